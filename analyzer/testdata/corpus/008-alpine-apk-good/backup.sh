@@ -1,0 +1,3 @@
+#!/bin/sh
+set -eu
+tar czf "/backup/$(date +%F).tar.gz" /data
