@@ -1,0 +1,410 @@
+// Package build runs real BuildKit builds of a Dockerfile, so the patcher
+// can prove an optimized Dockerfile still builds and measure what changed.
+//
+// The Dockerfile frontend runs inside this process through BuildKit's
+// gateway (the same code as docker/dockerfile, at go.mod's version): the
+// daemon never has to pull a frontend image, which keeps builds working on
+// a daemon with no internet. A "# syntax=" line is honoured as a comment
+// for the same reason.
+//
+// Sizes are measured by exporting the built image as an OCI tarball
+// streamed back to this process and reading its manifest: it works with
+// any daemon, needs no registry to push to, and stores nothing. Layer
+// bytes are counted as they stream past, never kept. Sizes are of gzip
+// layers, the form registries store and `docker images` users compare.
+package build
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/moby/buildkit/util/grpcerrors"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
+	"google.golang.org/grpc/codes"
+)
+
+// DefaultTimeout bounds a build when Builder.Timeout is zero.
+const DefaultTimeout = 10 * time.Minute
+
+// errorLines is how many lines of the failing step's output Result.Error keeps.
+const errorLines = 20
+
+// Builder builds Dockerfiles on one buildkitd.
+type Builder struct {
+	// Addr is the daemon's address: "unix:///run/buildkit/buildkitd.sock",
+	// "tcp://buildkitd:1234", or any address buildkit's client accepts.
+	Addr string
+	// Timeout bounds each build, export included; zero means DefaultTimeout.
+	// A build that runs out of time is a failed build (Result.OK false),
+	// not an error.
+	Timeout time.Duration
+}
+
+// Request is one build.
+type Request struct {
+	// ContextDir is the build context on local disk.
+	ContextDir string
+	// Dockerfile is the Dockerfile's path relative to ContextDir;
+	// "" means "Dockerfile".
+	Dockerfile string
+	// Target is the stage to build; "" builds the last one.
+	Target string
+	// BuildArgs are passed as --build-arg.
+	BuildArgs map[string]string
+	// NoCache rebuilds every step, for timings that do not depend on what
+	// an earlier build left in the daemon's cache.
+	NoCache bool
+}
+
+// Result is what a build produced. A Dockerfile that does not build is
+// a Result with OK false, not an error.
+type Result struct {
+	OK       bool
+	Duration time.Duration
+	// CompressedSize is the sum of the final image's compressed (gzip)
+	// layer sizes, in bytes.
+	CompressedSize int64
+	// Layers is the number of layers of the final image.
+	Layers int
+	// User is the final image's configured user; "" means root.
+	User string
+	// Error says why the build failed: the failing step, the last lines
+	// of its output, and BuildKit's message.
+	Error string
+}
+
+// Build builds req. The error is for a daemon that cannot be reached or
+// a ctx that ended; everything the Dockerfile can cause is in Result.
+func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
+	dockerfile := req.Dockerfile
+	if dockerfile == "" {
+		dockerfile = "Dockerfile"
+	}
+	contextFS, err := fsutil.NewFS(req.ContextDir)
+	if err != nil {
+		return Result{}, fmt.Errorf("build context: %w", err)
+	}
+	dockerfilePath := filepath.Join(req.ContextDir, dockerfile)
+	if _, err := os.Stat(dockerfilePath); err != nil {
+		return Result{}, fmt.Errorf("dockerfile: %w", err)
+	}
+	dockerfileFS, err := fsutil.NewFS(filepath.Dir(dockerfilePath))
+	if err != nil {
+		return Result{}, fmt.Errorf("dockerfile: %w", err)
+	}
+
+	c, err := client.New(ctx, b.Addr)
+	if err != nil {
+		return Result{}, fmt.Errorf("buildkit at %s: %w", b.Addr, err)
+	}
+	defer c.Close()
+	// Ask before building, so an unreachable daemon is an error rather
+	// than a failed build.
+	pingCtx, cancelPing := context.WithTimeout(ctx, 15*time.Second)
+	_, err = c.ListWorkers(pingCtx)
+	cancelPing()
+	if err != nil {
+		return Result{}, fmt.Errorf("buildkit at %s: %w", b.Addr, err)
+	}
+
+	timeout := b.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	buildCtx, cancel := context.WithTimeoutCause(ctx, timeout, errTimeout)
+	defer cancel()
+
+	attrs := map[string]string{
+		"filename": filepath.Base(dockerfile),
+		// Any "cmdline" tells the frontend it is already the one to run,
+		// so it ignores "# syntax=" instead of pulling that image.
+		"cmdline": "dockopt",
+	}
+	if req.Target != "" {
+		attrs["target"] = req.Target
+	}
+	if req.NoCache {
+		attrs["no-cache"] = ""
+	}
+	for k, v := range req.BuildArgs {
+		attrs["build-arg:"+k] = v
+	}
+
+	pr, pw := io.Pipe()
+	var (
+		img     imageInfo
+		readErr error
+		readers sync.WaitGroup
+	)
+	readers.Go(func() {
+		img, readErr = readOCIArchive(pr)
+		// Keep draining so the exporter never blocks on a reader that
+		// gave up.
+		io.Copy(io.Discard, pr)
+		pr.CloseWithError(readErr)
+	})
+
+	progress := newProgress()
+	statusCh := make(chan *client.SolveStatus)
+	readers.Go(func() { progress.consume(statusCh) })
+
+	start := time.Now()
+	_, buildErr := c.Build(buildCtx, client.SolveOpt{
+		FrontendAttrs: attrs,
+		LocalMounts: map[string]fsutil.FS{
+			"context":    contextFS,
+			"dockerfile": dockerfileFS,
+		},
+		Exports: []client.ExportEntry{{
+			Type:   client.ExporterOCI,
+			Attrs:  map[string]string{"tar": "true"},
+			Output: func(map[string]string) (io.WriteCloser, error) { return pw, nil },
+		}},
+	}, "", builder.Build, statusCh)
+	res := Result{Duration: time.Since(start)}
+	// A failed build may never open the output; close it so the reader ends.
+	pw.Close()
+	readers.Wait()
+
+	switch {
+	case buildErr == nil && readErr == nil:
+		res.OK = true
+		res.CompressedSize = img.size
+		res.Layers = img.layers
+		res.User = img.user
+		return res, nil
+	case buildErr == nil:
+		return res, fmt.Errorf("reading the exported image: %w", readErr)
+	case ctx.Err() != nil:
+		return res, context.Cause(ctx)
+	case errors.Is(context.Cause(buildCtx), errTimeout):
+		res.Error = fmt.Sprintf("build did not finish within %s", timeout)
+		if step := progress.failure(""); step != "" {
+			res.Error = step + "\n" + res.Error
+		}
+		return res, nil
+	case grpcerrors.Code(buildErr) == codes.Unavailable:
+		return res, fmt.Errorf("buildkit at %s: %w", b.Addr, buildErr)
+	}
+	res.Error = progress.failure(errorMessage(buildErr))
+	return res, nil
+}
+
+var errTimeout = errors.New("build timeout")
+
+// errorMessage is BuildKit's message without the gRPC wrapping.
+func errorMessage(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"failed to solve: ", "rpc error: code = Unknown desc = "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}
+
+// progress keeps, from the status stream, each step's name, error and
+// last lines of output.
+type progress struct {
+	mu    sync.Mutex
+	names map[string]string
+	errs  map[string]string
+	order []string // steps in the order they failed
+	logs  map[string]*tail
+}
+
+func newProgress() *progress {
+	return &progress{names: map[string]string{}, errs: map[string]string{}, logs: map[string]*tail{}}
+}
+
+func (p *progress) consume(ch <-chan *client.SolveStatus) {
+	for s := range ch {
+		p.mu.Lock()
+		for _, v := range s.Vertexes {
+			d := v.Digest.String()
+			p.names[d] = v.Name
+			if v.Error != "" && p.errs[d] == "" {
+				p.errs[d] = v.Error
+				p.order = append(p.order, d)
+			}
+		}
+		for _, l := range s.Logs {
+			d := l.Vertex.String()
+			if p.logs[d] == nil {
+				p.logs[d] = &tail{max: errorLines}
+			}
+			p.logs[d].write(l.Data)
+		}
+		p.mu.Unlock()
+	}
+}
+
+// failure describes the step that failed first (later ones are usually
+// cancelled because of it), followed by msg; with no failed step, the
+// last step that printed anything.
+func (p *progress) failure(msg string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var step string
+	for _, d := range p.order {
+		if !strings.Contains(p.errs[d], "context canceled") {
+			step = d
+			break
+		}
+	}
+	if step == "" && len(p.order) > 0 {
+		step = p.order[0]
+	}
+	var b strings.Builder
+	if step != "" {
+		b.WriteString(p.names[step])
+		b.WriteString("\n")
+		if t := p.logs[step]; t != nil {
+			b.WriteString(t.String())
+		}
+	}
+	b.WriteString(msg)
+	return strings.TrimSpace(b.String())
+}
+
+// tail keeps the last max lines written to it.
+type tail struct {
+	max     int
+	lines   []string
+	partial string
+}
+
+func (t *tail) write(data []byte) {
+	s := t.partial + string(data)
+	parts := strings.Split(s, "\n")
+	t.partial = parts[len(parts)-1]
+	for _, line := range parts[:len(parts)-1] {
+		t.lines = append(t.lines, strings.TrimRight(line, "\r"))
+	}
+	if len(t.lines) > t.max {
+		t.lines = t.lines[len(t.lines)-t.max:]
+	}
+}
+
+func (t *tail) String() string {
+	lines := t.lines
+	if t.partial != "" {
+		lines = append(lines[:len(lines):len(lines)], t.partial)
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// imageInfo is what Result reports of an exported image.
+type imageInfo struct {
+	size   int64
+	layers int
+	user   string
+}
+
+// maxMetadataBlob caps the blobs kept in memory while reading the
+// archive: manifests, indexes and configs are a few KiB; layers are never
+// kept.
+const maxMetadataBlob = 4 << 20
+
+// readOCIArchive reads an OCI image layout tarball (as BuildKit's oci
+// exporter writes it) and reports the image in it. Blob order in the tar
+// is not fixed, so JSON blobs are kept until the end.
+func readOCIArchive(r io.Reader) (imageInfo, error) {
+	tr := tar.NewReader(r)
+	var index []byte
+	blobs := map[string][]byte{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return imageInfo{}, err
+		}
+		switch {
+		case h.Name == "index.json":
+			if index, err = io.ReadAll(io.LimitReader(tr, maxMetadataBlob)); err != nil {
+				return imageInfo{}, err
+			}
+		case strings.HasPrefix(h.Name, "blobs/") && h.Size <= maxMetadataBlob:
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return imageInfo{}, err
+			}
+			if len(data) > 0 && data[0] == '{' {
+				blobs[strings.TrimPrefix(h.Name, "blobs/")] = data
+			}
+		}
+	}
+	if index == nil {
+		return imageInfo{}, errors.New("no index.json in the exported image")
+	}
+	manifest, err := findManifest(index, blobs, 0)
+	if err != nil {
+		return imageInfo{}, err
+	}
+	var info imageInfo
+	for _, l := range manifest.Layers {
+		info.size += l.Size
+	}
+	info.layers = len(manifest.Layers)
+	configData, ok := blobs[blobPath(manifest.Config)]
+	if !ok {
+		return imageInfo{}, fmt.Errorf("image config %s missing from the export", manifest.Config.Digest)
+	}
+	var config ocispec.Image
+	if err := json.Unmarshal(configData, &config); err != nil {
+		return imageInfo{}, fmt.Errorf("image config: %w", err)
+	}
+	info.user = config.Config.User
+	return info, nil
+}
+
+// findManifest follows an index down to the image manifest, skipping
+// attestation manifests.
+func findManifest(data []byte, blobs map[string][]byte, depth int) (ocispec.Manifest, error) {
+	if depth > 4 {
+		return ocispec.Manifest{}, errors.New("image index nested too deep")
+	}
+	var probe struct {
+		MediaType string               `json:"mediaType"`
+		Manifests []ocispec.Descriptor `json:"manifests"`
+		Layers    []ocispec.Descriptor `json:"layers"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return ocispec.Manifest{}, err
+	}
+	if probe.Manifests == nil {
+		var m ocispec.Manifest
+		err := json.Unmarshal(data, &m)
+		return m, err
+	}
+	for _, d := range probe.Manifests {
+		if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			continue
+		}
+		child, ok := blobs[blobPath(d)]
+		if !ok {
+			return ocispec.Manifest{}, fmt.Errorf("manifest %s missing from the export", d.Digest)
+		}
+		return findManifest(child, blobs, depth+1)
+	}
+	return ocispec.Manifest{}, errors.New("no image manifest in the export")
+}
+
+func blobPath(d ocispec.Descriptor) string {
+	return d.Digest.Algorithm().String() + "/" + d.Digest.Encoded()
+}
