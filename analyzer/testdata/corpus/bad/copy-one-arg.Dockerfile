@@ -1,0 +1,9 @@
+FROM alpine:3.20
+COPY onlyone
+ADD
+WORKDIR
+USER
+EXPOSE
+ENV
+ARG
+LABEL

@@ -1,0 +1,4 @@
+FROM
+RUN echo hi
+FROM AS build
+FROM alpine:3.20 AS

@@ -1,0 +1,2 @@
+RUN echo "there is no base image"
+CMD ["true"]

@@ -1,0 +1,5 @@
+FROM alpine:3.20
+INSTALL curl
+RUN apk add --no-cache curl
+COPYY . /app
+CMD ["curl", "--help"]
