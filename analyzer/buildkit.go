@@ -1,0 +1,129 @@
+package analyzer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// BuildKitWarning is one warning of BuildKit's Dockerfile linter, the
+// checks behind `docker build --check`.
+type BuildKitWarning struct {
+	Rule      string
+	Message   string
+	StartLine int
+	EndLine   int
+}
+
+// buildkitTimeout bounds one conversion; with an offline resolver it is
+// CPU-only, so this only catches pathological input.
+const buildkitTimeout = 10 * time.Second
+
+// offlineResolver answers every image-config lookup with a minimal Linux
+// config, so conversion never dials a registry. It knows nothing of the
+// real image's environment, which is why UndefinedVar needs care.
+type offlineResolver struct{}
+
+func (offlineResolver) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	platform := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
+		platform = *opt.ImageOpt.Platform
+	}
+	cfg := map[string]any{
+		"architecture": platform.Architecture,
+		"os":           platform.OS,
+		"config":       map[string]any{"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{}},
+	}
+	dt, err := json.Marshal(cfg)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return ref, digest.FromBytes(dt), dt, nil
+}
+
+var (
+	allCapsOnce sync.Once
+	allCaps     apicaps.CapSet
+)
+
+// capabilities returns every LLB capability; without a capability set
+// dockerfile2llb panics on `RUN --mount`.
+func capabilities() *apicaps.CapSet {
+	allCapsOnce.Do(func() {
+		allCaps = pb.Caps.CapSet(pb.Caps.All())
+	})
+	return &allCaps
+}
+
+func convertOpt(warn func(rule, url, msg string, loc []parser.Range)) dockerfile2llb.ConvertOpt {
+	return dockerfile2llb.ConvertOpt{
+		Config:       dockerui.Config{},
+		MetaResolver: offlineResolver{},
+		LLBCaps:      capabilities(),
+		AllStages:    true,
+		TargetPlatform: &ocispecs.Platform{
+			OS: "linux", Architecture: "amd64",
+		},
+		Warn: func(rulename, description, url, fmtmsg string, location []parser.Range) {
+			if warn != nil {
+				warn(rulename, url, fmtmsg, location)
+			}
+		},
+	}
+}
+
+// BuildKitLint converts every stage of a Dockerfile to a BuildKit build
+// graph offline, as a real build would do first, and returns BuildKit's lint
+// warnings and the conversion error, if any. A panic inside BuildKit is
+// turned into an error for this file only.
+func BuildKitLint(src []byte) (warnings []BuildKitWarning, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), buildkitTimeout)
+	defer cancel()
+	opt := convertOpt(func(rule, _, msg string, loc []parser.Range) {
+		w := BuildKitWarning{Rule: rule, Message: msg}
+		if len(loc) > 0 {
+			w.StartLine, w.EndLine = loc[0].Start.Line, loc[0].End.Line
+		}
+		warnings = append(warnings, w)
+	})
+	res, err := dockerfile2llb.Dockerfile2LLB(ctx, src, opt)
+	if err != nil {
+		return warnings, err
+	}
+	_, err = res.State.Marshal(ctx)
+	return warnings, err
+}
+
+// ConvertLLB proves a Dockerfile is buildable as far as can be known
+// without running it.
+func ConvertLLB(src []byte) error {
+	_, err := BuildKitLint(src)
+	return err
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,413 @@
+package analyzer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MaxConfigSize bounds a configuration file; it is hostile input like any other.
+const MaxConfigSize = 256 << 10
+
+// ConfigPaths are where a repository configures dockopt, first found wins.
+var ConfigPaths = []string{".github/dockopt.yml", ".github/dockopt.yaml", ".dockopt.yml", ".dockopt.yaml"}
+
+// HadolintConfigPaths are read as well, so that a hadolint set-up carries over.
+var HadolintConfigPaths = []string{".hadolint.yaml", ".hadolint.yml", ".config/hadolint.yaml"}
+
+// Config is a repository's dockopt configuration.
+type Config struct {
+	// Rules turns rules off or changes their severity, by ID or equivalent.
+	Rules map[string]RuleSetting `yaml:"rules"`
+	// Ignore lists rule waivers by path, written by `/dockopt ignore`.
+	Ignore []IgnoreEntry `yaml:"ignore"`
+	// IgnorePaths are glob patterns of files dockopt never analyzes.
+	IgnorePaths []string `yaml:"ignore_paths"`
+	// InlineIgnores is the admin switch for `# dockopt ignore=` and
+	// `# hadolint ignore=` comments; nil means on.
+	InlineIgnores *bool `yaml:"inline_ignores"`
+	// FailureThreshold is the lowest severity that fails the check run and
+	// the CLI exit code. Default: error.
+	FailureThreshold *Severity `yaml:"failure_threshold"`
+	Fixes            FixPolicy `yaml:"fixes"`
+	Output           Output    `yaml:"output"`
+	PullRequest      PRConfig  `yaml:"pull_request"`
+	// TrustedRegistries, when set, limits FROM to these registries.
+	TrustedRegistries []string `yaml:"trusted_registries"`
+	// LabelSchema requires labels and gives their type: text, url, email,
+	// semver, rfc3339, hash, spdx.
+	LabelSchema  map[string]string `yaml:"label_schema"`
+	StrictLabels bool              `yaml:"strict_labels"`
+
+	// Sources names the files this configuration was read from.
+	Sources []string `yaml:"-"`
+	// Warnings are problems that did not stop loading.
+	Warnings []string `yaml:"-"`
+}
+
+// RuleSetting is `off`, a severity, or a mapping with severity and paths.
+type RuleSetting struct {
+	Severity    *Severity `yaml:"severity"`
+	IgnorePaths []string  `yaml:"ignore_paths"`
+}
+
+func (r *RuleSetting) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		var s Severity
+		if err := s.UnmarshalText([]byte(n.Value)); err != nil {
+			return fmt.Errorf("line %d: %v", n.Line, err)
+		}
+		r.Severity = &s
+		return nil
+	}
+	type plain RuleSetting
+	var p plain
+	if err := decodeStrict(n, &p); err != nil {
+		return err
+	}
+	*r = RuleSetting(p)
+	return nil
+}
+
+// IgnoreEntry waives a rule, optionally only under a path glob.
+type IgnoreEntry struct {
+	Rule   string `yaml:"rule"`
+	Path   string `yaml:"path,omitempty"`
+	Reason string `yaml:"reason,omitempty"`
+}
+
+// FixPolicy says which fixes are applied.
+type FixPolicy struct {
+	// Apply is "safe" or "review" (both); default review.
+	Apply Safety `yaml:"apply"`
+}
+
+// Output says how changes are delivered.
+type Output struct {
+	// Mode: "pull-request" (default), "check-only" (annotations only, a
+	// button opens the PR on demand), "sibling" (Dockerfile.optimized
+	// next to each original).
+	Mode string `yaml:"mode"`
+}
+
+// PRConfig shapes the pull request.
+type PRConfig struct {
+	Labels    []string `yaml:"labels"`
+	Reviewers []string `yaml:"reviewers"`
+	Draft     bool     `yaml:"draft"`
+}
+
+// DefaultConfig is what applies when a repository configures nothing.
+func DefaultConfig() *Config {
+	return &Config{Fixes: FixPolicy{Apply: Review}, Output: Output{Mode: "pull-request"}}
+}
+
+// Threshold returns the configured failure threshold, error by default.
+func (c *Config) Threshold() Severity {
+	if c == nil || c.FailureThreshold == nil {
+		return SeverityError
+	}
+	return *c.FailureThreshold
+}
+
+// InlineIgnoresEnabled reports whether inline ignore comments are honoured.
+func (c *Config) InlineIgnoresEnabled() bool {
+	return c == nil || c.InlineIgnores == nil || *c.InlineIgnores
+}
+
+// ConfigError is a configuration problem with its file and line.
+type ConfigError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// ParseConfig reads a dockopt configuration. Unknown keys are errors, with
+// the line they are on, so that a typo never silently does nothing.
+func ParseConfig(name string, b []byte) (*Config, error) {
+	if len(b) > MaxConfigSize {
+		return nil, &ConfigError{File: name, Msg: fmt.Sprintf("file is larger than %d KiB", MaxConfigSize>>10)}
+	}
+	cfg := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(name, err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, &ConfigError{File: name, Msg: err.Error()}
+	}
+	cfg.Sources = []string{name}
+	return cfg, nil
+}
+
+func decodeStrict(n *yaml.Node, v any) error {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("line %d: %v", n.Line, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
+}
+
+func yamlError(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	msg = strings.ReplaceAll(msg, " in type analyzer.Config", "")
+	msg = strings.ReplaceAll(msg, " in type analyzer.plain", "")
+	return &ConfigError{File: name, Msg: msg}
+}
+
+func (c *Config) validate() error {
+	switch c.Fixes.Apply {
+	case "":
+		c.Fixes.Apply = Review
+	case Safe, Review:
+	default:
+		return fmt.Errorf("fixes.apply: %q is not safe or review", c.Fixes.Apply)
+	}
+	switch c.Output.Mode {
+	case "":
+		c.Output.Mode = "pull-request"
+	case "pull-request", "check-only", "sibling":
+	default:
+		return fmt.Errorf("output.mode: %q is not pull-request, check-only or sibling", c.Output.Mode)
+	}
+	for _, p := range c.IgnorePaths {
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("ignore_paths: bad pattern %q", p)
+		}
+	}
+	for i, e := range c.Ignore {
+		if e.Rule == "" {
+			return fmt.Errorf("ignore[%d]: rule is required", i)
+		}
+	}
+	for k, t := range c.LabelSchema {
+		switch t {
+		case "text", "url", "email", "semver", "rfc3339", "hash", "spdx":
+		default:
+			return fmt.Errorf("label_schema.%s: unknown type %q", k, t)
+		}
+	}
+	return nil
+}
+
+// hadolintConfig is the part of .hadolint.yaml that carries over.
+type hadolintConfig struct {
+	Ignored  []string `yaml:"ignored"`
+	Override struct {
+		Error   []string `yaml:"error"`
+		Warning []string `yaml:"warning"`
+		Info    []string `yaml:"info"`
+		Style   []string `yaml:"style"`
+	} `yaml:"override"`
+	FailureThreshold    string            `yaml:"failure-threshold"`
+	TrustedRegistries   []string          `yaml:"trustedRegistries"`
+	LabelSchema         map[string]string `yaml:"label-schema"`
+	StrictLabels        bool              `yaml:"strict-labels"`
+	DisableIgnorePragma bool              `yaml:"disable-ignore-pragma"`
+	// Keys hadolint accepts that change nothing here.
+	Format  any `yaml:"format"`
+	NoColor any `yaml:"no-color"`
+	NoFail  any `yaml:"no-fail"`
+	Verbose any `yaml:"verbose"`
+}
+
+// ParseHadolintConfig maps a .hadolint.yaml onto a dockopt Config; rule
+// names stay hadolint IDs and are resolved through the equivalents.
+func ParseHadolintConfig(name string, b []byte) (*Config, error) {
+	if len(b) > MaxConfigSize {
+		return nil, &ConfigError{File: name, Msg: "file too large"}
+	}
+	var h hadolintConfig
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&h); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(name, err)
+	}
+	cfg := DefaultConfig()
+	cfg.Rules = map[string]RuleSetting{}
+	set := func(ids []string, s Severity) {
+		for _, id := range ids {
+			sev := s
+			cfg.Rules[hadolintAlias(id)] = RuleSetting{Severity: &sev}
+		}
+	}
+	set(h.Override.Error, SeverityError)
+	set(h.Override.Warning, SeverityWarning)
+	set(h.Override.Info, SeverityInfo)
+	set(h.Override.Style, SeverityInfo)
+	set(h.Ignored, SeverityOff)
+	if h.FailureThreshold != "" {
+		s, err := ParseSeverity(h.FailureThreshold)
+		if err != nil {
+			return nil, &ConfigError{File: name, Msg: "failure-threshold: " + err.Error()}
+		}
+		cfg.FailureThreshold = &s
+	}
+	cfg.TrustedRegistries = h.TrustedRegistries
+	cfg.LabelSchema = h.LabelSchema
+	cfg.StrictLabels = h.StrictLabels
+	if h.DisableIgnorePragma {
+		off := false
+		cfg.InlineIgnores = &off
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, &ConfigError{File: name, Msg: err.Error()}
+	}
+	cfg.Sources = []string{name}
+	return cfg, nil
+}
+
+func hadolintAlias(id string) string {
+	if strings.Contains(id, ":") {
+		return id
+	}
+	return "hadolint:" + strings.ToUpper(id)
+}
+
+// LoadConfig reads the repository's configuration from fsys: hadolint's file
+// first, then dockopt's on top. Absent files give the defaults.
+func LoadConfig(fsys fs.FS) (*Config, error) {
+	cfg := DefaultConfig()
+	for _, p := range HadolintConfigPaths {
+		b, err := readBounded(fsys, p, MaxConfigSize)
+		if err != nil {
+			continue
+		}
+		h, err := ParseHadolintConfig(p, b)
+		if err != nil {
+			return nil, err
+		}
+		cfg = h
+		break
+	}
+	for _, p := range ConfigPaths {
+		b, err := readBounded(fsys, p, MaxConfigSize)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) && pe.Err.Error() == "file too large" {
+				return nil, &ConfigError{File: p, Msg: "file too large"}
+			}
+			continue
+		}
+		d, err := ParseConfig(p, b)
+		if err != nil {
+			return nil, err
+		}
+		cfg = Merge(cfg, d)
+		break
+	}
+	return cfg, nil
+}
+
+// Merge lays over on top of base: over's explicit settings win.
+func Merge(base, over *Config) *Config {
+	out := *over
+	out.Rules = map[string]RuleSetting{}
+	for k, v := range base.Rules {
+		out.Rules[k] = v
+	}
+	for k, v := range over.Rules {
+		out.Rules[k] = v
+	}
+	out.Ignore = append(append([]IgnoreEntry(nil), base.Ignore...), over.Ignore...)
+	out.IgnorePaths = append(append([]string(nil), base.IgnorePaths...), over.IgnorePaths...)
+	if out.InlineIgnores == nil {
+		out.InlineIgnores = base.InlineIgnores
+	}
+	if out.FailureThreshold == nil {
+		out.FailureThreshold = base.FailureThreshold
+	}
+	if len(out.TrustedRegistries) == 0 {
+		out.TrustedRegistries = base.TrustedRegistries
+	}
+	if len(out.LabelSchema) == 0 {
+		out.LabelSchema = base.LabelSchema
+		out.StrictLabels = out.StrictLabels || base.StrictLabels
+	}
+	out.Sources = append(append([]string(nil), base.Sources...), over.Sources...)
+	return &out
+}
+
+// resolveRules maps the configuration's rule keys (IDs or equivalents) to
+// rule IDs, and reports keys that name no rule.
+func (c *Config) resolveRules(a *Analyzer) (map[string]RuleSetting, error) {
+	out := map[string]RuleSetting{}
+	if c == nil {
+		return out, nil
+	}
+	keys := make([]string, 0, len(c.Rules))
+	for k := range c.Rules {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var unknown []string
+	for _, k := range keys {
+		rules := a.Lookup(k)
+		if len(rules) == 0 {
+			if strings.HasPrefix(k, "hadolint:") {
+				// hadolint rules dockopt does not mirror are harmless to name.
+				continue
+			}
+			unknown = append(unknown, k)
+			continue
+		}
+		for _, r := range rules {
+			out[r.ID] = c.Rules[k]
+		}
+	}
+	if len(unknown) > 0 {
+		return out, fmt.Errorf("rules: unknown rule %s (see `dockopt rules`)", strings.Join(unknown, ", "))
+	}
+	return out, nil
+}
+
+// matchPath matches a slash path against a glob where `**` spans folders.
+func matchPath(pattern, p string) bool {
+	pattern = strings.TrimPrefix(pattern, "./")
+	if strings.HasSuffix(pattern, "/") {
+		pattern += "**"
+	}
+	return matchSegments(strings.Split(pattern, "/"), strings.Split(p, "/"))
+}
+
+func matchSegments(pat, segs []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			for i := 0; i <= len(segs); i++ {
+				if matchSegments(pat[1:], segs[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(segs) == 0 {
+			return false
+		}
+		if ok, _ := path.Match(pat[0], segs[0]); !ok {
+			return false
+		}
+		pat, segs = pat[1:], segs[1:]
+	}
+	return len(segs) == 0
+}

@@ -1,0 +1,261 @@
+package analyzer
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"encoding/json"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// MaxContextFiles bounds how many files of one build context are listed;
+// monorepos can hold millions and the rules only need to know what exists.
+const MaxContextFiles = 20000
+
+// BuildContext holds the facts about the folder a Dockerfile is built from.
+type BuildContext struct {
+	// Dir is the context folder relative to the analyzed root ("." for it).
+	Dir string
+	// Files are paths relative to Dir, sorted; Truncated is set when the
+	// listing stopped at MaxContextFiles.
+	Files     []string
+	Truncated bool
+	// DockerIgnore is nil when the context has no .dockerignore.
+	DockerIgnore *DockerIgnore
+	// Ecosystems found from manifests, most specific first: node, python,
+	// go, java, ruby, php, rust, dotnet.
+	Ecosystems []string
+	// Lockfiles present, by file name.
+	Lockfiles []string
+	Package   *PackageJSON
+	// PythonDeps holds the names of Python dependency files present.
+	PythonDeps []string
+
+	fsys  fs.FS
+	files map[string]bool
+	dirs  map[string]bool
+}
+
+// DockerIgnore is a parsed .dockerignore.
+type DockerIgnore struct {
+	// Path is relative to the analyzed root.
+	Path     string
+	Patterns []string
+	matcher  *patternmatcher.PatternMatcher
+}
+
+// Excludes reports whether the context path is excluded from the build.
+func (d *DockerIgnore) Excludes(p string) bool {
+	if d == nil || d.matcher == nil {
+		return false
+	}
+	ok, err := d.matcher.MatchesOrParentMatches(path.Clean(strings.TrimPrefix(p, "/")))
+	return err == nil && ok
+}
+
+// Has reports whether a pattern is literally present (after trimming
+// slashes), for checks like "is node_modules excluded".
+func (d *DockerIgnore) Has(pattern string) bool {
+	if d == nil {
+		return false
+	}
+	want := strings.Trim(pattern, "/")
+	for _, p := range d.Patterns {
+		if strings.Trim(p, "/") == want || strings.Trim(strings.TrimPrefix(p, "**/"), "/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// PackageJSON is the part of a package.json the rules use.
+type PackageJSON struct {
+	Name            string            `json:"name"`
+	Main            string            `json:"main"`
+	Scripts         map[string]string `json:"scripts"`
+	Dependencies    map[string]string `json:"dependencies"`
+	DevDependencies map[string]string `json:"devDependencies"`
+	PackageManager  string            `json:"packageManager"`
+}
+
+// HasDependency reports a runtime or dev dependency.
+func (p *PackageJSON) HasDependency(name string) bool {
+	if p == nil {
+		return false
+	}
+	_, a := p.Dependencies[name]
+	_, b := p.DevDependencies[name]
+	return a || b
+}
+
+// Has reports whether a file or folder exists in the context.
+func (c *BuildContext) Has(p string) bool {
+	if c == nil {
+		return false
+	}
+	p = path.Clean(strings.TrimPrefix(p, "/"))
+	if p == "." {
+		return true
+	}
+	return c.files[p] || c.dirs[p]
+}
+
+// HasEcosystem reports whether the context holds manifests of that ecosystem.
+func (c *BuildContext) HasEcosystem(eco string) bool {
+	if c == nil {
+		return false
+	}
+	for _, e := range c.Ecosystems {
+		if e == eco {
+			return true
+		}
+	}
+	return false
+}
+
+// HasLockfile reports whether any of the named lockfiles exists.
+func (c *BuildContext) HasLockfile(names ...string) bool {
+	if c == nil {
+		return false
+	}
+	for _, l := range c.Lockfiles {
+		for _, n := range names {
+			if l == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ReadFile reads a file of the context, bounded to 1 MiB.
+func (c *BuildContext) ReadFile(p string) ([]byte, error) {
+	return readBounded(c.fsys, path.Join(c.Dir, p), 1<<20)
+}
+
+var lockfileNames = []string{
+	"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock",
+	"poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "requirements.lock",
+	"go.sum", "Cargo.lock", "Gemfile.lock", "composer.lock", "packages.lock.json", "gradle.lockfile",
+}
+
+var ecosystemManifests = []struct{ file, eco string }{
+	{"package.json", "node"},
+	{"requirements.txt", "python"}, {"pyproject.toml", "python"}, {"Pipfile", "python"}, {"setup.py", "python"}, {"poetry.lock", "python"},
+	{"go.mod", "go"},
+	{"pom.xml", "java"}, {"build.gradle", "java"}, {"build.gradle.kts", "java"},
+	{"Gemfile", "ruby"},
+	{"composer.json", "php"},
+	{"Cargo.toml", "rust"},
+}
+
+// skipDirs are never listed: they are large and say nothing about the build
+// except that they exist, which is recorded.
+var skipDirs = map[string]bool{".git": true, "node_modules": true, ".venv": true, "venv": true, "__pycache__": true, "target": true, ".gradle": true}
+
+// LoadContext gathers the facts of the context folder dir in fsys.
+func LoadContext(fsys fs.FS, dir string) *BuildContext {
+	dir = path.Clean(dir)
+	c := &BuildContext{Dir: dir, fsys: fsys, files: map[string]bool{}, dirs: map[string]bool{}}
+	_ = fs.WalkDir(fsys, dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+		if dir == "." {
+			rel = p
+		}
+		if rel == "" || rel == "." {
+			return nil
+		}
+		if len(c.files) >= MaxContextFiles {
+			c.Truncated = true
+			return fs.SkipAll
+		}
+		if e.IsDir() {
+			c.dirs[rel] = true
+			if skipDirs[e.Name()] {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		c.files[rel] = true
+		c.Files = append(c.Files, rel)
+		return nil
+	})
+	sort.Strings(c.Files)
+	for _, m := range ecosystemManifests {
+		if c.files[m.file] && !c.HasEcosystem(m.eco) {
+			c.Ecosystems = append(c.Ecosystems, m.eco)
+		}
+	}
+	for _, f := range c.Files {
+		if strings.HasSuffix(f, ".csproj") || strings.HasSuffix(f, ".fsproj") || strings.HasSuffix(f, ".sln") {
+			if !c.HasEcosystem("dotnet") {
+				c.Ecosystems = append(c.Ecosystems, "dotnet")
+			}
+		}
+	}
+	for _, l := range lockfileNames {
+		if c.files[l] {
+			c.Lockfiles = append(c.Lockfiles, l)
+		}
+	}
+	for _, f := range []string{"requirements.txt", "pyproject.toml", "Pipfile", "Pipfile.lock", "poetry.lock", "setup.py", "uv.lock"} {
+		if c.files[f] {
+			c.PythonDeps = append(c.PythonDeps, f)
+		}
+	}
+	if c.files["package.json"] {
+		if b, err := c.ReadFile("package.json"); err == nil {
+			var p PackageJSON
+			if json.Unmarshal(b, &p) == nil {
+				c.Package = &p
+			}
+		}
+	}
+	return c
+}
+
+// loadDockerIgnore reads the ignore file that applies to a Dockerfile:
+// `<Dockerfile>.dockerignore` beside it wins over the context's .dockerignore,
+// as in BuildKit.
+func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
+	candidates := []string{dockerfilePath + ".dockerignore", path.Join(c.Dir, ".dockerignore")}
+	for _, cand := range candidates {
+		b, err := readBounded(c.fsys, cand, 1<<20)
+		if err != nil {
+			continue
+		}
+		patterns, err := ignorefile.ReadAll(bytes.NewReader(b))
+		if err != nil {
+			patterns = nil
+		}
+		di := &DockerIgnore{Path: cand, Patterns: patterns}
+		di.matcher, _ = patternmatcher.New(patterns)
+		c.DockerIgnore = di
+		return
+	}
+}
+
+func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("file too large")}
+	}
+	return b, nil
+}

@@ -1,0 +1,190 @@
+package analyzer
+
+import (
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Target is one Dockerfile to analyze and the context it is built from.
+type Target struct {
+	// Path of the Dockerfile, relative to the analyzed root.
+	Path string
+	// Context folder, relative to the root; the Dockerfile's folder
+	// unless a compose file says otherwise.
+	Context string
+	// Compose names the compose file and service that build it, if any.
+	Compose string
+	Service string
+}
+
+// MaxDockerfiles bounds one analysis; a repository with more is analyzed
+// up to the limit and says so.
+const MaxDockerfiles = 2000
+
+// IsDockerfileName reports names BuildKit and Podman users give Dockerfiles.
+func IsDockerfileName(name string) bool {
+	lower := strings.ToLower(name)
+	switch {
+	case strings.HasSuffix(lower, ".dockerignore"), strings.HasSuffix(lower, ".optimized"),
+		strings.HasSuffix(lower, ".orig"), strings.HasSuffix(lower, ".bak"), strings.HasSuffix(lower, ".md"):
+		return false
+	case lower == "dockerfile", lower == "containerfile":
+		return true
+	case strings.HasPrefix(lower, "dockerfile."), strings.HasPrefix(lower, "containerfile."):
+		return true
+	case strings.HasSuffix(lower, ".dockerfile"), strings.HasSuffix(lower, ".containerfile"):
+		return true
+	}
+	return false
+}
+
+func isComposeName(name string) bool {
+	lower := strings.ToLower(name)
+	if !strings.HasSuffix(lower, ".yml") && !strings.HasSuffix(lower, ".yaml") {
+		return false
+	}
+	return strings.HasPrefix(lower, "docker-compose") || strings.HasPrefix(lower, "compose.") || strings.HasPrefix(lower, "compose-")
+}
+
+// Discover finds Dockerfiles under root in fsys, and the build contexts
+// compose files assign them. Folders that hold dependencies or VCS data
+// are skipped; so are paths the configuration ignores.
+func Discover(fsys fs.FS, root string, cfg *Config) ([]Target, error) {
+	byPath := map[string]*Target{}
+	var composeFiles []string
+	err := fs.WalkDir(fsys, root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				return err
+			}
+			return nil
+		}
+		if e.IsDir() {
+			if p != root && (skipDirs[e.Name()] || e.Name() == "vendor" || e.Name() == "third_party") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !e.Type().IsRegular() {
+			return nil
+		}
+		if ignoredPath(cfg, p) {
+			return nil
+		}
+		switch {
+		case IsDockerfileName(e.Name()):
+			if len(byPath) < MaxDockerfiles {
+				byPath[p] = &Target{Path: p, Context: path.Dir(p)}
+			}
+		case isComposeName(e.Name()):
+			composeFiles = append(composeFiles, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(composeFiles)
+	for _, cf := range composeFiles {
+		for _, b := range composeBuilds(fsys, cf) {
+			if ignoredPath(cfg, b.Path) {
+				continue
+			}
+			if t, ok := byPath[b.Path]; ok {
+				t.Context, t.Compose, t.Service = b.Context, b.Compose, b.Service
+			} else if _, err := fs.Stat(fsys, b.Path); err == nil && len(byPath) < MaxDockerfiles {
+				bb := b
+				byPath[b.Path] = &bb
+			}
+		}
+	}
+	out := make([]Target, 0, len(byPath))
+	for _, t := range byPath {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func ignoredPath(cfg *Config, p string) bool {
+	if cfg == nil {
+		return false
+	}
+	for _, pat := range cfg.IgnorePaths {
+		if matchPath(pat, p) {
+			return true
+		}
+	}
+	return false
+}
+
+type composeFile struct {
+	Services map[string]struct {
+		Build yaml.Node `yaml:"build"`
+	} `yaml:"services"`
+}
+
+// composeBuilds lists the Dockerfiles a compose file builds. A compose file
+// that does not parse is skipped: it is not what dockopt analyzes.
+func composeBuilds(fsys fs.FS, p string) []Target {
+	b, err := readBounded(fsys, p, 1<<20)
+	if err != nil {
+		return nil
+	}
+	var cf composeFile
+	if yaml.Unmarshal(b, &cf) != nil {
+		return nil
+	}
+	dir := path.Dir(p)
+	names := make([]string, 0, len(cf.Services))
+	for n := range cf.Services {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []Target
+	for _, name := range names {
+		build := cf.Services[name].Build
+		var ctx, dockerfile string
+		switch build.Kind {
+		case yaml.ScalarNode:
+			ctx = build.Value
+		case yaml.MappingNode:
+			var m struct {
+				Context    string `yaml:"context"`
+				Dockerfile string `yaml:"dockerfile"`
+			}
+			if build.Decode(&m) != nil {
+				continue
+			}
+			ctx, dockerfile = m.Context, m.Dockerfile
+		default:
+			continue
+		}
+		if ctx == "" {
+			ctx = "."
+		}
+		if strings.Contains(ctx, "://") || strings.HasPrefix(ctx, "git@") || path.IsAbs(ctx) {
+			continue
+		}
+		ctxPath := path.Clean(path.Join(dir, ctx))
+		if strings.HasPrefix(ctxPath, "..") {
+			continue
+		}
+		if dockerfile == "" {
+			dockerfile = "Dockerfile"
+		}
+		if path.IsAbs(dockerfile) {
+			continue
+		}
+		df := path.Clean(path.Join(ctxPath, dockerfile))
+		if strings.HasPrefix(df, "..") {
+			continue
+		}
+		out = append(out, Target{Path: df, Context: ctxPath, Compose: p, Service: name})
+	}
+	return out
+}

@@ -1,0 +1,300 @@
+package analyzer
+
+import (
+	"fmt"
+	"io/fs"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Analyzer runs a rule catalog over Dockerfiles.
+type Analyzer struct {
+	rules []*Rule
+	byID  map[string]*Rule
+	alias map[string][]*Rule
+}
+
+// New returns an analyzer for the given rules (usually rules.All()).
+func New(rules []*Rule) *Analyzer {
+	a := &Analyzer{rules: rules, byID: map[string]*Rule{}, alias: map[string][]*Rule{}}
+	for _, r := range rules {
+		a.byID[r.ID] = r
+		for _, e := range r.Equivalents {
+			k := strings.ToLower(e)
+			a.alias[k] = append(a.alias[k], r)
+		}
+	}
+	return a
+}
+
+// Rules returns the catalog in registry order.
+func (a *Analyzer) Rules() []*Rule { return a.rules }
+
+// Lookup returns the rules an ID or equivalent names ("DL3008",
+// "hadolint:DL3008", "buildkit:JSONArgsRecommended", "apt-pin-versions").
+func (a *Analyzer) Lookup(id string) []*Rule {
+	if r, ok := a.byID[id]; ok {
+		return []*Rule{r}
+	}
+	k := strings.ToLower(strings.TrimSpace(id))
+	if rs, ok := a.alias[k]; ok {
+		return rs
+	}
+	if strings.HasPrefix(k, "dl") || strings.HasPrefix(k, "sc") {
+		return a.alias["hadolint:"+k]
+	}
+	if strings.HasPrefix(k, "ds") || strings.HasPrefix(k, "avd-ds-") {
+		return a.alias["trivy:"+strings.TrimPrefix(k, "avd-")]
+	}
+	for key, rs := range a.alias {
+		if _, name, ok := strings.Cut(key, ":"); ok && name == k {
+			return rs
+		}
+	}
+	return nil
+}
+
+// Result is the analysis of a repository or folder.
+type Result struct {
+	Files []*FileResult
+	// Truncated is set when more Dockerfiles existed than MaxDockerfiles.
+	Truncated bool
+}
+
+// FileResult is the analysis of one Dockerfile.
+type FileResult struct {
+	Path      string
+	Context   string
+	Kind      string
+	Ecosystem string
+	Stages    []StageInfo
+	Strengths []Strength
+	Findings  []Finding
+	// Suppressed counts findings waived by comments or configuration.
+	Suppressed int
+	// Error is set when the file could not be analyzed; the other files
+	// still were.
+	Error string
+
+	Dockerfile   *Dockerfile
+	BuildContext *BuildContext
+}
+
+// StageInfo summarises a stage for output.
+type StageInfo struct {
+	Name string `json:"name,omitempty"`
+	Base string `json:"base"`
+	Line int    `json:"line"`
+}
+
+// Analyze discovers and analyzes every Dockerfile under root in fsys.
+func (a *Analyzer) Analyze(fsys fs.FS, root string, cfg *Config) (*Result, error) {
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	targets, err := Discover(fsys, root, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res := a.AnalyzeTargets(fsys, targets, cfg)
+	res.Truncated = len(targets) >= MaxDockerfiles
+	return res, nil
+}
+
+// AnalyzeTargets analyzes the given Dockerfiles, in parallel, keeping order.
+func (a *Analyzer) AnalyzeTargets(fsys fs.FS, targets []Target, cfg *Config) *Result {
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	contexts := &contextCache{fsys: fsys, m: map[string]*BuildContext{}}
+	res := &Result{Files: make([]*FileResult, len(targets))}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			src, err := readBounded(fsys, t.Path, MaxDockerfileSize)
+			if err != nil {
+				res.Files[i] = &FileResult{Path: t.Path, Context: t.Context, Error: readError(err)}
+				return
+			}
+			bc := contexts.get(t.Context).forDockerfile(t.Path)
+			res.Files[i] = a.AnalyzeSource(t.Path, src, bc, cfg)
+			res.Files[i].Context = t.Context
+		}()
+	}
+	wg.Wait()
+	return res
+}
+
+func readError(err error) string {
+	if strings.Contains(err.Error(), "too large") {
+		return fmt.Sprintf("file is larger than %d KiB; Dockerfiles that large are not analyzed", MaxDockerfileSize>>10)
+	}
+	return "cannot read file: " + err.Error()
+}
+
+type contextCache struct {
+	mu   sync.Mutex
+	fsys fs.FS
+	m    map[string]*BuildContext
+}
+
+func (c *contextCache) get(dir string) *BuildContext {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if bc, ok := c.m[dir]; ok {
+		return bc
+	}
+	bc := LoadContext(c.fsys, dir)
+	c.m[dir] = bc
+	return bc
+}
+
+// forDockerfile returns the context as one Dockerfile sees it: with its
+// own ignore file if it has one.
+func (c *BuildContext) forDockerfile(dockerfilePath string) *BuildContext {
+	cp := *c
+	cp.DockerIgnore = nil
+	cp.loadDockerIgnore(dockerfilePath)
+	return &cp
+}
+
+// ContextFor returns the build context facts for a Dockerfile in fsys.
+func ContextFor(fsys fs.FS, dockerfilePath, contextDir string) *BuildContext {
+	return LoadContext(fsys, contextDir).forDockerfile(dockerfilePath)
+}
+
+// AnalyzeSource analyzes one Dockerfile's bytes. A panic in a rule or in
+// BuildKit becomes this file's error; it never takes other files down.
+func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg *Config) (fr *FileResult) {
+	fr = &FileResult{Path: path, BuildContext: bc}
+	if bc != nil {
+		fr.Context = bc.Dir
+	}
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			fr.Findings = nil
+			fr.Error = fmt.Sprintf("internal error while analyzing (please report): %v\n%s", r, firstLines(string(debug.Stack()), 8))
+		}
+	}()
+	d, err := Parse(path, src)
+	if err != nil {
+		fr.Error = strings.TrimPrefix(err.Error(), ErrInput.Error()+": ")
+		return fr
+	}
+	if bc == nil {
+		bc = &BuildContext{Dir: ".", files: map[string]bool{}, dirs: map[string]bool{}}
+		fr.BuildContext = bc
+	}
+	fr.Dockerfile = d
+	for _, s := range d.Stages {
+		fr.Stages = append(fr.Stages, StageInfo{Name: s.Name, Base: s.Base.Raw, Line: s.From.StartLine})
+	}
+	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
+	settings, _ := cfg.resolveRules(a)
+	facts := &fileFacts{}
+	sup := collectSuppressions(d, cfg, a)
+	for _, r := range a.rules {
+		sev := r.Severity
+		if s, ok := settings[r.ID]; ok && s.Severity != nil {
+			sev = *s.Severity
+		}
+		if sev == SeverityOff {
+			continue
+		}
+		p := &Pass{Rule: r, File: d, Context: bc, Config: cfg, facts: facts}
+		r.Check(p)
+		for _, f := range p.out {
+			f.Severity = sev
+			if r.POSIXOnly && inWindows(d, f) {
+				continue
+			}
+			if waivedByConfig(cfg, settings[r.ID], r, path) || sup.waives(f) {
+				fr.Suppressed++
+				continue
+			}
+			fr.Findings = append(fr.Findings, f)
+		}
+	}
+	if u := a.byID["unused-suppression"]; u != nil {
+		if s, ok := settings[u.ID]; !ok || s.Severity == nil || *s.Severity != SeverityOff {
+			fr.Findings = append(fr.Findings, sup.unused(u, d)...)
+		}
+	}
+	fr.Strengths = DetectStrengths(d, bc)
+	SortFindings(fr.Findings)
+	return fr
+}
+
+// SortFindings orders findings by line, then severity, then rule.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Line != fs[j].Line {
+			return fs[i].Line < fs[j].Line
+		}
+		if fs[i].Severity != fs[j].Severity {
+			return fs[i].Severity < fs[j].Severity
+		}
+		return fs[i].Rule < fs[j].Rule
+	})
+}
+
+func inWindows(d *Dockerfile, f Finding) bool {
+	if f.Stage >= 0 && f.Stage < len(d.Stages) {
+		return d.Stages[f.Stage].Windows
+	}
+	for _, s := range d.Stages {
+		if !s.Windows {
+			return false
+		}
+	}
+	return len(d.Stages) > 0
+}
+
+func waivedByConfig(cfg *Config, s RuleSetting, r *Rule, p string) bool {
+	for _, pat := range s.IgnorePaths {
+		if matchPath(pat, p) {
+			return true
+		}
+	}
+	for _, e := range cfg.Ignore {
+		if e.Rule != r.ID && !hasEquivalent(r, e.Rule) {
+			continue
+		}
+		if e.Path == "" || matchPath(e.Path, p) || e.Path == p {
+			return true
+		}
+	}
+	return false
+}
+
+func hasEquivalent(r *Rule, id string) bool {
+	for _, e := range r.Equivalents {
+		if strings.EqualFold(e, id) || strings.EqualFold(e, "hadolint:"+id) {
+			return true
+		}
+	}
+	return false
+}
+
+// fileFacts caches work several rules share, computed at most once per file.
+type fileFacts struct {
+	bkOnce sync.Once
+	bk     []BuildKitWarning
+}
+
+func (f *fileFacts) buildkit(d *Dockerfile) []BuildKitWarning {
+	f.bkOnce.Do(func() {
+		f.bk, _ = BuildKitLint(d.Source)
+	})
+	return f.bk
+}

@@ -1,0 +1,128 @@
+package analyzer
+
+import "strings"
+
+// ImageRef is a parsed image reference such as
+// `registry.example.com:5000/team/app:1.2@sha256:…`.
+type ImageRef struct {
+	// Raw is the reference after ARG substitution.
+	Raw string
+	// Registry is "docker.io" when the reference names none.
+	Registry string
+	// Repository is the path without registry, with Docker Hub's implicit
+	// "library/" removed ("node", "bitnami/redis").
+	Repository string
+	Tag        string
+	Digest     string
+	// Unresolved is true when ARGs without defaults remain in the reference.
+	Unresolved bool
+}
+
+// ParseImageRef splits an image reference. It is lenient: Dockerfiles in the
+// wild hold references that only a registry would reject.
+func ParseImageRef(raw string) ImageRef {
+	r := ImageRef{Raw: raw, Registry: "docker.io"}
+	rest := raw
+	if i := strings.Index(rest, "@"); i >= 0 {
+		r.Digest = rest[i+1:]
+		rest = rest[:i]
+	}
+	if i := strings.Index(rest, "/"); i >= 0 {
+		first := rest[:i]
+		if strings.ContainsAny(first, ".:") || first == "localhost" {
+			r.Registry = first
+			rest = rest[i+1:]
+		}
+	}
+	if i := strings.LastIndex(rest, ":"); i >= 0 && !strings.Contains(rest[i:], "/") {
+		r.Tag = rest[i+1:]
+		rest = rest[:i]
+	}
+	r.Repository = strings.TrimPrefix(strings.ToLower(rest), "library/")
+	if r.Registry == "index.docker.io" || r.Registry == "registry-1.docker.io" {
+		r.Registry = "docker.io"
+	}
+	return r
+}
+
+// Name is the last path element of the repository ("node" for "library/node").
+func (r ImageRef) Name() string {
+	if i := strings.LastIndex(r.Repository, "/"); i >= 0 {
+		return r.Repository[i+1:]
+	}
+	return r.Repository
+}
+
+// IsScratch reports the empty base image.
+func (r ImageRef) IsScratch() bool { return strings.EqualFold(r.Raw, "scratch") }
+
+// Pinned reports whether the reference is pinned by digest.
+func (r ImageRef) Pinned() bool { return strings.HasPrefix(r.Digest, "sha256:") }
+
+// Untagged reports a reference with neither tag nor digest (implicit latest).
+func (r ImageRef) Untagged() bool { return r.Tag == "" && r.Digest == "" }
+
+// IsWindows reports Windows base images, on which POSIX shell rules do not apply.
+func (r ImageRef) IsWindows() bool {
+	repo := r.Repository
+	if strings.HasPrefix(repo, "windows") || strings.Contains(repo, "/windows") ||
+		strings.Contains(repo, "nanoserver") || strings.Contains(repo, "servercore") {
+		return true
+	}
+	t := strings.ToLower(r.Tag)
+	return strings.Contains(t, "windowsservercore") || strings.Contains(t, "nanoserver") || strings.Contains(t, "ltsc20")
+}
+
+// IsDistroless reports images with no shell and no package manager.
+func (r ImageRef) IsDistroless() bool {
+	return strings.Contains(r.Repository, "distroless") || strings.HasPrefix(r.Repository, "chainguard/") ||
+		r.Registry == "cgr.dev"
+}
+
+// Distro guesses the Linux distribution family of an image from its name and
+// tag: "debian", "alpine", "rhel", "suse", "distroless", "scratch", or "".
+func (r ImageRef) Distro() string {
+	if r.IsScratch() {
+		return "scratch"
+	}
+	if r.IsDistroless() {
+		return "distroless"
+	}
+	name, tag := r.Name(), strings.ToLower(r.Tag)
+	switch {
+	case strings.Contains(tag, "alpine") || name == "alpine":
+		return "alpine"
+	case name == "debian" || name == "ubuntu" || strings.Contains(tag, "bookworm") || strings.Contains(tag, "bullseye") ||
+		strings.Contains(tag, "trixie") || strings.Contains(tag, "buster") || strings.Contains(tag, "jammy") ||
+		strings.Contains(tag, "noble") || strings.Contains(tag, "focal") || strings.Contains(tag, "slim"):
+		return "debian"
+	case name == "centos" || name == "fedora" || name == "rockylinux" || name == "almalinux" || strings.HasPrefix(name, "ubi") ||
+		name == "amazonlinux" || name == "oraclelinux" || strings.Contains(r.Repository, "ubi8") || strings.Contains(r.Repository, "ubi9"):
+		return "rhel"
+	case strings.Contains(name, "opensuse") || strings.Contains(name, "sles") || strings.Contains(r.Repository, "suse"):
+		return "suse"
+	}
+	// Official language images without a variant tag are Debian based.
+	switch name {
+	case "node", "python", "golang", "ruby", "php", "openjdk", "eclipse-temurin", "maven", "gradle", "rust", "perl", "buildpack-deps", "nginx", "httpd", "redis", "postgres", "mysql":
+		if r.Registry == "docker.io" {
+			return "debian"
+		}
+	}
+	return ""
+}
+
+// WithoutTagAndDigest returns registry and repository as written.
+func (r ImageRef) String() string {
+	s := r.Repository
+	if r.Registry != "docker.io" {
+		s = r.Registry + "/" + s
+	}
+	if r.Tag != "" {
+		s += ":" + r.Tag
+	}
+	if r.Digest != "" {
+		s += "@" + r.Digest
+	}
+	return s
+}

@@ -1,0 +1,128 @@
+package analyzer
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Rule is one check of the catalog, declared as a value in its own file in
+// analyzer/rules, in the spirit of golang.org/x/tools/go/analysis.Analyzer.
+type Rule struct {
+	// ID is kebab-case and never changes once released.
+	ID       string
+	Category Category
+	Severity Severity
+	// Title is one line, sentence case, no final period.
+	Title string
+	// Rationale is a paragraph: why it matters in production.
+	Rationale string
+	// Bad and Good are short Dockerfile examples for the docs.
+	Bad, Good string
+	// Equivalents are the IDs of the same check in other tools
+	// ("hadolint:DL3015", "buildkit:JSONArgsRecommended", "trivy:DS029").
+	// They are accepted wherever a rule ID is.
+	Equivalents []string
+	// Fix is the safety of the fixes this rule proposes, "" when it only
+	// reports.
+	Fix Safety
+	// POSIXOnly rules assume a Linux image with a POSIX shell; the engine
+	// drops their findings in Windows stages.
+	POSIXOnly bool
+	// Check inspects one Dockerfile and reports through the pass.
+	Check func(*Pass)
+}
+
+var ruleIDPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// Validate reports what is missing from a rule's declaration.
+func (r *Rule) Validate() error {
+	var problems []string
+	if !ruleIDPattern.MatchString(r.ID) {
+		problems = append(problems, "ID is not kebab-case")
+	}
+	valid := false
+	for _, c := range Categories {
+		valid = valid || c == r.Category
+	}
+	if !valid {
+		problems = append(problems, fmt.Sprintf("unknown category %q", r.Category))
+	}
+	if r.Severity < SeverityError || r.Severity > SeverityInfo {
+		problems = append(problems, "severity must be error, warning or info")
+	}
+	if r.Title == "" || strings.HasSuffix(r.Title, ".") || strings.Contains(r.Title, "\n") {
+		problems = append(problems, "title must be one line without a final period")
+	}
+	if len(r.Rationale) < 40 {
+		problems = append(problems, "rationale is missing or too short")
+	}
+	if r.Check == nil {
+		problems = append(problems, "no check")
+	}
+	if r.Fix != "" && r.Fix != Safe && r.Fix != Review {
+		problems = append(problems, "fix safety must be safe or review")
+	}
+	for _, e := range r.Equivalents {
+		if tool, id, ok := strings.Cut(e, ":"); !ok || tool == "" || id == "" {
+			problems = append(problems, fmt.Sprintf("equivalent %q is not tool:ID", e))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("rule %s: %s", r.ID, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Pass is what a rule's Check receives for one Dockerfile.
+type Pass struct {
+	Rule    *Rule
+	File    *Dockerfile
+	Context *BuildContext
+	Config  *Config
+	facts   *fileFacts
+	out     []Finding
+}
+
+// Report records a finding spanning an instruction.
+func (p *Pass) Report(in *Instruction, message string, fix *Fix) {
+	stage := -1
+	if in.Stage != nil {
+		stage = in.Stage.Index
+	}
+	p.ReportLines(in.StartLine, in.EndLine, stage, message, fix)
+}
+
+// Reportf is Report with a formatted message and no fix.
+func (p *Pass) Reportf(in *Instruction, format string, args ...any) {
+	p.Report(in, fmt.Sprintf(format, args...), nil)
+}
+
+// ReportLines records a finding on a line range; stage is the stage index
+// or -1 for the whole file.
+func (p *Pass) ReportLines(startLine, endLine, stage int, message string, fix *Fix) {
+	if endLine < startLine {
+		endLine = startLine
+	}
+	if fix != nil && fix.Safety == "" {
+		fix.Safety = p.Rule.Fix
+	}
+	p.out = append(p.out, Finding{
+		Rule:        p.Rule.ID,
+		Category:    p.Rule.Category,
+		Severity:    p.Rule.Severity,
+		Path:        p.File.Path,
+		Line:        startLine,
+		EndLine:     endLine,
+		Message:     message,
+		Equivalents: p.Rule.Equivalents,
+		Fix:         fix,
+		Stage:       stage,
+	})
+}
+
+// BuildKit returns BuildKit's own lint warnings for the file, computed
+// once per file and shared by every rule that mirrors a BuildKit check.
+func (p *Pass) BuildKit() []BuildKitWarning {
+	return p.facts.buildkit(p.File)
+}

@@ -1,0 +1,6 @@
+package rules
+
+import "github.com/dockopt/dockopt/analyzer"
+
+var themeRulesB = []*analyzer.Rule{
+}

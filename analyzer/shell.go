@@ -1,0 +1,367 @@
+package analyzer
+
+import (
+	"bytes"
+	"path"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Script is the shell program of a RUN instruction, parsed by mvdan/sh from
+// the raw file bytes so that every position maps back to a file offset:
+// file offset = Offset + node.Pos().Offset().
+type Script struct {
+	File *syntax.File
+	// Src is the text given to the shell parser. It has the same length as
+	// the source range it came from; lines BuildKit drops (comments and
+	// empty lines inside a continuation) are blanked, not removed.
+	Src    string
+	Offset int
+	// Heredoc is true when the script is the body of `RUN <<EOF`.
+	Heredoc bool
+	// Err is the shell parse error, if the script is not valid shell.
+	Err error
+}
+
+// Command is one simple command of a script, with its arguments.
+type Command struct {
+	// Name is the command's base name ("apt-get" for /usr/bin/apt-get),
+	// after unwrapping sudo, env, nohup, time, exec and command.
+	Name string
+	Args []Word
+	Call *syntax.CallExpr
+	// Start and End are file offsets of the whole call.
+	Start, End int
+	// Prefix are the words before Name that were unwrapped (sudo, env …).
+	Prefix []Word
+}
+
+// Word is a shell word with its static value.
+type Word struct {
+	// Value is the word with quotes removed; Dynamic is true when it holds
+	// expansions whose value is unknown here.
+	Value   string
+	Dynamic bool
+	Start   int
+	End     int
+	Node    *syntax.Word
+}
+
+// shellParser settings: bash, because Dockerfiles use bash-isms freely and
+// a bash parse accepts every POSIX script.
+func newShellParser() *syntax.Parser {
+	return syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash))
+}
+
+// runScript builds the Script of a RUN in shell form.
+func (d *Dockerfile) runScript(in *Instruction) *Script {
+	if len(in.Heredocs) > 0 && onlyHeredocMarkers(in.Args) {
+		return d.heredocScript(in)
+	}
+	start, end := in.ArgsStart, in.End
+	if start >= end {
+		return nil
+	}
+	src := d.shellSource(start, end, in)
+	s := &Script{Src: src, Offset: start}
+	s.File, s.Err = newShellParser().Parse(strings.NewReader(src), "")
+	return s
+}
+
+// shellSource copies [start,end) and blanks what BuildKit strips before the
+// shell sees it, keeping offsets stable. Heredoc bodies are kept as they are.
+func (d *Dockerfile) shellSource(start, end int, in *Instruction) string {
+	buf := []byte(string(d.Source[start:end]))
+	logicalEnd := len(buf)
+	if len(in.Heredocs) > 0 {
+		logicalEnd = d.logicalLineEnd(start, end) - start
+	}
+	lineStart := 0
+	inContinuation := false
+	for lineStart < logicalEnd {
+		nl := bytes.IndexByte(buf[lineStart:], '\n')
+		lineEnd := len(buf)
+		if nl >= 0 {
+			lineEnd = lineStart + nl
+		}
+		line := buf[lineStart:lineEnd]
+		trimmed := bytes.TrimSpace(line)
+		if inContinuation && (len(trimmed) == 0 || trimmed[0] == '#') {
+			// Dropped by BuildKit, newline included.
+			for i := lineStart; i < lineEnd; i++ {
+				buf[i] = ' '
+			}
+			if lineEnd < len(buf) {
+				buf[lineEnd] = ' '
+			}
+			lineStart = lineEnd + 1
+			continue
+		}
+		t := bytes.TrimRight(line, " \t\r")
+		inContinuation = len(t) > 0 && rune(t[len(t)-1]) == d.Escape
+		if inContinuation && d.Escape != '\\' {
+			buf[lineStart+len(t)-1] = '\\'
+		}
+		lineStart = lineEnd + 1
+	}
+	return string(buf)
+}
+
+// logicalLineEnd returns the offset just after the line that ends the
+// instruction's first logical line (where heredoc bodies begin).
+func (d *Dockerfile) logicalLineEnd(start, end int) int {
+	i := start
+	for i < end {
+		nl := bytes.IndexByte(d.Source[i:end], '\n')
+		if nl < 0 {
+			return end
+		}
+		line := bytes.TrimRight(d.Source[i:i+nl], " \t\r")
+		i += nl + 1
+		trimmed := bytes.TrimSpace(line)
+		if len(trimmed) > 0 && trimmed[0] == '#' && i-nl-1 != start {
+			continue
+		}
+		if len(line) == 0 || rune(line[len(line)-1]) != d.Escape {
+			return i
+		}
+	}
+	return end
+}
+
+func onlyHeredocMarkers(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	joined := strings.TrimSpace(strings.Join(args, " "))
+	for _, f := range strings.Fields(joined) {
+		if !strings.HasPrefix(f, "<<") {
+			return false
+		}
+	}
+	return true
+}
+
+// heredocScript parses the body of `RUN <<EOF` as a shell script, unless a
+// shebang names another interpreter.
+func (d *Dockerfile) heredocScript(in *Instruction) *Script {
+	h := in.Heredocs[0]
+	body := h.Content
+	if strings.HasPrefix(body, "#!") {
+		first, _, _ := strings.Cut(body, "\n")
+		interp := path.Base(strings.Fields(first[2:] + " x")[0])
+		if interp == "env" {
+			if f := strings.Fields(first[2:]); len(f) > 1 {
+				interp = f[1]
+			}
+		}
+		switch interp {
+		case "sh", "bash", "ash", "dash":
+		default:
+			return nil
+		}
+	}
+	bodyStart := d.logicalLineEnd(in.Start, in.End)
+	s := &Script{Src: body, Offset: bodyStart, Heredoc: true}
+	if h.Chomp || bodyStart+len(body) > len(d.Source) || string(d.Source[bodyStart:bodyStart+len(body)]) != body {
+		// Tabs were stripped (<<-) or the body moved: positions are
+		// approximate, so fixes must not edit inside this script.
+		s.Offset = -1
+	}
+	s.File, s.Err = newShellParser().Parse(strings.NewReader(body), "")
+	return s
+}
+
+// Exact reports whether the script's positions map to file offsets, which
+// fixes need before they edit inside it.
+func (s *Script) Exact() bool { return s != nil && s.Offset >= 0 && s.Err == nil }
+
+// Pos converts a shell position to a file offset.
+func (s *Script) Pos(p syntax.Pos) int {
+	if s.Offset < 0 {
+		return -1
+	}
+	return s.Offset + int(p.Offset())
+}
+
+// Commands returns every simple command in the script in source order,
+// including those in subshells, conditionals and command substitutions.
+func (s *Script) Commands() []Command {
+	if s == nil || s.File == nil {
+		return nil
+	}
+	var out []Command
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		call, ok := n.(*syntax.CallExpr)
+		if !ok || len(call.Args) == 0 {
+			return true
+		}
+		words := make([]Word, len(call.Args))
+		for i, w := range call.Args {
+			words[i] = s.word(w)
+		}
+		c := Command{Call: call, Start: s.Pos(call.Pos()), End: s.Pos(call.End())}
+		c.Prefix, words = unwrapCommand(words)
+		if len(words) == 0 {
+			return true
+		}
+		c.Name = path.Base(words[0].Value)
+		c.Args = words[1:]
+		out = append(out, c)
+		return true
+	})
+	return out
+}
+
+// CommandsNamed returns the commands whose name is one of names.
+func (s *Script) CommandsNamed(names ...string) []Command {
+	var out []Command
+	for _, c := range s.Commands() {
+		for _, n := range names {
+			if c.Name == n {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (s *Script) word(w *syntax.Word) Word {
+	val, dyn := staticWord(w)
+	return Word{Value: val, Dynamic: dyn, Start: s.Pos(w.Pos()), End: s.Pos(w.End()), Node: w}
+}
+
+// staticWord returns the word's value with quotes removed, and whether
+// it contains expansions (kept in the value as written).
+func staticWord(w *syntax.Word) (string, bool) {
+	var b strings.Builder
+	dyn := false
+	var add func(parts []syntax.WordPart)
+	add = func(parts []syntax.WordPart) {
+		for _, p := range parts {
+			switch p := p.(type) {
+			case *syntax.Lit:
+				b.WriteString(p.Value)
+			case *syntax.SglQuoted:
+				b.WriteString(p.Value)
+			case *syntax.DblQuoted:
+				add(p.Parts)
+			default:
+				dyn = true
+				var buf bytes.Buffer
+				syntax.NewPrinter().Print(&buf, p)
+				b.WriteString(buf.String())
+			}
+		}
+	}
+	add(w.Parts)
+	return b.String(), dyn
+}
+
+// unwrapCommand strips wrappers that run another command, so that
+// `sudo apt-get install` is seen as apt-get.
+func unwrapCommand(words []Word) (prefix, rest []Word) {
+	for len(words) > 0 {
+		switch path.Base(words[0].Value) {
+		case "sudo", "nohup", "time", "exec", "command", "nice", "ionice", "chronic", "gosu", "su-exec", "tini", "dumb-init":
+			prefix = append(prefix, words[0])
+			words = words[1:]
+			for len(words) > 0 && strings.HasPrefix(words[0].Value, "-") {
+				prefix = append(prefix, words[0])
+				words = words[1:]
+				if len(prefix) > 1 && (prefix[len(prefix)-2].Value == "sudo" || prefix[len(prefix)-2].Value == "gosu") && len(words) > 0 && !strings.HasPrefix(words[0].Value, "-") && prefix[len(prefix)-1].Value == "-u" {
+					prefix = append(prefix, words[0])
+					words = words[1:]
+				}
+			}
+		case "env":
+			prefix = append(prefix, words[0])
+			words = words[1:]
+			for len(words) > 0 && (strings.Contains(words[0].Value, "=") || strings.HasPrefix(words[0].Value, "-")) {
+				prefix = append(prefix, words[0])
+				words = words[1:]
+			}
+		default:
+			return prefix, words
+		}
+	}
+	return prefix, words
+}
+
+// Has reports whether any argument equals one of the given values
+// (flags included, e.g. "-y", "--yes").
+func (c Command) Has(values ...string) bool {
+	for _, a := range c.Args {
+		for _, v := range values {
+			if a.Value == v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// HasShortFlag reports a single-letter flag, also when combined with others
+// (`-qy` has `y`). Long options are not considered.
+func (c Command) HasShortFlag(letter byte) bool {
+	for _, a := range c.Args {
+		v := a.Value
+		if len(v) >= 2 && v[0] == '-' && v[1] != '-' && strings.IndexByte(v[1:], letter) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// HasPrefixArg reports an argument starting with prefix, e.g. "--target=".
+func (c Command) HasPrefixArg(prefix string) bool {
+	for _, a := range c.Args {
+		if strings.HasPrefix(a.Value, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// Positional returns the arguments that are not options. It cannot know
+// which options take a value, so callers pass them in valued.
+func (c Command) Positional(valued ...string) []Word {
+	var out []Word
+	skip := false
+	for _, a := range c.Args {
+		if skip {
+			skip = false
+			continue
+		}
+		if strings.HasPrefix(a.Value, "-") && a.Value != "-" {
+			for _, v := range valued {
+				if a.Value == v {
+					skip = true
+				}
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// Subcommand returns the first positional argument ("install" in
+// `apt-get -y install curl`), or "".
+func (c Command) Subcommand(valued ...string) string {
+	if p := c.Positional(valued...); len(p) > 0 {
+		return p[0].Value
+	}
+	return ""
+}
+
+// ArgsText returns the arguments as written, for messages.
+func (c Command) String() string {
+	parts := []string{c.Name}
+	for _, a := range c.Args {
+		parts = append(parts, a.Value)
+	}
+	return strings.Join(parts, " ")
+}

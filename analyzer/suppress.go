@@ -1,0 +1,209 @@
+package analyzer
+
+import (
+	"fmt"
+	"strings"
+)
+
+// suppression is one `ignore=` comment and what it covers.
+type suppression struct {
+	ids       []string
+	line      int
+	startLine int
+	endLine   int
+	dockopt   bool
+	used      bool
+}
+
+type suppressions struct {
+	list     []*suppression
+	skipAll  bool
+	analyzer *Analyzer
+}
+
+// collectSuppressions reads every form of inline waiver:
+//
+//	# dockopt ignore=ID[,ID]         the next instruction
+//	# dockopt ignore-stage=ID        before FROM: the whole stage
+//	# dockopt ignore-file=ID         anywhere: the whole file
+//	# hadolint ignore=DL3008         the next instruction, through equivalents
+//	# hadolint global ignore=DL3008  the whole file
+//	# check=skip=Name[,Name]|all     BuildKit's directive, for its checks
+func collectSuppressions(d *Dockerfile, cfg *Config, a *Analyzer) *suppressions {
+	s := &suppressions{analyzer: a}
+	if v, ok := d.Directive("check"); ok {
+		for _, part := range strings.Split(v, ";") {
+			k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if strings.TrimSpace(k) != "skip" {
+				continue
+			}
+			if strings.TrimSpace(val) == "all" {
+				s.skipAll = true
+				continue
+			}
+			var ids []string
+			for _, n := range strings.Split(val, ",") {
+				ids = append(ids, "buildkit:"+strings.TrimSpace(n))
+			}
+			s.list = append(s.list, &suppression{ids: ids, startLine: 1, endLine: d.LineCount() + 1, line: 1})
+		}
+	}
+	if !cfg.InlineIgnoresEnabled() {
+		return s
+	}
+	lines := strings.Split(string(d.Source), "\n")
+	for _, in := range d.Instructions {
+		for _, c := range commentBlockAbove(lines, in.StartLine) {
+			tool, scope, ids := parseIgnoreComment(c.text)
+			if tool == "" {
+				continue
+			}
+			sp := &suppression{ids: ids, line: c.line, dockopt: tool == "dockopt", startLine: in.StartLine, endLine: in.EndLine}
+			switch scope {
+			case "stage":
+				if in.Stage != nil && in.Keyword == "FROM" {
+					sp.endLine = stageEndLine(d, in.Stage)
+				}
+			case "file":
+				continue // collected below
+			}
+			s.list = append(s.list, sp)
+		}
+	}
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if !strings.HasPrefix(t, "#") {
+			continue
+		}
+		tool, scope, ids := parseIgnoreComment(strings.TrimSpace(t[1:]))
+		if tool != "" && scope == "file" {
+			s.list = append(s.list, &suppression{ids: ids, line: i + 1, dockopt: tool == "dockopt", startLine: 1, endLine: len(lines) + 1})
+		}
+	}
+	return s
+}
+
+type commentLine struct {
+	text string
+	line int
+}
+
+// commentBlockAbove returns the comment lines directly above a line.
+func commentBlockAbove(lines []string, line int) []commentLine {
+	var out []commentLine
+	for i := line - 2; i >= 0; i-- {
+		t := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(t, "#") {
+			break
+		}
+		out = append(out, commentLine{text: strings.TrimSpace(t[1:]), line: i + 1})
+	}
+	return out
+}
+
+func stageEndLine(d *Dockerfile, s *Stage) int {
+	if s.Index+1 < len(d.Stages) {
+		return d.Stages[s.Index+1].From.StartLine - 1
+	}
+	return d.LineCount() + 1
+}
+
+// parseIgnoreComment recognises the waiver forms; scope is "", "stage" or "file".
+func parseIgnoreComment(text string) (tool, scope string, ids []string) {
+	fields := strings.Fields(text)
+	if len(fields) < 2 {
+		return "", "", nil
+	}
+	tool = strings.ToLower(fields[0])
+	if tool != "dockopt" && tool != "hadolint" {
+		return "", "", nil
+	}
+	rest := fields[1:]
+	if strings.EqualFold(rest[0], "global") && len(rest) > 1 {
+		scope = "file"
+		rest = rest[1:]
+	}
+	key, val, ok := strings.Cut(rest[0], "=")
+	if !ok {
+		return "", "", nil
+	}
+	switch strings.ToLower(key) {
+	case "ignore":
+	case "ignore-stage":
+		scope = "stage"
+	case "ignore-file":
+		scope = "file"
+	default:
+		return "", "", nil
+	}
+	// Allow "ignore=A, B" with spaces after commas.
+	val = strings.Join(append([]string{val}, rest[1:]...), "")
+	for _, id := range strings.Split(val, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			if tool == "hadolint" {
+				id = hadolintAlias(id)
+			}
+			ids = append(ids, id)
+		}
+	}
+	return tool, scope, ids
+}
+
+func (s *suppressions) waives(f Finding) bool {
+	rule := s.analyzer.byID[f.Rule]
+	if s.skipAll && rule != nil && hasBuildKitEquivalent(rule) {
+		return true
+	}
+	waived := false
+	for _, sp := range s.list {
+		if f.Line < sp.startLine || f.Line > sp.endLine {
+			continue
+		}
+		for _, id := range sp.ids {
+			if id == f.Rule || (rule != nil && hasEquivalent(rule, id)) || strings.EqualFold(id, "all") {
+				sp.used = true
+				waived = true
+			}
+		}
+	}
+	return waived
+}
+
+func hasBuildKitEquivalent(r *Rule) bool {
+	for _, e := range r.Equivalents {
+		if strings.HasPrefix(e, "buildkit:") {
+			return true
+		}
+	}
+	return false
+}
+
+// unused reports dockopt's own waivers that matched nothing, as staticcheck
+// does, so that stale ignores do not pile up. hadolint's are left alone:
+// they may waive checks dockopt does not mirror.
+func (s *suppressions) unused(r *Rule, d *Dockerfile) []Finding {
+	var out []Finding
+	for _, sp := range s.list {
+		if !sp.dockopt || sp.used {
+			continue
+		}
+		var unknown []string
+		for _, id := range sp.ids {
+			if len(s.analyzer.Lookup(id)) == 0 && id != "all" {
+				unknown = append(unknown, id)
+			}
+		}
+		msg := fmt.Sprintf("this ignore comment waives nothing: %s found no problem here; remove it", strings.Join(sp.ids, ", "))
+		if len(unknown) > 0 {
+			msg = fmt.Sprintf("this ignore comment names unknown rule %s (see `dockopt rules`)", strings.Join(unknown, ", "))
+		}
+		start := d.Offset(sp.line)
+		out = append(out, Finding{
+			Rule: r.ID, Category: r.Category, Severity: r.Severity, Path: d.Path,
+			Line: sp.line, EndLine: sp.line, Message: msg, Equivalents: r.Equivalents, Stage: -1,
+			Fix: &Fix{Message: "remove the unused ignore comment", Safety: Safe,
+				Edits: []TextEdit{{Start: start, End: min(d.Offset(sp.line+1), len(d.Source)), New: ""}}},
+		})
+	}
+	return out
+}

@@ -1,0 +1,146 @@
+// Package analyzer turns Dockerfiles and their build contexts into findings.
+//
+// It is pure and deterministic: it reads from an fs.FS and returns values.
+// Rules live in analyzer/rules; this package holds the model they inspect,
+// the engine that runs them, and the types they report with.
+package analyzer
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Severity orders findings; a lower value is more severe.
+type Severity int
+
+const (
+	SeverityError Severity = iota
+	SeverityWarning
+	SeverityInfo
+	// SeverityOff disables a rule; it only appears in configuration.
+	SeverityOff
+)
+
+func (s Severity) String() string {
+	switch s {
+	case SeverityError:
+		return "error"
+	case SeverityWarning:
+		return "warning"
+	case SeverityInfo:
+		return "info"
+	case SeverityOff:
+		return "off"
+	}
+	return fmt.Sprintf("severity(%d)", int(s))
+}
+
+// ParseSeverity accepts dockopt's names and hadolint's ("style" maps to info,
+// "ignore"/"none" to off) so that configurations carry over.
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "error":
+		return SeverityError, nil
+	case "warning", "warn":
+		return SeverityWarning, nil
+	case "info", "style", "note":
+		return SeverityInfo, nil
+	case "off", "none", "ignore", "false":
+		return SeverityOff, nil
+	}
+	return 0, fmt.Errorf("unknown severity %q (want error, warning, info or off)", s)
+}
+
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Category groups rules by what they protect.
+type Category string
+
+const (
+	CategorySecurity        Category = "security"
+	CategorySize            Category = "size"
+	CategoryBuildCache      Category = "build-cache"
+	CategoryReliability     Category = "reliability"
+	CategoryMaintainability Category = "maintainability"
+)
+
+// Categories lists every category in report order.
+var Categories = []Category{CategorySecurity, CategorySize, CategoryBuildCache, CategoryReliability, CategoryMaintainability}
+
+// Safety says whether a fix can be applied without a person looking at it.
+type Safety string
+
+const (
+	// Safe fixes are not expected to change what the image does.
+	Safe Safety = "safe"
+	// Review fixes change behaviour a person should look at: a new USER,
+	// a new base image, a multi-stage split.
+	Review Safety = "review"
+)
+
+// Allows reports whether a policy that applies fixes up to p includes s.
+func (p Safety) Allows(s Safety) bool {
+	if p == Review {
+		return s == Safe || s == Review
+	}
+	return s == Safe
+}
+
+// TextEdit replaces the bytes [Start, End) of the original file with New.
+// Offsets are byte offsets into the file as read, like analysis.TextEdit.
+type TextEdit struct {
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	New   string `json:"new"`
+}
+
+// GeneratedFile is a file a fix creates or replaces, for example a
+// .dockerignore or a config file extracted from an inline RUN echo.
+// Path is relative to the analyzed root.
+type GeneratedFile struct {
+	Path    string `json:"path"`
+	Content string `json:"content"`
+	// Merge says how to combine with an existing file of that path:
+	// "" replaces it only if it does not exist, "append-lines" adds the
+	// lines that are missing.
+	Merge string `json:"merge,omitempty"`
+}
+
+// Fix is a rule's proposed change: data, never an action.
+type Fix struct {
+	Message string          `json:"message"`
+	Safety  Safety          `json:"safety"`
+	Edits   []TextEdit      `json:"edits,omitempty"`
+	Files   []GeneratedFile `json:"files,omitempty"`
+}
+
+// Finding is one problem a rule found in one file.
+type Finding struct {
+	Rule        string   `json:"rule"`
+	Category    Category `json:"category"`
+	Severity    Severity `json:"severity"`
+	Path        string   `json:"path"`
+	Line        int      `json:"line"`
+	EndLine     int      `json:"end_line"`
+	Message     string   `json:"message"`
+	Equivalents []string `json:"equivalents,omitempty"`
+	Fix         *Fix     `json:"fix,omitempty"`
+	// Stage is the index of the stage the finding is in, -1 for the
+	// global part of the file.
+	Stage int `json:"-"`
+}
+
+// Strength is something a Dockerfile already does well.
+type Strength struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
