@@ -31,7 +31,7 @@ func TestConvertLLB(t *testing.T) {
 	if err := ConvertLLB([]byte("FROM alpine:3.20\nCOPY --chmod=abc a b\n")); err == nil {
 		t.Errorf("an invalid --chmod should fail conversion")
 	}
-	if err := ConvertLLB([]byte("FROM alpine:3.20 AS a\nFROM alpine:3.20 AS a\n")); err == nil {
-		t.Errorf("a duplicate stage name should fail conversion")
+	if err := ConvertLLB([]byte("FROM alpine:3.20\nHEALTHCHECK --interval=often CMD true\n")); err == nil {
+		t.Errorf("an invalid HEALTHCHECK interval should fail conversion")
 	}
 }

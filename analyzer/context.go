@@ -2,9 +2,9 @@ package analyzer
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
-	"encoding/json"
 	"io/fs"
 	"path"
 	"sort"

@@ -2,5 +2,4 @@ package rules
 
 import "github.com/dockopt/dockopt/analyzer"
 
-var buildkitRules = []*analyzer.Rule{
-}
+var buildkitRules = []*analyzer.Rule{}

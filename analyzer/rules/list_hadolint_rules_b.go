@@ -2,5 +2,4 @@ package rules
 
 import "github.com/dockopt/dockopt/analyzer"
 
-var hadolintRulesB = []*analyzer.Rule{
-}
+var hadolintRulesB = []*analyzer.Rule{}

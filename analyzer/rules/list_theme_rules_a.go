@@ -2,5 +2,4 @@ package rules
 
 import "github.com/dockopt/dockopt/analyzer"
 
-var themeRulesA = []*analyzer.Rule{
-}
+var themeRulesA = []*analyzer.Rule{}

@@ -2,5 +2,4 @@ package rules
 
 import "github.com/dockopt/dockopt/analyzer"
 
-var themeRulesB = []*analyzer.Rule{
-}
+var themeRulesB = []*analyzer.Rule{}

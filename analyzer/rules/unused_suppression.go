@@ -12,8 +12,8 @@ var UnusedSuppression = &analyzer.Rule{
 	Rationale: `A "# dockopt ignore=" comment that matches no finding is stale: the problem was fixed or the ` +
 		`rule ID is misspelled. Stale waivers hide future problems on the same line, so they are reported ` +
 		`and the fix removes them.`,
-	Bad:  "# dockopt ignore=apt-no-install-recommends\nRUN echo hello\n",
-	Good: "RUN echo hello\n",
-	Fix:  analyzer.Safe,
+	Bad:   "# dockopt ignore=apt-no-install-recommends\nRUN echo hello\n",
+	Good:  "RUN echo hello\n",
+	Fix:   analyzer.Safe,
 	Check: func(*analyzer.Pass) {},
 }
