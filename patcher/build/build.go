@@ -41,11 +41,15 @@ const DefaultTimeout = 10 * time.Minute
 // errorLines is how many lines of the failing step's output Result.Error keeps.
 const errorLines = 20
 
-// Builder builds Dockerfiles on one buildkitd.
+// Builder builds Dockerfiles on one buildkitd. It holds no connection
+// between builds and is safe for concurrent use.
 type Builder struct {
 	// Addr is the daemon's address: "unix:///run/buildkit/buildkitd.sock",
 	// "tcp://buildkitd:1234", or any address buildkit's client accepts.
 	Addr string
+	// ClientOpts are passed to buildkit's client.New, for TLS credentials
+	// (client.WithCredentials, client.WithServerConfig) and the like.
+	ClientOpts []client.ClientOpt
 	// Timeout bounds each build, export included; zero means DefaultTimeout.
 	// A build that runs out of time is a failed build (Result.OK false),
 	// not an error.
@@ -64,7 +68,8 @@ type Request struct {
 	// BuildArgs are passed as --build-arg.
 	BuildArgs map[string]string
 	// NoCache rebuilds every step, for timings that do not depend on what
-	// an earlier build left in the daemon's cache.
+	// an earlier build left in the daemon's cache. BuildKit then also
+	// starts RUN --mount=type=cache directories empty.
 	NoCache bool
 }
 
@@ -96,7 +101,10 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("build context: %w", err)
 	}
-	dockerfilePath := filepath.Join(req.ContextDir, dockerfile)
+	dockerfilePath := dockerfile
+	if !filepath.IsAbs(dockerfilePath) {
+		dockerfilePath = filepath.Join(req.ContextDir, dockerfile)
+	}
 	if _, err := os.Stat(dockerfilePath); err != nil {
 		return Result{}, fmt.Errorf("dockerfile: %w", err)
 	}
@@ -105,19 +113,13 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 		return Result{}, fmt.Errorf("dockerfile: %w", err)
 	}
 
-	c, err := client.New(ctx, b.Addr)
-	if err != nil {
-		return Result{}, fmt.Errorf("buildkit at %s: %w", b.Addr, err)
-	}
-	defer c.Close()
 	// Ask before building, so an unreachable daemon is an error rather
 	// than a failed build.
-	pingCtx, cancelPing := context.WithTimeout(ctx, 15*time.Second)
-	_, err = c.ListWorkers(pingCtx)
-	cancelPing()
+	c, err := b.connect(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("buildkit at %s: %w", b.Addr, err)
+		return Result{}, err
 	}
+	defer c.Close()
 
 	timeout := b.Timeout
 	if timeout <= 0 {
@@ -203,6 +205,37 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 }
 
 var errTimeout = errors.New("build timeout")
+
+// pingTimeout bounds the question "is the daemon there?".
+const pingTimeout = 15 * time.Second
+
+// Ping checks that the daemon answers and has a worker to build on, for a
+// service to check its configuration at startup.
+func (b *Builder) Ping(ctx context.Context) error {
+	c, err := b.connect(ctx)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+func (b *Builder) connect(ctx context.Context) (*client.Client, error) {
+	c, err := client.New(ctx, b.Addr, b.ClientOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("buildkit at %s: %w", b.Addr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	workers, err := c.ListWorkers(ctx)
+	if err == nil && len(workers) == 0 {
+		err = errors.New("no workers")
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("buildkit at %s: %w", b.Addr, err)
+	}
+	return c, nil
+}
 
 // errorMessage is BuildKit's message without the gRPC wrapping.
 func errorMessage(err error) string {
@@ -340,13 +373,17 @@ func readOCIArchive(r io.Reader) (imageInfo, error) {
 				return imageInfo{}, err
 			}
 		case strings.HasPrefix(h.Name, "blobs/") && h.Size <= maxMetadataBlob:
-			data, err := io.ReadAll(tr)
+			// Only JSON is kept; a layer is recognised by its first byte
+			// and skipped without being read into memory.
+			first := make([]byte, 1)
+			if _, err := io.ReadFull(tr, first); err != nil || first[0] != '{' {
+				continue
+			}
+			rest, err := io.ReadAll(tr)
 			if err != nil {
 				return imageInfo{}, err
 			}
-			if len(data) > 0 && data[0] == '{' {
-				blobs[strings.TrimPrefix(h.Name, "blobs/")] = data
-			}
+			blobs[strings.TrimPrefix(h.Name, "blobs/")] = append(first, rest...)
 		}
 	}
 	if index == nil {

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,11 +134,19 @@ func TestBuild(t *testing.T) {
 	})
 
 	t.Run("cache mount", func(t *testing.T) {
-		dir := writeContext(t, map[string]string{"Dockerfile": "" +
+		// A cache mount outlives the build that filled it: a second build
+		// finds what the first left there.
+		marker := fmt.Sprintf("/root/.cache/marker-%d", time.Now().UnixNano())
+		write := writeContext(t, map[string]string{"Dockerfile": "" +
 			"# syntax=docker/dockerfile:1\n" +
 			"FROM python:3.12-slim\n" +
-			"RUN --mount=type=cache,target=/root/.cache echo cached > /root/.cache/f && cat /root/.cache/f\n"})
-		mustBuild(t, Request{ContextDir: dir})
+			"RUN --mount=type=cache,target=/root/.cache echo cached > " + marker + "\n"})
+		mustBuild(t, Request{ContextDir: write})
+		read := writeContext(t, map[string]string{"Dockerfile": "" +
+			"FROM python:3.12-slim\n" +
+			"RUN --mount=type=cache,target=/root/.cache grep cached " + marker + "\n" +
+			"RUN test ! -e " + marker + "\n"})
+		mustBuild(t, Request{ContextDir: read})
 	})
 
 	t.Run("dockerfile in a subdirectory", func(t *testing.T) {
