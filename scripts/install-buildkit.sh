@@ -5,7 +5,7 @@
 #   - busybox-static  the one static binary the test base images are made of
 #   - bin/buildkitd   built from the buildkit module at go.mod's version
 #   - bin/buildctl    not used by tests; handy to poke a running daemon by hand
-# No iptables or CNI plugins: tests run the worker with --oci-worker-net=host.
+# No iptables or CNI plugins: the test daemon uses host networking.
 # Idempotent; a second run only checks and returns.
 set -euo pipefail
 
@@ -14,7 +14,10 @@ bin="$repo/bin"
 
 need_apt=()
 command -v runc >/dev/null 2>&1 || need_apt+=(runc)
-[ -x /bin/busybox ] || need_apt+=(busybox-static)
+# Debian's plain "busybox" package puts a dynamically linked binary at the
+# same path; the test images have no libc, so only the static one will do
+# (installing it replaces the other).
+dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt_get=(apt-get)
@@ -25,13 +28,6 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 		"${apt_get[@]}" install -y --no-install-recommends "${need_apt[@]}"
 	fi
 fi
-# The test images have no libc, so /bin/busybox must be the static build
-# (Debian's plain "busybox" package installs a dynamic one at the same path).
-if ! dpkg -s busybox-static >/dev/null 2>&1; then
-	echo "install-buildkit: busybox-static is not installed" >&2
-	exit 1
-fi
-
 # Same version as go.mod, so the daemon and the client library agree.
 version=$(cd "$repo" && go list -m -f '{{.Version}}' github.com/moby/buildkit)
 stamp="$bin/.buildkit-version"
