@@ -76,7 +76,9 @@ type Request struct {
 // Result is what a build produced. A Dockerfile that does not build is
 // a Result with OK false, not an error.
 type Result struct {
-	OK       bool
+	OK bool
+	// Duration is the wall time of the build and of the export that
+	// measures it.
 	Duration time.Duration
 	// CompressedSize is the sum of the final image's compressed (gzip)
 	// layer sizes, in bytes.
