@@ -1,0 +1,112 @@
+// Package jobs holds the arguments of every job the app queues. A job is
+// one unit of work on one repository; intake (app/webhook) creates them and
+// the worker consumes them through the queue.
+//
+// The values are stored as JSON in the queue's database and may be read by a
+// newer binary after an upgrade, so field names are part of a stable format:
+// add fields, never rename or repurpose them.
+package jobs
+
+// Kinds, as stored in the queue. They are forever: renaming one orphans the
+// jobs of that kind still in a database.
+const (
+	KindAnalyzePush = "analyze_push"
+	KindAnalyzeRepo = "analyze_repo"
+	KindAnalyzePR   = "analyze_pr"
+	KindCommand     = "command"
+	KindRerun       = "rerun"
+)
+
+// AnalyzePush analyzes a commit pushed to a repository's default branch.
+//
+// Jobs for the same repository and branch coalesce: the `river:"unique"`
+// fields form the key, and the queue hands the processor the newest push
+// received for that key, whatever push created the job.
+type AnalyzePush struct {
+	InstallationID int64  `json:"installation_id"`
+	Owner          string `json:"owner" river:"unique"`
+	Repo           string `json:"repo" river:"unique"`
+	Branch         string `json:"branch" river:"unique"`
+	SHA            string `json:"sha"`
+	DefaultBranch  string `json:"default_branch"`
+	DeliveryID     string `json:"delivery_id"`
+}
+
+func (AnalyzePush) Kind() string { return KindAnalyzePush }
+
+// AnalyzeRepo analyzes the head of a repository's default branch, for a
+// repository the app was just given access to. The webhook does not name a
+// commit or the default branch, so the worker resolves both.
+type AnalyzeRepo struct {
+	InstallationID int64  `json:"installation_id"`
+	Owner          string `json:"owner"`
+	Repo           string `json:"repo"`
+	DeliveryID     string `json:"delivery_id"`
+}
+
+func (AnalyzeRepo) Kind() string { return KindAnalyzeRepo }
+
+// AnalyzePR reviews a pull request at its head commit. Jobs for the same
+// pull request coalesce like AnalyzePush.
+type AnalyzePR struct {
+	InstallationID   int64  `json:"installation_id"`
+	Owner            string `json:"owner" river:"unique"`
+	Repo             string `json:"repo" river:"unique"`
+	Number           int    `json:"number" river:"unique"`
+	HeadSHA          string `json:"head_sha"`
+	HeadRef          string `json:"head_ref"`
+	BaseRef          string `json:"base_ref"`
+	HeadRepoFullName string `json:"head_repo_full_name"`
+	Fork             bool   `json:"fork"`
+	Action           string `json:"action"`
+	DeliveryID       string `json:"delivery_id"`
+}
+
+func (AnalyzePR) Kind() string { return KindAnalyzePR }
+
+// Comment kinds of Command.CommentKind.
+const (
+	CommentIssue  = "issue"  // issue_comment: on an issue or a pull request's conversation
+	CommentReview = "review" // pull_request_review_comment: on a line of a pull request's diff
+)
+
+// Command is a comment that addresses the bot. Intake only notices that the
+// bot is addressed; parsing the command and checking the author's
+// permission belong to the worker.
+type Command struct {
+	InstallationID int64  `json:"installation_id"`
+	Owner          string `json:"owner"`
+	Repo           string `json:"repo"`
+	IssueNumber    int    `json:"issue_number"`
+	IsPR           bool   `json:"is_pr"`
+	CommentID      int64  `json:"comment_id"`
+	CommentKind    string `json:"comment_kind"`
+	Author         string `json:"author"`
+	AuthorType     string `json:"author_type"`
+	Body           string `json:"body"`
+	DeliveryID     string `json:"delivery_id"`
+}
+
+func (Command) Kind() string { return KindCommand }
+
+// Rerun re-runs dockopt for a commit after someone pressed "Re-run" on a
+// check suite or check run, or one of the check run's action buttons (then
+// RequestedAction is the button's identifier).
+type Rerun struct {
+	InstallationID  int64  `json:"installation_id"`
+	Owner           string `json:"owner"`
+	Repo            string `json:"repo"`
+	HeadSHA         string `json:"head_sha"`
+	HeadBranch      string `json:"head_branch"`
+	CheckRunID      int64  `json:"check_run_id,omitempty"`
+	RequestedAction string `json:"requested_action,omitempty"`
+	PRNumbers       []int  `json:"pr_numbers,omitempty"`
+	DeliveryID      string `json:"delivery_id"`
+}
+
+func (Rerun) Kind() string { return KindRerun }
+
+// Args is what every job value implements; it is River's JobArgs.
+type Args interface {
+	Kind() string
+}

@@ -1,0 +1,436 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/dockopt/dockopt/app/jobs"
+)
+
+// store is the little the engine needs from a database beyond River: a
+// transaction of the driver's own type, and statements on it. Statements
+// use $N placeholders and SQL that SQLite and PostgreSQL both accept.
+type store[TTx any] interface {
+	begin(ctx context.Context) (TTx, error)
+	commit(ctx context.Context, tx TTx) error
+	rollback(ctx context.Context, tx TTx)
+	exec(ctx context.Context, tx TTx, query string, args ...any) (rowsAffected int64, err error)
+	// queryRow scans one row into dest, or returns errNoRows.
+	queryRow(ctx context.Context, tx TTx, query string, args []any, dest ...any) error
+	// poolQueryRow is queryRow outside any transaction.
+	poolQueryRow(ctx context.Context, query string, args []any, dest ...any) error
+	ping(ctx context.Context) error
+	close() error
+}
+
+var errNoRows = errors.New("no rows")
+
+// deliveryRetention is how long a delivery is remembered for deduplication:
+// GitHub lets a delivery be redelivered for 30 days (platform-facts §3.2).
+// Failed and cancelled jobs are kept as long, so that a redelivery can
+// still tell that its job failed.
+const deliveryRetention = 30 * 24 * time.Hour
+
+// migrations create the queue's own tables beside River's. They are
+// idempotent and run at every start, after River's.
+//
+// dockopt_deliveries remembers each accepted delivery and the jobs that
+// stand for it. dockopt_coalesce holds, per branch or pull request, the
+// arguments of the newest job received and a version bumped on every
+// update; the job that runs for that key processes these arguments.
+var migrations = []string{
+	`CREATE TABLE IF NOT EXISTS dockopt_deliveries (
+		delivery_id  TEXT PRIMARY KEY,
+		event        TEXT NOT NULL,
+		action       TEXT NOT NULL,
+		received_at  BIGINT NOT NULL,
+		last_seen_at BIGINT NOT NULL,
+		redeliveries BIGINT NOT NULL,
+		job_ids      TEXT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS dockopt_coalesce (
+		key        TEXT PRIMARY KEY,
+		args       TEXT NOT NULL,
+		version    BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL,
+		checked_at BIGINT NOT NULL DEFAULT 0
+	)`,
+}
+
+// activeStates are the states in which a job will still run. A coalescing
+// job is unique by key over them, so a new push finds the waiting or running
+// job for its branch instead of adding a second one. River requires running
+// among them; the completion check in coalescedWorker covers pushes that
+// arrive while the job runs.
+var activeStates = []rivertype.JobState{
+	rivertype.JobStateAvailable,
+	rivertype.JobStatePending,
+	rivertype.JobStateRetryable,
+	rivertype.JobStateRunning,
+	rivertype.JobStateScheduled,
+}
+
+type engine[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	q      *Queue
+	db     store[TTx]
+	client *river.Client[TTx]
+}
+
+func newEngine[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, q *Queue, driver TDriver, db store[TTx]) (_ *engine[TDriver, TTx], err error) {
+	defer func() {
+		if err != nil {
+			db.close()
+		}
+	}()
+	e := &engine[TDriver, TTx]{q: q, db: db}
+	riverLog := slog.New(minLevel{q.opts.Logger.Handler(), slog.LevelWarn})
+
+	migrator, err := rivermigrate.New[TTx](driver, &rivermigrate.Config{Logger: riverLog})
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("queue: migrating River's tables: %w", err)
+	}
+	if err := e.migrate(ctx); err != nil {
+		return nil, fmt.Errorf("queue: migrating dockopt's tables: %w", err)
+	}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &plainWorker[jobs.AnalyzeRepo]{q: q})
+	river.AddWorker(workers, &plainWorker[jobs.Command]{q: q})
+	river.AddWorker(workers, &plainWorker[jobs.Rerun]{q: q})
+	river.AddWorker(workers, &coalescedWorker[TDriver, TTx, jobs.AnalyzePush]{e: e})
+	river.AddWorker(workers, &coalescedWorker[TDriver, TTx, jobs.AnalyzePR]{e: e})
+
+	e.client, err = river.NewClient[TTx](driver, &river.Config{
+		CancelledJobRetentionPeriod: deliveryRetention,
+		DiscardedJobRetentionPeriod: deliveryRetention,
+		JobTimeout:                  q.opts.JobTimeout,
+		LeaderElectionDisabled:      q.opts.LeaderElectionDisabled,
+		Logger:                      riverLog,
+		MaxAttempts:                 q.opts.MaxAttempts,
+		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.opts.Workers}},
+		RescueStuckJobsAfter:        q.opts.RescueStuckJobsAfter,
+		RetryPolicy:                 q.opts.RetryPolicy,
+		Workers:                     workers,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	return e, nil
+}
+
+func (e *engine[TDriver, TTx]) migrate(ctx context.Context) error {
+	tx, err := e.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer e.db.rollback(ctx, tx)
+	for _, m := range migrations {
+		if _, err := e.db.exec(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	cutoff := time.Now().Add(-deliveryRetention).UnixMilli()
+	if _, err := e.db.exec(ctx, tx, `DELETE FROM dockopt_deliveries WHERE last_seen_at < $1`, cutoff); err != nil {
+		return err
+	}
+	return e.db.commit(ctx, tx)
+}
+
+func (e *engine[TDriver, TTx]) accept(ctx context.Context, d Delivery, js []jobs.Args) (Accepted, error) {
+	tx, err := e.db.begin(ctx)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("queue: %w", err)
+	}
+	defer e.db.rollback(ctx, tx)
+	acc, err := e.acceptTx(ctx, tx, d, js)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("queue: delivery %s: %w", d.ID, err)
+	}
+	if err := e.db.commit(ctx, tx); err != nil {
+		return Accepted{}, fmt.Errorf("queue: delivery %s: %w", d.ID, err)
+	}
+	return acc, nil
+}
+
+func (e *engine[TDriver, TTx]) acceptTx(ctx context.Context, tx TTx, d Delivery, js []jobs.Args) (Accepted, error) {
+	now := time.Now().UnixMilli()
+	// Updating first locks the delivery's row (in PostgreSQL), so two
+	// copies of one redelivery arriving together are decided one at a time.
+	var raw string
+	err := e.db.queryRow(ctx, tx,
+		`UPDATE dockopt_deliveries SET last_seen_at = $1, redeliveries = redeliveries + 1
+		 WHERE delivery_id = $2 RETURNING job_ids`, []any{now, d.ID}, &raw)
+	if errors.Is(err, errNoRows) {
+		n, err := e.db.exec(ctx, tx,
+			`INSERT INTO dockopt_deliveries (delivery_id, event, action, received_at, last_seen_at, redeliveries, job_ids)
+			 VALUES ($1, $2, $3, $4, $4, 0, '[]') ON CONFLICT (delivery_id) DO NOTHING`,
+			d.ID, d.Event, d.Action, now)
+		if err != nil {
+			return Accepted{}, err
+		}
+		if n == 0 {
+			// Another request holding the same delivery committed first.
+			return Accepted{Outcome: InFlight}, nil
+		}
+		ids := make([]int64, len(js))
+		for i, j := range js {
+			if ids[i], err = e.insert(ctx, tx, j, false); err != nil {
+				return Accepted{}, err
+			}
+		}
+		return Accepted{Outcome: Queued, JobIDs: ids}, e.saveJobIDs(ctx, tx, d.ID, ids)
+	}
+	if err != nil {
+		return Accepted{}, err
+	}
+
+	var ids []int64
+	if err := json.Unmarshal([]byte(raw), &ids); err != nil {
+		return Accepted{}, fmt.Errorf("reading job ids %q: %w", raw, err)
+	}
+	requeued, inFlight := false, false
+	// The same delivery maps to the same jobs in the same order; a delivery
+	// recorded by an older binary with fewer jobs gets the missing ones.
+	ids = append(ids, make([]int64, max(0, len(js)-len(ids)))...)[:len(js)]
+	for i, j := range js {
+		state := rivertype.JobStateCancelled // no job yet: treat like a failed one
+		if ids[i] != 0 {
+			row, err := e.client.JobGetTx(ctx, tx, ids[i])
+			switch {
+			case errors.Is(err, rivertype.ErrNotFound):
+				// Only completed jobs are cleaned away before the redelivery
+				// window closes.
+				state = rivertype.JobStateCompleted
+			case err != nil:
+				return Accepted{}, err
+			default:
+				state = row.State
+			}
+		}
+		switch state {
+		case rivertype.JobStateCompleted:
+		case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+			if ids[i], err = e.insert(ctx, tx, j, true); err != nil {
+				return Accepted{}, err
+			}
+			requeued = true
+		default:
+			inFlight = true
+		}
+	}
+	switch {
+	case requeued:
+		return Accepted{Outcome: Requeued, JobIDs: ids}, e.saveJobIDs(ctx, tx, d.ID, ids)
+	case inFlight:
+		return Accepted{Outcome: InFlight, JobIDs: ids}, nil
+	}
+	return Accepted{Outcome: Done, JobIDs: ids}, nil
+}
+
+func (e *engine[TDriver, TTx]) saveJobIDs(ctx context.Context, tx TTx, id string, ids []int64) error {
+	raw, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	_, err = e.db.exec(ctx, tx, `UPDATE dockopt_deliveries SET job_ids = $1 WHERE delivery_id = $2`, string(raw), id)
+	return err
+}
+
+// insert queues one job in tx and returns the ID of the job that will do
+// it: a new one, or for a coalescing kind possibly the one already waiting
+// or running for the same key.
+func (e *engine[TDriver, TTx]) insert(ctx context.Context, tx TTx, j jobs.Args, redelivery bool) (int64, error) {
+	var opts *river.InsertOpts
+	if key, ok := coalesceKey(j); ok {
+		raw, err := json.Marshal(j)
+		if err != nil {
+			return 0, err
+		}
+		// A redelivery is an old event: it must not replace a newer head,
+		// only make sure a job runs for the key.
+		upsert := `INSERT INTO dockopt_coalesce (key, args, version, updated_at) VALUES ($1, $2, 1, $3)
+			ON CONFLICT (key) DO UPDATE SET args = excluded.args, version = dockopt_coalesce.version + 1, updated_at = excluded.updated_at`
+		if redelivery {
+			upsert = `INSERT INTO dockopt_coalesce (key, args, version, updated_at) VALUES ($1, $2, 1, $3)
+				ON CONFLICT (key) DO NOTHING`
+		}
+		if _, err := e.db.exec(ctx, tx, upsert, key, string(raw), time.Now().UnixMilli()); err != nil {
+			return 0, err
+		}
+		opts = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: activeStates}}
+	}
+	res, err := e.client.InsertTx(ctx, tx, j, opts)
+	if err != nil {
+		return 0, fmt.Errorf("inserting %s job: %w", j.Kind(), err)
+	}
+	return res.Job.ID, nil
+}
+
+// coalesceKey names the branch or pull request a job is about, for the
+// kinds where only the newest commit matters. It matches the fields tagged
+// `river:"unique"` in package jobs.
+func coalesceKey(j jobs.Args) (string, bool) {
+	switch j := j.(type) {
+	case jobs.AnalyzePush:
+		return "push:" + j.Owner + "/" + j.Repo + ":" + j.Branch, true
+	case jobs.AnalyzePR:
+		return "pr:" + j.Owner + "/" + j.Repo + "#" + strconv.Itoa(j.Number), true
+	}
+	return "", false
+}
+
+func (e *engine[TDriver, TTx]) readHead(ctx context.Context, key string) (args string, version int64, err error) {
+	err = e.db.poolQueryRow(ctx, `SELECT args, version FROM dockopt_coalesce WHERE key = $1`, []any{key}, &args, &version)
+	return args, version, err
+}
+
+func (e *engine[TDriver, TTx]) start(ctx context.Context) error {
+	return e.client.Start(ctx)
+}
+
+func (e *engine[TDriver, TTx]) stop(ctx context.Context) error {
+	return e.client.Stop(ctx)
+}
+
+func (e *engine[TDriver, TTx]) stopAndCancel(ctx context.Context) error {
+	return e.client.StopAndCancel(ctx)
+}
+
+func (e *engine[TDriver, TTx]) subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {
+	return e.client.Subscribe(kinds...)
+}
+
+func (e *engine[TDriver, TTx]) job(ctx context.Context, id int64) (*rivertype.JobRow, error) {
+	return e.client.JobGet(ctx, id)
+}
+
+func (e *engine[TDriver, TTx]) ping(ctx context.Context) error { return e.db.ping(ctx) }
+
+func (e *engine[TDriver, TTx]) depth(ctx context.Context) (int64, error) {
+	var n int64
+	err := e.db.poolQueryRow(ctx,
+		`SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'pending', 'retryable', 'scheduled')`, nil, &n)
+	return n, err
+}
+
+func (e *engine[TDriver, TTx]) close() error { return e.db.close() }
+
+// plainWorker runs the kinds that do not coalesce.
+type plainWorker[T jobs.Args] struct {
+	river.WorkerDefaults[T]
+	q *Queue
+}
+
+func (w *plainWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
+	ctx = withInfo(ctx, job.JobRow)
+	started := time.Now()
+	err := w.q.processor().Process(ctx, job.Args)
+	w.q.recordJob(ctx, job.JobRow, started, err)
+	return err
+}
+
+// coalescedWorker runs a push or pull-request job on the newest arguments
+// received for its key, and completes the job only if nothing newer came in
+// meanwhile; otherwise it goes round again.
+//
+// The check and the completion happen in one transaction that first locks
+// the key's row. A push for the key either commits before that lock (and
+// its newer version is seen here) or waits for the job to be completed (and
+// then, finding no active job, inserts a new one). No push is lost between
+// the two.
+type coalescedWorker[TDriver riverdriver.Driver[TTx], TTx any, T jobs.Args] struct {
+	river.WorkerDefaults[T]
+	e *engine[TDriver, TTx]
+}
+
+func (w *coalescedWorker[TDriver, TTx, T]) Work(ctx context.Context, job *river.Job[T]) error {
+	ctx = withInfo(ctx, job.JobRow)
+	key, _ := coalesceKey(job.Args)
+	for {
+		args := job.Args
+		raw, version, err := w.e.readHead(ctx, key)
+		switch {
+		case errors.Is(err, errNoRows):
+			// Cannot happen for jobs inserted through Accept; run what the
+			// job carries.
+		case err != nil:
+			return err
+		default:
+			if err := json.Unmarshal([]byte(raw), &args); err != nil {
+				return Permanent(fmt.Errorf("decoding newest %s for %s: %w", job.Kind, key, err))
+			}
+		}
+		started := time.Now()
+		err = w.e.q.processor().Process(ctx, args)
+		w.e.q.recordJob(ctx, job.JobRow, started, err)
+		if err != nil {
+			return err
+		}
+		done, err := completeIfCurrent(ctx, w.e, job, key, version)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func completeIfCurrent[TDriver riverdriver.Driver[TTx], TTx any, T jobs.Args](ctx context.Context, e *engine[TDriver, TTx], job *river.Job[T], key string, version int64) (bool, error) {
+	// The work is done; finish the bookkeeping even if the job's context
+	// was cancelled in the meantime. WithoutCancel keeps River's client in
+	// the context, which JobCompleteTx needs.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	tx, err := e.db.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer e.db.rollback(ctx, tx)
+	var current int64
+	err = e.db.queryRow(ctx, tx, `UPDATE dockopt_coalesce SET checked_at = $1 WHERE key = $2 RETURNING version`,
+		[]any{time.Now().UnixMilli(), key}, &current)
+	if err != nil && !errors.Is(err, errNoRows) {
+		return false, err
+	}
+	if current != version {
+		return false, nil
+	}
+	if _, err := river.JobCompleteTx[TDriver](ctx, tx, job); err != nil {
+		return false, err
+	}
+	return true, e.db.commit(ctx, tx)
+}
+
+func withInfo(ctx context.Context, row *rivertype.JobRow) context.Context {
+	return context.WithValue(ctx, jobInfoKey{}, JobInfo{ID: row.ID, Kind: row.Kind, Attempt: row.Attempt, MaxAttempts: row.MaxAttempts})
+}
+
+// minLevel drops records below a level: River reports every maintenance
+// pass at info, which would drown the app's own logs.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.level}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.level}
+}

@@ -1,0 +1,440 @@
+package queue_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/dockopt/dockopt/app/jobs"
+	"github.com/dockopt/dockopt/app/queue"
+)
+
+// postgresURL is the test server; each test gets its own schema in it.
+const postgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// databases runs f once on a fresh SQLite file and once on a fresh
+// PostgreSQL schema.
+func databases(t *testing.T, f func(t *testing.T, url string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		f(t, "sqlite://"+filepath.Join(t.TempDir(), "dockopt.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		f(t, PostgresSchema(t))
+	})
+}
+
+// PostgresSchema creates a schema for t, dropped at the end, and returns a
+// URL whose connections use it.
+func PostgresSchema(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, postgresURL)
+	if err != nil {
+		t.Fatalf("PostgreSQL at 127.0.0.1:5432 (database test) is needed: %v", err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, postgresURL)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Error(err)
+		}
+	})
+	return postgresURL + "&search_path=" + schema
+}
+
+// fastRetry retries at once: River makes a job available straight away when
+// its retry is due sooner than the scheduler's next pass.
+type fastRetry struct{}
+
+func (fastRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(10 * time.Millisecond) }
+
+func open(t *testing.T, url string, opts queue.Options) *queue.Queue {
+	t.Helper()
+	if opts.RetryPolicy == nil {
+		opts.RetryPolicy = fastRetry{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	q, err := queue.Open(context.Background(), url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := q.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		q.Close()
+	})
+	return q
+}
+
+// events subscribes before anything runs, so no event is missed.
+type events struct {
+	ch <-chan *river.Event
+}
+
+func subscribe(t *testing.T, q *queue.Queue) events {
+	ch, cancel := q.Subscribe(river.EventKindJobCompleted, river.EventKindJobCancelled, river.EventKindJobFailed)
+	t.Cleanup(cancel)
+	return events{ch}
+}
+
+// next waits for the next final or failed event. The timeout only keeps a
+// broken test from hanging; nothing depends on how fast jobs run.
+func (e events) next(t *testing.T) *river.Event {
+	t.Helper()
+	select {
+	case ev := <-e.ch:
+		return ev
+	case <-time.After(60 * time.Second):
+		t.Fatal("no job event within 60s")
+		return nil
+	}
+}
+
+// until waits for an event of kind for job id, skipping others.
+func (e events) until(t *testing.T, kind river.EventKind, id int64) *river.Event {
+	t.Helper()
+	for {
+		if ev := e.next(t); ev.Kind == kind && ev.Job.ID == id {
+			return ev
+		}
+	}
+}
+
+// all waits until every job in ids has had an event of kind, in any order.
+func (e events) all(t *testing.T, kind river.EventKind, ids ...int64) {
+	t.Helper()
+	want := map[int64]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	for len(want) > 0 {
+		if ev := e.next(t); ev.Kind == kind {
+			delete(want, ev.Job.ID)
+		}
+	}
+}
+
+// recorder is a Processor that records the jobs it receives and returns
+// the errors it is told to, in order, then nil.
+type recorder struct {
+	mu   sync.Mutex
+	seen []any
+	errs []error
+}
+
+func (r *recorder) Process(ctx context.Context, job any) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, job)
+	if len(r.errs) > 0 {
+		err := r.errs[0]
+		r.errs = r.errs[1:]
+		return err
+	}
+	return nil
+}
+
+func (r *recorder) jobs() []any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]any(nil), r.seen...)
+}
+
+func push(sha string) jobs.AnalyzePush {
+	return jobs.AnalyzePush{InstallationID: 1, Owner: "octo", Repo: "app", Branch: "main", DefaultBranch: "main", SHA: sha, DeliveryID: "d-" + sha}
+}
+
+func accept(t *testing.T, q *queue.Queue, id string, js ...jobs.Args) queue.Accepted {
+	t.Helper()
+	acc, err := q.Accept(context.Background(), queue.Delivery{ID: id, Event: "push"}, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
+}
+
+func TestSameDeliveryRunsOnce(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{})
+		ev := subscribe(t, q)
+		job := jobs.Command{InstallationID: 1, Owner: "octo", Repo: "app", IssueNumber: 3, Body: "/dockopt rerun"}
+
+		first := accept(t, q, "delivery-1", job)
+		if first.Outcome != queue.Queued || len(first.JobIDs) != 1 {
+			t.Fatalf("first delivery: %+v", first)
+		}
+		if again := accept(t, q, "delivery-1", job); again.Outcome != queue.InFlight {
+			t.Errorf("redelivery before the job ran: %s, want %s", again.Outcome, queue.InFlight)
+		}
+		rec := &recorder{}
+		if err := q.Start(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		ev.until(t, river.EventKindJobCompleted, first.JobIDs[0])
+
+		again := accept(t, q, "delivery-1", job)
+		if again.Outcome != queue.Done {
+			t.Errorf("redelivery after completion: %s, want %s", again.Outcome, queue.Done)
+		}
+		if n, err := q.Depth(context.Background()); err != nil || n != 0 {
+			t.Errorf("Depth = %d, %v; want 0 (nothing queued by the redelivery)", n, err)
+		}
+		if got := rec.jobs(); len(got) != 1 || got[0] != any(job) {
+			t.Errorf("processed %v, want the command once", got)
+		}
+	})
+}
+
+func TestFailedDeliveryRedeliveredRunsAgain(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{})
+		ev := subscribe(t, q)
+		rec := &recorder{errs: []error{queue.Permanent(errors.New("repository archived"))}}
+		if err := q.Start(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		job := jobs.AnalyzeRepo{InstallationID: 1, Owner: "octo", Repo: "app"}
+		first := accept(t, q, "delivery-2", job)
+		ev.until(t, river.EventKindJobCancelled, first.JobIDs[0])
+
+		again := accept(t, q, "delivery-2", job)
+		if again.Outcome != queue.Requeued || again.JobIDs[0] == first.JobIDs[0] {
+			t.Fatalf("redelivery of a failed delivery: %+v, want a new job", again)
+		}
+		ev.until(t, river.EventKindJobCompleted, again.JobIDs[0])
+		if got := rec.jobs(); len(got) != 2 {
+			t.Errorf("processed %d times, want 2 (failed, then redelivered)", len(got))
+		}
+		if third := accept(t, q, "delivery-2", job); third.Outcome != queue.Done {
+			t.Errorf("third delivery: %s, want %s", third.Outcome, queue.Done)
+		}
+	})
+}
+
+func TestTransientErrorRetries(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{MaxAttempts: 3})
+		ev := subscribe(t, q)
+		rec := &recorder{errs: []error{errors.New("GitHub answered 502")}}
+		if err := q.Start(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		acc := accept(t, q, "delivery-3", jobs.Rerun{InstallationID: 1, Owner: "octo", Repo: "app", HeadSHA: "abc"})
+		if e := ev.next(t); e.Kind != river.EventKindJobFailed {
+			t.Fatalf("first event %s, want a failed attempt", e.Kind)
+		}
+		done := ev.until(t, river.EventKindJobCompleted, acc.JobIDs[0])
+		if done.Job.Attempt != 2 {
+			t.Errorf("completed on attempt %d, want 2", done.Job.Attempt)
+		}
+	})
+}
+
+func TestPermanentAfterMaxAttemptsIsDiscarded(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{MaxAttempts: 2})
+		ev := subscribe(t, q)
+		boom := errors.New("still broken")
+		rec := &recorder{errs: []error{boom, boom}}
+		if err := q.Start(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		acc := accept(t, q, "delivery-4", jobs.AnalyzeRepo{Owner: "octo", Repo: "app"})
+		for {
+			e := ev.until(t, river.EventKindJobFailed, acc.JobIDs[0])
+			if e.Job.State == rivertype.JobStateDiscarded {
+				break
+			}
+		}
+		if got := len(rec.jobs()); got != 2 {
+			t.Errorf("ran %d times, want MaxAttempts = 2", got)
+		}
+		// The failure is what makes a redelivery worth running.
+		if again := accept(t, q, "delivery-4", jobs.AnalyzeRepo{Owner: "octo", Repo: "app"}); again.Outcome != queue.Requeued {
+			t.Errorf("redelivery of a discarded job: %s", again.Outcome)
+		}
+	})
+}
+
+func TestPushesToOneBranchCoalesce(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{})
+		ev := subscribe(t, q)
+		a := accept(t, q, "push-a", push("aaaa"))
+		b := accept(t, q, "push-b", push("bbbb"))
+		if a.JobIDs[0] != b.JobIDs[0] {
+			t.Errorf("two waiting pushes to one branch made jobs %d and %d, want one", a.JobIDs[0], b.JobIDs[0])
+		}
+		other := push("cccc")
+		other.Branch = "release"
+		c := accept(t, q, "push-c", other)
+
+		rec := &recorder{}
+		if err := q.Start(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		ev.all(t, river.EventKindJobCompleted, a.JobIDs[0], c.JobIDs[0])
+		var shas []string
+		for _, j := range rec.jobs() {
+			if p := j.(jobs.AnalyzePush); p.Branch == "main" {
+				shas = append(shas, p.SHA+" "+p.DeliveryID)
+			}
+		}
+		if len(shas) != 1 || shas[0] != "bbbb d-bbbb" {
+			t.Errorf("main analyzed at %q, want only the newest push bbbb", shas)
+		}
+	})
+}
+
+// blocking is a Processor whose first call waits until released.
+type blocking struct {
+	recorder
+	started chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (b *blocking) Process(ctx context.Context, job any) error {
+	first := false
+	b.once.Do(func() { first = true })
+	if first {
+		close(b.started)
+		<-b.release
+	}
+	return b.recorder.Process(ctx, job)
+}
+
+func TestPushWhileOlderJobRunsIsNotLost(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{})
+		ev := subscribe(t, q)
+		p := &blocking{started: make(chan struct{}), release: make(chan struct{})}
+		if err := q.Start(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+		a := accept(t, q, "push-a", push("aaaa"))
+		<-p.started
+		// River keeps one active job per branch, so the new push joins the
+		// running one; the running job must notice it.
+		b := accept(t, q, "push-b", push("bbbb"))
+		close(p.release)
+		done := ev.until(t, river.EventKindJobCompleted, a.JobIDs[0])
+		var shas []string
+		for _, j := range p.jobs() {
+			shas = append(shas, j.(jobs.AnalyzePush).SHA)
+		}
+		if len(shas) == 0 || shas[len(shas)-1] != "bbbb" {
+			t.Fatalf("analyzed %v; the last analysis must be of bbbb", shas)
+		}
+		if b.JobIDs[0] != a.JobIDs[0] {
+			// The push found the job finished and got its own: that one
+			// must run too.
+			ev.until(t, river.EventKindJobCompleted, b.JobIDs[0])
+		}
+		_ = done
+		if n, _ := q.Depth(context.Background()); n != 0 {
+			t.Errorf("Depth = %d after everything ran", n)
+		}
+	})
+}
+
+func TestDepthCountsWaitingJobs(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{})
+		accept(t, q, "d1", jobs.AnalyzeRepo{Owner: "o", Repo: "a"}, jobs.AnalyzeRepo{Owner: "o", Repo: "b"})
+		accept(t, q, "d2", push("aaaa"))
+		if n, err := q.Depth(context.Background()); err != nil || n != 3 {
+			t.Errorf("Depth = %d, %v; want 3", n, err)
+		}
+	})
+}
+
+// TestCrashedJobIsRescued kills a process in the middle of a job (a child
+// process that exits from inside Process) and checks that a new process on
+// the same database finishes the job, exactly once.
+func TestCrashedJobIsRescued(t *testing.T) {
+	if os.Getenv("DOCKOPT_CRASH_URL") != "" {
+		crashChild()
+		return
+	}
+	databases(t, func(t *testing.T, url string) {
+		// The job is queued first, by a process that runs nothing.
+		q0, err := queue.Open(context.Background(), url, queue.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := accept(t, q0, "crash-1", jobs.AnalyzeRepo{Owner: "octo", Repo: "app"})
+		q0.Close()
+
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashedJobIsRescued$")
+		cmd.Env = append(os.Environ(), "DOCKOPT_CRASH_URL="+url)
+		out, err := cmd.CombinedOutput()
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+			t.Fatalf("child should die mid-job with status 3: %v\n%s", err, out)
+		}
+
+		q := open(t, url, queue.Options{JobTimeout: 200 * time.Millisecond, RescueStuckJobsAfter: 200 * time.Millisecond})
+		row, err := q.Job(context.Background(), acc.JobIDs[0])
+		if err != nil || row.State != rivertype.JobStateRunning {
+			t.Fatalf("after the crash the job is %v (%v), want running", row.State, err)
+		}
+		ev := subscribe(t, q)
+		rec := &recorder{}
+		if err := q.Start(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		done := ev.until(t, river.EventKindJobCompleted, acc.JobIDs[0])
+		if done.Job.Attempt != 2 {
+			t.Errorf("completed on attempt %d, want 2 (the crashed one, then this one)", done.Job.Attempt)
+		}
+		if n := len(rec.jobs()); n != 1 {
+			t.Errorf("the new process ran the job %d times, want 1", n)
+		}
+	})
+}
+
+// crashChild takes the queued job and exits while processing it, leaving it
+// running in the database as a killed process would. It stays out of leader
+// election so that the next process becomes leader at once and rescues it.
+func crashChild() {
+	q, err := queue.Open(context.Background(), os.Getenv("DOCKOPT_CRASH_URL"), queue.Options{LeaderElectionDisabled: true})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	q.Start(context.Background(), queue.ProcessorFunc(func(context.Context, any) error {
+		os.Exit(3)
+		return nil
+	}))
+	select {}
+}
