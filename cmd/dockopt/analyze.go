@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/rules"
+	"github.com/dockopt/dockopt/patcher"
+)
+
+// analyzeOptions are the flags of `dockopt analyze`.
+type analyzeOptions struct {
+	format    string
+	fix       bool
+	out       string
+	apply     string
+	mode      string
+	diff      bool
+	config    string
+	threshold string
+	color     string
+	buildkit  string
+}
+
+// exit codes of `dockopt analyze`.
+const (
+	exitClean    = 0
+	exitFindings = 1
+	exitUsage    = 2
+)
+
+func analyzeFlags(o *analyzeOptions, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.format, "format", "text", "output format: text, json, sarif or markdown")
+	fs.BoolVar(&o.fix, "fix", false, "write the changes in place")
+	fs.StringVar(&o.out, "out", "", "write changed and created files, and REPORT.md, under `DIR` (originals untouched)")
+	fs.StringVar(&o.apply, "apply", "", "which fixes to apply: safe or review (both); default from config, else review")
+	fs.StringVar(&o.mode, "mode", "", "in-place (rewrite Dockerfiles) or sibling (write Dockerfile.optimized next to each)")
+	fs.BoolVar(&o.diff, "diff", false, "print the changes as a unified diff")
+	fs.StringVar(&o.config, "config", "", "configuration `FILE` (default: .github/dockopt.yml or .dockopt.yml in the analyzed directory)")
+	fs.StringVar(&o.threshold, "failure-threshold", "", "lowest severity that makes the exit code 1: error, warning, info or none (default from config, else warning)")
+	fs.StringVar(&o.color, "color", "auto", "colour in text output: auto, always or never")
+	fs.StringVar(&o.buildkit, "buildkit", "", "BuildKit `ADDR` (unix:///run/buildkit/buildkitd.sock, tcp://…) to build original and optimized images")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: dockopt analyze [flags] [PATH…]\n\nPATH is a directory (searched for Dockerfiles) or a Dockerfile; default \".\".\nExit status: 0 nothing at or above the failure threshold, 1 findings, 2 usage or unreadable input.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// run holds one invocation's inputs and results.
+type analysisRun struct {
+	opts     analyzeOptions
+	analyzer *analyzer.Analyzer
+	// roots are the analyzed arguments, each with its own file system.
+	roots []analyzedRoot
+}
+
+type analyzedRoot struct {
+	arg    string
+	dir    string
+	fsys   fs.FS
+	cfg    *analyzer.Config
+	result *analyzer.Result
+	patch  *patcher.Result
+	prefix string
+}
+
+func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o analyzeOptions
+	fset := analyzeFlags(&o, stderr)
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitClean
+		}
+		return exitUsage
+	}
+	if err := o.validate(); err != nil {
+		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
+		return exitUsage
+	}
+	paths := fset.Args()
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	run := &analysisRun{opts: o, analyzer: analyzer.New(rules.All())}
+	for _, p := range paths {
+		root, err := run.analyzePath(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
+			return exitUsage
+		}
+		if len(paths) > 1 {
+			root.prefix = filepath.ToSlash(filepath.Clean(p))
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+				root.prefix = filepath.ToSlash(filepath.Dir(filepath.Clean(p)))
+			}
+		}
+		run.roots = append(run.roots, root)
+	}
+	if code, err := run.applyChanges(ctx, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
+		return code
+	}
+	if err := run.render(stdout, isTerminal(stdout)); err != nil {
+		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
+		return exitUsage
+	}
+	return run.exitCode()
+}
+
+func (o *analyzeOptions) validate() error {
+	switch o.format {
+	case "text", "json", "sarif", "markdown":
+	default:
+		return fmt.Errorf("unknown --format %q (want text, json, sarif or markdown)", o.format)
+	}
+	switch o.apply {
+	case "", "safe", "review":
+	default:
+		return fmt.Errorf("unknown --apply %q (want safe or review)", o.apply)
+	}
+	switch o.mode {
+	case "", "in-place", "sibling":
+	default:
+		return fmt.Errorf("unknown --mode %q (want in-place or sibling)", o.mode)
+	}
+	switch o.color {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("unknown --color %q (want auto, always or never)", o.color)
+	}
+	if o.threshold != "" && o.threshold != "none" {
+		if _, err := analyzer.ParseSeverity(o.threshold); err != nil {
+			return fmt.Errorf("--failure-threshold: %v", err)
+		}
+	}
+	if o.fix && o.out != "" {
+		return errors.New("--fix and --out both say where to write; choose one")
+	}
+	return nil
+}
+
+// analyzePath analyzes a directory or a single Dockerfile.
+func (r *analysisRun) analyzePath(p string) (analyzedRoot, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return analyzedRoot{}, fmt.Errorf("cannot read %s: %v", p, errors.Unwrap(err))
+	}
+	dir := p
+	if !fi.IsDir() {
+		dir = filepath.Dir(p)
+	}
+	root := analyzedRoot{arg: p, dir: dir, fsys: os.DirFS(dir)}
+	root.cfg, err = r.loadConfig(root.fsys)
+	if err != nil {
+		return root, err
+	}
+	if fi.IsDir() {
+		root.result, err = r.analyzer.Analyze(root.fsys, ".", root.cfg)
+		if err != nil {
+			return root, fmt.Errorf("cannot read %s: %v", p, err)
+		}
+		return root, nil
+	}
+	name := filepath.Base(p)
+	root.result = r.analyzer.AnalyzeTargets(root.fsys, []analyzer.Target{{Path: name, Context: "."}}, root.cfg)
+	return root, nil
+}
+
+func (r *analysisRun) loadConfig(fsys fs.FS) (*analyzer.Config, error) {
+	var cfg *analyzer.Config
+	var err error
+	if r.opts.config != "" {
+		b, rerr := os.ReadFile(r.opts.config)
+		if rerr != nil {
+			return nil, fmt.Errorf("--config: %v", rerr)
+		}
+		base := filepath.Base(r.opts.config)
+		if strings.HasPrefix(base, ".hadolint") || strings.HasPrefix(base, "hadolint") {
+			cfg, err = analyzer.ParseHadolintConfig(r.opts.config, b)
+		} else {
+			cfg, err = analyzer.ParseConfig(r.opts.config, b)
+		}
+	} else {
+		cfg, err = analyzer.LoadConfig(fsys)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %v", err)
+	}
+	if _, err := cfg.ResolveRules(r.analyzer); err != nil {
+		return nil, fmt.Errorf("configuration %s: %v", strings.Join(cfg.Sources, ", "), err)
+	}
+	if r.opts.apply != "" {
+		cfg.Fixes.Apply = analyzer.Safety(r.opts.apply)
+	}
+	return cfg, nil
+}
+
+// threshold returns the severity at or above which the exit code is 1, and
+// false when nothing should fail.
+func (r *analysisRun) threshold(cfg *analyzer.Config) (analyzer.Severity, bool) {
+	switch r.opts.threshold {
+	case "none":
+		return 0, false
+	case "":
+		return cfg.Threshold(), cfg.Threshold() != analyzer.SeverityOff
+	}
+	s, _ := analyzer.ParseSeverity(r.opts.threshold)
+	return s, s != analyzer.SeverityOff
+}
+
+func (r *analysisRun) exitCode() int {
+	code := exitClean
+	for _, root := range r.roots {
+		limit, ok := r.threshold(root.cfg)
+		if !ok {
+			continue
+		}
+		for _, f := range root.result.Files {
+			if f.Error != "" && limit >= analyzer.SeverityError {
+				code = exitFindings
+			}
+			for _, fd := range f.Findings {
+				if fd.Severity <= limit {
+					code = exitFindings
+				}
+			}
+		}
+	}
+	return code
+}
+
+// files returns every file result with paths as they should be printed.
+func (r *analysisRun) files() []*analyzer.FileResult {
+	var out []*analyzer.FileResult
+	for _, root := range r.roots {
+		for _, f := range root.result.Files {
+			if root.prefix != "" && root.prefix != "." {
+				cp := *f
+				cp.Path = root.prefix + "/" + f.Path
+				cp.Findings = append([]analyzer.Finding(nil), f.Findings...)
+				for i := range cp.Findings {
+					cp.Findings[i].Path = cp.Path
+				}
+				f = &cp
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

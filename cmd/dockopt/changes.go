@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/patcher"
+)
+
+// needsPatch reports whether this invocation shows or writes changes.
+func (r *analysisRun) needsPatch() bool {
+	o := r.opts
+	return o.fix || o.out != "" || o.diff || o.format == "json" || o.format == "markdown" || o.buildkit != ""
+}
+
+// applyChanges patches every root and writes or prints what the flags ask.
+func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer) (int, error) {
+	if !r.needsPatch() {
+		return 0, nil
+	}
+	for i := range r.roots {
+		root := &r.roots[i]
+		mode := r.opts.mode
+		if mode == "" && root.cfg.Output.Mode == "sibling" {
+			mode = "sibling"
+		}
+		root.patch = patcher.Patch(r.analyzer, root.fsys, root.result, root.cfg, patcher.Options{Apply: root.cfg.Fixes.Apply, Mode: mode})
+	}
+	if r.opts.diff {
+		for _, root := range r.roots {
+			for _, c := range root.patch.Changes {
+				fmt.Fprint(stdout, unifiedDiff(root.join(c.Path), c.Original, c.Content))
+			}
+		}
+	}
+	switch {
+	case r.opts.fix:
+		for _, root := range r.roots {
+			for _, c := range root.patch.Changes {
+				if err := writeFile(filepath.Join(root.dir, filepath.FromSlash(c.Path)), c.Content); err != nil {
+					return exitUsage, err
+				}
+			}
+			fmt.Fprintf(stderr, "dockopt: wrote %d files under %s\n", len(root.patch.Changes), root.dir)
+		}
+	case r.opts.out != "":
+		n := 0
+		for _, root := range r.roots {
+			for _, c := range root.patch.Changes {
+				if err := writeFile(filepath.Join(r.opts.out, filepath.FromSlash(root.join(c.Path))), c.Content); err != nil {
+					return exitUsage, err
+				}
+				n++
+			}
+		}
+		report, err := r.markdownReport()
+		if err != nil {
+			return exitUsage, err
+		}
+		if err := writeFile(filepath.Join(r.opts.out, "REPORT.md"), []byte(report)); err != nil {
+			return exitUsage, err
+		}
+		fmt.Fprintf(stderr, "dockopt: wrote %d changed files and REPORT.md under %s\n", n, r.opts.out)
+	}
+	return 0, nil
+}
+
+// join prefixes a root-relative path for output when several roots were given.
+func (root analyzedRoot) join(p string) string {
+	if root.prefix == "" || root.prefix == "." {
+		return p
+	}
+	return root.prefix + "/" + p
+}
+
+func writeFile(p string, content []byte) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, content, 0o644)
+}
+
+// jsonChanges lists the files the patch would write.
+func (r *analysisRun) jsonChanges() []jsonChange {
+	var out []jsonChange
+	for _, root := range r.roots {
+		if root.patch == nil {
+			continue
+		}
+		for _, c := range root.patch.Changes {
+			out = append(out, jsonChange{Path: root.join(c.Path), Action: c.Action})
+		}
+	}
+	return out
+}
+
+func (r *analysisRun) render(w io.Writer, tty bool) error {
+	files := r.files()
+	switch r.opts.format {
+	case "json":
+		return writeJSON(w, toJSON(files, r.jsonChanges(), r.jsonBuilds()))
+	case "sarif":
+		return writeSARIF(w, r.analyzer.Rules(), files)
+	case "markdown":
+		report, err := r.markdownReport()
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, report)
+		return err
+	}
+	if r.opts.diff && r.opts.format == "text" {
+		return nil
+	}
+	return writeText(w, files, newPalette(r.opts.color, tty))
+}
+
+func (r *analysisRun) jsonBuilds() []jsonBuild { return nil }
+
+// markdownReport is a findings list until the report templates land.
+func (r *analysisRun) markdownReport() (string, error) {
+	var b strings.Builder
+	b.WriteString("# Dockerfile report\n\n")
+	for _, f := range r.files() {
+		fmt.Fprintf(&b, "## %s (%s)\n\n", f.Path, f.Kind)
+		if f.Error != "" {
+			fmt.Fprintf(&b, "Could not be analyzed: %s\n\n", f.Error)
+			continue
+		}
+		for _, s := range f.Strengths {
+			fmt.Fprintf(&b, "- ✓ %s\n", s.Message)
+		}
+		for _, fd := range f.Findings {
+			fmt.Fprintf(&b, "- ✗ line %d, `%s` (%s): %s\n", fd.Line, fd.Rule, fd.Severity, fd.Message)
+		}
+		b.WriteString("\n")
+	}
+	return b.String(), nil
+}
+
+var _ = analyzer.Safe

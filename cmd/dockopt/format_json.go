@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// jsonVersion is bumped only for incompatible changes to the output.
+const jsonVersion = 1
+
+type jsonOutput struct {
+	Version int          `json:"version"`
+	Files   []jsonFile   `json:"files"`
+	Changes []jsonChange `json:"changes"`
+	Builds  []jsonBuild  `json:"builds,omitempty"`
+}
+
+type jsonFile struct {
+	Path      string               `json:"path"`
+	Kind      string               `json:"kind,omitempty"`
+	Ecosystem string               `json:"ecosystem,omitempty"`
+	Stages    []analyzer.StageInfo `json:"stages"`
+	Strengths []analyzer.Strength  `json:"strengths"`
+	Findings  []jsonFinding        `json:"findings"`
+	Error     string               `json:"error,omitempty"`
+}
+
+type jsonFinding struct {
+	Rule        string   `json:"rule"`
+	Category    string   `json:"category"`
+	Severity    string   `json:"severity"`
+	Line        int      `json:"line"`
+	EndLine     int      `json:"end_line"`
+	Message     string   `json:"message"`
+	Equivalents []string `json:"equivalents"`
+	Fix         *jsonFix `json:"fix,omitempty"`
+}
+
+type jsonFix struct {
+	Safety string `json:"safety"`
+}
+
+type jsonChange struct {
+	Path   string `json:"path"`
+	Action string `json:"action"`
+}
+
+// jsonBuild is one BuildKit build of an original or optimized Dockerfile.
+type jsonBuild struct {
+	Path           string  `json:"path"`
+	Variant        string  `json:"variant"`
+	OK             bool    `json:"ok"`
+	DurationMS     int64   `json:"duration_ms"`
+	CompressedSize int64   `json:"compressed_size_bytes,omitempty"`
+	Layers         int     `json:"layers,omitempty"`
+	User           *string `json:"user,omitempty"`
+	Error          string  `json:"error,omitempty"`
+}
+
+func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild) jsonOutput {
+	out := jsonOutput{Version: jsonVersion, Files: []jsonFile{}, Changes: changes, Builds: builds}
+	if out.Changes == nil {
+		out.Changes = []jsonChange{}
+	}
+	for _, f := range files {
+		jf := jsonFile{Path: f.Path, Kind: f.Kind, Ecosystem: f.Ecosystem, Stages: f.Stages, Strengths: f.Strengths,
+			Findings: []jsonFinding{}, Error: f.Error}
+		if jf.Stages == nil {
+			jf.Stages = []analyzer.StageInfo{}
+		}
+		if jf.Strengths == nil {
+			jf.Strengths = []analyzer.Strength{}
+		}
+		for _, fd := range f.Findings {
+			jfd := jsonFinding{Rule: fd.Rule, Category: string(fd.Category), Severity: fd.Severity.String(), Line: fd.Line,
+				EndLine: fd.EndLine, Message: fd.Message, Equivalents: nonNil(fd.Equivalents)}
+			if fd.Fix != nil {
+				jfd.Fix = &jsonFix{Safety: string(fd.Fix.Safety)}
+			}
+			jf.Findings = append(jf.Findings, jfd)
+		}
+		out.Files = append(out.Files, jf)
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, out jsonOutput) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}

@@ -1,0 +1,499 @@
+// Package patcher applies the fixes of an analysis to Dockerfiles, to a
+// fixed point, and verifies every result before it is proposed.
+//
+// It is pure: it reads the original bytes and the build contexts and
+// returns new contents; writing files is the caller's business.
+package patcher
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// DefaultMaxPasses bounds the fixed-point loop. Each pass applies every
+// non-overlapping fix; fixes that overlap wait for the next pass, and few
+// Dockerfiles need more than three.
+const DefaultMaxPasses = 10
+
+// Options are the patching policy.
+type Options struct {
+	// Apply is the highest fix safety applied: Safe, or Review (both).
+	Apply analyzer.Safety
+	// Mode is "in-place" (modify the Dockerfile) or "sibling" (create
+	// Dockerfile.optimized next to it).
+	Mode      string
+	MaxPasses int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Apply == "" {
+		o.Apply = analyzer.Review
+	}
+	if o.Mode == "" {
+		o.Mode = "in-place"
+	}
+	if o.MaxPasses <= 0 {
+		o.MaxPasses = DefaultMaxPasses
+	}
+	return o
+}
+
+// Result is the outcome of patching a repository.
+type Result struct {
+	Files []*File
+	// Changes are the files to write, sorted by path.
+	Changes []Change
+}
+
+// Change is one file to create or modify, relative to the analyzed root.
+type Change struct {
+	Path     string
+	Action   string // "modify" or "create"
+	Content  []byte
+	Original []byte
+	// For is the Dockerfile this change belongs to; Why says what the file is.
+	For string
+	Why string
+}
+
+// File is the patching outcome for one Dockerfile.
+type File struct {
+	Path     string
+	Original []byte
+	Patched  []byte
+	Before   *analyzer.FileResult
+	After    *analyzer.FileResult
+	Applied  []Applied
+	Dropped  []Dropped
+	// Generated are files created by applied fixes.
+	Generated    []analyzer.GeneratedFile
+	Verification Verification
+}
+
+// Changed reports whether patching changed anything for this Dockerfile.
+func (f *File) Changed() bool {
+	return !bytes.Equal(f.Original, f.Patched) || len(f.Generated) > 0
+}
+
+// Applied is one fix that made it into the result.
+type Applied struct {
+	Rule    string
+	Message string
+	Safety  analyzer.Safety
+	// Line is the finding's line in the original file when the fix was
+	// applied in the first pass, else in the intermediate file.
+	Line  int
+	Pass  int
+	Title string
+}
+
+// Dropped is a fix that was not applied, and why.
+type Dropped struct {
+	Rule    string
+	Message string
+	Safety  analyzer.Safety
+	Line    int
+	Reason  string
+}
+
+// Reasons a fix is dropped.
+const (
+	ReasonPolicy       = "policy: only safe fixes are applied"
+	ReasonParse        = "the fixed Dockerfile would not parse"
+	ReasonConvert      = "BuildKit could not convert the fixed Dockerfile"
+	ReasonNewFindings  = "the fix introduced new findings"
+	ReasonStageRef     = "the fix broke a stage reference"
+	ReasonConflict     = "it overlapped another fix in every pass"
+	ReasonBuildFailure = "the optimized image failed to build with this fix"
+)
+
+// Verification records the static checks of the patched Dockerfile.
+type Verification struct {
+	Parsed        bool
+	Converted     bool
+	NoNewFindings bool
+	Fewer         bool
+	Idempotent    bool
+	StageRefs     bool
+	Error         string
+}
+
+// OK reports whether every check passed.
+func (v Verification) OK() bool {
+	return v.Parsed && v.Converted && v.NoNewFindings && v.Idempotent && v.StageRefs && v.Error == ""
+}
+
+// Patch applies the fixes of res to every analyzed Dockerfile.
+func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) *Result {
+	opts = opts.withDefaults()
+	out := &Result{}
+	for _, fr := range res.Files {
+		if fr.Error != "" || fr.Dockerfile == nil {
+			continue
+		}
+		f := PatchFile(a, fr, cfg, opts)
+		out.Files = append(out.Files, f)
+	}
+	out.Changes = changes(fsys, out.Files, opts)
+	return out
+}
+
+// PatchFile patches one analyzed Dockerfile to a fixed point.
+func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.Config, opts Options) *File {
+	opts = opts.withDefaults()
+	p := &filePatcher{a: a, cfg: cfg, opts: opts, bc: before.BuildContext, path: before.Path,
+		blocked: map[string]string{}, originalRules: ruleCounts(before.Findings)}
+	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}
+	p.originalConverts = analyzer.ConvertLLB(f.Original) == nil
+	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
+	src := f.Original
+	current := before
+	idempotent := false
+	for pass := 1; pass <= opts.MaxPasses; pass++ {
+		candidates, dropped := p.candidates(current)
+		if pass == 1 {
+			f.Dropped = append(f.Dropped, dropped...)
+		}
+		if len(candidates) == 0 {
+			idempotent = true
+			break
+		}
+		next, nextRes, applied := p.applyPass(src, candidates)
+		if len(applied) == 0 {
+			idempotent = true
+			break
+		}
+		for _, c := range applied {
+			f.Applied = append(f.Applied, Applied{Rule: c.Rule, Message: c.Fix.Message, Safety: c.Fix.Safety, Line: c.Line, Pass: pass,
+				Title: ruleTitle(a, c.Rule)})
+			f.Generated = mergeGenerated(f.Generated, c.Fix.Files)
+		}
+		src, current = next, nextRes
+	}
+	for key, reason := range p.blocked {
+		rule, msg, line := splitKey(key)
+		f.Dropped = append(f.Dropped, Dropped{Rule: rule, Message: msg, Line: line, Reason: reason, Safety: p.blockedSafety[key]})
+	}
+	sort.SliceStable(f.Dropped, func(i, j int) bool {
+		if f.Dropped[i].Line != f.Dropped[j].Line {
+			return f.Dropped[i].Line < f.Dropped[j].Line
+		}
+		return f.Dropped[i].Rule < f.Dropped[j].Rule
+	})
+	f.Patched = src
+	f.After = current
+	f.Verification = p.verify(f, idempotent)
+	return f
+}
+
+type filePatcher struct {
+	a                   *analyzer.Analyzer
+	cfg                 *analyzer.Config
+	opts                Options
+	bc                  *analyzer.BuildContext
+	path                string
+	blocked             map[string]string
+	blockedSafety       map[string]analyzer.Safety
+	originalRules       map[string]int
+	originalConverts    bool
+	originalForeignRefs map[string]bool
+}
+
+// candidates returns the fixes the policy allows, safest and most severe
+// first, and the ones it keeps out.
+func (p *filePatcher) candidates(fr *analyzer.FileResult) (ok []analyzer.Finding, dropped []Dropped) {
+	for _, f := range fr.Findings {
+		if f.Fix == nil || (len(f.Fix.Edits) == 0 && len(f.Fix.Files) == 0) {
+			continue
+		}
+		if !p.opts.Apply.Allows(f.Fix.Safety) {
+			dropped = append(dropped, Dropped{Rule: f.Rule, Message: f.Fix.Message, Safety: f.Fix.Safety, Line: f.Line, Reason: ReasonPolicy})
+			continue
+		}
+		if _, blocked := p.blocked[fixKey(f)]; blocked {
+			continue
+		}
+		ok = append(ok, f)
+	}
+	sort.SliceStable(ok, func(i, j int) bool {
+		if ok[i].Fix.Safety != ok[j].Fix.Safety {
+			return ok[i].Fix.Safety == analyzer.Safe
+		}
+		if ok[i].Severity != ok[j].Severity {
+			return ok[i].Severity < ok[j].Severity
+		}
+		return ok[i].Line < ok[j].Line
+	})
+	return ok, dropped
+}
+
+// applyPass applies as many non-overlapping candidates as verify together.
+// When the batch fails verification, each fix is tried alone and the ones
+// that fail are blocked for good with the reason.
+func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
+	batch := nonOverlapping(candidates)
+	if next, res, reason := p.try(src, batch); reason == "" {
+		return next, res, batch
+	}
+	var good []analyzer.Finding
+	for _, c := range batch {
+		if _, _, reason := p.try(src, []analyzer.Finding{c}); reason != "" {
+			p.block(c, reason)
+			continue
+		}
+		good = append(good, c)
+	}
+	for len(good) > 0 {
+		if next, res, reason := p.try(src, good); reason == "" {
+			return next, res, good
+		}
+		// Fixes that pass alone but fail together: keep the first.
+		good = good[:1]
+	}
+	return src, nil, nil
+}
+
+func (p *filePatcher) block(f analyzer.Finding, reason string) {
+	if p.blockedSafety == nil {
+		p.blockedSafety = map[string]analyzer.Safety{}
+	}
+	k := fixKey(f)
+	p.blocked[k] = reason
+	p.blockedSafety[k] = f.Fix.Safety
+}
+
+// try applies fixes to src and checks the result statically; it returns
+// the reason it fails, or "".
+func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyzer.FileResult, string) {
+	var edits []analyzer.TextEdit
+	for _, f := range fixes {
+		edits = append(edits, f.Fix.Edits...)
+	}
+	next, err := analyzer.ApplyEdits(src, edits)
+	if err != nil {
+		return nil, nil, ReasonConflict
+	}
+	res := p.a.AnalyzeSource(p.path, next, p.bc, p.cfg)
+	if res.Error != "" || res.Dockerfile == nil {
+		return nil, nil, ReasonParse
+	}
+	if p.originalConverts && analyzer.ConvertLLB(next) != nil {
+		return nil, nil, ReasonConvert
+	}
+	for r, n := range ruleCounts(res.Findings) {
+		if p.originalRules[r] == 0 && n > 0 {
+			return nil, nil, ReasonNewFindings
+		}
+	}
+	for ref := range foreignCopyRefs(res.Dockerfile) {
+		if !p.originalForeignRefs[ref] {
+			return nil, nil, ReasonStageRef
+		}
+	}
+	return next, res, ""
+}
+
+// nonOverlapping picks fixes in priority order whose edits do not touch
+// each other; the rest wait for the next pass, when offsets are fresh.
+func nonOverlapping(fixes []analyzer.Finding) []analyzer.Finding {
+	var chosen []analyzer.Finding
+	var edits []analyzer.TextEdit
+	for _, f := range fixes {
+		if analyzer.Overlaps(edits, f.Fix.Edits) {
+			continue
+		}
+		edits = append(edits, f.Fix.Edits...)
+		chosen = append(chosen, f)
+	}
+	return chosen
+}
+
+func (p *filePatcher) verify(f *File, idempotent bool) Verification {
+	v := Verification{Idempotent: idempotent, StageRefs: true}
+	d, err := analyzer.Parse(f.Path, f.Patched)
+	v.Parsed = err == nil
+	if err != nil {
+		v.Error = err.Error()
+		return v
+	}
+	if cerr := analyzer.ConvertLLB(f.Patched); cerr == nil {
+		v.Converted = true
+	} else if !p.originalConverts {
+		// The original did not convert either; the patch is no worse.
+		v.Converted = true
+	} else {
+		v.Error = "BuildKit conversion failed: " + cerr.Error()
+	}
+	for ref := range foreignCopyRefs(d) {
+		if !p.originalForeignRefs[ref] {
+			v.StageRefs = false
+			v.Error = fmt.Sprintf("COPY --from=%s names no stage", ref)
+		}
+	}
+	v.NoNewFindings = true
+	for r, n := range ruleCounts(f.After.Findings) {
+		if p.originalRules[r] == 0 && n > 0 {
+			v.NoNewFindings = false
+		}
+	}
+	v.Fewer = len(f.Applied) == 0 || len(f.After.Findings) < len(f.Before.Findings)
+	if !idempotent && v.Error == "" {
+		v.Error = fmt.Sprintf("no fixed point after %d passes", p.opts.MaxPasses)
+	}
+	return v
+}
+
+// foreignCopyRefs are COPY --from and RUN --mount from= values that name
+// neither a stage nor something that looks like an image reference; a
+// fix that adds one has broken a stage reference.
+func foreignCopyRefs(d *analyzer.Dockerfile) map[string]bool {
+	out := map[string]bool{}
+	check := func(ref string) {
+		if ref == "" || d.StageByRef(ref) != nil || strings.ContainsAny(ref, ":/.@$") {
+			return
+		}
+		out[ref] = true
+	}
+	for in := range d.Each("COPY") {
+		if v, ok := in.Flag("from"); ok {
+			check(v)
+		}
+	}
+	for in := range d.Each("RUN") {
+		for _, fl := range in.Flags {
+			if !strings.HasPrefix(fl, "--mount=") {
+				continue
+			}
+			for _, kv := range strings.Split(strings.TrimPrefix(fl, "--mount="), ",") {
+				if k, v, ok := strings.Cut(kv, "="); ok && k == "from" {
+					check(v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func ruleCounts(fs []analyzer.Finding) map[string]int {
+	m := map[string]int{}
+	for _, f := range fs {
+		m[f.Rule]++
+	}
+	return m
+}
+
+func fixKey(f analyzer.Finding) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%s\x00%d\x00", f.Rule, f.Fix.Message, f.Line)
+	for _, e := range f.Fix.Edits {
+		b.WriteString(e.New)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+func splitKey(k string) (rule, msg string, line int) {
+	parts := strings.SplitN(k, "\x00", 4)
+	fmt.Sscan(parts[2], &line)
+	return parts[0], parts[1], line
+}
+
+func ruleTitle(a *analyzer.Analyzer, id string) string {
+	if rs := a.Lookup(id); len(rs) > 0 {
+		return rs[0].Title
+	}
+	return id
+}
+
+// mergeGenerated adds files, combining ones with the same path.
+func mergeGenerated(have []analyzer.GeneratedFile, add []analyzer.GeneratedFile) []analyzer.GeneratedFile {
+	for _, g := range add {
+		merged := false
+		for i := range have {
+			if have[i].Path == g.Path {
+				have[i].Content = appendMissingLines(have[i].Content, g.Content)
+				merged = true
+			}
+		}
+		if !merged {
+			have = append(have, g)
+		}
+	}
+	return have
+}
+
+// appendMissingLines adds the lines of extra that base lacks, in order.
+func appendMissingLines(base, extra string) string {
+	have := map[string]bool{}
+	for _, l := range strings.Split(base, "\n") {
+		have[strings.TrimSpace(l)] = true
+	}
+	var b strings.Builder
+	b.WriteString(base)
+	if base != "" && !strings.HasSuffix(base, "\n") {
+		b.WriteByte('\n')
+	}
+	for _, l := range strings.Split(extra, "\n") {
+		t := strings.TrimSpace(l)
+		if t == "" || have[t] {
+			continue
+		}
+		have[t] = true
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// changes turns patched files into the files to write.
+func changes(fsys fs.FS, files []*File, opts Options) []Change {
+	byPath := map[string]*Change{}
+	for _, f := range files {
+		if !bytes.Equal(f.Original, f.Patched) {
+			c := &Change{Path: f.Path, Action: "modify", Content: f.Patched, Original: f.Original, For: f.Path, Why: "optimized Dockerfile"}
+			if opts.Mode == "sibling" {
+				c = &Change{Path: f.Path + ".optimized", Action: "create", Content: f.Patched, For: f.Path,
+					Why: "optimized version of " + path.Base(f.Path) + ", to compare and adopt"}
+			}
+			byPath[c.Path] = c
+		}
+		for _, g := range f.Generated {
+			if c, ok := byPath[g.Path]; ok {
+				c.Content = []byte(appendMissingLines(string(c.Content), g.Content))
+				continue
+			}
+			existing, err := fs.ReadFile(fsys, g.Path)
+			switch {
+			case err != nil:
+				byPath[g.Path] = &Change{Path: g.Path, Action: "create", Content: []byte(g.Content), For: f.Path, Why: describeGenerated(g.Path)}
+			case g.Merge == "append-lines":
+				merged := appendMissingLines(string(existing), g.Content)
+				if merged != string(existing) {
+					byPath[g.Path] = &Change{Path: g.Path, Action: "modify", Content: []byte(merged), Original: existing, For: f.Path, Why: describeGenerated(g.Path)}
+				}
+			}
+		}
+	}
+	out := make([]Change, 0, len(byPath))
+	for _, c := range byPath {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func describeGenerated(p string) string {
+	switch base := path.Base(p); {
+	case base == ".dockerignore" || strings.HasSuffix(base, ".dockerignore"):
+		return "keeps the build context small and secrets out of the image"
+	case strings.HasSuffix(base, ".conf"):
+		return "configuration extracted from an inline RUN so it can be reviewed and edited as a file"
+	}
+	return "file created by a fix"
+}
