@@ -34,7 +34,8 @@ type Config struct {
 	// `# hadolint ignore=` comments; nil means on.
 	InlineIgnores *bool `yaml:"inline_ignores"`
 	// FailureThreshold is the lowest severity that fails the check run and
-	// the CLI exit code. Default: error.
+	// the CLI exit code. Default: warning, so info findings (pinning OS
+	// packages, new rules) never fail a build.
 	FailureThreshold *Severity `yaml:"failure_threshold"`
 	Fixes            FixPolicy `yaml:"fixes"`
 	Output           Output    `yaml:"output"`
@@ -109,10 +110,10 @@ func DefaultConfig() *Config {
 	return &Config{Fixes: FixPolicy{Apply: Review}, Output: Output{Mode: "pull-request"}}
 }
 
-// Threshold returns the configured failure threshold, error by default.
+// Threshold returns the configured failure threshold, warning by default.
 func (c *Config) Threshold() Severity {
 	if c == nil || c.FailureThreshold == nil {
-		return SeverityError
+		return SeverityWarning
 	}
 	return *c.FailureThreshold
 }
@@ -349,9 +350,9 @@ func Merge(base, over *Config) *Config {
 	return &out
 }
 
-// resolveRules maps the configuration's rule keys (IDs or equivalents) to
+// ResolveRules maps the configuration's rule keys (IDs or equivalents) to
 // rule IDs, and reports keys that name no rule.
-func (c *Config) resolveRules(a *Analyzer) (map[string]RuleSetting, error) {
+func (c *Config) ResolveRules(a *Analyzer) (map[string]RuleSetting, error) {
 	out := map[string]RuleSetting{}
 	if c == nil {
 		return out, nil

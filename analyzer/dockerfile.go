@@ -266,6 +266,14 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 	if err := d.build(); err != nil {
 		return nil, err
 	}
+	if len(d.Stages) == 0 {
+		return nil, fmt.Errorf("%w: no FROM instruction, so there is no build stage", ErrInput)
+	}
+	for _, in := range d.Instructions {
+		if _, err := instructions.ParseInstruction(in.Node); err != nil {
+			return nil, fmt.Errorf("%w: line %d: %v", ErrInput, in.StartLine, errors.Unwrap(err))
+		}
+	}
 	return d, nil
 }
 

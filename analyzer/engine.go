@@ -200,7 +200,7 @@ func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg 
 		fr.Stages = append(fr.Stages, StageInfo{Name: s.Name, Base: s.Base.Raw, Line: s.From.StartLine})
 	}
 	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
-	settings, _ := cfg.resolveRules(a)
+	settings, _ := cfg.ResolveRules(a)
 	facts := &fileFacts{}
 	sup := collectSuppressions(d, cfg, a)
 	for _, r := range a.rules {

@@ -1,0 +1,73 @@
+package analyzer_test
+
+import (
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+type corpusFile struct {
+	path string
+	src  []byte
+	bc   *analyzer.BuildContext
+}
+
+func loadCorpus(b *testing.B) []corpusFile {
+	fsys := os.DirFS("testdata/corpus")
+	targets, err := analyzer.Discover(fsys, ".", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out []corpusFile
+	for _, t := range targets {
+		if strings.HasPrefix(t.Path, "bad/") {
+			continue
+		}
+		src, err := fs.ReadFile(fsys, t.Path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, corpusFile{t.Path, src, analyzer.ContextFor(fsys, t.Path, t.Context)})
+	}
+	if len(out) < 100 {
+		b.Fatalf("corpus has %d Dockerfiles, want at least 100", len(out))
+	}
+	return out
+}
+
+// BenchmarkAnalyzeCorpus measures in-process analysis of each corpus
+// Dockerfile (parse, every rule, BuildKit's checks) and reports the median
+// per file. Target: under 0.5 ms.
+//
+//	go test ./analyzer -run '^$' -bench AnalyzeCorpus -benchtime 5x
+func BenchmarkAnalyzeCorpus(b *testing.B) {
+	files := loadCorpus(b)
+	a := newAnalyzer()
+	per := make([][]time.Duration, len(files))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, f := range files {
+			start := time.Now()
+			fr := a.AnalyzeSource(f.path, f.src, f.bc, nil)
+			per[j] = append(per[j], time.Since(start))
+			if strings.HasPrefix(fr.Error, "internal error") {
+				b.Fatal(fr.Error)
+			}
+		}
+	}
+	b.StopTimer()
+	medians := make([]time.Duration, len(files))
+	for j, d := range per {
+		sort.Slice(d, func(x, y int) bool { return d[x] < d[y] })
+		medians[j] = d[len(d)/2]
+	}
+	sort.Slice(medians, func(x, y int) bool { return medians[x] < medians[y] })
+	b.ReportMetric(float64(medians[len(medians)/2].Microseconds())/1000, "ms/file-median")
+	b.ReportMetric(float64(medians[len(medians)*9/10].Microseconds())/1000, "ms/file-p90")
+	b.ReportMetric(float64(len(files)), "files")
+}
