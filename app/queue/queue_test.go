@@ -2,80 +2,27 @@ package queue_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/queue/queuetest"
 )
-
-// postgresURL is the test server; each test gets its own schema in it.
-const postgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// databases runs f once on a fresh SQLite file and once on a fresh
-// PostgreSQL schema.
-func databases(t *testing.T, f func(t *testing.T, url string)) {
-	t.Run("sqlite", func(t *testing.T) {
-		f(t, "sqlite://"+filepath.Join(t.TempDir(), "dockopt.db"))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		f(t, PostgresSchema(t))
-	})
-}
-
-// PostgresSchema creates a schema for t, dropped at the end, and returns a
-// URL whose connections use it.
-func PostgresSchema(t testing.TB) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, postgresURL)
-	if err != nil {
-		t.Fatalf("PostgreSQL at 127.0.0.1:5432 (database test) is needed: %v", err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, postgresURL)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	return postgresURL + "&search_path=" + schema
-}
-
-// fastRetry retries at once: River makes a job available straight away when
-// its retry is due sooner than the scheduler's next pass.
-type fastRetry struct{}
-
-func (fastRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(10 * time.Millisecond) }
 
 func open(t *testing.T, url string, opts queue.Options) *queue.Queue {
 	t.Helper()
 	if opts.RetryPolicy == nil {
-		opts.RetryPolicy = fastRetry{}
+		opts.RetryPolicy = queuetest.FastRetry{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -93,54 +40,6 @@ func open(t *testing.T, url string, opts queue.Options) *queue.Queue {
 		q.Close()
 	})
 	return q
-}
-
-// events subscribes before anything runs, so no event is missed.
-type events struct {
-	ch <-chan *river.Event
-}
-
-func subscribe(t *testing.T, q *queue.Queue) events {
-	ch, cancel := q.Subscribe(river.EventKindJobCompleted, river.EventKindJobCancelled, river.EventKindJobFailed)
-	t.Cleanup(cancel)
-	return events{ch}
-}
-
-// next waits for the next final or failed event. The timeout only keeps a
-// broken test from hanging; nothing depends on how fast jobs run.
-func (e events) next(t *testing.T) *river.Event {
-	t.Helper()
-	select {
-	case ev := <-e.ch:
-		return ev
-	case <-time.After(60 * time.Second):
-		t.Fatal("no job event within 60s")
-		return nil
-	}
-}
-
-// until waits for an event of kind for job id, skipping others.
-func (e events) until(t *testing.T, kind river.EventKind, id int64) *river.Event {
-	t.Helper()
-	for {
-		if ev := e.next(t); ev.Kind == kind && ev.Job.ID == id {
-			return ev
-		}
-	}
-}
-
-// all waits until every job in ids has had an event of kind, in any order.
-func (e events) all(t *testing.T, kind river.EventKind, ids ...int64) {
-	t.Helper()
-	want := map[int64]bool{}
-	for _, id := range ids {
-		want[id] = true
-	}
-	for len(want) > 0 {
-		if ev := e.next(t); ev.Kind == kind {
-			delete(want, ev.Job.ID)
-		}
-	}
 }
 
 // recorder is a Processor that records the jobs it receives and returns
@@ -183,9 +82,9 @@ func accept(t *testing.T, q *queue.Queue, id string, js ...jobs.Args) queue.Acce
 }
 
 func TestSameDeliveryRunsOnce(t *testing.T) {
-	databases(t, func(t *testing.T, url string) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
 		q := open(t, url, queue.Options{})
-		ev := subscribe(t, q)
+		ev := queuetest.Subscribe(t, q)
 		job := jobs.Command{InstallationID: 1, Owner: "octo", Repo: "app", IssueNumber: 3, Body: "/dockopt rerun"}
 
 		first := accept(t, q, "delivery-1", job)
@@ -199,7 +98,7 @@ func TestSameDeliveryRunsOnce(t *testing.T) {
 		if err := q.Start(context.Background(), rec); err != nil {
 			t.Fatal(err)
 		}
-		ev.until(t, river.EventKindJobCompleted, first.JobIDs[0])
+		ev.Until(t, river.EventKindJobCompleted, first.JobIDs[0])
 
 		again := accept(t, q, "delivery-1", job)
 		if again.Outcome != queue.Done {
@@ -215,22 +114,22 @@ func TestSameDeliveryRunsOnce(t *testing.T) {
 }
 
 func TestFailedDeliveryRedeliveredRunsAgain(t *testing.T) {
-	databases(t, func(t *testing.T, url string) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
 		q := open(t, url, queue.Options{})
-		ev := subscribe(t, q)
+		ev := queuetest.Subscribe(t, q)
 		rec := &recorder{errs: []error{queue.Permanent(errors.New("repository archived"))}}
 		if err := q.Start(context.Background(), rec); err != nil {
 			t.Fatal(err)
 		}
 		job := jobs.AnalyzeRepo{InstallationID: 1, Owner: "octo", Repo: "app"}
 		first := accept(t, q, "delivery-2", job)
-		ev.until(t, river.EventKindJobCancelled, first.JobIDs[0])
+		ev.Until(t, river.EventKindJobCancelled, first.JobIDs[0])
 
 		again := accept(t, q, "delivery-2", job)
 		if again.Outcome != queue.Requeued || again.JobIDs[0] == first.JobIDs[0] {
 			t.Fatalf("redelivery of a failed delivery: %+v, want a new job", again)
 		}
-		ev.until(t, river.EventKindJobCompleted, again.JobIDs[0])
+		ev.Until(t, river.EventKindJobCompleted, again.JobIDs[0])
 		if got := rec.jobs(); len(got) != 2 {
 			t.Errorf("processed %d times, want 2 (failed, then redelivered)", len(got))
 		}
@@ -241,18 +140,18 @@ func TestFailedDeliveryRedeliveredRunsAgain(t *testing.T) {
 }
 
 func TestTransientErrorRetries(t *testing.T) {
-	databases(t, func(t *testing.T, url string) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
 		q := open(t, url, queue.Options{MaxAttempts: 3})
-		ev := subscribe(t, q)
+		ev := queuetest.Subscribe(t, q)
 		rec := &recorder{errs: []error{errors.New("GitHub answered 502")}}
 		if err := q.Start(context.Background(), rec); err != nil {
 			t.Fatal(err)
 		}
 		acc := accept(t, q, "delivery-3", jobs.Rerun{InstallationID: 1, Owner: "octo", Repo: "app", HeadSHA: "abc"})
-		if e := ev.next(t); e.Kind != river.EventKindJobFailed {
+		if e := ev.Next(t); e.Kind != river.EventKindJobFailed {
 			t.Fatalf("first event %s, want a failed attempt", e.Kind)
 		}
-		done := ev.until(t, river.EventKindJobCompleted, acc.JobIDs[0])
+		done := ev.Until(t, river.EventKindJobCompleted, acc.JobIDs[0])
 		if done.Job.Attempt != 2 {
 			t.Errorf("completed on attempt %d, want 2", done.Job.Attempt)
 		}
@@ -260,9 +159,9 @@ func TestTransientErrorRetries(t *testing.T) {
 }
 
 func TestPermanentAfterMaxAttemptsIsDiscarded(t *testing.T) {
-	databases(t, func(t *testing.T, url string) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
 		q := open(t, url, queue.Options{MaxAttempts: 2})
-		ev := subscribe(t, q)
+		ev := queuetest.Subscribe(t, q)
 		boom := errors.New("still broken")
 		rec := &recorder{errs: []error{boom, boom}}
 		if err := q.Start(context.Background(), rec); err != nil {
@@ -270,7 +169,7 @@ func TestPermanentAfterMaxAttemptsIsDiscarded(t *testing.T) {
 		}
 		acc := accept(t, q, "delivery-4", jobs.AnalyzeRepo{Owner: "octo", Repo: "app"})
 		for {
-			e := ev.until(t, river.EventKindJobFailed, acc.JobIDs[0])
+			e := ev.Until(t, river.EventKindJobFailed, acc.JobIDs[0])
 			if e.Job.State == rivertype.JobStateDiscarded {
 				break
 			}
@@ -286,9 +185,9 @@ func TestPermanentAfterMaxAttemptsIsDiscarded(t *testing.T) {
 }
 
 func TestPushesToOneBranchCoalesce(t *testing.T) {
-	databases(t, func(t *testing.T, url string) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
 		q := open(t, url, queue.Options{})
-		ev := subscribe(t, q)
+		ev := queuetest.Subscribe(t, q)
 		a := accept(t, q, "push-a", push("aaaa"))
 		b := accept(t, q, "push-b", push("bbbb"))
 		if a.JobIDs[0] != b.JobIDs[0] {
@@ -302,7 +201,7 @@ func TestPushesToOneBranchCoalesce(t *testing.T) {
 		if err := q.Start(context.Background(), rec); err != nil {
 			t.Fatal(err)
 		}
-		ev.all(t, river.EventKindJobCompleted, a.JobIDs[0], c.JobIDs[0])
+		ev.All(t, river.EventKindJobCompleted, a.JobIDs[0], c.JobIDs[0])
 		var shas []string
 		for _, j := range rec.jobs() {
 			if p := j.(jobs.AnalyzePush); p.Branch == "main" {
@@ -334,9 +233,9 @@ func (b *blocking) Process(ctx context.Context, job any) error {
 }
 
 func TestPushWhileOlderJobRunsIsNotLost(t *testing.T) {
-	databases(t, func(t *testing.T, url string) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
 		q := open(t, url, queue.Options{})
-		ev := subscribe(t, q)
+		ev := queuetest.Subscribe(t, q)
 		p := &blocking{started: make(chan struct{}), release: make(chan struct{})}
 		if err := q.Start(context.Background(), p); err != nil {
 			t.Fatal(err)
@@ -347,7 +246,7 @@ func TestPushWhileOlderJobRunsIsNotLost(t *testing.T) {
 		// running one; the running job must notice it.
 		b := accept(t, q, "push-b", push("bbbb"))
 		close(p.release)
-		done := ev.until(t, river.EventKindJobCompleted, a.JobIDs[0])
+		done := ev.Until(t, river.EventKindJobCompleted, a.JobIDs[0])
 		var shas []string
 		for _, j := range p.jobs() {
 			shas = append(shas, j.(jobs.AnalyzePush).SHA)
@@ -358,7 +257,7 @@ func TestPushWhileOlderJobRunsIsNotLost(t *testing.T) {
 		if b.JobIDs[0] != a.JobIDs[0] {
 			// The push found the job finished and got its own: that one
 			// must run too.
-			ev.until(t, river.EventKindJobCompleted, b.JobIDs[0])
+			ev.Until(t, river.EventKindJobCompleted, b.JobIDs[0])
 		}
 		_ = done
 		if n, _ := q.Depth(context.Background()); n != 0 {
@@ -368,7 +267,7 @@ func TestPushWhileOlderJobRunsIsNotLost(t *testing.T) {
 }
 
 func TestDepthCountsWaitingJobs(t *testing.T) {
-	databases(t, func(t *testing.T, url string) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
 		q := open(t, url, queue.Options{})
 		accept(t, q, "d1", jobs.AnalyzeRepo{Owner: "o", Repo: "a"}, jobs.AnalyzeRepo{Owner: "o", Repo: "b"})
 		accept(t, q, "d2", push("aaaa"))
@@ -386,7 +285,7 @@ func TestCrashedJobIsRescued(t *testing.T) {
 		crashChild()
 		return
 	}
-	databases(t, func(t *testing.T, url string) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
 		// The job is queued first, by a process that runs nothing.
 		q0, err := queue.Open(context.Background(), url, queue.Options{})
 		if err != nil {
@@ -408,12 +307,12 @@ func TestCrashedJobIsRescued(t *testing.T) {
 		if err != nil || row.State != rivertype.JobStateRunning {
 			t.Fatalf("after the crash the job is %v (%v), want running", row.State, err)
 		}
-		ev := subscribe(t, q)
+		ev := queuetest.Subscribe(t, q)
 		rec := &recorder{}
 		if err := q.Start(context.Background(), rec); err != nil {
 			t.Fatal(err)
 		}
-		done := ev.until(t, river.EventKindJobCompleted, acc.JobIDs[0])
+		done := ev.Until(t, river.EventKindJobCompleted, acc.JobIDs[0])
 		if done.Job.Attempt != 2 {
 			t.Errorf("completed on attempt %d, want 2 (the crashed one, then this one)", done.Job.Attempt)
 		}
