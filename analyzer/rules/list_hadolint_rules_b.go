@@ -2,4 +2,12 @@ package rules
 
 import "github.com/dockopt/dockopt/analyzer"
 
-var hadolintRulesB = []*analyzer.Rule{}
+var hadolintRulesB = []*analyzer.Rule{
+	ZypperNonInteractive,
+	ZypperDistUpgrade,
+	ZypperClean,
+	ZypperPinVersions,
+	DnfAssumeYes,
+	DnfClean,
+	DnfPinVersions,
+}

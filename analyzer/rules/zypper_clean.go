@@ -1,0 +1,53 @@
+package rules
+
+import (
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// ZypperClean mirrors hadolint DL3036.
+var ZypperClean = &analyzer.Rule{
+	ID:       "zypper-clean",
+	Category: analyzer.CategorySize,
+	Severity: analyzer.SeverityWarning,
+	Title:    "zypper install without zypper clean in the same RUN",
+	Rationale: `zypper keeps repository metadata and downloaded packages under /var/cache/zypp. Left in the ` +
+		`layer they add tens of megabytes that the running container never reads, and a later RUN cannot ` +
+		`remove them from the earlier layer. Run zypper clean in the same RUN, or keep the cache out of the ` +
+		`image with a BuildKit cache mount. Unlike hadolint, dockopt does not report stages that do not ship ` +
+		`in the final image, nor RUNs that already mount a cache on /var/cache/zypp.`,
+	Bad:         "FROM opensuse/leap:15.6\nRUN zypper -n install curl\n",
+	Good:        "FROM opensuse/leap:15.6\nRUN zypper -n install curl && zypper clean --all\n",
+	Equivalents: []string{"hadolint:DL3036", "trivy:DS020"},
+	Fix:         analyzer.Safe,
+	POSIXOnly:   true,
+	Check: func(p *analyzer.Pass) {
+		for in := range p.File.Each("RUN") {
+			if in.Script == nil || !shipsInFinalImage(p.File, stageOf(in)) || hasCacheMountUnder(in, "/var/cache/zypp") {
+				continue
+			}
+			installed, cleaned := false, false
+			for _, c := range in.Script.CommandsNamed("zypper") {
+				sub, ok := zypperSubcommand(c)
+				if !ok {
+					continue
+				}
+				switch sub.Value {
+				case "install", "in":
+					installed, cleaned = true, false
+				case "clean", "cc":
+					if installed {
+						cleaned = true
+					}
+				}
+			}
+			if !installed || cleaned {
+				continue
+			}
+			var fix *analyzer.Fix
+			if e := appendToScript(in, "zypper clean --all"); e != nil {
+				fix = &analyzer.Fix{Message: "run zypper clean --all at the end of the RUN", Edits: []analyzer.TextEdit{*e}}
+			}
+			p.Report(in, "zypper install leaves its cache in the layer; add zypper clean --all to the same RUN", fix)
+		}
+	},
+}
