@@ -80,9 +80,11 @@ func matchCase(word, model string) string {
 // deleteLines is an edit removing whole lines [first, last] and their
 // line endings.
 func deleteLines(d *analyzer.Dockerfile, first, last int) analyzer.TextEdit {
-	return analyzer.TextEdit{Start: d.Offset(first), End: min(d.Offset(last+1), len(d.Source)), New: ""}
-	// When the last line has no newline, the previous line's newline stays; the
-	// file still ends cleanly.
+	end := len(d.Source)
+	if last < d.LineCount() {
+		end = d.Offset(last + 1)
+	}
+	return analyzer.TextEdit{Start: d.Offset(first), End: end, New: ""}
 }
 
 // rawWord is a whitespace-separated token of an instruction's source.

@@ -2,4 +2,13 @@ package rules
 
 import "github.com/dockopt/dockopt/analyzer"
 
-var buildkitRules = []*analyzer.Rule{}
+// buildkitRules mirror the checks of `docker build --check`. SecretsUsedInArgOrEnv
+// and CopyIgnoredFile live with the production-theme rules.
+var buildkitRules = []*analyzer.Rule{
+	StageNameCasing,
+	FromAsCasing,
+	EmptyContinuationLine,
+	InstructionCasing,
+	DuplicateStageName,
+	ReservedStageName,
+}

@@ -1,0 +1,63 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// DuplicateStageName mirrors BuildKit's DuplicateStageName and hadolint DL3024.
+var DuplicateStageName = &analyzer.Rule{
+	ID:       "duplicate-stage-name",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityWarning,
+	Title:    "Two stages share a name",
+	Rationale: `When two stages have the same name, COPY --from, FROM and --target can only reach one of them ` +
+		`(the builder picks one silently), so a change to the other is dead code or, worse, the wrong stage ships. ` +
+		`Stage names are compared without regard to case, as BuildKit does.`,
+	Bad:         "FROM node:20 AS build\nRUN npm ci\nFROM node:20 AS build\nRUN npm run build\n",
+	Good:        "FROM node:20 AS deps\nRUN npm ci\nFROM deps AS build\nRUN npm run build\n",
+	Equivalents: []string{"buildkit:DuplicateStageName", "hadolint:DL3024"},
+	Check: func(p *analyzer.Pass) {
+		first := map[string]*analyzer.Stage{}
+		for _, s := range p.File.Stages {
+			if s.Name == "" {
+				continue
+			}
+			key := strings.ToLower(s.Name)
+			if prev, ok := first[key]; ok {
+				p.Reportf(s.From, "stage name %q is already used by the stage on line %d; give each stage its own name", s.Name, prev.From.StartLine)
+				continue
+			}
+			first[key] = s
+		}
+	},
+}
+
+// reservedStageNames are names BuildKit gives a meaning of its own.
+var reservedStageNames = map[string]string{
+	"scratch": "the empty base image",
+	"context": "the build context",
+}
+
+// ReservedStageName mirrors BuildKit's ReservedStageName check.
+var ReservedStageName = &analyzer.Rule{
+	ID:       "reserved-stage-name",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityWarning,
+	Title:    "Stage named after a reserved word",
+	Rationale: `"scratch" and "context" already mean something to BuildKit: the empty image and the build context. ` +
+		`A stage with one of those names makes FROM scratch or COPY --from=context ambiguous for readers and ` +
+		`tools, and BuildKit warns on every build. Pick a name that says what the stage does.`,
+	Bad:         "FROM alpine:3.20 AS scratch\nRUN echo hi > /hi\n",
+	Good:        "FROM alpine:3.20 AS greeting\nRUN echo hi > /hi\n",
+	Equivalents: []string{"buildkit:ReservedStageName"},
+	Check: func(p *analyzer.Pass) {
+		for _, s := range p.File.Stages {
+			if meaning, ok := reservedStageNames[strings.ToLower(s.Name)]; ok {
+				p.Report(s.From, fmt.Sprintf("stage name %q is reserved for %s; rename the stage", s.Name, meaning), nil)
+			}
+		}
+	},
+}

@@ -1,0 +1,54 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// InstructionCasing mirrors BuildKit's ConsistentInstructionCasing check.
+var InstructionCasing = &analyzer.Rule{
+	ID:       "instruction-casing",
+	Category: analyzer.CategoryMaintainability,
+	Severity: analyzer.SeverityWarning,
+	Title:    "Instruction keyword cased differently from the rest of the file",
+	Rationale: `Dockerfile keywords are case-insensitive, but a file that mixes "RUN" and "run" (or writes "Copy") ` +
+		`is harder to scan and to search, and BuildKit warns about it on every build. Following the casing most ` +
+		`of the file already uses keeps the change small. Like BuildKit, the count covers FROM and the ` +
+		`instructions of each stage, not the ARGs before the first FROM.`,
+	Bad:         "FROM alpine:3.20\nrun apk add --no-cache curl\nCMD [\"curl\", \"--version\"]\n",
+	Good:        "FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD [\"curl\", \"--version\"]\n",
+	Equivalents: []string{"buildkit:ConsistentInstructionCasing"},
+	Fix:         analyzer.Safe,
+	Check: func(p *analyzer.Pass) {
+		var counted []*analyzer.Instruction
+		for _, s := range p.File.Stages {
+			counted = append(counted, s.From)
+			counted = append(counted, s.Instructions...)
+		}
+		lower, upper := 0, 0
+		for _, in := range counted {
+			switch {
+			case in.Written == strings.ToLower(in.Written):
+				lower++
+			case in.Written == strings.ToUpper(in.Written):
+				upper++
+			}
+		}
+		want, casing := strings.ToUpper, "upper case"
+		if lower > upper {
+			want, casing = strings.ToLower, "lower case"
+		}
+		for _, in := range counted {
+			if in.Written == want(in.Written) {
+				continue
+			}
+			fix := &analyzer.Fix{
+				Message: fmt.Sprintf("write %q", want(in.Written)),
+				Edits:   []analyzer.TextEdit{{Start: in.Start, End: in.Start + len(in.Written), New: want(in.Written)}},
+			}
+			p.Report(in, fmt.Sprintf("%q is not in %s like most instructions of this file; write %q", in.Written, casing, want(in.Written)), fix)
+		}
+	},
+}
