@@ -1,0 +1,231 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// MaskedErrors finds RUN scripts that let a failed command pass.
+var MaskedErrors = &analyzer.Rule{
+	ID:       "masked-errors",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityWarning,
+	Title:    "RUN hides the failure of a command",
+	Rationale: `A RUN fails the build only when its last command fails. Commands joined with ";" (without ` +
+		"`set -e`" + `), or followed by "|| true", "|| :" or "|| exit 0", can fail silently: the build goes ` +
+		`green and the image ships without the package that did not install or the file that did not ` +
+		`download, to break later in production where it is harder to see why. Join commands with && and ` +
+		`let failures fail. Conventional cases whose failure is harmless (rm -f, grep, pkill, test) are not ` +
+		`reported, nor ";" inside if/for/while bodies or after set -e.`,
+	Bad:       "RUN apt-get update; apt-get install -y curl\nRUN pip install gunicorn || true\n",
+	Good:      "RUN apt-get update && apt-get install -y curl\nRUN pip install gunicorn\n",
+	Fix:       analyzer.Review,
+	POSIXOnly: true,
+	Check: func(p *analyzer.Pass) {
+		for in := range p.File.Each("RUN") {
+			stmts := topStmtsA(in.Script)
+			if len(stmts) == 0 {
+				continue
+			}
+			checkSemicolonsA(p, in, stmts)
+			checkOrTrueA(p, in)
+		}
+	},
+}
+
+// harmlessFailuresA are commands whose failure is conventionally
+// ignored: removing what may not exist, testing, signalling.
+var harmlessFailuresA = map[string]bool{
+	"rm": true, "rmdir": true, "unlink": true, "pkill": true, "kill": true, "killall": true, "umount": true,
+	"grep": true, "egrep": true, "fgrep": true, "test": true, "[": true, "[[": true, "diff": true, "cmp": true,
+	"which": true, "command": true, "type": true, "id": true, "getent": true, "true": true, "false": true,
+	":": true, "echo": true, "printf": true, "set": true, "export": true, "ls": true, "cat": true,
+	"userdel": true, "groupdel": true, "deluser": true, "delgroup": true, "ldconfig": true, "hash": true,
+}
+
+// errexitA reports a statement that turns on `set -e`.
+func errexitA(st *syntax.Stmt) bool {
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Args) < 2 || call.Args[0].Lit() != "set" {
+		return false
+	}
+	for i, a := range call.Args[1:] {
+		v := a.Lit()
+		if len(v) > 1 && v[0] == '-' && v[1] != '-' && v[1] != 'o' && strings.Contains(v, "e") {
+			return true
+		}
+		if v == "-o" && i+2 < len(call.Args) && call.Args[i+2].Lit() == "errexit" {
+			return true
+		}
+		if len(v) > 1 && v[0] == '-' && strings.Contains(v, "e") && strings.HasSuffix(v, "o") && i+2 < len(call.Args) && call.Args[i+2].Lit() == "pipefail" {
+			return true // -eo pipefail
+		}
+	}
+	return false
+}
+
+func shellErrexitA(s *analyzer.Stage) bool {
+	if s == nil {
+		return false
+	}
+	for i, w := range s.Shell {
+		if i == 0 {
+			continue
+		}
+		if (strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.Contains(w, "e") && w != "-c") ||
+			w == "errexit" {
+			return true
+		}
+	}
+	return false
+}
+
+// stmtNamesA returns the names of the commands a statement runs.
+func stmtNamesA(sc *analyzer.Script, st *syntax.Stmt) []string {
+	var names []string
+	for _, c := range sc.Commands() {
+		if c.Call != nil && c.Call.Pos().Offset() >= st.Pos().Offset() && c.Call.End().Offset() <= st.End().Offset() {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+func allHarmlessA(names []string) bool {
+	for _, n := range names {
+		if !harmlessFailuresA[n] {
+			return false
+		}
+	}
+	return true
+}
+
+func firstHarmfulA(names []string) string {
+	for _, n := range names {
+		if !harmlessFailuresA[n] {
+			return n
+		}
+	}
+	return ""
+}
+
+func checkSemicolonsA(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax.Stmt) {
+	sc := in.Script
+	errexit := shellErrexitA(in.Stage)
+	var masked []*syntax.Stmt
+	for i, st := range stmts {
+		if errexitA(st) {
+			errexit = true
+			continue
+		}
+		if i == len(stmts)-1 || errexit {
+			continue
+		}
+		if _, ok := st.Cmd.(*syntax.CallExpr); !ok {
+			if _, ok := st.Cmd.(*syntax.BinaryCmd); !ok {
+				// if/for/while/case: what their bodies ignore is their
+				// own business, and their status is often meaningless.
+				continue
+			}
+		}
+		names := stmtNamesA(sc, st)
+		if len(names) == 0 || allHarmlessA(names) {
+			continue
+		}
+		masked = append(masked, st)
+	}
+	if len(masked) == 0 {
+		return
+	}
+	first := firstHarmfulA(stmtNamesA(sc, masked[0]))
+	how := `commands joined by ";"`
+	if sc.Heredoc {
+		how = "the heredoc's commands"
+	}
+	msg := fmt.Sprintf("%s run on after a failure: if %s fails the build still succeeds; join them with && or start the script with set -e", how, first)
+	if len(masked) > 1 {
+		msg = fmt.Sprintf("%s run on after a failure (%d commands can fail unnoticed, the first is %s); join them with && or start the script with set -e", how, len(masked), first)
+	}
+	p.Report(in, msg, semicolonFixA(sc, stmts))
+}
+
+// semicolonFixA turns top-level `;` into && when every statement is a
+// plain command or && chain, so precedence cannot change the meaning.
+func semicolonFixA(sc *analyzer.Script, stmts []*syntax.Stmt) *analyzer.Fix {
+	if !sc.Exact() || sc.Heredoc {
+		return nil
+	}
+	var edits []analyzer.TextEdit
+	for i, st := range stmts {
+		if !simpleAndChainA(st) {
+			return nil
+		}
+		if i == len(stmts)-1 {
+			break
+		}
+		if !st.Semicolon.IsValid() {
+			return nil // separated by a newline: not a plain RUN line
+		}
+		at := sc.Pos(st.Semicolon)
+		src := sc.Src
+		rel := at - sc.Offset
+		repl := "&&"
+		if rel == 0 || (src[rel-1] != ' ' && src[rel-1] != '\t') {
+			repl = " " + repl
+		}
+		if rel+1 < len(src) && src[rel+1] != ' ' && src[rel+1] != '\t' && src[rel+1] != '\n' {
+			repl += " "
+		}
+		edits = append(edits, analyzer.TextEdit{Start: at, End: at + 1, New: repl})
+	}
+	if len(edits) == 0 {
+		return nil
+	}
+	return &analyzer.Fix{Message: "join the commands with && so that a failure stops the build", Edits: edits}
+}
+
+// maskingTailA reports the right side of `||` that swallows a failure.
+func maskingTailA(st *syntax.Stmt) (string, bool) {
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Args) == 0 {
+		return "", false
+	}
+	name := call.Args[0].Lit()
+	switch name {
+	case "true", ":":
+		return "|| " + name, true
+	case "exit", "return":
+		if len(call.Args) == 2 && call.Args[1].Lit() == "0" {
+			return "|| " + name + " 0", true
+		}
+		if len(call.Args) == 1 {
+			return "", false // exit with the status of the failed command
+		}
+	case "echo", "printf":
+		return "|| " + name + " …", true
+	}
+	return "", false
+}
+
+func checkOrTrueA(p *analyzer.Pass, in *analyzer.Instruction) {
+	sc := in.Script
+	syntax.Walk(sc.File, func(n syntax.Node) bool {
+		b, ok := n.(*syntax.BinaryCmd)
+		if !ok || b.Op != syntax.OrStmt {
+			return true
+		}
+		tail, ok := maskingTailA(b.Y)
+		if !ok {
+			return true
+		}
+		names := stmtNamesA(sc, b.X)
+		if len(names) == 0 || allHarmlessA(names) {
+			return true
+		}
+		p.Report(in, fmt.Sprintf("%q hides a failure of %s: the build succeeds and the image ships without what it should have done; remove it, or handle the expected failure explicitly", tail, firstHarmfulA(names)), nil)
+		return true
+	})
+}
