@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/patcher"
+	"github.com/dockopt/dockopt/templates"
 )
 
 // needsPatch reports whether this invocation shows or writes changes.
@@ -122,25 +122,29 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 
 func (r *analysisRun) jsonBuilds() []jsonBuild { return nil }
 
-// markdownReport is a findings list until the report templates land.
+// markdownReport renders the full report for every analyzed root.
 func (r *analysisRun) markdownReport() (string, error) {
-	var b strings.Builder
-	b.WriteString("# Dockerfile report\n\n")
-	for _, f := range r.files() {
-		fmt.Fprintf(&b, "## %s (%s)\n\n", f.Path, f.Kind)
-		if f.Error != "" {
-			fmt.Fprintf(&b, "Could not be analyzed: %s\n\n", f.Error)
-			continue
+	var parts []string
+	for _, root := range r.roots {
+		in := templates.Input{
+			Title:    filepath.ToSlash(root.arg),
+			Analyzer: r.analyzer,
+			Result:   root.result,
+			Patch:    root.patch,
+			Policy:   root.cfg.Fixes.Apply,
 		}
-		for _, s := range f.Strengths {
-			fmt.Fprintf(&b, "- ✓ %s\n", s.Message)
+		switch {
+		case r.opts.out != "":
+			out := r.opts.out
+			in.OptimizedAt = func(p string) string { return filepath.ToSlash(filepath.Join(out, root.join(p))) }
+		case r.opts.mode == "sibling" || root.cfg.Output.Mode == "sibling":
+			in.OptimizedAt = func(p string) string { return p + ".optimized" }
 		}
-		for _, fd := range f.Findings {
-			fmt.Fprintf(&b, "- ✗ line %d, `%s` (%s): %s\n", fd.Line, fd.Rule, fd.Severity, fd.Message)
+		s, err := templates.Report(in)
+		if err != nil {
+			return "", err
 		}
-		b.WriteString("\n")
+		parts = append(parts, s)
 	}
-	return b.String(), nil
+	return strings.Join(parts, "\n"), nil
 }
-
-var _ = analyzer.Safe

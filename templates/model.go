@@ -1,0 +1,462 @@
+// Package templates renders what people read: the optimization report
+// (REPORT.md), the pull-request body and the check-run output, from
+// embedded text/template files and a view model built from the analysis,
+// the patch and, when a builder ran, the measured builds.
+package templates
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/patcher"
+)
+
+// Input is everything a report is made from.
+type Input struct {
+	// Title names the repository or folder ("acme/shop", "examples/monorepo").
+	Title    string
+	Analyzer *analyzer.Analyzer
+	Result   *analyzer.Result
+	Patch    *patcher.Result
+	// Builds are measured BuildKit builds, keyed by Dockerfile path.
+	Builds map[string]BuildPair
+	// Policy is the fix safety applied.
+	Policy analyzer.Safety
+	// RuleURL links a rule ID to its explanation.
+	RuleURL func(id string) string
+	// OptimizedAt returns where the optimized version of a Dockerfile can
+	// be found by the reader (an --out folder, a sibling file); nil means
+	// in place, on the pull request's branch.
+	OptimizedAt func(path string) string
+	// ImageSize estimates the compressed size of a base image in MB from a
+	// dated table, and says where the figure comes from.
+	ImageSize func(ref analyzer.ImageRef) (mb float64, basis string, ok bool)
+}
+
+// BuildPair is the original and optimized build of one Dockerfile.
+type BuildPair struct {
+	Original, Optimized Build
+}
+
+// Build is one measured build.
+type Build struct {
+	OK             bool
+	DurationMS     int64
+	CompressedSize int64
+	Layers         int
+	User           string
+	Error          string
+}
+
+// DefaultRuleURL points at the generated rule docs in dockopt's repository.
+func DefaultRuleURL(id string) string {
+	return "https://github.com/dockopt/dockopt/blob/main/docs/rules/" + id + ".md"
+}
+
+// view is what the templates see.
+type view struct {
+	Title       string
+	Files       []fileView
+	Clean       []fileView
+	Broken      []fileView
+	Principles  []principle
+	Changes     []changeView
+	Migration   []migrationStep
+	Totals      totals
+	Policy      string
+	DroppedAny  bool
+	ReportPath  string
+	Truncated   bool
+	OmittedFile int
+}
+
+type totals struct {
+	Dockerfiles, Findings, Errors, Warnings, Infos, Applied, Dropped, Changed int
+}
+
+type fileView struct {
+	Index      int
+	Path       string
+	Anchor     string
+	Kind       string
+	KindTitle  string
+	Error      string
+	Strengths  []analyzer.Strength
+	Issues     []issueView
+	Applied    []appliedView
+	Dropped    []patcher.Dropped
+	Remaining  []issueView
+	Expect     []expectation
+	Verified   string
+	Build      *BuildPair
+	Findings   int
+	Fixed      int
+	Context    string
+	Dockerfile string
+	Changed    bool
+}
+
+type issueView struct {
+	Rule     string
+	URL      string
+	Line     int
+	Severity string
+	Message  string
+	Fixable  bool
+}
+
+type appliedView struct {
+	N       int
+	Rule    string
+	URL     string
+	Title   string
+	Message string
+	Why     string
+	Safety  string
+	Auto    bool
+}
+
+type expectation struct {
+	Dimension string
+	Text      string
+}
+
+type principle struct {
+	Name  string
+	Items []string
+}
+
+type changeView struct {
+	Path   string
+	Action string
+	Why    string
+}
+
+type migrationStep struct {
+	Phase string
+	Steps []string
+}
+
+var kindTitles = map[string]string{
+	analyzer.KindStaticSite:    "Static site",
+	analyzer.KindNodeService:   "Node.js service",
+	analyzer.KindPythonService: "Python service",
+	analyzer.KindGoService:     "Go service",
+	analyzer.KindJavaService:   "Java service",
+	analyzer.KindRubyService:   "Ruby service",
+	analyzer.KindPHPService:    "PHP service",
+	analyzer.KindRustService:   "Rust service",
+	analyzer.KindDotnetService: ".NET service",
+	analyzer.KindWindows:       "Windows image",
+	analyzer.KindGeneric:       "Image",
+}
+
+// categoryDimension maps a rule category to the improvement it buys.
+var categoryDimension = map[analyzer.Category]string{
+	analyzer.CategorySize:            "Image size",
+	analyzer.CategoryBuildCache:      "Build time",
+	analyzer.CategorySecurity:        "Security",
+	analyzer.CategoryReliability:     "Reliability",
+	analyzer.CategoryMaintainability: "Maintainability",
+}
+
+var principleNames = map[analyzer.Category]string{
+	analyzer.CategoryBuildCache:      "Layer caching",
+	analyzer.CategorySecurity:        "Security hardening",
+	analyzer.CategorySize:            "Image size reduction",
+	analyzer.CategoryReliability:     "Production reliability",
+	analyzer.CategoryMaintainability: "Maintainability",
+}
+
+func buildView(in Input) view {
+	if in.RuleURL == nil {
+		in.RuleURL = DefaultRuleURL
+	}
+	v := view{Title: in.Title, Policy: string(in.Policy)}
+	patched := map[string]*patcher.File{}
+	if in.Patch != nil {
+		for _, f := range in.Patch.Files {
+			patched[f.Path] = f
+		}
+	}
+	principles := map[analyzer.Category][]string{}
+	seenPrinciple := map[string]bool{}
+	n := 0
+	for _, fr := range in.Result.Files {
+		v.Totals.Dockerfiles++
+		fv := fileView{Path: fr.Path, Kind: fr.Kind, KindTitle: kindTitles[fr.Kind], Error: fr.Error, Strengths: fr.Strengths,
+			Context: fr.Context, Dockerfile: fr.Path}
+		if fv.KindTitle == "" {
+			fv.KindTitle = "Dockerfile"
+		}
+		if fr.Error != "" {
+			v.Broken = append(v.Broken, fv)
+			continue
+		}
+		for _, f := range fr.Findings {
+			fv.Issues = append(fv.Issues, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: f.Message, Fixable: f.Fix != nil})
+			v.Totals.Findings++
+			switch f.Severity {
+			case analyzer.SeverityError:
+				v.Totals.Errors++
+			case analyzer.SeverityWarning:
+				v.Totals.Warnings++
+			default:
+				v.Totals.Infos++
+			}
+		}
+		fv.Findings = len(fr.Findings)
+		if pf := patched[fr.Path]; pf != nil {
+			fv.Changed = pf.Changed()
+			for i, a := range pf.Applied {
+				rule := lookup(in.Analyzer, a.Rule)
+				av := appliedView{N: i + 1, Rule: a.Rule, URL: in.RuleURL(a.Rule), Title: a.Title, Message: capitalize(a.Message),
+					Safety: string(a.Safety), Auto: a.Safety == analyzer.Safe}
+				if rule != nil {
+					av.Why = firstSentence(rule.Rationale)
+					key := strings.ToLower(a.Message)
+					if !seenPrinciple[key] {
+						seenPrinciple[key] = true
+						principles[rule.Category] = append(principles[rule.Category], capitalize(a.Message))
+					}
+				}
+				fv.Applied = append(fv.Applied, av)
+			}
+			fv.Dropped = pf.Dropped
+			v.Totals.Applied += len(pf.Applied)
+			v.Totals.Dropped += len(pf.Dropped)
+			if pf.After != nil {
+				for _, f := range pf.After.Findings {
+					fv.Remaining = append(fv.Remaining, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: f.Message})
+				}
+				fv.Fixed = len(fr.Findings) - len(pf.After.Findings)
+			}
+			fv.Verified = verificationText(pf.Verification)
+			fv.Expect = expectations(in, fr, pf)
+		}
+		if b, ok := in.Builds[fr.Path]; ok {
+			bb := b
+			fv.Build = &bb
+		}
+		if len(fv.Issues) == 0 && !fv.Changed {
+			v.Clean = append(v.Clean, fv)
+			continue
+		}
+		n++
+		fv.Index = n
+		fv.Anchor = anchor(fmt.Sprintf("%d %s %s", n, fv.KindTitle, fv.Path))
+		if fv.Changed {
+			v.Totals.Changed++
+		}
+		if len(fv.Dropped) > 0 {
+			v.DroppedAny = true
+		}
+		v.Files = append(v.Files, fv)
+	}
+	for _, c := range analyzer.Categories {
+		if items := principles[c]; len(items) > 0 {
+			sort.Strings(items)
+			v.Principles = append(v.Principles, principle{Name: principleNames[c], Items: items})
+		}
+	}
+	if in.Patch != nil {
+		for _, c := range in.Patch.Changes {
+			v.Changes = append(v.Changes, changeView{Path: c.Path, Action: c.Action, Why: c.Why})
+		}
+	}
+	v.Migration = migration(in, v)
+	return v
+}
+
+func lookup(a *analyzer.Analyzer, id string) *analyzer.Rule {
+	if a == nil {
+		return nil
+	}
+	if rs := a.Lookup(id); len(rs) > 0 {
+		return rs[0]
+	}
+	return nil
+}
+
+func verificationText(v patcher.Verification) string {
+	if v.OK() {
+		return "parses, converts to a BuildKit build graph, introduces no new finding, and is a fixed point (dockopt would change nothing more)"
+	}
+	return "verification incomplete: " + v.Error
+}
+
+// expectations says what the applied fixes buy, each either measured by a
+// build or estimated with its basis.
+func expectations(in Input, fr *analyzer.FileResult, pf *patcher.File) []expectation {
+	var out []expectation
+	if b, ok := in.Builds[fr.Path]; ok && b.Original.OK && b.Optimized.OK {
+		out = append(out, expectation{"Image size", fmt.Sprintf("measured: %s → %s compressed (%s), %d → %d layers",
+			mb(b.Original.CompressedSize), mb(b.Optimized.CompressedSize), delta(b.Original.CompressedSize, b.Optimized.CompressedSize), b.Original.Layers, b.Optimized.Layers)})
+		out = append(out, expectation{"Build time", fmt.Sprintf("measured on a cold BuildKit cache: %.1f s → %.1f s", float64(b.Original.DurationMS)/1000, float64(b.Optimized.DurationMS)/1000)})
+		if b.Original.User != b.Optimized.User {
+			out = append(out, expectation{"Security", fmt.Sprintf("measured: runs as %s instead of %s", userName(b.Optimized.User), userName(b.Original.User))})
+		}
+	}
+	dims := map[string][]string{}
+	for _, a := range pf.Applied {
+		rule := lookup(in.Analyzer, a.Rule)
+		if rule == nil {
+			continue
+		}
+		d := categoryDimension[rule.Category]
+		dims[d] = appendUnique(dims[d], a.Message)
+	}
+	if est := baseImageEstimate(in, fr, pf); est != "" {
+		out = append(out, expectation{"Image size", est})
+	}
+	for _, c := range analyzer.Categories {
+		d := categoryDimension[c]
+		items := dims[d]
+		if len(items) == 0 {
+			continue
+		}
+		basis := "estimated from the changes, not measured"
+		if _, measured := in.Builds[fr.Path]; measured && (d == "Image size" || d == "Build time") {
+			basis = "see the measurement above"
+		}
+		out = append(out, expectation{d, fmt.Sprintf("%s (%s)", capitalize(strings.Join(items, "; ")), basis)})
+	}
+	return out
+}
+
+func baseImageEstimate(in Input, fr *analyzer.FileResult, pf *patcher.File) string {
+	if in.ImageSize == nil || pf.After == nil || pf.After.Dockerfile == nil || fr.Dockerfile == nil {
+		return ""
+	}
+	before := fr.Dockerfile.FinalStage().Root().Base
+	after := pf.After.Dockerfile.FinalStage().Root().Base
+	if before.Raw == after.Raw {
+		return ""
+	}
+	b, basis, ok1 := in.ImageSize(before)
+	a, _, ok2 := in.ImageSize(after)
+	if !ok1 || !ok2 {
+		return fmt.Sprintf("the final base image changes from %s to %s; sizes not in dockopt's table, measure with `--buildkit`", before.Raw, after.Raw)
+	}
+	return fmt.Sprintf("estimated: the final base image changes from %s (about %.0f MB compressed) to %s (about %.0f MB), %s", before.Raw, b, after.Raw, a, basis)
+}
+
+func migration(in Input, v view) []migrationStep {
+	var build, run []string
+	for _, f := range v.Files {
+		if !f.Changed {
+			continue
+		}
+		name := imageName(f.Path)
+		ctx := f.Context
+		if ctx == "" {
+			ctx = path.Dir(f.Path)
+		}
+		if in.OptimizedAt != nil {
+			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` and `docker build -t %s:after -f %s %s`", name, f.Path, ctx, name, in.OptimizedAt(f.Path), ctx))
+		} else {
+			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` on the base branch, then the same with `-t %s:after` on this branch", name, f.Path, ctx, name))
+		}
+		run = append(run, fmt.Sprintf("`docker run --rm -d --name %s-after %s:after` and watch `docker inspect --format '{{.State.Health.Status}}' %s-after` (if it has a health check) and its logs", name, name, name))
+	}
+	if len(build) == 0 {
+		return nil
+	}
+	steps := []migrationStep{
+		{"1. Build both versions", build},
+		{"2. Compare", []string{"`docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E ':(before|after)'` for sizes; `docker history IMAGE` for layers",
+			"rebuild after touching one source file to see the cache at work: only the layers after the dependency install should rebuild"}},
+		{"3. Run", run},
+		{"4. Roll out", rollout(in)},
+	}
+	return steps
+}
+
+func imageName(p string) string {
+	dir := path.Dir(p)
+	if dir == "." {
+		dir = "app"
+	}
+	name := strings.ToLower(strings.ReplaceAll(dir, "/", "-"))
+	if base := path.Base(p); base != "Dockerfile" {
+		name += "-" + strings.ToLower(strings.TrimPrefix(strings.TrimSuffix(base, ".Dockerfile"), "Dockerfile."))
+	}
+	return name
+}
+
+func userName(u string) string {
+	if u == "" {
+		return "root"
+	}
+	return u
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+func delta(before, after int64) string {
+	if before == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%+.0f%%", (float64(after)-float64(before))*100/float64(before))
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func firstSentence(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if i := strings.Index(s, ". "); i > 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+// anchor is GitHub's heading anchor for a heading text.
+func anchor(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteRune('-')
+		}
+	}
+	return b.String()
+}
+
+func rollout(in Input) []string {
+	steps := []string{"adopt the optimized files (merge the pull request, or copy them from where dockopt wrote them) and deploy one service at a time behind its health check, watching error rates and restarts"}
+	if in.Patch != nil {
+		for _, f := range in.Patch.Files {
+			before, after := "", ""
+			if f.Before != nil && f.Before.Dockerfile != nil {
+				before = analyzer.FinalUser(f.Before.Dockerfile)
+			}
+			if f.After != nil && f.After.Dockerfile != nil {
+				after = analyzer.FinalUser(f.After.Dockerfile)
+			}
+			if before != after {
+				steps = append(steps, "images that now run as a non-root user cannot write where root could: check the volumes and paths each application writes to before rolling out widely")
+				break
+			}
+		}
+	}
+	return append(steps, "roll back by reverting the change; nothing outside these files changes")
+}

@@ -1,0 +1,174 @@
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"strings"
+	"text/template"
+	"unicode/utf8"
+)
+
+//go:embed *.tmpl
+var files embed.FS
+
+var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
+	"plural": func(n int) string {
+		if n == 1 {
+			return ""
+		}
+		return "s"
+	},
+}).ParseFS(files, "*.tmpl"))
+
+// GitHub's limits (platform-facts 3.1 and 3.5).
+const (
+	// MaxPRBody is the longest pull-request body GitHub accepts.
+	MaxPRBody = 65536
+	// MaxCheckOutput is the longest check-run summary or text.
+	MaxCheckOutput = 65535
+)
+
+func execute(name string, data any) (string, error) {
+	var b bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		return "", fmt.Errorf("rendering %s: %w", name, err)
+	}
+	return tidy(b.String()), nil
+}
+
+// tidy collapses the blank lines template actions leave behind.
+func tidy(s string) string {
+	for strings.Contains(s, "\n\n\n") {
+		s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
+	}
+	return strings.TrimSpace(s) + "\n"
+}
+
+// Report renders the full report (REPORT.md).
+func Report(in Input) (string, error) {
+	return execute("report", buildView(in))
+}
+
+// PullRequestBody renders the pull-request body within GitHub's limit. It
+// keeps whole sections: when the per-file details do not all fit, the
+// last ones are replaced by a pointer to the full report at reportPath.
+func PullRequestBody(in Input, reportPath string) (string, error) {
+	v := buildView(in)
+	v.ReportPath = reportPath
+	head, err := execute("pr_summary", v)
+	if err != nil {
+		return "", err
+	}
+	foot, err := execute("pr_footer", v)
+	if err != nil {
+		return "", err
+	}
+	var sections []string
+	for _, f := range v.Files {
+		s, err := execute("pr_file", f)
+		if err != nil {
+			return "", err
+		}
+		sections = append(sections, s)
+	}
+	var tail []string
+	if v.Principles != nil || v.Changes != nil {
+		rest := v
+		rest.Files, rest.Broken = nil, nil
+		s, err := execute("pr_rest", rest)
+		if err != nil {
+			return "", err
+		}
+		tail = append(tail, s)
+	}
+	pointer := func(omitted int) string {
+		return fmt.Sprintf("*%d more Dockerfile section%s did not fit in this description; the full report is in [`%s`](%s) on this branch.*\n",
+			omitted, map[bool]string{true: "", false: "s"}[omitted == 1], reportPath, reportPath)
+	}
+	budget := MaxPRBody - utf8.RuneCountInString(head) - utf8.RuneCountInString(foot) - 400
+	var body strings.Builder
+	body.WriteString(head)
+	used := 0
+	for i, s := range sections {
+		n := utf8.RuneCountInString(s) + 2
+		if used+n > budget {
+			body.WriteString("\n" + pointer(len(sections)-i))
+			sections = nil
+			tail = nil
+			break
+		}
+		body.WriteString("\n" + s)
+		used += n
+	}
+	for _, t := range tail {
+		if used+utf8.RuneCountInString(t) > budget {
+			body.WriteString("\n*The principles, migration steps and file list are in the full report, [`" + reportPath + "`](" + reportPath + ").*\n")
+			break
+		}
+		body.WriteString("\n" + t)
+	}
+	body.WriteString("\n" + foot)
+	return tidy(body.String()), nil
+}
+
+// CheckOutput is the output of a check run.
+type CheckOutput struct {
+	Title   string
+	Summary string
+	Text    string
+}
+
+// CheckRun renders the check-run output; summary and text each stay within
+// GitHub's limit, cut at a line boundary with a note when they must be.
+func CheckRun(in Input) (CheckOutput, error) {
+	v := buildView(in)
+	out := CheckOutput{}
+	switch {
+	case v.Totals.Findings == 0 && len(v.Broken) == 0:
+		out.Title = "No problems found"
+	default:
+		out.Title = fmt.Sprintf("%d finding%s in %d Dockerfile%s", v.Totals.Findings, plural(v.Totals.Findings), v.Totals.Dockerfiles, plural(v.Totals.Dockerfiles))
+		if len(v.Broken) > 0 {
+			out.Title += fmt.Sprintf(", %d not analyzable", len(v.Broken))
+		}
+	}
+	var err error
+	if out.Summary, err = execute("check_summary", v); err != nil {
+		return out, err
+	}
+	if out.Text, err = execute("check_text", v); err != nil {
+		return out, err
+	}
+	out.Summary = truncateLines(out.Summary, MaxCheckOutput)
+	out.Text = truncateLines(out.Text, MaxCheckOutput)
+	return out, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// truncateLines cuts s at a line boundary so that it fits limit runes with
+// a closing note.
+func truncateLines(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	const note = "\n\n*Truncated to fit GitHub's limit; see the annotations and the full report.*\n"
+	budget := limit - utf8.RuneCountInString(note)
+	var b strings.Builder
+	n := 0
+	for _, line := range strings.SplitAfter(s, "\n") {
+		l := utf8.RuneCountInString(line)
+		if n+l > budget {
+			break
+		}
+		b.WriteString(line)
+		n += l
+	}
+	return b.String() + note
+}
