@@ -10,4 +10,9 @@ var hadolintRulesB = []*analyzer.Rule{
 	DnfAssumeYes,
 	DnfClean,
 	DnfPinVersions,
+	PipNoCacheDir,
+	EnvSelfReference,
+	CopyRelativeDestWithoutWorkdir,
+	UseraddNoLogInit,
+	WgetProgress,
 }

@@ -1,0 +1,172 @@
+package rules
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+var (
+	pipName    = regexp.MustCompile(`^pip[0-9.]*$`)
+	pythonName = regexp.MustCompile(`^python[0-9.]*$`)
+)
+
+// pipGlobalValued are pip options that take a separate value.
+var pipGlobalValued = []string{"--proxy", "--log", "--cache-dir", "--timeout", "--retries", "--exists-action",
+	"--trusted-host", "--cert", "--client-cert", "--python", "--root-user-action", "-r", "--requirement",
+	"-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target",
+	"--prefix", "--root", "-e", "--editable", "--platform", "--python-version", "--implementation", "--abi"}
+
+// pipInstallWord returns the `install` word of `pip install` or
+// `python -m pip install`.
+func pipInstallWord(c analyzer.Command) (analyzer.Word, bool) {
+	args := c.Args
+	switch {
+	case pipName.MatchString(c.Name):
+	case pythonName.MatchString(c.Name):
+		i := 0
+		for i < len(args) && args[i].Value != "-m" {
+			i++
+		}
+		if i+1 >= len(args) || args[i+1].Value != "pip" {
+			return analyzer.Word{}, false
+		}
+		args = args[i+2:]
+	default:
+		return analyzer.Word{}, false
+	}
+	sub := analyzer.Command{Name: "pip", Args: args}
+	p := sub.Positional(pipGlobalValued...)
+	if len(p) == 0 || p[0].Value != "install" {
+		return analyzer.Word{}, false
+	}
+	return p[0], true
+}
+
+var truthyValues = map[string]bool{"1": true, "true": true, "on": true, "yes": true}
+
+// PipNoCacheDir mirrors hadolint DL3042.
+var PipNoCacheDir = &analyzer.Rule{
+	ID:       "pip-no-cache-dir",
+	Category: analyzer.CategorySize,
+	Severity: analyzer.SeverityWarning,
+	Title:    "pip install without --no-cache-dir",
+	Rationale: `pip keeps every wheel it downloads or builds in ~/.cache/pip so that the next install on the ` +
+		`same machine is faster. In an image layer there is no next install: the cache only adds its size, ` +
+		`often tens of megabytes, to the image. Pass --no-cache-dir, set PIP_NO_CACHE_DIR=1, or mount a BuildKit ` +
+		`cache on ~/.cache/pip to keep the speed without shipping the cache. Unlike hadolint, dockopt does not ` +
+		`report stages that do not ship in the final image.`,
+	Bad:         "FROM python:3.12-slim\nRUN pip install -r requirements.txt\n",
+	Good:        "FROM python:3.12-slim\nRUN pip install --no-cache-dir -r requirements.txt\n",
+	Equivalents: []string{"hadolint:DL3042"},
+	Fix:         analyzer.Safe,
+	POSIXOnly:   true,
+	Check: func(p *analyzer.Pass) {
+		for in := range p.File.Each("RUN") {
+			s := stageOf(in)
+			if in.Script == nil || !shipsInFinalImage(p.File, s) || pipCacheDisabled(p.File, s, in) ||
+				hasCacheMountUnder(in, "/root/.cache/pip", "/root/.cache") || hasCacheMountSuffix(in, "/.cache/pip") {
+				continue
+			}
+			for _, c := range in.Script.Commands() {
+				w, ok := pipInstallWord(c)
+				if !ok || c.HasPrefixArg("--no-cache-dir") || inlineEnvTruthy(c, "PIP_NO_CACHE_DIR") {
+					continue
+				}
+				fix := insertAfterWord(in.Script, w, " --no-cache-dir", "add --no-cache-dir")
+				p.Report(in, "pip install keeps its download cache in the layer; add --no-cache-dir", fix)
+			}
+		}
+	},
+}
+
+func hasCacheMountSuffix(in *analyzer.Instruction, suffix string) bool {
+	for _, t := range cacheMountTargets(in) {
+		if strings.HasSuffix(t, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// pipCacheDisabled reports PIP_NO_CACHE_DIR set by ENV or ARG earlier in the
+// stage or in a stage it is built on.
+func pipCacheDisabled(d *analyzer.Dockerfile, s *analyzer.Stage, before *analyzer.Instruction) bool {
+	if s == nil {
+		return false
+	}
+	for _, st := range stageLineage(s) {
+		for _, in := range st.Instructions {
+			if in == before {
+				return false
+			}
+			var pairs []instructions.KeyValuePair
+			switch c := in.Command.(type) {
+			case *instructions.EnvCommand:
+				pairs = c.Env
+			case *instructions.ArgCommand:
+				for _, a := range c.Args {
+					if a.Value != nil {
+						pairs = append(pairs, instructions.KeyValuePair{Key: a.Key, Value: *a.Value})
+					}
+				}
+			}
+			for _, kv := range pairs {
+				if kv.Key == "PIP_NO_CACHE_DIR" {
+					v, _ := dockerWord(d, kv.Value)
+					if truthyValues[strings.ToLower(v)] {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// inlineEnvTruthy reports `NAME=1 cmd` or `env NAME=1 cmd`.
+func inlineEnvTruthy(c analyzer.Command, name string) bool {
+	for _, a := range c.Call.Assigns {
+		if a.Name != nil && a.Name.Value == name && truthyValues[strings.ToLower(literalWord(a.Value))] {
+			return true
+		}
+	}
+	for _, w := range c.Prefix {
+		k, v, ok := strings.Cut(w.Value, "=")
+		if ok && k == name && truthyValues[strings.ToLower(v)] {
+			return true
+		}
+	}
+	return false
+}
+
+// literalWord returns a shell word's text without quotes, "" when it holds
+// expansions.
+func literalWord(w *syntax.Word) string {
+	if w == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, part := range w.Parts {
+		switch part := part.(type) {
+		case *syntax.Lit:
+			b.WriteString(part.Value)
+		case *syntax.SglQuoted:
+			b.WriteString(part.Value)
+		case *syntax.DblQuoted:
+			for _, q := range part.Parts {
+				lit, ok := q.(*syntax.Lit)
+				if !ok {
+					return ""
+				}
+				b.WriteString(lit.Value)
+			}
+		default:
+			return ""
+		}
+	}
+	return b.String()
+}
