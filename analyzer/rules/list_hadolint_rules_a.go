@@ -4,4 +4,13 @@ import "github.com/dockopt/dockopt/analyzer"
 
 var hadolintRulesA = []*analyzer.Rule{
 	AptNoInstallRecommends,
+	AptGetAssumeYes,
+	YumAssumeYes,
+	ApkNoCache,
+	AptListsNotRemoved,
+	YumCleanAll,
+	AptGetNotApt,
+	CopyNotAdd,
+	CopyMultiSourceDir,
+	SingleHealthcheck,
 }

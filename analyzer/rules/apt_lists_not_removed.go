@@ -1,0 +1,61 @@
+package rules
+
+import (
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// AptListsNotRemoved mirrors hadolint DL3009.
+var AptListsNotRemoved = &analyzer.Rule{
+	ID:       "apt-lists-not-removed",
+	Category: analyzer.CategorySize,
+	Severity: analyzer.SeverityInfo,
+	Title:    "apt-get update without removing /var/lib/apt/lists",
+	Rationale: `apt-get update downloads the package lists of every configured repository into /var/lib/apt/lists, ` +
+		`often 20 to 40 MB. If the same RUN does not delete them, they are frozen into the layer: a later RUN ` +
+		`cannot take the space back, and the lists are stale anyway by the time the image runs. Only stages that ` +
+		`end up in the final image are checked (the final stage and the stages it is built on), and a RUN that ` +
+		`mounts a cache or tmpfs over /var/lib/apt is left alone: there is nothing in the layer to remove.`,
+	Bad:         "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
+	Good:        "RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n",
+	Equivalents: []string{"hadolint:DL3009"},
+	Fix:         analyzer.Safe,
+	POSIXOnly:   true,
+	Check: func(p *analyzer.Pass) {
+		shipped := shippedStages(p.File)
+		for in := range p.File.Each("RUN") {
+			if in.Script == nil || (in.Onbuild == nil && !shipped[in.Stage]) {
+				continue
+			}
+			if !updatesAptLists(in.Script) || removesPath(in.Script, "/var/lib/apt/lists") ||
+				runMountsAt(in, "/var/lib/apt/lists") {
+				continue
+			}
+			var fix *analyzer.Fix
+			if e, ok := appendToChain(in.Script, "rm -rf /var/lib/apt/lists/*"); ok {
+				fix = &analyzer.Fix{Message: "remove the apt lists in the same RUN", Edits: []analyzer.TextEdit{e}}
+			}
+			p.Report(in, "apt-get update leaves the package lists in the layer; remove /var/lib/apt/lists/* in the same RUN", fix)
+		}
+	},
+}
+
+func updatesAptLists(s *analyzer.Script) bool {
+	for _, c := range s.CommandsNamed("apt-get", "apt") {
+		if c.Subcommand(aptGetValued...) == "update" {
+			return true
+		}
+	}
+	return false
+}
+
+// shippedStages are the stages whose layers end up in the final image: the
+// last stage and every stage it is built FROM.
+func shippedStages(d *analyzer.Dockerfile) map[*analyzer.Stage]bool {
+	out := map[*analyzer.Stage]bool{}
+	s := d.FinalStage()
+	for i := 0; s != nil && i < 1000; i++ {
+		out[s] = true
+		s = s.BaseStage
+	}
+	return out
+}

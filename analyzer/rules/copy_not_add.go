@@ -1,0 +1,86 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// CopyNotAdd mirrors hadolint DL3020.
+var CopyNotAdd = &analyzer.Rule{
+	ID:       "copy-not-add",
+	Category: analyzer.CategoryMaintainability,
+	Severity: analyzer.SeverityError,
+	Title:    "ADD used to copy local files",
+	Rationale: `ADD does more than copy: it downloads URLs, clones git repositories and silently unpacks local ` +
+		`tar archives. For plain files and folders that magic is a trap, because a file that happens to be a ` +
+		`tarball ends up extracted. COPY says exactly what happens. ADD stays right for URLs, git sources and ` +
+		`archives meant to be unpacked, and those are not reported. The fix renames ADD to COPY only when no ` +
+		`source has a wildcard (which could match an archive) or an ADD-only flag.`,
+	Bad:         "ADD requirements.txt /app/\n",
+	Good:        "COPY requirements.txt /app/\n",
+	Equivalents: []string{"hadolint:DL3020", "trivy:DS005"},
+	Fix:         analyzer.Safe,
+	Check: func(p *analyzer.Pass) {
+		for in := range p.File.Each("ADD") {
+			add, ok := in.Command.(*instructions.AddCommand)
+			if !ok || len(add.SourcePaths) == 0 && len(add.SourceContents) == 0 {
+				continue
+			}
+			exact := true
+			for _, src := range add.SourcePaths {
+				if isRemoteSource(src) || isArchiveName(src) || strings.Contains(src, "$") {
+					exact = false
+					break
+				}
+			}
+			if !exact {
+				continue
+			}
+			fixable := !addOnlyFlags(in)
+			for _, src := range add.SourcePaths {
+				if strings.ContainsAny(src, "*?[") {
+					fixable = false
+				}
+			}
+			var fix *analyzer.Fix
+			if fixable {
+				kw := "COPY"
+				if in.Written == strings.ToLower(in.Written) {
+					kw = "copy"
+				} else if in.Written != strings.ToUpper(in.Written) {
+					kw = "Copy"
+				}
+				fix = &analyzer.Fix{Message: "use COPY", Edits: []analyzer.TextEdit{{Start: in.Start, End: in.Start + len(in.Written), New: kw}}}
+			}
+			p.Report(in, "ADD of local files; use COPY, which does not unpack archives or fetch URLs", fix)
+		}
+	},
+}
+
+func isRemoteSource(src string) bool {
+	s := strings.ToLower(src)
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "git@") ||
+		strings.HasPrefix(s, "git://") || strings.HasPrefix(s, "ssh://")
+}
+
+// isArchiveName follows hadolint's list of names ADD may be meant to unpack.
+func isArchiveName(src string) bool {
+	for _, ext := range []string{".tar", ".gz", ".bz2", ".xz", ".zst", ".zip", ".tgz", ".tb2", ".tbz", ".tbz2", ".lz", ".lzma", ".tlz", ".txz", ".Z", ".tZ"} {
+		if strings.HasSuffix(src, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// addOnlyFlags reports flags COPY does not accept.
+func addOnlyFlags(in *analyzer.Instruction) bool {
+	for _, f := range []string{"checksum", "keep-git-dir", "unpack"} {
+		if _, ok := in.Flag(f); ok {
+			return true
+		}
+	}
+	return false
+}
