@@ -1,0 +1,230 @@
+// Package server runs `dockopt serve`: the webhook endpoint, the queue's
+// workers, health checks and metrics, in one process.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dockopt/dockopt/app/metrics"
+	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/webhook"
+)
+
+// Server is a configured `dockopt serve`.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	metrics   *metrics.Metrics
+	queue     *queue.Queue
+	processor queue.Processor
+	handler   http.Handler
+}
+
+// New opens the queue's database (running its migrations) and prepares the
+// HTTP routes. processor runs the jobs; nil serves intake only, leaving the
+// jobs to other replicas sharing the PostgreSQL database.
+func New(cfg Config, processor queue.Processor) (*Server, error) {
+	s := &Server{cfg: cfg, processor: processor, log: cfg.Logger, metrics: cfg.Metrics}
+	if s.log == nil {
+		s.log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	q, err := queue.Open(ctx, cfg.DatabaseURL, queue.Options{
+		Workers:     cfg.Workers,
+		MaxAttempts: cfg.MaxAttempts,
+		JobTimeout:  cfg.JobTimeout,
+		Logger:      s.log,
+		Metrics:     s.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.queue = q
+	hook, err := webhook.New(webhook.Config{
+		Secret:   cfg.WebhookSecret,
+		BotLogin: cfg.BotLogin,
+		Queue:    q,
+		Metrics:  s.metrics,
+		Logger:   s.log,
+	})
+	if err != nil {
+		q.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhook", hook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	s.handler = mux
+	return s, nil
+}
+
+// Handler serves /webhook, /healthz, /readyz and /metrics.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Queue is the server's queue.
+func (s *Server) Queue() *queue.Queue { return s.queue }
+
+// Metrics is the server's metrics registry.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
+// ready answers 503 when the database does not answer: a load balancer then
+// sends deliveries to a replica that can record them.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.queue.Ping(ctx); err != nil {
+		s.log.WarnContext(r.Context(), "not ready: database unreachable", "error", err)
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ok\n")
+}
+
+// Run listens on the configured address and serves until ctx is done; see
+// Serve.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		s.queue.Close()
+		return fmt.Errorf("%s: %w", EnvAddr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve runs the jobs and serves HTTP on ln until ctx is done, then shuts
+// down within ShutdownTimeout: it stops accepting connections, finishes the
+// requests in flight, lets running jobs finish, and closes the database.
+// Jobs still running at the deadline are cancelled and retried by the next
+// start; nothing accepted is lost, since every 202 follows a commit.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.queue.Close()
+	if s.processor != nil {
+		if err := s.queue.Start(ctx, s.processor); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// GitHub waits 10 s for an answer; a client slower than this is
+		// not GitHub.
+		ReadTimeout: 30 * time.Second,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	s.log.Info("serving", "addr", ln.Addr().String(), "database", redact(s.cfg.DatabaseURL), "workers", s.cfg.Workers, "processor", s.processor != nil)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		s.stopJobs(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	timeout := s.cfg.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 25 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	httpErr := srv.Shutdown(sctx)
+	if httpErr != nil {
+		srv.Close()
+	}
+	jobsErr := s.stopJobs(sctx)
+	<-serveErr
+	s.log.Info("stopped")
+	return errors.Join(httpErr, jobsErr)
+}
+
+func (s *Server) stopJobs(ctx context.Context) error {
+	if s.processor == nil {
+		return nil
+	}
+	return s.queue.Stop(ctx)
+}
+
+// Close releases a server that will not Run.
+func (s *Server) Close() error { return s.queue.Close() }
+
+// redact hides a password in a database URL for logs.
+func redact(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
+}
+
+// Deps are what a processor may need from the server it runs in.
+type Deps struct {
+	Config  Config
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics // wrap GitHub clients' transport with Metrics.RoundTripper
+}
+
+// Command runs `dockopt serve ARGS` with a ready processor and returns the
+// exit status: 0 after a clean shutdown, 1 on a runtime error, 2 on a
+// configuration error.
+func Command(ctx context.Context, args []string, stdout, stderr io.Writer, processor queue.Processor) int {
+	return CommandWith(ctx, args, stdout, stderr, func(Deps) (queue.Processor, error) { return processor, nil })
+}
+
+// CommandWith is Command for a processor that needs the loaded
+// configuration (app ID, key, GitHub URL, BuildKit address), the logger or
+// the metrics.
+func CommandWith(ctx context.Context, args []string, stdout, stderr io.Writer, newProcessor func(Deps) (queue.Processor, error)) int {
+	cfg, err := loadConfig(args, os.Getenv, stderr)
+	if errors.Is(err, ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dockopt serve: configuration:\n%v\n", indent(err.Error()))
+		return 2
+	}
+	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	cfg.Metrics = metrics.New()
+	processor, err := newProcessor(Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics})
+	if err != nil {
+		cfg.Logger.Error("cannot build the job processor", "error", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	srv, err := New(cfg, processor)
+	if err != nil {
+		cfg.Logger.Error("cannot start", "error", err)
+		return 1
+	}
+	if err := srv.Run(ctx); err != nil {
+		cfg.Logger.Error("serve failed", "error", err)
+		return 1
+	}
+	return 0
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
