@@ -29,6 +29,9 @@ type Options struct {
 	// Dockerfile.optimized next to it).
 	Mode      string
 	MaxPasses int
+	// Skip keeps a rule's fixes out, for build verification that has
+	// found the fix that breaks a build.
+	Skip map[string]bool
 }
 
 func (o Options) withDefaults() Options {
@@ -210,6 +213,9 @@ type filePatcher struct {
 func (p *filePatcher) candidates(fr *analyzer.FileResult) (ok []analyzer.Finding, dropped []Dropped) {
 	for _, f := range fr.Findings {
 		if f.Fix == nil || (len(f.Fix.Edits) == 0 && len(f.Fix.Files) == 0) {
+			continue
+		}
+		if p.opts.Skip[f.Rule] {
 			continue
 		}
 		if !p.opts.Apply.Allows(f.Fix.Safety) {

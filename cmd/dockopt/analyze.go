@@ -72,6 +72,7 @@ type analyzedRoot struct {
 	cfg    *analyzer.Config
 	result *analyzer.Result
 	patch  *patcher.Result
+	builds []patcher.BuildReport
 	prefix string
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/patcher"
+	"github.com/dockopt/dockopt/patcher/build"
 	"github.com/dockopt/dockopt/templates"
 )
 
@@ -29,7 +30,21 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 		if mode == "" && root.cfg.Output.Mode == "sibling" {
 			mode = "sibling"
 		}
-		root.patch = patcher.Patch(r.analyzer, root.fsys, root.result, root.cfg, patcher.Options{Apply: root.cfg.Fixes.Apply, Mode: mode})
+		opts := patcher.Options{Apply: root.cfg.Fixes.Apply, Mode: mode}
+		root.patch = patcher.Patch(r.analyzer, root.fsys, root.result, root.cfg, opts)
+		if r.opts.buildkit != "" {
+			b := &build.Builder{Addr: r.opts.buildkit}
+			if err := b.Ping(ctx); err != nil {
+				return exitUsage, fmt.Errorf("--buildkit %s: %v", r.opts.buildkit, err)
+			}
+			fmt.Fprintf(stderr, "dockopt: building original and optimized images on %s…\n", r.opts.buildkit)
+			root.builds = patcher.VerifyBuilds(ctx, b, root.dir, r.analyzer, root.patch, root.cfg, opts)
+			for _, rep := range root.builds {
+				if rep.Err != nil {
+					return exitUsage, fmt.Errorf("building %s: %v", rep.Path, rep.Err)
+				}
+			}
+		}
 	}
 	if r.opts.diff {
 		for _, root := range r.roots {
@@ -120,7 +135,41 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 	return writeText(w, files, newPalette(r.opts.color, tty))
 }
 
-func (r *analysisRun) jsonBuilds() []jsonBuild { return nil }
+func (r *analysisRun) jsonBuilds() []jsonBuild {
+	var out []jsonBuild
+	for _, root := range r.roots {
+		for _, rep := range root.builds {
+			for _, v := range []struct {
+				name string
+				res  build.Result
+			}{{"original", rep.Original}, {"optimized", rep.Optimized}} {
+				user := v.res.User
+				jb := jsonBuild{Path: root.join(rep.Path), Variant: v.name, OK: v.res.OK, DurationMS: v.res.Duration.Milliseconds(),
+					CompressedSize: v.res.CompressedSize, Layers: v.res.Layers, Error: v.res.Error}
+				if v.res.OK {
+					jb.User = &user
+				}
+				out = append(out, jb)
+			}
+		}
+	}
+	return out
+}
+
+// templateBuilds converts build reports for the report templates.
+func templateBuilds(reps []patcher.BuildReport) map[string]templates.BuildPair {
+	if len(reps) == 0 {
+		return nil
+	}
+	conv := func(r build.Result) templates.Build {
+		return templates.Build{OK: r.OK, DurationMS: r.Duration.Milliseconds(), CompressedSize: r.CompressedSize, Layers: r.Layers, User: r.User, Error: r.Error}
+	}
+	out := map[string]templates.BuildPair{}
+	for _, rep := range reps {
+		out[rep.Path] = templates.BuildPair{Original: conv(rep.Original), Optimized: conv(rep.Optimized)}
+	}
+	return out
+}
 
 // markdownReport renders the full report for every analyzed root.
 func (r *analysisRun) markdownReport() (string, error) {
@@ -132,6 +181,7 @@ func (r *analysisRun) markdownReport() (string, error) {
 			Result:   root.result,
 			Patch:    root.patch,
 			Policy:   root.cfg.Fixes.Apply,
+			Builds:   templateBuilds(root.builds),
 		}
 		switch {
 		case r.opts.out != "":
