@@ -1,0 +1,137 @@
+package githubtest
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault is a failure to inject into matching requests, after they have been
+// authenticated and validated (so an invalid request is still reported).
+type Fault struct {
+	Status     int           // answer with this status; 0 only delays
+	Message    string        // GitHub-shaped {"message": …}; a default is derived from Status
+	RetryAfter int           // seconds, sent as Retry-After when > 0
+	Times      int           // how many requests to affect; 0 means until cleared
+	Delay      time.Duration // wait before answering (the request's context can cut it short)
+}
+
+// SecondaryRateLimit is the 403 GitHub sends when a secondary rate limit
+// is hit, with Retry-After.
+func SecondaryRateLimit(retryAfter, times int) Fault {
+	return Fault{
+		Status:     http.StatusForbidden,
+		Message:    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
+		RetryAfter: retryAfter,
+		Times:      times,
+	}
+}
+
+// FaultHandle is an injected fault; Clear removes it.
+type FaultHandle struct {
+	s     *Server
+	match string
+	f     Fault
+	left  int
+	hits  int
+}
+
+// Fault injects f into requests matching route: an operationId
+// ("checks/update"), "METHOD /path/template" ("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"),
+// "git-upload-pack" for smart HTTP, or "*" for everything.
+func (s *Server) Fault(route string, f Fault) *FaultHandle {
+	h := &FaultHandle{s: s, match: route, f: f, left: f.Times}
+	s.mu.Lock()
+	s.faults = append(s.faults, h)
+	s.mu.Unlock()
+	return h
+}
+
+// Clear removes the fault.
+func (h *FaultHandle) Clear() {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	for i, f := range h.s.faults {
+		if f == h {
+			h.s.faults = append(h.s.faults[:i], h.s.faults[i+1:]...)
+			return
+		}
+	}
+}
+
+// Hits is how many requests the fault has affected.
+func (h *FaultHandle) Hits() int {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	return h.hits
+}
+
+// ClearFaults removes every injected fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults = nil
+	s.mu.Unlock()
+}
+
+func (h *FaultHandle) matches(method, template, operation string) bool {
+	switch {
+	case h.match == "*", h.match == operation:
+		return true
+	}
+	m, t, ok := strings.Cut(h.match, " ")
+	return ok && strings.EqualFold(m, method) && t == template
+}
+
+// takeFault returns the fault for this request, consuming one use.
+func (s *Server) takeFault(method, template, operation string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, h := range s.faults {
+		if !h.matches(method, template, operation) {
+			continue
+		}
+		h.hits++
+		if h.f.Times > 0 {
+			h.left--
+			if h.left <= 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+		}
+		return h.f, true
+	}
+	return Fault{}, false
+}
+
+func (s *Server) injectFault(c *ctx) bool {
+	f, ok := s.takeFault(c.r.Method, c.op.Template, c.op.ID)
+	if !ok {
+		return false
+	}
+	return applyFault(c.w, c.r, f)
+}
+
+// applyFault delays and/or answers; it reports whether it answered.
+func applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return true
+		}
+	}
+	if f.Status == 0 {
+		return false
+	}
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = http.StatusText(f.Status)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(f.Status)
+	_, _ = w.Write([]byte(`{"message":` + strconv.Quote(msg) + `,"documentation_url":"` + docsURL + `"}` + "\n"))
+	return true
+}
