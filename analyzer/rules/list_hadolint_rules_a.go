@@ -13,4 +13,11 @@ var hadolintRulesA = []*analyzer.Rule{
 	CopyNotAdd,
 	CopyMultiSourceDir,
 	SingleHealthcheck,
+	BaseImageTagged,
+	BaseImageNotLatest,
+	FromPlatformFlag,
+	TrustedRegistry,
+	CopyFromKnownStage,
+	CopyFromOwnStage,
+	ExposePortRange,
 }

@@ -1,0 +1,30 @@
+package rules
+
+import (
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// BaseImageTagged mirrors hadolint DL3006.
+var BaseImageTagged = &analyzer.Rule{
+	ID:       "base-image-tagged",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityWarning,
+	Title:    "FROM image without a tag",
+	Rationale: `An image named without a tag means "latest", which is whatever the publisher pushed last: a new ` +
+		`major version, another distribution, a different architecture set. The same Dockerfile then builds ` +
+		`different images from one day to the next, and a rebuild to ship a small fix can pull in a breaking ` +
+		`upgrade. Name the version you tested. References to earlier stages, scratch, digests and images whose ` +
+		`name comes from a build argument without a default are not reported.`,
+	Bad:         "FROM node\n",
+	Good:        "FROM node:20-bookworm-slim\n",
+	Equivalents: []string{"hadolint:DL3006", "trivy:DS001"},
+	Check: func(p *analyzer.Pass) {
+		for _, s := range p.File.Stages {
+			b := s.Base
+			if s.BaseStage != nil || b.Unresolved || b.IsScratch() || !b.Untagged() || b.Repository == "" {
+				continue
+			}
+			p.Reportf(s.From, "%s has no tag and follows latest; name the version you tested, e.g. %s:<version>", b.Raw, b.Raw)
+		}
+	},
+}
