@@ -149,3 +149,19 @@ func stageDescends(s, base *analyzer.Stage) bool {
 	}
 	return false
 }
+
+// dockerfileQuote double-quotes a value so that BuildKit's word processing
+// (ENV, LABEL, ARG values) gives back exactly s: the escape character, '"'
+// and '$' are escaped, everything else is literal inside double quotes.
+func dockerfileQuote(s string, escape rune) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		if r == '"' || r == '$' || r == escape {
+			b.WriteRune(escape)
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}

@@ -11,4 +11,6 @@ var buildkitRules = []*analyzer.Rule{
 	InstructionCasing,
 	DuplicateStageName,
 	ReservedStageName,
+	MaintainerDeprecated,
+	OverriddenInstruction,
 }

@@ -1,0 +1,236 @@
+package rules
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/ruletest"
+)
+
+// buildkitCheck returns the BuildKit check a rule mirrors.
+func buildkitCheck(r *analyzer.Rule) string {
+	for _, e := range r.Equivalents {
+		if name, ok := strings.CutPrefix(e, "buildkit:"); ok {
+			return name
+		}
+	}
+	return ""
+}
+
+// agreement says how a natively implemented rule relates to BuildKit's own
+// warnings on the same input. Rules absent from the table report exactly
+// BuildKit's warnings by construction.
+type agreement int
+
+const (
+	// exact: the same instructions, no more, no less.
+	exact agreement = iota
+	// fewer: a subset, because dockopt deliberately drops warnings it
+	// cannot stand behind (UndefinedVar on an unknown base image, …).
+	fewer
+	// more: a superset whose extra findings all carry a fix.
+	more
+)
+
+var nativeAgreement = map[string]agreement{
+	"StageNameCasing":                exact,
+	"FromAsCasing":                   exact,
+	"NoEmptyContinuation":            exact,
+	"ConsistentInstructionCasing":    exact,
+	"DuplicateStageName":             exact,
+	"ReservedStageName":              exact,
+	"MaintainerDeprecated":           exact,
+	"MultipleInstructionsDisallowed": exact,
+}
+
+// experimentalChecks are off in BuildKit unless the Dockerfile asks for them.
+var experimentalChecks = map[string]bool{"InvalidDefinitionDescription": true}
+
+type agreementInput struct {
+	name string
+	src  []byte
+}
+
+func agreementInputs(t *testing.T) []agreementInput {
+	var out []agreementInput
+	corpus, _ := filepath.Glob(filepath.Join("..", "testdata", "corpus", "*", "Dockerfile"))
+	for _, f := range corpus {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, agreementInput{f, src})
+	}
+	for _, r := range buildkitRules {
+		for _, c := range ruletest.Cases(t, "testdata", r.ID) {
+			for _, f := range c.Archive.Files {
+				if f.Name == "Dockerfile" || f.Name == "Dockerfile.fixed" {
+					out = append(out, agreementInput{c.Path + ":" + f.Name, f.Data})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// findingsOf analyzes src with the whole catalog, inline ignores off, and
+// keeps the rule's findings.
+func findingsOf(a *analyzer.Analyzer, r *analyzer.Rule, src []byte) ([]analyzer.Finding, *analyzer.Dockerfile, bool) {
+	off := false
+	cfg := analyzer.DefaultConfig()
+	cfg.InlineIgnores = &off
+	fr := a.AnalyzeSource("Dockerfile", src, nil, cfg)
+	if fr.Error != "" {
+		return nil, nil, false
+	}
+	var out []analyzer.Finding
+	for _, f := range fr.Findings {
+		if f.Rule == r.ID {
+			out = append(out, f)
+		}
+	}
+	return out, fr.Dockerfile, true
+}
+
+// warningLines returns the start lines of the instructions BuildKit's
+// warnings of one check point at.
+func warningLines(d *analyzer.Dockerfile, src []byte, check string) ([]int, error) {
+	if experimentalChecks[check] {
+		if _, ok := d.Directive("check"); ok {
+			return nil, fmt.Errorf("has its own check directive")
+		}
+		src = append([]byte("# check=experimental="+check+"\n"), src...)
+	}
+	ws, _ := analyzer.BuildKitLint(src)
+	var lines []int
+	for _, w := range ws {
+		if w.Rule != check {
+			continue
+		}
+		line := w.StartLine
+		if experimentalChecks[check] {
+			line--
+		}
+		if in := instructionSpanning(d, line); in != nil {
+			line = in.StartLine
+		}
+		lines = append(lines, line)
+	}
+	slices.Sort(lines)
+	return lines, nil
+}
+
+// TestBuildKitAgreement holds every natively implemented BuildKit rule to
+// BuildKit's own verdict on the corpus and on every case of these rules.
+func TestBuildKitAgreement(t *testing.T) {
+	a := analyzer.New(All())
+	inputs := agreementInputs(t)
+	for _, r := range buildkitRules {
+		check := buildkitCheck(r)
+		mode, native := nativeAgreement[check]
+		if !native {
+			continue
+		}
+		t.Run(r.ID, func(t *testing.T) {
+			fired := 0
+			for _, in := range inputs {
+				fs, d, ok := findingsOf(a, r, in.src)
+				if !ok {
+					continue
+				}
+				want, err := warningLines(d, in.src, check)
+				if err != nil {
+					continue
+				}
+				var got, fixable []int
+				for _, f := range fs {
+					got = append(got, f.Line)
+					if f.Fix != nil {
+						fixable = append(fixable, f.Line)
+					}
+				}
+				slices.Sort(got)
+				fired += len(got)
+				switch mode {
+				case exact:
+					if !slices.Equal(got, want) {
+						t.Errorf("%s: %s on lines %v, BuildKit's %s on %v", in.name, r.ID, got, check, want)
+					}
+				case fewer:
+					if missing := minus(got, want); len(missing) > 0 {
+						t.Errorf("%s: %s on lines %v where BuildKit's %s does not fire (it does on %v)", in.name, r.ID, missing, check, want)
+					}
+				case more:
+					if missing := minus(want, got); len(missing) > 0 {
+						t.Errorf("%s: BuildKit's %s fires on lines %v that %s misses", in.name, check, missing, r.ID)
+					}
+					if extra := minus(minus(got, want), fixable); len(extra) > 0 {
+						t.Errorf("%s: %s reports lines %v beyond BuildKit without a fix", in.name, r.ID, extra)
+					}
+				}
+			}
+			if fired == 0 {
+				t.Errorf("%s fired on no input; the agreement test proves nothing", r.ID)
+			}
+		})
+	}
+}
+
+// minus returns the elements of a not matched one for one in b.
+func minus(a, b []int) []int {
+	rest := slices.Clone(b)
+	var out []int
+	for _, x := range a {
+		if i := slices.Index(rest, x); i >= 0 {
+			rest = slices.Delete(rest, i, i+1)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// TestBuildKitFixesClearWarnings checks every fixed Dockerfile of these rules
+// with BuildKit itself: the warning a fix addresses must be gone, and what
+// is left must be findings dockopt knowingly does not fix.
+func TestBuildKitFixesClearWarnings(t *testing.T) {
+	a := analyzer.New(All())
+	for _, r := range buildkitRules {
+		check := buildkitCheck(r)
+		for _, c := range ruletest.Cases(t, "testdata", r.ID) {
+			for _, f := range c.Archive.Files {
+				if f.Name != "Dockerfile.fixed" {
+					continue
+				}
+				if _, err := analyzer.BuildKitLint(f.Data); err != nil && !strings.Contains(err.Error(), "buildkit panicked") {
+					t.Errorf("%s: fixed Dockerfile does not convert: %v", c.Path, err)
+				}
+				fs, d, ok := findingsOf(a, r, f.Data)
+				if !ok {
+					t.Errorf("%s: fixed Dockerfile does not parse", c.Path)
+					continue
+				}
+				var unfixed []int
+				for _, x := range fs {
+					if x.Fix != nil {
+						t.Errorf("%s: after the fix, %s still proposes a fix on line %d: %s", c.Path, r.ID, x.Line, x.Message)
+						continue
+					}
+					unfixed = append(unfixed, x.Line)
+				}
+				left, err := warningLines(d, f.Data, check)
+				if err != nil {
+					continue
+				}
+				if extra := minus(left, unfixed); len(extra) > 0 {
+					t.Errorf("%s: BuildKit still warns %s on lines %v of the fixed Dockerfile", c.Path, check, extra)
+				}
+			}
+		}
+	}
+}
