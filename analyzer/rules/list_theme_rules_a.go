@@ -8,4 +8,6 @@ import "github.com/dockopt/dockopt/analyzer"
 var themeRulesA = []*analyzer.Rule{
 	MaskedErrors,
 	UserLoginShell,
+	DestructiveCleanup,
+	CleanupInLaterLayer,
 }

@@ -133,7 +133,7 @@ func checkLoginShellA(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Com
 		return
 	}
 	// No shell given: the default depends on the tool.
-	def := "/bin/sh (from /etc/default/useradd)"
+	def := "/bin/sh, from /etc/default/useradd"
 	opt := "--shell " + nologin
 	switch {
 	case c.Name == "useradd" && distro == "rhel":

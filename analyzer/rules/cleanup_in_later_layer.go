@@ -1,0 +1,257 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// CleanupInLaterLayer finds deletions that free nothing because the files
+// live on in an earlier layer.
+var CleanupInLaterLayer = &analyzer.Rule{
+	ID:       "cleanup-in-later-layer",
+	Category: analyzer.CategorySize,
+	Severity: analyzer.SeverityWarning,
+	Title:    "Files are deleted in a later layer than the one that created them",
+	Rationale: `Every RUN, COPY and ADD is a layer, and a layer only adds to the ones before it: deleting ` +
+		`apt lists, a pip or npm cache, a downloaded archive or copied test folders in a later RUN hides ` +
+		`them from the running container but every byte is still pulled and stored with the image. The ` +
+		`removal has to happen in the same RUN that created the files (or the files should never enter the ` +
+		`image: a .dockerignore, a narrower COPY, a cache mount, or a build stage). Only the final image's ` +
+		`stages are checked, since build stages do not ship.`,
+	Bad:       "RUN apt-get update && apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n",
+	Good:      "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
+	Fix:       analyzer.Review,
+	POSIXOnly: true,
+	Check: func(p *analyzer.Pass) {
+		chain := finalChainA(p.File)
+		all := chainInstructionsA(chain)
+		for idx, in := range all {
+			if in.Keyword != "RUN" || in.Script == nil {
+				continue
+			}
+			wd := workdirBeforeA(in)
+			type hit struct {
+				word    string
+				creator *analyzer.Instruction
+				what    string
+			}
+			var hits []hit
+			targets := 0
+			for _, c := range in.Script.CommandsNamed("rm") {
+				for _, a := range c.Positional() {
+					targets++
+					if a.Dynamic {
+						continue
+					}
+					creator, what := creatorOfA(all[:idx], resolvePathA(wd, a.Value))
+					if creator != nil {
+						hits = append(hits, hit{a.Value, creator, what})
+					}
+				}
+			}
+			// The RUN can move only when everything it removes came from
+			// the same RUN.
+			var fix *analyzer.Fix
+			if len(hits) == targets && len(hits) > 0 {
+				same := true
+				for _, h := range hits {
+					same = same && h.creator == hits[0].creator
+				}
+				if same {
+					fix = laterCleanupFixA(p.File, all[:idx], hits[0].creator, in)
+				}
+			}
+			for i, h := range hits {
+				var f *analyzer.Fix
+				if i == 0 {
+					f = fix
+				}
+				p.Report(in, fmt.Sprintf("rm %s removes what %s wrote on line %d, but the bytes stay in that earlier layer and the image does not shrink: %s",
+					h.word, h.what, h.creator.StartLine, adviceA(h.creator)), f)
+			}
+		}
+	},
+}
+
+func adviceA(creator *analyzer.Instruction) string {
+	if creator.Keyword == "RUN" {
+		return "delete it in that RUN"
+	}
+	if c, ok := copyOf(creator); ok && c.from != "" {
+		return "copy only what the image needs from " + c.from
+	}
+	return "keep it out of the image with .dockerignore or a narrower " + creator.Keyword
+}
+
+// createdPathsA lists what an instruction writes that is worth removing,
+// with a description for messages. RUN paths come from the commands that
+// leave caches or downloads behind.
+func createdPathsA(in *analyzer.Instruction) (paths []string, what []string) {
+	add := func(p, w string) { paths = append(paths, p); what = append(what, w) }
+	if c, ok := copyOf(in); ok {
+		add(resolvePathA(workdirBeforeA(in), c.dest), in.Keyword)
+		return paths, what
+	}
+	if in.Keyword != "RUN" || in.Script == nil {
+		return nil, nil
+	}
+	mounts := cacheMountTargetsA(in)
+	wd := workdirBeforeA(in)
+	for _, c := range in.Script.Commands() {
+		sub := c.Subcommand("-o", "-t", "-c")
+		switch {
+		case (c.Name == "apt-get" || c.Name == "apt") && sub == "update":
+			add("/var/lib/apt/lists", "apt-get update")
+		case (c.Name == "apt-get" || c.Name == "apt") && (sub == "install" || sub == "upgrade" || sub == "dist-upgrade"):
+			add("/var/cache/apt", "apt-get "+sub)
+		case c.Name == "apk" && (sub == "add" || sub == "update") && !c.Has("--no-cache"):
+			add("/var/cache/apk", "apk "+sub)
+		case (c.Name == "pip" || c.Name == "pip3") && sub == "install" && !c.Has("--no-cache-dir"):
+			add("/root/.cache/pip", "pip install")
+		case c.Name == "npm" && (sub == "install" || sub == "ci" || sub == "i"):
+			add("/root/.npm", "npm "+sub)
+		case c.Name == "yarn" && (sub == "" || sub == "install"):
+			add("/usr/local/share/.cache/yarn", "yarn install")
+		case c.Name == "curl" || c.Name == "wget":
+			if out := downloadTargetA(c); out != "" {
+				add(resolvePathA(wd, out), c.Name)
+			}
+		case c.Name == "git" && sub == "clone":
+			pos := c.Positional("-b", "--branch", "--depth", "-c", "--config", "-o", "--origin")
+			if len(pos) == 3 && !pos[2].Dynamic {
+				add(resolvePathA(wd, pos[2].Value), "git clone")
+			} else if len(pos) == 2 && !pos[1].Dynamic {
+				add(resolvePathA(wd, strings.TrimSuffix(path.Base(pos[1].Value), ".git")), "git clone")
+			}
+		}
+	}
+	// A cache mount keeps its target out of the layer.
+	kept := paths[:0]
+	keptWhat := what[:0]
+	for i, p := range paths {
+		mounted := false
+		for _, m := range mounts {
+			mounted = mounted || p == m || strings.HasPrefix(p, m+"/") || strings.HasPrefix(m, p+"/")
+		}
+		if !mounted {
+			kept = append(kept, p)
+			keptWhat = append(keptWhat, what[i])
+		}
+	}
+	return kept, keptWhat
+}
+
+// downloadTargetA returns the file curl or wget writes, "" for stdout.
+func downloadTargetA(c analyzer.Command) string {
+	for i, a := range c.Args {
+		v := a.Value
+		switch {
+		case (c.Name == "curl" && (v == "-o" || v == "--output")) || (c.Name == "wget" && (v == "-O" || v == "--output-document")):
+			if i+1 < len(c.Args) && !c.Args[i+1].Dynamic && c.Args[i+1].Value != "-" {
+				return c.Args[i+1].Value
+			}
+			return ""
+		case c.Name == "wget" && strings.HasPrefix(v, "--output-document="):
+			return strings.TrimPrefix(v, "--output-document=")
+		}
+	}
+	return ""
+}
+
+// coversA reports whether removing target deletes something at created.
+func coversA(target, created string, whole bool) bool {
+	base := target
+	for strings.HasSuffix(base, "/*") || strings.HasSuffix(base, "/.*") {
+		base = strings.TrimSuffix(strings.TrimSuffix(base, "/*"), "/.*")
+	}
+	if strings.ContainsAny(base, "*?[") {
+		base = path.Dir(base[:strings.IndexAny(base, "*?[")] + "x")
+		if base == created || strings.HasPrefix(base, created+"/") {
+			return whole
+		}
+		return false
+	}
+	base = path.Clean(base)
+	if base == "/" {
+		return false
+	}
+	if base == created || strings.HasPrefix(created, base+"/") {
+		return true
+	}
+	// Removing part of a copied tree or a clone.
+	return whole && strings.HasPrefix(base, created+"/")
+}
+
+// creatorOfA returns the latest earlier instruction that wrote what
+// target removes and did not remove it itself.
+func creatorOfA(earlier []*analyzer.Instruction, target string) (*analyzer.Instruction, string) {
+	for i := len(earlier) - 1; i >= 0; i-- {
+		in := earlier[i]
+		paths, what := createdPathsA(in)
+		for j, c := range paths {
+			whole := in.Keyword != "RUN" || what[j] == "git clone"
+			if !coversA(target, c, whole) {
+				continue
+			}
+			if in.Keyword == "RUN" && removesInSameRunA(in, c) {
+				return nil, ""
+			}
+			return in, what[j]
+		}
+	}
+	return nil, ""
+}
+
+func removesInSameRunA(in *analyzer.Instruction, created string) bool {
+	wd := workdirBeforeA(in)
+	for _, c := range in.Script.CommandsNamed("rm") {
+		for _, a := range c.Positional() {
+			if !a.Dynamic && coversA(resolvePathA(wd, a.Value), created, false) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// laterCleanupFixA moves a RUN made only of rm into the RUN just before
+// it, when that RUN created the files and both are plain && chains.
+func laterCleanupFixA(d *analyzer.Dockerfile, earlier []*analyzer.Instruction, creator, cleanup *analyzer.Instruction) *analyzer.Fix {
+	if creator.Keyword != "RUN" || creator.Stage != cleanup.Stage || creator.Onbuild != nil || cleanup.Onbuild != nil {
+		return nil
+	}
+	for i := len(earlier) - 1; i >= 0 && earlier[i] != creator; i-- {
+		switch earlier[i].Keyword {
+		case "RUN", "COPY", "ADD", "WORKDIR", "USER", "SHELL", "ONBUILD":
+			return nil
+		}
+	}
+	cs, rs := topStmtsA(creator.Script), topStmtsA(cleanup.Script)
+	if len(cs) != 1 || len(rs) != 1 || !creator.Script.Exact() || !cleanup.Script.Exact() ||
+		creator.Script.Heredoc || cleanup.Script.Heredoc || len(cleanup.Flags) > 0 ||
+		!simpleAndChainA(cs[0]) || !simpleAndChainA(rs[0]) {
+		return nil
+	}
+	for _, c := range cleanup.Script.Commands() {
+		if c.Name != "rm" {
+			return nil
+		}
+	}
+	if len(cleanup.Comments) > 0 {
+		return nil // a comment about the cleanup would be left describing nothing
+	}
+	text := strings.TrimSpace(string(d.Source[cleanup.Script.Pos(rs[0].Pos()):cleanup.Script.Pos(rs[0].End())]))
+	if strings.Contains(text, "\n") {
+		return nil
+	}
+	return &analyzer.Fix{
+		Message: fmt.Sprintf("delete in the RUN on line %d that creates the files", creator.StartLine),
+		Edits: []analyzer.TextEdit{
+			{Start: creator.End, End: creator.End, New: " && " + text},
+			{Start: d.Offset(cleanup.StartLine), End: d.Offset(cleanup.EndLine + 1), New: ""},
+		},
+	}
+}
