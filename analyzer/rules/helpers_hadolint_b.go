@@ -219,3 +219,18 @@ func pipeline(b *syntax.BinaryCmd) []*syntax.Stmt {
 	}
 	return out
 }
+
+// labelValueRule builds a rule that checks the values of the labels the
+// label schema gives type typ; valid says whether a value conforms and
+// want describes the expected form for messages.
+func labelValueRule(r *analyzer.Rule, typ, want string, valid func(string) bool) *analyzer.Rule {
+	r.Check = func(p *analyzer.Pass) {
+		schemaLabels(p, typ, func(in *analyzer.Instruction, lp labelPair) {
+			if lp.Dynamic || valid(lp.Value) {
+				return
+			}
+			p.Reportf(in, "label %s is %q, which is not %s", lp.Key, lp.Value, want)
+		})
+	}
+	return r
+}
