@@ -20,4 +20,8 @@ var hadolintRulesA = []*analyzer.Rule{
 	CopyFromKnownStage,
 	CopyFromOwnStage,
 	ExposePortRange,
+	LastUserNotRoot,
+	NoSudo,
+	WorkdirNotCd,
+	IrrelevantCommands,
 }

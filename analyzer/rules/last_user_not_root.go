@@ -1,0 +1,41 @@
+package rules
+
+import (
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// LastUserNotRoot mirrors hadolint DL3002.
+var LastUserNotRoot = &analyzer.Rule{
+	ID:       "last-user-not-root",
+	Category: analyzer.CategorySecurity,
+	Severity: analyzer.SeverityWarning,
+	Title:    "Final image explicitly switches back to root",
+	Rationale: `Switching to root for an install step is normal, but when the last USER of the shipped image is ` +
+		`root the application runs with full privileges: a compromise of the process is a compromise of ` +
+		`everything the container can reach, and a kernel or runtime flaw becomes a host escape. Switch back to ` +
+		`an unprivileged user after the root-only steps. Unlike hadolint, build stages that are not part of the ` +
+		`final image are not reported: their user never runs in production.`,
+	Bad:         "FROM node:20-slim\nUSER root\nRUN npm install -g pm2\n",
+	Good:        "FROM node:20-slim\nUSER root\nRUN npm install -g pm2\nUSER node\n",
+	Equivalents: []string{"hadolint:DL3002", "trivy:DS002"},
+	Check: func(p *analyzer.Pass) {
+		final := p.File.FinalStage()
+		if final == nil {
+			return
+		}
+		var last *analyzer.Instruction
+		for s := final; s != nil; s = s.BaseStage {
+			for i := len(s.Instructions) - 1; i >= 0 && last == nil; i-- {
+				if in := s.Instructions[i]; in.Keyword == "USER" && len(in.Args) > 0 {
+					last = in
+				}
+			}
+			if last != nil {
+				break
+			}
+		}
+		if last != nil && analyzer.IsRootUser(last.Args[0]) {
+			p.Reportf(last, "the final image runs as %s; switch to an unprivileged user after the steps that need root", last.Args[0])
+		}
+	},
+}
