@@ -25,4 +25,12 @@ var hadolintRulesB = []*analyzer.Rule{
 	LabelNotGitHash,
 	LabelNotSemver,
 	LabelNotEmail,
+	RunConsecutive,
+	YarnCacheClean,
+	InstructionBeforeFrom,
+	GoInstallPinVersions,
+	UserNonNumeric,
+	CopyFromStageRoot,
+	WgetAndCurl,
+	ShellViaLn,
 }
