@@ -334,3 +334,13 @@ func joinLinesA(lines []int) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// endOfTextA is where an instruction's text ends, before any line break
+// (the model's End includes the newline of a file's last line).
+func endOfTextA(d *analyzer.Dockerfile, in *analyzer.Instruction) int {
+	end := in.End
+	for end > in.Start && (d.Source[end-1] == '\n' || d.Source[end-1] == '\r') {
+		end--
+	}
+	return end
+}

@@ -10,4 +10,5 @@ var themeRulesA = []*analyzer.Rule{
 	UserLoginShell,
 	DestructiveCleanup,
 	CleanupInLaterLayer,
+	FinalUserRoot,
 }
