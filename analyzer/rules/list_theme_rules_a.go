@@ -11,4 +11,5 @@ var themeRulesA = []*analyzer.Rule{
 	DestructiveCleanup,
 	CleanupInLaterLayer,
 	FinalUserRoot,
+	InitProcessMissing,
 }
