@@ -24,4 +24,11 @@ var hadolintRulesA = []*analyzer.Rule{
 	NoSudo,
 	WorkdirNotCd,
 	IrrelevantCommands,
+	AptPinVersions,
+	ApkPinVersions,
+	YumPinVersions,
+	PipPinVersions,
+	NpmPinVersions,
+	GemPinVersions,
+	AddToExtractArchive,
 }
