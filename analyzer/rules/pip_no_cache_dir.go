@@ -130,7 +130,7 @@ func pipCacheDisabled(d *analyzer.Dockerfile, s *analyzer.Stage, before *analyze
 // inlineEnvTruthy reports `NAME=1 cmd` or `env NAME=1 cmd`.
 func inlineEnvTruthy(c analyzer.Command, name string) bool {
 	for _, a := range c.Call.Assigns {
-		if a.Name != nil && a.Name.Value == name && truthyValues[strings.ToLower(literalWord(a.Value))] {
+		if a.Name != nil && a.Name.Value == name && truthyValues[strings.ToLower(staticShellWord(a.Value))] {
 			return true
 		}
 	}
@@ -143,9 +143,9 @@ func inlineEnvTruthy(c analyzer.Command, name string) bool {
 	return false
 }
 
-// literalWord returns a shell word's text without quotes, "" when it holds
+// staticShellWord returns a shell word's text without quotes, "" when it holds
 // expansions.
-func literalWord(w *syntax.Word) string {
+func staticShellWord(w *syntax.Word) string {
 	if w == nil {
 		return ""
 	}
