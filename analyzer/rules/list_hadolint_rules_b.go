@@ -33,4 +33,6 @@ var hadolintRulesB = []*analyzer.Rule{
 	CopyFromStageRoot,
 	WgetAndCurl,
 	ShellViaLn,
+	RunPipefail,
+	HealthcheckMissing,
 }
