@@ -12,4 +12,5 @@ var themeRulesA = []*analyzer.Rule{
 	CleanupInLaterLayer,
 	FinalUserRoot,
 	InitProcessMissing,
+	StaticSiteNodeServer,
 }
