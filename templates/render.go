@@ -52,23 +52,24 @@ func Report(in Input) (string, error) {
 
 // PullRequestBody renders the pull-request body within GitHub's limit. It
 // keeps whole sections: when the per-file details do not all fit, the
-// last ones are replaced by a pointer to the full report at reportPath.
-func PullRequestBody(in Input, reportPath string) (string, error) {
+// last ones are replaced by a pointer to the full report at reportPath,
+// and truncated says the caller must commit that report.
+func PullRequestBody(in Input, reportPath string) (body string, truncated bool, err error) {
 	v := buildView(in)
 	v.ReportPath = reportPath
 	head, err := execute("pr_summary", v)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	foot, err := execute("pr_footer", v)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	var sections []string
 	for _, f := range v.Files {
 		s, err := execute("pr_file", f)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		sections = append(sections, s)
 	}
@@ -78,7 +79,7 @@ func PullRequestBody(in Input, reportPath string) (string, error) {
 		rest.Files, rest.Broken = nil, nil
 		s, err := execute("pr_rest", rest)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		tail = append(tail, s)
 	}
@@ -87,29 +88,30 @@ func PullRequestBody(in Input, reportPath string) (string, error) {
 			omitted, map[bool]string{true: "", false: "s"}[omitted == 1], reportPath, reportPath)
 	}
 	budget := MaxPRBody - utf8.RuneCountInString(head) - utf8.RuneCountInString(foot) - 400
-	var body strings.Builder
-	body.WriteString(head)
+	var b strings.Builder
+	b.WriteString(head)
 	used := 0
 	for i, s := range sections {
 		n := utf8.RuneCountInString(s) + 2
 		if used+n > budget {
-			body.WriteString("\n" + pointer(len(sections)-i))
-			sections = nil
+			b.WriteString("\n" + pointer(len(sections)-i))
+			truncated = true
 			tail = nil
 			break
 		}
-		body.WriteString("\n" + s)
+		b.WriteString("\n" + s)
 		used += n
 	}
 	for _, t := range tail {
 		if used+utf8.RuneCountInString(t) > budget {
-			body.WriteString("\n*The principles, migration steps and file list are in the full report, [`" + reportPath + "`](" + reportPath + ").*\n")
+			b.WriteString("\n*The principles, migration steps and file list are in the full report, [`" + reportPath + "`](" + reportPath + ").*\n")
+			truncated = true
 			break
 		}
-		body.WriteString("\n" + t)
+		b.WriteString("\n" + t)
 	}
-	body.WriteString("\n" + foot)
-	return tidy(body.String()), nil
+	b.WriteString("\n" + foot)
+	return tidy(b.String()), truncated, nil
 }
 
 // CheckOutput is the output of a check run.

@@ -1,0 +1,240 @@
+package publish
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// BranchPrefix names the bot branches: dockopt/<base branch>.
+const BranchPrefix = "dockopt/"
+
+// trailer marks the commits dockopt makes, so a commit by a person on the
+// bot branch can be told apart.
+const trailer = "Generated-by: dockopt"
+
+var fingerprintPattern = regexp.MustCompile(`<!-- dockopt:fingerprint=([0-9a-f]{64}) -->`)
+
+// File is one file the pull request changes.
+type File struct {
+	Path    string
+	Content []byte
+}
+
+// Proposal is the change dockopt wants on a base branch.
+type Proposal struct {
+	Base      string
+	BaseSHA   string
+	BaseTree  string
+	Files     []File
+	Title     string
+	Body      string
+	Commit    string
+	BotLogin  string
+	Labels    []string
+	Reviewers []string
+	Draft     bool
+	// Force rebuilds the branch even over a person's commits (/dockopt recreate).
+	Force bool
+}
+
+// Outcome says what Propose did.
+type Outcome struct {
+	Action string // "opened", "updated", "unchanged", "blocked"
+	Number int
+	URL    string
+}
+
+// Branches proposes and withdraws changes on one repository.
+type Branches struct {
+	Client *github.Client
+	Owner  string
+	Repo   string
+}
+
+// Fingerprint identifies a change set: the same files with the same
+// contents give the same fingerprint whatever the base commit, so a push
+// that does not change dockopt's result pushes nothing.
+func Fingerprint(files []File) string {
+	sorted := append([]File(nil), files...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
+	h := sha256.New()
+	for _, f := range sorted {
+		fmt.Fprintf(h, "%s\x00%d\x00", f.Path, len(f.Content))
+		h.Write(f.Content)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func bodyWithFingerprint(body, fp string) string {
+	return strings.TrimRight(body, "\n") + "\n\n<!-- dockopt:fingerprint=" + fp + " -->\n"
+}
+
+// BranchName is the bot branch for a base branch.
+func BranchName(base string) string { return BranchPrefix + base }
+
+// Open returns the open dockopt pull request for a base branch, if any.
+func (b *Branches) Open(ctx context.Context, base string) (*github.PullRequest, error) {
+	prs, _, err := b.Client.PullRequests.List(ctx, b.Owner, b.Repo, &github.PullRequestListOptions{
+		State: "open", Head: b.Owner + ":" + BranchName(base), Base: base,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing pull requests: %w", err)
+	}
+	for _, pr := range prs {
+		if pr.GetHead().GetRef() == BranchName(base) {
+			return pr, nil
+		}
+	}
+	return nil, nil
+}
+
+// Propose makes the bot branch hold exactly the proposal (one commit on the
+// base) and opens or updates the pull request. It pushes nothing when the
+// open pull request already holds the same change, and never overwrites a
+// commit a person made on the bot branch unless Force is set.
+func (b *Branches) Propose(ctx context.Context, p Proposal, existing *github.PullRequest) (Outcome, error) {
+	fp := Fingerprint(p.Files)
+	body := bodyWithFingerprint(p.Body, fp)
+	branch := BranchName(p.Base)
+	if existing != nil && !p.Force {
+		if m := fingerprintPattern.FindStringSubmatch(existing.GetBody()); m != nil && m[1] == fp {
+			return Outcome{Action: "unchanged", Number: existing.GetNumber(), URL: existing.GetHTMLURL()}, nil
+		}
+	}
+	headSHA, err := b.branchHead(ctx, branch)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if headSHA != "" && !p.Force {
+		human, err := b.humanCommit(ctx, headSHA, p.BotLogin)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if human {
+			return Outcome{Action: "blocked", Number: existing.GetNumber(), URL: existing.GetHTMLURL()}, nil
+		}
+	}
+	entries := make([]*github.TreeEntry, 0, len(p.Files))
+	for _, f := range p.Files {
+		entries = append(entries, &github.TreeEntry{Path: github.String(f.Path), Mode: github.String("100644"), Type: github.String("blob"), Content: github.String(string(f.Content))})
+	}
+	tree, _, err := b.Client.Git.CreateTree(ctx, b.Owner, b.Repo, p.BaseTree, entries)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("creating the tree: %w", err)
+	}
+	// No author or committer: GitHub then signs the commit as the app.
+	commit, _, err := b.Client.Git.CreateCommit(ctx, b.Owner, b.Repo, &github.Commit{
+		Message: github.String(strings.TrimRight(p.Commit, "\n") + "\n\n" + trailer + "\n"),
+		Tree:    &github.Tree{SHA: tree.SHA},
+		Parents: []*github.Commit{{SHA: github.String(p.BaseSHA)}},
+	}, nil)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("creating the commit: %w", err)
+	}
+	ref := &github.Reference{Ref: github.String("refs/heads/" + branch), Object: &github.GitObject{SHA: commit.SHA}}
+	if headSHA == "" {
+		_, _, err = b.Client.Git.CreateRef(ctx, b.Owner, b.Repo, ref)
+	} else {
+		_, _, err = b.Client.Git.UpdateRef(ctx, b.Owner, b.Repo, ref, true)
+	}
+	if err != nil {
+		return Outcome{}, fmt.Errorf("moving %s: %w", branch, err)
+	}
+	if existing != nil {
+		pr, _, err := b.Client.PullRequests.Edit(ctx, b.Owner, b.Repo, existing.GetNumber(), &github.PullRequest{Title: github.String(p.Title), Body: github.String(body)})
+		if err != nil {
+			return Outcome{}, fmt.Errorf("updating pull request #%d: %w", existing.GetNumber(), err)
+		}
+		return Outcome{Action: "updated", Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
+	}
+	pr, _, err := b.Client.PullRequests.Create(ctx, b.Owner, b.Repo, &github.NewPullRequest{
+		Title: github.String(p.Title), Head: github.String(branch), Base: github.String(p.Base), Body: github.String(body),
+		Draft: github.Bool(p.Draft), MaintainerCanModify: github.Bool(true),
+	})
+	if err != nil {
+		return Outcome{}, fmt.Errorf("opening the pull request: %w", err)
+	}
+	if len(p.Labels) > 0 {
+		if _, _, err := b.Client.Issues.AddLabelsToIssue(ctx, b.Owner, b.Repo, pr.GetNumber(), p.Labels); err != nil {
+			return Outcome{}, fmt.Errorf("labelling pull request #%d: %w", pr.GetNumber(), err)
+		}
+	}
+	if len(p.Reviewers) > 0 {
+		if _, _, err := b.Client.PullRequests.RequestReviewers(ctx, b.Owner, b.Repo, pr.GetNumber(), github.ReviewersRequest{Reviewers: p.Reviewers}); err != nil {
+			return Outcome{}, fmt.Errorf("requesting reviewers on #%d: %w", pr.GetNumber(), err)
+		}
+	}
+	return Outcome{Action: "opened", Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
+}
+
+func (b *Branches) branchHead(ctx context.Context, branch string) (string, error) {
+	ref, resp, err := b.Client.Git.GetRef(ctx, b.Owner, b.Repo, "heads/"+branch)
+	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			return "", nil
+		}
+		return "", fmt.Errorf("reading %s: %w", branch, err)
+	}
+	return ref.GetObject().GetSHA(), nil
+}
+
+// humanCommit reports whether the branch head was made by someone other
+// than dockopt.
+func (b *Branches) humanCommit(ctx context.Context, sha, bot string) (bool, error) {
+	c, _, err := b.Client.Git.GetCommit(ctx, b.Owner, b.Repo, sha)
+	if err != nil {
+		return false, fmt.Errorf("reading the bot branch's head commit: %w", err)
+	}
+	if strings.Contains(c.GetMessage(), trailer) && (bot == "" || c.GetAuthor().GetName() == bot) {
+		return false, nil
+	}
+	return true, nil
+}
+
+// Withdraw closes the open pull request with a comment and deletes the
+// branch, when nothing is left to change.
+func (b *Branches) Withdraw(ctx context.Context, pr *github.PullRequest, comment string) error {
+	if _, _, err := b.Client.Issues.CreateComment(ctx, b.Owner, b.Repo, pr.GetNumber(), &github.IssueComment{Body: github.String(comment)}); err != nil {
+		return fmt.Errorf("commenting on #%d: %w", pr.GetNumber(), err)
+	}
+	if _, _, err := b.Client.PullRequests.Edit(ctx, b.Owner, b.Repo, pr.GetNumber(), &github.PullRequest{State: github.String("closed")}); err != nil {
+		return fmt.Errorf("closing #%d: %w", pr.GetNumber(), err)
+	}
+	resp, err := b.Client.Git.DeleteRef(ctx, b.Owner, b.Repo, "heads/"+pr.GetHead().GetRef())
+	if err != nil && (resp == nil || resp.StatusCode != http.StatusUnprocessableEntity) {
+		return fmt.Errorf("deleting %s: %w", pr.GetHead().GetRef(), err)
+	}
+	return nil
+}
+
+// Comment posts a comment on a pull request, once: a comment carrying the
+// same marker is not repeated.
+func (b *Branches) Comment(ctx context.Context, number int, marker, body string) error {
+	comments, _, err := b.Client.Issues.ListComments(ctx, b.Owner, b.Repo, number, &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}})
+	if err != nil {
+		return fmt.Errorf("listing comments on #%d: %w", number, err)
+	}
+	tag := "<!-- dockopt:" + marker + " -->"
+	for _, c := range comments {
+		if strings.Contains(c.GetBody(), tag) {
+			return nil
+		}
+	}
+	_, _, err = b.Client.Issues.CreateComment(ctx, b.Owner, b.Repo, number, &github.IssueComment{Body: github.String(body + "\n\n" + tag)})
+	return err
+}
+
+// IsNotFound reports a 404 from GitHub.
+func IsNotFound(err error) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
+}

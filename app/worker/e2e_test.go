@@ -1,0 +1,170 @@
+package worker_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/dockopt/dockopt/app/ghclient"
+	"github.com/dockopt/dockopt/app/githubtest"
+	"github.com/dockopt/dockopt/app/metrics"
+	"github.com/dockopt/dockopt/app/queue/queuetest"
+	"github.com/dockopt/dockopt/app/server"
+	"github.com/dockopt/dockopt/app/worker"
+)
+
+// harness is one dockopt server wired to a fake GitHub.
+type harness struct {
+	gh     *githubtest.Server
+	srv    *server.Server
+	url    string
+	events queuetest.Events
+	repo   *githubtest.Repo
+}
+
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = string(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func start(t *testing.T, databaseURL string, files map[string]string, opts ...githubtest.Option) *harness {
+	t.Helper()
+	gh := githubtest.NewServer(t, opts...)
+	inst := gh.AddInstallation("acme")
+	repo := gh.AddRepo(inst, "acme", "shop", files)
+	cfg := server.Config{
+		AppID: gh.AppID, PrivateKeyPEM: gh.PrivateKeyPEM(), PrivateKey: gh.PrivateKey, WebhookSecret: []byte(gh.WebhookSecret),
+		DatabaseURL: databaseURL, GitHubAPIURL: gh.APIURL(), GitHubUploadURL: gh.APIURL(), BotLogin: gh.Bot(),
+		Workers: 2, MaxAttempts: 5, JobTimeout: time.Minute, ShutdownTimeout: 10 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), Metrics: metrics.New(),
+	}
+	w, err := worker.NewWithLimits(server.Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics}, ghclient.Limits{
+		WriteSpacing: -1,
+		Sleep:        func(ctx context.Context, d time.Duration) error { gh.Advance(d); return nil },
+		Now:          gh.Clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(cfg, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		srv.Close()
+	})
+	return &harness{gh: gh, srv: srv, url: "http://" + ln.Addr().String() + "/webhook", events: queuetest.Subscribe(t, srv.Queue()), repo: repo}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+// push commits files to main as a person and delivers the webhook, then
+// waits for the job to finish.
+func (h *harness) push(t *testing.T, files map[string]string) string {
+	t.Helper()
+	before := h.gh.Branch(h.repo, "main")
+	after := h.gh.Push(h.repo, "main", files, "change", "alice")
+	resp, err := h.gh.Send(context.Background(), h.url, h.gh.PushEvent(h.repo, "main", before, after, "alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		t.Fatalf("webhook answered %d", resp.StatusCode)
+	}
+	ev := h.events.Next(t)
+	if ev.Kind != river.EventKindJobCompleted {
+		t.Fatalf("job ended with %s: %v", ev.Kind, ev.Job.Errors)
+	}
+	return after
+}
+
+func TestPushOpensOnePullRequest(t *testing.T) {
+	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
+		h := start(t, databaseURL, readTree(t, "../../examples/monorepo"))
+		start := len(h.gh.Calls())
+		h.push(t, map[string]string{"README.md": "# shop\n"})
+		calls := len(h.gh.Calls()) - start
+
+		prs := h.gh.PullRequests(h.repo)
+		if len(prs) != 1 {
+			t.Fatalf("want one pull request, got %d", len(prs))
+		}
+		pr := prs[0]
+		if pr.Head != "dockopt/main" || pr.Base != "main" || pr.State != "open" {
+			t.Errorf("pull request %+v", pr)
+		}
+		for _, want := range []string{"api/Dockerfile", "Optimizations applied", "Verification"} {
+			if !strings.Contains(pr.Body, want) {
+				t.Errorf("pull request body lacks %q", want)
+			}
+		}
+		fixed, ok := h.gh.File(h.repo, "dockopt/main", "api/Dockerfile")
+		if !ok || !strings.Contains(fixed, "--no-install-recommends") {
+			t.Errorf("the bot branch does not hold the optimized api/Dockerfile:\n%s", fixed)
+		}
+		commits := h.gh.CommitsOn(h.repo, "dockopt/main")
+		if len(commits) == 0 || !commits[0].Verified {
+			t.Errorf("the bot commit should be made through the Git Data API and signed: %+v", commits)
+		}
+		runs := h.gh.CheckRuns(h.repo)
+		if len(runs) != 1 || runs[0].Status != "completed" || len(runs[0].Annotations) == 0 {
+			t.Fatalf("check runs: %+v", runs)
+		}
+		t.Logf("first push: %d GitHub calls, %d annotations, conclusion %s", calls, len(runs[0].Annotations), runs[0].Conclusion)
+		if calls > 15 {
+			t.Errorf("a first pull request took %d GitHub calls, want at most 15", calls)
+		}
+
+		// A push that changes nothing dockopt cares about pushes nothing.
+		headBefore := h.gh.Branch(h.repo, "dockopt/main")
+		start = len(h.gh.Calls())
+		h.push(t, map[string]string{"README.md": "# shop, again\n"})
+		calls = len(h.gh.Calls()) - start
+		if got := h.gh.Branch(h.repo, "dockopt/main"); got != headBefore {
+			t.Errorf("an unrelated push moved the bot branch (rebase storm)")
+		}
+		if calls > 6 {
+			t.Errorf("a push that changes nothing took %d GitHub calls, want at most 6", calls)
+		}
+		if n := len(h.gh.PullRequests(h.repo)); n != 1 {
+			t.Errorf("%d pull requests after the second push", n)
+		}
+	})
+}

@@ -1,0 +1,305 @@
+// Package worker processes queued jobs: one job is one repository at one
+// commit. It fetches the commit, runs the pure engine (analyze, patch,
+// verify, render) and publishes the result on GitHub.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/app/clone"
+	"github.com/dockopt/dockopt/app/ghclient"
+	"github.com/dockopt/dockopt/app/jobs"
+	"github.com/dockopt/dockopt/app/publish"
+	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/patcher"
+	"github.com/dockopt/dockopt/patcher/build"
+	"github.com/dockopt/dockopt/templates"
+)
+
+// ReportPath is where the full report is committed on the bot branch when
+// it does not fit in the pull-request body.
+const ReportPath = ".dockopt/REPORT.md"
+
+// Worker implements queue.Processor.
+type Worker struct {
+	GitHub   *ghclient.Factory
+	Analyzer *analyzer.Analyzer
+	// Builder, when set, builds original and optimized images.
+	Builder *build.Builder
+	// BotLogin is the app's bot account ("dockopt[bot]").
+	BotLogin string
+	Clone    clone.Limits
+	// MaxRepoKB refuses repositories GitHub reports as larger (default 1 GiB).
+	MaxRepoKB int
+	Log       *slog.Logger
+}
+
+var _ queue.Processor = (*Worker)(nil)
+
+func (w *Worker) log() *slog.Logger {
+	if w.Log != nil {
+		return w.Log
+	}
+	return slog.Default()
+}
+
+// Process runs one job.
+func (w *Worker) Process(ctx context.Context, job any) error {
+	switch j := job.(type) {
+	case jobs.AnalyzePush:
+		return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: j.Branch, sha: j.SHA})
+	case jobs.AnalyzeRepo:
+		return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo})
+	case jobs.Rerun:
+		return w.rerun(ctx, j)
+	case jobs.AnalyzePR:
+		return w.analyzePR(ctx, j)
+	case jobs.Command:
+		return w.command(ctx, j)
+	}
+	return queue.Permanent(fmt.Errorf("unknown job %T", job))
+}
+
+// branchJob is a request to analyze a branch head and propose changes.
+type branchJob struct {
+	inst         int64
+	owner, repo  string
+	branch, sha  string
+	force        bool // /dockopt recreate
+	openPR       bool // the "Open fix PR" button in check-only mode
+	checkRunOnly bool
+}
+
+// repoTooLarge is reported on the check run, not retried.
+type permanentError struct{ title, summary string }
+
+func (e *permanentError) Error() string { return e.title + ": " + e.summary }
+
+func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) error {
+	inst, err := w.GitHub.Installation(j.inst)
+	if err != nil {
+		return queue.Permanent(err)
+	}
+	gh := inst.Client
+	repo, _, err := gh.Repositories.Get(ctx, j.owner, j.repo)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", j.owner, j.repo, err)
+	}
+	if j.branch == "" {
+		j.branch = repo.GetDefaultBranch()
+	}
+	if j.branch != repo.GetDefaultBranch() {
+		w.log().Info("push not to the default branch; nothing to do", "repository", repo.GetFullName(), "branch", j.branch)
+		return nil
+	}
+	if j.sha == "" {
+		ref, _, err := gh.Git.GetRef(ctx, j.owner, j.repo, "heads/"+j.branch)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", j.branch, err)
+		}
+		j.sha = ref.GetObject().GetSHA()
+	}
+	checks := &publish.Checks{Client: gh, Owner: j.owner, Repo: j.repo}
+	checkID, err := checks.Start(ctx, j.sha)
+	if err != nil {
+		return err
+	}
+	err = w.runBranch(ctx, inst, repo, checks, checkID, j)
+	var perm *permanentError
+	if errors.As(err, &perm) {
+		if ferr := checks.Fail(ctx, checkID, "failure", perm.title, perm.summary); ferr != nil {
+			return ferr
+		}
+		return nil
+	}
+	if err != nil {
+		if info, ok := queue.Info(ctx); ok && info.Attempt >= info.MaxAttempts {
+			_ = checks.Fail(ctx, checkID, "failure", "dockopt could not finish", "The analysis failed after several attempts: "+err.Error()+"\n\nComment `/dockopt rerun` on the pull request, or re-run this check, to try again.")
+		}
+	}
+	return err
+}
+
+func (w *Worker) maxRepoKB() int {
+	if w.MaxRepoKB > 0 {
+		return w.MaxRepoKB
+	}
+	return 1 << 20
+}
+
+func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, checks *publish.Checks, checkID int64, j branchJob) error {
+	if repo.GetSize() > w.maxRepoKB() {
+		return &permanentError{"Repository too large", fmt.Sprintf("GitHub reports %s at %d MB; dockopt analyzes repositories up to %d MB. Raise the limit of your dockopt installation or exclude large files from the repository.",
+			repo.GetFullName(), repo.GetSize()/1024, w.maxRepoKB()/1024)}
+	}
+	token, err := inst.Token(ctx)
+	if err != nil {
+		return fmt.Errorf("installation token: %w", err)
+	}
+	co, err := clone.Clone(ctx, clone.Request{URL: repo.GetCloneURL(), Token: token, Branch: j.branch, SHA: j.sha}, w.Clone)
+	if errors.Is(err, clone.ErrTooLarge) {
+		return &permanentError{"Repository too large", err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	defer co.Close()
+	fsys := os.DirFS(co.Dir)
+	cfg, err := analyzer.LoadConfig(fsys)
+	if err == nil {
+		_, err = cfg.ResolveRules(w.Analyzer)
+	}
+	if err != nil {
+		return &permanentError{"Configuration error", "dockopt could not use the repository's configuration:\n\n```\n" + err.Error() + "\n```\n\nFix the file and push again; until then nothing is analyzed."}
+	}
+	out, err := w.engine(ctx, co.Dir, fsys, cfg, repo.GetFullName())
+	if err != nil {
+		return err
+	}
+	conclusion := publish.Conclusion(out.result, cfg.Threshold())
+	checkOut, err := templates.CheckRun(out.input)
+	if err != nil {
+		return err
+	}
+	branches := &publish.Branches{Client: inst.Client, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName()}
+	existing, err := branches.Open(ctx, j.branch)
+	if err != nil {
+		return err
+	}
+	files := proposedFiles(out.patch)
+	var actions []*github.CheckRunAction
+	switch {
+	case len(files) == 0 && existing != nil:
+		msg := "dockopt found nothing left to change on `" + j.branch + "` at " + co.SHA[:12] + ", so this pull request is closed and its branch deleted."
+		if err := branches.Withdraw(ctx, existing, msg); err != nil {
+			return err
+		}
+	case len(files) == 0:
+	case cfg.Output.Mode == "check-only" && !j.openPR:
+		actions = []*github.CheckRunAction{{Label: "Open fix PR", Identifier: "open-fix-pr", Description: "Open a pull request with the fixes"}}
+	default:
+		body, truncated, err := templates.PullRequestBody(out.input, ReportPath)
+		if err != nil {
+			return err
+		}
+		if truncated {
+			report, err := templates.Report(out.input)
+			if err != nil {
+				return err
+			}
+			files = append(files, publish.File{Path: ReportPath, Content: []byte(report)})
+		}
+		outcome, err := branches.Propose(ctx, publish.Proposal{
+			Base: j.branch, BaseSHA: co.SHA, BaseTree: co.TreeSHA, Files: files,
+			Title:    prTitle(out.patch),
+			Body:     body,
+			Commit:   commitMessage(out.patch),
+			BotLogin: w.BotLogin, Labels: cfg.PullRequest.Labels, Reviewers: cfg.PullRequest.Reviewers, Draft: cfg.PullRequest.Draft,
+			Force: j.force,
+		}, existing)
+		if err != nil {
+			return err
+		}
+		w.log().Info("pull request", "repository", repo.GetFullName(), "action", outcome.Action, "number", outcome.Number)
+		if outcome.Action == "blocked" {
+			msg := "Someone pushed to `" + publish.BranchName(j.branch) + "`, so dockopt no longer updates this branch and your commits are safe. dockopt's newest result differs from what the branch holds; comment `/dockopt recreate` to rebuild the branch from scratch (your commits on it will be replaced)."
+			if err := branches.Comment(ctx, outcome.Number, "blocked-"+co.SHA, msg); err != nil {
+				return err
+			}
+		}
+		if outcome.URL != "" {
+			checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + fmt.Sprintf("\n\nFixes: pull request #%d.\n", outcome.Number)
+		}
+	}
+	return checks.Finish(ctx, checkID, conclusion, checkOut, publish.Annotations(out.result), actions)
+}
+
+// proposedFiles are the changes dockopt may push: never workflow files,
+// which need a permission dockopt does not ask for.
+func proposedFiles(p *patcher.Result) []publish.File {
+	var out []publish.File
+	for _, c := range p.Changes {
+		if strings.HasPrefix(c.Path, ".github/workflows/") {
+			continue
+		}
+		out = append(out, publish.File{Path: c.Path, Content: c.Content})
+	}
+	return out
+}
+
+func prTitle(p *patcher.Result) string {
+	n := 0
+	for _, f := range p.Files {
+		if f.Changed() {
+			n++
+		}
+	}
+	if n == 1 {
+		for _, f := range p.Files {
+			if f.Changed() {
+				return "Optimize " + f.Path + " for production"
+			}
+		}
+	}
+	return fmt.Sprintf("Optimize %d Dockerfiles for production", n)
+}
+
+func commitMessage(p *patcher.Result) string {
+	var b strings.Builder
+	b.WriteString(prTitle(p) + "\n\n")
+	for _, f := range p.Files {
+		if !f.Changed() {
+			continue
+		}
+		fmt.Fprintf(&b, "%s:\n", f.Path)
+		for _, a := range f.Applied {
+			fmt.Fprintf(&b, "- %s (%s)\n", a.Message, a.Rule)
+		}
+	}
+	return b.String()
+}
+
+// engineOutput is the pure part's result.
+type engineOutput struct {
+	result *analyzer.Result
+	patch  *patcher.Result
+	input  templates.Input
+}
+
+// engine runs analysis, patching, optional build verification and
+// rendering inputs, exactly as the CLI does.
+func (w *Worker) engine(ctx context.Context, dir string, fsys fsFS, cfg *analyzer.Config, title string) (*engineOutput, error) {
+	res, err := w.Analyzer.Analyze(fsys, ".", cfg)
+	if err != nil {
+		return nil, fmt.Errorf("analyzing: %w", err)
+	}
+	opts := patcher.Options{Apply: cfg.Fixes.Apply}
+	if cfg.Output.Mode == "sibling" {
+		opts.Mode = "sibling"
+	}
+	p := patcher.Patch(w.Analyzer, fsys, res, cfg, opts)
+	in := templates.Input{Title: title, Analyzer: w.Analyzer, Result: res, Patch: p, Policy: cfg.Fixes.Apply}
+	if w.Builder != nil {
+		reports := patcher.VerifyBuilds(ctx, w.Builder, dir, w.Analyzer, p, cfg, opts)
+		in.Builds = map[string]templates.BuildPair{}
+		for _, r := range reports {
+			if r.Err != nil {
+				continue
+			}
+			in.Builds[r.Path] = templates.BuildPair{Original: convBuild(r.Original), Optimized: convBuild(r.Optimized)}
+		}
+	}
+	return &engineOutput{result: res, patch: p, input: in}, nil
+}
+
+func convBuild(r build.Result) templates.Build {
+	return templates.Build{OK: r.OK, DurationMS: r.Duration.Milliseconds(), CompressedSize: r.CompressedSize, Layers: r.Layers, User: r.User, Error: r.Error}
+}
