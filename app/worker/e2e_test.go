@@ -92,7 +92,10 @@ func start(t *testing.T, databaseURL string, files map[string]string, opts ...gi
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // push commits files to main as a person and delivers the webhook, then
 // waits for the job to finish.
