@@ -35,6 +35,9 @@ type store[TTx any] interface {
 
 var errNoRows = errors.New("no rows")
 
+// errRaced reports a delivery recorded by a concurrent request.
+var errRaced = errors.New("delivery recorded concurrently")
+
 // deliveryRetention is how long a delivery is remembered for deduplication:
 // GitHub lets a delivery be redelivered for 30 days (platform-facts §3.2).
 // Failed and cancelled jobs are kept as long, so that a redelivery can
@@ -156,6 +159,11 @@ func (e *engine[TDriver, TTx]) accept(ctx context.Context, d Delivery, js []jobs
 	}
 	defer e.db.rollback(ctx, tx)
 	acc, err := e.acceptTx(ctx, tx, d, js)
+	if errors.Is(err, errRaced) {
+		// Another request holding the same delivery committed first; what
+		// this one queued is rolled back.
+		return Accepted{Outcome: InFlight}, nil
+	}
 	if err != nil {
 		return Accepted{}, fmt.Errorf("queue: delivery %s: %w", d.ID, err)
 	}
@@ -174,24 +182,27 @@ func (e *engine[TDriver, TTx]) acceptTx(ctx context.Context, tx TTx, d Delivery,
 		`UPDATE dockopt_deliveries SET last_seen_at = $1, redeliveries = redeliveries + 1
 		 WHERE delivery_id = $2 RETURNING job_ids`, []any{now, d.ID}, &raw)
 	if errors.Is(err, errNoRows) {
-		n, err := e.db.exec(ctx, tx,
-			`INSERT INTO dockopt_deliveries (delivery_id, event, action, received_at, last_seen_at, redeliveries, job_ids)
-			 VALUES ($1, $2, $3, $4, $4, 0, '[]') ON CONFLICT (delivery_id) DO NOTHING`,
-			d.ID, d.Event, d.Action, now)
-		if err != nil {
-			return Accepted{}, err
-		}
-		if n == 0 {
-			// Another request holding the same delivery committed first.
-			return Accepted{Outcome: InFlight}, nil
-		}
 		ids := make([]int64, len(js))
 		for i, j := range js {
 			if ids[i], err = e.insert(ctx, tx, j, false); err != nil {
 				return Accepted{}, err
 			}
 		}
-		return Accepted{Outcome: Queued, JobIDs: ids}, e.saveJobIDs(ctx, tx, d.ID, ids)
+		raw, err := json.Marshal(ids)
+		if err != nil {
+			return Accepted{}, err
+		}
+		n, err := e.db.exec(ctx, tx,
+			`INSERT INTO dockopt_deliveries (delivery_id, event, action, received_at, last_seen_at, redeliveries, job_ids)
+			 VALUES ($1, $2, $3, $4, $4, 0, $5) ON CONFLICT (delivery_id) DO NOTHING`,
+			d.ID, d.Event, d.Action, now, string(raw))
+		if err != nil {
+			return Accepted{}, err
+		}
+		if n == 0 {
+			return Accepted{}, errRaced
+		}
+		return Accepted{Outcome: Queued, JobIDs: ids}, nil
 	}
 	if err != nil {
 		return Accepted{}, err

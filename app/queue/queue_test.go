@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -336,4 +337,66 @@ func crashChild() {
 		return nil
 	}))
 	select {}
+}
+
+func TestConcurrentCopiesOfOneDelivery(t *testing.T) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{})
+		const copies = 8
+		outcomes := make(chan queue.Outcome, copies)
+		var wg sync.WaitGroup
+		for range copies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				acc, err := q.Accept(context.Background(), queue.Delivery{ID: "same", Event: "issue_comment"},
+					[]jobs.Args{jobs.Command{Owner: "octo", Repo: "app", IssueNumber: 1, Body: "/dockopt rerun"}})
+				if err != nil {
+					t.Error(err)
+				}
+				outcomes <- acc.Outcome
+			}()
+		}
+		wg.Wait()
+		close(outcomes)
+		count := map[queue.Outcome]int{}
+		for o := range outcomes {
+			count[o]++
+		}
+		if count[queue.Queued] != 1 || count[queue.InFlight] != copies-1 {
+			t.Errorf("outcomes %v, want one queued and the rest in flight", count)
+		}
+		if n, err := q.Depth(context.Background()); err != nil || n != 1 {
+			t.Errorf("Depth = %d, %v; want exactly one job", n, err)
+		}
+	})
+}
+
+func TestPullRequestUpdatesCoalesce(t *testing.T) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{})
+		ev := queuetest.Subscribe(t, q)
+		pr := func(sha, action string) jobs.AnalyzePR {
+			return jobs.AnalyzePR{InstallationID: 1, Owner: "octo", Repo: "app", Number: 7, HeadSHA: sha, HeadRef: "feature", BaseRef: "main", Action: action}
+		}
+		a := accept(t, q, "pr-1", pr("aaaa", "opened"))
+		accept(t, q, "pr-2", pr("bbbb", "synchronize"))
+		other := pr("cccc", "opened")
+		other.Number = 8
+		c := accept(t, q, "pr-3", other)
+		rec := &recorder{}
+		if err := q.Start(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		ev.All(t, river.EventKindJobCompleted, a.JobIDs[0], c.JobIDs[0])
+		var got []string
+		for _, j := range rec.jobs() {
+			p := j.(jobs.AnalyzePR)
+			got = append(got, fmt.Sprintf("#%d %s %s", p.Number, p.HeadSHA, p.Action))
+		}
+		slices.Sort(got)
+		if want := []string{"#7 bbbb synchronize", "#8 cccc opened"}; !slices.Equal(got, want) {
+			t.Errorf("analyzed %q, want %q", got, want)
+		}
+	})
 }
