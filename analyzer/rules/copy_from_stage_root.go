@@ -23,7 +23,7 @@ var CopyFromStageRoot = &analyzer.Rule{
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("COPY") {
 			c, ok := in.Command.(*instructions.CopyCommand)
-			if !ok || c.From == "" {
+			if !ok || c.From == "" || wholeImageIsPayload(p.File, c.From) {
 				continue
 			}
 			root := func(s string) bool { return strings.Trim(s, `"'`) == "/" }
@@ -32,4 +32,15 @@ var CopyFromStageRoot = &analyzer.Rule{
 			}
 		}
 	},
+}
+
+// wholeImageIsPayload reports sources made to be copied whole: a stage
+// built FROM scratch holds only what was put in it, and tonistiigi/xx is a
+// set of helper scripts meant to be installed with COPY --from=xx / /.
+func wholeImageIsPayload(d *analyzer.Dockerfile, from string) bool {
+	ref := analyzer.ParseImageRef(from)
+	if st := d.StageByRef(from); st != nil {
+		ref = st.Root().Base
+	}
+	return ref.IsScratch() || ref.Repository == "tonistiigi/xx"
 }
