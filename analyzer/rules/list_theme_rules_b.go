@@ -2,4 +2,15 @@ package rules
 
 import "github.com/dockopt/dockopt/analyzer"
 
-var themeRulesB = []*analyzer.Rule{}
+// themeRulesB are production rules no linter covers: secrets, npm,
+// nginx configuration, Python runtime settings and base-image choice.
+var themeRulesB = []*analyzer.Rule{
+	NpmCIWithoutLockfile,
+	NpmInstallWithLockfile,
+	NpmProductionFlag,
+	PythonEnvMissing,
+	PathUserBinLast,
+	FullBaseImage,
+	EOLBaseImage,
+	CurlPipeShell,
+}

@@ -1,0 +1,49 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// NpmCIWithoutLockfile finds `npm ci` that cannot succeed.
+var NpmCIWithoutLockfile = &analyzer.Rule{
+	ID:       "npm-ci-without-lockfile",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityError,
+	Title:    "npm ci without a package-lock.json in the build context",
+	Rationale: `npm ci installs exactly what package-lock.json (or npm-shrinkwrap.json) records and refuses to ` +
+		`run without one. When the lockfile is not committed, or .dockerignore keeps it out of the build ` +
+		`context, the build fails at this step — often only in CI, where nobody has a stray lockfile lying ` +
+		`around. Commit the lockfile (and send it to the build) rather than falling back to npm install, ` +
+		`which would resolve different versions on every build.`,
+	Bad:       "# no package-lock.json beside package.json\nFROM node:22-slim\nCOPY package.json ./\nRUN npm ci\n",
+	Good:      "# package-lock.json committed\nFROM node:22-slim\nCOPY package.json package-lock.json ./\nRUN npm ci\n",
+	POSIXOnly: true,
+	Check: func(p *analyzer.Pass) {
+		bc := p.Context
+		if bc == nil || bc.Truncated {
+			return
+		}
+		sent, ignored := contextLockfilesB(bc)
+		if len(sent) > 0 {
+			return
+		}
+		for in := range p.File.Each("RUN") {
+			if in.Onbuild != nil {
+				// The trigger runs in another build's context.
+				continue
+			}
+			for _, c := range npmCommandsB(in) {
+				if !isNpmCIB(npmSubcommandB(c)) {
+					continue
+				}
+				if len(ignored) > 0 {
+					p.Reportf(in, "npm ci needs %s, but %s excludes it from the build context, so the build fails here; stop ignoring the lockfile", ignored[0], bc.DockerIgnore.Path)
+					continue
+				}
+				p.Reportf(in, "npm ci needs a lockfile and the build context has no %s, so the build fails here; commit the lockfile that npm install writes", strings.Join(npmLockfileNames, " or "))
+			}
+		}
+	},
+}

@@ -1,0 +1,97 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// NpmInstallWithLockfile prefers npm ci when a lockfile is there.
+var NpmInstallWithLockfile = &analyzer.Rule{
+	ID:       "npm-install-with-lockfile",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityWarning,
+	Title:    "npm install where a package-lock.json is copied into the image",
+	Rationale: `npm install treats package-lock.json as a hint: it may resolve newer versions within the ranges of ` +
+		`package.json and rewrite the lockfile, so two builds of the same commit can ship different code. ` +
+		`npm ci installs exactly the locked tree, fails when package.json and the lockfile disagree, and ` +
+		`starts from an empty node_modules — what a reproducible image needs.`,
+	Bad:       "FROM node:22-slim\nCOPY package.json package-lock.json ./\nRUN npm install\n",
+	Good:      "FROM node:22-slim\nCOPY package.json package-lock.json ./\nRUN npm ci\n",
+	Fix:       analyzer.Safe,
+	POSIXOnly: true,
+	Check: func(p *analyzer.Pass) {
+		bc := p.Context
+		if bc == nil {
+			return
+		}
+		sent, _ := contextLockfilesB(bc)
+		if len(sent) == 0 {
+			return
+		}
+		for in := range p.File.Each("RUN") {
+			if in.Onbuild != nil {
+				continue
+			}
+			for _, c := range npmCommandsB(in) {
+				sub, ok := subcommandWord(c, npmValuedB...)
+				if !ok || !isNpmInstallB(sub.Value) {
+					continue
+				}
+				if len(afterSubcommand(c, npmValuedB...)) > 0 || c.Has("-g", "--global", "--package-lock-only", "--no-package-lock") {
+					// Adding packages, or a global install: npm ci does neither.
+					continue
+				}
+				lock := ""
+				for _, f := range sent {
+					if contextCopiedB(in, bc, f) {
+						lock = f
+						break
+					}
+				}
+				if lock == "" {
+					continue
+				}
+				var fix *analyzer.Fix
+				if in.Script.Exact() && !sub.Dynamic {
+					edits := []analyzer.TextEdit{{Start: sub.Start, End: sub.End, New: "ci"}}
+					for _, a := range c.Args {
+						if npmCIRejects(a.Value) {
+							edits = append(edits, removeWordB(p.File, a.Start, a.End))
+						}
+					}
+					fix = &analyzer.Fix{Message: "use npm ci, which installs exactly the locked versions", Edits: edits}
+				}
+				p.Report(in, "npm install may resolve versions other than those in "+lock+"; npm ci installs exactly the lockfile", fix)
+			}
+		}
+	},
+}
+
+// npmCIRejects reports the install options that only make sense when
+// package.json or the lockfile may change, which npm ci never does.
+func npmCIRejects(arg string) bool {
+	switch arg {
+	case "--save", "-S", "--no-save", "--save-dev", "-D", "--save-prod", "-P", "--save-optional", "-O",
+		"--save-exact", "-E", "--save-bundle", "-B", "--save-peer":
+		return true
+	}
+	return strings.HasPrefix(arg, "--save=") || strings.HasPrefix(arg, "--save-exact=")
+}
+
+// removeWordB deletes a word and the blanks that separate it from its
+// neighbour on the same line, leaving comments and indentation alone.
+func removeWordB(d *analyzer.Dockerfile, start, end int) analyzer.TextEdit {
+	i := start
+	for i > 0 && (d.Source[i-1] == ' ' || d.Source[i-1] == '\t') {
+		i--
+	}
+	if i > 0 && d.Source[i-1] != '\n' {
+		return analyzer.TextEdit{Start: i, End: end}
+	}
+	j := end
+	for j < len(d.Source) && (d.Source[j] == ' ' || d.Source[j] == '\t') {
+		j++
+	}
+	return analyzer.TextEdit{Start: start, End: j}
+}

@@ -1,0 +1,48 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// PythonEnvMissing asks Python services for the two runtime settings
+// every containerized Python process wants.
+var PythonEnvMissing = &analyzer.Rule{
+	ID:       "python-env-missing",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityInfo,
+	Title:    "Python service without PYTHONUNBUFFERED and PYTHONDONTWRITEBYTECODE",
+	Rationale: `With stdout redirected to a pipe, Python buffers its output: log lines reach the container log ` +
+		`late, in bursts, or never when the process is killed, which is exactly when they are needed. ` +
+		`PYTHONUNBUFFERED=1 writes them at once. PYTHONDONTWRITEBYTECODE=1 stops the interpreter from ` +
+		`writing .pyc files into the image's layers or a read-only root filesystem at run time.`,
+	Bad:       "FROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
+	Good:      "FROM python:3.12-slim\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
+	Fix:       analyzer.Safe,
+	POSIXOnly: true,
+	Check: func(p *analyzer.Pass) {
+		if kind, _ := analyzer.DetectKind(p.File, p.Context); kind != analyzer.KindPythonService {
+			return
+		}
+		final := p.File.FinalStage()
+		var missing []string
+		for _, name := range []string{"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"} {
+			if v, ok := envSetInChainB(final, name); !ok || v == "" {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		var pairs []string
+		for _, m := range missing {
+			pairs = append(pairs, m+"=1")
+		}
+		line := keywordLikeB(final.From.Written, "ENV") + " " + strings.Join(pairs, " ")
+		fix := &analyzer.Fix{Message: "set " + strings.Join(pairs, " "),
+			Edits: []analyzer.TextEdit{insertLineAfterB(p.File, final.From, line)}}
+		p.Report(final.From, "the final stage of this Python service does not set "+strings.Join(missing, " or ")+
+			" (PYTHONUNBUFFERED=1 sends logs out at once, PYTHONDONTWRITEBYTECODE=1 stops .pyc writes at run time)", fix)
+	},
+}
