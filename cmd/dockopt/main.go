@@ -22,10 +22,13 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"analyze": {"analyze Dockerfiles and optionally write optimized versions", runAnalyze},
-		"rules":   {"list the rule catalog", runRules},
-		"explain": {"print a rule's documentation", runExplain},
-		"version": {"print the version", runVersion},
+		"analyze":     {"analyze Dockerfiles and optionally write optimized versions", runAnalyze},
+		"rules":       {"list the rule catalog", runRules},
+		"explain":     {"print a rule's documentation", runExplain},
+		"version":     {"print the version", runVersion},
+		"serve":       {"run the GitHub App (webhooks, queue, workers)", runServe},
+		"register":    {"register a GitHub App from app.yml (manifest flow)", runRegister},
+		"healthcheck": {"check that the local server is healthy (for the image's HEALTHCHECK)", runHealthcheck},
 	}
 }
 
@@ -63,7 +66,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun `dockopt <command> -h` for a command's flags.")
 }
