@@ -13,4 +13,5 @@ var themeRulesA = []*analyzer.Rule{
 	FinalUserRoot,
 	InitProcessMissing,
 	StaticSiteNodeServer,
+	BuildToolchainInFinalImage,
 }

@@ -1,0 +1,231 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// BuildToolchainInFinalImage finds compilers and SDKs that ship in the
+// final image although only the build needed them.
+var BuildToolchainInFinalImage = &analyzer.Rule{
+	ID:       "build-toolchain-in-final-image",
+	Category: analyzer.CategorySize,
+	Severity: analyzer.SeverityWarning,
+	Title:    "Final image ships the toolchain it was built with",
+	Rationale: `Compilers, SDKs and build tools are needed to produce the application, not to run it. Left in ` +
+		`the final image (a golang, rust, maven or JDK base, or gcc and make installed and never removed) ` +
+		`they add hundreds of megabytes to every pull and every node's disk, lengthen vulnerability reports ` +
+		`with packages the service never uses, and hand an attacker a compiler. A multi-stage build keeps ` +
+		`them in a build stage and copies only the artifact into a runtime image. Dockerfiles named for ` +
+		`development or CI (Dockerfile.dev, Dockerfile.test) and images that build nothing and start nothing ` +
+		`(toolchain images on purpose) are not reported. The multi-stage rewrite is done by the patcher.`,
+	Bad:       "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nCMD [\"/app\"]\n",
+	Good:      "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /app .\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /app /app\nCMD [\"/app\"]\n",
+	POSIXOnly: true,
+	Check: func(p *analyzer.Pass) {
+		d := p.File
+		final := d.FinalStage()
+		if final == nil || devDockerfileA(d.Path) {
+			return
+		}
+		chain := finalChainA(d)
+		root := final.Root()
+		builds := buildCommandA(chain)
+		if startInstructionA(d) == nil {
+			return // a toolchain or base image on purpose
+		}
+		if tool, runtime := toolchainImageA(root.Base, builds); tool != "" {
+			what := "it starts the application"
+			if builds != "" {
+				what = "it runs " + builds
+			}
+			p.Report(root.From, fmt.Sprintf("the final image is %s, %s, and %s in it; the runtime needs only %s: build in a stage FROM %s AS build and copy the artifact into a runtime image",
+				root.Base.Raw, tool, what, runtime, root.Base.Raw), nil)
+		}
+		checkInstalledToolchainA(p, chain)
+	},
+}
+
+// devDockerfileA reports Dockerfiles meant for development or CI, where
+// a toolchain is the point.
+func devDockerfileA(p string) bool {
+	l := strings.ToLower(p)
+	base := path.Base(l)
+	for _, w := range []string{"dev", "test", "ci", "debug", "local", "builder", "toolchain"} {
+		if strings.HasSuffix(base, "."+w) || strings.HasPrefix(base, w+".") || strings.Contains(base, "."+w+".") || strings.Contains(base, "-"+w) {
+			return true
+		}
+	}
+	return strings.Contains(l, ".devcontainer/")
+}
+
+// buildCommandA returns the first compile or package command of the
+// final image's stages, "" if none.
+func buildCommandA(chain []*analyzer.Stage) string {
+	for _, in := range chainInstructionsA(chain) {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.Commands() {
+			sub := c.Subcommand()
+			switch c.Name {
+			case "go":
+				if sub == "build" || sub == "install" {
+					return "go " + sub
+				}
+			case "cargo":
+				if sub == "build" || sub == "install" {
+					return "cargo " + sub
+				}
+			case "mvn", "mvnw", "gradle", "gradlew":
+				return c.Name + " " + sub
+			case "javac", "sbt":
+				return c.Name
+			case "dotnet":
+				if sub == "publish" || sub == "build" {
+					return "dotnet " + sub
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// toolchainImageA names the toolchain a base image is and what the
+// runtime needs instead.
+func toolchainImageA(r analyzer.ImageRef, builds string) (tool, runtime string) {
+	name, tag := r.Name(), strings.ToLower(r.Tag)
+	switch {
+	case name == "golang" || name == "go":
+		return "the Go toolchain", "the compiled binary (distroless/static, alpine or scratch)"
+	case name == "rust":
+		return "the Rust toolchain (rustc, cargo)", "the compiled binary (debian-slim or distroless/cc)"
+	case name == "maven":
+		return "Maven with a full JDK", "a JRE (eclipse-temurin:<version>-jre) and the built jar"
+	case name == "gradle":
+		return "Gradle with a full JDK", "a JRE (eclipse-temurin:<version>-jre) and the built jar"
+	case strings.Contains(r.Repository, "dotnet/sdk"):
+		return "the .NET SDK", "the published output on mcr.microsoft.com/dotnet/aspnet or dotnet/runtime"
+	case (name == "openjdk" || name == "eclipse-temurin" || name == "amazoncorretto" || name == "sapmachine" || name == "ibm-semeru-runtimes") &&
+		!strings.Contains(tag, "jre") && builds != "" && !strings.HasPrefix(builds, "go") && !strings.HasPrefix(builds, "cargo"):
+		return "a full JDK", "a JRE (a -jre tag) and the built jar"
+	}
+	return "", ""
+}
+
+// compilerPackagesA are packages that exist to compile software.
+var compilerPackagesA = map[string]bool{
+	"build-essential": true, "gcc": true, "g++": true, "make": true, "clang": true, "cmake": true, "autoconf": true,
+	"automake": true, "libtool": true, "build-base": true, "gcc-c++": true, "musl-dev": true, "cargo": true,
+	"rustc": true, "golang": true, "go": true, "maven": true, "gradle": true, "default-jdk": true,
+	"openjdk-17-jdk": true, "openjdk-21-jdk": true, "nodejs-dev": true, "python3-dev": true, "python-dev": true,
+}
+
+// runtimeLibA maps development packages to the runtime library they need.
+var runtimeLibA = map[string]string{
+	"libpq-dev": "libpq5", "libssl-dev": "libssl3", "libffi-dev": "libffi8", "libxml2-dev": "libxml2",
+	"libxslt1-dev": "libxslt1.1", "zlib1g-dev": "zlib1g", "libjpeg-dev": "libjpeg62-turbo",
+	"default-libmysqlclient-dev": "libmariadb3", "libsqlite3-dev": "libsqlite3-0", "libyaml-dev": "libyaml-0-2",
+	"postgresql-dev": "libpq", "openssl-dev": "openssl", "libffi-dev@alpine": "libffi", "mariadb-dev": "mariadb-connector-c",
+}
+
+type installedPkgA struct {
+	name string
+	in   *analyzer.Instruction
+}
+
+// checkInstalledToolchainA reports compilers installed by the final
+// image's RUNs and never removed.
+func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
+	var installed []installedPkgA
+	removed := map[string]bool{}
+	for _, in := range chainInstructionsA(chain) {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.Commands() {
+			sub := c.Subcommand("-o", "-t", "-c", "--virtual", "-t")
+			pkgs := c.Positional("-o", "-t", "-c", "--virtual", "--repository", "-X")
+			if len(pkgs) > 0 {
+				pkgs = pkgs[1:]
+			}
+			switch {
+			case (c.Name == "apt-get" || c.Name == "apt" || c.Name == "yum" || c.Name == "dnf" || c.Name == "microdnf" || c.Name == "zypper") && (sub == "install" || sub == "in"):
+				for _, w := range pkgs {
+					installed = append(installed, installedPkgA{pkgNameA(w.Value), in})
+				}
+			case c.Name == "apk" && sub == "add":
+				virtual := ""
+				for i, a := range c.Args {
+					if (a.Value == "--virtual" || a.Value == "-t") && i+1 < len(c.Args) {
+						virtual = c.Args[i+1].Value
+					}
+				}
+				for _, w := range pkgs {
+					if w.Value == virtual {
+						continue
+					}
+					name := pkgNameA(w.Value)
+					if virtual != "" {
+						name += "@" + virtual
+					}
+					installed = append(installed, installedPkgA{name, in})
+				}
+			case (c.Name == "apt-get" || c.Name == "apt" || c.Name == "yum" || c.Name == "dnf" || c.Name == "zypper") && (sub == "purge" || sub == "remove" || sub == "erase" || sub == "rm" || sub == "autoremove"):
+				for _, w := range pkgs {
+					removed[pkgNameA(w.Value)] = true
+				}
+			case c.Name == "apk" && sub == "del":
+				for _, w := range pkgs {
+					removed[pkgNameA(w.Value)] = true
+				}
+			}
+		}
+	}
+	byInstr := map[*analyzer.Instruction][]string{}
+	var order []*analyzer.Instruction
+	devs := map[*analyzer.Instruction][]string{}
+	for _, ip := range installed {
+		name, virtual, _ := strings.Cut(ip.name, "@")
+		if removed[name] || (virtual != "" && removed[virtual]) {
+			continue
+		}
+		if compilerPackagesA[name] {
+			if byInstr[ip.in] == nil {
+				order = append(order, ip.in)
+			}
+			byInstr[ip.in] = append(byInstr[ip.in], name)
+		} else if strings.HasSuffix(name, "-dev") || strings.HasSuffix(name, "-devel") {
+			devs[ip.in] = append(devs[ip.in], name)
+		}
+	}
+	for _, in := range order {
+		need := "the built artifacts"
+		var libs []string
+		for _, dev := range devs[in] {
+			if lib, ok := runtimeLibA[dev]; ok {
+				libs = append(libs, lib+" (not "+dev+")")
+			} else {
+				libs = append(libs, "the runtime library of "+dev)
+			}
+		}
+		if len(libs) > 0 {
+			need += " and " + strings.Join(libs, ", ")
+		}
+		p.Report(in, fmt.Sprintf("build tools installed here and never removed stay in the final image (%s); the runtime needs only %s: compile in a build stage and copy the result, or remove the build packages in the same RUN",
+			strings.Join(byInstr[in], ", "), need), nil)
+	}
+}
+
+// pkgNameA strips a version or release pin from a package argument.
+func pkgNameA(s string) string {
+	for _, sep := range []string{"=", ">", "<", "~"} {
+		if i := strings.Index(s, sep); i > 0 {
+			s = s[:i]
+		}
+	}
+	return s
+}
