@@ -22,6 +22,7 @@ var EnvSelfReference = &analyzer.Rule{
 	Bad:         "FROM alpine:3.20\nENV APP_HOME=/app APP_BIN=$APP_HOME/bin\n",
 	Good:        "FROM alpine:3.20\nENV APP_HOME=/app\nENV APP_BIN=$APP_HOME/bin\n",
 	Equivalents: []string{"hadolint:DL3044"},
+	Fix:         analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		defined := map[string]bool{}
 		lex := shell.NewLex(p.File.Escape)
@@ -33,6 +34,7 @@ var EnvSelfReference = &analyzer.Rule{
 				}
 			case *instructions.EnvCommand:
 				var bad []string
+				split := -1 // the first pair that needs an earlier one
 				for i, kv := range c.Env {
 					res, err := lex.ProcessWordWithMatches(kv.Value, anyEnvB{})
 					if err != nil {
@@ -42,6 +44,11 @@ var EnvSelfReference = &analyzer.Rule{
 						_, used := res.Matched[other.Key]
 						if j != i && other.Key != kv.Key && !defined[other.Key] && used {
 							bad = append(bad, "$"+other.Key+" in "+kv.Key)
+							if j > i {
+								split = -2 // needs reordering, not just a split
+							} else if split == -1 {
+								split = i
+							}
 						}
 					}
 				}
@@ -50,7 +57,11 @@ var EnvSelfReference = &analyzer.Rule{
 				}
 				if len(bad) > 0 {
 					sort.Strings(bad)
-					p.Report(in, "ENV expands "+strings.Join(bad, ", ")+" before this ENV sets it; define it in an earlier ENV", nil)
+					var fix *analyzer.Fix
+					if split > 0 && in.Onbuild == nil {
+						fix = splitEnvFix(p.File, in, len(c.Env), split)
+					}
+					p.Report(in, "ENV expands "+strings.Join(bad, ", ")+" before this ENV sets it; define it in an earlier ENV", fix)
 				}
 			}
 		}
@@ -63,3 +74,90 @@ type anyEnvB struct{}
 
 func (anyEnvB) Get(string) (string, bool) { return "", true }
 func (anyEnvB) Keys() []string            { return nil }
+
+// splitEnvFix starts a new ENV before pair number at, so that the pairs
+// after it see the values set before it. It gives up unless the source
+// words match the parsed pairs one to one.
+func splitEnvFix(d *analyzer.Dockerfile, in *analyzer.Instruction, pairs, at int) *analyzer.Fix {
+	words := envWordSpans(d, in.ArgsStart, in.End)
+	if len(words) != pairs || len(in.Heredocs) > 0 {
+		return nil
+	}
+	for _, w := range words {
+		if !strings.Contains(string(d.Source[w[0]:w[1]]), "=") {
+			return nil
+		}
+	}
+	return &analyzer.Fix{
+		Message: "split the ENV so that the later values see the earlier ones, as was probably meant",
+		Edits: []analyzer.TextEdit{{
+			Start: words[at-1][1], End: words[at][0],
+			New: d.Newline() + d.Indent(in.StartLine) + in.Written + " ",
+		}},
+	}
+}
+
+// envWordSpans splits [start,end) into words the way the Dockerfile parser
+// does for ENV: white space and line continuations separate words, quotes
+// and the escape character protect them. It returns nil on comment lines
+// inside the instruction, which it does not try to follow.
+func envWordSpans(d *analyzer.Dockerfile, start, end int) [][2]int {
+	src := d.Source
+	esc := byte(d.Escape)
+	var out [][2]int
+	i := start
+	for i < end {
+		for i < end && (src[i] == ' ' || src[i] == '\t' || src[i] == '\r' || src[i] == '\n' || src[i] == esc && continuationByte(src, i, end)) {
+			if src[i] == '\n' {
+				j := i + 1
+				for j < end && (src[j] == ' ' || src[j] == '\t') {
+					j++
+				}
+				if j < end && src[j] == '#' {
+					return nil
+				}
+			}
+			i++
+		}
+		if i >= end {
+			break
+		}
+		w := i
+		var quote byte
+		for i < end {
+			c := src[i]
+			switch {
+			case quote != 0:
+				if c == esc && quote == '"' && i+1 < end {
+					i++
+				} else if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				quote = c
+			case c == esc && continuationByte(src, i, end):
+				goto done
+			case c == esc && i+1 < end:
+				i++
+			case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+				goto done
+			}
+			i++
+		}
+	done:
+		if quote != 0 {
+			return nil
+		}
+		out = append(out, [2]int{w, i})
+	}
+	return out
+}
+
+// continuationByte reports an escape character that ends its line.
+func continuationByte(src []byte, i, end int) bool {
+	j := i + 1
+	for j < end && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r') {
+		j++
+	}
+	return j >= end || src[j] == '\n'
+}
