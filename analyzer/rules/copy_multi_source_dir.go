@@ -38,7 +38,9 @@ var CopyMultiSourceDir = &analyzer.Rule{
 				continue
 			}
 			var fix *analyzer.Fix
-			if end, ok := destEnd(p.File, in, dest); ok {
+			// Heredocs mixed with paths usually mean a second destination
+			// written by mistake ("<<A /a <<B /b"), not a directory.
+			if end, ok := destEnd(p.File, in, dest); ok && (len(sd.SourceContents) == 0 || len(sd.SourcePaths) == 0) {
 				fix = &analyzer.Fix{Message: "end the destination with /", Edits: []analyzer.TextEdit{{Start: end, End: end, New: "/"}}}
 			}
 			p.Report(in, in.Keyword+" copies several sources into "+dest+"; end the destination with / so that it is a directory", fix)
