@@ -165,3 +165,13 @@ func dockerfileQuote(s string, escape rune) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// contentEnd is the end of an instruction's text without a final line
+// ending (the model's End includes it on the file's last line).
+func contentEnd(d *analyzer.Dockerfile, in *analyzer.Instruction) int {
+	end := in.End
+	for end > in.Start && (d.Source[end-1] == '\n' || d.Source[end-1] == '\r') {
+		end--
+	}
+	return end
+}

@@ -13,4 +13,7 @@ var buildkitRules = []*analyzer.Rule{
 	ReservedStageName,
 	MaintainerDeprecated,
 	OverriddenInstruction,
+	LegacyKeyValueFormat,
+	WorkdirRelativePath,
+	ExecFormCmd,
 }

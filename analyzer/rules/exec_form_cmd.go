@@ -1,0 +1,173 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// ExecFormCmd mirrors BuildKit's JSONArgsRecommended and hadolint DL3025.
+var ExecFormCmd = &analyzer.Rule{
+	ID:       "exec-form-cmd",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityWarning,
+	Title:    "CMD or ENTRYPOINT in shell form",
+	Rationale: `In shell form the container's main process is /bin/sh, not the program: SIGTERM from "docker stop" ` +
+		`or Kubernetes reaches the shell, which does not pass it on, so the program is killed after the grace ` +
+		`period instead of shutting down cleanly, and zombie processes are not reaped. The JSON (exec) form runs ` +
+		`the program directly. Like BuildKit, and unlike hadolint, dockopt accepts the shell form when the ` +
+		`stage sets a SHELL on purpose. The fix is offered only for a plain list of words; it needs review ` +
+		`because signals and "docker run" arguments now reach the program.`,
+	Bad:         "FROM node:20\nCMD node server.js\n",
+	Good:        "FROM node:20\nCMD [\"node\", \"server.js\"]\n",
+	Equivalents: []string{"buildkit:JSONArgsRecommended", "hadolint:DL3025"},
+	Fix:         analyzer.Review,
+	Check: func(p *analyzer.Pass) {
+		d := p.File
+		for _, s := range d.Stages {
+			shell := baseShell(s)
+			for _, in := range s.Instructions {
+				if in.Keyword == "SHELL" {
+					shell = true
+				}
+				if (in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT") || in.JSON || shell {
+					continue
+				}
+				var fix *analyzer.Fix
+				if words, ok := plainCommandWords(in); ok && !s.Windows && !(in.Keyword == "ENTRYPOINT" && cmdFollows(d, s)) {
+					fix = &analyzer.Fix{
+						Message: "switch to the exec form; the program now receives signals and docker run arguments itself",
+						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: contentEnd(d, in), New: jsonArgs(words)}},
+					}
+				}
+				sh := "/bin/sh -c"
+				if s.Windows {
+					sh = "cmd /S /C"
+				}
+				p.Report(in, fmt.Sprintf("%s in shell form runs the program under %s, which does not pass on SIGTERM; use the JSON form", in.Written, sh), fix)
+			}
+		}
+	},
+}
+
+// baseShell reports whether a stage inherits a SHELL from the stages it is
+// built on.
+func baseShell(s *analyzer.Stage) bool {
+	for b := s.BaseStage; b != nil; b = b.BaseStage {
+		for _, in := range b.Instructions {
+			if in.Keyword == "SHELL" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cmdFollows reports whether a CMD applies to the stage or to a stage built
+// on it: an exec-form ENTRYPOINT would receive it as arguments, where the
+// shell form ignored it.
+func cmdFollows(d *analyzer.Dockerfile, s *analyzer.Stage) bool {
+	for _, other := range d.Stages {
+		if !stageDescends(other, s) {
+			continue
+		}
+		for _, in := range other.Instructions {
+			if in.Keyword == "CMD" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// shellBuiltins cannot run without a shell; `exec` is dropped instead, since
+// the exec form does what it did.
+var shellBuiltins = map[string]bool{
+	"cd": true, "source": true, ".": true, "export": true, "set": true, "ulimit": true, "trap": true,
+	"eval": true, "exit": true, "wait": true, "umask": true, "alias": true, "read": true, "unset": true,
+	"shift": true, "readonly": true, "local": true, "declare": true, "typeset": true, "command": true,
+}
+
+// plainCommandWords returns the words of a shell-form command when the shell
+// adds nothing to it: one simple command of literal words, without
+// variables, globs, tildes, escapes, redirections or operators.
+func plainCommandWords(in *analyzer.Instruction) ([]string, bool) {
+	if len(in.Args) != 1 || len(in.Heredocs) > 0 {
+		return nil, false
+	}
+	text := in.Args[0]
+	if strings.ContainsAny(text, "$`\\\n") {
+		return nil, false
+	}
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(text), "")
+	if err != nil || len(f.Stmts) != 1 || len(f.Last) > 0 {
+		return nil, false
+	}
+	st := f.Stmts[0]
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || st.Negated || st.Background || st.Coprocess || len(st.Redirs) > 0 || len(st.Comments) > 0 || len(call.Assigns) > 0 || len(call.Args) == 0 {
+		return nil, false
+	}
+	var words []string
+	for _, w := range call.Args {
+		v, ok := plainShellWord(w)
+		if !ok {
+			return nil, false
+		}
+		words = append(words, v)
+	}
+	if words[0] == "exec" {
+		words = words[1:]
+	}
+	if len(words) == 0 || shellBuiltins[words[0]] || strings.HasPrefix(words[0], "-") {
+		return nil, false
+	}
+	return words, true
+}
+
+// plainShellWord returns the value of a word made only of plain text and
+// quoted text, with nothing the shell would expand.
+func plainShellWord(w *syntax.Word) (string, bool) {
+	var b strings.Builder
+	for i, part := range w.Parts {
+		switch x := part.(type) {
+		case *syntax.Lit:
+			if strings.ContainsAny(x.Value, "*?[]{}") || (i == 0 && strings.HasPrefix(x.Value, "~")) {
+				return "", false
+			}
+			b.WriteString(x.Value)
+		case *syntax.SglQuoted:
+			if x.Dollar {
+				return "", false
+			}
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			for _, q := range x.Parts {
+				lit, ok := q.(*syntax.Lit)
+				if !ok {
+					return "", false
+				}
+				b.WriteString(lit.Value)
+			}
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// jsonArgs writes the exec form, `["a", "b"]`, without HTML escaping.
+func jsonArgs(words []string) string {
+	parts := make([]string, len(words))
+	for i, w := range words {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(w)
+		parts[i] = strings.TrimSuffix(b.String(), "\n")
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
