@@ -29,6 +29,11 @@ type store[TTx any] interface {
 	queryRow(ctx context.Context, tx TTx, query string, args []any, dest ...any) error
 	// poolQueryRow is queryRow outside any transaction.
 	poolQueryRow(ctx context.Context, query string, args []any, dest ...any) error
+	// withMigrationLock runs f while no other process migrates.
+	withMigrationLock(ctx context.Context, f func() error) error
+	// transactionalDDL reports whether all migrations can run in one
+	// transaction.
+	transactionalDDL() bool
 	ping(ctx context.Context) error
 	close() error
 }
@@ -98,15 +103,8 @@ func newEngine[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, q 
 	e := &engine[TDriver, TTx]{q: q, db: db}
 	riverLog := slog.New(minLevel{q.opts.Logger.Handler(), slog.LevelWarn})
 
-	migrator, err := rivermigrate.New[TTx](driver, &rivermigrate.Config{Logger: riverLog})
-	if err != nil {
-		return nil, fmt.Errorf("queue: %w", err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("queue: migrating River's tables: %w", err)
-	}
-	if err := e.migrate(ctx); err != nil {
-		return nil, fmt.Errorf("queue: migrating dockopt's tables: %w", err)
+	if err := e.migrate(ctx, driver, riverLog); err != nil {
+		return nil, err
 	}
 
 	workers := river.NewWorkers()
@@ -134,22 +132,45 @@ func newEngine[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, q 
 	return e, nil
 }
 
-func (e *engine[TDriver, TTx]) migrate(ctx context.Context) error {
-	tx, err := e.db.begin(ctx)
+// migrate brings River's tables and dockopt's up to date without racing
+// other processes starting on the same database (rivermigrate takes no lock
+// of its own). SQLite runs everything in one IMMEDIATE transaction, which
+// holds the database's write lock. PostgreSQL cannot (a River migration adds
+// an enum value and then uses it), so the store holds an advisory lock
+// around separate transactions.
+func (e *engine[TDriver, TTx]) migrate(ctx context.Context, driver TDriver, log *slog.Logger) error {
+	migrator, err := rivermigrate.New[TTx](driver, &rivermigrate.Config{Logger: log})
 	if err != nil {
-		return err
+		return fmt.Errorf("queue: %w", err)
 	}
-	defer e.db.rollback(ctx, tx)
-	for _, m := range migrations {
-		if _, err := e.db.exec(ctx, tx, m); err != nil {
-			return err
+	return e.db.withMigrationLock(ctx, func() error {
+		oneTx := e.db.transactionalDDL()
+		if !oneTx {
+			if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+				return fmt.Errorf("queue: migrating River's tables: %w", err)
+			}
 		}
-	}
-	cutoff := time.Now().Add(-deliveryRetention).UnixMilli()
-	if _, err := e.db.exec(ctx, tx, `DELETE FROM dockopt_deliveries WHERE last_seen_at < $1`, cutoff); err != nil {
-		return err
-	}
-	return e.db.commit(ctx, tx)
+		tx, err := e.db.begin(ctx)
+		if err != nil {
+			return fmt.Errorf("queue: migrating: %w", err)
+		}
+		defer e.db.rollback(ctx, tx)
+		if oneTx {
+			if _, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+				return fmt.Errorf("queue: migrating River's tables: %w", err)
+			}
+		}
+		for _, m := range migrations {
+			if _, err := e.db.exec(ctx, tx, m); err != nil {
+				return fmt.Errorf("queue: migrating dockopt's tables: %w", err)
+			}
+		}
+		cutoff := time.Now().Add(-deliveryRetention).UnixMilli()
+		if _, err := e.db.exec(ctx, tx, `DELETE FROM dockopt_deliveries WHERE last_seen_at < $1`, cutoff); err != nil {
+			return fmt.Errorf("queue: pruning deliveries: %w", err)
+		}
+		return e.db.commit(ctx, tx)
+	})
 }
 
 func (e *engine[TDriver, TTx]) accept(ctx context.Context, d Delivery, js []jobs.Args) (Accepted, error) {

@@ -51,6 +51,26 @@ func (s pgxStore) poolQueryRow(ctx context.Context, query string, args []any, de
 	return pgNoRows(s.pool.QueryRow(ctx, query, args...).Scan(dest...))
 }
 
+// migrationLock is an arbitrary advisory-lock key owned by dockopt.
+const migrationLock = 0x646f636b6f7074 // "dockopt"
+
+// withMigrationLock holds a session advisory lock on a connection of its
+// own while f migrates through the pool.
+func (s pgxStore) withMigrationLock(ctx context.Context, f func() error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("queue: migrating: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
+		return fmt.Errorf("queue: migrating: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLock))
+	return f()
+}
+
+func (s pgxStore) transactionalDDL() bool { return false }
+
 func (s pgxStore) ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 func (s pgxStore) close() error                   { s.pool.Close(); return nil }
 

@@ -400,3 +400,24 @@ func TestPullRequestUpdatesCoalesce(t *testing.T) {
 		}
 	})
 }
+
+// TestReplicasStartTogether opens several queues on one fresh database at
+// once, as replicas of a deployment do: the migrations must not race.
+func TestReplicasStartTogether(t *testing.T) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				q, err := queue.Open(context.Background(), url, queue.Options{Logger: slog.New(slog.DiscardHandler)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				q.Close()
+			}()
+		}
+		wg.Wait()
+	})
+}

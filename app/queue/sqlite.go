@@ -83,6 +83,11 @@ func (s sqlStore) poolQueryRow(ctx context.Context, query string, args []any, de
 	return noRows(s.db.QueryRowContext(ctx, query, args...).Scan(dest...))
 }
 
+// withMigrationLock needs no lock of its own: the migrations run in one
+// transaction begun IMMEDIATE, which holds SQLite's write lock.
+func (s sqlStore) withMigrationLock(_ context.Context, f func() error) error { return f() }
+func (s sqlStore) transactionalDDL() bool                                    { return true }
+
 func (s sqlStore) ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 func (s sqlStore) close() error                   { return s.db.Close() }
 
