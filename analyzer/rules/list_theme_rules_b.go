@@ -13,4 +13,5 @@ var themeRulesB = []*analyzer.Rule{
 	FullBaseImage,
 	EOLBaseImage,
 	CurlPipeShell,
+	SecretsInArgEnv,
 }
