@@ -46,7 +46,7 @@ COPY --from=build --chmod=0555 /out/dockopt /dockopt
 # volume here to keep it across restarts (the Helm chart and compose file do).
 COPY --from=build --chown=nonroot:nonroot /out/data /var/lib/dockopt
 WORKDIR /var/lib/dockopt
-USER nonroot:nonroot
+USER 65532:65532
 ENV DOCKOPT_ADDR=:8080
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
