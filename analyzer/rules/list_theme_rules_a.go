@@ -14,4 +14,5 @@ var themeRulesA = []*analyzer.Rule{
 	InitProcessMissing,
 	StaticSiteNodeServer,
 	BuildToolchainInFinalImage,
+	CopyIgnoredFile,
 }

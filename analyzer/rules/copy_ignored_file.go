@@ -1,0 +1,132 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/patternmatcher"
+)
+
+// CopyIgnoredFile finds COPY and ADD sources the .dockerignore removes
+// from the context.
+var CopyIgnoredFile = &analyzer.Rule{
+	ID:       "copy-ignored-file",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityError,
+	Title:    "COPY or ADD source is excluded by .dockerignore",
+	Rationale: `Files excluded by .dockerignore are never sent to the builder. A COPY or ADD that names one ` +
+		`fails with "not found", and one whose wildcard or folder only holds excluded files copies nothing ` +
+		`and the image is silently incomplete. This usually happens when a .dockerignore is tightened ` +
+		`(or generated) without checking the Dockerfiles that use the context. Either re-include the path ` +
+		`with a ! pattern or stop copying it. Sources from other stages or images (COPY --from), URLs and ` +
+		`sources that use build arguments are not checked.`,
+	Bad:         "# .dockerignore: dist\nCOPY dist /usr/share/nginx/html\n",
+	Good:        "# .dockerignore: dist/**/*.map\nCOPY dist /usr/share/nginx/html\n",
+	Equivalents: []string{"buildkit:CopyIgnoredFile"},
+	Check: func(p *analyzer.Pass) {
+		di := p.Context.DockerIgnore
+		if di == nil || len(di.Patterns) == 0 {
+			return
+		}
+		for in := range p.File.Each("") {
+			c, ok := copyOf(in)
+			if !ok {
+				continue
+			}
+			for _, src := range c.contextSources() {
+				if isWholeContextA(src) || strings.Contains(src, "$") {
+					continue
+				}
+				if msg := ignoredSourceA(p.Context, di, src); msg != "" {
+					p.Report(in, fmt.Sprintf("%s source %s %s; re-include it in %s with a ! pattern or stop copying it", in.Keyword, src, msg, di.Path), nil)
+				}
+			}
+		}
+	},
+}
+
+// ignoredSourceA explains how a source is excluded, "" when it is not.
+func ignoredSourceA(bc *analyzer.BuildContext, di *analyzer.DockerIgnore, src string) string {
+	rel := path.Clean(strings.TrimPrefix(src, "/"))
+	if strings.ContainsAny(rel, "*?[") {
+		matched, kept := 0, 0
+		for _, f := range bc.Files {
+			if ok, _ := path.Match(rel, f); ok || matchesParentA(rel, f) {
+				matched++
+				if !di.Excludes(f) {
+					kept++
+				}
+			}
+		}
+		if matched > 0 && kept == 0 {
+			return fmt.Sprintf("matches only files that .dockerignore excludes (%d): the build fails or copies nothing", matched)
+		}
+		return ""
+	}
+	if di.Excludes(rel) {
+		if reincludedBelowA(di, rel) {
+			return ""
+		}
+		if pat := excludingPatternA(di, rel); pat != "" {
+			return fmt.Sprintf("is excluded by the .dockerignore pattern %q: the build fails with \"not found\"", pat)
+		}
+		return "is excluded by .dockerignore: the build fails with \"not found\""
+	}
+	// A folder whose every file is excluded copies nothing.
+	files, kept := 0, 0
+	for _, f := range bc.Files {
+		if strings.HasPrefix(f, rel+"/") {
+			files++
+			if !di.Excludes(f) {
+				kept++
+			}
+		}
+	}
+	if files > 0 && kept == 0 {
+		return fmt.Sprintf("is a folder whose files .dockerignore all excludes (%d): the image gets an empty folder", files)
+	}
+	return ""
+}
+
+func matchesParentA(pattern, f string) bool {
+	for d := path.Dir(f); d != "." && d != "/"; d = path.Dir(d) {
+		if ok, _ := path.Match(pattern, d); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// reincludedBelowA reports a `!` pattern that brings back something
+// inside an excluded folder, which BuildKit honours.
+func reincludedBelowA(di *analyzer.DockerIgnore, rel string) bool {
+	for _, pat := range di.Patterns {
+		if strings.HasPrefix(pat, "!") {
+			p := path.Clean(strings.TrimPrefix(strings.TrimPrefix(pat, "!"), "/"))
+			if strings.HasPrefix(p, rel+"/") || p == rel {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// excludingPatternA returns the last pattern that excludes rel.
+func excludingPatternA(di *analyzer.DockerIgnore, rel string) string {
+	found := ""
+	for _, pat := range di.Patterns {
+		if strings.HasPrefix(pat, "!") {
+			continue
+		}
+		m, err := patternmatcher.New([]string{pat})
+		if err != nil {
+			continue
+		}
+		if ok, _ := m.MatchesOrParentMatches(rel); ok {
+			found = pat
+		}
+	}
+	return found
+}
