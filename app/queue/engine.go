@@ -370,7 +370,7 @@ func (w *plainWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	ctx = withInfo(ctx, job.JobRow)
 	started := time.Now()
 	err := w.q.processor().Process(ctx, job.Args)
-	w.q.recordJob(ctx, job.JobRow, started, err)
+	w.q.recordJob(ctx, job.JobRow, job.Args, started, err)
 	return err
 }
 
@@ -407,8 +407,16 @@ func (w *coalescedWorker[TDriver, TTx, T]) Work(ctx context.Context, job *river.
 		}
 		started := time.Now()
 		err = w.e.q.processor().Process(ctx, args)
-		w.e.q.recordJob(ctx, job.JobRow, started, err)
+		w.e.q.recordJob(ctx, job.JobRow, args, started, err)
 		if err != nil {
+			// A newer commit arrived while this one failed: it deserves
+			// its own run rather than this commit's backoff, discard or
+			// cancellation. (A push landing in the instant between this
+			// check and River recording the failure waits for the next
+			// push or a redelivery.)
+			if _, now, herr := w.e.readHead(ctx, key); herr == nil && now != version {
+				return river.JobSnooze(0)
+			}
 			return err
 		}
 		done, err := completeIfCurrent(ctx, w.e, job, key, version)

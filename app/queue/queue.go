@@ -16,7 +16,6 @@ package queue
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -274,7 +273,7 @@ func (q *Queue) processor() Processor {
 }
 
 // recordJob reports one execution of a job to the metrics and the log.
-func (q *Queue) recordJob(ctx context.Context, row *rivertype.JobRow, started time.Time, err error) {
+func (q *Queue) recordJob(ctx context.Context, row *rivertype.JobRow, args any, started time.Time, err error) {
 	outcome := "ok"
 	var cancelErr *river.JobCancelError
 	var snoozeErr *river.JobSnoozeError
@@ -294,7 +293,9 @@ func (q *Queue) recordJob(ctx context.Context, row *rivertype.JobRow, started ti
 		m.Jobs.WithLabelValues(row.Kind, outcome).Inc()
 		m.JobDuration.WithLabelValues(row.Kind).Observe(elapsed.Seconds())
 	}
-	attrs := []any{"job_id", row.ID, "kind", row.Kind, "attempt", row.Attempt, "outcome", outcome, "duration_ms", elapsed.Milliseconds()}
+	inst, repo, delivery := about(args)
+	attrs := []any{"job_id", row.ID, "kind", row.Kind, "attempt", row.Attempt, "outcome", outcome, "duration_ms", elapsed.Milliseconds(),
+		"installation", inst, "repository", repo, "delivery", delivery}
 	if err != nil {
 		q.opts.Logger.WarnContext(ctx, "job failed", append(attrs, "error", err.Error())...)
 		return
@@ -302,4 +303,20 @@ func (q *Queue) recordJob(ctx context.Context, row *rivertype.JobRow, started ti
 	q.opts.Logger.InfoContext(ctx, "job done", attrs...)
 }
 
-func newJobError(format string, args ...any) error { return fmt.Errorf("queue: "+format, args...) }
+// about returns what logs say about a job: its installation, repository
+// and the delivery that (last) asked for it.
+func about(args any) (installation int64, repository, delivery string) {
+	switch j := args.(type) {
+	case jobs.AnalyzePush:
+		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
+	case jobs.AnalyzeRepo:
+		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
+	case jobs.AnalyzePR:
+		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
+	case jobs.Command:
+		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
+	case jobs.Rerun:
+		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
+	}
+	return 0, "", ""
+}

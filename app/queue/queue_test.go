@@ -421,3 +421,37 @@ func TestReplicasStartTogether(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+func TestNewerPushSurvivesAFailure(t *testing.T) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{})
+		ev := queuetest.Subscribe(t, q)
+		started, release := make(chan struct{}), make(chan struct{})
+		var mu sync.Mutex
+		var seen []string
+		if err := q.Start(context.Background(), queue.ProcessorFunc(func(_ context.Context, job any) error {
+			sha := job.(jobs.AnalyzePush).SHA
+			mu.Lock()
+			seen = append(seen, sha)
+			mu.Unlock()
+			if sha == "aaaa" {
+				close(started)
+				<-release
+				return queue.Permanent(errors.New("bad commit"))
+			}
+			return nil
+		})); err != nil {
+			t.Fatal(err)
+		}
+		a := accept(t, q, "push-a", push("aaaa"))
+		<-started
+		accept(t, q, "push-b", push("bbbb"))
+		close(release)
+		ev.Until(t, river.EventKindJobCompleted, a.JobIDs[0])
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(seen, []string{"aaaa", "bbbb"}) {
+			t.Errorf("analyzed %v, want aaaa (failed) then bbbb", seen)
+		}
+	})
+}
