@@ -14,4 +14,5 @@ var themeRulesB = []*analyzer.Rule{
 	EOLBaseImage,
 	CurlPipeShell,
 	SecretsInArgEnv,
+	ChownAfterCopy,
 }
