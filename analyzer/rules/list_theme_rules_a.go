@@ -15,4 +15,5 @@ var themeRulesA = []*analyzer.Rule{
 	StaticSiteNodeServer,
 	BuildToolchainInFinalImage,
 	CopyIgnoredFile,
+	DepsCopiedAfterSource,
 }
