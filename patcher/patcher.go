@@ -125,6 +125,9 @@ type Verification struct {
 	Idempotent    bool
 	StageRefs     bool
 	Error         string
+	// NewSuggestions are info-level rules the patched file triggers and
+	// the original did not.
+	NewSuggestions []string
 }
 
 // OK reports whether every check passed.
@@ -292,10 +295,8 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 	if p.originalConverts && analyzer.ConvertLLB(next) != nil {
 		return nil, nil, ReasonConvert
 	}
-	for r, n := range ruleCounts(res.Findings) {
-		if p.originalRules[r] == 0 && n > 0 {
-			return nil, nil, ReasonNewFindings
-		}
+	if newProblems(res.Findings, p.originalRules) > 0 {
+		return nil, nil, ReasonNewFindings
 	}
 	for ref := range foreignCopyRefs(res.Dockerfile) {
 		if !p.originalForeignRefs[ref] {
@@ -342,10 +343,10 @@ func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 			v.Error = fmt.Sprintf("COPY --from=%s names no stage", ref)
 		}
 	}
-	v.NoNewFindings = true
-	for r, n := range ruleCounts(f.After.Findings) {
-		if p.originalRules[r] == 0 && n > 0 {
-			v.NoNewFindings = false
+	v.NoNewFindings = newProblems(f.After.Findings, p.originalRules) == 0
+	for _, fd := range f.After.Findings {
+		if p.originalRules[fd.Rule] == 0 {
+			v.NewSuggestions = append(v.NewSuggestions, fd.Rule)
 		}
 	}
 	v.Fewer = len(f.Applied) == 0 || len(f.After.Findings) < len(f.Before.Findings)
@@ -384,6 +385,20 @@ func foreignCopyRefs(d *analyzer.Dockerfile) map[string]bool {
 		}
 	}
 	return out
+}
+
+// newProblems counts findings at warning or error of rules the original
+// did not trigger. A new info-level suggestion does not block a fix: adding
+// `USER app` to a root image is worth more than the hint that follows it
+// (use a numeric UID); such suggestions are listed in the verification.
+func newProblems(fs []analyzer.Finding, original map[string]int) int {
+	n := 0
+	for _, f := range fs {
+		if original[f.Rule] == 0 && f.Severity <= analyzer.SeverityWarning {
+			n++
+		}
+	}
+	return n
 }
 
 func ruleCounts(fs []analyzer.Finding) map[string]int {

@@ -26,6 +26,7 @@ func commands() map[string]command {
 		"rules":       {"list the rule catalog", runRules},
 		"explain":     {"print a rule's documentation", runExplain},
 		"version":     {"print the version", runVersion},
+		"demo":        {"run the GitHub App end to end against a built-in fake GitHub", runDemo},
 		"serve":       {"run the GitHub App (webhooks, queue, workers)", runServe},
 		"register":    {"register a GitHub App from app.yml (manifest flow)", runRegister},
 		"healthcheck": {"check that the local server is healthy (for the image's HEALTHCHECK)", runHealthcheck},

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dockopt/dockopt/app/demo"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	out := fs.String("out", "", "folder for the pull-request body (default: a new temporary folder)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: dockopt demo [--json] [DIR]\n\nRuns the GitHub App end to end on this machine against a built-in fake GitHub:\nDIR (default examples/monorepo) is pushed to a repository where dockopt is installed,\nand the pull request and check run dockopt makes are shown.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	dir := "examples/monorepo"
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return 2
+	}
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		fmt.Fprintf(stderr, "dockopt demo: %s is not a directory\n", dir)
+		return 2
+	}
+	bodyDir := *out
+	if bodyDir == "" {
+		var err error
+		if bodyDir, err = os.MkdirTemp("", "dockopt-demo-out-"); err != nil {
+			fmt.Fprintln(stderr, "dockopt demo:", err)
+			return 1
+		}
+	}
+	res, err := demo.Run(ctx, dir, bodyDir, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "dockopt demo:", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stdout, "Pushed %s to a fake GitHub where dockopt is installed.\n\n", filepath.ToSlash(dir))
+	fmt.Fprintf(stdout, "Check run:    %s, %d annotations (%s)\n", res.CheckRun.Conclusion, res.CheckRun.Annotations, res.CheckRun.Title)
+	if pr := res.PullRequest; pr != nil {
+		fmt.Fprintf(stdout, "Pull request: #%d %s\n", pr.Number, pr.Title)
+		fmt.Fprintf(stdout, "  body:       %s\n", res.BodyPath)
+		fmt.Fprintf(stdout, "  files:      %s\n", strings.Join(pr.Files, "\n              "))
+	} else {
+		fmt.Fprintln(stdout, "Pull request: none (nothing to change)")
+	}
+	fmt.Fprintf(stdout, "\n%d GitHub API calls, %d ms\n", res.GitHubCalls, res.ElapsedMS)
+	return 0
+}

@@ -1,0 +1,95 @@
+package rewrite
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// nginxConf is the server configuration of a rewritten static site.
+//
+// Cache headers come from a map rather than from add_header inside
+// locations: nginx drops every inherited add_header in a location that
+// sets its own, which would silently remove the security headers from
+// exactly the files served most.
+func nginxConf(port int, spa bool, assets string) string {
+	var b strings.Builder
+	b.WriteString("# Written by dockopt for the static site's runtime image.\n")
+	b.WriteString("# Hashed file names change whenever their content does, so those files can\n")
+	b.WriteString("# be cached for a year; everything else is revalidated on each visit.\n")
+	b.WriteString("map $uri $static_cache_control {\n")
+	b.WriteString("    default \"no-cache\";\n")
+	if assets != "" {
+		fmt.Fprintf(&b, "    ~^%s \"public, max-age=31536000, immutable\";\n", assets)
+	}
+	b.WriteString("    \"~*[.-][0-9a-f]{8,}\\.(?:js|mjs|css|woff2?|ttf|png|jpe?g|gif|svg|webp|avif|ico)$\" \"public, max-age=31536000, immutable\";\n")
+	b.WriteString("}\n\n")
+	b.WriteString("server {\n")
+	fmt.Fprintf(&b, "    listen %d;\n", port)
+	b.WriteString("    server_name _;\n")
+	b.WriteString("    root /usr/share/nginx/html;\n")
+	b.WriteString("    index index.html;\n")
+	b.WriteString("    server_tokens off;\n")
+	b.WriteString("    # Redirects keep the scheme, host and port the client used, which\n")
+	b.WriteString("    # differ from nginx's own behind a port mapping or a proxy.\n")
+	b.WriteString("    absolute_redirect off;\n\n")
+	b.WriteString("    gzip on;\n")
+	b.WriteString("    gzip_vary on;\n")
+	b.WriteString("    gzip_proxied any;\n")
+	b.WriteString("    gzip_comp_level 6;\n")
+	b.WriteString("    gzip_min_length 1024;\n")
+	b.WriteString("    gzip_types text/plain text/css text/xml text/javascript application/javascript application/json\n")
+	b.WriteString("               application/xml application/rss+xml application/manifest+json image/svg+xml font/ttf font/otf;\n\n")
+	b.WriteString("    add_header X-Content-Type-Options \"nosniff\" always;\n")
+	b.WriteString("    add_header X-Frame-Options \"SAMEORIGIN\" always;\n")
+	b.WriteString("    add_header Referrer-Policy \"strict-origin-when-cross-origin\" always;\n")
+	b.WriteString("    add_header Cache-Control $static_cache_control;\n\n")
+	b.WriteString("    location = /healthz {\n")
+	b.WriteString("        access_log off;\n")
+	b.WriteString("        default_type text/plain;\n")
+	b.WriteString("        return 200 \"ok\\n\";\n")
+	b.WriteString("    }\n\n")
+	b.WriteString("    location / {\n")
+	if spa {
+		b.WriteString("        # The app routes in the browser: unknown paths get index.html.\n")
+		b.WriteString("        try_files $uri $uri/ /index.html;\n")
+	} else {
+		b.WriteString("        try_files $uri $uri/ $uri.html =404;\n")
+	}
+	b.WriteString("    }\n")
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// dockerignore returns the .dockerignore lines a rewrite relies on, as a
+// file merged into the one the Dockerfile uses (or a new one), and
+// re-includes any path the new Dockerfile copies that an existing pattern
+// would exclude. It reports false when nothing needs adding.
+func dockerignore(o *original, want []string, needed []string) (analyzer.GeneratedFile, bool) {
+	di := o.bc.DockerIgnore
+	p := o.contextPath(".dockerignore")
+	if di != nil {
+		p = di.Path
+	}
+	var lines []string
+	for _, w := range want {
+		if !di.Has(w) {
+			lines = append(lines, w)
+		}
+	}
+	for _, n := range needed {
+		if di.Excludes(n) {
+			lines = append(lines, "!"+n)
+		}
+	}
+	if len(lines) == 0 {
+		return analyzer.GeneratedFile{}, false
+	}
+	content := strings.Join(lines, "\n") + "\n"
+	if di == nil {
+		content = "# Keeps the build context small; written by dockopt with the multi-stage rewrite.\n" + content
+	}
+	return analyzer.GeneratedFile{Path: path.Clean(p), Content: content, Merge: "append-lines"}, true
+}

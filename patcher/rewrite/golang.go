@@ -1,0 +1,281 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// GoRuntimeImage has no shell, no package manager and a non-root user: a
+// static Go binary needs nothing else.
+const GoRuntimeImage = "gcr.io/distroless/static-debian12:nonroot"
+
+// goBuildValued are go build flags that take the next word as value.
+var goBuildValued = []string{"-o", "-tags", "-ldflags", "-gcflags", "-mod", "-p", "-pkgdir", "-buildmode", "-modfile", "-overlay", "-C"}
+
+// assetExtensions are files a Go service may read at run time, which a
+// distroless image would not have unless they are embedded.
+var assetExtensions = []string{".html", ".tmpl", ".gohtml", ".tpl", ".css", ".js", ".sql", ".yaml", ".yml", ".toml", ".json", ".env", ".pem"}
+
+func planGo(o *original) (*Rewrite, bool) {
+	if o.stage.Base.Name() != "golang" || !o.bc.Has("go.mod") {
+		return nil, false
+	}
+	if o.setsEnvValue("CGO_ENABLED", "1") {
+		return nil, false
+	}
+	var build *analyzer.Command
+	cmds, ok := classify(o, func(c analyzer.Command) step {
+		if c.Name != "go" || len(c.Args) == 0 {
+			return stepUnknown
+		}
+		switch c.Args[0].Value {
+		case "mod":
+			return stepNoop
+		case "build", "install":
+			if build != nil {
+				return stepUnknown
+			}
+			cc := c
+			build = &cc
+			return stepBuild
+		case "vet", "test", "generate":
+			return stepUnknown
+		}
+		return stepUnknown
+	})
+	if !ok || hasStep(cmds, stepPackages) {
+		// OS packages mean cgo or tools at run time; neither fits a
+		// static, shell-less image.
+		return nil, false
+	}
+	pkgs, extra, binary, ok := goTarget(o, build)
+	if !ok || hasRuntimeAssets(o.bc) {
+		return nil, false
+	}
+	for _, in := range o.copies {
+		srcs, rel, dirDest, ok := copySources(o, in)
+		if !ok || !mirrorsContext(o.bc, srcs, rel, dirDest) {
+			return nil, false
+		}
+	}
+	mods := []string{"go.mod"}
+	if o.bc.Has("go.sum") {
+		mods = append(mods, "go.sum")
+	}
+	name := path.Base(binary)
+	if name == "." || name == "/" || name == "" {
+		name = "app"
+	}
+	bin := "/usr/local/bin/" + name
+
+	var w dockerfile
+	w.b.WriteString(o.headerText())
+	w.line("# Build stage: a static binary, with the module and build caches kept")
+	w.line("# between builds by BuildKit.")
+	w.line("FROM %s AS build", o.stage.Base.Raw)
+	w.raw(o.args...)
+	var runtimeEnv []string
+	for _, e := range o.envs {
+		if goOnly(e.keys) {
+			w.raw(e.text)
+		} else {
+			runtimeEnv = append(runtimeEnv, e.text)
+		}
+	}
+	w.line("WORKDIR /src")
+	w.line("COPY %s ./", strings.Join(mods, " "))
+	vendored := o.bc.Has("vendor/modules.txt")
+	if !vendored {
+		w.line("RUN --mount=type=cache,target=/go/pkg/mod go mod download")
+	}
+	w.line("COPY . .")
+	args := append([]string{"go", "build", "-trimpath", `-ldflags="-s -w"`}, extra...)
+	args = append(args, "-o", bin)
+	args = append(args, pkgs...)
+	w.line("RUN --mount=type=cache,target=/go/pkg/mod \\\n    --mount=type=cache,target=/root/.cache/go-build \\\n    CGO_ENABLED=0 %s", strings.Join(args, " "))
+	w.blank()
+	w.line("FROM %s", GoRuntimeImage)
+	w.raw(o.labels...)
+	w.raw(runtimeEnv...)
+	w.line("COPY --from=build %s %s", bin, bin)
+	w.raw(o.keep...)
+	w.line("USER nonroot:nonroot")
+	if len(o.ports) > 0 {
+		w.line("EXPOSE %s", joinPorts(o.ports))
+	}
+	w.line("ENTRYPOINT %s", execForm([]string{bin}))
+	if len(o.cmdArgs()) > 0 {
+		w.line("CMD %s", execForm(o.cmdArgs()))
+	}
+
+	rw := &Rewrite{
+		Title:   "Build a static Go binary in its own stage and run it on distroless as non-root",
+		Content: w.bytes(),
+		Resolves: []string{"build-toolchain-in-final-image", "final-stage-root", "full-size-final-image", "shell-form-cmd",
+			"json-args-recommended", "manifests-after-source", "package-cache-mount"},
+	}
+	rw.Explanation = append(rw.Explanation,
+		fmt.Sprintf("A build stage on `%s` copies %s first and downloads modules with a cache mount, then builds with the module and build caches mounted: rebuilds after a source change reuse both.", o.stage.Base.Raw, code(mods)),
+		"`CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\"` makes a static binary without local paths or debug symbols, so it runs on an image with no C library.",
+		fmt.Sprintf("The runtime is `%s`: no shell, no package manager, no Go toolchain — only the binary, run as `nonroot` (uid 65532).", GoRuntimeImage),
+		fmt.Sprintf("`ENTRYPOINT [\"%s\"]` is exec form, so the binary is PID 1 and receives `SIGTERM` directly.", bin),
+	)
+	if o.health != "" {
+		rw.Explanation = append(rw.Explanation, "The original HEALTHCHECK is not carried over: distroless has no shell, curl or wget. Add a health subcommand to the binary and point a HEALTHCHECK at it, or rely on the orchestrator's HTTP probe.")
+	}
+	if f, ok := dockerignore(o, []string{".git", "*.test", "*.out", "coverage.*"}, mods); ok {
+		rw.Files = append(rw.Files, f)
+		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `.git` and test output out of the build context.")
+	}
+	return rw, true
+}
+
+// setsEnvValue reports an ENV of the original setting key to value.
+func (o *original) setsEnvValue(key, value string) bool {
+	for _, in := range o.stage.Instructions {
+		if in.Keyword != "ENV" {
+			continue
+		}
+		for _, a := range in.Args {
+			if a == key+"="+value {
+				return true
+			}
+		}
+		if len(in.Args) >= 2 && in.Args[0] == key && in.Args[1] == value {
+			return true
+		}
+	}
+	return false
+}
+
+func goOnly(keys []string) bool {
+	for _, k := range keys {
+		if !strings.HasPrefix(k, "GO") && !strings.HasPrefix(k, "CGO_") {
+			return false
+		}
+	}
+	return true
+}
+
+// goTarget finds what to build and how the original runs it: from its go
+// build command and a CMD naming the output, or from `go run PKG`.
+func goTarget(o *original, build *analyzer.Command) (pkgs, extra []string, binary string, ok bool) {
+	words := o.cmd
+	if len(words) >= 2 && words[0] == "go" && words[1] == "run" {
+		if build != nil {
+			return nil, nil, "", false
+		}
+		rest := words[2:]
+		for len(rest) > 0 && strings.HasPrefix(rest[0], "-") {
+			return nil, nil, "", false
+		}
+		if len(rest) == 0 {
+			return nil, nil, "", false
+		}
+		pkg := rest[0]
+		o.runArgs = rest[1:]
+		if strings.HasSuffix(pkg, ".go") {
+			pkg = "."
+		}
+		return []string{pkg}, nil, path.Base(o.app0()), true
+	}
+	if build == nil || !plainWords(words) {
+		return nil, nil, "", false
+	}
+	args := build.Args[1:]
+	out := ""
+	for i := 0; i < len(args); i++ {
+		v := args[i].Value
+		switch {
+		case v == "-o" && i+1 < len(args):
+			out = args[i+1].Value
+			i++
+		case v == "-tags" && i+1 < len(args):
+			extra = append(extra, "-tags", args[i+1].Value)
+			i++
+		case strings.HasPrefix(v, "-tags="):
+			extra = append(extra, v)
+		case slices.Contains(goBuildValued, v):
+			// Options this rewrite would have to merge with its own.
+			return nil, nil, "", false
+		case strings.HasPrefix(v, "-"):
+			if v == "-v" || v == "-trimpath" || v == "-a" || v == "-x" {
+				continue
+			}
+			if strings.HasPrefix(v, "-ldflags") || strings.HasPrefix(v, "-o=") {
+				return nil, nil, "", false
+			}
+		default:
+			pkgs = append(pkgs, v)
+		}
+	}
+	if len(pkgs) == 0 {
+		pkgs = []string{"."}
+	}
+	if build.Args[0].Value == "install" {
+		out = path.Join("/go/bin", path.Base(strings.TrimSuffix(pkgs[0], "/...")))
+	}
+	if out == "" {
+		// go build names the binary after the module or folder; trust the
+		// CMD that runs it.
+		out = words[0]
+	}
+	absOut := out
+	if !path.IsAbs(absOut) {
+		absOut = path.Join(o.workdir, out)
+	}
+	first := words[0]
+	if !path.IsAbs(first) {
+		first = path.Join(o.workdir, first)
+	}
+	if first != absOut && path.Base(words[0]) != path.Base(out) {
+		return nil, nil, "", false
+	}
+	o.runArgs = words[1:]
+	return pkgs, extra, out, true
+}
+
+// app0 is the folder the module is built in, for `go build` without -o.
+func (o *original) app0() string {
+	if o.workdir != "/" {
+		return o.workdir
+	}
+	return "app"
+}
+
+func (o *original) cmdArgs() []string { return o.runArgs }
+
+// hasRuntimeAssets reports files a Go service may read at run time that
+// the sources do not embed; shipping only the binary would lose them.
+func hasRuntimeAssets(bc *analyzer.BuildContext) bool {
+	assets := false
+	for _, f := range bc.Files {
+		if strings.HasPrefix(f, ".") || strings.Contains(f, "/.") || strings.HasPrefix(f, "testdata/") || strings.Contains(f, "/testdata/") ||
+			strings.HasPrefix(f, "vendor/") || strings.HasPrefix(f, "docs/") {
+			continue
+		}
+		if slices.Contains(assetExtensions, path.Ext(f)) && !strings.HasPrefix(path.Base(f), "docker-compose") {
+			assets = true
+			break
+		}
+	}
+	if !assets {
+		return false
+	}
+	read := 0
+	for _, f := range bc.Files {
+		if path.Ext(f) != ".go" || strings.HasSuffix(f, "_test.go") || read > 200 {
+			continue
+		}
+		read++
+		if b, err := bc.ReadFile(f); err == nil && bytes.Contains(b, []byte("//go:embed")) {
+			return false
+		}
+	}
+	return true
+}

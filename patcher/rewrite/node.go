@@ -1,0 +1,215 @@
+package rewrite
+
+import (
+	"path"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// nodePM is how a Node project installs its dependencies, chosen by the
+// lockfile in the context.
+type nodePM struct {
+	name string
+	// manifests are copied before the install so that it is cached until
+	// they change.
+	manifests []string
+	// install installs everything; installProd omits dev dependencies.
+	install, installProd string
+	cache                string
+	// run runs a package script.
+	run string
+	// locked is false when there is no lockfile, so installs resolve
+	// versions afresh.
+	locked bool
+}
+
+// packageManager picks the installer from the lockfile, or reports false
+// for one this package does not write (bun).
+func packageManager(bc *analyzer.BuildContext) (nodePM, bool) {
+	pkg := bc.Package
+	switch {
+	case bc.HasLockfile("bun.lockb", "bun.lock"):
+		return nodePM{}, false
+	case bc.HasLockfile("pnpm-lock.yaml"):
+		return nodePM{name: "pnpm", manifests: []string{"package.json", "pnpm-lock.yaml"},
+			install:     "corepack enable && pnpm install --frozen-lockfile",
+			installProd: "corepack enable && pnpm install --frozen-lockfile --prod",
+			cache:       "/root/.local/share/pnpm/store", run: "pnpm run", locked: true}, true
+	case bc.HasLockfile("yarn.lock"):
+		if bc.Has(".yarnrc.yml") || pkg != nil && strings.HasPrefix(pkg.PackageManager, "yarn@") && !strings.HasPrefix(pkg.PackageManager, "yarn@1") {
+			// Yarn 2+ keeps its own cache and needs its config and release.
+			return nodePM{}, false
+		}
+		return nodePM{name: "yarn", manifests: []string{"package.json", "yarn.lock"},
+			install:     "yarn install --frozen-lockfile",
+			installProd: "yarn install --frozen-lockfile --production",
+			cache:       "/usr/local/share/.cache/yarn", run: "yarn run", locked: true}, true
+	case bc.HasLockfile("package-lock.json"), bc.HasLockfile("npm-shrinkwrap.json"):
+		lock := "package-lock.json"
+		if bc.HasLockfile("npm-shrinkwrap.json") {
+			lock = "npm-shrinkwrap.json"
+		}
+		return nodePM{name: "npm", manifests: []string{"package.json", lock},
+			install: "npm ci", installProd: "npm ci --omit=dev", cache: "/root/.npm", run: "npm run", locked: true}, true
+	}
+	return nodePM{name: "npm", manifests: []string{"package.json"},
+		install: "npm install", installProd: "npm install --omit=dev", cache: "/root/.npm", run: "npm run"}, true
+}
+
+// installRun is the RUN line of an install with its cache mount.
+func (pm nodePM) installRun(cmd string) string {
+	return "RUN --mount=type=cache,target=" + pm.cache + " " + cmd
+}
+
+// nodeStep recognises package-manager commands: installs and script runs.
+// build names the scripts that build the project.
+func nodeStep(pkg *analyzer.PackageJSON, allowGlobal func(string) bool) func(analyzer.Command) step {
+	return func(c analyzer.Command) step {
+		switch c.Name {
+		case "npm", "yarn", "pnpm":
+		default:
+			return stepUnknown
+		}
+		sub := c.Subcommand("--prefix", "-C", "--cwd", "--workspace", "-w", "--filter")
+		if c.Has("-g", "--global") || c.Name == "yarn" && sub == "global" {
+			for _, w := range c.Positional()[1:] {
+				if w.Value == "add" {
+					continue
+				}
+				if !allowGlobal(w.Value) {
+					return stepUnknown
+				}
+			}
+			return stepNoop
+		}
+		switch sub {
+		case "", "install", "i", "ci", "add":
+			if sub == "add" || sub == "install" && len(c.Positional()) > 1 {
+				// Installing a named package changes package.json in the
+				// image only; the new file would not reproduce it.
+				return stepUnknown
+			}
+			return stepDeps
+		case "run", "run-script":
+			if p := c.Positional(); len(p) > 1 && isBuildScript(pkg, p[1].Value) {
+				return stepBuild
+			}
+		case "prune", "cache":
+			return stepNoop
+		default:
+			if c.Name != "npm" && isBuildScript(pkg, sub) {
+				return stepBuild
+			}
+		}
+		return stepUnknown
+	}
+}
+
+func isBuildScript(pkg *analyzer.PackageJSON, name string) bool {
+	if pkg == nil || pkg.Scripts[name] == "" {
+		return false
+	}
+	return name == "build" || strings.HasPrefix(name, "build:") || strings.HasPrefix(name, "build-")
+}
+
+// buildScriptRun returns the script the original ran to build, or
+// "build" when the package has one and the original ran none.
+func buildScriptName(cmds []command, pkg *analyzer.PackageJSON) string {
+	for _, c := range cmds {
+		if c.step != stepBuild {
+			continue
+		}
+		p := c.cmd.Positional()
+		if p[0].Value == "run" || p[0].Value == "run-script" {
+			return p[1].Value
+		}
+		return p[0].Value
+	}
+	if pkg != nil && pkg.Scripts["build"] != "" {
+		return "build"
+	}
+	return ""
+}
+
+// startWords resolves what the container really runs: it strips a
+// leading `cd DIR &&` (returned as dir), `exec` and `npx`, and expands
+// `npm start`, `npm run X`, `yarn X` and `pnpm X` through package.json.
+func startWords(words []string, pkg *analyzer.PackageJSON) (out []string, dir string, ok bool) {
+	if len(words) >= 3 && words[0] == "cd" && words[2] == "&&" {
+		dir, words = words[1], words[3:]
+	}
+	for i := 0; i < 3 && len(words) > 0; i++ {
+		script := ""
+		switch {
+		case words[0] == "exec":
+			words = words[1:]
+			continue
+		case words[0] == "npx":
+			words = words[1:]
+			for len(words) > 0 && (words[0] == "-y" || words[0] == "--yes") {
+				words = words[1:]
+			}
+			continue
+		case (words[0] == "npm" || words[0] == "yarn" || words[0] == "pnpm") && len(words) >= 2 && words[1] == "start":
+			script = "start"
+		case (words[0] == "npm" || words[0] == "yarn" || words[0] == "pnpm") && len(words) >= 3 && (words[1] == "run" || words[1] == "run-script"):
+			script = words[2]
+		case (words[0] == "yarn" || words[0] == "pnpm") && len(words) >= 2:
+			script = words[1]
+		}
+		if script == "" {
+			break
+		}
+		body := ""
+		if pkg != nil {
+			body = pkg.Scripts[script]
+		}
+		if body == "" {
+			if script == "start" && pkg != nil {
+				// npm's default start script.
+				return []string{"node", "server.js"}, dir, true
+			}
+			return nil, dir, false
+		}
+		words = strings.Fields(body)
+	}
+	for _, w := range words {
+		if w == "&&" || w == "||" || w == ";" || w == "|" {
+			return nil, dir, false
+		}
+	}
+	return words, dir, len(words) > 0
+}
+
+// appDir finds where the original keeps the app: its WORKDIR, else the
+// folder its commands cd into.
+func appDir(o *original, cmdDir string) string {
+	if o.workdir != "/" {
+		return o.workdir
+	}
+	if path.IsAbs(cmdDir) {
+		return path.Clean(cmdDir)
+	}
+	for _, in := range o.runs {
+		for _, c := range in.Script.Commands() {
+			if c.Name == "cd" && len(c.Args) == 1 && path.IsAbs(c.Args[0].Value) {
+				return path.Clean(c.Args[0].Value)
+			}
+		}
+	}
+	return "/"
+}
+
+// nodeMajor is the version a node image tag starts with ("20" of
+// "20.11-alpine"), "" for floating tags.
+func nodeMajor(tag string) string {
+	v, _, _ := strings.Cut(tag, "-")
+	v, _, _ = strings.Cut(v, ".")
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return ""
+		}
+	}
+	return v
+}

@@ -1,0 +1,345 @@
+// Package rewrite proposes structural rewrites of a whole Dockerfile by
+// kind: a static site built by Node becomes a build stage plus an
+// unprivileged nginx; a naive Node, Python or Go service becomes a
+// dependency or build stage plus a small non-root runtime.
+//
+// A rewrite is proposed only when the input is confidently of that kind
+// and simple enough (one stage, only steps this package understands) to
+// be rewritten without guessing: a wrong rewrite is worse than none. Every
+// rewrite is a `review` change; the patcher verifies it like any fix.
+package rewrite
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// Rewrite is a proposed replacement of a whole Dockerfile.
+type Rewrite struct {
+	// Kind is the analyzer kind the rewrite is for (analyzer.KindStaticSite …).
+	Kind string
+	// Title is one line for the report.
+	Title string
+	// Explanation holds bullet points: what changed and why.
+	Explanation []string
+	// Content is the new Dockerfile.
+	Content []byte
+	// Files are files the new Dockerfile needs (an nginx config) or that
+	// keep its context lean (.dockerignore), with paths relative to the
+	// analyzed root like every GeneratedFile.
+	Files []analyzer.GeneratedFile
+	// Resolves lists rule IDs whose findings the rewrite makes moot.
+	Resolves []string
+}
+
+// Plan proposes a rewrite for an analyzed Dockerfile, or reports false
+// when none applies with confidence.
+func Plan(fr *analyzer.FileResult) (*Rewrite, bool) {
+	if fr == nil || fr.Error != "" || fr.Dockerfile == nil {
+		return nil, false
+	}
+	o, ok := readOriginal(fr)
+	if !ok {
+		return nil, false
+	}
+	var rw *Rewrite
+	switch fr.Kind {
+	case analyzer.KindStaticSite:
+		rw, ok = planStatic(o)
+	case analyzer.KindNodeService:
+		// A dev server of a front-end framework is a static site in disguise.
+		if rw, ok = planStatic(o); !ok {
+			rw, ok = planNode(o)
+		}
+	case analyzer.KindPythonService:
+		rw, ok = planPython(o)
+	case analyzer.KindGoService:
+		rw, ok = planGo(o)
+	default:
+		return nil, false
+	}
+	if !ok {
+		return nil, false
+	}
+	rw.Kind = fr.Kind
+	if rw.Kind == analyzer.KindNodeService && len(rw.Files) > 0 && strings.HasSuffix(rw.Files[0].Path, ".conf") {
+		rw.Kind = analyzer.KindStaticSite
+	}
+	if _, err := analyzer.Parse(fr.Path, rw.Content); err != nil {
+		return nil, false
+	}
+	return rw, true
+}
+
+// original holds what a single-stage Dockerfile says, sorted by what a
+// rewrite does with it.
+type original struct {
+	fr    *analyzer.FileResult
+	d     *analyzer.Dockerfile
+	bc    *analyzer.BuildContext
+	stage *analyzer.Stage
+	nl    string
+
+	// header is everything before FROM as written: directives, comments,
+	// meta ARGs.
+	header string
+	// labels are LABEL instructions as written (MAINTAINER turned into a
+	// label), with their comments.
+	labels []string
+	// args are the stage's ARG instructions as written.
+	args []string
+	// envs are ENV instructions as written; envKeys the variables set.
+	envs    []envLine
+	ports   []int
+	workdir string
+	// app is the folder the original keeps the app in (its WORKDIR or
+	// the folder its commands cd into); paths are made relative to it.
+	app string
+	// health is the HEALTHCHECK as written, "" when there is none.
+	health string
+	// keep are instructions carried to the runtime stage unchanged
+	// (VOLUME, STOPSIGNAL).
+	keep []string
+	user string
+	// cmd is ENTRYPOINT+CMD as words; cmdShell says a shell form was
+	// involved and cmdText is the CMD instruction as written.
+	cmd      []string
+	cmdShell bool
+	cmdText  string
+	// runArgs are the arguments the start command passes to a built
+	// binary.
+	runArgs  []string
+	runs     []*analyzer.Instruction
+	copies   []*analyzer.Instruction
+	// order records, per RUN/COPY index, the position among all body
+	// instructions, so that "ENV before the install" can be told apart.
+	order map[*analyzer.Instruction]int
+}
+
+type envLine struct {
+	text string
+	keys []string
+	pos  int
+}
+
+// readOriginal collects the facts of a single-stage, Linux Dockerfile, or
+// reports false when it holds something no rewrite should guess about.
+func readOriginal(fr *analyzer.FileResult) (*original, bool) {
+	d := fr.Dockerfile
+	if len(d.Stages) != 1 {
+		return nil, false
+	}
+	s := d.Stages[0]
+	if s.Windows || s.Base.Unresolved || s.Base.IsScratch() || s.Platform != "" {
+		return nil, false
+	}
+	bc := fr.BuildContext
+	if bc == nil {
+		return nil, false
+	}
+	o := &original{fr: fr, d: d, bc: bc, stage: s, nl: "\n", workdir: "/", order: map[*analyzer.Instruction]int{}}
+	o.header = string(d.Source[:d.Offset(s.From.StartLine)])
+	for i, in := range s.Instructions {
+		text := withComments(in, d)
+		switch in.Keyword {
+		case "LABEL":
+			o.labels = append(o.labels, text)
+		case "MAINTAINER":
+			o.labels = append(o.labels, "LABEL maintainer="+strconv.Quote(strings.Join(in.Args, " ")))
+		case "ARG":
+			o.args = append(o.args, text)
+		case "ENV":
+			c, ok := in.Command.(*instructions.EnvCommand)
+			if !ok {
+				return nil, false
+			}
+			e := envLine{text: text, pos: i}
+			for _, kv := range c.Env {
+				e.keys = append(e.keys, kv.Key)
+			}
+			o.envs = append(o.envs, e)
+		case "EXPOSE":
+			for _, a := range in.Args {
+				p, proto, _ := strings.Cut(a, "/")
+				n, err := strconv.Atoi(p)
+				if err != nil || proto != "" && proto != "tcp" {
+					return nil, false
+				}
+				o.ports = append(o.ports, n)
+			}
+		case "WORKDIR":
+			if len(in.Args) != 1 || strings.Contains(in.Args[0], "$") {
+				return nil, false
+			}
+			o.workdir = path.Join(o.workdir, in.Args[0])
+		case "HEALTHCHECK":
+			o.health = text
+		case "VOLUME", "STOPSIGNAL":
+			o.keep = append(o.keep, text)
+		case "USER":
+			o.user = in.Args[0]
+		case "CMD":
+			o.cmdText = text
+		case "ENTRYPOINT":
+		case "RUN":
+			if len(in.Heredocs) > 0 || in.JSON || in.Script == nil || in.Script.Err != nil {
+				return nil, false
+			}
+			o.runs = append(o.runs, in)
+			o.order[in] = i
+		case "COPY", "ADD":
+			if len(in.Heredocs) > 0 {
+				return nil, false
+			}
+			if _, from := in.Flag("from"); from {
+				return nil, false
+			}
+			o.copies = append(o.copies, in)
+			o.order[in] = i
+		default:
+			// SHELL, ONBUILD and anything else change how the rest runs.
+			return nil, false
+		}
+	}
+	o.cmd = analyzer.StartCommand(d)
+	for _, in := range s.Instructions {
+		if (in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT") && !in.JSON {
+			o.cmdShell = true
+		}
+	}
+	if len(o.cmd) == 0 {
+		return nil, false
+	}
+	return o, true
+}
+
+// withComments returns an instruction as written, preceded by the
+// comment lines directly above it.
+func withComments(in *analyzer.Instruction, d *analyzer.Dockerfile) string {
+	var b strings.Builder
+	for _, c := range in.Comments {
+		b.WriteString("# " + strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c), "#")) + "\n")
+	}
+	b.WriteString(strings.ReplaceAll(in.Text(d.Source), "\r\n", "\n"))
+	return b.String()
+}
+
+// envBefore returns the ENV lines written before instruction index pos
+// (before=true) or after it.
+func (o *original) envSplit(pos int) (before, after []string) {
+	for _, e := range o.envs {
+		if e.pos < pos {
+			before = append(before, e.text)
+		} else {
+			after = append(after, e.text)
+		}
+	}
+	return before, after
+}
+
+// setsEnv reports whether the original sets a variable.
+func (o *original) setsEnv(key string) bool {
+	for _, e := range o.envs {
+		if slices.Contains(e.keys, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// port is the port the original declares, or def.
+func (o *original) port(def int) int {
+	if len(o.ports) > 0 {
+		return o.ports[0]
+	}
+	return def
+}
+
+// rel makes an absolute path of the image relative to the original
+// WORKDIR when it lies inside it ("/site/public" → "public").
+func (o *original) rel(p string) string {
+	if !path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	p = path.Clean(p)
+	base := o.app
+	if base == "" {
+		base = o.workdir
+	}
+	if p == base {
+		return "."
+	}
+	prefix := strings.TrimSuffix(base, "/") + "/"
+	if strings.HasPrefix(p, prefix) {
+		return strings.TrimPrefix(p, prefix)
+	}
+	return p
+}
+
+// contextPath is a path relative to the build context, as a generated
+// file's path relative to the analyzed root.
+func (o *original) contextPath(p string) string {
+	return path.Join(o.bc.Dir, p)
+}
+
+// dockerfile accumulates the new file.
+type dockerfile struct {
+	b strings.Builder
+}
+
+func (w *dockerfile) line(format string, args ...any) {
+	fmt.Fprintf(&w.b, format, args...)
+	w.b.WriteByte('\n')
+}
+
+func (w *dockerfile) raw(lines ...string) {
+	for _, l := range lines {
+		w.b.WriteString(l)
+		w.b.WriteByte('\n')
+	}
+}
+
+func (w *dockerfile) blank() {
+	s := w.b.String()
+	if s != "" && !strings.HasSuffix(s, "\n\n") {
+		w.b.WriteByte('\n')
+	}
+}
+
+func (w *dockerfile) bytes() []byte { return []byte(w.b.String()) }
+
+// execForm writes words as a JSON array, the exec form.
+func execForm(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = strconv.Quote(w)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// plainWords reports whether shell words can move to the exec form
+// without changing their meaning: no expansions, quotes or operators.
+func plainWords(words []string) bool {
+	for _, w := range words {
+		if w == "" || strings.ContainsAny(w, "$`'\"\\;&|<>(){}*?~") {
+			return false
+		}
+	}
+	return true
+}
+
+// headerText returns the original header with a blank line after it.
+func (o *original) headerText() string {
+	h := strings.ReplaceAll(o.header, "\r\n", "\n")
+	h = strings.TrimRight(h, "\n")
+	if h == "" {
+		return ""
+	}
+	return h + "\n\n"
+}

@@ -1,0 +1,536 @@
+package rewrite
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// NginxImage is the runtime of rewritten static sites: nginx built to run
+// as its own unprivileged user, listening above 1024, on Alpine (which
+// has busybox wget for the health check).
+const NginxImage = "nginxinc/nginx-unprivileged:1.28-alpine"
+
+// htmlRoot is where that image serves files from.
+const htmlRoot = "/usr/share/nginx/html"
+
+// staticServers are the start commands that only serve files, with the
+// options of each that take a value and the port they listen on by
+// default.
+var staticServers = map[string]struct {
+	valued []string
+	port   int
+}{
+	"serve":       {[]string{"-l", "--listen", "-p", "--port", "-c", "--config"}, 3000},
+	"http-server": {[]string{"-p", "--port", "-a", "-c", "-e", "--ext", "-o", "-P", "--proxy", "-C", "--cert", "-K", "--key", "-t", "--username", "--password"}, 8080},
+	"live-server": {nil, 8080},
+	"lite-server": {[]string{"-c", "--config"}, 3000},
+}
+
+// devServers are framework servers for development that a container
+// sometimes runs in production; each serves what a build would produce.
+var devServers = map[string][]string{
+	"vite":               {"", "dev", "serve", "preview"},
+	"react-scripts":      {"start"},
+	"vue-cli-service":    {"serve"},
+	"webpack":            {"serve"},
+	"webpack-dev-server": {""},
+	"astro":              {"dev", "preview"},
+	"eleventy":           {"--serve"},
+	"parcel":             {"", "serve"},
+	"gatsby":             {"develop", "serve"},
+}
+
+// frameworks with the folder their build writes and the folder their
+// hashed assets live in ("" when only the hex-hash rule applies).
+var frameworks = []struct {
+	dep, out, assets string
+	spa              bool
+}{
+	{"vite", "dist", "/assets/", true},
+	{"react-scripts", "build", "/static/", true},
+	{"@11ty/eleventy", "_site", "", false},
+	{"astro", "dist", "/_astro/", false},
+	{"gatsby", "public", "", false},
+	{"@vue/cli-service", "dist", "", true},
+	{"parcel", "dist", "", true},
+}
+
+// spaLibraries route in the browser, so unknown paths must serve index.html.
+var spaLibraries = []string{"react", "react-dom", "vue", "svelte", "preact", "solid-js", "@angular/core"}
+
+// staticPlan is what the static-site rewrite decided.
+type staticPlan struct {
+	pm        nodePM
+	script    string
+	out       string
+	port      int
+	spa       bool
+	assets    string
+	framework string
+	// late are files the original copied into the served folder after
+	// the build, as context source → path under htmlRoot.
+	late         [][2]string
+	buildPkgs    []string
+	envBefore    []string
+	envAfter     []string
+	outReason    string
+	origPort     int
+	droppedSteps []string
+}
+
+func planStatic(o *original) (*Rewrite, bool) {
+	pkg := o.bc.Package
+	if o.stage.Base.Name() != "node" || pkg == nil {
+		return nil, false
+	}
+	start, cmdDir, ok := startWords(o.cmd, pkg)
+	if !ok {
+		return nil, false
+	}
+	server, serverAt := findServer(start)
+	dev := server == "" && isDevServer(start)
+	if server == "" && !dev {
+		return nil, false
+	}
+	if dev && !hasFramework(pkg) {
+		return nil, false
+	}
+	if pkg.HasDependency("@astrojs/node") || pkg.HasDependency("next") || pkg.HasDependency("nuxt") || pkg.HasDependency("@sveltejs/kit") || pkg.HasDependency("@remix-run/node") {
+		// Server-side rendering: the app needs its Node process.
+		return nil, false
+	}
+	o.app = appDir(o, cmdDir)
+
+	cmds, ok := classify(o, nodeStep(pkg, func(name string) bool {
+		_, ok := staticServers[name]
+		return ok
+	}))
+	if !ok {
+		return nil, false
+	}
+	pm, ok := packageManager(o.bc)
+	if !ok {
+		return nil, false
+	}
+	p := &staticPlan{pm: pm, script: buildScriptName(cmds, pkg)}
+	if p.script == "" {
+		// Sources served as they are: nothing to build, and no way to
+		// tell which files are the site.
+		return nil, false
+	}
+	p.framework, p.assets, p.spa = detectFramework(pkg)
+
+	// Where the build writes: the build script's own option, then what
+	// the original served, then the bundler's config, then the default.
+	served := ""
+	if server != "" {
+		served = servedFolder(start[serverAt+1:], staticServers[server].valued)
+		if served != "" {
+			served = o.relTo(served, cmdDir)
+		}
+	}
+	switch {
+	case outFlag(pkg.Scripts[p.script]) != "":
+		p.out, p.outReason = outFlag(pkg.Scripts[p.script]), "the build script's output option"
+	case served != "" && served != ".":
+		p.out, p.outReason = served, "the folder the original command served"
+	case configOutDir(o.bc) != "":
+		p.out, p.outReason = configOutDir(o.bc), "outDir in the Vite config"
+	case p.framework != "":
+		p.out, p.outReason = frameworkOut(p.framework), p.framework+"'s default output folder"
+	default:
+		return nil, false
+	}
+	if path.IsAbs(p.out) || strings.HasPrefix(p.out, "..") || p.out == "." {
+		return nil, false
+	}
+	if server == "serve" && slices.Contains(start, "-s") || slices.Contains(start, "--single") {
+		p.spa = true
+	}
+
+	// Where it listens: the declared port, the server's option, its default.
+	p.origPort = o.port(0)
+	if p.origPort == 0 && server != "" {
+		p.origPort = portFlag(start[serverAt+1:])
+		if p.origPort == 0 {
+			p.origPort = staticServers[server].port
+		}
+	}
+	p.port = p.origPort
+	if p.port < 1024 {
+		p.port = 8080
+	}
+
+	buildPos := len(o.stage.Instructions)
+	installPos := len(o.stage.Instructions)
+	for _, in := range o.runs {
+		for _, c := range cmds {
+			if c.cmd.Start >= in.Start && c.cmd.End <= in.End {
+				if c.step == stepBuild && o.order[in] < buildPos {
+					buildPos = o.order[in]
+				}
+				if c.step == stepDeps && o.order[in] < installPos {
+					installPos = o.order[in]
+				}
+			}
+		}
+	}
+	if !p.placeCopies(o, buildPos) {
+		return nil, false
+	}
+	p.envBefore, p.envAfter = o.envSplit(installPos)
+	for _, e := range p.envBefore {
+		if strings.Contains(e, "NODE_ENV") && strings.Contains(e, "production") {
+			// The original installed without dev dependencies and still
+			// built; keep it so, but say it.
+			p.droppedSteps = append(p.droppedSteps, "NODE_ENV=production is set before the install, as in the original, so dev dependencies are not installed; move it after the install if the build needs them")
+		}
+	}
+	for _, c := range cmds {
+		if c.step == stepPackages {
+			p.buildPkgs = appendNew(p.buildPkgs, c.packages...)
+		}
+	}
+	return p.write(o), true
+}
+
+func appendNew(list []string, add ...string) []string {
+	for _, a := range add {
+		if !slices.Contains(list, a) {
+			list = append(list, a)
+		}
+	}
+	return list
+}
+
+// placeCopies checks that every COPY/ADD of the original is reproduced:
+// before the build by copying the whole context, after it by copying the
+// file into the served folder.
+func (p *staticPlan) placeCopies(o *original, buildPos int) bool {
+	for _, in := range o.copies {
+		srcs, rel, dirDest, ok := copySources(o, in)
+		if !ok {
+			return false
+		}
+		if o.order[in] > buildPos {
+			if rel != p.out && !strings.HasPrefix(rel, p.out+"/") {
+				return false
+			}
+			target := path.Join(htmlRoot, strings.TrimPrefix(strings.TrimPrefix(rel, p.out), "/"))
+			if dirDest {
+				target += "/"
+			}
+			for _, s := range srcs {
+				p.late = append(p.late, [2]string{path.Clean(s), target})
+			}
+			continue
+		}
+		if !mirrorsContext(o.bc, srcs, rel, dirDest) {
+			return false
+		}
+	}
+	return true
+}
+
+// mirrorsContext reports whether a COPY puts its sources at the same
+// paths under the app folder as they have in the context, so that one
+// `COPY . .` reproduces it. When the original rearranged files, copying
+// the context as it is would build something else.
+func mirrorsContext(bc *analyzer.BuildContext, srcs []string, rel string, dirDest bool) bool {
+	for _, s := range srcs {
+		s = path.Clean(s)
+		switch {
+		case s == "." && rel == ".":
+		case rel == s:
+		case dirDest && path.Join(rel, path.Base(s)) == s && isContextFile(bc, s):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// copySources splits a COPY/ADD into its sources and destination relative
+// to the app folder, refusing remote sources, archives ADD would unpack,
+// and destinations outside the app folder.
+func copySources(o *original, in *analyzer.Instruction) (srcs []string, rel string, dirDest bool, ok bool) {
+	args := in.Args
+	if len(args) < 2 {
+		return nil, "", false, false
+	}
+	srcs, dest := args[:len(args)-1], args[len(args)-1]
+	for _, s := range srcs {
+		if strings.Contains(s, "://") || strings.HasPrefix(s, "git@") || strings.Contains(s, "$") ||
+			in.Keyword == "ADD" && isArchive(s) {
+			return nil, "", false, false
+		}
+	}
+	abs := dest
+	if !path.IsAbs(abs) {
+		abs = path.Join(o.workdir, dest)
+	}
+	rel = o.rel(abs)
+	if path.IsAbs(rel) {
+		return nil, "", false, false
+	}
+	return srcs, rel, strings.HasSuffix(dest, "/") || len(srcs) > 1, true
+}
+
+func isArchive(s string) bool {
+	for _, ext := range []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz"} {
+		if strings.HasSuffix(s, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// isContextFile reports a file (not a folder) of the context; globs count
+// as files, since they are how manifests are copied.
+func isContextFile(bc *analyzer.BuildContext, p string) bool {
+	if strings.ContainsAny(p, "*?[") {
+		return true
+	}
+	_, found := slices.BinarySearch(bc.Files, p)
+	return found
+}
+
+// relTo resolves a folder named in the start command against the folder
+// the command runs in.
+func (o *original) relTo(p, cmdDir string) string {
+	if !path.IsAbs(p) {
+		base := o.workdir
+		if cmdDir != "" {
+			base = path.Join(base, cmdDir)
+		}
+		p = path.Join(base, p)
+	}
+	return o.rel(p)
+}
+
+func findServer(words []string) (string, int) {
+	for i, w := range words {
+		if _, ok := staticServers[path.Base(w)]; ok {
+			return path.Base(w), i
+		}
+	}
+	return "", -1
+}
+
+func isDevServer(words []string) bool {
+	for i, w := range words {
+		subs, ok := devServers[path.Base(w)]
+		if !ok {
+			continue
+		}
+		next := ""
+		if i+1 < len(words) {
+			next = words[i+1]
+		}
+		for _, s := range subs {
+			if next == s || s == "" && (next == "" || strings.HasPrefix(next, "-")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasFramework(pkg *analyzer.PackageJSON) bool {
+	f, _, _ := detectFramework(pkg)
+	return f != ""
+}
+
+func detectFramework(pkg *analyzer.PackageJSON) (name, assets string, spa bool) {
+	for _, f := range frameworks {
+		if pkg.HasDependency(f.dep) {
+			spa := f.spa
+			if spa {
+				spa = false
+				for _, lib := range spaLibraries {
+					spa = spa || pkg.HasDependency(lib)
+				}
+			}
+			return f.dep, f.assets, spa
+		}
+	}
+	return "", "", false
+}
+
+func frameworkOut(dep string) string {
+	for _, f := range frameworks {
+		if f.dep == dep {
+			return f.out
+		}
+	}
+	return ""
+}
+
+// servedFolder is the first positional argument of a static server.
+func servedFolder(args []string, valued []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "&&" || a == ";" {
+			return ""
+		}
+		if strings.HasPrefix(a, "-") {
+			if slices.Contains(valued, a) {
+				i++
+			}
+			continue
+		}
+		return a
+	}
+	return ""
+}
+
+var portPattern = regexp.MustCompile(`(?:^|:)(\d{2,5})$`)
+
+// portFlag reads -p/-l/--port/--listen values ("8080", "tcp://0.0.0.0:8080").
+func portFlag(args []string) int {
+	for i, a := range args {
+		v := ""
+		switch {
+		case (a == "-p" || a == "-l" || a == "--port" || a == "--listen") && i+1 < len(args):
+			v = args[i+1]
+		case strings.HasPrefix(a, "--port="), strings.HasPrefix(a, "--listen="):
+			_, v, _ = strings.Cut(a, "=")
+		default:
+			continue
+		}
+		if m := portPattern.FindStringSubmatch(v); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+	}
+	return 0
+}
+
+// outFlag reads the output folder option of a build script.
+func outFlag(script string) string {
+	words := strings.Fields(script)
+	for i, w := range words {
+		for _, opt := range []string{"--out-dir", "--outDir", "--output", "--dist-dir", "--output-path", "-o", "--outdir", "--out"} {
+			if w == opt && i+1 < len(words) {
+				return path.Clean(strings.Trim(words[i+1], `"'`))
+			}
+			if v, ok := strings.CutPrefix(w, opt+"="); ok {
+				return path.Clean(strings.Trim(v, `"'`))
+			}
+		}
+	}
+	return ""
+}
+
+var outDirPattern = regexp.MustCompile(`outDir\s*:\s*["']([^"']+)["']`)
+
+// configOutDir reads build.outDir from a Vite config, when written as a
+// plain string.
+func configOutDir(bc *analyzer.BuildContext) string {
+	for _, name := range []string{"vite.config.js", "vite.config.ts", "vite.config.mjs", "vite.config.mts"} {
+		b, err := bc.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		if m := outDirPattern.FindSubmatch(b); m != nil {
+			return path.Clean(string(m[1]))
+		}
+	}
+	return ""
+}
+
+func (p *staticPlan) write(o *original) *Rewrite {
+	var w dockerfile
+	w.b.WriteString(o.headerText())
+	w.line("# Build stage: installs the dependencies and runs the build; none of it")
+	w.line("# reaches the image that is shipped.")
+	w.line("FROM %s AS build", o.stage.Base.Raw)
+	w.raw(o.args...)
+	w.line("WORKDIR /app")
+	w.raw(installLine(o.stage.Base.Distro(), p.buildPkgs))
+	w.raw(p.envBefore...)
+	w.line("COPY %s ./", strings.Join(p.pm.manifests, " "))
+	w.line("%s", p.pm.installRun(p.pm.install))
+	w.raw(p.envAfter...)
+	w.line("COPY . .")
+	w.line("RUN %s %s", p.pm.run, p.script)
+	w.blank()
+	w.line("# Runtime stage: only the built files, served by nginx as an unprivileged user.")
+	w.line("FROM %s", NginxImage)
+	w.raw(o.labels...)
+	w.line("COPY nginx/default.conf /etc/nginx/conf.d/default.conf")
+	w.line("COPY --from=build /app/%s %s", p.out, htmlRoot)
+	for _, l := range p.late {
+		w.line("COPY %s %s", l[0], l[1])
+	}
+	w.raw(o.keep...)
+	w.line("USER nginx")
+	w.line("EXPOSE %d", p.port)
+	w.line("HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \\")
+	w.line("  CMD %s", execForm([]string{"wget", "-q", "--spider", fmt.Sprintf("http://127.0.0.1:%d/healthz", p.port)}))
+	w.line(`CMD ["nginx", "-g", "daemon off;"]`)
+
+	rw := &Rewrite{
+		Title:   "Build the site in its own stage and serve only the output with unprivileged nginx",
+		Content: w.bytes(),
+		Resolves: []string{"static-site-node-server", "build-toolchain-in-final-image", "final-stage-root", "user-root",
+			"missing-healthcheck", "no-healthcheck", "node-modules-in-final-image"},
+	}
+	lock := "no lockfile, so `npm install` resolves versions afresh; commit a lockfile and this becomes `npm ci`"
+	if p.pm.locked {
+		lock = "`" + p.pm.install + "` installs exactly what `" + p.pm.manifests[1] + "` records"
+	}
+	rw.Explanation = append(rw.Explanation,
+		fmt.Sprintf("A build stage on `%s` copies %s first and installs with a BuildKit cache mount, so the install is reused until the dependencies change; %s.", o.stage.Base.Raw, code(p.pm.manifests), lock),
+		fmt.Sprintf("The build runs `%s %s`; its output `%s/` (found from %s) is the only thing copied into the runtime image: no Node.js, no `node_modules`, no sources.", p.pm.run, p.script, p.out, p.outReason),
+		fmt.Sprintf("The runtime is `%s`, which runs nginx as the `nginx` user (uid 101); `USER nginx` states it so that the image passes runAsNonRoot checks.", NginxImage),
+		"`nginx/default.conf` (new file) adds gzip for text assets, the security headers X-Content-Type-Options, X-Frame-Options and Referrer-Policy, a year of immutable caching for hashed asset files and `no-cache` revalidation for the rest, and a `/healthz` location.",
+		fmt.Sprintf("A HEALTHCHECK asks `/healthz` with the image's busybox `wget`, so orchestrators can tell a dead server from a live one."),
+	)
+	if p.spa {
+		rw.Explanation = append(rw.Explanation, "Unknown paths fall back to `index.html` (`try_files`), because the app routes in the browser.")
+	}
+	switch {
+	case p.origPort != p.port && p.origPort != 0:
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d instead of %d: an unprivileged process cannot bind a port below 1024. Update port mappings.", p.port, p.origPort))
+	default:
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d, the port the original served on, so port mappings stay as they are.", p.port))
+	}
+	if len(p.late) > 0 {
+		rw.Explanation = append(rw.Explanation, "Files the original added to the served folder after the build are copied into the runtime image the same way.")
+	}
+	if len(p.buildPkgs) > 0 {
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("The OS packages the original installed (%s) are installed in the build stage only.", code(p.buildPkgs)))
+	}
+	rw.Explanation = append(rw.Explanation, p.droppedSteps...)
+	rw.Files = append(rw.Files, analyzer.GeneratedFile{Path: o.contextPath("nginx/default.conf"), Content: nginxConf(p.port, p.spa, p.assets)})
+	if f, ok := dockerignore(o, []string{"node_modules", ".git", "coverage", "npm-debug.log*", "yarn-error.log*"},
+		append(append([]string{"nginx/default.conf"}, p.pm.manifests...), lateSources(p.late)...)); ok {
+		rw.Files = append(rw.Files, f)
+		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `node_modules` and `.git` out of the build context, so `COPY . .` cannot overwrite the installed dependencies and the context uploads faster.")
+	}
+	return rw
+}
+
+func lateSources(late [][2]string) []string {
+	var out []string
+	for _, l := range late {
+		out = append(out, l[0])
+	}
+	return out
+}
+
+// code formats names as inline code, joined with commas.
+func code(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "`" + n + "`"
+	}
+	return strings.Join(q, ", ")
+}
