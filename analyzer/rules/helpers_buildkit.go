@@ -2,13 +2,15 @@ package rules
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
 )
 
 // buildkitWarnings returns BuildKit's own warnings of one check for the
-// file, from the offline conversion the engine runs once per file.
+// file, from the offline conversion the engine runs once per file, in line
+// and message order so that findings never depend on BuildKit's internals.
 func buildkitWarnings(p *analyzer.Pass, check string) []analyzer.BuildKitWarning {
 	var out []analyzer.BuildKitWarning
 	for _, w := range p.BuildKit() {
@@ -16,6 +18,12 @@ func buildkitWarnings(p *analyzer.Pass, check string) []analyzer.BuildKitWarning
 			out = append(out, w)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].StartLine != out[j].StartLine {
+			return out[i].StartLine < out[j].StartLine
+		}
+		return out[i].Message < out[j].Message
+	})
 	return out
 }
 

@@ -16,4 +16,11 @@ var buildkitRules = []*analyzer.Rule{
 	LegacyKeyValueFormat,
 	WorkdirRelativePath,
 	ExecFormCmd,
+	UndefinedArgInFrom,
+	InvalidDefaultArgInFrom,
+	ConstantFromPlatform,
+	RedundantTargetPlatform,
+	UndefinedVariable,
+	ExposeProtoCasing,
+	ExposeHostMapping,
 }
