@@ -182,7 +182,7 @@ func goTarget(o *original, build *analyzer.Command) (pkgs, extra []string, binar
 		if strings.HasSuffix(pkg, ".go") {
 			pkg = "."
 		}
-		return []string{pkg}, nil, path.Base(o.app0()), true
+		return []string{pkg}, nil, moduleName(o.bc), true
 	}
 	if build == nil || !plainWords(words) {
 		return nil, nil, "", false
@@ -240,10 +240,21 @@ func goTarget(o *original, build *analyzer.Command) (pkgs, extra []string, binar
 	return pkgs, extra, out, true
 }
 
-// app0 is the folder the module is built in, for `go build` without -o.
-func (o *original) app0() string {
-	if o.workdir != "/" {
-		return o.workdir
+// moduleName is the last element of the module path, the name `go build`
+// gives the binary of the module's root package.
+func moduleName(bc *analyzer.BuildContext) string {
+	b, err := bc.ReadFile("go.mod")
+	if err != nil {
+		return "app"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			name := path.Base(strings.Trim(f[1], `"`))
+			if strings.HasPrefix(name, "v") && len(name) > 1 && strings.Trim(name[1:], "0123456789") == "" {
+				name = path.Base(path.Dir(strings.Trim(f[1], `"`)))
+			}
+			return name
+		}
 	}
 	return "app"
 }

@@ -67,6 +67,13 @@ func planNode(o *original) (*Rewrite, bool) {
 		workdir = "/app"
 	}
 	buildPkgs, runtimePkgs, dropped := splitPackages(distro, cmds)
+	// node-gyp needs Python to compile native modules; the app does not.
+	for _, py := range []string{"python3", "python", "py3-setuptools", "python3-setuptools"} {
+		if i := slices.Index(runtimePkgs, py); i >= 0 {
+			runtimePkgs = slices.Delete(runtimePkgs, i, i+1)
+			buildPkgs = append(buildPkgs, py)
+		}
+	}
 	chown := hasStep(cmds, stepChown)
 	runtimeImage := imageWithTag(o.stage.Base, slimTag("node", o.stage.Base.Tag))
 	files := packageFiles(o.bc, main)
@@ -197,12 +204,20 @@ func packageFiles(bc *analyzer.BuildContext, main string) []string {
 		return nil
 	}
 	out := []string{"package.json"}
+	covered := func(f string) bool {
+		for _, have := range out {
+			if f == have || strings.HasPrefix(f, have+"/") {
+				return true
+			}
+		}
+		return false
+	}
 	for _, f := range append(p.Files, main) {
 		f = path.Clean(strings.TrimPrefix(f, "./"))
 		if f == "." || strings.HasPrefix(f, "..") || strings.ContainsAny(f, " \"'$!*?[{") {
 			return nil
 		}
-		if !slices.Contains(out, f) {
+		if !covered(f) {
 			out = append(out, f)
 		}
 	}

@@ -89,8 +89,21 @@ func planPython(o *original) (*Rewrite, bool) {
 	w.line("RUN python -m venv /opt/venv")
 	w.line("ENV PATH=/opt/venv/bin:$PATH")
 	w.line("WORKDIR %s", workdir)
-	if len(reqFiles) > 0 {
-		w.line("COPY %s ./", strings.Join(reqFiles, " "))
+	// Requirement files keep their paths: one may include another by a
+	// path relative to itself.
+	var rootFiles []string
+	for _, f := range reqFiles {
+		if path.Dir(f) == "." {
+			rootFiles = append(rootFiles, f)
+		}
+	}
+	if len(rootFiles) > 0 {
+		w.line("COPY %s ./", strings.Join(rootFiles, " "))
+	}
+	for _, f := range reqFiles {
+		if path.Dir(f) != "." {
+			w.line("COPY %s ./%s/", f, path.Dir(f))
+		}
 	}
 	var lines []string
 	for _, pi := range installs {
@@ -161,7 +174,11 @@ func planPython(o *original) (*Rewrite, bool) {
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Compilers and headers (%s) are installed in the builder only.", code(buildPkgs)))
 	}
 	if len(runtimePkgs) > 0 {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("The runtime keeps the libraries the built code loads (%s), installed without recommended packages and with the package lists removed in the same layer.", code(runtimePkgs)))
+		how := "installed without recommended packages and with the package lists removed in the same layer"
+		if distro == "alpine" {
+			how = "installed with `apk add --no-cache`"
+		}
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("The runtime keeps the libraries the built code loads (%s), %s.", code(runtimePkgs), how))
 	}
 	if len(dropped) > 0 {
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Editors (%s) are not installed in the runtime.", code(dropped)))
@@ -183,7 +200,7 @@ func planPython(o *original) (*Rewrite, bool) {
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("`%s` runs in exec form, so it is PID 1 and receives `SIGTERM` directly.", strings.Join(o.cmd, " ")))
 	}
 	if route != "" {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("A HEALTHCHECK asks `%s` on port %d with Python's urllib; the slim image has no curl.", route, port))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("A HEALTHCHECK asks `%s` on port %d with Python's own urllib, which the runtime image is sure to have.", route, port))
 	}
 	if hasStep(cmds, stepUser) {
 		rw.Explanation = append(rw.Explanation, "The account the original created (and did not use) is replaced by `app`.")

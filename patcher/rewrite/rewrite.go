@@ -300,6 +300,9 @@ func (w *dockerfile) line(format string, args ...any) {
 
 func (w *dockerfile) raw(lines ...string) {
 	for _, l := range lines {
+		if l == "" {
+			continue
+		}
 		w.b.WriteString(l)
 		w.b.WriteByte('\n')
 	}

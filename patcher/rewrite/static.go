@@ -279,7 +279,9 @@ func copySources(o *original, in *analyzer.Instruction) (srcs []string, rel stri
 	if path.IsAbs(rel) {
 		return nil, "", false, false
 	}
-	return srcs, rel, strings.HasSuffix(dest, "/") || len(srcs) > 1, true
+	// "." is the WORKDIR, a folder even without a trailing slash.
+	dirDest = strings.HasSuffix(dest, "/") || len(srcs) > 1 || path.Clean(dest) == "." || path.Clean(abs) == o.workdir
+	return srcs, rel, dirDest, true
 }
 
 func isArchive(s string) bool {
