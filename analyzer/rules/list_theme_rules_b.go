@@ -15,4 +15,5 @@ var themeRulesB = []*analyzer.Rule{
 	CurlPipeShell,
 	SecretsInArgEnv,
 	ChownAfterCopy,
+	InlineConfigFile,
 }
