@@ -23,4 +23,6 @@ var buildkitRules = []*analyzer.Rule{
 	UndefinedVariable,
 	ExposeProtoCasing,
 	ExposeHostMapping,
+	BaseImagePlatformMismatch,
+	DefinitionDescriptionFormat,
 }
