@@ -1,0 +1,43 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+var didYouMean = regexp.MustCompile(`\(did you mean \$?([A-Za-z_][A-Za-z0-9_]*)\?\)`)
+
+// suggestion returns the name BuildKit's "did you mean" proposes, if any.
+func suggestion(msg string) string {
+	if m := didYouMean.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// UndefinedArgInFrom mirrors BuildKit's UndefinedArgInFrom check.
+var UndefinedArgInFrom = &analyzer.Rule{
+	ID:       "undefined-arg-in-from",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityWarning,
+	Title:    "FROM uses an ARG that is not declared before it",
+	Rationale: `Only ARGs declared before the first FROM can be used in a FROM line. An undeclared one expands to ` +
+		`an empty string, so "FROM node:${NODE_VERSION}" quietly becomes "FROM node:" (latest) or fails, ` +
+		`depending on what else is on the line. Declaring the ARG, with a default, makes the base image explicit ` +
+		`and still lets --build-arg override it. Variables BuildKit predefines (TARGETPLATFORM, BUILDPLATFORM …) ` +
+		`need no declaration.`,
+	Bad:         "FROM node:${NODE_VERSION}-alpine\n",
+	Good:        "ARG NODE_VERSION=20\nFROM node:${NODE_VERSION}-alpine\n",
+	Equivalents: []string{"buildkit:UndefinedArgInFrom"},
+	Check: func(p *analyzer.Pass) {
+		mirrorBuildKit(p, "UndefinedArgInFrom", func(w analyzer.BuildKitWarning, _ *analyzer.Instruction) (string, *analyzer.Fix, bool) {
+			msg := fmt.Sprintf("FROM uses ARG %s, which is not declared before the first FROM, so it expands to nothing", quotedValue(w.Message))
+			if s := suggestion(w.Message); s != "" {
+				msg += fmt.Sprintf("; did you mean %s?", s)
+			}
+			return msg, nil, true
+		})
+	},
+}
