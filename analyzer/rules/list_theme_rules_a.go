@@ -16,4 +16,6 @@ var themeRulesA = []*analyzer.Rule{
 	BuildToolchainInFinalImage,
 	CopyIgnoredFile,
 	DepsCopiedAfterSource,
+	DockerignoreMissing,
+	DockerignoreIncomplete,
 }

@@ -1,0 +1,67 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// DockerignoreIncomplete finds .dockerignore files that let through what
+// the context holds and the image must not get.
+var DockerignoreIncomplete = &analyzer.Rule{
+	ID:       "dockerignore-incomplete",
+	Category: analyzer.CategorySize,
+	Severity: analyzer.SeverityInfo,
+	Title:    ".dockerignore misses paths the context holds or developers' machines have",
+	Rationale: `A .dockerignore written once tends to fall behind the project: a new virtualenv folder, ` +
+		`coverage output, a local .env, or a pattern such as __pycache__ that only matches at the top ` +
+		`level (.dockerignore patterns are anchored at the context root, unlike .gitignore's). Whatever ` +
+		`slips through is sent with every build and copied by COPY . into the image, costing size, cache ` +
+		`hits and sometimes credentials. What is checked is what the context contains, what the ` +
+		`repository's .gitignore says exists locally, and the essentials of the project's ecosystem (.git, ` +
+		`node_modules, .venv, __pycache__). The appended lines never exclude a path the Dockerfile copies ` +
+		`or uses by name.`,
+	Bad:  "# .dockerignore: __pycache__\nCOPY . .\n",
+	Good: "# .dockerignore: .git, .venv, **/__pycache__\nCOPY . .\n",
+	Fix:  analyzer.Safe,
+	Check: func(p *analyzer.Pass) {
+		bc := p.Context
+		di := bc.DockerIgnore
+		if di == nil {
+			return
+		}
+		whole := wholeContextCopyA(p.File)
+		if whole == nil {
+			return
+		}
+		var missing []ignoreEntryA
+		var names []string
+		for _, e := range ignoreEntriesA(p.File, bc, false) {
+			covered := true
+			for _, probe := range e.probes {
+				if !di.Excludes(probe) {
+					covered = false
+				}
+			}
+			if covered {
+				continue
+			}
+			missing = append(missing, e)
+			names = append(names, e.lines[0])
+		}
+		if len(missing) == 0 {
+			return
+		}
+		p.Report(whole, fmt.Sprintf("%s does not exclude %s, which %s on line %d would send into the image; add them",
+			di.Path, strings.Join(names, ", "), strings.TrimSpace(whole.Text(p.File.Source)), whole.StartLine),
+			&analyzer.Fix{
+				Message: "add " + strings.Join(names, ", ") + " to " + di.Path,
+				Files: []analyzer.GeneratedFile{{
+					Path:    di.Path,
+					Content: renderIgnoreA(missing, false),
+					Merge:   "append-lines",
+				}},
+			})
+	},
+}

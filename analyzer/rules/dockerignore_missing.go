@@ -1,0 +1,380 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/patternmatcher"
+)
+
+// DockerignoreMissing finds contexts sent whole without a .dockerignore.
+var DockerignoreMissing = &analyzer.Rule{
+	ID:       "dockerignore-missing",
+	Category: analyzer.CategorySize,
+	Severity: analyzer.SeverityWarning,
+	Title:    "Whole build context is copied and there is no .dockerignore",
+	Rationale: `COPY . sends everything in the folder to the builder and into the image: the .git history, ` +
+		`node_modules or a virtualenv from the developer's machine (built for another OS), caches, logs, ` +
+		`local .env files with real credentials. The image grows, secrets leak into a layer anyone who can ` +
+		`pull the image can read, and any change to an irrelevant file invalidates the layer cache. A ` +
+		`.dockerignore for the project's ecosystem prevents all of it. The generated file never excludes a ` +
+		`path the Dockerfile copies or uses by name.`,
+	Bad:  "# no .dockerignore\nCOPY . .\n",
+	Good: "# .dockerignore: .git, node_modules, .env, …\nCOPY . .\n",
+	Fix:  analyzer.Safe,
+	Check: func(p *analyzer.Pass) {
+		bc := p.Context
+		if bc.DockerIgnore != nil {
+			return
+		}
+		whole := wholeContextCopyA(p.File)
+		if whole == nil {
+			return
+		}
+		entries := ignoreEntriesA(p.File, bc, true)
+		if len(entries) == 0 {
+			return
+		}
+		var present, names []string
+		for _, e := range entries {
+			if e.present {
+				present = append(present, e.name)
+			}
+			names = append(names, e.lines[0])
+		}
+		msg := fmt.Sprintf("there is no .dockerignore, so %s on line %d sends the whole folder to the builder and into the image", strings.TrimSpace(whole.Text(p.File.Source)), whole.StartLine)
+		if len(present) > 0 {
+			msg += " (including " + strings.Join(present, ", ") + ")"
+		}
+		msg += "; add a .dockerignore that excludes " + strings.Join(names, ", ")
+		p.Report(whole, msg, &analyzer.Fix{
+			Message: "add a .dockerignore for " + ecosystemsA(p.File, bc),
+			Files: []analyzer.GeneratedFile{{
+				Path:    path.Join(bc.Dir, ".dockerignore"),
+				Content: renderIgnoreA(entries, true),
+			}},
+		})
+	},
+}
+
+// wholeContextCopyA returns the first COPY or ADD of the whole context.
+func wholeContextCopyA(d *analyzer.Dockerfile) *analyzer.Instruction {
+	for in := range d.Each("") {
+		if copiesWholeContextA(in) {
+			return in
+		}
+	}
+	return nil
+}
+
+// ignoreEntryA is one thing a .dockerignore should exclude.
+type ignoreEntryA struct {
+	name  string   // for messages
+	lines []string // patterns, in order (a ! line re-includes)
+	// probes are context paths the lines must exclude; when the current
+	// .dockerignore already excludes them all, the entry is not needed.
+	probes  []string
+	present bool
+}
+
+func ecosystemsA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) string {
+	ecos := ecosystemSetA(d, bc)
+	if len(ecos) == 0 {
+		return "the build context"
+	}
+	return "a " + strings.Join(ecos, " and ") + " project"
+}
+
+// ecosystemSetA combines the context's manifests with the images used.
+func ecosystemSetA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
+	var out []string
+	add := func(e string) {
+		for _, x := range out {
+			if x == e {
+				return
+			}
+		}
+		out = append(out, e)
+	}
+	for _, e := range bc.Ecosystems {
+		add(e)
+	}
+	for _, s := range d.Stages {
+		switch s.Root().Base.Name() {
+		case "node":
+			add("node")
+		case "python":
+			add("python")
+		}
+	}
+	return out
+}
+
+// gitignoredA reads the .gitignore files of the context and its parents:
+// what the repository ignores exists on developers' machines even though
+// a fresh clone lacks it.
+func gitignoredA(bc *analyzer.BuildContext) map[string]bool {
+	out := map[string]bool{}
+	rel := ".gitignore"
+	for i := 0; i < 8; i++ {
+		if b, err := bc.ReadFile(rel); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				l = strings.TrimSpace(l)
+				if l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "!") {
+					continue
+				}
+				l = strings.TrimPrefix(strings.TrimPrefix(l, "**/"), "/")
+				out[strings.TrimSuffix(l, "/")] = true
+			}
+		}
+		if path.Join(bc.Dir, rel) == ".gitignore" || strings.HasPrefix(path.Join(bc.Dir, rel), "..") {
+			break
+		}
+		rel = "../" + rel
+	}
+	return out
+}
+
+// buildsOutputA reports whether the Dockerfile produces build output
+// itself, so that a local copy of it is stale junk.
+func buildsOutputA(d *analyzer.Dockerfile) bool {
+	for in := range d.Each("RUN") {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.Commands() {
+			sub := c.Subcommand()
+			switch c.Name {
+			case "npm", "yarn", "pnpm":
+				if sub == "run" || sub == "build" {
+					return true
+				}
+			case "vite", "webpack", "tsc", "ng", "react-scripts", "eleventy", "astro", "gatsby", "parcel":
+				return true
+			case "mvn", "mvnw", "gradle", "gradlew", "cargo", "dotnet":
+				return true
+			case "go":
+				return sub == "build"
+			}
+		}
+	}
+	return false
+}
+
+// bundlerReadsEnvA reports a front-end build, whose tools read .env and
+// .env.production at build time.
+func bundlerReadsEnvA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
+	if bc.Package == nil {
+		return false
+	}
+	for _, dep := range []string{"vite", "react-scripts", "next", "nuxt", "@vue/cli-service", "gatsby", "astro", "@angular/cli", "dotenv", "parcel", "webpack"} {
+		if bc.Package.HasDependency(dep) {
+			return true
+		}
+	}
+	return false
+}
+
+// ignoreEntriesA lists what should be excluded for this context: the
+// essentials of each ecosystem, plus what the context or the repository's
+// .gitignore shows exists. Entries that would exclude a path the
+// Dockerfile copies or names are dropped.
+func ignoreEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials bool) []ignoreEntryA {
+	git := gitignoredA(bc)
+	known := func(name string) bool { return bc.Has(name) || git[name] }
+	var out []ignoreEntryA
+	add := func(e ignoreEntryA, want bool) {
+		if !want {
+			return
+		}
+		for _, p := range e.probes {
+			dir := path.Dir(p)
+			e.present = e.present || bc.Has(p) || dir != "." && bc.Has(dir)
+		}
+		out = append(out, e)
+	}
+	nested := nestedDirsA(bc)
+	probesFor := func(name, file string) []string {
+		ps := []string{name + "/" + file}
+		for _, n := range nested {
+			ps = append(ps, n+"/"+name+"/"+file)
+		}
+		return ps
+	}
+	ecos := ecosystemSetA(d, bc)
+	has := func(e string) bool {
+		for _, x := range ecos {
+			if x == e {
+				return true
+			}
+		}
+		return false
+	}
+	add(ignoreEntryA{name: ".git", lines: []string{".git"}, probes: []string{".git/HEAD"}}, true)
+	add(ignoreEntryA{name: "node_modules", lines: []string{"**/node_modules"}, probes: probesFor("node_modules", "x.js")},
+		has("node") || known("node_modules"))
+	add(ignoreEntryA{name: "__pycache__", lines: []string{"**/__pycache__", "**/*.py[cod]"}, probes: probesFor("__pycache__", "x.pyc")},
+		has("python") && essentials || known("__pycache__") || has("python") && !essentials)
+	add(ignoreEntryA{name: ".venv", lines: []string{".venv"}, probes: []string{".venv/pyvenv.cfg"}}, has("python") || known(".venv"))
+	add(ignoreEntryA{name: "venv", lines: []string{"venv"}, probes: []string{"venv/pyvenv.cfg"}}, known("venv") && !copiesNamedA(d, "venv"))
+	for _, c := range []string{".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", "htmlcov", ".coverage", "coverage", ".nyc_output"} {
+		add(ignoreEntryA{name: c, lines: []string{c}, probes: []string{c + "/x"}}, known(c))
+	}
+	// .env files hold local credentials; front-end builds read the
+	// non-local ones at build time, so only the *.local ones go then.
+	envFiles := envFilesA(bc)
+	if len(envFiles) > 0 || git[".env"] || git[".env*"] || git[".env.*"] || essentials {
+		if bundlerReadsEnvA(d, bc) {
+			add(ignoreEntryA{name: ".env.local", lines: []string{".env.local", ".env.*.local"}, probes: []string{".env.local"}}, true)
+		} else {
+			add(ignoreEntryA{name: ".env", lines: []string{".env", ".env.*", "!.env.example"}, probes: append([]string{".env"}, envFiles...)}, true)
+		}
+	}
+	if buildsOutputA(d) {
+		for _, o := range []string{"dist", "build", "target", ".next", "out"} {
+			add(ignoreEntryA{name: o, lines: []string{o}, probes: []string{o + "/x"}}, known(o))
+		}
+	}
+	logs := git["*.log"] || known("logs")
+	logProbes := []string{"logs/x.log"}
+	for _, f := range bc.Files {
+		if strings.HasSuffix(f, ".log") {
+			logs = true
+			logProbes = append(logProbes, f)
+		}
+	}
+	add(ignoreEntryA{name: "logs", lines: []string{"**/*.log"}, probes: logProbes}, logs || essentials && has("node"))
+	return safeEntriesA(d, bc, out)
+}
+
+// nestedDirsA returns up to a few folders holding sources, to test
+// whether patterns reach below the context's top level.
+func nestedDirsA(bc *analyzer.BuildContext) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range bc.Files {
+		dir := path.Dir(f)
+		if dir == "." || seen[dir] || strings.HasPrefix(dir, ".") {
+			continue
+		}
+		if strings.HasSuffix(f, ".py") || strings.HasSuffix(f, ".js") || strings.HasSuffix(f, ".ts") || strings.HasSuffix(f, "package.json") {
+			seen[dir] = true
+			out = append(out, dir)
+			if len(out) == 3 {
+				break
+			}
+		}
+	}
+	return out
+}
+
+func envFilesA(bc *analyzer.BuildContext) []string {
+	var out []string
+	for _, f := range bc.Files {
+		base := path.Base(f)
+		if base == ".env" || strings.HasPrefix(base, ".env.") && !strings.HasSuffix(base, ".example") &&
+			!strings.HasSuffix(base, ".sample") && !strings.HasSuffix(base, ".template") && !strings.HasSuffix(base, ".dist") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// copiesNamedA reports whether a COPY or ADD names the path.
+func copiesNamedA(d *analyzer.Dockerfile, name string) bool {
+	for in := range d.Each("") {
+		if c, ok := copyOf(in); ok {
+			for _, s := range c.contextSources() {
+				if path.Clean(strings.TrimPrefix(s, "/")) == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// neededPathsA lists the context paths the Dockerfile uses by name: COPY
+// and ADD sources (not from other stages), and relative paths that RUN
+// scripts mention and that exist in the context.
+func neededPathsA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
+	var out []string
+	for in := range d.Each("") {
+		if c, ok := copyOf(in); ok {
+			for _, s := range c.contextSources() {
+				if isWholeContextA(s) || strings.Contains(s, "$") {
+					continue
+				}
+				rel := path.Clean(strings.TrimPrefix(s, "/"))
+				if strings.ContainsAny(rel, "*?[") {
+					for _, f := range bc.Files {
+						if ok, _ := path.Match(rel, f); ok {
+							out = append(out, f)
+						}
+					}
+					continue
+				}
+				out = append(out, rel)
+				for _, f := range bc.Files {
+					if strings.HasPrefix(f, rel+"/") {
+						out = append(out, f)
+					}
+				}
+			}
+		}
+		if in.Keyword == "RUN" && in.Script != nil {
+			for _, c := range in.Script.Commands() {
+				for _, a := range c.Args {
+					v := path.Clean(strings.TrimPrefix(a.Value, "./"))
+					if !a.Dynamic && !strings.HasPrefix(v, "/") && bc.Has(v) {
+						out = append(out, v)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// safeEntriesA drops entries that would exclude a needed path.
+func safeEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ignoreEntryA) []ignoreEntryA {
+	needed := neededPathsA(d, bc)
+	var base []string
+	if bc.DockerIgnore != nil {
+		base = bc.DockerIgnore.Patterns
+	}
+	var out []ignoreEntryA
+	for _, e := range entries {
+		m, err := patternmatcher.New(append(append([]string{}, base...), e.lines...))
+		if err != nil {
+			continue
+		}
+		ok := true
+		for _, n := range needed {
+			if excluded, _ := m.MatchesOrParentMatches(n); excluded && !bc.DockerIgnore.Excludes(n) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// renderIgnoreA writes the entries as .dockerignore lines.
+func renderIgnoreA(entries []ignoreEntryA, header bool) string {
+	var b strings.Builder
+	if header {
+		b.WriteString("# Keep the build context to what the image needs (generated by dockopt).\n")
+	}
+	for _, e := range entries {
+		for _, l := range e.lines {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
