@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 // sqlitePragmas are applied to every connection.
@@ -45,10 +45,7 @@ func openSQLite(ctx context.Context, databaseURL string, q *Queue) (backend, err
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas)
-	if err != nil {
-		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
-	}
+	db := sql.OpenDB(cachingConnector{dsn: "file:" + path + "?" + sqlitePragmas, driver: &sqlite.Driver{}})
 	// SQLite has one writer at a time; River's documentation recommends a
 	// single connection so its goroutines queue in Go instead of failing
 	// with SQLITE_BUSY.
