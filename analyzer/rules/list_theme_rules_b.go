@@ -16,4 +16,6 @@ var themeRulesB = []*analyzer.Rule{
 	SecretsInArgEnv,
 	ChownAfterCopy,
 	InlineConfigFile,
+	NginxNoGzip,
+	NginxMissingSecurityHeaders,
 }

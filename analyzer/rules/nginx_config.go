@@ -1,0 +1,272 @@
+package rules
+
+import (
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// nginxSiteB is what the nginx rules know about an image that serves
+// static files with nginx.
+type nginxSiteB struct {
+	final *analyzer.Stage
+	// config is the text of every configuration file the Dockerfile
+	// copies or writes, comments removed; stock means there is none and
+	// the image's default configuration applies.
+	config string
+	stock  bool
+	// staticDir is where the site's files are copied.
+	staticDir string
+	// at is the instruction findings are reported on.
+	at *analyzer.Instruction
+}
+
+// nginxSiteOf recognises an nginx image serving static files and reads
+// its configuration; ok is false when the image is something else or a
+// configuration comes from where it cannot be read (another stage, an
+// image, a file outside the context).
+func nginxSiteOf(p *analyzer.Pass) (site nginxSiteB, ok bool) {
+	final := p.File.FinalStage()
+	root := final.Root()
+	name := root.Base.Name()
+	if name != "nginx" && name != "nginx-unprivileged" {
+		return site, false
+	}
+	site = nginxSiteB{final: final, stock: true, at: root.From}
+	var texts []string
+	for _, in := range chainInstructionsB(final) {
+		if in.Onbuild != nil {
+			continue
+		}
+		switch in.Keyword {
+		case "COPY", "ADD":
+			c, isCopy := copyOf(in)
+			if !isCopy {
+				continue
+			}
+			dest := resolvePathA(workdirBeforeA(in), c.dest)
+			if strings.HasPrefix(dest, "/usr/share/nginx/html") || (!strings.HasPrefix(dest, "/etc/nginx") && c.from != "") {
+				if site.staticDir == "" {
+					site.staticDir = strings.TrimSuffix(dest, "/")
+					if !strings.HasSuffix(c.dest, "/") && len(c.sources) == 1 && path.Ext(dest) != "" {
+						site.staticDir = path.Dir(dest)
+					}
+				}
+				continue
+			}
+			if !strings.HasPrefix(dest, "/etc/nginx") {
+				continue
+			}
+			site.stock = false
+			if cc, ok := in.Command.(*instructions.CopyCommand); ok {
+				for _, sc := range cc.SourceContents {
+					texts = append(texts, sc.Data)
+				}
+			}
+			if c.from != "" || (c.add && len(c.contextSources()) != len(c.sources)-countHeredocs(c)) {
+				return site, false
+			}
+			for _, src := range c.contextSources() {
+				t, readable := readContextConfB(p.Context, src)
+				if !readable {
+					return site, false
+				}
+				texts = append(texts, t...)
+			}
+		case "RUN":
+			if in.Script == nil || in.Script.File == nil {
+				continue
+			}
+			for _, w := range extractInlineWrites(in.Script, workdirBeforeA(in), echoInterpretsEscapesB(in.Stage)).writes {
+				if strings.HasPrefix(w.target, "/etc/nginx/") {
+					site.stock = false
+					texts = append(texts, w.content)
+				}
+			}
+		}
+	}
+	if site.staticDir == "" {
+		return site, false
+	}
+	site.config = stripNginxComments(strings.Join(texts, "\n"))
+	return site, true
+}
+
+func countHeredocs(c copySpecA) int {
+	n := 0
+	for _, s := range c.sources {
+		if strings.HasPrefix(s, "<<") {
+			n++
+		}
+	}
+	return n
+}
+
+// readContextConfB reads a COPY source from the context: one file, or the
+// .conf files of a folder.
+func readContextConfB(bc *analyzer.BuildContext, src string) ([]string, bool) {
+	if bc == nil {
+		return nil, false
+	}
+	src = path.Clean(strings.TrimPrefix(src, "/"))
+	var out []string
+	matched := false
+	for _, f := range bc.Files {
+		if !sourceCoversB(src, f) || bc.DockerIgnore.Excludes(f) {
+			continue
+		}
+		if f != src && !strings.HasSuffix(f, ".conf") && !strings.HasSuffix(f, ".template") {
+			continue
+		}
+		b, err := bc.ReadFile(f)
+		if err != nil {
+			return nil, false
+		}
+		matched = true
+		out = append(out, string(b))
+	}
+	return out, matched
+}
+
+var nginxCommentRE = regexp.MustCompile(`(?m)#.*$`)
+
+func stripNginxComments(s string) string { return nginxCommentRE.ReplaceAllString(s, "") }
+
+// nginxGzipMissingB lists what the configuration lacks for compression.
+func nginxGzipMissingB(conf string) []string {
+	if !regexp.MustCompile(`\bgzip\s+on\s*;`).MatchString(conf) {
+		return []string{"gzip on;", "gzip_types " + strings.Join(nginxGzipTypes, " ") + ";"}
+	}
+	var types string
+	for _, m := range regexp.MustCompile(`\bgzip_types\s+([^;]*);`).FindAllStringSubmatch(conf, -1) {
+		types += " " + m[1] + " "
+	}
+	if strings.Contains(types, " * ") {
+		return nil
+	}
+	var missing []string
+	for _, want := range [][]string{{"text/css"}, {"application/javascript", "text/javascript"}, {"application/json"}, {"image/svg+xml"}} {
+		found := false
+		for _, w := range want {
+			found = found || strings.Contains(types, " "+w+" ")
+		}
+		if !found {
+			missing = append(missing, want[0])
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return []string{"gzip_types " + strings.Join(missing, " ") + ";"}
+}
+
+var nginxGzipTypes = []string{"text/plain", "text/css", "application/javascript", "text/javascript", "application/json", "image/svg+xml"}
+
+// nginxHeadersMissingB lists the security headers the configuration does
+// not add.
+func nginxHeadersMissingB(conf string) []string {
+	has := func(h string) bool {
+		return regexp.MustCompile(`(?i)\badd_header\s+["']?` + regexp.QuoteMeta(h) + `["']?\s`).MatchString(conf)
+	}
+	var missing []string
+	if !has("X-Content-Type-Options") {
+		missing = append(missing, `add_header X-Content-Type-Options "nosniff" always;`)
+	}
+	if !has("X-Frame-Options") && !regexp.MustCompile(`(?i)\badd_header\s+["']?Content-Security-Policy["']?\s+("[^"]*|'[^']*|[^;]*)frame-ancestors`).MatchString(conf) {
+		missing = append(missing, `add_header X-Frame-Options "DENY" always;`)
+	}
+	if !has("Referrer-Policy") {
+		missing = append(missing, `add_header Referrer-Policy "strict-origin-when-cross-origin" always;`)
+	}
+	return missing
+}
+
+// nginxFixB proposes a complete server configuration for an image that
+// runs nginx's stock one. Both nginx rules return the same fix, so that
+// whichever the patcher applies first satisfies the other.
+func nginxFixB(p *analyzer.Pass, site nginxSiteB) *analyzer.Fix {
+	bc := p.Context
+	if !site.stock || bc == nil || site.at.Onbuild != nil {
+		return nil
+	}
+	gen := path.Join(path.Dir(p.File.Path), "nginx", "default.conf")
+	src, ok := relUnderB(bc.Dir, gen)
+	if !ok || bc.Has(src) || bc.DockerIgnore.Excludes(src) {
+		return nil
+	}
+	port := "80"
+	if u := analyzer.FinalUser(p.File); u != "" && !analyzer.IsRootUser(u) {
+		port = "8080"
+	}
+	hashed := ""
+	if pkg := bc.Package; pkg != nil {
+		switch {
+		case pkg.HasDependency("vite"):
+			hashed = "/assets/"
+		case pkg.HasDependency("react-scripts"):
+			hashed = "/static/"
+		}
+	}
+	headers := []string{
+		`add_header X-Content-Type-Options "nosniff" always;`,
+		`add_header X-Frame-Options "DENY" always;`,
+		`add_header Referrer-Policy "strict-origin-when-cross-origin" always;`,
+	}
+	var b strings.Builder
+	w := func(indent int, s string) { b.WriteString(strings.Repeat("    ", indent) + s + "\n") }
+	w(0, "# Written by dockopt: compression, security headers and a health check")
+	w(0, "# for the static site; the stock nginx configuration has none of them.")
+	w(0, "server {")
+	w(1, "listen "+port+";")
+	w(1, "listen [::]:"+port+";")
+	w(1, "server_name _;")
+	w(1, "root "+site.staticDir+";")
+	w(1, "index index.html;")
+	b.WriteString("\n")
+	w(1, "gzip on;")
+	w(1, "gzip_vary on;")
+	w(1, "gzip_min_length 1024;")
+	w(1, "gzip_types "+strings.Join(nginxGzipTypes, " ")+";")
+	b.WriteString("\n")
+	for _, h := range headers {
+		w(1, h)
+	}
+	b.WriteString("\n")
+	w(1, "location = /healthz {")
+	w(2, "access_log off;")
+	w(2, "default_type text/plain;")
+	w(2, `return 200 "ok\n";`)
+	w(1, "}")
+	if hashed != "" {
+		b.WriteString("\n")
+		w(1, "# File names under "+hashed+" carry a content hash: cache them for a year.")
+		w(1, "location "+hashed+" {")
+		w(2, `add_header Cache-Control "public, max-age=31536000, immutable" always;`)
+		w(2, "# add_header in a location replaces the server's, so repeat them.")
+		for _, h := range headers {
+			w(2, h)
+		}
+		w(2, "try_files $uri =404;")
+		w(1, "}")
+	}
+	b.WriteString("\n")
+	w(1, "location / {")
+	w(2, "try_files $uri $uri/ =404;")
+	w(1, "}")
+	w(0, "}")
+	line := keywordLikeB(site.at.Written, "COPY") + " " + quoteCopyB(src) + " /etc/nginx/conf.d/default.conf"
+	msg := "serve the site with " + gen + " (gzip, security headers, /healthz"
+	if hashed != "" {
+		msg += ", long-lived caching of " + hashed
+	}
+	msg += ")"
+	return &analyzer.Fix{
+		Message: msg,
+		Safety:  analyzer.Review,
+		Edits:   []analyzer.TextEdit{insertLineAfterB(p.File, site.at, line)},
+		Files:   []analyzer.GeneratedFile{{Path: gen, Content: b.String()}},
+	}
+}

@@ -1,0 +1,49 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// NginxMissingSecurityHeaders finds nginx sites without the basic
+// browser security headers.
+var NginxMissingSecurityHeaders = &analyzer.Rule{
+	ID:       "nginx-missing-security-headers",
+	Category: analyzer.CategorySecurity,
+	Severity: analyzer.SeverityWarning,
+	Title:    "nginx serves the site without basic security headers",
+	Rationale: `Three response headers close common browser attacks at no cost: X-Content-Type-Options: nosniff ` +
+		`stops a browser from running an uploaded or mistyped file as script, X-Frame-Options (or a CSP ` +
+		`frame-ancestors) stops the site from being framed for clickjacking, and Referrer-Policy keeps URLs, ` +
+		`tokens in query strings included, from leaking to other sites. nginx sends none of them unless ` +
+		`configured; the stock configuration of the nginx image counts as missing.`,
+	Bad:  "FROM nginx:1.29-alpine\nCOPY dist /usr/share/nginx/html\n",
+	Good: "FROM nginx:1.29-alpine\nCOPY nginx/default.conf /etc/nginx/conf.d/default.conf\nCOPY dist /usr/share/nginx/html\n",
+	Fix:  analyzer.Review,
+	Check: func(p *analyzer.Pass) {
+		site, ok := nginxSiteOf(p)
+		if !ok {
+			return
+		}
+		missing := nginxHeadersMissingB(site.config)
+		if len(missing) == 0 {
+			return
+		}
+		if site.stock {
+			p.Report(site.at, "nginx runs with its stock configuration, which sends no security headers; add a server configuration with "+strings.Join(missing, " "), nginxFixB(p, site))
+			return
+		}
+		p.Report(site.at, "the nginx configuration does not send "+headerNamesB(missing)+"; add to the server block: "+strings.Join(missing, " "), nil)
+	},
+}
+
+func headerNamesB(directives []string) string {
+	var names []string
+	for _, d := range directives {
+		if f := strings.Fields(d); len(f) > 1 {
+			names = append(names, f[1])
+		}
+	}
+	return strings.Join(names, ", ")
+}

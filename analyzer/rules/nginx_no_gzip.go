@@ -1,0 +1,37 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// NginxNoGzip finds nginx sites served without compression.
+var NginxNoGzip = &analyzer.Rule{
+	ID:       "nginx-no-gzip",
+	Category: analyzer.CategoryReliability,
+	Severity: analyzer.SeverityWarning,
+	Title:    "nginx serves static assets without gzip compression",
+	Rationale: `nginx compresses nothing unless told to, and even with gzip on it only compresses text/html ` +
+		`by default. JavaScript, CSS, JSON and SVG shrink to a quarter or less with gzip: without it every ` +
+		`page load transfers several times the bytes, which users on slow links and the egress bill both ` +
+		`feel. The stock configuration of the nginx image counts as missing.`,
+	Bad:  "FROM nginx:1.29-alpine\nCOPY dist /usr/share/nginx/html\n",
+	Good: "FROM nginx:1.29-alpine\nCOPY nginx/default.conf /etc/nginx/conf.d/default.conf\nCOPY dist /usr/share/nginx/html\n",
+	Fix:  analyzer.Review,
+	Check: func(p *analyzer.Pass) {
+		site, ok := nginxSiteOf(p)
+		if !ok {
+			return
+		}
+		missing := nginxGzipMissingB(site.config)
+		if len(missing) == 0 {
+			return
+		}
+		if site.stock {
+			p.Report(site.at, "nginx runs with its stock configuration, which compresses nothing but HTML; add a server configuration with "+strings.Join(missing, " "), nginxFixB(p, site))
+			return
+		}
+		p.Report(site.at, "the nginx configuration does not compress CSS, JavaScript, JSON or SVG; add: "+strings.Join(missing, " "), nil)
+	},
+}
