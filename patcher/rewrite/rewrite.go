@@ -67,9 +67,8 @@ func Plan(fr *analyzer.FileResult) (*Rewrite, bool) {
 	if !ok {
 		return nil, false
 	}
-	rw.Kind = fr.Kind
-	if rw.Kind == analyzer.KindNodeService && len(rw.Files) > 0 && strings.HasSuffix(rw.Files[0].Path, ".conf") {
-		rw.Kind = analyzer.KindStaticSite
+	if rw.Kind == "" {
+		rw.Kind = fr.Kind
 	}
 	if _, err := analyzer.Parse(fr.Path, rw.Content); err != nil {
 		return nil, false
@@ -114,9 +113,9 @@ type original struct {
 	cmdText  string
 	// runArgs are the arguments the start command passes to a built
 	// binary.
-	runArgs  []string
-	runs     []*analyzer.Instruction
-	copies   []*analyzer.Instruction
+	runArgs []string
+	runs    []*analyzer.Instruction
+	copies  []*analyzer.Instruction
 	// order records, per RUN/COPY index, the position among all body
 	// instructions, so that "ENV before the install" can be told apart.
 	order map[*analyzer.Instruction]int

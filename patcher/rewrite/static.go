@@ -479,6 +479,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	w.line(`CMD ["nginx", "-g", "daemon off;"]`)
 
 	rw := &Rewrite{
+		Kind:    analyzer.KindStaticSite,
 		Title:   "Build the site in its own stage and serve only the output with unprivileged nginx",
 		Content: w.bytes(),
 		Resolves: []string{"static-site-node-server", "build-toolchain-in-final-image", "final-stage-root", "user-root",
