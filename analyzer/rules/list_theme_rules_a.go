@@ -18,4 +18,5 @@ var themeRulesA = []*analyzer.Rule{
 	DepsCopiedAfterSource,
 	DockerignoreMissing,
 	DockerignoreIncomplete,
+	PackageCacheMountMissing,
 }
