@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/ruletest"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
 // buildkitCheck returns the BuildKit check a rule mirrors.
@@ -55,6 +59,16 @@ var nativeAgreement = map[string]agreement{
 	"JSONArgsRecommended":            exact,
 	"InvalidBaseImagePlatform":       wider,
 	"InvalidDefinitionDescription":   fewer,
+}
+
+// deliberateDrops are BuildKit warnings a rule leaves out on purpose, each
+// for a reason stated in the rule's rationale.
+var deliberateDrops = map[string]func(d *analyzer.Dockerfile, line int) bool{
+	// The offline conversion targets Linux, where C:\app is relative.
+	"WorkdirRelativePath": func(d *analyzer.Dockerfile, line int) bool {
+		in := instructionOnLine(d, line)
+		return in != nil && in.Stage != nil && in.Stage.Root().Base.IsWindows()
+	},
 }
 
 // experimentalChecks are off in BuildKit unless the Dockerfile asks for them.
@@ -128,6 +142,9 @@ func warningLines(d *analyzer.Dockerfile, src []byte, check string) ([]int, erro
 		}
 		if in := instructionSpanning(d, line); in != nil {
 			line = in.StartLine
+		}
+		if drop := deliberateDrops[check]; drop != nil && drop(d, line) {
+			continue
 		}
 		lines = append(lines, line)
 	}
@@ -245,5 +262,116 @@ func TestBuildKitFixesClearWarnings(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// markedEnv expands every variable to a marker naming it, so that a fix
+// which changes what is expanded (or what is quoted) shows.
+type markedEnv struct{}
+
+func (markedEnv) Get(k string) (string, bool) { return "«" + k + "»", true }
+func (markedEnv) Keys() []string              { return nil }
+
+// configValues lists what ENV, LABEL and MAINTAINER put into the image
+// config, with MAINTAINER seen as the authors label it is replaced by.
+func configValues(t *testing.T, name string, src []byte) []string {
+	d, err := analyzer.Parse("Dockerfile", src)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	lex := shell.NewLex(d.Escape)
+	var out []string
+	for _, in := range d.Instructions {
+		var pairs instructions.KeyValuePairs
+		switch c := in.Command.(type) {
+		case *instructions.EnvCommand:
+			pairs = c.Env
+		case *instructions.LabelCommand:
+			pairs = c.Labels
+		case *instructions.MaintainerCommand:
+			out = append(out, "LABEL org.opencontainers.image.authors="+c.Maintainer)
+			continue
+		default:
+			continue
+		}
+		for _, kv := range pairs {
+			v, _, err := lex.ProcessWord(kv.Value, markedEnv{})
+			if err != nil {
+				t.Fatalf("%s: %s %s: %v", name, in.Keyword, kv.Key, err)
+			}
+			out = append(out, in.Keyword+" "+kv.Key+"="+v)
+		}
+	}
+	return out
+}
+
+// TestBuildKitFixesKeepValues proves the ENV/LABEL rewrites safe: the image
+// config holds the same keys and values before and after.
+func TestBuildKitFixesKeepValues(t *testing.T) {
+	for _, id := range []string{LegacyKeyValueFormat.ID, MaintainerDeprecated.ID} {
+		for _, c := range ruletest.Cases(t, "testdata", id) {
+			var before, after []byte
+			for _, f := range c.Archive.Files {
+				switch f.Name {
+				case "Dockerfile":
+					before = f.Data
+				case "Dockerfile.fixed":
+					after = f.Data
+				}
+			}
+			if after == nil {
+				continue
+			}
+			b, a := configValues(t, c.Path, before), configValues(t, c.Path+" (fixed)", after)
+			if !slices.Equal(b, a) {
+				t.Errorf("%s: the fix changes the image config\n--- before\n%s\n--- after\n%s", c.Path, strings.Join(b, "\n"), strings.Join(a, "\n"))
+			}
+		}
+	}
+}
+
+// TestExecFormKeepsArguments runs each shell-form command the exec-form fix
+// rewrote through a real /bin/sh and checks that the program would get the
+// same arguments from the JSON form.
+func TestExecFormKeepsArguments(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no /bin/sh here")
+	}
+	a := analyzer.New(All())
+	checked := 0
+	for _, c := range ruletest.Cases(t, "testdata", ExecFormCmd.ID) {
+		var src []byte
+		for _, f := range c.Archive.Files {
+			if f.Name == "Dockerfile" {
+				src = f.Data
+			}
+		}
+		fs, d, msg := findingsOf(a, ExecFormCmd, src)
+		if msg != "" {
+			t.Fatalf("%s: %s", c.Path, msg)
+		}
+		for _, f := range fs {
+			if f.Fix == nil {
+				continue
+			}
+			in := instructionOnLine(d, f.Line)
+			var want []string
+			if err := json.Unmarshal([]byte(f.Fix.Edits[0].New), &want); err != nil {
+				t.Fatalf("%s:%d: fix is not JSON: %v", c.Path, f.Line, err)
+			}
+			out, err := exec.Command(sh, "-c", `set -- `+in.Args[0]+`; [ "$1" = exec ] && shift; printf '%s\0' "$@"`).Output()
+			if err != nil {
+				t.Fatalf("%s:%d: sh: %v", c.Path, f.Line, err)
+			}
+			got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+			if !slices.Equal(got, want) {
+				t.Errorf("%s:%d: sh passes %q, the exec form %q", c.Path, f.Line, got, want)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Error("no exec-form fix was checked")
 	}
 }

@@ -36,6 +36,10 @@ var WorkdirRelativePath = &analyzer.Rule{
 				continue
 			}
 			warned[in] = true
+			// Offline the target is Linux; on a Windows image C:\app is absolute.
+			if in.Stage != nil && in.Stage.Root().Base.IsWindows() {
+				continue
+			}
 			if fix := fixes[in]; fix != nil {
 				p.Report(in, fmt.Sprintf("WORKDIR %s is relative; on this base it means %s, so write that", workdirPath(in), fix.Edits[0].New), fix)
 				continue
