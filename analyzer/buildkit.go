@@ -90,7 +90,11 @@ func convertOpt(warn func(rule, url, msg string, loc []parser.Range)) dockerfile
 // graph offline, as a real build would do first, and returns BuildKit's lint
 // warnings and the conversion error, if any. A panic inside BuildKit is
 // turned into an error for this file only.
-func BuildKitLint(src []byte) (warnings []BuildKitWarning, err error) {
+func BuildKitLint(src []byte) ([]BuildKitWarning, error) {
+	return buildkitConvert(src, false)
+}
+
+func buildkitConvert(src []byte, marshal bool) (warnings []BuildKitWarning, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
@@ -106,7 +110,7 @@ func BuildKitLint(src []byte) (warnings []BuildKitWarning, err error) {
 		warnings = append(warnings, w)
 	})
 	res, err := dockerfile2llb.Dockerfile2LLB(ctx, src, opt)
-	if err != nil {
+	if err != nil || !marshal {
 		return warnings, err
 	}
 	_, err = res.State.Marshal(ctx)
@@ -114,9 +118,10 @@ func BuildKitLint(src []byte) (warnings []BuildKitWarning, err error) {
 }
 
 // ConvertLLB proves a Dockerfile is buildable as far as can be known
-// without running it.
+// without running it: conversion of every stage and serialization of the
+// build graph, which is what a build submits.
 func ConvertLLB(src []byte) error {
-	_, err := BuildKitLint(src)
+	_, err := buildkitConvert(src, true)
 	return err
 }
 

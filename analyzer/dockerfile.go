@@ -78,6 +78,7 @@ type Instruction struct {
 	// FROM parses to *instructions.Stage in Parsed instead.
 	Command  instructions.Command
 	Parsed   any
+	parseErr error
 	Stage    *Stage
 	Comments []string
 	// Script is the parsed shell of a RUN in shell form (nil for exec form,
@@ -270,8 +271,8 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 		return nil, fmt.Errorf("%w: no FROM instruction, so there is no build stage", ErrInput)
 	}
 	for _, in := range d.Instructions {
-		if _, err := instructions.ParseInstruction(in.Node); err != nil {
-			return nil, fmt.Errorf("%w: line %d: %v", ErrInput, in.StartLine, errors.Unwrap(err))
+		if in.parseErr != nil {
+			return nil, fmt.Errorf("%w: line %d: %v", ErrInput, in.StartLine, errors.Unwrap(in.parseErr))
 		}
 	}
 	return d, nil
@@ -446,7 +447,7 @@ func (d *Dockerfile) newInstruction(index int, node *parser.Node) *Instruction {
 	}
 	in.Written = string(d.Source[in.Start:kwEnd])
 	in.ArgsStart = d.skipFlags(kwEnd, in.End, len(in.Flags))
-	in.Parsed, in.Command = parseTyped(node)
+	in.Parsed, in.Command, in.parseErr = parseTyped(node)
 	return in
 }
 
@@ -475,7 +476,7 @@ func (d *Dockerfile) newTriggerInstruction(parent *Instruction, node *parser.Nod
 	}
 	t.Written = string(d.Source[t.Start:kwEnd])
 	t.ArgsStart = d.skipFlags(kwEnd, t.End, len(t.Flags))
-	t.Parsed, t.Command = parseTyped(node)
+	t.Parsed, t.Command, _ = parseTyped(node)
 	return t
 }
 
@@ -583,11 +584,11 @@ func (m mapEnv) Keys() []string {
 	return keys
 }
 
-func parseTyped(node *parser.Node) (any, instructions.Command) {
+func parseTyped(node *parser.Node) (any, instructions.Command, error) {
 	v, err := instructions.ParseInstruction(node)
 	if err != nil {
-		return nil, nil
+		return nil, nil, err
 	}
 	cmd, _ := v.(instructions.Command)
-	return v, cmd
+	return v, cmd, nil
 }

@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"runtime/debug"
@@ -80,6 +81,21 @@ type FileResult struct {
 
 	Dockerfile   *Dockerfile
 	BuildContext *BuildContext
+
+	facts *fileFacts
+}
+
+// ConvertError is BuildKit's offline conversion result for the file,
+// computed during analysis when a rule needed it, else now.
+func (fr *FileResult) ConvertError() error {
+	if fr.Dockerfile == nil {
+		return errors.New(fr.Error)
+	}
+	if fr.facts == nil {
+		fr.facts = &fileFacts{}
+	}
+	fr.facts.buildkit(fr.Dockerfile)
+	return fr.facts.bkErr
 }
 
 // StageInfo summarises a stage for output.
@@ -202,6 +218,7 @@ func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg 
 	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
 	settings, _ := cfg.ResolveRules(a)
 	facts := &fileFacts{}
+	fr.facts = facts
 	sup := collectSuppressions(d, cfg, a)
 	for _, r := range a.rules {
 		sev := r.Severity
@@ -290,11 +307,12 @@ func hasEquivalent(r *Rule, id string) bool {
 type fileFacts struct {
 	bkOnce sync.Once
 	bk     []BuildKitWarning
+	bkErr  error
 }
 
 func (f *fileFacts) buildkit(d *Dockerfile) []BuildKitWarning {
 	f.bkOnce.Do(func() {
-		f.bk, _ = BuildKitLint(d.Source)
+		f.bk, f.bkErr = BuildKitLint(d.Source)
 	})
 	return f.bk
 }

@@ -22,6 +22,9 @@ type Script struct {
 	Heredoc bool
 	// Err is the shell parse error, if the script is not valid shell.
 	Err error
+
+	commands []Command
+	walked   bool
 }
 
 // Command is one simple command of a script, with its arguments.
@@ -187,10 +190,16 @@ func (s *Script) Pos(p syntax.Pos) int {
 
 // Commands returns every simple command in the script in source order,
 // including those in subshells, conditionals and command substitutions.
+//
+// The result is computed once and shared: callers must not modify it.
 func (s *Script) Commands() []Command {
 	if s == nil || s.File == nil {
 		return nil
 	}
+	if s.walked {
+		return s.commands
+	}
+	s.walked = true
 	var out []Command
 	syntax.Walk(s.File, func(n syntax.Node) bool {
 		call, ok := n.(*syntax.CallExpr)
@@ -211,6 +220,7 @@ func (s *Script) Commands() []Command {
 		out = append(out, c)
 		return true
 	})
+	s.commands = out
 	return out
 }
 

@@ -156,7 +156,7 @@ func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.
 	p := &filePatcher{a: a, cfg: cfg, opts: opts, bc: before.BuildContext, path: before.Path,
 		blocked: map[string]string{}, originalRules: ruleCounts(before.Findings)}
 	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}
-	p.originalConverts = analyzer.ConvertLLB(f.Original) == nil
+	p.originalConverts = before.ConvertError() == nil
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
 	current := before
@@ -292,7 +292,7 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 	if res.Error != "" || res.Dockerfile == nil {
 		return nil, nil, ReasonParse
 	}
-	if p.originalConverts && analyzer.ConvertLLB(next) != nil {
+	if p.originalConverts && res.ConvertError() != nil {
 		return nil, nil, ReasonConvert
 	}
 	if newProblems(res.Findings, p.originalRules) > 0 {

@@ -39,7 +39,9 @@ var InitProcessMissing = &analyzer.Rule{
 			return
 		}
 		msg := fmt.Sprintf("%s runs as PID 1 without an init: it ignores SIGTERM unless the app handles it (so every stop waits for the kill timeout) and does not reap zombie processes; add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", proc)
-		if proc == "npm" || proc == "yarn" || proc == "pnpm" {
+		if !start.JSON {
+			msg = fmt.Sprintf("the shell of the shell-form %s is PID 1 and runs %s as its child: the shell ignores SIGTERM (so every stop waits for the kill timeout) and neither reaps zombie processes; use the exec form and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", start.Keyword, proc)
+		} else if proc == "npm" || proc == "yarn" || proc == "pnpm" {
 			msg = fmt.Sprintf("%s runs as PID 1 without an init: it does not pass SIGTERM on to node reliably (so every stop waits for the kill timeout) and does not reap zombie processes; start node directly and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", proc)
 		}
 		p.Report(start, msg, tiniFixA(d, final, start, proc))

@@ -1,0 +1,56 @@
+package patcher_test
+
+import (
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/rules"
+	"github.com/dockopt/dockopt/patcher"
+)
+
+// BenchmarkPatchCorpus measures patching plus static verification of each
+// corpus Dockerfile and reports the median per file. Target: under 5 ms.
+//
+//	go test ./patcher -run '^$' -bench PatchCorpus -benchtime 3x
+func BenchmarkPatchCorpus(b *testing.B) {
+	fsys := os.DirFS("../analyzer/testdata/corpus")
+	a := analyzer.New(rules.All())
+	targets, err := analyzer.Discover(fsys, ".", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var files []*analyzer.FileResult
+	for _, t := range targets {
+		if strings.HasPrefix(t.Path, "bad/") {
+			continue
+		}
+		src, _ := fs.ReadFile(fsys, t.Path)
+		fr := a.AnalyzeSource(t.Path, src, analyzer.ContextFor(fsys, t.Path, t.Context), nil)
+		if fr.Error == "" {
+			files = append(files, fr)
+		}
+	}
+	per := make([][]time.Duration, len(files))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, fr := range files {
+			start := time.Now()
+			patcher.PatchFile(a, fr, nil, patcher.Options{})
+			per[j] = append(per[j], time.Since(start))
+		}
+	}
+	b.StopTimer()
+	med := make([]time.Duration, len(files))
+	for j, d := range per {
+		sort.Slice(d, func(x, y int) bool { return d[x] < d[y] })
+		med[j] = d[len(d)/2]
+	}
+	sort.Slice(med, func(x, y int) bool { return med[x] < med[y] })
+	b.ReportMetric(float64(med[len(med)/2].Microseconds())/1000, "ms/file-median")
+	b.ReportMetric(float64(med[len(med)*9/10].Microseconds())/1000, "ms/file-p90")
+}

@@ -1,0 +1,5 @@
+package templates_test
+
+import "io/fs"
+
+type fsFS = fs.FS
