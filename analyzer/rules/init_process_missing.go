@@ -40,7 +40,7 @@ var InitProcessMissing = &analyzer.Rule{
 		}
 		msg := fmt.Sprintf("%s runs as PID 1 without an init: it ignores SIGTERM unless the app handles it (so every stop waits for the kill timeout) and does not reap zombie processes; add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", proc)
 		if !start.JSON {
-			msg = fmt.Sprintf("the shell of the shell-form %s is PID 1 and runs %s as its child: the shell ignores SIGTERM (so every stop waits for the kill timeout) and neither reaps zombie processes; use the exec form and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", start.Keyword, proc)
+			msg = fmt.Sprintf("the shell-form %s runs %s through /bin/sh with no init: PID 1 is the shell or %s, which do not handle SIGTERM for the app (so every stop waits for the kill timeout) or reap zombie processes; use the exec form and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", start.Keyword, proc, proc)
 		} else if proc == "npm" || proc == "yarn" || proc == "pnpm" {
 			msg = fmt.Sprintf("%s runs as PID 1 without an init: it does not pass SIGTERM on to node reliably (so every stop waits for the kill timeout) and does not reap zombie processes; start node directly and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", proc)
 		}
