@@ -136,7 +136,15 @@ func (c *BuildContext) HasLockfile(names ...string) bool {
 
 // ReadFile reads a file of the context, bounded to 1 MiB.
 func (c *BuildContext) ReadFile(p string) ([]byte, error) {
+	if c == nil || c.fsys == nil {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fs.ErrNotExist}
+	}
 	return readBounded(c.fsys, path.Join(c.Dir, p), 1<<20)
+}
+
+// EmptyContext is the context of a Dockerfile analyzed on its own.
+func EmptyContext() *BuildContext {
+	return &BuildContext{Dir: ".", files: map[string]bool{}, dirs: map[string]bool{}}
 }
 
 var lockfileNames = []string{

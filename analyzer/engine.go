@@ -208,7 +208,7 @@ func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg 
 		return fr
 	}
 	if bc == nil {
-		bc = &BuildContext{Dir: ".", files: map[string]bool{}, dirs: map[string]bool{}}
+		bc = EmptyContext()
 		fr.BuildContext = bc
 	}
 	fr.Dockerfile = d
