@@ -132,9 +132,14 @@ func extractFixB(p *analyzer.Pass, in *analyzer.Instruction, target, content str
 		head = keywordLikeB(in.Written, "COPY")
 	}
 	repl := head + " " + quoteCopyB(src) + " " + quoteCopyB(dest)
+	end := in.End
+	for end > in.Start && (p.File.Source[end-1] == '\n' || p.File.Source[end-1] == '\r') {
+		// The last instruction of a file ends after its newline; keep it.
+		end--
+	}
 	return &analyzer.Fix{
 		Message: "move the file to " + gen + " and COPY it",
-		Edits:   []analyzer.TextEdit{{Start: in.Start, End: in.End, New: repl}},
+		Edits:   []analyzer.TextEdit{{Start: in.Start, End: end, New: repl}},
 		Files:   []analyzer.GeneratedFile{{Path: gen, Content: content}},
 	}
 }
