@@ -108,12 +108,19 @@ func newEngine[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, q 
 	}
 
 	workers := river.NewWorkers()
+	river.AddWorker(workers, &pruneWorker[TDriver, TTx]{e: e})
 	river.AddWorker(workers, &plainWorker[jobs.AnalyzeRepo]{q: q})
 	river.AddWorker(workers, &plainWorker[jobs.Command]{q: q})
 	river.AddWorker(workers, &plainWorker[jobs.Rerun]{q: q})
 	river.AddWorker(workers, &coalescedWorker[TDriver, TTx, jobs.AnalyzePush]{e: e})
 	river.AddWorker(workers, &coalescedWorker[TDriver, TTx, jobs.AnalyzePR]{e: e})
 
+	var periodic []*river.PeriodicJob
+	if !q.opts.LeaderElectionDisabled { // River runs periodic jobs on the leader only
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
+			&river.PeriodicJobOpts{ID: pruneKind, RunOnStart: true}))
+	}
 	e.client, err = river.NewClient[TTx](driver, &river.Config{
 		CancelledJobRetentionPeriod: deliveryRetention,
 		DiscardedJobRetentionPeriod: deliveryRetention,
@@ -125,6 +132,7 @@ func newEngine[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, q 
 		RescueStuckJobsAfter:        q.opts.RescueStuckJobsAfter,
 		RetryPolicy:                 q.opts.RetryPolicy,
 		Workers:                     workers,
+		PeriodicJobs:                periodic,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
@@ -164,10 +172,6 @@ func (e *engine[TDriver, TTx]) migrate(ctx context.Context, driver TDriver, log 
 			if _, err := e.db.exec(ctx, tx, m); err != nil {
 				return fmt.Errorf("queue: migrating dockopt's tables: %w", err)
 			}
-		}
-		cutoff := time.Now().Add(-deliveryRetention).UnixMilli()
-		if _, err := e.db.exec(ctx, tx, `DELETE FROM dockopt_deliveries WHERE last_seen_at < $1`, cutoff); err != nil {
-			return fmt.Errorf("queue: pruning deliveries: %w", err)
 		}
 		return e.db.commit(ctx, tx)
 	})
@@ -354,11 +358,46 @@ func (e *engine[TDriver, TTx]) ping(ctx context.Context) error { return e.db.pin
 func (e *engine[TDriver, TTx]) depth(ctx context.Context) (int64, error) {
 	var n int64
 	err := e.db.poolQueryRow(ctx,
-		`SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'pending', 'retryable', 'scheduled')`, nil, &n)
+		`SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'pending', 'retryable', 'scheduled') AND kind <> '`+pruneKind+`'`, nil, &n)
 	return n, err
 }
 
 func (e *engine[TDriver, TTx]) close() error { return e.db.close() }
+
+// pruneKind is an internal job that forgets deliveries and coalescing heads
+// older than the redelivery window. River's leader runs it periodically.
+const pruneKind = "dockopt_prune"
+
+type pruneArgs struct{}
+
+func (pruneArgs) Kind() string { return pruneKind }
+
+type pruneWorker[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	river.WorkerDefaults[pruneArgs]
+	e *engine[TDriver, TTx]
+}
+
+func (w *pruneWorker[TDriver, TTx]) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
+	return w.e.prune(ctx, time.Now().Add(-deliveryRetention))
+}
+
+// prune deletes what is older than cutoff. A job whose head was pruned
+// still runs, on the arguments it carries.
+func (e *engine[TDriver, TTx]) prune(ctx context.Context, cutoff time.Time) error {
+	tx, err := e.db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer e.db.rollback(ctx, tx)
+	ms := cutoff.UnixMilli()
+	if _, err := e.db.exec(ctx, tx, `DELETE FROM dockopt_deliveries WHERE last_seen_at < $1`, ms); err != nil {
+		return err
+	}
+	if _, err := e.db.exec(ctx, tx, `DELETE FROM dockopt_coalesce WHERE updated_at < $1`, ms); err != nil {
+		return err
+	}
+	return e.db.commit(ctx, tx)
+}
 
 // plainWorker runs the kinds that do not coalesce.
 type plainWorker[T jobs.Args] struct {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -39,7 +40,13 @@ func pushBody(repo, sha string) []byte {
 "pusher":{"name":"alice"},"sender":{"login":"alice","type":"User"},"installation":{"id":42}}`)
 }
 
-func post(t testing.TB, base, delivery string, body []byte) *http.Response {
+type response struct {
+	StatusCode int
+	Status     string
+	jobs       []int64
+}
+
+func post(t testing.TB, base, delivery string, body []byte) response {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/webhook", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -50,9 +57,10 @@ func post(t testing.TB, base, delivery string, body []byte) *http.Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp
+	defer resp.Body.Close()
+	var r webhook.Response
+	json.NewDecoder(resp.Body).Decode(&r)
+	return response{StatusCode: resp.StatusCode, Status: resp.Status, jobs: r.Jobs}
 }
 
 func get(t testing.TB, h http.Handler, path string) (int, string) {
@@ -100,10 +108,11 @@ func TestServeEndToEnd(t *testing.T) {
 		ev := queuetest.Subscribe(t, srv.Queue())
 		base, stop := serve(t, srv)
 
-		if resp := post(t, base, "d-1", pushBody("web", "1111111111111111111111111111111111111111")); resp.StatusCode != http.StatusAccepted {
+		resp := post(t, base, "d-1", pushBody("web", "1111111111111111111111111111111111111111"))
+		if resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("webhook: %s", resp.Status)
 		}
-		ev.Until(t, river.EventKindJobCompleted, 1)
+		ev.Until(t, river.EventKindJobCompleted, resp.jobs[0])
 		mu.Lock()
 		want := jobs.AnalyzePush{InstallationID: 42, Owner: "octo", Repo: "web", Branch: "main", SHA: "1111111111111111111111111111111111111111", DefaultBranch: "main", DeliveryID: "d-1"}
 		if len(got) != 1 || got[0] != any(want) {
@@ -173,7 +182,8 @@ func TestShutdownKeepsUnfinishedJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		base, stop := serve(t, srv)
-		if resp := post(t, base, "d-1", pushBody("web", "2222222222222222222222222222222222222222")); resp.StatusCode != http.StatusAccepted {
+		resp := post(t, base, "d-1", pushBody("web", "2222222222222222222222222222222222222222"))
+		if resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("webhook: %s", resp.Status)
 		}
 		<-started
@@ -192,7 +202,7 @@ func TestShutdownKeepsUnfinishedJobs(t *testing.T) {
 		}
 		ev := queuetest.Subscribe(t, srv2.Queue())
 		serve(t, srv2)
-		ev.Until(t, river.EventKindJobCompleted, 1)
+		ev.Until(t, river.EventKindJobCompleted, resp.jobs[0])
 		if job := (<-done).(jobs.AnalyzePush); job.SHA != "2222222222222222222222222222222222222222" {
 			t.Errorf("second server ran %+v", job)
 		}
