@@ -81,8 +81,8 @@ func planNode(o *original) (*Rewrite, bool) {
 
 	var w dockerfile
 	w.b.WriteString(o.headerText())
-	w.line("# Dependencies stage: production dependencies only, installed with a cache")
-	w.line("# mount so that they are reused until the manifests change.")
+	w.line("# deps installs the production dependencies only, with a cache mount so")
+	w.line("# that they are reused until the manifests change.")
 	w.line("FROM %s AS deps", o.stage.Base.Raw)
 	w.line("WORKDIR %s", workdir)
 	w.raw(installLine(distro, buildPkgs))
@@ -174,7 +174,7 @@ func planNode(o *original) (*Rewrite, bool) {
 	if files != nil {
 		rw.Explanation = append(rw.Explanation, "Only the files package.json lists (`main` and `files`) are copied into the runtime.")
 	}
-	if f, ok := dockerignore(o, []string{"node_modules", ".git", "test", "tests", "__tests__", "**/*.test.js", "**/*.spec.js", "**/*.map", "coverage", "npm-debug.log*"},
+	if f, ok := dockerignore(o, []string{"**/node_modules", ".git", "test", "tests", "**/__tests__", "**/*.test.js", "**/*.spec.js", "**/*.map", "coverage", "npm-debug.log*"},
 		append(append([]string{}, pm.manifests...), main)); ok {
 		rw.Files = append(rw.Files, f)
 		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `node_modules`, `.git`, tests and source maps out of the build context and so out of the image.")

@@ -82,8 +82,8 @@ func planPython(o *original) (*Rewrite, bool) {
 
 	var w dockerfile
 	w.b.WriteString(o.headerText())
-	w.line("# Builder stage: compilers and headers build the dependencies into a")
-	w.line("# virtualenv; only the virtualenv is copied into the runtime.")
+	w.line("# builder compiles the dependencies into a virtualenv; only the")
+	w.line("# virtualenv is copied into the runtime.")
 	w.line("FROM %s AS builder", o.stage.Base.Raw)
 	w.raw(installLine(distro, buildPkgs))
 	w.line("RUN python -m venv /opt/venv")
@@ -205,7 +205,7 @@ func planPython(o *original) (*Rewrite, bool) {
 	if hasStep(cmds, stepUser) {
 		rw.Explanation = append(rw.Explanation, "The account the original created (and did not use) is replaced by `app`.")
 	}
-	if f, ok := dockerignore(o, []string{".git", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"}, reqFiles); ok {
+	if f, ok := dockerignore(o, []string{".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache"}, reqFiles); ok {
 		rw.Files = append(rw.Files, f)
 		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `.git`, local virtualenvs and caches out of the build context and the image.")
 	}

@@ -450,7 +450,9 @@ func configOutDir(bc *analyzer.BuildContext) string {
 func (p *staticPlan) write(o *original) *Rewrite {
 	var w dockerfile
 	w.b.WriteString(o.headerText())
-	w.line("# Build stage: installs the dependencies and runs the build; none of it")
+	// BuildKit reads a comment right above FROM as the stage's description
+	// when it starts with the stage name.
+	w.line("# build installs the dependencies and runs the build; none of it")
 	w.line("# reaches the image that is shipped.")
 	w.line("FROM %s AS build", o.stage.Base.Raw)
 	w.raw(o.args...)
@@ -513,7 +515,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	}
 	rw.Explanation = append(rw.Explanation, p.droppedSteps...)
 	rw.Files = append(rw.Files, analyzer.GeneratedFile{Path: o.contextPath("nginx/default.conf"), Content: nginxConf(p.port, p.spa, p.assets)})
-	if f, ok := dockerignore(o, []string{"node_modules", ".git", "coverage", "npm-debug.log*", "yarn-error.log*"},
+	if f, ok := dockerignore(o, []string{"**/node_modules", ".git", "coverage", "npm-debug.log*", "yarn-error.log*"},
 		append(append([]string{"nginx/default.conf"}, p.pm.manifests...), lateSources(p.late)...)); ok {
 		rw.Files = append(rw.Files, f)
 		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `node_modules` and `.git` out of the build context, so `COPY . .` cannot overwrite the installed dependencies and the context uploads faster.")
