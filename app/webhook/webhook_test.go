@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -445,4 +446,22 @@ func value(c prometheus.Counter) float64 {
 		panic(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+func TestFormEncodedDelivery(t *testing.T) {
+	// Repository webhooks may be set to application/x-www-form-urlencoded;
+	// the signature covers the encoded body.
+	fq := &fakeQueue{}
+	h := newHandler(t, fq, nil)
+	body := []byte("payload=" + url.QueryEscape(string(payload(t, "push.event.4"))))
+	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "form")
+	req.Header.Set("X-Hub-Signature-256", webhook.Sign(secret, body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted || len(fq.jobs) != 1 {
+		t.Errorf("status %d, jobs %v", rec.Code, fq.jobs)
+	}
 }
