@@ -37,7 +37,7 @@ var ExecFormCmd = &analyzer.Rule{
 					continue
 				}
 				var fix *analyzer.Fix
-				if words, ok := plainCommandWords(in); ok && !s.Windows && !(in.Keyword == "ENTRYPOINT" && cmdFollows(d, s)) {
+				if words, ok := plainCommandWords(in); ok && !s.Windows && !hasCommentLine(d, in) && !(in.Keyword == "ENTRYPOINT" && cmdFollows(d, s)) {
 					fix = &analyzer.Fix{
 						Message: "switch to the exec form; the program now receives signals and docker run arguments itself",
 						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: contentEnd(d, in), New: jsonArgs(words)}},

@@ -183,3 +183,14 @@ func contentEnd(d *analyzer.Dockerfile, in *analyzer.Instruction) int {
 	}
 	return end
 }
+
+// hasCommentLine reports whether a continued instruction holds comment
+// lines, which a rewrite of its arguments would silently drop.
+func hasCommentLine(d *analyzer.Dockerfile, in *analyzer.Instruction) bool {
+	for l := in.StartLine + 1; l <= in.EndLine; l++ {
+		if strings.HasPrefix(strings.TrimSpace(string(d.Source[d.Offset(l):d.LineEnd(l)])), "#") {
+			return true
+		}
+	}
+	return false
+}

@@ -25,11 +25,14 @@ var MaintainerDeprecated = &analyzer.Rule{
 			if in.Keyword != "MAINTAINER" || !ok {
 				continue
 			}
-			label := matchCase("LABEL", in.Written)
-			fix := &analyzer.Fix{
-				Message: "replace MAINTAINER with the org.opencontainers.image.authors label",
-				Edits: []analyzer.TextEdit{{Start: in.Start, End: contentEnd(d, in),
-					New: label + " org.opencontainers.image.authors=" + dockerfileQuote(c.Maintainer, d.Escape)}},
+			var fix *analyzer.Fix
+			if !hasCommentLine(d, in) {
+				label := matchCase("LABEL", in.Written)
+				fix = &analyzer.Fix{
+					Message: "replace MAINTAINER with the org.opencontainers.image.authors label",
+					Edits: []analyzer.TextEdit{{Start: in.Start, End: contentEnd(d, in),
+						New: label + " org.opencontainers.image.authors=" + dockerfileQuote(c.Maintainer, d.Escape)}},
+				}
 			}
 			p.Report(in, "MAINTAINER is deprecated; record the author in the org.opencontainers.image.authors label", fix)
 		}
