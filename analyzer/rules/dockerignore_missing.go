@@ -233,8 +233,15 @@ func ignoreEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essential
 		}
 	}
 	if buildsOutputA(d) {
+		// The image builds these itself, so a local copy is stale junk;
+		// for a new file, the usual output folder of the ecosystem too.
+		essentialOut := map[string]bool{}
+		if essentials {
+			essentialOut["dist"] = has("node") && bundlerReadsEnvA(d, bc)
+			essentialOut["target"] = has("java") || has("rust")
+		}
 		for _, o := range []string{"dist", "build", "target", ".next", "out"} {
-			add(ignoreEntryA{name: o, lines: []string{o}, probes: []string{o + "/x"}}, known(o))
+			add(ignoreEntryA{name: o, lines: []string{o}, probes: []string{o + "/x"}}, known(o) || essentialOut[o])
 		}
 	}
 	logs := git["*.log"] || known("logs")
