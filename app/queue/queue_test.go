@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -452,4 +453,32 @@ func TestNewerPushSurvivesAFailure(t *testing.T) {
 			t.Errorf("analyzed %v, want aaaa (failed) then bbbb", seen)
 		}
 	})
+}
+
+func TestSQLitePathForms(t *testing.T) {
+	dir := t.TempDir()
+	for _, u := range []string{
+		"sqlite://" + filepath.Join(dir, "a.db"),
+		"sqlite:" + filepath.Join(dir, "b.db"),
+		"file:" + filepath.Join(dir, "c.db"),
+		filepath.Join(dir, "odd #1 100%.db"),
+	} {
+		q, err := queue.Open(context.Background(), u, queue.Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Errorf("%s: %v", u, err)
+			continue
+		}
+		accept(t, q, "d", jobs.AnalyzeRepo{Owner: "o", Repo: "r"})
+		q.Close()
+	}
+	for _, name := range []string{"a.db", "b.db", "c.db", "odd #1 100%.db"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("database file %s: %v", name, err)
+		}
+	}
+	for _, bad := range []string{"sqlite://", "sqlite://x.db?mode=ro"} {
+		if _, err := queue.Open(context.Background(), bad, queue.Options{}); err == nil {
+			t.Errorf("Open(%q) succeeded", bad)
+		}
+	}
 }

@@ -45,7 +45,9 @@ func openSQLite(ctx context.Context, databaseURL string, q *Queue) (backend, err
 	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(cachingConnector{dsn: "file:" + path + "?" + sqlitePragmas, driver: &sqlite.Driver{}})
+	// The DSN is an SQLite URI: a path with % or # must be escaped.
+	uriPath := strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
+	db := sql.OpenDB(cachingConnector{dsn: "file:" + uriPath + "?" + sqlitePragmas, driver: &sqlite.Driver{}})
 	// SQLite has one writer at a time; River's documentation recommends a
 	// single connection so its goroutines queue in Go instead of failing
 	// with SQLITE_BUSY.
