@@ -116,8 +116,8 @@ func planGo(o *original) (*Rewrite, bool) {
 	rw := &Rewrite{
 		Title:   "Build a static Go binary in its own stage and run it on distroless as non-root",
 		Content: w.bytes(),
-		Resolves: []string{"build-toolchain-in-final-image", "final-stage-root", "full-size-final-image", "shell-form-cmd",
-			"json-args-recommended", "manifests-after-source", "package-cache-mount"},
+		Resolves: []string{"build-toolchain-in-final-image", "final-user-root", "full-base-image", "exec-form-cmd",
+			"package-cache-mount-missing"},
 	}
 	rw.Explanation = append(rw.Explanation,
 		fmt.Sprintf("A build stage on `%s` copies %s first and downloads modules with a cache mount, then builds with the module and build caches mounted: rebuilds after a source change reuse both.", o.stage.Base.Raw, code(mods)),

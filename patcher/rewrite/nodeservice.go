@@ -140,8 +140,8 @@ func planNode(o *original) (*Rewrite, bool) {
 	rw := &Rewrite{
 		Title:   "Split the Node service into a dependencies stage and a slim, non-root runtime",
 		Content: w.bytes(),
-		Resolves: []string{"build-toolchain-in-final-image", "npm-production-flag", "npm-install-with-lockfile", "final-stage-root",
-			"no-init-process", "shell-form-cmd", "json-args-recommended", "chown-after-copy", "manifests-after-source"},
+		Resolves: []string{"build-toolchain-in-final-image", "npm-production-flag", "npm-install-with-lockfile", "final-user-root",
+			"init-process-missing", "exec-form-cmd", "chown-after-copy", "package-cache-mount-missing"},
 	}
 	install := "`" + pm.installProd + "`"
 	if !pm.locked {

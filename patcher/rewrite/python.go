@@ -163,8 +163,8 @@ func planPython(o *original) (*Rewrite, bool) {
 	rw := &Rewrite{
 		Title:   "Build the Python dependencies in a virtualenv stage and run them on a slim, non-root image",
 		Content: w.bytes(),
-		Resolves: []string{"build-toolchain-in-final-image", "python-env-missing", "final-stage-root", "user-login-shell",
-			"local-bin-path-appended", "masked-errors", "shell-form-cmd", "json-args-recommended", "manifests-after-source", "cleanup-in-later-layer"},
+		Resolves: []string{"build-toolchain-in-final-image", "python-env-missing", "final-user-root", "user-login-shell",
+			"path-user-bin-last", "masked-errors", "exec-form-cmd", "cleanup-in-later-layer", "full-base-image", "package-cache-mount-missing"},
 	}
 	rw.Explanation = append(rw.Explanation,
 		fmt.Sprintf("A `builder` stage on `%s` creates `/opt/venv` and installs the requirements into it with a BuildKit cache mount for pip; %s copied before the sources, so the install is reused until %s.", o.stage.Base.Raw, code(reqFiles), pluralIt(reqFiles)),

@@ -484,8 +484,8 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		Kind:    analyzer.KindStaticSite,
 		Title:   "Build the site in its own stage and serve only the output with unprivileged nginx",
 		Content: w.bytes(),
-		Resolves: []string{"static-site-node-server", "build-toolchain-in-final-image", "final-stage-root", "user-root",
-			"missing-healthcheck", "no-healthcheck", "node-modules-in-final-image"},
+		Resolves: []string{"static-site-node-server", "build-toolchain-in-final-image", "final-user-root", "healthcheck-missing",
+			"full-base-image", "copy-not-add", "package-cache-mount-missing"},
 	}
 	lock := "no lockfile, so `npm install` resolves versions afresh; commit a lockfile and this becomes `npm ci`"
 	if p.pm.locked {
