@@ -17,7 +17,7 @@ var DuplicateStageName = &analyzer.Rule{
 		`Stage names are compared without regard to case, as BuildKit does.`,
 	Bad:         "FROM node:20 AS build\nRUN npm ci\nFROM node:20 AS build\nRUN npm run build\n",
 	Good:        "FROM node:20 AS deps\nRUN npm ci\nFROM deps AS build\nRUN npm run build\n",
-	Equivalents: []string{"buildkit:DuplicateStageName", "hadolint:DL3024"},
+	Equivalents: []string{"buildkit:DuplicateStageName", "hadolint:DL3024", "trivy:DS012"},
 	Check: func(p *analyzer.Pass) {
 		first := map[string]*analyzer.Stage{}
 		for _, s := range p.File.Stages {

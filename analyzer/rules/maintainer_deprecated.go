@@ -16,7 +16,7 @@ var MaintainerDeprecated = &analyzer.Rule{
 		`actually look for it (registries, SBOMs, docker inspect), and it can be queried like any other label.`,
 	Bad:         "FROM alpine:3.20\nMAINTAINER Jane Doe <jane@example.com>\n",
 	Good:        "FROM alpine:3.20\nLABEL org.opencontainers.image.authors=\"Jane Doe <jane@example.com>\"\n",
-	Equivalents: []string{"buildkit:MaintainerDeprecated", "hadolint:DL4000"},
+	Equivalents: []string{"buildkit:MaintainerDeprecated", "hadolint:DL4000", "trivy:DS022"},
 	Fix:         analyzer.Safe,
 	Check: func(p *analyzer.Pass) {
 		d := p.File

@@ -19,7 +19,7 @@ var OverriddenInstruction = &analyzer.Rule{
 		`the instruction that is ignored, as BuildKit reports it.`,
 	Bad:         "FROM node:20\nCMD [\"npm\", \"start\"]\nCMD [\"node\", \"server.js\"]\n",
 	Good:        "FROM node:20\nCMD [\"node\", \"server.js\"]\n",
-	Equivalents: []string{"buildkit:MultipleInstructionsDisallowed", "hadolint:DL4003", "hadolint:DL4004"},
+	Equivalents: []string{"buildkit:MultipleInstructionsDisallowed", "hadolint:DL4003", "hadolint:DL4004", "trivy:DS016"},
 	Fix:         analyzer.Safe,
 	Check: func(p *analyzer.Pass) {
 		d := p.File

@@ -22,7 +22,7 @@ var WorkdirRelativePath = &analyzer.Rule{
 		`reported (as hadolint does) when it can be rewritten to the absolute path it already means.`,
 	Bad:         "FROM node:20\nWORKDIR app\n",
 	Good:        "FROM node:20\nWORKDIR /app\n",
-	Equivalents: []string{"buildkit:WorkdirRelativePath", "hadolint:DL3000"},
+	Equivalents: []string{"buildkit:WorkdirRelativePath", "hadolint:DL3000", "trivy:DS009"},
 	Fix:         analyzer.Safe,
 	Check: func(p *analyzer.Pass) {
 		fixes := workdirFixes(p.File)
