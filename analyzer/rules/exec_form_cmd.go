@@ -39,7 +39,7 @@ var ExecFormCmd = &analyzer.Rule{
 				var fix *analyzer.Fix
 				if words, ok := plainCommandWords(in); ok && !s.Windows && !hasCommentLine(d, in) && !(in.Keyword == "ENTRYPOINT" && cmdFollows(d, s)) {
 					fix = &analyzer.Fix{
-						Message: "switch to the exec form; the program now receives signals and docker run arguments itself",
+						Message: "switch to the exec form: signals and docker run arguments now reach the program, and a base image ENTRYPOINT gets the program instead of /bin/sh as its argument",
 						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: contentEnd(d, in), New: jsonArgs(words)}},
 					}
 				}
