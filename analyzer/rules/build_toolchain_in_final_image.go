@@ -34,8 +34,8 @@ var BuildToolchainInFinalImage = &analyzer.Rule{
 		chain := finalChainA(d)
 		root := final.Root()
 		builds := buildCommandA(chain)
-		if startInstructionA(d) == nil {
-			return // a toolchain or base image on purpose
+		if startInstructionA(d) == nil || interactiveShellA(analyzer.StartCommand(d)) {
+			return // a toolchain, base or toolbox image on purpose
 		}
 		if tool, runtime := toolchainImageA(root.Base, builds); tool != "" {
 			what := "it starts the application"
@@ -116,12 +116,31 @@ func toolchainImageA(r analyzer.ImageRef, builds string) (tool, runtime string) 
 	return "", ""
 }
 
-// compilerPackagesA are packages that exist to compile software.
+// compilerPackagesA are packages that exist to compile software. make
+// and cmake alone are also task runners, so they are only named along
+// with a compiler.
 var compilerPackagesA = map[string]bool{
-	"build-essential": true, "gcc": true, "g++": true, "make": true, "clang": true, "cmake": true, "autoconf": true,
-	"automake": true, "libtool": true, "build-base": true, "gcc-c++": true, "musl-dev": true, "cargo": true,
-	"rustc": true, "golang": true, "go": true, "maven": true, "gradle": true, "default-jdk": true,
-	"openjdk-17-jdk": true, "openjdk-21-jdk": true, "nodejs-dev": true, "python3-dev": true, "python-dev": true,
+	"build-essential": true, "gcc": true, "g++": true, "clang": true, "build-base": true, "gcc-c++": true,
+	"cargo": true, "rustc": true, "golang": true, "go": true, "maven": true, "gradle": true, "default-jdk": true,
+	"openjdk-17-jdk": true, "openjdk-21-jdk": true,
+}
+
+var buildHelpersA = map[string]bool{"make": true, "cmake": true, "autoconf": true, "automake": true, "libtool": true, "ninja-build": true, "musl-dev": true}
+
+// interactiveShellA reports a start command that only opens a shell:
+// a toolbox or CI image, where the tools are the point.
+func interactiveShellA(words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
+	for _, w := range words {
+		switch path.Base(w) {
+		case "bash", "sh", "zsh", "ash", "-l", "-c", "-i", "--login":
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // runtimeLibA maps development packages to the runtime library they need.
@@ -188,6 +207,7 @@ func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
 	byInstr := map[*analyzer.Instruction][]string{}
 	var order []*analyzer.Instruction
 	devs := map[*analyzer.Instruction][]string{}
+	helpers := map[*analyzer.Instruction][]string{}
 	for _, ip := range installed {
 		name, virtual, _ := strings.Cut(ip.name, "@")
 		if removed[name] || (virtual != "" && removed[virtual]) {
@@ -198,6 +218,8 @@ func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
 				order = append(order, ip.in)
 			}
 			byInstr[ip.in] = append(byInstr[ip.in], name)
+		} else if buildHelpersA[name] {
+			helpers[ip.in] = append(helpers[ip.in], name)
 		} else if strings.HasSuffix(name, "-dev") || strings.HasSuffix(name, "-devel") {
 			devs[ip.in] = append(devs[ip.in], name)
 		}
@@ -216,7 +238,7 @@ func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
 			need += " and " + strings.Join(libs, ", ")
 		}
 		p.Report(in, fmt.Sprintf("build tools installed here and never removed stay in the final image (%s); the runtime needs only %s: compile in a build stage and copy the result, or remove the build packages in the same RUN",
-			strings.Join(byInstr[in], ", "), need), nil)
+			strings.Join(append(byInstr[in], helpers[in]...), ", "), need), nil)
 	}
 }
 

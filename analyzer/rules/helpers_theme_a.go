@@ -318,7 +318,8 @@ func envBeforeA(in *analyzer.Instruction, name string) (string, bool) {
 		if c, ok := i.Command.(*instructions.EnvCommand); ok {
 			for _, kv := range c.Env {
 				if kv.Key == name {
-					val, found = kv.Value, true
+					// The parser keeps quotes; the builder removes them.
+					val, found = strings.Trim(kv.Value, `"'`), true
 				}
 			}
 		}

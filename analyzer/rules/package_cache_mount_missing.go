@@ -34,6 +34,9 @@ var PackageCacheMountMissing = &analyzer.Rule{
 				continue
 			}
 			mounted := cacheMountTargetsA(in)
+			if len(mounted) > 0 {
+				continue // caching is configured here; its targets may be custom
+			}
 			var needs []cacheNeedA
 			seen := map[string]bool{}
 			for _, c := range in.Script.Commands() {
@@ -140,7 +143,7 @@ func cacheNeedsA(in *analyzer.Instruction, c analyzer.Command, aware bool) []cac
 		if sub != "install" && sub != "i" {
 			return nil
 		}
-		return []cacheNeedA{{tool: "pnpm", target: "/root/.local/share/pnpm/store"}}
+		return []cacheNeedA{{tool: "pnpm", target: envOr("PNPM_HOME", "/root/.local/share/pnpm") + "/store"}}
 	case "go":
 		gopath := "/root/go"
 		if img == "golang" {
