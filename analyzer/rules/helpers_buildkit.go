@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -9,12 +10,17 @@ import (
 )
 
 // buildkitWarnings returns BuildKit's own warnings of one check for the
-// file, from the offline conversion the engine runs once per file, in line
-// and message order so that findings never depend on BuildKit's internals.
+// file, from the offline conversion the engine runs once per file, without
+// repeats and in line and message order, so that findings never depend on
+// BuildKit's internals.
 func buildkitWarnings(p *analyzer.Pass, check string) []analyzer.BuildKitWarning {
 	var out []analyzer.BuildKitWarning
+	seen := map[analyzer.BuildKitWarning]bool{}
 	for _, w := range p.BuildKit() {
-		if w.Rule == check {
+		// BuildKit can say the same thing twice about one instruction
+		// (COPY expands its sources and its destination separately).
+		if w.Rule == check && !seen[w] {
+			seen[w] = true
 			out = append(out, w)
 		}
 	}
@@ -193,4 +199,38 @@ func hasCommentLine(d *analyzer.Dockerfile, in *analyzer.Instruction) bool {
 		}
 	}
 	return false
+}
+
+// renameVarFix rewrites the uses $old and ${old…} in an instruction to
+// new, for a misspelled variable whose intended name is known. Escaped
+// dollars are literal text and stay as they are.
+func renameVarFix(d *analyzer.Dockerfile, in *analyzer.Instruction, old, new string) *analyzer.Fix {
+	src := d.Source
+	end := contentEnd(d, in)
+	var edits []analyzer.TextEdit
+	for i := in.Start; i < end; i++ {
+		if src[i] != '$' || (i > in.Start && rune(src[i-1]) == d.Escape) {
+			continue
+		}
+		start := i + 1
+		if start < end && src[start] == '{' {
+			start++
+		}
+		stop := start + len(old)
+		if stop > end || string(src[start:stop]) != old {
+			continue
+		}
+		if stop < end && isVarNameByte(src[stop]) {
+			continue
+		}
+		edits = append(edits, analyzer.TextEdit{Start: start, End: stop, New: new})
+	}
+	if len(edits) == 0 {
+		return nil
+	}
+	return &analyzer.Fix{Message: fmt.Sprintf("use $%s", new), Edits: edits}
+}
+
+func isVarNameByte(b byte) bool {
+	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }

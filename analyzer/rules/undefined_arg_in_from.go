@@ -31,13 +31,20 @@ var UndefinedArgInFrom = &analyzer.Rule{
 	Bad:         "FROM node:${NODE_VERSION}-alpine\n",
 	Good:        "ARG NODE_VERSION=20\nFROM node:${NODE_VERSION}-alpine\n",
 	Equivalents: []string{"buildkit:UndefinedArgInFrom"},
+	// Correcting a likely typo is a guess a person should confirm.
+	Fix: analyzer.Review,
 	Check: func(p *analyzer.Pass) {
-		mirrorBuildKit(p, "UndefinedArgInFrom", func(w analyzer.BuildKitWarning, _ *analyzer.Instruction) (string, *analyzer.Fix, bool) {
-			msg := fmt.Sprintf("FROM uses ARG %s, which is not declared before the first FROM, so it expands to nothing", quotedValue(w.Message))
+		mirrorBuildKit(p, "UndefinedArgInFrom", func(w analyzer.BuildKitWarning, in *analyzer.Instruction) (string, *analyzer.Fix, bool) {
+			name := quotedValue(w.Message)
+			msg := fmt.Sprintf("FROM uses ARG %s, which is not declared before the first FROM, so it expands to nothing", name)
+			var fix *analyzer.Fix
 			if s := suggestion(w.Message); s != "" {
 				msg += fmt.Sprintf("; did you mean %s?", s)
+				if in != nil {
+					fix = renameVarFix(p.File, in, name, s)
+				}
 			}
-			return msg, nil, true
+			return msg, fix, true
 		})
 	},
 }

@@ -23,12 +23,18 @@ var UndefinedVariable = &analyzer.Rule{
 	Bad:         "FROM alpine:3.20\nARG APP_DIR=/srv/app\nWORKDIR $APP_DRI\n",
 	Good:        "FROM alpine:3.20\nARG APP_DIR=/srv/app\nWORKDIR $APP_DIR\n",
 	Equivalents: []string{"buildkit:UndefinedVar"},
+	// Correcting a likely typo is a guess a person should confirm.
+	Fix: analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		declared := declaredNames(p.File)
 		mirrorBuildKit(p, "UndefinedVar", func(w analyzer.BuildKitWarning, in *analyzer.Instruction) (string, *analyzer.Fix, bool) {
 			name := strings.TrimPrefix(quotedValue(w.Message), "$")
 			if s := suggestion(w.Message); s != "" && declared[s] && likelyTypo(name, s) {
-				return fmt.Sprintf("$%s is not defined; did you mean $%s, which this Dockerfile declares?", name, s), nil, true
+				var fix *analyzer.Fix
+				if in != nil {
+					fix = renameVarFix(p.File, in, name, s)
+				}
+				return fmt.Sprintf("$%s is not defined; did you mean $%s, which this Dockerfile declares?", name, s), fix, true
 			}
 			if in != nil && in.Stage != nil && in.Stage.Root().Base.IsScratch() {
 				return fmt.Sprintf("$%s is not defined in this stage, which starts from scratch, so it expands to an empty string; declare it with ARG or ENV", name), nil, true
