@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"bytes"
+	"time"
 	"encoding/json"
 	"errors"
 	"io"
@@ -267,3 +268,111 @@ func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// WithGenerated returns the context as it will be once the generated files
+// are written: the patcher re-analyzes against it, so that a rule whose fix
+// creates a file (a .dockerignore, an extracted config) sees it there and
+// does not propose it again.
+func (c *BuildContext) WithGenerated(files []GeneratedFile, dockerfilePath string) *BuildContext {
+	if c == nil || len(files) == 0 {
+		return c
+	}
+	over := overlayFS{base: c.fsys, files: map[string][]byte{}}
+	cp := *c
+	cp.files = make(map[string]bool, len(c.files))
+	cp.dirs = make(map[string]bool, len(c.dirs))
+	for k, v := range c.files {
+		cp.files[k] = v
+	}
+	for k, v := range c.dirs {
+		cp.dirs[k] = v
+	}
+	cp.Files = append([]string(nil), c.Files...)
+	for _, g := range files {
+		content := []byte(g.Content)
+		if existing, err := readBounded(c.fsys, g.Path, 1<<20); err == nil {
+			if g.Merge != "append-lines" {
+				continue
+			}
+			content = []byte(appendLines(string(existing), g.Content))
+		}
+		over.files[path.Clean(g.Path)] = content
+		rel, ok := strings.CutPrefix(path.Clean(g.Path), c.Dir+"/")
+		if c.Dir == "." {
+			rel, ok = path.Clean(g.Path), true
+		}
+		if !ok {
+			continue
+		}
+		if !cp.files[rel] {
+			cp.files[rel] = true
+			cp.Files = append(cp.Files, rel)
+		}
+		for d := path.Dir(rel); d != "." && d != "/"; d = path.Dir(d) {
+			cp.dirs[d] = true
+		}
+	}
+	sort.Strings(cp.Files)
+	cp.fsys = over
+	cp.DockerIgnore = nil
+	cp.loadDockerIgnore(dockerfilePath)
+	return &cp
+}
+
+// appendLines adds the lines of extra that base lacks.
+func appendLines(base, extra string) string {
+	have := map[string]bool{}
+	for _, l := range strings.Split(base, "\n") {
+		have[strings.TrimSpace(l)] = true
+	}
+	var b strings.Builder
+	b.WriteString(base)
+	if base != "" && !strings.HasSuffix(base, "\n") {
+		b.WriteByte('\n')
+	}
+	for _, l := range strings.Split(extra, "\n") {
+		if t := strings.TrimSpace(l); t != "" && !have[t] {
+			have[t] = true
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// overlayFS serves generated files over a base file system.
+type overlayFS struct {
+	base  fs.FS
+	files map[string][]byte
+}
+
+func (o overlayFS) Open(name string) (fs.File, error) {
+	if b, ok := o.files[path.Clean(name)]; ok {
+		return &memFile{name: path.Base(name), r: bytes.NewReader(b), size: int64(len(b))}, nil
+	}
+	if o.base == nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return o.base.Open(name)
+}
+
+type memFile struct {
+	name string
+	r    *bytes.Reader
+	size int64
+}
+
+func (f *memFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *memFile) Close() error               { return nil }
+func (f *memFile) Stat() (fs.FileInfo, error) { return memInfo{f.name, f.size}, nil }
+
+type memInfo struct {
+	name string
+	size int64
+}
+
+func (i memInfo) Name() string       { return i.name }
+func (i memInfo) Size() int64        { return i.size }
+func (i memInfo) Mode() fs.FileMode  { return 0o644 }
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() any           { return nil }

@@ -198,8 +198,8 @@ func (d *Dockerfile) Offset(line int) int {
 // LineEnd returns the offset of the end of a 1-based line, before its newline.
 func (d *Dockerfile) LineEnd(line int) int {
 	end := d.Offset(line + 1)
-	if end > 0 && end <= len(d.Source) && line < len(d.lineStarts) {
-		end-- // the '\n'
+	if end > 0 && end <= len(d.Source) && d.Source[end-1] == '\n' {
+		end--
 	}
 	if end > 0 && end <= len(d.Source) && d.Source[end-1] == '\r' {
 		end--

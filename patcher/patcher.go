@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/patcher/rewrite"
 )
 
 // DefaultMaxPasses bounds the fixed-point loop. Each pass applies every
@@ -77,6 +78,8 @@ type File struct {
 	// Generated are files created by applied fixes.
 	Generated    []analyzer.GeneratedFile
 	Verification Verification
+	// Rewrite is the structural rewrite the patch started from, if any.
+	Rewrite *rewrite.Rewrite
 }
 
 // Changed reports whether patching changed anything for this Dockerfile.
@@ -160,6 +163,21 @@ func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
 	current := before
+	if opts.Apply.Allows(analyzer.Review) {
+		if rw, ok := rewrite.Plan(before); ok {
+			if res, reason := p.tryRewrite(before, rw); reason == "" {
+				f.Rewrite = rw
+				src, current = rw.Content, res
+				f.Generated = mergeGenerated(f.Generated, rw.Files)
+				p.bc = before.BuildContext.WithGenerated(f.Generated, p.path)
+				f.Applied = append(f.Applied, Applied{Rule: "rewrite:" + rw.Kind, Message: rw.Title, Safety: analyzer.Review, Line: 1, Pass: 0, Title: "Structural rewrite"})
+			} else {
+				f.Dropped = append(f.Dropped, Dropped{Rule: "rewrite:" + rw.Kind, Message: rw.Title, Safety: analyzer.Review, Line: 1, Reason: reason})
+			}
+		}
+	} else if rw, ok := rewrite.Plan(before); ok {
+		f.Dropped = append(f.Dropped, Dropped{Rule: "rewrite:" + rw.Kind, Message: rw.Title, Safety: analyzer.Review, Line: 1, Reason: ReasonPolicy})
+	}
 	idempotent := false
 	for pass := 1; pass <= opts.MaxPasses; pass++ {
 		candidates, dropped := p.candidates(current)
@@ -180,6 +198,7 @@ func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.
 				Title: ruleTitle(a, c.Rule)})
 			f.Generated = mergeGenerated(f.Generated, c.Fix.Files)
 		}
+		p.bc = before.BuildContext.WithGenerated(f.Generated, p.path)
 		src, current = next, nextRes
 	}
 	for key, reason := range p.blocked {
@@ -288,7 +307,11 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 	if err != nil {
 		return nil, nil, ReasonConflict
 	}
-	res := p.a.AnalyzeSource(p.path, next, p.bc, p.cfg)
+	var generated []analyzer.GeneratedFile
+	for _, f := range fixes {
+		generated = append(generated, f.Fix.Files...)
+	}
+	res := p.a.AnalyzeSource(p.path, next, p.bc.WithGenerated(generated, p.path), p.cfg)
 	if res.Error != "" || res.Dockerfile == nil {
 		return nil, nil, ReasonParse
 	}
@@ -304,6 +327,28 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 		}
 	}
 	return next, res, ""
+}
+
+// tryRewrite verifies a structural rewrite like any fix: it must parse,
+// convert, add no new problem and leave fewer of them.
+func (p *filePatcher) tryRewrite(before *analyzer.FileResult, rw *rewrite.Rewrite) (*analyzer.FileResult, string) {
+	res := p.a.AnalyzeSource(p.path, rw.Content, p.bc.WithGenerated(rw.Files, p.path), p.cfg)
+	switch {
+	case res.Error != "" || res.Dockerfile == nil:
+		return nil, ReasonParse
+	case p.originalConverts && res.ConvertError() != nil:
+		return nil, ReasonConvert
+	case newProblems(res.Findings, p.originalRules) > 0:
+		return nil, ReasonNewFindings
+	case !fewer(res.Findings, before.Findings):
+		return nil, "the rewrite did not leave fewer problems"
+	}
+	for ref := range foreignCopyRefs(res.Dockerfile) {
+		if !p.originalForeignRefs[ref] {
+			return nil, ReasonStageRef
+		}
+	}
+	return res, ""
 }
 
 // nonOverlapping picks fixes in priority order whose edits do not touch
@@ -349,7 +394,7 @@ func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 			v.NewSuggestions = append(v.NewSuggestions, fd.Rule)
 		}
 	}
-	v.Fewer = len(f.Applied) == 0 || len(f.After.Findings) < len(f.Before.Findings)
+	v.Fewer = len(f.Applied) == 0 || fewer(f.After.Findings, f.Before.Findings)
 	if !idempotent && v.Error == "" {
 		v.Error = fmt.Sprintf("no fixed point after %d passes", p.opts.MaxPasses)
 	}
@@ -399,6 +444,22 @@ func newProblems(fs []analyzer.Finding, original map[string]int) int {
 		}
 	}
 	return n
+}
+
+// fewer compares by what matters: fewer errors and warnings, or as many
+// and fewer findings in all.
+func fewer(after, before []analyzer.Finding) bool {
+	serious := func(fs []analyzer.Finding) int {
+		n := 0
+		for _, f := range fs {
+			if f.Severity <= analyzer.SeverityWarning {
+				n++
+			}
+		}
+		return n
+	}
+	a, b := serious(after), serious(before)
+	return a < b || (a == b && len(after) < len(before))
 }
 
 func ruleCounts(fs []analyzer.Finding) map[string]int {

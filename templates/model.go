@@ -7,6 +7,7 @@ package templates
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -109,6 +110,7 @@ type issueView struct {
 }
 
 type appliedView struct {
+	Details []string
 	N       int
 	Rule    string
 	URL     string
@@ -215,6 +217,15 @@ func buildView(in Input) view {
 				rule := lookup(in.Analyzer, a.Rule)
 				av := appliedView{N: i + 1, Rule: a.Rule, URL: in.RuleURL(a.Rule), Title: a.Title, Message: capitalize(a.Message),
 					Safety: string(a.Safety), Auto: a.Safety == analyzer.Safe}
+				if strings.HasPrefix(a.Rule, "rewrite:") && pf.Rewrite != nil {
+					av.Details = pf.Rewrite.Explanation
+					av.URL = ""
+					key := strings.ToLower(a.Message)
+					if !seenPrinciple[key] {
+						seenPrinciple[key] = true
+						principles[analyzer.CategorySize] = append(principles[analyzer.CategorySize], capitalize(a.Message))
+					}
+				}
 				if rule != nil {
 					av.Why = firstSentence(rule.Rationale)
 					key := strings.ToLower(a.Message)
@@ -419,10 +430,14 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+var sentenceEnd = regexp.MustCompile(`[a-z0-9)"'][.!?] [A-Z]`)
+
+// firstSentence returns the first sentence of a rationale. A period ends a
+// sentence only after a word and before a capital, so "COPY . ." does not.
 func firstSentence(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if i := strings.Index(s, ". "); i > 0 {
-		return s[:i+1]
+	if loc := sentenceEnd.FindStringIndex(s); loc != nil {
+		return s[:loc[0]+2]
 	}
 	return s
 }

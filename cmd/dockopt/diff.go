@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/pmezard/go-difflib/difflib"
 )
 
@@ -12,8 +14,8 @@ func unifiedDiff(p string, before, after []byte) string {
 		from = "/dev/null"
 	}
 	d := difflib.UnifiedDiff{
-		A:        difflib.SplitLines(string(before)),
-		B:        difflib.SplitLines(string(after)),
+		A:        lines(before),
+		B:        lines(after),
 		FromFile: from,
 		ToFile:   "b/" + p,
 		Context:  3,
@@ -26,4 +28,14 @@ func unifiedDiff(p string, before, after []byte) string {
 		return ""
 	}
 	return s
+}
+
+// lines splits keeping line ends; unlike difflib.SplitLines it adds no
+// empty line after a final newline, which would miscount the hunk.
+func lines(b []byte) []string {
+	out := strings.SplitAfter(string(b), "\n")
+	if len(out) > 0 && out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out
 }

@@ -1,0 +1,167 @@
+package patcher_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/rules"
+	"github.com/dockopt/dockopt/patcher"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected outputs of testdata/*.txtar")
+
+// TestGolden: each testdata/*.txtar holds a build context (files) and,
+// after `-- want --` markers, the files patching must produce:
+// `want/<path>` for every created or modified file and `want/dropped`
+// for the fixes left out with their reasons.
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txtar")
+	if len(files) == 0 {
+		t.Fatal("no cases")
+	}
+	a := analyzer.New(rules.All())
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys := fstest.MapFS{}
+			policy := analyzer.Review
+			mode := ""
+			var kept []txtar.File
+			for _, f := range ar.Files {
+				switch {
+				case strings.HasPrefix(f.Name, "want/"):
+					continue
+				case f.Name == "policy":
+					policy = analyzer.Safety(strings.TrimSpace(string(f.Data)))
+				case f.Name == "mode":
+					mode = strings.TrimSpace(string(f.Data))
+				default:
+					fsys[f.Name] = &fstest.MapFile{Data: f.Data}
+				}
+				kept = append(kept, f)
+			}
+			res, err := a.Analyze(fsys, ".", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr := patcher.Patch(a, fsys, res, nil, patcher.Options{Apply: policy, Mode: mode})
+			got := map[string]string{}
+			for _, c := range pr.Changes {
+				got["want/"+c.Path] = string(c.Content)
+			}
+			var dropped []string
+			for _, f := range pr.Files {
+				if !f.Verification.OK() {
+					t.Errorf("%s: verification failed: %+v", f.Path, f.Verification)
+				}
+				if f.Changed() && !f.Verification.Fewer {
+					t.Errorf("%s: patched file does not have fewer findings", f.Path)
+				}
+				for _, d := range f.Dropped {
+					dropped = append(dropped, f.Path+":"+itoa(d.Line)+" "+d.Rule+": "+d.Reason)
+				}
+				// Idempotence: patching the output again changes nothing.
+				if f.Changed() {
+					again := a.AnalyzeSource(f.Path, f.Patched, res.Files[0].BuildContext, nil)
+					for _, fr := range res.Files {
+						if fr.Path == f.Path {
+							again = a.AnalyzeSource(f.Path, f.Patched, fr.BuildContext, nil)
+						}
+					}
+					second := patcher.PatchFile(a, again, nil, patcher.Options{Apply: policy, Mode: mode})
+					if !bytes.Equal(second.Patched, f.Patched) {
+						t.Errorf("%s: not a fixed point; a second pass changes:\n%s", f.Path, second.Patched)
+					}
+				}
+			}
+			sort.Strings(dropped)
+			if len(dropped) > 0 {
+				got["want/dropped"] = strings.Join(dropped, "\n") + "\n"
+			}
+			if *update {
+				for name, content := range got {
+					kept = append(kept, txtar.File{Name: name, Data: []byte(content)})
+				}
+				sort.SliceStable(kept, func(i, j int) bool {
+					wi, wj := strings.HasPrefix(kept[i].Name, "want/"), strings.HasPrefix(kept[j].Name, "want/")
+					if wi != wj {
+						return !wi
+					}
+					return wi && kept[i].Name < kept[j].Name
+				})
+				ar.Files = kept
+				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want := map[string]string{}
+			for _, f := range ar.Files {
+				if strings.HasPrefix(f.Name, "want/") {
+					want[f.Name] = string(f.Data)
+				}
+			}
+			for name, w := range want {
+				if got[name] != w {
+					t.Errorf("%s differs\n--- got\n%s--- want\n%s", name, got[name], w)
+				}
+			}
+			for name := range got {
+				if _, ok := want[name]; !ok {
+					t.Errorf("unexpected output %s:\n%s", name, got[name])
+				}
+			}
+		})
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// FuzzPatch: for any input the analyzer accepts, the patched output
+// parses, converts to LLB when the input did, and is a fixed point.
+func FuzzPatch(f *testing.F) {
+	seeds, _ := filepath.Glob("../analyzer/testdata/corpus/*/Dockerfile")
+	for i, s := range seeds {
+		if i%5 == 0 {
+			if b, err := os.ReadFile(s); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	a := analyzer.New(rules.All())
+	f.Fuzz(func(t *testing.T, src []byte) {
+		fr := a.AnalyzeSource("Dockerfile", src, nil, nil)
+		if fr.Error != "" {
+			return
+		}
+		p := patcher.PatchFile(a, fr, nil, patcher.Options{})
+		if _, err := analyzer.Parse("Dockerfile", p.Patched); err != nil {
+			t.Fatalf("patched output does not parse: %v\n%s", err, p.Patched)
+		}
+		if fr.ConvertError() == nil {
+			if err := analyzer.ConvertLLB(p.Patched); err != nil {
+				t.Fatalf("patched output does not convert: %v\n%s", err, p.Patched)
+			}
+		}
+		if !p.Verification.Idempotent {
+			t.Fatalf("no fixed point: %s", p.Verification.Error)
+		}
+		again := patcher.PatchFile(a, a.AnalyzeSource("Dockerfile", p.Patched, nil, nil), nil, patcher.Options{})
+		if !bytes.Equal(again.Patched, p.Patched) {
+			t.Fatalf("patching twice changes more:\n%s\n---\n%s", p.Patched, again.Patched)
+		}
+	})
+}
