@@ -211,7 +211,10 @@ func (q *Queue) Accept(ctx context.Context, d Delivery, js []jobs.Args) (Accepte
 	return q.b.accept(ctx, d, js)
 }
 
-// Start runs jobs with p until Stop.
+// Start runs jobs with p until Stop. Jobs' contexts carry ctx's values but
+// not its cancellation: River would take a cancelled start context as an
+// abrupt stop that cancels running jobs, while a shutdown should let them
+// finish; Stop decides that.
 func (q *Queue) Start(ctx context.Context, p Processor) error {
 	if p == nil {
 		return errors.New("queue: nil processor")
@@ -219,7 +222,7 @@ func (q *Queue) Start(ctx context.Context, p Processor) error {
 	if !q.proc.CompareAndSwap(nil, &p) {
 		return errors.New("queue: already started")
 	}
-	return q.b.start(ctx)
+	return q.b.start(context.WithoutCancel(ctx))
 }
 
 // Stop stops fetching jobs and waits for running ones until ctx is done;

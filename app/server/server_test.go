@@ -271,3 +271,49 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestShutdownLetsRunningJobsFinish cancels the server while a job runs:
+// the job must finish and be recorded complete, not be cut off.
+func TestShutdownLetsRunningJobsFinish(t *testing.T) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
+		started, release := make(chan struct{}), make(chan struct{})
+		cfg := testConfig(t, url)
+		cfg.ShutdownTimeout = 30 * time.Second
+		srv, err := server.New(cfg, queue.ProcessorFunc(func(ctx context.Context, job any) error {
+			close(started)
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, stop := serve(t, srv)
+		resp := post(t, base, "d-1", pushBody("web", "3333333333333333333333333333333333333333"))
+		<-started
+		stopped := make(chan error)
+		go func() { stopped <- stop() }()
+		// Serve is draining now; it must wait for the job.
+		select {
+		case err := <-stopped:
+			t.Fatalf("Serve returned (%v) while a job was running", err)
+		default:
+		}
+		close(release)
+		if err := <-stopped; err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+		q, err := queue.Open(context.Background(), url, queue.Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		row, err := q.Job(context.Background(), resp.jobs[0])
+		if err != nil || row.State != "completed" {
+			t.Errorf("job after a graceful shutdown: %v (%v), want completed", row.State, err)
+		}
+	})
+}
