@@ -254,6 +254,9 @@ func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
 }
 
 func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
+	if fsys == nil {
+		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	}
 	f, err := fsys.Open(p)
 	if err != nil {
 		return nil, err
