@@ -23,6 +23,9 @@ type Metrics struct {
 	// Webhooks counts deliveries by X-GitHub-Event and what became of them
 	// (queued, ignored, duplicate, unauthorized, …).
 	Webhooks *prometheus.CounterVec
+	// WebhookDuration times deliveries from request to answer; GitHub gives
+	// up after 10 s.
+	WebhookDuration prometheus.Histogram
 	// Jobs counts job executions by kind and result (ok, retry, discarded,
 	// cancelled, snoozed).
 	Jobs *prometheus.CounterVec
@@ -45,6 +48,11 @@ func New() *Metrics {
 			Name: "webhooks_total",
 			Help: "Webhook deliveries received, by event and outcome.",
 		}, []string{"event", "outcome"}),
+		WebhookDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "webhook_duration_seconds",
+			Help:    "Time from a delivery's request to its answer.",
+			Buckets: []float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10},
+		}),
 		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jobs_total",
 			Help: "Job executions, by kind and outcome.",
@@ -69,7 +77,7 @@ func New() *Metrics {
 		Name: "queue_depth",
 		Help: "Jobs waiting to run (available, scheduled, retryable or pending); -1 when the database cannot be read.",
 	}, m.readDepth)
-	m.Registry.MustRegister(m.Webhooks, m.Jobs, m.JobDuration, m.GitHubRequests, m.RateLimitRemaining, queueDepth,
+	m.Registry.MustRegister(m.Webhooks, m.WebhookDuration, m.Jobs, m.JobDuration, m.GitHubRequests, m.RateLimitRemaining, queueDepth,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -131,6 +131,7 @@ func TestServeEndToEnd(t *testing.T) {
 			`jobs_total{kind="analyze_push",outcome="ok"} 1`,
 			`job_duration_seconds_count{kind="analyze_push"} 1`,
 			"queue_depth 0",
+			"webhook_duration_seconds_count 1",
 			"github_ratelimit_remaining 0",
 		} {
 			if !strings.Contains(text, line+"\n") {

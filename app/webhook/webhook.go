@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -94,6 +95,9 @@ type Response struct {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.metrics != nil {
+		defer func(start time.Time) { h.metrics.WebhookDuration.Observe(time.Since(start).Seconds()) }(time.Now())
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.answer(w, http.StatusMethodNotAllowed, "-", Response{Status: "method-not-allowed"})
