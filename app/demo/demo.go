@@ -33,8 +33,11 @@ import (
 type Result struct {
 	PullRequest *PullRequest `json:"pull_request"`
 	CheckRun    CheckRun     `json:"check_run"`
-	GitHubCalls int          `json:"github_calls"`
-	ElapsedMS   int64        `json:"elapsed_ms"`
+	// GitHubCalls counts REST API calls; GitRequests the clone's git
+	// smart-HTTP requests.
+	GitHubCalls int   `json:"github_calls"`
+	GitRequests int   `json:"git_requests"`
+	ElapsedMS   int64 `json:"elapsed_ms"`
 	// BodyPath is where the pull-request body was written.
 	BodyPath string `json:"body_path,omitempty"`
 }
@@ -119,7 +122,14 @@ func Run(ctx context.Context, dir, bodyDir string, logw io.Writer) (*Result, err
 	case <-time.After(5 * time.Minute):
 		return nil, errors.New("the job did not finish in 5 minutes")
 	}
-	res := &Result{GitHubCalls: len(gh.Calls()) - callsBefore, ElapsedMS: time.Since(started).Milliseconds()}
+	res := &Result{ElapsedMS: time.Since(started).Milliseconds()}
+	for _, c := range gh.Calls()[callsBefore:] {
+		if c.Route == "GIT" || c.Operation == "git-upload-pack" {
+			res.GitRequests++
+		} else {
+			res.GitHubCalls++
+		}
+	}
 	if runs := gh.CheckRuns(repo); len(runs) > 0 {
 		last := runs[len(runs)-1]
 		res.CheckRun = CheckRun{Conclusion: last.Conclusion, Annotations: len(last.Annotations), Title: last.Title}

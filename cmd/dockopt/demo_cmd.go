@@ -67,6 +67,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(stdout, "Pull request: none (nothing to change)")
 	}
-	fmt.Fprintf(stdout, "\n%d GitHub API calls, %d ms\n", res.GitHubCalls, res.ElapsedMS)
+	fmt.Fprintf(stdout, "\n%d GitHub API calls (+%d git requests for the clone), %d ms\n", res.GitHubCalls, res.GitRequests, res.ElapsedMS)
 	return 0
 }
