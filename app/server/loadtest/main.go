@@ -32,6 +32,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/server"
 	"github.com/dockopt/dockopt/app/webhook"
@@ -58,8 +60,12 @@ func main() {
 }
 
 func run(target string, secret []byte, rate int, duration time.Duration, inflight, repos int, database string, process bool) error {
+	var srv *server.Server
 	if target == "" {
-		base, stop, err := startServer(secret, database, process)
+		var base string
+		var stop func()
+		var err error
+		srv, base, stop, err = startServer(secret, database, process)
 		if err != nil {
 			return err
 		}
@@ -135,6 +141,20 @@ func run(target string, secret []byte, rate int, duration time.Duration, infligh
 	fmt.Printf("latency   p50 %s  p90 %s  p99 %s  max %s\n",
 		pct(0.50).Round(10*time.Microsecond), pct(0.90).Round(10*time.Microsecond),
 		pct(0.99).Round(10*time.Microsecond), latencies[len(latencies)-1].Round(10*time.Microsecond))
+	if srv != nil {
+		// The handler's own view, without the client's share of the CPU.
+		var m dto.Metric
+		if err := srv.Metrics().WebhookDuration.Write(&m); err == nil {
+			h := m.GetHistogram()
+			var line string
+			for _, b := range h.GetBucket() {
+				if b.GetUpperBound() == 0.002 || b.GetUpperBound() == 0.005 || b.GetUpperBound() == 0.01 {
+					line += fmt.Sprintf("  ≤%gms %.2f%%", b.GetUpperBound()*1000, 100*float64(b.GetCumulativeCount())/float64(h.GetSampleCount()))
+				}
+			}
+			fmt.Printf("handler  %s (webhook_duration_seconds)\n", line)
+		}
+	}
 	return nil
 }
 
@@ -165,14 +185,14 @@ func pushBody(repo, sha string) []byte {
 // startServer runs dockopt's server. With process, a processor that does
 // nothing runs every job, so that River's producer and completer load the
 // database as in production.
-func startServer(secret []byte, database string, process bool) (base string, stop func(), err error) {
+func startServer(secret []byte, database string, process bool) (srv *server.Server, base string, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "dockopt-loadtest")
 	if err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	if database == "" {
@@ -186,25 +206,25 @@ func startServer(secret []byte, database string, process bool) (base string, sto
 	}
 	cfg, err := server.LoadConfig(nil, func(k string) string { return env[k] })
 	if err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var p queue.Processor = queue.ProcessorFunc(func(context.Context, any) error { return nil })
 	if !process {
 		p = nil
 	}
-	srv, err := server.New(cfg, p)
+	srv, err = server.New(cfg, p)
 	if err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	return "http://" + ln.Addr().String(), func() {
+	return srv, "http://" + ln.Addr().String(), func() {
 		cancel()
 		<-done
 		os.RemoveAll(dir)
