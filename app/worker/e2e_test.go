@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"os"
@@ -108,13 +109,23 @@ func (h *harness) push(t *testing.T, files map[string]string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 202 {
-		t.Fatalf("webhook answered %d", resp.StatusCode)
+	defer resp.Body.Close()
+	var ack struct {
+		Status string  `json:"status"`
+		Jobs   []int64 `json:"jobs"`
 	}
-	ev := h.events.Next(t)
-	if ev.Kind != river.EventKindJobCompleted {
-		t.Fatalf("job ended with %s: %v", ev.Kind, ev.Job.Errors)
+	if err := json.NewDecoder(resp.Body).Decode(&ack); err != nil || resp.StatusCode != 202 || len(ack.Jobs) != 1 {
+		t.Fatalf("webhook answered %d %+v (%v)", resp.StatusCode, ack, err)
+	}
+	for {
+		ev := h.events.Next(t)
+		if ev.Job.ID != ack.Jobs[0] {
+			continue
+		}
+		if ev.Kind != river.EventKindJobCompleted {
+			t.Fatalf("job ended with %s: %v", ev.Kind, ev.Job.Errors)
+		}
+		break
 	}
 	return after
 }
