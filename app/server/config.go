@@ -45,7 +45,14 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful stop: in-flight requests, then
 	// running jobs. Kubernetes kills a pod 30 s after SIGTERM by default.
 	ShutdownTimeout time.Duration
-	LogLevel        slog.Level
+	// RescueStuckJobsAfter is how long a job may stay running before it is
+	// taken to belong to a dead process and run again (default: the job
+	// timeout plus five minutes). Tests of crash recovery set it short.
+	RescueStuckJobsAfter time.Duration
+	// LeaderElectionDisabled keeps this replica out of River's maintenance
+	// (rescuing stuck jobs, pruning); another replica must do it.
+	LeaderElectionDisabled bool
+	LogLevel               slog.Level
 
 	// Logger and Metrics are not read from the environment: Command sets
 	// them so that the processor it builds shares them. New makes them when
@@ -155,7 +162,7 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 		if !strings.Contains(keyText, "\n") {
 			keyText = strings.ReplaceAll(keyText, `\n`, "\n")
 		}
-		key, err := parseRSAKey([]byte(keyText))
+		key, err := ParseRSAKey([]byte(keyText))
 		if err != nil {
 			fail(keyVar, "%v", err)
 		}
@@ -251,7 +258,8 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	return cfg, errors.Join(errs...)
 }
 
-func parseRSAKey(b []byte) (*rsa.PrivateKey, error) {
+// ParseRSAKey parses an app private key in PEM (PKCS#1 or PKCS#8).
+func ParseRSAKey(b []byte) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(b)
 	if block == nil {
 		return nil, errors.New("not a PEM block (expected -----BEGIN RSA PRIVATE KEY-----)")

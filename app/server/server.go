@@ -46,11 +46,13 @@ func New(cfg Config, processor queue.Processor) (*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	q, err := queue.Open(ctx, cfg.DatabaseURL, queue.Options{
-		Workers:     cfg.Workers,
-		MaxAttempts: cfg.MaxAttempts,
-		JobTimeout:  cfg.JobTimeout,
-		Logger:      s.log,
-		Metrics:     s.metrics,
+		Workers:                cfg.Workers,
+		MaxAttempts:            cfg.MaxAttempts,
+		JobTimeout:             cfg.JobTimeout,
+		RescueStuckJobsAfter:   cfg.RescueStuckJobsAfter,
+		LeaderElectionDisabled: cfg.LeaderElectionDisabled,
+		Logger:                 s.log,
+		Metrics:                s.metrics,
 	})
 	if err != nil {
 		return nil, err

@@ -57,11 +57,20 @@ func start(t *testing.T, databaseURL string, files map[string]string, opts ...gi
 	gh := githubtest.NewServer(t, opts...)
 	inst := gh.AddInstallation("acme")
 	repo := gh.AddRepo(inst, "acme", "shop", files)
+	return startWith(t, gh, repo, databaseURL, nil)
+}
+
+// startWith runs a dockopt server on databaseURL against an existing fake.
+func startWith(t *testing.T, gh *githubtest.Server, repo *githubtest.Repo, databaseURL string, tune func(*server.Config)) *harness {
+	t.Helper()
 	cfg := server.Config{
 		AppID: gh.AppID, PrivateKeyPEM: gh.PrivateKeyPEM(), PrivateKey: gh.PrivateKey, WebhookSecret: []byte(gh.WebhookSecret),
 		DatabaseURL: databaseURL, GitHubAPIURL: gh.APIURL(), GitHubUploadURL: gh.APIURL(), BotLogin: gh.Bot(),
 		Workers: 2, MaxAttempts: 5, JobTimeout: time.Minute, ShutdownTimeout: 10 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), Metrics: metrics.New(),
+	}
+	if tune != nil {
+		tune(&cfg)
 	}
 	w, err := worker.NewWithLimits(server.Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics}, ghclient.Limits{
 		WriteSpacing: -1,
@@ -75,6 +84,7 @@ func start(t *testing.T, databaseURL string, files map[string]string, opts ...gi
 	if err != nil {
 		t.Fatal(err)
 	}
+	events := queuetest.Subscribe(t, srv.Queue())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +99,7 @@ func start(t *testing.T, databaseURL string, files map[string]string, opts ...gi
 		}
 		srv.Close()
 	})
-	return &harness{gh: gh, srv: srv, url: "http://" + ln.Addr().String() + "/webhook", events: queuetest.Subscribe(t, srv.Queue()), repo: repo, worker: w}
+	return &harness{gh: gh, srv: srv, url: "http://" + ln.Addr().String() + "/webhook", events: events, repo: repo, worker: w}
 }
 
 type testWriter struct{ t *testing.T }
