@@ -25,7 +25,7 @@ var FinalUserRoot = &analyzer.Rule{
 		`last-user-root check.`,
 	Bad:         "FROM node:20-slim\nCOPY . /app\nCMD [\"node\", \"/app/server.js\"]\n",
 	Good:        "FROM node:20-slim\nCOPY . /app\nUSER node\nCMD [\"node\", \"/app/server.js\"]\n",
-	Equivalents: []string{"trivy:DS002"},
+	Equivalents: []string{"hadolint:DL3063", "trivy:DS002"},
 	Fix:         analyzer.Review,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {

@@ -4,6 +4,7 @@ import "github.com/dockopt/dockopt/analyzer"
 
 var hadolintRulesA = []*analyzer.Rule{
 	AptNoInstallRecommends,
+	AptDistUpgrade,
 	AptGetAssumeYes,
 	YumAssumeYes,
 	ApkNoCache,

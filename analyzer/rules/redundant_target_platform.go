@@ -18,7 +18,7 @@ var RedundantTargetPlatform = &analyzer.Rule{
 		`so the redundant flag hides a missed optimisation; removing it makes the real choice visible.`,
 	Bad:         "FROM --platform=$TARGETPLATFORM alpine:3.20\n",
 	Good:        "FROM alpine:3.20\n",
-	Equivalents: []string{"buildkit:RedundantTargetPlatform"},
+	Equivalents: []string{"buildkit:RedundantTargetPlatform", "hadolint:DL3065"},
 	Fix:         analyzer.Safe,
 	Check: func(p *analyzer.Pass) {
 		d := p.File

@@ -22,7 +22,7 @@ var SecretsInArgEnv = &analyzer.Rule{
 		`like real credentials (AWS access keys, GitHub tokens, private keys) are flagged whatever the name.`,
 	Bad:         "FROM node:22-slim\nARG NPM_TOKEN\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > .npmrc && npm ci\n",
 	Good:        "FROM node:22-slim\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci\n",
-	Equivalents: []string{"buildkit:SecretsUsedInArgOrEnv"},
+	Equivalents: []string{"buildkit:SecretsUsedInArgOrEnv", "hadolint:DL3064"},
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("") {
 			var keys, values []string
