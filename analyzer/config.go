@@ -40,6 +40,9 @@ type Config struct {
 	Fixes            FixPolicy `yaml:"fixes"`
 	Output           Output    `yaml:"output"`
 	PullRequest      PRConfig  `yaml:"pull_request"`
+	// Compose configures the optional hardening of compose files that
+	// build the analyzed Dockerfiles.
+	Compose ComposeConfig `yaml:"compose"`
 	// TrustedRegistries, when set, limits FROM to these registries.
 	TrustedRegistries []string `yaml:"trusted_registries"`
 	// LabelSchema requires labels and gives their type: text, url, email,
@@ -96,6 +99,13 @@ type Output struct {
 	// button opens the PR on demand), "sibling" (Dockerfile.optimized
 	// next to each original).
 	Mode string `yaml:"mode"`
+}
+
+// ComposeConfig turns on compose hardening (a review change): dropped
+// capabilities, read-only root file system, no-new-privileges, health
+// checks and memory limits on the services that build these images.
+type ComposeConfig struct {
+	Harden bool `yaml:"harden"`
 }
 
 // PRConfig shapes the pull request.
@@ -346,6 +356,7 @@ func Merge(base, over *Config) *Config {
 		out.LabelSchema = base.LabelSchema
 		out.StrictLabels = out.StrictLabels || base.StrictLabels
 	}
+	out.Compose.Harden = out.Compose.Harden || base.Compose.Harden
 	out.Sources = append(append([]string(nil), base.Sources...), over.Sources...)
 	return &out
 }

@@ -78,6 +78,9 @@ type FileResult struct {
 	// Error is set when the file could not be analyzed; the other files
 	// still were.
 	Error string
+	// Compose and Service name the compose file and service that build
+	// this Dockerfile, if any.
+	Compose, Service string
 
 	Dockerfile   *Dockerfile
 	BuildContext *BuildContext
@@ -142,6 +145,7 @@ func (a *Analyzer) AnalyzeTargets(fsys fs.FS, targets []Target, cfg *Config) *Re
 			bc := contexts.get(t.Context).forDockerfile(t.Path)
 			res.Files[i] = a.AnalyzeSource(t.Path, src, bc, cfg)
 			res.Files[i].Context = t.Context
+			res.Files[i].Compose, res.Files[i].Service = t.Compose, t.Service
 		}()
 	}
 	wg.Wait()

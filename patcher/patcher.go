@@ -30,6 +30,9 @@ type Options struct {
 	// Dockerfile.optimized next to it).
 	Mode      string
 	MaxPasses int
+	// HardenCompose also proposes hardening the compose files that build
+	// the patched Dockerfiles.
+	HardenCompose bool
 	// Skip keeps a rule's fixes out, for build verification that has
 	// found the fix that breaks a build.
 	Skip map[string]bool
@@ -150,6 +153,10 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 		out.Files = append(out.Files, f)
 	}
 	out.Changes = changes(fsys, out.Files, opts)
+	if opts.HardenCompose && opts.Apply.Allows(analyzer.Review) {
+		out.Changes = append(out.Changes, hardenCompose(fsys, out.Files)...)
+		sort.Slice(out.Changes, func(i, j int) bool { return out.Changes[i].Path < out.Changes[j].Path })
+	}
 	return out
 }
 

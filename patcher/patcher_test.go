@@ -39,6 +39,7 @@ func TestGolden(t *testing.T) {
 			fsys := fstest.MapFS{}
 			policy := analyzer.Review
 			mode := ""
+			harden := false
 			var kept []txtar.File
 			for _, f := range ar.Files {
 				switch {
@@ -48,6 +49,8 @@ func TestGolden(t *testing.T) {
 					policy = analyzer.Safety(strings.TrimSpace(string(f.Data)))
 				case f.Name == "mode":
 					mode = strings.TrimSpace(string(f.Data))
+				case f.Name == "harden-compose":
+					harden = true
 				default:
 					fsys[f.Name] = &fstest.MapFile{Data: f.Data}
 				}
@@ -57,7 +60,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pr := patcher.Patch(a, fsys, res, nil, patcher.Options{Apply: policy, Mode: mode})
+			pr := patcher.Patch(a, fsys, res, nil, patcher.Options{Apply: policy, Mode: mode, HardenCompose: harden})
 			got := map[string]string{}
 			for _, c := range pr.Changes {
 				got["want/"+c.Path] = string(c.Content)

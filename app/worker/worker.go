@@ -281,7 +281,7 @@ func (w *Worker) engine(ctx context.Context, dir string, fsys fsFS, cfg *analyze
 	if err != nil {
 		return nil, fmt.Errorf("analyzing: %w", err)
 	}
-	opts := patcher.Options{Apply: cfg.Fixes.Apply}
+	opts := patcher.Options{Apply: cfg.Fixes.Apply, HardenCompose: cfg.Compose.Harden}
 	if cfg.Output.Mode == "sibling" {
 		opts.Mode = "sibling"
 	}

@@ -28,6 +28,7 @@ type analyzeOptions struct {
 	threshold string
 	color     string
 	buildkit  string
+	compose   bool
 }
 
 // exit codes of `dockopt analyze`.
@@ -49,6 +50,7 @@ func analyzeFlags(o *analyzeOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.config, "config", "", "configuration `FILE` (default: .github/dockopt.yml or .dockopt.yml in the analyzed directory)")
 	fs.StringVar(&o.threshold, "failure-threshold", "", "lowest severity that makes the exit code 1: error, warning, info or none (default from config, else warning)")
 	fs.StringVar(&o.color, "color", "auto", "colour in text output: auto, always or never")
+	fs.BoolVar(&o.compose, "harden-compose", false, "also harden the docker-compose services that build these Dockerfiles (a review change)")
 	fs.StringVar(&o.buildkit, "buildkit", "", "BuildKit `ADDR` (unix:///run/buildkit/buildkitd.sock, tcp://…) to build original and optimized images")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: dockopt analyze [flags] [PATH…]\n\nPATH is a directory (searched for Dockerfiles) or a Dockerfile; default \".\".\nExit status: 0 nothing at or above the failure threshold, 1 findings, 2 usage or unreadable input.\n\nflags:")

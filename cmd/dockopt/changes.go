@@ -30,7 +30,7 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 		if mode == "" && root.cfg.Output.Mode == "sibling" {
 			mode = "sibling"
 		}
-		opts := patcher.Options{Apply: root.cfg.Fixes.Apply, Mode: mode}
+		opts := patcher.Options{Apply: root.cfg.Fixes.Apply, Mode: mode, HardenCompose: r.opts.compose || root.cfg.Compose.Harden}
 		root.patch = patcher.Patch(r.analyzer, root.fsys, root.result, root.cfg, opts)
 		if r.opts.buildkit != "" {
 			b := &build.Builder{Addr: r.opts.buildkit}
