@@ -174,3 +174,24 @@ func TestRepositoryOverTheSizeLimitGetsACheckRunSayingWhy(t *testing.T) {
 		t.Errorf("no pull request for a repository that was not analyzed")
 	}
 }
+
+// TestGitHubEnterpriseServer runs the push → PR flow against a fake that
+// serves the REST API under /api/v3, as GitHub Enterprise Server does.
+func TestGitHubEnterpriseServer(t *testing.T) {
+	h := start(t, queuetest.SQLite(t), map[string]string{"README.md": "# shop\n"}, githubtest.WithEnterprisePrefix())
+	if !strings.HasSuffix(h.gh.APIURL(), "/api/v3/") {
+		t.Fatalf("the fake should serve under /api/v3, APIURL is %s", h.gh.APIURL())
+	}
+	h.push(t, smallRepo())
+	if prs := h.gh.PullRequests(h.repo); len(prs) != 1 {
+		t.Fatalf("want one pull request on GHES, got %d", len(prs))
+	}
+	if runs := h.gh.CheckRuns(h.repo); len(runs) != 1 || runs[0].Status != "completed" {
+		t.Fatalf("check runs on GHES: %+v", runs)
+	}
+	for _, c := range h.gh.Calls() {
+		if c.Route == "" {
+			t.Errorf("a call missed the /api/v3 prefix: %s %s", c.Method, c.Path)
+		}
+	}
+}
