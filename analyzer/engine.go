@@ -97,8 +97,7 @@ func (fr *FileResult) ConvertError() error {
 	if fr.facts == nil {
 		fr.facts = &fileFacts{}
 	}
-	fr.facts.buildkit(fr.Dockerfile)
-	return fr.facts.bkErr
+	return fr.facts.convert(fr.Dockerfile)
 }
 
 // StageInfo summarises a stage for output.
@@ -309,14 +308,65 @@ func hasEquivalent(r *Rule, id string) bool {
 
 // fileFacts caches work several rules share, computed at most once per file.
 type fileFacts struct {
-	bkOnce sync.Once
-	bk     []BuildKitWarning
-	bkErr  error
+	bkOnce  sync.Once
+	bk      []BuildKitWarning
+	bkErr   error
+	bkRan   bool
+	cvOnce  sync.Once
+	convErr error
 }
 
+// buildkit returns BuildKit's lint warnings. The offline conversion is
+// half the cost of analyzing a file, and the checks that need it (the rest
+// are native) can only fire on files with variables, --platform, EXPOSE
+// with a protocol or mapping, or a relative WORKDIR; other files skip it.
 func (f *fileFacts) buildkit(d *Dockerfile) []BuildKitWarning {
 	f.bkOnce.Do(func() {
+		if !needsBuildKitLint(d) {
+			return
+		}
 		f.bk, f.bkErr = BuildKitLint(d.Source)
+		f.bkRan = true
 	})
 	return f.bk
+}
+
+// convert returns the offline conversion error, reusing the lint run.
+func (f *fileFacts) convert(d *Dockerfile) error {
+	f.buildkit(d)
+	if f.bkRan {
+		return f.bkErr
+	}
+	f.cvOnce.Do(func() {
+		_, f.convErr = BuildKitLint(d.Source)
+	})
+	return f.convErr
+}
+
+func needsBuildKitLint(d *Dockerfile) bool {
+	for _, in := range d.Instructions {
+		for _, fl := range in.Flags {
+			if strings.Contains(fl, "$") || (in.Keyword == "FROM" && strings.HasPrefix(fl, "--platform")) {
+				return true
+			}
+		}
+		switch in.Keyword {
+		case "RUN":
+			continue
+		case "EXPOSE":
+			if strings.ContainsAny(strings.Join(in.Args, " "), "/:") {
+				return true
+			}
+		case "WORKDIR":
+			if len(in.Args) > 0 && !strings.HasPrefix(in.Args[0], "/") {
+				return true
+			}
+		case "ONBUILD":
+			return true
+		}
+		if strings.Contains(string(d.Source[in.Start:in.End]), "$") {
+			return true
+		}
+	}
+	return false
 }
