@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/patcher/rewrite"
@@ -145,12 +147,26 @@ func (v Verification) OK() bool {
 func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) *Result {
 	opts = opts.withDefaults()
 	out := &Result{}
-	for _, fr := range res.Files {
+	patched := make([]*File, len(res.Files))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, fr := range res.Files {
 		if fr.Error != "" || fr.Dockerfile == nil {
 			continue
 		}
-		f := PatchFile(a, fr, cfg, opts)
-		out.Files = append(out.Files, f)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			patched[i] = PatchFile(a, fr, cfg, opts)
+		}()
+	}
+	wg.Wait()
+	for _, f := range patched {
+		if f != nil {
+			out.Files = append(out.Files, f)
+		}
 	}
 	out.Changes = changes(fsys, out.Files, opts)
 	if opts.HardenCompose && opts.Apply.Allows(analyzer.Review) {
