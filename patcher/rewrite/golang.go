@@ -75,8 +75,7 @@ func planGo(o *original) (*Rewrite, bool) {
 
 	var w dockerfile
 	w.b.WriteString(o.headerText())
-	w.line("# build compiles a static binary, with the module and build caches kept")
-	w.line("# between builds by BuildKit.")
+	w.line("# build compiles a static binary; BuildKit keeps the module and build caches.")
 	w.line("FROM %s AS build", o.stage.Base.Raw)
 	w.raw(o.args...)
 	var runtimeEnv []string

@@ -81,8 +81,7 @@ func planNode(o *original) (*Rewrite, bool) {
 
 	var w dockerfile
 	w.b.WriteString(o.headerText())
-	w.line("# deps installs the production dependencies only, with a cache mount so")
-	w.line("# that they are reused until the manifests change.")
+	w.line("# deps installs production dependencies only, reused until the manifests change.")
 	w.line("FROM %s AS deps", o.stage.Base.Raw)
 	w.line("WORKDIR %s", workdir)
 	w.raw(installLine(distro, buildPkgs))

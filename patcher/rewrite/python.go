@@ -82,8 +82,7 @@ func planPython(o *original) (*Rewrite, bool) {
 
 	var w dockerfile
 	w.b.WriteString(o.headerText())
-	w.line("# builder compiles the dependencies into a virtualenv; only the")
-	w.line("# virtualenv is copied into the runtime.")
+	w.line("# builder compiles the dependencies into a virtualenv, the only thing the runtime copies.")
 	w.line("FROM %s AS builder", o.stage.Base.Raw)
 	w.raw(installLine(distro, buildPkgs))
 	w.line("RUN python -m venv /opt/venv")

@@ -452,8 +452,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	w.b.WriteString(o.headerText())
 	// BuildKit reads a comment right above FROM as the stage's description
 	// when it starts with the stage name.
-	w.line("# build installs the dependencies and runs the build; none of it")
-	w.line("# reaches the image that is shipped.")
+	w.line("# build installs the dependencies and runs the build; none of it ships.")
 	w.line("FROM %s AS build", o.stage.Base.Raw)
 	w.raw(o.args...)
 	w.line("WORKDIR /app")
