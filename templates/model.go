@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/imagedata"
 	"github.com/dockopt/dockopt/patcher"
 )
 
@@ -177,6 +178,9 @@ func buildView(in Input) view {
 	if in.RuleURL == nil {
 		in.RuleURL = DefaultRuleURL
 	}
+	if in.ImageSize == nil {
+		in.ImageSize = imagedata.CompressedSizeMB
+	}
 	v := view{Title: in.Title, Policy: string(in.Policy)}
 	patched := map[string]*patcher.File{}
 	if in.Patch != nil {
@@ -299,41 +303,63 @@ func verificationText(v patcher.Verification) string {
 	return "verification incomplete: " + v.Error
 }
 
-// expectations says what the applied fixes buy, each either measured by a
-// build or estimated with its basis.
+// strengthDimension says which improvement a newly gained strength is.
+var strengthDimension = map[string]string{
+	"multi-stage": "Image size", "slim-base": "Image size", "apt-lists-cleaned": "Image size", "copy-chown": "Image size",
+	"cache-mounts": "Build time", "dockerignore": "Build time",
+	"non-root-user": "Security", "pinned-base": "Security",
+	"healthcheck": "Reliability", "exec-form-cmd": "Reliability", "init-process": "Reliability",
+	"workdir": "Maintainability",
+}
+
+var dimensions = []string{"Image size", "Build time", "Security", "Reliability", "Maintainability"}
+
+// expectations says what the changes buy, per dimension: measured by a
+// build when one ran, else estimated from what changed (new strengths of
+// the optimized file, the fixes applied, base-image sizes from a dated
+// table), with the basis stated.
 func expectations(in Input, fr *analyzer.FileResult, pf *patcher.File) []expectation {
 	var out []expectation
-	if b, ok := in.Builds[fr.Path]; ok && b.Original.OK && b.Optimized.OK {
-		out = append(out, expectation{"Image size", fmt.Sprintf("measured: %s → %s compressed (%s), %d → %d layers",
+	b, measured := in.Builds[fr.Path]
+	measured = measured && b.Original.OK && b.Optimized.OK
+	if measured {
+		out = append(out, expectation{"Image size", fmt.Sprintf("measured by BuildKit: %s → %s compressed (%s), %d → %d layers",
 			mb(b.Original.CompressedSize), mb(b.Optimized.CompressedSize), delta(b.Original.CompressedSize, b.Optimized.CompressedSize), b.Original.Layers, b.Optimized.Layers)})
-		out = append(out, expectation{"Build time", fmt.Sprintf("measured on a cold BuildKit cache: %.1f s → %.1f s", float64(b.Original.DurationMS)/1000, float64(b.Optimized.DurationMS)/1000)})
+		out = append(out, expectation{"Build time", fmt.Sprintf("measured by BuildKit on a cold cache: %.1f s → %.1f s", float64(b.Original.DurationMS)/1000, float64(b.Optimized.DurationMS)/1000)})
 		if b.Original.User != b.Optimized.User {
-			out = append(out, expectation{"Security", fmt.Sprintf("measured: runs as %s instead of %s", userName(b.Optimized.User), userName(b.Original.User))})
+			out = append(out, expectation{"Security", fmt.Sprintf("measured: the image runs as %s instead of %s", userName(b.Optimized.User), userName(b.Original.User))})
 		}
 	}
-	dims := map[string][]string{}
-	for _, a := range pf.Applied {
-		rule := lookup(in.Analyzer, a.Rule)
-		if rule == nil {
-			continue
+	items := map[string][]string{}
+	if pf.After != nil && pf.After.Dockerfile != nil {
+		had := map[string]bool{}
+		for _, s := range fr.Strengths {
+			had[s.ID] = true
 		}
-		d := categoryDimension[rule.Category]
-		dims[d] = appendUnique(dims[d], a.Message)
+		for _, s := range analyzer.DetectStrengths(pf.After.Dockerfile, fr.BuildContext) {
+			if d := strengthDimension[s.ID]; d != "" && !had[s.ID] {
+				items[d] = appendUnique(items[d], "now "+s.Message)
+			}
+		}
 	}
 	if est := baseImageEstimate(in, fr, pf); est != "" {
-		out = append(out, expectation{"Image size", est})
+		items["Image size"] = append([]string{est}, items["Image size"]...)
 	}
-	for _, c := range analyzer.Categories {
-		d := categoryDimension[c]
-		items := dims[d]
-		if len(items) == 0 {
+	for _, a := range pf.Applied {
+		if rule := lookup(in.Analyzer, a.Rule); rule != nil {
+			d := categoryDimension[rule.Category]
+			items[d] = appendUnique(items[d], strings.ToLower(a.Message[:1])+a.Message[1:])
+		}
+	}
+	for _, d := range dimensions {
+		if len(items[d]) == 0 {
 			continue
 		}
-		basis := "estimated from the changes, not measured"
-		if _, measured := in.Builds[fr.Path]; measured && (d == "Image size" || d == "Build time") {
-			basis = "see the measurement above"
+		basis := "estimated from the changes, not measured; `--buildkit` measures it"
+		if measured && (d == "Image size" || d == "Build time") {
+			basis = "the measurement above is the figure to trust"
 		}
-		out = append(out, expectation{d, fmt.Sprintf("%s (%s)", capitalize(strings.Join(items, "; ")), basis)})
+		out = append(out, expectation{d, capitalize(strings.Join(items[d], "; ")) + " (" + basis + ")"})
 	}
 	return out
 }
@@ -347,12 +373,12 @@ func baseImageEstimate(in Input, fr *analyzer.FileResult, pf *patcher.File) stri
 	if before.Raw == after.Raw {
 		return ""
 	}
-	b, basis, ok1 := in.ImageSize(before)
+	b, _, ok1 := in.ImageSize(before)
 	a, _, ok2 := in.ImageSize(after)
 	if !ok1 || !ok2 {
-		return fmt.Sprintf("the final base image changes from %s to %s; sizes not in dockopt's table, measure with `--buildkit`", before.Raw, after.Raw)
+		return fmt.Sprintf("the final base image changes from %s to %s (sizes not in dockopt's table)", before.Raw, after.Raw)
 	}
-	return fmt.Sprintf("estimated: the final base image changes from %s (about %.0f MB compressed) to %s (about %.0f MB), %s", before.Raw, b, after.Raw, a, basis)
+	return fmt.Sprintf("the final base image changes from %s, about %.0f MB compressed, to %s, about %.0f MB (approximate published sizes for linux/amd64 from dockopt's table dated %s)", before.Raw, b, after.Raw, a, imagedata.AsOf())
 }
 
 func migration(in Input, v view) []migrationStep {
