@@ -12,6 +12,8 @@
 
 # The builder runs on the build machine's platform and cross-compiles, which is
 # cheap for a pure-Go binary and avoids emulating the target under QEMU.
+#
+# build cross-compiles the static dockopt binary.
 FROM --platform=$BUILDPLATFORM golang:1.26-trixie@sha256:87ffdb09b6a2e29ff910748b745395e8a0299aa80b7c0551cdca9b55e3fd2b3e AS build
 WORKDIR /src
 ARG TARGETOS
