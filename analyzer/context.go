@@ -297,7 +297,7 @@ func (c *BuildContext) WithGenerated(files []GeneratedFile, dockerfilePath strin
 			if g.Merge != "append-lines" {
 				continue
 			}
-			content = []byte(appendLines(string(existing), g.Content))
+			content = []byte(AppendMissingLines(string(existing), g.Content))
 		}
 		over.files[path.Clean(g.Path)] = content
 		rel, ok := strings.CutPrefix(path.Clean(g.Path), c.Dir+"/")
@@ -322,8 +322,9 @@ func (c *BuildContext) WithGenerated(files []GeneratedFile, dockerfilePath strin
 	return &cp
 }
 
-// appendLines adds the lines of extra that base lacks.
-func appendLines(base, extra string) string {
+// AppendMissingLines adds the lines of extra that base lacks, in order;
+// it is how generated files with Merge "append-lines" are combined.
+func AppendMissingLines(base, extra string) string {
 	have := map[string]bool{}
 	for _, l := range strings.Split(base, "\n") {
 		have[strings.TrimSpace(l)] = true

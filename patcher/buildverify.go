@@ -156,7 +156,7 @@ func buildPatched(ctx context.Context, b *build.Builder, rootDir, contextDir str
 		existing, _ := os.ReadFile(dst)
 		content := g.Content
 		if g.Merge == "append-lines" && existing != nil {
-			content = appendMissingLines(string(existing), g.Content)
+			content = analyzer.AppendMissingLines(string(existing), g.Content)
 		}
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return build.Result{}, err

@@ -522,7 +522,7 @@ func mergeGenerated(have []analyzer.GeneratedFile, add []analyzer.GeneratedFile)
 		merged := false
 		for i := range have {
 			if have[i].Path == g.Path {
-				have[i].Content = appendMissingLines(have[i].Content, g.Content)
+				have[i].Content = analyzer.AppendMissingLines(have[i].Content, g.Content)
 				merged = true
 			}
 		}
@@ -531,29 +531,6 @@ func mergeGenerated(have []analyzer.GeneratedFile, add []analyzer.GeneratedFile)
 		}
 	}
 	return have
-}
-
-// appendMissingLines adds the lines of extra that base lacks, in order.
-func appendMissingLines(base, extra string) string {
-	have := map[string]bool{}
-	for _, l := range strings.Split(base, "\n") {
-		have[strings.TrimSpace(l)] = true
-	}
-	var b strings.Builder
-	b.WriteString(base)
-	if base != "" && !strings.HasSuffix(base, "\n") {
-		b.WriteByte('\n')
-	}
-	for _, l := range strings.Split(extra, "\n") {
-		t := strings.TrimSpace(l)
-		if t == "" || have[t] {
-			continue
-		}
-		have[t] = true
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	return b.String()
 }
 
 // changes turns patched files into the files to write.
@@ -570,7 +547,7 @@ func changes(fsys fs.FS, files []*File, opts Options) []Change {
 		}
 		for _, g := range f.Generated {
 			if c, ok := byPath[g.Path]; ok {
-				c.Content = []byte(appendMissingLines(string(c.Content), g.Content))
+				c.Content = []byte(analyzer.AppendMissingLines(string(c.Content), g.Content))
 				continue
 			}
 			existing, err := fs.ReadFile(fsys, g.Path)
@@ -578,7 +555,7 @@ func changes(fsys fs.FS, files []*File, opts Options) []Change {
 			case err != nil:
 				byPath[g.Path] = &Change{Path: g.Path, Action: "create", Content: []byte(g.Content), For: f.Path, Why: describeGenerated(g.Path)}
 			case g.Merge == "append-lines":
-				merged := appendMissingLines(string(existing), g.Content)
+				merged := analyzer.AppendMissingLines(string(existing), g.Content)
 				if merged != string(existing) {
 					byPath[g.Path] = &Change{Path: g.Path, Action: "modify", Content: []byte(merged), Original: existing, For: f.Path, Why: describeGenerated(g.Path)}
 				}
