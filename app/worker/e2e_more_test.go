@@ -64,115 +64,125 @@ func TestPushUpdatesThenClosesThePullRequest(t *testing.T) {
 }
 
 func TestHumanCommitOnBotBranchIsKept(t *testing.T) {
-	h := start(t, queuetest.SQLite(t), map[string]string{"README.md": "# shop\n"})
-	h.push(t, smallRepo())
-	human := h.gh.Push(h.repo, "dockopt/main", map[string]string{"svc/Dockerfile": pythonDockerfile + "# tuned by hand\n"}, "my tweak", "alice")
-	h.push(t, map[string]string{"worker/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get install -y curl\n", "worker/.dockerignore": ".git\n"})
-	if got := h.gh.Branch(h.repo, "dockopt/main"); got != human {
-		t.Fatalf("dockopt overwrote a person's commit on its branch")
-	}
-	found := false
-	for _, c := range h.gh.IssueComments(h.repo) {
-		found = found || strings.Contains(c.Body, "/dockopt recreate")
-	}
-	if !found {
-		t.Errorf("the pull request should say why it is no longer updated and how to recreate it")
-	}
+	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
+		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"})
+		h.push(t, smallRepo())
+		human := h.gh.Push(h.repo, "dockopt/main", map[string]string{"svc/Dockerfile": pythonDockerfile + "# tuned by hand\n"}, "my tweak", "alice")
+		h.push(t, map[string]string{"worker/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get install -y curl\n", "worker/.dockerignore": ".git\n"})
+		if got := h.gh.Branch(h.repo, "dockopt/main"); got != human {
+			t.Fatalf("dockopt overwrote a person's commit on its branch")
+		}
+		found := false
+		for _, c := range h.gh.IssueComments(h.repo) {
+			found = found || strings.Contains(c.Body, "/dockopt recreate")
+		}
+		if !found {
+			t.Errorf("the pull request should say why it is no longer updated and how to recreate it")
+		}
+	})
 }
 
 func TestSameDeliveryRunsOnceAndBadSignaturesAreRefused(t *testing.T) {
-	h := start(t, queuetest.SQLite(t), map[string]string{"README.md": "# shop\n"})
-	before := h.gh.Branch(h.repo, "main")
-	after := h.gh.Push(h.repo, "main", smallRepo(), "add svc", "alice")
-	ev := h.gh.PushEvent(h.repo, "main", before, after, "alice")
-	id := githubtest.NewDeliveryID()
-	for i := 0; i < 2; i++ {
-		resp, err := h.gh.DeliverWithID(context.Background(), h.url, ev.Event, id, ev.Payload)
+	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
+		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"})
+		before := h.gh.Branch(h.repo, "main")
+		after := h.gh.Push(h.repo, "main", smallRepo(), "add svc", "alice")
+		ev := h.gh.PushEvent(h.repo, "main", before, after, "alice")
+		id := githubtest.NewDeliveryID()
+		for i := 0; i < 2; i++ {
+			resp, err := h.gh.DeliverWithID(context.Background(), h.url, ev.Event, id, ev.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("delivery %d answered %d", i, resp.StatusCode)
+			}
+			if i == 0 {
+				if e := h.events.Next(t); e.Kind != river.EventKindJobCompleted {
+					t.Fatalf("job: %s", e.Kind)
+				}
+			}
+		}
+		if n := len(h.gh.CheckRuns(h.repo)); n != 1 {
+			t.Errorf("the same delivery twice made %d check runs, want 1", n)
+		}
+		// A forged delivery: signed with the wrong secret.
+		secret := h.gh.WebhookSecret
+		h.gh.WebhookSecret = "not-the-secret"
+		resp, err := h.gh.Send(context.Background(), h.url, ev)
+		h.gh.WebhookSecret = secret
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("delivery %d answered %d", i, resp.StatusCode)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("a bad signature was answered %d, want 401", resp.StatusCode)
 		}
-		if i == 0 {
-			if e := h.events.Next(t); e.Kind != river.EventKindJobCompleted {
-				t.Fatalf("job: %s", e.Kind)
-			}
+		if n := len(h.gh.CheckRuns(h.repo)); n != 1 {
+			t.Errorf("a refused delivery started work: %d check runs", n)
 		}
-	}
-	if n := len(h.gh.CheckRuns(h.repo)); n != 1 {
-		t.Errorf("the same delivery twice made %d check runs, want 1", n)
-	}
-	// A forged delivery: signed with the wrong secret.
-	secret := h.gh.WebhookSecret
-	h.gh.WebhookSecret = "not-the-secret"
-	resp, err := h.gh.Send(context.Background(), h.url, ev)
-	h.gh.WebhookSecret = secret
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("a bad signature was answered %d, want 401", resp.StatusCode)
-	}
-	if n := len(h.gh.CheckRuns(h.repo)); n != 1 {
-		t.Errorf("a refused delivery started work: %d check runs", n)
-	}
+	})
 }
 
 func TestTransientGitHubErrorsAreRetried(t *testing.T) {
-	h := start(t, queuetest.SQLite(t), map[string]string{"README.md": "# shop\n"})
-	h.gh.Fault("pulls/create", githubtest.Fault{Status: http.StatusBadGateway, Times: 2})
-	h.gh.Fault("git/create-commit", githubtest.SecondaryRateLimit(30, 1))
-	h.gh.Fault("checks/update", githubtest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
-	h.push(t, smallRepo())
-	if prs := h.gh.PullRequests(h.repo); len(prs) != 1 {
-		t.Fatalf("want exactly one pull request after retries, got %d", len(prs))
-	}
-	runs := h.gh.CheckRuns(h.repo)
-	if len(runs) != 1 || runs[0].Status != "completed" {
-		t.Fatalf("check runs after retries: %+v", runs)
-	}
+	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
+		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"})
+		h.gh.Fault("pulls/create", githubtest.Fault{Status: http.StatusBadGateway, Times: 2})
+		h.gh.Fault("git/create-commit", githubtest.SecondaryRateLimit(30, 1))
+		h.gh.Fault("checks/update", githubtest.Fault{Status: http.StatusServiceUnavailable, Times: 1})
+		h.push(t, smallRepo())
+		if prs := h.gh.PullRequests(h.repo); len(prs) != 1 {
+			t.Fatalf("want exactly one pull request after retries, got %d", len(prs))
+		}
+		runs := h.gh.CheckRuns(h.repo)
+		if len(runs) != 1 || runs[0].Status != "completed" {
+			t.Fatalf("check runs after retries: %+v", runs)
+		}
+	})
 }
 
 func TestManyFindingsAreAnnotatedInBatchesOf50(t *testing.T) {
-	h := start(t, queuetest.SQLite(t), map[string]string{"README.md": "# shop\n"})
-	files := map[string]string{}
-	// Each file: 3 findings or more; 40 files give 120 or more.
-	for i := 0; i < 40; i++ {
-		files[fmt.Sprintf("s%02d/Dockerfile", i)] = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
-		files[fmt.Sprintf("s%02d/.dockerignore", i)] = ".git\n"
-	}
-	h.push(t, files)
-	runs := h.gh.CheckRuns(h.repo)
-	if len(runs) != 1 {
-		t.Fatalf("%d check runs", len(runs))
-	}
-	n := len(runs[0].Annotations)
-	wantUpdates := 1 + (n+49)/50 // the in-progress → completed update, then batches
-	if n < 120 {
-		t.Fatalf("only %d annotations; the fixture should produce at least 120", n)
-	}
-	if runs[0].Updates != wantUpdates-0 && runs[0].Updates != (n+49)/50 {
-		t.Errorf("%d annotations arrived in %d updates, want batches of 50 (%d)", n, runs[0].Updates, (n+49)/50)
-	}
-	t.Logf("%d annotations in %d check-run updates", n, runs[0].Updates)
+	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
+		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"})
+		files := map[string]string{}
+		// Each file: 3 findings or more; 40 files give 120 or more.
+		for i := 0; i < 40; i++ {
+			files[fmt.Sprintf("s%02d/Dockerfile", i)] = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+			files[fmt.Sprintf("s%02d/.dockerignore", i)] = ".git\n"
+		}
+		h.push(t, files)
+		runs := h.gh.CheckRuns(h.repo)
+		if len(runs) != 1 {
+			t.Fatalf("%d check runs", len(runs))
+		}
+		n := len(runs[0].Annotations)
+		wantUpdates := 1 + (n+49)/50 // the in-progress → completed update, then batches
+		if n < 120 {
+			t.Fatalf("only %d annotations; the fixture should produce at least 120", n)
+		}
+		if runs[0].Updates != wantUpdates-0 && runs[0].Updates != (n+49)/50 {
+			t.Errorf("%d annotations arrived in %d updates, want batches of 50 (%d)", n, runs[0].Updates, (n+49)/50)
+		}
+		t.Logf("%d annotations in %d check-run updates", n, runs[0].Updates)
+	})
 }
 
 func TestRepositoryOverTheSizeLimitGetsACheckRunSayingWhy(t *testing.T) {
-	h := start(t, queuetest.SQLite(t), map[string]string{"README.md": "# shop\n"})
-	h.worker.Clone.MaxBytes = 1 << 10
-	files := smallRepo()
-	files["big.bin"] = strings.Repeat("x", 4<<10)
-	h.push(t, files)
-	runs := h.gh.CheckRuns(h.repo)
-	if len(runs) != 1 || runs[0].Conclusion != "failure" || !strings.Contains(runs[0].Title+runs[0].Summary, "too large") {
-		t.Fatalf("want a failed check run that says the repository is too large: %+v", runs)
-	}
-	if len(h.gh.PullRequests(h.repo)) != 0 {
-		t.Errorf("no pull request for a repository that was not analyzed")
-	}
+	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
+		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"})
+		h.worker.Clone.MaxBytes = 1 << 10
+		files := smallRepo()
+		files["big.bin"] = strings.Repeat("x", 4<<10)
+		h.push(t, files)
+		runs := h.gh.CheckRuns(h.repo)
+		if len(runs) != 1 || runs[0].Conclusion != "failure" || !strings.Contains(runs[0].Title+runs[0].Summary, "too large") {
+			t.Fatalf("want a failed check run that says the repository is too large: %+v", runs)
+		}
+		if len(h.gh.PullRequests(h.repo)) != 0 {
+			t.Errorf("no pull request for a repository that was not analyzed")
+		}
+	})
 }
 
 // TestGitHubEnterpriseServer runs the push → PR flow against a fake that
