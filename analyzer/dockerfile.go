@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
@@ -584,8 +585,13 @@ func (m mapEnv) Keys() []string {
 	return keys
 }
 
+// quietLinter is handed to BuildKit's instruction parser, which panics on a
+// nil linter when a "# check=" comment sits above an instruction (found by
+// FuzzAnalyze). It only reads its configuration, so one is shared.
+var quietLinter = linter.New(&linter.Config{Warn: func(string, string, string, string, []parser.Range) {}})
+
 func parseTyped(node *parser.Node) (any, instructions.Command, error) {
-	v, err := instructions.ParseInstruction(node)
+	v, err := instructions.ParseInstructionWithLinter(node, quietLinter)
 	if err != nil {
 		return nil, nil, err
 	}
