@@ -359,7 +359,7 @@ func (d *Dockerfile) build() error {
 	for i, node := range d.AST.Children {
 		in := d.newInstruction(i, node)
 		d.Instructions = append(d.Instructions, in)
-		if in.Keyword == "ONBUILD" && len(node.Next.Children) > 0 {
+		if in.Keyword == "ONBUILD" && node.Next != nil && len(node.Next.Children) > 0 {
 			t := d.newTriggerInstruction(in, node.Next.Children[0])
 			in.Trigger = t
 		}

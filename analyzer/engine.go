@@ -202,7 +202,7 @@ func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg 
 	defer func() {
 		if r := recover(); r != nil {
 			fr.Findings = nil
-			fr.Error = fmt.Sprintf("internal error while analyzing (please report): %v\n%s", r, firstLines(string(debug.Stack()), 8))
+			fr.Error = fmt.Sprintf("internal error while analyzing (please report): %v\n%s", r, firstLines(string(debug.Stack()), 14))
 		}
 	}()
 	d, err := Parse(path, src)
