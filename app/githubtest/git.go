@@ -17,7 +17,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	fdiff "github.com/go-git/go-git/v5/plumbing/format/diff"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // Installation is the App installed on one account.
@@ -475,7 +474,7 @@ func hunkStarts(h string) (left, right int) {
 	return num(f[1]), num(f[2])
 }
 
-// iterRefs calls fn for every branch.
+// branches maps branch names to their tips.
 func (r *Repo) branches() map[string]plumbing.Hash {
 	out := map[string]plumbing.Hash{}
 	iter, err := r.git.Storer.IterReferences()
@@ -490,8 +489,6 @@ func (r *Repo) branches() map[string]plumbing.Hash {
 	})
 	return out
 }
-
-var _ storer.EncodedObjectStorer = (*git.Repository)(nil).Storer
 
 func signatureJSON(sig object.Signature) map[string]any {
 	return map[string]any{"name": sig.Name, "email": sig.Email, "date": sig.When.UTC().Format(time.RFC3339)}
