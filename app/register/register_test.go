@@ -26,9 +26,11 @@ import (
 	"golang.org/x/net/html"
 )
 
-// app/githubtest has no manifest-conversion route yet, so this file keeps a
-// minimal fake of the two GitHub endpoints the flow touches: the web page
-// that receives the manifest form and the conversions API.
+// These tests keep a minimal fake of the two GitHub endpoints the flow
+// touches (the web page that receives the manifest form and the
+// conversions API) to steer failures: wrong state, a refused code, GHES
+// and organization URLs. double_test.go runs the flow against the strict
+// app/githubtest double and uses the credentials it writes.
 
 const (
 	testCode          = "code-0123456789"
