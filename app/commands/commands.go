@@ -1,0 +1,246 @@
+// Package commands parses the comments people address to dockopt into a
+// closed set of results: run a command, reply with usage, or ignore the
+// comment. It decides nothing about permissions or GitHub; the worker checks
+// who may run what before anything runs.
+//
+// A comment addresses dockopt on a line that starts (after at most three
+// spaces, as Markdown allows) with "/dockopt" or with a mention of the bot
+// ("@dockopt"). Lines in fenced or indented code blocks and in block quotes
+// are never commands: people paste examples and quote each other, and
+// dockopt quotes the command it answers. Only the first command of a comment
+// counts, so one comment is one request.
+package commands
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Name is a command dockopt understands.
+type Name string
+
+const (
+	Rerun    Name = "rerun"
+	Recreate Name = "recreate"
+	Ignore   Name = "ignore"
+	Explain  Name = "explain"
+	Help     Name = "help"
+)
+
+// ChangesState reports whether a command changes what dockopt publishes,
+// and so needs write access to the repository.
+func (n Name) ChangesState() bool {
+	switch n {
+	case Rerun, Recreate, Ignore:
+		return true
+	}
+	return false
+}
+
+// Command is one parsed command.
+type Command struct {
+	Name Name
+	// Rule is the rule ID (or equivalent) of ignore and explain.
+	Rule string
+	// Path limits an ignore to a path or glob; "" means everywhere.
+	Path string
+	// Line is the comment line the command was read from, trimmed.
+	Line string
+}
+
+// Key identifies identical requests, so that a flood of the same command
+// on one pull request can be answered once.
+func (c Command) Key() string {
+	return strings.Join([]string{string(c.Name), strings.ToLower(c.Rule), c.Path}, "\x00")
+}
+
+// Result is what a comment asks for: exactly one of NotACommand, Run and
+// Usage.
+type Result interface{ result() }
+
+// NotACommand: the comment does not address dockopt; do nothing at all.
+type NotACommand struct{}
+
+// Run: run the command (after checking permission).
+type Run struct{ Command Command }
+
+// Usage: the comment addresses dockopt but is not a valid command; reply
+// with Problem and the help text.
+type Usage struct {
+	Line    string
+	Problem string
+}
+
+func (NotACommand) result() {}
+func (Run) result()         {}
+func (Usage) result()       {}
+
+// Parser recognises commands for one bot.
+type Parser struct {
+	// Mention is the bot's login without "[bot]", e.g. "dockopt"; comments
+	// may start with "@dockopt" instead of "/dockopt".
+	Mention string
+}
+
+// MentionOf turns an app's bot login ("dockopt[bot]") into the name people
+// mention ("dockopt").
+func MentionOf(botLogin string) string { return strings.TrimSuffix(botLogin, "[bot]") }
+
+// Parse reads a comment body.
+func (p Parser) Parse(body string) Result {
+	for _, line := range commandLines(body) {
+		rest, ok := p.addressed(line)
+		if !ok {
+			continue
+		}
+		return parseCommand(line, strings.Fields(rest))
+	}
+	return NotACommand{}
+}
+
+// addressed reports whether a line starts with "/dockopt" or the mention,
+// as a whole word, and returns what follows.
+func (p Parser) addressed(line string) (string, bool) {
+	prefixes := []string{"/dockopt"}
+	if m := strings.TrimPrefix(p.Mention, "@"); m != "" {
+		prefixes = append(prefixes, "@"+m)
+	}
+	for _, pre := range prefixes {
+		if len(line) < len(pre) || !strings.EqualFold(line[:len(pre)], pre) {
+			continue
+		}
+		rest := line[len(pre):]
+		if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+			continue // "/dockopt-x", "@dockopt2": someone else
+		}
+		return rest, true
+	}
+	return "", false
+}
+
+func parseCommand(line string, words []string) Result {
+	if len(words) == 0 {
+		return Run{Command{Name: Help, Line: line}}
+	}
+	name, args := Name(strings.ToLower(words[0])), words[1:]
+	usage := func(format string, a ...any) Result {
+		return Usage{Line: line, Problem: fmt.Sprintf(format, a...)}
+	}
+	switch name {
+	case Rerun, Recreate, Help:
+		if len(args) > 0 {
+			return usage("`%s` takes no arguments, but got `%s`.", name, strings.Join(args, " "))
+		}
+		return Run{Command{Name: name, Line: line}}
+	case Explain:
+		if len(args) != 1 {
+			return usage("`explain` takes one rule ID, for example `/dockopt explain apt-no-install-recommends`.")
+		}
+		return Run{Command{Name: name, Rule: args[0], Line: line}}
+	case Ignore:
+		if len(args) == 0 || len(args) > 2 {
+			return usage("`ignore` takes a rule ID and optionally a path, for example `/dockopt ignore apt-pin-versions api/Dockerfile`.")
+		}
+		c := Command{Name: name, Rule: args[0], Line: line}
+		if len(args) == 2 {
+			c.Path = strings.TrimPrefix(args[1], "./")
+			if strings.HasPrefix(c.Path, "/") || strings.Contains("/"+c.Path+"/", "/../") {
+				return usage("the path `%s` must be relative to the repository root.", args[1])
+			}
+		}
+		return Run{c}
+	}
+	return usage("`%s` is not a dockopt command.", words[0])
+}
+
+// commandLines returns the lines of body that may hold a command: outside
+// fenced and indented code blocks and block quotes, with up to three
+// leading spaces removed.
+func commandLines(body string) []string {
+	body = strings.ReplaceAll(body, "\r\n", "\n")
+	var out []string
+	var fence string // the opening fence while inside a fenced block
+	prevBlank := true
+	inIndented := false
+	for _, raw := range strings.Split(body, "\n") {
+		expanded := strings.ReplaceAll(raw, "\t", "    ")
+		indent := len(expanded) - len(strings.TrimLeft(expanded, " "))
+		trimmed := strings.TrimSpace(raw)
+		blank := trimmed == ""
+		if fence != "" {
+			if indent < 4 && isClosingFence(trimmed, fence) {
+				fence = ""
+			}
+			prevBlank = false
+			continue
+		}
+		if indent < 4 {
+			if f := openingFence(trimmed); f != "" {
+				fence = f
+				prevBlank, inIndented = false, false
+				continue
+			}
+		}
+		// An indented line starts a code block only after a blank line (it
+		// cannot interrupt a paragraph) and continues one until a line
+		// that is not indented.
+		if !blank && indent >= 4 && (prevBlank || inIndented) {
+			inIndented = true
+			prevBlank = false
+			continue
+		}
+		if !blank {
+			inIndented = false
+		}
+		prevBlank = blank
+		if blank || indent >= 4 || strings.HasPrefix(trimmed, ">") {
+			continue
+		}
+		out = append(out, trimmed)
+	}
+	return out
+}
+
+// openingFence returns the fence (``` or ~~~, three or more) a line opens,
+// or "". A backtick fence's info string may not hold a backtick.
+func openingFence(line string) string {
+	for _, ch := range []byte{'`', '~'} {
+		n := 0
+		for n < len(line) && line[n] == ch {
+			n++
+		}
+		if n >= 3 {
+			if ch == '`' && strings.Contains(line[n:], "`") {
+				return ""
+			}
+			return line[:n]
+		}
+	}
+	return ""
+}
+
+func isClosingFence(line, fence string) bool {
+	n := 0
+	for n < len(line) && line[n] == fence[0] {
+		n++
+	}
+	return n >= len(fence) && strings.TrimSpace(line[n:]) == ""
+}
+
+// HelpText is the reply to /dockopt help and to an invalid command.
+func HelpText(mention string) string {
+	var b strings.Builder
+	b.WriteString("dockopt understands these commands, each on its own line at the start of a new comment")
+	if mention != "" {
+		fmt.Fprintf(&b, " (`@%s` works as well as `/dockopt`)", strings.TrimPrefix(mention, "@"))
+	}
+	b.WriteString(":\n\n")
+	b.WriteString("| command | what it does | who |\n| --- | --- | --- |\n")
+	b.WriteString("| `/dockopt rerun` | analyze again now: the check run, and the review or dockopt's pull request | write access |\n")
+	b.WriteString("| `/dockopt recreate` | rebuild dockopt's branch from scratch, discarding commits people made on it | write access |\n")
+	b.WriteString("| `/dockopt ignore RULE [PATH]` | stop reporting a rule (everywhere, or under PATH) once the waiver is in `.github/dockopt.yml` | write access |\n")
+	b.WriteString("| `/dockopt explain RULE` | say what a rule checks and why | anyone |\n")
+	b.WriteString("| `/dockopt help` | this list | anyone |\n")
+	b.WriteString("\nCommands in code blocks, in quotes, or edited into older comments are not run.\n")
+	return b.String()
+}
