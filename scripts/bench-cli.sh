@@ -22,6 +22,6 @@ for format in text json; do
     start=$(date +%s.%N)
     "$tmp/dockopt" analyze --format "$format" "$tmp/repo" > /dev/null || true
     end=$(date +%s.%N)
-    printf '%s run %d: %.2f s\n' "$format" "$i" "$(echo "$end - $start" | bc)"
+    awk -v f="$format" -v i="$i" -v s="$start" -v e="$end" 'BEGIN { printf "%s run %d: %.2f s\n", f, i, e - s }'
   done
 done
