@@ -232,8 +232,8 @@ func (s *Server) secondaryLimit(c *ctx, creates bool) bool {
 }
 
 func writeSecondaryLimit(c *ctx, retryAfter int) {
-	c.w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-	c.errorJSON(http.StatusForbidden, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.")
+	f := SecondaryRateLimit(retryAfter, 1)
+	applyFault(c.w, c.r, f)
 }
 
 // Primary rate limit bookkeeping is reported, not enforced: dockopt's

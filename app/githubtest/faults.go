@@ -15,7 +15,13 @@ type Fault struct {
 	RetryAfter int           // seconds, sent as Retry-After when > 0
 	Times      int           // how many requests to affect; 0 means until cleared
 	Delay      time.Duration // wait before answering (the request's context can cut it short)
+
+	docs string // documentation_url; GitHub's differs for rate limits
 }
+
+// secondaryDocsURL is the documentation_url of GitHub's secondary-limit
+// answer; clients (go-github among them) recognise the limit by it.
+const secondaryDocsURL = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 
 // SecondaryRateLimit is the 403 GitHub sends when a secondary rate limit
 // is hit, with Retry-After.
@@ -25,6 +31,7 @@ func SecondaryRateLimit(retryAfter, times int) Fault {
 		Message:    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
 		RetryAfter: retryAfter,
 		Times:      times,
+		docs:       secondaryDocsURL,
 	}
 }
 
@@ -130,8 +137,12 @@ func applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
 	if msg == "" {
 		msg = http.StatusText(f.Status)
 	}
+	docs := f.docs
+	if docs == "" {
+		docs = docsURL
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(f.Status)
-	_, _ = w.Write([]byte(`{"message":` + strconv.Quote(msg) + `,"documentation_url":"` + docsURL + `"}` + "\n"))
+	_, _ = w.Write([]byte(`{"message":` + strconv.Quote(msg) + `,"documentation_url":"` + docs + `"}` + "\n"))
 	return true
 }

@@ -68,6 +68,12 @@ type Server struct {
 	gitRoot string
 	cfg     config
 
+	// vmu guards violations and tolerate, which handlers record while
+	// holding mu.
+	vmu        sync.Mutex
+	violations []string
+	tolerate   bool
+
 	mu            sync.Mutex
 	installations map[int64]*Installation
 	repos         map[string]*Repo // lower-case "owner/name"
@@ -75,8 +81,6 @@ type Server struct {
 	users         map[string]int64
 	nextID        int64
 	calls         []Call
-	violations    []string
-	tolerate      bool
 	faults        []*FaultHandle
 	manifestCodes map[string]time.Time
 	contentWrites map[int64][]time.Time // per installation, for the secondary limit
@@ -224,15 +228,15 @@ func (s *Server) CallCount(operation string) int {
 // ExpectViolations stops reporting invalid requests as test failures; the
 // test then asserts on Violations itself.
 func (s *Server) ExpectViolations() {
-	s.mu.Lock()
+	s.vmu.Lock()
 	s.tolerate = true
-	s.mu.Unlock()
+	s.vmu.Unlock()
 }
 
 // Violations lists the invalid requests seen so far.
 func (s *Server) Violations() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.vmu.Lock()
+	defer s.vmu.Unlock()
 	return append([]string(nil), s.violations...)
 }
 
@@ -461,10 +465,10 @@ func (c *ctx) violation(status int, message, why string) {
 
 func (s *Server) recordViolation(call *Call, msg string) {
 	call.Violation = msg
-	s.mu.Lock()
+	s.vmu.Lock()
 	s.violations = append(s.violations, msg)
 	tolerate := s.tolerate
-	s.mu.Unlock()
+	s.vmu.Unlock()
 	if !tolerate {
 		s.t.Errorf("githubtest: request GitHub would refuse: %s", msg)
 	}
