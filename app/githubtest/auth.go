@@ -259,6 +259,8 @@ func (s *Server) requestsThisHour(inst int64) int {
 	return s.requestsThisHourLocked(inst)
 }
 
+// requestsThisHourLocked approximates the hour's usage by every request so
+// far: calls carry no timestamps, and tests are far shorter than an hour.
 func (s *Server) requestsThisHourLocked(inst int64) int {
 	n := 0
 	for _, c := range s.calls {
