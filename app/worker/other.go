@@ -2,29 +2,88 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 
+	"github.com/google/go-github/v60/github"
+
 	"github.com/dockopt/dockopt/app/jobs"
+	"github.com/dockopt/dockopt/app/queue"
 )
 
 type fsFS = fs.FS
 
 // rerun re-analyzes the commit of a check run or suite: GitHub's re-run
-// button, and the "Open fix PR" action in check-only mode.
+// buttons, and the "Open fix PR" action in check-only mode. A check run on
+// the default branch belongs to the push flow; one on another branch is
+// the review of the pull requests that branch heads.
 func (w *Worker) rerun(ctx context.Context, j jobs.Rerun) error {
-	return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: j.HeadBranch,
-		openPR: j.RequestedAction == "open-fix-pr"})
-}
-
-// analyzePR and command are the pull-request review and comment-command
-// flows (issue 6); until they land, such jobs complete without effect and
-// say so in the log.
-func (w *Worker) analyzePR(ctx context.Context, j jobs.AnalyzePR) error {
-	w.log().Warn("pull-request reviews are not implemented yet; job dropped", "repository", j.Owner+"/"+j.Repo, "number", j.Number)
+	if j.RequestedAction != "" && j.RequestedAction != "open-fix-pr" {
+		w.log().Warn("unknown check run action; nothing to do", "repository", j.Owner+"/"+j.Repo, "action", j.RequestedAction)
+		return nil
+	}
+	inst, err := w.GitHub.Installation(j.InstallationID)
+	if err != nil {
+		return queue.Permanent(err)
+	}
+	gh := inst.Client
+	repo, _, err := gh.Repositories.Get(ctx, j.Owner, j.Repo)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", j.Owner, j.Repo, err)
+	}
+	if j.HeadBranch == "" || j.HeadBranch == repo.GetDefaultBranch() {
+		return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: repo.GetDefaultBranch(), sha: j.HeadSHA,
+			openPR: j.RequestedAction == "open-fix-pr"})
+	}
+	prs, err := w.pullsAt(ctx, gh, j)
+	if err != nil {
+		return err
+	}
+	if len(prs) == 0 {
+		w.log().Info("re-run of a commit that is neither the default branch nor a pull request's head; nothing to do", "repository", repo.GetFullName(), "sha", j.HeadSHA)
+		return nil
+	}
+	for _, pr := range prs {
+		if _, err := w.reviewPR(ctx, prRequestOf(j.InstallationID, j.Owner, j.Repo, pr, true)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-func (w *Worker) command(ctx context.Context, j jobs.Command) error {
-	w.log().Warn("comment commands are not implemented yet; job dropped", "repository", j.Owner+"/"+j.Repo, "comment", j.CommentID)
-	return nil
+// pullsAt finds the open pull requests a re-run commit is the head of:
+// those the event names (forks' pull requests among them), else those
+// whose head is the check suite's branch.
+func (w *Worker) pullsAt(ctx context.Context, gh *github.Client, j jobs.Rerun) ([]*github.PullRequest, error) {
+	var out []*github.PullRequest
+	for _, n := range j.PRNumbers {
+		pr, _, err := gh.PullRequests.Get(ctx, j.Owner, j.Repo, n)
+		if err != nil {
+			return nil, fmt.Errorf("reading pull request #%d: %w", n, err)
+		}
+		if pr.GetState() == "open" {
+			out = append(out, pr)
+		}
+	}
+	if len(out) > 0 || j.HeadBranch == "" {
+		return out, nil
+	}
+	prs, _, err := gh.PullRequests.List(ctx, j.Owner, j.Repo, &github.PullRequestListOptions{State: "open", Head: j.Owner + ":" + j.HeadBranch})
+	if err != nil {
+		return nil, fmt.Errorf("listing pull requests of %s: %w", j.HeadBranch, err)
+	}
+	for _, pr := range prs {
+		if pr.GetHead().GetRef() == j.HeadBranch && !isBotPR(pr) {
+			out = append(out, pr)
+		}
+	}
+	return out, nil
+}
+
+// prRequestOf describes a review of pr as GitHub reports it now.
+func prRequestOf(inst int64, owner, repo string, pr *github.PullRequest, always bool) prRequest {
+	headRepo := pr.GetHead().GetRepo().GetFullName()
+	return prRequest{inst: inst, owner: owner, repo: repo, number: pr.GetNumber(),
+		headSHA: pr.GetHead().GetSHA(), headRef: pr.GetHead().GetRef(), baseRef: pr.GetBase().GetRef(),
+		headRepo: headRepo, fork: headRepo != "" && headRepo != pr.GetBase().GetRepo().GetFullName(), always: always}
 }

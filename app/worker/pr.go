@@ -1,0 +1,360 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"testing/fstest"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/app/clone"
+	"github.com/dockopt/dockopt/app/jobs"
+	"github.com/dockopt/dockopt/app/publish"
+	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/review"
+	"github.com/dockopt/dockopt/templates"
+)
+
+// maxPRFiles is how many files pulls/list-files returns at most (GitHub
+// stops at 3,000); dockopt reads that many and reviews what it saw.
+const maxPRFiles = 3000
+
+// prRequest is a request to review a person's pull request.
+type prRequest struct {
+	inst        int64
+	owner, repo string
+	number      int
+	headSHA     string
+	headRef     string
+	baseRef     string
+	// headRepo is "owner/name" of the repository the head branch lives
+	// in; it differs from the base repository for a fork.
+	headRepo string
+	fork     bool
+	// always analyzes even when the pull request touches nothing dockopt
+	// looks at (/dockopt rerun asked for it).
+	always bool
+}
+
+// prOutcome says what a review did, for the answer to a command.
+type prOutcome struct {
+	skipped    string // why nothing was analyzed
+	sha        string
+	conclusion string
+	checkURL   string
+	posted     int // new suggestions in the review
+	summarised int // new suggestions beyond the cap, in the review body
+	known      int // suggestions already on the pull request
+	deleted    int // dockopt's comments that no longer apply
+	elsewhere  int // findings left to the annotations
+}
+
+func (w *Worker) analyzePR(ctx context.Context, j jobs.AnalyzePR) error {
+	_, err := w.reviewPR(ctx, prRequest{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, number: j.Number,
+		headSHA: j.HeadSHA, headRef: j.HeadRef, baseRef: j.BaseRef, headRepo: j.HeadRepoFullName, fork: j.Fork})
+	return err
+}
+
+// prLocks serializes the work on one pull request within this process: a
+// review and a /dockopt rerun racing would both see no earlier comment
+// and post the same suggestions twice.
+var prLocks sync.Map // key → *sync.Mutex
+
+func lockPR(inst int64, owner, repo string, number int) func() {
+	key := fmt.Sprintf("%d/%s/%s#%d", inst, strings.ToLower(owner), strings.ToLower(repo), number)
+	m, _ := prLocks.LoadOrStore(key, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// reviewPR analyzes a pull request's head with the configuration of its
+// base branch and publishes a check run on the head commit and one review
+// with suggestions on the lines the pull request changes. It never pushes:
+// the head may be a fork dockopt must not write to.
+func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
+	defer lockPR(r.inst, r.owner, r.repo, r.number)()
+	inst, err := w.GitHub.Installation(r.inst)
+	if err != nil {
+		return prOutcome{}, queue.Permanent(err)
+	}
+	gh := inst.Client
+	repo, _, err := gh.Repositories.Get(ctx, r.owner, r.repo)
+	if err != nil {
+		return prOutcome{}, fmt.Errorf("reading %s/%s: %w", r.owner, r.repo, err)
+	}
+	changed, diff, err := prDiff(ctx, gh, r)
+	if err != nil {
+		return prOutcome{}, err
+	}
+	if repo.GetSize() > w.maxRepoKB() {
+		return prOutcome{skipped: "the repository is larger than dockopt's limit"}, nil
+	}
+	token, err := inst.Token(ctx)
+	if err != nil {
+		return prOutcome{}, fmt.Errorf("installation token: %w", err)
+	}
+	co, err := clone.Clone(ctx, clone.Request{URL: headCloneURL(repo, r.headRepo), Token: token, Branch: r.headRef, SHA: r.headSHA}, w.Clone)
+	if errors.Is(err, clone.ErrTooLarge) {
+		return prOutcome{skipped: err.Error()}, nil
+	}
+	if err != nil {
+		return prOutcome{}, err
+	}
+	defer co.Close()
+	fsys := os.DirFS(co.Dir)
+	checks := &publish.Checks{Client: gh, Owner: r.owner, Repo: r.repo}
+
+	// The base branch's configuration: a pull request must not be able to
+	// switch its own checks off.
+	cfg, cfgErr := w.baseConfig(ctx, gh, r.owner, r.repo, r.baseRef)
+	if cfgErr == nil {
+		_, cfgErr = cfg.ResolveRules(w.Analyzer)
+	}
+	var perm *permanentError
+	if cfgErr != nil && !errors.As(cfgErr, &perm) {
+		return prOutcome{}, cfgErr
+	}
+	if cfgErr == nil && !r.always {
+		targets, err := analyzer.Discover(fsys, ".", cfg)
+		if err != nil {
+			return prOutcome{}, fmt.Errorf("finding Dockerfiles: %w", err)
+		}
+		if !relevant(changed, targets) {
+			w.log().Info("pull request touches no Dockerfile, build context or dockopt configuration", "repository", repo.GetFullName(), "number", r.number)
+			return prOutcome{skipped: "this pull request changes no Dockerfile, build context or dockopt configuration"}, nil
+		}
+	}
+	out := prOutcome{sha: co.SHA}
+	checkID, err := checks.Start(ctx, co.SHA)
+	if err != nil {
+		return out, err
+	}
+	if perm != nil {
+		out.conclusion = "failure"
+		return out, checks.Fail(ctx, checkID, "failure", perm.title, perm.summary)
+	}
+	err = w.publishReview(ctx, gh, checks, checkID, r, co.Dir, fsys, cfg, diff, repo.GetFullName(), &out)
+	if err != nil {
+		if info, ok := queue.Info(ctx); ok && info.Attempt >= info.MaxAttempts {
+			_ = checks.Fail(ctx, checkID, "failure", "dockopt could not finish", "The review failed after several attempts: "+err.Error()+"\n\nComment `/dockopt rerun` on the pull request to try again.")
+		}
+	}
+	return out, err
+}
+
+func (w *Worker) publishReview(ctx context.Context, gh *github.Client, checks *publish.Checks, checkID int64, r prRequest, dir string, fsys fs.FS, cfg *analyzer.Config, diff review.Diff, title string, out *prOutcome) error {
+	eng, err := w.engine(ctx, dir, fsys, cfg, fmt.Sprintf("%s#%d", title, r.number))
+	if err != nil {
+		return err
+	}
+	want, elsewhere := review.Build(eng.result, diff, cfg.Fixes.Apply)
+	existing, err := listReviewComments(ctx, gh, r.owner, r.repo, r.number)
+	if err != nil {
+		return err
+	}
+	plan := review.NewPlan(want, existing, w.BotLogin, elsewhere)
+	out.elsewhere = elsewhere
+	out.known = len(want) - len(plan.Post) - len(plan.Summarised)
+	for _, id := range plan.Delete {
+		resp, err := gh.PullRequests.DeleteComment(ctx, r.owner, r.repo, id)
+		if err != nil && (resp == nil || resp.StatusCode != 404) {
+			return fmt.Errorf("deleting outdated comment %d: %w", id, err)
+		}
+		out.deleted++
+	}
+	if len(plan.Post) > 0 {
+		req := &github.PullRequestReviewRequest{CommitID: github.String(out.sha), Body: github.String(plan.Body), Event: github.String("COMMENT")}
+		for _, c := range plan.Post {
+			dc := &github.DraftReviewComment{Path: github.String(c.Path), Line: github.Int(c.Line), Side: github.String("RIGHT"), Body: github.String(c.Body)}
+			if c.StartLine > 0 {
+				dc.StartLine, dc.StartSide = github.Int(c.StartLine), github.String("RIGHT")
+			}
+			req.Comments = append(req.Comments, dc)
+		}
+		if _, _, err := gh.PullRequests.CreateReview(ctx, r.owner, r.repo, r.number, req); err != nil {
+			return fmt.Errorf("posting the review on #%d: %w", r.number, err)
+		}
+		out.posted, out.summarised = len(plan.Post), len(plan.Summarised)
+	}
+	checkOut, err := templates.CheckRun(eng.input)
+	if err != nil {
+		return err
+	}
+	checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + reviewLine(*out) + "\n"
+	out.conclusion = publish.Conclusion(eng.result, cfg.Threshold())
+	if err := checks.Finish(ctx, checkID, out.conclusion, checkOut, publish.Annotations(eng.result), nil); err != nil {
+		return err
+	}
+	w.log().Info("pull request reviewed", "repository", title, "number", r.number, "suggestions", out.posted, "known", out.known, "deleted", out.deleted)
+	return nil
+}
+
+func reviewLine(o prOutcome) string {
+	switch {
+	case o.posted > 0:
+		s := fmt.Sprintf("Review: %d new suggestions on lines this pull request changes", o.posted)
+		if o.summarised > 0 {
+			s += fmt.Sprintf(", %d more listed in the review", o.summarised)
+		}
+		return s + "."
+	case o.known > 0:
+		return fmt.Sprintf("Review: the %d suggestions on this pull request's lines are already there; nothing new to add.", o.known)
+	}
+	return "Review: nothing to suggest on the lines this pull request changes."
+}
+
+// prDiff lists the pull request's files: the paths it changes (old names
+// of renames too) and the lines of each new version a comment may target.
+func prDiff(ctx context.Context, gh *github.Client, r prRequest) ([]string, review.Diff, error) {
+	var changed []string
+	diff := review.Diff{}
+	opts := &github.ListOptions{PerPage: 100}
+	for seen := 0; seen < maxPRFiles; {
+		files, resp, err := gh.PullRequests.ListFiles(ctx, r.owner, r.repo, r.number, opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listing the files of #%d: %w", r.number, err)
+		}
+		for _, f := range files {
+			changed = append(changed, f.GetFilename())
+			if f.GetPreviousFilename() != "" {
+				changed = append(changed, f.GetPreviousFilename())
+			}
+			if f.GetStatus() != "removed" && f.GetPatch() != "" {
+				diff[f.GetFilename()] = review.ParsePatch(f.GetPatch())
+			}
+		}
+		seen += len(files)
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	return changed, diff, nil
+}
+
+// relevant reports whether a change can alter dockopt's findings: a
+// Dockerfile, an ignore file, a compose file, dockopt's or hadolint's
+// configuration, or any file inside a build context.
+func relevant(changed []string, targets []analyzer.Target) bool {
+	for _, p := range changed {
+		base := path.Base(p)
+		if analyzer.IsDockerfileName(base) || strings.HasSuffix(base, ".dockerignore") || isConfigPath(p) ||
+			strings.Contains(strings.ToLower(base), "compose") {
+			return true
+		}
+		for _, t := range targets {
+			if t.Context == "." || t.Context == "" || p == t.Context || strings.HasPrefix(p, t.Context+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isConfigPath(p string) bool {
+	for _, c := range append(append([]string(nil), analyzer.ConfigPaths...), analyzer.HadolintConfigPaths...) {
+		if p == c {
+			return true
+		}
+	}
+	return false
+}
+
+// headCloneURL is the clone URL of the head repository: the base's for a
+// branch of the same repository, the fork's otherwise (GitHub's clone URLs
+// are <host>/<owner>/<name>.git). A fork that was deleted leaves no name;
+// the base repository then serves nothing either, and the clone fails.
+func headCloneURL(base *github.Repository, headRepo string) string {
+	url := base.GetCloneURL()
+	if headRepo == "" || strings.EqualFold(headRepo, base.GetFullName()) {
+		return url
+	}
+	if i := strings.LastIndex(strings.ToLower(url), strings.ToLower(base.GetFullName())); i >= 0 {
+		return url[:i] + headRepo + url[i+len(base.GetFullName()):]
+	}
+	return url
+}
+
+// baseConfig reads dockopt's and hadolint's configuration files from the
+// head of the base branch through the Git Data and contents APIs: the
+// root tree, the .github and .config trees when present, and only the
+// configuration files that exist.
+func (w *Worker) baseConfig(ctx context.Context, gh *github.Client, owner, repo, branch string) (*analyzer.Config, error) {
+	ref, _, err := gh.Git.GetRef(ctx, owner, repo, "heads/"+branch)
+	if err != nil {
+		return nil, fmt.Errorf("reading the base branch %s: %w", branch, err)
+	}
+	sha := ref.GetObject().GetSHA()
+	wanted := map[string]bool{}
+	dirs := map[string]bool{}
+	for _, p := range append(append([]string(nil), analyzer.ConfigPaths...), analyzer.HadolintConfigPaths...) {
+		wanted[p] = true
+		if d := path.Dir(p); d != "." {
+			dirs[d] = true
+		}
+	}
+	var present []string
+	root, _, err := gh.Git.GetTree(ctx, owner, repo, sha, false)
+	if err != nil {
+		return nil, fmt.Errorf("reading the base branch's tree: %w", err)
+	}
+	for _, e := range root.Entries {
+		switch {
+		case e.GetType() == "blob" && wanted[e.GetPath()]:
+			present = append(present, e.GetPath())
+		case e.GetType() == "tree" && dirs[e.GetPath()]:
+			sub, _, err := gh.Git.GetTree(ctx, owner, repo, e.GetSHA(), false)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s on the base branch: %w", e.GetPath(), err)
+			}
+			for _, se := range sub.Entries {
+				if p := e.GetPath() + "/" + se.GetPath(); se.GetType() == "blob" && wanted[p] {
+					present = append(present, p)
+				}
+			}
+		}
+	}
+	fsys := fstest.MapFS{}
+	for _, p := range present {
+		fc, _, _, err := gh.Repositories.GetContents(ctx, owner, repo, p, &github.RepositoryContentGetOptions{Ref: sha})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s on the base branch: %w", p, err)
+		}
+		text, err := fc.GetContent()
+		if err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", p, err)
+		}
+		fsys[p] = &fstest.MapFile{Data: []byte(text)}
+	}
+	cfg, err := analyzer.LoadConfig(fsys)
+	if err != nil {
+		return nil, &permanentError{"Configuration error", "dockopt could not use the configuration of the base branch `" + branch + "`:\n\n```\n" + err.Error() + "\n```\n\nPull requests are checked with the base branch's configuration; fix it there."}
+	}
+	return cfg, nil
+}
+
+func listReviewComments(ctx context.Context, gh *github.Client, owner, repo string, number int) ([]review.Existing, error) {
+	var out []review.Existing
+	opts := &github.PullRequestListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		cs, resp, err := gh.PullRequests.ListComments(ctx, owner, repo, number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("listing review comments on #%d: %w", number, err)
+		}
+		for _, c := range cs {
+			out = append(out, review.Existing{ID: c.GetID(), User: c.GetUser().GetLogin(), Body: c.GetBody(), InReplyTo: c.GetInReplyTo()})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
