@@ -18,12 +18,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	out := fs.String("out", "", "folder for the pull-request body (default: a new temporary folder)")
+	pr := fs.Bool("pr", false, "open a sample pull request by a person and show dockopt's review with suggestions")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: dockopt demo [--json] [DIR]\n\nRuns the GitHub App end to end on this machine against a built-in fake GitHub:\nDIR (default examples/monorepo) is pushed to a repository where dockopt is installed,\nand the pull request and check run dockopt makes are shown.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: dockopt demo [--json] [DIR]\n       dockopt demo --pr [--json]\n\nRuns the GitHub App end to end on this machine against a built-in fake GitHub:\nDIR (default examples/monorepo) is pushed to a repository where dockopt is installed,\nand the pull request and check run dockopt makes are shown.\nWith --pr, a sample pull request by a person is opened instead, and dockopt's review\nwith one-click suggestions is shown.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *pr {
+		if fs.NArg() > 0 {
+			fs.Usage()
+			return 2
+		}
+		return runDemoPR(ctx, *asJSON, stdout, stderr)
 	}
 	dir := "examples/monorepo"
 	if fs.NArg() > 1 {
@@ -69,4 +77,44 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "\n%d GitHub API calls (+%d git requests for the clone), %d ms\n", res.GitHubCalls, res.GitRequests, res.ElapsedMS)
 	return 0
+}
+
+func runDemoPR(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
+	res, err := demo.RunPR(ctx, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "dockopt demo:", err)
+		return 1
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stdout, "Opened pull request #%d %q on a fake GitHub where dockopt is installed.\n\n", res.Number, res.Title)
+	fmt.Fprintf(stdout, "Check run: %s, %d annotations (%s)\n\n", res.CheckRun.Conclusion, res.CheckRun.Annotations, res.CheckRun.Title)
+	if res.Review == "" {
+		fmt.Fprintln(stdout, "Review: none (nothing to suggest on the changed lines)")
+	} else {
+		fmt.Fprintf(stdout, "Review (%d comments):\n\n%s\n", len(res.Comments), indent(res.Review))
+	}
+	for _, c := range res.Comments {
+		where := fmt.Sprintf("%s line %d", c.Path, c.Line)
+		if c.StartLine > 0 {
+			where = fmt.Sprintf("%s lines %d-%d", c.Path, c.StartLine, c.Line)
+		}
+		fmt.Fprintf(stdout, "\n--- comment on %s ---\n%s\n", where, indent(c.Body))
+	}
+	for path, text := range res.Applied {
+		fmt.Fprintf(stdout, "\n--- %s after accepting every suggestion ---\n%s", path, indent(text))
+	}
+	fmt.Fprintf(stdout, "\n%d GitHub API calls (+%d git requests for the clone), %d ms\n", res.GitHubCalls, res.GitRequests, res.ElapsedMS)
+	return 0
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return "  " + strings.Join(lines, "\n  ") + "\n"
 }
