@@ -370,3 +370,18 @@ func needsBuildKitLint(d *Dockerfile) bool {
 	}
 	return false
 }
+
+// Waived reports whether the configuration turns a rule off or waives it
+// for a path (by ID or equivalent), as the engine applies it to findings.
+func (a *Analyzer) Waived(cfg *Config, ruleID, path string) bool {
+	r := a.byID[ruleID]
+	if r == nil || cfg == nil {
+		return false
+	}
+	settings, _ := cfg.ResolveRules(a)
+	s := settings[ruleID]
+	if s.Severity != nil && *s.Severity == SeverityOff {
+		return true
+	}
+	return waivedByConfig(cfg, s, r, path)
+}

@@ -188,7 +188,10 @@ func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.
 	current := before
 	if opts.Apply.Allows(analyzer.Review) {
 		if rw, ok := rewrite.Plan(before); ok {
-			if res, reason := p.tryRewrite(before, rw); reason == "" {
+			if waived := waivedResolves(a, cfg, rw, before.Path); waived != "" {
+				f.Dropped = append(f.Dropped, Dropped{Rule: "rewrite:" + rw.Kind, Message: rw.Title, Safety: analyzer.Review, Line: 1,
+					Reason: "it would also do what the waived rule " + waived + " asks"})
+			} else if res, reason := p.tryRewrite(before, rw); reason == "" {
 				f.Rewrite = rw
 				src, current = rw.Content, res
 				f.Generated = mergeGenerated(f.Generated, rw.Files)
@@ -350,6 +353,18 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 		}
 	}
 	return next, res, ""
+}
+
+// waivedResolves names a rule the rewrite resolves that the configuration
+// waives: a rewrite is one change, so it cannot leave that part out, and a
+// waiver means the person does not want it.
+func waivedResolves(a *analyzer.Analyzer, cfg *analyzer.Config, rw *rewrite.Rewrite, path string) string {
+	for _, id := range rw.Resolves {
+		if a.Waived(cfg, id, path) {
+			return id
+		}
+	}
+	return ""
 }
 
 // tryRewrite verifies a structural rewrite like any fix: it must parse,

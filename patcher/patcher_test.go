@@ -56,11 +56,15 @@ func TestGolden(t *testing.T) {
 				}
 				kept = append(kept, f)
 			}
-			res, err := a.Analyze(fsys, ".", nil)
+			cfg, err := analyzer.LoadConfig(fsys)
 			if err != nil {
 				t.Fatal(err)
 			}
-			pr := patcher.Patch(a, fsys, res, nil, patcher.Options{Apply: policy, Mode: mode, HardenCompose: harden})
+			res, err := a.Analyze(fsys, ".", cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr := patcher.Patch(a, fsys, res, cfg, patcher.Options{Apply: policy, Mode: mode, HardenCompose: harden})
 			got := map[string]string{}
 			for _, c := range pr.Changes {
 				got["want/"+c.Path] = string(c.Content)
@@ -78,13 +82,13 @@ func TestGolden(t *testing.T) {
 				}
 				// Idempotence: patching the output again changes nothing.
 				if f.Changed() {
-					again := a.AnalyzeSource(f.Path, f.Patched, res.Files[0].BuildContext, nil)
+					again := a.AnalyzeSource(f.Path, f.Patched, res.Files[0].BuildContext, cfg)
 					for _, fr := range res.Files {
 						if fr.Path == f.Path {
-							again = a.AnalyzeSource(f.Path, f.Patched, fr.BuildContext, nil)
+							again = a.AnalyzeSource(f.Path, f.Patched, fr.BuildContext.WithGenerated(f.Generated, f.Path), cfg)
 						}
 					}
-					second := patcher.PatchFile(a, again, nil, patcher.Options{Apply: policy, Mode: mode})
+					second := patcher.PatchFile(a, again, cfg, patcher.Options{Apply: policy, Mode: mode})
 					if !bytes.Equal(second.Patched, f.Patched) {
 						t.Errorf("%s: not a fixed point; a second pass changes:\n%s", f.Path, second.Patched)
 					}

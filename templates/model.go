@@ -29,6 +29,9 @@ type Input struct {
 	Policy analyzer.Safety
 	// RuleURL links a rule ID to its explanation.
 	RuleURL func(id string) string
+	// Waived are the rule waivers in force (configuration and
+	// `/dockopt ignore`), listed so nothing is silently missing.
+	Waived []analyzer.IgnoreEntry
 	// OptimizedAt returns where the optimized version of a Dockerfile can
 	// be found by the reader (an --out folder, a sibling file); nil means
 	// in place, on the pull request's branch.
@@ -60,6 +63,8 @@ func DefaultRuleURL(id string) string {
 
 // view is what the templates see.
 type view struct {
+	Waived      []analyzer.IgnoreEntry
+	Suppressed  int
 	Title       string
 	Files       []fileView
 	Clean       []fileView
@@ -181,7 +186,10 @@ func buildView(in Input) view {
 	if in.ImageSize == nil {
 		in.ImageSize = imagedata.CompressedSizeMB
 	}
-	v := view{Title: in.Title, Policy: string(in.Policy)}
+	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived}
+	for _, f := range in.Result.Files {
+		v.Suppressed += f.Suppressed
+	}
 	patched := map[string]*patcher.File{}
 	if in.Patch != nil {
 		for _, f := range in.Patch.Files {

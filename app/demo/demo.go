@@ -89,6 +89,7 @@ func Run(ctx context.Context, dir, bodyDir string, logw io.Writer) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	w.UseQueue(srv.Queue())
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

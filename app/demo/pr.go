@@ -84,6 +84,7 @@ func RunPR(ctx context.Context, logw io.Writer) (*PRResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.UseQueue(srv.Queue())
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -53,7 +53,8 @@ const deliveryRetention = 30 * 24 * time.Hour
 // idempotent and run at every start, after River's.
 //
 // dockopt_deliveries remembers each accepted delivery and the jobs that
-// stand for it. dockopt_coalesce holds, per branch or pull request, the
+// stand for it. dockopt_waivers holds, per repository, the rules waived by
+// `/dockopt ignore` (a JSON list), which every later run honours. dockopt_coalesce holds, per branch or pull request, the
 // arguments of the newest job received and a version bumped on every
 // update; the job that runs for that key processes these arguments.
 var migrations = []string{
@@ -65,6 +66,11 @@ var migrations = []string{
 		last_seen_at BIGINT NOT NULL,
 		redeliveries BIGINT NOT NULL,
 		job_ids      TEXT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS dockopt_waivers (
+		repo       TEXT PRIMARY KEY,
+		entries    TEXT NOT NULL,
+		updated_at BIGINT NOT NULL
 	)`,
 	`CREATE TABLE IF NOT EXISTS dockopt_coalesce (
 		key        TEXT PRIMARY KEY,
@@ -512,4 +518,62 @@ func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.level}
+}
+
+// waivers returns a repository's waivers, oldest first.
+func (e *engine[TDriver, TTx]) waivers(ctx context.Context, repo string) ([]Waiver, error) {
+	var raw string
+	err := e.db.poolQueryRow(ctx, `SELECT entries FROM dockopt_waivers WHERE repo = $1`, []any{repo}, &raw)
+	if errors.Is(err, errNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Waiver
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, fmt.Errorf("waivers of %s: %w", repo, err)
+	}
+	return out, nil
+}
+
+// addWaiver records a waiver once; the same rule and path twice is one.
+func (e *engine[TDriver, TTx]) addWaiver(ctx context.Context, w Waiver) (added bool, err error) {
+	tx, err := e.db.begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		if err != nil {
+			e.db.rollback(ctx, tx)
+		}
+	}()
+	var raw string
+	var list []Waiver
+	switch err = e.db.queryRow(ctx, tx, `SELECT entries FROM dockopt_waivers WHERE repo = $1`, []any{w.Repo}, &raw); {
+	case errors.Is(err, errNoRows):
+		err = nil
+	case err != nil:
+		return false, err
+	default:
+		if err = json.Unmarshal([]byte(raw), &list); err != nil {
+			return false, err
+		}
+	}
+	for _, x := range list {
+		if x.Rule == w.Rule && x.Path == w.Path {
+			return false, e.db.commit(ctx, tx)
+		}
+	}
+	list = append(list, w)
+	b, err := json.Marshal(list)
+	if err != nil {
+		return false, err
+	}
+	if _, err = e.db.exec(ctx, tx, `INSERT INTO dockopt_waivers (repo, entries, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (repo) DO UPDATE SET entries = excluded.entries, updated_at = excluded.updated_at`,
+		w.Repo, string(b), time.Now().UnixMilli()); err != nil {
+		return false, err
+	}
+	return true, e.db.commit(ctx, tx)
 }

@@ -171,7 +171,30 @@ type backend interface {
 	job(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	ping(ctx context.Context) error
 	depth(ctx context.Context) (int64, error)
+	waivers(ctx context.Context, repo string) ([]Waiver, error)
+	addWaiver(ctx context.Context, w Waiver) (bool, error)
 	close() error
+}
+
+// Waiver is a rule waived for a repository by `/dockopt ignore RULE [PATH]`.
+// It is kept in the queue's database so that every later run, on any
+// replica, honours it without a commit to the repository.
+type Waiver struct {
+	Repo   string `json:"repo"` // owner/name
+	Rule   string `json:"rule"`
+	Path   string `json:"path,omitempty"`
+	Author string `json:"author"`
+	At     int64  `json:"at"` // Unix milliseconds
+}
+
+// Waivers returns the rules waived for a repository ("owner/name").
+func (q *Queue) Waivers(ctx context.Context, repo string) ([]Waiver, error) {
+	return q.b.waivers(ctx, repo)
+}
+
+// AddWaiver records a waiver; added is false when it was already there.
+func (q *Queue) AddWaiver(ctx context.Context, w Waiver) (added bool, err error) {
+	return q.b.addWaiver(ctx, w)
 }
 
 // Open connects to databaseURL, runs River's migrations and the queue's own,

@@ -220,6 +220,11 @@ func CommandWith(ctx context.Context, args []string, stdout, stderr io.Writer, n
 		cfg.Logger.Error("cannot start", "error", err)
 		return 1
 	}
+	// A processor that keeps state in the queue's database (waivers) gets
+	// it once the database is open.
+	if u, ok := processor.(interface{ UseQueue(*queue.Queue) }); ok {
+		u.UseQueue(srv.Queue())
+	}
 	if err := srv.Run(ctx); err != nil {
 		cfg.Logger.Error("serve failed", "error", err)
 		return 1

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -133,9 +134,9 @@ func (c *cmdRun) run(ctx context.Context, cmd commands.Command) error {
 	case commands.Ignore:
 		return c.ignore(ctx, cmd, covered)
 	case commands.Rerun:
-		return c.rerun(ctx, cmd, covered, false)
+		return c.rerun(ctx, cmd, covered, false, "")
 	case commands.Recreate:
-		return c.rerun(ctx, cmd, covered, true)
+		return c.rerun(ctx, cmd, covered, true, "")
 	}
 	return c.answer(ctx, cmd.Line, commands.HelpText(c.w.parser().Mention), covered)
 }
@@ -262,20 +263,21 @@ func (c *cmdRun) target(ctx context.Context) (target, error) {
 // rerun analyzes again: a person's pull request is reviewed; dockopt's own
 // pull request, or an issue, re-runs the default branch's flow. recreate
 // rebuilds dockopt's branch over people's commits.
-func (c *cmdRun) rerun(ctx context.Context, cmd commands.Command, covered []string, recreate bool) error {
+// note, when set, leads the answer (the waiver an ignore command recorded).
+func (c *cmdRun) rerun(ctx context.Context, cmd commands.Command, covered []string, recreate bool, note string) error {
 	t, err := c.target(ctx)
 	if err != nil {
 		return err
 	}
 	if t.pr != nil && !t.botPR && !recreate {
 		if t.pr.GetState() != "open" {
-			return c.answer(ctx, cmd.Line, "this pull request is closed; dockopt reviews open pull requests only.", covered)
+			return c.answer(ctx, cmd.Line, note+"this pull request is closed; dockopt reviews open pull requests only.", covered)
 		}
 		out, err := c.w.reviewPR(ctx, prRequestOf(c.j.InstallationID, c.j.Owner, c.j.Repo, t.pr, true))
 		if err != nil {
 			return err
 		}
-		return c.answer(ctx, cmd.Line, prAnswer(out), covered)
+		return c.answer(ctx, cmd.Line, note+prAnswer(out), covered)
 	}
 	ref, _, err := c.gh.Git.GetRef(ctx, c.j.Owner, c.j.Repo, "heads/"+t.branch)
 	if err != nil {
@@ -285,7 +287,7 @@ func (c *cmdRun) rerun(ctx context.Context, cmd commands.Command, covered []stri
 	if err := c.w.analyzeBranch(ctx, branchJob{inst: c.j.InstallationID, owner: c.j.Owner, repo: c.j.Repo, branch: t.branch, sha: sha, force: recreate}); err != nil {
 		return err
 	}
-	return c.answer(ctx, cmd.Line, c.branchAnswer(ctx, t.branch, sha, recreate), covered)
+	return c.answer(ctx, cmd.Line, note+c.branchAnswer(ctx, t.branch, sha, recreate), covered)
 }
 
 func prAnswer(o prOutcome) string {
@@ -343,10 +345,12 @@ func short(sha string) string {
 	return sha
 }
 
-// ignore waives a rule. The waiver lives in .github/dockopt.yml on the
-// base branch, the only configuration dockopt reads for pull requests (a
-// pull request cannot waive its own checks), so dockopt answers with the
-// exact entry to add there.
+// ignore waives a rule for the repository. The waiver is recorded in
+// dockopt's database (every later run, on any replica, honours it and the
+// report lists it), the analysis runs again at once, and the answer also
+// gives the YAML that makes the waiver part of the repository's own
+// configuration. Without a database (tests of the engine alone) only the
+// YAML is given.
 func (c *cmdRun) ignore(ctx context.Context, cmd commands.Command, covered []string) error {
 	rules := c.w.Analyzer.Lookup(cmd.Rule)
 	if len(rules) == 0 {
@@ -362,6 +366,14 @@ func (c *cmdRun) ignore(ctx context.Context, cmd commands.Command, covered []str
 		where = "under `" + cmd.Path + "`"
 	}
 	yaml := commands.IgnoreYAML(id, cmd.Path, fmt.Sprintf("waived by @%s", c.j.Author))
+	if c.w.Waivers != nil {
+		if _, err := c.w.Waivers.AddWaiver(ctx, queue.Waiver{Repo: c.repoName(), Rule: id, Path: cmd.Path, Author: c.j.Author, At: time.Now().UnixMilli()}); err != nil {
+			return fmt.Errorf("recording the waiver: %w", err)
+		}
+		note := fmt.Sprintf("`%s` is waived %s for this repository from now on (recorded by dockopt; every run honours it and the report lists it). "+
+			"To keep it in the repository's own configuration too, add to `.github/dockopt.yml` on `%s`:\n\n```yaml\n%s```\n\n", id, where, t.branch, yaml)
+		return c.rerun(ctx, cmd, covered, false, note)
+	}
 	text := fmt.Sprintf("to stop reporting `%s` %s, add this entry to `.github/dockopt.yml` on `%s` (merge it with an existing `ignore:` list):\n\n```yaml\n%s```\n\n"+
 		"dockopt reads its configuration from `%s`, so that a pull request cannot switch its own checks off; from the first run after the change, the rule is no longer reported and the report counts it as waived.",
 		id, where, t.branch, yaml, t.branch)

@@ -84,6 +84,7 @@ func startWith(t *testing.T, gh *githubtest.Server, repo *githubtest.Repo, datab
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.UseQueue(srv.Queue())
 	events := queuetest.Subscribe(t, srv.Queue())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -118,6 +118,9 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 	if cfgErr == nil {
 		_, cfgErr = cfg.ResolveRules(w.Analyzer)
 	}
+	if cfgErr == nil {
+		cfg, cfgErr = w.withWaivers(ctx, r.owner+"/"+r.repo, cfg)
+	}
 	var perm *permanentError
 	if cfgErr != nil && !errors.As(cfgErr, &perm) {
 		return prOutcome{}, cfgErr

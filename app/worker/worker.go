@@ -40,6 +40,36 @@ type Worker struct {
 	// MaxRepoKB refuses repositories GitHub reports as larger (default 1 GiB).
 	MaxRepoKB int
 	Log       *slog.Logger
+	// Waivers keeps the rules waived by `/dockopt ignore`; nil in tests of
+	// the engine alone.
+	Waivers WaiverStore
+}
+
+// WaiverStore is where `/dockopt ignore` waivers live (the queue's database).
+type WaiverStore interface {
+	Waivers(ctx context.Context, repo string) ([]queue.Waiver, error)
+	AddWaiver(ctx context.Context, w queue.Waiver) (bool, error)
+}
+
+// UseQueue gives the worker the database it shares with the queue, once
+// the server has opened it.
+func (w *Worker) UseQueue(q *queue.Queue) { w.Waivers = q }
+
+// withWaivers adds the repository's recorded waivers to its configuration.
+func (w *Worker) withWaivers(ctx context.Context, repo string, cfg *analyzer.Config) (*analyzer.Config, error) {
+	if w.Waivers == nil {
+		return cfg, nil
+	}
+	ws, err := w.Waivers.Waivers(ctx, repo)
+	if err != nil || len(ws) == 0 {
+		return cfg, err
+	}
+	out := *cfg
+	out.Ignore = append([]analyzer.IgnoreEntry(nil), cfg.Ignore...)
+	for _, x := range ws {
+		out.Ignore = append(out.Ignore, analyzer.IgnoreEntry{Rule: x.Rule, Path: x.Path, Reason: "waived by @" + x.Author + " with /dockopt ignore"})
+	}
+	return &out, nil
 }
 
 var _ queue.Processor = (*Worker)(nil)
@@ -159,6 +189,9 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 	}
 	if err != nil {
 		return &permanentError{"Configuration error", "dockopt could not use the repository's configuration:\n\n```\n" + err.Error() + "\n```\n\nFix the file and push again; until then nothing is analyzed."}
+	}
+	if cfg, err = w.withWaivers(ctx, repo.GetFullName(), cfg); err != nil {
+		return err
 	}
 	out, err := w.engine(ctx, co.Dir, fsys, cfg, repo.GetFullName())
 	if err != nil {
@@ -286,7 +319,7 @@ func (w *Worker) engine(ctx context.Context, dir string, fsys fsFS, cfg *analyze
 		opts.Mode = "sibling"
 	}
 	p := patcher.Patch(w.Analyzer, fsys, res, cfg, opts)
-	in := templates.Input{Title: title, Analyzer: w.Analyzer, Result: res, Patch: p, Policy: cfg.Fixes.Apply}
+	in := templates.Input{Title: title, Analyzer: w.Analyzer, Result: res, Patch: p, Policy: cfg.Fixes.Apply, Waived: cfg.Ignore}
 	if w.Builder != nil {
 		reports := patcher.VerifyBuilds(ctx, w.Builder, dir, w.Analyzer, p, cfg, opts)
 		in.Builds = map[string]templates.BuildPair{}
