@@ -124,7 +124,29 @@ func example(name string) map[string]any {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		panic(err)
 	}
+	isoTimes(m)
 	return m
+}
+
+// isoTimes rewrites "2018-04-25 20:42:10" timestamps, which some examples
+// carry from GitHub's docs, to the ISO 8601 form GitHub sends; go-github
+// refuses the former.
+func isoTimes(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = isoTimes(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = isoTimes(e)
+		}
+	case string:
+		if t, err := time.Parse(time.DateTime, x); err == nil {
+			return t.UTC().Format(time.RFC3339)
+		}
+	}
+	return v
 }
 
 // overlay writes src into dst, merging nested objects so that fields the
