@@ -6,12 +6,9 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,12 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
-	"github.com/riverqueue/river"
 
-	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/githubtest"
-	"github.com/dockopt/dockopt/app/metrics"
-	"github.com/dockopt/dockopt/app/server"
 	"github.com/dockopt/dockopt/app/worker"
 )
 
@@ -67,61 +60,20 @@ func Run(ctx context.Context, dir, bodyDir string, logw io.Writer) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	tb := newTB()
-	defer tb.cleanup()
 	started := time.Now()
-	gh := githubtest.NewServer(tb)
-	inst := gh.AddInstallation("octo-org")
+	st, err := startStack(ctx, logw)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	gh, tb, w := st.gh, st.tb, st.worker
 	name := strings.ToLower(filepath.Base(absOr(dir)))
-	repo := gh.AddRepo(inst, "octo-org", name, map[string]string{"README.md": "# " + name + "\n"})
-	cfg := server.Config{
-		AppID: gh.AppID, PrivateKeyPEM: gh.PrivateKeyPEM(), PrivateKey: gh.PrivateKey, WebhookSecret: []byte(gh.WebhookSecret),
-		DatabaseURL: "sqlite://" + filepath.Join(tb.TempDir(), "dockopt.db"), GitHubAPIURL: gh.APIURL(), GitHubUploadURL: gh.APIURL(),
-		BotLogin: gh.Bot(), Workers: 1, MaxAttempts: 3, JobTimeout: 5 * time.Minute, ShutdownTimeout: 10 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})), Metrics: metrics.New(),
-	}
-	w, err := worker.NewWithLimits(server.Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics},
-		ghclient.Limits{WriteSpacing: -1})
-	if err != nil {
-		return nil, err
-	}
-	srv, err := server.New(cfg, w)
-	if err != nil {
-		return nil, err
-	}
-	w.UseQueue(srv.Queue())
-	defer srv.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, ln) }()
-	defer func() { cancel(); <-done }()
-	events, stop := srv.Queue().Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
-	defer stop()
-
+	repo := gh.AddRepo(st.inst, "octo-org", name, map[string]string{"README.md": "# " + name + "\n"})
 	before := gh.Branch(repo, "main")
 	after := gh.Push(repo, "main", files, "Add the application", "octocat")
 	callsBefore := len(gh.Calls())
-	resp, err := gh.Send(ctx, "http://"+ln.Addr().String()+"/webhook", gh.PushEvent(repo, "main", before, after, "octocat"))
-	if err != nil {
+	if err := st.deliver(ctx, gh.PushEvent(repo, "main", before, after, "octocat")); err != nil {
 		return nil, err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 202 {
-		return nil, fmt.Errorf("the webhook was answered %d", resp.StatusCode)
-	}
-	select {
-	case ev := <-events:
-		if ev.Kind != river.EventKindJobCompleted {
-			return nil, fmt.Errorf("the job ended %s: %v", ev.Kind, ev.Job.Errors)
-		}
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(5 * time.Minute):
-		return nil, errors.New("the job did not finish in 5 minutes")
 	}
 	res := &Result{ElapsedMS: time.Since(started).Milliseconds()}
 	for _, c := range gh.Calls()[callsBefore:] {
@@ -140,7 +92,7 @@ func Run(ctx context.Context, dir, bodyDir string, logw io.Writer) (*Result, err
 			continue
 		}
 		res.PullRequest = &PullRequest{Number: pr.Number, Title: pr.Title, URL: fmt.Sprintf("%s/%s/pull/%d", gh.URL(), repo.FullName(), pr.Number)}
-		res.PullRequest.Files, err = prFiles(ctx, w, inst.ID, repo, pr.Number)
+		res.PullRequest.Files, err = prFiles(ctx, w, st.inst.ID, repo, pr.Number)
 		if err != nil {
 			return nil, err
 		}

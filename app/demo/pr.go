@@ -2,24 +2,13 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/riverqueue/river"
-
-	"github.com/dockopt/dockopt/app/ghclient"
-	"github.com/dockopt/dockopt/app/githubtest"
-	"github.com/dockopt/dockopt/app/metrics"
 	"github.com/dockopt/dockopt/app/review"
-	"github.com/dockopt/dockopt/app/server"
-	"github.com/dockopt/dockopt/app/worker"
 )
 
 // PRResult is what a person sees on their pull request after dockopt
@@ -64,60 +53,21 @@ var (
 // RunPR opens the sample pull request on a fake GitHub where dockopt is
 // installed and returns dockopt's review.
 func RunPR(ctx context.Context, logw io.Writer) (*PRResult, error) {
-	tb := newTB()
-	defer tb.cleanup()
 	started := time.Now()
-	gh := githubtest.NewServer(tb)
-	inst := gh.AddInstallation("octo-org")
-	repo := gh.AddRepo(inst, "octo-org", "api", samplePRBase)
-	cfg := server.Config{
-		AppID: gh.AppID, PrivateKeyPEM: gh.PrivateKeyPEM(), PrivateKey: gh.PrivateKey, WebhookSecret: []byte(gh.WebhookSecret),
-		DatabaseURL: "sqlite://" + filepath.Join(tb.TempDir(), "dockopt.db"), GitHubAPIURL: gh.APIURL(), GitHubUploadURL: gh.APIURL(),
-		BotLogin: gh.Bot(), Workers: 1, MaxAttempts: 3, JobTimeout: 5 * time.Minute, ShutdownTimeout: 10 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})), Metrics: metrics.New(),
-	}
-	w, err := worker.NewWithLimits(server.Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics}, ghclient.Limits{WriteSpacing: -1})
+	st, err := startStack(ctx, logw)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := server.New(cfg, w)
-	if err != nil {
-		return nil, err
-	}
-	w.UseQueue(srv.Queue())
-	defer srv.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, ln) }()
-	defer func() { cancel(); <-done }()
-	events, stop := srv.Queue().Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
-	defer stop()
-
+	defer st.close()
+	gh, tb := st.gh, st.tb
+	repo := gh.AddRepo(st.inst, "octo-org", "api", samplePRBase)
 	gh.Push(repo, "add-curl", samplePRChange, "Install curl and the requirements", "octocat")
 	pr := gh.OpenPullRequest(repo, "add-curl", "main", "Install curl and the requirements", "octocat")
 	callsBefore := len(gh.Calls())
-	resp, err := gh.Send(ctx, "http://"+ln.Addr().String()+"/webhook", gh.PullRequestEvent(repo, pr.Number, "opened", "octocat"))
-	if err != nil {
+	if err := st.deliver(ctx, gh.PullRequestEvent(repo, pr.Number, "opened", "octocat")); err != nil {
 		return nil, err
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 202 {
-		return nil, fmt.Errorf("the webhook was answered %d", resp.StatusCode)
-	}
-	select {
-	case ev := <-events:
-		if ev.Kind != river.EventKindJobCompleted {
-			return nil, fmt.Errorf("the job ended %s: %v", ev.Kind, ev.Job.Errors)
-		}
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(5 * time.Minute):
-		return nil, errors.New("the job did not finish in 5 minutes")
-	}
+
 	res := &PRResult{Number: pr.Number, Title: pr.Title, Applied: map[string]string{}, ElapsedMS: time.Since(started).Milliseconds()}
 	for _, c := range gh.Calls()[callsBefore:] {
 		if c.Route == "GIT" || c.Operation == "git-upload-pack" {

@@ -1,0 +1,100 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/dockopt/dockopt/app/ghclient"
+	"github.com/dockopt/dockopt/app/githubtest"
+	"github.com/dockopt/dockopt/app/metrics"
+	"github.com/dockopt/dockopt/app/server"
+	"github.com/dockopt/dockopt/app/worker"
+)
+
+// stack is a fake GitHub with a running dockopt server installed on it.
+type stack struct {
+	tb      *demoTB
+	gh      *githubtest.Server
+	inst    *githubtest.Installation
+	worker  *worker.Worker
+	hookURL string
+	events  <-chan *river.Event
+	close   func()
+}
+
+// startStack starts the fake GitHub and dockopt on SQLite in a temporary
+// folder, serving webhooks on loopback.
+func startStack(ctx context.Context, logw io.Writer) (*stack, error) {
+	tb := newTB()
+	gh := githubtest.NewServer(tb)
+	s := &stack{tb: tb, gh: gh, inst: gh.AddInstallation("octo-org")}
+	cfg := server.Config{
+		AppID: gh.AppID, PrivateKeyPEM: gh.PrivateKeyPEM(), PrivateKey: gh.PrivateKey, WebhookSecret: []byte(gh.WebhookSecret),
+		DatabaseURL: "sqlite://" + filepath.Join(tb.TempDir(), "dockopt.db"), GitHubAPIURL: gh.APIURL(), GitHubUploadURL: gh.APIURL(),
+		BotLogin: gh.Bot(), Workers: 1, MaxAttempts: 3, JobTimeout: 5 * time.Minute, ShutdownTimeout: 10 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})), Metrics: metrics.New(),
+	}
+	w, err := worker.NewWithLimits(server.Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics}, ghclient.Limits{WriteSpacing: -1})
+	if err != nil {
+		tb.cleanup()
+		return nil, err
+	}
+	s.worker = w
+	srv, err := server.New(cfg, w)
+	if err != nil {
+		tb.cleanup()
+		return nil, err
+	}
+	w.UseQueue(srv.Queue())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		tb.cleanup()
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, ln) }()
+	events, stop := srv.Queue().Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
+	s.events = events
+	s.hookURL = "http://" + ln.Addr().String() + "/webhook"
+	s.close = func() {
+		stop()
+		cancel()
+		<-done
+		srv.Close()
+		tb.cleanup()
+	}
+	return s, nil
+}
+
+// deliver sends a webhook and waits for the job it started.
+func (s *stack) deliver(ctx context.Context, hook githubtest.Webhook) error {
+	resp, err := s.gh.Send(ctx, s.hookURL, hook)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		return fmt.Errorf("the webhook was answered %d", resp.StatusCode)
+	}
+	select {
+	case ev := <-s.events:
+		if ev.Kind != river.EventKindJobCompleted {
+			return fmt.Errorf("the job ended %s: %v", ev.Kind, ev.Job.Errors)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(5 * time.Minute):
+		return errors.New("the job did not finish in 5 minutes")
+	}
+}
