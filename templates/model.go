@@ -36,6 +36,11 @@ type Input struct {
 	// be found by the reader (an --out folder, a sibling file); nil means
 	// in place, on the pull request's branch.
 	OptimizedAt func(path string) string
+	// OutDir is the folder `--out` wrote the changed files to, mirroring
+	// the repository; the optimized images are built from a copy of the
+	// repository with those files laid over it, since generated files
+	// (.dockerignore, extracted configs) belong in the build contexts.
+	OutDir string
 	// ImageSize estimates the compressed size of a base image in MB from a
 	// dated table, and says where the figure comes from.
 	ImageSize func(ref analyzer.ImageRef) (mb float64, basis string, ok bool)
@@ -391,6 +396,9 @@ func baseImageEstimate(in Input, fr *analyzer.FileResult, pf *patcher.File) stri
 
 func migration(in Input, v view) []migrationStep {
 	var build, run []string
+	if in.OutDir != "" {
+		build = append(build, fmt.Sprintf("lay the optimized files over a copy of the repository: `git switch -c dockopt-trial && cp -r %s/. . && rm REPORT.md` (the folder mirrors the repository's layout)", in.OutDir))
+	}
 	for _, f := range v.Files {
 		if !f.Changed {
 			continue
@@ -400,9 +408,12 @@ func migration(in Input, v view) []migrationStep {
 		if ctx == "" {
 			ctx = path.Dir(f.Path)
 		}
-		if in.OptimizedAt != nil {
+		switch {
+		case in.OutDir != "":
+			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` on the original branch, then the same with `-t %s:after` on `dockopt-trial`", name, f.Path, ctx, name))
+		case in.OptimizedAt != nil:
 			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` and `docker build -t %s:after -f %s %s`", name, f.Path, ctx, name, in.OptimizedAt(f.Path), ctx))
-		} else {
+		default:
 			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` on the base branch, then the same with `-t %s:after` on this branch", name, f.Path, ctx, name))
 		}
 		run = append(run, fmt.Sprintf("`docker run --rm -d --name %s-after %s:after` and watch `docker inspect --format '{{.State.Health.Status}}' %s-after` (if it has a health check) and its logs", name, name, name))

@@ -186,7 +186,7 @@ func (r *analysisRun) markdownReport() (string, error) {
 		switch {
 		case r.opts.out != "":
 			out := r.opts.out
-			in.OptimizedAt = func(p string) string { return filepath.ToSlash(filepath.Join(out, root.join(p))) }
+			in.OutDir = filepath.ToSlash(out)
 		case r.opts.mode == "sibling" || root.cfg.Output.Mode == "sibling":
 			in.OptimizedAt = func(p string) string { return p + ".optimized" }
 		}
