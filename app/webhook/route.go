@@ -178,32 +178,10 @@ func (h *Handler) issueComment(e *github.IssueCommentEvent, delivery string) map
 	if !ok {
 		return m
 	}
-	c := e.GetComment()
-	switch {
-	case e.GetAction() != "created":
-		// A command edited into an old comment does nothing, by design:
-		// only new comments are commands.
-		m.ignored = "comment " + e.GetAction()
-	case h.isBot(c.GetUser().GetLogin()):
-		m.ignored = "dockopt's own comment"
-	case !h.addressed(c.GetBody()):
-		m.ignored = "not addressed to dockopt"
-	default:
-		m.jobs = []jobs.Args{jobs.Command{
-			InstallationID: m.installation,
-			Owner:          owner,
-			Repo:           name,
-			IssueNumber:    e.GetIssue().GetNumber(),
-			IsPR:           e.GetIssue().IsPullRequest(),
-			CommentID:      c.GetID(),
-			CommentKind:    jobs.CommentIssue,
-			Author:         c.GetUser().GetLogin(),
-			AuthorType:     c.GetUser().GetType(),
-			Body:           c.GetBody(),
-			DeliveryID:     delivery,
-		}}
-	}
-	return m
+	return h.comment(m, "comment", e.GetAction(), e.GetComment().GetUser(), e.GetComment().GetBody(), jobs.Command{
+		Owner: owner, Repo: name, IssueNumber: e.GetIssue().GetNumber(), IsPR: e.GetIssue().IsPullRequest(),
+		CommentID: e.GetComment().GetID(), CommentKind: jobs.CommentIssue, DeliveryID: delivery,
+	})
 }
 
 func (h *Handler) reviewComment(e *github.PullRequestReviewCommentEvent, delivery string) mapped {
@@ -211,28 +189,27 @@ func (h *Handler) reviewComment(e *github.PullRequestReviewCommentEvent, deliver
 	if !ok {
 		return m
 	}
-	c := e.GetComment()
+	return h.comment(m, "review comment", e.GetAction(), e.GetComment().GetUser(), e.GetComment().GetBody(), jobs.Command{
+		Owner: owner, Repo: name, IssueNumber: e.GetPullRequest().GetNumber(), IsPR: true,
+		CommentID: e.GetComment().GetID(), CommentKind: jobs.CommentReview, DeliveryID: delivery,
+	})
+}
+
+// comment turns a newly created comment addressed to dockopt into a
+// Command job. A command edited into an old comment does nothing, by
+// design: only new comments are commands.
+func (h *Handler) comment(m mapped, what, action string, user *github.User, body string, cmd jobs.Command) mapped {
 	switch {
-	case e.GetAction() != "created":
-		m.ignored = "review comment " + e.GetAction()
-	case h.isBot(c.GetUser().GetLogin()):
+	case action != "created":
+		m.ignored = what + " " + action
+	case h.isBot(user.GetLogin()):
 		m.ignored = "dockopt's own comment"
-	case !h.addressed(c.GetBody()):
+	case !h.addressed(body):
 		m.ignored = "not addressed to dockopt"
 	default:
-		m.jobs = []jobs.Args{jobs.Command{
-			InstallationID: m.installation,
-			Owner:          owner,
-			Repo:           name,
-			IssueNumber:    e.GetPullRequest().GetNumber(),
-			IsPR:           true,
-			CommentID:      c.GetID(),
-			CommentKind:    jobs.CommentReview,
-			Author:         c.GetUser().GetLogin(),
-			AuthorType:     c.GetUser().GetType(),
-			Body:           c.GetBody(),
-			DeliveryID:     delivery,
-		}}
+		cmd.InstallationID = m.installation
+		cmd.Author, cmd.AuthorType, cmd.Body = user.GetLogin(), user.GetType(), body
+		m.jobs = []jobs.Args{cmd}
 	}
 	return m
 }
