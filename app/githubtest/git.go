@@ -36,6 +36,8 @@ type Repo struct {
 	inst *Installation
 	dir  string
 	git  *git.Repository
+	// forkOf is the repository this one was forked from.
+	forkOf *Repo
 
 	nextNumber     int
 	pulls          []*PullRequest

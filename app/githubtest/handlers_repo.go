@@ -388,6 +388,14 @@ func (s *Server) refreshPulls(r *Repo) {
 		if pr.State != "open" {
 			continue
 		}
+		if pr.headRepo != nil {
+			if h, err := pr.headRepo.branch(pr.Head); err == nil && h.String() != pr.HeadSHA {
+				if s.syncPullRef(r, pr) == nil {
+					pr.UpdatedAt = s.Clock.Now()
+				}
+			}
+			continue
+		}
 		if h, err := r.branch(pr.Head); err == nil && h.String() != pr.HeadSHA {
 			pr.HeadSHA, pr.UpdatedAt = h.String(), s.Clock.Now()
 		}

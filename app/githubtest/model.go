@@ -20,6 +20,8 @@ type PullRequest struct {
 	Labels              []string
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+
+	headRepo *Repo // the fork the head branch lives in; nil for a branch of the base
 }
 
 // CheckRun is a check run with every annotation it was given.
@@ -139,7 +141,7 @@ func (s *Server) userJSON(login string) map[string]any {
 func (s *Server) repoJSON(r *Repo) map[string]any {
 	return map[string]any{
 		"id": r.ID, "node_id": fmt.Sprintf("R_%d", r.ID), "name": r.Name, "full_name": r.FullName(),
-		"owner": s.userJSON(r.Owner), "private": r.Private, "fork": false, "archived": false, "disabled": false,
+		"owner": s.userJSON(r.Owner), "private": r.Private, "fork": r.forkOf != nil, "archived": false, "disabled": false,
 		"default_branch": r.DefaultBranch, "visibility": map[bool]string{true: "private", false: "public"}[r.Private],
 		"html_url":    s.URL() + "/" + r.FullName(),
 		"url":         s.APIURL() + "repos/" + r.FullName(),
@@ -183,7 +185,7 @@ func (s *Server) prJSON(r *Repo, pr *PullRequest) map[string]any {
 		"title": pr.Title, "body": pr.Body, "draft": pr.Draft, "locked": false, "merged": false,
 		"maintainer_can_modify": pr.MaintainerCanModify,
 		"user":                  s.userJSON(pr.Author), "labels": labels,
-		"head": map[string]any{"ref": pr.Head, "sha": pr.HeadSHA, "label": r.Owner + ":" + pr.Head, "repo": s.repoJSON(r), "user": s.userJSON(r.Owner)},
+		"head": s.headJSON(r, pr),
 		"base": map[string]any{"ref": pr.Base, "sha": baseSHA.String(), "label": r.Owner + ":" + pr.Base, "repo": s.repoJSON(r), "user": s.userJSON(r.Owner)},
 		"url":  apiURL, "html_url": s.URL() + fmt.Sprintf("/%s/pull/%d", r.FullName(), pr.Number),
 		"issue_url":  s.APIURL() + fmt.Sprintf("repos/%s/issues/%d", r.FullName(), pr.Number),
@@ -280,4 +282,12 @@ func (s *Server) checkRunJSON(r *Repo, cr *CheckRun) map[string]any {
 		"check_suite":   map[string]any{"id": cr.ID + 1},
 		"pull_requests": []any{},
 	}
+}
+
+func (s *Server) headJSON(r *Repo, pr *PullRequest) map[string]any {
+	hr := r
+	if pr.headRepo != nil {
+		hr = pr.headRepo
+	}
+	return map[string]any{"ref": pr.Head, "sha": pr.HeadSHA, "label": hr.Owner + ":" + pr.Head, "repo": s.repoJSON(hr), "user": s.userJSON(hr.Owner)}
 }

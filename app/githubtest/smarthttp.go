@@ -53,7 +53,10 @@ func (s *Server) serveGit(w *recorder, r *http.Request, owner, name, rest string
 	s.mu.Lock()
 	repo := s.repos[strings.ToLower(owner+"/"+name)]
 	s.mu.Unlock()
-	if repo == nil || repo.inst != tok.inst || !tok.allows(repo) {
+	// A public repository the App is not installed on (a contributor's
+	// fork) can be read with any valid token, as on GitHub.
+	public := repo != nil && repo.inst == nil && !repo.Private
+	if repo == nil || (!public && (repo.inst != tok.inst || !tok.allows(repo))) {
 		http.Error(w, "Repository not found.", http.StatusNotFound)
 		return
 	}
