@@ -104,9 +104,9 @@ func narrow(ctx context.Context, b *build.Builder, rootDir, contextDir string, a
 		}
 		current = cand
 	}
-	markDropped(current, failed)
-	current.Patched = current.Original
-	current.Generated = nil
+	current.Patched, current.After = current.Original, current.Before
+	current.Generated, current.Applied, current.Rewrite = nil, nil, nil
+	markDropped(current, failed) // nothing is kept: every fix of the failed patch is dropped
 	return current, build.Result{}, "every fix dropped: the optimized image did not build"
 }
 

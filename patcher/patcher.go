@@ -180,7 +180,7 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.Config, opts Options) *File {
 	opts = opts.withDefaults()
 	p := &filePatcher{a: a, cfg: cfg, opts: opts, bc: before.BuildContext, path: before.Path,
-		blocked: map[string]string{}, originalRules: ruleCounts(before.Findings)}
+		blocked: map[string]Dropped{}, originalRules: ruleCounts(before.Findings)}
 	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}
 	p.originalConverts = before.ConvertError() == nil
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
@@ -227,9 +227,8 @@ func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.
 		p.bc = before.BuildContext.WithGenerated(f.Generated, p.path)
 		src, current = next, nextRes
 	}
-	for key, reason := range p.blocked {
-		rule, msg, line := splitKey(key)
-		f.Dropped = append(f.Dropped, Dropped{Rule: rule, Message: msg, Line: line, Reason: reason, Safety: p.blockedSafety[key]})
+	for _, d := range p.blocked {
+		f.Dropped = append(f.Dropped, d)
 	}
 	sort.SliceStable(f.Dropped, func(i, j int) bool {
 		if f.Dropped[i].Line != f.Dropped[j].Line {
@@ -244,13 +243,13 @@ func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.
 }
 
 type filePatcher struct {
-	a                   *analyzer.Analyzer
-	cfg                 *analyzer.Config
-	opts                Options
-	bc                  *analyzer.BuildContext
-	path                string
-	blocked             map[string]string
-	blockedSafety       map[string]analyzer.Safety
+	a    *analyzer.Analyzer
+	cfg  *analyzer.Config
+	opts Options
+	bc   *analyzer.BuildContext
+	path string
+	// blocked holds, by fixKey, the fixes that failed verification.
+	blocked             map[string]Dropped
 	originalRules       map[string]int
 	originalConverts    bool
 	originalForeignRefs map[string]bool
@@ -314,12 +313,7 @@ func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]by
 }
 
 func (p *filePatcher) block(f analyzer.Finding, reason string) {
-	if p.blockedSafety == nil {
-		p.blockedSafety = map[string]analyzer.Safety{}
-	}
-	k := fixKey(f)
-	p.blocked[k] = reason
-	p.blockedSafety[k] = f.Fix.Safety
+	p.blocked[fixKey(f)] = Dropped{Rule: f.Rule, Message: f.Fix.Message, Safety: f.Fix.Safety, Line: f.Line, Reason: reason}
 }
 
 // try applies fixes to src and checks the result statically; it returns
@@ -406,10 +400,12 @@ func nonOverlapping(fixes []analyzer.Finding) []analyzer.Finding {
 
 func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 	v := Verification{Idempotent: idempotent, StageRefs: true}
-	d, err := analyzer.Parse(f.Path, f.Patched)
-	v.Parsed = err == nil
-	if err != nil {
-		v.Error = err.Error()
+	// f.After is the analysis of f.Patched: every step was re-analyzed, so
+	// the parse is not repeated here.
+	d := f.After.Dockerfile
+	v.Parsed = d != nil && f.After.Error == ""
+	if !v.Parsed {
+		v.Error = f.After.Error
 		return v
 	}
 	if cerr := analyzer.ConvertLLB(f.Patched); cerr == nil {
@@ -516,12 +512,6 @@ func fixKey(f analyzer.Finding) string {
 		b.WriteByte(0)
 	}
 	return b.String()
-}
-
-func splitKey(k string) (rule, msg string, line int) {
-	parts := strings.SplitN(k, "\x00", 4)
-	fmt.Sscan(parts[2], &line)
-	return parts[0], parts[1], line
 }
 
 func ruleTitle(a *analyzer.Analyzer, id string) string {
