@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -86,6 +87,7 @@ type Server struct {
 	contentWrites map[int64][]time.Time // per installation, for the secondary limit
 	blockedUntil  map[int64]time.Time
 	deliveries    []Delivery
+	manifests     []ManifestSubmission
 }
 
 type config struct {
@@ -93,6 +95,7 @@ type config struct {
 	tokenLifetime time.Duration
 	contentLimit  int
 	user          string
+	listener      net.Listener
 }
 
 // Option configures NewServer.
@@ -110,6 +113,11 @@ func WithTokenLifetime(d time.Duration) Option { return func(c *config) { c.toke
 // WithContentCreationLimit changes the per-installation, per-minute budget
 // of content-creating requests (default ContentCreationPerMinute).
 func WithContentCreationLimit(n int) Option { return func(c *config) { c.contentLimit = n } }
+
+// WithListener serves on ln instead of a fresh loopback port, so that
+// processes outside this one (containers, say) can reach the fake; URL()
+// then names ln's address.
+func WithListener(ln net.Listener) Option { return func(c *config) { c.listener = ln } }
 
 // NewServer starts a fake GitHub that is closed when the test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {
@@ -145,7 +153,14 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		contentWrites: map[int64][]time.Time{},
 		blockedUntil:  map[int64]time.Time{},
 	}
-	s.http = httptest.NewServer(s)
+	if cfg.listener != nil {
+		s.http = httptest.NewUnstartedServer(s)
+		s.http.Listener.Close()
+		s.http.Listener = cfg.listener
+		s.http.Start()
+	} else {
+		s.http = httptest.NewServer(s)
+	}
 	t.Cleanup(s.http.Close)
 	return s
 }
@@ -264,6 +279,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.calls = append(s.calls, call)
 		s.mu.Unlock()
 	}()
+	if org, ok := manifestPageOrg(r.URL.Path); ok {
+		call.Route, call.Operation = "WEB", "app-manifest-page"
+		s.serveManifestPage(rec, r, org)
+		return
+	}
 	if owner, name, rest, ok := gitPath(r.URL.Path, s.cfg.prefix); ok {
 		call.Route, call.Operation = "GIT", "git-upload-pack"
 		s.serveGit(rec, r, owner, name, rest, &call)

@@ -3,11 +3,7 @@ package register
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,33 +18,15 @@ import (
 // OpenAPI description), then proves the written credentials work: the key
 // signs an app JWT the fake accepts.
 func TestRegisterAgainstTheGitHubDouble(t *testing.T) {
+	// The fake also plays GitHub's "new app" web page: it checks the
+	// posted manifest and redirects with a one-time code it issued.
 	gh := githubtest.NewServer(t)
-	// GitHub's web page that receives the manifest is not part of the REST
-	// API; it is played here: it checks the manifest and redirects with a
-	// one-time code issued by the fake.
-	var manifest map[string]any
-	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/settings/apps/new" {
-			t.Errorf("unexpected %s %s", r.Method, r.URL)
-			http.NotFound(w, r)
-			return
-		}
-		r.ParseForm()
-		if err := json.Unmarshal([]byte(r.PostForm.Get("manifest")), &manifest); err != nil {
-			t.Errorf("manifest is not JSON: %v", err)
-		}
-		redirect, _ := manifest["redirect_url"].(string)
-		u, _ := url.Parse(redirect)
-		u.RawQuery = url.Values{"code": {gh.NewManifestCode()}, "state": {r.URL.Query().Get("state")}}.Encode()
-		http.Redirect(w, r, u.String(), http.StatusFound)
-	}))
-	defer web.Close()
 
 	br := newBrowser(t)
 	out := filepath.Join(t.TempDir(), "dockopt.env")
 	var stdout bytes.Buffer
 	done := startRun(context.Background(), Options{
-		GitHubURL: web.URL, APIURL: gh.APIURL(), ListenAddr: "127.0.0.1:0",
+		GitHubURL: gh.URL(), APIURL: gh.APIURL(), ListenAddr: "127.0.0.1:0",
 		PublicURL: "https://dockopt.example.com", OutFile: out, Stdout: &stdout, OpenBrowser: br.Open,
 	})
 	br.submit(<-br.opened)
@@ -56,7 +34,11 @@ func TestRegisterAgainstTheGitHubDouble(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("Run: %v", r.err)
 	}
-	checkManifest(t, manifest, "https://dockopt.example.com/webhook")
+	subs := gh.Manifests()
+	if len(subs) != 1 || subs[0].Org != "" || subs[0].State == "" {
+		t.Fatalf("the new-app page received %+v, want one manifest for a personal account, with a state", subs)
+	}
+	checkManifest(t, subs[0].Manifest, "https://dockopt.example.com/webhook")
 	checkMode(t, out)
 	env := readEnvFile(t, out)
 	if env["DOCKOPT_APP_ID"] != fmt.Sprint(gh.AppID) || env["DOCKOPT_WEBHOOK_SECRET"] != gh.WebhookSecret {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,13 +57,8 @@ func Start(t testing.TB) *Env {
 	t.Helper()
 	buildkitd, runc := requirements(t)
 
-	reg := startRegistry(t)
+	reg := StartRegistry(t, "127.0.0.1:0")
 	e := &Env{Registry: reg}
-	for ref, im := range DefaultImages() {
-		if err := e.AddImage(ref, im); err != nil {
-			t.Fatalf("buildkittest: pushing %s: %v", ref, err)
-		}
-	}
 
 	root := t.TempDir()
 	// A unix socket path must fit in 108 bytes; t.TempDir's paths carry
@@ -264,16 +260,33 @@ func findRunc() string {
 	return ""
 }
 
-func startRegistry(t testing.TB) string {
+// StartRegistry serves DefaultImages from an in-process registry on
+// listenAddr until the test ends and returns its host:port. Docker Hub
+// names live at its root, every other mirrored host under a prefix named
+// after it (see mirroredHosts). Start uses it on loopback; a test whose
+// builder runs elsewhere (in a container, say) listens where that builder
+// can reach it.
+func StartRegistry(t testing.TB, listenAddr string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", listenAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String()
+	reg := ln.Addr().String()
+	if addr := ln.Addr().(*net.TCPAddr); addr.IP.IsUnspecified() {
+		// Listening everywhere: this process reaches it on loopback.
+		reg = net.JoinHostPort("127.0.0.1", strconv.Itoa(addr.Port))
+	}
+	e := &Env{Registry: reg}
+	for ref, im := range DefaultImages() {
+		if err := e.AddImage(ref, im); err != nil {
+			t.Fatalf("buildkittest: pushing %s: %v", ref, err)
+		}
+	}
+	return reg
 }
 
 var buildCache sync.Map // fmt.Sprint(Image) → v1.Image
