@@ -13,7 +13,7 @@ import (
 
 // This file is a small JSON-schema validator, written by hand on purpose: it
 // covers exactly the OpenAPI 3.0 keywords that occur in the request bodies
-// and parameters of testdata/openapi-subset.json (type, properties,
+// and parameters of data/openapi-subset.json (type, properties,
 // required, additionalProperties, items, enum, minItems, maxItems,
 // minLength, maxLength, minimum, maximum, oneOf, anyOf, allOf, nullable,
 // format date-time and $ref). A general JSON-schema library would bring a

@@ -18,7 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-//go:embed testdata/webhooks/*.json
+//go:embed data/webhooks/*.json
 var webhookExamples embed.FS
 
 // WebhookAckDeadline is how long GitHub waits for a 2XX before it drops
@@ -116,7 +116,7 @@ func NewDeliveryID() string {
 }
 
 func example(name string) map[string]any {
-	raw, err := webhookExamples.ReadFile("testdata/webhooks/" + name)
+	raw, err := webhookExamples.ReadFile("data/webhooks/" + name)
 	if err != nil {
 		panic(err) // the names below are fixed, and the files embedded
 	}

@@ -7,7 +7,7 @@
 //
 //	go run ./scripts/extract-openapi \
 //	    -in /work/shared/github/openapi/api.github.com.json \
-//	    -out app/githubtest/testdata/openapi-subset.json
+//	    -out app/githubtest/data/openapi-subset.json
 //
 // Request and response "examples" are dropped: they are documentation, not
 // rules, and they would triple the size of the extract.
@@ -69,7 +69,7 @@ var operations = []string{
 
 func main() {
 	in := flag.String("in", "/work/shared/github/openapi/api.github.com.json", "GitHub's OpenAPI description")
-	out := flag.String("out", "app/githubtest/testdata/openapi-subset.json", "where to write the subset")
+	out := flag.String("out", "app/githubtest/data/openapi-subset.json", "where to write the subset")
 	flag.Parse()
 	if err := run(*in, *out); err != nil {
 		log.Fatal(err)
