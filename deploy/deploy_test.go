@@ -18,7 +18,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/server"
 	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -505,6 +508,7 @@ type composeFile struct {
 		Healthcheck map[string]any `yaml:"healthcheck"`
 		Ports       []string       `yaml:"ports"`
 		User        string         `yaml:"user"`
+		StopGrace   string         `yaml:"stop_grace_period"`
 	} `yaml:"services"`
 }
 
@@ -621,4 +625,37 @@ func hasGoSource(dir string) bool {
 		return nil
 	})
 	return errors.Is(err, found)
+}
+
+// shutdownBudget is the longest dockopt takes to stop after SIGTERM: the
+// graceful wait for running jobs, then the time cancelled jobs get to record
+// their failure. A platform that kills it sooner leaves jobs marked running
+// until the queue's rescue, long after the restart.
+const shutdownBudget = server.DefaultShutdownTimeout + queue.CancelGrace
+
+func TestGracePeriodsCoverTheShutdown(t *testing.T) {
+	b, err := os.ReadFile("compose/docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f composeFile
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	grace, err := time.ParseDuration(f.Services["dockopt"].StopGrace)
+	if err != nil || grace <= shutdownBudget {
+		t.Errorf("compose: dockopt's stop_grace_period %q must exceed %s (Docker's default is 10s)", f.Services["dockopt"].StopGrace, shutdownBudget)
+	}
+
+	out, err := render(t, map[string]any{"credentials": credentials()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := decode(t, out).deployment(t)
+	if p := d.Spec.Template.Spec.TerminationGracePeriodSeconds; p == nil || time.Duration(*p)*time.Second <= shutdownBudget {
+		t.Errorf("chart: terminationGracePeriodSeconds %v must exceed %s (Kubernetes' default is 30s)", p, shutdownBudget)
+	}
+	if _, err := render(t, map[string]any{"credentials": credentials(), "terminationGracePeriodSeconds": 30}); err == nil {
+		t.Errorf("chart: terminationGracePeriodSeconds=30 was accepted; it cannot cover a %s shutdown", shutdownBudget)
+	}
 }

@@ -248,6 +248,12 @@ func (q *Queue) Start(ctx context.Context, p Processor) error {
 	return q.b.start(context.WithoutCancel(ctx))
 }
 
+// CancelGrace is how long Stop gives jobs it cancelled at the shutdown
+// deadline to return and record the failed attempt, so that the next
+// process retries them at once instead of waiting for the rescue of a job
+// whose process died.
+const CancelGrace = 10 * time.Second
+
 // Stop stops fetching jobs and waits for running ones until ctx is done;
 // then it cancels them and waits for them to return. A cancelled job counts
 // as a failed attempt and is retried by the next process; a job whose
@@ -262,7 +268,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 		q.opts.Logger.Warn("jobs still running at the shutdown deadline; cancelling them")
 		// A fresh context: the first one is spent, and cancelled jobs need
 		// a moment to record their failure.
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cctx, cancel := context.WithTimeout(context.Background(), CancelGrace)
 		defer cancel()
 		err = q.b.stopAndCancel(cctx)
 	}

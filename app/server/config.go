@@ -43,7 +43,9 @@ type Config struct {
 	MaxAttempts     int
 	JobTimeout      time.Duration
 	// ShutdownTimeout bounds a graceful stop: in-flight requests, then
-	// running jobs. Kubernetes kills a pod 30 s after SIGTERM by default.
+	// running jobs; jobs still running are then cancelled, which takes up
+	// to queue.CancelGrace more. The deployment's grace period before
+	// SIGKILL must cover both (the chart and compose file set 40 s).
 	ShutdownTimeout time.Duration
 	// RescueStuckJobsAfter is how long a job may stay running before it is
 	// taken to belong to a dead process and run again (default: the job
@@ -60,6 +62,11 @@ type Config struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 }
+
+// DefaultShutdownTimeout is ShutdownTimeout unless DOCKOPT_SHUTDOWN_TIMEOUT
+// says otherwise: under Kubernetes' default 30 s grace period together with
+// queue.CancelGrace it would not fit, so the chart sets 40 s.
+const DefaultShutdownTimeout = 25 * time.Second
 
 // Environment variables read by LoadConfig; flags override them.
 const (
@@ -110,7 +117,7 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	str(EnvWorkers, "workers", "jobs run at once (default 4)")
 	str(EnvMaxAttempts, "max-attempts", "runs of a failing job before it is given up (default 8)")
 	str(EnvJobTimeout, "job-timeout", "time limit of one job (default 30m)")
-	str(EnvShutdownTimeout, "shutdown-timeout", "time given to requests and jobs on shutdown (default 25s)")
+	str(EnvShutdownTimeout, "shutdown-timeout", "time given to requests and jobs on shutdown (default "+DefaultShutdownTimeout.String()+")")
 	str(EnvLogLevel, "log-level", "debug, info, warn or error (default info)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -248,7 +255,7 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 		return d
 	}
 	cfg.JobTimeout = duration(EnvJobTimeout, 30*time.Minute)
-	cfg.ShutdownTimeout = duration(EnvShutdownTimeout, 25*time.Second)
+	cfg.ShutdownTimeout = duration(EnvShutdownTimeout, DefaultShutdownTimeout)
 
 	if s := get(EnvLogLevel); s != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(s)); err != nil {
