@@ -18,6 +18,8 @@ FROM --platform=$BUILDPLATFORM golang:1.26-trixie@sha256:87ffdb09b6a2e29ff910748
 WORKDIR /src
 ARG TARGETOS
 ARG TARGETARCH
+# VERSION is stamped into the binary too, so `dockopt version` names the release.
+ARG VERSION=dev
 # The source is bind-mounted rather than copied: nothing of it stays in a
 # layer, and the module and build caches persist between builds so a change to
 # one package recompiles only that package.
@@ -27,7 +29,7 @@ RUN --mount=type=bind,target=/src \
     --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOFLAGS=-mod=readonly \
-    go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/dockopt ./cmd/dockopt \
+    go build -trimpath -buildvcs=false -ldflags="-s -w -X main.version=${VERSION}" -o /out/dockopt ./cmd/dockopt \
  && mkdir -p /out/data
 
 # static-debian12 holds CA certificates, tzdata and /etc/passwd entries, and no

@@ -448,7 +448,7 @@ func printNextSteps(w io.Writer, o Options, res *Result) {
 	fmt.Fprintf(w, "Next steps:\n")
 	fmt.Fprintf(w, "  1. Start dockopt with these credentials so that %s answers:\n", o.PublicURL)
 	fmt.Fprintf(w, "     with docker compose, put %s next to deploy/compose/docker-compose.yml\n", res.OutFile)
-	fmt.Fprintf(w, "     and run `docker compose up -d` there (see deploy/README.md).\n")
+	fmt.Fprintf(w, "     and run `docker compose up -d --wait` there (see deploy/README.md).\n")
 	fmt.Fprintf(w, "  2. Install the app on the repositories it should watch:\n")
 	fmt.Fprintf(w, "       %s/installations/new\n", res.HTMLURL)
 	fmt.Fprintf(w, "  3. Push a commit that touches a Dockerfile; dockopt reports on it.\n")
