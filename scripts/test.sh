@@ -36,3 +36,12 @@ go vet ./...
 
 log "go test"
 go test -count=1 -timeout 45m ./... "$@"
+
+# The self-hosting rehearsal: deploy/README.md's docker compose installation
+# run from its own commands on a real Docker Engine (scripts/rehearse/).
+# About 12 minutes on a fresh machine, 3 once its images are cached;
+# DOCKOPT_SKIP_REHEARSAL=1 leaves it out of a quick local run.
+if [ "${DOCKOPT_SKIP_REHEARSAL:-0}" != 1 ]; then
+  log "self-hosting rehearsal (docker compose)"
+  bash scripts/rehearse/compose.sh
+fi
