@@ -3,8 +3,10 @@ package githubtest
 import (
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -23,35 +25,45 @@ func (s *Server) Manifests() []ManifestSubmission {
 	return append([]ManifestSubmission(nil), s.manifests...)
 }
 
-// manifestPageOrg reports whether path is GitHub's web page that receives an
-// app manifest: /settings/apps/new for a personal account, or
-// /organizations/{org}/settings/apps/new. It is part of GitHub's web UI, not
-// of the REST API, so it lives at the host root even on GitHub Enterprise
-// Server.
-func manifestPageOrg(path string) (org string, ok bool) {
+// manifestPageOrg reports whether path is one of GitHub's web pages of the
+// manifest flow: /settings/apps/new for a personal account, or
+// /organizations/{org}/settings/apps/new, where the manifest is posted;
+// each with /confirm, where the person confirms. They are part of GitHub's
+// web UI, not of the REST API, so they live at the host root even on GitHub
+// Enterprise Server.
+func manifestPageOrg(path string) (org string, confirm, ok bool) {
+	path, confirm = strings.CutSuffix(path, "/confirm")
 	if path == "/settings/apps/new" {
-		return "", true
+		return "", confirm, true
 	}
 	rest, found := strings.CutPrefix(path, "/organizations/")
 	if !found {
-		return "", false
+		return "", false, false
 	}
 	org, tail, found := strings.Cut(rest, "/")
-	return org, found && org != "" && tail == "settings/apps/new"
+	return org, confirm, found && org != "" && tail == "settings/apps/new"
 }
 
-// serveManifestPage plays the person who confirms the app on GitHub's page:
-// it accepts the form GitHub documents (a "manifest" field holding JSON,
-// "state" in the query), refuses what GitHub would refuse, and redirects the
-// browser to the manifest's redirect_url with a one-time code and the state.
-func (s *Server) serveManifestPage(w http.ResponseWriter, r *http.Request, org string) {
+// serveManifestPage plays GitHub's two steps. The posted manifest (a
+// "manifest" field holding JSON, "state" in the query) is checked as GitHub
+// checks it and answered with a confirmation page, a new document of
+// GitHub's own; its form, once submitted, redirects the browser to the
+// manifest's redirect_url with a one-time code and the state. The redirect
+// must come from that second document: a browser applies the posting
+// page's Content-Security-Policy form-action to redirects of the form it
+// submitted, and dockopt's page allows only GitHub there.
+func (s *Server) serveManifestPage(w http.ResponseWriter, r *http.Request, org string, confirm bool) {
 	if r.Method != http.MethodPost {
-		http.Error(w, "the new-app page takes a POSTed manifest", http.StatusMethodNotAllowed)
+		http.Error(w, "the new-app page takes a POSTed form", http.StatusMethodNotAllowed)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if confirm {
+		s.confirmManifest(w, r)
 		return
 	}
 	var manifest map[string]any
@@ -65,19 +77,48 @@ func (s *Server) serveManifestPage(w http.ResponseWriter, r *http.Request, org s
 		http.Error(w, "Invalid GitHub App configuration: "+problem, http.StatusUnprocessableEntity)
 		return
 	}
-	redirect, _ := url.Parse(manifest["redirect_url"].(string))
-	state := r.URL.Query().Get("state")
 	s.mu.Lock()
-	s.manifests = append(s.manifests, ManifestSubmission{Org: org, State: state, Manifest: manifest})
+	s.manifests = append(s.manifests, ManifestSubmission{Org: org, State: r.URL.Query().Get("state"), Manifest: manifest})
+	id := len(s.manifests) - 1
 	s.mu.Unlock()
+	name, _ := manifest["name"].(string)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// The script stands in for the person clicking the button.
+	confirmPage.Execute(w, map[string]any{"Name": name, "Action": r.URL.Path + "/confirm", "ID": id})
+}
+
+func (s *Server) confirmManifest(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.Atoi(r.PostForm.Get("submission"))
+	s.mu.Lock()
+	var sub ManifestSubmission
+	known := err == nil && id >= 0 && id < len(s.manifests)
+	if known {
+		sub = s.manifests[id]
+	}
+	s.mu.Unlock()
+	if !known {
+		http.Error(w, "no such app manifest", http.StatusNotFound)
+		return
+	}
+	redirect, _ := url.Parse(sub.Manifest["redirect_url"].(string))
 	q := redirect.Query()
 	q.Set("code", s.NewManifestCode())
-	if state != "" {
-		q.Set("state", state)
+	if sub.State != "" {
+		q.Set("state", sub.State)
 	}
 	redirect.RawQuery = q.Encode()
 	http.Redirect(w, r, redirect.String(), http.StatusFound)
 }
+
+var confirmPage = template.Must(template.New("confirm").Parse(`<!doctype html>
+<html><head><title>Create GitHub App</title></head><body>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="submission" value="{{.ID}}">
+<button type="submit">Create GitHub App for {{.Name}}</button>
+</form>
+<script>document.forms[0].submit();</script>
+</body></html>
+`))
 
 // manifestProblem checks what GitHub checks before showing the confirmation
 // page: absolute http(s) URLs where URLs are expected and a webhook URL when

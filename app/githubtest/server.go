@@ -279,9 +279,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.calls = append(s.calls, call)
 		s.mu.Unlock()
 	}()
-	if org, ok := manifestPageOrg(r.URL.Path); ok {
+	if org, confirm, ok := manifestPageOrg(r.URL.Path); ok {
 		call.Route, call.Operation = "WEB", "app-manifest-page"
-		s.serveManifestPage(rec, r, org)
+		s.serveManifestPage(rec, r, org, confirm)
 		return
 	}
 	if owner, name, rest, ok := gitPath(r.URL.Path, s.cfg.prefix); ok {

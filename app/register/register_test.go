@@ -151,20 +151,40 @@ func (b *browser) submit(page string) (int, string) {
 		b.t.Errorf("local page Content-Security-Policy %q has no form-action", csp)
 	}
 	action, fields := parseForm(b.t, body)
-	resp, err = b.client.PostForm(action, fields)
-	if err != nil {
-		b.t.Fatalf("posting the manifest form: %v", err)
+	// GitHub answers with a page of its own whose form the person submits
+	// (the "Create GitHub App" button); follow such pages as they come.
+	for hop := 0; ; hop++ {
+		resp, err = b.client.PostForm(action, fields)
+		if err != nil {
+			b.t.Fatalf("posting %s: %v", action, err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		next, nextFields, ok := findForm(body)
+		if !ok || hop == 2 {
+			return resp.StatusCode, string(body)
+		}
+		if u, err := resp.Request.URL.Parse(next); err == nil {
+			next = u.String()
+		}
+		action, fields = next, nextFields
 	}
-	defer resp.Body.Close()
-	final, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(final)
 }
 
 func parseForm(t *testing.T, page []byte) (string, url.Values) {
 	t.Helper()
+	action, fields, ok := findForm(page)
+	if !ok {
+		t.Fatalf("local page has no POST form:\n%s", page)
+	}
+	return action, fields
+}
+
+// findForm returns a page's POST form, if it has one.
+func findForm(page []byte) (string, url.Values, bool) {
 	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, false
 	}
 	var action, method string
 	fields := url.Values{}
@@ -187,10 +207,7 @@ func parseForm(t *testing.T, page []byte) (string, url.Values) {
 		}
 	}
 	walk(doc)
-	if action == "" || !strings.EqualFold(method, "post") {
-		t.Fatalf("local page has no POST form:\n%s", page)
-	}
-	return action, fields
+	return action, fields, action != "" && strings.EqualFold(method, "post")
 }
 
 type runResult struct {
