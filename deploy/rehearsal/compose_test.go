@@ -317,8 +317,8 @@ func composeSteps(t *testing.T, readme string) []string {
 	return blocks
 }
 
-// stripCd drops the block's comment saying it runs in deploy/compose; the
-// rehearsal already runs it there.
+// stripCd drops a block's `cd deploy/compose`: the later blocks run where
+// the first one left the person, and the rehearsal already runs them there.
 func stripCd(block string) string {
 	var keep []string
 	for _, line := range strings.Split(block, "\n") {
