@@ -512,7 +512,8 @@ type composeFile struct {
 	} `yaml:"services"`
 }
 
-func TestComposeHardening(t *testing.T) {
+func readCompose(t *testing.T) composeFile {
+	t.Helper()
 	b, err := os.ReadFile("compose/docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -521,6 +522,11 @@ func TestComposeHardening(t *testing.T) {
 	if err := yaml.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+func TestComposeHardening(t *testing.T) {
+	f := readCompose(t)
 	for _, name := range []string{"dockopt", "postgres", "buildkit"} {
 		s, ok := f.Services[name]
 		if !ok {
@@ -634,14 +640,7 @@ func hasGoSource(dir string) bool {
 const shutdownBudget = server.DefaultShutdownTimeout + queue.CancelGrace
 
 func TestGracePeriodsCoverTheShutdown(t *testing.T) {
-	b, err := os.ReadFile("compose/docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f composeFile
-	if err := yaml.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	f := readCompose(t)
 	grace, err := time.ParseDuration(f.Services["dockopt"].StopGrace)
 	if err != nil || grace <= shutdownBudget {
 		t.Errorf("compose: dockopt's stop_grace_period %q must exceed %s (Docker's default is 10s)", f.Services["dockopt"].StopGrace, shutdownBudget)

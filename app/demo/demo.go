@@ -76,17 +76,8 @@ func Run(ctx context.Context, dir, bodyDir string, logw io.Writer) (*Result, err
 		return nil, err
 	}
 	res := &Result{ElapsedMS: time.Since(started).Milliseconds()}
-	for _, c := range gh.Calls()[callsBefore:] {
-		if c.Route == "GIT" || c.Operation == "git-upload-pack" {
-			res.GitRequests++
-		} else {
-			res.GitHubCalls++
-		}
-	}
-	if runs := gh.CheckRuns(repo); len(runs) > 0 {
-		last := runs[len(runs)-1]
-		res.CheckRun = CheckRun{Conclusion: last.Conclusion, Annotations: len(last.Annotations), Title: last.Title}
-	}
+	res.GitHubCalls, res.GitRequests = countCalls(gh.Calls()[callsBefore:])
+	res.CheckRun = lastCheckRun(gh, repo)
 	for _, pr := range gh.PullRequests(repo) {
 		if pr.State != "open" {
 			continue

@@ -69,17 +69,8 @@ func RunPR(ctx context.Context, logw io.Writer) (*PRResult, error) {
 	}
 
 	res := &PRResult{Number: pr.Number, Title: pr.Title, Applied: map[string]string{}, ElapsedMS: time.Since(started).Milliseconds()}
-	for _, c := range gh.Calls()[callsBefore:] {
-		if c.Route == "GIT" || c.Operation == "git-upload-pack" {
-			res.GitRequests++
-		} else {
-			res.GitHubCalls++
-		}
-	}
-	if runs := gh.CheckRuns(repo); len(runs) > 0 {
-		last := runs[len(runs)-1]
-		res.CheckRun = CheckRun{Conclusion: last.Conclusion, Annotations: len(last.Annotations), Title: last.Title}
-	}
+	res.GitHubCalls, res.GitRequests = countCalls(gh.Calls()[callsBefore:])
+	res.CheckRun = lastCheckRun(gh, repo)
 	for _, rv := range gh.Reviews(repo) {
 		res.Review = rv.Body
 	}

@@ -98,3 +98,26 @@ func (s *stack) deliver(ctx context.Context, hook githubtest.Webhook) error {
 		return errors.New("the job did not finish in 5 minutes")
 	}
 }
+
+// countCalls splits the requests a run made into REST API calls and the
+// clone's git requests.
+func countCalls(calls []githubtest.Call) (rest, git int) {
+	for _, c := range calls {
+		if c.Route == "GIT" || c.Operation == "git-upload-pack" {
+			git++
+		} else {
+			rest++
+		}
+	}
+	return rest, git
+}
+
+// lastCheckRun summarizes the newest check run on repo, if any.
+func lastCheckRun(gh *githubtest.Server, repo *githubtest.Repo) CheckRun {
+	runs := gh.CheckRuns(repo)
+	if len(runs) == 0 {
+		return CheckRun{}
+	}
+	last := runs[len(runs)-1]
+	return CheckRun{Conclusion: last.Conclusion, Annotations: len(last.Annotations), Title: last.Title}
+}

@@ -97,7 +97,7 @@ func (c Comment) First() int {
 // candidate is a finding with a fix that can become a suggestion.
 type candidate struct {
 	path     string
-	src      []byte
+	df       *analyzer.Dockerfile
 	findings []analyzer.Finding
 	edits    []analyzer.TextEdit
 	first    int // 1-based line range the edits touch
@@ -112,8 +112,7 @@ func Build(res *analyzer.Result, diff Diff, policy analyzer.Safety) (comments []
 		if fr.Dockerfile == nil {
 			continue
 		}
-		src := fr.Dockerfile.Source
-		lines := lineStarts(src)
+		df := fr.Dockerfile
 		var cands []candidate
 		for _, f := range fr.Findings {
 			if f.Fix == nil || len(f.Fix.Edits) == 0 || !policy.Allows(f.Fix.Safety) {
@@ -121,14 +120,14 @@ func Build(res *analyzer.Result, diff Diff, policy analyzer.Safety) (comments []
 				continue
 			}
 			edits := sortedEdits(f.Fix.Edits)
-			if edits == nil || edits[len(edits)-1].End > len(src) {
+			if edits == nil || edits[len(edits)-1].End > len(df.Source) {
 				elsewhere++
 				continue
 			}
-			first, last := editLines(lines, len(src), edits)
-			cands = append(cands, candidate{path: fr.Path, src: src, findings: []analyzer.Finding{f}, edits: edits, first: first, last: last})
+			first, last := editLines(df, edits)
+			cands = append(cands, candidate{path: fr.Path, df: df, findings: []analyzer.Finding{f}, edits: edits, first: first, last: last})
 		}
-		merged, dropped := mergeOverlaps(cands, lines, len(src))
+		merged, dropped := mergeOverlaps(cands)
 		elsewhere += dropped
 		fd, inDiff := diff[fr.Path]
 		for _, c := range merged {
@@ -136,7 +135,7 @@ func Build(res *analyzer.Result, diff Diff, policy analyzer.Safety) (comments []
 				elsewhere += len(c.findings)
 				continue
 			}
-			comments = append(comments, c.comment(lines))
+			comments = append(comments, c.comment())
 		}
 	}
 	sort.SliceStable(comments, func(i, j int) bool {
@@ -176,7 +175,7 @@ func sortedEdits(in []analyzer.TextEdit) []analyzer.TextEdit {
 // mergeOverlaps joins fixes whose line ranges overlap into one comment:
 // GitHub applies at most one suggestion per line in a batch. A fix whose
 // edits collide with another's is dropped to the annotations.
-func mergeOverlaps(cands []candidate, lines []int, size int) (out []candidate, dropped int) {
+func mergeOverlaps(cands []candidate) (out []candidate, dropped int) {
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].first < cands[j].first })
 	for _, c := range cands {
 		if n := len(out); n > 0 && c.first <= out[n-1].last {
@@ -188,7 +187,7 @@ func mergeOverlaps(cands []candidate, lines []int, size int) (out []candidate, d
 			}
 			prev.edits = edits
 			prev.findings = append(prev.findings, c.findings...)
-			prev.first, prev.last = editLines(lines, size, edits)
+			prev.first, prev.last = editLines(prev.df, edits)
 			continue
 		}
 		out = append(out, c)
@@ -196,61 +195,38 @@ func mergeOverlaps(cands []candidate, lines []int, size int) (out []candidate, d
 	return out, dropped
 }
 
-// lineStarts returns the byte offset of each line's start.
-func lineStarts(src []byte) []int {
-	starts := []int{0}
-	for i, b := range src {
-		if b == '\n' && i+1 < len(src) {
-			starts = append(starts, i+1)
-		}
-	}
-	return starts
-}
-
-// lineOf is the 1-based line holding byte offset off.
-func lineOf(starts []int, off int) int {
-	return sort.Search(len(starts), func(i int) bool { return starts[i] > off })
-}
-
 // editLines is the range of lines the edits change: the line of each
 // edit's first byte through the line of its last removed byte (or of its
 // insertion point).
-func editLines(starts []int, size int, edits []analyzer.TextEdit) (first, last int) {
-	first = lineOf(starts, min(edits[0].Start, max(size-1, 0)))
+func editLines(df *analyzer.Dockerfile, edits []analyzer.TextEdit) (first, last int) {
+	lastByte := max(len(df.Source)-1, 0)
+	first = df.Line(min(edits[0].Start, lastByte))
 	for _, e := range edits {
 		end := e.Start
 		if e.End > e.Start {
 			end = e.End - 1
 		}
-		last = max(last, lineOf(starts, min(end, max(size-1, 0))))
+		last = max(last, df.Line(min(end, lastByte)))
 	}
 	return first, last
 }
 
-// region is the byte range of lines first..last, with the last line's
-// newline.
-func region(starts []int, size, first, last int) (int, int) {
-	end := size
-	if last < len(starts) {
-		end = starts[last]
-	}
-	return starts[first-1], end
-}
-
-func (c candidate) comment(starts []int) Comment {
-	from, to := region(starts, len(c.src), c.first, c.last)
-	original := c.src[from:to]
+func (c candidate) comment() Comment {
+	// Lines first..last, with the last line's newline.
+	src := c.df.Source
+	from, to := c.df.Offset(c.first), c.df.Offset(c.last+1)
+	original := src[from:to]
 	var fixed bytes.Buffer
 	at := from
 	for _, e := range c.edits {
 		// An edit may reach past the region only by removing its final
 		// newline; editLines put every removed byte's line inside.
-		fixed.Write(c.src[at:e.Start])
+		fixed.Write(src[at:e.Start])
 		fixed.WriteString(e.New)
 		at = e.End
 	}
 	if at < to {
-		fixed.Write(c.src[at:to])
+		fixed.Write(src[at:to])
 	}
 	suggestion := fixed.String()
 	if strings.HasSuffix(string(original), "\n") {

@@ -115,8 +115,13 @@ func finding(rule string, line int, edits ...analyzer.TextEdit) analyzer.Finding
 		Fix: &analyzer.Fix{Safety: analyzer.Safe, Edits: edits}}
 }
 
-func result(path, src string, fs ...analyzer.Finding) *analyzer.Result {
-	return &analyzer.Result{Files: []*analyzer.FileResult{{Path: path, Dockerfile: &analyzer.Dockerfile{Path: path, Source: []byte(src)}, Findings: fs}}}
+func result(t *testing.T, path, src string, fs ...analyzer.Finding) *analyzer.Result {
+	t.Helper()
+	df, err := analyzer.Parse(path, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &analyzer.Result{Files: []*analyzer.FileResult{{Path: path, Dockerfile: df, Findings: fs}}}
 }
 
 func TestShapes(t *testing.T) {
@@ -125,14 +130,14 @@ func TestShapes(t *testing.T) {
 	all := Diff{"Dockerfile": addedFile(src)}
 	t.Run("multi-line fix gets start_line", func(t *testing.T) {
 		f := finding("join", 2, analyzer.TextEdit{Start: off("RUN one"), End: off("RUN three"), New: "RUN one && two\n"})
-		cs, _ := Build(result("Dockerfile", src, f), all, analyzer.Review)
+		cs, _ := Build(result(t, "Dockerfile", src, f), all, analyzer.Review)
 		if len(cs) != 1 || cs[0].StartLine != 2 || cs[0].Line != 3 || cs[0].Suggestion != "RUN one && two" {
 			t.Fatalf("%+v", cs)
 		}
 	})
 	t.Run("deleting a line is an empty suggestion", func(t *testing.T) {
 		f := finding("drop", 3, analyzer.TextEdit{Start: off("RUN two"), End: off("RUN three")})
-		cs, _ := Build(result("Dockerfile", src, f), all, analyzer.Review)
+		cs, _ := Build(result(t, "Dockerfile", src, f), all, analyzer.Review)
 		if len(cs) != 1 || cs[0].StartLine != 0 || cs[0].Line != 3 || cs[0].Suggestion != "" {
 			t.Fatalf("%+v", cs)
 		}
@@ -142,7 +147,7 @@ func TestShapes(t *testing.T) {
 	})
 	t.Run("insertion at end of file", func(t *testing.T) {
 		f := finding("user", 5, analyzer.TextEdit{Start: len(src), End: len(src), New: "USER 1000\n"})
-		cs, _ := Build(result("Dockerfile", src, f), all, analyzer.Review)
+		cs, _ := Build(result(t, "Dockerfile", src, f), all, analyzer.Review)
 		if len(cs) != 1 || cs[0].Line != 5 || cs[0].Suggestion != "CMD x\nUSER 1000" {
 			t.Fatalf("%+v", cs)
 		}
@@ -150,7 +155,7 @@ func TestShapes(t *testing.T) {
 	t.Run("overlapping fixes become one comment", func(t *testing.T) {
 		a := finding("a", 2, analyzer.TextEdit{Start: off("one"), End: off("one") + 3, New: "ONE"})
 		b := finding("b", 2, analyzer.TextEdit{Start: off("RUN one"), End: off("RUN one") + 3, New: "run"})
-		cs, _ := Build(result("Dockerfile", src, a, b), all, analyzer.Review)
+		cs, _ := Build(result(t, "Dockerfile", src, a, b), all, analyzer.Review)
 		if len(cs) != 1 || cs[0].Suggestion != "run ONE" || len(cs[0].Rules) != 2 {
 			t.Fatalf("%+v", cs)
 		}
@@ -158,7 +163,7 @@ func TestShapes(t *testing.T) {
 	t.Run("colliding edits: the second goes to annotations", func(t *testing.T) {
 		a := finding("a", 2, analyzer.TextEdit{Start: off("one"), End: off("one") + 3, New: "ONE"})
 		b := finding("b", 2, analyzer.TextEdit{Start: off("one"), End: off("one") + 3, New: "uno"})
-		cs, elsewhere := Build(result("Dockerfile", src, a, b), all, analyzer.Review)
+		cs, elsewhere := Build(result(t, "Dockerfile", src, a, b), all, analyzer.Review)
 		if len(cs) != 1 || elsewhere != 1 || cs[0].Suggestion != "RUN ONE" {
 			t.Fatalf("%+v %d", cs, elsewhere)
 		}
@@ -166,28 +171,28 @@ func TestShapes(t *testing.T) {
 	t.Run("lines outside the diff or only context stay annotations", func(t *testing.T) {
 		f := finding("join", 2, analyzer.TextEdit{Start: off("RUN one"), End: off("RUN three"), New: "RUN one && two\n"})
 		d := Diff{"Dockerfile": ParsePatch("@@ -1,3 +1,3 @@\n FROM a\n-RUN uno\n+RUN one\n RUN two")}
-		if cs, _ := Build(result("Dockerfile", src, f), d, analyzer.Review); len(cs) != 1 {
+		if cs, _ := Build(result(t, "Dockerfile", src, f), d, analyzer.Review); len(cs) != 1 {
 			t.Fatalf("lines 2 (added) and 3 (context) are commentable: %+v", cs)
 		}
 		d = Diff{"Dockerfile": ParsePatch("@@ -1,2 +1,3 @@\n FROM a\n RUN one\n+RUN two")}
 		g := finding("g", 2, analyzer.TextEdit{Start: off("one"), End: off("one") + 3, New: "ONE"})
-		if cs, n := Build(result("Dockerfile", src, g), d, analyzer.Review); len(cs) != 0 || n != 1 {
+		if cs, n := Build(result(t, "Dockerfile", src, g), d, analyzer.Review); len(cs) != 0 || n != 1 {
 			t.Fatalf("a context-only line is not reviewed: %+v", cs)
 		}
-		if cs, n := Build(result("Dockerfile", src, f), Diff{}, analyzer.Review); len(cs) != 0 || n != 1 {
+		if cs, n := Build(result(t, "Dockerfile", src, f), Diff{}, analyzer.Review); len(cs) != 0 || n != 1 {
 			t.Fatalf("a file outside the diff: %+v %d", cs, n)
 		}
 	})
 	t.Run("review fixes follow the policy", func(t *testing.T) {
 		f := finding("user", 5, analyzer.TextEdit{Start: len(src), End: len(src), New: "USER 1000\n"})
 		f.Fix.Safety = analyzer.Review
-		if cs, n := Build(result("Dockerfile", src, f), all, analyzer.Safe); len(cs) != 0 || n != 1 {
+		if cs, n := Build(result(t, "Dockerfile", src, f), all, analyzer.Safe); len(cs) != 0 || n != 1 {
 			t.Fatalf("a review fix under apply: safe: %+v", cs)
 		}
 	})
 	t.Run("fence outgrows backticks in the suggestion", func(t *testing.T) {
 		f := finding("tick", 2, analyzer.TextEdit{Start: off("one"), End: off("one") + 3, New: "echo ````x````"})
-		cs, _ := Build(result("Dockerfile", src, f), all, analyzer.Review)
+		cs, _ := Build(result(t, "Dockerfile", src, f), all, analyzer.Review)
 		if len(cs) != 1 || !strings.Contains(cs[0].Body, "`````suggestion\n") {
 			t.Fatalf("%+v", cs)
 		}

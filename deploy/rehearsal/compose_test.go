@@ -8,14 +8,13 @@
 package rehearsal
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,8 +22,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/html"
 
 	"github.com/dockopt/dockopt/app/githubtest"
 	"github.com/dockopt/dockopt/internal/buildkittest"
@@ -119,13 +116,6 @@ func TestComposeInstallation(t *testing.T) {
 		if hook["url"] != "https://dockopt.example.com/webhook" {
 			t.Errorf("manifest webhook URL %v", hook["url"])
 		}
-		env := readEnv(t, filepath.Join(compose, "dockopt.env"))
-		if env["DOCKOPT_APP_ID"] != fmt.Sprint(gh.AppID) || env["DOCKOPT_WEBHOOK_SECRET"] != gh.WebhookSecret {
-			t.Fatalf("dockopt.env does not hold the app GitHub created: %v", keys(env))
-		}
-		if env["DOCKOPT_GITHUB_URL"] != gh.URL() {
-			t.Errorf("DOCKOPT_GITHUB_URL=%q, want %q", env["DOCKOPT_GITHUB_URL"], gh.URL())
-		}
 		if fi, err := os.Stat(filepath.Join(compose, "dockopt.env")); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("dockopt.env mode: %v %v", fi.Mode(), err)
 		}
@@ -139,9 +129,22 @@ func TestComposeInstallation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
-		env := readEnv(t, filepath.Join(compose, ".env"))
-		if len(env["POSTGRES_PASSWORD"]) != 48 {
-			t.Errorf(".env: %v", keys(env))
+		// What the two files give the services, as compose itself reads
+		// them: dockopt's credentials from dockopt.env, the database
+		// password from .env.
+		env := composeEnvironment(t, compose)
+		app := env["dockopt"]
+		if app["DOCKOPT_APP_ID"] != fmt.Sprint(gh.AppID) || app["DOCKOPT_WEBHOOK_SECRET"] != gh.WebhookSecret {
+			t.Fatalf("dockopt does not get the app GitHub created: %v", keys(app))
+		}
+		if app["DOCKOPT_GITHUB_URL"] != gh.URL() {
+			t.Errorf("DOCKOPT_GITHUB_URL=%q, want %q", app["DOCKOPT_GITHUB_URL"], gh.URL())
+		}
+		if !strings.HasPrefix(app["DOCKOPT_PRIVATE_KEY"], "-----BEGIN RSA PRIVATE KEY-----\n") {
+			t.Errorf("DOCKOPT_PRIVATE_KEY does not reach dockopt as a PEM key")
+		}
+		if pw := env["postgres"]["POSTGRES_PASSWORD"]; len(pw) != 48 || !strings.Contains(app["DOCKOPT_DATABASE_URL"], ":"+pw+"@") {
+			t.Errorf("the .env password does not reach both PostgreSQL and dockopt's database URL")
 		}
 	})
 
@@ -389,8 +392,7 @@ func openInBrowser(t *testing.T, ctx context.Context, page string) string {
 	t.Helper()
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Logf("no chromium on PATH: posting the form without a browser")
-		return submitManifestForm(t, page)
+		t.Fatal("the rehearsal opens the register page in Chromium; scripts/rehearse/compose.sh installs it")
 	}
 	// The flags keep Chromium from calling Google's services, which this
 	// machine cannot reach; root needs --no-sandbox.
@@ -407,103 +409,25 @@ func openInBrowser(t *testing.T, ctx context.Context, page string) string {
 	return string(dom)
 }
 
-// submitManifestForm does what the person's browser does: load the page,
-// post its form to GitHub, follow GitHub's redirect back. It returns the
-// final page.
-func submitManifestForm(t *testing.T, page string) string {
+// composeEnvironment is each service's environment as docker compose
+// resolves it (env_file, environment, interpolation from .env).
+func composeEnvironment(t *testing.T, dir string) map[string]map[string]string {
 	t.Helper()
-	resp, err := http.Get(page)
+	out, err := run(context.Background(), dir, "docker compose config --format json")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("docker compose config: %v\n%s", err, out)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	action, fields := parseForm(t, body)
-	// GitHub's confirmation page has a form of its own (the button the
-	// person clicks); post it too.
-	for hop := 0; hop < 2; hop++ {
-		resp, err = http.PostForm(action, fields)
-		if err != nil {
-			t.Fatalf("posting to %s: %v", action, err)
-		}
-		body, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("posting to %s: %s\n%s", action, resp.Status, body)
-		}
-		if hop == 0 {
-			next, _ := url.Parse(action)
-			rel, nextFields := parseForm(t, body)
-			action, fields = next.ResolveReference(&url.URL{Path: rel}).String(), nextFields
-		}
+	var cfg struct {
+		Services map[string]struct {
+			Environment map[string]string `json:"environment"`
+		} `json:"services"`
 	}
-	return string(body)
-}
-
-func parseForm(t *testing.T, page []byte) (string, url.Values) {
-	t.Helper()
-	doc, err := html.Parse(bytes.NewReader(page))
-	if err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal([]byte(out), &cfg); err != nil {
+		t.Fatalf("docker compose config: %v", err)
 	}
-	var action string
-	fields := url.Values{}
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			attr := map[string]string{}
-			for _, a := range n.Attr {
-				attr[a.Key] = a.Val
-			}
-			switch n.Data {
-			case "form":
-				action = attr["action"]
-			case "input":
-				if attr["name"] != "" {
-					fields.Set(attr["name"], attr["value"])
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	if action == "" {
-		t.Fatalf("the page has no form:\n%s", page)
-	}
-	return action, fields
-}
-
-// readEnv reads a docker compose env file: KEY=value lines, values
-// optionally double-quoted with \n escapes.
-func readEnv(t *testing.T, path string) map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	env := map[string]string{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Fatalf("%s: line without '=': %q", path, line)
-		}
-		if strings.HasPrefix(v, `"`) {
-			// A double-quoted value may span lines (a PEM key does).
-			for !(len(v) >= 2 && strings.HasSuffix(v, `"`)) && sc.Scan() {
-				v += "\n" + sc.Text()
-			}
-			v = strings.ReplaceAll(v[1:len(v)-1], `\n`, "\n")
-		}
-		env[k] = v
+	env := map[string]map[string]string{}
+	for name, svc := range cfg.Services {
+		env[name] = svc.Environment
 	}
 	return env
 }
