@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"modernc.org/sqlite"
@@ -19,8 +20,10 @@ import (
 // syncs the log on every commit: a delivery answered 202 survives a power
 // cut, not only a crash of the process. BEGIN IMMEDIATE takes the write lock
 // when a transaction starts, so a read-then-write transaction never fails
-// halfway on lock upgrade.
-const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_txlock=immediate"
+// halfway on lock upgrade. The pragmas run in order, so the busy timeout
+// comes first and covers the ones after it, except the switch to WAL (see
+// connectSQLite).
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 
 // sqlitePath extracts the file path from the forms Open accepts.
 func sqlitePath(databaseURL string) (string, error) {
@@ -52,12 +55,40 @@ func openSQLite(ctx context.Context, databaseURL string, q *Queue) (backend, err
 	// single connection so its goroutines queue in Go instead of failing
 	// with SQLITE_BUSY.
 	db.SetMaxOpenConns(1)
-	if err := db.PingContext(ctx); err != nil {
+	if err := connectSQLite(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
 	}
 	return newEngine(ctx, q, riversqlite.New(db), sqlStore{db})
 }
+
+// connectSQLite makes the first connection. Switching a fresh file to WAL
+// takes an exclusive lock, and SQLite answers SQLITE_BUSY to a second
+// connection doing the same at that moment without calling its busy
+// handler, so replicas (or a restart overlapping the old process) opening
+// one new file together would fail. The connection is retried instead,
+// for as long as the busy timeout would have waited.
+func connectSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var serr *sqlite.Error
+		if err == nil || !errors.As(err, &serr) || serr.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// sqliteBusyTimeout is the busy_timeout pragma above.
+const sqliteBusyTimeout = 10 * time.Second
+
+// sqliteBusy is SQLITE_BUSY, whose extended codes share its low byte.
+const sqliteBusy = 5
 
 // sqlStore is store over database/sql.
 type sqlStore struct{ db *sql.DB }
