@@ -11,7 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -49,6 +49,9 @@ type Config struct {
 	Queue    Queue
 	Metrics  *metrics.Metrics // optional
 	Logger   *slog.Logger     // optional
+	// MaxInFlight bounds the bytes of bodies read at once across requests;
+	// zero means DefaultMaxInFlight. It must leave room for one MaxBody.
+	MaxInFlight int64
 }
 
 // Handler serves POST /webhook.
@@ -59,6 +62,7 @@ type Handler struct {
 	queue   Queue
 	metrics *metrics.Metrics
 	log     *slog.Logger
+	budget  *byteBudget
 }
 
 // New returns a handler. An empty secret is refused: without one anybody
@@ -76,6 +80,12 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.MaxInFlight < MaxBody {
+		return nil, fmt.Errorf("webhook: MaxInFlight %d is below the largest delivery GitHub sends (%d bytes)", cfg.MaxInFlight, MaxBody)
+	}
 	return &Handler{
 		secret:  cfg.Secret,
 		bot:     cfg.BotLogin,
@@ -83,6 +93,7 @@ func New(cfg Config) (*Handler, error) {
 		queue:   cfg.Queue,
 		metrics: cfg.Metrics,
 		log:     cfg.Logger,
+		budget:  &byteBudget{limit: cfg.MaxInFlight},
 	}, nil
 }
 
@@ -103,22 +114,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, http.StatusMethodNotAllowed, "-", Response{Status: "method-not-allowed"})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.log.WarnContext(r.Context(), "webhook refused: body over 25 MB", "remote", r.RemoteAddr)
-			h.answer(w, http.StatusRequestEntityTooLarge, "-", Response{Status: "too-large"})
-			return
-		}
-		h.answer(w, http.StatusBadRequest, "-", Response{Status: "bad-request", Reason: "unreadable body"})
+	// A missing or malformed signature is refused before the body is read.
+	sig, ok := parseSignature(r.Header.Get("X-Hub-Signature-256"))
+	if !ok {
+		h.refuseUnsigned(r)
+		h.answer(w, http.StatusUnauthorized, "-", Response{Status: "unauthorized"})
 		return
 	}
-	if !ValidSignature(h.secret, body, r.Header.Get("X-Hub-Signature-256")) {
-		// The event name is not trusted yet, so it does not become a label.
-		h.log.WarnContext(r.Context(), "webhook refused: bad or missing X-Hub-Signature-256",
-			"remote", r.RemoteAddr, "delivery", r.Header.Get("X-GitHub-Delivery"))
+	body, release, err := h.signedBody(w, r, sig)
+	defer release()
+	switch {
+	case errors.Is(err, errTooLarge):
+		h.log.WarnContext(r.Context(), "webhook refused: body over 25 MB", "remote", r.RemoteAddr)
+		h.answer(w, http.StatusRequestEntityTooLarge, "-", Response{Status: "too-large"})
+		return
+	case errors.Is(err, errBusy):
+		// Only a flood gets here; GitHub's own deliveries are a few KB.
+		h.log.WarnContext(r.Context(), "webhook refused: too many bytes in flight", "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", "1")
+		h.answer(w, http.StatusServiceUnavailable, "-", Response{Status: "busy", Reason: "too many deliveries in flight; retry"})
+		return
+	case errors.Is(err, errBadSignature):
+		h.refuseUnsigned(r)
 		h.answer(w, http.StatusUnauthorized, "-", Response{Status: "unauthorized"})
+		return
+	case err != nil:
+		h.answer(w, http.StatusBadRequest, "-", Response{Status: "bad-request", Reason: "unreadable body"})
 		return
 	}
 
@@ -169,6 +190,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.answer(w, http.StatusAccepted, event, Response{Status: string(acc.Outcome), Jobs: acc.JobIDs, Reason: outcomeReason[acc.Outcome]})
 }
 
+// refuseUnsigned logs a delivery whose signature is missing or wrong. The
+// event name is not trusted yet, so it does not become a label.
+func (h *Handler) refuseUnsigned(r *http.Request) {
+	h.log.WarnContext(r.Context(), "webhook refused: bad or missing X-Hub-Signature-256",
+		"remote", r.RemoteAddr, "delivery", r.Header.Get("X-GitHub-Delivery"))
+}
+
 var outcomeReason = map[queue.Outcome]string{
 	queue.Done:     "this delivery was already processed",
 	queue.InFlight: "this delivery is already queued",
@@ -191,12 +219,8 @@ func ValidSignature(secret, body []byte, header string) bool {
 	if len(secret) == 0 {
 		return false
 	}
-	hexSum, ok := strings.CutPrefix(header, "sha256=")
+	got, ok := parseSignature(header)
 	if !ok {
-		return false
-	}
-	got, err := hex.DecodeString(hexSum)
-	if err != nil || len(got) != sha256.Size {
 		return false
 	}
 	mac := hmac.New(sha256.New, secret)
