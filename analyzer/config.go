@@ -16,6 +16,13 @@ import (
 // MaxConfigSize bounds a configuration file; it is hostile input like any other.
 const MaxConfigSize = 256 << 10
 
+// MaxConfigNodes bounds a configuration's size with its aliases expanded. A
+// few hundred KB of YAML can name one anchor of thousands of items thousands
+// of times; decoding expands every reference, so the bound is checked on
+// the parsed tree, where an alias is still one node, before anything is
+// decoded. Real configurations have a few hundred nodes.
+const MaxConfigNodes = 100_000
+
 // ConfigPaths are where a repository configures dockopt, first found wins.
 var ConfigPaths = []string{".github/dockopt.yml", ".github/dockopt.yaml", ".dockopt.yml", ".dockopt.yaml"}
 
@@ -63,6 +70,9 @@ type RuleSetting struct {
 }
 
 func (r *RuleSetting) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
 	if n.Kind == yaml.ScalarNode {
 		var s Severity
 		if err := s.UnmarshalText([]byte(n.Value)); err != nil {
@@ -71,10 +81,24 @@ func (r *RuleSetting) UnmarshalYAML(n *yaml.Node) error {
 		r.Severity = &s
 		return nil
 	}
+	// yaml.v3 does not carry the outer decoder's KnownFields into a custom
+	// unmarshaler, so the keys are checked here, on the node: re-encoding
+	// the node to decode it strictly would expand its aliases outside the
+	// decoder's own guard.
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a rule setting is a severity or a mapping with severity and ignore_paths", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i]; k.Value {
+		case "severity", "ignore_paths":
+		default:
+			return fmt.Errorf("line %d: field %s not found in a rule setting (want severity, ignore_paths)", k.Line, k.Value)
+		}
+	}
 	type plain RuleSetting
 	var p plain
-	if err := decodeStrict(n, &p); err != nil {
-		return err
+	if err := n.Decode(&p); err != nil {
+		return fmt.Errorf("line %d: %v", n.Line, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	*r = RuleSetting(p)
 	return nil
@@ -154,10 +178,8 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 		return nil, &ConfigError{File: name, Msg: fmt.Sprintf("file is larger than %d KiB", MaxConfigSize>>10)}
 	}
 	cfg := DefaultConfig()
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
+	if err := decodeBounded(name, b, cfg); err != nil {
+		return nil, err
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, &ConfigError{File: name, Msg: err.Error()}
@@ -166,20 +188,72 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 	return cfg, nil
 }
 
-func decodeStrict(n *yaml.Node, v any) error {
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
+// decodeBounded decodes the first YAML document of b into v, refusing
+// unknown fields, a document whose aliases expand past MaxConfigNodes, and
+// further documents (which would otherwise be silently ignored).
+func decodeBounded(name string, b []byte, v any) error {
+	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("line %d: %v", n.Line, strings.TrimPrefix(err.Error(), "yaml: "))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return yamlError(name, err)
+		}
+		docs = append(docs, &doc)
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	if len(docs) > 1 {
+		return &ConfigError{File: name, Line: docs[1].Line, Msg: fmt.Sprintf("the file holds %d YAML documents; a configuration is one document (remove the `---` separators)", len(docs))}
+	}
+	if n := expandedNodes(docs[0], map[*yaml.Node]int{}); n > MaxConfigNodes {
+		return &ConfigError{File: name, Msg: fmt.Sprintf("the configuration expands to more than %d YAML nodes through its aliases (&anchor/*alias); write it out plainly", MaxConfigNodes)}
+	}
+	strict := yaml.NewDecoder(bytes.NewReader(b))
+	strict.KnownFields(true)
+	if err := strict.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return yamlError(name, err)
 	}
 	return nil
 }
 
+// expandedNodes counts the nodes of n as a decoder sees them, every alias
+// replaced by what it names. Each anchor is counted once and remembered, so
+// the count costs one walk of the tree however often it is referenced; the
+// count saturates just past MaxConfigNodes.
+func expandedNodes(n *yaml.Node, memo map[*yaml.Node]int) int {
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.AliasNode {
+		if c, ok := memo[n.Alias]; ok {
+			return c
+		}
+		memo[n.Alias] = MaxConfigNodes + 1 // an anchor inside itself: too big
+		c := expandedNodes(n.Alias, memo)
+		memo[n.Alias] = c
+		return c
+	}
+	total := 1
+	for _, c := range n.Content {
+		total += expandedNodes(c, memo)
+		if total > MaxConfigNodes {
+			return MaxConfigNodes + 1
+		}
+	}
+	return total
+}
+
 func yamlError(name string, err error) error {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return err
+	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 	msg = strings.ReplaceAll(msg, " in type analyzer.Config", "")
@@ -250,10 +324,8 @@ func ParseHadolintConfig(name string, b []byte) (*Config, error) {
 		return nil, &ConfigError{File: name, Msg: "file too large"}
 	}
 	var h hadolintConfig
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&h); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
+	if err := decodeBounded(name, b, &h); err != nil {
+		return nil, err
 	}
 	cfg := DefaultConfig()
 	cfg.Rules = map[string]RuleSetting{}
