@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -100,6 +101,15 @@ func buildkitConvert(src []byte, marshal bool) (warnings []BuildKitWarning, err 
 			err = fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
 		}
 	}()
+	// BuildKit expands ARG and ENV eagerly and without a bound; a file
+	// whose values would explode is refused before it sees them.
+	parsed, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, err
+	}
+	if xerr := CheckExpansion(parsed.AST, parsed.EscapeToken); xerr != nil {
+		return nil, xerr
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), buildkitTimeout)
 	defer cancel()
 	opt := convertOpt(func(rule, _, msg string, loc []parser.Range) {

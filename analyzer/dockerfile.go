@@ -35,6 +35,9 @@ type Dockerfile struct {
 	AST          *parser.Node
 	// EmptyContinuationLines are lines BuildKit will reject in a future release.
 	EmptyContinuationLines []int
+	// Expansion is set when ARG/ENV values would expand past MaxExpansion;
+	// BuildKit is then never asked to convert the file.
+	Expansion *ExpansionError
 
 	lineStarts []int
 }
@@ -260,6 +263,7 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 	d := &Dockerfile{Path: path, Source: src, AST: res.AST, Escape: res.EscapeToken}
 	d.lineStarts = lineStarts(src)
 	d.Directives = parseDirectives(src)
+	d.Expansion = CheckExpansion(res.AST, res.EscapeToken)
 	for _, w := range res.Warnings {
 		if w.Location != nil {
 			d.EmptyContinuationLines = append(d.EmptyContinuationLines, w.Location.Start.Line)

@@ -291,3 +291,35 @@ func FuzzAnalyze(f *testing.F) {
 		}
 	})
 }
+
+// TestExpansionBombs: Dockerfiles whose ARG/ENV values grow exponentially
+// (1.4 KB of them killed the server through BuildKit's eager expansion) are
+// reported and never handed to BuildKit, by the analysis or by the
+// patcher's conversion check.
+func TestExpansionBombs(t *testing.T) {
+	for _, name := range []string{"env-doubling", "arg-doubling", "label-fanout", "heredoc-doubling"} {
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile("testdata/corpus/bad/" + name + ".Dockerfile")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fr := newAnalyzer().AnalyzeSource("Dockerfile", src, nil, nil)
+			if fr.Error != "" {
+				t.Fatalf("error %q, want findings", fr.Error)
+			}
+			found := false
+			for _, f := range fr.Findings {
+				found = found || f.Rule == "variable-expansion-too-large"
+			}
+			if !found {
+				t.Errorf("no variable-expansion-too-large finding in %v", fr.Findings)
+			}
+			if err := fr.ConvertError(); err == nil || !strings.Contains(err.Error(), "not converted") {
+				t.Errorf("ConvertError = %v, want the expansion refusal", err)
+			}
+			if err := analyzer.ConvertLLB(src); err == nil || !strings.Contains(err.Error(), "not converted") {
+				t.Errorf("ConvertLLB = %v, want the expansion refusal", err)
+			}
+		})
+	}
+}

@@ -24,4 +24,5 @@ func All() []*analyzer.Rule {
 // engineRules are rules whose findings the engine itself produces.
 var engineRules = []*analyzer.Rule{
 	UnusedSuppression,
+	VariableExpansionTooLarge,
 }
