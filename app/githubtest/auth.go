@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,8 +199,10 @@ func (s *Server) issueToken(inst *Installation, repos map[int64]bool) *token {
 	return t
 }
 
-// secondaryLimit enforces the content-creation budget per installation on
-// the fake clock and answers like GitHub when it runs out.
+// secondaryLimit enforces the content-creation budgets per installation
+// (per minute and per hour, sliding windows) on the fake clock and answers
+// like GitHub when either runs out: 403 with Retry-After until the oldest
+// request of the full window leaves it.
 func (s *Server) secondaryLimit(c *ctx, creates bool) bool {
 	if c.tok == nil || !creates {
 		return true
@@ -208,20 +211,22 @@ func (s *Server) secondaryLimit(c *ctx, creates bool) bool {
 	now := s.Clock.Now()
 	s.mu.Lock()
 	until := s.blockedUntil[id]
-	var keep []time.Time
-	for _, t := range s.contentWrites[id] {
-		if now.Sub(t) < time.Minute {
-			keep = append(keep, t)
+	if !now.Before(until) {
+		writes := s.contentWrites[id]
+		for _, w := range []struct {
+			window time.Duration
+			limit  int
+		}{{time.Minute, s.cfg.contentLimit}, {time.Hour, s.cfg.hourlyLimit}} {
+			recent := writesSince(writes, now.Add(-w.window))
+			if len(recent) >= w.limit {
+				until = later(until, recent[len(recent)-w.limit].Add(w.window))
+			}
 		}
-	}
-	over := len(keep) >= s.cfg.contentLimit
-	if !over && !now.Before(until) {
-		keep = append(keep, now)
-	}
-	s.contentWrites[id] = keep
-	if over && !now.Before(until) {
-		until = keep[0].Add(time.Minute)
-		s.blockedUntil[id] = until
+		if now.Before(until) {
+			s.blockedUntil[id] = until
+		} else {
+			s.contentWrites[id] = append(writes, now)
+		}
 	}
 	s.mu.Unlock()
 	if now.Before(until) {
@@ -229,6 +234,34 @@ func (s *Server) secondaryLimit(c *ctx, creates bool) bool {
 		return false
 	}
 	return true
+}
+
+// writesSince returns the tail of the sorted times that are after since.
+func writesSince(times []time.Time, since time.Time) []time.Time {
+	i := sort.Search(len(times), func(i int) bool { return times[i].After(since) })
+	return times[i:]
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// MaxContentWritesInAnyHour is the largest number of content-creating
+// requests the installation had accepted within any sliding hour: what a
+// test of pacing checks against ContentCreationPerHour.
+func (s *Server) MaxContentWritesInAnyHour(installationID int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writes := s.contentWrites[installationID]
+	most := 0
+	for i, t := range writes {
+		j := sort.Search(len(writes), func(j int) bool { return !writes[j].Before(t.Add(time.Hour)) })
+		most = max(most, j-i)
+	}
+	return most
 }
 
 func writeSecondaryLimit(c *ctx, retryAfter int) {

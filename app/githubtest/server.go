@@ -42,9 +42,11 @@ const (
 	MaxAnnotationsPerRequest = 50
 	// MaxOutputChars: output.summary and output.text maxLength.
 	MaxOutputChars = 65535
-	// ContentCreationPerMinute: secondary rate limit for content-creating
-	// requests per installation (docs: secondary-rate-limit-rest-graphql).
+	// ContentCreationPerMinute and ContentCreationPerHour: secondary rate
+	// limits for content-creating requests per installation (docs:
+	// secondary-rate-limit-rest-graphql), both over a sliding window.
 	ContentCreationPerMinute = 80
+	ContentCreationPerHour   = 500
 	// DefaultTokenLifetime: installation tokens expire after one hour.
 	DefaultTokenLifetime = time.Hour
 	// maxRequestBody bounds what the fake reads; GitHub's own request cap
@@ -84,7 +86,7 @@ type Server struct {
 	calls         []Call
 	faults        []*FaultHandle
 	manifestCodes map[string]time.Time
-	contentWrites map[int64][]time.Time // per installation, for the secondary limit
+	contentWrites map[int64][]time.Time // per installation, every accepted content-creating request
 	blockedUntil  map[int64]time.Time
 	deliveries    []Delivery
 	manifests     []ManifestSubmission
@@ -94,6 +96,7 @@ type config struct {
 	prefix        string
 	tokenLifetime time.Duration
 	contentLimit  int
+	hourlyLimit   int
 	user          string
 	listener      net.Listener
 }
@@ -114,6 +117,10 @@ func WithTokenLifetime(d time.Duration) Option { return func(c *config) { c.toke
 // of content-creating requests (default ContentCreationPerMinute).
 func WithContentCreationLimit(n int) Option { return func(c *config) { c.contentLimit = n } }
 
+// WithHourlyContentCreationLimit changes the per-installation, per-hour
+// budget of content-creating requests (default ContentCreationPerHour).
+func WithHourlyContentCreationLimit(n int) Option { return func(c *config) { c.hourlyLimit = n } }
+
 // WithListener serves on ln instead of a fresh loopback port, so that
 // processes outside this one (containers, say) can reach the fake; URL()
 // then names ln's address.
@@ -122,7 +129,7 @@ func WithListener(ln net.Listener) Option { return func(c *config) { c.listener 
 // NewServer starts a fake GitHub that is closed when the test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	cfg := config{tokenLifetime: DefaultTokenLifetime, contentLimit: ContentCreationPerMinute}
+	cfg := config{tokenLifetime: DefaultTokenLifetime, contentLimit: ContentCreationPerMinute, hourlyLimit: ContentCreationPerHour}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -452,6 +452,44 @@ func TestContentCreationLimit(t *testing.T) {
 	}
 }
 
+func TestHourlyContentCreationLimit(t *testing.T) {
+	// GitHub's defaults: 80 a minute and 500 an hour. Paced at one request
+	// a second, the minute budget is never reached, the hour's is after
+	// 500 seconds. (Tokens outlive the test's fake hour: ghinstallation
+	// judges expiry on the real clock.)
+	f := setup(t, githubtest.WithTokenLifetime(3*time.Hour))
+	f.s.Push(f.repo, "feature", map[string]string{"x": "y"}, "x", "alice")
+	pr := f.s.OpenPullRequest(f.repo, "feature", "main", "feature", "alice")
+	comment := func(c *github.Client) error {
+		_, _, err := c.Issues.CreateComment(ctx, "acme", "web", pr.Number, &github.IssueComment{Body: github.String("hi")})
+		return err
+	}
+	for i := range githubtest.ContentCreationPerHour {
+		if err := comment(f.client); err != nil {
+			t.Fatalf("comment %d of %d: %v", i+1, githubtest.ContentCreationPerHour, err)
+		}
+		f.s.Advance(time.Second)
+	}
+	err := comment(f.client)
+	var ab *github.AbuseRateLimitError
+	if !errors.As(err, &ab) || ab.GetRetryAfter() < 50*time.Minute {
+		t.Fatalf("comment 501 within the hour: %v, want a secondary limit with Retry-After near the rest of the hour", err)
+	}
+	if got := f.s.MaxContentWritesInAnyHour(f.inst.ID); got != githubtest.ContentCreationPerHour {
+		t.Errorf("MaxContentWritesInAnyHour = %d, want %d", got, githubtest.ContentCreationPerHour)
+	}
+	// Once the first request of the window is an hour old, one more fits.
+	f.s.Advance(ab.GetRetryAfter())
+	c := github.NewClient(&http.Client{Transport: f.itr})
+	c.BaseURL = f.client.BaseURL
+	if err := comment(c); err != nil {
+		t.Fatalf("after Retry-After: %v", err)
+	}
+	if got := f.s.MaxContentWritesInAnyHour(f.inst.ID); got != githubtest.ContentCreationPerHour {
+		t.Errorf("after the window moved, MaxContentWritesInAnyHour = %d, want still %d", got, githubtest.ContentCreationPerHour)
+	}
+}
+
 func TestEnterprisePrefix(t *testing.T) {
 	s := githubtest.NewServer(t, githubtest.WithEnterprisePrefix())
 	inst := s.AddInstallation("acme")
