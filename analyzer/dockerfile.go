@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -96,6 +97,17 @@ type Instruction struct {
 // Text returns the instruction's source text.
 func (in *Instruction) Text(src []byte) string { return string(src[in.Start:in.End]) }
 
+// ContentEnd is where the instruction's text ends before any line break,
+// the place to append to it. End can include the line break of a file's
+// last line.
+func (in *Instruction) ContentEnd(src []byte) int {
+	end := in.End
+	for end > in.Start && (src[end-1] == '\n' || src[end-1] == '\r') {
+		end--
+	}
+	return end
+}
+
 // Flag returns the value of a --name[=value] flag and whether it is present.
 func (in *Instruction) Flag(name string) (string, bool) {
 	for _, f := range in.Flags {
@@ -137,6 +149,27 @@ func (s *Stage) Root() *Stage {
 		seen++
 	}
 	return s
+}
+
+// Lineage returns the stages s is built on, root first, ending with s.
+// BaseStage always names an earlier stage, so the walk ends.
+func (s *Stage) Lineage() []*Stage {
+	var out []*Stage
+	for ; s != nil; s = s.BaseStage {
+		out = append(out, s)
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// LineageInstructions returns the instructions of the stages in Lineage,
+// in build order: everything that made the stage's filesystem and config.
+func (s *Stage) LineageInstructions() []*Instruction {
+	var out []*Instruction
+	for _, st := range s.Lineage() {
+		out = append(out, st.Instructions...)
+	}
+	return out
 }
 
 // Ref returns how later instructions refer to this stage.

@@ -1,0 +1,66 @@
+package analyzer
+
+import (
+	"encoding/csv"
+	"path"
+	"strings"
+)
+
+// Mount is one RUN --mount flag as written.
+type Mount struct {
+	// Type is lower case; BuildKit's default is "bind".
+	Type string
+	// Target is cleaned and absolute: a relative target is taken from /,
+	// since the working directory may hold variables.
+	Target string
+	From   string
+	Source string
+}
+
+// Mounts reads the instruction's --mount flags the way BuildKit splits
+// them (comma-separated, CSV quoting, keys in any case). BuildKit's typed
+// RUN only fills its mounts after variables are expanded, which an offline
+// analysis never does; a flag that is not valid CSV is skipped, as BuildKit
+// would refuse it.
+func (in *Instruction) Mounts() []Mount {
+	var out []Mount
+	for _, f := range in.Flags {
+		v, ok := strings.CutPrefix(f, "--mount=")
+		if !ok {
+			continue
+		}
+		fields, err := csv.NewReader(strings.NewReader(v)).Read()
+		if err != nil {
+			continue
+		}
+		m := Mount{Type: "bind"}
+		for _, field := range fields {
+			k, val, _ := strings.Cut(field, "=")
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "type":
+				m.Type = strings.ToLower(val)
+			case "target", "dst", "destination":
+				if val != "" {
+					m.Target = path.Clean("/" + val)
+				}
+			case "from":
+				m.From = val
+			case "source", "src":
+				m.Source = val
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// CacheMountTargets returns the targets of the instruction's cache mounts.
+func (in *Instruction) CacheMountTargets() []string {
+	var out []string
+	for _, m := range in.Mounts() {
+		if m.Type == "cache" && m.Target != "" {
+			out = append(out, m.Target)
+		}
+	}
+	return out
+}
