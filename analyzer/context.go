@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -148,22 +149,6 @@ func EmptyContext() *BuildContext {
 	return &BuildContext{Dir: ".", files: map[string]bool{}, dirs: map[string]bool{}}
 }
 
-var lockfileNames = []string{
-	"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock",
-	"poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "requirements.lock",
-	"go.sum", "Cargo.lock", "Gemfile.lock", "composer.lock", "packages.lock.json", "gradle.lockfile",
-}
-
-var ecosystemManifests = []struct{ file, eco string }{
-	{"package.json", "node"},
-	{"requirements.txt", "python"}, {"pyproject.toml", "python"}, {"Pipfile", "python"}, {"setup.py", "python"}, {"poetry.lock", "python"},
-	{"go.mod", "go"},
-	{"pom.xml", "java"}, {"build.gradle", "java"}, {"build.gradle.kts", "java"},
-	{"Gemfile", "ruby"},
-	{"composer.json", "php"},
-	{"Cargo.toml", "rust"},
-}
-
 // skipDirs are never listed: they are large and say nothing about the build
 // except that they exist, which is recorded.
 var skipDirs = map[string]bool{".git": true, "node_modules": true, ".venv": true, "venv": true, "__pycache__": true, "target": true, ".gradle": true}
@@ -199,9 +184,15 @@ func LoadContext(fsys fs.FS, dir string) *BuildContext {
 		return nil
 	})
 	sort.Strings(c.Files)
-	for _, m := range ecosystemManifests {
-		if c.files[m.file] && !c.HasEcosystem(m.eco) {
-			c.Ecosystems = append(c.Ecosystems, m.eco)
+	for _, pm := range PackageManagers {
+		if c.HasEcosystem(pm.Ecosystem) {
+			continue
+		}
+		for _, f := range slices.Concat(pm.Manifests, pm.Lockfiles) {
+			if c.files[f] {
+				c.Ecosystems = append(c.Ecosystems, pm.Ecosystem)
+				break
+			}
 		}
 	}
 	for _, f := range c.Files {
@@ -211,7 +202,7 @@ func LoadContext(fsys fs.FS, dir string) *BuildContext {
 			}
 		}
 	}
-	for _, l := range lockfileNames {
+	for _, l := range Lockfiles() {
 		if c.files[l] {
 			c.Lockfiles = append(c.Lockfiles, l)
 		}
