@@ -452,15 +452,8 @@ func foreignCopyRefs(d *analyzer.Dockerfile) map[string]bool {
 		}
 	}
 	for in := range d.Each("RUN") {
-		for _, fl := range in.Flags {
-			if !strings.HasPrefix(fl, "--mount=") {
-				continue
-			}
-			for _, kv := range strings.Split(strings.TrimPrefix(fl, "--mount="), ",") {
-				if k, v, ok := strings.Cut(kv, "="); ok && k == "from" {
-					check(v)
-				}
-			}
+		for _, m := range in.Mounts() {
+			check(m.From)
 		}
 	}
 	return out

@@ -2,27 +2,130 @@
 // of analyzer.Rule, registered here explicitly (no init side effects).
 package rules
 
-import (
-	"slices"
+import "github.com/dockopt/dockopt/analyzer"
 
-	"github.com/dockopt/dockopt/analyzer"
-)
-
-// All returns every rule in catalog order. Each group is kept in its own
-// list file so that the catalog can grow in parallel without conflicts.
+// All returns every rule in catalog order, which is the order of
+// `dockopt rules` and of the generated docs.
 func All() []*analyzer.Rule {
-	return slices.Concat(
-		engineRules,
-		hadolintRulesA,
-		hadolintRulesB,
-		buildkitRules,
-		themeRulesA,
-		themeRulesB,
-	)
-}
+	return []*analyzer.Rule{
+		// Findings the engine itself produces.
+		UnusedSuppression,
+		VariableExpansionTooLarge,
 
-// engineRules are rules whose findings the engine itself produces.
-var engineRules = []*analyzer.Rule{
-	UnusedSuppression,
-	VariableExpansionTooLarge,
+		// hadolint's checks.
+		AptNoInstallRecommends,
+		AptDistUpgrade,
+		AptGetAssumeYes,
+		YumAssumeYes,
+		ApkNoCache,
+		AptListsNotRemoved,
+		YumCleanAll,
+		AptGetNotApt,
+		CopyNotAdd,
+		CopyMultiSourceDir,
+		SingleHealthcheck,
+		BaseImageTagged,
+		BaseImageNotLatest,
+		FromPlatformFlag,
+		TrustedRegistry,
+		CopyFromKnownStage,
+		CopyFromOwnStage,
+		ExposePortRange,
+		LastUserNotRoot,
+		NoSudo,
+		WorkdirNotCd,
+		IrrelevantCommands,
+		AptPinVersions,
+		ApkPinVersions,
+		YumPinVersions,
+		PipPinVersions,
+		NpmPinVersions,
+		GemPinVersions,
+		AddToExtractArchive,
+		ZypperNonInteractive,
+		ZypperDistUpgrade,
+		ZypperClean,
+		ZypperPinVersions,
+		DnfAssumeYes,
+		DnfClean,
+		DnfPinVersions,
+		PipNoCacheDir,
+		EnvSelfReference,
+		CopyRelativeDestWithoutWorkdir,
+		UseraddNoLogInit,
+		WgetProgress,
+		LabelKeyInvalid,
+		LabelRequired,
+		LabelNotInSchema,
+		LabelEmpty,
+		LabelNotURL,
+		LabelNotRFC3339,
+		LabelNotSPDX,
+		LabelNotGitHash,
+		LabelNotSemver,
+		LabelNotEmail,
+		RunConsecutive,
+		YarnCacheClean,
+		InstructionBeforeFrom,
+		GoInstallPinVersions,
+		UserNonNumeric,
+		CopyFromStageRoot,
+		WgetAndCurl,
+		ShellViaLn,
+		RunPipefail,
+		HealthcheckMissing,
+
+		// The checks of `docker build --check`; SecretsInArgEnv and
+		// CopyIgnoredFile mirror two more and sit with the production rules.
+		StageNameCasing,
+		FromAsCasing,
+		EmptyContinuationLine,
+		InstructionCasing,
+		DuplicateStageName,
+		ReservedStageName,
+		MaintainerDeprecated,
+		OverriddenInstruction,
+		LegacyKeyValueFormat,
+		WorkdirRelativePath,
+		ExecFormCmd,
+		UndefinedArgInFrom,
+		InvalidDefaultArgInFrom,
+		ConstantFromPlatform,
+		RedundantTargetPlatform,
+		UndefinedVariable,
+		ExposeProtoCasing,
+		ExposeHostMapping,
+		BaseImagePlatformMismatch,
+		DefinitionDescriptionFormat,
+
+		// Production rules no linter covers: what the final image contains,
+		// what the build context sends, who the process runs as, caches,
+		// secrets, npm, nginx, Python runtime settings and base images.
+		MaskedErrors,
+		UserLoginShell,
+		DestructiveCleanup,
+		CleanupInLaterLayer,
+		FinalUserRoot,
+		InitProcessMissing,
+		StaticSiteNodeServer,
+		BuildToolchainInFinalImage,
+		CopyIgnoredFile,
+		DepsCopiedAfterSource,
+		DockerignoreMissing,
+		DockerignoreIncomplete,
+		PackageCacheMountMissing,
+		NpmCIWithoutLockfile,
+		NpmInstallWithLockfile,
+		NpmProductionFlag,
+		PythonEnvMissing,
+		PathUserBinLast,
+		FullBaseImage,
+		EOLBaseImage,
+		CurlPipeShell,
+		SecretsInArgEnv,
+		ChownAfterCopy,
+		InlineConfigFile,
+		NginxNoGzip,
+		NginxMissingSecurityHeaders,
+	}
 }

@@ -21,7 +21,7 @@ var ApkNoCache = &analyzer.Rule{
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("RUN") {
-			if in.Script == nil || runMountsAt(in, "/var/cache/apk", "/etc/apk/cache") || removesPath(in.Script, "/var/cache/apk") {
+			if in.Script == nil || mountHolds(in, "/var/cache/apk", "/etc/apk/cache") || removesPath(in.Script, "/var/cache/apk") {
 				continue
 			}
 			for _, c := range in.Script.CommandsNamed("apk") {
@@ -29,7 +29,7 @@ var ApkNoCache = &analyzer.Rule{
 				if !ok || sub.Value != "add" || c.Has("--no-cache") {
 					continue
 				}
-				fix := insertFlagAfter(in.Script, sub, "--no-cache", "add --no-cache")
+				fix := insertAfterWord(in.Script, sub, " --no-cache", "add --no-cache")
 				p.Report(in, "apk add leaves its package index in the layer; add --no-cache", fix)
 			}
 		}

@@ -31,7 +31,7 @@ var AptGetAssumeYes = &analyzer.Rule{
 				if !ok || sub.Value != "install" || aptAssumesYes(c) {
 					continue
 				}
-				fix := insertFlagAfter(in.Script, sub, "-y", "add -y")
+				fix := insertAfterWord(in.Script, sub, " -y", "add -y")
 				p.Report(in, "apt-get install will stop at its confirmation prompt; add -y", fix)
 			}
 		}

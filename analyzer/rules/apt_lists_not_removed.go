@@ -27,11 +27,11 @@ var AptListsNotRemoved = &analyzer.Rule{
 				continue
 			}
 			if !updatesAptLists(in.Script) || removesPath(in.Script, "/var/lib/apt/lists") ||
-				runMountsAt(in, "/var/lib/apt/lists") {
+				mountHolds(in, "/var/lib/apt/lists") {
 				continue
 			}
 			var fix *analyzer.Fix
-			if e, ok := appendToChain(in.Script, "rm -rf /var/lib/apt/lists/*"); ok {
+			if e, ok := appendToChain(in, "rm -rf /var/lib/apt/lists/*"); ok {
 				fix = &analyzer.Fix{Message: "remove the apt lists in the same RUN", Edits: []analyzer.TextEdit{e}}
 			}
 			p.Report(in, "apt-get update leaves the package lists in the layer; remove /var/lib/apt/lists/* in the same RUN", fix)

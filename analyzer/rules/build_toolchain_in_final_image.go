@@ -28,16 +28,15 @@ var BuildToolchainInFinalImage = &analyzer.Rule{
 	Check: func(p *analyzer.Pass) {
 		d := p.File
 		final := d.FinalStage()
-		if final == nil || devDockerfileA(d.Path) {
+		if final == nil || devDockerfile(d.Path) {
 			return
 		}
-		chain := finalChainA(d)
 		root := final.Root()
-		builds := buildCommandA(chain)
-		if startInstructionA(d) == nil || interactiveShellA(analyzer.StartCommand(d)) {
+		builds := buildCommand(final)
+		if startInstruction(d) == nil || interactiveShell(analyzer.StartCommand(d)) {
 			return // a toolchain, base or toolbox image on purpose
 		}
-		if tool, runtime := toolchainImageA(root.Base, builds); tool != "" {
+		if tool, runtime := toolchainImage(root.Base, builds); tool != "" {
 			what := "it starts the application"
 			if builds != "" {
 				what = "it runs " + builds
@@ -45,13 +44,13 @@ var BuildToolchainInFinalImage = &analyzer.Rule{
 			p.Report(root.From, fmt.Sprintf("the final image is %s, %s, and %s in it; the runtime needs only %s: build in a stage FROM %s AS build and copy the artifact into a runtime image",
 				root.Base.Raw, tool, what, runtime, root.Base.Raw), nil)
 		}
-		checkInstalledToolchainA(p, chain)
+		checkInstalledToolchain(p, final)
 	},
 }
 
-// devDockerfileA reports Dockerfiles meant for development or CI, where
+// devDockerfile reports Dockerfiles meant for development or CI, where
 // a toolchain is the point.
-func devDockerfileA(p string) bool {
+func devDockerfile(p string) bool {
 	l := strings.ToLower(p)
 	base := path.Base(l)
 	for _, w := range []string{"dev", "test", "ci", "debug", "local", "builder", "toolchain"} {
@@ -62,10 +61,10 @@ func devDockerfileA(p string) bool {
 	return strings.Contains(l, ".devcontainer/")
 }
 
-// buildCommandA returns the first compile or package command of the
+// buildCommand returns the first compile or package command of the
 // final image's stages, "" if none.
-func buildCommandA(chain []*analyzer.Stage) string {
-	for _, in := range chainInstructionsA(chain) {
+func buildCommand(final *analyzer.Stage) string {
+	for _, in := range final.LineageInstructions() {
 		if in.Script == nil {
 			continue
 		}
@@ -94,9 +93,9 @@ func buildCommandA(chain []*analyzer.Stage) string {
 	return ""
 }
 
-// toolchainImageA names the toolchain a base image is and what the
+// toolchainImage names the toolchain a base image is and what the
 // runtime needs instead.
-func toolchainImageA(r analyzer.ImageRef, builds string) (tool, runtime string) {
+func toolchainImage(r analyzer.ImageRef, builds string) (tool, runtime string) {
 	name, tag := r.Name(), strings.ToLower(r.Tag)
 	switch {
 	case name == "golang" || name == "go":
@@ -116,20 +115,20 @@ func toolchainImageA(r analyzer.ImageRef, builds string) (tool, runtime string) 
 	return "", ""
 }
 
-// compilerPackagesA are packages that exist to compile software. make
+// compilerPackages are packages that exist to compile software. make
 // and cmake alone are also task runners, so they are only named along
 // with a compiler.
-var compilerPackagesA = map[string]bool{
+var compilerPackages = map[string]bool{
 	"build-essential": true, "gcc": true, "g++": true, "clang": true, "build-base": true, "gcc-c++": true,
 	"cargo": true, "rustc": true, "golang": true, "go": true, "maven": true, "gradle": true, "default-jdk": true,
 	"openjdk-17-jdk": true, "openjdk-21-jdk": true,
 }
 
-var buildHelpersA = map[string]bool{"make": true, "cmake": true, "autoconf": true, "automake": true, "libtool": true, "ninja-build": true, "musl-dev": true}
+var buildHelpers = map[string]bool{"make": true, "cmake": true, "autoconf": true, "automake": true, "libtool": true, "ninja-build": true, "musl-dev": true}
 
-// interactiveShellA reports a start command that only opens a shell:
+// interactiveShell reports a start command that only opens a shell:
 // a toolbox or CI image, where the tools are the point.
-func interactiveShellA(words []string) bool {
+func interactiveShell(words []string) bool {
 	if len(words) == 0 {
 		return false
 	}
@@ -143,25 +142,25 @@ func interactiveShellA(words []string) bool {
 	return true
 }
 
-// runtimeLibA maps development packages to the runtime library they need.
-var runtimeLibA = map[string]string{
+// runtimeLib maps development packages to the runtime library they need.
+var runtimeLib = map[string]string{
 	"libpq-dev": "libpq5", "libssl-dev": "libssl3", "libffi-dev": "libffi8", "libxml2-dev": "libxml2",
 	"libxslt1-dev": "libxslt1.1", "zlib1g-dev": "zlib1g", "libjpeg-dev": "libjpeg62-turbo",
 	"default-libmysqlclient-dev": "libmariadb3", "libsqlite3-dev": "libsqlite3-0", "libyaml-dev": "libyaml-0-2",
 	"postgresql-dev": "libpq", "openssl-dev": "openssl", "libffi-dev@alpine": "libffi", "mariadb-dev": "mariadb-connector-c",
 }
 
-type installedPkgA struct {
+type installedPkg struct {
 	name string
 	in   *analyzer.Instruction
 }
 
-// checkInstalledToolchainA reports compilers installed by the final
+// checkInstalledToolchain reports compilers installed by the final
 // image's RUNs and never removed.
-func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
-	var installed []installedPkgA
+func checkInstalledToolchain(p *analyzer.Pass, final *analyzer.Stage) {
+	var installed []installedPkg
 	removed := map[string]bool{}
-	for _, in := range chainInstructionsA(chain) {
+	for _, in := range final.LineageInstructions() {
 		if in.Script == nil {
 			continue
 		}
@@ -174,7 +173,7 @@ func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
 			switch {
 			case (c.Name == "apt-get" || c.Name == "apt" || c.Name == "yum" || c.Name == "dnf" || c.Name == "microdnf" || c.Name == "zypper") && (sub == "install" || sub == "in"):
 				for _, w := range pkgs {
-					installed = append(installed, installedPkgA{pkgNameA(w.Value), in})
+					installed = append(installed, installedPkg{pkgName(w.Value), in})
 				}
 			case c.Name == "apk" && sub == "add":
 				virtual := ""
@@ -187,19 +186,19 @@ func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
 					if w.Value == virtual {
 						continue
 					}
-					name := pkgNameA(w.Value)
+					name := pkgName(w.Value)
 					if virtual != "" {
 						name += "@" + virtual
 					}
-					installed = append(installed, installedPkgA{name, in})
+					installed = append(installed, installedPkg{name, in})
 				}
 			case (c.Name == "apt-get" || c.Name == "apt" || c.Name == "yum" || c.Name == "dnf" || c.Name == "zypper") && (sub == "purge" || sub == "remove" || sub == "erase" || sub == "rm" || sub == "autoremove"):
 				for _, w := range pkgs {
-					removed[pkgNameA(w.Value)] = true
+					removed[pkgName(w.Value)] = true
 				}
 			case c.Name == "apk" && sub == "del":
 				for _, w := range pkgs {
-					removed[pkgNameA(w.Value)] = true
+					removed[pkgName(w.Value)] = true
 				}
 			}
 		}
@@ -213,12 +212,12 @@ func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
 		if removed[name] || (virtual != "" && removed[virtual]) {
 			continue
 		}
-		if compilerPackagesA[name] {
+		if compilerPackages[name] {
 			if byInstr[ip.in] == nil {
 				order = append(order, ip.in)
 			}
 			byInstr[ip.in] = append(byInstr[ip.in], name)
-		} else if buildHelpersA[name] {
+		} else if buildHelpers[name] {
 			helpers[ip.in] = append(helpers[ip.in], name)
 		} else if strings.HasSuffix(name, "-dev") || strings.HasSuffix(name, "-devel") {
 			devs[ip.in] = append(devs[ip.in], name)
@@ -228,7 +227,7 @@ func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
 		need := "the built artifacts"
 		var libs []string
 		for _, dev := range devs[in] {
-			if lib, ok := runtimeLibA[dev]; ok {
+			if lib, ok := runtimeLib[dev]; ok {
 				libs = append(libs, lib+" (not "+dev+")")
 			} else {
 				libs = append(libs, "the runtime library of "+dev)
@@ -242,8 +241,8 @@ func checkInstalledToolchainA(p *analyzer.Pass, chain []*analyzer.Stage) {
 	}
 }
 
-// pkgNameA strips a version or release pin from a package argument.
-func pkgNameA(s string) string {
+// pkgName strips a version or release pin from a package argument.
+func pkgName(s string) string {
 	for _, sep := range []string{"=", ">", "<", "~"} {
 		if i := strings.Index(s, sep); i > 0 {
 			s = s[:i]

@@ -36,14 +36,14 @@ var ChownAfterCopy = &analyzer.Rule{
 					continue
 				}
 				owner := pos[0].Value
-				wd := workdirBeforeA(in)
+				wd := workdirBefore(in)
 				for _, target := range pos[1:] {
 					if target.Dynamic {
 						continue
 					}
-					dir := resolvePathA(wd, target.Value)
+					dir := resolvePath(wd, target.Value)
 					var copies []*analyzer.Instruction
-					for _, cp := range copiesUnderB(in, dir) {
+					for _, cp := range copiesUnder(in, dir) {
 						if existing, ok := cp.Flag("chown"); !ok || existing != owner {
 							copies = append(copies, cp)
 						}
@@ -55,32 +55,32 @@ var ChownAfterCopy = &analyzer.Rule{
 					for _, cp := range copies {
 						lines = append(lines, cp.StartLine)
 					}
-					where := "line " + joinLinesA(lines)
+					where := "line " + joinLines(lines)
 					if len(lines) > 1 {
-						where = "lines " + joinLinesA(lines)
+						where = "lines " + joinLines(lines)
 					}
 					msg := fmt.Sprintf("chown -R %s %s stores every file written by the COPY/ADD on %s again in a new layer; set the owner with --chown=%s on the COPY instead",
 						owner, target.Value, where, owner)
-					p.Report(in, msg, chownFixB(p.File, in, c, owner, copies))
+					p.Report(in, msg, chownFix(p.File, in, c, owner, copies))
 				}
 			}
 		}
 	},
 }
 
-// copiesUnderB returns the COPY and ADD instructions of in's stage, before
+// copiesUnder returns the COPY and ADD instructions of in's stage, before
 // in, whose destination lies under dir.
-func copiesUnderB(in *analyzer.Instruction, dir string) []*analyzer.Instruction {
+func copiesUnder(in *analyzer.Instruction, dir string) []*analyzer.Instruction {
 	var out []*analyzer.Instruction
 	for _, i := range in.Stage.Instructions {
-		if !beforeB(i, in) {
+		if i.Index >= in.Index {
 			break
 		}
 		c, ok := copyOf(i)
 		if !ok || c.dest == "" {
 			continue
 		}
-		dest := resolvePathA(workdirBeforeA(i), c.dest)
+		dest := resolvePath(workdirBefore(i), c.dest)
 		if dest == dir || strings.HasPrefix(dest, strings.TrimSuffix(dir, "/")+"/") || dir == "/" {
 			out = append(out, i)
 		}
@@ -88,10 +88,10 @@ func copiesUnderB(in *analyzer.Instruction, dir string) []*analyzer.Instruction 
 	return out
 }
 
-// chownFixB deletes a RUN that is only the chown and moves the owner onto
+// chownFix deletes a RUN that is only the chown and moves the owner onto
 // the COPY instructions, when that is all it takes.
-func chownFixB(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyzer.Command, owner string, copies []*analyzer.Instruction) *analyzer.Fix {
-	stmts := topStmtsA(in.Script)
+func chownFix(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyzer.Command, owner string, copies []*analyzer.Instruction) *analyzer.Fix {
+	stmts := topStmts(in.Script)
 	if len(stmts) != 1 || len(in.Script.Commands()) != 1 || len(c.Prefix) > 0 || len(in.Heredocs) > 0 || len(in.Flags) > 0 {
 		return nil
 	}
@@ -112,7 +112,7 @@ func chownFixB(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyzer.Comm
 	}
 	last := copies[len(copies)-1]
 	for _, i := range in.Stage.Instructions {
-		if beforeB(last, i) && beforeB(i, in) && i.Keyword == "RUN" {
+		if last.Index < i.Index && i.Index < in.Index && i.Keyword == "RUN" {
 			between = append(between, fmt.Sprint(i.StartLine))
 		}
 	}

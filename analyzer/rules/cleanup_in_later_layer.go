@@ -26,13 +26,12 @@ var CleanupInLaterLayer = &analyzer.Rule{
 	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
-		chain := finalChainA(p.File)
-		all := chainInstructionsA(chain)
+		all := p.File.FinalStage().LineageInstructions()
 		for idx, in := range all {
 			if in.Keyword != "RUN" || in.Script == nil {
 				continue
 			}
-			wd := workdirBeforeA(in)
+			wd := workdirBefore(in)
 			type hit struct {
 				word    string
 				creator *analyzer.Instruction
@@ -46,7 +45,7 @@ var CleanupInLaterLayer = &analyzer.Rule{
 					if a.Dynamic {
 						continue
 					}
-					creator, what := creatorOfA(all[:idx], resolvePathA(wd, a.Value))
+					creator, what := creatorOf(all[:idx], resolvePath(wd, a.Value))
 					if creator != nil {
 						hits = append(hits, hit{a.Value, creator, what})
 					}
@@ -61,7 +60,7 @@ var CleanupInLaterLayer = &analyzer.Rule{
 					same = same && h.creator == hits[0].creator
 				}
 				if same {
-					fix = laterCleanupFixA(p.File, all[:idx], hits[0].creator, in)
+					fix = laterCleanupFix(p.File, all[:idx], hits[0].creator, in)
 				}
 			}
 			for i, h := range hits {
@@ -70,13 +69,13 @@ var CleanupInLaterLayer = &analyzer.Rule{
 					f = fix
 				}
 				p.Report(in, fmt.Sprintf("rm %s removes what %s wrote on line %d, but the bytes stay in that earlier layer and the image does not shrink: %s",
-					h.word, h.what, h.creator.StartLine, adviceA(h.creator)), f)
+					h.word, h.what, h.creator.StartLine, advice(h.creator)), f)
 			}
 		}
 	},
 }
 
-func adviceA(creator *analyzer.Instruction) string {
+func advice(creator *analyzer.Instruction) string {
 	if creator.Keyword == "RUN" {
 		return "delete it in that RUN"
 	}
@@ -86,22 +85,23 @@ func adviceA(creator *analyzer.Instruction) string {
 	return "keep it out of the image with .dockerignore or a narrower " + creator.Keyword
 }
 
-// createdPathsA lists what an instruction writes that is worth removing,
+// createdPaths lists what an instruction writes that is worth removing,
 // with a description for messages. RUN paths come from the commands that
 // leave caches or downloads behind.
-func createdPathsA(in *analyzer.Instruction) (paths []string, what []string) {
+func createdPaths(in *analyzer.Instruction) (paths []string, what []string) {
 	add := func(p, w string) { paths = append(paths, p); what = append(what, w) }
 	if c, ok := copyOf(in); ok {
-		add(resolvePathA(workdirBeforeA(in), c.dest), in.Keyword)
+		add(resolvePath(workdirBefore(in), c.dest), in.Keyword)
 		return paths, what
 	}
 	if in.Keyword != "RUN" || in.Script == nil {
 		return nil, nil
 	}
-	mounts := cacheMountTargetsA(in)
-	wd := workdirBeforeA(in)
+	wd := workdirBefore(in)
 	for _, c := range in.Script.Commands() {
 		sub := c.Subcommand("-o", "-t", "-c")
+		pm, pc := analyzer.PackageManagerOf(c)
+		installs := pm != nil && pm.InstallsDependencies(pc)
 		switch {
 		case (c.Name == "apt-get" || c.Name == "apt") && sub == "update":
 			add("/var/lib/apt/lists", "apt-get update")
@@ -109,22 +109,22 @@ func createdPathsA(in *analyzer.Instruction) (paths []string, what []string) {
 			add("/var/cache/apt", "apt-get "+sub)
 		case c.Name == "apk" && (sub == "add" || sub == "update") && !c.Has("--no-cache"):
 			add("/var/cache/apk", "apk "+sub)
-		case (c.Name == "pip" || c.Name == "pip3") && sub == "install" && !c.Has("--no-cache-dir"):
-			add("/root/.cache/pip", "pip install")
-		case c.Name == "npm" && (sub == "install" || sub == "ci" || sub == "i"):
-			add("/root/.npm", "npm "+sub)
-		case c.Name == "yarn" && (sub == "" || sub == "install"):
-			add("/usr/local/share/.cache/yarn", "yarn install")
+		case pm == analyzer.Pip && installs && !c.Has("--no-cache-dir"):
+			add(pm.Caches[0].Dir, "pip install")
+		case pm == analyzer.Npm && installs:
+			add(pm.Caches[0].Dir, "npm "+pm.Subcommand(pc))
+		case pm == analyzer.Yarn && installs:
+			add(pm.Caches[0].Dir, "yarn install")
 		case c.Name == "curl" || c.Name == "wget":
-			if out := downloadTargetA(c); out != "" {
-				add(resolvePathA(wd, out), c.Name)
+			if out := downloadTarget(c); out != "" {
+				add(resolvePath(wd, out), c.Name)
 			}
 		case c.Name == "git" && sub == "clone":
 			pos := c.Positional("-b", "--branch", "--depth", "-c", "--config", "-o", "--origin")
 			if len(pos) == 3 && !pos[2].Dynamic {
-				add(resolvePathA(wd, pos[2].Value), "git clone")
+				add(resolvePath(wd, pos[2].Value), "git clone")
 			} else if len(pos) == 2 && !pos[1].Dynamic {
-				add(resolvePathA(wd, strings.TrimSuffix(path.Base(pos[1].Value), ".git")), "git clone")
+				add(resolvePath(wd, strings.TrimSuffix(path.Base(pos[1].Value), ".git")), "git clone")
 			}
 		}
 	}
@@ -132,11 +132,7 @@ func createdPathsA(in *analyzer.Instruction) (paths []string, what []string) {
 	kept := paths[:0]
 	keptWhat := what[:0]
 	for i, p := range paths {
-		mounted := false
-		for _, m := range mounts {
-			mounted = mounted || p == m || strings.HasPrefix(p, m+"/") || strings.HasPrefix(m, p+"/")
-		}
-		if !mounted {
+		if !cacheMountTouches(in, p) {
 			kept = append(kept, p)
 			keptWhat = append(keptWhat, what[i])
 		}
@@ -144,8 +140,8 @@ func createdPathsA(in *analyzer.Instruction) (paths []string, what []string) {
 	return kept, keptWhat
 }
 
-// downloadTargetA returns the file curl or wget writes, "" for stdout.
-func downloadTargetA(c analyzer.Command) string {
+// downloadTarget returns the file curl or wget writes, "" for stdout.
+func downloadTarget(c analyzer.Command) string {
 	for i, a := range c.Args {
 		v := a.Value
 		switch {
@@ -161,8 +157,8 @@ func downloadTargetA(c analyzer.Command) string {
 	return ""
 }
 
-// coversA reports whether removing target deletes something at created.
-func coversA(target, created string, whole bool) bool {
+// covers reports whether removing target deletes something at created.
+func covers(target, created string, whole bool) bool {
 	base := target
 	for strings.HasSuffix(base, "/*") || strings.HasSuffix(base, "/.*") {
 		base = strings.TrimSuffix(strings.TrimSuffix(base, "/*"), "/.*")
@@ -185,18 +181,18 @@ func coversA(target, created string, whole bool) bool {
 	return whole && strings.HasPrefix(base, created+"/")
 }
 
-// creatorOfA returns the latest earlier instruction that wrote what
+// creatorOf returns the latest earlier instruction that wrote what
 // target removes and did not remove it itself.
-func creatorOfA(earlier []*analyzer.Instruction, target string) (*analyzer.Instruction, string) {
+func creatorOf(earlier []*analyzer.Instruction, target string) (*analyzer.Instruction, string) {
 	for i := len(earlier) - 1; i >= 0; i-- {
 		in := earlier[i]
-		paths, what := createdPathsA(in)
+		paths, what := createdPaths(in)
 		for j, c := range paths {
 			whole := in.Keyword != "RUN" || what[j] == "git clone"
-			if !coversA(target, c, whole) {
+			if !covers(target, c, whole) {
 				continue
 			}
-			if in.Keyword == "RUN" && removesInSameRunA(in, c) {
+			if in.Keyword == "RUN" && removesInSameRun(in, c) {
 				return nil, ""
 			}
 			return in, what[j]
@@ -205,11 +201,11 @@ func creatorOfA(earlier []*analyzer.Instruction, target string) (*analyzer.Instr
 	return nil, ""
 }
 
-func removesInSameRunA(in *analyzer.Instruction, created string) bool {
-	wd := workdirBeforeA(in)
+func removesInSameRun(in *analyzer.Instruction, created string) bool {
+	wd := workdirBefore(in)
 	for _, c := range in.Script.CommandsNamed("rm") {
 		for _, a := range c.Positional() {
-			if !a.Dynamic && coversA(resolvePathA(wd, a.Value), created, false) {
+			if !a.Dynamic && covers(resolvePath(wd, a.Value), created, false) {
 				return true
 			}
 		}
@@ -217,9 +213,9 @@ func removesInSameRunA(in *analyzer.Instruction, created string) bool {
 	return false
 }
 
-// laterCleanupFixA moves a RUN made only of rm into the RUN just before
+// laterCleanupFix moves a RUN made only of rm into the RUN just before
 // it, when that RUN created the files and both are plain && chains.
-func laterCleanupFixA(d *analyzer.Dockerfile, earlier []*analyzer.Instruction, creator, cleanup *analyzer.Instruction) *analyzer.Fix {
+func laterCleanupFix(d *analyzer.Dockerfile, earlier []*analyzer.Instruction, creator, cleanup *analyzer.Instruction) *analyzer.Fix {
 	if creator.Keyword != "RUN" || creator.Stage != cleanup.Stage || creator.Onbuild != nil || cleanup.Onbuild != nil {
 		return nil
 	}
@@ -229,10 +225,10 @@ func laterCleanupFixA(d *analyzer.Dockerfile, earlier []*analyzer.Instruction, c
 			return nil
 		}
 	}
-	cs, rs := topStmtsA(creator.Script), topStmtsA(cleanup.Script)
+	cs, rs := topStmts(creator.Script), topStmts(cleanup.Script)
 	if len(cs) != 1 || len(rs) != 1 || !creator.Script.Exact() || !cleanup.Script.Exact() ||
 		creator.Script.Heredoc || cleanup.Script.Heredoc || len(cleanup.Flags) > 0 ||
-		!simpleAndChainA(cs[0]) || !simpleAndChainA(rs[0]) {
+		!callChain(cs[0]) || !callChain(rs[0]) {
 		return nil
 	}
 	for _, c := range cleanup.Script.Commands() {

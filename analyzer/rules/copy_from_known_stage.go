@@ -34,7 +34,7 @@ var CopyFromKnownStage = &analyzer.Rule{
 				}
 				continue
 			}
-			target := stageNamed(p.File, from)
+			target := p.File.StageByRef(from)
 			switch {
 			case target != nil && target.Index > in.Stage.Index:
 				p.Reportf(in, "stage %q is defined after this COPY; copy only from earlier stages", from)

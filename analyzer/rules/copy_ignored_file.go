@@ -36,10 +36,10 @@ var CopyIgnoredFile = &analyzer.Rule{
 				continue
 			}
 			for _, src := range c.contextSources() {
-				if isWholeContextA(src) || strings.Contains(src, "$") {
+				if isWholeContext(src) || strings.Contains(src, "$") {
 					continue
 				}
-				if msg := ignoredSourceA(p.Context, di, src); msg != "" {
+				if msg := ignoredSource(p.Context, di, src); msg != "" {
 					p.Report(in, fmt.Sprintf("%s source %s %s; re-include it in %s with a ! pattern or stop copying it", in.Keyword, src, msg, di.Path), nil)
 				}
 			}
@@ -47,13 +47,13 @@ var CopyIgnoredFile = &analyzer.Rule{
 	},
 }
 
-// ignoredSourceA explains how a source is excluded, "" when it is not.
-func ignoredSourceA(bc *analyzer.BuildContext, di *analyzer.DockerIgnore, src string) string {
+// ignoredSource explains how a source is excluded, "" when it is not.
+func ignoredSource(bc *analyzer.BuildContext, di *analyzer.DockerIgnore, src string) string {
 	rel := path.Clean(strings.TrimPrefix(src, "/"))
 	if strings.ContainsAny(rel, "*?[") {
 		matched, kept := 0, 0
 		for _, f := range bc.Files {
-			if ok, _ := path.Match(rel, f); ok || matchesParentA(rel, f) {
+			if ok, _ := path.Match(rel, f); ok || matchesParent(rel, f) {
 				matched++
 				if !di.Excludes(f) {
 					kept++
@@ -66,10 +66,10 @@ func ignoredSourceA(bc *analyzer.BuildContext, di *analyzer.DockerIgnore, src st
 		return ""
 	}
 	if di.Excludes(rel) {
-		if reincludedBelowA(di, rel) {
+		if reincludedBelow(di, rel) {
 			return ""
 		}
-		if pat := excludingPatternA(di, rel); pat != "" {
+		if pat := excludingPattern(di, rel); pat != "" {
 			return fmt.Sprintf("is excluded by the .dockerignore pattern %q: the build fails with \"not found\"", pat)
 		}
 		return "is excluded by .dockerignore: the build fails with \"not found\""
@@ -90,7 +90,7 @@ func ignoredSourceA(bc *analyzer.BuildContext, di *analyzer.DockerIgnore, src st
 	return ""
 }
 
-func matchesParentA(pattern, f string) bool {
+func matchesParent(pattern, f string) bool {
 	for d := path.Dir(f); d != "." && d != "/"; d = path.Dir(d) {
 		if ok, _ := path.Match(pattern, d); ok {
 			return true
@@ -99,9 +99,9 @@ func matchesParentA(pattern, f string) bool {
 	return false
 }
 
-// reincludedBelowA reports a `!` pattern that brings back something
+// reincludedBelow reports a `!` pattern that brings back something
 // inside an excluded folder, which BuildKit honours.
-func reincludedBelowA(di *analyzer.DockerIgnore, rel string) bool {
+func reincludedBelow(di *analyzer.DockerIgnore, rel string) bool {
 	for _, pat := range di.Patterns {
 		if strings.HasPrefix(pat, "!") {
 			p := path.Clean(strings.TrimPrefix(strings.TrimPrefix(pat, "!"), "/"))
@@ -113,8 +113,8 @@ func reincludedBelowA(di *analyzer.DockerIgnore, rel string) bool {
 	return false
 }
 
-// excludingPatternA returns the last pattern that excludes rel.
-func excludingPatternA(di *analyzer.DockerIgnore, rel string) string {
+// excludingPattern returns the last pattern that excludes rel.
+func excludingPattern(di *analyzer.DockerIgnore, rel string) string {
 	found := ""
 	for _, pat := range di.Patterns {
 		if strings.HasPrefix(pat, "!") {

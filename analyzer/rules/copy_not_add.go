@@ -59,12 +59,6 @@ var CopyNotAdd = &analyzer.Rule{
 	},
 }
 
-func isRemoteSource(src string) bool {
-	s := strings.ToLower(src)
-	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "git@") ||
-		strings.HasPrefix(s, "git://") || strings.HasPrefix(s, "ssh://")
-}
-
 // isArchiveName follows hadolint's list of names ADD may be meant to unpack.
 func isArchiveName(src string) bool {
 	for _, ext := range []string{".tar", ".gz", ".bz2", ".xz", ".zst", ".zip", ".tgz", ".tb2", ".tbz", ".tbz2", ".lz", ".lzma", ".tlz", ".txz", ".Z", ".tZ"} {

@@ -23,7 +23,7 @@ var CopyRelativeDestWithoutWorkdir = &analyzer.Rule{
 	Check: func(p *analyzer.Pass) {
 		for _, s := range p.File.Stages {
 			workdir := false
-			for _, st := range stageLineage(s)[:len(stageLineage(s))-1] {
+			for _, st := range s.Lineage()[:len(s.Lineage())-1] {
 				for _, in := range st.Instructions {
 					workdir = workdir || in.Keyword == "WORKDIR"
 				}

@@ -38,11 +38,11 @@ var CurlPipeShell = &analyzer.Rule{
 					}
 					dl := ""
 					for _, st := range pipeline(n) {
-						name := stmtCallNameB(s, st)
+						name := stmtCallName(s, st)
 						switch {
 						case name == "curl" || name == "wget":
 							dl = name
-						case dl != "" && (shellNamesB[name] || isInterpreterB(name)):
+						case dl != "" && (shellNames[name] || isInterpreter(name)):
 							p.Reportf(in, "%s output is piped into %s and runs unverified; download to a file, check its SHA-256, then run it", dl, name)
 							reported = true
 							return false
@@ -52,7 +52,7 @@ var CurlPipeShell = &analyzer.Rule{
 				case *syntax.CallExpr:
 					// sh -c "$(curl …)" and bash <(curl …) do the same.
 					c := commandOfCall(s, n)
-					if c == nil || !shellNamesB[c.Name] {
+					if c == nil || !shellNames[c.Name] {
 						return true
 					}
 					for _, a := range c.Args {
@@ -69,8 +69,8 @@ var CurlPipeShell = &analyzer.Rule{
 	},
 }
 
-// isInterpreterB names interpreters that run a script read from stdin.
-func isInterpreterB(name string) bool {
+// isInterpreter names interpreters that run a script read from stdin.
+func isInterpreter(name string) bool {
 	switch name {
 	case "python", "python3", "perl", "ruby", "node", "php":
 		return true

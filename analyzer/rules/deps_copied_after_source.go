@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -26,37 +27,37 @@ var DepsCopiedAfterSource = &analyzer.Rule{
 	Fix:  analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		for _, s := range p.File.Stages {
-			checkStageDepsOrderA(p, s)
+			checkStageDepsOrder(p, s)
 		}
 	},
 }
 
-// depInstallA is one dependency install found in a RUN.
-type depInstallA struct {
+// depInstall is one dependency install found in a RUN.
+type depInstall struct {
 	text      string
 	manifests []string // files it reads from the context, existing ones only
 	// blocker explains why the install cannot move before the source.
 	blocker string
 }
 
-func checkStageDepsOrderA(p *analyzer.Pass, s *analyzer.Stage) {
+func checkStageDepsOrder(p *analyzer.Pass, s *analyzer.Stage) {
 	ins := s.Instructions
 	for ai, a := range ins {
-		if !copiesWholeContextA(a) || a.Onbuild != nil {
+		if !copiesWholeContext(a) || a.Onbuild != nil {
 			continue
 		}
 		c, _ := copyOf(a)
-		dest := resolvePathA(workdirBeforeA(a), c.dest)
+		dest := resolvePath(workdirBefore(a), c.dest)
 		// Find the first RUN after the copy that installs from manifests.
 		for ri := ai + 1; ri < len(ins); ri++ {
 			r := ins[ri]
-			if r.Keyword == "FROM" || copiesWholeContextA(r) {
+			if r.Keyword == "FROM" || copiesWholeContext(r) {
 				break
 			}
 			if r.Keyword != "RUN" || r.Script == nil {
 				continue
 			}
-			installs, pure := depInstallsA(p.Context, r, dest)
+			installs, pure := depInstalls(p.Context, r, dest)
 			if len(installs) == 0 {
 				continue
 			}
@@ -67,7 +68,7 @@ func checkStageDepsOrderA(p *analyzer.Pass, s *analyzer.Stage) {
 			if first.blocker != "" {
 				msg += " (" + first.blocker + ")"
 			} else {
-				fix = depsOrderFixA(p, s, ai, ri, dest)
+				fix = depsOrderFix(p, s, ai, ri, dest)
 				if fix == nil && !pure {
 					msg += " (the install shares its RUN with commands that need the source: give it a RUN of its own)"
 				}
@@ -78,134 +79,133 @@ func checkStageDepsOrderA(p *analyzer.Pass, s *analyzer.Stage) {
 	}
 }
 
-// depInstallsA lists the manifest-driven installs of a RUN, and whether
+// depInstalls lists the manifest-driven installs of a RUN, and whether
 // the RUN does nothing else that needs the source.
-func depInstallsA(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string) (installs []depInstallA, pure bool) {
+func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string) (installs []depInstall, pure bool) {
 	pure = true
-	wd := workdirBeforeA(r)
+	wd := workdirBefore(r)
 	for _, c := range r.Script.Commands() {
-		sub := c.Subcommand()
-		has := func(f string) bool { return bc.Has(f) }
-		lockfiles := func(names ...string) []string {
-			out := []string{}
-			for _, n := range names {
-				if has(n) {
-					out = append(out, n)
-				}
-			}
-			return out
-		}
-		switch {
-		case c.Name == "cd":
+		if c.Name == "cd" {
 			if pos := c.Positional(); len(pos) == 1 && !pos[0].Dynamic {
-				wd = resolvePathA(wd, pos[0].Value)
+				wd = resolvePath(wd, pos[0].Value)
 			}
 			continue
-		case c.Name == "npm" && (sub == "ci" || sub == "install" || sub == "i") && !c.Has("-g", "--global"):
-			if len(c.Positional()) > 1 {
-				continue // npm install <package>: not from the manifest
-			}
-			d := depInstallA{text: "npm " + sub, manifests: append([]string{"package.json"}, lockfiles("package-lock.json", "npm-shrinkwrap.json", ".npmrc")...)}
-			d.blocker = nodeBlockerA(bc)
-			installs = append(installs, d)
-		case c.Name == "yarn" && (sub == "" || sub == "install"):
-			d := depInstallA{text: "yarn install", manifests: append([]string{"package.json"}, lockfiles("yarn.lock", ".npmrc", ".yarnrc")...)}
-			d.blocker = nodeBlockerA(bc)
-			if has(".yarnrc.yml") {
-				d.blocker = "Yarn Berry also needs .yarnrc.yml and .yarn/"
-			}
-			installs = append(installs, d)
-		case c.Name == "pnpm" && (sub == "install" || sub == "i"):
-			d := depInstallA{text: "pnpm install", manifests: append([]string{"package.json"}, lockfiles("pnpm-lock.yaml", ".npmrc")...)}
-			d.blocker = nodeBlockerA(bc)
-			if has("pnpm-workspace.yaml") {
-				d.blocker = "a pnpm workspace needs every member's package.json"
-			}
-			installs = append(installs, d)
-		case (c.Name == "pip" || c.Name == "pip3" || strings.HasPrefix(c.Name, "python")) && pipInstallA(c):
-			req := pipRequirementsA(c)
-			if len(req) == 0 {
-				if pipInstallsSourceA(c) {
-					installs = append(installs, depInstallA{text: "pip install .", blocker: "it installs the project itself, which needs the source"})
-				}
-				continue // pip install <package>: independent of the source
-			}
-			d := depInstallA{text: "pip install -r " + strings.Join(req, " -r ")}
-			for _, f := range req {
-				rel := relToDestA(resolvePathA(wd, f), dest)
-				if rel == "" || !has(rel) {
-					d.blocker = "the requirements file is not at a known place in the context"
-					break
-				}
-				d.manifests = append(d.manifests, rel)
-				if b, err := bc.ReadFile(rel); err == nil && requirementsReferenceFilesA(string(b)) {
-					d.blocker = rel + " refers to other files or local paths"
-				}
-			}
-			installs = append(installs, d)
-		case c.Name == "poetry" && sub == "install":
-			d := depInstallA{text: "poetry install", manifests: append([]string{"pyproject.toml"}, lockfiles("poetry.lock")...)}
-			if !c.Has("--no-root") && !c.Has("--only-root") {
-				d.blocker = "add --no-root so that the install does not need the project's own source"
-			}
-			installs = append(installs, d)
-		case c.Name == "pipenv" && sub == "install":
-			installs = append(installs, depInstallA{text: "pipenv install", manifests: append([]string{"Pipfile"}, lockfiles("Pipfile.lock")...)})
-		case c.Name == "uv" && sub == "sync":
-			d := depInstallA{text: "uv sync", manifests: append([]string{"pyproject.toml"}, lockfiles("uv.lock")...)}
-			if !c.Has("--no-install-project") {
-				d.blocker = "add --no-install-project so that the install does not need the project's own source"
-			}
-			installs = append(installs, d)
-		case c.Name == "go" && sub == "mod" && c.Has("download"):
-			d := depInstallA{text: "go mod download", manifests: append([]string{"go.mod"}, lockfiles("go.sum")...)}
-			if b, err := bc.ReadFile("go.mod"); err == nil && (strings.Contains(string(b), "=> ./") || strings.Contains(string(b), "=> ../")) {
-				d.blocker = "go.mod replaces modules with local folders"
-			}
-			if has("go.work") {
-				d.blocker = "a go.work workspace needs every module's go.mod"
-			}
-			installs = append(installs, d)
-		case c.Name == "bundle" && (sub == "install" || sub == ""):
-			d := depInstallA{text: "bundle install", manifests: append([]string{"Gemfile"}, lockfiles("Gemfile.lock")...)}
-			if b, err := bc.ReadFile("Gemfile"); err == nil && (strings.Contains(string(b), "gemspec") || strings.Contains(string(b), "path:")) {
-				d.blocker = "the Gemfile refers to local gems"
-			}
-			installs = append(installs, d)
-		case c.Name == "composer" && sub == "install":
-			d := depInstallA{text: "composer install", manifests: append([]string{"composer.json"}, lockfiles("composer.lock")...)}
-			if !c.Has("--no-scripts") || !c.Has("--no-autoloader") {
-				d.blocker = "install with --no-scripts --no-autoloader first, then dump the autoloader after copying the source"
-			}
-			installs = append(installs, d)
-		case (c.Name == "mvn" || c.Name == "mvnw") && (c.Has("dependency:go-offline") || c.Has("dependency:resolve")):
-			d := depInstallA{text: "mvn dependency:go-offline", manifests: []string{"pom.xml"}}
-			if b, err := bc.ReadFile("pom.xml"); err == nil && strings.Contains(string(b), "<modules>") {
-				d.blocker = "a multi-module build needs every module's pom.xml"
-			}
-			if c.Name == "mvnw" {
-				d.blocker = "the Maven wrapper also needs mvnw and .mvn/"
-			}
-			installs = append(installs, d)
-		default:
-			if !independentCommandA(c, wd, dest) {
+		}
+		pm, pc := analyzer.PackageManagerOf(c)
+		if pm == nil || !pm.InstallsDependencies(pc) {
+			if !independentCommand(c, wd, dest) {
 				pure = false
 			}
 			continue
 		}
-		for _, m := range installs[len(installs)-1].manifests {
-			if !has(m) && installs[len(installs)-1].blocker == "" {
-				installs[len(installs)-1].blocker = m + " is not in the build context"
+		d, ok := depInstallOf(bc, pm, pc, wd, dest)
+		if !ok {
+			continue
+		}
+		for _, m := range d.manifests {
+			if !bc.Has(m) && d.blocker == "" {
+				d.blocker = m + " is not in the build context"
 			}
 		}
-		if wd != dest && installs[len(installs)-1].blocker == "" {
-			installs[len(installs)-1].blocker = "it runs in " + wd + ", not where the source is copied"
+		if wd != dest && d.blocker == "" {
+			d.blocker = "it runs in " + wd + ", not where the source is copied"
 		}
+		installs = append(installs, d)
 	}
 	return installs, pure
 }
 
-func nodeBlockerA(bc *analyzer.BuildContext) string {
+// depInstallOf describes an install from the manifest: the files it reads
+// and what keeps it from moving before the source. It reports false for
+// installs of named packages, which do not depend on the source.
+func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c analyzer.Command, wd, dest string) (depInstall, bool) {
+	d := depInstall{text: pm.Commands[0] + " " + pm.Install[0]}
+	if pm != analyzer.Pip {
+		d.manifests = append([]string{pm.Manifests[0]}, present(bc, slices.Concat(pm.Lockfiles, pm.Config))...)
+	}
+	switch pm {
+	case analyzer.Npm:
+		if c.Has("-g", "--global") || len(c.Positional(pm.Valued...)) > 1 {
+			return d, false // npm install <package>: not from the manifest
+		}
+		d.text = "npm " + pm.Subcommand(c)
+		d.blocker = nodeBlocker(bc)
+	case analyzer.Yarn:
+		d.blocker = nodeBlocker(bc)
+		if bc.Has(".yarnrc.yml") {
+			d.blocker = "Yarn Berry also needs .yarnrc.yml and .yarn/"
+		}
+	case analyzer.Pnpm:
+		d.blocker = nodeBlocker(bc)
+		if bc.Has("pnpm-workspace.yaml") {
+			d.blocker = "a pnpm workspace needs every member's package.json"
+		}
+	case analyzer.Pip:
+		req := pipRequirements(c)
+		if len(req) == 0 {
+			if pipInstallsSource(c) {
+				return depInstall{text: "pip install .", blocker: "it installs the project itself, which needs the source"}, true
+			}
+			return d, false // pip install <package>: independent of the source
+		}
+		d.text = "pip install -r " + strings.Join(req, " -r ")
+		for _, f := range req {
+			rel := relToDest(resolvePath(wd, f), dest)
+			if rel == "" || !bc.Has(rel) {
+				d.blocker = "the requirements file is not at a known place in the context"
+				break
+			}
+			d.manifests = append(d.manifests, rel)
+			if b, err := bc.ReadFile(rel); err == nil && requirementsReferenceFiles(string(b)) {
+				d.blocker = rel + " refers to other files or local paths"
+			}
+		}
+	case analyzer.Poetry:
+		if !c.Has("--no-root") && !c.Has("--only-root") {
+			d.blocker = "add --no-root so that the install does not need the project's own source"
+		}
+	case analyzer.Uv:
+		if !c.Has("--no-install-project") {
+			d.blocker = "add --no-install-project so that the install does not need the project's own source"
+		}
+	case analyzer.Go:
+		if b, err := bc.ReadFile("go.mod"); err == nil && (strings.Contains(string(b), "=> ./") || strings.Contains(string(b), "=> ../")) {
+			d.blocker = "go.mod replaces modules with local folders"
+		}
+		if bc.Has("go.work") {
+			d.blocker = "a go.work workspace needs every module's go.mod"
+		}
+	case analyzer.Bundler:
+		if b, err := bc.ReadFile("Gemfile"); err == nil && (strings.Contains(string(b), "gemspec") || strings.Contains(string(b), "path:")) {
+			d.blocker = "the Gemfile refers to local gems"
+		}
+	case analyzer.Composer:
+		if !c.Has("--no-scripts") || !c.Has("--no-autoloader") {
+			d.blocker = "install with --no-scripts --no-autoloader first, then dump the autoloader after copying the source"
+		}
+	case analyzer.Maven:
+		if b, err := bc.ReadFile("pom.xml"); err == nil && strings.Contains(string(b), "<modules>") {
+			d.blocker = "a multi-module build needs every module's pom.xml"
+		}
+		if c.Name == "mvnw" {
+			d.blocker = "the Maven wrapper also needs mvnw and .mvn/"
+		}
+	}
+	return d, true
+}
+
+// present returns the files of names that the context holds.
+func present(bc *analyzer.BuildContext, names []string) []string {
+	var out []string
+	for _, n := range names {
+		if bc.Has(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func nodeBlocker(bc *analyzer.BuildContext) string {
 	if pkg := bc.Package; pkg != nil {
 		for _, s := range []string{"preinstall", "install", "postinstall", "prepare"} {
 			if pkg.Scripts[s] != "" {
@@ -219,20 +219,7 @@ func nodeBlockerA(bc *analyzer.BuildContext) string {
 	return ""
 }
 
-func pipInstallA(c analyzer.Command) bool {
-	if c.Name == "pip" || c.Name == "pip3" {
-		return c.Subcommand() == "install"
-	}
-	// python -m pip install …
-	for i, a := range c.Args {
-		if a.Value == "-m" && i+2 < len(c.Args) && c.Args[i+1].Value == "pip" {
-			return c.Args[i+2].Value == "install"
-		}
-	}
-	return false
-}
-
-func pipRequirementsA(c analyzer.Command) []string {
+func pipRequirements(c analyzer.Command) []string {
 	var out []string
 	for i, a := range c.Args {
 		switch {
@@ -247,7 +234,7 @@ func pipRequirementsA(c analyzer.Command) []string {
 	return out
 }
 
-func pipInstallsSourceA(c analyzer.Command) bool {
+func pipInstallsSource(c analyzer.Command) bool {
 	for _, a := range c.Args {
 		if a.Value == "." || a.Value == "./" || strings.HasPrefix(a.Value, ".[") || a.Value == "-e" {
 			return true
@@ -256,9 +243,9 @@ func pipInstallsSourceA(c analyzer.Command) bool {
 	return false
 }
 
-// requirementsReferenceFilesA reports requirement files that include
+// requirementsReferenceFiles reports requirement files that include
 // other files or install local paths.
-func requirementsReferenceFilesA(s string) bool {
+func requirementsReferenceFiles(s string) bool {
 	for _, l := range strings.Split(s, "\n") {
 		l = strings.TrimSpace(l)
 		switch {
@@ -271,8 +258,8 @@ func requirementsReferenceFilesA(s string) bool {
 	return false
 }
 
-// relToDestA maps an absolute path inside dest back to the context.
-func relToDestA(p, dest string) string {
+// relToDest maps an absolute path inside dest back to the context.
+func relToDest(p, dest string) string {
 	if p == dest {
 		return ""
 	}
@@ -282,9 +269,9 @@ func relToDestA(p, dest string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(p, dest), "/")
 }
 
-// independentCommandA reports commands that neither need nor change the
+// independentCommand reports commands that neither need nor change the
 // copied source: package installs by name, cache cleanups, messages.
-func independentCommandA(c analyzer.Command, wd, dest string) bool {
+func independentCommand(c analyzer.Command, wd, dest string) bool {
 	sub := c.Subcommand()
 	switch c.Name {
 	case "true", ":", "echo", "printf", "set", "export":
@@ -294,12 +281,12 @@ func independentCommandA(c analyzer.Command, wd, dest string) bool {
 	case "yarn":
 		return sub == "cache" || sub == "config"
 	case "pip", "pip3":
-		return sub == "cache" || sub == "config" || sub == "install" && len(pipRequirementsA(c)) == 0 && !pipInstallsSourceA(c)
+		return sub == "cache" || sub == "config" || sub == "install" && len(pipRequirements(c)) == 0 && !pipInstallsSource(c)
 	case "apt-get", "apt", "apk", "yum", "dnf", "microdnf":
 		return true
 	case "rm":
 		for _, a := range c.Positional() {
-			t := resolvePathA(wd, a.Value)
+			t := resolvePath(wd, a.Value)
 			if a.Dynamic || t == dest || strings.HasPrefix(t, strings.TrimSuffix(dest, "/")+"/") || strings.HasPrefix(dest, t+"/") {
 				return false
 			}
@@ -309,10 +296,10 @@ func independentCommandA(c analyzer.Command, wd, dest string) bool {
 	return false
 }
 
-// depsOrderFixA copies the manifests where the whole copy was, and moves
+// depsOrderFix copies the manifests where the whole copy was, and moves
 // the whole copy after the install RUNs, when only installs and
 // environment settings lie between.
-func depsOrderFixA(p *analyzer.Pass, s *analyzer.Stage, ai, ri int, dest string) *analyzer.Fix {
+func depsOrderFix(p *analyzer.Pass, s *analyzer.Stage, ai, ri int, dest string) *analyzer.Fix {
 	d := p.File
 	ins := s.Instructions
 	a := ins[ai]
@@ -344,8 +331,8 @@ func depsOrderFixA(p *analyzer.Pass, s *analyzer.Stage, ai, ri int, dest string)
 			}
 			goto done
 		}
-		installs, pure := depInstallsA(p.Context, in, dest)
-		if !pure || (i > ri && len(installs) == 0 && !installsSomethingA(in)) {
+		installs, pure := depInstalls(p.Context, in, dest)
+		if !pure || (i > ri && len(installs) == 0 && !installsSomething(in)) {
 			if i <= ri {
 				return nil
 			}
@@ -373,9 +360,9 @@ done:
 	}
 	src := d.Source
 	nl := d.Newline()
-	whole := string(src[a.Start:endOfTextA(d, a)])
+	whole := string(src[a.Start:a.ContentEnd(d.Source)])
 	var edits []analyzer.TextEdit
-	if copiedBeforeA(ins[:ai], manifests, dest) {
+	if copiedBefore(ins[:ai], manifests, dest) {
 		// The manifests are already in place: only move the whole copy.
 		edits = append(edits, analyzer.TextEdit{Start: d.Offset(a.StartLine), End: d.Offset(a.EndLine + 1), New: ""})
 	} else {
@@ -391,7 +378,7 @@ done:
 			}
 		}
 		for _, m := range manifests {
-			parts = append(parts, quoteA(m))
+			parts = append(parts, shellQuote(m))
 		}
 		target := c.dest
 		if target == "." || target == "./" {
@@ -400,10 +387,10 @@ done:
 			target += "/"
 		}
 		parts = append(parts, target)
-		edits = append(edits, analyzer.TextEdit{Start: a.Start, End: endOfTextA(d, a), New: strings.Join(parts, " ")})
+		edits = append(edits, analyzer.TextEdit{Start: a.Start, End: a.ContentEnd(d.Source), New: strings.Join(parts, " ")})
 	}
 	lastIn := ins[last]
-	end := endOfTextA(d, lastIn)
+	end := lastIn.ContentEnd(d.Source)
 	edits = append(edits, analyzer.TextEdit{Start: end, End: end, New: nl + d.Indent(a.StartLine) + whole})
 	return &analyzer.Fix{
 		Message: fmt.Sprintf("copy %s first and the rest of the source after the install", strings.Join(manifests, ", ")),
@@ -411,8 +398,8 @@ done:
 	}
 }
 
-// installsSomethingA reports a RUN that installs packages by name.
-func installsSomethingA(in *analyzer.Instruction) bool {
+// installsSomething reports a RUN that installs packages by name.
+func installsSomething(in *analyzer.Instruction) bool {
 	for _, c := range in.Script.Commands() {
 		sub := c.Subcommand()
 		switch c.Name {
@@ -429,9 +416,9 @@ func installsSomethingA(in *analyzer.Instruction) bool {
 	return false
 }
 
-// copiedBeforeA reports whether earlier COPYs already put every manifest
+// copiedBefore reports whether earlier COPYs already put every manifest
 // at dest.
-func copiedBeforeA(earlier []*analyzer.Instruction, manifests []string, dest string) bool {
+func copiedBefore(earlier []*analyzer.Instruction, manifests []string, dest string) bool {
 	for _, m := range manifests {
 		found := false
 		for _, in := range earlier {
@@ -439,7 +426,7 @@ func copiedBeforeA(earlier []*analyzer.Instruction, manifests []string, dest str
 			if !ok || c.from != "" {
 				continue
 			}
-			cdest := resolvePathA(workdirBeforeA(in), c.dest)
+			cdest := resolvePath(workdirBefore(in), c.dest)
 			if cdest != dest {
 				continue
 			}

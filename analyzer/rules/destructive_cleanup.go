@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -25,9 +26,9 @@ var DestructiveCleanup = &analyzer.Rule{
 	Good:      "RUN rm -rf /var/lib/apt/lists/* /tmp/*\n",
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
-		chain := finalChainA(p.File)
+		chain := p.File.FinalStage().Lineage()
 		for in := range p.File.Each("RUN") {
-			if in.Script == nil || !inChainA(chain, in.Stage) {
+			if in.Script == nil || !slices.Contains(chain, in.Stage) {
 				continue
 			}
 			for _, c := range in.Script.Commands() {
@@ -37,12 +38,12 @@ var DestructiveCleanup = &analyzer.Rule{
 						if a.Dynamic {
 							continue
 						}
-						if sys, ok := systemFolderA(a.Value); ok {
+						if sys, ok := systemFolder(a.Value); ok {
 							p.Report(in, fmt.Sprintf("rm %s deletes the system folder %s in the final image: the runtime, the package manager or the app may need what is in it; remove packages with the package manager or copy only what is needed into a clean final stage", a.Value, sys), nil)
 						}
 					}
 				case "find":
-					if msg := findDeletesA(c); msg != "" {
+					if msg := findDeletes(c); msg != "" {
 						p.Report(in, msg, nil)
 					}
 				}
@@ -51,15 +52,15 @@ var DestructiveCleanup = &analyzer.Rule{
 	},
 }
 
-// systemRootsA are folders whose whole content belongs to the OS or its
+// systemRoots are folders whose whole content belongs to the OS or its
 // packages.
-var systemRootsA = []string{"/", "/usr", "/usr/share", "/usr/lib", "/usr/lib64", "/usr/local", "/usr/local/lib",
+var systemRoots = []string{"/", "/usr", "/usr/share", "/usr/lib", "/usr/lib64", "/usr/local", "/usr/local/lib",
 	"/usr/bin", "/usr/sbin", "/usr/libexec", "/usr/include", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/var", "/var/lib",
 	"/opt", "/root", "/home", "/srv"}
 
-// systemFolderA reports an rm target that is a system folder itself or all
+// systemFolder reports an rm target that is a system folder itself or all
 // of its content (`/usr/lib/*`).
-func systemFolderA(target string) (string, bool) {
+func systemFolder(target string) (string, bool) {
 	t := strings.TrimSuffix(target, "/")
 	t = strings.TrimSuffix(t, "/*")
 	t = strings.TrimSuffix(t, "/.*")
@@ -70,7 +71,7 @@ func systemFolderA(target string) (string, bool) {
 		return "", false
 	}
 	t = path.Clean(t)
-	for _, r := range systemRootsA {
+	for _, r := range systemRoots {
 		if t == r {
 			return r, true
 		}
@@ -81,8 +82,8 @@ func systemFolderA(target string) (string, bool) {
 	return "", false
 }
 
-// findDeletesA explains a find that deletes across the whole filesystem.
-func findDeletesA(c analyzer.Command) string {
+// findDeletes explains a find that deletes across the whole filesystem.
+func findDeletes(c analyzer.Command) string {
 	if len(c.Args) == 0 {
 		return ""
 	}
@@ -95,7 +96,7 @@ func findDeletesA(c analyzer.Command) string {
 	}
 	wide := ""
 	for _, r := range roots {
-		if sys, ok := systemFolderA(r); ok && (sys == "/" || sys == "/usr" || sys == "/usr/lib" || sys == "/usr/share" || sys == "/lib" || sys == "/etc" || sys == "/var") {
+		if sys, ok := systemFolder(r); ok && (sys == "/" || sys == "/usr" || sys == "/usr/lib" || sys == "/usr/share" || sys == "/lib" || sys == "/etc" || sys == "/var") {
 			wide = r
 			break
 		}
@@ -133,7 +134,7 @@ func findDeletesA(c analyzer.Command) string {
 				if i := strings.IndexAny(dir, "*?["); i >= 0 {
 					dir = dir[:i]
 				}
-				if _, sys := systemFolderA(path.Dir(dir + "x")); !sys && path.Clean(dir) != "/" {
+				if _, sys := systemFolder(path.Dir(dir + "x")); !sys && path.Clean(dir) != "/" {
 					narrow = true
 				}
 			}

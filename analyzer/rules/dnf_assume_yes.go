@@ -8,15 +8,6 @@ import (
 var dnfGlobalValued = []string{"-c", "--config", "--installroot", "--releasever", "--setopt", "--repo", "--repoid",
 	"--enablerepo", "--disablerepo", "-x", "--exclude", "--nobest", "--forcearch", "--destdir", "--downloaddir", "-d", "-e"}
 
-// dnfSubcommand returns the subcommand word of a dnf or microdnf call.
-func dnfSubcommand(c analyzer.Command) (analyzer.Word, bool) {
-	p := c.Positional(dnfGlobalValued...)
-	if len(p) == 0 {
-		return analyzer.Word{}, false
-	}
-	return p[0], true
-}
-
 // DnfAssumeYes mirrors hadolint DL3038.
 var DnfAssumeYes = &analyzer.Rule{
 	ID:       "dnf-assume-yes",
@@ -37,7 +28,7 @@ var DnfAssumeYes = &analyzer.Rule{
 				continue
 			}
 			for _, c := range in.Script.CommandsNamed("dnf", "microdnf") {
-				sub, ok := dnfSubcommand(c)
+				sub, ok := subcommandWord(c, dnfGlobalValued...)
 				if !ok {
 					continue
 				}

@@ -25,14 +25,14 @@ var DnfClean = &analyzer.Rule{
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil || !shipsInFinalImage(p.File, stageOf(in)) ||
-				hasCacheMountUnder(in, "/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5") {
+				cacheMountTouches(in, "/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5") {
 				continue
 			}
 			var pending string // the dnf flavour that installed and was not cleaned yet
 			for _, c := range in.Script.Commands() {
 				switch c.Name {
 				case "dnf", "microdnf":
-					sub, ok := dnfSubcommand(c)
+					sub, ok := subcommandWord(c, dnfGlobalValued...)
 					if !ok {
 						continue
 					}
@@ -56,8 +56,8 @@ var DnfClean = &analyzer.Rule{
 				continue
 			}
 			var fix *analyzer.Fix
-			if e := appendToScript(in, pending+" clean all"); e != nil {
-				fix = &analyzer.Fix{Message: "run " + pending + " clean all at the end of the RUN", Edits: []analyzer.TextEdit{*e}}
+			if e, ok := appendToChain(in, pending+" clean all"); ok {
+				fix = &analyzer.Fix{Message: "run " + pending + " clean all at the end of the RUN", Edits: []analyzer.TextEdit{e}}
 			}
 			p.Report(in, pending+" install leaves its cache in the layer; add "+pending+" clean all to the same RUN", fix)
 		}

@@ -31,13 +31,13 @@ var DockerignoreIncomplete = &analyzer.Rule{
 		if di == nil {
 			return
 		}
-		whole := wholeContextCopyA(p.File)
+		whole := wholeContextCopy(p.File)
 		if whole == nil {
 			return
 		}
-		var missing []ignoreEntryA
+		var missing []ignoreEntry
 		var names []string
-		for _, e := range ignoreEntriesA(p.File, bc, false) {
+		for _, e := range ignoreEntries(p.File, bc, false) {
 			covered := true
 			for _, probe := range e.probes {
 				if !di.Excludes(probe) {
@@ -59,7 +59,7 @@ var DockerignoreIncomplete = &analyzer.Rule{
 				Message: "add " + strings.Join(names, ", ") + " to " + di.Path,
 				Files: []analyzer.GeneratedFile{{
 					Path:    di.Path,
-					Content: renderIgnoreA(missing, false),
+					Content: renderIgnore(missing, false),
 					Merge:   "append-lines",
 				}},
 			})

@@ -29,11 +29,11 @@ var DockerignoreMissing = &analyzer.Rule{
 		if bc.DockerIgnore != nil {
 			return
 		}
-		whole := wholeContextCopyA(p.File)
+		whole := wholeContextCopy(p.File)
 		if whole == nil {
 			return
 		}
-		entries := ignoreEntriesA(p.File, bc, true)
+		entries := ignoreEntries(p.File, bc, true)
 		if len(entries) == 0 {
 			return
 		}
@@ -50,27 +50,27 @@ var DockerignoreMissing = &analyzer.Rule{
 		}
 		msg += "; add a .dockerignore that excludes " + strings.Join(names, ", ")
 		p.Report(whole, msg, &analyzer.Fix{
-			Message: "add a .dockerignore for " + ecosystemsA(p.File, bc),
+			Message: "add a .dockerignore for " + ecosystems(p.File, bc),
 			Files: []analyzer.GeneratedFile{{
 				Path:    path.Join(bc.Dir, ".dockerignore"),
-				Content: renderIgnoreA(entries, true),
+				Content: renderIgnore(entries, true),
 			}},
 		})
 	},
 }
 
-// wholeContextCopyA returns the first COPY or ADD of the whole context.
-func wholeContextCopyA(d *analyzer.Dockerfile) *analyzer.Instruction {
+// wholeContextCopy returns the first COPY or ADD of the whole context.
+func wholeContextCopy(d *analyzer.Dockerfile) *analyzer.Instruction {
 	for in := range d.Each("") {
-		if copiesWholeContextA(in) {
+		if copiesWholeContext(in) {
 			return in
 		}
 	}
 	return nil
 }
 
-// ignoreEntryA is one thing a .dockerignore should exclude.
-type ignoreEntryA struct {
+// ignoreEntry is one thing a .dockerignore should exclude.
+type ignoreEntry struct {
 	name  string   // for messages
 	lines []string // patterns, in order (a ! line re-includes)
 	// probes are context paths the lines must exclude; when the current
@@ -79,16 +79,16 @@ type ignoreEntryA struct {
 	present bool
 }
 
-func ecosystemsA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) string {
-	ecos := ecosystemSetA(d, bc)
+func ecosystems(d *analyzer.Dockerfile, bc *analyzer.BuildContext) string {
+	ecos := ecosystemSet(d, bc)
 	if len(ecos) == 0 {
 		return "the build context"
 	}
 	return "a " + strings.Join(ecos, " and ") + " project"
 }
 
-// ecosystemSetA combines the context's manifests with the images used.
-func ecosystemSetA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
+// ecosystemSet combines the context's manifests with the images used.
+func ecosystemSet(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 	var out []string
 	add := func(e string) {
 		for _, x := range out {
@@ -112,10 +112,10 @@ func ecosystemSetA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 	return out
 }
 
-// gitignoredA reads the .gitignore files of the context and its parents:
+// gitignored reads the .gitignore files of the context and its parents:
 // what the repository ignores exists on developers' machines even though
 // a fresh clone lacks it.
-func gitignoredA(bc *analyzer.BuildContext) map[string]bool {
+func gitignored(bc *analyzer.BuildContext) map[string]bool {
 	out := map[string]bool{}
 	rel := ".gitignore"
 	for i := 0; i < 8; i++ {
@@ -137,9 +137,9 @@ func gitignoredA(bc *analyzer.BuildContext) map[string]bool {
 	return out
 }
 
-// buildsOutputA reports whether the Dockerfile produces build output
+// buildsOutput reports whether the Dockerfile produces build output
 // itself, so that a local copy of it is stale junk.
-func buildsOutputA(d *analyzer.Dockerfile) bool {
+func buildsOutput(d *analyzer.Dockerfile) bool {
 	for in := range d.Each("RUN") {
 		if in.Script == nil {
 			continue
@@ -163,9 +163,9 @@ func buildsOutputA(d *analyzer.Dockerfile) bool {
 	return false
 }
 
-// bundlerReadsEnvA reports a front-end build, whose tools read .env and
+// bundlerReadsEnv reports a front-end build, whose tools read .env and
 // .env.production at build time.
-func bundlerReadsEnvA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
+func bundlerReadsEnv(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 	if bc.Package == nil {
 		return false
 	}
@@ -177,15 +177,15 @@ func bundlerReadsEnvA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 	return false
 }
 
-// ignoreEntriesA lists what should be excluded for this context: the
+// ignoreEntries lists what should be excluded for this context: the
 // essentials of each ecosystem, plus what the context or the repository's
 // .gitignore shows exists. Entries that would exclude a path the
 // Dockerfile copies or names are dropped.
-func ignoreEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials bool) []ignoreEntryA {
-	git := gitignoredA(bc)
+func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials bool) []ignoreEntry {
+	git := gitignored(bc)
 	known := func(name string) bool { return bc.Has(name) || git[name] }
-	var out []ignoreEntryA
-	add := func(e ignoreEntryA, want bool) {
+	var out []ignoreEntry
+	add := func(e ignoreEntry, want bool) {
 		if !want {
 			return
 		}
@@ -195,7 +195,7 @@ func ignoreEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essential
 		}
 		out = append(out, e)
 	}
-	nested := nestedDirsA(bc)
+	nested := nestedDirs(bc)
 	probesFor := func(name, file string) []string {
 		ps := []string{name + "/" + file}
 		for _, n := range nested {
@@ -203,7 +203,7 @@ func ignoreEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essential
 		}
 		return ps
 	}
-	ecos := ecosystemSetA(d, bc)
+	ecos := ecosystemSet(d, bc)
 	has := func(e string) bool {
 		for _, x := range ecos {
 			if x == e {
@@ -212,36 +212,36 @@ func ignoreEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essential
 		}
 		return false
 	}
-	add(ignoreEntryA{name: ".git", lines: []string{".git"}, probes: []string{".git/HEAD"}}, true)
-	add(ignoreEntryA{name: "node_modules", lines: []string{"**/node_modules"}, probes: probesFor("node_modules", "x.js")},
+	add(ignoreEntry{name: ".git", lines: []string{".git"}, probes: []string{".git/HEAD"}}, true)
+	add(ignoreEntry{name: "node_modules", lines: []string{"**/node_modules"}, probes: probesFor("node_modules", "x.js")},
 		has("node") || known("node_modules"))
-	add(ignoreEntryA{name: "__pycache__", lines: []string{"**/__pycache__", "**/*.py[cod]"}, probes: probesFor("__pycache__", "x.pyc")},
+	add(ignoreEntry{name: "__pycache__", lines: []string{"**/__pycache__", "**/*.py[cod]"}, probes: probesFor("__pycache__", "x.pyc")},
 		has("python") && essentials || known("__pycache__") || has("python") && !essentials)
-	add(ignoreEntryA{name: ".venv", lines: []string{".venv"}, probes: []string{".venv/pyvenv.cfg"}}, has("python") || known(".venv"))
-	add(ignoreEntryA{name: "venv", lines: []string{"venv"}, probes: []string{"venv/pyvenv.cfg"}}, known("venv") && !copiesNamedA(d, "venv"))
+	add(ignoreEntry{name: ".venv", lines: []string{".venv"}, probes: []string{".venv/pyvenv.cfg"}}, has("python") || known(".venv"))
+	add(ignoreEntry{name: "venv", lines: []string{"venv"}, probes: []string{"venv/pyvenv.cfg"}}, known("venv") && !copiesNamed(d, "venv"))
 	for _, c := range []string{".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", "htmlcov", ".coverage", "coverage", ".nyc_output"} {
-		add(ignoreEntryA{name: c, lines: []string{c}, probes: []string{c + "/x"}}, known(c))
+		add(ignoreEntry{name: c, lines: []string{c}, probes: []string{c + "/x"}}, known(c))
 	}
 	// .env files hold local credentials; front-end builds read the
 	// non-local ones at build time, so only the *.local ones go then.
-	envFiles := envFilesA(bc)
+	envFiles := contextEnvFiles(bc)
 	if len(envFiles) > 0 || git[".env"] || git[".env*"] || git[".env.*"] || essentials {
-		if bundlerReadsEnvA(d, bc) {
-			add(ignoreEntryA{name: ".env.local", lines: []string{".env.local", ".env.*.local"}, probes: []string{".env.local"}}, true)
+		if bundlerReadsEnv(d, bc) {
+			add(ignoreEntry{name: ".env.local", lines: []string{".env.local", ".env.*.local"}, probes: []string{".env.local"}}, true)
 		} else {
-			add(ignoreEntryA{name: ".env", lines: []string{".env", ".env.*", "!.env.example"}, probes: append([]string{".env"}, envFiles...)}, true)
+			add(ignoreEntry{name: ".env", lines: []string{".env", ".env.*", "!.env.example"}, probes: append([]string{".env"}, envFiles...)}, true)
 		}
 	}
-	if buildsOutputA(d) {
+	if buildsOutput(d) {
 		// The image builds these itself, so a local copy is stale junk;
 		// for a new file, the usual output folder of the ecosystem too.
 		essentialOut := map[string]bool{}
 		if essentials {
-			essentialOut["dist"] = has("node") && bundlerReadsEnvA(d, bc)
+			essentialOut["dist"] = has("node") && bundlerReadsEnv(d, bc)
 			essentialOut["target"] = has("java") || has("rust")
 		}
 		for _, o := range []string{"dist", "build", "target", ".next", "out"} {
-			add(ignoreEntryA{name: o, lines: []string{o}, probes: []string{o + "/x"}}, known(o) || essentialOut[o])
+			add(ignoreEntry{name: o, lines: []string{o}, probes: []string{o + "/x"}}, known(o) || essentialOut[o])
 		}
 	}
 	logs := git["*.log"] || known("logs")
@@ -252,13 +252,13 @@ func ignoreEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essential
 			logProbes = append(logProbes, f)
 		}
 	}
-	add(ignoreEntryA{name: "logs", lines: []string{"**/*.log"}, probes: logProbes}, logs || essentials && has("node"))
-	return safeEntriesA(d, bc, out)
+	add(ignoreEntry{name: "logs", lines: []string{"**/*.log"}, probes: logProbes}, logs || essentials && has("node"))
+	return safeEntries(d, bc, out)
 }
 
-// nestedDirsA returns up to a few folders holding sources, to test
+// nestedDirs returns up to a few folders holding sources, to test
 // whether patterns reach below the context's top level.
-func nestedDirsA(bc *analyzer.BuildContext) []string {
+func nestedDirs(bc *analyzer.BuildContext) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range bc.Files {
@@ -277,7 +277,7 @@ func nestedDirsA(bc *analyzer.BuildContext) []string {
 	return out
 }
 
-func envFilesA(bc *analyzer.BuildContext) []string {
+func contextEnvFiles(bc *analyzer.BuildContext) []string {
 	var out []string
 	for _, f := range bc.Files {
 		base := path.Base(f)
@@ -289,8 +289,8 @@ func envFilesA(bc *analyzer.BuildContext) []string {
 	return out
 }
 
-// copiesNamedA reports whether a COPY or ADD names the path.
-func copiesNamedA(d *analyzer.Dockerfile, name string) bool {
+// copiesNamed reports whether a COPY or ADD names the path.
+func copiesNamed(d *analyzer.Dockerfile, name string) bool {
 	for in := range d.Each("") {
 		if c, ok := copyOf(in); ok {
 			for _, s := range c.contextSources() {
@@ -303,15 +303,15 @@ func copiesNamedA(d *analyzer.Dockerfile, name string) bool {
 	return false
 }
 
-// neededPathsA lists the context paths the Dockerfile uses by name: COPY
+// neededPaths lists the context paths the Dockerfile uses by name: COPY
 // and ADD sources (not from other stages), and relative paths that RUN
 // scripts mention and that exist in the context.
-func neededPathsA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
+func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 	var out []string
 	for in := range d.Each("") {
 		if c, ok := copyOf(in); ok {
 			for _, s := range c.contextSources() {
-				if isWholeContextA(s) || strings.Contains(s, "$") {
+				if isWholeContext(s) || strings.Contains(s, "$") {
 					continue
 				}
 				rel := path.Clean(strings.TrimPrefix(s, "/"))
@@ -345,14 +345,14 @@ func neededPathsA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 	return out
 }
 
-// safeEntriesA drops entries that would exclude a needed path.
-func safeEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ignoreEntryA) []ignoreEntryA {
-	needed := neededPathsA(d, bc)
+// safeEntries drops entries that would exclude a needed path.
+func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ignoreEntry) []ignoreEntry {
+	needed := neededPaths(d, bc)
 	var base []string
 	if bc.DockerIgnore != nil {
 		base = bc.DockerIgnore.Patterns
 	}
-	var out []ignoreEntryA
+	var out []ignoreEntry
 	for _, e := range entries {
 		m, err := patternmatcher.New(append(append([]string{}, base...), e.lines...))
 		if err != nil {
@@ -372,8 +372,8 @@ func safeEntriesA(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []i
 	return out
 }
 
-// renderIgnoreA writes the entries as .dockerignore lines.
-func renderIgnoreA(entries []ignoreEntryA, header bool) string {
+// renderIgnore writes the entries as .dockerignore lines.
+func renderIgnore(entries []ignoreEntry, header bool) string {
 	var b strings.Builder
 	if header {
 		b.WriteString("# Keep the build context to what the image needs (generated by dockopt).\n")

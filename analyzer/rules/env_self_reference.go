@@ -36,7 +36,7 @@ var EnvSelfReference = &analyzer.Rule{
 				var bad []string
 				split := -1 // the first pair that needs an earlier one
 				for i, kv := range c.Env {
-					res, err := lex.ProcessWordWithMatches(kv.Value, anyEnvB{})
+					res, err := lex.ProcessWordWithMatches(kv.Value, anyEnv{})
 					if err != nil {
 						continue
 					}
@@ -68,12 +68,12 @@ var EnvSelfReference = &analyzer.Rule{
 	},
 }
 
-// anyEnvB resolves every variable to "", so that every reference shows up
+// anyEnv resolves every variable to "", so that every reference shows up
 // as a match.
-type anyEnvB struct{}
+type anyEnv struct{}
 
-func (anyEnvB) Get(string) (string, bool) { return "", true }
-func (anyEnvB) Keys() []string            { return nil }
+func (anyEnv) Get(string) (string, bool) { return "", true }
+func (anyEnv) Keys() []string            { return nil }
 
 // splitEnvFix starts a new ENV before pair number at, so that the pairs
 // after it see the values set before it. It gives up unless the source

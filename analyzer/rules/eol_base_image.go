@@ -42,7 +42,7 @@ var EOLBaseImage = &analyzer.Rule{
 }
 
 func describeEOL(lc imagedata.Lifecycle) string {
-	name := productNameB(lc.Product)
+	name := productName(lc.Product)
 	if lc.Replacement != "" {
 		return fmt.Sprintf("the %s image has had no updates since %s; move to %s", lc.Product, lc.EOL.Format(time.DateOnly), lc.Replacement)
 	}
@@ -53,8 +53,8 @@ func describeEOL(lc imagedata.Lifecycle) string {
 	return msg
 }
 
-// productNameB is how a product is named in prose.
-func productNameB(p string) string {
+// productName is how a product is named in prose.
+func productName(p string) string {
 	switch p {
 	case "node":
 		return "Node.js"

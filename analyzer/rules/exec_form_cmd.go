@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -40,7 +41,7 @@ var ExecFormCmd = &analyzer.Rule{
 				if words, ok := plainCommandWords(in); ok && !s.Windows && !hasCommentLine(d, in) && !(in.Keyword == "ENTRYPOINT" && cmdFollows(d, s)) {
 					fix = &analyzer.Fix{
 						Message: "switch to the exec form: signals and docker run arguments now reach the program, and a base image ENTRYPOINT gets the program instead of /bin/sh as its argument",
-						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: contentEnd(d, in), New: jsonArgs(words)}},
+						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ContentEnd(d.Source), New: jsonArgs(words)}},
 					}
 				}
 				sh := "/bin/sh -c"
@@ -71,7 +72,7 @@ func baseShell(s *analyzer.Stage) bool {
 // shell form ignored it.
 func cmdFollows(d *analyzer.Dockerfile, s *analyzer.Stage) bool {
 	for _, other := range d.Stages {
-		if !stageDescends(other, s) {
+		if !slices.Contains(other.Lineage(), s) {
 			continue
 		}
 		for _, in := range other.Instructions {

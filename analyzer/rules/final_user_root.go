@@ -34,8 +34,7 @@ var FinalUserRoot = &analyzer.Rule{
 		if final == nil || final.Windows {
 			return
 		}
-		chain := finalChainA(d)
-		for _, in := range chainInstructionsA(chain) {
+		for _, in := range final.LineageInstructions() {
 			if in.Keyword == "USER" {
 				return
 			}
@@ -44,18 +43,18 @@ var FinalUserRoot = &analyzer.Rule{
 		if base.Unresolved || analyzer.BaseImageUser(base) != "" {
 			return
 		}
-		user, lines, why := nonRootPlanA(final, chain)
-		notes := rootNotesA(chain, user)
-		anchor := userAnchorA(final)
+		user, lines, why := nonRootPlan(final)
+		notes := rootNotes(final, user)
+		anchor := userAnchor(final)
 		var fix *analyzer.Fix
-		if lowPortA(chain) != "" && lines != nil {
-			notes = append(notes, fmt.Sprintf("it exposes port %s, which a non-root user cannot bind without extra capabilities: move the app to a port above 1023 first", lowPortA(chain)))
+		if lowPort(final) != "" && lines != nil {
+			notes = append(notes, fmt.Sprintf("it exposes port %s, which a non-root user cannot bind without extra capabilities: move the app to a port above 1023 first", lowPort(final)))
 			lines = nil
 		}
 		if lines != nil {
 			fix = &analyzer.Fix{
 				Message: "run as the unprivileged user " + user,
-				Edits:   []analyzer.TextEdit{insertInstructionsA(d, final, anchor, lines)},
+				Edits:   []analyzer.TextEdit{insertInstructions(d, final, anchor, lines)},
 			}
 		}
 		msg := "the final image runs as root: no USER is set and " + base.Raw + " does not set one; " + why
@@ -70,9 +69,9 @@ var FinalUserRoot = &analyzer.Rule{
 	},
 }
 
-// nonRootPlanA chooses the user and the lines that switch to it.
-func nonRootPlanA(final *analyzer.Stage, chain []*analyzer.Stage) (user string, lines []string, why string) {
-	if u, line := createdUserA(chain); u != "" {
+// nonRootPlan chooses the user and the lines that switch to it.
+func nonRootPlan(final *analyzer.Stage) (user string, lines []string, why string) {
+	if u, line := createdUser(final); u != "" {
 		return u, []string{"USER " + u}, fmt.Sprintf("the user %s is created on line %d but never used: add USER %s", u, line, u)
 	}
 	base := final.Root().Base
@@ -103,9 +102,9 @@ func nonRootPlanA(final *analyzer.Stage, chain []*analyzer.Stage) (user string, 
 	return "", nil, "create an unprivileged user and add USER"
 }
 
-// createdUserA returns a user a RUN of the final image creates.
-func createdUserA(chain []*analyzer.Stage) (string, int) {
-	for _, in := range chainInstructionsA(chain) {
+// createdUser returns a user a RUN of the final image creates.
+func createdUser(final *analyzer.Stage) (string, int) {
+	for _, in := range final.LineageInstructions() {
 		if in.Script == nil {
 			continue
 		}
@@ -130,12 +129,12 @@ func createdUserA(chain []*analyzer.Stage) (string, int) {
 	return "", 0
 }
 
-// rootNotesA lists what the reviewer must check after switching user.
-func rootNotesA(chain []*analyzer.Stage, user string) []string {
+// rootNotes lists what the reviewer must check after switching user.
+func rootNotes(final *analyzer.Stage, user string) []string {
 	var notes []string
 	var rootCopies []int
-	for _, in := range chainInstructionsA(chain) {
-		if c, ok := copyOf(in); ok && c.chown == "" && !systemDestA(resolvePathA(workdirBeforeA(in), c.dest)) {
+	for _, in := range final.LineageInstructions() {
+		if c, ok := copyOf(in); ok && c.chown == "" && !systemDest(resolvePath(workdirBefore(in), c.dest)) {
 			rootCopies = append(rootCopies, in.StartLine)
 		}
 		if c, ok := in.Command.(*instructions.EnvCommand); ok {
@@ -147,14 +146,14 @@ func rootNotesA(chain []*analyzer.Stage, user string) []string {
 		}
 	}
 	if len(rootCopies) > 0 && user != "" {
-		notes = append(notes, fmt.Sprintf("files copied on line %s stay owned by root: if the app writes to them, copy them with --chown=%s", joinLinesA(rootCopies), user))
+		notes = append(notes, fmt.Sprintf("files copied on line %s stay owned by root: if the app writes to them, copy them with --chown=%s", joinLines(rootCopies), user))
 	}
 	return notes
 }
 
-// lowPortA returns the first exposed port below 1024, "" if none.
-func lowPortA(chain []*analyzer.Stage) string {
-	for _, in := range chainInstructionsA(chain) {
+// lowPort returns the first exposed port below 1024, "" if none.
+func lowPort(final *analyzer.Stage) string {
+	for _, in := range final.LineageInstructions() {
 		if in.Keyword != "EXPOSE" {
 			continue
 		}
@@ -168,10 +167,10 @@ func lowPortA(chain []*analyzer.Stage) string {
 	return ""
 }
 
-// userAnchorA returns the instruction a USER goes before: the first
+// userAnchor returns the instruction a USER goes before: the first
 // CMD or ENTRYPOINT of the stage, moved up over the metadata just above
 // it (EXPOSE, HEALTHCHECK, LABEL, STOPSIGNAL); nil to append.
-func userAnchorA(s *analyzer.Stage) *analyzer.Instruction {
+func userAnchor(s *analyzer.Stage) *analyzer.Instruction {
 	idx := -1
 	for i, in := range s.Instructions {
 		if in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT" {
@@ -193,11 +192,11 @@ func userAnchorA(s *analyzer.Stage) *analyzer.Instruction {
 	return s.Instructions[idx]
 }
 
-// insertInstructionsA inserts lines before anchor, or after the stage's
+// insertInstructions inserts lines before anchor, or after the stage's
 // last instruction when anchor is nil.
-func insertInstructionsA(d *analyzer.Dockerfile, s *analyzer.Stage, anchor *analyzer.Instruction, lines []string) analyzer.TextEdit {
+func insertInstructions(d *analyzer.Dockerfile, s *analyzer.Stage, anchor *analyzer.Instruction, lines []string) analyzer.TextEdit {
 	if anchor != nil {
-		return lineInsertA(d, anchor, lines...)
+		return insertLinesBefore(d, anchor, lines...)
 	}
 	last := s.From
 	if n := len(s.Instructions); n > 0 {
@@ -209,11 +208,11 @@ func insertInstructionsA(d *analyzer.Dockerfile, s *analyzer.Stage, anchor *anal
 	for _, l := range lines {
 		b.WriteString(nl + indent + l)
 	}
-	return analyzer.TextEdit{Start: endOfTextA(d, last), End: endOfTextA(d, last), New: b.String()}
+	return analyzer.TextEdit{Start: last.ContentEnd(d.Source), End: last.ContentEnd(d.Source), New: b.String()}
 }
 
-// systemDestA reports destinations an application does not write to.
-func systemDestA(dest string) bool {
+// systemDest reports destinations an application does not write to.
+func systemDest(dest string) bool {
 	for _, p := range []string{"/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc"} {
 		if dest == p || strings.HasPrefix(dest, p+"/") {
 			return true

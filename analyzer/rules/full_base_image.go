@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -47,31 +48,31 @@ var FullBaseImage = &analyzer.Rule{
 		var fix *analyzer.Fix
 		name := ref.Name()
 		if (name == "python" || name == "node") && !ref.Pinned() && !strings.Contains(root.BaseRaw, "$") {
-			if why := needsFullImageB(p.Context, final); why != "" {
+			if why := needsFullImage(p.Context, final); why != "" {
 				msg += "; no fix proposed because " + why
 			} else {
-				fix = slimFixB(p.File, root, alt)
+				fix = slimFix(p.File, root, alt)
 			}
 		}
 		p.Report(root.From, msg, fix)
 	},
 }
 
-// nativeBuildPackagesB are packages whose presence means the stage
+// nativeBuildPackages are packages whose presence means the stage
 // compiles native code, which the slim images cannot do out of the box.
-var nativeBuildPackagesB = []string{"gcc", "g++", "build-essential", "make", "cmake", "node-gyp", "python3-dev",
+var nativeBuildPackages = []string{"gcc", "g++", "build-essential", "make", "cmake", "node-gyp", "python3-dev",
 	"python-dev", "libffi-dev", "libssl-dev", "libpq-dev", "default-libmysqlclient-dev", "musl-dev", "clang", "cargo", "rustc"}
 
-// needsFullImageB says why the final stage may depend on the full image,
+// needsFullImage says why the final stage may depend on the full image,
 // "" when nothing suggests it does.
-func needsFullImageB(bc *analyzer.BuildContext, final *analyzer.Stage) string {
-	pkgs := installedPackagesB(final)
-	for _, n := range nativeBuildPackagesB {
+func needsFullImage(bc *analyzer.BuildContext, final *analyzer.Stage) string {
+	pkgs := installedPackages(final, slices.Concat(osInstallers, languageInstallers)...)
+	for _, n := range nativeBuildPackages {
 		if pkgs[n] {
 			return "the stage installs " + n + " to compile native code"
 		}
 	}
-	for _, in := range chainInstructionsB(final) {
+	for _, in := range final.LineageInstructions() {
 		if in.Script == nil {
 			continue
 		}
@@ -94,8 +95,8 @@ func needsFullImageB(bc *analyzer.BuildContext, final *analyzer.Stage) string {
 	return ""
 }
 
-// slimFixB rewrites the tag of the FROM image word.
-func slimFixB(d *analyzer.Dockerfile, root *analyzer.Stage, alt string) *analyzer.Fix {
+// slimFix rewrites the tag of the FROM image word.
+func slimFix(d *analyzer.Dockerfile, root *analyzer.Stage, alt string) *analyzer.Fix {
 	_, newTag, ok := strings.Cut(alt, ":")
 	if !ok {
 		return nil

@@ -34,7 +34,7 @@ var HealthcheckMissing = &analyzer.Rule{
 		}
 		var ports []int
 		exposes := false
-		for _, s := range stageLineage(final) {
+		for _, s := range final.Lineage() {
 			for _, in := range s.Instructions {
 				switch in.Keyword {
 				case "HEALTHCHECK":

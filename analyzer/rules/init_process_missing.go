@@ -30,11 +30,11 @@ var InitProcessMissing = &analyzer.Rule{
 	Check: func(p *analyzer.Pass) {
 		d := p.File
 		final := d.FinalStage()
-		start := startInstructionA(d)
+		start := startInstruction(d)
 		if final == nil || start == nil {
 			return
 		}
-		proc := pid1RuntimeA(analyzer.StartCommand(d))
+		proc := pid1Runtime(analyzer.StartCommand(d))
 		if proc == "" {
 			return
 		}
@@ -44,13 +44,13 @@ var InitProcessMissing = &analyzer.Rule{
 		} else if proc == "npm" || proc == "yarn" || proc == "pnpm" {
 			msg = fmt.Sprintf("%s runs as PID 1 without an init: it does not pass SIGTERM on to node reliably (so every stop waits for the kill timeout) and does not reap zombie processes; start node directly and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", proc)
 		}
-		p.Report(start, msg, tiniFixA(d, final, start, proc))
+		p.Report(start, msg, tiniFix(d, final, start, proc))
 	},
 }
 
-// pid1RuntimeA names the runtime a start command leaves as PID 1, "" when
+// pid1Runtime names the runtime a start command leaves as PID 1, "" when
 // an init is present or the process copes on its own.
-func pid1RuntimeA(words []string) string {
+func pid1Runtime(words []string) string {
 	var all []string
 	for _, w := range words {
 		all = append(all, strings.Fields(w)...)
@@ -85,14 +85,14 @@ func pid1RuntimeA(words []string) string {
 	return found
 }
 
-// tiniFixA installs tini and makes it the entrypoint, when the
+// tiniFix installs tini and makes it the entrypoint, when the
 // distribution is known, the start command is a CMD of the final stage
 // and no ENTRYPOINT exists to be wrapped.
-func tiniFixA(d *analyzer.Dockerfile, final *analyzer.Stage, start *analyzer.Instruction, proc string) *analyzer.Fix {
+func tiniFix(d *analyzer.Dockerfile, final *analyzer.Stage, start *analyzer.Instruction, proc string) *analyzer.Fix {
 	if start.Keyword != "CMD" || start.Stage != final || start.Onbuild != nil {
 		return nil
 	}
-	for _, in := range chainInstructionsA(chainA(final)) {
+	for _, in := range final.LineageInstructions() {
 		if _, ok := in.Command.(*instructions.EntrypointCommand); ok {
 			return nil
 		}
@@ -121,7 +121,7 @@ func tiniFixA(d *analyzer.Dockerfile, final *analyzer.Stage, start *analyzer.Ins
 			break
 		}
 	}
-	for _, st := range chainA(final)[:len(chainA(final))-1] {
+	for _, st := range final.Lineage()[:len(final.Lineage())-1] {
 		for _, in := range st.Instructions {
 			if c, ok := in.Command.(*instructions.UserCommand); ok && !analyzer.IsRootUser(c.User) {
 				return nil // a parent stage switched user already
@@ -136,9 +136,9 @@ func tiniFixA(d *analyzer.Dockerfile, final *analyzer.Stage, start *analyzer.Ins
 	}
 	var edits []analyzer.TextEdit
 	if user != nil {
-		edits = append(edits, lineInsertA(d, user, install), lineInsertA(d, start, entry))
+		edits = append(edits, insertLinesBefore(d, user, install), insertLinesBefore(d, start, entry))
 	} else {
-		edits = append(edits, lineInsertA(d, start, install, entry))
+		edits = append(edits, insertLinesBefore(d, start, install, entry))
 	}
 	return &analyzer.Fix{Message: "install tini and run the command under it", Edits: edits}
 }

@@ -46,9 +46,9 @@ func checkInlineRun(p *analyzer.Pass, in *analyzer.Instruction, used map[string]
 	if in.Script == nil || in.Script.File == nil || in.Script.Err != nil {
 		return
 	}
-	ws := extractInlineWrites(in.Script, workdirBeforeA(in), echoInterpretsEscapesB(in.Stage))
+	ws := extractInlineWrites(in.Script, workdirBefore(in), echoInterpretsEscapes(in.Stage))
 	for _, w := range ws.writes {
-		if !w.heredoc && !looksLikeConfigB(w.target) {
+		if !w.heredoc && !looksLikeConfig(w.target) {
 			continue
 		}
 		n := strings.Count(strings.TrimSuffix(w.content, "\n"), "\n") + 1
@@ -64,7 +64,7 @@ func checkInlineRun(p *analyzer.Pass, in *analyzer.Instruction, used map[string]
 			msg += " (no fix: the RUN does more than write this file)"
 		case in.Onbuild != nil || in.Stage == nil:
 		default:
-			fix = extractFixB(p, in, w.target, w.content, used, "")
+			fix = extractFix(p, in, w.target, w.content, used, "")
 		}
 		p.Report(in, msg, fix)
 	}
@@ -92,16 +92,16 @@ func checkHeredocCopy(p *analyzer.Pass, in *analyzer.Instruction, used map[strin
 			msg += " (no fix: the heredoc expands build variables)"
 		case len(c.SourceContents) != 1 || len(c.SourcePaths) != 0 || in.Onbuild != nil:
 		default:
-			fix = extractFixB(p, in, target, sc.Data, used, dest)
+			fix = extractFix(p, in, target, sc.Data, used, dest)
 		}
 		p.Report(in, msg, fix)
 	}
 }
 
-// extractFixB writes content to a new file beside the Dockerfile and
+// extractFix writes content to a new file beside the Dockerfile and
 // replaces the instruction with a COPY of it. dest is what the new COPY
 // names as destination ("" for target).
-func extractFixB(p *analyzer.Pass, in *analyzer.Instruction, target, content string, used map[string]bool, dest string) *analyzer.Fix {
+func extractFix(p *analyzer.Pass, in *analyzer.Instruction, target, content string, used map[string]bool, dest string) *analyzer.Fix {
 	bc := p.Context
 	if bc == nil {
 		return nil
@@ -110,7 +110,7 @@ func extractFixB(p *analyzer.Pass, in *analyzer.Instruction, target, content str
 	dfDir := path.Dir(p.File.Path)
 	var gen, src string
 	for _, cand := range []string{path.Join(dfDir, name), path.Join(dfDir, "config", name)} {
-		rel, ok := relUnderB(bc.Dir, cand)
+		rel, ok := relUnder(bc.Dir, cand)
 		if !ok || bc.Has(rel) || used[cand] || cand == p.File.Path || bc.DockerIgnore.Excludes(rel) {
 			continue
 		}
@@ -129,9 +129,9 @@ func extractFixB(p *analyzer.Pass, in *analyzer.Instruction, target, content str
 		// Keep the keyword and flags as written (--chown, --chmod …).
 		head = strings.TrimRight(string(p.File.Source[in.Start:in.ArgsStart]), " \t")
 	} else {
-		head = keywordLikeB(in.Written, "COPY")
+		head = matchCase("COPY", in.Written)
 	}
-	repl := head + " " + quoteCopyB(src) + " " + quoteCopyB(dest)
+	repl := head + " " + quoteCopy(src) + " " + quoteCopy(dest)
 	end := in.End
 	for end > in.Start && (p.File.Source[end-1] == '\n' || p.File.Source[end-1] == '\r') {
 		// The last instruction of a file ends after its newline; keep it.
@@ -144,15 +144,15 @@ func extractFixB(p *analyzer.Pass, in *analyzer.Instruction, target, content str
 	}
 }
 
-func quoteCopyB(s string) string {
+func quoteCopy(s string) string {
 	if strings.ContainsAny(s, " \t\"'$") {
 		return `"` + strings.NewReplacer(`"`, `\"`, `$`, `\$`).Replace(s) + `"`
 	}
 	return s
 }
 
-// relUnderB returns p relative to dir when p is inside dir.
-func relUnderB(dir, p string) (string, bool) {
+// relUnder returns p relative to dir when p is inside dir.
+func relUnder(dir, p string) (string, bool) {
 	if dir == "." || dir == "" {
 		return p, !strings.HasPrefix(p, "../")
 	}
@@ -160,8 +160,8 @@ func relUnderB(dir, p string) (string, bool) {
 	return rel, ok
 }
 
-// looksLikeConfigB reports paths that hold configuration.
-func looksLikeConfigB(p string) bool {
+// looksLikeConfig reports paths that hold configuration.
+func looksLikeConfig(p string) bool {
 	if strings.HasPrefix(p, "/etc/") {
 		return true
 	}
@@ -172,9 +172,9 @@ func looksLikeConfigB(p string) bool {
 	return strings.HasSuffix(path.Base(p), "rc")
 }
 
-// echoInterpretsEscapesB reports whether `echo -e` is understood by the
+// echoInterpretsEscapes reports whether `echo -e` is understood by the
 // stage's /bin/sh (bash and busybox do; Debian's dash prints "-e").
-func echoInterpretsEscapesB(s *analyzer.Stage) bool {
+func echoInterpretsEscapes(s *analyzer.Stage) bool {
 	if s == nil {
 		return false
 	}
@@ -184,8 +184,8 @@ func echoInterpretsEscapesB(s *analyzer.Stage) bool {
 	return s.Root().Base.Distro() == "alpine"
 }
 
-// inlineWriteB is one file a RUN script writes with echo, printf or cat.
-type inlineWriteB struct {
+// inlineWrite is one file a RUN script writes with echo, printf or cat.
+type inlineWrite struct {
 	target  string
 	content string
 	heredoc bool
@@ -193,21 +193,21 @@ type inlineWriteB struct {
 	why string
 }
 
-type inlineWritesB struct {
-	writes []*inlineWriteB
+type inlineWrites struct {
+	writes []*inlineWrite
 	// other counts statements that do something else.
 	other int
 }
 
 // extractInlineWrites finds the files a script writes and computes the
 // bytes the shell would write, where that can be known statically.
-func extractInlineWrites(sc *analyzer.Script, workdir string, echoE bool) inlineWritesB {
-	var res inlineWritesB
+func extractInlineWrites(sc *analyzer.Script, workdir string, echoE bool) inlineWrites {
+	var res inlineWrites
 	cmds := map[*syntax.CallExpr]analyzer.Command{}
 	for _, c := range sc.Commands() {
 		cmds[c.Call] = c
 	}
-	byTarget := map[string]*inlineWriteB{}
+	byTarget := map[string]*inlineWrite{}
 	var leaves []*syntax.Stmt
 	var flatten func(st *syntax.Stmt)
 	flatten = func(st *syntax.Stmt) {
@@ -249,33 +249,33 @@ func extractInlineWrites(sc *analyzer.Script, workdir string, echoE bool) inline
 			case c.Name == "set":
 			case c.Name == "mkdir" && c.HasShortFlag('p'):
 				for _, a := range c.Positional() {
-					mkdirs = append(mkdirs, resolvePathA(workdir, a.Value))
+					mkdirs = append(mkdirs, resolvePath(workdir, a.Value))
 				}
 			default:
 				res.other++
 			}
 			continue
 		}
-		targetWord := literalOfB(out.Word)
+		targetWord := literalOf(out.Word)
 		if targetWord == "" {
 			res.other++
 			continue
 		}
-		target := resolvePathA(workdir, targetWord)
+		target := resolvePath(workdir, targetWord)
 		var content, why string
 		isHeredoc := false
 		switch c.Name {
 		case "echo":
-			content, why = echoContentB(c, echoE)
+			content, why = echoContent(c, echoE)
 		case "printf":
-			content, why = printfContentB(c)
+			content, why = printfContent(c)
 		case "cat":
 			if hdoc == nil || len(c.Positional()) > 0 {
 				res.other++
 				continue
 			}
 			isHeredoc = true
-			content, why = heredocContentB(hdoc)
+			content, why = heredocContent(hdoc)
 		default:
 			res.other++
 			continue
@@ -283,13 +283,13 @@ func extractInlineWrites(sc *analyzer.Script, workdir string, echoE bool) inline
 		w := byTarget[target]
 		switch {
 		case out.Op == syntax.AppOut && w == nil:
-			w = &inlineWriteB{target: target, why: "it appends to a file the base image may already have"}
+			w = &inlineWrite{target: target, why: "it appends to a file the base image may already have"}
 			byTarget[target] = w
 			res.writes = append(res.writes, w)
 		case out.Op != syntax.AppOut && w != nil:
 			w.content, w.why = "", ""
 		case w == nil:
-			w = &inlineWriteB{target: target}
+			w = &inlineWrite{target: target}
 			byTarget[target] = w
 			res.writes = append(res.writes, w)
 		}
@@ -311,8 +311,8 @@ func extractInlineWrites(sc *analyzer.Script, workdir string, echoE bool) inline
 	return res
 }
 
-// literalOfB returns a word's value when it is plain literal text.
-func literalOfB(w *syntax.Word) string {
+// literalOf returns a word's value when it is plain literal text.
+func literalOf(w *syntax.Word) string {
 	if w == nil {
 		return ""
 	}
@@ -333,7 +333,7 @@ func literalOfB(w *syntax.Word) string {
 	return b.String()
 }
 
-func echoContentB(c analyzer.Command, echoE bool) (string, string) {
+func echoContent(c analyzer.Command, echoE bool) (string, string) {
 	args := c.Args
 	newline, escapes := true, false
 	for len(args) > 0 {
@@ -366,7 +366,7 @@ func echoContentB(c analyzer.Command, echoE bool) (string, string) {
 	case escapes && !echoE:
 		why = "echo -e behaves differently under this image's /bin/sh"
 	case escapes:
-		if u, ok := unescapeB(s, false); ok {
+		if u, ok := unescape(s, false); ok {
 			s = u
 		} else {
 			why = "unsupported escape sequence"
@@ -380,7 +380,7 @@ func echoContentB(c analyzer.Command, echoE bool) (string, string) {
 	return s, why
 }
 
-func printfContentB(c analyzer.Command) (string, string) {
+func printfContent(c analyzer.Command) (string, string) {
 	if len(c.Args) == 0 {
 		return "", "printf without a format"
 	}
@@ -399,7 +399,7 @@ func printfContentB(c analyzer.Command) (string, string) {
 	for _, a := range c.Args[1:] {
 		args = append(args, a.Value)
 	}
-	f, ok := unescapeB(format, true)
+	f, ok := unescape(format, true)
 	if !ok {
 		// Count lines the way the file would have them.
 		return strings.ReplaceAll(format, `\n`, "\n"), "unsupported printf format"
@@ -436,9 +436,9 @@ func printfContentB(c analyzer.Command) (string, string) {
 	return out.String(), why
 }
 
-// unescapeB interprets the backslash escapes printf and echo -e share.
+// unescape interprets the backslash escapes printf and echo -e share.
 // In a printf format, % is kept for the caller.
-func unescapeB(s string, _ bool) (string, bool) {
+func unescape(s string, _ bool) (string, bool) {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] != '\\' {
@@ -472,8 +472,8 @@ func unescapeB(s string, _ bool) (string, bool) {
 	return b.String(), true
 }
 
-// heredocContentB returns the body of a heredoc as the shell writes it.
-func heredocContentB(r *syntax.Redirect) (string, string) {
+// heredocContent returns the body of a heredoc as the shell writes it.
+func heredocContent(r *syntax.Redirect) (string, string) {
 	if r.Hdoc == nil {
 		return "", "empty heredoc"
 	}

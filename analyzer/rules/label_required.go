@@ -37,7 +37,7 @@ var LabelRequired = &analyzer.Rule{
 				continue
 			}
 			have := map[string]bool{}
-			for _, st := range stageLineage(s) {
+			for _, st := range s.Lineage() {
 				for _, in := range st.Instructions {
 					for _, lp := range labelPairs(p.File, in) {
 						have[lp.Key] = true
@@ -77,7 +77,7 @@ func usedStages(d *analyzer.Dockerfile) map[*analyzer.Stage]bool {
 				}
 			}
 			for _, r := range refs {
-				if t := d.StageByRef(r); t != nil && t != s && !slices.Contains(stageLineage(s), t) {
+				if t := d.StageByRef(r); t != nil && t != s && !slices.Contains(s.Lineage(), t) {
 					used[t] = true
 				}
 			}

@@ -51,7 +51,7 @@ func legacyKeyValueFix(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyz
 	if in.StartLine != in.EndLine || len(in.Heredocs) > 0 {
 		return nil
 	}
-	text := string(d.Source[in.ArgsStart:contentEnd(d, in)])
+	text := string(d.Source[in.ArgsStart:in.ContentEnd(d.Source)])
 	text = strings.TrimRight(text, " \t\r")
 	key, rest, ok := strings.Cut(text, " ")
 	if k, r, tab := strings.Cut(text, "\t"); tab && (!ok || len(k) < len(key)) {

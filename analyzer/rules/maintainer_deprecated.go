@@ -30,7 +30,7 @@ var MaintainerDeprecated = &analyzer.Rule{
 				label := matchCase("LABEL", in.Written)
 				fix = &analyzer.Fix{
 					Message: "replace MAINTAINER with the org.opencontainers.image.authors label",
-					Edits: []analyzer.TextEdit{{Start: in.Start, End: contentEnd(d, in),
+					Edits: []analyzer.TextEdit{{Start: in.Start, End: in.ContentEnd(d.Source),
 						New: label + " org.opencontainers.image.authors=" + dockerfileQuote(c.Maintainer, d.Escape)}},
 				}
 			}

@@ -26,19 +26,19 @@ var MaskedErrors = &analyzer.Rule{
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("RUN") {
-			stmts := topStmtsA(in.Script)
+			stmts := topStmts(in.Script)
 			if len(stmts) == 0 {
 				continue
 			}
-			checkSemicolonsA(p, in, stmts)
-			checkOrTrueA(p, in)
+			checkSemicolons(p, in, stmts)
+			checkOrTrue(p, in)
 		}
 	},
 }
 
-// harmlessFailuresA are commands whose failure is conventionally
+// harmlessFailures are commands whose failure is conventionally
 // ignored: removing what may not exist, testing, signalling.
-var harmlessFailuresA = map[string]bool{
+var harmlessFailures = map[string]bool{
 	"rm": true, "rmdir": true, "unlink": true, "pkill": true, "kill": true, "killall": true, "umount": true,
 	"grep": true, "egrep": true, "fgrep": true, "test": true, "[": true, "[[": true, "diff": true, "cmp": true,
 	"which": true, "command": true, "type": true, "id": true, "getent": true, "true": true, "false": true,
@@ -46,8 +46,8 @@ var harmlessFailuresA = map[string]bool{
 	"userdel": true, "groupdel": true, "deluser": true, "delgroup": true, "ldconfig": true, "hash": true,
 }
 
-// errexitA reports a statement that turns on `set -e`.
-func errexitA(st *syntax.Stmt) bool {
+// setsErrexit reports a statement that turns on `set -e`.
+func setsErrexit(st *syntax.Stmt) bool {
 	call, ok := st.Cmd.(*syntax.CallExpr)
 	if !ok || len(call.Args) < 2 || call.Args[0].Lit() != "set" {
 		return false
@@ -67,7 +67,7 @@ func errexitA(st *syntax.Stmt) bool {
 	return false
 }
 
-func shellErrexitA(s *analyzer.Stage) bool {
+func shellErrexit(s *analyzer.Stage) bool {
 	if s == nil {
 		return false
 	}
@@ -83,8 +83,8 @@ func shellErrexitA(s *analyzer.Stage) bool {
 	return false
 }
 
-// stmtNamesA returns the names of the commands a statement runs.
-func stmtNamesA(sc *analyzer.Script, st *syntax.Stmt) []string {
+// stmtNames returns the names of the commands a statement runs.
+func stmtNames(sc *analyzer.Script, st *syntax.Stmt) []string {
 	var names []string
 	for _, c := range sc.Commands() {
 		if c.Call != nil && c.Call.Pos().Offset() >= st.Pos().Offset() && c.Call.End().Offset() <= st.End().Offset() {
@@ -94,30 +94,30 @@ func stmtNamesA(sc *analyzer.Script, st *syntax.Stmt) []string {
 	return names
 }
 
-func allHarmlessA(names []string) bool {
+func allHarmless(names []string) bool {
 	for _, n := range names {
-		if !harmlessFailuresA[n] {
+		if !harmlessFailures[n] {
 			return false
 		}
 	}
 	return true
 }
 
-func firstHarmfulA(names []string) string {
+func firstHarmful(names []string) string {
 	for _, n := range names {
-		if !harmlessFailuresA[n] {
+		if !harmlessFailures[n] {
 			return n
 		}
 	}
 	return ""
 }
 
-func checkSemicolonsA(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax.Stmt) {
+func checkSemicolons(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax.Stmt) {
 	sc := in.Script
-	errexit := shellErrexitA(in.Stage)
+	errexit := shellErrexit(in.Stage)
 	var masked []*syntax.Stmt
 	for i, st := range stmts {
-		if errexitA(st) {
+		if setsErrexit(st) {
 			errexit = true
 			continue
 		}
@@ -131,8 +131,8 @@ func checkSemicolonsA(p *analyzer.Pass, in *analyzer.Instruction, stmts []*synta
 				continue
 			}
 		}
-		names := stmtNamesA(sc, st)
-		if len(names) == 0 || allHarmlessA(names) {
+		names := stmtNames(sc, st)
+		if len(names) == 0 || allHarmless(names) {
 			continue
 		}
 		masked = append(masked, st)
@@ -140,7 +140,7 @@ func checkSemicolonsA(p *analyzer.Pass, in *analyzer.Instruction, stmts []*synta
 	if len(masked) == 0 {
 		return
 	}
-	first := firstHarmfulA(stmtNamesA(sc, masked[0]))
+	first := firstHarmful(stmtNames(sc, masked[0]))
 	how := `commands joined by ";"`
 	if sc.Heredoc {
 		how = "the heredoc's commands"
@@ -149,18 +149,18 @@ func checkSemicolonsA(p *analyzer.Pass, in *analyzer.Instruction, stmts []*synta
 	if len(masked) > 1 {
 		msg = fmt.Sprintf("%s run on after a failure (%d commands can fail unnoticed, the first is %s); join them with && or start the script with set -e", how, len(masked), first)
 	}
-	p.Report(in, msg, semicolonFixA(sc, stmts))
+	p.Report(in, msg, semicolonFix(sc, stmts))
 }
 
-// semicolonFixA turns top-level `;` into && when every statement is a
+// semicolonFix turns top-level `;` into && when every statement is a
 // plain command or && chain, so precedence cannot change the meaning.
-func semicolonFixA(sc *analyzer.Script, stmts []*syntax.Stmt) *analyzer.Fix {
+func semicolonFix(sc *analyzer.Script, stmts []*syntax.Stmt) *analyzer.Fix {
 	if !sc.Exact() || sc.Heredoc {
 		return nil
 	}
 	var edits []analyzer.TextEdit
 	for i, st := range stmts {
-		if !simpleAndChainA(st) {
+		if !callChain(st) {
 			return nil
 		}
 		if i == len(stmts)-1 {
@@ -187,8 +187,8 @@ func semicolonFixA(sc *analyzer.Script, stmts []*syntax.Stmt) *analyzer.Fix {
 	return &analyzer.Fix{Message: "join the commands with && so that a failure stops the build", Edits: edits}
 }
 
-// maskingTailA reports the right side of `||` that swallows a failure.
-func maskingTailA(st *syntax.Stmt) (string, bool) {
+// maskingTail reports the right side of `||` that swallows a failure.
+func maskingTail(st *syntax.Stmt) (string, bool) {
 	call, ok := st.Cmd.(*syntax.CallExpr)
 	if !ok || len(call.Args) == 0 {
 		return "", false
@@ -210,22 +210,22 @@ func maskingTailA(st *syntax.Stmt) (string, bool) {
 	return "", false
 }
 
-func checkOrTrueA(p *analyzer.Pass, in *analyzer.Instruction) {
+func checkOrTrue(p *analyzer.Pass, in *analyzer.Instruction) {
 	sc := in.Script
 	syntax.Walk(sc.File, func(n syntax.Node) bool {
 		b, ok := n.(*syntax.BinaryCmd)
 		if !ok || b.Op != syntax.OrStmt {
 			return true
 		}
-		tail, ok := maskingTailA(b.Y)
+		tail, ok := maskingTail(b.Y)
 		if !ok {
 			return true
 		}
-		names := stmtNamesA(sc, b.X)
-		if len(names) == 0 || allHarmlessA(names) {
+		names := stmtNames(sc, b.X)
+		if len(names) == 0 || allHarmless(names) {
 			return true
 		}
-		p.Report(in, fmt.Sprintf("%q hides a failure of %s: the build succeeds and the image ships without what it should have done; remove it, or handle the expected failure explicitly", tail, firstHarmfulA(names)), nil)
+		p.Report(in, fmt.Sprintf("%q hides a failure of %s: the build succeeds and the image ships without what it should have done; remove it, or handle the expected failure explicitly", tail, firstHarmful(names)), nil)
 		return true
 	})
 }

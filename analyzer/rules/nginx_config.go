@@ -9,9 +9,9 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
-// nginxSiteB is what the nginx rules know about an image that serves
+// nginxSite is what the nginx rules know about an image that serves
 // static files with nginx.
-type nginxSiteB struct {
+type nginxSite struct {
 	final *analyzer.Stage
 	// config is the text of every configuration file the Dockerfile
 	// copies or writes, comments removed; stock means there is none and
@@ -28,16 +28,16 @@ type nginxSiteB struct {
 // its configuration; ok is false when the image is something else or a
 // configuration comes from where it cannot be read (another stage, an
 // image, a file outside the context).
-func nginxSiteOf(p *analyzer.Pass) (site nginxSiteB, ok bool) {
+func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 	final := p.File.FinalStage()
 	root := final.Root()
 	name := root.Base.Name()
 	if name != "nginx" && name != "nginx-unprivileged" {
 		return site, false
 	}
-	site = nginxSiteB{final: final, stock: true, at: root.From}
+	site = nginxSite{final: final, stock: true, at: root.From}
 	var texts []string
-	for _, in := range chainInstructionsB(final) {
+	for _, in := range final.LineageInstructions() {
 		if in.Onbuild != nil {
 			continue
 		}
@@ -47,7 +47,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSiteB, ok bool) {
 			if !isCopy {
 				continue
 			}
-			dest := resolvePathA(workdirBeforeA(in), c.dest)
+			dest := resolvePath(workdirBefore(in), c.dest)
 			if strings.HasPrefix(dest, "/usr/share/nginx/html") || (!strings.HasPrefix(dest, "/etc/nginx") && c.from != "") {
 				if site.staticDir == "" {
 					site.staticDir = strings.TrimSuffix(dest, "/")
@@ -70,7 +70,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSiteB, ok bool) {
 				return site, false
 			}
 			for _, src := range c.contextSources() {
-				t, readable := readContextConfB(p.Context, src)
+				t, readable := readContextConf(p.Context, src)
 				if !readable {
 					return site, false
 				}
@@ -80,7 +80,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSiteB, ok bool) {
 			if in.Script == nil || in.Script.File == nil {
 				continue
 			}
-			for _, w := range extractInlineWrites(in.Script, workdirBeforeA(in), echoInterpretsEscapesB(in.Stage)).writes {
+			for _, w := range extractInlineWrites(in.Script, workdirBefore(in), echoInterpretsEscapes(in.Stage)).writes {
 				if strings.HasPrefix(w.target, "/etc/nginx/") {
 					site.stock = false
 					texts = append(texts, w.content)
@@ -95,7 +95,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSiteB, ok bool) {
 	return site, true
 }
 
-func countHeredocs(c copySpecA) int {
+func countHeredocs(c copySpec) int {
 	n := 0
 	for _, s := range c.sources {
 		if strings.HasPrefix(s, "<<") {
@@ -105,9 +105,9 @@ func countHeredocs(c copySpecA) int {
 	return n
 }
 
-// readContextConfB reads a COPY source from the context: one file, or the
+// readContextConf reads a COPY source from the context: one file, or the
 // .conf files of a folder.
-func readContextConfB(bc *analyzer.BuildContext, src string) ([]string, bool) {
+func readContextConf(bc *analyzer.BuildContext, src string) ([]string, bool) {
 	if bc == nil {
 		return nil, false
 	}
@@ -115,7 +115,7 @@ func readContextConfB(bc *analyzer.BuildContext, src string) ([]string, bool) {
 	var out []string
 	matched := false
 	for _, f := range bc.Files {
-		if !sourceCoversB(src, f) || bc.DockerIgnore.Excludes(f) {
+		if !sourceCovers(src, f) || bc.DockerIgnore.Excludes(f) {
 			continue
 		}
 		if f != src && !strings.HasSuffix(f, ".conf") && !strings.HasSuffix(f, ".template") {
@@ -135,8 +135,8 @@ var nginxCommentRE = regexp.MustCompile(`(?m)#.*$`)
 
 func stripNginxComments(s string) string { return nginxCommentRE.ReplaceAllString(s, "") }
 
-// nginxGzipMissingB lists what the configuration lacks for compression.
-func nginxGzipMissingB(conf string) []string {
+// nginxGzipMissing lists what the configuration lacks for compression.
+func nginxGzipMissing(conf string) []string {
 	if !regexp.MustCompile(`\bgzip\s+on\s*;`).MatchString(conf) {
 		return []string{"gzip on;", "gzip_types " + strings.Join(nginxGzipTypes, " ") + ";"}
 	}
@@ -165,9 +165,9 @@ func nginxGzipMissingB(conf string) []string {
 
 var nginxGzipTypes = []string{"text/plain", "text/css", "application/javascript", "text/javascript", "application/json", "image/svg+xml"}
 
-// nginxHeadersMissingB lists the security headers the configuration does
+// nginxHeadersMissing lists the security headers the configuration does
 // not add.
-func nginxHeadersMissingB(conf string) []string {
+func nginxHeadersMissing(conf string) []string {
 	has := func(h string) bool {
 		return regexp.MustCompile(`(?i)\badd_header\s+["']?` + regexp.QuoteMeta(h) + `["']?\s`).MatchString(conf)
 	}
@@ -184,16 +184,16 @@ func nginxHeadersMissingB(conf string) []string {
 	return missing
 }
 
-// nginxFixB proposes a complete server configuration for an image that
+// nginxFix proposes a complete server configuration for an image that
 // runs nginx's stock one. Both nginx rules return the same fix, so that
 // whichever the patcher applies first satisfies the other.
-func nginxFixB(p *analyzer.Pass, site nginxSiteB) *analyzer.Fix {
+func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 	bc := p.Context
 	if !site.stock || bc == nil || site.at.Onbuild != nil {
 		return nil
 	}
 	gen := path.Join(path.Dir(p.File.Path), "nginx", "default.conf")
-	src, ok := relUnderB(bc.Dir, gen)
+	src, ok := relUnder(bc.Dir, gen)
 	if !ok || bc.Has(src) || bc.DockerIgnore.Excludes(src) {
 		return nil
 	}
@@ -257,7 +257,7 @@ func nginxFixB(p *analyzer.Pass, site nginxSiteB) *analyzer.Fix {
 	w(2, "try_files $uri $uri/ =404;")
 	w(1, "}")
 	w(0, "}")
-	line := keywordLikeB(site.at.Written, "COPY") + " " + quoteCopyB(src) + " /etc/nginx/conf.d/default.conf"
+	line := matchCase("COPY", site.at.Written) + " " + quoteCopy(src) + " /etc/nginx/conf.d/default.conf"
 	msg := "serve the site with " + gen + " (gzip, security headers, /healthz"
 	if hashed != "" {
 		msg += ", long-lived caching of " + hashed
@@ -266,7 +266,7 @@ func nginxFixB(p *analyzer.Pass, site nginxSiteB) *analyzer.Fix {
 	return &analyzer.Fix{
 		Message: msg,
 		Safety:  analyzer.Review,
-		Edits:   []analyzer.TextEdit{insertLineAfterB(p.File, site.at, line)},
+		Edits:   []analyzer.TextEdit{insertLineAfter(p.File, site.at, line)},
 		Files:   []analyzer.GeneratedFile{{Path: gen, Content: b.String()}},
 	}
 }

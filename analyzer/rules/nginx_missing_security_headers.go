@@ -26,19 +26,19 @@ var NginxMissingSecurityHeaders = &analyzer.Rule{
 		if !ok {
 			return
 		}
-		missing := nginxHeadersMissingB(site.config)
+		missing := nginxHeadersMissing(site.config)
 		if len(missing) == 0 {
 			return
 		}
 		if site.stock {
-			p.Report(site.at, "nginx runs with its stock configuration, which sends no security headers; add a server configuration with "+strings.Join(missing, " "), nginxFixB(p, site))
+			p.Report(site.at, "nginx runs with its stock configuration, which sends no security headers; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site))
 			return
 		}
-		p.Report(site.at, "the nginx configuration does not send "+headerNamesB(missing)+"; add to the server block: "+strings.Join(missing, " "), nil)
+		p.Report(site.at, "the nginx configuration does not send "+headerNames(missing)+"; add to the server block: "+strings.Join(missing, " "), nil)
 	},
 }
 
-func headerNamesB(directives []string) string {
+func headerNames(directives []string) string {
 	var names []string
 	for _, d := range directives {
 		if f := strings.Fields(d); len(f) > 1 {

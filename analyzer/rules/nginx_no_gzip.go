@@ -24,12 +24,12 @@ var NginxNoGzip = &analyzer.Rule{
 		if !ok {
 			return
 		}
-		missing := nginxGzipMissingB(site.config)
+		missing := nginxGzipMissing(site.config)
 		if len(missing) == 0 {
 			return
 		}
 		if site.stock {
-			p.Report(site.at, "nginx runs with its stock configuration, which compresses nothing but HTML; add a server configuration with "+strings.Join(missing, " "), nginxFixB(p, site))
+			p.Report(site.at, "nginx runs with its stock configuration, which compresses nothing but HTML; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site))
 			return
 		}
 		p.Report(site.at, "the nginx configuration does not compress CSS, JavaScript, JSON or SVG; add: "+strings.Join(missing, " "), nil)

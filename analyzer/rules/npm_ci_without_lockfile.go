@@ -25,7 +25,7 @@ var NpmCIWithoutLockfile = &analyzer.Rule{
 		if bc == nil || bc.Truncated {
 			return
 		}
-		sent, ignored := contextLockfilesB(bc)
+		sent, ignored := contextLockfiles(bc, analyzer.Npm)
 		if len(sent) > 0 {
 			return
 		}
@@ -34,15 +34,15 @@ var NpmCIWithoutLockfile = &analyzer.Rule{
 				// The trigger runs in another build's context.
 				continue
 			}
-			for _, c := range npmCommandsB(in) {
-				if !isNpmCIB(npmSubcommandB(c)) {
+			for _, c := range npmCommands(in) {
+				if !analyzer.Npm.InstallsFrozen(c) {
 					continue
 				}
 				if len(ignored) > 0 {
 					p.Reportf(in, "npm ci needs %s, but %s excludes it from the build context, so the build fails here; stop ignoring the lockfile", ignored[0], bc.DockerIgnore.Path)
 					continue
 				}
-				p.Reportf(in, "npm ci needs a lockfile and the build context has no %s, so the build fails here; commit the lockfile that npm install writes", strings.Join(npmLockfileNames, " or "))
+				p.Reportf(in, "npm ci needs a lockfile and the build context has no %s, so the build fails here; commit the lockfile that npm install writes", strings.Join(analyzer.Npm.Lockfiles, " or "))
 			}
 		}
 	},

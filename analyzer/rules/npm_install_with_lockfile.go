@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -25,7 +26,7 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 		if bc == nil {
 			return
 		}
-		sent, _ := contextLockfilesB(bc)
+		sent, _ := contextLockfiles(bc, analyzer.Npm)
 		if len(sent) == 0 {
 			return
 		}
@@ -33,18 +34,18 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 			if in.Onbuild != nil {
 				continue
 			}
-			for _, c := range npmCommandsB(in) {
-				sub, ok := subcommandWord(c, npmValuedB...)
-				if !ok || !isNpmInstallB(sub.Value) {
+			for _, c := range npmCommands(in) {
+				sub, ok := subcommandWord(c, analyzer.Npm.Valued...)
+				if !ok || !slices.Contains(analyzer.Npm.Install, sub.Value) {
 					continue
 				}
-				if len(afterSubcommand(c, npmValuedB...)) > 0 || c.Has("-g", "--global", "--package-lock-only", "--no-package-lock") {
+				if len(afterSubcommand(c, analyzer.Npm.Valued...)) > 0 || c.Has("-g", "--global", "--package-lock-only", "--no-package-lock") {
 					// Adding packages, or a global install: npm ci does neither.
 					continue
 				}
 				lock := ""
 				for _, f := range sent {
-					if contextCopiedB(in, bc, f) {
+					if contextCopied(in, bc, f) {
 						lock = f
 						break
 					}
@@ -57,7 +58,7 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 					edits := []analyzer.TextEdit{{Start: sub.Start, End: sub.End, New: "ci"}}
 					for _, a := range c.Args {
 						if npmCIRejects(a.Value) {
-							edits = append(edits, removeWordB(p.File, a.Start, a.End))
+							edits = append(edits, removeWord(p.File, a.Start, a.End))
 						}
 					}
 					fix = &analyzer.Fix{Message: "use npm ci, which installs exactly the locked versions", Edits: edits}
@@ -77,21 +78,4 @@ func npmCIRejects(arg string) bool {
 		return true
 	}
 	return strings.HasPrefix(arg, "--save=") || strings.HasPrefix(arg, "--save-exact=")
-}
-
-// removeWordB deletes a word and the blanks that separate it from its
-// neighbour on the same line, leaving comments and indentation alone.
-func removeWordB(d *analyzer.Dockerfile, start, end int) analyzer.TextEdit {
-	i := start
-	for i > 0 && (d.Source[i-1] == ' ' || d.Source[i-1] == '\t') {
-		i--
-	}
-	if i > 0 && d.Source[i-1] != '\n' {
-		return analyzer.TextEdit{Start: i, End: end}
-	}
-	j := end
-	for j < len(d.Source) && (d.Source[j] == ' ' || d.Source[j] == '\t') {
-		j++
-	}
-	return analyzer.TextEdit{Start: start, End: j}
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -27,12 +28,10 @@ var NpmPinVersions = &analyzer.Rule{
 				continue
 			}
 			for _, c := range in.Script.CommandsNamed("npm") {
-				switch c.Subcommand(npmValued...) {
-				case "install", "i", "add":
-				default:
+				if !slices.Contains(analyzer.Npm.Install, analyzer.Npm.Subcommand(c)) {
 					continue
 				}
-				pkgs := unpinned(afterSubcommand(c, npmValued...), npmPinned)
+				pkgs := unpinned(afterSubcommand(c, analyzer.Npm.Valued...), npmPinned)
 				if len(pkgs) > 0 {
 					p.Reportf(in, "npm install without versions: %s (pin as package@version)", listWords(pkgs))
 				}
@@ -40,10 +39,6 @@ var NpmPinVersions = &analyzer.Rule{
 		}
 	},
 }
-
-// npmValued are npm options that take the next word as their value.
-var npmValued = []string{"--prefix", "--registry", "--cache", "--loglevel", "-w", "--workspace", "--omit",
-	"--include", "--tag", "--userconfig", "-C"}
 
 func npmPinned(v string) bool {
 	for _, git := range []string{"git://", "git+ssh://", "git+http://", "git+https://", "github:"} {

@@ -19,9 +19,9 @@ var NpmProductionFlag = &analyzer.Rule{
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("RUN") {
-			for _, c := range npmCommandsB(in) {
-				sub := npmSubcommandB(c)
-				if !isNpmInstallB(sub) && !isNpmCIB(sub) && sub != "prune" {
+			for _, c := range npmCommands(in) {
+				sub := analyzer.Npm.Subcommand(c)
+				if !analyzer.Npm.InstallsDependencies(c) && sub != "prune" {
 					continue
 				}
 				for _, a := range c.Args {

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -28,20 +27,19 @@ var PackageCacheMountMissing = &analyzer.Rule{
 	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
-		aware := buildKitAwareA(p.File)
+		aware := usesBuildKitFeatures(p.File)
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}
-			mounted := cacheMountTargetsA(in)
-			if len(mounted) > 0 {
+			if len(in.CacheMountTargets()) > 0 {
 				continue // caching is configured here; its targets may be custom
 			}
-			var needs []cacheNeedA
+			var needs []cacheNeed
 			seen := map[string]bool{}
 			for _, c := range in.Script.Commands() {
-				for _, n := range cacheNeedsA(in, c, aware) {
-					if seen[n.target] || covered(mounted, n.target) {
+				for _, n := range cacheNeeds(in, c, aware) {
+					if seen[n.target] {
 						continue
 					}
 					seen[n.target] = true
@@ -52,7 +50,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 				continue
 			}
 			var flags, tools []string
-			fixable := runsAsRootA(in)
+			fixable := runsAsRoot(in)
 			for _, n := range needs {
 				opt := "--mount=type=cache,target=" + n.target
 				if n.locked {
@@ -72,130 +70,109 @@ var PackageCacheMountMissing = &analyzer.Rule{
 					Message: "mount a build cache for " + strings.Join(tools, " and "),
 					Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ArgsStart, New: strings.Join(flags, " ") + " "}},
 				}
-			} else if !runsAsRootA(in) {
+			} else if !runsAsRoot(in) {
 				msg = fmt.Sprintf("%s starts from an empty cache on every build that misses the layer cache; a BuildKit cache mount keeps its cache between builds and out of the image (this RUN runs as %s: mount that user's cache folder with uid= and gid= options)",
-					strings.Join(tools, " and "), userBeforeA(in))
+					strings.Join(tools, " and "), userBefore(in))
 			}
 			p.Report(in, msg, fix)
 		}
 	},
 }
 
-func covered(mounted []string, target string) bool {
-	for _, m := range mounted {
-		if m == target || strings.HasPrefix(target, m+"/") || strings.HasPrefix(m, target+"/") {
-			return true
-		}
-	}
-	return false
-}
-
-type cacheNeedA struct {
+type cacheNeed struct {
 	tool   string
 	target string
 	locked bool
 	noFix  bool
 }
 
-// cacheNeedsA returns the cache mounts a command would benefit from.
-func cacheNeedsA(in *analyzer.Instruction, c analyzer.Command, aware bool) []cacheNeedA {
-	sub := c.Subcommand("-o", "-t", "-c")
+// cacheNeeds returns the cache mounts a command would benefit from.
+func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cacheNeed {
+	switch c.Name {
+	case "apt-get", "apt":
+		if c.Subcommand("-o", "-t", "-c") != "install" || !removesDockerClean(in) {
+			return nil
+		}
+		return []cacheNeed{{tool: "apt", target: "/var/cache/apt", locked: true}, {tool: "apt", target: "/var/lib/apt", locked: true}}
+	case "apk":
+		if c.Subcommand("-o", "-t", "-c") != "add" || c.Has("--no-cache") || !aware {
+			return nil
+		}
+		return []cacheNeed{{tool: "apk", target: "/etc/apk/cache", locked: true}}
+	}
+	pm, pc := analyzer.PackageManagerOf(c)
+	if pm == nil {
+		return nil
+	}
+	installs := pm.InstallsDependencies(pc)
+	sub := pm.Subcommand(pc)
+	caches := pm.Caches
+	noFix := false
+	switch pm {
+	case analyzer.Pip:
+		if !installs || c.Has("--no-cache-dir") || !aware {
+			return nil
+		}
+		if _, ok := envBefore(in, "PIP_NO_CACHE_DIR"); ok {
+			return nil
+		}
+	case analyzer.Npm:
+		if !installs || cleansInRun(in, "npm", "cache") {
+			return nil
+		}
+	case analyzer.Yarn:
+		if !installs || cleansInRun(in, "yarn", "cache") || !aware {
+			return nil
+		}
+	case analyzer.Pnpm:
+		if !installs {
+			return nil
+		}
+	case analyzer.Go:
+		switch {
+		case installs:
+			caches = caches[:1] // downloads only
+		case sub != "build" && sub != "install" && sub != "test":
+			return nil
+		}
+	case analyzer.Cargo:
+		if sub != "build" && sub != "install" && sub != "fetch" {
+			return nil
+		}
+	case analyzer.Maven, analyzer.Gradle:
+	case analyzer.Bundler:
+		noFix = true
+		if !installs {
+			return nil
+		}
+	case analyzer.Composer:
+		noFix = true
+		if sub != "install" && sub != "update" || c.Has("--no-cache") {
+			return nil
+		}
+	default:
+		return nil
+	}
 	img := ""
 	if in.Stage != nil {
 		img = in.Stage.Root().Base.Name()
 	}
-	envOr := func(name, def string) string {
-		if v, ok := envBeforeA(in, name); ok && strings.HasPrefix(v, "/") {
-			return path.Clean(v)
-		}
-		return def
+	env := func(name string) (string, bool) { return envBefore(in, name) }
+	var out []cacheNeed
+	for _, cache := range caches {
+		out = append(out, cacheNeed{tool: pm.Name, target: cache.In(img, env), locked: cache.Locked, noFix: noFix})
 	}
-	switch c.Name {
-	case "apt-get", "apt":
-		if sub != "install" || !removesDockerCleanA(in) {
-			return nil
-		}
-		return []cacheNeedA{{tool: "apt", target: "/var/cache/apt", locked: true}, {tool: "apt", target: "/var/lib/apt", locked: true}}
-	case "apk":
-		if sub != "add" || c.Has("--no-cache") || !aware {
-			return nil
-		}
-		return []cacheNeedA{{tool: "apk", target: "/etc/apk/cache", locked: true}}
-	case "pip", "pip3", "python", "python3":
-		if !pipInstallA(c) || c.Has("--no-cache-dir") || !aware {
-			return nil
-		}
-		if _, ok := envBeforeA(in, "PIP_NO_CACHE_DIR"); ok {
-			return nil
-		}
-		return []cacheNeedA{{tool: "pip", target: envOr("PIP_CACHE_DIR", "/root/.cache/pip")}}
-	case "npm":
-		if sub != "ci" && sub != "install" && sub != "i" || cleansInRunA(in, "npm", "cache") {
-			return nil
-		}
-		return []cacheNeedA{{tool: "npm", target: envOr("npm_config_cache", "/root/.npm")}}
-	case "yarn":
-		if (sub != "" && sub != "install") || cleansInRunA(in, "yarn", "cache") || !aware {
-			return nil
-		}
-		return []cacheNeedA{{tool: "yarn", target: envOr("YARN_CACHE_FOLDER", "/usr/local/share/.cache/yarn"), locked: true}}
-	case "pnpm":
-		if sub != "install" && sub != "i" {
-			return nil
-		}
-		return []cacheNeedA{{tool: "pnpm", target: envOr("PNPM_HOME", "/root/.local/share/pnpm") + "/store"}}
-	case "go":
-		gopath := "/root/go"
-		if img == "golang" {
-			gopath = "/go"
-		}
-		mod := envOr("GOMODCACHE", envOr("GOPATH", gopath)+"/pkg/mod")
-		switch {
-		case sub == "mod" && c.Has("download"):
-			return []cacheNeedA{{tool: "go", target: mod}}
-		case sub == "build" || sub == "install" || sub == "test":
-			return []cacheNeedA{{tool: "go", target: mod}, {tool: "go", target: envOr("GOCACHE", "/root/.cache/go-build")}}
-		}
-	case "cargo":
-		if sub != "build" && sub != "install" && sub != "fetch" {
-			return nil
-		}
-		home := "/root/.cargo"
-		if img == "rust" {
-			home = "/usr/local/cargo"
-		}
-		home = envOr("CARGO_HOME", home)
-		return []cacheNeedA{{tool: "cargo", target: home + "/registry"}, {tool: "cargo", target: home + "/git"}}
-	case "mvn", "mvnw":
-		return []cacheNeedA{{tool: "maven", target: "/root/.m2"}}
-	case "gradle", "gradlew":
-		home := "/root/.gradle"
-		if img == "gradle" {
-			home = "/home/gradle/.gradle"
-		}
-		return []cacheNeedA{{tool: "gradle", target: envOr("GRADLE_USER_HOME", home) + "/caches"}}
-	case "bundle":
-		if sub != "install" && sub != "" {
-			return nil
-		}
-		return []cacheNeedA{{tool: "bundler", target: "/usr/local/bundle/cache", noFix: true}}
-	case "composer":
-		if sub != "install" && sub != "update" || c.Has("--no-cache") {
-			return nil
-		}
-		return []cacheNeedA{{tool: "composer", target: envOr("COMPOSER_CACHE_DIR", "/root/.composer/cache"), noFix: true}}
-	}
-	return nil
+	return out
 }
 
-// removesDockerCleanA reports whether the stage chain, up to and
+// removesDockerClean reports whether the stage chain, up to and
 // including in, removes the Debian images' apt hook that deletes
 // downloaded packages (without which an apt cache mount stays empty).
-func removesDockerCleanA(in *analyzer.Instruction) bool {
+func removesDockerClean(in *analyzer.Instruction) bool {
 	if in.Stage == nil {
 		return false
 	}
-	for _, i := range chainInstructionsA(chainA(in.Stage)) {
+	for _, i := range in.Stage.LineageInstructions() {
 		if i.Script != nil {
 			for _, c := range i.Script.CommandsNamed("rm") {
 				for _, a := range c.Args {
@@ -212,8 +189,8 @@ func removesDockerCleanA(in *analyzer.Instruction) bool {
 	return false
 }
 
-// cleansInRunA reports `tool sub clean` in the same RUN.
-func cleansInRunA(in *analyzer.Instruction, tool, sub string) bool {
+// cleansInRun reports `tool sub clean` in the same RUN.
+func cleansInRun(in *analyzer.Instruction, tool, sub string) bool {
 	for _, c := range in.Script.CommandsNamed(tool) {
 		if c.Subcommand() == sub && c.Has("clean") {
 			return true

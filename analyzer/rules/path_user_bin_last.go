@@ -37,11 +37,11 @@ var PathUserBinLast = &analyzer.Rule{
 				if len(tail) == 0 || len(tail) == len(parts) {
 					continue
 				}
-				if !isPathVarB(parts[0]) {
+				if !isPathVar(parts[0]) {
 					continue
 				}
 				p.Report(in, strings.Join(tail, ":")+" is searched after every other folder of PATH, so programs of the base image shadow the ones installed there; put it first",
-					pathFixB(p.File, in))
+					pathFix(p.File, in))
 			}
 		}
 	},
@@ -59,11 +59,11 @@ func splitUserBins(parts []string) (rest, tail []string) {
 	return parts[:i], parts[i:]
 }
 
-func isPathVarB(s string) bool { return s == "$PATH" || s == "${PATH}" }
+func isPathVar(s string) bool { return s == "$PATH" || s == "${PATH}" }
 
-// pathFixB rewrites the PATH value in place, keeping the ENV form and its
+// pathFix rewrites the PATH value in place, keeping the ENV form and its
 // quoting. It gives up on values it cannot find verbatim.
-func pathFixB(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyzer.Fix {
+func pathFix(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyzer.Fix {
 	words := rawWords(d, in.ArgsStart, in.End)
 	for i, w := range words {
 		var valueStart int
@@ -86,7 +86,7 @@ func pathFixB(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyzer.Fix {
 		}
 		parts := strings.Split(inner, ":")
 		rest, tail := splitUserBins(parts)
-		if len(tail) == 0 || len(rest) == 0 || !isPathVarB(rest[0]) {
+		if len(tail) == 0 || len(rest) == 0 || !isPathVar(rest[0]) {
 			return nil
 		}
 		value := quote + strings.Join(append(tail, rest...), ":") + quote

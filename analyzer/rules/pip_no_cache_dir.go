@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -9,41 +8,14 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-var (
-	pipName    = regexp.MustCompile(`^pip[0-9.]*$`)
-	pythonName = regexp.MustCompile(`^python[0-9.]*$`)
-)
-
-// pipGlobalValued are pip options that take a separate value.
-var pipGlobalValued = []string{"--proxy", "--log", "--cache-dir", "--timeout", "--retries", "--exists-action",
-	"--trusted-host", "--cert", "--client-cert", "--python", "--root-user-action", "-r", "--requirement",
-	"-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target",
-	"--prefix", "--root", "-e", "--editable", "--platform", "--python-version", "--implementation", "--abi"}
-
 // pipInstallWord returns the `install` word of `pip install` or
 // `python -m pip install`.
 func pipInstallWord(c analyzer.Command) (analyzer.Word, bool) {
-	args := c.Args
-	switch {
-	case pipName.MatchString(c.Name):
-	case pythonName.MatchString(c.Name):
-		i := 0
-		for i < len(args) && args[i].Value != "-m" {
-			i++
-		}
-		if i+1 >= len(args) || args[i+1].Value != "pip" {
-			return analyzer.Word{}, false
-		}
-		args = args[i+2:]
-	default:
+	pm, pc := analyzer.PackageManagerOf(c)
+	if pm != analyzer.Pip || !pm.InstallsDependencies(pc) {
 		return analyzer.Word{}, false
 	}
-	sub := analyzer.Command{Name: "pip", Args: args}
-	p := sub.Positional(pipGlobalValued...)
-	if len(p) == 0 || p[0].Value != "install" {
-		return analyzer.Word{}, false
-	}
-	return p[0], true
+	return subcommandWord(pc, pm.Valued...)
 }
 
 var truthyValues = map[string]bool{"1": true, "true": true, "on": true, "yes": true}
@@ -68,7 +40,7 @@ var PipNoCacheDir = &analyzer.Rule{
 		for in := range p.File.Each("RUN") {
 			s := stageOf(in)
 			if in.Script == nil || !shipsInFinalImage(p.File, s) || pipCacheDisabled(p.File, s, in) ||
-				hasCacheMountUnder(in, "/root/.cache/pip", "/root/.cache") || hasCacheMountSuffix(in, "/.cache/pip") {
+				cacheMountTouches(in, "/root/.cache/pip", "/root/.cache") || hasCacheMountSuffix(in, "/.cache/pip") {
 				continue
 			}
 			for _, c := range in.Script.Commands() {
@@ -84,7 +56,7 @@ var PipNoCacheDir = &analyzer.Rule{
 }
 
 func hasCacheMountSuffix(in *analyzer.Instruction, suffix string) bool {
-	for _, t := range cacheMountTargets(in) {
+	for _, t := range in.CacheMountTargets() {
 		if strings.HasSuffix(t, suffix) {
 			return true
 		}
@@ -98,7 +70,7 @@ func pipCacheDisabled(d *analyzer.Dockerfile, s *analyzer.Stage, before *analyze
 	if s == nil {
 		return false
 	}
-	for _, st := range stageLineage(s) {
+	for _, st := range s.Lineage() {
 		for _, in := range st.Instructions {
 			if in == before {
 				return false

@@ -28,7 +28,7 @@ var PythonEnvMissing = &analyzer.Rule{
 		final := p.File.FinalStage()
 		var missing []string
 		for _, name := range []string{"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"} {
-			if v, ok := envSetInChainB(final, name); !ok || v == "" {
+			if v, ok := envAtEnd(final, name); !ok || v == "" {
 				missing = append(missing, name)
 			}
 		}
@@ -39,9 +39,9 @@ var PythonEnvMissing = &analyzer.Rule{
 		for _, m := range missing {
 			pairs = append(pairs, m+"=1")
 		}
-		line := keywordLikeB(final.From.Written, "ENV") + " " + strings.Join(pairs, " ")
+		line := matchCase("ENV", final.From.Written) + " " + strings.Join(pairs, " ")
 		fix := &analyzer.Fix{Message: "set " + strings.Join(pairs, " "),
-			Edits: []analyzer.TextEdit{insertLineAfterB(p.File, final.From, line)}}
+			Edits: []analyzer.TextEdit{insertLineAfter(p.File, final.From, line)}}
 		p.Report(final.From, "the final stage of this Python service does not set "+strings.Join(missing, " or ")+
 			" (PYTHONUNBUFFERED=1 sends logs out at once, PYTHONDONTWRITEBYTECODE=1 stops .pyc writes at run time)", fix)
 	},

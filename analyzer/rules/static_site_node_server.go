@@ -25,11 +25,11 @@ var StaticSiteNodeServer = &analyzer.Rule{
 	Good: "FROM node:20 AS build\nCOPY . .\nRUN npm ci && npm run build\nFROM nginxinc/nginx-unprivileged:1.27-alpine\nCOPY --from=build /dist /usr/share/nginx/html\n",
 	Check: func(p *analyzer.Pass) {
 		d := p.File
-		start := startInstructionA(d)
+		start := startInstruction(d)
 		if start == nil {
 			return
 		}
-		server, dir, dev := nodeStaticServerA(d, p.Context)
+		server, dir, dev := nodeStaticServer(d, p.Context)
 		if server == "" {
 			return
 		}
@@ -50,16 +50,16 @@ var StaticSiteNodeServer = &analyzer.Rule{
 	},
 }
 
-// nodeStaticServerA recognises a start command that only serves files
+// nodeStaticServer recognises a start command that only serves files
 // with a Node tool, following npm/yarn/pnpm scripts through package.json.
 // It returns the server, the folder it serves if known, and whether it is
 // a development server.
-func nodeStaticServerA(d *analyzer.Dockerfile, bc *analyzer.BuildContext) (server, dir string, dev bool) {
-	words := splitWordsA(analyzer.StartCommand(d))
-	return staticServerInA(words, bc, 0)
+func nodeStaticServer(d *analyzer.Dockerfile, bc *analyzer.BuildContext) (server, dir string, dev bool) {
+	words := splitWords(analyzer.StartCommand(d))
+	return staticServerIn(words, bc, 0)
 }
 
-func splitWordsA(words []string) []string {
+func splitWords(words []string) []string {
 	var out []string
 	for _, w := range words {
 		for _, f := range strings.Fields(w) {
@@ -69,13 +69,13 @@ func splitWordsA(words []string) []string {
 	return out
 }
 
-func staticServerInA(words []string, bc *analyzer.BuildContext, depth int) (server, dir string, dev bool) {
+func staticServerIn(words []string, bc *analyzer.BuildContext, depth int) (server, dir string, dev bool) {
 	if depth > 3 {
 		return "", "", false
 	}
 	for i, w := range words {
 		base := path.Base(w)
-		if !programPositionA(words, i) {
+		if !programPosition(words, i) {
 			continue
 		}
 		next := ""
@@ -87,7 +87,7 @@ func staticServerInA(words []string, bc *analyzer.BuildContext, depth int) (serv
 			if base == "sirv" && next != "" && next != "serve" && strings.HasPrefix(next, "-") {
 				continue
 			}
-			return base, firstPositionalA(words[i+1:]), base == "live-server" || base == "lite-server"
+			return base, firstPositional(words[i+1:]), base == "live-server" || base == "lite-server"
 		case "vite":
 			if next == "preview" {
 				return "vite preview", "", false
@@ -102,7 +102,7 @@ func staticServerInA(words []string, bc *analyzer.BuildContext, depth int) (serv
 				base == "ng" && next == "serve",
 				base == "gatsby" && next == "develop",
 				base == "astro" && (next == "dev" || next == "preview"),
-				base == "eleventy" && hasWordA(words[i:], "--serve"),
+				base == "eleventy" && hasWord(words[i:], "--serve"),
 				base == "webpack" && next == "serve",
 				base == "webpack-dev-server",
 				base == "parcel" && next != "build":
@@ -122,7 +122,7 @@ func staticServerInA(words []string, bc *analyzer.BuildContext, depth int) (serv
 				script = "start"
 			}
 			if body, ok := bc.Package.Scripts[script]; ok {
-				if s, dir, dev := staticServerInA(strings.Fields(body), bc, depth+1); s != "" {
+				if s, dir, dev := staticServerIn(strings.Fields(body), bc, depth+1); s != "" {
 					return s, dir, dev
 				}
 			}
@@ -131,7 +131,7 @@ func staticServerInA(words []string, bc *analyzer.BuildContext, depth int) (serv
 	return "", "", false
 }
 
-func hasWordA(words []string, w string) bool {
+func hasWord(words []string, w string) bool {
 	for _, x := range words {
 		if x == w {
 			return true
@@ -140,9 +140,9 @@ func hasWordA(words []string, w string) bool {
 	return false
 }
 
-// firstPositionalA returns the first word that is not an option or the
+// firstPositional returns the first word that is not an option or the
 // value of one; static servers take the folder they serve there.
-func firstPositionalA(words []string) string {
+func firstPositional(words []string) string {
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		switch {
@@ -158,9 +158,9 @@ func firstPositionalA(words []string) string {
 	return ""
 }
 
-// programPositionA reports whether words[i] is run as a program rather
+// programPosition reports whether words[i] is run as a program rather
 // than passed as an argument (`hugo serve` is not the serve package).
-func programPositionA(words []string, i int) bool {
+func programPosition(words []string, i int) bool {
 	if i == 0 || strings.Contains(words[i], "node_modules/.bin/") {
 		return true
 	}

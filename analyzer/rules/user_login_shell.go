@@ -36,15 +36,15 @@ var UserLoginShell = &analyzer.Rule{
 				continue
 			}
 			for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
-				checkLoginShellA(p, in, c, usesSu)
+				checkLoginShell(p, in, c, usesSu)
 			}
 		}
 	},
 }
 
-// shellOptionA finds the shell option of useradd or adduser: the word
+// shellOption finds the shell option of useradd or adduser: the word
 // holding its value, and whether the option was given at all.
-func shellOptionA(c analyzer.Command, valued string) (value analyzer.Word, attached, found bool) {
+func shellOption(c analyzer.Command, valued string) (value analyzer.Word, attached, found bool) {
 	for i, a := range c.Args {
 		v := a.Value
 		switch {
@@ -77,15 +77,15 @@ func shellOptionA(c analyzer.Command, valued string) (value analyzer.Word, attac
 	return analyzer.Word{}, false, false
 }
 
-func noLoginShellA(sh string) bool {
+func noLoginShell(sh string) bool {
 	base := path.Base(sh)
 	return base == "nologin" || base == "false" || base == "true"
 }
 
-func checkLoginShellA(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command, usesSu bool) {
+func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command, usesSu bool) {
 	distro := ""
 	if in.Stage != nil {
-		distro = stageDistroA(in.Stage)
+		distro = in.Stage.Root().Base.Distro()
 	}
 	busybox := false
 	valued := "bcdefgGkKpuUZ" // useradd's short options that take a value
@@ -107,9 +107,9 @@ func checkLoginShellA(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Com
 	if distro == "alpine" || busybox {
 		nologin = "/sbin/nologin"
 	}
-	val, attached, found := shellOptionA(c, valued)
+	val, attached, found := shellOption(c, valued)
 	if found {
-		if val.Dynamic || val.Value == "" || noLoginShellA(strings.TrimPrefix(val.Value, "--shell=")) {
+		if val.Dynamic || val.Value == "" || noLoginShell(strings.TrimPrefix(val.Value, "--shell=")) {
 			return
 		}
 		sh := strings.TrimPrefix(val.Value, "--shell=")
@@ -118,7 +118,7 @@ func checkLoginShellA(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Com
 			if strings.HasPrefix(val.Value, "--shell=") {
 				sh = strings.TrimPrefix(val.Value, "--shell=")
 			}
-			if noLoginShellA(sh) {
+			if noLoginShell(sh) {
 				return
 			}
 		}
@@ -151,12 +151,8 @@ func checkLoginShellA(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Com
 		def = "/bin/bash"
 	}
 	var fix *analyzer.Fix
-	if !usesSu && in.Script.Exact() {
-		_, end := commandNameWordA(in.Script, c)
-		fix = &analyzer.Fix{
-			Message: "give the user " + nologin + " as its shell",
-			Edits:   []analyzer.TextEdit{{Start: end, End: end, New: " " + opt}},
-		}
+	if !usesSu {
+		fix = insertAfterCommandName(in.Script, c, " "+opt, "give the user "+nologin+" as its shell")
 	}
 	p.Report(in, fmt.Sprintf("%s without a shell option gives the user a login shell (%s); add %s", c.Name, def, opt), fix)
 }

@@ -56,7 +56,7 @@ func createdUID(user *analyzer.Instruction, name string) (string, bool) {
 		return "", false
 	}
 	uid, found := "", false
-	for _, st := range stageLineage(s) {
+	for _, st := range s.Lineage() {
 		for _, in := range st.Instructions {
 			if in == user {
 				return uid, found

@@ -34,11 +34,7 @@ var UseraddNoLogInit = &analyzer.Rule{
 				if !ok || len(uid) <= 5 {
 					continue
 				}
-				var fix *analyzer.Fix
-				if end := commandNameEnd(in.Script, c); end >= 0 {
-					fix = &analyzer.Fix{Message: "add -l so useradd does not write lastlog and faillog",
-						Edits: []analyzer.TextEdit{{Start: end, End: end, New: " -l"}}}
-				}
+				fix := insertAfterCommandName(in.Script, c, " -l", "add -l so useradd does not write lastlog and faillog")
 				p.Report(in, "useradd -u "+uid+" without -l fills the image with a huge sparse lastlog; add -l", fix)
 			}
 		}

@@ -34,10 +34,7 @@ var WgetProgress = &analyzer.Rule{
 				if busyboxWget(in.Stage) {
 					flag = " -q"
 				}
-				var fix *analyzer.Fix
-				if end := commandNameEnd(in.Script, c); end >= 0 {
-					fix = &analyzer.Fix{Message: "add" + flag, Edits: []analyzer.TextEdit{{Start: end, End: end, New: flag}}}
-				}
+				fix := insertAfterCommandName(in.Script, c, flag, "add"+flag)
 				p.Report(in, "wget without --progress=dot:giga (or -q/-nv) floods the build log", fix)
 			}
 		}

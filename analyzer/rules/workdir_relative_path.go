@@ -84,7 +84,7 @@ func workdirFixes(d *analyzer.Dockerfile) map[*analyzer.Instruction]*analyzer.Fi
 				if in.StartLine == in.EndLine {
 					fixes[in] = &analyzer.Fix{
 						Message: fmt.Sprintf("write the absolute path %s", cwd),
-						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: contentEnd(d, in), New: cwd}},
+						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ContentEnd(d.Source), New: cwd}},
 					}
 				}
 			}

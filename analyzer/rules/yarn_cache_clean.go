@@ -40,8 +40,8 @@ var YarnCacheClean = &analyzer.Rule{
 				continue
 			}
 			var fix *analyzer.Fix
-			if e := appendToScript(in, "yarn cache clean"); e != nil {
-				fix = &analyzer.Fix{Message: "run yarn cache clean at the end of the RUN", Edits: []analyzer.TextEdit{*e}}
+			if e, ok := appendToChain(in, "yarn cache clean"); ok {
+				fix = &analyzer.Fix{Message: "run yarn cache clean at the end of the RUN", Edits: []analyzer.TextEdit{e}}
 			}
 			p.Report(in, "yarn install leaves a second copy of every package in the yarn cache; add yarn cache clean", fix)
 		}
@@ -49,7 +49,7 @@ var YarnCacheClean = &analyzer.Rule{
 }
 
 func yarnCacheMounted(in *analyzer.Instruction) bool {
-	for _, t := range cacheMountTargets(in) {
+	for _, t := range in.CacheMountTargets() {
 		if strings.Contains(t, "yarn") {
 			return true
 		}

@@ -32,7 +32,7 @@ var YumAssumeYes = &analyzer.Rule{
 				default:
 					continue
 				}
-				fix := insertFlagAfter(in.Script, sub, "-y", "add -y")
+				fix := insertAfterWord(in.Script, sub, " -y", "add -y")
 				p.Report(in, "yum "+sub.Value+" will stop at its confirmation prompt; add -y", fix)
 			}
 		}

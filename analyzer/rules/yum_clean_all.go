@@ -21,7 +21,7 @@ var YumCleanAll = &analyzer.Rule{
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("RUN") {
-			if in.Script == nil || runMountsAt(in, "/var/cache/yum") || removesPath(in.Script, "/var/cache/yum") {
+			if in.Script == nil || mountHolds(in, "/var/cache/yum") || removesPath(in.Script, "/var/cache/yum") {
 				continue
 			}
 			lastInstall, lastClean := -1, -1
@@ -43,7 +43,7 @@ var YumCleanAll = &analyzer.Rule{
 				continue
 			}
 			var fix *analyzer.Fix
-			if e, ok := appendToChain(in.Script, "yum clean all"); ok {
+			if e, ok := appendToChain(in, "yum clean all"); ok {
 				fix = &analyzer.Fix{Message: "run yum clean all at the end of the RUN", Edits: []analyzer.TextEdit{e}}
 			}
 			p.Report(in, "yum leaves its cache in the layer; end the RUN with yum clean all", fix)

@@ -22,7 +22,7 @@ var ZypperClean = &analyzer.Rule{
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("RUN") {
-			if in.Script == nil || !shipsInFinalImage(p.File, stageOf(in)) || hasCacheMountUnder(in, "/var/cache/zypp") {
+			if in.Script == nil || !shipsInFinalImage(p.File, stageOf(in)) || cacheMountTouches(in, "/var/cache/zypp") {
 				continue
 			}
 			installed, cleaned := false, false
@@ -44,8 +44,8 @@ var ZypperClean = &analyzer.Rule{
 				continue
 			}
 			var fix *analyzer.Fix
-			if e := appendToScript(in, "zypper clean --all"); e != nil {
-				fix = &analyzer.Fix{Message: "run zypper clean --all at the end of the RUN", Edits: []analyzer.TextEdit{*e}}
+			if e, ok := appendToChain(in, "zypper clean --all"); ok {
+				fix = &analyzer.Fix{Message: "run zypper clean --all at the end of the RUN", Edits: []analyzer.TextEdit{e}}
 			}
 			p.Report(in, "zypper install leaves its cache in the layer; add zypper clean --all to the same RUN", fix)
 		}

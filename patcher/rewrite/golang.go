@@ -86,17 +86,18 @@ func planGo(o *original) (*Rewrite, bool) {
 			runtimeEnv = append(runtimeEnv, e.text)
 		}
 	}
+	modCache, buildCache := analyzer.Go.Caches[0].In("golang", nil), analyzer.Go.Caches[1].In("golang", nil)
 	w.line("WORKDIR /src")
 	w.line("COPY %s ./", strings.Join(mods, " "))
 	vendored := o.bc.Has("vendor/modules.txt")
 	if !vendored {
-		w.line("RUN --mount=type=cache,target=/go/pkg/mod go mod download")
+		w.line("RUN --mount=type=cache,target=%s go mod download", modCache)
 	}
 	w.line("COPY . .")
 	args := append([]string{"go", "build", "-trimpath", `-ldflags="-s -w"`}, extra...)
 	args = append(args, "-o", bin)
 	args = append(args, pkgs...)
-	w.line("RUN --mount=type=cache,target=/go/pkg/mod \\\n    --mount=type=cache,target=/root/.cache/go-build \\\n    CGO_ENABLED=0 %s", strings.Join(args, " "))
+	w.line("RUN --mount=type=cache,target=%s \\\n    --mount=type=cache,target=%s \\\n    CGO_ENABLED=0 %s", modCache, buildCache, strings.Join(args, " "))
 	w.blank()
 	w.line("FROM %s", GoRuntimeImage)
 	w.raw(o.labels...)

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -29,32 +30,33 @@ type nodePM struct {
 func packageManager(bc *analyzer.BuildContext) (nodePM, bool) {
 	pkg := bc.Package
 	switch {
-	case bc.HasLockfile("bun.lockb", "bun.lock"):
+	case bc.HasLockfile(analyzer.Bun.Lockfiles...):
 		return nodePM{}, false
-	case bc.HasLockfile("pnpm-lock.yaml"):
-		return nodePM{name: "pnpm", manifests: []string{"package.json", "pnpm-lock.yaml"},
+	case bc.HasLockfile(analyzer.Pnpm.Lockfiles...):
+		return nodePM{name: "pnpm", manifests: slices.Concat(analyzer.Pnpm.Manifests, analyzer.Pnpm.Lockfiles),
 			install:     "corepack enable && pnpm install --frozen-lockfile",
 			installProd: "corepack enable && pnpm install --frozen-lockfile --prod",
-			cache:       "/root/.local/share/pnpm/store", run: "pnpm run", locked: true}, true
-	case bc.HasLockfile("yarn.lock"):
+			cache:       analyzer.Pnpm.Caches[0].Dir, run: "pnpm run", locked: true}, true
+	case bc.HasLockfile(analyzer.Yarn.Lockfiles...):
 		if bc.Has(".yarnrc.yml") || pkg != nil && strings.HasPrefix(pkg.PackageManager, "yarn@") && !strings.HasPrefix(pkg.PackageManager, "yarn@1") {
 			// Yarn 2+ keeps its own cache and needs its config and release.
 			return nodePM{}, false
 		}
-		return nodePM{name: "yarn", manifests: []string{"package.json", "yarn.lock"},
+		return nodePM{name: "yarn", manifests: slices.Concat(analyzer.Yarn.Manifests, analyzer.Yarn.Lockfiles),
 			install:     "yarn install --frozen-lockfile",
 			installProd: "yarn install --frozen-lockfile --production",
-			cache:       "/usr/local/share/.cache/yarn", run: "yarn run", locked: true}, true
-	case bc.HasLockfile("package-lock.json"), bc.HasLockfile("npm-shrinkwrap.json"):
-		lock := "package-lock.json"
-		if bc.HasLockfile("npm-shrinkwrap.json") {
-			lock = "npm-shrinkwrap.json"
+			cache:       analyzer.Yarn.Caches[0].Dir, run: "yarn run", locked: true}, true
+	case bc.HasLockfile(analyzer.Npm.Lockfiles...):
+		// npm prefers the shrinkwrap when both exist.
+		lock := analyzer.Npm.Lockfiles[0]
+		if bc.HasLockfile(analyzer.Npm.Lockfiles[1]) {
+			lock = analyzer.Npm.Lockfiles[1]
 		}
-		return nodePM{name: "npm", manifests: []string{"package.json", lock},
-			install: "npm ci", installProd: "npm ci --omit=dev", cache: "/root/.npm", run: "npm run", locked: true}, true
+		return nodePM{name: "npm", manifests: append(slices.Clone(analyzer.Npm.Manifests), lock),
+			install: "npm ci", installProd: "npm ci --omit=dev", cache: analyzer.Npm.Caches[0].Dir, run: "npm run", locked: true}, true
 	}
-	return nodePM{name: "npm", manifests: []string{"package.json"},
-		install: "npm install", installProd: "npm install --omit=dev", cache: "/root/.npm", run: "npm run"}, true
+	return nodePM{name: "npm", manifests: analyzer.Npm.Manifests,
+		install: "npm install", installProd: "npm install --omit=dev", cache: analyzer.Npm.Caches[0].Dir, run: "npm run"}, true
 }
 
 // installRun is the RUN line of an install with its cache mount.
@@ -66,12 +68,11 @@ func (pm nodePM) installRun(cmd string) string {
 // build names the scripts that build the project.
 func nodeStep(pkg *analyzer.PackageJSON, allowGlobal func(string) bool) func(analyzer.Command) step {
 	return func(c analyzer.Command) step {
-		switch c.Name {
-		case "npm", "yarn", "pnpm":
-		default:
+		pm, _ := analyzer.PackageManagerOf(c)
+		if pm != analyzer.Npm && pm != analyzer.Yarn && pm != analyzer.Pnpm {
 			return stepUnknown
 		}
-		sub := c.Subcommand("--prefix", "-C", "--cwd", "--workspace", "-w", "--filter")
+		sub := pm.Subcommand(c)
 		if c.Has("-g", "--global") || c.Name == "yarn" && sub == "global" {
 			for _, w := range c.Positional()[1:] {
 				if w.Value == "add" {
@@ -83,14 +84,15 @@ func nodeStep(pkg *analyzer.PackageJSON, allowGlobal func(string) bool) func(ana
 			}
 			return stepNoop
 		}
-		switch sub {
-		case "", "install", "i", "ci", "add":
-			if sub == "add" || sub == "install" && len(c.Positional()) > 1 {
+		if sub == "add" || pm.InstallsDependencies(c) {
+			if sub == "add" || len(c.Positional(pm.Valued...)) > 1 {
 				// Installing a named package changes package.json in the
 				// image only; the new file would not reproduce it.
 				return stepUnknown
 			}
 			return stepDeps
+		}
+		switch sub {
 		case "run", "run-script":
 			if p := c.Positional(); len(p) > 1 && isBuildScript(pkg, p[1].Value) {
 				return stepBuild

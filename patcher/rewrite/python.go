@@ -34,15 +34,10 @@ func planPython(o *original) (*Rewrite, bool) {
 	}
 	var installs []pipInstall
 	cmds, ok := classify(o, func(c analyzer.Command) step {
-		args := c.Args
-		switch {
-		case c.Name == "pip" || c.Name == "pip3":
-		case (c.Name == "python" || c.Name == "python3") && len(args) >= 2 && args[0].Value == "-m" && args[1].Value == "pip":
-			args = args[2:]
-		default:
-			return stepUnknown
-		}
-		if len(args) == 0 || args[0].Value != "install" {
+		pm, pc := analyzer.PackageManagerOf(c)
+		args := pc.Args
+		// Options before `install` would be lost in the new RUN.
+		if pm != analyzer.Pip || len(args) == 0 || args[0].Value != "install" {
 			return stepUnknown
 		}
 		pi, ok := readPipInstall(args[1:])
@@ -108,7 +103,7 @@ func planPython(o *original) (*Rewrite, bool) {
 	for _, pi := range installs {
 		lines = append(lines, "pip install "+strings.Join(pi.args, " "))
 	}
-	w.line("RUN --mount=type=cache,target=/root/.cache/pip \\\n    %s", strings.Join(lines, " \\\n && "))
+	w.line("RUN --mount=type=cache,target=%s \\\n    %s", analyzer.Pip.Caches[0].Dir, strings.Join(lines, " \\\n && "))
 	w.blank()
 	w.line("FROM %s", runtimeImage)
 	w.raw(o.labels...)

@@ -41,10 +41,10 @@ type command struct {
 func classify(o *original, lang func(analyzer.Command) step) ([]command, bool) {
 	var out []command
 	for _, in := range o.runs {
-		if _, ok := in.Flag("mount"); ok {
+		for _, m := range in.Mounts() {
 			// A mount the new file would drop could hold a secret the
 			// step needs.
-			if v, _ := in.Flag("mount"); !strings.Contains(v, "type=cache") {
+			if m.Type != "cache" {
 				return nil, false
 			}
 		}

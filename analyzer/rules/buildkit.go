@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -31,20 +30,6 @@ func buildkitWarnings(p *analyzer.Pass, check string) []analyzer.BuildKitWarning
 		return out[i].Message < out[j].Message
 	})
 	return out
-}
-
-// instructionOnLine returns the top-level instruction that starts on line,
-// which is where BuildKit locates its warnings.
-func instructionOnLine(d *analyzer.Dockerfile, line int) *analyzer.Instruction {
-	for _, in := range d.Instructions {
-		if in.StartLine == line {
-			return in
-		}
-		if in.StartLine > line {
-			break
-		}
-	}
-	return nil
 }
 
 // mirrorBuildKit reports every BuildKit warning of one check as a finding of
@@ -81,25 +66,6 @@ func quotedValue(msg string) string {
 // isAllCase reports whether a keyword is written entirely in one case, the
 // only spellings BuildKit counts when it looks for the majority.
 func isAllCase(s string) bool { return s == strings.ToLower(s) || s == strings.ToUpper(s) }
-
-// matchCase returns word in the case of model: lower when model is all
-// lower case, upper otherwise.
-func matchCase(word, model string) string {
-	if model == strings.ToLower(model) {
-		return strings.ToLower(word)
-	}
-	return strings.ToUpper(word)
-}
-
-// deleteLines is an edit removing whole lines [first, last] and their
-// line endings.
-func deleteLines(d *analyzer.Dockerfile, first, last int) analyzer.TextEdit {
-	end := len(d.Source)
-	if last < d.LineCount() {
-		end = d.Offset(last + 1)
-	}
-	return analyzer.TextEdit{Start: d.Offset(first), End: end, New: ""}
-}
 
 // rawWord is a whitespace-separated token of an instruction's source.
 type rawWord struct {
@@ -152,44 +118,6 @@ func lineContinues(src []byte, i int) bool {
 	return j >= len(src) || src[j] == '\n'
 }
 
-// stageDescends reports whether s is built, directly or through other
-// stages, FROM base.
-func stageDescends(s, base *analyzer.Stage) bool {
-	for i := 0; s != nil && i < 1000; i++ {
-		if s == base {
-			return true
-		}
-		s = s.BaseStage
-	}
-	return false
-}
-
-// dockerfileQuote double-quotes a value so that BuildKit's word processing
-// (ENV, LABEL, ARG values) gives back exactly s: the escape character, '"'
-// and '$' are escaped, everything else is literal inside double quotes.
-func dockerfileQuote(s string, escape rune) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		if r == '"' || r == '$' || r == escape {
-			b.WriteRune(escape)
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// contentEnd is the end of an instruction's text without a final line
-// ending (the model's End includes it on the file's last line).
-func contentEnd(d *analyzer.Dockerfile, in *analyzer.Instruction) int {
-	end := in.End
-	for end > in.Start && (d.Source[end-1] == '\n' || d.Source[end-1] == '\r') {
-		end--
-	}
-	return end
-}
-
 // hasCommentLine reports whether a continued instruction holds comment
 // lines, which a rewrite of its arguments would silently drop.
 func hasCommentLine(d *analyzer.Dockerfile, in *analyzer.Instruction) bool {
@@ -199,38 +127,4 @@ func hasCommentLine(d *analyzer.Dockerfile, in *analyzer.Instruction) bool {
 		}
 	}
 	return false
-}
-
-// renameVarFix rewrites the uses $old and ${old…} in an instruction to
-// new, for a misspelled variable whose intended name is known. Escaped
-// dollars are literal text and stay as they are.
-func renameVarFix(d *analyzer.Dockerfile, in *analyzer.Instruction, old, new string) *analyzer.Fix {
-	src := d.Source
-	end := contentEnd(d, in)
-	var edits []analyzer.TextEdit
-	for i := in.Start; i < end; i++ {
-		if src[i] != '$' || (i > in.Start && rune(src[i-1]) == d.Escape) {
-			continue
-		}
-		start := i + 1
-		if start < end && src[start] == '{' {
-			start++
-		}
-		stop := start + len(old)
-		if stop > end || string(src[start:stop]) != old {
-			continue
-		}
-		if stop < end && isVarNameByte(src[stop]) {
-			continue
-		}
-		edits = append(edits, analyzer.TextEdit{Start: start, End: stop, New: new})
-	}
-	if len(edits) == 0 {
-		return nil
-	}
-	return &analyzer.Fix{Message: fmt.Sprintf("use $%s", new), Edits: edits}
-}
-
-func isVarNameByte(b byte) bool {
-	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }

@@ -1,0 +1,123 @@
+package rules
+
+import (
+	"path"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// Queries on COPY and ADD and on what they take from the build context.
+
+// copySpec is a COPY or ADD reduced to what the context rules need.
+type copySpec struct {
+	in      *analyzer.Instruction
+	sources []string
+	dest    string
+	from    string
+	chown   string
+	add     bool
+}
+
+// copyOf returns the spec of a COPY or ADD instruction.
+func copyOf(in *analyzer.Instruction) (copySpec, bool) {
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		return copySpec{in: in, sources: c.SourcePaths, dest: c.DestPath, from: c.From, chown: c.Chown}, true
+	case *instructions.AddCommand:
+		return copySpec{in: in, sources: c.SourcePaths, dest: c.DestPath, chown: c.Chown, add: true}, true
+	}
+	return copySpec{}, false
+}
+
+// contextSources returns the sources read from the build context: not
+// from another stage or image, not URLs or git repositories, no heredocs.
+func (c copySpec) contextSources() []string {
+	if c.from != "" {
+		return nil
+	}
+	var out []string
+	for _, s := range c.sources {
+		if c.add && isRemoteSource(s) {
+			continue
+		}
+		if strings.HasPrefix(s, "<<") {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// isRemoteSource reports an ADD source BuildKit fetches instead of reading
+// it from the context: an HTTP URL or a git repository. Any other scheme is
+// a (strange) context path to BuildKit.
+func isRemoteSource(src string) bool {
+	s := strings.ToLower(src)
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "git@") ||
+		strings.HasPrefix(s, "git://") || strings.HasPrefix(s, "ssh://")
+}
+
+// isWholeContext reports a source that names the whole context folder.
+func isWholeContext(src string) bool {
+	switch path.Clean(strings.TrimPrefix(src, "/")) {
+	case ".", "*", "":
+		return true
+	}
+	return src == "/"
+}
+
+// copiesWholeContext reports whether the instruction sends the whole
+// context folder into the image.
+func copiesWholeContext(in *analyzer.Instruction) bool {
+	c, ok := copyOf(in)
+	if !ok {
+		return false
+	}
+	for _, s := range c.contextSources() {
+		if isWholeContext(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceCovers reports whether a COPY source (a path, a folder or a
+// pattern, relative to the context) includes the context file f.
+func sourceCovers(src, f string) bool {
+	src = path.Clean(strings.TrimPrefix(src, "/"))
+	if isWholeContext(src) {
+		return true
+	}
+	if ok, _ := path.Match(src, f); ok {
+		return true
+	}
+	if strings.HasPrefix(f, src+"/") {
+		return true
+	}
+	// A pattern naming a folder: `COPY app* /srv` copies app/ whole.
+	for dir := path.Dir(f); dir != "." && dir != "/"; dir = path.Dir(dir) {
+		if ok, _ := path.Match(src, dir); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// contextCopied reports whether some COPY or ADD from the build context
+// before in (in its stage chain) sends the context file f into the image.
+func contextCopied(in *analyzer.Instruction, bc *analyzer.BuildContext, f string) bool {
+	for _, i := range lineageBefore(in) {
+		c, ok := copyOf(i)
+		if !ok {
+			continue
+		}
+		for _, src := range c.contextSources() {
+			if sourceCovers(src, f) && !bc.DockerIgnore.Excludes(f) {
+				return true
+			}
+		}
+	}
+	return false
+}

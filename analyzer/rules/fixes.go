@@ -1,0 +1,184 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// The fix builders every rule shares. Each returns edits of the original
+// bytes and declines (nil or false) when it cannot place them exactly:
+// no fix is better than a wrong one.
+
+// insertLinesBefore inserts whole lines before the line where in starts,
+// with that line's indentation.
+func insertLinesBefore(d *analyzer.Dockerfile, in *analyzer.Instruction, lines ...string) analyzer.TextEdit {
+	at := d.Offset(in.StartLine)
+	indent := d.Indent(in.StartLine)
+	nl := d.Newline()
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(indent + l + nl)
+	}
+	return analyzer.TextEdit{Start: at, End: at, New: b.String()}
+}
+
+// insertLineAfter inserts a line after the last line of in.
+func insertLineAfter(d *analyzer.Dockerfile, in *analyzer.Instruction, line string) analyzer.TextEdit {
+	at := d.LineEnd(in.EndLine)
+	return analyzer.TextEdit{Start: at, End: at, New: d.Newline() + d.Indent(in.StartLine) + line}
+}
+
+// deleteLines removes whole lines [first, last] and their line endings.
+func deleteLines(d *analyzer.Dockerfile, first, last int) analyzer.TextEdit {
+	end := len(d.Source)
+	if last < d.LineCount() {
+		end = d.Offset(last + 1)
+	}
+	return analyzer.TextEdit{Start: d.Offset(first), End: end, New: ""}
+}
+
+// removeWord deletes a word and the blanks that separate it from its
+// neighbour on the same line, leaving comments and indentation alone.
+func removeWord(d *analyzer.Dockerfile, start, end int) analyzer.TextEdit {
+	i := start
+	for i > 0 && (d.Source[i-1] == ' ' || d.Source[i-1] == '\t') {
+		i--
+	}
+	if i > 0 && d.Source[i-1] != '\n' {
+		return analyzer.TextEdit{Start: i, End: end}
+	}
+	j := end
+	for j < len(d.Source) && (d.Source[j] == ' ' || d.Source[j] == '\t') {
+		j++
+	}
+	return analyzer.TextEdit{Start: start, End: j}
+}
+
+// insertAfterWord is a fix that inserts text (usually " --flag") right
+// after a word of a RUN script, when the script's offsets are exact.
+func insertAfterWord(s *analyzer.Script, w analyzer.Word, text, message string) *analyzer.Fix {
+	if !s.Exact() || w.End < 0 {
+		return nil
+	}
+	return &analyzer.Fix{Message: message, Edits: []analyzer.TextEdit{{Start: w.End, End: w.End, New: text}}}
+}
+
+// appendToChain returns an edit that appends `&& cmd` to a RUN whose
+// script is one plain `&&` chain (or a single command) with exact offsets.
+// Other shapes (`;` lists, `||`, background jobs, heredocs) are left to a
+// person: where a command belongs in them is a judgement call.
+func appendToChain(in *analyzer.Instruction, cmd string) (analyzer.TextEdit, bool) {
+	s := in.Script
+	if !s.Exact() || s.Heredoc || len(s.File.Stmts) != 1 {
+		return analyzer.TextEdit{}, false
+	}
+	st := s.File.Stmts[0]
+	if !appendableChain(st) {
+		return analyzer.TextEdit{}, false
+	}
+	end := s.Pos(st.End())
+	if end <= in.ArgsStart || end > in.End {
+		return analyzer.TextEdit{}, false
+	}
+	return analyzer.TextEdit{Start: end, End: end, New: " && " + cmd}, true
+}
+
+// appendableChain reports a statement after which `&& cmd` runs exactly
+// when everything before it succeeded: commands and pipelines joined by
+// &&, in the foreground, with no trailing `;`.
+func appendableChain(st *syntax.Stmt) bool {
+	if st == nil || st.Background || st.Coprocess || st.Negated || st.Semicolon.IsValid() {
+		return false
+	}
+	if b, ok := st.Cmd.(*syntax.BinaryCmd); ok {
+		switch b.Op {
+		case syntax.AndStmt:
+			return appendableChain(b.X) && appendableChain(b.Y)
+		case syntax.Pipe, syntax.PipeAll:
+			return true
+		}
+		return false
+	}
+	return st.Cmd != nil
+}
+
+// renameVarFix rewrites the uses $old and ${old…} in an instruction to
+// new, for a misspelled variable whose intended name is known. Escaped
+// dollars are literal text and stay as they are.
+func renameVarFix(d *analyzer.Dockerfile, in *analyzer.Instruction, old, new string) *analyzer.Fix {
+	src := d.Source
+	end := in.ContentEnd(src)
+	var edits []analyzer.TextEdit
+	for i := in.Start; i < end; i++ {
+		if src[i] != '$' || (i > in.Start && rune(src[i-1]) == d.Escape) {
+			continue
+		}
+		start := i + 1
+		if start < end && src[start] == '{' {
+			start++
+		}
+		stop := start + len(old)
+		if stop > end || string(src[start:stop]) != old {
+			continue
+		}
+		if stop < end && isVarNameByte(src[stop]) {
+			continue
+		}
+		edits = append(edits, analyzer.TextEdit{Start: start, End: stop, New: new})
+	}
+	if len(edits) == 0 {
+		return nil
+	}
+	return &analyzer.Fix{Message: fmt.Sprintf("use $%s", new), Edits: edits}
+}
+
+func isVarNameByte(b byte) bool {
+	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+// matchCase returns word in the case of model: lower when model is all
+// lower case, upper otherwise, so that inserted keywords match the file.
+func matchCase(word, model string) string {
+	if model == strings.ToLower(model) {
+		return strings.ToLower(word)
+	}
+	return strings.ToUpper(word)
+}
+
+// dockerfileQuote double-quotes a value so that BuildKit's word processing
+// (ENV, LABEL, ARG values) gives back exactly s: the escape character, '"'
+// and '$' are escaped, everything else is literal inside double quotes.
+func dockerfileQuote(s string, escape rune) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		if r == '"' || r == '$' || r == escape {
+			b.WriteRune(escape)
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// shellQuote quotes a word for the shell only when it needs it.
+func shellQuote(s string) string {
+	q, err := syntax.Quote(s, syntax.LangPOSIX)
+	if err != nil {
+		return s
+	}
+	return q
+}
+
+// insertAfterCommandName is a fix that inserts text right after the word
+// naming the command (after wrappers such as sudo), where options go.
+func insertAfterCommandName(s *analyzer.Script, c analyzer.Command, text, message string) *analyzer.Fix {
+	end := commandNameEnd(s, c)
+	if end < 0 {
+		return nil
+	}
+	return &analyzer.Fix{Message: message, Edits: []analyzer.TextEdit{{Start: end, End: end, New: text}}}
+}
