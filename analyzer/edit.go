@@ -50,3 +50,35 @@ func Overlaps(a, b []TextEdit) bool {
 	}
 	return false
 }
+
+// NonOverlapping returns, in order, the findings whose fixes can be
+// applied together: each one's edits touch none of those chosen before it.
+// Findings without edits are left out; the others wait for a later pass,
+// when the offsets are those of the new file.
+func NonOverlapping(findings []Finding) []Finding {
+	var chosen []Finding
+	var edits []TextEdit
+	for _, f := range findings {
+		if f.Fix == nil || len(f.Fix.Edits) == 0 && len(f.Fix.Files) == 0 || Overlaps(edits, f.Fix.Edits) {
+			continue
+		}
+		edits = append(edits, f.Fix.Edits...)
+		chosen = append(chosen, f)
+	}
+	return chosen
+}
+
+// ApplyFixes applies the edits of the findings' fixes to src (see
+// ApplyEdits) and returns the files they generate.
+func ApplyFixes(src []byte, findings []Finding) ([]byte, []GeneratedFile, error) {
+	var edits []TextEdit
+	var files []GeneratedFile
+	for _, f := range findings {
+		if f.Fix != nil {
+			edits = append(edits, f.Fix.Edits...)
+			files = append(files, f.Fix.Files...)
+		}
+	}
+	out, err := ApplyEdits(src, edits)
+	return out, files, err
+}

@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -186,23 +188,10 @@ func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
 	current := before
-	if opts.Apply.Allows(analyzer.Review) {
-		if rw, ok := rewrite.Plan(before); ok {
-			if waived := waivedResolves(a, cfg, rw, before.Path); waived != "" {
-				f.Dropped = append(f.Dropped, Dropped{Rule: "rewrite:" + rw.Kind, Message: rw.Title, Safety: analyzer.Review, Line: 1,
-					Reason: "it would also do what the waived rule " + waived + " asks"})
-			} else if res, reason := p.tryRewrite(before, rw); reason == "" {
-				f.Rewrite = rw
-				src, current = rw.Content, res
-				f.Generated = mergeGenerated(f.Generated, rw.Files)
-				p.bc = before.BuildContext.WithGenerated(f.Generated, p.path)
-				f.Applied = append(f.Applied, Applied{Rule: "rewrite:" + rw.Kind, Message: rw.Title, Safety: analyzer.Review, Line: 1, Pass: 0, Title: "Structural rewrite"})
-			} else {
-				f.Dropped = append(f.Dropped, Dropped{Rule: "rewrite:" + rw.Kind, Message: rw.Title, Safety: analyzer.Review, Line: 1, Reason: reason})
-			}
+	if rw, ok := rewrite.Plan(before); ok {
+		if next, res := p.rewrite(f, rw); res != nil {
+			src, current = next, res
 		}
-	} else if rw, ok := rewrite.Plan(before); ok {
-		f.Dropped = append(f.Dropped, Dropped{Rule: "rewrite:" + rw.Kind, Message: rw.Title, Safety: analyzer.Review, Line: 1, Reason: ReasonPolicy})
 	}
 	idempotent := false
 	for pass := 1; pass <= opts.MaxPasses; pass++ {
@@ -290,7 +279,7 @@ func (p *filePatcher) candidates(fr *analyzer.FileResult) (ok []analyzer.Finding
 // When the batch fails verification, each fix is tried alone and the ones
 // that fail are blocked for good with the reason.
 func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
-	batch := nonOverlapping(candidates)
+	batch := analyzer.NonOverlapping(candidates)
 	if next, res, reason := p.try(src, batch); reason == "" {
 		return next, res, batch
 	}
@@ -316,37 +305,66 @@ func (p *filePatcher) block(f analyzer.Finding, reason string) {
 	p.blocked[fixKey(f)] = Dropped{Rule: f.Rule, Message: f.Fix.Message, Safety: f.Fix.Safety, Line: f.Line, Reason: reason}
 }
 
-// try applies fixes to src and checks the result statically; it returns
-// the reason it fails, or "".
+// try applies fixes to src and checks the result; it returns the reason
+// the result is refused, or "".
 func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyzer.FileResult, string) {
-	var edits []analyzer.TextEdit
-	for _, f := range fixes {
-		edits = append(edits, f.Fix.Edits...)
-	}
-	next, err := analyzer.ApplyEdits(src, edits)
+	next, generated, err := analyzer.ApplyFixes(src, fixes)
 	if err != nil {
 		return nil, nil, ReasonConflict
 	}
-	var generated []analyzer.GeneratedFile
-	for _, f := range fixes {
-		generated = append(generated, f.Fix.Files...)
-	}
 	res := p.a.AnalyzeSource(p.path, next, p.bc.WithGenerated(generated, p.path), p.cfg)
-	if res.Error != "" || res.Dockerfile == nil {
-		return nil, nil, ReasonParse
-	}
-	if p.originalConverts && res.ConvertError() != nil {
-		return nil, nil, ReasonConvert
-	}
-	if newProblems(res.Findings, p.originalRules) > 0 {
-		return nil, nil, ReasonNewFindings
-	}
-	for ref := range foreignCopyRefs(res.Dockerfile) {
-		if !p.originalForeignRefs[ref] {
-			return nil, nil, ReasonStageRef
-		}
+	if reason := p.check(res); reason != "" {
+		return nil, nil, reason
 	}
 	return next, res, ""
+}
+
+// check decides whether a candidate result may be proposed: it must parse,
+// convert where the original converted, bring no new problem and name no
+// stage that does not exist. It returns the reason it may not, or "".
+func (p *filePatcher) check(res *analyzer.FileResult) string {
+	switch {
+	case res.Error != "" || res.Dockerfile == nil:
+		return ReasonParse
+	case p.originalConverts && res.ConvertError() != nil:
+		return ReasonConvert
+	case newProblems(res.Findings, p.originalRules) > 0:
+		return ReasonNewFindings
+	case p.brokenStageRef(res.Dockerfile) != "":
+		return ReasonStageRef
+	}
+	return ""
+}
+
+// rewrite applies a structural rewrite as one fix when the policy allows
+// review changes, it does nothing a waiver refuses and its result passes
+// check and leaves fewer problems; otherwise it records why not.
+func (p *filePatcher) rewrite(f *File, rw *rewrite.Rewrite) ([]byte, *analyzer.FileResult) {
+	rule := "rewrite:" + rw.Kind
+	drop := func(reason string) {
+		f.Dropped = append(f.Dropped, Dropped{Rule: rule, Message: rw.Title, Safety: analyzer.Review, Line: 1, Reason: reason})
+	}
+	if !p.opts.Apply.Allows(analyzer.Review) {
+		drop(ReasonPolicy)
+		return nil, nil
+	}
+	if waived := waivedResolves(p.a, p.cfg, rw, p.path); waived != "" {
+		drop("it would also do what the waived rule " + waived + " asks")
+		return nil, nil
+	}
+	next, res, reason := p.try(f.Original, []analyzer.Finding{{Rule: rule, Line: 1, Fix: rw.Fix(f.Original)}})
+	if reason == "" && !fewer(res.Findings, f.Before.Findings) {
+		reason = "the rewrite did not leave fewer problems"
+	}
+	if reason != "" {
+		drop(reason)
+		return nil, nil
+	}
+	f.Rewrite = rw
+	f.Generated = mergeGenerated(f.Generated, rw.Files)
+	p.bc = f.Before.BuildContext.WithGenerated(f.Generated, p.path)
+	f.Applied = append(f.Applied, Applied{Rule: rule, Message: rw.Title, Safety: analyzer.Review, Line: 1, Pass: 0, Title: "Structural rewrite"})
+	return next, res
 }
 
 // waivedResolves names a rule the rewrite resolves that the configuration
@@ -361,47 +379,11 @@ func waivedResolves(a *analyzer.Analyzer, cfg *analyzer.Config, rw *rewrite.Rewr
 	return ""
 }
 
-// tryRewrite verifies a structural rewrite like any fix: it must parse,
-// convert, add no new problem and leave fewer of them.
-func (p *filePatcher) tryRewrite(before *analyzer.FileResult, rw *rewrite.Rewrite) (*analyzer.FileResult, string) {
-	res := p.a.AnalyzeSource(p.path, rw.Content, p.bc.WithGenerated(rw.Files, p.path), p.cfg)
-	switch {
-	case res.Error != "" || res.Dockerfile == nil:
-		return nil, ReasonParse
-	case p.originalConverts && res.ConvertError() != nil:
-		return nil, ReasonConvert
-	case newProblems(res.Findings, p.originalRules) > 0:
-		return nil, ReasonNewFindings
-	case !fewer(res.Findings, before.Findings):
-		return nil, "the rewrite did not leave fewer problems"
-	}
-	for ref := range foreignCopyRefs(res.Dockerfile) {
-		if !p.originalForeignRefs[ref] {
-			return nil, ReasonStageRef
-		}
-	}
-	return res, ""
-}
-
-// nonOverlapping picks fixes in priority order whose edits do not touch
-// each other; the rest wait for the next pass, when offsets are fresh.
-func nonOverlapping(fixes []analyzer.Finding) []analyzer.Finding {
-	var chosen []analyzer.Finding
-	var edits []analyzer.TextEdit
-	for _, f := range fixes {
-		if analyzer.Overlaps(edits, f.Fix.Edits) {
-			continue
-		}
-		edits = append(edits, f.Fix.Edits...)
-		chosen = append(chosen, f)
-	}
-	return chosen
-}
-
 func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 	v := Verification{Idempotent: idempotent, StageRefs: true}
-	// f.After is the analysis of f.Patched: every step was re-analyzed, so
-	// the parse is not repeated here.
+	// f.After is the analysis of f.Patched and passed check when it was
+	// made; what is left is the full conversion (with the build graph
+	// serialized, as a build submits it) and the comparison with the start.
 	d := f.After.Dockerfile
 	v.Parsed = d != nil && f.After.Error == ""
 	if !v.Parsed {
@@ -416,11 +398,9 @@ func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 	} else {
 		v.Error = "BuildKit conversion failed: " + cerr.Error()
 	}
-	for ref := range foreignCopyRefs(d) {
-		if !p.originalForeignRefs[ref] {
-			v.StageRefs = false
-			v.Error = fmt.Sprintf("COPY --from=%s names no stage", ref)
-		}
+	if ref := p.brokenStageRef(d); ref != "" {
+		v.StageRefs = false
+		v.Error = fmt.Sprintf("COPY --from=%s names no stage", ref)
 	}
 	v.NoNewFindings = newProblems(f.After.Findings, p.originalRules) == 0
 	for _, fd := range f.After.Findings {
@@ -433,6 +413,18 @@ func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 		v.Error = fmt.Sprintf("no fixed point after %d passes", p.opts.MaxPasses)
 	}
 	return v
+}
+
+// brokenStageRef returns a stage reference of d that names neither a stage
+// nor an image and was not in the original, "" when there is none.
+func (p *filePatcher) brokenStageRef(d *analyzer.Dockerfile) string {
+	refs := foreignCopyRefs(d)
+	for _, ref := range slices.Sorted(maps.Keys(refs)) {
+		if !p.originalForeignRefs[ref] {
+			return ref
+		}
+	}
+	return ""
 }
 
 // foreignCopyRefs are COPY --from and RUN --mount from= values that name

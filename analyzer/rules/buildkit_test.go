@@ -271,13 +271,8 @@ func TestBuildKitFixesClearWarnings(t *testing.T) {
 				continue
 			}
 			// The fixes the harness applied to a finding BuildKit also has.
-			var edits []analyzer.TextEdit
 			addressed := 0
-			for _, x := range found {
-				if x.Fix == nil || analyzer.Overlaps(edits, x.Fix.Edits) {
-					continue
-				}
-				edits = append(edits, x.Fix.Edits...)
+			for _, x := range analyzer.NonOverlapping(found) {
 				if i := slices.Index(warned, x.Line); i >= 0 {
 					warned = slices.Delete(warned, i, i+1)
 					addressed++

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -98,15 +99,9 @@ func Run(t testing.TB, a *analyzer.Analyzer, rule *analyzer.Rule, c Case) Result
 			res.Findings = append(res.Findings, f)
 		}
 	}
-	var edits []analyzer.TextEdit
-	for _, f := range res.Findings {
-		if f.Fix == nil || analyzer.Overlaps(edits, f.Fix.Edits) {
-			continue
-		}
-		edits = append(edits, f.Fix.Edits...)
-	}
-	if len(edits) > 0 {
-		fixed, err := analyzer.ApplyEdits(src, edits)
+	// The fixes the patcher would apply together in its first pass.
+	if fixes := analyzer.NonOverlapping(res.Findings); slices.ContainsFunc(fixes, hasEdits) {
+		fixed, _, err := analyzer.ApplyFixes(src, fixes)
 		if err != nil {
 			t.Fatalf("%s: applying fix: %v", c.Path, err)
 		}
@@ -114,6 +109,8 @@ func Run(t testing.TB, a *analyzer.Analyzer, rule *analyzer.Rule, c Case) Result
 	}
 	return res
 }
+
+func hasEdits(f analyzer.Finding) bool { return len(f.Fix.Edits) > 0 }
 
 // FormatFindings renders findings as the `findings` section expects.
 func FormatFindings(fs []analyzer.Finding) string {

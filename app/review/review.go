@@ -12,11 +12,11 @@
 package review
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,8 +119,8 @@ func Build(res *analyzer.Result, diff Diff, policy analyzer.Safety) (comments []
 				elsewhere++
 				continue
 			}
-			edits := sortedEdits(f.Fix.Edits)
-			if edits == nil || edits[len(edits)-1].End > len(df.Source) {
+			edits := f.Fix.Edits
+			if _, err := analyzer.ApplyEdits(df.Source, edits); err != nil {
 				elsewhere++
 				continue
 			}
@@ -161,17 +161,6 @@ func onDiff(fd FileDiff, first, last int) bool {
 	return added
 }
 
-func sortedEdits(in []analyzer.TextEdit) []analyzer.TextEdit {
-	edits := append([]analyzer.TextEdit(nil), in...)
-	sort.SliceStable(edits, func(i, j int) bool { return edits[i].Start < edits[j].Start })
-	for i, e := range edits {
-		if e.Start < 0 || e.End < e.Start || (i > 0 && e.Start < edits[i-1].End) {
-			return nil
-		}
-	}
-	return edits
-}
-
 // mergeOverlaps joins fixes whose line ranges overlap into one comment:
 // GitHub applies at most one suggestion per line in a batch. A fix whose
 // edits collide with another's is dropped to the annotations.
@@ -180,8 +169,8 @@ func mergeOverlaps(cands []candidate) (out []candidate, dropped int) {
 	for _, c := range cands {
 		if n := len(out); n > 0 && c.first <= out[n-1].last {
 			prev := &out[n-1]
-			edits := sortedEdits(append(append([]analyzer.TextEdit(nil), prev.edits...), c.edits...))
-			if edits == nil {
+			edits := slices.Concat(prev.edits, c.edits)
+			if _, err := analyzer.ApplyEdits(prev.df.Source, edits); err != nil {
 				dropped += len(c.findings)
 				continue
 			}
@@ -200,7 +189,11 @@ func mergeOverlaps(cands []candidate) (out []candidate, dropped int) {
 // insertion point).
 func editLines(df *analyzer.Dockerfile, edits []analyzer.TextEdit) (first, last int) {
 	lastByte := max(len(df.Source)-1, 0)
-	first = df.Line(min(edits[0].Start, lastByte))
+	start := edits[0].Start
+	for _, e := range edits {
+		start = min(start, e.Start)
+	}
+	first = df.Line(min(start, lastByte))
 	for _, e := range edits {
 		end := e.Start
 		if e.End > e.Start {
@@ -216,19 +209,16 @@ func (c candidate) comment() Comment {
 	src := c.df.Source
 	from, to := c.df.Offset(c.first), c.df.Offset(c.last+1)
 	original := src[from:to]
-	var fixed bytes.Buffer
-	at := from
+	// The edits were checked when the candidate was made. An edit may
+	// reach past the region only by removing its final newline; editLines
+	// put every removed byte's line inside. Past the region the fixed file
+	// is the original, shifted by what the edits added.
+	fixed, _ := analyzer.ApplyEdits(src, c.edits)
+	end := to
 	for _, e := range c.edits {
-		// An edit may reach past the region only by removing its final
-		// newline; editLines put every removed byte's line inside.
-		fixed.Write(src[at:e.Start])
-		fixed.WriteString(e.New)
-		at = e.End
+		end = max(end, e.End)
 	}
-	if at < to {
-		fixed.Write(src[at:to])
-	}
-	suggestion := fixed.String()
+	suggestion := string(fixed[from : end+len(fixed)-len(src)])
 	if strings.HasSuffix(string(original), "\n") {
 		suggestion = strings.TrimSuffix(suggestion, "\n")
 	}

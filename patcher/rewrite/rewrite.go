@@ -38,6 +38,18 @@ type Rewrite struct {
 	Resolves []string
 }
 
+// Fix expresses the rewrite as a fix of the original file, so that the
+// patcher applies and verifies it like any other: one edit that replaces
+// the whole file, and the files the new one needs.
+func (rw *Rewrite) Fix(original []byte) *analyzer.Fix {
+	return &analyzer.Fix{
+		Message: rw.Title,
+		Safety:  analyzer.Review,
+		Edits:   []analyzer.TextEdit{{Start: 0, End: len(original), New: string(rw.Content)}},
+		Files:   rw.Files,
+	}
+}
+
 // Plan proposes a rewrite for an analyzed Dockerfile, or reports false
 // when none applies with confidence.
 func Plan(fr *analyzer.FileResult) (*Rewrite, bool) {
