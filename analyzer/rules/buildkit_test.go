@@ -224,9 +224,9 @@ func TestBuildKitAgreement(t *testing.T) {
 }
 
 // minus returns the elements of a not matched one for one in b.
-func minus(a, b []int) []int {
+func minus[T comparable](a, b []T) []T {
 	rest := slices.Clone(b)
-	var out []int
+	var out []T
 	for _, x := range a {
 		if i := slices.Index(rest, x); i >= 0 {
 			rest = slices.Delete(rest, i, i+1)
@@ -288,7 +288,7 @@ func TestBuildKitFixesClearWarnings(t *testing.T) {
 				}
 			}
 			wb, wa := warningMessages(d, before, check), warningMessages(d2, after, check)
-			if extra := minusStrings(wa, wb); len(extra) > 0 {
+			if extra := minus(wa, wb); len(extra) > 0 {
 				t.Errorf("%s: the fix brings new BuildKit warnings: %q", c.Path, extra)
 			}
 			if len(wa) > len(wb)-addressed {
@@ -314,20 +314,6 @@ func warningMessages(d *analyzer.Dockerfile, src []byte, check string) []string 
 			seen[w] = true
 			out = append(out, w.Message)
 		}
-	}
-	return out
-}
-
-// minusStrings returns the elements of a not matched one for one in b.
-func minusStrings(a, b []string) []string {
-	rest := slices.Clone(b)
-	var out []string
-	for _, x := range a {
-		if i := slices.Index(rest, x); i >= 0 {
-			rest = slices.Delete(rest, i, i+1)
-			continue
-		}
-		out = append(out, x)
 	}
 	return out
 }
