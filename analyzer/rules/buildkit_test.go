@@ -246,15 +246,7 @@ func TestBuildKitFixesClearWarnings(t *testing.T) {
 	for _, r := range buildkitRules() {
 		check := buildkitCheck(r)
 		for _, c := range ruletest.Cases(t, "testdata", r.ID) {
-			var before, after []byte
-			for _, f := range c.Archive.Files {
-				switch f.Name {
-				case "Dockerfile":
-					before = f.Data
-				case "Dockerfile.fixed":
-					after = f.Data
-				}
-			}
+			before, after := c.File("Dockerfile"), c.File("Dockerfile.fixed")
 			if after == nil {
 				continue
 			}
@@ -363,15 +355,7 @@ func configValues(t *testing.T, name string, src []byte) []string {
 func TestBuildKitFixesKeepValues(t *testing.T) {
 	for _, id := range []string{LegacyKeyValueFormat.ID, MaintainerDeprecated.ID} {
 		for _, c := range ruletest.Cases(t, "testdata", id) {
-			var before, after []byte
-			for _, f := range c.Archive.Files {
-				switch f.Name {
-				case "Dockerfile":
-					before = f.Data
-				case "Dockerfile.fixed":
-					after = f.Data
-				}
-			}
+			before, after := c.File("Dockerfile"), c.File("Dockerfile.fixed")
 			if after == nil {
 				continue
 			}
@@ -394,12 +378,7 @@ func TestExecFormKeepsArguments(t *testing.T) {
 	a := analyzer.New(All())
 	checked := 0
 	for _, c := range ruletest.Cases(t, "testdata", ExecFormCmd.ID) {
-		var src []byte
-		for _, f := range c.Archive.Files {
-			if f.Name == "Dockerfile" {
-				src = f.Data
-			}
-		}
+		src := c.File("Dockerfile")
 		fs, d, msg := findingsOf(a, ExecFormCmd, src)
 		if msg != "" {
 			t.Fatalf("%s: %s", c.Path, msg)

@@ -38,6 +38,16 @@ type Case struct {
 	Path    string
 }
 
+// File returns the content of the case's file name, nil when it has none.
+func (c Case) File(name string) []byte {
+	for _, f := range c.Archive.Files {
+		if f.Name == name {
+			return f.Data
+		}
+	}
+	return nil
+}
+
 // Cases lists the txtar cases in dir/<ruleID>/.
 func Cases(t testing.TB, dir, ruleID string) []Case {
 	t.Helper()
