@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -243,31 +244,48 @@ func (s *Script) word(w *syntax.Word) Word {
 	return Word{Value: val, Dynamic: dyn, Start: s.Pos(w.Pos()), End: s.Pos(w.End()), Node: w}
 }
 
-// staticWord returns the word's value with quotes removed, and whether
-// it contains expansions (kept in the value as written).
+// staticWord returns the word's value as the shell passes it, and whether
+// it holds expansions whose value is unknown here. A dynamic word's value
+// is its text as written.
 func staticWord(w *syntax.Word) (string, bool) {
-	var b strings.Builder
-	dyn := false
-	var add func(parts []syntax.WordPart)
-	add = func(parts []syntax.WordPart) {
-		for _, p := range parts {
-			switch p := p.(type) {
-			case *syntax.Lit:
-				b.WriteString(p.Value)
-			case *syntax.SglQuoted:
-				b.WriteString(p.Value)
-			case *syntax.DblQuoted:
-				add(p.Parts)
-			default:
-				dyn = true
-				var buf bytes.Buffer
-				syntax.NewPrinter().Print(&buf, p)
-				b.WriteString(buf.String())
-			}
-		}
+	if v, ok := Literal(w); ok {
+		return v, false
 	}
-	add(w.Parts)
-	return b.String(), dyn
+	var b bytes.Buffer
+	syntax.NewPrinter().Print(&b, w)
+	return b.String(), true
+}
+
+// Literal returns the value of a word that holds no expansion, with
+// quotes and escapes removed by mvdan/sh's own expansion; ok is false for
+// words with parameters, command substitutions, arithmetic and the like.
+func Literal(w *syntax.Word) (string, bool) {
+	if w == nil {
+		return "", true
+	}
+	static := true
+	syntax.Walk(w, func(n syntax.Node) bool {
+		switch n.(type) {
+		case nil, *syntax.Word, *syntax.Lit, *syntax.SglQuoted, *syntax.DblQuoted:
+			return true
+		}
+		static = false
+		return false
+	})
+	if !static {
+		return "", false
+	}
+	if lit, ok := w.Parts[0].(*syntax.Lit); ok && strings.HasPrefix(lit.Value, "~") {
+		// expand resolves ~user through the user database of the machine
+		// dockopt runs on, which says nothing of the image: the tilde
+		// stays as written.
+		rest := *lit
+		rest.Value = lit.Value[1:]
+		v, err := expand.Literal(nil, &syntax.Word{Parts: append([]syntax.WordPart{&rest}, w.Parts[1:]...)})
+		return "~" + v, err == nil
+	}
+	v, err := expand.Literal(nil, w)
+	return v, err == nil
 }
 
 // unwrapCommand strips wrappers that run another command, so that

@@ -99,10 +99,16 @@ func pipCacheDisabled(d *analyzer.Dockerfile, s *analyzer.Stage, before *analyze
 	return false
 }
 
+// truthy reports a literal shell word that turns an option on.
+func truthy(w *syntax.Word) bool {
+	v, ok := analyzer.Literal(w)
+	return ok && truthyValues[strings.ToLower(v)]
+}
+
 // inlineEnvTruthy reports `NAME=1 cmd` or `env NAME=1 cmd`.
 func inlineEnvTruthy(c analyzer.Command, name string) bool {
 	for _, a := range c.Call.Assigns {
-		if a.Name != nil && a.Name.Value == name && truthyValues[strings.ToLower(staticShellWord(a.Value))] {
+		if a.Name != nil && a.Name.Value == name && truthy(a.Value) {
 			return true
 		}
 	}
@@ -113,32 +119,4 @@ func inlineEnvTruthy(c analyzer.Command, name string) bool {
 		}
 	}
 	return false
-}
-
-// staticShellWord returns a shell word's text without quotes, "" when it holds
-// expansions.
-func staticShellWord(w *syntax.Word) string {
-	if w == nil {
-		return ""
-	}
-	var b strings.Builder
-	for _, part := range w.Parts {
-		switch part := part.(type) {
-		case *syntax.Lit:
-			b.WriteString(part.Value)
-		case *syntax.SglQuoted:
-			b.WriteString(part.Value)
-		case *syntax.DblQuoted:
-			for _, q := range part.Parts {
-				lit, ok := q.(*syntax.Lit)
-				if !ok {
-					return ""
-				}
-				b.WriteString(lit.Value)
-			}
-		default:
-			return ""
-		}
-	}
-	return b.String()
 }
