@@ -7,6 +7,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -311,26 +312,19 @@ func extractInlineWrites(sc *analyzer.Script, workdir string, echoE bool) inline
 	return res
 }
 
-// literalOf returns a word's value when it is plain literal text.
+// literalOf returns a word's value when it is literal text that the shell
+// neither expands nor globs.
 func literalOf(w *syntax.Word) string {
-	if w == nil {
+	v, ok := analyzer.Literal(w)
+	if !ok || w == nil {
 		return ""
 	}
-	var b strings.Builder
 	for _, part := range w.Parts {
-		switch p := part.(type) {
-		case *syntax.Lit:
-			if strings.ContainsAny(p.Value, `\*?[`) {
-				return ""
-			}
-			b.WriteString(p.Value)
-		case *syntax.SglQuoted:
-			b.WriteString(p.Value)
-		default:
+		if lit, ok := part.(*syntax.Lit); ok && strings.ContainsAny(lit.Value, "*?[") {
 			return ""
 		}
 	}
-	return b.String()
+	return v
 }
 
 func echoContent(c analyzer.Command, echoE bool) (string, string) {
@@ -366,8 +360,9 @@ func echoContent(c analyzer.Command, echoE bool) (string, string) {
 	case escapes && !echoE:
 		why = "echo -e behaves differently under this image's /bin/sh"
 	case escapes:
-		if u, ok := unescape(s, false); ok {
-			s = u
+		if bad := unportable(s, false); bad == "" {
+			// Without arguments Format reads escapes only, as echo -e does.
+			s, _, _ = expand.Format(nil, s, nil)
 		} else {
 			why = "unsupported escape sequence"
 		}
@@ -399,77 +394,56 @@ func printfContent(c analyzer.Command) (string, string) {
 	for _, a := range c.Args[1:] {
 		args = append(args, a.Value)
 	}
-	f, ok := unescape(format, true)
-	if !ok {
+	switch bad := unportable(format, true); {
+	case bad == "" || bad == "%":
+	case strings.HasPrefix(bad, "%"):
+		why = "unsupported printf conversion " + bad
+	default:
 		// Count lines the way the file would have them.
 		return strings.ReplaceAll(format, `\n`, "\n"), "unsupported printf format"
 	}
+	// printf reuses its format until the arguments run out.
 	var out strings.Builder
 	for {
-		used := 0
-		for i := 0; i < len(f); i++ {
-			if f[i] != '%' {
-				out.WriteByte(f[i])
-				continue
-			}
-			if i+1 >= len(f) {
-				return out.String(), "unsupported printf format"
-			}
-			i++
-			switch f[i] {
-			case '%':
-				out.WriteByte('%')
-			case 's':
-				if used < len(args) {
-					out.WriteString(args[used])
-				}
-				used++
-			default:
-				why = "unsupported printf conversion %" + string(f[i])
-			}
+		s, used, err := expand.Format(nil, format, args)
+		if err != nil {
+			return strings.ReplaceAll(format, `\n`, "\n"), "unsupported printf format"
 		}
-		if used == 0 || used >= len(args) {
+		out.WriteString(s)
+		args = args[used:]
+		if used == 0 || len(args) == 0 {
 			break
 		}
-		args = args[used:]
 	}
 	return out.String(), why
 }
 
-// unescape interprets the backslash escapes printf and echo -e share.
-// In a printf format, % is kept for the caller.
-func unescape(s string, _ bool) (string, bool) {
-	var b strings.Builder
+// portableEscapes are the backslash escapes every /bin/sh's printf and
+// echo -e read alike. mvdan/sh's Format, which does the interpreting, knows
+// bash's (\x, \u, \e …), which dash prints as they are written.
+const portableEscapes = `ntr\"'a`
+
+// unportable returns the first escape or, in a printf format, conversion
+// whose output could depend on the shell ("\x", "%d"), "%" for a format
+// that ends in one, or "" when the text means the same everywhere.
+func unportable(s string, format bool) string {
 	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			b.WriteByte(s[i])
-			continue
-		}
-		if i+1 >= len(s) {
-			b.WriteByte('\\')
-			break
-		}
-		i++
-		switch s[i] {
-		case 'n':
-			b.WriteByte('\n')
-		case 't':
-			b.WriteByte('\t')
-		case 'r':
-			b.WriteByte('\r')
-		case '\\':
-			b.WriteByte('\\')
-		case '"':
-			b.WriteByte('"')
-		case '\'':
-			b.WriteByte('\'')
-		case 'a':
-			b.WriteByte('\a')
-		default:
-			return "", false
+		switch {
+		case s[i] == '\\' && i+1 < len(s):
+			i++
+			if !strings.ContainsRune(portableEscapes, rune(s[i])) {
+				return s[i-1 : i+1]
+			}
+		case format && s[i] == '%' && i+1 >= len(s):
+			return "%"
+		case format && s[i] == '%':
+			i++
+			if s[i] != '%' && s[i] != 's' {
+				return s[i-1 : i+1]
+			}
 		}
 	}
-	return b.String(), true
+	return ""
 }
 
 // heredocContent returns the body of a heredoc as the shell writes it.

@@ -20,6 +20,11 @@ func TestInlineExtraction(t *testing.T) {
 		{"printf escapes", `printf 'a\nb\tc\n%%d\n' > /etc/x.conf`, false, "/etc/x.conf", "a\nb\tc\n%d\n", false},
 		{"printf args reuse the format", `printf '%s=1\n' A B > /etc/x.conf`, false, "/etc/x.conf", "A=1\nB=1\n", false},
 		{"printf other conversion", `printf '%d\n' 3 > /etc/x.conf`, false, "/etc/x.conf", "", true},
+		// bash reads \x41 as A, dash writes it as it is.
+		{"printf bash-only escape", `printf 'a\x41\n' > /etc/x.conf`, false, "/etc/x.conf", "", true},
+		{"echo -e bash-only escape", `echo -e 'a\e' > /etc/x`, true, "/etc/x", "", true},
+		{"printf escaped backslash", `printf 'a\\b\n' > /etc/x.conf`, false, "/etc/x.conf", "a\\b\n", false},
+		{"quoted target", `echo a > "/etc/x y.conf"`, false, "/etc/x y.conf", "a\n", false},
 		{"echo appends", `echo one > /etc/x && echo 'two  spaced' >> /etc/x && echo -n three >> /etc/x`, false, "/etc/x", "one\ntwo  spaced\nthree", false},
 		{"echo -e on dash", `echo -e 'a\nb' > /etc/x`, false, "/etc/x", "", true},
 		{"echo -e on busybox", `echo -e 'a\nb' > /etc/x`, true, "/etc/x", "a\nb\n", false},
