@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/moby/patternmatcher"
 	"gopkg.in/yaml.v3"
 )
 
@@ -466,32 +467,18 @@ func (c *Config) ResolveRules(a *Analyzer) (map[string]RuleSetting, error) {
 	return out, nil
 }
 
-// matchPath matches a slash path against a glob where `**` spans folders.
+// matchPath matches a slash path against a pattern in .dockerignore
+// syntax, where `**` spans folders, with BuildKit's own matcher. The
+// pattern must match the whole path; one ending in / matches what is
+// inside that folder.
 func matchPath(pattern, p string) bool {
-	pattern = strings.TrimPrefix(pattern, "./")
 	if strings.HasSuffix(pattern, "/") {
 		pattern += "**"
 	}
-	return matchSegments(strings.Split(pattern, "/"), strings.Split(p, "/"))
-}
-
-func matchSegments(pat, segs []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			for i := 0; i <= len(segs); i++ {
-				if matchSegments(pat[1:], segs[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(segs) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], segs[0]); !ok {
-			return false
-		}
-		pat, segs = pat[1:], segs[1:]
+	m, err := patternmatcher.New([]string{pattern})
+	if err != nil {
+		return false
 	}
-	return len(segs) == 0
+	ok, err := m.MatchesUsingParentResult(p, false)
+	return ok && err == nil
 }
