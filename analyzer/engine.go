@@ -78,6 +78,9 @@ type FileResult struct {
 	// Error is set when the file could not be analyzed; the other files
 	// still were.
 	Error string
+	// RuleErrors are the rules whose check failed on this file; each also
+	// has a finding that says so, and the other rules' findings stand.
+	RuleErrors []RuleError
 	// Compose and Service name the compose file and service that build
 	// this Dockerfile, if any.
 	Compose, Service string
@@ -107,25 +110,54 @@ type StageInfo struct {
 	Line int    `json:"line"`
 }
 
-// Analyze discovers and analyzes every Dockerfile under root in fsys.
-func (a *Analyzer) Analyze(fsys fs.FS, root string, cfg *Config) (*Result, error) {
+// Configured is an analyzer with one configuration's rule settings
+// resolved, for analyzing many files, or many versions of one, under it.
+type Configured struct {
+	a        *Analyzer
+	cfg      *Config
+	settings map[string]RuleSetting
+}
+
+// Configure resolves the configuration's rule keys (IDs or equivalents)
+// once. A key that names no rule is an error; the Configured returned with
+// it applies the keys that do resolve.
+func (a *Analyzer) Configure(cfg *Config) (*Configured, error) {
 	if cfg == nil {
 		cfg = DefaultConfig()
 	}
-	targets, err := Discover(fsys, root, cfg)
+	settings, err := cfg.ResolveRules(a)
+	return &Configured{a: a, cfg: cfg, settings: settings}, err
+}
+
+// Analyzer returns the analyzer and its catalog.
+func (c *Configured) Analyzer() *Analyzer { return c.a }
+
+// Analyze discovers and analyzes every Dockerfile under root in fsys.
+func (a *Analyzer) Analyze(fsys fs.FS, root string, cfg *Config) (*Result, error) {
+	c, err := a.Configure(cfg)
 	if err != nil {
 		return nil, err
 	}
-	res := a.AnalyzeTargets(fsys, targets, cfg)
+	targets, err := Discover(fsys, root, c.cfg)
+	if err != nil {
+		return nil, err
+	}
+	res := c.AnalyzeTargets(fsys, targets)
 	res.Truncated = len(targets) >= MaxDockerfiles
 	return res, nil
 }
 
-// AnalyzeTargets analyzes the given Dockerfiles, in parallel, keeping order.
-func (a *Analyzer) AnalyzeTargets(fsys fs.FS, targets []Target, cfg *Config) *Result {
-	if cfg == nil {
-		cfg = DefaultConfig()
+// AnalyzeTargets analyzes the given Dockerfiles under cfg.
+func (a *Analyzer) AnalyzeTargets(fsys fs.FS, targets []Target, cfg *Config) (*Result, error) {
+	c, err := a.Configure(cfg)
+	if err != nil {
+		return nil, err
 	}
+	return c.AnalyzeTargets(fsys, targets), nil
+}
+
+// AnalyzeTargets analyzes the given Dockerfiles, in parallel, keeping order.
+func (c *Configured) AnalyzeTargets(fsys fs.FS, targets []Target) *Result {
 	contexts := &contextCache{fsys: fsys, m: map[string]*BuildContext{}}
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	var wg sync.WaitGroup
@@ -142,7 +174,7 @@ func (a *Analyzer) AnalyzeTargets(fsys fs.FS, targets []Target, cfg *Config) *Re
 				return
 			}
 			bc := contexts.get(t.Context).forDockerfile(t.Path)
-			res.Files[i] = a.AnalyzeSource(t.Path, src, bc, cfg)
+			res.Files[i] = c.AnalyzeSource(t.Path, src, bc)
 			res.Files[i].Context = t.Context
 			res.Files[i].Compose, res.Files[i].Service = t.Compose, t.Service
 		}()
@@ -189,15 +221,25 @@ func ContextFor(fsys fs.FS, dockerfilePath, contextDir string) *BuildContext {
 	return LoadContext(fsys, contextDir).forDockerfile(dockerfilePath)
 }
 
-// AnalyzeSource analyzes one Dockerfile's bytes. A panic in a rule or in
-// BuildKit becomes this file's error; it never takes other files down.
-func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg *Config) (fr *FileResult) {
+// AnalyzeSource analyzes one Dockerfile's bytes under cfg; a configuration
+// that does not resolve is the file's error.
+func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg *Config) *FileResult {
+	c, err := a.Configure(cfg)
+	if err != nil {
+		return &FileResult{Path: path, BuildContext: bc, Error: "configuration: " + err.Error()}
+	}
+	return c.AnalyzeSource(path, src, bc)
+}
+
+// AnalyzeSource analyzes one Dockerfile's bytes. A panic in a rule is that
+// rule's finding and leaves the other rules' findings alone; a panic
+// elsewhere (BuildKit, the model) becomes this file's error. Neither takes
+// other files down.
+func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (fr *FileResult) {
+	a, cfg, settings := c.a, c.cfg, c.settings
 	fr = &FileResult{Path: path, BuildContext: bc}
 	if bc != nil {
 		fr.Context = bc.Dir
-	}
-	if cfg == nil {
-		cfg = DefaultConfig()
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -219,7 +261,6 @@ func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg 
 		fr.Stages = append(fr.Stages, StageInfo{Name: s.Name, Base: s.Base.Raw, Line: s.From.StartLine})
 	}
 	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
-	settings, _ := cfg.ResolveRules(a)
 	facts := &fileFacts{}
 	fr.facts = facts
 	sup := collectSuppressions(d, cfg, a)
@@ -232,7 +273,9 @@ func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg 
 			continue
 		}
 		p := &Pass{Rule: r, File: d, Context: bc, Config: cfg, facts: facts}
-		r.Check(p)
+		if failure := runCheck(p); failure != nil {
+			fr.RuleErrors = append(fr.RuleErrors, *failure)
+		}
 		for _, f := range p.out {
 			f.Severity = sev
 			if r.POSIXOnly && inWindows(d, f) {
@@ -253,6 +296,30 @@ func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg 
 	fr.Strengths = DetectStrengths(d, bc)
 	SortFindings(fr.Findings)
 	return fr
+}
+
+// RuleError is a rule that failed on a file: its check panicked.
+type RuleError struct {
+	Rule  string
+	Panic string
+	// Stack is the start of the goroutine's stack, for a bug report.
+	Stack string
+}
+
+// runCheck runs one rule's check. A panic is recovered here, so that one
+// failing rule does not erase what the others found: the rule's findings
+// so far stay, and a finding of the rule says that it failed.
+func runCheck(p *Pass) (failure *RuleError) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		failure = &RuleError{Rule: p.Rule.ID, Panic: fmt.Sprint(v), Stack: firstLines(string(debug.Stack()), 14)}
+		p.ReportLines(1, 1, -1, fmt.Sprintf("this check failed on this file (internal error, please report it: %v), so what it reports here may be incomplete", v), nil)
+	}()
+	p.Rule.Check(p)
+	return nil
 }
 
 // SortFindings orders findings by line, then severity, then rule.
@@ -373,15 +440,14 @@ func needsBuildKitLint(d *Dockerfile) bool {
 
 // Waived reports whether the configuration turns a rule off or waives it
 // for a path (by ID or equivalent), as the engine applies it to findings.
-func (a *Analyzer) Waived(cfg *Config, ruleID, path string) bool {
-	r := a.byID[ruleID]
-	if r == nil || cfg == nil {
+func (c *Configured) Waived(ruleID, path string) bool {
+	r := c.a.byID[ruleID]
+	if r == nil {
 		return false
 	}
-	settings, _ := cfg.ResolveRules(a)
-	s := settings[ruleID]
+	s := c.settings[ruleID]
 	if s.Severity != nil && *s.Severity == SeverityOff {
 		return true
 	}
-	return waivedByConfig(cfg, s, r, path)
+	return waivedByConfig(c.cfg, s, r, path)
 }

@@ -39,7 +39,10 @@ func TestHostileInputs(t *testing.T) {
 	fsys["large/Dockerfile"] = &fstest.MapFile{Data: large}
 	targets = append(targets, analyzer.Target{Path: "large/Dockerfile", Context: "large"})
 
-	res := newAnalyzer().AnalyzeTargets(fsys, targets, nil)
+	res, err := newAnalyzer().AnalyzeTargets(fsys, targets, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	wantErr := map[string]string{
 		"bad/empty.Dockerfile":                "file is empty",
 		"bad/only-comments.Dockerfile":        "no instructions",

@@ -148,6 +148,7 @@ func (v Verification) OK() bool {
 // Patch applies the fixes of res to every analyzed Dockerfile.
 func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) *Result {
 	opts = opts.withDefaults()
+	run := configure(a, cfg)
 	out := &Result{}
 	patched := make([]*File, len(res.Files))
 	var wg sync.WaitGroup
@@ -161,7 +162,7 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			patched[i] = PatchFile(a, fr, cfg, opts)
+			patched[i] = patchFile(run, fr, opts)
 		}()
 	}
 	wg.Wait()
@@ -180,8 +181,20 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 
 // PatchFile patches one analyzed Dockerfile to a fixed point.
 func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.Config, opts Options) *File {
-	opts = opts.withDefaults()
-	p := &filePatcher{a: a, cfg: cfg, opts: opts, bc: before.BuildContext, path: before.Path,
+	return patchFile(configure(a, cfg), before, opts.withDefaults())
+}
+
+// configure resolves the configuration the patcher re-analyzes with. The
+// analysis being patched used the same configuration, and
+// analyzer.Analyze refuses one with keys that name no rule, so the keys
+// that resolve are all there is to apply.
+func configure(a *analyzer.Analyzer, cfg *analyzer.Config) *analyzer.Configured {
+	run, _ := a.Configure(cfg)
+	return run
+}
+
+func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Options) *File {
+	p := &filePatcher{run: run, opts: opts, bc: before.BuildContext, path: before.Path,
 		blocked: map[string]Dropped{}, originalRules: ruleCounts(before.Findings)}
 	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}
 	p.originalConverts = before.ConvertError() == nil
@@ -210,7 +223,7 @@ func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.
 		}
 		for _, c := range applied {
 			f.Applied = append(f.Applied, Applied{Rule: c.Rule, Message: c.Fix.Message, Safety: c.Fix.Safety, Line: c.Line, Pass: pass,
-				Title: ruleTitle(a, c.Rule)})
+				Title: ruleTitle(p.run.Analyzer(), c.Rule)})
 			f.Generated = mergeGenerated(f.Generated, c.Fix.Files)
 		}
 		p.bc = before.BuildContext.WithGenerated(f.Generated, p.path)
@@ -232,8 +245,7 @@ func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.
 }
 
 type filePatcher struct {
-	a    *analyzer.Analyzer
-	cfg  *analyzer.Config
+	run  *analyzer.Configured
 	opts Options
 	bc   *analyzer.BuildContext
 	path string
@@ -312,7 +324,7 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 	if err != nil {
 		return nil, nil, ReasonConflict
 	}
-	res := p.a.AnalyzeSource(p.path, next, p.bc.WithGenerated(generated, p.path), p.cfg)
+	res := p.run.AnalyzeSource(p.path, next, p.bc.WithGenerated(generated, p.path))
 	if reason := p.check(res); reason != "" {
 		return nil, nil, reason
 	}
@@ -348,7 +360,7 @@ func (p *filePatcher) rewrite(f *File, rw *rewrite.Rewrite) ([]byte, *analyzer.F
 		drop(ReasonPolicy)
 		return nil, nil
 	}
-	if waived := waivedResolves(p.a, p.cfg, rw, p.path); waived != "" {
+	if waived := p.waivedResolves(rw); waived != "" {
 		drop("it would also do what the waived rule " + waived + " asks")
 		return nil, nil
 	}
@@ -370,9 +382,9 @@ func (p *filePatcher) rewrite(f *File, rw *rewrite.Rewrite) ([]byte, *analyzer.F
 // waivedResolves names a rule the rewrite resolves that the configuration
 // waives: a rewrite is one change, so it cannot leave that part out, and a
 // waiver means the person does not want it.
-func waivedResolves(a *analyzer.Analyzer, cfg *analyzer.Config, rw *rewrite.Rewrite, path string) string {
+func (p *filePatcher) waivedResolves(rw *rewrite.Rewrite) string {
 	for _, id := range rw.Resolves {
-		if a.Waived(cfg, id, path) {
+		if p.run.Waived(id, p.path) {
 			return id
 		}
 	}

@@ -176,8 +176,8 @@ func (r *analysisRun) analyzePath(p string) (analyzedRoot, error) {
 		return root, nil
 	}
 	name := filepath.Base(p)
-	root.result = r.analyzer.AnalyzeTargets(root.fsys, []analyzer.Target{{Path: name, Context: "."}}, root.cfg)
-	return root, nil
+	root.result, err = r.analyzer.AnalyzeTargets(root.fsys, []analyzer.Target{{Path: name, Context: "."}}, root.cfg)
+	return root, err
 }
 
 func (r *analysisRun) loadConfig(fsys fs.FS) (*analyzer.Config, error) {
