@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/moby/patternmatcher"
@@ -441,13 +442,8 @@ func (c *Config) ResolveRules(a *Analyzer) (map[string]RuleSetting, error) {
 	if c == nil {
 		return out, nil
 	}
-	keys := make([]string, 0, len(c.Rules))
-	for k := range c.Rules {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var unknown []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(c.Rules)) {
 		rules := a.Lookup(k)
 		if len(rules) == 0 {
 			if strings.HasPrefix(k, "hadolint:") {

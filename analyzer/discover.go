@@ -2,7 +2,9 @@ package analyzer
 
 import (
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -140,13 +142,8 @@ func composeBuilds(fsys fs.FS, p string) []Target {
 		return nil
 	}
 	dir := path.Dir(p)
-	names := make([]string, 0, len(cf.Services))
-	for n := range cf.Services {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var out []Target
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(cf.Services)) {
 		build := cf.Services[name].Build
 		var ctx, dockerfile string
 		switch build.Kind {
