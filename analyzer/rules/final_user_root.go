@@ -202,13 +202,7 @@ func insertInstructions(d *analyzer.Dockerfile, s *analyzer.Stage, anchor *analy
 	if n := len(s.Instructions); n > 0 {
 		last = s.Instructions[n-1]
 	}
-	nl := d.Newline()
-	indent := d.Indent(last.StartLine)
-	var b strings.Builder
-	for _, l := range lines {
-		b.WriteString(nl + indent + l)
-	}
-	return analyzer.TextEdit{Start: last.ContentEnd(d.Source), End: last.ContentEnd(d.Source), New: b.String()}
+	return insertLinesAfter(d, last, lines...)
 }
 
 // systemDest reports destinations an application does not write to.

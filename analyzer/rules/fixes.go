@@ -25,10 +25,16 @@ func insertLinesBefore(d *analyzer.Dockerfile, in *analyzer.Instruction, lines .
 	return analyzer.TextEdit{Start: at, End: at, New: b.String()}
 }
 
-// insertLineAfter inserts a line after the last line of in.
-func insertLineAfter(d *analyzer.Dockerfile, in *analyzer.Instruction, line string) analyzer.TextEdit {
-	at := d.LineEnd(in.EndLine)
-	return analyzer.TextEdit{Start: at, End: at, New: d.Newline() + d.Indent(in.StartLine) + line}
+// insertLinesAfter inserts whole lines after the last line of in, with
+// the indentation of its first.
+func insertLinesAfter(d *analyzer.Dockerfile, in *analyzer.Instruction, lines ...string) analyzer.TextEdit {
+	at := in.ContentEnd(d.Source)
+	nl, indent := d.Newline(), d.Indent(in.StartLine)
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(nl + indent + l)
+	}
+	return analyzer.TextEdit{Start: at, End: at, New: b.String()}
 }
 
 // deleteLines removes whole lines [first, last] and their line endings.

@@ -266,7 +266,7 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 	return &analyzer.Fix{
 		Message: msg,
 		Safety:  analyzer.Review,
-		Edits:   []analyzer.TextEdit{insertLineAfter(p.File, site.at, line)},
+		Edits:   []analyzer.TextEdit{insertLinesAfter(p.File, site.at, line)},
 		Files:   []analyzer.GeneratedFile{{Path: gen, Content: b.String()}},
 	}
 }

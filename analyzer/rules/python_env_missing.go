@@ -41,7 +41,7 @@ var PythonEnvMissing = &analyzer.Rule{
 		}
 		line := matchCase("ENV", final.From.Written) + " " + strings.Join(pairs, " ")
 		fix := &analyzer.Fix{Message: "set " + strings.Join(pairs, " "),
-			Edits: []analyzer.TextEdit{insertLineAfter(p.File, final.From, line)}}
+			Edits: []analyzer.TextEdit{insertLinesAfter(p.File, final.From, line)}}
 		p.Report(final.From, "the final stage of this Python service does not set "+strings.Join(missing, " or ")+
 			" (PYTHONUNBUFFERED=1 sends logs out at once, PYTHONDONTWRITEBYTECODE=1 stops .pyc writes at run time)", fix)
 	},
