@@ -26,9 +26,13 @@ type suppressions struct {
 //	# dockopt ignore=ID[,ID]         the next instruction
 //	# dockopt ignore-stage=ID        before FROM: the whole stage
 //	# dockopt ignore-file=ID         anywhere: the whole file
-//	# hadolint ignore=DL3008         the next instruction, through equivalents
+//	# hadolint ignore=DL3008         the next line, through equivalents
+//	# hadolint stage ignore=DL3008   the stage whose FROM is the next line
 //	# hadolint global ignore=DL3008  the whole file
 //	# check=skip=Name[,Name]|all     BuildKit's directive, for its checks
+//
+// hadolint's pragmas keep hadolint's grammar and reach, so that a file that
+// passes hadolint passes here for the same reasons and no other.
 func collectSuppressions(d *Dockerfile, cfg *Config, a *Analyzer) *suppressions {
 	s := &suppressions{analyzer: a}
 	if v, ok := d.Directive("check"); ok {
@@ -55,32 +59,111 @@ func collectSuppressions(d *Dockerfile, cfg *Config, a *Analyzer) *suppressions 
 	for _, in := range d.Instructions {
 		for _, c := range commentBlockAbove(lines, in.StartLine) {
 			tool, scope, ids := parseIgnoreComment(c.text)
-			if tool == "" {
+			if tool != "dockopt" || scope == "file" {
 				continue
 			}
-			sp := &suppression{ids: ids, line: c.line, dockopt: tool == "dockopt", startLine: in.StartLine, endLine: in.EndLine}
-			switch scope {
-			case "stage":
-				if in.Stage != nil && in.Keyword == "FROM" {
-					sp.endLine = stageEndLine(d, in.Stage)
-				}
-			case "file":
-				continue // collected below
+			sp := &suppression{ids: ids, line: c.line, dockopt: true, startLine: in.StartLine, endLine: in.EndLine}
+			if scope == "stage" && in.Stage != nil && in.Keyword == "FROM" {
+				sp.endLine = stageEndLine(d, in.Stage)
 			}
 			s.list = append(s.list, sp)
 		}
 	}
+	// Instructions by the line they start on, and the lines inside them,
+	// where a `#` line belongs to a heredoc or a continuation, not to the
+	// Dockerfile's own comments.
+	startsAt := map[int]*Instruction{}
+	inside := map[int]bool{}
+	for _, in := range d.Instructions {
+		startsAt[in.StartLine] = in
+		for l := in.StartLine + 1; l <= in.EndLine; l++ {
+			inside[l] = true
+		}
+	}
 	for i, l := range lines {
+		n := i + 1
 		t := strings.TrimSpace(l)
-		if !strings.HasPrefix(t, "#") {
+		if !strings.HasPrefix(t, "#") || inside[n] {
+			continue
+		}
+		if scope, codes, ok := parseHadolintPragma(t[1:]); ok {
+			ids := make([]string, len(codes))
+			for j, c := range codes {
+				ids[j] = hadolintAlias(c)
+			}
+			sp := &suppression{ids: ids, line: n, startLine: 1, endLine: len(lines) + 1}
+			next := startsAt[n+1]
+			switch {
+			case scope == "global":
+			case scope == "stage" && next != nil && next.Keyword == "FROM" && next.Stage != nil:
+				sp.startLine, sp.endLine = next.StartLine, stageEndLine(d, next.Stage)
+			case scope == "" && next != nil:
+				sp.startLine, sp.endLine = next.StartLine, next.EndLine
+			default:
+				// hadolint drops a pragma that is not right above what it
+				// names.
+				continue
+			}
+			s.list = append(s.list, sp)
 			continue
 		}
 		tool, scope, ids := parseIgnoreComment(strings.TrimSpace(t[1:]))
-		if tool != "" && scope == "file" {
-			s.list = append(s.list, &suppression{ids: ids, line: i + 1, dockopt: tool == "dockopt", startLine: 1, endLine: len(lines) + 1})
+		if tool == "dockopt" && scope == "file" {
+			s.list = append(s.list, &suppression{ids: ids, line: n, dockopt: true, startLine: 1, endLine: len(lines) + 1})
 		}
 	}
 	return s
+}
+
+// parseHadolintPragma reads the text after a `#` as hadolint does: the word
+// hadolint, optionally global or stage, then ignore, "=" and a list of
+// codes, with spaces or tabs around "=" and ",", and an optional trailing
+// "# comment". A code is made of D, L, S, C and digits only; anything else
+// makes the whole comment an ordinary comment, so no code of it is waived.
+func parseHadolintPragma(text string) (scope string, codes []string, ok bool) {
+	rest, found := strings.CutPrefix(strings.TrimLeft(text, " \t"), "hadolint")
+	if !found || !startsWithBlank(rest) {
+		return "", nil, false
+	}
+	rest = strings.TrimLeft(rest, " \t")
+	for _, sc := range []string{"global", "stage"} {
+		if r, found := strings.CutPrefix(rest, sc); found && startsWithBlank(r) {
+			scope, rest = sc, strings.TrimLeft(r, " \t")
+			break
+		}
+	}
+	rest, found = strings.CutPrefix(rest, "ignore")
+	if !found {
+		return "", nil, false
+	}
+	rest, found = strings.CutPrefix(strings.TrimLeft(rest, " \t"), "=")
+	if !found {
+		return "", nil, false
+	}
+	rest = strings.TrimLeft(rest, " \t")
+	for {
+		n := 0
+		for n < len(rest) && strings.IndexByte("DLSC0123456789", rest[n]) >= 0 {
+			n++
+		}
+		if n == 0 {
+			return "", nil, false
+		}
+		codes = append(codes, rest[:n])
+		rest = strings.TrimLeft(rest[n:], " \t")
+		switch {
+		case rest == "" || rest[0] == '#':
+			return scope, codes, true
+		case rest[0] == ',':
+			rest = strings.TrimLeft(rest[1:], " \t")
+		default:
+			return "", nil, false
+		}
+	}
+}
+
+func startsWithBlank(s string) bool {
+	return s != "" && (s[0] == ' ' || s[0] == '\t')
 }
 
 type commentLine struct {
@@ -108,14 +191,11 @@ func stageEndLine(d *Dockerfile, s *Stage) int {
 	return d.LineCount() + 1
 }
 
-// parseIgnoreComment recognises the waiver forms; scope is "", "stage" or "file".
+// parseIgnoreComment recognises dockopt's own waivers; scope is "",
+// "stage" or "file".
 func parseIgnoreComment(text string) (tool, scope string, ids []string) {
 	fields := strings.Fields(text)
-	if len(fields) < 2 {
-		return "", "", nil
-	}
-	tool = strings.ToLower(fields[0])
-	if tool != "dockopt" && tool != "hadolint" {
+	if len(fields) < 2 || !strings.EqualFold(fields[0], "dockopt") {
 		return "", "", nil
 	}
 	rest := fields[1:]
@@ -140,13 +220,10 @@ func parseIgnoreComment(text string) (tool, scope string, ids []string) {
 	val = strings.Join(append([]string{val}, rest[1:]...), "")
 	for _, id := range strings.Split(val, ",") {
 		if id = strings.TrimSpace(id); id != "" {
-			if tool == "hadolint" {
-				id = hadolintAlias(id)
-			}
 			ids = append(ids, id)
 		}
 	}
-	return tool, scope, ids
+	return "dockopt", scope, ids
 }
 
 func (s *suppressions) waives(f Finding) bool {
