@@ -347,6 +347,11 @@ func ParseHadolintConfig(name string, b []byte) (*Config, error) {
 		if err != nil {
 			return nil, &ConfigError{File: name, Msg: "failure-threshold: " + err.Error()}
 		}
+		if s == SeverityOff {
+			// In hadolint "none" and "ignore" sit below every severity, so
+			// any finding fails; dockopt's off would never fail.
+			s = SeverityInfo
+		}
 		cfg.FailureThreshold = &s
 	}
 	cfg.TrustedRegistries = h.TrustedRegistries
