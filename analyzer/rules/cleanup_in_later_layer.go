@@ -128,11 +128,11 @@ func createdPaths(in *analyzer.Instruction) (paths []string, what []string) {
 			}
 		}
 	}
-	// A cache mount keeps its target out of the layer.
+	// A cache or tmpfs mount keeps its target out of the layer.
 	kept := paths[:0]
 	keptWhat := what[:0]
 	for i, p := range paths {
-		if !cacheMountTouches(in, p) {
+		if !mountTouches(in, p) {
 			kept = append(kept, p)
 			keptWhat = append(keptWhat, what[i])
 		}

@@ -16,7 +16,7 @@ var DnfClean = &analyzer.Rule{
 		`/var/cache/yum). Left in the layer they often weigh more than what was installed, and a later RUN ` +
 		`cannot take them out of the earlier layer. End the RUN with dnf clean all, or keep the cache out of ` +
 		`the image with a BuildKit cache mount. Unlike hadolint, dockopt does not report stages that do not ` +
-		`ship in the final image, nor RUNs that already mount a cache on the dnf cache directory.`,
+		`ship in the final image, nor RUNs that already mount a cache or tmpfs on the dnf cache directory.`,
 	Bad:         "FROM fedora:40\nRUN dnf install -y httpd\n",
 	Good:        "FROM fedora:40\nRUN dnf install -y httpd && dnf clean all\n",
 	Equivalents: []string{"hadolint:DL3040", "trivy:DS019"},
@@ -25,7 +25,7 @@ var DnfClean = &analyzer.Rule{
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil || !shipsInFinalImage(p.File, stageOf(in)) ||
-				cacheMountTouches(in, "/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5") {
+				mountTouches(in, "/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5") {
 				continue
 			}
 			var pending string // the dnf flavour that installed and was not cleaned yet

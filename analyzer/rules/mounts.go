@@ -26,10 +26,22 @@ func mountHolds(in *analyzer.Instruction, dirs ...string) bool {
 	return false
 }
 
-// cacheMountTouches reports a cache mount on one of dirs, inside one of
-// them or above it, e.g. /var/cache/dnf for /var/cache/dnf/x86_64.
-func cacheMountTouches(in *analyzer.Instruction, dirs ...string) bool {
-	for _, t := range in.CacheMountTargets() {
+// layerlessMountTargets returns the targets of the RUN's cache and tmpfs
+// mounts: what is written under either never reaches the layer.
+func layerlessMountTargets(in *analyzer.Instruction) []string {
+	var out []string
+	for _, m := range in.Mounts() {
+		if (m.Type == "cache" || m.Type == "tmpfs") && m.Target != "" {
+			out = append(out, m.Target)
+		}
+	}
+	return out
+}
+
+// mountTouches reports a cache or tmpfs mount on one of dirs, inside one
+// of them or above it, e.g. /var/cache/dnf for /var/cache/dnf/x86_64.
+func mountTouches(in *analyzer.Instruction, dirs ...string) bool {
+	for _, t := range layerlessMountTargets(in) {
 		for _, d := range dirs {
 			if pathsOverlap(t, d) {
 				return true

@@ -40,7 +40,7 @@ var PipNoCacheDir = &analyzer.Rule{
 		for in := range p.File.Each("RUN") {
 			s := stageOf(in)
 			if in.Script == nil || !shipsInFinalImage(p.File, s) || pipCacheDisabled(p.File, s, in) ||
-				cacheMountTouches(in, "/root/.cache/pip", "/root/.cache") || hasCacheMountSuffix(in, "/.cache/pip") {
+				mountTouches(in, "/root/.cache/pip", "/root/.cache") || hasCacheMountSuffix(in, "/.cache/pip") {
 				continue
 			}
 			for _, c := range in.Script.Commands() {
@@ -56,7 +56,7 @@ var PipNoCacheDir = &analyzer.Rule{
 }
 
 func hasCacheMountSuffix(in *analyzer.Instruction, suffix string) bool {
-	for _, t := range in.CacheMountTargets() {
+	for _, t := range layerlessMountTargets(in) {
 		if strings.HasSuffix(t, suffix) {
 			return true
 		}

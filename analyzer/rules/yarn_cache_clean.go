@@ -15,7 +15,7 @@ var YarnCacheClean = &analyzer.Rule{
 	Rationale: `Yarn keeps a copy of every package it downloads in its global cache, so the layer holds each ` +
 		`dependency twice: once in node_modules and once in the cache. Clean the cache in the same RUN, or ` +
 		`mount a BuildKit cache on it to keep the speed without shipping it. Unlike hadolint, dockopt does not ` +
-		`report stages that do not ship in the final image, nor RUNs that already mount a yarn cache.`,
+		`report stages that do not ship in the final image, nor RUNs that already mount a cache or tmpfs on the yarn cache.`,
 	Bad:         "FROM node:20\nRUN yarn install --frozen-lockfile\n",
 	Good:        "FROM node:20\nRUN yarn install --frozen-lockfile && yarn cache clean\n",
 	Equivalents: []string{"hadolint:DL3060"},
@@ -49,7 +49,7 @@ var YarnCacheClean = &analyzer.Rule{
 }
 
 func yarnCacheMounted(in *analyzer.Instruction) bool {
-	for _, t := range in.CacheMountTargets() {
+	for _, t := range layerlessMountTargets(in) {
 		if strings.Contains(t, "yarn") {
 			return true
 		}

@@ -14,7 +14,7 @@ var ZypperClean = &analyzer.Rule{
 		`layer they add tens of megabytes that the running container never reads, and a later RUN cannot ` +
 		`remove them from the earlier layer. Run zypper clean in the same RUN, or keep the cache out of the ` +
 		`image with a BuildKit cache mount. Unlike hadolint, dockopt does not report stages that do not ship ` +
-		`in the final image, nor RUNs that already mount a cache on /var/cache/zypp.`,
+		`in the final image, nor RUNs that already mount a cache or tmpfs on /var/cache/zypp.`,
 	Bad:         "FROM opensuse/leap:15.6\nRUN zypper -n install curl\n",
 	Good:        "FROM opensuse/leap:15.6\nRUN zypper -n install curl && zypper clean --all\n",
 	Equivalents: []string{"hadolint:DL3036", "trivy:DS020"},
@@ -22,7 +22,7 @@ var ZypperClean = &analyzer.Rule{
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("RUN") {
-			if in.Script == nil || !shipsInFinalImage(p.File, stageOf(in)) || cacheMountTouches(in, "/var/cache/zypp") {
+			if in.Script == nil || !shipsInFinalImage(p.File, stageOf(in)) || mountTouches(in, "/var/cache/zypp") {
 				continue
 			}
 			installed, cleaned := false, false
