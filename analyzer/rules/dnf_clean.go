@@ -28,7 +28,8 @@ var DnfClean = &analyzer.Rule{
 				mountTouches(in, "/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5") {
 				continue
 			}
-			var pending string // the dnf flavour that installed and was not cleaned yet
+			// The dnf flavour that installed and was not cleaned yet, and how.
+			var pending, verb string
 			for _, c := range in.Script.Commands() {
 				switch c.Name {
 				case "dnf", "microdnf":
@@ -37,10 +38,13 @@ var DnfClean = &analyzer.Rule{
 						continue
 					}
 					switch sub.Value {
-					case "install", "in", "groupinstall", "localinstall", "reinstall":
-						pending = c.Name
+					case "install", "in", "groupinstall", "localinstall", "reinstall", "rei",
+						"upgrade", "up", "update", "upgrade-minimal", "up-min":
+						pending, verb = c.Name, sub.Value
 					case "clean":
-						if c.Has("all", "packages", "metadata") {
+						// dnf and microdnf keep separate caches: one's clean
+						// leaves the other's packages in place.
+						if c.Name == pending && c.Has("all", "packages", "metadata") {
 							pending = ""
 						}
 					}
@@ -59,7 +63,7 @@ var DnfClean = &analyzer.Rule{
 			if e, ok := appendToChain(in, pending+" clean all"); ok {
 				fix = &analyzer.Fix{Message: "run " + pending + " clean all at the end of the RUN", Edits: []analyzer.TextEdit{e}}
 			}
-			p.Report(in, pending+" install leaves its cache in the layer; add "+pending+" clean all to the same RUN", fix)
+			p.Report(in, pending+" "+verb+" leaves its cache in the layer; add "+pending+" clean all to the same RUN", fix)
 		}
 	},
 }
