@@ -14,8 +14,9 @@ var RunConsecutive = &analyzer.Rule{
 	Title:    "Consecutive short RUN instructions that could be one",
 	Rationale: `Each RUN makes a layer and a build step. Several tiny RUNs in a row (a mkdir, then a chmod) ` +
 		`add layers, metadata and cache lookups without benefit, and files a later RUN deletes still ship in ` +
-		`the earlier layer. Joining them with && keeps related work in one layer. Like hadolint, dockopt leaves ` +
-		`alone RUNs with more than two commands, which were split on purpose, and RUNs with different mounts.`,
+		`the earlier layer. Joining them with && keeps related work in one layer. Like hadolint, dockopt only ` +
+		`reports RUNs of a single command each: a RUN that already chains commands was most likely split from ` +
+		`its neighbour on purpose. RUNs with different mounts are left alone too.`,
 	Bad:         "FROM alpine:3.20\nRUN mkdir /data\nRUN chown nobody /data\n",
 	Good:        "FROM alpine:3.20\nRUN mkdir /data && chown nobody /data\n",
 	Equivalents: []string{"hadolint:DL3059"},
@@ -26,7 +27,7 @@ var RunConsecutive = &analyzer.Rule{
 				prev = nil
 				continue
 			}
-			if prev != nil && slices.Equal(prev.Flags, in.Flags) && runCommandCount(prev) <= 2 && runCommandCount(in) <= 2 {
+			if prev != nil && slices.Equal(prev.Flags, in.Flags) && runCommandCount(prev) <= 1 && runCommandCount(in) <= 1 {
 				p.Report(in, "this RUN follows another short RUN; consider joining them with &&", nil)
 			}
 			prev = in
