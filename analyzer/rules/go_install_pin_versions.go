@@ -19,9 +19,10 @@ var GoInstallPinVersions = &analyzer.Rule{
 	Title:    "go install, go get or go run of a remote package without a fixed version",
 	Rationale: `go install example.com/tool@latest (or with no version outside a module) fetches whatever ` +
 		`was published last, so the same Dockerfile builds a different tool next week and may break. Name a ` +
-		`version (@v1.2.3). Unlike hadolint, dockopt does not report packages without a version when the ` +
-		`build context has a go.mod, because the go command then takes their version from it, nor local ` +
-		`and standard-library packages.`,
+		`version (@v1.2.3). Unlike hadolint, dockopt does not report go install or go run of a package ` +
+		`without a version when the build context has a go.mod, because the go command then takes its ` +
+		`version from it (go get still moves to the newest one), nor local and standard-library packages: a ` +
+		`path whose first element has no dot, such as foobar, has no version to pin.`,
 	Bad:         "FROM golang:1.22\nRUN go install golang.org/x/tools/cmd/goimports@latest\n",
 	Good:        "FROM golang:1.22\nRUN go install golang.org/x/tools/cmd/goimports@v0.24.0\n",
 	Equivalents: []string{"hadolint:DL3062"},
@@ -56,7 +57,7 @@ var GoInstallPinVersions = &analyzer.Rule{
 					switch {
 					case versioned && floatingGoVersion(version):
 						p.Reportf(in, "go %s %s follows a moving version; pin an exact one (@v1.2.3)", pos[0].Value, w.Value)
-					case !versioned && !hasGoMod:
+					case !versioned && (!hasGoMod || pos[0].Value == "get"):
 						p.Reportf(in, "go %s %s has no version; add @ and an exact version", pos[0].Value, w.Value)
 					}
 				}
