@@ -19,7 +19,9 @@ var WorkdirRelativePath = &analyzer.Rule{
 		`Dockerfile does not control: a new base image tag that sets a different WORKDIR moves every later COPY ` +
 		`and RUN without any change to this file. Like BuildKit, dockopt reports the first WORKDIR of a stage ` +
 		`chain when it is relative; a relative WORKDIR after an absolute one is well defined, and is only ` +
-		`reported (as hadolint does) when it can be rewritten to the absolute path it already means.`,
+		`reported (as hadolint does) when it can be rewritten to the absolute path it already means. Like ` +
+		`hadolint, it leaves alone a path made of a variable the file does not set, which the base image may ` +
+		`set. Unlike hadolint, it reports a Windows drive path such as C:/ on a Linux image, where it is relative.`,
 	Bad:         "FROM node:20\nWORKDIR app\n",
 	Good:        "FROM node:20\nWORKDIR /app\n",
 	Equivalents: []string{"buildkit:WorkdirRelativePath", "hadolint:DL3000", "trivy:DS009"},
@@ -29,6 +31,7 @@ var WorkdirRelativePath = &analyzer.Rule{
 		// BuildKit resolves variables in WORKDIR, so whether the first one is
 		// relative is its call.
 		warned := map[*analyzer.Instruction]bool{}
+		declared := declaredNames(p.File)
 		for _, w := range buildkitWarnings(p, "WorkdirRelativePath") {
 			in := instructionOnLine(p.File, w.StartLine)
 			if in == nil {
@@ -36,6 +39,11 @@ var WorkdirRelativePath = &analyzer.Rule{
 				continue
 			}
 			warned[in] = true
+			// Offline, BuildKit expands a variable the file never sets to
+			// nothing; the base image may well set it to an absolute path.
+			if in.Stage != nil && !in.Stage.Root().Base.IsScratch() && usesUndeclared(workdirPath(in), declared) {
+				continue
+			}
 			// Offline the target is Linux; on a Windows image C:\app is absolute.
 			if in.Stage != nil && in.Stage.Root().Base.IsWindows() {
 				continue
@@ -99,4 +107,26 @@ func workdirPath(in *analyzer.Instruction) string {
 		return c.Path
 	}
 	return ""
+}
+
+// usesUndeclared reports whether text refers to a variable ($name or
+// ${name...}) that no ARG or ENV of the file declares.
+func usesUndeclared(text string, declared map[string]bool) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] != '$' {
+			continue
+		}
+		j := i + 1
+		if j < len(text) && text[j] == '{' {
+			j++
+		}
+		k := j
+		for k < len(text) && isVarNameByte(text[k]) {
+			k++
+		}
+		if k > j && !declared[text[j:k]] {
+			return true
+		}
+	}
+	return false
 }
