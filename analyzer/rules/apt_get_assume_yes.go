@@ -14,8 +14,8 @@ var AptGetAssumeYes = &analyzer.Rule{
 	Title:    "apt-get install without -y",
 	Rationale: `A build has no one to answer apt-get's "Do you want to continue?" prompt: with no terminal, apt-get ` +
 		`reads end-of-file and aborts, so the build fails as soon as an install pulls in one extra dependency. ` +
-		`Pass -y (or --yes) so installs never wait for input. Unlike hadolint, a lone -q is not taken as an answer: ` +
-		`only -qq implies -y.`,
+		`Pass -y (or --yes) so installs never wait for input. A quiet level of two (-qq, -q -q, -q=2) implies -y, ` +
+		`as apt-get documents; a lone -q does not.`,
 	Bad:         "RUN apt-get update && apt-get install --no-install-recommends curl\n",
 	Good:        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
 	Equivalents: []string{"hadolint:DL3014", "trivy:DS021"},
@@ -42,14 +42,23 @@ var AptGetAssumeYes = &analyzer.Rule{
 var aptGetValued = []string{"-o", "--option", "-t", "--target-release", "-c", "--config-file"}
 
 func aptAssumesYes(c analyzer.Command) bool {
-	if c.HasShortFlag('y') || c.Has("--yes", "--assume-yes", "-qq", "-q=2", "--quiet=2") {
+	if c.HasShortFlag('y') || c.Has("--yes", "--assume-yes", "-q=2", "--quiet=2") {
 		return true
 	}
+	// apt-get adds up its quiet flags (-q -q, -qq, --quiet --quiet), and
+	// level two implies -y.
+	quiet := 0
 	for _, a := range c.Args {
 		v := strings.ToLower(a.Value)
 		if strings.Contains(v, "apt::get::assume-yes=") && !strings.HasSuffix(v, "=false") && !strings.HasSuffix(v, "=0") {
 			return true
 		}
+		switch {
+		case v == "--quiet":
+			quiet++
+		case strings.HasPrefix(v, "-") && !strings.HasPrefix(v, "--") && !strings.Contains(v, "="):
+			quiet += strings.Count(v, "q")
+		}
 	}
-	return false
+	return quiet >= 2
 }
