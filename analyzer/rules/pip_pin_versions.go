@@ -17,7 +17,8 @@ var PipPinVersions = &analyzer.Rule{
 		`builds with different libraries from one week to the next and a new major release can break the ` +
 		`image without any change to the code. Pin with == (or a constraints or requirements file, ideally ` +
 		`with hashes). dockopt never writes a version for you. Requirements and constraints files, local paths, ` +
-		`wheels and sdists, and upgrading pip, setuptools or wheel themselves are not reported.`,
+		`wheels and sdists, and upgrading pip, setuptools or wheel themselves are not reported; a git (or other ` +
+		`VCS) URL is pinned by a revision after @.`,
 	Bad:         "RUN pip install --no-cache-dir flask\n",
 	Good:        "RUN pip install --no-cache-dir flask==3.0.3\n",
 	Equivalents: []string{"hadolint:DL3013"},
@@ -72,6 +73,11 @@ var pipValued = []string{"--abi", "-b", "--build", "-e", "--editable", "--extra-
 	"--upgrade-strategy", "--cache-dir", "--log", "--timeout", "--retries", "--config-settings", "-C"}
 
 func pipPinned(v string) bool {
+	for _, vcs := range []string{"git+", "hg+", "svn+", "bzr+"} {
+		if strings.HasPrefix(v, vcs) {
+			return vcsRevisionPinned(v)
+		}
+	}
 	if strings.ContainsAny(v, "=<>@/") || strings.HasPrefix(v, ".") {
 		return true
 	}
@@ -81,4 +87,18 @@ func pipPinned(v string) bool {
 		}
 	}
 	return false
+}
+
+// vcsRevisionPinned reports whether a VCS requirement names a revision
+// (git+https://host/repo.git@v1.2#egg=x): without one pip takes the
+// default branch as it is at build time. An @ in the host part is a user
+// name, not a revision.
+func vcsRevisionPinned(v string) bool {
+	v, _, _ = strings.Cut(v, "#")
+	_, rest, ok := strings.Cut(v, "://")
+	if !ok {
+		return strings.Contains(v, "@")
+	}
+	_, p, _ := strings.Cut(rest, "/")
+	return strings.Contains(p, "@")
 }
