@@ -28,8 +28,9 @@ var PipNoCacheDir = &analyzer.Rule{
 	Title:    "pip install without --no-cache-dir",
 	Rationale: `pip keeps every wheel it downloads or builds in ~/.cache/pip so that the next install on the ` +
 		`same machine is faster. In an image layer there is no next install: the cache only adds its size, ` +
-		`often tens of megabytes, to the image. Pass --no-cache-dir, set PIP_NO_CACHE_DIR=1, or mount a BuildKit ` +
-		`cache on ~/.cache/pip to keep the speed without shipping the cache. Unlike hadolint, dockopt does not ` +
+		`often tens of megabytes, to the image. Pass --no-cache-dir, set PIP_NO_CACHE_DIR=1 (ENV, a prefix, or an ` +
+		`earlier export in the RUN), or mount a BuildKit cache on ~/.cache/pip to keep the speed without ` +
+		`shipping the cache. Unlike hadolint, dockopt does not ` +
 		`report stages that do not ship in the final image.`,
 	Bad:         "FROM python:3.12-slim\nRUN pip install -r requirements.txt\n",
 	Good:        "FROM python:3.12-slim\nRUN pip install --no-cache-dir -r requirements.txt\n",
@@ -45,7 +46,8 @@ var PipNoCacheDir = &analyzer.Rule{
 			}
 			for _, c := range in.Script.Commands() {
 				w, ok := pipInstallWord(c)
-				if !ok || c.HasPrefixArg("--no-cache-dir") || inlineEnvTruthy(c, "PIP_NO_CACHE_DIR") {
+				if !ok || c.HasPrefixArg("--no-cache-dir") || inlineEnvTruthy(c, "PIP_NO_CACHE_DIR") ||
+					exportedTruthy(in.Script, "PIP_NO_CACHE_DIR", c.Start) {
 					continue
 				}
 				fix := insertAfterWord(in.Script, w, " --no-cache-dir", "add --no-cache-dir")
@@ -119,4 +121,24 @@ func inlineEnvTruthy(c analyzer.Command, name string) bool {
 		}
 	}
 	return false
+}
+
+// exportedTruthy reports whether the last `export NAME=value` of the
+// script before offset sets a true value, which the commands after it
+// inherit.
+func exportedTruthy(s *analyzer.Script, name string, offset int) bool {
+	set := false
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		d, ok := n.(*syntax.DeclClause)
+		if !ok || d.Variant == nil || d.Variant.Value != "export" || s.Pos(d.Pos()) >= offset {
+			return true
+		}
+		for _, a := range d.Args {
+			if a.Name != nil && a.Name.Value == name {
+				set = truthy(a.Value)
+			}
+		}
+		return true
+	})
+	return set
 }
