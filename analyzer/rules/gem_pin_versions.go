@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -14,8 +15,9 @@ var GemPinVersions = &analyzer.Rule{
 	Title:    "gem install without versions",
 	Rationale: `gem install of a bare name takes the newest release at build time, so rebuilding the same commit ` +
 		`can bring in a new major version of a tool such as bundler and break the build or the app. Name the ` +
-		`version (bundler:2.5.22, or -v). dockopt never writes a version for you. Local .gem files are not ` +
-		`reported.`,
+		`version (bundler:2.5.22, or -v). dockopt never writes a version for you. Local .gem files, and the ` +
+		`build options after --, are not reported. Unlike hadolint, dockopt does not skip the word after an ` +
+		`option gem does not take a value for: gem install --no-document rails installs an unpinned rails.`,
 	Bad:         "RUN gem install bundler\n",
 	Good:        "RUN gem install bundler:2.5.22\n",
 	Equivalents: []string{"hadolint:DL3028"},
@@ -33,6 +35,10 @@ var GemPinVersions = &analyzer.Rule{
 				}
 				if c.Has("-v", "--version") || c.HasPrefixArg("--version=") {
 					continue
+				}
+				// What follows -- goes to the extension's build, not to gem.
+				if i := slices.IndexFunc(c.Args, func(w analyzer.Word) bool { return w.Value == "--" }); i >= 0 {
+					c.Args = c.Args[:i]
 				}
 				pkgs := unpinned(afterSubcommand(c, gemValued...), func(v string) bool {
 					return strings.ContainsAny(v, ":/") || strings.HasSuffix(v, ".gem")
