@@ -19,7 +19,9 @@ var SecretsInArgEnv = &analyzer.Rule{
 		`was meant to be used once. BuildKit secret mounts (RUN --mount=type=secret) hand a secret to one ` +
 		`RUN without writing it to any layer. Names are matched with an allow-list (PUBLIC_KEY, *_VERSION, ` +
 		`*_FILE, *_PATH, *_URL, *_ID, *_NAME, …) because guessing from names alone is noisy; values that look ` +
-		`like real credentials (AWS access keys, GitHub tokens, private keys) are flagged whatever the name.`,
+		`like real credentials (AWS access keys, GitHub tokens, private keys) are flagged whatever the name. ` +
+		`Unlike hadolint and BuildKit, an AWS_ACCESS_KEY_ID name alone is not reported: the key ID names the ` +
+		`key and AWS does not treat it as secret; the AWS_SECRET_ACCESS_KEY passed beside it is reported.`,
 	Bad:         "FROM node:22-slim\nARG NPM_TOKEN\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > .npmrc && npm ci\n",
 	Good:        "FROM node:22-slim\nRUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci\n",
 	Equivalents: []string{"buildkit:SecretsUsedInArgOrEnv", "hadolint:DL3064"},
