@@ -16,7 +16,8 @@ var CopyNotAdd = &analyzer.Rule{
 	Rationale: `ADD does more than copy: it downloads URLs, clones git repositories and silently unpacks local ` +
 		`tar archives. For plain files and folders that magic is a trap, because a file that happens to be a ` +
 		`tarball ends up extracted. COPY says exactly what happens. ADD stays right for URLs, git sources and ` +
-		`archives meant to be unpacked, and those are not reported. The fix renames ADD to COPY only when no ` +
+		`archives meant to be unpacked, and those are not reported; ADD does not unpack a zip file, so ADD of ` +
+		`one is. The fix renames ADD to COPY only when no ` +
 		`source has a wildcard (which could match an archive) or an ADD-only flag.`,
 	Bad:         "ADD requirements.txt /app/\n",
 	Good:        "COPY requirements.txt /app/\n",
@@ -30,6 +31,8 @@ var CopyNotAdd = &analyzer.Rule{
 			}
 			exact := true
 			for _, src := range add.SourcePaths {
+				// Quotes are the shell's, not part of the name.
+				src = strings.Trim(src, `"'`)
 				if isRemoteSource(src) || isArchiveName(src) || strings.Contains(src, "$") {
 					exact = false
 					break
@@ -59,9 +62,10 @@ var CopyNotAdd = &analyzer.Rule{
 	},
 }
 
-// isArchiveName follows hadolint's list of names ADD may be meant to unpack.
+// isArchiveName follows hadolint's list of names ADD may be meant to unpack,
+// without .zip: ADD copies a zip file as it is, so it is not unpacked either.
 func isArchiveName(src string) bool {
-	for _, ext := range []string{".tar", ".gz", ".bz2", ".xz", ".zst", ".zip", ".tgz", ".tb2", ".tbz", ".tbz2", ".lz", ".lzma", ".tlz", ".txz", ".Z", ".tZ"} {
+	for _, ext := range []string{".tar", ".gz", ".bz2", ".xz", ".zst", ".tgz", ".tb2", ".tbz", ".tbz2", ".lz", ".lzma", ".tlz", ".txz", ".Z", ".tZ"} {
 		if strings.HasSuffix(src, ext) {
 			return true
 		}
