@@ -16,7 +16,8 @@ var YumPinVersions = &analyzer.Rule{
 		`old versions, so a pin also needs upkeep: this is information only, and dockopt never writes a version ` +
 		`for you. A package counts as pinned when its last dash-separated part starts with a digit ` +
 		`(httpd-2.4.6, httpd-2.4.6-99.el7), which, unlike hadolint's "any dash", does not mistake names such as ` +
-		`python3-devel for versions. Groups (@name), paths, URLs and .rpm files are not reported.`,
+		`python3-devel for versions. yum module install takes a stream (nodejs:20). Groups (@name), paths, URLs ` +
+		`and .rpm files are not reported, nor versions held in a variable, which the base image may set.`,
 	Bad:         "RUN yum install -y httpd && yum clean all\n",
 	Good:        "RUN yum install -y httpd-2.4.6 && yum clean all\n",
 	Equivalents: []string{"hadolint:DL3033"},
@@ -27,12 +28,21 @@ var YumPinVersions = &analyzer.Rule{
 				continue
 			}
 			for _, c := range in.Script.CommandsNamed("yum") {
-				if c.Subcommand(yumValued...) != "install" {
+				pos := c.Positional(yumValued...)
+				pinned, what := yumPinned, "yum install without versions: %s (pin as package-version if builds must be reproducible)"
+				switch {
+				case len(pos) > 0 && pos[0].Value == "install":
+					pos = pos[1:]
+				case len(pos) > 1 && pos[0].Value == "module" && pos[1].Value == "install":
+					// A module is pinned by its stream: nodejs:20.
+					pos, pinned = pos[2:], func(v string) bool { return strings.Contains(v, ":") || yumPinned(v) }
+					what = "yum module install without a stream: %s (name one as module:stream)"
+				default:
 					continue
 				}
-				pkgs := unpinned(afterSubcommand(c, yumValued...), yumPinned)
+				pkgs := unpinned(pos, pinned)
 				if len(pkgs) > 0 {
-					p.Reportf(in, "yum install without versions: %s (pin as package-version if builds must be reproducible)", listWords(pkgs))
+					p.Reportf(in, what, listWords(pkgs))
 				}
 			}
 		}
