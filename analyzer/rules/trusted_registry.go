@@ -12,9 +12,10 @@ var TrustedRegistry = &analyzer.Rule{
 	ID:       "trusted-registry",
 	Category: analyzer.CategorySecurity,
 	Severity: analyzer.SeverityError,
-	Title:    "FROM image from a registry that is not trusted",
+	Title:    "Image from a registry that is not trusted",
 	Rationale: `Organisations often allow base images only from registries they mirror and scan. An image pulled ` +
-		`from anywhere else bypasses that review and its availability is outside their control. The rule is ` +
+		`from anywhere else bypasses that review and its availability is outside their control; that holds for ` +
+		`FROM, COPY --from and RUN --mount from= alike. The rule is ` +
 		`active only when trusted_registries (or hadolint's trustedRegistries) is configured; "docker.io" ` +
 		`allows images named without a registry, and entries may use * wildcards ("*.corp.example").`,
 	Bad:         "# trusted_registries: [registry.corp.example]\nFROM docker.io/library/alpine:3.20\n",
@@ -31,7 +32,48 @@ var TrustedRegistry = &analyzer.Rule{
 			}
 			p.Reportf(s.From, "%s comes from %s, which is not a trusted registry (%s)", b.Raw, b.Registry, strings.Join(p.Config.TrustedRegistries, ", "))
 		}
+		// COPY --from and RUN --mount from= pull images too when they name
+		// no stage.
+		for in := range p.File.Each("") {
+			var refs []string
+			switch in.Keyword {
+			case "COPY":
+				if v, ok := in.Flag("from"); ok {
+					refs = append(refs, v)
+				}
+			case "RUN":
+				refs = append(refs, runMountFroms(in)...)
+			}
+			for _, ref := range refs {
+				if ref == "" || strings.Contains(ref, "$") || p.File.StageByRef(ref) != nil || isStageIndex(ref) {
+					continue
+				}
+				b := analyzer.ParseImageRef(ref)
+				if b.IsScratch() || registryTrusted(b.Registry, p.Config.TrustedRegistries) {
+					continue
+				}
+				p.Reportf(in, "%s comes from %s, which is not a trusted registry (%s)", ref, b.Registry, strings.Join(p.Config.TrustedRegistries, ", "))
+			}
+		}
 	},
+}
+
+// runMountFroms returns the from= of a RUN's --mount flags: a stage or an
+// image the mount reads.
+func runMountFroms(in *analyzer.Instruction) []string {
+	var out []string
+	for _, f := range in.Flags {
+		v, ok := strings.CutPrefix(f, "--mount=")
+		if !ok {
+			continue
+		}
+		for _, field := range strings.Split(v, ",") {
+			if k, val, _ := strings.Cut(field, "="); strings.EqualFold(strings.TrimSpace(k), "from") {
+				out = append(out, val)
+			}
+		}
+	}
+	return out
 }
 
 func registryTrusted(registry string, trusted []string) bool {
@@ -49,4 +91,10 @@ func registryTrusted(registry string, trusted []string) bool {
 		}
 	}
 	return false
+}
+
+// isStageIndex reports a --from that counts stages (0, 1, …) rather than
+// naming an image.
+func isStageIndex(ref string) bool {
+	return strings.Trim(ref, "0123456789") == ""
 }
