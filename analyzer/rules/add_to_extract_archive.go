@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"path"
 	"strconv"
 	"strings"
 
@@ -31,11 +30,19 @@ var AddToExtractArchive = &analyzer.Rule{
 				if !ok || cp.From != "" {
 					continue
 				}
+				// A single file copied to a destination that is not a folder
+				// takes the destination's name.
+				dest := strings.Trim(cp.DestPath, `"'`)
+				renamed := ""
+				if len(cp.SourcePaths) == 1 && !strings.HasSuffix(dest, "/") && !strings.HasSuffix(dest, `\`) {
+					renamed = archiveBase(dest)
+				}
 				for _, src := range cp.SourcePaths {
+					src = strings.Trim(src, `"'`)
 					if !addUnpacks(src) || strings.ContainsAny(src, "*?[$") {
 						continue
 					}
-					if run := extractedLater(s.Instructions[i+1:], path.Base(src)); run != nil {
+					if run := extractedLater(s.Instructions[i+1:], archiveBase(src), renamed); run != nil {
 						p.Reportf(in, "%s is copied and then unpacked on line %s; ADD unpacks it in one layer without keeping the archive",
 							src, strconv.Itoa(run.StartLine))
 						break
@@ -59,14 +66,28 @@ func addUnpacks(name string) bool {
 
 // extractedLater returns the first RUN that extracts an archive of that
 // base name with tar.
-func extractedLater(ins []*analyzer.Instruction, base string) *analyzer.Instruction {
+// archiveBase is the last element of a path written with / or, for
+// Windows paths, \.
+func archiveBase(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func extractedLater(ins []*analyzer.Instruction, names ...string) *analyzer.Instruction {
 	for _, in := range ins {
 		if in.Keyword != "RUN" || in.Script == nil {
 			continue
 		}
 		for _, c := range in.Script.CommandsNamed("tar") {
-			if tarExtracts(c) && tarNamesArchive(c, base) {
-				return in
+			if !tarExtracts(c) {
+				continue
+			}
+			for _, n := range names {
+				if n != "" && tarNamesArchive(c, n) {
+					return in
+				}
 			}
 		}
 	}
@@ -88,7 +109,7 @@ func tarNamesArchive(c analyzer.Command, base string) bool {
 		if strings.HasPrefix(v, "--file=") {
 			v = strings.TrimPrefix(v, "--file=")
 		}
-		if path.Base(v) == base {
+		if archiveBase(v) == base {
 			return true
 		}
 	}
