@@ -18,7 +18,8 @@ var RunPipefail = &analyzer.Rule{
 		`the file. With pipefail the step fails instead. Set it for the whole stage with SHELL ` +
 		`["/bin/bash", "-o", "pipefail", "-c"] (Alpine: /bin/ash), or with set -o pipefail in the RUN. ` +
 		`dockopt does not report RUNs that set pipefail themselves, nor pipes fed only by echo or printf, ` +
-		`which cannot fail.`,
+		`which cannot fail. Unlike hadolint, it accepts SHELL ["/bin/sh", "-o", "pipefail", "-c"]: a sh that ` +
+		`knows the option (busybox ash) honours it, and one that does not fails every RUN with an error.`,
 	Bad:         "FROM debian:12\nRUN curl -fsSL https://example.com/x.tgz | tar xz\n",
 	Good:        "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN curl -fsSL https://example.com/x.tgz | tar xz\n",
 	Equivalents: []string{"hadolint:DL4006"},
