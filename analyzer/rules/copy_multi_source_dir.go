@@ -33,17 +33,24 @@ var CopyMultiSourceDir = &analyzer.Rule{
 				continue
 			}
 			dest := sd.DestPath
-			if len(sd.SourcePaths)+len(sd.SourceContents) < 2 || strings.HasSuffix(dest, "/") ||
-				dest == "." || strings.ContainsAny(dest, "$\"'") || strings.HasSuffix(dest, "\\") {
+			// BuildKit removes quotes around the destination when it
+			// expands it; a stray quote is a path with a space that the
+			// shell form split, which this rule leaves alone.
+			bare := dest
+			if len(dest) >= 2 && (dest[0] == '"' || dest[0] == '\'') && dest[len(dest)-1] == dest[0] {
+				bare = dest[1 : len(dest)-1]
+			}
+			if len(sd.SourcePaths)+len(sd.SourceContents) < 2 || strings.HasSuffix(bare, "/") ||
+				bare == "." || strings.ContainsAny(bare, "$\"'") || strings.HasSuffix(bare, "\\") {
 				continue
 			}
 			var fix *analyzer.Fix
 			// Heredocs mixed with paths usually mean a second destination
 			// written by mistake ("<<A /a <<B /b"), not a directory.
-			if end, ok := destEnd(p.File, in, dest); ok && (len(sd.SourceContents) == 0 || len(sd.SourcePaths) == 0) {
+			if end, ok := destEnd(p.File, in, dest); ok && bare == dest && (len(sd.SourceContents) == 0 || len(sd.SourcePaths) == 0) {
 				fix = &analyzer.Fix{Message: "end the destination with /", Edits: []analyzer.TextEdit{{Start: end, End: end, New: "/"}}}
 			}
-			p.Report(in, in.Keyword+" copies several sources into "+dest+"; end the destination with / so that it is a directory", fix)
+			p.Report(in, in.Keyword+" copies several sources into "+bare+"; end the destination with / so that it is a directory", fix)
 		}
 	},
 }
