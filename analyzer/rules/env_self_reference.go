@@ -18,7 +18,8 @@ var EnvSelfReference = &analyzer.Rule{
 	Rationale: `All values of one ENV instruction are expanded with the variables as they were before the ` +
 		`instruction. In ENV A=1 B=$A, B does not see the new A: it gets an empty string (or an older value), ` +
 		`which is rarely what the author meant and fails quietly at run time. Define the variable in an ` +
-		`earlier ENV. A variable referring to its own previous value (PATH=$PATH:/x) is fine.`,
+		`earlier ENV. A variable referring to its own previous value (PATH=$PATH:/x) is fine, unless the same ` +
+		`ENV already set it: in ENV PATH=/a:$PATH PATH=/b:$PATH the first /a is lost.`,
 	Bad:         "FROM alpine:3.20\nENV APP_HOME=/app APP_BIN=$APP_HOME/bin\n",
 	Good:        "FROM alpine:3.20\nENV APP_HOME=/app\nENV APP_BIN=$APP_HOME/bin\n",
 	Equivalents: []string{"hadolint:DL3044"},
@@ -42,8 +43,15 @@ var EnvSelfReference = &analyzer.Rule{
 					}
 					for j, other := range c.Env {
 						_, used := res.Matched[other.Key]
-						if j != i && other.Key != kv.Key && !defined[other.Key] && used {
-							bad = append(bad, "$"+other.Key+" in "+kv.Key)
+						// A name set twice in one ENV reads the value from
+						// before the ENV the second time, not the first one.
+						setBefore := other.Key == kv.Key && j < i
+						if j != i && used && (setBefore || other.Key != kv.Key && !defined[other.Key]) {
+							where := kv.Key
+							if setBefore {
+								where = "the second " + kv.Key
+							}
+							bad = append(bad, "$"+other.Key+" in "+where)
 							if j > i {
 								split = -2 // needs reordering, not just a split
 							} else if split == -1 {
