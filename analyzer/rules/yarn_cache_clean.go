@@ -31,7 +31,8 @@ var YarnCacheClean = &analyzer.Rule{
 				pos := c.Positional("--cwd", "--modules-folder", "--cache-folder", "--network-timeout", "--mutex")
 				switch {
 				case len(pos) > 0 && pos[0].Value == "install":
-					installed = true
+					// A clean before the install leaves its cache behind.
+					installed, cleaned = true, false
 				case len(pos) > 1 && pos[0].Value == "cache" && pos[1].Value == "clean":
 					cleaned = true
 				}
