@@ -20,7 +20,9 @@ var ExecFormCmd = &analyzer.Rule{
 		`or Kubernetes reaches the shell, which does not pass it on, so the program is killed after the grace ` +
 		`period instead of shutting down cleanly, and zombie processes are not reaped. The JSON (exec) form runs ` +
 		`the program directly. Like BuildKit, and unlike hadolint, dockopt accepts the shell form when the ` +
-		`stage sets a SHELL on purpose. The fix is offered only for a plain list of words; it needs review ` +
+		`stage sets a SHELL on purpose, and, unlike hadolint, it accepts HEALTHCHECK CMD in shell form: a health ` +
+		`check is a short command run beside the main process, so signals do not concern it. The fix is offered ` +
+		`only for a plain list of words; it needs review ` +
 		`because signals and "docker run" arguments now reach the program.`,
 	Bad:         "FROM node:20\nCMD node server.js\n",
 	Good:        "FROM node:20\nCMD [\"node\", \"server.js\"]\n",

@@ -16,7 +16,8 @@ var LabelKeyInvalid = &analyzer.Rule{
 		`letter and end with a letter or digit, without repeated separators, and to stay out of the ` +
 		`com.docker.*, io.docker.* and org.dockerproject.* namespaces, which Docker reserves. Tools that query ` +
 		`labels (docker ps --filter, registries, scanners) match keys exactly, so a key such as Version next to ` +
-		`org.opencontainers.image.version is easy to miss.`,
+		`org.opencontainers.image.version is easy to miss. A key with a variable ($PREFIX.version) is only ` +
+		`known once BuildKit expands it, so, unlike hadolint, dockopt does not judge it.`,
 	Bad:         "FROM alpine:3.20\nLABEL Version=1.0\n",
 	Good:        "FROM alpine:3.20\nLABEL org.opencontainers.image.version=1.0\n",
 	Equivalents: []string{"hadolint:DL3048"},
