@@ -42,7 +42,9 @@ var TrustedRegistry = &analyzer.Rule{
 					refs = append(refs, v)
 				}
 			case "RUN":
-				refs = append(refs, runMountFroms(in)...)
+				for _, m := range in.Mounts() {
+					refs = append(refs, m.From)
+				}
 			}
 			for _, ref := range refs {
 				if ref == "" || strings.Contains(ref, "$") || p.File.StageByRef(ref) != nil || isStageIndex(ref) {
@@ -56,24 +58,6 @@ var TrustedRegistry = &analyzer.Rule{
 			}
 		}
 	},
-}
-
-// runMountFroms returns the from= of a RUN's --mount flags: a stage or an
-// image the mount reads.
-func runMountFroms(in *analyzer.Instruction) []string {
-	var out []string
-	for _, f := range in.Flags {
-		v, ok := strings.CutPrefix(f, "--mount=")
-		if !ok {
-			continue
-		}
-		for _, field := range strings.Split(v, ",") {
-			if k, val, _ := strings.Cut(field, "="); strings.EqualFold(strings.TrimSpace(k), "from") {
-				out = append(out, val)
-			}
-		}
-	}
-	return out
 }
 
 func registryTrusted(registry string, trusted []string) bool {
