@@ -66,7 +66,7 @@ func TestHadolintParity(t *testing.T) {
 		cases = append(cases, cs...)
 	}
 	tally := map[string]*parityTally{}
-	var stale, disagreements []string
+	var stale, deliberate, disagreements []string
 	for _, c := range cases {
 		// Pragma and configuration cases are tallied by their file, so
 		// that the table shows how each of those features fares.
@@ -97,6 +97,8 @@ func TestHadolintParity(t *testing.T) {
 			tl.count(c.custom, parityAgree)
 		case c.differs != "":
 			tl.count(c.custom, parityDeliberate)
+			deliberate = append(deliberate, fmt.Sprintf("%s: hadolint %s, dockopt %s on purpose: %s",
+				c.where(), c.expect, got, strings.Join(strings.Fields(c.differs), " ")))
 		default:
 			tl.count(c.custom, parityDisagree)
 			disagreements = append(disagreements, fmt.Sprintf("%s: hadolint %s, dockopt %s%s", c.where(), c.expect, got, detail))
@@ -108,6 +110,9 @@ func TestHadolintParity(t *testing.T) {
 	report := parityReport(tally)
 	if testing.Verbose() {
 		t.Log("\n" + report)
+		for _, d := range deliberate {
+			t.Log(d)
+		}
 		for _, d := range disagreements {
 			t.Log(d)
 		}
