@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"testing"
+	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -164,46 +164,51 @@ func readRepo(dir string) (map[string]string, error) {
 	return files, nil
 }
 
-// demoTB lets the fake GitHub, written for tests, run inside the demo
-// command: it provides the few testing.TB methods the fake uses and
-// collects what it would report as test failures. Other methods are not
-// called by the fake; the embedded nil interface makes any such call fail
-// loudly instead of silently.
-type demoTB struct {
-	testing.TB
+// host runs the fake GitHub, written for tests, inside the demo command:
+// it keeps the fake's cleanups and temporary folders, and collects what
+// the fake would report as test failures (requests GitHub would refuse).
+// The fake reports from its HTTP handlers, so errs is guarded.
+type host struct {
+	mu       sync.Mutex
 	dirs     []string
 	cleanups []func()
 	errs     []string
 }
 
-func newTB() *demoTB { return &demoTB{} }
+var _ githubtest.TB = (*host)(nil)
 
-func (t *demoTB) Helper()                   {}
-func (t *demoTB) Name() string              { return "dockopt-demo" }
-func (t *demoTB) Cleanup(f func())          { t.cleanups = append(t.cleanups, f) }
-func (t *demoTB) Logf(string, ...any)       {}
-func (t *demoTB) Log(...any)                {}
-func (t *demoTB) Failed() bool              { return len(t.errs) > 0 }
-func (t *demoTB) Errorf(f string, a ...any) { t.errs = append(t.errs, fmt.Sprintf(f, a...)) }
-func (t *demoTB) Error(a ...any)            { t.errs = append(t.errs, fmt.Sprint(a...)) }
-func (t *demoTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
-func (t *demoTB) Fatal(a ...any)            { panic(fmt.Sprint(a...)) }
-func (t *demoTB) TempDir() string {
+func (h *host) Helper()          {}
+func (h *host) Cleanup(f func()) { h.cleanups = append(h.cleanups, f) }
+func (h *host) Errorf(f string, a ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.errs = append(h.errs, fmt.Sprintf(f, a...))
+}
+
+// Fatalf reports a misuse of the fake by the demo itself: a bug, not a
+// condition of the user's repository.
+func (h *host) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
+
+func (h *host) TempDir() string {
 	d, err := os.MkdirTemp("", "dockopt-demo-")
 	if err != nil {
 		panic(err)
 	}
-	t.dirs = append(t.dirs, d)
+	h.dirs = append(h.dirs, d)
 	return d
 }
 
-func (t *demoTB) errors() []string { return t.errs }
+func (h *host) errors() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.errs...)
+}
 
-func (t *demoTB) cleanup() {
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
+func (h *host) cleanup() {
+	for i := len(h.cleanups) - 1; i >= 0; i-- {
+		h.cleanups[i]()
 	}
-	for _, d := range t.dirs {
+	for _, d := range h.dirs {
 		os.RemoveAll(d)
 	}
 }

@@ -21,7 +21,7 @@ import (
 
 // stack is a fake GitHub with a running dockopt server installed on it.
 type stack struct {
-	tb      *demoTB
+	tb      *host
 	gh      *githubtest.Server
 	inst    *githubtest.Installation
 	worker  *worker.Worker
@@ -33,7 +33,7 @@ type stack struct {
 // startStack starts the fake GitHub and dockopt on SQLite in a temporary
 // folder, serving webhooks on loopback.
 func startStack(ctx context.Context, logw io.Writer) (*stack, error) {
-	tb := newTB()
+	tb := &host{}
 	gh := githubtest.NewServer(tb)
 	s := &stack{tb: tb, gh: gh, inst: gh.AddInstallation("octo-org")}
 	cfg := server.Config{

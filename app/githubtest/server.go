@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -65,7 +64,7 @@ type Server struct {
 	WebhookSecret string
 	Clock         *Clock
 
-	t       testing.TB
+	t       TB
 	http    *httptest.Server
 	spec    *apiSpec
 	gitRoot string
@@ -126,8 +125,21 @@ func WithHourlyContentCreationLimit(n int) Option { return func(c *config) { c.h
 // then names ln's address.
 func WithListener(ln net.Listener) Option { return func(c *config) { c.listener = ln } }
 
+// TB is what the fake needs from its host: a test (*testing.T satisfies
+// it), or a program that runs the fake outside tests, such as `dockopt
+// demo`, which must not link package testing into the release binary.
+// Errorf reports a request GitHub would refuse; Fatalf, a misuse of the
+// fake by its caller.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+}
+
 // NewServer starts a fake GitHub that is closed when the test ends.
-func NewServer(t testing.TB, opts ...Option) *Server {
+func NewServer(t TB, opts ...Option) *Server {
 	t.Helper()
 	cfg := config{tokenLifetime: DefaultTokenLifetime, contentLimit: ContentCreationPerMinute, hourlyLimit: ContentCreationPerHour}
 	for _, o := range opts {
