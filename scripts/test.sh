@@ -24,15 +24,21 @@ psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE 
 log "git"
 command -v git >/dev/null || { apt-get update -qq && apt-get install -y -qq git >/dev/null; }
 
-for script in scripts/install-buildkit.sh scripts/install-helm.sh; do
+for script in scripts/install-buildkit.sh scripts/install-helm.sh scripts/install-staticcheck.sh; do
   if [ -f "$script" ]; then
     log "$script"
     bash "$script"
   fi
 done
 
+log "go mod tidy"
+go mod tidy -diff
+
 log "go vet"
 go vet ./...
+
+log "staticcheck"
+staticcheck ./...
 
 log "go test"
 go test -count=1 -timeout 45m ./... "$@"

@@ -96,7 +96,6 @@ type config struct {
 	tokenLifetime time.Duration
 	contentLimit  int
 	hourlyLimit   int
-	user          string
 	listener      net.Listener
 }
 

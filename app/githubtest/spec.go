@@ -208,6 +208,7 @@ func (sp *apiSpec) checkParams(o *operation, vars map[string]string, query url.V
 		}
 		if !present {
 			if p.Required {
+				//lint:ignore ST1005 GitHub's own message, as clients see it
 				return 422, fmt.Errorf("Invalid request.\n\n%q wasn't supplied.", p.Name)
 			}
 			continue
@@ -217,12 +218,14 @@ func (sp *apiSpec) checkParams(o *operation, vars map[string]string, query url.V
 			if p.In == "path" {
 				return 404, fmt.Errorf("path parameter %s=%q is not %s", p.Name, raw, article(fmt.Sprint(p.Schema["type"])))
 			}
+			//lint:ignore ST1005 GitHub's own message, as clients see it
 			return 422, fmt.Errorf("Invalid request.\n\nFor 'query/%s', %q is not %s.", p.Name, raw, article(fmt.Sprint(p.Schema["type"])))
 		}
 		if err := sp.v.validate(p.Schema, v, p.Name); err != nil {
 			if p.In == "path" {
 				return 404, err
 			}
+			//lint:ignore ST1005 GitHub's own message, as clients see it
 			return 422, fmt.Errorf("Invalid request.\n\n%v", err)
 		}
 	}

@@ -170,6 +170,11 @@ func (e *engine[TDriver, TTx]) migrate(ctx context.Context, driver TDriver, log 
 		}
 		defer e.db.rollback(ctx, tx)
 		if oneTx {
+			// River deprecates MigrateTx because some PostgreSQL migrations
+			// cannot share a transaction; PostgreSQL takes the path above.
+			// For SQLite this transaction is the lock that keeps replicas
+			// from migrating at once.
+			//lint:ignore SA1019 see above
 			if _, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
 				return fmt.Errorf("queue: migrating River's tables: %w", err)
 			}
