@@ -3,15 +3,12 @@ package worker
 import (
 	"context"
 	"fmt"
-	"io/fs"
 
 	"github.com/google/go-github/v60/github"
 
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/queue"
 )
-
-type fsFS = fs.FS
 
 // rerun re-analyzes the commit of a check run or suite: GitHub's re-run
 // buttons, and the "Open fix PR" action in check-only mode. A check run on

@@ -158,7 +158,7 @@ func (w *Worker) publishReview(ctx context.Context, gh *github.Client, checks *p
 	if err != nil {
 		return err
 	}
-	want, elsewhere := review.Build(eng.result, diff, cfg.Fixes.Apply)
+	want, elsewhere := review.Build(eng.Result, diff, cfg.Fixes.Apply)
 	existing, err := listReviewComments(ctx, gh, r.owner, r.repo, r.number)
 	if err != nil {
 		return err
@@ -187,13 +187,13 @@ func (w *Worker) publishReview(ctx context.Context, gh *github.Client, checks *p
 		}
 		out.posted, out.summarised = len(plan.Post), len(plan.Summarised)
 	}
-	checkOut, err := templates.CheckRun(eng.input)
+	checkOut, err := templates.CheckRun(eng.Report)
 	if err != nil {
 		return err
 	}
 	checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + reviewLine(*out) + "\n"
-	out.conclusion = publish.Conclusion(eng.result, cfg.Threshold())
-	if err := checks.Finish(ctx, checkID, out.conclusion, checkOut, publish.Annotations(eng.result), nil); err != nil {
+	out.conclusion = publish.Conclusion(eng.Result, cfg.Threshold())
+	if err := checks.Finish(ctx, checkID, out.conclusion, checkOut, publish.Annotations(eng.Result), nil); err != nil {
 		return err
 	}
 	w.log().Info("pull request reviewed", "repository", title, "number", r.number, "suggestions", out.posted, "known", out.known, "deleted", out.deleted)

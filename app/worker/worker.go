@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/publish"
 	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/internal/pipeline"
 	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/patcher/build"
 	"github.com/dockopt/dockopt/templates"
@@ -197,8 +199,8 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 	if err != nil {
 		return err
 	}
-	conclusion := publish.Conclusion(out.result, cfg.Threshold())
-	checkOut, err := templates.CheckRun(out.input)
+	conclusion := publish.Conclusion(out.Result, cfg.Threshold())
+	checkOut, err := templates.CheckRun(out.Report)
 	if err != nil {
 		return err
 	}
@@ -207,7 +209,7 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 	if err != nil {
 		return err
 	}
-	files := proposedFiles(out.patch)
+	files := proposedFiles(out.Patch)
 	var actions []*github.CheckRunAction
 	switch {
 	case len(files) == 0 && existing != nil:
@@ -219,12 +221,12 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 	case cfg.Output.Mode == "check-only" && !j.openPR:
 		actions = []*github.CheckRunAction{{Label: "Open fix PR", Identifier: "open-fix-pr", Description: "Open a pull request with the fixes"}}
 	default:
-		body, truncated, err := templates.PullRequestBody(out.input, ReportPath)
+		body, truncated, err := templates.PullRequestBody(out.Report, ReportPath)
 		if err != nil {
 			return err
 		}
 		if truncated {
-			report, err := templates.Report(out.input)
+			report, err := templates.Report(out.Report)
 			if err != nil {
 				return err
 			}
@@ -232,9 +234,9 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 		}
 		outcome, err := branches.Propose(ctx, publish.Proposal{
 			Base: j.branch, BaseSHA: co.SHA, BaseTree: co.TreeSHA, Files: files,
-			Title:    prTitle(out.patch),
+			Title:    prTitle(out.Patch),
 			Body:     body,
-			Commit:   commitMessage(out.patch),
+			Commit:   commitMessage(out.Patch),
 			BotLogin: w.BotLogin, Labels: cfg.PullRequest.Labels, Reviewers: cfg.PullRequest.Reviewers, Draft: cfg.PullRequest.Draft,
 			Force: j.force,
 		}, existing)
@@ -252,7 +254,7 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 			checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + fmt.Sprintf("\n\nFixes: pull request #%d.\n", outcome.Number)
 		}
 	}
-	return checks.Finish(ctx, checkID, conclusion, checkOut, publish.Annotations(out.result), actions)
+	return checks.Finish(ctx, checkID, conclusion, checkOut, publish.Annotations(out.Result), actions)
 }
 
 // proposedFiles are the changes dockopt may push: never workflow files,
@@ -300,39 +302,14 @@ func commitMessage(p *patcher.Result) string {
 	return b.String()
 }
 
-// engineOutput is the pure part's result.
-type engineOutput struct {
-	result *analyzer.Result
-	patch  *patcher.Result
-	input  templates.Input
-}
-
-// engine runs analysis, patching, optional build verification and
-// rendering inputs, exactly as the CLI does.
-func (w *Worker) engine(ctx context.Context, dir string, fsys fsFS, cfg *analyzer.Config, title string) (*engineOutput, error) {
-	res, err := w.Analyzer.Analyze(fsys, ".", cfg)
+// engine runs the pure pipeline exactly as the CLI does, and lists the
+// waivers in force in the report.
+func (w *Worker) engine(ctx context.Context, dir string, fsys fs.FS, cfg *analyzer.Config, title string) (*pipeline.Output, error) {
+	opts := pipeline.FixOptions(cfg)
+	out, err := pipeline.Run(ctx, pipeline.Request{Analyzer: w.Analyzer, FS: fsys, Dir: dir, Config: cfg, Fix: &opts, Builder: w.Builder, Title: title})
 	if err != nil {
 		return nil, fmt.Errorf("analyzing: %w", err)
 	}
-	opts := patcher.Options{Apply: cfg.Fixes.Apply, HardenCompose: cfg.Compose.Harden}
-	if cfg.Output.Mode == "sibling" {
-		opts.Mode = "sibling"
-	}
-	p := patcher.Patch(w.Analyzer, fsys, res, cfg, opts)
-	in := templates.Input{Title: title, Analyzer: w.Analyzer, Result: res, Patch: p, Policy: cfg.Fixes.Apply, Waived: cfg.Ignore}
-	if w.Builder != nil {
-		reports := patcher.VerifyBuilds(ctx, w.Builder, dir, w.Analyzer, p, cfg, opts)
-		in.Builds = map[string]templates.BuildPair{}
-		for _, r := range reports {
-			if r.Err != nil {
-				continue
-			}
-			in.Builds[r.Path] = templates.BuildPair{Original: convBuild(r.Original), Optimized: convBuild(r.Optimized)}
-		}
-	}
-	return &engineOutput{result: res, patch: p, input: in}, nil
-}
-
-func convBuild(r build.Result) templates.Build {
-	return templates.Build{OK: r.OK, DurationMS: r.Duration.Milliseconds(), CompressedSize: r.CompressedSize, Layers: r.Layers, User: r.User, Error: r.Error}
+	out.Report.Waived = cfg.Ignore
+	return out, nil
 }

@@ -13,7 +13,8 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
-	"github.com/dockopt/dockopt/patcher"
+	"github.com/dockopt/dockopt/internal/pipeline"
+	"github.com/dockopt/dockopt/patcher/build"
 )
 
 // analyzeOptions are the flags of `dockopt analyze`.
@@ -68,14 +69,15 @@ type analysisRun struct {
 }
 
 type analyzedRoot struct {
-	arg    string
-	dir    string
-	fsys   fs.FS
-	cfg    *analyzer.Config
-	result *analyzer.Result
-	patch  *patcher.Result
-	builds []patcher.BuildReport
-	prefix string
+	arg  string
+	dir  string
+	fsys fs.FS
+	cfg  *analyzer.Config
+	// targets is the one Dockerfile named on the command line, or nil
+	// for a directory.
+	targets []analyzer.Target
+	prefix  string
+	out     *pipeline.Output
 }
 
 func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -110,7 +112,11 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		run.roots = append(run.roots, root)
 	}
-	if code, err := run.applyChanges(ctx, stdout, stderr); err != nil {
+	if code, err := run.runPipeline(ctx, stderr); err != nil {
+		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
+		return code
+	}
+	if code, err := run.applyChanges(stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
 		return code
 	}
@@ -153,7 +159,8 @@ func (o *analyzeOptions) validate() error {
 	return nil
 }
 
-// analyzePath analyzes a directory or a single Dockerfile.
+// analyzePath prepares the analysis of a directory or a single
+// Dockerfile: its folder and configuration.
 func (r *analysisRun) analyzePath(p string) (analyzedRoot, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -168,16 +175,49 @@ func (r *analysisRun) analyzePath(p string) (analyzedRoot, error) {
 	if err != nil {
 		return root, err
 	}
-	if fi.IsDir() {
-		root.result, err = r.analyzer.Analyze(root.fsys, ".", root.cfg)
-		if err != nil {
-			return root, fmt.Errorf("cannot read %s: %v", p, err)
-		}
-		return root, nil
+	if !fi.IsDir() {
+		root.targets = []analyzer.Target{{Path: filepath.Base(p), Context: "."}}
 	}
-	name := filepath.Base(p)
-	root.result, err = r.analyzer.AnalyzeTargets(root.fsys, []analyzer.Target{{Path: name, Context: "."}}, root.cfg)
-	return root, err
+	return root, nil
+}
+
+// runPipeline analyzes every root, and patches and builds them when the
+// flags ask for changes.
+func (r *analysisRun) runPipeline(ctx context.Context, stderr io.Writer) (int, error) {
+	for i := range r.roots {
+		root := &r.roots[i]
+		req := pipeline.Request{Analyzer: r.analyzer, FS: root.fsys, Dir: root.dir, Config: root.cfg, Targets: root.targets,
+			Title: filepath.ToSlash(root.arg)}
+		if r.needsPatch() {
+			opts := pipeline.FixOptions(root.cfg)
+			if r.opts.mode != "" {
+				opts.Mode = r.opts.mode
+			}
+			opts.HardenCompose = opts.HardenCompose || r.opts.compose
+			req.Fix = &opts
+		}
+		if req.Fix != nil && r.opts.buildkit != "" {
+			req.Builder = &build.Builder{Addr: r.opts.buildkit}
+			if err := req.Builder.Ping(ctx); err != nil {
+				return exitUsage, fmt.Errorf("--buildkit %s: %v", r.opts.buildkit, err)
+			}
+			fmt.Fprintf(stderr, "dockopt: building original and optimized images on %s…\n", r.opts.buildkit)
+		}
+		out, err := pipeline.Run(ctx, req)
+		if err != nil && root.targets == nil {
+			return exitUsage, fmt.Errorf("cannot read %s: %v", root.arg, err)
+		}
+		if err != nil {
+			return exitUsage, err
+		}
+		for _, rep := range out.Builds {
+			if rep.Err != nil {
+				return exitUsage, fmt.Errorf("building %s: %v", rep.Path, rep.Err)
+			}
+		}
+		root.out = out
+	}
+	return 0, nil
 }
 
 func (r *analysisRun) loadConfig(fsys fs.FS) (*analyzer.Config, error) {
@@ -229,7 +269,7 @@ func (r *analysisRun) exitCode() int {
 		if !ok {
 			continue
 		}
-		for _, f := range root.result.Files {
+		for _, f := range root.out.Result.Files {
 			if f.Error != "" && limit >= analyzer.SeverityError {
 				code = exitFindings
 			}
@@ -247,7 +287,7 @@ func (r *analysisRun) exitCode() int {
 func (r *analysisRun) files() []*analyzer.FileResult {
 	var out []*analyzer.FileResult
 	for _, root := range r.roots {
-		for _, f := range root.result.Files {
+		for _, f := range root.out.Result.Files {
 			if root.prefix != "" && root.prefix != "." {
 				cp := *f
 				cp.Path = root.prefix + "/" + f.Path

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/patcher/build"
 	"github.com/dockopt/dockopt/templates"
 )
@@ -19,36 +17,14 @@ func (r *analysisRun) needsPatch() bool {
 	return o.fix || o.out != "" || o.diff || o.format == "json" || o.format == "markdown" || o.buildkit != ""
 }
 
-// applyChanges patches every root and writes or prints what the flags ask.
-func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer) (int, error) {
+// applyChanges writes or prints the patches as the flags ask.
+func (r *analysisRun) applyChanges(stdout, stderr io.Writer) (int, error) {
 	if !r.needsPatch() {
 		return 0, nil
 	}
-	for i := range r.roots {
-		root := &r.roots[i]
-		mode := r.opts.mode
-		if mode == "" && root.cfg.Output.Mode == "sibling" {
-			mode = "sibling"
-		}
-		opts := patcher.Options{Apply: root.cfg.Fixes.Apply, Mode: mode, HardenCompose: r.opts.compose || root.cfg.Compose.Harden}
-		root.patch = patcher.Patch(r.analyzer, root.fsys, root.result, root.cfg, opts)
-		if r.opts.buildkit != "" {
-			b := &build.Builder{Addr: r.opts.buildkit}
-			if err := b.Ping(ctx); err != nil {
-				return exitUsage, fmt.Errorf("--buildkit %s: %v", r.opts.buildkit, err)
-			}
-			fmt.Fprintf(stderr, "dockopt: building original and optimized images on %s…\n", r.opts.buildkit)
-			root.builds = patcher.VerifyBuilds(ctx, b, root.dir, r.analyzer, root.patch, root.cfg, opts)
-			for _, rep := range root.builds {
-				if rep.Err != nil {
-					return exitUsage, fmt.Errorf("building %s: %v", rep.Path, rep.Err)
-				}
-			}
-		}
-	}
 	if r.opts.diff {
 		for _, root := range r.roots {
-			for _, c := range root.patch.Changes {
+			for _, c := range root.out.Patch.Changes {
 				fmt.Fprint(stdout, unifiedDiff(root.join(c.Path), c.Original, c.Content))
 			}
 		}
@@ -56,17 +32,17 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 	switch {
 	case r.opts.fix:
 		for _, root := range r.roots {
-			for _, c := range root.patch.Changes {
+			for _, c := range root.out.Patch.Changes {
 				if err := writeFile(filepath.Join(root.dir, filepath.FromSlash(c.Path)), c.Content); err != nil {
 					return exitUsage, err
 				}
 			}
-			fmt.Fprintf(stderr, "dockopt: wrote %d files under %s\n", len(root.patch.Changes), root.dir)
+			fmt.Fprintf(stderr, "dockopt: wrote %d files under %s\n", len(root.out.Patch.Changes), root.dir)
 		}
 	case r.opts.out != "":
 		n := 0
 		for _, root := range r.roots {
-			for _, c := range root.patch.Changes {
+			for _, c := range root.out.Patch.Changes {
 				if err := writeFile(filepath.Join(r.opts.out, filepath.FromSlash(root.join(c.Path))), c.Content); err != nil {
 					return exitUsage, err
 				}
@@ -104,10 +80,10 @@ func writeFile(p string, content []byte) error {
 func (r *analysisRun) jsonChanges() []jsonChange {
 	var out []jsonChange
 	for _, root := range r.roots {
-		if root.patch == nil {
+		if root.out.Patch == nil {
 			continue
 		}
-		for _, c := range root.patch.Changes {
+		for _, c := range root.out.Patch.Changes {
 			out = append(out, jsonChange{Path: root.join(c.Path), Action: c.Action})
 		}
 	}
@@ -138,7 +114,7 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 func (r *analysisRun) jsonBuilds() []jsonBuild {
 	var out []jsonBuild
 	for _, root := range r.roots {
-		for _, rep := range root.builds {
+		for _, rep := range root.out.Builds {
 			for _, v := range []struct {
 				name string
 				res  build.Result
@@ -156,33 +132,11 @@ func (r *analysisRun) jsonBuilds() []jsonBuild {
 	return out
 }
 
-// templateBuilds converts build reports for the report templates.
-func templateBuilds(reps []patcher.BuildReport) map[string]templates.BuildPair {
-	if len(reps) == 0 {
-		return nil
-	}
-	conv := func(r build.Result) templates.Build {
-		return templates.Build{OK: r.OK, DurationMS: r.Duration.Milliseconds(), CompressedSize: r.CompressedSize, Layers: r.Layers, User: r.User, Error: r.Error}
-	}
-	out := map[string]templates.BuildPair{}
-	for _, rep := range reps {
-		out[rep.Path] = templates.BuildPair{Original: conv(rep.Original), Optimized: conv(rep.Optimized)}
-	}
-	return out
-}
-
 // markdownReport renders the full report for every analyzed root.
 func (r *analysisRun) markdownReport() (string, error) {
 	var parts []string
 	for _, root := range r.roots {
-		in := templates.Input{
-			Title:    filepath.ToSlash(root.arg),
-			Analyzer: r.analyzer,
-			Result:   root.result,
-			Patch:    root.patch,
-			Policy:   root.cfg.Fixes.Apply,
-			Builds:   templateBuilds(root.builds),
-		}
+		in := root.out.Report
 		switch {
 		case r.opts.out != "":
 			out := r.opts.out

@@ -1,0 +1,113 @@
+// Package pipeline runs dockopt's engine over one folder from start to
+// end: analyze, patch, build the original and the optimized Dockerfiles
+// when a builder is given, and gather what the report templates render.
+// `dockopt analyze` and the GitHub App's worker both call Run, so what a
+// person sees on the command line and on a pull request cannot drift
+// apart. Nothing here talks to GitHub or writes files.
+package pipeline
+
+import (
+	"context"
+	"io/fs"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/patcher"
+	"github.com/dockopt/dockopt/patcher/build"
+	"github.com/dockopt/dockopt/templates"
+)
+
+// Request is one run over one folder.
+type Request struct {
+	Analyzer *analyzer.Analyzer
+	// FS is the folder the analyzer and patcher read; Dir is the same
+	// folder on disk, where BuildKit reads the build contexts.
+	FS  fs.FS
+	Dir string
+	// Config is the folder's configuration, rules already resolved.
+	Config *analyzer.Config
+	// Targets, when set, are the Dockerfiles to analyze; otherwise every
+	// Dockerfile under FS is found and analyzed.
+	Targets []analyzer.Target
+	// Fix, when set, patches the findings with these options; nil stops
+	// after the analysis.
+	Fix *patcher.Options
+	// Builder, when set, builds every Dockerfile the patch changes, before
+	// and after.
+	Builder *build.Builder
+	// Title names the folder in the report ("acme/shop", "examples/monorepo").
+	Title string
+}
+
+// Output is what a run found and changed.
+type Output struct {
+	Result *analyzer.Result
+	// Patch is nil when the request asked for no fixes.
+	Patch *patcher.Result
+	// Builds has one report per changed Dockerfile when a builder was
+	// given; a report whose Err is set means the builder could not be used.
+	Builds []patcher.BuildReport
+	// Report is the input of the report, pull-request body and check-run
+	// templates. Callers add what only they know: the waivers in force,
+	// where the optimized files were written.
+	Report templates.Input
+}
+
+// FixOptions are the patch options a folder's configuration asks for.
+func FixOptions(cfg *analyzer.Config) patcher.Options {
+	opts := patcher.Options{Apply: cfg.Fixes.Apply, HardenCompose: cfg.Compose.Harden}
+	if cfg.Output.Mode == "sibling" {
+		opts.Mode = "sibling"
+	}
+	return opts
+}
+
+// Run analyzes, patches and builds as the request says. The error is the
+// analysis's: the folder cannot be read, or the configuration cannot be
+// used. Builds that fail are reported in Output.Builds, not returned.
+func Run(ctx context.Context, r Request) (*Output, error) {
+	out := &Output{}
+	var err error
+	if r.Targets != nil {
+		out.Result, err = r.Analyzer.AnalyzeTargets(r.FS, r.Targets, r.Config)
+	} else {
+		out.Result, err = r.Analyzer.Analyze(r.FS, ".", r.Config)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.Fix != nil {
+		out.Patch = patcher.Patch(r.Analyzer, r.FS, out.Result, r.Config, *r.Fix)
+		if r.Builder != nil {
+			out.Builds = patcher.VerifyBuilds(ctx, r.Builder, r.Dir, r.Analyzer, out.Patch, r.Config, *r.Fix)
+		}
+	}
+	out.Report = templates.Input{
+		Title:    r.Title,
+		Analyzer: r.Analyzer,
+		Result:   out.Result,
+		Patch:    out.Patch,
+		Policy:   r.Config.Fixes.Apply,
+		Builds:   measured(out.Builds),
+	}
+	return out, nil
+}
+
+// measured converts the builds that ran for the templates, keyed by
+// Dockerfile path.
+func measured(reports []patcher.BuildReport) map[string]templates.BuildPair {
+	var out map[string]templates.BuildPair
+	for _, r := range reports {
+		if r.Err != nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]templates.BuildPair{}
+		}
+		out[r.Path] = templates.BuildPair{Original: measure(r.Original), Optimized: measure(r.Optimized)}
+	}
+	return out
+}
+
+func measure(r build.Result) templates.Build {
+	return templates.Build{OK: r.OK, DurationMS: r.Duration.Milliseconds(), CompressedSize: r.CompressedSize, Layers: r.Layers, User: r.User, Error: r.Error}
+}
