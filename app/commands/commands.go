@@ -5,15 +5,22 @@
 //
 // A comment addresses dockopt on a line that starts (after at most three
 // spaces, as Markdown allows) with "/dockopt" or with a mention of the bot
-// ("@dockopt"). Lines in fenced or indented code blocks and in block quotes
-// are never commands: people paste examples and quote each other, and
-// dockopt quotes the command it answers. Only the first command of a comment
-// counts, so one comment is one request.
+// ("@dockopt"). The comment is read as GitHub renders it: lines in code
+// blocks, block quotes, lists and HTML blocks are never commands, because
+// people paste examples and quote each other, and dockopt quotes the
+// command it answers. Only the first command of a comment counts, so one
+// comment is one request.
 package commands
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/text"
 )
 
 // Name is a command dockopt understands.
@@ -153,78 +160,45 @@ func parseCommand(line string, words []string) Result {
 	return usage("`%s` is not a dockopt command.", words[0])
 }
 
-// commandLines returns the lines of body that may hold a command: outside
-// fenced and indented code blocks and block quotes, with up to three
-// leading spaces removed.
+// markdown reads comments the way GitHub renders them: CommonMark with
+// GitHub's extensions.
+var markdown = goldmark.New(goldmark.WithExtensions(extension.GFM)).Parser()
+
+// commandLines returns the lines of body that may hold a command: those
+// of the comment's own paragraphs (and headings), trimmed, indented by at
+// most three columns. Lines that render inside a code block, a block
+// quote, a list or an HTML block belong to another block and are skipped.
 func commandLines(body string) []string {
-	body = strings.ReplaceAll(body, "\r\n", "\n")
+	src := []byte(strings.ReplaceAll(body, "\r\n", "\n"))
+	doc := markdown.Parse(text.NewReader(src))
 	var out []string
-	var fence string // the opening fence while inside a fenced block
-	prevBlank := true
-	inIndented := false
-	for _, raw := range strings.Split(body, "\n") {
-		expanded := strings.ReplaceAll(raw, "\t", "    ")
-		indent := len(expanded) - len(strings.TrimLeft(expanded, " "))
-		trimmed := strings.TrimSpace(raw)
-		blank := trimmed == ""
-		if fence != "" {
-			if indent < 4 && isClosingFence(trimmed, fence) {
-				fence = ""
+	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		if n.Kind() != ast.KindParagraph && n.Kind() != ast.KindHeading {
+			continue
+		}
+		lines := n.Lines()
+		for i := range lines.Len() {
+			line := lineAround(src, lines.At(i).Start)
+			expanded := strings.ReplaceAll(line, "\t", "    ")
+			if len(expanded)-len(strings.TrimLeft(expanded, " ")) >= 4 {
+				continue // a paragraph's continuation line may be indented; a command may not
 			}
-			prevBlank = false
-			continue
+			out = append(out, strings.TrimSpace(line))
 		}
-		if indent < 4 {
-			if f := openingFence(trimmed); f != "" {
-				fence = f
-				prevBlank, inIndented = false, false
-				continue
-			}
-		}
-		// An indented line starts a code block only after a blank line (it
-		// cannot interrupt a paragraph) and continues one until a line
-		// that is not indented.
-		if !blank && indent >= 4 && (prevBlank || inIndented) {
-			inIndented = true
-			prevBlank = false
-			continue
-		}
-		if !blank {
-			inIndented = false
-		}
-		prevBlank = blank
-		if blank || indent >= 4 || strings.HasPrefix(trimmed, ">") {
-			continue
-		}
-		out = append(out, trimmed)
 	}
 	return out
 }
 
-// openingFence returns the fence (``` or ~~~, three or more) a line opens,
-// or "". A backtick fence's info string may not hold a backtick.
-func openingFence(line string) string {
-	for _, ch := range []byte{'`', '~'} {
-		n := 0
-		for n < len(line) && line[n] == ch {
-			n++
-		}
-		if n >= 3 {
-			if ch == '`' && strings.Contains(line[n:], "`") {
-				return ""
-			}
-			return line[:n]
-		}
+// lineAround returns the whole source line holding offset: a block's
+// lines start after the indentation and the heading marker, which a
+// command line must be read with.
+func lineAround(src []byte, offset int) string {
+	start := bytes.LastIndexByte(src[:offset], '\n') + 1
+	end := bytes.IndexByte(src[offset:], '\n')
+	if end < 0 {
+		return string(src[start:])
 	}
-	return ""
-}
-
-func isClosingFence(line, fence string) bool {
-	n := 0
-	for n < len(line) && line[n] == fence[0] {
-		n++
-	}
-	return n >= len(fence) && strings.TrimSpace(line[n:]) == ""
+	return string(src[start : offset+end])
 }
 
 // HelpText is the reply to /dockopt help and to an invalid command.

@@ -45,6 +45,13 @@ func TestParse(t *testing.T) {
 		{"indented code block", "Example:\n\n    /dockopt rerun\n", NotACommand{}},
 		{"tab-indented code block", "\t/dockopt rerun", NotACommand{}},
 		{"indented block continues", "\n    x\n    /dockopt rerun", NotACommand{}},
+		{"lazy continuation of a block quote", "> I agree\n/dockopt rerun", NotACommand{}},
+		{"indented continuation of a paragraph", "Please:\n    /dockopt rerun", NotACommand{}},
+		{"numbered list item", "1. /dockopt rerun", NotACommand{}},
+		{"HTML block", "<details>\n/dockopt rerun\n</details>", NotACommand{}},
+		{"heading", "# /dockopt rerun", NotACommand{}},
+		{"setext heading text", "/dockopt rerun\n===", run(Rerun, "", "", "/dockopt rerun")},
+		{"second line of a paragraph", "Thanks!\n/dockopt rerun", run(Rerun, "", "", "/dockopt rerun")},
 		{"first command wins", "/dockopt explain DL3008\n/dockopt rerun", run(Explain, "DL3008", "", "/dockopt explain DL3008")},
 		{"explain", "/dockopt explain apt-no-install-recommends", run(Explain, "apt-no-install-recommends", "", "/dockopt explain apt-no-install-recommends")},
 		{"explain without rule", "/dockopt explain", usage("/dockopt explain", "`explain` takes one rule ID")},
@@ -99,4 +106,27 @@ func TestHelpTextListsEveryCommand(t *testing.T) {
 			t.Errorf("help lacks %s", n)
 		}
 	}
+}
+
+// FuzzParse: any comment parses without panicking, and a command is read
+// from a line the comment holds.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"/dockopt rerun", "> /dockopt rerun", "```\n/dockopt rerun", "Hi\r\n@dockopt ignore DL3008 a/b", "<div>\n/dockopt", "\t\t/dockopt explain x"} {
+		f.Add(s)
+	}
+	p := Parser{Mention: "dockopt"}
+	f.Fuzz(func(t *testing.T, body string) {
+		var line string
+		switch r := p.Parse(body).(type) {
+		case Run:
+			line = r.Command.Line
+		case Usage:
+			line = r.Line
+		default:
+			return
+		}
+		if !strings.Contains(strings.ReplaceAll(body, "\r\n", "\n"), line) {
+			t.Errorf("Parse(%q) read the command %q, which the comment does not hold", body, line)
+		}
+	})
 }
