@@ -16,6 +16,7 @@ import (
 	"github.com/dockopt/dockopt/app/githubtest"
 	"github.com/dockopt/dockopt/app/metrics"
 	"github.com/dockopt/dockopt/app/server"
+	"github.com/dockopt/dockopt/app/waivers"
 	"github.com/dockopt/dockopt/app/worker"
 )
 
@@ -42,18 +43,23 @@ func startStack(ctx context.Context, logw io.Writer) (*stack, error) {
 		BotLogin: gh.Bot(), Workers: 1, MaxAttempts: 3, JobTimeout: 5 * time.Minute, ShutdownTimeout: 10 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})), Metrics: metrics.New(),
 	}
-	w, err := worker.NewWithLimits(server.Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics}, ghclient.Limits{WriteSpacing: -1})
+	srv, err := server.New(cfg)
 	if err != nil {
 		tb.cleanup()
 		return nil, err
 	}
+	ws, err := waivers.Open(ctx, srv.Queue().Database())
+	if err != nil {
+		srv.Close()
+		tb.cleanup()
+		return nil, err
+	}
+	w := worker.New(worker.Config{
+		GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
+			Base: srv.Metrics().RoundTripper(nil), Limit: ghclient.Limits{WriteSpacing: -1}},
+		BotLogin: cfg.BotLogin, Logger: cfg.Logger, Waivers: ws,
+	})
 	s.worker = w
-	srv, err := server.New(cfg, w)
-	if err != nil {
-		tb.cleanup()
-		return nil, err
-	}
-	w.UseQueue(srv.Queue())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		srv.Close()
@@ -62,7 +68,7 @@ func startStack(ctx context.Context, logw io.Writer) (*stack, error) {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, ln) }()
+	go func() { done <- srv.Serve(sctx, ln, w.Handlers()...) }()
 	events, stop := srv.Queue().Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
 	s.events = events
 	s.hookURL = "http://" + ln.Addr().String() + "/webhook"

@@ -1,11 +1,16 @@
 // Package jobs holds the arguments of every job the app queues. A job is
 // one unit of work on one repository; intake (app/webhook) creates them and
-// the worker consumes them through the queue.
+// the worker's handler of each kind runs them through the queue. Adding a
+// kind means a type here (its Kind, its Subject, and CoalesceKey if only
+// its newest arguments matter) and a handler in the worker; the queue
+// needs no change.
 //
 // The values are stored as JSON in the queue's database and may be read by a
 // newer binary after an upgrade, so field names are part of a stable format:
 // add fields, never rename or repurpose them.
 package jobs
+
+import "strconv"
 
 // Kinds, as stored in the queue. They are forever: renaming one orphans the
 // jobs of that kind still in a database.
@@ -34,6 +39,14 @@ type AnalyzePush struct {
 
 func (AnalyzePush) Kind() string { return KindAnalyzePush }
 
+func (j AnalyzePush) Subject() Subject {
+	return subject(j.InstallationID, j.Owner, j.Repo, j.DeliveryID)
+}
+
+// CoalesceKey is the branch; the queue keeps it in its database, so its
+// form is as stable as the JSON.
+func (j AnalyzePush) CoalesceKey() string { return "push:" + j.Owner + "/" + j.Repo + ":" + j.Branch }
+
 // AnalyzeRepo analyzes the head of a repository's default branch, for a
 // repository the app was just given access to. The webhook does not name a
 // commit or the default branch, so the worker resolves both.
@@ -45,6 +58,10 @@ type AnalyzeRepo struct {
 }
 
 func (AnalyzeRepo) Kind() string { return KindAnalyzeRepo }
+
+func (j AnalyzeRepo) Subject() Subject {
+	return subject(j.InstallationID, j.Owner, j.Repo, j.DeliveryID)
+}
 
 // AnalyzePR reviews a pull request at its head commit. Jobs for the same
 // pull request coalesce like AnalyzePush.
@@ -63,6 +80,13 @@ type AnalyzePR struct {
 }
 
 func (AnalyzePR) Kind() string { return KindAnalyzePR }
+
+func (j AnalyzePR) Subject() Subject { return subject(j.InstallationID, j.Owner, j.Repo, j.DeliveryID) }
+
+// CoalesceKey is the pull request, as stable as AnalyzePush's.
+func (j AnalyzePR) CoalesceKey() string {
+	return "pr:" + j.Owner + "/" + j.Repo + "#" + strconv.Itoa(j.Number)
+}
 
 // Comment kinds of Command.CommentKind.
 const (
@@ -89,6 +113,8 @@ type Command struct {
 
 func (Command) Kind() string { return KindCommand }
 
+func (j Command) Subject() Subject { return subject(j.InstallationID, j.Owner, j.Repo, j.DeliveryID) }
+
 // Rerun re-runs dockopt for a commit after someone pressed "Re-run" on a
 // check suite or check run, or one of the check run's action buttons (then
 // RequestedAction is the button's identifier).
@@ -106,7 +132,31 @@ type Rerun struct {
 
 func (Rerun) Kind() string { return KindRerun }
 
-// Args is what every job value implements; it is River's JobArgs.
+func (j Rerun) Subject() Subject { return subject(j.InstallationID, j.Owner, j.Repo, j.DeliveryID) }
+
+// Args is what every job value implements: River's JobArgs, and what the
+// queue's logs say about the job.
 type Args interface {
 	Kind() string
+	Subject() Subject
+}
+
+// Coalescing is implemented by the kinds where only the newest commit
+// matters: the jobs of one key run once, on the newest arguments received
+// for it. The key is made of the fields tagged `river:"unique"`, which
+// River uses to find the job already waiting or running for the key.
+type Coalescing interface {
+	Args
+	CoalesceKey() string
+}
+
+// Subject is what logs say a job is about.
+type Subject struct {
+	Installation int64
+	Repository   string // owner/name
+	Delivery     string // the delivery that (last) asked for the job
+}
+
+func subject(installation int64, owner, repo, delivery string) Subject {
+	return Subject{Installation: installation, Repository: owner + "/" + repo, Delivery: delivery}
 }

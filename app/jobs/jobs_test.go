@@ -44,3 +44,26 @@ func TestStableJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestCoalesceKeys pins the keys under which the queue keeps the newest
+// arguments of a branch or pull request: a changed form would orphan the
+// heads stored by the previous release.
+func TestCoalesceKeys(t *testing.T) {
+	cases := []struct {
+		job  jobs.Coalescing
+		want string
+	}{
+		{jobs.AnalyzePush{Owner: "o", Repo: "r", Branch: "main", SHA: "abc"}, "push:o/r:main"},
+		{jobs.AnalyzePR{Owner: "o", Repo: "r", Number: 2, HeadSHA: "abc"}, "pr:o/r#2"},
+	}
+	for _, c := range cases {
+		if got := c.job.CoalesceKey(); got != c.want {
+			t.Errorf("%T key %q, want %q", c.job, got, c.want)
+		}
+	}
+	for _, j := range []jobs.Args{jobs.AnalyzeRepo{}, jobs.Command{}, jobs.Rerun{}} {
+		if _, ok := j.(jobs.Coalescing); ok {
+			t.Errorf("%T coalesces; every request of its kind must run", j)
+		}
+	}
+}

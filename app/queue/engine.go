@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -53,10 +52,11 @@ const deliveryRetention = 30 * 24 * time.Hour
 // idempotent and run at every start, after River's.
 //
 // dockopt_deliveries remembers each accepted delivery and the jobs that
-// stand for it. dockopt_waivers holds, per repository, the rules waived by
-// `/dockopt ignore` (a JSON list), which every later run honours. dockopt_coalesce holds, per branch or pull request, the
+// stand for it. dockopt_coalesce holds, per branch or pull request, the
 // arguments of the newest job received and a version bumped on every
 // update; the job that runs for that key processes these arguments.
+// (Tables of other stores sharing the database, such as dockopt_waivers,
+// are created by their owners through Database.Migrate.)
 var migrations = []string{
 	`CREATE TABLE IF NOT EXISTS dockopt_deliveries (
 		delivery_id  TEXT PRIMARY KEY,
@@ -66,11 +66,6 @@ var migrations = []string{
 		last_seen_at BIGINT NOT NULL,
 		redeliveries BIGINT NOT NULL,
 		job_ids      TEXT NOT NULL
-	)`,
-	`CREATE TABLE IF NOT EXISTS dockopt_waivers (
-		repo       TEXT PRIMARY KEY,
-		entries    TEXT NOT NULL,
-		updated_at BIGINT NOT NULL
 	)`,
 	`CREATE TABLE IF NOT EXISTS dockopt_coalesce (
 		key        TEXT PRIMARY KEY,
@@ -84,8 +79,8 @@ var migrations = []string{
 // activeStates are the states in which a job will still run. A coalescing
 // job is unique by key over them, so a new push finds the waiting or running
 // job for its branch instead of adding a second one. River requires running
-// among them; the completion check in coalescedWorker covers pushes that
-// arrive while the job runs.
+// among them; the completion check in run covers pushes that arrive while
+// the job runs.
 var activeStates = []rivertype.JobState{
 	rivertype.JobStateAvailable,
 	rivertype.JobStatePending,
@@ -98,6 +93,9 @@ type engine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	q      *Queue
 	db     store[TTx]
 	client *river.Client[TTx]
+	// workers gains the handlers' workers at Start; River reads the kinds
+	// when it starts working.
+	workers *river.Workers
 }
 
 func newEngine[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, q *Queue, driver TDriver, db store[TTx]) (_ *engine[TDriver, TTx], err error) {
@@ -113,13 +111,8 @@ func newEngine[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, q 
 		return nil, err
 	}
 
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &pruneWorker[TDriver, TTx]{e: e})
-	river.AddWorker(workers, &plainWorker[jobs.AnalyzeRepo]{q: q})
-	river.AddWorker(workers, &plainWorker[jobs.Command]{q: q})
-	river.AddWorker(workers, &plainWorker[jobs.Rerun]{q: q})
-	river.AddWorker(workers, &coalescedWorker[TDriver, TTx, jobs.AnalyzePush]{e: e})
-	river.AddWorker(workers, &coalescedWorker[TDriver, TTx, jobs.AnalyzePR]{e: e})
+	e.workers = river.NewWorkers()
+	river.AddWorker(e.workers, &pruneWorker[TDriver, TTx]{e: e})
 
 	var periodic []*river.PeriodicJob
 	if !q.opts.LeaderElectionDisabled { // River runs periodic jobs on the leader only
@@ -137,8 +130,11 @@ func newEngine[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, q 
 		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.opts.Workers}},
 		RescueStuckJobsAfter:        q.opts.RescueStuckJobsAfter,
 		RetryPolicy:                 q.opts.RetryPolicy,
-		Workers:                     workers,
-		PeriodicJobs:                periodic,
+		// Handlers are registered at Start, and a replica serving intake
+		// only never registers them; Accept must not refuse their kinds.
+		SkipUnknownJobCheck: true,
+		Workers:             e.workers,
+		PeriodicJobs:        periodic,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
@@ -301,7 +297,8 @@ func (e *engine[TDriver, TTx]) saveJobIDs(ctx context.Context, tx TTx, id string
 // or running for the same key.
 func (e *engine[TDriver, TTx]) insert(ctx context.Context, tx TTx, j jobs.Args, redelivery bool) (int64, error) {
 	var opts *river.InsertOpts
-	if key, ok := coalesceKey(j); ok {
+	if c, ok := j.(jobs.Coalescing); ok {
+		key := c.CoalesceKey()
 		raw, err := json.Marshal(j)
 		if err != nil {
 			return 0, err
@@ -326,23 +323,12 @@ func (e *engine[TDriver, TTx]) insert(ctx context.Context, tx TTx, j jobs.Args, 
 	return res.Job.ID, nil
 }
 
-// coalesceKey names the branch or pull request a job is about, for the
-// kinds where only the newest commit matters. It matches the fields tagged
-// `river:"unique"` in package jobs.
-func coalesceKey(j jobs.Args) (string, bool) {
-	switch j := j.(type) {
-	case jobs.AnalyzePush:
-		return "push:" + j.Owner + "/" + j.Repo + ":" + j.Branch, true
-	case jobs.AnalyzePR:
-		return "pr:" + j.Owner + "/" + j.Repo + "#" + strconv.Itoa(j.Number), true
-	}
-	return "", false
-}
-
 func (e *engine[TDriver, TTx]) readHead(ctx context.Context, key string) (args string, version int64, err error) {
 	err = e.db.poolQueryRow(ctx, `SELECT args, version FROM dockopt_coalesce WHERE key = $1`, []any{key}, &args, &version)
 	return args, version, err
 }
+
+func (e *engine[TDriver, TTx]) register(h Handler) error { return h.register(e.workers, e) }
 
 func (e *engine[TDriver, TTx]) start(ctx context.Context) error {
 	return e.client.Start(ctx)
@@ -410,40 +396,28 @@ func (e *engine[TDriver, TTx]) prune(ctx context.Context, cutoff time.Time) erro
 	return e.db.commit(ctx, tx)
 }
 
-// plainWorker runs the kinds that do not coalesce.
-type plainWorker[T jobs.Args] struct {
-	river.WorkerDefaults[T]
-	q *Queue
-}
-
-func (w *plainWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
-	ctx = withInfo(ctx, job.JobRow)
-	started := time.Now()
-	err := w.q.processor().Process(ctx, job.Args)
-	w.q.recordJob(ctx, job.JobRow, job.Args, started, err)
-	return err
-}
-
-// coalescedWorker runs a push or pull-request job on the newest arguments
-// received for its key, and completes the job only if nothing newer came in
-// meanwhile; otherwise it goes round again.
+// run runs a job with its handler. A job of a coalescing kind runs on the
+// newest arguments received for its key, and is completed only if nothing
+// newer came in meanwhile; otherwise it goes round again.
 //
 // The check and the completion happen in one transaction that first locks
 // the key's row. A push for the key either commits before that lock (and
 // its newer version is seen here) or waits for the job to be completed (and
 // then, finding no active job, inserts a new one). No push is lost between
 // the two.
-type coalescedWorker[TDriver riverdriver.Driver[TTx], TTx any, T jobs.Args] struct {
-	river.WorkerDefaults[T]
-	e *engine[TDriver, TTx]
-}
-
-func (w *coalescedWorker[TDriver, TTx, T]) Work(ctx context.Context, job *river.Job[T]) error {
-	ctx = withInfo(ctx, job.JobRow)
-	key, _ := coalesceKey(job.Args)
+func (e *engine[TDriver, TTx]) run(ctx context.Context, row *rivertype.JobRow, args jobs.Args, decode func(string) (jobs.Args, error), f func(context.Context, jobs.Args) error) error {
+	ctx = withInfo(ctx, row)
+	c, ok := args.(jobs.Coalescing)
+	if !ok {
+		started := time.Now()
+		err := f(ctx, args)
+		e.q.recordJob(ctx, row, args, started, err)
+		return err
+	}
+	key := c.CoalesceKey()
 	for {
-		args := job.Args
-		raw, version, err := w.e.readHead(ctx, key)
+		args := args
+		raw, version, err := e.readHead(ctx, key)
 		switch {
 		case errors.Is(err, errNoRows):
 			// Cannot happen for jobs inserted through Accept; run what the
@@ -451,32 +425,38 @@ func (w *coalescedWorker[TDriver, TTx, T]) Work(ctx context.Context, job *river.
 		case err != nil:
 			return err
 		default:
-			if err := json.Unmarshal([]byte(raw), &args); err != nil {
-				return Permanent(fmt.Errorf("decoding newest %s for %s: %w", job.Kind, key, err))
+			if args, err = decode(raw); err != nil {
+				return Permanent(fmt.Errorf("decoding newest %s for %s: %w", row.Kind, key, err))
 			}
 		}
 		started := time.Now()
-		err = w.e.q.processor().Process(ctx, args)
-		w.e.q.recordJob(ctx, job.JobRow, args, started, err)
+		err = f(ctx, args)
+		e.q.recordJob(ctx, row, args, started, err)
 		if err != nil {
 			// A newer commit arrived while this one failed: it deserves
 			// its own run rather than this commit's backoff, discard or
 			// cancellation. (A push landing in the instant between this
 			// check and River recording the failure waits for the next
 			// push or a redelivery.)
-			if _, now, herr := w.e.readHead(ctx, key); herr == nil && now != version {
+			if _, now, herr := e.readHead(ctx, key); herr == nil && now != version {
 				return river.JobSnooze(0)
 			}
 			return err
 		}
-		done, err := completeIfCurrent(ctx, w.e, job, key, version)
+		done, err := e.completeIfCurrent(ctx, row, key, version)
 		if err != nil || done {
 			return err
 		}
 	}
 }
 
-func completeIfCurrent[TDriver riverdriver.Driver[TTx], TTx any, T jobs.Args](ctx context.Context, e *engine[TDriver, TTx], job *river.Job[T], key string, version int64) (bool, error) {
+// rowOnly stands for any job's arguments where River needs a JobArgs type
+// but only reads the job's row.
+type rowOnly struct{}
+
+func (rowOnly) Kind() string { return "" }
+
+func (e *engine[TDriver, TTx]) completeIfCurrent(ctx context.Context, row *rivertype.JobRow, key string, version int64) (bool, error) {
 	// The work is done; finish the bookkeeping even if the job's context
 	// was cancelled in the meantime. WithoutCancel keeps River's client in
 	// the context, which JobCompleteTx needs.
@@ -496,7 +476,7 @@ func completeIfCurrent[TDriver riverdriver.Driver[TTx], TTx any, T jobs.Args](ct
 	if current != version {
 		return false, nil
 	}
-	if _, err := river.JobCompleteTx[TDriver](ctx, tx, job); err != nil {
+	if _, err := river.JobCompleteTx[TDriver](ctx, tx, &river.Job[rowOnly]{JobRow: row}); err != nil {
 		return false, err
 	}
 	return true, e.db.commit(ctx, tx)
@@ -525,60 +505,37 @@ func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.level}
 }
 
-// waivers returns a repository's waivers, oldest first.
-func (e *engine[TDriver, TTx]) waivers(ctx context.Context, repo string) ([]Waiver, error) {
-	var raw string
-	err := e.db.poolQueryRow(ctx, `SELECT entries FROM dockopt_waivers WHERE repo = $1`, []any{repo}, &raw)
-	if errors.Is(err, errNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []Waiver
-	if err := json.Unmarshal([]byte(raw), &out); err != nil {
-		return nil, fmt.Errorf("waivers of %s: %w", repo, err)
-	}
-	return out, nil
+// migrateMore runs other stores' idempotent migrations as the queue runs
+// its own: under the migration lock, in one transaction.
+func (e *engine[TDriver, TTx]) migrateMore(ctx context.Context, statements []string) error {
+	return e.db.withMigrationLock(ctx, func() error {
+		tx, err := e.db.begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer e.db.rollback(ctx, tx)
+		for _, st := range statements {
+			if _, err := e.db.exec(ctx, tx, st); err != nil {
+				return err
+			}
+		}
+		return e.db.commit(ctx, tx)
+	})
 }
 
-// addWaiver records a waiver once; the same rule and path twice is one.
-func (e *engine[TDriver, TTx]) addWaiver(ctx context.Context, w Waiver) (added bool, err error) {
+func (e *engine[TDriver, TTx]) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tx, err := e.db.begin(ctx)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	defer func() {
-		if err != nil {
-			e.db.rollback(ctx, tx)
-		}
-	}()
-	var raw string
-	var list []Waiver
-	switch err = e.db.queryRow(ctx, tx, `SELECT entries FROM dockopt_waivers WHERE repo = $1`, []any{w.Repo}, &raw); {
-	case errors.Is(err, errNoRows):
-		err = nil
-	case err != nil:
-		return false, err
-	default:
-		if err = json.Unmarshal([]byte(raw), &list); err != nil {
-			return false, err
-		}
-	}
-	for _, x := range list {
-		if x.Rule == w.Rule && x.Path == w.Path {
-			return false, e.db.commit(ctx, tx)
-		}
-	}
-	list = append(list, w)
-	b, err := json.Marshal(list)
+	defer e.db.rollback(ctx, tx)
+	n, err := e.db.exec(ctx, tx, query, args...)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	if _, err = e.db.exec(ctx, tx, `INSERT INTO dockopt_waivers (repo, entries, updated_at) VALUES ($1, $2, $3)
-		ON CONFLICT (repo) DO UPDATE SET entries = excluded.entries, updated_at = excluded.updated_at`,
-		w.Repo, string(b), time.Now().UnixMilli()); err != nil {
-		return false, err
-	}
-	return true, e.db.commit(ctx, tx)
+	return n, e.db.commit(ctx, tx)
+}
+
+func (e *engine[TDriver, TTx]) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	return e.db.poolQueryRow(ctx, query, args, dest...)
 }

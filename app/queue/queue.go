@@ -2,8 +2,8 @@
 // file by default, or on PostgreSQL when several replicas share the work.
 //
 // Intake calls Accept, which records a webhook delivery and its jobs in one
-// transaction; the worker implements Processor and receives one job at a
-// time. Two guarantees hold across crashes and redeliveries:
+// transaction; Start runs each job with the handler of its kind (Handle).
+// Two guarantees hold across crashes and redeliveries:
 //
 //   - nothing accepted is lost: a delivery is answered only after its row and
 //     its jobs are committed, and a job left running by a killed process is
@@ -15,7 +15,9 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -28,13 +30,15 @@ import (
 	"github.com/dockopt/dockopt/app/metrics"
 )
 
-// Processor does the work of a job. The queue owns this interface; the
-// worker implements it.
-//
-// job is one of the values of package jobs (jobs.AnalyzePush, jobs.AnalyzePR,
-// jobs.AnalyzeRepo, jobs.Command, jobs.Rerun), never a pointer. For the
-// coalescing kinds it carries the newest commit received for its branch or
-// pull request, which may be newer than the one that created the job.
+// Handler runs the jobs of one kind; Handle makes one.
+type Handler interface {
+	register(ws *river.Workers, r runner) error
+}
+
+// Handle makes f run the jobs of T's kind, one at a time per job. For a
+// coalescing kind (jobs.Coalescing), job carries the newest arguments
+// received for its key, which may be newer than those that created the
+// job.
 //
 // The returned error decides what happens next:
 //   - nil: the job is done;
@@ -45,16 +49,41 @@ import (
 //   - any other error is transient: the job is retried with exponential
 //     backoff until Options.MaxAttempts, then discarded.
 //
-// Process must return when ctx is cancelled; the queue cancels it on
-// shutdown past the deadline and when Options.JobTimeout expires.
-type Processor interface {
-	Process(ctx context.Context, job any) error
+// f must return when ctx is cancelled; the queue cancels it on shutdown
+// past the deadline and when Options.JobTimeout expires.
+func Handle[T jobs.Args](f func(ctx context.Context, job T) error) Handler { return handler[T](f) }
+
+type handler[T jobs.Args] func(ctx context.Context, job T) error
+
+func (h handler[T]) register(ws *river.Workers, r runner) error {
+	return river.AddWorkerSafely[T](ws, &kindWorker[T]{r: r, f: h})
 }
 
-// ProcessorFunc adapts a function to Processor.
-type ProcessorFunc func(ctx context.Context, job any) error
+// runner is the engine as the workers of each kind see it; unlike them,
+// it is generic in the database driver, not in the job's type.
+type runner interface {
+	// run calls f on the job's arguments, on the newest received for a
+	// coalescing kind (read with decode), and records the outcome.
+	run(ctx context.Context, row *rivertype.JobRow, args jobs.Args, decode func(raw string) (jobs.Args, error), f func(context.Context, jobs.Args) error) error
+}
 
-func (f ProcessorFunc) Process(ctx context.Context, job any) error { return f(ctx, job) }
+// kindWorker is River's worker for the jobs of one kind.
+type kindWorker[T jobs.Args] struct {
+	river.WorkerDefaults[T]
+	r runner
+	f handler[T]
+}
+
+func (w *kindWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
+	decode := func(raw string) (jobs.Args, error) {
+		var args T
+		err := json.Unmarshal([]byte(raw), &args)
+		return args, err
+	}
+	return w.r.run(ctx, job.JobRow, job.Args, decode, func(ctx context.Context, args jobs.Args) error {
+		return w.f(ctx, args.(T))
+	})
+}
 
 // Permanent marks err as a failure that retrying cannot fix.
 func Permanent(err error) error { return river.JobCancel(err) }
@@ -151,11 +180,11 @@ type Accepted struct {
 }
 
 // Queue is an open queue. Accept may be called before Start: jobs wait in
-// the database until a processor runs them.
+// the database until a handler runs them.
 type Queue struct {
-	b    backend
-	opts Options
-	proc atomic.Pointer[Processor]
+	b       backend
+	opts    Options
+	started atomic.Bool
 }
 
 // backend is the River client and its database behind one driver. The two
@@ -164,6 +193,7 @@ type Queue struct {
 // only the constructors in sqlite.go and postgres.go differ.
 type backend interface {
 	accept(ctx context.Context, d Delivery, js []jobs.Args) (Accepted, error)
+	register(h Handler) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
@@ -171,30 +201,42 @@ type backend interface {
 	job(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	ping(ctx context.Context) error
 	depth(ctx context.Context) (int64, error)
-	waivers(ctx context.Context, repo string) ([]Waiver, error)
-	addWaiver(ctx context.Context, w Waiver) (bool, error)
+	migrateMore(ctx context.Context, statements []string) error
+	exec(ctx context.Context, query string, args ...any) (int64, error)
+	queryRow(ctx context.Context, query string, args []any, dest ...any) error
 	close() error
 }
 
-// Waiver is a rule waived for a repository by `/dockopt ignore RULE [PATH]`.
-// It is kept in the queue's database so that every later run, on any
-// replica, honours it without a commit to the repository.
-type Waiver struct {
-	Repo   string `json:"repo"` // owner/name
-	Rule   string `json:"rule"`
-	Path   string `json:"path,omitempty"`
-	Author string `json:"author"`
-	At     int64  `json:"at"` // Unix milliseconds
+// Database lends the queue's database to the app's small stores that keep
+// their own tables beside the queue's (the waivers of `/dockopt ignore`):
+// one connection pool, one set of SQLite settings, one migration lock.
+// Statements use $N placeholders and SQL that SQLite and PostgreSQL both
+// accept.
+type Database struct{ b backend }
+
+// Database is the queue's database.
+func (q *Queue) Database() *Database { return &Database{q.b} }
+
+// Migrate runs idempotent statements (CREATE TABLE IF NOT EXISTS …) in
+// one transaction, while no other process migrates.
+func (d *Database) Migrate(ctx context.Context, statements ...string) error {
+	return d.b.migrateMore(ctx, statements)
 }
 
-// Waivers returns the rules waived for a repository ("owner/name").
-func (q *Queue) Waivers(ctx context.Context, repo string) ([]Waiver, error) {
-	return q.b.waivers(ctx, repo)
+// Exec runs one statement in a transaction of its own and returns the
+// number of rows it changed.
+func (d *Database) Exec(ctx context.Context, query string, args ...any) (rowsAffected int64, err error) {
+	return d.b.exec(ctx, query, args...)
 }
 
-// AddWaiver records a waiver; added is false when it was already there.
-func (q *Queue) AddWaiver(ctx context.Context, w Waiver) (added bool, err error) {
-	return q.b.addWaiver(ctx, w)
+// QueryRow scans the first row of a query into dest; found is false when
+// there is no row.
+func (d *Database) QueryRow(ctx context.Context, query string, args []any, dest ...any) (found bool, err error) {
+	err = d.b.queryRow(ctx, query, args, dest...)
+	if errors.Is(err, errNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Open connects to databaseURL, runs River's migrations and the queue's own,
@@ -234,16 +276,22 @@ func (q *Queue) Accept(ctx context.Context, d Delivery, js []jobs.Args) (Accepte
 	return q.b.accept(ctx, d, js)
 }
 
-// Start runs jobs with p until Stop. Jobs' contexts carry ctx's values but
-// not its cancellation: River would take a cancelled start context as an
+// Start runs jobs with the handlers, one per kind, until Stop. A job of a
+// kind without a handler fails. Jobs' contexts carry ctx's values but not
+// its cancellation: River would take a cancelled start context as an
 // abrupt stop that cancels running jobs, while a shutdown should let them
 // finish; Stop decides that.
-func (q *Queue) Start(ctx context.Context, p Processor) error {
-	if p == nil {
-		return errors.New("queue: nil processor")
+func (q *Queue) Start(ctx context.Context, handlers ...Handler) error {
+	if len(handlers) == 0 {
+		return errors.New("queue: no handlers")
 	}
-	if !q.proc.CompareAndSwap(nil, &p) {
+	if !q.started.CompareAndSwap(false, true) {
 		return errors.New("queue: already started")
+	}
+	for _, h := range handlers {
+		if err := q.b.register(h); err != nil {
+			return fmt.Errorf("queue: %w", err)
+		}
 	}
 	return q.b.start(context.WithoutCancel(ctx))
 }
@@ -260,7 +308,7 @@ const CancelGrace = 10 * time.Second
 // process dies instead is rescued after RescueStuckJobsAfter. Either way
 // nothing is lost.
 func (q *Queue) Stop(ctx context.Context) error {
-	if q.proc.Load() == nil {
+	if !q.started.Load() {
 		return nil
 	}
 	err := q.b.stop(ctx)
@@ -297,15 +345,8 @@ func (q *Queue) Ping(ctx context.Context) error { return q.b.ping(ctx) }
 // pending (running jobs excluded).
 func (q *Queue) Depth(ctx context.Context) (int64, error) { return q.b.depth(ctx) }
 
-func (q *Queue) processor() Processor {
-	if p := q.proc.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
 // recordJob reports one execution of a job to the metrics and the log.
-func (q *Queue) recordJob(ctx context.Context, row *rivertype.JobRow, args any, started time.Time, err error) {
+func (q *Queue) recordJob(ctx context.Context, row *rivertype.JobRow, args jobs.Args, started time.Time, err error) {
 	outcome := "ok"
 	var cancelErr *river.JobCancelError
 	var snoozeErr *river.JobSnoozeError
@@ -325,30 +366,12 @@ func (q *Queue) recordJob(ctx context.Context, row *rivertype.JobRow, args any, 
 		m.Jobs.WithLabelValues(row.Kind, outcome).Inc()
 		m.JobDuration.WithLabelValues(row.Kind).Observe(elapsed.Seconds())
 	}
-	inst, repo, delivery := about(args)
+	about := args.Subject()
 	attrs := []any{"job_id", row.ID, "kind", row.Kind, "attempt", row.Attempt, "outcome", outcome, "duration_ms", elapsed.Milliseconds(),
-		"installation", inst, "repository", repo, "delivery", delivery}
+		"installation", about.Installation, "repository", about.Repository, "delivery", about.Delivery}
 	if err != nil {
 		q.opts.Logger.WarnContext(ctx, "job failed", append(attrs, "error", err.Error())...)
 		return
 	}
 	q.opts.Logger.InfoContext(ctx, "job done", attrs...)
-}
-
-// about returns what logs say about a job: its installation, repository
-// and the delivery that (last) asked for it.
-func about(args any) (installation int64, repository, delivery string) {
-	switch j := args.(type) {
-	case jobs.AnalyzePush:
-		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
-	case jobs.AnalyzeRepo:
-		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
-	case jobs.AnalyzePR:
-		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
-	case jobs.Command:
-		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
-	case jobs.Rerun:
-		return j.InstallationID, j.Owner + "/" + j.Repo, j.DeliveryID
-	}
-	return 0, "", ""
 }

@@ -44,8 +44,19 @@ func open(t *testing.T, url string, opts queue.Options) *queue.Queue {
 	return q
 }
 
-// recorder is a Processor that records the jobs it receives and returns
-// the errors it is told to, in order, then nil.
+// every runs f for the jobs of every kind these tests queue.
+func every(f func(ctx context.Context, job any) error) []queue.Handler {
+	return []queue.Handler{
+		queue.Handle(func(ctx context.Context, j jobs.AnalyzePush) error { return f(ctx, j) }),
+		queue.Handle(func(ctx context.Context, j jobs.AnalyzePR) error { return f(ctx, j) }),
+		queue.Handle(func(ctx context.Context, j jobs.AnalyzeRepo) error { return f(ctx, j) }),
+		queue.Handle(func(ctx context.Context, j jobs.Command) error { return f(ctx, j) }),
+		queue.Handle(func(ctx context.Context, j jobs.Rerun) error { return f(ctx, j) }),
+	}
+}
+
+// recorder records the jobs it receives and returns the errors it is told
+// to, in order, then nil.
 type recorder struct {
 	mu   sync.Mutex
 	seen []any
@@ -97,7 +108,7 @@ func TestSameDeliveryRunsOnce(t *testing.T) {
 			t.Errorf("redelivery before the job ran: %s, want %s", again.Outcome, queue.InFlight)
 		}
 		rec := &recorder{}
-		if err := q.Start(context.Background(), rec); err != nil {
+		if err := q.Start(context.Background(), every(rec.Process)...); err != nil {
 			t.Fatal(err)
 		}
 		ev.Until(t, river.EventKindJobCompleted, first.JobIDs[0])
@@ -120,7 +131,7 @@ func TestFailedDeliveryRedeliveredRunsAgain(t *testing.T) {
 		q := open(t, url, queue.Options{})
 		ev := queuetest.Subscribe(t, q)
 		rec := &recorder{errs: []error{queue.Permanent(errors.New("repository archived"))}}
-		if err := q.Start(context.Background(), rec); err != nil {
+		if err := q.Start(context.Background(), every(rec.Process)...); err != nil {
 			t.Fatal(err)
 		}
 		job := jobs.AnalyzeRepo{InstallationID: 1, Owner: "octo", Repo: "app"}
@@ -146,7 +157,7 @@ func TestTransientErrorRetries(t *testing.T) {
 		q := open(t, url, queue.Options{MaxAttempts: 3})
 		ev := queuetest.Subscribe(t, q)
 		rec := &recorder{errs: []error{errors.New("GitHub answered 502")}}
-		if err := q.Start(context.Background(), rec); err != nil {
+		if err := q.Start(context.Background(), every(rec.Process)...); err != nil {
 			t.Fatal(err)
 		}
 		acc := accept(t, q, "delivery-3", jobs.Rerun{InstallationID: 1, Owner: "octo", Repo: "app", HeadSHA: "abc"})
@@ -164,7 +175,7 @@ func TestPermanentAfterMaxAttemptsIsDiscarded(t *testing.T) {
 		ev := queuetest.Subscribe(t, q)
 		boom := errors.New("still broken")
 		rec := &recorder{errs: []error{boom, boom}}
-		if err := q.Start(context.Background(), rec); err != nil {
+		if err := q.Start(context.Background(), every(rec.Process)...); err != nil {
 			t.Fatal(err)
 		}
 		acc := accept(t, q, "delivery-4", jobs.AnalyzeRepo{Owner: "octo", Repo: "app"})
@@ -198,7 +209,7 @@ func TestPushesToOneBranchCoalesce(t *testing.T) {
 		c := accept(t, q, "push-c", other)
 
 		rec := &recorder{}
-		if err := q.Start(context.Background(), rec); err != nil {
+		if err := q.Start(context.Background(), every(rec.Process)...); err != nil {
 			t.Fatal(err)
 		}
 		ev.All(t, river.EventKindJobCompleted, a.JobIDs[0], c.JobIDs[0])
@@ -214,7 +225,7 @@ func TestPushesToOneBranchCoalesce(t *testing.T) {
 	})
 }
 
-// blocking is a Processor whose first call waits until released.
+// blocking is a recorder whose first call waits until released.
 type blocking struct {
 	recorder
 	started chan struct{}
@@ -237,7 +248,7 @@ func TestPushWhileOlderJobRunsIsNotLost(t *testing.T) {
 		q := open(t, url, queue.Options{})
 		ev := queuetest.Subscribe(t, q)
 		p := &blocking{started: make(chan struct{}), release: make(chan struct{})}
-		if err := q.Start(context.Background(), p); err != nil {
+		if err := q.Start(context.Background(), every(p.Process)...); err != nil {
 			t.Fatal(err)
 		}
 		a := accept(t, q, "push-a", push("aaaa"))
@@ -309,7 +320,7 @@ func TestCrashedJobIsRescued(t *testing.T) {
 		}
 		ev := queuetest.Subscribe(t, q)
 		rec := &recorder{}
-		if err := q.Start(context.Background(), rec); err != nil {
+		if err := q.Start(context.Background(), every(rec.Process)...); err != nil {
 			t.Fatal(err)
 		}
 		done := ev.Until(t, river.EventKindJobCompleted, acc.JobIDs[0])
@@ -331,10 +342,10 @@ func crashChild() {
 		fmt.Println(err)
 		os.Exit(1)
 	}
-	q.Start(context.Background(), queue.ProcessorFunc(func(context.Context, any) error {
+	q.Start(context.Background(), every(func(context.Context, any) error {
 		os.Exit(3)
 		return nil
-	}))
+	})...)
 	select {}
 }
 
@@ -384,7 +395,7 @@ func TestPullRequestUpdatesCoalesce(t *testing.T) {
 		other.Number = 8
 		c := accept(t, q, "pr-3", other)
 		rec := &recorder{}
-		if err := q.Start(context.Background(), rec); err != nil {
+		if err := q.Start(context.Background(), every(rec.Process)...); err != nil {
 			t.Fatal(err)
 		}
 		ev.All(t, river.EventKindJobCompleted, a.JobIDs[0], c.JobIDs[0])
@@ -428,7 +439,7 @@ func TestNewerPushSurvivesAFailure(t *testing.T) {
 		started, release := make(chan struct{}), make(chan struct{})
 		var mu sync.Mutex
 		var seen []string
-		if err := q.Start(context.Background(), queue.ProcessorFunc(func(_ context.Context, job any) error {
+		if err := q.Start(context.Background(), every(func(_ context.Context, job any) error {
 			sha := job.(jobs.AnalyzePush).SHA
 			mu.Lock()
 			seen = append(seen, sha)
@@ -439,7 +450,7 @@ func TestNewerPushSurvivesAFailure(t *testing.T) {
 				return queue.Permanent(errors.New("bad commit"))
 			}
 			return nil
-		})); err != nil {
+		})...); err != nil {
 			t.Fatal(err)
 		}
 		a := accept(t, q, "push-a", push("aaaa"))
@@ -453,6 +464,67 @@ func TestNewerPushSurvivesAFailure(t *testing.T) {
 			t.Errorf("analyzed %v, want aaaa (failed) then bbbb", seen)
 		}
 	})
+}
+
+// TestEachKindRunsWithItsHandler: a handler receives its own type, and a
+// kind nobody handles fails instead of being lost silently.
+func TestEachKindRunsWithItsHandler(t *testing.T) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
+		q := open(t, url, queue.Options{MaxAttempts: 1})
+		ev := queuetest.Subscribe(t, q)
+		var mu sync.Mutex
+		var commands []int64
+		var prs []int
+		err := q.Start(context.Background(),
+			queue.Handle(func(_ context.Context, j jobs.Command) error {
+				mu.Lock()
+				defer mu.Unlock()
+				commands = append(commands, j.CommentID)
+				return nil
+			}),
+			queue.Handle(func(_ context.Context, j jobs.AnalyzePR) error {
+				mu.Lock()
+				defer mu.Unlock()
+				prs = append(prs, j.Number)
+				return nil
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := accept(t, q, "mixed", jobs.Command{InstallationID: 1, Owner: "octo", Repo: "app", CommentID: 7},
+			jobs.AnalyzePR{InstallationID: 1, Owner: "octo", Repo: "app", Number: 4, HeadSHA: "aaaa"},
+			jobs.Rerun{InstallationID: 1, Owner: "octo", Repo: "app", HeadSHA: "aaaa"})
+		ended := map[int64]river.EventKind{}
+		for len(ended) < len(acc.JobIDs) {
+			e := ev.Next(t)
+			ended[e.Job.ID] = e.Kind
+		}
+		want := []river.EventKind{river.EventKindJobCompleted, river.EventKindJobCompleted, river.EventKindJobFailed}
+		for i, id := range acc.JobIDs {
+			if ended[id] != want[i] {
+				t.Errorf("job %d (%s) ended %s, want %s", id, []string{"command", "pull request", "rerun"}[i], ended[id], want[i])
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(commands, []int64{7}) || !slices.Equal(prs, []int{4}) {
+			t.Errorf("commands %v, pull requests %v; want [7] and [4]", commands, prs)
+		}
+	})
+}
+
+func TestStartTwiceOrWithoutHandlersFails(t *testing.T) {
+	q := open(t, queuetest.SQLite(t), queue.Options{})
+	if err := q.Start(context.Background()); err == nil {
+		t.Error("Start with no handlers should fail")
+	}
+	h := queue.Handle(func(context.Context, jobs.Command) error { return nil })
+	if err := q.Start(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(context.Background(), h); err == nil {
+		t.Error("a second Start should fail")
+	}
 }
 
 func TestSQLitePathForms(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 	"github.com/dockopt/dockopt/app/server"
 	"github.com/dockopt/dockopt/app/webhook"
@@ -19,24 +18,22 @@ import (
 // BenchmarkWebhookAck measures one signed push from request to 202, in
 // process, on SQLite: signature check, parsing, and the commit of the
 // delivery row and its job. "with-workers" also runs River's producer and
-// a no-op processor, which compete for SQLite's one connection.
+// a no-op handler, which compete for SQLite's one connection.
 func BenchmarkWebhookAck(b *testing.B) {
 	for _, withWorkers := range []bool{false, true} {
 		name := "intake-only"
-		var p queue.Processor
 		if withWorkers {
 			name = "with-workers"
-			p = queue.ProcessorFunc(func(context.Context, any) error { return nil })
 		}
 		b.Run(name, func(b *testing.B) {
-			srv, err := server.New(testConfig(b, queuetest.SQLite(b)), p)
+			srv, err := server.New(testConfig(b, queuetest.SQLite(b)))
 			if err != nil {
 				b.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			if p != nil {
-				srv.Queue().Start(ctx, p)
+			if withWorkers {
+				srv.Queue().Start(ctx, every(func(context.Context, any) error { return nil })...)
 				defer srv.Queue().Stop(context.Background())
 			}
 			defer srv.Close()

@@ -24,19 +24,20 @@ import (
 
 // Server is a configured `dockopt serve`.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	metrics   *metrics.Metrics
-	queue     *queue.Queue
-	processor queue.Processor
-	handler   http.Handler
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	queue   *queue.Queue
+	handler http.Handler
+	// working is set while Serve runs jobs.
+	working bool
 }
 
 // New opens the queue's database (running its migrations) and prepares the
-// HTTP routes. processor runs the jobs; nil serves intake only, leaving the
-// jobs to other replicas sharing the PostgreSQL database.
-func New(cfg Config, processor queue.Processor) (*Server, error) {
-	s := &Server{cfg: cfg, processor: processor, log: cfg.Logger, metrics: cfg.Metrics}
+// HTTP routes. The jobs' handlers are given to Serve, so that whatever
+// builds them can first use what New opened (the database, the metrics).
+func New(cfg Config) (*Server, error) {
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
 	if s.log == nil {
 		s.log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	}
@@ -86,8 +87,15 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Queue is the server's queue.
 func (s *Server) Queue() *queue.Queue { return s.queue }
 
-// Metrics is the server's metrics registry.
+// Metrics is the server's metrics registry: GitHub clients' transport
+// reports through Metrics().RoundTripper.
 func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
+// Logger is the server's logger.
+func (s *Server) Logger() *slog.Logger { return s.log }
+
+// Config is the configuration the server runs with.
+func (s *Server) Config() Config { return s.cfg }
 
 // ready answers 503 when the database does not answer: a load balancer then
 // sends deliveries to a replica that can record them.
@@ -104,27 +112,31 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // Run listens on the configured address and serves until ctx is done; see
 // Serve.
-func (s *Server) Run(ctx context.Context) error {
+func (s *Server) Run(ctx context.Context, handlers ...queue.Handler) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		s.queue.Close()
 		return fmt.Errorf("%s: %w", EnvAddr, err)
 	}
-	return s.Serve(ctx, ln)
+	return s.Serve(ctx, ln, handlers...)
 }
 
-// Serve runs the jobs and serves HTTP on ln until ctx is done, then shuts
-// down within ShutdownTimeout: it stops accepting connections, finishes the
-// requests in flight, lets running jobs finish, and closes the database.
-// Jobs still running at the deadline are cancelled and retried by the next
-// start; nothing accepted is lost, since every 202 follows a commit.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+// Serve runs the jobs with the handlers, one per kind, and serves HTTP on
+// ln until ctx is done, then shuts down within ShutdownTimeout: it stops
+// accepting connections, finishes the requests in flight, lets running
+// jobs finish, and closes the database. Jobs still running at the deadline
+// are cancelled and retried by the next start; nothing accepted is lost,
+// since every 202 follows a commit. Without handlers the server takes
+// deliveries only, leaving the jobs to other replicas sharing the
+// PostgreSQL database.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, handlers ...queue.Handler) error {
 	defer s.queue.Close()
-	if s.processor != nil {
-		if err := s.queue.Start(ctx, s.processor); err != nil {
+	if len(handlers) > 0 {
+		if err := s.queue.Start(ctx, handlers...); err != nil {
 			ln.Close()
 			return err
 		}
+		s.working = true
 	}
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -135,7 +147,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	s.log.Info("serving", "addr", ln.Addr().String(), "database", redact(s.cfg.DatabaseURL), "workers", s.cfg.Workers, "processor", s.processor != nil)
+	s.log.Info("serving", "addr", ln.Addr().String(), "database", redact(s.cfg.DatabaseURL), "workers", s.cfg.Workers, "processor", s.working)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -163,7 +175,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (s *Server) stopJobs(ctx context.Context) error {
-	if s.processor == nil {
+	if !s.working {
 		return nil
 	}
 	return s.queue.Stop(ctx)
@@ -180,24 +192,12 @@ func redact(s string) string {
 	return s
 }
 
-// Deps are what a processor may need from the server it runs in.
-type Deps struct {
-	Config  Config
-	Logger  *slog.Logger
-	Metrics *metrics.Metrics // wrap GitHub clients' transport with Metrics.RoundTripper
-}
-
-// Command runs `dockopt serve ARGS` with a ready processor and returns the
-// exit status: 0 after a clean shutdown, 1 on a runtime error, 2 on a
-// configuration error.
-func Command(ctx context.Context, args []string, stdout, stderr io.Writer, processor queue.Processor) int {
-	return CommandWith(ctx, args, stdout, stderr, func(Deps) (queue.Processor, error) { return processor, nil })
-}
-
-// CommandWith is Command for a processor that needs the loaded
-// configuration (app ID, key, GitHub URL, BuildKit address), the logger or
-// the metrics.
-func CommandWith(ctx context.Context, args []string, stdout, stderr io.Writer, newProcessor func(Deps) (queue.Processor, error)) int {
+// Command runs `dockopt serve ARGS` and returns the exit status: 0 after a
+// clean shutdown, 1 on a runtime error, 2 on a configuration error.
+// handlers builds the jobs' handlers once the server is open, from its
+// configuration, database, logger and metrics; the caller (the program's
+// composition root) decides what runs the jobs. No handlers: intake only.
+func Command(ctx context.Context, args []string, stdout, stderr io.Writer, handlers func(*Server) ([]queue.Handler, error)) int {
 	cfg, err := loadConfig(args, os.Getenv, stderr)
 	if errors.Is(err, ErrHelp) {
 		return 0
@@ -208,24 +208,22 @@ func CommandWith(ctx context.Context, args []string, stdout, stderr io.Writer, n
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	cfg.Metrics = metrics.New()
-	processor, err := newProcessor(Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics})
-	if err != nil {
-		cfg.Logger.Error("cannot build the job processor", "error", err)
-		return 1
-	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	srv, err := New(cfg, processor)
+	srv, err := New(cfg)
 	if err != nil {
 		cfg.Logger.Error("cannot start", "error", err)
 		return 1
 	}
-	// A processor that keeps state in the queue's database (waivers) gets
-	// it once the database is open.
-	if u, ok := processor.(interface{ UseQueue(*queue.Queue) }); ok {
-		u.UseQueue(srv.Queue())
+	var hs []queue.Handler
+	if handlers != nil {
+		if hs, err = handlers(srv); err != nil {
+			srv.Close()
+			cfg.Logger.Error("cannot build the job handlers", "error", err)
+			return 1
+		}
 	}
-	if err := srv.Run(ctx); err != nil {
+	if err := srv.Run(ctx, hs...); err != nil {
 		cfg.Logger.Error("serve failed", "error", err)
 		return 1
 	}

@@ -69,16 +69,21 @@ func get(t testing.TB, h http.Handler, path string) (int, string) {
 	return rec.Code, rec.Body.String()
 }
 
-// serve runs srv on a loopback port until the returned stop is called;
-// stop returns Serve's error.
-func serve(t *testing.T, srv *server.Server) (base string, stop func() error) {
+// every runs f for the jobs of every kind intake queues in these tests.
+func every(f func(ctx context.Context, job any) error) []queue.Handler {
+	return []queue.Handler{queue.Handle(func(ctx context.Context, j jobs.AnalyzePush) error { return f(ctx, j) })}
+}
+
+// serve runs srv on a loopback port, with handlers, until the returned
+// stop is called; stop returns Serve's error.
+func serve(t *testing.T, srv *server.Server, handlers ...queue.Handler) (base string, stop func() error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	go func() { done <- srv.Serve(ctx, ln, handlers...) }()
 	var once sync.Once
 	var serveErr error
 	stop = func() error {
@@ -96,17 +101,17 @@ func TestServeEndToEnd(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
 		var mu sync.Mutex
 		var got []any
-		srv, err := server.New(testConfig(t, url), queue.ProcessorFunc(func(_ context.Context, job any) error {
-			mu.Lock()
-			defer mu.Unlock()
-			got = append(got, job)
-			return nil
-		}))
+		srv, err := server.New(testConfig(t, url))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ev := queuetest.Subscribe(t, srv.Queue())
-		base, stop := serve(t, srv)
+		base, stop := serve(t, srv, every(func(_ context.Context, job any) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, job)
+			return nil
+		})...)
 
 		resp := post(t, base, "d-1", pushBody("web", "1111111111111111111111111111111111111111"))
 		if resp.StatusCode != http.StatusAccepted {
@@ -146,7 +151,7 @@ func TestServeEndToEnd(t *testing.T) {
 
 func TestReadyzFailsWithoutDatabase(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
-		srv, err := server.New(testConfig(t, url), nil)
+		srv, err := server.New(testConfig(t, url))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,15 +179,15 @@ func TestShutdownKeepsUnfinishedJobs(t *testing.T) {
 		started := make(chan struct{})
 		cfg := testConfig(t, url)
 		cfg.ShutdownTimeout = 300 * time.Millisecond
-		srv, err := server.New(cfg, queue.ProcessorFunc(func(ctx context.Context, job any) error {
-			close(started)
-			<-ctx.Done() // a long build, interrupted
-			return ctx.Err()
-		}))
+		srv, err := server.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		base, stop := serve(t, srv)
+		base, stop := serve(t, srv, every(func(ctx context.Context, job any) error {
+			close(started)
+			<-ctx.Done() // a long build, interrupted
+			return ctx.Err()
+		})...)
 		resp := post(t, base, "d-1", pushBody("web", "2222222222222222222222222222222222222222"))
 		if resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("webhook: %s", resp.Status)
@@ -194,15 +199,15 @@ func TestShutdownKeepsUnfinishedJobs(t *testing.T) {
 		}
 
 		done := make(chan any, 1)
-		srv2, err := server.New(testConfig(t, url), queue.ProcessorFunc(func(_ context.Context, job any) error {
-			done <- job
-			return nil
-		}))
+		srv2, err := server.New(testConfig(t, url))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ev := queuetest.Subscribe(t, srv2.Queue())
-		serve(t, srv2)
+		serve(t, srv2, every(func(_ context.Context, job any) error {
+			done <- job
+			return nil
+		})...)
 		ev.Until(t, river.EventKindJobCompleted, resp.jobs[0])
 		if job := (<-done).(jobs.AnalyzePush); job.SHA != "2222222222222222222222222222222222222222" {
 			t.Errorf("second server ran %+v", job)
@@ -237,7 +242,9 @@ func TestCommandServesUntilCancelled(t *testing.T) {
 	var stderr syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- server.Command(ctx, []string{"--addr", "127.0.0.1:0"}, io.Discard, &stderr, queue.ProcessorFunc(func(context.Context, any) error { return nil }))
+		done <- server.Command(ctx, []string{"--addr", "127.0.0.1:0"}, io.Discard, &stderr, func(*server.Server) ([]queue.Handler, error) {
+			return every(func(context.Context, any) error { return nil }), nil
+		})
 	}()
 	// The JSON log says when it is serving.
 	for !strings.Contains(stderr.String(), `"msg":"serving"`) {
@@ -280,7 +287,11 @@ func TestShutdownLetsRunningJobsFinish(t *testing.T) {
 		started, release := make(chan struct{}), make(chan struct{})
 		cfg := testConfig(t, url)
 		cfg.ShutdownTimeout = 30 * time.Second
-		srv, err := server.New(cfg, queue.ProcessorFunc(func(ctx context.Context, job any) error {
+		srv, err := server.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, stop := serve(t, srv, every(func(ctx context.Context, job any) error {
 			close(started)
 			select {
 			case <-release:
@@ -288,11 +299,7 @@ func TestShutdownLetsRunningJobsFinish(t *testing.T) {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		base, stop := serve(t, srv)
+		})...)
 		resp := post(t, base, "d-1", pushBody("web", "3333333333333333333333333333333333333333"))
 		<-started
 		stopped := make(chan error)

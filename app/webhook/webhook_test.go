@@ -398,7 +398,7 @@ func TestRedeliveryRunsOnce(t *testing.T) {
 		ev := queuetest.Subscribe(t, q)
 		var mu sync.Mutex
 		var runs []any
-		q.Start(context.Background(), queue.ProcessorFunc(func(_ context.Context, job any) error {
+		q.Start(context.Background(), queue.Handle(func(_ context.Context, job jobs.Command) error {
 			mu.Lock()
 			defer mu.Unlock()
 			runs = append(runs, job)

@@ -13,6 +13,7 @@ import (
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/publish"
 	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/waivers"
 )
 
 // answerMarker tags dockopt's answers to commands, so that a flood of
@@ -349,8 +350,7 @@ func short(sha string) string {
 // dockopt's database (every later run, on any replica, honours it and the
 // report lists it), the analysis runs again at once, and the answer also
 // gives the YAML that makes the waiver part of the repository's own
-// configuration. Without a database (tests of the engine alone) only the
-// YAML is given.
+// configuration. A worker without a waiver store only gives the YAML.
 func (c *cmdRun) ignore(ctx context.Context, cmd commands.Command, covered []string) error {
 	rules := c.w.Analyzer.Lookup(cmd.Rule)
 	if len(rules) == 0 {
@@ -367,7 +367,7 @@ func (c *cmdRun) ignore(ctx context.Context, cmd commands.Command, covered []str
 	}
 	yaml := commands.IgnoreYAML(id, cmd.Path, fmt.Sprintf("waived by @%s", c.j.Author))
 	if c.w.Waivers != nil {
-		if _, err := c.w.Waivers.AddWaiver(ctx, queue.Waiver{Repo: c.repoName(), Rule: id, Path: cmd.Path, Author: c.j.Author, At: time.Now().UnixMilli()}); err != nil {
+		if _, err := c.w.Waivers.Add(ctx, waivers.Waiver{Repo: c.repoName(), Rule: id, Path: cmd.Path, Author: c.j.Author, At: time.Now().UnixMilli()}); err != nil {
 			return fmt.Errorf("recording the waiver: %w", err)
 		}
 		note := fmt.Sprintf("`%s` is waived %s for this repository from now on (recorded by dockopt; every run honours it and the report lists it). "+

@@ -22,7 +22,6 @@ import (
 	"github.com/dockopt/dockopt/app/metrics"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 	"github.com/dockopt/dockopt/app/server"
-	"github.com/dockopt/dockopt/app/worker"
 )
 
 // TestCrashMidJobEndsWithOnePullRequest kills a dockopt process (SIGKILL)
@@ -141,19 +140,11 @@ func crashChild(t *testing.T) {
 	if cfg.PrivateKey, err = server.ParseRSAKey(key); err != nil {
 		t.Fatal(err)
 	}
-	w, err := worker.NewWithLimits(server.Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics}, ghclient.Limits{WriteSpacing: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(cfg, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.UseQueue(srv.Queue())
+	srv, w := open(t, cfg, ghclient.Limits{WriteSpacing: -1})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Printf("LISTEN %s\n", ln.Addr())
-	srv.Serve(context.Background(), ln)
+	srv.Serve(context.Background(), ln, w.Handlers()...)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/dockopt/dockopt/app/metrics"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 	"github.com/dockopt/dockopt/app/server"
+	"github.com/dockopt/dockopt/app/waivers"
 	"github.com/dockopt/dockopt/app/worker"
 )
 
@@ -72,19 +73,11 @@ func startWith(t *testing.T, gh *githubtest.Server, repo *githubtest.Repo, datab
 	if tune != nil {
 		tune(&cfg)
 	}
-	w, err := worker.NewWithLimits(server.Deps{Config: cfg, Logger: cfg.Logger, Metrics: cfg.Metrics}, ghclient.Limits{
+	srv, w := open(t, cfg, ghclient.Limits{
 		WriteSpacing: -1,
 		Sleep:        func(ctx context.Context, d time.Duration) error { gh.Advance(d); return nil },
 		Now:          gh.Clock.Now,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(cfg, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.UseQueue(srv.Queue())
 	events := queuetest.Subscribe(t, srv.Queue())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -92,7 +85,7 @@ func startWith(t *testing.T, gh *githubtest.Server, repo *githubtest.Repo, datab
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	go func() { done <- srv.Serve(ctx, ln, w.Handlers()...) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -101,6 +94,26 @@ func startWith(t *testing.T, gh *githubtest.Server, repo *githubtest.Repo, datab
 		srv.Close()
 	})
 	return &harness{gh: gh, srv: srv, url: "http://" + ln.Addr().String() + "/webhook", events: events, repo: repo, worker: w}
+}
+
+// open opens a dockopt server and a worker wired as `dockopt serve` wires
+// them: the waivers in the server's database, GitHub calls through its
+// metrics.
+func open(t *testing.T, cfg server.Config, lim ghclient.Limits) (*server.Server, *worker.Worker) {
+	t.Helper()
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := waivers.Open(context.Background(), srv.Queue().Database())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, worker.New(worker.Config{
+		GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
+			Base: srv.Metrics().RoundTripper(nil), Limit: lim},
+		BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: cfg.Logger, Waivers: ws,
+	})
 }
 
 type testWriter struct{ t *testing.T }

@@ -48,7 +48,6 @@ type prOutcome struct {
 	skipped    string // why nothing was analyzed
 	sha        string
 	conclusion string
-	checkURL   string
 	posted     int // new suggestions in the review
 	summarised int // new suggestions beyond the cap, in the review body
 	known      int // suggestions already on the pull request

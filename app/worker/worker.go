@@ -11,15 +11,18 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/rules"
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/publish"
 	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/waivers"
 	"github.com/dockopt/dockopt/internal/pipeline"
 	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/patcher/build"
@@ -30,7 +33,8 @@ import (
 // it does not fit in the pull-request body.
 const ReportPath = ".dockopt/REPORT.md"
 
-// Worker implements queue.Processor.
+// Worker runs the app's jobs: Handlers gives the queue one handler per
+// kind.
 type Worker struct {
 	GitHub   *ghclient.Factory
 	Analyzer *analyzer.Analyzer
@@ -42,27 +46,63 @@ type Worker struct {
 	// MaxRepoKB refuses repositories GitHub reports as larger (default 1 GiB).
 	MaxRepoKB int
 	Log       *slog.Logger
-	// Waivers keeps the rules waived by `/dockopt ignore`; nil in tests of
-	// the engine alone.
+	// Waivers keeps the rules waived by `/dockopt ignore`; without it the
+	// command only answers with the configuration to add.
 	Waivers WaiverStore
 }
 
-// WaiverStore is where `/dockopt ignore` waivers live (the queue's database).
+// WaiverStore is where `/dockopt ignore` waivers live.
 type WaiverStore interface {
-	Waivers(ctx context.Context, repo string) ([]queue.Waiver, error)
-	AddWaiver(ctx context.Context, w queue.Waiver) (bool, error)
+	List(ctx context.Context, repo string) ([]waivers.Waiver, error)
+	Add(ctx context.Context, w waivers.Waiver) (added bool, err error)
 }
 
-// UseQueue gives the worker the database it shares with the queue, once
-// the server has opened it.
-func (w *Worker) UseQueue(q *queue.Queue) { w.Waivers = q }
+// Config is what a worker needs from the program that runs it.
+type Config struct {
+	// GitHub makes the clients of each installation.
+	GitHub *ghclient.Factory
+	// BotLogin is the app's bot account ("dockopt[bot]").
+	BotLogin string
+	// BuildKitAddr, when set, is where original and optimized images are
+	// built; without it the changes are checked without building.
+	BuildKitAddr string
+	Logger       *slog.Logger
+	Waivers      WaiverStore
+}
+
+// New returns a worker with dockopt's rule catalog.
+func New(cfg Config) *Worker {
+	w := &Worker{
+		GitHub:   cfg.GitHub,
+		Analyzer: analyzer.New(rules.All()),
+		BotLogin: cfg.BotLogin,
+		Log:      cfg.Logger,
+		Waivers:  cfg.Waivers,
+	}
+	if cfg.BuildKitAddr != "" {
+		w.Builder = &build.Builder{Addr: cfg.BuildKitAddr, Timeout: 10 * time.Minute}
+	}
+	return w
+}
+
+// Handlers run each kind of job; give them to the queue (or the server).
+// A new kind of job needs its handler added here.
+func (w *Worker) Handlers() []queue.Handler {
+	return []queue.Handler{
+		queue.Handle(w.analyzePush),
+		queue.Handle(w.analyzeRepo),
+		queue.Handle(w.analyzePR),
+		queue.Handle(w.command),
+		queue.Handle(w.rerun),
+	}
+}
 
 // withWaivers adds the repository's recorded waivers to its configuration.
 func (w *Worker) withWaivers(ctx context.Context, repo string, cfg *analyzer.Config) (*analyzer.Config, error) {
 	if w.Waivers == nil {
 		return cfg, nil
 	}
-	ws, err := w.Waivers.Waivers(ctx, repo)
+	ws, err := w.Waivers.List(ctx, repo)
 	if err != nil || len(ws) == 0 {
 		return cfg, err
 	}
@@ -74,8 +114,6 @@ func (w *Worker) withWaivers(ctx context.Context, repo string, cfg *analyzer.Con
 	return &out, nil
 }
 
-var _ queue.Processor = (*Worker)(nil)
-
 func (w *Worker) log() *slog.Logger {
 	if w.Log != nil {
 		return w.Log
@@ -83,31 +121,24 @@ func (w *Worker) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Process runs one job.
-func (w *Worker) Process(ctx context.Context, job any) error {
-	switch j := job.(type) {
-	case jobs.AnalyzePush:
-		return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: j.Branch, sha: j.SHA})
-	case jobs.AnalyzeRepo:
-		return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo})
-	case jobs.Rerun:
-		return w.rerun(ctx, j)
-	case jobs.AnalyzePR:
-		return w.analyzePR(ctx, j)
-	case jobs.Command:
-		return w.command(ctx, j)
-	}
-	return queue.Permanent(fmt.Errorf("unknown job %T", job))
+// analyzePush analyzes a push to the default branch.
+func (w *Worker) analyzePush(ctx context.Context, j jobs.AnalyzePush) error {
+	return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: j.Branch, sha: j.SHA})
+}
+
+// analyzeRepo analyzes the default branch of a repository the app was
+// just given.
+func (w *Worker) analyzeRepo(ctx context.Context, j jobs.AnalyzeRepo) error {
+	return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo})
 }
 
 // branchJob is a request to analyze a branch head and propose changes.
 type branchJob struct {
-	inst         int64
-	owner, repo  string
-	branch, sha  string
-	force        bool // /dockopt recreate
-	openPR       bool // the "Open fix PR" button in check-only mode
-	checkRunOnly bool
+	inst        int64
+	owner, repo string
+	branch, sha string
+	force       bool // /dockopt recreate
+	openPR      bool // the "Open fix PR" button in check-only mode
 }
 
 // repoTooLarge is reported on the check run, not retried.

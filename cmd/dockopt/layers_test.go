@@ -31,3 +31,25 @@ func TestReleaseBinaryDoesNotLinkTesting(t *testing.T) {
 		}
 	}
 }
+
+// TestLayers keeps the dependencies flowing one way: the engine
+// (analyzer, patcher, templates, the pipeline) knows nothing of the GitHub
+// App, and within the app the worker knows nothing of the server that
+// feeds it; this package wires them together.
+func TestLayers(t *testing.T) {
+	rules := []struct {
+		patterns  []string
+		forbidden string // an import path, or a prefix ending in "/"
+	}{
+		{[]string{"./analyzer/...", "./patcher/...", "./templates/...", "./internal/pipeline/..."}, module + "/app/"},
+		{[]string{"./app/worker/..."}, module + "/app/server"},
+		{[]string{"./app/..."}, module + "/cmd/"},
+	}
+	for _, r := range rules {
+		for _, p := range deps(t, r.patterns...) {
+			if p == r.forbidden || strings.HasSuffix(r.forbidden, "/") && strings.HasPrefix(p, r.forbidden) {
+				t.Errorf("%s import %s, directly or not", strings.Join(r.patterns, " "), p)
+			}
+		}
+	}
+}

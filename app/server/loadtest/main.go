@@ -34,6 +34,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/server"
 	"github.com/dockopt/dockopt/app/webhook"
@@ -209,11 +210,11 @@ func startServer(secret []byte, database string, process bool) (srv *server.Serv
 		return nil, "", nil, err
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	var p queue.Processor = queue.ProcessorFunc(func(context.Context, any) error { return nil })
-	if !process {
-		p = nil
+	var handlers []queue.Handler
+	if process {
+		handlers = append(handlers, queue.Handle(func(context.Context, jobs.AnalyzePush) error { return nil }))
 	}
-	srv, err = server.New(cfg, p)
+	srv, err = server.New(cfg)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -223,7 +224,7 @@ func startServer(secret []byte, database string, process bool) (srv *server.Serv
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	go func() { done <- srv.Serve(ctx, ln, handlers...) }()
 	return srv, "http://" + ln.Addr().String(), func() {
 		cancel()
 		<-done
