@@ -36,6 +36,19 @@ func (s *Server) OpenPullRequest(r *Repo, head, base, title, author string) *Pul
 	return &cp
 }
 
+// ClosePullRequest closes a pull request without merging it, as a person
+// would with the "Close pull request" button.
+func (s *Server) ClosePullRequest(r *Repo, number int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshPulls(r)
+	pr := r.pull(int64(number))
+	if pr == nil {
+		s.t.Fatalf("githubtest: no pull request #%d in %s", number, r.FullName())
+	}
+	pr.State, pr.UpdatedAt = "closed", s.Clock.Now()
+}
+
 // AddComment posts a conversation comment on a pull request as user.
 func (s *Server) AddComment(r *Repo, number int, user, body string) *IssueComment {
 	s.mu.Lock()

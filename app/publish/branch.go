@@ -23,6 +23,10 @@ const trailer = "Generated-by: dockopt"
 
 var fingerprintPattern = regexp.MustCompile(`<!-- dockopt:fingerprint=([0-9a-f]{64}) -->`)
 
+// withdrawnMark replaces the fingerprint of a pull request dockopt closed
+// itself, so that it is not taken for one a person declined.
+const withdrawnMark = "<!-- dockopt:withdrawn -->"
+
 // File is one file the pull request changes.
 type File struct {
 	Path    string
@@ -46,11 +50,34 @@ type Proposal struct {
 	Force bool
 }
 
+// Action is what Propose did.
+type Action string
+
+const (
+	Opened    Action = "opened"
+	Updated   Action = "updated"
+	Unchanged Action = "unchanged" // the open pull request holds the same change
+	// Blocked: a person committed to the bot branch, which is left alone.
+	// Number is the open pull request's, or 0 when none is open.
+	Blocked Action = "blocked"
+	// Declined: the same change was proposed in a pull request that was
+	// closed without merging (Number); it is not proposed again.
+	Declined Action = "declined"
+)
+
 // Outcome says what Propose did.
 type Outcome struct {
-	Action string // "opened", "updated", "unchanged", "blocked"
+	Action Action
 	Number int
 	URL    string
+}
+
+// Pulls are dockopt's pull requests for one base branch.
+type Pulls struct {
+	// Open is the open one, if any.
+	Open *github.PullRequest
+	// Closed is the most recently opened of those closed without merging.
+	Closed *github.PullRequest
 }
 
 // Branches proposes and withdraws changes on one repository.
@@ -81,33 +108,45 @@ func bodyWithFingerprint(body, fp string) string {
 // BranchName is the bot branch for a base branch.
 func BranchName(base string) string { return BranchPrefix + base }
 
-// Open returns the open dockopt pull request for a base branch, if any.
-func (b *Branches) Open(ctx context.Context, base string) (*github.PullRequest, error) {
+// Pulls finds dockopt's pull requests for a base branch, open and closed,
+// in one request (the newest hundred, which is plenty for one branch).
+func (b *Branches) Pulls(ctx context.Context, base string) (Pulls, error) {
 	prs, _, err := b.Client.PullRequests.List(ctx, b.Owner, b.Repo, &github.PullRequestListOptions{
-		State: "open", Head: b.Owner + ":" + BranchName(base), Base: base,
+		State: "all", Head: b.Owner + ":" + BranchName(base), Base: base, Sort: "created", Direction: "desc",
+		ListOptions: github.ListOptions{PerPage: 100},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing pull requests: %w", err)
+		return Pulls{}, fmt.Errorf("listing pull requests: %w", err)
 	}
+	var out Pulls
 	for _, pr := range prs {
-		if pr.GetHead().GetRef() == BranchName(base) {
-			return pr, nil
+		switch {
+		case pr.GetHead().GetRef() != BranchName(base):
+		case pr.GetState() == "open" && out.Open == nil:
+			out.Open = pr
+		case pr.GetState() == "closed" && pr.MergedAt == nil && out.Closed == nil:
+			out.Closed = pr
 		}
 	}
-	return nil, nil
+	return out, nil
 }
 
 // Propose makes the bot branch hold exactly the proposal (one commit on the
-// base) and opens or updates the pull request. It pushes nothing when the
-// open pull request already holds the same change, and never overwrites a
-// commit a person made on the bot branch unless Force is set.
-func (b *Branches) Propose(ctx context.Context, p Proposal, existing *github.PullRequest) (Outcome, error) {
+// base) and opens or updates the pull request. Unless Force is set, it
+// pushes nothing when the open pull request already holds the same change,
+// never overwrites a commit a person made on the bot branch, and does not
+// propose again a change whose pull request was closed without merging.
+func (b *Branches) Propose(ctx context.Context, p Proposal, pulls Pulls) (Outcome, error) {
 	fp := Fingerprint(p.Files)
 	body := bodyWithFingerprint(p.Body, fp)
 	branch := BranchName(p.Base)
-	if existing != nil && !p.Force {
-		if m := fingerprintPattern.FindStringSubmatch(existing.GetBody()); m != nil && m[1] == fp {
-			return Outcome{Action: "unchanged", Number: existing.GetNumber(), URL: existing.GetHTMLURL()}, nil
+	existing := pulls.Open
+	if !p.Force {
+		if existing != nil && fingerprintOf(existing) == fp {
+			return Outcome{Action: Unchanged, Number: existing.GetNumber(), URL: existing.GetHTMLURL()}, nil
+		}
+		if c := pulls.Closed; existing == nil && c != nil && fingerprintOf(c) == fp {
+			return Outcome{Action: Declined, Number: c.GetNumber(), URL: c.GetHTMLURL()}, nil
 		}
 	}
 	headSHA, err := b.branchHead(ctx, branch)
@@ -120,7 +159,7 @@ func (b *Branches) Propose(ctx context.Context, p Proposal, existing *github.Pul
 			return Outcome{}, err
 		}
 		if human {
-			return Outcome{Action: "blocked", Number: existing.GetNumber(), URL: existing.GetHTMLURL()}, nil
+			return Outcome{Action: Blocked, Number: existing.GetNumber(), URL: existing.GetHTMLURL()}, nil
 		}
 	}
 	entries := make([]*github.TreeEntry, 0, len(p.Files))
@@ -154,7 +193,7 @@ func (b *Branches) Propose(ctx context.Context, p Proposal, existing *github.Pul
 		if err != nil {
 			return Outcome{}, fmt.Errorf("updating pull request #%d: %w", existing.GetNumber(), err)
 		}
-		return Outcome{Action: "updated", Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
+		return Outcome{Action: Updated, Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
 	}
 	pr, _, err := b.Client.PullRequests.Create(ctx, b.Owner, b.Repo, &github.NewPullRequest{
 		Title: github.String(p.Title), Head: github.String(branch), Base: github.String(p.Base), Body: github.String(body),
@@ -173,7 +212,15 @@ func (b *Branches) Propose(ctx context.Context, p Proposal, existing *github.Pul
 			return Outcome{}, fmt.Errorf("requesting reviewers on #%d: %w", pr.GetNumber(), err)
 		}
 	}
-	return Outcome{Action: "opened", Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
+	return Outcome{Action: Opened, Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
+}
+
+// fingerprintOf reads the change set a pull request's body records.
+func fingerprintOf(pr *github.PullRequest) string {
+	if m := fingerprintPattern.FindStringSubmatch(pr.GetBody()); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 func (b *Branches) branchHead(ctx context.Context, branch string) (string, error) {
@@ -201,12 +248,15 @@ func (b *Branches) humanCommit(ctx context.Context, sha, bot string) (bool, erro
 }
 
 // Withdraw closes the open pull request with a comment and deletes the
-// branch, when nothing is left to change.
+// branch, when nothing is left to change. The body's fingerprint goes, so
+// that the same change coming back later is proposed again rather than
+// taken as declined.
 func (b *Branches) Withdraw(ctx context.Context, pr *github.PullRequest, comment string) error {
 	if _, _, err := b.Client.Issues.CreateComment(ctx, b.Owner, b.Repo, pr.GetNumber(), &github.IssueComment{Body: github.String(comment)}); err != nil {
 		return fmt.Errorf("commenting on #%d: %w", pr.GetNumber(), err)
 	}
-	if _, _, err := b.Client.PullRequests.Edit(ctx, b.Owner, b.Repo, pr.GetNumber(), &github.PullRequest{State: github.String("closed")}); err != nil {
+	body := fingerprintPattern.ReplaceAllString(pr.GetBody(), withdrawnMark)
+	if _, _, err := b.Client.PullRequests.Edit(ctx, b.Owner, b.Repo, pr.GetNumber(), &github.PullRequest{State: github.String("closed"), Body: github.String(body)}); err != nil {
 		return fmt.Errorf("closing #%d: %w", pr.GetNumber(), err)
 	}
 	resp, err := b.Client.Git.DeleteRef(ctx, b.Owner, b.Repo, "heads/"+pr.GetHead().GetRef())
@@ -217,20 +267,29 @@ func (b *Branches) Withdraw(ctx context.Context, pr *github.PullRequest, comment
 }
 
 // Comment posts a comment on a pull request, once: a comment carrying the
-// same marker is not repeated.
+// same marker is not repeated, however long the conversation.
 func (b *Branches) Comment(ctx context.Context, number int, marker, body string) error {
-	comments, _, err := b.Client.Issues.ListComments(ctx, b.Owner, b.Repo, number, &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}})
-	if err != nil {
-		return fmt.Errorf("listing comments on #%d: %w", number, err)
-	}
 	tag := "<!-- dockopt:" + marker + " -->"
-	for _, c := range comments {
-		if strings.Contains(c.GetBody(), tag) {
-			return nil
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		comments, resp, err := b.Client.Issues.ListComments(ctx, b.Owner, b.Repo, number, opts)
+		if err != nil {
+			return fmt.Errorf("listing comments on #%d: %w", number, err)
 		}
+		for _, c := range comments {
+			if strings.Contains(c.GetBody(), tag) {
+				return nil
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
 	}
-	_, _, err = b.Client.Issues.CreateComment(ctx, b.Owner, b.Repo, number, &github.IssueComment{Body: github.String(body + "\n\n" + tag)})
-	return err
+	if _, _, err := b.Client.Issues.CreateComment(ctx, b.Owner, b.Repo, number, &github.IssueComment{Body: github.String(body + "\n\n" + tag)}); err != nil {
+		return fmt.Errorf("commenting on #%d: %w", number, err)
+	}
+	return nil
 }
 
 // IsNotFound reports a 404 from GitHub.

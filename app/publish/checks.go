@@ -1,7 +1,11 @@
-// Package publish turns a finished analysis into what people see on
-// GitHub: a check run with annotations, and one bot branch and pull
-// request per base branch. Each side effect goes through the go-github
-// client of the installation; the worker decides what to publish.
+// Package publish makes every write dockopt does on GitHub: check runs
+// with their annotations (Checks), one bot branch and pull request per
+// base branch and the notices on it (Branches), review suggestions on
+// people's pull requests (Reviews), and reactions and answers to comment
+// commands (Replies). Each works on one repository through an
+// installation's go-github client and keeps to GitHub's limits. The
+// worker decides what to publish and sees these through small interfaces
+// of its own.
 package publish
 
 import (

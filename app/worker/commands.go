@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -40,7 +39,7 @@ func (w *Worker) command(ctx context.Context, j jobs.Command) error {
 	if err != nil {
 		return queue.Permanent(err)
 	}
-	c := &cmdRun{w: w, gh: inst.Client, j: j, perms: map[string]bool{}}
+	c := &cmdRun{w: w, gh: inst.Client, wr: writersFor(inst.Client, j.Owner, j.Repo), j: j, perms: map[string]bool{}}
 	if err := c.react(ctx, "eyes"); err != nil {
 		return err
 	}
@@ -60,24 +59,21 @@ func (w *Worker) parser() commands.Parser {
 // cmdRun is one command being handled.
 type cmdRun struct {
 	w     *Worker
-	gh    *github.Client
+	gh    *github.Client // reads
+	wr    writers
 	j     jobs.Command
 	perms map[string]bool // login → may change state
 }
 
 func (c *cmdRun) repoName() string { return c.j.Owner + "/" + c.j.Repo }
 
+// thread is the comment that gave the command.
+func (c *cmdRun) thread() publish.Thread {
+	return publish.Thread{Issue: c.j.IssueNumber, CommentID: c.j.CommentID, Review: c.j.CommentKind == jobs.CommentReview}
+}
+
 func (c *cmdRun) react(ctx context.Context, content string) error {
-	var err error
-	if c.j.CommentKind == jobs.CommentReview {
-		_, _, err = c.gh.Reactions.CreatePullRequestCommentReaction(ctx, c.j.Owner, c.j.Repo, c.j.CommentID, content)
-	} else {
-		_, _, err = c.gh.Reactions.CreateIssueCommentReaction(ctx, c.j.Owner, c.j.Repo, c.j.CommentID, content)
-	}
-	if err != nil {
-		return fmt.Errorf("reacting to comment %d: %w", c.j.CommentID, err)
-	}
-	return nil
+	return c.wr.replies.React(ctx, c.thread(), content)
 }
 
 // mayChange asks GitHub for a user's permission: write, maintain (which
@@ -213,20 +209,7 @@ func (c *cmdRun) answer(ctx context.Context, line, text string, covered []string
 	if len(body) > 65000 {
 		body = body[:64000] + "\n\n(cut to fit GitHub's comment limit)\n\n" + answerMarker
 	}
-	if c.j.CommentKind == jobs.CommentReview {
-		_, resp, err := c.gh.PullRequests.CreateCommentInReplyTo(ctx, c.j.Owner, c.j.Repo, c.j.IssueNumber, body, c.j.CommentID)
-		if err == nil {
-			return nil
-		}
-		// A reply to a reply is refused: answer in the conversation.
-		if resp == nil || resp.StatusCode != http.StatusNotFound {
-			return fmt.Errorf("replying to review comment %d: %w", c.j.CommentID, err)
-		}
-	}
-	if _, _, err := c.gh.Issues.CreateComment(ctx, c.j.Owner, c.j.Repo, c.j.IssueNumber, &github.IssueComment{Body: github.String(body)}); err != nil {
-		return fmt.Errorf("answering on #%d: %w", c.j.IssueNumber, err)
-	}
-	return nil
+	return c.wr.replies.Answer(ctx, c.thread(), body)
 }
 
 // isBotPR reports dockopt's own pull requests: a dockopt/ branch of the
@@ -325,8 +308,8 @@ func (c *cmdRun) branchAnswer(ctx context.Context, branch, sha string, recreate 
 	} else {
 		s = fmt.Sprintf("dockopt analyzed `%s` at `%s` again.", branch, short(sha))
 	}
-	b := &publish.Branches{Client: c.gh, Owner: c.j.Owner, Repo: c.j.Repo}
-	pr, err := b.Open(ctx, branch)
+	pulls, err := c.wr.proposals.Pulls(ctx, branch)
+	pr := pulls.Open
 	switch {
 	case err != nil:
 	case pr == nil:

@@ -109,7 +109,7 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 	}
 	defer co.Close()
 	fsys := os.DirFS(co.Dir)
-	checks := &publish.Checks{Client: gh, Owner: r.owner, Repo: r.repo}
+	wr := writersFor(gh, r.owner, r.repo)
 
 	// The base branch's configuration: a pull request must not be able to
 	// switch its own checks off.
@@ -135,24 +135,22 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		}
 	}
 	out := prOutcome{sha: co.SHA}
-	checkID, err := checks.Start(ctx, co.SHA)
+	run, err := startCheck(ctx, wr.checks, co.SHA)
 	if err != nil {
 		return out, err
 	}
 	if perm != nil {
 		out.conclusion = "failure"
-		return out, checks.Fail(ctx, checkID, "failure", perm.title, perm.summary)
+		return out, run.fail(ctx, perm.title, perm.summary)
 	}
-	err = w.publishReview(ctx, gh, checks, checkID, r, co.Dir, fsys, cfg, diff, repo.GetFullName(), &out)
+	err = w.publishReview(ctx, gh, wr, run, r, co.Dir, fsys, cfg, diff, repo.GetFullName(), &out)
 	if err != nil {
-		if info, ok := queue.Info(ctx); ok && info.Attempt >= info.MaxAttempts {
-			_ = checks.Fail(ctx, checkID, "failure", "dockopt could not finish", "The review failed after several attempts: "+err.Error()+"\n\nComment `/dockopt rerun` on the pull request to try again.")
-		}
+		run.failOnLastAttempt(ctx, err, "review", "Comment `/dockopt rerun` on the pull request to try again.")
 	}
 	return out, err
 }
 
-func (w *Worker) publishReview(ctx context.Context, gh *github.Client, checks *publish.Checks, checkID int64, r prRequest, dir string, fsys fs.FS, cfg *analyzer.Config, diff review.Diff, title string, out *prOutcome) error {
+func (w *Worker) publishReview(ctx context.Context, gh *github.Client, wr writers, run *checkRun, r prRequest, dir string, fsys fs.FS, cfg *analyzer.Config, diff review.Diff, title string, out *prOutcome) error {
 	eng, err := w.engine(ctx, dir, fsys, cfg, fmt.Sprintf("%s#%d", title, r.number))
 	if err != nil {
 		return err
@@ -165,25 +163,11 @@ func (w *Worker) publishReview(ctx context.Context, gh *github.Client, checks *p
 	plan := review.NewPlan(want, existing, w.BotLogin, elsewhere)
 	out.elsewhere = elsewhere
 	out.known = len(want) - len(plan.Post) - len(plan.Summarised)
-	for _, id := range plan.Delete {
-		resp, err := gh.PullRequests.DeleteComment(ctx, r.owner, r.repo, id)
-		if err != nil && (resp == nil || resp.StatusCode != 404) {
-			return fmt.Errorf("deleting outdated comment %d: %w", id, err)
-		}
-		out.deleted++
+	out.deleted, err = wr.reviews.Apply(ctx, r.number, out.sha, plan)
+	if err != nil {
+		return err
 	}
 	if len(plan.Post) > 0 {
-		req := &github.PullRequestReviewRequest{CommitID: github.String(out.sha), Body: github.String(plan.Body), Event: github.String("COMMENT")}
-		for _, c := range plan.Post {
-			dc := &github.DraftReviewComment{Path: github.String(c.Path), Line: github.Int(c.Line), Side: github.String("RIGHT"), Body: github.String(c.Body)}
-			if c.StartLine > 0 {
-				dc.StartLine, dc.StartSide = github.Int(c.StartLine), github.String("RIGHT")
-			}
-			req.Comments = append(req.Comments, dc)
-		}
-		if _, _, err := gh.PullRequests.CreateReview(ctx, r.owner, r.repo, r.number, req); err != nil {
-			return fmt.Errorf("posting the review on #%d: %w", r.number, err)
-		}
 		out.posted, out.summarised = len(plan.Post), len(plan.Summarised)
 	}
 	checkOut, err := templates.CheckRun(eng.Report)
@@ -192,7 +176,7 @@ func (w *Worker) publishReview(ctx context.Context, gh *github.Client, checks *p
 	}
 	checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + reviewLine(*out) + "\n"
 	out.conclusion = publish.Conclusion(eng.Result, cfg.Threshold())
-	if err := checks.Finish(ctx, checkID, out.conclusion, checkOut, publish.Annotations(eng.Result), nil); err != nil {
+	if err := run.finish(ctx, out.conclusion, checkOut, publish.Annotations(eng.Result), nil); err != nil {
 		return err
 	}
 	w.log().Info("pull request reviewed", "repository", title, "number", r.number, "suggestions", out.posted, "known", out.known, "deleted", out.deleted)

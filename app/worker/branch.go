@@ -1,0 +1,245 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/app/clone"
+	"github.com/dockopt/dockopt/app/ghclient"
+	"github.com/dockopt/dockopt/app/jobs"
+	"github.com/dockopt/dockopt/app/publish"
+	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/patcher"
+	"github.com/dockopt/dockopt/templates"
+)
+
+// analyzePush analyzes a push to the default branch.
+func (w *Worker) analyzePush(ctx context.Context, j jobs.AnalyzePush) error {
+	return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: j.Branch, sha: j.SHA})
+}
+
+// analyzeRepo analyzes the default branch of a repository the app was
+// just given.
+func (w *Worker) analyzeRepo(ctx context.Context, j jobs.AnalyzeRepo) error {
+	return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo})
+}
+
+// branchJob is a request to analyze a branch head and propose changes.
+type branchJob struct {
+	inst        int64
+	owner, repo string
+	branch, sha string
+	force       bool // /dockopt recreate
+	openPR      bool // the "Open fix PR" button in check-only mode
+}
+
+// permanentError is reported on the check run, not retried.
+type permanentError struct{ title, summary string }
+
+func (e *permanentError) Error() string { return e.title + ": " + e.summary }
+
+func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) error {
+	inst, err := w.GitHub.Installation(j.inst)
+	if err != nil {
+		return queue.Permanent(err)
+	}
+	gh := inst.Client
+	repo, _, err := gh.Repositories.Get(ctx, j.owner, j.repo)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", j.owner, j.repo, err)
+	}
+	if j.branch == "" {
+		j.branch = repo.GetDefaultBranch()
+	}
+	if j.branch != repo.GetDefaultBranch() {
+		w.log().Info("push not to the default branch; nothing to do", "repository", repo.GetFullName(), "branch", j.branch)
+		return nil
+	}
+	if j.sha == "" {
+		ref, _, err := gh.Git.GetRef(ctx, j.owner, j.repo, "heads/"+j.branch)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", j.branch, err)
+		}
+		j.sha = ref.GetObject().GetSHA()
+	}
+	wr := writersFor(gh, j.owner, j.repo)
+	run, err := startCheck(ctx, wr.checks, j.sha)
+	if err != nil {
+		return err
+	}
+	err = w.runBranch(ctx, inst, repo, wr, run, j)
+	var perm *permanentError
+	if errors.As(err, &perm) {
+		return run.fail(ctx, perm.title, perm.summary)
+	}
+	if err != nil {
+		run.failOnLastAttempt(ctx, err, "analysis", "Comment `/dockopt rerun` on the pull request, or re-run this check, to try again.")
+	}
+	return err
+}
+
+func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, wr writers, run *checkRun, j branchJob) error {
+	if repo.GetSize() > w.maxRepoKB() {
+		return &permanentError{"Repository too large", fmt.Sprintf("GitHub reports %s at %d MB; dockopt analyzes repositories up to %d MB. Raise the limit of your dockopt installation or exclude large files from the repository.",
+			repo.GetFullName(), repo.GetSize()/1024, w.maxRepoKB()/1024)}
+	}
+	token, err := inst.Token(ctx)
+	if err != nil {
+		return fmt.Errorf("installation token: %w", err)
+	}
+	co, err := clone.Clone(ctx, clone.Request{URL: repo.GetCloneURL(), Token: token, Branch: j.branch, SHA: j.sha}, w.Clone)
+	if errors.Is(err, clone.ErrTooLarge) {
+		return &permanentError{"Repository too large", err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	defer co.Close()
+	fsys := os.DirFS(co.Dir)
+	cfg, err := analyzer.LoadConfig(fsys)
+	if err == nil {
+		_, err = cfg.ResolveRules(w.Analyzer)
+	}
+	if err != nil {
+		return &permanentError{"Configuration error", "dockopt could not use the repository's configuration:\n\n```\n" + err.Error() + "\n```\n\nFix the file and push again; until then nothing is analyzed."}
+	}
+	if cfg, err = w.withWaivers(ctx, repo.GetFullName(), cfg); err != nil {
+		return err
+	}
+	out, err := w.engine(ctx, co.Dir, fsys, cfg, repo.GetFullName())
+	if err != nil {
+		return err
+	}
+	conclusion := publish.Conclusion(out.Result, cfg.Threshold())
+	checkOut, err := templates.CheckRun(out.Report)
+	if err != nil {
+		return err
+	}
+	pulls, err := wr.proposals.Pulls(ctx, j.branch)
+	if err != nil {
+		return err
+	}
+	existing := pulls.Open
+	files := proposedFiles(out.Patch)
+	var actions []*github.CheckRunAction
+	switch {
+	case len(files) == 0 && existing != nil:
+		msg := "dockopt found nothing left to change on `" + j.branch + "` at " + co.SHA[:12] + ", so this pull request is closed and its branch deleted."
+		if err := wr.proposals.Withdraw(ctx, existing, msg); err != nil {
+			return err
+		}
+	case len(files) == 0:
+	case cfg.Output.Mode == "check-only" && !j.openPR:
+		actions = []*github.CheckRunAction{{Label: "Open fix PR", Identifier: "open-fix-pr", Description: "Open a pull request with the fixes"}}
+	default:
+		body, truncated, err := templates.PullRequestBody(out.Report, ReportPath)
+		if err != nil {
+			return err
+		}
+		if truncated {
+			report, err := templates.Report(out.Report)
+			if err != nil {
+				return err
+			}
+			files = append(files, publish.File{Path: ReportPath, Content: []byte(report)})
+		}
+		outcome, err := wr.proposals.Propose(ctx, publish.Proposal{
+			Base: j.branch, BaseSHA: co.SHA, BaseTree: co.TreeSHA, Files: files,
+			Title:    prTitle(out.Patch),
+			Body:     body,
+			Commit:   commitMessage(out.Patch),
+			BotLogin: w.BotLogin, Labels: cfg.PullRequest.Labels, Reviewers: cfg.PullRequest.Reviewers, Draft: cfg.PullRequest.Draft,
+			Force: j.force,
+		}, pulls)
+		if err != nil {
+			return err
+		}
+		w.log().Info("pull request", "repository", repo.GetFullName(), "action", outcome.Action, "number", outcome.Number)
+		line, err := explain(ctx, wr.notices, outcome, j.branch, co.SHA)
+		if err != nil {
+			return err
+		}
+		if line != "" {
+			checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + line + "\n"
+		}
+	}
+	return run.finish(ctx, conclusion, checkOut, publish.Annotations(out.Result), actions)
+}
+
+// explain tells people why a proposal was not pushed: on the pull
+// request, once, when there is one to comment on. It returns the line the
+// check run's summary adds about the pull request.
+func explain(ctx context.Context, n notices, o publish.Outcome, base, sha string) (string, error) {
+	branch := publish.BranchName(base)
+	switch {
+	case o.Action == publish.Blocked && o.Number == 0:
+		return "`" + branch + "` holds commits someone else pushed and no pull request is open, so dockopt leaves the branch alone. " +
+			"Comment `/dockopt recreate` on an issue or pull request of this repository to rebuild it from dockopt's newest result (the commits on it will be replaced), or delete the branch.", nil
+	case o.Action == publish.Blocked:
+		msg := "Someone pushed to `" + branch + "`, so dockopt no longer updates this branch and your commits are safe. dockopt's newest result differs from what the branch holds; comment `/dockopt recreate` to rebuild the branch from scratch (your commits on it will be replaced)."
+		if err := n.Comment(ctx, o.Number, "blocked-"+sha, msg); err != nil {
+			return "", err
+		}
+	case o.Action == publish.Declined:
+		msg := "This pull request was closed without merging, so dockopt will not open it again for the same changes: pushes that leave its proposal as it is open nothing, and a proposal that changes gets a new pull request. To have these changes proposed again now, comment `/dockopt recreate` here."
+		if err := n.Comment(ctx, o.Number, "declined", msg); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("These changes were proposed in #%d, which was closed without merging, so dockopt does not propose them again. Comment `/dockopt recreate` on #%d to ask again.", o.Number, o.Number), nil
+	}
+	if o.URL == "" {
+		return "", nil
+	}
+	return fmt.Sprintf("Fixes: pull request #%d.", o.Number), nil
+}
+
+// proposedFiles are the changes dockopt may push: never workflow files,
+// which need a permission dockopt does not ask for.
+func proposedFiles(p *patcher.Result) []publish.File {
+	var out []publish.File
+	for _, c := range p.Changes {
+		if strings.HasPrefix(c.Path, ".github/workflows/") {
+			continue
+		}
+		out = append(out, publish.File{Path: c.Path, Content: c.Content})
+	}
+	return out
+}
+
+func prTitle(p *patcher.Result) string {
+	n := 0
+	for _, f := range p.Files {
+		if f.Changed() {
+			n++
+		}
+	}
+	if n == 1 {
+		for _, f := range p.Files {
+			if f.Changed() {
+				return "Optimize " + f.Path + " for production"
+			}
+		}
+	}
+	return fmt.Sprintf("Optimize %d Dockerfiles for production", n)
+}
+
+func commitMessage(p *patcher.Result) string {
+	var b strings.Builder
+	b.WriteString(prTitle(p) + "\n\n")
+	for _, f := range p.Files {
+		if !f.Changed() {
+			continue
+		}
+		fmt.Fprintf(&b, "%s:\n", f.Path)
+		for _, a := range f.Applied {
+			fmt.Fprintf(&b, "- %s (%s)\n", a.Message, a.Rule)
+		}
+	}
+	return b.String()
+}
