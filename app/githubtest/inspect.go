@@ -41,21 +41,26 @@ func (s *Server) OpenPullRequest(r *Repo, head, base, title, author string) *Pul
 func (s *Server) ClosePullRequest(r *Repo, number int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	pr := s.mustPull(r, number)
+	pr.State, pr.UpdatedAt = "closed", s.Clock.Now()
+}
+
+// mustPull is a pull request, up to date with its head branch, that the
+// test says exists; the caller holds s.mu.
+func (s *Server) mustPull(r *Repo, number int) *PullRequest {
 	s.refreshPulls(r)
 	pr := r.pull(int64(number))
 	if pr == nil {
 		s.t.Fatalf("githubtest: no pull request #%d in %s", number, r.FullName())
 	}
-	pr.State, pr.UpdatedAt = "closed", s.Clock.Now()
+	return pr
 }
 
 // AddComment posts a conversation comment on a pull request as user.
 func (s *Server) AddComment(r *Repo, number int, user, body string) *IssueComment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r.pull(int64(number)) == nil {
-		s.t.Fatalf("githubtest: no pull request #%d in %s", number, r.FullName())
-	}
+	s.mustPull(r, number)
 	cp := *s.addIssueComment(r, number, user, body)
 	return &cp
 }
@@ -74,11 +79,7 @@ func (s *Server) EditComment(r *Repo, id int64, body string) {
 func (s *Server) AddReviewComment(r *Repo, number int, user, path string, line int, body string) *ReviewComment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refreshPulls(r)
-	pr := r.pull(int64(number))
-	if pr == nil {
-		s.t.Fatalf("githubtest: no pull request #%d in %s", number, r.FullName())
-	}
+	pr := s.mustPull(r, number)
 	rc := &ReviewComment{ID: s.newID(), PR: number, ReviewID: s.newID(), User: user, Path: path, Line: line, Side: "RIGHT", SubjectType: "line", CommitID: pr.HeadSHA, Body: body, CreatedAt: s.Clock.Now()}
 	r.reviews = append(r.reviews, &Review{ID: rc.ReviewID, PR: number, User: user, State: "COMMENTED", CommitID: pr.HeadSHA})
 	r.reviewComments = append(r.reviewComments, rc)

@@ -261,11 +261,7 @@ func shortRepos(rs []*Repo) []any {
 func (s *Server) PullRequestEvent(r *Repo, number int, action, sender string) Webhook {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refreshPulls(r)
-	pr := r.pull(int64(number))
-	if pr == nil {
-		s.t.Fatalf("githubtest: no pull request #%d in %s", number, r.FullName())
-	}
+	pr := s.mustPull(r, number)
 	m := s.common(example("pull_request.opened.0.json"), r, sender)
 	m["action"], m["number"] = action, number
 	m["pull_request"] = overlay(mapOr(m["pull_request"]), s.prJSON(r, pr))

@@ -14,7 +14,6 @@ import (
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/publish"
-	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/templates"
 )
@@ -45,15 +44,11 @@ type permanentError struct{ title, summary string }
 func (e *permanentError) Error() string { return e.title + ": " + e.summary }
 
 func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) error {
-	inst, err := w.GitHub.Installation(j.inst)
+	inst, repo, err := w.repository(ctx, j.inst, j.owner, j.repo)
 	if err != nil {
-		return queue.Permanent(err)
+		return err
 	}
 	gh := inst.Client
-	repo, _, err := gh.Repositories.Get(ctx, j.owner, j.repo)
-	if err != nil {
-		return fmt.Errorf("reading %s/%s: %w", j.owner, j.repo, err)
-	}
 	if j.branch == "" {
 		j.branch = repo.GetDefaultBranch()
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/publish"
-	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/review"
 	"github.com/dockopt/dockopt/templates"
 )
@@ -80,15 +79,11 @@ func lockPR(inst int64, owner, repo string, number int) func() {
 // the head may be a fork dockopt must not write to.
 func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 	defer lockPR(r.inst, r.owner, r.repo, r.number)()
-	inst, err := w.GitHub.Installation(r.inst)
+	inst, repo, err := w.repository(ctx, r.inst, r.owner, r.repo)
 	if err != nil {
-		return prOutcome{}, queue.Permanent(err)
+		return prOutcome{}, err
 	}
 	gh := inst.Client
-	repo, _, err := gh.Repositories.Get(ctx, r.owner, r.repo)
-	if err != nil {
-		return prOutcome{}, fmt.Errorf("reading %s/%s: %w", r.owner, r.repo, err)
-	}
 	changed, diff, err := prDiff(ctx, gh, r)
 	if err != nil {
 		return prOutcome{}, err

@@ -7,7 +7,6 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/dockopt/dockopt/app/jobs"
-	"github.com/dockopt/dockopt/app/queue"
 )
 
 // rerun re-analyzes the commit of a check run or suite: GitHub's re-run
@@ -19,15 +18,11 @@ func (w *Worker) rerun(ctx context.Context, j jobs.Rerun) error {
 		w.log().Warn("unknown check run action; nothing to do", "repository", j.Owner+"/"+j.Repo, "action", j.RequestedAction)
 		return nil
 	}
-	inst, err := w.GitHub.Installation(j.InstallationID)
+	inst, repo, err := w.repository(ctx, j.InstallationID, j.Owner, j.Repo)
 	if err != nil {
-		return queue.Permanent(err)
+		return err
 	}
 	gh := inst.Client
-	repo, _, err := gh.Repositories.Get(ctx, j.Owner, j.Repo)
-	if err != nil {
-		return fmt.Errorf("reading %s/%s: %w", j.Owner, j.Repo, err)
-	}
 	if j.HeadBranch == "" || j.HeadBranch == repo.GetDefaultBranch() {
 		return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: repo.GetDefaultBranch(), sha: j.HeadSHA,
 			openPR: j.RequestedAction == "open-fix-pr"})

@@ -1,6 +1,7 @@
-// Package worker processes queued jobs: one job is one repository at one
-// commit. It fetches the commit, runs the pure engine (analyze, patch,
-// verify, render) and publishes the result on GitHub.
+// Package worker runs the app's jobs, one handler per kind: one job is one
+// repository at one commit. It fetches the commit, runs the pure pipeline
+// (analyze, patch, verify, render) and publishes the result on GitHub
+// through package publish.
 package worker
 
 import (
@@ -9,6 +10,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"time"
+
+	"github.com/google/go-github/v60/github"
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
@@ -103,6 +106,21 @@ func (w *Worker) withWaivers(ctx context.Context, repo string, cfg *analyzer.Con
 		out.Ignore = append(out.Ignore, analyzer.IgnoreEntry{Rule: x.Rule, Path: x.Path, Reason: "waived by @" + x.Author + " with /dockopt ignore"})
 	}
 	return &out, nil
+}
+
+// repository opens an installation's client and reads one of its
+// repositories. An installation the app cannot act for fails the job for
+// good.
+func (w *Worker) repository(ctx context.Context, inst int64, owner, name string) (*ghclient.Installation, *github.Repository, error) {
+	in, err := w.GitHub.Installation(inst)
+	if err != nil {
+		return nil, nil, queue.Permanent(err)
+	}
+	repo, _, err := in.Client.Repositories.Get(ctx, owner, name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s/%s: %w", owner, name, err)
+	}
+	return in, repo, nil
 }
 
 func (w *Worker) maxRepoKB() int {
