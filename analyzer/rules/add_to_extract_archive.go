@@ -100,15 +100,13 @@ func tarExtracts(c analyzer.Command) bool {
 	}
 	// Old-style bundled options without a dash: tar xzf file.
 	return len(c.Args) > 0 && !strings.HasPrefix(c.Args[0].Value, "-") && strings.Contains(c.Args[0].Value, "x") &&
-		strings.Trim(c.Args[0].Value, "xvzjJfpopk") == ""
+		strings.Trim(c.Args[0].Value, "xvzjJfpok") == ""
 }
 
 func tarNamesArchive(c analyzer.Command, base string) bool {
 	for _, a := range c.Args {
 		v := a.Value
-		if strings.HasPrefix(v, "--file=") {
-			v = strings.TrimPrefix(v, "--file=")
-		}
+		v = strings.TrimPrefix(v, "--file=")
 		if archiveBase(v) == base {
 			return true
 		}

@@ -453,11 +453,11 @@ func heredocContent(r *syntax.Redirect) (string, string) {
 	}
 	quoted := false
 	for _, part := range r.Word.Parts {
-		switch part.(type) {
+		switch part := part.(type) {
 		case *syntax.SglQuoted, *syntax.DblQuoted:
 			quoted = true
 		case *syntax.Lit:
-			if strings.Contains(part.(*syntax.Lit).Value, `\`) {
+			if strings.Contains(part.Value, `\`) {
 				quoted = true
 			}
 		}

@@ -495,7 +495,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		fmt.Sprintf("The build runs `%s %s`; its output `%s/` (found from %s) is the only thing copied into the runtime image: no Node.js, no `node_modules`, no sources.", p.pm.run, p.script, p.out, p.outReason),
 		fmt.Sprintf("The runtime is `%s`, which runs nginx as the `nginx` user (uid 101); `USER nginx` states it so that the image passes runAsNonRoot checks.", NginxImage),
 		"`nginx/default.conf` (new file) adds gzip for text assets, the security headers X-Content-Type-Options, X-Frame-Options and Referrer-Policy, a year of immutable caching for hashed asset files and `no-cache` revalidation for the rest, and a `/healthz` location.",
-		fmt.Sprintf("A HEALTHCHECK asks `/healthz` with the image's busybox `wget`, so orchestrators can tell a dead server from a live one."),
+		"A HEALTHCHECK asks `/healthz` with the image's busybox `wget`, so orchestrators can tell a dead server from a live one.",
 	)
 	if p.spa {
 		rw.Explanation = append(rw.Explanation, "Unknown paths fall back to `index.html` (`try_files`), because the app routes in the browser.")
