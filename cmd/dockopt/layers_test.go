@@ -32,18 +32,19 @@ func TestReleaseBinaryDoesNotLinkTesting(t *testing.T) {
 	}
 }
 
-// TestLayers keeps the dependencies flowing one way: the engine
-// (analyzer, patcher, templates, the pipeline) knows nothing of the GitHub
-// App, and within the app the worker knows nothing of the server that
-// feeds it; this package wires them together.
+// TestLayers keeps the app's dependencies flowing one way: the pipeline,
+// like the analyzer, patcher and templates (analyzer's
+// TestPureCoreImportsNoApp), knows nothing of the GitHub App; within the
+// app, the worker knows nothing of the server that feeds it; and this
+// package, which wires them together, is imported by none of them.
 func TestLayers(t *testing.T) {
 	rules := []struct {
 		patterns  []string
 		forbidden string // an import path, or a prefix ending in "/"
 	}{
-		{[]string{"./analyzer/...", "./patcher/...", "./templates/...", "./internal/pipeline/..."}, module + "/app/"},
+		{[]string{"./internal/pipeline/..."}, module + "/app/"},
 		{[]string{"./app/worker/..."}, module + "/app/server"},
-		{[]string{"./app/..."}, module + "/cmd/"},
+		{[]string{"./app/...", "./internal/..."}, module + "/cmd/"},
 	}
 	for _, r := range rules {
 		for _, p := range deps(t, r.patterns...) {
