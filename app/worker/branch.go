@@ -20,13 +20,15 @@ import (
 
 // analyzePush analyzes a push to the default branch.
 func (w *Worker) analyzePush(ctx context.Context, j jobs.AnalyzePush) error {
-	return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: j.Branch, sha: j.SHA})
+	_, err := w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: j.Branch, sha: j.SHA})
+	return err
 }
 
 // analyzeRepo analyzes the default branch of a repository the app was
 // just given.
 func (w *Worker) analyzeRepo(ctx context.Context, j jobs.AnalyzeRepo) error {
-	return w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo})
+	_, err := w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo})
+	return err
 }
 
 // branchJob is a request to analyze a branch head and propose changes.
@@ -43,10 +45,12 @@ type permanentError struct{ title, summary string }
 
 func (e *permanentError) Error() string { return e.title + ": " + e.summary }
 
-func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) error {
+// analyzeBranch analyzes a branch head, reports on its commit and
+// proposes the changes; the outcome says what became of the proposal.
+func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) (publish.Outcome, error) {
 	inst, repo, err := w.repository(ctx, j.inst, j.owner, j.repo)
 	if err != nil {
-		return err
+		return publish.Outcome{}, err
 	}
 	gh := inst.Client
 	if j.branch == "" {
@@ -54,46 +58,46 @@ func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) error {
 	}
 	if j.branch != repo.GetDefaultBranch() {
 		w.log().Info("push not to the default branch; nothing to do", "repository", repo.GetFullName(), "branch", j.branch)
-		return nil
+		return publish.Outcome{}, nil
 	}
 	if j.sha == "" {
 		ref, _, err := gh.Git.GetRef(ctx, j.owner, j.repo, "heads/"+j.branch)
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", j.branch, err)
+			return publish.Outcome{}, fmt.Errorf("reading %s: %w", j.branch, err)
 		}
 		j.sha = ref.GetObject().GetSHA()
 	}
 	wr := writersFor(gh, j.owner, j.repo)
 	run, err := startCheck(ctx, wr.checks, j.sha)
 	if err != nil {
-		return err
+		return publish.Outcome{}, err
 	}
-	err = w.runBranch(ctx, inst, repo, wr, run, j)
+	outcome, err := w.runBranch(ctx, inst, repo, wr, run, j)
 	var perm *permanentError
 	if errors.As(err, &perm) {
-		return run.fail(ctx, perm.title, perm.summary)
+		return outcome, run.fail(ctx, perm.title, perm.summary)
 	}
 	if err != nil {
 		run.failOnLastAttempt(ctx, err, "analysis", "Comment `/dockopt rerun` on the pull request, or re-run this check, to try again.")
 	}
-	return err
+	return outcome, err
 }
 
-func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, wr writers, run *checkRun, j branchJob) error {
+func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, wr writers, run *checkRun, j branchJob) (publish.Outcome, error) {
 	if repo.GetSize() > w.maxRepoKB() {
-		return &permanentError{"Repository too large", fmt.Sprintf("GitHub reports %s at %d MB; dockopt analyzes repositories up to %d MB. Raise the limit of your dockopt installation or exclude large files from the repository.",
+		return publish.Outcome{}, &permanentError{"Repository too large", fmt.Sprintf("GitHub reports %s at %d MB; dockopt analyzes repositories up to %d MB. Raise the limit of your dockopt installation or exclude large files from the repository.",
 			repo.GetFullName(), repo.GetSize()/1024, w.maxRepoKB()/1024)}
 	}
 	token, err := inst.Token(ctx)
 	if err != nil {
-		return fmt.Errorf("installation token: %w", err)
+		return publish.Outcome{}, fmt.Errorf("installation token: %w", err)
 	}
 	co, err := clone.Clone(ctx, clone.Request{URL: repo.GetCloneURL(), Token: token, Branch: j.branch, SHA: j.sha}, w.Clone)
 	if errors.Is(err, clone.ErrTooLarge) {
-		return &permanentError{"Repository too large", err.Error()}
+		return publish.Outcome{}, &permanentError{"Repository too large", err.Error()}
 	}
 	if err != nil {
-		return err
+		return publish.Outcome{}, err
 	}
 	defer co.Close()
 	fsys := os.DirFS(co.Dir)
@@ -102,32 +106,38 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 		_, err = cfg.ResolveRules(w.Analyzer)
 	}
 	if err != nil {
-		return &permanentError{"Configuration error", "dockopt could not use the repository's configuration:\n\n```\n" + err.Error() + "\n```\n\nFix the file and push again; until then nothing is analyzed."}
+		return publish.Outcome{}, &permanentError{"Configuration error", "dockopt could not use the repository's configuration:\n\n```\n" + err.Error() + "\n```\n\nFix the file and push again; until then nothing is analyzed."}
 	}
 	if cfg, err = w.withWaivers(ctx, repo.GetFullName(), cfg); err != nil {
-		return err
+		return publish.Outcome{}, err
 	}
 	out, err := w.engine(ctx, co.Dir, fsys, cfg, repo.GetFullName())
 	if err != nil {
-		return err
+		return publish.Outcome{}, err
 	}
 	conclusion := publish.Conclusion(out.Result, cfg.Threshold())
 	checkOut, err := templates.CheckRun(out.Report)
 	if err != nil {
-		return err
+		return publish.Outcome{}, err
 	}
 	pulls, err := wr.proposals.Pulls(ctx, j.branch)
 	if err != nil {
-		return err
+		return publish.Outcome{}, err
 	}
 	existing := pulls.Open
+	if j.openPR {
+		// A person asked for the pull request: one closed earlier does
+		// not stand in the way.
+		pulls.Closed = nil
+	}
 	files := proposedFiles(out.Patch)
+	var outcome publish.Outcome
 	var actions []*github.CheckRunAction
 	switch {
 	case len(files) == 0 && existing != nil:
 		msg := "dockopt found nothing left to change on `" + j.branch + "` at " + co.SHA[:12] + ", so this pull request is closed and its branch deleted."
 		if err := wr.proposals.Withdraw(ctx, existing, msg); err != nil {
-			return err
+			return publish.Outcome{}, err
 		}
 	case len(files) == 0:
 	case cfg.Output.Mode == "check-only" && !j.openPR:
@@ -135,16 +145,16 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 	default:
 		body, truncated, err := templates.PullRequestBody(out.Report, ReportPath)
 		if err != nil {
-			return err
+			return publish.Outcome{}, err
 		}
 		if truncated {
 			report, err := templates.Report(out.Report)
 			if err != nil {
-				return err
+				return publish.Outcome{}, err
 			}
 			files = append(files, publish.File{Path: ReportPath, Content: []byte(report)})
 		}
-		outcome, err := wr.proposals.Propose(ctx, publish.Proposal{
+		outcome, err = wr.proposals.Propose(ctx, publish.Proposal{
 			Base: j.branch, BaseSHA: co.SHA, BaseTree: co.TreeSHA, Files: files,
 			Title:    prTitle(out.Patch),
 			Body:     body,
@@ -153,18 +163,18 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 			Force: j.force,
 		}, pulls)
 		if err != nil {
-			return err
+			return publish.Outcome{}, err
 		}
 		w.log().Info("pull request", "repository", repo.GetFullName(), "action", outcome.Action, "number", outcome.Number)
 		line, err := explain(ctx, wr.notices, outcome, j.branch, co.SHA)
 		if err != nil {
-			return err
+			return publish.Outcome{}, err
 		}
 		if line != "" {
 			checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + line + "\n"
 		}
 	}
-	return run.finish(ctx, conclusion, checkOut, publish.Annotations(out.Result), actions)
+	return outcome, run.finish(ctx, conclusion, checkOut, publish.Annotations(out.Result), actions)
 }
 
 // explain tells people why a proposal was not pushed: on the pull

@@ -268,10 +268,11 @@ func (c *cmdRun) rerun(ctx context.Context, cmd commands.Command, covered []stri
 		return fmt.Errorf("reading %s: %w", t.branch, err)
 	}
 	sha := ref.GetObject().GetSHA()
-	if err := c.w.analyzeBranch(ctx, branchJob{inst: c.j.InstallationID, owner: c.j.Owner, repo: c.j.Repo, branch: t.branch, sha: sha, force: recreate}); err != nil {
+	outcome, err := c.w.analyzeBranch(ctx, branchJob{inst: c.j.InstallationID, owner: c.j.Owner, repo: c.j.Repo, branch: t.branch, sha: sha, force: recreate})
+	if err != nil {
 		return err
 	}
-	return c.answer(ctx, cmd.Line, note+c.branchAnswer(ctx, t.branch, sha, recreate), covered)
+	return c.answer(ctx, cmd.Line, note+c.branchAnswer(ctx, t.branch, sha, recreate, outcome), covered)
 }
 
 func prAnswer(o prOutcome) string {
@@ -298,8 +299,9 @@ func prAnswer(o prOutcome) string {
 }
 
 // branchAnswer reports the default-branch flow's result from what it
-// published: the check run on the commit and dockopt's pull request.
-func (c *cmdRun) branchAnswer(ctx context.Context, branch, sha string, recreate bool) string {
+// published: the check run on the commit and dockopt's pull request, or
+// why there is none.
+func (c *cmdRun) branchAnswer(ctx context.Context, branch, sha string, recreate bool, o publish.Outcome) string {
 	var s string
 	runs, _, err := c.gh.Checks.ListCheckRunsForRef(ctx, c.j.Owner, c.j.Repo, sha, &github.ListCheckRunsOptions{CheckName: github.String(publish.CheckName), Filter: github.String("latest")})
 	if err == nil && runs.GetTotal() > 0 && len(runs.CheckRuns) > 0 {
@@ -307,6 +309,12 @@ func (c *cmdRun) branchAnswer(ctx context.Context, branch, sha string, recreate 
 		s = fmt.Sprintf("dockopt analyzed `%s` at `%s` again: **%s** (%s).", branch, short(sha), run.GetOutput().GetTitle(), run.GetConclusion())
 	} else {
 		s = fmt.Sprintf("dockopt analyzed `%s` at `%s` again.", branch, short(sha))
+	}
+	switch {
+	case o.Action == publish.Declined:
+		return s + fmt.Sprintf(" Its changes are those of #%d, which was closed without merging, so no pull request was opened; comment `/dockopt recreate` to have them proposed again.", o.Number)
+	case o.Action == publish.Blocked && o.Number == 0:
+		return s + fmt.Sprintf(" `%s` holds commits someone else pushed and no pull request is open, so it was left alone; comment `/dockopt recreate` to rebuild it.", publish.BranchName(branch))
 	}
 	pulls, err := c.wr.proposals.Pulls(ctx, branch)
 	pr := pulls.Open

@@ -104,6 +104,10 @@ func TestClosedPullRequestIsNotReopenedForTheSameChanges(t *testing.T) {
 		}
 
 		h.gh.SetPermission(h.repo, "carol", "write")
+		h.comment(t, first.Number, "carol", "/dockopt rerun")
+		if ans := h.answers(); len(ans) != 1 || !strings.Contains(ans[0].Body, "closed without merging") || len(h.gh.PullRequests(h.repo)) != 1 {
+			t.Fatalf("/dockopt rerun should say why no pull request was opened, and open none: %+v", ans)
+		}
 		h.comment(t, first.Number, "carol", "/dockopt recreate")
 		prs := h.gh.PullRequests(h.repo)
 		if len(prs) != 2 || prs[1].State != "open" || prs[1].Head != "dockopt/main" {
