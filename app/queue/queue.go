@@ -35,10 +35,9 @@ type Handler interface {
 	register(ws *river.Workers, r runner) error
 }
 
-// Handle makes f run the jobs of T's kind, one at a time per job. For a
-// coalescing kind (jobs.Coalescing), job carries the newest arguments
-// received for its key, which may be newer than those that created the
-// job.
+// Handle makes f run the jobs of T's kind. For a coalescing kind
+// (jobs.Coalescing), job carries the newest arguments received for its
+// key, which may be newer than those that created the job.
 //
 // The returned error decides what happens next:
 //   - nil: the job is done;

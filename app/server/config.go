@@ -57,8 +57,8 @@ type Config struct {
 	LogLevel               slog.Level
 
 	// Logger and Metrics are not read from the environment: Command sets
-	// them so that the processor it builds shares them. New makes them when
-	// nil.
+	// them, and the job handlers it builds share them (Server.Logger,
+	// Server.Metrics). New makes them when nil.
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 }
