@@ -73,6 +73,7 @@ func DefaultImages() map[string]Image {
 		"library/alpine:3.21":                              plain,
 		"library/alpine:latest":                            plain,
 		"library/busybox:latest":                           plain,
+		"library/busybox:1.37.0-musl":                      plain,
 		"library/debian:bookworm":                          plain,
 		"library/debian:bookworm-slim":                     plain,
 		"library/debian:12":                                plain,

@@ -29,6 +29,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/util/grpcerrors"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
@@ -52,8 +53,10 @@ type Builder struct {
 	ClientOpts []client.ClientOpt
 	// Timeout bounds each build, export included; zero means DefaultTimeout.
 	// A build that runs out of time is a failed build (Result.OK false),
-	// not an error.
+	// not an error. It covers a smoke run too.
 	Timeout time.Duration
+	// Smoke bounds the smoke runs of requests that ask for one.
+	Smoke SmokeOptions
 }
 
 // Request is one build.
@@ -71,6 +74,9 @@ type Request struct {
 	// an earlier build left in the daemon's cache. BuildKit then also
 	// starts RUN --mount=type=cache directories empty.
 	NoCache bool
+	// Smoke also starts the built image and runs its HEALTHCHECK, in the
+	// same session, within Builder.Smoke's limits (see smoke.go).
+	Smoke bool
 }
 
 // Result is what a build produced. A Dockerfile that does not build is
@@ -78,7 +84,7 @@ type Request struct {
 type Result struct {
 	OK bool
 	// Duration is the wall time of the build and of the export that
-	// measures it.
+	// measures it; a smoke run's time is not part of it.
 	Duration time.Duration
 	// CompressedSize is the sum of the final image's compressed (gzip)
 	// layer sizes, in bytes.
@@ -90,6 +96,9 @@ type Result struct {
 	// Error says why the build failed: the failing step, the last lines
 	// of its output, and BuildKit's message.
 	Error string
+	// Smoke is what starting the image showed, when the request asked
+	// for it and the image built.
+	Smoke Smoke
 }
 
 // Build builds req. The error is for a daemon that cannot be reached or
@@ -164,6 +173,27 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 	statusCh := make(chan *client.SolveStatus)
 	readers.Go(func() { progress.consume(statusCh) })
 
+	var smokeRun Smoke
+	buildFunc := builder.Build
+	if req.Smoke && !b.Smoke.Off {
+		opts := b.Smoke.WithDefaults()
+		buildFunc = func(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
+			res, err := builder.Build(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			// The frontend's result is lazy: build it now, so that a
+			// failing step fails the build rather than the smoke run.
+			if ref, _, err := imageResult(res); err == nil && ref != nil {
+				if err := ref.Evaluate(ctx); err != nil {
+					return nil, err
+				}
+			}
+			smokeRun = smoke(ctx, c, res, opts)
+			return res, nil
+		}
+	}
+
 	start := time.Now()
 	_, buildErr := c.Build(buildCtx, client.SolveOpt{
 		FrontendAttrs: attrs,
@@ -176,8 +206,8 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 			Attrs:  map[string]string{"tar": "true"},
 			Output: func(map[string]string) (io.WriteCloser, error) { return pw, nil },
 		}},
-	}, "", builder.Build, statusCh)
-	res := Result{Duration: time.Since(start)}
+	}, "", buildFunc, statusCh)
+	res := Result{Duration: time.Since(start) - smokeRun.Duration, Smoke: smokeRun}
 	// A failed build may never open the output; close it so the reader ends.
 	pw.Close()
 	readers.Wait()
@@ -312,6 +342,9 @@ func (p *progress) failure(msg string) string {
 	return strings.TrimSpace(b.String())
 }
 
+// maxLine bounds the unfinished line a tail keeps.
+const maxLine = 4096
+
 // tail keeps the last max lines written to it.
 type tail struct {
 	max     int
@@ -323,7 +356,14 @@ func (t *tail) write(data []byte) {
 	s := t.partial + string(data)
 	parts := strings.Split(s, "\n")
 	t.partial = parts[len(parts)-1]
+	// A process may write without newlines: keep a bounded end of it.
+	if len(t.partial) > maxLine {
+		t.partial = t.partial[len(t.partial)-maxLine:]
+	}
 	for _, line := range parts[:len(parts)-1] {
+		if len(line) > maxLine {
+			line = line[len(line)-maxLine:]
+		}
 		t.lines = append(t.lines, strings.TrimRight(line, "\r"))
 	}
 	if len(t.lines) > t.max {
