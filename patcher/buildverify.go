@@ -8,18 +8,25 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/patcher/build"
 )
 
-// BuildReport is the real build of one Dockerfile before and after.
+// BuildReport is the real build of one Dockerfile before and after, and
+// what starting each image showed.
 type BuildReport struct {
 	Path      string
 	Original  build.Result
 	Optimized build.Result
-	// Retried says how the patch was narrowed to make it build, if it was.
+	// Rejected is the optimized image with every fix, when it did not
+	// build, start or become healthy where the original did, so fixes
+	// were dropped; Optimized is then what remains.
+	Rejected *build.Result
+	// Retried says how the patch was narrowed, if it was.
 	Retried string
 	// Err is set when the builder could not be used at all.
 	Err error
@@ -30,11 +37,14 @@ type BuildReport struct {
 const maxContextCopy = 512 << 20
 
 // VerifyBuilds builds the original and optimized version of every changed
-// Dockerfile of res, whose build contexts are under rootDir on disk. When the
-// optimized build fails where the original builds, the file is patched again
-// without review fixes; if that still fails, the remaining fixes are
-// narrowed down one rule at a time until it builds, so that no change that
-// breaks a build is proposed. res is updated in place.
+// Dockerfile of res, whose build contexts are under rootDir on disk, and
+// starts each image (see build.SmokeOptions). When the optimized image
+// fails to build, to start or to become healthy where the original did,
+// the file is patched again without review fixes; if that still fails,
+// the remaining fixes are narrowed down one rule at a time until it
+// passes, so that no change that breaks a build or a start is proposed.
+// When the original itself does not start, starting proves nothing and
+// no fix is blamed for it. res is updated in place.
 func VerifyBuilds(ctx context.Context, b *build.Builder, rootDir string, a *analyzer.Analyzer, res *Result, cfg *analyzer.Config, opts Options) []BuildReport {
 	opts = opts.withDefaults()
 	var reports []BuildReport
@@ -47,26 +57,27 @@ func VerifyBuilds(ctx context.Context, b *build.Builder, rootDir string, a *anal
 		if contextDir == "" {
 			contextDir = path.Dir(f.Path)
 		}
-		orig, err := b.Build(ctx, build.Request{ContextDir: filepath.Join(rootDir, contextDir), Dockerfile: filepath.Join(rootDir, f.Path), NoCache: true})
+		v := newVerifier(ctx, b, rootDir, contextDir)
+		orig, err := v.build(build.Request{ContextDir: filepath.Join(rootDir, contextDir), Dockerfile: filepath.Join(rootDir, f.Path)})
 		if err != nil {
 			rep.Err = err
 			reports = append(reports, rep)
 			continue
 		}
 		rep.Original = orig
-		opt, err := buildPatched(ctx, b, rootDir, contextDir, f)
+		opt, err := v.buildPatched(f)
 		if err != nil {
 			rep.Err = err
 			reports = append(reports, rep)
 			continue
 		}
 		rep.Optimized = opt
-		if orig.OK && !opt.OK {
-			nf, nres, how := narrow(ctx, b, rootDir, contextDir, a, f, cfg, opts)
-			if nf != nil {
-				res.Files[i] = nf
-				rep.Optimized, rep.Retried = nres, how
-			}
+		if failed := compare(orig, opt); orig.OK && failed != nil {
+			rejected := opt
+			rep.Rejected = &rejected
+			nf, nres, how := v.narrow(a, f, cfg, opts, orig, failed)
+			res.Files[i] = nf
+			rep.Optimized, rep.Retried = nres, how
 		}
 		reports = append(reports, rep)
 	}
@@ -74,20 +85,103 @@ func VerifyBuilds(ctx context.Context, b *build.Builder, rootDir string, a *anal
 	return reports
 }
 
-// narrow re-patches f with fewer fixes until the optimized image builds.
-func narrow(ctx context.Context, b *build.Builder, rootDir, contextDir string, a *analyzer.Analyzer, f *File, cfg *analyzer.Config, opts Options) (*File, build.Result, string) {
-	failed := f
+// failure is why a candidate image is worse than the original.
+type failure struct {
+	// reason is the Dropped reason of the fixes it held.
+	reason string
+	// what completes "the optimized image … with them".
+	what string
+}
+
+var (
+	failedBuild     = &failure{ReasonBuildFailure, "did not build"}
+	failedStart     = &failure{ReasonStartFailure, "did not start"}
+	failedHealth    = &failure{ReasonUnhealthy, "did not become healthy"}
+	failedUnchecked = &failure{ReasonStartUnchecked, "could not be started to check it"}
+)
+
+// compare says how cand is worse than orig, or nil. Starting is compared
+// only when the original started: an image that needs a database or
+// arguments fails alike with or without any fix. A health check that
+// never passes counts against cand when the original either passed its
+// own or had none, since a fix may be what added it.
+func compare(orig, cand build.Result) *failure {
+	o, c := orig.Smoke, cand.Smoke
+	switch {
+	case !cand.OK:
+		return failedBuild
+	case !o.Ran || !o.Started:
+		return nil
+	case !c.Ran:
+		return failedUnchecked
+	case !c.Started:
+		return failedStart
+	case c.Healthcheck && !c.Healthy && (!o.Healthcheck || o.Healthy):
+		return failedHealth
+	}
+	return nil
+}
+
+// verifier builds and starts one Dockerfile's variants within the
+// per-file smoke budget.
+type verifier struct {
+	ctx                 context.Context
+	b                   *build.Builder
+	rootDir, contextDir string
+	smoke               build.SmokeOptions
+	// left is what remains of the per-file smoke budget. A run is started
+	// only when a whole run still fits, so none is cut short and judged
+	// on less time than the others.
+	left time.Duration
+}
+
+func newVerifier(ctx context.Context, b *build.Builder, rootDir, contextDir string) *verifier {
+	smoke := b.Smoke.WithDefaults()
+	return &verifier{ctx: ctx, b: b, rootDir: rootDir, contextDir: contextDir, smoke: smoke, left: smoke.PerFile}
+}
+
+// build builds req from scratch and starts the image while the budget
+// lasts.
+func (v *verifier) build(req build.Request) (build.Result, error) {
+	req.NoCache = true
+	req.Smoke = !v.smoke.Off && v.left >= v.smoke.Timeout
+	r, err := v.b.Build(v.ctx, req)
+	v.left -= r.Smoke.Duration
+	if r.OK && !req.Smoke && !v.smoke.Off {
+		r.Smoke.Skipped = fmt.Sprintf("the %s of smoke runs allowed per Dockerfile were spent", v.smoke.PerFile)
+	}
+	return r, err
+}
+
+// narrow re-patches f with fewer fixes until the optimized image is no
+// worse than orig. failed is why the full patch was rejected.
+func (v *verifier) narrow(a *analyzer.Analyzer, f *File, cfg *analyzer.Config, opts Options, orig build.Result, failed *failure) (*File, build.Result, string) {
+	// why records, per fix, the failure of the last candidate that held
+	// it before a narrower one left it out.
+	why := map[string]*failure{}
+	blame := func(rejected, next *File, fl *failure) {
+		kept := appliedKeys(next)
+		for _, ap := range rejected.Applied {
+			if k := ap.Rule + "\x00" + ap.Message; !kept[k] && why[k] == nil {
+				why[k] = fl
+			}
+		}
+	}
 	safeOnly := opts
 	safeOnly.Apply = analyzer.Safe
 	nf := PatchFile(a, f.Before, cfg, safeOnly)
-	if r, err := buildPatched(ctx, b, rootDir, contextDir, nf); err == nil && r.OK {
-		markDropped(nf, failed)
-		return nf, r, "review fixes dropped: the optimized image did not build with them"
+	blame(f, nf, failed)
+	r, err := v.buildPatched(nf)
+	if fl := compare(orig, r); err == nil && fl == nil {
+		markDropped(nf, f, why, failed)
+		return nf, r, "review fixes dropped: the optimized image " + failed.what + " with them"
+	} else if err == nil {
+		failed = fl
 	}
 	// Still failing: drop rules one at a time, first applied first.
 	skip := map[string]bool{}
-	for k, v := range opts.Skip {
-		skip[k] = v
+	for rule, on := range opts.Skip {
+		skip[rule] = on
 	}
 	current := nf
 	for _, ap := range nf.Applied {
@@ -98,44 +192,77 @@ func narrow(ctx context.Context, b *build.Builder, rootDir, contextDir string, a
 		o := safeOnly
 		o.Skip = skip
 		cand := PatchFile(a, f.Before, cfg, o)
-		if r, err := buildPatched(ctx, b, rootDir, contextDir, cand); err == nil && r.OK {
-			markDropped(cand, failed)
-			return cand, r, fmt.Sprintf("fixes of %s dropped: the optimized image did not build with them", strings.Join(keys(skip), ", "))
+		blame(current, cand, failed)
+		r, err := v.buildPatched(cand)
+		fl := compare(orig, r)
+		if err == nil && fl == nil {
+			markDropped(cand, f, why, failed)
+			return cand, r, fmt.Sprintf("fixes of %s dropped: the optimized image %s with them", strings.Join(keys(skip), ", "), failed.what)
+		}
+		if err == nil {
+			failed = fl
 		}
 		current = cand
 	}
 	current.Patched, current.After = current.Original, current.Before
 	current.Generated, current.Applied, current.Rewrite = nil, nil, nil
-	markDropped(current, failed) // nothing is kept: every fix of the failed patch is dropped
-	return current, build.Result{}, "every fix dropped: the optimized image did not build"
+	markDropped(current, f, why, failed) // nothing is kept: every fix of the failed patch is dropped
+	// What is proposed is the original, as it was built and started.
+	return current, orig, "every fix dropped: the optimized image " + failed.what
 }
 
-// markDropped records, on nf, the fixes of failed that nf no longer applies.
-func markDropped(nf, failed *File) {
+func appliedKeys(f *File) map[string]bool {
 	kept := map[string]bool{}
-	for _, a := range nf.Applied {
+	for _, a := range f.Applied {
 		kept[a.Rule+"\x00"+a.Message] = true
 	}
-	for _, a := range failed.Applied {
-		if !kept[a.Rule+"\x00"+a.Message] {
-			nf.Dropped = append(nf.Dropped, Dropped{Rule: a.Rule, Message: a.Message, Safety: a.Safety, Line: a.Line, Reason: ReasonBuildFailure})
+	return kept
+}
+
+// markDropped records, on nf, the fixes of failed that nf no longer
+// applies, each with the failure of the last candidate that held it.
+func markDropped(nf, failed *File, why map[string]*failure, last *failure) {
+	kept := appliedKeys(nf)
+	// Narrower candidates are patched safe-only, so they record the
+	// review fixes as dropped by policy; the policy did allow them, and
+	// the real reason follows.
+	wasApplied := appliedKeys(failed)
+	own := nf.Dropped[:0]
+	for _, d := range nf.Dropped {
+		if !wasApplied[d.Rule+"\x00"+d.Message] {
+			own = append(own, d)
 		}
+	}
+	nf.Dropped = own
+	for _, a := range failed.Applied {
+		k := a.Rule + "\x00" + a.Message
+		if kept[k] {
+			continue
+		}
+		fl := why[k]
+		if fl == nil {
+			fl = last
+		}
+		nf.Dropped = append(nf.Dropped, Dropped{Rule: a.Rule, Message: a.Message, Safety: a.Safety, Line: a.Line, Reason: fl.reason})
 	}
 }
 
+// keys lists the set members of m in order, for a stable message.
 func keys(m map[string]bool) []string {
 	var out []string
-	for k, v := range m {
-		if v {
+	for k, on := range m {
+		if on {
 			out = append(out, k)
 		}
 	}
+	sort.Strings(out)
 	return out
 }
 
 // buildPatched builds the patched Dockerfile in a copy of its context that
 // also holds the files the fixes generate.
-func buildPatched(ctx context.Context, b *build.Builder, rootDir, contextDir string, f *File) (build.Result, error) {
+func (v *verifier) buildPatched(f *File) (build.Result, error) {
+	rootDir, contextDir := v.rootDir, v.contextDir
 	tmp, err := os.MkdirTemp("", "dockopt-build-")
 	if err != nil {
 		return build.Result{}, err
@@ -169,7 +296,7 @@ func buildPatched(ctx context.Context, b *build.Builder, rootDir, contextDir str
 	if err := os.WriteFile(df, f.Patched, 0o644); err != nil {
 		return build.Result{}, err
 	}
-	return b.Build(ctx, build.Request{ContextDir: tmp, Dockerfile: df, NoCache: true})
+	return v.build(build.Request{ContextDir: tmp, Dockerfile: df})
 }
 
 // copyTree copies a folder, refusing to copy more than limit bytes and

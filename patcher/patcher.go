@@ -124,6 +124,10 @@ const (
 	ReasonStageRef     = "the fix broke a stage reference"
 	ReasonConflict     = "it overlapped another fix in every pass"
 	ReasonBuildFailure = "the optimized image failed to build with this fix"
+	// Reasons from starting the built images (VerifyBuilds).
+	ReasonStartFailure   = "the optimized image did not start with this fix"
+	ReasonUnhealthy      = "the optimized image did not become healthy with this fix"
+	ReasonStartUnchecked = "the optimized image could not be started to check this fix"
 )
 
 // Verification records the static checks of the patched Dockerfile.
