@@ -14,6 +14,7 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/imagedata"
 	"github.com/dockopt/dockopt/patcher"
+	"github.com/dockopt/dockopt/patcher/build"
 )
 
 // Input is everything a report is made from.
@@ -49,6 +50,9 @@ type Input struct {
 // BuildPair is the original and optimized build of one Dockerfile.
 type BuildPair struct {
 	Original, Optimized Build
+	// Rejected is the optimized image with every fix, when it did not
+	// build, start or become healthy and fixes were dropped for it.
+	Rejected *Build
 }
 
 // Build is one measured build.
@@ -59,6 +63,23 @@ type Build struct {
 	Layers         int
 	User           string
 	Error          string
+	// Smoke is what starting the image showed; its Ran is false when
+	// the image was not started.
+	Smoke build.Smoke
+}
+
+// BuildPairOf converts a build report for the templates.
+func BuildPairOf(rep patcher.BuildReport) BuildPair {
+	p := BuildPair{Original: buildOf(rep.Original), Optimized: buildOf(rep.Optimized)}
+	if rep.Rejected != nil {
+		r := buildOf(*rep.Rejected)
+		p.Rejected = &r
+	}
+	return p
+}
+
+func buildOf(r build.Result) Build {
+	return Build{OK: r.OK, DurationMS: r.Duration.Milliseconds(), CompressedSize: r.CompressedSize, Layers: r.Layers, User: r.User, Error: r.Error, Smoke: r.Smoke}
 }
 
 // DefaultRuleURL points at the generated rule docs in dockopt's repository.
@@ -104,6 +125,7 @@ type fileView struct {
 	Expect     []expectation
 	Verified   string
 	Build      *BuildPair
+	Proof      []string
 	Findings   int
 	Fixed      int
 	Context    string
@@ -268,6 +290,7 @@ func buildView(in Input) view {
 		if b, ok := in.Builds[fr.Path]; ok {
 			bb := b
 			fv.Build = &bb
+			fv.Proof = proof(b, fv.Changed)
 		}
 		if len(fv.Issues) == 0 && !fv.Changed {
 			v.Clean = append(v.Clean, fv)
@@ -314,6 +337,72 @@ func verificationText(v patcher.Verification) string {
 		return "parses, converts to a BuildKit build graph, introduces no new finding, and is a fixed point (dockopt would change nothing more)"
 	}
 	return "verification incomplete: " + v.Error
+}
+
+// proof describes each build of a Dockerfile as a line a reader can check:
+// "builds ✓, starts ✓, healthy ✓", naming only what was run, with the
+// reason for every ✗.
+func proof(b BuildPair, changed bool) []string {
+	lines := []string{"original: " + outcome(b.Original)}
+	if o := b.Original.Smoke; b.Original.OK && o.Ran && !o.Started {
+		lines[0] += "; it does not start without what it needs at run time (a database, a network, arguments?), so starting proves nothing here and no fix is blamed for it"
+	}
+	if b.Rejected != nil {
+		lines = append(lines, "with every fix: "+outcome(*b.Rejected)+"; the fixes under \"Not applied\" were dropped for it")
+	}
+	if !changed {
+		return append(lines, "no change is proposed for this file")
+	}
+	return append(lines, "as proposed: "+outcome(b.Optimized))
+}
+
+func outcome(b Build) string {
+	if !b.OK {
+		return "builds ✗" + because(b.Error)
+	}
+	s := b.Smoke
+	switch {
+	case s.Skipped != "":
+		return "builds ✓, start not checked (" + s.Skipped + ")"
+	case !s.Ran:
+		return "builds ✓"
+	case !s.Started:
+		return "builds ✓, starts ✗ (" + s.Reason + ")" + because(s.Output)
+	case !s.Healthcheck:
+		return "builds ✓, starts ✓, no health check"
+	case !s.Healthy:
+		return "builds ✓, starts ✓, healthy ✗ (" + s.Reason + ")"
+	}
+	return "builds ✓, starts ✓, healthy ✓"
+}
+
+// because quotes the last line of a failure's output.
+func because(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if last == "" {
+		return ""
+	}
+	return ": " + codeSpan(last)
+}
+
+// codeSpan quotes s as Markdown code, with a backtick run longer than any
+// in s so that output cannot end the span early.
+func codeSpan(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
 }
 
 // strengthDimension says which improvement a newly gained strength is.

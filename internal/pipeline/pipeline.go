@@ -103,11 +103,7 @@ func measured(reports []patcher.BuildReport) map[string]templates.BuildPair {
 		if out == nil {
 			out = map[string]templates.BuildPair{}
 		}
-		out[r.Path] = templates.BuildPair{Original: measure(r.Original), Optimized: measure(r.Optimized)}
+		out[r.Path] = templates.BuildPairOf(r)
 	}
 	return out
-}
-
-func measure(r build.Result) templates.Build {
-	return templates.Build{OK: r.OK, DurationMS: r.Duration.Milliseconds(), CompressedSize: r.CompressedSize, Layers: r.Layers, User: r.User, Error: r.Error}
 }
