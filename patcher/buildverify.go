@@ -47,6 +47,10 @@ const maxContextCopy = 512 << 20
 // no fix is blamed for it. res is updated in place.
 func VerifyBuilds(ctx context.Context, b *build.Builder, rootDir string, a *analyzer.Analyzer, res *Result, cfg *analyzer.Config, opts Options) []BuildReport {
 	opts = opts.withDefaults()
+	// The builder resolves a relative Dockerfile against its context.
+	if abs, err := filepath.Abs(rootDir); err == nil {
+		rootDir = abs
+	}
 	var reports []BuildReport
 	for i, f := range res.Files {
 		if !f.Changed() {

@@ -3,6 +3,7 @@ package patcher_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -218,7 +219,9 @@ func TestStartVerificationBudget(t *testing.T) {
 	pr := patcher.Patch(a, fsys, res, nil, opts)
 	// Room for one run: the original's.
 	b := &build.Builder{Addr: env.Addr, Smoke: build.SmokeOptions{Grace: time.Second, Timeout: 5 * time.Second, PerFile: 5 * time.Second}}
-	reps := patcher.VerifyBuilds(context.Background(), b, dir, a, pr, nil, opts)
+	// A relative root, as `dockopt analyze --buildkit examples/x` gives.
+	t.Chdir(filepath.Dir(dir))
+	reps := patcher.VerifyBuilds(context.Background(), b, filepath.Base(dir), a, pr, nil, opts)
 	if len(reps) != 1 || reps[0].Err != nil {
 		t.Fatalf("reports: %+v", reps)
 	}
