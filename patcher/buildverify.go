@@ -69,6 +69,7 @@ func VerifyBuilds(ctx context.Context, b *build.Builder, rootDir string, a *anal
 			continue
 		}
 		rep.Original = orig
+		v.original = &orig
 		opt, err := v.buildPatched(f)
 		if err != nil {
 			rep.Err = err
@@ -137,6 +138,9 @@ type verifier struct {
 	// only when a whole run still fits, so none is cut short and judged
 	// on less time than the others.
 	left time.Duration
+	// original is the original's result, for a candidate that changes
+	// nothing (every fix left out).
+	original *build.Result
 }
 
 func newVerifier(ctx context.Context, b *build.Builder, rootDir, contextDir string) *verifier {
@@ -178,7 +182,7 @@ func (v *verifier) narrow(a *analyzer.Analyzer, f *File, cfg *analyzer.Config, o
 	r, err := v.buildPatched(nf)
 	if fl := compare(orig, r); err == nil && fl == nil {
 		markDropped(nf, f, why, failed)
-		return nf, r, "review fixes dropped: the optimized image " + failed.what + " with them"
+		return nf, r, narrowed(nf, "review fixes", failed)
 	} else if err == nil {
 		failed = fl
 	}
@@ -201,7 +205,7 @@ func (v *verifier) narrow(a *analyzer.Analyzer, f *File, cfg *analyzer.Config, o
 		fl := compare(orig, r)
 		if err == nil && fl == nil {
 			markDropped(cand, f, why, failed)
-			return cand, r, fmt.Sprintf("fixes of %s dropped: the optimized image %s with them", strings.Join(keys(skip), ", "), failed.what)
+			return cand, r, narrowed(cand, "fixes of "+strings.Join(keys(skip), ", "), failed)
 		}
 		if err == nil {
 			failed = fl
@@ -213,6 +217,14 @@ func (v *verifier) narrow(a *analyzer.Analyzer, f *File, cfg *analyzer.Config, o
 	markDropped(current, f, why, failed) // nothing is kept: every fix of the failed patch is dropped
 	// What is proposed is the original, as it was built and started.
 	return current, orig, "every fix dropped: the optimized image " + failed.what
+}
+
+// narrowed says what narrowing kept out of nf and why.
+func narrowed(nf *File, what string, failed *failure) string {
+	if !nf.Changed() {
+		return "every fix dropped: the optimized image " + failed.what
+	}
+	return what + " dropped: the optimized image " + failed.what + " with them"
 }
 
 func appliedKeys(f *File) map[string]bool {
@@ -266,6 +278,9 @@ func keys(m map[string]bool) []string {
 // buildPatched builds the patched Dockerfile in a copy of its context that
 // also holds the files the fixes generate.
 func (v *verifier) buildPatched(f *File) (build.Result, error) {
+	if !f.Changed() && v.original != nil {
+		return *v.original, nil
+	}
 	rootDir, contextDir := v.rootDir, v.contextDir
 	tmp, err := os.MkdirTemp("", "dockopt-build-")
 	if err != nil {
