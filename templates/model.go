@@ -370,6 +370,8 @@ func outcome(b Build) string {
 		return "builds ✓, starts ✗ (" + s.Reason + ")" + because(s.Output)
 	case !s.Healthcheck:
 		return "builds ✓, starts ✓, no health check"
+	case s.HealthSkipped != "":
+		return "builds ✓, starts ✓, health not checked (" + s.HealthSkipped + ")"
 	case !s.Healthy:
 		return "builds ✓, starts ✓, healthy ✗ (" + s.Reason + ")"
 	}

@@ -116,6 +116,9 @@ type Smoke struct {
 	// when one of its probes passed while the process ran.
 	Healthcheck bool
 	Healthy     bool
+	// HealthSkipped says why a HEALTHCHECK was not probed (no busybox
+	// to drive it); starting was still checked.
+	HealthSkipped string
 	// ExitCode is the process's exit status when it exited during the
 	// run, -1 otherwise (still running, or it never ran).
 	ExitCode int
@@ -234,12 +237,13 @@ func runSmoke(ctx context.Context, c gwclient.Client, res *gwclient.Result, o Sm
 	if s.Healthcheck {
 		bb, dir, err := probeDriver(ctx, c, ref, o.Busybox)
 		if err != nil {
-			s.Skipped = "the health probe's busybox (" + o.Busybox + ") is not available: " + errorMessage(err)
-			return s
+			s.HealthSkipped = "the probes' busybox (" + o.Busybox + ") is not available: " + errorMessage(err)
+		} else {
+			mounts = append(mounts, gwclient.Mount{Dest: dir, Ref: bb, Selector: "/bin", Readonly: true, MountType: pb.MountType_BIND})
+			driver = dir + "/busybox"
 		}
-		mounts = append(mounts, gwclient.Mount{Dest: dir, Ref: bb, Selector: "/bin", Readonly: true, MountType: pb.MountType_BIND})
-		driver = dir + "/busybox"
 	}
+	probing := driver != ""
 	ctr, err := c.NewContainer(ctx, gwclient.NewContainerRequest{
 		Mounts:   mounts,
 		NetMode:  pb.NetMode_NONE,
@@ -283,7 +287,7 @@ func runSmoke(ctx context.Context, c gwclient.Client, res *gwclient.Result, o Sm
 		probeTimeout = cfg.Timeout
 	}
 	var nextProbe <-chan time.Time
-	if s.Healthcheck {
+	if probing {
 		nextProbe = time.After(interval)
 	}
 	probed := make(chan probeResult, 1)
@@ -312,7 +316,7 @@ func runSmoke(ctx context.Context, c gwclient.Client, res *gwclient.Result, o Sm
 		case <-deadline:
 			s.Started = true
 			s.Output = output.String()
-			if s.Healthcheck && !s.Healthy {
+			if probing && !s.Healthy {
 				s.Reason = fmt.Sprintf("no health probe passed within %s (%d tried)", o.Timeout, s.Probes)
 				if last.detail != "" {
 					s.Reason += "; the last " + last.detail
@@ -323,7 +327,7 @@ func runSmoke(ctx context.Context, c gwclient.Client, res *gwclient.Result, o Sm
 			s.Reason = "stopped: " + context.Cause(ctx).Error()
 			return s
 		}
-		if graceOver && (!s.Healthcheck || s.Healthy) {
+		if graceOver && (!probing || s.Healthy) {
 			s.Started = true
 			s.Output = output.String()
 			return s

@@ -116,6 +116,22 @@ func TestSmoke(t *testing.T) {
 		}
 	})
 
+	t.Run("no busybox to drive the probe", func(t *testing.T) {
+		nobb := &Builder{Addr: env.Addr, Smoke: limits}
+		nobb.Smoke.Busybox = "busybox:no-such-tag"
+		dir := writeContext(t, map[string]string{"Dockerfile": httpdImage +
+			"HEALTHCHECK CMD wget -q -O- http://127.0.0.1:8080/ || exit 1\n" +
+			"CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n"})
+		res, err := nobb.Build(context.Background(), Request{ContextDir: dir, Smoke: true})
+		if err != nil || !res.OK {
+			t.Fatalf("build: %v %s", err, res.Error)
+		}
+		s := res.Smoke
+		if !s.Started || s.Healthy || s.Proven() || s.Probes != 0 || !strings.Contains(s.HealthSkipped, "busybox:no-such-tag") {
+			t.Errorf("want started, health not checked for want of busybox, got %+v", s)
+		}
+	})
+
 	t.Run("nothing to start", func(t *testing.T) {
 		s := run(t, "FROM alpine:3.20 AS tools\nFROM scratch\nCOPY --from=tools /etc/hostname /\n")
 		if s.Ran || s.Skipped != "the image has no ENTRYPOINT or CMD to start" {
