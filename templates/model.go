@@ -345,7 +345,11 @@ func verificationText(v patcher.Verification) string {
 func proof(b BuildPair, changed bool) []string {
 	lines := []string{"original: " + outcome(b.Original)}
 	if o := b.Original.Smoke; b.Original.OK && o.Ran && !o.Started {
-		lines[0] += "; it does not start without what it needs at run time (a database, a network, arguments?), so starting proves nothing here and no fix is blamed for it"
+		if o.ExitCode == 0 {
+			lines[0] += "; it ends by itself (a command rather than a service?), so starting proves nothing here and no fix is blamed for it"
+		} else {
+			lines[0] += "; it does not start without what it needs at run time (a database, a network, arguments?), so starting proves nothing here and no fix is blamed for it"
+		}
 	}
 	if b.Rejected != nil {
 		lines = append(lines, "with every fix: "+outcome(*b.Rejected)+"; the fixes under \"Not applied\" were dropped for it")

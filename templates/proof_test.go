@@ -87,6 +87,16 @@ func TestProof(t *testing.T) {
 		t.Errorf("a Dockerfile that was only built should say only that:\n%s", block)
 	}
 
+	// An original that ends by itself with success is a command, not a
+	// service that failed.
+	stage := in.Builds["web/stage/Dockerfile"]
+	stage.Original.Smoke = build.Smoke{Ran: true, ExitCode: 0, Reason: "exited with code 0 after 0.0 s"}
+	in.Builds["web/stage/Dockerfile"] = stage
+	if report, err := templates.Report(in); err != nil || !strings.Contains(section(t, report, "web/stage/Dockerfile"),
+		"- original: builds ✓, starts ✗ (exited with code 0 after 0.0 s); it ends by itself (a command rather than a service?), so starting proves nothing here and no fix is blamed for it\n") {
+		t.Errorf("an original that exits 0 should read as a command: %v\n%s", err, section(t, report, "web/stage/Dockerfile"))
+	}
+
 	body, _, err := templates.PullRequestBody(in, ".dockopt/REPORT.md")
 	if err != nil {
 		t.Fatal(err)

@@ -62,6 +62,13 @@ func TestSmoke(t *testing.T) {
 		}
 	})
 
+	t.Run("writes to its root filesystem", func(t *testing.T) {
+		s := run(t, "FROM alpine:3.20\nCMD [\"sh\", \"-c\", \"echo x > /etc/app.pid && exec sleep 60\"]\n")
+		if !s.Proven() {
+			t.Errorf("the root filesystem should be writable, as under Docker: %+v", s)
+		}
+	})
+
 	t.Run("exits at once", func(t *testing.T) {
 		s := run(t, "FROM alpine:3.20\nCMD [\"sh\", \"-c\", \"echo starting; echo cannot open /app/config >&2; exit 3\"]\n")
 		if s.Started || s.Proven() || s.ExitCode != 3 {
