@@ -2,6 +2,7 @@ package patcher
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"io/fs"
@@ -69,7 +70,7 @@ func VerifyBuilds(ctx context.Context, b *build.Builder, rootDir string, a *anal
 			continue
 		}
 		rep.Original = orig
-		v.original = &orig
+		v.built[variantKey(f.Original, nil)] = orig
 		opt, err := v.buildPatched(f)
 		if err != nil {
 			rep.Err = err
@@ -140,14 +141,28 @@ type verifier struct {
 	// only when a whole run still fits, so none is cut short and judged
 	// on less time than the others.
 	left time.Duration
-	// original is the original's result, for a candidate that changes
-	// nothing (every fix left out).
-	original *build.Result
+	// built holds the result of every variant built so far, by content:
+	// narrowing meets the same variant again (a safe-only patch with no
+	// review fix in it, a candidate that leaves every fix out).
+	built map[[sha256.Size]byte]build.Result
+}
+
+// variantKey identifies a variant by the files it proposes.
+func variantKey(dockerfile []byte, generated []analyzer.GeneratedFile) [sha256.Size]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00%s", len(dockerfile), dockerfile)
+	for _, g := range generated {
+		fmt.Fprintf(h, "%d\x00%s%d\x00%s%d\x00%s", len(g.Path), g.Path, len(g.Merge), g.Merge, len(g.Content), g.Content)
+	}
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
 }
 
 func newVerifier(ctx context.Context, b *build.Builder, rootDir, contextDir string) *verifier {
 	smoke := b.Smoke.WithDefaults()
-	return &verifier{ctx: ctx, b: b, rootDir: rootDir, contextDir: contextDir, smoke: smoke, left: smoke.PerFile}
+	return &verifier{ctx: ctx, b: b, rootDir: rootDir, contextDir: contextDir, smoke: smoke, left: smoke.PerFile,
+		built: map[[sha256.Size]byte]build.Result{}}
 }
 
 // build builds req from scratch and starts the image while the budget
@@ -188,7 +203,46 @@ func (v *verifier) narrow(a *analyzer.Analyzer, f *File, cfg *analyzer.Config, o
 	} else if err == nil {
 		failed = fl
 	}
-	// Still failing: drop rules one at a time, first applied first.
+	// Still failing. Usually one rule is to blame: leave each out alone,
+	// first applied first, so the others' fixes are kept, review fixes
+	// included when they pass without it.
+	withSkip := func(base Options, rules ...string) Options {
+		o := base
+		o.Skip = map[string]bool{}
+		for rule, on := range opts.Skip {
+			o.Skip[rule] = on
+		}
+		for _, rule := range rules {
+			o.Skip[rule] = true
+		}
+		return o
+	}
+	safeFailed := failed
+	tried := map[string]bool{}
+	for _, ap := range nf.Applied {
+		if tried[ap.Rule] || opts.Skip[ap.Rule] {
+			continue
+		}
+		tried[ap.Rule] = true
+		cand := PatchFile(a, f.Before, cfg, withSkip(safeOnly, ap.Rule))
+		r, err := v.buildPatched(cand)
+		if fl := compare(orig, r); err != nil || fl != nil {
+			continue
+		}
+		// The review fixes were dropped with the culprit, not for
+		// themselves: try them again without it.
+		full := PatchFile(a, f.Before, cfg, withSkip(opts, ap.Rule))
+		if rf, err := v.buildPatched(full); err == nil && compare(orig, rf) == nil {
+			clear(why)
+			blame(f, full, safeFailed)
+			markDropped(full, f, why, safeFailed)
+			return full, rf, narrowed(full, "fixes of "+ap.Rule, safeFailed)
+		}
+		blame(nf, cand, safeFailed)
+		markDropped(cand, f, why, safeFailed)
+		return cand, r, narrowed(cand, "fixes of "+ap.Rule, safeFailed)
+	}
+	// More than one is: drop rules cumulatively, first applied first.
 	skip := map[string]bool{}
 	for rule, on := range opts.Skip {
 		skip[rule] = on
@@ -280,9 +334,18 @@ func keys(m map[string]bool) []string {
 // buildPatched builds the patched Dockerfile in a copy of its context that
 // also holds the files the fixes generate.
 func (v *verifier) buildPatched(f *File) (build.Result, error) {
-	if !f.Changed() && v.original != nil {
-		return *v.original, nil
+	key := variantKey(f.Patched, f.Generated)
+	if r, ok := v.built[key]; ok {
+		return r, nil
 	}
+	r, err := v.buildVariant(f)
+	if err == nil {
+		v.built[key] = r
+	}
+	return r, err
+}
+
+func (v *verifier) buildVariant(f *File) (build.Result, error) {
 	rootDir, contextDir := v.rootDir, v.contextDir
 	tmp, err := os.MkdirTemp("", "dockopt-build-")
 	if err != nil {

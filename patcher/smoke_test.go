@@ -45,7 +45,8 @@ func addBeforeStart(id string, safety analyzer.Safety, keyword string, line func
 
 // smokeFixtures are fixes of the kinds issue 11 saw break images: a USER
 // for an image that must bind :80 as root, a HTTP health check on the
-// first EXPOSEd port whatever speaks there, and a harmless label.
+// first EXPOSEd port whatever speaks there, a WORKDIR labelled safe, and
+// a harmless label.
 var smokeFixtures = []*analyzer.Rule{
 	addBeforeStart("test-run-as-nobody", analyzer.Review, "USER", func(*analyzer.Stage) string { return "USER nobody" }),
 	addBeforeStart("test-http-healthcheck", analyzer.Review, "HEALTHCHECK", func(st *analyzer.Stage) string {
@@ -60,6 +61,8 @@ var smokeFixtures = []*analyzer.Rule{
 	addBeforeStart("test-title-label", analyzer.Safe, "LABEL", func(*analyzer.Stage) string {
 		return `LABEL org.opencontainers.image.title="smoke"`
 	}),
+	// Safe by its label, wrong for a command given relative to /.
+	addBeforeStart("test-workdir", analyzer.Safe, "WORKDIR", func(*analyzer.Stage) string { return "WORKDIR /srv" }),
 }
 
 // smokeRepo holds one Dockerfile per case of TestStartVerification.
@@ -79,6 +82,10 @@ var smokeRepo = map[string]string{
 	// Needs its database, which a smoke run (no network) never has.
 	"client/Dockerfile": "FROM alpine:3.20\n" +
 		"CMD [\"sh\", \"-c\", \"wget -q -O /dev/null http://192.0.2.10:5432/ || { echo cannot reach the database at 192.0.2.10:5432 >&2; exit 1; }; exec sleep 600\"]\n",
+	// Starts its program by a path relative to /, the default WORKDIR.
+	"relative/Dockerfile": "FROM alpine:3.20\n" +
+		"RUN printf '#!/bin/sh\\nexec sleep 600\\n' > /serve && chmod +x /serve\n" +
+		"CMD [\"./serve\"]\n",
 	// No shell at all: busybox only under the names of its two tools.
 	"static/Dockerfile": "FROM alpine:3.20 AS tools\n" +
 		"FROM scratch\n" +
@@ -168,8 +175,8 @@ func TestStartVerification(t *testing.T) {
 		if got := dropped(f)["test-http-healthcheck"]; got != patcher.ReasonUnhealthy {
 			t.Errorf("HEALTHCHECK fix dropped with %q, want %q", got, patcher.ReasonUnhealthy)
 		}
-		if got := applied(f); len(got) != 1 || got[0] != "test-title-label" {
-			t.Errorf("applied %v, want only the label", got)
+		if got := strings.Join(applied(f), " "); got != "test-title-label test-workdir" && got != "test-workdir test-title-label" {
+			t.Errorf("applied %v, want the label and the WORKDIR", got)
 		}
 	})
 
@@ -182,8 +189,8 @@ func TestStartVerification(t *testing.T) {
 		if rep.Rejected != nil || rep.Retried != "" || len(f.Dropped) != 0 {
 			t.Errorf("nothing should be dropped: rejected %+v, retried %q, dropped %+v", rep.Rejected, rep.Retried, f.Dropped)
 		}
-		if got := applied(f); len(got) != 2 {
-			t.Errorf("applied %v, want the USER and the label", got)
+		if got := applied(f); len(got) != 3 {
+			t.Errorf("applied %v, want the USER, the label and the WORKDIR", got)
 		}
 	})
 
@@ -199,8 +206,25 @@ func TestStartVerification(t *testing.T) {
 		}
 	})
 
-	if len(pr.Changes) != 4 {
-		t.Errorf("want the four Dockerfiles changed, got %d changes", len(pr.Changes))
+	t.Run("a safe fix that breaks the start is found alone", func(t *testing.T) {
+		rep, f := reports["relative/Dockerfile"], files["relative/Dockerfile"]
+		if !rep.Original.Smoke.Proven() || rep.Rejected == nil || rep.Rejected.Smoke.Started {
+			t.Fatalf("the original should start and the full patch not: %+v / %+v", rep.Original.Smoke, rep.Rejected)
+		}
+		d := dropped(f)
+		if len(d) != 1 || d["test-workdir"] != patcher.ReasonStartFailure {
+			t.Errorf("want only the WORKDIR dropped, for the start: %+v", f.Dropped)
+		}
+		if got := applied(f); len(got) != 2 {
+			t.Errorf("applied %v, want the label and the USER kept", got)
+		}
+		if rep.Retried != "fixes of test-workdir dropped: the optimized image did not start with them" || !rep.Optimized.Smoke.Proven() {
+			t.Errorf("retried %q, optimized %+v", rep.Retried, rep.Optimized.Smoke)
+		}
+	})
+
+	if len(pr.Changes) != len(smokeRepo) {
+		t.Errorf("want every Dockerfile changed, got %d changes", len(pr.Changes))
 	}
 }
 
@@ -238,7 +262,7 @@ func TestStartVerificationBudget(t *testing.T) {
 			t.Errorf("%s dropped with %q, want %q", d.Rule, d.Reason, patcher.ReasonStartUnchecked)
 		}
 	}
-	if len(f.Dropped) != 2 || rep.Retried != "every fix dropped: the optimized image could not be started to check it" {
+	if len(f.Dropped) != len(smokeFixtures)-1 || rep.Retried != "every fix dropped: the optimized image could not be started to check it" {
 		t.Errorf("dropped %+v, retried %q", f.Dropped, rep.Retried)
 	}
 }
