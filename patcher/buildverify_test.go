@@ -33,6 +33,21 @@ var breaksBuild = &analyzer.Rule{
 	},
 }
 
+// patchRepo writes files to a new repository, analyzes it with rs and
+// patches it with review fixes, as `dockopt analyze` does by default.
+func patchRepo(t *testing.T, files map[string]string, rs []*analyzer.Rule) (string, *analyzer.Analyzer, *patcher.Result, patcher.Options) {
+	t.Helper()
+	dir := writeRepo(t, files)
+	a := analyzer.New(rs)
+	fsys := os.DirFS(dir)
+	res, err := a.Analyze(fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := patcher.Options{Apply: analyzer.Review}
+	return dir, a, patcher.Patch(a, fsys, res, nil, opts), opts
+}
+
 func writeRepo(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -53,17 +68,9 @@ func writeRepo(t *testing.T, files map[string]string) string {
 // and recorded, and what remains builds.
 func TestBuildVerification(t *testing.T) {
 	env := buildkittest.Start(t)
-	dir := writeRepo(t, map[string]string{
+	dir, a, pr, opts := patchRepo(t, map[string]string{
 		"app/Dockerfile": "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\nRUN echo hello > /hello\n",
-	})
-	a := analyzer.New(append(rules.All(), breaksBuild))
-	fsys := os.DirFS(dir)
-	res, err := a.Analyze(fsys, ".", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := patcher.Options{Apply: analyzer.Review}
-	pr := patcher.Patch(a, fsys, res, nil, opts)
+	}, append(rules.All(), breaksBuild))
 	if len(pr.Files) != 1 || !strings.Contains(string(pr.Files[0].Patched), "RUN exit 3") {
 		t.Fatalf("the fixture's fix should be in the static patch:\n%s", pr.Files[0].Patched)
 	}

@@ -2,7 +2,6 @@ package patcher_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,15 +101,7 @@ var smokeRepo = map[string]string{
 // does not start blames no fix.
 func TestStartVerification(t *testing.T) {
 	env := buildkittest.Start(t)
-	dir := writeRepo(t, smokeRepo)
-	a := analyzer.New(smokeFixtures)
-	fsys := os.DirFS(dir)
-	res, err := a.Analyze(fsys, ".", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := patcher.Options{Apply: analyzer.Review}
-	pr := patcher.Patch(a, fsys, res, nil, opts)
+	dir, a, pr, opts := patchRepo(t, smokeRepo, smokeFixtures)
 	b := &build.Builder{Addr: env.Addr, Smoke: build.SmokeOptions{Grace: time.Second, Timeout: 5 * time.Second}}
 	reports := map[string]patcher.BuildReport{}
 	for _, rep := range patcher.VerifyBuilds(context.Background(), b, dir, a, pr, nil, opts) {
@@ -232,15 +223,7 @@ func TestStartVerification(t *testing.T) {
 // a variant that cannot be started is not proven, so no fix is proposed.
 func TestStartVerificationBudget(t *testing.T) {
 	env := buildkittest.Start(t)
-	dir := writeRepo(t, map[string]string{"web/Dockerfile": smokeRepo["web/Dockerfile"]})
-	a := analyzer.New(smokeFixtures)
-	fsys := os.DirFS(dir)
-	res, err := a.Analyze(fsys, ".", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := patcher.Options{Apply: analyzer.Review}
-	pr := patcher.Patch(a, fsys, res, nil, opts)
+	dir, a, pr, opts := patchRepo(t, map[string]string{"web/Dockerfile": smokeRepo["web/Dockerfile"]}, smokeFixtures)
 	// Room for one run: the original's.
 	b := &build.Builder{Addr: env.Addr, Smoke: build.SmokeOptions{Grace: time.Second, Timeout: 5 * time.Second, PerFile: 5 * time.Second}}
 	// A relative root, as `dockopt analyze --buildkit examples/x` gives.
