@@ -1,0 +1,222 @@
+// Package contents is a dated table of what common base images ship: their
+// distribution, whether their userland is busybox or GNU, which commands
+// they contain (a shell, curl, wget, a server's own client), which accounts
+// exist and which user they run as.
+//
+// It depends on nothing but the standard library so that the analyzer's
+// model can read it; the rest of imagedata depends on the analyzer. An
+// answer the table does not hold is unknown, never assumed: the facts built
+// on it withhold a fix rather than guess.
+package contents
+
+import (
+	_ "embed"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+)
+
+//go:embed contents.json
+var raw []byte
+
+type entry struct {
+	Like            string           `json:"like"`
+	Distro          string           `json:"distro"`
+	Userland        string           `json:"userland"`
+	Tools           map[string]*bool `json:"tools"`
+	Users           []string         `json:"users"`
+	User            *string          `json:"user"`
+	DropsPrivileges string           `json:"drops_privileges"`
+}
+
+type table struct {
+	AsOf   string           `json:"as_of"`
+	Notes  []string         `json:"notes"`
+	Images map[string]entry `json:"images"`
+}
+
+var (
+	data     table
+	asOf     time.Time
+	resolved = map[string]Image{}
+)
+
+func init() {
+	if err := json.Unmarshal(raw, &data); err != nil {
+		panic("contents: contents.json: " + err.Error())
+	}
+	t, err := time.Parse("2006-01-02", data.AsOf)
+	if err != nil {
+		panic("contents: as_of: " + err.Error())
+	}
+	asOf = t
+	keys := make([]string, 0, len(data.Images))
+	for k := range data.Images {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		img, err := resolve(k, 0)
+		if err != nil {
+			panic("contents: " + err.Error())
+		}
+		resolved[k] = img
+	}
+}
+
+// AsOf returns the date the table describes, as YYYY-MM.
+func AsOf() string { return asOf.Format("2006-01") }
+
+// Notes returns the table's statements about where its facts come from.
+func Notes() []string { return append([]string(nil), data.Notes...) }
+
+// Image is what the table knows about one image variant.
+type Image struct {
+	// Entry is the table entry that matched ("node:alpine"), for messages.
+	Entry string
+	// Distro is the distribution family: debian (Debian and Ubuntu),
+	// alpine, rhel, busybox, distroless, scratch or windows.
+	Distro string
+	// Userland is busybox, gnu, none (no shell or core utilities) or
+	// windows.
+	Userland string
+	// Tools maps a command to whether the image ships it; a command that
+	// is not a key is unknown.
+	Tools map[string]bool
+	// Users are accounts known to exist.
+	Users []string
+	// User is the image's own USER, "" for root.
+	User string
+	// DropsPrivileges says how the image's stock entrypoint or server
+	// leaves root by itself, "" when it does not (or it is unknown).
+	DropsPrivileges string
+}
+
+// Tool reports whether the image ships a command, and whether that is known.
+func (i Image) Tool(name string) (present, known bool) {
+	present, known = i.Tools[name]
+	return present, known
+}
+
+// HasUser reports whether an account is known to exist.
+func (i Image) HasUser(name string) bool {
+	for _, u := range i.Users {
+		if u == name {
+			return true
+		}
+	}
+	return false
+}
+
+type cycleError string
+
+func (e cycleError) Error() string { return string(e) }
+
+func resolve(key string, depth int) (Image, error) {
+	if depth > 10 {
+		return Image{}, cycleError("entry " + key + ": like chain too long or cyclic")
+	}
+	e, ok := data.Images[key]
+	if !ok {
+		return Image{}, cycleError("like names unknown entry " + key)
+	}
+	img := Image{Entry: key, Tools: map[string]bool{}}
+	if e.Like != "" {
+		parent, err := resolve(e.Like, depth+1)
+		if err != nil {
+			return Image{}, err
+		}
+		img = parent
+		img.Entry = key
+		img.Tools = make(map[string]bool, len(parent.Tools))
+		for k, v := range parent.Tools {
+			img.Tools[k] = v
+		}
+		img.Users = append([]string(nil), parent.Users...)
+		// A derived image runs as root unless it says otherwise, and
+		// its entrypoint is its own.
+		img.User, img.DropsPrivileges = "", ""
+	}
+	if e.Distro != "" {
+		img.Distro = e.Distro
+	}
+	if e.Userland != "" {
+		img.Userland = e.Userland
+	}
+	for k, v := range e.Tools {
+		if v == nil {
+			delete(img.Tools, k)
+			continue
+		}
+		img.Tools[k] = *v
+	}
+	for _, u := range e.Users {
+		if !img.HasUser(u) {
+			img.Users = append(img.Users, u)
+		}
+	}
+	if e.User != nil {
+		img.User = *e.User
+	}
+	img.DropsPrivileges = e.DropsPrivileges
+	return img, nil
+}
+
+// Lookup finds an image by registry ("docker.io" for Docker Hub),
+// repository without Docker Hub's "library/" prefix, and tag. Official
+// images are recognised on any registry that mirrors them under the same
+// name; other repositories only where the table names them. The tag picks
+// the variant: a word of it that names an entry ("alpine3.20" → alpine,
+// "bookworm-slim" → slim, "8.3-apache" → apache) wins over the default.
+func Lookup(registry, repository, tag string) (Image, bool) {
+	repository = strings.ToLower(repository)
+	var names []string
+	if repository == "scratch" {
+		names = append(names, "scratch")
+	} else {
+		full := repository
+		if registry != "" && registry != "docker.io" {
+			full = registry + "/" + repository
+		}
+		names = append(names, full)
+		if registry != "" && registry != "docker.io" && !strings.Contains(repository, "/") {
+			// A mirror of an official image keeps its name.
+			names = append(names, repository)
+		}
+		if i := strings.LastIndex(full, "/"); i > 0 {
+			names = append(names, full[:i]+"/*")
+		}
+		if strings.Count(full, "/") > 1 {
+			// gcr.io/distroless/static-debian12 → gcr.io/distroless/*
+			parts := strings.SplitN(full, "/", 3)
+			names = append(names, parts[0]+"/"+parts[1]+"/*")
+		}
+	}
+	for _, name := range names {
+		for _, v := range variants(tag) {
+			if img, ok := resolved[name+":"+v]; ok {
+				return img, true
+			}
+		}
+		if img, ok := resolved[name]; ok {
+			return img, true
+		}
+	}
+	return Image{}, false
+}
+
+// variants lists the words of a tag that can name a variant entry.
+func variants(tag string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(tag), func(r rune) bool { return r == '-' || r == '_' }) {
+		switch {
+		case strings.HasPrefix(w, "alpine"):
+			w = "alpine"
+		case strings.HasPrefix(w, "slim"):
+			w = "slim"
+		}
+		out = append(out, w)
+	}
+	return out
+}

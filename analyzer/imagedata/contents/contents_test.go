@@ -1,0 +1,83 @@
+package contents
+
+import "testing"
+
+func TestLookup(t *testing.T) {
+	cases := []struct {
+		registry, repo, tag string
+		entry               string // "" when unknown
+		distro, userland    string
+		tool                string
+		present, known      bool
+		user                string
+	}{
+		{"docker.io", "debian", "bookworm-slim", "debian:slim", "debian", "gnu", "bash", true, true, ""},
+		{"docker.io", "debian", "12", "debian", "debian", "gnu", "curl", false, true, ""},
+		{"docker.io", "alpine", "3.20", "alpine", "alpine", "busybox", "wget", true, true, ""},
+		{"docker.io", "alpine", "3.20", "alpine", "alpine", "busybox", "bash", false, true, ""},
+		{"docker.io", "node", "20-alpine3.20", "node:alpine", "alpine", "busybox", "curl", false, true, ""},
+		{"docker.io", "node", "20-bookworm-slim", "node:slim", "debian", "gnu", "curl", false, true, ""},
+		{"docker.io", "node", "20", "node", "debian", "gnu", "curl", true, true, ""},
+		{"docker.io", "python", "3.12-slim", "python:slim", "debian", "gnu", "ca-certificates", true, true, ""},
+		{"docker.io", "php", "8.3-apache", "php:apache", "debian", "gnu", "curl", true, true, ""},
+		{"docker.io", "php", "8.3-fpm-alpine", "php:alpine", "alpine", "busybox", "curl", true, true, ""},
+		{"docker.io", "postgres", "16-alpine3.20", "postgres:alpine", "alpine", "busybox", "su-exec", true, true, ""},
+		{"docker.io", "redis", "7.4-bookworm", "redis", "debian", "gnu", "redis-cli", true, true, ""},
+		{"docker.io", "memcached", "1.6", "memcached", "debian", "gnu", "bash", true, true, "memcache"},
+		{"docker.io", "nginx", "1.27-alpine-slim", "nginx:alpine", "alpine", "busybox", "curl", true, true, ""},
+		{"docker.io", "nginx", "1.27", "nginx", "debian", "gnu", "curl", false, false, ""},
+		{"gcr.io", "distroless/static-debian12", "nonroot", "gcr.io/distroless/*", "distroless", "none", "sh", false, true, ""},
+		{"gcr.io", "distroless/base-debian12", "debug", "gcr.io/distroless/*:debug", "distroless", "busybox", "sh", true, true, ""},
+		{"mcr.microsoft.com", "windows/nanoserver", "ltsc2022", "mcr.microsoft.com/windows/nanoserver", "windows", "windows", "sh", false, true, "ContainerUser"},
+		{"mcr.microsoft.com", "devcontainers/base", "bookworm", "mcr.microsoft.com/devcontainers/*", "debian", "gnu", "git", true, true, ""},
+		{"registry.example.com:5000", "redis", "7", "redis", "debian", "gnu", "gosu", true, true, ""},
+		{"docker.io", "bitnami/redis", "7", "", "", "", "", false, false, ""},
+		{"quay.io", "someone/tool", "1", "", "", "", "", false, false, ""},
+		{"", "scratch", "", "scratch", "scratch", "none", "sh", false, true, ""},
+	}
+	for _, c := range cases {
+		img, ok := Lookup(c.registry, c.repo, c.tag)
+		name := c.registry + "/" + c.repo + ":" + c.tag
+		if c.entry == "" {
+			if ok {
+				t.Errorf("%s: found %s, want unknown", name, img.Entry)
+			}
+			continue
+		}
+		if !ok || img.Entry != c.entry {
+			t.Errorf("%s: entry %q (found %v), want %q", name, img.Entry, ok, c.entry)
+			continue
+		}
+		if img.Distro != c.distro || img.Userland != c.userland {
+			t.Errorf("%s: %s/%s, want %s/%s", name, img.Distro, img.Userland, c.distro, c.userland)
+		}
+		if present, known := img.Tool(c.tool); present != c.present || known != c.known {
+			t.Errorf("%s: tool %s = (%v, known %v), want (%v, known %v)", name, c.tool, present, known, c.present, c.known)
+		}
+		if img.User != c.user {
+			t.Errorf("%s: user %q, want %q", name, img.User, c.user)
+		}
+	}
+}
+
+// A derived entry keeps its parent's accounts and adds its own, and does
+// not inherit the parent's USER or privilege dropping.
+func TestLikeInheritance(t *testing.T) {
+	img, _ := Lookup("docker.io", "postgres", "16")
+	if !img.HasUser("postgres") || !img.HasUser("www-data") {
+		t.Errorf("postgres users %v: want postgres and Debian's accounts", img.Users)
+	}
+	if img.DropsPrivileges == "" {
+		t.Error("postgres: the entrypoint's gosu step-down is missing")
+	}
+	node, _ := Lookup("docker.io", "node", "20-alpine")
+	if node.DropsPrivileges != "" || node.User != "" {
+		t.Errorf("node:alpine inherits %q / %q from alpine", node.DropsPrivileges, node.User)
+	}
+}
+
+func TestAsOf(t *testing.T) {
+	if AsOf() != "2026-11" {
+		t.Errorf("AsOf() = %q", AsOf())
+	}
+}
