@@ -42,6 +42,9 @@ type BuildContext struct {
 	fsys  fs.FS
 	files map[string]bool
 	dirs  map[string]bool
+	// repo is shared by the contexts of one analysis: generator evidence
+	// (templates, scripts) read once per folder.
+	repo *repoEvidence
 }
 
 // DockerIgnore is a parsed .dockerignore.

@@ -70,6 +70,9 @@ type FileResult struct {
 	Context   string
 	Kind      string
 	Ecosystem string
+	// Role is what the image is for (application, base, dev, fixture);
+	// Facts() says why, and holds the rest of what the model knows.
+	Role      Role
 	Stages    []StageInfo
 	Strengths []Strength
 	Findings  []Finding
@@ -108,6 +111,7 @@ type StageInfo struct {
 	Name string `json:"name,omitempty"`
 	Base string `json:"base"`
 	Line int    `json:"line"`
+	Role string `json:"role,omitempty"`
 }
 
 // Configured is an analyzer with one configuration's rule settings
@@ -158,7 +162,7 @@ func (a *Analyzer) AnalyzeTargets(fsys fs.FS, targets []Target, cfg *Config) (*R
 
 // AnalyzeTargets analyzes the given Dockerfiles, in parallel, keeping order.
 func (c *Configured) AnalyzeTargets(fsys fs.FS, targets []Target) *Result {
-	contexts := &contextCache{fsys: fsys, m: map[string]*BuildContext{}}
+	contexts := &contextCache{fsys: fsys, m: map[string]*BuildContext{}, repo: newRepoEvidence()}
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
@@ -194,6 +198,7 @@ type contextCache struct {
 	mu   sync.Mutex
 	fsys fs.FS
 	m    map[string]*BuildContext
+	repo *repoEvidence
 }
 
 func (c *contextCache) get(dir string) *BuildContext {
@@ -203,6 +208,7 @@ func (c *contextCache) get(dir string) *BuildContext {
 		return bc
 	}
 	bc := LoadContext(c.fsys, dir)
+	bc.repo = c.repo
 	c.m[dir] = bc
 	return bc
 }
@@ -263,6 +269,11 @@ func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (f
 	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
 	facts := &fileFacts{}
 	fr.facts = facts
+	model := facts.model(d, bc)
+	fr.Role = model.Role().Role
+	for i, s := range d.Stages {
+		fr.Stages[i].Role = string(model.StageRole(s).Role)
+	}
 	sup := collectSuppressions(d, cfg, a)
 	for _, r := range a.rules {
 		sev := r.Severity
@@ -381,6 +392,9 @@ type fileFacts struct {
 	bkRan   bool
 	cvOnce  sync.Once
 	convErr error
+	// modelOnce guards the trust facts (facts.go), built on first use.
+	modelOnce  sync.Once
+	modelFacts *Facts
 }
 
 // buildkit returns BuildKit's lint warnings. The offline conversion is

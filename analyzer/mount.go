@@ -15,6 +15,14 @@ type Mount struct {
 	Target string
 	From   string
 	Source string
+	// Relative is set when the target was written relative: BuildKit
+	// resolves it against the WORKDIR, which StageFacts.Mounts does when
+	// the WORKDIR is known.
+	Relative bool
+	ID       string
+	Sharing  string
+	// ReadOnly is BuildKit's default for bind mounts unless rw is given.
+	ReadOnly bool
 }
 
 // Mounts reads the instruction's --mount flags the way BuildKit splits
@@ -34,20 +42,36 @@ func (in *Instruction) Mounts() []Mount {
 			continue
 		}
 		m := Mount{Type: "bind"}
+		var readOnly *bool
 		for _, field := range fields {
-			k, val, _ := strings.Cut(field, "=")
+			k, val, hasVal := strings.Cut(field, "=")
 			switch strings.ToLower(strings.TrimSpace(k)) {
 			case "type":
 				m.Type = strings.ToLower(val)
 			case "target", "dst", "destination":
 				if val != "" {
 					m.Target = path.Clean("/" + val)
+					m.Relative = !strings.HasPrefix(val, "/")
 				}
 			case "from":
 				m.From = val
 			case "source", "src":
 				m.Source = val
+			case "id":
+				m.ID = val
+			case "sharing":
+				m.Sharing = val
+			case "ro", "readonly":
+				ro := !hasVal || val == "true"
+				readOnly = &ro
+			case "rw", "readwrite":
+				ro := hasVal && val == "false"
+				readOnly = &ro
 			}
+		}
+		m.ReadOnly = m.Type == "bind"
+		if readOnly != nil {
+			m.ReadOnly = *readOnly
 		}
 		out = append(out, m)
 	}

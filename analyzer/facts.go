@@ -1,0 +1,486 @@
+package analyzer
+
+import (
+	"math"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/dockopt/dockopt/analyzer/imagedata/contents"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Presence is a three-valued answer: a fact the model cannot establish is
+// Unknown, and a fix that needs it withholds itself.
+type Presence int8
+
+const (
+	Unknown Presence = iota
+	Present
+	Absent
+)
+
+func (p Presence) String() string {
+	switch p {
+	case Present:
+		return "present"
+	case Absent:
+		return "absent"
+	}
+	return "unknown"
+}
+
+// Facts are what the model knows about one Dockerfile beyond its syntax:
+// the role of the file and of each stage, whether it is generated, and per
+// stage the tools, users, ports, written paths and mounts at each line.
+// Rules and rewrites read them instead of re-deriving them (DESIGN.md,
+// "Trust"). Each part is computed on first use, once per file; every
+// answer depends only on the file and its build context.
+type Facts struct {
+	file *Dockerfile
+	ctx  *BuildContext
+
+	roleOnce   sync.Once
+	role       RoleFact
+	stageRoles []RoleFact
+
+	genOnce sync.Once
+	gen     Generated
+
+	mu     sync.Mutex
+	stages map[*Stage]*StageFacts
+}
+
+// NewFacts returns the facts of a parsed Dockerfile built from bc (nil for
+// a file analyzed on its own).
+func NewFacts(d *Dockerfile, bc *BuildContext) *Facts {
+	if bc == nil {
+		bc = EmptyContext()
+	}
+	return &Facts{file: d, ctx: bc, stages: map[*Stage]*StageFacts{}}
+}
+
+// Facts returns the facts of the file being checked, shared by every rule.
+func (p *Pass) Facts() *Facts { return p.facts.model(p.File, p.Context) }
+
+// Facts returns the facts of an analyzed file, nil when it did not parse.
+func (fr *FileResult) Facts() *Facts {
+	if fr.Dockerfile == nil {
+		return nil
+	}
+	if fr.facts == nil {
+		fr.facts = &fileFacts{}
+	}
+	return fr.facts.model(fr.Dockerfile, fr.BuildContext)
+}
+
+func (f *fileFacts) model(d *Dockerfile, bc *BuildContext) *Facts {
+	f.modelOnce.Do(func() { f.modelFacts = NewFacts(d, bc) })
+	return f.modelFacts
+}
+
+// File returns the Dockerfile the facts describe.
+func (f *Facts) File() *Dockerfile { return f.file }
+
+// Stage returns the facts of one stage of the file.
+func (f *Facts) Stage(s *Stage) *StageFacts {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if sf, ok := f.stages[s]; ok {
+		return sf
+	}
+	sf := f.buildStage(s)
+	f.stages[s] = sf
+	return sf
+}
+
+// Final returns the facts of the stage built by default.
+func (f *Facts) Final() *StageFacts {
+	if s := f.file.FinalStage(); s != nil {
+		return f.Stage(s)
+	}
+	return nil
+}
+
+// StageFacts are the facts of one stage, read along its lineage (the
+// stages it is built FROM, then itself), starting from what the root's
+// base image is known to hold.
+type StageFacts struct {
+	Stage *Stage
+	facts *Facts
+	chain []*Stage
+
+	image      contents.Image
+	imageKnown bool
+	distro     DistroFact
+
+	steps    []step
+	tools    []toolEvent
+	accounts []accountEvent
+	placed   []PlacedFile
+	writes   []pathEvent
+	uses     []AccountUse
+	cleaning []CacheClean
+	volumes  []pathEvent
+	binDirs  map[string]bool
+	// virtuals are apk --virtual groups and their packages; world the
+	// packages installed by name, which deleting a group leaves in place.
+	virtuals map[string][]string
+	world    map[string]bool
+	lex      *shell.Lex
+	servers  []ServerFact
+	ports    []PortFact
+	entry    *EntrypointFact
+	endUser  UserFact
+	endDir   string
+	endEnv   map[string]string
+}
+
+// step is the state just before one instruction of the lineage runs.
+type step struct {
+	in      *Instruction
+	workdir string
+	user    UserFact
+	env     map[string]string
+}
+
+// Lineage returns the stages the facts were read along, root first.
+func (sf *StageFacts) Lineage() []*Stage { return sf.chain }
+
+// BaseImage returns what dockopt's table knows of the root's base image,
+// and whether it knows it at all.
+func (sf *StageFacts) BaseImage() (contents.Image, bool) { return sf.image, sf.imageKnown }
+
+// defaultPath is the PATH of images that do not set one.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+func (f *Facts) buildStage(s *Stage) *StageFacts {
+	sf := &StageFacts{Stage: s, facts: f, chain: stageChain(s), binDirs: map[string]bool{}, virtuals: map[string][]string{}, world: map[string]bool{}}
+	root := sf.chain[0]
+	sf.image, sf.imageKnown = baseContents(root.Base)
+	sf.distro = sf.detectDistro()
+	env := map[string]string{"PATH": defaultPath}
+	for _, dir := range strings.Split(defaultPath, ":") {
+		sf.binDirs[dir] = true
+	}
+	workdir := "/"
+	if !sf.imageKnown && !root.Base.IsScratch() {
+		// An image dockopt does not know may set its own WORKDIR.
+		workdir = ""
+	}
+	user := sf.baseUser()
+	lex := shell.NewLex(f.file.Escape)
+	sf.lex = lex
+	for _, st := range sf.chain {
+		for _, in := range st.Instructions {
+			sf.steps = append(sf.steps, step{in: in, workdir: workdir, user: user, env: env})
+			switch c := in.Command.(type) {
+			case *instructions.EnvCommand:
+				env = cloneEnv(env)
+				for _, kv := range c.Env {
+					env[kv.Key] = expandStatic(lex, kv.Value, env)
+				}
+				sf.notePath(env)
+			case *instructions.ArgCommand:
+				env = cloneEnv(env)
+				for _, kv := range c.Args {
+					if kv.Value != nil {
+						if _, set := env[kv.Key]; !set {
+							env[kv.Key] = expandStatic(lex, *kv.Value, env)
+						}
+					}
+				}
+			case *instructions.WorkdirCommand:
+				dir := expandStatic(lex, c.Path, env)
+				workdir = resolveIn(workdir, dir)
+				if workdir != "" {
+					sf.write(pathEvent{path: workdir, line: in.StartLine, offset: in.Start, kind: "WORKDIR", owner: ownerOf(user), mkdir: true})
+				}
+			case *instructions.UserCommand:
+				user = sf.userFromInstruction(in, expandStatic(lex, c.User, env))
+			case *instructions.RunCommand:
+				sf.run(in, step{in: in, workdir: workdir, user: user, env: env})
+			case *instructions.CopyCommand:
+				sf.copy(in, copySpec{sources: c.SourcePaths, inline: c.SourceContents, dest: c.DestPath, from: c.From, chown: c.Chown}, lex, step{in: in, workdir: workdir, user: user, env: env})
+			case *instructions.AddCommand:
+				sf.copy(in, copySpec{sources: c.SourcePaths, inline: c.SourceContents, dest: c.DestPath, chown: c.Chown, add: true}, lex, step{in: in, workdir: workdir, user: user, env: env})
+			case *instructions.VolumeCommand:
+				for _, v := range c.Volumes {
+					if p := resolveIn(workdir, expandStatic(lex, v, env)); p != "" {
+						sf.volumes = append(sf.volumes, pathEvent{path: p, line: in.StartLine, offset: in.Start, kind: "VOLUME"})
+					}
+				}
+			}
+		}
+	}
+	sf.endUser, sf.endDir, sf.endEnv = user, workdir, env
+	// Queries stop at the first event past the offset they ask about.
+	sort.SliceStable(sf.tools, func(i, j int) bool { return sf.tools[i].offset < sf.tools[j].offset })
+	sort.SliceStable(sf.accounts, func(i, j int) bool { return sf.accounts[i].offset < sf.accounts[j].offset })
+	sort.SliceStable(sf.writes, func(i, j int) bool { return sf.writes[i].offset < sf.writes[j].offset })
+	return sf
+}
+
+// stepAt returns the state before the instruction at a file offset, or
+// at the end of the stage when none starts there or later.
+func (sf *StageFacts) stepAt(offset int) step {
+	for _, st := range sf.steps {
+		if st.in.End >= offset {
+			return st
+		}
+	}
+	return step{workdir: sf.endDir, user: sf.endUser, env: sf.endEnv}
+}
+
+// offsetOfLine converts a line to the offset facts are kept by: the
+// start of the instruction that contains the line, so that a query for
+// any line of a RUN sees the state before that RUN. Lines past the
+// stage's last instruction, and 0, mean the end of the stage.
+func (sf *StageFacts) offsetOfLine(line int) int {
+	if line <= 0 {
+		return math.MaxInt
+	}
+	for _, st := range sf.steps {
+		if st.in.StartLine <= line && line <= st.in.EndLine {
+			return st.in.Start
+		}
+		if st.in.StartLine > line {
+			return st.in.Start
+		}
+	}
+	return math.MaxInt
+}
+
+// EnvAt returns the value of an environment variable before the
+// instruction at line (0: at the end of the stage), when it is static.
+func (sf *StageFacts) EnvAt(line int, name string) (string, bool) {
+	v, ok := sf.stepAt(sf.offsetOfLine(line)).env[name]
+	return v, ok && !strings.Contains(v, "$")
+}
+
+// WorkdirAt returns the working directory before the instruction at line
+// (0: at the end of the stage), "" when the base image's is unknown.
+func (sf *StageFacts) WorkdirAt(line int) string {
+	return sf.stepAt(sf.offsetOfLine(line)).workdir
+}
+
+func (sf *StageFacts) notePath(env map[string]string) {
+	for _, dir := range strings.Split(env["PATH"], ":") {
+		if strings.HasPrefix(dir, "/") && !strings.Contains(dir, "$") {
+			sf.binDirs[path.Clean(dir)] = true
+		}
+	}
+}
+
+func cloneEnv(env map[string]string) map[string]string {
+	out := make(map[string]string, len(env)+1)
+	for k, v := range env {
+		out[k] = v
+	}
+	return out
+}
+
+// expandStatic substitutes the variables the Dockerfile gives static
+// values; anything else is kept as written (and so stays recognisably
+// dynamic, with a `$`).
+func expandStatic(lex *shell.Lex, word string, env map[string]string) string {
+	if !strings.ContainsAny(word, "$'\"\\") {
+		return word
+	}
+	known := mapEnv{}
+	for k, v := range env {
+		if !strings.Contains(v, "$") {
+			known[k] = v
+		}
+	}
+	res, err := lex.ProcessWordWithMatches(word, known)
+	if err != nil || len(res.Unmatched) > 0 {
+		return word
+	}
+	return res.Result
+}
+
+// resolveIn makes p absolute against dir; "" when p is relative and the
+// directory is unknown, or p is still dynamic.
+func resolveIn(dir, p string) string {
+	if p == "" || strings.Contains(p, "$") {
+		return ""
+	}
+	if len(p) >= 2 && p[1] == ':' {
+		// A Windows drive path (C:/app, C:\\app) is absolute.
+		return path.Clean(strings.ReplaceAll(p, "\\", "/"))
+	}
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
+	}
+	if dir == "" {
+		return ""
+	}
+	return path.Join(dir, p)
+}
+
+// runCommands returns the commands a RUN executes: its parsed script, or
+// the exec form's argument vector (a `sh -c` string in it is parsed).
+// opaque is true when what runs cannot be read: a script that does not
+// parse, a non-POSIX shell, or a script file run from the image.
+func runCommands(d *Dockerfile, in *Instruction) (cmds []Command, script *Script, opaque bool) {
+	script = in.Script
+	if script == nil && in.JSON && len(in.Args) > 0 {
+		args := in.Args
+		if len(args) >= 3 && isShellName(path.Base(args[0])) && args[1] == "-c" {
+			f, err := newShellParser().Parse(strings.NewReader(args[2]), "")
+			script = &Script{File: f, Src: args[2], Offset: -1, Err: err}
+		} else {
+			words := make([]Word, len(args))
+			for i, a := range args {
+				words[i] = Word{Value: a, Start: -1, End: -1}
+			}
+			_, words = unwrapCommand(words)
+			if len(words) == 0 {
+				return nil, nil, false
+			}
+			return []Command{{Name: path.Base(words[0].Value), Args: words[1:], Start: -1, End: -1}}, nil, false
+		}
+	}
+	if script == nil || script.File == nil || script.Err != nil {
+		return nil, script, true
+	}
+	cmds = script.Commands()
+	for _, c := range cmds {
+		if runsScriptFile(c) {
+			opaque = true
+		}
+	}
+	return cmds, script, opaque
+}
+
+func isShellName(n string) bool {
+	switch n {
+	case "sh", "bash", "ash", "dash", "zsh", "ksh":
+		return true
+	}
+	return false
+}
+
+// runsScriptFile reports a command that runs a script dockopt does not
+// read (`./install.sh`, `bash /tmp/setup.sh`): what it installs is unknown.
+func runsScriptFile(c Command) bool {
+	if strings.HasSuffix(c.Name, ".sh") && c.Name != "docker-entrypoint.sh" {
+		return true
+	}
+	if isShellName(c.Name) {
+		for _, a := range c.Args {
+			if strings.HasPrefix(a.Value, "-") {
+				if a.Value == "-c" || a.Value == "-s" {
+					return false
+				}
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// commandEnd is the offset at which a command's effects are visible;
+// commands without exact positions take effect at the end of their RUN.
+func commandEnd(in *Instruction, c Command) int {
+	if c.End >= 0 {
+		return c.End
+	}
+	return in.End
+}
+
+var varRef = regexp.MustCompile(`^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$`)
+
+// scriptVars collects the static assignments of a script (`deps='a b'`),
+// which official-image Dockerfiles use to name packages they later remove.
+func scriptVars(s *Script) map[string]string {
+	out := map[string]string{}
+	if s == nil || s.File == nil {
+		return out
+	}
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		var assigns []*syntax.Assign
+		switch n := n.(type) {
+		case *syntax.CallExpr:
+			if len(n.Args) == 0 {
+				assigns = n.Assigns
+			}
+		case *syntax.DeclClause:
+			for _, a := range n.Args {
+				assigns = append(assigns, a)
+			}
+		}
+		for _, a := range assigns {
+			if a.Name == nil || a.Value == nil {
+				continue
+			}
+			if v, dyn := staticWord(a.Value); !dyn {
+				// BuildKit joins continuation lines before the shell
+				// sees them, also inside quotes.
+				out[a.Name.Value] = strings.ReplaceAll(v, "\\\n", "")
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// expandArgs returns the static values of words, splitting a lone
+// `$VAR` whose value is known into its fields; dynamic is true when some
+// word stays unknown.
+func expandArgs(words []Word, vars ...map[string]string) (out []string, dynamic bool) {
+	for _, w := range words {
+		if !w.Dynamic {
+			out = append(out, w.Value)
+			continue
+		}
+		lookup := func(name string) (string, bool) {
+			for _, vs := range vars {
+				if v, ok := vs[name]; ok && !strings.Contains(v, "$") {
+					return v, true
+				}
+			}
+			return "", false
+		}
+		if m := varRef.FindStringSubmatch(w.Value); m != nil {
+			// A lone unquoted $VAR splits into fields.
+			if v, ok := lookup(m[1]); ok {
+				out = append(out, strings.Fields(v)...)
+				continue
+			}
+			dynamic = true
+			continue
+		}
+		resolved := true
+		v := varInWord.ReplaceAllStringFunc(w.Value, func(ref string) string {
+			val, ok := lookup(varInWord.FindStringSubmatch(ref)[1])
+			resolved = resolved && ok
+			return val
+		})
+		if resolved && !strings.ContainsAny(v, "$`") {
+			out = append(out, v)
+		} else {
+			dynamic = true
+		}
+	}
+	return out, dynamic
+}
+
+var varInWord = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
+
+// baseContents looks an image reference up in the contents table.
+func baseContents(r ImageRef) (contents.Image, bool) {
+	if r.Unresolved || r.Raw == "" {
+		return contents.Image{}, false
+	}
+	if r.IsScratch() {
+		return contents.Lookup("", "scratch", "")
+	}
+	return contents.Lookup(r.Registry, r.Repository, r.Tag)
+}

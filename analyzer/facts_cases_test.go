@@ -1,0 +1,383 @@
+package analyzer_test
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// analyzeOne analyzes one Dockerfile with a build context.
+func analyzeOne(t *testing.T, dockerfile string, files map[string]string) *analyzer.FileResult {
+	t.Helper()
+	fsys := fstest.MapFS{"Dockerfile": {Data: []byte(dockerfile)}}
+	for p, c := range files {
+		fsys[p] = &fstest.MapFile{Data: []byte(c)}
+	}
+	res, err := analyzer.New(nil).Analyze(fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fr := range res.Files {
+		if fr.Path == "Dockerfile" {
+			if fr.Error != "" {
+				t.Fatal(fr.Error)
+			}
+			return fr
+		}
+	}
+	t.Fatal("Dockerfile not analyzed")
+	return nil
+}
+
+// Small Dockerfiles for the cases the real shapes do not cover: one fact
+// each, read at the end of the final stage unless line says otherwise.
+func TestToolCases(t *testing.T) {
+	cases := []struct {
+		name, dockerfile string
+		line             int
+		tool             string
+		want             analyzer.Presence
+		busybox          bool
+	}{
+		{"GNU wget replaces the applet", "FROM alpine:3.20\nRUN apk add --no-cache wget\n", 0, "wget", analyzer.Present, false},
+		{"deleting GNU wget leaves the applet", "FROM alpine:3.20\nRUN apk add wget && apk del wget\n", 0, "wget", analyzer.Present, true},
+		{"busybox applet before install", "FROM alpine:3.20\nRUN apk add --no-cache wget\n", 2, "wget", analyzer.Present, true},
+		{"bash on alpine only after it is installed", "FROM alpine:3.20\nRUN echo hi\nRUN apk add --no-cache bash\n", 3, "bash", analyzer.Absent, false},
+		{"bash on alpine after install", "FROM alpine:3.20\nRUN apk add --no-cache bash\n", 0, "bash", analyzer.Present, false},
+		{"rm of the binary", "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -f /usr/bin/curl\n", 0, "curl", analyzer.Absent, false},
+		{"purge in a later RUN", "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apt-get purge -y curl\n", 0, "curl", analyzer.Absent, false},
+		{"installed, then used later", "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apt-get purge -y curl\n", 3, "curl", analyzer.Present, false},
+		{"dry run installs nothing", "FROM debian:12\nRUN apt-get install -s curl\n", 0, "curl", analyzer.Absent, false},
+		{"unresolved package variable", "FROM debian:12\nARG PKGS\nRUN apt-get install -y $PKGS\n", 0, "curl", analyzer.Unknown, false},
+		{"resolved package variable", "FROM debian:12\nARG PKGS=\"curl jq\"\nRUN apt-get install -y $PKGS\n", 0, "jq", analyzer.Present, false},
+		{"script variable removed again", "FROM debian:12\nRUN deps='curl wget' && apt-get install -y $deps && apt-get purge -y $deps\n", 0, "curl", analyzer.Absent, false},
+		{"COPY --from an image", "FROM debian:12\nCOPY --from=tianon/gosu:1.17 /gosu /usr/local/bin/\n", 0, "gosu", analyzer.Present, false},
+		{"downloaded with curl -o", "FROM debian:12\nRUN curl -fsSLo /usr/local/bin/tini https://example.com/tini && chmod +x /usr/local/bin/tini\n", 0, "tini", analyzer.Present, false},
+		{"go install", "FROM golang:1.23\nRUN go install github.com/grpc-ecosystem/grpc-health-probe@v0.4.34\n", 0, "grpc_health_probe", analyzer.Present, false},
+		{"npm global", "FROM node:20-slim\nRUN npm install -g pm2@5\n", 0, "pm2", analyzer.Present, false},
+		{"exec form", "FROM alpine:3.20\nRUN [\"apk\", \"add\", \"--no-cache\", \"curl\"]\n", 0, "curl", analyzer.Present, false},
+		{"exec form sh -c", "FROM alpine:3.20\nRUN [\"sh\", \"-c\", \"apk add --no-cache curl\"]\n", 0, "curl", analyzer.Present, false},
+		{"heredoc", "FROM alpine:3.20\nRUN <<EOF\nset -e\napk add --no-cache curl\nEOF\n", 0, "curl", analyzer.Present, false},
+		{"script file makes absent unknown", "FROM debian:12\nCOPY install.sh /tmp/\nRUN /tmp/install.sh\n", 0, "curl", analyzer.Unknown, false},
+		{"script file keeps present", "FROM debian:12\nRUN ./install.sh\n", 0, "bash", analyzer.Present, false},
+		{"unknown base image", "FROM registry.example.com/team/base:3\n", 0, "curl", analyzer.Unknown, false},
+		{"unknown base, apt-get says Debian", "FROM registry.example.com/team/base:3\nRUN apt-get update\n", 0, "bash", analyzer.Present, false},
+		{"unknown base, installed", "FROM registry.example.com/team/base:3\nRUN apt-get update && apt-get install -y curl\n", 0, "curl", analyzer.Present, false},
+		{"scratch", "FROM scratch\nCOPY app /app\n", 0, "sh", analyzer.Absent, false},
+		{"stage built FROM a stage", "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y curl\nFROM base\nRUN true\n", 0, "curl", analyzer.Present, false},
+		{"a conditional proves nothing", "FROM debian:12\nRUN if command -v curl; then curl -V; fi\n", 0, "curl", analyzer.Absent, false},
+		{"the last statement proves", "FROM registry.example.com/team/base:3\nRUN echo checking; curl --version\n", 0, "curl", analyzer.Present, false},
+		{"without set -e only the last proves", "FROM registry.example.com/team/base:3\nRUN curl --version; echo done\n", 0, "curl", analyzer.Unknown, false},
+		{"tarball into a bin dir", "FROM debian:12\nRUN tar -xzf tools.tgz -C /usr/local/bin\n", 0, "wget", analyzer.Unknown, false},
+	}
+	for _, c := range cases {
+		fr := analyzeOne(t, c.dockerfile, map[string]string{"install.sh": "#!/bin/sh\napt-get install -y curl\n"})
+		got := fr.Facts().Final().Tool(c.line, c.tool)
+		if got.Presence != c.want || got.Busybox != c.busybox {
+			t.Errorf("%s: %s at line %d is %v (busybox %v: %s), want %v (busybox %v)", c.name, c.tool, c.line, got.Presence, got.Busybox, got.Why, c.want, c.busybox)
+		}
+	}
+}
+
+func TestDistroCases(t *testing.T) {
+	cases := []struct {
+		dockerfile string
+		family     analyzer.Distro
+		userland   string
+	}{
+		{"FROM busybox:1.36\n", analyzer.DistroBusybox, analyzer.UserlandBusybox},
+		{"FROM scratch\nCOPY app /\n", analyzer.DistroScratch, analyzer.UserlandNone},
+		{"FROM rockylinux:9\n", analyzer.DistroRHEL, analyzer.UserlandGNU},
+		{"FROM registry.example.com/base:1\nRUN apk add curl\n", analyzer.DistroAlpine, analyzer.UserlandBusybox},
+		{"FROM registry.example.com/base:1\nRUN microdnf install -y curl\n", analyzer.DistroRHEL, analyzer.UserlandGNU},
+		{"FROM registry.example.com/base:1\n", "", ""},
+		{"FROM ubuntu:24.04\n", analyzer.DistroDebian, analyzer.UserlandGNU},
+		{"FROM mcr.microsoft.com/dotnet/aspnet:8.0-nanoserver-ltsc2022\n", analyzer.DistroWindows, analyzer.UserlandWindows},
+	}
+	for _, c := range cases {
+		d := analyzeOne(t, c.dockerfile, nil).Facts().Final().Distro()
+		if d.Family != c.family || d.Userland != c.userland {
+			t.Errorf("%q: %s/%s (%s), want %s/%s", c.dockerfile, d.Family, d.Userland, d.Why, c.family, c.userland)
+		}
+	}
+}
+
+func TestPortCases(t *testing.T) {
+	cases := []struct {
+		name, dockerfile string
+		files            map[string]string
+		port             int
+		protocol         string
+		probe            string // the probe's tool, "" for none
+	}{
+		{"a database port without other evidence", "FROM debian:12\nEXPOSE 5432\n", nil, 5432, analyzer.ProtoPostgreSQL, ""},
+		{"an unknown port stays unknown", "FROM debian:12\nEXPOSE 8080\n", nil, 8080, "", ""},
+		{"HTTP needs evidence", "FROM node:20-slim\nCOPY . .\nEXPOSE 3000\nCMD [\"node\", \"index.js\"]\n", map[string]string{"package.json": `{"dependencies":{"ws":"8"}}`}, 3000, "", ""},
+		{"php-fpm speaks FastCGI", "FROM php:8.3-fpm\nCOPY . /var/www/html\nEXPOSE 9000\n", nil, 9000, analyzer.ProtoFastCGI, ""},
+		{"grpc and HTTP: the gRPC port", "FROM golang:1.23\nCOPY . .\nEXPOSE 8080 50051\n", map[string]string{"go.mod": "module x\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.10.0\n\tgoogle.golang.org/grpc v1.67.1\n)\n"}, 50051, analyzer.ProtoGRPC, "grpc_health_probe"},
+		{"grpc and HTTP: the other port is unknown", "FROM golang:1.23\nCOPY . .\nEXPOSE 8080 50051\n", map[string]string{"go.mod": "module x\n\nrequire (\n\tgithub.com/gin-gonic/gin v1.10.0\n\tgoogle.golang.org/grpc v1.67.1\n)\n"}, 8080, "", ""},
+		{"mongo from its image", "FROM mongo:7\n", nil, 27017, analyzer.ProtoMongoDB, "mongosh"},
+		{"nginx inherits port 80", "FROM nginx:1.27\nCOPY site/ /usr/share/nginx/html/\n", map[string]string{"site/index.html": "<p>hi</p>"}, 80, analyzer.ProtoHTTP, ""},
+		{"an HTTP framework on a database port", "FROM python:3.12-slim\nCOPY . .\nEXPOSE 6379\n", map[string]string{"requirements.txt": "flask==3.0\n"}, 6379, "", ""},
+		{"gunicorn serves HTTP", "FROM python:3.12\nEXPOSE 8000\nCMD gunicorn app:app\n", nil, 8000, analyzer.ProtoHTTP, "curl"},
+		{"a variable port", "FROM python:3.12-slim\nARG PORT=8000\nEXPOSE $PORT\nCMD [\"uvicorn\", \"main:app\"]\n", nil, 8000, analyzer.ProtoHTTP, ""},
+		{"redis installed from packages", "FROM debian:12\nRUN apt-get update && apt-get install -y redis-server\nEXPOSE 6379\nCMD [\"redis-server\"]\n", nil, 6379, analyzer.ProtoRedis, "redis-cli"},
+	}
+	for _, c := range cases {
+		sf := analyzeOne(t, c.dockerfile, c.files).Facts().Final()
+		var got *analyzer.PortFact
+		for _, p := range sf.Ports() {
+			if p.Port == c.port {
+				got = &p
+			}
+		}
+		if got == nil {
+			t.Errorf("%s: port %d missing from %+v", c.name, c.port, sf.Ports())
+			continue
+		}
+		probe := ""
+		if got.Probe != nil && got.Probe.Command != "" {
+			probe = got.Probe.Tool
+		}
+		if got.Protocol != c.protocol || probe != c.probe {
+			t.Errorf("%s: port %d speaks %q with probe %q (%s), want %q with %q", c.name, c.port, got.Protocol, probe, got.Why, c.protocol, c.probe)
+		}
+	}
+}
+
+func TestPrivilegedPortCases(t *testing.T) {
+	cases := []struct {
+		dockerfile string
+		port       int
+	}{
+		{"FROM nginx:1.27\n", 80},
+		{"FROM nginxinc/nginx-unprivileged:1.27\n", 0},
+		{"FROM httpd:2.4\n", 80},
+		{"FROM node:20\nEXPOSE 443 3000\n", 443},
+		{"FROM node:20\nEXPOSE 3000\n", 0},
+	}
+	for _, c := range cases {
+		if got, why := analyzeOne(t, c.dockerfile, nil).Facts().Final().PrivilegedPort(); got != c.port {
+			t.Errorf("%q: %d (%s), want %d", c.dockerfile, got, why, c.port)
+		}
+	}
+}
+
+func TestUserCases(t *testing.T) {
+	cases := []struct {
+		name, dockerfile string
+		files            map[string]string
+		user             string
+		known            bool
+		switches         analyzer.Presence
+	}{
+		{"USER with a variable default", "FROM debian:12\nARG APP_USER=app\nRUN useradd $APP_USER\nUSER ${APP_USER}\n", nil, "app", true, analyzer.Absent},
+		{"USER with an unset variable", "FROM debian:12\nARG APP_USER\nUSER $APP_USER\n", nil, "$APP_USER", false, analyzer.Absent},
+		{"unknown base image", "FROM example.com/base:1\nCMD [\"app\"]\n", nil, "", false, analyzer.Absent},
+		{"gosu in ENTRYPOINT", "FROM debian:12\nENTRYPOINT [\"gosu\", \"app\", \"/app/run\"]\n", nil, "", true, analyzer.Present},
+		{"s6-overlay", "FROM alpine:3.20\nENTRYPOINT [\"/init\"]\n", nil, "", true, analyzer.Present},
+		{"phusion my_init", "FROM debian:12\nCMD [\"/sbin/my_init\"]\n", nil, "", true, analyzer.Present},
+		{"setpriv in a script", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec setpriv --reuid=app --regid=app --init-groups \"$@\"\n"}, "", true, analyzer.Present},
+		{"chpst in a script", "FROM debian:12\nCOPY run /etc/service/app/run\nCOPY start.sh /usr/local/bin/\nCMD [\"start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chpst -u app /app/bin/server\n", "run": ""}, "", true, analyzer.Present},
+		{"a script that does not switch", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec /app/server \"$@\"\n"}, "", true, analyzer.Absent},
+		{"a script that sources others", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\n. /etc/profile.d/app.sh\nexec /app/server\n"}, "", true, analyzer.Unknown},
+		{"a script missing from the context", "FROM debian:12\nCOPY --from=build /out/start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", nil, "", true, analyzer.Unknown},
+		{"a heredoc script", "FROM debian:12\nCOPY <<EOF /entrypoint.sh\n#!/bin/sh\nexec su-exec app \"$@\"\nEOF\nENTRYPOINT [\"/entrypoint.sh\"]\n", nil, "", true, analyzer.Present},
+		{"sh -c in CMD", "FROM debian:12\nCMD [\"sh\", \"-c\", \"exec gosu app /app/server\"]\n", nil, "", true, analyzer.Present},
+		{"the official image's entrypoint is kept", "FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\n", map[string]string{"init.sql": "select 1;"}, "", true, analyzer.Present},
+		{"nginx starts as root on purpose", "FROM debian:12\nRUN apt-get update && apt-get install -y nginx\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n", nil, "", true, analyzer.Present},
+	}
+	for _, c := range cases {
+		sf := analyzeOne(t, c.dockerfile, c.files).Facts().Final()
+		u := sf.RunUser()
+		ep := sf.Entrypoint()
+		if u.Name != c.user || u.Known != c.known || ep.SwitchesUser != c.switches {
+			t.Errorf("%s: user %q (known %v), switches %v (%s); want %q (known %v), %v", c.name, u.Name, u.Known, ep.SwitchesUser, ep.Why, c.user, c.known, c.switches)
+		}
+	}
+}
+
+func TestAccountCases(t *testing.T) {
+	cases := []struct {
+		name, dockerfile string
+		user             string
+		want             analyzer.Presence
+	}{
+		{"useradd", "FROM debian:12\nRUN useradd -r -s /usr/sbin/nologin app\n", "app", analyzer.Present},
+		{"busybox adduser", "FROM alpine:3.20\nRUN addgroup -S app && adduser -S -G app app\n", "app", analyzer.Present},
+		{"adduser user group adds to a group", "FROM debian:12\nRUN adduser www-data app\n", "app", analyzer.Absent},
+		{"userdel", "FROM debian:12\nRUN useradd app && userdel app\n", "app", analyzer.Absent},
+		{"appended to /etc/passwd", "FROM busybox:1.36\nRUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd\n", "app", analyzer.Present},
+		{"scratch has no accounts", "FROM scratch\n", "root", analyzer.Absent},
+		{"scratch takes numeric IDs", "FROM scratch\n", "65532:65532", analyzer.Present},
+		{"unknown base", "FROM example.com/base:1\n", "app", analyzer.Unknown},
+	}
+	for _, c := range cases {
+		sf := analyzeOne(t, c.dockerfile, nil).Facts().Final()
+		if got, why := sf.UserExistsAt(0, c.user); got != c.want {
+			t.Errorf("%s: %s is %v (%s), want %v", c.name, c.user, got, why, c.want)
+		}
+	}
+}
+
+func TestAccountUseCases(t *testing.T) {
+	cases := []struct {
+		name, dockerfile string
+		user, how        string // "" user: no use expected
+	}{
+		{"su -c in a RUN", "FROM debian:12\nRUN useradd -m app && su app -c 'git config --global x y'\n", "app", "su"},
+		{"runuser -l", "FROM debian:12\nRUN useradd -m app && runuser -l app -c true\n", "app", "runuser -l"},
+		{"explicit shell", "FROM debian:12\nRUN useradd --shell /bin/bash app\n", "app", "explicit shell /bin/bash"},
+		{"usermod -s", "FROM debian:12\nRUN useradd app && usermod -s /bin/zsh app\n", "app", "usermod"},
+		{"sshd config written by a RUN", "FROM debian:12\nRUN apt-get update && apt-get install -y openssh-server && echo 'AuthorizedKeysCommandUser keys' >> /etc/ssh/sshd_config\n", "keys", "AuthorizedKeysCommand"},
+		{"nothing uses the account", "FROM debian:12\nRUN useradd app\n", "", ""},
+	}
+	for _, c := range cases {
+		uses := analyzeOne(t, c.dockerfile, nil).Facts().Final().AccountUses()
+		if c.user == "" {
+			if len(uses) != 0 {
+				t.Errorf("%s: uses %+v, want none", c.name, uses)
+			}
+			continue
+		}
+		found := false
+		for _, u := range uses {
+			found = found || (u.User == c.user && strings.Contains(u.How, c.how))
+		}
+		if !found {
+			t.Errorf("%s: uses %+v, want %s through %q", c.name, uses, c.user, c.how)
+		}
+	}
+}
+
+func TestCacheCleaningCases(t *testing.T) {
+	cases := []struct {
+		run, what, dir string
+	}{
+		{"apk add --no-cache curl", "apk --no-cache", "/var/cache/apk"},
+		{"apt-get update && apt-get install -y curl && apt-get clean", "apt-get clean", "/var/cache/apt"},
+		{"apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*", "rm -rf /var/lib/apt/lists/*", "/var/lib/apt/lists"},
+		{"npm ci && npm cache clean --force", "npm cache clean", "/root/.npm"},
+		{"pip install --no-cache-dir -r requirements.txt", "pip --no-cache-dir", "/root/.cache/pip"},
+		{"dnf install -y curl && dnf clean all", "dnf clean", "/var/cache/dnf"},
+		{"go build ./... && go clean -cache", "go clean -cache", "/root/.cache/go-build"},
+		{"yarn install && yarn cache clean", "yarn cache clean", "/usr/local/share/.cache/yarn"},
+		{"pip install x && rm -rf ~/.cache/pip", "rm -rf ~/.cache/pip", "/root/.cache/pip"},
+	}
+	for _, c := range cases {
+		fr := analyzeOne(t, "FROM debian:12\nRUN "+c.run+"\n", nil)
+		run := fr.Dockerfile.FinalStage().Instructions[0]
+		found := false
+		for _, cl := range fr.Facts().Final().CacheCleaning(run) {
+			found = found || (cl.What == c.what && cl.Dir == c.dir)
+		}
+		if !found {
+			t.Errorf("RUN %s: cleaning %+v, want %q of %s", c.run, fr.Facts().Final().CacheCleaning(run), c.what, c.dir)
+		}
+	}
+	// PIP_NO_CACHE_DIR in the environment counts as the flag.
+	fr := analyzeOne(t, "FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask\n", nil)
+	run := fr.Dockerfile.FinalStage().Instructions[1]
+	if c := fr.Facts().Final().CacheCleaning(run); len(c) != 1 || c[0].What != "PIP_NO_CACHE_DIR" {
+		t.Errorf("PIP_NO_CACHE_DIR: %+v", c)
+	}
+}
+
+func TestRoleCases(t *testing.T) {
+	cases := []struct {
+		name, path, dockerfile string
+		files                  map[string]string
+		role                   analyzer.Role
+	}{
+		{"a tool image with its own command", "Dockerfile", "FROM alpine:3.20\nRUN apk add --no-cache curl\nENTRYPOINT [\"curl\"]\n", nil, analyzer.RoleApplication},
+		{"a server configured by the project", "Dockerfile", "FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/nginx.conf\n", map[string]string{"nginx.conf": "events {}\n"}, analyzer.RoleApplication},
+		{"a toolbox without a command", "Dockerfile", "FROM ubuntu:24.04\nRUN apt-get update && apt-get install -y make\n", nil, analyzer.RoleBase},
+		{"code in a version folder is an application", "services/api/2.1/Dockerfile", "FROM python:3.12-slim\nCOPY app.py .\nCMD [\"python\", \"app.py\"]\n", map[string]string{"services/api/2.1/app.py": "print(1)\n"}, analyzer.RoleApplication},
+		{"a variant folder without code", "3.12/slim-bookworm/Dockerfile", "FROM debian:bookworm-slim\nRUN apt-get update\nCMD [\"python3\"]\n", nil, analyzer.RoleBase},
+		{"a bind mount of the context builds the project", "Dockerfile", "FROM golang:1.23 AS build\nRUN --mount=type=bind,target=/src cd /src && go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /app\nENTRYPOINT [\"/app\"]\n", map[string]string{"go.mod": "module x\n", "main.go": "package main\n"}, analyzer.RoleApplication},
+		{"a codespace user", "Dockerfile", "FROM ubuntu:24.04\nRUN useradd -m codespace\nUSER codespace\n", nil, analyzer.RoleDev},
+		{"a final debug target", "Dockerfile", "FROM node:20 AS app\nCOPY . .\nCMD [\"node\", \"server.js\"]\nFROM app AS debug\nCMD [\"node\", \"--inspect\", \"server.js\"]\n", map[string]string{"server.js": ""}, analyzer.RoleDev},
+		{"an e2e file name", "docker/e2e.Dockerfile", "FROM node:20\nCOPY . .\nCMD [\"npm\", \"test\"]\n", map[string]string{"docker/package.json": "{}"}, analyzer.RoleFixture},
+		{"gitpod", ".gitpod.Dockerfile", "FROM gitpod/workspace-full\nRUN brew install jq\n", nil, analyzer.RoleDev},
+	}
+	for _, c := range cases {
+		fsys := fstest.MapFS{c.path: {Data: []byte(c.dockerfile)}}
+		for p, content := range c.files {
+			fsys[p] = &fstest.MapFile{Data: []byte(content)}
+		}
+		res, err := analyzer.New(nil).AnalyzeTargets(fsys, []analyzer.Target{{Path: c.path, Context: pathDir(c.path)}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Files[0].Error != "" {
+			t.Fatalf("%s: %s", c.name, res.Files[0].Error)
+		}
+		if r := res.Files[0].Facts().Role(); r.Role != c.role {
+			t.Errorf("%s: role %s (%s), want %s", c.name, r.Role, r.Why, c.role)
+		}
+	}
+}
+
+func pathDir(p string) string {
+	if i := strings.LastIndex(p, "/"); i >= 0 {
+		return p[:i]
+	}
+	return "."
+}
+
+func TestStageRoleCases(t *testing.T) {
+	df := "FROM node:20 AS deps\nRUN npm ci\nFROM deps AS test\nRUN npm test\nFROM node:20 AS docs\nCMD [\"npx\", \"serve\", \"docs\"]\nFROM node:20-slim\nCOPY --from=deps /node_modules /app/node_modules\nCOPY . /app\nCMD [\"node\", \"/app/server.js\"]\n"
+	fr := analyzeOne(t, df, map[string]string{"server.js": ""})
+	want := []analyzer.Role{analyzer.RoleBuild, analyzer.RoleFixture, analyzer.RoleApplication, analyzer.RoleApplication}
+	for i, s := range fr.Dockerfile.Stages {
+		if r := fr.Facts().StageRole(s); r.Role != want[i] {
+			t.Errorf("stage %d (%s): %s (%s), want %s", i, s.Name, r.Role, r.Why, want[i])
+		}
+	}
+}
+
+func TestGeneratedCases(t *testing.T) {
+	cases := []struct {
+		name     string
+		files    map[string]string
+		file     string
+		want     bool
+		template string
+	}{
+		{"a Go-style header", map[string]string{"Dockerfile": "# Code generated by tools/gen.go. DO NOT EDIT.\nFROM alpine:3.20\n"}, "Dockerfile", true, ""},
+		{"a template beside", map[string]string{"Dockerfile": "FROM alpine:3.20\n", "Dockerfile.template": "FROM alpine:{{ .v }}\n"}, "Dockerfile", true, "Dockerfile.template"},
+		{"a jinja template of a named file", map[string]string{"Dockerfile.prod": "FROM alpine:3.20\n", "Dockerfile.prod.j2": "FROM alpine:{{ v }}\n"}, "Dockerfile.prod", true, "Dockerfile.prod.j2"},
+		{"a Makefile rule above a variant", map[string]string{
+			"images/3.20/Dockerfile": "FROM alpine:3.20\n",
+			"Makefile":               "images/%/Dockerfile: Dockerfile.in\n\tsed -e 's/VERSION/$*/' $< > $@\n",
+		}, "images/3.20/Dockerfile", true, ""},
+		{"a template in templates/", map[string]string{
+			"debian/Dockerfile":           "FROM debian:12\n",
+			"templates/Dockerfile.jinja2": "FROM {{ base }}\n",
+			"render.py":                   "open(f'{d}/Dockerfile', 'w').write(t.render())\n",
+		}, "debian/Dockerfile", true, "templates/Dockerfile.jinja2"},
+		{"a template above without a generator or variant", map[string]string{"services/api/Dockerfile": "FROM alpine:3.20\n", "Dockerfile.tmpl": "FROM x\n"}, "services/api/Dockerfile", false, ""},
+		{"an ordinary file", map[string]string{"Dockerfile": "# Build the API image.\nFROM alpine:3.20\n"}, "Dockerfile", false, ""},
+		{"a marker after the instructions does not count", map[string]string{"Dockerfile": "FROM alpine:3.20\n# do not edit below\n"}, "Dockerfile", false, ""},
+	}
+	for _, c := range cases {
+		fsys := fstest.MapFS{}
+		for p, content := range c.files {
+			fsys[p] = &fstest.MapFile{Data: []byte(content)}
+		}
+		res, err := analyzer.New(nil).AnalyzeTargets(fsys, []analyzer.Target{{Path: c.file, Context: pathDir(c.file)}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fr := res.Files[0]
+		if fr.Error != "" {
+			t.Fatalf("%s: %s", c.name, fr.Error)
+		}
+		g := fr.Facts().Generated()
+		if g.Generated != c.want || g.Template != c.template {
+			t.Errorf("%s: generated %v template %q (%s), want %v %q", c.name, g.Generated, g.Template, g.Why, c.want, c.template)
+		}
+	}
+}

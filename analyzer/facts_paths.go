@@ -1,0 +1,556 @@
+package analyzer
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// PlacedFile is a file an instruction puts at a known path of the image.
+type PlacedFile struct {
+	// Path is absolute in the image.
+	Path   string
+	Line   int
+	Offset int
+	// How is COPY, ADD, or the RUN command that wrote it (curl, cp …).
+	How string
+	// Context is the source's path relative to the build context when it
+	// comes from there; From names the stage or image of COPY --from.
+	Context string
+	From    string
+	// Inline is the content of a heredoc source (`COPY <<EOF /x`).
+	Inline *string
+}
+
+// PlacedFiles lists the files the lineage puts at known paths, in order.
+func (sf *StageFacts) PlacedFiles() []PlacedFile { return sf.placed }
+
+// pathEvent changes what is known of one path: created, chowned, made
+// world-writable, declared a VOLUME.
+type pathEvent struct {
+	path         string
+	line, offset int
+	kind         string
+	// owner is the account that owns the path afterwards, "" unknown.
+	owner     string
+	recursive bool
+	// mkdir events only decide the owner of a path nothing set before.
+	mkdir bool
+	// worldWritable is set by chmod 777, a+w, o+w.
+	worldWritable bool
+	// fill is set when the event puts content under the path.
+	fill bool
+	how  string
+}
+
+func (sf *StageFacts) write(e pathEvent) { sf.writes = append(sf.writes, e) }
+
+// copySpec is what run() and copy() need of a COPY or ADD.
+type copySpec struct {
+	sources []string
+	inline  []instructions.SourceContent
+	dest    string
+	from    string
+	chown   string
+	add     bool
+}
+
+// run dispatches one RUN to the facts it can change.
+func (sf *StageFacts) run(in *Instruction, st step) {
+	cmds, script, opaque := runCommands(sf.facts.file, in)
+	sf.runTools(in, cmds, script, opaque, st)
+	sf.runAccounts(in, cmds, script)
+	sf.runPaths(in, cmds, script, st)
+	sf.runCleaning(in, cmds, st)
+}
+
+// copy records what a COPY or ADD puts in the image.
+func (sf *StageFacts) copy(in *Instruction, c copySpec, lex *shell.Lex, st step) {
+	dest := expandStatic(lex, c.dest, st.env)
+	destDir := strings.HasSuffix(dest, "/") || len(c.sources)+len(c.inline) > 1
+	dest = resolveIn(st.workdir, dest)
+	if dest == "" {
+		sf.toolEvent(toolEvent{offset: in.Start + 1, line: in.StartLine, all: true, why: fmt.Sprintf("line %d copies to a path dockopt cannot resolve", in.StartLine)})
+		return
+	}
+	owner := "root"
+	if c.chown != "" {
+		owner, _, _ = strings.Cut(expandStatic(lex, c.chown, st.env), ":")
+		if strings.Contains(owner, "$") {
+			owner = ""
+		}
+	}
+	how := in.Keyword
+	var placed []PlacedFile
+	var dirs []string
+	for _, raw := range c.sources {
+		src := expandStatic(lex, raw, st.env)
+		pf := PlacedFile{Line: in.StartLine, Offset: in.Start + 1, How: how, From: c.from}
+		isURL := c.add && (strings.Contains(src, "://") || strings.HasPrefix(src, "git@"))
+		rel := strings.TrimPrefix(path.Clean("/"+src), "/")
+		switch {
+		case isURL:
+			pf.Path = dest
+			if destDir {
+				pf.Path = path.Join(dest, path.Base(strings.TrimRight(src, "/")))
+			}
+		case strings.ContainsAny(src, "*?[") || rel == "" || strings.HasSuffix(src, "/") || (c.from == "" && sf.facts.ctx.dirs[rel]):
+			// A directory's contents or a pattern land in dest.
+			dirs = append(dirs, dest)
+			sf.write(pathEvent{path: dest, line: in.StartLine, offset: in.Start + 1, kind: how, owner: owner, recursive: true, fill: true, how: src})
+			continue
+		case destDir:
+			pf.Path = path.Join(dest, path.Base(src))
+		default:
+			pf.Path = dest
+		}
+		if c.from == "" && !isURL {
+			pf.Context = rel
+		}
+		placed = append(placed, pf)
+		sf.write(pathEvent{path: pf.Path, line: in.StartLine, offset: in.Start + 1, kind: how, owner: owner, recursive: true, fill: true, how: src})
+	}
+	for _, sc := range c.inline {
+		body := sc.Data
+		pf := PlacedFile{Path: dest, Line: in.StartLine, Offset: in.Start + 1, How: how, Inline: &body}
+		if destDir {
+			pf.Path = path.Join(dest, sc.Path)
+		}
+		placed = append(placed, pf)
+		sf.write(pathEvent{path: pf.Path, line: in.StartLine, offset: in.Start + 1, kind: how, owner: owner, fill: true, how: "heredoc"})
+	}
+	sf.placed = append(sf.placed, placed...)
+	sf.copyTools(in, placed, dirs)
+	for _, pf := range placed {
+		if pf.Context != "" && (pf.Path == "/etc/ssh/sshd_config" || strings.HasPrefix(pf.Path, "/etc/ssh/sshd_config.d/")) {
+			if b, err := sf.facts.ctx.ReadFile(pf.Context); err == nil && len(b) <= maxScriptRead {
+				sf.scanSSHConfig(string(b), path.Join(sf.facts.ctx.Dir, pf.Context), 0)
+			}
+		}
+	}
+}
+
+// runPaths records directories a RUN creates, chowns or opens to all,
+// and content it writes.
+func (sf *StageFacts) runPaths(in *Instruction, cmds []Command, script *Script, st step) {
+	me := ownerOf(st.user)
+	for _, c := range cmds {
+		off := commandEnd(in, c)
+		line := in.StartLine
+		if c.Start >= 0 {
+			line = sf.facts.file.Line(c.Start)
+		}
+		resolve := func(w Word) string {
+			if w.Dynamic {
+				return ""
+			}
+			return resolveIn(st.workdir, expandHome(w.Value, st.user))
+		}
+		switch c.Name {
+		case "mkdir":
+			for _, w := range c.Positional("-m", "--mode") {
+				if p := resolve(w); p != "" {
+					sf.write(pathEvent{path: p, line: line, offset: off, kind: "mkdir", owner: me, mkdir: true})
+				}
+			}
+		case "chown":
+			pos := c.Positional("--from", "--reference")
+			if len(pos) < 2 {
+				continue
+			}
+			owner, _, _ := strings.Cut(pos[0].Value, ":")
+			if pos[0].Dynamic {
+				owner = ""
+			}
+			for _, w := range pos[1:] {
+				if p := resolve(w); p != "" {
+					sf.write(pathEvent{path: p, line: line, offset: off, kind: "chown", owner: owner, recursive: c.Has("-R", "--recursive") || c.HasShortFlag('R')})
+				}
+			}
+		case "chmod":
+			pos := c.Positional("--reference")
+			if len(pos) < 2 {
+				continue
+			}
+			if worldWritableMode(pos[0].Value) {
+				for _, w := range pos[1:] {
+					if p := resolve(w); p != "" {
+						sf.write(pathEvent{path: p, line: line, offset: off, kind: "chmod", worldWritable: true, recursive: c.Has("-R") || c.HasShortFlag('R')})
+					}
+				}
+			}
+		case "install":
+			if !c.Has("-d", "--directory") {
+				continue
+			}
+			owner := me
+			for i, a := range c.Args {
+				if (a.Value == "-o" || a.Value == "--owner") && i+1 < len(c.Args) {
+					owner = c.Args[i+1].Value
+				}
+			}
+			for _, w := range c.Positional("-m", "--mode", "-o", "--owner", "-g", "--group") {
+				if p := resolve(w); p != "" {
+					sf.write(pathEvent{path: p, line: line, offset: off, kind: "install -d", owner: owner})
+				}
+			}
+		case "cp", "mv", "git", "touch", "tar", "unzip", "curl", "wget":
+			for _, p := range commandOutputs(c, st.workdir) {
+				sf.write(pathEvent{path: p, line: line, offset: off, kind: c.Name, owner: me, fill: true, how: c.Name, mkdir: true})
+			}
+		}
+		for _, fill := range toolFills(c, st) {
+			sf.write(pathEvent{path: fill, line: line, offset: off, kind: c.Name, owner: me, fill: true, how: c.String(), mkdir: true})
+		}
+	}
+	for _, p := range redirectTargets(script, st.workdir) {
+		sf.write(pathEvent{path: p, line: in.StartLine, offset: in.End, kind: "redirect", owner: me, fill: true, how: "shell redirection", mkdir: true})
+	}
+}
+
+func worldWritableMode(m string) bool {
+	switch {
+	case len(m) >= 3 && strings.Trim(m, "01234567") == "":
+		last := m[len(m)-1]
+		return last == '2' || last == '3' || last == '6' || last == '7'
+	case strings.Contains(m, "+"):
+		who, perm, _ := strings.Cut(m, "+")
+		return strings.Contains(perm, "w") && (who == "" || strings.ContainsAny(who, "ao"))
+	}
+	return false
+}
+
+// expandHome replaces a leading ~ with the running user's home.
+func expandHome(p string, u UserFact) string {
+	if !strings.HasPrefix(p, "~") {
+		return p
+	}
+	home := "/root"
+	if u.Root() != Present {
+		return p // another user's home is not known here
+	}
+	return home + strings.TrimPrefix(p, "~")
+}
+
+// commandOutputs returns the paths cp/mv/git clone/touch/tar/unzip/curl/
+// wget write.
+func commandOutputs(c Command, workdir string) []string {
+	var out []string
+	add := func(p string) {
+		if r := resolveIn(workdir, p); r != "" {
+			out = append(out, r)
+		}
+	}
+	switch c.Name {
+	case "cp", "mv":
+		pos := c.Positional("-t", "--target-directory", "-S", "--suffix")
+		if len(pos) >= 2 && !pos[len(pos)-1].Dynamic {
+			add(pos[len(pos)-1].Value)
+		}
+	case "git":
+		pos := c.Positional("-b", "--branch", "--depth", "-c", "--config", "-o", "--origin", "--reference", "-j", "--jobs", "--filter")
+		if len(pos) >= 2 && pos[0].Value == "clone" {
+			if len(pos) >= 3 && !pos[2].Dynamic {
+				add(pos[2].Value)
+			} else if !pos[1].Dynamic {
+				add(strings.TrimSuffix(path.Base(pos[1].Value), ".git"))
+			}
+		}
+	case "touch":
+		for _, w := range c.Positional() {
+			if !w.Dynamic {
+				add(w.Value)
+			}
+		}
+	case "tar", "unzip":
+		if d := extractDir(c); d != "" {
+			add(d)
+		} else if c.Name == "tar" && (c.HasShortFlag('x') || c.Has("--extract")) {
+			add(".")
+		}
+	case "curl", "wget":
+		if t := downloadTarget(c); t != "" {
+			add(t)
+		}
+	}
+	return out
+}
+
+// toolFills are the directories package and build tools fill: caches
+// and installed dependencies.
+func toolFills(c Command, st step) []string {
+	home := "/root"
+	if st.user.Root() != Present {
+		home = ""
+	}
+	wd := st.workdir
+	var out []string
+	add := func(p string) {
+		if p != "" && !strings.HasPrefix(p, "/") {
+			return
+		}
+		if p != "" {
+			out = append(out, path.Clean(p))
+		}
+	}
+	sub := c.Subcommand()
+	switch c.Name {
+	case "apt-get", "apt":
+		switch sub {
+		case "update":
+			add("/var/lib/apt/lists")
+		case "install", "upgrade", "dist-upgrade", "full-upgrade":
+			add("/var/cache/apt")
+		}
+	case "apk":
+		if (sub == "add" || sub == "update" || sub == "upgrade") && !c.Has("--no-cache") {
+			add("/var/cache/apk")
+		}
+	case "dnf", "yum", "microdnf":
+		if sub == "install" || sub == "update" || sub == "upgrade" || sub == "makecache" {
+			add("/var/cache/" + c.Name)
+		}
+	case "npm", "pnpm", "yarn":
+		if sub == "" || sub == "install" || sub == "i" || sub == "ci" || sub == "add" {
+			if wd != "" && !c.Has("-g", "--global") {
+				add(path.Join(wd, "node_modules"))
+			}
+			switch c.Name {
+			case "npm":
+				if home != "" {
+					add(home + "/.npm")
+				}
+			case "yarn":
+				add("/usr/local/share/.cache/yarn")
+			case "pnpm":
+				if home != "" {
+					add(home + "/.local/share/pnpm/store")
+				}
+			}
+		}
+	case "pip", "pip3":
+		if sub == "install" && !c.Has("--no-cache-dir") && st.env["PIP_NO_CACHE_DIR"] == "" && home != "" {
+			add(home + "/.cache/pip")
+		}
+	case "go":
+		if sub == "build" || sub == "install" || sub == "mod" || sub == "test" || sub == "get" {
+			gopath := st.env["GOPATH"]
+			if gopath == "" {
+				gopath = "/go"
+			}
+			add(gopath + "/pkg/mod")
+			if home != "" && sub != "mod" {
+				add(home + "/.cache/go-build")
+			}
+		}
+	case "mvn", "mvnw":
+		if home != "" {
+			add(home + "/.m2")
+		}
+	case "gradle", "gradlew":
+		if home != "" {
+			add(home + "/.gradle")
+		}
+	case "composer":
+		if sub == "install" || sub == "update" || sub == "require" {
+			if wd != "" {
+				add(path.Join(wd, "vendor"))
+			}
+			if home != "" {
+				add(home + "/.composer/cache")
+			}
+		}
+	case "bundle":
+		if sub == "install" || sub == "" {
+			add("/usr/local/bundle")
+		}
+	case "cargo":
+		if sub == "build" || sub == "install" || sub == "fetch" {
+			add("/usr/local/cargo/registry")
+			if wd != "" && sub == "build" {
+				add(path.Join(wd, "target"))
+			}
+		}
+	}
+	return out
+}
+
+// redirectTargets returns files a script writes with > or >>.
+func redirectTargets(s *Script, workdir string) []string {
+	if s == nil || s.File == nil {
+		return nil
+	}
+	var out []string
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		r, ok := n.(*syntax.Redirect)
+		if !ok || r.Word == nil || (r.Op != syntax.RdrOut && r.Op != syntax.AppOut) {
+			return true
+		}
+		v, dyn := staticWord(r.Word)
+		if dyn || strings.HasPrefix(v, "/dev/") || strings.HasPrefix(v, "/proc/") {
+			return true
+		}
+		if p := resolveIn(workdir, v); p != "" {
+			out = append(out, p)
+		}
+		return true
+	})
+	return out
+}
+
+// WrittenPath is a path the running application writes to, or that is
+// set up for it, with its owner at the end of the stage.
+type WrittenPath struct {
+	Path string
+	// Why lists what makes it a written path: VOLUME, WORKDIR, chown,
+	// mkdir, a server's data directory.
+	Why  []string
+	Line int
+	// Owner is the owning account at the end of the stage, "" unknown.
+	Owner         string
+	OwnerWhy      string
+	WorldWritable bool
+}
+
+// WrittenPaths lists VOLUME targets, the final WORKDIR, chown and mkdir
+// targets, and the data directories of the servers the stage runs, with
+// who owns each at the end of the stage.
+func (sf *StageFacts) WrittenPaths() []WrittenPath {
+	var out []WrittenPath
+	index := map[string]int{}
+	add := func(p, why string, line int) {
+		if p == "" || p == "/" {
+			return
+		}
+		if i, ok := index[p]; ok {
+			if !contains(out[i].Why, why) {
+				out[i].Why = append(out[i].Why, why)
+			}
+			return
+		}
+		index[p] = len(out)
+		out = append(out, WrittenPath{Path: p, Why: []string{why}, Line: line})
+	}
+	for _, v := range sf.volumes {
+		add(v.path, fmt.Sprintf("VOLUME on line %d", v.line), v.line)
+	}
+	if sf.endDir != "" && sf.endDir != "/" {
+		line := 0
+		for _, st := range sf.steps {
+			if st.in.Keyword == "WORKDIR" {
+				line = st.in.StartLine
+			}
+		}
+		if line > 0 {
+			add(sf.endDir, fmt.Sprintf("the final WORKDIR (line %d)", line), line)
+		}
+	}
+	for _, e := range sf.writes {
+		switch e.kind {
+		case "chown", "mkdir", "install -d":
+			add(e.path, fmt.Sprintf("%s on line %d", e.kind, e.line), e.line)
+		}
+	}
+	for _, s := range sf.Servers() {
+		for _, d := range serverNamed(s.Name).dataDirs {
+			if p := sf.serverPath(d); p != "" {
+				add(p, s.Name+"'s data directory", 0)
+			}
+		}
+	}
+	for i := range out {
+		out[i].Owner, out[i].OwnerWhy, out[i].WorldWritable = sf.ownerAt(0, out[i].Path)
+	}
+	return out
+}
+
+// serverEnvDefaults are the values official server images give the
+// variables their data directories are written with.
+var serverEnvDefaults = map[string]string{"PGDATA": "/var/lib/postgresql/data", "CATALINA_HOME": "/usr/local/tomcat"}
+
+func (sf *StageFacts) serverPath(d string) string {
+	if !strings.HasPrefix(d, "$") {
+		return d
+	}
+	name, rest, _ := strings.Cut(d[1:], "/")
+	v, ok := sf.endEnv[name]
+	if !ok || strings.Contains(v, "$") {
+		v, ok = serverEnvDefaults[name]
+	}
+	if !ok {
+		return ""
+	}
+	return path.Join(v, rest)
+}
+
+// OwnerAt returns the account that owns a path when the instruction at
+// line starts (0: at the end of the stage), "" when unknown, and why.
+func (sf *StageFacts) OwnerAt(line int, p string) (owner, why string) {
+	owner, why, _ = sf.ownerAt(line, path.Clean(p))
+	return owner, why
+}
+
+func (sf *StageFacts) ownerAt(line int, p string) (owner, why string, worldWritable bool) {
+	if sf.distro.Family == DistroWindows {
+		return "", "Windows file ownership is not modelled", false
+	}
+	off := sf.offsetOfLine(line)
+	known := false
+	why = "nothing in the Dockerfile sets its owner"
+	if o, w := sf.baseOwner(p); o != "" {
+		owner, why, known = o, w, true
+	}
+	for _, e := range sf.writes {
+		if e.offset >= off {
+			break
+		}
+		applies := e.path == p || (e.recursive && strings.HasPrefix(p, e.path+"/"))
+		if !applies {
+			continue
+		}
+		if e.worldWritable {
+			worldWritable = true
+			continue
+		}
+		if e.mkdir && known {
+			continue
+		}
+		if e.kind == "WORKDIR" && e.path != p {
+			continue
+		}
+		owner, known = e.owner, true
+		switch {
+		case e.owner == "":
+			why = fmt.Sprintf("%s on line %d gives it an owner dockopt cannot resolve", e.kind, e.line)
+		case e.mkdir:
+			why = fmt.Sprintf("%s on line %d creates it as %s (unless the base image already has it)", e.kind, e.line, e.owner)
+		default:
+			why = fmt.Sprintf("%s on line %d leaves it owned by %s", e.kind, e.line, e.owner)
+		}
+	}
+	return owner, why, worldWritable
+}
+
+// baseImageOwners are the owners official server images give their data
+// directories.
+var baseImageOwners = map[string]map[string]string{
+	"postgres": {"/var/lib/postgresql/data": "postgres", "/var/lib/postgresql": "postgres"},
+	"redis":    {"/data": "redis"},
+	"mongo":    {"/data/db": "mongodb", "/data/configdb": "mongodb"},
+	"mysql":    {"/var/lib/mysql": "mysql"},
+	"mariadb":  {"/var/lib/mysql": "mysql"},
+	"tomcat":   {"/usr/local/tomcat/webapps": "root", "/usr/local/tomcat/logs": "root", "/usr/local/tomcat/work": "root", "/usr/local/tomcat/temp": "root"},
+}
+
+// baseOwner is the owner the base image gives a server's data directory.
+func (sf *StageFacts) baseOwner(p string) (string, string) {
+	base := sf.chain[0].Base
+	if o, ok := baseImageOwners[base.Name()][p]; ok && sf.imageKnown {
+		return o, fmt.Sprintf("the base image %s creates it owned by %s", base.Raw, o)
+	}
+	return "", ""
+}

@@ -1,0 +1,537 @@
+package analyzer
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// Protocols a port can speak, as PortFact reports them.
+const (
+	ProtoHTTP       = "http"
+	ProtoHTTPS      = "https"
+	ProtoGRPC       = "grpc"
+	ProtoPostgreSQL = "postgresql"
+	ProtoMySQL      = "mysql"
+	ProtoRedis      = "redis"
+	ProtoMemcache   = "memcache"
+	ProtoMongoDB    = "mongodb"
+	ProtoAMQP       = "amqp"
+	ProtoSSH        = "ssh"
+	ProtoFastCGI    = "fastcgi"
+)
+
+// server is what dockopt knows of one network server: how to recognise
+// it in an image, what its ports speak, how it checks itself and where
+// it keeps its data.
+type server struct {
+	name     string
+	images   []string // image names (the last path element)
+	commands []string // start commands and binaries that mean it is installed
+	ports    map[int]string
+	// exposes are the ports its official image EXPOSEs, which images
+	// built FROM it inherit.
+	exposes []int
+	// probe is the server's own readiness check, run inside the image.
+	probe, probeTool string
+	// dataDirs are where it writes; $VAR is read from the stage's ENV.
+	dataDirs []string
+	// defaultPort is the port it listens on without configuration.
+	defaultPort int
+}
+
+var servers = []server{
+	{name: "postgres", images: []string{"postgres", "postgis", "timescaledb", "pgvector"}, commands: []string{"postgres", "pg_ctl", "pg_ctlcluster"},
+		ports: map[int]string{5432: ProtoPostgreSQL}, exposes: []int{5432}, probe: "pg_isready", probeTool: "pg_isready",
+		dataDirs: []string{"$PGDATA", "/var/lib/postgresql/data"}, defaultPort: 5432},
+	{name: "mysql", images: []string{"mysql", "percona", "percona-server"}, commands: []string{"mysqld"},
+		ports: map[int]string{3306: ProtoMySQL, 33060: "mysqlx"}, exposes: []int{3306, 33060}, probe: "mysqladmin ping", probeTool: "mysqladmin",
+		dataDirs: []string{"/var/lib/mysql"}, defaultPort: 3306},
+	{name: "mariadb", images: []string{"mariadb"}, commands: []string{"mariadbd"},
+		ports: map[int]string{3306: ProtoMySQL}, exposes: []int{3306}, probe: "healthcheck.sh --connect --innodb_initialized", probeTool: "healthcheck.sh",
+		dataDirs: []string{"/var/lib/mysql"}, defaultPort: 3306},
+	{name: "redis", images: []string{"redis", "valkey", "redis-stack-server", "keydb"}, commands: []string{"redis-server", "valkey-server", "keydb-server"},
+		ports: map[int]string{6379: ProtoRedis}, exposes: []int{6379}, probe: "redis-cli ping", probeTool: "redis-cli",
+		dataDirs: []string{"/data"}, defaultPort: 6379},
+	{name: "memcached", images: []string{"memcached"}, commands: []string{"memcached"},
+		ports: map[int]string{11211: ProtoMemcache}, exposes: []int{11211}, defaultPort: 11211},
+	{name: "mongodb", images: []string{"mongo", "mongodb-community-server"}, commands: []string{"mongod"},
+		ports: map[int]string{27017: ProtoMongoDB}, exposes: []int{27017}, probe: `mongosh --quiet --eval "db.adminCommand('ping')"`, probeTool: "mongosh",
+		dataDirs: []string{"/data/db", "/data/configdb"}, defaultPort: 27017},
+	{name: "rabbitmq", images: []string{"rabbitmq"}, commands: []string{"rabbitmq-server"},
+		ports:   map[int]string{5672: ProtoAMQP, 5671: "amqps", 15672: ProtoHTTP, 25672: "erlang-distribution", 4369: "epmd", 15691: ProtoHTTP, 15692: ProtoHTTP},
+		exposes: []int{4369, 5671, 5672, 15691, 15692, 25672}, probe: "rabbitmq-diagnostics -q ping", probeTool: "rabbitmq-diagnostics",
+		dataDirs: []string{"/var/lib/rabbitmq"}, defaultPort: 5672},
+	{name: "nginx", images: []string{"nginx", "openresty"}, commands: []string{"nginx", "openresty"},
+		ports: map[int]string{80: ProtoHTTP, 443: ProtoHTTPS, 8080: ProtoHTTP}, exposes: []int{80},
+		dataDirs: []string{"/var/cache/nginx", "/var/run"}, defaultPort: 80},
+	{name: "nginx-unprivileged", images: []string{"nginx-unprivileged"},
+		ports: map[int]string{8080: ProtoHTTP, 8443: ProtoHTTPS}, exposes: []int{8080}, defaultPort: 8080},
+	{name: "httpd", images: []string{"httpd"}, commands: []string{"httpd"},
+		ports: map[int]string{80: ProtoHTTP, 443: ProtoHTTPS}, exposes: []int{80},
+		dataDirs: []string{"/usr/local/apache2/logs"}, defaultPort: 80},
+	// Debian's apache2 package, which php's apache variant runs.
+	{name: "apache2", commands: []string{"apache2", "apache2-foreground", "apachectl"},
+		ports: map[int]string{80: ProtoHTTP, 443: ProtoHTTPS}, exposes: []int{80},
+		dataDirs: []string{"/var/log/apache2", "/var/run/apache2", "/var/lock/apache2"}, defaultPort: 80},
+	{name: "php-fpm", commands: []string{"php-fpm"},
+		ports: map[int]string{9000: ProtoFastCGI}, exposes: []int{9000}, defaultPort: 9000},
+	{name: "tomcat", images: []string{"tomcat", "tomee"}, commands: []string{"catalina.sh"},
+		ports: map[int]string{8080: ProtoHTTP, 8443: ProtoHTTPS, 8009: "ajp", 8005: "tomcat-shutdown"}, exposes: []int{8080},
+		dataDirs: []string{"$CATALINA_HOME/webapps", "$CATALINA_HOME/logs", "$CATALINA_HOME/work", "$CATALINA_HOME/temp"}, defaultPort: 8080},
+	{name: "sshd", commands: []string{"sshd"}, ports: map[int]string{22: ProtoSSH}, defaultPort: 22},
+	{name: "elasticsearch", images: []string{"elasticsearch", "opensearch"}, commands: []string{"elasticsearch"},
+		ports: map[int]string{9200: ProtoHTTP, 9300: "elasticsearch-transport"}, exposes: []int{9200, 9300},
+		dataDirs: []string{"/usr/share/elasticsearch/data"}, defaultPort: 9200},
+	{name: "caddy", images: []string{"caddy"}, commands: []string{"caddy"},
+		ports: map[int]string{80: ProtoHTTP, 443: ProtoHTTPS, 2019: ProtoHTTP}, exposes: []int{80, 443, 2019},
+		dataDirs: []string{"/data", "/config"}, defaultPort: 80},
+	{name: "traefik", images: []string{"traefik"}, commands: []string{"traefik"},
+		ports: map[int]string{80: ProtoHTTP, 443: ProtoHTTPS, 8080: ProtoHTTP}, exposes: []int{80}, defaultPort: 80},
+	{name: "dockerd", images: []string{"docker"}, commands: []string{"dockerd", "dockerd-entrypoint.sh"},
+		ports: map[int]string{2375: ProtoHTTP, 2376: ProtoHTTPS}, dataDirs: []string{"/var/lib/docker"}, defaultPort: 2376},
+	{name: "mosquitto", images: []string{"eclipse-mosquitto"}, commands: []string{"mosquitto"},
+		ports: map[int]string{1883: "mqtt", 8883: "mqtts", 9001: "mqtt-websocket"}, exposes: []int{1883}, defaultPort: 1883},
+}
+
+// wellKnownPorts are ports whose number alone says they are not HTTP.
+var wellKnownPorts = map[int]string{
+	21: "ftp", 22: ProtoSSH, 25: "smtp", 53: "dns", 389: "ldap", 1883: "mqtt", 2181: "zookeeper", 3306: ProtoMySQL,
+	4369: "epmd", 5432: ProtoPostgreSQL, 5672: ProtoAMQP, 6379: ProtoRedis, 9042: "cql", 9092: "kafka",
+	11211: ProtoMemcache, 27017: ProtoMongoDB, 50051: ProtoGRPC,
+}
+
+// ServerFact is a network server the stage runs or installs.
+type ServerFact struct {
+	Name string
+	Why  string
+}
+
+// Servers returns the network servers recognised in the stage: from its
+// base image, its start command and the packages it installs.
+func (sf *StageFacts) Servers() []ServerFact {
+	if sf.servers != nil {
+		return sf.servers
+	}
+	out := []ServerFact{}
+	seen := map[string]bool{}
+	add := func(name, why string) {
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, ServerFact{name, why})
+		}
+	}
+	base := sf.chain[0].Base
+	name := base.Name()
+	switch {
+	case name == "php" && strings.Contains(base.Tag, "apache"):
+		add("apache2", "the base image "+base.Raw+" runs Apache")
+	case name == "php" && strings.Contains(base.Tag, "fpm"):
+		add("php-fpm", "the base image "+base.Raw+" runs PHP-FPM")
+	}
+	for _, s := range servers {
+		for _, img := range s.images {
+			if name == img {
+				add(s.name, "the base image is "+base.Raw)
+			}
+		}
+	}
+	for _, w := range sf.StartCommand() {
+		for _, s := range servers {
+			for _, c := range s.commands {
+				if path.Base(w) == c || (c == "php-fpm" && strings.HasPrefix(path.Base(w), "php-fpm")) {
+					add(s.name, fmt.Sprintf("the image starts %s", path.Base(w)))
+				}
+			}
+		}
+	}
+	for _, s := range servers {
+		for _, c := range s.commands {
+			if t := sf.Tool(0, c); t.Presence == Present && t.Line > 0 {
+				add(s.name, t.Why)
+			}
+		}
+	}
+	sf.servers = out
+	return out
+}
+
+func serverNamed(name string) *server {
+	for i := range servers {
+		if servers[i].name == name {
+			return &servers[i]
+		}
+	}
+	return nil
+}
+
+// StartCommand returns the words the stage starts with, ENTRYPOINT then
+// CMD, as the last of each in its lineage sets them; shell forms are split
+// on white space. Nil when the lineage sets neither (the base image's own
+// command applies).
+func (sf *StageFacts) StartCommand() []string {
+	entry, cmd, _, _ := sf.startInstructions()
+	var out []string
+	if entry != nil {
+		out = append(out, cmdWords(entry)...)
+	}
+	if cmd != nil {
+		out = append(out, cmdWords(cmd)...)
+	}
+	return out
+}
+
+// startInstructions returns the ENTRYPOINT and CMD in effect at the end
+// of the lineage. An ENTRYPOINT resets an inherited CMD, as in BuildKit.
+func (sf *StageFacts) startInstructions() (entry, cmd *Instruction, entryLine, cmdLine int) {
+	for _, st := range sf.steps {
+		switch st.in.Keyword {
+		case "ENTRYPOINT":
+			entry, cmd = st.in, nil
+		case "CMD":
+			cmd = st.in
+		}
+	}
+	if entry != nil {
+		entryLine = entry.StartLine
+	}
+	if cmd != nil {
+		cmdLine = cmd.StartLine
+	}
+	return entry, cmd, entryLine, cmdLine
+}
+
+func cmdWords(in *Instruction) []string {
+	switch c := in.Command.(type) {
+	case *instructions.EntrypointCommand:
+		return shellWords(c.CmdLine, c.PrependShell)
+	case *instructions.CmdCommand:
+		return shellWords(c.CmdLine, c.PrependShell)
+	}
+	return nil
+}
+
+// PortFact is one port the stage exposes and what speaks on it.
+type PortFact struct {
+	Port int
+	// Transport is tcp or udp.
+	Transport string
+	// Line is the EXPOSE, 0 when the port is inherited from the base image.
+	Line int
+	// Protocol is one of the Proto constants or another name ("ajp",
+	// "mqtt"), "" when unknown. HTTP is only reported with evidence.
+	Protocol string
+	// Server names the server that listens there, when known.
+	Server string
+	Why    string
+	// Probe is how to check the port from inside the image, nil when
+	// dockopt knows none.
+	Probe *Probe
+}
+
+// Probe is a readiness check run inside the image.
+type Probe struct {
+	Command string
+	// Tool is the command the probe needs, and ToolPresence whether the
+	// finished image has it.
+	Tool         string
+	ToolPresence Presence
+	Why          string
+}
+
+// Ports returns the stage's exposed ports in order, with their protocols.
+func (sf *StageFacts) Ports() []PortFact {
+	if sf.ports != nil {
+		return sf.ports
+	}
+	out := []PortFact{}
+	seen := map[string]bool{}
+	add := func(p PortFact) {
+		k := fmt.Sprintf("%d/%s", p.Port, p.Transport)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	srv := sf.Servers()
+	base := sf.chain[0].Base
+	for _, s := range srv {
+		info := serverNamed(s.Name)
+		for _, img := range info.images {
+			if base.Name() == img {
+				for _, port := range info.exposes {
+					add(PortFact{Port: port, Transport: "tcp", Why: "exposed by the base image " + base.Raw})
+				}
+			}
+		}
+	}
+	for _, st := range sf.steps {
+		c, ok := st.in.Command.(*instructions.ExposeCommand)
+		if !ok {
+			continue
+		}
+		for _, raw := range c.Ports {
+			for _, p := range parseExpose(expandStatic(sf.lex, raw, st.env)) {
+				p.Line = st.in.StartLine
+				p.Why = fmt.Sprintf("EXPOSE on line %d", p.Line)
+				add(p)
+			}
+		}
+	}
+	ev := sf.appEvidence()
+	for i := range out {
+		sf.classifyPort(&out[i], srv, ev)
+	}
+	sf.ports = out
+	return out
+}
+
+// parseExpose reads `80`, `8080/tcp`, `53/udp`, `8000-8002`.
+func parseExpose(arg string) []PortFact {
+	port, proto, _ := strings.Cut(arg, "/")
+	proto = strings.ToLower(proto)
+	if proto == "" {
+		proto = "tcp"
+	}
+	lo, hi, isRange := strings.Cut(port, "-")
+	a, err := strconv.Atoi(lo)
+	if err != nil || a <= 0 || a > 65535 {
+		return nil
+	}
+	b := a
+	if isRange {
+		if b, err = strconv.Atoi(hi); err != nil || b < a || b-a > 16 {
+			b = a
+		}
+	}
+	var out []PortFact
+	for n := a; n <= b; n++ {
+		out = append(out, PortFact{Port: n, Transport: proto})
+	}
+	return out
+}
+
+// appFacts is what the build context says the application speaks.
+type appFacts struct {
+	http, grpc       bool
+	httpWhy, grpcWhy string
+}
+
+var (
+	httpDeps = map[string][]string{
+		"node":   {"express", "fastify", "koa", "@hapi/hapi", "next", "nuxt", "@nestjs/core", "restify", "@remix-run/serve", "hono", "@sveltejs/kit", "http-server", "serve", "polka", "sails", "@adonisjs/core", "@feathersjs/express"},
+		"python": {"flask", "django", "fastapi", "starlette", "aiohttp", "tornado", "bottle", "sanic", "gunicorn", "uvicorn", "streamlit", "gradio", "falcon", "pyramid", "quart", "litestar", "dash"},
+		"go":     {"github.com/gin-gonic/gin", "github.com/labstack/echo", "github.com/gofiber/fiber", "github.com/go-chi/chi", "github.com/gorilla/mux", "github.com/julienschmidt/httprouter", "github.com/beego/beego"},
+		"java":   {"spring-boot-starter-web", "spring-boot-starter-webflux", "quarkus-resteasy", "quarkus-rest", "micronaut-http-server", "javalin", "ktor-server", "jersey-server", "dropwizard-core"},
+		"ruby":   {"rails", "sinatra", "puma", "rack", "hanami", "roda"},
+		"php":    {"laravel/framework", "symfony/http-kernel", "slim/slim", "laminas/laminas-mvc"},
+		"rust":   {"actix-web", "axum", "rocket", "warp", "hyper", "poem", "tide"},
+	}
+	grpcDeps = map[string][]string{
+		"node":   {"@grpc/grpc-js", "grpc"},
+		"python": {"grpcio"},
+		"go":     {"google.golang.org/grpc"},
+		"java":   {"grpc-netty", "grpc-netty-shaded", "grpc-stub", "grpc-spring-boot-starter"},
+		"ruby":   {"grpc"},
+		"rust":   {"tonic"},
+		"dotnet": {"Grpc.AspNetCore"},
+	}
+	manifestFiles = map[string][]string{
+		"node":   {"package.json"},
+		"python": {"requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "setup.cfg"},
+		"go":     {"go.mod"},
+		"java":   {"pom.xml", "build.gradle", "build.gradle.kts"},
+		"ruby":   {"Gemfile"},
+		"php":    {"composer.json"},
+		"rust":   {"Cargo.toml"},
+	}
+	// httpCommands start HTTP servers whatever the framework.
+	httpCommands = setOf("gunicorn", "uvicorn", "hypercorn", "daphne", "waitress-serve", "puma", "unicorn", "rackup",
+		"http-server", "serve", "live-server", "streamlit", "next", "nuxt", "jupyter", "jupyter-lab", "datasette", "mkdocs")
+)
+
+// appEvidence reads the build context's manifests and the start command
+// for signs of an HTTP or gRPC server.
+func (sf *StageFacts) appEvidence() appFacts {
+	var ev appFacts
+	bc := sf.facts.ctx
+	for _, eco := range sortedKeys(manifestFiles) {
+		for _, f := range manifestFiles[eco] {
+			if !bc.Has(f) {
+				continue
+			}
+			b, err := bc.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			text := string(b)
+			if dep := manifestMentions(f, text, httpDeps[eco]); dep != "" && !ev.http {
+				ev.http, ev.httpWhy = true, fmt.Sprintf("%s depends on %s, an HTTP framework", f, dep)
+			}
+			if dep := manifestMentions(f, text, grpcDeps[eco]); dep != "" && !ev.grpc {
+				ev.grpc, ev.grpcWhy = true, fmt.Sprintf("%s depends on %s, a gRPC library", f, dep)
+			}
+		}
+	}
+	for _, f := range bc.Files {
+		if strings.HasSuffix(f, ".csproj") && !strings.Contains(f, "/") {
+			if b, err := bc.ReadFile(f); err == nil {
+				if strings.Contains(string(b), "Grpc.AspNetCore") {
+					ev.grpc, ev.grpcWhy = true, f+" references Grpc.AspNetCore"
+				} else if strings.Contains(string(b), "Microsoft.NET.Sdk.Web") && !ev.http {
+					ev.http, ev.httpWhy = true, f+" is an ASP.NET Core web project"
+				}
+			}
+		}
+	}
+	for i, w := range sf.StartCommand() {
+		b := path.Base(w)
+		next := ""
+		if i+1 < len(sf.StartCommand()) {
+			next = sf.StartCommand()[i+1]
+		}
+		if httpCommands[b] || (b == "manage.py" && next == "runserver") || (b == "flask" && next == "run") || (b == "rails" && (next == "server" || next == "s")) {
+			if !ev.http {
+				ev.http, ev.httpWhy = true, fmt.Sprintf("the image starts %s, an HTTP server", b)
+			}
+		}
+	}
+	if strings.Contains(sf.chain[0].Base.Repository, "dotnet/aspnet") && !ev.http {
+		ev.http, ev.httpWhy = true, "the base image "+sf.chain[0].Base.Raw+" runs ASP.NET Core"
+	}
+	if t := sf.Tool(0, "grpc_health_probe"); t.Presence == Present {
+		ev.grpc, ev.grpcWhy = true, "the image ships grpc_health_probe ("+t.Why+")"
+	}
+	return ev
+}
+
+// manifestMentions finds the first dependency of deps a manifest names.
+func manifestMentions(file, text string, deps []string) string {
+	for _, dep := range deps {
+		if manifestPattern(file, dep).MatchString(text) {
+			return dep
+		}
+	}
+	return ""
+}
+
+var (
+	manifestMu       sync.Mutex
+	manifestPatterns = map[string]*regexp.Regexp{}
+)
+
+// manifestPattern matches a dependency as each manifest format names it:
+// a JSON key, a go.mod requirement, or a word of a requirements list.
+func manifestPattern(file, dep string) *regexp.Regexp {
+	key := file + "\x00" + dep
+	manifestMu.Lock()
+	defer manifestMu.Unlock()
+	if re, ok := manifestPatterns[key]; ok {
+		return re
+	}
+	var re *regexp.Regexp
+	switch file {
+	case "package.json", "composer.json":
+		re = regexp.MustCompile(`"` + regexp.QuoteMeta(dep) + `"\s*:`)
+	case "go.mod":
+		re = regexp.MustCompile(`(?m)(^|\s)` + regexp.QuoteMeta(dep) + `(/v\d+)?\s+v`)
+	default:
+		re = regexp.MustCompile(`(?im)(^|[\s"'\[,:(])` + regexp.QuoteMeta(dep) + `($|[\s"'\]=<>~!;,\[)@:])`)
+	}
+	manifestPatterns[key] = re
+	return re
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// classifyPort decides what speaks on a port: a recognised server that
+// uses it, else the application's HTTP or gRPC evidence, else the port's
+// well-known protocol, else nothing.
+func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
+	if p.Transport != "tcp" {
+		p.Why += "; a UDP port"
+		return
+	}
+	for _, s := range srv {
+		info := serverNamed(s.Name)
+		if proto, ok := info.ports[p.Port]; ok {
+			p.Protocol, p.Server = proto, s.Name
+			p.Why += fmt.Sprintf("; %s listens there (%s)", s.Name, s.Why)
+			if info.probe != "" {
+				p.Probe = sf.probe(info.probe, info.probeTool, s.Name+"'s own readiness check")
+			}
+			break
+		}
+	}
+	if p.Protocol == "" {
+		known, isKnown := wellKnownPorts[p.Port]
+		switch {
+		case ev.grpc && ev.http && p.Port == 50051, ev.grpc && !ev.http:
+			p.Protocol = ProtoGRPC
+			p.Why += "; " + ev.grpcWhy
+		case ev.http && ev.grpc:
+			p.Why += fmt.Sprintf("; both HTTP (%s) and gRPC (%s) are possible", ev.httpWhy, ev.grpcWhy)
+		case ev.http && isKnown:
+			p.Why += fmt.Sprintf("; %s, but %d is %s's port", ev.httpWhy, p.Port, known)
+		case ev.http:
+			p.Protocol = ProtoHTTP
+			p.Why += "; " + ev.httpWhy
+		case isKnown:
+			p.Protocol = known
+			p.Why += fmt.Sprintf("; %d is %s's well-known port", p.Port, known)
+		default:
+			p.Why += "; nothing in the image or its build context says what speaks there"
+		}
+	}
+	switch p.Protocol {
+	case ProtoGRPC:
+		p.Probe = sf.probe(fmt.Sprintf("grpc_health_probe -addr=localhost:%d", p.Port), "grpc_health_probe", "the gRPC health checking protocol")
+	case ProtoHTTP:
+		url := fmt.Sprintf("http://localhost:%d/", p.Port)
+		if t := sf.Tool(0, "curl"); t.Presence == Present {
+			p.Probe = &Probe{Command: "curl -fsS -o /dev/null " + url, Tool: "curl", ToolPresence: Present, Why: t.Why}
+		} else if t := sf.Tool(0, "wget"); t.Presence == Present {
+			p.Probe = &Probe{Command: "wget -q -O /dev/null " + url, Tool: "wget", ToolPresence: Present, Why: t.Why}
+		} else {
+			p.Probe = &Probe{Tool: "curl", ToolPresence: t.Presence, Why: "neither curl nor wget is known to be in the image: " + t.Why}
+		}
+	}
+}
+
+func (sf *StageFacts) probe(cmd, tool, what string) *Probe {
+	t := sf.Tool(0, tool)
+	return &Probe{Command: cmd, Tool: tool, ToolPresence: t.Presence, Why: what + "; " + t.Why}
+}
+
+// PrivilegedPort returns a port below 1024 the stage's process must bind
+// (an EXPOSEd one, or the default port of a server that is not configured
+// otherwise), and why; 0 when there is none.
+func (sf *StageFacts) PrivilegedPort() (int, string) {
+	for _, p := range sf.Ports() {
+		if p.Port < 1024 {
+			if p.Line > 0 {
+				return p.Port, fmt.Sprintf("it exposes port %d (line %d), which only root can bind without extra capabilities", p.Port, p.Line)
+			}
+			return p.Port, fmt.Sprintf("it listens on port %d (%s), which only root can bind without extra capabilities", p.Port, p.Why)
+		}
+	}
+	for _, s := range sf.Servers() {
+		if info := serverNamed(s.Name); info.defaultPort > 0 && info.defaultPort < 1024 && len(sf.Ports()) == 0 {
+			return info.defaultPort, fmt.Sprintf("%s listens on port %d by default (%s), which only root can bind", s.Name, info.defaultPort, s.Why)
+		}
+	}
+	return 0, ""
+}

@@ -1,0 +1,410 @@
+package analyzer
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// Role is what an image or stage is for. Runtime changes (USER,
+// HEALTHCHECK, an init, SHELL) belong only in the final stage of an
+// application image: a base image passes them on to every image built
+// FROM it, a dev environment needs its root-owned tools, and a fixture
+// is shaped on purpose.
+type Role string
+
+const (
+	// RoleApplication: the final stage runs the project's own code.
+	RoleApplication Role = "application"
+	// RoleBase: built to be FROMed or published as is (official-image
+	// style): no project code copied, a generic command, variant folders.
+	RoleBase Role = "base"
+	// RoleDev: a development environment (devcontainer, dev target).
+	RoleDev Role = "dev"
+	// RoleFixture: a test fixture or test image.
+	RoleFixture Role = "fixture"
+	// RoleBuild: an intermediate stage that only feeds other stages.
+	RoleBuild Role = "build"
+)
+
+// RoleFact is a role and the evidence for it, for messages that say why
+// no change is proposed.
+type RoleFact struct {
+	Role Role
+	Why  string
+}
+
+// Role returns the role of the file: the role of the image it builds by
+// default.
+func (f *Facts) Role() RoleFact {
+	f.roles()
+	return f.role
+}
+
+// StageRole returns the role of one stage.
+func (f *Facts) StageRole(s *Stage) RoleFact {
+	f.roles()
+	if s.Index < len(f.stageRoles) {
+		return f.stageRoles[s.Index]
+	}
+	return RoleFact{Role: RoleBuild}
+}
+
+func (f *Facts) roles() {
+	f.roleOnce.Do(func() {
+		f.role = f.fileRole()
+		for _, s := range f.file.Stages {
+			f.stageRoles = append(f.stageRoles, f.stageRole(s))
+		}
+	})
+}
+
+var (
+	fixtureDirs = setOf("testdata", "test-data", "fixtures", "fixture", "__fixtures__", "e2e", "test", "tests", "__tests__",
+		"integration-test", "integration-tests", "integration_test", "integration_tests")
+	devDirs        = setOf(".devcontainer", "devcontainer", ".gitpod")
+	devWords       = setOf("dev", "development", "local", "debug", "devcontainer", "devel")
+	testWords      = setOf("test", "tests", "e2e", "testing")
+	devUsers       = setOf("vscode", "codespace", "gitpod", "coder")
+	variantSegment = regexp.MustCompile(`^(alpine[\d.]*|slim|(slim-)?(bookworm|bullseye|buster|stretch|trixie)(-slim)?|jammy|noble|focal|bionic|` +
+		`windowsservercore(-[\w.]+)?|nanoserver(-[\w.]+)?|ubi\d*(-minimal)?|centos\d*|oraclelinux\d*|rockylinux\d*|debian|ubuntu|` +
+		`jdk\d*|jre\d*|fpm|apache|cli|zts|\d+(\.\d+)*(-(rc|beta|alpha)\d*)?)$`)
+)
+
+// nameWords splits a Dockerfile's name into the words around
+// "Dockerfile": dev.Dockerfile and Dockerfile.dev both give [dev].
+func nameWords(p string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(path.Base(p)), func(r rune) bool { return r == '.' || r == '-' || r == '_' }) {
+		if w != "dockerfile" && w != "containerfile" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func (f *Facts) fileRole() RoleFact {
+	p := f.file.Path
+	dirs := strings.Split(path.Dir(p), "/")
+	for _, d := range dirs {
+		if fixtureDirs[strings.ToLower(d)] {
+			return RoleFact{RoleFixture, fmt.Sprintf("it is under %s/, a test folder", d)}
+		}
+	}
+	for _, w := range nameWords(p) {
+		if testWords[w] {
+			return RoleFact{RoleFixture, fmt.Sprintf("its name (%s) marks a test image", path.Base(p))}
+		}
+	}
+	for _, d := range dirs {
+		if devDirs[strings.ToLower(d)] {
+			return RoleFact{RoleDev, fmt.Sprintf("it is under %s/, a development-environment folder", d)}
+		}
+	}
+	if strings.EqualFold(path.Base(p), ".gitpod.Dockerfile") {
+		return RoleFact{RoleDev, "it is Gitpod's workspace image"}
+	}
+	for _, w := range nameWords(p) {
+		if devWords[w] {
+			return RoleFact{RoleDev, fmt.Sprintf("its name (%s) marks a development image", path.Base(p))}
+		}
+	}
+	final := f.file.FinalStage()
+	if r := f.devStage(final); r.Role == RoleDev {
+		return r
+	}
+	return f.runtimeRole(final)
+}
+
+// devStage recognises a development stage by its name, its base image
+// or its user.
+func (f *Facts) devStage(s *Stage) RoleFact {
+	if s.Name != "" {
+		for _, w := range strings.FieldsFunc(strings.ToLower(s.Name), func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+			if devWords[w] {
+				return RoleFact{RoleDev, fmt.Sprintf("the stage is named %s, a development target", s.Name)}
+			}
+		}
+	}
+	base := s.Root().Base
+	if strings.Contains(base.Repository, "devcontainers") || strings.HasPrefix(base.Repository, "gitpod/workspace") {
+		return RoleFact{RoleDev, "it is built FROM the development-container image " + base.Raw}
+	}
+	sf := f.Stage(s)
+	if u := sf.RunUser(); u.Known && devUsers[u.Account()] {
+		return RoleFact{RoleDev, fmt.Sprintf("it runs as %s, a development-environment user (%s)", u.Account(), u.Why)}
+	}
+	return RoleFact{}
+}
+
+// runtimeRole tells an application stage from a base image: an
+// application copies the project's code in.
+func (f *Facts) runtimeRole(s *Stage) RoleFact {
+	sf := f.Stage(s)
+	for _, st := range sf.steps {
+		if st.in.Keyword == "ONBUILD" {
+			return RoleFact{RoleBase, fmt.Sprintf("it declares ONBUILD triggers (line %d), which run in the images built FROM it", st.in.StartLine)}
+		}
+	}
+	content := f.stageContent(s, map[*Stage]bool{})
+	if content.code != "" {
+		return RoleFact{RoleApplication, "it copies the project's code into the image (" + content.code + ")"}
+	}
+	var signs []string
+	if seg := variantFolder(f.file.Path); seg != "" {
+		signs = append(signs, fmt.Sprintf("it sits in a variant folder (%s)", seg))
+	}
+	if g := f.Generated(); g.Generated {
+		signs = append(signs, "it is generated ("+g.Why+")")
+	}
+	if content.config == "" {
+		if words := sf.StartCommand(); len(words) == 0 {
+			signs = append(signs, "it keeps its base image's command")
+		} else if genericCommand(words) {
+			signs = append(signs, fmt.Sprintf("its command (%s) is a generic shell or interpreter", strings.Join(words, " ")))
+		}
+	}
+	if content.entrypoint != "" && content.config == "" {
+		signs = append(signs, "it copies in only an entrypoint script ("+content.entrypoint+"), in the style of the official images")
+	}
+	if len(signs) > 0 {
+		return RoleFact{RoleBase, "no project code is copied into it, and " + strings.Join(signs, "; ")}
+	}
+	if content.config != "" {
+		return RoleFact{RoleApplication, "it configures its server with the project's files (" + content.config + ")"}
+	}
+	return RoleFact{RoleApplication, "it runs its own command (" + strings.Join(sf.StartCommand(), " ") + ")"}
+}
+
+// variantFolder returns the folder that marks a variant tree
+// (3.12/bookworm/Dockerfile), "" when there is none.
+func variantFolder(p string) string {
+	for _, d := range strings.Split(path.Dir(p), "/") {
+		if d != "." && variantSegment.MatchString(strings.ToLower(d)) {
+			return d
+		}
+	}
+	return ""
+}
+
+// genericCommand recognises commands that start a shell or an
+// interpreter without a program: what base images leave for their users.
+func genericCommand(words []string) bool {
+	first := strings.ToLower(path.Base(words[0]))
+	switch first {
+	case "sh", "bash", "ash", "zsh", "dash", "pwsh", "powershell", "powershell.exe", "cmd", "cmd.exe", "python", "python3", "python2",
+		"node", "irb", "ruby", "php", "jshell", "ghci", "iex", "erl", "r", "julia", "lua", "perl", "bun", "deno", "scala", "groovysh", "tclsh":
+	default:
+		return false
+	}
+	for _, w := range words[1:] {
+		if !strings.HasPrefix(w, "-") {
+			return false
+		}
+	}
+	return true
+}
+
+// stageContent is what a stage (and the stages it copies from) takes from
+// the build context, by kind: the first code, configuration and
+// entrypoint source seen.
+type stageContent struct{ code, config, entrypoint string }
+
+func (f *Facts) stageContent(s *Stage, seen map[*Stage]bool) stageContent {
+	var out stageContent
+	merge := func(c stageContent) {
+		if out.code == "" {
+			out.code = c.code
+		}
+		if out.config == "" {
+			out.config = c.config
+		}
+		if out.entrypoint == "" {
+			out.entrypoint = c.entrypoint
+		}
+	}
+	for _, st := range stageChain(s) {
+		if seen[st] {
+			continue
+		}
+		seen[st] = true
+		for _, in := range st.Instructions {
+			switch in.Keyword {
+			case "COPY", "ADD":
+				if from, ok := in.Flag("from"); ok {
+					if src := f.file.StageByRef(from); src != nil && src.Index < st.Index {
+						merge(f.stageContent(src, seen))
+					}
+					continue
+				}
+				for _, src := range copySources(in) {
+					merge(f.classifySource(src, in.StartLine))
+				}
+			case "RUN":
+				for _, m := range f.Stage(st).Mounts(in) {
+					if m.Type != "bind" {
+						continue
+					}
+					if m.From != "" {
+						if src := f.file.StageByRef(m.From); src != nil && src.Index < st.Index {
+							merge(f.stageContent(src, seen))
+						}
+						continue
+					}
+					src := m.Source
+					if src == "" {
+						src = "."
+					}
+					merge(f.classifySource(src, in.StartLine))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// copySources returns the context sources of a COPY or ADD (not URLs).
+func copySources(in *Instruction) []string {
+	var srcs []string
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		srcs = c.SourcePaths
+	case *instructions.AddCommand:
+		srcs = c.SourcePaths
+	}
+	var out []string
+	for _, s := range srcs {
+		if !strings.Contains(s, "://") && !strings.HasPrefix(s, "git@") && !strings.HasPrefix(s, "<<") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+var (
+	configExt = setOf(".conf", ".cnf", ".ini", ".yml", ".yaml", ".json", ".toml", ".xml", ".properties", ".cfg", ".env",
+		".pem", ".crt", ".key", ".template", ".tmpl", ".j2", ".html", ".htm", ".css", ".txt", ".md", ".envsh")
+	scriptExt = setOf(".sh", ".bash", ".envsh", ".ps1")
+)
+
+// classifySource sorts one context source into code, configuration or an
+// entrypoint-style script.
+func (f *Facts) classifySource(src string, line int) stageContent {
+	rel := strings.TrimPrefix(path.Clean("/"+src), "/")
+	where := fmt.Sprintf("%s on line %d", src, line)
+	bc := f.ctx
+	var files []string
+	switch {
+	case rel == "" || strings.ContainsAny(rel, "*?["):
+		if rel == "" {
+			return stageContent{code: where}
+		}
+		for _, file := range bc.Files {
+			if ok, _ := path.Match(rel, file); ok {
+				files = append(files, file)
+			}
+		}
+	case bc.dirs[rel]:
+		for _, file := range bc.Files {
+			if strings.HasPrefix(file, rel+"/") {
+				files = append(files, file)
+			}
+		}
+	default:
+		files = []string{rel}
+	}
+	if len(files) == 0 {
+		return stageContent{code: where}
+	}
+	var out stageContent
+	for _, file := range files {
+		switch sourceKind(file) {
+		case "code":
+			return stageContent{code: where}
+		case "config":
+			out.config = where
+		case "script":
+			if out.entrypoint == "" {
+				out.entrypoint = where
+			}
+		}
+	}
+	return out
+}
+
+// sourceKind is "code" for anything the project builds or runs (manifests
+// included), "config" for configuration and static files, "script" for
+// shell scripts an image's entrypoint is made of.
+func sourceKind(file string) string {
+	base := path.Base(file)
+	for _, pm := range PackageManagers {
+		if slices.Contains(pm.Manifests, base) || slices.Contains(pm.Lockfiles, base) {
+			return "code"
+		}
+	}
+	if strings.HasPrefix(base, "requirements") && strings.HasSuffix(base, ".txt") {
+		return "code"
+	}
+	ext := strings.ToLower(path.Ext(base))
+	switch {
+	case scriptExt[ext] || strings.Contains(base, "entrypoint") || strings.HasSuffix(base, "-foreground") || strings.HasPrefix(base, "docker-") || strings.HasPrefix(base, "healthcheck"):
+		return "script"
+	case configExt[ext]:
+		return "config"
+	}
+	return "code"
+}
+
+// stageRole classifies one stage; the final stage takes the file's role.
+func (f *Facts) stageRole(s *Stage) RoleFact {
+	if r := f.devStage(s); r.Role == RoleDev {
+		return r
+	}
+	if s.Name != "" {
+		for _, w := range strings.FieldsFunc(strings.ToLower(s.Name), func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+			if testWords[w] || w == "lint" || w == "check" {
+				return RoleFact{RoleFixture, fmt.Sprintf("the stage is named %s, a test target", s.Name)}
+			}
+		}
+	}
+	if s.Final {
+		return f.role
+	}
+	if used := f.usedBy(s); used != "" {
+		return RoleFact{RoleBuild, "a later stage uses it (" + used + ")"}
+	}
+	for _, in := range s.Instructions {
+		if in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT" {
+			r := f.runtimeRole(s)
+			r.Why = "it is a build target of its own with a start command; " + r.Why
+			return r
+		}
+	}
+	return RoleFact{RoleBuild, "an intermediate stage: no later stage uses it and it has no start command of its own"}
+}
+
+// usedBy names how a later stage uses s: FROM it, COPY --from or a mount.
+func (f *Facts) usedBy(s *Stage) string {
+	for _, later := range f.file.Stages[s.Index+1:] {
+		if later.BaseStage == s {
+			return fmt.Sprintf("FROM on line %d", later.From.StartLine)
+		}
+		for _, in := range later.Instructions {
+			if from, ok := in.Flag("from"); ok && f.file.StageByRef(from) == s {
+				return fmt.Sprintf("COPY --from on line %d", in.StartLine)
+			}
+			if in.Keyword == "RUN" {
+				for _, m := range f.Stage(later).Mounts(in) {
+					if m.From != "" && f.file.StageByRef(m.From) == s {
+						return fmt.Sprintf("a --mount from it on line %d", in.StartLine)
+					}
+				}
+			}
+		}
+	}
+	return ""
+}

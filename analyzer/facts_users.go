@@ -1,0 +1,613 @@
+package analyzer
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer/imagedata/contents"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+func contentsAsOf() string { return contents.AsOf() }
+
+// UserFact is the user something runs as.
+type UserFact struct {
+	// Name is the user as written ("app", "1000:1000", "root"); "" with
+	// Known means root by default.
+	Name string
+	// Known is false when the base image may set a USER dockopt does not
+	// know, or the USER names a variable without a static value.
+	Known bool
+	// Line is the USER instruction, 0 when the base image decides.
+	Line int
+	Why  string
+}
+
+// Root reports whether the user is root: Present, Absent or Unknown.
+func (u UserFact) Root() Presence {
+	if !u.Known {
+		return Unknown
+	}
+	if u.Name == "" || IsRootUser(u.Name) {
+		return Present
+	}
+	return Absent
+}
+
+// Account is the user part of Name ("app" for "app:app").
+func (u UserFact) Account() string {
+	name, _, _ := strings.Cut(u.Name, ":")
+	if name == "" && u.Known {
+		return "root"
+	}
+	return name
+}
+
+func (sf *StageFacts) baseUser() UserFact {
+	base := sf.chain[0].Base
+	switch {
+	case BaseImageUser(base) != "":
+		return UserFact{Name: BaseImageUser(base), Known: true, Why: "the base image " + base.Raw + " runs as " + BaseImageUser(base)}
+	case sf.imageKnown && sf.image.User != "":
+		return UserFact{Name: sf.image.User, Known: true, Why: fmt.Sprintf("the base image %s sets USER %s (dockopt's image table, %s)", base.Raw, sf.image.User, imageTableDate())}
+	case sf.imageKnown || base.IsScratch():
+		return UserFact{Known: true, Why: "no USER is set, and the base image " + base.Raw + " runs as root"}
+	}
+	return UserFact{Why: "no USER is set, and the base image " + base.Raw + " may set its own (dockopt's table does not know it)"}
+}
+
+func (sf *StageFacts) userFromInstruction(in *Instruction, value string) UserFact {
+	if strings.Contains(value, "$") || value == "" {
+		return UserFact{Name: value, Line: in.StartLine, Why: fmt.Sprintf("USER on line %d names a variable without a static value", in.StartLine)}
+	}
+	return UserFact{Name: value, Known: true, Line: in.StartLine, Why: fmt.Sprintf("USER %s on line %d", value, in.StartLine)}
+}
+
+// UserAt returns the user the instruction at line runs as (0: the user the
+// container starts as).
+func (sf *StageFacts) UserAt(line int) UserFact {
+	return sf.stepAt(sf.offsetOfLine(line)).user
+}
+
+// RunUser returns the user the container's process starts as.
+func (sf *StageFacts) RunUser() UserFact { return sf.endUser }
+
+// ownerOf is the owner new files get when user creates them.
+func ownerOf(u UserFact) string {
+	if !u.Known {
+		return ""
+	}
+	return u.Account()
+}
+
+// accountEvent is an account created or deleted at an offset.
+type accountEvent struct {
+	offset, line int
+	name         string
+	presence     Presence
+	// shell is the login shell given explicitly, "" for the default.
+	shell string
+	why   string
+}
+
+// UserExistsAt reports whether an account exists when the instruction at
+// line starts (0: in the finished stage), and why.
+func (sf *StageFacts) UserExistsAt(line int, name string) (Presence, string) {
+	off := sf.offsetOfLine(line)
+	name, _, _ = strings.Cut(name, ":")
+	p, why := sf.baseAccount(name)
+	for _, e := range sf.accounts {
+		if e.offset >= off {
+			break
+		}
+		if e.name == name {
+			p, why = e.presence, e.why
+		}
+	}
+	return p, why
+}
+
+// UsersAt lists the accounts known to exist when the instruction at line
+// starts (0: in the finished stage): the base image's and those created.
+func (sf *StageFacts) UsersAt(line int) []string {
+	var out []string
+	seen := map[string]bool{}
+	candidates := append([]string{"root"}, sf.image.Users...)
+	for _, e := range sf.accounts {
+		candidates = append(candidates, e.name)
+	}
+	for _, n := range candidates {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		if p, _ := sf.UserExistsAt(line, n); p == Present {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+var numericID = regexp.MustCompile(`^\d+$`)
+
+func (sf *StageFacts) baseAccount(name string) (Presence, string) {
+	base := sf.chain[0].Base.Raw
+	switch {
+	case numericID.MatchString(name):
+		return Present, "a numeric user ID needs no account"
+	case sf.distro.Family == DistroScratch:
+		return Absent, "scratch has no /etc/passwd: only numeric IDs work"
+	case sf.imageKnown && sf.image.HasUser(name):
+		return Present, fmt.Sprintf("%s has the account %s (dockopt's image table, %s)", base, name, imageTableDate())
+	case sf.imageKnown:
+		return Absent, fmt.Sprintf("%s is not known to have an account %s (dockopt's image table, %s)", base, name, imageTableDate())
+	case name == "root" && sf.distro.Family != "" && sf.distro.Family != DistroWindows:
+		return Present, "every Linux image has root"
+	}
+	return Unknown, fmt.Sprintf("dockopt does not know the accounts of %s", base)
+}
+
+// userCreateValued are the useradd/adduser options that take a value.
+var userCreateValued = []string{"-s", "--shell", "-g", "--gid", "-G", "--groups", "-u", "--uid", "-d", "--home", "--home-dir",
+	"-c", "--comment", "--gecos", "-h", "-k", "--skel", "-K", "--key", "-e", "--expiredate", "-f", "--inactive", "-p", "--password",
+	"--ingroup", "-b", "--base-dir", "--firstuid", "--lastuid", "-R", "--root", "-Z", "--selinux-user"}
+
+// createdAccount returns the account a useradd/adduser creates and the
+// shell it was given explicitly.
+func createdAccount(c Command) (name, shell string, ok bool) {
+	pos := c.Positional(userCreateValued...)
+	if len(pos) == 0 || pos[0].Dynamic {
+		return "", "", false
+	}
+	if c.Name == "adduser" && len(pos) == 2 && !c.HasPrefixArg("-") {
+		return "", "", false // `adduser user group` adds to a group
+	}
+	for i, a := range c.Args {
+		switch {
+		case (a.Value == "-s" || a.Value == "--shell") && i+1 < len(c.Args):
+			shell = c.Args[i+1].Value
+		case strings.HasPrefix(a.Value, "--shell="):
+			shell = strings.TrimPrefix(a.Value, "--shell=")
+		}
+	}
+	return pos[0].Value, shell, true
+}
+
+// runAccounts records accounts a RUN creates or deletes, and where it
+// uses accounts through their login shell.
+func (sf *StageFacts) runAccounts(in *Instruction, cmds []Command, script *Script) {
+	for _, c := range cmds {
+		off := commandEnd(in, c)
+		line := in.StartLine
+		if c.Start >= 0 {
+			line = sf.facts.file.Line(c.Start)
+		}
+		switch c.Name {
+		case "useradd", "adduser":
+			name, shell, ok := createdAccount(c)
+			if !ok {
+				continue
+			}
+			sf.accounts = append(sf.accounts, accountEvent{offset: off, line: line, name: name, presence: Present, shell: shell, why: fmt.Sprintf("line %d creates it with %s", line, c.Name)})
+			if shell != "" {
+				sf.uses = append(sf.uses, AccountUse{User: name, How: "created with the explicit shell " + shell, Line: line})
+			}
+		case "userdel", "deluser":
+			if pos := c.Positional(); len(pos) > 0 && !pos[0].Dynamic {
+				sf.accounts = append(sf.accounts, accountEvent{offset: off, line: line, name: pos[0].Value, presence: Absent, why: fmt.Sprintf("line %d deletes it with %s", line, c.Name)})
+			}
+		case "usermod", "chsh":
+			if name, shell := shellChange(c); name != "" {
+				sf.uses = append(sf.uses, AccountUse{User: name, How: c.Name + " sets its shell to " + shell, Line: line})
+			}
+		}
+		for _, u := range loginUses(c) {
+			u.Line = line
+			sf.uses = append(sf.uses, u)
+		}
+	}
+	for _, a := range passwdAppends(script) {
+		off := in.End
+		sf.accounts = append(sf.accounts, accountEvent{offset: off, line: in.StartLine, name: a.name, presence: Present, shell: a.shell,
+			why: fmt.Sprintf("line %d appends it to /etc/passwd", in.StartLine)})
+	}
+	if script != nil && script.File != nil {
+		sf.scanSSHConfig(script.Src, "", in.StartLine)
+	}
+}
+
+// shellChange reads `usermod -s SHELL user` and `chsh -s SHELL user`.
+func shellChange(c Command) (name, shell string) {
+	for i, a := range c.Args {
+		if (a.Value == "-s" || a.Value == "--shell") && i+1 < len(c.Args) {
+			shell = c.Args[i+1].Value
+		}
+	}
+	pos := c.Positional("-s", "--shell", "-d", "--home", "-g", "--gid", "-G", "--groups", "-u", "--uid", "-l", "--login", "-c", "--comment")
+	if shell == "" || len(pos) == 0 || pos[len(pos)-1].Dynamic {
+		return "", ""
+	}
+	return pos[len(pos)-1].Value, shell
+}
+
+// loginUses finds commands that run something through an account's
+// login shell: `su [-] user -c …`, `su -c … user`, `runuser -l user`.
+func loginUses(c Command) []AccountUse {
+	switch c.Name {
+	case "su":
+		pos := c.Positional("-c", "--command", "-s", "--shell", "-g", "--group", "-G", "--supp-group", "-w", "--whitelist-environment")
+		for _, p := range pos {
+			if p.Value != "-" && !p.Dynamic {
+				return []AccountUse{{User: p.Value, How: "su runs commands through its login shell"}}
+			}
+		}
+	case "runuser":
+		for i, a := range c.Args {
+			if (a.Value == "-l" || a.Value == "--login") && i+1 < len(c.Args) && !c.Args[i+1].Dynamic {
+				return []AccountUse{{User: c.Args[i+1].Value, How: "runuser -l starts its login shell"}}
+			}
+		}
+	}
+	return nil
+}
+
+type passwdLine struct{ name, shell string }
+
+// passwdAppends finds `echo 'name:x:…' >> /etc/passwd` lines.
+func passwdAppends(s *Script) []passwdLine {
+	if s == nil || s.File == nil {
+		return nil
+	}
+	var out []passwdLine
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		st, ok := n.(*syntax.Stmt)
+		if !ok {
+			return true
+		}
+		toPasswd := false
+		for _, r := range st.Redirs {
+			if r.Word != nil {
+				if v, _ := staticWord(r.Word); v == "/etc/passwd" && (r.Op == syntax.AppOut || r.Op == syntax.RdrOut) {
+					toPasswd = true
+				}
+			}
+		}
+		call, ok := st.Cmd.(*syntax.CallExpr)
+		if !toPasswd || !ok || len(call.Args) < 2 {
+			return true
+		}
+		for _, w := range call.Args[1:] {
+			v, _ := staticWord(w)
+			for _, l := range strings.Split(strings.ReplaceAll(v, `\n`, "\n"), "\n") {
+				f := strings.Split(l, ":")
+				if len(f) == 7 && f[0] != "" {
+					out = append(out, passwdLine{f[0], f[6]})
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// AccountUse is a place where an account's login shell or existence
+// matters beyond USER: su, runuser -l, sshd, an explicitly chosen shell.
+type AccountUse struct {
+	User string
+	How  string
+	// Line is the Dockerfile line; in a script or configuration file read
+	// from the build context, the line there, with Path naming the file.
+	Line int
+	Path string
+}
+
+// AccountUses lists where the stage uses accounts through their shells,
+// including its entrypoint script and sshd configuration.
+func (sf *StageFacts) AccountUses() []AccountUse {
+	out := append([]AccountUse(nil), sf.uses...)
+	ep := sf.Entrypoint()
+	out = append(out, ep.uses...)
+	if t := sf.Tool(0, "sshd"); t.Presence == Present || ep.runsSSHD {
+		if p, _ := sf.UserExistsAt(0, "git"); p == Present {
+			out = append(out, AccountUse{User: "git", How: "sshd serves a git account, whose forced commands run through its shell"})
+		}
+	}
+	return out
+}
+
+var (
+	// The keywords may start a line of a configuration file or sit in a
+	// quoted string a RUN echoes into one.
+	sshKeysCommandUser = regexp.MustCompile(`(?m)(?:^|[\s'"])AuthorizedKeysCommandUser\s+([^\s'"#]+)`)
+	sshKeysCommand     = regexp.MustCompile(`(?m)(?:^|[\s'"])AuthorizedKeysCommand\s+([^\s'"#]+)`)
+	sshAllowUsers      = regexp.MustCompile(`(?m)(?:^|[\s'"])(?:AllowUsers|Match\s+User)\s+([^\n#'"]+)`)
+)
+
+// scanSSHConfig records accounts an sshd configuration text (a file
+// from the build context, or a RUN that writes one) makes sshd use.
+func (sf *StageFacts) scanSSHConfig(text, file string, line int) {
+	if !strings.Contains(text, "AuthorizedKeysCommand") && !strings.Contains(text, "AllowUsers") && !strings.Contains(text, "Match User") {
+		return
+	}
+	lineOf := func(i int) int {
+		if file == "" {
+			return line
+		}
+		return 1 + strings.Count(text[:i], "\n")
+	}
+	for _, m := range sshKeysCommandUser.FindAllStringSubmatchIndex(text, -1) {
+		sf.uses = append(sf.uses, AccountUse{User: text[m[2]:m[3]], How: "sshd runs AuthorizedKeysCommand as this account", Line: lineOf(m[0]), Path: file})
+	}
+	if m := sshKeysCommand.FindStringSubmatchIndex(text); m != nil && sshKeysCommandUser.FindStringIndex(text) == nil {
+		sf.uses = append(sf.uses, AccountUse{User: "nobody", How: "sshd runs AuthorizedKeysCommand (as nobody unless AuthorizedKeysCommandUser says)", Line: lineOf(m[0]), Path: file})
+	}
+	for _, m := range sshAllowUsers.FindAllStringSubmatchIndex(text, -1) {
+		for _, u := range strings.Fields(strings.ReplaceAll(text[m[2]:m[3]], ",", " ")) {
+			u, _, _ = strings.Cut(u, "@")
+			sf.uses = append(sf.uses, AccountUse{User: u, How: "sshd lets this account log in", Line: lineOf(m[0]), Path: file})
+		}
+	}
+}
+
+// EntrypointFact says how the container starts and whether its start
+// switches users by itself.
+type EntrypointFact struct {
+	// Command is ENTRYPOINT then CMD as the stage sets them; nil when the
+	// base image's apply.
+	Command []string
+	// Script is the entrypoint script's path in the repository when it
+	// was read from the build context (or "Dockerfile" for a heredoc).
+	Script string
+	// SwitchesUser is Present when the start drops root by itself (gosu,
+	// su-exec, setpriv, runuser, su -c, chpst, s6-setuidgid, runit or
+	// s6-overlay's init, a server's own worker user), Absent when what
+	// starts was read and does not, Unknown otherwise.
+	SwitchesUser Presence
+	// How names the mechanism; Line is where, in Script when set, else in
+	// the Dockerfile.
+	How  string
+	Line int
+	// NeedsRoot is Present when the start must run as root for another
+	// reason: docker-in-docker's daemon.
+	NeedsRoot Presence
+	Why       string
+
+	uses     []AccountUse
+	runsSSHD bool
+}
+
+// switchCommands drop privileges for the command they run.
+var switchCommands = map[string]string{
+	"gosu": "gosu", "su-exec": "su-exec", "setpriv": "setpriv", "runuser": "runuser", "chpst": "chpst (runit)",
+	"s6-setuidgid": "s6-setuidgid", "setuidgid": "setuidgid", "s6-applyuidgid": "s6-applyuidgid",
+}
+
+// initSystems start services under their own users.
+var initSystems = map[string]string{
+	"my_init": "runit's boot (phusion baseimage's my_init)", "runsvdir": "runit's runsvdir", "init": "s6-overlay's /init",
+	"s6-svscan": "s6-svscan", "boot": "runit's boot script",
+}
+
+// Entrypoint reads the stage's start: the ENTRYPOINT/CMD words, and the
+// entrypoint script from the build context when a COPY put it in the image.
+func (sf *StageFacts) Entrypoint() EntrypointFact {
+	if sf.entry != nil {
+		return *sf.entry
+	}
+	ep := sf.readEntrypoint()
+	sf.entry = &ep
+	return ep
+}
+
+func (sf *StageFacts) readEntrypoint() EntrypointFact {
+	words := sf.StartCommand()
+	ep := EntrypointFact{Command: words}
+	entry, cmd, entryLine, cmdLine := sf.startInstructions()
+	line := entryLine
+	if line == 0 {
+		line = cmdLine
+	}
+	if len(words) == 0 || (entry == nil && cmd == nil) {
+		base := sf.chain[0].Base.Raw
+		switch {
+		case sf.imageKnown && sf.image.DropsPrivileges != "":
+			ep.SwitchesUser, ep.How, ep.Why = Present, sf.image.DropsPrivileges, fmt.Sprintf("the base image %s starts as root on purpose: %s (dockopt's image table, %s)", base, sf.image.DropsPrivileges, imageTableDate())
+		case sf.imageKnown:
+			ep.SwitchesUser, ep.Why = Absent, fmt.Sprintf("the base image %s's own start is used, which does not switch users (dockopt's image table, %s)", base, imageTableDate())
+		default:
+			ep.Why = "the base image " + base + " decides how the container starts, and dockopt does not know it"
+		}
+		if sf.chain[0].Base.Name() == "docker" && strings.Contains(sf.chain[0].Base.Tag, "dind") {
+			ep.NeedsRoot = Present
+		}
+		return ep
+	}
+	// An ENTRYPOINT kept from the base image with a new CMD still runs.
+	if entry == nil && sf.imageKnown && sf.image.DropsPrivileges != "" && !startsDirectly(words) {
+		ep.SwitchesUser, ep.How, ep.Line = Present, sf.image.DropsPrivileges, line
+		ep.Why = fmt.Sprintf("the base image's entrypoint is kept and %s", sf.image.DropsPrivileges)
+		return ep
+	}
+	for _, w := range words {
+		b := path.Base(w)
+		if how, ok := switchCommands[b]; ok {
+			ep.SwitchesUser, ep.How, ep.Line, ep.Why = Present, how, line, fmt.Sprintf("the start command on line %d runs %s", line, b)
+			return ep
+		}
+		if how, ok := initSystems[b]; ok && (b != "init" || w == "/init") {
+			ep.SwitchesUser, ep.How, ep.Line, ep.Why = Present, how, line, fmt.Sprintf("the start command on line %d runs %s, which starts each service as its own user", line, how)
+			return ep
+		}
+		if b == "dockerd-entrypoint.sh" || b == "dockerd" {
+			ep.NeedsRoot, ep.SwitchesUser, ep.Line = Present, Absent, line
+			ep.Why = fmt.Sprintf("the start command on line %d runs the Docker daemon, which needs root (docker-in-docker)", line)
+			return ep
+		}
+		if b == "sshd" {
+			ep.runsSSHD = true
+		}
+	}
+	// The program that starts: the first word, or what a shell runs.
+	prog := words[0]
+	if isShellName(path.Base(prog)) && len(words) > 1 {
+		if words[1] == "-c" && len(words) > 2 {
+			sf.readScript(&ep, "Dockerfile", strings.Join(words[2:], " "))
+			if ep.SwitchesUser != Present {
+				ep.Line = line
+			}
+			return ep
+		}
+		prog = words[1]
+	}
+	if src, text, ok := sf.entrypointScript(prog); ok {
+		ep.Script = src
+		sf.readScript(&ep, src, text)
+		return ep
+	}
+	if !sf.places(prog) && sf.imageKnown && nginxOrApache(words) == "" {
+		// Not put there by this Dockerfile: the base image's own program,
+		// which the table describes.
+		base := sf.chain[0].Base.Raw
+		ep.Line = line
+		if sf.image.DropsPrivileges != "" {
+			ep.SwitchesUser, ep.How = Present, sf.image.DropsPrivileges
+			ep.Why = fmt.Sprintf("%s comes from the base image %s, which starts as root on purpose: %s (dockopt's image table, %s)", prog, base, sf.image.DropsPrivileges, imageTableDate())
+		} else {
+			ep.SwitchesUser = Absent
+			ep.Why = fmt.Sprintf("%s comes from the base image %s, whose start does not switch users (dockopt's image table, %s)", prog, base, imageTableDate())
+		}
+		return ep
+	}
+	if looksLikeScript(prog) {
+		ep.Why = fmt.Sprintf("the start command on line %d runs %s, which dockopt could not read from the build context", line, prog)
+		return ep
+	}
+	if nginxOrApache(words) != "" {
+		ep.SwitchesUser, ep.How, ep.Line = Present, nginxOrApache(words), line
+		ep.Why = fmt.Sprintf("the start command on line %d runs %s, which starts as root and runs its workers as an unprivileged user", line, nginxOrApache(words))
+		return ep
+	}
+	ep.SwitchesUser, ep.Line = Absent, line
+	ep.Why = fmt.Sprintf("the start command on line %d (%s) runs the process directly", line, strings.Join(words, " "))
+	return ep
+}
+
+func startsDirectly(words []string) bool {
+	return len(words) > 0 && strings.HasPrefix(words[0], "/") && !looksLikeScript(words[0])
+}
+
+func looksLikeScript(w string) bool {
+	b := path.Base(w)
+	return strings.HasSuffix(b, ".sh") || strings.Contains(b, "entrypoint") || strings.HasPrefix(b, "start") || strings.HasPrefix(b, "run")
+}
+
+func nginxOrApache(words []string) string {
+	for _, w := range words {
+		switch path.Base(w) {
+		case "nginx", "openresty":
+			return "nginx"
+		case "httpd", "apache2", "apache2-foreground", "apachectl":
+			return "Apache httpd"
+		}
+	}
+	return ""
+}
+
+// entrypointScript finds the file a start word names among the files the
+// lineage copies from the build context, and reads it (bounded).
+func (sf *StageFacts) entrypointScript(word string) (src, text string, ok bool) {
+	var target string
+	switch {
+	case strings.HasPrefix(word, "/"):
+		target = path.Clean(word)
+	case strings.Contains(word, "/"):
+		target = resolveIn(sf.endDir, word)
+	}
+	for i := len(sf.placed) - 1; i >= 0; i-- {
+		pf := sf.placed[i]
+		match := pf.Path == target
+		if target == "" {
+			match = path.Base(pf.Path) == word && sf.binDirs[path.Dir(pf.Path)]
+		}
+		if !match {
+			continue
+		}
+		if pf.Inline != nil {
+			return "Dockerfile", *pf.Inline, true
+		}
+		if pf.Context == "" {
+			return "", "", false
+		}
+		b, err := sf.facts.ctx.ReadFile(pf.Context)
+		if err != nil || len(b) > maxScriptRead {
+			return "", "", false
+		}
+		return path.Join(sf.facts.ctx.Dir, pf.Context), string(b), true
+	}
+	return "", "", false
+}
+
+// places reports whether the lineage puts the file a start word names.
+func (sf *StageFacts) places(word string) bool {
+	for _, pf := range sf.placed {
+		if pf.Path == word || (!strings.Contains(word, "/") && path.Base(pf.Path) == word) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxScriptRead bounds the scripts and configuration files read from a
+// build context: entrypoints are small, and hostile input must stay cheap.
+const maxScriptRead = 256 << 10
+
+// readScript looks for user switching in an entrypoint script.
+func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
+	f, err := newShellParser().Parse(strings.NewReader(text), src)
+	if err != nil {
+		ep.Why = fmt.Sprintf("%s is not a shell script dockopt can read: %v", src, err)
+		return
+	}
+	s := &Script{File: f, Src: text, Offset: 0}
+	opaque := false
+	for _, c := range s.Commands() {
+		line := int(c.Call.Pos().Line())
+		for _, w := range append(append([]Word(nil), c.Prefix...), Word{Value: c.Name}) {
+			b := path.Base(w.Value)
+			if how, ok := switchCommands[b]; ok && ep.SwitchesUser != Present {
+				ep.SwitchesUser, ep.How, ep.Line = Present, how, line
+				ep.Why = fmt.Sprintf("%s runs %s on line %d", src, b, line)
+			}
+		}
+		switch c.Name {
+		case "su":
+			if ep.SwitchesUser != Present && len(c.Positional("-c", "-s", "--shell", "--command")) > 0 {
+				ep.SwitchesUser, ep.How, ep.Line = Present, "su", line
+				ep.Why = fmt.Sprintf("%s runs su on line %d", src, line)
+			}
+		case "dockerd", "dockerd-entrypoint.sh":
+			ep.NeedsRoot = Present
+		case "sshd":
+			ep.runsSSHD = true
+		case ".", "source", "run-parts":
+			opaque = true
+		}
+		if runsScriptFile(c) {
+			opaque = true
+		}
+		for _, u := range loginUses(c) {
+			u.Line, u.Path = line, src
+			ep.uses = append(ep.uses, u)
+		}
+	}
+	if ep.SwitchesUser == Present {
+		return
+	}
+	if opaque {
+		ep.SwitchesUser, ep.Why = Unknown, src+" runs other scripts dockopt does not read"
+		return
+	}
+	ep.SwitchesUser, ep.Why = Absent, src+" does not switch users"
+}

@@ -1,0 +1,280 @@
+package analyzer
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Generated says whether a Dockerfile is produced by a generator, so that
+// no fix edits it: the next run of the generator would undo the edit, and
+// maintainers reject such hunks on sight. Findings point at Template when
+// it is known, and identical findings across the files generated from one
+// template can be reported once.
+type Generated struct {
+	Generated bool
+	Why       string
+	// Marker is the header comment that says so, "" when the evidence is
+	// elsewhere.
+	Marker string
+	// Template is the template's path in the repository when one can be
+	// told apart; Templates lists every candidate found.
+	Template  string
+	Templates []string
+	// Generator is the script (or Makefile) that writes the file, when found.
+	Generator string
+}
+
+// Generated returns whether the file is generated, and from what.
+func (f *Facts) Generated() Generated {
+	f.genOnce.Do(func() { f.gen = f.detectGenerated() })
+	return f.gen
+}
+
+// Bounds on what generator detection reads, whatever the repository holds.
+const (
+	maxHeaderLines      = 20
+	maxAncestorDirs     = 8
+	maxEntriesPerDir    = 2000
+	maxGeneratorScripts = 8
+)
+
+var (
+	generatedMarker = regexp.MustCompile(`(?i)(do not edit|don't edit|generated (by|from|via|with|using)|auto-?generated|automatically generated|` +
+		`(file|dockerfile) (is|was) generated|@generated|code generated)`)
+	mentionedFile = regexp.MustCompile(`[\w./-]*(\.(sh|py|go|rb|js|ts|template|tmpl|tpl|j2|jinja2?|erb|mustache|gotmpl)\b|Makefile\b)`)
+	templateName  = regexp.MustCompile(`(?i)^((dockerfile|containerfile)([.-][\w.-]*)?\.(template|tmpl|tpl|j2|jinja2?|erb|mustache|gotmpl|in)|[\w.-]+\.(dockerfile|containerfile)\.(template|tmpl|tpl|j2|jinja2?))$`)
+	generatorName = regexp.MustCompile(`(?i)^(apply-templates\.sh|update(\.[\w-]+)?\.(sh|py)|generate[\w.-]*\.(sh|py|go|rb|js|ts)|gen[-_][\w.-]*\.(sh|py|go)|` +
+		`render[\w.-]*\.(sh|py)|templates?\.sh|versions\.sh|makefile|gnumakefile)$`)
+	writesDockerfile = regexp.MustCompile(`>\s*"?[^\s";|&<>]*(Dockerfile|Containerfile)|(Dockerfile|Containerfile)['"]?\s*,\s*['"]w|` +
+		`WriteFile\([^)]*(Dockerfile|Containerfile)|(?m)^[^\s#:=]*(Dockerfile|Containerfile)[^\s:=]*\s*:[^=]`)
+)
+
+// repoEvidence caches what generator detection reads, per folder, for all
+// the Dockerfiles of one analysis: a tree of generated variants shares its
+// templates and scripts.
+type repoEvidence struct {
+	mu      sync.Mutex
+	dirs    map[string]*dirEvidence
+	scripts map[string]bool
+}
+
+type dirEvidence struct {
+	templates []string // repository paths
+	scripts   []string
+}
+
+func newRepoEvidence() *repoEvidence {
+	return &repoEvidence{dirs: map[string]*dirEvidence{}, scripts: map[string]bool{}}
+}
+
+func (r *repoEvidence) dir(fsys fs.FS, dir string) *dirEvidence {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ev, ok := r.dirs[dir]; ok {
+		return ev
+	}
+	ev := &dirEvidence{}
+	r.dirs[dir] = ev
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return ev
+	}
+	if len(entries) > maxEntriesPerDir {
+		entries = entries[:maxEntriesPerDir]
+	}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case e.IsDir() && (name == "templates" || name == "template"):
+			sub, err := fs.ReadDir(fsys, path.Join(dir, name))
+			if err != nil {
+				continue
+			}
+			for i, s := range sub {
+				if i >= maxEntriesPerDir {
+					break
+				}
+				if !s.IsDir() && templateName.MatchString(s.Name()) {
+					ev.templates = append(ev.templates, path.Join(dir, name, s.Name()))
+				}
+			}
+		case e.IsDir():
+		case templateName.MatchString(name):
+			ev.templates = append(ev.templates, path.Join(dir, name))
+		case generatorName.MatchString(name):
+			ev.scripts = append(ev.scripts, path.Join(dir, name))
+		}
+	}
+	return ev
+}
+
+// writes reports whether a generator script writes Dockerfiles (bounded read).
+func (r *repoEvidence) writes(fsys fs.FS, p string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w, ok := r.scripts[p]; ok {
+		return w
+	}
+	b, err := readBounded(fsys, p, maxScriptRead)
+	w := err == nil && writesDockerfile.Match(b)
+	r.scripts[p] = w
+	return w
+}
+
+func (f *Facts) detectGenerated() Generated {
+	var g Generated
+	marker, named := headerMarker(f.file.Source)
+	g.Marker = marker
+	ev := f.ctx.repo
+	if ev == nil {
+		ev = newRepoEvidence()
+	}
+	fsys := f.ctx.fsys
+	fileDir := path.Dir(f.file.Path)
+	var templates, writers []string
+	besideTemplate := ""
+	dir := fileDir
+	for depth := 0; fsys != nil && depth < maxAncestorDirs; depth++ {
+		d := ev.dir(fsys, dir)
+		for _, t := range d.templates {
+			templates = append(templates, t)
+			if dir == fileDir && besideTemplate == "" && templateFor(path.Base(f.file.Path), path.Base(t)) {
+				besideTemplate = t
+			}
+		}
+		for i, s := range d.scripts {
+			if i < maxGeneratorScripts && ev.writes(fsys, s) {
+				writers = append(writers, s)
+			}
+		}
+		if dir == "." || dir == "/" || dir == "" {
+			break
+		}
+		dir = path.Dir(dir)
+	}
+	g.Templates = templates
+	if len(writers) > 0 {
+		g.Generator = writers[0]
+	}
+	for _, n := range named {
+		for _, t := range templates {
+			if path.Base(t) == path.Base(n) {
+				g.Template = t
+			}
+		}
+		for _, s := range writers {
+			if path.Base(s) == path.Base(n) {
+				g.Generator = s
+			}
+		}
+	}
+	if g.Template == "" {
+		g.Template = f.pickTemplate(templates, besideTemplate)
+	}
+	variant := variantFolder(f.file.Path)
+	switch {
+	case marker != "":
+		g.Generated, g.Why = true, fmt.Sprintf("its header says so (%q)", marker)
+	case besideTemplate != "":
+		g.Generated, g.Why = true, "the template "+besideTemplate+" sits beside it"
+	case len(templates) > 0 && len(writers) > 0:
+		g.Generated, g.Why = true, fmt.Sprintf("the template %s and the generator %s, which writes Dockerfiles, sit above it", templates[0], writers[0])
+	case len(templates) > 0 && variant != "":
+		g.Generated, g.Why = true, fmt.Sprintf("it sits in a variant folder (%s) below the template %s", variant, templates[0])
+	case len(writers) > 0 && variant != "":
+		g.Generated, g.Why = true, fmt.Sprintf("it sits in a variant folder (%s) below %s, which writes Dockerfiles", variant, writers[0])
+	}
+	if !g.Generated {
+		g.Template, g.Generator = "", ""
+	}
+	return g
+}
+
+// headerMarker returns the first header comment that marks a generated
+// file, and the files the header names (its template or script).
+func headerMarker(src []byte) (marker string, named []string) {
+	lines := bytes.SplitN(src, []byte("\n"), maxHeaderLines+1)
+	if len(lines) > maxHeaderLines {
+		lines = lines[:maxHeaderLines]
+	}
+	var header []string
+	for _, l := range lines {
+		t := strings.TrimSpace(string(l))
+		if t == "" {
+			continue
+		}
+		if !strings.HasPrefix(t, "#") {
+			break
+		}
+		header = append(header, strings.TrimSpace(strings.TrimLeft(t, "# ")))
+	}
+	for _, h := range header {
+		if marker == "" && generatedMarker.MatchString(h) {
+			marker = h
+		}
+	}
+	if marker == "" {
+		return "", nil
+	}
+	for _, h := range header {
+		named = append(named, mentionedFile.FindAllString(h, -1)...)
+	}
+	return marker, named
+}
+
+// templateFor reports whether a template beside a Dockerfile is its own:
+// Dockerfile.template for Dockerfile, Dockerfile.prod.j2 for
+// Dockerfile.prod.
+func templateFor(file, tmpl string) bool {
+	stem := strings.ToLower(tmpl)
+	if i := strings.LastIndex(stem, "."); i > 0 {
+		stem = stem[:i]
+	}
+	return stem == strings.ToLower(file)
+}
+
+// pickTemplate chooses among candidate templates the one whose name
+// shares a word with the file's path or its base image's distribution
+// (Dockerfile-alpine.template for 16/alpine3.20/Dockerfile); "" when
+// that does not single one out.
+func (f *Facts) pickTemplate(candidates []string, beside string) string {
+	if beside != "" {
+		return beside
+	}
+	if len(candidates) == 1 {
+		return candidates[0]
+	}
+	words := map[string]bool{}
+	for _, d := range strings.Split(strings.ToLower(path.Dir(f.file.Path)), "/") {
+		for _, w := range strings.FieldsFunc(d, func(r rune) bool { return r == '-' || r == '.' || (r >= '0' && r <= '9') }) {
+			words[w] = true
+		}
+	}
+	if final := f.file.FinalStage(); final != nil {
+		fam := string(f.Stage(final).Distro().Family)
+		words[fam] = true
+		if fam == "debian" {
+			words["linux"] = true
+		}
+	}
+	var best []string
+	for _, c := range candidates {
+		for _, w := range strings.FieldsFunc(strings.ToLower(path.Base(c)), func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
+			if words[w] && w != "dockerfile" && w != "template" {
+				best = append(best, c)
+				break
+			}
+		}
+	}
+	sort.Strings(best)
+	if len(best) == 1 {
+		return best[0]
+	}
+	return ""
+}
