@@ -21,6 +21,7 @@ type jsonFile struct {
 	Path      string               `json:"path"`
 	Kind      string               `json:"kind,omitempty"`
 	Ecosystem string               `json:"ecosystem,omitempty"`
+	Role      string               `json:"role,omitempty"`
 	Stages    []analyzer.StageInfo `json:"stages"`
 	Strengths []analyzer.Strength  `json:"strengths"`
 	Findings  []jsonFinding        `json:"findings"`
@@ -65,7 +66,7 @@ func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBui
 		out.Changes = []jsonChange{}
 	}
 	for _, f := range files {
-		jf := jsonFile{Path: f.Path, Kind: f.Kind, Ecosystem: f.Ecosystem, Stages: f.Stages, Strengths: f.Strengths,
+		jf := jsonFile{Path: f.Path, Kind: f.Kind, Ecosystem: f.Ecosystem, Role: string(f.Role), Stages: f.Stages, Strengths: f.Strengths,
 			Findings: []jsonFinding{}, Error: f.Error}
 		if jf.Stages == nil {
 			jf.Stages = []analyzer.StageInfo{}

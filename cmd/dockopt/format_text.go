@@ -36,6 +36,9 @@ func writeText(w io.Writer, files []*analyzer.FileResult, p palette) error {
 		if label == "" {
 			label = "unreadable"
 		}
+		if f.Role != "" {
+			label += ", " + string(f.Role)
+		}
 		fmt.Fprintf(w, "%s%s%s %s(%s)%s\n", p.bold, f.Path, p.reset, p.dim, label, p.reset)
 		if f.Error != "" {
 			fmt.Fprintf(w, "  %serror%s    %s\n", p.red, p.reset, f.Error)
