@@ -3,14 +3,15 @@ package analyzer
 import (
 	"math"
 	"path"
-	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/dockopt/dockopt/analyzer/imagedata/contents"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -50,6 +51,14 @@ type Facts struct {
 
 	genOnce sync.Once
 	gen     Generated
+
+	manifestOnce sync.Once
+	manifest     appFacts
+
+	refOnce sync.Once
+	refs    map[string]*Stage
+	useOnce sync.Once
+	uses    map[*Stage]string
 
 	mu     sync.Mutex
 	stages map[*Stage]*StageFacts
@@ -155,11 +164,46 @@ func (sf *StageFacts) Lineage() []*Stage { return sf.chain }
 // and whether it knows it at all.
 func (sf *StageFacts) BaseImage() (contents.Image, bool) { return sf.image, sf.imageKnown }
 
+// maxLineage bounds how many stages facts follow back through FROM: real
+// Dockerfiles stay far below it, and a hostile chain of thousands of
+// stages must not cost thousands of walks. Past it, the base is unknown.
+const maxLineage = 64
+
+// lineage returns the stages s is built FROM, root first, at most
+// maxLineage of them.
+func lineage(s *Stage) []*Stage {
+	var rev []*Stage
+	for ; s != nil && len(rev) < maxLineage; s = s.BaseStage {
+		rev = append(rev, s)
+	}
+	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+		rev[i], rev[j] = rev[j], rev[i]
+	}
+	return rev
+}
+
+// stageRef finds a stage by name or index, as StageByRef does, from a map
+// built once per file.
+func (f *Facts) stageRef(ref string) *Stage {
+	f.refOnce.Do(func() {
+		f.refs = map[string]*Stage{}
+		for _, s := range f.file.Stages {
+			if s.Name != "" {
+				if _, dup := f.refs[strings.ToLower(s.Name)]; !dup {
+					f.refs[strings.ToLower(s.Name)] = s
+				}
+			}
+			f.refs[strconv.Itoa(s.Index)] = s
+		}
+	})
+	return f.refs[strings.ToLower(ref)]
+}
+
 // defaultPath is the PATH of images that do not set one.
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 func (f *Facts) buildStage(s *Stage) *StageFacts {
-	sf := &StageFacts{Stage: s, facts: f, chain: stageChain(s), binDirs: map[string]bool{}, virtuals: map[string][]string{}, world: map[string]bool{}}
+	sf := &StageFacts{Stage: s, facts: f, chain: lineage(s), binDirs: map[string]bool{}, virtuals: map[string][]string{}, world: map[string]bool{}}
 	root := sf.chain[0]
 	sf.image, sf.imageKnown = baseContents(root.Base)
 	sf.distro = sf.detectDistro()
@@ -395,8 +439,6 @@ func commandEnd(in *Instruction, c Command) int {
 	return in.End
 }
 
-var varRef = regexp.MustCompile(`^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$`)
-
 // scriptVars collects the static assignments of a script (`deps='a b'`),
 // which official-image Dockerfiles use to name packages they later remove.
 func scriptVars(s *Script) map[string]string {
@@ -431,48 +473,51 @@ func scriptVars(s *Script) map[string]string {
 	return out
 }
 
-// expandArgs returns the static values of words, splitting a lone
-// `$VAR` whose value is known into its fields; dynamic is true when some
-// word stays unknown.
+// expandArgs returns the values of words as the shell would pass them,
+// with the variables the script or the Dockerfile give static values
+// (a lone unquoted $VAR splits into its fields); dynamic is true when
+// some word holds anything else.
 func expandArgs(words []Word, vars ...map[string]string) (out []string, dynamic bool) {
+	var cfg *expand.Config
 	for _, w := range words {
 		if !w.Dynamic {
 			out = append(out, w.Value)
 			continue
 		}
-		lookup := func(name string) (string, bool) {
-			for _, vs := range vars {
-				if v, ok := vs[name]; ok && !strings.Contains(v, "$") {
-					return v, true
-				}
-			}
-			return "", false
-		}
-		if m := varRef.FindStringSubmatch(w.Value); m != nil {
-			// A lone unquoted $VAR splits into fields.
-			if v, ok := lookup(m[1]); ok {
-				out = append(out, strings.Fields(v)...)
-				continue
-			}
+		if w.Node == nil {
 			dynamic = true
 			continue
 		}
-		resolved := true
-		v := varInWord.ReplaceAllStringFunc(w.Value, func(ref string) string {
-			val, ok := lookup(varInWord.FindStringSubmatch(ref)[1])
-			resolved = resolved && ok
-			return val
-		})
-		if resolved && !strings.ContainsAny(v, "$`") {
-			out = append(out, v)
-		} else {
-			dynamic = true
+		if cfg == nil {
+			cfg = &expand.Config{Env: staticEnviron(vars), NoUnset: true}
 		}
+		fields, err := expand.Fields(cfg, w.Node)
+		if err != nil {
+			dynamic = true
+			continue
+		}
+		out = append(out, fields...)
 	}
 	return out, dynamic
 }
 
-var varInWord = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
+// staticEnviron is the environment expandArgs expands with: the first map
+// that sets a name wins, and values that still hold expansions are left
+// out, so that using them fails.
+func staticEnviron(vars []map[string]string) expand.Environ {
+	seen := map[string]bool{}
+	var pairs []string
+	for _, vs := range vars {
+		for _, k := range sortedKeys(vs) {
+			if seen[k] || strings.ContainsAny(vs[k], "$`") {
+				continue
+			}
+			seen[k] = true
+			pairs = append(pairs, k+"="+vs[k])
+		}
+	}
+	return expand.ListEnviron(pairs...)
+}
 
 // baseContents looks an image reference up in the contents table.
 func baseContents(r ImageRef) (contents.Image, bool) {

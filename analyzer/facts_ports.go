@@ -359,37 +359,7 @@ var (
 // appEvidence reads the build context's manifests and the start command
 // for signs of an HTTP or gRPC server.
 func (sf *StageFacts) appEvidence() appFacts {
-	var ev appFacts
-	bc := sf.facts.ctx
-	for _, eco := range sortedKeys(manifestFiles) {
-		for _, f := range manifestFiles[eco] {
-			if !bc.Has(f) {
-				continue
-			}
-			b, err := bc.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			text := string(b)
-			if dep := manifestMentions(f, text, httpDeps[eco]); dep != "" && !ev.http {
-				ev.http, ev.httpWhy = true, fmt.Sprintf("%s depends on %s, an HTTP framework", f, dep)
-			}
-			if dep := manifestMentions(f, text, grpcDeps[eco]); dep != "" && !ev.grpc {
-				ev.grpc, ev.grpcWhy = true, fmt.Sprintf("%s depends on %s, a gRPC library", f, dep)
-			}
-		}
-	}
-	for _, f := range bc.Files {
-		if strings.HasSuffix(f, ".csproj") && !strings.Contains(f, "/") {
-			if b, err := bc.ReadFile(f); err == nil {
-				if strings.Contains(string(b), "Grpc.AspNetCore") {
-					ev.grpc, ev.grpcWhy = true, f+" references Grpc.AspNetCore"
-				} else if strings.Contains(string(b), "Microsoft.NET.Sdk.Web") && !ev.http {
-					ev.http, ev.httpWhy = true, f+" is an ASP.NET Core web project"
-				}
-			}
-		}
-	}
+	ev := sf.facts.manifestEvidence()
 	for i, w := range sf.StartCommand() {
 		b := path.Base(w)
 		next := ""
@@ -409,6 +379,45 @@ func (sf *StageFacts) appEvidence() appFacts {
 		ev.grpc, ev.grpcWhy = true, "the image ships grpc_health_probe ("+t.Why+")"
 	}
 	return ev
+}
+
+// manifestEvidence reads the build context's manifests once per file.
+func (f *Facts) manifestEvidence() appFacts {
+	f.manifestOnce.Do(func() {
+		var ev appFacts
+		bc := f.ctx
+		for _, eco := range sortedKeys(manifestFiles) {
+			for _, name := range manifestFiles[eco] {
+				if !bc.Has(name) {
+					continue
+				}
+				b, err := bc.ReadFile(name)
+				if err != nil {
+					continue
+				}
+				text := string(b)
+				if dep := manifestMentions(name, text, httpDeps[eco]); dep != "" && !ev.http {
+					ev.http, ev.httpWhy = true, fmt.Sprintf("%s depends on %s, an HTTP framework", name, dep)
+				}
+				if dep := manifestMentions(name, text, grpcDeps[eco]); dep != "" && !ev.grpc {
+					ev.grpc, ev.grpcWhy = true, fmt.Sprintf("%s depends on %s, a gRPC library", name, dep)
+				}
+			}
+		}
+		for _, name := range bc.Files {
+			if strings.HasSuffix(name, ".csproj") && !strings.Contains(name, "/") {
+				if b, err := bc.ReadFile(name); err == nil {
+					if strings.Contains(string(b), "Grpc.AspNetCore") {
+						ev.grpc, ev.grpcWhy = true, name+" references Grpc.AspNetCore"
+					} else if strings.Contains(string(b), "Microsoft.NET.Sdk.Web") && !ev.http {
+						ev.http, ev.httpWhy = true, name+" is an ASP.NET Core web project"
+					}
+				}
+			}
+		}
+		f.manifest = ev
+	})
+	return f.manifest
 }
 
 // manifestMentions finds the first dependency of deps a manifest names.

@@ -134,11 +134,27 @@ func (f *Facts) devStage(s *Stage) RoleFact {
 	if strings.Contains(base.Repository, "devcontainers") || strings.HasPrefix(base.Repository, "gitpod/workspace") {
 		return RoleFact{RoleDev, "it is built FROM the development-container image " + base.Raw}
 	}
-	sf := f.Stage(s)
-	if u := sf.RunUser(); u.Known && devUsers[u.Account()] {
-		return RoleFact{RoleDev, fmt.Sprintf("it runs as %s, a development-environment user (%s)", u.Account(), u.Why)}
+	if u, line := lastUser(s); devUsers[u] {
+		return RoleFact{RoleDev, fmt.Sprintf("it runs as %s (USER on line %d), a development-environment user", u, line)}
 	}
 	return RoleFact{}
+}
+
+// lastUser returns the account the last USER of a stage's lineage names,
+// read without building the stage's facts (every stage's role is needed
+// for output, most stages' facts never are).
+func lastUser(s *Stage) (string, int) {
+	chain := lineage(s)
+	for i := len(chain) - 1; i >= 0; i-- {
+		ins := chain[i].Instructions
+		for j := len(ins) - 1; j >= 0; j-- {
+			if c, ok := ins[j].Command.(*instructions.UserCommand); ok {
+				u, _, _ := strings.Cut(c.User, ":")
+				return u, ins[j].StartLine
+			}
+		}
+	}
+	return "", 0
 }
 
 // runtimeRole tells an application stage from a base image: an
@@ -158,9 +174,6 @@ func (f *Facts) runtimeRole(s *Stage) RoleFact {
 	if seg := variantFolder(f.file.Path); seg != "" {
 		signs = append(signs, fmt.Sprintf("it sits in a variant folder (%s)", seg))
 	}
-	if g := f.Generated(); g.Generated {
-		signs = append(signs, "it is generated ("+g.Why+")")
-	}
 	if content.config == "" {
 		if words := sf.StartCommand(); len(words) == 0 {
 			signs = append(signs, "it keeps its base image's command")
@@ -170,6 +183,12 @@ func (f *Facts) runtimeRole(s *Stage) RoleFact {
 	}
 	if content.entrypoint != "" && content.config == "" {
 		signs = append(signs, "it copies in only an entrypoint script ("+content.entrypoint+"), in the style of the official images")
+	}
+	if len(signs) == 0 {
+		// Last, because it reads the repository around the file.
+		if g := f.Generated(); g.Generated {
+			signs = append(signs, "it is generated ("+g.Why+")")
+		}
 	}
 	if len(signs) > 0 {
 		return RoleFact{RoleBase, "no project code is copied into it, and " + strings.Join(signs, "; ")}
@@ -227,7 +246,7 @@ func (f *Facts) stageContent(s *Stage, seen map[*Stage]bool) stageContent {
 			out.entrypoint = c.entrypoint
 		}
 	}
-	for _, st := range stageChain(s) {
+	for _, st := range lineage(s) {
 		if seen[st] {
 			continue
 		}
@@ -236,7 +255,7 @@ func (f *Facts) stageContent(s *Stage, seen map[*Stage]bool) stageContent {
 			switch in.Keyword {
 			case "COPY", "ADD":
 				if from, ok := in.Flag("from"); ok {
-					if src := f.file.StageByRef(from); src != nil && src.Index < st.Index {
+					if src := f.stageRef(from); src != nil && src.Index < st.Index {
 						merge(f.stageContent(src, seen))
 					}
 					continue
@@ -250,7 +269,7 @@ func (f *Facts) stageContent(s *Stage, seen map[*Stage]bool) stageContent {
 						continue
 					}
 					if m.From != "" {
-						if src := f.file.StageByRef(m.From); src != nil && src.Index < st.Index {
+						if src := f.stageRef(m.From); src != nil && src.Index < st.Index {
 							merge(f.stageContent(src, seen))
 						}
 						continue
@@ -389,22 +408,34 @@ func (f *Facts) stageRole(s *Stage) RoleFact {
 
 // usedBy names how a later stage uses s: FROM it, COPY --from or a mount.
 func (f *Facts) usedBy(s *Stage) string {
-	for _, later := range f.file.Stages[s.Index+1:] {
-		if later.BaseStage == s {
-			return fmt.Sprintf("FROM on line %d", later.From.StartLine)
-		}
-		for _, in := range later.Instructions {
-			if from, ok := in.Flag("from"); ok && f.file.StageByRef(from) == s {
-				return fmt.Sprintf("COPY --from on line %d", in.StartLine)
+	f.useOnce.Do(func() {
+		f.uses = map[*Stage]string{}
+		note := func(used *Stage, how string) {
+			if used != nil {
+				if _, seen := f.uses[used]; !seen {
+					f.uses[used] = how
+				}
 			}
-			if in.Keyword == "RUN" {
-				for _, m := range f.Stage(later).Mounts(in) {
-					if m.From != "" && f.file.StageByRef(m.From) == s {
-						return fmt.Sprintf("a --mount from it on line %d", in.StartLine)
+		}
+		for _, later := range f.file.Stages {
+			if later.BaseStage != nil {
+				note(later.BaseStage, fmt.Sprintf("FROM on line %d", later.From.StartLine))
+			}
+			for _, in := range later.Instructions {
+				if from, ok := in.Flag("from"); ok && in.Keyword != "RUN" {
+					if used := f.stageRef(from); used != nil && used.Index < later.Index {
+						note(used, fmt.Sprintf("COPY --from on line %d", in.StartLine))
+					}
+				}
+				if in.Keyword == "RUN" && strings.Contains(strings.Join(in.Flags, " "), "from=") {
+					for _, m := range in.Mounts() {
+						if used := f.stageRef(m.From); m.From != "" && used != nil && used.Index < later.Index {
+							note(used, fmt.Sprintf("a --mount from it on line %d", in.StartLine))
+						}
 					}
 				}
 			}
 		}
-	}
-	return ""
+	})
+	return f.uses[s]
 }

@@ -80,7 +80,7 @@ func TestRoleOnRealShapes(t *testing.T) {
 		{"redis-official", "Dockerfile", analyzer.RoleBase, "entrypoint script", nil},
 		{"memcached", "Dockerfile", analyzer.RoleBase, "entrypoint script", nil},
 		{"postgres-variants", "16/bookworm/Dockerfile", analyzer.RoleBase, "variant folder", nil},
-		{"postgres-variants", "16/alpine3.20/Dockerfile", analyzer.RoleBase, "generated", nil},
+		{"postgres-variants", "16/alpine3.20/Dockerfile", analyzer.RoleBase, "entrypoint script", nil},
 		{"base-images", "python/3.12/Dockerfile", analyzer.RoleBase, "ONBUILD", nil},
 		{"base-images", "ci-toolbox/Dockerfile", analyzer.RoleBase, "generic shell", nil},
 		{"grpc-service", "Dockerfile", analyzer.RoleApplication, "go.mod", []analyzer.Role{analyzer.RoleBuild, analyzer.RoleApplication}},

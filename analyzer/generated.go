@@ -52,7 +52,7 @@ var (
 	generatorName = regexp.MustCompile(`(?i)^(apply-templates\.sh|update(\.[\w-]+)?\.(sh|py)|generate[\w.-]*\.(sh|py|go|rb|js|ts)|gen[-_][\w.-]*\.(sh|py|go)|` +
 		`render[\w.-]*\.(sh|py)|templates?\.sh|versions\.sh|makefile|gnumakefile)$`)
 	writesDockerfile = regexp.MustCompile(`>\s*"?[^\s";|&<>]*(Dockerfile|Containerfile)|(Dockerfile|Containerfile)['"]?\s*,\s*['"]w|` +
-		`WriteFile\([^)]*(Dockerfile|Containerfile)|(?m)^[^\s#:=]*(Dockerfile|Containerfile)[^\s:=]*\s*:[^=]`)
+		`WriteFile\([^)]*(Dockerfile|Containerfile)|^[^\s#:=]*(Dockerfile|Containerfile)[^\s:=]*\s*:([^=]|$)`)
 )
 
 // repoEvidence caches what generator detection reads, per folder, for all
@@ -122,9 +122,21 @@ func (r *repoEvidence) writes(fsys fs.FS, p string) bool {
 		return w
 	}
 	b, err := readBounded(fsys, p, maxScriptRead)
-	w := err == nil && writesDockerfile.Match(b)
+	w := err == nil && writesDockerfiles(b)
 	r.scripts[p] = w
 	return w
+}
+
+// writesDockerfiles reports whether a script or Makefile writes files named
+// Dockerfile: a redirection to one, a write call, or a make rule for one.
+// Only the lines that name one are matched, which keeps large scripts cheap.
+func writesDockerfiles(b []byte) bool {
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if (bytes.Contains(line, []byte("Dockerfile")) || bytes.Contains(line, []byte("Containerfile"))) && writesDockerfile.Match(line) {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *Facts) detectGenerated() Generated {
