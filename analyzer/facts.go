@@ -199,6 +199,22 @@ func (f *Facts) stageRef(ref string) *Stage {
 	return f.refs[strings.ToLower(ref)]
 }
 
+// metaArg returns the default of an ARG declared before the first FROM,
+// which a stage sees when it declares the ARG again without a value.
+func (f *Facts) metaArg(name string) (string, bool) {
+	v, ok := "", false
+	for _, in := range f.file.MetaArgs {
+		if c, isArg := in.Command.(*instructions.ArgCommand); isArg {
+			for _, kv := range c.Args {
+				if kv.Key == name && kv.Value != nil {
+					v, ok = *kv.Value, true
+				}
+			}
+		}
+	}
+	return v, ok && !strings.Contains(v, "$")
+}
+
 // defaultPath is the PATH of images that do not set one.
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -230,12 +246,17 @@ func (f *Facts) buildStage(s *Stage) *StageFacts {
 				}
 				sf.notePath(env)
 			case *instructions.ArgCommand:
+				// A default counts as the value: --build-arg may change it,
+				// which facts about the default cannot know.
 				env = cloneEnv(env)
 				for _, kv := range c.Args {
+					if _, set := env[kv.Key]; set {
+						continue
+					}
 					if kv.Value != nil {
-						if _, set := env[kv.Key]; !set {
-							env[kv.Key] = expandStatic(lex, *kv.Value, env)
-						}
+						env[kv.Key] = expandStatic(lex, *kv.Value, env)
+					} else if v, ok := f.metaArg(kv.Key); ok {
+						env[kv.Key] = v
 					}
 				}
 			case *instructions.WorkdirCommand:

@@ -51,6 +51,7 @@ func TestToolCases(t *testing.T) {
 		{"installed, then used later", "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apt-get purge -y curl\n", 3, "curl", analyzer.Present, false},
 		{"dry run installs nothing", "FROM debian:12\nRUN apt-get install -s curl\n", 0, "curl", analyzer.Absent, false},
 		{"unresolved package variable", "FROM debian:12\nARG PKGS\nRUN apt-get install -y $PKGS\n", 0, "curl", analyzer.Unknown, false},
+		{"a global ARG declared again", "ARG TOOL=jq\nFROM debian:12\nARG TOOL\nRUN apt-get install -y $TOOL\n", 0, "jq", analyzer.Present, false},
 		{"resolved package variable", "FROM debian:12\nARG PKGS=\"curl jq\"\nRUN apt-get install -y $PKGS\n", 0, "jq", analyzer.Present, false},
 		{"script variable removed again", "FROM debian:12\nRUN deps='curl wget' && apt-get install -y $deps && apt-get purge -y $deps\n", 0, "curl", analyzer.Absent, false},
 		{"COPY --from an image", "FROM debian:12\nCOPY --from=tianon/gosu:1.17 /gosu /usr/local/bin/\n", 0, "gosu", analyzer.Present, false},

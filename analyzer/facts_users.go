@@ -466,17 +466,17 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 		sf.readScript(&ep, src, text)
 		return ep
 	}
-	if !sf.places(prog) && sf.imageKnown && nginxOrApache(words) == "" {
-		// Not put there by this Dockerfile: the base image's own program,
-		// which the table describes.
+	if looksLikeScript(prog) && !sf.places(prog) && sf.imageKnown {
+		// A script the Dockerfile does not put there is the base image's
+		// own (catalina.sh, docker-entrypoint.sh), which the table knows.
 		base := sf.chain[0].Base.Raw
 		ep.Line = line
 		if sf.image.DropsPrivileges != "" {
 			ep.SwitchesUser, ep.How = Present, sf.image.DropsPrivileges
-			ep.Why = fmt.Sprintf("%s comes from the base image %s, which starts as root on purpose: %s (dockopt's image table, %s)", prog, base, sf.image.DropsPrivileges, imageTableDate())
+			ep.Why = fmt.Sprintf("%s is the base image %s's own, and that image starts as root on purpose: %s (dockopt's image table, %s)", prog, base, sf.image.DropsPrivileges, imageTableDate())
 		} else {
 			ep.SwitchesUser = Absent
-			ep.Why = fmt.Sprintf("%s comes from the base image %s, whose start does not switch users (dockopt's image table, %s)", prog, base, imageTableDate())
+			ep.Why = fmt.Sprintf("%s is the base image %s's own, and that image's start does not switch users (dockopt's image table, %s)", prog, base, imageTableDate())
 		}
 		return ep
 	}
