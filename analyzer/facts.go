@@ -55,6 +55,10 @@ type Facts struct {
 	manifestOnce sync.Once
 	manifest     appFacts
 
+	// globBudget bounds how many COPY patterns role detection matches
+	// against the whole build context.
+	globBudget int
+
 	refOnce sync.Once
 	refs    map[string]*Stage
 	useOnce sync.Once
@@ -70,7 +74,7 @@ func NewFacts(d *Dockerfile, bc *BuildContext) *Facts {
 	if bc == nil {
 		bc = EmptyContext()
 	}
-	return &Facts{file: d, ctx: bc, stages: map[*Stage]*StageFacts{}}
+	return &Facts{file: d, ctx: bc, stages: map[*Stage]*StageFacts{}, globBudget: 32}
 }
 
 // Facts returns the facts of the file being checked, shared by every rule.
@@ -349,6 +353,13 @@ func cloneEnv(env map[string]string) map[string]string {
 	return out
 }
 
+// maxFactValue bounds the values facts expand variables to: paths, users
+// and package names are short, and a Dockerfile that doubles a variable
+// line after line must not make the model allocate what BuildKit would
+// refuse to (see CheckExpansion). A longer value stays unexpanded, that
+// is unknown.
+const maxFactValue = 64 << 10
+
 // expandStatic substitutes the variables the Dockerfile gives static
 // values; anything else is kept as written (and so stays recognisably
 // dynamic, with a `$`).
@@ -357,10 +368,15 @@ func expandStatic(lex *shell.Lex, word string, env map[string]string) string {
 		return word
 	}
 	known := mapEnv{}
+	sizes := map[string]int64{}
 	for k, v := range env {
 		if !strings.Contains(v, "$") {
 			known[k] = v
+			sizes[k] = int64(len(v))
 		}
+	}
+	if estimateExpansion(word, sizes, '\\') > maxFactValue {
+		return word
 	}
 	res, err := lex.ProcessWordWithMatches(word, known)
 	if err != nil || len(res.Unmatched) > 0 {
@@ -500,6 +516,7 @@ func scriptVars(s *Script) map[string]string {
 // some word holds anything else.
 func expandArgs(words []Word, vars ...map[string]string) (out []string, dynamic bool) {
 	var cfg *expand.Config
+	sizes := map[string]int64{}
 	for _, w := range words {
 		if !w.Dynamic {
 			out = append(out, w.Value)
@@ -511,6 +528,17 @@ func expandArgs(words []Word, vars ...map[string]string) (out []string, dynamic 
 		}
 		if cfg == nil {
 			cfg = &expand.Config{Env: staticEnviron(vars), NoUnset: true}
+			for _, vs := range vars {
+				for k, v := range vs {
+					if _, seen := sizes[k]; !seen {
+						sizes[k] = int64(len(v))
+					}
+				}
+			}
+		}
+		if estimateExpansion(w.Value, sizes, '\\') > maxFactValue {
+			dynamic = true
+			continue
 		}
 		fields, err := expand.Fields(cfg, w.Node)
 		if err != nil {

@@ -1,6 +1,7 @@
 package analyzer_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -380,5 +381,27 @@ func TestGeneratedCases(t *testing.T) {
 		if g.Generated != c.want || g.Template != c.template {
 			t.Errorf("%s: generated %v template %q (%s), want %v %q", c.name, g.Generated, g.Template, g.Why, c.want, c.template)
 		}
+	}
+}
+
+// A Dockerfile that doubles a variable line after line (see
+// variable-expansion-too-large) leaves its values unknown to the facts
+// instead of making them allocate gigabytes.
+func TestFactsBoundExpansion(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("FROM debian:12\nENV E0=xxxxxxxxxxxxxxxx\n")
+	for i := 1; i <= 64; i++ {
+		fmt.Fprintf(&b, "ENV E%d=${E%d}${E%d}\n", i, i-1, i-1)
+	}
+	b.WriteString("WORKDIR /$E64\nRUN apt-get install -y $E64 \"pkg-$E64\"\nUSER $E64\n")
+	sf := analyzeOne(t, b.String(), nil).Facts().Final()
+	if v, ok := sf.EnvAt(0, "E64"); ok {
+		t.Errorf("E64 has a static value of %d bytes", len(v))
+	}
+	if u := sf.RunUser(); u.Known {
+		t.Errorf("USER $E64 is known: %q", u.Name)
+	}
+	if p, _ := sf.ToolAt(0, "curl"); p != analyzer.Unknown {
+		t.Errorf("curl after an install of unknown packages is %v", p)
 	}
 }

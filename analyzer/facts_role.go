@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -319,19 +320,21 @@ func (f *Facts) classifySource(src string, line int) stageContent {
 	var files []string
 	switch {
 	case rel == "" || strings.ContainsAny(rel, "*?["):
-		if rel == "" {
+		if rel == "" || f.globBudget <= 0 {
+			// The whole context, or more patterns than are worth matching
+			// against every file: count it as code, as an unknown source.
 			return stageContent{code: where}
 		}
+		f.globBudget--
 		for _, file := range bc.Files {
 			if ok, _ := path.Match(rel, file); ok {
 				files = append(files, file)
 			}
 		}
 	case bc.dirs[rel]:
-		for _, file := range bc.Files {
-			if strings.HasPrefix(file, rel+"/") {
-				files = append(files, file)
-			}
+		// Files is sorted: the folder's files are one run of it.
+		for i := sort.SearchStrings(bc.Files, rel+"/"); i < len(bc.Files) && strings.HasPrefix(bc.Files[i], rel+"/"); i++ {
+			files = append(files, bc.Files[i])
 		}
 	default:
 		files = []string{rel}
