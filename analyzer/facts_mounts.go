@@ -3,6 +3,7 @@ package analyzer
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -107,11 +108,22 @@ func (sf *StageFacts) CacheCleaning(in *Instruction) []CacheClean {
 	return out
 }
 
-// cacheDirs are caches package managers and build tools fill.
-var cacheDirs = []string{"/var/cache/apk", "/var/cache/apt", "/var/lib/apt/lists", "/root/.npm", "/root/.cache", "/root/.cache/pip",
-	"/root/.cache/go-build", "/go/pkg/mod", "/usr/local/share/.cache/yarn", "/root/.m2", "/root/.gradle", "/var/cache/dnf",
-	"/var/cache/yum", "/var/cache/zypp", "/root/.composer/cache", "/tmp", "/usr/local/cargo/registry", "/root/.cargo/registry",
-	"/root/.local/share/pnpm/store"}
+// cacheDirs are the caches package managers and build tools fill: the OS
+// package managers', and every folder of the package-manager table.
+var cacheDirs = func() []string {
+	dirs := []string{"/var/cache/apk", "/var/cache/apt", "/var/lib/apt/lists", "/var/cache/dnf", "/var/cache/yum",
+		"/var/cache/zypp", "/root/.cache", "/tmp"}
+	for _, pm := range PackageManagers {
+		for _, c := range pm.Caches {
+			dirs = append(dirs, c.Dir)
+			for _, d := range sortedKeys(c.ImageDirs) {
+				dirs = append(dirs, c.ImageDirs[d])
+			}
+		}
+	}
+	slices.Sort(dirs)
+	return slices.Compact(dirs)
+}()
 
 // cacheDirOf returns the cache directory a removed path empties: the
 // path itself, the most specific cache that holds it, or a cache under it.

@@ -203,7 +203,7 @@ func (sf *StageFacts) runPaths(in *Instruction, cmds []Command, script *Script, 
 				sf.write(pathEvent{path: p, line: line, offset: off, kind: c.Name, owner: me, fill: true, how: c.Name, mkdir: true})
 			}
 		}
-		for _, fill := range toolFills(c, st) {
+		for _, fill := range toolFills(c, st, sf.chain[0].Base.Name()) {
 			sf.write(pathEvent{path: fill, line: line, offset: off, kind: c.Name, owner: me, fill: true, how: c.String(), mkdir: true})
 		}
 	}
@@ -280,20 +280,14 @@ func commandOutputs(c Command, workdir string) []string {
 	return out
 }
 
-// toolFills are the directories package and build tools fill: caches
-// and installed dependencies.
-func toolFills(c Command, st step) []string {
-	home := "/root"
-	if st.user.Root() != Present {
-		home = ""
-	}
+// toolFills are the directories package and build tools fill: OS package
+// caches, and the caches and dependency folders of the language package
+// managers in the package-manager table.
+func toolFills(c Command, st step, image string) []string {
 	wd := st.workdir
 	var out []string
 	add := func(p string) {
-		if p != "" && !strings.HasPrefix(p, "/") {
-			return
-		}
-		if p != "" {
+		if strings.HasPrefix(p, "/") {
 			out = append(out, path.Clean(p))
 		}
 	}
@@ -314,66 +308,35 @@ func toolFills(c Command, st step) []string {
 		if sub == "install" || sub == "update" || sub == "upgrade" || sub == "makecache" {
 			add("/var/cache/" + c.Name)
 		}
-	case "npm", "pnpm", "yarn":
-		if sub == "" || sub == "install" || sub == "i" || sub == "ci" || sub == "add" {
-			if wd != "" && !c.Has("-g", "--global") {
-				add(path.Join(wd, "node_modules"))
+	}
+	pm, pc := PackageManagerOf(c)
+	if pm == nil {
+		return out
+	}
+	// Build tools download as they build; the others fill their caches
+	// when they install dependencies.
+	builds := pm == Go || pm == Cargo || pm == Maven || pm == Gradle
+	if !builds && !pm.InstallsDependencies(pc) {
+		return out
+	}
+	if st.user.Root() == Present {
+		// The table's folders are root's; another user's home is unknown.
+		env := func(name string) (string, bool) { v, ok := st.env[name]; return v, ok }
+		for _, cache := range pm.Caches {
+			if pm == Pip && (pc.Has("--no-cache-dir") || st.env["PIP_NO_CACHE_DIR"] != "") {
+				continue
 			}
-			switch c.Name {
-			case "npm":
-				if home != "" {
-					add(home + "/.npm")
-				}
-			case "yarn":
-				add("/usr/local/share/.cache/yarn")
-			case "pnpm":
-				if home != "" {
-					add(home + "/.local/share/pnpm/store")
-				}
-			}
+			add(cache.In(image, env))
 		}
-	case "pip", "pip3":
-		if sub == "install" && !c.Has("--no-cache-dir") && st.env["PIP_NO_CACHE_DIR"] == "" && home != "" {
-			add(home + "/.cache/pip")
-		}
-	case "go":
-		if sub == "build" || sub == "install" || sub == "mod" || sub == "test" || sub == "get" {
-			gopath := st.env["GOPATH"]
-			if gopath == "" {
-				gopath = "/go"
-			}
-			add(gopath + "/pkg/mod")
-			if home != "" && sub != "mod" {
-				add(home + "/.cache/go-build")
-			}
-		}
-	case "mvn", "mvnw":
-		if home != "" {
-			add(home + "/.m2")
-		}
-	case "gradle", "gradlew":
-		if home != "" {
-			add(home + "/.gradle")
-		}
-	case "composer":
-		if sub == "install" || sub == "update" || sub == "require" {
-			if wd != "" {
-				add(path.Join(wd, "vendor"))
-			}
-			if home != "" {
-				add(home + "/.composer/cache")
-			}
-		}
-	case "bundle":
-		if sub == "install" || sub == "" {
-			add("/usr/local/bundle")
-		}
-	case "cargo":
-		if sub == "build" || sub == "install" || sub == "fetch" {
-			add("/usr/local/cargo/registry")
-			if wd != "" && sub == "build" {
-				add(path.Join(wd, "target"))
-			}
+	}
+	if wd != "" {
+		switch {
+		case pm.Ecosystem == "node" && !pc.Has("-g", "--global"):
+			add(path.Join(wd, "node_modules"))
+		case pm == Composer:
+			add(path.Join(wd, "vendor"))
+		case pm == Cargo && pm.Subcommand(pc) == "build":
+			add(path.Join(wd, "target"))
 		}
 	}
 	return out

@@ -342,15 +342,6 @@ var (
 		"rust":   {"tonic"},
 		"dotnet": {"Grpc.AspNetCore"},
 	}
-	manifestFiles = map[string][]string{
-		"node":   {"package.json"},
-		"python": {"requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "setup.cfg"},
-		"go":     {"go.mod"},
-		"java":   {"pom.xml", "build.gradle", "build.gradle.kts"},
-		"ruby":   {"Gemfile"},
-		"php":    {"composer.json"},
-		"rust":   {"Cargo.toml"},
-	}
 	// httpCommands start HTTP servers whatever the framework.
 	httpCommands = setOf("gunicorn", "uvicorn", "hypercorn", "daphne", "waitress-serve", "puma", "unicorn", "rackup",
 		"http-server", "serve", "live-server", "streamlit", "next", "nuxt", "jupyter", "jupyter-lab", "datasette", "mkdocs")
@@ -386,11 +377,14 @@ func (f *Facts) manifestEvidence() appFacts {
 	f.manifestOnce.Do(func() {
 		var ev appFacts
 		bc := f.ctx
-		for _, eco := range sortedKeys(manifestFiles) {
-			for _, name := range manifestFiles[eco] {
-				if !bc.Has(name) {
+		seen := map[string]bool{}
+		for _, pm := range PackageManagers {
+			eco := pm.Ecosystem
+			for _, name := range pm.Manifests {
+				if seen[name] || !bc.Has(name) {
 					continue
 				}
+				seen[name] = true
 				b, err := bc.ReadFile(name)
 				if err != nil {
 					continue
