@@ -1,8 +1,10 @@
 package analyzer
 
 import (
+	"maps"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -557,7 +559,7 @@ func staticEnviron(vars []map[string]string) expand.Environ {
 	seen := map[string]bool{}
 	var pairs []string
 	for _, vs := range vars {
-		for _, k := range sortedKeys(vs) {
+		for _, k := range slices.Sorted(maps.Keys(vs)) {
 			if seen[k] || strings.ContainsAny(vs[k], "$`") {
 				continue
 			}

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -116,7 +117,7 @@ var cacheDirs = func() []string {
 	for _, pm := range PackageManagers {
 		for _, c := range pm.Caches {
 			dirs = append(dirs, c.Dir)
-			for _, d := range sortedKeys(c.ImageDirs) {
+			for _, d := range slices.Sorted(maps.Keys(c.ImageDirs)) {
 				dirs = append(dirs, c.ImageDirs[d])
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -449,15 +448,6 @@ func manifestPattern(file, dep string) *regexp.Regexp {
 	}
 	manifestPatterns[key] = re
 	return re
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // classifyPort decides what speaks on a port: a recognised server that
