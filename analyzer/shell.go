@@ -281,10 +281,13 @@ func Literal(w *syntax.Word) (string, bool) {
 		// stays as written.
 		rest := *lit
 		rest.Value = lit.Value[1:]
-		v, err := expand.Literal(nil, &syntax.Word{Parts: append([]syntax.WordPart{&rest}, w.Parts[1:]...)})
+		v, err := expand.Literal(&expand.Config{}, &syntax.Word{Parts: append([]syntax.WordPart{&rest}, w.Parts[1:]...)})
 		return "~" + v, err == nil
 	}
-	v, err := expand.Literal(nil, w)
+	// A Config of its own each time: expand fills a nil one in by writing
+	// to a package-level value, a data race between the files analyzed in
+	// parallel.
+	v, err := expand.Literal(&expand.Config{}, w)
 	return v, err == nil
 }
 
