@@ -147,12 +147,14 @@ type StageFacts struct {
 	virtuals map[string][]string
 	world    map[string]bool
 	lex      *shell.Lex
-	servers  []ServerFact
-	ports    []PortFact
-	entry    *EntrypointFact
-	endUser  UserFact
-	endDir   string
-	endEnv   map[string]string
+	// The lazily computed parts; StageFacts is safe for concurrent use.
+	serversOnce, portsOnce, entryOnce sync.Once
+	servers                           []ServerFact
+	ports                             []PortFact
+	entry                             EntrypointFact
+	endUser                           UserFact
+	endDir                            string
+	endEnv                            map[string]string
 }
 
 // step is the state just before one instruction of the lineage runs.

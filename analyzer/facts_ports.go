@@ -115,9 +115,11 @@ type ServerFact struct {
 // Servers returns the network servers recognised in the stage: from its
 // base image, its start command and the packages it installs.
 func (sf *StageFacts) Servers() []ServerFact {
-	if sf.servers != nil {
-		return sf.servers
-	}
+	sf.serversOnce.Do(func() { sf.servers = sf.findServers() })
+	return sf.servers
+}
+
+func (sf *StageFacts) findServers() []ServerFact {
 	out := []ServerFact{}
 	seen := map[string]bool{}
 	add := func(name, why string) {
@@ -157,7 +159,6 @@ func (sf *StageFacts) Servers() []ServerFact {
 			}
 		}
 	}
-	sf.servers = out
 	return out
 }
 
@@ -246,9 +247,11 @@ type Probe struct {
 
 // Ports returns the stage's exposed ports in order, with their protocols.
 func (sf *StageFacts) Ports() []PortFact {
-	if sf.ports != nil {
-		return sf.ports
-	}
+	sf.portsOnce.Do(func() { sf.ports = sf.findPorts() })
+	return sf.ports
+}
+
+func (sf *StageFacts) findPorts() []PortFact {
 	out := []PortFact{}
 	seen := map[string]bool{}
 	add := func(p PortFact) {
@@ -287,7 +290,6 @@ func (sf *StageFacts) Ports() []PortFact {
 	for i := range out {
 		sf.classifyPort(&out[i], srv, ev)
 	}
-	sf.ports = out
 	return out
 }
 

@@ -393,12 +393,8 @@ var initSystems = map[string]string{
 // Entrypoint reads the stage's start: the ENTRYPOINT/CMD words, and the
 // entrypoint script from the build context when a COPY put it in the image.
 func (sf *StageFacts) Entrypoint() EntrypointFact {
-	if sf.entry != nil {
-		return *sf.entry
-	}
-	ep := sf.readEntrypoint()
-	sf.entry = &ep
-	return ep
+	sf.entryOnce.Do(func() { sf.entry = sf.readEntrypoint() })
+	return sf.entry
 }
 
 func (sf *StageFacts) readEntrypoint() EntrypointFact {
