@@ -63,6 +63,9 @@ func (sf *StageFacts) detectDistro() DistroFact {
 	}
 	for _, st := range sf.chain {
 		for _, in := range st.Instructions {
+			if in.Keyword != "RUN" {
+				continue
+			}
 			cmds, _, _ := runCommands(sf.facts.file, in)
 			for _, c := range cmds {
 				if fam := managerDistro(c.Name); fam != "" {
