@@ -175,8 +175,11 @@ func serverNamed(name string) *server {
 // CMD, as the last of each in its lineage sets them; shell forms are split
 // on white space. Nil when the lineage sets neither (the base image's own
 // command applies).
-func (sf *StageFacts) StartCommand() []string {
-	entry, cmd, _, _ := sf.startInstructions()
+func (sf *StageFacts) StartCommand() []string { return startWords(sf.chain) }
+
+// startWords is ENTRYPOINT then CMD as a lineage leaves them.
+func startWords(chain []*Stage) []string {
+	entry, cmd := lineageStart(chain)
 	var out []string
 	if entry != nil {
 		out = append(out, cmdWords(entry)...)
@@ -187,17 +190,25 @@ func (sf *StageFacts) StartCommand() []string {
 	return out
 }
 
-// startInstructions returns the ENTRYPOINT and CMD in effect at the end
-// of the lineage. An ENTRYPOINT resets an inherited CMD, as in BuildKit.
-func (sf *StageFacts) startInstructions() (entry, cmd *Instruction, entryLine, cmdLine int) {
-	for _, st := range sf.steps {
-		switch st.in.Keyword {
-		case "ENTRYPOINT":
-			entry, cmd = st.in, nil
-		case "CMD":
-			cmd = st.in
+// lineageStart returns the ENTRYPOINT and CMD in effect at the end of a
+// lineage. An ENTRYPOINT resets an inherited CMD, as in BuildKit.
+func lineageStart(chain []*Stage) (entry, cmd *Instruction) {
+	for _, st := range chain {
+		for _, in := range st.Instructions {
+			switch in.Keyword {
+			case "ENTRYPOINT":
+				entry, cmd = in, nil
+			case "CMD":
+				cmd = in
+			}
 		}
 	}
+	return entry, cmd
+}
+
+// startInstructions is lineageStart with the lines of both, 0 for none.
+func (sf *StageFacts) startInstructions() (entry, cmd *Instruction, entryLine, cmdLine int) {
+	entry, cmd = lineageStart(sf.chain)
 	if entry != nil {
 		entryLine = entry.StartLine
 	}

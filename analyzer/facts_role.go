@@ -161,10 +161,14 @@ func lastUser(s *Stage) (string, int) {
 // runtimeRole tells an application stage from a base image: an
 // application copies the project's code in.
 func (f *Facts) runtimeRole(s *Stage) RoleFact {
-	sf := f.Stage(s)
-	for _, st := range sf.steps {
-		if st.in.Keyword == "ONBUILD" {
-			return RoleFact{RoleBase, fmt.Sprintf("it declares ONBUILD triggers (line %d), which run in the images built FROM it", st.in.StartLine)}
+	// Read from the lineage directly: the role is needed for every file's
+	// output, the stage's full facts only when a rule asks.
+	chain := lineage(s)
+	for _, st := range chain {
+		for _, in := range st.Instructions {
+			if in.Keyword == "ONBUILD" {
+				return RoleFact{RoleBase, fmt.Sprintf("it declares ONBUILD triggers (line %d), which run in the images built FROM it", in.StartLine)}
+			}
 		}
 	}
 	content := f.stageContent(s, map[*Stage]bool{})
@@ -176,7 +180,7 @@ func (f *Facts) runtimeRole(s *Stage) RoleFact {
 		signs = append(signs, fmt.Sprintf("it sits in a variant folder (%s)", seg))
 	}
 	if content.config == "" {
-		if words := sf.StartCommand(); len(words) == 0 {
+		if words := startWords(chain); len(words) == 0 {
 			signs = append(signs, "it keeps its base image's command")
 		} else if genericCommand(words) {
 			signs = append(signs, fmt.Sprintf("its command (%s) is a generic shell or interpreter", strings.Join(words, " ")))
@@ -197,7 +201,7 @@ func (f *Facts) runtimeRole(s *Stage) RoleFact {
 	if content.config != "" {
 		return RoleFact{RoleApplication, "it configures its server with the project's files (" + content.config + ")"}
 	}
-	return RoleFact{RoleApplication, "it runs its own command (" + strings.Join(sf.StartCommand(), " ") + ")"}
+	return RoleFact{RoleApplication, "it runs its own command (" + strings.Join(startWords(chain), " ") + ")"}
 }
 
 // variantFolder returns the folder that marks a variant tree
@@ -265,7 +269,7 @@ func (f *Facts) stageContent(s *Stage, seen map[*Stage]bool) stageContent {
 					merge(f.classifySource(src, in.StartLine))
 				}
 			case "RUN":
-				for _, m := range f.Stage(st).Mounts(in) {
+				for _, m := range in.Mounts() {
 					if m.Type != "bind" {
 						continue
 					}
