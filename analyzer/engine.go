@@ -289,6 +289,9 @@ func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (f
 		}
 		for _, f := range p.out {
 			f.Severity = sev
+			if f.advisory && sev < SeverityInfo {
+				f.Severity = SeverityInfo
+			}
 			if r.POSIXOnly && inWindows(d, f) {
 				continue
 			}

@@ -121,6 +121,41 @@ func (p *Pass) ReportLines(startLine, endLine, stage int, message string, fix *F
 	})
 }
 
+// ReportWithheld records a finding whose fix is not offered because the
+// precondition does not hold; message must say why, in words a maintainer
+// can check ("no fix: the entrypoint switches to postgres with gosu").
+func (p *Pass) ReportWithheld(in *Instruction, message string, why Precondition) {
+	p.Report(in, message, nil)
+	p.out[len(p.out)-1].Withheld = why
+}
+
+// ReportAdvisory records a finding at info at most and without a fix: the
+// advice does not apply to this image as it stands (a base image, a dev
+// environment, a generated file), which message explains.
+func (p *Pass) ReportAdvisory(in *Instruction, message string, why Precondition) {
+	p.ReportWithheld(in, message, why)
+	p.out[len(p.out)-1].advisory = true
+}
+
+// RuntimeChangeAllowed reports whether a runtime change (USER, HEALTHCHECK,
+// an init or ENTRYPOINT, SHELL) may be proposed in stage s: only in the
+// final stage of an application image that is not generated. When it may
+// not, why is a clause for the finding's message.
+func (p *Pass) RuntimeChangeAllowed(s *Stage) (ok bool, why string) {
+	f := p.Facts()
+	if g := f.Generated(); g.Generated {
+		return false, "no change proposed: this file is generated (" + g.Why + "); change its template"
+	}
+	if s == nil || !s.Final {
+		return false, "no change proposed: this is not the stage the image is built from"
+	}
+	role := f.Role()
+	if role.Role != RoleApplication {
+		return false, fmt.Sprintf("no change proposed: this is a %s image (%s), and every image built from it or run as it would inherit the change", role.Role, role.Why)
+	}
+	return true, ""
+}
+
 // BuildKit returns BuildKit's own lint warnings for the file, computed
 // once per file and shared by every rule that mirrors a BuildKit check.
 func (p *Pass) BuildKit() []BuildKitWarning {

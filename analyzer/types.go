@@ -137,7 +137,50 @@ type Finding struct {
 	// Stage is the index of the stage the finding is in, -1 for the
 	// global part of the file.
 	Stage int `json:"-"`
+	// Withheld names the precondition that kept a fix from being offered
+	// (see the Precondition constants); the message says why in words.
+	Withheld Precondition `json:"withheld,omitempty"`
+	// advisory findings are reported at info at most: the rule's advice
+	// does not apply to this image as it stands (a base image, a dev
+	// environment), so it must not fail a build.
+	advisory bool
 }
+
+// Precondition is something a fix needs that the model could not
+// establish. Findings record it when their fix is withheld, so reports and
+// measurements can say, per precondition, which fixes were not offered.
+type Precondition string
+
+const (
+	// PreconditionRole: runtime changes belong to the final stage of an
+	// application image only.
+	PreconditionRole Precondition = "role"
+	// PreconditionGenerated: the file is generated; its template is the
+	// place to change.
+	PreconditionGenerated Precondition = "generated"
+	// PreconditionTool: a tool, shell or flag the fix needs is not known
+	// to exist at that line.
+	PreconditionTool Precondition = "tool"
+	// PreconditionProtocol: the port's protocol is not known to be the one
+	// the fix speaks (an HTTP probe of a database port).
+	PreconditionProtocol Precondition = "protocol"
+	// PreconditionUser: the entrypoint switches users itself, something
+	// later needs root, or the user cannot write what the app writes.
+	PreconditionUser Precondition = "user"
+	// PreconditionPort: the process binds a port below 1024.
+	PreconditionPort Precondition = "port"
+	// PreconditionAccount: an account's login shell is in use.
+	PreconditionAccount Precondition = "account"
+	// PreconditionMount: a cache mount would hide files or collide with the
+	// author's mounts and cache flags.
+	PreconditionMount Precondition = "mount"
+	// PreconditionContext: the build reads a path a generated file would
+	// exclude or replace.
+	PreconditionContext Precondition = "context"
+	// PreconditionUnknown: a fact the fix needs is unknown (a variable, an
+	// unread script).
+	PreconditionUnknown Precondition = "unknown"
+)
 
 // Strength is something a Dockerfile already does well.
 type Strength struct {

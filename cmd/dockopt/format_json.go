@@ -37,6 +37,8 @@ type jsonFinding struct {
 	Message     string   `json:"message"`
 	Equivalents []string `json:"equivalents"`
 	Fix         *jsonFix `json:"fix,omitempty"`
+	// Withheld names the precondition that kept a fix from being offered.
+	Withheld string `json:"withheld,omitempty"`
 }
 
 type jsonFix struct {
@@ -77,6 +79,7 @@ func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBui
 		for _, fd := range f.Findings {
 			jfd := jsonFinding{Rule: fd.Rule, Category: string(fd.Category), Severity: fd.Severity.String(), Line: fd.Line,
 				EndLine: fd.EndLine, Message: fd.Message, Equivalents: nonNil(fd.Equivalents)}
+			jfd.Withheld = string(fd.Withheld)
 			if fd.Fix != nil {
 				jfd.Fix = &jsonFix{Safety: string(fd.Fix.Safety)}
 			}
