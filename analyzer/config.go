@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -33,6 +34,12 @@ var HadolintConfigPaths = []string{".hadolint.yaml", ".hadolint.yml", ".config/h
 
 // Config is a repository's dockopt configuration.
 type Config struct {
+	// Enabled false opts a repository out: the App publishes nothing for
+	// it. nil means on; an organization's default can switch it off and a
+	// repository back on.
+	Enabled *bool `yaml:"enabled"`
+	// Checks says what fails the check run.
+	Checks CheckPolicy `yaml:"checks"`
 	// Rules turns rules off or changes their severity, by ID or equivalent.
 	Rules map[string]RuleSetting `yaml:"rules"`
 	// Ignore lists rule waivers by path, written by `/dockopt ignore`.
@@ -61,9 +68,73 @@ type Config struct {
 
 	// Sources names the files this configuration was read from.
 	Sources []string `yaml:"-"`
-	// Warnings are problems that did not stop loading.
+	// Warnings are problems that did not stop loading; the CLI prints them
+	// and the check run shows them.
 	Warnings []string `yaml:"-"`
+
+	// set records which settings without a pointer or empty value of their
+	// own the file wrote, so that Merge lets a repository's file override
+	// an organization's default with the default's own value.
+	set written
 }
+
+// written lists the settings a file wrote whose Go value cannot tell
+// "absent" from "the default".
+type written struct {
+	mode, apply, labels, reviewers, draft, strictLabels, harden bool
+}
+
+// presence is decoded beside Config, leniently, to learn which of those
+// settings a file wrote.
+type presence struct {
+	Fixes struct {
+		Apply *string `yaml:"apply"`
+	} `yaml:"fixes"`
+	Output struct {
+		Mode *string `yaml:"mode"`
+	} `yaml:"output"`
+	PullRequest struct {
+		Labels    *[]string `yaml:"labels"`
+		Reviewers *[]string `yaml:"reviewers"`
+		Draft     *bool     `yaml:"draft"`
+	} `yaml:"pull_request"`
+	Compose struct {
+		Harden *bool `yaml:"harden"`
+	} `yaml:"compose"`
+	StrictLabels *bool `yaml:"strict_labels"`
+}
+
+func (p presence) written() written {
+	return written{mode: p.Output.Mode != nil, apply: p.Fixes.Apply != nil, labels: p.PullRequest.Labels != nil,
+		reviewers: p.PullRequest.Reviewers != nil, draft: p.PullRequest.Draft != nil, strictLabels: p.StrictLabels != nil,
+		harden: p.Compose.Harden != nil}
+}
+
+// CheckPolicy says which findings fail the check run.
+type CheckPolicy struct {
+	// FailOn is "new" (default): only findings a change introduces fail
+	// it; "all": every finding at or above the failure threshold does;
+	// "never": findings are reported and never fail it.
+	FailOn string `yaml:"fail_on"`
+}
+
+// The values of checks.fail_on.
+const (
+	FailOnNew   = "new"
+	FailOnAll   = "all"
+	FailOnNever = "never"
+)
+
+// FailOn returns checks.fail_on, FailOnNew when unset.
+func (c *Config) FailOn() string {
+	if c == nil || c.Checks.FailOn == "" {
+		return FailOnNew
+	}
+	return c.Checks.FailOn
+}
+
+// IsEnabled reports whether the repository wants dockopt at all.
+func (c *Config) IsEnabled() bool { return c == nil || c.Enabled == nil || *c.Enabled }
 
 // RuleSetting is `off`, a severity, or a mapping with severity and paths.
 type RuleSetting struct {
@@ -180,20 +251,29 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 		return nil, &ConfigError{File: name, Msg: fmt.Sprintf("file is larger than %d KiB", MaxConfigSize>>10)}
 	}
 	cfg := DefaultConfig()
-	if err := decodeBounded(name, b, cfg); err != nil {
+	root, err := decodeBounded(name, b, cfg, true)
+	if err != nil {
 		return nil, err
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, &ConfigError{File: name, Msg: err.Error()}
 	}
+	if root != nil {
+		// The strict decode above already refused every malformed value,
+		// so this one cannot fail on what it reads.
+		var p presence
+		_ = root.Decode(&p)
+		cfg.set = p.written()
+	}
 	cfg.Sources = []string{name}
 	return cfg, nil
 }
 
-// decodeBounded decodes the first YAML document of b into v, refusing
-// unknown fields, a document whose aliases expand past MaxConfigNodes, and
-// further documents (which would otherwise be silently ignored).
-func decodeBounded(name string, b []byte, v any) error {
+// decodeBounded decodes the first YAML document of b into v, refusing a
+// document whose aliases expand past MaxConfigNodes, further documents
+// (which would otherwise be silently ignored) and, when strict, unknown
+// fields. It returns the document's root, nil for an empty file.
+func decodeBounded(name string, b []byte, v any, strict bool) (*yaml.Node, error) {
 	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	for {
@@ -203,25 +283,25 @@ func decodeBounded(name string, b []byte, v any) error {
 			break
 		}
 		if err != nil {
-			return yamlError(name, err)
+			return nil, yamlError(name, err)
 		}
 		docs = append(docs, &doc)
 	}
 	if len(docs) == 0 {
-		return nil
+		return nil, nil
 	}
 	if len(docs) > 1 {
-		return &ConfigError{File: name, Line: docs[1].Line, Msg: fmt.Sprintf("the file holds %d YAML documents; a configuration is one document (remove the `---` separators)", len(docs))}
+		return nil, &ConfigError{File: name, Line: docs[1].Line, Msg: fmt.Sprintf("the file holds %d YAML documents; a configuration is one document (remove the `---` separators)", len(docs))}
 	}
 	if n := expandedNodes(docs[0], map[*yaml.Node]int{}); n > MaxConfigNodes {
-		return &ConfigError{File: name, Msg: fmt.Sprintf("the configuration expands to more than %d YAML nodes through its aliases (&anchor/*alias); write it out plainly", MaxConfigNodes)}
+		return nil, &ConfigError{File: name, Msg: fmt.Sprintf("the configuration expands to more than %d YAML nodes through its aliases (&anchor/*alias); write it out plainly", MaxConfigNodes)}
 	}
-	strict := yaml.NewDecoder(bytes.NewReader(b))
-	strict.KnownFields(true)
-	if err := strict.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return yamlError(name, err)
+	full := yaml.NewDecoder(bytes.NewReader(b))
+	full.KnownFields(strict)
+	if err := full.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(name, err)
 	}
-	return nil
+	return docs[0], nil
 }
 
 // expandedNodes counts the nodes of n as a decoder sees them, every alias
@@ -264,6 +344,11 @@ func yamlError(name string, err error) error {
 }
 
 func (c *Config) validate() error {
+	switch c.Checks.FailOn {
+	case "", FailOnNew, FailOnAll, FailOnNever:
+	default:
+		return fmt.Errorf("checks.fail_on: %q is not new, all or never", c.Checks.FailOn)
+	}
 	switch c.Fixes.Apply {
 	case "":
 		c.Fixes.Apply = Review
@@ -320,13 +405,16 @@ type hadolintConfig struct {
 }
 
 // ParseHadolintConfig maps a .hadolint.yaml onto a dockopt Config; rule
-// names stay hadolint IDs and are resolved through the equivalents.
+// names stay hadolint IDs and are resolved through the equivalents. Keys
+// hadolint does not know are ignored, as hadolint ignores them, with a
+// warning each: a file written for hadolint must keep working here.
 func ParseHadolintConfig(name string, b []byte) (*Config, error) {
 	if len(b) > MaxConfigSize {
 		return nil, &ConfigError{File: name, Msg: "file too large"}
 	}
 	var h hadolintConfig
-	if err := decodeBounded(name, b, &h); err != nil {
+	root, err := decodeBounded(name, b, &h, false)
+	if err != nil {
 		return nil, err
 	}
 	cfg := DefaultConfig()
@@ -364,8 +452,45 @@ func ParseHadolintConfig(name string, b []byte) (*Config, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, &ConfigError{File: name, Msg: err.Error()}
 	}
+	cfg.set.strictLabels = h.StrictLabels
 	cfg.Sources = []string{name}
+	cfg.Warnings = unknownKeys(name, root, reflect.TypeOf(h))
 	return cfg, nil
+}
+
+// unknownKeys lists, as warnings, the mapping keys under n that t (a
+// struct decoded by yaml tags) has no field for, recursing into the
+// fields that are structs themselves.
+func unknownKeys(name string, n *yaml.Node, t reflect.Type) []string {
+	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		} else if len(n.Content) > 0 {
+			n = n.Content[0]
+		} else {
+			n = nil
+		}
+	}
+	if n == nil || n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
+		return nil
+	}
+	fields := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); tag != "" && tag != "-" {
+			fields[tag] = t.Field(i).Type
+		}
+	}
+	var out []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		ft, ok := fields[k.Value]
+		if !ok {
+			out = append(out, fmt.Sprintf("%s:%d: unknown key %q ignored, as hadolint ignores it", name, k.Line, k.Value))
+			continue
+		}
+		out = append(out, unknownKeys(name, n.Content[i+1], ft)...)
+	}
+	return out
 }
 
 func hadolintAlias(id string) string {
@@ -410,9 +535,12 @@ func LoadConfig(fsys fs.FS) (*Config, error) {
 	return cfg, nil
 }
 
-// Merge lays over on top of base: over's explicit settings win.
+// Merge lays over on top of base: what over's file wrote wins, what it
+// left out comes from base. Rules merge by key; ignores, ignored paths,
+// sources and warnings add up. An organization's default goes under a
+// repository's file this way, and a .hadolint.yaml under dockopt's own.
 func Merge(base, over *Config) *Config {
-	out := *over
+	out := *base
 	out.Rules = map[string]RuleSetting{}
 	for k, v := range base.Rules {
 		out.Rules[k] = v
@@ -422,21 +550,51 @@ func Merge(base, over *Config) *Config {
 	}
 	out.Ignore = append(append([]IgnoreEntry(nil), base.Ignore...), over.Ignore...)
 	out.IgnorePaths = append(append([]string(nil), base.IgnorePaths...), over.IgnorePaths...)
-	if out.InlineIgnores == nil {
-		out.InlineIgnores = base.InlineIgnores
+	if over.Enabled != nil {
+		out.Enabled = over.Enabled
 	}
-	if out.FailureThreshold == nil {
-		out.FailureThreshold = base.FailureThreshold
+	if over.Checks.FailOn != "" {
+		out.Checks.FailOn = over.Checks.FailOn
 	}
-	if len(out.TrustedRegistries) == 0 {
-		out.TrustedRegistries = base.TrustedRegistries
+	if over.InlineIgnores != nil {
+		out.InlineIgnores = over.InlineIgnores
 	}
-	if len(out.LabelSchema) == 0 {
-		out.LabelSchema = base.LabelSchema
-		out.StrictLabels = out.StrictLabels || base.StrictLabels
+	if over.FailureThreshold != nil {
+		out.FailureThreshold = over.FailureThreshold
 	}
-	out.Compose.Harden = out.Compose.Harden || base.Compose.Harden
+	if len(over.TrustedRegistries) > 0 {
+		out.TrustedRegistries = over.TrustedRegistries
+	}
+	if len(over.LabelSchema) > 0 {
+		out.LabelSchema = over.LabelSchema
+	}
+	if over.set.strictLabels {
+		out.StrictLabels = over.StrictLabels
+	}
+	if over.set.harden {
+		out.Compose.Harden = over.Compose.Harden
+	}
+	if over.set.apply {
+		out.Fixes.Apply = over.Fixes.Apply
+	}
+	if over.set.mode {
+		out.Output.Mode = over.Output.Mode
+	}
+	if over.set.labels {
+		out.PullRequest.Labels = over.PullRequest.Labels
+	}
+	if over.set.reviewers {
+		out.PullRequest.Reviewers = over.PullRequest.Reviewers
+	}
+	if over.set.draft {
+		out.PullRequest.Draft = over.PullRequest.Draft
+	}
+	s := base.set
+	out.set = written{mode: s.mode || over.set.mode, apply: s.apply || over.set.apply, labels: s.labels || over.set.labels,
+		reviewers: s.reviewers || over.set.reviewers, draft: s.draft || over.set.draft,
+		strictLabels: s.strictLabels || over.set.strictLabels, harden: s.harden || over.set.harden}
 	out.Sources = append(append([]string(nil), base.Sources...), over.Sources...)
+	out.Warnings = append(append([]string(nil), base.Warnings...), over.Warnings...)
 	return &out
 }
 

@@ -104,6 +104,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
 			return exitUsage
 		}
+		for _, w := range root.cfg.Warnings {
+			fmt.Fprintf(stderr, "dockopt analyze: warning: %s\n", w)
+		}
 		if len(paths) > 1 {
 			root.prefix = filepath.ToSlash(filepath.Clean(p))
 			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
