@@ -45,6 +45,50 @@ type Input struct {
 	// ImageSize estimates the compressed size of a base image in MB from a
 	// dated table, and says where the figure comes from.
 	ImageSize func(ref analyzer.ImageRef) (mb float64, basis string, ok bool)
+	// Judged, when set, says which findings a change introduced and how
+	// the check run's conclusion was reached; the check run's title and
+	// summary then lead with it.
+	Judged *Judged
+}
+
+// Judged is how a check run judged an analysis against the one before.
+type Judged struct {
+	// Mode is checks.fail_on: new, all or never.
+	Mode string
+	// Against names the earlier analysis ("the base branch `main`").
+	Against string
+	// FirstRun: there was no earlier analysis of the branch.
+	FirstRun    bool
+	PullRequest bool
+	Conclusion  string
+	// Threshold is the failure threshold's name.
+	Threshold     string
+	New, Existing Counts
+	// ExistingByRule summarizes the existing findings, which get no
+	// annotations when only new ones are judged.
+	ExistingByRule []RuleCount
+	// NotAnnotated counts annotated line ranges beyond the cap.
+	NotAnnotated int
+	// UnknownBase are files whose earlier version is unknown.
+	UnknownBase []string
+	// Warnings are configuration problems that did not stop the run.
+	Warnings []string
+	// NewAt marks, per path, which of its findings (by index) are new.
+	NewAt map[string][]bool
+}
+
+// Counts are findings by severity.
+type Counts struct{ Errors, Warnings, Infos int }
+
+// Total is the number of findings.
+func (c Counts) Total() int { return c.Errors + c.Warnings + c.Infos }
+
+// RuleCount is how many findings of one rule there are.
+type RuleCount struct {
+	Rule     string
+	Severity string
+	Count    int
+	URL      string
 }
 
 // BuildPair is the original and optimized build of one Dockerfile.
@@ -89,6 +133,7 @@ func DefaultRuleURL(id string) string {
 
 // view is what the templates see.
 type view struct {
+	Judged      *Judged
 	Waived      []analyzer.IgnoreEntry
 	Suppressed  int
 	Title       string
@@ -134,6 +179,7 @@ type fileView struct {
 }
 
 type issueView struct {
+	New      bool
 	Rule     string
 	URL      string
 	Line     int
@@ -213,7 +259,15 @@ func buildView(in Input) view {
 	if in.ImageSize == nil {
 		in.ImageSize = imagedata.CompressedSizeMB
 	}
-	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived}
+	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived, Judged: in.Judged}
+	if j := v.Judged; j != nil {
+		cp := *j
+		cp.ExistingByRule = append([]RuleCount(nil), j.ExistingByRule...)
+		for i := range cp.ExistingByRule {
+			cp.ExistingByRule[i].URL = ruleURL(in, cp.ExistingByRule[i].Rule)
+		}
+		v.Judged = &cp
+	}
 	for _, f := range in.Result.Files {
 		v.Suppressed += f.Suppressed
 	}
@@ -237,8 +291,13 @@ func buildView(in Input) view {
 			v.Broken = append(v.Broken, fv)
 			continue
 		}
-		for _, f := range fr.Findings {
-			fv.Issues = append(fv.Issues, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: f.Message, Fixable: f.Fix != nil})
+		var isNew []bool
+		if in.Judged != nil {
+			isNew = in.Judged.NewAt[fr.Path]
+		}
+		for i, f := range fr.Findings {
+			fv.Issues = append(fv.Issues, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: f.Message, Fixable: f.Fix != nil,
+				New: i < len(isNew) && isNew[i]})
 			v.Totals.Findings++
 			switch f.Severity {
 			case analyzer.SeverityError:
@@ -320,6 +379,14 @@ func buildView(in Input) view {
 	}
 	v.Migration = migration(in, v)
 	return v
+}
+
+// ruleURL links a rule, or nothing for what is not one ("not analyzable").
+func ruleURL(in Input, id string) string {
+	if in.Analyzer != nil && len(in.Analyzer.Lookup(id)) == 0 {
+		return ""
+	}
+	return in.RuleURL(id)
 }
 
 func lookup(a *analyzer.Analyzer, id string) *analyzer.Rule {

@@ -126,9 +126,14 @@ type CheckOutput struct {
 func CheckRun(in Input) (CheckOutput, error) {
 	v := buildView(in)
 	out := CheckOutput{}
+	j := v.Judged
 	switch {
 	case v.Totals.Findings == 0 && len(v.Broken) == 0:
 		out.Title = "No problems found"
+	case j != nil && j.Mode == "new" && j.New.Total() > 0:
+		out.Title = fmt.Sprintf("%d new finding%s, %d existing", j.New.Total(), plural(j.New.Total()), j.Existing.Total())
+	case j != nil && j.Mode == "new":
+		out.Title = fmt.Sprintf("No new findings; %d existing in %d Dockerfile%s", j.Existing.Total(), v.Totals.Dockerfiles, plural(v.Totals.Dockerfiles))
 	default:
 		out.Title = fmt.Sprintf("%d finding%s in %d Dockerfile%s", v.Totals.Findings, plural(v.Totals.Findings), v.Totals.Dockerfiles, plural(v.Totals.Dockerfiles))
 		if len(v.Broken) > 0 {
