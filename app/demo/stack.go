@@ -16,7 +16,6 @@ import (
 	"github.com/dockopt/dockopt/app/githubtest"
 	"github.com/dockopt/dockopt/app/metrics"
 	"github.com/dockopt/dockopt/app/server"
-	"github.com/dockopt/dockopt/app/waivers"
 	"github.com/dockopt/dockopt/app/worker"
 )
 
@@ -48,17 +47,16 @@ func startStack(ctx context.Context, logw io.Writer) (*stack, error) {
 		tb.cleanup()
 		return nil, err
 	}
-	ws, err := waivers.Open(ctx, srv.Queue().Database())
+	w, err := worker.Open(ctx, worker.Config{
+		GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
+			Base: srv.Metrics().RoundTripper(nil), Limit: ghclient.Limits{WriteSpacing: -1}},
+		BotLogin: cfg.BotLogin, Logger: cfg.Logger,
+	}, srv.Queue().Database())
 	if err != nil {
 		srv.Close()
 		tb.cleanup()
 		return nil, err
 	}
-	w := worker.New(worker.Config{
-		GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
-			Base: srv.Metrics().RoundTripper(nil), Limit: ghclient.Limits{WriteSpacing: -1}},
-		BotLogin: cfg.BotLogin, Logger: cfg.Logger, Waivers: ws,
-	})
 	s.worker = w
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

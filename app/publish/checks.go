@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/templates"
 )
 
@@ -103,64 +102,6 @@ func (c *Checks) Fail(ctx context.Context, id int64, conclusion, title, summary 
 		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
 	})
 	return err
-}
-
-// Annotations converts findings to check-run annotations.
-func Annotations(res *analyzer.Result) []*github.CheckRunAnnotation {
-	var out []*github.CheckRunAnnotation
-	for _, f := range res.Files {
-		if f.Error != "" {
-			out = append(out, &github.CheckRunAnnotation{Path: github.String(f.Path), StartLine: github.Int(1), EndLine: github.Int(1),
-				AnnotationLevel: github.String("failure"), Title: github.String("not analyzable"), Message: github.String(clip(f.Error, 64000))})
-			continue
-		}
-		for _, fd := range f.Findings {
-			level := "notice"
-			switch fd.Severity {
-			case analyzer.SeverityError:
-				level = "failure"
-			case analyzer.SeverityWarning:
-				level = "warning"
-			}
-			msg := fd.Message
-			if fd.Fix != nil {
-				msg += fmt.Sprintf(" (dockopt has a %s fix)", fd.Fix.Safety)
-			}
-			out = append(out, &github.CheckRunAnnotation{
-				Path: github.String(fd.Path), StartLine: github.Int(max(fd.Line, 1)), EndLine: github.Int(max(fd.EndLine, fd.Line, 1)),
-				AnnotationLevel: github.String(level), Title: github.String(fd.Rule), Message: github.String(clip(msg, 64000)),
-			})
-		}
-	}
-	return out
-}
-
-// Conclusion applies the configured policy: failure when a finding is at
-// or above the threshold, neutral when there are findings below it.
-func Conclusion(res *analyzer.Result, threshold analyzer.Severity) string {
-	worst := analyzer.SeverityOff
-	for _, f := range res.Files {
-		if f.Error != "" {
-			worst = analyzer.SeverityError
-		}
-		for _, fd := range f.Findings {
-			worst = min(worst, fd.Severity)
-		}
-	}
-	switch {
-	case worst == analyzer.SeverityOff:
-		return "success"
-	case threshold != analyzer.SeverityOff && worst <= threshold:
-		return "failure"
-	}
-	return "neutral"
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 func ptr[T any](v T) *T { return &v }

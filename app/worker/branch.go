@@ -10,10 +10,13 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/app/baselines"
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/publish"
+	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/verdict"
 	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/templates"
 )
@@ -46,7 +49,9 @@ type permanentError struct{ title, summary string }
 func (e *permanentError) Error() string { return e.title + ": " + e.summary }
 
 // analyzeBranch analyzes a branch head, reports on its commit and
-// proposes the changes; the outcome says what became of the proposal.
+// proposes the changes; the outcome says what became of the proposal. A
+// repository whose configuration opts out gets nothing, not even a check
+// run, so the configuration is read before the check run starts.
 func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) (publish.Outcome, error) {
 	inst, repo, err := w.repository(ctx, j.inst, j.owner, j.repo)
 	if err != nil {
@@ -68,12 +73,32 @@ func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) (publish.Outcom
 		j.sha = ref.GetObject().GetSHA()
 	}
 	wr := writersFor(gh, j.owner, j.repo)
+	src, err := w.checkout(ctx, inst, repo, j)
+	if src != nil {
+		defer src.co.Close()
+	}
+	var perm *permanentError
+	switch {
+	case errors.As(err, &perm):
+	case err != nil:
+		if lastAttempt(ctx) {
+			if run, serr := startCheck(ctx, wr.checks, j.sha); serr == nil {
+				run.failOnLastAttempt(ctx, err, "analysis", "Comment `/dockopt rerun` on the pull request, or re-run this check, to try again.")
+			}
+		}
+		return publish.Outcome{}, err
+	case !src.cfg.IsEnabled():
+		w.log().Info("dockopt is switched off for this repository", "repository", repo.GetFullName(), "configuration", strings.Join(src.cfg.Sources, ", "))
+		return publish.Outcome{}, nil
+	}
 	run, err := startCheck(ctx, wr.checks, j.sha)
 	if err != nil {
 		return publish.Outcome{}, err
 	}
-	outcome, err := w.runBranch(ctx, inst, repo, wr, run, j)
-	var perm *permanentError
+	if perm != nil {
+		return publish.Outcome{}, run.fail(ctx, perm.title, perm.summary)
+	}
+	outcome, err := w.runBranch(ctx, repo, wr, run, j, src)
 	if errors.As(err, &perm) {
 		return outcome, run.fail(ctx, perm.title, perm.summary)
 	}
@@ -83,39 +108,68 @@ func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) (publish.Outcom
 	return outcome, err
 }
 
-func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, wr writers, run *checkRun, j branchJob) (publish.Outcome, error) {
+// source is a branch head checked out with the configuration it asks for.
+type source struct {
+	co  *clone.Checkout
+	cfg *analyzer.Config
+}
+
+// checkout clones the branch head and reads its configuration over the
+// organization's defaults. Problems the repository must fix are
+// *permanentError; src is set whenever the clone succeeded.
+func (w *Worker) checkout(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, j branchJob) (*source, error) {
 	if repo.GetSize() > w.maxRepoKB() {
-		return publish.Outcome{}, &permanentError{"Repository too large", fmt.Sprintf("GitHub reports %s at %d MB; dockopt analyzes repositories up to %d MB. Raise the limit of your dockopt installation or exclude large files from the repository.",
+		return nil, &permanentError{"Repository too large", fmt.Sprintf("GitHub reports %s at %d MB; dockopt analyzes repositories up to %d MB. Raise the limit of your dockopt installation or exclude large files from the repository.",
 			repo.GetFullName(), repo.GetSize()/1024, w.maxRepoKB()/1024)}
 	}
 	token, err := inst.Token(ctx)
 	if err != nil {
-		return publish.Outcome{}, fmt.Errorf("installation token: %w", err)
+		return nil, fmt.Errorf("installation token: %w", err)
 	}
 	co, err := clone.Clone(ctx, clone.Request{URL: repo.GetCloneURL(), Token: token, Branch: j.branch, SHA: j.sha}, w.Clone)
 	if errors.Is(err, clone.ErrTooLarge) {
-		return publish.Outcome{}, &permanentError{"Repository too large", err.Error()}
+		return nil, &permanentError{"Repository too large", err.Error()}
 	}
 	if err != nil {
-		return publish.Outcome{}, err
+		return nil, err
 	}
-	defer co.Close()
+	src := &source{co: co}
+	cfg, err := analyzer.LoadConfig(os.DirFS(co.Dir))
+	if err != nil {
+		return src, &permanentError{"Configuration error", "dockopt could not use the repository's configuration:\n\n```\n" + err.Error() + "\n```\n\nFix the file and push again; until then nothing is analyzed."}
+	}
+	if cfg, err = w.layered(ctx, inst.Client, j.owner, cfg); err != nil {
+		return src, err
+	}
+	if _, err := cfg.ResolveRules(w.Analyzer); err != nil {
+		return src, &permanentError{"Configuration error", "dockopt could not use the repository's configuration (" + strings.Join(cfg.Sources, ", ") + "):\n\n```\n" + err.Error() + "\n```\n\nFix the file and push again; until then nothing is analyzed."}
+	}
+	src.cfg = cfg
+	return src, nil
+}
+
+func lastAttempt(ctx context.Context) bool {
+	info, ok := queue.Info(ctx)
+	return ok && info.Attempt >= info.MaxAttempts
+}
+
+func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writers, run *checkRun, j branchJob, src *source) (publish.Outcome, error) {
+	co, cfg := src.co, src.cfg
 	fsys := os.DirFS(co.Dir)
-	cfg, err := analyzer.LoadConfig(fsys)
-	if err == nil {
-		_, err = cfg.ResolveRules(w.Analyzer)
-	}
+	cfg, err := w.withWaivers(ctx, repo.GetFullName(), cfg)
 	if err != nil {
-		return publish.Outcome{}, &permanentError{"Configuration error", "dockopt could not use the repository's configuration:\n\n```\n" + err.Error() + "\n```\n\nFix the file and push again; until then nothing is analyzed."}
-	}
-	if cfg, err = w.withWaivers(ctx, repo.GetFullName(), cfg); err != nil {
 		return publish.Outcome{}, err
 	}
 	out, err := w.engine(ctx, co.Dir, fsys, cfg, repo.GetFullName())
 	if err != nil {
 		return publish.Outcome{}, err
 	}
-	conclusion := publish.Conclusion(out.Result, cfg.Threshold())
+	judged, err := w.judgePush(ctx, repo.GetFullName(), j.branch, co.SHA, out.Result, cfg)
+	if err != nil {
+		return publish.Outcome{}, err
+	}
+	annotations, left := judged.Annotations()
+	out.Report.Judged = judged.Summary(cfg.Warnings, left)
 	checkOut, err := templates.CheckRun(out.Report)
 	if err != nil {
 		return publish.Outcome{}, err
@@ -174,7 +228,27 @@ func (w *Worker) runBranch(ctx context.Context, inst *ghclient.Installation, rep
 			checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + line + "\n"
 		}
 	}
-	return outcome, run.finish(ctx, conclusion, checkOut, publish.Annotations(out.Result), actions)
+	return outcome, run.finish(ctx, judged.Conclusion, checkOut, annotations, actions)
+}
+
+// judgePush judges a branch head against the commit of that branch
+// analyzed before it, and records it as the branch's newest.
+func (w *Worker) judgePush(ctx context.Context, repo, branch, sha string, res *analyzer.Result, cfg *analyzer.Config) (verdict.Judgement, error) {
+	var base verdict.Baseline
+	if w.Baselines != nil {
+		prev, found, err := w.Baselines.Against(ctx, repo, branch, sha)
+		if err != nil {
+			return verdict.Judgement{}, err
+		}
+		if found {
+			base = verdict.Baseline{Known: true, Fingerprints: prev.Fingerprints,
+				Against: fmt.Sprintf("`%s` at `%s`, the commit dockopt analyzed before", branch, short(prev.SHA))}
+		}
+		if err := w.Baselines.Record(ctx, repo, branch, baselines.Commit{SHA: sha, Fingerprints: verdict.Fingerprints(res, nil)}); err != nil {
+			return verdict.Judgement{}, err
+		}
+	}
+	return verdict.Judge(res, base, verdict.Push, cfg), nil
 }
 
 // explain tells people why a proposal was not pushed: on the pull

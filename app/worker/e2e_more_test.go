@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockopt/dockopt/app/githubtest"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
+	"github.com/dockopt/dockopt/app/verdict"
 )
 
 const pythonDockerfile = "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n"
@@ -142,30 +143,39 @@ func TestTransientGitHubErrorsAreRetried(t *testing.T) {
 	})
 }
 
+// TestManyFindingsAreAnnotatedInBatchesOf50: a push that adds findings on
+// more lines than a check run annotates gets the cap, in batches of 50,
+// and its summary counts the rest.
 func TestManyFindingsAreAnnotatedInBatchesOf50(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
 		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"})
+		// The branch's first analyzed commit, so that the next one's
+		// findings are new.
+		h.push(t, map[string]string{"README.md": "# shop\n\nwith Dockerfiles soon\n"})
 		files := map[string]string{}
-		// Each file: 3 findings or more; 40 files give 120 or more.
-		for i := 0; i < 40; i++ {
+		// Each file: findings on two lines; 60 files give 120 lines.
+		for i := 0; i < 60; i++ {
 			files[fmt.Sprintf("s%02d/Dockerfile", i)] = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
 			files[fmt.Sprintf("s%02d/.dockerignore", i)] = ".git\n"
 		}
 		h.push(t, files)
 		runs := h.gh.CheckRuns(h.repo)
-		if len(runs) != 1 {
+		if len(runs) != 2 {
 			t.Fatalf("%d check runs", len(runs))
 		}
-		n := len(runs[0].Annotations)
+		run := runs[1]
+		n := len(run.Annotations)
+		if n != verdict.MaxAnnotations {
+			t.Fatalf("%d annotations; want the cap, %d", n, verdict.MaxAnnotations)
+		}
 		// The completing update carries the first 50, each further update 50 more.
-		wantUpdates := (n + 49) / 50
-		if n < 120 {
-			t.Fatalf("only %d annotations; the fixture should produce at least 120", n)
+		if wantUpdates := (n + 49) / 50; run.Updates != wantUpdates {
+			t.Errorf("%d annotations arrived in %d updates, want batches of 50 (%d)", n, run.Updates, wantUpdates)
 		}
-		if runs[0].Updates != wantUpdates {
-			t.Errorf("%d annotations arrived in %d updates, want batches of 50 (%d)", n, runs[0].Updates, wantUpdates)
+		if !strings.Contains(run.Summary, "more lines with findings are not annotated") {
+			t.Errorf("the summary should count the lines beyond the cap:\n%s", run.Summary)
 		}
-		t.Logf("%d annotations in %d check-run updates", n, runs[0].Updates)
+		t.Logf("%d annotations in %d check-run updates", n, run.Updates)
 	})
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/dockopt/dockopt/app/metrics"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 	"github.com/dockopt/dockopt/app/server"
-	"github.com/dockopt/dockopt/app/waivers"
 	"github.com/dockopt/dockopt/app/worker"
 )
 
@@ -105,15 +104,15 @@ func open(t *testing.T, cfg server.Config, lim ghclient.Limits) (*server.Server,
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := waivers.Open(context.Background(), srv.Queue().Database())
+	w, err := worker.Open(context.Background(), worker.Config{
+		GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
+			Base: srv.Metrics().RoundTripper(nil), Limit: lim},
+		BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: cfg.Logger,
+	}, srv.Queue().Database())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, worker.New(worker.Config{
-		GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
-			Base: srv.Metrics().RoundTripper(nil), Limit: lim},
-		BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: cfg.Logger, Waivers: ws,
-	})
+	return srv, w
 }
 
 type testWriter struct{ t *testing.T }
@@ -183,8 +182,13 @@ func TestPushOpensOnePullRequest(t *testing.T) {
 			t.Errorf("the bot commit should be made through the Git Data API and signed: %+v", commits)
 		}
 		runs := h.gh.CheckRuns(h.repo)
-		if len(runs) != 1 || runs[0].Status != "completed" || len(runs[0].Annotations) == 0 {
+		if len(runs) != 1 || runs[0].Status != "completed" {
 			t.Fatalf("check runs: %+v", runs)
+		}
+		// The branch's first analyzed commit: its findings are existing
+		// debt, reported per rule, not annotated and not failed.
+		if runs[0].Conclusion != "neutral" || len(runs[0].Annotations) != 0 || !strings.Contains(runs[0].Summary, "existing debt") {
+			t.Errorf("first push: conclusion %s, %d annotations, summary:\n%s", runs[0].Conclusion, len(runs[0].Annotations), runs[0].Summary)
 		}
 		t.Logf("first push: %d GitHub REST calls, %d annotations, conclusion %s", calls, len(runs[0].Annotations), runs[0].Conclusion)
 		if calls > 15 {

@@ -16,8 +16,9 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/jobs"
-	"github.com/dockopt/dockopt/app/publish"
+	"github.com/dockopt/dockopt/app/prbase"
 	"github.com/dockopt/dockopt/app/review"
+	"github.com/dockopt/dockopt/app/verdict"
 	"github.com/dockopt/dockopt/templates"
 )
 
@@ -84,7 +85,7 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		return prOutcome{}, err
 	}
 	gh := inst.Client
-	changed, diff, err := prDiff(ctx, gh, r)
+	changes, diff, err := prDiff(ctx, gh, r)
 	if err != nil {
 		return prOutcome{}, err
 	}
@@ -106,9 +107,17 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 	fsys := os.DirFS(co.Dir)
 	wr := writersFor(gh, r.owner, r.repo)
 
-	// The base branch's configuration: a pull request must not be able to
-	// switch its own checks off.
+	// The base branch's configuration over the organization's defaults:
+	// a pull request, from a fork or not, must not be able to switch its
+	// own checks off.
 	cfg, cfgErr := w.baseConfig(ctx, gh, r.owner, r.repo, r.baseRef)
+	if cfgErr == nil {
+		cfg, cfgErr = w.layered(ctx, gh, r.owner, cfg)
+	}
+	if cfgErr == nil && !cfg.IsEnabled() {
+		w.log().Info("dockopt is switched off for this repository", "repository", repo.GetFullName(), "number", r.number)
+		return prOutcome{skipped: "dockopt is switched off for this repository (`enabled: false` in " + strings.Join(cfg.Sources, ", ") + ")"}, nil
+	}
 	if cfgErr == nil {
 		_, cfgErr = cfg.ResolveRules(w.Analyzer)
 	}
@@ -124,9 +133,22 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		if err != nil {
 			return prOutcome{}, fmt.Errorf("finding Dockerfiles: %w", err)
 		}
-		if !relevant(changed, targets) {
+		if !relevant(changes, targets) {
 			w.log().Info("pull request touches no Dockerfile, build context or dockopt configuration", "repository", repo.GetFullName(), "number", r.number)
-			return prOutcome{skipped: "this pull request changes no Dockerfile, build context or dockopt configuration"}, nil
+			out := prOutcome{skipped: "this pull request changes no Dockerfile, build context or dockopt configuration", sha: co.SHA}
+			if len(targets) == 0 {
+				return out, nil
+			}
+			// The repository has Dockerfiles, so people look for the
+			// check: it says why there is nothing to judge.
+			run, err := startCheck(ctx, wr.checks, co.SHA)
+			if err != nil {
+				return out, err
+			}
+			out.conclusion = "neutral"
+			return out, run.finish(ctx, out.conclusion, templates.CheckOutput{Title: "Nothing Docker-related changed",
+				Summary: "This pull request changes no Dockerfile, build context, compose file or dockopt configuration, so it cannot add findings, and dockopt did not analyze it. " +
+					"Findings already on `" + r.baseRef + "` are reported on that branch's commits."}, nil, nil)
 		}
 	}
 	out := prOutcome{sha: co.SHA}
@@ -138,18 +160,27 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		out.conclusion = "failure"
 		return out, run.fail(ctx, perm.title, perm.summary)
 	}
-	err = w.publishReview(ctx, gh, wr, run, r, co.Dir, fsys, cfg, diff, repo.GetFullName(), &out)
+	err = w.publishReview(ctx, gh, wr, run, r, co.Dir, fsys, cfg, changes, diff, repo.GetFullName(), &out)
 	if err != nil {
 		run.failOnLastAttempt(ctx, err, "review", "Comment `/dockopt rerun` on the pull request to try again.")
 	}
 	return out, err
 }
 
-func (w *Worker) publishReview(ctx context.Context, gh *github.Client, wr writers, run *checkRun, r prRequest, dir string, fsys fs.FS, cfg *analyzer.Config, diff review.Diff, title string, out *prOutcome) error {
+func (w *Worker) publishReview(ctx context.Context, gh *github.Client, wr writers, run *checkRun, r prRequest, dir string, fsys fs.FS, cfg *analyzer.Config, changes []prbase.Change, diff review.Diff, title string, out *prOutcome) error {
 	eng, err := w.engine(ctx, dir, fsys, cfg, fmt.Sprintf("%s#%d", title, r.number))
 	if err != nil {
 		return err
 	}
+	base := prbase.Rebuild(fsys, changes)
+	baseRes, err := w.Analyzer.Analyze(base, ".", cfg)
+	if err != nil {
+		return fmt.Errorf("analyzing the base of #%d: %w", r.number, err)
+	}
+	judged := verdict.Judge(eng.Result, verdict.Baseline{Known: true, Fingerprints: verdict.Fingerprints(baseRes, base.Renamed),
+		Against: "its base branch `" + r.baseRef + "` where it branched off", Unknown: base.Unknown}, verdict.PullRequest, cfg)
+	annotations, left := judged.Annotations()
+	eng.Report.Judged = judged.Summary(cfg.Warnings, left)
 	want, elsewhere := review.Build(eng.Result, diff, cfg.Fixes.Apply)
 	existing, err := listReviewComments(ctx, gh, r.owner, r.repo, r.number)
 	if err != nil {
@@ -170,8 +201,8 @@ func (w *Worker) publishReview(ctx context.Context, gh *github.Client, wr writer
 		return err
 	}
 	checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + reviewLine(*out) + "\n"
-	out.conclusion = publish.Conclusion(eng.Result, cfg.Threshold())
-	if err := run.finish(ctx, out.conclusion, checkOut, publish.Annotations(eng.Result), nil); err != nil {
+	out.conclusion = judged.Conclusion
+	if err := run.finish(ctx, out.conclusion, checkOut, annotations, nil); err != nil {
 		return err
 	}
 	w.log().Info("pull request reviewed", "repository", title, "number", r.number, "suggestions", out.posted, "known", out.known, "deleted", out.deleted)
@@ -192,10 +223,10 @@ func reviewLine(o prOutcome) string {
 	return "Review: nothing to suggest on the lines this pull request changes."
 }
 
-// prDiff lists the pull request's files: the paths it changes (old names
-// of renames too) and the lines of each new version a comment may target.
-func prDiff(ctx context.Context, gh *github.Client, r prRequest) ([]string, review.Diff, error) {
-	var changed []string
+// prDiff lists the pull request's files: what each change is, with its
+// patch, and the lines of each new version a comment may target.
+func prDiff(ctx context.Context, gh *github.Client, r prRequest) ([]prbase.Change, review.Diff, error) {
+	var changes []prbase.Change
 	diff := review.Diff{}
 	opts := &github.ListOptions{PerPage: 100}
 	for seen := 0; seen < maxPRFiles; {
@@ -204,10 +235,7 @@ func prDiff(ctx context.Context, gh *github.Client, r prRequest) ([]string, revi
 			return nil, nil, fmt.Errorf("listing the files of #%d: %w", r.number, err)
 		}
 		for _, f := range files {
-			changed = append(changed, f.GetFilename())
-			if f.GetPreviousFilename() != "" {
-				changed = append(changed, f.GetPreviousFilename())
-			}
+			changes = append(changes, prbase.Change{Path: f.GetFilename(), Previous: f.GetPreviousFilename(), Status: f.GetStatus(), Patch: f.GetPatch()})
 			if f.GetStatus() != "removed" && f.GetPatch() != "" {
 				diff[f.GetFilename()] = review.ParsePatch(f.GetPatch())
 			}
@@ -218,13 +246,21 @@ func prDiff(ctx context.Context, gh *github.Client, r prRequest) ([]string, revi
 		}
 		opts.Page = resp.NextPage
 	}
-	return changed, diff, nil
+	return changes, diff, nil
 }
 
 // relevant reports whether a change can alter dockopt's findings: a
 // Dockerfile, an ignore file, a compose file, dockopt's or hadolint's
-// configuration, or any file inside a build context.
-func relevant(changed []string, targets []analyzer.Target) bool {
+// configuration, or any file inside a build context, under its new name
+// or its old one.
+func relevant(changes []prbase.Change, targets []analyzer.Target) bool {
+	var changed []string
+	for _, c := range changes {
+		changed = append(changed, c.Path)
+		if c.Previous != "" {
+			changed = append(changed, c.Previous)
+		}
+	}
 	for _, p := range changed {
 		base := path.Base(p)
 		if analyzer.IsDockerfileName(base) || strings.HasSuffix(base, ".dockerignore") || isConfigPath(p) ||

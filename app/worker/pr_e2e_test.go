@@ -170,13 +170,17 @@ func TestPullRequestGetsOneReviewWithSuggestions(t *testing.T) {
 	})
 }
 
-func TestPullRequestWithoutDockerfilesIsNotReviewed(t *testing.T) {
+// TestPullRequestWithoutDockerChangesIsNeutral: a pull request that
+// touches nothing Docker-related cannot add findings; its check run says
+// so, neutral, without an analysis or a review.
+func TestPullRequestWithoutDockerChangesIsNeutral(t *testing.T) {
 	h := start(t, queuetest.SQLite(t), map[string]string{"README.md": "# shop\n", "docs/guide.md": "x\n", "svc/Dockerfile": baseDockerfile, "svc/app": "x"})
 	h.openPR(t, "docs", map[string]string{"docs/guide.md": "y\n"})
-	if runs := h.gh.CheckRuns(h.repo); len(runs) != 0 {
-		t.Errorf("a pull request that touches no Dockerfile or build context got a check run: %+v", runs)
+	runs := h.gh.CheckRuns(h.repo)
+	if len(runs) != 1 || runs[0].Conclusion != "neutral" || !strings.Contains(runs[0].Summary, "cannot add findings") || len(runs[0].Annotations) != 0 {
+		t.Errorf("want one neutral check run saying nothing Docker-related changed: %+v", runs)
 	}
 	if len(h.gh.Reviews(h.repo)) != 0 {
-		t.Errorf("and a review")
+		t.Errorf("and no review")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
+	"github.com/dockopt/dockopt/app/baselines"
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/queue"
@@ -43,6 +44,18 @@ type Worker struct {
 	// Waivers keeps the rules waived by `/dockopt ignore`; without it the
 	// command only answers with the configuration to add.
 	Waivers WaiverStore
+	// Baselines remembers each branch's last analyzed findings; without
+	// it every push is judged as a branch's first.
+	Baselines BaselineStore
+
+	orgs orgConfigs
+}
+
+// BaselineStore is where the findings of each branch's last analyzed
+// commit are kept (app/baselines).
+type BaselineStore interface {
+	Against(ctx context.Context, repo, branch, sha string) (baselines.Commit, bool, error)
+	Record(ctx context.Context, repo, branch string, c baselines.Commit) error
 }
 
 // WaiverStore is where `/dockopt ignore` waivers live.
@@ -62,6 +75,7 @@ type Config struct {
 	BuildKitAddr string
 	Logger       *slog.Logger
 	Waivers      WaiverStore
+	Baselines    BaselineStore
 }
 
 // New returns a worker with dockopt's rule catalog.
@@ -72,11 +86,30 @@ func New(cfg Config) *Worker {
 		BotLogin: cfg.BotLogin,
 		Log:      cfg.Logger,
 		Waivers:  cfg.Waivers,
+
+		Baselines: cfg.Baselines,
 	}
 	if cfg.BuildKitAddr != "" {
 		w.Builder = &build.Builder{Addr: cfg.BuildKitAddr, Timeout: 10 * time.Minute}
 	}
 	return w
+}
+
+// Open makes a worker whose stores keep their tables in the queue's
+// database, shared by every replica: the waivers of `/dockopt ignore` and
+// each branch's last analyzed findings. `dockopt serve`, the demo and the
+// tests put the App together here.
+func Open(ctx context.Context, cfg Config, db *queue.Database) (*Worker, error) {
+	ws, err := waivers.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := baselines.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Waivers, cfg.Baselines = ws, bs
+	return New(cfg), nil
 }
 
 // Handlers run each kind of job; give them to the queue (or the server).

@@ -13,26 +13,24 @@ import (
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/register"
 	"github.com/dockopt/dockopt/app/server"
-	"github.com/dockopt/dockopt/app/waivers"
 	"github.com/dockopt/dockopt/app/worker"
 )
 
 // runServe is where the GitHub App is put together: the server opens the
-// database and takes deliveries, the waivers keep their table in that
-// database, and the worker, whose GitHub calls go through the server's
-// metrics, runs every job.
+// database and takes deliveries, the worker's stores keep their tables in
+// that database, and the worker, whose GitHub calls go through the
+// server's metrics, runs every job.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return server.Command(ctx, args, stdout, stderr, func(srv *server.Server) ([]queue.Handler, error) {
-		ws, err := waivers.Open(ctx, srv.Queue().Database())
+		cfg := srv.Config()
+		w, err := worker.Open(ctx, worker.Config{
+			GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
+				Base: srv.Metrics().RoundTripper(nil)},
+			BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: srv.Logger(),
+		}, srv.Queue().Database())
 		if err != nil {
 			return nil, err
 		}
-		cfg := srv.Config()
-		w := worker.New(worker.Config{
-			GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
-				Base: srv.Metrics().RoundTripper(nil)},
-			BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: srv.Logger(), Waivers: ws,
-		})
 		return w.Handlers(), nil
 	})
 }
