@@ -54,7 +54,7 @@ func TestPullRequestIsJudgedOnWhatItAdds(t *testing.T) {
 		if a := run.Annotations[0]; a.Path != "svc/Dockerfile" || a.StartLine != 5 || !strings.Contains(a.Title, "pip-no-cache-dir") {
 			t.Errorf("annotation %s:%d %q, want svc/Dockerfile:5 pip-no-cache-dir", a.Path, a.StartLine, a.Title)
 		}
-		for _, want := range []string{"Judged on what this pull request adds", "the base branch `main`", "| rule | severity | findings |", "apt-no-install-recommends"} {
+		for _, want := range []string{"Judged on what this pull request adds", "its base branch `main`", "| rule | severity | findings |", "apt-no-install-recommends"} {
 			if !strings.Contains(run.Summary, want) {
 				t.Errorf("summary lacks %q:\n%s", want, run.Summary)
 			}
