@@ -45,10 +45,11 @@ type orgEntry struct {
 // cannot see it.
 func (w *Worker) orgDefaults(ctx context.Context, gh *github.Client, owner string) (*analyzer.Config, error) {
 	key := strings.ToLower(owner)
+	// Held across the read: the jobs of one installation start together,
+	// and one read serves them all.
 	w.orgs.mu.Lock()
-	e, ok := w.orgs.m[key]
-	w.orgs.mu.Unlock()
-	if ok && time.Now().Before(e.expires) {
+	defer w.orgs.mu.Unlock()
+	if e, ok := w.orgs.m[key]; ok && time.Now().Before(e.expires) {
 		return e.cfg, e.err
 	}
 	cfg, err := readOrgDefaults(ctx, gh, owner)
@@ -56,12 +57,10 @@ func (w *Worker) orgDefaults(ctx context.Context, gh *github.Client, owner strin
 	if err != nil && !errors.As(err, &perm) {
 		return nil, err
 	}
-	w.orgs.mu.Lock()
 	if w.orgs.m == nil {
 		w.orgs.m = map[string]orgEntry{}
 	}
 	w.orgs.m[key] = orgEntry{cfg: cfg, err: err, expires: time.Now().Add(orgConfigTTL)}
-	w.orgs.mu.Unlock()
 	return cfg, err
 }
 
