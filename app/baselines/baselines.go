@@ -10,18 +10,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/dockopt/dockopt/app/rowstore"
 )
 
-// DB is what the store needs from a database; in `dockopt serve` it is
-// the queue's (queue.Database). Statements use $N placeholders and SQL
-// that SQLite and PostgreSQL both accept.
-type DB interface {
-	// Migrate runs idempotent statements while no other process migrates.
-	Migrate(ctx context.Context, statements ...string) error
-	Exec(ctx context.Context, query string, args ...any) (rowsAffected int64, err error)
-	// QueryRow scans the first row into dest; found is false without one.
-	QueryRow(ctx context.Context, query string, args []any, dest ...any) (found bool, err error)
-}
+// DB is what the store needs from a database: the queue's, in `dockopt
+// serve`.
+type DB = rowstore.DB
 
 // Store reads and records baselines.
 type Store struct{ db DB }

@@ -99,7 +99,7 @@ func (f *Factory) Installation(id int64) (*Installation, error) {
 	atr.BaseURL = f.restBase()
 	itr := ghinstallation.NewFromAppsTransport(atr, id)
 	itr.BaseURL = f.restBase()
-	c, err := f.newClient(&Transport{Next: itr, Limits: f.Limit})
+	c, err := f.newClient(&Transport{Next: itr, Limits: f.Limit, Installation: id})
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +125,29 @@ type Limits struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock for x-ratelimit-reset.
 	Now func() time.Time
+	// Budget, when set, records each content-creating request (a POST) of
+	// an installation before it is sent, in a ledger every replica shares.
+	// A request that does not fit waits up to MaxWait, then fails with
+	// *SpentError.
+	Budget Budget
+}
+
+// Budget is the installations' shared budget of content-creating requests
+// (app/budget).
+type Budget interface {
+	// Spend records n requests now if they fit, or says when they would.
+	Spend(ctx context.Context, installation int64, n int) (ok bool, retryAt time.Time, err error)
+}
+
+// SpentError is a content-creating request that was not sent because the
+// installation's budget is spent for longer than MaxWait.
+type SpentError struct {
+	Installation int64
+	Until        time.Time
+}
+
+func (e *SpentError) Error() string {
+	return fmt.Sprintf("installation %d has spent its budget of content-creating requests until %s", e.Installation, e.Until.UTC().Format(time.RFC3339))
 }
 
 func (l Limits) withDefaults() Limits {

@@ -16,6 +16,9 @@ import (
 type Transport struct {
 	Next   http.RoundTripper
 	Limits Limits
+	// Installation is the installation whose token Next adds, 0 for the
+	// App's own requests, which spend no installation's budget.
+	Installation int64
 
 	writeMu   sync.Mutex
 	lastWrite time.Time
@@ -44,6 +47,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	backoff := time.Second
 	for attempt := 0; ; attempt++ {
+		// Every attempt is recorded: GitHub may have counted one that
+		// failed, and counting too many only keeps a wider margin.
+		if err := t.spend(req, l); err != nil {
+			return nil, err
+		}
 		r := req.Clone(ctx)
 		if body != nil {
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -70,6 +78,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		drain(resp)
 		if err := l.Sleep(ctx, wait); err != nil {
 			return nil, err
+		}
+	}
+}
+
+// spend records a content-creating request in the shared budget, waiting
+// for room up to MaxWait.
+func (t *Transport) spend(req *http.Request, l Limits) error {
+	if l.Budget == nil || t.Installation == 0 || req.Method != http.MethodPost {
+		return nil
+	}
+	for {
+		ok, at, err := l.Budget.Spend(req.Context(), t.Installation, 1)
+		if err != nil || ok {
+			return err
+		}
+		wait := at.Sub(l.Now())
+		if wait > l.MaxWait {
+			return &SpentError{Installation: t.Installation, Until: at}
+		}
+		if err := l.Sleep(req.Context(), max(wait, time.Second)); err != nil {
+			return err
 		}
 	}
 }
