@@ -51,7 +51,7 @@ func startStack(ctx context.Context, logw io.Writer) (*stack, error) {
 		GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
 			Base: srv.Metrics().RoundTripper(nil), Limit: ghclient.Limits{WriteSpacing: -1}},
 		BotLogin: cfg.BotLogin, Logger: cfg.Logger,
-	}, srv.Queue().Database())
+	}, srv.Queue())
 	if err != nil {
 		srv.Close()
 		tb.cleanup()

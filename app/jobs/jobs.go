@@ -20,6 +20,7 @@ const (
 	KindAnalyzePR   = "analyze_pr"
 	KindCommand     = "command"
 	KindRerun       = "rerun"
+	KindPace        = "pace"
 )
 
 // AnalyzePush analyzes a commit pushed to a repository's default branch.
@@ -133,6 +134,23 @@ type Rerun struct {
 func (Rerun) Kind() string { return KindRerun }
 
 func (j Rerun) Subject() Subject { return subject(j.InstallationID, j.Owner, j.Repo, j.DeliveryID) }
+
+// Pace opens the pull requests whose turn has come on an installation
+// (app/pacing) and comes back, snoozed, while others wait in line. One runs
+// per installation: jobs for it coalesce.
+type Pace struct {
+	InstallationID int64  `json:"installation_id" river:"unique"`
+	DeliveryID     string `json:"delivery_id"`
+}
+
+func (Pace) Kind() string { return KindPace }
+
+func (j Pace) Subject() Subject {
+	return Subject{Installation: j.InstallationID, Delivery: j.DeliveryID}
+}
+
+// CoalesceKey is the installation, as stable as AnalyzePush's.
+func (j Pace) CoalesceKey() string { return "pace:" + strconv.FormatInt(j.InstallationID, 10) }
 
 // Args is what every job value implements: River's JobArgs, and what the
 // queue's logs say about the job.

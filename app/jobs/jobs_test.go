@@ -30,6 +30,7 @@ func TestStableJSON(t *testing.T) {
 		{jobs.Rerun{InstallationID: 1, Owner: "o", Repo: "r", HeadSHA: "abc", HeadBranch: "main", CheckRunID: 5, RequestedAction: "fix", PRNumbers: []int{2}, DeliveryID: "d"},
 			"rerun",
 			`{"installation_id":1,"owner":"o","repo":"r","head_sha":"abc","head_branch":"main","check_run_id":5,"requested_action":"fix","pr_numbers":[2],"delivery_id":"d"}`},
+		{jobs.Pace{InstallationID: 1, DeliveryID: "d"}, "pace", `{"installation_id":1,"delivery_id":"d"}`},
 	}
 	for _, c := range cases {
 		got, err := json.Marshal(c.job)
@@ -55,6 +56,7 @@ func TestCoalesceKeys(t *testing.T) {
 	}{
 		{jobs.AnalyzePush{Owner: "o", Repo: "r", Branch: "main", SHA: "abc"}, "push:o/r:main"},
 		{jobs.AnalyzePR{Owner: "o", Repo: "r", Number: 2, HeadSHA: "abc"}, "pr:o/r#2"},
+		{jobs.Pace{InstallationID: 42}, "pace:42"},
 	}
 	for _, c := range cases {
 		if got := c.job.CoalesceKey(); got != c.want {

@@ -11,6 +11,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -102,6 +103,43 @@ func (c *Checks) Fail(ctx context.Context, id int64, conclusion, title, summary 
 		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
 	})
 	return err
+}
+
+// Amend replaces, in the summary of a completed check run on sha, the
+// paragraph that ends with marker by text (which should end with the same
+// marker, to be amended again), keeping its conclusion, title, text and
+// annotations. A run no longer found is left alone.
+func (c *Checks) Amend(ctx context.Context, sha string, id int64, marker, text string) error {
+	runs, _, err := c.Client.Checks.ListCheckRunsForRef(ctx, c.Owner, c.Repo, sha, &github.ListCheckRunsOptions{CheckName: github.String(CheckName), Filter: github.String("all"),
+		ListOptions: github.ListOptions{PerPage: 100}})
+	if err != nil {
+		return fmt.Errorf("reading the check runs of %s: %w", sha, err)
+	}
+	for _, r := range runs.CheckRuns {
+		if r.GetID() != id {
+			continue
+		}
+		summary := r.GetOutput().GetSummary()
+		end := strings.Index(summary, marker)
+		if end < 0 {
+			summary = strings.TrimRight(summary, "\n") + "\n\n" + text + "\n"
+		} else {
+			start := 0
+			if i := strings.LastIndex(summary[:end], "\n\n"); i >= 0 {
+				start = i + 2
+			}
+			summary = summary[:start] + text + summary[end+len(marker):]
+		}
+		_, _, err := c.Client.Checks.UpdateCheckRun(ctx, c.Owner, c.Repo, id, github.UpdateCheckRunOptions{
+			Name:   CheckName,
+			Output: &github.CheckRunOutput{Title: github.String(r.GetOutput().GetTitle()), Summary: github.String(summary)},
+		})
+		if err != nil {
+			return fmt.Errorf("amending the check run: %w", err)
+		}
+		return nil
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -11,12 +11,14 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/app/baselines"
+	"github.com/dockopt/dockopt/app/budget"
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/publish"
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/verdict"
+	"github.com/dockopt/dockopt/internal/pipeline"
 	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/templates"
 )
@@ -187,48 +189,94 @@ func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writ
 	files := proposedFiles(out.Patch)
 	var outcome publish.Outcome
 	var actions []*github.CheckRunAction
+	pc := paced{w: w, inst: j.inst, repo: repo.GetFullName(), asked: j.force || j.openPR}
 	switch {
 	case len(files) == 0 && existing != nil:
 		msg := "dockopt found nothing left to change on `" + j.branch + "` at " + co.SHA[:12] + ", so this pull request is closed and its branch deleted."
-		if err := wr.proposals.Withdraw(ctx, existing, msg); err != nil {
+		if err := wr.proposals.Withdraw(budget.WithClass(ctx, budget.Proposals), existing, msg); err != nil {
+			return publish.Outcome{}, err
+		}
+		if err := w.forget(ctx, j.inst, repo.GetFullName(), j.branch); err != nil {
 			return publish.Outcome{}, err
 		}
 	case len(files) == 0:
+		if err := w.forget(ctx, j.inst, repo.GetFullName(), j.branch); err != nil {
+			return publish.Outcome{}, err
+		}
 	case cfg.Output.Mode == "check-only" && !j.openPR:
 		actions = []*github.CheckRunAction{{Label: "Open fix PR", Identifier: "open-fix-pr", Description: "Open a pull request with the fixes"}}
 	default:
-		body, truncated, err := templates.PullRequestBody(out.Report, ReportPath)
-		if err != nil {
-			return publish.Outcome{}, err
+		if existing != nil && w.Pacer != nil {
+			if err := w.Pacer.Track(ctx, j.inst, repo.GetFullName(), j.branch, existing.GetNumber()); err != nil {
+				return publish.Outcome{}, err
+			}
 		}
-		if truncated {
-			report, err := templates.Report(out.Report)
+		if existing == nil {
+			d, err := pc.admit(ctx, j.branch, co.SHA, run.id, out.Result)
 			if err != nil {
 				return publish.Outcome{}, err
 			}
-			files = append(files, publish.File{Path: ReportPath, Content: []byte(report)})
+			if !d.Admitted {
+				w.log().Info("pull request waits for its turn", "repository", repo.GetFullName(), "position", d.Position, "waiting", d.Waiting, "because", d.Because)
+				checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + w.waitingLine(d) + "\n"
+				break
+			}
 		}
-		outcome, err = wr.proposals.Propose(ctx, publish.Proposal{
-			Base: j.branch, BaseSHA: co.SHA, BaseTree: co.TreeSHA, Files: files,
-			Title:    prTitle(out.Patch),
-			Body:     body,
-			Commit:   commitMessage(out.Patch),
-			BotLogin: w.BotLogin, Labels: cfg.PullRequest.Labels, Reviewers: cfg.PullRequest.Reviewers, Draft: cfg.PullRequest.Draft,
-			Force: j.force,
-		}, pulls)
+		var line string
+		outcome, line, err = w.propose(ctx, wr, j, co, cfg, out, files, pulls)
 		if err != nil {
 			return publish.Outcome{}, err
 		}
-		w.log().Info("pull request", "repository", repo.GetFullName(), "action", outcome.Action, "number", outcome.Number)
-		line, err := explain(ctx, wr.notices, outcome, j.branch, co.SHA)
-		if err != nil {
-			return publish.Outcome{}, err
+		if existing == nil {
+			if err := pc.settle(ctx, j.branch, outcome); err != nil {
+				return publish.Outcome{}, err
+			}
 		}
 		if line != "" {
 			checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + line + "\n"
 		}
 	}
 	return outcome, run.finish(ctx, judged.Conclusion, checkOut, annotations, actions)
+}
+
+// propose pushes the branch's changes and opens or updates the pull
+// request; line is what the check run's summary says about it. Its writes
+// spend the budget of pull requests, never the part kept for check runs.
+func (w *Worker) propose(ctx context.Context, wr writers, j branchJob, co *clone.Checkout, cfg *analyzer.Config, out *pipeline.Output, files []publish.File, pulls publish.Pulls) (publish.Outcome, string, error) {
+	ctx = budget.WithClass(ctx, budget.Proposals)
+	body, truncated, err := templates.PullRequestBody(out.Report, ReportPath)
+	if err != nil {
+		return publish.Outcome{}, "", err
+	}
+	if truncated {
+		report, err := templates.Report(out.Report)
+		if err != nil {
+			return publish.Outcome{}, "", err
+		}
+		files = append(files, publish.File{Path: ReportPath, Content: []byte(report)})
+	}
+	outcome, err := wr.proposals.Propose(ctx, publish.Proposal{
+		Base: j.branch, BaseSHA: co.SHA, BaseTree: co.TreeSHA, Files: files,
+		Title:    prTitle(out.Patch),
+		Body:     body,
+		Commit:   commitMessage(out.Patch),
+		BotLogin: w.BotLogin, Labels: cfg.PullRequest.Labels, Reviewers: cfg.PullRequest.Reviewers, Draft: cfg.PullRequest.Draft,
+		Force: j.force,
+	}, pulls)
+	if err != nil {
+		return publish.Outcome{}, "", err
+	}
+	w.log().Info("pull request", "repository", j.owner+"/"+j.repo, "action", outcome.Action, "number", outcome.Number)
+	line, err := explain(ctx, wr.notices, outcome, j.branch, co.SHA)
+	return outcome, line, err
+}
+
+// forget tells the pacer a branch has nothing to propose any more.
+func (w *Worker) forget(ctx context.Context, inst int64, repo, branch string) error {
+	if w.Pacer == nil {
+		return nil
+	}
+	return w.Pacer.Forget(ctx, inst, repo, branch)
 }
 
 // judgePush judges a branch head against the commit of that branch

@@ -60,8 +60,9 @@ func start(t *testing.T, databaseURL string, files map[string]string, opts ...gi
 	return startWith(t, gh, repo, databaseURL, nil)
 }
 
-// startWith runs a dockopt server on databaseURL against an existing fake.
-func startWith(t *testing.T, gh *githubtest.Server, repo *githubtest.Repo, databaseURL string, tune func(*server.Config)) *harness {
+// startWith runs a dockopt server on databaseURL against an existing fake;
+// tuneWorker, if any, changes the worker's configuration (pacing, budget).
+func startWith(t *testing.T, gh *githubtest.Server, repo *githubtest.Repo, databaseURL string, tune func(*server.Config), tuneWorker ...func(*worker.Config)) *harness {
 	t.Helper()
 	cfg := server.Config{
 		AppID: gh.AppID, PrivateKeyPEM: gh.PrivateKeyPEM(), PrivateKey: gh.PrivateKey, WebhookSecret: []byte(gh.WebhookSecret),
@@ -72,11 +73,17 @@ func startWith(t *testing.T, gh *githubtest.Server, repo *githubtest.Repo, datab
 	if tune != nil {
 		tune(&cfg)
 	}
-	srv, w := open(t, cfg, ghclient.Limits{
+	lim := ghclient.Limits{
 		WriteSpacing: -1,
 		Sleep:        func(ctx context.Context, d time.Duration) error { gh.Advance(d); return nil },
 		Now:          gh.Clock.Now,
-	})
+	}
+	srv, w := open(t, cfg, lim, append([]func(*worker.Config){func(c *worker.Config) {
+		// The pacing and the budget run on the fake's clock, which tests
+		// move with Advance; waiting jobs look again often enough to see
+		// it move.
+		c.Clock, c.Recheck = gh.Clock.Now, 50*time.Millisecond
+	}}, tuneWorker...)...)
 	events := queuetest.Subscribe(t, srv.Queue())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -96,19 +103,23 @@ func startWith(t *testing.T, gh *githubtest.Server, repo *githubtest.Repo, datab
 }
 
 // open opens a dockopt server and a worker wired as `dockopt serve` wires
-// them: the waivers in the server's database, GitHub calls through its
-// metrics.
-func open(t *testing.T, cfg server.Config, lim ghclient.Limits) (*server.Server, *worker.Worker) {
+// them: the worker's stores in the server's database, GitHub calls through
+// its metrics.
+func open(t *testing.T, cfg server.Config, lim ghclient.Limits, tune ...func(*worker.Config)) (*server.Server, *worker.Worker) {
 	t.Helper()
 	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := worker.Open(context.Background(), worker.Config{
+	wc := worker.Config{
 		GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
 			Base: srv.Metrics().RoundTripper(nil), Limit: lim},
 		BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: cfg.Logger,
-	}, srv.Queue().Database())
+	}
+	for _, f := range tune {
+		f(&wc)
+	}
+	w, err := worker.Open(context.Background(), wc, srv.Queue())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,17 +3,39 @@ package worker_test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/dockopt/dockopt/app/githubtest"
+	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 )
 
+// paced waits until the installation's pace job has nothing left in line
+// and ends. Each test that moves the fake clock past a turn calls it.
+func (h *harness) paced(t *testing.T) {
+	t.Helper()
+	for {
+		ev := h.events.Next(t)
+		if ev.Job.Kind != jobs.KindPace {
+			continue
+		}
+		if ev.Kind != river.EventKindJobCompleted {
+			t.Fatalf("the pace job ended with %s: %v", ev.Kind, ev.Job.Errors)
+		}
+		return
+	}
+}
+
 // TestInstallingTheAppAnalyzesEachRepository: the installation event and
 // repositories added later queue one analysis per repository's default
-// branch, each ending with its own check run and pull request.
+// branch, each ending with its own check run; pull requests come at the
+// installation's pace, two an hour, and the check run of one that waits
+// says so until its turn.
 func TestInstallingTheAppAnalyzesEachRepository(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
-		gh := githubtest.NewServer(t)
+		gh := githubtest.NewServer(t, githubtest.WithTokenLifetime(24*time.Hour))
 		inst := gh.AddInstallation("acme")
 		shop := gh.AddRepo(inst, "acme", "shop", smallRepo())
 		blog := gh.AddRepo(inst, "acme", "blog", smallRepo())
@@ -33,8 +55,22 @@ func TestInstallingTheAppAnalyzesEachRepository(t *testing.T) {
 		if n := h.send(t, gh.InstallationReposAddedEvent(inst, "alice", api)); n != 1 {
 			t.Fatalf("adding a repository queued %d jobs, want 1", n)
 		}
+		if prs := gh.PullRequests(api); len(prs) != 0 {
+			t.Fatalf("a third pull request within the hour: %+v", prs)
+		}
+		run := lastRun(t, h, api)
+		if !strings.Contains(run.Summary, "waiting for its turn") || !strings.Contains(run.Summary, "1st of 1 in line") {
+			t.Errorf("the waiting pull request's check run should say so:\n%s", run.Summary)
+		}
+		gh.Advance(time.Hour)
+		h.paced(t)
 		if prs := gh.PullRequests(api); len(prs) != 1 || !strings.HasPrefix(prs[0].Head, "dockopt/") {
-			t.Errorf("the added repository should get its pull request: %+v", prs)
+			t.Fatalf("the added repository should get its pull request in its turn: %+v", prs)
+		}
+		run = lastRun(t, h, api)
+		if len(gh.CheckRuns(api)) != 1 || !strings.Contains(run.Summary, "its turn came") || strings.Contains(run.Summary, "waiting for its turn") ||
+			!strings.Contains(run.Summary, "Fixes: pull request #") {
+			t.Errorf("the check run should now name the pull request:\n%s", run.Summary)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockopt/dockopt/app/githubtest"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
@@ -88,7 +89,7 @@ func TestBlockedNoticeIsPostedOnceOnALongConversation(t *testing.T) {
 // different proposal, or /dockopt recreate, opens a new pull request.
 func TestClosedPullRequestIsNotReopenedForTheSameChanges(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
-		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"})
+		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"}, githubtest.WithTokenLifetime(24*time.Hour))
 		h.push(t, smallRepo())
 		first := h.gh.PullRequests(h.repo)[0]
 		h.gh.ClosePullRequest(h.repo, first.Number)
@@ -114,6 +115,9 @@ func TestClosedPullRequestIsNotReopenedForTheSameChanges(t *testing.T) {
 			t.Fatalf("/dockopt recreate should open a new pull request: %+v", prs)
 		}
 		h.gh.ClosePullRequest(h.repo, prs[1].Number)
+		// Two pull requests were opened this hour, the installation's
+		// pace: the next one waits for the next hour.
+		h.gh.Advance(time.Hour)
 		h.push(t, otherChange())
 		if prs := h.gh.PullRequests(h.repo); len(prs) != 3 || prs[2].State != "open" {
 			t.Errorf("a different proposal should open a new pull request: %+v", prs)

@@ -5,6 +5,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
@@ -16,8 +17,10 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
 	"github.com/dockopt/dockopt/app/baselines"
+	"github.com/dockopt/dockopt/app/budget"
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/ghclient"
+	"github.com/dockopt/dockopt/app/pacing"
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/waivers"
 	"github.com/dockopt/dockopt/internal/pipeline"
@@ -47,6 +50,15 @@ type Worker struct {
 	// Baselines remembers each branch's last analyzed findings; without
 	// it every push is judged as a branch's first.
 	Baselines BaselineStore
+	// Pacer decides when new pull requests are opened; without it they
+	// are opened at once.
+	Pacer *pacing.Pacer
+	// Queue takes the jobs the worker starts itself (the pace job).
+	Queue Enqueuer
+	// Recheck is the longest a waiting job sleeps (DefaultRecheck).
+	Recheck time.Duration
+	// Clock is the clock of the budget and the pacing (time.Now).
+	Clock func() time.Time
 
 	orgs orgConfigs
 }
@@ -76,7 +88,26 @@ type Config struct {
 	Logger       *slog.Logger
 	Waivers      WaiverStore
 	Baselines    BaselineStore
+	Pacer        *pacing.Pacer
+	Queue        Enqueuer
+	// Pacing limits the pull requests of each installation; Budget its
+	// content-creating requests. Zero values are the defaults.
+	Pacing PacingLimits
+	Budget BudgetLimits
+	// Recheck and Clock: see Worker.
+	Recheck time.Duration
+	Clock   func() time.Time
 }
+
+// PacingLimits are the pull requests an installation may have: MaxOpen at
+// once, PerHour new ones in any hour (defaults: pacing.DefaultMaxOpen and
+// pacing.DefaultPerHour).
+type PacingLimits struct{ MaxOpen, PerHour int }
+
+// BudgetLimits are the content-creating requests an installation may make
+// in any hour and any minute, and the part of the hour kept for check runs
+// (defaults in app/budget).
+type BudgetLimits struct{ PerHour, PerMinute, Reserve int }
 
 // New returns a worker with dockopt's rule catalog.
 func New(cfg Config) *Worker {
@@ -88,6 +119,10 @@ func New(cfg Config) *Worker {
 		Waivers:  cfg.Waivers,
 
 		Baselines: cfg.Baselines,
+		Pacer:     cfg.Pacer,
+		Queue:     cfg.Queue,
+		Recheck:   cfg.Recheck,
+		Clock:     cfg.Clock,
 	}
 	if cfg.BuildKitAddr != "" {
 		w.Builder = &build.Builder{Addr: cfg.BuildKitAddr, Timeout: 10 * time.Minute}
@@ -96,10 +131,13 @@ func New(cfg Config) *Worker {
 }
 
 // Open makes a worker whose stores keep their tables in the queue's
-// database, shared by every replica: the waivers of `/dockopt ignore` and
-// each branch's last analyzed findings. `dockopt serve`, the demo and the
-// tests put the App together here.
-func Open(ctx context.Context, cfg Config, db *queue.Database) (*Worker, error) {
+// database, shared by every replica: the waivers of `/dockopt ignore`,
+// each branch's last analyzed findings, each installation's pull-request
+// pacing and its budget of content-creating requests, which every GitHub
+// client of cfg.GitHub then spends from. The pace job is queued on q.
+// `dockopt serve`, the demo and the tests put the App together here.
+func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
+	db := q.Database()
 	ws, err := waivers.Open(ctx, db)
 	if err != nil {
 		return nil, err
@@ -108,7 +146,34 @@ func Open(ctx context.Context, cfg Config, db *queue.Database) (*Worker, error) 
 	if err != nil {
 		return nil, err
 	}
-	cfg.Waivers, cfg.Baselines = ws, bs
+	ledger, err := budget.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	pacer, err := pacing.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Clock != nil {
+		ledger.Now, pacer.Now = cfg.Clock, cfg.Clock
+	}
+	b := cfg.Budget
+	ledger.PerHour = cmp.Or(b.PerHour, ledger.PerHour)
+	ledger.PerMinute = cmp.Or(b.PerMinute, ledger.PerMinute)
+	// New pull requests may use two thirds of the hour.
+	ledger.Reserve = ledger.PerHour / 3
+	if b.Reserve > 0 {
+		ledger.Reserve = min(b.Reserve, ledger.PerHour)
+	}
+	pacer.MaxOpen = cmp.Or(cfg.Pacing.MaxOpen, pacer.MaxOpen)
+	pacer.PerHour = cmp.Or(cfg.Pacing.PerHour, pacer.PerHour)
+	pacer.Room = func(ctx context.Context, inst int64, prs int) (bool, time.Time, error) {
+		return ledger.Fits(ctx, inst, prs*proposalCost, budget.Proposals)
+	}
+	if cfg.GitHub != nil {
+		cfg.GitHub.Limit.Budget = ledger
+	}
+	cfg.Waivers, cfg.Baselines, cfg.Pacer, cfg.Queue = ws, bs, pacer, q
 	return New(cfg), nil
 }
 
@@ -116,11 +181,12 @@ func Open(ctx context.Context, cfg Config, db *queue.Database) (*Worker, error) 
 // A new kind of job needs its handler added here.
 func (w *Worker) Handlers() []queue.Handler {
 	return []queue.Handler{
-		queue.Handle(w.analyzePush),
-		queue.Handle(w.analyzeRepo),
-		queue.Handle(w.analyzePR),
-		queue.Handle(w.command),
-		queue.Handle(w.rerun),
+		queue.Handle(spentToSnooze(w, w.analyzePush)),
+		queue.Handle(spentToSnooze(w, w.analyzeRepo)),
+		queue.Handle(spentToSnooze(w, w.analyzePR)),
+		queue.Handle(spentToSnooze(w, w.command)),
+		queue.Handle(spentToSnooze(w, w.rerun)),
+		queue.Handle(spentToSnooze(w, w.pace)),
 	}
 }
 

@@ -27,7 +27,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
 				Base: srv.Metrics().RoundTripper(nil)},
 			BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: srv.Logger(),
-		}, srv.Queue().Database())
+		}, srv.Queue())
 		if err != nil {
 			return nil, err
 		}
