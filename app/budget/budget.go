@@ -129,6 +129,16 @@ func (l *Ledger) Fits(ctx context.Context, installation int64, n int, class Clas
 	return ok, at, nil
 }
 
+// Available is how many requests of class would fit now.
+func (l *Ledger) Available(ctx context.Context, installation int64, class Class) (int, error) {
+	var s spends
+	if _, err := l.table.Get(ctx, strconv.FormatInt(installation, 10), &s); err != nil {
+		return 0, err
+	}
+	now := l.now()
+	return max(0, min(l.hourCap(class)-s.since(now.Add(-time.Hour)), l.PerMinute-s.since(now.Add(-time.Minute)))), nil
+}
+
 // Spent is how many requests the installation made in the hour before now.
 func (l *Ledger) Spent(ctx context.Context, installation int64) (int, error) {
 	var s spends

@@ -114,6 +114,12 @@ func TestNewPullRequestsLeaveTheReserveToCheckRuns(t *testing.T) {
 		if fits, _, _ := l.Fits(ctx, 7, 4, budget.Proposals); fits {
 			t.Errorf("Fits disagrees with Spend")
 		}
+		if n, _ := l.Available(ctx, 7, budget.Proposals); n != 0 {
+			t.Errorf("Available for proposals = %d, want 0 (12 spent, 20 - 8 allowed)", n)
+		}
+		if n, _ := l.Available(ctx, 7, budget.Checks); n != 8 {
+			t.Errorf("Available for check runs = %d, want the reserve's 8", n)
+		}
 		for i := range 8 {
 			if ok, _ := spend(t, ctx, l, 7, 1); !ok {
 				t.Fatalf("check run %d refused inside the reserve", i+1)

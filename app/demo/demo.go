@@ -48,6 +48,8 @@ type CheckRun struct {
 	Conclusion  string `json:"conclusion"`
 	Annotations int    `json:"annotations"`
 	Title       string `json:"title"`
+	// Why is the summary's first paragraph: how the conclusion was reached.
+	Why string `json:"why,omitempty"`
 }
 
 // maxDemoBytes bounds the repository copied into the fake GitHub.

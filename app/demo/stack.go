@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -123,5 +124,14 @@ func lastCheckRun(gh *githubtest.Server, repo *githubtest.Repo) CheckRun {
 		return CheckRun{}
 	}
 	last := runs[len(runs)-1]
-	return CheckRun{Conclusion: last.Conclusion, Annotations: len(last.Annotations), Title: last.Title}
+	return CheckRun{Conclusion: last.Conclusion, Annotations: len(last.Annotations), Title: last.Title, Why: why(last.Summary)}
+}
+
+// why is a summary's first paragraph as plain text.
+func why(summary string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(summary), "\n\n")
+	if strings.HasPrefix(first, "|") {
+		return "" // a table: no judgement to explain
+	}
+	return strings.ReplaceAll(first, "**", "")
 }

@@ -14,6 +14,7 @@ package pacing
 import (
 	"cmp"
 	"context"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,9 +45,9 @@ type Pacer struct {
 	MaxOpen, PerHour int
 	// Now is the pacer's clock (tests run it on the fake GitHub's).
 	Now func() time.Time
-	// Room, when set, says whether the installation's budget has room now
-	// for prs more pull requests, and when it will if not.
-	Room func(ctx context.Context, installation int64, prs int) (ok bool, at time.Time, err error)
+	// Room, when set, says how many more pull requests the installation's
+	// budget has room for now, and when it will have room for one if none.
+	Room func(ctx context.Context, installation int64) (prs int, at time.Time, err error)
 }
 
 // Open creates the pacer's table if needed, with the default limits.
@@ -167,22 +168,24 @@ func (s *state) drop(repo, branch string) {
 	s.Waiting = slices.DeleteFunc(s.Waiting, func(w Waiter) bool { return same(repo, branch, w.Repo, w.Branch) })
 }
 
-// budgetRoom asks the budget about prs pull requests; no budget is room.
-func (p *Pacer) budgetRoom(ctx context.Context, installation int64, prs int) (bool, time.Time, error) {
-	if p.Room == nil || prs <= 0 {
-		return true, time.Time{}, nil
+// budgetRoom asks the budget how many pull requests fit; without a
+// budget, any number.
+func (p *Pacer) budgetRoom(ctx context.Context, installation int64) (int, time.Time, error) {
+	if p.Room == nil {
+		return math.MaxInt, time.Time{}, nil
 	}
-	return p.Room(ctx, installation, prs)
+	return p.Room(ctx, installation)
 }
 
 // Admit decides whether a pull request may be opened now. Admitted, it
 // holds a place until Opened or Release; otherwise it joins the line
 // (replacing its earlier place, keeping its seniority).
 func (p *Pacer) Admit(ctx context.Context, w Want) (Decision, error) {
-	roomOK, roomAt, err := p.budgetRoom(ctx, w.Installation, 1)
+	room, roomAt, err := p.budgetRoom(ctx, w.Installation)
 	if err != nil {
 		return Decision{}, err
 	}
+	roomOK := room > 0
 	now := p.now()
 	var d Decision
 	err = rowstore.Update(ctx, p.table, key(w.Installation), func(s *state) (bool, error) {
@@ -340,7 +343,8 @@ type Turn struct {
 	// close.
 	Next time.Time
 	// Refresh asks the caller to look up the open pull requests, which
-	// are what keeps the line waiting, and report closed ones (Closed).
+	// are what keeps the line waiting, report closed ones (Closed) and
+	// call Due again. It comes only with nothing Granted.
 	Refresh []OpenPR
 }
 
@@ -352,19 +356,13 @@ func (p *Pacer) Due(ctx context.Context, installation int64) (Turn, error) {
 	}
 	now := p.now()
 	peek.prune(now)
-	// How many pull requests the budget has room for, at most those the
-	// limits would grant.
-	want := min(p.free(&peek), len(peek.Waiting))
-	room, roomAt := want, time.Time{}
-	for room > 0 {
-		ok, at, err := p.budgetRoom(ctx, installation, room)
-		if err != nil {
+	var room int
+	var roomAt time.Time
+	if min(p.free(&peek), len(peek.Waiting)) > 0 {
+		var err error
+		if room, roomAt, err = p.budgetRoom(ctx, installation); err != nil {
 			return Turn{}, err
 		}
-		if ok {
-			break
-		}
-		room, roomAt = room-1, at
 	}
 	var t Turn
 	err := rowstore.Update(ctx, p.table, key(installation), func(s *state) (bool, error) {
@@ -377,7 +375,8 @@ func (p *Pacer) Due(ctx context.Context, installation int64) (Turn, error) {
 			t.Granted = append(t.Granted, w)
 		}
 		t.Waiting = len(s.Waiting)
-		if t.Waiting == 0 {
+		if t.Waiting == 0 || n > 0 {
+			// Those granted go first; the caller looks again after them.
 			return n > 0, nil
 		}
 		if p.MaxOpen-len(s.Open) <= 0 {
@@ -393,7 +392,7 @@ func (p *Pacer) Due(ctx context.Context, installation int64) (Turn, error) {
 			t.Next = time.Unix(s.Refreshed, 0).Add(refreshEvery)
 			return n > 0, nil
 		}
-		_, t.Next = p.why(s, 0, room > 0 || want == 0, roomAt, now)
+		_, t.Next = p.why(s, 0, room > 0 || p.free(s) == 0, roomAt, now)
 		return n > 0, nil
 	})
 	return t, err

@@ -144,6 +144,32 @@ func TestOpenPullRequestsCapTheLine(t *testing.T) {
 	})
 }
 
+// TestAGrantReachingTheLimitComesAlone: the places granted are handed
+// over even when they fill the open limit; the look-up of open pull
+// requests comes on the next call, never instead of them.
+func TestAGrantReachingTheLimitComesAlone(t *testing.T) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		p := open(t, url, c, 2, 1)
+		if d := admit(t, p, "acme/a", 1); !d.Admitted {
+			t.Fatal("first refused")
+		}
+		must(t, p.Opened(ctx, 7, "acme/a", "main", 1))
+		admit(t, p, "acme/b", 1)
+		admit(t, p, "acme/c", 1)
+		c.Advance(time.Hour)
+		turn, err := p.Due(ctx, 7)
+		if err != nil || len(turn.Granted) != 1 || len(turn.Refresh) != 0 {
+			t.Fatalf("Due = %+v, %v; want one granted and no refresh with it", turn, err)
+		}
+		must(t, p.Opened(ctx, 7, turn.Granted[0].Repo, "main", 1))
+		if turn, _ := p.Due(ctx, 7); len(turn.Granted) != 0 || len(turn.Refresh) != 2 {
+			t.Errorf("the next Due at the open limit = %+v; want a refresh of both", turn)
+		}
+	})
+}
+
 // TestBudgetKeepsPullRequestsWaiting: with no room in the budget, the
 // line waits until the budget says.
 func TestBudgetKeepsPullRequestsWaiting(t *testing.T) {
@@ -151,11 +177,11 @@ func TestBudgetKeepsPullRequestsWaiting(t *testing.T) {
 		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
 		p := open(t, url, c, 10, 10)
 		freeAt := c.Now().Add(20 * time.Minute)
-		p.Room = func(_ context.Context, _ int64, prs int) (bool, time.Time, error) { return prs <= 1, freeAt, nil }
+		p.Room = func(context.Context, int64) (int, time.Time, error) { return 1, time.Time{}, nil }
 		if d := admit(t, p, "acme/a", 1); !d.Admitted {
 			t.Fatalf("refused with room for one: %+v", d)
 		}
-		p.Room = func(context.Context, int64, int) (bool, time.Time, error) { return false, freeAt, nil }
+		p.Room = func(context.Context, int64) (int, time.Time, error) { return 0, freeAt, nil }
 		d := admit(t, p, "acme/b", 1)
 		if d.Admitted || d.Because != pacing.BudgetLimit || !d.ResumeAt.Equal(freeAt) {
 			t.Errorf("without budget: %+v; want waiting for the budget until %v", d, freeAt)

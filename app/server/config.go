@@ -55,6 +55,13 @@ type Config struct {
 	// (rescuing stuck jobs, pruning); another replica must do it.
 	LeaderElectionDisabled bool
 	LogLevel               slog.Level
+	// PRConcurrentLimit and PRHourlyLimit pace each installation's pull
+	// requests (at most that many open, that many new in any hour);
+	// ContentPerHour is its budget of content-creating requests. Zero
+	// means the worker's defaults (10, 2 and 450).
+	PRConcurrentLimit int
+	PRHourlyLimit     int
+	ContentPerHour    int
 
 	// Logger and Metrics are not read from the environment: Command sets
 	// them, and the job handlers it builds share them (Server.Logger,
@@ -85,6 +92,9 @@ const (
 	EnvJobTimeout      = "DOCKOPT_JOB_TIMEOUT"
 	EnvShutdownTimeout = "DOCKOPT_SHUTDOWN_TIMEOUT"
 	EnvLogLevel        = "DOCKOPT_LOG_LEVEL"
+	EnvPRConcurrent    = "DOCKOPT_PR_CONCURRENT_LIMIT"
+	EnvPRHourly        = "DOCKOPT_PR_HOURLY_LIMIT"
+	EnvContentPerHour  = "DOCKOPT_CONTENT_PER_HOUR"
 )
 
 // ErrHelp is returned by LoadConfig for -h/--help, after printing usage.
@@ -119,6 +129,9 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	str(EnvJobTimeout, "job-timeout", "time limit of one job (default 30m)")
 	str(EnvShutdownTimeout, "shutdown-timeout", "time given to requests and jobs on shutdown (default "+DefaultShutdownTimeout.String()+")")
 	str(EnvLogLevel, "log-level", "debug, info, warn or error (default info)")
+	str(EnvPRConcurrent, "pr-concurrent-limit", "dockopt pull requests open at once per installation (default 10)")
+	str(EnvPRHourly, "pr-hourly-limit", "new dockopt pull requests per installation in any hour (default 2)")
+	str(EnvContentPerHour, "content-per-hour", "content-creating GitHub requests per installation in any hour, at most 500 (default 450)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -242,6 +255,11 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	}
 	cfg.Workers = positive(EnvWorkers, 4)
 	cfg.MaxAttempts = positive(EnvMaxAttempts, 8)
+	cfg.PRConcurrentLimit = positive(EnvPRConcurrent, 0)
+	cfg.PRHourlyLimit = positive(EnvPRHourly, 0)
+	if cfg.ContentPerHour = positive(EnvContentPerHour, 0); cfg.ContentPerHour > 500 {
+		fail(EnvContentPerHour, "%d is more than GitHub's 500 an hour", cfg.ContentPerHour)
+	}
 
 	duration := func(env string, def time.Duration) time.Duration {
 		s := get(env)

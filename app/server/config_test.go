@@ -81,13 +81,17 @@ func TestLoadConfigFlagsOverrideEnvironment(t *testing.T) {
 	cfg, err := server.LoadConfig(
 		[]string{"--app-id", "777", "--addr", "127.0.0.1:9999", "--data-dir", dir, "--workers", "2",
 			"--github-url", "https://ghe.example.com/", "--buildkit-addr", "unix:///run/buildkit/buildkitd.sock",
-			"--private-key-file", keyFile},
-		env(t, map[string]string{server.EnvAppID: "1", server.EnvAddr: ":1", server.EnvWorkers: "9", server.EnvPrivateKey: ""}))
+			"--private-key-file", keyFile, "--pr-hourly-limit", "5"},
+		env(t, map[string]string{server.EnvAppID: "1", server.EnvAddr: ":1", server.EnvWorkers: "9", server.EnvPrivateKey: "",
+			server.EnvPRHourly: "1", server.EnvPRConcurrent: "20", server.EnvContentPerHour: "300"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.AppID != 777 || cfg.Addr != "127.0.0.1:9999" || cfg.Workers != 2 {
 		t.Errorf("flags did not win: %+v", cfg)
+	}
+	if cfg.PRHourlyLimit != 5 || cfg.PRConcurrentLimit != 20 || cfg.ContentPerHour != 300 {
+		t.Errorf("pacing: hourly %d, concurrent %d, content %d; want 5 (flag), 20 and 300", cfg.PRHourlyLimit, cfg.PRConcurrentLimit, cfg.ContentPerHour)
 	}
 	if cfg.DatabaseURL != "sqlite://"+filepath.Join(dir, "dockopt.db") {
 		t.Errorf("database under the data dir: %q", cfg.DatabaseURL)
@@ -154,6 +158,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"job timeout", map[string]string{server.EnvJobTimeout: "10"}, nil, server.EnvJobTimeout},
 		{"shutdown timeout", map[string]string{server.EnvShutdownTimeout: "-1s"}, nil, server.EnvShutdownTimeout},
 		{"log level", map[string]string{server.EnvLogLevel: "loud"}, nil, server.EnvLogLevel},
+		{"pr concurrent limit", map[string]string{server.EnvPRConcurrent: "0"}, nil, server.EnvPRConcurrent},
+		{"pr hourly limit", map[string]string{server.EnvPRHourly: "two"}, nil, server.EnvPRHourly},
+		{"content over GitHub's limit", map[string]string{server.EnvContentPerHour: "900"}, nil, server.EnvContentPerHour},
 		{"bad flag value", nil, []string{"--app-id", "x"}, server.EnvAppID},
 	}
 	for _, c := range cases {

@@ -76,7 +76,7 @@ func (w *Worker) waitingLine(d pacing.Decision) string {
 		fmt.Fprintf(&b, "GitHub lets an installation make %d content-creating requests an hour; dockopt spends them on check runs first, and this pull request follows at about %s.",
 			budget.GitHubPerHour, clockTime(d.ResumeAt))
 	default:
-		fmt.Fprintf(&b, "%s%s; its turn comes at about %s (sooner if places free up).", limits, place, clockTime(d.ResumeAt))
+		fmt.Fprintf(&b, "%s%s; its turn comes at about %s, unless repositories with more serious findings join the line first.", limits, place, clockTime(d.ResumeAt))
 	}
 	b.WriteString(" Comment `/dockopt recreate` on an issue to have it opened now.")
 	return b.String() + " " + paceMarker

@@ -167,8 +167,13 @@ func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
 	}
 	pacer.MaxOpen = cmp.Or(cfg.Pacing.MaxOpen, pacer.MaxOpen)
 	pacer.PerHour = cmp.Or(cfg.Pacing.PerHour, pacer.PerHour)
-	pacer.Room = func(ctx context.Context, inst int64, prs int) (bool, time.Time, error) {
-		return ledger.Fits(ctx, inst, prs*proposalCost, budget.Proposals)
+	pacer.Room = func(ctx context.Context, inst int64) (int, time.Time, error) {
+		units, err := ledger.Available(ctx, inst, budget.Proposals)
+		if err != nil || units >= proposalCost {
+			return units / proposalCost, time.Time{}, err
+		}
+		_, at, err := ledger.Fits(ctx, inst, proposalCost, budget.Proposals)
+		return 0, at, err
 	}
 	if cfg.GitHub != nil {
 		cfg.GitHub.Limit.Budget = ledger

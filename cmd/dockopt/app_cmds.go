@@ -27,6 +27,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
 				Base: srv.Metrics().RoundTripper(nil)},
 			BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: srv.Logger(),
+			Pacing: worker.PacingLimits{MaxOpen: cfg.PRConcurrentLimit, PerHour: cfg.PRHourlyLimit},
+			Budget: worker.BudgetLimits{PerHour: cfg.ContentPerHour},
 		}, srv.Queue())
 		if err != nil {
 			return nil, err

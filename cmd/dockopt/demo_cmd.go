@@ -68,6 +68,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "Pushed %s to a fake GitHub where dockopt is installed.\n\n", filepath.ToSlash(dir))
 	fmt.Fprintf(stdout, "Check run:    %s, %d annotations (%s)\n", res.CheckRun.Conclusion, res.CheckRun.Annotations, res.CheckRun.Title)
+	if res.CheckRun.Why != "" {
+		fmt.Fprintf(stdout, "  why:        %s\n", res.CheckRun.Why)
+	}
 	if pr := res.PullRequest; pr != nil {
 		fmt.Fprintf(stdout, "Pull request: #%d %s\n", pr.Number, pr.Title)
 		fmt.Fprintf(stdout, "  body:       %s\n", res.BodyPath)
