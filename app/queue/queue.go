@@ -368,7 +368,13 @@ func (q *Queue) recordJob(ctx context.Context, row *rivertype.JobRow, args jobs.
 	about := args.Subject()
 	attrs := []any{"job_id", row.ID, "kind", row.Kind, "attempt", row.Attempt, "outcome", outcome, "duration_ms", elapsed.Milliseconds(),
 		"installation", about.Installation, "repository", about.Repository, "delivery", about.Delivery}
-	if err != nil {
+	switch {
+	case outcome == "snoozed":
+		// A job waiting for its turn (the pace job, a spent budget) has
+		// not failed.
+		q.opts.Logger.InfoContext(ctx, "job snoozed", append(attrs, "for", snoozeErr.Duration.String())...)
+		return
+	case err != nil:
 		q.opts.Logger.WarnContext(ctx, "job failed", append(attrs, "error", err.Error())...)
 		return
 	}
