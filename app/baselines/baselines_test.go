@@ -2,23 +2,16 @@ package baselines_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"testing"
 
 	"github.com/dockopt/dockopt/app/baselines"
-	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 )
 
 func open(t *testing.T, url string) *baselines.Store {
 	t.Helper()
-	q, err := queue.Open(context.Background(), url, queue.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Close() })
-	s, err := baselines.Open(context.Background(), q.Database())
+	s, err := baselines.Open(context.Background(), queuetest.Database(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}

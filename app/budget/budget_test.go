@@ -2,43 +2,18 @@ package budget_test
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dockopt/dockopt/app/budget"
-	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 )
 
-// clock is a settable clock shared by the ledgers of one test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func open(t *testing.T, url string, c *clock, perHour, perMinute, reserve int) *budget.Ledger {
+func open(t *testing.T, url string, c *queuetest.Clock, perHour, perMinute, reserve int) *budget.Ledger {
 	t.Helper()
-	q, err := queue.Open(context.Background(), url, queue.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Close() })
-	l, err := budget.Open(context.Background(), q.Database())
+	l, err := budget.Open(context.Background(), queuetest.Database(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +33,7 @@ func spend(t *testing.T, ctx context.Context, l *budget.Ledger, inst int64, n in
 func TestTheHourAndTheMinuteAreBothKept(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		c := queuetest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		l := open(t, url, c, 10, 4, 0)
 		start := c.Now()
 		for i := range 4 {
@@ -100,7 +75,7 @@ func TestTheHourAndTheMinuteAreBothKept(t *testing.T) {
 func TestNewPullRequestsLeaveTheReserveToCheckRuns(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		c := queuetest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		l := open(t, url, c, 20, 100, 8)
 		prs := budget.WithClass(ctx, budget.Proposals)
 		for i := range 3 {
@@ -135,7 +110,7 @@ func TestNewPullRequestsLeaveTheReserveToCheckRuns(t *testing.T) {
 // at once never spend more than the budget between them.
 func TestReplicasShareOneLedger(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
-		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		c := queuetest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		ledgers := []*budget.Ledger{open(t, url, c, 30, 1000, 0), open(t, url, c, 30, 1000, 0)}
 		var granted atomic.Int64
 		var wg sync.WaitGroup

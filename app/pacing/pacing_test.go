@@ -3,42 +3,18 @@ package pacing_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dockopt/dockopt/app/pacing"
-	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func open(t *testing.T, url string, c *clock, maxOpen, perHour int) *pacing.Pacer {
+func open(t *testing.T, url string, c *queuetest.Clock, maxOpen, perHour int) *pacing.Pacer {
 	t.Helper()
-	q, err := queue.Open(context.Background(), url, queue.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Close() })
-	p, err := pacing.Open(context.Background(), q.Database())
+	p, err := pacing.Open(context.Background(), queuetest.Database(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +43,7 @@ func must(t *testing.T, err error) {
 func TestNewPullRequestsAreHourlyAndInOrder(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		c := queuetest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		p := open(t, url, c, 10, 2)
 		start := c.Now()
 		for i, repo := range []string{"acme/a", "acme/b"} {
@@ -114,7 +90,7 @@ func TestNewPullRequestsAreHourlyAndInOrder(t *testing.T) {
 func TestOpenPullRequestsCapTheLine(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		c := queuetest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		p := open(t, url, c, 2, 100)
 		must(t, p.Track(ctx, 7, "acme/a", "main", 4))
 		if d := admit(t, p, "acme/b", 1); !d.Admitted {
@@ -150,7 +126,7 @@ func TestOpenPullRequestsCapTheLine(t *testing.T) {
 func TestAGrantReachingTheLimitComesAlone(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		c := queuetest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		p := open(t, url, c, 2, 1)
 		if d := admit(t, p, "acme/a", 1); !d.Admitted {
 			t.Fatal("first refused")
@@ -174,7 +150,7 @@ func TestAGrantReachingTheLimitComesAlone(t *testing.T) {
 // line waits until the budget says.
 func TestBudgetKeepsPullRequestsWaiting(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
-		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		c := queuetest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		p := open(t, url, c, 10, 10)
 		freeAt := c.Now().Add(20 * time.Minute)
 		p.Room = func(context.Context, int64) (int, time.Time, error) { return 1, time.Time{}, nil }
@@ -196,7 +172,7 @@ func TestBudgetKeepsPullRequestsWaiting(t *testing.T) {
 // more than the hour's places.
 func TestReplicasGrantEachPlaceOnce(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, url string) {
-		c := &clock{now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+		c := queuetest.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		pacers := []*pacing.Pacer{open(t, url, c, 100, 5), open(t, url, c, 100, 5)}
 		var admitted atomic.Int64
 		var wg sync.WaitGroup

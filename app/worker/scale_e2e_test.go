@@ -62,6 +62,23 @@ func orgRepo(serious int) map[string]string {
 	return map[string]string{"svc/Dockerfile": b.String(), "svc/app": "x", "svc/.dockerignore": ".git\n"}
 }
 
+// oneCheckRunEach checks that every repository has one completed check
+// run and counts those whose summary says note.
+func oneCheckRunEach(t *testing.T, gh *githubtest.Server, repos []*githubtest.Repo, note string) int {
+	t.Helper()
+	n := 0
+	for _, r := range repos {
+		runs := gh.CheckRuns(r)
+		if len(runs) != 1 || runs[0].Status != "completed" {
+			t.Fatalf("%s: check runs %+v", r.Name, runs)
+		}
+		if strings.Contains(runs[0].Summary, note) {
+			n++
+		}
+	}
+	return n
+}
+
 // openPRs counts the open pull requests of repos and lists every one
 // opened so far in the order GitHub numbered them.
 func openPRs(gh *githubtest.Server, repos []*githubtest.Repo) (open int, opened []string) {
@@ -107,16 +124,7 @@ func TestAnInstallationOf50RepositoriesIsPaced(t *testing.T) {
 			t.Fatalf("the installation queued %d jobs, want 50", n)
 		}
 		calls := gh.Calls()[before:]
-		waiting := 0
-		for _, r := range repos {
-			runs := gh.CheckRuns(r)
-			if len(runs) != 1 || runs[0].Status != "completed" {
-				t.Fatalf("%s: check runs %+v", r.Name, runs)
-			}
-			if strings.Contains(runs[0].Summary, "waiting for its turn") {
-				waiting++
-			}
-		}
+		waiting := oneCheckRunEach(t, gh, repos, "waiting for its turn")
 		open, opened := openPRs(gh, repos)
 		if open != 2 || waiting != 48 {
 			t.Fatalf("after onboarding: %d pull requests open and %d check runs saying theirs waits; want 2 and 48", open, waiting)
@@ -194,16 +202,7 @@ func TestAnInstallationOf200RepositoriesStaysWithinTheHourlyBudget(t *testing.T)
 	}
 	checksDone := gh.Clock.Now()
 	t.Logf("onboarding took %v", time.Since(real))
-	budgetNotes := 0
-	for _, r := range repos {
-		runs := gh.CheckRuns(r)
-		if len(runs) != 1 || runs[0].Status != "completed" {
-			t.Fatalf("%s: check runs %+v", r.Name, runs)
-		}
-		if strings.Contains(runs[0].Summary, "dockopt spends them on check runs first") {
-			budgetNotes++
-		}
-	}
+	budgetNotes := oneCheckRunEach(t, gh, repos, "dockopt spends them on check runs first")
 	_, opened := openPRs(gh, repos)
 	if budgetNotes == 0 || len(opened) == 200 {
 		t.Errorf("with 200 pull requests wanted at once, some should wait for the budget and say so: %d opened, %d notes", len(opened), budgetNotes)

@@ -6,14 +6,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/dockopt/dockopt/app/queue"
 )
 
 // PostgresURL is the test server. DOCKOPT_TEST_POSTGRES overrides it.
@@ -65,6 +69,42 @@ func Postgres(t testing.TB) string {
 		}
 	})
 	return PostgresURL + "&search_path=" + schema
+}
+
+// Database opens the queue's database at url, for the tests of the stores
+// that keep their tables in it; it is closed when t ends.
+func Database(t testing.TB, url string) *queue.Database {
+	t.Helper()
+	q, err := queue.Open(context.Background(), url, queue.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	return q.Database()
+}
+
+// Clock is a clock a test sets and moves by hand, for the stores that
+// keep time (budgets, pacing).
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts a clock at t0.
+func NewClock(t0 time.Time) *Clock { return &Clock{now: t0} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 // FastRetry retries at once: River makes a failed job available straight
