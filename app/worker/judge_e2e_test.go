@@ -105,3 +105,17 @@ func TestFailOnAllAndNever(t *testing.T) {
 		t.Errorf("fail_on never: %s\n%s", run.Conclusion, run.Summary)
 	}
 }
+
+// TestHadolintKeysDockoptDoesNotKnowAreShown: a .hadolint.yaml with keys
+// hadolint ignores works, and the check run names each one.
+func TestHadolintKeysDockoptDoesNotKnowAreShown(t *testing.T) {
+	h := start(t, queuetest.SQLite(t), debtRepo())
+	h.push(t, map[string]string{".hadolint.yaml": "ignored: [DL3015]\nshell: bash\n"})
+	run := lastRun(t, h, h.repo)
+	if run.Conclusion == "failure" || !strings.Contains(run.Summary, "Configuration warnings") || !strings.Contains(run.Summary, `.hadolint.yaml:2: unknown key "shell" ignored`) {
+		t.Errorf("check run %s:\n%s", run.Conclusion, run.Summary)
+	}
+	if strings.Contains(run.Text, "apt-no-install-recommends") {
+		t.Errorf("the known key beside it (ignored: [DL3015]) should still apply")
+	}
+}
