@@ -279,14 +279,31 @@ func (p *Pacer) Opened(ctx context.Context, installation int64, repo, branch str
 // change was declined before, or someone else's commits block the branch).
 func (p *Pacer) Release(ctx context.Context, installation int64, repo, branch string) error {
 	return rowstore.Update(ctx, p.table, key(installation), func(s *state) (bool, error) {
-		i := slices.IndexFunc(s.Open, func(o OpenPR) bool { return o.Number == 0 && same(repo, branch, o.Repo, o.Branch) })
-		if i < 0 {
-			return false, nil
-		}
-		if j := slices.Index(s.Opened, s.Open[i].At); j >= 0 {
-			s.Opened = slices.Delete(s.Opened, j, j+1)
-		}
-		s.Open = slices.Delete(s.Open, i, i+1)
+		return s.ungrant(repo, branch), nil
+	})
+}
+
+// ungrant removes a granted place and its count in the hour.
+func (s *state) ungrant(repo, branch string) bool {
+	i := slices.IndexFunc(s.Open, func(o OpenPR) bool { return o.Number == 0 && same(repo, branch, o.Repo, o.Branch) })
+	if i < 0 {
+		return false
+	}
+	if j := slices.Index(s.Opened, s.Open[i].At); j >= 0 {
+		s.Opened = slices.Delete(s.Opened, j, j+1)
+	}
+	s.Open = slices.Delete(s.Open, i, i+1)
+	return true
+}
+
+// Requeue gives back a granted place whose pull request could not be
+// opened this time (GitHub failed): the waiter goes back to the line with
+// its seniority, to be granted again.
+func (p *Pacer) Requeue(ctx context.Context, installation int64, w Waiter) error {
+	return rowstore.Update(ctx, p.table, key(installation), func(s *state) (bool, error) {
+		s.ungrant(w.Repo, w.Branch)
+		s.drop(w.Repo, w.Branch)
+		s.Waiting = append(s.Waiting, w)
 		return true, nil
 	})
 }

@@ -77,6 +77,15 @@ func TestNewPullRequestsAreHourlyAndInOrder(t *testing.T) {
 		if d := admit(t, p, "acme/high", 50); !d.Admitted {
 			t.Errorf("a granted place was not held for its retry: %+v", d)
 		}
+		// A pull request GitHub failed to open goes back to the line, ahead
+		// of the less serious one.
+		must(t, p.Requeue(ctx, 7, turn.Granted[1]))
+		if line, _ := p.Line(ctx, 7); len(line) != 2 || line[0].Repo != "acme/mid" {
+			t.Errorf("the line after a requeue: %+v", line)
+		}
+		if turn, _ := p.Due(ctx, 7); len(turn.Granted) != 1 || turn.Granted[0].Repo != "acme/mid" {
+			t.Errorf("the requeued place should be granted again: %+v", turn)
+		}
 		// A change that cannot be proposed gives its place back.
 		must(t, p.Release(ctx, 7, "acme/mid", "main"))
 		if turn, _ := p.Due(ctx, 7); len(turn.Granted) != 1 || turn.Granted[0].Repo != "acme/low" {

@@ -89,9 +89,12 @@ func Rebuild(head fs.FS, changes []Change) *Base {
 			continue
 		}
 		if c.Patch == "" {
-			if c.Status == "renamed" {
+			switch c.Status {
+			case "renamed":
 				b.put(from, cur)
-			} else {
+			case "changed":
+				// Only the file's mode changed; its content is the head's.
+			default:
 				b.Unknown = append(b.Unknown, p)
 			}
 			continue

@@ -216,10 +216,7 @@ func (w *Worker) pace(ctx context.Context, j jobs.Pace) error {
 	for _, g := range turn.Granted {
 		if err := w.takeTurn(ctx, in.Client, j.InstallationID, g); err != nil {
 			// The place goes back to the line, where it keeps its seniority.
-			if rerr := w.Pacer.Release(ctx, j.InstallationID, g.Repo, g.Branch); rerr != nil {
-				return rerr
-			}
-			if _, rerr := w.Pacer.Admit(ctx, pacing.Want{Installation: j.InstallationID, Repo: g.Repo, Branch: g.Branch, SHA: g.SHA, CheckRun: g.CheckRun, Priority: g.Priority}); rerr != nil {
+			if rerr := w.Pacer.Requeue(ctx, j.InstallationID, g); rerr != nil {
 				return rerr
 			}
 			return err
@@ -240,7 +237,7 @@ func (w *Worker) pace(ctx context.Context, j jobs.Pace) error {
 func (w *Worker) takeTurn(ctx context.Context, gh *github.Client, inst int64, g pacing.Waiter) error {
 	owner, name, _ := strings.Cut(g.Repo, "/")
 	_, repo, err := w.repository(ctx, inst, owner, name)
-	if publish.IsNotFound(errors.Unwrap(err)) || publish.IsNotFound(err) {
+	if publish.IsNotFound(err) {
 		w.log().Info("a repository left the installation while waiting for its pull request", "repository", g.Repo)
 		return w.Pacer.Forget(ctx, inst, g.Repo, g.Branch)
 	}
