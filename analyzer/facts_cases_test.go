@@ -405,3 +405,24 @@ func TestFactsBoundExpansion(t *testing.T) {
 		t.Errorf("curl after an install of unknown packages is %v", p)
 	}
 }
+
+// The ENTRYPOINT a stage inherits is what a new ENTRYPOINT would replace.
+func TestInheritedEntrypointCases(t *testing.T) {
+	cases := []struct {
+		dockerfile string
+		words      string
+		set, known bool
+	}{
+		{"FROM node:20-alpine\nCMD [\"node\", \"server.js\"]\n", "docker-entrypoint.sh", false, true},
+		{"FROM python:3.12-slim\nCMD [\"python\", \"app.py\"]\n", "", false, true},
+		{"FROM node:20-alpine AS base\nENTRYPOINT [\"/sbin/tini\", \"--\"]\nFROM base\nCMD [\"node\", \"server.js\"]\n", "", true, true},
+		{"FROM registry.example.com/team/node:20\nCMD [\"node\", \"server.js\"]\n", "", false, false},
+		{"FROM scratch\nCOPY app /app\nCMD [\"/app\"]\n", "", false, true},
+	}
+	for _, c := range cases {
+		words, set, known, why := analyzeOne(t, c.dockerfile, nil).Facts().Final().InheritedEntrypoint()
+		if strings.Join(words, " ") != c.words || set != c.set || known != c.known {
+			t.Errorf("%q: %q set=%v known=%v (%s), want %q set=%v known=%v", c.dockerfile, words, set, known, why, c.words, c.set, c.known)
+		}
+	}
+}

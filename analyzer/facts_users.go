@@ -490,6 +490,28 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 	return ep
 }
 
+// InheritedEntrypoint returns the ENTRYPOINT the stage's CMD runs
+// through when its lineage sets none: the base image's own, which an
+// ENTRYPOINT added to the stage would replace. set is true when the
+// lineage sets one itself (words is then nil); known is false when
+// dockopt's table does not say what the base image's is.
+func (sf *StageFacts) InheritedEntrypoint() (words []string, set, known bool, why string) {
+	if entry, _, line, _ := sf.startInstructions(); entry != nil {
+		return nil, true, true, fmt.Sprintf("line %d sets the ENTRYPOINT", line)
+	}
+	base := sf.chain[0].Base
+	switch {
+	case base.IsScratch():
+		return nil, false, true, "scratch has no ENTRYPOINT"
+	case sf.imageKnown && sf.image.EntrypointKnown && len(sf.image.Entrypoint) == 0:
+		return nil, false, true, fmt.Sprintf("the base image %s sets no ENTRYPOINT (dockopt's image table, %s)", base.Raw, imageTableDate())
+	case sf.imageKnown && sf.image.EntrypointKnown:
+		return sf.image.Entrypoint, false, true, fmt.Sprintf("the base image %s runs its CMD through its ENTRYPOINT %s (dockopt's image table, %s)",
+			base.Raw, strings.Join(sf.image.Entrypoint, " "), imageTableDate())
+	}
+	return nil, false, false, fmt.Sprintf("dockopt does not know whether the base image %s sets an ENTRYPOINT", base.Raw)
+}
+
 func startsDirectly(words []string) bool {
 	return len(words) > 0 && strings.HasPrefix(words[0], "/") && !looksLikeScript(words[0])
 }
