@@ -189,6 +189,8 @@ func TestUserCases(t *testing.T) {
 		{"a heredoc script", "FROM debian:12\nCOPY <<EOF /entrypoint.sh\n#!/bin/sh\nexec su-exec app \"$@\"\nEOF\nENTRYPOINT [\"/entrypoint.sh\"]\n", nil, "", true, analyzer.Present},
 		{"sh -c in CMD", "FROM debian:12\nCMD [\"sh\", \"-c\", \"exec gosu app /app/server\"]\n", nil, "", true, analyzer.Present},
 		{"the official image's entrypoint is kept", "FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\n", map[string]string{"init.sql": "select 1;"}, "", true, analyzer.Present},
+		{"a start script nothing read put there", "FROM debian:12\nCOPY app /usr/local/bin/app\nENTRYPOINT [\"/opt/vendor/start.sh\"]\nCMD [\"app\"]\n", map[string]string{"app": "binary"}, "", true, analyzer.Unknown},
+		{"tomcat's own start script", "FROM tomcat:10.1\nCOPY app.war /usr/local/tomcat/webapps/ROOT.war\nCMD [\"catalina.sh\", \"run\"]\n", map[string]string{"app.war": "war"}, "", true, analyzer.Absent},
 		{"nginx starts as root on purpose", "FROM debian:12\nRUN apt-get update && apt-get install -y nginx\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n", nil, "", true, analyzer.Present},
 	}
 	for _, c := range cases {

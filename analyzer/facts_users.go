@@ -462,7 +462,7 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 		sf.readScript(&ep, src, text)
 		return ep
 	}
-	if looksLikeScript(prog) && !sf.places(prog) && sf.imageKnown {
+	if looksLikeScript(prog) && !sf.places(prog) && sf.baseScript(prog) {
 		// A script the Dockerfile does not put there is the base image's
 		// own (catalina.sh, docker-entrypoint.sh), which the table knows.
 		base := sf.chain[0].Base.Raw
@@ -510,6 +510,33 @@ func (sf *StageFacts) InheritedEntrypoint() (words []string, set, known bool, wh
 			base.Raw, strings.Join(sf.image.Entrypoint, " "), imageTableDate())
 	}
 	return nil, false, false, fmt.Sprintf("dockopt does not know whether the base image %s sets an ENTRYPOINT", base.Raw)
+}
+
+// baseScript reports whether a start script the Dockerfile does not put
+// in the image is known to come with the base image: its own ENTRYPOINT
+// (docker-entrypoint.sh), or the start script of a server the base image
+// runs (tomcat's catalina.sh). A bare distribution ships no such script:
+// whatever put it there (a download, an archive) was not read.
+func (sf *StageFacts) baseScript(word string) bool {
+	if !sf.imageKnown {
+		return false
+	}
+	b := path.Base(word)
+	for _, w := range sf.image.Entrypoint {
+		if path.Base(w) == b {
+			return true
+		}
+	}
+	base := sf.chain[0].Base.Name()
+	for _, s := range servers {
+		if !contains(s.images, base) {
+			continue
+		}
+		if contains(s.commands, b) {
+			return true
+		}
+	}
+	return false
 }
 
 func startsDirectly(words []string) bool {
