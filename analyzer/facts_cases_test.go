@@ -428,3 +428,24 @@ func TestInheritedEntrypointCases(t *testing.T) {
 		}
 	}
 }
+
+// COPY --chown of a directory's contents gives the new owner to what it
+// copies and to a destination it creates, not to one that exists: BuildKit
+// leaves a WORKDIR it copies into owned by root (checked on buildkitd).
+func TestCopyChownOwnerCases(t *testing.T) {
+	cases := []struct {
+		dockerfile, path, owner string
+	}{
+		{"FROM node:20\nWORKDIR /site\nCOPY --chown=node:node . .\n", "/site", "root"},
+		{"FROM node:20\nWORKDIR /site\nCOPY --chown=node:node . .\n", "/site/server.js", "node"},
+		{"FROM node:20\nCOPY --chown=node:node . /fresh/\n", "/fresh", "node"},
+		{"FROM node:20\nUSER node\nWORKDIR /wd\n", "/wd", "node"},
+		{"FROM node:20\nCOPY --chown=node:node server.js /app/server.js\n", "/app/server.js", "node"},
+	}
+	for _, c := range cases {
+		owner, why := analyzeOne(t, c.dockerfile, map[string]string{"server.js": "x"}).Facts().Final().OwnerAt(0, c.path)
+		if owner != c.owner {
+			t.Errorf("%q: %s owned by %q (%s), want %q", c.dockerfile, c.path, owner, why, c.owner)
+		}
+	}
+}
