@@ -30,6 +30,10 @@ var UserNonNumeric = &analyzer.Rule{
 			if user == "" || user == "root" || strings.Contains(user, "$") || strings.Trim(user, "0123456789") == "" {
 				continue
 			}
+			msg := "USER " + user + " is a name; the runtime cannot tell whether it is root without the image's /etc/passwd, use its numeric UID"
+			if runtimeChangeRefused(p, stageOf(in), in, msg) {
+				continue
+			}
 			var fix *analyzer.Fix
 			if uid, ok := createdUID(in, user); ok && string(p.File.Source[in.ArgsStart:min(in.ArgsStart+len(user), in.End)]) == user {
 				fix = &analyzer.Fix{
@@ -37,7 +41,7 @@ var UserNonNumeric = &analyzer.Rule{
 					Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ArgsStart + len(user), New: uid}},
 				}
 			}
-			p.Report(in, "USER "+user+" is a name; the runtime cannot tell whether it is root without the image's /etc/passwd, use its numeric UID", fix)
+			p.Report(in, msg, fix)
 		}
 	},
 }
