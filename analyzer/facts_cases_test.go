@@ -449,3 +449,20 @@ func TestCopyChownOwnerCases(t *testing.T) {
 		}
 	}
 }
+
+// Probes ask 127.0.0.1: localhost may resolve to ::1 first, which a
+// server bound to 0.0.0.0 does not answer.
+func TestProbeAddress(t *testing.T) {
+	cases := map[string]string{
+		"FROM python:3.12\nEXPOSE 8000\nCMD gunicorn app:app\n":                                "curl -fsS -o /dev/null http://127.0.0.1:8000/",
+		"FROM node:20-alpine\nCOPY . .\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n":          "wget -q -O /dev/null http://127.0.0.1:3000/",
+		"FROM debian:12\nCOPY grpc_health_probe /bin/\nEXPOSE 50051\nCMD [\"/srv/greeter\"]\n": "grpc_health_probe -addr=127.0.0.1:50051",
+	}
+	for dockerfile, want := range cases {
+		files := map[string]string{"package.json": `{"dependencies":{"express":"4"}}`, "grpc_health_probe": "binary"}
+		ports := analyzeOne(t, dockerfile, files).Facts().Final().Ports()
+		if len(ports) != 1 || ports[0].Probe == nil || ports[0].Probe.Command != want {
+			t.Errorf("%q: ports %+v, want one probed with %q", dockerfile, ports, want)
+		}
+	}
+}

@@ -504,9 +504,11 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 	}
 	switch p.Protocol {
 	case ProtoGRPC:
-		p.Probe = sf.probe(fmt.Sprintf("grpc_health_probe -addr=localhost:%d", p.Port), "grpc_health_probe", "the gRPC health checking protocol")
+		p.Probe = sf.probe(fmt.Sprintf("grpc_health_probe -addr=127.0.0.1:%d", p.Port), "grpc_health_probe", "the gRPC health checking protocol")
 	case ProtoHTTP:
-		url := fmt.Sprintf("http://localhost:%d/", p.Port)
+		// 127.0.0.1, not localhost: localhost may resolve to ::1 first, which
+		// a server bound to 0.0.0.0 does not answer.
+		url := fmt.Sprintf("http://127.0.0.1:%d/", p.Port)
 		if t := sf.Tool(0, "curl"); t.Presence == Present {
 			p.Probe = &Probe{Command: "curl -fsS -o /dev/null " + url, Tool: "curl", ToolPresence: Present, Why: t.Why}
 		} else if t := sf.Tool(0, "wget"); t.Presence == Present {
