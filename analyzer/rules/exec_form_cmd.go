@@ -39,6 +39,20 @@ var ExecFormCmd = &analyzer.Rule{
 				if (in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT") || in.JSON || shell {
 					continue
 				}
+				sh := "/bin/sh -c"
+				if s.Windows {
+					sh = "cmd /S /C"
+				}
+				msg := fmt.Sprintf("%s in shell form runs the program under %s, which does not pass on SIGTERM; use the JSON form", in.Written, sh)
+				// A CMD of a stage the final image is built FROM is the
+				// final image's command until a later stage sets another.
+				gate := s
+				if shipsInFinalImage(d, s) {
+					gate = d.FinalStage()
+				}
+				if runtimeChangeRefused(p, gate, in, msg) {
+					continue
+				}
 				var fix *analyzer.Fix
 				if words, ok := plainCommandWords(in); ok && !s.Windows && !hasCommentLine(d, in) && !(in.Keyword == "ENTRYPOINT" && cmdFollows(d, s)) {
 					fix = &analyzer.Fix{
@@ -46,11 +60,7 @@ var ExecFormCmd = &analyzer.Rule{
 						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ContentEnd(d.Source), New: jsonArgs(words)}},
 					}
 				}
-				sh := "/bin/sh -c"
-				if s.Windows {
-					sh = "cmd /S /C"
-				}
-				p.Report(in, fmt.Sprintf("%s in shell form runs the program under %s, which does not pass on SIGTERM; use the JSON form", in.Written, sh), fix)
+				p.Report(in, msg, fix)
 			}
 		}
 	},
