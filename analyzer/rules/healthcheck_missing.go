@@ -134,7 +134,7 @@ func chooseProbe(sf *analyzer.StageFacts) (healthProbe, *withheld) {
 	}
 	switch {
 	case pt.Protocol == analyzer.ProtoHTTP:
-		hp.message = fmt.Sprintf("add a HEALTHCHECK that requests / on port %d with %s (port %d speaks HTTP: %s); it fails when / answers with an error status, so point it at the service's health endpoint if it has one",
+		hp.message = fmt.Sprintf("add a HEALTHCHECK that requests / on port %d with %s (port %d speaks HTTP: %s); any HTTP answer passes, a 404 included, so it shows the server answers, not that the app is healthy: point it at the service's health endpoint if it has one",
 			pt.Port, pt.Probe.Tool, pt.Port, pt.Why)
 	case pt.Protocol == analyzer.ProtoGRPC:
 		hp.message = fmt.Sprintf("add a HEALTHCHECK that asks port %d with grpc_health_probe (%s); the service must register the gRPC health service", pt.Port, pt.Why)
