@@ -21,7 +21,10 @@ var FinalUserRoot = &analyzer.Rule{
 		`if another defence fails. Kubernetes' restricted policy refuses such pods outright. Run as an ` +
 		`unprivileged user: one the base image ships (node, nonroot), or one the Dockerfile creates. Images ` +
 		`whose base already sets a non-root user are not reported; an explicit USER root is left to the ` +
-		`last-user-root check.`,
+		`last-user-root check. A USER is proposed only for the final stage of an application image, when the ` +
+		`start does not switch users itself (gosu, su-exec, a server's own workers), no port below 1024 is bound, ` +
+		`the account exists or the fix creates it, and it can write every path the app writes (VOLUMEs, the ` +
+		`WORKDIR, a server's data directories); otherwise the finding says which of these failed.`,
 	Bad:         "FROM node:20-slim\nCOPY . /app\nCMD [\"node\", \"/app/server.js\"]\n",
 	Good:        "FROM node:20-slim\nCOPY . /app\nUSER node\nCMD [\"node\", \"/app/server.js\"]\n",
 	Equivalents: []string{"hadolint:DL3063", "trivy:DS002"},

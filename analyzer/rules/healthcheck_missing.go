@@ -20,9 +20,13 @@ var HealthcheckMissing = &analyzer.Rule{
 		`lets them report the container as unhealthy, restart it, and hold dependants until it is ready. ` +
 		`hadolint and Trivy ask every image for one, which is noise for build images, CLIs and jobs; dockopt ` +
 		`reports only images that run a service: they EXPOSE a port, run a web server, or start a known server ` +
-		`command. Kubernetes ignores HEALTHCHECK and uses its own probes, so the fix is for people to review.`,
+		`command. Kubernetes ignores HEALTHCHECK and uses its own probes, so the fix is for people to review. ` +
+		`The probe speaks the port's protocol: a server's own check (pg_isready, redis-cli ping), HTTP only where ` +
+		`a framework or web server says the port speaks it (any HTTP answer passes, since the app may not serve /), ` +
+		`gRPC's health protocol; and only with a tool the finished image has. Otherwise no fix is offered and the ` +
+		`finding says why.`,
 	Bad:         "FROM node:20-alpine\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n",
-	Good:        "FROM node:20-alpine\nEXPOSE 3000\nHEALTHCHECK CMD wget -q -O /dev/null http://localhost:3000/ || exit 1\nCMD [\"node\", \"server.js\"]\n",
+	Good:        "FROM node:20-alpine\nEXPOSE 3000\nHEALTHCHECK CMD wget -q -S -O /dev/null http://127.0.0.1:3000/ 2>&1 | grep -q 'HTTP/' || exit 1\nCMD [\"node\", \"server.js\"]\n",
 	Equivalents: []string{"hadolint:DL3057", "trivy:DS026"},
 	Fix:         analyzer.Review,
 	POSIXOnly:   true,

@@ -21,9 +21,11 @@ var InitProcessMissing = &analyzer.Rule{
 		`processes, which these runtimes do not do. A tiny init (tini, dumb-init) fixes both; so do ` +
 		`docker run --init, compose's init: true, or Kubernetes' shareProcessNamespace: true, which is why the ` +
 		`fix is offered for review rather than applied blindly. Servers that handle signals and reap their ` +
-		`workers themselves (gunicorn, uvicorn, hypercorn) are not reported.`,
+		`workers themselves (gunicorn, uvicorn, hypercorn) are not reported. The fix installs tini as root, before ` +
+		`any USER, and puts it in front of the ENTRYPOINT the image already runs (node's docker-entrypoint.sh); ` +
+		`it is withheld where that ENTRYPOINT is unknown, and only the final stage of an application image is changed.`,
 	Bad:       "FROM node:20-alpine\nCMD [\"npm\", \"start\"]\n",
-	Good:      "FROM node:20-alpine\nRUN apk add --no-cache tini\nENTRYPOINT [\"tini\", \"--\"]\nCMD [\"node\", \"server.js\"]\n",
+	Good:      "FROM node:20-alpine\nRUN apk add --no-cache tini\nENTRYPOINT [\"tini\", \"--\", \"docker-entrypoint.sh\"]\nCMD [\"node\", \"server.js\"]\n",
 	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
