@@ -63,3 +63,76 @@ func TestGeneratedTreeIsNotPatched(t *testing.T) {
 		}
 	}
 }
+
+var realShapes = []string{"alpine-tools", "apache-php", "app-with-fixtures", "base-images", "devcontainer", "dind-runner", "git-ssh", "grpc-service",
+	"memcached", "node-alpine", "postgres-variants", "python-cache", "redis-official", "tomcat-war", "windows-node"}
+
+// addedInstructions returns the instructions of the patched file whose
+// text the original does not hold.
+func addedInstructions(f *patcher.File) []*analyzer.Instruction {
+	var out []*analyzer.Instruction
+	for _, in := range f.After.Dockerfile.Instructions {
+		if !strings.Contains(string(f.Original), in.Text(f.Patched)) {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// A SHELL a fix adds names a shell that exists at every RUN it runs, and
+// is never added to the final stage of an image that is not an
+// application (its children would inherit it).
+func TestRealShapesShellExistsWhereItRuns(t *testing.T) {
+	for _, name := range realShapes {
+		for _, f := range patchShape(t, name).Files {
+			if !f.Changed() {
+				continue
+			}
+			facts := f.After.Facts()
+			for _, in := range addedInstructions(f) {
+				if in.Keyword != "SHELL" || len(in.Args) == 0 {
+					continue
+				}
+				shell := path.Base(in.Args[0])
+				if f.Before.Role != analyzer.RoleApplication && in.Stage.Final {
+					t.Errorf("%s/%s:%d: SHELL added to the final stage of a %s image", name, f.Path, in.StartLine, f.Before.Role)
+				}
+				sf := facts.Stage(in.Stage)
+				for _, run := range in.Stage.Instructions {
+					if run.Keyword != "RUN" || run.StartLine < in.StartLine {
+						continue
+					}
+					if p, why := sf.ToolAt(run.StartLine, shell); p != analyzer.Present {
+						t.Errorf("%s/%s:%d: SHELL %s, but at line %d %s is %s (%s)", name, f.Path, in.StartLine, in.Args[0], run.StartLine, shell, p, why)
+					}
+				}
+			}
+		}
+	}
+}
+
+// A wget option a fix adds is one the wget at that point takes: busybox's
+// applet rejects --progress.
+func TestRealShapesWgetFlagsFitTheirWget(t *testing.T) {
+	for _, name := range realShapes {
+		for _, f := range patchShape(t, name).Files {
+			if !f.Changed() {
+				continue
+			}
+			facts := f.After.Facts()
+			for _, in := range f.After.Dockerfile.Instructions {
+				if in.Script == nil || in.Stage == nil {
+					continue
+				}
+				for _, c := range in.Script.CommandsNamed("wget") {
+					if !c.HasPrefixArg("--progress") {
+						continue
+					}
+					if w := facts.Stage(in.Stage).ToolAtOffset(c.Start, "wget"); w.Busybox || w.Presence != analyzer.Present {
+						t.Errorf("%s/%s:%d: wget --progress where wget is %s (busybox %v: %s)", name, f.Path, in.StartLine, w.Presence, w.Busybox, w.Why)
+					}
+				}
+			}
+		}
+	}
+}
