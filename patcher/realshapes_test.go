@@ -136,3 +136,50 @@ func TestRealShapesWgetFlagsFitTheirWget(t *testing.T) {
 		}
 	}
 }
+
+// accountShells maps the accounts a file's RUNs create to the shell they
+// are given ("" for the default).
+func accountShells(d *analyzer.Dockerfile) map[string]string {
+	out := map[string]string{}
+	for in := range d.Each("RUN") {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
+			if name, shell, ok := analyzer.CreatedAccount(c); ok {
+				out[name] = shell
+			}
+		}
+	}
+	return out
+}
+
+// nologin is set only on accounts created without a shell and that
+// nothing uses through their shell (su, runuser -l, sshd, a git account).
+func TestRealShapesLoginShellsInUseAreKept(t *testing.T) {
+	for _, name := range realShapes {
+		for _, f := range patchShape(t, name).Files {
+			if !f.Changed() {
+				continue
+			}
+			before := accountShells(f.Before.Dockerfile)
+			used := map[string]string{}
+			for _, s := range f.Before.Dockerfile.Stages {
+				for _, u := range f.Before.Facts().Stage(s).AccountUses() {
+					used[u.User] = u.How
+				}
+			}
+			for account, shell := range accountShells(f.After.Dockerfile) {
+				if !strings.Contains(shell, "nologin") || before[account] == shell {
+					continue
+				}
+				if before[account] != "" {
+					t.Errorf("%s/%s: the author's shell %s of %s became %s", name, f.Path, before[account], account, shell)
+				}
+				if how, ok := used[account]; ok {
+					t.Errorf("%s/%s: %s gets %s although %s", name, f.Path, account, shell, how)
+				}
+			}
+		}
+	}
+}
