@@ -147,6 +147,20 @@ func (c *BuildContext) ReadFile(p string) ([]byte, error) {
 	return readBounded(c.fsys, path.Join(c.Dir, p), 1<<20)
 }
 
+// ReadHead reads at most the first n bytes of a file of the context, for
+// checks of a file's kind that must work on files of any size.
+func (c *BuildContext) ReadHead(p string, n int) ([]byte, error) {
+	if c == nil || c.fsys == nil {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fs.ErrNotExist}
+	}
+	f, err := c.fsys.Open(path.Join(c.Dir, p))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(n)))
+}
+
 // EmptyContext is the context of a Dockerfile analyzed on its own.
 func EmptyContext() *BuildContext {
 	return &BuildContext{Dir: ".", files: map[string]bool{}, dirs: map[string]bool{}}

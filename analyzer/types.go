@@ -194,6 +194,9 @@ const (
 	// PreconditionUnknown: a fact the fix needs is unknown (a variable, an
 	// unread script).
 	PreconditionUnknown Precondition = "unknown"
+	// PreconditionLater: a later instruction needs what the fix removes
+	// (the apt lists a later RUN installs from).
+	PreconditionLater Precondition = "later"
 	// PreconditionTemplate: the file is a template of Dockerfiles; what its
 	// placeholders become is unknown, so no edit of it can be verified.
 	PreconditionTemplate Precondition = "template"
