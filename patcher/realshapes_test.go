@@ -183,3 +183,60 @@ func TestRealShapesLoginShellsInUseAreKept(t *testing.T) {
 		}
 	}
 }
+
+// A cache mount a fix adds does not collide with the RUN's own mounts or
+// cache cleaning, and does not hide what a COPY, the base image or an
+// earlier RUN of the same dependency store left in the folder.
+func TestRealShapesCacheMountsHideNothing(t *testing.T) {
+	for _, name := range realShapes {
+		for _, f := range patchShape(t, name).Files {
+			if !f.Changed() {
+				continue
+			}
+			before := f.Before.Dockerfile
+			for _, in := range f.After.Dockerfile.Instructions {
+				if in.Keyword != "RUN" || in.Stage == nil {
+					continue
+				}
+				orig := sameRun(before, in.Text(f.Patched))
+				if orig == nil {
+					continue
+				}
+				had := map[string]bool{}
+				for _, m := range orig.Mounts() {
+					had[m.Type+" "+m.Target] = true
+				}
+				sf := f.Before.Facts().Stage(orig.Stage)
+				for _, m := range in.Mounts() {
+					if m.Type != "cache" || had["cache "+m.Target] {
+						continue
+					}
+					for _, o := range orig.Mounts() {
+						if o.Target != "" && (strings.HasPrefix(o.Target+"/", m.Target+"/") || strings.HasPrefix(m.Target+"/", o.Target+"/")) {
+							t.Errorf("%s/%s:%d: cache mount at %s collides with the author's %s mount at %s", name, f.Path, orig.StartLine, m.Target, o.Type, o.Target)
+						}
+					}
+					for _, c := range sf.CacheCleaning(orig) {
+						if strings.HasPrefix(c.Dir+"/", m.Target+"/") || strings.HasPrefix(m.Target+"/", c.Dir+"/") {
+							t.Errorf("%s/%s:%d: cache mount at %s together with %s", name, f.Path, orig.StartLine, m.Target, c.What)
+						}
+					}
+					for _, w := range sf.FilledBefore(orig, m.Target) {
+						t.Errorf("%s/%s:%d: cache mount at %s hides %s (%s)", name, f.Path, orig.StartLine, m.Target, w.Path, w.How)
+					}
+				}
+			}
+		}
+	}
+}
+
+// sameRun finds the original RUN a patched one came from: the one whose
+// script text the patched one ends with.
+func sameRun(d *analyzer.Dockerfile, patched string) *analyzer.Instruction {
+	for in := range d.Each("RUN") {
+		if in.Script != nil && strings.HasSuffix(strings.TrimSpace(patched), strings.TrimSpace(in.Script.Src)) {
+			return in
+		}
+	}
+	return nil
+}
