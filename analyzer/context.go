@@ -173,7 +173,7 @@ var skipDirs = map[string]bool{".git": true, "node_modules": true, ".venv": true
 // LoadContext gathers the facts of the context folder dir in fsys.
 func LoadContext(fsys fs.FS, dir string) *BuildContext {
 	dir = path.Clean(dir)
-	c := &BuildContext{Dir: dir, fsys: fsys, files: map[string]bool{}, dirs: map[string]bool{}}
+	c := &BuildContext{Dir: dir, fsys: fsys, files: map[string]bool{}, dirs: map[string]bool{}, repo: newRepoEvidence()}
 	_ = fs.WalkDir(fsys, dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
