@@ -40,6 +40,19 @@ func patchShape(t *testing.T, name string) *patcher.Result {
 	return r
 }
 
+// eachChanged calls check with every Dockerfile the patch of a realshapes
+// fixture changes.
+func eachChanged(t *testing.T, check func(shape string, f *patcher.File)) {
+	t.Helper()
+	for _, name := range realShapes {
+		for _, f := range patchShape(t, name).Files {
+			if f.Changed() {
+				check(name, f)
+			}
+		}
+	}
+}
+
 // changed returns the patched content of a file, "" when it is unchanged.
 func changed(r *patcher.Result, p string) string {
 	for _, c := range r.Changes {
@@ -83,58 +96,48 @@ func addedInstructions(f *patcher.File) []*analyzer.Instruction {
 // is never added to the final stage of an image that is not an
 // application (its children would inherit it).
 func TestRealShapesShellExistsWhereItRuns(t *testing.T) {
-	for _, name := range realShapes {
-		for _, f := range patchShape(t, name).Files {
-			if !f.Changed() {
+	eachChanged(t, func(name string, f *patcher.File) {
+		facts := f.After.Facts()
+		for _, in := range addedInstructions(f) {
+			if in.Keyword != "SHELL" || len(in.Args) == 0 {
 				continue
 			}
-			facts := f.After.Facts()
-			for _, in := range addedInstructions(f) {
-				if in.Keyword != "SHELL" || len(in.Args) == 0 {
+			shell := path.Base(in.Args[0])
+			if f.Before.Role != analyzer.RoleApplication && in.Stage.Final {
+				t.Errorf("%s/%s:%d: SHELL added to the final stage of a %s image", name, f.Path, in.StartLine, f.Before.Role)
+			}
+			sf := facts.Stage(in.Stage)
+			for _, run := range in.Stage.Instructions {
+				if run.Keyword != "RUN" || run.StartLine < in.StartLine {
 					continue
 				}
-				shell := path.Base(in.Args[0])
-				if f.Before.Role != analyzer.RoleApplication && in.Stage.Final {
-					t.Errorf("%s/%s:%d: SHELL added to the final stage of a %s image", name, f.Path, in.StartLine, f.Before.Role)
-				}
-				sf := facts.Stage(in.Stage)
-				for _, run := range in.Stage.Instructions {
-					if run.Keyword != "RUN" || run.StartLine < in.StartLine {
-						continue
-					}
-					if p, why := sf.ToolAt(run.StartLine, shell); p != analyzer.Present {
-						t.Errorf("%s/%s:%d: SHELL %s, but at line %d %s is %s (%s)", name, f.Path, in.StartLine, in.Args[0], run.StartLine, shell, p, why)
-					}
+				if p, why := sf.ToolAt(run.StartLine, shell); p != analyzer.Present {
+					t.Errorf("%s/%s:%d: SHELL %s, but at line %d %s is %s (%s)", name, f.Path, in.StartLine, in.Args[0], run.StartLine, shell, p, why)
 				}
 			}
 		}
-	}
+	})
 }
 
 // A wget option a fix adds is one the wget at that point takes: busybox's
 // applet rejects --progress.
 func TestRealShapesWgetFlagsFitTheirWget(t *testing.T) {
-	for _, name := range realShapes {
-		for _, f := range patchShape(t, name).Files {
-			if !f.Changed() {
+	eachChanged(t, func(name string, f *patcher.File) {
+		facts := f.After.Facts()
+		for _, in := range f.After.Dockerfile.Instructions {
+			if in.Script == nil || in.Stage == nil {
 				continue
 			}
-			facts := f.After.Facts()
-			for _, in := range f.After.Dockerfile.Instructions {
-				if in.Script == nil || in.Stage == nil {
+			for _, c := range in.Script.CommandsNamed("wget") {
+				if !c.HasPrefixArg("--progress") {
 					continue
 				}
-				for _, c := range in.Script.CommandsNamed("wget") {
-					if !c.HasPrefixArg("--progress") {
-						continue
-					}
-					if w := facts.Stage(in.Stage).ToolAtOffset(c.Start, "wget"); w.Busybox || w.Presence != analyzer.Present {
-						t.Errorf("%s/%s:%d: wget --progress where wget is %s (busybox %v: %s)", name, f.Path, in.StartLine, w.Presence, w.Busybox, w.Why)
-					}
+				if w := facts.Stage(in.Stage).ToolAtOffset(c.Start, "wget"); w.Busybox || w.Presence != analyzer.Present {
+					t.Errorf("%s/%s:%d: wget --progress where wget is %s (busybox %v: %s)", name, f.Path, in.StartLine, w.Presence, w.Busybox, w.Why)
 				}
 			}
 		}
-	}
+	})
 }
 
 // accountShells maps the accounts a file's RUNs create to the shell they
@@ -157,77 +160,67 @@ func accountShells(d *analyzer.Dockerfile) map[string]string {
 // nologin is set only on accounts created without a shell and that
 // nothing uses through their shell (su, runuser -l, sshd, a git account).
 func TestRealShapesLoginShellsInUseAreKept(t *testing.T) {
-	for _, name := range realShapes {
-		for _, f := range patchShape(t, name).Files {
-			if !f.Changed() {
-				continue
-			}
-			before := accountShells(f.Before.Dockerfile)
-			used := map[string]string{}
-			for _, s := range f.Before.Dockerfile.Stages {
-				for _, u := range f.Before.Facts().Stage(s).AccountUses() {
-					used[u.User] = u.How
-				}
-			}
-			for account, shell := range accountShells(f.After.Dockerfile) {
-				if !strings.Contains(shell, "nologin") || before[account] == shell {
-					continue
-				}
-				if before[account] != "" {
-					t.Errorf("%s/%s: the author's shell %s of %s became %s", name, f.Path, before[account], account, shell)
-				}
-				if how, ok := used[account]; ok {
-					t.Errorf("%s/%s: %s gets %s although %s", name, f.Path, account, shell, how)
-				}
+	eachChanged(t, func(name string, f *patcher.File) {
+		before := accountShells(f.Before.Dockerfile)
+		used := map[string]string{}
+		for _, s := range f.Before.Dockerfile.Stages {
+			for _, u := range f.Before.Facts().Stage(s).AccountUses() {
+				used[u.User] = u.How
 			}
 		}
-	}
+		for account, shell := range accountShells(f.After.Dockerfile) {
+			if !strings.Contains(shell, "nologin") || before[account] == shell {
+				continue
+			}
+			if before[account] != "" {
+				t.Errorf("%s/%s: the author's shell %s of %s became %s", name, f.Path, before[account], account, shell)
+			}
+			if how, ok := used[account]; ok {
+				t.Errorf("%s/%s: %s gets %s although %s", name, f.Path, account, shell, how)
+			}
+		}
+	})
 }
 
 // A cache mount a fix adds does not collide with the RUN's own mounts or
 // cache cleaning, and does not hide what a COPY, the base image or an
 // earlier RUN of the same dependency store left in the folder.
 func TestRealShapesCacheMountsHideNothing(t *testing.T) {
-	for _, name := range realShapes {
-		for _, f := range patchShape(t, name).Files {
-			if !f.Changed() {
+	overlap := func(a, b string) bool { return strings.HasPrefix(a+"/", b+"/") || strings.HasPrefix(b+"/", a+"/") }
+	eachChanged(t, func(name string, f *patcher.File) {
+		for _, in := range f.After.Dockerfile.Instructions {
+			if in.Keyword != "RUN" || in.Stage == nil {
 				continue
 			}
-			before := f.Before.Dockerfile
-			for _, in := range f.After.Dockerfile.Instructions {
-				if in.Keyword != "RUN" || in.Stage == nil {
+			orig := sameRun(f.Before.Dockerfile, in.Text(f.Patched))
+			if orig == nil {
+				continue
+			}
+			had := map[string]bool{}
+			for _, m := range orig.Mounts() {
+				had[m.Type+" "+m.Target] = true
+			}
+			sf := f.Before.Facts().Stage(orig.Stage)
+			for _, m := range in.Mounts() {
+				if m.Type != "cache" || had["cache "+m.Target] {
 					continue
 				}
-				orig := sameRun(before, in.Text(f.Patched))
-				if orig == nil {
-					continue
+				for _, o := range orig.Mounts() {
+					if o.Target != "" && overlap(o.Target, m.Target) {
+						t.Errorf("%s/%s:%d: cache mount at %s collides with the author's %s mount at %s", name, f.Path, orig.StartLine, m.Target, o.Type, o.Target)
+					}
 				}
-				had := map[string]bool{}
-				for _, m := range orig.Mounts() {
-					had[m.Type+" "+m.Target] = true
+				for _, c := range sf.CacheCleaning(orig) {
+					if overlap(c.Dir, m.Target) {
+						t.Errorf("%s/%s:%d: cache mount at %s together with %s", name, f.Path, orig.StartLine, m.Target, c.What)
+					}
 				}
-				sf := f.Before.Facts().Stage(orig.Stage)
-				for _, m := range in.Mounts() {
-					if m.Type != "cache" || had["cache "+m.Target] {
-						continue
-					}
-					for _, o := range orig.Mounts() {
-						if o.Target != "" && (strings.HasPrefix(o.Target+"/", m.Target+"/") || strings.HasPrefix(m.Target+"/", o.Target+"/")) {
-							t.Errorf("%s/%s:%d: cache mount at %s collides with the author's %s mount at %s", name, f.Path, orig.StartLine, m.Target, o.Type, o.Target)
-						}
-					}
-					for _, c := range sf.CacheCleaning(orig) {
-						if strings.HasPrefix(c.Dir+"/", m.Target+"/") || strings.HasPrefix(m.Target+"/", c.Dir+"/") {
-							t.Errorf("%s/%s:%d: cache mount at %s together with %s", name, f.Path, orig.StartLine, m.Target, c.What)
-						}
-					}
-					for _, w := range sf.FilledBefore(orig, m.Target) {
-						t.Errorf("%s/%s:%d: cache mount at %s hides %s (%s)", name, f.Path, orig.StartLine, m.Target, w.Path, w.How)
-					}
+				for _, w := range sf.FilledBefore(orig, m.Target) {
+					t.Errorf("%s/%s:%d: cache mount at %s hides %s (%s)", name, f.Path, orig.StartLine, m.Target, w.Path, w.How)
 				}
 			}
 		}
-	}
+	})
 }
 
 // sameRun finds the original RUN a patched one came from: the one whose

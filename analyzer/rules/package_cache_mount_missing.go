@@ -293,18 +293,27 @@ func earlierWriter(in *analyzer.Instruction, target string, aware bool) *analyze
 		if earlier == in {
 			break
 		}
-		if earlier.Keyword != "RUN" || earlier.Script == nil || mountHolds(earlier, target) {
-			continue
-		}
-		for _, c := range earlier.Script.Commands() {
-			for _, n := range cacheNeeds(earlier, c, aware) {
-				if n.target == target {
-					return earlier
-				}
-			}
+		if readsCacheUnmounted(earlier, target, aware) {
+			return earlier
 		}
 	}
 	return nil
+}
+
+// readsCacheUnmounted reports a RUN whose package manager uses the cache
+// folder without a mount there: it reads and writes the layers' copy.
+func readsCacheUnmounted(run *analyzer.Instruction, target string, aware bool) bool {
+	if run.Keyword != "RUN" || run.Script == nil || mountHolds(run, target) {
+		return false
+	}
+	for _, c := range run.Script.Commands() {
+		for _, n := range cacheNeeds(run, c, aware) {
+			if n.target == target {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // laterReader returns a later RUN, in the stage or one built FROM it, that
@@ -318,15 +327,8 @@ func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string
 			continue
 		}
 		for _, later := range s.Instructions {
-			if later.Keyword != "RUN" || later.Script == nil || (s == in.Stage && later.StartLine <= in.EndLine) || mountHolds(later, target) {
-				continue
-			}
-			for _, c := range later.Script.Commands() {
-				for _, n := range cacheNeeds(later, c, aware) {
-					if n.target == target {
-						return later
-					}
-				}
+			if (s != in.Stage || later.StartLine > in.EndLine) && readsCacheUnmounted(later, target, aware) {
+				return later
 			}
 		}
 	}
