@@ -78,7 +78,7 @@ func Discover(fsys fs.FS, root string, cfg *Config) ([]Target, error) {
 			return nil
 		}
 		switch {
-		case IsDockerfileName(e.Name()):
+		case IsDockerfileName(e.Name()) || IsTemplateName(e.Name()):
 			if len(byPath) < MaxDockerfiles {
 				byPath[p] = &Target{Path: p, Context: path.Dir(p)}
 			}

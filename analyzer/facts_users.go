@@ -154,9 +154,10 @@ var userCreateValued = []string{"-s", "--shell", "-g", "--gid", "-G", "--groups"
 	"-c", "--comment", "--gecos", "-h", "-k", "--skel", "-K", "--key", "-e", "--expiredate", "-f", "--inactive", "-p", "--password",
 	"--ingroup", "-b", "--base-dir", "--firstuid", "--lastuid", "-R", "--root", "-Z", "--selinux-user"}
 
-// createdAccount returns the account a useradd/adduser creates and the
-// shell it was given explicitly.
-func createdAccount(c Command) (name, shell string, ok bool) {
+// CreatedAccount returns the account a useradd/adduser creates and the
+// shell it was given explicitly; ok is false when the command creates no
+// account whose name is known here.
+func CreatedAccount(c Command) (name, shell string, ok bool) {
 	pos := c.Positional(userCreateValued...)
 	if len(pos) == 0 || pos[0].Dynamic {
 		return "", "", false
@@ -186,7 +187,7 @@ func (sf *StageFacts) runAccounts(in *Instruction, cmds []Command, script *Scrip
 		}
 		switch c.Name {
 		case "useradd", "adduser":
-			name, shell, ok := createdAccount(c)
+			name, shell, ok := CreatedAccount(c)
 			if !ok {
 				continue
 			}

@@ -158,7 +158,7 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, fr := range res.Files {
-		if fr.Error != "" || fr.Dockerfile == nil {
+		if fr.Error != "" || fr.Dockerfile == nil || !Editable(fr) {
 			continue
 		}
 		wg.Add(1)
@@ -183,7 +183,17 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 	return out
 }
 
-// PatchFile patches one analyzed Dockerfile to a fixed point.
+// Editable reports whether dockopt may change a file at all. A template's
+// placeholders make any edit unverifiable, and a generated file is
+// rewritten by its generator, so neither is patched, rewritten or built;
+// the analyzer already keeps their findings' fixes out, and this keeps out
+// what does not come from a finding (a structural rewrite).
+func Editable(fr *analyzer.FileResult) bool {
+	return !fr.Template && fr.Generated == nil
+}
+
+// PatchFile patches one analyzed Dockerfile to a fixed point; a file that
+// is not Editable comes back unchanged.
 func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.Config, opts Options) *File {
 	return patchFile(configure(a, cfg), before, opts.withDefaults())
 }
@@ -198,6 +208,10 @@ func configure(a *analyzer.Analyzer, cfg *analyzer.Config) *analyzer.Configured 
 }
 
 func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Options) *File {
+	if !Editable(before) {
+		return &File{Path: before.Path, Original: before.Dockerfile.Source, Patched: before.Dockerfile.Source, Before: before, After: before,
+			Verification: Verification{Parsed: true, Converted: true, NoNewFindings: true, Idempotent: true, StageRefs: true}}
+	}
 	p := &filePatcher{run: run, opts: opts, bc: before.BuildContext, path: before.Path,
 		blocked: map[string]Dropped{}, originalRules: ruleCounts(before.Findings)}
 	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}

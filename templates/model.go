@@ -111,22 +111,26 @@ type totals struct {
 }
 
 type fileView struct {
-	Index      int
-	Path       string
-	Anchor     string
-	Kind       string
-	KindTitle  string
-	Error      string
-	Strengths  []analyzer.Strength
-	Issues     []issueView
-	Applied    []appliedView
-	Dropped    []patcher.Dropped
-	Remaining  []issueView
-	Expect     []expectation
-	Verified   string
-	Build      *BuildPair
-	Proof      []string
-	Findings   int
+	Index     int
+	Path      string
+	Anchor    string
+	Kind      string
+	KindTitle string
+	Error     string
+	Strengths []analyzer.Strength
+	Issues    []issueView
+	Applied   []appliedView
+	Dropped   []patcher.Dropped
+	Remaining []issueView
+	Expect    []expectation
+	Verified  string
+	Build     *BuildPair
+	Proof     []string
+	Findings  int
+	// Shared counts findings listed once under SharedWith, because one
+	// template generates both files.
+	Shared     int
+	SharedWith string
 	Fixed      int
 	Context    string
 	Dockerfile string
@@ -238,7 +242,18 @@ func buildView(in Input) view {
 			continue
 		}
 		for _, f := range fr.Findings {
-			fv.Issues = append(fv.Issues, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: f.Message, Fixable: f.Fix != nil})
+			// Findings that files generated from one template share are
+			// listed once, under the file that leads the group.
+			if f.Repeats() {
+				fv.Shared++
+				fv.SharedWith = f.Group.Files[0].Path
+				continue
+			}
+			msg := f.Message
+			if f.Group != nil {
+				msg += " (" + f.Group.Note() + ")"
+			}
+			fv.Issues = append(fv.Issues, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: msg, Fixable: f.Fix != nil})
 			v.Totals.Findings++
 			switch f.Severity {
 			case analyzer.SeverityError:
@@ -249,7 +264,7 @@ func buildView(in Input) view {
 				v.Totals.Infos++
 			}
 		}
-		fv.Findings = len(fr.Findings)
+		fv.Findings = len(fv.Issues)
 		if pf := patched[fr.Path]; pf != nil {
 			fv.Changed = pf.Changed()
 			for i, a := range pf.Applied {
@@ -292,7 +307,7 @@ func buildView(in Input) view {
 			fv.Build = &bb
 			fv.Proof = proof(b, fv.Changed)
 		}
-		if len(fv.Issues) == 0 && !fv.Changed {
+		if len(fr.Findings) == 0 && !fv.Changed {
 			v.Clean = append(v.Clean, fv)
 			continue
 		}

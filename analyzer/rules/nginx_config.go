@@ -220,8 +220,9 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 	w(0, "# Written by dockopt: compression, security headers and a health check")
 	w(0, "# for the static site; the stock nginx configuration has none of them.")
 	w(0, "server {")
+	// IPv4 only: a listen on [::] makes nginx refuse to start where the
+	// pod or host has IPv6 turned off ("Address family not supported").
 	w(1, "listen "+port+";")
-	w(1, "listen [::]:"+port+";")
 	w(1, "server_name _;")
 	w(1, "root "+site.staticDir+";")
 	w(1, "index index.html;")

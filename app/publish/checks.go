@@ -110,11 +110,21 @@ func Annotations(res *analyzer.Result) []*github.CheckRunAnnotation {
 	var out []*github.CheckRunAnnotation
 	for _, f := range res.Files {
 		if f.Error != "" {
+			level := "failure"
+			if f.Template {
+				level = "notice" // a template need not read as a Dockerfile
+			}
 			out = append(out, &github.CheckRunAnnotation{Path: github.String(f.Path), StartLine: github.Int(1), EndLine: github.Int(1),
-				AnnotationLevel: github.String("failure"), Title: github.String("not analyzable"), Message: github.String(clip(f.Error, 64000))})
+				AnnotationLevel: github.String(level), Title: github.String("not analyzable"), Message: github.String(clip(f.Error, 64000))})
 			continue
 		}
 		for _, fd := range f.Findings {
+			// A finding that files generated from one template share is
+			// annotated once, at the template.
+			fd, ok := fd.Once()
+			if !ok {
+				continue
+			}
 			level := "notice"
 			switch fd.Severity {
 			case analyzer.SeverityError:

@@ -287,6 +287,7 @@ func (r *analysisRun) exitCode() int {
 func (r *analysisRun) files() []*analyzer.FileResult {
 	var out []*analyzer.FileResult
 	for _, root := range r.roots {
+		groups := map[*analyzer.FindingGroup]*analyzer.FindingGroup{}
 		for _, f := range root.out.Result.Files {
 			if root.prefix != "" && root.prefix != "." {
 				cp := *f
@@ -294,6 +295,12 @@ func (r *analysisRun) files() []*analyzer.FileResult {
 				cp.Findings = append([]analyzer.Finding(nil), f.Findings...)
 				for i := range cp.Findings {
 					cp.Findings[i].Path = cp.Path
+					if g := cp.Findings[i].Group; g != nil {
+						if groups[g] == nil {
+							groups[g] = g.Under(root.prefix)
+						}
+						cp.Findings[i].Group = groups[g]
+					}
 				}
 				f = &cp
 			}

@@ -142,7 +142,11 @@ func writeSARIF(w io.Writer, all []*analyzer.Rule, files []*analyzer.FileResult)
 	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}, ColumnKind: "utf16CodeUnits"}
 	for _, f := range files {
 		for _, fd := range f.Findings {
-			loc := sarifArtifactLoc{URI: f.Path, URIBaseID: "%SRCROOT%"}
+			fd, ok := fd.Once()
+			if !ok {
+				continue
+			}
+			loc := sarifArtifactLoc{URI: fd.Path, URIBaseID: "%SRCROOT%"}
 			res := sarifResult{RuleID: fd.Rule, RuleIndex: index[fd.Rule], Level: sarifLevel(fd.Severity),
 				Message: sarifText{Text: fd.Message},
 				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: loc,

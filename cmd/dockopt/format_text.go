@@ -39,6 +39,14 @@ func writeText(w io.Writer, files []*analyzer.FileResult, p palette) error {
 		if f.Role != "" {
 			label += ", " + string(f.Role)
 		}
+		switch {
+		case f.Template:
+			label += ", template"
+		case f.Generated != nil && f.Generated.Template != "":
+			label += ", generated from " + f.Generated.Template
+		case f.Generated != nil:
+			label += ", generated"
+		}
 		fmt.Fprintf(w, "%s%s%s %s(%s)%s\n", p.bold, f.Path, p.reset, p.dim, label, p.reset)
 		if f.Error != "" {
 			fmt.Fprintf(w, "  %serror%s    %s\n", p.red, p.reset, f.Error)
@@ -46,14 +54,37 @@ func writeText(w io.Writer, files []*analyzer.FileResult, p palette) error {
 		for _, s := range f.Strengths {
 			fmt.Fprintf(w, "  %s✓%s %s\n", p.green, p.reset, s.Message)
 		}
+		// Findings that files generated from one template share are
+		// printed once, under the file that leads the group.
+		shared := map[string]int{}
+		var leads []string
 		for _, fd := range f.Findings {
+			if fd.Repeats() {
+				lead := fd.Group.Files[0].Path
+				if shared[lead] == 0 {
+					leads = append(leads, lead)
+				}
+				shared[lead]++
+				continue
+			}
 			fix := ""
 			if fd.Fix != nil {
 				fix = fmt.Sprintf(" %s[fix: %s]%s", p.dim, fd.Fix.Safety, p.reset)
 				fixable++
 			}
-			fmt.Fprintf(w, "  %4d  %s  %s%s%s  %s%s\n", fd.Line, p.severity(fd.Severity), p.dim, fd.Rule, p.reset, fd.Message, fix)
+			note := ""
+			if fd.Group != nil {
+				note = fmt.Sprintf(" %s(%s)%s", p.dim, fd.Group.Note(), p.reset)
+			}
+			fmt.Fprintf(w, "  %4d  %s  %s%s%s  %s%s%s\n", fd.Line, p.severity(fd.Severity), p.dim, fd.Rule, p.reset, fd.Message, note, fix)
 			total++
+		}
+		for _, lead := range leads {
+			what := fmt.Sprintf("%d more findings are", shared[lead])
+			if shared[lead] == 1 {
+				what = "1 more finding is"
+			}
+			fmt.Fprintf(w, "  %s%s the same in %s, generated from the same template, and listed there%s\n", p.dim, what, lead, p.reset)
 		}
 		if f.Error == "" && len(f.Findings) == 0 {
 			fmt.Fprintf(w, "  %sno findings%s\n", p.green, p.reset)
