@@ -96,13 +96,10 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	withhold := func(pc analyzer.Precondition, why string) *Withheld {
 		return &Withheld{Kind: analyzer.KindNodeService, Title: titleNode, Precondition: pc, Reason: why}
 	}
-	// The final stage of a hand-written application image only.
-	if w := o.roleWithheld(analyzer.KindNodeService, titleNode); w != nil {
+	// The final stage of a hand-written application image, and nothing
+	// the original prepares in the image is lost.
+	if w := o.serviceWithheld(analyzer.KindNodeService, titleNode, p.cmds); w != nil {
 		return w
-	}
-	// Everything the original prepares in the image is recreated.
-	if why := o.unreproduced(p.cmds); why != "" {
-		return withhold(analyzer.PreconditionUnknown, why)
 	}
 	// The runtime has what the dependencies load or run.
 	p.pkgs = splitPackages(p.distro, release(p.distro, o.stage.Base.Tag), nil, p.cmds)
@@ -133,12 +130,7 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 		ports = append(ports, o.listenPort(e.port, e.env))
 	}
 	p.user, p.noUser = o.userAllowed(ports)
-	p.chown = hasStep(p.cmds, stepChown)
-	for _, in := range o.copies {
-		if _, ok := in.Flag("chown"); ok {
-			p.chown = true
-		}
-	}
+	p.chown = o.chowned(p.cmds)
 	// A new HEALTHCHECK only with evidence of the endpoint.
 	p.health = kept
 	if o.healthIn == nil {

@@ -34,6 +34,28 @@ func (o *original) roleWithheld(kind, title string) *Withheld {
 	return &Withheld{Kind: kind, Title: title, Precondition: pc, Reason: why}
 }
 
+// serviceWithheld checks what every service rewrite needs before the rest:
+// the image's role, and that nothing the original prepares in the image
+// is lost.
+func (o *original) serviceWithheld(kind, title string, cmds []command) *Withheld {
+	if w := o.roleWithheld(kind, title); w != nil {
+		return w
+	}
+	if why := o.unreproduced(cmds); why != "" {
+		return &Withheld{Kind: kind, Title: title, Precondition: analyzer.PreconditionUnknown, Reason: why}
+	}
+	return nil
+}
+
+// chowned reports that the original gives the app's files to an account,
+// with chown or COPY --chown.
+func (o *original) chowned(cmds []command) bool {
+	return hasStep(cmds, stepChown) || slices.ContainsFunc(o.copies, func(in *analyzer.Instruction) bool {
+		_, ok := in.Flag("chown")
+		return ok
+	})
+}
+
 // unreproduced returns why the rewrite would lose something the original
 // prepares in the image: a folder it creates or hands to an account
 // outside what the rewrite's COPY lines recreate, or file modes it

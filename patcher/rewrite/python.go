@@ -121,13 +121,10 @@ func (p *pythonPlan) preconditions(o *original) *Withheld {
 	withhold := func(pc analyzer.Precondition, why string) *Withheld {
 		return &Withheld{Kind: analyzer.KindPythonService, Title: titlePython, Precondition: pc, Reason: why}
 	}
-	// The final stage of a hand-written application image only.
-	if w := o.roleWithheld(analyzer.KindPythonService, titlePython); w != nil {
+	// The final stage of a hand-written application image, and nothing
+	// the original prepares in the image is lost.
+	if w := o.serviceWithheld(analyzer.KindPythonService, titlePython, p.cmds); w != nil {
 		return w
-	}
-	// Everything the original prepares in the image is recreated.
-	if why := o.unreproduced(p.cmds); why != "" {
-		return withhold(analyzer.PreconditionUnknown, why)
 	}
 	// The runtime has the libraries the compiled dependencies load.
 	ships := func(dev string) bool { return pythonShips[dev] }
@@ -149,12 +146,7 @@ func (p *pythonPlan) preconditions(o *original) *Withheld {
 		ports = append(ports, o.listenPort(srv.port, srv.env))
 	}
 	p.user, p.noUser = o.userAllowed(ports)
-	p.chowned = hasStep(p.cmds, stepChown)
-	for _, in := range o.copies {
-		if _, ok := in.Flag("chown"); ok {
-			p.chowned = true
-		}
-	}
+	p.chowned = o.chowned(p.cmds)
 	// A new HEALTHCHECK only with evidence of the endpoint.
 	p.health = kept
 	if o.healthIn == nil {
