@@ -53,14 +53,14 @@ func (e endpoint) describePort() string {
 // prober turns an endpoint into the command of a probe that runs with the
 // runtime's own interpreter; timeout is in seconds, 0 for none.
 type prober struct {
-	tool   string
-	endpt  func(e endpoint, timeout int) []string
-	rawURL func(u string, timeout int) []string
+	tool        string
+	forEndpoint func(e endpoint, timeout int) []string
+	forURL      func(u string, timeout int) []string
 }
 
 var pythonProber = prober{
 	tool: "python",
-	endpt: func(e endpoint, timeout int) []string {
+	forEndpoint: func(e endpoint, timeout int) []string {
 		u := fmt.Sprintf("'http://127.0.0.1:%d%s'", e.port, e.route)
 		imports := "urllib.request"
 		if e.env != "" {
@@ -69,7 +69,7 @@ var pythonProber = prober{
 		}
 		return []string{"python", "-c", fmt.Sprintf("import %s; urllib.request.urlopen(%s%s)", imports, u, pyTimeout(timeout))}
 	},
-	rawURL: func(u string, timeout int) []string {
+	forURL: func(u string, timeout int) []string {
 		return []string{"python", "-c", fmt.Sprintf("import urllib.request; urllib.request.urlopen('%s'%s)", u, pyTimeout(timeout))}
 	},
 }
@@ -91,14 +91,14 @@ func nodeProber(major int) prober {
 	}
 	return prober{
 		tool: "node",
-		endpt: func(e endpoint, _ int) []string {
+		forEndpoint: func(e endpoint, _ int) []string {
 			u := fmt.Sprintf("'http://127.0.0.1:%d%s'", e.port, e.route)
 			if e.env != "" {
 				u = fmt.Sprintf("'http://127.0.0.1:' + (process.env.%s || %d) + '%s'", e.env, e.port, e.route)
 			}
 			return []string{"node", "-e", js(u)}
 		},
-		rawURL: func(u string, _ int) []string { return []string{"node", "-e", js("'" + u + "'")} },
+		forURL: func(u string, _ int) []string { return []string{"node", "-e", js("'" + u + "'")} },
 	}
 }
 
@@ -138,9 +138,9 @@ func (o *original) keptHealth(image analyzer.ImageRef, pkgs []string, pr prober)
 		return kept, ""
 	}
 	if rawURL != "" {
-		line := "HEALTHCHECK CMD " + execForm(pr.rawURL(rawURL, 0))
+		line := "HEALTHCHECK CMD " + execForm(pr.forURL(rawURL, 0))
 		if len(o.healthIn.Flags) > 0 {
-			line = "HEALTHCHECK " + strings.Join(o.healthIn.Flags, " ") + " \\\n  CMD " + execForm(pr.rawURL(rawURL, 0))
+			line = "HEALTHCHECK " + strings.Join(o.healthIn.Flags, " ") + " \\\n  CMD " + execForm(pr.forURL(rawURL, 0))
 		}
 		return health{
 			line: line,

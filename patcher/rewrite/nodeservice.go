@@ -137,7 +137,7 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 		if probeWhy != "" {
 			p.health.note = "No HEALTHCHECK is added: " + probeWhy + ". A probe of a guessed endpoint would mark a working service unhealthy."
 		} else {
-			p.health.line = newProbeOptions + execForm(nodeProber(major).endpt(e, 0))
+			p.health.line = newProbeOptions + execForm(nodeProber(major).forEndpoint(e, 0))
 			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (served in `%s`) on %s with node itself, which the runtime has whatever else it ships.", e.route, e.file, e.describePort())
 		}
 	}

@@ -157,7 +157,7 @@ func (p *pythonPlan) preconditions(o *original) *Withheld {
 		if why != "" {
 			p.health.note = "No HEALTHCHECK is added: " + why + ". A probe of a guessed endpoint would mark a working service unhealthy."
 		} else {
-			p.health.line = newProbeOptions + execForm(pythonProber.endpt(e, 3))
+			p.health.line = newProbeOptions + execForm(pythonProber.forEndpoint(e, 3))
 			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (registered in `%s`) on %s with Python's own urllib, which the runtime image has.", e.route, e.file, e.describePort())
 		}
 	}
