@@ -157,10 +157,10 @@ func within(p, dir string) (string, bool) {
 // original writes somewhere the new account could not: a VOLUME, a folder
 // it created or chowned, a server's data directory. The final WORKDIR
 // alone is where the code sits, not evidence that the app writes there.
+// An original that runs unprivileged already shows the app can.
 func (o *original) userAllowed(ports []int) (bool, string) {
 	sf := o.facts()
 	if sf.RunUser().Root() == analyzer.Absent {
-		// The original runs unprivileged already, so the app does.
 		return true, ""
 	}
 	ep := sf.Entrypoint()
