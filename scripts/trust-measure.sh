@@ -15,6 +15,9 @@
 #   (analyzer/testdata/corpus/bad) and analyzer/testdata/realshapes.
 #   RUNS (default 5) sets the timing runs, BAD_RUNS (default 1) those of
 #   the hostile files, which a slow binary can take minutes over; 0 skips.
+#   MEM_KB (default 4 GiB) bounds each run's address space: the base binary
+#   of this round grows past 20 GB on the hostile files, and a global
+#   out-of-memory kill takes other processes of the machine with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v jq >/dev/null || { echo "trust-measure: needs jq" >&2; exit 2; }
@@ -26,6 +29,9 @@ if [ -z "$base" ]; then
 fi
 runs=${RUNS:-5}
 bad_runs=${BAD_RUNS:-1}
+mem_kb=${MEM_KB:-4194304}
+# limited runs a command with its address space bounded.
+limited() { (ulimit -v "$mem_kb" && exec "$@"); }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -50,13 +56,15 @@ echo "# dockopt trust measurement"
 echo
 echo "before: $base; after: the working tree at $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
 
-# analyze runs one binary; exit status 1 only means findings.
+# analyze runs one binary; exit status 1 only means findings. A binary
+# that fails (a hostile input can get one killed) leaves $out.failed.
 analyze() {
-  local rc=0
-  "$@" >"$out" 2>"$out.err" || rc=$?
+  local rc=0 start
+  start=$(date +%s)
+  limited "$@" >"$out" 2>"$out.err" || rc=$?
   if [ "$rc" -gt 1 ]; then
-    echo "trust-measure: $* exited $rc: $(head -c 500 "$out.err")" >&2
-    exit 1
+    echo "exit $rc after $(($(date +%s) - start)) s" >"$out.failed"
+    echo "trust-measure: $* exited $rc: $(head -c 300 "$out.err")" >&2
   fi
 }
 
@@ -73,6 +81,16 @@ for dir in "${dirs[@]}"; do
   echo
   echo "## $(label "$dir")"
   echo
+  failed=
+  for v in before after; do
+    for f in "$tmp/$name.$v".*.failed; do
+      [ -e "$f" ] && failed="$failed $v: $(basename "$f" .failed | sed 's/.*\.//') $(cat "$f");"
+    done
+  done
+  if [ -n "$failed" ]; then
+    echo "Not compared: dockopt failed ($failed)"
+    continue
+  fi
   echo "| | before | after |"
   echo "| --- | --- | --- |"
   for q in '.files | length' \
@@ -128,15 +146,18 @@ for dir in "${dirs[@]}"; do
   case $dir in */bad) n=$bad_runs ;; esac
   [ "$n" -gt 0 ] || continue
   for format in text json; do
-    : >"$tmp/t.before" && : >"$tmp/t.after"
+    rm -f "$tmp"/t.*
     for _ in $(seq 1 "$n"); do
       for v in before after; do
         start=$(date +%s.%N)
-        "$tmp/$v" analyze --format "$format" "$dir" >/dev/null 2>&1 || true
+        rc=0
+        limited "$tmp/$v" analyze --format "$format" "$dir" >/dev/null 2>&1 || rc=$?
         end=$(date +%s.%N)
         awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f\n", e - s }' >>"$tmp/t.$v"
+        [ "$rc" -le 1 ] || echo "$rc" >>"$tmp/t.$v.failed"
       done
     done
-    echo "| $(label "$dir") | $format | $n | $(median <"$tmp/t.before") | $(median <"$tmp/t.after") |"
+    cell() { echo "$(median <"$tmp/t.$1")$([ -e "$tmp/t.$1.failed" ] && echo " (failed: exit $(sort -u "$tmp/t.$1.failed" | tr '\n' ' ' | sed 's/ $//'))")"; }
+    echo "| $(label "$dir") | $format | $n | $(cell before) | $(cell after) |"
   done
 done
