@@ -219,10 +219,16 @@ func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Optio
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
 	current := before
-	if rw, ok := rewrite.Plan(before); ok {
+	switch rw, withheld := rewrite.Plan(before); {
+	case rw != nil:
 		if next, res := p.rewrite(f, rw); res != nil {
 			src, current = next, res
 		}
+	case withheld != nil:
+		// The findings the rewrite would have resolved stay, each with
+		// its own fix or reason.
+		f.Dropped = append(f.Dropped, Dropped{Rule: "rewrite:" + withheld.Kind, Message: withheld.Title, Safety: analyzer.Review, Line: 1,
+			Reason: "withheld (" + string(withheld.Precondition) + "): " + withheld.Reason})
 	}
 	idempotent := false
 	for pass := 1; pass <= opts.MaxPasses; pass++ {
