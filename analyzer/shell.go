@@ -3,6 +3,7 @@ package analyzer
 import (
 	"bytes"
 	"path"
+	"sort"
 	"strings"
 
 	"mvdan.cc/sh/v3/expand"
@@ -25,7 +26,10 @@ type Script struct {
 	Err error
 
 	commands []Command
-	walked   bool
+	byCall   map[*syntax.CallExpr]int
+	// byPos orders the commands by where their call starts.
+	byPos  []int
+	walked bool
 }
 
 // Command is one simple command of a script, with its arguments.
@@ -58,6 +62,16 @@ func newShellParser() *syntax.Parser {
 	return syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash))
 }
 
+// shellParser returns the parser for the file's scripts: one, reused for
+// every RUN while the model is built, since a parser is kilobytes of state
+// and a file can have thousands of RUNs.
+func (d *Dockerfile) shellParser() *syntax.Parser {
+	if d.shell == nil {
+		d.shell = newShellParser()
+	}
+	return d.shell
+}
+
 // runScript builds the Script of a RUN in shell form.
 func (d *Dockerfile) runScript(in *Instruction) *Script {
 	if len(in.Heredocs) > 0 && onlyHeredocMarkers(in.Args) {
@@ -69,7 +83,7 @@ func (d *Dockerfile) runScript(in *Instruction) *Script {
 	}
 	src := d.shellSource(start, end, in)
 	s := &Script{Src: src, Offset: start}
-	s.File, s.Err = newShellParser().Parse(strings.NewReader(src), "")
+	s.File, s.Err = d.shellParser().Parse(strings.NewReader(src), "")
 	return s
 }
 
@@ -173,7 +187,7 @@ func (d *Dockerfile) heredocScript(in *Instruction) *Script {
 		// approximate, so fixes must not edit inside this script.
 		s.Offset = -1
 	}
-	s.File, s.Err = newShellParser().Parse(strings.NewReader(body), "")
+	s.File, s.Err = d.shellParser().Parse(strings.NewReader(body), "")
 	return s
 }
 
@@ -222,7 +236,54 @@ func (s *Script) Commands() []Command {
 		return true
 	})
 	s.commands = out
+	s.byCall = make(map[*syntax.CallExpr]int, len(out))
+	for i, c := range out {
+		s.byCall[c.Call] = i
+	}
 	return out
+}
+
+// CommandsWithin returns the commands whose call lies within the shell
+// positions [from, to], in the order of Commands. Rules ask this for
+// every statement of a script, so it does not read them all.
+func (s *Script) CommandsWithin(from, to syntax.Pos) []Command {
+	cmds := s.Commands()
+	if s.byPos == nil {
+		s.byPos = make([]int, len(cmds))
+		for i := range s.byPos {
+			s.byPos[i] = i
+		}
+		sort.SliceStable(s.byPos, func(i, j int) bool {
+			return cmds[s.byPos[i]].Call.Pos().Offset() < cmds[s.byPos[j]].Call.Pos().Offset()
+		})
+	}
+	lo, hi := from.Offset(), to.Offset()
+	first := sort.Search(len(s.byPos), func(i int) bool { return cmds[s.byPos[i]].Call.Pos().Offset() >= lo })
+	var idx []int
+	for _, i := range s.byPos[first:] {
+		c := cmds[i].Call
+		if c.Pos().Offset() > hi {
+			break
+		}
+		if c.End().Offset() <= hi {
+			idx = append(idx, i)
+		}
+	}
+	sort.Ints(idx)
+	out := make([]Command, len(idx))
+	for k, i := range idx {
+		out[k] = cmds[i]
+	}
+	return out
+}
+
+// CommandOf returns the command a call of the script runs, if it runs one.
+func (s *Script) CommandOf(call *syntax.CallExpr) (Command, bool) {
+	s.Commands()
+	if i, ok := s.byCall[call]; ok {
+		return s.commands[i], true
+	}
+	return Command{}, false
 }
 
 // CommandsNamed returns the commands whose name is one of names.

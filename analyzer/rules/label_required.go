@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"slices"
 	"sort"
 	"strings"
 
@@ -77,7 +76,7 @@ func usedStages(d *analyzer.Dockerfile) map[*analyzer.Stage]bool {
 				}
 			}
 			for _, r := range refs {
-				if t := d.StageByRef(r); t != nil && t != s && !slices.Contains(s.Lineage(), t) {
+				if t := d.StageByRef(r); t != nil && t != s && !s.InLineage(t) {
 					used[t] = true
 				}
 			}

@@ -28,6 +28,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		aware := usesBuildKitFeatures(p.File)
+		dockerClean := newChainFirst(removesDockerClean)
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
@@ -38,7 +39,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 			var needs []cacheNeed
 			seen := map[string]bool{}
 			for _, c := range in.Script.Commands() {
-				for _, n := range cacheNeeds(in, c, aware) {
+				for _, n := range cacheNeeds(in, c, aware, dockerClean) {
 					if seen[n.target] {
 						continue
 					}
@@ -72,7 +73,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 				}
 			} else if !runsAsRoot(in) {
 				msg = fmt.Sprintf("%s starts from an empty cache on every build that misses the layer cache; a BuildKit cache mount keeps its cache between builds and out of the image (this RUN runs as %s: mount that user's cache folder with uid= and gid= options)",
-					strings.Join(tools, " and "), userBefore(in))
+					strings.Join(tools, " and "), in.UserBefore())
 			}
 			p.Report(in, msg, fix)
 		}
@@ -87,10 +88,13 @@ type cacheNeed struct {
 }
 
 // cacheNeeds returns the cache mounts a command would benefit from.
-func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cacheNeed {
+// dockerClean finds the RUN that removes the Debian images' apt hook that
+// deletes downloaded packages, without which an apt cache mount stays
+// empty.
+func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, dockerClean *chainFirst) []cacheNeed {
 	switch c.Name {
 	case "apt-get", "apt":
-		if c.Subcommand("-o", "-t", "-c") != "install" || !removesDockerClean(in) {
+		if c.Subcommand("-o", "-t", "-c") != "install" || !removesDockerCleanBy(dockerClean, in) {
 			return nil
 		}
 		return []cacheNeed{{tool: "apt", target: "/var/cache/apt", locked: true}, {tool: "apt", target: "/var/lib/apt", locked: true}}
@@ -113,7 +117,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cach
 		if !installs || c.Has("--no-cache-dir") || !aware {
 			return nil
 		}
-		if _, ok := envBefore(in, "PIP_NO_CACHE_DIR"); ok {
+		if _, ok := in.EnvBefore("PIP_NO_CACHE_DIR"); ok {
 			return nil
 		}
 	case analyzer.Npm:
@@ -157,7 +161,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cach
 	if in.Stage != nil {
 		img = in.Stage.Root().Base.Name()
 	}
-	env := func(name string) (string, bool) { return envBefore(in, name) }
+	env := func(name string) (string, bool) { return in.EnvBefore(name) }
 	var out []cacheNeed
 	for _, cache := range caches {
 		out = append(out, cacheNeed{tool: pm.Name, target: cache.In(img, env), locked: cache.Locked, noFix: noFix})
@@ -165,28 +169,30 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cach
 	return out
 }
 
-// removesDockerClean reports whether the stage chain, up to and
-// including in, removes the Debian images' apt hook that deletes
-// downloaded packages (without which an apt cache mount stays empty).
+// removesDockerClean reports whether an instruction removes the Debian
+// images' docker-clean apt hook.
 func removesDockerClean(in *analyzer.Instruction) bool {
-	if in.Stage == nil {
+	if in.Script == nil {
 		return false
 	}
-	for _, i := range in.Stage.LineageInstructions() {
-		if i.Script != nil {
-			for _, c := range i.Script.CommandsNamed("rm") {
-				for _, a := range c.Args {
-					if strings.HasSuffix(a.Value, "apt.conf.d/docker-clean") {
-						return true
-					}
-				}
+	for _, c := range in.Script.CommandsNamed("rm") {
+		for _, a := range c.Args {
+			if strings.HasSuffix(a.Value, "apt.conf.d/docker-clean") {
+				return true
 			}
-		}
-		if i == in {
-			break
 		}
 	}
 	return false
+}
+
+// removesDockerCleanBy reports whether the stage chain removes the hook
+// up to and including in; for an ONBUILD trigger, anywhere in the chain
+// of the stage that declares it.
+func removesDockerCleanBy(dockerClean *chainFirst, in *analyzer.Instruction) bool {
+	if in.Onbuild != nil {
+		return dockerClean.anywhere(in)
+	}
+	return dockerClean.upTo(in)
 }
 
 // cleansInRun reports `tool sub clean` in the same RUN.

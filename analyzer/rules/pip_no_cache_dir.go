@@ -38,9 +38,10 @@ var PipNoCacheDir = &analyzer.Rule{
 	Fix:         analyzer.Safe,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
+		disabled := newChainFirst(func(in *analyzer.Instruction) bool { return setsPipNoCacheDir(p.File, in) })
 		for in := range p.File.Each("RUN") {
 			s := stageOf(in)
-			if in.Script == nil || !shipsInFinalImage(p.File, s) || pipCacheDisabled(p.File, s, in) ||
+			if in.Script == nil || !shipsInFinalImage(p.File, s) || s != nil && disabled.before(in) ||
 				mountTouches(in, "/root/.cache/pip", "/root/.cache") || hasCacheMountSuffix(in, "/.cache/pip") {
 				continue
 			}
@@ -66,35 +67,26 @@ func hasCacheMountSuffix(in *analyzer.Instruction, suffix string) bool {
 	return false
 }
 
-// pipCacheDisabled reports PIP_NO_CACHE_DIR set by ENV or ARG earlier in the
-// stage or in a stage it is built on.
-func pipCacheDisabled(d *analyzer.Dockerfile, s *analyzer.Stage, before *analyzer.Instruction) bool {
-	if s == nil {
-		return false
+// setsPipNoCacheDir reports an ENV or ARG that sets PIP_NO_CACHE_DIR to a
+// true value; the check asks whether one comes earlier in the stage or in
+// a stage it is built on.
+func setsPipNoCacheDir(d *analyzer.Dockerfile, in *analyzer.Instruction) bool {
+	var pairs []instructions.KeyValuePair
+	switch c := in.Command.(type) {
+	case *instructions.EnvCommand:
+		pairs = c.Env
+	case *instructions.ArgCommand:
+		for _, a := range c.Args {
+			if a.Value != nil {
+				pairs = append(pairs, instructions.KeyValuePair{Key: a.Key, Value: *a.Value})
+			}
+		}
 	}
-	for _, st := range s.Lineage() {
-		for _, in := range st.Instructions {
-			if in == before {
-				return false
-			}
-			var pairs []instructions.KeyValuePair
-			switch c := in.Command.(type) {
-			case *instructions.EnvCommand:
-				pairs = c.Env
-			case *instructions.ArgCommand:
-				for _, a := range c.Args {
-					if a.Value != nil {
-						pairs = append(pairs, instructions.KeyValuePair{Key: a.Key, Value: *a.Value})
-					}
-				}
-			}
-			for _, kv := range pairs {
-				if kv.Key == "PIP_NO_CACHE_DIR" {
-					v, _ := dockerWord(d, kv.Value)
-					if truthyValues[strings.ToLower(v)] {
-						return true
-					}
-				}
+	for _, kv := range pairs {
+		if kv.Key == "PIP_NO_CACHE_DIR" {
+			v, _ := dockerWord(d, kv.Value)
+			if truthyValues[strings.ToLower(v)] {
+				return true
 			}
 		}
 	}
