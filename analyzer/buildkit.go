@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -27,6 +28,37 @@ type BuildKitWarning struct {
 	Message   string
 	StartLine int
 	EndLine   int
+}
+
+// MaxConvertInstructions bounds the Dockerfiles BuildKit is asked to
+// convert. Its conversion looks build state up along a chain as long as
+// the stage, so its cost grows with the square of the instructions: 2,000
+// take about a tenth of a second, 16,000 several seconds, and serializing
+// the graph costs ten times that. Larger files are analyzed by dockopt's
+// own rules only, and their fixes are not proposed (nothing could check
+// that they still build).
+const MaxConvertInstructions = 2000
+
+// ErrTooManyInstructions is the conversion error of a Dockerfile with more
+// than MaxConvertInstructions instructions.
+var ErrTooManyInstructions = errors.New("BuildKit was not asked to convert it")
+
+// CheckConvertLimit returns ErrTooManyInstructions, wrapped, when src has
+// more instructions than BuildKit is asked to convert: a cheap test before
+// an analysis whose conversion would be refused.
+func CheckConvertLimit(src []byte) error {
+	parsed, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil
+	}
+	return convertLimit(parsed.AST)
+}
+
+func convertLimit(ast *parser.Node) error {
+	if n := len(ast.Children); n > MaxConvertInstructions {
+		return fmt.Errorf("%w: it has %d instructions, more than the %d dockopt converts", ErrTooManyInstructions, n, MaxConvertInstructions)
+	}
+	return nil
 }
 
 // buildkitTimeout bounds one conversion; with an offline resolver it is
@@ -109,6 +141,9 @@ func buildkitConvert(src []byte, marshal bool) (warnings []BuildKitWarning, err 
 	}
 	if xerr := CheckExpansion(parsed.AST, parsed.EscapeToken); xerr != nil {
 		return nil, xerr
+	}
+	if err := convertLimit(parsed.AST); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), buildkitTimeout)
 	defer cancel()

@@ -84,6 +84,8 @@ type FileResult struct {
 	// RuleErrors are the rules whose check failed on this file; each also
 	// has a finding that says so, and the other rules' findings stand.
 	RuleErrors []RuleError
+	// Limits say what was left out of this file's analysis, and why.
+	Limits []string
 	// Compose and Service name the compose file and service that build
 	// this Dockerfile, if any.
 	Compose, Service string
@@ -265,6 +267,9 @@ func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (f
 	fr.Dockerfile = d
 	for _, s := range d.Stages {
 		fr.Stages = append(fr.Stages, StageInfo{Name: s.Name, Base: s.Base.Raw, Line: s.From.StartLine})
+	}
+	if n := len(d.Instructions); n > MaxConvertInstructions {
+		fr.Limits = append(fr.Limits, fmt.Sprintf("BuildKit's own checks were not run and no fix is proposed: the file has %d instructions, more than the %d dockopt gives BuildKit to convert", n, MaxConvertInstructions))
 	}
 	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
 	facts := &fileFacts{}

@@ -7,6 +7,7 @@ package patcher
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -124,6 +125,8 @@ const (
 	ReasonStageRef     = "the fix broke a stage reference"
 	ReasonConflict     = "it overlapped another fix in every pass"
 	ReasonBuildFailure = "the optimized image failed to build with this fix"
+	ReasonTooLarge     = "the fixed file would have more instructions than BuildKit is given to convert, so nothing could check that it still builds"
+	ReasonUnchecked    = "too many fixes of this file failed verification to check this one"
 	// Reasons from starting the built images (VerifyBuilds).
 	ReasonStartFailure   = "the optimized image did not start with this fix"
 	ReasonUnhealthy      = "the optimized image did not become healthy with this fix"
@@ -201,10 +204,23 @@ func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Optio
 	p := &filePatcher{run: run, opts: opts, bc: before.BuildContext, path: before.Path,
 		blocked: map[string]Dropped{}, originalRules: ruleCounts(before.Findings)}
 	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}
-	p.originalConverts = before.ConvertError() == nil
+	convErr := before.ConvertError()
+	p.originalConverts = convErr == nil
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
 	current := before
+	if errors.Is(convErr, analyzer.ErrTooManyInstructions) {
+		// Nothing could prove a fix keeps this file buildable.
+		allowed, dropped := p.candidates(current)
+		f.Dropped = dropped
+		for _, c := range allowed {
+			f.Dropped = append(f.Dropped, Dropped{Rule: c.Rule, Message: c.Fix.Message, Safety: c.Fix.Safety, Line: c.Line, Reason: ReasonTooLarge})
+		}
+		sortDropped(f.Dropped)
+		f.Patched, f.After = src, current
+		f.Verification = p.verify(f, true)
+		return f
+	}
 	if rw, ok := rewrite.Plan(before); ok {
 		if next, res := p.rewrite(f, rw); res != nil {
 			src, current = next, res
@@ -236,16 +252,20 @@ func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Optio
 	for _, d := range p.blocked {
 		f.Dropped = append(f.Dropped, d)
 	}
-	sort.SliceStable(f.Dropped, func(i, j int) bool {
-		if f.Dropped[i].Line != f.Dropped[j].Line {
-			return f.Dropped[i].Line < f.Dropped[j].Line
-		}
-		return f.Dropped[i].Rule < f.Dropped[j].Rule
-	})
+	sortDropped(f.Dropped)
 	f.Patched = src
 	f.After = current
 	f.Verification = p.verify(f, idempotent)
 	return f
+}
+
+func sortDropped(ds []Dropped) {
+	sort.SliceStable(ds, func(i, j int) bool {
+		if ds[i].Line != ds[j].Line {
+			return ds[i].Line < ds[j].Line
+		}
+		return ds[i].Rule < ds[j].Rule
+	})
 }
 
 type filePatcher struct {
@@ -258,6 +278,8 @@ type filePatcher struct {
 	originalRules       map[string]int
 	originalConverts    bool
 	originalForeignRefs map[string]bool
+	// splitTries counts the tries spent finding failing fixes.
+	splitTries int
 }
 
 // candidates returns the fixes the policy allows, safest and most severe
@@ -291,30 +313,55 @@ func (p *filePatcher) candidates(fr *analyzer.FileResult) (ok []analyzer.Finding
 	return ok, dropped
 }
 
+// maxSplitTries bounds the re-analyses a file's patching spends finding
+// the fixes that fail verification. Each is an analysis of the whole file,
+// so trying every fix alone made a file of N failing fixes cost N
+// analyses, each as long as the file.
+const maxSplitTries = 24
+
 // applyPass applies as many non-overlapping candidates as verify together.
-// When the batch fails verification, each fix is tried alone and the ones
-// that fail are blocked for good with the reason.
+// When the batch fails verification, it is halved: a half that verifies
+// together with the fixes kept so far is kept, a half that does not is
+// halved again, and a single fix that does not is blocked for good with
+// the reason. A few failing fixes among N cost a few times log N tries.
 func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
 	batch := analyzer.NonOverlapping(candidates)
-	if next, res, reason := p.try(src, batch); reason == "" {
+	next, res, reason := p.try(src, batch)
+	if reason == "" {
 		return next, res, batch
 	}
 	var good []analyzer.Finding
-	for _, c := range batch {
-		if _, _, reason := p.try(src, []analyzer.Finding{c}); reason != "" {
-			p.block(c, reason)
-			continue
+	var goodNext []byte
+	var goodRes *analyzer.FileResult
+	var split func(group []analyzer.Finding, reason string)
+	split = func(group []analyzer.Finding, reason string) {
+		if len(group) == 1 {
+			p.block(group[0], reason)
+			return
 		}
-		good = append(good, c)
-	}
-	for len(good) > 0 {
-		if next, res, reason := p.try(src, good); reason == "" {
-			return next, res, good
+		mid := len(group) / 2
+		for _, half := range [][]analyzer.Finding{group[:mid], group[mid:]} {
+			if p.splitTries >= maxSplitTries {
+				for _, c := range half {
+					p.block(c, ReasonUnchecked)
+				}
+				continue
+			}
+			p.splitTries++
+			with := append(slices.Clip(good), half...)
+			if next, res, reason := p.try(src, with); reason == "" {
+				good, goodNext, goodRes = with, next, res
+			} else {
+				split(half, reason)
+			}
 		}
-		// Fixes that pass alone but fail together: keep the first.
-		good = good[:1]
 	}
-	return src, nil, nil
+	split(batch, reason)
+	if len(good) == 0 {
+		return src, nil, nil
+	}
+	// The fixes were tried in candidate order, so good keeps it.
+	return goodNext, goodRes, good
 }
 
 func (p *filePatcher) block(f analyzer.Finding, reason string) {
@@ -327,6 +374,10 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 	next, generated, err := analyzer.ApplyFixes(src, fixes)
 	if err != nil {
 		return nil, nil, ReasonConflict
+	}
+	if p.originalConverts && analyzer.CheckConvertLimit(next) != nil {
+		// Refused before the whole file is analyzed: it would be anyway.
+		return nil, nil, ReasonTooLarge
 	}
 	res := p.run.AnalyzeSource(p.path, next, p.bc.WithGenerated(generated, p.path))
 	if reason := p.check(res); reason != "" {
@@ -342,6 +393,8 @@ func (p *filePatcher) check(res *analyzer.FileResult) string {
 	switch {
 	case res.Error != "" || res.Dockerfile == nil:
 		return ReasonParse
+	case p.originalConverts && errors.Is(res.ConvertError(), analyzer.ErrTooManyInstructions):
+		return ReasonTooLarge
 	case p.originalConverts && res.ConvertError() != nil:
 		return ReasonConvert
 	case newProblems(res.Findings, p.originalRules) > 0:
