@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -45,10 +46,14 @@ var PipNoCacheDir = &analyzer.Rule{
 				mountTouches(in, "/root/.cache/pip", "/root/.cache") || hasCacheMountSuffix(in, "/.cache/pip") {
 				continue
 			}
+			var exports *scriptExports
 			for _, c := range in.Script.Commands() {
 				w, ok := pipInstallWord(c)
+				if ok && exports == nil {
+					exports = exportsOf(in.Script, "PIP_NO_CACHE_DIR")
+				}
 				if !ok || c.HasPrefixArg("--no-cache-dir") || inlineEnvTruthy(c, "PIP_NO_CACHE_DIR") ||
-					exportedTruthy(in.Script, "PIP_NO_CACHE_DIR", c.Start) {
+					exports.truthyBefore(c.Start) {
 					continue
 				}
 				fix := insertAfterWord(in.Script, w, " --no-cache-dir", "add --no-cache-dir")
@@ -115,22 +120,38 @@ func inlineEnvTruthy(c analyzer.Command, name string) bool {
 	return false
 }
 
-// exportedTruthy reports whether the last `export NAME=value` of the
-// script before offset sets a true value, which the commands after it
-// inherit.
-func exportedTruthy(s *analyzer.Script, name string, offset int) bool {
-	set := false
+// scriptExports are the `export NAME=value` of a script for one name, by
+// position, read once per script rather than once per command.
+type scriptExports struct {
+	list []scriptExport
+}
+
+type scriptExport struct {
+	at     int
+	truthy bool
+}
+
+func exportsOf(s *analyzer.Script, name string) *scriptExports {
+	x := &scriptExports{}
 	syntax.Walk(s.File, func(n syntax.Node) bool {
 		d, ok := n.(*syntax.DeclClause)
-		if !ok || d.Variant == nil || d.Variant.Value != "export" || s.Pos(d.Pos()) >= offset {
+		if !ok || d.Variant == nil || d.Variant.Value != "export" {
 			return true
 		}
 		for _, a := range d.Args {
 			if a.Name != nil && a.Name.Value == name {
-				set = truthy(a.Value)
+				x.list = append(x.list, scriptExport{at: s.Pos(d.Pos()), truthy: truthy(a.Value)})
 			}
 		}
 		return true
 	})
-	return set
+	sort.SliceStable(x.list, func(i, j int) bool { return x.list[i].at < x.list[j].at })
+	return x
+}
+
+// truthyBefore reports whether the last export before offset sets a true
+// value, which the commands after it inherit.
+func (x *scriptExports) truthyBefore(offset int) bool {
+	i := sort.Search(len(x.list), func(i int) bool { return x.list[i].at >= offset })
+	return i > 0 && x.list[i-1].truthy
 }
