@@ -123,11 +123,11 @@ func convertOpt(warn func(rule, url, msg string, loc []parser.Range)) dockerfile
 // graph offline, as a real build would do first, and returns BuildKit's lint
 // warnings and the conversion error, if any. A panic inside BuildKit is
 // turned into an error for this file only.
-func BuildKitLint(src []byte) ([]BuildKitWarning, error) {
-	return buildkitConvert(src, false)
+func BuildKitLint(ctx context.Context, src []byte) ([]BuildKitWarning, error) {
+	return buildkitConvert(ctx, src, false)
 }
 
-func buildkitConvert(src []byte, marshal bool) (warnings []BuildKitWarning, err error) {
+func buildkitConvert(ctx context.Context, src []byte, marshal bool) (warnings []BuildKitWarning, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
@@ -145,7 +145,7 @@ func buildkitConvert(src []byte, marshal bool) (warnings []BuildKitWarning, err 
 	if err := convertLimit(parsed.AST); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), buildkitTimeout)
+	cctx, cancel := context.WithTimeout(ctx, buildkitTimeout)
 	defer cancel()
 	opt := convertOpt(func(rule, _, msg string, loc []parser.Range) {
 		w := BuildKitWarning{Rule: rule, Message: msg}
@@ -154,19 +154,22 @@ func buildkitConvert(src []byte, marshal bool) (warnings []BuildKitWarning, err 
 		}
 		warnings = append(warnings, w)
 	})
-	res, err := dockerfile2llb.Dockerfile2LLB(ctx, src, opt)
-	if err != nil || !marshal {
-		return warnings, err
+	res, err := dockerfile2llb.Dockerfile2LLB(cctx, src, opt)
+	if err == nil && marshal {
+		_, err = res.State.Marshal(cctx)
 	}
-	_, err = res.State.Marshal(ctx)
+	if ctx.Err() != nil {
+		// Canceled by the caller: that is the error, not the file's.
+		return nil, ctx.Err()
+	}
 	return warnings, err
 }
 
 // ConvertLLB proves a Dockerfile is buildable as far as can be known
 // without running it: conversion of every stage and serialization of the
 // build graph, which is what a build submits.
-func ConvertLLB(src []byte) error {
-	_, err := buildkitConvert(src, true)
+func ConvertLLB(ctx context.Context, src []byte) error {
+	_, err := buildkitConvert(ctx, src, true)
 	return err
 }
 

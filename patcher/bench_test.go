@@ -21,7 +21,7 @@ import (
 func BenchmarkPatchCorpus(b *testing.B) {
 	fsys := os.DirFS("../analyzer/testdata/corpus")
 	a := analyzer.New(rules.All())
-	targets, err := analyzer.Discover(fsys, ".", nil)
+	targets, err := analyzer.Discover(b.Context(), fsys, ".", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func BenchmarkPatchCorpus(b *testing.B) {
 			continue
 		}
 		src, _ := fs.ReadFile(fsys, t.Path)
-		fr := a.AnalyzeSource(t.Path, src, analyzer.ContextFor(fsys, t.Path, t.Context), nil)
+		fr, _ := a.AnalyzeSource(b.Context(), t.Path, src, analyzer.ContextFor(fsys, t.Path, t.Context), nil)
 		if fr.Error == "" {
 			files = append(files, fr)
 		}
@@ -41,7 +41,7 @@ func BenchmarkPatchCorpus(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for j, fr := range files {
 			start := time.Now()
-			patcher.PatchFile(a, fr, nil, patcher.Options{})
+			patcher.PatchFile(b.Context(), a, fr, nil, patcher.Options{})
 			per[j] = append(per[j], time.Since(start))
 		}
 	}
@@ -81,8 +81,8 @@ func BenchmarkPatchLines(b *testing.B) {
 		src := repeatedLines(n, "RUN apt-get install -y curl")
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			for range b.N {
-				fr := a.AnalyzeSource("Dockerfile", src, nil, nil)
-				patcher.PatchFile(a, fr, nil, patcher.Options{})
+				fr, _ := a.AnalyzeSource(b.Context(), "Dockerfile", src, nil, nil)
+				patcher.PatchFile(b.Context(), a, fr, nil, patcher.Options{})
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/line")
 		})

@@ -40,12 +40,16 @@ func patchRepo(t *testing.T, files map[string]string, rs []*analyzer.Rule) (stri
 	dir := writeRepo(t, files)
 	a := analyzer.New(rs)
 	fsys := os.DirFS(dir)
-	res, err := a.Analyze(fsys, ".", nil)
+	res, err := a.Analyze(t.Context(), fsys, ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := patcher.Options{Apply: analyzer.Review}
-	return dir, a, patcher.Patch(a, fsys, res, nil, opts), opts
+	pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, a, pr, opts
 }
 
 func writeRepo(t *testing.T, files map[string]string) string {

@@ -7,6 +7,7 @@ package patcher
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -127,6 +128,8 @@ const (
 	ReasonBuildFailure = "the optimized image failed to build with this fix"
 	ReasonTooLarge     = "the fixed file would have more instructions than BuildKit is given to convert, so nothing could check that it still builds"
 	ReasonUnchecked    = "too many fixes of this file failed verification to check this one"
+	// reasonCanceled never reaches a result: patching stops with ctx's error.
+	reasonCanceled = "canceled"
 	// Reasons from starting the built images (VerifyBuilds).
 	ReasonStartFailure   = "the optimized image did not start with this fix"
 	ReasonUnhealthy      = "the optimized image did not become healthy with this fix"
@@ -152,8 +155,10 @@ func (v Verification) OK() bool {
 	return v.Parsed && v.Converted && v.NoNewFindings && v.Idempotent && v.StageRefs && v.Error == ""
 }
 
-// Patch applies the fixes of res to every analyzed Dockerfile.
-func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) *Result {
+// Patch applies the fixes of res to every analyzed Dockerfile. ctx is
+// checked between files and passes and handed to the analyses and BuildKit;
+// when it is canceled the error is ctx's and there is no result.
+func Patch(ctx context.Context, a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	run := configure(a, cfg)
 	out := &Result{}
@@ -164,15 +169,24 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 		if fr.Error != "" || fr.Dockerfile == nil {
 			continue
 		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			patched[i] = patchFile(run, fr, opts)
+			patched[i], _ = patchFile(ctx, run, fr, opts)
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, f := range patched {
 		if f != nil {
 			out.Files = append(out.Files, f)
@@ -183,12 +197,13 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 		out.Changes = append(out.Changes, hardenCompose(fsys, out.Files)...)
 		sort.Slice(out.Changes, func(i, j int) bool { return out.Changes[i].Path < out.Changes[j].Path })
 	}
-	return out
+	return out, nil
 }
 
-// PatchFile patches one analyzed Dockerfile to a fixed point.
-func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.Config, opts Options) *File {
-	return patchFile(configure(a, cfg), before, opts.withDefaults())
+// PatchFile patches one analyzed Dockerfile to a fixed point; the error is
+// ctx's, when it is canceled.
+func PatchFile(ctx context.Context, a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.Config, opts Options) (*File, error) {
+	return patchFile(ctx, configure(a, cfg), before, opts.withDefaults())
 }
 
 // configure resolves the configuration the patcher re-analyzes with. The
@@ -200,11 +215,20 @@ func configure(a *analyzer.Analyzer, cfg *analyzer.Config) *analyzer.Configured 
 	return run
 }
 
-func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Options) *File {
-	p := &filePatcher{run: run, opts: opts, bc: before.BuildContext, path: before.Path,
+func patchFile(ctx context.Context, run *analyzer.Configured, before *analyzer.FileResult, opts Options) (*File, error) {
+	f, err := fixedPoint(ctx, run, before, opts)
+	if ctx.Err() != nil {
+		// What was found after the cancel is no verdict on a fix.
+		return nil, ctx.Err()
+	}
+	return f, err
+}
+
+func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.FileResult, opts Options) (*File, error) {
+	p := &filePatcher{ctx: ctx, run: run, opts: opts, bc: before.BuildContext, path: before.Path,
 		blocked: map[string]Dropped{}, originalRules: ruleCounts(before.Findings)}
 	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}
-	convErr := before.ConvertError()
+	convErr := before.ConvertError(ctx)
 	p.originalConverts = convErr == nil
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
@@ -219,7 +243,7 @@ func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Optio
 		sortDropped(f.Dropped)
 		f.Patched, f.After = src, current
 		f.Verification = p.verify(f, true)
-		return f
+		return f, nil
 	}
 	if rw, ok := rewrite.Plan(before); ok {
 		if next, res := p.rewrite(f, rw); res != nil {
@@ -228,6 +252,9 @@ func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Optio
 	}
 	idempotent := false
 	for pass := 1; pass <= opts.MaxPasses; pass++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		candidates, dropped := p.candidates(current)
 		if pass == 1 {
 			f.Dropped = append(f.Dropped, dropped...)
@@ -256,7 +283,7 @@ func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Optio
 	f.Patched = src
 	f.After = current
 	f.Verification = p.verify(f, idempotent)
-	return f
+	return f, nil
 }
 
 func sortDropped(ds []Dropped) {
@@ -269,6 +296,8 @@ func sortDropped(ds []Dropped) {
 }
 
 type filePatcher struct {
+	// ctx is the caller's, for the analyses and conversions of one file.
+	ctx  context.Context
 	run  *analyzer.Configured
 	opts Options
 	bc   *analyzer.BuildContext
@@ -341,6 +370,9 @@ func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]by
 		}
 		mid := len(group) / 2
 		for _, half := range [][]analyzer.Finding{group[:mid], group[mid:]} {
+			if p.ctx.Err() != nil {
+				return
+			}
 			if p.splitTries >= maxSplitTries {
 				for _, c := range half {
 					p.block(c, ReasonUnchecked)
@@ -379,7 +411,10 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 		// Refused before the whole file is analyzed: it would be anyway.
 		return nil, nil, ReasonTooLarge
 	}
-	res := p.run.AnalyzeSource(p.path, next, p.bc.WithGenerated(generated, p.path))
+	res, err := p.run.AnalyzeSource(p.ctx, p.path, next, p.bc.WithGenerated(generated, p.path))
+	if err != nil {
+		return nil, nil, reasonCanceled
+	}
 	if reason := p.check(res); reason != "" {
 		return nil, nil, reason
 	}
@@ -393,9 +428,9 @@ func (p *filePatcher) check(res *analyzer.FileResult) string {
 	switch {
 	case res.Error != "" || res.Dockerfile == nil:
 		return ReasonParse
-	case p.originalConverts && errors.Is(res.ConvertError(), analyzer.ErrTooManyInstructions):
+	case p.originalConverts && errors.Is(res.ConvertError(p.ctx), analyzer.ErrTooManyInstructions):
 		return ReasonTooLarge
-	case p.originalConverts && res.ConvertError() != nil:
+	case p.originalConverts && res.ConvertError(p.ctx) != nil:
 		return ReasonConvert
 	case newProblems(res.Findings, p.originalRules) > 0:
 		return ReasonNewFindings
@@ -459,7 +494,7 @@ func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 		v.Error = f.After.Error
 		return v
 	}
-	if cerr := analyzer.ConvertLLB(f.Patched); cerr == nil {
+	if cerr := analyzer.ConvertLLB(p.ctx, f.Patched); cerr == nil {
 		v.Converted = true
 	} else if !p.originalConverts {
 		// The original did not convert either; the patch is no worse.

@@ -68,7 +68,7 @@ func TestStaticSiteBuilds(t *testing.T) {
 	for name, content := range files {
 		fsys[name] = &fstest.MapFile{Data: []byte(content)}
 	}
-	fr := analyze(analyzer.New(rules.All()), fsys)
+	fr := analyze(t, analyzer.New(rules.All()), fsys)
 	rw, ok := Plan(fr)
 	if !ok {
 		t.Fatalf("no rewrite for a single-stage Vite site served by serve (kind %s)", fr.Kind)

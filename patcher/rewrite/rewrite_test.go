@@ -42,7 +42,7 @@ func TestGolden(t *testing.T) {
 				kept = append(kept, f)
 				fsys[f.Name] = &fstest.MapFile{Data: f.Data}
 			}
-			before := analyze(a, fsys)
+			before := analyze(t, a, fsys)
 			rw, ok := Plan(before)
 
 			got := kept
@@ -70,9 +70,14 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func analyze(a *analyzer.Analyzer, fsys fstest.MapFS) *analyzer.FileResult {
+func analyze(t *testing.T, a *analyzer.Analyzer, fsys fstest.MapFS) *analyzer.FileResult {
+	t.Helper()
 	src := fsys["Dockerfile"].Data
-	return a.AnalyzeSource("Dockerfile", src, analyzer.ContextFor(fsys, "Dockerfile", "."), nil)
+	fr, err := a.AnalyzeSource(t.Context(), "Dockerfile", src, analyzer.ContextFor(fsys, "Dockerfile", "."), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fr
 }
 
 func explain(rw *Rewrite) string {
@@ -121,7 +126,7 @@ func checkRewrite(t *testing.T, a *analyzer.Analyzer, fsys fstest.MapFS, before 
 	if _, err := analyzer.Parse("Dockerfile", rw.Content); err != nil {
 		t.Fatalf("rewritten Dockerfile does not parse: %v", err)
 	}
-	if err := analyzer.ConvertLLB(rw.Content); err != nil {
+	if err := analyzer.ConvertLLB(t.Context(), rw.Content); err != nil {
 		t.Fatalf("rewritten Dockerfile does not convert to LLB: %v", err)
 	}
 	after := fstest.MapFS{}
@@ -136,7 +141,7 @@ func checkRewrite(t *testing.T, a *analyzer.Analyzer, fsys fstest.MapFS, before 
 		}
 		after[g.Path] = &fstest.MapFile{Data: []byte(data)}
 	}
-	res := analyze(a, after)
+	res := analyze(t, a, after)
 	if res.Error != "" {
 		t.Fatalf("analyzing the rewrite: %s", res.Error)
 	}
