@@ -76,6 +76,11 @@ func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Targ
 			}
 			return nil
 		}
+		if e.Type()&fs.ModeSymlink != 0 && (IsDockerfileName(e.Name()) || isComposeName(e.Name())) {
+			// Links are not followed by the walk; one that leaves the
+			// folder is refused here, where the folder's fs notes it.
+			fs.Stat(fsys, p)
+		}
 		if !e.Type().IsRegular() {
 			return nil
 		}

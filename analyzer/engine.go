@@ -63,6 +63,12 @@ type Result struct {
 	Files []*FileResult
 	// Truncated is set when more Dockerfiles existed than MaxDockerfiles.
 	Truncated bool
+	// Unread are files other than the analyzed Dockerfiles that were not
+	// read: behind a symbolic link that leaves the folder, say.
+	Unread []Skipped
+	// ConfigWarnings are the configuration's problems that did not stop
+	// the analysis.
+	ConfigWarnings []string
 }
 
 // FileResult is the analysis of one Dockerfile.
@@ -146,11 +152,12 @@ func (a *Analyzer) Analyze(ctx context.Context, fsys fs.FS, root string, cfg *Co
 	if err != nil {
 		return nil, err
 	}
-	targets, err := Discover(ctx, fsys, root, c.cfg)
+	rec := recording(fsys)
+	targets, err := Discover(ctx, rec, root, c.cfg)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.AnalyzeTargets(ctx, fsys, targets)
+	res, err := c.AnalyzeTargets(ctx, rec, targets)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +178,8 @@ func (a *Analyzer) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Tar
 // order. ctx is checked between files and between rules; when it is
 // canceled the error is ctx's and there is no result.
 func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Target) (*Result, error) {
+	rec := recording(fsys)
+	fsys = rec
 	contexts := &contextCache{fsys: fsys, m: map[string]*BuildContext{}, repo: newRepoEvidence()}
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	var wg sync.WaitGroup
@@ -206,14 +215,9 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	res.Unread = rec.unread()
+	res.ConfigWarnings = c.cfg.Warnings
 	return res, nil
-}
-
-func readError(err error) string {
-	if strings.Contains(err.Error(), "too large") {
-		return fmt.Sprintf("file is larger than %d KiB; Dockerfiles that large are not analyzed", MaxDockerfileSize>>10)
-	}
-	return "cannot read file: " + err.Error()
 }
 
 type contextCache struct {
