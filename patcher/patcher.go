@@ -128,6 +128,7 @@ const (
 	ReasonBuildFailure = "the optimized image failed to build with this fix"
 	ReasonTooLarge     = "the fixed file would have more instructions than BuildKit is given to convert, so nothing could check that it still builds"
 	ReasonUnchecked    = "too many fixes of this file failed verification to check this one"
+	ReasonTooBig       = "the fixed file would be larger than the 1 MiB dockopt analyzes"
 	// reasonCanceled never reaches a result: patching stops with ctx's error.
 	reasonCanceled = "canceled"
 	// Reasons from starting the built images (VerifyBuilds).
@@ -283,7 +284,30 @@ func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.
 	f.Patched = src
 	f.After = current
 	f.Verification = p.verify(f, idempotent)
+	if !f.Verification.OK() && f.Changed() {
+		withdraw(f)
+	}
 	return f, nil
+}
+
+// withdraw takes back every fix of a file whose patched version failed
+// verification: it stays as it was, and each fix is listed as dropped with
+// the reason. Which fix is to blame is not known (a pass that never
+// reaches a fixed point involves several), and no fix is better than one
+// that cannot be shown to be right.
+func withdraw(f *File) {
+	reason := "the optimized file failed verification (" + f.Verification.Error + "), so none of its fixes is proposed"
+	seen := map[Dropped]bool{}
+	for _, a := range f.Applied {
+		d := Dropped{Rule: a.Rule, Message: a.Message, Safety: a.Safety, Line: a.Line, Reason: reason}
+		if !seen[d] {
+			seen[d] = true
+			f.Dropped = append(f.Dropped, d)
+		}
+	}
+	sortDropped(f.Dropped)
+	f.Applied, f.Generated, f.Rewrite = nil, nil, nil
+	f.Patched, f.After = f.Original, f.Before
 }
 
 func sortDropped(ds []Dropped) {
@@ -307,8 +331,9 @@ type filePatcher struct {
 	originalRules       map[string]int
 	originalConverts    bool
 	originalForeignRefs map[string]bool
-	// splitTries counts the tries spent finding failing fixes.
-	splitTries int
+	// splitTries and splitBytes count the tries spent finding failing
+	// fixes, and the bytes they analyzed.
+	splitTries, splitBytes int
 }
 
 // candidates returns the fixes the policy allows, safest and most severe
@@ -342,11 +367,15 @@ func (p *filePatcher) candidates(fr *analyzer.FileResult) (ok []analyzer.Finding
 	return ok, dropped
 }
 
-// maxSplitTries bounds the re-analyses a file's patching spends finding
-// the fixes that fail verification. Each is an analysis of the whole file,
-// so trying every fix alone made a file of N failing fixes cost N
+// maxSplitTries and maxSplitBytes bound the re-analyses a file's patching
+// spends finding the fixes that fail verification: at most 24, and at most
+// 4 MiB of Dockerfile analyzed in all. Each is an analysis of the whole
+// file, so trying every fix alone made a file of N failing fixes cost N
 // analyses, each as long as the file.
-const maxSplitTries = 24
+const (
+	maxSplitTries = 24
+	maxSplitBytes = 4 << 20
+)
 
 // applyPass applies as many non-overlapping candidates as verify together.
 // When the batch fails verification, it is halved: a half that verifies
@@ -354,7 +383,10 @@ const maxSplitTries = 24
 // halved again, and a single fix that does not is blocked for good with
 // the reason. A few failing fixes among N cost a few times log N tries.
 func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
-	batch := analyzer.NonOverlapping(candidates)
+	batch := p.fitSize(src, analyzer.NonOverlapping(candidates))
+	if len(batch) == 0 {
+		return src, nil, nil
+	}
 	next, res, reason := p.try(src, batch)
 	if reason == "" {
 		return next, res, batch
@@ -373,13 +405,14 @@ func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]by
 			if p.ctx.Err() != nil {
 				return
 			}
-			if p.splitTries >= maxSplitTries {
+			if p.splitTries >= maxSplitTries || p.splitBytes+len(src) > maxSplitBytes {
 				for _, c := range half {
 					p.block(c, ReasonUnchecked)
 				}
 				continue
 			}
 			p.splitTries++
+			p.splitBytes += len(src)
 			with := append(slices.Clip(good), half...)
 			if next, res, reason := p.try(src, with); reason == "" {
 				good, goodNext, goodRes = with, next, res
@@ -394,6 +427,28 @@ func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]by
 	}
 	// The fixes were tried in candidate order, so good keeps it.
 	return goodNext, goodRes, good
+}
+
+// fitSize keeps the fixes, in order, that leave the file within the size
+// dockopt analyzes, and blocks the others: how much a fix adds is known
+// from its edits, so this needs no analysis (halving the batch to find
+// them re-analyzed a 1 MiB file again and again).
+func (p *filePatcher) fitSize(src []byte, batch []analyzer.Finding) []analyzer.Finding {
+	size := len(src)
+	var out []analyzer.Finding
+	for _, f := range batch {
+		grow := 0
+		for _, e := range f.Fix.Edits {
+			grow += len(e.New) - (e.End - e.Start)
+		}
+		if size+grow > analyzer.MaxDockerfileSize {
+			p.block(f, ReasonTooBig)
+			continue
+		}
+		size += grow
+		out = append(out, f)
+	}
+	return out
 }
 
 func (p *filePatcher) block(f analyzer.Finding, reason string) {

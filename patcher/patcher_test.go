@@ -173,3 +173,29 @@ func FuzzPatch(f *testing.F) {
 		}
 	})
 }
+
+// TestUnverifiedPatchIsWithdrawn: a file whose fixes never reach a fixed
+// point (found by FuzzPatch) is left as it was, with every fix listed as
+// dropped and why, rather than proposed half verified.
+func TestUnverifiedPatchIsWithdrawn(t *testing.T) {
+	a := analyzer.New(rules.All())
+	fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: []byte("ARG REG0000Y\nARG $ARSION 000000\nFROM 000000000000000000000000$A0RSION\nCOPY 000 0000\n")}}
+	res, err := a.Analyze(t.Context(), fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, patcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.Changes) != 0 {
+		t.Errorf("changes proposed for a file that failed verification: %+v", pr.Changes)
+	}
+	f := pr.Files[0]
+	if f.Verification.OK() || f.Changed() || len(f.Applied) != 0 {
+		t.Fatalf("verification %+v, changed %v, applied %v", f.Verification, f.Changed(), f.Applied)
+	}
+	if len(f.Dropped) == 0 || !strings.Contains(f.Dropped[len(f.Dropped)-1].Reason, "failed verification (no fixed point") {
+		t.Errorf("dropped = %+v, want the fixes with the verification failure", f.Dropped)
+	}
+}
