@@ -15,6 +15,10 @@ type jsonOutput struct {
 	Files   []jsonFile   `json:"files"`
 	Changes []jsonChange `json:"changes"`
 	Builds  []jsonBuild  `json:"builds,omitempty"`
+	// Skipped are the files not analyzed, and why; Limits what else the
+	// analysis left out. Both are absent when there is nothing to say.
+	Skipped []analyzer.Skipped `json:"skipped,omitempty"`
+	Limits  []analyzer.Limit   `json:"limits,omitempty"`
 }
 
 type jsonFile struct {
@@ -62,8 +66,8 @@ type jsonBuild struct {
 	Error          string  `json:"error,omitempty"`
 }
 
-func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild) jsonOutput {
-	out := jsonOutput{Version: jsonVersion, Files: []jsonFile{}, Changes: changes, Builds: builds}
+func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild, nc notCovered) jsonOutput {
+	out := jsonOutput{Version: jsonVersion, Files: []jsonFile{}, Changes: changes, Builds: builds, Skipped: nc.skipped, Limits: nc.limits}
 	if out.Changes == nil {
 		out.Changes = []jsonChange{}
 	}
