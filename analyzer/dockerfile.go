@@ -21,12 +21,16 @@ import (
 // almost certainly not hand-written and would only slow every other file down.
 const MaxDockerfileSize = 1 << 20
 
-// MaxInstructions bounds the instructions of a Dockerfile that is
-// analyzed. The model keeps a few kilobytes per instruction (its typed
-// command, its parsed shell script) and the report a few lines; 20,000 is
-// far beyond any hand-written file and keeps a 1 MiB file of one-word
-// RUNs from needing gigabytes.
-const MaxInstructions = 20000
+// MaxInstructions and MaxCommands bound the Dockerfiles that are analyzed:
+// 100,000 instructions, of which 20,000 run a command (RUN, CMD,
+// ENTRYPOINT, HEALTHCHECK, ONBUILD). The model keeps a few kilobytes per
+// instruction, more for a command (its parsed shell script, the findings
+// about it), and 1 MiB of one-word RUNs needed 1.9 GB. Both are far
+// beyond any hand-written file.
+const (
+	MaxInstructions = 100000
+	MaxCommands     = 20000
+)
 
 // Dockerfile is the parsed model rules inspect. It keeps the raw bytes and
 // a line table because BuildKit's nodes carry only line numbers and join
@@ -53,7 +57,8 @@ type Dockerfile struct {
 	// stagesNamed lists the stages of each lower-cased name in file order.
 	stagesNamed map[string][]*Stage
 	// shell parses RUN scripts while the model is built.
-	shell *syntax.Parser
+	shell   *syntax.Parser
+	newline string
 }
 
 // Directive is a parser directive such as `# syntax=` or `# check=`.
@@ -160,12 +165,17 @@ type Stage struct {
 
 	endState runState
 	env      *stageEnv
-	// treeIn and treeOut number the stage in a walk of the FROM tree.
+	// treeIn and treeOut number the stage in a walk of the FROM tree;
+	// root is the first stage of its chain.
 	treeIn, treeOut int
+	root            *Stage
 }
 
 // Root returns the first stage of the chain whose base is an image.
 func (s *Stage) Root() *Stage {
+	if s.root != nil {
+		return s.root
+	}
 	seen := 0
 	for s.BaseStage != nil && seen < 1000 {
 		s = s.BaseStage
@@ -297,12 +307,16 @@ func (d *Dockerfile) Indent(line int) string {
 	return string(d.Source[start:i])
 }
 
-// Newline returns the file's line ending.
+// Newline returns the file's line ending. Fixes ask for it, one per
+// finding, so it is found once per file.
 func (d *Dockerfile) Newline() string {
-	if bytes.Contains(d.Source, []byte("\r\n")) {
-		return "\r\n"
+	if d.newline == "" {
+		d.newline = "\n"
+		if bytes.Contains(d.Source, []byte("\r\n")) {
+			d.newline = "\r\n"
+		}
 	}
-	return "\n"
+	return d.newline
 }
 
 // ErrInput marks errors caused by the file's content rather than by dockopt.
@@ -318,8 +332,8 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInput, describeParseError(err))
 	}
-	if n := len(res.AST.Children); n > MaxInstructions {
-		return nil, fmt.Errorf("%w: the file has %d instructions; Dockerfiles with more than %d are not analyzed", ErrInput, n, MaxInstructions)
+	if err := checkCounts(res.AST); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInput, err)
 	}
 	d := &Dockerfile{Path: path, Source: src, AST: res.AST, Escape: res.EscapeToken}
 	d.lineStarts = lineStarts(src)
@@ -330,6 +344,7 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 			d.EmptyContinuationLines = append(d.EmptyContinuationLines, w.Location.Start.Line)
 		}
 	}
+	d.Newline()
 	err = d.build()
 	d.shell = nil
 	if err != nil {
@@ -345,6 +360,24 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 		}
 	}
 	return d, nil
+}
+
+// checkCounts refuses a file past MaxInstructions or MaxCommands.
+func checkCounts(ast *parser.Node) error {
+	if n := len(ast.Children); n > MaxInstructions {
+		return fmt.Errorf("the file has %d instructions; Dockerfiles with more than %d are not analyzed", n, MaxInstructions)
+	}
+	commands := 0
+	for _, n := range ast.Children {
+		switch strings.ToUpper(n.Value) {
+		case "RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "ONBUILD":
+			commands++
+		}
+	}
+	if commands > MaxCommands {
+		return fmt.Errorf("the file has %d RUN, CMD, ENTRYPOINT, HEALTHCHECK and ONBUILD instructions; Dockerfiles with more than %d are not analyzed", commands, MaxCommands)
+	}
+	return nil
 }
 
 func checkText(src []byte) error {

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"bytes"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -83,8 +84,35 @@ func (d *Dockerfile) runScript(in *Instruction) *Script {
 	}
 	src := d.shellSource(start, end, in)
 	s := &Script{Src: src, Offset: start}
-	s.File, s.Err = d.shellParser().Parse(strings.NewReader(src), "")
+	s.File, s.Err = parseShell(d.shellParser(), src)
 	return s
+}
+
+// MaxShellNesting bounds how deeply a RUN script's subshells, groups and
+// substitutions may nest for dockopt to parse it. The shell parser, and
+// every walk of its tree, recurse once per level: 200,000 levels, which
+// fit in a 1 MiB file, took half a minute and 600 MB. Real scripts nest a
+// handful of levels.
+const MaxShellNesting = 1000
+
+// parseShell parses a script unless it nests deeper than MaxShellNesting
+// (counted on its brackets, quotes or not: an over-estimate only for
+// scripts no one writes).
+func parseShell(p *syntax.Parser, src string) (*syntax.File, error) {
+	depth, deepest := 0, 0
+	for i := 0; i < len(src); i++ {
+		switch src[i] {
+		case '(', '{', '[':
+			depth++
+			deepest = max(deepest, depth)
+		case ')', '}', ']':
+			depth = max(depth-1, 0)
+		}
+	}
+	if deepest > MaxShellNesting {
+		return nil, fmt.Errorf("the script nests more than %d levels deep; it is not parsed", MaxShellNesting)
+	}
+	return p.Parse(strings.NewReader(src), "")
 }
 
 // shellSource copies [start,end) and blanks what BuildKit strips before the
@@ -187,7 +215,7 @@ func (d *Dockerfile) heredocScript(in *Instruction) *Script {
 		// approximate, so fixes must not edit inside this script.
 		s.Offset = -1
 	}
-	s.File, s.Err = d.shellParser().Parse(strings.NewReader(body), "")
+	s.File, s.Err = parseShell(d.shellParser(), body)
 	return s
 }
 

@@ -52,8 +52,10 @@ type envValue struct {
 func (d *Dockerfile) computeState() {
 	for _, s := range d.Stages {
 		cur := runState{workdir: "/"}
+		s.root = s
 		if s.BaseStage != nil {
 			cur = s.BaseStage.endState
+			s.root = s.BaseStage.root
 		}
 		s.env = &stageEnv{own: map[string][]envSet{}}
 		for i, in := range s.Instructions {

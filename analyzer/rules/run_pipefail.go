@@ -26,6 +26,7 @@ var RunPipefail = &analyzer.Rule{
 	Fix:         analyzer.Review,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
+		bash := installs("bash")
 		for _, s := range p.File.Stages {
 			var sh []string
 			if s.BaseStage != nil {
@@ -46,7 +47,7 @@ var RunPipefail = &analyzer.Rule{
 				}
 				var fix *analyzer.Fix
 				if !fixed && len(sh) == 0 {
-					fix = pipefailShellFix(p.File, s, in)
+					fix = pipefailShellFix(p.File, s, in, bash)
 					fixed = fix != nil
 				}
 				p.Report(in, "a failure before the pipe is hidden: only the last command's status counts; set pipefail", fix)
@@ -110,11 +111,12 @@ func cannotFail(st *syntax.Stmt) bool {
 }
 
 // pipefailShellFix inserts a SHELL with pipefail before the RUN, when the
-// stage's image has a shell known to support it.
-func pipefailShellFix(d *analyzer.Dockerfile, s *analyzer.Stage, in *analyzer.Instruction) *analyzer.Fix {
+// stage's image has a shell known to support it (bash finds where a chain
+// installs bash).
+func pipefailShellFix(d *analyzer.Dockerfile, s *analyzer.Stage, in *analyzer.Instruction, bash *chainFirst) *analyzer.Fix {
 	var sh string
 	switch base := s.Root().Base; {
-	case stageInstalls(s, "bash") || base.Distro() == "debian" || base.Distro() == "rhel" || base.Distro() == "suse":
+	case bash.inChain(s) || base.Distro() == "debian" || base.Distro() == "rhel" || base.Distro() == "suse":
 		sh = `["/bin/bash", "-o", "pipefail", "-c"]`
 	case base.Distro() == "alpine":
 		sh = `["/bin/ash", "-o", "pipefail", "-c"]`

@@ -100,7 +100,13 @@ func (c *chainFirst) upTo(in *analyzer.Instruction) bool {
 // anywhere reports whether the predicate holds anywhere in the chain of
 // in's stage.
 func (c *chainFirst) anywhere(in *analyzer.Instruction) bool {
-	return in.Stage != nil && c.index(in.Stage) != math.MaxInt
+	return c.inChain(in.Stage)
+}
+
+// inChain reports whether the predicate holds anywhere in s's chain: in s
+// or a stage it is built on.
+func (c *chainFirst) inChain(s *analyzer.Stage) bool {
+	return s != nil && c.index(s) != math.MaxInt
 }
 
 // runsAsRoot reports whether a RUN runs as root, as far as the Dockerfile

@@ -22,6 +22,7 @@ var WgetProgress = &analyzer.Rule{
 	Fix:         analyzer.Safe,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
+		gnuWget := installs("wget")
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
@@ -31,7 +32,7 @@ var WgetProgress = &analyzer.Rule{
 					continue
 				}
 				flag := " --progress=dot:giga"
-				if busyboxWget(in.Stage) {
+				if busyboxWget(in.Stage, gnuWget) {
 					flag = " -q"
 				}
 				fix := insertAfterCommandName(in.Script, c, flag, "add"+flag)
@@ -42,13 +43,13 @@ var WgetProgress = &analyzer.Rule{
 }
 
 // busyboxWget reports stages whose wget is BusyBox's: Alpine or BusyBox
-// images that do not install GNU wget.
-func busyboxWget(s *analyzer.Stage) bool {
+// images whose chain does not install GNU wget (gnuWget finds where).
+func busyboxWget(s *analyzer.Stage, gnuWget *chainFirst) bool {
 	if s == nil {
 		return false
 	}
 	base := s.Root().Base
-	return (base.Distro() == "alpine" || base.Name() == "busybox") && !stageInstalls(s, "wget")
+	return (base.Distro() == "alpine" || base.Name() == "busybox") && !gnuWget.inChain(s)
 }
 
 // wgetQuiet reports options that already keep the log short: quiet,
