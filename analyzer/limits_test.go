@@ -9,22 +9,14 @@ import (
 	"testing"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
 // repoWithLinks writes a repository and, beside it, a folder its links
 // point into, and returns the repository's os.Root.
 func repoWithLinks(t *testing.T, files map[string]string, links map[string]string) *os.Root {
 	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testfiles.Dir(t, files)
 	for name, target := range links {
 		p := filepath.Join(dir, "repo", filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
 // Budgets of one `dockopt analyze` on hostile input (issue #14). CPU time
@@ -50,19 +51,6 @@ func (r hostileRun) json(t *testing.T) map[string]any {
 		t.Fatalf("output is not JSON (%v); exit %d, stderr:\n%s", err, r.code, r.stderr)
 	}
 	return v
-}
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 func symlink(t *testing.T, dir, name, target string) {
@@ -175,13 +163,13 @@ func withOutside(t *testing.T, dir string) {
 	for name, content := range outsideFiles {
 		files["outside/"+name] = content
 	}
-	writeFiles(t, dir, files)
+	testfiles.Write(t, dir, files)
 }
 
 func hostileCases() []hostileCase {
 	one := func(content string, args ...string) func(t *testing.T, dir string) (string, []string) {
 		return func(t *testing.T, dir string) (string, []string) {
-			writeFiles(t, dir, map[string]string{"repo/Dockerfile": content})
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": content})
 			return "", append(append([]string{"analyze"}, args...), "repo")
 		}
 	}
@@ -230,21 +218,21 @@ func hostileCases() []hostileCase {
 			for i := range 20000 {
 				files[fmt.Sprintf("repo/s%05d/Dockerfile", i)] = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\n"
 			}
-			writeFiles(t, dir, files)
+			testfiles.Write(t, dir, files)
 			return "", []string{"analyze", "--format", "json", "repo"}
 		}, says("only the first 2000 Dockerfiles")},
 		{"config: alias bomb", func(t *testing.T, dir string) (string, []string) {
 			anchor := "a: &a [" + strings.Repeat("x,", 12000) + "x]\n"
-			writeFiles(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n",
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n",
 				"repo/.github/dockopt.yml": anchor + "b: [" + strings.Repeat("*a,", 19000) + "*a]\n"})
 			return "", []string{"analyze", "--format", "json", "repo"}
 		}, both(exits(2), says("aliases"))},
 		{"config: two YAML documents", func(t *testing.T, dir string) (string, []string) {
-			writeFiles(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n", "repo/.github/dockopt.yml": "rules: {}\n---\nrules: {}\n"})
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n", "repo/.github/dockopt.yml": "rules: {}\n---\nrules: {}\n"})
 			return "", []string{"analyze", "--format", "json", "repo"}
 		}, both(exits(2), says("2 YAML documents"))},
 		{"config: oversized .hadolint.yaml", func(t *testing.T, dir string) (string, []string) {
-			writeFiles(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n", "repo/.hadolint.yaml": "ignored:\n" + strings.Repeat("  - DL3008\n", 30000)})
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n", "repo/.hadolint.yaml": "ignored:\n" + strings.Repeat("  - DL3008\n", 30000)})
 			return "", []string{"analyze", "--format", "json", "repo"}
 		}, says(".hadolint.yaml is larger than 256 KiB and was not read")},
 		{"fixes with no fixed point", one("ARG REG0000Y\nARG $ARSION 000000\nFROM 000000000000000000000000$A0RSION\nCOPY 000 0000\n", "--format", "markdown"),
@@ -256,31 +244,31 @@ func hostileCases() []hostileCase {
 			}},
 		{"link: walk", func(t *testing.T, dir string) (string, []string) {
 			withOutside(t, dir)
-			writeFiles(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n"})
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n"})
 			symlink(t, dir, "repo/Dockerfile.prod", "../outside/Dockerfile")
 			return "", []string{"analyze", "--format", "json", "repo"}
 		}, both(keepsSecret, says(`"path": "Dockerfile.prod"`, "a symbolic link that leads outside the analyzed folder"))},
 		{"link: compose", func(t *testing.T, dir string) (string, []string) {
 			withOutside(t, dir)
-			writeFiles(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n",
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n",
 				"repo/compose.yaml": "services:\n  web:\n    build:\n      context: .\n      dockerfile: deploy/Dockerfile\n"})
 			symlink(t, dir, "repo/deploy/Dockerfile", "../../outside/Dockerfile")
 			return "", []string{"analyze", "--format", "markdown", "repo"}
 		}, both(keepsSecret, says("`deploy/Dockerfile` was not read"))},
 		{"link: config", func(t *testing.T, dir string) (string, []string) {
 			withOutside(t, dir)
-			writeFiles(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n"})
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n"})
 			symlink(t, dir, "repo/.github/dockopt.yml", "../../outside/dockopt.yml")
 			return "", []string{"analyze", "repo"}
 		}, both(both(keepsSecret, exits(2)), says(".github/dockopt.yml: a symbolic link that leads outside"))},
 		{"link: .dockerignore with --fix", func(t *testing.T, dir string) (string, []string) {
 			withOutside(t, dir)
-			writeFiles(t, dir, map[string]string{"repo/Dockerfile": "FROM node:20\nCOPY . /app\nRUN npm install\n", "repo/package.json": "{}"})
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM node:20\nCOPY . /app\nRUN npm install\n", "repo/package.json": "{}"})
 			symlink(t, dir, "repo/.dockerignore", "../outside/ignore")
 			return "", []string{"analyze", "--fix", "repo"}
 		}, both(both(keepsSecret, exits(2)), says(".dockerignore is outside repo", "nothing was written"))},
 		{"link: --out OUT ../../r1 ../../r2", func(t *testing.T, dir string) (string, []string) {
-			writeFiles(t, dir, map[string]string{"r1/Dockerfile": "FROM debian:12\nRUN apt-get install -y curl\n",
+			testfiles.Write(t, dir, map[string]string{"r1/Dockerfile": "FROM debian:12\nRUN apt-get install -y curl\n",
 				"r2/Dockerfile": "FROM debian:12\nRUN apt-get install -y curl\n", "a/b/.keep": ""})
 			return "a/b", []string{"analyze", "--out", "OUT", "../../r1", "../../r2"}
 		}, func(t *testing.T, dir string, r hostileRun) {

@@ -2,8 +2,6 @@ package rewrite
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
 	"github.com/dockopt/dockopt/internal/buildkittest"
+	"github.com/dockopt/dockopt/internal/testfiles"
 	"github.com/dockopt/dockopt/patcher/build"
 )
 
@@ -74,7 +73,7 @@ func TestStaticSiteBuilds(t *testing.T) {
 		t.Fatalf("no rewrite for a single-stage Vite site served by serve (kind %s)", fr.Kind)
 	}
 
-	before := writeDir(t, files)
+	before := testfiles.Dir(t, files)
 	afterFiles := map[string]string{}
 	for name, content := range files {
 		afterFiles[name] = content
@@ -83,7 +82,7 @@ func TestStaticSiteBuilds(t *testing.T) {
 	for _, g := range rw.Files {
 		afterFiles[g.Path] = g.Content
 	}
-	after := writeDir(t, afterFiles)
+	after := testfiles.Dir(t, afterFiles)
 
 	b := &build.Builder{Addr: env.Addr, Timeout: 3 * time.Minute}
 	ctx := context.Background()
@@ -119,19 +118,4 @@ func TestStaticSiteBuilds(t *testing.T) {
 	if saved := orig.CompressedSize - opt.CompressedSize; saved < 2_500_000 {
 		t.Errorf("saved %d bytes, want at least the 3 MB of dependencies less what nginx adds", saved)
 	}
-}
-
-func writeDir(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
