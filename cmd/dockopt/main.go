@@ -12,7 +12,6 @@ import (
 	"runtime/debug"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -61,6 +60,7 @@ func mainExit(args []string) int {
 	defer signal.Stop(got)
 	done := make(chan struct{})
 	defer close(done)
+	signaled := make(chan os.Signal, 1)
 	within := time.Duration(0)
 	if len(args) > 0 {
 		within = commands()[args[0]].stopWithin
@@ -68,7 +68,7 @@ func mainExit(args []string) int {
 	go func() {
 		select {
 		case sig := <-got:
-			stopping.signal.Store(sig)
+			signaled <- sig
 			if within == 0 {
 				return
 			}
@@ -84,18 +84,21 @@ func mainExit(args []string) int {
 		}
 	}()
 	code := run(ctx, args, os.Stdout, os.Stderr)
-	if sig, ok := stopping.signal.Load().(os.Signal); ok && ctx.Err() != nil && code == exitUsage {
-		// Stopped, not a usage error.
-		return signalExit(sig)
+	if ctx.Err() != nil && code == exitUsage {
+		// Stopped, not a usage error, unless the context ended otherwise.
+		select {
+		case sig := <-signaled:
+			return signalExit(sig)
+		case <-time.After(time.Second):
+		}
 	}
 	return code
 }
 
-// stopping is what the signal handler and a command share: the signal
-// that arrived, and a lock held while results are written, so that the
-// process never ends with some of them written and others not.
+// stopping is shared by the signal handler and a command: a lock held
+// while results are written, so that the process never ends with some of
+// them written and others not.
 var stopping struct {
-	signal atomic.Value
 	writes sync.Mutex
 }
 
