@@ -32,6 +32,7 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 		}
 	}
 	var plans []plannedWrite
+	var outputs []outputFile
 	switch {
 	case r.opts.fix:
 		for _, root := range r.roots {
@@ -44,43 +45,20 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 			}
 		}
 	case r.opts.out != "":
-		type output struct {
-			path    string
-			content []byte
-		}
-		var outputs []output
 		for _, root := range r.roots {
 			for _, c := range root.out.Patch.Changes {
-				outputs = append(outputs, output{root.join(c.Path), c.Content})
+				outputs = append(outputs, outputFile{path: root.join(c.Path), content: c.Content})
 			}
 		}
 		report, err := r.markdownReport()
 		if err != nil {
 			return exitUsage, err
 		}
-		outputs = append(outputs, output{"REPORT.md", []byte(report)})
-		var rels []string
-		for _, o := range outputs {
-			rel, err := underOut(r.opts.out, o.path)
-			if err != nil {
-				return exitUsage, err
-			}
-			rels = append(rels, rel)
-		}
-		if err := os.MkdirAll(r.opts.out, 0o755); err != nil {
-			return exitUsage, fmt.Errorf("--out: %v", err)
-		}
-		outRoot, err := os.OpenRoot(r.opts.out)
-		if err != nil {
-			return exitUsage, fmt.Errorf("--out: %v", err)
-		}
-		defer outRoot.Close()
+		outputs = append(outputs, outputFile{path: "REPORT.md", content: []byte(report)})
 		for i, o := range outputs {
-			pw, err := planWrite(outRoot, rels[i], o.content, filepath.Join(r.opts.out, rels[i]))
-			if err != nil {
+			if outputs[i].rel, err = underOut(r.opts.out, o.path); err != nil {
 				return exitUsage, err
 			}
-			plans = append(plans, pw)
 		}
 	default:
 		return 0, nil
@@ -88,7 +66,18 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 	if err := ctx.Err(); err != nil {
 		return exitUsage, err
 	}
-	if err := writeAll(plans); err != nil {
+	// From here on the results are written whole, even if a signal comes.
+	stopping.writes.Lock()
+	defer stopping.writes.Unlock()
+	if r.opts.out != "" {
+		outRoot, outPlans, err := planOut(r.opts.out, outputs)
+		if err != nil {
+			return exitUsage, err
+		}
+		defer outRoot.Close()
+		plans = outPlans
+	}
+	if err := writePlanned(plans); err != nil {
 		return exitUsage, err
 	}
 	if r.opts.fix {
@@ -99,6 +88,35 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "dockopt: wrote %d changed files and REPORT.md under %s\n", len(plans)-1, r.opts.out)
 	}
 	return 0, nil
+}
+
+// outputFile is one file --out writes: its path as shown, and under the
+// output folder.
+type outputFile struct {
+	path, rel string
+	content   []byte
+}
+
+// planOut creates the output folder and checks each file's path in it;
+// the plans write through the root it returns.
+func planOut(out string, outputs []outputFile) (*os.Root, []plannedWrite, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("--out: %v", err)
+	}
+	root, err := os.OpenRoot(out)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--out: %v", err)
+	}
+	var plans []plannedWrite
+	for _, o := range outputs {
+		pw, err := planWrite(root, o.rel, o.content, filepath.Join(out, o.rel))
+		if err != nil {
+			root.Close()
+			return nil, nil, err
+		}
+		plans = append(plans, pw)
+	}
+	return root, plans, nil
 }
 
 // join prefixes a root-relative path for output when several roots were given.

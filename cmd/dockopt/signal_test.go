@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// manyDockerfiles writes a repository of n small Dockerfiles, each with
-// fixes to check: minutes of work for `analyze --out`.
+// manyDockerfiles writes a repository of n Dockerfiles of 32 lines, each
+// with fixes to check: half a minute of work for `analyze --out`.
 func manyDockerfiles(t *testing.T, n int) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "repo")
@@ -22,7 +22,7 @@ func manyDockerfiles(t *testing.T, n int) string {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		src := "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\nCMD [\"/app/run\"]\n"
+		src := "FROM debian:12\n" + strings.Repeat("RUN apt-get update && apt-get install -y curl\nCOPY . /app\n", 15) + "CMD [\"/app/run\"]\n"
 		if err := os.WriteFile(filepath.Join(d, "Dockerfile"), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -68,11 +68,9 @@ func planWrite(root *os.Root, name string, content []byte, shown string) (planne
 	}
 }
 
-// writeAll writes every planned file, holding the lock that keeps a
-// signal from ending the process half way.
-func writeAll(plans []plannedWrite) error {
-	stopping.writes.Lock()
-	defer stopping.writes.Unlock()
+// writePlanned writes every planned file. The caller holds
+// stopping.writes, which keeps a signal from ending the process half way.
+func writePlanned(plans []plannedWrite) error {
 	for _, p := range plans {
 		if err := writeAtomic(p.root, p.name, p.content); err != nil {
 			return err
