@@ -384,6 +384,9 @@ const (
 // the reason. A few failing fixes among N cost a few times log N tries.
 func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
 	batch := p.fitSize(src, analyzer.NonOverlapping(candidates))
+	if p.originalConverts {
+		batch = p.fitConvertLimit(src, batch)
+	}
 	if len(batch) == 0 {
 		return src, nil, nil
 	}
@@ -449,6 +452,51 @@ func (p *filePatcher) fitSize(src []byte, batch []analyzer.Finding) []analyzer.F
 		out = append(out, f)
 	}
 	return out
+}
+
+// maxLimitParses bounds the parses fitConvertLimit spends.
+const maxLimitParses = 64
+
+// fitConvertLimit keeps the fixes that leave the file within the
+// instructions BuildKit is given to convert, when the original was: a fix
+// that adds instructions to a file at the limit would make every try of
+// the batch fail, and halving with whole analyses to find it is costly.
+// Whether a set of fixes fits needs only a parse, so the halving here is
+// cheap; the fixes that do not fit are blocked with the reason.
+func (p *filePatcher) fitConvertLimit(src []byte, batch []analyzer.Finding) []analyzer.Finding {
+	parses := 0
+	fits := func(fixes []analyzer.Finding) bool {
+		parses++
+		next, _, err := analyzer.ApplyFixes(src, fixes)
+		return err != nil || analyzer.CheckConvertLimit(next) == nil
+	}
+	if len(batch) == 0 || fits(batch) {
+		return batch
+	}
+	var keep []analyzer.Finding
+	var split func(group []analyzer.Finding)
+	split = func(group []analyzer.Finding) {
+		if len(group) == 1 {
+			p.block(group[0], ReasonTooLarge)
+			return
+		}
+		mid := len(group) / 2
+		for _, half := range [][]analyzer.Finding{group[:mid], group[mid:]} {
+			if parses >= maxLimitParses {
+				for _, c := range half {
+					p.block(c, ReasonUnchecked)
+				}
+				continue
+			}
+			if with := append(slices.Clip(keep), half...); fits(with) {
+				keep = with
+			} else {
+				split(half)
+			}
+		}
+	}
+	split(batch)
+	return keep
 }
 
 func (p *filePatcher) block(f analyzer.Finding, reason string) {
