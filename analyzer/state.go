@@ -57,7 +57,7 @@ func (d *Dockerfile) computeState() {
 			cur = s.BaseStage.endState
 			s.root = s.BaseStage.root
 		}
-		s.env = &stageEnv{own: map[string][]envSet{}}
+		s.env = &stageEnv{}
 		for i, in := range s.Instructions {
 			in.pos = i
 			in.state = cur
@@ -75,6 +75,9 @@ func (d *Dockerfile) computeState() {
 			case *instructions.UserCommand:
 				cur.user = c.User
 			case *instructions.EnvCommand:
+				if s.env.own == nil {
+					s.env.own = map[string][]envSet{}
+				}
 				for _, kv := range c.Env {
 					// The parser keeps quotes; the builder removes them.
 					s.env.own[kv.Key] = append(s.env.own[kv.Key], envSet{pos: i, value: strings.Trim(kv.Value, `"'`)})
@@ -98,6 +101,10 @@ func (d *Dockerfile) computeState() {
 // FROM <stage> makes, so that whether one stage is built on another is a
 // comparison instead of a walk down a chain that can be thousands long.
 func (d *Dockerfile) numberStages() {
+	if len(d.Stages) == 1 {
+		d.Stages[0].treeIn, d.Stages[0].treeOut = 1, 1
+		return
+	}
 	children := map[*Stage][]*Stage{}
 	var roots []*Stage
 	for _, s := range d.Stages {
