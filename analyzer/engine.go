@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -66,6 +67,12 @@ type Result struct {
 	Groups []*FindingGroup
 	// Truncated is set when more Dockerfiles existed than MaxDockerfiles.
 	Truncated bool
+	// Unread are files other than the analyzed Dockerfiles that were not
+	// read: behind a symbolic link that leaves the folder, say.
+	Unread []Skipped
+	// ConfigWarnings are the configuration's problems that did not stop
+	// the analysis.
+	ConfigWarnings []string
 }
 
 // FileResult is the analysis of one Dockerfile.
@@ -88,6 +95,8 @@ type FileResult struct {
 	// RuleErrors are the rules whose check failed on this file; each also
 	// has a finding that says so, and the other rules' findings stand.
 	RuleErrors []RuleError
+	// Limits say what was left out of this file's analysis, and why.
+	Limits []string
 	// Compose and Service name the compose file and service that build
 	// this Dockerfile, if any.
 	Compose, Service string
@@ -107,15 +116,15 @@ type FileResult struct {
 }
 
 // ConvertError is BuildKit's offline conversion result for the file,
-// computed during analysis when a rule needed it, else now.
-func (fr *FileResult) ConvertError() error {
+// computed during analysis when a rule needed it, else now with ctx.
+func (fr *FileResult) ConvertError(ctx context.Context) error {
 	if fr.Dockerfile == nil {
 		return errors.New(fr.Error)
 	}
 	if fr.facts == nil {
 		fr.facts = &fileFacts{}
 	}
-	return fr.facts.convert(fr.Dockerfile)
+	return fr.facts.convert(ctx, fr.Dockerfile)
 }
 
 // StageInfo summarises a stage for output.
@@ -149,38 +158,53 @@ func (a *Analyzer) Configure(cfg *Config) (*Configured, error) {
 func (c *Configured) Analyzer() *Analyzer { return c.a }
 
 // Analyze discovers and analyzes every Dockerfile under root in fsys.
-func (a *Analyzer) Analyze(fsys fs.FS, root string, cfg *Config) (*Result, error) {
+// When ctx is canceled it returns ctx's error, never a partial result.
+func (a *Analyzer) Analyze(ctx context.Context, fsys fs.FS, root string, cfg *Config) (*Result, error) {
 	c, err := a.Configure(cfg)
 	if err != nil {
 		return nil, err
 	}
-	targets, err := Discover(fsys, root, c.cfg)
+	rec := recording(fsys)
+	targets, err := Discover(ctx, rec, root, c.cfg)
 	if err != nil {
 		return nil, err
 	}
-	res := c.AnalyzeTargets(fsys, targets)
+	res, err := c.AnalyzeTargets(ctx, rec, targets)
+	if err != nil {
+		return nil, err
+	}
 	res.Truncated = len(targets) >= MaxDockerfiles
 	return res, nil
 }
 
 // AnalyzeTargets analyzes the given Dockerfiles under cfg.
-func (a *Analyzer) AnalyzeTargets(fsys fs.FS, targets []Target, cfg *Config) (*Result, error) {
+func (a *Analyzer) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Target, cfg *Config) (*Result, error) {
 	c, err := a.Configure(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return c.AnalyzeTargets(fsys, targets), nil
+	return c.AnalyzeTargets(ctx, fsys, targets)
 }
 
-// AnalyzeTargets analyzes the given Dockerfiles, in parallel, keeping order.
-func (c *Configured) AnalyzeTargets(fsys fs.FS, targets []Target) *Result {
+// AnalyzeTargets analyzes the given Dockerfiles, in parallel, keeping
+// order. ctx is checked between files and between rules; when it is
+// canceled the error is ctx's and there is no result.
+func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Target) (*Result, error) {
+	rec := recording(fsys)
+	fsys = rec
 	contexts := &contextCache{fsys: fsys, m: map[string]*BuildContext{}, repo: newRepoEvidence()}
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
 	for i, t := range targets {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
@@ -190,21 +214,23 @@ func (c *Configured) AnalyzeTargets(fsys fs.FS, targets []Target) *Result {
 				return
 			}
 			bc := contexts.get(t.Context).forDockerfile(t.Path)
-			res.Files[i] = c.AnalyzeSource(t.Path, src, bc)
-			res.Files[i].Context = t.Context
-			res.Files[i].Compose, res.Files[i].Service = t.Compose, t.Service
+			fr, err := c.AnalyzeSource(ctx, t.Path, src, bc)
+			if err != nil {
+				return // canceled; the result is thrown away below
+			}
+			fr.Context = t.Context
+			fr.Compose, fr.Service = t.Compose, t.Service
+			res.Files[i] = fr
 		}()
 	}
 	wg.Wait()
-	res.Groups = groupFindings(fsys, res.Files)
-	return res
-}
-
-func readError(err error) string {
-	if strings.Contains(err.Error(), "too large") {
-		return fmt.Sprintf("file is larger than %d KiB; Dockerfiles that large are not analyzed", MaxDockerfileSize>>10)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return "cannot read file: " + err.Error()
+	res.Groups = groupFindings(fsys, res.Files)
+	res.Unread = rec.unread()
+	res.ConfigWarnings = c.cfg.Warnings
+	return res, nil
 }
 
 type contextCache struct {
@@ -241,20 +267,36 @@ func ContextFor(fsys fs.FS, dockerfilePath, contextDir string) *BuildContext {
 }
 
 // AnalyzeSource analyzes one Dockerfile's bytes under cfg; a configuration
-// that does not resolve is the file's error.
-func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg *Config) *FileResult {
+// that does not resolve is the file's error. The error is ctx's, when it
+// is canceled.
+func (a *Analyzer) AnalyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext, cfg *Config) (*FileResult, error) {
 	c, err := a.Configure(cfg)
 	if err != nil {
-		return &FileResult{Path: path, BuildContext: bc, Error: "configuration: " + err.Error()}
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return &FileResult{Path: path, BuildContext: bc, Error: "configuration: " + err.Error()}, nil
 	}
-	return c.AnalyzeSource(path, src, bc)
+	return c.AnalyzeSource(ctx, path, src, bc)
 }
 
 // AnalyzeSource analyzes one Dockerfile's bytes. A panic in a rule is that
 // rule's finding and leaves the other rules' findings alone; a panic
 // elsewhere (BuildKit, the model) becomes this file's error. Neither takes
-// other files down.
-func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (fr *FileResult) {
+// other files down. ctx is checked between rules and handed to BuildKit;
+// when it is canceled the error is ctx's and there is no result.
+func (c *Configured) AnalyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext) (*FileResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fr := c.analyzeSource(ctx, path, src, bc)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return fr, nil
+}
+
+func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext) (fr *FileResult) {
 	a, cfg, settings := c.a, c.cfg, c.settings
 	fr = &FileResult{Path: path, BuildContext: bc}
 	if bc != nil {
@@ -287,8 +329,11 @@ func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (f
 	for _, s := range d.Stages {
 		fr.Stages = append(fr.Stages, StageInfo{Name: s.Name, Base: s.Base.Raw, Line: s.From.StartLine})
 	}
+	if n := len(d.Instructions); n > MaxConvertInstructions {
+		fr.Limits = append(fr.Limits, fmt.Sprintf("BuildKit's own checks were not run and no fix is proposed: the file has %d instructions, more than the %d dockopt gives BuildKit to convert", n, MaxConvertInstructions))
+	}
 	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
-	facts := &fileFacts{}
+	facts := &fileFacts{ctx: ctx}
 	fr.facts = facts
 	model := facts.model(d, bc)
 	fr.Role = model.Role().Role
@@ -297,6 +342,9 @@ func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (f
 	}
 	sup := collectSuppressions(d, cfg, a)
 	for _, r := range a.rules {
+		if ctx.Err() != nil {
+			return fr // thrown away by AnalyzeSource
+		}
 		sev := r.Severity
 		if s, ok := settings[r.ID]; ok && s.Severity != nil {
 			sev = *s.Severity
@@ -449,6 +497,8 @@ func hasEquivalent(r *Rule, id string) bool {
 
 // fileFacts caches work several rules share, computed at most once per file.
 type fileFacts struct {
+	// ctx is the analysis's, for the conversion rules ask for.
+	ctx     context.Context
 	bkOnce  sync.Once
 	bk      []BuildKitWarning
 	bkErr   error
@@ -464,25 +514,25 @@ type fileFacts struct {
 // half the cost of analyzing a file, and the checks that need it (the rest
 // are native) can only fire on files with variables, --platform, EXPOSE
 // with a protocol or mapping, or a relative WORKDIR; other files skip it.
-func (f *fileFacts) buildkit(d *Dockerfile) []BuildKitWarning {
+func (f *fileFacts) buildkit(ctx context.Context, d *Dockerfile) []BuildKitWarning {
 	f.bkOnce.Do(func() {
 		if !needsBuildKitLint(d) {
 			return
 		}
-		f.bk, f.bkErr = BuildKitLint(d.Source)
+		f.bk, f.bkErr = BuildKitLint(ctx, d.Source)
 		f.bkRan = true
 	})
 	return f.bk
 }
 
 // convert returns the offline conversion error, reusing the lint run.
-func (f *fileFacts) convert(d *Dockerfile) error {
-	f.buildkit(d)
+func (f *fileFacts) convert(ctx context.Context, d *Dockerfile) error {
+	f.buildkit(ctx, d)
 	if f.bkRan {
 		return f.bkErr
 	}
 	f.cvOnce.Do(func() {
-		_, f.convErr = BuildKitLint(d.Source)
+		_, f.convErr = BuildKitLint(ctx, d.Source)
 	})
 	return f.convErr
 }

@@ -16,7 +16,7 @@ func analyzeOne(t *testing.T, dockerfile string, files map[string]string) *analy
 	for p, c := range files {
 		fsys[p] = &fstest.MapFile{Data: []byte(c)}
 	}
-	res, err := analyzer.New(nil).Analyze(fsys, ".", nil)
+	res, err := analyzer.New(nil).Analyze(t.Context(), fsys, ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestRoleCases(t *testing.T) {
 		for p, content := range c.files {
 			fsys[p] = &fstest.MapFile{Data: []byte(content)}
 		}
-		res, err := analyzer.New(nil).AnalyzeTargets(fsys, []analyzer.Target{{Path: c.path, Context: pathDir(c.path)}}, nil)
+		res, err := analyzer.New(nil).AnalyzeTargets(t.Context(), fsys, []analyzer.Target{{Path: c.path, Context: pathDir(c.path)}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,7 +371,7 @@ func TestGeneratedCases(t *testing.T) {
 		for p, content := range c.files {
 			fsys[p] = &fstest.MapFile{Data: []byte(content)}
 		}
-		res, err := analyzer.New(nil).AnalyzeTargets(fsys, []analyzer.Target{{Path: c.file, Context: pathDir(c.file)}}, nil)
+		res, err := analyzer.New(nil).AnalyzeTargets(t.Context(), fsys, []analyzer.Target{{Path: c.file, Context: pathDir(c.file)}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

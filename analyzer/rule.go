@@ -147,5 +147,5 @@ func (p *Pass) RuntimeChangeAllowed(s *Stage) (ok bool, why string) {
 // BuildKit returns BuildKit's own lint warnings for the file, computed
 // once per file and shared by every rule that mirrors a BuildKit check.
 func (p *Pass) BuildKit() []BuildKitWarning {
-	return p.facts.buildkit(p.File)
+	return p.facts.buildkit(p.facts.ctx, p.File)
 }

@@ -34,7 +34,7 @@ func TestTemplateNames(t *testing.T) {
 // generated file carries a fix, and the ones that had one say where the
 // change belongs.
 func TestTemplatesAndGeneratedFilesGetNoFix(t *testing.T) {
-	res, err := newAnalyzer().Analyze(os.DirFS("testdata/realshapes/postgres-variants"), ".", nil)
+	res, err := newAnalyzer().Analyze(t.Context(), os.DirFS("testdata/realshapes/postgres-variants"), ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestTemplatesAndGeneratedFilesGetNoFix(t *testing.T) {
 // variant with the template's line; 17/bookworm, a twin of 16/bookworm,
 // shows nothing of its own.
 func TestGroupsOnRealShapes(t *testing.T) {
-	res, err := newAnalyzer().Analyze(os.DirFS("testdata/realshapes/postgres-variants"), ".", nil)
+	res, err := newAnalyzer().Analyze(t.Context(), os.DirFS("testdata/realshapes/postgres-variants"), ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestTemplatePlaceholders(t *testing.T) {
 		"ENV MODE production\n" +
 		"RUN apt-get update && apt-get install -y @PACKAGES@\n"
 	fsys := fstest.MapFS{"Dockerfile.j2": {Data: []byte(tmpl)}}
-	res, err := newAnalyzer().Analyze(fsys, ".", nil)
+	res, err := newAnalyzer().Analyze(t.Context(), fsys, ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

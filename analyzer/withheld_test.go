@@ -24,7 +24,7 @@ func TestWithheldAndAdvisoryFindings(t *testing.T) {
 		},
 	}
 	a := analyzer.New([]*analyzer.Rule{rule})
-	fr := a.AnalyzeSource("Dockerfile", []byte("FROM golang:1.26 AS build\nCOPY . /src\nRUN go build -o /app /src\nFROM debian:12\nCOPY --from=build /app /app\nCMD [\"/app\"]\n"), nil, nil)
+	fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", []byte("FROM golang:1.26 AS build\nCOPY . /src\nRUN go build -o /app /src\nFROM debian:12\nCOPY --from=build /app /app\nCMD [\"/app\"]\n"), nil, nil)
 	if fr.Error != "" {
 		t.Fatal(fr.Error)
 	}

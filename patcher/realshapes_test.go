@@ -31,11 +31,14 @@ func patchShape(t *testing.T, name string) *patcher.Result {
 	}
 	fsys := os.DirFS(path.Join("../analyzer/testdata/realshapes", name))
 	a := analyzer.New(rules.All())
-	res, err := a.Analyze(fsys, ".", nil)
+	res, err := a.Analyze(t.Context(), fsys, ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := patcher.Patch(a, fsys, res, nil, patcher.Options{Apply: analyzer.Review})
+	r, err := patcher.Patch(t.Context(), a, fsys, res, nil, patcher.Options{Apply: analyzer.Review})
+	if err != nil {
+		t.Fatal(err)
+	}
 	shapePatches[name] = r
 	return r
 }

@@ -104,6 +104,9 @@ type view struct {
 	ReportPath  string
 	Truncated   bool
 	OmittedFile int
+	// Unread and Limits are what the analysis did not cover.
+	Unread []analyzer.Skipped
+	Limits []analyzer.Limit
 }
 
 type totals struct {
@@ -217,7 +220,7 @@ func buildView(in Input) view {
 	if in.ImageSize == nil {
 		in.ImageSize = imagedata.CompressedSizeMB
 	}
-	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived}
+	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived, Unread: in.Result.Unread, Limits: in.Result.Limits()}
 	for _, f := range in.Result.Files {
 		v.Suppressed += f.Suppressed
 	}

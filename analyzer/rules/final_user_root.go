@@ -208,7 +208,7 @@ func rootNotes(final *analyzer.Stage, user string) []string {
 	var notes []string
 	var rootCopies []int
 	for _, in := range final.LineageInstructions() {
-		if c, ok := copyOf(in); ok && c.chown == "" && !systemDest(resolvePath(workdirBefore(in), c.dest)) {
+		if c, ok := copyOf(in); ok && c.chown == "" && !systemDest(analyzer.ResolvePath(in.WorkdirBefore(), c.dest)) {
 			rootCopies = append(rootCopies, in.StartLine)
 		}
 		if c, ok := in.Command.(*instructions.EnvCommand); ok {

@@ -47,7 +47,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 			if !isCopy {
 				continue
 			}
-			dest := resolvePath(workdirBefore(in), c.dest)
+			dest := analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
 			if strings.HasPrefix(dest, "/usr/share/nginx/html") || (!strings.HasPrefix(dest, "/etc/nginx") && c.from != "") {
 				if site.staticDir == "" {
 					site.staticDir = strings.TrimSuffix(dest, "/")
@@ -80,7 +80,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 			if in.Script == nil || in.Script.File == nil {
 				continue
 			}
-			for _, w := range extractInlineWrites(in.Script, workdirBefore(in), echoInterpretsEscapes(in.Stage)).writes {
+			for _, w := range extractInlineWrites(in.Script, in.WorkdirBefore(), echoInterpretsEscapes(in.Stage)).writes {
 				if strings.HasPrefix(w.target, "/etc/nginx/") {
 					site.stock = false
 					texts = append(texts, w.content)

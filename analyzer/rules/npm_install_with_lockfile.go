@@ -32,6 +32,10 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 		if len(sent) == 0 {
 			return
 		}
+		copied := make([]*chainFirst, len(sent))
+		for i, f := range sent {
+			copied[i] = contextCopied(bc, f)
+		}
 		for in := range p.File.Each("RUN") {
 			if in.Onbuild != nil {
 				continue
@@ -46,8 +50,8 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 					continue
 				}
 				lock := ""
-				for _, f := range sent {
-					if contextCopied(in, bc, f) {
+				for i, f := range sent {
+					if copied[i].before(in) {
 						lock = f
 						break
 					}

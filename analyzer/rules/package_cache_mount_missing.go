@@ -30,6 +30,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		aware := usesBuildKitFeatures(p.File)
+		dockerClean := newChainFirst(removesDockerClean)
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
@@ -44,7 +45,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 			var needs []cacheNeed
 			seen := map[string]bool{}
 			for _, c := range in.Script.Commands() {
-				for _, n := range cacheNeeds(in, c, aware) {
+				for _, n := range cacheNeeds(in, c, aware, dockerClean) {
 					if seen[n.target] || authorHandles(sf, in, n.target) {
 						continue
 					}
@@ -55,7 +56,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 			if len(needs) == 0 {
 				continue
 			}
-			if hidden := hiddenByMount(p, sf, in, needs, aware); hidden != "" {
+			if hidden := hiddenByMount(p, sf, in, needs, aware, dockerClean); hidden != "" {
 				p.ReportWithheld(in, fmt.Sprintf("%s runs without a BuildKit cache mount; no fix: %s", needs[0].tool, hidden), analyzer.PreconditionMount)
 				continue
 			}
@@ -82,7 +83,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 				}
 			} else if !runsAsRoot(in) {
 				msg = fmt.Sprintf("%s starts from an empty cache on every build that misses the layer cache; a BuildKit cache mount keeps its cache between builds and out of the image (this RUN runs as %s: mount that user's cache folder with uid= and gid= options)",
-					strings.Join(tools, " and "), userBefore(in))
+					strings.Join(tools, " and "), in.UserBefore())
 			}
 			p.Report(in, msg, fix)
 		}
@@ -97,10 +98,13 @@ type cacheNeed struct {
 }
 
 // cacheNeeds returns the cache mounts a command would benefit from.
-func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cacheNeed {
+// dockerClean finds the RUN that removes the Debian images' apt hook that
+// deletes downloaded packages, without which an apt cache mount stays
+// empty.
+func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, dockerClean *chainFirst) []cacheNeed {
 	switch c.Name {
 	case "apt-get", "apt":
-		if c.Subcommand("-o", "-t", "-c") != "install" || !removesDockerClean(in) {
+		if c.Subcommand("-o", "-t", "-c") != "install" || !removesDockerCleanBy(dockerClean, in) {
 			return nil
 		}
 		return []cacheNeed{{tool: "apt", target: "/var/cache/apt", locked: true}, {tool: "apt", target: "/var/lib/apt", locked: true}}
@@ -123,7 +127,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cach
 		if !installs || c.Has("--no-cache-dir") || !aware {
 			return nil
 		}
-		if _, ok := envBefore(in, "PIP_NO_CACHE_DIR"); ok {
+		if _, ok := in.EnvBefore("PIP_NO_CACHE_DIR"); ok {
 			return nil
 		}
 	case analyzer.Npm:
@@ -167,7 +171,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cach
 	if in.Stage != nil {
 		img = in.Stage.Root().Base.Name()
 	}
-	env := func(name string) (string, bool) { return envBefore(in, name) }
+	env := func(name string) (string, bool) { return in.EnvBefore(name) }
 	var out []cacheNeed
 	for _, cache := range caches {
 		out = append(out, cacheNeed{tool: pm.Name, target: cache.In(img, env), locked: cache.Locked, noFix: noFix})
@@ -175,28 +179,30 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cach
 	return out
 }
 
-// removesDockerClean reports whether the stage chain, up to and
-// including in, removes the Debian images' apt hook that deletes
-// downloaded packages (without which an apt cache mount stays empty).
+// removesDockerClean reports whether an instruction removes the Debian
+// images' docker-clean apt hook.
 func removesDockerClean(in *analyzer.Instruction) bool {
-	if in.Stage == nil {
+	if in.Script == nil {
 		return false
 	}
-	for _, i := range in.Stage.LineageInstructions() {
-		if i.Script != nil {
-			for _, c := range i.Script.CommandsNamed("rm") {
-				for _, a := range c.Args {
-					if strings.HasSuffix(a.Value, "apt.conf.d/docker-clean") {
-						return true
-					}
-				}
+	for _, c := range in.Script.CommandsNamed("rm") {
+		for _, a := range c.Args {
+			if strings.HasSuffix(a.Value, "apt.conf.d/docker-clean") {
+				return true
 			}
-		}
-		if i == in {
-			break
 		}
 	}
 	return false
+}
+
+// removesDockerCleanBy reports whether the stage chain removes the hook
+// up to and including in; for an ONBUILD trigger, anywhere in the chain
+// of the stage that declares it.
+func removesDockerCleanBy(dockerClean *chainFirst, in *analyzer.Instruction) bool {
+	if in.Onbuild != nil {
+		return dockerClean.anywhere(in)
+	}
+	return dockerClean.upTo(in)
 }
 
 // cleansInRun reports `tool sub clean` in the same RUN.
@@ -244,7 +250,7 @@ func authorHandles(sf *analyzer.StageFacts, in *analyzer.Instruction, target str
 // be hidden, or a later RUN without the mount would miss what this one
 // fetched. And never over what a COPY or the base image put there. ""
 // when no mount would change anything.
-func hiddenByMount(p *analyzer.Pass, sf *analyzer.StageFacts, in *analyzer.Instruction, needs []cacheNeed, aware bool) string {
+func hiddenByMount(p *analyzer.Pass, sf *analyzer.StageFacts, in *analyzer.Instruction, needs []cacheNeed, aware bool, dockerClean *chainFirst) string {
 	if sf == nil {
 		return ""
 	}
@@ -262,10 +268,10 @@ func hiddenByMount(p *analyzer.Pass, sf *analyzer.StageFacts, in *analyzer.Instr
 		if downloadCache(n.target) {
 			continue
 		}
-		if earlier := earlierWriter(in, n.target, aware); earlier != nil {
+		if earlier := earlierWriter(in, n.target, aware, dockerClean); earlier != nil {
 			return fmt.Sprintf("line %d fetches into %s in its layer, which a cache mount here would hide from this RUN", earlier.StartLine, n.target)
 		}
-		if later := laterReader(p.File, in, n.target, aware); later != nil {
+		if later := laterReader(p.File, in, n.target, aware, dockerClean); later != nil {
 			return fmt.Sprintf("line %d reads %s from the layer this RUN leaves, which a cache mount here would keep empty", later.StartLine, n.target)
 		}
 	}
@@ -285,7 +291,7 @@ func downloadCache(dir string) bool {
 // earlierWriter returns an earlier RUN of the stage's lineage that needs
 // the same folder without mounting it: what it fetched is in the layers
 // this RUN starts from (whoever the facts say it ran as).
-func earlierWriter(in *analyzer.Instruction, target string, aware bool) *analyzer.Instruction {
+func earlierWriter(in *analyzer.Instruction, target string, aware bool, dockerClean *chainFirst) *analyzer.Instruction {
 	if in.Stage == nil {
 		return nil
 	}
@@ -293,7 +299,7 @@ func earlierWriter(in *analyzer.Instruction, target string, aware bool) *analyze
 		if earlier == in {
 			break
 		}
-		if readsCacheUnmounted(earlier, target, aware) {
+		if readsCacheUnmounted(earlier, target, aware, dockerClean) {
 			return earlier
 		}
 	}
@@ -302,12 +308,12 @@ func earlierWriter(in *analyzer.Instruction, target string, aware bool) *analyze
 
 // readsCacheUnmounted reports a RUN whose package manager uses the cache
 // folder without a mount there: it reads and writes the layers' copy.
-func readsCacheUnmounted(run *analyzer.Instruction, target string, aware bool) bool {
+func readsCacheUnmounted(run *analyzer.Instruction, target string, aware bool, dockerClean *chainFirst) bool {
 	if run.Keyword != "RUN" || run.Script == nil || mountHolds(run, target) {
 		return false
 	}
 	for _, c := range run.Script.Commands() {
-		for _, n := range cacheNeeds(run, c, aware) {
+		for _, n := range cacheNeeds(run, c, aware, dockerClean) {
 			if n.target == target {
 				return true
 			}
@@ -318,7 +324,7 @@ func readsCacheUnmounted(run *analyzer.Instruction, target string, aware bool) b
 
 // laterReader returns a later RUN, in the stage or one built FROM it, that
 // needs the same folder and does not mount it.
-func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string, aware bool) *analyzer.Instruction {
+func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string, aware bool, dockerClean *chainFirst) *analyzer.Instruction {
 	if in.Stage == nil {
 		return nil
 	}
@@ -327,7 +333,7 @@ func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string
 			continue
 		}
 		for _, later := range s.Instructions {
-			if (s != in.Stage || later.StartLine > in.EndLine) && readsCacheUnmounted(later, target, aware) {
+			if (s != in.Stage || later.StartLine > in.EndLine) && readsCacheUnmounted(later, target, aware, dockerClean) {
 				return later
 			}
 		}

@@ -30,7 +30,7 @@ var PythonEnvMissing = &analyzer.Rule{
 		final := p.File.FinalStage()
 		var missing []string
 		for _, name := range []string{"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"} {
-			if v, ok := envAtEnd(final, name); !ok || v == "" {
+			if v, ok := final.EnvAtEnd(name); !ok || v == "" {
 				missing = append(missing, name)
 			}
 		}

@@ -60,7 +60,7 @@ func TestRealShapesRuntimeChanges(t *testing.T) {
 			res := results[c.shape]
 			if res == nil {
 				var err error
-				res, err = a.Analyze(os.DirFS("../testdata/realshapes/"+c.shape), ".", nil)
+				res, err = a.Analyze(t.Context(), os.DirFS("../testdata/realshapes/"+c.shape), ".", nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -118,7 +118,10 @@ func checkRuntimeFix(t *testing.T, fr *analyzer.FileResult, f analyzer.Finding) 
 	if role := before.Role(); role.Role != analyzer.RoleApplication || before.Generated().Generated {
 		t.Errorf("%s: a runtime fix for a %s image (%s)", f.Rule, role.Role, role.Why)
 	}
-	after := analyzer.New(nil).AnalyzeSource(fr.Path, fixed, fr.BuildContext, nil)
+	after, err := analyzer.New(nil).AnalyzeSource(t.Context(), fr.Path, fixed, fr.BuildContext, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if after.Error != "" {
 		t.Fatalf("%s: the fixed file does not parse: %s\n%s", f.Rule, after.Error, fixed)
 	}

@@ -13,7 +13,7 @@ import (
 // its templates, not one per variant: 17/bookworm repeats 16/bookworm
 // and gets none, and a finding the variants share points at the template.
 func TestAnnotationsShowGeneratedVariantsOnce(t *testing.T) {
-	res, err := analyzer.New(rules.All()).Analyze(os.DirFS("../../analyzer/testdata/realshapes/postgres-variants"), ".", nil)
+	res, err := analyzer.New(rules.All()).Analyze(t.Context(), os.DirFS("../../analyzer/testdata/realshapes/postgres-variants"), ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		return prOutcome{}, cfgErr
 	}
 	if cfgErr == nil && !r.always {
-		targets, err := analyzer.Discover(fsys, ".", cfg)
+		targets, err := analyzer.Discover(ctx, fsys, ".", cfg)
 		if err != nil {
 			return prOutcome{}, fmt.Errorf("finding Dockerfiles: %w", err)
 		}

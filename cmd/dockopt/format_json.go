@@ -18,6 +18,10 @@ type jsonOutput struct {
 	// Groups are findings that files generated from one template share;
 	// each member finding names its group.
 	Groups []jsonGroup `json:"groups,omitempty"`
+	// Skipped are the files not analyzed, and why; Limits what else the
+	// analysis left out. Both are absent when there is nothing to say.
+	Skipped []analyzer.Skipped `json:"skipped,omitempty"`
+	Limits  []analyzer.Limit   `json:"limits,omitempty"`
 }
 
 type jsonGroup struct {
@@ -91,8 +95,8 @@ type jsonBuild struct {
 	Error          string  `json:"error,omitempty"`
 }
 
-func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild) jsonOutput {
-	out := jsonOutput{Version: jsonVersion, Files: []jsonFile{}, Changes: changes, Builds: builds}
+func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild, nc notCovered) jsonOutput {
+	out := jsonOutput{Version: jsonVersion, Files: []jsonFile{}, Changes: changes, Builds: builds, Skipped: nc.skipped, Limits: nc.limits}
 	if out.Changes == nil {
 		out.Changes = []jsonChange{}
 	}

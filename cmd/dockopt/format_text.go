@@ -29,7 +29,7 @@ func (p palette) severity(s analyzer.Severity) string {
 }
 
 // writeText prints findings grouped by file, readable in a terminal.
-func writeText(w io.Writer, files []*analyzer.FileResult, p palette) error {
+func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palette) error {
 	total, fixable := 0, 0
 	for _, f := range files {
 		label := f.Kind
@@ -50,6 +50,9 @@ func writeText(w io.Writer, files []*analyzer.FileResult, p palette) error {
 		fmt.Fprintf(w, "%s%s%s %s(%s)%s\n", p.bold, f.Path, p.reset, p.dim, label, p.reset)
 		if f.Error != "" {
 			fmt.Fprintf(w, "  %serror%s    %s\n", p.red, p.reset, f.Error)
+		}
+		for _, l := range f.Limits {
+			fmt.Fprintf(w, "  %slimit%s    %s\n", p.yellow, p.reset, l)
 		}
 		for _, s := range f.Strengths {
 			fmt.Fprintf(w, "  %s✓%s %s\n", p.green, p.reset, s.Message)
@@ -89,6 +92,21 @@ func writeText(w io.Writer, files []*analyzer.FileResult, p palette) error {
 		if f.Error == "" && len(f.Findings) == 0 {
 			fmt.Fprintf(w, "  %sno findings%s\n", p.green, p.reset)
 		}
+		fmt.Fprintln(w)
+	}
+	// What the analysis did not cover, besides the files above.
+	said := false
+	for _, s := range nc.unread {
+		fmt.Fprintf(w, "%snot read%s  %s: %s\n", p.yellow, p.reset, s.Path, s.Reason)
+		said = true
+	}
+	for _, l := range nc.limits {
+		if l.Path == "" {
+			fmt.Fprintf(w, "%slimit%s     %s\n", p.yellow, p.reset, l.Message)
+			said = true
+		}
+	}
+	if said {
 		fmt.Fprintln(w)
 	}
 	_, err := fmt.Fprintf(w, "%d Dockerfiles, %d findings, %d with a fix (`dockopt analyze --out DIR` writes them; `dockopt explain RULE` says why)\n", len(files), total, fixable)

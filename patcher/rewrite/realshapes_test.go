@@ -27,7 +27,7 @@ func TestRealShapes(t *testing.T) {
 	a := analyzer.New(rules.All())
 	seen := 0
 	for _, root := range []string{"../../analyzer/testdata/realshapes", "../../examples"} {
-		res, err := a.Analyze(os.DirFS(root), ".", nil)
+		res, err := a.Analyze(t.Context(), os.DirFS(root), ".", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -77,7 +78,11 @@ func TestGolden(t *testing.T) {
 
 func analyze(a *analyzer.Analyzer, fsys fstest.MapFS) *analyzer.FileResult {
 	src := fsys["Dockerfile"].Data
-	return a.AnalyzeSource("Dockerfile", src, analyzer.ContextFor(fsys, "Dockerfile", "."), nil)
+	fr, err := a.AnalyzeSource(context.Background(), "Dockerfile", src, analyzer.ContextFor(fsys, "Dockerfile", "."), nil)
+	if err != nil {
+		panic(err) // only a canceled context fails, and this one never is
+	}
+	return fr
 }
 
 func explain(rw *Rewrite) string {
@@ -126,7 +131,7 @@ func checkRewrite(t *testing.T, a *analyzer.Analyzer, fsys fstest.MapFS, before 
 	if _, err := analyzer.Parse("Dockerfile", rw.Content); err != nil {
 		t.Fatalf("rewritten Dockerfile does not parse: %v", err)
 	}
-	if err := analyzer.ConvertLLB(rw.Content); err != nil {
+	if err := analyzer.ConvertLLB(t.Context(), rw.Content); err != nil {
 		t.Fatalf("rewritten Dockerfile does not convert to LLB: %v", err)
 	}
 	after := fstest.MapFS{}
