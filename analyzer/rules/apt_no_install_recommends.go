@@ -28,6 +28,7 @@ var AptNoInstallRecommends = &analyzer.Rule{
 	Fix:         analyzer.Review,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
+		aptConfig := newChainFirst(func(in *analyzer.Instruction) bool { return mayConfigureApt(p.File, in) })
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
@@ -37,7 +38,10 @@ var AptNoInstallRecommends = &analyzer.Rule{
 					continue
 				}
 				const msg = "apt-get install also pulls in recommended packages; add --no-install-recommends"
-				line, decided := aptConfigRecommends(p, in)
+				line, decided := 0, analyzer.Absent
+				if aptConfig.before(in) {
+					line, decided = aptConfigRecommends(p, in)
+				}
 				if decided == analyzer.Present {
 					continue
 				}
@@ -124,6 +128,18 @@ func aptConfigRecommends(p *analyzer.Pass, in *analyzer.Instruction) (int, analy
 		}
 	}
 	return 0, analyzer.Absent
+}
+
+// mayConfigureApt reports an instruction aptConfigRecommends has to look
+// at: a RUN that names Install-Recommends or a COPY into /etc/apt. Most
+// files have none, and an index of where the first one is keeps the rule
+// linear on long stage chains.
+func mayConfigureApt(d *analyzer.Dockerfile, in *analyzer.Instruction) bool {
+	if in.Keyword == "RUN" {
+		return strings.Contains(in.Text(d.Source), "Install-Recommends")
+	}
+	c, ok := copyOf(in)
+	return ok && strings.HasPrefix(path.Clean("/"+c.dest), "/etc/apt")
 }
 
 // installWord returns the "install" argument of a package-manager command.
