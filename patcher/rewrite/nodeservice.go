@@ -83,6 +83,9 @@ func planNode(o *original) (*Rewrite, *Withheld) {
 	// The app runs where the original ran it, / included.
 	p := &nodePlan{distro: distro, start: start, main: main, cmds: cmds, pm: pm, workdir: o.app}
 	p.runtime = analyzer.ParseImageRef(imageWithTag(o.stage.Base, slimTag("node", o.stage.Base.Tag)))
+	if w := runtimeTagWithheld(analyzer.KindNodeService, titleNode, o.stage.Base, p.runtime); w != nil {
+		return nil, w
+	}
 	if w := p.preconditions(o); w != nil {
 		return nil, w
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/imagedata"
 	"github.com/dockopt/dockopt/analyzer/imagedata/contents"
 )
 
@@ -32,6 +33,17 @@ func (o *original) roleWithheld(kind, title string) *Withheld {
 		pc = analyzer.PreconditionGenerated
 	}
 	return &Withheld{Kind: kind, Title: title, Precondition: pc, Reason: why}
+}
+
+// runtimeTagWithheld withholds a rewrite whose slim runtime tag is not
+// one the image's publisher pushes (`node:20-bullseye-20240110-slim`): a
+// FROM that cannot be pulled is the worst hunk a pull request can have.
+func runtimeTagWithheld(kind, title string, original, runtime analyzer.ImageRef) *Withheld {
+	if imagedata.TagExists(runtime.String()) {
+		return nil
+	}
+	return &Withheld{Kind: kind, Title: title, Precondition: analyzer.PreconditionUnknown,
+		Reason: fmt.Sprintf("dockopt knows no slim variant of %s: %s is not a tag its publisher pushes", original.Raw, runtime.String())}
 }
 
 // serviceWithheld checks what every service rewrite needs before the rest:

@@ -107,6 +107,9 @@ func planPython(o *original) (*Rewrite, *Withheld) {
 	// may name files relative to it.
 	p.workdir = o.workdir
 	p.runtime = analyzer.ParseImageRef(imageWithTag(o.stage.Base, slimTag("python", o.stage.Base.Tag)))
+	if w := runtimeTagWithheld(analyzer.KindPythonService, titlePython, o.stage.Base, p.runtime); w != nil {
+		return nil, w
+	}
 	if w := p.preconditions(o); w != nil {
 		return nil, w
 	}
