@@ -19,7 +19,7 @@ type corpusFile struct {
 
 func loadCorpus(b *testing.B) []corpusFile {
 	fsys := os.DirFS("testdata/corpus")
-	targets, err := analyzer.Discover(fsys, ".", nil)
+	targets, err := analyzer.Discover(b.Context(), fsys, ".", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func BenchmarkAnalyzeCorpus(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for j, f := range files {
 			start := time.Now()
-			fr := a.AnalyzeSource(f.path, f.src, f.bc, nil)
+			fr, _ := a.AnalyzeSource(b.Context(), f.path, f.src, f.bc, nil)
 			per[j] = append(per[j], time.Since(start))
 			if strings.HasPrefix(fr.Error, "internal error") {
 				b.Fatal(fr.Error)
@@ -80,7 +80,7 @@ func BenchmarkAnalyzeCorpus(b *testing.B) {
 //	go test ./analyzer -run '^$' -bench FactsCorpus -benchtime 5x
 func BenchmarkFactsCorpus(b *testing.B) {
 	fsys := os.DirFS("testdata/corpus")
-	targets, err := analyzer.Discover(fsys, ".", nil)
+	targets, err := analyzer.Discover(b.Context(), fsys, ".", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func BenchmarkFactsCorpus(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		res, err := a.AnalyzeTargets(fsys, targets, nil)
+		res, err := a.AnalyzeTargets(b.Context(), fsys, targets, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

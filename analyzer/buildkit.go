@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -27,6 +28,37 @@ type BuildKitWarning struct {
 	Message   string
 	StartLine int
 	EndLine   int
+}
+
+// MaxConvertInstructions bounds the Dockerfiles BuildKit is asked to
+// convert. Its conversion looks build state up along a chain as long as
+// the stage, so its cost grows with the square of the instructions: 2,000
+// take about a tenth of a second, 16,000 several seconds, and serializing
+// the graph costs ten times that. Larger files are analyzed by dockopt's
+// own rules only, and their fixes are not proposed (nothing could check
+// that they still build).
+const MaxConvertInstructions = 2000
+
+// ErrTooManyInstructions is the conversion error of a Dockerfile with more
+// than MaxConvertInstructions instructions.
+var ErrTooManyInstructions = errors.New("BuildKit was not asked to convert it")
+
+// CheckConvertLimit returns ErrTooManyInstructions, wrapped, when src has
+// more instructions than BuildKit is asked to convert: a cheap test before
+// an analysis whose conversion would be refused.
+func CheckConvertLimit(src []byte) error {
+	parsed, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil
+	}
+	return convertLimit(parsed.AST)
+}
+
+func convertLimit(ast *parser.Node) error {
+	if n := len(ast.Children); n > MaxConvertInstructions {
+		return fmt.Errorf("%w: it has %d instructions, more than the %d dockopt converts", ErrTooManyInstructions, n, MaxConvertInstructions)
+	}
+	return nil
 }
 
 // buildkitTimeout bounds one conversion; with an offline resolver it is
@@ -91,11 +123,11 @@ func convertOpt(warn func(rule, url, msg string, loc []parser.Range)) dockerfile
 // graph offline, as a real build would do first, and returns BuildKit's lint
 // warnings and the conversion error, if any. A panic inside BuildKit is
 // turned into an error for this file only.
-func BuildKitLint(src []byte) ([]BuildKitWarning, error) {
-	return buildkitConvert(src, false)
+func BuildKitLint(ctx context.Context, src []byte) ([]BuildKitWarning, error) {
+	return buildkitConvert(ctx, src, false)
 }
 
-func buildkitConvert(src []byte, marshal bool) (warnings []BuildKitWarning, err error) {
+func buildkitConvert(ctx context.Context, src []byte, marshal bool) (warnings []BuildKitWarning, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
@@ -110,7 +142,10 @@ func buildkitConvert(src []byte, marshal bool) (warnings []BuildKitWarning, err 
 	if xerr := CheckExpansion(parsed.AST, parsed.EscapeToken); xerr != nil {
 		return nil, xerr
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), buildkitTimeout)
+	if err := convertLimit(parsed.AST); err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, buildkitTimeout)
 	defer cancel()
 	opt := convertOpt(func(rule, _, msg string, loc []parser.Range) {
 		w := BuildKitWarning{Rule: rule, Message: msg}
@@ -119,19 +154,22 @@ func buildkitConvert(src []byte, marshal bool) (warnings []BuildKitWarning, err 
 		}
 		warnings = append(warnings, w)
 	})
-	res, err := dockerfile2llb.Dockerfile2LLB(ctx, src, opt)
-	if err != nil || !marshal {
-		return warnings, err
+	res, err := dockerfile2llb.Dockerfile2LLB(cctx, src, opt)
+	if err == nil && marshal {
+		_, err = res.State.Marshal(cctx)
 	}
-	_, err = res.State.Marshal(ctx)
+	if ctx.Err() != nil {
+		// Canceled by the caller: that is the error, not the file's.
+		return nil, ctx.Err()
+	}
 	return warnings, err
 }
 
 // ConvertLLB proves a Dockerfile is buildable as far as can be known
 // without running it: conversion of every stage and serialization of the
 // build graph, which is what a build submits.
-func ConvertLLB(src []byte) error {
-	_, err := buildkitConvert(src, true)
+func ConvertLLB(ctx context.Context, src []byte) error {
+	_, err := buildkitConvert(ctx, src, true)
 	return err
 }
 

@@ -504,9 +504,16 @@ func hadolintAlias(id string) string {
 // first, then dockopt's on top. Absent files give the defaults.
 func LoadConfig(fsys fs.FS) (*Config, error) {
 	cfg := DefaultConfig()
+	var warnings []string
 	for _, p := range HadolintConfigPaths {
 		b, err := readBounded(fsys, p, MaxConfigSize)
+		if LeavesRoot(err) {
+			return nil, &ConfigError{File: p, Msg: OutsideReason + "; it was not read"}
+		}
 		if err != nil {
+			if strings.Contains(err.Error(), "too large") {
+				warnings = append(warnings, fmt.Sprintf("%s is larger than %d KiB and was not read", p, MaxConfigSize>>10))
+			}
 			continue
 		}
 		h, err := ParseHadolintConfig(p, b)
@@ -518,6 +525,9 @@ func LoadConfig(fsys fs.FS) (*Config, error) {
 	}
 	for _, p := range ConfigPaths {
 		b, err := readBounded(fsys, p, MaxConfigSize)
+		if LeavesRoot(err) {
+			return nil, &ConfigError{File: p, Msg: OutsideReason + "; it was not read"}
+		}
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) && pe.Err.Error() == "file too large" {
@@ -532,6 +542,7 @@ func LoadConfig(fsys fs.FS) (*Config, error) {
 		cfg = Merge(cfg, d)
 		break
 	}
+	cfg.Warnings = append(cfg.Warnings, warnings...)
 	return cfg, nil
 }
 

@@ -147,6 +147,20 @@ func (c *BuildContext) ReadFile(p string) ([]byte, error) {
 	return readBounded(c.fsys, path.Join(c.Dir, p), 1<<20)
 }
 
+// ReadHead reads at most the first n bytes of a file of the context, for
+// checks of a file's kind that must work on files of any size.
+func (c *BuildContext) ReadHead(p string, n int) ([]byte, error) {
+	if c == nil || c.fsys == nil {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fs.ErrNotExist}
+	}
+	f, err := c.fsys.Open(path.Join(c.Dir, p))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(n)))
+}
+
 // EmptyContext is the context of a Dockerfile analyzed on its own.
 func EmptyContext() *BuildContext {
 	return &BuildContext{Dir: ".", files: map[string]bool{}, dirs: map[string]bool{}}
@@ -159,7 +173,7 @@ var skipDirs = map[string]bool{".git": true, "node_modules": true, ".venv": true
 // LoadContext gathers the facts of the context folder dir in fsys.
 func LoadContext(fsys fs.FS, dir string) *BuildContext {
 	dir = path.Clean(dir)
-	c := &BuildContext{Dir: dir, fsys: fsys, files: map[string]bool{}, dirs: map[string]bool{}}
+	c := &BuildContext{Dir: dir, fsys: fsys, files: map[string]bool{}, dirs: map[string]bool{}, repo: newRepoEvidence()}
 	_ = fs.WalkDir(fsys, dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return nil

@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"context"
 	"io/fs"
 	"maps"
 	"path"
@@ -54,11 +55,15 @@ func isComposeName(name string) bool {
 
 // Discover finds Dockerfiles under root in fsys, and the build contexts
 // compose files assign them. Folders that hold dependencies or VCS data
-// are skipped; so are paths the configuration ignores.
-func Discover(fsys fs.FS, root string, cfg *Config) ([]Target, error) {
+// are skipped; so are paths the configuration ignores. A canceled ctx
+// stops the walk with its error.
+func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Target, error) {
 	byPath := map[string]*Target{}
 	var composeFiles []string
 	err := fs.WalkDir(fsys, root, func(p string, e fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
 		if err != nil {
 			if p == root {
 				return err
@@ -71,6 +76,11 @@ func Discover(fsys fs.FS, root string, cfg *Config) ([]Target, error) {
 			}
 			return nil
 		}
+		if e.Type()&fs.ModeSymlink != 0 && (IsDockerfileName(e.Name()) || isComposeName(e.Name())) {
+			// Links are not followed by the walk; one that leaves the
+			// folder is refused here, where the folder's fs notes it.
+			fs.Stat(fsys, p)
+		}
 		if !e.Type().IsRegular() {
 			return nil
 		}
@@ -78,7 +88,7 @@ func Discover(fsys fs.FS, root string, cfg *Config) ([]Target, error) {
 			return nil
 		}
 		switch {
-		case IsDockerfileName(e.Name()):
+		case IsDockerfileName(e.Name()) || IsTemplateName(e.Name()):
 			if len(byPath) < MaxDockerfiles {
 				byPath[p] = &Target{Path: p, Context: path.Dir(p)}
 			}
@@ -92,6 +102,9 @@ func Discover(fsys fs.FS, root string, cfg *Config) ([]Target, error) {
 	}
 	sort.Strings(composeFiles)
 	for _, cf := range composeFiles {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		for _, b := range composeBuilds(fsys, cf) {
 			if ignoredPath(cfg, b.Path) {
 				continue

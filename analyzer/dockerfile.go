@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -13,11 +14,23 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // MaxDockerfileSize bounds what is parsed: a Dockerfile larger than this is
 // almost certainly not hand-written and would only slow every other file down.
 const MaxDockerfileSize = 1 << 20
+
+// MaxInstructions and MaxCommands bound the Dockerfiles that are analyzed:
+// 100,000 instructions, of which 20,000 run a command (RUN, CMD,
+// ENTRYPOINT, HEALTHCHECK, ONBUILD). The model keeps a few kilobytes per
+// instruction, more for a command (its parsed shell script, the findings
+// about it), and 1 MiB of one-word RUNs needed 1.9 GB. Both are far
+// beyond any hand-written file.
+const (
+	MaxInstructions = 100000
+	MaxCommands     = 20000
+)
 
 // Dockerfile is the parsed model rules inspect. It keeps the raw bytes and
 // a line table because BuildKit's nodes carry only line numbers and join
@@ -41,6 +54,11 @@ type Dockerfile struct {
 	Expansion *ExpansionError
 
 	lineStarts []int
+	// stagesNamed lists the stages of each lower-cased name in file order.
+	stagesNamed map[string][]*Stage
+	// shell parses RUN scripts while the model is built.
+	shell   *syntax.Parser
+	newline string
 }
 
 // Directive is a parser directive such as `# syntax=` or `# check=`.
@@ -92,6 +110,11 @@ type Instruction struct {
 	// Trigger is the instruction an ONBUILD wraps; Onbuild points back.
 	Trigger *Instruction
 	Onbuild *Instruction
+
+	// pos is the index in Stage.Instructions (the ONBUILD's for a
+	// trigger); state is what the stage chain set before it.
+	pos   int
+	state runState
 }
 
 // Text returns the instruction's source text.
@@ -139,10 +162,20 @@ type Stage struct {
 	Windows bool
 	// Shell is the effective SHELL at the end of the stage.
 	Shell []string
+
+	endState runState
+	env      *stageEnv
+	// treeIn and treeOut number the stage in a walk of the FROM tree;
+	// root is the first stage of its chain.
+	treeIn, treeOut int
+	root            *Stage
 }
 
 // Root returns the first stage of the chain whose base is an image.
 func (s *Stage) Root() *Stage {
+	if s.root != nil {
+		return s.root
+	}
 	seen := 0
 	for s.BaseStage != nil && seen < 1000 {
 		s = s.BaseStage
@@ -208,17 +241,19 @@ func (d *Dockerfile) FinalStage() *Stage {
 	return d.Stages[len(d.Stages)-1]
 }
 
-// StageByRef finds a stage by name (case-insensitive) or index.
+// StageByRef finds a stage by name (case-insensitive) or index; when
+// both match, the earlier stage.
 func (d *Dockerfile) StageByRef(ref string) *Stage {
-	for _, s := range d.Stages {
-		if s.Name != "" && strings.EqualFold(s.Name, ref) {
-			return s
-		}
-		if fmt.Sprint(s.Index) == ref {
-			return s
+	var found *Stage
+	if named := d.stagesNamed[strings.ToLower(ref)]; len(named) > 0 {
+		found = named[0]
+	}
+	if i, err := strconv.Atoi(ref); err == nil && strconv.Itoa(i) == ref && i >= 0 && i < len(d.Stages) {
+		if found == nil || i < found.Index {
+			found = d.Stages[i]
 		}
 	}
-	return nil
+	return found
 }
 
 // Offset returns the byte offset of the start of a 1-based line.
@@ -272,12 +307,16 @@ func (d *Dockerfile) Indent(line int) string {
 	return string(d.Source[start:i])
 }
 
-// Newline returns the file's line ending.
+// Newline returns the file's line ending. Fixes ask for it, one per
+// finding, so it is found once per file.
 func (d *Dockerfile) Newline() string {
-	if bytes.Contains(d.Source, []byte("\r\n")) {
-		return "\r\n"
+	if d.newline == "" {
+		d.newline = "\n"
+		if bytes.Contains(d.Source, []byte("\r\n")) {
+			d.newline = "\r\n"
+		}
 	}
-	return "\n"
+	return d.newline
 }
 
 // ErrInput marks errors caused by the file's content rather than by dockopt.
@@ -293,6 +332,9 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInput, describeParseError(err))
 	}
+	if err := checkCounts(res.AST); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInput, err)
+	}
 	d := &Dockerfile{Path: path, Source: src, AST: res.AST, Escape: res.EscapeToken}
 	d.lineStarts = lineStarts(src)
 	d.Directives = parseDirectives(src)
@@ -302,9 +344,13 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 			d.EmptyContinuationLines = append(d.EmptyContinuationLines, w.Location.Start.Line)
 		}
 	}
-	if err := d.build(); err != nil {
+	d.Newline()
+	err = d.build()
+	d.shell = nil
+	if err != nil {
 		return nil, err
 	}
+	d.computeState()
 	if len(d.Stages) == 0 {
 		return nil, fmt.Errorf("%w: no FROM instruction, so there is no build stage", ErrInput)
 	}
@@ -314,6 +360,24 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 		}
 	}
 	return d, nil
+}
+
+// checkCounts refuses a file past MaxInstructions or MaxCommands.
+func checkCounts(ast *parser.Node) error {
+	if n := len(ast.Children); n > MaxInstructions {
+		return fmt.Errorf("the file has %d instructions; Dockerfiles with more than %d are not analyzed", n, MaxInstructions)
+	}
+	commands := 0
+	for _, n := range ast.Children {
+		switch strings.ToUpper(n.Value) {
+		case "RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "ONBUILD":
+			commands++
+		}
+	}
+	if commands > MaxCommands {
+		return fmt.Errorf("the file has %d RUN, CMD, ENTRYPOINT, HEALTHCHECK and ONBUILD instructions; Dockerfiles with more than %d are not analyzed", commands, MaxCommands)
+	}
+	return nil
 }
 
 func checkText(src []byte) error {
@@ -591,10 +655,8 @@ func (d *Dockerfile) newStage(from *Instruction, lex *shell.Lex, metaEnv map[str
 			}
 		}
 	}
-	for _, prev := range d.Stages {
-		if prev.Name != "" && strings.EqualFold(prev.Name, resolved) {
-			s.BaseStage = prev
-		}
+	if named := d.stagesNamed[strings.ToLower(resolved)]; len(named) > 0 {
+		s.BaseStage = named[len(named)-1]
 	}
 	s.Base = ParseImageRef(resolved)
 	s.Base.Unresolved = unresolved || resolved == ""
@@ -608,6 +670,13 @@ func (d *Dockerfile) newStage(from *Instruction, lex *shell.Lex, metaEnv map[str
 		s.Windows = true
 	}
 	d.Stages = append(d.Stages, s)
+	if s.Name != "" {
+		if d.stagesNamed == nil {
+			d.stagesNamed = map[string][]*Stage{}
+		}
+		k := strings.ToLower(s.Name)
+		d.stagesNamed[k] = append(d.stagesNamed[k], s)
+	}
 	return s
 }
 

@@ -1,10 +1,12 @@
 package analyzer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -60,8 +62,17 @@ func (a *Analyzer) Lookup(id string) []*Rule {
 // Result is the analysis of a repository or folder.
 type Result struct {
 	Files []*FileResult
+	// Groups are the findings files generated from one template share,
+	// each reported once, at the template (see FindingGroup).
+	Groups []*FindingGroup
 	// Truncated is set when more Dockerfiles existed than MaxDockerfiles.
 	Truncated bool
+	// Unread are files other than the analyzed Dockerfiles that were not
+	// read: behind a symbolic link that leaves the folder, say.
+	Unread []Skipped
+	// ConfigWarnings are the configuration's problems that did not stop
+	// the analysis.
+	ConfigWarnings []string
 }
 
 // FileResult is the analysis of one Dockerfile.
@@ -84,9 +95,19 @@ type FileResult struct {
 	// RuleErrors are the rules whose check failed on this file; each also
 	// has a finding that says so, and the other rules' findings stand.
 	RuleErrors []RuleError
+	// Limits say what was left out of this file's analysis, and why.
+	Limits []string
 	// Compose and Service name the compose file and service that build
 	// this Dockerfile, if any.
 	Compose, Service string
+	// Template is set for a template of Dockerfiles (Dockerfile.template,
+	// Dockerfile-alpine.tmpl, *.j2): it is analyzed with its placeholders
+	// filled in, and never patched or built.
+	Template bool
+	// Generated is set when a generator writes the file: no fix edits it,
+	// and its findings are grouped with those of the other files generated
+	// from its template.
+	Generated *Generated
 
 	Dockerfile   *Dockerfile
 	BuildContext *BuildContext
@@ -95,15 +116,15 @@ type FileResult struct {
 }
 
 // ConvertError is BuildKit's offline conversion result for the file,
-// computed during analysis when a rule needed it, else now.
-func (fr *FileResult) ConvertError() error {
+// computed during analysis when a rule needed it, else now with ctx.
+func (fr *FileResult) ConvertError(ctx context.Context) error {
 	if fr.Dockerfile == nil {
 		return errors.New(fr.Error)
 	}
 	if fr.facts == nil {
 		fr.facts = &fileFacts{}
 	}
-	return fr.facts.convert(fr.Dockerfile)
+	return fr.facts.convert(ctx, fr.Dockerfile)
 }
 
 // StageInfo summarises a stage for output.
@@ -137,38 +158,53 @@ func (a *Analyzer) Configure(cfg *Config) (*Configured, error) {
 func (c *Configured) Analyzer() *Analyzer { return c.a }
 
 // Analyze discovers and analyzes every Dockerfile under root in fsys.
-func (a *Analyzer) Analyze(fsys fs.FS, root string, cfg *Config) (*Result, error) {
+// When ctx is canceled it returns ctx's error, never a partial result.
+func (a *Analyzer) Analyze(ctx context.Context, fsys fs.FS, root string, cfg *Config) (*Result, error) {
 	c, err := a.Configure(cfg)
 	if err != nil {
 		return nil, err
 	}
-	targets, err := Discover(fsys, root, c.cfg)
+	rec := recording(fsys)
+	targets, err := Discover(ctx, rec, root, c.cfg)
 	if err != nil {
 		return nil, err
 	}
-	res := c.AnalyzeTargets(fsys, targets)
+	res, err := c.AnalyzeTargets(ctx, rec, targets)
+	if err != nil {
+		return nil, err
+	}
 	res.Truncated = len(targets) >= MaxDockerfiles
 	return res, nil
 }
 
 // AnalyzeTargets analyzes the given Dockerfiles under cfg.
-func (a *Analyzer) AnalyzeTargets(fsys fs.FS, targets []Target, cfg *Config) (*Result, error) {
+func (a *Analyzer) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Target, cfg *Config) (*Result, error) {
 	c, err := a.Configure(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return c.AnalyzeTargets(fsys, targets), nil
+	return c.AnalyzeTargets(ctx, fsys, targets)
 }
 
-// AnalyzeTargets analyzes the given Dockerfiles, in parallel, keeping order.
-func (c *Configured) AnalyzeTargets(fsys fs.FS, targets []Target) *Result {
+// AnalyzeTargets analyzes the given Dockerfiles, in parallel, keeping
+// order. ctx is checked between files and between rules; when it is
+// canceled the error is ctx's and there is no result.
+func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Target) (*Result, error) {
+	rec := recording(fsys)
+	fsys = rec
 	contexts := &contextCache{fsys: fsys, m: map[string]*BuildContext{}, repo: newRepoEvidence()}
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
 	for i, t := range targets {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
@@ -178,20 +214,23 @@ func (c *Configured) AnalyzeTargets(fsys fs.FS, targets []Target) *Result {
 				return
 			}
 			bc := contexts.get(t.Context).forDockerfile(t.Path)
-			res.Files[i] = c.AnalyzeSource(t.Path, src, bc)
-			res.Files[i].Context = t.Context
-			res.Files[i].Compose, res.Files[i].Service = t.Compose, t.Service
+			fr, err := c.AnalyzeSource(ctx, t.Path, src, bc)
+			if err != nil {
+				return // canceled; the result is thrown away below
+			}
+			fr.Context = t.Context
+			fr.Compose, fr.Service = t.Compose, t.Service
+			res.Files[i] = fr
 		}()
 	}
 	wg.Wait()
-	return res
-}
-
-func readError(err error) string {
-	if strings.Contains(err.Error(), "too large") {
-		return fmt.Sprintf("file is larger than %d KiB; Dockerfiles that large are not analyzed", MaxDockerfileSize>>10)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return "cannot read file: " + err.Error()
+	res.Groups = groupFindings(fsys, res.Files)
+	res.Unread = rec.unread()
+	res.ConfigWarnings = c.cfg.Warnings
+	return res, nil
 }
 
 type contextCache struct {
@@ -228,20 +267,36 @@ func ContextFor(fsys fs.FS, dockerfilePath, contextDir string) *BuildContext {
 }
 
 // AnalyzeSource analyzes one Dockerfile's bytes under cfg; a configuration
-// that does not resolve is the file's error.
-func (a *Analyzer) AnalyzeSource(path string, src []byte, bc *BuildContext, cfg *Config) *FileResult {
+// that does not resolve is the file's error. The error is ctx's, when it
+// is canceled.
+func (a *Analyzer) AnalyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext, cfg *Config) (*FileResult, error) {
 	c, err := a.Configure(cfg)
 	if err != nil {
-		return &FileResult{Path: path, BuildContext: bc, Error: "configuration: " + err.Error()}
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return &FileResult{Path: path, BuildContext: bc, Error: "configuration: " + err.Error()}, nil
 	}
-	return c.AnalyzeSource(path, src, bc)
+	return c.AnalyzeSource(ctx, path, src, bc)
 }
 
 // AnalyzeSource analyzes one Dockerfile's bytes. A panic in a rule is that
 // rule's finding and leaves the other rules' findings alone; a panic
 // elsewhere (BuildKit, the model) becomes this file's error. Neither takes
-// other files down.
-func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (fr *FileResult) {
+// other files down. ctx is checked between rules and handed to BuildKit;
+// when it is canceled the error is ctx's and there is no result.
+func (c *Configured) AnalyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext) (*FileResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fr := c.analyzeSource(ctx, path, src, bc)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return fr, nil
+}
+
+func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext) (fr *FileResult) {
 	a, cfg, settings := c.a, c.cfg, c.settings
 	fr = &FileResult{Path: path, BuildContext: bc}
 	if bc != nil {
@@ -253,9 +308,17 @@ func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (f
 			fr.Error = fmt.Sprintf("internal error while analyzing (please report): %v\n%s", r, firstLines(string(debug.Stack()), 14))
 		}
 	}()
+	var tmpl filledTemplate
+	if fr.Template = isTemplatePath(path); fr.Template {
+		tmpl = fillTemplate(src)
+		src = tmpl.src
+	}
 	d, err := Parse(path, src)
 	if err != nil {
 		fr.Error = strings.TrimPrefix(err.Error(), ErrInput.Error()+": ")
+		if fr.Template {
+			fr.Error = "this template does not read as a Dockerfile even with its placeholders filled in: " + fr.Error
+		}
 		return fr
 	}
 	if bc == nil {
@@ -266,8 +329,11 @@ func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (f
 	for _, s := range d.Stages {
 		fr.Stages = append(fr.Stages, StageInfo{Name: s.Name, Base: s.Base.Raw, Line: s.From.StartLine})
 	}
+	if n := len(d.Instructions); n > MaxConvertInstructions {
+		fr.Limits = append(fr.Limits, fmt.Sprintf("BuildKit's own checks were not run and no fix is proposed: the file has %d instructions, more than the %d dockopt gives BuildKit to convert", n, MaxConvertInstructions))
+	}
 	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
-	facts := &fileFacts{}
+	facts := &fileFacts{ctx: ctx}
 	fr.facts = facts
 	model := facts.model(d, bc)
 	fr.Role = model.Role().Role
@@ -276,6 +342,9 @@ func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (f
 	}
 	sup := collectSuppressions(d, cfg, a)
 	for _, r := range a.rules {
+		if ctx.Err() != nil {
+			return fr // thrown away by AnalyzeSource
+		}
 		sev := r.Severity
 		if s, ok := settings[r.ID]; ok && s.Severity != nil {
 			sev = *s.Severity
@@ -307,9 +376,48 @@ func (c *Configured) AnalyzeSource(path string, src []byte, bc *BuildContext) (f
 			fr.Findings = append(fr.Findings, sup.unused(u, d)...)
 		}
 	}
+	fr.withholdEdits(model)
 	fr.Strengths = DetectStrengths(d, bc)
+	if fr.Template {
+		fr.Findings = slices.DeleteFunc(fr.Findings, tmpl.touches)
+		fr.Strengths = slices.DeleteFunc(fr.Strengths, func(s Strength) bool { return tmpl.quotes(s.Message) })
+	}
 	SortFindings(fr.Findings)
 	return fr
+}
+
+// withholdEdits keeps every fix out of a file that no edit may touch, in
+// one place rather than in each rule: a template, whose placeholders make
+// an edit unverifiable, and a generated file, whose next generation would
+// undo the edit (and whose maintainers reject such hunks on sight). The
+// findings keep their severity; their message says where the change
+// belongs.
+func (fr *FileResult) withholdEdits(f *Facts) {
+	var why Precondition
+	var reason string
+	if fr.Template {
+		why, reason = PreconditionTemplate, "no fix: this is a template whose placeholders a generator fills in, so no edit of it can be verified; make the change by hand"
+	} else if g := f.Generated(); g.Generated {
+		fr.Generated = &g
+		why = PreconditionGenerated
+		switch {
+		case g.Template != "":
+			reason = "no fix: this file is generated from " + g.Template + "; make the change there"
+		case g.Generator != "":
+			reason = "no fix: this file is generated by " + g.Generator + "; make the change in what it generates from"
+		default:
+			reason = "no fix: this file is generated (" + g.Why + "); make the change where it is generated from"
+		}
+	}
+	for i := range fr.Findings {
+		fd := &fr.Findings[i]
+		fd.base = fd.Message
+		if why == "" || fd.Fix == nil {
+			continue
+		}
+		fd.Fix, fd.Withheld = nil, why
+		fd.Message += "; " + reason
+	}
 }
 
 // RuleError is a rule that failed on a file: its check panicked.
@@ -389,6 +497,8 @@ func hasEquivalent(r *Rule, id string) bool {
 
 // fileFacts caches work several rules share, computed at most once per file.
 type fileFacts struct {
+	// ctx is the analysis's, for the conversion rules ask for.
+	ctx     context.Context
 	bkOnce  sync.Once
 	bk      []BuildKitWarning
 	bkErr   error
@@ -404,25 +514,25 @@ type fileFacts struct {
 // half the cost of analyzing a file, and the checks that need it (the rest
 // are native) can only fire on files with variables, --platform, EXPOSE
 // with a protocol or mapping, or a relative WORKDIR; other files skip it.
-func (f *fileFacts) buildkit(d *Dockerfile) []BuildKitWarning {
+func (f *fileFacts) buildkit(ctx context.Context, d *Dockerfile) []BuildKitWarning {
 	f.bkOnce.Do(func() {
 		if !needsBuildKitLint(d) {
 			return
 		}
-		f.bk, f.bkErr = BuildKitLint(d.Source)
+		f.bk, f.bkErr = BuildKitLint(ctx, d.Source)
 		f.bkRan = true
 	})
 	return f.bk
 }
 
 // convert returns the offline conversion error, reusing the lint run.
-func (f *fileFacts) convert(d *Dockerfile) error {
-	f.buildkit(d)
+func (f *fileFacts) convert(ctx context.Context, d *Dockerfile) error {
+	f.buildkit(ctx, d)
 	if f.bkRan {
 		return f.bkErr
 	}
 	f.cvOnce.Do(func() {
-		_, f.convErr = BuildKitLint(d.Source)
+		_, f.convErr = BuildKitLint(ctx, d.Source)
 	})
 	return f.convErr
 }

@@ -28,7 +28,7 @@ func TestFailingRuleKeepsOthersFindings(t *testing.T) {
 	after := rule("reports-after", func(p *analyzer.Pass) { p.Reportf(p.File.Instructions[1], "after") })
 	a := analyzer.New([]*analyzer.Rule{before, crashes, after})
 
-	fr := a.AnalyzeSource("Dockerfile", []byte("FROM debian:12\nRUN true\n"), nil, nil)
+	fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", []byte("FROM debian:12\nRUN true\n"), nil, nil)
 	if fr.Error != "" {
 		t.Fatalf("the file failed as a whole: %s", fr.Error)
 	}
@@ -61,13 +61,13 @@ func TestConfigurationErrorIsReturned(t *testing.T) {
 	}
 	a := newAnalyzer()
 	fsys := fstest.MapFS{"Dockerfile": {Data: []byte("FROM debian:12\n")}}
-	if _, err := a.Analyze(fsys, ".", cfg); err == nil || !strings.Contains(err.Error(), "no-such-rule") {
+	if _, err := a.Analyze(t.Context(), fsys, ".", cfg); err == nil || !strings.Contains(err.Error(), "no-such-rule") {
 		t.Errorf("Analyze: error %v", err)
 	}
-	if _, err := a.AnalyzeTargets(fsys, []analyzer.Target{{Path: "Dockerfile", Context: "."}}, cfg); err == nil {
+	if _, err := a.AnalyzeTargets(t.Context(), fsys, []analyzer.Target{{Path: "Dockerfile", Context: "."}}, cfg); err == nil {
 		t.Error("AnalyzeTargets accepted the configuration")
 	}
-	if fr := a.AnalyzeSource("Dockerfile", []byte("FROM debian:12\n"), nil, cfg); !strings.Contains(fr.Error, "no-such-rule") {
+	if fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", []byte("FROM debian:12\n"), nil, cfg); !strings.Contains(fr.Error, "no-such-rule") {
 		t.Errorf("AnalyzeSource: file error %q", fr.Error)
 	}
 }

@@ -39,7 +39,7 @@ func TestHostileInputs(t *testing.T) {
 	fsys["large/Dockerfile"] = &fstest.MapFile{Data: large}
 	targets = append(targets, analyzer.Target{Path: "large/Dockerfile", Context: "large"})
 
-	res, err := newAnalyzer().AnalyzeTargets(fsys, targets, nil)
+	res, err := newAnalyzer().AnalyzeTargets(t.Context(), fsys, targets, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func generateLarge(t *testing.T) []byte {
 
 // TestCorpusAnalyzes: the whole corpus analyzes without internal errors.
 func TestCorpusAnalyzes(t *testing.T) {
-	res, err := newAnalyzer().Analyze(os.DirFS("testdata/corpus"), ".", nil)
+	res, err := newAnalyzer().Analyze(t.Context(), os.DirFS("testdata/corpus"), ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestDiscoveryUsesComposeContexts(t *testing.T) {
 	}
 	cfg := analyzer.DefaultConfig()
 	cfg.IgnorePaths = []string{"legacy/**"}
-	targets, err := analyzer.Discover(fsys, ".", cfg)
+	targets, err := analyzer.Discover(t.Context(), fsys, ".", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestModel(t *testing.T) {
 
 func TestWindowsImagesGetNoShellRules(t *testing.T) {
 	src := "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nSHELL [\"powershell\", \"-Command\"]\nRUN apt-get install -y curl; `\n    Write-Host done\n"
-	fr := newAnalyzer().AnalyzeSource("Dockerfile", []byte(src), nil, nil)
+	fr, _ := newAnalyzer().AnalyzeSource(t.Context(), "Dockerfile", []byte(src), nil, nil)
 	if fr.Error != "" {
 		t.Fatal(fr.Error)
 	}
@@ -254,7 +254,7 @@ func TestHadolintConfigCarriesOver(t *testing.T) {
 	if cfg.Threshold() != analyzer.SeverityError || cfg.InlineIgnoresEnabled() {
 		t.Errorf("threshold %v, inline ignores %v", cfg.Threshold(), cfg.InlineIgnoresEnabled())
 	}
-	res, err := newAnalyzer().Analyze(fsys, ".", cfg)
+	res, err := newAnalyzer().Analyze(t.Context(), fsys, ".", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func FuzzAnalyze(f *testing.F) {
 	a := newAnalyzer()
 	f.Fuzz(func(t *testing.T, src []byte) {
 		start := time.Now()
-		fr := a.AnalyzeSource("Dockerfile", src, nil, nil)
+		fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", src, nil, nil)
 		if strings.HasPrefix(fr.Error, "internal error") {
 			t.Fatalf("%s\ninput: %q", fr.Error, src)
 		}
@@ -306,7 +306,7 @@ func TestExpansionBombs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fr := newAnalyzer().AnalyzeSource("Dockerfile", src, nil, nil)
+			fr, _ := newAnalyzer().AnalyzeSource(t.Context(), "Dockerfile", src, nil, nil)
 			if fr.Error != "" {
 				t.Fatalf("error %q, want findings", fr.Error)
 			}
@@ -317,10 +317,10 @@ func TestExpansionBombs(t *testing.T) {
 			if !found {
 				t.Errorf("no variable-expansion-too-large finding in %v", fr.Findings)
 			}
-			if err := fr.ConvertError(); err == nil || !strings.Contains(err.Error(), "not converted") {
+			if err := fr.ConvertError(t.Context()); err == nil || !strings.Contains(err.Error(), "not converted") {
 				t.Errorf("ConvertError = %v, want the expansion refusal", err)
 			}
-			if err := analyzer.ConvertLLB(src); err == nil || !strings.Contains(err.Error(), "not converted") {
+			if err := analyzer.ConvertLLB(t.Context(), src); err == nil || !strings.Contains(err.Error(), "not converted") {
 				t.Errorf("ConvertLLB = %v, want the expansion refusal", err)
 			}
 		})

@@ -180,8 +180,13 @@ const maxLineage = 64
 // lineage returns the stages s is built FROM, root first, at most
 // maxLineage of them.
 func lineage(s *Stage) []*Stage {
+	return lineageUpTo(s, maxLineage)
+}
+
+// lineageUpTo is lineage with a smaller bound.
+func lineageUpTo(s *Stage, depth int) []*Stage {
 	var rev []*Stage
-	for ; s != nil && len(rev) < maxLineage; s = s.BaseStage {
+	for ; s != nil && len(rev) < depth; s = s.BaseStage {
 		rev = append(rev, s)
 	}
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
@@ -189,6 +194,23 @@ func lineage(s *Stage) []*Stage {
 	}
 	return rev
 }
+
+// lineageDepth is how far a stage's facts follow FROM in this file: the
+// full maxLineage for any Dockerfile a person writes, fewer stages for a
+// file so large that every stage's facts at full depth would cost more than
+// factSteps instructions read. Stage facts are built per stage along the
+// lineage, so a chain of 10,000 stages would otherwise be read 64 times
+// over; the depth depends on the file alone, so answers stay deterministic.
+func (f *Facts) lineageDepth() int {
+	n := max(len(f.file.Instructions), 1)
+	return min(maxLineage, max(minLineage, factSteps/n))
+}
+
+// factSteps and minLineage bound lineageDepth.
+const (
+	factSteps  = 100_000
+	minLineage = 4
+)
 
 // stageRef finds a stage by name or index, as StageByRef does, from a map
 // built once per file.
@@ -227,7 +249,7 @@ func (f *Facts) metaArg(name string) (string, bool) {
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 func (f *Facts) buildStage(s *Stage) *StageFacts {
-	sf := &StageFacts{Stage: s, facts: f, chain: lineage(s), binDirs: map[string]bool{}, virtuals: map[string][]string{}, world: map[string]bool{}}
+	sf := &StageFacts{Stage: s, facts: f, chain: lineageUpTo(s, f.lineageDepth()), binDirs: map[string]bool{}, virtuals: map[string][]string{}, world: map[string]bool{}}
 	root := sf.chain[0]
 	sf.image, sf.imageKnown = baseContents(root.Base)
 	sf.distro = sf.detectDistro()

@@ -16,7 +16,7 @@ func analyzeOne(t *testing.T, dockerfile string, files map[string]string) *analy
 	for p, c := range files {
 		fsys[p] = &fstest.MapFile{Data: []byte(c)}
 	}
-	res, err := analyzer.New(nil).Analyze(fsys, ".", nil)
+	res, err := analyzer.New(nil).Analyze(t.Context(), fsys, ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +189,8 @@ func TestUserCases(t *testing.T) {
 		{"a heredoc script", "FROM debian:12\nCOPY <<EOF /entrypoint.sh\n#!/bin/sh\nexec su-exec app \"$@\"\nEOF\nENTRYPOINT [\"/entrypoint.sh\"]\n", nil, "", true, analyzer.Present},
 		{"sh -c in CMD", "FROM debian:12\nCMD [\"sh\", \"-c\", \"exec gosu app /app/server\"]\n", nil, "", true, analyzer.Present},
 		{"the official image's entrypoint is kept", "FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\n", map[string]string{"init.sql": "select 1;"}, "", true, analyzer.Present},
+		{"a start script nothing read put there", "FROM debian:12\nCOPY app /usr/local/bin/app\nENTRYPOINT [\"/opt/vendor/start.sh\"]\nCMD [\"app\"]\n", map[string]string{"app": "binary"}, "", true, analyzer.Unknown},
+		{"tomcat's own start script", "FROM tomcat:10.1\nCOPY app.war /usr/local/tomcat/webapps/ROOT.war\nCMD [\"catalina.sh\", \"run\"]\n", map[string]string{"app.war": "war"}, "", true, analyzer.Absent},
 		{"nginx starts as root on purpose", "FROM debian:12\nRUN apt-get update && apt-get install -y nginx\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n", nil, "", true, analyzer.Present},
 	}
 	for _, c := range cases {
@@ -309,7 +311,7 @@ func TestRoleCases(t *testing.T) {
 		for p, content := range c.files {
 			fsys[p] = &fstest.MapFile{Data: []byte(content)}
 		}
-		res, err := analyzer.New(nil).AnalyzeTargets(fsys, []analyzer.Target{{Path: c.path, Context: pathDir(c.path)}}, nil)
+		res, err := analyzer.New(nil).AnalyzeTargets(t.Context(), fsys, []analyzer.Target{{Path: c.path, Context: pathDir(c.path)}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -369,7 +371,7 @@ func TestGeneratedCases(t *testing.T) {
 		for p, content := range c.files {
 			fsys[p] = &fstest.MapFile{Data: []byte(content)}
 		}
-		res, err := analyzer.New(nil).AnalyzeTargets(fsys, []analyzer.Target{{Path: c.file, Context: pathDir(c.file)}}, nil)
+		res, err := analyzer.New(nil).AnalyzeTargets(t.Context(), fsys, []analyzer.Target{{Path: c.file, Context: pathDir(c.file)}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -403,5 +405,65 @@ func TestFactsBoundExpansion(t *testing.T) {
 	}
 	if p, _ := sf.ToolAt(0, "curl"); p != analyzer.Unknown {
 		t.Errorf("curl after an install of unknown packages is %v", p)
+	}
+}
+
+// The ENTRYPOINT a stage inherits is what a new ENTRYPOINT would replace.
+func TestInheritedEntrypointCases(t *testing.T) {
+	cases := []struct {
+		dockerfile string
+		words      string
+		set, known bool
+	}{
+		{"FROM node:20-alpine\nCMD [\"node\", \"server.js\"]\n", "docker-entrypoint.sh", false, true},
+		{"FROM python:3.12-slim\nCMD [\"python\", \"app.py\"]\n", "", false, true},
+		{"FROM node:20-alpine AS base\nENTRYPOINT [\"/sbin/tini\", \"--\"]\nFROM base\nCMD [\"node\", \"server.js\"]\n", "", true, true},
+		{"FROM registry.example.com/team/node:20\nCMD [\"node\", \"server.js\"]\n", "", false, false},
+		{"FROM scratch\nCOPY app /app\nCMD [\"/app\"]\n", "", false, true},
+	}
+	for _, c := range cases {
+		words, set, known, why := analyzeOne(t, c.dockerfile, nil).Facts().Final().InheritedEntrypoint()
+		if strings.Join(words, " ") != c.words || set != c.set || known != c.known {
+			t.Errorf("%q: %q set=%v known=%v (%s), want %q set=%v known=%v", c.dockerfile, words, set, known, why, c.words, c.set, c.known)
+		}
+	}
+}
+
+// COPY --chown of a directory's contents gives the new owner to what it
+// copies and to a destination it creates, not to one that exists: BuildKit
+// leaves a WORKDIR it copies into owned by root (checked on buildkitd).
+func TestCopyChownOwnerCases(t *testing.T) {
+	cases := []struct {
+		dockerfile, path, owner string
+	}{
+		{"FROM node:20\nWORKDIR /site\nCOPY --chown=node:node . .\n", "/site", "root"},
+		{"FROM node:20\nWORKDIR /site\nCOPY --chown=node:node . .\n", "/site/server.js", "node"},
+		{"FROM node:20\nCOPY --chown=node:node . /fresh/\n", "/fresh", "node"},
+		{"FROM node:20\nUSER node\nWORKDIR /wd\n", "/wd", "node"},
+		{"FROM node:20\nCOPY --chown=node:node server.js /app/server.js\n", "/app/server.js", "node"},
+	}
+	for _, c := range cases {
+		owner, why := analyzeOne(t, c.dockerfile, map[string]string{"server.js": "x"}).Facts().Final().OwnerAt(0, c.path)
+		if owner != c.owner {
+			t.Errorf("%q: %s owned by %q (%s), want %q", c.dockerfile, c.path, owner, why, c.owner)
+		}
+	}
+}
+
+// Probes ask 127.0.0.1: localhost may resolve to ::1 first, which a
+// server bound to 0.0.0.0 does not answer. An HTTP probe passes on any
+// answer, a 404 from an app that does not serve / included.
+func TestProbeAddress(t *testing.T) {
+	cases := map[string]string{
+		"FROM python:3.12\nEXPOSE 8000\nCMD gunicorn app:app\n":                                "curl -sS -o /dev/null http://127.0.0.1:8000/",
+		"FROM node:20-alpine\nCOPY . .\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n":          "wget -q -S -O /dev/null http://127.0.0.1:3000/ 2>&1 | grep -q 'HTTP/'",
+		"FROM debian:12\nCOPY grpc_health_probe /bin/\nEXPOSE 50051\nCMD [\"/srv/greeter\"]\n": "grpc_health_probe -addr=127.0.0.1:50051",
+	}
+	for dockerfile, want := range cases {
+		files := map[string]string{"package.json": `{"dependencies":{"express":"4"}}`, "grpc_health_probe": "binary"}
+		ports := analyzeOne(t, dockerfile, files).Facts().Final().Ports()
+		if len(ports) != 1 || ports[0].Probe == nil || ports[0].Probe.Command != want {
+			t.Errorf("%q: ports %+v, want one probed with %q", dockerfile, ports, want)
+		}
 	}
 }

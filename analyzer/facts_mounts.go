@@ -36,14 +36,15 @@ type PathWrite struct {
 func (sf *StageFacts) FilledBefore(in *Instruction, dir string) []PathWrite {
 	dir = path.Clean(dir)
 	var out []PathWrite
-	if systemDir(dir) {
+	if systemDir(dir) && !slices.Contains(cacheDirs, dir) {
+		// Package caches are the exception: base images ship them empty.
 		out = append(out, PathWrite{Path: dir, How: "the base image's own files"})
 	}
 	for _, e := range sf.writes {
 		if e.offset >= in.Start {
 			break
 		}
-		if !e.fill {
+		if !e.fill || sf.keptOutOfLayer(e) {
 			continue
 		}
 		switch {
@@ -57,6 +58,27 @@ func (sf *StageFacts) FilledBefore(in *Instruction, dir string) []PathWrite {
 		}
 	}
 	return out
+}
+
+// keptOutOfLayer reports a write by a RUN that never reached its layer:
+// under one of the RUN's cache, tmpfs or bind mounts, or in a cache the
+// same RUN cleans (npm ci && npm cache clean, pip --no-cache-dir).
+func (sf *StageFacts) keptOutOfLayer(e pathEvent) bool {
+	st := sf.stepAt(e.offset)
+	if st.in == nil || st.in.Keyword != "RUN" {
+		return false
+	}
+	for _, m := range sf.Mounts(st.in) {
+		if m.Target != "" && m.Type != "secret" && m.Type != "ssh" && (e.path == m.Target || strings.HasPrefix(e.path, m.Target+"/")) {
+			return true
+		}
+	}
+	for _, c := range sf.CacheCleaning(st.in) {
+		if e.path == c.Dir || strings.HasPrefix(e.path, c.Dir+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func describeFill(e pathEvent) string {
@@ -112,7 +134,7 @@ func (sf *StageFacts) CacheCleaning(in *Instruction) []CacheClean {
 // cacheDirs are the caches package managers and build tools fill: the OS
 // package managers', and every folder of the package-manager table.
 var cacheDirs = func() []string {
-	dirs := []string{"/var/cache/apk", "/var/cache/apt", "/var/lib/apt/lists", "/var/cache/dnf", "/var/cache/yum",
+	dirs := []string{"/var/cache/apk", "/etc/apk/cache", "/var/cache/apt", "/var/lib/apt/lists", "/var/cache/dnf", "/var/cache/yum",
 		"/var/cache/zypp", "/root/.cache", "/tmp"}
 	for _, pm := range PackageManagers {
 		for _, c := range pm.Caches {

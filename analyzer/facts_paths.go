@@ -40,6 +40,9 @@ type pathEvent struct {
 	recursive bool
 	// mkdir events only decide the owner of a path nothing set before.
 	mkdir bool
+	// under marks an event that applies only below path: the contents a
+	// COPY of a directory puts into it.
+	under bool
 	// worldWritable is set by chmod 777, a+w, o+w.
 	worldWritable bool
 	// fill is set when the event puts content under the path.
@@ -99,9 +102,13 @@ func (sf *StageFacts) copy(in *Instruction, c copySpec, lex *shell.Lex, st step)
 				pf.Path = path.Join(dest, path.Base(strings.TrimRight(src, "/")))
 			}
 		case strings.ContainsAny(src, "*?[") || rel == "" || strings.HasSuffix(src, "/") || (c.from == "" && sf.facts.ctx.dirs[rel]):
-			// A directory's contents or a pattern land in dest.
+			// A directory's contents or a pattern land in dest. --chown
+			// applies to what is copied: BuildKit leaves an existing dest
+			// (a WORKDIR) with its owner and creates a missing one with
+			// the new owner.
 			dirs = append(dirs, dest)
-			sf.write(pathEvent{path: dest, line: in.StartLine, offset: in.Start + 1, kind: how, owner: owner, recursive: true, fill: true, how: src})
+			sf.write(pathEvent{path: dest, line: in.StartLine, offset: in.Start + 1, kind: how, owner: owner, mkdir: true, how: src})
+			sf.write(pathEvent{path: dest, line: in.StartLine, offset: in.Start + 1, kind: how, owner: owner, recursive: true, under: true, fill: true, how: src})
 			continue
 		case destDir:
 			pf.Path = path.Join(dest, path.Base(src))
@@ -471,7 +478,7 @@ func (sf *StageFacts) ownerAt(line int, p string) (owner, why string, worldWrita
 		if e.offset >= off {
 			break
 		}
-		applies := e.path == p || (e.recursive && strings.HasPrefix(p, e.path+"/"))
+		applies := (e.path == p && !e.under) || (e.recursive && strings.HasPrefix(p, e.path+"/"))
 		if !applies {
 			continue
 		}

@@ -504,13 +504,20 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 	}
 	switch p.Protocol {
 	case ProtoGRPC:
-		p.Probe = sf.probe(fmt.Sprintf("grpc_health_probe -addr=localhost:%d", p.Port), "grpc_health_probe", "the gRPC health checking protocol")
+		p.Probe = sf.probe(fmt.Sprintf("grpc_health_probe -addr=127.0.0.1:%d", p.Port), "grpc_health_probe", "the gRPC health checking protocol")
 	case ProtoHTTP:
-		url := fmt.Sprintf("http://localhost:%d/", p.Port)
+		// 127.0.0.1, not localhost: localhost may resolve to ::1 first, which
+		// a server bound to 0.0.0.0 does not answer. Any HTTP answer
+		// passes: an app need not serve /, and a 404 from it still says
+		// the server is up (a hung one answers nothing). curl without -f
+		// fails only without an answer; wget fails on an error status
+		// too, so its -S status line is what counts (busybox and GNU
+		// print it, also with -q).
+		url := fmt.Sprintf("http://127.0.0.1:%d/", p.Port)
 		if t := sf.Tool(0, "curl"); t.Presence == Present {
-			p.Probe = &Probe{Command: "curl -fsS -o /dev/null " + url, Tool: "curl", ToolPresence: Present, Why: t.Why}
+			p.Probe = &Probe{Command: "curl -sS -o /dev/null " + url, Tool: "curl", ToolPresence: Present, Why: t.Why}
 		} else if t := sf.Tool(0, "wget"); t.Presence == Present {
-			p.Probe = &Probe{Command: "wget -q -O /dev/null " + url, Tool: "wget", ToolPresence: Present, Why: t.Why}
+			p.Probe = &Probe{Command: "wget -q -S -O /dev/null " + url + " 2>&1 | grep -q 'HTTP/'", Tool: "wget", ToolPresence: Present, Why: t.Why}
 		} else {
 			p.Probe = &Probe{Tool: "curl", ToolPresence: t.Presence, Why: "neither curl nor wget is known to be in the image: " + t.Why}
 		}

@@ -39,6 +39,25 @@ type RoleFact struct {
 	Why  string
 }
 
+// RuntimeChangeAllowed reports whether a runtime change (USER,
+// HEALTHCHECK, an init or ENTRYPOINT, SHELL) may be proposed in stage s:
+// only in the final stage of an application image that is not generated.
+// It is the one place rules and rewrites decide that. When it may not,
+// why is a clause for the finding's message or the withheld rewrite.
+func (f *Facts) RuntimeChangeAllowed(s *Stage) (ok bool, why string) {
+	if g := f.Generated(); g.Generated {
+		return false, "no change proposed: this file is generated (" + g.Why + "); change its template"
+	}
+	if s == nil || !s.Final {
+		return false, "no change proposed: this is not the stage the image is built from"
+	}
+	role := f.Role()
+	if role.Role != RoleApplication {
+		return false, fmt.Sprintf("no change proposed: this is a %s image (%s), and every image built from it or run as it would inherit the change", role.Role, role.Why)
+	}
+	return true, ""
+}
+
 // Role returns the role of the file: the role of the image it builds by
 // default.
 func (f *Facts) Role() RoleFact {

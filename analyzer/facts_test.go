@@ -31,7 +31,7 @@ func shape(t *testing.T, name string) map[string]*analyzer.FileResult {
 	if m, ok := shapes[name]; ok {
 		return m
 	}
-	res, err := analyzer.New(nil).Analyze(os.DirFS(path.Join("testdata/realshapes", name)), ".", nil)
+	res, err := analyzer.New(nil).Analyze(t.Context(), os.DirFS(path.Join("testdata/realshapes", name)), ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,7 +553,7 @@ func TestFactsDeterministic(t *testing.T) {
 	describe := func() string {
 		var b strings.Builder
 		for _, name := range []string{"postgres-variants", "git-ssh", "node-alpine"} {
-			res, err := analyzer.New(nil).Analyze(os.DirFS("testdata/realshapes/"+name), ".", nil)
+			res, err := analyzer.New(nil).Analyze(t.Context(), os.DirFS("testdata/realshapes/"+name), ".", nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -154,9 +154,10 @@ var userCreateValued = []string{"-s", "--shell", "-g", "--gid", "-G", "--groups"
 	"-c", "--comment", "--gecos", "-h", "-k", "--skel", "-K", "--key", "-e", "--expiredate", "-f", "--inactive", "-p", "--password",
 	"--ingroup", "-b", "--base-dir", "--firstuid", "--lastuid", "-R", "--root", "-Z", "--selinux-user"}
 
-// createdAccount returns the account a useradd/adduser creates and the
-// shell it was given explicitly.
-func createdAccount(c Command) (name, shell string, ok bool) {
+// CreatedAccount returns the account a useradd/adduser creates and the
+// shell it was given explicitly; ok is false when the command creates no
+// account whose name is known here.
+func CreatedAccount(c Command) (name, shell string, ok bool) {
 	pos := c.Positional(userCreateValued...)
 	if len(pos) == 0 || pos[0].Dynamic {
 		return "", "", false
@@ -186,7 +187,7 @@ func (sf *StageFacts) runAccounts(in *Instruction, cmds []Command, script *Scrip
 		}
 		switch c.Name {
 		case "useradd", "adduser":
-			name, shell, ok := createdAccount(c)
+			name, shell, ok := CreatedAccount(c)
 			if !ok {
 				continue
 			}
@@ -462,7 +463,7 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 		sf.readScript(&ep, src, text)
 		return ep
 	}
-	if looksLikeScript(prog) && !sf.places(prog) && sf.imageKnown {
+	if looksLikeScript(prog) && !sf.places(prog) && sf.baseScript(prog) {
 		// A script the Dockerfile does not put there is the base image's
 		// own (catalina.sh, docker-entrypoint.sh), which the table knows.
 		base := sf.chain[0].Base.Raw
@@ -488,6 +489,55 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 	ep.SwitchesUser, ep.Line = Absent, line
 	ep.Why = fmt.Sprintf("the start command on line %d (%s) runs the process directly", line, strings.Join(words, " "))
 	return ep
+}
+
+// InheritedEntrypoint returns the ENTRYPOINT the stage's CMD runs
+// through when its lineage sets none: the base image's own, which an
+// ENTRYPOINT added to the stage would replace. set is true when the
+// lineage sets one itself (words is then nil); known is false when
+// dockopt's table does not say what the base image's is.
+func (sf *StageFacts) InheritedEntrypoint() (words []string, set, known bool, why string) {
+	if entry, _, line, _ := sf.startInstructions(); entry != nil {
+		return nil, true, true, fmt.Sprintf("line %d sets the ENTRYPOINT", line)
+	}
+	base := sf.chain[0].Base
+	switch {
+	case base.IsScratch():
+		return nil, false, true, "scratch has no ENTRYPOINT"
+	case sf.imageKnown && sf.image.EntrypointKnown && len(sf.image.Entrypoint) == 0:
+		return nil, false, true, fmt.Sprintf("the base image %s sets no ENTRYPOINT (dockopt's image table, %s)", base.Raw, imageTableDate())
+	case sf.imageKnown && sf.image.EntrypointKnown:
+		return sf.image.Entrypoint, false, true, fmt.Sprintf("the base image %s runs its CMD through its ENTRYPOINT %s (dockopt's image table, %s)",
+			base.Raw, strings.Join(sf.image.Entrypoint, " "), imageTableDate())
+	}
+	return nil, false, false, fmt.Sprintf("dockopt does not know whether the base image %s sets an ENTRYPOINT", base.Raw)
+}
+
+// baseScript reports whether a start script the Dockerfile does not put
+// in the image is known to come with the base image: its own ENTRYPOINT
+// (docker-entrypoint.sh), or the start script of a server the base image
+// runs (tomcat's catalina.sh). A bare distribution ships no such script:
+// whatever put it there (a download, an archive) was not read.
+func (sf *StageFacts) baseScript(word string) bool {
+	if !sf.imageKnown {
+		return false
+	}
+	b := path.Base(word)
+	for _, w := range sf.image.Entrypoint {
+		if path.Base(w) == b {
+			return true
+		}
+	}
+	base := sf.chain[0].Base.Name()
+	for _, s := range servers {
+		if !contains(s.images, base) {
+			continue
+		}
+		if contains(s.commands, b) {
+			return true
+		}
+	}
+	return false
 }
 
 func startsDirectly(words []string) bool {

@@ -27,7 +27,7 @@ func TestBuildKitGateLosesNoWarning(t *testing.T) {
 			continue
 		}
 		skipped++
-		ws, _ := BuildKitLint(b)
+		ws, _ := BuildKitLint(t.Context(), b)
 		for _, w := range ws {
 			if consumed[w.Rule] {
 				t.Errorf("%s: the gate skips BuildKit but it warns %s: %s", f, w.Rule, w.Message)

@@ -141,6 +141,11 @@ func writesDockerfiles(b []byte) bool {
 
 func (f *Facts) detectGenerated() Generated {
 	var g Generated
+	if isTemplatePath(f.file.Path) {
+		// A template is what generates; the evidence around it (itself,
+		// the script that renders it) would otherwise say it is generated.
+		return g
+	}
 	marker, named := headerMarker(f.file.Source)
 	g.Marker = marker
 	ev := f.ctx.repo

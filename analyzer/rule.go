@@ -137,27 +137,15 @@ func (p *Pass) ReportAdvisory(in *Instruction, message string, why Precondition)
 	p.out[len(p.out)-1].advisory = true
 }
 
-// RuntimeChangeAllowed reports whether a runtime change (USER, HEALTHCHECK,
-// an init or ENTRYPOINT, SHELL) may be proposed in stage s: only in the
-// final stage of an application image that is not generated. When it may
-// not, why is a clause for the finding's message.
+// RuntimeChangeAllowed reports whether a runtime change (USER,
+// HEALTHCHECK, an init or ENTRYPOINT, SHELL) may be proposed in stage s;
+// see Facts.RuntimeChangeAllowed.
 func (p *Pass) RuntimeChangeAllowed(s *Stage) (ok bool, why string) {
-	f := p.Facts()
-	if g := f.Generated(); g.Generated {
-		return false, "no change proposed: this file is generated (" + g.Why + "); change its template"
-	}
-	if s == nil || !s.Final {
-		return false, "no change proposed: this is not the stage the image is built from"
-	}
-	role := f.Role()
-	if role.Role != RoleApplication {
-		return false, fmt.Sprintf("no change proposed: this is a %s image (%s), and every image built from it or run as it would inherit the change", role.Role, role.Why)
-	}
-	return true, ""
+	return p.Facts().RuntimeChangeAllowed(s)
 }
 
 // BuildKit returns BuildKit's own lint warnings for the file, computed
 // once per file and shared by every rule that mirrors a BuildKit check.
 func (p *Pass) BuildKit() []BuildKitWarning {
-	return p.facts.buildkit(p.File)
+	return p.facts.buildkit(p.facts.ctx, p.File)
 }

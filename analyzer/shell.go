@@ -2,7 +2,9 @@ package analyzer
 
 import (
 	"bytes"
+	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"mvdan.cc/sh/v3/expand"
@@ -25,7 +27,10 @@ type Script struct {
 	Err error
 
 	commands []Command
-	walked   bool
+	byCall   map[*syntax.CallExpr]int
+	// byPos orders the commands by where their call starts.
+	byPos  []int
+	walked bool
 }
 
 // Command is one simple command of a script, with its arguments.
@@ -58,6 +63,16 @@ func newShellParser() *syntax.Parser {
 	return syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash))
 }
 
+// shellParser returns the parser for the file's scripts: one, reused for
+// every RUN while the model is built, since a parser is kilobytes of state
+// and a file can have thousands of RUNs.
+func (d *Dockerfile) shellParser() *syntax.Parser {
+	if d.shell == nil {
+		d.shell = newShellParser()
+	}
+	return d.shell
+}
+
 // runScript builds the Script of a RUN in shell form.
 func (d *Dockerfile) runScript(in *Instruction) *Script {
 	if len(in.Heredocs) > 0 && onlyHeredocMarkers(in.Args) {
@@ -69,8 +84,35 @@ func (d *Dockerfile) runScript(in *Instruction) *Script {
 	}
 	src := d.shellSource(start, end, in)
 	s := &Script{Src: src, Offset: start}
-	s.File, s.Err = newShellParser().Parse(strings.NewReader(src), "")
+	s.File, s.Err = parseShell(d.shellParser(), src)
 	return s
+}
+
+// MaxShellNesting bounds how deeply a RUN script's subshells, groups and
+// substitutions may nest for dockopt to parse it. The shell parser, and
+// every walk of its tree, recurse once per level: 200,000 levels, which
+// fit in a 1 MiB file, took half a minute and 600 MB. Real scripts nest a
+// handful of levels.
+const MaxShellNesting = 1000
+
+// parseShell parses a script unless it nests deeper than MaxShellNesting
+// (counted on its brackets, quotes or not: an over-estimate only for
+// scripts no one writes).
+func parseShell(p *syntax.Parser, src string) (*syntax.File, error) {
+	depth, deepest := 0, 0
+	for i := 0; i < len(src); i++ {
+		switch src[i] {
+		case '(', '{', '[':
+			depth++
+			deepest = max(deepest, depth)
+		case ')', '}', ']':
+			depth = max(depth-1, 0)
+		}
+	}
+	if deepest > MaxShellNesting {
+		return nil, fmt.Errorf("the script nests more than %d levels deep; it is not parsed", MaxShellNesting)
+	}
+	return p.Parse(strings.NewReader(src), "")
 }
 
 // shellSource copies [start,end) and blanks what BuildKit strips before the
@@ -173,7 +215,7 @@ func (d *Dockerfile) heredocScript(in *Instruction) *Script {
 		// approximate, so fixes must not edit inside this script.
 		s.Offset = -1
 	}
-	s.File, s.Err = newShellParser().Parse(strings.NewReader(body), "")
+	s.File, s.Err = parseShell(d.shellParser(), body)
 	return s
 }
 
@@ -222,7 +264,54 @@ func (s *Script) Commands() []Command {
 		return true
 	})
 	s.commands = out
+	s.byCall = make(map[*syntax.CallExpr]int, len(out))
+	for i, c := range out {
+		s.byCall[c.Call] = i
+	}
 	return out
+}
+
+// CommandsWithin returns the commands whose call lies within the shell
+// positions [from, to], in the order of Commands. Rules ask this for
+// every statement of a script, so it does not read them all.
+func (s *Script) CommandsWithin(from, to syntax.Pos) []Command {
+	cmds := s.Commands()
+	if s.byPos == nil {
+		s.byPos = make([]int, len(cmds))
+		for i := range s.byPos {
+			s.byPos[i] = i
+		}
+		sort.SliceStable(s.byPos, func(i, j int) bool {
+			return cmds[s.byPos[i]].Call.Pos().Offset() < cmds[s.byPos[j]].Call.Pos().Offset()
+		})
+	}
+	lo, hi := from.Offset(), to.Offset()
+	first := sort.Search(len(s.byPos), func(i int) bool { return cmds[s.byPos[i]].Call.Pos().Offset() >= lo })
+	var idx []int
+	for _, i := range s.byPos[first:] {
+		c := cmds[i].Call
+		if c.Pos().Offset() > hi {
+			break
+		}
+		if c.End().Offset() <= hi {
+			idx = append(idx, i)
+		}
+	}
+	sort.Ints(idx)
+	out := make([]Command, len(idx))
+	for k, i := range idx {
+		out[k] = cmds[i]
+	}
+	return out
+}
+
+// CommandOf returns the command a call of the script runs, if it runs one.
+func (s *Script) CommandOf(call *syntax.CallExpr) (Command, bool) {
+	s.Commands()
+	if i, ok := s.byCall[call]; ok {
+		return s.commands[i], true
+	}
+	return Command{}, false
 }
 
 // CommandsNamed returns the commands whose name is one of names.

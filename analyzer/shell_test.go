@@ -37,3 +37,26 @@ func TestStaticWord(t *testing.T) {
 		}
 	}
 }
+
+// TestDeepScriptIsNotParsed: a script nested deeper than MaxShellNesting
+// is left unparsed, with the reason, instead of recursing through it; one
+// just within the bound is parsed.
+func TestDeepScriptIsNotParsed(t *testing.T) {
+	for _, c := range []struct {
+		depth  int
+		parsed bool
+	}{{MaxShellNesting, true}, {MaxShellNesting + 1, false}} {
+		src := "FROM debian:12\nRUN " + strings.Repeat("( \\\n", c.depth) + "true" + strings.Repeat(" )", c.depth) + "\n"
+		d, err := Parse("Dockerfile", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := d.Instructions[1].Script
+		if parsed := sc.File != nil && sc.Err == nil; parsed != c.parsed {
+			t.Errorf("depth %d: parsed %v (%v), want %v", c.depth, parsed, sc.Err, c.parsed)
+		}
+		if !c.parsed && (sc.Err == nil || !strings.Contains(sc.Err.Error(), "nests more than")) {
+			t.Errorf("depth %d: error %v", c.depth, sc.Err)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package analyzer
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -13,13 +15,28 @@ type suppression struct {
 	endLine   int
 	dockopt   bool
 	used      bool
+	// covers says whether the lines are the file's, a stage's or an
+	// instruction's.
+	covers int
 }
 
 type suppressions struct {
 	list     []*suppression
 	skipAll  bool
 	analyzer *Analyzer
+	// The suppressions by the lines they cover: a few scopes that cover
+	// the whole file, then stages and instructions, each sorted by line
+	// and disjoint, so that finding the ones that may waive a finding does
+	// not read them all.
+	wide, stages, instructions []*suppressionScope
 }
+
+// Which lines a suppression covers.
+const (
+	coversFile = iota
+	coversStage
+	coversInstruction
+)
 
 // collectSuppressions reads every form of inline waiver:
 //
@@ -53,6 +70,7 @@ func collectSuppressions(d *Dockerfile, cfg *Config, a *Analyzer) *suppressions 
 		}
 	}
 	if !cfg.InlineIgnoresEnabled() {
+		s.index()
 		return s
 	}
 	lines := strings.Split(string(d.Source), "\n")
@@ -62,9 +80,9 @@ func collectSuppressions(d *Dockerfile, cfg *Config, a *Analyzer) *suppressions 
 			if tool != "dockopt" || scope == "file" {
 				continue
 			}
-			sp := &suppression{ids: ids, line: c.line, dockopt: true, startLine: in.StartLine, endLine: in.EndLine}
+			sp := &suppression{ids: ids, line: c.line, dockopt: true, startLine: in.StartLine, endLine: in.EndLine, covers: coversInstruction}
 			if scope == "stage" && in.Stage != nil && in.Keyword == "FROM" {
-				sp.endLine = stageEndLine(d, in.Stage)
+				sp.endLine, sp.covers = stageEndLine(d, in.Stage), coversStage
 			}
 			s.list = append(s.list, sp)
 		}
@@ -96,9 +114,9 @@ func collectSuppressions(d *Dockerfile, cfg *Config, a *Analyzer) *suppressions 
 			switch {
 			case scope == "global":
 			case scope == "stage" && next != nil && next.Keyword == "FROM" && next.Stage != nil:
-				sp.startLine, sp.endLine = next.StartLine, stageEndLine(d, next.Stage)
+				sp.startLine, sp.endLine, sp.covers = next.StartLine, stageEndLine(d, next.Stage), coversStage
 			case scope == "" && next != nil:
-				sp.startLine, sp.endLine = next.StartLine, next.EndLine
+				sp.startLine, sp.endLine, sp.covers = next.StartLine, next.EndLine, coversInstruction
 			default:
 				// hadolint drops a pragma that is not right above what it
 				// names.
@@ -112,6 +130,7 @@ func collectSuppressions(d *Dockerfile, cfg *Config, a *Analyzer) *suppressions 
 			s.list = append(s.list, &suppression{ids: ids, line: n, dockopt: true, startLine: 1, endLine: len(lines) + 1})
 		}
 	}
+	s.index()
 	return s
 }
 
@@ -231,16 +250,134 @@ func (s *suppressions) waives(f Finding) bool {
 	if s.skipAll && rule != nil && hasBuildKitEquivalent(rule) {
 		return true
 	}
+	keys := []string{foldID(f.Rule), "all"}
+	if rule != nil {
+		for _, e := range rule.Equivalents {
+			k := foldID(e)
+			keys = append(keys, k)
+			if id, ok := strings.CutPrefix(k, "hadolint:"); ok {
+				keys = append(keys, id)
+			}
+		}
+	}
 	waived := false
-	for _, sp := range s.list {
-		if f.Line < sp.startLine || f.Line > sp.endLine {
+	for _, sc := range s.wide {
+		waived = sc.waives(f, rule, keys) || waived
+	}
+	for _, scopes := range [][]*suppressionScope{s.stages, s.instructions} {
+		if sc := scopeAt(scopes, f.Line); sc != nil {
+			waived = sc.waives(f, rule, keys) || waived
+		}
+	}
+	return waived
+}
+
+// index puts the suppressions in scopes by the lines they cover.
+func (s *suppressions) index() {
+	kinds := map[int]*[]*suppressionScope{coversFile: &s.wide, coversStage: &s.stages, coversInstruction: &s.instructions}
+	sorted := slices.Clone(s.list)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].startLine < sorted[j].startLine })
+	for _, sp := range sorted {
+		scopes := kinds[sp.covers]
+		var sc *suppressionScope
+		for i := len(*scopes) - 1; i >= 0; i-- {
+			x := (*scopes)[i]
+			if x.startLine == sp.startLine && x.endLine == sp.endLine {
+				sc = x
+			}
+			if sp.covers != coversFile {
+				// Stages and instructions are disjoint: only the last can
+				// have the same lines.
+				break
+			}
+		}
+		if sc == nil {
+			sc = &suppressionScope{startLine: sp.startLine, endLine: sp.endLine, byKey: map[string]*suppressionGroup{}}
+			*scopes = append(*scopes, sc)
+		}
+		sc.add(sp)
+	}
+}
+
+// suppressionScope holds the suppressions of one line range, by ID.
+type suppressionScope struct {
+	startLine, endLine int
+	// byKey groups the IDs that are equal but for case.
+	byKey map[string]*suppressionGroup
+}
+
+func (sc *suppressionScope) add(sp *suppression) {
+	for _, id := range sp.ids {
+		k := foldID(id)
+		g := sc.byKey[k]
+		if g == nil {
+			g = &suppressionGroup{id: id, byID: map[string]*suppressionGroup{}}
+			sc.byKey[k] = g
+		}
+		g.all = append(g.all, sp)
+		exact := g.byID[id]
+		if exact == nil {
+			exact = &suppressionGroup{id: id}
+			g.byID[id] = exact
+		}
+		exact.all = append(exact.all, sp)
+	}
+}
+
+// suppressionGroup is the suppressions naming one ID, in any case: the
+// engine compares rule IDs exactly and equivalents and "all" ignoring case.
+type suppressionGroup struct {
+	id  string
+	all []*suppression
+	// byID splits the group by exact spelling.
+	byID map[string]*suppressionGroup
+	// marked is set once every suppression of all is marked used.
+	marked bool
+}
+
+func (g *suppressionGroup) markUsed() {
+	if !g.marked {
+		for _, sp := range g.all {
+			sp.used = true
+		}
+		g.marked = true
+	}
+}
+
+func foldID(id string) string { return strings.ToLower(strings.ToUpper(id)) }
+
+// scopeAt returns the scope of a sorted, disjoint list that holds line.
+func scopeAt(scopes []*suppressionScope, line int) *suppressionScope {
+	i := sort.Search(len(scopes), func(i int) bool { return scopes[i].startLine > line })
+	if i > 0 && scopes[i-1].endLine >= line {
+		return scopes[i-1]
+	}
+	return nil
+}
+
+// waives marks the suppressions of the scope that waive f used and
+// reports whether there was one.
+func (sc *suppressionScope) waives(f Finding, rule *Rule, keys []string) bool {
+	if f.Line < sc.startLine || f.Line > sc.endLine {
+		return false
+	}
+	waived := false
+	for i, k := range keys {
+		if slices.Contains(keys[:i], k) {
 			continue
 		}
-		for _, id := range sp.ids {
-			if id == f.Rule || (rule != nil && hasEquivalent(rule, id)) || strings.EqualFold(id, "all") {
-				sp.used = true
-				waived = true
-			}
+		g := sc.byKey[k]
+		if g == nil {
+			continue
+		}
+		// Equivalents and "all" match whatever the case, so every
+		// suppression of the group does.
+		if (rule != nil && hasEquivalent(rule, g.id)) || strings.EqualFold(g.id, "all") {
+			g.markUsed()
+			waived = true
+		} else if exact := g.byID[f.Rule]; exact != nil {
+			exact.markUsed()
+			waived = true
 		}
 	}
 	return waived

@@ -140,11 +140,25 @@ type Finding struct {
 	// Withheld names the precondition that kept a fix from being offered
 	// (see the Precondition constants); the message says why in words.
 	Withheld Precondition `json:"withheld,omitempty"`
+	// Group is set when files generated from one template share this
+	// finding (see Result.Groups); output that shows each finding once
+	// shows the group's lead and skips the findings that Repeat it.
+	Group *FindingGroup `json:"-"`
 	// advisory findings are reported at info at most: the rule's advice
 	// does not apply to this image as it stands (a base image, a dev
 	// environment), so it must not fail a build.
 	advisory bool
+	// repeat marks a member of a group other than its lead.
+	repeat bool
+	// base is the message as the rule wrote it, before the engine said
+	// why the fix is withheld; groups compare it.
+	base string
 }
+
+// Repeats reports whether the finding repeats its group's lead: the same
+// finding in another file generated from the same template. Output that
+// shows each finding once skips it.
+func (f Finding) Repeats() bool { return f.repeat }
 
 // Precondition is something a fix needs that the model could not
 // establish. Findings record it when their fix is withheld, so reports and
@@ -180,6 +194,12 @@ const (
 	// PreconditionUnknown: a fact the fix needs is unknown (a variable, an
 	// unread script).
 	PreconditionUnknown Precondition = "unknown"
+	// PreconditionLater: a later instruction needs what the fix removes
+	// (the apt lists a later RUN installs from).
+	PreconditionLater Precondition = "later"
+	// PreconditionTemplate: the file is a template of Dockerfiles; what its
+	// placeholders become is unknown, so no edit of it can be verified.
+	PreconditionTemplate Precondition = "template"
 )
 
 // Strength is something a Dockerfile already does well.

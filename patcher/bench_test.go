@@ -1,6 +1,7 @@
 package patcher_test
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"sort"
@@ -20,7 +21,7 @@ import (
 func BenchmarkPatchCorpus(b *testing.B) {
 	fsys := os.DirFS("../analyzer/testdata/corpus")
 	a := analyzer.New(rules.All())
-	targets, err := analyzer.Discover(fsys, ".", nil)
+	targets, err := analyzer.Discover(b.Context(), fsys, ".", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func BenchmarkPatchCorpus(b *testing.B) {
 			continue
 		}
 		src, _ := fs.ReadFile(fsys, t.Path)
-		fr := a.AnalyzeSource(t.Path, src, analyzer.ContextFor(fsys, t.Path, t.Context), nil)
+		fr, _ := a.AnalyzeSource(b.Context(), t.Path, src, analyzer.ContextFor(fsys, t.Path, t.Context), nil)
 		if fr.Error == "" {
 			files = append(files, fr)
 		}
@@ -40,7 +41,7 @@ func BenchmarkPatchCorpus(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for j, fr := range files {
 			start := time.Now()
-			patcher.PatchFile(a, fr, nil, patcher.Options{})
+			patcher.PatchFile(b.Context(), a, fr, nil, patcher.Options{})
 			per[j] = append(per[j], time.Since(start))
 		}
 	}
@@ -53,4 +54,37 @@ func BenchmarkPatchCorpus(b *testing.B) {
 	sort.Slice(med, func(x, y int) bool { return med[x] < med[y] })
 	b.ReportMetric(float64(med[len(med)/2].Microseconds())/1000, "ms/file-median")
 	b.ReportMetric(float64(med[len(med)*9/10].Microseconds())/1000, "ms/file-p90")
+}
+
+// repeatedLines is a Dockerfile of n copies of one instruction after FROM:
+// every copy has a finding with a fix, the worst case for a patcher that
+// re-analyzes per fix or compares every pair of edits.
+func repeatedLines(n int, line string) []byte {
+	var b strings.Builder
+	b.WriteString("FROM debian:12\n")
+	for range n {
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkPatchLines measures analysis plus patching of files of N copies
+// of one RUN line, each with a fix; time per line should stay flat as N
+// grows (it grew with N when each fix was checked against every other).
+//
+//	go test ./patcher -run '^$' -bench PatchLines -benchtime 1x
+func BenchmarkPatchLines(b *testing.B) {
+	a := analyzer.New(rules.All())
+	// Files larger than analyzer.MaxConvertInstructions are not patched.
+	for _, n := range []int{250, 500, 1000, 1500} {
+		src := repeatedLines(n, "RUN apt-get install -y curl")
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for range b.N {
+				fr, _ := a.AnalyzeSource(b.Context(), "Dockerfile", src, nil, nil)
+				patcher.PatchFile(b.Context(), a, fr, nil, patcher.Options{})
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/line")
+		})
+	}
 }

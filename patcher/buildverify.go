@@ -194,7 +194,10 @@ func (v *verifier) narrow(a *analyzer.Analyzer, f *File, cfg *analyzer.Config, o
 	}
 	safeOnly := opts
 	safeOnly.Apply = analyzer.Safe
-	nf := PatchFile(a, f.Before, cfg, safeOnly)
+	nf, err := PatchFile(v.ctx, a, f.Before, cfg, safeOnly)
+	if err != nil {
+		return f, orig, err.Error() // canceled: the caller returns ctx's error
+	}
 	blame(f, nf, failed)
 	r, err := v.buildPatched(nf)
 	if fl := compare(orig, r); err == nil && fl == nil {
@@ -224,14 +227,20 @@ func (v *verifier) narrow(a *analyzer.Analyzer, f *File, cfg *analyzer.Config, o
 			continue
 		}
 		tried[ap.Rule] = true
-		cand := PatchFile(a, f.Before, cfg, withSkip(safeOnly, ap.Rule))
+		cand, err := PatchFile(v.ctx, a, f.Before, cfg, withSkip(safeOnly, ap.Rule))
+		if err != nil {
+			return f, orig, err.Error()
+		}
 		r, err := v.buildPatched(cand)
 		if fl := compare(orig, r); err != nil || fl != nil {
 			continue
 		}
 		// The review fixes were dropped with the culprit, not for
 		// themselves: try them again without it.
-		full := PatchFile(a, f.Before, cfg, withSkip(opts, ap.Rule))
+		full, err := PatchFile(v.ctx, a, f.Before, cfg, withSkip(opts, ap.Rule))
+		if err != nil {
+			return f, orig, err.Error()
+		}
 		if rf, err := v.buildPatched(full); err == nil && compare(orig, rf) == nil {
 			clear(why)
 			blame(f, full, safeFailed)
@@ -255,7 +264,10 @@ func (v *verifier) narrow(a *analyzer.Analyzer, f *File, cfg *analyzer.Config, o
 		skip[ap.Rule] = true
 		o := safeOnly
 		o.Skip = skip
-		cand := PatchFile(a, f.Before, cfg, o)
+		cand, err := PatchFile(v.ctx, a, f.Before, cfg, o)
+		if err != nil {
+			return f, orig, err.Error()
+		}
 		blame(current, cand, failed)
 		r, err := v.buildPatched(cand)
 		fl := compare(orig, r)

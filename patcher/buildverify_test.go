@@ -3,13 +3,13 @@ package patcher_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
 	"github.com/dockopt/dockopt/internal/buildkittest"
+	"github.com/dockopt/dockopt/internal/testfiles"
 	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/patcher/build"
 )
@@ -37,30 +37,19 @@ var breaksBuild = &analyzer.Rule{
 // patches it with review fixes, as `dockopt analyze` does by default.
 func patchRepo(t *testing.T, files map[string]string, rs []*analyzer.Rule) (string, *analyzer.Analyzer, *patcher.Result, patcher.Options) {
 	t.Helper()
-	dir := writeRepo(t, files)
+	dir := testfiles.Dir(t, files)
 	a := analyzer.New(rs)
 	fsys := os.DirFS(dir)
-	res, err := a.Analyze(fsys, ".", nil)
+	res, err := a.Analyze(t.Context(), fsys, ".", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := patcher.Options{Apply: analyzer.Review}
-	return dir, a, patcher.Patch(a, fsys, res, nil, opts), opts
-}
-
-func writeRepo(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return dir
+	return dir, a, pr, opts
 }
 
 // TestBuildVerification builds original and optimized images on a real
@@ -102,13 +91,13 @@ func TestBuildVerification(t *testing.T) {
 	if !dropped {
 		t.Errorf("the breaking fix is not recorded as dropped: %+v", f.Dropped)
 	}
-	if !strings.Contains(string(f.Patched), "--no-install-recommends") {
+	if !strings.Contains(string(f.Patched), "rm -rf /var/lib/apt/lists/*") {
 		t.Errorf("safe fixes that build should stay:\n%s", f.Patched)
 	}
 	if rep.Optimized.CompressedSize >= rep.Original.CompressedSize {
 		t.Errorf("cleaning apt lists should shrink the image: %d → %d bytes", rep.Original.CompressedSize, rep.Optimized.CompressedSize)
 	}
-	if len(pr.Changes) != 1 || pr.Changes[0].Path != "app/Dockerfile" || !strings.Contains(string(pr.Changes[0].Content), "--no-install-recommends") {
+	if len(pr.Changes) != 1 || pr.Changes[0].Path != "app/Dockerfile" || !strings.Contains(string(pr.Changes[0].Content), "rm -rf /var/lib/apt/lists/*") {
 		t.Errorf("changes do not follow the narrowed patch: %+v", pr.Changes)
 	}
 }

@@ -7,6 +7,8 @@ package patcher
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -124,6 +126,11 @@ const (
 	ReasonStageRef     = "the fix broke a stage reference"
 	ReasonConflict     = "it overlapped another fix in every pass"
 	ReasonBuildFailure = "the optimized image failed to build with this fix"
+	ReasonTooLarge     = "the fixed file would have more instructions than BuildKit is given to convert, so nothing could check that it still builds"
+	ReasonUnchecked    = "too many fixes of this file failed verification to check this one"
+	ReasonTooBig       = "the fixed file would be larger than the 1 MiB dockopt analyzes"
+	// reasonCanceled never reaches a result: patching stops with ctx's error.
+	reasonCanceled = "canceled"
 	// Reasons from starting the built images (VerifyBuilds).
 	ReasonStartFailure   = "the optimized image did not start with this fix"
 	ReasonUnhealthy      = "the optimized image did not become healthy with this fix"
@@ -149,8 +156,10 @@ func (v Verification) OK() bool {
 	return v.Parsed && v.Converted && v.NoNewFindings && v.Idempotent && v.StageRefs && v.Error == ""
 }
 
-// Patch applies the fixes of res to every analyzed Dockerfile.
-func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) *Result {
+// Patch applies the fixes of res to every analyzed Dockerfile. ctx is
+// checked between files and passes and handed to the analyses and BuildKit;
+// when it is canceled the error is ctx's and there is no result.
+func Patch(ctx context.Context, a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	run := configure(a, cfg)
 	out := &Result{}
@@ -158,18 +167,27 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, fr := range res.Files {
-		if fr.Error != "" || fr.Dockerfile == nil {
+		if fr.Error != "" || fr.Dockerfile == nil || !Editable(fr) {
 			continue
 		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			patched[i] = patchFile(run, fr, opts)
+			patched[i], _ = patchFile(ctx, run, fr, opts)
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, f := range patched {
 		if f != nil {
 			out.Files = append(out.Files, f)
@@ -180,12 +198,23 @@ func Patch(a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer
 		out.Changes = append(out.Changes, hardenCompose(fsys, out.Files)...)
 		sort.Slice(out.Changes, func(i, j int) bool { return out.Changes[i].Path < out.Changes[j].Path })
 	}
-	return out
+	return out, nil
 }
 
-// PatchFile patches one analyzed Dockerfile to a fixed point.
-func PatchFile(a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.Config, opts Options) *File {
-	return patchFile(configure(a, cfg), before, opts.withDefaults())
+// Editable reports whether dockopt may change a file at all. A template's
+// placeholders make any edit unverifiable, and a generated file is
+// rewritten by its generator, so neither is patched, rewritten or built;
+// the analyzer already keeps their findings' fixes out, and this keeps out
+// what does not come from a finding (a structural rewrite).
+func Editable(fr *analyzer.FileResult) bool {
+	return !fr.Template && fr.Generated == nil
+}
+
+// PatchFile patches one analyzed Dockerfile to a fixed point; a file that
+// is not Editable comes back unchanged. The error is ctx's, when it is
+// canceled.
+func PatchFile(ctx context.Context, a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.Config, opts Options) (*File, error) {
+	return patchFile(ctx, configure(a, cfg), before, opts.withDefaults())
 }
 
 // configure resolves the configuration the patcher re-analyzes with. The
@@ -197,21 +226,56 @@ func configure(a *analyzer.Analyzer, cfg *analyzer.Config) *analyzer.Configured 
 	return run
 }
 
-func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Options) *File {
-	p := &filePatcher{run: run, opts: opts, bc: before.BuildContext, path: before.Path,
+func patchFile(ctx context.Context, run *analyzer.Configured, before *analyzer.FileResult, opts Options) (*File, error) {
+	if !Editable(before) {
+		return &File{Path: before.Path, Original: before.Dockerfile.Source, Patched: before.Dockerfile.Source, Before: before, After: before,
+			Verification: Verification{Parsed: true, Converted: true, NoNewFindings: true, Idempotent: true, StageRefs: true}}, nil
+	}
+	f, err := fixedPoint(ctx, run, before, opts)
+	if ctx.Err() != nil {
+		// What was found after the cancel is no verdict on a fix.
+		return nil, ctx.Err()
+	}
+	return f, err
+}
+
+func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.FileResult, opts Options) (*File, error) {
+	p := &filePatcher{ctx: ctx, run: run, opts: opts, bc: before.BuildContext, path: before.Path,
 		blocked: map[string]Dropped{}, originalRules: ruleCounts(before.Findings)}
 	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}
-	p.originalConverts = before.ConvertError() == nil
+	convErr := before.ConvertError(ctx)
+	p.originalConverts = convErr == nil
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
 	current := before
-	if rw, ok := rewrite.Plan(before); ok {
+	if errors.Is(convErr, analyzer.ErrTooManyInstructions) {
+		// Nothing could prove a fix keeps this file buildable.
+		allowed, dropped := p.candidates(current)
+		f.Dropped = dropped
+		for _, c := range allowed {
+			f.Dropped = append(f.Dropped, Dropped{Rule: c.Rule, Message: c.Fix.Message, Safety: c.Fix.Safety, Line: c.Line, Reason: ReasonTooLarge})
+		}
+		sortDropped(f.Dropped)
+		f.Patched, f.After = src, current
+		f.Verification = p.verify(f, true)
+		return f, nil
+	}
+	switch rw, withheld := rewrite.Plan(before); {
+	case rw != nil:
 		if next, res := p.rewrite(f, rw); res != nil {
 			src, current = next, res
 		}
+	case withheld != nil:
+		// The findings the rewrite would have resolved stay, each with
+		// its own fix or reason.
+		f.Dropped = append(f.Dropped, Dropped{Rule: "rewrite:" + withheld.Kind, Message: withheld.Title, Safety: analyzer.Review, Line: 1,
+			Reason: "withheld (" + string(withheld.Precondition) + "): " + withheld.Reason})
 	}
 	idempotent := false
 	for pass := 1; pass <= opts.MaxPasses; pass++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		candidates, dropped := p.candidates(current)
 		if pass == 1 {
 			f.Dropped = append(f.Dropped, dropped...)
@@ -236,19 +300,48 @@ func patchFile(run *analyzer.Configured, before *analyzer.FileResult, opts Optio
 	for _, d := range p.blocked {
 		f.Dropped = append(f.Dropped, d)
 	}
-	sort.SliceStable(f.Dropped, func(i, j int) bool {
-		if f.Dropped[i].Line != f.Dropped[j].Line {
-			return f.Dropped[i].Line < f.Dropped[j].Line
-		}
-		return f.Dropped[i].Rule < f.Dropped[j].Rule
-	})
+	sortDropped(f.Dropped)
 	f.Patched = src
 	f.After = current
 	f.Verification = p.verify(f, idempotent)
-	return f
+	if !f.Verification.OK() && f.Changed() {
+		withdraw(f)
+	}
+	return f, nil
+}
+
+// withdraw takes back every fix of a file whose patched version failed
+// verification: it stays as it was, and each fix is listed as dropped with
+// the reason. Which fix is to blame is not known (a pass that never
+// reaches a fixed point involves several), and no fix is better than one
+// that cannot be shown to be right.
+func withdraw(f *File) {
+	reason := "the optimized file failed verification (" + f.Verification.Error + "), so none of its fixes is proposed"
+	seen := map[Dropped]bool{}
+	for _, a := range f.Applied {
+		d := Dropped{Rule: a.Rule, Message: a.Message, Safety: a.Safety, Line: a.Line, Reason: reason}
+		if !seen[d] {
+			seen[d] = true
+			f.Dropped = append(f.Dropped, d)
+		}
+	}
+	sortDropped(f.Dropped)
+	f.Applied, f.Generated, f.Rewrite = nil, nil, nil
+	f.Patched, f.After = f.Original, f.Before
+}
+
+func sortDropped(ds []Dropped) {
+	sort.SliceStable(ds, func(i, j int) bool {
+		if ds[i].Line != ds[j].Line {
+			return ds[i].Line < ds[j].Line
+		}
+		return ds[i].Rule < ds[j].Rule
+	})
 }
 
 type filePatcher struct {
+	// ctx is the caller's, for the analyses and conversions of one file.
+	ctx  context.Context
 	run  *analyzer.Configured
 	opts Options
 	bc   *analyzer.BuildContext
@@ -258,6 +351,9 @@ type filePatcher struct {
 	originalRules       map[string]int
 	originalConverts    bool
 	originalForeignRefs map[string]bool
+	// splitTries and splitBytes count the tries spent finding failing
+	// fixes, and the bytes they analyzed.
+	splitTries, splitBytes int
 }
 
 // candidates returns the fixes the policy allows, safest and most severe
@@ -291,30 +387,136 @@ func (p *filePatcher) candidates(fr *analyzer.FileResult) (ok []analyzer.Finding
 	return ok, dropped
 }
 
+// maxSplitTries and maxSplitBytes bound the re-analyses a file's patching
+// spends finding the fixes that fail verification: at most 24, and at most
+// 4 MiB of Dockerfile analyzed in all. Each is an analysis of the whole
+// file, so trying every fix alone made a file of N failing fixes cost N
+// analyses, each as long as the file.
+const (
+	maxSplitTries = 24
+	maxSplitBytes = 4 << 20
+)
+
 // applyPass applies as many non-overlapping candidates as verify together.
-// When the batch fails verification, each fix is tried alone and the ones
-// that fail are blocked for good with the reason.
+// When the batch fails verification, it is halved: a half that verifies
+// together with the fixes kept so far is kept, a half that does not is
+// halved again, and a single fix that does not is blocked for good with
+// the reason. A few failing fixes among N cost a few times log N tries.
 func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
-	batch := analyzer.NonOverlapping(candidates)
-	if next, res, reason := p.try(src, batch); reason == "" {
+	batch := p.fitSize(src, analyzer.NonOverlapping(candidates))
+	if p.originalConverts {
+		batch = p.fitConvertLimit(src, batch)
+	}
+	if len(batch) == 0 {
+		return src, nil, nil
+	}
+	next, res, reason := p.try(src, batch)
+	if reason == "" {
 		return next, res, batch
 	}
 	var good []analyzer.Finding
-	for _, c := range batch {
-		if _, _, reason := p.try(src, []analyzer.Finding{c}); reason != "" {
-			p.block(c, reason)
+	var goodNext []byte
+	var goodRes *analyzer.FileResult
+	var split func(group []analyzer.Finding, reason string)
+	split = func(group []analyzer.Finding, reason string) {
+		if len(group) == 1 {
+			p.block(group[0], reason)
+			return
+		}
+		mid := len(group) / 2
+		for _, half := range [][]analyzer.Finding{group[:mid], group[mid:]} {
+			if p.ctx.Err() != nil {
+				return
+			}
+			if p.splitTries >= maxSplitTries || p.splitBytes+len(src) > maxSplitBytes {
+				for _, c := range half {
+					p.block(c, ReasonUnchecked)
+				}
+				continue
+			}
+			p.splitTries++
+			p.splitBytes += len(src)
+			with := append(slices.Clip(good), half...)
+			if next, res, reason := p.try(src, with); reason == "" {
+				good, goodNext, goodRes = with, next, res
+			} else {
+				split(half, reason)
+			}
+		}
+	}
+	split(batch, reason)
+	if len(good) == 0 {
+		return src, nil, nil
+	}
+	// The fixes were tried in candidate order, so good keeps it.
+	return goodNext, goodRes, good
+}
+
+// fitSize keeps the fixes, in order, that leave the file within the size
+// dockopt analyzes, and blocks the others: how much a fix adds is known
+// from its edits, so this needs no analysis (halving the batch to find
+// them re-analyzed a 1 MiB file again and again).
+func (p *filePatcher) fitSize(src []byte, batch []analyzer.Finding) []analyzer.Finding {
+	size := len(src)
+	var out []analyzer.Finding
+	for _, f := range batch {
+		grow := 0
+		for _, e := range f.Fix.Edits {
+			grow += len(e.New) - (e.End - e.Start)
+		}
+		if size+grow > analyzer.MaxDockerfileSize {
+			p.block(f, ReasonTooBig)
 			continue
 		}
-		good = append(good, c)
+		size += grow
+		out = append(out, f)
 	}
-	for len(good) > 0 {
-		if next, res, reason := p.try(src, good); reason == "" {
-			return next, res, good
+	return out
+}
+
+// maxLimitParses bounds the parses fitConvertLimit spends.
+const maxLimitParses = 64
+
+// fitConvertLimit keeps the fixes that leave the file within the
+// instructions BuildKit is given to convert, when the original was: a fix
+// that adds instructions to a file at the limit would make every try of
+// the batch fail, and halving with whole analyses to find it is costly.
+// Whether a set of fixes fits needs only a parse, so the halving here is
+// cheap; the fixes that do not fit are blocked with the reason.
+func (p *filePatcher) fitConvertLimit(src []byte, batch []analyzer.Finding) []analyzer.Finding {
+	parses := 0
+	fits := func(fixes []analyzer.Finding) bool {
+		parses++
+		next, _, err := analyzer.ApplyFixes(src, fixes)
+		return err != nil || analyzer.CheckConvertLimit(next) == nil
+	}
+	if len(batch) == 0 || fits(batch) {
+		return batch
+	}
+	var keep []analyzer.Finding
+	var split func(group []analyzer.Finding)
+	split = func(group []analyzer.Finding) {
+		if len(group) == 1 {
+			p.block(group[0], ReasonTooLarge)
+			return
 		}
-		// Fixes that pass alone but fail together: keep the first.
-		good = good[:1]
+		mid := len(group) / 2
+		for _, half := range [][]analyzer.Finding{group[:mid], group[mid:]} {
+			if parses >= maxLimitParses {
+				for _, c := range half {
+					p.block(c, ReasonUnchecked)
+				}
+				continue
+			}
+			if with := append(slices.Clip(keep), half...); fits(with) {
+				keep = with
+			} else {
+				split(half)
+			}
+		}
 	}
-	return src, nil, nil
+	split(batch)
+	return keep
 }
 
 func (p *filePatcher) block(f analyzer.Finding, reason string) {
@@ -328,7 +530,14 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 	if err != nil {
 		return nil, nil, ReasonConflict
 	}
-	res := p.run.AnalyzeSource(p.path, next, p.bc.WithGenerated(generated, p.path))
+	if p.originalConverts && analyzer.CheckConvertLimit(next) != nil {
+		// Refused before the whole file is analyzed: it would be anyway.
+		return nil, nil, ReasonTooLarge
+	}
+	res, err := p.run.AnalyzeSource(p.ctx, p.path, next, p.bc.WithGenerated(generated, p.path))
+	if err != nil {
+		return nil, nil, reasonCanceled
+	}
 	if reason := p.check(res); reason != "" {
 		return nil, nil, reason
 	}
@@ -342,7 +551,9 @@ func (p *filePatcher) check(res *analyzer.FileResult) string {
 	switch {
 	case res.Error != "" || res.Dockerfile == nil:
 		return ReasonParse
-	case p.originalConverts && res.ConvertError() != nil:
+	case p.originalConverts && errors.Is(res.ConvertError(p.ctx), analyzer.ErrTooManyInstructions):
+		return ReasonTooLarge
+	case p.originalConverts && res.ConvertError(p.ctx) != nil:
 		return ReasonConvert
 	case newProblems(res.Findings, p.originalRules) > 0:
 		return ReasonNewFindings
@@ -406,7 +617,7 @@ func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 		v.Error = f.After.Error
 		return v
 	}
-	if cerr := analyzer.ConvertLLB(f.Patched); cerr == nil {
+	if cerr := analyzer.ConvertLLB(p.ctx, f.Patched); cerr == nil {
 		v.Converted = true
 	} else if !p.originalConverts {
 		// The original did not convert either; the patch is no worse.

@@ -60,11 +60,11 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := a.Analyze(fsys, ".", cfg)
+			res, err := a.Analyze(t.Context(), fsys, ".", cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			pr := patcher.Patch(a, fsys, res, cfg, patcher.Options{Apply: policy, Mode: mode, HardenCompose: harden})
+			pr, _ := patcher.Patch(t.Context(), a, fsys, res, cfg, patcher.Options{Apply: policy, Mode: mode, HardenCompose: harden})
 			got := map[string]string{}
 			for _, c := range pr.Changes {
 				got["want/"+c.Path] = string(c.Content)
@@ -82,13 +82,13 @@ func TestGolden(t *testing.T) {
 				}
 				// Idempotence: patching the output again changes nothing.
 				if f.Changed() {
-					again := a.AnalyzeSource(f.Path, f.Patched, res.Files[0].BuildContext, cfg)
+					again, _ := a.AnalyzeSource(t.Context(), f.Path, f.Patched, res.Files[0].BuildContext, cfg)
 					for _, fr := range res.Files {
 						if fr.Path == f.Path {
-							again = a.AnalyzeSource(f.Path, f.Patched, fr.BuildContext.WithGenerated(f.Generated, f.Path), cfg)
+							again, _ = a.AnalyzeSource(t.Context(), f.Path, f.Patched, fr.BuildContext.WithGenerated(f.Generated, f.Path), cfg)
 						}
 					}
-					second := patcher.PatchFile(a, again, cfg, patcher.Options{Apply: policy, Mode: mode})
+					second, _ := patcher.PatchFile(t.Context(), a, again, cfg, patcher.Options{Apply: policy, Mode: mode})
 					if !bytes.Equal(second.Patched, f.Patched) {
 						t.Errorf("%s: not a fixed point; a second pass changes:\n%s", f.Path, second.Patched)
 					}
@@ -150,25 +150,52 @@ func FuzzPatch(f *testing.F) {
 	}
 	a := analyzer.New(rules.All())
 	f.Fuzz(func(t *testing.T, src []byte) {
-		fr := a.AnalyzeSource("Dockerfile", src, nil, nil)
+		fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", src, nil, nil)
 		if fr.Error != "" {
 			return
 		}
-		p := patcher.PatchFile(a, fr, nil, patcher.Options{})
+		p, _ := patcher.PatchFile(t.Context(), a, fr, nil, patcher.Options{})
 		if _, err := analyzer.Parse("Dockerfile", p.Patched); err != nil {
 			t.Fatalf("patched output does not parse: %v\n%s", err, p.Patched)
 		}
-		if fr.ConvertError() == nil {
-			if err := analyzer.ConvertLLB(p.Patched); err != nil {
+		if fr.ConvertError(t.Context()) == nil {
+			if err := analyzer.ConvertLLB(t.Context(), p.Patched); err != nil {
 				t.Fatalf("patched output does not convert: %v\n%s", err, p.Patched)
 			}
 		}
 		if !p.Verification.Idempotent {
 			t.Fatalf("no fixed point: %s", p.Verification.Error)
 		}
-		again := patcher.PatchFile(a, a.AnalyzeSource("Dockerfile", p.Patched, nil, nil), nil, patcher.Options{})
+		fr2, _ := a.AnalyzeSource(t.Context(), "Dockerfile", p.Patched, nil, nil)
+		again, _ := patcher.PatchFile(t.Context(), a, fr2, nil, patcher.Options{})
 		if !bytes.Equal(again.Patched, p.Patched) {
 			t.Fatalf("patching twice changes more:\n%s\n---\n%s", p.Patched, again.Patched)
 		}
 	})
+}
+
+// TestUnverifiedPatchIsWithdrawn: a file whose fixes never reach a fixed
+// point (found by FuzzPatch) is left as it was, with every fix listed as
+// dropped and why, rather than proposed half verified.
+func TestUnverifiedPatchIsWithdrawn(t *testing.T) {
+	a := analyzer.New(rules.All())
+	fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: []byte("ARG REG0000Y\nARG $ARSION 000000\nFROM 000000000000000000000000$A0RSION\nCOPY 000 0000\n")}}
+	res, err := a.Analyze(t.Context(), fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, patcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.Changes) != 0 {
+		t.Errorf("changes proposed for a file that failed verification: %+v", pr.Changes)
+	}
+	f := pr.Files[0]
+	if f.Verification.OK() || f.Changed() || len(f.Applied) != 0 {
+		t.Fatalf("verification %+v, changed %v, applied %v", f.Verification, f.Changed(), f.Applied)
+	}
+	if len(f.Dropped) == 0 || !strings.Contains(f.Dropped[len(f.Dropped)-1].Reason, "failed verification (no fixed point") {
+		t.Errorf("dropped = %+v, want the fixes with the verification failure", f.Dropped)
+	}
 }

@@ -149,6 +149,9 @@ type view struct {
 	ReportPath  string
 	Truncated   bool
 	OmittedFile int
+	// Unread and Limits are what the analysis did not cover.
+	Unread []analyzer.Skipped
+	Limits []analyzer.Limit
 }
 
 type totals struct {
@@ -156,22 +159,26 @@ type totals struct {
 }
 
 type fileView struct {
-	Index      int
-	Path       string
-	Anchor     string
-	Kind       string
-	KindTitle  string
-	Error      string
-	Strengths  []analyzer.Strength
-	Issues     []issueView
-	Applied    []appliedView
-	Dropped    []patcher.Dropped
-	Remaining  []issueView
-	Expect     []expectation
-	Verified   string
-	Build      *BuildPair
-	Proof      []string
-	Findings   int
+	Index     int
+	Path      string
+	Anchor    string
+	Kind      string
+	KindTitle string
+	Error     string
+	Strengths []analyzer.Strength
+	Issues    []issueView
+	Applied   []appliedView
+	Dropped   []patcher.Dropped
+	Remaining []issueView
+	Expect    []expectation
+	Verified  string
+	Build     *BuildPair
+	Proof     []string
+	Findings  int
+	// Shared counts findings listed once under SharedWith, because one
+	// template generates both files.
+	Shared     int
+	SharedWith string
 	Fixed      int
 	Context    string
 	Dockerfile string
@@ -259,7 +266,7 @@ func buildView(in Input) view {
 	if in.ImageSize == nil {
 		in.ImageSize = imagedata.CompressedSizeMB
 	}
-	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived, Judged: in.Judged}
+	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived, Unread: in.Result.Unread, Limits: in.Result.Limits(), Judged: in.Judged}
 	if j := v.Judged; j != nil {
 		cp := *j
 		cp.ExistingByRule = append([]RuleCount(nil), j.ExistingByRule...)
@@ -296,7 +303,19 @@ func buildView(in Input) view {
 			isNew = in.Judged.NewAt[fr.Path]
 		}
 		for i, f := range fr.Findings {
-			fv.Issues = append(fv.Issues, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: f.Message, Fixable: f.Fix != nil,
+			// Findings that files generated from one template share are
+			// listed once, under the file that leads the group; the lead
+			// is new when any file's copy is (see verdict.Judge).
+			if f.Repeats() {
+				fv.Shared++
+				fv.SharedWith = f.Group.Files[0].Path
+				continue
+			}
+			msg := f.Message
+			if f.Group != nil {
+				msg += " (" + f.Group.Note() + ")"
+			}
+			fv.Issues = append(fv.Issues, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: msg, Fixable: f.Fix != nil,
 				New: i < len(isNew) && isNew[i]})
 			v.Totals.Findings++
 			switch f.Severity {
@@ -308,7 +327,7 @@ func buildView(in Input) view {
 				v.Totals.Infos++
 			}
 		}
-		fv.Findings = len(fr.Findings)
+		fv.Findings = len(fv.Issues)
 		if pf := patched[fr.Path]; pf != nil {
 			fv.Changed = pf.Changed()
 			for i, a := range pf.Applied {
@@ -351,7 +370,7 @@ func buildView(in Input) view {
 			fv.Build = &bb
 			fv.Proof = proof(b, fv.Changed)
 		}
-		if len(fv.Issues) == 0 && !fv.Changed {
+		if len(fr.Findings) == 0 && !fv.Changed {
 			v.Clean = append(v.Clean, fv)
 			continue
 		}

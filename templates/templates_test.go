@@ -31,11 +31,11 @@ func input(t testing.TB, title string, fsys fsFS) templates.Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := a.Analyze(fsys, ".", cfg)
+	res, err := a.Analyze(t.Context(), fsys, ".", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := patcher.Patch(a, fsys, res, cfg, patcher.Options{Apply: cfg.Fixes.Apply})
+	p, _ := patcher.Patch(t.Context(), a, fsys, res, cfg, patcher.Options{Apply: cfg.Fixes.Apply})
 	return templates.Input{Title: title, Analyzer: a, Result: res, Patch: p, Policy: cfg.Fixes.Apply}
 }
 

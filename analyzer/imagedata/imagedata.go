@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -269,6 +270,10 @@ type tagParts struct {
 	// flavor is php's server variant (cli, fpm, zts, apache).
 	flavor      string
 	earlyAccess bool
+	// unknown are words of the tag the tables do not read (a build date,
+	// nginx's perl, temurin's ubi9-minimal): an alternative built without
+	// them would silently drop what they select.
+	unknown []string
 }
 
 func parseTag(fam, tag string) tagParts {
@@ -307,6 +312,9 @@ func parseTag(fam, tag string) tagParts {
 				t.head = tok
 				t.version = t.osVersion
 			}
+		case tok == "jdk", tok == "latest" && i == 0:
+		default:
+			t.unknown = append(t.unknown, tok)
 		}
 	}
 	return t
@@ -393,13 +401,58 @@ func Alternatives(ref analyzer.ImageRef) []string {
 		// moving name (a date, a pre-release) cannot be rewritten safely.
 		return nil
 	}
+	if len(t.unknown) > 0 {
+		return nil
+	}
 	var out []string
 	for _, tmpl := range append([]string{alt.Slim}, alt.Others...) {
-		if s, ok := expand(tmpl, t); ok {
+		if s, ok := expand(tmpl, t); ok && TagExists(s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// tagShapes are the shapes of the tags each image's publisher pushes, as
+// of the tables' date, for the images alternatives name: a suggestion
+// that matches none is not offered (debian:slim does not exist; the slim
+// Debian tags are bookworm-slim, 12-slim, stable-slim …).
+var tagShapes = map[string]*regexp.Regexp{
+	"debian": regexp.MustCompile(`^(\d+(\.\d+)?|` + debianSuites + `)(-slim|-backports|-\d{8}(-slim)?)?$|^latest$`),
+	"python": regexp.MustCompile(`^((\d+(\.\d+){0,2})-)?(slim(-` + debianCodes + `)?|alpine(\d+\.\d+)?|` + debianCodes + `)$|^\d+(\.\d+){0,2}$|^latest$`),
+	"ruby":   regexp.MustCompile(`^((\d+(\.\d+){0,2})-)?(slim(-` + debianCodes + `)?|alpine(\d+\.\d+)?|` + debianCodes + `)$|^\d+(\.\d+){0,2}$|^latest$`),
+	"node": regexp.MustCompile(`^((\d+(\.\d+){0,2}|lts|current|argon|boron|carbon|dubnium|erbium|fermium|gallium|hydrogen|iron|jod|krypton)-)?` +
+		`(` + debianCodes + `(-slim)?|slim|alpine(\d+\.\d+)?)$|^(\d+(\.\d+){0,2}|lts|current|latest)$`),
+	"php":                         regexp.MustCompile(`^((\d+(\.\d+){0,2})-)?((cli|fpm|zts|apache)-)?(alpine(\d+\.\d+)?|` + debianCodes + `)$|^\d+(\.\d+){0,2}(-(cli|fpm|zts|apache))?$|^(cli|fpm|zts|apache|latest)$`),
+	"nginx":                       regexp.MustCompile(`^((\d+(\.\d+){0,2}|mainline|stable)-)?(alpine(-perl|-slim|-otel)?|perl|otel|` + debianCodes + `(-perl|-otel)?)$|^(\d+(\.\d+){0,2}|mainline|stable|latest)$`),
+	"nginxinc/nginx-unprivileged": regexp.MustCompile(`^((\d+(\.\d+){0,2}|mainline|stable)-)?(alpine(-perl|-slim|-otel)?|perl|otel|` + debianCodes + `)$|^(\d+(\.\d+){0,2}|mainline|stable|latest)$`),
+	"postgres":                    regexp.MustCompile(`^((\d+(\.\d+)?)-)?(alpine(\d+\.\d+)?|` + debianCodes + `)$|^\d+(\.\d+)?$|^latest$`),
+	"eclipse-temurin":             regexp.MustCompile(`^\d+(\.\d+\.\d+(_\d+)?)?-(jre|jdk)(-(jammy|noble|focal|alpine|ubi9-minimal|ubi10-minimal))?$|^\d+(\.\d+\.\d+(_\d+)?)?(-(jammy|noble|focal|alpine|ubi9-minimal))?$|^latest$`),
+}
+
+const (
+	debianCodes  = `(bookworm|bullseye|trixie|buster)`
+	debianSuites = `(bookworm|bullseye|trixie|buster|stable|oldstable|testing|unstable|sid|experimental|rc-buggy)`
+)
+
+// TagExists reports whether a reference's tag has the shape of one its
+// image's publisher pushes. Images outside the table (and references
+// without a tag, which mean latest) are taken as they are; this guards
+// the suggestions the tables themselves make.
+func TagExists(ref string) bool {
+	r := analyzer.ParseImageRef(ref)
+	if r.Tag == "" {
+		return true
+	}
+	name := r.Repository
+	if r.Registry != "docker.io" {
+		return true
+	}
+	re, ok := tagShapes[name]
+	if !ok {
+		return true
+	}
+	return re.MatchString(strings.ToLower(r.Tag))
 }
 
 func expand(tmpl string, t tagParts) (string, bool) {

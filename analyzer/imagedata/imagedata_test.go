@@ -140,6 +140,16 @@ func TestSlimAlternative(t *testing.T) {
 		{"alpine:3.20", ""},
 		{"registry.example.com/python:3.12", ""},
 		{"gcr.io/distroless/static-debian12", ""},
+		// Tags that do not exist are never suggested, and words of a tag the
+		// tables do not read are never dropped.
+		{"debian", ""},
+		{"debian:latest", ""},
+		{"debian:stable", "debian:stable-slim"},
+		{"debian:bookworm-20240110", ""},
+		{"debian:bookworm-backports", ""},
+		{"nginx:1.27-perl", ""},
+		{"eclipse-temurin:21-ubi9-minimal", ""},
+		{"node:20-bookworm-20240110", ""},
 	}
 	for _, c := range cases {
 		got, ok := SlimAlternative(analyzer.ParseImageRef(c.ref))
@@ -203,6 +213,36 @@ func TestEveryAlternativeHasASize(t *testing.T) {
 		slim, _, ok2 := CompressedSizeMB(analyzer.ParseImageRef(alt))
 		if !ok1 || !ok2 || slim >= full {
 			t.Errorf("%s → %s: sizes %v (%v) → %v (%v)", ref, alt, full, ok1, slim, ok2)
+		}
+	}
+}
+
+// Tags as their publishers push them (Docker Hub, as of the tables' date),
+// and look-alikes that do not exist.
+func TestTagExists(t *testing.T) {
+	exists := []string{
+		"debian:bookworm-slim", "debian:12-slim", "debian:12.8-slim", "debian:stable-slim", "debian:trixie", "debian:bookworm-20240110-slim",
+		"python:3.12-slim", "python:3.12-slim-bookworm", "python:slim", "python:3-alpine", "python:3.12.4-alpine3.20", "python:alpine",
+		"node:20-slim", "node:20-bookworm-slim", "node:lts-slim", "node:slim", "node:20-alpine", "node:iron-alpine", "node:22.11.0-bookworm-slim",
+		"ruby:3.3-slim-bookworm", "php:8.3-fpm-alpine", "php:fpm-alpine", "php:8.3-alpine3.20", "php:alpine",
+		"nginx:1.27-alpine", "nginx:alpine", "nginx:stable-alpine", "nginx:1.27-alpine-perl",
+		"nginxinc/nginx-unprivileged:1.27-alpine", "postgres:16-alpine", "postgres:alpine", "postgres:16.4-alpine3.20",
+		"eclipse-temurin:21-jre", "eclipse-temurin:21-jre-jammy", "eclipse-temurin:17-jre-alpine", "eclipse-temurin:21.0.4_7-jre",
+		"gcr.io/distroless/static-debian12", "registry.example.com/team/anything:whatever",
+	}
+	missing := []string{
+		"debian:slim", "debian:slim-bookworm", "debian:12-bookworm-slim",
+		"python:3.12-bookworm-slim", "python:slim-3.12", "node:20-slim-bookworm", "node:slim-20",
+		"eclipse-temurin:jre", "eclipse-temurin:21-jre-slim", "postgres:16-slim", "nginx:1.27-slim",
+	}
+	for _, ref := range exists {
+		if !TagExists(ref) {
+			t.Errorf("TagExists(%s) = false, want true", ref)
+		}
+	}
+	for _, ref := range missing {
+		if TagExists(ref) {
+			t.Errorf("TagExists(%s) = true, want false", ref)
 		}
 	}
 }

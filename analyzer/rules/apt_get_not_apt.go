@@ -13,7 +13,8 @@ var AptGetNotApt = &analyzer.Rule{
 	Rationale: `apt is the interactive front end: its output and options may change between releases, and it says ` +
 		`so itself ("apt does not have a stable CLI interface") each time it runs without a terminal. apt-get and ` +
 		`apt-cache do the same work with an interface Debian keeps stable for scripts. The fix renames the ` +
-		`command only where the subcommand means the same thing to apt-get or apt-cache.`,
+		`command only where the subcommand means the same thing to apt-get or apt-cache: not for apt upgrade, ` +
+		`which installs new dependencies that apt-get upgrade holds back.`,
 	Bad:         "RUN apt update && apt install -y --no-install-recommends curl\n",
 	Good:        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
 	Equivalents: []string{"hadolint:DL3027"},
@@ -55,7 +56,9 @@ var AptGetNotApt = &analyzer.Rule{
 // aptReplacement maps apt subcommands to the stable tool that has the same
 // subcommand with the same meaning.
 var aptReplacement = map[string]string{
-	"install": "apt-get", "update": "apt-get", "upgrade": "apt-get", "dist-upgrade": "apt-get",
+	// Not upgrade: apt's installs new dependencies, apt-get's holds the
+	// packages that need them back.
+	"install": "apt-get", "update": "apt-get", "dist-upgrade": "apt-get",
 	"remove": "apt-get", "purge": "apt-get", "autoremove": "apt-get", "clean": "apt-get",
 	"autoclean": "apt-get", "build-dep": "apt-get", "source": "apt-get", "download": "apt-get",
 	"satisfy": "apt-get", "changelog": "apt-get",

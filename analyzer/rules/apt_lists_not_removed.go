@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"github.com/dockopt/dockopt/analyzer"
 )
 
@@ -30,11 +31,16 @@ var AptListsNotRemoved = &analyzer.Rule{
 				mountHolds(in, "/var/lib/apt/lists") {
 				continue
 			}
+			const msg = "apt-get update leaves the package lists in the layer; remove /var/lib/apt/lists/* in the same RUN"
+			if later := installsFromListsLater(p.File, in); later != nil {
+				p.ReportWithheld(in, fmt.Sprintf("%s; no fix: line %d installs packages without apt-get update, from these lists", msg, later.StartLine), analyzer.PreconditionLater)
+				continue
+			}
 			var fix *analyzer.Fix
 			if e, ok := appendToChain(in, "rm -rf /var/lib/apt/lists/*"); ok {
 				fix = &analyzer.Fix{Message: "remove the apt lists in the same RUN", Edits: []analyzer.TextEdit{e}}
 			}
-			p.Report(in, "apt-get update leaves the package lists in the layer; remove /var/lib/apt/lists/* in the same RUN", fix)
+			p.Report(in, msg, fix)
 		}
 	},
 }
@@ -58,4 +64,48 @@ func shippedStages(d *analyzer.Dockerfile) map[*analyzer.Stage]bool {
 		s = s.BaseStage
 	}
 	return out
+}
+
+// installsFromListsLater returns a later RUN, in the stage or a stage built
+// FROM it, that installs with apt before any RUN updates the lists again:
+// it relies on the lists this RUN leaves, which removing them would break.
+func installsFromListsLater(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyzer.Instruction {
+	if in.Stage == nil || in.Onbuild != nil {
+		return nil
+	}
+	// firstUse is the first RUN of instructions that uses the lists, and
+	// whether a RUN updates them before any does.
+	firstUse := func(ins []*analyzer.Instruction) (*analyzer.Instruction, bool) {
+		for _, later := range ins {
+			if later.Keyword != "RUN" || later.Script == nil || later.Onbuild != nil {
+				continue
+			}
+			for _, c := range later.Script.CommandsNamed("apt-get", "apt") {
+				switch sub := c.Subcommand(aptGetValued...); {
+				case sub == "update":
+					return nil, true
+				case (sub == "install" || sub == "build-dep" || sub == "source" || sub == "download") && !installsNothing(c):
+					return later, false
+				}
+			}
+		}
+		return nil, false
+	}
+	var after []*analyzer.Instruction
+	for _, i := range in.Stage.Instructions {
+		if i.StartLine > in.EndLine {
+			after = append(after, i)
+		}
+	}
+	if use, updated := firstUse(after); use != nil || updated {
+		return use
+	}
+	for _, s := range d.Stages {
+		if s != in.Stage && builtFrom(s, in.Stage) {
+			if use, _ := firstUse(s.Instructions); use != nil {
+				return use
+			}
+		}
+	}
+	return nil
 }

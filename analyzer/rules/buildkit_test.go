@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -124,7 +125,10 @@ func findingsOf(a *analyzer.Analyzer, r *analyzer.Rule, src []byte) ([]analyzer.
 	cfg := analyzer.DefaultConfig()
 	cfg.InlineIgnores = &off
 	fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: src}}
-	fr := a.AnalyzeSource("Dockerfile", src, analyzer.ContextFor(fsys, "Dockerfile", "."), cfg)
+	fr, err := a.AnalyzeSource(context.Background(), "Dockerfile", src, analyzer.ContextFor(fsys, "Dockerfile", "."), cfg)
+	if err != nil {
+		return nil, nil, err.Error()
+	}
 	if fr.Error != "" {
 		return nil, nil, fr.Error
 	}
@@ -146,7 +150,7 @@ func warningLines(d *analyzer.Dockerfile, src []byte, check string) ([]int, erro
 		}
 		src = append([]byte("# check=experimental="+check+"\n"), src...)
 	}
-	ws, _ := analyzer.BuildKitLint(src)
+	ws, _ := analyzer.BuildKitLint(context.Background(), src)
 	var lines []int
 	for _, w := range ws {
 		if w.Rule != check {
@@ -265,8 +269,8 @@ func TestBuildKitFixesClearWarnings(t *testing.T) {
 			if after == nil {
 				continue
 			}
-			_, errBefore := analyzer.BuildKitLint(before)
-			if _, err := analyzer.BuildKitLint(after); err != nil && errBefore == nil {
+			_, errBefore := analyzer.BuildKitLint(t.Context(), before)
+			if _, err := analyzer.BuildKitLint(t.Context(), after); err != nil && errBefore == nil {
 				t.Errorf("%s: the fix makes the Dockerfile fail to convert: %v", c.Path, err)
 			}
 			found, d, msg := findingsOf(a, r, before)
@@ -313,7 +317,7 @@ func warningMessages(d *analyzer.Dockerfile, src []byte, check string) []string 
 		}
 		src = append([]byte("# check=experimental="+check+"\n"), src...)
 	}
-	ws, _ := analyzer.BuildKitLint(src)
+	ws, _ := analyzer.BuildKitLint(context.Background(), src)
 	seen := map[analyzer.BuildKitWarning]bool{}
 	var out []string
 	for _, w := range ws {

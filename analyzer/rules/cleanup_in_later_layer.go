@@ -27,52 +27,59 @@ var CleanupInLaterLayer = &analyzer.Rule{
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		all := p.File.FinalStage().LineageInstructions()
+		created := &createdIndex{}
 		for idx, in := range all {
-			if in.Keyword != "RUN" || in.Script == nil {
-				continue
+			if in.Keyword == "RUN" && in.Script != nil {
+				checkLaterCleanup(p, all[:idx], created, in)
 			}
-			wd := workdirBefore(in)
-			type hit struct {
-				word    string
-				creator *analyzer.Instruction
-				what    string
-			}
-			var hits []hit
-			targets := 0
-			for _, c := range in.Script.CommandsNamed("rm") {
-				for _, a := range c.Positional() {
-					targets++
-					if a.Dynamic {
-						continue
-					}
-					creator, what := creatorOf(all[:idx], resolvePath(wd, a.Value))
-					if creator != nil {
-						hits = append(hits, hit{a.Value, creator, what})
-					}
-				}
-			}
-			// The RUN can move only when everything it removes came from
-			// the same RUN.
-			var fix *analyzer.Fix
-			if len(hits) == targets && len(hits) > 0 {
-				same := true
-				for _, h := range hits {
-					same = same && h.creator == hits[0].creator
-				}
-				if same {
-					fix = laterCleanupFix(p.File, all[:idx], hits[0].creator, in)
-				}
-			}
-			for i, h := range hits {
-				var f *analyzer.Fix
-				if i == 0 {
-					f = fix
-				}
-				p.Report(in, fmt.Sprintf("rm %s removes what %s wrote on line %d, but the bytes stay in that earlier layer and the image does not shrink: %s",
-					h.word, h.what, h.creator.StartLine, advice(h.creator)), f)
-			}
+			created.add(in)
 		}
 	},
+}
+
+// checkLaterCleanup reports the rm targets of a RUN that an earlier
+// instruction of the final image created.
+func checkLaterCleanup(p *analyzer.Pass, earlier []*analyzer.Instruction, created *createdIndex, in *analyzer.Instruction) {
+	wd := in.WorkdirBefore()
+	type hit struct {
+		word    string
+		creator *analyzer.Instruction
+		what    string
+	}
+	var hits []hit
+	targets := 0
+	for _, c := range in.Script.CommandsNamed("rm") {
+		for _, a := range c.Positional() {
+			targets++
+			if a.Dynamic {
+				continue
+			}
+			creator, what := created.creatorOf(analyzer.ResolvePath(wd, a.Value))
+			if creator != nil {
+				hits = append(hits, hit{a.Value, creator, what})
+			}
+		}
+	}
+	// The RUN can move only when everything it removes came from
+	// the same RUN.
+	var fix *analyzer.Fix
+	if len(hits) == targets && len(hits) > 0 {
+		same := true
+		for _, h := range hits {
+			same = same && h.creator == hits[0].creator
+		}
+		if same {
+			fix = laterCleanupFix(p.File, earlier, hits[0].creator, in)
+		}
+	}
+	for i, h := range hits {
+		var f *analyzer.Fix
+		if i == 0 {
+			f = fix
+		}
+		p.Report(in, fmt.Sprintf("rm %s removes what %s wrote on line %d, but the bytes stay in that earlier layer and the image does not shrink: %s",
+			h.word, h.what, h.creator.StartLine, advice(h.creator)), f)
+	}
 }
 
 func advice(creator *analyzer.Instruction) string {
@@ -91,13 +98,13 @@ func advice(creator *analyzer.Instruction) string {
 func createdPaths(in *analyzer.Instruction) (paths []string, what []string) {
 	add := func(p, w string) { paths = append(paths, p); what = append(what, w) }
 	if c, ok := copyOf(in); ok {
-		add(resolvePath(workdirBefore(in), c.dest), in.Keyword)
+		add(analyzer.ResolvePath(in.WorkdirBefore(), c.dest), in.Keyword)
 		return paths, what
 	}
 	if in.Keyword != "RUN" || in.Script == nil {
 		return nil, nil
 	}
-	wd := workdirBefore(in)
+	wd := in.WorkdirBefore()
 	for _, c := range in.Script.Commands() {
 		sub := c.Subcommand("-o", "-t", "-c")
 		pm, pc := analyzer.PackageManagerOf(c)
@@ -117,14 +124,14 @@ func createdPaths(in *analyzer.Instruction) (paths []string, what []string) {
 			add(pm.Caches[0].Dir, "yarn install")
 		case c.Name == "curl" || c.Name == "wget":
 			if out := downloadTarget(c); out != "" {
-				add(resolvePath(wd, out), c.Name)
+				add(analyzer.ResolvePath(wd, out), c.Name)
 			}
 		case c.Name == "git" && sub == "clone":
 			pos := c.Positional("-b", "--branch", "--depth", "-c", "--config", "-o", "--origin")
 			if len(pos) == 3 && !pos[2].Dynamic {
-				add(resolvePath(wd, pos[2].Value), "git clone")
+				add(analyzer.ResolvePath(wd, pos[2].Value), "git clone")
 			} else if len(pos) == 2 && !pos[1].Dynamic {
-				add(resolvePath(wd, strings.TrimSuffix(path.Base(pos[1].Value), ".git")), "git clone")
+				add(analyzer.ResolvePath(wd, strings.TrimSuffix(path.Base(pos[1].Value), ".git")), "git clone")
 			}
 		}
 	}
@@ -181,31 +188,123 @@ func covers(target, created string, whole bool) bool {
 	return whole && strings.HasPrefix(base, created+"/")
 }
 
-// creatorOf returns the latest earlier instruction that wrote what
-// target removes and did not remove it itself.
-func creatorOf(earlier []*analyzer.Instruction, target string) (*analyzer.Instruction, string) {
-	for i := len(earlier) - 1; i >= 0; i-- {
-		in := earlier[i]
-		paths, what := createdPaths(in)
-		for j, c := range paths {
-			whole := in.Keyword != "RUN" || what[j] == "git clone"
-			if !covers(target, c, whole) {
-				continue
-			}
-			if in.Keyword == "RUN" && removesInSameRun(in, c) {
-				return nil, ""
-			}
-			return in, what[j]
+// createdIndex answers creatorOf for every rm of the final image without
+// reading all earlier instructions again for each: it keeps, per path, the
+// latest instruction that created exactly that path, and per directory,
+// the latest that created something under it.
+type createdIndex struct {
+	ins   []*analyzer.Instruction
+	paths [][]string
+	whats [][]string
+	// exact and exactWhole are keyed by the created path (exactWhole only
+	// for COPY, ADD and git clone, which create whole trees); under by
+	// every directory above a created path.
+	exact, exactWhole, under map[string]createdRef
+	// removed remembers whether a creator removes one of its own paths.
+	removed map[createdRef]bool
+}
+
+// createdRef is the j-th path created by the at-th instruction.
+type createdRef struct{ at, j int }
+
+// later reports whether r is preferred to old: a later instruction, or
+// an earlier path of the same one.
+func (r createdRef) later(old createdRef, ok bool) bool {
+	return !ok || r.at > old.at || r.at == old.at && r.j < old.j
+}
+
+func (x *createdIndex) add(in *analyzer.Instruction) {
+	if x.exact == nil {
+		x.exact, x.exactWhole, x.under = map[string]createdRef{}, map[string]createdRef{}, map[string]createdRef{}
+		x.removed = map[createdRef]bool{}
+	}
+	paths, what := createdPaths(in)
+	at := len(x.ins)
+	x.ins, x.paths, x.whats = append(x.ins, in), append(x.paths, paths), append(x.whats, what)
+	put := func(m map[string]createdRef, k string, r createdRef) {
+		if old, ok := m[k]; r.later(old, ok) {
+			m[k] = r
 		}
 	}
-	return nil, ""
+	for j, c := range paths {
+		r := createdRef{at, j}
+		put(x.exact, c, r)
+		if createsWhole(in, what[j]) {
+			put(x.exactWhole, c, r)
+		}
+		for k := len(c) - 1; k >= 0; k-- {
+			if c[k] == '/' {
+				put(x.under, c[:k], r)
+			}
+		}
+	}
+}
+
+func createsWhole(in *analyzer.Instruction, what string) bool {
+	return in.Keyword != "RUN" || what == "git clone"
+}
+
+// creatorOf returns the latest earlier instruction that wrote what
+// target removes and did not remove it itself: the instruction and
+// path for which covers holds, latest instruction first, then its first
+// such path.
+func (x *createdIndex) creatorOf(target string) (*analyzer.Instruction, string) {
+	var best createdRef
+	found := false
+	consider := func(m map[string]createdRef, k string) {
+		if r, ok := m[k]; ok && r.later(best, found) {
+			best, found = r, true
+		}
+	}
+	ancestors := func(m map[string]createdRef, p string) {
+		for k := len(p) - 1; k >= 0; k-- {
+			if p[k] == '/' {
+				consider(m, p[:k])
+			}
+		}
+	}
+	base := target
+	for strings.HasSuffix(base, "/*") || strings.HasSuffix(base, "/.*") {
+		base = strings.TrimSuffix(strings.TrimSuffix(base, "/*"), "/.*")
+	}
+	if strings.ContainsAny(base, "*?[") {
+		// A glob covers only a whole tree at or above its fixed part.
+		base = path.Dir(base[:strings.IndexAny(base, "*?[")] + "x")
+		consider(x.exactWhole, base)
+		ancestors(x.exactWhole, base)
+	} else {
+		base = path.Clean(base)
+		if base == "/" {
+			return nil, ""
+		}
+		consider(x.exact, base)
+		consider(x.under, base)
+		ancestors(x.exactWhole, base)
+	}
+	if x.ins == nil || !found {
+		return nil, ""
+	}
+	in, c := x.ins[best.at], x.paths[best.at][best.j]
+	if in.Keyword == "RUN" && x.removesInSameRun(best, in, c) {
+		return nil, ""
+	}
+	return in, x.whats[best.at][best.j]
+}
+
+func (x *createdIndex) removesInSameRun(r createdRef, in *analyzer.Instruction, created string) bool {
+	if v, ok := x.removed[r]; ok {
+		return v
+	}
+	v := removesInSameRun(in, created)
+	x.removed[r] = v
+	return v
 }
 
 func removesInSameRun(in *analyzer.Instruction, created string) bool {
-	wd := workdirBefore(in)
+	wd := in.WorkdirBefore()
 	for _, c := range in.Script.CommandsNamed("rm") {
 		for _, a := range c.Positional() {
-			if !a.Dynamic && covers(resolvePath(wd, a.Value), created, false) {
+			if !a.Dynamic && covers(analyzer.ResolvePath(wd, a.Value), created, false) {
 				return true
 			}
 		}

@@ -105,19 +105,19 @@ func sourceCovers(src, f string) bool {
 	return false
 }
 
-// contextCopied reports whether some COPY or ADD from the build context
-// before in (in its stage chain) sends the context file f into the image.
-func contextCopied(in *analyzer.Instruction, bc *analyzer.BuildContext, f string) bool {
-	for _, i := range lineageBefore(in) {
-		c, ok := copyOf(i)
+// contextCopied returns, for one context file, whether a COPY or ADD of
+// the build context sends it into the image before an instruction.
+func contextCopied(bc *analyzer.BuildContext, file string) *chainFirst {
+	return newChainFirst(func(in *analyzer.Instruction) bool {
+		c, ok := copyOf(in)
 		if !ok {
-			continue
+			return false
 		}
 		for _, src := range c.contextSources() {
-			if sourceCovers(src, f) && !bc.DockerIgnore.Excludes(f) {
+			if sourceCovers(src, file) && !bc.DockerIgnore.Excludes(file) {
 				return true
 			}
 		}
-	}
-	return false
+		return false
+	})
 }

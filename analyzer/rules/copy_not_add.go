@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"path"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -38,7 +40,7 @@ var CopyNotAdd = &analyzer.Rule{
 					break
 				}
 			}
-			if !exact {
+			if !exact || addsArchive(p.Context, add.SourcePaths) {
 				continue
 			}
 			fixable := !addOnlyFlags(in)
@@ -77,6 +79,27 @@ func isArchiveName(src string) bool {
 func addOnlyFlags(in *analyzer.Instruction) bool {
 	for _, f := range []string{"checksum", "keep-git-dir", "unpack"} {
 		if _, ok := in.Flag(f); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// addsArchive reports a source that is a file of the build context whose
+// content is an archive ADD unpacks: ADD tells archives by their bytes,
+// not their name, so a renamed tarball is unpacked all the same, and COPY
+// would put the archive itself in the image.
+func addsArchive(bc *analyzer.BuildContext, sources []string) bool {
+	for _, src := range sources {
+		rel := strings.TrimPrefix(path.Clean("/"+strings.Trim(src, `"'`)), "/")
+		head, err := bc.ReadHead(rel, 512)
+		if err != nil {
+			continue // a folder, or not in the context: nothing to unpack
+		}
+		switch {
+		case bytes.HasPrefix(head, []byte{0x1f, 0x8b}), bytes.HasPrefix(head, []byte("BZh")),
+			bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}),
+			len(head) >= 262 && string(head[257:262]) == "ustar":
 			return true
 		}
 	}

@@ -21,13 +21,9 @@ var CopyRelativeDestWithoutWorkdir = &analyzer.Rule{
 	Good:        "FROM node:20\nWORKDIR /app\nCOPY package.json .\n",
 	Equivalents: []string{"hadolint:DL3045"},
 	Check: func(p *analyzer.Pass) {
+		workdirs := newChainFirst(func(in *analyzer.Instruction) bool { return in.Keyword == "WORKDIR" })
 		for _, s := range p.File.Stages {
-			workdir := false
-			for _, st := range s.Lineage()[:len(s.Lineage())-1] {
-				for _, in := range st.Instructions {
-					workdir = workdir || in.Keyword == "WORKDIR"
-				}
-			}
+			workdir := workdirs.inChain(s.BaseStage)
 			for _, in := range s.Instructions {
 				if in.Keyword == "WORKDIR" {
 					workdir = true

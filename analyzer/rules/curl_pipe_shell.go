@@ -79,10 +79,8 @@ func isInterpreter(name string) bool {
 }
 
 func commandOfCall(s *analyzer.Script, call *syntax.CallExpr) *analyzer.Command {
-	for _, c := range s.Commands() {
-		if c.Call == call {
-			return &c
-		}
+	if c, ok := s.CommandOf(call); ok {
+		return &c
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func checkStageDepsOrder(p *analyzer.Pass, s *analyzer.Stage) {
 			continue
 		}
 		c, _ := copyOf(a)
-		dest := resolvePath(workdirBefore(a), c.dest)
+		dest := analyzer.ResolvePath(a.WorkdirBefore(), c.dest)
 		// Find the first RUN after the copy that installs from manifests.
 		for ri := ai + 1; ri < len(ins); ri++ {
 			r := ins[ri]
@@ -83,11 +83,11 @@ func checkStageDepsOrder(p *analyzer.Pass, s *analyzer.Stage) {
 // the RUN does nothing else that needs the source.
 func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string) (installs []depInstall, pure bool) {
 	pure = true
-	wd := workdirBefore(r)
+	wd := r.WorkdirBefore()
 	for _, c := range r.Script.Commands() {
 		if c.Name == "cd" {
 			if pos := c.Positional(); len(pos) == 1 && !pos[0].Dynamic {
-				wd = resolvePath(wd, pos[0].Value)
+				wd = analyzer.ResolvePath(wd, pos[0].Value)
 			}
 			continue
 		}
@@ -150,7 +150,7 @@ func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c anal
 		}
 		d.text = "pip install -r " + strings.Join(req, " -r ")
 		for _, f := range req {
-			rel := relToDest(resolvePath(wd, f), dest)
+			rel := relToDest(analyzer.ResolvePath(wd, f), dest)
 			if rel == "" || !bc.Has(rel) {
 				d.blocker = "the requirements file is not at a known place in the context"
 				break
@@ -286,7 +286,7 @@ func independentCommand(c analyzer.Command, wd, dest string) bool {
 		return true
 	case "rm":
 		for _, a := range c.Positional() {
-			t := resolvePath(wd, a.Value)
+			t := analyzer.ResolvePath(wd, a.Value)
 			if a.Dynamic || t == dest || strings.HasPrefix(t, strings.TrimSuffix(dest, "/")+"/") || strings.HasPrefix(dest, t+"/") {
 				return false
 			}
@@ -426,7 +426,7 @@ func copiedBefore(earlier []*analyzer.Instruction, manifests []string, dest stri
 			if !ok || c.from != "" {
 				continue
 			}
-			cdest := resolvePath(workdirBefore(in), c.dest)
+			cdest := analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
 			if cdest != dest {
 				continue
 			}

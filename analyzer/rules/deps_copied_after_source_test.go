@@ -20,7 +20,7 @@ func TestDepsCopiedAfterSourceSpellings(t *testing.T) {
 	bc := analyzer.ContextFor(fsys, "Dockerfile", ".")
 	fires := func(run string) bool {
 		src := []byte("FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN " + run + "\n")
-		fr := a.AnalyzeSource("Dockerfile", src, bc, nil)
+		fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", src, bc, nil)
 		if fr.Error != "" {
 			t.Fatalf("%s: %s", run, fr.Error)
 		}

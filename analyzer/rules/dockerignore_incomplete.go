@@ -20,11 +20,11 @@ var DockerignoreIncomplete = &analyzer.Rule{
 		`slips through is sent with every build and copied by COPY . into the image, costing size, cache ` +
 		`hits and sometimes credentials. What is checked is what the context contains, what the ` +
 		`repository's .gitignore says exists locally, and the essentials of the project's ecosystem (.git, ` +
-		`node_modules, .venv, __pycache__). The appended lines never exclude a path the Dockerfile copies ` +
-		`or uses by name.`,
+		`node_modules, .venv, __pycache__). The appended lines never exclude a path the build reads (see ` +
+		`dockerignore-missing), and the fix is one to review: it changes what the builder receives.`,
 	Bad:  "# .dockerignore: __pycache__\nCOPY . .\n",
 	Good: "# .dockerignore: .git, .venv, **/__pycache__\nCOPY . .\n",
-	Fix:  analyzer.Safe,
+	Fix:  analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		bc := p.Context
 		di := bc.DockerIgnore

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/patternmatcher"
 )
 
@@ -20,10 +21,12 @@ var DockerignoreMissing = &analyzer.Rule{
 		`local .env files with real credentials. The image grows, secrets leak into a layer anyone who can ` +
 		`pull the image can read, and any change to an irrelevant file invalidates the layer cache. A ` +
 		`.dockerignore for the project's ecosystem prevents all of it. The generated file never excludes a ` +
-		`path the Dockerfile copies or uses by name.`,
+		`path the build reads: COPY and ADD sources, RUN --mount=type=bind sources, paths an ARG default or ENV ` +
+		`names, paths a RUN mentions, and .git when a RUN runs git in the checkout or the package's version ` +
+		`comes from git. It changes what the builder receives, so it is a fix to review.`,
 	Bad:  "# no .dockerignore\nCOPY . .\n",
 	Good: "# .dockerignore: .git, node_modules, .env, …\nCOPY . .\n",
-	Fix:  analyzer.Safe,
+	Fix:  analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		bc := p.Context
 		if bc.DockerIgnore != nil {
@@ -77,6 +80,9 @@ type ignoreEntry struct {
 	// .dockerignore already excludes them all, the entry is not needed.
 	probes  []string
 	present bool
+	// narrower is tried when lines would exclude a path the build reads:
+	// the same entry with fewer patterns (.env alone, not .env.*).
+	narrower *ignoreEntry
 }
 
 func ecosystems(d *analyzer.Dockerfile, bc *analyzer.BuildContext) string {
@@ -229,7 +235,8 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 		if bundlerReadsEnv(d, bc) {
 			add(ignoreEntry{name: ".env.local", lines: []string{".env.local", ".env.*.local"}, probes: []string{".env.local"}}, true)
 		} else {
-			add(ignoreEntry{name: ".env", lines: []string{".env", ".env.*", "!.env.example"}, probes: append([]string{".env"}, envFiles...)}, true)
+			add(ignoreEntry{name: ".env", lines: []string{".env", ".env.*", "!.env.example"}, probes: append([]string{".env"}, envFiles...),
+				narrower: &ignoreEntry{name: ".env", lines: []string{".env"}, probes: []string{".env"}}}, true)
 		}
 	}
 	if buildsOutput(d) {
@@ -303,12 +310,49 @@ func copiesNamed(d *analyzer.Dockerfile, name string) bool {
 	return false
 }
 
-// neededPaths lists the context paths the Dockerfile uses by name: COPY
-// and ADD sources (not from other stages), and relative paths that RUN
-// scripts mention and that exist in the context.
+// neededPaths lists the context paths the build reads: COPY and ADD
+// sources (not from other stages), the sources of RUN --mount=type=bind
+// from the context, context paths an ARG default or ENV value names,
+// relative paths that RUN scripts mention and that exist in the context,
+// and .git when the build asks git about the checkout (git describe,
+// rev-parse, log …) or installs a package whose version comes from git
+// (setuptools-scm, hatch-vcs and the like).
 func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 	var out []string
+	if readsGitMetadata(d, bc) {
+		out = append(out, ".git", ".git/HEAD")
+	}
+	named := func(v string) {
+		v = path.Clean(strings.TrimPrefix(strings.Trim(v, `"'`), "./"))
+		if v != "." && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "..") && bc.Has(v) {
+			out = append(out, v)
+		}
+	}
 	for in := range d.Each("") {
+		switch c := in.Command.(type) {
+		case *instructions.ArgCommand:
+			for _, kv := range c.Args {
+				if kv.Value != nil {
+					named(*kv.Value)
+				}
+			}
+		case *instructions.EnvCommand:
+			for _, kv := range c.Env {
+				named(kv.Value)
+			}
+		}
+		for _, m := range in.Mounts() {
+			if m.Type == "bind" && m.From == "" && m.Source != "" {
+				if rel := path.Clean(strings.TrimPrefix(m.Source, "/")); bc.Has(rel) {
+					out = append(out, rel)
+					for _, f := range bc.Files {
+						if strings.HasPrefix(f, rel+"/") {
+							out = append(out, f)
+						}
+					}
+				}
+			}
+		}
 		if c, ok := copyOf(in); ok {
 			for _, s := range c.contextSources() {
 				if isWholeContext(s) || strings.Contains(s, "$") {
@@ -352,21 +396,27 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 	if bc.DockerIgnore != nil {
 		base = bc.DockerIgnore.Patterns
 	}
-	var out []ignoreEntry
-	for _, e := range entries {
+	safe := func(e ignoreEntry) bool {
 		m, err := patternmatcher.New(append(append([]string{}, base...), e.lines...))
 		if err != nil {
-			continue
+			return false
 		}
-		ok := true
 		for _, n := range needed {
 			if excluded, _ := m.MatchesOrParentMatches(n); excluded && !bc.DockerIgnore.Excludes(n) {
-				ok = false
-				break
+				return false
 			}
 		}
-		if ok {
+		return true
+	}
+	var out []ignoreEntry
+	for _, e := range entries {
+		switch {
+		case safe(e):
 			out = append(out, e)
+		case e.narrower != nil && safe(*e.narrower):
+			n := *e.narrower
+			n.present = e.present
+			out = append(out, n)
 		}
 	}
 	return out
@@ -384,4 +434,43 @@ func renderIgnore(entries []ignoreEntry, header bool) string {
 		}
 	}
 	return b.String()
+}
+
+// gitNoRepo are git subcommands that need no repository.
+var gitNoRepo = map[string]bool{"clone": true, "init": true, "config": true, "ls-remote": true, "version": true, "--version": true, "help": true, "": true}
+
+// versionFromGit are the build backends and plugins that compute a
+// package's version from the checkout's git metadata.
+var versionFromGit = []string{"setuptools_scm", "setuptools-scm", "hatch-vcs", "versioningit", "dunamai", "poetry-dynamic-versioning", "pbr", "versioneer"}
+
+// readsGitMetadata reports a build that reads the context's .git: a RUN
+// that runs git in the checkout, or that installs the context's Python
+// package when its version comes from git.
+func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
+	scm := false
+	for _, f := range []string{"pyproject.toml", "setup.py", "setup.cfg"} {
+		if b, err := bc.ReadFile(f); err == nil {
+			for _, v := range versionFromGit {
+				scm = scm || strings.Contains(string(b), v)
+			}
+		}
+	}
+	for in := range d.Each("RUN") {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.Commands() {
+			switch c.Name {
+			case "git":
+				if !gitNoRepo[c.Subcommand("-C", "-c", "--git-dir", "--work-tree")] {
+					return true
+				}
+			case "pip", "pip3", "uv", "poetry", "pdm", "hatch", "python", "python3":
+				if scm {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -3,7 +3,6 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -30,8 +29,11 @@ var ExecFormCmd = &analyzer.Rule{
 	Fix:         analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		d := p.File
+		shells := newChainFirst(func(in *analyzer.Instruction) bool { return in.Keyword == "SHELL" })
+		cmdAfter := stagesWithCMDAfter(d)
 		for _, s := range d.Stages {
-			shell := baseShell(s)
+			// A SHELL inherited from the stages s is built on.
+			shell := shells.inChain(s.BaseStage)
 			for _, in := range s.Instructions {
 				if in.Keyword == "SHELL" {
 					shell = true
@@ -39,51 +41,51 @@ var ExecFormCmd = &analyzer.Rule{
 				if (in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT") || in.JSON || shell {
 					continue
 				}
+				sh := "/bin/sh -c"
+				if s.Windows {
+					sh = "cmd /S /C"
+				}
+				msg := fmt.Sprintf("%s in shell form runs the program under %s, which does not pass on SIGTERM; use the JSON form", in.Written, sh)
+				// A CMD of a stage the final image is built FROM is the
+				// final image's command until a later stage sets another.
+				gate := s
+				if shipsInFinalImage(d, s) {
+					gate = d.FinalStage()
+				}
+				if runtimeChangeRefused(p, gate, in, msg) {
+					continue
+				}
 				var fix *analyzer.Fix
-				if words, ok := plainCommandWords(in); ok && !s.Windows && !hasCommentLine(d, in) && !(in.Keyword == "ENTRYPOINT" && cmdFollows(d, s)) {
+				if words, ok := plainCommandWords(in); ok && !s.Windows && !hasCommentLine(d, in) && !(in.Keyword == "ENTRYPOINT" && cmdAfter[s]) {
 					fix = &analyzer.Fix{
 						Message: "switch to the exec form: signals and docker run arguments now reach the program, and a base image ENTRYPOINT gets the program instead of /bin/sh as its argument",
 						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ContentEnd(d.Source), New: jsonArgs(words)}},
 					}
 				}
-				sh := "/bin/sh -c"
-				if s.Windows {
-					sh = "cmd /S /C"
-				}
-				p.Report(in, fmt.Sprintf("%s in shell form runs the program under %s, which does not pass on SIGTERM; use the JSON form", in.Written, sh), fix)
+				p.Report(in, msg, fix)
 			}
 		}
 	},
 }
 
-// baseShell reports whether a stage inherits a SHELL from the stages it is
-// built on.
-func baseShell(s *analyzer.Stage) bool {
-	for b := s.BaseStage; b != nil; b = b.BaseStage {
-		for _, in := range b.Instructions {
-			if in.Keyword == "SHELL" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// cmdFollows reports whether a CMD applies to the stage or to a stage built
-// on it: an exec-form ENTRYPOINT would receive it as arguments, where the
-// shell form ignored it.
-func cmdFollows(d *analyzer.Dockerfile, s *analyzer.Stage) bool {
-	for _, other := range d.Stages {
-		if !slices.Contains(other.Lineage(), s) {
-			continue
-		}
-		for _, in := range other.Instructions {
+// stagesWithCMDAfter returns the stages to which a CMD applies, their own
+// or one of a stage built on them: an exec-form ENTRYPOINT would receive
+// it as arguments, where the shell form ignored it. Stages only build on
+// earlier ones, so one walk back through them carries it down the chains.
+func stagesWithCMDAfter(d *analyzer.Dockerfile) map[*analyzer.Stage]bool {
+	out := map[*analyzer.Stage]bool{}
+	for i := len(d.Stages) - 1; i >= 0; i-- {
+		s := d.Stages[i]
+		for _, in := range s.Instructions {
 			if in.Keyword == "CMD" {
-				return true
+				out[s] = true
 			}
 		}
+		if out[s] && s.BaseStage != nil {
+			out[s.BaseStage] = true
+		}
 	}
-	return false
+	return out
 }
 
 // shellBuiltins cannot run without a shell; `exec` is dropped instead, since

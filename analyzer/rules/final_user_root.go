@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -22,7 +21,10 @@ var FinalUserRoot = &analyzer.Rule{
 		`if another defence fails. Kubernetes' restricted policy refuses such pods outright. Run as an ` +
 		`unprivileged user: one the base image ships (node, nonroot), or one the Dockerfile creates. Images ` +
 		`whose base already sets a non-root user are not reported; an explicit USER root is left to the ` +
-		`last-user-root check.`,
+		`last-user-root check. A USER is proposed only for the final stage of an application image, when the ` +
+		`start does not switch users itself (gosu, su-exec, a server's own workers), no port below 1024 is bound, ` +
+		`the account exists or the fix creates it, and it can write every path the app writes (VOLUMEs, the ` +
+		`WORKDIR, a server's data directories); otherwise the finding says which of these failed.`,
 	Bad:         "FROM node:20-slim\nCOPY . /app\nCMD [\"node\", \"/app/server.js\"]\n",
 	Good:        "FROM node:20-slim\nCOPY . /app\nUSER node\nCMD [\"node\", \"/app/server.js\"]\n",
 	Equivalents: []string{"hadolint:DL3063", "trivy:DS002"},
@@ -43,90 +45,162 @@ var FinalUserRoot = &analyzer.Rule{
 		if base.Unresolved || analyzer.BaseImageUser(base) != "" {
 			return
 		}
-		user, lines, why := nonRootPlan(final)
-		notes := rootNotes(final, user)
-		anchor := userAnchor(final)
-		var fix *analyzer.Fix
-		if lowPort(final) != "" && lines != nil {
-			notes = append(notes, fmt.Sprintf("it exposes port %s, which a non-root user cannot bind without extra capabilities: move the app to a port above 1023 first", lowPort(final)))
-			lines = nil
+		sf := p.Facts().Stage(final)
+		if sf.RunUser().Root() == analyzer.Absent || sf.Distro().Family == analyzer.DistroWindows {
+			return
 		}
-		if lines != nil {
-			fix = &analyzer.Fix{
-				Message: "run as the unprivileged user " + user,
-				Edits:   []analyzer.TextEdit{insertInstructions(d, final, anchor, lines)},
-			}
-		}
-		msg := "the final image runs as root: no USER is set and " + base.Raw + " does not set one; " + why
-		if len(notes) > 0 {
-			msg += "; check: " + strings.Join(notes, "; ")
-		}
+		anchor := runtimeAnchor(final)
 		in := anchor
 		if in == nil {
 			in = final.From
 		}
-		p.Report(in, msg, fix)
+		msg := "the final image runs as root: no USER is set and " + base.Raw + " does not set one"
+		if runtimeChangeRefused(p, final, in, msg) {
+			return
+		}
+		plan := planNonRoot(sf, anchor)
+		if plan.advice != "" {
+			msg += "; " + plan.advice
+		}
+		if plan.withheld != nil {
+			plan.withheld.report(p, in, msg)
+			return
+		}
+		if notes := rootNotes(final, plan.user); len(notes) > 0 {
+			msg += "; check: " + strings.Join(notes, "; ")
+		}
+		p.Report(in, msg, &analyzer.Fix{
+			Message: "run as the unprivileged user " + plan.user,
+			Edits:   []analyzer.TextEdit{insertInstructions(d, final, anchor, plan.lines)},
+		})
 	},
 }
 
-// nonRootPlan chooses the user and the lines that switch to it.
-func nonRootPlan(final *analyzer.Stage) (user string, lines []string, why string) {
-	if u, line := createdUser(final); u != "" {
-		return u, []string{"USER " + u}, fmt.Sprintf("the user %s is created on line %d but never used: add USER %s", u, line, u)
-	}
-	base := final.Root().Base
-	name := base.Name()
-	switch {
-	case base.IsScratch():
-		return "65532:65532", []string{"USER 65532:65532"}, "add USER 65532:65532 (scratch has no user database, a numeric ID works)"
-	case base.IsDistroless():
-		return "nonroot", []string{"USER nonroot"}, "distroless images ship the user nonroot: add USER nonroot, or use the :nonroot tag"
-	case name == "node" || strings.HasPrefix(name, "node-"):
-		return "node", []string{"USER node"}, "the node image ships the user node: add USER node"
-	case name == "nginx" || name == "httpd" || strings.HasSuffix(name, "-nginx"):
-		return "", nil, "nginx needs root to bind port 80 and write its pid file: switch to nginxinc/nginx-unprivileged (port 8080), which runs as nginx"
-	case strings.Contains(name, "minimal") || strings.Contains(name, "micro") || name == "busybox":
-		return "", nil, "create an unprivileged user and add USER"
-	}
-	switch final.Root().Base.Distro() {
-	case "debian":
-		return "app", []string{"RUN groupadd --system app && useradd --system --gid app --no-create-home --shell /usr/sbin/nologin app", "USER app"},
-			"create an unprivileged user with groupadd/useradd and add USER"
-	case "alpine":
-		return "app", []string{"RUN addgroup -S app && adduser -S -G app -H -s /sbin/nologin app", "USER app"},
-			"create an unprivileged user with addgroup/adduser and add USER"
-	case "rhel":
-		return "app", []string{"RUN groupadd -r app && useradd -r -g app -M -s /sbin/nologin app", "USER app"},
-			"create an unprivileged user with groupadd/useradd and add USER"
-	}
-	return "", nil, "create an unprivileged user and add USER"
+// userPlan is the USER a fix would add, the lines that add it, and the
+// precondition that keeps it from being offered.
+type userPlan struct {
+	// user is as written in USER; account is its user part.
+	user, account string
+	lines         []string
+	advice        string
+	withheld      *withheld
 }
 
-// createdUser returns a user a RUN of the final image creates.
-func createdUser(final *analyzer.Stage) (string, int) {
-	for _, in := range final.LineageInstructions() {
-		if in.Script == nil {
+// planNonRoot chooses the unprivileged user for the final stage and checks
+// what a USER needs: the start does not switch users or need root itself,
+// no port below 1024 is bound, the account exists (or the fix creates it
+// with a tool the image has), and the account can write every path the
+// application writes.
+func planNonRoot(sf *analyzer.StageFacts, anchor *analyzer.Instruction) userPlan {
+	ep := sf.Entrypoint()
+	switch {
+	case ep.SwitchesUser == analyzer.Present:
+		text := "the container starts as root on purpose and drops privileges itself (" + ep.Why + "); a USER would stop it from preparing the container as root first"
+		if strings.Contains(ep.How, "nginx") {
+			text += "; to run nginx without root at all, build FROM nginxinc/nginx-unprivileged, which listens on 8080"
+		}
+		return userPlan{withheld: &withheld{analyzer.PreconditionUser, text}}
+	case ep.NeedsRoot == analyzer.Present:
+		return userPlan{withheld: &withheld{analyzer.PreconditionUser, ep.Why}}
+	case ep.SwitchesUser == analyzer.Unknown:
+		return userPlan{withheld: &withheld{analyzer.PreconditionUnknown, "dockopt cannot tell whether the start switches users itself: " + ep.Why}}
+	}
+	if port, why := sf.PrivilegedPort(); port > 0 {
+		return userPlan{withheld: &withheld{analyzer.PreconditionPort, why + ": move the service to a port above 1023 first"}}
+	}
+	plan := chooseUser(sf, anchorLine(anchor))
+	if plan.withheld != nil {
+		return plan
+	}
+	if blocked := unwritable(sf, plan.account); len(blocked) > 0 {
+		more := ""
+		if len(blocked) > 2 {
+			more = fmt.Sprintf(" and %d more", len(blocked)-2)
+			blocked = blocked[:2]
+		}
+		plan.withheld = &withheld{analyzer.PreconditionUser, fmt.Sprintf("%s could not write %s%s; give them to %s first (COPY --chown=%s, or chown in a RUN before the USER)",
+			plan.account, strings.Join(blocked, "; "), more, plan.account, plan.account)}
+	}
+	return plan
+}
+
+// chooseUser picks the account: one the Dockerfile creates and never
+// switches to, the one the base image ships for its applications, or a new
+// one the fix creates with the distribution's tools.
+func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
+	img, known := sf.BaseImage()
+	for _, u := range sf.UsersAt(line) {
+		if u == "root" || (known && img.HasUser(u)) {
 			continue
 		}
-		for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
-			valued := []string{"-s", "--shell", "-g", "--gid", "-G", "--groups", "-u", "--uid", "-d", "--home", "--home-dir",
-				"-c", "--comment", "--gecos", "-h", "-k", "--skel", "-K", "-e", "-f", "-p", "--ingroup", "-b", "--base-dir"}
-			pos := c.Positional(valued...)
-			if c.Name == "adduser" && len(pos) == 2 && !c.HasPrefixArg("-") {
-				continue // `adduser user group` adds to a group
-			}
-			if len(pos) > 0 && !pos[0].Dynamic && pos[len(pos)-1].Value != "" {
-				last := pos[len(pos)-1]
-				if c.Name == "adduser" && len(pos) == 2 {
-					last = pos[0]
-				}
-				if !last.Dynamic {
-					return last.Value, in.StartLine
-				}
-			}
+		_, why := sf.UserExistsAt(line, u)
+		return userPlan{user: u, account: u, lines: []string{"USER " + u},
+			advice: fmt.Sprintf("the user %s exists (%s) but is never used: add USER %s", u, why, u)}
+	}
+	distro := sf.Distro()
+	switch distro.Family {
+	case analyzer.DistroScratch:
+		return userPlan{user: "65532:65532", account: "65532", lines: []string{"USER 65532:65532"},
+			advice: "add USER 65532:65532 (scratch has no user database, a numeric ID works)"}
+	case analyzer.DistroDistroless:
+		return existingUser(sf, line, "nonroot", "distroless images ship the user nonroot: add USER nonroot, or use the :nonroot tag")
+	}
+	if known && img.HasUser("node") {
+		return existingUser(sf, line, "node", "the node image ships the user node: add USER node")
+	}
+	var create string
+	var tools []string
+	switch distro.Family {
+	case analyzer.DistroDebian, analyzer.DistroSUSE:
+		create, tools = "RUN groupadd --system app && useradd --system --gid app --no-create-home --shell /usr/sbin/nologin app", []string{"groupadd", "useradd"}
+	case analyzer.DistroRHEL:
+		create, tools = "RUN groupadd -r app && useradd -r -g app -M -s /sbin/nologin app", []string{"groupadd", "useradd"}
+	case analyzer.DistroAlpine, analyzer.DistroBusybox:
+		create, tools = "RUN addgroup -S app && adduser -S -G app -H -s /sbin/nologin app", []string{"addgroup", "adduser"}
+	default:
+		return userPlan{advice: "create an unprivileged user and add USER", withheld: &withheld{analyzer.PreconditionUnknown,
+			"dockopt does not know how to create a user in " + sf.Lineage()[0].Base.Raw + " (" + distro.Why + ")"}}
+	}
+	plan := userPlan{user: "app", account: "app", lines: []string{create, "USER app"},
+		advice: "create an unprivileged user with " + strings.Join(tools, "/") + " and add USER"}
+	if p, why := sf.UserExistsAt(line, "app"); p != analyzer.Absent {
+		plan.withheld = &withheld{analyzer.PreconditionUser, "an account app may already exist (" + why + "), and creating it again would fail"}
+		return plan
+	}
+	for _, t := range tools {
+		if p, why := sf.ToolAt(line, t); p != analyzer.Present {
+			plan.withheld = &withheld{analyzer.PreconditionTool, t + " is not known to be in the image there (" + why + ")"}
+			return plan
 		}
 	}
-	return "", 0
+	return plan
+}
+
+// existingUser plans a USER for an account the image should already have,
+// withheld unless the facts say it exists at that line.
+func existingUser(sf *analyzer.StageFacts, line int, user, advice string) userPlan {
+	plan := userPlan{user: user, account: user, lines: []string{"USER " + user}, advice: advice}
+	if p, why := sf.UserExistsAt(line, user); p != analyzer.Present {
+		plan.withheld = &withheld{analyzer.PreconditionUser, "no account " + user + " is known to exist there (" + why + ")"}
+	}
+	return plan
+}
+
+// unwritable describes the paths the application writes that account
+// neither owns nor may write because they are world-writable.
+func unwritable(sf *analyzer.StageFacts, account string) []string {
+	var out []string
+	for _, wp := range sf.WrittenPaths() {
+		if wp.WorldWritable || wp.Owner == account {
+			continue
+		}
+		owner := "owned by " + wp.Owner
+		if wp.Owner == "" {
+			owner = "with an owner dockopt cannot tell"
+		}
+		out = append(out, fmt.Sprintf("%s (%s), %s (%s)", wp.Path, strings.Join(wp.Why, ", "), owner, wp.OwnerWhy))
+	}
+	return out
 }
 
 // rootNotes lists what the reviewer must check after switching user.
@@ -134,7 +208,7 @@ func rootNotes(final *analyzer.Stage, user string) []string {
 	var notes []string
 	var rootCopies []int
 	for _, in := range final.LineageInstructions() {
-		if c, ok := copyOf(in); ok && c.chown == "" && !systemDest(resolvePath(workdirBefore(in), c.dest)) {
+		if c, ok := copyOf(in); ok && c.chown == "" && !systemDest(analyzer.ResolvePath(in.WorkdirBefore(), c.dest)) {
 			rootCopies = append(rootCopies, in.StartLine)
 		}
 		if c, ok := in.Command.(*instructions.EnvCommand); ok {
@@ -149,47 +223,6 @@ func rootNotes(final *analyzer.Stage, user string) []string {
 		notes = append(notes, fmt.Sprintf("files copied on line %s stay owned by root: if the app writes to them, copy them with --chown=%s", joinLines(rootCopies), user))
 	}
 	return notes
-}
-
-// lowPort returns the first exposed port below 1024, "" if none.
-func lowPort(final *analyzer.Stage) string {
-	for _, in := range final.LineageInstructions() {
-		if in.Keyword != "EXPOSE" {
-			continue
-		}
-		for _, a := range in.Args {
-			port, _, _ := strings.Cut(a, "/")
-			if n, err := strconv.Atoi(port); err == nil && n < 1024 {
-				return port
-			}
-		}
-	}
-	return ""
-}
-
-// userAnchor returns the instruction a USER goes before: the first
-// CMD or ENTRYPOINT of the stage, moved up over the metadata just above
-// it (EXPOSE, HEALTHCHECK, LABEL, STOPSIGNAL); nil to append.
-func userAnchor(s *analyzer.Stage) *analyzer.Instruction {
-	idx := -1
-	for i, in := range s.Instructions {
-		if in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT" {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return nil
-	}
-	for idx > 0 {
-		switch s.Instructions[idx-1].Keyword {
-		case "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL":
-			idx--
-			continue
-		}
-		break
-	}
-	return s.Instructions[idx]
 }
 
 // insertInstructions inserts lines before anchor, or after the stage's

@@ -266,7 +266,7 @@ func runParityCase(t *testing.T, a *analyzer.Analyzer, c parityCase) (got, detai
 	if err != nil {
 		return "config error", ": " + err.Error()
 	}
-	res, err := a.Analyze(fsys, ".", cfg)
+	res, err := a.Analyze(t.Context(), fsys, ".", cfg)
 	if err != nil || len(res.Files) != 1 {
 		t.Fatalf("%s: analysis did not run: %v", c.where(), err)
 	}

@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -21,9 +20,13 @@ var HealthcheckMissing = &analyzer.Rule{
 		`lets them report the container as unhealthy, restart it, and hold dependants until it is ready. ` +
 		`hadolint and Trivy ask every image for one, which is noise for build images, CLIs and jobs; dockopt ` +
 		`reports only images that run a service: they EXPOSE a port, run a web server, or start a known server ` +
-		`command. Kubernetes ignores HEALTHCHECK and uses its own probes, so the fix is for people to review.`,
+		`command. Kubernetes ignores HEALTHCHECK and uses its own probes, so the fix is for people to review. ` +
+		`The probe speaks the port's protocol: a server's own check (pg_isready, redis-cli ping), HTTP only where ` +
+		`a framework or web server says the port speaks it (any HTTP answer passes, since the app may not serve /), ` +
+		`gRPC's health protocol; and only with a tool the finished image has. Otherwise no fix is offered and the ` +
+		`finding says why.`,
 	Bad:         "FROM node:20-alpine\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n",
-	Good:        "FROM node:20-alpine\nEXPOSE 3000\nHEALTHCHECK CMD wget -q -O /dev/null http://localhost:3000/ || exit 1\nCMD [\"node\", \"server.js\"]\n",
+	Good:        "FROM node:20-alpine\nEXPOSE 3000\nHEALTHCHECK CMD wget -q -S -O /dev/null http://127.0.0.1:3000/ 2>&1 | grep -q 'HTTP/' || exit 1\nCMD [\"node\", \"server.js\"]\n",
 	Equivalents: []string{"hadolint:DL3057", "trivy:DS026"},
 	Fix:         analyzer.Review,
 	POSIXOnly:   true,
@@ -32,7 +35,6 @@ var HealthcheckMissing = &analyzer.Rule{
 		if final == nil {
 			return
 		}
-		var ports []int
 		exposes := false
 		for _, s := range final.Lineage() {
 			for _, in := range s.Instructions {
@@ -41,45 +43,109 @@ var HealthcheckMissing = &analyzer.Rule{
 					return
 				case "EXPOSE":
 					exposes = true
-					ports = append(ports, exposedTCPPorts(in.Args)...)
 				}
 			}
 		}
 		base := final.Root().Base
-		cmd := analyzer.StartCommand(p.File)
-		webServer := webServerImage(base)
 		kind, _ := analyzer.DetectKind(p.File, p.Context)
-		if !exposes && !webServer && !startsServer(cmd) && kind != analyzer.KindStaticSite {
+		if !exposes && !webServerImage(base) && !startsServer(analyzer.StartCommand(p.File)) && kind != analyzer.KindStaticSite {
 			return
 		}
-		if len(ports) == 0 && webServer {
-			ports = []int{80}
-			if strings.Contains(base.Name(), "unprivileged") {
-				ports = []int{8080}
-			}
+		msg := "the image runs a service but declares no HEALTHCHECK, so a hung process looks healthy"
+		if runtimeChangeRefused(p, final, final.From, msg) {
+			return
 		}
-		var fix *analyzer.Fix
-		if len(ports) > 0 {
-			fix = healthcheckFix(p.File, final, ports[0])
+		sf := p.Facts().Stage(final)
+		probe, w := chooseProbe(sf)
+		if w != nil {
+			w.report(p, final.From, msg)
+			return
 		}
-		p.Report(final.From, "the image runs a service but declares no HEALTHCHECK, so a hung process looks healthy", fix)
+		p.Report(final.From, msg, healthcheckFix(p.File, final, probe))
 	},
 }
 
-// exposedTCPPorts returns the static TCP ports of EXPOSE arguments.
-func exposedTCPPorts(args []string) []int {
-	var out []int
-	for _, a := range args {
-		port, proto, _ := strings.Cut(a, "/")
-		if proto != "" && !strings.EqualFold(proto, "tcp") {
-			continue
-		}
-		port, _, _ = strings.Cut(port, "-")
-		if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65536 {
-			out = append(out, n)
+// healthProbe is the check a HEALTHCHECK fix runs, and what it says about
+// it.
+type healthProbe struct {
+	line    string // the HEALTHCHECK's CMD part
+	message string
+}
+
+// chooseProbe picks the port to check and the probe to check it with,
+// from the facts: a server's own readiness check first, then HTTP with
+// evidence that HTTP is spoken there, then gRPC's health protocol; and only
+// with a tool the finished image has. Without one it says which
+// precondition failed, for the first port that came closest.
+func chooseProbe(sf *analyzer.StageFacts) (healthProbe, *withheld) {
+	var ports []analyzer.PortFact
+	for _, pt := range sf.Ports() {
+		if pt.Transport == "tcp" {
+			ports = append(ports, pt)
 		}
 	}
-	return out
+	if len(ports) == 0 {
+		return healthProbe{}, &withheld{analyzer.PreconditionUnknown, "the image exposes no TCP port, so dockopt does not know where the service listens"}
+	}
+	shell, shellWhy := sf.ToolAt(0, "sh")
+	var fail, toolFail *withheld
+	best, bestRank := -1, 0
+	for i, pt := range ports {
+		pr := pt.Probe
+		var w *withheld
+		switch {
+		case pt.Protocol == "":
+			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("nothing says what speaks on port %d (%s), and an HTTP probe of a port that does not speak HTTP never passes", pt.Port, pt.Why)}
+		case pr == nil:
+			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d speaks %s (%s), and dockopt knows no probe for it", pt.Port, pt.Protocol, pt.Why)}
+		case pr.Command == "" || pr.ToolPresence != analyzer.Present:
+			w = &withheld{analyzer.PreconditionTool, fmt.Sprintf("port %d speaks %s (%s), but the probe needs %s, which is not known to be in the final image (%s)", pt.Port, pt.Protocol, pt.Why, pr.Tool, pr.Why)}
+		case shell != analyzer.Present && strings.ContainsAny(pr.Command, `"'$|&;<>`):
+			w = &withheld{analyzer.PreconditionTool, fmt.Sprintf("%s needs a shell, and the image has none (%s)", pr.Command, shellWhy)}
+		}
+		if w != nil {
+			if fail == nil {
+				fail = w
+			}
+			if toolFail == nil && w.why == analyzer.PreconditionTool {
+				toolFail = w
+			}
+			continue
+		}
+		rank := 1
+		switch {
+		case pt.Server != "" && pt.Protocol != analyzer.ProtoHTTP && pt.Protocol != analyzer.ProtoHTTPS:
+			rank = 3
+		case pt.Protocol == analyzer.ProtoHTTP:
+			rank = 2
+		}
+		if rank > bestRank {
+			best, bestRank = i, rank
+		}
+	}
+	if best < 0 {
+		// A port whose protocol is known but whose tool is missing says
+		// the most: installing the tool would make the fix possible.
+		if toolFail != nil {
+			return healthProbe{}, toolFail
+		}
+		return healthProbe{}, fail
+	}
+	pt := ports[best]
+	hp := healthProbe{line: "CMD " + pt.Probe.Command + " || exit 1"}
+	if shell != analyzer.Present {
+		hp.line = "CMD " + jsonArgs(strings.Fields(pt.Probe.Command))
+	}
+	switch {
+	case pt.Protocol == analyzer.ProtoHTTP:
+		hp.message = fmt.Sprintf("add a HEALTHCHECK that requests / on port %d with %s (port %d speaks HTTP: %s); any HTTP answer passes, a 404 included, so it shows the server answers, not that the app is healthy: point it at the service's health endpoint if it has one",
+			pt.Port, pt.Probe.Tool, pt.Port, pt.Why)
+	case pt.Protocol == analyzer.ProtoGRPC:
+		hp.message = fmt.Sprintf("add a HEALTHCHECK that asks port %d with grpc_health_probe (%s); the service must register the gRPC health service", pt.Port, pt.Why)
+	default:
+		hp.message = fmt.Sprintf("add a HEALTHCHECK that runs %s's own readiness check, %s (port %d: %s)", pt.Server, pt.Probe.Command, pt.Port, pt.Why)
+	}
+	return hp, nil
 }
 
 func webServerImage(r analyzer.ImageRef) bool {
@@ -114,31 +180,9 @@ func startsServer(cmd []string) bool {
 	return false
 }
 
-// healthcheckFix writes a HEALTHCHECK with a probe the image can run: curl
-// or wget if the image has them, else the language runtime. Images without
-// a shell or any of these get no fix.
-func healthcheckFix(d *analyzer.Dockerfile, final *analyzer.Stage, port int) *analyzer.Fix {
-	base := final.Root().Base
-	url := fmt.Sprintf("http://localhost:%d/", port)
-	var probe, how string
-	switch {
-	case base.IsScratch() || base.IsDistroless():
-		return nil
-	case stageInstalls(final, "curl"):
-		probe, how = "curl -sS -o /dev/null "+url+" || exit 1", "curl"
-	case base.Distro() == "alpine" || base.Name() == "busybox" || stageInstalls(final, "wget"):
-		probe, how = "wget -q -O /dev/null "+url+" || exit 1", "wget"
-	case base.Name() == "node":
-		probe = fmt.Sprintf(`node -e "require('net').connect(%d, 'localhost').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"`, port)
-		how = "node"
-	case base.Name() == "python":
-		probe = fmt.Sprintf(`python -c "import socket; socket.create_connection(('localhost', %d), timeout=5)"`, port)
-		how = "python"
-	default:
-		return nil
-	}
-	// Before the start command, where readers look for runtime settings;
-	// at the end of the stage when it has none.
+// healthcheckFix inserts the HEALTHCHECK before the start command, where
+// readers look for runtime settings, or at the end of a stage without one.
+func healthcheckFix(d *analyzer.Dockerfile, final *analyzer.Stage, probe healthProbe) *analyzer.Fix {
 	var at *analyzer.Instruction
 	for _, in := range final.Instructions {
 		if in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT" {
@@ -153,20 +197,17 @@ func healthcheckFix(d *analyzer.Dockerfile, final *analyzer.Stage, port int) *an
 		if at.Written == strings.ToLower(at.Written) {
 			kw = "healthcheck"
 		}
-		edit = analyzer.TextEdit{Start: at.Start, End: at.Start, New: kw + " CMD " + probe + nl + d.Indent(at.StartLine)}
+		edit = analyzer.TextEdit{Start: at.Start, End: at.Start, New: kw + " " + probe.line + nl + d.Indent(at.StartLine)}
 	} else {
 		last := final.From
 		if n := len(final.Instructions); n > 0 {
 			last = final.Instructions[n-1]
 		}
-		edit = analyzer.TextEdit{Start: last.End, End: last.End, New: nl + kw + " CMD " + probe}
+		edit = analyzer.TextEdit{Start: last.End, End: last.End, New: nl + kw + " " + probe.line}
 		if last.End > 0 && d.Source[last.End-1] == '\n' {
 			// The last line's end includes the file's final newline.
-			edit.New = kw + " CMD " + probe + nl
+			edit.New = kw + " " + probe.line + nl
 		}
 	}
-	return &analyzer.Fix{
-		Message: fmt.Sprintf("add a HEALTHCHECK that probes port %d with %s; point it at the service's health endpoint if it has one", port, how),
-		Edits:   []analyzer.TextEdit{edit},
-	}
+	return &analyzer.Fix{Message: probe.message, Edits: []analyzer.TextEdit{edit}}
 }

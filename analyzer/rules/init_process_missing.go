@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // InitProcessMissing finds Node and Python processes left to be PID 1.
@@ -22,9 +21,11 @@ var InitProcessMissing = &analyzer.Rule{
 		`processes, which these runtimes do not do. A tiny init (tini, dumb-init) fixes both; so do ` +
 		`docker run --init, compose's init: true, or Kubernetes' shareProcessNamespace: true, which is why the ` +
 		`fix is offered for review rather than applied blindly. Servers that handle signals and reap their ` +
-		`workers themselves (gunicorn, uvicorn, hypercorn) are not reported.`,
+		`workers themselves (gunicorn, uvicorn, hypercorn) are not reported. The fix installs tini as root, before ` +
+		`any USER, and puts it in front of the ENTRYPOINT the image already runs (node's docker-entrypoint.sh); ` +
+		`it is withheld where that ENTRYPOINT is unknown, and only the final stage of an application image is changed.`,
 	Bad:       "FROM node:20-alpine\nCMD [\"npm\", \"start\"]\n",
-	Good:      "FROM node:20-alpine\nRUN apk add --no-cache tini\nENTRYPOINT [\"tini\", \"--\"]\nCMD [\"node\", \"server.js\"]\n",
+	Good:      "FROM node:20-alpine\nRUN apk add --no-cache tini\nENTRYPOINT [\"tini\", \"--\", \"docker-entrypoint.sh\"]\nCMD [\"node\", \"server.js\"]\n",
 	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
@@ -44,7 +45,15 @@ var InitProcessMissing = &analyzer.Rule{
 		} else if proc == "npm" || proc == "yarn" || proc == "pnpm" {
 			msg = fmt.Sprintf("%s runs as PID 1 without an init: it does not pass SIGTERM on to node reliably (so every stop waits for the kill timeout) and does not reap zombie processes; start node directly and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", proc)
 		}
-		p.Report(start, msg, tiniFix(d, final, start, proc))
+		if runtimeChangeRefused(p, final, start, msg) {
+			return
+		}
+		fix, w := tiniFix(p, final, start, proc)
+		if w != nil {
+			w.report(p, start, msg)
+			return
+		}
+		p.Report(start, msg, fix)
 	},
 }
 
@@ -85,60 +94,111 @@ func pid1Runtime(words []string) string {
 	return found
 }
 
-// tiniFix installs tini and makes it the entrypoint, when the
-// distribution is known, the start command is a CMD of the final stage
-// and no ENTRYPOINT exists to be wrapped.
-func tiniFix(d *analyzer.Dockerfile, final *analyzer.Stage, start *analyzer.Instruction, proc string) *analyzer.Fix {
-	if start.Keyword != "CMD" || start.Stage != final || start.Onbuild != nil {
-		return nil
+// tiniFix runs the start command under tini: it installs tini where the
+// stage still runs as root (before its first USER, never after one),
+// with the package manager the image has, and makes it the ENTRYPOINT,
+// in front of the ENTRYPOINT the stage sets or inherits from its base
+// image, so that what starts stays the same.
+func tiniFix(p *analyzer.Pass, final *analyzer.Stage, start *analyzer.Instruction, proc string) (*analyzer.Fix, *withheld) {
+	d := p.File
+	sf := p.Facts().Stage(final)
+	if start.Stage != final || start.Onbuild != nil {
+		return nil, &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("the start command comes from the stage %s, not the final stage", stageName(start.Stage))}
 	}
-	for _, in := range final.LineageInstructions() {
-		if _, ok := in.Command.(*instructions.EntrypointCommand); ok {
-			return nil
-		}
-	}
-	base := final.Root().Base
-	if analyzer.BaseImageUser(base) != "" {
-		return nil
-	}
-	var install string
-	switch base.Distro() {
-	case "alpine":
-		install = "RUN apk add --no-cache tini"
-	case "debian":
-		install = "RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*"
-	default:
-		return nil
-	}
-	// The install must run as root: before the stage's first USER.
-	var user *analyzer.Instruction
-	for _, in := range final.Instructions {
-		if in == start {
-			break
-		}
-		if in.Keyword == "USER" {
-			user = in
-			break
-		}
-	}
-	for _, st := range final.Lineage()[:len(final.Lineage())-1] {
-		for _, in := range st.Instructions {
-			if c, ok := in.Command.(*instructions.UserCommand); ok && !analyzer.IsRootUser(c.User) {
-				return nil // a parent stage switched user already
-			}
-		}
-	}
-	entry := `ENTRYPOINT ["tini", "--"]`
+	tiniArgs := []string{"tini", "--"}
 	if !start.JSON || proc == "npm" || proc == "yarn" || proc == "pnpm" || proc == "npx" {
 		// A shell or a package manager sits between tini and node:
 		// signal the whole process group so node gets SIGTERM too.
-		entry = `ENTRYPOINT ["tini", "-g", "--"]`
+		tiniArgs = []string{"tini", "-g", "--"}
 	}
 	var edits []analyzer.TextEdit
-	if user != nil {
-		edits = append(edits, insertLinesBefore(d, user, install), insertLinesBefore(d, start, entry))
-	} else {
-		edits = append(edits, insertLinesBefore(d, start, install, entry))
+	var wraps, entryLine string
+	entry := lastEntrypoint(final)
+	switch words, set, known, why := sf.InheritedEntrypoint(); {
+	case set && (entry == nil || !entry.JSON):
+		return nil, &withheld{analyzer.PreconditionUnknown, "the ENTRYPOINT the image runs (" + why + ") is not an exec-form ENTRYPOINT of the final stage that tini could be put in front of"}
+	case set:
+		edits = append(edits, analyzer.TextEdit{Start: entry.ArgsStart, End: entry.ContentEnd(d.Source), New: jsonArgs(append(tiniArgs, entry.Args...))})
+		wraps = fmt.Sprintf("; tini runs the ENTRYPOINT of line %d, which starts the command as before", entry.StartLine)
+	case !known:
+		return nil, &withheld{analyzer.PreconditionUnknown, why + ", and an ENTRYPOINT for tini would replace it"}
+	case start.Keyword != "CMD":
+		return nil, &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("the start command is the %s on line %d", start.Keyword, start.StartLine)}
+	default:
+		entryLine = matchCase("ENTRYPOINT", start.Written) + " " + jsonArgs(append(tiniArgs, words...))
+		if len(words) > 0 {
+			wraps = "; tini runs the base image's ENTRYPOINT " + strings.Join(words, " ") + ", which starts the command as before"
+		}
 	}
-	return &analyzer.Fix{Message: "install tini and run the command under it", Edits: edits}
+	// The install runs as root: before the stage's first USER, where the
+	// runtime settings go otherwise (see runtimeAnchor).
+	anchor := runtimeAnchor(final)
+	for _, in := range final.Instructions {
+		if in == anchor {
+			break
+		}
+		if in.Keyword == "USER" {
+			anchor = in
+			break
+		}
+	}
+	line := anchorLine(anchor)
+	if has, _ := sf.ToolAt(line, "tini"); has == analyzer.Present {
+		if entryLine != "" {
+			edits = append(edits, insertLinesBefore(d, start, entryLine))
+		}
+		return &analyzer.Fix{Message: "run the command under the tini the image already has" + wraps, Edits: edits}, nil
+	}
+	if u := sf.UserAt(line); u.Root() != analyzer.Present {
+		return nil, &withheld{analyzer.PreconditionUser, "tini must be installed as root, and the stage is not known to run as root there (" + u.Why + ")"}
+	}
+	var install, manager string
+	switch sf.Distro().Family {
+	case analyzer.DistroAlpine:
+		install, manager = "RUN apk add --no-cache tini", "apk"
+	case analyzer.DistroDebian:
+		install, manager = "RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*", "apt-get"
+	default:
+		return nil, &withheld{analyzer.PreconditionTool, "dockopt installs tini with apk or apt-get only, and " + sf.Distro().Why}
+	}
+	if has, why := sf.ToolAt(line, manager); has != analyzer.Present {
+		return nil, &withheld{analyzer.PreconditionTool, manager + " is not known to be in the image there (" + why + ")"}
+	}
+	install = matchCase("RUN", start.Written) + strings.TrimPrefix(install, "RUN")
+	switch {
+	case anchor == start && entryLine != "":
+		// One insertion before the start command: install, then ENTRYPOINT.
+		edits = append(edits, insertLinesBefore(d, start, install, entryLine))
+	case anchor == nil:
+		edits = append(edits, insertLinesAfter(d, final.Instructions[len(final.Instructions)-1], install))
+	default:
+		edits = append(edits, insertLinesBefore(d, anchor, install))
+	}
+	if entryLine != "" && anchor != start {
+		edits = append(edits, insertLinesBefore(d, start, entryLine))
+	}
+	return &analyzer.Fix{Message: "install tini with " + manager + " and run the command under it" + wraps, Edits: edits}, nil
+}
+
+// lastEntrypoint returns the stage's own last ENTRYPOINT, nil if it sets
+// none.
+func lastEntrypoint(s *analyzer.Stage) *analyzer.Instruction {
+	var last *analyzer.Instruction
+	for _, in := range s.Instructions {
+		if in.Keyword == "ENTRYPOINT" {
+			last = in
+		}
+	}
+	return last
+}
+
+// stageName names a stage for messages.
+func stageName(s *analyzer.Stage) string {
+	if s == nil {
+		return "of an ONBUILD trigger"
+	}
+	if s.Name != "" {
+		return s.Name
+	}
+	return fmt.Sprintf("%d", s.Index)
 }

@@ -47,7 +47,7 @@ func checkInlineRun(p *analyzer.Pass, in *analyzer.Instruction, used map[string]
 	if in.Script == nil || in.Script.File == nil || in.Script.Err != nil {
 		return
 	}
-	ws := extractInlineWrites(in.Script, workdirBefore(in), echoInterpretsEscapes(in.Stage))
+	ws := extractInlineWrites(in.Script, in.WorkdirBefore(), echoInterpretsEscapes(in.Stage))
 	for _, w := range ws.writes {
 		if !w.heredoc && !looksLikeConfig(w.target) {
 			continue
@@ -250,7 +250,7 @@ func extractInlineWrites(sc *analyzer.Script, workdir string, echoE bool) inline
 			case c.Name == "set":
 			case c.Name == "mkdir" && c.HasShortFlag('p'):
 				for _, a := range c.Positional() {
-					mkdirs = append(mkdirs, resolvePath(workdir, a.Value))
+					mkdirs = append(mkdirs, analyzer.ResolvePath(workdir, a.Value))
 				}
 			default:
 				res.other++
@@ -262,7 +262,7 @@ func extractInlineWrites(sc *analyzer.Script, workdir string, echoE bool) inline
 			res.other++
 			continue
 		}
-		target := resolvePath(workdir, targetWord)
+		target := analyzer.ResolvePath(workdir, targetWord)
 		var content, why string
 		isHeredoc := false
 		switch c.Name {

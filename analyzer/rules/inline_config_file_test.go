@@ -48,7 +48,7 @@ func TestInlineExtraction(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		in := d.Stages[0].Instructions[1]
-		ws := extractInlineWrites(in.Script, workdirBefore(in), echoInterpretsEscapes(in.Stage))
+		ws := extractInlineWrites(in.Script, in.WorkdirBefore(), echoInterpretsEscapes(in.Stage))
 		if len(ws.writes) != 1 {
 			t.Errorf("%s: %d writes, want 1", c.name, len(ws.writes))
 			continue

@@ -32,23 +32,26 @@ var LabelRequired = &analyzer.Rule{
 		}
 		sort.Strings(required)
 		used := usedStages(p.File)
+		// The required labels each stage's chain still lacks, carried down
+		// the chains: a stage without labels shares its base's list.
+		lacks := map[*analyzer.Stage][]string{}
 		for _, s := range p.File.Stages {
-			if used[s] {
-				continue
+			missing := required
+			if s.BaseStage != nil {
+				missing = lacks[s.BaseStage]
 			}
 			have := map[string]bool{}
-			for _, st := range s.Lineage() {
-				for _, in := range st.Instructions {
-					for _, lp := range labelPairs(p.File, in) {
-						have[lp.Key] = true
-					}
+			for _, in := range s.Instructions {
+				for _, lp := range labelPairs(p.File, in) {
+					have[lp.Key] = true
 				}
 			}
-			var missing []string
-			for _, k := range required {
-				if !have[k] {
-					missing = append(missing, k)
-				}
+			if len(have) > 0 {
+				missing = slices.DeleteFunc(slices.Clone(missing), func(k string) bool { return have[k] })
+			}
+			lacks[s] = missing
+			if used[s] {
+				continue
 			}
 			if len(missing) > 0 {
 				p.Report(s.From, "the image lacks the label(s) the schema requires: "+strings.Join(missing, ", "), nil)
@@ -77,7 +80,7 @@ func usedStages(d *analyzer.Dockerfile) map[*analyzer.Stage]bool {
 				}
 			}
 			for _, r := range refs {
-				if t := d.StageByRef(r); t != nil && t != s && !slices.Contains(s.Lineage(), t) {
+				if t := d.StageByRef(r); t != nil && t != s && !s.InLineage(t) {
 					used[t] = true
 				}
 			}

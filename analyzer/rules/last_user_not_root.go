@@ -34,8 +34,28 @@ var LastUserNotRoot = &analyzer.Rule{
 				break
 			}
 		}
-		if last != nil && analyzer.IsRootUser(last.Args[0]) {
-			p.Reportf(last, "the final image runs as %s; switch to an unprivileged user after the steps that need root", last.Args[0])
+		if last == nil || !analyzer.IsRootUser(last.Args[0]) {
+			return
 		}
+		// The rule never proposes a change, so it keeps its severity
+		// everywhere (as hadolint's DL3002 does) and only says why root is
+		// deliberate where the facts show it.
+		msg := "the final image runs as " + last.Args[0]
+		sf := p.Facts().Stage(final)
+		ep := sf.Entrypoint()
+		port, why := sf.PrivilegedPort()
+		switch ok, role := p.RuntimeChangeAllowed(final); {
+		case ep.SwitchesUser == analyzer.Present:
+			msg += "; it starts as root on purpose and drops privileges itself (" + ep.Why + "), so leaving it root is deliberate"
+		case ep.NeedsRoot == analyzer.Present:
+			msg += "; its start needs root (" + ep.Why + ")"
+		case port > 0:
+			msg += "; " + why + ": move the service to a port above 1023 before switching to an unprivileged user"
+		case !ok:
+			msg += "; " + role
+		default:
+			msg += "; switch to an unprivileged user after the steps that need root"
+		}
+		p.Report(last, msg, nil)
 	},
 }

@@ -86,10 +86,8 @@ func shellErrexit(s *analyzer.Stage) bool {
 // stmtNames returns the names of the commands a statement runs.
 func stmtNames(sc *analyzer.Script, st *syntax.Stmt) []string {
 	var names []string
-	for _, c := range sc.Commands() {
-		if c.Call != nil && c.Call.Pos().Offset() >= st.Pos().Offset() && c.Call.End().Offset() <= st.End().Offset() {
-			names = append(names, c.Name)
-		}
+	for _, c := range sc.CommandsWithin(st.Pos(), st.End()) {
+		names = append(names, c.Name)
 	}
 	return names
 }

@@ -47,7 +47,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 			if !isCopy {
 				continue
 			}
-			dest := resolvePath(workdirBefore(in), c.dest)
+			dest := analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
 			if strings.HasPrefix(dest, "/usr/share/nginx/html") || (!strings.HasPrefix(dest, "/etc/nginx") && c.from != "") {
 				if site.staticDir == "" {
 					site.staticDir = strings.TrimSuffix(dest, "/")
@@ -80,7 +80,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 			if in.Script == nil || in.Script.File == nil {
 				continue
 			}
-			for _, w := range extractInlineWrites(in.Script, workdirBefore(in), echoInterpretsEscapes(in.Stage)).writes {
+			for _, w := range extractInlineWrites(in.Script, in.WorkdirBefore(), echoInterpretsEscapes(in.Stage)).writes {
 				if strings.HasPrefix(w.target, "/etc/nginx/") {
 					site.stock = false
 					texts = append(texts, w.content)
@@ -220,8 +220,9 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 	w(0, "# Written by dockopt: compression, security headers and a health check")
 	w(0, "# for the static site; the stock nginx configuration has none of them.")
 	w(0, "server {")
+	// IPv4 only: a listen on [::] makes nginx refuse to start where the
+	// pod or host has IPv6 turned off ("Address family not supported").
 	w(1, "listen "+port+";")
-	w(1, "listen [::]:"+port+";")
 	w(1, "server_name _;")
 	w(1, "root "+site.staticDir+";")
 	w(1, "index index.html;")

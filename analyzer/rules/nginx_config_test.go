@@ -50,6 +50,10 @@ func TestNginxGeneratedConfig(t *testing.T) {
 			t.Errorf("vite site config lacks %q:\n%s", want, conf)
 		}
 	}
+	// nginx fails to start on [::] where IPv6 is off, as it is in many pods.
+	if strings.Contains(conf, "[::]") {
+		t.Errorf("the config listens on IPv6:\n%s", conf)
+	}
 	un := runCaseFixFiles(t, NginxMissingSecurityHeaders, "testdata/nginx-missing-security-headers/stock-unprivileged.txtar")["nginx/default.conf"]
 	if !strings.Contains(un, "listen 8080;") || strings.Contains(un, "immutable") {
 		t.Errorf("unprivileged site without hashed assets:\n%s", un)

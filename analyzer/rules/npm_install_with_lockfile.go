@@ -16,10 +16,12 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 	Rationale: `npm install treats package-lock.json as a hint: it may resolve newer versions within the ranges of ` +
 		`package.json and rewrite the lockfile, so two builds of the same commit can ship different code. ` +
 		`npm ci installs exactly the locked tree, fails when package.json and the lockfile disagree, and ` +
-		`starts from an empty node_modules — what a reproducible image needs.`,
+		`starts from an empty node_modules — what a reproducible image needs. Those same differences make ` +
+		`the fix one to review: a lockfile out of step with package.json now fails the build, and whatever ` +
+		`an earlier step put in node_modules is removed.`,
 	Bad:       "FROM node:22-slim\nCOPY package.json package-lock.json ./\nRUN npm install\n",
 	Good:      "FROM node:22-slim\nCOPY package.json package-lock.json ./\nRUN npm ci\n",
-	Fix:       analyzer.Safe,
+	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		bc := p.Context
@@ -29,6 +31,10 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 		sent, _ := contextLockfiles(bc, analyzer.Npm)
 		if len(sent) == 0 {
 			return
+		}
+		copied := make([]*chainFirst, len(sent))
+		for i, f := range sent {
+			copied[i] = contextCopied(bc, f)
 		}
 		for in := range p.File.Each("RUN") {
 			if in.Onbuild != nil {
@@ -44,8 +50,8 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 					continue
 				}
 				lock := ""
-				for _, f := range sent {
-					if contextCopied(in, bc, f) {
+				for i, f := range sent {
+					if copied[i].before(in) {
 						lock = f
 						break
 					}

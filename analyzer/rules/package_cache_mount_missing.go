@@ -21,13 +21,16 @@ var PackageCacheMountMissing = &analyzer.Rule{
 		`the Dockerfile already cleans a cache in the same RUN (pip --no-cache-dir, apk --no-cache, yarn ` +
 		`cache clean) and does not otherwise use BuildKit features, that choice is respected and nothing is ` +
 		`reported: a cache mount or a cleanup, not both. For apt the mount only helps once the Debian ` +
-		`images' docker-clean hook is removed, so apt is only reported in Dockerfiles that remove it.`,
+		`images' docker-clean hook is removed, so apt is only reported in Dockerfiles that remove it. No mount ` +
+		`is proposed over a folder the RUN already mounts something on, nor over one an earlier layer filled ` +
+		`(dependencies fetched by mvn dependency:go-offline or go mod download would be hidden from the RUN).`,
 	Bad:       "RUN npm ci\n",
 	Good:      "RUN --mount=type=cache,target=/root/.npm npm ci\n",
 	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		aware := usesBuildKitFeatures(p.File)
+		dockerClean := newChainFirst(removesDockerClean)
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
@@ -35,11 +38,15 @@ var PackageCacheMountMissing = &analyzer.Rule{
 			if len(in.CacheMountTargets()) > 0 {
 				continue // caching is configured here; its targets may be custom
 			}
+			var sf *analyzer.StageFacts
+			if in.Stage != nil {
+				sf = p.Facts().Stage(in.Stage)
+			}
 			var needs []cacheNeed
 			seen := map[string]bool{}
 			for _, c := range in.Script.Commands() {
-				for _, n := range cacheNeeds(in, c, aware) {
-					if seen[n.target] {
+				for _, n := range cacheNeeds(in, c, aware, dockerClean) {
+					if seen[n.target] || authorHandles(sf, in, n.target) {
 						continue
 					}
 					seen[n.target] = true
@@ -47,6 +54,10 @@ var PackageCacheMountMissing = &analyzer.Rule{
 				}
 			}
 			if len(needs) == 0 {
+				continue
+			}
+			if hidden := hiddenByMount(p, sf, in, needs, aware, dockerClean); hidden != "" {
+				p.ReportWithheld(in, fmt.Sprintf("%s runs without a BuildKit cache mount; no fix: %s", needs[0].tool, hidden), analyzer.PreconditionMount)
 				continue
 			}
 			var flags, tools []string
@@ -72,7 +83,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 				}
 			} else if !runsAsRoot(in) {
 				msg = fmt.Sprintf("%s starts from an empty cache on every build that misses the layer cache; a BuildKit cache mount keeps its cache between builds and out of the image (this RUN runs as %s: mount that user's cache folder with uid= and gid= options)",
-					strings.Join(tools, " and "), userBefore(in))
+					strings.Join(tools, " and "), in.UserBefore())
 			}
 			p.Report(in, msg, fix)
 		}
@@ -87,10 +98,13 @@ type cacheNeed struct {
 }
 
 // cacheNeeds returns the cache mounts a command would benefit from.
-func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cacheNeed {
+// dockerClean finds the RUN that removes the Debian images' apt hook that
+// deletes downloaded packages, without which an apt cache mount stays
+// empty.
+func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, dockerClean *chainFirst) []cacheNeed {
 	switch c.Name {
 	case "apt-get", "apt":
-		if c.Subcommand("-o", "-t", "-c") != "install" || !removesDockerClean(in) {
+		if c.Subcommand("-o", "-t", "-c") != "install" || !removesDockerCleanBy(dockerClean, in) {
 			return nil
 		}
 		return []cacheNeed{{tool: "apt", target: "/var/cache/apt", locked: true}, {tool: "apt", target: "/var/lib/apt", locked: true}}
@@ -113,7 +127,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cach
 		if !installs || c.Has("--no-cache-dir") || !aware {
 			return nil
 		}
-		if _, ok := envBefore(in, "PIP_NO_CACHE_DIR"); ok {
+		if _, ok := in.EnvBefore("PIP_NO_CACHE_DIR"); ok {
 			return nil
 		}
 	case analyzer.Npm:
@@ -157,7 +171,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cach
 	if in.Stage != nil {
 		img = in.Stage.Root().Base.Name()
 	}
-	env := func(name string) (string, bool) { return envBefore(in, name) }
+	env := func(name string) (string, bool) { return in.EnvBefore(name) }
 	var out []cacheNeed
 	for _, cache := range caches {
 		out = append(out, cacheNeed{tool: pm.Name, target: cache.In(img, env), locked: cache.Locked, noFix: noFix})
@@ -165,28 +179,30 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool) []cach
 	return out
 }
 
-// removesDockerClean reports whether the stage chain, up to and
-// including in, removes the Debian images' apt hook that deletes
-// downloaded packages (without which an apt cache mount stays empty).
+// removesDockerClean reports whether an instruction removes the Debian
+// images' docker-clean apt hook.
 func removesDockerClean(in *analyzer.Instruction) bool {
-	if in.Stage == nil {
+	if in.Script == nil {
 		return false
 	}
-	for _, i := range in.Stage.LineageInstructions() {
-		if i.Script != nil {
-			for _, c := range i.Script.CommandsNamed("rm") {
-				for _, a := range c.Args {
-					if strings.HasSuffix(a.Value, "apt.conf.d/docker-clean") {
-						return true
-					}
-				}
+	for _, c := range in.Script.CommandsNamed("rm") {
+		for _, a := range c.Args {
+			if strings.HasSuffix(a.Value, "apt.conf.d/docker-clean") {
+				return true
 			}
-		}
-		if i == in {
-			break
 		}
 	}
 	return false
+}
+
+// removesDockerCleanBy reports whether the stage chain removes the hook
+// up to and including in; for an ONBUILD trigger, anywhere in the chain
+// of the stage that declares it.
+func removesDockerCleanBy(dockerClean *chainFirst, in *analyzer.Instruction) bool {
+	if in.Onbuild != nil {
+		return dockerClean.anywhere(in)
+	}
+	return dockerClean.upTo(in)
 }
 
 // cleansInRun reports `tool sub clean` in the same RUN.
@@ -197,4 +213,130 @@ func cleansInRun(in *analyzer.Instruction, tool, sub string) bool {
 		}
 	}
 	return false
+}
+
+// authorHandles reports a cache folder the RUN already decides about: one
+// of its mounts (cache, tmpfs or bind) covers or lies inside it, or the
+// RUN cleans it (apk --no-cache, npm cache clean, rm -rf ~/.npm). A mount
+// there would collide with the author's, or undo the cleanup they chose:
+// a cache mount or a cleanup, by context, not both.
+func authorHandles(sf *analyzer.StageFacts, in *analyzer.Instruction, target string) bool {
+	mounts := in.Mounts()
+	if sf != nil {
+		mounts = sf.Mounts(in)
+	}
+	for _, m := range mounts {
+		if m.Target != "" && pathsOverlap(m.Target, target) {
+			return true
+		}
+	}
+	if sf == nil {
+		return false
+	}
+	for _, c := range sf.CacheCleaning(in) {
+		if pathsOverlap(c.Dir, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// hiddenByMount says why a cache mount would change the build. A mount
+// hides what is in its folder from the RUN and keeps what the RUN writes
+// there out of the layer. That is harmless for a download cache, which the
+// tool fills again; not for a store of dependencies a build reads (Go's
+// module cache, ~/.m2, Gradle's and Cargo's), where an earlier layer's
+// content (mvn dependency:go-offline before mvn -o, go mod download) would
+// be hidden, or a later RUN without the mount would miss what this one
+// fetched. And never over what a COPY or the base image put there. ""
+// when no mount would change anything.
+func hiddenByMount(p *analyzer.Pass, sf *analyzer.StageFacts, in *analyzer.Instruction, needs []cacheNeed, aware bool, dockerClean *chainFirst) string {
+	if sf == nil {
+		return ""
+	}
+	for _, n := range needs {
+		for _, w := range sf.FilledBefore(in, n.target) {
+			if w.Line > 0 && downloadCache(n.target) && !strings.HasPrefix(w.How, "COPY") && !strings.HasPrefix(w.How, "ADD") {
+				continue
+			}
+			where := w.How
+			if w.Line == 0 {
+				where = "the base image"
+			}
+			return fmt.Sprintf("a cache mount at %s would hide what %s put there from this RUN", n.target, where)
+		}
+		if downloadCache(n.target) {
+			continue
+		}
+		if earlier := earlierWriter(in, n.target, aware, dockerClean); earlier != nil {
+			return fmt.Sprintf("line %d fetches into %s in its layer, which a cache mount here would hide from this RUN", earlier.StartLine, n.target)
+		}
+		if later := laterReader(p.File, in, n.target, aware, dockerClean); later != nil {
+			return fmt.Sprintf("line %d reads %s from the layer this RUN leaves, which a cache mount here would keep empty", later.StartLine, n.target)
+		}
+	}
+	return ""
+}
+
+// downloadCache reports a folder that only caches downloads, which the
+// tool fetches again when it is empty.
+func downloadCache(dir string) bool {
+	switch dir {
+	case "/go/pkg/mod", "/root/go/pkg/mod", "/root/.m2", "/root/.gradle", "/root/.cargo/registry", "/root/.cargo/git", "/usr/local/cargo/registry", "/usr/local/cargo/git":
+		return false
+	}
+	return true
+}
+
+// earlierWriter returns an earlier RUN of the stage's lineage that needs
+// the same folder without mounting it: what it fetched is in the layers
+// this RUN starts from (whoever the facts say it ran as).
+func earlierWriter(in *analyzer.Instruction, target string, aware bool, dockerClean *chainFirst) *analyzer.Instruction {
+	if in.Stage == nil {
+		return nil
+	}
+	for _, earlier := range in.Stage.LineageInstructions() {
+		if earlier == in {
+			break
+		}
+		if readsCacheUnmounted(earlier, target, aware, dockerClean) {
+			return earlier
+		}
+	}
+	return nil
+}
+
+// readsCacheUnmounted reports a RUN whose package manager uses the cache
+// folder without a mount there: it reads and writes the layers' copy.
+func readsCacheUnmounted(run *analyzer.Instruction, target string, aware bool, dockerClean *chainFirst) bool {
+	if run.Keyword != "RUN" || run.Script == nil || mountHolds(run, target) {
+		return false
+	}
+	for _, c := range run.Script.Commands() {
+		for _, n := range cacheNeeds(run, c, aware, dockerClean) {
+			if n.target == target {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// laterReader returns a later RUN, in the stage or one built FROM it, that
+// needs the same folder and does not mount it.
+func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string, aware bool, dockerClean *chainFirst) *analyzer.Instruction {
+	if in.Stage == nil {
+		return nil
+	}
+	for _, s := range d.Stages {
+		if !builtFrom(s, in.Stage) {
+			continue
+		}
+		for _, later := range s.Instructions {
+			if (s != in.Stage || later.StartLine > in.EndLine) && readsCacheUnmounted(later, target, aware, dockerClean) {
+				return later
+			}
+		}
+	}
+	return nil
 }

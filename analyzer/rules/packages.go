@@ -23,28 +23,43 @@ var languageInstallers = []string{"npm", "pip", "pip3"}
 func installedPackages(s *analyzer.Stage, installers ...string) map[string]bool {
 	out := map[string]bool{}
 	for _, in := range s.LineageInstructions() {
-		if in.Keyword != "RUN" || in.Script == nil {
-			continue
-		}
-		for _, c := range in.Script.CommandsNamed(installers...) {
-			for _, a := range c.Args {
-				name := a.Value
-				for _, sep := range []string{"=", ">", "<", "~", "@"} {
-					if i := strings.Index(name, sep); i > 0 {
-						name = name[:i]
-					}
-				}
-				out[name] = true
-			}
-		}
+		addInstalled(out, in, installers...)
 	}
 	return out
+}
+
+// addInstalled adds the packages the installers name in a RUN.
+func addInstalled(out map[string]bool, in *analyzer.Instruction, installers ...string) {
+	if in.Keyword != "RUN" || in.Script == nil {
+		return
+	}
+	for _, c := range in.Script.CommandsNamed(installers...) {
+		for _, a := range c.Args {
+			name := a.Value
+			for _, sep := range []string{"=", ">", "<", "~", "@"} {
+				if i := strings.Index(name, sep); i > 0 {
+					name = name[:i]
+				}
+			}
+			out[name] = true
+		}
+	}
 }
 
 // stageInstalls reports whether an OS package manager in the stage's
 // lineage installs the named package (curl, wget, bash …).
 func stageInstalls(s *analyzer.Stage, pkg string) bool {
 	return installedPackages(s, osInstallers...)[pkg]
+}
+
+// installs answers stageInstalls for every stage of a file, reading each
+// once, for rules that ask at many instructions.
+func installs(pkg string) *chainFirst {
+	return newChainFirst(func(in *analyzer.Instruction) bool {
+		got := map[string]bool{}
+		addInstalled(got, in, osInstallers...)
+		return got[pkg]
+	})
 }
 
 // unpinned returns the static package arguments the predicate does not

@@ -17,10 +17,11 @@ var PathUserBinLast = &analyzer.Rule{
 	Rationale: `A folder appended to PATH is searched last, so any program of the same name in the base image ` +
 		`wins: with ENV PATH=$PATH:/opt/venv/bin, "python" is still the system interpreter without the ` +
 		`virtualenv's packages, and a tool installed with pip --user into ~/.local/bin is shadowed by an older ` +
-		`copy in /usr/local/bin. Put the folder the image installs into first.`,
+		`copy in /usr/local/bin. Put the folder the image installs into first. That changes which program ` +
+		`a name runs — the point of the fix, and why it is one to review.`,
 	Bad:       "FROM python:3.12-slim\nRUN python -m venv /opt/venv\nENV PATH=$PATH:/opt/venv/bin\n",
 	Good:      "FROM python:3.12-slim\nRUN python -m venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\n",
-	Fix:       analyzer.Safe,
+	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("ENV") {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -38,16 +39,21 @@ var PipNoCacheDir = &analyzer.Rule{
 	Fix:         analyzer.Safe,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
+		disabled := newChainFirst(func(in *analyzer.Instruction) bool { return setsPipNoCacheDir(p.File, in) })
 		for in := range p.File.Each("RUN") {
 			s := stageOf(in)
-			if in.Script == nil || !shipsInFinalImage(p.File, s) || pipCacheDisabled(p.File, s, in) ||
+			if in.Script == nil || !shipsInFinalImage(p.File, s) || s != nil && disabled.before(in) ||
 				mountTouches(in, "/root/.cache/pip", "/root/.cache") || hasCacheMountSuffix(in, "/.cache/pip") {
 				continue
 			}
+			var exports *scriptExports
 			for _, c := range in.Script.Commands() {
 				w, ok := pipInstallWord(c)
+				if ok && exports == nil {
+					exports = exportsOf(in.Script, "PIP_NO_CACHE_DIR")
+				}
 				if !ok || c.HasPrefixArg("--no-cache-dir") || inlineEnvTruthy(c, "PIP_NO_CACHE_DIR") ||
-					exportedTruthy(in.Script, "PIP_NO_CACHE_DIR", c.Start) {
+					exports.truthyBefore(c.Start) {
 					continue
 				}
 				fix := insertAfterWord(in.Script, w, " --no-cache-dir", "add --no-cache-dir")
@@ -66,35 +72,26 @@ func hasCacheMountSuffix(in *analyzer.Instruction, suffix string) bool {
 	return false
 }
 
-// pipCacheDisabled reports PIP_NO_CACHE_DIR set by ENV or ARG earlier in the
-// stage or in a stage it is built on.
-func pipCacheDisabled(d *analyzer.Dockerfile, s *analyzer.Stage, before *analyzer.Instruction) bool {
-	if s == nil {
-		return false
+// setsPipNoCacheDir reports an ENV or ARG that sets PIP_NO_CACHE_DIR to a
+// true value; the check asks whether one comes earlier in the stage or in
+// a stage it is built on.
+func setsPipNoCacheDir(d *analyzer.Dockerfile, in *analyzer.Instruction) bool {
+	var pairs []instructions.KeyValuePair
+	switch c := in.Command.(type) {
+	case *instructions.EnvCommand:
+		pairs = c.Env
+	case *instructions.ArgCommand:
+		for _, a := range c.Args {
+			if a.Value != nil {
+				pairs = append(pairs, instructions.KeyValuePair{Key: a.Key, Value: *a.Value})
+			}
+		}
 	}
-	for _, st := range s.Lineage() {
-		for _, in := range st.Instructions {
-			if in == before {
-				return false
-			}
-			var pairs []instructions.KeyValuePair
-			switch c := in.Command.(type) {
-			case *instructions.EnvCommand:
-				pairs = c.Env
-			case *instructions.ArgCommand:
-				for _, a := range c.Args {
-					if a.Value != nil {
-						pairs = append(pairs, instructions.KeyValuePair{Key: a.Key, Value: *a.Value})
-					}
-				}
-			}
-			for _, kv := range pairs {
-				if kv.Key == "PIP_NO_CACHE_DIR" {
-					v, _ := dockerWord(d, kv.Value)
-					if truthyValues[strings.ToLower(v)] {
-						return true
-					}
-				}
+	for _, kv := range pairs {
+		if kv.Key == "PIP_NO_CACHE_DIR" {
+			v, _ := dockerWord(d, kv.Value)
+			if truthyValues[strings.ToLower(v)] {
+				return true
 			}
 		}
 	}
@@ -123,22 +120,38 @@ func inlineEnvTruthy(c analyzer.Command, name string) bool {
 	return false
 }
 
-// exportedTruthy reports whether the last `export NAME=value` of the
-// script before offset sets a true value, which the commands after it
-// inherit.
-func exportedTruthy(s *analyzer.Script, name string, offset int) bool {
-	set := false
+// scriptExports are the `export NAME=value` of a script for one name, by
+// position, read once per script rather than once per command.
+type scriptExports struct {
+	list []scriptExport
+}
+
+type scriptExport struct {
+	at     int
+	truthy bool
+}
+
+func exportsOf(s *analyzer.Script, name string) *scriptExports {
+	x := &scriptExports{}
 	syntax.Walk(s.File, func(n syntax.Node) bool {
 		d, ok := n.(*syntax.DeclClause)
-		if !ok || d.Variant == nil || d.Variant.Value != "export" || s.Pos(d.Pos()) >= offset {
+		if !ok || d.Variant == nil || d.Variant.Value != "export" {
 			return true
 		}
 		for _, a := range d.Args {
 			if a.Name != nil && a.Name.Value == name {
-				set = truthy(a.Value)
+				x.list = append(x.list, scriptExport{at: s.Pos(d.Pos()), truthy: truthy(a.Value)})
 			}
 		}
 		return true
 	})
-	return set
+	sort.SliceStable(x.list, func(i, j int) bool { return x.list[i].at < x.list[j].at })
+	return x
+}
+
+// truthyBefore reports whether the last export before offset sets a true
+// value, which the commands after it inherit.
+func (x *scriptExports) truthyBefore(offset int) bool {
+	i := sort.Search(len(x.list), func(i int) bool { return x.list[i].at >= offset })
+	return i > 0 && x.list[i-1].truthy
 }

@@ -16,10 +16,12 @@ var PythonEnvMissing = &analyzer.Rule{
 	Rationale: `With stdout redirected to a pipe, Python buffers its output: log lines reach the container log ` +
 		`late, in bursts, or never when the process is killed, which is exactly when they are needed. ` +
 		`PYTHONUNBUFFERED=1 writes them at once. PYTHONDONTWRITEBYTECODE=1 stops the interpreter from ` +
-		`writing .pyc files into the image's layers or a read-only root filesystem at run time.`,
+		`writing .pyc files into the image's layers or a read-only root filesystem at run time. The fix is for ` +
+		`review: both variables change how the process behaves (unbuffered writes, imports compiled at every ` +
+		`start when the image holds no .pyc), and they apply to the RUN steps after them too.`,
 	Bad:       "FROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
 	Good:      "FROM python:3.12-slim\nENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
-	Fix:       analyzer.Safe,
+	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		if kind, _ := analyzer.DetectKind(p.File, p.Context); kind != analyzer.KindPythonService {
@@ -28,7 +30,7 @@ var PythonEnvMissing = &analyzer.Rule{
 		final := p.File.FinalStage()
 		var missing []string
 		for _, name := range []string{"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"} {
-			if v, ok := envAtEnd(final, name); !ok || v == "" {
+			if v, ok := final.EnvAtEnd(name); !ok || v == "" {
 				missing = append(missing, name)
 			}
 		}
@@ -39,10 +41,14 @@ var PythonEnvMissing = &analyzer.Rule{
 		for _, m := range missing {
 			pairs = append(pairs, m+"=1")
 		}
+		msg := "the final stage of this Python service does not set " + strings.Join(missing, " or ") +
+			" (PYTHONUNBUFFERED=1 sends logs out at once, PYTHONDONTWRITEBYTECODE=1 stops .pyc writes at run time)"
+		if runtimeChangeRefused(p, final, final.From, msg) {
+			return
+		}
 		line := matchCase("ENV", final.From.Written) + " " + strings.Join(pairs, " ")
 		fix := &analyzer.Fix{Message: "set " + strings.Join(pairs, " "),
 			Edits: []analyzer.TextEdit{insertLinesAfter(p.File, final.From, line)}}
-		p.Report(final.From, "the final stage of this Python service does not set "+strings.Join(missing, " or ")+
-			" (PYTHONUNBUFFERED=1 sends logs out at once, PYTHONDONTWRITEBYTECODE=1 stops .pyc writes at run time)", fix)
+		p.Report(final.From, msg, fix)
 	},
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -17,6 +18,10 @@ var RunPipefail = &analyzer.Rule{
 		`a failed download still lets the step succeed whenever tar exits 0, and the image is built without ` +
 		`the file. With pipefail the step fails instead. Set it for the whole stage with SHELL ` +
 		`["/bin/bash", "-o", "pipefail", "-c"] (Alpine: /bin/ash), or with set -o pipefail in the RUN. ` +
+		`The fix names a shell that exists at that line and at every RUN after it, and knows the option: ` +
+		`bash on GNU systems, busybox ash (the /bin/sh RUN already uses) on Alpine, never a bash that is ` +
+		`installed later or not at all; and it proposes no SHELL for the final stage of a base image, whose ` +
+		`children would inherit it. ` +
 		`dockopt does not report RUNs that set pipefail themselves, nor pipes fed only by echo or printf, ` +
 		`which cannot fail. Unlike hadolint, it accepts SHELL ["/bin/sh", "-o", "pipefail", "-c"]: a sh that ` +
 		`knows the option (busybox ash) honours it, and one that does not fails every RUN with an error.`,
@@ -44,12 +49,18 @@ var RunPipefail = &analyzer.Rule{
 				if pipe == nil {
 					continue
 				}
-				var fix *analyzer.Fix
-				if !fixed && len(sh) == 0 {
-					fix = pipefailShellFix(p.File, s, in)
-					fixed = fix != nil
+				const msg = "a failure before the pipe is hidden: only the last command's status counts; set pipefail"
+				if fixed || len(sh) > 0 {
+					p.Report(in, msg, nil)
+					continue
 				}
-				p.Report(in, "a failure before the pipe is hidden: only the last command's status counts; set pipefail", fix)
+				fixed = true
+				fix, why, pre := pipefailShellFix(p, s, in)
+				if fix == nil {
+					p.ReportWithheld(in, msg+"; "+why, pre)
+					continue
+				}
+				p.Report(in, msg, fix)
 			}
 		}
 	},
@@ -109,25 +120,41 @@ func cannotFail(st *syntax.Stmt) bool {
 	return false
 }
 
-// pipefailShellFix inserts a SHELL with pipefail before the RUN, when the
-// stage's image has a shell known to support it.
-func pipefailShellFix(d *analyzer.Dockerfile, s *analyzer.Stage, in *analyzer.Instruction) *analyzer.Fix {
-	var sh string
-	switch base := s.Root().Base; {
-	case stageInstalls(s, "bash") || base.Distro() == "debian" || base.Distro() == "rhel" || base.Distro() == "suse":
-		sh = `["/bin/bash", "-o", "pipefail", "-c"]`
-	case base.Distro() == "alpine":
-		sh = `["/bin/ash", "-o", "pipefail", "-c"]`
+// pipefailShellFix inserts a SHELL with pipefail before the RUN, with a
+// shell that exists there and in every RUN after it, and that knows the
+// option: bash on GNU systems (their /bin/sh, dash, does not), busybox's
+// ash on Alpine and BusyBox, which is the /bin/sh RUN already uses there.
+// A SHELL of the final image is inherited by every image built FROM it,
+// so there it is proposed only for an application image.
+func pipefailShellFix(p *analyzer.Pass, s *analyzer.Stage, in *analyzer.Instruction) (*analyzer.Fix, string, analyzer.Precondition) {
+	if inFinalImage(p.File, s) {
+		if ok, why := p.RuntimeChangeAllowed(p.File.FinalStage()); !ok {
+			return nil, strings.Replace(why, "no change proposed", "no SHELL proposed", 1) + "; set -o pipefail in the RUN instead where its shell knows it", analyzer.PreconditionRole
+		}
+	}
+	sf := p.Facts().Stage(s)
+	var sh, tool string
+	switch d := sf.Distro(); d.Userland {
+	case analyzer.UserlandBusybox:
+		sh, tool = `["/bin/ash", "-o", "pipefail", "-c"]`, "ash"
+		if d.Family == analyzer.DistroBusybox {
+			sh, tool = `["/bin/sh", "-o", "pipefail", "-c"]`, "sh"
+		}
+	case analyzer.UserlandGNU, "":
+		sh, tool = `["/bin/bash", "-o", "pipefail", "-c"]`, "bash"
 	default:
-		return nil
+		return nil, fmt.Sprintf("no fix: this stage has no POSIX shell that knows pipefail (%s)", d.Why), analyzer.PreconditionTool
+	}
+	if ok, why := toolFromHere(p, in, tool); !ok {
+		return nil, "no fix: " + why + ", and the SHELL would run this RUN and every later one with it", analyzer.PreconditionTool
 	}
 	kw := "SHELL"
 	if in.Written == strings.ToLower(in.Written) {
 		kw = "shell"
 	}
-	text := kw + " " + sh + d.Newline() + d.Indent(in.StartLine)
+	text := kw + " " + sh + p.File.Newline() + p.File.Indent(in.StartLine)
 	return &analyzer.Fix{
 		Message: "run this stage's RUN instructions with " + sh + " so that a failing command in a pipe fails the build",
 		Edits:   []analyzer.TextEdit{{Start: in.Start, End: in.Start, New: text}},
-	}
+	}, "", ""
 }

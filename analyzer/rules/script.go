@@ -75,12 +75,8 @@ func stmtCallName(s *analyzer.Script, st *syntax.Stmt) string {
 	if !ok || len(call.Args) == 0 {
 		return ""
 	}
-	for _, c := range s.Commands() {
-		if c.Call == call {
-			return c.Name
-		}
-	}
-	return ""
+	c, _ := s.CommandOf(call)
+	return c.Name
 }
 
 // pipeline flattens a chain of `|` and `|&` into its commands.

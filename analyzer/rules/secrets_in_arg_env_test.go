@@ -24,13 +24,13 @@ func TestSecretsAgainstBuildKit(t *testing.T) {
 			strings.HasSuffix(name, "_HEADER") || strings.HasSuffix(name, "_ID") {
 			src = fmt.Sprintf("FROM alpine:3.22\nARG %s\n", name)
 		}
-		fr := a.AnalyzeSource("Dockerfile", []byte(src), nil, nil)
+		fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", []byte(src), nil, nil)
 		for _, f := range fr.Findings {
 			if f.Rule == SecretsInArgEnv.ID && f.Line == 2 {
 				dockopt = true
 			}
 		}
-		ws, _ := analyzer.BuildKitLint([]byte(src))
+		ws, _ := analyzer.BuildKitLint(t.Context(), []byte(src))
 		for _, w := range ws {
 			if w.Rule == "SecretsUsedInArgOrEnv" && w.StartLine == 2 {
 				buildkit = true

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -23,13 +24,17 @@ var StageNameCasing = &analyzer.Rule{
 	Fix:         analyzer.Safe,
 	Check: func(p *analyzer.Pass) {
 		d := p.File
+		var refs *stageRefs
 		for _, s := range d.Stages {
 			args := s.From.Args
 			if len(args) != 3 || args[2] == strings.ToLower(args[2]) {
 				continue
 			}
+			if refs == nil {
+				refs = newStageRefs(d)
+			}
 			name := args[2]
-			edits := stageRenameEdits(d, s, name, strings.ToLower(name))
+			edits := refs.renameEdits(s, name, strings.ToLower(name))
 			var fix *analyzer.Fix
 			if len(edits) > 0 {
 				fix = &analyzer.Fix{Message: fmt.Sprintf("rename the stage to %q everywhere it is used", strings.ToLower(name)), Edits: edits}
@@ -39,29 +44,77 @@ var StageNameCasing = &analyzer.Rule{
 	},
 }
 
-// stageRenameEdits rewrites a stage's name in its FROM and in every reference
+// stageRefs are the places later instructions name stages, read once per
+// file: the stages each stage is the base of, and the --from and --mount
+// flag words by the lower-cased name they hold.
+type stageRefs struct {
+	d        *analyzer.Dockerfile
+	children map[*analyzer.Stage][]*analyzer.Stage
+	flags    map[string][]stageRefWord
+}
+
+type stageRefWord struct {
+	stage int
+	word  rawWord
+}
+
+func newStageRefs(d *analyzer.Dockerfile) *stageRefs {
+	r := &stageRefs{d: d, children: map[*analyzer.Stage][]*analyzer.Stage{}, flags: map[string][]stageRefWord{}}
+	for _, s := range d.Stages {
+		if s.BaseStage != nil {
+			r.children[s.BaseStage] = append(r.children[s.BaseStage], s)
+		}
+		for _, in := range s.Instructions {
+			if in.Keyword != "COPY" && in.Keyword != "RUN" && in.Keyword != "ADD" {
+				continue
+			}
+			for _, w := range rawWords(d, in.Start, in.ArgsStart) {
+				key, val, ok := strings.Cut(w.Text, "=")
+				if !ok {
+					continue
+				}
+				names := []string{val}
+				if strings.EqualFold(key, "--mount") {
+					names = nil
+					for _, field := range strings.Split(val, ",") {
+						if k, v, _ := strings.Cut(field, "="); strings.EqualFold(k, "from") {
+							names = append(names, v)
+						}
+					}
+				}
+				for _, n := range names {
+					n = strings.ToLower(n)
+					if l := r.flags[n]; len(l) == 0 || l[len(l)-1].word != w {
+						r.flags[n] = append(l, stageRefWord{stage: s.Index, word: w})
+					}
+				}
+			}
+		}
+	}
+	return r
+}
+
+// renameEdits rewrites a stage's name in its FROM and in every reference
 // to it: FROM <name>, COPY --from=<name> and RUN --mount=…,from=<name>.
-func stageRenameEdits(d *analyzer.Dockerfile, s *analyzer.Stage, old, name string) []analyzer.TextEdit {
+func (r *stageRefs) renameEdits(s *analyzer.Stage, old, name string) []analyzer.TextEdit {
+	d := r.d
 	words := rawWords(d, s.From.ArgsStart, s.From.End)
 	if len(words) != 3 || words[2].Text != old {
 		return nil
 	}
 	edits := []analyzer.TextEdit{{Start: words[2].Start, End: words[2].End, New: name}}
-	for _, later := range d.Stages[s.Index+1:] {
-		if later.BaseStage == s {
-			if w := rawWords(d, later.From.ArgsStart, later.From.End); len(w) > 0 && strings.EqualFold(w[0].Text, old) {
-				edits = append(edits, analyzer.TextEdit{Start: w[0].Start, End: w[0].End, New: name})
-			}
-		}
-		for _, in := range later.Instructions {
-			if in.Keyword != "COPY" && in.Keyword != "RUN" && in.Keyword != "ADD" {
-				continue
-			}
-			for _, w := range rawWords(d, in.Start, in.ArgsStart) {
-				edits = append(edits, flagStageRefEdits(w, old, name)...)
-			}
+	for _, later := range r.children[s] {
+		if w := rawWords(d, later.From.ArgsStart, later.From.End); len(w) > 0 && strings.EqualFold(w[0].Text, old) {
+			edits = append(edits, analyzer.TextEdit{Start: w[0].Start, End: w[0].End, New: name})
 		}
 	}
+	for _, ref := range r.flags[strings.ToLower(old)] {
+		if ref.stage > s.Index {
+			edits = append(edits, flagStageRefEdits(ref.word, old, name)...)
+		}
+	}
+	// In file order, as one walk of the later stages made them.
+	slices.SortStableFunc(edits, func(a, b analyzer.TextEdit) int { return a.Start - b.Start })
 	return edits
 }
 

@@ -1,12 +1,11 @@
 package rules
 
 import (
-	"path"
-	"slices"
+	"math"
+	"sort"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // Queries on stages and on the state an instruction runs in: its working
@@ -20,7 +19,7 @@ func shipsInFinalImage(d *analyzer.Dockerfile, s *analyzer.Stage) bool {
 		// ONBUILD triggers run in a child image that ships.
 		return true
 	}
-	return slices.Contains(d.FinalStage().Lineage(), s)
+	return d.FinalStage().InLineage(s)
 }
 
 // stageOf returns the stage of an instruction, nil for ONBUILD triggers,
@@ -46,102 +45,76 @@ func startInstruction(d *analyzer.Dockerfile) *analyzer.Instruction {
 // instructionOnLine returns the top-level instruction that starts on line,
 // which is where BuildKit locates its warnings.
 func instructionOnLine(d *analyzer.Dockerfile, line int) *analyzer.Instruction {
-	for _, in := range d.Instructions {
-		if in.StartLine == line {
-			return in
-		}
-		if in.StartLine > line {
-			break
-		}
+	i := sort.Search(len(d.Instructions), func(i int) bool { return d.Instructions[i].StartLine >= line })
+	if i < len(d.Instructions) && d.Instructions[i].StartLine == line {
+		return d.Instructions[i]
 	}
 	return nil
 }
 
-// lineageBefore returns the instructions that ran before in: those of the
-// stages its stage is built on, then its own stage's up to in.
-func lineageBefore(in *analyzer.Instruction) []*analyzer.Instruction {
-	if in.Stage == nil {
-		return nil
-	}
-	all := in.Stage.LineageInstructions()
-	for i, x := range all {
-		if x == in || (in.Onbuild != nil && x == in.Onbuild) {
-			return all[:i]
-		}
-	}
-	return all
+// chainFirst finds the first instruction of a stage chain for which a
+// predicate holds, reading each stage once: rules that ask "did anything
+// before this instruction …" at every instruction stay linear.
+type chainFirst struct {
+	pred  func(*analyzer.Instruction) bool
+	first map[*analyzer.Stage]int
 }
 
-// userBefore returns the USER in effect just before in, "" when none is
-// set.
-func userBefore(in *analyzer.Instruction) string {
-	u := ""
-	for _, i := range lineageBefore(in) {
-		if c, ok := i.Command.(*instructions.UserCommand); ok {
-			u = c.User
+func newChainFirst(pred func(*analyzer.Instruction) bool) *chainFirst {
+	return &chainFirst{pred: pred, first: map[*analyzer.Stage]int{}}
+}
+
+// index is the Index of the first instruction of s for which the
+// predicate holds, -1 when it holds in a stage s is built on, and MaxInt
+// when it holds nowhere in the chain.
+func (c *chainFirst) index(s *analyzer.Stage) int {
+	if i, ok := c.first[s]; ok {
+		return i
+	}
+	first := math.MaxInt
+	if s.BaseStage != nil && c.index(s.BaseStage) != math.MaxInt {
+		first = -1
+	} else {
+		for _, in := range s.Instructions {
+			if c.pred(in) {
+				first = in.Index
+				break
+			}
 		}
 	}
-	return u
+	c.first[s] = first
+	return first
+}
+
+// before reports whether the predicate holds for an instruction that ran
+// before in, in its stage chain.
+func (c *chainFirst) before(in *analyzer.Instruction) bool {
+	return in.Stage != nil && c.index(in.Stage) < in.Index
+}
+
+// upTo is before, in included.
+func (c *chainFirst) upTo(in *analyzer.Instruction) bool {
+	return in.Stage != nil && c.index(in.Stage) <= in.Index
+}
+
+// anywhere reports whether the predicate holds anywhere in the chain of
+// in's stage.
+func (c *chainFirst) anywhere(in *analyzer.Instruction) bool {
+	return c.inChain(in.Stage)
+}
+
+// inChain reports whether the predicate holds anywhere in s's chain: in s
+// or a stage it is built on.
+func (c *chainFirst) inChain(s *analyzer.Stage) bool {
+	return s != nil && c.index(s) != math.MaxInt
 }
 
 // runsAsRoot reports whether a RUN runs as root, as far as the Dockerfile
 // says (the base image's own USER is checked too).
 func runsAsRoot(in *analyzer.Instruction) bool {
-	u := userBefore(in)
+	u := in.UserBefore()
 	if u == "" && in.Stage != nil {
 		u = analyzer.BaseImageUser(in.Stage.Root().Base)
 	}
 	return u == "" || analyzer.IsRootUser(u) || strings.Contains(u, "$")
-}
-
-// workdirBefore returns the WORKDIR in effect before in.
-func workdirBefore(in *analyzer.Instruction) string {
-	wd := "/"
-	for _, i := range lineageBefore(in) {
-		if c, ok := i.Command.(*instructions.WorkdirCommand); ok {
-			wd = resolvePath(wd, c.Path)
-		}
-	}
-	return wd
-}
-
-// envBefore returns the value an ENV earlier in the stage chain gives a
-// variable before in, and whether one sets it.
-func envBefore(in *analyzer.Instruction, name string) (string, bool) {
-	return envIn(lineageBefore(in), name)
-}
-
-// envAtEnd returns the value the stage chain of s gives a variable.
-func envAtEnd(s *analyzer.Stage, name string) (string, bool) {
-	return envIn(s.LineageInstructions(), name)
-}
-
-func envIn(ins []*analyzer.Instruction, name string) (string, bool) {
-	val, found := "", false
-	for _, i := range ins {
-		if c, ok := i.Command.(*instructions.EnvCommand); ok {
-			for _, kv := range c.Env {
-				if kv.Key == name {
-					// The parser keeps quotes; the builder removes them.
-					val, found = strings.Trim(kv.Value, `"'`), true
-				}
-			}
-		}
-	}
-	return val, found
-}
-
-// resolvePath resolves p against the working directory, for paths in RUN
-// scripts and COPY destinations.
-func resolvePath(workdir, p string) string {
-	if strings.HasPrefix(p, "/") {
-		return path.Clean(p)
-	}
-	if strings.HasPrefix(p, "~/") || p == "~" {
-		return path.Clean("/root/" + strings.TrimPrefix(p, "~"))
-	}
-	if workdir == "" {
-		workdir = "/"
-	}
-	return path.Clean(path.Join(workdir, p))
 }

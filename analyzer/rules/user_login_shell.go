@@ -18,25 +18,21 @@ var UserLoginShell = &analyzer.Rule{
 		`/bin/sh or /bin/bash, adduser's /bin/bash, busybox adduser's root shell), the account is one step ` +
 		`more useful to an attacker who gets code execution or a leaked credential, and hardening baselines ` +
 		`(CIS, the seed report's "explicit user without shell access") ask for nologin. RUN, CMD and ` +
-		`ENTRYPOINT do not use the user's login shell, so setting nologin does not change how the image runs; ` +
-		`no fix is proposed when the Dockerfile switches users with su or runuser, which do.`,
+		`ENTRYPOINT do not use the user's login shell, but su, runuser -l, sshd (a git account's forced ` +
+		`commands) and people do, so the fix is one to review, and none is proposed when the Dockerfile, its ` +
+		`entrypoint script or sshd's configuration uses the account that way, nor for a shell the author ` +
+		`set explicitly. git-shell, a restricted shell, is left alone.`,
 	Bad:       "RUN useradd -m -s /bin/bash app\n",
 	Good:      "RUN useradd -m --shell /usr/sbin/nologin app\n",
-	Fix:       analyzer.Safe,
+	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
-		usesSu := false
-		for in := range p.File.Each("RUN") {
-			if in.Script != nil && len(in.Script.CommandsNamed("su", "runuser", "login", "chsh")) > 0 {
-				usesSu = true
-			}
-		}
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}
 			for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
-				checkLoginShell(p, in, c, usesSu)
+				checkLoginShell(p, in, c)
 			}
 		}
 	},
@@ -78,11 +74,18 @@ func shellOption(c analyzer.Command, valued string) (value analyzer.Word, attach
 }
 
 func noLoginShell(sh string) bool {
-	base := path.Base(sh)
-	return base == "nologin" || base == "false" || base == "true"
+	switch path.Base(sh) {
+	case "nologin", "false", "true":
+		return true
+	case "git-shell":
+		// A restricted shell that runs git commands only: not a login
+		// shell, and what a git-over-ssh account must keep.
+		return true
+	}
+	return false
 }
 
-func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command, usesSu bool) {
+func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command) {
 	distro := ""
 	if in.Stage != nil {
 		distro = in.Stage.Root().Base.Distro()
@@ -122,14 +125,14 @@ func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comm
 				return
 			}
 		}
-		var fix *analyzer.Fix
-		if !attached && !usesSu && in.Script.Exact() {
-			fix = &analyzer.Fix{
-				Message: "give the user " + nologin + " as its shell",
-				Edits:   []analyzer.TextEdit{{Start: val.Start, End: val.End, New: nologin}},
-			}
+		// The author chose this shell: something (a person, su, sshd, a
+		// script) may well log in with it, which dockopt cannot rule out.
+		who := "a user"
+		if name, _, ok := analyzer.CreatedAccount(c); ok {
+			who = name
 		}
-		p.Report(in, fmt.Sprintf("%s creates a user with the login shell %s; a service account needs %s", c.Name, sh, nologin), fix)
+		p.ReportWithheld(in, fmt.Sprintf("%s creates %s with the login shell %s; a service account needs %s; no fix: the shell was chosen explicitly here, so check that nothing logs in with it before changing it",
+			c.Name, who, sh, nologin), analyzer.PreconditionAccount)
 		return
 	}
 	// No shell given: the default depends on the tool.
@@ -150,9 +153,50 @@ func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comm
 		}
 		def = "/bin/bash"
 	}
-	var fix *analyzer.Fix
-	if !usesSu {
-		fix = insertAfterCommandName(in.Script, c, " "+opt, "give the user "+nologin+" as its shell")
+	who := "the user"
+	if name, _, ok := analyzer.CreatedAccount(c); ok {
+		who = name
 	}
-	p.Report(in, fmt.Sprintf("%s without a shell option gives the user a login shell (%s); add %s", c.Name, def, opt), fix)
+	msg := fmt.Sprintf("%s without a shell option gives %s a login shell (%s); add %s", c.Name, who, def, opt)
+	if why, pre := loginShellUsed(p, in, c); why != "" {
+		p.ReportWithheld(in, msg+"; no fix: "+why, pre)
+		return
+	}
+	p.Report(in, msg, insertAfterCommandName(in.Script, c, " "+opt, "give the user "+nologin+" as its shell"))
+}
+
+// loginShellUsed says why the account c creates may need its shell: a use
+// the facts know of in the stage or in any stage built FROM it (su,
+// runuser -l, sshd, a git account, a later usermod -s), read from the
+// Dockerfile, the entrypoint script and sshd's configuration.
+func loginShellUsed(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command) (string, analyzer.Precondition) {
+	name, _, ok := analyzer.CreatedAccount(c)
+	if !ok {
+		return "dockopt cannot tell which account this creates", analyzer.PreconditionUnknown
+	}
+	if in.Stage == nil {
+		return "", ""
+	}
+	f := p.Facts()
+	for _, s := range p.File.Stages {
+		if !builtFrom(s, in.Stage) {
+			continue
+		}
+		for _, u := range f.Stage(s).AccountUses() {
+			if u.User != name {
+				continue
+			}
+			where := ""
+			switch {
+			case u.Path != "" && u.Line > 0:
+				where = fmt.Sprintf(" (%s line %d)", u.Path, u.Line)
+			case u.Path != "":
+				where = " (" + u.Path + ")"
+			case u.Line > 0:
+				where = fmt.Sprintf(" (line %d)", u.Line)
+			}
+			return fmt.Sprintf("%s is used through its shell: %s%s", name, u.How, where), analyzer.PreconditionAccount
+		}
+	}
+	return "", ""
 }

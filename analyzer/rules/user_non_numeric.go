@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -22,6 +23,7 @@ var UserNonNumeric = &analyzer.Rule{
 	Fix:         analyzer.Review,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
+		uids := &createdUIDs{}
 		for in := range p.File.Each("USER") {
 			if len(in.Args) == 0 {
 				continue
@@ -30,14 +32,18 @@ var UserNonNumeric = &analyzer.Rule{
 			if user == "" || user == "root" || strings.Contains(user, "$") || strings.Trim(user, "0123456789") == "" {
 				continue
 			}
+			msg := "USER " + user + " is a name; the runtime cannot tell whether it is root without the image's /etc/passwd, use its numeric UID"
+			if runtimeChangeRefused(p, stageOf(in), in, msg) {
+				continue
+			}
 			var fix *analyzer.Fix
-			if uid, ok := createdUID(in, user); ok && string(p.File.Source[in.ArgsStart:min(in.ArgsStart+len(user), in.End)]) == user {
+			if uid, ok := uids.before(in, user); ok && string(p.File.Source[in.ArgsStart:min(in.ArgsStart+len(user), in.End)]) == user {
 				fix = &analyzer.Fix{
 					Message: "use " + user + "'s UID " + uid + ", which this Dockerfile gives it",
 					Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ArgsStart + len(user), New: uid}},
 				}
 			}
-			p.Report(in, "USER "+user+" is a name; the runtime cannot tell whether it is root without the image's /etc/passwd, use its numeric UID", fix)
+			p.Report(in, msg, fix)
 		}
 	},
 }
@@ -48,32 +54,81 @@ var userCreateValued = []string{"-u", "--uid", "-g", "--gid", "-G", "--groups", 
 	"-s", "--shell", "-c", "--comment", "--gecos", "-e", "--expiredate", "-f", "--inactive", "-k", "--skel",
 	"-K", "--key", "-p", "--password", "-R", "--root", "-Z", "--selinux-user", "--ingroup", "--firstuid", "--lastuid"}
 
-// createdUID finds the static UID a RUN earlier in the stage lineage gives
-// the user with useradd or adduser.
-func createdUID(user *analyzer.Instruction, name string) (string, bool) {
+// createdUIDs finds the static UID a RUN earlier in the stage lineage
+// gives a user with useradd or adduser: the last one before the USER.
+// Each stage is read once, and what a stage's chain ends with is
+// remembered, so a file of many USERs and stages stays linear.
+type createdUIDs struct {
+	own map[*analyzer.Stage]map[string][]createdUIDAt
+	end map[*analyzer.Stage]map[string]createdUIDAt
+}
+
+// createdUIDAt is a numeric UID given to a user by the instruction at
+// Index; found is false for none.
+type createdUIDAt struct {
+	index int
+	uid   string
+	found bool
+}
+
+func (x *createdUIDs) before(user *analyzer.Instruction, name string) (string, bool) {
 	s := user.Stage
 	if user.Onbuild != nil || s == nil {
 		return "", false
 	}
-	uid, found := "", false
-	for _, st := range s.Lineage() {
-		for _, in := range st.Instructions {
-			if in == user {
-				return uid, found
-			}
-			if in.Keyword != "RUN" || in.Script == nil {
+	own := x.stage(s)[name]
+	i := sort.Search(len(own), func(i int) bool { return own[i].index >= user.Index })
+	if i > 0 {
+		return own[i-1].uid, true
+	}
+	at := x.atEnd(s.BaseStage, name)
+	return at.uid, at.found
+}
+
+func (x *createdUIDs) atEnd(s *analyzer.Stage, name string) createdUIDAt {
+	if s == nil {
+		return createdUIDAt{}
+	}
+	if own := x.stage(s)[name]; len(own) > 0 {
+		return own[len(own)-1]
+	}
+	if at, ok := x.end[s][name]; ok {
+		return at
+	}
+	at := x.atEnd(s.BaseStage, name)
+	if x.end == nil {
+		x.end = map[*analyzer.Stage]map[string]createdUIDAt{}
+	}
+	if x.end[s] == nil {
+		x.end[s] = map[string]createdUIDAt{}
+	}
+	x.end[s][name] = at
+	return at
+}
+
+// stage reads the numeric UIDs a stage's own RUNs give users, in order.
+func (x *createdUIDs) stage(s *analyzer.Stage) map[string][]createdUIDAt {
+	if m, ok := x.own[s]; ok {
+		return m
+	}
+	m := map[string][]createdUIDAt{}
+	for _, in := range s.Instructions {
+		if in.Keyword != "RUN" || in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
+			pos := c.Positional(userCreateValued...)
+			if len(pos) == 0 {
 				continue
 			}
-			for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
-				pos := c.Positional(userCreateValued...)
-				if len(pos) == 0 || pos[0].Value != name {
-					continue
-				}
-				if v, ok := useraddUID(c); ok && v != "" && strings.Trim(v, "0123456789") == "" {
-					uid, found = v, true
-				}
+			if v, ok := useraddUID(c); ok && v != "" && strings.Trim(v, "0123456789") == "" {
+				m[pos[0].Value] = append(m[pos[0].Value], createdUIDAt{index: in.Index, uid: v, found: true})
 			}
 		}
 	}
-	return uid, found
+	if x.own == nil {
+		x.own = map[*analyzer.Stage]map[string][]createdUIDAt{}
+	}
+	x.own[s] = m
+	return m
 }

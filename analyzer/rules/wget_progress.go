@@ -15,7 +15,8 @@ var WgetProgress = &analyzer.Rule{
 	Rationale: `Outside a terminal, GNU wget prints a line of dots for every few kilobytes it downloads, so ` +
 		`one large download can add thousands of lines to the build log and bury the error a reader is looking ` +
 		`for. --progress=dot:giga prints one dot per megabyte instead; -q or -nv are fine too. BusyBox wget ` +
-		`(Alpine) has no --progress option, so there the fix uses -q.`,
+		`(Alpine) has no --progress option, so there the fix uses -q; where dockopt cannot tell which wget ` +
+		`runs at that line (an image it does not know), it proposes nothing.`,
 	Bad:         "FROM debian:12\nRUN wget https://example.com/big.tar.gz\n",
 	Good:        "FROM debian:12\nRUN wget --progress=dot:giga https://example.com/big.tar.gz\n",
 	Equivalents: []string{"hadolint:DL3047"},
@@ -30,25 +31,41 @@ var WgetProgress = &analyzer.Rule{
 				if wgetQuiet(c) {
 					continue
 				}
-				flag := " --progress=dot:giga"
-				if busyboxWget(in.Stage) {
-					flag = " -q"
+				const msg = "wget without --progress=dot:giga (or -q/-nv) floods the build log"
+				flag, why := wgetQuietFlag(p, in, c)
+				if flag == "" {
+					p.ReportWithheld(in, msg+"; no fix: "+why, analyzer.PreconditionTool)
+					continue
 				}
-				fix := insertAfterCommandName(in.Script, c, flag, "add"+flag)
-				p.Report(in, "wget without --progress=dot:giga (or -q/-nv) floods the build log", fix)
+				p.Report(in, msg, insertAfterCommandName(in.Script, c, flag, "add"+flag))
 			}
 		}
 	},
 }
 
-// busyboxWget reports stages whose wget is BusyBox's: Alpine or BusyBox
-// images that do not install GNU wget.
-func busyboxWget(s *analyzer.Stage) bool {
-	if s == nil {
-		return false
+// wgetQuietFlag chooses the option for the wget that runs at c: GNU
+// wget's --progress=dot:giga, or -q for busybox's applet, which rejects
+// --progress and fails the build. When the facts cannot tell which wget
+// runs there, it returns "" and why.
+func wgetQuietFlag(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command) (flag, why string) {
+	if in.Stage == nil {
+		return "", "the RUN is outside a stage"
 	}
-	base := s.Root().Base
-	return (base.Distro() == "alpine" || base.Name() == "busybox") && !stageInstalls(s, "wget")
+	off := c.Start
+	if off < 0 {
+		off = in.Start
+	}
+	sf := p.Facts().Stage(in.Stage)
+	t := sf.ToolAtOffset(off, "wget")
+	switch {
+	case t.Presence == analyzer.Present && t.Busybox:
+		return " -q", ""
+	case t.Presence == analyzer.Present, sf.Distro().Userland == analyzer.UserlandGNU:
+		// On GNU systems, any wget a build can run is GNU's: their busybox
+		// package does not install itself as wget.
+		return " --progress=dot:giga", ""
+	}
+	return "", "dockopt cannot tell GNU wget, which takes --progress, from busybox's, which rejects it, at this line (" + t.Why + ")"
 }
 
 // wgetQuiet reports options that already keep the log short: quiet,

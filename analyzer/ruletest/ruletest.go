@@ -99,7 +99,10 @@ func Run(t testing.TB, a *analyzer.Analyzer, rule *analyzer.Rule, c Case) Result
 	}
 	src := fsys[dockerfile].Data
 	bc := analyzer.ContextFor(fsys, dockerfile, filepath.Dir(dockerfile))
-	fr := a.AnalyzeSource(dockerfile, src, bc, cfg)
+	fr, err := a.AnalyzeSource(t.Context(), dockerfile, src, bc, cfg)
+	if err != nil {
+		t.Fatalf("%s: %v", c.Path, err)
+	}
 	if fr.Error != "" {
 		t.Fatalf("%s: analysis error: %s", c.Path, fr.Error)
 	}

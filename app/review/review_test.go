@@ -38,7 +38,7 @@ func analyze(t *testing.T, files map[string]string) *analyzer.Result {
 	for p, c := range files {
 		fsys[p] = &fstest.MapFile{Data: []byte(c)}
 	}
-	res, err := analyzer.New(rules.All()).Analyze(fsys, ".", analyzer.DefaultConfig())
+	res, err := analyzer.New(rules.All()).Analyze(t.Context(), fsys, ".", analyzer.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,11 @@
 // position among the findings with that same rule, file and text. An
 // edit above a finding, or a blank line, leaves it "existing"; an edit of
 // the instruction itself makes it new.
+//
+// A finding that files generated from one template share (an
+// analyzer.FindingGroup) is judged in every file, so that a new variant
+// can fail the check, but counted, listed and annotated once, at the
+// template: new when any file's copy of it is.
 package verdict
 
 import (
@@ -48,10 +53,14 @@ type Baseline struct {
 }
 
 // Item is one judged finding, or a file that could not be analyzed
-// (Finding.Rule is then empty and Error says why).
+// (Finding.Rule is then empty and Error says why). A finding generated
+// files share is one item, its group's lead, new when any file's copy is.
 type Item struct {
 	Finding analyzer.Finding
 	Error   string
+	// Template is set when the file that could not be analyzed is a
+	// template of Dockerfiles.
+	Template bool
 	// Index is the finding's position in its file's Findings, -1 for a
 	// file error.
 	Index int
@@ -65,14 +74,24 @@ func (it Item) severity() analyzer.Severity {
 	return it.Finding.Severity
 }
 
+// level is how serious the item's annotation is, which orders them: a
+// template need not read as a Dockerfile, so one that does not is a notice.
+func (it Item) level() analyzer.Severity {
+	if it.Error != "" && it.Template {
+		return analyzer.SeverityInfo
+	}
+	return it.severity()
+}
+
 // Judgement is the verdict on one analysis.
 type Judgement struct {
 	// Mode is the checks.fail_on that judged it.
 	Mode       string
 	Threshold  analyzer.Severity
 	Conclusion string
-	// Items are every finding and broken file, new ones first, then by
-	// severity, path and line.
+	// Items are every finding (a shared one once) and broken file, new
+	// ones first, then by the level of their annotation and the path and
+	// line they are shown at.
 	Items    []Item
 	Baseline Baseline
 	// Kind says what was judged: a pull request or a push.
@@ -180,7 +199,7 @@ func Judge(res *analyzer.Result, base Baseline, kind Kind, cfg *analyzer.Config)
 	for _, fr := range res.Files {
 		fps := fileFingerprints(fr, nil)
 		if fr.Error != "" {
-			j.Items = append(j.Items, Item{Finding: analyzer.Finding{Path: fr.Path, Line: 1, EndLine: 1}, Error: fr.Error, Index: -1,
+			j.Items = append(j.Items, Item{Finding: analyzer.Finding{Path: fr.Path, Line: 1, EndLine: 1}, Error: fr.Error, Template: fr.Template, Index: -1,
 				New: base.Known && !unknown[fr.Path] && old[fps[0]] == 0})
 			continue
 		}
@@ -192,6 +211,9 @@ func Judge(res *analyzer.Result, base Baseline, kind Kind, cfg *analyzer.Config)
 			j.Items = append(j.Items, Item{Finding: f, Index: i, New: isNew})
 		}
 	}
+	// Every file's copy of a shared finding is judged; it is then shown once.
+	j.Conclusion = j.conclude()
+	j.Items = foldShared(j.Items)
 	slices.SortStableFunc(j.Items, func(a, b Item) int {
 		if a.New != b.New {
 			if a.New {
@@ -199,10 +221,42 @@ func Judge(res *analyzer.Result, base Baseline, kind Kind, cfg *analyzer.Config)
 			}
 			return 1
 		}
-		return cmp.Or(cmp.Compare(a.severity(), b.severity()), cmp.Compare(a.Finding.Path, b.Finding.Path), cmp.Compare(a.Finding.Line, b.Finding.Line))
+		pa, la := a.place()
+		pb, lb := b.place()
+		return cmp.Or(cmp.Compare(a.level(), b.level()), cmp.Compare(pa, pb), cmp.Compare(la, lb))
 	})
-	j.Conclusion = j.conclude()
 	return j
+}
+
+// place is where the item is shown: a shared finding at its group's.
+func (it Item) place() (path string, line int) {
+	if g := it.Finding.Group; g != nil {
+		path, line, _ = g.Where()
+		return path, line
+	}
+	return it.Finding.Path, it.Finding.Line
+}
+
+// foldShared folds the copies of each shared finding into its group's lead,
+// which is new when any copy is.
+func foldShared(items []Item) []Item {
+	fresh := map[*analyzer.FindingGroup]bool{}
+	for _, it := range items {
+		if g := it.Finding.Group; g != nil && it.New {
+			fresh[g] = true
+		}
+	}
+	out := items[:0]
+	for _, it := range items {
+		if it.Finding.Repeats() {
+			continue
+		}
+		if g := it.Finding.Group; g != nil {
+			it.New = fresh[g]
+		}
+		out = append(out, it)
+	}
+	return out
 }
 
 // judged reports whether an item counts toward the conclusion.
@@ -260,7 +314,9 @@ func (j Judgement) annotated() []Item {
 }
 
 // Annotations are the check run's annotations: one per line range that
-// carries annotated findings, most serious first, at most MaxAnnotations.
+// carries annotated findings, new ones first, then most serious first, at
+// most MaxAnnotations. A finding generated files share is annotated once,
+// at its template's line when that is known, saying which files hold it.
 // left counts the line ranges beyond the cap.
 func (j Judgement) Annotations() (out []*github.CheckRunAnnotation, left int) {
 	type span struct {
@@ -270,6 +326,7 @@ func (j Judgement) Annotations() (out []*github.CheckRunAnnotation, left int) {
 	groups := map[span][]Item{}
 	var order []span
 	for _, it := range j.annotated() {
+		it.Finding, _ = it.Finding.Once()
 		s := span{it.Finding.Path, max(it.Finding.Line, 1), max(it.Finding.EndLine, it.Finding.Line, 1)}
 		if _, ok := groups[s]; !ok {
 			order = append(order, s)
@@ -290,7 +347,7 @@ func annotation(path string, start, end int, items []Item) *github.CheckRunAnnot
 	worst := analyzer.SeverityInfo
 	var rules, lines []string
 	for _, it := range items {
-		worst = min(worst, it.severity())
+		worst = min(worst, it.level())
 		if it.Error != "" {
 			rules = append(rules, "not analyzable")
 			lines = append(lines, it.Error)

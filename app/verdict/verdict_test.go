@@ -2,6 +2,9 @@ package verdict_test
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -20,7 +23,7 @@ func analyze(t testing.TB, files map[string]string) *analyzer.Result {
 	for p, c := range files {
 		fsys[p] = &fstest.MapFile{Data: []byte(c)}
 	}
-	res, err := catalog.Analyze(fsys, ".", analyzer.DefaultConfig())
+	res, err := catalog.Analyze(t.Context(), fsys, ".", analyzer.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,4 +195,159 @@ func TestAnnotationsAreCapped(t *testing.T) {
 
 func rank(level string) int {
 	return map[string]int{"failure": 0, "warning": 1, "notice": 2}[level]
+}
+
+// variants is the postgres-style tree of generated variants, without the
+// folders named in leave.
+func variants(t testing.TB, leave ...string) *analyzer.Result {
+	t.Helper()
+	dir := os.DirFS("../../analyzer/testdata/realshapes/postgres-variants")
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(dir, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		for _, l := range leave {
+			if strings.HasPrefix(p, l+"/") {
+				return nil
+			}
+		}
+		b, err := fs.ReadFile(dir, p)
+		fsys[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := catalog.Analyze(t.Context(), fsys, ".", analyzer.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestAnnotationsShowGeneratedVariantsOnce: a repository of generated
+// variants, all of it new, gets one annotation per finding of its
+// templates, not one per variant: 17/bookworm repeats 16/bookworm and gets
+// none, and a finding the variants share points at the template.
+func TestAnnotationsShowGeneratedVariantsOnce(t *testing.T) {
+	res := variants(t)
+	findings := 0
+	for _, f := range res.Files {
+		findings += len(f.Findings)
+	}
+	j := verdict.Judge(res, verdict.Baseline{Known: true, Against: "the base branch `main`"}, verdict.Push, analyzer.DefaultConfig())
+	anns, left := j.Annotations()
+	if left != 0 || len(anns) == 0 || len(anns)*2 > findings {
+		t.Errorf("%d annotations (%d left) for %d findings; want the shared ones once", len(anns), left, findings)
+	}
+	seen := map[string]bool{}
+	pgMajor := false
+	for _, a := range anns {
+		path, line := a.GetPath(), a.GetStartLine()
+		if strings.HasPrefix(path, "17/") {
+			t.Errorf("annotation on %s:%d (%s), whose findings all repeat 16/bookworm's", path, line, a.GetTitle())
+		}
+		for _, msg := range strings.Split(a.GetMessage(), "\n") {
+			key := path + "\x00" + strings.SplitN(msg, ";", 2)[0]
+			if seen[key] {
+				t.Errorf("annotated twice: %s %s", a.GetTitle(), msg)
+			}
+			seen[key] = true
+		}
+		if strings.Contains(a.GetTitle(), "legacy-key-value-format") && strings.Contains(a.GetMessage(), "PG_MAJOR") && path == "Dockerfile-debian.template" {
+			pgMajor = line == 22 && strings.Contains(a.GetMessage(), "the same in 2 files")
+		}
+	}
+	if !pgMajor {
+		t.Error("ENV PG_MAJOR of the Debian variants is not annotated once at Dockerfile-debian.template:22")
+	}
+	fresh, existing := j.Count()
+	if existing != 0 || fresh != len(res.Groups)+unshared(res) {
+		t.Errorf("%d new and %d existing; want the %d groups and %d findings no other file shares, all new", fresh, existing, len(res.Groups), unshared(res))
+	}
+}
+
+// unshared counts the findings of res that no generated file shares.
+func unshared(res *analyzer.Result) int {
+	n := 0
+	for _, f := range res.Files {
+		for _, fd := range f.Findings {
+			if fd.Group == nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestNewVariantOfAnExistingTemplate: a push that adds a variant generated
+// from a template whose findings were there before adds a copy of each of
+// them. The copies are judged (they fail the check at or above the
+// threshold), and each shared finding is annotated once, at the template,
+// as new; findings only the old variants have are not.
+func TestNewVariantOfAnExistingTemplate(t *testing.T) {
+	before := variants(t, "17")
+	base := verdict.Baseline{Fingerprints: verdict.Fingerprints(before, nil), Known: true, Against: "`main` at 1a2b3c4d5e6f"}
+	head := variants(t)
+	j := verdict.Judge(head, base, verdict.Push, config(t, "failure_threshold: info\nrules: {}\n"))
+	if j.Conclusion != "failure" {
+		t.Errorf("conclusion %s, want failure: the new variant's copies are new findings", j.Conclusion)
+	}
+	anns, _ := j.Annotations()
+	if len(anns) == 0 {
+		t.Fatal("no annotations for the findings the new variant repeats")
+	}
+	for _, a := range anns {
+		if strings.HasPrefix(a.GetPath(), "17/") {
+			t.Errorf("annotation on %s:%d (%s): the new variant's findings are shown at their group", a.GetPath(), a.GetStartLine(), a.GetTitle())
+		}
+		if !strings.Contains(a.GetMessage(), "17/bookworm/Dockerfile") {
+			t.Errorf("annotation %s:%d (%s) does not name the new variant: %s", a.GetPath(), a.GetStartLine(), a.GetTitle(), a.GetMessage())
+		}
+	}
+	// Each group the new variant joined is one new item and one line of
+	// an annotation; the old variants' own findings stay existing.
+	joined := map[*analyzer.FindingGroup]bool{}
+	for _, f := range head.Files {
+		if strings.HasPrefix(f.Path, "17/") {
+			for _, fd := range f.Findings {
+				if fd.Group == nil {
+					t.Fatalf("%s:%d %s is in no group; the fixture's 17/bookworm should repeat 16/bookworm", fd.Path, fd.Line, fd.Rule)
+				}
+				joined[fd.Group] = true
+			}
+		}
+	}
+	fresh, existing := j.Count()
+	lines := 0
+	for _, a := range anns {
+		lines += strings.Count(a.GetMessage(), "\n") + 1
+	}
+	if fresh != len(joined) || lines != fresh || existing == 0 {
+		t.Errorf("%d new (%d annotated), %d existing; want the %d groups 17/bookworm joined new", fresh, lines, existing, len(joined))
+	}
+	for _, it := range j.Items {
+		if it.Finding.Repeats() {
+			t.Errorf("item %s on %s:%d repeats its group's lead", it.Finding.Rule, it.Finding.Path, it.Finding.Line)
+		}
+		if it.New != joined[it.Finding.Group] {
+			t.Errorf("item %s on %s:%d new=%v", it.Finding.Rule, it.Finding.Path, it.Finding.Line, it.New)
+		}
+	}
+}
+
+// TestTemplateThatDoesNotParse: a template need not read as a Dockerfile,
+// so one that does not is a notice, after a broken Dockerfile's failure.
+func TestTemplateThatDoesNotParse(t *testing.T) {
+	res := analyze(t, map[string]string{"Dockerfile.template": "FROM debian\nNOTANINSTRUCTION x\n", "Dockerfile": "FROM debian\nWHAT x\n"})
+	j := verdict.Judge(res, verdict.Baseline{Known: true}, verdict.Push, analyzer.DefaultConfig())
+	anns, _ := j.Annotations()
+	var got []string
+	for _, a := range anns {
+		got = append(got, a.GetPath()+" "+a.GetAnnotationLevel()+" "+a.GetTitle())
+	}
+	if want := []string{"Dockerfile failure not analyzable", "Dockerfile.template notice not analyzable"}; !slices.Equal(got, want) {
+		t.Errorf("annotations %q, want %q", got, want)
+	}
 }

@@ -118,4 +118,10 @@ func TestHadolintKeysDockoptDoesNotKnowAreShown(t *testing.T) {
 	if strings.Contains(run.Text, "apt-no-install-recommends") {
 		t.Errorf("the known key beside it (ignored: [DL3015]) should still apply")
 	}
+	// A file too large to read is warned of the same way.
+	h.push(t, map[string]string{".hadolint.yaml": "ignored:\n" + strings.Repeat("  - DL3015\n", 30000)})
+	run = lastRun(t, h, h.repo)
+	if !strings.Contains(run.Summary, "Configuration warnings") || !strings.Contains(run.Summary, ".hadolint.yaml is larger than 256 KiB and was not read") {
+		t.Errorf("check run %s:\n%s", run.Conclusion, run.Summary)
+	}
 }

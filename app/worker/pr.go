@@ -129,7 +129,7 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		return prOutcome{}, cfgErr
 	}
 	if cfgErr == nil && !r.always {
-		targets, err := analyzer.Discover(fsys, ".", cfg)
+		targets, err := analyzer.Discover(ctx, fsys, ".", cfg)
 		if err != nil {
 			return prOutcome{}, fmt.Errorf("finding Dockerfiles: %w", err)
 		}
@@ -173,7 +173,7 @@ func (w *Worker) publishReview(ctx context.Context, gh *github.Client, wr writer
 		return err
 	}
 	base := prbase.Rebuild(fsys, changes)
-	baseRes, err := w.Analyzer.Analyze(base, ".", cfg)
+	baseRes, err := w.Analyzer.Analyze(ctx, base, ".", cfg)
 	if err != nil {
 		return fmt.Errorf("analyzing the base of #%d: %w", r.number, err)
 	}

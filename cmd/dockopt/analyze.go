@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -31,6 +32,10 @@ type analyzeOptions struct {
 	buildkit  string
 	compose   bool
 }
+
+// analyzeMemoryLimit is the soft memory limit of `dockopt analyze`
+// (GOMEMLIMIT overrides it).
+const analyzeMemoryLimit = 384 << 20
 
 // exit codes of `dockopt analyze`.
 const (
@@ -69,8 +74,11 @@ type analysisRun struct {
 }
 
 type analyzedRoot struct {
-	arg  string
-	dir  string
+	arg string
+	dir string
+	// root confines every read of the analyzed folder and every write of
+	// --fix to it; fsys is its file system.
+	root *os.Root
 	fsys fs.FS
 	cfg  *analyzer.Config
 	// targets is the one Dockerfile named on the command line, or nil
@@ -97,10 +105,20 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Analysis makes garbage as it goes (a model per fix tried); a
+		// soft limit has the collector work harder before the heap nears
+		// the 512 MiB an analysis is budgeted, rather than let it double.
+		debug.SetMemoryLimit(analyzeMemoryLimit)
+	}
 	run := &analysisRun{opts: o, analyzer: analyzer.New(rules.All())}
+	defer run.close()
 	for _, p := range paths {
 		root, err := run.analyzePath(p)
 		if err != nil {
+			if root.root != nil {
+				root.root.Close()
+			}
 			fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
 			return exitUsage
 		}
@@ -116,18 +134,34 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		run.roots = append(run.roots, root)
 	}
 	if code, err := run.runPipeline(ctx, stderr); err != nil {
-		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
-		return code
+		return stopped(ctx, stderr, code, err)
 	}
-	if code, err := run.applyChanges(stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
-		return code
+	if code, err := run.applyChanges(ctx, stdout, stderr); err != nil {
+		return stopped(ctx, stderr, code, err)
 	}
 	if err := run.render(stdout, isTerminal(stdout)); err != nil {
 		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
 		return exitUsage
 	}
 	return run.exitCode()
+}
+
+// stopped reports an error that ended the run, and the exit status. A
+// run stopped by a signal (its context canceled) says so: nothing was
+// written, since writing starts only after the analysis is complete.
+func stopped(ctx context.Context, stderr io.Writer, code int, err error) int {
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "dockopt analyze: stopped before the analysis was complete; nothing was written")
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
+	return code
+}
+
+func (r *analysisRun) close() {
+	for _, root := range r.roots {
+		root.root.Close()
+	}
 }
 
 func (o *analyzeOptions) validate() error {
@@ -173,7 +207,11 @@ func (r *analysisRun) analyzePath(p string) (analyzedRoot, error) {
 	if !fi.IsDir() {
 		dir = filepath.Dir(p)
 	}
-	root := analyzedRoot{arg: p, dir: dir, fsys: os.DirFS(dir)}
+	rt, err := os.OpenRoot(dir)
+	if err != nil {
+		return analyzedRoot{}, fmt.Errorf("cannot read %s: %v", p, errors.Unwrap(err))
+	}
+	root := analyzedRoot{arg: p, dir: dir, root: rt, fsys: rt.FS()}
 	root.cfg, err = r.loadConfig(root.fsys)
 	if err != nil {
 		return root, err
@@ -286,10 +324,42 @@ func (r *analysisRun) exitCode() int {
 	return code
 }
 
+// notLeftOut is what the analysis of every root did not cover, with
+// paths as they should be printed: files not read, files not analyzed
+// (unread ones and Dockerfiles with an error), and limits.
+type notCovered struct {
+	unread  []analyzer.Skipped
+	skipped []analyzer.Skipped
+	limits  []analyzer.Limit
+}
+
+func (r *analysisRun) notCovered() notCovered {
+	var n notCovered
+	for _, root := range r.roots {
+		res := root.out.Result
+		for _, s := range res.Unread {
+			n.unread = append(n.unread, analyzer.Skipped{Path: root.join(s.Path), Reason: s.Reason})
+		}
+		for _, s := range res.Skipped() {
+			n.skipped = append(n.skipped, analyzer.Skipped{Path: root.join(s.Path), Reason: s.Reason})
+		}
+		for _, l := range res.Limits() {
+			if l.Path != "" {
+				l.Path = root.join(l.Path)
+			} else if len(r.roots) > 1 {
+				l.Message = root.arg + ": " + l.Message
+			}
+			n.limits = append(n.limits, l)
+		}
+	}
+	return n
+}
+
 // files returns every file result with paths as they should be printed.
 func (r *analysisRun) files() []*analyzer.FileResult {
 	var out []*analyzer.FileResult
 	for _, root := range r.roots {
+		groups := map[*analyzer.FindingGroup]*analyzer.FindingGroup{}
 		for _, f := range root.out.Result.Files {
 			if root.prefix != "" && root.prefix != "." {
 				cp := *f
@@ -297,6 +367,12 @@ func (r *analysisRun) files() []*analyzer.FileResult {
 				cp.Findings = append([]analyzer.Finding(nil), f.Findings...)
 				for i := range cp.Findings {
 					cp.Findings[i].Path = cp.Path
+					if g := cp.Findings[i].Group; g != nil {
+						if groups[g] == nil {
+							groups[g] = g.Under(root.prefix)
+						}
+						cp.Findings[i].Group = groups[g]
+					}
 				}
 				f = &cp
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +18,9 @@ func (r *analysisRun) needsPatch() bool {
 	return o.fix || o.out != "" || o.diff || o.format == "json" || o.format == "markdown" || o.buildkit != ""
 }
 
-// applyChanges writes or prints the patches as the flags ask.
-func (r *analysisRun) applyChanges(stdout, stderr io.Writer) (int, error) {
+// applyChanges writes or prints the patches as the flags ask. Every write
+// is checked before the first one is made (see write.go).
+func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer) (int, error) {
 	if !r.needsPatch() {
 		return 0, nil
 	}
@@ -29,36 +31,92 @@ func (r *analysisRun) applyChanges(stdout, stderr io.Writer) (int, error) {
 			}
 		}
 	}
+	var plans []plannedWrite
+	var outputs []outputFile
 	switch {
 	case r.opts.fix:
 		for _, root := range r.roots {
 			for _, c := range root.out.Patch.Changes {
-				if err := writeFile(filepath.Join(root.dir, filepath.FromSlash(c.Path)), c.Content); err != nil {
+				pw, err := planWrite(root.root, c.Path, c.Content, root.join(c.Path))
+				if err != nil {
 					return exitUsage, err
 				}
+				plans = append(plans, pw)
 			}
-			fmt.Fprintf(stderr, "dockopt: wrote %d files under %s\n", len(root.out.Patch.Changes), root.dir)
 		}
 	case r.opts.out != "":
-		n := 0
 		for _, root := range r.roots {
 			for _, c := range root.out.Patch.Changes {
-				if err := writeFile(filepath.Join(r.opts.out, filepath.FromSlash(root.join(c.Path))), c.Content); err != nil {
-					return exitUsage, err
-				}
-				n++
+				outputs = append(outputs, outputFile{path: root.join(c.Path), content: c.Content})
 			}
 		}
 		report, err := r.markdownReport()
 		if err != nil {
 			return exitUsage, err
 		}
-		if err := writeFile(filepath.Join(r.opts.out, "REPORT.md"), []byte(report)); err != nil {
+		outputs = append(outputs, outputFile{path: "REPORT.md", content: []byte(report)})
+		for i, o := range outputs {
+			if outputs[i].rel, err = underOut(r.opts.out, o.path); err != nil {
+				return exitUsage, err
+			}
+		}
+	default:
+		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return exitUsage, err
+	}
+	// From here on the results are written whole, even if a signal comes.
+	stopping.writes.Lock()
+	defer stopping.writes.Unlock()
+	if r.opts.out != "" {
+		outRoot, outPlans, err := planOut(r.opts.out, outputs)
+		if err != nil {
 			return exitUsage, err
 		}
-		fmt.Fprintf(stderr, "dockopt: wrote %d changed files and REPORT.md under %s\n", n, r.opts.out)
+		defer outRoot.Close()
+		plans = outPlans
+	}
+	if err := writePlanned(plans); err != nil {
+		return exitUsage, err
+	}
+	if r.opts.fix {
+		for _, root := range r.roots {
+			fmt.Fprintf(stderr, "dockopt: wrote %d files under %s\n", len(root.out.Patch.Changes), root.dir)
+		}
+	} else {
+		fmt.Fprintf(stderr, "dockopt: wrote %d changed files and REPORT.md under %s\n", len(plans)-1, r.opts.out)
 	}
 	return 0, nil
+}
+
+// outputFile is one file --out writes: its path as shown, and under the
+// output folder.
+type outputFile struct {
+	path, rel string
+	content   []byte
+}
+
+// planOut creates the output folder and checks each file's path in it;
+// the plans write through the root it returns.
+func planOut(out string, outputs []outputFile) (*os.Root, []plannedWrite, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("--out: %v", err)
+	}
+	root, err := os.OpenRoot(out)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--out: %v", err)
+	}
+	var plans []plannedWrite
+	for _, o := range outputs {
+		pw, err := planWrite(root, o.rel, o.content, filepath.Join(out, o.rel))
+		if err != nil {
+			root.Close()
+			return nil, nil, err
+		}
+		plans = append(plans, pw)
+	}
+	return root, plans, nil
 }
 
 // join prefixes a root-relative path for output when several roots were given.
@@ -67,13 +125,6 @@ func (root analyzedRoot) join(p string) string {
 		return p
 	}
 	return root.prefix + "/" + p
-}
-
-func writeFile(p string, content []byte) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, content, 0o644)
 }
 
 // jsonChanges lists the files the patch would write.
@@ -94,9 +145,9 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 	files := r.files()
 	switch r.opts.format {
 	case "json":
-		return writeJSON(w, toJSON(files, r.jsonChanges(), r.jsonBuilds()))
+		return writeJSON(w, toJSON(files, r.jsonChanges(), r.jsonBuilds(), r.notCovered()))
 	case "sarif":
-		return writeSARIF(w, r.analyzer.Rules(), files)
+		return writeSARIF(w, r.analyzer.Rules(), files, r.notCovered())
 	case "markdown":
 		report, err := r.markdownReport()
 		if err != nil {
@@ -108,7 +159,7 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 	if r.opts.diff && r.opts.format == "text" {
 		return nil
 	}
-	return writeText(w, files, newPalette(r.opts.color, tty))
+	return writeText(w, files, r.notCovered(), newPalette(r.opts.color, tty))
 }
 
 func (r *analysisRun) jsonBuilds() []jsonBuild {

@@ -15,6 +15,31 @@ type jsonOutput struct {
 	Files   []jsonFile   `json:"files"`
 	Changes []jsonChange `json:"changes"`
 	Builds  []jsonBuild  `json:"builds,omitempty"`
+	// Groups are findings that files generated from one template share;
+	// each member finding names its group.
+	Groups []jsonGroup `json:"groups,omitempty"`
+	// Skipped are the files not analyzed, and why; Limits what else the
+	// analysis left out. Both are absent when there is nothing to say.
+	Skipped []analyzer.Skipped `json:"skipped,omitempty"`
+	Limits  []analyzer.Limit   `json:"limits,omitempty"`
+}
+
+type jsonGroup struct {
+	ID       int                    `json:"id"`
+	Template string                 `json:"template"`
+	Line     int                    `json:"line,omitempty"`
+	EndLine  int                    `json:"end_line,omitempty"`
+	Rule     string                 `json:"rule"`
+	Severity string                 `json:"severity"`
+	Message  string                 `json:"message"`
+	Withheld string                 `json:"withheld,omitempty"`
+	Files    []analyzer.GroupedFile `json:"files"`
+}
+
+type jsonGenerated struct {
+	Why       string `json:"why"`
+	Template  string `json:"template,omitempty"`
+	Generator string `json:"generator,omitempty"`
 }
 
 type jsonFile struct {
@@ -26,6 +51,10 @@ type jsonFile struct {
 	Strengths []analyzer.Strength  `json:"strengths"`
 	Findings  []jsonFinding        `json:"findings"`
 	Error     string               `json:"error,omitempty"`
+	// Template marks a template of Dockerfiles; Generated a file a
+	// generator writes. dockopt edits neither.
+	Template  bool           `json:"template,omitempty"`
+	Generated *jsonGenerated `json:"generated,omitempty"`
 }
 
 type jsonFinding struct {
@@ -39,6 +68,10 @@ type jsonFinding struct {
 	Fix         *jsonFix `json:"fix,omitempty"`
 	// Withheld names the precondition that kept a fix from being offered.
 	Withheld string `json:"withheld,omitempty"`
+	// Group is the id of the group the finding belongs to; Repeats is set
+	// on every member but the group's lead.
+	Group   int  `json:"group,omitempty"`
+	Repeats bool `json:"repeats,omitempty"`
 }
 
 type jsonFix struct {
@@ -62,14 +95,18 @@ type jsonBuild struct {
 	Error          string  `json:"error,omitempty"`
 }
 
-func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild) jsonOutput {
-	out := jsonOutput{Version: jsonVersion, Files: []jsonFile{}, Changes: changes, Builds: builds}
+func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild, nc notCovered) jsonOutput {
+	out := jsonOutput{Version: jsonVersion, Files: []jsonFile{}, Changes: changes, Builds: builds, Skipped: nc.skipped, Limits: nc.limits}
 	if out.Changes == nil {
 		out.Changes = []jsonChange{}
 	}
+	groups := map[*analyzer.FindingGroup]int{}
 	for _, f := range files {
 		jf := jsonFile{Path: f.Path, Kind: f.Kind, Ecosystem: f.Ecosystem, Role: string(f.Role), Stages: f.Stages, Strengths: f.Strengths,
-			Findings: []jsonFinding{}, Error: f.Error}
+			Findings: []jsonFinding{}, Error: f.Error, Template: f.Template}
+		if g := f.Generated; g != nil {
+			jf.Generated = &jsonGenerated{Why: g.Why, Template: g.Template, Generator: g.Generator}
+		}
 		if jf.Stages == nil {
 			jf.Stages = []analyzer.StageInfo{}
 		}
@@ -82,6 +119,14 @@ func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBui
 			jfd.Withheld = string(fd.Withheld)
 			if fd.Fix != nil {
 				jfd.Fix = &jsonFix{Safety: string(fd.Fix.Safety)}
+			}
+			if g := fd.Group; g != nil {
+				if groups[g] == 0 {
+					groups[g] = len(groups) + 1
+					out.Groups = append(out.Groups, jsonGroup{ID: groups[g], Template: g.Template, Line: g.Line, EndLine: g.EndLine, Rule: g.Rule,
+						Severity: g.Severity.String(), Message: g.Message, Withheld: string(g.Withheld), Files: g.Files})
+				}
+				jfd.Group, jfd.Repeats = groups[g], fd.Repeats()
 			}
 			jf.Findings = append(jf.Findings, jfd)
 		}

@@ -17,9 +17,23 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool       sarifTool     `json:"tool"`
-	Results    []sarifResult `json:"results"`
-	ColumnKind string        `json:"columnKind"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
+	ColumnKind  string            `json:"columnKind"`
+}
+
+// sarifInvocation carries what the analysis did not cover, as
+// notifications: files not analyzed and limits reached.
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
+}
+
+type sarifNotification struct {
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations,omitempty"`
 }
 
 type sarifTool struct {
@@ -73,7 +87,7 @@ type sarifLocation struct {
 
 type sarifPhysical struct {
 	ArtifactLocation sarifArtifactLoc `json:"artifactLocation"`
-	Region           sarifRegion      `json:"region"`
+	Region           *sarifRegion     `json:"region,omitempty"`
 }
 
 type sarifArtifactLoc struct {
@@ -119,7 +133,7 @@ func sarifLevel(s analyzer.Severity) string {
 // writeSARIF writes every rule of the catalog (so code scanning can show
 // help for any of them) and one result per finding, with fixes as byte
 // replacements.
-func writeSARIF(w io.Writer, all []*analyzer.Rule, files []*analyzer.FileResult) error {
+func writeSARIF(w io.Writer, all []*analyzer.Rule, files []*analyzer.FileResult, nc notCovered) error {
 	driver := sarifDriver{Name: "dockopt", Version: versionString(), InformationURI: "https://github.com/dockopt/dockopt", Rules: []sarifRule{}}
 	index := map[string]int{}
 	for i, r := range all {
@@ -142,11 +156,15 @@ func writeSARIF(w io.Writer, all []*analyzer.Rule, files []*analyzer.FileResult)
 	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}, ColumnKind: "utf16CodeUnits"}
 	for _, f := range files {
 		for _, fd := range f.Findings {
-			loc := sarifArtifactLoc{URI: f.Path, URIBaseID: "%SRCROOT%"}
+			fd, ok := fd.Once()
+			if !ok {
+				continue
+			}
+			loc := sarifArtifactLoc{URI: fd.Path, URIBaseID: "%SRCROOT%"}
 			res := sarifResult{RuleID: fd.Rule, RuleIndex: index[fd.Rule], Level: sarifLevel(fd.Severity),
 				Message: sarifText{Text: fd.Message},
 				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: loc,
-					Region: sarifRegion{StartLine: max(fd.Line, 1), EndLine: max(fd.EndLine, fd.Line, 1)}}}}}
+					Region: &sarifRegion{StartLine: max(fd.Line, 1), EndLine: max(fd.EndLine, fd.Line, 1)}}}}}
 			if fd.Fix != nil && len(fd.Fix.Edits) > 0 {
 				change := sarifArtifactChange{ArtifactLocation: loc}
 				for _, e := range fd.Fix.Edits {
@@ -160,6 +178,23 @@ func writeSARIF(w io.Writer, all []*analyzer.Rule, files []*analyzer.FileResult)
 			}
 			run.Results = append(run.Results, res)
 		}
+	}
+	notify := func(level, path, msg string) {
+		n := sarifNotification{Level: level, Message: sarifText{Text: msg}}
+		if path != "" {
+			n.Message.Text = path + ": " + msg
+			n.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifactLoc{URI: path, URIBaseID: "%SRCROOT%"}}}}
+		}
+		if len(run.Invocations) == 0 {
+			run.Invocations = []sarifInvocation{{ExecutionSuccessful: true, ToolExecutionNotifications: []sarifNotification{}}}
+		}
+		run.Invocations[0].ToolExecutionNotifications = append(run.Invocations[0].ToolExecutionNotifications, n)
+	}
+	for _, s := range nc.skipped {
+		notify("warning", s.Path, "not analyzed: "+s.Reason)
+	}
+	for _, l := range nc.limits {
+		notify("note", l.Path, l.Message)
 	}
 	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}}
 	enc := json.NewEncoder(w)

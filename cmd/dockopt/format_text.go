@@ -29,7 +29,7 @@ func (p palette) severity(s analyzer.Severity) string {
 }
 
 // writeText prints findings grouped by file, readable in a terminal.
-func writeText(w io.Writer, files []*analyzer.FileResult, p palette) error {
+func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palette) error {
 	total, fixable := 0, 0
 	for _, f := range files {
 		label := f.Kind
@@ -39,25 +39,74 @@ func writeText(w io.Writer, files []*analyzer.FileResult, p palette) error {
 		if f.Role != "" {
 			label += ", " + string(f.Role)
 		}
+		switch {
+		case f.Template:
+			label += ", template"
+		case f.Generated != nil && f.Generated.Template != "":
+			label += ", generated from " + f.Generated.Template
+		case f.Generated != nil:
+			label += ", generated"
+		}
 		fmt.Fprintf(w, "%s%s%s %s(%s)%s\n", p.bold, f.Path, p.reset, p.dim, label, p.reset)
 		if f.Error != "" {
 			fmt.Fprintf(w, "  %serror%s    %s\n", p.red, p.reset, f.Error)
 		}
+		for _, l := range f.Limits {
+			fmt.Fprintf(w, "  %slimit%s    %s\n", p.yellow, p.reset, l)
+		}
 		for _, s := range f.Strengths {
 			fmt.Fprintf(w, "  %s✓%s %s\n", p.green, p.reset, s.Message)
 		}
+		// Findings that files generated from one template share are
+		// printed once, under the file that leads the group.
+		shared := map[string]int{}
+		var leads []string
 		for _, fd := range f.Findings {
+			if fd.Repeats() {
+				lead := fd.Group.Files[0].Path
+				if shared[lead] == 0 {
+					leads = append(leads, lead)
+				}
+				shared[lead]++
+				continue
+			}
 			fix := ""
 			if fd.Fix != nil {
 				fix = fmt.Sprintf(" %s[fix: %s]%s", p.dim, fd.Fix.Safety, p.reset)
 				fixable++
 			}
-			fmt.Fprintf(w, "  %4d  %s  %s%s%s  %s%s\n", fd.Line, p.severity(fd.Severity), p.dim, fd.Rule, p.reset, fd.Message, fix)
+			note := ""
+			if fd.Group != nil {
+				note = fmt.Sprintf(" %s(%s)%s", p.dim, fd.Group.Note(), p.reset)
+			}
+			fmt.Fprintf(w, "  %4d  %s  %s%s%s  %s%s%s\n", fd.Line, p.severity(fd.Severity), p.dim, fd.Rule, p.reset, fd.Message, note, fix)
 			total++
+		}
+		for _, lead := range leads {
+			what := fmt.Sprintf("%d more findings are", shared[lead])
+			if shared[lead] == 1 {
+				what = "1 more finding is"
+			}
+			fmt.Fprintf(w, "  %s%s the same in %s, generated from the same template, and listed there%s\n", p.dim, what, lead, p.reset)
 		}
 		if f.Error == "" && len(f.Findings) == 0 {
 			fmt.Fprintf(w, "  %sno findings%s\n", p.green, p.reset)
 		}
+		fmt.Fprintln(w)
+	}
+	// What the analysis did not cover, besides the files above.
+	said := false
+	for _, s := range nc.unread {
+		fmt.Fprintf(w, "%snot read%s  %s: %s\n", p.yellow, p.reset, s.Path, s.Reason)
+		said = true
+	}
+	for _, l := range nc.limits {
+		if l.Path == "" {
+			fmt.Fprintf(w, "%slimit%s     %s\n", p.yellow, p.reset, l.Message)
+			said = true
+		}
+	}
+	if said {
 		fmt.Fprintln(w)
 	}
 	_, err := fmt.Fprintf(w, "%d Dockerfiles, %d findings, %d with a fix (`dockopt analyze --out DIR` writes them; `dockopt explain RULE` says why)\n", len(files), total, fixable)

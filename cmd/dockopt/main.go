@@ -11,33 +11,103 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"sort"
+	"sync"
 	"syscall"
+	"time"
 )
 
 // command is one subcommand of the dockopt binary.
 type command struct {
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	// stopWithin, when set, is how long the command may take to stop once
+	// SIGINT or SIGTERM arrives; past it the process exits. Commands that
+	// shut down gracefully (serve) leave it zero.
+	stopWithin time.Duration
 }
+
+// stopGrace is how long analyze has to stop after a signal. It checks its
+// context between files, rules and passes, so this only bounds a single
+// step that does not (parsing a 1 MiB file, one BuildKit conversion).
+const stopGrace = 800 * time.Millisecond
 
 func commands() map[string]command {
 	return map[string]command{
-		"analyze":     {"analyze Dockerfiles and optionally write optimized versions", runAnalyze},
-		"rules":       {"list the rule catalog", runRules},
-		"explain":     {"print a rule's documentation", runExplain},
-		"version":     {"print the version", runVersion},
-		"demo":        {"run the GitHub App end to end against a built-in fake GitHub", runDemo},
-		"serve":       {"run the GitHub App (webhooks, queue, workers)", runServe},
-		"register":    {"register a GitHub App from app.yml (manifest flow)", runRegister},
-		"healthcheck": {"check that the local server is healthy (for the image's HEALTHCHECK)", runHealthcheck},
+		"analyze":     {summary: "analyze Dockerfiles and optionally write optimized versions", run: runAnalyze, stopWithin: stopGrace},
+		"rules":       {summary: "list the rule catalog", run: runRules, stopWithin: stopGrace},
+		"explain":     {summary: "print a rule's documentation", run: runExplain, stopWithin: stopGrace},
+		"version":     {summary: "print the version", run: runVersion},
+		"demo":        {summary: "run the GitHub App end to end against a built-in fake GitHub", run: runDemo},
+		"serve":       {summary: "run the GitHub App (webhooks, queue, workers)", run: runServe},
+		"register":    {summary: "register a GitHub App from app.yml (manifest flow)", run: runRegister},
+		"healthcheck": {summary: "check that the local server is healthy (for the image's HEALTHCHECK)", run: runHealthcheck},
 	}
 }
 
 func main() {
+	os.Exit(mainExit(os.Args[1:]))
+}
+
+// mainExit runs a command with SIGINT and SIGTERM canceling its context.
+// A command stopped by one exits with 128 plus the signal's number (130,
+// 143), as shells report; one that does not stop within its stopWithin is
+// ended then, never in the middle of writing its results.
+func mainExit(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	got := make(chan os.Signal, 1)
+	signal.Notify(got, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(got)
+	done := make(chan struct{})
+	defer close(done)
+	signaled := make(chan os.Signal, 1)
+	within := time.Duration(0)
+	if len(args) > 0 {
+		within = commands()[args[0]].stopWithin
+	}
+	go func() {
+		select {
+		case sig := <-got:
+			signaled <- sig
+			if within == 0 {
+				return
+			}
+			select {
+			case <-time.After(within):
+			case <-done:
+				return
+			}
+			stopping.writes.Lock() // wait for results being written, if any
+			fmt.Fprintf(os.Stderr, "dockopt: stopped by %v\n", sig)
+			os.Exit(signalExit(sig))
+		case <-done:
+		}
+	}()
+	code := run(ctx, args, os.Stdout, os.Stderr)
+	if ctx.Err() != nil && code == exitUsage {
+		// Stopped, not a usage error, unless the context ended otherwise.
+		select {
+		case sig := <-signaled:
+			return signalExit(sig)
+		case <-time.After(time.Second):
+		}
+	}
+	return code
+}
+
+// stopping is shared by the signal handler and a command: a lock held
+// while results are written, so that the process never ends with some of
+// them written and others not.
+var stopping struct {
+	writes sync.Mutex
+}
+
+// signalExit is the exit status of a process ended by sig.
+func signalExit(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return exitUsage
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

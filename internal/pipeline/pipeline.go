@@ -63,22 +63,30 @@ func FixOptions(cfg *analyzer.Config) patcher.Options {
 
 // Run analyzes, patches and builds as the request says. The error is the
 // analysis's: the folder cannot be read, or the configuration cannot be
-// used. Builds that fail are reported in Output.Builds, not returned.
+// used; or ctx's, when it is canceled before the run ends. Builds that
+// fail are reported in Output.Builds, not returned.
 func Run(ctx context.Context, r Request) (*Output, error) {
 	out := &Output{}
 	var err error
 	if r.Targets != nil {
-		out.Result, err = r.Analyzer.AnalyzeTargets(r.FS, r.Targets, r.Config)
+		out.Result, err = r.Analyzer.AnalyzeTargets(ctx, r.FS, r.Targets, r.Config)
 	} else {
-		out.Result, err = r.Analyzer.Analyze(r.FS, ".", r.Config)
+		out.Result, err = r.Analyzer.Analyze(ctx, r.FS, ".", r.Config)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if r.Fix != nil {
-		out.Patch = patcher.Patch(r.Analyzer, r.FS, out.Result, r.Config, *r.Fix)
+		out.Patch, err = patcher.Patch(ctx, r.Analyzer, r.FS, out.Result, r.Config, *r.Fix)
+		if err != nil {
+			return nil, err
+		}
 		if r.Builder != nil {
 			out.Builds = patcher.VerifyBuilds(ctx, r.Builder, r.Dir, r.Analyzer, out.Patch, r.Config, *r.Fix)
+			if err := ctx.Err(); err != nil {
+				// Builds cut short are no verdict on the fixes.
+				return nil, err
+			}
 		}
 	}
 	out.Report = templates.Input{

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -65,13 +66,22 @@ func nginxConf(port int, spa bool, assets string) string {
 
 // dockerignore returns the .dockerignore lines a rewrite relies on, as a
 // file merged into the one the Dockerfile uses (or a new one), and
-// re-includes any path the new Dockerfile copies that an existing pattern
-// would exclude. It reports false when nothing needs adding.
-func dockerignore(o *original, want []string, needed []string) (analyzer.GeneratedFile, bool) {
+// re-includes any path in keep that an existing pattern would exclude.
+// needed are patterns the new Dockerfile is correct only with (a local
+// node_modules would overwrite the installed one); tidy are patterns that
+// only keep the context and the image small, added only when no other
+// Dockerfile shares the context, since every build of the context reads
+// the file and another image may need what this one does not. It reports
+// false when nothing needs adding.
+func dockerignore(o *original, tidy, needed, keep []string) (analyzer.GeneratedFile, bool) {
 	di := o.bc.DockerIgnore
 	p := o.contextPath(".dockerignore")
 	if di != nil {
 		p = di.Path
+	}
+	want := needed
+	if !o.sharedContext() {
+		want = slices.Concat(needed, tidy)
 	}
 	var lines []string
 	for _, w := range want {
@@ -79,8 +89,8 @@ func dockerignore(o *original, want []string, needed []string) (analyzer.Generat
 			lines = append(lines, w)
 		}
 	}
-	for _, n := range needed {
-		if di.Excludes(n) {
+	for _, n := range keep {
+		if di.Excludes(n) || slices.ContainsFunc(lines, func(l string) bool { return ignoredBy(l, n) }) {
 			lines = append(lines, "!"+n)
 		}
 	}
@@ -92,4 +102,41 @@ func dockerignore(o *original, want []string, needed []string) (analyzer.Generat
 		content = "# Keeps the build context small; written by dockopt with the multi-stage rewrite.\n" + content
 	}
 	return analyzer.GeneratedFile{Path: path.Clean(p), Content: content, Merge: "append-lines"}, true
+}
+
+// ignoredBy reports whether a pattern the rewrite adds excludes a path.
+func ignoredBy(pattern, p string) bool {
+	pattern = strings.TrimPrefix(pattern, "**/")
+	if ok, _ := path.Match(pattern, p); ok {
+		return true
+	}
+	for _, part := range strings.Split(p, "/") {
+		if ok, _ := path.Match(pattern, part); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// sharedContext reports another Dockerfile in the build context, which
+// builds with the same .dockerignore.
+func (o *original) sharedContext() bool {
+	self := o.fr.Path
+	if o.bc.Dir != "." {
+		self = strings.TrimPrefix(self, o.bc.Dir+"/")
+	}
+	for _, f := range o.bc.Files {
+		if f == self {
+			continue
+		}
+		base := strings.ToLower(path.Base(f))
+		if strings.HasSuffix(base, ".dockerignore") {
+			continue
+		}
+		if base == "dockerfile" || base == "containerfile" || strings.HasPrefix(base, "dockerfile.") || strings.HasPrefix(base, "containerfile.") ||
+			strings.HasSuffix(base, ".dockerfile") || strings.HasSuffix(base, ".containerfile") {
+			return true
+		}
+	}
+	return false
 }

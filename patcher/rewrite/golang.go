@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -21,12 +23,12 @@ var goBuildValued = []string{"-o", "-tags", "-ldflags", "-gcflags", "-mod", "-p"
 // distroless image would not have unless they are embedded.
 var assetExtensions = []string{".html", ".tmpl", ".gohtml", ".tpl", ".css", ".js", ".sql", ".yaml", ".yml", ".toml", ".json", ".env", ".pem"}
 
-func planGo(o *original) (*Rewrite, bool) {
+func planGo(o *original) (*Rewrite, *Withheld) {
 	if o.stage.Base.Name() != "golang" || !o.bc.Has("go.mod") {
-		return nil, false
+		return nil, nil
 	}
 	if o.setsEnvValue("CGO_ENABLED", "1") {
-		return nil, false
+		return nil, nil
 	}
 	var build *analyzer.Command
 	cmds, ok := classify(o, func(c analyzer.Command) step {
@@ -51,17 +53,20 @@ func planGo(o *original) (*Rewrite, bool) {
 	if !ok || hasStep(cmds, stepPackages) {
 		// OS packages mean cgo or tools at run time; neither fits a
 		// static, shell-less image.
-		return nil, false
+		return nil, nil
 	}
 	pkgs, extra, binary, ok := goTarget(o, build)
 	if !ok || hasRuntimeAssets(o.bc) {
-		return nil, false
+		return nil, nil
 	}
 	for _, in := range o.copies {
 		srcs, rel, dirDest, ok := copySources(o, in)
 		if !ok || !mirrorsContext(o.bc, srcs, rel, dirDest) {
-			return nil, false
+			return nil, nil
 		}
+	}
+	if w := goPreconditions(o, cmds); w != nil {
+		return nil, w
 	}
 	mods := []string{"go.mod"}
 	if o.bc.Has("go.sum") {
@@ -108,13 +113,15 @@ func planGo(o *original) (*Rewrite, bool) {
 	if len(o.ports) > 0 {
 		w.line("EXPOSE %s", joinPorts(o.ports))
 	}
+	// Only HEALTHCHECK NONE gets this far (goPreconditions).
+	w.raw(o.health)
 	w.line("ENTRYPOINT %s", execForm([]string{bin}))
 	if len(o.cmdArgs()) > 0 {
 		w.line("CMD %s", execForm(o.cmdArgs()))
 	}
 
 	rw := &Rewrite{
-		Title:   "Build a static Go binary in its own stage and run it on distroless as non-root",
+		Title:   titleGo,
 		Content: w.bytes(),
 		Resolves: []string{"build-toolchain-in-final-image", "final-user-root", "full-base-image", "exec-form-cmd",
 			"package-cache-mount-missing"},
@@ -125,15 +132,93 @@ func planGo(o *original) (*Rewrite, bool) {
 		fmt.Sprintf("The runtime is `%s`: no shell, no package manager, no Go toolchain — only the binary, run as `nonroot` (uid 65532).", GoRuntimeImage),
 		fmt.Sprintf("`ENTRYPOINT [\"%s\"]` is exec form, so the binary is PID 1 and receives `SIGTERM` directly.", bin),
 	)
-	if o.health != "" {
-		rw.Explanation = append(rw.Explanation, "The original HEALTHCHECK is not carried over: distroless has no shell, curl or wget. Add a health subcommand to the binary and point a HEALTHCHECK at it, or rely on the orchestrator's HTTP probe.")
-	}
-	if f, ok := dockerignore(o, []string{".git", "*.test", "*.out", "coverage.*"}, mods); ok {
+	if f, ok := dockerignore(o, []string{".git", "*.test", "*.out", "coverage.*"}, nil, mods); ok {
 		rw.Files = append(rw.Files, f)
 		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `.git` and test output out of the build context.")
 	}
-	return rw, true
+	return rw, nil
 }
+
+// goPreconditions are what the Go rewrite must know before it is offered.
+// Its runtime is fixed: distroless, no shell, the nonroot user, only the
+// binary. So each precondition withholds the whole rewrite: the image's
+// role; no folder the original prepares (the runtime gets none); a user
+// that can run the process (no port below 1024, nothing written as root);
+// no HEALTHCHECK to carry (nothing in distroless could run it); no cgo
+// (the binary is built with CGO_ENABLED=0).
+func goPreconditions(o *original, cmds []command) *Withheld {
+	withhold := func(pc analyzer.Precondition, why string) *Withheld {
+		return &Withheld{Kind: analyzer.KindGoService, Title: titleGo, Precondition: pc, Reason: why}
+	}
+	if w := o.roleWithheld(analyzer.KindGoService, titleGo); w != nil {
+		return w
+	}
+	for _, c := range cmds {
+		if c.step == stepChown || c.cmd.Name == "mkdir" {
+			return withhold(analyzer.PreconditionUnknown, fmt.Sprintf("%s on line %d prepares the image, and the distroless runtime receives only the binary", c.cmd.Name, o.d.Line(c.cmd.Start)))
+		}
+	}
+	ports := goListenPorts(o.runArgs)
+	for _, p := range ports {
+		if p < 1024 {
+			return withhold(analyzer.PreconditionPort, fmt.Sprintf("the binary listens on port %d, which the distroless runtime's nonroot user cannot bind", p))
+		}
+	}
+	if p, why := o.facts().PrivilegedPort(); p != 0 {
+		return withhold(analyzer.PreconditionPort, why+", and the distroless runtime runs as nonroot")
+	}
+	if ok, why := o.userAllowed(ports); !ok {
+		return withhold(analyzer.PreconditionUser, why+"; the distroless runtime runs as nonroot")
+	}
+	if o.healthIn != nil && !strings.Contains(o.health, "NONE") {
+		return withhold(analyzer.PreconditionTool, "the original HEALTHCHECK needs a program the distroless runtime does not have (no shell, curl or wget); dropping it would hide a failing service")
+	}
+	if f := cgoFile(o.bc); f != "" {
+		return withhold(analyzer.PreconditionTool, f+` imports "C" (cgo), which a binary built with CGO_ENABLED=0 for a runtime without a C library cannot use`)
+	}
+	return nil
+}
+
+// goListenPorts reads the ports a Go binary's arguments name: ":8080",
+// "0.0.0.0:8080", "-port 8080", "--port=8080".
+func goListenPorts(args []string) []int {
+	var out []int
+	for i, a := range args {
+		v := a
+		if k, val, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "-") {
+			v = val
+		} else if strings.HasPrefix(a, "-") {
+			continue
+		} else if i > 0 && !strings.Contains(a, ":") && !strings.Contains(strings.ToLower(args[i-1]), "port") {
+			continue
+		}
+		if m := goPortArg.FindStringSubmatch(v); m != nil {
+			if n, err := strconv.Atoi(m[1]); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+var goPortArg = regexp.MustCompile(`^(?:(?:[\w.-]*|\[[0-9a-fA-F:]*\]):)?(\d{1,5})$`)
+
+// cgoFile returns a Go file (of the first 200) that uses cgo, "" for none.
+func cgoFile(bc *analyzer.BuildContext) string {
+	read := 0
+	for _, f := range bc.Files {
+		if path.Ext(f) != ".go" || strings.HasSuffix(f, "_test.go") || strings.HasPrefix(f, "vendor/") || read > 200 {
+			continue
+		}
+		read++
+		if b, err := bc.ReadFile(f); err == nil && cgoImport.Match(b) {
+			return f
+		}
+	}
+	return ""
+}
+
+var cgoImport = regexp.MustCompile(`(?m)^import\s+"C"\s*$`)
 
 // setsEnvValue reports an ENV of the original setting key to value.
 func (o *original) setsEnvValue(key, value string) bool {

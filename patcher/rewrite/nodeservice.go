@@ -1,10 +1,9 @@
 package rewrite
 
 import (
-	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,18 +14,35 @@ import (
 // nodeValuedFlags are node options that take the next word as value.
 var nodeValuedFlags = []string{"-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file", "--title"}
 
-func planNode(o *original) (*Rewrite, bool) {
+// nodePlan is what the Node service rewrite decided.
+type nodePlan struct {
+	distro  string
+	start   []string
+	main    string
+	cmds    []command
+	pm      nodePM
+	pkgs    packageSplit
+	runtime analyzer.ImageRef
+	workdir string
+	// user is set when the process runs as node; noUser says why not.
+	user   bool
+	noUser string
+	chown  bool
+	health health
+}
+
+func planNode(o *original) (*Rewrite, *Withheld) {
 	pkg := o.bc.Package
 	if o.stage.Base.Name() != "node" || pkg == nil {
-		return nil, false
+		return nil, nil
 	}
 	distro := o.stage.Base.Distro()
 	if distro != "debian" && distro != "alpine" {
-		return nil, false
+		return nil, nil
 	}
 	start, cmdDir, ok := startWords(o.cmd, pkg)
 	if !ok || path.Base(start[0]) != "node" || !plainWords(start) {
-		return nil, false
+		return nil, nil
 	}
 	main := ""
 	for i := 1; i < len(start); i++ {
@@ -40,60 +56,114 @@ func planNode(o *original) (*Rewrite, bool) {
 		}
 	}
 	if main == "" {
-		return nil, false
+		return nil, nil
 	}
 	cmds, ok := classify(o, nodeStep(pkg, func(string) bool { return false }))
 	if !ok || hasStep(cmds, stepBuild) {
 		// A service with a build (TypeScript, bundling) needs a build
 		// stage whose output this package cannot know.
-		return nil, false
+		return nil, nil
 	}
 	o.app = appDir(o, cmdDir)
 	if cmdDir != "" && !path.IsAbs(cmdDir) && o.app == o.workdir && cmdDir != "." {
-		return nil, false
+		return nil, nil
 	}
 	for _, in := range o.copies {
+		// The deps stage installs from the manifests at the context's
+		// root, which must be the ones the original installed from.
 		srcs, rel, dirDest, ok := copySources(o, in)
 		if !ok || !mirrorsContext(o.bc, srcs, rel, dirDest) {
-			return nil, false
+			return nil, nil
 		}
 	}
 	pm, ok := packageManager(o.bc)
 	if !ok {
-		return nil, false
+		return nil, nil
 	}
-	workdir := o.app
-	if workdir == "/" {
-		workdir = "/app"
+	// The app runs where the original ran it, / included.
+	p := &nodePlan{distro: distro, start: start, main: main, cmds: cmds, pm: pm, workdir: o.app}
+	p.runtime = analyzer.ParseImageRef(imageWithTag(o.stage.Base, slimTag("node", o.stage.Base.Tag)))
+	if w := runtimeTagWithheld(analyzer.KindNodeService, titleNode, o.stage.Base, p.runtime); w != nil {
+		return nil, w
 	}
-	buildPkgs, runtimePkgs, dropped := splitPackages(distro, cmds)
+	if w := p.preconditions(o); w != nil {
+		return nil, w
+	}
+	return p.write(o), nil
+}
+
+// preconditions are what the Node rewrite must know before it is offered,
+// checked against the analyzer's facts; it returns what withholds the
+// rewrite, and settles the parts that need evidence (USER, HEALTHCHECK).
+func (p *nodePlan) preconditions(o *original) *Withheld {
+	withhold := func(pc analyzer.Precondition, why string) *Withheld {
+		return &Withheld{Kind: analyzer.KindNodeService, Title: titleNode, Precondition: pc, Reason: why}
+	}
+	// The final stage of a hand-written application image, and nothing
+	// the original prepares in the image is lost.
+	if w := o.serviceWithheld(analyzer.KindNodeService, titleNode, p.cmds); w != nil {
+		return w
+	}
+	// The runtime has what the dependencies load or run.
+	p.pkgs = splitPackages(p.distro, release(p.distro, o.stage.Base.Tag), nil, p.cmds)
 	// node-gyp needs Python to compile native modules; the app does not.
 	for _, py := range []string{"python3", "python", "py3-setuptools", "python3-setuptools"} {
-		if i := slices.Index(runtimePkgs, py); i >= 0 {
-			runtimePkgs = slices.Delete(runtimePkgs, i, i+1)
-			buildPkgs = append(buildPkgs, py)
+		if i := slices.Index(p.pkgs.tools, py); i >= 0 {
+			p.pkgs.tools = slices.Delete(p.pkgs.tools, i, i+1)
+			p.pkgs.build = append(p.pkgs.build, py)
 		}
 	}
-	chown := hasStep(cmds, stepChown)
-	runtimeImage := imageWithTag(o.stage.Base, slimTag("node", o.stage.Base.Tag))
-	files := packageFiles(o.bc, main)
-	port := o.port(0)
+	if p.runtime.Tag != o.stage.Base.Tag {
+		for _, dep := range slices.Sorted(maps.Keys(o.bc.Package.Dependencies)) {
+			if need, ok := fullImageNeeds["node"][dep]; ok {
+				return withhold(analyzer.PreconditionTool, need.withheld+" (package.json depends on it)")
+			}
+		}
+	}
+	// A HEALTHCHECK the original had keeps working.
+	major, _ := strconv.Atoi(nodeMajor(o.stage.Base.Tag))
+	kept, why := o.keptHealth(p.runtime, append(p.pkgs.runtime(), "tini"), nodeProber(major))
+	if why != "" {
+		return withhold(analyzer.PreconditionTool, why)
+	}
+	// USER only where the process may run unprivileged.
+	e, probeWhy := o.nodeProbe(p.main)
+	var ports []int
+	if e.port != 0 {
+		ports = append(ports, o.listenPort(e.port, e.env))
+	}
+	p.user, p.noUser = o.userAllowed(ports)
+	p.chown = o.chowned(p.cmds)
+	// A new HEALTHCHECK only with evidence of the endpoint.
+	p.health = kept
+	if o.healthIn == nil {
+		if probeWhy != "" {
+			p.health.note = "No HEALTHCHECK is added: " + probeWhy + ". A probe of a guessed endpoint would mark a working service unhealthy."
+		} else {
+			p.health.line = newProbeOptions + execForm(nodeProber(major).forEndpoint(e, 0))
+			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (served in `%s`) on %s with node itself, which the runtime has whatever else it ships.", e.route, e.file, e.describePort())
+		}
+	}
+	return nil
+}
 
+func (p *nodePlan) write(o *original) *Rewrite {
+	distro, pm, workdir := p.distro, p.pm, p.workdir
 	var w dockerfile
 	w.b.WriteString(o.headerText())
 	w.line("# deps installs production dependencies only, reused until the manifests change.")
 	w.line("FROM %s AS deps", o.stage.Base.Raw)
-	w.line("WORKDIR %s", workdir)
-	w.raw(installLine(distro, buildPkgs))
+	w.workdir(workdir)
+	w.raw(installLine(distro, p.pkgs.build))
 	w.line("COPY %s ./", strings.Join(pm.manifests, " "))
 	w.line("%s", pm.installRun(pm.installProd))
 	w.blank()
-	w.line("FROM %s", runtimeImage)
+	w.line("FROM %s", p.runtime.Raw)
 	w.raw(o.labels...)
 	w.raw(o.args...)
 	w.line("# tini runs as PID 1: it forwards SIGTERM to node and reaps zombie processes.")
-	w.raw(installLine(distro, append(runtimePkgs, "tini")))
-	w.line("WORKDIR %s", workdir)
+	w.raw(installLine(distro, append(p.pkgs.runtime(), "tini")))
+	w.workdir(workdir)
 	if !o.setsEnv("NODE_ENV") {
 		w.line("ENV NODE_ENV=production")
 	}
@@ -101,46 +171,38 @@ func planNode(o *original) (*Rewrite, bool) {
 		w.raw(e.text)
 	}
 	owner := ""
-	if chown {
-		owner = "--chown=node:node "
+	if p.chown && p.user {
+		owner = "node:node"
 	}
-	w.line("COPY %s--from=deps %s/node_modules ./node_modules", owner, workdir)
-	if files != nil {
-		// One COPY each: a folder copied with others into ./ would have its
-		// contents spilled into the app folder.
-		for _, f := range files {
-			w.line("COPY %s%s ./%s", owner, f, f)
-		}
-	} else {
-		w.line("COPY %s. .", owner)
+	ownerFlag := ""
+	if owner != "" {
+		ownerFlag = "--chown=" + owner + " "
 	}
+	w.line("COPY %s--from=deps %s ./node_modules", ownerFlag, path.Join(workdir, "node_modules"))
+	w.raw(o.runtimeCopies(workdir, owner)...)
 	w.raw(o.keep...)
-	w.line("USER node")
+	if p.user {
+		w.line("USER node")
+	}
 	if len(o.ports) > 0 {
 		w.line("EXPOSE %s", joinPorts(o.ports))
 	}
-	health, route := o.health, ""
-	if health == "" && port != 0 {
-		if route = findRoute(o.bc, main); route != "" {
-			url := fmt.Sprintf("http://127.0.0.1:%d%s", port, route)
-			check := fmt.Sprintf("fetch('%s').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))", url)
-			if m, err := strconv.Atoi(nodeMajor(o.stage.Base.Tag)); err == nil && m < 18 {
-				check = fmt.Sprintf("require('http').get('%s', (r) => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))", url)
-			}
-			health = "HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \\\n  CMD " + execForm([]string{"node", "-e", check})
-		}
-	}
-	if health != "" {
-		w.raw(health)
-	}
+	w.raw(p.health.line)
 	w.line(`ENTRYPOINT ["tini", "--"]`)
-	w.line("CMD %s", execForm(start))
+	w.line("CMD %s", execForm(p.start))
 
+	title := titleNode
+	if !p.user {
+		title = titleNodeRoot
+	}
 	rw := &Rewrite{
-		Title:   "Split the Node service into a dependencies stage and a slim, non-root runtime",
+		Title:   title,
 		Content: w.bytes(),
-		Resolves: []string{"build-toolchain-in-final-image", "npm-production-flag", "npm-install-with-lockfile", "final-user-root",
+		Resolves: []string{"build-toolchain-in-final-image", "npm-production-flag", "npm-install-with-lockfile",
 			"init-process-missing", "exec-form-cmd", "chown-after-copy", "package-cache-mount-missing"},
+	}
+	if p.user {
+		rw.Resolves = append(rw.Resolves, "final-user-root")
 	}
 	install := "`" + pm.installProd + "`"
 	if !pm.locked {
@@ -148,37 +210,46 @@ func planNode(o *original) (*Rewrite, bool) {
 	}
 	rw.Explanation = append(rw.Explanation,
 		fmt.Sprintf("A `deps` stage copies %s before anything else and runs %s with a BuildKit cache mount: dependencies are reinstalled only when the manifests change, and dev dependencies never reach the image.", code(pm.manifests), install),
-		fmt.Sprintf("The runtime is `%s`; it receives `node_modules` from the `deps` stage and the app's files, without tests and source maps.", runtimeImage),
-		"The process runs as the image's `node` user (uid 1000) instead of root.",
-		fmt.Sprintf("`tini` is PID 1 and starts `%s` in exec form: `SIGTERM` reaches node, so the container stops gracefully instead of being killed after the timeout, and zombie processes are reaped.", strings.Join(start, " ")),
+		fmt.Sprintf("The runtime is `%s`; it receives `node_modules` from the `deps` stage and the files the original copied, as it copied them.", p.runtime.Raw),
+	)
+	if p.user {
+		rw.Explanation = append(rw.Explanation, "The process runs as the image's `node` user (uid 1000) instead of root.")
+	} else {
+		rw.Explanation = append(rw.Explanation, "The process keeps running as root, as in the original: "+p.noUser+".")
+	}
+	rw.Explanation = append(rw.Explanation,
+		fmt.Sprintf("`tini` is PID 1 and starts `%s` in exec form: `SIGTERM` reaches node, so the container stops gracefully instead of being killed after the timeout, and zombie processes are reaped.", strings.Join(p.start, " ")),
 	)
 	if !o.setsEnv("NODE_ENV") {
 		rw.Explanation = append(rw.Explanation, "`NODE_ENV=production` turns on the production behaviour of Express and most libraries.")
 	}
-	if chown {
+	if owner != "" {
 		rw.Explanation = append(rw.Explanation, "`COPY --chown=node:node` replaces the recursive `chown`, which copied every file into one more layer.")
 	}
-	if route != "" {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("A HEALTHCHECK asks `%s` (found in `%s`) on port %d with node itself, since the slim image has neither curl nor wget.", route, main, port))
+	if p.health.note != "" {
+		rw.Explanation = append(rw.Explanation, p.health.note)
 	}
-	if len(buildPkgs) > 0 {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Build-only packages (%s) are installed in the `deps` stage only.", code(buildPkgs)))
+	if len(p.pkgs.build) > 0 {
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Build-only packages (%s) are installed in the `deps` stage only.", code(p.pkgs.build)))
 	}
-	if len(dropped) > 0 {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Editors (%s) are not installed in the runtime.", code(dropped)))
+	how := "installed without recommended packages"
+	if distro == "alpine" {
+		how = "installed with `apk add --no-cache`"
 	}
-	if hasStep(cmds, stepUser) {
+	rw.Explanation = append(rw.Explanation, p.pkgs.describe(how)...)
+	if hasStep(p.cmds, stepUser) {
 		rw.Explanation = append(rw.Explanation, "The account the original created is replaced by the image's own `node` user; check file permissions the app relies on.")
 	}
-	if files != nil {
-		rw.Explanation = append(rw.Explanation, "Only the files package.json lists (`main` and `files`) are copied into the runtime.")
-	}
-	if f, ok := dockerignore(o, []string{"**/node_modules", ".git", "test", "tests", "**/__tests__", "**/*.test.js", "**/*.spec.js", "**/*.map", "coverage", "npm-debug.log*"},
-		append(append([]string{}, pm.manifests...), main)); ok {
+	if f, ok := dockerignore(o, []string{".git", "test", "tests", "**/__tests__", "**/*.test.js", "**/*.spec.js", "coverage", "npm-debug.log*"},
+		[]string{"**/node_modules"}, append(slices.Clone(pm.manifests), p.main)); ok {
 		rw.Files = append(rw.Files, f)
-		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `node_modules`, `.git`, tests and source maps out of the build context and so out of the image.")
+		what := ", and `.git` and tests out of the image."
+		if o.sharedContext() {
+			what = "; other Dockerfiles build from the same context, so nothing else is excluded."
+		}
+		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps a local `node_modules`, which would overwrite the installed one, out of the build context"+what)
 	}
-	return rw, true
+	return rw
 }
 
 func joinPorts(ports []int) string {
@@ -187,55 +258,4 @@ func joinPorts(ports []int) string {
 		s[i] = fmt.Sprint(p)
 	}
 	return strings.Join(s, " ")
-}
-
-// packageFiles lists what package.json says the package consists of
-// (`files` plus `main` and package.json), or nil when it does not say.
-func packageFiles(bc *analyzer.BuildContext, main string) []string {
-	b, err := bc.ReadFile("package.json")
-	if err != nil {
-		return nil
-	}
-	var p struct {
-		Files []string `json:"files"`
-	}
-	if json.Unmarshal(b, &p) != nil || len(p.Files) == 0 {
-		return nil
-	}
-	out := []string{"package.json"}
-	covered := func(f string) bool {
-		for _, have := range out {
-			if f == have || strings.HasPrefix(f, have+"/") {
-				return true
-			}
-		}
-		return false
-	}
-	for _, f := range append(p.Files, main) {
-		f = path.Clean(strings.TrimPrefix(f, "./"))
-		if f == "." || strings.HasPrefix(f, "..") || strings.ContainsAny(f, " \"'$!*?[{") {
-			return nil
-		}
-		if !covered(f) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-var routePattern = regexp.MustCompile(`["'](/healthz?|/health/?(?:live|ready)?|/livez|/readyz|/ping)["']`)
-
-// findRoute looks for a health route in the entry file of the app.
-func findRoute(bc *analyzer.BuildContext, file string) string {
-	for _, name := range []string{file, file + ".js", path.Join(file, "index.js")} {
-		b, err := bc.ReadFile(name)
-		if err != nil {
-			continue
-		}
-		if m := routePattern.FindSubmatch(b); m != nil {
-			return string(m[1])
-		}
-		return ""
-	}
-	return ""
 }

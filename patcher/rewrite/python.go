@@ -19,18 +19,42 @@ var pythonServers = []string{"uvicorn", "gunicorn", "hypercorn", "daphne", "wait
 type pipInstall struct {
 	args  []string
 	files []string
+	dir   string
 }
 
-func planPython(o *original) (*Rewrite, bool) {
+// reqFile is a requirements file: where the builder puts it (as the
+// original had it) and where the context holds it.
+type reqFile struct{ image, context string }
+
+// pythonPlan is what the Python rewrite decided.
+type pythonPlan struct {
+	distro   string
+	installs []pipInstall
+	pipDir   string
+	reqs     []reqFile
+	cmds     []command
+	pkgs     packageSplit
+	runtime  analyzer.ImageRef
+	workdir  string
+	// user is set when the process runs as the new account; noUser says
+	// why it does not.
+	user   bool
+	noUser string
+	// chowned: the original gave the app's files to its account.
+	chowned bool
+	health  health
+}
+
+func planPython(o *original) (*Rewrite, *Withheld) {
 	if o.stage.Base.Name() != "python" {
-		return nil, false
+		return nil, nil
 	}
 	distro := o.stage.Base.Distro()
 	if distro != "debian" && distro != "alpine" {
-		return nil, false
+		return nil, nil
 	}
 	if len(o.cmd) == 0 || !slices.Contains(pythonServers, path.Base(o.cmd[0])) || slices.Contains(o.cmd, "&&") {
-		return nil, false
+		return nil, nil
 	}
 	var installs []pipInstall
 	cmds, ok := classify(o, func(c analyzer.Command) step {
@@ -44,78 +68,212 @@ func planPython(o *original) (*Rewrite, bool) {
 		if !ok {
 			return stepUnknown
 		}
+		pi.dir = o.dirOfCommand(c)
 		installs = append(installs, pi)
 		return stepDeps
 	})
 	if !ok || len(installs) == 0 {
-		return nil, false
+		return nil, nil
+	}
+	p := &pythonPlan{distro: distro, installs: installs, cmds: cmds, pipDir: installs[0].dir}
+	for _, pi := range installs {
+		if pi.dir != p.pipDir {
+			// One builder folder: installs from several would need several.
+			return nil, nil
+		}
+		for _, f := range pi.files {
+			if !path.IsAbs(f) {
+				f = path.Join(pi.dir, f)
+			}
+			if !p.addRequirements(o, f, 0) {
+				return nil, nil
+			}
+		}
 	}
 	for _, in := range o.copies {
-		srcs, rel, dirDest, ok := copySources(o, in)
-		if !ok || !mirrorsContext(o.bc, srcs, rel, dirDest) {
-			return nil, false
+		srcs, _, _, ok := copySources(o, in)
+		if !ok {
+			return nil, nil
+		}
+		for _, s := range srcs {
+			if !strings.ContainsAny(s, "*?[") && !o.bc.Has(s) {
+				// The runtime repeats this COPY; it would fail as the
+				// original does.
+				return nil, nil
+			}
 		}
 	}
-	var reqFiles []string
-	for _, pi := range installs {
-		for _, f := range pi.files {
-			reqFiles = appendNew(reqFiles, requirementFiles(o.bc, f, 0)...)
-		}
+	// The app runs where the original ran it, / included: its command
+	// may name files relative to it.
+	p.workdir = o.workdir
+	p.runtime = analyzer.ParseImageRef(imageWithTag(o.stage.Base, slimTag("python", o.stage.Base.Tag)))
+	if w := runtimeTagWithheld(analyzer.KindPythonService, titlePython, o.stage.Base, p.runtime); w != nil {
+		return nil, w
 	}
-	for _, f := range reqFiles {
-		if !o.bc.Has(f) {
-			return nil, false
-		}
+	if w := p.preconditions(o); w != nil {
+		return nil, w
 	}
-	workdir := o.workdir
-	if workdir == "/" {
-		workdir = "/app"
-	}
-	buildPkgs, runtimePkgs, dropped := splitPackages(distro, cmds)
-	runtimeImage := imageWithTag(o.stage.Base, slimTag("python", o.stage.Base.Tag))
-	port := o.port(0)
+	return p.write(o), nil
+}
 
+// preconditions are what the Python rewrite must know before it is
+// offered, checked against the analyzer's facts; it returns what withholds
+// the rewrite, and settles the parts that need evidence (USER,
+// HEALTHCHECK) on the way.
+func (p *pythonPlan) preconditions(o *original) *Withheld {
+	withhold := func(pc analyzer.Precondition, why string) *Withheld {
+		return &Withheld{Kind: analyzer.KindPythonService, Title: titlePython, Precondition: pc, Reason: why}
+	}
+	// The final stage of a hand-written application image, and nothing
+	// the original prepares in the image is lost.
+	if w := o.serviceWithheld(analyzer.KindPythonService, titlePython, p.cmds); w != nil {
+		return w
+	}
+	// The runtime has the libraries the compiled dependencies load.
+	ships := func(dev string) bool { return pythonShips[dev] }
+	p.pkgs = splitPackages(p.distro, release(p.distro, o.stage.Base.Tag), ships, p.cmds)
+	if p.runtime.Tag != o.stage.Base.Tag {
+		if why := p.fullImageNeeds(o); why != "" {
+			return withhold(analyzer.PreconditionTool, why)
+		}
+	}
+	// A HEALTHCHECK the original had keeps working.
+	kept, why := o.keptHealth(p.runtime, p.pkgs.runtime(), pythonProber)
+	if why != "" {
+		return withhold(analyzer.PreconditionTool, why)
+	}
+	// USER only where the process may run unprivileged.
+	srv, srvWhy := o.pythonServer(o.cmd)
+	var ports []int
+	if srvWhy == "" {
+		ports = append(ports, o.listenPort(srv.port, srv.env))
+	}
+	p.user, p.noUser = o.userAllowed(ports)
+	p.chowned = o.chowned(p.cmds)
+	// A new HEALTHCHECK only with evidence of the endpoint.
+	p.health = kept
+	if o.healthIn == nil {
+		e, why := endpoint{}, srvWhy
+		if why == "" {
+			e, why = o.pythonProbe(srv)
+		}
+		if why != "" {
+			p.health.note = "No HEALTHCHECK is added: " + why + ". A probe of a guessed endpoint would mark a working service unhealthy."
+		} else {
+			p.health.line = newProbeOptions + execForm(pythonProber.forEndpoint(e, 3))
+			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (registered in `%s`) on %s with Python's own urllib, which the runtime image has.", e.route, e.file, e.describePort())
+		}
+	}
+	return nil
+}
+
+// fullImageNeeds adds the libraries requirements load that the full
+// python image has and the slim runtime does not, or says why the rewrite
+// cannot supply one.
+func (p *pythonPlan) fullImageNeeds(o *original) string {
+	for _, r := range p.reqs {
+		b, err := o.bc.ReadFile(r.context)
+		if err != nil {
+			continue
+		}
+		for _, name := range requirementNames(b) {
+			need, ok := fullImageNeeds["python"][name]
+			if !ok {
+				continue
+			}
+			lib := need.debian
+			if p.distro == "alpine" {
+				lib = need.alpine
+			}
+			if lib == "" {
+				return fmt.Sprintf("%s (%s lists it)", need.withheld, r.context)
+			}
+			p.pkgs.addLib(lib, fmt.Sprintf("`%s` in %s, which the full `%s` image had", name, r.context, o.stage.Base.Raw))
+		}
+	}
+	return ""
+}
+
+// addRequirements records a requirements file the original installs from
+// (by its path in the image) and the files it includes. It reports false
+// when the context does not say where one comes from.
+func (p *pythonPlan) addRequirements(o *original, image string, depth int) bool {
+	image = path.Clean(image)
+	for _, r := range p.reqs {
+		if r.image == image {
+			return true
+		}
+	}
+	ctx, ok := o.contextPathOf(image)
+	if !ok {
+		return false
+	}
+	p.reqs = append(p.reqs, reqFile{image: image, context: ctx})
+	if depth > 5 {
+		return true
+	}
+	b, err := o.bc.ReadFile(ctx)
+	if err != nil {
+		return false
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if m := includePattern.FindStringSubmatch(sc.Text()); m != nil {
+			if !p.addRequirements(o, path.Join(path.Dir(image), m[1]), depth+1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (p *pythonPlan) write(o *original) *Rewrite {
+	distro := p.distro
 	var w dockerfile
 	w.b.WriteString(o.headerText())
 	w.line("# builder compiles the dependencies into a virtualenv, the only thing the runtime copies.")
 	w.line("FROM %s AS builder", o.stage.Base.Raw)
-	w.raw(installLine(distro, buildPkgs))
+	w.raw(installLine(distro, p.pkgs.build))
 	w.line("RUN python -m venv /opt/venv")
 	w.line("ENV PATH=/opt/venv/bin:$PATH")
-	w.line("WORKDIR %s", workdir)
+	w.workdir(p.pipDir)
 	// Requirement files keep their paths: one may include another by a
 	// path relative to itself.
-	var rootFiles []string
-	for _, f := range reqFiles {
-		if path.Dir(f) == "." {
-			rootFiles = append(rootFiles, f)
+	var here, elsewhere []string
+	for _, r := range p.reqs {
+		rel := relTo(r.image, p.pipDir)
+		switch {
+		case rel == r.context && path.Dir(rel) == ".":
+			here = append(here, rel)
+		case rel == r.context:
+			elsewhere = append(elsewhere, fmt.Sprintf("COPY %s ./%s/", r.context, path.Dir(rel)))
+		default:
+			elsewhere = append(elsewhere, fmt.Sprintf("COPY %s %s", r.context, rel))
 		}
 	}
-	if len(rootFiles) > 0 {
-		w.line("COPY %s ./", strings.Join(rootFiles, " "))
+	if len(here) > 0 {
+		w.line("COPY %s ./", strings.Join(here, " "))
 	}
-	for _, f := range reqFiles {
-		if path.Dir(f) != "." {
-			w.line("COPY %s ./%s/", f, path.Dir(f))
-		}
-	}
+	w.raw(elsewhere...)
 	var lines []string
-	for _, pi := range installs {
+	for _, pi := range p.installs {
 		lines = append(lines, "pip install "+strings.Join(pi.args, " "))
 	}
 	w.line("RUN --mount=type=cache,target=%s \\\n    %s", analyzer.Pip.Caches[0].Dir, strings.Join(lines, " \\\n && "))
 	w.blank()
-	w.line("FROM %s", runtimeImage)
+	w.line("FROM %s", p.runtime.Raw)
 	w.raw(o.labels...)
 	w.raw(o.args...)
-	w.raw(installLine(distro, runtimePkgs))
-	w.line("# A system account with no home and no login shell: nothing to log in as.")
-	if distro == "alpine" {
-		w.line("RUN adduser -S -D -H -s /sbin/nologin app")
-	} else {
-		w.line("RUN useradd --system --no-create-home --shell /usr/sbin/nologin app")
+	w.raw(installLine(distro, p.pkgs.runtime()))
+	if p.user {
+		w.line("# A system account with no home and no login shell: nothing to log in as.")
+		if distro == "alpine" {
+			w.line("RUN adduser -S -D -H -s /sbin/nologin app")
+		} else {
+			w.line("RUN useradd --system --no-create-home --shell /usr/sbin/nologin app")
+		}
 	}
-	w.line("WORKDIR %s", workdir)
+	w.workdir(p.workdir)
 	env := []string{"PATH=/opt/venv/bin:$PATH"}
 	for _, k := range []string{"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"} {
 		if !o.setsEnv(k) {
@@ -132,55 +290,64 @@ func planPython(o *original) (*Rewrite, bool) {
 		w.raw(e.text)
 	}
 	w.line("COPY --from=builder /opt/venv /opt/venv")
-	w.line("COPY . .")
+	owner := ""
+	if p.user && p.chowned {
+		owner = "app:app"
+	}
+	w.raw(o.runtimeCopies(p.workdir, owner)...)
 	w.raw(o.keep...)
-	w.line("USER app")
+	if p.user {
+		w.line("USER app")
+	}
 	if len(o.ports) > 0 {
 		w.line("EXPOSE %s", joinPorts(o.ports))
 	}
-	health, route := o.health, ""
-	if health == "" && port != 0 {
-		if route = pythonRoute(o.bc, o.cmd); route != "" {
-			check := fmt.Sprintf("import urllib.request; urllib.request.urlopen('http://127.0.0.1:%d%s', timeout=3)", port, route)
-			health = "HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \\\n  CMD " + execForm([]string{"python", "-c", check})
-		}
-	}
-	if health != "" {
-		w.raw(health)
-	}
+	w.raw(p.health.line)
 	if plainWords(o.cmd) {
 		w.line("CMD %s", execForm(o.cmd))
 	} else {
 		w.raw(o.cmdText)
 	}
 
+	title := titlePython
+	if !p.user {
+		title = titlePythonRoot
+	}
 	rw := &Rewrite{
-		Title:   "Build the Python dependencies in a virtualenv stage and run them on a slim, non-root image",
+		Title:   title,
 		Content: w.bytes(),
-		Resolves: []string{"build-toolchain-in-final-image", "python-env-missing", "final-user-root", "user-login-shell",
+		Resolves: []string{"build-toolchain-in-final-image", "python-env-missing", "user-login-shell",
 			"path-user-bin-last", "masked-errors", "exec-form-cmd", "cleanup-in-later-layer", "full-base-image", "package-cache-mount-missing"},
 	}
-	rw.Explanation = append(rw.Explanation,
-		fmt.Sprintf("A `builder` stage on `%s` creates `/opt/venv` and installs the requirements into it with a BuildKit cache mount for pip; %s copied before the sources, so the install is reused until %s.", o.stage.Base.Raw, code(reqFiles), pluralIt(reqFiles)),
-		fmt.Sprintf("The runtime is `%s` and receives only `/opt/venv` and the app's files.", runtimeImage),
-	)
-	if len(buildPkgs) > 0 {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Compilers and headers (%s) are installed in the builder only.", code(buildPkgs)))
+	if p.user {
+		rw.Resolves = append(rw.Resolves, "final-user-root")
 	}
-	if len(runtimePkgs) > 0 {
-		how := "installed without recommended packages and with the package lists removed in the same layer"
-		if distro == "alpine" {
-			how = "installed with `apk add --no-cache`"
+	var reqNames []string
+	for _, r := range p.reqs {
+		reqNames = append(reqNames, r.context)
+	}
+	rw.Explanation = append(rw.Explanation,
+		fmt.Sprintf("A `builder` stage on `%s` creates `/opt/venv` and installs the requirements into it with a BuildKit cache mount for pip; %s copied before the sources, so the install is reused until %s.", o.stage.Base.Raw, code(reqNames), pluralIt(reqNames)),
+		fmt.Sprintf("The runtime is `%s` and receives `/opt/venv` and the files the original copied, as it copied them.", p.runtime.Raw),
+	)
+	if len(p.pkgs.build) > 0 {
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Compilers and headers (%s) are installed in the builder only.", code(p.pkgs.build)))
+	}
+	how := "installed without recommended packages and with the package lists removed in the same layer"
+	if distro == "alpine" {
+		how = "installed with `apk add --no-cache`"
+	}
+	rw.Explanation = append(rw.Explanation, p.pkgs.describe(how)...)
+	rw.Explanation = append(rw.Explanation,
+		"`PYTHONDONTWRITEBYTECODE=1` stops `.pyc` files being written into the container, `PYTHONUNBUFFERED=1` makes logs appear at once; `/opt/venv/bin` comes first in `PATH`.")
+	if p.user {
+		rw.Explanation = append(rw.Explanation, "The app runs as `app`, a system account without a home directory or login shell.")
+		if owner != "" {
+			rw.Explanation = append(rw.Explanation, "The app's files are copied with `--chown=app:app`, as the original gave them to its own account.")
 		}
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("The runtime keeps the libraries the built code loads (%s), %s.", code(runtimePkgs), how))
+	} else {
+		rw.Explanation = append(rw.Explanation, "The process keeps running as root, as in the original: "+p.noUser+".")
 	}
-	if len(dropped) > 0 {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Editors (%s) are not installed in the runtime.", code(dropped)))
-	}
-	rw.Explanation = append(rw.Explanation,
-		"`PYTHONDONTWRITEBYTECODE=1` stops `.pyc` files being written into the container, `PYTHONUNBUFFERED=1` makes logs appear at once; `/opt/venv/bin` comes first in `PATH`.",
-		"The app runs as `app`, a system account without a home directory or login shell.",
-	)
 	if superseded {
 		rw.Explanation = append(rw.Explanation, "The original's `PATH` change is replaced by the virtualenv's `bin` folder, where every installed command now lives.")
 	}
@@ -193,17 +360,21 @@ func planPython(o *original) (*Rewrite, bool) {
 	if plainWords(o.cmd) && o.cmdShell {
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("`%s` runs in exec form, so it is PID 1 and receives `SIGTERM` directly.", strings.Join(o.cmd, " ")))
 	}
-	if route != "" {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("A HEALTHCHECK asks `%s` on port %d with Python's own urllib, which the runtime image is sure to have.", route, port))
+	if p.health.note != "" {
+		rw.Explanation = append(rw.Explanation, p.health.note)
 	}
-	if hasStep(cmds, stepUser) {
-		rw.Explanation = append(rw.Explanation, "The account the original created (and did not use) is replaced by `app`.")
+	if hasStep(p.cmds, stepUser) {
+		if p.user {
+			rw.Explanation = append(rw.Explanation, "The account the original created (and did not use) is replaced by `app`.")
+		} else {
+			rw.Explanation = append(rw.Explanation, "The account the original created (and did not use) is not created.")
+		}
 	}
-	if f, ok := dockerignore(o, []string{".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache"}, reqFiles); ok {
+	if f, ok := dockerignore(o, []string{".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache"}, nil, reqNames); ok {
 		rw.Files = append(rw.Files, f)
 		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `.git`, local virtualenvs and caches out of the build context and the image.")
 	}
-	return rw, true
+	return rw
 }
 
 func pluralIt(files []string) string {
@@ -211,6 +382,24 @@ func pluralIt(files []string) string {
 		return "it changes"
 	}
 	return "they change"
+}
+
+// dirOfCommand is the working directory of the RUN a command is part of.
+func (o *original) dirOfCommand(c analyzer.Command) string {
+	for _, in := range o.runs {
+		if in.Start <= c.Start && c.End <= in.End {
+			return o.runDir[in]
+		}
+	}
+	return o.workdir
+}
+
+// relTo writes an image path relative to dir when it lies inside it.
+func relTo(p, dir string) string {
+	if rel, ok := within(p, dir); ok {
+		return rel
+	}
+	return p
 }
 
 // readPipInstall keeps an install's arguments for the builder, without
@@ -241,46 +430,3 @@ func readPipInstall(args []analyzer.Word) (pipInstall, bool) {
 }
 
 var includePattern = regexp.MustCompile(`^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)`)
-
-// requirementFiles returns a requirements file and the files it includes.
-func requirementFiles(bc *analyzer.BuildContext, f string, depth int) []string {
-	out := []string{f}
-	if depth > 5 {
-		return out
-	}
-	b, err := bc.ReadFile(f)
-	if err != nil {
-		return out
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if m := includePattern.FindStringSubmatch(sc.Text()); m != nil {
-			out = appendNew(out, requirementFiles(bc, path.Join(path.Dir(f), m[1]), depth+1)...)
-		}
-	}
-	return out
-}
-
-// pythonRoute finds a health route in the module the server command names
-// (`app.main:app` → app/main.py) or the script python runs.
-func pythonRoute(bc *analyzer.BuildContext, cmd []string) string {
-	var candidates []string
-	for _, w := range cmd[1:] {
-		switch {
-		case strings.HasPrefix(w, "-"):
-		case strings.HasSuffix(w, ".py"):
-			candidates = append(candidates, w)
-		case strings.Contains(w, ":"):
-			mod, _, _ := strings.Cut(w, ":")
-			candidates = append(candidates, strings.ReplaceAll(mod, ".", "/")+".py")
-		}
-	}
-	for _, c := range candidates {
-		if b, err := bc.ReadFile(c); err == nil {
-			if m := routePattern.FindSubmatch(b); m != nil {
-				return string(m[1])
-			}
-		}
-	}
-	return ""
-}

@@ -5,8 +5,13 @@
 //
 // A rewrite is proposed only when the input is confidently of that kind
 // and simple enough (one stage, only steps this package understands) to
-// be rewritten without guessing: a wrong rewrite is worse than none. Every
-// rewrite is a `review` change; the patcher verifies it like any fix.
+// be rewritten without guessing: a wrong rewrite is worse than none. Each
+// rewrite then checks its preconditions against the analyzer's facts in
+// one place (its preconditions function) and, when one does not hold,
+// withholds itself with the reason instead of proposing a change. Parts
+// that need evidence (a HEALTHCHECK, a USER) are left out, and the
+// explanation says why, when the evidence is missing. Every rewrite is a
+// `review` change; the patcher verifies it like any fix.
 package rewrite
 
 import (
@@ -50,42 +55,70 @@ func (rw *Rewrite) Fix(original []byte) *analyzer.Fix {
 	}
 }
 
-// Plan proposes a rewrite for an analyzed Dockerfile, or reports false
-// when none applies with confidence.
-func Plan(fr *analyzer.FileResult) (*Rewrite, bool) {
+// Withheld is a rewrite that fits the file but one of whose
+// preconditions does not hold, so it is not proposed; the findings it would
+// have resolved stay, each with its own fix or reason.
+type Withheld struct {
+	Kind  string
+	Title string
+	// Precondition names what did not hold; Reason says it in words a
+	// maintainer can check.
+	Precondition analyzer.Precondition
+	Reason       string
+}
+
+// Titles of the rewrites, shared by a proposed and a withheld rewrite.
+const (
+	titleStatic = "Build the site in its own stage and serve only the output with unprivileged nginx"
+	titleNode   = "Split the Node service into a dependencies stage and a slim, non-root runtime"
+	titlePython = "Build the Python dependencies in a virtualenv stage and run them on a slim, non-root image"
+	// When the process must keep running as root.
+	titlePythonRoot = "Build the Python dependencies in a virtualenv stage and run them on a slim image"
+	titleNodeRoot   = "Split the Node service into a dependencies stage and a slim runtime"
+	titleGo         = "Build a static Go binary in its own stage and run it on distroless as non-root"
+)
+
+// Plan proposes a rewrite for an analyzed Dockerfile. It returns the
+// rewrite, or what withheld one that fits the file, or neither when no
+// rewrite applies.
+func Plan(fr *analyzer.FileResult) (*Rewrite, *Withheld) {
 	if fr == nil || fr.Error != "" || fr.Dockerfile == nil {
-		return nil, false
+		return nil, nil
 	}
 	o, ok := readOriginal(fr)
 	if !ok {
-		return nil, false
+		return nil, nil
 	}
-	var rw *Rewrite
+	var (
+		rw *Rewrite
+		w  *Withheld
+	)
 	switch fr.Kind {
 	case analyzer.KindStaticSite:
-		rw, ok = planStatic(o)
+		rw, w = planStatic(o)
 	case analyzer.KindNodeService:
 		// A dev server of a front-end framework is a static site in disguise.
-		if rw, ok = planStatic(o); !ok {
-			rw, ok = planNode(o)
+		if rw, w = planStatic(o); rw == nil && w == nil {
+			rw, w = planNode(o)
 		}
 	case analyzer.KindPythonService:
-		rw, ok = planPython(o)
+		rw, w = planPython(o)
 	case analyzer.KindGoService:
-		rw, ok = planGo(o)
-	default:
-		return nil, false
+		rw, w = planGo(o)
 	}
-	if !ok {
-		return nil, false
+	if w != nil {
+		return nil, w
+	}
+	if rw == nil {
+		return nil, nil
 	}
 	if rw.Kind == "" {
 		rw.Kind = fr.Kind
 	}
 	if _, err := analyzer.Parse(fr.Path, rw.Content); err != nil {
-		return nil, false
+		return nil, nil
 	}
-	return rw, true
+	return rw, nil
 }
 
 // original holds what a single-stage Dockerfile says, sorted by what a
@@ -112,8 +145,10 @@ type original struct {
 	// app is the folder the original keeps the app in (its WORKDIR or
 	// the folder its commands cd into); paths are made relative to it.
 	app string
-	// health is the HEALTHCHECK as written, "" when there is none.
-	health string
+	// health is the HEALTHCHECK as written, "" when there is none;
+	// healthIn is its instruction.
+	health   string
+	healthIn *analyzer.Instruction
 	// keep are instructions carried to the runtime stage unchanged
 	// (VOLUME, STOPSIGNAL).
 	keep []string
@@ -128,6 +163,10 @@ type original struct {
 	runArgs []string
 	runs    []*analyzer.Instruction
 	copies  []*analyzer.Instruction
+	// copyDir and runDir are the working directory each COPY/ADD and RUN
+	// ran in, which relative paths are resolved against.
+	copyDir map[*analyzer.Instruction]string
+	runDir  map[*analyzer.Instruction]string
 	// order records, per RUN/COPY index, the position among all body
 	// instructions, so that "ENV before the install" can be told apart.
 	order map[*analyzer.Instruction]int
@@ -154,7 +193,8 @@ func readOriginal(fr *analyzer.FileResult) (*original, bool) {
 	if bc == nil {
 		return nil, false
 	}
-	o := &original{fr: fr, d: d, bc: bc, stage: s, nl: "\n", workdir: "/", order: map[*analyzer.Instruction]int{}}
+	o := &original{fr: fr, d: d, bc: bc, stage: s, nl: "\n", workdir: "/", order: map[*analyzer.Instruction]int{},
+		copyDir: map[*analyzer.Instruction]string{}, runDir: map[*analyzer.Instruction]string{}}
 	o.header = string(d.Source[:d.Offset(s.From.StartLine)])
 	for i, in := range s.Instructions {
 		text := withComments(in, d)
@@ -190,7 +230,7 @@ func readOriginal(fr *analyzer.FileResult) (*original, bool) {
 			}
 			o.workdir = path.Join(o.workdir, in.Args[0])
 		case "HEALTHCHECK":
-			o.health = text
+			o.health, o.healthIn = text, in
 		case "VOLUME", "STOPSIGNAL":
 			o.keep = append(o.keep, text)
 		case "USER":
@@ -203,15 +243,22 @@ func readOriginal(fr *analyzer.FileResult) (*original, bool) {
 				return nil, false
 			}
 			o.runs = append(o.runs, in)
+			o.runDir[in] = o.workdir
 			o.order[in] = i
 		case "COPY", "ADD":
 			if len(in.Heredocs) > 0 {
 				return nil, false
 			}
-			if _, from := in.Flag("from"); from {
-				return nil, false
+			for _, f := range in.Flags {
+				// --from, --parents, --exclude and the like change what is
+				// copied in ways the rewrite's own COPY would not repeat.
+				name, _, _ := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+				if name != "chown" && name != "chmod" && name != "link" {
+					return nil, false
+				}
 			}
 			o.copies = append(o.copies, in)
+			o.copyDir[in] = o.workdir
 			o.order[in] = i
 		default:
 			// SHELL, ONBUILD and anything else change how the rest runs.
@@ -264,14 +311,6 @@ func (o *original) setsEnv(key string) bool {
 	return false
 }
 
-// port is the port the original declares, or def.
-func (o *original) port(def int) int {
-	if len(o.ports) > 0 {
-		return o.ports[0]
-	}
-	return def
-}
-
 // rel makes an absolute path of the image relative to the original
 // WORKDIR when it lies inside it ("/site/public" → "public").
 func (o *original) rel(p string) string {
@@ -307,6 +346,13 @@ type dockerfile struct {
 func (w *dockerfile) line(format string, args ...any) {
 	fmt.Fprintf(&w.b, format, args...)
 	w.b.WriteByte('\n')
+}
+
+// workdir sets the working directory, which starts as /.
+func (w *dockerfile) workdir(dir string) {
+	if dir != "/" {
+		w.line("WORKDIR %s", dir)
+	}
 }
 
 func (w *dockerfile) raw(lines ...string) {
@@ -356,4 +402,100 @@ func (o *original) headerText() string {
 		return ""
 	}
 	return h + "\n\n"
+}
+
+// runtimeCopies repeats the original's COPY and ADD instructions for the
+// runtime stage, with destinations written relative to workdir where they
+// lie inside it: the runtime gets the files the original had, where it
+// had them, and no more. A copy that a later copy of the whole context to
+// the same folder repeats is left out. owner, when set, replaces the
+// ownership the original gave its files; otherwise they stay root's, and
+// a --chown naming the original's own account (which the rewrite does not
+// create) is dropped.
+func (o *original) runtimeCopies(workdir, owner string) []string {
+	type copyLine struct {
+		in        *analyzer.Instruction
+		srcs      []string
+		abs       string
+		destSlash bool
+	}
+	var all []copyLine
+	for _, in := range o.copies {
+		srcs, dest := in.Args[:len(in.Args)-1], in.Args[len(in.Args)-1]
+		abs := dest
+		if !path.IsAbs(abs) {
+			abs = path.Join(o.copyDir[in], dest)
+		}
+		all = append(all, copyLine{in: in, srcs: srcs, abs: path.Clean(abs), destSlash: strings.HasSuffix(dest, "/")})
+	}
+	// lands is where a source ends up: a folder's contents in the
+	// destination, a file in it or at it.
+	lands := func(c copyLine, s string) string {
+		s = path.Clean(s)
+		intoDir := c.destSlash || len(c.srcs) > 1 || c.abs == o.copyDir[c.in]
+		if strings.ContainsAny(s, "*?[") {
+			// A glob's matches land in the folder under their own names.
+			if intoDir && !strings.Contains(s, "/") {
+				return path.Join(c.abs, s)
+			}
+			return ""
+		}
+		if _, isFile := slices.BinarySearch(o.bc.Files, s); !isFile {
+			return c.abs
+		}
+		if intoDir {
+			return path.Join(c.abs, path.Base(s))
+		}
+		return c.abs
+	}
+	covered := func(c copyLine, later []copyLine) bool {
+		if _, chmod := c.in.Flag("chmod"); chmod {
+			return false
+		}
+		for _, l := range later {
+			if len(l.srcs) != 1 || path.Clean(l.srcs[0]) != "." {
+				continue
+			}
+			all := true
+			for _, s := range c.srcs {
+				if at := lands(c, s); at == "" || at != path.Join(l.abs, path.Clean(s)) {
+					all = false
+				}
+			}
+			if all {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for i, c := range all {
+		if covered(c, all[i+1:]) {
+			continue
+		}
+		var words []string
+		if owner != "" {
+			words = append(words, "--chown="+owner)
+		}
+		for _, f := range c.in.Flags {
+			if name, _, _ := strings.Cut(strings.TrimPrefix(f, "--"), "="); name == "chmod" || name == "link" {
+				words = append(words, f)
+			}
+		}
+		dest := c.in.Args[len(c.in.Args)-1]
+		if path.IsAbs(dest) || o.copyDir[c.in] != workdir {
+			// Written relative to the runtime's WORKDIR where it lies inside.
+			dest = relTo(c.abs, workdir)
+			if c.destSlash && dest != "." && !strings.HasSuffix(dest, "/") {
+				dest += "/"
+			}
+		}
+		args := append(slices.Clone(c.srcs), dest)
+		if slices.ContainsFunc(args, func(a string) bool { return strings.ContainsAny(a, " \t\"'") }) {
+			out = append(out, "COPY "+strings.Join(append(words, execForm(args)), " "))
+			continue
+		}
+		out = append(out, "COPY "+strings.Join(append(words, args...), " "))
+	}
+	return out
 }

@@ -1,7 +1,9 @@
 package rewrite
 
 import (
+	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,7 +22,8 @@ var update = flag.Bool("update", false, "rewrite the want/ files of testdata/*.t
 // A case is one txtar archive: every file outside want/ is the build
 // context (with Dockerfile at its root); want/ holds the expected new
 // Dockerfile, the generated files, and the explanation — or want/none
-// when no rewrite must be proposed.
+// when no rewrite fits, or want/withheld when one fits and a
+// precondition withholds it.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -43,12 +46,15 @@ func TestGolden(t *testing.T) {
 				fsys[f.Name] = &fstest.MapFile{Data: f.Data}
 			}
 			before := analyze(a, fsys)
-			rw, ok := Plan(before)
+			rw, withheld := Plan(before)
 
 			got := kept
-			if !ok {
+			switch {
+			case withheld != nil:
+				got = append(got, txtar.File{Name: "want/withheld", Data: []byte(fmt.Sprintf("kind: %s\nprecondition: %s\nreason: %s\n", withheld.Kind, withheld.Precondition, withheld.Reason))})
+			case rw == nil:
 				got = append(got, txtar.File{Name: "want/none", Data: []byte("no rewrite (kind " + before.Kind + ")\n")})
-			} else {
+			default:
 				got = append(got, txtar.File{Name: "want/Dockerfile", Data: rw.Content})
 				for _, g := range rw.Files {
 					got = append(got, txtar.File{Name: "want/" + g.Path, Data: []byte(g.Content)})
@@ -63,7 +69,7 @@ func TestGolden(t *testing.T) {
 			} else {
 				compare(t, ar.Files, got)
 			}
-			if ok {
+			if rw != nil {
 				checkRewrite(t, a, fsys, before, rw)
 			}
 		})
@@ -72,7 +78,11 @@ func TestGolden(t *testing.T) {
 
 func analyze(a *analyzer.Analyzer, fsys fstest.MapFS) *analyzer.FileResult {
 	src := fsys["Dockerfile"].Data
-	return a.AnalyzeSource("Dockerfile", src, analyzer.ContextFor(fsys, "Dockerfile", "."), nil)
+	fr, err := a.AnalyzeSource(context.Background(), "Dockerfile", src, analyzer.ContextFor(fsys, "Dockerfile", "."), nil)
+	if err != nil {
+		panic(err) // only a canceled context fails, and this one never is
+	}
+	return fr
 }
 
 func explain(rw *Rewrite) string {
@@ -121,7 +131,7 @@ func checkRewrite(t *testing.T, a *analyzer.Analyzer, fsys fstest.MapFS, before 
 	if _, err := analyzer.Parse("Dockerfile", rw.Content); err != nil {
 		t.Fatalf("rewritten Dockerfile does not parse: %v", err)
 	}
-	if err := analyzer.ConvertLLB(rw.Content); err != nil {
+	if err := analyzer.ConvertLLB(t.Context(), rw.Content); err != nil {
 		t.Fatalf("rewritten Dockerfile does not convert to LLB: %v", err)
 	}
 	after := fstest.MapFS{}
@@ -159,7 +169,8 @@ func checkRewrite(t *testing.T, a *analyzer.Analyzer, fsys fstest.MapFS, before 
 			t.Logf("  %s line %d: %s", f.Rule, f.Line, f.Message)
 		}
 	}
-	if _, again := Plan(res); again {
+	checkRuntimeStage(t, before, rw)
+	if again, _ := Plan(res); again != nil {
 		t.Errorf("the rewrite would be rewritten again")
 	}
 	// Every path the new Dockerfile copies from the context must exist
@@ -180,6 +191,53 @@ func checkRewrite(t *testing.T, a *analyzer.Analyzer, fsys fstest.MapFS, before 
 			if ctx.DockerIgnore.Excludes(src) {
 				t.Errorf("COPY %s: excluded by %s", src, path.Base(ctx.DockerIgnore.Path))
 			}
+		}
+	}
+}
+
+// checkRuntimeStage holds every rewrite to the shape issue #11 asks of its
+// runtime stage: installs only before a non-root USER, a HEALTHCHECK only
+// where the explanation gives its evidence (and, for services, a word on
+// why there is none), no USER without saying so, and nginx configs that
+// do not require IPv6.
+func checkRuntimeStage(t *testing.T, before *analyzer.FileResult, rw *Rewrite) {
+	t.Helper()
+	d, err := analyzer.Parse("Dockerfile", rw.Content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := d.FinalStage()
+	user, health := "", false
+	for _, in := range final.Instructions {
+		switch in.Keyword {
+		case "USER":
+			user = in.Args[0]
+		case "RUN":
+			if user != "" && user != "root" && user != "0" {
+				t.Errorf("line %d: RUN after USER %s: installs and account changes need root", in.StartLine, user)
+			}
+		case "HEALTHCHECK":
+			health = true
+		}
+	}
+	text := strings.Join(rw.Explanation, "\n")
+	originalHealth := false
+	for in := range before.Dockerfile.Each("HEALTHCHECK") {
+		originalHealth = originalHealth || in.Stage.Final
+	}
+	service := rw.Kind == analyzer.KindPythonService || rw.Kind == analyzer.KindNodeService
+	switch {
+	case health && !originalHealth && !strings.Contains(text, "HEALTHCHECK asks"):
+		t.Errorf("a new HEALTHCHECK without the evidence for it in the explanation:\n%s", text)
+	case !health && !originalHealth && service && !strings.Contains(text, "No HEALTHCHECK is added: "):
+		t.Errorf("no HEALTHCHECK and no word on why:\n%s", text)
+	}
+	if service && user == "" && !strings.Contains(text, "keeps running as root") {
+		t.Errorf("no USER and no word on why:\n%s", text)
+	}
+	for _, g := range rw.Files {
+		if strings.HasSuffix(g.Path, ".conf") && strings.Contains(g.Content, "[::]") {
+			t.Errorf("%s listens on IPv6 unconditionally: nginx fails to start where IPv6 is off", g.Path)
 		}
 	}
 }

@@ -84,26 +84,26 @@ type staticPlan struct {
 	droppedSteps []string
 }
 
-func planStatic(o *original) (*Rewrite, bool) {
+func planStatic(o *original) (*Rewrite, *Withheld) {
 	pkg := o.bc.Package
 	if o.stage.Base.Name() != "node" || pkg == nil {
-		return nil, false
+		return nil, nil
 	}
 	start, cmdDir, ok := startWords(o.cmd, pkg)
 	if !ok {
-		return nil, false
+		return nil, nil
 	}
 	server, serverAt := findServer(start)
 	dev := server == "" && isDevServer(start)
 	if server == "" && !dev {
-		return nil, false
+		return nil, nil
 	}
 	if dev && !hasFramework(pkg) {
-		return nil, false
+		return nil, nil
 	}
 	if pkg.HasDependency("@astrojs/node") || pkg.HasDependency("next") || pkg.HasDependency("nuxt") || pkg.HasDependency("@sveltejs/kit") || pkg.HasDependency("@remix-run/node") {
 		// Server-side rendering: the app needs its Node process.
-		return nil, false
+		return nil, nil
 	}
 	o.app = appDir(o, cmdDir)
 
@@ -112,17 +112,17 @@ func planStatic(o *original) (*Rewrite, bool) {
 		return ok
 	}))
 	if !ok {
-		return nil, false
+		return nil, nil
 	}
 	pm, ok := packageManager(o.bc)
 	if !ok {
-		return nil, false
+		return nil, nil
 	}
 	p := &staticPlan{pm: pm, script: buildScriptName(cmds, pkg)}
 	if p.script == "" {
 		// Sources served as they are: nothing to build, and no way to
 		// tell which files are the site.
-		return nil, false
+		return nil, nil
 	}
 	p.framework, p.assets, p.spa = detectFramework(pkg)
 
@@ -145,22 +145,29 @@ func planStatic(o *original) (*Rewrite, bool) {
 	case p.framework != "":
 		p.out, p.outReason = frameworkOut(p.framework), p.framework+"'s default output folder"
 	default:
-		return nil, false
+		return nil, nil
 	}
 	if path.IsAbs(p.out) || strings.HasPrefix(p.out, "..") || p.out == "." {
-		return nil, false
+		return nil, nil
 	}
 	if server == "serve" && slices.Contains(start, "-s") || slices.Contains(start, "--single") {
 		p.spa = true
 	}
 
-	// Where it listens: the declared port, the server's option, its default.
-	p.origPort = o.port(0)
-	if p.origPort == 0 && server != "" {
+	// Where it listens: the server's option, $PORT (which these servers
+	// read), its default; for a dev server its option or the one port the
+	// image declares. EXPOSE only documents; the port mappings that work
+	// today point at where the server listens.
+	if server != "" {
 		p.origPort = portFlag(start[serverAt+1:])
+		if v, ok := o.facts().EnvAt(0, "PORT"); ok && p.origPort == 0 {
+			p.origPort, _ = strconv.Atoi(v)
+		}
 		if p.origPort == 0 {
 			p.origPort = staticServers[server].port
 		}
+	} else if p.origPort = portFlag(start); p.origPort == 0 && len(o.ports) == 1 {
+		p.origPort = o.ports[0]
 	}
 	p.port = p.origPort
 	if p.port < 1024 {
@@ -182,7 +189,7 @@ func planStatic(o *original) (*Rewrite, bool) {
 		}
 	}
 	if !p.placeCopies(o, buildPos) {
-		return nil, false
+		return nil, nil
 	}
 	p.envBefore, p.envAfter = o.envSplit(installPos)
 	for _, e := range p.envBefore {
@@ -197,7 +204,30 @@ func planStatic(o *original) (*Rewrite, bool) {
 			p.buildPkgs = appendNew(p.buildPkgs, c.packages...)
 		}
 	}
-	return p.write(o), true
+	if w := p.preconditions(o); w != nil {
+		return nil, w
+	}
+	return p.write(o), nil
+}
+
+// preconditions are what the static-site rewrite must know before it is
+// offered. The runtime is nginx with the rewrite's own configuration, so
+// the user (nginx, unprivileged by the image), the port (8080 when the
+// original served below 1024, as the explanation says) and the health
+// endpoint (the config's /healthz, probed with the image's busybox wget)
+// are the rewrite's to choose; what remains is the image's role and room
+// for the config file.
+func (p *staticPlan) preconditions(o *original) *Withheld {
+	if w := o.roleWithheld(analyzer.KindStaticSite, titleStatic); w != nil {
+		return w
+	}
+	// The config is the rewrite's own: one already at its path would be
+	// copied in its place.
+	if conf := "nginx/default.conf"; o.bc.Has(conf) {
+		return &Withheld{Kind: analyzer.KindStaticSite, Title: titleStatic, Precondition: analyzer.PreconditionContext,
+			Reason: "the build context already holds " + conf + ", where the rewrite would write the nginx configuration it relies on"}
+	}
+	return nil
 }
 
 func appendNew(list []string, add ...string) []string {
@@ -481,7 +511,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 
 	rw := &Rewrite{
 		Kind:    analyzer.KindStaticSite,
-		Title:   "Build the site in its own stage and serve only the output with unprivileged nginx",
+		Title:   titleStatic,
 		Content: w.bytes(),
 		Resolves: []string{"static-site-node-server", "build-toolchain-in-final-image", "final-user-root", "healthcheck-missing",
 			"full-base-image", "copy-not-add", "package-cache-mount-missing"},
@@ -501,10 +531,15 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		rw.Explanation = append(rw.Explanation, "Unknown paths fall back to `index.html` (`try_files`), because the app routes in the browser.")
 	}
 	switch {
-	case p.origPort != p.port && p.origPort != 0:
+	case p.origPort == 0:
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d; the original's command does not say which port it served on, so check the port mappings.", p.port))
+	case p.origPort != p.port:
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d instead of %d: an unprivileged process cannot bind a port below 1024. Update port mappings.", p.port, p.origPort))
 	default:
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d, the port the original served on, so port mappings stay as they are.", p.port))
+	}
+	if o.healthIn != nil {
+		rw.Explanation = append(rw.Explanation, "The original HEALTHCHECK asked the Node server, which the runtime no longer runs; the new one asks nginx.")
 	}
 	if len(p.late) > 0 {
 		rw.Explanation = append(rw.Explanation, "Files the original added to the served folder after the build are copied into the runtime image the same way.")
@@ -514,10 +549,14 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	}
 	rw.Explanation = append(rw.Explanation, p.droppedSteps...)
 	rw.Files = append(rw.Files, analyzer.GeneratedFile{Path: o.contextPath("nginx/default.conf"), Content: nginxConf(p.port, p.spa, p.assets)})
-	if f, ok := dockerignore(o, []string{"**/node_modules", ".git", "coverage", "npm-debug.log*", "yarn-error.log*"},
+	if f, ok := dockerignore(o, []string{".git", "coverage", "npm-debug.log*", "yarn-error.log*"}, []string{"**/node_modules"},
 		append(append([]string{"nginx/default.conf"}, p.pm.manifests...), lateSources(p.late)...)); ok {
 		rw.Files = append(rw.Files, f)
-		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `node_modules` and `.git` out of the build context, so `COPY . .` cannot overwrite the installed dependencies and the context uploads faster.")
+		what := "`node_modules` and `.git`"
+		if o.sharedContext() {
+			what = "`node_modules` (other Dockerfiles build from the same context, so nothing else is excluded)"
+		}
+		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps "+what+" out of the build context, so `COPY . .` cannot overwrite the installed dependencies and the context uploads faster.")
 	}
 	return rw
 }

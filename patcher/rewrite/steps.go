@@ -1,9 +1,14 @@
 package rewrite
 
 import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // step is what one command of an original RUN does, as far as a rewrite
@@ -48,6 +53,10 @@ func classify(o *original, lang func(analyzer.Command) step) ([]command, bool) {
 				return nil, false
 			}
 		}
+		if writesFiles(in.Script) {
+			// A redirect writes a file the new Dockerfile would not.
+			return nil, false
+		}
 		for _, c := range in.Script.Commands() {
 			for _, a := range c.Args {
 				if a.Dynamic {
@@ -68,6 +77,26 @@ func classify(o *original, lang func(analyzer.Command) step) ([]command, bool) {
 		}
 	}
 	return out, true
+}
+
+// writesFiles reports a redirect of output into a file (not /dev/null,
+// not another descriptor).
+func writesFiles(s *analyzer.Script) bool {
+	found := false
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		r, ok := n.(*syntax.Redirect)
+		if !ok || found {
+			return !found
+		}
+		switch r.Op {
+		case syntax.RdrOut, syntax.AppOut, syntax.RdrAll, syntax.AppAll, syntax.RdrClob:
+			if w, lit := analyzer.Literal(r.Word); !lit || w != "/dev/null" {
+				found = true
+			}
+		}
+		return true
+	})
+	return found
 }
 
 // osStep recognises the commands every kind of Dockerfile uses.
@@ -155,68 +184,269 @@ func editor(pkg string) bool {
 	return false
 }
 
-// runtimeLib maps a Debian bookworm or Alpine development package to the
-// library the built code loads at run time. Only well-known pairs are
-// listed; for the rest the development package stays in the runtime, which
-// is larger but cannot break.
-func runtimeLib(distro, pkg string) (string, bool) {
-	n := baseName(pkg)
-	if distro == "alpine" {
-		m := map[string]string{
-			"postgresql-dev": "libpq", "libpq-dev": "libpq", "libffi-dev": "libffi", "openssl-dev": "libssl3",
-			"jpeg-dev": "libjpeg-turbo", "zlib-dev": "zlib", "libxml2-dev": "libxml2", "libxslt-dev": "libxslt",
-			"mariadb-dev": "mariadb-connector-c", "mariadb-connector-c-dev": "mariadb-connector-c", "yaml-dev": "yaml",
-			"musl-dev": "", "linux-headers": "", "python3-dev": "",
-		}
-		lib, ok := m[n]
-		return lib, ok
-	}
-	m := map[string]string{
-		"libpq-dev": "libpq5", "libffi-dev": "libffi8", "libssl-dev": "libssl3", "libjpeg-dev": "libjpeg62-turbo",
-		"libjpeg62-turbo-dev": "libjpeg62-turbo", "zlib1g-dev": "zlib1g", "libxml2-dev": "libxml2", "libxslt1-dev": "libxslt1.1",
-		"default-libmysqlclient-dev": "libmariadb3", "libmariadb-dev": "libmariadb3", "libyaml-dev": "libyaml-0-2",
-		"libc6-dev": "", "libc-dev": "", "python3-dev": "", "linux-headers-amd64": "",
-	}
-	lib, ok := m[n]
-	return lib, ok
+// libraries maps a development package to the shared library package the
+// built code loads at run time, per distribution and release ("*": every
+// release dockopt knows). "" means nothing is needed at run time. A name
+// is listed only where the release is known: a guessed name fails the
+// install, so an unlisted one keeps the development package instead.
+var libraries = map[string]map[string]map[string]string{
+	"debian": {
+		"libpq-dev":                  {"*": "libpq5"},
+		"libffi-dev":                 {"bullseye": "libffi7", "bookworm": "libffi8", "trixie": "libffi8"},
+		"libssl-dev":                 {"bullseye": "libssl1.1", "bookworm": "libssl3", "trixie": "libssl3t64"},
+		"libjpeg-dev":                {"*": "libjpeg62-turbo"},
+		"libjpeg62-turbo-dev":        {"*": "libjpeg62-turbo"},
+		"zlib1g-dev":                 {"*": "zlib1g"},
+		"libxml2-dev":                {"bullseye": "libxml2", "bookworm": "libxml2"},
+		"libxslt1-dev":               {"bullseye": "libxslt1.1", "bookworm": "libxslt1.1"},
+		"default-libmysqlclient-dev": {"*": "libmariadb3"},
+		"libmariadb-dev":             {"*": "libmariadb3"},
+		"libyaml-dev":                {"*": "libyaml-0-2"},
+		"libc6-dev":                  {"*": ""},
+		"libc-dev":                   {"*": ""},
+		"python3-dev":                {"*": ""},
+		"linux-headers-amd64":        {"*": ""},
+	},
+	"alpine": {
+		"postgresql-dev":          {"*": "libpq"},
+		"libpq-dev":               {"*": "libpq"},
+		"libffi-dev":              {"*": "libffi"},
+		"openssl-dev":             {"3.17+": "libssl3"},
+		"jpeg-dev":                {"*": "libjpeg-turbo"},
+		"zlib-dev":                {"*": "zlib"},
+		"libxml2-dev":             {"*": "libxml2"},
+		"libxslt-dev":             {"*": "libxslt"},
+		"mariadb-dev":             {"*": "mariadb-connector-c"},
+		"mariadb-connector-c-dev": {"*": "mariadb-connector-c"},
+		"yaml-dev":                {"*": "yaml"},
+		"musl-dev":                {"*": ""},
+		"linux-headers":           {"*": ""},
+		"python3-dev":             {"*": ""},
+	},
 }
 
-// splitPackages divides the installs of the original between a build
-// stage and the runtime; dropped are the editors left out.
-func splitPackages(distro string, cmds []command) (build, runtime, dropped []string) {
-	add := func(list []string, p string) []string {
-		for _, have := range list {
-			if have == p {
-				return list
+// runtimeLib returns the library package a development package stands for
+// in a release ("" for an unknown release), and whether it is known.
+func runtimeLib(distro, release, pkg string) (string, bool) {
+	byRelease, ok := libraries[distro][baseName(pkg)]
+	if !ok {
+		return "", false
+	}
+	if lib, ok := byRelease["*"]; ok {
+		return lib, true
+	}
+	if release == "" {
+		return "", false
+	}
+	if lib, ok := byRelease[release]; ok {
+		return lib, true
+	}
+	if distro == "alpine" {
+		// Alpine releases are versions: "3.17+" holds from 3.17 on.
+		for since, lib := range byRelease {
+			if v, ok := strings.CutSuffix(since, "+"); ok && alpineAtLeast(release, v) {
+				return lib, true
 			}
 		}
-		return append(list, p)
 	}
+	return "", false
+}
+
+// alpineAtLeast compares Alpine versions such as "3.20" and "3.17".
+func alpineAtLeast(v, min string) bool {
+	parse := func(s string) (int, int, bool) {
+		a, b, _ := strings.Cut(s, ".")
+		x, err1 := strconv.Atoi(a)
+		y, err2 := strconv.Atoi(b)
+		return x, y, err1 == nil && err2 == nil
+	}
+	x1, y1, ok1 := parse(v)
+	x2, y2, ok2 := parse(min)
+	return ok1 && ok2 && (x1 > x2 || x1 == x2 && y1 >= y2)
+}
+
+// release reads the distribution release an image tag names: a Debian
+// codename ("3.12-slim-bookworm") or an Alpine version ("20-alpine3.20");
+// "" when the tag names none and the release is whatever the image's
+// maintainers made the default at the time of the build.
+func release(distro, tag string) string {
+	t := strings.ToLower(tag)
+	if distro == "alpine" {
+		if m := alpineVersion.FindStringSubmatch(t); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	for _, code := range []string{"bookworm", "bullseye", "trixie", "buster"} {
+		if strings.Contains(t, code) {
+			return code
+		}
+	}
+	return ""
+}
+
+var alpineVersion = regexp.MustCompile(`alpine(\d+\.\d+)`)
+
+// pythonShips lists the development packages whose libraries the Python
+// images keep for the interpreter itself (its ssl, ctypes and zlib
+// modules load them), slim and Alpine variants included.
+var pythonShips = map[string]bool{"libssl-dev": true, "libffi-dev": true, "zlib1g-dev": true, "openssl-dev": true, "zlib-dev": true}
+
+// fullImageNeed is what a dependency needs at run time from the full
+// language image (built on buildpack-deps, which ships the development
+// packages of the common libraries) that its slim and Alpine variants lack.
+type fullImageNeed struct {
+	// debian and alpine are the library package to install; when they are
+	// empty, withheld says why the rewrite cannot supply what is needed.
+	debian, alpine string
+	withheld       string
+}
+
+// fullImageNeeds lists, per ecosystem, the dependencies known to load a
+// system library or run a system program. The list is short on purpose:
+// it names what real services use often; with a builder, the smoke run
+// catches a library that fails to load at start.
+var fullImageNeeds = map[string]map[string]fullImageNeed{
+	"python": {
+		// psycopg2 and psycopg's C and pure-Python variants load libpq;
+		// psycopg[binary] and psycopg2-binary bundle it.
+		"psycopg2":    {debian: "libpq5", alpine: "libpq"},
+		"psycopg":     {debian: "libpq5", alpine: "libpq"},
+		"psycopg[c]":  {debian: "libpq5", alpine: "libpq"},
+		"mysqlclient": {debian: "libmariadb3", alpine: "mariadb-connector-c"},
+		"wand":        {withheld: "Wand loads ImageMagick's libraries, which the full image ships and the slim one does not"},
+	},
+	"node": {
+		"canvas":      {withheld: "canvas loads cairo and pango, which the full image ships and the slim one does not"},
+		"gm":          {withheld: "gm runs ImageMagick or GraphicsMagick, which the full image ships and the slim one does not"},
+		"imagemagick": {withheld: "imagemagick runs ImageMagick's programs, which the full image ships and the slim one does not"},
+	},
+}
+
+// requirementNames reads the distribution names (with extras, lower case)
+// a requirements file lists.
+func requirementNames(src []byte) []string {
+	var out []string
+	for _, line := range strings.Split(string(src), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "-") {
+			continue
+		}
+		if m := requirementName.FindStringSubmatch(line); m != nil {
+			name := strings.ReplaceAll(strings.ToLower(m[1]), "_", "-")
+			if extras := strings.ReplaceAll(m[2], " ", ""); extras != "" {
+				name += "[" + strings.ToLower(extras) + "]"
+			}
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+var requirementName = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?`)
+
+// packageSplit is how a rewrite divides the OS packages the original
+// installs between its build stage and its runtime.
+type packageSplit struct {
+	// build are compilers, headers and the tools that drive them.
+	build []string
+	// libs are the libraries the runtime installs for the development
+	// packages of the original (libFrom: library → why it is needed).
+	libs    []string
+	libFrom map[string]string
+	// shipped are development packages whose library the runtime image
+	// has already.
+	shipped []string
+	// keptDev are development packages whose library's name is not known
+	// for the image's release: they stay in the runtime, larger but sure.
+	keptDev []string
+	// tools are the other packages, kept as the original installed them:
+	// nothing tells that the app does not run them.
+	tools []string
+	// dropped are editors, which no service runs.
+	dropped []string
+}
+
+// runtime is what the runtime stage installs.
+func (ps packageSplit) runtime() []string {
+	return slices.Concat(ps.libs, ps.keptDev, ps.tools)
+}
+
+// addLib adds a library the runtime needs, and why.
+func (ps *packageSplit) addLib(lib, why string) {
+	if !slices.Contains(ps.libs, lib) {
+		ps.libs = append(ps.libs, lib)
+		ps.libFrom[lib] = why
+	}
+}
+
+// splitPackages divides the installs of the original. ships reports a
+// development package whose library the runtime image has already.
+func splitPackages(distro, rel string, ships func(string) bool, cmds []command) packageSplit {
+	ps := packageSplit{libFrom: map[string]string{}}
 	for _, c := range cmds {
 		if c.step != stepPackages {
 			continue
 		}
 		for _, p := range c.packages {
+			dev := strings.HasSuffix(baseName(p), "-dev") || strings.HasSuffix(baseName(p), "-devel")
 			switch {
 			case editor(p):
-				dropped = add(dropped, p)
-			case buildOnly(p):
-				build = add(build, p)
-				if strings.HasSuffix(baseName(p), "-dev") || strings.HasSuffix(baseName(p), "-devel") {
-					lib, known := runtimeLib(distro, p)
-					switch {
-					case !known:
-						runtime = add(runtime, p)
-					case lib != "":
-						runtime = add(runtime, lib)
-					}
-				}
+				ps.dropped = appendNew(ps.dropped, p)
+			case !buildOnly(p):
+				ps.tools = appendNew(ps.tools, p)
 			default:
-				runtime = add(runtime, p)
+				ps.build = appendNew(ps.build, p)
+				if !dev {
+					continue
+				}
+				lib, known := runtimeLib(distro, rel, p)
+				switch {
+				case ships != nil && ships(baseName(p)):
+					ps.shipped = appendNew(ps.shipped, p)
+				case !known:
+					ps.keptDev = appendNew(ps.keptDev, p)
+				case lib != "":
+					ps.addLib(lib, "`"+p+"`")
+				}
 			}
 		}
 	}
-	return build, runtime, dropped
+	return ps
+}
+
+// describe says what the runtime installs and why, a sentence per reason;
+// how says how the libraries are installed.
+func (ps packageSplit) describe(how string) []string {
+	var out []string
+	if len(ps.libs) > 0 {
+		var pairs []string
+		for _, l := range ps.libs {
+			pairs = append(pairs, fmt.Sprintf("`%s` (for %s)", l, ps.libFrom[l]))
+		}
+		out = append(out, fmt.Sprintf("The runtime installs the shared libraries the compiled dependencies load: %s, %s.", strings.Join(pairs, ", "), how))
+	}
+	if len(ps.shipped) > 0 {
+		out = append(out, fmt.Sprintf("The libraries behind %s are part of the runtime image already, so only the builder installs the headers.", code(ps.shipped)))
+	}
+	if len(ps.keptDev) > 0 {
+		out = append(out, fmt.Sprintf("%s stay%s in the runtime: the library's package name differs between releases and the image tag names none, so the development package, which depends on the right one, is installed.", code(ps.keptDev), plural(ps.keptDev, "s", "")))
+	}
+	if len(ps.tools) > 0 {
+		out = append(out, fmt.Sprintf("The runtime keeps the other packages the original installed (%s): nothing in the repository tells that the app does not run them.", code(ps.tools)))
+	}
+	if len(ps.dropped) > 0 {
+		out = append(out, fmt.Sprintf("Editors (%s) are not installed in the runtime.", code(ps.dropped)))
+	}
+	return out
+}
+
+// plural picks an ending by count.
+func plural(list []string, one, many string) string {
+	if len(list) == 1 {
+		return one
+	}
+	return many
 }
 
 // installLine is a RUN that installs OS packages the way the rules want

@@ -28,6 +28,7 @@ type entry struct {
 	Users           []string         `json:"users"`
 	User            *string          `json:"user"`
 	DropsPrivileges string           `json:"drops_privileges"`
+	Entrypoint      *[]string        `json:"entrypoint"`
 }
 
 type table struct {
@@ -91,6 +92,11 @@ type Image struct {
 	// DropsPrivileges says how the image's stock entrypoint or server
 	// leaves root by itself, "" when it does not (or it is unknown).
 	DropsPrivileges string
+	// Entrypoint is the image's own ENTRYPOINT ([] for none), which an
+	// image built FROM it runs its CMD through until it sets another;
+	// EntrypointKnown is false when the table does not say.
+	Entrypoint      []string
+	EntrypointKnown bool
 }
 
 // Tool reports whether the image ships a command, and whether that is known.
@@ -137,6 +143,10 @@ func resolve(key string, depth int) (Image, error) {
 		// A derived image runs as root unless it says otherwise, and
 		// its entrypoint is its own.
 		img.User, img.DropsPrivileges = "", ""
+		// The entry names its ENTRYPOINT itself or it is unknown: a
+		// guess inherited from a distribution would hide a server's
+		// docker-entrypoint.sh.
+		img.Entrypoint, img.EntrypointKnown = nil, false
 	}
 	if e.Distro != "" {
 		img.Distro = e.Distro
@@ -160,6 +170,9 @@ func resolve(key string, depth int) (Image, error) {
 		img.User = *e.User
 	}
 	img.DropsPrivileges = e.DropsPrivileges
+	if e.Entrypoint != nil {
+		img.Entrypoint, img.EntrypointKnown = append([]string{}, *e.Entrypoint...), true
+	}
 	return img, nil
 }
 

@@ -1,6 +1,9 @@
 package contents
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestLookup(t *testing.T) {
 	cases := []struct {
@@ -15,6 +18,9 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "debian", "12", "debian", "debian", "gnu", "curl", false, true, ""},
 		{"docker.io", "alpine", "3.20", "alpine", "alpine", "busybox", "wget", true, true, ""},
 		{"docker.io", "alpine", "3.20", "alpine", "alpine", "busybox", "bash", false, true, ""},
+		{"docker.io", "alpine", "3.20", "alpine", "alpine", "busybox", "apk", true, true, ""},
+		{"docker.io", "python", "3.12-slim", "python:slim", "debian", "gnu", "apt-get", true, true, ""},
+		{"docker.io", "node", "20-alpine", "node:alpine", "alpine", "busybox", "apt-get", false, true, ""},
 		{"docker.io", "node", "20-alpine3.20", "node:alpine", "alpine", "busybox", "curl", false, true, ""},
 		{"docker.io", "node", "20-bookworm-slim", "node:slim", "debian", "gnu", "curl", false, true, ""},
 		{"docker.io", "node", "20", "node", "debian", "gnu", "curl", true, true, ""},
@@ -79,5 +85,35 @@ func TestLikeInheritance(t *testing.T) {
 func TestAsOf(t *testing.T) {
 	if AsOf() != "2026-11" {
 		t.Errorf("AsOf() = %q", AsOf())
+	}
+}
+
+// An entry's ENTRYPOINT is its own: node's docker-entrypoint.sh, none for
+// python, and unknown where the table does not say, even when the entry it
+// is like knows its own.
+func TestEntrypoint(t *testing.T) {
+	cases := []struct {
+		repo, tag string
+		want      []string
+		known     bool
+	}{
+		{"node", "20-alpine", []string{"docker-entrypoint.sh"}, true},
+		{"node", "20-bookworm-slim", []string{"docker-entrypoint.sh"}, true},
+		{"python", "3.12-slim", []string{}, true},
+		{"debian", "bookworm-slim", []string{}, true},
+		{"tomcat", "10.1-jdk21-temurin-jammy", []string{"/__cacert_entrypoint.sh"}, true},
+		{"devcontainers/base", "bookworm", nil, false},
+	}
+	for _, c := range cases {
+		img, ok := Lookup("docker.io", c.repo, c.tag)
+		if c.repo == "devcontainers/base" {
+			img, ok = Lookup("mcr.microsoft.com", c.repo, c.tag)
+		}
+		if !ok {
+			t.Fatalf("%s:%s not in the table", c.repo, c.tag)
+		}
+		if img.EntrypointKnown != c.known || strings.Join(img.Entrypoint, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s:%s: entrypoint %q (known %v), want %q (known %v)", c.repo, c.tag, img.Entrypoint, img.EntrypointKnown, c.want, c.known)
+		}
 	}
 }

@@ -1,0 +1,146 @@
+package analyzer
+
+import (
+	"fmt"
+	"io/fs"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// What an analysis leaves out is said, never silent: files it did not read
+// and why, Dockerfiles past MaxDockerfiles, checks it did not run.
+
+// Skipped is a file the analysis did not read or could not analyze.
+type Skipped struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// Limit is a part of the analysis that was left out, and why. Path is the
+// file it concerns, "" for the whole analysis.
+type Limit struct {
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+}
+
+// OutsideReason is why a file behind a symbolic link that leaves the
+// analyzed folder is not read.
+const OutsideReason = "a symbolic link that leads outside the analyzed folder"
+
+// LeavesRoot reports whether err is an os.Root refusing a path that a
+// symbolic link (or "..") takes outside the root. The os package does not
+// export that error, so it is recognised by its text.
+func LeavesRoot(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
+// Skipped lists the files the analysis did not read (Unread) and the
+// Dockerfiles it could not analyze, by path.
+func (r *Result) Skipped() []Skipped {
+	var out []Skipped
+	analyzed := map[string]bool{}
+	for _, f := range r.Files {
+		analyzed[f.Path] = true
+		if f.Error != "" {
+			out = append(out, Skipped{Path: f.Path, Reason: f.Error})
+		}
+	}
+	for _, s := range r.Unread {
+		if !analyzed[s.Path] {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Skipped) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// Limits lists what the analysis left out besides skipped files: the
+// Dockerfiles past MaxDockerfiles, warnings of the configuration, and each
+// file's own limits.
+func (r *Result) Limits() []Limit {
+	var out []Limit
+	if r.Truncated {
+		out = append(out, Limit{Message: fmt.Sprintf("only the first %d Dockerfiles (in path order) were analyzed; the repository has more", MaxDockerfiles)})
+	}
+	for _, w := range r.ConfigWarnings {
+		out = append(out, Limit{Message: w})
+	}
+	for _, f := range r.Files {
+		for _, l := range f.Limits {
+			out = append(out, Limit{Path: f.Path, Message: l})
+		}
+	}
+	return out
+}
+
+// recordingFS is the analyzed folder as the analysis reads it: every read
+// a symbolic link takes outside the folder is refused by the folder's
+// os.Root (root.FS()), and noted here so that the result can list it.
+type recordingFS struct {
+	fs.FS
+	mu      sync.Mutex
+	outside map[string]bool
+}
+
+func recording(fsys fs.FS) *recordingFS {
+	if r, ok := fsys.(*recordingFS); ok {
+		return r
+	}
+	return &recordingFS{FS: fsys, outside: map[string]bool{}}
+}
+
+func (r *recordingFS) note(name string, err error) {
+	if LeavesRoot(err) {
+		r.mu.Lock()
+		r.outside[name] = true
+		r.mu.Unlock()
+	}
+}
+
+func (r *recordingFS) Open(name string) (fs.File, error) {
+	f, err := r.FS.Open(name)
+	r.note(name, err)
+	return f, err
+}
+
+func (r *recordingFS) Stat(name string) (fs.FileInfo, error) {
+	fi, err := fs.Stat(r.FS, name)
+	r.note(name, err)
+	return fi, err
+}
+
+func (r *recordingFS) ReadFile(name string) ([]byte, error) {
+	b, err := fs.ReadFile(r.FS, name)
+	r.note(name, err)
+	return b, err
+}
+
+func (r *recordingFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	es, err := fs.ReadDir(r.FS, name)
+	r.note(name, err)
+	return es, err
+}
+
+// unread lists the paths refused so far.
+func (r *recordingFS) unread() []Skipped {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Skipped
+	for _, p := range slices.Sorted(maps.Keys(r.outside)) {
+		out = append(out, Skipped{Path: p, Reason: OutsideReason})
+	}
+	return out
+}
+
+// readError words why a Dockerfile could not be read.
+func readError(err error) string {
+	switch {
+	case LeavesRoot(err):
+		return OutsideReason + "; it was not read"
+	case strings.Contains(err.Error(), "too large"):
+		return fmt.Sprintf("file is larger than %d KiB; Dockerfiles that large are not analyzed", MaxDockerfileSize>>10)
+	}
+	return "cannot read file: " + err.Error()
+}

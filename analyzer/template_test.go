@@ -1,0 +1,189 @@
+package analyzer_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+func TestTemplateNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Dockerfile.template":        true,
+		"Dockerfile-alpine.template": true,
+		"Dockerfile.tmpl":            true,
+		"Dockerfile.prod.tmpl":       true,
+		"Dockerfile.j2":              true,
+		"api.dockerfile.jinja":       true,
+		"Containerfile.jinja2":       true,
+		"Dockerfile":                 false,
+		"Dockerfile.prod":            false,
+		"nginx.conf.j2":              false,
+		"values.yaml.tmpl":           false,
+	} {
+		if got := analyzer.IsTemplateName(name); got != want {
+			t.Errorf("IsTemplateName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// A repository of generated variants: the templates are found and
+// analyzed, placeholders and all; no finding of a template or of a
+// generated file carries a fix, and the ones that had one say where the
+// change belongs.
+func TestTemplatesAndGeneratedFilesGetNoFix(t *testing.T) {
+	res, err := newAnalyzer().Analyze(t.Context(), os.DirFS("testdata/realshapes/postgres-variants"), ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]*analyzer.FileResult{}
+	for _, fr := range res.Files {
+		byPath[fr.Path] = fr
+	}
+	for _, p := range []string{"Dockerfile-alpine.template", "Dockerfile-debian.template"} {
+		fr := byPath[p]
+		if fr == nil || !fr.Template || fr.Error != "" || len(fr.Findings) == 0 {
+			t.Fatalf("%s: want an analyzed template with findings, got %+v", p, fr)
+		}
+		if g := fr.Facts().Generated(); g.Generated {
+			t.Errorf("%s: a template is not generated (%s)", p, g.Why)
+		}
+	}
+	withheld := map[analyzer.Precondition]int{}
+	for _, fr := range res.Files {
+		if !fr.Template && fr.Generated == nil {
+			t.Errorf("%s: want it told generated", fr.Path)
+		}
+		for _, f := range fr.Findings {
+			if f.Fix != nil {
+				t.Errorf("%s:%d %s offers a fix: %s", fr.Path, f.Line, f.Rule, f.Fix.Message)
+			}
+			if strings.Contains(f.Message, "xxxx") {
+				t.Errorf("%s:%d %s quotes a filled placeholder: %s", fr.Path, f.Line, f.Rule, f.Message)
+			}
+			if f.Withheld == analyzer.PreconditionGenerated && !strings.Contains(f.Message, "generated from "+fr.Generated.Template) {
+				t.Errorf("%s:%d %s: message does not point at the template: %s", fr.Path, f.Line, f.Rule, f.Message)
+			}
+			withheld[f.Withheld]++
+		}
+	}
+	if withheld[analyzer.PreconditionGenerated] == 0 || withheld[analyzer.PreconditionTemplate] == 0 {
+		t.Errorf("withheld by precondition %v: want fixes withheld from both generated files and templates", withheld)
+	}
+}
+
+// Identical findings across the variants of one template are one group,
+// led by the template's own finding when it has one, else by the first
+// variant with the template's line; 17/bookworm, a twin of 16/bookworm,
+// shows nothing of its own.
+func TestGroupsOnRealShapes(t *testing.T) {
+	res, err := newAnalyzer().Analyze(t.Context(), os.DirFS("testdata/realshapes/postgres-variants"), ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(path, rule, text string) analyzer.Finding {
+		t.Helper()
+		for _, fr := range res.Files {
+			for _, f := range fr.Findings {
+				if fr.Path == path && f.Rule == rule && strings.Contains(f.Message, text) {
+					return f
+				}
+			}
+		}
+		t.Fatalf("%s: no %s finding saying %q", path, rule, text)
+		return analyzer.Finding{}
+	}
+
+	// ENV PG_MAJOR {{ env.version }}: the template's line has a placeholder,
+	// so the variants lead, pointing at the template's line 22.
+	lead := find("16/bookworm/Dockerfile", "legacy-key-value-format", "PG_MAJOR")
+	g := lead.Group
+	if g == nil || lead.Repeats() || g.Template != "Dockerfile-debian.template" || g.Line != 22 || len(g.Files) != 2 {
+		t.Fatalf("PG_MAJOR group %+v (repeat %v), want two variants under Dockerfile-debian.template line 22", g, lead.Repeats())
+	}
+	if twin := find("17/bookworm/Dockerfile", "legacy-key-value-format", "PG_MAJOR"); twin.Group != g || !twin.Repeats() {
+		t.Errorf("17/bookworm's PG_MAJOR finding is not a repeat of the group")
+	}
+	if once, ok := lead.Once(); !ok || once.Path != "Dockerfile-debian.template" || once.Line != 22 || !strings.Contains(once.Message, "the same in 2 files") {
+		t.Errorf("shown once as %s:%d %q", once.Path, once.Line, once.Message)
+	}
+
+	// The template's own finding leads when it has one.
+	own := find("Dockerfile-debian.template", "legacy-key-value-format", "PGDATA")
+	if own.Group == nil || own.Repeats() || own.Group.Files[0].Path != "Dockerfile-debian.template" || own.Group.Variants() != 2 {
+		t.Errorf("PGDATA group %+v, want the template first and two variants", own.Group)
+	}
+
+	// A finding only one variant has is not grouped.
+	if eol := find("16/alpine3.20/Dockerfile", "eol-base-image", "alpine:3.20"); eol.Group != nil {
+		t.Errorf("a finding of one file only is grouped: %+v", eol.Group)
+	}
+
+	for _, fr := range res.Files {
+		if fr.Path != "17/bookworm/Dockerfile" {
+			continue
+		}
+		for _, f := range fr.Findings {
+			if !f.Repeats() {
+				t.Errorf("17/bookworm/Dockerfile:%d %s is shown although its twin has it: %s", f.Line, f.Rule, f.Message)
+			}
+		}
+	}
+	shown := 0
+	for _, g := range res.Groups {
+		shown++
+		if len(g.Files) < 2 {
+			t.Errorf("group of one: %+v", g)
+		}
+	}
+	if shown == 0 {
+		t.Error("no groups")
+	}
+}
+
+// A template is read with its placeholders filled in: its lines stay
+// where they were, a line of template statements is a comment, and a
+// finding on a line that held a placeholder is not reported.
+func TestTemplatePlaceholders(t *testing.T) {
+	tmpl := "FROM python:{{ .Version }}-slim\n" +
+		"{% if dev %}\n" +
+		"RUN pip install debugpy\n" +
+		"{% endif %}\n" +
+		"ENV APP_HOME {{ home }}\n" +
+		"ENV MODE production\n" +
+		"RUN apt-get update && apt-get install -y @PACKAGES@\n"
+	fsys := fstest.MapFS{"Dockerfile.j2": {Data: []byte(tmpl)}}
+	res, err := newAnalyzer().Analyze(t.Context(), fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 {
+		t.Fatalf("files %+v, want the template", res.Files)
+	}
+	fr := res.Files[0]
+	if !fr.Template || fr.Error != "" {
+		t.Fatalf("template %q: template=%v error=%q", fr.Path, fr.Template, fr.Error)
+	}
+	if n := len(fr.Dockerfile.Instructions); n != 5 {
+		t.Errorf("%d instructions, want 5 (the statements are comments)", n)
+	}
+	var lines []int
+	for _, f := range fr.Findings {
+		lines = append(lines, f.Line)
+		if f.Line == 1 || f.Line == 5 || f.Line == 7 {
+			t.Errorf("finding on a line with a placeholder: %d %s %s", f.Line, f.Rule, f.Message)
+		}
+		if f.Fix != nil || (f.Withheld != "" && f.Withheld != analyzer.PreconditionTemplate && f.Withheld != analyzer.PreconditionRole) {
+			t.Errorf("line %d %s: fix %+v withheld %q", f.Line, f.Rule, f.Fix, f.Withheld)
+		}
+	}
+	found := false
+	for _, f := range fr.Findings {
+		found = found || f.Rule == "legacy-key-value-format" && f.Line == 6 && f.Withheld == analyzer.PreconditionTemplate
+	}
+	if !found {
+		t.Errorf("findings on lines %v: want ENV MODE on line 6 reported with its fix withheld", lines)
+	}
+}

@@ -1,0 +1,235 @@
+package rewrite
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/imagedata"
+	"github.com/dockopt/dockopt/analyzer/imagedata/contents"
+)
+
+// The checks every rewrite draws on. Each rewrite lists the ones it needs
+// in its own preconditions function, so that what a rewrite must know
+// before it is offered reads in one place.
+
+// facts are the analyzer's facts of the original's only stage.
+func (o *original) facts() *analyzer.StageFacts { return o.fr.Facts().Stage(o.stage) }
+
+// roleWithheld withholds a rewrite of anything but the final stage of a
+// hand-written application image: a rewrite changes the user, the start
+// and the health check, which a base image passes on to every image built
+// FROM it, and a generated file gets back from its template.
+func (o *original) roleWithheld(kind, title string) *Withheld {
+	f := o.fr.Facts()
+	ok, why := f.RuntimeChangeAllowed(o.stage)
+	if ok {
+		return nil
+	}
+	pc := analyzer.PreconditionRole
+	if f.Generated().Generated {
+		pc = analyzer.PreconditionGenerated
+	}
+	return &Withheld{Kind: kind, Title: title, Precondition: pc, Reason: why}
+}
+
+// runtimeTagWithheld withholds a rewrite whose slim runtime tag is not
+// one the image's publisher pushes (`node:20-bullseye-20240110-slim`): a
+// FROM that cannot be pulled is the worst hunk a pull request can have.
+func runtimeTagWithheld(kind, title string, original, runtime analyzer.ImageRef) *Withheld {
+	if imagedata.TagExists(runtime.String()) {
+		return nil
+	}
+	return &Withheld{Kind: kind, Title: title, Precondition: analyzer.PreconditionUnknown,
+		Reason: fmt.Sprintf("dockopt knows no slim variant of %s: %s is not a tag its publisher pushes", original.Raw, runtime.String())}
+}
+
+// serviceWithheld checks what every service rewrite needs before the rest:
+// the image's role, and that nothing the original prepares in the image
+// is lost.
+func (o *original) serviceWithheld(kind, title string, cmds []command) *Withheld {
+	if w := o.roleWithheld(kind, title); w != nil {
+		return w
+	}
+	if why := o.unreproduced(cmds); why != "" {
+		return &Withheld{Kind: kind, Title: title, Precondition: analyzer.PreconditionUnknown, Reason: why}
+	}
+	return nil
+}
+
+// chowned reports that the original gives the app's files to an account,
+// with chown or COPY --chown.
+func (o *original) chowned(cmds []command) bool {
+	return hasStep(cmds, stepChown) || slices.ContainsFunc(o.copies, func(in *analyzer.Instruction) bool {
+		_, ok := in.Flag("chown")
+		return ok
+	})
+}
+
+// unreproduced returns why the rewrite would lose something the original
+// prepares in the image: a folder it creates or hands to an account
+// outside what the rewrite's COPY lines recreate, or file modes it
+// changes. "" when nothing is lost.
+func (o *original) unreproduced(cmds []command) string {
+	for _, c := range cmds {
+		if c.cmd.Name == "chmod" {
+			return fmt.Sprintf("chmod on line %d changes file modes, which the rewrite's COPY lines would not keep", o.d.Line(c.cmd.Start))
+		}
+	}
+	for _, wp := range o.facts().WrittenPaths() {
+		for _, why := range wp.Why {
+			if !strings.HasPrefix(why, "mkdir") && !strings.HasPrefix(why, "chown") && !strings.HasPrefix(why, "install -d") {
+				continue
+			}
+			if !o.recreates(wp.Path) {
+				return fmt.Sprintf("the original prepares %s (%s), which the rewrite would not recreate", wp.Path, why)
+			}
+		}
+	}
+	return ""
+}
+
+// recreates reports whether the rewrite's runtime has a path the original
+// made: its app folder (WORKDIR makes it) or a path its copies bring.
+func (o *original) recreates(p string) bool {
+	if p == o.workdir || p == o.appDir() {
+		return true
+	}
+	_, ok := o.contextPathOf(p)
+	return ok
+}
+
+// appDir is the folder the app runs in, which the rewrite keeps.
+func (o *original) appDir() string {
+	if o.app != "" {
+		return o.app
+	}
+	return o.workdir
+}
+
+// contextPathOf maps a path of the original image to the context path its
+// COPY/ADD instructions took it from, the latest copy winning as in the
+// image. It reports false when no copy brings the path, or only a glob.
+func (o *original) contextPathOf(p string) (string, bool) {
+	p = path.Clean(p)
+	for i := len(o.copies) - 1; i >= 0; i-- {
+		in := o.copies[i]
+		if len(in.Args) < 2 {
+			continue
+		}
+		srcs, dest := in.Args[:len(in.Args)-1], in.Args[len(in.Args)-1]
+		abs := dest
+		if !path.IsAbs(abs) {
+			abs = path.Join(o.copyDir[in], dest)
+		}
+		abs = path.Clean(abs)
+		for _, s := range srcs {
+			s = path.Clean(strings.TrimPrefix(s, "./"))
+			if strings.ContainsAny(s, "*?[$") || !o.bc.Has(s) {
+				continue
+			}
+			if _, isFile := slices.BinarySearch(o.bc.Files, s); isFile {
+				// A file lands at dest, or in it when dest is a folder.
+				if p == abs || p == path.Join(abs, path.Base(s)) {
+					return s, true
+				}
+				continue
+			}
+			// A folder's contents land in dest.
+			rel, ok := within(p, abs)
+			if !ok {
+				continue
+			}
+			if c := path.Join(s, rel); o.bc.Has(c) {
+				return c, true
+			}
+		}
+	}
+	return "", false
+}
+
+// within returns p relative to dir when p is dir or lies inside it.
+func within(p, dir string) (string, bool) {
+	if p == dir {
+		return ".", true
+	}
+	if dir == "/" {
+		return strings.TrimPrefix(p, "/"), true
+	}
+	rest, ok := strings.CutPrefix(p, dir+"/")
+	return rest, ok
+}
+
+// userAllowed decides whether the rewrite runs the process as an
+// unprivileged account. It may not when the image's start switches users
+// itself or needs root, when the process binds a port below 1024 (ports
+// are the ones the start command binds, when known), or when a root
+// original writes somewhere the new account could not: a VOLUME, a folder
+// it created or chowned, a server's data directory. The final WORKDIR
+// alone is where the code sits, not evidence that the app writes there.
+// An original that runs unprivileged already shows the app can.
+func (o *original) userAllowed(ports []int) (bool, string) {
+	sf := o.facts()
+	if sf.RunUser().Root() == analyzer.Absent {
+		return true, ""
+	}
+	ep := sf.Entrypoint()
+	if ep.SwitchesUser == analyzer.Present {
+		return false, "the image's start switches users by itself (" + ep.Why + ")"
+	}
+	if ep.NeedsRoot == analyzer.Present {
+		return false, "the image's start needs root (" + ep.Why + ")"
+	}
+	for _, p := range ports {
+		if p > 0 && p < 1024 {
+			return false, fmt.Sprintf("the process listens on port %d, which only root can bind", p)
+		}
+	}
+	if p, why := sf.PrivilegedPort(); p != 0 {
+		return false, why
+	}
+	for _, wp := range sf.WrittenPaths() {
+		var evidence []string
+		for _, why := range wp.Why {
+			switch {
+			case strings.HasPrefix(why, "the final WORKDIR"):
+			case (strings.HasPrefix(why, "mkdir") || strings.HasPrefix(why, "install -d")) && wp.Path == o.appDir():
+				// Creating the folder the code is copied into.
+			default:
+				evidence = append(evidence, why)
+			}
+		}
+		if len(evidence) > 0 {
+			return false, fmt.Sprintf("the original runs as root and writes to %s (%s), which another account could not", wp.Path, strings.Join(evidence, ", "))
+		}
+	}
+	return true, ""
+}
+
+// runtimeHas reports whether the rewrite's runtime image has a command:
+// shipped by the image, as dockopt's table of base images says, or
+// installed by the rewrite. Unknown when the table does not say.
+func runtimeHas(image analyzer.ImageRef, installed []string, tool string) analyzer.Presence {
+	for _, p := range installed {
+		if baseName(p) == tool {
+			return analyzer.Present
+		}
+	}
+	img, ok := contents.Lookup(image.Registry, image.Repository, image.Tag)
+	if !ok {
+		return analyzer.Unknown
+	}
+	present, known := img.Tool(tool)
+	if !known && tool == "wget" && img.Userland == "busybox" {
+		present, known = true, true
+	}
+	switch {
+	case !known:
+		return analyzer.Unknown
+	case present:
+		return analyzer.Present
+	}
+	return analyzer.Absent
+}
