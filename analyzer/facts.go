@@ -517,9 +517,7 @@ func scriptVars(s *Script) map[string]string {
 				assigns = n.Assigns
 			}
 		case *syntax.DeclClause:
-			for _, a := range n.Args {
-				assigns = append(assigns, a)
-			}
+			assigns = append(assigns, n.Args...)
 		}
 		for _, a := range assigns {
 			if a.Name == nil || a.Value == nil {

@@ -56,16 +56,6 @@ func eachChanged(t *testing.T, check func(shape string, f *patcher.File)) {
 	}
 }
 
-// changed returns the patched content of a file, "" when it is unchanged.
-func changed(r *patcher.Result, p string) string {
-	for _, c := range r.Changes {
-		if c.Path == p {
-			return string(c.Content)
-		}
-	}
-	return ""
-}
-
 // A tree of generated variants and their templates gets no change at all:
 // no edit, no rewrite, no file created beside a variant.
 func TestGeneratedTreeIsNotPatched(t *testing.T) {

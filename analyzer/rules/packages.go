@@ -46,22 +46,6 @@ func addInstalled(out map[string]bool, in *analyzer.Instruction, installers ...s
 	}
 }
 
-// stageInstalls reports whether an OS package manager in the stage's
-// lineage installs the named package (curl, wget, bash …).
-func stageInstalls(s *analyzer.Stage, pkg string) bool {
-	return installedPackages(s, osInstallers...)[pkg]
-}
-
-// installs answers stageInstalls for every stage of a file, reading each
-// once, for rules that ask at many instructions.
-func installs(pkg string) *chainFirst {
-	return newChainFirst(func(in *analyzer.Instruction) bool {
-		got := map[string]bool{}
-		addInstalled(got, in, osInstallers...)
-		return got[pkg]
-	})
-}
-
 // unpinned returns the static package arguments the predicate does not
 // accept as pinned. Words with expansions are skipped: their value is
 // unknown here, and a version is often what the variable holds.
