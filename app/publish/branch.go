@@ -153,14 +153,10 @@ func (b *Branches) Propose(ctx context.Context, p Proposal, pulls Pulls) (Outcom
 	if err != nil {
 		return Outcome{}, err
 	}
-	if headSHA != "" && !p.Force {
-		human, err := b.humanCommit(ctx, headSHA, p.BotLogin)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if human {
-			return Outcome{Action: Blocked, Number: existing.GetNumber(), URL: existing.GetHTMLURL()}, nil
-		}
+	if blocked, err := b.blocked(ctx, headSHA, p); err != nil {
+		return Outcome{}, err
+	} else if blocked {
+		return Outcome{Action: Blocked, Number: existing.GetNumber(), URL: existing.GetHTMLURL()}, nil
 	}
 	entries := make([]*github.TreeEntry, 0, len(p.Files))
 	for _, f := range p.Files {
@@ -182,19 +178,50 @@ func (b *Branches) Propose(ctx context.Context, p Proposal, pulls Pulls) (Outcom
 	ref := &github.Reference{Ref: github.String("refs/heads/" + branch), Object: &github.GitObject{SHA: commit.SHA}}
 	if headSHA == "" {
 		_, _, err = b.Client.Git.CreateRef(ctx, b.Owner, b.Repo, ref)
+		if refExists(err) {
+			// Someone created the branch since it was read (a job of an
+			// older release, or one whose lease expired): it is updated
+			// like a branch that existed, if it is still dockopt's.
+			if headSHA, err = b.branchHead(ctx, branch); err != nil {
+				return Outcome{}, err
+			}
+			if blocked, err := b.blocked(ctx, headSHA, p); err != nil {
+				return Outcome{}, err
+			} else if blocked {
+				return Outcome{Action: Blocked, Number: existing.GetNumber(), URL: existing.GetHTMLURL()}, nil
+			}
+			_, _, err = b.Client.Git.UpdateRef(ctx, b.Owner, b.Repo, ref, true)
+		}
 	} else {
 		_, _, err = b.Client.Git.UpdateRef(ctx, b.Owner, b.Repo, ref, true)
 	}
 	if err != nil {
 		return Outcome{}, fmt.Errorf("moving %s: %w", branch, err)
 	}
-	if existing != nil {
-		pr, _, err := b.Client.PullRequests.Edit(ctx, b.Owner, b.Repo, existing.GetNumber(), &github.PullRequest{Title: github.String(p.Title), Body: github.String(body)})
-		if err != nil {
-			return Outcome{}, fmt.Errorf("updating pull request #%d: %w", existing.GetNumber(), err)
+	if existing == nil {
+		outcome, err := b.open(ctx, p, branch, body)
+		if !prExists(err) {
+			return outcome, err
 		}
-		return Outcome{Action: Updated, Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
+		// Someone opened it since the pull requests were read.
+		now, err := b.Pulls(ctx, p.Base)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if existing = now.Open; existing == nil {
+			return Outcome{}, fmt.Errorf("opening the pull request: GitHub says one exists for %s, but none is open", branch)
+		}
 	}
+	pr, _, err := b.Client.PullRequests.Edit(ctx, b.Owner, b.Repo, existing.GetNumber(), &github.PullRequest{Title: github.String(p.Title), Body: github.String(body)})
+	if err != nil {
+		return Outcome{}, fmt.Errorf("updating pull request #%d: %w", existing.GetNumber(), err)
+	}
+	return Outcome{Action: Updated, Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
+}
+
+// open opens the pull request of the bot branch, with its labels and
+// reviewers.
+func (b *Branches) open(ctx context.Context, p Proposal, branch, body string) (Outcome, error) {
 	pr, _, err := b.Client.PullRequests.Create(ctx, b.Owner, b.Repo, &github.NewPullRequest{
 		Title: github.String(p.Title), Head: github.String(branch), Base: github.String(p.Base), Body: github.String(body),
 		Draft: github.Bool(p.Draft), MaintainerCanModify: github.Bool(true),
@@ -232,6 +259,15 @@ func (b *Branches) branchHead(ctx context.Context, branch string) (string, error
 		return "", fmt.Errorf("reading %s: %w", branch, err)
 	}
 	return ref.GetObject().GetSHA(), nil
+}
+
+// blocked reports whether the bot branch, at head ("" when absent), holds
+// a person's commit that the proposal must leave alone.
+func (b *Branches) blocked(ctx context.Context, head string, p Proposal) (bool, error) {
+	if head == "" || p.Force {
+		return false, nil
+	}
+	return b.humanCommit(ctx, head, p.BotLogin)
 }
 
 // humanCommit reports whether the branch head was made by someone other
@@ -290,6 +326,29 @@ func (b *Branches) Comment(ctx context.Context, number int, marker, body string)
 		return fmt.Errorf("commenting on #%d: %w", number, err)
 	}
 	return nil
+}
+
+// refExists reports GitHub's answer to creating a reference that exists:
+// 422 "Reference already exists".
+func refExists(err error) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnprocessableEntity &&
+		strings.Contains(er.Message, "Reference already exists")
+}
+
+// prExists reports GitHub's answer to opening a second pull request from
+// one branch: 422 "A pull request already exists for owner:branch."
+func prExists(err error) bool {
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil || er.Response.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, e := range er.Errors {
+		if strings.HasPrefix(e.Message, "A pull request already exists") {
+			return true
+		}
+	}
+	return false
 }
 
 // IsNotFound reports a 404 from GitHub.

@@ -483,7 +483,13 @@ func (e *engine[TDriver, TTx]) completeIfCurrent(ctx context.Context, row *river
 }
 
 func withInfo(ctx context.Context, row *rivertype.JobRow) context.Context {
-	return context.WithValue(ctx, jobInfoKey{}, JobInfo{ID: row.ID, Kind: row.Kind, Attempt: row.Attempt, MaxAttempts: row.MaxAttempts})
+	// River counts snoozes in the job's metadata.
+	var meta struct {
+		Snoozes int `json:"snoozes"`
+	}
+	_ = json.Unmarshal(row.Metadata, &meta)
+	return context.WithValue(ctx, jobInfoKey{}, JobInfo{ID: row.ID, Kind: row.Kind, Attempt: row.Attempt, MaxAttempts: row.MaxAttempts,
+		Created: row.CreatedAt, Snoozes: meta.Snoozes})
 }
 
 // minLevel drops records below a level: River reports every maintenance

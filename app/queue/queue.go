@@ -93,6 +93,10 @@ type JobInfo struct {
 	Kind        string
 	Attempt     int
 	MaxAttempts int
+	// Created is when the job was queued.
+	Created time.Time
+	// Snoozes counts the times the job was snoozed before this run.
+	Snoozes int
 }
 
 type jobInfoKey struct{}

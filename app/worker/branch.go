@@ -15,6 +15,7 @@ import (
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/jobs"
+	"github.com/dockopt/dockopt/app/leases"
 	"github.com/dockopt/dockopt/app/publish"
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/verdict"
@@ -43,6 +44,9 @@ type branchJob struct {
 	branch, sha string
 	force       bool // /dockopt recreate
 	openPR      bool // the "Open fix PR" button in check-only mode
+	// asked: a person asked for this run (a re-run, a command), so it runs
+	// even when another job has just analyzed the same commit.
+	asked bool
 }
 
 // permanentError is reported on the check run, not retried.
@@ -59,7 +63,6 @@ func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) (publish.Outcom
 	if err != nil {
 		return publish.Outcome{}, err
 	}
-	gh := inst.Client
 	if j.branch == "" {
 		j.branch = repo.GetDefaultBranch()
 	}
@@ -67,6 +70,18 @@ func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) (publish.Outcom
 		w.log().Info("push not to the default branch; nothing to do", "repository", repo.GetFullName(), "branch", j.branch)
 		return publish.Outcome{}, nil
 	}
+	var outcome publish.Outcome
+	err = w.holdBranch(ctx, j.owner, j.repo, j.branch, func(ctx context.Context, l *leases.Lease) error {
+		var err error
+		outcome, err = w.analyzeHeld(ctx, inst, repo, j, l)
+		return err
+	})
+	return outcome, err
+}
+
+// analyzeHeld is analyzeBranch once the job holds the branch's lease l.
+func (w *Worker) analyzeHeld(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, j branchJob, l *leases.Lease) (publish.Outcome, error) {
+	gh := inst.Client
 	if j.sha == "" {
 		ref, _, err := gh.Git.GetRef(ctx, j.owner, j.repo, "heads/"+j.branch)
 		if err != nil {
@@ -74,6 +89,21 @@ func (w *Worker) analyzeBranch(ctx context.Context, j branchJob) (publish.Outcom
 		}
 		j.sha = ref.GetObject().GetSHA()
 	}
+	if !j.asked && alreadyDone(ctx, l, j.sha) {
+		w.log().Info("another job analyzed this commit after this one was queued; nothing to do", "repository", repo.GetFullName(), "branch", j.branch, "sha", j.sha)
+		return publish.Outcome{}, nil
+	}
+	outcome, err := w.publishBranch(ctx, inst, repo, j)
+	if err == nil && l != nil {
+		err = l.Finish(ctx, j.sha)
+	}
+	return outcome, err
+}
+
+// publishBranch analyzes the branch head j.sha, reports on it and
+// proposes the changes.
+func (w *Worker) publishBranch(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, j branchJob) (publish.Outcome, error) {
+	gh := inst.Client
 	wr := writersFor(gh, j.owner, j.repo)
 	src, err := w.checkout(ctx, inst, repo, j)
 	if src != nil {

@@ -268,7 +268,7 @@ func (c *cmdRun) rerun(ctx context.Context, cmd commands.Command, covered []stri
 		return fmt.Errorf("reading %s: %w", t.branch, err)
 	}
 	sha := ref.GetObject().GetSHA()
-	outcome, err := c.w.analyzeBranch(ctx, branchJob{inst: c.j.InstallationID, owner: c.j.Owner, repo: c.j.Repo, branch: t.branch, sha: sha, force: recreate})
+	outcome, err := c.w.analyzeBranch(ctx, branchJob{inst: c.j.InstallationID, owner: c.j.Owner, repo: c.j.Repo, branch: t.branch, sha: sha, force: recreate, asked: true})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/dockopt/dockopt/app/budget"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/jobs"
+	"github.com/dockopt/dockopt/app/leases"
 	"github.com/dockopt/dockopt/app/pacing"
 	"github.com/dockopt/dockopt/app/publish"
 	"github.com/dockopt/dockopt/app/queue"
@@ -244,6 +245,14 @@ func (w *Worker) takeTurn(ctx context.Context, gh *github.Client, inst int64, g 
 	if err != nil {
 		return err
 	}
+	return w.holdBranch(ctx, owner, name, g.Branch, func(ctx context.Context, _ *leases.Lease) error {
+		return w.proposeInTurn(ctx, gh, inst, repo, g)
+	})
+}
+
+// proposeInTurn is takeTurn once the job holds the branch's lease.
+func (w *Worker) proposeInTurn(ctx context.Context, gh *github.Client, inst int64, repo *github.Repository, g pacing.Waiter) error {
+	owner, name, _ := strings.Cut(g.Repo, "/")
 	in, err := w.GitHub.Installation(inst)
 	if err != nil {
 		return err

@@ -25,7 +25,7 @@ func (w *Worker) rerun(ctx context.Context, j jobs.Rerun) error {
 	gh := inst.Client
 	if j.HeadBranch == "" || j.HeadBranch == repo.GetDefaultBranch() {
 		_, err := w.analyzeBranch(ctx, branchJob{inst: j.InstallationID, owner: j.Owner, repo: j.Repo, branch: repo.GetDefaultBranch(), sha: j.HeadSHA,
-			openPR: j.RequestedAction == "open-fix-pr"})
+			openPR: j.RequestedAction == "open-fix-pr", asked: true})
 		return err
 	}
 	prs, err := w.pullsAt(ctx, gh, j)

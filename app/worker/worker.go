@@ -20,6 +20,7 @@ import (
 	"github.com/dockopt/dockopt/app/budget"
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/ghclient"
+	"github.com/dockopt/dockopt/app/leases"
 	"github.com/dockopt/dockopt/app/pacing"
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/waivers"
@@ -59,6 +60,12 @@ type Worker struct {
 	Recheck time.Duration
 	// Clock is the clock of the budget and the pacing (time.Now).
 	Clock func() time.Time
+	// Leases serialize the jobs of one branch; without it they are not
+	// serialized.
+	Leases *leases.Store
+	// BranchWait is the first wait of a job whose branch another job is
+	// working on (DefaultBranchWait).
+	BranchWait time.Duration
 
 	orgs orgConfigs
 }
@@ -97,6 +104,10 @@ type Config struct {
 	// Recheck and Clock: see Worker.
 	Recheck time.Duration
 	Clock   func() time.Time
+	// BranchLease is how long a branch stays blocked when the job working
+	// on it dies without a word (leases.DefaultTTL); BranchWait: see Worker.
+	BranchLease time.Duration
+	BranchWait  time.Duration
 }
 
 // PacingLimits are the pull requests an installation may have: MaxOpen at
@@ -123,6 +134,8 @@ func New(cfg Config) *Worker {
 		Queue:     cfg.Queue,
 		Recheck:   cfg.Recheck,
 		Clock:     cfg.Clock,
+
+		BranchWait: cfg.BranchWait,
 	}
 	if cfg.BuildKitAddr != "" {
 		w.Builder = &build.Builder{Addr: cfg.BuildKitAddr, Timeout: 10 * time.Minute}
@@ -132,9 +145,9 @@ func New(cfg Config) *Worker {
 
 // Open makes a worker whose stores keep their tables in the queue's
 // database, shared by every replica: the waivers of `/dockopt ignore`,
-// each branch's last analyzed findings, each installation's pull-request
-// pacing and its budget of content-creating requests, which every GitHub
-// client of cfg.GitHub then spends from. The pace job is queued on q.
+// each branch's last analyzed findings and its lease, each
+// installation's pull-request pacing and its budget of content-creating
+// requests, which every GitHub client of cfg.GitHub then spends from. The pace job is queued on q.
 // `dockopt serve`, the demo and the tests put the App together here.
 func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
 	db := q.Database()
@@ -154,6 +167,11 @@ func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	branches, err := leases.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	branches.TTL = cfg.BranchLease
 	if cfg.Clock != nil {
 		ledger.Now, pacer.Now = cfg.Clock, cfg.Clock
 	}
@@ -179,7 +197,9 @@ func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
 		cfg.GitHub.Limit.Budget = ledger
 	}
 	cfg.Waivers, cfg.Baselines, cfg.Pacer, cfg.Queue = ws, bs, pacer, q
-	return New(cfg), nil
+	w := New(cfg)
+	w.Leases = branches
+	return w, nil
 }
 
 // Handlers run each kind of job; give them to the queue (or the server).
