@@ -11,20 +11,17 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/app/demo"
+	"github.com/dockopt/dockopt/internal/cli"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	out := fs.String("out", "", "folder for the pull-request body (default: a new temporary folder)")
 	pr := fs.Bool("pr", false, "open a sample pull request by a person and show dockopt's review with suggestions")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: dockopt demo [--json] [DIR]\n       dockopt demo --pr [--json]\n\nRuns the GitHub App end to end on this machine against a built-in fake GitHub:\nDIR (default examples/monorepo) is pushed to a repository where dockopt is installed,\nand the pull request and check run dockopt makes are shown.\nWith --pr, a sample pull request by a person is opened instead, and dockopt's review\nwith one-click suggestions is shown.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	const head = "usage: dockopt demo [--json] [DIR]\n       dockopt demo --pr [--json]\n\nRuns the GitHub App end to end on this machine against a built-in fake GitHub:\nDIR (default examples/monorepo) is pushed to a repository where dockopt is installed,\nand the pull request and check run dockopt makes are shown.\nWith --pr, a sample pull request by a person is opened instead, and dockopt's review\nwith one-click suggestions is shown.\n"
+	if code, done := cli.Parse(fs, head, args, stdout, stderr); done {
+		return code
 	}
 	if *pr {
 		if fs.NArg() > 0 {
