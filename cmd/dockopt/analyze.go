@@ -260,11 +260,14 @@ func (o *analyzeOptions) validate(npaths int) error {
 	return nil
 }
 
-// parseThreshold reads a --failure-threshold value; ok is false for none.
-// hadolint's spellings (style, ignore) are accepted as it accepts them.
+// parseThreshold reads a --failure-threshold value: none (SeverityOff)
+// fails on nothing. hadolint's style is info, as in its configuration;
+// its ignore is refused, because in hadolint it fails on any finding, the
+// opposite of none here, and a flag copied from a hadolint job must not
+// silently pass.
 func parseThreshold(s string) (sev analyzer.Severity, err error) {
 	switch strings.ToLower(s) {
-	case "error", "warning", "info", "style", "none", "ignore":
+	case "error", "warning", "info", "style", "none":
 		sev, _ = analyzer.ParseSeverity(s)
 		return sev, nil
 	}
