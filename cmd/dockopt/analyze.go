@@ -171,6 +171,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err := run.foundDockerfiles(); err != nil {
 		// A CI job must not go green on nothing.
 		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
+		if len(fset.Args()) == 0 && !isTerminal(os.Stdin) {
+			fmt.Fprintln(stderr, "dockopt analyze: standard input is read only with PATH -: dockopt analyze - < Dockerfile")
+		}
 		return exitUsage
 	}
 	if code, err := run.applyChanges(ctx, stdout, stderr); err != nil {
