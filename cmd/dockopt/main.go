@@ -168,10 +168,15 @@ var version = ""
 // version the go command recorded (a tag, or a pseudo-version made of
 // the commit), else "devel".
 func moduleVersion() string {
-	if version != "" {
-		return version
+	bi, _ := debug.ReadBuildInfo()
+	return moduleVersionOf(version, bi)
+}
+
+func moduleVersionOf(release string, bi *debug.BuildInfo) string {
+	if release != "" {
+		return release
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
 	return "devel"
@@ -180,31 +185,36 @@ func moduleVersion() string {
 // versionString is the module version, the VCS revision the binary was
 // built from and the Go version, as `go version -m` shows them.
 func versionString() string {
-	v := moduleVersion()
-	bi, ok := debug.ReadBuildInfo()
+	bi, _ := debug.ReadBuildInfo()
+	return versionStringOf(version, bi)
+}
+
+func versionStringOf(release string, bi *debug.BuildInfo) string {
+	v := moduleVersionOf(release, bi)
+	if bi == nil {
+		return v
+	}
 	var details []string
-	if ok {
-		var rev, modified string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				modified = s.Value
-			}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
 		}
-		if rev != "" {
-			if len(rev) > 12 {
-				rev = rev[:12]
-			}
-			if modified == "true" {
-				rev += ", modified"
-			}
-			details = append(details, "revision "+rev)
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
 		}
-		if bi.GoVersion != "" {
-			details = append(details, bi.GoVersion)
+		if modified == "true" {
+			rev += ", modified"
 		}
+		details = append(details, "revision "+rev)
+	}
+	if bi.GoVersion != "" {
+		details = append(details, bi.GoVersion)
 	}
 	if len(details) == 0 {
 		return v
