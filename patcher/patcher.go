@@ -763,6 +763,9 @@ func changes(fsys fs.FS, files []*File, opts Options) []Change {
 			byPath[c.Path] = c
 		}
 		for _, g := range f.Generated {
+			if opts.Mode == "sibling" && isDockerignore(g.Path) {
+				g = siblingDockerignore(fsys, f.Path, g)
+			}
 			if c, ok := byPath[g.Path]; ok {
 				c.Content = []byte(analyzer.AppendMissingLines(string(c.Content), g.Content))
 				continue
@@ -785,6 +788,24 @@ func changes(fsys fs.FS, files []*File, opts Options) []Change {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+func isDockerignore(p string) bool {
+	return strings.HasSuffix(path.Base(p), ".dockerignore")
+}
+
+// siblingDockerignore moves a .dockerignore change of sibling mode, which
+// leaves everything the original build reads untouched, to the ignore file
+// BuildKit reads for Dockerfile.optimized alone: <Dockerfile>.optimized
+// .dockerignore next to it, which takes the place of the context's
+// .dockerignore for that build only. It holds the context's patterns
+// (the ones g was computed from) and g's.
+func siblingDockerignore(fsys fs.FS, dockerfile string, g analyzer.GeneratedFile) analyzer.GeneratedFile {
+	content := g.Content
+	if existing, err := fs.ReadFile(fsys, g.Path); err == nil {
+		content = analyzer.AppendMissingLines(string(existing), g.Content)
+	}
+	return analyzer.GeneratedFile{Path: dockerfile + ".optimized.dockerignore", Content: content, Merge: "append-lines"}
 }
 
 func describeGenerated(p string) string {

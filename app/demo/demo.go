@@ -107,13 +107,27 @@ func prFiles(ctx context.Context, w *worker.Worker, inst int64, repo *githubtest
 	if err != nil {
 		return nil, err
 	}
-	files, _, err := client.Client.PullRequests.ListFiles(ctx, repo.Owner, repo.Name, number, &github.ListOptions{PerPage: 100})
-	if err != nil {
-		return nil, err
-	}
+	return listPRFiles(ctx, client.Client, repo.Owner, repo.Name, number)
+}
+
+// listPRFiles lists the paths a pull request changes, sorted.
+func listPRFiles(ctx context.Context, gh *github.Client, owner, name string, number int) ([]string, error) {
+	// Every page: a pull request may change far more than 100 files (GitHub
+	// lists up to 3000, 100 a page).
 	var out []string
-	for _, f := range files {
-		out = append(out, f.GetFilename())
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		files, resp, err := gh.PullRequests.ListFiles(ctx, owner, name, number, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			out = append(out, f.GetFilename())
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
 	}
 	sort.Strings(out)
 	return out, nil

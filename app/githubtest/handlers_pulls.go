@@ -221,8 +221,16 @@ func listPullFiles(s *Server, c *ctx) {
 		}
 		out = append(out, m)
 	}
+	// GitHub lists at most 3000 files of a pull request, whatever the page.
+	if len(out) > maxListedPullFiles {
+		out = out[:maxListedPullFiles]
+	}
 	c.json(http.StatusOK, paginate(c, out))
 }
+
+// maxListedPullFiles is the most files GitHub lists for a pull request
+// ("Responses include a maximum of 3000 files").
+const maxListedPullFiles = 3000
 
 // commentTarget is where a review comment points.
 type commentTarget struct {

@@ -109,24 +109,32 @@ func bodyWithFingerprint(body, fp string) string {
 func BranchName(base string) string { return BranchPrefix + base }
 
 // Pulls finds dockopt's pull requests for a base branch, open and closed,
-// in one request (the newest hundred, which is plenty for one branch).
+// newest first, reading pages until both are found or there are no more
+// (one page, nearly always).
 func (b *Branches) Pulls(ctx context.Context, base string) (Pulls, error) {
-	prs, _, err := b.Client.PullRequests.List(ctx, b.Owner, b.Repo, &github.PullRequestListOptions{
+	opts := &github.PullRequestListOptions{
 		State: "all", Head: b.Owner + ":" + BranchName(base), Base: base, Sort: "created", Direction: "desc",
 		ListOptions: github.ListOptions{PerPage: 100},
-	})
-	if err != nil {
-		return Pulls{}, fmt.Errorf("listing pull requests: %w", err)
 	}
 	var out Pulls
-	for _, pr := range prs {
-		switch {
-		case pr.GetHead().GetRef() != BranchName(base):
-		case pr.GetState() == "open" && out.Open == nil:
-			out.Open = pr
-		case pr.GetState() == "closed" && pr.MergedAt == nil && out.Closed == nil:
-			out.Closed = pr
+	for {
+		prs, resp, err := b.Client.PullRequests.List(ctx, b.Owner, b.Repo, opts)
+		if err != nil {
+			return Pulls{}, fmt.Errorf("listing pull requests: %w", err)
 		}
+		for _, pr := range prs {
+			switch {
+			case pr.GetHead().GetRef() != BranchName(base):
+			case pr.GetState() == "open" && out.Open == nil:
+				out.Open = pr
+			case pr.GetState() == "closed" && pr.MergedAt == nil && out.Closed == nil:
+				out.Closed = pr
+			}
+		}
+		if (out.Open != nil && out.Closed != nil) || resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
 	}
 	return out, nil
 }

@@ -110,36 +110,51 @@ func (c *Checks) Fail(ctx context.Context, id int64, conclusion, title, summary 
 // marker, to be amended again), keeping its conclusion, title, text and
 // annotations. A run no longer found is left alone.
 func (c *Checks) Amend(ctx context.Context, sha string, id int64, marker, text string) error {
-	runs, _, err := c.Client.Checks.ListCheckRunsForRef(ctx, c.Owner, c.Repo, sha, &github.ListCheckRunsOptions{CheckName: github.String(CheckName), Filter: github.String("all"),
-		ListOptions: github.ListOptions{PerPage: 100}})
-	if err != nil {
-		return fmt.Errorf("reading the check runs of %s: %w", sha, err)
+	r, err := c.findRun(ctx, sha, id)
+	if err != nil || r == nil {
+		return err
 	}
-	for _, r := range runs.CheckRuns {
-		if r.GetID() != id {
-			continue
+	summary := r.GetOutput().GetSummary()
+	end := strings.Index(summary, marker)
+	if end < 0 {
+		summary = strings.TrimRight(summary, "\n") + "\n\n" + text + "\n"
+	} else {
+		start := 0
+		if i := strings.LastIndex(summary[:end], "\n\n"); i >= 0 {
+			start = i + 2
 		}
-		summary := r.GetOutput().GetSummary()
-		end := strings.Index(summary, marker)
-		if end < 0 {
-			summary = strings.TrimRight(summary, "\n") + "\n\n" + text + "\n"
-		} else {
-			start := 0
-			if i := strings.LastIndex(summary[:end], "\n\n"); i >= 0 {
-				start = i + 2
-			}
-			summary = summary[:start] + text + summary[end+len(marker):]
-		}
-		_, _, err := c.Client.Checks.UpdateCheckRun(ctx, c.Owner, c.Repo, id, github.UpdateCheckRunOptions{
-			Name:   CheckName,
-			Output: &github.CheckRunOutput{Title: github.String(r.GetOutput().GetTitle()), Summary: github.String(summary)},
-		})
-		if err != nil {
-			return fmt.Errorf("amending the check run: %w", err)
-		}
-		return nil
+		summary = summary[:start] + text + summary[end+len(marker):]
+	}
+	_, _, err = c.Client.Checks.UpdateCheckRun(ctx, c.Owner, c.Repo, id, github.UpdateCheckRunOptions{
+		Name:   CheckName,
+		Output: &github.CheckRunOutput{Title: github.String(r.GetOutput().GetTitle()), Summary: github.String(summary)},
+	})
+	if err != nil {
+		return fmt.Errorf("amending the check run: %w", err)
 	}
 	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// findRun returns dockopt's check run id on sha, reading every page of
+// them (re-runs add one each), or nil when it is no longer there.
+func (c *Checks) findRun(ctx context.Context, sha string, id int64) (*github.CheckRun, error) {
+	opts := &github.ListCheckRunsOptions{CheckName: github.String(CheckName), Filter: github.String("all"),
+		ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		runs, resp, err := c.Client.Checks.ListCheckRunsForRef(ctx, c.Owner, c.Repo, sha, opts)
+		if err != nil {
+			return nil, fmt.Errorf("reading the check runs of %s: %w", sha, err)
+		}
+		for _, r := range runs.CheckRuns {
+			if r.GetID() == id {
+				return r, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return nil, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}

@@ -19,14 +19,14 @@ It serves a local page that sends the manifest to GitHub; confirm the app
 there, and GitHub sends the browser back here with a one-time code that is
 exchanged for the credentials.
 
-Flags:
+flags:
 `
 
 // Command runs `dockopt register` with its arguments (after the subcommand
 // name) and returns the process exit code: 0 done, 1 failed, 2 bad usage.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("register", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	var o Options
 	var noBrowser bool
 	fs.StringVar(&o.PublicURL, "webhook-url", "", "public URL GitHub delivers webhooks to (required); a bare host gets /webhook")
@@ -39,16 +39,24 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.OutFile, "out", DefaultOutFile, "env file to write the credentials to")
 	fs.BoolVar(&o.Overwrite, "force", false, "overwrite -out if it exists")
 	fs.BoolVar(&noBrowser, "no-browser", false, "only print the local page's URL")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
+	printUsage := func(w io.Writer) {
+		fmt.Fprint(w, usage)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
+		// -h and --help print the usage to stdout; a bad flag, to
+		// stderr after the error, as every dockopt subcommand does.
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
 			return 0
 		}
+		fmt.Fprintf(stderr, "register: %v\n", err)
+		printUsage(stderr)
 		return 2
 	}
+	fs.Usage = func() { printUsage(stderr) }
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "register: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()

@@ -503,12 +503,18 @@ func TestCommandUsage(t *testing.T) {
 		{[]string{"-webhook-url", "https://x.test", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"-nope"}, 2, "flag provided but not defined"},
 		{[]string{"-h"}, 0, "usage: dockopt register"},
+		{[]string{"--help"}, 0, "usage: dockopt register"},
 		{[]string{"-webhook-url", "ftp://x.test", "-no-browser"}, 1, "want an absolute http(s) URL"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := Command(context.Background(), tc.args, &stdout, &stderr)
-		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
-			t.Errorf("register %q: exit %d, stderr:\n%s\nwant exit %d and %q", tc.args, code, stderr.String(), tc.code, tc.want)
+		// Help asked for goes to stdout; usage after an error, to stderr.
+		got := stderr.String()
+		if tc.code == 0 {
+			got = stdout.String()
+		}
+		if code != tc.code || !strings.Contains(got, tc.want) {
+			t.Errorf("register %q: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d and %q", tc.args, code, stdout.String(), stderr.String(), tc.code, tc.want)
 		}
 	}
 }

@@ -110,6 +110,10 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("dockopt serve", flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprint(usage, "usage: dockopt serve [flags]\n\nRuns the GitHub App: takes webhook deliveries, queues them and runs the jobs.\nEvery flag can be given in the environment instead; secrets only there.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
 	// Secrets have no flag: command lines are visible to every user of the
 	// machine. The key can be given as a file.
 	v := map[string]*string{}

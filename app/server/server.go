@@ -3,6 +3,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -198,10 +199,15 @@ func redact(s string) string {
 // configuration, database, logger and metrics; the caller (the program's
 // composition root) decides what runs the jobs. No handlers: intake only.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer, handlers func(*Server) ([]queue.Handler, error)) int {
-	cfg, err := loadConfig(args, os.Getenv, stderr)
+	// The flags' usage goes to stdout when asked for with -h or --help,
+	// to stderr with the error otherwise, as every subcommand does.
+	var usage bytes.Buffer
+	cfg, err := loadConfig(args, os.Getenv, &usage)
 	if errors.Is(err, ErrHelp) {
+		stdout.Write(usage.Bytes())
 		return 0
 	}
+	stderr.Write(usage.Bytes())
 	if err != nil {
 		fmt.Fprintf(stderr, "dockopt serve: configuration:\n%v\n", indent(err.Error()))
 		return 2

@@ -61,16 +61,22 @@ func (w *Worker) pullsAt(ctx context.Context, gh *github.Client, j jobs.Rerun) (
 	if len(out) > 0 || j.HeadBranch == "" {
 		return out, nil
 	}
-	prs, _, err := gh.PullRequests.List(ctx, j.Owner, j.Repo, &github.PullRequestListOptions{State: "open", Head: j.Owner + ":" + j.HeadBranch})
-	if err != nil {
-		return nil, fmt.Errorf("listing pull requests of %s: %w", j.HeadBranch, err)
-	}
-	for _, pr := range prs {
-		if pr.GetHead().GetRef() == j.HeadBranch && !isBotPR(pr) {
-			out = append(out, pr)
+	opts := &github.PullRequestListOptions{State: "open", Head: j.Owner + ":" + j.HeadBranch, ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		prs, resp, err := gh.PullRequests.List(ctx, j.Owner, j.Repo, opts)
+		if err != nil {
+			return nil, fmt.Errorf("listing pull requests of %s: %w", j.HeadBranch, err)
 		}
+		for _, pr := range prs {
+			if pr.GetHead().GetRef() == j.HeadBranch && !isBotPR(pr) {
+				out = append(out, pr)
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
 	}
-	return out, nil
 }
 
 // prRequestOf describes a review of pr as GitHub reports it now.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
+	"github.com/dockopt/dockopt/internal/cli"
 	"github.com/dockopt/dockopt/internal/pipeline"
 	"github.com/dockopt/dockopt/patcher/build"
 )
@@ -31,6 +33,11 @@ type analyzeOptions struct {
 	color     string
 	buildkit  string
 	compose   bool
+	// context is the build context of a Dockerfile read from standard
+	// input (PATH "-"); empty when none was given.
+	context string
+	// stdin is set when PATH is "-".
+	stdin bool
 }
 
 // analyzeMemoryLimit is the soft memory limit of `dockopt analyze`
@@ -44,26 +51,42 @@ const (
 	exitUsage    = 2
 )
 
-func analyzeFlags(o *analyzeOptions, stderr io.Writer) *flag.FlagSet {
+// analyzeUsage heads `dockopt analyze -h`.
+const analyzeUsage = `usage: dockopt analyze [flags] [PATH…]
+       dockopt analyze [flags] [--context DIR] - < Dockerfile
+
+PATH is a directory (searched for Dockerfiles) or a Dockerfile; default ".".
+PATH "-" reads one Dockerfile from standard input; --context DIR names its
+build context (.dockerignore, lockfiles), else the context is taken as empty.
+
+--fix applies the safe fixes (no change of behaviour expected) and prints the
+findings that remain; --apply review also applies those a person should look at.
+
+Exit status: 0 nothing at or above the failure threshold; 1 findings at or
+above it; 2 usage errors, no Dockerfile found, or a Dockerfile that cannot be
+read or parsed (empty, binary, not valid for BuildKit).
+`
+
+func analyzeFlags(o *analyzeOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&o.format, "format", "text", "output format: text, json, sarif or markdown")
-	fs.BoolVar(&o.fix, "fix", false, "write the changes in place")
+	fs.BoolVar(&o.fix, "fix", false, "write the changes in place (safe fixes only, unless --apply review)")
 	fs.StringVar(&o.out, "out", "", "write changed and created files, and REPORT.md, under `DIR` (originals untouched)")
-	fs.StringVar(&o.apply, "apply", "", "which fixes to apply: safe or review (both); default from config, else review")
-	fs.StringVar(&o.mode, "mode", "", "in-place (rewrite Dockerfiles) or sibling (write Dockerfile.optimized next to each)")
-	fs.BoolVar(&o.diff, "diff", false, "print the changes as a unified diff")
+	fs.StringVar(&o.apply, "apply", "", "which fixes to apply: safe or review (both); default safe with --fix, else from config, else review")
+	fs.StringVar(&o.mode, "mode", "", "how --fix or --out writes: in-place (rewrite Dockerfiles) or sibling (write Dockerfile.optimized next to each, never touching the originals or .dockerignore)")
+	fs.BoolVar(&o.diff, "diff", false, "print the changes as a unified diff (with --format json: in each change's \"diff\")")
 	fs.StringVar(&o.config, "config", "", "configuration `FILE` (default: .github/dockopt.yml or .dockopt.yml in the analyzed directory)")
-	fs.StringVar(&o.threshold, "failure-threshold", "", "lowest severity that makes the exit code 1: error, warning, info or none (default from config, else warning)")
+	fs.StringVar(&o.threshold, "failure-threshold", "", "lowest severity that makes the exit code 1: "+thresholdValues+" (default from config, else warning)")
 	fs.StringVar(&o.color, "color", "auto", "colour in text output: auto, always or never")
 	fs.BoolVar(&o.compose, "harden-compose", false, "also harden the docker-compose services that build these Dockerfiles (a review change)")
 	fs.StringVar(&o.buildkit, "buildkit", "", "BuildKit `ADDR` (unix:///run/buildkit/buildkitd.sock, tcp://…) to build original and optimized images")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: dockopt analyze [flags] [PATH…]\n\nPATH is a directory (searched for Dockerfiles) or a Dockerfile; default \".\".\nExit status: 0 nothing at or above the failure threshold, 1 findings, 2 usage or unreadable input.\n\nflags:")
-		fs.PrintDefaults()
-	}
+	fs.StringVar(&o.context, "context", "", "build context `DIR` of the Dockerfile read from standard input (PATH -)")
 	return fs
 }
+
+// thresholdValues are the values of --failure-threshold, as the help and
+// every error spell them.
+const thresholdValues = "error, warning, info or none"
 
 // run holds one invocation's inputs and results.
 type analysisRun struct {
@@ -86,24 +109,27 @@ type analyzedRoot struct {
 	targets []analyzer.Target
 	prefix  string
 	out     *pipeline.Output
+	// fixed is set once --fix has written the changes; sibling when they
+	// went to Dockerfile.optimized files.
+	fixed, sibling bool
 }
 
 func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o analyzeOptions
-	fset := analyzeFlags(&o, stderr)
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitClean
-		}
-		return exitUsage
-	}
-	if err := o.validate(); err != nil {
-		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
-		return exitUsage
+	fset := analyzeFlags(&o)
+	if code, done := cli.Parse(fset, analyzeUsage, args, stdout, stderr); done {
+		return code
 	}
 	paths := fset.Args()
 	if len(paths) == 0 {
 		paths = []string{"."}
+	}
+	for _, p := range paths {
+		o.stdin = o.stdin || p == "-"
+	}
+	if err := o.validate(len(paths)); err != nil {
+		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
+		return exitUsage
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Analysis makes garbage as it goes (a model per fix tried); a
@@ -114,7 +140,13 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	run := &analysisRun{opts: o, analyzer: analyzer.New(rules.All())}
 	defer run.close()
 	for _, p := range paths {
-		root, err := run.analyzePath(p)
+		var root analyzedRoot
+		var err error
+		if p == "-" {
+			root, err = run.analyzeStdin(os.Stdin, stderr)
+		} else {
+			root, err = run.analyzePath(p)
+		}
 		if err != nil {
 			if root.root != nil {
 				root.root.Close()
@@ -135,6 +167,14 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if code, err := run.runPipeline(ctx, stderr); err != nil {
 		return stopped(ctx, stderr, code, err)
+	}
+	if err := run.foundDockerfiles(); err != nil {
+		// A CI job must not go green on nothing.
+		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
+		if len(fset.Args()) == 0 && !isTerminal(os.Stdin) {
+			fmt.Fprintln(stderr, "dockopt analyze: standard input is read only with PATH -: dockopt analyze - < Dockerfile")
+		}
+		return exitUsage
 	}
 	if code, err := run.applyChanges(ctx, stdout, stderr); err != nil {
 		return stopped(ctx, stderr, code, err)
@@ -160,11 +200,15 @@ func stopped(ctx context.Context, stderr io.Writer, code int, err error) int {
 
 func (r *analysisRun) close() {
 	for _, root := range r.roots {
-		root.root.Close()
+		if root.root != nil {
+			root.root.Close()
+		}
 	}
 }
 
-func (o *analyzeOptions) validate() error {
+// validate refuses values it does not know and flags that cannot work
+// together, before anything is read.
+func (o *analyzeOptions) validate(npaths int) error {
 	switch o.format {
 	case "text", "json", "sarif", "markdown":
 	default:
@@ -185,15 +229,52 @@ func (o *analyzeOptions) validate() error {
 	default:
 		return fmt.Errorf("unknown --color %q (want auto, always or never)", o.color)
 	}
-	if o.threshold != "" && o.threshold != "none" {
-		if _, err := analyzer.ParseSeverity(o.threshold); err != nil {
-			return fmt.Errorf("--failure-threshold: %v", err)
+	if o.threshold != "" {
+		if _, err := parseThreshold(o.threshold); err != nil {
+			return err
 		}
 	}
 	if o.fix && o.out != "" {
 		return errors.New("--fix and --out both say where to write; choose one")
 	}
+	if o.mode != "" && !o.fix && o.out == "" {
+		return fmt.Errorf("--mode %s says how --fix or --out writes, and neither was given; nothing would be written", o.mode)
+	}
+	if o.diff && (o.format == "sarif" || o.format == "markdown") {
+		return fmt.Errorf("--diff prints a unified diff in text or in --format json, not in --format %s", o.format)
+	}
+	if o.context != "" && !o.stdin {
+		return errors.New("--context names the build context of a Dockerfile read from standard input (PATH -); a PATH's context is its own folder")
+	}
+	if o.stdin {
+		switch {
+		case npaths > 1:
+			return errors.New("- (standard input) must be the only PATH")
+		case o.fix:
+			return errors.New("--fix cannot write back to standard input; --diff shows the changes")
+		case o.out != "":
+			return errors.New("--out cannot name the files of a Dockerfile read from standard input; --diff shows the changes")
+		case o.buildkit != "":
+			return errors.New("--buildkit builds from a folder on disk; give the Dockerfile's PATH, not -")
+		case o.compose:
+			return errors.New("--harden-compose needs the compose files of a folder; give its PATH, not -")
+		}
+	}
 	return nil
+}
+
+// parseThreshold reads a --failure-threshold value: none (SeverityOff)
+// fails on nothing. hadolint's style is info, as in its configuration;
+// its ignore is refused, because in hadolint it fails on any finding, the
+// opposite of none here, and a flag copied from a hadolint job must not
+// silently pass.
+func parseThreshold(s string) (sev analyzer.Severity, err error) {
+	switch strings.ToLower(s) {
+	case "error", "warning", "info", "style", "none":
+		sev, _ = analyzer.ParseSeverity(s)
+		return sev, nil
+	}
+	return 0, fmt.Errorf("unknown --failure-threshold %q (want %s)", s, thresholdValues)
 }
 
 // analyzePath prepares the analysis of a directory or a single
@@ -284,8 +365,12 @@ func (r *analysisRun) loadConfig(fsys fs.FS) (*analyzer.Config, error) {
 	if _, err := cfg.ResolveRules(r.analyzer); err != nil {
 		return nil, fmt.Errorf("configuration %s: %v", strings.Join(cfg.Sources, ", "), err)
 	}
-	if r.opts.apply != "" {
+	switch {
+	case r.opts.apply != "":
 		cfg.Fixes.Apply = analyzer.Safety(r.opts.apply)
+	case r.opts.fix:
+		// Writing in place, only what changes no behaviour, unless asked.
+		cfg.Fixes.Apply = analyzer.Safe
 	}
 	return cfg, nil
 }
@@ -293,27 +378,30 @@ func (r *analysisRun) loadConfig(fsys fs.FS) (*analyzer.Config, error) {
 // threshold returns the severity at or above which the exit code is 1, and
 // false when nothing should fail.
 func (r *analysisRun) threshold(cfg *analyzer.Config) (analyzer.Severity, bool) {
-	switch r.opts.threshold {
-	case "none":
-		return 0, false
-	case "":
+	if r.opts.threshold == "" {
 		return cfg.Threshold(), cfg.Threshold() != analyzer.SeverityOff
 	}
-	s, _ := analyzer.ParseSeverity(r.opts.threshold)
+	s, _ := parseThreshold(r.opts.threshold)
 	return s, s != analyzer.SeverityOff
 }
 
+// exitCode is 2 when a Dockerfile could not be read or parsed, whatever
+// the threshold; else 1 when a finding that remains is at or above it.
 func (r *analysisRun) exitCode() int {
 	code := exitClean
+	for _, root := range r.roots {
+		for _, f := range root.reported() {
+			if f.Error != "" {
+				return exitUsage
+			}
+		}
+	}
 	for _, root := range r.roots {
 		limit, ok := r.threshold(root.cfg)
 		if !ok {
 			continue
 		}
-		for _, f := range root.out.Result.Files {
-			if f.Error != "" && limit >= analyzer.SeverityError {
-				code = exitFindings
-			}
+		for _, f := range root.reported() {
 			for _, fd := range f.Findings {
 				if fd.Severity <= limit {
 					code = exitFindings
@@ -360,7 +448,7 @@ func (r *analysisRun) files() []*analyzer.FileResult {
 	var out []*analyzer.FileResult
 	for _, root := range r.roots {
 		groups := map[*analyzer.FindingGroup]*analyzer.FindingGroup{}
-		for _, f := range root.out.Result.Files {
+		for _, f := range root.reported() {
 			if root.prefix != "" && root.prefix != "." {
 				cp := *f
 				cp.Path = root.prefix + "/" + f.Path
@@ -389,4 +477,50 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// foundDockerfiles returns an error naming the first PATH in which no
+// Dockerfile was found.
+func (r *analysisRun) foundDockerfiles() error {
+	for _, root := range r.roots {
+		if len(root.out.Result.Files) == 0 && len(root.out.Result.Unread) == 0 {
+			return fmt.Errorf("no Dockerfile found in %s (looked for Dockerfile, *.Dockerfile, Dockerfile.*, Containerfile)", root.arg)
+		}
+	}
+	return nil
+}
+
+// reported is what a run reports for a root: the analysis of each
+// Dockerfile, or after --fix wrote, the analysis of what was written,
+// so that the findings shown are those that remain.
+func (root *analyzedRoot) reported() []*analyzer.FileResult {
+	if !root.fixed || root.out.Patch == nil {
+		return root.out.Result.Files
+	}
+	after := map[string]*analyzer.FileResult{}
+	for _, pf := range root.out.Patch.Files {
+		if pf.After != nil && !bytes.Equal(pf.Original, pf.Patched) {
+			after[pf.Path] = pf.After
+		}
+	}
+	out := make([]*analyzer.FileResult, 0, len(root.out.Result.Files))
+	for _, f := range root.out.Result.Files {
+		a, ok := after[f.Path]
+		if !ok {
+			out = append(out, f)
+			continue
+		}
+		cp := *a
+		cp.Path, cp.Context = f.Path, f.Context
+		if root.sibling {
+			// The original is untouched; what remains is in its sibling.
+			cp.Path = f.Path + ".optimized"
+		}
+		cp.Findings = append([]analyzer.Finding(nil), a.Findings...)
+		for i := range cp.Findings {
+			cp.Findings[i].Path = cp.Path
+		}
+		out = append(out, &cp)
+	}
+	return out
 }

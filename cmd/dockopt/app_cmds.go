@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/dockopt/dockopt/app/register"
 	"github.com/dockopt/dockopt/app/server"
 	"github.com/dockopt/dockopt/app/worker"
+	"github.com/dockopt/dockopt/internal/cli"
 )
 
 // runServe is where the GitHub App is put together: the server opens the
@@ -44,9 +46,18 @@ func runRegister(ctx context.Context, args []string, stdout, stderr io.Writer) i
 // runHealthcheck asks the local server's /healthz, for the image's
 // HEALTHCHECK: distroless images have no curl or wget.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	head := "usage: dockopt healthcheck [ADDR]\n\nAsks the local server's /healthz and exits 0 when it answers 200, 1 otherwise;\nfor the image's HEALTHCHECK, since distroless images have no curl or wget.\nADDR is host:port (default $" + server.EnvAddr + ", else :8080).\n"
+	if code, done := cli.Parse(fs, head, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "dockopt healthcheck: one address at most, got %q\n", fs.Args())
+		return 2
+	}
 	addr := os.Getenv(server.EnvAddr)
-	if len(args) > 0 {
-		addr = args[0]
+	if fs.NArg() == 1 {
+		addr = fs.Arg(0)
 	}
 	if addr == "" {
 		addr = ":8080"

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dockopt/dockopt/internal/cli"
 	"github.com/dockopt/dockopt/patcher/build"
 	"github.com/dockopt/dockopt/templates"
 )
@@ -24,7 +25,7 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 	if !r.needsPatch() {
 		return 0, nil
 	}
-	if r.opts.diff {
+	if r.opts.diff && r.opts.format == "text" {
 		for _, root := range r.roots {
 			for _, c := range root.out.Patch.Changes {
 				fmt.Fprint(stdout, unifiedDiff(root.join(c.Path), c.Original, c.Content))
@@ -81,11 +82,14 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 		return exitUsage, err
 	}
 	if r.opts.fix {
-		for _, root := range r.roots {
-			fmt.Fprintf(stderr, "dockopt: wrote %d files under %s\n", len(root.out.Patch.Changes), root.dir)
+		for i := range r.roots {
+			root := &r.roots[i]
+			root.fixed = true
+			root.sibling = r.sibling(root)
+			fmt.Fprintf(stderr, "dockopt: wrote %s under %s\n", cli.Plural(len(root.out.Patch.Changes), "file"), root.dir)
 		}
 	} else {
-		fmt.Fprintf(stderr, "dockopt: wrote %d changed files and REPORT.md under %s\n", len(plans)-1, r.opts.out)
+		fmt.Fprintf(stderr, "dockopt: wrote %s and REPORT.md under %s\n", cli.Plural(len(plans)-1, "changed file"), r.opts.out)
 	}
 	return 0, nil
 }
@@ -119,6 +123,14 @@ func planOut(out string, outputs []outputFile) (*os.Root, []plannedWrite, error)
 	return root, plans, nil
 }
 
+// sibling reports whether root's changes go next to the originals.
+func (r *analysisRun) sibling(root *analyzedRoot) bool {
+	if r.opts.mode != "" {
+		return r.opts.mode == "sibling"
+	}
+	return root.cfg.Output.Mode == "sibling"
+}
+
 // join prefixes a root-relative path for output when several roots were given.
 func (root analyzedRoot) join(p string) string {
 	if root.prefix == "" || root.prefix == "." {
@@ -135,7 +147,11 @@ func (r *analysisRun) jsonChanges() []jsonChange {
 			continue
 		}
 		for _, c := range root.out.Patch.Changes {
-			out = append(out, jsonChange{Path: root.join(c.Path), Action: c.Action})
+			jc := jsonChange{Path: root.join(c.Path), Action: c.Action}
+			if r.opts.diff {
+				jc.Diff = unifiedDiff(jc.Path, c.Original, c.Content)
+			}
+			out = append(out, jc)
 		}
 	}
 	return out
@@ -159,7 +175,7 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 	if r.opts.diff && r.opts.format == "text" {
 		return nil
 	}
-	return writeText(w, files, r.notCovered(), newPalette(r.opts.color, tty))
+	return writeText(w, files, r.notCovered(), newPalette(r.opts.color, tty), r.opts.fix, r.opts.apply == "review")
 }
 
 func (r *analysisRun) jsonBuilds() []jsonBuild {
@@ -192,7 +208,7 @@ func (r *analysisRun) markdownReport() (string, error) {
 		case r.opts.out != "":
 			out := r.opts.out
 			in.OutDir = filepath.ToSlash(out)
-		case r.opts.mode == "sibling" || root.cfg.Output.Mode == "sibling":
+		case r.sibling(&root):
 			in.OptimizedAt = func(p string) string { return p + ".optimized" }
 		}
 		s, err := templates.Report(in)

@@ -11,20 +11,17 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/app/demo"
+	"github.com/dockopt/dockopt/internal/cli"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	out := fs.String("out", "", "folder for the pull-request body (default: a new temporary folder)")
 	pr := fs.Bool("pr", false, "open a sample pull request by a person and show dockopt's review with suggestions")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: dockopt demo [--json] [DIR]\n       dockopt demo --pr [--json]\n\nRuns the GitHub App end to end on this machine against a built-in fake GitHub:\nDIR (default examples/monorepo) is pushed to a repository where dockopt is installed,\nand the pull request and check run dockopt makes are shown.\nWith --pr, a sample pull request by a person is opened instead, and dockopt's review\nwith one-click suggestions is shown.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	const head = "usage: dockopt demo [--json] [DIR]\n       dockopt demo --pr [--json]\n\nRuns the GitHub App end to end on this machine against a built-in fake GitHub:\nDIR (default examples/monorepo) is pushed to a repository where dockopt is installed,\nand the pull request and check run dockopt makes are shown.\nWith --pr, a sample pull request by a person is opened instead, and dockopt's review\nwith one-click suggestions is shown.\n"
+	if code, done := cli.Parse(fs, head, args, stdout, stderr); done {
+		return code
 	}
 	if *pr {
 		if fs.NArg() > 0 {
@@ -67,7 +64,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stdout, "Pushed %s to a fake GitHub where dockopt is installed.\n\n", filepath.ToSlash(dir))
-	fmt.Fprintf(stdout, "Check run:    %s, %d annotations (%s)\n", res.CheckRun.Conclusion, res.CheckRun.Annotations, res.CheckRun.Title)
+	fmt.Fprintf(stdout, "Check run:    %s, %s (%s)\n", res.CheckRun.Conclusion, cli.Plural(res.CheckRun.Annotations, "annotation"), res.CheckRun.Title)
 	if res.CheckRun.Why != "" {
 		fmt.Fprintf(stdout, "  why:        %s\n", res.CheckRun.Why)
 	}
@@ -78,7 +75,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(stdout, "Pull request: none (nothing to change)")
 	}
-	fmt.Fprintf(stdout, "\n%d GitHub API calls (+%d git requests for the clone), %d ms\n", res.GitHubCalls, res.GitRequests, res.ElapsedMS)
+	fmt.Fprintf(stdout, "\n%s (+%s for the clone), %d ms\n", cli.Plural(res.GitHubCalls, "GitHub API call"), cli.Plural(res.GitRequests, "git request"), res.ElapsedMS)
 	return 0
 }
 
@@ -97,11 +94,11 @@ func runDemoPR(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stdout, "Opened pull request #%d %q on a fake GitHub where dockopt is installed.\n\n", res.Number, res.Title)
-	fmt.Fprintf(stdout, "Check run: %s, %d annotations (%s)\n\n", res.CheckRun.Conclusion, res.CheckRun.Annotations, res.CheckRun.Title)
+	fmt.Fprintf(stdout, "Check run: %s, %s (%s)\n\n", res.CheckRun.Conclusion, cli.Plural(res.CheckRun.Annotations, "annotation"), res.CheckRun.Title)
 	if res.Review == "" {
 		fmt.Fprintln(stdout, "Review: none (nothing to suggest on the changed lines)")
 	} else {
-		fmt.Fprintf(stdout, "Review (%d comments):\n\n%s\n", len(res.Comments), indent(res.Review))
+		fmt.Fprintf(stdout, "Review (%s):\n\n%s\n", cli.Plural(len(res.Comments), "comment"), indent(res.Review))
 	}
 	for _, c := range res.Comments {
 		where := fmt.Sprintf("%s line %d", c.Path, c.Line)
@@ -113,7 +110,7 @@ func runDemoPR(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 	for path, text := range res.Applied {
 		fmt.Fprintf(stdout, "\n--- %s after accepting every suggestion ---\n%s", path, indent(text))
 	}
-	fmt.Fprintf(stdout, "\n%d GitHub API calls (+%d git requests for the clone), %d ms\n", res.GitHubCalls, res.GitRequests, res.ElapsedMS)
+	fmt.Fprintf(stdout, "\n%s (+%s for the clone), %d ms\n", cli.Plural(res.GitHubCalls, "GitHub API call"), cli.Plural(res.GitRequests, "git request"), res.ElapsedMS)
 	return 0
 }
 

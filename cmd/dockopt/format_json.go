@@ -81,6 +81,8 @@ type jsonFix struct {
 type jsonChange struct {
 	Path   string `json:"path"`
 	Action string `json:"action"`
+	// Diff is the change as a unified diff, with --diff.
+	Diff string `json:"diff,omitempty"`
 }
 
 // jsonBuild is one BuildKit build of an original or optimized Dockerfile.

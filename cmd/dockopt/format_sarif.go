@@ -134,7 +134,7 @@ func sarifLevel(s analyzer.Severity) string {
 // help for any of them) and one result per finding, with fixes as byte
 // replacements.
 func writeSARIF(w io.Writer, all []*analyzer.Rule, files []*analyzer.FileResult, nc notCovered) error {
-	driver := sarifDriver{Name: "dockopt", Version: versionString(), InformationURI: "https://github.com/dockopt/dockopt", Rules: []sarifRule{}}
+	driver := sarifDriver{Name: "dockopt", Version: moduleVersion(), InformationURI: "https://github.com/dockopt/dockopt", Rules: []sarifRule{}}
 	index := map[string]int{}
 	for i, r := range all {
 		index[r.ID] = i

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/internal/cli"
 )
 
 type palette struct{ bold, red, yellow, blue, dim, green, reset string }
@@ -29,7 +30,10 @@ func (p palette) severity(s analyzer.Severity) string {
 }
 
 // writeText prints findings grouped by file, readable in a terminal.
-func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palette) error {
+// afterFix is set when --fix has written the changes: the findings are
+// then those that remain, and the fixes counted those not applied;
+// reviewApplied says whether review fixes were among those applied.
+func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palette, afterFix, reviewApplied bool) error {
 	total, fixable := 0, 0
 	for _, f := range files {
 		label := f.Kind
@@ -83,7 +87,7 @@ func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palet
 			total++
 		}
 		for _, lead := range leads {
-			what := fmt.Sprintf("%d more findings are", shared[lead])
+			what := cli.Plural(shared[lead], "more finding") + " are"
 			if shared[lead] == 1 {
 				what = "1 more finding is"
 			}
@@ -109,6 +113,16 @@ func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palet
 	if said {
 		fmt.Fprintln(w)
 	}
-	_, err := fmt.Fprintf(w, "%d Dockerfiles, %d findings, %d with a fix (`dockopt analyze --out DIR` writes them; `dockopt explain RULE` says why)\n", len(files), total, fixable)
+	if afterFix {
+		hint := "`--apply review` applies those a person should look at; "
+		if reviewApplied {
+			hint = ""
+		}
+		_, err := fmt.Fprintf(w, "%s, %s remaining after the fixes, %d with a fix not applied (%s`dockopt explain RULE` says why)\n",
+			cli.Plural(len(files), "Dockerfile"), cli.Plural(total, "finding"), fixable, hint)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s, %s, %d with a fix (`dockopt analyze --out DIR` writes them; `dockopt explain RULE` says why)\n",
+		cli.Plural(len(files), "Dockerfile"), cli.Plural(total, "finding"), fixable)
 	return err
 }

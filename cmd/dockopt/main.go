@@ -5,15 +5,19 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dockopt/dockopt/internal/cli"
 )
 
 // command is one subcommand of the dockopt binary.
@@ -112,12 +116,26 @@ func signalExit(sig os.Signal) int {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	switch {
+	case len(args) == 0:
+		usage(stderr, cmds)
+		return exitUsage
+	case args[0] == "-h" || args[0] == "-help" || args[0] == "--help":
 		usage(stdout, cmds)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
+	case args[0] == "help" && len(args) == 2:
+		// `dockopt help analyze` is `dockopt analyze -h`.
+		if c, ok := cmds[args[1]]; ok {
+			return c.run(ctx, []string{"-h"}, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "dockopt help: unknown command %q\n\n", args[1])
+		usage(stderr, cmds)
+		return exitUsage
+	case args[0] == "help":
+		usage(stdout, cmds)
+		return 0
+	case args[0] == "--version" || args[0] == "-version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
@@ -139,31 +157,81 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", n, cmds[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun `dockopt <command> -h` for a command's flags.")
+	fmt.Fprintln(w, "\nRun `dockopt <command> -h` for a command's flags; `dockopt --version` prints the version.")
 }
 
-// version is set by the release build with -ldflags; otherwise the module
-// version or VCS revision is used.
+// version is set by the release build with -ldflags; otherwise the
+// module version recorded in the binary is used.
 var version = ""
 
-func versionString() string {
-	if version != "" {
-		return version
+// moduleVersion is dockopt's version: the release's, else the module
+// version the go command recorded (a tag, or a pseudo-version made of
+// the commit), else "devel".
+func moduleVersion() string {
+	bi, _ := debug.ReadBuildInfo()
+	return moduleVersionOf(version, bi)
+}
+
+func moduleVersionOf(release string, bi *debug.BuildInfo) string {
+	if release != "" {
+		return release
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return "devel-" + s.Value[:12]
-			}
-		}
+	if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
 	}
 	return "devel"
 }
 
-func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
+// versionString is the module version, the VCS revision the binary was
+// built from and the Go version, as `go version -m` shows them.
+func versionString() string {
+	bi, _ := debug.ReadBuildInfo()
+	return versionStringOf(version, bi)
+}
+
+func versionStringOf(release string, bi *debug.BuildInfo) string {
+	v := moduleVersionOf(release, bi)
+	if bi == nil {
+		return v
+	}
+	var details []string
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if modified == "true" {
+			rev += ", modified"
+		}
+		details = append(details, "revision "+rev)
+	}
+	if bi.GoVersion != "" {
+		details = append(details, bi.GoVersion)
+	}
+	if len(details) == 0 {
+		return v
+	}
+	return v + " (" + strings.Join(details, ", ") + ")"
+}
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	const head = "usage: dockopt version\n       dockopt --version\n\nPrints dockopt's module version, the VCS revision it was built from, and the Go version.\n"
+	if code, done := cli.Parse(fs, head, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "dockopt version: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
 	fmt.Fprintf(stdout, "dockopt %s\n", versionString())
 	return 0
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
+	"github.com/dockopt/dockopt/internal/cli"
 )
 
 // ruleJSON is the stable shape of `dockopt rules --format json`.
@@ -26,10 +27,14 @@ type ruleJSON struct {
 
 func runRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	const head = "usage: dockopt rules [--format text|json]\n\nLists every rule: ID, category, default severity, fix safety, equivalents in other tools, title.\n"
+	if code, done := cli.Parse(fs, head, args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "dockopt rules: unexpected argument %q; `dockopt explain %s` prints one rule\n", fs.Arg(0), fs.Arg(0))
+		return exitUsage
 	}
 	all := rules.All()
 	switch *format {
@@ -73,14 +78,20 @@ func nonNil(s []string) []string {
 }
 
 func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: dockopt explain RULE (an ID like apt-no-install-recommends or an equivalent like DL3015)")
-		return 2
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	const head = "usage: dockopt explain RULE\n\nPrints a rule's documentation in Markdown. RULE is an ID like apt-no-install-recommends\nor an equivalent in another tool like DL3015; `dockopt rules` lists them.\n"
+	if code, done := cli.Parse(fs, head, args, stdout, stderr); done {
+		return code
 	}
-	found := analyzer.New(rules.All()).Lookup(args[0])
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "dockopt explain: name one rule")
+		cli.Usage(fs, head, stderr)
+		return exitUsage
+	}
+	found := analyzer.New(rules.All()).Lookup(fs.Arg(0))
 	if len(found) == 0 {
-		fmt.Fprintf(stderr, "dockopt explain: no rule %q; `dockopt rules` lists them\n", args[0])
-		return 2
+		fmt.Fprintf(stderr, "dockopt explain: no rule %q; `dockopt rules` lists them\n", fs.Arg(0))
+		return exitUsage
 	}
 	for i, r := range found {
 		if i > 0 {

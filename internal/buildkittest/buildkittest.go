@@ -4,7 +4,7 @@
 // "FROM alpine:3.20" builds with no network at all.
 //
 // What it needs on the machine (scripts/install-buildkit.sh installs all
-// of it): root, runc, Debian's busybox-static, and a buildkitd binary in
+// of it): root, runc, a static busybox (BusyboxPath), and a buildkitd binary in
 // <repo>/bin, $DOCKOPT_BUILDKITD or PATH. When something is missing the
 // test is skipped, unless $CI is set: CI must really build.
 package buildkittest

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"debug/elf"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -21,9 +23,37 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
-// BusyboxPath is the static busybox every test image is made of
-// (Debian's busybox-static package).
-const BusyboxPath = "/bin/busybox"
+// BusyboxPath is the static busybox every test image is made of: the
+// first busybox on PATH that is statically linked (scripts/install-
+// buildkit.sh unpacks Debian's busybox-static into bin/ rather than
+// replace the system's busybox package), else /bin/busybox, which is
+// static when the busybox-static package is installed.
+var BusyboxPath = findStaticBusybox()
+
+func findStaticBusybox() string {
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p := filepath.Join(dir, "busybox")
+		if dir != "" && staticELF(p) == nil {
+			return p
+		}
+	}
+	return "/bin/busybox"
+}
+
+// staticELF reports why the binary at p is not a static ELF executable.
+func staticELF(p string) error {
+	f, err := elf.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			return errors.New("dynamically linked")
+		}
+	}
+	return nil
+}
 
 //go:embed rootfs/accounts.sh
 var accountsScript []byte
@@ -123,15 +153,8 @@ var busyboxApplets = sync.OnceValues(func() ([]string, error) {
 
 // checkBusybox reports why BusyboxPath cannot be used in an image.
 func checkBusybox() error {
-	f, err := elf.Open(BusyboxPath)
-	if err != nil {
-		return fmt.Errorf("%s: %w (install busybox-static)", BusyboxPath, err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked; the test images have no libc (install busybox-static)", BusyboxPath)
-		}
+	if err := staticELF(BusyboxPath); err != nil {
+		return fmt.Errorf("%s: %w; the test images have no libc (scripts/install-buildkit.sh puts a static busybox in bin/)", BusyboxPath, err)
 	}
 	return nil
 }

@@ -18,7 +18,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 here="$repo/scripts/rehearse"
-cache="$repo/.cache/rehearse"
+cache="${DOCKOPT_CACHE:-$repo/.cache}/rehearse"
 export PATH="$repo/bin:$PATH"
 mkdir -p "$cache"
 log() { printf '\n== %s\n' "$*" >&2; }
