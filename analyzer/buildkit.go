@@ -47,6 +47,11 @@ var ErrTooManyInstructions = errors.New("BuildKit was not asked to convert it")
 // more instructions than BuildKit is asked to convert: a cheap test before
 // an analysis whose conversion would be refused.
 func CheckConvertLimit(src []byte) error {
+	if bytes.Count(src, []byte{'\n'}) < MaxConvertInstructions {
+		// Every instruction takes a line of its own, so a file of fewer
+		// lines is within the limit without a parse.
+		return nil
+	}
 	parsed, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil
@@ -133,16 +138,34 @@ func buildkitConvert(ctx context.Context, src []byte, marshal bool) (warnings []
 			err = fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
 		}
 	}()
-	// BuildKit expands ARG and ENV eagerly and without a bound; a file
-	// whose values would explode is refused before it sees them.
 	parsed, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, err
 	}
-	if xerr := CheckExpansion(parsed.AST, parsed.EscapeToken); xerr != nil {
+	return convertParsed(ctx, src, parsed.AST, CheckExpansion(parsed.AST, parsed.EscapeToken), marshal)
+}
+
+// convertDockerfile is buildkitConvert for a file the analyzer has
+// parsed: its syntax tree and expansion estimate are reused, so the file
+// is parsed once by dockopt and once inside BuildKit's conversion, not a
+// third time to decide whether to convert it.
+func convertDockerfile(ctx context.Context, d *Dockerfile, marshal bool) (warnings []BuildKitWarning, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
+		}
+	}()
+	return convertParsed(ctx, d.Source, d.AST, d.Expansion, marshal)
+}
+
+// convertParsed converts src, whose syntax tree is ast. BuildKit expands
+// ARG and ENV eagerly and without a bound; a file whose values would
+// explode (xerr) is refused before it sees them.
+func convertParsed(ctx context.Context, src []byte, ast *parser.Node, xerr *ExpansionError, marshal bool) (warnings []BuildKitWarning, err error) {
+	if xerr != nil {
 		return nil, xerr
 	}
-	if err := convertLimit(parsed.AST); err != nil {
+	if err := convertLimit(ast); err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, buildkitTimeout)

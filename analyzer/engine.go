@@ -127,6 +127,20 @@ func (fr *FileResult) ConvertError(ctx context.Context) error {
 	return fr.facts.convert(ctx, fr.Dockerfile)
 }
 
+// ConvertLLB is ConvertError with the build graph serialized too, as a
+// build submits it (see the package function ConvertLLB). For the analysis
+// of a patch candidate (AnalyzeCandidate) it is the same conversion
+// ConvertError made, not a second one.
+func (fr *FileResult) ConvertLLB(ctx context.Context) error {
+	if fr.Dockerfile == nil {
+		return errors.New(fr.Error)
+	}
+	if fr.facts == nil {
+		fr.facts = &fileFacts{}
+	}
+	return fr.facts.serialized(ctx, fr.Dockerfile)
+}
+
 // StageInfo summarises a stage for output.
 type StageInfo struct {
 	Name string `json:"name,omitempty"`
@@ -289,14 +303,29 @@ func (c *Configured) AnalyzeSource(ctx context.Context, path string, src []byte,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	fr := c.analyzeSource(ctx, path, src, bc)
+	fr := c.analyzeSource(ctx, path, src, bc, false)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return fr, nil
 }
 
-func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext) (fr *FileResult) {
+// AnalyzeCandidate is AnalyzeSource for a patched version the patcher may
+// propose: the one BuildKit conversion its analysis makes, for BuildKit's
+// checks or for ConvertError, also serializes the build graph, so that
+// verifying the version (FileResult.ConvertLLB) converts nothing again.
+func (c *Configured) AnalyzeCandidate(ctx context.Context, path string, src []byte, bc *BuildContext) (*FileResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fr := c.analyzeSource(ctx, path, src, bc, true)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return fr, nil
+}
+
+func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext, serialize bool) (fr *FileResult) {
 	a, cfg, settings := c.a, c.cfg, c.settings
 	fr = &FileResult{Path: path, BuildContext: bc}
 	if bc != nil {
@@ -333,7 +362,7 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 		fr.Limits = append(fr.Limits, fmt.Sprintf("BuildKit's own checks were not run and no fix is proposed: the file has %d instructions, more than the %d dockopt gives BuildKit to convert", n, MaxConvertInstructions))
 	}
 	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
-	facts := &fileFacts{ctx: ctx}
+	facts := &fileFacts{ctx: ctx, serialize: serialize}
 	fr.facts = facts
 	model := facts.model(d, bc)
 	fr.Role = model.Role().Role
@@ -498,13 +527,18 @@ func hasEquivalent(r *Rule, id string) bool {
 // fileFacts caches work several rules share, computed at most once per file.
 type fileFacts struct {
 	// ctx is the analysis's, for the conversion rules ask for.
-	ctx     context.Context
-	bkOnce  sync.Once
-	bk      []BuildKitWarning
-	bkErr   error
-	bkRan   bool
-	cvOnce  sync.Once
-	convErr error
+	ctx context.Context
+	// serialize is set for the analysis of a patch candidate: its one
+	// conversion also serializes the build graph, as verification needs.
+	serialize bool
+	bkOnce    sync.Once
+	bk        []BuildKitWarning
+	bkErr     error
+	bkRan     bool
+	cvOnce    sync.Once
+	convErr   error
+	llbOnce   sync.Once
+	llbErr    error
 	// modelOnce guards the trust facts (facts.go), built on first use.
 	modelOnce  sync.Once
 	modelFacts *Facts
@@ -519,7 +553,7 @@ func (f *fileFacts) buildkit(ctx context.Context, d *Dockerfile) []BuildKitWarni
 		if !needsBuildKitLint(d) {
 			return
 		}
-		f.bk, f.bkErr = BuildKitLint(ctx, d.Source)
+		f.bk, f.bkErr = convertDockerfile(ctx, d, f.serialize)
 		f.bkRan = true
 	})
 	return f.bk
@@ -532,9 +566,21 @@ func (f *fileFacts) convert(ctx context.Context, d *Dockerfile) error {
 		return f.bkErr
 	}
 	f.cvOnce.Do(func() {
-		_, f.convErr = BuildKitLint(ctx, d.Source)
+		_, f.convErr = convertDockerfile(ctx, d, f.serialize)
 	})
 	return f.convErr
+}
+
+// serialized returns the error of the conversion with the build graph
+// serialized, reusing the analysis's conversion when it serialized.
+func (f *fileFacts) serialized(ctx context.Context, d *Dockerfile) error {
+	if f.serialize {
+		return f.convert(ctx, d)
+	}
+	f.llbOnce.Do(func() {
+		_, f.llbErr = convertDockerfile(ctx, d, true)
+	})
+	return f.llbErr
 }
 
 func needsBuildKitLint(d *Dockerfile) bool {
