@@ -128,9 +128,9 @@ func (fr *FileResult) ConvertError(ctx context.Context) error {
 }
 
 // ConvertLLB is ConvertError with the build graph serialized too, as a
-// build submits it (see the package function ConvertLLB). For the analysis
-// of a patch candidate (AnalyzeCandidate) it is the same conversion
-// ConvertError made, not a second one.
+// build submits it (see the package function ConvertLLB). It reuses the
+// conversion ConvertError made, and the one BuildKit's checks made in the
+// analysis of a patch candidate (AnalyzeCandidate).
 func (fr *FileResult) ConvertLLB(ctx context.Context) error {
 	if fr.Dockerfile == nil {
 		return errors.New(fr.Error)
@@ -311,9 +311,10 @@ func (c *Configured) AnalyzeSource(ctx context.Context, path string, src []byte,
 }
 
 // AnalyzeCandidate is AnalyzeSource for a patched version the patcher may
-// propose: the one BuildKit conversion its analysis makes, for BuildKit's
-// checks or for ConvertError, also serializes the build graph, so that
-// verifying the version (FileResult.ConvertLLB) converts nothing again.
+// propose: the BuildKit conversion its analysis makes for BuildKit's
+// checks also serializes the build graph, so that verifying the version
+// (FileResult.ConvertLLB) converts nothing again. (A conversion made for
+// ConvertError serializes in any analysis.)
 func (c *Configured) AnalyzeCandidate(ctx context.Context, path string, src []byte, bc *BuildContext) (*FileResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -532,15 +533,15 @@ func hasEquivalent(r *Rule, id string) bool {
 type fileFacts struct {
 	// ctx is the analysis's, for the conversion rules ask for.
 	ctx context.Context
-	// serialize is set for the analysis of a patch candidate: its one
-	// conversion also serializes the build graph, as verification needs.
+	// serialize is set for the analysis of a patch candidate: its
+	// conversion for BuildKit's checks also serializes the build graph, as
+	// verification needs.
 	serialize bool
 	bkOnce    sync.Once
 	bk        []BuildKitWarning
-	bkErr     error
 	bkRan     bool
 	cvOnce    sync.Once
-	convErr   error
+	conv      conversion
 	llbOnce   sync.Once
 	llbErr    error
 	// modelOnce guards the trust facts (facts.go), built on first use.
@@ -557,32 +558,39 @@ func (f *fileFacts) buildkit(ctx context.Context, d *Dockerfile) []BuildKitWarni
 		if !needsBuildKitLint(d) {
 			return
 		}
-		f.bk, f.bkErr = convertDockerfile(ctx, d, f.serialize)
-		f.bkRan = true
+		f.conv = convertDockerfile(ctx, d, f.serialize)
+		f.bk, f.bkRan = f.conv.warnings, true
 	})
 	return f.bk
 }
 
-// convert returns the offline conversion error, reusing the lint run.
-func (f *fileFacts) convert(ctx context.Context, d *Dockerfile) error {
+// conversion returns the file's one conversion: the lint run's, or else
+// one made now, which also serializes the graph (verification of an
+// unchanged file needs that, and it costs less than converting again).
+func (f *fileFacts) conversion(ctx context.Context, d *Dockerfile) conversion {
 	f.buildkit(ctx, d)
 	if f.bkRan {
-		return f.bkErr
+		return f.conv
 	}
 	f.cvOnce.Do(func() {
-		_, f.convErr = convertDockerfile(ctx, d, f.serialize)
+		f.conv = convertDockerfile(ctx, d, true)
 	})
-	return f.convErr
+	return f.conv
+}
+
+// convert returns the offline conversion error, reusing the lint run.
+func (f *fileFacts) convert(ctx context.Context, d *Dockerfile) error {
+	return f.conversion(ctx, d).convertErr
 }
 
 // serialized returns the error of the conversion with the build graph
-// serialized, reusing the analysis's conversion when it serialized.
+// serialized, reusing the file's conversion when it serialized.
 func (f *fileFacts) serialized(ctx context.Context, d *Dockerfile) error {
-	if f.serialize {
-		return f.convert(ctx, d)
+	if c := f.conversion(ctx, d); c.serialized {
+		return c.serializeErr
 	}
 	f.llbOnce.Do(func() {
-		_, f.llbErr = convertDockerfile(ctx, d, true)
+		f.llbErr = convertDockerfile(ctx, d, true).serializeErr
 	})
 	return f.llbErr
 }
