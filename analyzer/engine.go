@@ -113,6 +113,31 @@ type FileResult struct {
 	BuildContext *BuildContext
 
 	facts *fileFacts
+	// released is set when the model was released after the analysis
+	// (Configured.ReleasingModels).
+	released bool
+}
+
+// errReleased is the conversion error of a file whose model was released.
+var errReleased = errors.New("this analysis released the file's syntax model, so it cannot be converted or patched")
+
+// releaseModel drops what only the rules, the trust facts, BuildKit's
+// conversion and the patcher read: the shell syntax of each RUN,
+// BuildKit's parse tree and typed instructions, and the facts. What the
+// result reports stays: the source, the stages, each instruction's
+// keyword, flags, arguments and lines, the findings.
+func (fr *FileResult) releaseModel() {
+	fr.released, fr.facts = true, nil
+	d := fr.Dockerfile
+	if d == nil {
+		return
+	}
+	d.AST = nil
+	for _, in := range d.Instructions {
+		for ; in != nil; in = in.Trigger {
+			in.Node, in.Command, in.Parsed, in.Script = nil, nil, nil, nil
+		}
+	}
 }
 
 // ConvertError is BuildKit's offline conversion result for the file,
@@ -120,6 +145,9 @@ type FileResult struct {
 func (fr *FileResult) ConvertError(ctx context.Context) error {
 	if fr.Dockerfile == nil {
 		return errors.New(fr.Error)
+	}
+	if fr.released {
+		return errReleased
 	}
 	if fr.facts == nil {
 		fr.facts = &fileFacts{}
@@ -134,6 +162,9 @@ func (fr *FileResult) ConvertError(ctx context.Context) error {
 func (fr *FileResult) ConvertLLB(ctx context.Context) error {
 	if fr.Dockerfile == nil {
 		return errors.New(fr.Error)
+	}
+	if fr.released {
+		return errReleased
 	}
 	if fr.facts == nil {
 		fr.facts = &fileFacts{}
@@ -155,6 +186,19 @@ type Configured struct {
 	a        *Analyzer
 	cfg      *Config
 	settings map[string]RuleSetting
+	release  bool
+}
+
+// ReleasingModels returns c for a caller that reads only what an analysis
+// reports (findings, strengths, stages, kind and role), not the model: each
+// file's syntax model and trust facts are let go as soon as its rules have
+// run, so a folder's analysis holds its findings, not every file's syntax
+// trees (a third less peak memory over the benchmark corpus). Such results
+// cannot be patched: their Facts are nil, and ConvertError says why.
+func (c *Configured) ReleasingModels() *Configured {
+	cp := *c
+	cp.release = true
+	return &cp
 }
 
 // Configure resolves the configuration's rule keys (IDs or equivalents)
@@ -178,6 +222,12 @@ func (a *Analyzer) Analyze(ctx context.Context, fsys fs.FS, root string, cfg *Co
 	if err != nil {
 		return nil, err
 	}
+	return c.Analyze(ctx, fsys, root)
+}
+
+// Analyze discovers and analyzes every Dockerfile under root in fsys.
+// When ctx is canceled it returns ctx's error, never a partial result.
+func (c *Configured) Analyze(ctx context.Context, fsys fs.FS, root string) (*Result, error) {
 	rec := recording(fsys)
 	targets, err := Discover(ctx, rec, root, c.cfg)
 	if err != nil {
@@ -234,6 +284,9 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 			}
 			fr.Context = t.Context
 			fr.Compose, fr.Service = t.Compose, t.Service
+			if c.release {
+				fr.releaseModel()
+			}
 			res.Files[i] = fr
 		}()
 	}
