@@ -47,6 +47,11 @@ var ErrTooManyInstructions = errors.New("BuildKit was not asked to convert it")
 // more instructions than BuildKit is asked to convert: a cheap test before
 // an analysis whose conversion would be refused.
 func CheckConvertLimit(src []byte) error {
+	if bytes.Count(src, []byte{'\n'}) < MaxConvertInstructions {
+		// Every instruction takes a line of its own, so a file of fewer
+		// lines is within the limit without a parse.
+		return nil
+	}
 	parsed, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil
@@ -133,36 +138,76 @@ func buildkitConvert(ctx context.Context, src []byte, marshal bool) (warnings []
 			err = fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
 		}
 	}()
-	// BuildKit expands ARG and ENV eagerly and without a bound; a file
-	// whose values would explode is refused before it sees them.
 	parsed, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, err
 	}
-	if xerr := CheckExpansion(parsed.AST, parsed.EscapeToken); xerr != nil {
-		return nil, xerr
+	c := convertParsed(ctx, src, parsed.AST, CheckExpansion(parsed.AST, parsed.EscapeToken), marshal)
+	if marshal {
+		return c.warnings, c.serializeErr
 	}
-	if err := convertLimit(parsed.AST); err != nil {
-		return nil, err
+	return c.warnings, c.convertErr
+}
+
+// conversion is the outcome of one offline conversion.
+type conversion struct {
+	warnings   []BuildKitWarning
+	convertErr error
+	// serializeErr is convertErr, or else the error of serializing the
+	// build graph; serialized says whether that was tried.
+	serializeErr error
+	serialized   bool
+}
+
+// convertDockerfile is buildkitConvert for a file the analyzer has
+// parsed: its syntax tree and expansion estimate are reused, so the file
+// is parsed once by dockopt and once inside BuildKit's conversion, not a
+// third time to decide whether to convert it.
+func convertDockerfile(ctx context.Context, d *Dockerfile, marshal bool) (c conversion) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
+			c = conversion{convertErr: err, serializeErr: err, serialized: true}
+		}
+	}()
+	return convertParsed(ctx, d.Source, d.AST, d.Expansion, marshal)
+}
+
+// convertParsed converts src, whose syntax tree is ast, and serializes the
+// graph when marshal is set. BuildKit expands ARG and ENV eagerly and
+// without a bound; a file whose values would explode (xerr) is refused
+// before it sees them.
+func convertParsed(ctx context.Context, src []byte, ast *parser.Node, xerr *ExpansionError, marshal bool) conversion {
+	failed := func(err error) conversion {
+		return conversion{convertErr: err, serializeErr: err, serialized: true}
+	}
+	if xerr != nil {
+		return failed(xerr)
+	}
+	if err := convertLimit(ast); err != nil {
+		return failed(err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, buildkitTimeout)
 	defer cancel()
+	var c conversion
 	opt := convertOpt(func(rule, _, msg string, loc []parser.Range) {
 		w := BuildKitWarning{Rule: rule, Message: msg}
 		if len(loc) > 0 {
 			w.StartLine, w.EndLine = loc[0].Start.Line, loc[0].End.Line
 		}
-		warnings = append(warnings, w)
+		c.warnings = append(c.warnings, w)
 	})
 	res, err := dockerfile2llb.Dockerfile2LLB(cctx, src, opt)
+	c.convertErr, c.serializeErr, c.serialized = err, err, err != nil
 	if err == nil && marshal {
-		_, err = res.State.Marshal(cctx)
+		_, c.serializeErr = res.State.Marshal(cctx)
+		c.serialized = true
 	}
 	if ctx.Err() != nil {
 		// Canceled by the caller: that is the error, not the file's.
-		return nil, ctx.Err()
+		return failed(ctx.Err())
 	}
-	return warnings, err
+	return c
 }
 
 // ConvertLLB proves a Dockerfile is buildable as far as can be known

@@ -82,9 +82,10 @@ func NewFacts(d *Dockerfile, bc *BuildContext) *Facts {
 // Facts returns the facts of the file being checked, shared by every rule.
 func (p *Pass) Facts() *Facts { return p.facts.model(p.File, p.Context) }
 
-// Facts returns the facts of an analyzed file, nil when it did not parse.
+// Facts returns the facts of an analyzed file, nil when it did not parse
+// or its model was released (Configured.ReleasingModels).
 func (fr *FileResult) Facts() *Facts {
-	if fr.Dockerfile == nil {
+	if fr.Dockerfile == nil || fr.released {
 		return nil
 	}
 	if fr.facts == nil {

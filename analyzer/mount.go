@@ -37,8 +37,8 @@ func (in *Instruction) Mounts() []Mount {
 		if !ok {
 			continue
 		}
-		fields, err := csv.NewReader(strings.NewReader(v)).Read()
-		if err != nil {
+		fields, ok := mountFields(v)
+		if !ok {
 			continue
 		}
 		m := Mount{Type: "bind"}
@@ -87,4 +87,19 @@ func (in *Instruction) CacheMountTargets() []string {
 		}
 	}
 	return out
+}
+
+// mountFields splits a --mount value as BuildKit does, with a CSV reader;
+// a value without quotes or line breaks splits at its commas, which is what
+// the reader would return, without the reader's 4 KiB buffer (rules ask for
+// the mounts of every RUN many times). ok is false where the reader fails.
+func mountFields(v string) (fields []string, ok bool) {
+	if v == "" {
+		return nil, false
+	}
+	if !strings.ContainsAny(v, "\"\r\n") {
+		return strings.Split(v, ","), true
+	}
+	fields, err := csv.NewReader(strings.NewReader(v)).Read()
+	return fields, err == nil
 }

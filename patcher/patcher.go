@@ -534,7 +534,7 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 		// Refused before the whole file is analyzed: it would be anyway.
 		return nil, nil, ReasonTooLarge
 	}
-	res, err := p.run.AnalyzeSource(p.ctx, p.path, next, p.bc.WithGenerated(generated, p.path))
+	res, err := p.run.AnalyzeCandidate(p.ctx, p.path, next, p.bc.WithGenerated(generated, p.path))
 	if err != nil {
 		return nil, nil, reasonCanceled
 	}
@@ -617,7 +617,7 @@ func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 		v.Error = f.After.Error
 		return v
 	}
-	if cerr := analyzer.ConvertLLB(p.ctx, f.Patched); cerr == nil {
+	if cerr := f.After.ConvertLLB(p.ctx); cerr == nil {
 		v.Converted = true
 	} else if !p.originalConverts {
 		// The original did not convert either; the patch is no worse.

@@ -1,27 +1,67 @@
 #!/usr/bin/env bash
-# Times the whole `dockopt analyze` process over 400 Dockerfiles (the corpus,
-# copied until there are 400), in text (analysis) and JSON (analysis, patch
-# and static verification of every fix) form.
+# Times the whole `dockopt analyze` process against BuildKit's own checks
+# alone (scripts/buildkit-checks: dockerfile2llb's lint with the same
+# offline resolver) over the same files, alternately in one run, and prints
+# the median wall time, CPU time, peak memory and files per second of each.
+#
+#   bash scripts/bench-cli.sh [ROUNDS]      # default 5
+#
+# The corpus is made by scripts/corpus from the repository's test trees
+# (every Dockerfile as <n>/Dockerfile with its build context); the examples
+# are examples/. `analyze --format text` analyzes; `--format json` also
+# patches every file to a fixed point and verifies the result. Needs
+# /usr/bin/time (GNU time) for the peak memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+rounds=${1:-5}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/dockopt" ./cmd/dockopt
-n=0
-for round in 1 2 3; do
-  for d in analyzer/testdata/corpus/[0-9]*; do
-    n=$((n + 1))
-    [ "$n" -gt 400 ] && break 2
-    cp -r "$d" "$tmp/repo-$round-$(basename "$d")"
-  done
+go build -o "$tmp/buildkit-checks" ./scripts/buildkit-checks
+go run ./scripts/corpus "$tmp/corpus" >/dev/null
+mkdir "$tmp/runs"
+
+# measure NAME CMD…: one timed run, appended to $tmp/runs/NAME as
+# "wall_s peak_kib cpu_s"; the exit status of CMD is ignored (findings
+# make dockopt exit 1).
+measure() {
+  local name=$1
+  shift
+  /usr/bin/time -o "$tmp/one" -f "%e %M %U %S" "$@" >/dev/null 2>&1 || true
+  # GNU time writes "Command exited with non-zero status N" first.
+  tail -n 1 "$tmp/one" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' >>"$tmp/runs/$name"
+}
+
+# med NAME COLUMN: the median of one column of NAME's runs.
+med() { cut -d' ' -f"$2" "$tmp/runs/$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# report NAME FILES [BASE]: NAME's medians, and its wall time over BASE's.
+report() {
+  local name=$1 files=$2 base=${3:-}
+  awk -v n="$name" -v f="$files" -v w="$(med "$name" 1)" -v m="$(med "$name" 2)" -v c="$(med "$name" 3)" -v base="$base" 'BEGIN {
+    line = sprintf("%-18s %6.2f s  %5.2f s CPU  %5.1f MiB peak  %6.0f files/s", n, w, c, m / 1024, f / (w > 0 ? w : 0.01))
+    if (base != "") line = line sprintf("  %.2fx", w / (base > 0 ? base : 0.01))
+    print line
+  }'
+}
+
+corpus_files=$(find "$tmp/corpus" -name Dockerfile | wc -l)
+example_files=$(find examples -name 'Dockerfile*' | wc -l)
+echo "corpus: $corpus_files Dockerfiles; examples: $example_files; $rounds rounds, alternating; $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
+for _ in $(seq "$rounds"); do
+  measure buildkit-checks "$tmp/buildkit-checks" "$tmp/corpus"
+  measure analyze-text "$tmp/dockopt" analyze --format text "$tmp/corpus"
+  measure analyze-json "$tmp/dockopt" analyze --format json "$tmp/corpus"
+  measure examples-buildkit "$tmp/buildkit-checks" examples
+  measure examples-text "$tmp/dockopt" analyze --format text examples
+  measure examples-json "$tmp/dockopt" analyze --format json examples
 done
-mkdir -p "$tmp/repo" && mv "$tmp"/repo-* "$tmp/repo/"
-echo "$(find "$tmp/repo" -name Dockerfile | wc -l) Dockerfiles"
-for format in text json; do
-  for i in 1 2 3; do
-    start=$(date +%s.%N)
-    "$tmp/dockopt" analyze --format "$format" "$tmp/repo" > /dev/null || true
-    end=$(date +%s.%N)
-    awk -v f="$format" -v i="$i" -v s="$start" -v e="$end" 'BEGIN { printf "%s run %d: %.2f s\n", f, i, e - s }'
-  done
-done
+echo "median of $rounds (wall, CPU = user + system, peak resident memory, files per wall second, x BuildKit's checks)"
+base=$(med buildkit-checks 1)
+report buildkit-checks "$corpus_files"
+report analyze-text "$corpus_files" "$base"
+report analyze-json "$corpus_files" "$base"
+base=$(med examples-buildkit 1)
+report examples-buildkit "$example_files"
+report examples-text "$example_files" "$base"
+report examples-json "$example_files" "$base"

@@ -29,7 +29,8 @@ type Request struct {
 	// Dockerfile under FS is found and analyzed.
 	Targets []analyzer.Target
 	// Fix, when set, patches the findings with these options; nil stops
-	// after the analysis.
+	// after the analysis, which then keeps only what it reports of each
+	// file, not its syntax model (analyzer.Configured.ReleasingModels).
 	Fix *patcher.Options
 	// Builder, when set, builds every Dockerfile the patch changes, before
 	// and after.
@@ -67,11 +68,19 @@ func FixOptions(cfg *analyzer.Config) patcher.Options {
 // fail are reported in Output.Builds, not returned.
 func Run(ctx context.Context, r Request) (*Output, error) {
 	out := &Output{}
-	var err error
+	c, err := r.Analyzer.Configure(r.Config)
+	if err != nil {
+		return nil, err
+	}
+	if r.Fix == nil {
+		// Nothing will patch these files: their models need not
+		// outlive their analysis.
+		c = c.ReleasingModels()
+	}
 	if r.Targets != nil {
-		out.Result, err = r.Analyzer.AnalyzeTargets(ctx, r.FS, r.Targets, r.Config)
+		out.Result, err = c.AnalyzeTargets(ctx, r.FS, r.Targets)
 	} else {
-		out.Result, err = r.Analyzer.Analyze(ctx, r.FS, ".", r.Config)
+		out.Result, err = c.Analyze(ctx, r.FS, ".")
 	}
 	if err != nil {
 		return nil, err
