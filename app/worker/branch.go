@@ -105,6 +105,7 @@ func (w *Worker) analyzeHeld(ctx context.Context, inst *ghclient.Installation, r
 func (w *Worker) publishBranch(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, j branchJob) (publish.Outcome, error) {
 	gh := inst.Client
 	wr := writersFor(gh, j.owner, j.repo)
+	wr.checks = w.tracked(wr.checks, strings.ToLower(j.owner+"/"+j.repo), "branch:"+j.branch)
 	src, err := w.checkout(ctx, inst, repo, j)
 	if src != nil {
 		defer src.co.Close()

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"testing/fstest"
@@ -106,6 +107,10 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 	defer co.Close()
 	fsys := os.DirFS(co.Dir)
 	wr := writersFor(gh, r.owner, r.repo)
+	// prLocks serializes this process's jobs on the pull request; jobs
+	// for it on other replicas are rare (a re-run racing a push), and at
+	// worst conclude each other's run early.
+	wr.checks = w.tracked(wr.checks, strings.ToLower(r.owner+"/"+r.repo), "pull:"+strconv.Itoa(r.number))
 
 	// The base branch's configuration over the organization's defaults:
 	// a pull request, from a fork or not, must not be able to switch its

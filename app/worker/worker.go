@@ -21,6 +21,7 @@ import (
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/leases"
+	"github.com/dockopt/dockopt/app/openruns"
 	"github.com/dockopt/dockopt/app/pacing"
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/waivers"
@@ -63,6 +64,10 @@ type Worker struct {
 	// Leases serialize the jobs of one branch; without it they are not
 	// serialized.
 	Leases *leases.Store
+	// OpenRuns remembers the check runs jobs have open, so that a retry
+	// completes its earlier attempt's run and none is left in progress;
+	// without it nothing is remembered.
+	OpenRuns OpenRunStore
 	// BranchWait is the first wait of a job whose branch another job is
 	// working on (DefaultBranchWait).
 	BranchWait time.Duration
@@ -145,7 +150,8 @@ func New(cfg Config) *Worker {
 
 // Open makes a worker whose stores keep their tables in the queue's
 // database, shared by every replica: the waivers of `/dockopt ignore`,
-// each branch's last analyzed findings and its lease, each
+// each branch's last analyzed findings and its lease, the check runs
+// jobs have open, each
 // installation's pull-request pacing and its budget of content-creating
 // requests, which every GitHub client of cfg.GitHub then spends from. The pace job is queued on q.
 // `dockopt serve`, the demo and the tests put the App together here.
@@ -172,6 +178,10 @@ func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
 		return nil, err
 	}
 	branches.TTL = cfg.BranchLease
+	runs, err := openruns.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Clock != nil {
 		ledger.Now, pacer.Now = cfg.Clock, cfg.Clock
 	}
@@ -198,7 +208,7 @@ func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
 	}
 	cfg.Waivers, cfg.Baselines, cfg.Pacer, cfg.Queue = ws, bs, pacer, q
 	w := New(cfg)
-	w.Leases = branches
+	w.Leases, w.OpenRuns = branches, runs
 	return w, nil
 }
 
