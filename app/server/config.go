@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dockopt/dockopt/app/metrics"
+	"github.com/dockopt/dockopt/app/queue"
 )
 
 // Config is what `dockopt serve` runs with.
@@ -51,6 +52,9 @@ type Config struct {
 	// taken to belong to a dead process and run again (default: the job
 	// timeout plus five minutes). Tests of crash recovery set it short.
 	RescueStuckJobsAfter time.Duration
+	// DeadJobAfter is how long a running job's process may show no sign
+	// of life before the job runs again (queue.DefaultDeadJobAfter).
+	DeadJobAfter time.Duration
 	// LeaderElectionDisabled keeps this replica out of River's maintenance
 	// (rescuing stuck jobs, pruning); another replica must do it.
 	LeaderElectionDisabled bool
@@ -91,6 +95,7 @@ const (
 	EnvMaxAttempts     = "DOCKOPT_MAX_ATTEMPTS"
 	EnvJobTimeout      = "DOCKOPT_JOB_TIMEOUT"
 	EnvShutdownTimeout = "DOCKOPT_SHUTDOWN_TIMEOUT"
+	EnvDeadJobAfter    = "DOCKOPT_DEAD_JOB_AFTER"
 	EnvLogLevel        = "DOCKOPT_LOG_LEVEL"
 	EnvPRConcurrent    = "DOCKOPT_PR_CONCURRENT_LIMIT"
 	EnvPRHourly        = "DOCKOPT_PR_HOURLY_LIMIT"
@@ -127,6 +132,7 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	str(EnvWorkers, "workers", "jobs run at once (default 4)")
 	str(EnvMaxAttempts, "max-attempts", "runs of a failing job before it is given up (default 8)")
 	str(EnvJobTimeout, "job-timeout", "time limit of one job (default 30m)")
+	str(EnvDeadJobAfter, "dead-job-after", "a running job whose process shows no sign of life for this long runs again (default "+queue.DefaultDeadJobAfter.String()+")")
 	str(EnvShutdownTimeout, "shutdown-timeout", "time given to requests and jobs on shutdown (default "+DefaultShutdownTimeout.String()+")")
 	str(EnvLogLevel, "log-level", "debug, info, warn or error (default info)")
 	str(EnvPRConcurrent, "pr-concurrent-limit", "dockopt pull requests open at once per installation (default 10)")
@@ -274,6 +280,7 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	}
 	cfg.JobTimeout = duration(EnvJobTimeout, 30*time.Minute)
 	cfg.ShutdownTimeout = duration(EnvShutdownTimeout, DefaultShutdownTimeout)
+	cfg.DeadJobAfter = duration(EnvDeadJobAfter, queue.DefaultDeadJobAfter)
 
 	if s := get(EnvLogLevel); s != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(s)); err != nil {
