@@ -277,6 +277,9 @@ func (w *Worker) proposeInTurn(ctx context.Context, gh *github.Client, inst int6
 		return err
 	}
 	out, err := w.engine(ctx, src.co.Dir, os.DirFS(src.co.Dir), cfg, repo.GetFullName())
+	if errors.As(err, &perm) {
+		return w.dropTurn(ctx, inst, g, "its analysis is over the budget")
+	}
 	if err != nil {
 		return err
 	}

@@ -166,6 +166,10 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		return out, run.fail(ctx, perm.title, perm.summary)
 	}
 	err = w.publishReview(ctx, gh, wr, run, r, co.Dir, fsys, cfg, changes, diff, repo.GetFullName(), &out)
+	if errors.As(err, &perm) {
+		out.conclusion = "failure"
+		return out, run.fail(ctx, perm.title, perm.summary)
+	}
 	if err != nil {
 		run.failOnLastAttempt(ctx, err, "review", "Comment `/dockopt rerun` on the pull request to try again.")
 	}
