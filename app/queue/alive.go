@@ -123,7 +123,10 @@ func (e *engine[TDriver, TTx]) rescue(ctx context.Context, row *rivertype.JobRow
 	if err != nil {
 		return err
 	}
-	state, finalized := rivertype.JobStateRetryable, (*time.Time)(nil)
+	// Available, not retryable as River's rescuer makes it: a retryable
+	// job waits for the leader's scheduler, and after a crash the new
+	// process may not be leader for a while yet.
+	state, finalized := rivertype.JobStateAvailable, (*time.Time)(nil)
 	if row.Attempt >= row.MaxAttempts {
 		state, finalized = rivertype.JobStateDiscarded, &now
 	}
