@@ -237,7 +237,12 @@ func addressSpace() uint64 {
 }
 
 func analyze(ctx context.Context, dir string) (Report, error) {
-	fsys := os.DirFS(dir)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return Report{}, err
+	}
+	defer root.Close()
+	fsys := root.FS()
 	a := analyzer.New(rules.All())
 	cfg, err := analyzer.LoadConfig(fsys)
 	if err == nil {

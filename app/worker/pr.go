@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -105,7 +104,7 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		return prOutcome{}, err
 	}
 	defer co.Close()
-	fsys := os.DirFS(co.Dir)
+	fsys := co.FS()
 	wr := writersFor(gh, r.owner, r.repo)
 	// prLocks serializes this process's jobs on the pull request; jobs
 	// for it on other replicas are rare (a re-run racing a push), and at
