@@ -114,6 +114,17 @@ type Runner struct {
 	Env []string
 }
 
+// childEnv is all the analysis child needs of the environment.
+func childEnv() []string {
+	env := []string{"GOTRACEBACK=none"}
+	for _, k := range []string{"PATH", "TMPDIR", "HOME"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
 // maxOutput bounds what is read of the child's stdout and kept of its
 // stderr.
 const maxOutput = 64 << 10
@@ -135,7 +146,9 @@ func (r *Runner) Check(ctx context.Context, dir string) (Report, error) {
 	defer cancel()
 	cmd := exec.CommandContext(cctx, exe, Subcommand,
 		"-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", lim.timeout().String(), dir)
-	cmd.Env = append(append(os.Environ(), r.Env...), "GOTRACEBACK=none")
+	// The child reads hostile content: it gets none of the server's
+	// environment (the App's private key, the webhook secret).
+	cmd.Env = append(childEnv(), r.Env...)
 	cmd.WaitDelay = time.Second
 	var stdout bytes.Buffer
 	stderr := &tail{max: maxOutput}

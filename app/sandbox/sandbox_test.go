@@ -16,6 +16,11 @@ import (
 // TestMain lets this test binary be the child, as the dockopt binary is.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
+		if os.Getenv("DOCKOPT_SANDBOX_ENV_PROBE") != "" {
+			// For TestChildGetsNoSecrets: say what the environment holds.
+			fmt.Fprintln(os.Stderr, strings.Join(os.Environ(), " "))
+			os.Exit(7)
+		}
 		os.Exit(sandbox.Main(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -88,4 +93,21 @@ func TestAnalysisOverTheMemoryBudget(t *testing.T) {
 		t.Fatalf("got %v, want the memory budget exceeded", err)
 	}
 	t.Logf("%v", err)
+}
+
+// TestChildGetsNoSecrets: the child, which reads hostile content, does
+// not inherit the server's environment.
+func TestChildGetsNoSecrets(t *testing.T) {
+	t.Setenv("DOCKOPT_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----secret")
+	dir := write(t, map[string]string{"Dockerfile": "FROM debian\n"})
+	r := runner(512, time.Minute)
+	r.Env = []string{"DOCKOPT_SANDBOX_ENV_PROBE=1"}
+	_, err := r.Check(context.Background(), dir)
+	var crashed *sandbox.Crashed
+	if !errors.As(err, &crashed) || !strings.Contains(crashed.Detail, "DOCKOPT_SANDBOX_ENV_PROBE=1") {
+		t.Fatalf("the probe child did not report its environment: %v", err)
+	}
+	if strings.Contains(crashed.Detail, "PRIVATE_KEY") {
+		t.Errorf("the child's environment holds the server's secrets: %s", crashed.Detail)
+	}
 }
