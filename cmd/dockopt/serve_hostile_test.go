@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dockopt/dockopt/app/githubtest"
+	"github.com/dockopt/dockopt/app/queue/queuetest"
 )
 
 // syncBuffer collects a child's output while it runs.
@@ -143,7 +143,7 @@ func waitFor(t *testing.T, what string, within time.Duration, ok func() bool) {
 // repository whose analysis goes far over the server's 64 MiB analysis
 // budget, the other an ordinary one. The server is killed (SIGKILL) while
 // the ordinary job waits on GitHub to open its pull request, and
-// restarted on the same database. The server survives the hostile
+// restarted on the same database (SQLite, then PostgreSQL). The server survives the hostile
 // repository (its check run says why nothing was published), the other
 // installation gets its one pull request, and no check run is left in
 // progress.
@@ -152,12 +152,15 @@ func TestServeSurvivesHostileRepositoryAndKill(t *testing.T) {
 	if err != nil {
 		t.Skip("dockopt is not on PATH (TestMain puts it there)")
 	}
+	queuetest.Databases(t, func(t *testing.T, db string) { serveHostile(t, bin, db) })
+}
+
+func serveHostile(t *testing.T, bin, db string) {
 	gh := githubtest.NewServer(t, githubtest.WithEnterprisePrefix(), githubtest.WithTokenLifetime(24*time.Hour))
 	evil := gh.AddInstallation("evil")
 	bomb := gh.AddRepo(evil, "evil", "bomb", map[string]string{"README.md": "# bomb\n"})
 	acme := gh.AddInstallation("acme")
 	shop := gh.AddRepo(acme, "acme", "shop", map[string]string{"README.md": "# shop\n"})
-	db := "sqlite://" + filepath.Join(t.TempDir(), "dockopt.db")
 	began := time.Now()
 
 	first := startServe(t, bin, gh, db)
