@@ -16,6 +16,7 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/jobs"
+	"github.com/dockopt/dockopt/app/leases"
 	"github.com/dockopt/dockopt/app/prbase"
 	"github.com/dockopt/dockopt/app/review"
 	"github.com/dockopt/dockopt/app/verdict"
@@ -80,6 +81,19 @@ func lockPR(inst int64, owner, repo string, number int) func() {
 // the head may be a fork dockopt must not write to.
 func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 	defer lockPR(r.inst, r.owner, r.repo, r.number)()
+	// Replicas serialize on the pull request's lease as branch jobs do on
+	// the branch's (a review and a re-run on two replicas).
+	var out prOutcome
+	err := w.holdLease(ctx, prKey(r.owner, r.repo, r.number), r.owner+"/"+r.repo, func(ctx context.Context, _ *leases.Lease) error {
+		var err error
+		out, err = w.reviewHeld(ctx, r)
+		return err
+	})
+	return out, err
+}
+
+// reviewHeld is reviewPR once the job holds the pull request's lease.
+func (w *Worker) reviewHeld(ctx context.Context, r prRequest) (prOutcome, error) {
 	inst, repo, err := w.repository(ctx, r.inst, r.owner, r.repo)
 	if err != nil {
 		return prOutcome{}, err
@@ -106,9 +120,7 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 	defer co.Close()
 	fsys := co.FS()
 	wr := writersFor(gh, r.owner, r.repo)
-	// prLocks serializes this process's jobs on the pull request; jobs
-	// for it on other replicas are rare (a re-run racing a push), and at
-	// worst conclude each other's run early.
+	// The pull request's lease makes this job the only one on it.
 	wr.checks = w.tracked(wr.checks, strings.ToLower(r.owner+"/"+r.repo), "pull:"+strconv.Itoa(r.number))
 
 	// The base branch's configuration over the organization's defaults:
