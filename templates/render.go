@@ -19,6 +19,7 @@ var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return "s"
 	},
+	"sub": func(a, b int) int { return a - b },
 }).ParseFS(files, "*.tmpl"))
 
 // GitHub's limits (platform-facts 3.1 and 3.5).

@@ -260,3 +260,30 @@ func TestLimitsWithManyDockerfiles(t *testing.T) {
 		t.Errorf("the full report should keep every Dockerfile")
 	}
 }
+
+// TestCheckRunSaysWhatWasNotCovered: files left unread and the analysis's
+// limits (here a configuration that only partly applies) are stated on
+// the check run, not only in the report, at most 20 of each.
+func TestCheckRunSaysWhatWasNotCovered(t *testing.T) {
+	fsys := fstest.MapFS{
+		"svc/Dockerfile": {Data: []byte("FROM debian:bookworm-slim\nRUN apt-get install -y curl\n")},
+	}
+	in := input(t, "acme/shop", fsys)
+	for i := range 25 {
+		in.Result.Unread = append(in.Result.Unread, analyzer.Skipped{Path: fmt.Sprintf("big%02d/Dockerfile", i), Reason: "larger than 1 MiB"})
+	}
+	in.Result.Truncated = true
+	out, err := templates.CheckRun(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"What this analysis did not cover", "`big00/Dockerfile` was not read: larger than 1 MiB",
+		"and 5 more files not read", "only the first"} {
+		if !strings.Contains(out.Summary, want) {
+			t.Errorf("the check run's summary lacks %q:\n%s", want, out.Summary)
+		}
+	}
+	if strings.Contains(out.Summary, "big24/Dockerfile") {
+		t.Errorf("more than 20 unread files listed on the check run")
+	}
+}

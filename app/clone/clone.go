@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,10 +34,21 @@ type Checkout struct {
 	SHA string
 	// TreeSHA is the commit's root tree, the base for Git Data API commits.
 	TreeSHA string
+	// Root confines reads to Dir: symbolic links are kept as the
+	// repository has them, and followed only while they stay inside.
+	Root *os.Root
 }
 
+// FS reads the checkout through Root.
+func (c *Checkout) FS() fs.FS { return c.Root.FS() }
+
 // Close removes the checkout.
-func (c *Checkout) Close() error { return os.RemoveAll(c.Dir) }
+func (c *Checkout) Close() error {
+	if c.Root != nil {
+		c.Root.Close()
+	}
+	return os.RemoveAll(c.Dir)
+}
 
 // Request says what to clone.
 type Request struct {
@@ -122,13 +132,13 @@ func Clone(ctx context.Context, req Request, lim Limits) (*Checkout, error) {
 	co.SHA = head.Hash().String()
 	co.TreeSHA = tree.Hash.String()
 	// Symlinks in a hostile repository could point anywhere on this
-	// machine; analysis follows none of them.
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type()&fs.ModeSymlink != 0 {
-			os.Remove(p)
-		}
-		return nil
-	})
+	// machine: they stay (a link is part of the repository, and deleting
+	// it made a linked .dockerignore look missing), and every read goes
+	// through the checkout's os.Root, which refuses the ones leading out.
+	if co.Root, err = os.OpenRoot(dir); err != nil {
+		co.Close()
+		return nil, err
+	}
 	return co, nil
 }
 

@@ -131,13 +131,16 @@ func (s *Server) Push(repo *Repo, branch string, files map[string]string, messag
 			delete(flat, p)
 			continue
 		}
-		h, err := repo.writeBlob([]byte(content))
-		if err != nil {
-			s.t.Fatalf("githubtest: %v", err)
-		}
 		mode := filemode.Regular
 		if old, ok := flat[p]; ok {
 			mode = old.mode
+		}
+		if target, ok := strings.CutPrefix(content, symlinkMark); ok {
+			content, mode = target, filemode.Symlink
+		}
+		h, err := repo.writeBlob([]byte(content))
+		if err != nil {
+			s.t.Fatalf("githubtest: %v", err)
 		}
 		flat[p] = leaf{mode, h}
 	}
@@ -159,6 +162,12 @@ func (s *Server) Push(repo *Repo, branch string, files map[string]string, messag
 
 // DeletePath as a value in Push's files deletes the path.
 const DeletePath = "\x00githubtest:delete\x00"
+
+const symlinkMark = "\x00githubtest:symlink\x00"
+
+// Symlink as a value in Push's files makes the path a symbolic link
+// (mode 120000) to target.
+func Symlink(target string) string { return symlinkMark + target }
 
 // leaf is a non-tree entry of a flattened tree.
 type leaf struct {

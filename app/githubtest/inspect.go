@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -173,6 +174,26 @@ func (s *Server) File(r *Repo, ref, path string) (string, bool) {
 	}
 	b, ok := r.readFile(h, path)
 	return string(b), ok
+}
+
+// Mode is a path's git mode at a ref ("100644", "120000", …), "" when the
+// path is absent.
+func (s *Server) Mode(r *Repo, ref, path string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, ok := r.resolve(ref)
+	if !ok {
+		return ""
+	}
+	c, err := r.commitObject(h)
+	if err != nil {
+		return ""
+	}
+	f, err := c.File(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%06o", uint32(f.Mode))
 }
 
 // CommitsOn lists the first-parent history of a branch, newest first, with

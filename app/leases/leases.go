@@ -156,10 +156,7 @@ func (s *Store) Hold(ctx context.Context, key, holder string, f func(ctx context
 		<-renewed
 		// Released even when the job's context is done: otherwise the key
 		// stays blocked for a TTL.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		// The row stays, for what Finish recorded.
-		_, _ = s.db.Exec(rctx, `UPDATE dockopt_leases SET expires_at = 0, holder = '', token = '' WHERE key = $1 AND token = $2`, key, l.token)
+		l.release(context.WithoutCancel(ctx))
 	}()
 	return f(ctx, l)
 }
@@ -183,6 +180,11 @@ func (s *Store) take(ctx context.Context, key, holder string) (*Lease, error) {
 	var until, doneAt int64
 	found, err := s.db.QueryRow(ctx, `SELECT holder, expires_at, done, done_at FROM dockopt_leases WHERE key = $1`, []any{key}, &other, &until, &l.last.What, &doneAt)
 	if err != nil {
+		if n == 1 {
+			// Taken but unusable: given back at once rather than left
+			// blocking the key for a TTL.
+			l.release(context.WithoutCancel(ctx))
+		}
 		return nil, fmt.Errorf("leases: reading %s: %w", key, err)
 	}
 	if n == 0 {
@@ -196,6 +198,13 @@ func (s *Store) take(ctx context.Context, key, holder string) (*Lease, error) {
 		l.last.Taken = time.UnixMilli(doneAt)
 	}
 	return l, nil
+}
+
+// release gives the lease back; the row stays, for what Finish recorded.
+func (l *Lease) release(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, _ = l.s.db.Exec(ctx, `UPDATE dockopt_leases SET expires_at = 0, holder = '', token = '' WHERE key = $1 AND token = $2`, l.key, l.token)
 }
 
 // keep renews the lease every third of its TTL until ctx is done.

@@ -190,15 +190,15 @@ func TestLostLeaseCancelsTheHolder(t *testing.T) {
 		// To the other replica, a minute has passed since the holder's last
 		// renewal: as if the renewals had failed for that long.
 		other.Now = func() time.Time { return time.Now().Add(time.Minute) }
-		err := s.Hold(ctx, "acme/shop:main", "job 1", func(ctx context.Context, l *leases.Lease) error {
+		err := s.Hold(ctx, "acme/shop:main", "job 1", func(first context.Context, l *leases.Lease) error {
 			if err := other.Hold(ctx, "acme/shop:main", "job 2", func(context.Context, *leases.Lease) error {
-				<-ctx.Done() // the first holder notices while the second holds it
+				<-first.Done() // the first holder notices while the second holds it
 				return nil
 			}); err != nil {
 				t.Errorf("the expired lease should be taken: %v", err)
 			}
-			if !errors.Is(context.Cause(ctx), leases.ErrLost) {
-				t.Errorf("the first holder's context ended with %v, want ErrLost", context.Cause(ctx))
+			if !errors.Is(context.Cause(first), leases.ErrLost) {
+				t.Errorf("the first holder's context ended with %v, want ErrLost", context.Cause(first))
 			}
 			if err := l.Finish(context.Background(), "abc"); !errors.Is(err, leases.ErrLost) {
 				t.Errorf("a lost lease's Finish = %v, want ErrLost", err)

@@ -9,8 +9,10 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +57,24 @@ func (c *Checks) Start(ctx context.Context, sha string) (int64, error) {
 		return 0, fmt.Errorf("creating the check run: %w", err)
 	}
 	return run.GetID(), nil
+}
+
+// Unfinished lists the IDs of dockopt's check runs on sha that are not
+// completed, newest first.
+func (c *Checks) Unfinished(ctx context.Context, sha string) ([]int64, error) {
+	runs, _, err := c.Client.Checks.ListCheckRunsForRef(ctx, c.Owner, c.Repo, sha, &github.ListCheckRunsOptions{CheckName: github.String(CheckName), Filter: github.String("all"),
+		ListOptions: github.ListOptions{PerPage: 100}})
+	if err != nil {
+		return nil, fmt.Errorf("reading the check runs of %s: %w", sha, err)
+	}
+	var ids []int64
+	for _, r := range runs.CheckRuns {
+		if r.GetStatus() != "completed" {
+			ids = append(ids, r.GetID())
+		}
+	}
+	slices.SortFunc(ids, func(a, b int64) int { return cmp.Compare(b, a) })
+	return ids, nil
 }
 
 // Finish completes a check run: the first request carries the output and

@@ -74,6 +74,7 @@ var migrations = []string{
 		updated_at BIGINT NOT NULL,
 		checked_at BIGINT NOT NULL DEFAULT 0
 	)`,
+	aliveSchema,
 }
 
 // activeStates are the states in which a job will still run. A coalescing
@@ -92,7 +93,10 @@ var activeStates = []rivertype.JobState{
 type engine[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	q      *Queue
 	db     store[TTx]
+	driver TDriver
 	client *river.Client[TTx]
+	// stopRescue ends rescueDead.
+	stopRescue context.CancelFunc
 	// workers gains the handlers' workers at Start; River reads the kinds
 	// when it starts working.
 	workers *river.Workers
@@ -104,7 +108,7 @@ func newEngine[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, q 
 			db.close()
 		}
 	}()
-	e := &engine[TDriver, TTx]{q: q, db: db}
+	e := &engine[TDriver, TTx]{q: q, db: db, driver: driver}
 	riverLog := slog.New(minLevel{q.opts.Logger.Handler(), slog.LevelWarn})
 
 	if err := e.migrate(ctx, driver, riverLog); err != nil {
@@ -331,14 +335,26 @@ func (e *engine[TDriver, TTx]) readHead(ctx context.Context, key string) (args s
 func (e *engine[TDriver, TTx]) register(h Handler) error { return h.register(e.workers, e) }
 
 func (e *engine[TDriver, TTx]) start(ctx context.Context) error {
-	return e.client.Start(ctx)
+	if err := e.client.Start(ctx); err != nil {
+		return err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	e.stopRescue = cancel
+	go e.rescueDead(rctx)
+	return nil
 }
 
 func (e *engine[TDriver, TTx]) stop(ctx context.Context) error {
+	if e.stopRescue != nil {
+		e.stopRescue()
+	}
 	return e.client.Stop(ctx)
 }
 
 func (e *engine[TDriver, TTx]) stopAndCancel(ctx context.Context) error {
+	if e.stopRescue != nil {
+		e.stopRescue()
+	}
 	return e.client.StopAndCancel(ctx)
 }
 
@@ -407,6 +423,7 @@ func (e *engine[TDriver, TTx]) prune(ctx context.Context, cutoff time.Time) erro
 // the two.
 func (e *engine[TDriver, TTx]) run(ctx context.Context, row *rivertype.JobRow, args jobs.Args, decode func(string) (jobs.Args, error), f func(context.Context, jobs.Args) error) error {
 	ctx = withInfo(ctx, row)
+	defer e.alive(ctx, row)()
 	c, ok := args.(jobs.Coalescing)
 	if !ok {
 		started := time.Now()

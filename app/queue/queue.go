@@ -121,6 +121,10 @@ type Options struct {
 	// decides its process died and runs it again. It must be at least
 	// JobTimeout (default JobTimeout + 5 min). Tests set it short.
 	RescueStuckJobsAfter time.Duration
+	// DeadJobAfter is how long a running job may go without a sign of
+	// life from its process (renewed every third of it) before it is run
+	// again, whatever its timeout (default DefaultDeadJobAfter).
+	DeadJobAfter time.Duration
 	// RetryPolicy replaces River's default backoff; tests use a fast one.
 	RetryPolicy river.ClientRetryPolicy
 	// LeaderElectionDisabled keeps this process out of River's maintenance
@@ -145,6 +149,9 @@ func (o *Options) defaults() {
 	}
 	if o.RescueStuckJobsAfter <= 0 {
 		o.RescueStuckJobsAfter = o.JobTimeout + 5*time.Minute
+	}
+	if o.DeadJobAfter <= 0 {
+		o.DeadJobAfter = DefaultDeadJobAfter
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

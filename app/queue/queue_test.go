@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -337,7 +338,8 @@ func TestCrashedJobIsRescued(t *testing.T) {
 // running in the database as a killed process would. It stays out of leader
 // election so that the next process becomes leader at once and rescues it.
 func crashChild() {
-	q, err := queue.Open(context.Background(), os.Getenv("DOCKOPT_CRASH_URL"), queue.Options{LeaderElectionDisabled: true})
+	dead, _ := time.ParseDuration(os.Getenv("DOCKOPT_CRASH_DEAD_AFTER"))
+	q, err := queue.Open(context.Background(), os.Getenv("DOCKOPT_CRASH_URL"), queue.Options{LeaderElectionDisabled: true, DeadJobAfter: dead})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)
@@ -347,6 +349,50 @@ func crashChild() {
 		return nil
 	})...)
 	select {}
+}
+
+// TestDeadJobIsRescuedBeforeItsTimeout: a process dies mid-job; its job
+// runs again once its process has stopped keeping it alive
+// (DeadJobAfter), long before its timeout (River's own rescue waits for
+// that, half an hour by default).
+func TestDeadJobIsRescuedBeforeItsTimeout(t *testing.T) {
+	if os.Getenv("DOCKOPT_CRASH_URL") != "" {
+		crashChild()
+		return
+	}
+	queuetest.Databases(t, func(t *testing.T, url string) {
+		q0, err := queue.Open(context.Background(), url, queue.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := accept(t, q0, "dead-1", jobs.AnalyzeRepo{Owner: "octo", Repo: "app"})
+		q0.Close()
+
+		const deadAfter = 300 * time.Millisecond
+		cmd := exec.Command(os.Args[0], "-test.run=^TestDeadJobIsRescuedBeforeItsTimeout$")
+		cmd.Env = append(os.Environ(), "DOCKOPT_CRASH_URL="+url, "DOCKOPT_CRASH_DEAD_AFTER="+deadAfter.String())
+		out, err := cmd.CombinedOutput()
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+			t.Fatalf("child should die mid-job with status 3: %v\n%s", err, out)
+		}
+
+		// The default timeout: River alone would not run the job again
+		// for 35 minutes.
+		q := open(t, url, queue.Options{DeadJobAfter: deadAfter})
+		ev := queuetest.Subscribe(t, q)
+		rec := &recorder{}
+		if err := q.Start(context.Background(), every(rec.Process)...); err != nil {
+			t.Fatal(err)
+		}
+		done := ev.Until(t, river.EventKindJobCompleted, acc.JobIDs[0])
+		if done.Job.Attempt != 2 || len(done.Job.Errors) != 1 || !strings.Contains(done.Job.Errors[0].Error, "no sign of life") {
+			t.Errorf("completed on attempt %d after %+v; want attempt 2 after the dead process's", done.Job.Attempt, done.Job.Errors)
+		}
+		if n := len(rec.jobs()); n != 1 {
+			t.Errorf("the new process ran the job %d times, want 1", n)
+		}
+	})
 }
 
 func TestConcurrentCopiesOfOneDelivery(t *testing.T) {

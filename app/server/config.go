@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/dockopt/dockopt/app/metrics"
+	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/sandbox"
 )
 
 // Config is what `dockopt serve` runs with.
@@ -51,6 +53,13 @@ type Config struct {
 	// taken to belong to a dead process and run again (default: the job
 	// timeout plus five minutes). Tests of crash recovery set it short.
 	RescueStuckJobsAfter time.Duration
+	// AnalysisMemoryMiB and AnalysisTimeout are the budget of one
+	// repository's analysis in its child process (app/sandbox).
+	AnalysisMemoryMiB int
+	AnalysisTimeout   time.Duration
+	// DeadJobAfter is how long a running job's process may show no sign
+	// of life before the job runs again (queue.DefaultDeadJobAfter).
+	DeadJobAfter time.Duration
 	// LeaderElectionDisabled keeps this replica out of River's maintenance
 	// (rescuing stuck jobs, pruning); another replica must do it.
 	LeaderElectionDisabled bool
@@ -91,6 +100,9 @@ const (
 	EnvMaxAttempts     = "DOCKOPT_MAX_ATTEMPTS"
 	EnvJobTimeout      = "DOCKOPT_JOB_TIMEOUT"
 	EnvShutdownTimeout = "DOCKOPT_SHUTDOWN_TIMEOUT"
+	EnvDeadJobAfter    = "DOCKOPT_DEAD_JOB_AFTER"
+	EnvAnalysisMemory  = "DOCKOPT_ANALYSIS_MEMORY_MIB"
+	EnvAnalysisTimeout = "DOCKOPT_ANALYSIS_TIMEOUT"
 	EnvLogLevel        = "DOCKOPT_LOG_LEVEL"
 	EnvPRConcurrent    = "DOCKOPT_PR_CONCURRENT_LIMIT"
 	EnvPRHourly        = "DOCKOPT_PR_HOURLY_LIMIT"
@@ -131,6 +143,9 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	str(EnvWorkers, "workers", "jobs run at once (default 4)")
 	str(EnvMaxAttempts, "max-attempts", "runs of a failing job before it is given up (default 8)")
 	str(EnvJobTimeout, "job-timeout", "time limit of one job (default 30m)")
+	str(EnvAnalysisMemory, "analysis-memory-mib", "memory budget of one repository's analysis, run in a child process (default "+strconv.Itoa(sandbox.DefaultMemoryMiB)+")")
+	str(EnvAnalysisTimeout, "analysis-timeout", "time budget of one repository's analysis (default "+sandbox.DefaultTimeout.String()+")")
+	str(EnvDeadJobAfter, "dead-job-after", "a running job whose process shows no sign of life for this long runs again (default "+queue.DefaultDeadJobAfter.String()+")")
 	str(EnvShutdownTimeout, "shutdown-timeout", "time given to requests and jobs on shutdown (default "+DefaultShutdownTimeout.String()+")")
 	str(EnvLogLevel, "log-level", "debug, info, warn or error (default info)")
 	str(EnvPRConcurrent, "pr-concurrent-limit", "dockopt pull requests open at once per installation (default 10)")
@@ -259,6 +274,7 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	}
 	cfg.Workers = positive(EnvWorkers, 4)
 	cfg.MaxAttempts = positive(EnvMaxAttempts, 8)
+	cfg.AnalysisMemoryMiB = positive(EnvAnalysisMemory, sandbox.DefaultMemoryMiB)
 	cfg.PRConcurrentLimit = positive(EnvPRConcurrent, 0)
 	cfg.PRHourlyLimit = positive(EnvPRHourly, 0)
 	if cfg.ContentPerHour = positive(EnvContentPerHour, 0); cfg.ContentPerHour > 500 {
@@ -278,6 +294,8 @@ func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Con
 	}
 	cfg.JobTimeout = duration(EnvJobTimeout, 30*time.Minute)
 	cfg.ShutdownTimeout = duration(EnvShutdownTimeout, DefaultShutdownTimeout)
+	cfg.DeadJobAfter = duration(EnvDeadJobAfter, queue.DefaultDeadJobAfter)
+	cfg.AnalysisTimeout = duration(EnvAnalysisTimeout, sandbox.DefaultTimeout)
 
 	if s := get(EnvLogLevel); s != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(s)); err != nil {

@@ -69,7 +69,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], want[k])
 		}
 	}
-	if cfg.Workers != 4 || cfg.MaxAttempts != 8 || cfg.JobTimeout != 30*time.Minute || cfg.ShutdownTimeout != 25*time.Second {
+	if cfg.Workers != 4 || cfg.MaxAttempts != 8 || cfg.JobTimeout != 30*time.Minute || cfg.ShutdownTimeout != 25*time.Second || cfg.DeadJobAfter != 2*time.Minute ||
+		cfg.AnalysisMemoryMiB != 512 || cfg.AnalysisTimeout != 2*time.Minute {
 		t.Errorf("tuning defaults: %+v", cfg)
 	}
 }
@@ -157,6 +158,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"max attempts", map[string]string{server.EnvMaxAttempts: "many"}, nil, server.EnvMaxAttempts},
 		{"job timeout", map[string]string{server.EnvJobTimeout: "10"}, nil, server.EnvJobTimeout},
 		{"shutdown timeout", map[string]string{server.EnvShutdownTimeout: "-1s"}, nil, server.EnvShutdownTimeout},
+		{"dead job after", map[string]string{server.EnvDeadJobAfter: "2"}, nil, server.EnvDeadJobAfter},
+		{"analysis memory", map[string]string{server.EnvAnalysisMemory: "0"}, nil, server.EnvAnalysisMemory},
+		{"analysis timeout", map[string]string{server.EnvAnalysisTimeout: "2"}, nil, server.EnvAnalysisTimeout},
 		{"log level", map[string]string{server.EnvLogLevel: "loud"}, nil, server.EnvLogLevel},
 		{"pr concurrent limit", map[string]string{server.EnvPRConcurrent: "0"}, nil, server.EnvPRConcurrent},
 		{"pr hourly limit", map[string]string{server.EnvPRHourly: "two"}, nil, server.EnvPRHourly},

@@ -52,6 +52,7 @@ func New(cfg Config) (*Server, error) {
 		MaxAttempts:            cfg.MaxAttempts,
 		JobTimeout:             cfg.JobTimeout,
 		RescueStuckJobsAfter:   cfg.RescueStuckJobsAfter,
+		DeadJobAfter:           cfg.DeadJobAfter,
 		LeaderElectionDisabled: cfg.LeaderElectionDisabled,
 		Logger:                 s.log,
 		Metrics:                s.metrics,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -105,6 +107,7 @@ func (w *Worker) analyzeHeld(ctx context.Context, inst *ghclient.Installation, r
 func (w *Worker) publishBranch(ctx context.Context, inst *ghclient.Installation, repo *github.Repository, j branchJob) (publish.Outcome, error) {
 	gh := inst.Client
 	wr := writersFor(gh, j.owner, j.repo)
+	wr.checks = w.tracked(wr.checks, strings.ToLower(j.owner+"/"+j.repo), "branch:"+j.branch)
 	src, err := w.checkout(ctx, inst, repo, j)
 	if src != nil {
 		defer src.co.Close()
@@ -166,7 +169,7 @@ func (w *Worker) checkout(ctx context.Context, inst *ghclient.Installation, repo
 		return nil, err
 	}
 	src := &source{co: co}
-	cfg, err := analyzer.LoadConfig(os.DirFS(co.Dir))
+	cfg, err := analyzer.LoadConfig(co.FS())
 	if err != nil {
 		return src, &permanentError{"Configuration error", "dockopt could not use the repository's configuration:\n\n```\n" + err.Error() + "\n```\n\nFix the file and push again; until then nothing is analyzed."}
 	}
@@ -187,7 +190,7 @@ func lastAttempt(ctx context.Context) bool {
 
 func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writers, run *checkRun, j branchJob, src *source) (publish.Outcome, error) {
 	co, cfg := src.co, src.cfg
-	fsys := os.DirFS(co.Dir)
+	fsys := co.FS()
 	cfg, err := w.withWaivers(ctx, repo.GetFullName(), cfg)
 	if err != nil {
 		return publish.Outcome{}, err
@@ -216,7 +219,7 @@ func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writ
 		// not stand in the way.
 		pulls.Closed = nil
 	}
-	files := proposedFiles(out.Patch)
+	files := w.proposedFiles(co.Root, out.Patch)
 	var outcome publish.Outcome
 	var actions []*github.CheckRunAction
 	pc := paced{w: w, inst: j.inst, repo: repo.GetFullName(), asked: j.force || j.openPR}
@@ -357,16 +360,63 @@ func explain(ctx context.Context, n notices, o publish.Outcome, base, sha string
 }
 
 // proposedFiles are the changes dockopt may push: never workflow files,
-// which need a permission dockopt does not ask for.
-func proposedFiles(p *patcher.Result) []publish.File {
+// which need a permission dockopt does not ask for. A change to a path
+// the repository holds through a symbolic link lands on the file the link
+// names, so the pull request never replaces a link with a file; one whose
+// link leads out of the repository is dropped (the analysis never read
+// it either).
+func (w *Worker) proposedFiles(root *os.Root, p *patcher.Result) []publish.File {
 	var out []publish.File
 	for _, c := range p.Changes {
-		if strings.HasPrefix(c.Path, ".github/workflows/") {
+		name, ok := throughLinks(root, c.Path)
+		if !ok {
+			w.log().Warn("a change through a symbolic link leading out of the repository is dropped", "path", c.Path)
 			continue
 		}
-		out = append(out, publish.File{Path: c.Path, Content: c.Content})
+		if strings.HasPrefix(name, ".github/workflows/") {
+			continue
+		}
+		out = append(out, publish.File{Path: name, Content: c.Content})
 	}
 	return out
+}
+
+// maxLinkHops bounds the links followed for one path (as Linux's 40).
+const maxLinkHops = 40
+
+// throughLinks resolves the symbolic links along a slash-separated path
+// of the repository, component by component; ok is false when one leads
+// outside it or the chain is too long. A missing tail is a new file.
+func throughLinks(root *os.Root, name string) (string, bool) {
+	parts := strings.Split(name, "/")
+	for hops := 0; hops <= maxLinkHops; hops++ {
+		resolved := true
+		for i := range parts {
+			prefix := strings.Join(parts[:i+1], "/")
+			fi, err := root.Lstat(prefix)
+			if err != nil {
+				break
+			}
+			if fi.Mode()&fs.ModeSymlink == 0 {
+				continue
+			}
+			target, err := root.Readlink(prefix)
+			if err != nil || path.IsAbs(target) {
+				return "", false
+			}
+			next := path.Join(path.Dir(prefix), target)
+			if next == "." || !fs.ValidPath(next) {
+				return "", false
+			}
+			parts = append(strings.Split(next, "/"), parts[i+1:]...)
+			resolved = false
+			break
+		}
+		if resolved {
+			return strings.Join(parts, "/"), true
+		}
+	}
+	return "", false
 }
 
 func prTitle(p *patcher.Result) string {

@@ -35,10 +35,21 @@ func branchKey(owner, repo, branch string) string {
 // lease held is snoozed: it comes back later without counting an attempt.
 // l is nil when the worker has no lease store (unit tests).
 func (w *Worker) holdBranch(ctx context.Context, owner, repo, branch string, f func(ctx context.Context, l *leases.Lease) error) error {
+	return w.holdLease(ctx, branchKey(owner, repo, branch), owner+"/"+repo, f)
+}
+
+// prKey names the lease of a pull request.
+func prKey(owner, repo string, number int) string {
+	return strings.ToLower(owner+"/"+repo) + "#" + strconv.Itoa(number)
+}
+
+// holdLease runs f while the job holds key's lease, or snoozes the job
+// while another holds it (see holdBranch).
+func (w *Worker) holdLease(ctx context.Context, key, repoName string, f func(ctx context.Context, l *leases.Lease) error) error {
 	if w.Leases == nil {
 		return f(ctx, nil)
 	}
-	err := w.Leases.Hold(ctx, branchKey(owner, repo, branch), holder(ctx), f)
+	err := w.Leases.Hold(ctx, key, holder(ctx), f)
 	var held *leases.HeldError
 	if !errors.As(err, &held) {
 		return err
@@ -48,7 +59,7 @@ func (w *Worker) holdBranch(ctx context.Context, owner, repo, branch string, f f
 		wait <<= min(info.Snoozes, 4)
 	}
 	wait = min(wait, maxBranchWait, max(time.Until(held.Until), 0)+w.branchWait())
-	w.log().Info("another job is working on this branch; waiting for it", "repository", owner+"/"+repo, "branch", branch, "holder", held.Holder, "for", wait.String())
+	w.log().Info("another job is working on this; waiting for it", "repository", repoName, "lease", key, "holder", held.Holder, "for", wait.String())
 	return river.JobSnooze(wait)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -276,7 +275,10 @@ func (w *Worker) proposeInTurn(ctx context.Context, gh *github.Client, inst int6
 	if err != nil {
 		return err
 	}
-	out, err := w.engine(ctx, src.co.Dir, os.DirFS(src.co.Dir), cfg, repo.GetFullName())
+	out, err := w.engine(ctx, src.co.Dir, src.co.FS(), cfg, repo.GetFullName())
+	if errors.As(err, &perm) {
+		return w.dropTurn(ctx, inst, g, "its analysis is over the budget")
+	}
 	if err != nil {
 		return err
 	}
@@ -285,7 +287,7 @@ func (w *Worker) proposeInTurn(ctx context.Context, gh *github.Client, inst int6
 	if err != nil {
 		return err
 	}
-	files := proposedFiles(out.Patch)
+	files := w.proposedFiles(src.co.Root, out.Patch)
 	if len(files) == 0 || pulls.Open != nil {
 		if pulls.Open != nil {
 			if err := w.Pacer.Track(ctx, inst, g.Repo, g.Branch, pulls.Open.GetNumber()); err != nil {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"testing/fstest"
@@ -16,6 +16,7 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/jobs"
+	"github.com/dockopt/dockopt/app/leases"
 	"github.com/dockopt/dockopt/app/prbase"
 	"github.com/dockopt/dockopt/app/review"
 	"github.com/dockopt/dockopt/app/verdict"
@@ -80,6 +81,19 @@ func lockPR(inst int64, owner, repo string, number int) func() {
 // the head may be a fork dockopt must not write to.
 func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 	defer lockPR(r.inst, r.owner, r.repo, r.number)()
+	// Replicas serialize on the pull request's lease as branch jobs do on
+	// the branch's (a review and a re-run on two replicas).
+	var out prOutcome
+	err := w.holdLease(ctx, prKey(r.owner, r.repo, r.number), r.owner+"/"+r.repo, func(ctx context.Context, _ *leases.Lease) error {
+		var err error
+		out, err = w.reviewHeld(ctx, r)
+		return err
+	})
+	return out, err
+}
+
+// reviewHeld is reviewPR once the job holds the pull request's lease.
+func (w *Worker) reviewHeld(ctx context.Context, r prRequest) (prOutcome, error) {
 	inst, repo, err := w.repository(ctx, r.inst, r.owner, r.repo)
 	if err != nil {
 		return prOutcome{}, err
@@ -104,8 +118,10 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		return prOutcome{}, err
 	}
 	defer co.Close()
-	fsys := os.DirFS(co.Dir)
+	fsys := co.FS()
 	wr := writersFor(gh, r.owner, r.repo)
+	// The pull request's lease makes this job the only one on it.
+	wr.checks = w.tracked(wr.checks, strings.ToLower(r.owner+"/"+r.repo), "pull:"+strconv.Itoa(r.number))
 
 	// The base branch's configuration over the organization's defaults:
 	// a pull request, from a fork or not, must not be able to switch its
@@ -161,6 +177,10 @@ func (w *Worker) reviewPR(ctx context.Context, r prRequest) (prOutcome, error) {
 		return out, run.fail(ctx, perm.title, perm.summary)
 	}
 	err = w.publishReview(ctx, gh, wr, run, r, co.Dir, fsys, cfg, changes, diff, repo.GetFullName(), &out)
+	if errors.As(err, &perm) {
+		out.conclusion = "failure"
+		return out, run.fail(ctx, perm.title, perm.summary)
+	}
 	if err != nil {
 		run.failOnLastAttempt(ctx, err, "review", "Comment `/dockopt rerun` on the pull request to try again.")
 	}

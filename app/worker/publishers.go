@@ -19,6 +19,8 @@ type checkRuns interface {
 	Start(ctx context.Context, sha string) (id int64, err error)
 	Finish(ctx context.Context, id int64, conclusion string, out templates.CheckOutput, annotations []*github.CheckRunAnnotation, actions []*github.CheckRunAction) error
 	Fail(ctx context.Context, id int64, conclusion, title, summary string) error
+	// Unfinished lists dockopt's runs on sha not completed, newest first.
+	Unfinished(ctx context.Context, sha string) ([]int64, error)
 	// Amend replaces the paragraph of a completed run's summary that ends
 	// with marker.
 	Amend(ctx context.Context, sha string, id int64, marker, text string) error

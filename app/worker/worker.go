@@ -7,6 +7,7 @@ package worker
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -21,8 +22,10 @@ import (
 	"github.com/dockopt/dockopt/app/clone"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/leases"
+	"github.com/dockopt/dockopt/app/openruns"
 	"github.com/dockopt/dockopt/app/pacing"
 	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/app/waivers"
 	"github.com/dockopt/dockopt/internal/pipeline"
 	"github.com/dockopt/dockopt/patcher/build"
@@ -63,6 +66,14 @@ type Worker struct {
 	// Leases serialize the jobs of one branch; without it they are not
 	// serialized.
 	Leases *leases.Store
+	// OpenRuns remembers the check runs jobs have open, so that a retry
+	// completes its earlier attempt's run and none is left in progress;
+	// without it nothing is remembered.
+	OpenRuns OpenRunStore
+	// Sandbox, when set, first runs the analysis of each checkout in a
+	// child process under its limits; a checkout over them is reported,
+	// not analyzed in this process.
+	Sandbox *sandbox.Runner
 	// BranchWait is the first wait of a job whose branch another job is
 	// working on (DefaultBranchWait).
 	BranchWait time.Duration
@@ -108,6 +119,8 @@ type Config struct {
 	// on it dies without a word (leases.DefaultTTL); BranchWait: see Worker.
 	BranchLease time.Duration
 	BranchWait  time.Duration
+	// Sandbox: see Worker.
+	Sandbox *sandbox.Runner
 }
 
 // PacingLimits are the pull requests an installation may have: MaxOpen at
@@ -136,6 +149,7 @@ func New(cfg Config) *Worker {
 		Clock:     cfg.Clock,
 
 		BranchWait: cfg.BranchWait,
+		Sandbox:    cfg.Sandbox,
 	}
 	if cfg.BuildKitAddr != "" {
 		w.Builder = &build.Builder{Addr: cfg.BuildKitAddr, Timeout: 10 * time.Minute}
@@ -145,7 +159,8 @@ func New(cfg Config) *Worker {
 
 // Open makes a worker whose stores keep their tables in the queue's
 // database, shared by every replica: the waivers of `/dockopt ignore`,
-// each branch's last analyzed findings and its lease, each
+// each branch's last analyzed findings and its lease, the check runs
+// jobs have open, each
 // installation's pull-request pacing and its budget of content-creating
 // requests, which every GitHub client of cfg.GitHub then spends from. The pace job is queued on q.
 // `dockopt serve`, the demo and the tests put the App together here.
@@ -172,6 +187,10 @@ func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
 		return nil, err
 	}
 	branches.TTL = cfg.BranchLease
+	runs, err := openruns.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Clock != nil {
 		ledger.Now, pacer.Now = cfg.Clock, cfg.Clock
 	}
@@ -198,7 +217,7 @@ func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
 	}
 	cfg.Waivers, cfg.Baselines, cfg.Pacer, cfg.Queue = ws, bs, pacer, q
 	w := New(cfg)
-	w.Leases = branches
+	w.Leases, w.OpenRuns = branches, runs
 	return w, nil
 }
 
@@ -264,6 +283,9 @@ func (w *Worker) log() *slog.Logger {
 // engine runs the pure pipeline exactly as the CLI does, and lists the
 // waivers in force in the report.
 func (w *Worker) engine(ctx context.Context, dir string, fsys fs.FS, cfg *analyzer.Config, title string) (*pipeline.Output, error) {
+	if err := w.withinBudget(ctx, dir, title); err != nil {
+		return nil, err
+	}
 	opts := pipeline.FixOptions(cfg)
 	out, err := pipeline.Run(ctx, pipeline.Request{Analyzer: w.Analyzer, FS: fsys, Dir: dir, Config: cfg, Fix: &opts, Builder: w.Builder, Title: title})
 	if err != nil {
@@ -271,4 +293,38 @@ func (w *Worker) engine(ctx context.Context, dir string, fsys fs.FS, cfg *analyz
 	}
 	out.Report.Waived = cfg.Ignore
 	return out, nil
+}
+
+// withinBudget runs the analysis of dir in a child process first, when
+// the worker has a sandbox: a repository whose analysis goes over the
+// memory or time budget, or kills its process, is reported as a
+// *permanentError (its check run says why; the job is not retried, the
+// next push tries again) and never analyzed in this process.
+func (w *Worker) withinBudget(ctx context.Context, dir, title string) error {
+	if w.Sandbox == nil {
+		return nil
+	}
+	rep, err := w.Sandbox.Check(ctx, dir)
+	var over *sandbox.Exceeded
+	var crashed *sandbox.Crashed
+	switch {
+	case errors.As(err, &over):
+		w.log().Warn("analysis over its budget", "repository", title, "error", err.Error())
+		what := fmt.Sprintf("more than %d MiB of memory", over.Limits.MemoryMiB)
+		if !over.Memory {
+			what = "longer than " + over.Limits.Timeout.String()
+		}
+		return &permanentError{"Analysis stopped: over its budget", "dockopt analyzes each commit in a separate process with a budget of " +
+			fmt.Sprintf("%d MiB and %s. ", over.Limits.MemoryMiB, over.Limits.Timeout) + "The analysis of this commit needed " + what +
+			", so it was stopped and nothing was published for it. It is not retried; the next push is analyzed again. " +
+			"Very large or numerous Dockerfiles are the usual cause: exclude generated ones with `ignore_paths` in `.github/dockopt.yml`, or ask the App's operator to raise the budget."}
+	case errors.As(err, &crashed):
+		w.log().Warn("analysis process died", "repository", title, "error", err.Error())
+		return &permanentError{"Analysis failed", "dockopt's analysis of this commit stopped with an error (" + crashed.State + "), so nothing was published for it. It is not retried; the next push is analyzed again.\n\n```\n" +
+			crashed.Detail + "\n```"}
+	case err != nil:
+		return err
+	}
+	w.log().Info("analysis within its budget", "repository", title, "dockerfiles", rep.Dockerfiles, "elapsed_ms", rep.Elapsed.Milliseconds(), "peak_rss_mib", rep.PeakRSSKiB>>10)
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/register"
+	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/app/server"
 	"github.com/dockopt/dockopt/app/worker"
 	"github.com/dockopt/dockopt/internal/cli"
@@ -31,6 +32,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: srv.Logger(),
 			Pacing: worker.PacingLimits{MaxOpen: cfg.PRConcurrentLimit, PerHour: cfg.PRHourlyLimit},
 			Budget: worker.BudgetLimits{PerHour: cfg.ContentPerHour},
+			// Analysis of a checkout first runs in a child of this binary.
+			Sandbox: &sandbox.Runner{Limits: sandbox.Limits{MemoryMiB: cfg.AnalysisMemoryMiB, Timeout: cfg.AnalysisTimeout}},
 		}, srv.Queue())
 		if err != nil {
 			return nil, err

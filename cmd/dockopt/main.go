@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/internal/cli"
 )
 
@@ -49,6 +50,10 @@ func commands() map[string]command {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
+		// The worker's analysis child (app/sandbox): not a user command.
+		os.Exit(sandbox.Main(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	os.Exit(mainExit(os.Args[1:]))
 }
 

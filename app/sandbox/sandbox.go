@@ -1,0 +1,322 @@
+// Package sandbox runs the analysis of an untrusted checkout in a child
+// process of the same binary, under a memory limit (RLIMIT_AS, which the
+// child sets on itself before it reads anything of the checkout) and a
+// wall-time limit, so that a repository whose analysis would exhaust the
+// server's memory or never end kills only the child. The parent survives
+// the child's death and says why it died.
+//
+// The data flow is one way: the parent names the folder, the child
+// analyzes and patches it (no builds: BuildKit has its own sandbox) and
+// writes a small JSON report on stdout. The analysis is pure and
+// deterministic, so the child's run proves the worker's own run of the
+// same folder stays within the same budget.
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/rules"
+	"github.com/dockopt/dockopt/internal/pipeline"
+)
+
+// Subcommand is the hidden subcommand of the dockopt binary that runs
+// Main. Test binaries that start children dispatch it in TestMain.
+const Subcommand = "__analyze-checkout"
+
+// Defaults of Limits.
+const (
+	DefaultMemoryMiB = 512
+	DefaultTimeout   = 2 * time.Minute
+)
+
+// Limits bound one analysis.
+type Limits struct {
+	// MemoryMiB is the child's address-space limit (DefaultMemoryMiB).
+	MemoryMiB int
+	// Timeout is the child's wall time (DefaultTimeout).
+	Timeout time.Duration
+}
+
+func (l Limits) memoryMiB() int {
+	if l.MemoryMiB > 0 {
+		return l.MemoryMiB
+	}
+	return DefaultMemoryMiB
+}
+
+func (l Limits) timeout() time.Duration {
+	if l.Timeout > 0 {
+		return l.Timeout
+	}
+	return DefaultTimeout
+}
+
+// Report is what the child says about a finished analysis.
+type Report struct {
+	Dockerfiles int `json:"dockerfiles"`
+	Findings    int `json:"findings"`
+	Changes     int `json:"changes"`
+	// ConfigError is set when the repository's configuration could not be
+	// used; the worker reports that itself.
+	ConfigError string `json:"config_error,omitempty"`
+	// Elapsed and PeakRSSKiB are measured by the parent.
+	Elapsed    time.Duration `json:"-"`
+	PeakRSSKiB int64         `json:"-"`
+}
+
+// Exceeded says the child died for going over a limit.
+type Exceeded struct {
+	// Memory is true for the memory limit, false for the time limit.
+	Memory bool
+	Limits Limits
+	// Detail is the end of what the child wrote on stderr.
+	Detail string
+}
+
+func (e *Exceeded) Error() string {
+	if e.Memory {
+		return fmt.Sprintf("the analysis needed more than %d MiB", e.Limits.memoryMiB())
+	}
+	return fmt.Sprintf("the analysis took longer than %s", e.Limits.timeout())
+}
+
+// Crashed says the child died for another reason (a panic the engine did
+// not catch, a signal).
+type Crashed struct {
+	State  string // "exit status 2", "signal: killed"
+	Detail string
+}
+
+func (e *Crashed) Error() string {
+	return "the analysis process died (" + e.State + "): " + e.Detail
+}
+
+// Runner starts analysis children.
+type Runner struct {
+	// Command starts the binary holding Subcommand; default: this
+	// executable.
+	Command string
+	Limits  Limits
+	// Env is added to the child's environment (tests).
+	Env []string
+}
+
+// childEnv is all the analysis child needs of the environment.
+func childEnv() []string {
+	env := []string{"GOTRACEBACK=none"}
+	for _, k := range []string{"PATH", "TMPDIR", "HOME"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// maxOutput bounds what is read of the child's stdout and kept of its
+// stderr.
+const maxOutput = 64 << 10
+
+// Check analyzes dir in a child and returns its report, or *Exceeded or
+// *Crashed when the child died, or ctx's error.
+func (r *Runner) Check(ctx context.Context, dir string) (Report, error) {
+	exe := r.Command
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return Report{}, fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	lim := Limits{MemoryMiB: r.Limits.memoryMiB(), Timeout: r.Limits.timeout()}
+	// The child stops itself at the timeout; the parent kills it a little
+	// later, should it not.
+	cctx, cancel := context.WithTimeout(ctx, lim.timeout()+5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, exe, Subcommand,
+		"-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", lim.timeout().String(), dir)
+	// The child reads hostile content: it gets none of the server's
+	// environment (the App's private key, the webhook secret).
+	cmd.Env = append(childEnv(), r.Env...)
+	cmd.WaitDelay = time.Second
+	var stdout bytes.Buffer
+	stderr := &tail{max: maxOutput}
+	cmd.Stdout, cmd.Stderr = &limited{w: &stdout, n: maxOutput}, stderr
+	started := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(started)
+	var peak int64
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			peak = ru.Maxrss // KiB on Linux
+		}
+	}
+	detail := strings.TrimSpace(stderr.String())
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return Report{}, ctx.Err()
+	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitTimeout, cctx.Err() != nil:
+		return Report{}, &Exceeded{Limits: lim, Detail: detail}
+	case strings.Contains(detail, "out of memory"), strings.Contains(detail, "cannot allocate memory"):
+		return Report{}, &Exceeded{Memory: true, Limits: lim, Detail: detail}
+	default:
+		state := err.Error()
+		if cmd.ProcessState != nil {
+			state = cmd.ProcessState.String()
+		}
+		return Report{}, &Crashed{State: state, Detail: lastLines(detail, 5)}
+	}
+	var rep Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		return Report{}, &Crashed{State: "unreadable report", Detail: err.Error()}
+	}
+	rep.Elapsed, rep.PeakRSSKiB = elapsed, peak
+	return rep, nil
+}
+
+// Exit codes of the child. The Go runtime exits with 2 when it runs out
+// of memory ("fatal error: out of memory"), which is told by its message.
+const (
+	exitTimeout = 3
+	exitFailed  = 5
+	exitUsage   = 64
+)
+
+// Main is the child: dockopt __analyze-checkout -memory-mib N -timeout D DIR.
+// It limits itself before it opens DIR.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(Subcommand, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	memory := fs.Int("memory-mib", DefaultMemoryMiB, "address-space limit")
+	timeout := fs.Duration("timeout", DefaultTimeout, "wall-time limit")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *memory <= 0 || *timeout <= 0 {
+		fmt.Fprintln(stderr, "usage: dockopt "+Subcommand+" -memory-mib N -timeout D DIR")
+		return exitUsage
+	}
+	// The Go runtime reserves address space it never touches (hundreds
+	// of MiB at start); the budget is what the analysis may add to it.
+	limit := uint64(*memory)<<20 + addressSpace()
+	if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
+		fmt.Fprintln(stderr, "setting the memory limit:", err)
+		return exitFailed
+	}
+	// The collector works harder as the heap nears the limit, so a run
+	// that fits does not fail for garbage it could have collected.
+	debug.SetMemoryLimit(int64(*memory) << 20)
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	rep, err := analyze(ctx, fs.Arg(0))
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "the analysis took longer than", *timeout)
+		return exitTimeout
+	case err != nil:
+		fmt.Fprintln(stderr, err)
+		return exitFailed
+	}
+	if err := json.NewEncoder(stdout).Encode(rep); err != nil {
+		return exitFailed
+	}
+	return 0
+}
+
+// addressSpace is the process's virtual size now (VmSize), 0 if unknown.
+func addressSpace() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmSize:"); ok {
+			kib, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return kib << 10
+			}
+		}
+	}
+	return 0
+}
+
+func analyze(ctx context.Context, dir string) (Report, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return Report{}, err
+	}
+	defer root.Close()
+	fsys := root.FS()
+	a := analyzer.New(rules.All())
+	cfg, err := analyzer.LoadConfig(fsys)
+	if err == nil {
+		_, err = cfg.ResolveRules(a)
+	}
+	if err != nil {
+		return Report{ConfigError: err.Error()}, nil
+	}
+	opts := pipeline.FixOptions(cfg)
+	out, err := pipeline.Run(ctx, pipeline.Request{Analyzer: a, FS: fsys, Dir: dir, Config: cfg, Fix: &opts})
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{Dockerfiles: len(out.Result.Files)}
+	for _, f := range out.Result.Files {
+		rep.Findings += len(f.Findings)
+	}
+	if out.Patch != nil {
+		rep.Changes = len(out.Patch.Changes)
+	}
+	return rep, nil
+}
+
+// limited writes at most n bytes to w and drops the rest.
+type limited struct {
+	w io.Writer
+	n int
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if len(p) > l.n {
+		if _, err := l.w.Write(p[:l.n]); err != nil {
+			return 0, err
+		}
+		l.n = 0
+		return len(p), nil
+	}
+	l.n -= len(p)
+	return l.w.Write(p)
+}
+
+// tail keeps the last max bytes written.
+type tail struct {
+	b   []byte
+	max int
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append([]byte(nil), t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string { return string(t.b) }
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

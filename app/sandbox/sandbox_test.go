@@ -1,0 +1,113 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockopt/dockopt/app/sandbox"
+)
+
+// TestMain lets this test binary be the child, as the dockopt binary is.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
+		if os.Getenv("DOCKOPT_SANDBOX_ENV_PROBE") != "" {
+			// For TestChildGetsNoSecrets: say what the environment holds.
+			fmt.Fprintln(os.Stderr, strings.Join(os.Environ(), " "))
+			os.Exit(7)
+		}
+		os.Exit(sandbox.Main(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func runner(mem int, timeout time.Duration) *sandbox.Runner {
+	exe, _ := os.Executable()
+	return &sandbox.Runner{Command: exe, Limits: sandbox.Limits{MemoryMiB: mem, Timeout: timeout}}
+}
+
+func write(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for p, c := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestAnalysisWithinBudget(t *testing.T) {
+	dir := write(t, map[string]string{"svc/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n", "svc/.dockerignore": ".git\n"})
+	rep, err := runner(512, time.Minute).Check(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Dockerfiles != 1 || rep.Findings == 0 || rep.Changes == 0 || rep.PeakRSSKiB <= 0 {
+		t.Errorf("report %+v", rep)
+	}
+	t.Logf("one small Dockerfile: %s, peak %d MiB", rep.Elapsed.Round(time.Millisecond), rep.PeakRSSKiB>>10)
+}
+
+// manyDockerfiles is a repository heavy enough to go past a small budget.
+func manyDockerfiles(n int) map[string]string {
+	files := map[string]string{}
+	var b strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&b, "RUN apt-get update && apt-get install -y curl%d && echo %d\n", i, i)
+	}
+	for i := range n {
+		files[fmt.Sprintf("s%d/Dockerfile", i)] = "FROM debian:bookworm-slim\n" + b.String()
+	}
+	return files
+}
+
+func TestAnalysisOverTheTimeBudget(t *testing.T) {
+	dir := write(t, manyDockerfiles(50))
+	_, err := runner(512, 50*time.Millisecond).Check(context.Background(), dir)
+	var ex *sandbox.Exceeded
+	if !errors.As(err, &ex) || ex.Memory || !strings.Contains(err.Error(), "took longer than 50ms") {
+		t.Fatalf("got %v, want the time budget exceeded", err)
+	}
+}
+
+func TestAnalysisOverTheMemoryBudget(t *testing.T) {
+	dir := write(t, manyDockerfiles(10))
+	rep, err := runner(4096, time.Minute).Check(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("10 Dockerfiles of 400 RUN lines: %d findings, %s, peak %d MiB", rep.Findings, rep.Elapsed.Round(time.Millisecond), rep.PeakRSSKiB>>10)
+	_, err = runner(int(rep.PeakRSSKiB>>10)/2, time.Minute).Check(context.Background(), dir)
+	var ex *sandbox.Exceeded
+	if !errors.As(err, &ex) || !ex.Memory {
+		t.Fatalf("got %v, want the memory budget exceeded", err)
+	}
+	t.Logf("%v", err)
+}
+
+// TestChildGetsNoSecrets: the child, which reads hostile content, does
+// not inherit the server's environment.
+func TestChildGetsNoSecrets(t *testing.T) {
+	t.Setenv("DOCKOPT_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----secret")
+	dir := write(t, map[string]string{"Dockerfile": "FROM debian\n"})
+	r := runner(512, time.Minute)
+	r.Env = []string{"DOCKOPT_SANDBOX_ENV_PROBE=1"}
+	_, err := r.Check(context.Background(), dir)
+	var crashed *sandbox.Crashed
+	if !errors.As(err, &crashed) || !strings.Contains(crashed.Detail, "DOCKOPT_SANDBOX_ENV_PROBE=1") {
+		t.Fatalf("the probe child did not report its environment: %v", err)
+	}
+	if strings.Contains(crashed.Detail, "PRIVATE_KEY") {
+		t.Errorf("the child's environment holds the server's secrets: %s", crashed.Detail)
+	}
+}
