@@ -193,7 +193,7 @@ func TestRewritesBuildAndStart(t *testing.T) {
 				"package-lock.json": `{"lockfileVersion": 3, "packages": {}}`,
 				"index.html":        "<!doctype html><div id=\"root\"></div>\n",
 			},
-			user: "nginx",
+			user: "101",
 			check: func(t *testing.T, orig, opt build.Result) {
 				if opt.CompressedSize >= orig.CompressedSize {
 					t.Errorf("rewritten image is %d bytes, original %d: want smaller", opt.CompressedSize, orig.CompressedSize)

@@ -213,7 +213,11 @@ func (p *nodePlan) write(o *original) *Rewrite {
 		fmt.Sprintf("The runtime is `%s`; it receives `node_modules` from the `deps` stage and the files the original copied, as it copied them.", p.runtime.Raw),
 	)
 	if p.user {
-		rw.Explanation = append(rw.Explanation, "The process runs as the image's `node` user (uid 1000) instead of root.")
+		if u := analyzer.FinalUser(o.d); u == "" || analyzer.IsRootUser(u) {
+			rw.Explanation = append(rw.Explanation, "The process runs as the image's `node` user (uid 1000) instead of root.")
+		} else {
+			rw.Explanation = append(rw.Explanation, "The process keeps running as the image's `node` user (uid 1000), as in the original.")
+		}
 	} else {
 		rw.Explanation = append(rw.Explanation, "The process keeps running as root, as in the original: "+p.noUser+".")
 	}
