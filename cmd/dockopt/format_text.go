@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/templates"
 )
 
 type palette struct{ bold, red, yellow, blue, dim, green, reset string }
@@ -29,8 +30,11 @@ func (p palette) severity(s analyzer.Severity) string {
 }
 
 // writeText prints findings grouped by file, readable in a terminal.
-func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palette) error {
-	total, fixable := 0, 0
+//
+// Its closing line states the figures the report and the pull-request body
+// state (templates.Summary), so that the three agree.
+func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, figs templates.Figures, p palette) error {
+	fixable := 0
 	for _, f := range files {
 		label := f.Kind
 		if label == "" {
@@ -80,7 +84,6 @@ func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palet
 				note = fmt.Sprintf(" %s(%s)%s", p.dim, fd.Group.Note(), p.reset)
 			}
 			fmt.Fprintf(w, "  %4d  %s  %s%s%s  %s%s%s\n", fd.Line, p.severity(fd.Severity), p.dim, fd.Rule, p.reset, fd.Message, note, fix)
-			total++
 		}
 		for _, lead := range leads {
 			what := fmt.Sprintf("%d more findings are", shared[lead])
@@ -109,6 +112,24 @@ func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palet
 	if said {
 		fmt.Fprintln(w)
 	}
-	_, err := fmt.Fprintf(w, "%d Dockerfiles, %d findings, %d with a fix (`dockopt analyze --out DIR` writes them; `dockopt explain RULE` says why)\n", len(files), total, fixable)
+	plural := func(n int) string {
+		if n == 1 {
+			return ""
+		}
+		return "s"
+	}
+	line := fmt.Sprintf("%d Dockerfile%s, %d finding%s", figs.Dockerfiles, plural(figs.Dockerfiles), figs.Findings, plural(figs.Findings))
+	if figs.Changed > 0 {
+		line += fmt.Sprintf("; the proposed changes to %d file%s resolve %d and leave %d", figs.Changed, plural(figs.Changed), figs.Resolved, figs.Left)
+		if figs.New > 0 {
+			line += fmt.Sprintf(", %d of them new", figs.New)
+		}
+		line += " (`dockopt explain RULE` says why)"
+	} else {
+		// Nothing was patched: say how many findings have a fix, and
+		// how to get the figures the report states.
+		line += fmt.Sprintf(", %d with a fix (`dockopt analyze --out DIR` writes them; `dockopt explain RULE` says why)", fixable)
+	}
+	_, err := fmt.Fprintln(w, line)
 	return err
 }
