@@ -870,10 +870,10 @@ func migration(in Input, v view) []migrationStep {
 		if dest == "" {
 			dest = "."
 		}
-		build = append(build, fmt.Sprintf("lay the optimized files over a copy of the repository: `git switch -c dockopt-trial && cp -r %s/. %s/ && rm -f %s` (the folder mirrors `%s`)",
+		build = append(build, fmt.Sprintf("each command before and again with `:after` after laying the optimized files over a copy of the repository: `git switch -c dockopt-trial && cp -r %s/. %s/ && rm -f %s` (the folder mirrors `%s`)",
 			in.OutDir, dest, at("REPORT.md"), dest))
 	case in.OptimizedAt == nil:
-		build = append(build, "check out the base branch to build the originals, then the pull request's branch")
+		build = append(build, "each command on the base branch, then again with `:after` on the pull request's branch:")
 	}
 	for _, f := range changed {
 		name := imageName(f.Path)
@@ -885,11 +885,11 @@ func migration(in Input, v view) []migrationStep {
 		df, cx := at(f.Path), at(ctx)
 		switch {
 		case in.OutDir != "":
-			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` before the copy, `-t %s:after` after it", name, df, cx, name))
+			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s`", name, df, cx))
 		case in.OptimizedAt != nil:
 			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` and `docker build -t %s:after -f %s %s`", name, df, cx, name, at(in.OptimizedAt(f.Path)), cx))
 		default:
-			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` on the base branch, `-t %s:after` on the pull request's branch", name, df, cx, name))
+			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s`", name, df, cx))
 		}
 	}
 	return []migrationStep{
