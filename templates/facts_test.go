@@ -432,3 +432,24 @@ func TestInlineTextIsEscaped(t *testing.T) {
 		t.Errorf("the dockerignore-incomplete message should render **/__pycache__ literally:\n%s", html.String())
 	}
 }
+
+// TestRepeatedFindingsMerge: one line per rule, however often a file
+// repeats it, with the first line numbers and a count of the rest.
+func TestRepeatedFindingsMerge(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("FROM debian:12\n")
+	for range 50 {
+		b.WriteString("RUN cd /tmp && true\n")
+	}
+	in := input(t, "many", fstest.MapFS{"Dockerfile": {Data: []byte(b.String())}})
+	report, err := templates.Report(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(report, "`workdir-not-cd`"); n != 1 {
+		t.Errorf("workdir-not-cd listed %d times, want once:\n%s", n, report)
+	}
+	if !strings.Contains(report, "`workdir-not-cd` 2, 3, 4, 5, 6, 7, 8, 9 and 42 more warning") {
+		t.Errorf("want the first lines and a count of the rest:\n%s", report)
+	}
+}

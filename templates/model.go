@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -564,9 +565,12 @@ func groupIssues(in Input, issues []issueView) []issueGroup {
 }
 
 // mergeIssues joins findings of the same rule (and, for what has no
-// title, the same message) into one line listing their lines.
+// title, the same message) into one line listing their lines, the first
+// few of them when there are many: a hostile file can repeat one
+// finding on every one of its lines.
 func mergeIssues(issues []issueView) []issueView {
 	var out []issueView
+	var lines [][]int
 	at := map[string]int{}
 	for _, is := range issues {
 		key := is.Rule + "\x00" + is.Title
@@ -576,7 +580,9 @@ func mergeIssues(issues []issueView) []issueView {
 		if i, ok := at[key]; ok {
 			o := &out[i]
 			o.Count++
-			o.Lines += ", " + fmt.Sprint(is.Line)
+			if len(lines[i]) < maxListedLines+1 {
+				lines[i] = append(lines[i], is.Line)
+			}
 			o.New = o.New || is.New
 			o.Fixable = o.Fixable || is.Fixable
 			if o.Message != is.Message {
@@ -585,11 +591,34 @@ func mergeIssues(issues []issueView) []issueView {
 			continue
 		}
 		is.Count = 1
-		is.Lines = fmt.Sprint(is.Line)
 		at[key] = len(out)
 		out = append(out, is)
+		lines = append(lines, []int{is.Line})
+	}
+	for i := range out {
+		out[i].Lines = lineList(lines[i], out[i].Count)
 	}
 	return out
+}
+
+// maxListedLines is how many line numbers one merged finding lists.
+const maxListedLines = 8
+
+func lineList(lines []int, count int) string {
+	var b strings.Builder
+	for i, l := range lines {
+		if i == maxListedLines {
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(l))
+	}
+	if count > maxListedLines {
+		fmt.Fprintf(&b, " and %d more", count-maxListedLines)
+	}
+	return b.String()
 }
 
 // ruleURL links a rule, or nothing for what is not one ("not analyzable").
