@@ -196,7 +196,7 @@ type fileView struct {
 	Issues    []issueGroup
 	Each      []issueView
 	Applied   []appliedView
-	Dropped   []patcher.Dropped
+	Dropped   []droppedView
 	Remaining []issueView
 	Expect    []expectation
 	// Basis says once what the expected improvements rest on.
@@ -243,6 +243,8 @@ type issueView struct {
 type appliedView struct {
 	Details []string
 	N       int
+	// Count is how many times the fix was applied in the file.
+	Count   int
 	Rule    string
 	URL     string
 	Title   string
@@ -250,6 +252,36 @@ type appliedView struct {
 	Why     string
 	Safety  string
 	Auto    bool
+}
+
+// droppedView is fixes of one rule and message not applied for one
+// reason, merged like findings.
+type droppedView struct {
+	Rule, Message, Reason, Lines string
+	Count                        int
+}
+
+func mergeDropped(ds []patcher.Dropped) []droppedView {
+	var out []droppedView
+	var lines [][]int
+	at := map[[3]string]int{}
+	for _, d := range ds {
+		key := [3]string{d.Rule, d.Message, d.Reason}
+		if i, ok := at[key]; ok {
+			out[i].Count++
+			if l := lines[i]; len(l) <= maxListedLines && l[len(l)-1] != d.Line {
+				lines[i] = append(l, d.Line)
+			}
+			continue
+		}
+		at[key] = len(out)
+		out = append(out, droppedView{Rule: d.Rule, Message: d.Message, Reason: d.Reason, Count: 1})
+		lines = append(lines, []int{d.Line})
+	}
+	for i := range out {
+		out[i].Lines = lineList(lines[i], out[i].Count)
+	}
+	return out
 }
 
 type expectation struct {
@@ -426,9 +458,9 @@ func buildView(in Input) view {
 		fv.Left = len(listed)
 		if pf := patched[fr.Path]; pf != nil {
 			fv.Changed = pf.Changed()
-			for i, a := range pf.Applied {
+			for _, a := range pf.Applied {
 				rule := lookup(in.Analyzer, a.Rule)
-				av := appliedView{N: i + 1, Rule: a.Rule, URL: in.RuleURL(a.Rule), Title: a.Title, Message: capitalize(a.Message),
+				av := appliedView{Rule: a.Rule, URL: in.RuleURL(a.Rule), Title: a.Title, Message: capitalize(a.Message),
 					Safety: string(a.Safety), Auto: a.Safety == analyzer.Safe}
 				if strings.HasPrefix(a.Rule, "rewrite:") && pf.Rewrite != nil {
 					av.Details = pf.Rewrite.Explanation
@@ -450,9 +482,17 @@ func buildView(in Input) view {
 				if len(av.Details) > 0 {
 					fv.HasDetails = true
 				}
+				// One line per rule and message: a file can repeat one fix
+				// on thousands of lines.
+				if k := len(fv.Applied); k > 0 && fv.Applied[k-1].Rule == av.Rule && fv.Applied[k-1].Message == av.Message && len(av.Details) == 0 {
+					fv.Applied[k-1].Count++
+					continue
+				}
+				av.N = len(fv.Applied) + 1
+				av.Count = 1
 				fv.Applied = append(fv.Applied, av)
 			}
-			fv.Dropped = pf.Dropped
+			fv.Dropped = mergeDropped(pf.Dropped)
 			v.Totals.Applied += len(pf.Applied)
 			v.Totals.Dropped += len(pf.Dropped)
 			if pf.After != nil && fv.Changed {
@@ -580,8 +620,8 @@ func mergeIssues(issues []issueView) []issueView {
 		if i, ok := at[key]; ok {
 			o := &out[i]
 			o.Count++
-			if len(lines[i]) < maxListedLines+1 {
-				lines[i] = append(lines[i], is.Line)
+			if l := lines[i]; len(l) <= maxListedLines && l[len(l)-1] != is.Line {
+				lines[i] = append(l, is.Line)
 			}
 			o.New = o.New || is.New
 			o.Fixable = o.Fixable || is.Fixable
@@ -604,10 +644,14 @@ func mergeIssues(issues []issueView) []issueView {
 // maxListedLines is how many line numbers one merged finding lists.
 const maxListedLines = 8
 
+// lineList names the distinct lines of count findings (lines holds up to
+// maxListedLines+1 of them, in order), with the total when not every
+// finding is on a listed line of its own.
 func lineList(lines []int, count int) string {
 	var b strings.Builder
 	for i, l := range lines {
 		if i == maxListedLines {
+			b.WriteString(", …")
 			break
 		}
 		if i > 0 {
@@ -615,8 +659,8 @@ func lineList(lines []int, count int) string {
 		}
 		b.WriteString(strconv.Itoa(l))
 	}
-	if count > maxListedLines {
-		fmt.Fprintf(&b, " and %d more", count-maxListedLines)
+	if count > min(len(lines), maxListedLines) {
+		fmt.Fprintf(&b, " (%d findings)", count)
 	}
 	return b.String()
 }
