@@ -190,7 +190,8 @@ type fileView struct {
 	Kind      string
 	KindTitle string
 	Error     string
-	Strengths []analyzer.Strength
+	// Strengths are what the file does well, briefly.
+	Strengths []string
 	// Issues are the findings merged per rule, in groups by what they
 	// cost; Each lists them one by one (the check run's text).
 	Issues    []issueGroup
@@ -411,7 +412,7 @@ func buildView(in Input) view {
 	n := 0
 	for _, fr := range in.Result.Files {
 		v.Totals.Dockerfiles++
-		fv := fileView{Path: fr.Path, Kind: fr.Kind, KindTitle: kindTitles[fr.Kind], Error: fr.Error, Strengths: fr.Strengths,
+		fv := fileView{Path: fr.Path, Kind: fr.Kind, KindTitle: kindTitles[fr.Kind], Error: fr.Error, Strengths: briefStrengths(fr.Strengths),
 			Context: fr.Context, Dockerfile: fr.Path, RulesURL: RulesURL}
 		if fv.KindTitle == "" {
 			fv.KindTitle = "Dockerfile"
@@ -812,6 +813,25 @@ var strengthGain = map[string]string{
 	"init-process": "an init that forwards signals and reaps zombies", "workdir": "an absolute WORKDIR", "pinned-base": "a pinned base image",
 }
 
+// briefStrengths names strengths the way the seed report does ("multi-stage
+// build, non-root user"), keeping the detail a label cannot guess.
+func briefStrengths(ss []analyzer.Strength) []string {
+	var out []string
+	for _, s := range ss {
+		switch g := strengthGain[s.ID]; {
+		case s.ID == "non-root-user":
+			out = append(out, s.Message)
+		case s.ID == "slim-base":
+			out = append(out, s.Message)
+		case g != "":
+			out = append(out, strings.TrimPrefix(strings.TrimPrefix(g, "a "), "an "))
+		default:
+			out = append(out, s.Message)
+		}
+	}
+	return out
+}
+
 // strengthDimension says which improvement a newly gained strength is.
 var strengthDimension = map[string]string{
 	"multi-stage": "Image size", "slim-base": "Image size", "apt-lists-cleaned": "Image size", "copy-chown": "Image size",
@@ -908,7 +928,7 @@ func baseImageEstimate(in Input, fr *analyzer.FileResult, pf *patcher.File) stri
 	if !ok1 || !ok2 {
 		return fmt.Sprintf("final base image %s → %s (sizes not in dockopt's table)", before.Raw, after.Raw)
 	}
-	return fmt.Sprintf("final base image %s, about %.0f MB compressed → %s, about %.0f MB (published linux/amd64 sizes, dockopt's table of %s)", before.Raw, b, after.Raw, a, imagedata.AsOf())
+	return fmt.Sprintf("final base image %s (about %.0f MB compressed) → %s (about %.0f MB), sizes from dockopt's table of %s", before.Raw, b, after.Raw, a, imagedata.AsOf())
 }
 
 func migration(in Input, v view) []migrationStep {
