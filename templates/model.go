@@ -963,7 +963,7 @@ func migration(in Input, v view) []migrationStep {
 		if dest == "" {
 			dest = "."
 		}
-		build = append(build, fmt.Sprintf("each command before and again with `:after` after laying the optimized files over a copy of the repository: `git switch -c dockopt-trial && cp -r %s/. %s/ && rm -f %s` (the folder mirrors `%s`)",
+		build = append(build, fmt.Sprintf("run each command below, then lay the optimized files over a copy of the repository with `git switch -c dockopt-trial && cp -r %s/. %s/ && rm -f %s` (the folder mirrors `%s`) and run each again with `:after`",
 			in.OutDir, dest, at("REPORT.md"), dest))
 	case in.OptimizedAt == nil:
 		build = append(build, "each command on the base branch, then again with `:after` on the pull request's branch:")
