@@ -226,7 +226,7 @@ func TestRewritesBuildAndStart(t *testing.T) {
 				"app/main.py":        "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get(\"/healthz\")\ndef healthz():\n    return {\"ok\": True}\n",
 				"tests/test_main.py": "def test_nothing():\n    pass\n",
 			},
-			user: "app",
+			user: "10001",
 		},
 	}
 	for _, tc := range cases {
