@@ -214,7 +214,7 @@ func TestRewritesBuildAndStart(t *testing.T) {
 				"server.js": "const express = require(\"express\");\nconst app = express();\nconst port = Number(process.env.PORT || 3000);\n" +
 					"app.get(\"/healthz\", (req, res) => res.send(\"ok\"));\napp.listen(port);\n",
 			},
-			user: "node",
+			user: "1000",
 		},
 		{
 			name: "python service",
