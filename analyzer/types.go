@@ -113,6 +113,10 @@ type GeneratedFile struct {
 	// "" replaces it only if it does not exist, "append-lines" adds the
 	// lines that are missing.
 	Merge string `json:"merge,omitempty"`
+	// Why says what the file is, for the list of files a change writes
+	// ("configuration extracted from an inline RUN ..."); "" lets the
+	// patcher describe it from its name.
+	Why string `json:"why,omitempty"`
 }
 
 // Fix is a rule's proposed change: data, never an action.

@@ -773,11 +773,11 @@ func changes(fsys fs.FS, files []*File, opts Options) []Change {
 			existing, err := fs.ReadFile(fsys, g.Path)
 			switch {
 			case err != nil:
-				byPath[g.Path] = &Change{Path: g.Path, Action: "create", Content: []byte(g.Content), For: f.Path, Why: describeGenerated(g.Path)}
+				byPath[g.Path] = &Change{Path: g.Path, Action: "create", Content: []byte(g.Content), For: f.Path, Why: describeGenerated(g)}
 			case g.Merge == "append-lines":
 				merged := analyzer.AppendMissingLines(string(existing), g.Content)
 				if merged != string(existing) {
-					byPath[g.Path] = &Change{Path: g.Path, Action: "modify", Content: []byte(merged), Original: existing, For: f.Path, Why: describeGenerated(g.Path)}
+					byPath[g.Path] = &Change{Path: g.Path, Action: "modify", Content: []byte(merged), Original: existing, For: f.Path, Why: describeGenerated(g)}
 				}
 			}
 		}
@@ -808,12 +808,13 @@ func siblingDockerignore(fsys fs.FS, dockerfile string, g analyzer.GeneratedFile
 	return analyzer.GeneratedFile{Path: dockerfile + ".optimized.dockerignore", Content: content, Merge: "append-lines"}
 }
 
-func describeGenerated(p string) string {
-	switch base := path.Base(p); {
+func describeGenerated(g analyzer.GeneratedFile) string {
+	if g.Why != "" {
+		return g.Why
+	}
+	switch base := path.Base(g.Path); {
 	case base == ".dockerignore" || strings.HasSuffix(base, ".dockerignore"):
 		return "keeps the build context small and secrets out of the image"
-	case strings.HasSuffix(base, ".conf"):
-		return "configuration extracted from an inline RUN so it can be reviewed and edited as a file"
 	}
 	return "file created by a fix"
 }

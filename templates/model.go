@@ -6,9 +6,12 @@ package templates
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -45,6 +48,17 @@ type Input struct {
 	// ImageSize estimates the compressed size of a base image in MB from a
 	// dated table, and says where the figure comes from.
 	ImageSize func(ref analyzer.ImageRef) (mb float64, basis string, ok bool)
+	// Local says the report is read after a CLI run, not on a pull
+	// request: there is no "this branch" to speak of.
+	Local bool
+	// Root is the analyzed folder as the reader names it from where they
+	// run commands (the repository root, for the CLI the working folder);
+	// "" is that folder itself. Commands in the report are prefixed with it.
+	Root string
+	// ReportURL is the full report's address on the pull request's branch
+	// (https://github.com/OWNER/REPO/blob/BRANCH/.dockopt/REPORT.md): a
+	// pull-request description does not resolve relative links.
+	ReportURL string
 	// Judged, when set, says which findings a change introduced and how
 	// the check run's conclusion was reached; the check run's title and
 	// summary then lead with it.
@@ -147,15 +161,26 @@ type view struct {
 	Policy      string
 	DroppedAny  bool
 	ReportPath  string
+	ReportURL   string
 	Truncated   bool
 	OmittedFile int
+	// Local: a CLI run, not a pull request; Built: a BuildKit build ran.
+	Local, Built bool
+	// RulesURL is where every rule is explained.
+	RulesURL string
 	// Unread and Limits are what the analysis did not cover.
 	Unread []analyzer.Skipped
 	Limits []analyzer.Limit
 }
 
+// totals are the figures the CLI summary, the report and the PR body
+// share (see Summary).
 type totals struct {
 	Dockerfiles, Findings, Errors, Warnings, Infos, Applied, Dropped, Changed int
+	// Resolved are findings of the original files that the proposed files
+	// no longer have; Left are the findings of the proposed files, New
+	// those of them the changes introduced.
+	Resolved, Left, New int
 }
 
 type fileView struct {
@@ -165,31 +190,52 @@ type fileView struct {
 	Kind      string
 	KindTitle string
 	Error     string
-	Strengths []analyzer.Strength
-	Issues    []issueView
+	// Strengths are what the file does well, briefly.
+	Strengths []string
+	// Issues are the findings merged per rule, in groups by what they
+	// cost; Each lists them one by one (the check run's text).
+	Issues    []issueGroup
+	Each      []issueView
 	Applied   []appliedView
-	Dropped   []patcher.Dropped
+	Dropped   []droppedView
 	Remaining []issueView
 	Expect    []expectation
-	Verified  string
-	Build     *BuildPair
-	Proof     []string
-	Findings  int
+	// Basis says once what the expected improvements rest on.
+	Basis    string
+	Verified string
+	Build    *BuildPair
+	Proof    []string
+	Findings int
 	// Shared counts findings listed once under SharedWith, because one
 	// template generates both files.
 	Shared     int
 	SharedWith string
-	Fixed      int
-	Context    string
-	Dockerfile string
-	Changed    bool
+	// Resolved, Left and New: see totals.
+	Resolved, Left, New int
+	Context             string
+	Dockerfile          string
+	Changed             bool
+	// HasDetails: the applied changes have rationale or details to show.
+	HasDetails bool
+	RulesURL   string
+}
+
+// issueGroup is findings of one category, one line per rule and message.
+type issueGroup struct {
+	Category string
+	Items    []issueView
 }
 
 type issueView struct {
-	New      bool
-	Rule     string
-	URL      string
-	Line     int
+	New   bool
+	Rule  string
+	URL   string
+	Title string
+	Line  int
+	Lines string
+	Count int
+	// NewCount is how many of Count the changes introduced.
+	NewCount int
 	Severity string
 	Message  string
 	Fixable  bool
@@ -198,6 +244,8 @@ type issueView struct {
 type appliedView struct {
 	Details []string
 	N       int
+	// Count is how many times the fix was applied in the file.
+	Count   int
 	Rule    string
 	URL     string
 	Title   string
@@ -205,6 +253,36 @@ type appliedView struct {
 	Why     string
 	Safety  string
 	Auto    bool
+}
+
+// droppedView is fixes of one rule and message not applied for one
+// reason, merged like findings.
+type droppedView struct {
+	Rule, Message, Reason, Lines string
+	Count                        int
+}
+
+func mergeDropped(ds []patcher.Dropped) []droppedView {
+	var out []droppedView
+	var lines [][]int
+	at := map[[3]string]int{}
+	for _, d := range ds {
+		key := [3]string{d.Rule, d.Message, d.Reason}
+		if i, ok := at[key]; ok {
+			out[i].Count++
+			if l := lines[i]; len(l) <= maxListedLines && l[len(l)-1] != d.Line {
+				lines[i] = append(l, d.Line)
+			}
+			continue
+		}
+		at[key] = len(out)
+		out = append(out, droppedView{Rule: d.Rule, Message: d.Message, Reason: d.Reason, Count: 1})
+		lines = append(lines, []int{d.Line})
+	}
+	for i := range out {
+		out[i].Lines = lineList(lines[i], out[i].Count)
+	}
+	return out
 }
 
 type expectation struct {
@@ -259,6 +337,50 @@ var principleNames = map[analyzer.Category]string{
 	analyzer.CategoryMaintainability: "Maintainability",
 }
 
+// RulesURL is where dockopt's rules are explained, one page each.
+const RulesURL = "https://github.com/dockopt/dockopt/tree/main/docs/rules"
+
+// Figures are the numbers every output states the same way: the CLI's
+// summary line, the report's overview and the pull-request body.
+type Figures struct {
+	Dockerfiles, Findings int
+	// Resolved are findings of the original files the proposed files no
+	// longer have; Left are the proposed files' findings, New those of
+	// them the changes introduced. Changed counts the files changed.
+	Resolved, Left, New, Changed int
+}
+
+// Summary returns the figures of an analysis and its patch.
+func Summary(in Input) Figures {
+	t := buildView(in).Totals
+	return Figures{Dockerfiles: t.Dockerfiles, Findings: t.Findings, Resolved: t.Resolved, Left: t.Left, New: t.New, Changed: t.Changed}
+}
+
+// resolution compares the findings of a file before and after its patch
+// rule by rule: as many findings of a rule as disappeared are resolved,
+// as many as appeared are new. Line numbers move, so they are not
+// compared.
+func resolution(before []analyzer.Finding, after []analyzer.Finding) (resolved, left, added int, newRules map[string]int) {
+	b, a := map[string]int{}, map[string]int{}
+	for _, f := range before {
+		b[f.Rule]++
+	}
+	for _, f := range after {
+		a[f.Rule]++
+	}
+	newRules = map[string]int{}
+	for r, n := range b {
+		resolved += max(0, n-a[r])
+	}
+	for r, n := range a {
+		if d := n - b[r]; d > 0 {
+			added += d
+			newRules[r] = d
+		}
+	}
+	return resolved, len(after), added, newRules
+}
+
 func buildView(in Input) view {
 	if in.RuleURL == nil {
 		in.RuleURL = DefaultRuleURL
@@ -266,7 +388,8 @@ func buildView(in Input) view {
 	if in.ImageSize == nil {
 		in.ImageSize = imagedata.CompressedSizeMB
 	}
-	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived, Unread: in.Result.Unread, Limits: in.Result.Limits(), Judged: in.Judged}
+	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived, Unread: in.Result.Unread, Limits: in.Result.Limits(), Judged: in.Judged,
+		Local: in.Local, ReportURL: in.ReportURL, RulesURL: RulesURL, Built: len(in.Builds) > 0}
 	if j := v.Judged; j != nil {
 		cp := *j
 		cp.ExistingByRule = append([]RuleCount(nil), j.ExistingByRule...)
@@ -289,8 +412,8 @@ func buildView(in Input) view {
 	n := 0
 	for _, fr := range in.Result.Files {
 		v.Totals.Dockerfiles++
-		fv := fileView{Path: fr.Path, Kind: fr.Kind, KindTitle: kindTitles[fr.Kind], Error: fr.Error, Strengths: fr.Strengths,
-			Context: fr.Context, Dockerfile: fr.Path}
+		fv := fileView{Path: fr.Path, Kind: fr.Kind, KindTitle: kindTitles[fr.Kind], Error: fr.Error, Strengths: briefStrengths(fr.Strengths),
+			Context: fr.Context, Dockerfile: fr.Path, RulesURL: RulesURL}
 		if fv.KindTitle == "" {
 			fv.KindTitle = "Dockerfile"
 		}
@@ -302,6 +425,8 @@ func buildView(in Input) view {
 		if in.Judged != nil {
 			isNew = in.Judged.NewAt[fr.Path]
 		}
+		var listed []analyzer.Finding
+		var issues []issueView
 		for i, f := range fr.Findings {
 			// Findings that files generated from one template share are
 			// listed once, under the file that leads the group; the lead
@@ -311,11 +436,12 @@ func buildView(in Input) view {
 				fv.SharedWith = f.Group.Files[0].Path
 				continue
 			}
+			listed = append(listed, f)
 			msg := f.Message
 			if f.Group != nil {
 				msg += " (" + f.Group.Note() + ")"
 			}
-			fv.Issues = append(fv.Issues, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: msg, Fixable: f.Fix != nil,
+			issues = append(issues, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Title: ruleTitle(in, f.Rule, msg), Line: f.Line, Severity: f.Severity.String(), Message: msg, Fixable: f.Fix != nil,
 				New: i < len(isNew) && isNew[i]})
 			v.Totals.Findings++
 			switch f.Severity {
@@ -327,12 +453,15 @@ func buildView(in Input) view {
 				v.Totals.Infos++
 			}
 		}
-		fv.Findings = len(fv.Issues)
+		fv.Issues = groupIssues(in, issues)
+		fv.Each = issues
+		fv.Findings = len(listed)
+		fv.Left = len(listed)
 		if pf := patched[fr.Path]; pf != nil {
 			fv.Changed = pf.Changed()
-			for i, a := range pf.Applied {
+			for _, a := range pf.Applied {
 				rule := lookup(in.Analyzer, a.Rule)
-				av := appliedView{N: i + 1, Rule: a.Rule, URL: in.RuleURL(a.Rule), Title: a.Title, Message: capitalize(a.Message),
+				av := appliedView{Rule: a.Rule, URL: in.RuleURL(a.Rule), Title: a.Title, Message: capitalize(a.Message),
 					Safety: string(a.Safety), Auto: a.Safety == analyzer.Safe}
 				if strings.HasPrefix(a.Rule, "rewrite:") && pf.Rewrite != nil {
 					av.Details = pf.Rewrite.Explanation
@@ -351,20 +480,47 @@ func buildView(in Input) view {
 						principles[rule.Category] = append(principles[rule.Category], capitalize(a.Message))
 					}
 				}
+				if len(av.Details) > 0 {
+					fv.HasDetails = true
+				}
+				// One line per rule and message: a file can repeat one fix
+				// on thousands of lines.
+				if k := len(fv.Applied); k > 0 && fv.Applied[k-1].Rule == av.Rule && fv.Applied[k-1].Message == av.Message && len(av.Details) == 0 {
+					fv.Applied[k-1].Count++
+					continue
+				}
+				av.N = len(fv.Applied) + 1
+				av.Count = 1
 				fv.Applied = append(fv.Applied, av)
 			}
-			fv.Dropped = pf.Dropped
+			fv.Dropped = mergeDropped(pf.Dropped)
 			v.Totals.Applied += len(pf.Applied)
 			v.Totals.Dropped += len(pf.Dropped)
-			if pf.After != nil {
+			if pf.After != nil && fv.Changed {
+				var newRules map[string]int
+				fv.Resolved, fv.Left, fv.New, newRules = resolution(listed, pf.After.Findings)
 				for _, f := range pf.After.Findings {
-					fv.Remaining = append(fv.Remaining, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Line: f.Line, Severity: f.Severity.String(), Message: f.Message})
+					fv.Remaining = append(fv.Remaining, issueView{Rule: f.Rule, URL: in.RuleURL(f.Rule), Title: ruleTitle(in, f.Rule, f.Message), Line: f.Line, Severity: f.Severity.String(), Message: f.Message,
+						New: newRules[f.Rule] > 0})
 				}
-				fv.Fixed = len(fr.Findings) - len(pf.After.Findings)
+				fv.Remaining = mergeIssues(fv.Remaining)
+				beforeRules := map[string]int{}
+				for _, f := range listed {
+					beforeRules[f.Rule]++
+				}
+				for i := range fv.Remaining {
+					if n := newRules[fv.Remaining[i].Rule]; n > 0 {
+						fv.Remaining[i].NewCount = min(n, fv.Remaining[i].Count)
+					}
+				}
+				_, built := in.Builds[fr.Path]
+				fv.Verified = verificationText(pf.Verification, built, fv.New, newRules, beforeRules)
+				fv.Expect, fv.Basis = expectations(in, fr, pf, listed)
 			}
-			fv.Verified = verificationText(pf.Verification)
-			fv.Expect = expectations(in, fr, pf)
 		}
+		v.Totals.Resolved += fv.Resolved
+		v.Totals.Left += fv.Left
+		v.Totals.New += fv.New
 		if b, ok := in.Builds[fr.Path]; ok {
 			bb := b
 			fv.Build = &bb
@@ -400,6 +556,116 @@ func buildView(in Input) view {
 	return v
 }
 
+// ruleTitle is a rule's title, or the message for what is not a rule.
+func ruleTitle(in Input, id, msg string) string {
+	if r := lookup(in.Analyzer, id); r != nil && r.Title != "" {
+		return r.Title
+	}
+	return msg
+}
+
+// groupIssues merges findings of one rule and message into one line that
+// names every line they are on, and groups the lines by category in the
+// order of the categories, most serious first within each.
+func groupIssues(in Input, issues []issueView) []issueGroup {
+	merged := mergeIssues(issues)
+	byCat := map[string][]issueView{}
+	var order []string
+	for _, is := range merged {
+		cat := "Other"
+		if r := lookup(in.Analyzer, is.Rule); r != nil {
+			cat = categoryDimension[r.Category]
+		}
+		if _, ok := byCat[cat]; !ok {
+			order = append(order, cat)
+		}
+		byCat[cat] = append(byCat[cat], is)
+	}
+	rank := map[string]int{}
+	for i, d := range dimensions {
+		rank[d] = i + 1
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		ri, rj := rank[order[i]], rank[order[j]]
+		if ri == 0 {
+			ri = len(dimensions) + 1
+		}
+		if rj == 0 {
+			rj = len(dimensions) + 1
+		}
+		return ri < rj
+	})
+	sevRank := map[string]int{"error": 0, "warning": 1, "info": 2}
+	var out []issueGroup
+	for _, c := range order {
+		items := byCat[c]
+		sort.SliceStable(items, func(i, j int) bool { return sevRank[items[i].Severity] < sevRank[items[j].Severity] })
+		out = append(out, issueGroup{Category: c, Items: items})
+	}
+	return out
+}
+
+// mergeIssues joins findings of the same rule (and, for what has no
+// title, the same message) into one line listing their lines, the first
+// few of them when there are many: a hostile file can repeat one
+// finding on every one of its lines.
+func mergeIssues(issues []issueView) []issueView {
+	var out []issueView
+	var lines [][]int
+	at := map[string]int{}
+	for _, is := range issues {
+		key := is.Rule + "\x00" + is.Title
+		if is.Title == "" {
+			key = is.Rule + "\x00" + is.Message
+		}
+		if i, ok := at[key]; ok {
+			o := &out[i]
+			o.Count++
+			if l := lines[i]; len(l) <= maxListedLines && l[len(l)-1] != is.Line {
+				lines[i] = append(l, is.Line)
+			}
+			o.New = o.New || is.New
+			o.Fixable = o.Fixable || is.Fixable
+			if o.Message != is.Message {
+				o.Message = ""
+			}
+			continue
+		}
+		is.Count = 1
+		at[key] = len(out)
+		out = append(out, is)
+		lines = append(lines, []int{is.Line})
+	}
+	for i := range out {
+		out[i].Lines = lineList(lines[i], out[i].Count)
+	}
+	return out
+}
+
+// maxListedLines is how many line numbers one merged finding lists.
+const maxListedLines = 8
+
+// lineList names the distinct lines of count findings (lines holds up to
+// maxListedLines+1 of them, in order), with the total when not every
+// finding is on a listed line of its own.
+func lineList(lines []int, count int) string {
+	var b strings.Builder
+	for i, l := range lines {
+		if i == maxListedLines {
+			b.WriteString(", …")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(l))
+	}
+	if count > min(len(lines), maxListedLines) {
+		fmt.Fprintf(&b, " (%d findings)", count)
+	}
+	return b.String()
+}
+
 // ruleURL links a rule, or nothing for what is not one ("not analyzable").
 func ruleURL(in Input, id string) string {
 	if in.Analyzer != nil && len(in.Analyzer.Lookup(id)) == 0 {
@@ -418,11 +684,52 @@ func lookup(a *analyzer.Analyzer, id string) *analyzer.Rule {
 	return nil
 }
 
-func verificationText(v patcher.Verification) string {
-	if v.OK() {
-		return "parses, converts to a BuildKit build graph, introduces no new finding, and is a fixed point (dockopt would change nothing more)"
+// verificationText says what was checked of the optimized file and what
+// the re-analysis found, each claim only when it holds. It describes a
+// static check; builds are reported apart (proof) when they ran.
+func verificationText(v patcher.Verification, built bool, added int, newRules, before map[string]int) string {
+	if v.Error != "" {
+		return "incomplete: " + v.Error
 	}
-	return "verification incomplete: " + v.Error
+	var checked []string
+	if v.Parsed {
+		checked = append(checked, "parses")
+	}
+	if v.Converted {
+		checked = append(checked, "converts to a BuildKit graph")
+	}
+	if v.Idempotent {
+		checked = append(checked, "is a fixed point")
+	}
+	s := "static, no image built: it " + joinAnd(checked)
+	if built {
+		s = "static, besides the builds below: it " + joinAnd(checked)
+	}
+	if added == 0 {
+		return s + "; re-analysis finds nothing the original did not have"
+	}
+	var what []string
+	for _, r := range slices.Sorted(maps.Keys(newRules)) {
+		switch n := newRules[r]; {
+		case before[r] == 0:
+			what = append(what, "`"+r+"`")
+		case n == 1:
+			what = append(what, "one more `"+r+"`")
+		default:
+			what = append(what, fmt.Sprintf("%d more `%s`", n, r))
+		}
+	}
+	return s + fmt.Sprintf("; re-analysis finds %d new finding%s (%s), marked under \"Still to do\"", added, plural(added), strings.Join(what, ", "))
+}
+
+func joinAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // proof describes each build of a Dockerfile as a line a reader can check:
@@ -497,6 +804,34 @@ func codeSpan(s string) string {
 	return fence + s + fence
 }
 
+// strengthGain says briefly what gaining a strength means, for the
+// expected improvements ("%s" is the strength's detail, the user).
+var strengthGain = map[string]string{
+	"multi-stage": "a multi-stage build", "slim-base": "a slim final base image", "apt-lists-cleaned": "apt lists removed in the layer that fetches them",
+	"copy-chown": "ownership set by COPY --chown, not a chown layer", "cache-mounts": "BuildKit cache mounts for package downloads",
+	"dockerignore": "a .dockerignore", "healthcheck": "a HEALTHCHECK", "exec-form-cmd": "an exec-form CMD that receives signals",
+	"init-process": "an init that forwards signals and reaps zombies", "workdir": "an absolute WORKDIR", "pinned-base": "a pinned base image",
+}
+
+// briefStrengths names strengths the way the seed report does ("multi-stage
+// build, non-root user"), keeping the detail a label cannot guess.
+func briefStrengths(ss []analyzer.Strength) []string {
+	var out []string
+	for _, s := range ss {
+		switch g := strengthGain[s.ID]; {
+		case s.ID == "non-root-user":
+			out = append(out, s.Message)
+		case s.ID == "slim-base":
+			out = append(out, s.Message)
+		case g != "":
+			out = append(out, strings.TrimPrefix(strings.TrimPrefix(g, "a "), "an "))
+		default:
+			out = append(out, s.Message)
+		}
+	}
+	return out
+}
+
 // strengthDimension says which improvement a newly gained strength is.
 var strengthDimension = map[string]string{
 	"multi-stage": "Image size", "slim-base": "Image size", "apt-lists-cleaned": "Image size", "copy-chown": "Image size",
@@ -509,22 +844,23 @@ var strengthDimension = map[string]string{
 var dimensions = []string{"Image size", "Build time", "Security", "Reliability", "Maintainability"}
 
 // expectations says what the changes buy, per dimension: measured by a
-// build when one ran, else estimated from what changed (new strengths of
-// the optimized file, the fixes applied, base-image sizes from a dated
-// table), with the basis stated.
-func expectations(in Input, fr *analyzer.FileResult, pf *patcher.File) []expectation {
-	var out []expectation
+// build when one ran, else estimated from facts about the optimized file
+// (strengths it gained, findings it resolved, base-image sizes from a
+// dated table). basis says once what the figures rest on.
+func expectations(in Input, fr *analyzer.FileResult, pf *patcher.File, before []analyzer.Finding) (out []expectation, basis string) {
 	b, measured := in.Builds[fr.Path]
 	measured = measured && b.Original.OK && b.Optimized.OK
-	if measured {
-		out = append(out, expectation{"Image size", fmt.Sprintf("measured by BuildKit: %s → %s compressed (%s), %d → %d layers",
-			mb(b.Original.CompressedSize), mb(b.Optimized.CompressedSize), delta(b.Original.CompressedSize, b.Optimized.CompressedSize), b.Original.Layers, b.Optimized.Layers)})
-		out = append(out, expectation{"Build time", fmt.Sprintf("measured by BuildKit on a cold cache: %.1f s → %.1f s", float64(b.Original.DurationMS)/1000, float64(b.Optimized.DurationMS)/1000)})
-		if b.Original.User != b.Optimized.User {
-			out = append(out, expectation{"Security", fmt.Sprintf("measured: the image runs as %s instead of %s", userName(b.Optimized.User), userName(b.Original.User))})
-		}
-	}
 	items := map[string][]string{}
+	if measured {
+		items["Image size"] = append(items["Image size"], fmt.Sprintf("%s → %s compressed (%s), %d → %d layers, measured",
+			mb(b.Original.CompressedSize), mb(b.Optimized.CompressedSize), delta(b.Original.CompressedSize, b.Optimized.CompressedSize), b.Original.Layers, b.Optimized.Layers))
+		items["Build time"] = append(items["Build time"], fmt.Sprintf("%.1f s → %.1f s on a cold cache, measured", float64(b.Original.DurationMS)/1000, float64(b.Optimized.DurationMS)/1000))
+		if b.Original.User != b.Optimized.User {
+			items["Security"] = append(items["Security"], fmt.Sprintf("the built image runs as %s instead of %s", userName(b.Optimized.User), userName(b.Original.User)))
+		}
+	} else if est := baseImageEstimate(in, fr, pf); est != "" {
+		items["Image size"] = append(items["Image size"], est)
+	}
 	if pf.After != nil && pf.After.Dockerfile != nil {
 		had := map[string]bool{}
 		for _, s := range fr.Strengths {
@@ -532,30 +868,50 @@ func expectations(in Input, fr *analyzer.FileResult, pf *patcher.File) []expecta
 		}
 		for _, s := range analyzer.DetectStrengths(pf.After.Dockerfile, fr.BuildContext) {
 			if d := strengthDimension[s.ID]; d != "" && !had[s.ID] {
-				items[d] = appendUnique(items[d], "now "+s.Message)
+				if s.ID == "non-root-user" && measured && b.Original.User != b.Optimized.User {
+					continue
+				}
+				gain := s.Message
+				if s.ID == "non-root-user" {
+					gain = "now " + s.Message + " instead of root"
+				} else if g := strengthGain[s.ID]; g != "" {
+					gain = "gains " + g
+				}
+				items[d] = appendUnique(items[d], gain)
 			}
 		}
-	}
-	if est := baseImageEstimate(in, fr, pf); est != "" {
-		items["Image size"] = append([]string{est}, items["Image size"]...)
-	}
-	for _, a := range pf.Applied {
-		if rule := lookup(in.Analyzer, a.Rule); rule != nil {
-			d := categoryDimension[rule.Category]
-			items[d] = appendUnique(items[d], strings.ToLower(a.Message[:1])+a.Message[1:])
+		// Findings resolved, by the dimension they cost.
+		resolvedBy := map[string]int{}
+		after := map[string]int{}
+		for _, f := range pf.After.Findings {
+			after[f.Rule]++
+		}
+		for _, f := range before {
+			if after[f.Rule] > 0 {
+				after[f.Rule]--
+				continue
+			}
+			if r := lookup(in.Analyzer, f.Rule); r != nil {
+				resolvedBy[categoryDimension[r.Category]]++
+			}
+		}
+		for d, n := range resolvedBy {
+			items[d] = append(items[d], fmt.Sprintf("%d finding%s resolved", n, plural(n)))
 		}
 	}
 	for _, d := range dimensions {
-		if len(items[d]) == 0 {
-			continue
+		if len(items[d]) > 0 {
+			out = append(out, expectation{d, capitalize(strings.Join(items[d], "; "))})
 		}
-		basis := "estimated from the changes, not measured; `--buildkit` measures it"
-		if measured && (d == "Image size" || d == "Build time") {
-			basis = "the measurement above is the figure to trust"
-		}
-		out = append(out, expectation{d, capitalize(strings.Join(items[d], "; ")) + " (" + basis + ")"})
 	}
-	return out
+	switch {
+	case len(out) == 0:
+	case measured:
+		basis = "Size and build time were measured by building both versions with BuildKit; the rest follows from the changes."
+	default:
+		basis = "Estimated from the changes, not measured: no image was built (`--buildkit` builds both versions and measures them)."
+	}
+	return out, basis
 }
 
 func baseImageEstimate(in Input, fr *analyzer.FileResult, pf *patcher.File) string {
@@ -570,46 +926,79 @@ func baseImageEstimate(in Input, fr *analyzer.FileResult, pf *patcher.File) stri
 	b, _, ok1 := in.ImageSize(before)
 	a, _, ok2 := in.ImageSize(after)
 	if !ok1 || !ok2 {
-		return fmt.Sprintf("the final base image changes from %s to %s (sizes not in dockopt's table)", before.Raw, after.Raw)
+		return fmt.Sprintf("final base image %s → %s (sizes not in dockopt's table)", before.Raw, after.Raw)
 	}
-	return fmt.Sprintf("the final base image changes from %s, about %.0f MB compressed, to %s, about %.0f MB (approximate published sizes for linux/amd64 from dockopt's table dated %s)", before.Raw, b, after.Raw, a, imagedata.AsOf())
+	return fmt.Sprintf("final base image %s (about %.0f MB compressed) → %s (about %.0f MB), sizes from dockopt's table of %s", before.Raw, b, after.Raw, a, imagedata.AsOf())
 }
 
 func migration(in Input, v view) []migrationStep {
-	var build, run []string
-	if in.OutDir != "" {
-		build = append(build, fmt.Sprintf("lay the optimized files over a copy of the repository: `git switch -c dockopt-trial && cp -r %s/. . && rm REPORT.md` (the folder mirrors the repository's layout)", in.OutDir))
-	}
+	var changed []fileView
 	for _, f := range v.Files {
-		if !f.Changed {
-			continue
+		if f.Changed {
+			changed = append(changed, f)
 		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	root := strings.TrimSuffix(in.Root, "/")
+	at := func(p string) string {
+		if root == "" || root == "." {
+			return p
+		}
+		return path.Join(root, p)
+	}
+	if in.Local && in.OutDir == "" && in.OptimizedAt == nil {
+		dir := root
+		if dir == "" {
+			dir = "."
+		}
+		return []migrationStep{{"1. Write the optimized files", []string{fmt.Sprintf(
+			"this run wrote no files: `dockopt analyze --out /tmp/dockopt-out %s` writes them under `/tmp/dockopt-out`, with a report whose steps build and compare both versions", dir)}}}
+	}
+	var build, names []string
+	switch {
+	case in.OutDir != "":
+		dest := root
+		if dest == "" {
+			dest = "."
+		}
+		build = append(build, fmt.Sprintf("run each command below, then lay the optimized files over a copy of the repository with `git switch -c dockopt-trial && cp -r %s/. %s/ && rm -f %s` (the folder mirrors `%s`) and run each again with `:after`",
+			in.OutDir, dest, at("REPORT.md"), dest))
+	case in.OptimizedAt == nil:
+		build = append(build, "each command on the base branch, then again with `:after` on the pull request's branch:")
+	}
+	for _, f := range changed {
 		name := imageName(f.Path)
+		names = append(names, name)
 		ctx := f.Context
 		if ctx == "" {
 			ctx = path.Dir(f.Path)
 		}
+		df, cx := at(f.Path), at(ctx)
 		switch {
 		case in.OutDir != "":
-			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` on the original branch, then the same with `-t %s:after` on `dockopt-trial`", name, f.Path, ctx, name))
+			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s`", name, df, cx))
 		case in.OptimizedAt != nil:
-			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` and `docker build -t %s:after -f %s %s`", name, f.Path, ctx, name, in.OptimizedAt(f.Path), ctx))
+			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` and `docker build -t %s:after -f %s %s`", name, df, cx, name, at(in.OptimizedAt(f.Path)), cx))
 		default:
-			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` on the base branch, then the same with `-t %s:after` on this branch", name, f.Path, ctx, name))
+			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s`", name, df, cx))
 		}
-		run = append(run, fmt.Sprintf("`docker run --rm -d --name %s-after %s:after` and watch `docker inspect --format '{{.State.Health.Status}}' %s-after` (if it has a health check) and its logs", name, name, name))
 	}
-	if len(build) == 0 {
-		return nil
-	}
-	steps := []migrationStep{
+	return []migrationStep{
 		{"1. Build both versions", build},
-		{"2. Compare", []string{"`docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E ':(before|after)'` for sizes; `docker history IMAGE` for layers",
-			"rebuild after touching one source file to see the cache at work: only the layers after the dependency install should rebuild"}},
-		{"3. Run", run},
+		{"2. Compare", []string{"`docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E ':(before|after)'` for sizes, `docker history IMAGE` for layers; rebuild after touching one source file: only the layers after the dependency install should rebuild"}},
+		{"3. Run", []string{fmt.Sprintf("for each of %s: `docker run --rm -d --name NAME-after NAME:after`, then `docker logs NAME-after` and, where there is a health check, `docker inspect --format '{{.State.Health.Status}}' NAME-after`", codeList(names))}},
 		{"4. Roll out", rollout(in)},
 	}
-	return steps
+}
+
+func codeList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = "`" + s + "`"
+	}
+	return joinAnd(q)
 }
 
 func imageName(p string) string {
@@ -683,18 +1072,19 @@ func anchor(s string) string {
 }
 
 func rollout(in Input) []string {
-	steps := []string{"adopt the optimized files (merge the pull request, or copy them from where dockopt wrote them) and deploy one service at a time behind its health check, watching error rates and restarts"}
+	adopt := "merge the pull request"
+	if in.Local {
+		adopt = "commit the optimized files"
+	}
+	steps := []string{adopt + " and deploy one service at a time behind its health check, watching error rates and restarts"}
 	if in.Patch != nil {
 		for _, f := range in.Patch.Files {
-			before, after := "", ""
-			if f.Before != nil && f.Before.Dockerfile != nil {
-				before = analyzer.FinalUser(f.Before.Dockerfile)
+			if f.Before == nil || f.After == nil || f.Before.Dockerfile == nil || f.After.Dockerfile == nil {
+				continue
 			}
-			if f.After != nil && f.After.Dockerfile != nil {
-				after = analyzer.FinalUser(f.After.Dockerfile)
-			}
-			if before != after {
-				steps = append(steps, "images that now run as a non-root user cannot write where root could: check the volumes and paths each application writes to before rolling out widely")
+			before, after := analyzer.FinalUser(f.Before.Dockerfile), analyzer.FinalUser(f.After.Dockerfile)
+			if (before == "" || analyzer.IsRootUser(before)) && after != "" && !analyzer.IsRootUser(after) {
+				steps = append(steps, "images that now run as a non-root user cannot write where root could: check the volumes and paths each application writes to")
 				break
 			}
 		}

@@ -13,14 +13,20 @@ import (
 var files embed.FS
 
 var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
-	"plural": func(n int) string {
-		if n == 1 {
-			return ""
-		}
-		return "s"
-	},
-	"sub": func(a, b int) int { return a - b },
+	"plural": plural,
+	"md":     escapeInline,
+	"sub":    func(a, b int) int { return a - b },
 }).ParseFS(files, "*.tmpl"))
+
+// markdownSpecial are the characters that can start emphasis, code, a
+// link, HTML, a table cell or strikethrough in GitHub-flavoured Markdown.
+var markdownSpecial = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", `\<`, ">", `\>`, "|", `\|`, "~", `\~`)
+
+// escapeInline makes plain text (a finding's message, a file name in a
+// sentence) render as itself: "**/__pycache__" is a glob, not bold text.
+func escapeInline(s string) string { return markdownSpecial.Replace(s) }
 
 // GitHub's limits (platform-facts 3.1 and 3.5).
 const (
@@ -84,9 +90,15 @@ func PullRequestBody(in Input, reportPath string) (body string, truncated bool, 
 		}
 		tail = append(tail, s)
 	}
+	// A pull-request description resolves no relative link: the report is
+	// linked by its full address on the branch, or only named.
+	report := "`" + reportPath + "`"
+	if in.ReportURL != "" {
+		report = "[" + report + "](" + in.ReportURL + ")"
+	}
 	pointer := func(omitted int) string {
-		return fmt.Sprintf("*%d more Dockerfile section%s did not fit in this description; the full report is in [`%s`](%s) on this branch.*\n",
-			omitted, map[bool]string{true: "", false: "s"}[omitted == 1], reportPath, reportPath)
+		return fmt.Sprintf("*%d more Dockerfile section%s did not fit in this description; the full report is %s on this pull request's branch.*\n",
+			omitted, plural(omitted), report)
 	}
 	budget := MaxPRBody - utf8.RuneCountInString(head) - utf8.RuneCountInString(foot) - 400
 	var b strings.Builder
@@ -105,7 +117,7 @@ func PullRequestBody(in Input, reportPath string) (body string, truncated bool, 
 	}
 	for _, t := range tail {
 		if used+utf8.RuneCountInString(t) > budget {
-			b.WriteString("\n*The principles, migration steps and file list are in the full report, [`" + reportPath + "`](" + reportPath + ").*\n")
+			b.WriteString("\n*The principles, migration steps and file list are in the full report, " + report + ".*\n")
 			truncated = true
 			break
 		}

@@ -83,6 +83,28 @@ func TestGoldens(t *testing.T) {
 			}
 			golden(t, tc.name+".check.md", "# "+check.Title+"\n\n"+check.Summary+"\n---\n\n"+check.Text)
 			checkStructure(t, report, in)
+			// Emphasis only where the templates put it: fix titles, and
+			// "needs review" in the PR body; never from finding text.
+			allowed := map[string]bool{"needs review": true}
+			if in.Patch != nil {
+				for _, f := range in.Patch.Files {
+					for _, a := range f.Applied {
+						allowed[strings.ToUpper(a.Message[:1])+a.Message[1:]] = true
+					}
+				}
+			}
+			for name, doc := range map[string]string{"report": report, "PR body": body} {
+				for _, e := range emphasized(doc) {
+					if !allowed[e] {
+						t.Errorf("%s: stray emphasis %q", name, e)
+					}
+				}
+			}
+			for _, l := range links(body) {
+				if !strings.HasPrefix(l, "https://") {
+					t.Errorf("PR body: relative link %q (GitHub resolves none in a description)", l)
+				}
+			}
 		})
 	}
 }
@@ -121,6 +143,21 @@ func plainText(n ast.Node, src []byte) string {
 		return ast.WalkContinue, nil
 	})
 	return b.String()
+}
+
+// emphasized returns the text of every emphasis and strong node of doc
+// as GitHub-flavoured Markdown renders it.
+func emphasized(doc string) []string {
+	src := []byte(doc)
+	var out []string
+	ast.Walk(markdown.Parser().Parse(text.NewReader(src)), func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if e, ok := n.(*ast.Emphasis); ok && entering {
+			out = append(out, plainText(e, src))
+			return ast.WalkSkipChildren, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	return out
 }
 
 // checkStructure parses the report as CommonMark+GFM and checks what a

@@ -18,9 +18,10 @@ var InitProcessMissing = &analyzer.Rule{
 		`python script install no SIGTERM handler by default, so docker stop and Kubernetes wait out the grace ` +
 		`period (10 or 30 seconds) and then SIGKILL the process, cutting open requests on every deploy; npm or ` +
 		`yarn as PID 1 make it worse by not passing the signal on. PID 1 must also reap orphaned child ` +
-		`processes, which these runtimes do not do. A tiny init (tini, dumb-init) fixes both; so do ` +
-		`docker run --init, compose's init: true, or Kubernetes' shareProcessNamespace: true, which is why the ` +
-		`fix is offered for review rather than applied blindly. Servers that handle signals and reap their ` +
+		`processes, which these runtimes do not do. A tiny init (tini, dumb-init) in the image fixes both; so ` +
+		`do docker run --init and compose's init: true, which is why the fix is offered for review rather than ` +
+		`applied blindly. Kubernetes has no equivalent: shareProcessNamespace: true makes the pod's pause process ` +
+		`PID 1, which reaps zombies but does not pass SIGTERM on to the app, so there the init belongs in the image. Servers that handle signals and reap their ` +
 		`workers themselves (gunicorn, uvicorn, hypercorn) are not reported. The fix installs tini as root, before ` +
 		`any USER, and puts it in front of the ENTRYPOINT the image already runs (node's docker-entrypoint.sh); ` +
 		`it is withheld where that ENTRYPOINT is unknown, and only the final stage of an application image is changed.`,
@@ -39,11 +40,11 @@ var InitProcessMissing = &analyzer.Rule{
 		if proc == "" {
 			return
 		}
-		msg := fmt.Sprintf("%s runs as PID 1 without an init: it ignores SIGTERM unless the app handles it (so every stop waits for the kill timeout) and does not reap zombie processes; add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", proc)
+		msg := fmt.Sprintf("%s runs as PID 1 without an init: it ignores SIGTERM unless the app handles it (so every stop waits for the kill timeout) and does not reap zombie processes; add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes has no such switch, so the init belongs in the image)", proc)
 		if !start.JSON {
-			msg = fmt.Sprintf("the shell-form %s runs %s through /bin/sh with no init: PID 1 is the shell or %s, which do not handle SIGTERM for the app (so every stop waits for the kill timeout) or reap zombie processes; use the exec form and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", start.Keyword, proc, proc)
+			msg = fmt.Sprintf("the shell-form %s runs %s through /bin/sh with no init: PID 1 is the shell or %s, which do not handle SIGTERM for the app (so every stop waits for the kill timeout) or reap zombie processes; use the exec form and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes has no such switch, so the init belongs in the image)", start.Keyword, proc, proc)
 		} else if proc == "npm" || proc == "yarn" || proc == "pnpm" {
-			msg = fmt.Sprintf("%s runs as PID 1 without an init: it does not pass SIGTERM on to node reliably (so every stop waits for the kill timeout) and does not reap zombie processes; start node directly and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes: shareProcessNamespace: true)", proc)
+			msg = fmt.Sprintf("%s runs as PID 1 without an init: it does not pass SIGTERM on to node reliably (so every stop waits for the kill timeout) and does not reap zombie processes; start node directly and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes has no such switch, so the init belongs in the image)", proc)
 		}
 		if runtimeChangeRefused(p, final, start, msg) {
 			return

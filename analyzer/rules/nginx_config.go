@@ -268,6 +268,7 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 		Message: msg,
 		Safety:  analyzer.Review,
 		Edits:   []analyzer.TextEdit{insertLinesAfter(p.File, site.at, line)},
-		Files:   []analyzer.GeneratedFile{{Path: gen, Content: b.String()}},
+		Files: []analyzer.GeneratedFile{{Path: gen, Content: b.String(),
+			Why: "new nginx configuration written by dockopt: compression, security headers and a /healthz location"}},
 	}
 }

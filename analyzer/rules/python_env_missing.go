@@ -13,7 +13,9 @@ var PythonEnvMissing = &analyzer.Rule{
 	Category: analyzer.CategoryReliability,
 	Severity: analyzer.SeverityInfo,
 	Title:    "Python service without PYTHONUNBUFFERED and PYTHONDONTWRITEBYTECODE",
-	Rationale: `With stdout redirected to a pipe, Python buffers its output: log lines reach the container log ` +
+	Rationale: `Two variables change how a containerized Python process behaves: PYTHONUNBUFFERED=1 sends log ` +
+		`lines out at once, and PYTHONDONTWRITEBYTECODE=1 stops .pyc writes at run time. ` +
+		`With stdout redirected to a pipe, Python buffers its output: log lines reach the container log ` +
 		`late, in bursts, or never when the process is killed, which is exactly when they are needed. ` +
 		`PYTHONUNBUFFERED=1 writes them at once. PYTHONDONTWRITEBYTECODE=1 stops the interpreter from ` +
 		`writing .pyc files into the image's layers or a read-only root filesystem at run time. The fix is for ` +
@@ -37,18 +39,26 @@ var PythonEnvMissing = &analyzer.Rule{
 		if len(missing) == 0 {
 			return
 		}
-		var pairs []string
+		var pairs, effects []string
 		for _, m := range missing {
 			pairs = append(pairs, m+"=1")
+			effects = append(effects, m+"=1 "+pythonEnvEffect[m])
 		}
 		msg := "the final stage of this Python service does not set " + strings.Join(missing, " or ") +
-			" (PYTHONUNBUFFERED=1 sends logs out at once, PYTHONDONTWRITEBYTECODE=1 stops .pyc writes at run time)"
+			" (" + strings.Join(effects, ", ") + ")"
 		if runtimeChangeRefused(p, final, final.From, msg) {
 			return
 		}
 		line := matchCase("ENV", final.From.Written) + " " + strings.Join(pairs, " ")
-		fix := &analyzer.Fix{Message: "set " + strings.Join(pairs, " "),
+		fix := &analyzer.Fix{Message: "set " + strings.Join(pairs, " ") + ": " + strings.Join(effects, ", "),
 			Edits: []analyzer.TextEdit{insertLinesAfter(p.File, final.From, line)}}
 		p.Report(final.From, msg, fix)
 	},
+}
+
+// pythonEnvEffect says what each variable does, so a message or fix names
+// the effect of exactly the variables it is about.
+var pythonEnvEffect = map[string]string{
+	"PYTHONDONTWRITEBYTECODE": "stops .pyc writes at run time",
+	"PYTHONUNBUFFERED":        "sends logs out at once",
 }

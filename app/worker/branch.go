@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"strings"
@@ -277,12 +278,14 @@ func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writ
 // spend the budget of pull requests, never the part kept for check runs.
 func (w *Worker) propose(ctx context.Context, wr writers, j branchJob, co *clone.Checkout, cfg *analyzer.Config, out *pipeline.Output, files []publish.File, pulls publish.Pulls) (publish.Outcome, string, error) {
 	ctx = budget.WithClass(ctx, budget.Proposals)
-	body, truncated, err := templates.PullRequestBody(out.Report, ReportPath)
+	in := out.Report
+	in.ReportURL = reportURL(j.owner, j.repo, publish.BranchName(j.branch))
+	body, truncated, err := templates.PullRequestBody(in, ReportPath)
 	if err != nil {
 		return publish.Outcome{}, "", err
 	}
 	if truncated {
-		report, err := templates.Report(out.Report)
+		report, err := templates.Report(in)
 		if err != nil {
 			return publish.Outcome{}, "", err
 		}
@@ -417,6 +420,16 @@ func throughLinks(root *os.Root, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// reportURL is the full report's address on dockopt's branch: a
+// pull-request description resolves no relative link.
+func reportURL(owner, repo, branch string) string {
+	segs := strings.Split(branch, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "https://github.com/" + url.PathEscape(owner) + "/" + url.PathEscape(repo) + "/blob/" + strings.Join(segs, "/") + "/" + ReportPath
 }
 
 func prTitle(p *patcher.Result) string {

@@ -175,7 +175,23 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 	if r.opts.diff && r.opts.format == "text" {
 		return nil
 	}
-	return writeText(w, files, r.notCovered(), newPalette(r.opts.color, tty), r.opts.fix, r.opts.apply == "review")
+	return writeText(w, files, r.notCovered(), r.figures(), newPalette(r.opts.color, tty), r.opts.fix, r.opts.apply == "review")
+}
+
+// figures are the summary figures of every analyzed root, as the report
+// states them.
+func (r *analysisRun) figures() templates.Figures {
+	var sum templates.Figures
+	for _, root := range r.roots {
+		f := templates.Summary(root.out.Report)
+		sum.Dockerfiles += f.Dockerfiles
+		sum.Findings += f.Findings
+		sum.Resolved += f.Resolved
+		sum.Left += f.Left
+		sum.New += f.New
+		sum.Changed += f.Changed
+	}
+	return sum
 }
 
 func (r *analysisRun) jsonBuilds() []jsonBuild {
@@ -204,10 +220,21 @@ func (r *analysisRun) markdownReport() (string, error) {
 	var parts []string
 	for _, root := range r.roots {
 		in := root.out.Report
+		// A local run: no pull request, no branch to speak of; commands
+		// in the report name the files from the working folder.
+		in.Local = true
+		in.Root = filepath.ToSlash(root.dir)
+		if root.prefix != "" && root.prefix != "." {
+			in.Root = root.prefix
+		}
 		switch {
 		case r.opts.out != "":
-			out := r.opts.out
-			in.OutDir = filepath.ToSlash(out)
+			out := filepath.ToSlash(r.opts.out)
+			if root.prefix != "" && root.prefix != "." {
+				// Several roots: --out holds each under its prefix.
+				out += "/" + root.prefix
+			}
+			in.OutDir = out
 		case r.sibling(&root):
 			in.OptimizedAt = func(p string) string { return p + ".optimized" }
 		}

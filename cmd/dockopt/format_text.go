@@ -7,6 +7,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/internal/cli"
+	"github.com/dockopt/dockopt/templates"
 )
 
 type palette struct{ bold, red, yellow, blue, dim, green, reset string }
@@ -30,10 +31,13 @@ func (p palette) severity(s analyzer.Severity) string {
 }
 
 // writeText prints findings grouped by file, readable in a terminal.
-// afterFix is set when --fix has written the changes: the findings are
-// then those that remain, and the fixes counted those not applied;
-// reviewApplied says whether review fixes were among those applied.
-func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palette, afterFix, reviewApplied bool) error {
+//
+// Its closing line states the figures the report and the pull-request body
+// state (templates.Summary), so that the three agree. afterFix is set when
+// --fix has written the changes: the findings are then those that remain,
+// and the fixes counted those not applied; reviewApplied says whether
+// review fixes were among those applied.
+func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, figs templates.Figures, p palette, afterFix, reviewApplied bool) error {
 	total, fixable := 0, 0
 	for _, f := range files {
 		label := f.Kind
@@ -122,7 +126,18 @@ func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, p palet
 			cli.Plural(len(files), "Dockerfile"), cli.Plural(total, "finding"), fixable, hint)
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%s, %s, %d with a fix (`dockopt analyze --out DIR` writes them; `dockopt explain RULE` says why)\n",
-		cli.Plural(len(files), "Dockerfile"), cli.Plural(total, "finding"), fixable)
+	line := cli.Plural(figs.Dockerfiles, "Dockerfile") + ", " + cli.Plural(figs.Findings, "finding")
+	if figs.Changed > 0 {
+		line += fmt.Sprintf("; the proposed changes to %s resolve %d and leave %d", cli.Plural(figs.Changed, "file"), figs.Resolved, figs.Left)
+		if figs.New > 0 {
+			line += fmt.Sprintf(", %d of them new", figs.New)
+		}
+		line += " (`dockopt explain RULE` says why)"
+	} else {
+		// Nothing was patched: say how many findings have a fix, and
+		// how to get the figures the report states.
+		line += fmt.Sprintf(", %d with a fix (`dockopt analyze --out DIR` writes them; `dockopt explain RULE` says why)", fixable)
+	}
+	_, err := fmt.Fprintln(w, line)
 	return err
 }

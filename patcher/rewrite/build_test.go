@@ -193,7 +193,7 @@ func TestRewritesBuildAndStart(t *testing.T) {
 				"package-lock.json": `{"lockfileVersion": 3, "packages": {}}`,
 				"index.html":        "<!doctype html><div id=\"root\"></div>\n",
 			},
-			user: "nginx",
+			user: "101",
 			check: func(t *testing.T, orig, opt build.Result) {
 				if opt.CompressedSize >= orig.CompressedSize {
 					t.Errorf("rewritten image is %d bytes, original %d: want smaller", opt.CompressedSize, orig.CompressedSize)
@@ -214,7 +214,7 @@ func TestRewritesBuildAndStart(t *testing.T) {
 				"server.js": "const express = require(\"express\");\nconst app = express();\nconst port = Number(process.env.PORT || 3000);\n" +
 					"app.get(\"/healthz\", (req, res) => res.send(\"ok\"));\napp.listen(port);\n",
 			},
-			user: "node",
+			user: "1000",
 		},
 		{
 			name: "python service",
@@ -226,7 +226,7 @@ func TestRewritesBuildAndStart(t *testing.T) {
 				"app/main.py":        "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get(\"/healthz\")\ndef healthz():\n    return {\"ok\": True}\n",
 				"tests/test_main.py": "def test_nothing():\n    pass\n",
 			},
-			user: "app",
+			user: "10001",
 		},
 	}
 	for _, tc := range cases {

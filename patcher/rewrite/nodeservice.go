@@ -182,7 +182,9 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	w.raw(o.runtimeCopies(workdir, owner)...)
 	w.raw(o.keep...)
 	if p.user {
-		w.line("USER node")
+		// The official node images' node user, by number: a runAsNonRoot
+		// check can verify a UID, not a name.
+		w.line("USER 1000")
 	}
 	if len(o.ports) > 0 {
 		w.line("EXPOSE %s", joinPorts(o.ports))
@@ -213,7 +215,11 @@ func (p *nodePlan) write(o *original) *Rewrite {
 		fmt.Sprintf("The runtime is `%s`; it receives `node_modules` from the `deps` stage and the files the original copied, as it copied them.", p.runtime.Raw),
 	)
 	if p.user {
-		rw.Explanation = append(rw.Explanation, "The process runs as the image's `node` user (uid 1000) instead of root.")
+		if u := analyzer.FinalUser(o.d); u == "" || analyzer.IsRootUser(u) {
+			rw.Explanation = append(rw.Explanation, "The process runs as the image's `node` user, `USER 1000` by number so that a runAsNonRoot check can verify it, instead of root.")
+		} else {
+			rw.Explanation = append(rw.Explanation, "The process keeps running as the image's `node` user, now `USER 1000` by number so that a runAsNonRoot check can verify it.")
+		}
 	} else {
 		rw.Explanation = append(rw.Explanation, "The process keeps running as root, as in the original: "+p.noUser+".")
 	}

@@ -268,9 +268,9 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 	if p.user {
 		w.line("# A system account with no home and no login shell: nothing to log in as.")
 		if distro == "alpine" {
-			w.line("RUN adduser -S -D -H -s /sbin/nologin app")
+			w.line("RUN adduser -S -D -H -u %d -s /sbin/nologin app", pythonUID)
 		} else {
-			w.line("RUN useradd --system --no-create-home --shell /usr/sbin/nologin app")
+			w.line("RUN useradd --system --no-log-init --uid %d --no-create-home --shell /usr/sbin/nologin app", pythonUID)
 		}
 	}
 	w.workdir(p.workdir)
@@ -297,7 +297,8 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 	w.raw(o.runtimeCopies(p.workdir, owner)...)
 	w.raw(o.keep...)
 	if p.user {
-		w.line("USER app")
+		// Numeric: a runAsNonRoot check can verify a UID, not a name.
+		w.line("USER %d", pythonUID)
 	}
 	if len(o.ports) > 0 {
 		w.line("EXPOSE %s", joinPorts(o.ports))
@@ -341,7 +342,7 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 	rw.Explanation = append(rw.Explanation,
 		"`PYTHONDONTWRITEBYTECODE=1` stops `.pyc` files being written into the container, `PYTHONUNBUFFERED=1` makes logs appear at once; `/opt/venv/bin` comes first in `PATH`.")
 	if p.user {
-		rw.Explanation = append(rw.Explanation, "The app runs as `app`, a system account without a home directory or login shell.")
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("The app runs as `app` (`USER %d`, numeric so that a runAsNonRoot check can verify it), a system account without a home directory or login shell.", pythonUID))
 		if owner != "" {
 			rw.Explanation = append(rw.Explanation, "The app's files are copied with `--chown=app:app`, as the original gave them to its own account.")
 		}
@@ -430,3 +431,7 @@ func readPipInstall(args []analyzer.Word) (pipInstall, bool) {
 }
 
 var includePattern = regexp.MustCompile(`^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)`)
+
+// pythonUID is the UID of the account the Python rewrite creates, above the
+// ranges distributions give their own system and login users.
+const pythonUID = 10001

@@ -202,7 +202,7 @@ func readOriginal(fr *analyzer.FileResult) (*original, bool) {
 		case "LABEL":
 			o.labels = append(o.labels, text)
 		case "MAINTAINER":
-			o.labels = append(o.labels, "LABEL maintainer="+strconv.Quote(strings.Join(in.Args, " ")))
+			o.labels = append(o.labels, "LABEL org.opencontainers.image.authors="+strconv.Quote(strings.Join(in.Args, " ")))
 		case "ARG":
 			o.args = append(o.args, text)
 		case "ENV":

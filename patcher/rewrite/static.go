@@ -503,7 +503,9 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		w.line("COPY %s %s", l[0], l[1])
 	}
 	w.raw(o.keep...)
-	w.line("USER nginx")
+	// Numeric, as the image itself sets it: a runAsNonRoot check can verify
+	// a UID but not a name.
+	w.line("USER 101")
 	w.line("EXPOSE %d", p.port)
 	w.line("HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \\")
 	w.line("  CMD %s", execForm([]string{"wget", "-q", "--spider", fmt.Sprintf("http://127.0.0.1:%d/healthz", p.port)}))
@@ -523,7 +525,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	rw.Explanation = append(rw.Explanation,
 		fmt.Sprintf("A build stage on `%s` copies %s first and installs with a BuildKit cache mount, so the install is reused until the dependencies change; %s.", o.stage.Base.Raw, code(p.pm.manifests), lock),
 		fmt.Sprintf("The build runs `%s %s`; its output `%s/` (found from %s) is the only thing copied into the runtime image: no Node.js, no `node_modules`, no sources.", p.pm.run, p.script, p.out, p.outReason),
-		fmt.Sprintf("The runtime is `%s`, which runs nginx as the `nginx` user (uid 101); `USER nginx` states it so that the image passes runAsNonRoot checks.", NginxImage),
+		fmt.Sprintf("The runtime is `%s`, which already runs nginx as the `nginx` user, uid 101; `USER 101` repeats it as a number, the form a runAsNonRoot check can verify.", NginxImage),
 		"`nginx/default.conf` (new file) adds gzip for text assets, the security headers X-Content-Type-Options, X-Frame-Options and Referrer-Policy, a year of immutable caching for hashed asset files and `no-cache` revalidation for the rest, and a `/healthz` location.",
 		"A HEALTHCHECK asks `/healthz` with the image's busybox `wget`, so orchestrators can tell a dead server from a live one.",
 	)
@@ -548,7 +550,8 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("The OS packages the original installed (%s) are installed in the build stage only.", code(p.buildPkgs)))
 	}
 	rw.Explanation = append(rw.Explanation, p.droppedSteps...)
-	rw.Files = append(rw.Files, analyzer.GeneratedFile{Path: o.contextPath("nginx/default.conf"), Content: nginxConf(p.port, p.spa, p.assets)})
+	rw.Files = append(rw.Files, analyzer.GeneratedFile{Path: o.contextPath("nginx/default.conf"), Content: nginxConf(p.port, p.spa, p.assets),
+		Why: "new nginx configuration written by dockopt: compression, security headers, caching and a /healthz location"})
 	if f, ok := dockerignore(o, []string{".git", "coverage", "npm-debug.log*", "yarn-error.log*"}, []string{"**/node_modules"},
 		append(append([]string{"nginx/default.conf"}, p.pm.manifests...), lateSources(p.late)...)); ok {
 		rw.Files = append(rw.Files, f)
