@@ -143,16 +143,11 @@ func (fr *FileResult) releaseModel() {
 // ConvertError is BuildKit's offline conversion result for the file,
 // computed during analysis when a rule needed it, else now with ctx.
 func (fr *FileResult) ConvertError(ctx context.Context) error {
-	if fr.Dockerfile == nil {
-		return errors.New(fr.Error)
+	facts, err := fr.convertible()
+	if err != nil {
+		return err
 	}
-	if fr.released {
-		return errReleased
-	}
-	if fr.facts == nil {
-		fr.facts = &fileFacts{}
-	}
-	return fr.facts.convert(ctx, fr.Dockerfile)
+	return facts.convert(ctx, fr.Dockerfile)
 }
 
 // ConvertLLB is ConvertError with the build graph serialized too, as a
@@ -160,16 +155,26 @@ func (fr *FileResult) ConvertError(ctx context.Context) error {
 // conversion ConvertError made, and the one BuildKit's checks made in the
 // analysis of a patch candidate (AnalyzeCandidate).
 func (fr *FileResult) ConvertLLB(ctx context.Context) error {
+	facts, err := fr.convertible()
+	if err != nil {
+		return err
+	}
+	return facts.serialized(ctx, fr.Dockerfile)
+}
+
+// convertible is the cache a conversion of the file fills, or why the file
+// cannot be converted: it did not parse, or its model was released.
+func (fr *FileResult) convertible() (*fileFacts, error) {
 	if fr.Dockerfile == nil {
-		return errors.New(fr.Error)
+		return nil, errors.New(fr.Error)
 	}
 	if fr.released {
-		return errReleased
+		return nil, errReleased
 	}
 	if fr.facts == nil {
 		fr.facts = &fileFacts{}
 	}
-	return fr.facts.serialized(ctx, fr.Dockerfile)
+	return fr.facts, nil
 }
 
 // StageInfo summarises a stage for output.
