@@ -15,6 +15,9 @@ type Fault struct {
 	RetryAfter int           // seconds, sent as Retry-After when > 0
 	Times      int           // how many requests to affect; 0 means until cleared
 	Delay      time.Duration // wait before answering (the request's context can cut it short)
+	// Skip lets this many matching requests through before the fault
+	// applies: the second checks/update of a run, not its first.
+	Skip int
 
 	docs string // documentation_url; GitHub's differs for rate limits
 }
@@ -41,6 +44,7 @@ type FaultHandle struct {
 	match string
 	f     Fault
 	left  int
+	skip  int
 	hits  int
 }
 
@@ -48,7 +52,7 @@ type FaultHandle struct {
 // ("checks/update"), "METHOD /path/template" ("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"),
 // "git-upload-pack" for smart HTTP, or "*" for everything.
 func (s *Server) Fault(route string, f Fault) *FaultHandle {
-	h := &FaultHandle{s: s, match: route, f: f, left: f.Times}
+	h := &FaultHandle{s: s, match: route, f: f, left: f.Times, skip: f.Skip}
 	s.mu.Lock()
 	s.faults = append(s.faults, h)
 	s.mu.Unlock()
@@ -67,7 +71,9 @@ func (h *FaultHandle) Clear() {
 	}
 }
 
-// Hits is how many requests the fault has affected.
+// Hits is how many requests the fault has affected (skipped ones not
+// counted): with a Delay, a hit is a request held in flight, which a test
+// can wait for before it kills the client.
 func (h *FaultHandle) Hits() int {
 	h.s.mu.Lock()
 	defer h.s.mu.Unlock()
@@ -96,6 +102,10 @@ func (s *Server) takeFault(method, template, operation string) (Fault, bool) {
 	defer s.mu.Unlock()
 	for i, h := range s.faults {
 		if !h.matches(method, template, operation) {
+			continue
+		}
+		if h.skip > 0 {
+			h.skip--
 			continue
 		}
 		h.hits++
