@@ -2,6 +2,7 @@ package githubtest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,10 @@ type Fault struct {
 	// Skip lets this many matching requests through before the fault
 	// applies: the second checks/update of a run, not its first.
 	Skip int
+	// Applied holds the answer instead of the request: the request takes
+	// effect, then its answer waits Delay (Status is ignored). A client
+	// killed meanwhile never learns that its write landed.
+	Applied bool
 
 	docs string // documentation_url; GitHub's differs for rate limits
 }
@@ -120,12 +125,38 @@ func (s *Server) takeFault(method, template, operation string) (Fault, bool) {
 	return Fault{}, false
 }
 
-func (s *Server) injectFault(c *ctx) bool {
+// injectFault applies the fault of a REST request, if any: answered
+// reports whether the request was answered; held is a fault to apply
+// after the request took effect (Fault.Applied).
+func (s *Server) injectFault(c *ctx) (answered bool, held *Fault) {
 	f, ok := s.takeFault(c.r.Method, c.op.Template, c.op.ID)
-	if !ok {
-		return false
+	switch {
+	case !ok:
+		return false, nil
+	case f.Applied:
+		return false, &f
 	}
-	return applyFault(c.w, c.r, f)
+	return applyFault(c.w, c.r, f), nil
+}
+
+// holdAnswer runs fn, the request's handler, with its answer held back
+// for f.Delay; the answer is dropped if the client goes away meanwhile.
+func holdAnswer(c *ctx, f *Fault, fn func()) {
+	real := c.w.ResponseWriter
+	held := httptest.NewRecorder()
+	c.w.ResponseWriter = held
+	fn()
+	c.w.ResponseWriter = real
+	select {
+	case <-time.After(f.Delay):
+	case <-c.r.Context().Done():
+		return
+	}
+	for k, v := range held.Header() {
+		real.Header()[k] = v
+	}
+	real.WriteHeader(held.Code)
+	_, _ = real.Write(held.Body.Bytes())
 }
 
 // applyFault delays and/or answers; it reports whether it answered.

@@ -449,6 +449,20 @@ func TestFaultSkipsTheFirstRequests(t *testing.T) {
 	}
 }
 
+func TestFaultAppliedHoldsTheAnswerNotTheWrite(t *testing.T) {
+	f := setup(t)
+	h := f.s.Fault("checks/create", githubtest.Fault{Applied: true, Delay: time.Minute})
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_, _, err := f.client.Checks.CreateCheckRun(short, "acme", "web", github.CreateCheckRunOptions{Name: "x", HeadSHA: f.s.Branch(f.repo, "main")})
+	if err == nil {
+		t.Fatal("the held answer arrived")
+	}
+	if n := len(f.s.CheckRuns(f.repo)); n != 1 || h.Hits() != 1 {
+		t.Fatalf("%d check runs after %d hits, want the write applied once", n, h.Hits())
+	}
+}
+
 func TestContentCreationLimit(t *testing.T) {
 	f := setup(t, githubtest.WithContentCreationLimit(2))
 	f.s.Push(f.repo, "feature", map[string]string{"x": "y"}, "x", "alice")
