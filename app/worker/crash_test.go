@@ -68,14 +68,20 @@ func TestKillAtEveryWriteLeavesOnePullRequestAndNoOpenCheckRun(t *testing.T) {
 			continue
 		}
 		t.Run(p.name, func(t *testing.T) {
-			queuetest.Databases(t, func(t *testing.T, databaseURL string) {
-				killAt(t, p, databaseURL)
-			})
+			// sent: GitHub has not applied the write when the process
+			// dies; landed: it has, and the answer never arrives.
+			for _, landed := range []bool{false, true} {
+				t.Run(map[bool]string{false: "sent", true: "landed"}[landed], func(t *testing.T) {
+					queuetest.Databases(t, func(t *testing.T, databaseURL string) {
+						killAt(t, p, landed, databaseURL)
+					})
+				})
+			}
 		})
 	}
 }
 
-func killAt(t *testing.T, p killPoint, databaseURL string) {
+func killAt(t *testing.T, p killPoint, landed bool, databaseURL string) {
 	began := time.Now()
 	gh := githubtest.NewServer(t)
 	inst := gh.AddInstallation("acme")
@@ -120,9 +126,14 @@ func killAt(t *testing.T, p killPoint, databaseURL string) {
 			files, fixed = more, append([]string{"svc/Dockerfile"}, names...)
 		}
 	}
-	hang := gh.Fault(p.route, githubtest.Fault{Delay: time.Minute, Skip: p.skip})
+	hang := gh.Fault(p.route, githubtest.Fault{Delay: time.Minute, Skip: p.skip, Applied: landed})
 	head := push(files)
 	waitFor("sent "+p.route, func() bool { return hang.Hits() > 0 })
+	if landed {
+		// The handler runs just after the hit; its effect is seen through
+		// the fake before the kill.
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +167,7 @@ func killAt(t *testing.T, p killPoint, databaseURL string) {
 		}
 	}
 	sort.Strings(statuses)
-	t.Logf("SWEEP point=%s prs=%d runs=%d statuses=%s time=%.1fs", p.name, len(prs), len(runs), strings.Join(statuses, ","), elapsed.Seconds())
+	t.Logf("SWEEP point=%s landed=%v prs=%d runs=%d statuses=%s time=%.1fs", p.name, landed, len(prs), len(runs), strings.Join(statuses, ","), elapsed.Seconds())
 
 	if len(prs) != 1 || prs[0].State != "open" {
 		for _, c := range gh.Calls() {
