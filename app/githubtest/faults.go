@@ -78,7 +78,8 @@ func (h *FaultHandle) Clear() {
 
 // Hits is how many requests the fault has affected (skipped ones not
 // counted): with a Delay, a hit is a request held in flight, which a test
-// can wait for before it kills the client.
+// can wait for before it kills the client; with Applied, one that has
+// taken effect and whose answer is held.
 func (h *FaultHandle) Hits() int {
 	h.s.mu.Lock()
 	defer h.s.mu.Unlock()
@@ -103,6 +104,13 @@ func (h *FaultHandle) matches(method, template, operation string) bool {
 
 // takeFault returns the fault for this request, consuming one use.
 func (s *Server) takeFault(method, template, operation string) (Fault, bool) {
+	f, _, ok := s.takeFaultHandle(method, template, operation)
+	return f, ok
+}
+
+// takeFaultHandle is takeFault with the fault's handle. A fault that holds
+// the answer (Applied) counts its hit once the request took effect.
+func (s *Server) takeFaultHandle(method, template, operation string) (Fault, *FaultHandle, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, h := range s.faults {
@@ -113,42 +121,48 @@ func (s *Server) takeFault(method, template, operation string) (Fault, bool) {
 			h.skip--
 			continue
 		}
-		h.hits++
+		if !h.f.Applied {
+			h.hits++
+		}
 		if h.f.Times > 0 {
 			h.left--
 			if h.left <= 0 {
 				s.faults = append(s.faults[:i], s.faults[i+1:]...)
 			}
 		}
-		return h.f, true
+		return h.f, h, true
 	}
-	return Fault{}, false
+	return Fault{}, nil, false
 }
 
 // injectFault applies the fault of a REST request, if any: answered
 // reports whether the request was answered; held is a fault to apply
 // after the request took effect (Fault.Applied).
-func (s *Server) injectFault(c *ctx) (answered bool, held *Fault) {
-	f, ok := s.takeFault(c.r.Method, c.op.Template, c.op.ID)
+func (s *Server) injectFault(c *ctx) (answered bool, held *FaultHandle) {
+	f, h, ok := s.takeFaultHandle(c.r.Method, c.op.Template, c.op.ID)
 	switch {
 	case !ok:
 		return false, nil
 	case f.Applied:
-		return false, &f
+		return false, h
 	}
 	return applyFault(c.w, c.r, f), nil
 }
 
-// holdAnswer runs fn, the request's handler, with its answer held back
-// for f.Delay; the answer is dropped if the client goes away meanwhile.
-func holdAnswer(c *ctx, f *Fault, fn func()) {
+// holdAnswer runs fn, the request's handler, counts the hit, and holds
+// the answer back for the fault's Delay; the answer is dropped if the
+// client goes away meanwhile.
+func (s *Server) holdAnswer(c *ctx, h *FaultHandle, fn func()) {
 	real := c.w.ResponseWriter
 	held := httptest.NewRecorder()
 	c.w.ResponseWriter = held
 	fn()
 	c.w.ResponseWriter = real
+	s.mu.Lock()
+	h.hits++
+	s.mu.Unlock()
 	select {
-	case <-time.After(f.Delay):
+	case <-time.After(h.f.Delay):
 	case <-c.r.Context().Done():
 		return
 	}

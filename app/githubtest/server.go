@@ -374,7 +374,7 @@ func (s *Server) serveREST(c *ctx) {
 		h.fn(s, c)
 	}
 	if held != nil {
-		holdAnswer(c, held, handle)
+		s.holdAnswer(c, held, handle)
 		return
 	}
 	handle()

@@ -129,11 +129,6 @@ func killAt(t *testing.T, p killPoint, landed bool, databaseURL string) {
 	hang := gh.Fault(p.route, githubtest.Fault{Delay: time.Minute, Skip: p.skip, Applied: landed})
 	head := push(files)
 	waitFor("sent "+p.route, func() bool { return hang.Hits() > 0 })
-	if landed {
-		// The handler runs just after the hit; its effect is seen through
-		// the fake before the kill.
-		time.Sleep(100 * time.Millisecond)
-	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
