@@ -2,6 +2,7 @@ package githubtest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,13 @@ type Fault struct {
 	RetryAfter int           // seconds, sent as Retry-After when > 0
 	Times      int           // how many requests to affect; 0 means until cleared
 	Delay      time.Duration // wait before answering (the request's context can cut it short)
+	// Skip lets this many matching requests through before the fault
+	// applies: the second checks/update of a run, not its first.
+	Skip int
+	// Applied holds the answer instead of the request: the request takes
+	// effect, then its answer waits Delay (Status is ignored). A client
+	// killed meanwhile never learns that its write landed.
+	Applied bool
 
 	docs string // documentation_url; GitHub's differs for rate limits
 }
@@ -41,6 +49,7 @@ type FaultHandle struct {
 	match string
 	f     Fault
 	left  int
+	skip  int
 	hits  int
 }
 
@@ -48,7 +57,7 @@ type FaultHandle struct {
 // ("checks/update"), "METHOD /path/template" ("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"),
 // "git-upload-pack" for smart HTTP, or "*" for everything.
 func (s *Server) Fault(route string, f Fault) *FaultHandle {
-	h := &FaultHandle{s: s, match: route, f: f, left: f.Times}
+	h := &FaultHandle{s: s, match: route, f: f, left: f.Times, skip: f.Skip}
 	s.mu.Lock()
 	s.faults = append(s.faults, h)
 	s.mu.Unlock()
@@ -67,7 +76,10 @@ func (h *FaultHandle) Clear() {
 	}
 }
 
-// Hits is how many requests the fault has affected.
+// Hits is how many requests the fault has affected (skipped ones not
+// counted): with a Delay, a hit is a request held in flight, which a test
+// can wait for before it kills the client; with Applied, one that has
+// taken effect and whose answer is held.
 func (h *FaultHandle) Hits() int {
 	h.s.mu.Lock()
 	defer h.s.mu.Unlock()
@@ -92,30 +104,73 @@ func (h *FaultHandle) matches(method, template, operation string) bool {
 
 // takeFault returns the fault for this request, consuming one use.
 func (s *Server) takeFault(method, template, operation string) (Fault, bool) {
+	f, _, ok := s.takeFaultHandle(method, template, operation)
+	return f, ok
+}
+
+// takeFaultHandle is takeFault with the fault's handle. A fault that holds
+// the answer (Applied) counts its hit once the request took effect.
+func (s *Server) takeFaultHandle(method, template, operation string) (Fault, *FaultHandle, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, h := range s.faults {
 		if !h.matches(method, template, operation) {
 			continue
 		}
-		h.hits++
+		if h.skip > 0 {
+			h.skip--
+			continue
+		}
+		if !h.f.Applied {
+			h.hits++
+		}
 		if h.f.Times > 0 {
 			h.left--
 			if h.left <= 0 {
 				s.faults = append(s.faults[:i], s.faults[i+1:]...)
 			}
 		}
-		return h.f, true
+		return h.f, h, true
 	}
-	return Fault{}, false
+	return Fault{}, nil, false
 }
 
-func (s *Server) injectFault(c *ctx) bool {
-	f, ok := s.takeFault(c.r.Method, c.op.Template, c.op.ID)
-	if !ok {
-		return false
+// injectFault applies the fault of a REST request, if any: answered
+// reports whether the request was answered; held is a fault to apply
+// after the request took effect (Fault.Applied).
+func (s *Server) injectFault(c *ctx) (answered bool, held *FaultHandle) {
+	f, h, ok := s.takeFaultHandle(c.r.Method, c.op.Template, c.op.ID)
+	switch {
+	case !ok:
+		return false, nil
+	case f.Applied:
+		return false, h
 	}
-	return applyFault(c.w, c.r, f)
+	return applyFault(c.w, c.r, f), nil
+}
+
+// holdAnswer runs fn, the request's handler, counts the hit, and holds
+// the answer back for the fault's Delay; the answer is dropped if the
+// client goes away meanwhile.
+func (s *Server) holdAnswer(c *ctx, h *FaultHandle, fn func()) {
+	real := c.w.ResponseWriter
+	held := httptest.NewRecorder()
+	c.w.ResponseWriter = held
+	fn()
+	c.w.ResponseWriter = real
+	s.mu.Lock()
+	h.hits++
+	s.mu.Unlock()
+	select {
+	case <-time.After(h.f.Delay):
+	case <-c.r.Context().Done():
+		return
+	}
+	for k, v := range held.Header() {
+		real.Header()[k] = v
+	}
+	real.WriteHeader(held.Code)
+	_, _ = real.Write(held.Body.Bytes())
 }
 
 // applyFault delays and/or answers; it reports whether it answered.

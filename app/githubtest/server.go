@@ -360,16 +360,24 @@ func (s *Server) serveREST(c *ctx) {
 			return
 		}
 	}
-	if s.injectFault(c) {
+	answered, held := s.injectFault(c)
+	if answered {
 		return
 	}
 	if !s.secondaryLimit(c, h.creates) {
 		return
 	}
 	s.rateHeaders(c)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h.fn(s, c)
+	handle := func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		h.fn(s, c)
+	}
+	if held != nil {
+		s.holdAnswer(c, held, handle)
+		return
+	}
+	handle()
 }
 
 func (s *Server) readBody(c *ctx) bool {

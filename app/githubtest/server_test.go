@@ -430,6 +430,39 @@ func TestFaultInjectedThenCleared(t *testing.T) {
 	}
 }
 
+func TestFaultSkipsTheFirstRequests(t *testing.T) {
+	f := setup(t)
+	h := f.s.Fault("repos/get", githubtest.Fault{Status: 502, Skip: 2, Times: 1})
+	for i := range 2 {
+		if _, _, err := f.client.Repositories.Get(ctx, "acme", "web"); err != nil {
+			t.Fatalf("call %d, skipped: %v", i, err)
+		}
+	}
+	if _, _, err := f.client.Repositories.Get(ctx, "acme", "web"); status(err) != 502 {
+		t.Fatalf("third call: %v, want 502", err)
+	}
+	if _, _, err := f.client.Repositories.Get(ctx, "acme", "web"); err != nil {
+		t.Fatalf("after Times ran out: %v", err)
+	}
+	if h.Hits() != 1 {
+		t.Errorf("hits = %d, want 1 (skipped requests are not hits)", h.Hits())
+	}
+}
+
+func TestFaultAppliedHoldsTheAnswerNotTheWrite(t *testing.T) {
+	f := setup(t)
+	h := f.s.Fault("checks/create", githubtest.Fault{Applied: true, Delay: time.Minute})
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_, _, err := f.client.Checks.CreateCheckRun(short, "acme", "web", github.CreateCheckRunOptions{Name: "x", HeadSHA: f.s.Branch(f.repo, "main")})
+	if err == nil {
+		t.Fatal("the held answer arrived")
+	}
+	if n := len(f.s.CheckRuns(f.repo)); n != 1 || h.Hits() != 1 {
+		t.Fatalf("%d check runs after %d hits, want the write applied once", n, h.Hits())
+	}
+}
+
 func TestContentCreationLimit(t *testing.T) {
 	f := setup(t, githubtest.WithContentCreationLimit(2))
 	f.s.Push(f.repo, "feature", map[string]string{"x": "y"}, "x", "alice")

@@ -77,18 +77,39 @@ func (c *Checks) Unfinished(ctx context.Context, sha string) ([]int64, error) {
 	return ids, nil
 }
 
-// Finish completes a check run: the first request carries the output and
-// the first 50 annotations, each further request 50 more.
+// Finish completes a check run. Annotations go 50 a request (GitHub's
+// most) while the run stays in progress; the last request carries the
+// last batch, the output and the conclusion. So a job that dies midway
+// leaves its run in progress, for its retry to reuse (app/worker), never
+// completed with part of its annotations; and the retry sends only those
+// the run does not carry yet: GitHub appends annotations, it never
+// replaces them, and one commit's analysis gives the same ones in the
+// same order.
 func (c *Checks) Finish(ctx context.Context, id int64, conclusion string, out templates.CheckOutput, annotations []*github.CheckRunAnnotation, actions []*github.CheckRunAction) error {
-	output := &github.CheckRunOutput{Title: github.String(out.Title), Summary: github.String(out.Summary)}
+	rest := annotations
+	if len(rest) > AnnotationsPerRequest {
+		written, err := c.annotationCount(ctx, id)
+		if err != nil {
+			return err
+		}
+		rest = rest[min(written, len(rest)):]
+	}
+	for len(rest) > AnnotationsPerRequest {
+		batch := rest[:AnnotationsPerRequest]
+		done := len(annotations) - len(rest)
+		_, _, err := c.Client.Checks.UpdateCheckRun(ctx, c.Owner, c.Repo, id, github.UpdateCheckRunOptions{
+			Name:   CheckName,
+			Output: &github.CheckRunOutput{Title: github.String(out.Title), Summary: github.String(out.Summary), Annotations: batch},
+		})
+		if err != nil {
+			return fmt.Errorf("adding annotations %d-%d: %w", done+1, done+len(batch), err)
+		}
+		rest = rest[AnnotationsPerRequest:]
+	}
+	output := &github.CheckRunOutput{Title: github.String(out.Title), Summary: github.String(out.Summary), Annotations: rest}
 	if out.Text != "" {
 		output.Text = github.String(out.Text)
 	}
-	first := annotations
-	if len(first) > AnnotationsPerRequest {
-		first = first[:AnnotationsPerRequest]
-	}
-	output.Annotations = first
 	_, _, err := c.Client.Checks.UpdateCheckRun(ctx, c.Owner, c.Repo, id, github.UpdateCheckRunOptions{
 		Name:        CheckName,
 		Status:      github.String("completed"),
@@ -100,17 +121,24 @@ func (c *Checks) Finish(ctx context.Context, id int64, conclusion string, out te
 	if err != nil {
 		return fmt.Errorf("completing the check run: %w", err)
 	}
-	for i := AnnotationsPerRequest; i < len(annotations); i += AnnotationsPerRequest {
-		batch := annotations[i:min(i+AnnotationsPerRequest, len(annotations))]
-		_, _, err := c.Client.Checks.UpdateCheckRun(ctx, c.Owner, c.Repo, id, github.UpdateCheckRunOptions{
-			Name:   CheckName,
-			Output: &github.CheckRunOutput{Title: github.String(out.Title), Summary: github.String(out.Summary), Annotations: batch},
-		})
-		if err != nil {
-			return fmt.Errorf("adding annotations %d-%d: %w", i+1, i+len(batch), err)
-		}
-	}
 	return nil
+}
+
+// annotationCount counts the annotations a check run carries.
+func (c *Checks) annotationCount(ctx context.Context, id int64) (int, error) {
+	opts := &github.ListOptions{PerPage: 100}
+	n := 0
+	for {
+		page, resp, err := c.Client.Checks.ListCheckRunAnnotations(ctx, c.Owner, c.Repo, id, opts)
+		if err != nil {
+			return 0, fmt.Errorf("reading the check run's annotations: %w", err)
+		}
+		n += len(page)
+		if resp.NextPage == 0 {
+			return n, nil
+		}
+		opts.Page = resp.NextPage
+	}
 }
 
 // Fail completes a check run with a message a person can act on.

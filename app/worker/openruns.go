@@ -26,7 +26,12 @@ type OpenRunStore interface {
 //   - Start reuses the run an earlier attempt opened on the same commit;
 //   - Start concludes the runs left open on other commits of the scope,
 //     which no job will come back to (a newer push replaced their job);
-//   - Finish and Fail forget the run once it is concluded.
+//   - Finish and Fail forget the run once it is concluded;
+//   - a run the ledger holds that GitHub has completed was completed by an
+//     attempt that died before forgetting it: the retry reports on it
+//     again, without its annotations, which it carries already (the
+//     completing request is the last, app/publish), rather than open a
+//     second run on the commit.
 //
 // Only one job at a time may work on a scope: the branch's lease (app/
 // leases) or the pull request's.
@@ -35,6 +40,7 @@ type trackedRuns struct {
 	store       OpenRunStore
 	repo, scope string
 	shas        map[int64]string
+	completed   map[int64]bool // reused runs GitHub has completed
 }
 
 // tracked wraps a repository's check runs for one scope; without a store
@@ -43,7 +49,7 @@ func (w *Worker) tracked(runs checkRuns, repo, scope string) checkRuns {
 	if w.OpenRuns == nil {
 		return runs
 	}
-	return &trackedRuns{checkRuns: runs, store: w.OpenRuns, repo: repo, scope: scope, shas: map[int64]string{}}
+	return &trackedRuns{checkRuns: runs, store: w.OpenRuns, repo: repo, scope: scope, shas: map[int64]string{}, completed: map[int64]bool{}}
 }
 
 // Stale check runs are concluded neutral with this title.
@@ -85,9 +91,9 @@ func (t *trackedRuns) Start(ctx context.Context, sha string) (int64, error) {
 	return id, t.store.Started(ctx, t.repo, t.scope, sha, id)
 }
 
-// reusable is the run an earlier attempt opened on r.SHA if GitHub still
-// has it in progress, else 0. A run whose ID was never recorded (the
-// attempt died while GitHub created it) is found among the commit's.
+// reusable is the run an earlier attempt opened on r.SHA, else 0. A run
+// whose ID was never recorded (the attempt died while GitHub created it)
+// is found among the commit's runs in progress.
 func (t *trackedRuns) reusable(ctx context.Context, r openruns.Run) (int64, error) {
 	ids, err := t.checkRuns.Unfinished(ctx, r.SHA)
 	if err != nil {
@@ -95,6 +101,11 @@ func (t *trackedRuns) reusable(ctx context.Context, r openruns.Run) (int64, erro
 	}
 	switch {
 	case r.ID != 0 && slices.Contains(ids, r.ID):
+		return r.ID, nil
+	case r.ID != 0:
+		// Completed, and still in the ledger: the completion landed and
+		// its answer never reached the attempt.
+		t.completed[r.ID] = true
 		return r.ID, nil
 	case r.ID == 0 && len(ids) > 0:
 		return ids[0], t.store.Started(ctx, t.repo, t.scope, r.SHA, ids[0])
@@ -122,6 +133,9 @@ func (t *trackedRuns) conclude(ctx context.Context, r openruns.Run) error {
 }
 
 func (t *trackedRuns) Finish(ctx context.Context, id int64, conclusion string, out templates.CheckOutput, annotations []*github.CheckRunAnnotation, actions []*github.CheckRunAction) error {
+	if t.completed[id] {
+		annotations = nil // GitHub would add them a second time
+	}
 	if err := t.checkRuns.Finish(ctx, id, conclusion, out, annotations, actions); err != nil {
 		return err
 	}
@@ -141,5 +155,6 @@ func (t *trackedRuns) forget(ctx context.Context, id int64) error {
 		return nil
 	}
 	delete(t.shas, id)
+	delete(t.completed, id)
 	return t.store.Concluded(ctx, t.repo, t.scope, sha)
 }

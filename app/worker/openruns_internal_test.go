@@ -19,10 +19,12 @@ type fakeRuns struct {
 	sha     map[int64]string
 	titles  map[int64]string
 	created int
+	// annotations counts the annotations sent to each run.
+	annotations map[int64]int
 }
 
 func newFakeRuns() *fakeRuns {
-	return &fakeRuns{next: 100, status: map[int64]string{}, sha: map[int64]string{}, titles: map[int64]string{}}
+	return &fakeRuns{next: 100, status: map[int64]string{}, sha: map[int64]string{}, titles: map[int64]string{}, annotations: map[int64]int{}}
 }
 
 func (f *fakeRuns) open(sha string) int64 {
@@ -36,8 +38,9 @@ func (f *fakeRuns) Start(_ context.Context, sha string) (int64, error) {
 	return f.open(sha), nil
 }
 
-func (f *fakeRuns) Finish(_ context.Context, id int64, _ string, out templates.CheckOutput, _ []*github.CheckRunAnnotation, _ []*github.CheckRunAction) error {
+func (f *fakeRuns) Finish(_ context.Context, id int64, _ string, out templates.CheckOutput, annotations []*github.CheckRunAnnotation, _ []*github.CheckRunAction) error {
 	f.status[id], f.titles[id] = "completed", out.Title
+	f.annotations[id] += len(annotations)
 	return nil
 }
 
@@ -109,6 +112,48 @@ func TestRunsOfAnAttemptThatDiedWhileCreatingThem(t *testing.T) {
 		}
 		if left, _ := store.List(ctx, "acme/shop", "pull:3"); len(left) != 1 {
 			t.Errorf("a pull request's open run was concluded by a branch job: %+v", left)
+		}
+	})
+}
+
+// TestRetryReportsAgainOnTheRunItsAttemptCompleted: an attempt whose
+// completing request landed but whose answer never came (the process died)
+// left the run in the ledger; the retry on the same commit reports on that
+// run again, without sending its annotations a second time, and opens no
+// other run.
+func TestRetryReportsAgainOnTheRunItsAttemptCompleted(t *testing.T) {
+	queuetest.Databases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		store, err := openruns.Open(ctx, queuetest.Database(t, url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gh := newFakeRuns()
+		w := &Worker{OpenRuns: store}
+		annotations := []*github.CheckRunAnnotation{{}, {}, {}}
+
+		dead := w.tracked(gh, "acme/shop", "branch:main")
+		first, err := dead.Start(ctx, "aaa")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The attempt's Finish reaches GitHub; the attempt dies before it
+		// hears back (so the ledger keeps the run).
+		gh.Finish(ctx, first, "failure", templates.CheckOutput{Title: "3 findings"}, annotations, nil)
+
+		retry := w.tracked(gh, "acme/shop", "branch:main")
+		id, err := retry.Start(ctx, "aaa")
+		if err != nil || id != first || gh.created != 1 {
+			t.Fatalf("the retry started run %d (%v, %d created), want %d reused", id, err, gh.created, first)
+		}
+		if err := retry.Finish(ctx, id, "failure", templates.CheckOutput{Title: "3 findings"}, annotations, nil); err != nil {
+			t.Fatal(err)
+		}
+		if gh.annotations[first] != len(annotations) {
+			t.Errorf("the run got %d annotations, want %d, each once", gh.annotations[first], len(annotations))
+		}
+		if left, err := store.List(ctx, "acme/shop", "branch:main"); err != nil || len(left) != 0 {
+			t.Errorf("open runs after the retry concluded: %+v, %v", left, err)
 		}
 	})
 }
