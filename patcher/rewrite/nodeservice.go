@@ -216,9 +216,9 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	)
 	if p.user {
 		if u := analyzer.FinalUser(o.d); u == "" || analyzer.IsRootUser(u) {
-			rw.Explanation = append(rw.Explanation, "Runs as the image's `node` user instead of root, `USER 1000` (a number a runAsNonRoot check can verify).")
+			rw.Explanation = append(rw.Explanation, "Runs as the image's `node` user, `USER 1000`, instead of root.")
 		} else {
-			rw.Explanation = append(rw.Explanation, "Still the image's `node` user, now `USER 1000` (a number a runAsNonRoot check can verify).")
+			rw.Explanation = append(rw.Explanation, "Still the image's `node` user, now as `USER 1000`.")
 		}
 	} else {
 		rw.Explanation = append(rw.Explanation, "The process keeps running as root, as in the original: "+p.noUser+".")

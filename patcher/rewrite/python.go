@@ -334,7 +334,7 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 	if len(p.pkgs.build) > 0 {
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Compilers and headers (%s): builder only.", code(p.pkgs.build)))
 	}
-	how := "without recommended packages, lists removed in the same layer"
+	how := "no recommended packages, lists removed in the same layer"
 	if distro == "alpine" {
 		how = "with `apk add --no-cache`"
 	}
@@ -349,7 +349,7 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 	rw.Explanation = append(rw.Explanation,
 		"`PYTHONDONTWRITEBYTECODE=1`, `PYTHONUNBUFFERED=1`; `/opt/venv/bin` first in `PATH`"+pathNote+".")
 	if p.user {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Runs as `app`, `USER %d` (a number a runAsNonRoot check can verify), no home, no login shell%s.", pythonUID, replaces))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Runs as `app`, `USER %d`, no home, no login shell%s.", pythonUID, replaces))
 		if owner != "" {
 			rw.Explanation = append(rw.Explanation, "Files copied with `--chown=app:app`, as the original owned them.")
 		}

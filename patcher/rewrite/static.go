@@ -525,7 +525,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	rw.Explanation = append(rw.Explanation,
 		fmt.Sprintf("A build stage on `%s` copies %s first and installs with a cache mount; %s.", o.stage.Base.Raw, code(p.pm.manifests), lock),
 		fmt.Sprintf("`%s %s` builds; only its output `%s/` (found from %s) reaches the runtime.", p.pm.run, p.script, p.out, p.outReason),
-		fmt.Sprintf("Runtime `%s`: nginx as its `nginx` user, uid 101, stated as `USER 101` (a number a runAsNonRoot check can verify).", NginxImage),
+		fmt.Sprintf("Runtime `%s`: nginx as its `nginx` user, uid 101, stated as `USER 101`.", NginxImage),
 		"`nginx/default.conf` (new): gzip, headers X-Content-Type-Options, X-Frame-Options, Referrer-Policy, a year's immutable caching for hashed assets, `no-cache` for the rest, `/healthz`.",
 		"A HEALTHCHECK asks `/healthz` with the image's busybox `wget`.",
 	)
@@ -551,7 +551,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	}
 	rw.Explanation = append(rw.Explanation, p.droppedSteps...)
 	rw.Files = append(rw.Files, analyzer.GeneratedFile{Path: o.contextPath("nginx/default.conf"), Content: nginxConf(p.port, p.spa, p.assets),
-		Why: "new nginx configuration written by dockopt: compression, security headers, caching and a /healthz location"})
+		Why: "new nginx configuration written by dockopt"})
 	if f, ok := dockerignore(o, []string{".git", "coverage", "npm-debug.log*", "yarn-error.log*"}, []string{"**/node_modules"},
 		append(append([]string{"nginx/default.conf"}, p.pm.manifests...), lateSources(p.late)...)); ok {
 		rw.Files = append(rw.Files, f)
