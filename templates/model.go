@@ -1067,7 +1067,7 @@ func migration(in Input, v view) []migrationStep {
 	}
 	return []migrationStep{
 		{"1. Build both versions", build},
-		{"2. Compare", []string{"`docker image ls | grep -E ' (before|after) '` for sizes, `docker history IMAGE` for layers; after touching one source file, only layers after the dependency install should rebuild"}},
+		{"2. Compare", []string{"`docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E ':(before|after)'` for sizes, `docker history IMAGE` for layers; after touching one source file, only layers after the dependency install should rebuild"}},
 		{"3. Run", []string{fmt.Sprintf("for each of %s: `docker run --rm -d --name NAME-after NAME:after`, then `docker logs NAME-after` and, with a health check, `docker inspect --format '{{.State.Health.Status}}' NAME-after`", codeList(names))}},
 		{"4. Roll out", rollout(in)},
 	}
