@@ -166,6 +166,9 @@ type view struct {
 	OmittedFile int
 	// Local: a CLI run, not a pull request; Built: a BuildKit build ran.
 	Local, Built bool
+	// AllChecked: every proposed Dockerfile parses, converts to a
+	// BuildKit graph and is a fixed point.
+	AllChecked bool
 	// RulesURL is where every rule is explained.
 	RulesURL string
 	// Unread and Limits are what the analysis did not cover.
@@ -291,14 +294,32 @@ type expectation struct {
 }
 
 type principle struct {
-	Name  string
+	Name string
+	// Items are Markdown: a rule ID in code, or escaped text.
 	Items []string
 }
 
+// changeView is the files changed the same way for the same reason, so
+// that each reason is said once.
 type changeView struct {
-	Path   string
+	Paths  []string
 	Action string
 	Why    string
+}
+
+func groupChanges(cs []patcher.Change) []changeView {
+	var out []changeView
+	at := map[[2]string]int{}
+	for _, c := range cs {
+		key := [2]string{c.Action, c.Why}
+		if i, ok := at[key]; ok {
+			out[i].Paths = append(out[i].Paths, c.Path)
+			continue
+		}
+		at[key] = len(out)
+		out = append(out, changeView{Paths: []string{c.Path}, Action: c.Action, Why: c.Why})
+	}
+	return out
 }
 
 type migrationStep struct {
@@ -407,8 +428,19 @@ func buildView(in Input) view {
 			patched[f.Path] = f
 		}
 	}
+	// principles: per category, each kind of fix once with the paths of
+	// the files it was applied to (numbered once the files are).
+	v.AllChecked = allChecked(in.Patch)
 	principles := map[analyzer.Category][]string{}
-	seenPrinciple := map[string]bool{}
+	appliedIn := map[string][]string{}
+	addPrinciple := func(c analyzer.Category, label, path string) {
+		if _, ok := appliedIn[label]; !ok {
+			principles[c] = append(principles[c], label)
+		}
+		if ps := appliedIn[label]; len(ps) == 0 || ps[len(ps)-1] != path {
+			appliedIn[label] = append(ps, path)
+		}
+	}
 	n := 0
 	for _, fr := range in.Result.Files {
 		v.Totals.Dockerfiles++
@@ -466,19 +498,17 @@ func buildView(in Input) view {
 				if strings.HasPrefix(a.Rule, "rewrite:") && pf.Rewrite != nil {
 					av.Details = pf.Rewrite.Explanation
 					av.URL = ""
-					key := strings.ToLower(a.Message)
-					if !seenPrinciple[key] {
-						seenPrinciple[key] = true
-						principles[analyzer.CategorySize] = append(principles[analyzer.CategorySize], capitalize(a.Message))
+					label := capitalize(a.Message)
+					if pf.After != nil && pf.After.Dockerfile != nil && len(pf.After.Dockerfile.Stages) > 1 {
+						// The steps are listed under the file; here the principle.
+						label = "Multi-stage rewrite"
 					}
+					addPrinciple(analyzer.CategorySize, escapeInline(label), fr.Path)
 				}
 				if rule != nil {
 					av.Why = firstSentence(rule.Rationale)
-					key := strings.ToLower(a.Message)
-					if !seenPrinciple[key] {
-						seenPrinciple[key] = true
-						principles[rule.Category] = append(principles[rule.Category], capitalize(a.Message))
-					}
+					// The fix is described under its file; its rule names it here.
+					addPrinciple(rule.Category, "`"+a.Rule+"`", fr.Path)
 				}
 				if len(av.Details) > 0 {
 					fv.HasDetails = true
@@ -514,7 +544,7 @@ func buildView(in Input) view {
 					}
 				}
 				_, built := in.Builds[fr.Path]
-				fv.Verified = verificationText(pf.Verification, built, fv.New, newRules, beforeRules)
+				fv.Verified = verificationText(pf.Verification, built, v.AllChecked, fv.New, newRules, beforeRules)
 				fv.Expect, fv.Basis = expectations(in, fr, pf, listed)
 			}
 		}
@@ -541,16 +571,33 @@ func buildView(in Input) view {
 		}
 		v.Files = append(v.Files, fv)
 	}
+	index := map[string]int{}
+	for _, f := range v.Files {
+		index[f.Path] = f.Index
+	}
 	for _, c := range analyzer.Categories {
-		if items := principles[c]; len(items) > 0 {
-			sort.Strings(items)
-			v.Principles = append(v.Principles, principle{Name: principleNames[c], Items: items})
+		labels := principles[c]
+		if len(labels) == 0 {
+			continue
 		}
+		sort.Strings(labels)
+		p := principle{Name: principleNames[c]}
+		for _, l := range labels {
+			var at []string
+			for _, path := range appliedIn[l] {
+				if i := index[path]; i > 0 {
+					at = append(at, strconv.Itoa(i))
+				}
+			}
+			if len(at) > 0 {
+				l += " (" + strings.Join(at, ", ") + ")"
+			}
+			p.Items = append(p.Items, l)
+		}
+		v.Principles = append(v.Principles, p)
 	}
 	if in.Patch != nil {
-		for _, c := range in.Patch.Changes {
-			v.Changes = append(v.Changes, changeView{Path: c.Path, Action: c.Action, Why: c.Why})
-		}
+		v.Changes = groupChanges(in.Patch.Changes)
 	}
 	v.Migration = migration(in, v)
 	return v
@@ -684,10 +731,32 @@ func lookup(a *analyzer.Analyzer, id string) *analyzer.Rule {
 	return nil
 }
 
+// allChecked reports whether every changed Dockerfile passed every static
+// check, so that the report can say it once.
+func allChecked(p *patcher.Result) bool {
+	if p == nil {
+		return false
+	}
+	n := 0
+	for _, f := range p.Files {
+		if !f.Changed() || f.After == nil {
+			continue
+		}
+		n++
+		if v := f.Verification; v.Error != "" || !v.Parsed || !v.Converted || !v.Idempotent {
+			return false
+		}
+	}
+	return n > 0
+}
+
 // verificationText says what was checked of the optimized file and what
 // the re-analysis found, each claim only when it holds. It describes a
 // static check; builds are reported apart (proof) when they ran.
-func verificationText(v patcher.Verification, built bool, added int, newRules, before map[string]int) string {
+//
+// When every proposed file passed every check, the overview says so once
+// (allChecked) and each file says only what differs: builds and new findings.
+func verificationText(v patcher.Verification, built, allChecked bool, added int, newRules, before map[string]int) string {
 	if v.Error != "" {
 		return "incomplete: " + v.Error
 	}
@@ -705,6 +774,12 @@ func verificationText(v patcher.Verification, built bool, added int, newRules, b
 	if built {
 		s = "static, besides the builds below: it " + joinAnd(checked)
 	}
+	if allChecked {
+		s = "static, no image built"
+		if built {
+			s = "static, besides the builds below"
+		}
+	}
 	if added == 0 {
 		return s + "; re-analysis finds nothing the original did not have"
 	}
@@ -719,7 +794,7 @@ func verificationText(v patcher.Verification, built bool, added int, newRules, b
 			what = append(what, fmt.Sprintf("%d more `%s`", n, r))
 		}
 	}
-	return s + fmt.Sprintf("; re-analysis finds %d new finding%s (%s), marked under \"Still to do\"", added, plural(added), strings.Join(what, ", "))
+	return s + fmt.Sprintf("; re-analysis finds %d new finding%s (%s)", added, plural(added), strings.Join(what, ", "))
 }
 
 func joinAnd(items []string) string {
@@ -851,6 +926,7 @@ func expectations(in Input, fr *analyzer.FileResult, pf *patcher.File, before []
 	b, measured := in.Builds[fr.Path]
 	measured = measured && b.Original.OK && b.Optimized.OK
 	items := map[string][]string{}
+	var resolved []string
 	if measured {
 		items["Image size"] = append(items["Image size"], fmt.Sprintf("%s → %s compressed (%s), %d → %d layers, measured",
 			mb(b.Original.CompressedSize), mb(b.Optimized.CompressedSize), delta(b.Original.CompressedSize, b.Optimized.CompressedSize), b.Original.Layers, b.Optimized.Layers))
@@ -871,13 +947,11 @@ func expectations(in Input, fr *analyzer.FileResult, pf *patcher.File, before []
 				if s.ID == "non-root-user" && measured && b.Original.User != b.Optimized.User {
 					continue
 				}
-				gain := s.Message
+				// Other gained strengths are the applied steps again;
+				// the change of user is an outcome a reviewer looks for.
 				if s.ID == "non-root-user" {
-					gain = "now " + s.Message + " instead of root"
-				} else if g := strengthGain[s.ID]; g != "" {
-					gain = "gains " + g
+					items[d] = appendUnique(items[d], "now "+s.Message+" instead of root")
 				}
-				items[d] = appendUnique(items[d], gain)
 			}
 		}
 		// Findings resolved, by the dimension they cost.
@@ -895,8 +969,10 @@ func expectations(in Input, fr *analyzer.FileResult, pf *patcher.File, before []
 				resolvedBy[categoryDimension[r.Category]]++
 			}
 		}
-		for d, n := range resolvedBy {
-			items[d] = append(items[d], fmt.Sprintf("%d finding%s resolved", n, plural(n)))
+		for _, d := range dimensions {
+			if n := resolvedBy[d]; n > 0 {
+				resolved = append(resolved, fmt.Sprintf("%d %s", n, strings.ToLower(d)))
+			}
 		}
 	}
 	for _, d := range dimensions {
@@ -904,12 +980,16 @@ func expectations(in Input, fr *analyzer.FileResult, pf *patcher.File, before []
 			out = append(out, expectation{d, capitalize(strings.Join(items[d], "; "))})
 		}
 	}
+	if len(resolved) > 0 {
+		// Counts by dimension on one line: the steps say what each is.
+		out = append(out, expectation{"Findings resolved", strings.Join(resolved, ", ")})
+	}
 	switch {
 	case len(out) == 0:
 	case measured:
 		basis = "Size and build time were measured by building both versions with BuildKit; the rest follows from the changes."
 	default:
-		basis = "Estimated from the changes, not measured: no image was built (`--buildkit` builds both versions and measures them)."
+		basis = "Estimated, not measured (`--buildkit` builds both and measures)."
 	}
 	return out, basis
 }
@@ -928,7 +1008,7 @@ func baseImageEstimate(in Input, fr *analyzer.FileResult, pf *patcher.File) stri
 	if !ok1 || !ok2 {
 		return fmt.Sprintf("final base image %s → %s (sizes not in dockopt's table)", before.Raw, after.Raw)
 	}
-	return fmt.Sprintf("final base image %s (about %.0f MB compressed) → %s (about %.0f MB), sizes from dockopt's table of %s", before.Raw, b, after.Raw, a, imagedata.AsOf())
+	return fmt.Sprintf("final base %s (about %.0f MB compressed) → %s (about %.0f MB; dockopt's size table, %s)", before.Raw, b, after.Raw, a, imagedata.AsOf())
 }
 
 func migration(in Input, v view) []migrationStep {
@@ -954,7 +1034,7 @@ func migration(in Input, v view) []migrationStep {
 			dir = "."
 		}
 		return []migrationStep{{"1. Write the optimized files", []string{fmt.Sprintf(
-			"this run wrote no files: `dockopt analyze --out /tmp/dockopt-out %s` writes them under `/tmp/dockopt-out`, with a report whose steps build and compare both versions", dir)}}}
+			"`dockopt analyze --out /tmp/dockopt-out %s` writes them under `/tmp/dockopt-out` (this run wrote none), with a report whose steps build and compare both versions", dir)}}}
 	}
 	var build, names []string
 	switch {
@@ -963,8 +1043,8 @@ func migration(in Input, v view) []migrationStep {
 		if dest == "" {
 			dest = "."
 		}
-		build = append(build, fmt.Sprintf("run each command below, then lay the optimized files over a copy of the repository with `git switch -c dockopt-trial && cp -r %s/. %s/ && rm -f %s` (the folder mirrors `%s`) and run each again with `:after`",
-			in.OutDir, dest, at("REPORT.md"), dest))
+		build = append(build, fmt.Sprintf("run each command below, lay the optimized files over a copy of the repository with `git switch -c dockopt-trial && cp -r %s/. %s/ && rm -f %s`, and run each again with `:after`",
+			in.OutDir, dest, at("REPORT.md")))
 	case in.OptimizedAt == nil:
 		build = append(build, "each command on the base branch, then again with `:after` on the pull request's branch:")
 	}
@@ -987,8 +1067,8 @@ func migration(in Input, v view) []migrationStep {
 	}
 	return []migrationStep{
 		{"1. Build both versions", build},
-		{"2. Compare", []string{"`docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E ':(before|after)'` for sizes, `docker history IMAGE` for layers; rebuild after touching one source file: only the layers after the dependency install should rebuild"}},
-		{"3. Run", []string{fmt.Sprintf("for each of %s: `docker run --rm -d --name NAME-after NAME:after`, then `docker logs NAME-after` and, where there is a health check, `docker inspect --format '{{.State.Health.Status}}' NAME-after`", codeList(names))}},
+		{"2. Compare", []string{"`docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E ':(before|after)'` for sizes, `docker history IMAGE` for layers; after touching one source file, only layers after the dependency install should rebuild"}},
+		{"3. Run", []string{fmt.Sprintf("for each of %s: `docker run --rm -d --name NAME-after NAME:after`, then `docker logs NAME-after` and, with a health check, `docker inspect --format '{{.State.Health.Status}}' NAME-after`", codeList(names))}},
 		{"4. Roll out", rollout(in)},
 	}
 }
@@ -1076,7 +1156,7 @@ func rollout(in Input) []string {
 	if in.Local {
 		adopt = "commit the optimized files"
 	}
-	steps := []string{adopt + " and deploy one service at a time behind its health check, watching error rates and restarts"}
+	steps := []string{adopt + ", then deploy one service at a time behind its health check, watching error rates and restarts"}
 	if in.Patch != nil {
 		for _, f := range in.Patch.Files {
 			if f.Before == nil || f.After == nil || f.Before.Dockerfile == nil || f.After.Dockerfile == nil {
@@ -1084,10 +1164,10 @@ func rollout(in Input) []string {
 			}
 			before, after := analyzer.FinalUser(f.Before.Dockerfile), analyzer.FinalUser(f.After.Dockerfile)
 			if (before == "" || analyzer.IsRootUser(before)) && after != "" && !analyzer.IsRootUser(after) {
-				steps = append(steps, "images that now run as a non-root user cannot write where root could: check the volumes and paths each application writes to")
+				steps = append(steps, "a non-root image cannot write where root could: check the volumes and paths each application writes to")
 				break
 			}
 		}
 	}
-	return append(steps, "roll back by reverting the change; nothing outside these files changes")
+	return append(steps, "roll back by reverting the change: nothing outside these files changes")
 }

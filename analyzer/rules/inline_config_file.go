@@ -141,7 +141,7 @@ func extractFix(p *analyzer.Pass, in *analyzer.Instruction, target, content stri
 	return &analyzer.Fix{
 		Message: "move the file to " + gen + " and COPY it",
 		Edits:   []analyzer.TextEdit{{Start: in.Start, End: end, New: repl}},
-		Files:   []analyzer.GeneratedFile{{Path: gen, Content: content, Why: "configuration extracted from an inline RUN so it can be reviewed and edited as a file"}},
+		Files:   []analyzer.GeneratedFile{{Path: gen, Content: content, Why: "configuration extracted from an inline RUN"}},
 	}
 }
 

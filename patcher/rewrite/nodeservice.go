@@ -141,7 +141,7 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 			p.health.note = "No HEALTHCHECK is added: " + probeWhy + ". A probe of a guessed endpoint would mark a working service unhealthy."
 		} else {
 			p.health.line = newProbeOptions + execForm(nodeProber(major).forEndpoint(e, 0))
-			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (served in `%s`) on %s with node itself, which the runtime has whatever else it ships.", e.route, e.file, e.describePort())
+			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (served in `%s`) on %s with node itself.", e.route, e.file, e.describePort())
 		}
 	}
 	return nil
@@ -208,39 +208,39 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	}
 	install := "`" + pm.installProd + "`"
 	if !pm.locked {
-		install += " (there is no lockfile; commit one and this becomes `npm ci --omit=dev`, which installs exactly what it records)"
+		install += " (no lockfile: commit one to get `npm ci --omit=dev`, which installs exactly what it records)"
 	}
 	rw.Explanation = append(rw.Explanation,
-		fmt.Sprintf("A `deps` stage copies %s before anything else and runs %s with a BuildKit cache mount: dependencies are reinstalled only when the manifests change, and dev dependencies never reach the image.", code(pm.manifests), install),
-		fmt.Sprintf("The runtime is `%s`; it receives `node_modules` from the `deps` stage and the files the original copied, as it copied them.", p.runtime.Raw),
+		fmt.Sprintf("A `deps` stage copies %s first and runs %s with a cache mount.", code(pm.manifests), install),
+		fmt.Sprintf("Runtime `%s`: `node_modules` from `deps` and the files the original copied.", p.runtime.Raw),
 	)
 	if p.user {
 		if u := analyzer.FinalUser(o.d); u == "" || analyzer.IsRootUser(u) {
-			rw.Explanation = append(rw.Explanation, "The process runs as the image's `node` user, `USER 1000` by number so that a runAsNonRoot check can verify it, instead of root.")
+			rw.Explanation = append(rw.Explanation, "Runs as the image's `node` user, `USER 1000`, instead of root.")
 		} else {
-			rw.Explanation = append(rw.Explanation, "The process keeps running as the image's `node` user, now `USER 1000` by number so that a runAsNonRoot check can verify it.")
+			rw.Explanation = append(rw.Explanation, "Still the image's `node` user, now as `USER 1000`.")
 		}
 	} else {
 		rw.Explanation = append(rw.Explanation, "The process keeps running as root, as in the original: "+p.noUser+".")
 	}
 	rw.Explanation = append(rw.Explanation,
-		fmt.Sprintf("`tini` is PID 1 and starts `%s` in exec form: `SIGTERM` reaches node, so the container stops gracefully instead of being killed after the timeout, and zombie processes are reaped.", strings.Join(p.start, " ")),
+		fmt.Sprintf("`tini` is PID 1 and starts `%s` in exec form: `SIGTERM` reaches node, zombies are reaped.", strings.Join(p.start, " ")),
 	)
 	if !o.setsEnv("NODE_ENV") {
-		rw.Explanation = append(rw.Explanation, "`NODE_ENV=production` turns on the production behaviour of Express and most libraries.")
+		rw.Explanation = append(rw.Explanation, "`NODE_ENV=production` (the production behaviour of Express and most libraries).")
 	}
 	if owner != "" {
-		rw.Explanation = append(rw.Explanation, "`COPY --chown=node:node` replaces the recursive `chown`, which copied every file into one more layer.")
+		rw.Explanation = append(rw.Explanation, "`COPY --chown=node:node` replaces the recursive `chown` layer.")
 	}
 	if p.health.note != "" {
 		rw.Explanation = append(rw.Explanation, p.health.note)
 	}
 	if len(p.pkgs.build) > 0 {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Build-only packages (%s) are installed in the `deps` stage only.", code(p.pkgs.build)))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Build-only packages (%s): `deps` stage only.", code(p.pkgs.build)))
 	}
-	how := "installed without recommended packages"
+	how := "without recommended packages"
 	if distro == "alpine" {
-		how = "installed with `apk add --no-cache`"
+		how = "with `apk add --no-cache`"
 	}
 	rw.Explanation = append(rw.Explanation, p.pkgs.describe(how)...)
 	if hasStep(p.cmds, stepUser) {
@@ -249,11 +249,11 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	if f, ok := dockerignore(o, []string{".git", "test", "tests", "**/__tests__", "**/*.test.js", "**/*.spec.js", "coverage", "npm-debug.log*"},
 		[]string{"**/node_modules"}, append(slices.Clone(pm.manifests), p.main)); ok {
 		rw.Files = append(rw.Files, f)
-		what := ", and `.git` and tests out of the image."
+		what := ", `.git` and tests."
 		if o.sharedContext() {
-			what = "; other Dockerfiles build from the same context, so nothing else is excluded."
+			what = "; nothing else, as other Dockerfiles build from the same context."
 		}
-		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps a local `node_modules`, which would overwrite the installed one, out of the build context"+what)
+		rw.Explanation = append(rw.Explanation, "`.dockerignore` excludes a local `node_modules` (it would overwrite the installed one)"+what)
 	}
 	return rw
 }

@@ -161,7 +161,7 @@ func (p *pythonPlan) preconditions(o *original) *Withheld {
 			p.health.note = "No HEALTHCHECK is added: " + why + ". A probe of a guessed endpoint would mark a working service unhealthy."
 		} else {
 			p.health.line = newProbeOptions + execForm(pythonProber.forEndpoint(e, 3))
-			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (registered in `%s`) on %s with Python's own urllib, which the runtime image has.", e.route, e.file, e.describePort())
+			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (in `%s`) on %s with Python's urllib.", e.route, e.file, e.describePort())
 		}
 	}
 	return nil
@@ -328,61 +328,56 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 		reqNames = append(reqNames, r.context)
 	}
 	rw.Explanation = append(rw.Explanation,
-		fmt.Sprintf("A `builder` stage on `%s` creates `/opt/venv` and installs the requirements into it with a BuildKit cache mount for pip; %s copied before the sources, so the install is reused until %s.", o.stage.Base.Raw, code(reqNames), pluralIt(reqNames)),
-		fmt.Sprintf("The runtime is `%s` and receives `/opt/venv` and the files the original copied, as it copied them.", p.runtime.Raw),
+		fmt.Sprintf("A `builder` stage on `%s` installs the requirements into `/opt/venv` with a pip cache mount, %s copied first.", o.stage.Base.Raw, code(reqNames)),
+		fmt.Sprintf("Runtime `%s`: `/opt/venv` and the files the original copied.", p.runtime.Raw),
 	)
 	if len(p.pkgs.build) > 0 {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Compilers and headers (%s) are installed in the builder only.", code(p.pkgs.build)))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Compilers and headers (%s): builder only.", code(p.pkgs.build)))
 	}
-	how := "installed without recommended packages and with the package lists removed in the same layer"
+	how := "no recommended packages, lists removed in the same layer"
 	if distro == "alpine" {
-		how = "installed with `apk add --no-cache`"
+		how = "with `apk add --no-cache`"
 	}
 	rw.Explanation = append(rw.Explanation, p.pkgs.describe(how)...)
+	pathNote, replaces := "", ""
+	if superseded {
+		pathNote = " (replaces the original's `PATH` change)"
+	}
+	if hasStep(p.cmds, stepUser) {
+		replaces = "; replaces the unused account the original created"
+	}
 	rw.Explanation = append(rw.Explanation,
-		"`PYTHONDONTWRITEBYTECODE=1` stops `.pyc` files being written into the container, `PYTHONUNBUFFERED=1` makes logs appear at once; `/opt/venv/bin` comes first in `PATH`.")
+		"`PYTHONDONTWRITEBYTECODE=1`, `PYTHONUNBUFFERED=1`; `/opt/venv/bin` first in `PATH`"+pathNote+".")
 	if p.user {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("The app runs as `app` (`USER %d`, numeric so that a runAsNonRoot check can verify it), a system account without a home directory or login shell.", pythonUID))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("Runs as `app`, `USER %d`, no home, no login shell%s.", pythonUID, replaces))
 		if owner != "" {
-			rw.Explanation = append(rw.Explanation, "The app's files are copied with `--chown=app:app`, as the original gave them to its own account.")
+			rw.Explanation = append(rw.Explanation, "Files copied with `--chown=app:app`, as the original owned them.")
 		}
 	} else {
 		rw.Explanation = append(rw.Explanation, "The process keeps running as root, as in the original: "+p.noUser+".")
 	}
-	if superseded {
-		rw.Explanation = append(rw.Explanation, "The original's `PATH` change is replaced by the virtualenv's `bin` folder, where every installed command now lives.")
-	}
 	for _, in := range o.runs {
 		if t := in.Text(o.d.Source); strings.Contains(t, "pip") && strings.Contains(t, "|| true") {
-			rw.Explanation = append(rw.Explanation, "`|| true` after a pip install is gone: a failed install now fails the build instead of shipping an image without the package.")
+			rw.Explanation = append(rw.Explanation, "No `|| true` after pip install: a failed install fails the build.")
 			break
 		}
 	}
 	if plainWords(o.cmd) && o.cmdShell {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("`%s` runs in exec form, so it is PID 1 and receives `SIGTERM` directly.", strings.Join(o.cmd, " ")))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("`%s` in exec form: PID 1, receives `SIGTERM`.", strings.Join(o.cmd, " ")))
 	}
 	if p.health.note != "" {
 		rw.Explanation = append(rw.Explanation, p.health.note)
 	}
 	if hasStep(p.cmds, stepUser) {
-		if p.user {
-			rw.Explanation = append(rw.Explanation, "The account the original created (and did not use) is replaced by `app`.")
-		} else {
+		if !p.user {
 			rw.Explanation = append(rw.Explanation, "The account the original created (and did not use) is not created.")
 		}
 	}
 	if f, ok := dockerignore(o, []string{".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache"}, nil, reqNames); ok {
 		rw.Files = append(rw.Files, f)
-		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `.git`, local virtualenvs and caches out of the build context and the image.")
+		rw.Explanation = append(rw.Explanation, "`.dockerignore` excludes `.git`, local virtualenvs and caches.")
 	}
 	return rw
-}
-
-func pluralIt(files []string) string {
-	if len(files) == 1 {
-		return "it changes"
-	}
-	return "they change"
 }
 
 // dirOfCommand is the working directory of the RUN a command is part of.

@@ -518,48 +518,48 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		Resolves: []string{"static-site-node-server", "build-toolchain-in-final-image", "final-user-root", "healthcheck-missing",
 			"full-base-image", "copy-not-add", "package-cache-mount-missing"},
 	}
-	lock := "no lockfile, so `npm install` resolves versions afresh; commit a lockfile and this becomes `npm ci`"
+	lock := "no lockfile, so `npm install` resolves versions afresh; commit one to get `npm ci`"
 	if p.pm.locked {
-		lock = "`" + p.pm.install + "` installs exactly what `" + p.pm.manifests[1] + "` records"
+		lock = "`" + p.pm.install + "` installs exactly `" + p.pm.manifests[1] + "`"
 	}
 	rw.Explanation = append(rw.Explanation,
-		fmt.Sprintf("A build stage on `%s` copies %s first and installs with a BuildKit cache mount, so the install is reused until the dependencies change; %s.", o.stage.Base.Raw, code(p.pm.manifests), lock),
-		fmt.Sprintf("The build runs `%s %s`; its output `%s/` (found from %s) is the only thing copied into the runtime image: no Node.js, no `node_modules`, no sources.", p.pm.run, p.script, p.out, p.outReason),
-		fmt.Sprintf("The runtime is `%s`, which already runs nginx as the `nginx` user, uid 101; `USER 101` repeats it as a number, the form a runAsNonRoot check can verify.", NginxImage),
-		"`nginx/default.conf` (new file) adds gzip for text assets, the security headers X-Content-Type-Options, X-Frame-Options and Referrer-Policy, a year of immutable caching for hashed asset files and `no-cache` revalidation for the rest, and a `/healthz` location.",
-		"A HEALTHCHECK asks `/healthz` with the image's busybox `wget`, so orchestrators can tell a dead server from a live one.",
+		fmt.Sprintf("A build stage on `%s` copies %s first and installs with a cache mount; %s.", o.stage.Base.Raw, code(p.pm.manifests), lock),
+		fmt.Sprintf("`%s %s` builds; only its output `%s/` (found from %s) reaches the runtime.", p.pm.run, p.script, p.out, p.outReason),
+		fmt.Sprintf("Runtime `%s`: nginx as its `nginx` user, uid 101, stated as `USER 101`.", NginxImage),
+		"`nginx/default.conf` (new): gzip, headers X-Content-Type-Options, X-Frame-Options, Referrer-Policy, a year's immutable caching for hashed assets, `no-cache` for the rest, `/healthz`.",
+		"A HEALTHCHECK asks `/healthz` with the image's busybox `wget`.",
 	)
 	if p.spa {
-		rw.Explanation = append(rw.Explanation, "Unknown paths fall back to `index.html` (`try_files`), because the app routes in the browser.")
+		rw.Explanation = append(rw.Explanation, "Unknown paths fall back to `index.html` (`try_files`): the app routes in the browser.")
 	}
 	switch {
 	case p.origPort == 0:
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d; the original's command does not say which port it served on, so check the port mappings.", p.port))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d; the original's command names no port: check the port mappings.", p.port))
 	case p.origPort != p.port:
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d instead of %d: an unprivileged process cannot bind a port below 1024. Update port mappings.", p.port, p.origPort))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d instead of %d: an unprivileged process cannot bind a port below 1024; update port mappings.", p.port, p.origPort))
 	default:
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d, the port the original served on, so port mappings stay as they are.", p.port))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d, as the original did: port mappings stay.", p.port))
 	}
 	if o.healthIn != nil {
-		rw.Explanation = append(rw.Explanation, "The original HEALTHCHECK asked the Node server, which the runtime no longer runs; the new one asks nginx.")
+		rw.Explanation = append(rw.Explanation, "The original HEALTHCHECK asked the Node server, gone from the runtime; the new one asks nginx.")
 	}
 	if len(p.late) > 0 {
-		rw.Explanation = append(rw.Explanation, "Files the original added to the served folder after the build are copied into the runtime image the same way.")
+		rw.Explanation = append(rw.Explanation, "Files the original added to the served folder after the build are copied likewise.")
 	}
 	if len(p.buildPkgs) > 0 {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("The OS packages the original installed (%s) are installed in the build stage only.", code(p.buildPkgs)))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("OS packages the original installed (%s): build stage only.", code(p.buildPkgs)))
 	}
 	rw.Explanation = append(rw.Explanation, p.droppedSteps...)
 	rw.Files = append(rw.Files, analyzer.GeneratedFile{Path: o.contextPath("nginx/default.conf"), Content: nginxConf(p.port, p.spa, p.assets),
-		Why: "new nginx configuration written by dockopt: compression, security headers, caching and a /healthz location"})
+		Why: "new nginx configuration written by dockopt"})
 	if f, ok := dockerignore(o, []string{".git", "coverage", "npm-debug.log*", "yarn-error.log*"}, []string{"**/node_modules"},
 		append(append([]string{"nginx/default.conf"}, p.pm.manifests...), lateSources(p.late)...)); ok {
 		rw.Files = append(rw.Files, f)
 		what := "`node_modules` and `.git`"
 		if o.sharedContext() {
-			what = "`node_modules` (other Dockerfiles build from the same context, so nothing else is excluded)"
+			what = "`node_modules` (nothing else: other Dockerfiles build from the same context)"
 		}
-		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps "+what+" out of the build context, so `COPY . .` cannot overwrite the installed dependencies and the context uploads faster.")
+		rw.Explanation = append(rw.Explanation, "`.dockerignore` excludes "+what+".")
 	}
 	return rw
 }

@@ -424,16 +424,16 @@ func (ps packageSplit) describe(how string) []string {
 		for _, l := range ps.libs {
 			pairs = append(pairs, fmt.Sprintf("`%s` (for %s)", l, ps.libFrom[l]))
 		}
-		out = append(out, fmt.Sprintf("The runtime installs the shared libraries the compiled dependencies load: %s, %s.", strings.Join(pairs, ", "), how))
+		out = append(out, fmt.Sprintf("Runtime shared libraries for the compiled dependencies: %s, %s.", strings.Join(pairs, ", "), how))
 	}
 	if len(ps.shipped) > 0 {
-		out = append(out, fmt.Sprintf("The libraries behind %s are part of the runtime image already, so only the builder installs the headers.", code(ps.shipped)))
+		out = append(out, fmt.Sprintf("The libraries behind %s are in the runtime image already; only the builder installs the headers.", code(ps.shipped)))
 	}
 	if len(ps.keptDev) > 0 {
-		out = append(out, fmt.Sprintf("%s stay%s in the runtime: the library's package name differs between releases and the image tag names none, so the development package, which depends on the right one, is installed.", code(ps.keptDev), plural(ps.keptDev, "s", "")))
+		out = append(out, fmt.Sprintf("%s stay%s in the runtime, pulling in the right library: its name differs between releases and the tag names none.", code(ps.keptDev), plural(ps.keptDev, "s", "")))
 	}
 	if len(ps.tools) > 0 {
-		out = append(out, fmt.Sprintf("The runtime keeps the other packages the original installed (%s): nothing in the repository tells that the app does not run them.", code(ps.tools)))
+		out = append(out, fmt.Sprintf("The runtime keeps %s as the original installed %s: nothing shows the app does not run %s.", code(ps.tools), plural(ps.tools, "it", "them"), plural(ps.tools, "it", "them")))
 	}
 	if len(ps.dropped) > 0 {
 		out = append(out, fmt.Sprintf("Editors (%s) are not installed in the runtime.", code(ps.dropped)))
