@@ -1,6 +1,7 @@
 // Package sandbox runs the analysis of an untrusted checkout in a child
-// process of the same binary, under a memory limit (RLIMIT_AS, which the
-// child sets on itself before it reads anything of the checkout) and a
+// process of the same binary, under a memory limit (its resident memory,
+// watched by the child itself, with RLIMIT_AS as the hard stop, both set
+// before it reads anything of the checkout) and a
 // wall-time limit, so that a repository whose analysis would exhaust the
 // server's memory or never end kills only the child. The parent survives
 // the child's death and says why it died.
@@ -44,7 +45,8 @@ const (
 
 // Limits bound one analysis.
 type Limits struct {
-	// MemoryMiB is the child's address-space limit (DefaultMemoryMiB).
+	// MemoryMiB is the child's memory budget (DefaultMemoryMiB): its
+	// resident memory, and what it may add to its address space.
 	MemoryMiB int
 	// Timeout is the child's wall time (DefaultTimeout).
 	Timeout time.Duration
@@ -169,7 +171,8 @@ func (r *Runner) Check(ctx context.Context, dir string) (Report, error) {
 		return Report{}, ctx.Err()
 	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitTimeout, cctx.Err() != nil:
 		return Report{}, &Exceeded{Limits: lim, Detail: detail}
-	case strings.Contains(detail, "out of memory"), strings.Contains(detail, "cannot allocate memory"):
+	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMemory,
+		strings.Contains(detail, "out of memory"), strings.Contains(detail, "cannot allocate memory"):
 		return Report{}, &Exceeded{Memory: true, Limits: lim, Detail: detail}
 	default:
 		state := err.Error()
@@ -190,6 +193,7 @@ func (r *Runner) Check(ctx context.Context, dir string) (Report, error) {
 // of memory ("fatal error: out of memory"), which is told by its message.
 const (
 	exitTimeout = 3
+	exitMemory  = 4
 	exitFailed  = 5
 	exitUsage   = 64
 )
@@ -199,7 +203,7 @@ const (
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(Subcommand, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	memory := fs.Int("memory-mib", DefaultMemoryMiB, "address-space limit")
+	memory := fs.Int("memory-mib", DefaultMemoryMiB, "memory budget")
 	timeout := fs.Duration("timeout", DefaultTimeout, "wall-time limit")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *memory <= 0 || *timeout <= 0 {
 		fmt.Fprintln(stderr, "usage: dockopt "+Subcommand+" -memory-mib N -timeout D DIR")
@@ -215,6 +219,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// The collector works harder as the heap nears the limit, so a run
 	// that fits does not fail for garbage it could have collected.
 	debug.SetMemoryLimit(int64(*memory) << 20)
+	// The address-space limit alone lets the heap fill the space the
+	// runtime reserved at start before it bites, so the resident memory
+	// the budget names is watched too.
+	go watchResident(uint64(*memory)<<20, stderr)
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	rep, err := analyze(ctx, fs.Arg(0))
@@ -233,13 +241,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 // addressSpace is the process's virtual size now (VmSize), 0 if unknown.
-func addressSpace() uint64 {
+func addressSpace() uint64 { return selfStatus("VmSize:") }
+
+// selfStatus is a size field of /proc/self/status in bytes, 0 if unknown.
+func selfStatus(field string) uint64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmSize:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kib, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err == nil {
 				return kib << 10
@@ -247,6 +258,17 @@ func addressSpace() uint64 {
 		}
 	}
 	return 0
+}
+
+// watchResident ends the process with exitMemory once its resident memory
+// passes budget bytes.
+func watchResident(budget uint64, stderr io.Writer) {
+	for range time.Tick(10 * time.Millisecond) {
+		if rss := selfStatus("VmRSS:"); rss > budget {
+			fmt.Fprintf(stderr, "out of memory: the analysis needed more than %d MiB\n", budget>>20)
+			os.Exit(exitMemory)
+		}
+	}
 }
 
 func analyze(ctx context.Context, dir string) (Report, error) {
