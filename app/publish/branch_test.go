@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/githubtest"
 	"github.com/dockopt/dockopt/app/publish"
 )
@@ -17,24 +16,7 @@ import (
 // already exists" are not failures.
 func TestProposeOverABranchAndPullRequestMadeMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	gh := githubtest.NewServer(t)
-	inst := gh.AddInstallation("acme")
-	repo := gh.AddRepo(inst, "acme", "shop", map[string]string{"Dockerfile": "FROM debian\n"})
-	f := &ghclient.Factory{AppID: gh.AppID, Key: gh.PrivateKey, APIURL: gh.APIURL(), UploadURL: gh.APIURL(), Limit: ghclient.Limits{WriteSpacing: -1}}
-	in, err := f.Installation(inst.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &publish.Branches{Client: in.Client, Owner: "acme", Repo: "shop"}
-	base := gh.Branch(repo, "main")
-	commit, _, err := in.Client.Git.GetCommit(ctx, "acme", "shop", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proposal := func(content string) publish.Proposal {
-		return publish.Proposal{Base: "main", BaseSHA: base, BaseTree: commit.GetTree().GetSHA(), Title: "Optimize", Body: "body", Commit: "Optimize",
-			BotLogin: gh.Bot(), Files: []publish.File{{Path: "Dockerfile", Content: []byte(content)}}}
-	}
+	gh, repo, b, proposal := proposalOnShop(t)
 
 	// The other writer.
 	first, err := b.Propose(ctx, proposal("FROM debian:bookworm\n"), publish.Pulls{})
@@ -73,29 +55,35 @@ func TestProposeOverABranchAndPullRequestMadeMeanwhile(t *testing.T) {
 // TestProposeLeavesAPersonsBranchMadeMeanwhile: when the branch that
 // appeared meanwhile holds a person's commit, it is left alone.
 func TestProposeLeavesAPersonsBranchMadeMeanwhile(t *testing.T) {
-	ctx := context.Background()
-	gh := githubtest.NewServer(t)
-	inst := gh.AddInstallation("acme")
-	repo := gh.AddRepo(inst, "acme", "shop", map[string]string{"Dockerfile": "FROM debian\n"})
-	f := &ghclient.Factory{AppID: gh.AppID, Key: gh.PrivateKey, APIURL: gh.APIURL(), UploadURL: gh.APIURL(), Limit: ghclient.Limits{WriteSpacing: -1}}
-	in, err := f.Installation(inst.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &publish.Branches{Client: in.Client, Owner: "acme", Repo: "shop"}
-	base := gh.Branch(repo, "main")
-	commit, _, err := in.Client.Git.GetCommit(ctx, "acme", "shop", base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gh, repo, b, proposal := proposalOnShop(t)
 	human := gh.Push(repo, publish.BranchName("main"), map[string]string{"Dockerfile": "FROM debian:12\n"}, "mine", "alice")
 	gh.Fault("git/get-ref", githubtest.Fault{Status: http.StatusNotFound, Times: 1})
-	got, err := b.Propose(ctx, publish.Proposal{Base: "main", BaseSHA: base, BaseTree: commit.GetTree().GetSHA(), Title: "Optimize", Body: "body", Commit: "Optimize",
-		BotLogin: gh.Bot(), Files: []publish.File{{Path: "Dockerfile", Content: []byte("FROM debian:bookworm\n")}}}, publish.Pulls{})
+	got, err := b.Propose(context.Background(), proposal("FROM debian:bookworm\n"), publish.Pulls{})
 	if err != nil || got.Action != publish.Blocked {
 		t.Fatalf("outcome %+v, %v; want blocked", got, err)
 	}
 	if gh.Branch(repo, publish.BranchName("main")) != human {
 		t.Errorf("a person's commit was overwritten")
 	}
+}
+
+// proposalOnShop is a repository acme/shop on a fake GitHub, the branch
+// publisher of an installation client, and a proposal of one Dockerfile
+// content on its main branch.
+func proposalOnShop(t *testing.T) (*githubtest.Server, *githubtest.Repo, *publish.Branches, func(content string) publish.Proposal) {
+	t.Helper()
+	gh := githubtest.NewServer(t)
+	inst := gh.AddInstallation("acme")
+	repo := gh.AddRepo(inst, "acme", "shop", map[string]string{"Dockerfile": "FROM debian\n"})
+	client := installationClient(t, gh, inst)
+	base := gh.Branch(repo, "main")
+	commit, _, err := client.Git.GetCommit(context.Background(), "acme", "shop", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proposal := func(content string) publish.Proposal {
+		return publish.Proposal{Base: "main", BaseSHA: base, BaseTree: commit.GetTree().GetSHA(), Title: "Optimize", Body: "body", Commit: "Optimize",
+			BotLogin: gh.Bot(), Files: []publish.File{{Path: "Dockerfile", Content: []byte(content)}}}
+	}
+	return gh, repo, &publish.Branches{Client: client, Owner: "acme", Repo: "shop"}, proposal
 }

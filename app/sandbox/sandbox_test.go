@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dockopt/dockopt/app/sandbox"
+	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
 // TestMain lets this test binary be the child, as the dockopt binary is.
@@ -31,23 +31,8 @@ func runner(mem int, timeout time.Duration) *sandbox.Runner {
 	return &sandbox.Runner{Command: exe, Limits: sandbox.Limits{MemoryMiB: mem, Timeout: timeout}}
 }
 
-func write(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 func TestAnalysisWithinBudget(t *testing.T) {
-	dir := write(t, map[string]string{"svc/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n", "svc/.dockerignore": ".git\n"})
+	dir := testfiles.Dir(t, map[string]string{"svc/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n", "svc/.dockerignore": ".git\n"})
 	rep, err := runner(512, time.Minute).Check(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -58,21 +43,8 @@ func TestAnalysisWithinBudget(t *testing.T) {
 	t.Logf("one small Dockerfile: %s, peak %d MiB", rep.Elapsed.Round(time.Millisecond), rep.PeakRSSKiB>>10)
 }
 
-// manyDockerfiles is a repository heavy enough to go past a small budget.
-func manyDockerfiles(n int) map[string]string {
-	files := map[string]string{}
-	var b strings.Builder
-	for i := range 400 {
-		fmt.Fprintf(&b, "RUN apt-get update && apt-get install -y curl%d && echo %d\n", i, i)
-	}
-	for i := range n {
-		files[fmt.Sprintf("s%d/Dockerfile", i)] = "FROM debian:bookworm-slim\n" + b.String()
-	}
-	return files
-}
-
 func TestAnalysisOverTheTimeBudget(t *testing.T) {
-	dir := write(t, manyDockerfiles(50))
+	dir := testfiles.Dir(t, testfiles.HeavyRepo(50))
 	_, err := runner(512, 50*time.Millisecond).Check(context.Background(), dir)
 	var ex *sandbox.Exceeded
 	if !errors.As(err, &ex) || ex.Memory || !strings.Contains(err.Error(), "took longer than 50ms") {
@@ -81,7 +53,7 @@ func TestAnalysisOverTheTimeBudget(t *testing.T) {
 }
 
 func TestAnalysisOverTheMemoryBudget(t *testing.T) {
-	dir := write(t, manyDockerfiles(10))
+	dir := testfiles.Dir(t, testfiles.HeavyRepo(10))
 	rep, err := runner(4096, time.Minute).Check(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +71,7 @@ func TestAnalysisOverTheMemoryBudget(t *testing.T) {
 // not inherit the server's environment.
 func TestChildGetsNoSecrets(t *testing.T) {
 	t.Setenv("DOCKOPT_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----secret")
-	dir := write(t, map[string]string{"Dockerfile": "FROM debian\n"})
+	dir := testfiles.Dir(t, map[string]string{"Dockerfile": "FROM debian\n"})
 	r := runner(512, time.Minute)
 	r.Env = []string{"DOCKOPT_SANDBOX_ENV_PROBE=1"}
 	_, err := r.Check(context.Background(), dir)

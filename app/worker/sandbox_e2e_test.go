@@ -1,7 +1,6 @@
 package worker_test
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 	"github.com/dockopt/dockopt/app/sandbox"
+	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
 // TestMain lets this test binary be the worker's analysis child, as the
@@ -18,20 +18,6 @@ func TestMain(m *testing.M) {
 		os.Exit(sandbox.Main(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
-}
-
-// heavyRepo is a repository whose analysis needs well over 64 MiB: ten
-// Dockerfiles of 400 RUN lines each, 12,010 findings.
-func heavyRepo() map[string]string {
-	var b strings.Builder
-	for i := range 400 {
-		fmt.Fprintf(&b, "RUN apt-get update && apt-get install -y curl%d && echo %d\n", i, i)
-	}
-	files := map[string]string{}
-	for i := range 10 {
-		files[fmt.Sprintf("s%d/Dockerfile", i)] = "FROM debian:bookworm-slim\n" + b.String()
-	}
-	return files
 }
 
 // TestAnalysisOverItsBudgetIsReportedNotRetried: a push whose analysis
@@ -47,7 +33,7 @@ func TestAnalysisOverItsBudgetIsReportedNotRetried(t *testing.T) {
 		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"})
 		h.worker.Sandbox = &sandbox.Runner{Command: exe, Limits: sandbox.Limits{MemoryMiB: 64, Timeout: time.Minute}}
 
-		sha := h.push(t, heavyRepo())
+		sha := h.push(t, testfiles.HeavyRepo(10))
 		run := lastRun(t, h, h.repo)
 		if run.HeadSHA != sha || run.Status != "completed" || run.Conclusion != "failure" || run.Title != "Analysis stopped: over its budget" ||
 			!strings.Contains(run.Summary, "more than 64 MiB") {

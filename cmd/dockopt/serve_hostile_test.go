@@ -16,6 +16,7 @@ import (
 
 	"github.com/dockopt/dockopt/app/githubtest"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
+	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
 // syncBuffer collects a child's output while it runs.
@@ -34,21 +35,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// hostileRepo is a repository whose analysis needs far more than 64 MiB:
-// ten Dockerfiles of 400 RUN lines (12,010 findings; 184 MiB peak RSS in
-// app/sandbox's measurement).
-func hostileRepo() map[string]string {
-	var b strings.Builder
-	for i := range 400 {
-		fmt.Fprintf(&b, "RUN apt-get update && apt-get install -y curl%d && echo %d\n", i, i)
-	}
-	files := map[string]string{}
-	for i := range 10 {
-		files[fmt.Sprintf("s%d/Dockerfile", i)] = "FROM debian:bookworm-slim\n" + b.String()
-	}
-	return files
 }
 
 func freeAddr(t *testing.T) string {
@@ -166,7 +152,7 @@ func serveHostile(t *testing.T, bin, db string) {
 	first := startServe(t, bin, gh, db)
 	hang := gh.Fault("pulls/create", githubtest.Fault{Delay: time.Minute})
 	bombBefore := gh.Branch(bomb, "main")
-	bombAfter := gh.Push(bomb, "main", hostileRepo(), "add services", "mallory")
+	bombAfter := gh.Push(bomb, "main", testfiles.HeavyRepo(10), "add services", "mallory")
 	shopBefore := gh.Branch(shop, "main")
 	shopAfter := gh.Push(shop, "main", map[string]string{
 		"svc/Dockerfile":    "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\nCMD [\"/app/run\"]\n",

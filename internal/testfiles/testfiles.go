@@ -2,8 +2,10 @@
 package testfiles
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,4 +30,19 @@ func Dir(t testing.TB, files map[string]string) string {
 	dir := t.TempDir()
 	Write(t, dir, files)
 	return dir
+}
+
+// HeavyRepo is a repository whose analysis needs far more memory than a
+// small one: n Dockerfiles of 400 RUN lines each (ten of them make 12,010
+// findings and peak at about 184 MiB), for tests of analysis budgets.
+func HeavyRepo(n int) map[string]string {
+	var b strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&b, "RUN apt-get update && apt-get install -y curl%d && echo %d\n", i, i)
+	}
+	files := map[string]string{}
+	for i := range n {
+		files[fmt.Sprintf("s%d/Dockerfile", i)] = "FROM debian:bookworm-slim\n" + b.String()
+	}
+	return files
 }

@@ -75,15 +75,21 @@ func isDockerfile(name string) bool {
 // dockerfiles lists the Dockerfiles under root in lexical order, skipping
 // the broken-input folder.
 func dockerfiles(root string) []string {
+	return files(root, "bad", func(p string, d fs.DirEntry) bool { return d.Type().IsRegular() && isDockerfile(d.Name()) })
+}
+
+// files lists the files under root that match, in lexical order, skipping
+// every folder named skip.
+func files(root, skip string, match func(p string, d fs.DirEntry) bool) []string {
 	var list []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && d.Name() == "bad" {
+		if d.IsDir() && d.Name() == skip {
 			return filepath.SkipDir
 		}
-		if d.Type().IsRegular() && isDockerfile(d.Name()) {
+		if !d.IsDir() && match(p, d) {
 			list = append(list, p)
 		}
 		return nil
@@ -127,24 +133,7 @@ func copyFile(from, to string) error {
 }
 
 func archives(root string) []string {
-	var list []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == "variable-expansion-too-large" {
-			return filepath.SkipDir
-		}
-		if strings.HasSuffix(p, ".txtar") {
-			list = append(list, p)
-		}
-		return nil
-	})
-	if err != nil {
-		fail(err)
-	}
-	sort.Strings(list)
-	return list
+	return files(root, "variable-expansion-too-large", func(p string, _ fs.DirEntry) bool { return strings.HasSuffix(p, ".txtar") })
 }
 
 // extract writes one corpus entry for an archive that has a Dockerfile
