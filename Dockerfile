@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # check=error=true
 
-# dockopt's own image: one static binary on distroless, running as nonroot.
+# dockopt's own image: the App's static binary (dockopt-app, the entrypoint)
+# and the command-line dockopt beside it, on distroless, running as nonroot.
 #
 # Base images are pinned as tag@sha256 so builds are reproducible while update
 # bots keep following the tag. These digests were taken from public Dockerfiles
@@ -13,12 +14,12 @@
 # The builder runs on the build machine's platform and cross-compiles, which is
 # cheap for a pure-Go binary and avoids emulating the target under QEMU.
 #
-# build cross-compiles the static dockopt binary.
+# build cross-compiles the static dockopt-app and dockopt binaries.
 FROM --platform=$BUILDPLATFORM golang:1.26-trixie@sha256:87ffdb09b6a2e29ff910748b745395e8a0299aa80b7c0551cdca9b55e3fd2b3e AS build
 WORKDIR /src
 ARG TARGETOS
 ARG TARGETARCH
-# VERSION is stamped into the binary too, so `dockopt version` names the release.
+# VERSION is stamped into the binaries too, so `version` names the release.
 ARG VERSION=dev
 # The source is bind-mounted rather than copied: nothing of it stays in a
 # layer, and the module and build caches persist between builds so a change to
@@ -29,7 +30,7 @@ RUN --mount=type=bind,target=/src \
     --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOFLAGS=-mod=readonly \
-    go build -trimpath -buildvcs=false -ldflags="-s -w -X main.version=${VERSION}" -o /out/dockopt ./cmd/dockopt \
+    go build -trimpath -buildvcs=false -ldflags="-s -w -X main.version=${VERSION}" -o /out/ ./cmd/dockopt-app ./cmd/dockopt \
  && mkdir -p /out/data
 
 # static-debian12 holds CA certificates, tzdata and /etc/passwd entries, and no
@@ -45,7 +46,7 @@ LABEL org.opencontainers.image.title="dockopt" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="gcr.io/distroless/static-debian12:nonroot"
-COPY --from=build --chmod=0555 /out/dockopt /dockopt
+COPY --from=build --chmod=0555 /out/dockopt-app /out/dockopt /
 # The working directory holds the embedded SQLite queue by default; mount a
 # volume here to keep it across restarts (the Helm chart and compose file do).
 COPY --from=build --chown=nonroot:nonroot /out/data /var/lib/dockopt
@@ -54,6 +55,6 @@ USER 65532:65532
 ENV DOCKOPT_ADDR=:8080
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD ["/dockopt", "healthcheck"]
-ENTRYPOINT ["/dockopt"]
+    CMD ["/dockopt-app", "healthcheck"]
+ENTRYPOINT ["/dockopt-app"]
 CMD ["serve"]

@@ -12,7 +12,7 @@ roots = ["analyzer/testdata/corpus", "analyzer/testdata/realshapes", "examples"]
 def run(b):
     out = {}
     for r in roots:
-        d = json.loads(subprocess.run([b, "analyze", "--format", "json", "--failure-threshold", "none", r], capture_output=True, text=True).stdout)
+        d = json.loads(subprocess.run([b, "analyze", "--format", "json", "--no-fail", r], capture_output=True, text=True).stdout)
         for f in d["files"]:
             for x in f.get("findings", []):
                 out[(r, f["path"], x["rule"], x["line"])] = x
@@ -34,6 +34,6 @@ print("gained a fix:", dict(gained))
 for name, b in (("before", sys.argv[1]), ("after", sys.argv[2])):
     modified = 0
     for r in roots:
-        d = json.loads(subprocess.run([b, "analyze", "--format", "json", "--failure-threshold", "none", r], capture_output=True, text=True).stdout)
+        d = json.loads(subprocess.run([b, "analyze", "--format", "json", "--no-fail", r], capture_output=True, text=True).stdout)
         modified += sum(1 for c in d.get("changes") or [] if c.get("action") == "modify")
     print(f"files modified {name}: {modified}")

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 	"unicode/utf8"
 )
@@ -12,11 +13,15 @@ import (
 //go:embed *.tmpl
 var files embed.FS
 
-var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
-	"plural": plural,
-	"md":     escapeInline,
-	"sub":    func(a, b int) int { return a - b },
-}).ParseFS(files, "*.tmpl"))
+// tmpl parses the templates on first use, not in init: `dockopt analyze`
+// with text, JSON or SARIF output renders none of them.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"plural": plural,
+		"md":     escapeInline,
+		"sub":    func(a, b int) int { return a - b },
+	}).ParseFS(files, "*.tmpl"))
+})
 
 // markdownSpecial are the characters that can start emphasis, code, a
 // link, HTML, a table cell or strikethrough in GitHub-flavoured Markdown.
@@ -38,7 +43,7 @@ const (
 
 func execute(name string, data any) (string, error) {
 	var b bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
+	if err := tmpl().ExecuteTemplate(&b, name, data); err != nil {
 		return "", fmt.Errorf("rendering %s: %w", name, err)
 	}
 	return tidy(b.String()), nil

@@ -10,7 +10,7 @@ import (
 	"runtime"
 )
 
-const usage = `usage: dockopt register --webhook-url URL [flags]
+const usage = `usage: dockopt-app register --webhook-url URL [flags]
 
 Creates dockopt's GitHub App from its manifest (app.yml) and writes the app's
 ID, private key and webhook secret to an env file (mode 0600).
@@ -22,7 +22,7 @@ exchanged for the credentials.
 flags:
 `
 
-// Command runs `dockopt register` with its arguments (after the subcommand
+// Command runs `dockopt-app register` with its arguments (after the subcommand
 // name) and returns the process exit code: 0 done, 1 failed, 2 bad usage.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("register", flag.ContinueOnError)

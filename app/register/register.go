@@ -42,7 +42,7 @@ import (
 )
 
 // DefaultManifest is the repository's app.yml, compiled in so that
-// `dockopt register` works from the container image, where no source tree
+// `dockopt-app register` works from the container image, where no source tree
 // exists. A test keeps it identical to the root app.yml.
 //
 //go:embed app.yml
@@ -406,7 +406,7 @@ func (f *flow) exchange(ctx context.Context, code string) (*Result, error) {
 // backslash).
 func writeEnvFile(o Options, cfg *github.AppConfig) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# GitHub App %q (%s), created %s by `dockopt register`.\n",
+	fmt.Fprintf(&b, "# GitHub App %q (%s), created %s by `dockopt-app register`.\n",
 		cfg.GetSlug(), cfg.GetHTMLURL(), time.Now().UTC().Format(time.RFC3339))
 	b.WriteString("# Secret: keep this file out of version control and out of images.\n")
 	fmt.Fprintf(&b, "DOCKOPT_APP_ID=%d\n", cfg.GetID())

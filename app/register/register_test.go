@@ -502,8 +502,8 @@ func TestCommandUsage(t *testing.T) {
 		{nil, 2, "-webhook-url is required"},
 		{[]string{"-webhook-url", "https://x.test", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"-nope"}, 2, "flag provided but not defined"},
-		{[]string{"-h"}, 0, "usage: dockopt register"},
-		{[]string{"--help"}, 0, "usage: dockopt register"},
+		{[]string{"-h"}, 0, "usage: dockopt-app register"},
+		{[]string{"--help"}, 0, "usage: dockopt-app register"},
 		{[]string{"-webhook-url", "ftp://x.test", "-no-browser"}, 1, "want an absolute http(s) URL"},
 	} {
 		var stdout, stderr bytes.Buffer

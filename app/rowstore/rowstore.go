@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// DB is what a store needs from a database; in `dockopt serve` it is the
+// DB is what a store needs from a database; in `dockopt-app serve` it is the
 // queue's (queue.Database). Statements use $N placeholders and SQL that
 // SQLite and PostgreSQL both accept.
 type DB interface {

@@ -22,7 +22,7 @@ import (
 	"github.com/dockopt/dockopt/app/sandbox"
 )
 
-// Config is what `dockopt serve` runs with.
+// Config is what `dockopt-app serve` runs with.
 type Config struct {
 	AppID int64
 	// PrivateKeyPEM is the app's private key as GitHub issued it; PrivateKey
@@ -120,10 +120,10 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 }
 
 func loadConfig(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
-	fs := flag.NewFlagSet("dockopt serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet("dockopt-app serve", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	fs.Usage = func() {
-		fmt.Fprint(usage, "usage: dockopt serve [flags]\n\nRuns the GitHub App: takes webhook deliveries, queues them and runs the jobs.\nEvery flag can be given in the environment instead; secrets only there.\n\nflags:\n")
+		fmt.Fprint(usage, "usage: dockopt-app serve [flags]\n\nRuns the GitHub App: takes webhook deliveries, queues them and runs the jobs.\nEvery flag can be given in the environment instead; secrets only there.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	// Secrets have no flag: command lines are visible to every user of the

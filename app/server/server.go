@@ -1,4 +1,4 @@
-// Package server runs `dockopt serve`: the webhook endpoint, the queue's
+// Package server runs `dockopt-app serve`: the webhook endpoint, the queue's
 // workers, health checks and metrics, in one process.
 package server
 
@@ -23,7 +23,7 @@ import (
 	"github.com/dockopt/dockopt/app/webhook"
 )
 
-// Server is a configured `dockopt serve`.
+// Server is a configured `dockopt-app serve`.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
@@ -194,7 +194,7 @@ func redact(s string) string {
 	return s
 }
 
-// Command runs `dockopt serve ARGS` and returns the exit status: 0 after a
+// Command runs `dockopt-app serve ARGS` and returns the exit status: 0 after a
 // clean shutdown, 1 on a runtime error, 2 on a configuration error.
 // handlers builds the jobs' handlers once the server is open, from its
 // configuration, database, logger and metrics; the caller (the program's
@@ -210,7 +210,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, handl
 	}
 	stderr.Write(usage.Bytes())
 	if err != nil {
-		fmt.Fprintf(stderr, "dockopt serve: configuration:\n%v\n", indent(err.Error()))
+		fmt.Fprintf(stderr, "dockopt-app serve: configuration:\n%v\n", indent(err.Error()))
 		return 2
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))

@@ -30,6 +30,7 @@ type analyzeOptions struct {
 	diff      bool
 	config    string
 	threshold string
+	noFail    bool
 	color     string
 	buildkit  string
 	compose   bool
@@ -76,7 +77,8 @@ func analyzeFlags(o *analyzeOptions) *flag.FlagSet {
 	fs.StringVar(&o.mode, "mode", "", "how --fix or --out writes: in-place (rewrite Dockerfiles) or sibling (write Dockerfile.optimized next to each, never touching the originals or .dockerignore)")
 	fs.BoolVar(&o.diff, "diff", false, "print the changes as a unified diff (with --format json: in each change's \"diff\")")
 	fs.StringVar(&o.config, "config", "", "configuration `FILE` (default: .github/dockopt.yml or .dockopt.yml in the analyzed directory)")
-	fs.StringVar(&o.threshold, "failure-threshold", "", "lowest severity that makes the exit code 1: "+thresholdValues+" (default from config, else warning)")
+	fs.StringVar(&o.threshold, "failure-threshold", "", "lowest severity that makes the exit code 1: "+thresholdValues+"; as in hadolint, style is info, and ignore and none fail on any finding (default from config, else warning)")
+	fs.BoolVar(&o.noFail, "no-fail", false, "exit 0 whatever the findings, as hadolint's --no-fail (2 still says a Dockerfile could not be analyzed)")
 	fs.StringVar(&o.color, "color", "auto", "colour in text output: auto, always or never")
 	fs.BoolVar(&o.compose, "harden-compose", false, "also harden the docker-compose services that build these Dockerfiles (a review change)")
 	fs.StringVar(&o.buildkit, "buildkit", "", "BuildKit `ADDR` (unix:///run/buildkit/buildkitd.sock, tcp://…) to build original and optimized images")
@@ -86,7 +88,7 @@ func analyzeFlags(o *analyzeOptions) *flag.FlagSet {
 
 // thresholdValues are the values of --failure-threshold, as the help and
 // every error spell them.
-const thresholdValues = "error, warning, info or none"
+const thresholdValues = "error, warning, info, style, ignore or none"
 
 // run holds one invocation's inputs and results.
 type analysisRun struct {
@@ -263,16 +265,18 @@ func (o *analyzeOptions) validate(npaths int) error {
 	return nil
 }
 
-// parseThreshold reads a --failure-threshold value: none (SeverityOff)
-// fails on nothing. hadolint's style is info, as in its configuration;
-// its ignore is refused, because in hadolint it fails on any finding, the
-// opposite of none here, and a flag copied from a hadolint job must not
-// silently pass.
+// parseThreshold reads a --failure-threshold value the way hadolint does,
+// so that a flag copied from a hadolint job keeps its meaning: style is
+// info, and ignore and none sit below every severity, so any finding
+// fails (as failure-threshold in .hadolint.yaml does here). --no-fail is
+// how nothing fails.
 func parseThreshold(s string) (sev analyzer.Severity, err error) {
 	switch strings.ToLower(s) {
-	case "error", "warning", "info", "style", "none":
+	case "error", "warning", "info", "style":
 		sev, _ = analyzer.ParseSeverity(s)
 		return sev, nil
+	case "ignore", "none":
+		return analyzer.SeverityInfo, nil
 	}
 	return 0, fmt.Errorf("unknown --failure-threshold %q (want %s)", s, thresholdValues)
 }
@@ -378,6 +382,9 @@ func (r *analysisRun) loadConfig(fsys fs.FS) (*analyzer.Config, error) {
 // threshold returns the severity at or above which the exit code is 1, and
 // false when nothing should fail.
 func (r *analysisRun) threshold(cfg *analyzer.Config) (analyzer.Severity, bool) {
+	if r.opts.noFail {
+		return 0, false
+	}
 	if r.opts.threshold == "" {
 		return cfg.Threshold(), cfg.Threshold() != analyzer.SeverityOff
 	}

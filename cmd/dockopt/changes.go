@@ -68,8 +68,8 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 		return exitUsage, err
 	}
 	// From here on the results are written whole, even if a signal comes.
-	stopping.writes.Lock()
-	defer stopping.writes.Unlock()
+	cli.Writing.Lock()
+	defer cli.Writing.Unlock()
 	if r.opts.out != "" {
 		outRoot, outPlans, err := planOut(r.opts.out, outputs)
 		if err != nil {

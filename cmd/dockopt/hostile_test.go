@@ -18,10 +18,11 @@ import (
 
 // Budgets of one `dockopt analyze` on hostile input (issue #14). CPU time
 // is the budget, so that a machine shared with other work does not fail
-// the test; wall time is bounded more loosely, to catch a hang.
+// the test (a wall-time budget of 30 s did: the 20,000-file case took
+// 33.6 s of wall time on two cores at a load average of 10);
+// a hang is caught by killing the process after hostileKill.
 const (
 	hostileCPU    = 10 * time.Second
-	hostileWall   = 30 * time.Second
 	hostileKill   = 60 * time.Second
 	hostileMemory = 512 << 20
 )
@@ -358,9 +359,6 @@ func TestHostileInputs(t *testing.T) {
 			}
 			if r.cpu > hostileCPU {
 				t.Errorf("used %v of CPU, budget %v", r.cpu, hostileCPU)
-			}
-			if r.wall > hostileWall {
-				t.Errorf("took %v, budget %v", r.wall, hostileWall)
 			}
 			if r.maxRSS > hostileMemory {
 				t.Errorf("peak memory %d MiB, budget %d MiB", r.maxRSS>>20, hostileMemory>>20)

@@ -5,18 +5,11 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/dockopt/dockopt/app/sandbox"
 )
 
 func TestMain(m *testing.M) {
-	// `dockopt serve` started by a test runs its analysis children from
-	// its own executable, this test binary, under its real name.
-	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
-		os.Exit(sandbox.Main(os.Args[2:], os.Stdout, os.Stderr))
-	}
 	testscript.Main(m, map[string]func(){
-		"dockopt": func() { os.Exit(mainExit(os.Args[1:])) },
+		"dockopt": func() { os.Exit(program().Main(os.Args[1:])) },
 	})
 }
 

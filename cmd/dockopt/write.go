@@ -69,7 +69,7 @@ func planWrite(root *os.Root, name string, content []byte, shown string) (planne
 }
 
 // writePlanned writes every planned file. The caller holds
-// stopping.writes, which keeps a signal from ending the process half way.
+// cli.Writing, which keeps a signal from ending the process half way.
 func writePlanned(plans []plannedWrite) error {
 	for _, p := range plans {
 		if err := writeAtomic(p.root, p.name, p.content); err != nil {

@@ -18,7 +18,7 @@ export DOCKER_CONFIG=${DOCKER_CONFIG:-$DOCKOPT_CACHE/docker-config}
 . scripts/rehearse/stop-daemons.sh
 trap stop_started_daemons EXIT
 bash scripts/rehearse/docker.sh
-# A real browser opens dockopt register's page, as the README asks a person
+# A real browser opens dockopt-app register's page, as the README asks a person
 # to: its script and Content-Security-Policy are then exercised too.
 command -v chromium >/dev/null ||
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null

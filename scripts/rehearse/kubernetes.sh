@@ -16,7 +16,7 @@
 # kubelet does directly against the pod IP.
 #
 # The rehearsal itself, from a scratch directory holding a dockopt.env in
-# `dockopt register`'s format (fresh key, made-up app) and a link to deploy/:
+# `dockopt-app register`'s format (fresh key, made-up app) and a link to deploy/:
 #   A. the README's fenced sh block, extracted from the README at run time so
 #      that a change to it is what gets rehearsed, each command run verbatim
 #      and its exit status logged; then the pod must become Ready, answer
@@ -432,7 +432,7 @@ spec:
 EOF
 }
 
-# A dockopt.env as `dockopt register` writes it (app/register/register.go,
+# A dockopt.env as `dockopt-app register` writes it (app/register/register.go,
 # writeEnvFile): the PEM with its real newlines inside double quotes. The key
 # is fresh and PKCS#1, as GitHub hands them out; the app does not exist, which
 # the pod never notices since nothing here reaches GitHub.
@@ -442,7 +442,7 @@ write_env() {
   case $key in "-----BEGIN RSA PRIVATE KEY-----"*) ;; *) die "openssl did not write a PKCS#1 key" ;; esac
   umask 077
   {
-    echo "# GitHub App \"dockopt-rehearsal\" (https://github.com/apps/dockopt-rehearsal), created $(date -u +%Y-%m-%dT%H:%M:%SZ) by \`dockopt register\`."
+    echo "# GitHub App \"dockopt-rehearsal\" (https://github.com/apps/dockopt-rehearsal), created $(date -u +%Y-%m-%dT%H:%M:%SZ) by \`dockopt-app register\`."
     echo "# Secret: keep this file out of version control and out of images."
     echo "DOCKOPT_APP_ID=424242"
     printf 'DOCKOPT_PRIVATE_KEY="%s"\n' "$key"

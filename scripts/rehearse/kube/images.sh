@@ -87,8 +87,8 @@ ctx=$work/dockopt
 # sticky bit) survive the legacy builder's COPY.
 mkdir -p "$ctx/rootfs/etc/ssl/certs" "$ctx/rootfs/tmp" "$ctx/data" "$ctx/home"
 (cd "$ROOT" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly \
-  go build -trimpath -buildvcs=false -ldflags='-s -w' -o "$ctx/rootfs/dockopt" ./cmd/dockopt)
-chmod 0555 "$ctx/rootfs/dockopt"
+  go build -trimpath -buildvcs=false -ldflags='-s -w' -o "$ctx/rootfs/dockopt-app" ./cmd/dockopt-app)
+chmod 0555 "$ctx/rootfs/dockopt-app"
 cat >"$ctx/rootfs/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/sbin/nologin
 nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin
@@ -112,7 +112,7 @@ WORKDIR /var/lib/dockopt
 USER 65532:65532
 ENV DOCKOPT_ADDR=:8080
 EXPOSE 8080
-ENTRYPOINT ["/dockopt"]
+ENTRYPOINT ["/dockopt-app"]
 CMD ["serve"]
 EOF
 build dockopt-rehearsal-kube/dockopt:latest "$ctx"

@@ -79,7 +79,7 @@ app.kubernetes.io/part-of: dockopt
 {{- end }}
 {{- if not .Values.credentials.existingSecret }}
 {{- if not (and .Values.credentials.appId .Values.credentials.privateKey .Values.credentials.webhookSecret) }}
-{{- fail "dockopt needs its GitHub App credentials: set credentials.existingSecret, or credentials.appId, credentials.privateKey and credentials.webhookSecret (from the dockopt.env that `dockopt register` writes)." }}
+{{- fail "dockopt needs its GitHub App credentials: set credentials.existingSecret, or credentials.appId, credentials.privateKey and credentials.webhookSecret (from the dockopt.env that `dockopt-app register` writes)." }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -47,7 +47,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// serveProcess is a running `dockopt serve`.
+// serveProcess is a running `dockopt-app serve`.
 type serveProcess struct {
 	cmd  *exec.Cmd
 	out  *syncBuffer
@@ -76,7 +76,7 @@ func startServe(t *testing.T, bin string, gh *githubtest.Server, db string, extr
 			<-p.done
 		}
 		if t.Failed() {
-			t.Logf("dockopt serve (%s) said:\n%s", addr, p.out.String())
+			t.Logf("dockopt-app serve (%s) said:\n%s", addr, p.out.String())
 		}
 	})
 	deadline := time.Now().Add(60 * time.Second)
@@ -90,11 +90,11 @@ func startServe(t *testing.T, bin string, gh *githubtest.Server, db string, extr
 		}
 		select {
 		case err := <-p.done:
-			t.Fatalf("dockopt serve ended at start: %v\n%s", err, p.out.String())
+			t.Fatalf("dockopt-app serve ended at start: %v\n%s", err, p.out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dockopt serve not ready within 60s\n%s", p.out.String())
+			t.Fatalf("dockopt-app serve not ready within 60s\n%s", p.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -124,7 +124,7 @@ func waitFor(t *testing.T, what string, within time.Duration, ok func() bool) {
 	}
 }
 
-// TestServeSurvivesHostileRepositoryAndKill runs a real `dockopt serve`
+// TestServeSurvivesHostileRepositoryAndKill runs a real `dockopt-app serve`
 // against the GitHub double with two installations: one pushes a
 // repository whose analysis goes far over the server's 64 MiB analysis
 // budget, the other an ordinary one. The server is killed (SIGKILL) while
@@ -134,9 +134,9 @@ func waitFor(t *testing.T, what string, within time.Duration, ok func() bool) {
 // installation gets its one pull request, and no check run is left in
 // progress.
 func TestServeSurvivesHostileRepositoryAndKill(t *testing.T) {
-	bin, err := exec.LookPath("dockopt")
+	bin, err := exec.LookPath("dockopt-app")
 	if err != nil {
-		t.Skip("dockopt is not on PATH (TestMain puts it there)")
+		t.Skip("dockopt-app is not on PATH (TestMain puts it there)")
 	}
 	queuetest.Databases(t, func(t *testing.T, db string) { serveHostile(t, bin, db) })
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"runtime/debug"
@@ -20,7 +20,7 @@ func TestVersionString(t *testing.T) {
 		{"release build", "v1.0.0", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}, Settings: rev[:1]},
 			"v1.0.0 (revision 04411e4abcde, go1.26.8)"},
 	} {
-		if got := versionStringOf(tc.release, tc.bi); got != tc.want {
+		if got := VersionString(tc.release, tc.bi); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}

@@ -50,12 +50,12 @@ func runRegister(ctx context.Context, args []string, stdout, stderr io.Writer) i
 // HEALTHCHECK: distroless images have no curl or wget.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	head := "usage: dockopt healthcheck [ADDR]\n\nAsks the local server's /healthz and exits 0 when it answers 200, 1 otherwise;\nfor the image's HEALTHCHECK, since distroless images have no curl or wget.\nADDR is host:port (default $" + server.EnvAddr + ", else :8080).\n"
+	head := "usage: dockopt-app healthcheck [ADDR]\n\nAsks the local server's /healthz and exits 0 when it answers 200, 1 otherwise;\nfor the image's HEALTHCHECK, since distroless images have no curl or wget.\nADDR is host:port (default $" + server.EnvAddr + ", else :8080).\n"
 	if code, done := cli.Parse(fs, head, args, stdout, stderr); done {
 		return code
 	}
 	if fs.NArg() > 1 {
-		fmt.Fprintf(stderr, "dockopt healthcheck: one address at most, got %q\n", fs.Args())
+		fmt.Fprintf(stderr, "dockopt-app healthcheck: one address at most, got %q\n", fs.Args())
 		return 2
 	}
 	addr := os.Getenv(server.EnvAddr)
@@ -67,7 +67,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "dockopt healthcheck: bad address %q: %v\n", addr, err)
+		fmt.Fprintf(stderr, "dockopt-app healthcheck: bad address %q: %v\n", addr, err)
 		return 2
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
@@ -77,17 +77,17 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
 	if err != nil {
-		fmt.Fprintln(stderr, "dockopt healthcheck:", err)
+		fmt.Fprintln(stderr, "dockopt-app healthcheck:", err)
 		return 1
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintln(stderr, "dockopt healthcheck:", err)
+		fmt.Fprintln(stderr, "dockopt-app healthcheck:", err)
 		return 1
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "dockopt healthcheck: /healthz answered %d\n", resp.StatusCode)
+		fmt.Fprintf(stderr, "dockopt-app healthcheck: /healthz answered %d\n", resp.StatusCode)
 		return 1
 	}
 	fmt.Fprintln(stdout, "ok")

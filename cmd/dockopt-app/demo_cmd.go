@@ -19,7 +19,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	out := fs.String("out", "", "folder for the pull-request body (default: a new temporary folder)")
 	pr := fs.Bool("pr", false, "open a sample pull request by a person and show dockopt's review with suggestions")
-	const head = "usage: dockopt demo [--json] [DIR]\n       dockopt demo --pr [--json]\n\nRuns the GitHub App end to end on this machine against a built-in fake GitHub:\nDIR (default examples/monorepo) is pushed to a repository where dockopt is installed,\nand the pull request and check run dockopt makes are shown.\nWith --pr, a sample pull request by a person is opened instead, and dockopt's review\nwith one-click suggestions is shown.\n"
+	const head = "usage: dockopt-app demo [--json] [DIR]\n       dockopt-app demo --pr [--json]\n\nRuns the GitHub App end to end on this machine against a built-in fake GitHub:\nDIR (default examples/monorepo) is pushed to a repository where dockopt is installed,\nand the pull request and check run dockopt makes are shown.\nWith --pr, a sample pull request by a person is opened instead, and dockopt's review\nwith one-click suggestions is shown.\n"
 	if code, done := cli.Parse(fs, head, args, stdout, stderr); done {
 		return code
 	}
@@ -39,20 +39,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dir = fs.Arg(0)
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		fmt.Fprintf(stderr, "dockopt demo: %s is not a directory\n", dir)
+		fmt.Fprintf(stderr, "dockopt-app demo: %s is not a directory\n", dir)
 		return 2
 	}
 	bodyDir := *out
 	if bodyDir == "" {
 		var err error
 		if bodyDir, err = os.MkdirTemp("", "dockopt-demo-out-"); err != nil {
-			fmt.Fprintln(stderr, "dockopt demo:", err)
+			fmt.Fprintln(stderr, "dockopt-app demo:", err)
 			return 1
 		}
 	}
 	res, err := demo.Run(ctx, dir, bodyDir, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "dockopt demo:", err)
+		fmt.Fprintln(stderr, "dockopt-app demo:", err)
 		return 1
 	}
 	if *asJSON {
@@ -82,7 +82,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func runDemoPR(ctx context.Context, asJSON bool, stdout, stderr io.Writer) int {
 	res, err := demo.RunPR(ctx, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "dockopt demo:", err)
+		fmt.Fprintln(stderr, "dockopt-app demo:", err)
 		return 1
 	}
 	if asJSON {
