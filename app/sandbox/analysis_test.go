@@ -15,6 +15,7 @@ import (
 	"github.com/dockopt/dockopt/app/review"
 	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/app/verdict"
+	"github.com/dockopt/dockopt/internal/buildkittest"
 	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
@@ -137,4 +138,26 @@ func firstDifference(a, b string) string {
 		}
 	}
 	return "one is longer"
+}
+
+// TestChildBuildsWithTheWorkersBuilder: with a builder, the child builds
+// the original and the optimized image on it (the builds' measurements
+// and a fix they drop must be in what is published), within the time
+// budget of the analysis plus the builds.
+func TestChildBuildsWithTheWorkersBuilder(t *testing.T) {
+	env := buildkittest.Start(t)
+	dir := testfiles.Dir(t, map[string]string{
+		"app/Dockerfile":    "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\nRUN echo hello > /hello\n",
+		"app/.dockerignore": ".git\n",
+	})
+	req := request(nil)
+	req.BuildKitAddr, req.BuildTimeout = env.Addr, 2*time.Minute
+	res, err := runner(1024, time.Minute).Analyze(context.Background(), dir, req, 8<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changes) == 0 || !strings.Contains(res.Body, "original: builds ✓") || !strings.Contains(res.Body, "measured") {
+		t.Errorf("the pull-request body does not show the builds:\n%s", res.Body)
+	}
+	t.Logf("analysis and two builds in a child: %s, peak %d MiB", res.Elapsed.Round(time.Millisecond), res.PeakRSSKiB>>10)
 }

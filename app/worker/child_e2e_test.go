@@ -9,9 +9,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockopt/dockopt/app/githubtest"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
+	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/app/worker"
 	"github.com/dockopt/dockopt/internal/testfiles"
 )
@@ -155,4 +157,47 @@ func firstDiff(want, got string) string {
 		}
 	}
 	return fmt.Sprintf("in process %d lines, child %d", len(wl), len(gl))
+}
+
+// TestPullRequestOverItsBudgetIsReported: a person's pull request whose
+// analysis goes over the memory budget gets a concluded check run that
+// names the reason, and no review.
+func TestPullRequestOverItsBudgetIsReported(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.NewServer(t)
+	inst := gh.AddInstallation("acme")
+	repo := gh.AddRepo(inst, "acme", "shop", prRepo())
+	h := startWith(t, gh, repo, queuetest.SQLite(t), nil, func(c *worker.Config) {
+		c.Sandbox = &sandbox.Runner{Command: exe, Limits: sandbox.Limits{MemoryMiB: 64, Timeout: time.Minute}}
+	})
+	h.openPR(t, "heavy", testfiles.HeavyRepo(10))
+	runs := gh.CheckRuns(repo)
+	if len(runs) != 1 {
+		t.Fatalf("%d check runs, want 1", len(runs))
+	}
+	if r := runs[0]; r.Status != "completed" || r.Conclusion != "failure" || r.Title != "Analysis stopped: over its budget" || !strings.Contains(r.Summary, "more than 64 MiB") {
+		t.Errorf("check run %s %s %q:\n%s", r.Status, r.Conclusion, r.Title, r.Summary)
+	}
+	if n := len(gh.Reviews(repo)); n != 0 {
+		t.Errorf("%d reviews of an analysis that did not finish", n)
+	}
+}
+
+// TestAnalysisThatCrashesIsReported: a push whose analysis child dies
+// gets a concluded check run that says it died and how, and nothing else.
+func TestAnalysisThatCrashesIsReported(t *testing.T) {
+	h := start(t, queuetest.SQLite(t), map[string]string{"README.md": "# shop\n"})
+	h.worker.Sandbox.Env = []string{"DOCKOPT_TEST_CHILD_PANICS=the analysis panicked on purpose"}
+	sha := h.push(t, smallRepo())
+	run := lastRun(t, h, h.repo)
+	if run.HeadSHA != sha || run.Status != "completed" || run.Conclusion != "failure" || run.Title != "Analysis failed" ||
+		!strings.Contains(run.Summary, "exit status 2") || !strings.Contains(run.Summary, "the analysis panicked on purpose") {
+		t.Fatalf("check run %s %s %q:\n%s", run.Status, run.Conclusion, run.Title, run.Summary)
+	}
+	if prs := h.gh.PullRequests(h.repo); len(prs) != 0 {
+		t.Errorf("a pull request from an analysis that died: %+v", prs)
+	}
 }
