@@ -161,3 +161,50 @@ func TestChildBuildsWithTheWorkersBuilder(t *testing.T) {
 	}
 	t.Logf("analysis and two builds in a child: %s, peak %d MiB", res.Elapsed.Round(time.Millisecond), res.PeakRSSKiB>>10)
 }
+
+// TestConfigurationCrossesIntact: every setting of an effective
+// configuration (an organization's default under a repository's file,
+// with waivers) reaches the child as it is.
+func TestConfigurationCrossesIntact(t *testing.T) {
+	org, err := analyzer.ParseConfig(".github/dockopt.yml", []byte(`checks: {fail_on: all}
+rules:
+  apt-pin-versions: off
+  hadolint:DL3008: {severity: info, ignore_paths: [legacy/**]}
+ignore_paths: [vendor/**]
+inline_ignores: false
+failure_threshold: error
+fixes: {apply: safe}
+output: {mode: sibling}
+pull_request: {labels: [docker], reviewers: [alice], draft: true}
+compose: {harden: true}
+trusted_registries: [docker.io]
+label_schema: {maintainer: email}
+strict_labels: true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := analyzer.ParseConfig(".github/dockopt.yml", []byte("ignore:\n  - {rule: healthcheck-missing, path: api/Dockerfile, reason: not a service}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := analyzer.Merge(org, repo)
+	cfg.Warnings = []string{"a warning"}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back analyzer.Config
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.Marshal(&back)
+	if string(again) != string(b) {
+		t.Errorf("the configuration changed on its way:\n%s\n%s", b, again)
+	}
+	if back.FailOn() != "all" || back.Threshold() != analyzer.SeverityError || back.InlineIgnoresEnabled() || back.Fixes.Apply != analyzer.Safe ||
+		back.Output.Mode != "sibling" || !back.Compose.Harden || !back.PullRequest.Draft || len(back.Ignore) != 1 || len(back.Rules) != 2 ||
+		*back.Rules["hadolint:DL3008"].Severity != analyzer.SeverityInfo || !back.StrictLabels || len(back.Warnings) != 1 {
+		t.Errorf("settings lost: %s", again)
+	}
+}
