@@ -1,7 +1,9 @@
 // Package worker runs the app's jobs, one handler per kind: one job is one
-// repository at one commit. It fetches the commit, runs the pure pipeline
-// (analyze, patch, verify, render) and publishes the result on GitHub
-// through package publish.
+// repository at one commit. It fetches the commit, has it analyzed (the
+// pure pipeline: analyze, patch, verify, render) in a child process under
+// memory and time limits (app/sandbox), and publishes the child's result
+// on GitHub through package publish. It never parses the repository's
+// Dockerfiles itself.
 package worker
 
 import (
