@@ -42,6 +42,17 @@ func hostileFiles() map[string]string {
 	return files
 }
 
+// services is a repository of n copies of smallRepo's service.
+func services(n int) map[string]string {
+	files := map[string]string{}
+	for i := range n {
+		for name, content := range smallRepo() {
+			files[fmt.Sprintf("svc%02d/", i)+strings.TrimPrefix(name, "svc/")] = content
+		}
+	}
+	return files
+}
+
 // TestChildPublishesWhatTheInProcessEngineDoes runs the same story on two
 // servers, one analyzing in a child process as `dockopt serve` does and
 // one in process: a first push of a repository, a push that adds
@@ -59,9 +70,14 @@ func TestChildPublishesWhatTheInProcessEngineDoes(t *testing.T) {
 		{"monorepo", readTree(t, "../../examples/monorepo"), "api/Dockerfile"},
 		{"clean", readTree(t, "../../examples/clean"), "Dockerfile"},
 		{"hostile", hostileFiles(), "svc/Dockerfile"},
+		// More than a pull-request body holds: REPORT.md is committed.
+		{"many", services(90), "svc00/Dockerfile"},
 	}
 	for _, s := range stories {
 		t.Run(s.name, func(t *testing.T) {
+			if testing.Short() && s.name == "many" {
+				t.Skip("-short: the story of 90 services takes a while")
+			}
 			child := seen(t, s.files, s.edit, nil)
 			inProcess := seen(t, s.files, s.edit, func(c *worker.Config) { c.Sandbox = nil })
 			if dir := os.Getenv("DOCKOPT_SEEN_DIR"); dir != "" {
