@@ -6,11 +6,12 @@
 // server's memory or never end kills only the child. The parent survives
 // the child's death and says why it died.
 //
-// The data flow is one way: the parent names the folder, the child
-// analyzes and patches it (no builds: BuildKit has its own sandbox) and
-// writes a small JSON report on stdout. The analysis is pure and
-// deterministic, so the child's run proves the worker's own run of the
-// same folder stays within the same budget.
+// The data flow is one way: the parent names the folder and writes the
+// Request (the effective configuration, what to judge against) as JSON on
+// the child's stdin; the child analyzes, patches and, with a builder,
+// builds it, renders what the worker publishes and writes that Result as
+// one JSON document on stdout. The parent never analyzes the checkout
+// itself.
 package sandbox
 
 import (
@@ -27,10 +28,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/dockopt/dockopt/analyzer"
-	"github.com/dockopt/dockopt/analyzer/rules"
-	"github.com/dockopt/dockopt/internal/pipeline"
 )
 
 // Subcommand is the hidden subcommand of the dockopt binary that runs
@@ -66,29 +63,22 @@ func (l Limits) timeout() time.Duration {
 	return DefaultTimeout
 }
 
-// Report is what the child says about a finished analysis.
-type Report struct {
-	Dockerfiles int `json:"dockerfiles"`
-	Findings    int `json:"findings"`
-	Changes     int `json:"changes"`
-	// ConfigError is set when the repository's configuration could not be
-	// used; the worker reports that itself.
-	ConfigError string `json:"config_error,omitempty"`
-	// Elapsed and PeakRSSKiB are measured by the parent.
-	Elapsed    time.Duration `json:"-"`
-	PeakRSSKiB int64         `json:"-"`
-}
-
-// Exceeded says the child died for going over a limit.
+// Exceeded says the child died for going over a limit, or wrote a
+// result larger than the parent reads.
 type Exceeded struct {
 	// Memory is true for the memory limit, false for the time limit.
 	Memory bool
+	// Output, when not 0, is the bound of the result the child went over.
+	Output int64
 	Limits Limits
 	// Detail is the end of what the child wrote on stderr.
 	Detail string
 }
 
 func (e *Exceeded) Error() string {
+	if e.Output > 0 {
+		return fmt.Sprintf("the analysis's result was larger than %d MiB", e.Output>>20)
+	}
 	if e.Memory {
 		return fmt.Sprintf("the analysis needed more than %d MiB", e.Limits.memoryMiB())
 	}
@@ -127,36 +117,61 @@ func childEnv() []string {
 	return env
 }
 
-// maxOutput bounds what is read of the child's stdout and kept of its
-// stderr.
+// maxOutput bounds what is kept of the child's stderr.
 const maxOutput = 64 << 10
 
-// Check analyzes dir in a child and returns its report, or *Exceeded or
-// *Crashed when the child died, or ctx's error.
-func (r *Runner) Check(ctx context.Context, dir string) (Report, error) {
+// maxRequest bounds the request a child reads: a configuration and a pull
+// request's diff of at most 3,000 files.
+const maxRequest = 64 << 20
+
+// MaxResult is the bound of the result of a repository of at most
+// repoBytes (the clone's limit): the result holds the changed files (the
+// Dockerfiles and the few files the fixes generate, a small part of a
+// repository) and text rendered within GitHub's limits, so a sixteenth
+// of the repository's limit plus 8 MiB is room enough, and a child that
+// writes more is stopped, not believed.
+func MaxResult(repoBytes int64) int64 { return repoBytes/16 + 8<<20 }
+
+// Analyze analyzes dir in a child as req says and returns its result, or
+// *Exceeded when the child went over its limits or wrote more than
+// maxResult bytes, *Crashed when it died, or ctx's error.
+func (r *Runner) Analyze(ctx context.Context, dir string, req *Request, maxResult int64) (*Result, error) {
 	exe := r.Command
 	if exe == "" {
 		var err error
 		if exe, err = os.Executable(); err != nil {
-			return Report{}, fmt.Errorf("sandbox: %w", err)
+			return nil, fmt.Errorf("sandbox: %w", err)
 		}
 	}
+	in, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
 	lim := Limits{MemoryMiB: r.Limits.memoryMiB(), Timeout: r.Limits.timeout()}
+	// Builds run in the child after the analysis (a narrowed fix is
+	// analyzed again), each within the builder's own timeout: the
+	// budget of wall time grows by one build of each kind.
+	timeout := lim.timeout()
+	if req.BuildKitAddr != "" {
+		timeout += 2 * req.BuildTimeout
+	}
 	// The child stops itself at the timeout; the parent kills it a little
 	// later, should it not.
-	cctx, cancel := context.WithTimeout(ctx, lim.timeout()+5*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, exe, Subcommand,
-		"-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", lim.timeout().String(), dir)
+		"-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", timeout.String(), dir)
 	// The child reads hostile content: it gets none of the server's
-	// environment (the App's private key, the webhook secret).
+	// environment (the App's private key, the webhook secret); what it
+	// needs to know comes on its stdin.
 	cmd.Env = append(childEnv(), r.Env...)
+	cmd.Stdin = bytes.NewReader(in)
 	cmd.WaitDelay = time.Second
-	var stdout bytes.Buffer
+	stdout := &bounded{max: maxResult}
 	stderr := &tail{max: maxOutput}
-	cmd.Stdout, cmd.Stderr = &limited{w: &stdout, n: maxOutput}, stderr
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	started := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	elapsed := time.Since(started)
 	var peak int64
 	if cmd.ProcessState != nil {
@@ -168,25 +183,31 @@ func (r *Runner) Check(ctx context.Context, dir string) (Report, error) {
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		return Report{}, ctx.Err()
+		return nil, ctx.Err()
 	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitTimeout, cctx.Err() != nil:
-		return Report{}, &Exceeded{Limits: lim, Detail: detail}
+		return nil, &Exceeded{Limits: Limits{MemoryMiB: lim.MemoryMiB, Timeout: timeout}, Detail: detail}
 	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMemory,
 		strings.Contains(detail, "out of memory"), strings.Contains(detail, "cannot allocate memory"):
-		return Report{}, &Exceeded{Memory: true, Limits: lim, Detail: detail}
+		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail}
 	default:
 		state := err.Error()
 		if cmd.ProcessState != nil {
 			state = cmd.ProcessState.String()
 		}
-		return Report{}, &Crashed{State: state, Detail: lastLines(detail, 5)}
+		return nil, &Crashed{State: state, Detail: lastLines(detail, 5)}
 	}
-	var rep Report
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		return Report{}, &Crashed{State: "unreadable report", Detail: err.Error()}
+	if stdout.over {
+		return nil, &Exceeded{Output: maxResult, Limits: lim, Detail: detail}
 	}
-	rep.Elapsed, rep.PeakRSSKiB = elapsed, peak
-	return rep, nil
+	var res Result
+	if err := json.Unmarshal(stdout.b.Bytes(), &res); err != nil {
+		return nil, &Crashed{State: "unreadable result", Detail: err.Error()}
+	}
+	if res.Version != Version {
+		return nil, &Crashed{State: "unreadable result", Detail: fmt.Sprintf("result version %d, want %d", res.Version, Version)}
+	}
+	res.Elapsed, res.PeakRSSKiB = elapsed, peak
+	return &res, nil
 }
 
 // Exit codes of the child. The Go runtime exits with 2 when it runs out
@@ -198,8 +219,8 @@ const (
 	exitUsage   = 64
 )
 
-// Main is the child: dockopt __analyze-checkout -memory-mib N -timeout D DIR.
-// It limits itself before it opens DIR.
+// Main is the child: dockopt __analyze-checkout -memory-mib N -timeout D DIR,
+// with a Request on stdin. It limits itself before it opens DIR.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(Subcommand, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -223,9 +244,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// runtime reserved at start before it bites, so the resident memory
 	// the budget names is watched too.
 	go watchResident(uint64(*memory)<<20, stderr)
+	var req Request
+	if err := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest)).Decode(&req); err != nil {
+		fmt.Fprintln(stderr, "reading the request:", err)
+		return exitUsage
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	rep, err := analyze(ctx, fs.Arg(0))
+	res, err := analyze(ctx, fs.Arg(0), &req)
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "the analysis took longer than", *timeout)
@@ -234,7 +260,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitFailed
 	}
-	if err := json.NewEncoder(stdout).Encode(rep); err != nil {
+	if err := json.NewEncoder(stdout).Encode(res); err != nil {
 		return exitFailed
 	}
 	return 0
@@ -271,52 +297,30 @@ func watchResident(budget uint64, stderr io.Writer) {
 	}
 }
 
-func analyze(ctx context.Context, dir string) (Report, error) {
+// analyze runs Analyze over dir, read only through an os.Root.
+func analyze(ctx context.Context, dir string, req *Request) (*Result, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return Report{}, err
+		return nil, err
 	}
 	defer root.Close()
-	fsys := root.FS()
-	a := analyzer.New(rules.All())
-	cfg, err := analyzer.LoadConfig(fsys)
-	if err == nil {
-		_, err = cfg.ResolveRules(a)
-	}
-	if err != nil {
-		return Report{ConfigError: err.Error()}, nil
-	}
-	opts := pipeline.FixOptions(cfg)
-	out, err := pipeline.Run(ctx, pipeline.Request{Analyzer: a, FS: fsys, Dir: dir, Config: cfg, Fix: &opts})
-	if err != nil {
-		return Report{}, err
-	}
-	rep := Report{Dockerfiles: len(out.Result.Files)}
-	for _, f := range out.Result.Files {
-		rep.Findings += len(f.Findings)
-	}
-	if out.Patch != nil {
-		rep.Changes = len(out.Patch.Changes)
-	}
-	return rep, nil
+	return Analyze(ctx, dir, root.FS(), req)
 }
 
-// limited writes at most n bytes to w and drops the rest.
-type limited struct {
-	w io.Writer
-	n int
+// bounded keeps up to max bytes and notes that more came: a result cut
+// short is no result.
+type bounded struct {
+	b    bytes.Buffer
+	max  int64
+	over bool
 }
 
-func (l *limited) Write(p []byte) (int, error) {
-	if len(p) > l.n {
-		if _, err := l.w.Write(p[:l.n]); err != nil {
-			return 0, err
-		}
-		l.n = 0
+func (w *bounded) Write(p []byte) (int, error) {
+	if room := w.max - int64(w.b.Len()); int64(len(p)) > room {
+		w.over = true
 		return len(p), nil
 	}
-	l.n -= len(p)
-	return l.w.Write(p)
+	return w.b.Write(p)
 }
 
 // tail keeps the last max bytes written.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/internal/testfiles"
 )
@@ -33,19 +34,19 @@ func runner(mem int, timeout time.Duration) *sandbox.Runner {
 
 func TestAnalysisWithinBudget(t *testing.T) {
 	dir := testfiles.Dir(t, map[string]string{"svc/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n", "svc/.dockerignore": ".git\n"})
-	rep, err := runner(512, time.Minute).Check(context.Background(), dir)
+	rep, err := runner(512, time.Minute).Analyze(context.Background(), dir, request(nil), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Dockerfiles != 1 || rep.Findings == 0 || rep.Changes == 0 || rep.PeakRSSKiB <= 0 {
-		t.Errorf("report %+v", rep)
+	if rep.Dockerfiles != 1 || rep.Findings == 0 || len(rep.Changes) == 0 || rep.PeakRSSKiB <= 0 || rep.Body == "" {
+		t.Errorf("result %+v", rep)
 	}
 	t.Logf("one small Dockerfile: %s, peak %d MiB", rep.Elapsed.Round(time.Millisecond), rep.PeakRSSKiB>>10)
 }
 
 func TestAnalysisOverTheTimeBudget(t *testing.T) {
 	dir := testfiles.Dir(t, testfiles.HeavyRepo(50))
-	_, err := runner(512, 50*time.Millisecond).Check(context.Background(), dir)
+	_, err := runner(512, 50*time.Millisecond).Analyze(context.Background(), dir, request(nil), 1<<20)
 	var ex *sandbox.Exceeded
 	if !errors.As(err, &ex) || ex.Memory || !strings.Contains(err.Error(), "took longer than 50ms") {
 		t.Fatalf("got %v, want the time budget exceeded", err)
@@ -54,12 +55,12 @@ func TestAnalysisOverTheTimeBudget(t *testing.T) {
 
 func TestAnalysisOverTheMemoryBudget(t *testing.T) {
 	dir := testfiles.Dir(t, testfiles.HeavyRepo(10))
-	rep, err := runner(4096, time.Minute).Check(context.Background(), dir)
+	rep, err := runner(4096, time.Minute).Analyze(context.Background(), dir, request(nil), 64<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("10 Dockerfiles of 400 RUN lines: %d findings, %s, peak %d MiB", rep.Findings, rep.Elapsed.Round(time.Millisecond), rep.PeakRSSKiB>>10)
-	_, err = runner(int(rep.PeakRSSKiB>>10)/2, time.Minute).Check(context.Background(), dir)
+	_, err = runner(int(rep.PeakRSSKiB>>10)/2, time.Minute).Analyze(context.Background(), dir, request(nil), 64<<20)
 	var ex *sandbox.Exceeded
 	if !errors.As(err, &ex) || !ex.Memory {
 		t.Fatalf("got %v, want the memory budget exceeded", err)
@@ -74,12 +75,53 @@ func TestChildGetsNoSecrets(t *testing.T) {
 	dir := testfiles.Dir(t, map[string]string{"Dockerfile": "FROM debian\n"})
 	r := runner(512, time.Minute)
 	r.Env = []string{"DOCKOPT_SANDBOX_ENV_PROBE=1"}
-	_, err := r.Check(context.Background(), dir)
+	_, err := r.Analyze(context.Background(), dir, request(nil), 1<<20)
 	var crashed *sandbox.Crashed
 	if !errors.As(err, &crashed) || !strings.Contains(crashed.Detail, "DOCKOPT_SANDBOX_ENV_PROBE=1") {
 		t.Fatalf("the probe child did not report its environment: %v", err)
 	}
 	if strings.Contains(crashed.Detail, "PRIVATE_KEY") {
 		t.Errorf("the child's environment holds the server's secrets: %s", crashed.Detail)
+	}
+}
+
+// request asks for an analysis with cfg (the defaults when nil).
+func request(cfg *analyzer.Config) *sandbox.Request {
+	if cfg == nil {
+		cfg = analyzer.DefaultConfig()
+	}
+	return &sandbox.Request{Version: sandbox.Version, Title: "acme/shop", Config: cfg}
+}
+
+// TestResultOverItsBoundIsExceeded: a result larger than the parent reads
+// is an error that says so, never a result cut short.
+func TestResultOverItsBoundIsExceeded(t *testing.T) {
+	dir := testfiles.Dir(t, testfiles.HeavyRepo(3))
+	_, err := runner(1024, time.Minute).Analyze(context.Background(), dir, request(nil), 4<<10)
+	var ex *sandbox.Exceeded
+	if !errors.As(err, &ex) || ex.Output != 4<<10 || !strings.Contains(err.Error(), "result was larger than") {
+		t.Fatalf("got %v, want the result's bound exceeded", err)
+	}
+}
+
+// TestChildUsesTheGivenConfiguration: the child analyzes with the
+// configuration it is sent, not one it would read from the checkout.
+func TestChildUsesTheGivenConfiguration(t *testing.T) {
+	dir := testfiles.Dir(t, map[string]string{
+		"Dockerfile":          "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n",
+		".github/dockopt.yml": "enabled: true\n",
+	})
+	all, err := runner(512, time.Minute).Analyze(context.Background(), dir, request(nil), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := analyzer.DefaultConfig()
+	cfg.IgnorePaths = []string{"Dockerfile"}
+	none, err := runner(512, time.Minute).Analyze(context.Background(), dir, request(cfg), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Dockerfiles != 1 || none.Dockerfiles != 0 {
+		t.Errorf("with the defaults %d Dockerfiles, with the Dockerfile ignored %d", all.Dockerfiles, none.Dockerfiles)
 	}
 }

@@ -21,10 +21,8 @@ import (
 	"github.com/dockopt/dockopt/app/leases"
 	"github.com/dockopt/dockopt/app/publish"
 	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/app/verdict"
-	"github.com/dockopt/dockopt/internal/pipeline"
-	"github.com/dockopt/dockopt/patcher"
-	"github.com/dockopt/dockopt/templates"
 )
 
 // analyzePush analyzes a push to the default branch.
@@ -191,25 +189,23 @@ func lastAttempt(ctx context.Context) bool {
 
 func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writers, run *checkRun, j branchJob, src *source) (publish.Outcome, error) {
 	co, cfg := src.co, src.cfg
-	fsys := co.FS()
 	cfg, err := w.withWaivers(ctx, repo.GetFullName(), cfg)
 	if err != nil {
 		return publish.Outcome{}, err
 	}
-	out, err := w.engine(ctx, co.Dir, fsys, cfg, repo.GetFullName())
+	base, err := w.baseline(ctx, repo.GetFullName(), j.branch, co.SHA)
 	if err != nil {
 		return publish.Outcome{}, err
 	}
-	judged, err := w.judgePush(ctx, repo.GetFullName(), j.branch, co.SHA, out.Result, cfg)
+	out, err := w.engine(ctx, co.Dir, co.FS(), &sandbox.Request{Title: repo.GetFullName(), Config: cfg, Push: &base,
+		ReportURL: reportURL(j.owner, j.repo, publish.BranchName(j.branch))})
 	if err != nil {
 		return publish.Outcome{}, err
 	}
-	annotations, left := judged.Annotations()
-	out.Report.Judged = judged.Summary(cfg.Warnings, left)
-	checkOut, err := templates.CheckRun(out.Report)
-	if err != nil {
+	if err := w.record(ctx, repo.GetFullName(), j.branch, co.SHA, out.Fingerprints); err != nil {
 		return publish.Outcome{}, err
 	}
+	annotations, checkOut := out.Check.Annotations, out.Check.Output
 	pulls, err := wr.proposals.Pulls(ctx, j.branch)
 	if err != nil {
 		return publish.Outcome{}, err
@@ -220,7 +216,7 @@ func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writ
 		// not stand in the way.
 		pulls.Closed = nil
 	}
-	files := w.proposedFiles(co.Root, out.Patch)
+	files := w.proposedFiles(co.Root, out.Changes)
 	var outcome publish.Outcome
 	var actions []*github.CheckRunAction
 	pc := paced{w: w, inst: j.inst, repo: repo.GetFullName(), asked: j.force || j.openPR}
@@ -246,7 +242,7 @@ func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writ
 			}
 		}
 		if existing == nil {
-			d, err := pc.admit(ctx, j.branch, co.SHA, run.id, out.Result)
+			d, err := pc.admit(ctx, j.branch, co.SHA, run.id, out.Priority)
 			if err != nil {
 				return publish.Outcome{}, err
 			}
@@ -270,32 +266,22 @@ func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writ
 			checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + line + "\n"
 		}
 	}
-	return outcome, run.finish(ctx, judged.Conclusion, checkOut, annotations, actions)
+	return outcome, run.finish(ctx, out.Check.Conclusion, checkOut, annotations, actions)
 }
 
 // propose pushes the branch's changes and opens or updates the pull
 // request; line is what the check run's summary says about it. Its writes
 // spend the budget of pull requests, never the part kept for check runs.
-func (w *Worker) propose(ctx context.Context, wr writers, j branchJob, co *clone.Checkout, cfg *analyzer.Config, out *pipeline.Output, files []publish.File, pulls publish.Pulls) (publish.Outcome, string, error) {
+func (w *Worker) propose(ctx context.Context, wr writers, j branchJob, co *clone.Checkout, cfg *analyzer.Config, out *sandbox.Result, files []publish.File, pulls publish.Pulls) (publish.Outcome, string, error) {
 	ctx = budget.WithClass(ctx, budget.Proposals)
-	in := out.Report
-	in.ReportURL = reportURL(j.owner, j.repo, publish.BranchName(j.branch))
-	body, truncated, err := templates.PullRequestBody(in, ReportPath)
-	if err != nil {
-		return publish.Outcome{}, "", err
-	}
-	if truncated {
-		report, err := templates.Report(in)
-		if err != nil {
-			return publish.Outcome{}, "", err
-		}
-		files = append(files, publish.File{Path: ReportPath, Content: []byte(report)})
+	if out.Truncated {
+		files = append(files, publish.File{Path: ReportPath, Content: []byte(out.Report)})
 	}
 	outcome, err := wr.proposals.Propose(ctx, publish.Proposal{
 		Base: j.branch, BaseSHA: co.SHA, BaseTree: co.TreeSHA, Files: files,
-		Title:    prTitle(out.Patch),
-		Body:     body,
-		Commit:   commitMessage(out.Patch),
+		Title:    out.Title,
+		Body:     out.Body,
+		Commit:   out.Commit,
 		BotLogin: w.BotLogin, Labels: cfg.PullRequest.Labels, Reviewers: cfg.PullRequest.Reviewers, Draft: cfg.PullRequest.Draft,
 		Force: j.force,
 	}, pulls)
@@ -315,24 +301,26 @@ func (w *Worker) forget(ctx context.Context, inst int64, repo, branch string) er
 	return w.Pacer.Forget(ctx, inst, repo, branch)
 }
 
-// judgePush judges a branch head against the commit of that branch
-// analyzed before it, and records it as the branch's newest.
-func (w *Worker) judgePush(ctx context.Context, repo, branch, sha string, res *analyzer.Result, cfg *analyzer.Config) (verdict.Judgement, error) {
-	var base verdict.Baseline
-	if w.Baselines != nil {
-		prev, found, err := w.Baselines.Against(ctx, repo, branch, sha)
-		if err != nil {
-			return verdict.Judgement{}, err
-		}
-		if found {
-			base = verdict.Baseline{Known: true, Fingerprints: prev.Fingerprints,
-				Against: fmt.Sprintf("`%s` at `%s`, the commit dockopt analyzed before", branch, short(prev.SHA))}
-		}
-		if err := w.Baselines.Record(ctx, repo, branch, baselines.Commit{SHA: sha, Fingerprints: verdict.Fingerprints(res, nil)}); err != nil {
-			return verdict.Judgement{}, err
-		}
+// baseline is what a branch head is judged against: the commit of that
+// branch analyzed before it, when one was.
+func (w *Worker) baseline(ctx context.Context, repo, branch, sha string) (verdict.Baseline, error) {
+	if w.Baselines == nil {
+		return verdict.Baseline{}, nil
 	}
-	return verdict.Judge(res, base, verdict.Push, cfg), nil
+	prev, found, err := w.Baselines.Against(ctx, repo, branch, sha)
+	if err != nil || !found {
+		return verdict.Baseline{}, err
+	}
+	return verdict.Baseline{Known: true, Fingerprints: prev.Fingerprints,
+		Against: fmt.Sprintf("`%s` at `%s`, the commit dockopt analyzed before", branch, short(prev.SHA))}, nil
+}
+
+// record keeps a branch head's findings as the branch's newest.
+func (w *Worker) record(ctx context.Context, repo, branch, sha string, fingerprints []string) error {
+	if w.Baselines == nil {
+		return nil
+	}
+	return w.Baselines.Record(ctx, repo, branch, baselines.Commit{SHA: sha, Fingerprints: fingerprints})
 }
 
 // explain tells people why a proposal was not pushed: on the pull
@@ -368,9 +356,9 @@ func explain(ctx context.Context, n notices, o publish.Outcome, base, sha string
 // names, so the pull request never replaces a link with a file; one whose
 // link leads out of the repository is dropped (the analysis never read
 // it either).
-func (w *Worker) proposedFiles(root *os.Root, p *patcher.Result) []publish.File {
+func (w *Worker) proposedFiles(root *os.Root, changes []sandbox.Change) []publish.File {
 	var out []publish.File
-	for _, c := range p.Changes {
+	for _, c := range changes {
 		name, ok := throughLinks(root, c.Path)
 		if !ok {
 			w.log().Warn("a change through a symbolic link leading out of the repository is dropped", "path", c.Path)
@@ -430,36 +418,4 @@ func reportURL(owner, repo, branch string) string {
 		segs[i] = url.PathEscape(s)
 	}
 	return "https://github.com/" + url.PathEscape(owner) + "/" + url.PathEscape(repo) + "/blob/" + strings.Join(segs, "/") + "/" + ReportPath
-}
-
-func prTitle(p *patcher.Result) string {
-	n := 0
-	for _, f := range p.Files {
-		if f.Changed() {
-			n++
-		}
-	}
-	if n == 1 {
-		for _, f := range p.Files {
-			if f.Changed() {
-				return "Optimize " + f.Path + " for production"
-			}
-		}
-	}
-	return fmt.Sprintf("Optimize %d Dockerfiles for production", n)
-}
-
-func commitMessage(p *patcher.Result) string {
-	var b strings.Builder
-	b.WriteString(prTitle(p) + "\n\n")
-	for _, f := range p.Files {
-		if !f.Changed() {
-			continue
-		}
-		fmt.Fprintf(&b, "%s:\n", f.Path)
-		for _, a := range f.Applied {
-			fmt.Fprintf(&b, "- %s (%s)\n", a.Message, a.Rule)
-		}
-	}
-	return b.String()
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/dockopt/dockopt/app/githubtest"
 	"github.com/dockopt/dockopt/app/metrics"
 	"github.com/dockopt/dockopt/app/queue/queuetest"
+	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/app/server"
 	"github.com/dockopt/dockopt/app/worker"
 )
@@ -115,6 +116,9 @@ func open(t *testing.T, cfg server.Config, lim ghclient.Limits, tune ...func(*wo
 		GitHub: &ghclient.Factory{AppID: cfg.AppID, Key: cfg.PrivateKey, APIURL: cfg.GitHubAPIURL, UploadURL: cfg.GitHubUploadURL,
 			Base: srv.Metrics().RoundTripper(nil), Limit: lim},
 		BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: cfg.Logger,
+		// As in `dockopt serve`, each analysis runs in a child: this test
+		// binary, which TestMain makes one.
+		Sandbox: childRunner(t),
 	}
 	for _, f := range tune {
 		f(&wc)
@@ -124,6 +128,17 @@ func open(t *testing.T, cfg server.Config, lim ghclient.Limits, tune ...func(*wo
 		t.Fatal(err)
 	}
 	return srv, w
+}
+
+// childRunner starts analysis children of this test binary with the
+// default limits of `dockopt serve`.
+func childRunner(t *testing.T) *sandbox.Runner {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sandbox.Runner{Command: exe}
 }
 
 type testWriter struct{ t *testing.T }

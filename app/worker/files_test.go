@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dockopt/dockopt/patcher"
+	"github.com/dockopt/dockopt/app/sandbox"
 )
 
 func openRoot(t *testing.T, dir string) *os.Root {
@@ -21,12 +21,12 @@ func openRoot(t *testing.T, dir string) *os.Root {
 // Workflow files need a permission dockopt does not ask for, and changing
 // CI is not what a Dockerfile tool should propose: they are never pushed.
 func TestWorkflowFilesAreNeverProposed(t *testing.T) {
-	p := &patcher.Result{Changes: []patcher.Change{
+	p := []sandbox.Change{
 		{Path: ".github/workflows/docker.yml", Content: []byte("on: push\n")},
 		{Path: ".github/workflows/ci/Dockerfile", Content: []byte("FROM alpine\n")},
 		{Path: "api/Dockerfile", Content: []byte("FROM alpine\n")},
 		{Path: ".github/dockopt.yml", Content: []byte("rules: {}\n")},
-	}}
+	}
 	var got []string
 	for _, f := range (&Worker{}).proposedFiles(openRoot(t, t.TempDir()), p) {
 		got = append(got, f.Path)
@@ -72,7 +72,7 @@ func TestChangesFollowLinksInsideTheRepository(t *testing.T) {
 		{"svc/up", ""},
 		{"loop", ""},
 	} {
-		got := w.proposedFiles(root, &patcher.Result{Changes: []patcher.Change{{Path: c.path, Content: []byte("x")}}})
+		got := w.proposedFiles(root, []sandbox.Change{{Path: c.path, Content: []byte("x")}})
 		switch {
 		case c.want == "" && len(got) != 0:
 			t.Errorf("%s: proposed %s, want it dropped", c.path, got[0].Path)

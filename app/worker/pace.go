@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/riverqueue/river"
 
-	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/app/budget"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/jobs"
@@ -19,6 +18,7 @@ import (
 	"github.com/dockopt/dockopt/app/pacing"
 	"github.com/dockopt/dockopt/app/publish"
 	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/sandbox"
 )
 
 // proposalCost is what opening one pull request may spend of the budget:
@@ -38,28 +38,6 @@ type Enqueuer interface {
 // paceMarker ends the line a check run's summary says about its pull
 // request's turn, so that the turn can replace it.
 const paceMarker = "<!-- dockopt:pacing -->"
-
-// priority ranks a repository in the line: the findings its pull request
-// would fix, errors far above warnings far above the rest.
-func priority(res *analyzer.Result) int {
-	n := 0
-	for _, f := range res.Files {
-		for _, fd := range f.Findings {
-			if fd.Fix == nil {
-				continue
-			}
-			switch fd.Severity {
-			case analyzer.SeverityError:
-				n += 100
-			case analyzer.SeverityWarning:
-				n += 10
-			default:
-				n++
-			}
-		}
-	}
-	return n
-}
 
 // waitingLine is what the check run says about a pull request that waits
 // for its turn.
@@ -122,12 +100,12 @@ type paced struct {
 
 // admit decides whether a new pull request may be opened now. Without a
 // pacer every pull request may.
-func (p paced) admit(ctx context.Context, branch, sha string, runID int64, res *analyzer.Result) (pacing.Decision, error) {
+func (p paced) admit(ctx context.Context, branch, sha string, runID int64, priority int) (pacing.Decision, error) {
 	if p.w.Pacer == nil {
 		return pacing.Decision{Admitted: true}, nil
 	}
 	d, err := p.w.Pacer.Admit(ctx, pacing.Want{Installation: p.inst, Repo: p.repo, Branch: branch, SHA: sha, CheckRun: runID,
-		Priority: priority(res), Asked: p.asked})
+		Priority: priority, Asked: p.asked})
 	if err != nil || d.Admitted {
 		return d, err
 	}
@@ -275,7 +253,8 @@ func (w *Worker) proposeInTurn(ctx context.Context, gh *github.Client, inst int6
 	if err != nil {
 		return err
 	}
-	out, err := w.engine(ctx, src.co.Dir, src.co.FS(), cfg, repo.GetFullName())
+	out, err := w.engine(ctx, src.co.Dir, src.co.FS(), &sandbox.Request{Title: repo.GetFullName(), Config: cfg,
+		ReportURL: reportURL(owner, name, publish.BranchName(g.Branch))})
 	if errors.As(err, &perm) {
 		return w.dropTurn(ctx, inst, g, "its analysis is over the budget")
 	}
@@ -287,7 +266,7 @@ func (w *Worker) proposeInTurn(ctx context.Context, gh *github.Client, inst int6
 	if err != nil {
 		return err
 	}
-	files := w.proposedFiles(src.co.Root, out.Patch)
+	files := w.proposedFiles(src.co.Root, out.Changes)
 	if len(files) == 0 || pulls.Open != nil {
 		if pulls.Open != nil {
 			if err := w.Pacer.Track(ctx, inst, g.Repo, g.Branch, pulls.Open.GetNumber()); err != nil {

@@ -19,7 +19,7 @@ import (
 	"github.com/dockopt/dockopt/app/leases"
 	"github.com/dockopt/dockopt/app/prbase"
 	"github.com/dockopt/dockopt/app/review"
-	"github.com/dockopt/dockopt/app/verdict"
+	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/templates"
 )
 
@@ -145,11 +145,18 @@ func (w *Worker) reviewHeld(ctx context.Context, r prRequest) (prOutcome, error)
 		return prOutcome{}, cfgErr
 	}
 	if cfgErr == nil && !r.always {
-		targets, err := analyzer.Discover(ctx, fsys, ".", cfg)
-		if err != nil {
-			return prOutcome{}, fmt.Errorf("finding Dockerfiles: %w", err)
+		// Finding the Dockerfiles reads the repository's compose files:
+		// the analysis does it.
+		// A discovery over the budget is reported on the check run below.
+		found, err := w.engine(ctx, co.Dir, fsys, &sandbox.Request{Title: fmt.Sprintf("%s#%d", repo.GetFullName(), r.number), Config: cfg, Discover: true})
+		if err != nil && !errors.As(err, &perm) {
+			return prOutcome{}, err
 		}
-		if !relevant(changes, targets) {
+		var targets []analyzer.Target
+		if found != nil {
+			targets = found.Targets
+		}
+		if perm == nil && !relevant(changes, targets) {
 			w.log().Info("pull request touches no Dockerfile, build context or dockopt configuration", "repository", repo.GetFullName(), "number", r.number)
 			out := prOutcome{skipped: "this pull request changes no Dockerfile, build context or dockopt configuration", sha: co.SHA}
 			if len(targets) == 0 {
@@ -188,20 +195,15 @@ func (w *Worker) reviewHeld(ctx context.Context, r prRequest) (prOutcome, error)
 }
 
 func (w *Worker) publishReview(ctx context.Context, gh *github.Client, wr writers, run *checkRun, r prRequest, dir string, fsys fs.FS, cfg *analyzer.Config, changes []prbase.Change, diff review.Diff, title string, out *prOutcome) error {
-	eng, err := w.engine(ctx, dir, fsys, cfg, fmt.Sprintf("%s#%d", title, r.number))
+	// The analysis judges the head against its base, rebuilt from the
+	// head and the diff, and writes the review's comments.
+	eng, err := w.engine(ctx, dir, fsys, &sandbox.Request{Title: fmt.Sprintf("%s#%d", title, r.number), Config: cfg,
+		PullRequest: &sandbox.PullRequest{Number: r.number, BaseRef: r.baseRef, Changes: changes, Diff: diff}})
 	if err != nil {
 		return err
 	}
-	base := prbase.Rebuild(fsys, changes)
-	baseRes, err := w.Analyzer.Analyze(ctx, base, ".", cfg)
-	if err != nil {
-		return fmt.Errorf("analyzing the base of #%d: %w", r.number, err)
-	}
-	judged := verdict.Judge(eng.Result, verdict.Baseline{Known: true, Fingerprints: verdict.Fingerprints(baseRes, base.Renamed),
-		Against: "its base branch `" + r.baseRef + "` where it branched off", Unknown: base.Unknown}, verdict.PullRequest, cfg)
-	annotations, left := judged.Annotations()
-	eng.Report.Judged = judged.Summary(cfg.Warnings, left)
-	want, elsewhere := review.Build(eng.Result, diff, cfg.Fixes.Apply)
+	annotations := eng.Check.Annotations
+	want, elsewhere := eng.Review.Comments, eng.Review.Elsewhere
 	existing, err := listReviewComments(ctx, gh, r.owner, r.repo, r.number)
 	if err != nil {
 		return err
@@ -216,12 +218,9 @@ func (w *Worker) publishReview(ctx context.Context, gh *github.Client, wr writer
 	if len(plan.Post) > 0 {
 		out.posted, out.summarised = len(plan.Post), len(plan.Summarised)
 	}
-	checkOut, err := templates.CheckRun(eng.Report)
-	if err != nil {
-		return err
-	}
+	checkOut := eng.Check.Output
 	checkOut.Summary = strings.TrimRight(checkOut.Summary, "\n") + "\n\n" + reviewLine(*out) + "\n"
-	out.conclusion = judged.Conclusion
+	out.conclusion = eng.Check.Conclusion
 	if err := run.finish(ctx, out.conclusion, checkOut, annotations, nil); err != nil {
 		return err
 	}

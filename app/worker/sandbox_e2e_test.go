@@ -15,6 +15,10 @@ import (
 // dockopt binary is in `dockopt serve`.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
+		if msg := os.Getenv("DOCKOPT_TEST_CHILD_PANICS"); msg != "" {
+			// For TestAnalysisThatCrashesIsReported: a child that dies.
+			panic(msg)
+		}
 		os.Exit(sandbox.Main(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

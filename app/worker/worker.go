@@ -1,7 +1,9 @@
 // Package worker runs the app's jobs, one handler per kind: one job is one
-// repository at one commit. It fetches the commit, runs the pure pipeline
-// (analyze, patch, verify, render) and publishes the result on GitHub
-// through package publish.
+// repository at one commit. It fetches the commit, has it analyzed (the
+// pure pipeline: analyze, patch, verify, render) in a child process under
+// memory and time limits (app/sandbox), and publishes the child's result
+// on GitHub through package publish. It never parses the repository's
+// Dockerfiles itself.
 package worker
 
 import (
@@ -27,7 +29,6 @@ import (
 	"github.com/dockopt/dockopt/app/queue"
 	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/app/waivers"
-	"github.com/dockopt/dockopt/internal/pipeline"
 	"github.com/dockopt/dockopt/patcher/build"
 )
 
@@ -70,9 +71,10 @@ type Worker struct {
 	// completes its earlier attempt's run and none is left in progress;
 	// without it nothing is remembered.
 	OpenRuns OpenRunStore
-	// Sandbox, when set, first runs the analysis of each checkout in a
-	// child process under its limits; a checkout over them is reported,
-	// not analyzed in this process.
+	// Sandbox, when set, runs the analysis of each checkout in a child
+	// process under its limits, and the worker publishes the child's
+	// result; a checkout over them is reported. `dockopt serve` always
+	// sets it; without it (unit tests) the analysis runs in process.
 	Sandbox *sandbox.Runner
 	// BranchWait is the first wait of a job whose branch another job is
 	// working on (DefaultBranchWait).
@@ -280,51 +282,56 @@ func (w *Worker) log() *slog.Logger {
 	return slog.Default()
 }
 
-// engine runs the pure pipeline exactly as the CLI does, and lists the
-// waivers in force in the report.
-func (w *Worker) engine(ctx context.Context, dir string, fsys fs.FS, cfg *analyzer.Config, title string) (*pipeline.Output, error) {
-	if err := w.withinBudget(ctx, dir, title); err != nil {
-		return nil, err
-	}
-	opts := pipeline.FixOptions(cfg)
-	out, err := pipeline.Run(ctx, pipeline.Request{Analyzer: w.Analyzer, FS: fsys, Dir: dir, Config: cfg, Fix: &opts, Builder: w.Builder, Title: title})
-	if err != nil {
-		return nil, fmt.Errorf("analyzing: %w", err)
-	}
-	out.Report.Waived = cfg.Ignore
-	return out, nil
-}
-
-// withinBudget runs the analysis of dir in a child process first, when
-// the worker has a sandbox: a repository whose analysis goes over the
-// memory or time budget, or kills its process, is reported as a
+// engine analyzes the checkout in dir as req says and returns what to
+// publish. With a sandbox the analysis runs in a child process under its
+// limits and this process only reads the child's result: it never parses
+// the repository's Dockerfiles itself. A checkout whose analysis goes over
+// the memory or time budget, or kills its process, is reported as a
 // *permanentError (its check run says why; the job is not retried, the
-// next push tries again) and never analyzed in this process.
-func (w *Worker) withinBudget(ctx context.Context, dir, title string) error {
-	if w.Sandbox == nil {
-		return nil
+// next push tries again). Without a sandbox (unit tests) the same
+// analysis runs in process.
+func (w *Worker) engine(ctx context.Context, dir string, fsys fs.FS, req *sandbox.Request) (*sandbox.Result, error) {
+	req.Version = sandbox.Version
+	if req.ReportPath == "" {
+		req.ReportPath = ReportPath
 	}
-	rep, err := w.Sandbox.Check(ctx, dir)
+	if w.Builder != nil {
+		req.BuildKitAddr, req.BuildTimeout = w.Builder.Addr, w.Builder.Timeout
+	}
+	if w.Sandbox == nil {
+		return sandbox.Analyze(ctx, dir, fsys, req)
+	}
+	res, err := w.Sandbox.Analyze(ctx, dir, req, sandbox.MaxResult(w.cloneMaxBytes()))
 	var over *sandbox.Exceeded
 	var crashed *sandbox.Crashed
 	switch {
+	case errors.As(err, &over) && over.Output > 0:
+		w.log().Warn("analysis result over its bound", "repository", req.Title, "error", err.Error())
+		return nil, &permanentError{"Analysis stopped: over its budget", fmt.Sprintf("dockopt analyzes each commit in a separate process, whose result may be at most %d MiB. ", over.Output>>20) +
+			"The result of this commit's analysis was larger, so nothing was published for it. It is not retried; the next push is analyzed again. " +
+			"Very large or numerous Dockerfiles are the usual cause: exclude generated ones with `ignore_paths` in `.github/dockopt.yml`."}
 	case errors.As(err, &over):
-		w.log().Warn("analysis over its budget", "repository", title, "error", err.Error())
+		w.log().Warn("analysis over its budget", "repository", req.Title, "error", err.Error())
 		what := fmt.Sprintf("more than %d MiB of memory", over.Limits.MemoryMiB)
 		if !over.Memory {
 			what = "longer than " + over.Limits.Timeout.String()
 		}
-		return &permanentError{"Analysis stopped: over its budget", "dockopt analyzes each commit in a separate process with a budget of " +
+		return nil, &permanentError{"Analysis stopped: over its budget", "dockopt analyzes each commit in a separate process with a budget of " +
 			fmt.Sprintf("%d MiB and %s. ", over.Limits.MemoryMiB, over.Limits.Timeout) + "The analysis of this commit needed " + what +
 			", so it was stopped and nothing was published for it. It is not retried; the next push is analyzed again. " +
 			"Very large or numerous Dockerfiles are the usual cause: exclude generated ones with `ignore_paths` in `.github/dockopt.yml`, or ask the App's operator to raise the budget."}
 	case errors.As(err, &crashed):
-		w.log().Warn("analysis process died", "repository", title, "error", err.Error())
-		return &permanentError{"Analysis failed", "dockopt's analysis of this commit stopped with an error (" + crashed.State + "), so nothing was published for it. It is not retried; the next push is analyzed again.\n\n```\n" +
+		w.log().Warn("analysis process died", "repository", req.Title, "error", err.Error())
+		return nil, &permanentError{"Analysis failed", "dockopt's analysis of this commit stopped with an error (" + crashed.State + "), so nothing was published for it. It is not retried; the next push is analyzed again.\n\n```\n" +
 			crashed.Detail + "\n```"}
 	case err != nil:
-		return err
+		return nil, err
 	}
-	w.log().Info("analysis within its budget", "repository", title, "dockerfiles", rep.Dockerfiles, "elapsed_ms", rep.Elapsed.Milliseconds(), "peak_rss_mib", rep.PeakRSSKiB>>10)
-	return nil
+	w.log().Info("analysis within its budget", "repository", req.Title, "dockerfiles", res.Dockerfiles, "elapsed_ms", res.Elapsed.Milliseconds(), "peak_rss_mib", res.PeakRSSKiB>>10)
+	return res, nil
+}
+
+// cloneMaxBytes is the largest checkout the worker clones.
+func (w *Worker) cloneMaxBytes() int64 {
+	return cmp.Or(w.Clone.MaxBytes, 512<<20)
 }

@@ -32,7 +32,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			BotLogin: cfg.BotLogin, BuildKitAddr: cfg.BuildKitAddr, Logger: srv.Logger(),
 			Pacing: worker.PacingLimits{MaxOpen: cfg.PRConcurrentLimit, PerHour: cfg.PRHourlyLimit},
 			Budget: worker.BudgetLimits{PerHour: cfg.ContentPerHour},
-			// Analysis of a checkout first runs in a child of this binary.
+			// Each checkout is analyzed in a child of this binary; the
+			// server only publishes the child's result.
 			Sandbox: &sandbox.Runner{Limits: sandbox.Limits{MemoryMiB: cfg.AnalysisMemoryMiB, Timeout: cfg.AnalysisTimeout}},
 		}, srv.Queue())
 		if err != nil {
