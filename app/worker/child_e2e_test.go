@@ -54,7 +54,7 @@ func services(n int) map[string]string {
 }
 
 // TestChildPublishesWhatTheInProcessEngineDoes runs the same story on two
-// servers, one analyzing in a child process as `dockopt serve` does and
+// servers, one analyzing in a child process as `dockopt-app serve` does and
 // one in process: a first push of a repository, a push that adds
 // findings, and a person's pull request. What users see (pull requests,
 // the files and REPORT.md on dockopt's branch, check runs with their

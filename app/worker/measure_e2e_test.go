@@ -16,7 +16,7 @@ import (
 	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
-// TestMeasurePushJob measures one push job as `dockopt serve` runs it
+// TestMeasurePushJob measures one push job as `dockopt-app serve` runs it
 // (analysis child included) and logs its wall time, what this process
 // allocated and its peak resident memory, and the child's. It runs only
 // when DOCKOPT_MEASURE names the repository: "monorepo" for

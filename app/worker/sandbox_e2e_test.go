@@ -12,7 +12,7 @@ import (
 )
 
 // TestMain lets this test binary be the worker's analysis child, as the
-// dockopt binary is in `dockopt serve`.
+// dockopt-app binary is in `dockopt-app serve`.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
 		if msg := os.Getenv("DOCKOPT_TEST_CHILD_PANICS"); msg != "" {

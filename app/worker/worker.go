@@ -73,7 +73,7 @@ type Worker struct {
 	OpenRuns OpenRunStore
 	// Sandbox, when set, runs the analysis of each checkout in a child
 	// process under its limits, and the worker publishes the child's
-	// result; a checkout over them is reported. `dockopt serve` always
+	// result; a checkout over them is reported. `dockopt-app serve` always
 	// sets it; without it (unit tests) the analysis runs in process.
 	Sandbox *sandbox.Runner
 	// BranchWait is the first wait of a job whose branch another job is
@@ -165,7 +165,7 @@ func New(cfg Config) *Worker {
 // jobs have open, each
 // installation's pull-request pacing and its budget of content-creating
 // requests, which every GitHub client of cfg.GitHub then spends from. The pace job is queued on q.
-// `dockopt serve`, the demo and the tests put the App together here.
+// `dockopt-app serve`, the demo and the tests put the App together here.
 func Open(ctx context.Context, cfg Config, q *queue.Queue) (*Worker, error) {
 	db := q.Database()
 	ws, err := waivers.Open(ctx, db)
