@@ -97,7 +97,15 @@ func (r *Replies) Answered(ctx context.Context, t Thread) (bool, error) {
 func (r *Replies) Answer(ctx context.Context, t Thread, body string) error {
 	body = strings.TrimRight(body, "\n") + "\n" + answerTag(t.CommentID)
 	if t.Review {
-		_, resp, err := r.Client.PullRequests.CreateCommentInReplyTo(ctx, r.Owner, r.Repo, t.Issue, body, t.CommentID)
+		// The replies endpoint, not go-github's CreateCommentInReplyTo:
+		// that posts to pulls/{n}/comments, which requires commit_id and
+		// path even with in_reply_to and refuses the reply (422).
+		req, err := r.Client.NewRequest(http.MethodPost, fmt.Sprintf("repos/%v/%v/pulls/%d/comments/%d/replies", r.Owner, r.Repo, t.Issue, t.CommentID),
+			map[string]string{"body": body})
+		if err != nil {
+			return err
+		}
+		resp, err := r.Client.Do(ctx, req, nil)
 		if err == nil {
 			return nil
 		}
