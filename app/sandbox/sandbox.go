@@ -1,7 +1,8 @@
 // Package sandbox runs the analysis of an untrusted checkout in a child
-// process of the same binary, under a memory limit (its resident memory,
-// watched by the child itself, with RLIMIT_AS as the hard stop, both set
-// before it reads anything of the checkout) and a
+// process of the same binary, under a memory limit (a cgroup of its own
+// where the host lets dockopt make one, cgroup.go; its resident memory,
+// watched by the child itself, with RLIMIT_AS as the hard stop, as the
+// backstop; all in force before it reads anything of the checkout) and a
 // wall-time limit, so that a repository whose analysis would exhaust the
 // server's memory or never end kills only the child. The parent survives
 // the child's death and says why it died.
@@ -77,6 +78,8 @@ type Report struct {
 	// Elapsed and PeakRSSKiB are measured by the parent.
 	Elapsed    time.Duration `json:"-"`
 	PeakRSSKiB int64         `json:"-"`
+	// MemoryLimit says what bounded the child's memory (cgroup.go).
+	MemoryLimit string `json:"-"`
 }
 
 // Exceeded says the child died for going over a limit.
@@ -86,11 +89,15 @@ type Exceeded struct {
 	Limits Limits
 	// Detail is the end of what the child wrote on stderr.
 	Detail string
+	// StoppedBy names what stopped a child over the memory budget: "cgroup
+	// v2" or "cgroup v1" (the kernel killed it), "RLIMIT_AS", or
+	// "resident-memory watch".
+	StoppedBy string
 }
 
 func (e *Exceeded) Error() string {
 	if e.Memory {
-		return fmt.Sprintf("the analysis needed more than %d MiB", e.Limits.memoryMiB())
+		return fmt.Sprintf("the analysis needed more than %d MiB (stopped by the %s limit)", e.Limits.memoryMiB(), e.StoppedBy)
 	}
 	return fmt.Sprintf("the analysis took longer than %s", e.Limits.timeout())
 }
@@ -114,6 +121,9 @@ type Runner struct {
 	Limits  Limits
 	// Env is added to the child's environment (tests).
 	Env []string
+	// NoCgroup leaves the child's memory to RLIMIT_AS and its watch of
+	// its resident memory, as where no cgroup can be made.
+	NoCgroup bool
 }
 
 // childEnv is all the analysis child needs of the environment.
@@ -125,6 +135,24 @@ func childEnv() []string {
 		}
 	}
 	return env
+}
+
+// cgroup makes the child's cgroup, if it can, and says what will bound
+// the child's memory.
+func (r *Runner) cgroup(lim Limits) (*runCgroup, string) {
+	backstop := mechanismRlimit + " and resident-memory watch"
+	if r.NoCgroup {
+		return nil, backstop
+	}
+	self, _ := os.ReadFile("/proc/self/cgroup")
+	cg, err := newRunCgroup(cgroupParents(defaultCgroupRoot, self), uint64(lim.memoryMiB())<<20)
+	if cg == nil {
+		if err != nil {
+			return nil, backstop + " (no cgroup: " + err.Error() + ")"
+		}
+		return nil, backstop + " (no cgroup with a memory controller)"
+	}
+	return cg, cg.describe()
 }
 
 // maxOutput bounds what is read of the child's stdout and kept of its
@@ -146,8 +174,14 @@ func (r *Runner) Check(ctx context.Context, dir string) (Report, error) {
 	// later, should it not.
 	cctx, cancel := context.WithTimeout(ctx, lim.timeout()+5*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, exe, Subcommand,
-		"-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", lim.timeout().String(), dir)
+	args := []string{Subcommand, "-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", lim.timeout().String()}
+	cg, memoryLimit := r.cgroup(lim)
+	if cg != nil {
+		// Removed once the child is gone, whatever ended it (ctx too).
+		defer cg.remove()
+		args = append(args, "-cgroup", cg.dir)
+	}
+	cmd := exec.CommandContext(cctx, exe, append(args, dir)...)
 	// The child reads hostile content: it gets none of the server's
 	// environment (the App's private key, the webhook secret).
 	cmd.Env = append(childEnv(), r.Env...)
@@ -169,11 +203,14 @@ func (r *Runner) Check(ctx context.Context, dir string) (Report, error) {
 	case err == nil:
 	case ctx.Err() != nil:
 		return Report{}, ctx.Err()
+	case cg != nil && cg.oomKilled():
+		return Report{}, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: cg.mechanism}
 	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitTimeout, cctx.Err() != nil:
 		return Report{}, &Exceeded{Limits: lim, Detail: detail}
-	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMemory,
-		strings.Contains(detail, "out of memory"), strings.Contains(detail, "cannot allocate memory"):
-		return Report{}, &Exceeded{Memory: true, Limits: lim, Detail: detail}
+	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMemory:
+		return Report{}, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: "resident-memory watch"}
+	case strings.Contains(detail, "out of memory"), strings.Contains(detail, "cannot allocate memory"):
+		return Report{}, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: mechanismRlimit}
 	default:
 		state := err.Error()
 		if cmd.ProcessState != nil {
@@ -185,7 +222,7 @@ func (r *Runner) Check(ctx context.Context, dir string) (Report, error) {
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		return Report{}, &Crashed{State: "unreadable report", Detail: err.Error()}
 	}
-	rep.Elapsed, rep.PeakRSSKiB = elapsed, peak
+	rep.Elapsed, rep.PeakRSSKiB, rep.MemoryLimit = elapsed, peak, memoryLimit
 	return rep, nil
 }
 
@@ -205,13 +242,28 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	memory := fs.Int("memory-mib", DefaultMemoryMiB, "memory budget")
 	timeout := fs.Duration("timeout", DefaultTimeout, "wall-time limit")
+	cgroup := fs.String("cgroup", "", "cgroup directory to join first")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *memory <= 0 || *timeout <= 0 {
-		fmt.Fprintln(stderr, "usage: dockopt "+Subcommand+" -memory-mib N -timeout D DIR")
+		fmt.Fprintln(stderr, "usage: dockopt "+Subcommand+" -memory-mib N [-cgroup DIR] -timeout D DIR")
 		return exitUsage
+	}
+	budget := uint64(*memory) << 20
+	resident, space := budget, budget
+	if *cgroup != "" {
+		if err := joinCgroup(*cgroup); err != nil {
+			fmt.Fprintln(stderr, "joining the memory cgroup:", err)
+			return exitFailed
+		}
+		// The kernel holds the child to the budget; the backstops stand
+		// above it, so that they stop only a child that escaped it.
+		// Resident memory counts pages the cgroup does not (the binary's,
+		// cached and charged before the child ran), and the heap's address
+		// space grows in 64 MiB arenas ahead of its use: hence the margins.
+		resident, space = 2*budget+64<<20, 4*budget
 	}
 	// The Go runtime reserves address space it never touches (hundreds
 	// of MiB at start); the budget is what the analysis may add to it.
-	limit := uint64(*memory)<<20 + addressSpace()
+	limit := space + addressSpace()
 	if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
 		fmt.Fprintln(stderr, "setting the memory limit:", err)
 		return exitFailed
@@ -222,7 +274,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// The address-space limit alone lets the heap fill the space the
 	// runtime reserved at start before it bites, so the resident memory
 	// the budget names is watched too.
-	go watchResident(uint64(*memory)<<20, stderr)
+	go watchResident(resident, stderr)
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	rep, err := analyze(ctx, fs.Arg(0))

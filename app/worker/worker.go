@@ -325,6 +325,6 @@ func (w *Worker) withinBudget(ctx context.Context, dir, title string) error {
 	case err != nil:
 		return err
 	}
-	w.log().Info("analysis within its budget", "repository", title, "dockerfiles", rep.Dockerfiles, "elapsed_ms", rep.Elapsed.Milliseconds(), "peak_rss_mib", rep.PeakRSSKiB>>10)
+	w.log().Info("analysis within its budget", "repository", title, "dockerfiles", rep.Dockerfiles, "elapsed_ms", rep.Elapsed.Milliseconds(), "peak_rss_mib", rep.PeakRSSKiB>>10, "memory_limit", rep.MemoryLimit)
 	return nil
 }
