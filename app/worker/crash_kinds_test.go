@@ -24,8 +24,13 @@ import (
 type kindSweep struct {
 	name   string
 	points []killPoint // route and skip only
-	// stage builds the scene in the fake GitHub (no dockopt process has
-	// seen it yet) and returns the webhook whose job is killed.
+	// prepare, if set, builds the scene dockopt acts on first, undisturbed,
+	// and returns that webhook; prepared says, from the fake GitHub, that
+	// dockopt is done with it.
+	prepare  func(t *testing.T, s *scene) githubtest.Webhook
+	prepared func(s *scene) bool
+	// stage builds (or changes) the scene in the fake GitHub and returns
+	// the webhook whose job is killed.
 	stage func(t *testing.T, s *scene) githubtest.Webhook
 	// check asserts what a user sees after the rescue; every sweep also
 	// checks that no check run is left in progress and that no commit has
@@ -66,6 +71,25 @@ func (s *scene) commandOn(body string) githubtest.Webhook {
 	return s.gh.IssueCommentEvent(s.repo(), c.ID, "created", "")
 }
 
+// settled: dockopt's review is on the pull request and no check run is
+// in progress.
+func (s *scene) settled() bool {
+	if len(s.gh.Reviews(s.repo())) == 0 {
+		return false
+	}
+	return s.runsDone()
+}
+
+func (s *scene) runsDone() bool {
+	runs := s.gh.CheckRuns(s.repo())
+	for _, r := range runs {
+		if r.Status != "completed" {
+			return false
+		}
+	}
+	return len(runs) > 0
+}
+
 // kindSweeps are the sweeps of the job kinds other than a push.
 var kindSweeps = []kindSweep{
 	{
@@ -76,6 +100,45 @@ var kindSweeps = []kindSweep{
 			return s.gh.PullRequestEvent(s.repo(), s.pr, "opened", "alice")
 		},
 		check: func(t *testing.T, s *scene) { oneReview(t, s) },
+	},
+	{
+		// A new push to the pull request: the suggestion on the line it
+		// changed is deleted and the new one posted.
+		name:   "review-update",
+		points: points("checks/create", "pulls/delete-review-comment", "pulls/create-review", "checks/update"),
+		prepare: func(t *testing.T, s *scene) githubtest.Webhook {
+			s.personsPR()
+			return s.gh.PullRequestEvent(s.repo(), s.pr, "opened", "alice")
+		},
+		prepared: (*scene).settled,
+		stage: func(t *testing.T, s *scene) githubtest.Webhook {
+			before := s.gh.Branch(s.repo(), "feature")
+			s.gh.Push(s.repo(), "feature", map[string]string{"svc/Dockerfile": strings.Replace(baseDockerfile, "COPY", strings.Replace(aptLine, "curl", "wget", 1)+"\nCOPY", 1)}, "wget", "alice")
+			return s.gh.SynchronizeEvent(s.repo(), s.pr, before, "alice")
+		},
+		check: func(t *testing.T, s *scene) {
+			var current, outdated int
+			seen := map[string]bool{}
+			for _, c := range s.gh.ReviewComments(s.repo()) {
+				if c.User != s.gh.Bot() {
+					continue
+				}
+				fp := review.FingerprintOf(c.Body)
+				if seen[fp] {
+					t.Errorf("the suggestion on %s:%d is on #%d twice", c.Path, c.Line, s.pr)
+				}
+				seen[fp] = true
+				switch {
+				case strings.Contains(c.Body, "wget"):
+					current++
+				case strings.Contains(c.Body, "curl"):
+					outdated++
+				}
+			}
+			if current == 0 || outdated > 0 {
+				t.Errorf("after the push: %d suggestions on the new line, %d outdated ones left, want some and none", current, outdated)
+			}
+		},
 	},
 	{
 		name:   "check-suite-rerun",
@@ -132,8 +195,27 @@ var kindSweeps = []kindSweep{
 		rerun: true,
 	},
 	{
+		// The Open fix PR button of a check run in check-only mode.
+		name:   "open-fix-pr-button",
+		points: points("git/create-ref", "pulls/create"),
+		prepare: func(t *testing.T, s *scene) githubtest.Webhook {
+			s.inst = s.gh.AddInstallation("acme")
+			s.repos = []*githubtest.Repo{s.gh.AddRepo(s.inst, "acme", "shop", map[string]string{"README.md": "# shop\n"})}
+			before := s.gh.Branch(s.repo(), "main")
+			after := s.gh.Push(s.repo(), "main", with(smallRepo(), map[string]string{".github/dockopt.yml": "output:\n  mode: check-only\n"}), "check only", "alice")
+			return s.gh.PushEvent(s.repo(), "main", before, after, "alice")
+		},
+		prepared: (*scene).runsDone,
+		stage: func(t *testing.T, s *scene) githubtest.Webhook {
+			runs := s.gh.CheckRuns(s.repo())
+			return s.gh.CheckRunEvent(s.repo(), runs[len(runs)-1].ID, "alice", "open-fix-pr")
+		},
+		check: onePullRequestEach,
+		rerun: true,
+	},
+	{
 		name:   "command-in-review-thread",
-		points: points("reactions/create-for-pull-request-review-comment", "pulls/create-review-comment"),
+		points: points("reactions/create-for-pull-request-review-comment", "pulls/create-reply-for-review-comment"),
 		stage: func(t *testing.T, s *scene) githubtest.Webhook {
 			s.personsPR()
 			c := s.gh.AddReviewComment(s.repo(), s.pr, "bob", "svc/Dockerfile", 2, "/dockopt explain DL3015")
@@ -225,12 +307,20 @@ func TestKillAtEveryWriteOfEveryJobKind(t *testing.T) {
 func killKindAt(t *testing.T, k kindSweep, p killPoint, landed bool, databaseURL string) {
 	began := time.Now()
 	s := &scene{gh: githubtest.NewServer(t)}
-	hook := k.stage(t, s)
-
 	cmd, addr := startCrashChild(t, s.gh, databaseURL)
+	deadline := time.Now().Add(20 * time.Second)
+	if k.prepare != nil {
+		deliver(t, s.gh, "http://"+addr+"/webhook", k.prepare(t, s))
+		for !k.prepared(s) {
+			if time.Now().After(deadline) {
+				t.Fatal("the child never finished the prepared scene")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	hook := k.stage(t, s)
 	hang := s.gh.Fault(p.route, githubtest.Fault{Delay: time.Minute, Skip: p.skip, Applied: landed})
 	ids := deliver(t, s.gh, "http://"+addr+"/webhook", hook)
-	deadline := time.Now().Add(20 * time.Second)
 	for hang.Hits() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the child never sent %s", p.route)
@@ -305,11 +395,13 @@ func finished(t *testing.T, h *harness, ids []int64) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		done := 0
+		var states []string
 		for _, id := range ids {
 			row, err := h.srv.Queue().Job(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
+			states = append(states, fmt.Sprintf("%d %s %s attempt %d %v", id, row.Kind, row.State, row.Attempt, row.Errors))
 			switch row.State {
 			case rivertype.JobStateCompleted:
 				done++
@@ -325,7 +417,7 @@ func finished(t *testing.T, h *harness, ids []int64) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after the restart, %d of %d jobs completed and %d wait", done, len(ids), depth)
+			t.Fatalf("after the restart, %d of %d jobs completed and %d wait: %s", done, len(ids), depth, strings.Join(states, "; "))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
