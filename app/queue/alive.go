@@ -59,10 +59,15 @@ func (e *engine[TDriver, TTx]) alive(ctx context.Context, row *rivertype.JobRow)
 	return func() {
 		cancel()
 		<-done
-		// The attempt's outcome is River's to record; the row goes.
+		// The attempt's outcome is River's to record, and River records
+		// it later, in a batch: a process killed before that leaves the
+		// job running with no one to run it, which River itself rescues
+		// only after the job's whole timeout. So the row stays, with one
+		// last lease of life; once it expires, rescueDeadOnce drops it if
+		// the outcome was recorded and runs the job again if not.
 		dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer dcancel()
-		_, _ = e.exec(dctx, `DELETE FROM dockopt_alive WHERE job_id = $1 AND attempt = $2`, row.ID, row.Attempt)
+		_ = beat(dctx)
 	}
 }
 
@@ -88,6 +93,12 @@ func (e *engine[TDriver, TTx]) rescueDead(ctx context.Context) {
 // rescueDeadOnce hands the jobs whose rows expired back to River.
 func (e *engine[TDriver, TTx]) rescueDeadOnce(ctx context.Context) (int, error) {
 	rescued := 0
+	// Most expired rows are of attempts whose outcome River recorded.
+	if _, err := e.exec(ctx, `DELETE FROM dockopt_alive WHERE expires_at < $1 AND NOT EXISTS (
+		SELECT 1 FROM river_job WHERE river_job.id = dockopt_alive.job_id AND river_job.state = 'running' AND river_job.attempt = dockopt_alive.attempt)`,
+		time.Now().UnixMilli()); err != nil {
+		return 0, err
+	}
 	for range 100 {
 		var id, attempt int64
 		found, err := e.queryRowFound(ctx, `SELECT job_id, attempt FROM dockopt_alive WHERE expires_at < $1 ORDER BY expires_at LIMIT 1`,

@@ -99,6 +99,8 @@ type Result struct {
 	// Elapsed and PeakRSSKiB are measured by the parent of a child.
 	Elapsed    time.Duration `json:"-"`
 	PeakRSSKiB int64         `json:"-"`
+	// MemoryLimit says what bounded the child's memory (cgroup.go).
+	MemoryLimit string `json:"-"`
 }
 
 // Change is one file to create or modify.

@@ -1,7 +1,8 @@
 // Package sandbox runs the analysis of an untrusted checkout in a child
-// process of the same binary, under a memory limit (its resident memory,
-// watched by the child itself, with RLIMIT_AS as the hard stop, both set
-// before it reads anything of the checkout) and a
+// process of the same binary, under a memory limit (a cgroup of its own
+// where the host lets dockopt make one, cgroup.go; its resident memory,
+// watched by the child itself, with RLIMIT_AS as the hard stop, as the
+// backstop; all in force before it reads anything of the checkout) and a
 // wall-time limit, so that a repository whose analysis would exhaust the
 // server's memory or never end kills only the child. The parent survives
 // the child's death and says why it died.
@@ -73,6 +74,10 @@ type Exceeded struct {
 	Limits Limits
 	// Detail is the end of what the child wrote on stderr.
 	Detail string
+	// StoppedBy names what stopped a child over the memory budget: "cgroup
+	// v2" or "cgroup v1" (the kernel killed it), "RLIMIT_AS", or
+	// "resident-memory watch".
+	StoppedBy string
 }
 
 func (e *Exceeded) Error() string {
@@ -80,7 +85,7 @@ func (e *Exceeded) Error() string {
 		return fmt.Sprintf("the analysis's result was larger than %d MiB", e.Output>>20)
 	}
 	if e.Memory {
-		return fmt.Sprintf("the analysis needed more than %d MiB", e.Limits.memoryMiB())
+		return fmt.Sprintf("the analysis needed more than %d MiB (stopped by the %s limit)", e.Limits.memoryMiB(), e.StoppedBy)
 	}
 	return fmt.Sprintf("the analysis took longer than %s", e.Limits.timeout())
 }
@@ -104,6 +109,9 @@ type Runner struct {
 	Limits  Limits
 	// Env is added to the child's environment (tests).
 	Env []string
+	// NoCgroup leaves the child's memory to RLIMIT_AS and its watch of
+	// its resident memory, as where no cgroup can be made.
+	NoCgroup bool
 }
 
 // childEnv is all the analysis child needs of the environment.
@@ -115,6 +123,24 @@ func childEnv() []string {
 		}
 	}
 	return env
+}
+
+// cgroup makes the child's cgroup, if it can, and says what will bound
+// the child's memory.
+func (r *Runner) cgroup(lim Limits) (*runCgroup, string) {
+	backstop := mechanismRlimit + " and resident-memory watch"
+	if r.NoCgroup {
+		return nil, backstop
+	}
+	self, _ := os.ReadFile("/proc/self/cgroup")
+	cg, err := newRunCgroup(cgroupParents(defaultCgroupRoot, self), uint64(lim.memoryMiB())<<20)
+	if cg == nil {
+		if err != nil {
+			return nil, backstop + " (no cgroup: " + err.Error() + ")"
+		}
+		return nil, backstop + " (no cgroup with a memory controller)"
+	}
+	return cg, cg.describe()
 }
 
 // maxOutput bounds what is kept of the child's stderr.
@@ -159,8 +185,14 @@ func (r *Runner) Analyze(ctx context.Context, dir string, req *Request, maxResul
 	// later, should it not.
 	cctx, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, exe, Subcommand,
-		"-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", timeout.String(), dir)
+	args := []string{Subcommand, "-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", timeout.String()}
+	cg, memoryLimit := r.cgroup(lim)
+	if cg != nil {
+		// Removed once the child is gone, whatever ended it (ctx too).
+		defer cg.remove()
+		args = append(args, "-cgroup", cg.dir)
+	}
+	cmd := exec.CommandContext(cctx, exe, append(args, dir)...)
 	// The child reads hostile content: it gets none of the server's
 	// environment (the App's private key, the webhook secret); what it
 	// needs to know comes on its stdin.
@@ -184,11 +216,14 @@ func (r *Runner) Analyze(ctx context.Context, dir string, req *Request, maxResul
 	case err == nil:
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
+	case cg != nil && cg.oomKilled():
+		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: cg.mechanism}
 	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitTimeout, cctx.Err() != nil:
 		return nil, &Exceeded{Limits: Limits{MemoryMiB: lim.MemoryMiB, Timeout: timeout}, Detail: detail}
-	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMemory,
-		strings.Contains(detail, "out of memory"), strings.Contains(detail, "cannot allocate memory"):
-		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail}
+	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMemory:
+		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: "resident-memory watch"}
+	case strings.Contains(detail, "out of memory"), strings.Contains(detail, "cannot allocate memory"):
+		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: mechanismRlimit}
 	default:
 		state := err.Error()
 		if cmd.ProcessState != nil {
@@ -206,7 +241,7 @@ func (r *Runner) Analyze(ctx context.Context, dir string, req *Request, maxResul
 	if res.Version != Version {
 		return nil, &Crashed{State: "unreadable result", Detail: fmt.Sprintf("result version %d, want %d", res.Version, Version)}
 	}
-	res.Elapsed, res.PeakRSSKiB = elapsed, peak
+	res.Elapsed, res.PeakRSSKiB, res.MemoryLimit = elapsed, peak, memoryLimit
 	return &res, nil
 }
 
@@ -226,13 +261,28 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	memory := fs.Int("memory-mib", DefaultMemoryMiB, "memory budget")
 	timeout := fs.Duration("timeout", DefaultTimeout, "wall-time limit")
+	cgroup := fs.String("cgroup", "", "cgroup directory to join first")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *memory <= 0 || *timeout <= 0 {
-		fmt.Fprintln(stderr, "usage: dockopt "+Subcommand+" -memory-mib N -timeout D DIR")
+		fmt.Fprintln(stderr, "usage: dockopt "+Subcommand+" -memory-mib N [-cgroup DIR] -timeout D DIR")
 		return exitUsage
+	}
+	budget := uint64(*memory) << 20
+	resident, space := budget, budget
+	if *cgroup != "" {
+		if err := joinCgroup(*cgroup); err != nil {
+			fmt.Fprintln(stderr, "joining the memory cgroup:", err)
+			return exitFailed
+		}
+		// The kernel holds the child to the budget; the backstops stand
+		// above it, so that they stop only a child that escaped it.
+		// Resident memory counts pages the cgroup does not (the binary's,
+		// cached and charged before the child ran), and the heap's address
+		// space grows in 64 MiB arenas ahead of its use: hence the margins.
+		resident, space = 2*budget+64<<20, 4*budget
 	}
 	// The Go runtime reserves address space it never touches (hundreds
 	// of MiB at start); the budget is what the analysis may add to it.
-	limit := uint64(*memory)<<20 + addressSpace()
+	limit := space + addressSpace()
 	if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
 		fmt.Fprintln(stderr, "setting the memory limit:", err)
 		return exitFailed
@@ -243,7 +293,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	// The address-space limit alone lets the heap fill the space the
 	// runtime reserved at start before it bites, so the resident memory
 	// the budget names is watched too.
-	go watchResident(uint64(*memory)<<20, stderr)
+	go watchResident(resident, stderr)
 	var req Request
 	if err := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest)).Decode(&req); err != nil {
 		fmt.Fprintln(stderr, "reading the request:", err)

@@ -60,7 +60,11 @@ func TestAnalysisOverTheMemoryBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("10 Dockerfiles of 400 RUN lines: %d findings, %s, peak %d MiB", rep.Findings, rep.Elapsed.Round(time.Millisecond), rep.PeakRSSKiB>>10)
-	_, err = runner(int(rep.PeakRSSKiB>>10)/2, time.Minute).Analyze(context.Background(), dir, request(nil), 64<<20)
+	// A quarter of the peak: the peak of a run under a large budget
+	// includes garbage the collector had no reason to reclaim, and under
+	// a kernel-enforced limit (a cgroup) the collector fits a run into
+	// half of it.
+	_, err = runner(int(rep.PeakRSSKiB>>10)/4, time.Minute).Analyze(context.Background(), dir, request(nil), 64<<20)
 	var ex *sandbox.Exceeded
 	if !errors.As(err, &ex) || !ex.Memory {
 		t.Fatalf("got %v, want the memory budget exceeded", err)

@@ -40,6 +40,14 @@ func (w *Worker) command(ctx context.Context, j jobs.Command) error {
 		return queue.Permanent(err)
 	}
 	c := &cmdRun{w: w, gh: inst.Client, wr: writersFor(inst.Client, j.Owner, j.Repo), j: j, perms: map[string]bool{}}
+	// A retry of a job whose answer landed before its process died: the
+	// command is done, and a second answer would repeat it.
+	if done, err := c.wr.replies.Answered(ctx, c.thread()); err != nil || done {
+		if done {
+			w.log().Info("command already answered", "repository", c.repoName(), "comment", j.CommentID)
+		}
+		return err
+	}
 	if err := c.react(ctx, "eyes"); err != nil {
 		return err
 	}

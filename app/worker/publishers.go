@@ -48,6 +48,7 @@ type reviews interface {
 type replies interface {
 	React(ctx context.Context, t publish.Thread, content string) error
 	Answer(ctx context.Context, t publish.Thread, body string) error
+	Answered(ctx context.Context, t publish.Thread) (bool, error)
 }
 
 // writers are every write a job may make on one repository.

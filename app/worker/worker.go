@@ -327,7 +327,7 @@ func (w *Worker) engine(ctx context.Context, dir string, fsys fs.FS, req *sandbo
 	case err != nil:
 		return nil, err
 	}
-	w.log().Info("analysis within its budget", "repository", req.Title, "dockerfiles", res.Dockerfiles, "elapsed_ms", res.Elapsed.Milliseconds(), "peak_rss_mib", res.PeakRSSKiB>>10)
+	w.log().Info("analysis within its budget", "repository", req.Title, "dockerfiles", res.Dockerfiles, "elapsed_ms", res.Elapsed.Milliseconds(), "peak_rss_mib", res.PeakRSSKiB>>10, "memory_limit", res.MemoryLimit)
 	return res, nil
 }
 
