@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -203,7 +204,15 @@ func (r *Runner) Analyze(ctx context.Context, dir string, req *Request, maxResul
 	stderr := &tail{max: maxOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	started := time.Now()
+	// A child outlives a parent killed with SIGKILL (a crash, the OOM
+	// killer, a deploy) and would go on analyzing, and holding memory,
+	// until its timeout: the kernel kills it with its parent instead.
+	// Pdeathsig follows the thread that started the child, so this
+	// goroutine keeps that thread until the child is gone.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
 	err = cmd.Run()
+	runtime.UnlockOSThread()
 	elapsed := time.Since(started)
 	var peak int64
 	if cmd.ProcessState != nil {

@@ -1,11 +1,16 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +27,24 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, strings.Join(os.Environ(), " "))
 			os.Exit(7)
 		}
+		if os.Getenv("DOCKOPT_SANDBOX_HANG") != "" {
+			// For TestChildDiesWithItsParent: a child that never ends
+			// by itself.
+			select {}
+		}
 		os.Exit(sandbox.Main(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if dir := os.Getenv("DOCKOPT_SANDBOX_PARENT"); dir != "" {
+		// For TestChildDiesWithItsParent: a parent that analyzes dir in
+		// a child until it is killed.
+		// No cgroup: a killed parent cannot remove it (the next run
+		// under the same parent would), and this test is about the child.
+		r := runner(4096, 10*time.Minute)
+		r.NoCgroup = true
+		r.Env = []string{"DOCKOPT_SANDBOX_HANG=1"}
+		_, err := r.Analyze(context.Background(), dir, request(nil), 64<<20)
+		fmt.Fprintln(os.Stderr, "the analysis ended before the parent was killed:", err)
+		os.Exit(3)
 	}
 	os.Exit(m.Run())
 }
@@ -128,4 +150,80 @@ func TestChildUsesTheGivenConfiguration(t *testing.T) {
 	if all.Dockerfiles != 1 || none.Dockerfiles != 0 {
 		t.Errorf("with the defaults %d Dockerfiles, with the Dockerfile ignored %d", all.Dockerfiles, none.Dockerfiles)
 	}
+}
+
+// TestChildDiesWithItsParent kills a parent (SIGKILL: no deferred
+// cleanup runs) while its child works, and checks that the kernel ends
+// the child too, rather than letting it work on to its timeout (here ten
+// minutes) with no one to read its result.
+func TestChildDiesWithItsParent(t *testing.T) {
+	dir := testfiles.Dir(t, map[string]string{"Dockerfile": "FROM scratch\n"})
+	exe, _ := os.Executable()
+	parent := exec.Command(exe, "-test.run", "^$")
+	parent.Env = append(os.Environ(), "DOCKOPT_SANDBOX_PARENT="+dir)
+	var stderr bytes.Buffer
+	parent.Stderr = &stderr
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- parent.Wait() }()
+	var child int
+	for deadline := time.Now().Add(30 * time.Second); child == 0; time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			t.Fatalf("the parent ended (%v) before it was killed: %s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the parent started no child within 30 s")
+		}
+		child = childOf(parent.Process.Pid)
+	}
+	if !alive(child) {
+		t.Fatal("the child ended before its parent was killed")
+	}
+	parent.Process.Kill()
+	<-exited
+	killed := time.Now()
+	for alive(child) {
+		if time.Since(killed) > 10*time.Second {
+			syscall.Kill(child, syscall.SIGKILL)
+			t.Fatalf("the child %d was still running 10 s after its parent was killed", child)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("the child ended %v after its parent", time.Since(killed).Round(time.Millisecond))
+}
+
+// childOf is a child process of pid, or 0.
+func childOf(pid int) int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses.
+		rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+		var state string
+		var ppid int
+		if _, err := fmt.Sscan(rest, &state, &ppid); err == nil && ppid == pid {
+			n, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+			return n
+		}
+	}
+	return 0
+}
+
+// alive says whether pid runs: it exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+	var state string
+	fmt.Sscan(rest, &state)
+	return state != "Z" && state != "X"
 }
