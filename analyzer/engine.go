@@ -192,6 +192,7 @@ type Configured struct {
 	cfg      *Config
 	settings map[string]RuleSetting
 	release  bool
+	each     func(i int, fr *FileResult) error
 }
 
 // ReleasingModels returns c for a caller that reads only what an analysis
@@ -205,6 +206,24 @@ func (c *Configured) ReleasingModels() *Configured {
 	cp.release = true
 	return &cp
 }
+
+// Each returns c for a caller that takes each file's result as soon as it
+// is analyzed: AnalyzeTargets (and Analyze) call each with the file's index
+// and result in the worker that analyzed it, concurrently for different
+// files, before its model is released (ReleasingModels). A patcher can so
+// patch a file while others are still being analyzed, and let its models
+// go when it is done, rather than hold every file's until the analysis of
+// the last one. An error from each is ctx's, and ends the analysis with it.
+// The result's Groups are computed after every file has been through each.
+func (c *Configured) Each(each func(i int, fr *FileResult) error) *Configured {
+	cp := *c
+	cp.each = each
+	return &cp
+}
+
+// ReleaseModel lets go of what only the rules, BuildKit's conversion and
+// the patcher read, as ReleasingModels does, for a caller done with them.
+func (fr *FileResult) ReleaseModel() { fr.releaseModel() }
 
 // Configure resolves the configuration's rule keys (IDs or equivalents)
 // once. A key that names no rule is an error; the Configured returned with
@@ -289,6 +308,9 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 			}
 			fr.Context = t.Context
 			fr.Compose, fr.Service = t.Compose, t.Service
+			if c.each != nil && c.each(i, fr) != nil {
+				return // canceled; the result is thrown away below
+			}
 			if c.release {
 				fr.releaseModel()
 			}

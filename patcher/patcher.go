@@ -162,7 +162,6 @@ func (v Verification) OK() bool {
 func Patch(ctx context.Context, a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	run := configure(a, cfg)
-	out := &Result{}
 	patched := make([]*File, len(res.Files))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -188,6 +187,12 @@ func Patch(ctx context.Context, a *analyzer.Analyzer, fsys fs.FS, res *analyzer.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return assemble(fsys, patched, opts), nil
+}
+
+// assemble gathers the patched files, in order, and the files to write.
+func assemble(fsys fs.FS, patched []*File, opts Options) *Result {
+	out := &Result{}
 	for _, f := range patched {
 		if f != nil {
 			out.Files = append(out.Files, f)
@@ -198,7 +203,50 @@ func Patch(ctx context.Context, a *analyzer.Analyzer, fsys fs.FS, res *analyzer.
 		out.Changes = append(out.Changes, hardenCompose(fsys, out.Files)...)
 		sort.Slice(out.Changes, func(i, j int) bool { return out.Changes[i].Path < out.Changes[j].Path })
 	}
-	return out, nil
+	return out
+}
+
+// Stream is Patch for files handed over one at a time, as an analysis
+// finishes each (analyzer.Configured.Each): the same result, without the
+// analysis of every file held until the first is patched.
+type Stream struct {
+	run  *analyzer.Configured
+	opts Options
+	mu   sync.Mutex
+	// patched is indexed as the analysis's files.
+	patched []*File
+}
+
+// NewStream returns a Stream patching under cfg with opts.
+func NewStream(a *analyzer.Analyzer, cfg *analyzer.Config, opts Options) *Stream {
+	return &Stream{run: configure(a, cfg), opts: opts.withDefaults()}
+}
+
+// Add patches the analysis's file i, as Patch would; files Patch leaves
+// out (unparsed, not Editable) are left out. It is safe to call for
+// different files at once. The error is ctx's, when it is canceled.
+func (s *Stream) Add(ctx context.Context, i int, fr *analyzer.FileResult) (*File, error) {
+	if fr.Error != "" || fr.Dockerfile == nil || !Editable(fr) {
+		return nil, ctx.Err()
+	}
+	f, err := patchFile(ctx, s.run, fr, s.opts)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i >= len(s.patched) {
+		s.patched = append(s.patched, make([]*File, i+1-len(s.patched))...)
+	}
+	s.patched[i] = f
+	return f, nil
+}
+
+// Result is what Patch returns for the files added, in their order.
+func (s *Stream) Result(fsys fs.FS) *Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return assemble(fsys, s.patched, s.opts)
 }
 
 // Editable reports whether dockopt may change a file at all. A template's

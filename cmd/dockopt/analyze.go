@@ -382,6 +382,9 @@ func (r *analysisRun) runPipeline(ctx context.Context, stderr io.Writer) (int, e
 			}
 			opts.HardenCompose = opts.HardenCompose || r.opts.compose
 			req.Fix = &opts
+			// JSON reports findings and changes, which outlive the
+			// models; the report (REPORT.md with --out) reads them.
+			req.StreamFixes = r.opts.format == "json" && r.opts.out == ""
 		}
 		if req.Fix != nil && r.opts.buildkit != "" {
 			req.Builder = &build.Builder{Addr: r.opts.buildkit}
