@@ -280,7 +280,7 @@ func (a *Analyzer) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Tar
 func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Target) (*Result, error) {
 	rec := recording(fsys)
 	fsys = rec
-	contexts := &contextCache{fsys: fsys, m: map[string]*BuildContext{}, repo: newRepoEvidence()}
+	contexts := &contextCache{fsys: fsys, m: map[string]*contextEntry{}, repo: newRepoEvidence()}
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
@@ -327,23 +327,34 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 	return res, nil
 }
 
+// contextCache loads each build context once for all the Dockerfiles
+// that share it. Different contexts load at once: a lock held over the
+// whole load made the workers wait on each other's walks.
 type contextCache struct {
 	mu   sync.Mutex
 	fsys fs.FS
-	m    map[string]*BuildContext
+	m    map[string]*contextEntry
 	repo *repoEvidence
+}
+
+type contextEntry struct {
+	once sync.Once
+	bc   *BuildContext
 }
 
 func (c *contextCache) get(dir string) *BuildContext {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if bc, ok := c.m[dir]; ok {
-		return bc
+	e := c.m[dir]
+	if e == nil {
+		e = &contextEntry{}
+		c.m[dir] = e
 	}
-	bc := LoadContext(c.fsys, dir)
-	bc.repo = c.repo
-	c.m[dir] = bc
-	return bc
+	c.mu.Unlock()
+	e.once.Do(func() {
+		e.bc = LoadContext(c.fsys, dir)
+		e.bc.repo = c.repo
+	})
+	return e.bc
 }
 
 // forDockerfile returns the context as one Dockerfile sees it: with its
