@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -154,6 +155,30 @@ func (r *recordingFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	r.mu.Unlock()
 	return slices.Clip(es), err
+}
+
+// absent reports whether name is known not to exist: the listing of its
+// folder is held and does not name it. A build context's reads ask for
+// many files that are not there (Dockerfile.dockerignore, .gitignore,
+// setup.cfg …): each was three system calls under an os.Root.
+func (r *recordingFS) absent(name string) bool {
+	dir, base := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		dir = "."
+	}
+	r.mu.Lock()
+	l, ok := r.dirs[dir]
+	r.mu.Unlock()
+	if !ok || l.err != nil || base == "" || base == "." || base == ".." {
+		return false
+	}
+	for _, e := range l.entries {
+		if e.Name() == base {
+			return false
+		}
+	}
+	return true
 }
 
 // unread lists the paths refused so far.
