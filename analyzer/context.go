@@ -144,7 +144,7 @@ func (c *BuildContext) ReadFile(p string) ([]byte, error) {
 	if c == nil || c.fsys == nil {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: fs.ErrNotExist}
 	}
-	return readBounded(c.fsys, path.Join(c.Dir, p), 1<<20)
+	return readContextFile(c.fsys, path.Join(c.Dir, p), 1<<20)
 }
 
 // ReadHead reads at most the first n bytes of a file of the context, for
@@ -246,7 +246,7 @@ func LoadContext(fsys fs.FS, dir string) *BuildContext {
 func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
 	candidates := []string{dockerfilePath + ".dockerignore", path.Join(c.Dir, ".dockerignore")}
 	for _, cand := range candidates {
-		b, err := readBounded(c.fsys, cand, 1<<20)
+		b, err := readContextFile(c.fsys, cand, 1<<20)
 		if err != nil {
 			continue
 		}
@@ -259,6 +259,16 @@ func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
 		c.DockerIgnore = di
 		return
 	}
+}
+
+// readContextFile is readBounded for a file of a build context: one that
+// the folder's listing shows is not there is not opened. Its error is
+// fs.ErrNotExist, worded as the listing knows it; callers only test it.
+func readContextFile(fsys fs.FS, p string, limit int64) ([]byte, error) {
+	if r, ok := fsys.(*recordingFS); ok && r.absent(p) {
+		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	}
+	return readBounded(fsys, p, limit)
 }
 
 func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {

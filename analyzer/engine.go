@@ -192,6 +192,7 @@ type Configured struct {
 	cfg      *Config
 	settings map[string]RuleSetting
 	release  bool
+	each     func(i int, fr *FileResult) error
 }
 
 // ReleasingModels returns c for a caller that reads only what an analysis
@@ -205,6 +206,24 @@ func (c *Configured) ReleasingModels() *Configured {
 	cp.release = true
 	return &cp
 }
+
+// Each returns c for a caller that takes each file's result as soon as it
+// is analyzed: AnalyzeTargets (and Analyze) call each with the file's index
+// and result in the worker that analyzed it, concurrently for different
+// files, before its model is released (ReleasingModels). A patcher can so
+// patch a file while others are still being analyzed, and let its models
+// go when it is done, rather than hold every file's until the analysis of
+// the last one. An error from each is ctx's, and ends the analysis with it.
+// The result's Groups are computed after every file has been through each.
+func (c *Configured) Each(each func(i int, fr *FileResult) error) *Configured {
+	cp := *c
+	cp.each = each
+	return &cp
+}
+
+// ReleaseModel lets go of what only the rules, BuildKit's conversion and
+// the patcher read, as ReleasingModels does, for a caller done with them.
+func (fr *FileResult) ReleaseModel() { fr.releaseModel() }
 
 // Configure resolves the configuration's rule keys (IDs or equivalents)
 // once. A key that names no rule is an error; the Configured returned with
@@ -261,7 +280,7 @@ func (a *Analyzer) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Tar
 func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Target) (*Result, error) {
 	rec := recording(fsys)
 	fsys = rec
-	contexts := &contextCache{fsys: fsys, m: map[string]*BuildContext{}, repo: newRepoEvidence()}
+	contexts := &contextCache{fsys: fsys, m: map[string]*contextEntry{}, repo: newRepoEvidence()}
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
@@ -289,6 +308,9 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 			}
 			fr.Context = t.Context
 			fr.Compose, fr.Service = t.Compose, t.Service
+			if c.each != nil && c.each(i, fr) != nil {
+				return // canceled; the result is thrown away below
+			}
 			if c.release {
 				fr.releaseModel()
 			}
@@ -305,23 +327,34 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 	return res, nil
 }
 
+// contextCache loads each build context once for all the Dockerfiles
+// that share it. Different contexts load at once: a lock held over the
+// whole load made the workers wait on each other's walks.
 type contextCache struct {
 	mu   sync.Mutex
 	fsys fs.FS
-	m    map[string]*BuildContext
+	m    map[string]*contextEntry
 	repo *repoEvidence
+}
+
+type contextEntry struct {
+	once sync.Once
+	bc   *BuildContext
 }
 
 func (c *contextCache) get(dir string) *BuildContext {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if bc, ok := c.m[dir]; ok {
-		return bc
+	e := c.m[dir]
+	if e == nil {
+		e = &contextEntry{}
+		c.m[dir] = e
 	}
-	bc := LoadContext(c.fsys, dir)
-	bc.repo = c.repo
-	c.m[dir] = bc
-	return bc
+	c.mu.Unlock()
+	e.once.Do(func() {
+		e.bc = LoadContext(c.fsys, dir)
+		e.bc.repo = c.repo
+	})
+	return e.bc
 }
 
 // forDockerfile returns the context as one Dockerfile sees it: with its

@@ -65,6 +65,7 @@ type repoEvidence struct {
 }
 
 type dirEvidence struct {
+	once      sync.Once
 	templates []string // repository paths
 	scripts   []string
 }
@@ -73,17 +74,24 @@ func newRepoEvidence() *repoEvidence {
 	return &repoEvidence{dirs: map[string]*dirEvidence{}, scripts: map[string]bool{}}
 }
 
+// dir reads what a folder holds of templates and generator scripts, once;
+// different folders are read at once.
 func (r *repoEvidence) dir(fsys fs.FS, dir string) *dirEvidence {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if ev, ok := r.dirs[dir]; ok {
-		return ev
+	ev, ok := r.dirs[dir]
+	if !ok {
+		ev = &dirEvidence{}
+		r.dirs[dir] = ev
 	}
-	ev := &dirEvidence{}
-	r.dirs[dir] = ev
+	r.mu.Unlock()
+	ev.once.Do(func() { ev.read(fsys, dir) })
+	return ev
+}
+
+func (ev *dirEvidence) read(fsys fs.FS, dir string) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return ev
+		return
 	}
 	if len(entries) > maxEntriesPerDir {
 		entries = entries[:maxEntriesPerDir]
@@ -111,7 +119,6 @@ func (r *repoEvidence) dir(fsys fs.FS, dir string) *dirEvidence {
 			ev.scripts = append(ev.scripts, path.Join(dir, name))
 		}
 	}
-	return ev
 }
 
 // writes reports whether a generator script writes Dockerfiles (bounded read).

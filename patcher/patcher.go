@@ -162,7 +162,6 @@ func (v Verification) OK() bool {
 func Patch(ctx context.Context, a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	run := configure(a, cfg)
-	out := &Result{}
 	patched := make([]*File, len(res.Files))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -188,6 +187,12 @@ func Patch(ctx context.Context, a *analyzer.Analyzer, fsys fs.FS, res *analyzer.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return assemble(fsys, patched, opts), nil
+}
+
+// assemble gathers the patched files, in order, and the files to write.
+func assemble(fsys fs.FS, patched []*File, opts Options) *Result {
+	out := &Result{}
 	for _, f := range patched {
 		if f != nil {
 			out.Files = append(out.Files, f)
@@ -198,7 +203,50 @@ func Patch(ctx context.Context, a *analyzer.Analyzer, fsys fs.FS, res *analyzer.
 		out.Changes = append(out.Changes, hardenCompose(fsys, out.Files)...)
 		sort.Slice(out.Changes, func(i, j int) bool { return out.Changes[i].Path < out.Changes[j].Path })
 	}
-	return out, nil
+	return out
+}
+
+// Stream is Patch for files handed over one at a time, as an analysis
+// finishes each (analyzer.Configured.Each): the same result, without the
+// analysis of every file held until the first is patched.
+type Stream struct {
+	run  *analyzer.Configured
+	opts Options
+	mu   sync.Mutex
+	// patched is indexed as the analysis's files.
+	patched []*File
+}
+
+// NewStream returns a Stream patching under cfg with opts.
+func NewStream(a *analyzer.Analyzer, cfg *analyzer.Config, opts Options) *Stream {
+	return &Stream{run: configure(a, cfg), opts: opts.withDefaults()}
+}
+
+// Add patches the analysis's file i, as Patch would; files Patch leaves
+// out (unparsed, not Editable) are left out. It is safe to call for
+// different files at once. The error is ctx's, when it is canceled.
+func (s *Stream) Add(ctx context.Context, i int, fr *analyzer.FileResult) (*File, error) {
+	if fr.Error != "" || fr.Dockerfile == nil || !Editable(fr) {
+		return nil, ctx.Err()
+	}
+	f, err := patchFile(ctx, s.run, fr, s.opts)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i >= len(s.patched) {
+		s.patched = append(s.patched, make([]*File, i+1-len(s.patched))...)
+	}
+	s.patched[i] = f
+	return f, nil
+}
+
+// Result is what Patch returns for the files added, in their order.
+func (s *Stream) Result(fsys fs.FS) *Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return assemble(fsys, s.patched, s.opts)
 }
 
 // Editable reports whether dockopt may change a file at all. A template's
@@ -240,15 +288,13 @@ func patchFile(ctx context.Context, run *analyzer.Configured, before *analyzer.F
 }
 
 func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.FileResult, opts Options) (*File, error) {
-	p := &filePatcher{ctx: ctx, run: run, opts: opts, bc: before.BuildContext, path: before.Path,
+	p := &filePatcher{ctx: ctx, run: run, opts: opts, bc: before.BuildContext, path: before.Path, before: before,
 		blocked: map[string]Dropped{}, originalRules: ruleCounts(before.Findings)}
 	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}
-	convErr := before.ConvertError(ctx)
-	p.originalConverts = convErr == nil
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
 	current := before
-	if errors.Is(convErr, analyzer.ErrTooManyInstructions) {
+	if tooManyInstructions(before.Dockerfile) && errors.Is(before.ConvertError(ctx), analyzer.ErrTooManyInstructions) {
 		// Nothing could prove a fix keeps this file buildable.
 		allowed, dropped := p.candidates(current)
 		f.Dropped = dropped
@@ -347,13 +393,32 @@ type filePatcher struct {
 	bc   *analyzer.BuildContext
 	path string
 	// blocked holds, by fixKey, the fixes that failed verification.
-	blocked             map[string]Dropped
-	originalRules       map[string]int
-	originalConverts    bool
+	blocked       map[string]Dropped
+	originalRules map[string]int
+	// before is the original's analysis; whether it converts is asked
+	// of it only when that decides something (originalConverts).
+	before              *analyzer.FileResult
 	originalForeignRefs map[string]bool
 	// splitTries and splitBytes count the tries spent finding failing
 	// fixes, and the bytes they analyzed.
 	splitTries, splitBytes int
+}
+
+// originalConverts reports whether BuildKit converts the original file. It
+// is asked only when a candidate does not convert, or grows past the
+// instructions BuildKit is given: whether the original converts decides
+// then whether that is a regression. A candidate that converts needs no
+// answer, so the original is not converted for it (its conversion was
+// one of the three a patched file cost; the file's analysis has it
+// already when BuildKit's checks ran).
+func (p *filePatcher) originalConverts() bool {
+	return p.before.ConvertError(p.ctx) == nil
+}
+
+// tooManyInstructions reports whether d has more instructions than
+// BuildKit is given to convert, as its conversion counts them.
+func tooManyInstructions(d *analyzer.Dockerfile) bool {
+	return d.AST != nil && len(d.AST.Children) > analyzer.MaxConvertInstructions
 }
 
 // candidates returns the fixes the policy allows, safest and most severe
@@ -404,7 +469,7 @@ const (
 // the reason. A few failing fixes among N cost a few times log N tries.
 func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
 	batch := p.fitSize(src, analyzer.NonOverlapping(candidates))
-	if p.originalConverts {
+	if !fitsConvertLimit(src, batch) && p.originalConverts() {
 		batch = p.fitConvertLimit(src, batch)
 	}
 	if len(batch) == 0 {
@@ -487,8 +552,7 @@ func (p *filePatcher) fitConvertLimit(src []byte, batch []analyzer.Finding) []an
 	parses := 0
 	fits := func(fixes []analyzer.Finding) bool {
 		parses++
-		next, _, err := analyzer.ApplyFixes(src, fixes)
-		return err != nil || analyzer.CheckConvertLimit(next) == nil
+		return fitsConvertLimit(src, fixes)
 	}
 	if len(batch) == 0 || fits(batch) {
 		return batch
@@ -519,6 +583,17 @@ func (p *filePatcher) fitConvertLimit(src []byte, batch []analyzer.Finding) []an
 	return keep
 }
 
+// fitsConvertLimit reports whether src with fixes applied stays within
+// the instructions BuildKit is given to convert (or the fixes do not
+// apply, which try reports).
+func fitsConvertLimit(src []byte, fixes []analyzer.Finding) bool {
+	if len(fixes) == 0 {
+		return true
+	}
+	next, _, err := analyzer.ApplyFixes(src, fixes)
+	return err != nil || analyzer.CheckConvertLimit(next) == nil
+}
+
 func (p *filePatcher) block(f analyzer.Finding, reason string) {
 	p.blocked[fixKey(f)] = Dropped{Rule: f.Rule, Message: f.Fix.Message, Safety: f.Fix.Safety, Line: f.Line, Reason: reason}
 }
@@ -530,7 +605,7 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 	if err != nil {
 		return nil, nil, ReasonConflict
 	}
-	if p.originalConverts && analyzer.CheckConvertLimit(next) != nil {
+	if analyzer.CheckConvertLimit(next) != nil && p.originalConverts() {
 		// Refused before the whole file is analyzed: it would be anyway.
 		return nil, nil, ReasonTooLarge
 	}
@@ -551,9 +626,9 @@ func (p *filePatcher) check(res *analyzer.FileResult) string {
 	switch {
 	case res.Error != "" || res.Dockerfile == nil:
 		return ReasonParse
-	case p.originalConverts && errors.Is(res.ConvertError(p.ctx), analyzer.ErrTooManyInstructions):
+	case errors.Is(res.ConvertError(p.ctx), analyzer.ErrTooManyInstructions) && p.originalConverts():
 		return ReasonTooLarge
-	case p.originalConverts && res.ConvertError(p.ctx) != nil:
+	case res.ConvertError(p.ctx) != nil && p.originalConverts():
 		return ReasonConvert
 	case newProblems(res.Findings, p.originalRules) > 0:
 		return ReasonNewFindings
@@ -619,7 +694,7 @@ func (p *filePatcher) verify(f *File, idempotent bool) Verification {
 	}
 	if cerr := f.After.ConvertLLB(p.ctx); cerr == nil {
 		v.Converted = true
-	} else if !p.originalConverts {
+	} else if !p.originalConverts() {
 		// The original did not convert either; the patch is no worse.
 		v.Converted = true
 	} else {

@@ -5,6 +5,11 @@
 # the median wall time, CPU time, peak memory and files per second of each.
 #
 #   bash scripts/bench-cli.sh [ROUNDS]      # default 5
+#   BASE=/tmp/dockopt-main bash scripts/bench-cli.sh 5
+#
+# With BASE (a dockopt binary built from another commit), that binary is
+# timed too, in the same alternation, so a change is measured against its
+# base under the same load.
 #
 # The corpus is made by scripts/corpus from the repository's test trees
 # (every Dockerfile as <n>/Dockerfile with its build context); the examples
@@ -20,6 +25,7 @@ go build -o "$tmp/dockopt" ./cmd/dockopt
 go build -o "$tmp/buildkit-checks" ./scripts/buildkit-checks
 go run ./scripts/corpus "$tmp/corpus" >/dev/null
 mkdir "$tmp/runs"
+base_bin=${BASE:-}
 
 # measure NAME CMD…: one timed run, appended to $tmp/runs/NAME as
 # "wall_s peak_kib cpu_s"; the exit status of CMD is ignored (findings
@@ -52,6 +58,10 @@ for _ in $(seq "$rounds"); do
   measure buildkit-checks "$tmp/buildkit-checks" "$tmp/corpus"
   measure analyze-text "$tmp/dockopt" analyze --format text "$tmp/corpus"
   measure analyze-json "$tmp/dockopt" analyze --format json "$tmp/corpus"
+  if [ -n "$base_bin" ]; then
+    measure base-text "$base_bin" analyze --format text "$tmp/corpus"
+    measure base-json "$base_bin" analyze --format json "$tmp/corpus"
+  fi
   measure examples-buildkit "$tmp/buildkit-checks" examples
   measure examples-text "$tmp/dockopt" analyze --format text examples
   measure examples-json "$tmp/dockopt" analyze --format json examples
@@ -61,6 +71,10 @@ base=$(med buildkit-checks 1)
 report buildkit-checks "$corpus_files"
 report analyze-text "$corpus_files" "$base"
 report analyze-json "$corpus_files" "$base"
+if [ -n "$base_bin" ]; then
+  report base-text "$corpus_files" "$base"
+  report base-json "$corpus_files" "$base"
+fi
 base=$(med examples-buildkit 1)
 report examples-buildkit "$example_files"
 report examples-text "$example_files" "$base"

@@ -362,7 +362,7 @@ func echoContent(c analyzer.Command, echoE bool) (string, string) {
 	case escapes:
 		if bad := unportable(s, false); bad == "" {
 			// Without arguments Format reads escapes only, as echo -e does.
-			s, _, _ = expand.Format(nil, s, nil)
+			s, _, _ = expand.Format(&expand.Config{}, s, nil)
 		} else {
 			why = "unsupported escape sequence"
 		}
@@ -402,10 +402,13 @@ func printfContent(c analyzer.Command) (string, string) {
 		// Count lines the way the file would have them.
 		return strings.ReplaceAll(format, `\n`, "\n"), "unsupported printf format"
 	}
-	// printf reuses its format until the arguments run out.
+	// printf reuses its format until the arguments run out. Each call
+	// gets a Config of its own: with nil, mvdan/sh prepares one shared
+	// package-level Config in place (and its string builder), which
+	// files analyzed at once raced on, now and then panicking the rule.
 	var out strings.Builder
 	for {
-		s, used, err := expand.Format(nil, format, args)
+		s, used, err := expand.Format(&expand.Config{}, format, args)
 		if err != nil {
 			return strings.ReplaceAll(format, `\n`, "\n"), "unsupported printf format"
 		}

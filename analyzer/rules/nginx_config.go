@@ -131,17 +131,34 @@ func readContextConf(bc *analyzer.BuildContext, src string) ([]string, bool) {
 	return out, matched
 }
 
-var nginxCommentRE = regexp.MustCompile(`(?m)#.*$`)
+// The nginx directives the rules look for, compiled once rather than at
+// each check of each file.
+var (
+	nginxCommentRE   = regexp.MustCompile(`(?m)#.*$`)
+	nginxGzipOnRE    = regexp.MustCompile(`\bgzip\s+on\s*;`)
+	nginxGzipTypesRE = regexp.MustCompile(`\bgzip_types\s+([^;]*);`)
+	nginxAddHeaderRE = map[string]*regexp.Regexp{
+		"X-Content-Type-Options": addHeaderRE("X-Content-Type-Options"),
+		"X-Frame-Options":        addHeaderRE("X-Frame-Options"),
+		"Referrer-Policy":        addHeaderRE("Referrer-Policy"),
+	}
+	nginxCSPFrameAncestorsRE = regexp.MustCompile(`(?i)\badd_header\s+["']?Content-Security-Policy["']?\s+("[^"]*|'[^']*|[^;]*)frame-ancestors`)
+)
+
+// addHeaderRE matches an add_header of one header.
+func addHeaderRE(h string) *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\badd_header\s+["']?` + regexp.QuoteMeta(h) + `["']?\s`)
+}
 
 func stripNginxComments(s string) string { return nginxCommentRE.ReplaceAllString(s, "") }
 
 // nginxGzipMissing lists what the configuration lacks for compression.
 func nginxGzipMissing(conf string) []string {
-	if !regexp.MustCompile(`\bgzip\s+on\s*;`).MatchString(conf) {
+	if !nginxGzipOnRE.MatchString(conf) {
 		return []string{"gzip on;", "gzip_types " + strings.Join(nginxGzipTypes, " ") + ";"}
 	}
 	var types string
-	for _, m := range regexp.MustCompile(`\bgzip_types\s+([^;]*);`).FindAllStringSubmatch(conf, -1) {
+	for _, m := range nginxGzipTypesRE.FindAllStringSubmatch(conf, -1) {
 		types += " " + m[1] + " "
 	}
 	if strings.Contains(types, " * ") {
@@ -168,14 +185,12 @@ var nginxGzipTypes = []string{"text/plain", "text/css", "application/javascript"
 // nginxHeadersMissing lists the security headers the configuration does
 // not add.
 func nginxHeadersMissing(conf string) []string {
-	has := func(h string) bool {
-		return regexp.MustCompile(`(?i)\badd_header\s+["']?` + regexp.QuoteMeta(h) + `["']?\s`).MatchString(conf)
-	}
+	has := func(h string) bool { return nginxAddHeaderRE[h].MatchString(conf) }
 	var missing []string
 	if !has("X-Content-Type-Options") {
 		missing = append(missing, `add_header X-Content-Type-Options "nosniff" always;`)
 	}
-	if !has("X-Frame-Options") && !regexp.MustCompile(`(?i)\badd_header\s+["']?Content-Security-Policy["']?\s+("[^"]*|'[^']*|[^;]*)frame-ancestors`).MatchString(conf) {
+	if !has("X-Frame-Options") && !nginxCSPFrameAncestorsRE.MatchString(conf) {
 		missing = append(missing, `add_header X-Frame-Options "DENY" always;`)
 	}
 	if !has("Referrer-Policy") {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -37,7 +38,18 @@ func (p palette) severity(s analyzer.Severity) string {
 // --fix has written the changes: the findings are then those that remain,
 // and the fixes counted those not applied; reviewApplied says whether
 // review fixes were among those applied.
-func writeText(w io.Writer, files []*analyzer.FileResult, nc notCovered, figs templates.Figures, p palette, afterFix, reviewApplied bool) error {
+func writeText(out io.Writer, files []*analyzer.FileResult, nc notCovered, figs templates.Figures, p palette, afterFix, reviewApplied bool) error {
+	// Buffered: a write per line made thousands of system calls for a
+	// folder of Dockerfiles.
+	w := bufio.NewWriter(out)
+	err := writeTextLines(w, files, nc, figs, p, afterFix, reviewApplied)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func writeTextLines(w io.Writer, files []*analyzer.FileResult, nc notCovered, figs templates.Figures, p palette, afterFix, reviewApplied bool) error {
 	total, fixable := 0, 0
 	for _, f := range files {
 		label := f.Kind

@@ -30,7 +30,7 @@ func benchmarkRun(b *testing.B, fix bool) {
 		req := pipeline.Request{Analyzer: a, FS: fsys, Config: cfg}
 		if fix {
 			opts := pipeline.FixOptions(cfg)
-			req.Fix = &opts
+			req.Fix, req.StreamFixes = &opts, true
 		}
 		out, err := pipeline.Run(b.Context(), req)
 		if err != nil {

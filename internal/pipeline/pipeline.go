@@ -37,6 +37,14 @@ type Request struct {
 	Builder *build.Builder
 	// Title names the folder in the report ("acme/shop", "examples/monorepo").
 	Title string
+	// StreamFixes, with Fix, patches each file as soon as its analysis
+	// is done and then lets go of its syntax models, the original's and
+	// the patched version's, instead of holding every file's until all are
+	// patched: for a caller that reads the findings and the changes (JSON
+	// output) but not the report, whose templates read the models. It is
+	// ignored with a Builder or compose hardening, which read them after
+	// the patch.
+	StreamFixes bool
 }
 
 // Output is what a run found and changed.
@@ -72,10 +80,22 @@ func Run(ctx context.Context, r Request) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Fix == nil {
-		// Nothing will patch these files: their models need not
-		// outlive their analysis.
+	stream := r.Fix != nil && r.StreamFixes && r.Builder == nil && !r.Fix.HardenCompose
+	if r.Fix == nil || stream {
+		// Nothing will patch these files after their analysis: their
+		// models need not outlive it.
 		c = c.ReleasingModels()
+	}
+	var patches *patcher.Stream
+	if stream {
+		patches = patcher.NewStream(r.Analyzer, r.Config, *r.Fix)
+		c = c.Each(func(i int, fr *analyzer.FileResult) error {
+			f, err := patches.Add(ctx, i, fr)
+			if f != nil && f.After != nil {
+				f.After.ReleaseModel()
+			}
+			return err
+		})
 	}
 	if r.Targets != nil {
 		out.Result, err = c.AnalyzeTargets(ctx, r.FS, r.Targets)
@@ -85,7 +105,9 @@ func Run(ctx context.Context, r Request) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Fix != nil {
+	if stream {
+		out.Patch = patches.Result(r.FS)
+	} else if r.Fix != nil {
 		out.Patch, err = patcher.Patch(ctx, r.Analyzer, r.FS, out.Result, r.Config, *r.Fix)
 		if err != nil {
 			return nil, err

@@ -2,6 +2,9 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -9,6 +12,7 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
 	"github.com/dockopt/dockopt/internal/pipeline"
+	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/templates"
 )
 
@@ -60,4 +64,61 @@ func TestFixOptionsFollowTheConfiguration(t *testing.T) {
 	if opts.Mode != "sibling" || !opts.HardenCompose || opts.Apply != "safe" {
 		t.Errorf("FixOptions = %+v", opts)
 	}
+}
+
+// Streaming the fixes (each file patched as soon as it is analyzed, its
+// models let go) changes what a run holds, not what it finds or changes.
+func TestStreamFixesChangesNothingButMemory(t *testing.T) {
+	a := analyzer.New(rules.All())
+	fsys := os.DirFS(corpusDir())
+	cfg, err := analyzer.LoadConfig(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(stream bool) *pipeline.Output {
+		opts := pipeline.FixOptions(cfg)
+		out, err := pipeline.Run(context.Background(), pipeline.Request{Analyzer: a, FS: fsys, Config: cfg, Fix: &opts, StreamFixes: stream})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	held, streamed := run(false), run(true)
+	if len(streamed.Patch.Changes) == 0 {
+		t.Fatal("the corpus should have changes")
+	}
+	if !reflect.DeepEqual(changeList(held.Patch.Changes), changeList(streamed.Patch.Changes)) {
+		t.Errorf("streamed changes differ:\nheld     %v\nstreamed %v", changeList(held.Patch.Changes), changeList(streamed.Patch.Changes))
+	}
+	if len(held.Patch.Files) != len(streamed.Patch.Files) {
+		t.Fatalf("%d patched files held, %d streamed", len(held.Patch.Files), len(streamed.Patch.Files))
+	}
+	for i, h := range held.Patch.Files {
+		s := streamed.Patch.Files[i]
+		if h.Path != s.Path || !reflect.DeepEqual(h.Applied, s.Applied) || !reflect.DeepEqual(h.Dropped, s.Dropped) ||
+			!reflect.DeepEqual(h.Verification, s.Verification) || !reflect.DeepEqual(findingList(h.After), findingList(s.After)) {
+			t.Errorf("%s: streamed patch differs:\nheld     %+v %+v %+v\nstreamed %+v %+v %+v", h.Path, h.Applied, h.Dropped, h.Verification, s.Applied, s.Dropped, s.Verification)
+		}
+	}
+	for i, h := range held.Result.Files {
+		if s := streamed.Result.Files[i]; !reflect.DeepEqual(findingList(h), findingList(s)) {
+			t.Errorf("%s: streamed findings differ", h.Path)
+		}
+	}
+}
+
+func changeList(cs []patcher.Change) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Action+" "+c.Path+"\n"+string(c.Content))
+	}
+	return out
+}
+
+func findingList(fr *analyzer.FileResult) []string {
+	var out []string
+	for _, f := range fr.Findings {
+		out = append(out, fmt.Sprintf("%s %d-%d %s %s", f.Rule, f.Line, f.EndLine, f.Severity, f.Message))
+	}
+	return out
 }
