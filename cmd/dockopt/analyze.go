@@ -60,7 +60,7 @@ const analyzeMemoryLimit = 384 << 20
 // was (60 MiB, of which the binary itself takes 40) with half the
 // collections; without the GitHub App linked in, 24 MiB would peak at
 // 54 MiB with a third of them.
-const gcHeapTarget = 16 << 20
+const gcHeapTarget = 24 << 20
 
 var startGCTuner sync.Once
 
