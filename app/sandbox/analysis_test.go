@@ -19,35 +19,15 @@ import (
 	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
-// hostileRepo is a repository written to trip the analysis and the
-// rendering up: links out of the checkout, Markdown and HTML in names and
-// messages, a compose file naming a Dockerfile outside, official-image
-// style variants generated from one template, heredocs, a long file, and
-// a configuration with waivers.
-func hostileRepo() map[string]string {
-	files := map[string]string{
-		"svc/Dockerfile":               "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\nCMD node /app/`whoami`.js\n",
-		"svc/evil.Dockerfile":          "FROM alpine\n",
-		"we|ird <b>x</b>/Dockerfile":   "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN <<EOF\necho '```' > /x\nEOF\nUSER root\nCMD npm start\n",
-		"compose.yaml":                 "services:\n  evil:\n    build: {context: svc, dockerfile: ../../../etc/passwd}\n  web:\n    build: ./svc\n",
-		"variants/Dockerfile.template": "FROM debian:%%SUITE%%\nRUN apt-get update && apt-get install -y curl\n",
-		".github/dockopt.yml":          "ignore:\n  - rule: apt-no-install-recommends\n    path: variants/**\n",
-	}
-	for _, suite := range []string{"bookworm", "bullseye", "trixie"} {
-		files["variants/"+suite+"/Dockerfile"] = "# DO NOT EDIT: generated from ../Dockerfile.template\nFROM debian:" + suite + "\nRUN apt-get update && apt-get install -y curl\n"
-	}
-	for p, c := range testfiles.HeavyRepo(1) {
-		files["heavy/"+p] = c
-	}
-	return files
-}
-
-// checkout writes files to a folder with a link out of it, as a clone
-// keeps the repository's links.
-func checkout(t *testing.T, files map[string]string) string {
+// hostileCheckout writes testfiles.HostileRepo to a folder with its
+// links, as a clone keeps a repository's links.
+func hostileCheckout(t *testing.T) string {
+	files, links := testfiles.HostileRepo()
 	dir := testfiles.Dir(t, files)
-	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "svc", "passwd.Dockerfile")); err != nil {
-		t.Fatal(err)
+	for path, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, path)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
@@ -63,7 +43,7 @@ func TestChildAndInProcessPublishTheSame(t *testing.T) {
 	for _, name := range []string{"monorepo", "clean"} {
 		repos[name] = filepath.Join("..", "..", "examples", name)
 	}
-	repos["hostile"] = checkout(t, hostileRepo())
+	repos["hostile"] = hostileCheckout(t)
 	for name, dir := range repos {
 		t.Run(name, func(t *testing.T) {
 			root, err := os.OpenRoot(dir)

@@ -18,26 +18,12 @@ import (
 	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
-// hostileFiles is a repository written to trip the analysis and the
-// rendering up: links out of the checkout, Markdown and HTML in names,
-// a compose file naming a Dockerfile outside, variants generated from one
-// template, a heredoc holding a code fence, a long file, and waivers.
+// hostileFiles is testfiles.HostileRepo with its links, as pushed to
+// the fake GitHub.
 func hostileFiles() map[string]string {
-	files := map[string]string{
-		"svc/Dockerfile":               "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\nCMD node /app/`whoami`.js\n",
-		"svc/.dockerignore":            githubtest.Symlink("../shared/dockerignore"),
-		"shared/dockerignore":          ".git\n",
-		"svc/evil.Dockerfile":          githubtest.Symlink("/etc/passwd"),
-		"we|ird <b>x</b>/Dockerfile":   "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN <<EOF\necho '```' > /x\nEOF\nUSER root\nCMD npm start\n",
-		"compose.yaml":                 "services:\n  evil:\n    build: {context: svc, dockerfile: evil.Dockerfile}\n  web:\n    build: ./svc\n",
-		"variants/Dockerfile.template": "FROM debian:%%SUITE%%\nRUN apt-get update && apt-get install -y curl\n",
-		".github/dockopt.yml":          "ignore:\n  - rule: apt-no-install-recommends\n    path: variants/**\n",
-	}
-	for _, suite := range []string{"bookworm", "bullseye", "trixie"} {
-		files["variants/"+suite+"/Dockerfile"] = "# DO NOT EDIT: generated from ../Dockerfile.template\nFROM debian:" + suite + "\nRUN apt-get update && apt-get install -y curl\n"
-	}
-	for p, c := range testfiles.HeavyRepo(1) {
-		files["heavy/"+p] = c
+	files, links := testfiles.HostileRepo()
+	for path, target := range links {
+		files[path] = githubtest.Symlink(target)
 	}
 	return files
 }

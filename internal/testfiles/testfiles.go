@@ -46,3 +46,34 @@ func HeavyRepo(n int) map[string]string {
 	}
 	return files
 }
+
+// HostileRepo is a repository written to trip the analysis and the
+// rendering up: links out of the checkout (a Dockerfile linked to
+// /etc/passwd, a linked .dockerignore), a compose file naming both the
+// link and a path outside, Markdown, HTML and a table pipe in a folder
+// name, backticks in a command, a heredoc holding a code fence,
+// official-image style variants generated from one template, a long
+// file, and a configuration with a waiver. files are the regular files;
+// links maps each link's path to its target, for the caller to make as a
+// clone or a fake GitHub makes them.
+func HostileRepo() (files, links map[string]string) {
+	files = map[string]string{
+		"svc/Dockerfile":               "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\nCMD node /app/`whoami`.js\n",
+		"shared/dockerignore":          ".git\n",
+		"we|ird <b>x</b>/Dockerfile":   "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nRUN <<EOF\necho '```' > /x\nEOF\nUSER root\nCMD npm start\n",
+		"compose.yaml":                 "services:\n  evil:\n    build: {context: svc, dockerfile: evil.Dockerfile}\n  outside:\n    build: {context: svc, dockerfile: ../../../etc/passwd}\n  web:\n    build: ./svc\n",
+		"variants/Dockerfile.template": "FROM debian:%%SUITE%%\nRUN apt-get update && apt-get install -y curl\n",
+		".github/dockopt.yml":          "ignore:\n  - rule: apt-no-install-recommends\n    path: variants/**\n",
+	}
+	for _, suite := range []string{"bookworm", "bullseye", "trixie"} {
+		files["variants/"+suite+"/Dockerfile"] = "# DO NOT EDIT: generated from ../Dockerfile.template\nFROM debian:" + suite + "\nRUN apt-get update && apt-get install -y curl\n"
+	}
+	for p, c := range HeavyRepo(1) {
+		files["heavy/"+p] = c
+	}
+	links = map[string]string{
+		"svc/.dockerignore":   "../shared/dockerignore",
+		"svc/evil.Dockerfile": "/etc/passwd",
+	}
+	return files, links
+}
