@@ -296,6 +296,7 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			defer Track(ctx, t.Path, "analyzing")()
 			src, err := readBounded(fsys, t.Path, MaxDockerfileSize)
 			if err != nil {
 				res.Files[i] = &FileResult{Path: t.Path, Context: t.Context, Error: readError(err)}

@@ -279,6 +279,7 @@ func patchFile(ctx context.Context, run *analyzer.Configured, before *analyzer.F
 		return &File{Path: before.Path, Original: before.Dockerfile.Source, Patched: before.Dockerfile.Source, Before: before, After: before,
 			Verification: Verification{Parsed: true, Converted: true, NoNewFindings: true, Idempotent: true, StageRefs: true}}, nil
 	}
+	defer analyzer.Track(ctx, before.Path, "patching")()
 	f, err := fixedPoint(ctx, run, before, opts)
 	if ctx.Err() != nil {
 		// What was found after the cancel is no verdict on a fix.

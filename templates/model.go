@@ -857,12 +857,12 @@ func because(out string) string {
 	if last == "" {
 		return ""
 	}
-	return ": " + codeSpan(last)
+	return ": " + CodeSpan(last)
 }
 
-// codeSpan quotes s as Markdown code, with a backtick run longer than any
+// CodeSpan quotes s as Markdown code, with a backtick run longer than any
 // in s so that output cannot end the span early.
-func codeSpan(s string) string {
+func CodeSpan(s string) string {
 	longest, run := 0, 0
 	for _, r := range s {
 		if r == '`' {

@@ -79,6 +79,9 @@ type Exceeded struct {
 	// v2" or "cgroup v1" (the kernel killed it), "RLIMIT_AS", or
 	// "resident-memory watch".
 	StoppedBy string
+	// Working names the files the child was working on when it was
+	// stopped.
+	Working []Work
 }
 
 func (e *Exceeded) Error() string {
@@ -96,6 +99,8 @@ func (e *Exceeded) Error() string {
 type Crashed struct {
 	State  string // "exit status 2", "signal: killed"
 	Detail string
+	// Working names the files the child was working on when it died.
+	Working []Work
 }
 
 func (e *Crashed) Error() string {
@@ -186,7 +191,7 @@ func (r *Runner) Analyze(ctx context.Context, dir string, req *Request, maxResul
 	// later, should it not.
 	cctx, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
 	defer cancel()
-	args := []string{Subcommand, "-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", timeout.String()}
+	args := []string{Subcommand, "-memory-mib", strconv.Itoa(lim.memoryMiB()), "-timeout", timeout.String(), "-progress"}
 	cg, memoryLimit := r.cgroup(lim)
 	if cg != nil {
 		// Removed once the child is gone, whatever ended it (ctx too).
@@ -203,6 +208,21 @@ func (r *Runner) Analyze(ctx context.Context, dir string, req *Request, maxResul
 	stdout := &bounded{max: maxResult}
 	stderr := &tail{max: maxOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// The child says on a pipe of its own (its fd 3) which files it
+	// starts and ends, so that a child stopped half way can be said to
+	// have been working on them.
+	progressR, progressW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	defer progressR.Close()
+	cmd.ExtraFiles = []*os.File{progressW}
+	working := &workingOn{files: map[string]string{}}
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		working.read(progressR)
+	}()
 	started := time.Now()
 	// A child outlives a parent killed with SIGKILL (a crash, the OOM
 	// killer, a deploy) and would go on analyzing, and holding memory,
@@ -211,8 +231,18 @@ func (r *Runner) Analyze(ctx context.Context, dir string, req *Request, maxResul
 	// goroutine keeps that thread until the child is gone.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	runtime.LockOSThread()
-	err = cmd.Run()
+	err = cmd.Start()
+	progressW.Close()
+	if err == nil {
+		err = cmd.Wait()
+	}
 	runtime.UnlockOSThread()
+	select {
+	case <-readDone:
+	case <-time.After(time.Second):
+		// A grandchild holding the pipe open must not hold up the
+		// answer; what was read so far stands.
+	}
 	elapsed := time.Since(started)
 	var peak int64
 	if cmd.ProcessState != nil {
@@ -226,19 +256,19 @@ func (r *Runner) Analyze(ctx context.Context, dir string, req *Request, maxResul
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	case cg != nil && cg.oomKilled():
-		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: cg.mechanism}
+		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: cg.mechanism, Working: working.list()}
 	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitTimeout, cctx.Err() != nil:
-		return nil, &Exceeded{Limits: Limits{MemoryMiB: lim.MemoryMiB, Timeout: timeout}, Detail: detail}
+		return nil, &Exceeded{Limits: Limits{MemoryMiB: lim.MemoryMiB, Timeout: timeout}, Detail: detail, Working: working.list()}
 	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMemory:
-		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: "resident-memory watch"}
+		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: "resident-memory watch", Working: working.list()}
 	case strings.Contains(detail, "out of memory"), strings.Contains(detail, "cannot allocate memory"):
-		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: mechanismRlimit}
+		return nil, &Exceeded{Memory: true, Limits: lim, Detail: detail, StoppedBy: mechanismRlimit, Working: working.list()}
 	default:
 		state := err.Error()
 		if cmd.ProcessState != nil {
 			state = cmd.ProcessState.String()
 		}
-		return nil, &Crashed{State: state, Detail: lastLines(detail, 5)}
+		return nil, &Crashed{State: state, Detail: lastLines(detail, 5), Working: working.list()}
 	}
 	if stdout.over {
 		return nil, &Exceeded{Output: maxResult, Limits: lim, Detail: detail}
@@ -271,8 +301,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	memory := fs.Int("memory-mib", DefaultMemoryMiB, "memory budget")
 	timeout := fs.Duration("timeout", DefaultTimeout, "wall-time limit")
 	cgroup := fs.String("cgroup", "", "cgroup directory to join first")
+	progress := fs.Bool("progress", false, "say on fd 3 which files the analysis starts and ends")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *memory <= 0 || *timeout <= 0 {
-		fmt.Fprintln(stderr, "usage: dockopt "+Subcommand+" -memory-mib N [-cgroup DIR] -timeout D DIR")
+		fmt.Fprintln(stderr, "usage: dockopt-app "+Subcommand+" -memory-mib N [-cgroup DIR] [-progress] -timeout D DIR")
 		return exitUsage
 	}
 	budget := uint64(*memory) << 20
@@ -310,6 +341,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	if *progress {
+		ctx = withProgressTo(ctx, os.NewFile(3, "progress"))
+	}
 	res, err := analyze(ctx, fs.Arg(0), &req)
 	switch {
 	case ctx.Err() != nil:

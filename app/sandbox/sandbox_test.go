@@ -91,7 +91,16 @@ func TestAnalysisOverTheMemoryBudget(t *testing.T) {
 	if !errors.As(err, &ex) || !ex.Memory {
 		t.Fatalf("got %v, want the memory budget exceeded", err)
 	}
-	t.Logf("%v", err)
+	// It says which of the files the child was working on when stopped.
+	if len(ex.Working) == 0 {
+		t.Errorf("the error names no file the child was working on")
+	}
+	for _, w := range ex.Working {
+		if _, ok := testfiles.HeavyRepo(10)[w.Path]; !ok || (w.Phase != "analyzing" && w.Phase != "patching") {
+			t.Errorf("working on %+v, want one of the repository's Dockerfiles, analyzing or patching", w)
+		}
+	}
+	t.Logf("%v; working on %+v", err, ex.Working)
 }
 
 // TestChildGetsNoSecrets: the child, which reads hostile content, does

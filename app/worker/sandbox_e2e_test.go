@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,10 @@ func TestAnalysisOverItsBudgetIsReportedNotRetried(t *testing.T) {
 		if run.HeadSHA != sha || run.Status != "completed" || run.Conclusion != "failure" || run.Title != "Analysis stopped: over its budget" ||
 			!strings.Contains(run.Summary, "more than 64 MiB") {
 			t.Fatalf("check run %s %s %q:\n%s", run.Status, run.Conclusion, run.Title, run.Summary)
+		}
+		// It names the files the child was on (HeavyRepo's are s0 … s9).
+		if !regexp.MustCompile("When it was stopped it was working on `s[0-9]/Dockerfile` \\((analyzing|patching)\\)").MatchString(run.Summary) {
+			t.Errorf("the check run does not say which files the analysis was working on:\n%s", run.Summary)
 		}
 		if prs := h.gh.PullRequests(h.repo); len(prs) != 0 {
 			t.Errorf("a pull request from an analysis that did not finish: %+v", prs)

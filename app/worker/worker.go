@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -30,6 +31,7 @@ import (
 	"github.com/dockopt/dockopt/app/sandbox"
 	"github.com/dockopt/dockopt/app/waivers"
 	"github.com/dockopt/dockopt/patcher/build"
+	"github.com/dockopt/dockopt/templates"
 )
 
 // ReportPath is where the full report is committed on the bot branch when
@@ -318,17 +320,30 @@ func (w *Worker) engine(ctx context.Context, dir string, fsys fs.FS, req *sandbo
 		}
 		return nil, &permanentError{"Analysis stopped: over its budget", "dockopt analyzes each commit in a separate process with a budget of " +
 			fmt.Sprintf("%d MiB and %s. ", over.Limits.MemoryMiB, over.Limits.Timeout) + "The analysis of this commit needed " + what +
-			", so it was stopped and nothing was published for it. It is not retried; the next push is analyzed again. " +
+			", so it was stopped and nothing was published for it." + workingOn(over.Working) + " It is not retried; the next push is analyzed again. " +
 			"Very large or numerous Dockerfiles are the usual cause: exclude generated ones with `ignore_paths` in `.github/dockopt.yml`, or ask the App's operator to raise the budget."}
 	case errors.As(err, &crashed):
 		w.log().Warn("analysis process died", "repository", req.Title, "error", err.Error())
-		return nil, &permanentError{"Analysis failed", "dockopt's analysis of this commit stopped with an error (" + crashed.State + "), so nothing was published for it. It is not retried; the next push is analyzed again.\n\n```\n" +
+		return nil, &permanentError{"Analysis failed", "dockopt's analysis of this commit stopped with an error (" + crashed.State + "), so nothing was published for it." + workingOn(crashed.Working) + " It is not retried; the next push is analyzed again.\n\n```\n" +
 			crashed.Detail + "\n```"}
 	case err != nil:
 		return nil, err
 	}
 	w.log().Info("analysis within its budget", "repository", req.Title, "dockerfiles", res.Dockerfiles, "elapsed_ms", res.Elapsed.Milliseconds(), "peak_rss_mib", res.PeakRSSKiB>>10, "memory_limit", res.MemoryLimit)
 	return res, nil
+}
+
+// workingOn says which files a stopped analysis was working on, as a
+// sentence of a check run's summary, or "" when it is not known.
+func workingOn(files []sandbox.Work) string {
+	if len(files) == 0 {
+		return ""
+	}
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = templates.CodeSpan(f.Path) + " (" + f.Phase + ")"
+	}
+	return " When it was stopped it was working on " + strings.Join(quoted, ", ") + "."
 }
 
 // cloneMaxBytes is the largest checkout the worker clones.
