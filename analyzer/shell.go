@@ -352,17 +352,25 @@ func Literal(w *syntax.Word) (string, bool) {
 	if w == nil {
 		return "", true
 	}
-	static := true
-	syntax.Walk(w, func(n syntax.Node) bool {
-		switch n.(type) {
-		case nil, *syntax.Word, *syntax.Lit, *syntax.SglQuoted, *syntax.DblQuoted:
-			return true
-		}
-		static = false
-		return false
-	})
-	if !static {
+	if !staticParts(w.Parts) {
 		return "", false
+	}
+	if len(w.Parts) == 1 {
+		// Most words are one plain literal or one single-quoted string:
+		// answered here as expand.Literal would answer them (its Lit case
+		// cuts at NUL; a '…' is taken as is), without a Config and its
+		// field slices per word.
+		switch p := w.Parts[0].(type) {
+		case *syntax.Lit:
+			if !strings.HasPrefix(p.Value, "~") {
+				v, _, _ := strings.Cut(p.Value, "\x00")
+				return v, true
+			}
+		case *syntax.SglQuoted:
+			if !p.Dollar {
+				return p.Value, true
+			}
+		}
 	}
 	if lit, ok := w.Parts[0].(*syntax.Lit); ok && strings.HasPrefix(lit.Value, "~") {
 		// expand resolves ~user through the user database of the machine
@@ -378,6 +386,23 @@ func Literal(w *syntax.Word) (string, bool) {
 	// parallel.
 	v, err := expand.Literal(&expand.Config{}, w)
 	return v, err == nil
+}
+
+// staticParts reports whether word parts hold only literals and quotes
+// (double quotes looked into), the parts expand.Literal resolves alone.
+func staticParts(parts []syntax.WordPart) bool {
+	for _, p := range parts {
+		switch p := p.(type) {
+		case *syntax.Lit, *syntax.SglQuoted:
+		case *syntax.DblQuoted:
+			if !staticParts(p.Parts) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // unwrapCommand strips wrappers that run another command, so that
@@ -449,30 +474,37 @@ func (c Command) HasPrefixArg(prefix string) bool {
 // which options take a value, so callers pass them in valued.
 func (c Command) Positional(valued ...string) []Word {
 	var out []Word
-	skip := false
-	for _, a := range c.Args {
-		if skip {
-			skip = false
-			continue
-		}
-		if strings.HasPrefix(a.Value, "-") && a.Value != "-" {
-			for _, v := range valued {
-				if a.Value == v {
-					skip = true
-				}
-			}
-			continue
-		}
-		out = append(out, a)
+	for i := c.nextPositional(0, valued); i < len(c.Args); i = c.nextPositional(i+1, valued) {
+		out = append(out, c.Args[i])
 	}
 	return out
 }
 
+// nextPositional returns the index of the first positional argument at or
+// after from (len(c.Args) if none), skipping options and the values of
+// those in valued.
+func (c Command) nextPositional(from int, valued []string) int {
+	for i := from; i < len(c.Args); i++ {
+		a := c.Args[i].Value
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			return i
+		}
+		for _, v := range valued {
+			if a == v {
+				i++ // its value
+				break
+			}
+		}
+	}
+	return len(c.Args)
+}
+
 // Subcommand returns the first positional argument ("install" in
-// `apt-get -y install curl`), or "".
+// `apt-get -y install curl`), or "". It is asked for every command by
+// many rules, so it does not collect the others.
 func (c Command) Subcommand(valued ...string) string {
-	if p := c.Positional(valued...); len(p) > 0 {
-		return p[0].Value
+	if i := c.nextPositional(0, valued); i < len(c.Args) {
+		return c.Args[i].Value
 	}
 	return ""
 }
