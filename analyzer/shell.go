@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
@@ -341,9 +342,15 @@ func staticWord(w *syntax.Word) (string, bool) {
 		return v, false
 	}
 	var b bytes.Buffer
-	syntax.NewPrinter().Print(&b, w)
+	p := wordPrinters.Get().(*syntax.Printer)
+	p.Print(&b, w)
+	wordPrinters.Put(p)
 	return b.String(), true
 }
+
+// wordPrinters keeps mvdan/sh printers between dynamic words: a new one
+// allocates a 4 KiB bufio.Writer, and Print resets all of its state.
+var wordPrinters = sync.Pool{New: func() any { return syntax.NewPrinter() }}
 
 // Literal returns the value of a word that holds no expansion, with
 // quotes and escapes removed by mvdan/sh's own expansion; ok is false for
