@@ -345,7 +345,7 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 	}
 	d.Newline()
 	err = d.build()
-	d.shell = nil
+	d.releaseShellParser()
 	if err != nil {
 		return nil, err
 	}

@@ -439,7 +439,7 @@ func runCommands(d *Dockerfile, in *Instruction) (cmds []Command, script *Script
 	if script == nil && in.JSON && len(in.Args) > 0 {
 		args := in.Args
 		if len(args) >= 3 && isShellName(path.Base(args[0])) && args[1] == "-c" {
-			f, err := newShellParser().Parse(strings.NewReader(args[2]), "")
+			f, err := parseShellText(args[2], "")
 			script = &Script{File: f, Src: args[2], Offset: -1, Err: err}
 		} else {
 			words := make([]Word, len(args))

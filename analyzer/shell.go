@@ -64,14 +64,36 @@ func newShellParser() *syntax.Parser {
 	return syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash))
 }
 
+// shellParsers keeps parsers between files and scripts: a parser is
+// kilobytes of state, and Parse resets all of it (a file's model and a
+// parser given back share nothing the parser writes again).
+var shellParsers = sync.Pool{New: func() any { return newShellParser() }}
+
+// parseShellText parses a script that is not a RUN of the model being
+// built, with a pooled parser.
+func parseShellText(text, name string) (*syntax.File, error) {
+	p := shellParsers.Get().(*syntax.Parser)
+	defer shellParsers.Put(p)
+	return p.Parse(strings.NewReader(text), name)
+}
+
 // shellParser returns the parser for the file's scripts: one, reused for
-// every RUN while the model is built, since a parser is kilobytes of state
-// and a file can have thousands of RUNs.
+// every RUN while the model is built (a file can have thousands of RUNs),
+// and given back to shellParsers when it is built.
 func (d *Dockerfile) shellParser() *syntax.Parser {
 	if d.shell == nil {
-		d.shell = newShellParser()
+		d.shell = shellParsers.Get().(*syntax.Parser)
 	}
 	return d.shell
+}
+
+// releaseShellParser gives the file's script parser back once the model
+// is built.
+func (d *Dockerfile) releaseShellParser() {
+	if d.shell != nil {
+		shellParsers.Put(d.shell)
+		d.shell = nil
+	}
 }
 
 // runScript builds the Script of a RUN in shell form.
