@@ -29,10 +29,11 @@ func ProcessWord(escape rune, word string, env shell.EnvGetter) (shell.ProcessWo
 		return shell.NewLex(escape).ProcessWordWithMatches(word, env)
 	}
 	lex := pool.Get().(*shell.Lex)
-	defer pool.Put(lex)
 	// The result shares nothing with the lexer: its strings are built
 	// afresh and its match sets are new maps each word.
-	return lex.ProcessWordWithMatches(word, env)
+	res, err := lex.ProcessWordWithMatches(word, env)
+	pool.Put(lex) // not after a panic, which the analysis recovers from
+	return res, err
 }
 
 // lexer is ProcessWord for one escape token, where a *shell.Lex was kept.

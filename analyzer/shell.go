@@ -73,8 +73,9 @@ var shellParsers = sync.Pool{New: func() any { return newShellParser() }}
 // built, with a pooled parser.
 func parseShellText(text, name string) (*syntax.File, error) {
 	p := shellParsers.Get().(*syntax.Parser)
-	defer shellParsers.Put(p)
-	return p.Parse(strings.NewReader(text), name)
+	f, err := p.Parse(strings.NewReader(text), name)
+	shellParsers.Put(p) // not after a panic, which the analysis recovers from
+	return f, err
 }
 
 // shellParser returns the parser for the file's scripts: one, reused for
