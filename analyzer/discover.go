@@ -57,9 +57,17 @@ func isComposeName(name string) bool {
 // compose files assign them. Folders that hold dependencies or VCS data
 // are skipped; so are paths the configuration ignores. A canceled ctx
 // stops the walk with its error.
+// discoverSkips reports the folders Discover does not enter.
+func discoverSkips(name string) bool {
+	return skipDirs[name] || name == "vendor" || name == "third_party"
+}
+
 func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Target, error) {
 	byPath := map[string]*Target{}
 	var composeFiles []string
+	if r, ok := fsys.(*recordingFS); ok {
+		r.prefetchDirs(ctx, root, discoverSkips)
+	}
 	err := fs.WalkDir(fsys, root, func(p string, e fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -71,7 +79,7 @@ func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Targ
 			return nil
 		}
 		if e.IsDir() {
-			if p != root && (skipDirs[e.Name()] || e.Name() == "vendor" || e.Name() == "third_party") {
+			if p != root && discoverSkips(e.Name()) {
 				return fs.SkipDir
 			}
 			return nil

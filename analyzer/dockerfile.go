@@ -13,7 +13,6 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -346,7 +345,7 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 	}
 	d.Newline()
 	err = d.build()
-	d.shell = nil
+	d.releaseShellParser()
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +455,7 @@ func parseDirectives(src []byte) []Directive {
 func (d *Dockerfile) build() error {
 	var stage *Stage
 	metaEnv := map[string]string{}
-	lex := shell.NewLex(d.Escape)
+	lex := lexer(d.Escape)
 	for i, node := range d.AST.Children {
 		in := d.newInstruction(i, node)
 		d.Instructions = append(d.Instructions, in)
@@ -622,7 +621,7 @@ func (d *Dockerfile) skipFlags(i, end, n int) int {
 	return i
 }
 
-func (d *Dockerfile) newStage(from *Instruction, lex *shell.Lex, metaEnv map[string]string) *Stage {
+func (d *Dockerfile) newStage(from *Instruction, lex lexer, metaEnv map[string]string) *Stage {
 	s := &Stage{Index: len(d.Stages), From: from}
 	from.Stage = s
 	if c, ok := from.Parsed.(*instructions.Stage); ok {

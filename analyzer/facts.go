@@ -12,7 +12,6 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer/imagedata/contents"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -147,7 +146,7 @@ type StageFacts struct {
 	// packages installed by name, which deleting a group leaves in place.
 	virtuals map[string][]string
 	world    map[string]bool
-	lex      *shell.Lex
+	lex      lexer
 	// The lazily computed parts; StageFacts is safe for concurrent use.
 	serversOnce, portsOnce, entryOnce sync.Once
 	servers                           []ServerFact
@@ -264,7 +263,7 @@ func (f *Facts) buildStage(s *Stage) *StageFacts {
 		workdir = ""
 	}
 	user := sf.baseUser()
-	lex := shell.NewLex(f.file.Escape)
+	lex := lexer(f.file.Escape)
 	sf.lex = lex
 	for _, st := range sf.chain {
 		for _, in := range st.Instructions {
@@ -390,7 +389,7 @@ const maxFactValue = 64 << 10
 // expandStatic substitutes the variables the Dockerfile gives static
 // values; anything else is kept as written (and so stays recognisably
 // dynamic, with a `$`).
-func expandStatic(lex *shell.Lex, word string, env map[string]string) string {
+func expandStatic(lex lexer, word string, env map[string]string) string {
 	if !strings.ContainsAny(word, "$'\"\\") {
 		return word
 	}
@@ -440,7 +439,7 @@ func runCommands(d *Dockerfile, in *Instruction) (cmds []Command, script *Script
 	if script == nil && in.JSON && len(in.Args) > 0 {
 		args := in.Args
 		if len(args) >= 3 && isShellName(path.Base(args[0])) && args[1] == "-c" {
-			f, err := newShellParser().Parse(strings.NewReader(args[2]), "")
+			f, err := parseShellText(args[2], "")
 			script = &Script{File: f, Src: args[2], Offset: -1, Err: err}
 		} else {
 			words := make([]Word, len(args))

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -72,7 +71,7 @@ func (sf *StageFacts) run(in *Instruction, st step) {
 }
 
 // copy records what a COPY or ADD puts in the image.
-func (sf *StageFacts) copy(in *Instruction, c copySpec, lex *shell.Lex, st step) {
+func (sf *StageFacts) copy(in *Instruction, c copySpec, lex lexer, st step) {
 	dest := expandStatic(lex, c.dest, st.env)
 	destDir := strings.HasSuffix(dest, "/") || len(c.sources)+len(c.inline) > 1
 	dest = resolveIn(st.workdir, dest)

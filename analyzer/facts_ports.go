@@ -428,12 +428,41 @@ func (f *Facts) manifestEvidence() appFacts {
 
 // manifestMentions finds the first dependency of deps a manifest names.
 func manifestMentions(file, text string, deps []string) string {
+	// Every pattern needs the dependency's name in the text (in any case
+	// for requirement lists), which is cheaper to look for than to run
+	// each pattern over the whole manifest. Case-insensitive patterns
+	// fold a few non-ASCII letters to ASCII ones (K, ſ), so that test is
+	// made only on ASCII text.
+	exact := file == "package.json" || file == "composer.json" || file == "go.mod" // as manifestPattern decides
+	folded := ""
+	if !exact && isASCII(text) {
+		folded = strings.ToLower(text)
+	}
 	for _, dep := range deps {
+		switch {
+		case exact:
+			if !strings.Contains(text, dep) {
+				continue
+			}
+		case folded != "" && isASCII(dep):
+			if !strings.Contains(folded, strings.ToLower(dep)) {
+				continue
+			}
+		}
 		if manifestPattern(file, dep).MatchString(text) {
 			return dep
 		}
 	}
 	return ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 var (

@@ -611,7 +611,7 @@ const maxScriptRead = 256 << 10
 
 // readScript looks for user switching in an entrypoint script.
 func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
-	f, err := newShellParser().Parse(strings.NewReader(text), src)
+	f, err := parseShellText(text, src)
 	if err != nil {
 		ep.Why = fmt.Sprintf("%s is not a shell script dockopt can read: %v", src, err)
 		return

@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // What an analysis leaves out is said, never silent: files it did not read
@@ -179,6 +181,60 @@ func (r *recordingFS) absent(name string) bool {
 		}
 	}
 	return true
+}
+
+// prefetchWorkers is how many folders prefetchDirs lists at once.
+const prefetchWorkers = 4
+
+// prefetchDirs lists, a few at a time, the folders a walk from root
+// enters (every folder but those skip names), so that the walk itself,
+// which reads one folder after another, finds them listed: listing the
+// folders of a repository is system calls, and done one at a time it
+// held up the start of the analysis (18 ms of the benchmark corpus's
+// 0.24 s). It makes the same ReadDir calls the walk would make, and
+// stops when as many entries as are kept have been read or ctx is
+// canceled.
+func (r *recordingFS) prefetchDirs(ctx context.Context, root string, skip func(name string) bool) {
+	// Level by level: the folders of one depth are listed by the workers
+	// together, and their subfolders make the next level.
+	listed := 0 // entries read, kept or not: past the bound the walk reads again anyway
+	for level := []string{root}; len(level) > 0 && listed < maxCachedDirEntries; {
+		subs := make([][]string, len(level))
+		counts := make([]int, len(level))
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(prefetchWorkers, len(level)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					i := int(next.Add(1) - 1)
+					if i >= len(level) {
+						return
+					}
+					es, err := r.ReadDir(level[i])
+					counts[i] = len(es)
+					if err != nil {
+						continue
+					}
+					for _, e := range es {
+						if e.IsDir() && !skip(e.Name()) {
+							subs[i] = append(subs[i], path.Join(level[i], e.Name()))
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			return
+		}
+		level = nil
+		for i := range subs {
+			listed += counts[i]
+			level = append(level, subs[i]...)
+		}
+	}
 }
 
 // unread lists the paths refused so far.

@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
@@ -63,14 +64,37 @@ func newShellParser() *syntax.Parser {
 	return syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash))
 }
 
+// shellParsers keeps parsers between files and scripts: a parser is
+// kilobytes of state, and Parse resets all of it (a file's model and a
+// parser given back share nothing the parser writes again).
+var shellParsers = sync.Pool{New: func() any { return newShellParser() }}
+
+// parseShellText parses a script that is not a RUN of the model being
+// built, with a pooled parser.
+func parseShellText(text, name string) (*syntax.File, error) {
+	p := shellParsers.Get().(*syntax.Parser)
+	f, err := p.Parse(strings.NewReader(text), name)
+	shellParsers.Put(p) // not after a panic, which the analysis recovers from
+	return f, err
+}
+
 // shellParser returns the parser for the file's scripts: one, reused for
-// every RUN while the model is built, since a parser is kilobytes of state
-// and a file can have thousands of RUNs.
+// every RUN while the model is built (a file can have thousands of RUNs),
+// and given back to shellParsers when it is built.
 func (d *Dockerfile) shellParser() *syntax.Parser {
 	if d.shell == nil {
-		d.shell = newShellParser()
+		d.shell = shellParsers.Get().(*syntax.Parser)
 	}
 	return d.shell
+}
+
+// releaseShellParser gives the file's script parser back once the model
+// is built.
+func (d *Dockerfile) releaseShellParser() {
+	if d.shell != nil {
+		shellParsers.Put(d.shell)
+		d.shell = nil
+	}
 }
 
 // runScript builds the Script of a RUN in shell form.
@@ -341,9 +365,15 @@ func staticWord(w *syntax.Word) (string, bool) {
 		return v, false
 	}
 	var b bytes.Buffer
-	syntax.NewPrinter().Print(&b, w)
+	p := wordPrinters.Get().(*syntax.Printer)
+	p.Print(&b, w)
+	wordPrinters.Put(p)
 	return b.String(), true
 }
+
+// wordPrinters keeps mvdan/sh printers between dynamic words: a new one
+// allocates a 4 KiB bufio.Writer, and Print resets all of its state.
+var wordPrinters = sync.Pool{New: func() any { return syntax.NewPrinter() }}
 
 // Literal returns the value of a word that holds no expansion, with
 // quotes and escapes removed by mvdan/sh's own expansion; ok is false for
@@ -352,17 +382,25 @@ func Literal(w *syntax.Word) (string, bool) {
 	if w == nil {
 		return "", true
 	}
-	static := true
-	syntax.Walk(w, func(n syntax.Node) bool {
-		switch n.(type) {
-		case nil, *syntax.Word, *syntax.Lit, *syntax.SglQuoted, *syntax.DblQuoted:
-			return true
-		}
-		static = false
-		return false
-	})
-	if !static {
+	if !staticParts(w.Parts) {
 		return "", false
+	}
+	if len(w.Parts) == 1 {
+		// Most words are one plain literal or one single-quoted string:
+		// answered here as expand.Literal would answer them (its Lit case
+		// cuts at NUL; a '…' is taken as is), without a Config and its
+		// field slices per word.
+		switch p := w.Parts[0].(type) {
+		case *syntax.Lit:
+			if !strings.HasPrefix(p.Value, "~") {
+				v, _, _ := strings.Cut(p.Value, "\x00")
+				return v, true
+			}
+		case *syntax.SglQuoted:
+			if !p.Dollar {
+				return p.Value, true
+			}
+		}
 	}
 	if lit, ok := w.Parts[0].(*syntax.Lit); ok && strings.HasPrefix(lit.Value, "~") {
 		// expand resolves ~user through the user database of the machine
@@ -378,6 +416,23 @@ func Literal(w *syntax.Word) (string, bool) {
 	// parallel.
 	v, err := expand.Literal(&expand.Config{}, w)
 	return v, err == nil
+}
+
+// staticParts reports whether word parts hold only literals and quotes
+// (double quotes looked into), the parts expand.Literal resolves alone.
+func staticParts(parts []syntax.WordPart) bool {
+	for _, p := range parts {
+		switch p := p.(type) {
+		case *syntax.Lit, *syntax.SglQuoted:
+		case *syntax.DblQuoted:
+			if !staticParts(p.Parts) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // unwrapCommand strips wrappers that run another command, so that
@@ -449,30 +504,37 @@ func (c Command) HasPrefixArg(prefix string) bool {
 // which options take a value, so callers pass them in valued.
 func (c Command) Positional(valued ...string) []Word {
 	var out []Word
-	skip := false
-	for _, a := range c.Args {
-		if skip {
-			skip = false
-			continue
-		}
-		if strings.HasPrefix(a.Value, "-") && a.Value != "-" {
-			for _, v := range valued {
-				if a.Value == v {
-					skip = true
-				}
-			}
-			continue
-		}
-		out = append(out, a)
+	for i := c.nextPositional(0, valued); i < len(c.Args); i = c.nextPositional(i+1, valued) {
+		out = append(out, c.Args[i])
 	}
 	return out
 }
 
+// nextPositional returns the index of the first positional argument at or
+// after from (len(c.Args) if none), skipping options and the values of
+// those in valued.
+func (c Command) nextPositional(from int, valued []string) int {
+	for i := from; i < len(c.Args); i++ {
+		a := c.Args[i].Value
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			return i
+		}
+		for _, v := range valued {
+			if a == v {
+				i++ // its value
+				break
+			}
+		}
+	}
+	return len(c.Args)
+}
+
 // Subcommand returns the first positional argument ("install" in
-// `apt-get -y install curl`), or "".
+// `apt-get -y install curl`), or "". It is asked for every command by
+// many rules, so it does not collect the others.
 func (c Command) Subcommand(valued ...string) string {
-	if p := c.Positional(valued...); len(p) > 0 {
-		return p[0].Value
+	if i := c.nextPositional(0, valued); i < len(c.Args) {
+		return c.Args[i].Value
 	}
 	return ""
 }

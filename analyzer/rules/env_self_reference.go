@@ -6,7 +6,6 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
 // EnvSelfReference mirrors hadolint DL3044.
@@ -26,7 +25,6 @@ var EnvSelfReference = &analyzer.Rule{
 	Fix:         analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		defined := map[string]bool{}
-		lex := shell.NewLex(p.File.Escape)
 		for in := range p.File.Each("") {
 			switch c := in.Command.(type) {
 			case *instructions.ArgCommand:
@@ -37,7 +35,7 @@ var EnvSelfReference = &analyzer.Rule{
 				var bad []string
 				split := -1 // the first pair that needs an earlier one
 				for i, kv := range c.Env {
-					res, err := lex.ProcessWordWithMatches(kv.Value, anyEnv{})
+					res, err := analyzer.ProcessWord(p.File.Escape, kv.Value, anyEnv{})
 					if err != nil {
 						continue
 					}

@@ -3,7 +3,6 @@ package rules
 import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
 // Queries on LABEL values, and the rule shape the label-schema rules share.
@@ -11,8 +10,7 @@ import (
 // dockerWord evaluates a LABEL or ENV word the way BuildKit does, with no
 // variables defined; dynamic is true when it refers to any variable.
 func dockerWord(d *analyzer.Dockerfile, raw string) (value string, dynamic bool) {
-	lex := shell.NewLex(d.Escape)
-	res, err := lex.ProcessWordWithMatches(raw, noEnv{})
+	res, err := analyzer.ProcessWord(d.Escape, raw, noEnv{})
 	if err != nil {
 		return raw, true
 	}
