@@ -373,8 +373,38 @@ type Figures struct {
 
 // Summary returns the figures of an analysis and its patch.
 func Summary(in Input) Figures {
+	if in.Patch == nil {
+		// Without a patch the figures are counts (`dockopt analyze` with
+		// text output asks for them after every run): the whole view,
+		// with rule titles, groups and strengths, is not needed.
+		return countFindings(in.Result)
+	}
 	t := buildView(in).Totals
 	return Figures{Dockerfiles: t.Dockerfiles, Findings: t.Findings, Resolved: t.Resolved, Left: t.Left, New: t.New, Changed: t.Changed}
+}
+
+// countFindings is Summary's figures of an analysis with no patch, as
+// buildView counts them: every file is a Dockerfile; the findings of the
+// files that parsed count, but a finding that files generated from one
+// template share counts once; all are left.
+func countFindings(res *analyzer.Result) Figures {
+	var f Figures
+	if res == nil {
+		return f
+	}
+	for _, fr := range res.Files {
+		f.Dockerfiles++
+		if fr.Error != "" {
+			continue
+		}
+		for _, fd := range fr.Findings {
+			if !fd.Repeats() {
+				f.Findings++
+			}
+		}
+	}
+	f.Left = f.Findings
+	return f
 }
 
 // resolution compares the findings of a file before and after its patch
