@@ -161,7 +161,7 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 	files := r.files()
 	switch r.opts.format {
 	case "json":
-		return writeJSON(w, toJSON(files, r.jsonChanges(), r.jsonBuilds(), r.notCovered()))
+		return writeJSON(w, files, r.jsonChanges(), r.jsonBuilds(), r.notCovered())
 	case "sarif":
 		return writeSARIF(w, r.analyzer.Rules(), files, r.notCovered())
 	case "markdown":

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"strconv"
 
 	"github.com/dockopt/dockopt/analyzer"
 )
@@ -10,6 +12,8 @@ import (
 // jsonVersion is bumped only for incompatible changes to the output.
 const jsonVersion = 1
 
+// jsonOutput is the document `--format json` writes (writeJSON writes it
+// field by field).
 type jsonOutput struct {
 	Version int          `json:"version"`
 	Files   []jsonFile   `json:"files"`
@@ -97,49 +101,134 @@ type jsonBuild struct {
 	Error          string  `json:"error,omitempty"`
 }
 
-func toJSON(files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild, nc notCovered) jsonOutput {
-	out := jsonOutput{Version: jsonVersion, Files: []jsonFile{}, Changes: changes, Builds: builds, Skipped: nc.skipped, Limits: nc.limits}
-	if out.Changes == nil {
-		out.Changes = []jsonChange{}
+// jsonFileOf is one analyzed file as the JSON output gives it. groups
+// numbers the finding groups in the order their first member is written,
+// and collects each group once.
+func jsonFileOf(f *analyzer.FileResult, groups map[*analyzer.FindingGroup]int, collected *[]jsonGroup) jsonFile {
+	jf := jsonFile{Path: f.Path, Kind: f.Kind, Ecosystem: f.Ecosystem, Role: string(f.Role), Stages: f.Stages, Strengths: f.Strengths,
+		Findings: make([]jsonFinding, 0, len(f.Findings)), Error: f.Error, Template: f.Template}
+	if g := f.Generated; g != nil {
+		jf.Generated = &jsonGenerated{Why: g.Why, Template: g.Template, Generator: g.Generator}
 	}
-	groups := map[*analyzer.FindingGroup]int{}
-	for _, f := range files {
-		jf := jsonFile{Path: f.Path, Kind: f.Kind, Ecosystem: f.Ecosystem, Role: string(f.Role), Stages: f.Stages, Strengths: f.Strengths,
-			Findings: []jsonFinding{}, Error: f.Error, Template: f.Template}
-		if g := f.Generated; g != nil {
-			jf.Generated = &jsonGenerated{Why: g.Why, Template: g.Template, Generator: g.Generator}
-		}
-		if jf.Stages == nil {
-			jf.Stages = []analyzer.StageInfo{}
-		}
-		if jf.Strengths == nil {
-			jf.Strengths = []analyzer.Strength{}
-		}
-		for _, fd := range f.Findings {
-			jfd := jsonFinding{Rule: fd.Rule, Category: string(fd.Category), Severity: fd.Severity.String(), Line: fd.Line,
-				EndLine: fd.EndLine, Message: fd.Message, Equivalents: nonNil(fd.Equivalents)}
-			jfd.Withheld = string(fd.Withheld)
-			if fd.Fix != nil {
-				jfd.Fix = &jsonFix{Safety: string(fd.Fix.Safety)}
-			}
-			if g := fd.Group; g != nil {
-				if groups[g] == 0 {
-					groups[g] = len(groups) + 1
-					out.Groups = append(out.Groups, jsonGroup{ID: groups[g], Template: g.Template, Line: g.Line, EndLine: g.EndLine, Rule: g.Rule,
-						Severity: g.Severity.String(), Message: g.Message, Withheld: string(g.Withheld), Files: g.Files})
-				}
-				jfd.Group, jfd.Repeats = groups[g], fd.Repeats()
-			}
-			jf.Findings = append(jf.Findings, jfd)
-		}
-		out.Files = append(out.Files, jf)
+	if jf.Stages == nil {
+		jf.Stages = []analyzer.StageInfo{}
 	}
-	return out
+	if jf.Strengths == nil {
+		jf.Strengths = []analyzer.Strength{}
+	}
+	for _, fd := range f.Findings {
+		jfd := jsonFinding{Rule: fd.Rule, Category: string(fd.Category), Severity: fd.Severity.String(), Line: fd.Line,
+			EndLine: fd.EndLine, Message: fd.Message, Equivalents: nonNil(fd.Equivalents)}
+		jfd.Withheld = string(fd.Withheld)
+		if fd.Fix != nil {
+			jfd.Fix = &jsonFix{Safety: string(fd.Fix.Safety)}
+		}
+		if g := fd.Group; g != nil {
+			if groups[g] == 0 {
+				groups[g] = len(groups) + 1
+				*collected = append(*collected, jsonGroup{ID: groups[g], Template: g.Template, Line: g.Line, EndLine: g.EndLine, Rule: g.Rule,
+					Severity: g.Severity.String(), Message: g.Message, Withheld: string(g.Withheld), Files: g.Files})
+			}
+			jfd.Group, jfd.Repeats = groups[g], fd.Repeats()
+		}
+		jf.Findings = append(jf.Findings, jfd)
+	}
+	return jf
 }
 
-func writeJSON(w io.Writer, out jsonOutput) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+// writeJSON writes the jsonOutput of files, changes, builds and what was
+// not covered, indented as json.Encoder.SetIndent("", "  ") writes it, one
+// file at a time: the whole document, built and then indented in memory,
+// was the peak of a large folder's run (two copies of megabytes of output
+// on top of every file's findings).
+func writeJSON(w io.Writer, files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild, nc notCovered) error {
+	jw := &jsonWriter{w: w}
+	jw.enc = json.NewEncoder(&jw.buf)
+	jw.enc.SetIndent("  ", "  ")
+	jw.enc.SetEscapeHTML(false)
+	jw.raw("{\n")
+	jw.field("version", jsonVersion)
+	groups := map[*analyzer.FindingGroup]int{}
+	var collected []jsonGroup
+	jw.key("files")
+	jw.array(len(files), func(i int) any { return jsonFileOf(files[i], groups, &collected) })
+	jw.key("changes")
+	jw.array(len(changes), func(i int) any { return changes[i] })
+	if len(builds) > 0 {
+		jw.key("builds")
+		jw.array(len(builds), func(i int) any { return builds[i] })
+	}
+	if len(collected) > 0 {
+		jw.field("groups", collected)
+	}
+	if len(nc.skipped) > 0 {
+		jw.field("skipped", nc.skipped)
+	}
+	if len(nc.limits) > 0 {
+		jw.field("limits", nc.limits)
+	}
+	jw.raw("\n}\n")
+	return jw.err
+}
+
+// jsonWriter writes one indented JSON object field by field. Values are
+// encoded one at a time with the prefix of their depth, so the output is
+// byte for byte what encoding the whole object would give.
+type jsonWriter struct {
+	w      io.Writer
+	buf    bytes.Buffer
+	enc    *json.Encoder
+	fields int
+	err    error
+}
+
+func (jw *jsonWriter) raw(s string) {
+	if jw.err == nil {
+		_, jw.err = io.WriteString(jw.w, s)
+	}
+}
+
+// key starts the next field of the top-level object.
+func (jw *jsonWriter) key(name string) {
+	if jw.fields > 0 {
+		jw.raw(",\n")
+	}
+	jw.fields++
+	jw.raw("  " + strconv.Quote(name) + ": ")
+}
+
+func (jw *jsonWriter) field(name string, v any) {
+	jw.key(name)
+	jw.value(v, "  ")
+}
+
+// value writes v indented for a place whose lines begin with prefix.
+func (jw *jsonWriter) value(v any, prefix string) {
+	if jw.err != nil {
+		return
+	}
+	jw.buf.Reset()
+	jw.enc.SetIndent(prefix, "  ")
+	if jw.err = jw.enc.Encode(v); jw.err != nil {
+		return
+	}
+	out := bytes.TrimSuffix(jw.buf.Bytes(), []byte("\n"))
+	_, jw.err = jw.w.Write(out)
+}
+
+// array writes an array of n elements, element(i) encoded as it is reached.
+func (jw *jsonWriter) array(n int, element func(i int) any) {
+	if n == 0 {
+		jw.raw("[]")
+		return
+	}
+	jw.raw("[\n")
+	for i := range n {
+		if i > 0 {
+			jw.raw(",\n")
+		}
+		jw.raw("    ")
+		jw.value(element(i), "    ")
+	}
+	jw.raw("\n  ]")
 }
