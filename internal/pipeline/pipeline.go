@@ -41,9 +41,10 @@ type Request struct {
 	// is done and then lets go of its syntax models, the original's and
 	// the patched version's, instead of holding every file's until all are
 	// patched: for a caller that reads the findings and the changes (JSON
-	// output) but not the report, whose templates read the models. It is
-	// ignored with a Builder or compose hardening, which read them after
-	// the patch.
+	// output) but not the report, whose templates read the models; the
+	// patched version's File.After keeps its findings, not its Dockerfile.
+	// It is ignored with a Builder or compose hardening, which read them
+	// after the patch.
 	StreamFixes bool
 }
 
@@ -91,8 +92,14 @@ func Run(ctx context.Context, r Request) (*Output, error) {
 		patches = patcher.NewStream(r.Analyzer, r.Config, *r.Fix)
 		c = c.Each(func(i int, fr *analyzer.FileResult) error {
 			f, err := patches.Add(ctx, i, fr)
-			if f != nil && f.After != nil {
+			if f != nil && f.After != nil && f.After != f.Before {
+				// The patched version is reported by its findings and
+				// its bytes (File.Patched) only: its instructions, which
+				// a released model keeps for the report, go too (a tenth
+				// of the corpus's peak memory). The original's stay: the
+				// finding groups of template variants read them.
 				f.After.ReleaseModel()
+				f.After.Dockerfile = nil
 			}
 			return err
 		})
