@@ -265,6 +265,7 @@ func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
 // the folder's listing shows is not there is not opened. Its error is
 // fs.ErrNotExist, worded as the listing knows it; callers only test it.
 func readContextFile(fsys fs.FS, p string, limit int64) ([]byte, error) {
+	fsys = beneath(fsys, p)
 	if r, ok := fsys.(*recordingFS); ok && r.absent(p) {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
 	}
@@ -272,6 +273,13 @@ func readContextFile(fsys fs.FS, p string, limit int64) ([]byte, error) {
 }
 
 func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
+	if r, ok := beneath(fsys, p).(*recordingFS); ok {
+		return r.readBounded(p, limit)
+	}
+	return readBoundedFrom(fsys, p, limit)
+}
+
+func readBoundedFrom(fsys fs.FS, p string, limit int64) ([]byte, error) {
 	if fsys == nil {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
 	}
@@ -311,7 +319,7 @@ func (c *BuildContext) WithGenerated(files []GeneratedFile, dockerfilePath strin
 	cp.Files = append([]string(nil), c.Files...)
 	for _, g := range files {
 		content := []byte(g.Content)
-		if existing, err := readBounded(c.fsys, g.Path, 1<<20); err == nil {
+		if existing, err := readContextFile(c.fsys, g.Path, 1<<20); err == nil {
 			if g.Merge != "append-lines" {
 				continue
 			}
@@ -359,6 +367,24 @@ func AppendMissingLines(base, extra string) string {
 		}
 	}
 	return b.String()
+}
+
+// beneath returns the file system a read of p goes to: the base of the
+// generated files' overlays p is not one of, so that a patch candidate's
+// context reads what the analysis has listed and read already (a
+// candidate that generates a .dockerignore otherwise opened each of its
+// context's files again, and asked the disk for each one missing).
+func beneath(fsys fs.FS, p string) fs.FS {
+	for {
+		o, ok := fsys.(overlayFS)
+		if !ok {
+			return fsys
+		}
+		if _, overlaid := o.files[path.Clean(p)]; overlaid || o.base == nil {
+			return fsys
+		}
+		fsys = o.base
+	}
 }
 
 // overlayFS serves generated files over a base file system.

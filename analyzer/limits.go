@@ -1,7 +1,9 @@
 package analyzer
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -95,6 +97,13 @@ type recordingFS struct {
 	dirs    map[string]dirListing
 	// dirEntries counts the entries dirs holds.
 	dirEntries int
+	// files holds the contents of the small files read so far, for the
+	// next analysis that reads them: the original's and every patch
+	// candidate's analysis read the same .gitignore, manifests and
+	// scripts of a context, each an open, a stat, reads and a close.
+	// fileBytes counts the bytes held, up to maxCachedFileBytes.
+	files     map[string][]byte
+	fileBytes int
 }
 
 type dirListing struct {
@@ -106,11 +115,19 @@ type dirListing struct {
 // few MiB); past it, directories are read again when asked for.
 const maxCachedDirEntries = 50_000
 
+// maxCachedFile and maxCachedFileBytes bound the file contents an
+// analysis keeps: files up to 64 KiB, 4 MiB in all. A larger file is
+// read again when asked for.
+const (
+	maxCachedFile      = 64 << 10
+	maxCachedFileBytes = 4 << 20
+)
+
 func recording(fsys fs.FS) *recordingFS {
 	if r, ok := fsys.(*recordingFS); ok {
 		return r
 	}
-	return &recordingFS{FS: fsys, outside: map[string]bool{}, dirs: map[string]dirListing{}}
+	return &recordingFS{FS: fsys, outside: map[string]bool{}, dirs: map[string]dirListing{}, files: map[string][]byte{}}
 }
 
 func (r *recordingFS) note(name string, err error) {
@@ -157,6 +174,32 @@ func (r *recordingFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	r.mu.Unlock()
 	return slices.Clip(es), err
+}
+
+// readBounded is readBounded for a file of the folder, from the contents
+// kept when it was read before. Each caller gets its own copy.
+func (r *recordingFS) readBounded(name string, limit int64) ([]byte, error) {
+	r.mu.Lock()
+	b, ok := r.files[name]
+	r.mu.Unlock()
+	if !ok {
+		var err error
+		if b, err = readBoundedFrom(r, name, max(limit, maxCachedFile)); err != nil {
+			return nil, err
+		}
+		if len(b) <= maxCachedFile {
+			r.mu.Lock()
+			if _, ok := r.files[name]; !ok && r.fileBytes+len(b) <= maxCachedFileBytes {
+				r.files[name] = b
+				r.fileBytes += len(b)
+			}
+			r.mu.Unlock()
+		}
+	}
+	if int64(len(b)) > limit {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("file too large")}
+	}
+	return bytes.Clone(b), nil
 }
 
 // absent reports whether name is known not to exist: the listing of its

@@ -1,0 +1,79 @@
+package analyzer
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+)
+
+// openCounter counts the opens that reach the folder.
+type openCounter struct {
+	fs.FS
+	mu    sync.Mutex
+	opens map[string]int
+}
+
+func (c *openCounter) Open(name string) (fs.File, error) {
+	c.mu.Lock()
+	c.opens[name]++
+	c.mu.Unlock()
+	return c.FS.Open(name)
+}
+
+// A context file is read from the folder once per analysis, by the
+// original's analysis and every patch candidate's alike, also through the
+// overlay of the files a fix generates; a file the listing shows missing
+// is not asked for at all. What each reader gets is its own.
+func TestContextFilesAreReadOncePerAnalysis(t *testing.T) {
+	folder := &openCounter{FS: fstest.MapFS{
+		"svc/Dockerfile":   {Data: []byte("FROM alpine:3.20\n")},
+		"svc/.gitignore":   {Data: []byte("node_modules\n")},
+		"svc/package.json": {Data: []byte(`{"name":"x"}`)},
+		"svc/big.txt":      {Data: []byte(strings.Repeat("x", maxCachedFile+1))},
+	}, opens: map[string]int{}}
+	rec := recording(folder)
+	bc := LoadContext(rec, "svc")
+	candidate := bc.WithGenerated([]GeneratedFile{{Path: "svc/.dockerignore", Content: ".git\n"}}, "svc/Dockerfile")
+
+	for _, c := range []*BuildContext{bc, candidate, candidate} {
+		b, err := c.ReadFile(".gitignore")
+		if err != nil || string(b) != "node_modules\n" {
+			t.Fatalf("ReadFile(.gitignore) = %q, %v", b, err)
+		}
+		b[0] = 'X' // a reader's copy is its own
+		if _, err := c.ReadFile("setup.py"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("ReadFile(setup.py) = %v, want not exist", err)
+		}
+		if b, err := c.ReadFile(".dockerignore"); c == candidate && (err != nil || string(b) != ".git\n") {
+			t.Fatalf("the candidate's generated .dockerignore reads %q, %v", b, err)
+		}
+	}
+	if got := folder.opens["svc/.gitignore"]; got != 1 {
+		t.Errorf(".gitignore opened %d times, want 1", got)
+	}
+	for _, missing := range []string{"svc/setup.py", "svc/.dockerignore"} {
+		if got := folder.opens[missing]; got != 0 {
+			t.Errorf("%s, which the listing shows missing, opened %d times", missing, got)
+		}
+	}
+
+	// The limit of each read holds whatever was read before.
+	if _, err := readBounded(rec, "svc/package.json", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readBounded(rec, "svc/package.json", 4); err == nil || !strings.Contains(err.Error(), "file too large") {
+		t.Errorf("a 12-byte file read with a limit of 4 gave %v, want file too large", err)
+	}
+	// A file larger than what is kept is read again when asked for.
+	for range 2 {
+		if b, err := readBounded(rec, "svc/big.txt", 1<<20); err != nil || len(b) != maxCachedFile+1 {
+			t.Fatalf("big.txt: %d bytes, %v", len(b), err)
+		}
+	}
+	if got := folder.opens["svc/big.txt"]; got != 2 {
+		t.Errorf("a file larger than the cache keeps was opened %d times for two reads, want 2", got)
+	}
+}
