@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -396,13 +397,34 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 	if bc.DockerIgnore != nil {
 		base = bc.DockerIgnore.Patterns
 	}
+	_, baseErr := patternmatcher.New(base)
 	safe := func(e ignoreEntry) bool {
-		m, err := patternmatcher.New(append(append([]string{}, base...), e.lines...))
+		if baseErr != nil {
+			return false
+		}
+		if slices.ContainsFunc(e.lines, func(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "!") }) {
+			m, err := patternmatcher.New(append(append([]string{}, base...), e.lines...))
+			if err != nil {
+				return false
+			}
+			for _, n := range needed {
+				if excluded, _ := m.MatchesOrParentMatches(n); excluded && !bc.DockerIgnore.Excludes(n) {
+					return false
+				}
+			}
+			return true
+		}
+		// Lines that only exclude, after the file's own patterns, exclude a
+		// path when the file did or when one of them matches it: so a
+		// needed path the file kept is lost exactly when a line matches it.
+		// Matching the lines alone spares compiling the file's patterns
+		// again for each entry of each analysis.
+		m, err := patternmatcher.New(e.lines)
 		if err != nil {
 			return false
 		}
 		for _, n := range needed {
-			if excluded, _ := m.MatchesOrParentMatches(n); excluded && !bc.DockerIgnore.Excludes(n) {
+			if hit, _ := m.MatchesOrParentMatches(n); hit && !bc.DockerIgnore.Excludes(n) {
 				return false
 			}
 		}
