@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -142,7 +143,8 @@ func jsonFileOf(f *analyzer.FileResult, groups map[*analyzer.FindingGroup]int, c
 // was the peak of a large folder's run (two copies of megabytes of output
 // on top of every file's findings).
 func writeJSON(w io.Writer, files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild, nc notCovered) error {
-	jw := &jsonWriter{w: w}
+	out := bufio.NewWriterSize(w, 64<<10)
+	jw := &jsonWriter{w: out}
 	jw.enc = json.NewEncoder(&jw.buf)
 	jw.enc.SetIndent("  ", "  ")
 	jw.enc.SetEscapeHTML(false)
@@ -168,7 +170,10 @@ func writeJSON(w io.Writer, files []*analyzer.FileResult, changes []jsonChange, 
 		jw.field("limits", nc.limits)
 	}
 	jw.raw("\n}\n")
-	return jw.err
+	if jw.err != nil {
+		return jw.err
+	}
+	return out.Flush()
 }
 
 // jsonWriter writes one indented JSON object field by field. Values are
