@@ -397,7 +397,18 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 	if bc.DockerIgnore != nil {
 		base = bc.DockerIgnore.Patterns
 	}
-	_, baseErr := patternmatcher.New(base)
+	baseMatcher, baseErr := patternmatcher.New(base)
+	// What the file's own patterns say of each needed path, asked once: a
+	// pattern that fails when matched makes the whole match fail, and the
+	// path count as kept, as it always has.
+	type verdict struct{ excluded, failed bool }
+	byBase := make([]verdict, len(needed))
+	if baseErr == nil {
+		for i, n := range needed {
+			excluded, err := baseMatcher.MatchesOrParentMatches(n)
+			byBase[i] = verdict{excluded: excluded, failed: err != nil}
+		}
+	}
 	safe := func(e ignoreEntry) bool {
 		if baseErr != nil {
 			return false
@@ -415,16 +426,20 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 			return true
 		}
 		// Lines that only exclude, after the file's own patterns, exclude a
-		// path when the file did or when one of them matches it: so a
-		// needed path the file kept is lost exactly when a line matches it.
-		// Matching the lines alone spares compiling the file's patterns
-		// again for each entry of each analysis.
+		// path when the file did or when one of them matches it (the
+		// matcher reads the patterns in order, and the last match wins):
+		// so a needed path the file kept is lost exactly when a line
+		// matches it. Matching the lines alone spares compiling the file's
+		// patterns again for each entry of each analysis.
 		m, err := patternmatcher.New(e.lines)
 		if err != nil {
 			return false
 		}
-		for _, n := range needed {
-			if hit, _ := m.MatchesOrParentMatches(n); hit && !bc.DockerIgnore.Excludes(n) {
+		for i, n := range needed {
+			if byBase[i].failed || byBase[i].excluded {
+				continue
+			}
+			if hit, err := m.MatchesOrParentMatches(n); hit && err == nil {
 				return false
 			}
 		}
