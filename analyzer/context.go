@@ -262,24 +262,21 @@ func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
 }
 
 // readContextFile is readBounded for a file of a build context: one that
-// the folder's listing shows is not there is not opened. Its error is
-// fs.ErrNotExist, worded as the listing knows it; callers only test it.
+// the folder's listing shows is not there is not opened, and one read
+// before in this analysis is not read again. Its error is fs.ErrNotExist,
+// worded as the listing knows it; callers only test it.
 func readContextFile(fsys fs.FS, p string, limit int64) ([]byte, error) {
 	fsys = beneath(fsys, p)
-	if r, ok := fsys.(*recordingFS); ok && r.absent(p) {
-		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	if r, ok := fsys.(*recordingFS); ok {
+		if r.absent(p) {
+			return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+		}
+		return r.readKept(p, limit)
 	}
 	return readBounded(fsys, p, limit)
 }
 
 func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
-	if r, ok := beneath(fsys, p).(*recordingFS); ok {
-		return r.readBounded(p, limit)
-	}
-	return readBoundedFrom(fsys, p, limit)
-}
-
-func readBoundedFrom(fsys fs.FS, p string, limit int64) ([]byte, error) {
 	if fsys == nil {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
 	}

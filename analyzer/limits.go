@@ -176,15 +176,16 @@ func (r *recordingFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return slices.Clip(es), err
 }
 
-// readBounded is readBounded for a file of the folder, from the contents
-// kept when it was read before. Each caller gets its own copy.
-func (r *recordingFS) readBounded(name string, limit int64) ([]byte, error) {
+// readKept is readBounded for a file of a build context, from the
+// contents kept when it was read before. Each caller gets its own copy.
+// Dockerfiles, read once each, do not come through here.
+func (r *recordingFS) readKept(name string, limit int64) ([]byte, error) {
 	r.mu.Lock()
 	b, ok := r.files[name]
 	r.mu.Unlock()
 	if !ok {
 		var err error
-		if b, err = readBoundedFrom(r, name, max(limit, maxCachedFile)); err != nil {
+		if b, err = readBounded(r, name, max(limit, maxCachedFile)); err != nil {
 			return nil, err
 		}
 		if len(b) <= maxCachedFile {

@@ -61,15 +61,15 @@ func TestContextFilesAreReadOncePerAnalysis(t *testing.T) {
 	}
 
 	// The limit of each read holds whatever was read before.
-	if _, err := readBounded(rec, "svc/package.json", 1<<20); err != nil {
+	if _, err := readContextFile(rec, "svc/package.json", 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readBounded(rec, "svc/package.json", 4); err == nil || !strings.Contains(err.Error(), "file too large") {
+	if _, err := readContextFile(rec, "svc/package.json", 4); err == nil || !strings.Contains(err.Error(), "file too large") {
 		t.Errorf("a 12-byte file read with a limit of 4 gave %v, want file too large", err)
 	}
 	// A file larger than what is kept is read again when asked for.
 	for range 2 {
-		if b, err := readBounded(rec, "svc/big.txt", 1<<20); err != nil || len(b) != maxCachedFile+1 {
+		if b, err := readContextFile(rec, "svc/big.txt", 1<<20); err != nil || len(b) != maxCachedFile+1 {
 			t.Fatalf("big.txt: %d bytes, %v", len(b), err)
 		}
 	}
