@@ -22,6 +22,7 @@ import (
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 	"github.com/dockopt/dockopt/app/server"
 	"github.com/dockopt/dockopt/app/webhook"
+	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
 func testConfig(t testing.TB, databaseURL string) server.Config {
@@ -239,7 +240,7 @@ func TestCommandServesUntilCancelled(t *testing.T) {
 	t.Setenv(server.EnvWebhookSecret, "s3cret")
 	t.Setenv(server.EnvDatabaseURL, queuetest.SQLite(t))
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	var stderr testfiles.Output
 	done := make(chan int)
 	go func() {
 		done <- server.Command(ctx, []string{"--addr", "127.0.0.1:0"}, io.Discard, &stderr, func(*server.Server) ([]queue.Handler, error) {
@@ -261,23 +262,6 @@ func TestCommandServesUntilCancelled(t *testing.T) {
 	if !strings.Contains(stderr.String(), `"msg":"stopped"`) {
 		t.Errorf("no clean stop logged:\n%s", stderr.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestShutdownLetsRunningJobsFinish cancels the server while a job runs:

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,24 +16,6 @@ import (
 	"github.com/dockopt/dockopt/app/queue/queuetest"
 	"github.com/dockopt/dockopt/internal/testfiles"
 )
-
-// syncBuffer collects a child's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -50,7 +30,7 @@ func freeAddr(t *testing.T) string {
 // serveProcess is a running `dockopt-app serve`.
 type serveProcess struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testfiles.Output
 	addr string
 	done chan error
 }
@@ -64,7 +44,7 @@ func startServe(t *testing.T, bin string, gh *githubtest.Server, db string, extr
 		"DOCKOPT_GITHUB_URL="+gh.URL(), "DOCKOPT_DATABASE_URL="+db, "DOCKOPT_ADDR="+addr, "DOCKOPT_BOT_LOGIN="+gh.Bot(),
 		"DOCKOPT_ANALYSIS_MEMORY_MIB=64", "DOCKOPT_DEAD_JOB_AFTER=3s", "DOCKOPT_WORKERS=2", "DOCKOPT_LOG_LEVEL=info")
 	cmd.Env = append(cmd.Env, extra...)
-	p := &serveProcess{cmd: cmd, out: &syncBuffer{}, addr: addr, done: make(chan error, 1)}
+	p := &serveProcess{cmd: cmd, out: &testfiles.Output{}, addr: addr, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

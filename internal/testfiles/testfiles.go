@@ -2,10 +2,12 @@
 package testfiles
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -76,4 +78,24 @@ func HostileRepo() (files, links map[string]string) {
 		"svc/evil.Dockerfile": "/etc/passwd",
 	}
 	return files, links
+}
+
+// Output collects what a process or server writes while the test reads
+// it: an exec.Cmd's Stdout and Stderr, or a logger's writer.
+type Output struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+// String returns everything written so far.
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }
