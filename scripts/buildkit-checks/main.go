@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -29,14 +30,29 @@ import (
 )
 
 // offlineResolver answers every image lookup with a minimal Linux config,
-// as dockopt's analyzer does, so no registry is dialed.
+// as dockopt's analyzer does, so no registry is dialed; like the
+// analyzer's, it encodes the linux/amd64 answer once.
 type offlineResolver struct{}
 
 func (offlineResolver) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
-	platform := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
-		platform = *opt.ImageOpt.Platform
+	c := defaultImageConfig()
+	if p := opt.ImageOpt; p != nil && p.Platform != nil && (p.Platform.OS != "linux" || p.Platform.Architecture != "amd64") {
+		c = imageConfigFor(*p.Platform)
 	}
+	return ref, c.digest, c.config, c.err
+}
+
+type imageConfig struct {
+	config []byte
+	digest digest.Digest
+	err    error
+}
+
+var defaultImageConfig = sync.OnceValue(func() imageConfig {
+	return imageConfigFor(ocispecs.Platform{OS: "linux", Architecture: "amd64"})
+})
+
+func imageConfigFor(platform ocispecs.Platform) imageConfig {
 	dt, err := json.Marshal(map[string]any{
 		"architecture": platform.Architecture,
 		"os":           platform.OS,
@@ -44,9 +60,9 @@ func (offlineResolver) ResolveImageConfig(ctx context.Context, ref string, opt s
 		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{}},
 	})
 	if err != nil {
-		return "", "", nil, err
+		return imageConfig{err: err}
 	}
-	return ref, digest.FromBytes(dt), dt, nil
+	return imageConfig{config: dt, digest: digest.FromBytes(dt)}
 }
 
 func main() {
