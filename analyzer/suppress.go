@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sort"
@@ -69,7 +70,7 @@ func collectSuppressions(d *Dockerfile, cfg *Config, a *Analyzer) *suppressions 
 			s.list = append(s.list, &suppression{ids: ids, startLine: 1, endLine: d.LineCount() + 1, line: 1})
 		}
 	}
-	if !cfg.InlineIgnoresEnabled() {
+	if !cfg.InlineIgnoresEnabled() || !mayHoldIgnoreComment(d.Source) {
 		s.index()
 		return s
 	}
@@ -191,6 +192,34 @@ type commentLine struct {
 }
 
 // commentBlockAbove returns the comment lines directly above a line.
+// mayHoldIgnoreComment reports whether src has the word a waiver comment
+// starts with: "hadolint" as hadolint spells it, or "dockopt" in any case
+// (parseIgnoreComment compares with strings.EqualFold, under which the
+// Kelvin sign U+212A is a K too). A file without either has no waiver
+// comments, and its lines need not be read for them: most files.
+func mayHoldIgnoreComment(src []byte) bool {
+	if bytes.Contains(src, []byte("hadolint")) || bytes.Contains(src, []byte("\u212a")) {
+		return true
+	}
+	const word = "dockopt"
+	for i := 0; i+len(word) <= len(src); i++ {
+		if src[i]|0x20 != 'd' {
+			continue
+		}
+		match := true
+		for j := 1; j < len(word); j++ {
+			if src[i+j]|0x20 != word[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
+}
+
 func commentBlockAbove(lines []string, line int) []commentLine {
 	var out []commentLine
 	for i := line - 2; i >= 0; i-- {
@@ -246,6 +275,11 @@ func parseIgnoreComment(text string) (tool, scope string, ids []string) {
 }
 
 func (s *suppressions) waives(f Finding) bool {
+	if !s.skipAll && len(s.wide) == 0 && len(s.stages) == 0 && len(s.instructions) == 0 {
+		// Most files waive nothing; the keys below cost an allocation or
+		// two per finding.
+		return false
+	}
 	rule := s.analyzer.byID[f.Rule]
 	if s.skipAll && rule != nil && hasBuildKitEquivalent(rule) {
 		return true

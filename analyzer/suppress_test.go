@@ -85,3 +85,35 @@ func TestSuppressionIndexMatchesScan(t *testing.T) {
 		}
 	}
 }
+
+// TestWaiverWordsInAnyCaseAreRead: the scan that lets most files skip
+// reading their comments for waivers must not skip a waiver that
+// parseIgnoreComment accepts, in any of the spellings strings.EqualFold
+// matches, the Kelvin sign for K among them.
+func TestWaiverWordsInAnyCaseAreRead(t *testing.T) {
+	noop := func(*Pass) {}
+	a := New([]*Rule{{ID: "plain", Equivalents: []string{"hadolint:DL3008"}, Check: noop}})
+	cfg := &Config{}
+	for _, comment := range []string{
+		"# dockopt ignore=plain", "# DOCKOPT ignore=plain", "# DoCkOpT ignore=plain", "# doc\u212aopt ignore=plain",
+		"# hadolint ignore=DL3008", "# dockopt ignore-file=plain",
+	} {
+		src := "FROM alpine:3.20\n" + comment + "\nRUN true\n"
+		d, err := Parse("Dockerfile", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !mayHoldIgnoreComment(d.Source) {
+			t.Errorf("%q: the scan says the file holds no waiver", comment)
+		}
+		s := collectSuppressions(d, cfg, a)
+		if !s.waives(Finding{Rule: "plain", Line: 3}) {
+			t.Errorf("%q: the finding on the next line is not waived", comment)
+		}
+	}
+	for _, src := range []string{"FROM alpine:3.20\n# docker-compose builds this\nRUN true\n", "FROM alpine\nRUN true\n"} {
+		if mayHoldIgnoreComment([]byte(src)) {
+			t.Errorf("%q: no waiver word, yet the scan sends it to the slow path", src)
+		}
+	}
+}
