@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -158,7 +159,7 @@ func lifecycle(fam, version string) (Lifecycle, bool) {
 	}
 	lc.Version, lc.EOL = v, mustDate(date)
 	lc.Ended = lc.EOL.Before(asOf)
-	lc.OldestSupported = oldestSupported(p.Versions)
+	lc.OldestSupported = oldestSupportedOf()[fam]
 	return lc, true
 }
 
@@ -177,6 +178,17 @@ func matchVersion(versions map[string]string, v string) (string, string, bool) {
 	}
 	return "", "", false
 }
+
+// oldestSupportedOf is oldestSupported of every product, worked out once:
+// it reads and sorts a product's whole table, and eol-base-image asks it
+// for every stage of every file.
+var oldestSupportedOf = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string, len(data.EOL))
+	for fam, p := range data.EOL {
+		m[fam] = oldestSupported(p.Versions)
+	}
+	return m
+})
 
 func oldestSupported(versions map[string]string) string {
 	var live []string
