@@ -11,6 +11,14 @@
 # timed too, in the same alternation, so a change is measured against its
 # base under the same load.
 #
+# With INSTRUCTIONS=1, each corpus command then runs once more under
+# valgrind's callgrind (on one core, GOMAXPROCS=1, with
+# GODEBUG=asyncpreemptoff=1: threads that spin while they wait make the
+# count of a run on two cores move by a third), and the
+# instructions it executed are printed with their ratio to BuildKit's
+# checks: a count that does not move with the machine's load or speed, as
+# wall and CPU times do (they moved by 2x between days here). Needs valgrind.
+#
 # The corpus is made by scripts/corpus from the repository's test trees
 # (every Dockerfile as <n>/Dockerfile with its build context); the examples
 # are examples/. `analyze --format text` analyzes; `--format json` also
@@ -41,12 +49,28 @@ measure() {
 # med NAME COLUMN: the median of one column of NAME's runs.
 med() { cut -d' ' -f"$2" "$tmp/runs/$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# report NAME FILES [BASE]: NAME's medians, and its wall time over BASE's.
+# paired NAME PEER COLUMN: the median over rounds of NAME's value in
+# COLUMN over PEER's in the same round. The machine's speed drifts within
+# a run; a round's two runs are seconds apart, so their ratio drifts less
+# than the ratio of two medians taken over the whole run.
+paired() {
+  paste -d' ' "$tmp/runs/$1" "$tmp/runs/$2" |
+    awk -v c="$3" '{ n = split($0, f, " "); d = f[n / 2 + c]; if (d > 0) print f[c] / d }' |
+    sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) printf "n/a"; else printf "%.2f", v[int((NR + 1) / 2)] }'
+}
+
+# report NAME FILES [PEER]: NAME's medians; with PEER, its wall time over
+# PEER's median, and the paired wall and CPU ratios (see paired).
 report() {
-  local name=$1 files=$2 base=${3:-}
-  awk -v n="$name" -v f="$files" -v w="$(med "$name" 1)" -v m="$(med "$name" 2)" -v c="$(med "$name" 3)" -v base="$base" 'BEGIN {
+  local name=$1 files=$2 peer=${3:-} base="" pw="" pc=""
+  if [ -n "$peer" ]; then
+    base=$(med "$peer" 1)
+    pw=$(paired "$name" "$peer" 1)
+    pc=$(paired "$name" "$peer" 3)
+  fi
+  awk -v n="$name" -v f="$files" -v w="$(med "$name" 1)" -v m="$(med "$name" 2)" -v c="$(med "$name" 3)" -v base="$base" -v pw="$pw" -v pc="$pc" 'BEGIN {
     line = sprintf("%-18s %6.2f s  %5.2f s CPU  %5.1f MiB peak  %6.0f files/s", n, w, c, m / 1024, f / (w > 0 ? w : 0.01))
-    if (base != "") line = line sprintf("  %.2fx", w / (base > 0 ? base : 0.01))
+    if (base != "") line = line sprintf("  %.2fx  paired %s wall, %s CPU", w / (base > 0 ? base : 0.01), pw, pc)
     print line
   }'
 }
@@ -66,16 +90,34 @@ for _ in $(seq "$rounds"); do
   measure examples-text "$tmp/dockopt" analyze --format text examples
   measure examples-json "$tmp/dockopt" analyze --format json examples
 done
-echo "median of $rounds (wall, CPU = user + system, peak resident memory, files per wall second, x BuildKit's checks)"
-base=$(med buildkit-checks 1)
+echo "median of $rounds (wall, CPU = user + system, peak resident memory, files per wall second, x BuildKit's checks: median over median, and paired: the median of each round's ratio)"
 report buildkit-checks "$corpus_files"
-report analyze-text "$corpus_files" "$base"
-report analyze-json "$corpus_files" "$base"
+report analyze-text "$corpus_files" buildkit-checks
+report analyze-json "$corpus_files" buildkit-checks
 if [ -n "$base_bin" ]; then
-  report base-text "$corpus_files" "$base"
-  report base-json "$corpus_files" "$base"
+  report base-text "$corpus_files" buildkit-checks
+  report base-json "$corpus_files" buildkit-checks
 fi
-base=$(med examples-buildkit 1)
 report examples-buildkit "$example_files"
-report examples-text "$example_files" "$base"
-report examples-json "$example_files" "$base"
+report examples-text "$example_files" examples-buildkit
+report examples-json "$example_files" examples-buildkit
+if [ "${INSTRUCTIONS:-}" = 1 ]; then
+  # instructions NAME CMD…: the instructions one run of CMD executed.
+  instructions() {
+    local name=$1
+    shift
+    GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/$name.callgrind" "$@" >/dev/null 2>"$tmp/$name.valgrind" || true
+    grep -oE 'Collected : [0-9]+' "$tmp/$name.valgrind" | awk '{ print $3 }'
+  }
+  echo "instructions executed, one run each under callgrind on one core (x BuildKit's checks)"
+  peer=$(instructions buildkit-checks "$tmp/buildkit-checks" "$tmp/corpus")
+  printf '%-18s %14d\n' buildkit-checks "$peer"
+  for format in text json; do
+    n=$(instructions "analyze-$format" "$tmp/dockopt" analyze --format "$format" "$tmp/corpus")
+    printf '%-18s %14d  %.2fx\n' "analyze-$format" "$n" "$(awk -v n="$n" -v p="$peer" 'BEGIN { print n / p }')"
+    if [ -n "$base_bin" ]; then
+      n=$(instructions "base-$format" "$base_bin" analyze --format "$format" "$tmp/corpus")
+      printf '%-18s %14d  %.2fx\n' "base-$format" "$n" "$(awk -v n="$n" -v p="$peer" 'BEGIN { print n / p }')"
+    fi
+  done
+fi
