@@ -191,7 +191,6 @@ type commentLine struct {
 	line int
 }
 
-// commentBlockAbove returns the comment lines directly above a line.
 // mayHoldIgnoreComment reports whether src has the word a waiver comment
 // starts with: "hadolint" as hadolint spells it, or "dockopt" in any case
 // (parseIgnoreComment compares with strings.EqualFold, under which the
@@ -220,6 +219,7 @@ func mayHoldIgnoreComment(src []byte) bool {
 	return false
 }
 
+// commentBlockAbove returns the comment lines directly above a line.
 func commentBlockAbove(lines []string, line int) []commentLine {
 	var out []commentLine
 	for i := line - 2; i >= 0; i-- {

@@ -27,6 +27,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
+if [ "${INSTRUCTIONS:-}" = 1 ] && ! command -v valgrind >/dev/null; then
+  echo "INSTRUCTIONS=1 needs valgrind (apt-get install valgrind)" >&2
+  exit 1
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/dockopt" ./cmd/dockopt
@@ -56,7 +60,7 @@ med() { cut -d' ' -f"$2" "$tmp/runs/$1" | sort -n | awk '{ v[NR] = $1 } END { pr
 paired() {
   paste -d' ' "$tmp/runs/$1" "$tmp/runs/$2" |
     awk -v c="$3" '{ n = split($0, f, " "); d = f[n / 2 + c]; if (d > 0) print f[c] / d }' |
-    sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) printf "n/a"; else printf "%.2f", v[int((NR + 1) / 2)] }'
+    sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) printf "n/a"; else printf "%.2f", v[int((NR + 1) / 2)] }'
 }
 
 # report NAME FILES [PEER]: NAME's medians; with PEER, its wall time over
@@ -107,7 +111,11 @@ if [ "${INSTRUCTIONS:-}" = 1 ]; then
     local name=$1
     shift
     GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/$name.callgrind" "$@" >/dev/null 2>"$tmp/$name.valgrind" || true
-    grep -oE 'Collected : [0-9]+' "$tmp/$name.valgrind" | awk '{ print $3 }'
+    if ! grep -oE 'Collected : [0-9]+' "$tmp/$name.valgrind" | awk '{ print $3 }'; then
+      echo "callgrind counted nothing for $name:" >&2
+      tail -n 5 "$tmp/$name.valgrind" >&2
+      exit 1
+    fi
   }
   echo "instructions executed, one run each under callgrind on one core (x BuildKit's checks)"
   peer=$(instructions buildkit-checks "$tmp/buildkit-checks" "$tmp/corpus")
