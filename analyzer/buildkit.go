@@ -3,7 +3,6 @@ package analyzer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -11,13 +10,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/dockopt/dockopt/internal/offlineresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/apicaps"
-	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -70,48 +68,6 @@ func convertLimit(ast *parser.Node) error {
 // CPU-only, so this only catches pathological input.
 const buildkitTimeout = 10 * time.Second
 
-// offlineResolver answers every image-config lookup with a minimal Linux
-// config, so conversion never dials a registry. It knows nothing of the
-// real image's environment, which is why UndefinedVar needs care.
-type offlineResolver struct{}
-
-func (offlineResolver) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
-	c := defaultImageConfig()
-	if p := opt.ImageOpt; p != nil && p.Platform != nil && (p.Platform.OS != "linux" || p.Platform.Architecture != "amd64") {
-		c = imageConfigFor(*p.Platform)
-	}
-	return ref, c.digest, c.config, c.err
-}
-
-// imageConfig is the config the offline resolver answers with, and its digest.
-type imageConfig struct {
-	config []byte
-	digest digest.Digest
-	err    error
-}
-
-// defaultImageConfig is the answer for linux/amd64, made once: nearly
-// every base image is looked up for that platform, and encoding
-// it anew for each was a fiftieth of a patched corpus's CPU time. BuildKit
-// only decodes the bytes it is given.
-var defaultImageConfig = sync.OnceValue(func() imageConfig {
-	return imageConfigFor(ocispecs.Platform{OS: "linux", Architecture: "amd64"})
-})
-
-func imageConfigFor(platform ocispecs.Platform) imageConfig {
-	cfg := map[string]any{
-		"architecture": platform.Architecture,
-		"os":           platform.OS,
-		"config":       map[string]any{"Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
-		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{}},
-	}
-	dt, err := json.Marshal(cfg)
-	if err != nil {
-		return imageConfig{err: err}
-	}
-	return imageConfig{config: dt, digest: digest.FromBytes(dt)}
-}
-
 var (
 	allCapsOnce sync.Once
 	allCaps     apicaps.CapSet
@@ -129,7 +85,7 @@ func capabilities() *apicaps.CapSet {
 func convertOpt(warn func(rule, url, msg string, loc []parser.Range)) dockerfile2llb.ConvertOpt {
 	return dockerfile2llb.ConvertOpt{
 		Config:       dockerui.Config{},
-		MetaResolver: offlineResolver{},
+		MetaResolver: offlineresolver.Resolver{},
 		LLBCaps:      capabilities(),
 		AllStages:    true,
 		TargetPlatform: &ocispecs.Platform{
