@@ -53,6 +53,30 @@ type DockerIgnore struct {
 	Path     string
 	Patterns []string
 	matcher  *patternmatcher.PatternMatcher
+	// matcherErr is why Patterns do not compile into a matcher.
+	matcherErr error
+}
+
+// Match asks the file's patterns about a slash path, as given, the way
+// BuildKit's matcher does (patternmatcher's MatchesOrParentMatches):
+// whether the path or a folder above it is excluded, or the error of a
+// pattern that fails when matched. A file whose patterns do not compile
+// at all answers that error for every path. The matcher is the one the
+// context compiled when it read the file; like it, Match is not safe for
+// concurrent use.
+func (d *DockerIgnore) Match(p string) (bool, error) {
+	if d == nil {
+		return false, nil
+	}
+	if d.matcher == nil {
+		return false, d.matcherErr
+	}
+	return d.matcher.MatchesOrParentMatches(p)
+}
+
+// Compiles reports whether the file's patterns compile into a matcher.
+func (d *DockerIgnore) Compiles() bool {
+	return d == nil || d.matcher != nil
 }
 
 // Excludes reports whether the context path is excluded from the build.
@@ -255,7 +279,7 @@ func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
 			patterns = nil
 		}
 		di := &DockerIgnore{Path: cand, Patterns: patterns}
-		di.matcher, _ = patternmatcher.New(patterns)
+		di.matcher, di.matcherErr = patternmatcher.New(patterns)
 		c.DockerIgnore = di
 		return
 	}

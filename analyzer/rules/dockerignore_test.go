@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -53,5 +56,59 @@ func TestGeneratedDockerignore(t *testing.T) {
 				t.Errorf("merge = %q, want append-lines", f.Merge)
 			}
 		})
+	}
+}
+
+// The compiled matchers of the entries are lent to one analysis at a time
+// (a PatternMatcher compiles on first use and is not safe for concurrent
+// use): analyses of the same files at once must agree with one alone,
+// analyzed after them. Run with -race to see a matcher shared between two
+// (they are asked first at once, so that its first compile races).
+func TestDockerignoreEntriesAgreeWhenAnalyzedAtOnce(t *testing.T) {
+	a := analyzer.New(All())
+	var cases []ruletest.Case
+	rules := map[string]*analyzer.Rule{}
+	for _, r := range []*analyzer.Rule{DockerignoreMissing, DockerignoreIncomplete} {
+		for _, c := range ruletest.Cases(t, "testdata", r.ID) {
+			cases = append(cases, c)
+			rules[c.Path] = r
+		}
+	}
+	render := func(res ruletest.Result) string {
+		var b strings.Builder
+		for _, f := range res.Findings {
+			fmt.Fprintf(&b, "%d %s %s\n", f.Line, f.Rule, f.Message)
+			if f.Fix != nil {
+				for _, g := range f.Fix.Files {
+					b.WriteString(g.Path + "\n" + g.Content)
+				}
+			}
+		}
+		return b.String()
+	}
+	var wg sync.WaitGroup
+	got := make([][]string, 8)
+	for g := range got {
+		got[g] = make([]string, len(cases))
+		wg.Go(func() {
+			for i := range cases {
+				// Each goroutine walks the cases from its own start, so that
+				// the same entries are asked for at the same time.
+				j := (i + g) % len(cases)
+				got[g][j] = render(ruletest.Run(t, a, rules[cases[j].Path], cases[j]))
+			}
+		})
+	}
+	wg.Wait()
+	want := make([]string, len(cases))
+	for i, c := range cases {
+		want[i] = render(ruletest.Run(t, a, rules[c.Path], c))
+	}
+	for g := range got {
+		for i, c := range cases {
+			if got[g][i] != want[i] {
+				t.Errorf("%s, analyzed beside others:\n%s\nalone:\n%s", c.Path, got[g][i], want[i])
+			}
+		}
 	}
 }
