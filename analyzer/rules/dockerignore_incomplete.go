@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -44,7 +45,10 @@ var DockerignoreIncomplete = &analyzer.Rule{
 					covered = false
 				}
 			}
-			if covered {
+			if covered || listsAll(di, e.lines) {
+				// Listed and still not excluded: a later line of the file
+				// brings the path back, or one of its patterns breaks the
+				// match. Appending the lines again would change nothing.
 				continue
 			}
 			missing = append(missing, e)
@@ -64,4 +68,15 @@ var DockerignoreIncomplete = &analyzer.Rule{
 				}},
 			})
 	},
+}
+
+// listsAll reports whether every line is already a line of the ignore
+// file, as the append-lines merge compares them (trimmed).
+func listsAll(di *analyzer.DockerIgnore, lines []string) bool {
+	for _, l := range lines {
+		if !slices.ContainsFunc(di.Patterns, func(p string) bool { return strings.TrimSpace(p) == strings.TrimSpace(l) }) {
+			return false
+		}
+	}
+	return true
 }
