@@ -401,13 +401,12 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 	baseCompiles := bc.DockerIgnore.Compiles()
 	// What the file's own patterns say of each needed path, asked once: a
 	// pattern that fails when matched makes the whole match fail, and the
-	// path count as kept, as it always has.
-	type verdict struct{ excluded, failed bool }
-	byBase := make([]verdict, len(needed))
+	// path counts as kept, so no entry may exclude it.
+	excludedByBase := make([]bool, len(needed))
 	if baseCompiles {
 		for i, n := range needed {
 			excluded, err := bc.DockerIgnore.Match(n)
-			byBase[i] = verdict{excluded: excluded, failed: err != nil}
+			excludedByBase[i] = excluded && err == nil
 		}
 	}
 	safe := func(e ignoreEntry) bool {
@@ -438,7 +437,7 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 		}
 		defer m.giveBack()
 		for i, n := range needed {
-			if byBase[i].failed || byBase[i].excluded {
+			if excludedByBase[i] {
 				continue
 			}
 			if hit, err := m.MatchesOrParentMatches(n); hit && err == nil {
