@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dockopt/dockopt/internal/offlineresolver"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -119,6 +120,7 @@ func buildkitConvert(ctx context.Context, src []byte, marshal bool) (warnings []
 	}
 	c := convertParsed(ctx, src, parsed.AST, CheckExpansion(parsed.AST, parsed.EscapeToken), marshal)
 	if marshal {
+		c.serialize(ctx)
 		return c.warnings, c.serializeErr
 	}
 	return c.warnings, c.convertErr
@@ -132,6 +134,35 @@ type conversion struct {
 	// build graph; serialized says whether that was tried.
 	serializeErr error
 	serialized   bool
+	// graph is the converted build graph of a conversion asked to
+	// serialize it, until serialize does. Serializing was put off because
+	// only the version of a file the patcher ends with is verified: the
+	// candidates before it (earlier passes, tries of a split batch) were
+	// serialized for nothing, a sixth of the serializations of the corpus.
+	graph *llb.State
+}
+
+// serialize serializes the kept build graph, as a build submits it, and
+// drops it; a conversion that failed, was refused, or serialized already
+// keeps its result. A panic inside BuildKit is this file's error.
+func (c *conversion) serialize(ctx context.Context) {
+	if c.serialized || c.graph == nil {
+		return
+	}
+	graph := c.graph
+	c.graph, c.serialized = nil, true
+	defer func() {
+		if r := recover(); r != nil {
+			c.serializeErr = fmt.Errorf("buildkit panicked: %v\n%s", r, firstLines(string(debug.Stack()), 12))
+		}
+	}()
+	cctx, cancel := context.WithTimeout(ctx, buildkitTimeout)
+	defer cancel()
+	_, c.serializeErr = graph.Marshal(cctx)
+	if ctx.Err() != nil {
+		// Canceled by the caller: that is the error, not the file's.
+		c.serializeErr = ctx.Err()
+	}
 }
 
 // convertDockerfile is buildkitConvert for a file the analyzer has
@@ -148,10 +179,10 @@ func convertDockerfile(ctx context.Context, d *Dockerfile, marshal bool) (c conv
 	return convertParsed(ctx, d.Source, d.AST, d.Expansion, marshal)
 }
 
-// convertParsed converts src, whose syntax tree is ast, and serializes the
-// graph when marshal is set. BuildKit expands ARG and ENV eagerly and
-// without a bound; a file whose values would explode (xerr) is refused
-// before it sees them.
+// convertParsed converts src, whose syntax tree is ast, and keeps the
+// graph for serialize when marshal is set. BuildKit expands ARG and ENV
+// eagerly and without a bound; a file whose values would explode (xerr) is
+// refused before it sees them.
 func convertParsed(ctx context.Context, src []byte, ast *parser.Node, xerr *ExpansionError, marshal bool) conversion {
 	failed := func(err error) conversion {
 		return conversion{convertErr: err, serializeErr: err, serialized: true}
@@ -175,8 +206,7 @@ func convertParsed(ctx context.Context, src []byte, ast *parser.Node, xerr *Expa
 	res, err := dockerfile2llb.Dockerfile2LLB(cctx, src, opt)
 	c.convertErr, c.serializeErr, c.serialized = err, err, err != nil
 	if err == nil && marshal {
-		_, c.serializeErr = res.State.Marshal(cctx)
-		c.serialized = true
+		c.graph = &res.State
 	}
 	if ctx.Err() != nil {
 		// Canceled by the caller: that is the error, not the file's.

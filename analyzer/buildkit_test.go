@@ -1,8 +1,12 @@
 package analyzer
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/client/llb"
 )
 
 func TestBuildKitLintOffline(t *testing.T) {
@@ -33,5 +37,41 @@ func TestConvertLLB(t *testing.T) {
 	}
 	if err := ConvertLLB(t.Context(), []byte("FROM alpine:3.20\nHEALTHCHECK --interval=often CMD true\n")); err == nil {
 		t.Errorf("an invalid HEALTHCHECK interval should fail conversion")
+	}
+}
+
+// A patch candidate's conversion keeps its build graph and serializes it
+// only when verification asks (ConvertLLB): the candidates the patcher
+// moves past are never serialized. A serialization's error is the file's,
+// as when it ran inside the conversion.
+func TestSerializationIsPutOffUntilVerificationAsks(t *testing.T) {
+	c, err := New(nil).Configure(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := c.AnalyzeCandidate(t.Context(), "Dockerfile", []byte("FROM alpine:3.20\nRUN true\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fr.ConvertError(t.Context()); err != nil {
+		t.Fatalf("conversion: %v", err)
+	}
+	if conv := fr.facts.conv; conv.serialized || conv.graph == nil {
+		t.Fatalf("after ConvertError: serialized %v, graph kept %v; want the graph kept and not serialized", conv.serialized, conv.graph != nil)
+	}
+	if err := fr.ConvertLLB(t.Context()); err != nil {
+		t.Fatalf("serialization: %v", err)
+	}
+	if conv := fr.facts.conv; !conv.serialized || conv.graph != nil {
+		t.Fatalf("after ConvertLLB: serialized %v, graph kept %v; want it serialized and dropped", conv.serialized, conv.graph != nil)
+	}
+
+	failing := llb.Image("alpine:3.20").Async(func(context.Context, llb.State, *llb.Constraints) (llb.State, error) {
+		return llb.State{}, errors.New("the graph does not serialize")
+	})
+	conv := conversion{graph: &failing}
+	conv.serialize(t.Context())
+	if conv.serializeErr == nil || !strings.Contains(conv.serializeErr.Error(), "does not serialize") {
+		t.Errorf("serializing a failing graph: %v", conv.serializeErr)
 	}
 }

@@ -685,13 +685,19 @@ func (f *fileFacts) convert(ctx context.Context, d *Dockerfile) error {
 }
 
 // serialized returns the error of the conversion with the build graph
-// serialized, reusing the file's conversion when it serialized.
+// serialized, reusing the file's conversion when it serialized or kept
+// its graph to serialize.
 func (f *fileFacts) serialized(ctx context.Context, d *Dockerfile) error {
-	if c := f.conversion(ctx, d); c.serialized {
-		return c.serializeErr
-	}
+	f.conversion(ctx, d)
 	f.llbOnce.Do(func() {
-		f.llbErr = convertDockerfile(ctx, d, true).serializeErr
+		if f.conv.serialized || f.conv.graph != nil {
+			f.conv.serialize(ctx)
+			f.llbErr = f.conv.serializeErr
+			return
+		}
+		c := convertDockerfile(ctx, d, true)
+		c.serialize(ctx)
+		f.llbErr = c.serializeErr
 	})
 	return f.llbErr
 }
