@@ -85,6 +85,12 @@ staticcheck ./...
 log "go test"
 go test -count=1 -timeout 45m ./... ${args[@]+"${args[@]}"}
 
+# The analysis runs files on several workers and lends pooled parsers and
+# matchers between them; the race detector sees what sharing one wrongly
+# does, which the results alone rarely show. About 2 minutes.
+log "go test -race (the analysis, the patcher, the pipeline)"
+go test -race -count=1 -timeout 20m ./analyzer/... ./patcher/... ./internal/pipeline ${args[@]+"${args[@]}"}
+
 # The self-hosting rehearsal: deploy/README.md's docker compose installation
 # run from its own commands on a real Docker Engine (scripts/rehearse/).
 # About 12 minutes on a fresh machine, 3 once its images are cached;
