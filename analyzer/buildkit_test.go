@@ -56,14 +56,27 @@ func TestSerializationIsPutOffUntilVerificationAsks(t *testing.T) {
 	if err := fr.ConvertError(t.Context()); err != nil {
 		t.Fatalf("conversion: %v", err)
 	}
-	if conv := fr.facts.conv; conv.serialized || conv.graph == nil {
-		t.Fatalf("after ConvertError: serialized %v, graph kept %v; want the graph kept and not serialized", conv.serialized, conv.graph != nil)
+	if f := fr.facts; f.conv.serialized || f.graph == nil {
+		t.Fatalf("after ConvertError: serialized %v, graph kept %v; want the graph kept and not serialized", f.conv.serialized, f.graph != nil)
 	}
 	if err := fr.ConvertLLB(t.Context()); err != nil {
 		t.Fatalf("serialization: %v", err)
 	}
-	if conv := fr.facts.conv; !conv.serialized || conv.graph != nil {
-		t.Fatalf("after ConvertLLB: serialized %v, graph kept %v; want it serialized and dropped", conv.serialized, conv.graph != nil)
+	if f := fr.facts; f.graph != nil {
+		t.Fatalf("after ConvertLLB: the graph is still kept")
+	}
+
+	// An original's conversion keeps no graph: its facts live as long as
+	// its result.
+	orig, err := c.AnalyzeSource(t.Context(), "Dockerfile", []byte("FROM alpine:3.20\nRUN true\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := orig.ConvertError(t.Context()); err != nil {
+		t.Fatalf("conversion of the original: %v", err)
+	}
+	if f := orig.facts; f.graph != nil || f.conv.graph != nil || !f.conv.serialized {
+		t.Fatalf("original after ConvertError: graph kept %v, serialized %v; want it serialized and no graph", f.graph != nil || f.conv.graph != nil, f.conv.serialized)
 	}
 
 	failing := llb.Image("alpine:3.20").Async(func(context.Context, llb.State, *llb.Constraints) (llb.State, error) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/moby/buildkit/client/llb"
 )
 
 // Analyzer runs a rule catalog over Dockerfiles.
@@ -412,10 +414,10 @@ func (c *Configured) AnalyzeSource(ctx context.Context, path string, src []byte,
 }
 
 // AnalyzeCandidate is AnalyzeSource for a patched version the patcher may
-// propose: the BuildKit conversion its analysis makes for BuildKit's
-// checks also serializes the build graph, so that verifying the version
-// (FileResult.ConvertLLB) converts nothing again. (A conversion made for
-// ConvertError serializes in any analysis.)
+// propose: its conversion, for BuildKit's checks or ConvertError, keeps the
+// build graph, so that verifying the version (FileResult.ConvertLLB)
+// serializes it without converting again, and a version the patcher moves
+// past is never serialized.
 func (c *Configured) AnalyzeCandidate(ctx context.Context, path string, src []byte, bc *BuildContext) (*FileResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -635,16 +637,19 @@ type fileFacts struct {
 	// ctx is the analysis's, for the conversion rules ask for.
 	ctx context.Context
 	// serialize is set for the analysis of a patch candidate: its
-	// conversion for BuildKit's checks also serializes the build graph, as
-	// verification needs.
+	// conversion keeps the build graph (graph) for verification.
 	serialize bool
 	bkOnce    sync.Once
 	bk        []BuildKitWarning
 	bkRan     bool
 	cvOnce    sync.Once
 	conv      conversion
-	llbOnce   sync.Once
-	llbErr    error
+	// graph is the candidate's build graph, taken out of conv when the
+	// conversion is made, so that serialized, which drops it, writes
+	// nothing conversion reads.
+	graph   *llb.State
+	llbOnce sync.Once
+	llbErr  error
 	// modelOnce guards the trust facts (facts.go), built on first use.
 	modelOnce  sync.Once
 	modelFacts *Facts
@@ -660,14 +665,16 @@ func (f *fileFacts) buildkit(ctx context.Context, d *Dockerfile) []BuildKitWarni
 			return
 		}
 		f.conv = convertDockerfile(ctx, d, f.serialize)
+		f.graph, f.conv.graph = f.conv.graph, nil
 		f.bk, f.bkRan = f.conv.warnings, true
 	})
 	return f.bk
 }
 
 // conversion returns the file's one conversion: the lint run's, or else
-// one made now, which also serializes the graph (verification of an
-// unchanged file needs that, and it costs less than converting again).
+// one made now. A candidate's keeps its graph for serialized; any other's
+// is serialized at once, as a later ConvertLLB would ask, and its graph
+// let go (an original's facts live as long as its result).
 func (f *fileFacts) conversion(ctx context.Context, d *Dockerfile) conversion {
 	f.buildkit(ctx, d)
 	if f.bkRan {
@@ -675,6 +682,11 @@ func (f *fileFacts) conversion(ctx context.Context, d *Dockerfile) conversion {
 	}
 	f.cvOnce.Do(func() {
 		f.conv = convertDockerfile(ctx, d, true)
+		if f.serialize {
+			f.graph, f.conv.graph = f.conv.graph, nil
+		} else {
+			f.conv.serialize(ctx)
+		}
 	})
 	return f.conv
 }
@@ -688,16 +700,22 @@ func (f *fileFacts) convert(ctx context.Context, d *Dockerfile) error {
 // serialized, reusing the file's conversion when it serialized or kept
 // its graph to serialize.
 func (f *fileFacts) serialized(ctx context.Context, d *Dockerfile) error {
-	f.conversion(ctx, d)
+	conv := f.conversion(ctx, d)
 	f.llbOnce.Do(func() {
-		if f.conv.serialized || f.conv.graph != nil {
-			f.conv.serialize(ctx)
-			f.llbErr = f.conv.serializeErr
-			return
+		switch {
+		case conv.serialized:
+			f.llbErr = conv.serializeErr
+		case f.graph != nil:
+			kept := conversion{graph: f.graph}
+			f.graph = nil
+			kept.serialize(ctx)
+			f.llbErr = kept.serializeErr
+		default:
+			// The lint run of a file that is not a candidate kept no graph.
+			c := convertDockerfile(ctx, d, true)
+			c.serialize(ctx)
+			f.llbErr = c.serializeErr
 		}
-		c := convertDockerfile(ctx, d, true)
-		c.serialize(ctx)
-		f.llbErr = c.serializeErr
 	})
 	return f.llbErr
 }
