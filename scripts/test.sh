@@ -5,8 +5,8 @@
 # (build verification), helm (chart rendering). Safe to run repeatedly.
 #
 # What it changes on the machine, and nothing else (README, "Run every test"):
-#   - Debian packages, only those missing: postgresql, git, runc, and for the
-#     rehearsal docker.io, chromium, debootstrap.
+#   - Debian packages, only those missing: postgresql, git, runc, gcc (for the
+#     race detector), and for the rehearsal docker.io, chromium, debootstrap.
 #   - Tools built from the Go module proxy into ./bin: buildkitd, buildctl,
 #     busybox (static, from Debian's busybox-static package, unpacked, not
 #     installed), helm, staticcheck, docker-compose, rootlesskit.
@@ -87,9 +87,11 @@ go test -count=1 -timeout 45m ./... ${args[@]+"${args[@]}"}
 
 # The analysis runs files on several workers and lends pooled parsers and
 # matchers between them; the race detector sees what sharing one wrongly
-# does, which the results alone rarely show. About 2 minutes.
+# does, which the results alone rarely show. About 2 minutes. The race
+# detector needs cgo, so a C compiler.
 log "go test -race (the analysis, the patcher, the pipeline)"
-go test -race -count=1 -timeout 20m ./analyzer/... ./patcher/... ./internal/pipeline ${args[@]+"${args[@]}"}
+command -v gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc >/dev/null; }
+CGO_ENABLED=1 go test -race -count=1 -timeout 20m ./analyzer/... ./patcher/... ./internal/pipeline
 
 # The self-hosting rehearsal: deploy/README.md's docker compose installation
 # run from its own commands on a real Docker Engine (scripts/rehearse/).
