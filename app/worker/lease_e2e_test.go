@@ -67,13 +67,16 @@ func TestInstallationAndPushTogetherMakeOnePullRequest(t *testing.T) {
 		// Each job dwells before it proposes, so that without the lease
 		// both would be past their look at the branch before either pushes.
 		gh.Fault("pulls/list", githubtest.Fault{Delay: 300 * time.Millisecond})
-		// And before it takes the lease, so that both are queued by then,
-		// as when the two arrive together. Otherwise the first could take
-		// the lease before the second delivery had queued its job; the
-		// second then rightly analyzes again (news queued after a job
-		// started may be news that job did not see), and on PostgreSQL
-		// that happened now and then: two check runs on the head.
-		gh.Fault("repos/get", githubtest.Fault{Delay: 500 * time.Millisecond})
+		// And before it takes the lease (the webhook handlers call no
+		// GitHub API, so the deliveries are not slowed), so that both are
+		// queued by then, as when the two arrive together. Otherwise the
+		// first could take the lease before the second delivery had queued
+		// its job; the second then rightly analyzes again (news queued
+		// after a job started may be news that job did not see), and on
+		// PostgreSQL under CI's load that happened once: two check runs on
+		// the head. This is a margin, not a guarantee: a queue insert that
+		// takes longer than it would still fail the test.
+		gh.Fault("repos/get", githubtest.Fault{Delay: 2 * time.Second})
 
 		ids := h.deliverTogether(t, gh.InstallationCreatedEvent(inst, "alice"), gh.PushEvent(repo, "main", before, after, "alice"))
 		if len(ids) != 2 {
