@@ -70,8 +70,12 @@ var DockerignoreIncomplete = &analyzer.Rule{
 	},
 }
 
-// listsAll reports whether every line is already a line of the ignore
-// file, as the append-lines merge compares them (trimmed).
+// listsAll reports whether every line is already a pattern of the ignore
+// file as BuildKit reads it (ignorefile cleans them: "/.git" and ".git/"
+// are ".git"). The append-lines merge compares raw lines instead, so for
+// such a spelling it would append the line, and after the file's own
+// "!.git/HEAD" that would undo the re-include: the entry is left alone
+// all the same.
 func listsAll(di *analyzer.DockerIgnore, lines []string) bool {
 	for _, l := range lines {
 		if !slices.ContainsFunc(di.Patterns, func(p string) bool { return strings.TrimSpace(p) == strings.TrimSpace(l) }) {
