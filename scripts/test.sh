@@ -88,10 +88,13 @@ go test -count=1 -timeout 45m ./... ${args[@]+"${args[@]}"}
 # The analysis runs files on several workers and lends pooled parsers and
 # matchers between them; the race detector sees what sharing one wrongly
 # does, which the results alone rarely show. About 2 minutes. The race
-# detector needs cgo, so a C compiler.
+# detector needs cgo, so a C compiler. The tests that build on buildkitd
+# skip here (they ran above): BuildKit's own Dockerfile frontend, which a
+# build runs in the test's process, has a race of its own that -race
+# reports (internal/buildkittest, requirements).
 log "go test -race (the analysis, the patcher, the pipeline)"
 command -v gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc >/dev/null; }
-CGO_ENABLED=1 go test -race -count=1 -timeout 20m ./analyzer/... ./patcher/... ./internal/pipeline
+DOCKOPT_TEST_WITHOUT_BUILDKIT=1 CGO_ENABLED=1 go test -race -count=1 -timeout 20m ./analyzer/... ./patcher/... ./internal/pipeline
 
 # The self-hosting rehearsal: deploy/README.md's docker compose installation
 # run from its own commands on a real Docker Engine (scripts/rehearse/).
