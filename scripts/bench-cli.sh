@@ -16,8 +16,9 @@
 # GODEBUG=asyncpreemptoff=1: threads that spin while they wait make the
 # count of a run on two cores move by a third), and the
 # instructions it executed are printed with their ratio to BuildKit's
-# checks: a count that does not move with the machine's load or speed, as
-# wall and CPU times do (they moved by 2x between days here). Needs valgrind.
+# checks: a count that moves by 1-3 % between runs (the collector's timing
+# follows the clock), where wall and CPU times moved by 2x between days
+# here. Needs valgrind.
 #
 # The corpus is made by scripts/corpus from the repository's test trees
 # (every Dockerfile as <n>/Dockerfile with its build context); the examples

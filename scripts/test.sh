@@ -87,7 +87,7 @@ go test -count=1 -timeout 45m ./... ${args[@]+"${args[@]}"}
 
 # The analysis runs files on several workers and lends pooled parsers and
 # matchers between them; the race detector sees what sharing one wrongly
-# does, which the results alone rarely show. About 2 minutes. The race
+# does, which the results alone rarely show. About a minute. The race
 # detector needs cgo, so a C compiler. The tests that build on buildkitd
 # skip here (they ran above): BuildKit's own Dockerfile frontend, which a
 # build runs in the test's process, has a race of its own that -race

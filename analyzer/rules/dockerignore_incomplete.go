@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -70,15 +69,15 @@ var DockerignoreIncomplete = &analyzer.Rule{
 	},
 }
 
-// listsAll reports whether every line is already a pattern of the ignore
-// file as BuildKit reads it (ignorefile cleans them: "/.git" and ".git/"
-// are ".git"). The append-lines merge compares raw lines instead, so for
-// such a spelling it would append the line, and after the file's own
-// "!.git/HEAD" that would undo the re-include: the entry is left alone
-// all the same.
+// listsAll reports whether the ignore file has every line already
+// (DockerIgnore.Has, which compares the patterns as BuildKit reads them,
+// slashes trimmed). The append-lines merge compares raw lines instead, so
+// for another spelling (/.git) it would append the line, and after the
+// file's own "!.git/HEAD" that would undo the re-include: the entry is
+// left alone all the same.
 func listsAll(di *analyzer.DockerIgnore, lines []string) bool {
 	for _, l := range lines {
-		if !slices.ContainsFunc(di.Patterns, func(p string) bool { return strings.TrimSpace(p) == strings.TrimSpace(l) }) {
+		if !di.Has(l) {
 			return false
 		}
 	}

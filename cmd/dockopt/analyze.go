@@ -64,7 +64,7 @@ const analyzeMemoryLimit = 384 << 20
 // (gcHeapTargetPatching) keeps more and makes garbage several times as
 // fast, and is fastest with 24 MiB (peak 54 MiB on that corpus); a run
 // that only analyzes was 4-5 % faster in wall time with 14-18 MiB than
-// with 24 (6,500 page faults instead of 8,000, peak 45 MiB instead of 51),
+// with 24 (6,500 page faults instead of 8,000, peak 44 MiB instead of 51),
 // and slower again with 12.
 const (
 	gcHeapTarget         = 16 << 20
