@@ -1,0 +1,102 @@
+// Package nonet runs a function on an operating-system thread that cannot
+// open internet sockets.
+//
+// BuildKit's Dockerfile conversion connects to the host of every git
+// repository an ADD names over SSH, to read its host key (llb.Git calls
+// sshutil.SSHKeyScan, with no timeout and no context). A Dockerfile in a
+// repository dockopt analyzes would otherwise make the App, or a test, open
+// TCP connections to any address it names and wait for the kernel to give
+// up on each (about two minutes for an address that never answers). The
+// scan is best effort in BuildKit: refused, the conversion goes on and only
+// the graph's known-hosts attribute is missing, which nothing of dockopt's
+// reads.
+//
+// Only the goroutine that runs f is restricted: goroutines f starts run on
+// other threads. BuildKit makes the scan on the goroutine that converts,
+// which the analyzer's tests check on every BuildKit upgrade.
+package nonet
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// ErrUnavailable is returned, wrapped with the reason, when this system
+// cannot take internet sockets away from a thread.
+var ErrUnavailable = errors.New("no thread without network can be made here")
+
+type job struct {
+	f    func()
+	done chan any
+}
+
+var (
+	startOnce sync.Once
+	jobs      chan job
+	startErr  error
+)
+
+// Available reports whether Run can restrict a thread here, and if not, why.
+func Available() error {
+	startOnce.Do(start)
+	return startErr
+}
+
+// Run calls f on a thread that cannot open IPv4 or IPv6 sockets, and
+// waits for it. A panic in f is raised again in the caller. Without such a
+// thread (Available) it returns the reason and does not call f.
+func Run(f func()) error {
+	if err := Available(); err != nil {
+		return err
+	}
+	j := job{f: f, done: make(chan any, 1)}
+	jobs <- j
+	if p := <-j.done; p != nil {
+		panic(p)
+	}
+	return nil
+}
+
+// start makes one restricted thread per processor. A restricted thread
+// never goes back to the scheduler's pool: its goroutine stays locked to
+// it for life, and threads created while it runs are cloned from the
+// runtime's template thread, not from it.
+func start() {
+	n := runtime.GOMAXPROCS(0)
+	jobs = make(chan job)
+	ready := make(chan error, n)
+	for range n {
+		go serve(ready)
+	}
+	for range n {
+		if err := <-ready; err != nil && startErr == nil {
+			startErr = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+	}
+}
+
+func serve(ready chan<- error) {
+	// Never unlocked: when this goroutine ends, the runtime ends its
+	// thread with it, filter and all.
+	runtime.LockOSThread()
+	if err := restrictThread(); err != nil {
+		ready <- err
+		return
+	}
+	ready <- nil
+	for j := range jobs {
+		j.done <- call(j.f)
+	}
+}
+
+func call(f func()) (panicked any) {
+	defer func() {
+		if p := recover(); p != nil {
+			panicked = p
+		}
+	}()
+	f()
+	return nil
+}

@@ -1,0 +1,9 @@
+//go:build !linux || !(amd64 || arm64)
+
+package nonet
+
+import "errors"
+
+func restrictThread() error {
+	return errors.New("only Linux on amd64 and arm64 can filter a thread's system calls here")
+}
