@@ -203,7 +203,11 @@ func convertParsed(ctx context.Context, src []byte, ast *parser.Node, xerr *Expa
 		}
 		c.warnings = append(c.warnings, w)
 	})
-	res, err := dockerfile2llb.Dockerfile2LLB(cctx, src, opt)
+	var res *dockerfile2llb.Result
+	var err error
+	if refused := offline(src, ast, func(src []byte) { res, err = dockerfile2llb.Dockerfile2LLB(cctx, src, opt) }); refused != nil {
+		return failed(refused)
+	}
 	c.convertErr, c.serializeErr, c.serialized = err, err, err != nil
 	if err == nil && marshal {
 		c.graph = &res.State

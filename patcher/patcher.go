@@ -127,6 +127,7 @@ const (
 	ReasonConflict     = "it overlapped another fix in every pass"
 	ReasonBuildFailure = "the optimized image failed to build with this fix"
 	ReasonTooLarge     = "the fixed file would have more instructions than BuildKit is given to convert, so nothing could check that it still builds"
+	ReasonNotOffline   = "BuildKit cannot convert this file here without connecting to the git host an ADD names, so nothing could check that it still builds"
 	ReasonUnchecked    = "too many fixes of this file failed verification to check this one"
 	ReasonTooBig       = "the fixed file would be larger than the 1 MiB dockopt analyzes"
 	// reasonCanceled never reaches a result: patching stops with ctx's error.
@@ -295,12 +296,12 @@ func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
 	current := before
-	if tooManyInstructions(before.Dockerfile) && errors.Is(before.ConvertError(ctx), analyzer.ErrTooManyInstructions) {
+	if reason := unprovable(ctx, before); reason != "" {
 		// Nothing could prove a fix keeps this file buildable.
 		allowed, dropped := p.candidates(current)
 		f.Dropped = dropped
 		for _, c := range allowed {
-			f.Dropped = append(f.Dropped, Dropped{Rule: c.Rule, Message: c.Fix.Message, Safety: c.Fix.Safety, Line: c.Line, Reason: ReasonTooLarge})
+			f.Dropped = append(f.Dropped, Dropped{Rule: c.Rule, Message: c.Fix.Message, Safety: c.Fix.Safety, Line: c.Line, Reason: reason})
 		}
 		sortDropped(f.Dropped)
 		f.Patched, f.After = src, current
@@ -414,6 +415,19 @@ type filePatcher struct {
 // already when BuildKit's checks ran).
 func (p *filePatcher) originalConverts() bool {
 	return p.before.ConvertError(p.ctx) == nil
+}
+
+// unprovable returns why BuildKit cannot convert the file, so that no
+// conversion could check a fix of it, or "" when it can. It converts the
+// original only when the cheap test says it may be refused.
+func unprovable(ctx context.Context, before *analyzer.FileResult) string {
+	switch d := before.Dockerfile; {
+	case tooManyInstructions(d) && errors.Is(before.ConvertError(ctx), analyzer.ErrTooManyInstructions):
+		return ReasonTooLarge
+	case analyzer.MayScanGitHost(d) && errors.Is(before.ConvertError(ctx), analyzer.ErrGitHostScan):
+		return ReasonNotOffline
+	}
+	return ""
 }
 
 // tooManyInstructions reports whether d has more instructions than
