@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dockopt/dockopt/analyzer"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -173,12 +174,16 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 	statusCh := make(chan *client.SolveStatus)
 	readers.Go(func() { progress.consume(statusCh) })
 
+	frontend, refused := offlineFrontend(dockerfilePath)
+	if refused != "" {
+		return Result{Error: refused}, nil
+	}
 	var smokeRun Smoke
-	buildFunc := builder.Build
+	buildFunc := frontend
 	if req.Smoke && !b.Smoke.Off {
 		opts := b.Smoke.WithDefaults()
 		buildFunc = func(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
-			res, err := builder.Build(ctx, c)
+			res, err := frontend(ctx, c)
 			if err != nil {
 				return nil, err
 			}
@@ -486,4 +491,36 @@ func findManifest(data []byte, blobs map[string][]byte, depth int) (ocispec.Mani
 
 func blobPath(d ocispec.Descriptor) string {
 	return d.Digest.Algorithm().String() + "/" + d.Digest.Encoded()
+}
+
+// offlineFrontend returns BuildKit's Dockerfile frontend, which runs in
+// this process, or why it may not run. Converting an ADD of a git
+// repository over SSH connects to that host to read its key, from this
+// process, to a host the repository chose. The analyzer converts such a
+// file on a thread without network (internal/nonet), but the frontend
+// converts on goroutines of its own, which no thread restriction reaches,
+// and with the base images' real environments, which the analyzer's
+// offline check does not know. So a Dockerfile whose ADD may name such a
+// repository is not built: building one needs an SSH agent, which
+// dockopt does not forward, so it could not build anyway.
+func offlineFrontend(dockerfilePath string) (frontend gwclient.BuildFunc, refused string) {
+	src, err := readBounded(dockerfilePath, analyzer.MaxDockerfileSize)
+	if err != nil || analyzer.MayScanGitHostSource(src) {
+		return nil, "not built: an ADD may name a git repository over SSH (its source has a variable, quotes, or an ssh:// or user@host: remote), whose host BuildKit's frontend would connect to from dockopt's process, and building that needs an SSH agent dockopt does not forward"
+	}
+	return builder.Build, ""
+}
+
+// readBounded reads at most limit bytes of a file; a longer file is an error.
+func readBounded(name string, limit int) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err == nil && len(b) > limit {
+		err = fmt.Errorf("%s is larger than %d bytes", name, limit)
+	}
+	return b, err
 }

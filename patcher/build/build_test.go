@@ -1,11 +1,14 @@
 package build
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,6 +176,32 @@ func TestBuild(t *testing.T) {
 		mustBuild(t, Request{ContextDir: dir, Dockerfile: "docker/app.Dockerfile"})
 	})
 
+	// The frontend converts in dockopt's process, where BuildKit reads the
+	// host key of a git repository an ADD names over SSH. Only x/crypto/ssh
+	// (that scan) says "SSH-2.0-Go"; a git fetch by the daemon would be
+	// OpenSSH.
+	t.Run("no connection to a git host from dockopt", func(t *testing.T) {
+		addr, scans := sshHost(t)
+		dir := writeContext(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nADD ssh://git@" + addr + "/org/repo.git /src\n"})
+		res := build(t, Request{ContextDir: dir})
+		if n := scans(); n != 0 {
+			t.Errorf("dockopt's process connected to the git host %d times (build OK=%v, error %q)", n, res.OK, res.Error)
+		}
+		if res.OK || !strings.Contains(res.Error, "not built: an ADD may name a git repository over SSH") {
+			t.Errorf("want the build refused with the reason, got OK=%v Error=%q", res.OK, res.Error)
+		}
+		// A variable may expand to such a remote, in the base image's
+		// environment too, which only the frontend knows.
+		dir = writeContext(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nARG SRC=app.txt\nADD ${SRC} /src\n", "app.txt": "x\n"})
+		if res := build(t, Request{ContextDir: dir}); res.OK || !strings.Contains(res.Error, "not built") {
+			t.Errorf("ADD ${SRC}: want the build refused, got OK=%v Error=%q", res.OK, res.Error)
+		}
+		dir = writeContext(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nADD app.txt /src\n", "app.txt": "x\n"})
+		if res := build(t, Request{ContextDir: dir}); !res.OK {
+			t.Errorf("ADD of a local file: want it built, got %q", res.Error)
+		}
+	})
+
 	t.Run("timeout", func(t *testing.T) {
 		dir := writeContext(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nRUN sleep 60\n"})
 		short := &Builder{Addr: env.Addr, Timeout: 3 * time.Second}
@@ -209,4 +238,31 @@ func BenchmarkSmallBuild(b *testing.B) {
 			b.Fatalf("build: %v %s", err, res.Error)
 		}
 	}
+}
+
+// sshHost listens on loopback and counts the connections that open with
+// Go's SSH client version string.
+func sshHost(t *testing.T) (addr string, goClients func() int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			if strings.HasPrefix(line, "SSH-2.0-Go") {
+				n.Add(1)
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String(), n.Load
 }
