@@ -44,10 +44,20 @@ func addSources(ast *parser.Node) iter.Seq2[*parser.Node, string] {
 		}
 		for _, top := range ast.Children {
 			node := top
-			if strings.EqualFold(node.Value, "onbuild") && node.Next != nil && len(node.Next.Children) > 0 {
+			onbuild := strings.EqualFold(node.Value, "onbuild") && node.Next != nil && len(node.Next.Children) > 0
+			if onbuild {
 				node = node.Next.Children[0]
 			}
 			if !strings.EqualFold(node.Value, "add") {
+				continue
+			}
+			if onbuild && (len(node.Heredocs) > 0 || len(top.Heredocs) > 0 || strings.Contains(top.Original, "`")) {
+				// BuildKit parses the trigger again, alone, with the
+				// default escape: heredocs and a backtick escape may read
+				// differently then, so its sources are unknown here.
+				if !yield(top, "$") {
+					return
+				}
 				continue
 			}
 			for arg := node.Next; arg != nil && arg.Next != nil; arg = arg.Next {
@@ -101,11 +111,10 @@ func MayScanGitHostSource(src []byte) bool {
 
 // withoutSSHRemotes returns src with every literal ADD source that names a
 // git repository over SSH replaced, on its own lines, by one over HTTPS
-// with the same ref, subdirectory and query, and whether some ADD source
-// is still expanded by BuildKit.
-func withoutSSHRemotes(src []byte, ast *parser.Node) (out []byte, expanded bool) {
+// with the same ref, subdirectory and query; whether some ADD source is
+// still expanded by BuildKit; and whether anything was replaced.
+func withoutSSHRemotes(src []byte, ast *parser.Node) (out []byte, expanded, replaced bool) {
 	out = src
-	cloned := false
 	for top, word := range addSources(ast) {
 		if expandedByBuildKit(word) {
 			expanded = true
@@ -115,15 +124,15 @@ func withoutSSHRemotes(src []byte, ast *parser.Node) (out []byte, expanded bool)
 		if remote == nil {
 			continue
 		}
-		if !cloned {
-			out, cloned = bytes.Clone(src), true
+		if !replaced {
+			out, replaced = bytes.Clone(src), true
 		}
 		// The stand-in has no newline, so every node keeps its lines.
 		from, to := lineRange(lineStarts(out), len(out), top.StartLine, top.EndLine)
 		replaced := bytes.ReplaceAll(out[from:to], []byte(word), []byte(standIn(remote)))
 		out = append(out[:from:from], append(replaced, out[to:]...)...)
 	}
-	return out, expanded
+	return out, expanded, replaced
 }
 
 // standIn is an HTTPS remote with what BuildKit reads of an SSH one besides
@@ -164,7 +173,14 @@ var runOffline = nonet.Run
 // ADD source is still expanded by BuildKit. Where no such thread can be
 // made, it refuses the conversion and says why.
 func offline(src []byte, ast *parser.Node, convert func(src []byte)) error {
-	safe, expanded := withoutSSHRemotes(src, ast)
+	safe, expanded, replaced := withoutSSHRemotes(src, ast)
+	if !expanded && replaced {
+		// A remote whose text is not its parsed word (a JSON escape, a
+		// line continuation inside it, a word inside another) may have
+		// stayed: what BuildKit will read is checked again.
+		res, err := parser.Parse(bytes.NewReader(safe))
+		expanded = err != nil || mayScanGitHost(res.AST)
+	}
 	if !expanded {
 		convert(safe)
 		return nil

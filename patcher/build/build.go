@@ -125,6 +125,11 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 		return Result{}, fmt.Errorf("dockerfile: %w", err)
 	}
 
+	frontend, refused := offlineFrontend(dockerfilePath)
+	if refused != "" {
+		return Result{Error: refused}, nil
+	}
+
 	// Ask before building, so an unreachable daemon is an error rather
 	// than a failed build.
 	c, err := b.connect(ctx)
@@ -174,10 +179,6 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 	statusCh := make(chan *client.SolveStatus)
 	readers.Go(func() { progress.consume(statusCh) })
 
-	frontend, refused := offlineFrontend(dockerfilePath)
-	if refused != "" {
-		return Result{Error: refused}, nil
-	}
 	var smokeRun Smoke
 	buildFunc := frontend
 	if req.Smoke && !b.Smoke.Off {
