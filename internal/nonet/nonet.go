@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrUnavailable is returned, wrapped with the reason, when this system
@@ -44,10 +45,36 @@ func Available() error {
 	return startErr
 }
 
+// processRestricted is set once RestrictProcess succeeded: every thread
+// is restricted then, so Run calls f where it is.
+var processRestricted atomic.Bool
+
+// RestrictProcess takes internet sockets away from every thread of the
+// process, present and future, for good: for a process that needs none
+// (the App's analysis child without a TCP builder, `dockopt analyze`
+// without one). Unlike Run, it also covers the goroutines that code
+// starts, such as Go's DNS lookups and its dials of a name with both IPv4
+// and IPv6 addresses. It must come before the first Run, whose threads
+// carry filters of their own that the kernel cannot synchronize.
+func RestrictProcess() error {
+	if err := restrictProcess(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	processRestricted.Store(true)
+	return nil
+}
+
 // Run calls f on a thread that cannot open IPv4 or IPv6 sockets, and
-// waits for it. A panic in f is raised again in the caller. Without such a
+// waits for it. A panic in f is raised again in the caller. f must not
+// call Run: with every thread busy, it would wait for itself. Without such a
 // thread (Available) it returns the reason and does not call f.
 func Run(f func()) error {
+	if processRestricted.Load() {
+		if p := call(f); p != nil {
+			panic(p)
+		}
+		return nil
+	}
 	if err := Available(); err != nil {
 		return err
 	}
@@ -85,18 +112,39 @@ func serve(ready chan<- error) {
 		ready <- err
 		return
 	}
-	ready <- nil
+	if ready != nil {
+		ready <- nil
+	}
 	for j := range jobs {
-		j.done <- call(j.f)
+		j.run(true)
 	}
 }
 
-func call(f func()) (panicked any) {
+// errGoexit is raised in Run's caller when f called runtime.Goexit (as
+// t.Fatal does): the caller must not wait for a result that never comes.
+var errGoexit = errors.New("nonet: the function called runtime.Goexit")
+
+// run calls j.f and sends its panic, or nil, on j.done. A pooled run
+// whose f calls runtime.Goexit ends its worker, so another is started.
+func (j job) run(pooled bool) {
+	returned := false
 	defer func() {
-		if p := recover(); p != nil {
-			panicked = p
+		p := recover()
+		if !returned && p == nil {
+			p = errGoexit
+			if pooled {
+				go serve(nil)
+			}
 		}
+		j.done <- p
 	}()
-	f()
-	return nil
+	j.f()
+	returned = true
+}
+
+// call runs f where it is, and returns its panic.
+func call(f func()) (panicked any) {
+	j := job{f: f, done: make(chan any, 1)}
+	j.run(false)
+	return <-j.done
 }

@@ -1,10 +1,15 @@
 package nonet
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -138,4 +143,101 @@ func TestRunRaisesThePanicInTheCaller(t *testing.T) {
 	}()
 	Run(func() { panic("boom") })
 	t.Fatal("Run returned after f panicked")
+}
+
+func TestRunSurvivesGoexit(t *testing.T) {
+	requireAvailable(t)
+	for range 2 * runtime.GOMAXPROCS(0) {
+		func() {
+			defer func() {
+				if p := recover(); p != errGoexit {
+					t.Errorf("recovered %v, want errGoexit", p)
+				}
+			}()
+			Run(runtime.Goexit)
+		}()
+	}
+	// Every worker that ended was replaced.
+	ran := false
+	if err := Run(func() { ran = true }); err != nil || !ran {
+		t.Errorf("Run after Goexits: ran=%v err=%v", ran, err)
+	}
+}
+
+// restrictedChild is set in the child process TestRestrictProcess starts.
+const restrictedChild = "NONET_TEST_RESTRICTED_CHILD"
+
+// RestrictProcess covers what Run cannot: goroutines the restricted code
+// starts, such as Go's DNS lookups and its dual-stack dials. It is tried
+// in a child process, which it restricts for good.
+func TestRestrictProcess(t *testing.T) {
+	if addr := os.Getenv(restrictedChild); addr != "" {
+		restrictedChildMain(addr)
+		return
+	}
+	requireAvailable(t)
+	addr, connected := listen(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRestrictProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), restrictedChild+"="+addr)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	for _, want := range []string{"goroutine dial: permission denied", "lookup: refused", "run dial: permission denied", "unix: ok"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("child said\n%s\nwant %q", out, want)
+		}
+	}
+	if connected() {
+		t.Error("the restricted child connected to the listener")
+	}
+}
+
+func restrictedChildMain(addr string) {
+	// Restricted from a thread that then ends, so that what follows can
+	// only be refused if every other thread was restricted too.
+	restricted := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		restricted <- RestrictProcess()
+	}()
+	if err := <-restricted; err != nil {
+		fmt.Println("RestrictProcess:", err)
+		os.Exit(1)
+	}
+	say := func(what string, err error) {
+		switch {
+		case err == nil:
+			fmt.Println(what + ": ok")
+		case errors.Is(err, syscall.EACCES):
+			fmt.Println(what + ": permission denied")
+		default:
+			fmt.Println(what+":", err)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		_, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		say("goroutine dial", err)
+	})
+	wg.Wait()
+	// A lookup runs on goroutines of its own; its socket to the resolver
+	// is refused.
+	_, err := net.DefaultResolver.LookupHost(context.Background(), "git.example.com")
+	if err != nil && strings.Contains(err.Error(), "permission denied") {
+		fmt.Println("lookup: refused")
+	} else {
+		fmt.Println("lookup:", err)
+	}
+	var runErr error
+	Run(func() { _, runErr = net.DialTimeout("tcp", addr, 2*time.Second) })
+	say("run dial", runErr)
+	dir, _ := os.MkdirTemp("", "nonet")
+	defer os.RemoveAll(dir)
+	ln, err := net.Listen("unix", filepath.Join(dir, "s"))
+	if err == nil {
+		ln.Close()
+	}
+	say("unix", err)
+	os.Exit(0)
 }

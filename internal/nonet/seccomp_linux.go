@@ -10,9 +10,15 @@ import (
 )
 
 // restrictThread installs a seccomp filter on the calling thread only (no
-// SECCOMP_FILTER_FLAG_TSYNC) under which socket(2) fails with EACCES for
+// SECCOMP_FILTER_FLAG_TSYNC), under which socket(2) fails with EACCES for
 // AF_INET and AF_INET6. Unix sockets, files and everything else work.
-func restrictThread() error {
+func restrictThread() error { return installFilter(0) }
+
+// restrictProcess installs the same filter on every thread of the process
+// (SECCOMP_FILTER_FLAG_TSYNC); threads created later inherit it.
+func restrictProcess() error { return installFilter(unix.SECCOMP_FILTER_FLAG_TSYNC) }
+
+func installFilter(flags uintptr) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
@@ -39,7 +45,7 @@ func restrictThread() error {
 		/* 10 */ stmt(unix.BPF_RET|unix.BPF_K, deny),
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog))); errno != 0 {
+	if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog))); errno != 0 {
 		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", errno)
 	}
 	return nil

@@ -4,6 +4,8 @@ package nonet
 
 import "errors"
 
-func restrictThread() error {
-	return errors.New("only Linux on amd64 and arm64 can filter a thread's system calls here")
-}
+var errNoFilter = errors.New("only Linux on amd64 and arm64 can filter a thread's system calls here")
+
+func restrictThread() error { return errNoFilter }
+
+func restrictProcess() error { return errNoFilter }
