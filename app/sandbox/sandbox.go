@@ -30,6 +30,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dockopt/dockopt/internal/nonet"
 )
 
 // Subcommand is the hidden subcommand of the dockopt binary that runs
@@ -338,6 +340,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest)).Decode(&req); err != nil {
 		fmt.Fprintln(stderr, "reading the request:", err)
 		return exitUsage
+	}
+	if req.BuildKitAddr == "" || strings.HasPrefix(req.BuildKitAddr, "unix://") {
+		// The child needs no internet: the parent cloned the checkout, and
+		// BuildKit's conversion would connect to the git hosts an ADD
+		// names (analyzer/gitscan.go). Where this cannot be done,
+		// conversions that could connect run on a restricted thread.
+		if err := nonet.RestrictProcess(); err != nil {
+			fmt.Fprintln(stderr, "network left on:", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -235,4 +237,44 @@ func alive(pid int) bool {
 	var state string
 	fmt.Sscan(rest, &state)
 	return state != "Z" && state != "X"
+}
+
+// The child makes no connection to the git hosts a checkout's ADDs name
+// (BuildKit's conversion reads their SSH host keys): it takes the network
+// away from itself, which also covers a name Go dials over IPv4 and IPv6
+// at once on goroutines of its own.
+func TestChildConnectsToNoGitHost(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var connections atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			connections.Add(1)
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	dir := testfiles.Dir(t, map[string]string{
+		"a/Dockerfile": "FROM debian:bookworm-slim\nARG REPO=ssh://git@" + addr + "/org/repo.git\nADD ${REPO} /src\nRUN apt-get update && apt-get install -y curl\n",
+		"b/Dockerfile": "FROM debian:bookworm-slim\nARG REPO=ssh://git@localhost:" + port + "/org/repo.git\nADD $REPO /src\nRUN apt-get update && apt-get install -y curl\n",
+		"c/Dockerfile": "FROM debian:bookworm-slim\nADD git@127.0.0.1:org/repo.git /src\nRUN apt-get update && apt-get install -y curl\n",
+	})
+	rep, err := runner(512, time.Minute).Analyze(context.Background(), dir, request(nil), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Dockerfiles != 3 || len(rep.Changes) == 0 {
+		t.Errorf("result %+v", rep)
+	}
+	if n := connections.Load(); n != 0 {
+		t.Errorf("the child connected to the git host %d times", n)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
 	"github.com/dockopt/dockopt/internal/cli"
+	"github.com/dockopt/dockopt/internal/nonet"
 	"github.com/dockopt/dockopt/internal/pipeline"
 	"github.com/dockopt/dockopt/patcher/build"
 )
@@ -203,6 +204,13 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err := o.validate(len(paths)); err != nil {
 		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
 		return exitUsage
+	}
+	if ownProcess && (o.buildkit == "" || strings.HasPrefix(o.buildkit, "unix://")) {
+		// Nothing else analyze does needs the internet, and BuildKit's
+		// conversion would connect to the git hosts an ADD names
+		// (analyzer/gitscan.go). Where this cannot be done, conversions
+		// that could connect run on a restricted thread instead.
+		nonet.RestrictProcess()
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Analysis makes garbage as it goes (a model per fix tried); a

@@ -48,8 +48,14 @@ func program() cli.Program {
 }
 
 func main() {
+	ownProcess = true
 	os.Exit(program().Main(os.Args[1:]))
 }
+
+// ownProcess is set when dockopt runs as a process of its own (main, and
+// the test binary's dockopt command), not as a function inside a test:
+// only then may analyze take the network away from the whole process.
+var ownProcess bool
 
 // run runs one command without signal handling (tests).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -9,7 +9,10 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"dockopt": func() { os.Exit(program().Main(os.Args[1:])) },
+		"dockopt": func() {
+			ownProcess = true
+			os.Exit(program().Main(os.Args[1:]))
+		},
 	})
 }
 

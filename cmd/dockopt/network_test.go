@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+)
+
+// `dockopt analyze` makes no connection to the git hosts a repository's
+// ADDs name, whatever the form: BuildKit's conversion reads their SSH host
+// keys. The process takes the network away from itself; a name such as
+// localhost, which Go may dial over IPv4 and IPv6 at once on goroutines of
+// its own, is covered only that way.
+func TestAnalyzeConnectsToNoGitHost(t *testing.T) {
+	bin, err := exec.LookPath("dockopt")
+	if err != nil {
+		t.Skip("dockopt is not on PATH (TestMain puts it there)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var connections atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			connections.Add(1)
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	repo := t.TempDir()
+	files := map[string]string{
+		"literal/Dockerfile":  "FROM alpine:3.20\nADD ssh://git@" + addr + "/org/repo.git /src\nUSER 1000\n",
+		"variable/Dockerfile": "FROM alpine:3.20\nARG REPO=ssh://git@" + addr + "/org/repo.git\nADD ${REPO} /src\nUSER 1000\n",
+		"name/Dockerfile":     "FROM alpine:3.20\nARG REPO=ssh://git@localhost:" + port + "/org/repo.git\nADD $REPO /src\nUSER 1000\n",
+		"onbuild/Dockerfile":  "FROM alpine:3.20 AS base\nONBUILD ADD git@127.0.0.1:org/repo.git /src\nFROM base\nRUN apt-get install curl\n",
+	}
+	for name, src := range files {
+		p := filepath.Join(repo, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, "analyze", "--format", "json", repo)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code > 1 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	var out struct {
+		Files []struct{ Path string } `json:"files"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || len(out.Files) != len(files) {
+		t.Fatalf("want %d files analyzed, got %d (%v)\n%s", len(files), len(out.Files), err, stderr.String())
+	}
+	if n := connections.Load(); n != 0 {
+		t.Errorf("dockopt analyze connected to the git host %d times", n)
+	}
+}
