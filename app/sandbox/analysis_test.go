@@ -127,7 +127,10 @@ func firstDifference(a, b string) string {
 func TestChildBuildsWithTheWorkersBuilder(t *testing.T) {
 	env := buildkittest.Start(t)
 	dir := testfiles.Dir(t, map[string]string{
-		"app/Dockerfile":    "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\nRUN echo hello > /hello\n",
+		// An ADD BuildKit expands is built too: the child has no internet
+		// sockets, so the frontend cannot connect to a git host from it.
+		"app/Dockerfile":    "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\nARG GREETING=hello.txt\nADD ${GREETING} /hello\n",
+		"app/hello.txt":     "hello\n",
 		"app/.dockerignore": ".git\n",
 	})
 	req := request(nil)

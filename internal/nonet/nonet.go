@@ -64,6 +64,10 @@ func RestrictProcess() error {
 	return nil
 }
 
+// ProcessRestricted reports whether RestrictProcess took internet sockets
+// from the whole process.
+func ProcessRestricted() bool { return processRestricted.Load() }
+
 // Run calls f on a thread that cannot open IPv4 or IPv6 sockets, and
 // waits for it. A panic in f is raised again in the caller. f must not
 // call Run: with every thread busy, it would wait for itself. Without such a

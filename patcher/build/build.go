@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/internal/nonet"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -497,14 +498,19 @@ func blobPath(d ocispec.Descriptor) string {
 // offlineFrontend returns BuildKit's Dockerfile frontend, which runs in
 // this process, or why it may not run. Converting an ADD of a git
 // repository over SSH connects to that host to read its key, from this
-// process, to a host the repository chose. The analyzer converts such a
-// file on a thread without network (internal/nonet), but the frontend
-// converts on goroutines of its own, which no thread restriction reaches,
-// and with the base images' real environments, which the analyzer's
-// offline check does not know. So a Dockerfile whose ADD may name such a
-// repository is not built: building one needs an SSH agent, which
-// dockopt does not forward, so it could not build anyway.
+// process, to a host the repository chose. In a process without internet
+// sockets (nonet.RestrictProcess: `dockopt analyze` and the App's analysis
+// child, with a unix-socket builder) that cannot happen, whatever the
+// frontend does. Elsewhere no thread filter reaches the goroutines the
+// frontend converts on, and it converts with the base images' real
+// environments, which the analyzer's offline check does not know; so a
+// Dockerfile whose ADD may name such a repository is not built. Building
+// one needs an SSH agent, which dockopt does not forward, so that loses
+// little.
 func offlineFrontend(dockerfilePath string) (frontend gwclient.BuildFunc, refused string) {
+	if nonet.ProcessRestricted() {
+		return builder.Build, ""
+	}
 	src, err := readBounded(dockerfilePath, analyzer.MaxDockerfileSize)
 	if err != nil || analyzer.MayScanGitHostSource(src) {
 		return nil, "not built: an ADD may name a git repository over SSH (its source has a variable, quotes, or an ssh:// or user@host: remote), whose host BuildKit's frontend would connect to from dockopt's process, and building that needs an SSH agent dockopt does not forward"
