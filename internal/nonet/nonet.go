@@ -49,6 +49,9 @@ func Available() error {
 // is restricted then, so Run calls f where it is.
 var processRestricted atomic.Bool
 
+// poolStarted is set when Run's first threads are made.
+var poolStarted atomic.Bool
+
 // RestrictProcess takes internet sockets away from every thread of the
 // process, present and future, for good: for a process that needs none
 // (the App's analysis child without a TCP builder, `dockopt analyze`
@@ -57,6 +60,9 @@ var processRestricted atomic.Bool
 // and IPv6 addresses. It must come before the first Run, whose threads
 // carry filters of their own that the kernel cannot synchronize.
 func RestrictProcess() error {
+	if poolStarted.Load() {
+		return fmt.Errorf("%w: Run's threads carry filters of their own already", ErrUnavailable)
+	}
 	if err := restrictProcess(); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
@@ -84,7 +90,13 @@ func Run(f func()) error {
 	}
 	j := job{f: f, done: make(chan any, 1)}
 	jobs <- j
-	if p := <-j.done; p != nil {
+	switch p := <-j.done; p {
+	case nil:
+		return nil
+	case errGoexit:
+		// As if f had run here: t.Fatal in f ends the caller's test.
+		runtime.Goexit()
+	default:
 		panic(p)
 	}
 	return nil
@@ -95,6 +107,7 @@ func Run(f func()) error {
 // it for life, and threads created while it runs are cloned from the
 // runtime's template thread, not from it.
 func start() {
+	poolStarted.Store(true)
 	n := runtime.GOMAXPROCS(0)
 	jobs = make(chan job)
 	ready := make(chan error, n)
@@ -113,7 +126,9 @@ func serve(ready chan<- error) {
 	// thread with it, filter and all.
 	runtime.LockOSThread()
 	if err := restrictThread(); err != nil {
-		ready <- err
+		if ready != nil {
+			ready <- err
+		}
 		return
 	}
 	if ready != nil {
@@ -124,8 +139,9 @@ func serve(ready chan<- error) {
 	}
 }
 
-// errGoexit is raised in Run's caller when f called runtime.Goexit (as
-// t.Fatal does): the caller must not wait for a result that never comes.
+// errGoexit tells Run's caller that f called runtime.Goexit (as t.Fatal
+// does) on a pool thread; the caller then calls it too, rather than wait
+// for a result that never comes.
 var errGoexit = errors.New("nonet: the function called runtime.Goexit")
 
 // run calls j.f and sends its panic, or nil, on j.done. A pooled run

@@ -145,17 +145,41 @@ func TestRunRaisesThePanicInTheCaller(t *testing.T) {
 	t.Fatal("Run returned after f panicked")
 }
 
+// Once Run made its threads, TSYNC could not cover them: RestrictProcess
+// says so rather than claim a restriction it did not make. (The pool is
+// started by the tests above in this process, so this needs no child.)
+func TestRestrictProcessAfterRunIsRefused(t *testing.T) {
+	requireAvailable(t)
+	if err := Run(func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RestrictProcess(); err == nil || ProcessRestricted() {
+		t.Fatalf("RestrictProcess after Run: err=%v restricted=%v; want a refusal", err, ProcessRestricted())
+	}
+	addr, connected := listen(t)
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatalf("the test process lost its network: %v", err)
+	}
+	c.Close()
+	if !connected() {
+		t.Error("no connection")
+	}
+}
+
 func TestRunSurvivesGoexit(t *testing.T) {
 	requireAvailable(t)
 	for range 2 * runtime.GOMAXPROCS(0) {
-		func() {
-			defer func() {
-				if p := recover(); p != errGoexit {
-					t.Errorf("recovered %v, want errGoexit", p)
-				}
-			}()
+		returned := make(chan bool)
+		go func() {
+			finished := false
+			defer func() { returned <- finished }()
 			Run(runtime.Goexit)
+			finished = true
 		}()
+		if <-returned {
+			t.Fatal("Run returned after f called runtime.Goexit; want the caller to end as f did")
+		}
 	}
 	// Every worker that ended was replaced.
 	ran := false

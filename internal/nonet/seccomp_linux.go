@@ -45,8 +45,14 @@ func installFilter(flags uintptr) error {
 		/* 10 */ stmt(unix.BPF_RET|unix.BPF_K, deny),
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog))); errno != 0 {
+	tid, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
+	switch {
+	case errno != 0:
 		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", errno)
+	case tid != 0:
+		// With TSYNC, the kernel installs nothing when a thread has
+		// filters of its own, and says which thread, not an errno.
+		return fmt.Errorf("seccomp: thread %d has a filter of its own, so none was installed", tid)
 	}
 	return nil
 }
