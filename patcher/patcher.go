@@ -127,7 +127,7 @@ const (
 	ReasonConflict     = "it overlapped another fix in every pass"
 	ReasonBuildFailure = "the optimized image failed to build with this fix"
 	ReasonTooLarge     = "the fixed file would have more instructions than BuildKit is given to convert, so nothing could check that it still builds"
-	ReasonNotOffline   = "BuildKit cannot convert this file here without connecting to the git host an ADD names, so nothing could check that it still builds"
+	ReasonNotOffline   = "an ADD source BuildKit expands may name a git repository over SSH, whose host it would connect to while converting, and this system cannot keep the conversion off the network, so nothing could check that the file still builds"
 	ReasonUnchecked    = "too many fixes of this file failed verification to check this one"
 	ReasonTooBig       = "the fixed file would be larger than the 1 MiB dockopt analyzes"
 	// reasonCanceled never reaches a result: patching stops with ctx's error.

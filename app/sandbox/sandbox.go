@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/dockopt/dockopt/internal/nonet"
+	"github.com/dockopt/dockopt/patcher/build"
 )
 
 // Subcommand is the hidden subcommand of the dockopt binary that runs
@@ -341,7 +342,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "reading the request:", err)
 		return exitUsage
 	}
-	if req.BuildKitAddr == "" || strings.HasPrefix(req.BuildKitAddr, "unix://") {
+	if !build.NeedsInternet(req.BuildKitAddr) {
 		// The child needs no internet: the parent cloned the checkout, and
 		// BuildKit's conversion would connect to the git hosts an ADD
 		// names (analyzer/gitscan.go). Where this cannot be done,

@@ -205,12 +205,15 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
 		return exitUsage
 	}
-	if ownProcess && (o.buildkit == "" || strings.HasPrefix(o.buildkit, "unix://")) {
+	if ownProcess && !build.NeedsInternet(o.buildkit) {
 		// Nothing else analyze does needs the internet, and BuildKit's
 		// conversion would connect to the git hosts an ADD names
 		// (analyzer/gitscan.go). Where this cannot be done, conversions
-		// that could connect run on a restricted thread instead.
-		nonet.RestrictProcess()
+		// that could connect run on a restricted thread instead, or are
+		// refused.
+		if err := nonet.RestrictProcess(); err != nil && runtime.GOOS == "linux" {
+			fmt.Fprintf(stderr, "dockopt analyze: warning: the network stays on (%v); an ADD variable that expands to a git remote over SSH may still have its host looked up\n", err)
+		}
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Analysis makes garbage as it goes (a model per fix tried); a

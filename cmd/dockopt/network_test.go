@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/dockopt/dockopt/internal/nonet"
 )
 
 // `dockopt analyze` makes no connection to the git hosts a repository's
@@ -70,5 +76,54 @@ func TestAnalyzeConnectsToNoGitHost(t *testing.T) {
 	}
 	if n := connections.Load(); n != 0 {
 		t.Errorf("dockopt analyze connected to the git host %d times", n)
+	}
+}
+
+// Every thread of `dockopt analyze` has the filter, checked while the
+// process waits for a Dockerfile on stdin: the process restriction itself,
+// which the test above cannot tell from the analyzer's own guards on a
+// host whose localhost has one address.
+func TestAnalyzeRestrictsEveryThread(t *testing.T) {
+	bin, err := exec.LookPath("dockopt")
+	if err != nil {
+		t.Skip("dockopt is not on PATH (TestMain puts it there)")
+	}
+	if err := nonet.Available(); err != nil {
+		t.Skipf("no seccomp filters here: %v", err)
+	}
+	cmd := exec.Command(bin, "analyze", "--format", "json", "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	tasks := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "task")
+	var unfiltered []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		unfiltered = unfiltered[:0]
+		entries, _ := os.ReadDir(tasks)
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(tasks, e.Name(), "status"))
+			if err == nil && !strings.Contains(string(b), "\nSeccomp:\t2\n") {
+				unfiltered = append(unfiltered, e.Name())
+			}
+		}
+		if len(entries) > 0 && len(unfiltered) == 0 {
+			break
+		}
+	}
+	if len(unfiltered) > 0 {
+		t.Errorf("threads %v of dockopt analyze have no seccomp filter\n%s", unfiltered, stderr.String())
+	}
+	io.WriteString(stdin, "FROM alpine:3.20\nADD git@127.0.0.1:org/repo.git /src\n")
+	stdin.Close()
+	if err := cmd.Wait(); err != nil && cmd.ProcessState.ExitCode() > 1 {
+		t.Errorf("exit %v\n%s", err, stderr.String())
 	}
 }

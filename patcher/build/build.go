@@ -495,6 +495,14 @@ func blobPath(d ocispec.Descriptor) string {
 	return d.Digest.Algorithm().String() + "/" + d.Digest.Encoded()
 }
 
+// NeedsInternet reports whether a client of the BuildKit at addr needs
+// internet sockets: any address but a unix socket (tcp://, and schemes
+// such as docker-container:// that run other programs, which would inherit
+// a restriction).
+func NeedsInternet(addr string) bool {
+	return addr != "" && !strings.HasPrefix(strings.ToLower(addr), "unix://")
+}
+
 // offlineFrontend returns BuildKit's Dockerfile frontend, which runs in
 // this process, or why it may not run. Converting an ADD of a git
 // repository over SSH connects to that host to read its key, from this
