@@ -3,39 +3,13 @@ package analyzer
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 
+	"github.com/dockopt/dockopt/internal/githost"
 	"github.com/dockopt/dockopt/internal/nonet"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
-
-// gitHost listens on loopback as an SSH git host would, and counts the
-// connections it is sent. Each is closed at once, so that a conversion
-// that does connect fails its host-key scan and goes on, and the test
-// fails on the count rather than hanging.
-func gitHost(t *testing.T) (addr string, connections func() int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String(), n.Load
-}
 
 // Converting a Dockerfile never connects to the git host an ADD names:
 // BuildKit's conversion reads that host's SSH key over the network, which
@@ -45,7 +19,8 @@ func TestConversionDoesNotConnectToGitHosts(t *testing.T) {
 	if err := nonet.Available(); err != nil {
 		t.Skipf("no thread without network here: %v", err)
 	}
-	addr, connections := gitHost(t)
+	host := githost.Start(t, nil)
+	addr, connections := host.Addr, host.Connections
 	url := "ssh://git@" + addr + "/org/repo.git"
 	files := map[string]string{
 		"literal":      "FROM alpine:3.20\nADD " + url + " /src\n",

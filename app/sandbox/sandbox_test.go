@@ -5,19 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/app/sandbox"
+	"github.com/dockopt/dockopt/internal/githost"
 	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
@@ -244,24 +243,8 @@ func alive(pid int) bool {
 // away from itself, which also covers a name Go dials over IPv4 and IPv6
 // at once on goroutines of its own.
 func TestChildConnectsToNoGitHost(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var connections atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			connections.Add(1)
-			c.Close()
-		}
-	}()
-	addr := ln.Addr().String()
-	_, port, _ := net.SplitHostPort(addr)
+	host := githost.Start(t, nil)
+	addr, port := host.Addr, host.Port
 	dir := testfiles.Dir(t, map[string]string{
 		"a/Dockerfile": "FROM debian:bookworm-slim\nARG REPO=ssh://git@" + addr + "/org/repo.git\nADD ${REPO} /src\nRUN apt-get update && apt-get install -y curl\n",
 		"b/Dockerfile": "FROM debian:bookworm-slim\nARG REPO=ssh://git@localhost:" + port + "/org/repo.git\nADD $REPO /src\nRUN apt-get update && apt-get install -y curl\n",
@@ -274,7 +257,7 @@ func TestChildConnectsToNoGitHost(t *testing.T) {
 	if rep.Dockerfiles != 3 || len(rep.Changes) == 0 {
 		t.Errorf("result %+v", rep)
 	}
-	if n := connections.Load(); n != 0 {
+	if n := host.Connections(); n != 0 {
 		t.Errorf("the child connected to the git host %d times", n)
 	}
 }

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/dockopt/dockopt/internal/githost"
 	"github.com/dockopt/dockopt/internal/nonet"
 )
 
@@ -27,24 +26,8 @@ func TestAnalyzeConnectsToNoGitHost(t *testing.T) {
 	if err != nil {
 		t.Skip("dockopt is not on PATH (TestMain puts it there)")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var connections atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			connections.Add(1)
-			c.Close()
-		}
-	}()
-	addr := ln.Addr().String()
-	_, port, _ := net.SplitHostPort(addr)
+	host := githost.Start(t, nil)
+	addr, port := host.Addr, host.Port
 	repo := t.TempDir()
 	files := map[string]string{
 		"literal/Dockerfile":  "FROM alpine:3.20\nADD ssh://git@" + addr + "/org/repo.git /src\nUSER 1000\n",
@@ -74,7 +57,7 @@ func TestAnalyzeConnectsToNoGitHost(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || len(out.Files) != len(files) {
 		t.Fatalf("want %d files analyzed, got %d (%v)\n%s", len(files), len(out.Files), err, stderr.String())
 	}
-	if n := connections.Load(); n != 0 {
+	if n := host.Connections(); n != 0 {
 		t.Errorf("dockopt analyze connected to the git host %d times", n)
 	}
 }

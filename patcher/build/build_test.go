@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dockopt/dockopt/internal/buildkittest"
+	"github.com/dockopt/dockopt/internal/githost"
 )
 
 // writeContext lays out a build context from path → content.
@@ -181,7 +181,13 @@ func TestBuild(t *testing.T) {
 	// (that scan) says "SSH-2.0-Go"; a git fetch by the daemon would be
 	// OpenSSH.
 	t.Run("no connection to a git host from dockopt", func(t *testing.T) {
-		addr, scans := sshHost(t)
+		// Only x/crypto/ssh's clients say "SSH-2.0-Go" first.
+		host := githost.Start(t, func(c net.Conn) bool {
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			return strings.HasPrefix(line, "SSH-2.0-Go")
+		})
+		addr, scans := host.Addr, host.Connections
 		dir := writeContext(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nADD ssh://git@" + addr + "/org/repo.git /src\n"})
 		res := build(t, Request{ContextDir: dir})
 		if n := scans(); n != 0 {
@@ -238,31 +244,4 @@ func BenchmarkSmallBuild(b *testing.B) {
 			b.Fatalf("build: %v %s", err, res.Error)
 		}
 	}
-}
-
-// sshHost listens on loopback and counts the connections that open with
-// Go's SSH client version string.
-func sshHost(t *testing.T) (addr string, goClients func() int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.SetReadDeadline(time.Now().Add(2 * time.Second))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			if strings.HasPrefix(line, "SSH-2.0-Go") {
-				n.Add(1)
-			}
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String(), n.Load
 }
