@@ -17,12 +17,16 @@ import (
 // ADD names over SSH, to read its host key (llb.Git calls
 // sshutil.SSHKeyScan: a DNS lookup, then a TCP connection with no timeout
 // and no context). Left alone, a Dockerfile would make dockopt, the App's
-// server or a test connect wherever it likes and wait for each address
+// analysis or a test connect wherever it likes and wait for each address
 // that never answers, about two minutes. So a source that names such a
 // repository is given to BuildKit as one over HTTPS, which it does not
 // contact while converting; and a file whose ADD BuildKit expands first
 // (variables, quotes, escapes), whose final text only the conversion
-// knows, is converted on a thread that cannot open internet sockets.
+// knows, is converted on a thread that cannot open internet sockets
+// (nonet.Run). `dockopt analyze` and the App's analysis child also take
+// internet sockets from their whole process (nonet.RestrictProcess),
+// which covers what a thread cannot: Go's DNS lookups and dual-stack
+// dials run on goroutines of their own.
 
 // ErrGitHostScan is the conversion error of a Dockerfile whose ADD
 // BuildKit expands, on a system where its conversion cannot be kept off
@@ -129,8 +133,8 @@ func withoutSSHRemotes(src []byte, ast *parser.Node) (out []byte, expanded, repl
 		}
 		// The stand-in has no newline, so every node keeps its lines.
 		from, to := lineRange(lineStarts(out), len(out), top.StartLine, top.EndLine)
-		replaced := bytes.ReplaceAll(out[from:to], []byte(word), []byte(standIn(remote)))
-		out = append(out[:from:from], append(replaced, out[to:]...)...)
+		rewritten := bytes.ReplaceAll(out[from:to], []byte(word), []byte(standIn(remote)))
+		out = append(out[:from:from], append(rewritten, out[to:]...)...)
 	}
 	return out, expanded, replaced
 }
@@ -186,7 +190,7 @@ func offline(src []byte, ast *parser.Node, convert func(src []byte)) error {
 		return nil
 	}
 	if err := runOffline(func() { convert(safe) }); err != nil {
-		return fmt.Errorf("%w: an ADD source is expanded by BuildKit and may turn out to name a git repository over SSH, whose host it would connect to while converting, and %v", ErrGitHostScan, err)
+		return fmt.Errorf("%w: an ADD source may name a git repository over SSH once BuildKit has read it, whose host it would connect to while converting, and %v", ErrGitHostScan, err)
 	}
 	return nil
 }

@@ -248,7 +248,7 @@ func TestChildConnectsToNoGitHost(t *testing.T) {
 	dir := testfiles.Dir(t, map[string]string{
 		"a/Dockerfile": "FROM debian:bookworm-slim\nARG REPO=ssh://git@" + addr + "/org/repo.git\nADD ${REPO} /src\nRUN apt-get update && apt-get install -y curl\n",
 		"b/Dockerfile": "FROM debian:bookworm-slim\nARG REPO=ssh://git@localhost:" + port + "/org/repo.git\nADD $REPO /src\nRUN apt-get update && apt-get install -y curl\n",
-		"c/Dockerfile": "FROM debian:bookworm-slim\nADD git@127.0.0.1:org/repo.git /src\nRUN apt-get update && apt-get install -y curl\n",
+		"c/Dockerfile": "FROM debian:bookworm-slim\nADD ssh://git@" + addr + "/org/repo.git /src\nRUN apt-get update && apt-get install -y curl\n",
 	})
 	rep, err := runner(512, time.Minute).Analyze(context.Background(), dir, request(nil), 1<<20)
 	if err != nil {

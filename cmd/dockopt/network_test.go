@@ -14,6 +14,7 @@ import (
 
 	"github.com/dockopt/dockopt/internal/githost"
 	"github.com/dockopt/dockopt/internal/nonet"
+	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
 // `dockopt analyze` makes no connection to the git hosts a repository's
@@ -28,22 +29,13 @@ func TestAnalyzeConnectsToNoGitHost(t *testing.T) {
 	}
 	host := githost.Start(t, nil)
 	addr, port := host.Addr, host.Port
-	repo := t.TempDir()
 	files := map[string]string{
 		"literal/Dockerfile":  "FROM alpine:3.20\nADD ssh://git@" + addr + "/org/repo.git /src\nUSER 1000\n",
 		"variable/Dockerfile": "FROM alpine:3.20\nARG REPO=ssh://git@" + addr + "/org/repo.git\nADD ${REPO} /src\nUSER 1000\n",
 		"name/Dockerfile":     "FROM alpine:3.20\nARG REPO=ssh://git@localhost:" + port + "/org/repo.git\nADD $REPO /src\nUSER 1000\n",
-		"onbuild/Dockerfile":  "FROM alpine:3.20 AS base\nONBUILD ADD git@127.0.0.1:org/repo.git /src\nFROM base\nRUN apt-get install curl\n",
+		"onbuild/Dockerfile":  "FROM alpine:3.20 AS base\nONBUILD ADD ssh://git@" + addr + "/org/repo.git /src\nFROM base\nRUN apt-get install curl\n",
 	}
-	for name, src := range files {
-		p := filepath.Join(repo, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	repo := testfiles.Dir(t, files)
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(bin, "analyze", "--format", "json", repo)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -11,9 +11,12 @@
 // the graph's known-hosts attribute is missing, which nothing of dockopt's
 // reads.
 //
-// Only the goroutine that runs f is restricted: goroutines f starts run on
-// other threads. BuildKit makes the scan on the goroutine that converts,
-// which the analyzer's tests check on every BuildKit upgrade.
+// Run restricts only the goroutine that runs f: goroutines f starts run
+// on other threads, among them Go's DNS lookups and its dials of a name
+// with both IPv4 and IPv6 addresses. BuildKit dials an address on the
+// goroutine that converts, which the analyzer's tests check on every
+// BuildKit upgrade. RestrictProcess covers every thread, for a process
+// that needs no internet at all.
 package nonet
 
 import (
@@ -75,14 +78,13 @@ func RestrictProcess() error {
 func ProcessRestricted() bool { return processRestricted.Load() }
 
 // Run calls f on a thread that cannot open IPv4 or IPv6 sockets, and
-// waits for it. A panic in f is raised again in the caller. f must not
-// call Run: with every thread busy, it would wait for itself. Without such a
-// thread (Available) it returns the reason and does not call f.
+// waits for it; in a restricted process, any thread will do, so f runs
+// where it is. A panic in f is raised again in the caller. Without such a
+// thread (Available) it returns the reason and does not call f. f must
+// not call Run: with every thread busy, it would wait for itself.
 func Run(f func()) error {
 	if processRestricted.Load() {
-		if p := call(f); p != nil {
-			panic(p)
-		}
+		f()
 		return nil
 	}
 	if err := Available(); err != nil {
@@ -135,7 +137,7 @@ func serve(ready chan<- error) {
 		ready <- nil
 	}
 	for j := range jobs {
-		j.run(true)
+		j.run()
 	}
 }
 
@@ -144,27 +146,18 @@ func serve(ready chan<- error) {
 // for a result that never comes.
 var errGoexit = errors.New("nonet: the function called runtime.Goexit")
 
-// run calls j.f and sends its panic, or nil, on j.done. A pooled run
-// whose f calls runtime.Goexit ends its worker, so another is started.
-func (j job) run(pooled bool) {
+// run calls j.f on a pool thread and sends its panic, or nil, on j.done.
+// An f that calls runtime.Goexit ends this worker, so another is started.
+func (j job) run() {
 	returned := false
 	defer func() {
 		p := recover()
 		if !returned && p == nil {
 			p = errGoexit
-			if pooled {
-				go serve(nil)
-			}
+			go serve(nil)
 		}
 		j.done <- p
 	}()
 	j.f()
 	returned = true
-}
-
-// call runs f where it is, and returns its panic.
-func call(f func()) (panicked any) {
-	j := job{f: f, done: make(chan any, 1)}
-	j.run(false)
-	return <-j.done
 }

@@ -520,7 +520,10 @@ func offlineFrontend(dockerfilePath string) (frontend gwclient.BuildFunc, refuse
 		return builder.Build, ""
 	}
 	src, err := readBounded(dockerfilePath, analyzer.MaxDockerfileSize)
-	if err != nil || analyzer.MayScanGitHostSource(src) {
+	if err != nil {
+		return nil, "not built: reading the Dockerfile to check its ADD sources: " + err.Error()
+	}
+	if analyzer.MayScanGitHostSource(src) {
 		return nil, "not built: an ADD may name a git repository over SSH (its source has a variable, quotes, or an ssh:// or user@host: remote), whose host BuildKit's frontend would connect to from dockopt's process, and building that needs an SSH agent dockopt does not forward"
 	}
 	return builder.Build, ""
