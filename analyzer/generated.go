@@ -58,20 +58,31 @@ var (
 // repoEvidence caches what generator detection reads, per folder, for all
 // the Dockerfiles of one analysis: a tree of generated variants shares its
 // templates and scripts.
+//
+// A read refused here is noted again for every analysis that asks
+// (noteAgain): the first to read may be an early analysis that is thrown
+// away (earlyAnalyses), and the refusal must then be listed for the one
+// that counts.
 type repoEvidence struct {
 	mu      sync.Mutex
 	dirs    map[string]*dirEvidence
-	scripts map[string]bool
+	scripts map[string]scriptEvidence
 }
 
 type dirEvidence struct {
 	once      sync.Once
 	templates []string // repository paths
 	scripts   []string
+	listErr   error
+}
+
+type scriptEvidence struct {
+	writes  bool
+	readErr error
 }
 
 func newRepoEvidence() *repoEvidence {
-	return &repoEvidence{dirs: map[string]*dirEvidence{}, scripts: map[string]bool{}}
+	return &repoEvidence{dirs: map[string]*dirEvidence{}, scripts: map[string]scriptEvidence{}}
 }
 
 // dir reads what a folder holds of templates and generator scripts, once;
@@ -84,13 +95,18 @@ func (r *repoEvidence) dir(fsys fs.FS, dir string) *dirEvidence {
 		r.dirs[dir] = ev
 	}
 	r.mu.Unlock()
-	ev.once.Do(func() { ev.read(fsys, dir) })
+	read := false
+	ev.once.Do(func() { ev.read(fsys, dir); read = true })
+	if !read {
+		noteAgain(fsys, dir, ev.listErr)
+	}
 	return ev
 }
 
 func (ev *dirEvidence) read(fsys fs.FS, dir string) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
+		ev.listErr = err
 		return
 	}
 	if len(entries) > maxEntriesPerDir {
@@ -125,12 +141,13 @@ func (ev *dirEvidence) read(fsys fs.FS, dir string) {
 func (r *repoEvidence) writes(fsys fs.FS, p string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if w, ok := r.scripts[p]; ok {
-		return w
+	if ev, ok := r.scripts[p]; ok {
+		noteAgain(fsys, p, ev.readErr)
+		return ev.writes
 	}
 	b, err := readBounded(fsys, p, maxScriptRead)
 	w := err == nil && writesDockerfiles(b)
-	r.scripts[p] = w
+	r.scripts[p] = scriptEvidence{writes: w, readErr: err}
 	return w
 }
 
