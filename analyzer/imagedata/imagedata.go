@@ -55,31 +55,36 @@ type tables struct {
 	Sizes        map[string]sizeEntry   `json:"sizes"`
 }
 
-var (
-	data tables
-	asOf time.Time
-)
-
-func init() {
-	if err := json.Unmarshal(raw, &data); err != nil {
+// loaded holds the tables, decoded when first asked for rather than when
+// the program starts: `dockopt version` and `dockopt rules` do not read
+// them, and an analysis reads them while other work goes on.
+var loaded = sync.OnceValue(func() *loadedTables {
+	var t loadedTables
+	if err := json.Unmarshal(raw, &t.tables); err != nil {
 		panic("imagedata: data.json: " + err.Error())
 	}
-	t, err := time.Parse("2006-01-02", data.AsOf)
+	asOf, err := time.Parse("2006-01-02", t.AsOf)
 	if err != nil {
 		panic("imagedata: as_of: " + err.Error())
 	}
-	asOf = t
+	t.asOf = asOf
+	return &t
+})
+
+type loadedTables struct {
+	tables
+	asOf time.Time
 }
 
 // AsOf returns the date the tables describe, as YYYY-MM.
-func AsOf() string { return asOf.Format("2006-01") }
+func AsOf() string { return loaded().asOf.Format("2006-01") }
 
 // AsOfDate returns the date every end-of-life comparison is made against.
-func AsOfDate() time.Time { return asOf }
+func AsOfDate() time.Time { return loaded().asOf }
 
 // Notes returns the file's statements about where the figures come from,
 // for reports that quote them.
-func Notes() []string { return append([]string(nil), data.Notes...) }
+func Notes() []string { return append([]string(nil), loaded().Notes...) }
 
 // Lifecycle is the support window of one product version an image is
 // built on: the image's own software, or the OS release named in its tag.
@@ -139,7 +144,7 @@ func EOL(ref analyzer.ImageRef) (date time.Time, known bool) {
 }
 
 func lifecycle(fam, version string) (Lifecycle, bool) {
-	p, ok := data.EOL[fam]
+	p, ok := loaded().EOL[fam]
 	if !ok {
 		return Lifecycle{}, false
 	}
@@ -150,7 +155,7 @@ func lifecycle(fam, version string) (Lifecycle, bool) {
 		}
 		lc.Version = version
 		lc.EOL = mustDate(p.All)
-		lc.Ended = lc.EOL.Before(asOf)
+		lc.Ended = lc.EOL.Before(loaded().asOf)
 		return lc, true
 	}
 	v, date, ok := matchVersion(p.Versions, version)
@@ -158,7 +163,7 @@ func lifecycle(fam, version string) (Lifecycle, bool) {
 		return Lifecycle{}, false
 	}
 	lc.Version, lc.EOL = v, mustDate(date)
-	lc.Ended = lc.EOL.Before(asOf)
+	lc.Ended = lc.EOL.Before(loaded().asOf)
 	lc.OldestSupported = oldestSupportedOf()[fam]
 	return lc, true
 }
@@ -183,8 +188,8 @@ func matchVersion(versions map[string]string, v string) (string, string, bool) {
 // it reads and sorts a product's whole table, and eol-base-image asks it
 // for every stage of every file.
 var oldestSupportedOf = sync.OnceValue(func() map[string]string {
-	m := make(map[string]string, len(data.EOL))
-	for fam, p := range data.EOL {
+	m := make(map[string]string, len(loaded().EOL))
+	for fam, p := range loaded().EOL {
 		m[fam] = oldestSupported(p.Versions)
 	}
 	return m
@@ -193,7 +198,7 @@ var oldestSupportedOf = sync.OnceValue(func() map[string]string {
 func oldestSupported(versions map[string]string) string {
 	var live []string
 	for v, d := range versions {
-		if !mustDate(d).Before(asOf) {
+		if !mustDate(d).Before(loaded().asOf) {
 			live = append(live, v)
 		}
 	}
@@ -256,10 +261,10 @@ func family(ref analyzer.ImageRef) string {
 	if strings.Contains(repo, "/") {
 		return ""
 	}
-	if _, ok := data.EOL[repo]; ok {
+	if _, ok := loaded().EOL[repo]; ok {
 		return repo
 	}
-	if _, ok := data.Sizes[repo]; ok {
+	if _, ok := loaded().Sizes[repo]; ok {
 		return repo
 	}
 	return ""
@@ -319,7 +324,7 @@ func parseTag(fam, tag string) tagParts {
 		case codename(tok) != "":
 			t.osToken = tok
 			t.osProduct = codename(tok)
-			t.osVersion = data.EOL[t.osProduct].Codenames[tok]
+			t.osVersion = loaded().EOL[t.osProduct].Codenames[tok]
 			if i == 0 && (fam == "debian" || fam == "ubuntu") {
 				t.head = tok
 				t.version = t.osVersion
@@ -343,7 +348,7 @@ func isVariantWord(tok string) bool {
 // codename names the distribution a release codename belongs to.
 func codename(tok string) string {
 	for _, d := range []string{"debian", "ubuntu"} {
-		if _, ok := data.EOL[d].Codenames[tok]; ok {
+		if _, ok := loaded().EOL[d].Codenames[tok]; ok {
 			return d
 		}
 	}
@@ -390,7 +395,7 @@ func SlimAlternative(ref analyzer.ImageRef) (string, bool) {
 // preferred first.
 func Alternatives(ref analyzer.ImageRef) []string {
 	fam := family(ref)
-	alt, ok := data.Alternatives[fam]
+	alt, ok := loaded().Alternatives[fam]
 	if !ok || ref.Registry != "docker.io" {
 		return nil
 	}
@@ -500,7 +505,7 @@ func expand(tmpl string, t tagParts) (string, bool) {
 // they were made.
 func CompressedSizeMB(ref analyzer.ImageRef) (mb float64, basis string, ok bool) {
 	fam := family(ref)
-	e, found := data.Sizes[fam]
+	e, found := loaded().Sizes[fam]
 	if !found {
 		return 0, "", false
 	}

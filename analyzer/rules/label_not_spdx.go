@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/dockopt/dockopt/analyzer"
 )
@@ -51,7 +52,7 @@ func validSPDX(v string) bool {
 				return false
 			}
 		case strings.HasPrefix(id, "LicenseRef-") || strings.HasPrefix(id, "DocumentRef-"):
-		case !spdxIDs[strings.ToLower(id)]:
+		case !spdxIDs()[strings.ToLower(id)]:
 			return false
 		}
 		wantID = false
@@ -59,13 +60,15 @@ func validSPDX(v string) bool {
 	return !wantID
 }
 
-var spdxIDs = func() map[string]bool {
+// spdxIDs is built when a license label is first checked, not when the
+// program starts: most runs see none.
+var spdxIDs = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, id := range strings.Fields(spdxLicenseList) {
 		m[strings.ToLower(id)] = true
 	}
 	return m
-}()
+})
 
 // spdxLicenseList is the SPDX license list, current and deprecated
 // identifiers (from the spdx-license-ids package, 3.0.24, CC0-1.0).

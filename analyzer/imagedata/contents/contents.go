@@ -12,8 +12,10 @@ package contents
 import (
 	_ "embed"
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -37,40 +39,41 @@ type table struct {
 	Images map[string]entry `json:"images"`
 }
 
-var (
-	data     table
-	asOf     time.Time
-	resolved = map[string]Image{}
-)
-
-func init() {
-	if err := json.Unmarshal(raw, &data); err != nil {
+// loaded is the table, decoded and resolved when first asked for rather
+// than when the program starts: `dockopt version` and `dockopt rules` do
+// not read it, and an analysis reads it while other work goes on.
+var loaded = sync.OnceValue(func() *resolvedTable {
+	var t resolvedTable
+	if err := json.Unmarshal(raw, &t.table); err != nil {
 		panic("contents: contents.json: " + err.Error())
 	}
-	t, err := time.Parse("2006-01-02", data.AsOf)
+	asOf, err := time.Parse("2006-01-02", t.AsOf)
 	if err != nil {
 		panic("contents: as_of: " + err.Error())
 	}
-	asOf = t
-	keys := make([]string, 0, len(data.Images))
-	for k := range data.Images {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		img, err := resolve(k, 0)
+	t.asOf = asOf
+	t.resolved = make(map[string]Image, len(t.Images))
+	for _, k := range slices.Sorted(maps.Keys(t.Images)) {
+		img, err := t.resolve(k, 0)
 		if err != nil {
 			panic("contents: " + err.Error())
 		}
-		resolved[k] = img
+		t.resolved[k] = img
 	}
+	return &t
+})
+
+type resolvedTable struct {
+	table
+	asOf     time.Time
+	resolved map[string]Image
 }
 
 // AsOf returns the date the table describes, as YYYY-MM.
-func AsOf() string { return asOf.Format("2006-01") }
+func AsOf() string { return loaded().asOf.Format("2006-01") }
 
 // Notes returns the table's statements about where its facts come from.
-func Notes() []string { return append([]string(nil), data.Notes...) }
+func Notes() []string { return append([]string(nil), loaded().Notes...) }
 
 // Image is what the table knows about one image variant.
 type Image struct {
@@ -119,17 +122,17 @@ type cycleError string
 
 func (e cycleError) Error() string { return string(e) }
 
-func resolve(key string, depth int) (Image, error) {
+func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 	if depth > 10 {
 		return Image{}, cycleError("entry " + key + ": like chain too long or cyclic")
 	}
-	e, ok := data.Images[key]
+	e, ok := t.Images[key]
 	if !ok {
 		return Image{}, cycleError("like names unknown entry " + key)
 	}
 	img := Image{Entry: key, Tools: map[string]bool{}}
 	if e.Like != "" {
-		parent, err := resolve(e.Like, depth+1)
+		parent, err := t.resolve(e.Like, depth+1)
 		if err != nil {
 			return Image{}, err
 		}
@@ -206,6 +209,7 @@ func Lookup(registry, repository, tag string) (Image, bool) {
 			names = append(names, parts[0]+"/"+parts[1]+"/*")
 		}
 	}
+	resolved := loaded().resolved
 	for _, name := range names {
 		for _, v := range variants(tag) {
 			if img, ok := resolved[name+":"+v]; ok {
