@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 )
@@ -54,46 +53,20 @@ func isComposeName(name string) bool {
 	return strings.HasPrefix(lower, "docker-compose") || strings.HasPrefix(lower, "compose.") || strings.HasPrefix(lower, "compose-")
 }
 
+// Discover finds Dockerfiles under root in fsys, and the build contexts
+// compose files assign them. Folders that hold dependencies or VCS data
+// are skipped; so are paths the configuration ignores. A canceled ctx
+// stops the walk with its error.
 // discoverSkips reports the folders Discover does not enter.
 func discoverSkips(name string) bool {
 	return skipDirs[name] || name == "vendor" || name == "third_party"
 }
 
-// Discover finds Dockerfiles under root in fsys, and the build contexts
-// compose files assign them. Folders that hold dependencies or VCS data
-// are skipped; so are paths the configuration ignores. A canceled ctx
-// stops the walk with its error.
 func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Target, error) {
-	return discover(ctx, fsys, root, cfg, nil)
-}
-
-// discover is Discover that, on a recordingFS, hands seen each Dockerfile
-// as soon as the listing of its folder shows it, before the walk is over
-// and before compose files may give it another context: the path of a
-// regular file with a Dockerfile's name the configuration does not
-// ignore, at most MaxDockerfiles of them. seen is called from several
-// goroutines at once.
-func discover(ctx context.Context, fsys fs.FS, root string, cfg *Config, seen func(p string)) ([]Target, error) {
 	byPath := map[string]*Target{}
 	var composeFiles []string
 	if r, ok := fsys.(*recordingFS); ok {
-		var listed func(dir string, entries []fs.DirEntry)
-		if seen != nil {
-			var count atomic.Int64
-			listed = func(dir string, entries []fs.DirEntry) {
-				for _, e := range entries {
-					if !e.Type().IsRegular() || !(IsDockerfileName(e.Name()) || IsTemplateName(e.Name())) {
-						continue
-					}
-					p := path.Join(dir, e.Name())
-					if ignoredPath(cfg, p) || count.Add(1) > MaxDockerfiles {
-						continue
-					}
-					seen(p)
-				}
-			}
-		}
-		r.prefetchDirs(ctx, root, discoverSkips, listed)
+		r.prefetchDirs(ctx, root, discoverSkips)
 	}
 	err := fs.WalkDir(fsys, root, func(p string, e fs.DirEntry, err error) error {
 		if cerr := ctx.Err(); cerr != nil {

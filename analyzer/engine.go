@@ -254,23 +254,13 @@ func (a *Analyzer) Analyze(ctx context.Context, fsys fs.FS, root string, cfg *Co
 
 // Analyze discovers and analyzes every Dockerfile under root in fsys.
 // When ctx is canceled it returns ctx's error, never a partial result.
-//
-// Listing the folders is system calls, which the analysis of the first
-// Dockerfiles need not wait for: each Dockerfile is analyzed as soon as
-// the listing of its folder shows it, with its folder as context, while
-// the walk goes on (earlyAnalyses). A compose file found later may give it
-// another context; that analysis is then thrown away and the file
-// analyzed again.
 func (c *Configured) Analyze(ctx context.Context, fsys fs.FS, root string) (*Result, error) {
-	run := c.newRun(recording(fsys))
-	early := run.startEarly(ctx)
-	targets, err := discover(ctx, run.rec, root, c.cfg, early.offer)
-	early.close()
-	defer early.wait()
+	rec := recording(fsys)
+	targets, err := Discover(ctx, rec, root, c.cfg)
 	if err != nil {
 		return nil, err
 	}
-	res, err := run.analyze(ctx, targets, early)
+	res, err := c.AnalyzeTargets(ctx, rec, targets)
 	if err != nil {
 		return nil, err
 	}
@@ -294,37 +284,21 @@ const analyzeWorkers = 4
 // order. ctx is checked between files and between rules; when it is
 // canceled the error is ctx's and there is no result.
 func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Target) (*Result, error) {
-	return c.newRun(recording(fsys)).analyze(ctx, targets, nil)
-}
-
-// analysisRun is one analysis of a folder: the folder as it reads it and
-// the build contexts loaded so far.
-type analysisRun struct {
-	c        *Configured
-	rec      *recordingFS
-	contexts *contextCache
-}
-
-func (c *Configured) newRun(rec *recordingFS) *analysisRun {
-	return &analysisRun{c: c, rec: rec, contexts: &contextCache{rec: rec, m: map[string]*contextEntry{}, repo: newRepoEvidence()}}
-}
-
-// analyze analyzes targets, taking the analyses early already made of
-// them, and gathers the result.
-func (run *analysisRun) analyze(ctx context.Context, targets []Target, early *earlyAnalyses) (*Result, error) {
-	c := run.c
+	rec := recording(fsys)
+	fsys = rec
+	contexts := &contextCache{fsys: fsys, m: map[string]*contextEntry{}, repo: newRepoEvidence()}
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	analyze := func(i int, t Target) {
-		fr, unreadable := early.claim(t)
-		if fr == nil {
-			fr, unreadable = run.analyzeFile(ctx, t, true)
-		}
-		if fr == nil {
-			return // canceled; the result is thrown away below
-		}
-		if unreadable {
-			res.Files[i] = fr
+		defer Track(ctx, t.Path, "analyzing")()
+		src, err := readBounded(fsys, t.Path, MaxDockerfileSize)
+		if err != nil {
+			res.Files[i] = &FileResult{Path: t.Path, Context: t.Context, Error: readError(err)}
 			return
+		}
+		bc := contexts.get(t.Context).forDockerfile(t.Path)
+		fr, err := c.AnalyzeSource(ctx, t.Path, src, bc)
+		if err != nil {
+			return // canceled; the result is thrown away below
 		}
 		fr.Context = t.Context
 		fr.Compose, fr.Service = t.Compose, t.Service
@@ -359,33 +333,10 @@ func (run *analysisRun) analyze(ctx context.Context, targets []Target, early *ea
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res.Groups = groupFindings(run.rec, res.Files)
-	res.Unread = run.rec.unread()
+	res.Groups = groupFindings(fsys, res.Files)
+	res.Unread = rec.unread()
 	res.ConfigWarnings = c.cfg.Warnings
 	return res, nil
-}
-
-// analyzeFile reads and analyzes one Dockerfile; a nil result means ctx
-// was canceled, unreadable that the file could not be read, which the
-// result's Error says. An analysis that counts (counts) lists the paths it
-// was refused in the result; one made early may be thrown away, and its
-// context's refusals wait until a counted analysis uses that context.
-func (run *analysisRun) analyzeFile(ctx context.Context, t Target, counts bool) (fr *FileResult, unreadable bool) {
-	defer Track(ctx, t.Path, "analyzing")()
-	e := run.contexts.entry(t.Context)
-	if counts {
-		e.notes.keep()
-	}
-	src, err := readBounded(e.fsys, t.Path, MaxDockerfileSize)
-	if err != nil {
-		return &FileResult{Path: t.Path, Context: t.Context, Error: readError(err)}, true
-	}
-	bc := run.contexts.load(e).forDockerfile(t.Path)
-	fr, err = run.c.AnalyzeSource(ctx, t.Path, src, bc)
-	if err != nil {
-		return nil, false
-	}
-	return fr, false
 }
 
 // contextCache loads each build context once for all the Dockerfiles
@@ -393,36 +344,26 @@ func (run *analysisRun) analyzeFile(ctx context.Context, t Target, counts bool) 
 // whole load made the workers wait on each other's walks.
 type contextCache struct {
 	mu   sync.Mutex
-	rec  *recordingFS
+	fsys fs.FS
 	m    map[string]*contextEntry
 	repo *repoEvidence
 }
 
-// contextEntry is one build context, read through a view of the folder
-// whose refused paths count once an analysis that counts uses it.
 type contextEntry struct {
-	dir   string
-	fsys  *recordingFS
-	notes *pendingNotes
-	once  sync.Once
-	bc    *BuildContext
+	once sync.Once
+	bc   *BuildContext
 }
 
-func (c *contextCache) entry(dir string) *contextEntry {
+func (c *contextCache) get(dir string) *BuildContext {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	e := c.m[dir]
 	if e == nil {
-		notes := newPendingNotes(c.rec)
-		e = &contextEntry{dir: dir, fsys: c.rec.withPendingNotes(notes), notes: notes}
+		e = &contextEntry{}
 		c.m[dir] = e
 	}
-	return e
-}
-
-func (c *contextCache) load(e *contextEntry) *BuildContext {
+	c.mu.Unlock()
 	e.once.Do(func() {
-		e.bc = LoadContext(e.fsys, e.dir)
+		e.bc = LoadContext(c.fsys, dir)
 		e.bc.repo = c.repo
 	})
 	return e.bc

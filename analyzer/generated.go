@@ -58,31 +58,20 @@ var (
 // repoEvidence caches what generator detection reads, per folder, for all
 // the Dockerfiles of one analysis: a tree of generated variants shares its
 // templates and scripts.
-//
-// A read refused here is noted again for every analysis that asks
-// (noteAgain): the first to read may be an early analysis that is thrown
-// away (earlyAnalyses), and the refusal must then be listed for the one
-// that counts.
 type repoEvidence struct {
 	mu      sync.Mutex
 	dirs    map[string]*dirEvidence
-	scripts map[string]scriptEvidence
+	scripts map[string]bool
 }
 
 type dirEvidence struct {
 	once      sync.Once
 	templates []string // repository paths
 	scripts   []string
-	listErr   error
-}
-
-type scriptEvidence struct {
-	writes  bool
-	readErr error
 }
 
 func newRepoEvidence() *repoEvidence {
-	return &repoEvidence{dirs: map[string]*dirEvidence{}, scripts: map[string]scriptEvidence{}}
+	return &repoEvidence{dirs: map[string]*dirEvidence{}, scripts: map[string]bool{}}
 }
 
 // dir reads what a folder holds of templates and generator scripts, once;
@@ -95,18 +84,13 @@ func (r *repoEvidence) dir(fsys fs.FS, dir string) *dirEvidence {
 		r.dirs[dir] = ev
 	}
 	r.mu.Unlock()
-	read := false
-	ev.once.Do(func() { ev.read(fsys, dir); read = true })
-	if !read {
-		noteAgain(fsys, dir, ev.listErr)
-	}
+	ev.once.Do(func() { ev.read(fsys, dir) })
 	return ev
 }
 
 func (ev *dirEvidence) read(fsys fs.FS, dir string) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		ev.listErr = err
 		return
 	}
 	if len(entries) > maxEntriesPerDir {
@@ -141,13 +125,12 @@ func (ev *dirEvidence) read(fsys fs.FS, dir string) {
 func (r *repoEvidence) writes(fsys fs.FS, p string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if ev, ok := r.scripts[p]; ok {
-		noteAgain(fsys, p, ev.readErr)
-		return ev.writes
+	if w, ok := r.scripts[p]; ok {
+		return w
 	}
 	b, err := readBounded(fsys, p, maxScriptRead)
 	w := err == nil && writesDockerfiles(b)
-	r.scripts[p] = scriptEvidence{writes: w, readErr: err}
+	r.scripts[p] = w
 	return w
 }
 

@@ -92,15 +92,6 @@ func (r *Result) Limits() []Limit {
 // maxCachedDirEntries entries in all.
 type recordingFS struct {
 	fs.FS
-	*fsMemo
-	// notes, when set, takes this view's refused paths in place of the
-	// memo: an analysis started before the walk ended (earlyAnalyses)
-	// may be thrown away, and what it was refused must then not be listed.
-	notes *pendingNotes
-}
-
-// fsMemo is what every view of one analyzed folder shares.
-type fsMemo struct {
 	mu      sync.Mutex
 	outside map[string]bool
 	dirs    map[string]dirListing
@@ -136,74 +127,15 @@ func recording(fsys fs.FS) *recordingFS {
 	if r, ok := fsys.(*recordingFS); ok {
 		return r
 	}
-	return &recordingFS{FS: fsys, fsMemo: &fsMemo{outside: map[string]bool{}, dirs: map[string]dirListing{}, files: map[string][]byte{}}}
-}
-
-// withPendingNotes returns a view of r, sharing what it has read, whose
-// refused paths are held by notes until notes.keep.
-func (r *recordingFS) withPendingNotes(notes *pendingNotes) *recordingFS {
-	return &recordingFS{FS: r.FS, fsMemo: r.fsMemo, notes: notes}
+	return &recordingFS{FS: fsys, outside: map[string]bool{}, dirs: map[string]dirListing{}, files: map[string][]byte{}}
 }
 
 func (r *recordingFS) note(name string, err error) {
-	if !LeavesRoot(err) {
-		return
+	if LeavesRoot(err) {
+		r.mu.Lock()
+		r.outside[name] = true
+		r.mu.Unlock()
 	}
-	if r.notes != nil && r.notes.hold(name) {
-		return
-	}
-	r.noteOutside(name)
-}
-
-// noteAgain notes, through fsys, a refusal met before by an earlier read
-// of name whose result is kept: fsys may be a view whose refusals count
-// where the earlier read's did not.
-func noteAgain(fsys fs.FS, name string, err error) {
-	if r, ok := fsys.(*recordingFS); ok && err != nil {
-		r.note(name, err)
-	}
-}
-
-func (m *fsMemo) noteOutside(name string) {
-	m.mu.Lock()
-	m.outside[name] = true
-	m.mu.Unlock()
-}
-
-// pendingNotes holds the paths a view was refused until its reads are
-// known to count (keep): from then on, and for what it held, they are the
-// memo's.
-type pendingNotes struct {
-	mu    sync.Mutex
-	memo  *fsMemo
-	names []string
-	kept  bool
-}
-
-func newPendingNotes(r *recordingFS) *pendingNotes { return &pendingNotes{memo: r.fsMemo} }
-
-// hold takes name unless the notes were kept; it reports whether it did.
-func (n *pendingNotes) hold(name string) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.kept {
-		return false
-	}
-	n.names = append(n.names, name)
-	return true
-}
-
-func (n *pendingNotes) keep() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.kept {
-		return
-	}
-	n.kept = true
-	for _, name := range n.names {
-		n.memo.noteOutside(name)
-	}
-	n.names = nil
 }
 
 func (r *recordingFS) Open(name string) (fs.File, error) {
@@ -231,7 +163,6 @@ func (r *recordingFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	l, ok := r.dirs[name]
 	r.mu.Unlock()
 	if ok {
-		noteAgain(r, name, l.err)
 		return slices.Clip(l.entries), l.err
 	}
 	es, err := fs.ReadDir(r.FS, name)
@@ -306,13 +237,12 @@ const prefetchWorkers = 4
 // held up the start of the analysis (18 ms of the benchmark corpus's
 // 0.24 s). It makes the same ReadDir calls the walk would make, and
 // stops when as many entries as are kept have been read or ctx is
-// canceled. listed, when set, is given each folder and its entries as soon
-// as they are read, from the listing goroutines.
-func (r *recordingFS) prefetchDirs(ctx context.Context, root string, skip func(name string) bool, listed func(dir string, entries []fs.DirEntry)) {
+// canceled.
+func (r *recordingFS) prefetchDirs(ctx context.Context, root string, skip func(name string) bool) {
 	// Level by level: the folders of one depth are listed by the workers
 	// together, and their subfolders make the next level.
-	read := 0 // entries read, kept or not: past the bound the walk reads again anyway
-	for level := []string{root}; len(level) > 0 && read < maxCachedDirEntries; {
+	listed := 0 // entries read, kept or not: past the bound the walk reads again anyway
+	for level := []string{root}; len(level) > 0 && listed < maxCachedDirEntries; {
 		subs := make([][]string, len(level))
 		counts := make([]int, len(level))
 		var next atomic.Int64
@@ -331,9 +261,6 @@ func (r *recordingFS) prefetchDirs(ctx context.Context, root string, skip func(n
 					if err != nil {
 						continue
 					}
-					if listed != nil {
-						listed(level[i], es)
-					}
 					for _, e := range es {
 						if e.IsDir() && !skip(e.Name()) {
 							subs[i] = append(subs[i], path.Join(level[i], e.Name()))
@@ -348,7 +275,7 @@ func (r *recordingFS) prefetchDirs(ctx context.Context, root string, skip func(n
 		}
 		level = nil
 		for i := range subs {
-			read += counts[i]
+			listed += counts[i]
 			level = append(level, subs[i]...)
 		}
 	}
