@@ -15,6 +15,8 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/dockopt/dockopt/internal/rootfs"
 )
 
 // Limits bound one clone.
@@ -40,7 +42,7 @@ type Checkout struct {
 }
 
 // FS reads the checkout through Root.
-func (c *Checkout) FS() fs.FS { return c.Root.FS() }
+func (c *Checkout) FS() fs.FS { return rootfs.New(c.Root) }
 
 // Close removes the checkout.
 func (c *Checkout) Close() error {

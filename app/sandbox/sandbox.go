@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/dockopt/dockopt/internal/nonet"
+	"github.com/dockopt/dockopt/internal/rootfs"
 	"github.com/dockopt/dockopt/patcher/build"
 )
 
@@ -409,7 +410,7 @@ func analyze(ctx context.Context, dir string, req *Request) (*Result, error) {
 		return nil, err
 	}
 	defer root.Close()
-	return Analyze(ctx, dir, root.FS(), req)
+	return Analyze(ctx, dir, rootfs.New(root), req)
 }
 
 // bounded keeps up to max bytes and notes that more came: a result cut

@@ -21,6 +21,7 @@ import (
 	"github.com/dockopt/dockopt/internal/cli"
 	"github.com/dockopt/dockopt/internal/nonet"
 	"github.com/dockopt/dockopt/internal/pipeline"
+	"github.com/dockopt/dockopt/internal/rootfs"
 	"github.com/dockopt/dockopt/patcher/build"
 )
 
@@ -385,7 +386,7 @@ func (r *analysisRun) analyzePath(p string) (analyzedRoot, error) {
 	if err != nil {
 		return analyzedRoot{}, fmt.Errorf("cannot read %s: %v", p, errors.Unwrap(err))
 	}
-	root := analyzedRoot{arg: p, dir: dir, root: rt, fsys: rt.FS()}
+	root := analyzedRoot{arg: p, dir: dir, root: rt, fsys: rootfs.New(rt)}
 	root.cfg, err = r.loadConfig(root.fsys)
 	if err != nil {
 		return root, err

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -250,6 +251,23 @@ func hostileCases() []hostileCase {
 					t.Errorf("a file that failed verification is changed:\n%s", r.stdout)
 				}
 			}},
+		// A FIFO blocks the open of a reader until a writer comes: a
+		// local folder (not a git checkout, which holds none) stopped
+		// dockopt for good with one named like a file it reads.
+		{"FIFOs named package.json, .dockerignore and a compose file's Dockerfile", func(t *testing.T, dir string) (string, []string) {
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM node:20\nCOPY . /app\nCMD [\"node\", \"/app\"]\n",
+				"repo/compose.yaml": "services:\n  web:\n    build:\n      context: .\n      dockerfile: deploy/Dockerfile\n"})
+			for _, name := range []string{"package.json", ".dockerignore", "deploy/Dockerfile"} {
+				p := filepath.Join(dir, "repo", filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := syscall.Mkfifo(p, 0o644); err != nil {
+					t.Skipf("no FIFOs here: %v", err)
+				}
+			}
+			return "", []string{"analyze", "--format", "json", "repo"}
+		}, both(exits(2), says(`"path": "deploy/Dockerfile"`, "not a regular file or folder", `"rule": "final-user-root"`))},
 		{"link: walk", func(t *testing.T, dir string) (string, []string) {
 			withOutside(t, dir)
 			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\n"})
@@ -307,13 +325,25 @@ func runHostile(t *testing.T, bin, dir string, args []string) hostileRun {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// dockopt runs under GNU time: a hang is ended by killing both, as a
+	// process group. Killing time alone left dockopt holding the output
+	// pipes, and Wait waiting with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = time.Second
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	timer := time.AfterFunc(hostileKill, func() { cmd.Process.Kill() })
+	var killed atomic.Bool
+	timer := time.AfterFunc(hostileKill, func() {
+		killed.Store(true)
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	})
 	defer timer.Stop()
 	cmd.Wait()
+	if killed.Load() {
+		t.Fatalf("dockopt %s was killed after %s; stderr:\n%s", strings.Join(args, " "), hostileKill, stderr.String())
+	}
 	r := hostileRun{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), wall: time.Since(start),
 		cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/internal/rootfs"
 )
 
 // stdinName is the path a Dockerfile read from standard input has in the
@@ -45,7 +46,7 @@ func (r *analysisRun) analyzeStdin(in io.Reader, stderr io.Writer) (analyzedRoot
 			return analyzedRoot{}, fmt.Errorf("--context: %v", err)
 		}
 		root.root, root.dir = rt, r.opts.context
-		root.fsys = withFile{FS: rt.FS(), name: stdinName, file: file}
+		root.fsys = withFile{FS: rootfs.New(rt), name: stdinName, file: file}
 	}
 	root.cfg, err = r.loadConfig(root.fsys)
 	if err != nil || r.opts.context != "" {

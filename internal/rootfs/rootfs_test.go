@@ -1,0 +1,95 @@
+package rootfs_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/internal/rootfs"
+	"github.com/dockopt/dockopt/internal/testfiles"
+)
+
+func openRoot(t *testing.T, dir string) *os.Root {
+	t.Helper()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	return root
+}
+
+// TestIsAnFS: the adapter keeps the fs.FS contracts fstest checks (open,
+// read, seek, listing order, Stat) for files, folders and links that stay
+// inside the root.
+func TestIsAnFS(t *testing.T) {
+	dir := testfiles.Dir(t, map[string]string{
+		"Dockerfile":        "FROM debian:12\n",
+		"app/package.json":  "{}\n",
+		"app/src/index.js":  "console.log(1)\n",
+		"deploy/Dockerfile": "FROM node:20\n",
+	})
+	if err := os.Symlink("Dockerfile", filepath.Join(dir, "Dockerfile.link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := fstest.TestFS(rootfs.New(openRoot(t, dir)), "Dockerfile", "Dockerfile.link", "app/package.json", "app/src/index.js", "deploy/Dockerfile"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLinksOutsideAreRefusedAsTheRootRefusesThem: a link that leaves the
+// folder is refused with the error the analyzer recognises and lists.
+func TestLinksOutsideAreRefusedAsTheRootRefusesThem(t *testing.T) {
+	dir := testfiles.Dir(t, map[string]string{"outside/secret": "SECRET\n", "repo/Dockerfile": "FROM debian:12\n"})
+	if err := os.Symlink("../outside/secret", filepath.Join(dir, "repo", "package.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../outside", filepath.Join(dir, "repo", "vendor")); err != nil {
+		t.Fatal(err)
+	}
+	fsys := rootfs.New(openRoot(t, filepath.Join(dir, "repo")))
+	for _, read := range []func() error{
+		func() error { _, err := fsys.Open("package.json"); return err },
+		func() error { _, err := fs.ReadFile(fsys, "package.json"); return err },
+		func() error { _, err := fsys.ReadDir("vendor"); return err },
+		func() error { _, err := fsys.Stat("vendor/secret"); return err },
+	} {
+		if err := read(); !analyzer.LeavesRoot(err) {
+			t.Errorf("got %v, want the root's refusal", err)
+		}
+	}
+}
+
+// TestFIFOsAreNotOpened: a FIFO is refused at once, instead of holding up
+// the open until a writer comes; so is one behind a link.
+func TestFIFOsAreNotOpened(t *testing.T) {
+	dir := testfiles.Dir(t, map[string]string{"Dockerfile": "FROM debian:12\n"})
+	if err := syscall.Mkfifo(filepath.Join(dir, "package.json"), 0o644); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	if err := os.Symlink("package.json", filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	fsys := rootfs.New(openRoot(t, dir))
+	for _, name := range []string{"package.json", "link.json"} {
+		done := make(chan error, 1)
+		go func() { _, err := fs.ReadFile(fsys, name); done <- err }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, rootfs.ErrNotRegular) {
+				t.Errorf("%s: got %v, want %v", name, err, rootfs.ErrNotRegular)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: the read of a FIFO with no writer is still waiting", name)
+		}
+	}
+	if _, err := fs.ReadFile(fsys, "Dockerfile"); err != nil {
+		t.Errorf("Dockerfile: %v", err)
+	}
+}
