@@ -6,17 +6,8 @@ import (
 	"testing"
 
 	"github.com/dockopt/dockopt/app/sandbox"
+	"github.com/dockopt/dockopt/internal/testfiles"
 )
-
-func openRoot(t *testing.T, dir string) *os.Root {
-	t.Helper()
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { root.Close() })
-	return root
-}
 
 // Workflow files need a permission dockopt does not ask for, and changing
 // CI is not what a Dockerfile tool should propose: they are never pushed.
@@ -28,7 +19,7 @@ func TestWorkflowFilesAreNeverProposed(t *testing.T) {
 		{Path: ".github/dockopt.yml", Content: []byte("rules: {}\n")},
 	}
 	var got []string
-	for _, f := range (&Worker{}).proposedFiles(openRoot(t, t.TempDir()), p) {
+	for _, f := range (&Worker{}).proposedFiles(testfiles.Root(t, t.TempDir()), p) {
 		got = append(got, f.Path)
 	}
 	if len(got) != 2 || got[0] != "api/Dockerfile" || got[1] != ".github/dockopt.yml" {
@@ -61,7 +52,7 @@ func TestChangesFollowLinksInsideTheRepository(t *testing.T) {
 		}
 	}
 	w := &Worker{}
-	root := openRoot(t, dir)
+	root := testfiles.Root(t, dir)
 	for _, c := range []struct{ path, want string }{
 		{"svc/.dockerignore", "shared/dockerignore"},
 		{"chain", "shared/dockerignore"},

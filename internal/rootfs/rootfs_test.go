@@ -15,16 +15,6 @@ import (
 	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
-func openRoot(t *testing.T, dir string) *os.Root {
-	t.Helper()
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { root.Close() })
-	return root
-}
-
 // TestIsAnFS: the adapter keeps the fs.FS contracts fstest checks (open,
 // read, seek, listing order, Stat) for files, folders and links that stay
 // inside the root.
@@ -38,7 +28,7 @@ func TestIsAnFS(t *testing.T) {
 	if err := os.Symlink("Dockerfile", filepath.Join(dir, "Dockerfile.link")); err != nil {
 		t.Fatal(err)
 	}
-	if err := fstest.TestFS(rootfs.New(openRoot(t, dir)), "Dockerfile", "Dockerfile.link", "app/package.json", "app/src/index.js", "deploy/Dockerfile"); err != nil {
+	if err := fstest.TestFS(rootfs.New(testfiles.Root(t, dir)), "Dockerfile", "Dockerfile.link", "app/package.json", "app/src/index.js", "deploy/Dockerfile"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -53,7 +43,7 @@ func TestLinksOutsideAreRefusedAsTheRootRefusesThem(t *testing.T) {
 	if err := os.Symlink("../outside", filepath.Join(dir, "repo", "vendor")); err != nil {
 		t.Fatal(err)
 	}
-	fsys := rootfs.New(openRoot(t, filepath.Join(dir, "repo")))
+	fsys := rootfs.New(testfiles.Root(t, filepath.Join(dir, "repo")))
 	for _, read := range []func() error{
 		func() error { _, err := fsys.Open("package.json"); return err },
 		func() error { _, err := fs.ReadFile(fsys, "package.json"); return err },
@@ -76,7 +66,7 @@ func TestFIFOsAreNotOpened(t *testing.T) {
 	if err := os.Symlink("package.json", filepath.Join(dir, "link.json")); err != nil {
 		t.Fatal(err)
 	}
-	fsys := rootfs.New(openRoot(t, dir))
+	fsys := rootfs.New(testfiles.Root(t, dir))
 	for _, name := range []string{"package.json", "link.json"} {
 		done := make(chan error, 1)
 		go func() { _, err := fs.ReadFile(fsys, name); done <- err }()

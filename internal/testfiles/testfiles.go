@@ -34,6 +34,17 @@ func Dir(t testing.TB, files map[string]string) string {
 	return dir
 }
 
+// Root opens dir as an os.Root, closed when the test ends.
+func Root(t testing.TB, dir string) *os.Root {
+	t.Helper()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	return root
+}
+
 // HeavyRepo is a repository whose analysis needs far more memory than a
 // small one: n Dockerfiles of 400 RUN lines each (ten of them make 12,010
 // findings and peak at about 184 MiB), for tests of analysis budgets.
