@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/internal/rootfs"
 	"github.com/dockopt/dockopt/patcher/build"
 )
 
@@ -439,6 +440,21 @@ func copyTree(src, dst string, limit int64) error {
 	})
 }
 
+// changesFromDisk is changes, reading the files the fixes merge into from
+// rootDir as the analysis read it: through an os.Root (no link out of the
+// folder is followed) and non-blocking (a FIFO is refused, not waited on).
 func changesFromDisk(rootDir string, files []*File, opts Options) []Change {
-	return changes(os.DirFS(rootDir), files, opts)
+	root, err := os.OpenRoot(rootDir)
+	if err != nil {
+		return changes(unreadableFS{err}, files, opts)
+	}
+	defer root.Close()
+	return changes(rootfs.New(root), files, opts)
+}
+
+// unreadableFS is a folder that cannot be opened: every read fails with err.
+type unreadableFS struct{ err error }
+
+func (u unreadableFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: u.err}
 }

@@ -339,9 +339,8 @@ func runHostile(t *testing.T, bin, dir string, args []string) hostileRun {
 		killed.Store(true)
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	})
-	defer timer.Stop()
 	cmd.Wait()
-	if killed.Load() {
+	if !timer.Stop() && killed.Load() {
 		t.Fatalf("dockopt %s was killed after %s; stderr:\n%s", strings.Join(args, " "), hostileKill, stderr.String())
 	}
 	r := hostileRun{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), wall: time.Since(start),

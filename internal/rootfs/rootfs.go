@@ -6,7 +6,8 @@
 // cannot be watched), and sets it blocking again: four system calls of
 // the nine a small file's read cost under Root.FS. A descriptor opened
 // non-blocking skips the two pairs; one fstat then keeps FIFOs, devices
-// and sockets out. Under Root.FS, a FIFO named like a file the analysis
+// and sockets out (a device node inside the folder is opened before it is
+// refused: links out of it, to /dev, are refused by the root first). Under Root.FS, a FIFO named like a file the analysis
 // reads (package.json) held up the open, and `dockopt analyze`, for good.
 package rootfs
 
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -32,8 +34,14 @@ var (
 	_ fs.StatFS    = FS{}
 )
 
+// validPath is the check Root.FS makes: fs.ValidPath, and on Windows no
+// backslash (a path separator there).
+func validPath(name string) bool {
+	return fs.ValidPath(name) && (runtime.GOOS != "windows" || !strings.ContainsRune(name, '\\'))
+}
+
 func (f FS) open(op, name string) (*os.File, error) {
-	if !fs.ValidPath(name) {
+	if !validPath(name) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	file, err := f.root.OpenFile(name, os.O_RDONLY|nonBlocking, 0)
@@ -74,7 +82,7 @@ func (f FS) ReadDir(name string) ([]fs.DirEntry, error) {
 
 // Stat describes name, following a final link that stays inside root.
 func (f FS) Stat(name string) (fs.FileInfo, error) {
-	if !fs.ValidPath(name) {
+	if !validPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
 	return f.root.Stat(name)
