@@ -48,9 +48,14 @@ func TestChangesFromDiskReadsAsTheAnalysisDid(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("got %d changes, want 2: %+v", len(got), got)
 	}
+	// Neither file could be read, so each is proposed as the fix wrote it.
+	want := map[string]string{".dockerignore": "node_modules\n", "web/.dockerignore": ".git\n"}
 	for _, c := range got {
 		if strings.Contains(string(c.Original)+string(c.Content), "SECRET") {
 			t.Errorf("%s: the change holds the text of a file outside the folder: %q", c.Path, c.Original)
+		}
+		if content, ok := want[c.Path]; !ok || c.Action != "create" || string(c.Content) != content {
+			t.Errorf("change %s: %s %q; want create %q", c.Path, c.Action, c.Content, content)
 		}
 	}
 }

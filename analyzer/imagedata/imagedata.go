@@ -57,7 +57,7 @@ type tables struct {
 
 // loaded holds the tables, decoded when first asked for rather than when
 // the program starts: `dockopt version` and `dockopt rules` do not read
-// them, and an analysis reads them while other work goes on.
+// them, and an analysis decodes them once, on the worker that first asks.
 var loaded = sync.OnceValue(func() *loadedTables {
 	var t loadedTables
 	if err := json.Unmarshal(raw, &t.tables); err != nil {

@@ -41,7 +41,8 @@ type table struct {
 
 // loaded is the table, decoded and resolved when first asked for rather
 // than when the program starts: `dockopt version` and `dockopt rules` do
-// not read it, and an analysis reads it while other work goes on.
+// not read it, and an analysis decodes it once, on the worker that first
+// asks.
 var loaded = sync.OnceValue(func() *resolvedTable {
 	var t resolvedTable
 	if err := json.Unmarshal(raw, &t.table); err != nil {
