@@ -449,7 +449,9 @@ func changesFromDisk(rootDir string, files []*File, opts Options) []Change {
 		return changes(unreadableFS{err}, files, opts)
 	}
 	defer root.Close()
-	return changes(rootfs.New(root), files, opts)
+	fsys := rootfs.New(root)
+	defer fsys.Close()
+	return changes(fsys, files, opts)
 }
 
 // unreadableFS is a folder that cannot be opened: every read fails with err.

@@ -39,13 +39,15 @@ type Checkout struct {
 	// Root confines reads to Dir: symbolic links are kept as the
 	// repository has them, and followed only while they stay inside.
 	Root *os.Root
+	fsys rootfs.FS
 }
 
 // FS reads the checkout through Root.
-func (c *Checkout) FS() fs.FS { return rootfs.New(c.Root) }
+func (c *Checkout) FS() fs.FS { return c.fsys }
 
 // Close removes the checkout.
 func (c *Checkout) Close() error {
+	c.fsys.Close()
 	if c.Root != nil {
 		c.Root.Close()
 	}
@@ -141,6 +143,7 @@ func Clone(ctx context.Context, req Request, lim Limits) (*Checkout, error) {
 		co.Close()
 		return nil, err
 	}
+	co.fsys = rootfs.New(co.Root)
 	return co, nil
 }
 

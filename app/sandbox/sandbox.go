@@ -410,7 +410,9 @@ func analyze(ctx context.Context, dir string, req *Request) (*Result, error) {
 		return nil, err
 	}
 	defer root.Close()
-	return Analyze(ctx, dir, rootfs.New(root), req)
+	fsys := rootfs.New(root)
+	defer fsys.Close()
+	return Analyze(ctx, dir, fsys, req)
 }
 
 // bounded keeps up to max bytes and notes that more came: a result cut

@@ -178,7 +178,10 @@ type analyzedRoot struct {
 	// --fix to it; fsys is its file system.
 	root *os.Root
 	fsys fs.FS
-	cfg  *analyzer.Config
+	// rootFS is root's rootfs, which fsys reads through (with standard
+	// input beside it for -); close releases both.
+	rootFS rootfs.FS
+	cfg    *analyzer.Config
 	// targets is the one Dockerfile named on the command line, or nil
 	// for a directory.
 	targets []analyzer.Target
@@ -240,9 +243,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			root, err = run.analyzePath(p)
 		}
 		if err != nil {
-			if root.root != nil {
-				root.root.Close()
-			}
+			root.close()
 			fmt.Fprintf(stderr, "dockopt analyze: %v\n", err)
 			return exitUsage
 		}
@@ -292,9 +293,15 @@ func stopped(ctx context.Context, stderr io.Writer, code int, err error) int {
 
 func (r *analysisRun) close() {
 	for _, root := range r.roots {
-		if root.root != nil {
-			root.root.Close()
-		}
+		root.close()
+	}
+}
+
+// close releases the folder's descriptors, once the run is done with it.
+func (r analyzedRoot) close() {
+	r.rootFS.Close()
+	if r.root != nil {
+		r.root.Close()
 	}
 }
 
@@ -386,7 +393,8 @@ func (r *analysisRun) analyzePath(p string) (analyzedRoot, error) {
 	if err != nil {
 		return analyzedRoot{}, fmt.Errorf("cannot read %s: %v", p, errors.Unwrap(err))
 	}
-	root := analyzedRoot{arg: p, dir: dir, root: rt, fsys: rootfs.New(rt)}
+	rfs := rootfs.New(rt)
+	root := analyzedRoot{arg: p, dir: dir, root: rt, fsys: rfs, rootFS: rfs}
 	root.cfg, err = r.loadConfig(root.fsys)
 	if err != nil {
 		return root, err

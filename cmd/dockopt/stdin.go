@@ -45,8 +45,8 @@ func (r *analysisRun) analyzeStdin(in io.Reader, stderr io.Writer) (analyzedRoot
 		if err != nil {
 			return analyzedRoot{}, fmt.Errorf("--context: %v", err)
 		}
-		root.root, root.dir = rt, r.opts.context
-		root.fsys = withFile{FS: rootfs.New(rt), name: stdinName, file: file}
+		root.root, root.dir, root.rootFS = rt, r.opts.context, rootfs.New(rt)
+		root.fsys = withFile{FS: root.rootFS, name: stdinName, file: file}
 	}
 	root.cfg, err = r.loadConfig(root.fsys)
 	if err != nil || r.opts.context != "" {

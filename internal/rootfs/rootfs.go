@@ -8,11 +8,15 @@
 // before it is refused; links out of the folder, to /dev say, are refused
 // by the root first.)
 //
-// It is also cheaper: os.File makes every file it opens try the runtime's
-// poller (set the descriptor non-blocking, ask epoll to watch it, be
-// refused, since a disk file cannot be watched, set it blocking again),
-// four system calls of the nine a small file's read cost under Root.FS; a
-// descriptor opened non-blocking skips both pairs.
+// It is also cheaper. On Linux, a name with no link on its way is opened
+// in one openat2 call that the kernel confines to the folder, and read and
+// listed through the bare descriptor (direct_linux.go): os.Root walks the
+// path one folder at a time, and os.File registers every file with the
+// runtime's poller (refused for a disk file) and stats every entry of a
+// folder listed in a root. A text run over the 643-file corpus made 20,000
+// system calls through Root.FS and makes 12,700 now. Elsewhere, and for a
+// name behind a link, the root opens it, non-blocking, which spares
+// os.File two of its poller calls.
 package rootfs
 
 import (
@@ -28,10 +32,20 @@ import (
 var ErrNotRegular = errors.New("not a regular file or folder")
 
 // FS is root's files and folders, opened without blocking.
-type FS struct{ root *os.Root }
+type FS struct {
+	root *os.Root
+	// dir is the folder's own descriptor for direct opens (Linux), nil
+	// where every open goes through root.
+	dir *dirFD
+}
 
-// New returns root as an fs.FS.
-func New(root *os.Root) FS { return FS{root: root} }
+// New returns root as an fs.FS. It holds a descriptor of the folder of
+// its own, which Close releases (or the collector, with the last copy of
+// the FS); root stays the caller's to close.
+func New(root *os.Root) FS { return FS{root: root, dir: openDirFD(root)} }
+
+// Close releases the FS's descriptor of the folder.
+func (f FS) Close() error { return f.dir.close() }
 
 var (
 	_ fs.ReadDirFS = FS{}
@@ -44,10 +58,23 @@ func validPath(name string) bool {
 	return fs.ValidPath(name) && (runtime.GOOS != "windows" || !strings.ContainsRune(name, '\\'))
 }
 
-func (f FS) open(op, name string) (*os.File, error) {
+func (f FS) open(op, name string) (fs.File, error) {
 	if !validPath(name) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
+	if file, err := f.openDirect(op, name); file != nil || err != nil {
+		return file, err
+	}
+	file, err := f.openInRoot(op, name)
+	if err != nil {
+		return nil, err
+	}
+	return file, nil
+}
+
+// openInRoot opens name by the root's walk, which follows links that stay
+// inside and gives the errors the analysis reports.
+func (f FS) openInRoot(op, name string) (*os.File, error) {
 	file, err := f.root.OpenFile(name, os.O_RDONLY|nonBlocking, 0)
 	if err != nil {
 		return nil, err
@@ -64,17 +91,17 @@ func (f FS) open(op, name string) (*os.File, error) {
 }
 
 // Open opens name for reading.
-func (f FS) Open(name string) (fs.File, error) {
-	file, err := f.open("open", name)
-	if err != nil {
-		return nil, err
-	}
-	return file, nil
-}
+func (f FS) Open(name string) (fs.File, error) { return f.open("open", name) }
 
 // ReadDir lists the folder name, sorted by file name as fs.ReadDir does.
 func (f FS) ReadDir(name string) ([]fs.DirEntry, error) {
-	dir, err := f.open("readdir", name)
+	if !validPath(name) {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
+	}
+	if entries, listed, err := f.readDirDirect(name); listed {
+		return entries, err
+	}
+	dir, err := f.openInRoot("readdir", name)
 	if err != nil {
 		return nil, err
 	}
