@@ -309,12 +309,40 @@ func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	b, err := readAll(f, limit+1)
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("file too large")}
+	}
+	return b, nil
+}
+
+// readAll reads f to its end or to max bytes, as io.ReadAll of a
+// LimitReader does, but into a buffer the size the file says it has (one
+// byte more, to see the end), where io.ReadAll starts at 512 bytes and
+// grows: most files are then read in one call and one allocation. The
+// size is only a hint; a file that grows or lies is read all the same.
+func readAll(f fs.File, max int64) ([]byte, error) {
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() >= 0 {
+		size = min(fi.Size()+1, max)
+	}
+	b := make([]byte, 0, size)
+	for int64(len(b)) < max {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		room := b[len(b):min(int64(cap(b)), max)]
+		n, err := f.Read(room)
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }
