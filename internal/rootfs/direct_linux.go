@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -148,7 +149,7 @@ type file struct {
 	info   fileInfo
 	closed bool
 	// dirBuf holds what getdents returned that ReadDir has not given out.
-	dirBuf       []byte
+	dirBuf       *[dirBufSize]byte
 	dirPos, dirN int
 	dirEOF       bool
 }
@@ -186,6 +187,10 @@ func (f *file) Close() error {
 		return &fs.PathError{Op: "close", Path: f.name, Err: fs.ErrClosed}
 	}
 	f.closed = true
+	if f.dirBuf != nil {
+		dirBufs.Put(f.dirBuf)
+		f.dirBuf = nil
+	}
 	if err := syscall.Close(f.fd); err != nil {
 		return &fs.PathError{Op: "close", Path: f.name, Err: err}
 	}
@@ -208,9 +213,9 @@ func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
 				break
 			}
 			if f.dirBuf == nil {
-				f.dirBuf = make([]byte, 8192)
+				f.dirBuf = dirBufs.Get().(*[dirBufSize]byte)
 			}
-			got, err := unix.Getdents(f.fd, f.dirBuf)
+			got, err := unix.Getdents(f.fd, f.dirBuf[:])
 			if err == syscall.EINTR {
 				continue
 			}
@@ -253,6 +258,12 @@ func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
 	}
 	return out, nil
 }
+
+// dirBufs lends the buffers getdents fills: a run lists hundreds of
+// folders, and a buffer each was megabytes of garbage.
+var dirBufs = sync.Pool{New: func() any { return new([dirBufSize]byte) }}
+
+const dirBufSize = 8192
 
 func fstatat(dirfd int, name string, st *syscall.Stat_t) error {
 	for {
