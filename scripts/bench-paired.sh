@@ -27,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 # one CMD…: "cpu_ms wall_ms" of one run, both as perf measured them
 # around the command alone (not perf's own start).
 one() {
-  perf stat -e task-clock -o "$tmp/stat" "$@" >/dev/null 2>&1 || true
+  LC_ALL=C perf stat -e task-clock -o "$tmp/stat" "$@" >/dev/null 2>&1 || true
   awk '/task-clock/ { cpu = $1 } /seconds time elapsed/ { wall = $1 * 1000 } END { printf "%s %.3f\n", cpu, wall }' "$tmp/stat"
 }
 

@@ -26,8 +26,13 @@ import (
 // lstats each entry of a folder it lists. A name the direct open refuses
 // for any reason (a link on the way, a missing file, an old kernel or a
 // seccomp filter) is opened by the os.Root, whose answer is the one
-// returned: the direct open only ever succeeds where the root would open
-// the same file by the same path, with no link to follow.
+// returned: the direct open succeeds only where the root would open the
+// same file by the same path, with no link to follow. Permissions are the
+// exception: openat2 needs only search permission on the folders on the
+// way, where os.Root opens each for reading, and a folder listed here
+// needs no search permission, where a listing in a root stats every entry.
+// A git checkout cannot make such folders; a local one can, and then a
+// file the root refused is read, never one outside the folder.
 
 // directResolve keeps the open inside dirfd, refuses every link and every
 // /proc magic link: only a path the root would walk without following
@@ -38,10 +43,14 @@ const directResolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RES
 // openat2 itself; from then on every open goes through the root.
 var noOpenat2 atomic.Bool
 
-// dirFD is the analyzed folder's own descriptor, for openat2.
+// dirFD is the analyzed folder's own descriptor, for openat2. It is used
+// only inside conn.Control, which holds the descriptor open for the call
+// and refuses once it is closed: a closed FS then falls back to the root
+// (which says it is closed), where a bare number could name whatever
+// folder was opened next.
 type dirFD struct {
 	file *os.File
-	fd   int
+	conn syscall.RawConn
 }
 
 func openDirFD(root *os.Root) *dirFD {
@@ -52,16 +61,12 @@ func openDirFD(root *os.Root) *dirFD {
 	if err != nil {
 		return nil
 	}
-	d := &dirFD{file: file, fd: -1}
-	// Control, unlike Fd, leaves the descriptor's mode alone.
-	if conn, err := file.SyscallConn(); err == nil {
-		conn.Control(func(fd uintptr) { d.fd = int(fd) })
-	}
-	if d.fd < 0 {
+	conn, err := file.SyscallConn()
+	if err != nil {
 		file.Close()
 		return nil
 	}
-	return d
+	return &dirFD{file: file, conn: conn}
 }
 
 func (d *dirFD) close() error {
@@ -78,24 +83,26 @@ func (d *dirFD) openDirect(name string) (fd int, st syscall.Stat_t, ok bool) {
 		return -1, st, false
 	}
 	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC, Resolve: directResolve}
-	for {
-		fd, err := unix.Openat2(d.fd, name, &how)
-		runtime.KeepAlive(d)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.ENOSYS || err == syscall.EPERM || err == syscall.E2BIG:
-			noOpenat2.Store(true)
-			return -1, st, false
-		case err != nil:
-			return -1, st, false
+	var err error
+	if cerr := d.conn.Control(func(dirfd uintptr) {
+		for fd, err = unix.Openat2(int(dirfd), name, &how); err == syscall.EINTR; {
+			fd, err = unix.Openat2(int(dirfd), name, &how)
 		}
-		if err := fstat(fd, &st); err != nil {
-			syscall.Close(fd)
-			return -1, st, false
-		}
-		return fd, st, true
+	}); cerr != nil {
+		return -1, st, false
 	}
+	switch {
+	case err == syscall.ENOSYS || err == syscall.EPERM || err == syscall.E2BIG:
+		noOpenat2.Store(true)
+		return -1, st, false
+	case err != nil:
+		return -1, st, false
+	}
+	if err := fstat(fd, &st); err != nil {
+		syscall.Close(fd)
+		return -1, st, false
+	}
+	return fd, st, true
 }
 
 func fstat(fd int, st *syscall.Stat_t) error {
@@ -118,7 +125,7 @@ func (f FS) openDirect(op, name string) (fs.File, error) {
 		syscall.Close(fd)
 		return nil, &fs.PathError{Op: op, Path: name, Err: ErrNotRegular}
 	}
-	return &file{root: f.root, fd: fd, name: name, info: info}, nil
+	return newFile(f.root, fd, name, info), nil
 }
 
 // readDirDirect is FS.ReadDir by the direct path, or (nil, false) when the
@@ -133,7 +140,7 @@ func (f FS) readDirDirect(name string) ([]fs.DirEntry, bool, error) {
 		syscall.Close(fd)
 		return nil, false, nil
 	}
-	dir := &file{root: f.root, fd: fd, name: name, info: newFileInfo(path.Base(name), &st)}
+	dir := newFile(f.root, fd, name, newFileInfo(path.Base(name), &st))
 	defer dir.Close()
 	entries, err := dir.ReadDir(-1)
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
@@ -143,15 +150,33 @@ func (f FS) readDirDirect(name string) ([]fs.DirEntry, bool, error) {
 // file is a file or folder opened by the direct path. Reads of a regular
 // file never wait, so it needs nothing of the poller.
 type file struct {
-	root   *os.Root
-	fd     int
-	name   string
-	info   fileInfo
-	closed bool
+	root *os.Root
+	fd   int
+	// rel is the name in the root; name is the one errors give, the
+	// root's name joined with it, as os names a file opened in a root.
+	rel, name string
+	info      fileInfo
+	closed    bool
+	// cleanup closes a file its user forgets to, as os.File's does.
+	cleanup runtime.Cleanup
 	// dirBuf holds what getdents returned that ReadDir has not given out.
 	dirBuf       *[dirBufSize]byte
 	dirPos, dirN int
 	dirEOF       bool
+}
+
+func newFile(root *os.Root, fd int, rel string, info fileInfo) *file {
+	f := &file{root: root, fd: fd, rel: rel, name: joinPath(root.Name(), rel), info: info}
+	f.cleanup = runtime.AddCleanup(f, func(fd int) { syscall.Close(fd) }, fd)
+	return f
+}
+
+// joinPath is os's: the root's name and the name in it.
+func joinPath(dir, name string) string {
+	if len(dir) > 0 && os.IsPathSeparator(dir[len(dir)-1]) {
+		return dir + name
+	}
+	return dir + string(os.PathSeparator) + name
 }
 
 func (f *file) Stat() (fs.FileInfo, error) {
@@ -187,6 +212,7 @@ func (f *file) Close() error {
 		return &fs.PathError{Op: "close", Path: f.name, Err: fs.ErrClosed}
 	}
 	f.closed = true
+	f.cleanup.Stop()
 	if f.dirBuf != nil {
 		dirBufs.Put(f.dirBuf)
 		f.dirBuf = nil
@@ -237,7 +263,7 @@ func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
 		if name == "." || name == ".." {
 			continue
 		}
-		e := dirEntry{root: f.root, dir: f.name, name: name, typ: typ}
+		e := dirEntry{root: f.root, dir: f.rel, name: name, typ: typ}
 		if typ == unknownType {
 			// The file system keeps no type in its listing (some do not):
 			// ask for the entry itself, without following a link.
@@ -246,7 +272,7 @@ func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
 				if errors.Is(err, syscall.ENOENT) {
 					continue // removed since the listing
 				}
-				return out, &fs.PathError{Op: "lstat", Path: path.Join(f.name, name), Err: err}
+				return out, &fs.PathError{Op: "lstat", Path: f.name + "/" + name, Err: err}
 			}
 			info := newFileInfo(name, &st)
 			e.typ, e.info = info.Mode().Type(), &info

@@ -1,6 +1,8 @@
 package rootfs
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -26,6 +28,7 @@ func TestFilesAndFoldersOpenDirectly(t *testing.T) {
 	}
 	fsys := New(testfiles.Root(t, dir))
 	defer fsys.Close()
+	requireOpenat2(t, fsys)
 	for name, direct := range map[string]bool{
 		"Dockerfile": true, "app": true, "app/src/index.js": true, ".": true,
 		"Dockerfile.link": false, "app.link/src/index.js": false,
@@ -65,6 +68,7 @@ func TestListingsMatchTheRoots(t *testing.T) {
 	root := testfiles.Root(t, dir)
 	fsys := New(root)
 	defer fsys.Close()
+	requireOpenat2(t, fsys)
 	got, err := fsys.ReadDir(".")
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +127,7 @@ func TestAnEntryOfUnknownTypeIsLookedUp(t *testing.T) {
 		syscall.DT_LNK: fs.ModeSymlink, syscall.DT_FIFO: fs.ModeNamedPipe,
 	} {
 		rec := make([]byte, 24)
-		rec[16] = 24 // d_reclen
+		binary.NativeEndian.PutUint16(rec[16:], 24) // d_reclen
 		rec[18] = dt
 		copy(rec[19:], "name\x00")
 		name, typ, reclen, ok := parseDirent(rec)
@@ -133,5 +137,58 @@ func TestAnEntryOfUnknownTypeIsLookedUp(t *testing.T) {
 	}
 	if _, _, _, ok := parseDirent(make([]byte, 10)); ok {
 		t.Error("a record shorter than its header was read")
+	}
+}
+
+// requireOpenat2 skips a test of the direct path where the kernel or a
+// seccomp filter refuses openat2 (the root then opens everything, which
+// TestWithoutOpenat2EverythingGoesThroughTheRoot covers).
+func requireOpenat2(t *testing.T, fsys FS) {
+	t.Helper()
+	if f, err := fsys.Open("."); err == nil {
+		f.Close()
+	}
+	if fsys.dir == nil || noOpenat2.Load() {
+		t.Skip("openat2 is not available here")
+	}
+}
+
+// TestAClosedFSNeverReadsAnotherFolder: once closed, the FS's descriptor
+// number may name the next folder opened; an open through a copy of the
+// FS made before must not read that folder.
+func TestAClosedFSNeverReadsAnotherFolder(t *testing.T) {
+	a := testfiles.Dir(t, map[string]string{"secret": "A\n"})
+	b := testfiles.Dir(t, map[string]string{"secret": "B\n"})
+	fsys := New(testfiles.Root(t, a))
+	requireOpenat2(t, fsys)
+	kept := fsys
+	fsys.Close()
+	other, err := os.Open(b) // likely the descriptor number fsys had
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	got, err := fs.ReadFile(kept, "secret")
+	if err == nil && string(got) != "A\n" {
+		t.Fatalf("a closed FS read %q, from another folder", got)
+	}
+}
+
+// TestErrorsNameFilesAsTheRootDoes: an error reading a file opened
+// directly names it as one the root opened is named (the root's name and
+// the path), so that what a report says does not depend on the path taken.
+func TestErrorsNameFilesAsTheRootDoes(t *testing.T) {
+	dir := testfiles.Dir(t, map[string]string{"sub/Dockerfile": "FROM debian:12\n"})
+	root := testfiles.Root(t, dir)
+	direct := New(root)
+	defer direct.Close()
+	requireOpenat2(t, direct)
+	_, got := fs.ReadFile(direct, "sub")
+	_, want := fs.ReadFile(root.FS(), "sub")
+	if got == nil || want == nil || got.Error() != want.Error() {
+		t.Errorf("reading a folder: %v, want %v", got, want)
+	}
+	if !errors.Is(got, syscall.EISDIR) {
+		t.Errorf("got %v, want EISDIR", got)
 	}
 }
