@@ -28,8 +28,10 @@ type BuildContext struct {
 	// listing stopped at MaxContextFiles.
 	Files     []string
 	Truncated bool
-	// DockerIgnore is nil when the context has no .dockerignore.
-	DockerIgnore *DockerIgnore
+	// DockerIgnore is nil when the context has no .dockerignore, or has
+	// one that could not be read: UnreadDockerIgnore is then its path.
+	DockerIgnore       *DockerIgnore
+	UnreadDockerIgnore string
 	// Ecosystems found from manifests, most specific first: node, python,
 	// go, java, ruby, php, rust, dotnet.
 	Ecosystems []string
@@ -271,8 +273,15 @@ func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
 	candidates := []string{dockerfilePath + ".dockerignore", path.Join(c.Dir, ".dockerignore")}
 	for _, cand := range candidates {
 		b, err := readContextFile(c.fsys, cand, 1<<20)
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
+		}
+		if err != nil {
+			// It is there (a link out of the folder, a FIFO, a file too
+			// large): what it excludes is unknown, and it is not "no
+			// .dockerignore", nor is the context's one used in its place.
+			c.UnreadDockerIgnore = cand
+			return
 		}
 		patterns, err := ignorefile.ReadAll(bytes.NewReader(b))
 		if err != nil {
@@ -392,7 +401,7 @@ func (c *BuildContext) WithGenerated(files []GeneratedFile, dockerfilePath strin
 	}
 	sort.Strings(cp.Files)
 	cp.fsys = over
-	cp.DockerIgnore = nil
+	cp.DockerIgnore, cp.UnreadDockerIgnore = nil, ""
 	cp.loadDockerIgnore(dockerfilePath)
 	return &cp
 }

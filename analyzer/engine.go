@@ -373,7 +373,7 @@ func (c *contextCache) get(dir string) *BuildContext {
 // own ignore file if it has one.
 func (c *BuildContext) forDockerfile(dockerfilePath string) *BuildContext {
 	cp := *c
-	cp.DockerIgnore = nil
+	cp.DockerIgnore, cp.UnreadDockerIgnore = nil, ""
 	cp.loadDockerIgnore(dockerfilePath)
 	return &cp
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/dockopt/dockopt/internal/rootfs"
 )
 
 // What an analysis leaves out is said, never silent: files it did not read
@@ -33,6 +35,10 @@ type Limit struct {
 // OutsideReason is why a file behind a symbolic link that leaves the
 // analyzed folder is not read.
 const OutsideReason = "a symbolic link that leads outside the analyzed folder"
+
+// NotRegularReason is why a FIFO, device or socket named like a file the
+// analysis reads is not read (rootfs refuses to open it).
+const NotRegularReason = "not a regular file or folder (a FIFO, device or socket), which dockopt does not open"
 
 // LeavesRoot reports whether err is an os.Root refusing a path that a
 // symbolic link (or "..") takes outside the root. The os package does not
@@ -92,9 +98,11 @@ func (r *Result) Limits() []Limit {
 // maxCachedDirEntries entries in all.
 type recordingFS struct {
 	fs.FS
-	mu      sync.Mutex
-	outside map[string]bool
-	dirs    map[string]dirListing
+	mu sync.Mutex
+	// unreadable maps a file the analysis was refused to why: it leads
+	// outside (OutsideReason) or is not a regular file (NotRegularReason).
+	unreadable map[string]string
+	dirs       map[string]dirListing
 	// dirEntries counts the entries dirs holds.
 	dirEntries int
 	// files holds the contents of the small files read so far, for the
@@ -127,15 +135,22 @@ func recording(fsys fs.FS) *recordingFS {
 	if r, ok := fsys.(*recordingFS); ok {
 		return r
 	}
-	return &recordingFS{FS: fsys, outside: map[string]bool{}, dirs: map[string]dirListing{}, files: map[string][]byte{}}
+	return &recordingFS{FS: fsys, unreadable: map[string]string{}, dirs: map[string]dirListing{}, files: map[string][]byte{}}
 }
 
 func (r *recordingFS) note(name string, err error) {
-	if LeavesRoot(err) {
-		r.mu.Lock()
-		r.outside[name] = true
-		r.mu.Unlock()
+	reason := ""
+	switch {
+	case LeavesRoot(err):
+		reason = OutsideReason
+	case errors.Is(err, rootfs.ErrNotRegular):
+		reason = NotRegularReason
+	default:
+		return
 	}
+	r.mu.Lock()
+	r.unreadable[name] = reason
+	r.mu.Unlock()
 }
 
 func (r *recordingFS) Open(name string) (fs.File, error) {
@@ -286,8 +301,8 @@ func (r *recordingFS) unread() []Skipped {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []Skipped
-	for _, p := range slices.Sorted(maps.Keys(r.outside)) {
-		out = append(out, Skipped{Path: p, Reason: OutsideReason})
+	for _, p := range slices.Sorted(maps.Keys(r.unreadable)) {
+		out = append(out, Skipped{Path: p, Reason: r.unreadable[p]})
 	}
 	return out
 }

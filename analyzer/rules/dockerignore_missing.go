@@ -31,7 +31,9 @@ var DockerignoreMissing = &analyzer.Rule{
 	Fix:  analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		bc := p.Context
-		if bc.DockerIgnore != nil {
+		if bc.DockerIgnore != nil || bc.UnreadDockerIgnore != "" {
+			// One that could not be read is listed as not read; it is
+			// not missing, and a new one must not replace it.
 			return
 		}
 		whole := wholeContextCopy(p.File)

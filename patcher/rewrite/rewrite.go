@@ -115,10 +115,20 @@ func Plan(fr *analyzer.FileResult) (*Rewrite, *Withheld) {
 	if rw.Kind == "" {
 		rw.Kind = fr.Kind
 	}
+	if bc := fr.BuildContext; bc != nil && bc.UnreadDockerIgnore != "" && writesDockerignore(rw) {
+		return nil, &Withheld{Kind: rw.Kind, Title: rw.Title, Precondition: analyzer.PreconditionContext,
+			Reason: bc.UnreadDockerIgnore + " could not be read (it is listed as not read), so the lines this rewrite needs in it cannot be added"}
+	}
 	if _, err := analyzer.Parse(fr.Path, rw.Content); err != nil {
 		return nil, nil
 	}
 	return rw, nil
+}
+
+// writesDockerignore reports a rewrite that adds to (or creates) a
+// .dockerignore.
+func writesDockerignore(rw *Rewrite) bool {
+	return slices.ContainsFunc(rw.Files, func(f analyzer.GeneratedFile) bool { return strings.HasSuffix(f.Path, ".dockerignore") })
 }
 
 // original holds what a single-stage Dockerfile says, sorted by what a
