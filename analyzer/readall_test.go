@@ -28,25 +28,29 @@ func (sizedInfo) IsDir() bool        { return false }
 func (sizedInfo) Sys() any           { return nil }
 func (sizedInfo) ModTime() time.Time { return time.Time{} }
 
-// readAll reads what io.ReadAll of a LimitReader reads, whatever size the
-// file claims: the size only sets the first buffer.
+// readAll reads what io.ReadAll of a LimitReader reads, except that it
+// stops at the size the file had when it was opened; a size of 0, or one
+// larger than the file, is read to the end.
 func TestReadAllReadsWhatTheFileHolds(t *testing.T) {
 	content := strings.Repeat("RUN echo hello\n", 100) // 1,500 bytes
 	for _, tc := range []struct {
 		name string
 		size int64
 		max  int64
+		// upTo is where the read should stop, before max: the size the
+		// file had when it was opened.
+		upTo int64
 	}{
-		{"the size it has", 1500, 4096},
-		{"a size of 0, as /proc files give", 0, 4096},
-		{"a size smaller than it has (it grew)", 100, 4096},
-		{"a size larger than it has (it shrank)", 100000, 4096},
-		{"over the limit", 1500, 1000},
-		{"over the limit with a size of 0", 0, 1000},
-		{"exactly the limit", 1500, 1500},
+		{"the size it has", 1500, 4096, 1500},
+		{"a size of 0, as /proc files give", 0, 4096, 1500},
+		{"a size smaller than it has (it grew since it was opened)", 100, 4096, 100},
+		{"a size larger than it has (it shrank)", 100000, 4096, 1500},
+		{"over the limit", 1500, 1000, 1500},
+		{"over the limit with a size of 0", 0, 1000, 1500},
+		{"exactly the limit", 1500, 1500, 1500},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want, _ := io.ReadAll(io.LimitReader(strings.NewReader(content), tc.max))
+			want, _ := io.ReadAll(io.LimitReader(strings.NewReader(content[:tc.upTo]), tc.max))
 			got, err := readAll(sizedFile{Reader: &lineReader{s: content}, size: tc.size}, tc.max)
 			if err != nil {
 				t.Fatal(err)
