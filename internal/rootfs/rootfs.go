@@ -14,7 +14,7 @@
 // path one folder at a time, and os.File registers every file with the
 // runtime's poller (refused for a disk file) and stats every entry of a
 // folder listed in a root. A text run over the 643-file corpus made 20,000
-// system calls through Root.FS and makes 12,700 now. Elsewhere, and for a
+// system calls through Root.FS and makes 11,700 now. Elsewhere, and for a
 // name behind a link, the root opens it, non-blocking, which spares
 // os.File two of its poller calls.
 package rootfs
