@@ -113,7 +113,7 @@ func fstat(fd int, st *syscall.Stat_t) error {
 	}
 }
 
-// open is FS.open by the direct path: a regular file or folder opened, one
+// openDirect is FS.open by the direct path: a regular file or folder opened, one
 // of anything else refused, or (nil, nil) when the root must open it.
 func (f FS) openDirect(op, name string) (fs.File, error) {
 	fd, st, ok := f.dir.openDirect(name)
