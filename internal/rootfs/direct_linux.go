@@ -195,6 +195,8 @@ func (f *file) Read(b []byte) (int, error) {
 	}
 	for {
 		n, err := syscall.Read(f.fd, b)
+		// The cleanup must not close the descriptor during the read.
+		runtime.KeepAlive(f)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -242,6 +244,7 @@ func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
 				f.dirBuf = dirBufs.Get().(*[dirBufSize]byte)
 			}
 			got, err := unix.Getdents(f.fd, f.dirBuf[:])
+			runtime.KeepAlive(f)
 			if err == syscall.EINTR {
 				continue
 			}
@@ -268,7 +271,9 @@ func (f *file) ReadDir(n int) ([]fs.DirEntry, error) {
 			// The file system keeps no type in its listing (some do not):
 			// ask for the entry itself, without following a link.
 			var st syscall.Stat_t
-			if err := fstatat(f.fd, name, &st); err != nil {
+			err := fstatat(f.fd, name, &st)
+			runtime.KeepAlive(f)
+			if err != nil {
 				if errors.Is(err, syscall.ENOENT) {
 					continue // removed since the listing
 				}
