@@ -338,12 +338,12 @@ func readBounded(fsys fs.FS, p string, limit int64) ([]byte, error) {
 // larger than the file is read to its end. The folder does not change
 // while it is analyzed (recordingFS keeps its listings on that ground).
 func readAll(f fs.File, max int64) ([]byte, error) {
-	size := int64(512)
+	size := min(512, max)
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
 		max = min(max, fi.Size())
 		size = max
 	}
-	b := make([]byte, 0, min(size, max))
+	b := make([]byte, 0, size)
 	for int64(len(b)) < max {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]

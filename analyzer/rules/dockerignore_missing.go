@@ -32,8 +32,9 @@ var DockerignoreMissing = &analyzer.Rule{
 	Check: func(p *analyzer.Pass) {
 		bc := p.Context
 		if bc.DockerIgnore != nil || bc.UnreadDockerIgnore != "" {
-			// One that could not be read is listed as not read; it is
-			// not missing, and a new one must not replace it.
+			// One that could not be read (a link out of the folder or a
+			// FIFO, listed as not read; or one over 1 MiB) is not
+			// missing, and a new one must not replace it.
 			return
 		}
 		whole := wholeContextCopy(p.File)

@@ -8,7 +8,6 @@ import (
 	"path"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -128,9 +127,9 @@ func (f FS) openDirect(op, name string) (fs.File, error) {
 	return newFile(f.root, fd, name, info), nil
 }
 
-// readDirDirect is FS.ReadDir by the direct path, or (nil, false) when the
-// root must list the folder instead.
-func (f FS) readDirDirect(name string) ([]fs.DirEntry, bool, error) {
+// readDirDirect lists the folder name by the direct path, in directory
+// order, or returns listed false when the root must list it instead.
+func (f FS) readDirDirect(name string) (entries []fs.DirEntry, listed bool, err error) {
 	fd, st, ok := f.dir.openDirect(name)
 	if !ok {
 		return nil, false, nil
@@ -142,8 +141,7 @@ func (f FS) readDirDirect(name string) ([]fs.DirEntry, bool, error) {
 	}
 	dir := newFile(f.root, fd, name, newFileInfo(path.Base(name), &st))
 	defer dir.Close()
-	entries, err := dir.ReadDir(-1)
-	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	entries, err = dir.ReadDir(-1)
 	return entries, true, err
 }
 

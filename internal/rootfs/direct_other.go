@@ -17,4 +17,6 @@ func (*dirFD) close() error { return nil }
 
 func (FS) openDirect(op, name string) (fs.File, error) { return nil, nil }
 
-func (FS) readDirDirect(name string) ([]fs.DirEntry, bool, error) { return nil, false, nil }
+func (FS) readDirDirect(name string) (entries []fs.DirEntry, listed bool, err error) {
+	return nil, false, nil
+}

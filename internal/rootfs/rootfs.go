@@ -98,15 +98,15 @@ func (f FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if !validPath(name) {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
 	}
-	if entries, listed, err := f.readDirDirect(name); listed {
-		return entries, err
+	entries, listed, err := f.readDirDirect(name)
+	if !listed {
+		dir, oerr := f.openInRoot("readdir", name)
+		if oerr != nil {
+			return nil, oerr
+		}
+		defer dir.Close()
+		entries, err = dir.ReadDir(-1)
 	}
-	dir, err := f.openInRoot("readdir", name)
-	if err != nil {
-		return nil, err
-	}
-	defer dir.Close()
-	entries, err := dir.ReadDir(-1)
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	return entries, err
 }

@@ -117,7 +117,7 @@ func Plan(fr *analyzer.FileResult) (*Rewrite, *Withheld) {
 	}
 	if bc := fr.BuildContext; bc != nil && bc.UnreadDockerIgnore != "" && writesDockerignore(rw) {
 		return nil, &Withheld{Kind: rw.Kind, Title: rw.Title, Precondition: analyzer.PreconditionContext,
-			Reason: bc.UnreadDockerIgnore + " could not be read (it is listed as not read), so the lines this rewrite needs in it cannot be added"}
+			Reason: bc.UnreadDockerIgnore + " could not be read, so the lines this rewrite needs in it cannot be added"}
 	}
 	if _, err := analyzer.Parse(fr.Path, rw.Content); err != nil {
 		return nil, nil
