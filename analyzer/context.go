@@ -137,6 +137,14 @@ func (c *BuildContext) Has(p string) bool {
 	return c.files[p] || c.dirs[p]
 }
 
+// IgnoreUnread reports whether the context has a .dockerignore dockopt
+// could not read (UnreadDockerIgnore): the builder reads it, so which of
+// the context's files reach the build is not known, and nothing may be
+// claimed about one being sent or left out.
+func (c *BuildContext) IgnoreUnread() bool {
+	return c != nil && c.UnreadDockerIgnore != ""
+}
+
 // HasEcosystem reports whether the context holds manifests of that ecosystem.
 func (c *BuildContext) HasEcosystem(eco string) bool {
 	if c == nil {

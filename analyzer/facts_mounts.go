@@ -90,6 +90,8 @@ func describeFill(e pathEvent) string {
 }
 
 // contextHolds reports whether a COPY of a context directory brings sub.
+// Behind a .dockerignore that could not be read it may, and that is the
+// answer: a mount is withheld over what a COPY may have put there.
 func (sf *StageFacts) contextHolds(e pathEvent, sub string) bool {
 	src := strings.TrimPrefix(path.Clean("/"+e.how), "/")
 	rel := path.Join(src, sub)

@@ -67,7 +67,7 @@ func checkInlineRun(p *analyzer.Pass, in *analyzer.Instruction, used map[string]
 		default:
 			fix = extractFix(p, in, w.target, w.content, used, "")
 		}
-		p.Report(in, msg, fix)
+		reportWritingContext(p, in, msg, fix)
 	}
 }
 
@@ -95,7 +95,7 @@ func checkHeredocCopy(p *analyzer.Pass, in *analyzer.Instruction, used map[strin
 		default:
 			fix = extractFix(p, in, target, sc.Data, used, dest)
 		}
-		p.Report(in, msg, fix)
+		reportWritingContext(p, in, msg, fix)
 	}
 }
 

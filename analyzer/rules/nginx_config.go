@@ -106,7 +106,9 @@ func countHeredocs(c copySpec) int {
 }
 
 // readContextConf reads a COPY source from the context: one file, or the
-// .conf files of a folder.
+// .conf files of a folder. Behind a .dockerignore that could not be read
+// every file is read: the rules ask what the configuration lacks, and what
+// all of them lack, the part the builder sees lacks too.
 func readContextConf(bc *analyzer.BuildContext, src string) ([]string, bool) {
 	if bc == nil {
 		return nil, false

@@ -17,18 +17,22 @@ func npmCommands(in *analyzer.Instruction) []analyzer.Command {
 }
 
 // contextLockfiles returns the package manager's lockfiles anywhere in
-// the context, split into those the build can see and those
-// .dockerignore hides.
-func contextLockfiles(bc *analyzer.BuildContext, pm *analyzer.PackageManager) (sent, ignored []string) {
+// the context, split into those the build can see, those .dockerignore
+// hides, and those behind a .dockerignore that could not be read, which
+// may be either.
+func contextLockfiles(bc *analyzer.BuildContext, pm *analyzer.PackageManager) (sent, ignored, unknown []string) {
 	for _, f := range bc.Files {
 		if !slices.Contains(pm.Lockfiles, path.Base(f)) || strings.Contains(f, "node_modules/") {
 			continue
 		}
-		if bc.DockerIgnore.Excludes(f) {
+		switch {
+		case bc.IgnoreUnread():
+			unknown = append(unknown, f)
+		case bc.DockerIgnore.Excludes(f):
 			ignored = append(ignored, f)
-		} else {
+		default:
 			sent = append(sent, f)
 		}
 	}
-	return sent, ignored
+	return sent, ignored, unknown
 }

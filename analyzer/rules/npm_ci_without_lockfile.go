@@ -25,8 +25,9 @@ var NpmCIWithoutLockfile = &analyzer.Rule{
 		if bc == nil || bc.Truncated {
 			return
 		}
-		sent, ignored := contextLockfiles(bc, analyzer.Npm)
-		if len(sent) > 0 {
+		sent, ignored, unknown := contextLockfiles(bc, analyzer.Npm)
+		if len(sent) > 0 || len(unknown) > 0 {
+			// A lockfile the build may see: npm ci may well find it.
 			return
 		}
 		for in := range p.File.Each("RUN") {

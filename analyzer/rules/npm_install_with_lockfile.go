@@ -28,7 +28,7 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 		if bc == nil {
 			return
 		}
-		sent, _ := contextLockfiles(bc, analyzer.Npm)
+		sent, _, _ := contextLockfiles(bc, analyzer.Npm)
 		if len(sent) == 0 {
 			return
 		}

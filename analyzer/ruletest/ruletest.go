@@ -10,13 +10,19 @@
 //	-- Dockerfile.fixed --
 //	…
 //
+// A file named with the suffix " (unreadable)" is listed in the context
+// under the name before it but cannot be opened, as a .dockerignore behind
+// a link out of the folder cannot.
+//
 // Run `go test ./analyzer/rules -update` to rewrite the expectations.
 package ruletest
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,6 +82,7 @@ type Result struct {
 func Run(t testing.TB, a *analyzer.Analyzer, rule *analyzer.Rule, c Case) Result {
 	t.Helper()
 	fsys := fstest.MapFS{}
+	unreadable := map[string]bool{}
 	dockerfile := "Dockerfile"
 	var cfg *analyzer.Config
 	for _, f := range c.Archive.Files {
@@ -90,6 +97,11 @@ func Run(t testing.TB, a *analyzer.Analyzer, rule *analyzer.Rule, c Case) Result
 			}
 			continue
 		}
+		if name, ok := strings.CutSuffix(f.Name, unreadableSuffix); ok {
+			fsys[name] = &fstest.MapFile{Data: f.Data}
+			unreadable[name] = true
+			continue
+		}
 		fsys[f.Name] = &fstest.MapFile{Data: f.Data}
 		if analyzer.IsDockerfileName(filepath.Base(f.Name)) && dockerfile == "Dockerfile" && f.Name != "Dockerfile" {
 			if _, ok := fsys["Dockerfile"]; !ok {
@@ -98,7 +110,7 @@ func Run(t testing.TB, a *analyzer.Analyzer, rule *analyzer.Rule, c Case) Result
 		}
 	}
 	src := fsys[dockerfile].Data
-	bc := analyzer.ContextFor(fsys, dockerfile, filepath.Dir(dockerfile))
+	bc := analyzer.ContextFor(unopenable{fsys, unreadable}, dockerfile, filepath.Dir(dockerfile))
 	fr, err := a.AnalyzeSource(t.Context(), dockerfile, src, bc, cfg)
 	if err != nil {
 		t.Fatalf("%s: %v", c.Path, err)
@@ -122,6 +134,26 @@ func Run(t testing.TB, a *analyzer.Analyzer, rule *analyzer.Rule, c Case) Result
 	}
 	return res
 }
+
+const unreadableSuffix = " (unreadable)"
+
+// unopenable lists every file of the case but refuses to open the
+// unreadable ones, with the error os.Root gives a link out of the folder.
+type unopenable struct {
+	files      fstest.MapFS
+	unreadable map[string]bool
+}
+
+func (u unopenable) Open(name string) (fs.File, error) {
+	if u.unreadable[name] {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: errors.New("path escapes from parent")}
+	}
+	return u.files.Open(name)
+}
+
+func (u unopenable) ReadDir(name string) ([]fs.DirEntry, error) { return u.files.ReadDir(name) }
+
+func (u unopenable) Stat(name string) (fs.FileInfo, error) { return u.files.Stat(name) }
 
 func hasEdits(f analyzer.Finding) bool { return len(f.Fix.Edits) > 0 }
 

@@ -115,9 +115,15 @@ func Plan(fr *analyzer.FileResult) (*Rewrite, *Withheld) {
 	if rw.Kind == "" {
 		rw.Kind = fr.Kind
 	}
-	if bc := fr.BuildContext; bc != nil && bc.UnreadDockerIgnore != "" && writesDockerignore(rw) {
-		return nil, &Withheld{Kind: rw.Kind, Title: rw.Title, Precondition: analyzer.PreconditionContext,
-			Reason: bc.UnreadDockerIgnore + " could not be read, so the lines this rewrite needs in it cannot be added"}
+	if bc := fr.BuildContext; bc.IgnoreUnread() {
+		// The rewrite COPYs context files by name, and may need lines in
+		// the .dockerignore; neither can be checked against a file
+		// nobody can read.
+		reason := bc.UnreadDockerIgnore + " could not be read, so whether the builder sees the files this rewrite copies by name is not known"
+		if writesDockerignore(rw) {
+			reason = bc.UnreadDockerIgnore + " could not be read, so the lines this rewrite needs in it cannot be added"
+		}
+		return nil, &Withheld{Kind: rw.Kind, Title: rw.Title, Precondition: analyzer.PreconditionContext, Reason: reason}
 	}
 	if _, err := analyzer.Parse(fr.Path, rw.Content); err != nil {
 		return nil, nil
