@@ -153,7 +153,17 @@ func (r *recordingFS) note(name string, err error) {
 	r.mu.Unlock()
 }
 
+// Open opens name, unless the folder's listing shows it is a FIFO, device
+// or socket: that is refused without opening it, since opening a device
+// can do something (start a watchdog, rewind a tape) before any stat
+// could refuse it. A name not listed yet is opened, and the folder refuses
+// what it is not.
 func (r *recordingFS) Open(name string) (fs.File, error) {
+	if e, ok := r.listed(name); ok && !e.IsDir() && e.Type()&^fs.ModeSymlink != 0 {
+		err := &fs.PathError{Op: "open", Path: name, Err: rootfs.ErrNotRegular}
+		r.note(name, err)
+		return nil, err
+	}
 	f, err := r.FS.Open(name)
 	r.note(name, err)
 	return f, err
@@ -223,6 +233,14 @@ func (r *recordingFS) readKept(name string, limit int64) ([]byte, error) {
 // many files that are not there (Dockerfile.dockerignore, .gitignore,
 // setup.cfg …): each was three system calls under an os.Root.
 func (r *recordingFS) absent(name string) bool {
+	e, known := r.listed(name)
+	return known && e == nil
+}
+
+// listed looks name up in its folder's kept listing: its entry, or nil
+// when the listing does not hold it; known is false when the folder has
+// not been listed (or its listing failed).
+func (r *recordingFS) listed(name string) (entry fs.DirEntry, known bool) {
 	dir, base := path.Split(name)
 	dir = strings.TrimSuffix(dir, "/")
 	if dir == "" {
@@ -232,14 +250,14 @@ func (r *recordingFS) absent(name string) bool {
 	l, ok := r.dirs[dir]
 	r.mu.Unlock()
 	if !ok || l.err != nil || base == "" || base == "." || base == ".." {
-		return false
+		return nil, false
 	}
 	for _, e := range l.entries {
 		if e.Name() == base {
-			return false
+			return e, true
 		}
 	}
-	return true
+	return nil, true
 }
 
 // prefetchWorkers is how many folders prefetchDirs lists at once.

@@ -3,10 +3,13 @@ package analyzer
 import (
 	"errors"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+
+	"github.com/dockopt/dockopt/internal/rootfs"
 )
 
 // openCounter counts the opens that reach the folder.
@@ -75,5 +78,46 @@ func TestContextFilesAreReadOncePerAnalysis(t *testing.T) {
 	}
 	if got := folder.opens["svc/big.txt"]; got != 2 {
 		t.Errorf("a file larger than the cache keeps was opened %d times for two reads, want 2", got)
+	}
+}
+
+// A file the folder's listing shows is a device, FIFO or socket is never
+// opened: opening a device can act (start a watchdog, rewind a tape)
+// before a stat could refuse it. It is listed as not read, with the
+// reason, and the context reads as if it held no such file's content.
+func TestListedDevicesAndFIFOsAreNeverOpened(t *testing.T) {
+	folder := &openCounter{FS: fstest.MapFS{
+		"svc/Dockerfile":    {Data: []byte("FROM node:22\nCOPY . .\nRUN npm ci\n")},
+		"svc/package.json":  {Data: []byte(`{"name":"x"}`), Mode: fs.ModeDevice | fs.ModeCharDevice},
+		"svc/.dockerignore": {Data: []byte("node_modules\n"), Mode: fs.ModeNamedPipe},
+		"svc/run.sh":        {Data: []byte("#!/bin/sh\n"), Mode: fs.ModeSocket},
+		"svc/.gitignore":    {Data: []byte("dist\n")},
+	}, opens: map[string]int{}}
+	rec := recording(folder)
+	bc := LoadContext(rec, "svc")
+	bc.loadDockerIgnore("svc/Dockerfile")
+	for _, name := range []string{"package.json", ".dockerignore", "run.sh"} {
+		if _, err := bc.ReadFile(name); !errors.Is(err, rootfs.ErrNotRegular) {
+			t.Errorf("ReadFile(%s) = %v, want it refused as not a regular file", name, err)
+		}
+		if got := folder.opens["svc/"+name]; got != 0 {
+			t.Errorf("svc/%s, listed as not a regular file, was opened %d times", name, got)
+		}
+	}
+	if bc.UnreadDockerIgnore != "svc/.dockerignore" {
+		t.Errorf("a FIFO .dockerignore: UnreadDockerIgnore = %q, want it named as there but unread", bc.UnreadDockerIgnore)
+	}
+	if b, err := bc.ReadFile(".gitignore"); err != nil || string(b) != "dist\n" {
+		t.Errorf("a regular file beside them reads %q, %v", b, err)
+	}
+	var skipped []string
+	for _, s := range rec.unread() {
+		if s.Reason != NotRegularReason {
+			t.Errorf("%s skipped for %q, want %q", s.Path, s.Reason, NotRegularReason)
+		}
+		skipped = append(skipped, s.Path)
+	}
+	if want := []string{"svc/.dockerignore", "svc/package.json", "svc/run.sh"}; !slices.Equal(skipped, want) {
+		t.Errorf("listed as not read: %v, want %v", skipped, want)
 	}
 }
