@@ -159,7 +159,7 @@ func (r *recordingFS) note(name string, err error) {
 // could refuse it. A name not listed yet is opened, and the folder refuses
 // what it is not.
 func (r *recordingFS) Open(name string) (fs.File, error) {
-	if e, ok := r.listed(name); ok && !e.IsDir() && e.Type()&^fs.ModeSymlink != 0 {
+	if e, _ := r.listed(name); e != nil && !e.IsDir() && e.Type()&^fs.ModeSymlink != 0 {
 		err := &fs.PathError{Op: "open", Path: name, Err: rootfs.ErrNotRegular}
 		r.note(name, err)
 		return nil, err

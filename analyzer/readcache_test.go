@@ -107,6 +107,11 @@ func TestListedDevicesAndFIFOsAreNeverOpened(t *testing.T) {
 	if bc.UnreadDockerIgnore != "svc/.dockerignore" {
 		t.Errorf("a FIFO .dockerignore: UnreadDockerIgnore = %q, want it named as there but unread", bc.UnreadDockerIgnore)
 	}
+	// A name the listing does not hold is asked of the folder, which
+	// says it is not there.
+	if _, err := bc.ReadHead("setup.py", 512); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadHead(setup.py), not in the folder: %v, want not exist", err)
+	}
 	if b, err := bc.ReadFile(".gitignore"); err != nil || string(b) != "dist\n" {
 		t.Errorf("a regular file beside them reads %q, %v", b, err)
 	}
