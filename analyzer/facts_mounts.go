@@ -53,7 +53,11 @@ func (sf *StageFacts) FilledBefore(in *Instruction, dir string) []PathWrite {
 		case strings.HasPrefix(dir, e.path+"/") && (e.kind == "COPY" || e.kind == "ADD"):
 			sub := strings.TrimPrefix(dir, e.path+"/")
 			if sf.contextHolds(e, sub) {
-				out = append(out, PathWrite{Path: dir, Line: e.line, How: fmt.Sprintf("%s of %s on line %d brings %s from the build context", e.kind, e.how, e.line, sub)})
+				brings := fmt.Sprintf("which brings %s from the build context", sub)
+				if bc := sf.facts.ctx; bc.IgnoreUnread() {
+					brings = fmt.Sprintf("which may bring %s from the build context; %s could not be read", sub, bc.UnreadDockerIgnore)
+				}
+				out = append(out, PathWrite{Path: dir, Line: e.line, How: fmt.Sprintf("%s of %s on line %d (%s)", e.kind, e.how, e.line, brings)})
 			}
 		}
 	}
@@ -91,7 +95,8 @@ func describeFill(e pathEvent) string {
 
 // contextHolds reports whether a COPY of a context directory brings sub.
 // Behind a .dockerignore that could not be read it may, and that is the
-// answer: a mount is withheld over what a COPY may have put there.
+// answer (worded "may bring"): a mount is withheld over what a COPY may
+// have put there.
 func (sf *StageFacts) contextHolds(e pathEvent, sub string) bool {
 	src := strings.TrimPrefix(path.Clean("/"+e.how), "/")
 	rel := path.Join(src, sub)

@@ -193,7 +193,9 @@ const (
 	// author's mounts and cache flags.
 	PreconditionMount Precondition = "mount"
 	// PreconditionContext: the build reads a path a generated file would
-	// exclude or replace.
+	// exclude or replace, or the fix names context files and the
+	// .dockerignore that decides whether the builder sees them could not
+	// be read.
 	PreconditionContext Precondition = "context"
 	// PreconditionUnknown: a fact the fix needs is unknown (a variable, an
 	// unread script).

@@ -73,7 +73,7 @@ func checkStageDepsOrder(p *analyzer.Pass, s *analyzer.Stage) {
 					msg += " (the install shares its RUN with commands that need the source: give it a RUN of its own)"
 				}
 			}
-			p.Report(a, msg, fix)
+			reportNamingContextFiles(p, a, msg, fix, "the manifests the fix copies")
 			return
 		}
 	}
@@ -122,6 +122,9 @@ func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c anal
 	d := depInstall{text: pm.Commands[0] + " " + pm.Install[0]}
 	if pm != analyzer.Pip {
 		d.manifests = append([]string{pm.Manifests[0]}, present(bc, slices.Concat(pm.Lockfiles, pm.Config))...)
+		if bc.DockerIgnore.Excludes(pm.Manifests[0]) {
+			d.blocker = bc.DockerIgnore.Path + " keeps " + pm.Manifests[0] + " out of the build context"
+		}
 	}
 	switch pm {
 	case analyzer.Npm:
@@ -153,6 +156,10 @@ func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c anal
 			rel := relToDest(analyzer.ResolvePath(wd, f), dest)
 			if rel == "" || !bc.Has(rel) {
 				d.blocker = "the requirements file is not at a known place in the context"
+				break
+			}
+			if bc.DockerIgnore.Excludes(rel) {
+				d.blocker = bc.DockerIgnore.Path + " keeps " + rel + " out of the build context"
 				break
 			}
 			d.manifests = append(d.manifests, rel)
@@ -194,11 +201,13 @@ func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c anal
 	return d, true
 }
 
-// present returns the files of names that the context holds.
+// present returns the files of names that reach the build: the context
+// holds them and its .dockerignore does not keep them out (the whole
+// copy did not bring those either).
 func present(bc *analyzer.BuildContext, names []string) []string {
 	var out []string
 	for _, n := range names {
-		if bc.Has(n) {
+		if bc.Has(n) && !bc.DockerIgnore.Excludes(n) {
 			out = append(out, n)
 		}
 	}

@@ -67,7 +67,7 @@ func checkInlineRun(p *analyzer.Pass, in *analyzer.Instruction, used map[string]
 		default:
 			fix = extractFix(p, in, w.target, w.content, used, "")
 		}
-		reportWritingContext(p, in, msg, fix)
+		reportNamingContextFiles(p, in, msg, fix, "the file the fix writes")
 	}
 }
 
@@ -95,7 +95,7 @@ func checkHeredocCopy(p *analyzer.Pass, in *analyzer.Instruction, used map[strin
 		default:
 			fix = extractFix(p, in, target, sc.Data, used, dest)
 		}
-		reportWritingContext(p, in, msg, fix)
+		reportNamingContextFiles(p, in, msg, fix, "the file the fix writes")
 	}
 }
 

@@ -15,7 +15,9 @@ type nginxSite struct {
 	final *analyzer.Stage
 	// config is the text of every configuration file the Dockerfile
 	// copies or writes, comments removed; stock means there is none and
-	// the image's default configuration applies.
+	// the image's default configuration applies. Behind a .dockerignore
+	// that could not be read, config may hold files the builder leaves
+	// out: ask it only what the configuration lacks (see readContextConf).
 	config string
 	stock  bool
 	// staticDir is where the site's files are copied.

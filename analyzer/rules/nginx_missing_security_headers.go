@@ -31,7 +31,7 @@ var NginxMissingSecurityHeaders = &analyzer.Rule{
 			return
 		}
 		if site.stock {
-			reportWritingContext(p, site.at, "nginx runs with its stock configuration, which sends no security headers; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site))
+			reportNamingContextFiles(p, site.at, "nginx runs with its stock configuration, which sends no security headers; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site), "the file the fix writes")
 			return
 		}
 		p.Report(site.at, "the nginx configuration does not send "+headerNames(missing)+"; add to the server block: "+strings.Join(missing, " "), nil)

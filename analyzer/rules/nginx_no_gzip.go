@@ -29,7 +29,7 @@ var NginxNoGzip = &analyzer.Rule{
 			return
 		}
 		if site.stock {
-			reportWritingContext(p, site.at, "nginx runs with its stock configuration, which compresses nothing but HTML; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site))
+			reportNamingContextFiles(p, site.at, "nginx runs with its stock configuration, which compresses nothing but HTML; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site), "the file the fix writes")
 			return
 		}
 		p.Report(site.at, "the nginx configuration does not compress CSS, JavaScript, JSON or SVG; add: "+strings.Join(missing, " "), nil)

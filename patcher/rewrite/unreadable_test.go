@@ -15,16 +15,19 @@ import (
 	"github.com/dockopt/dockopt/analyzer/rules"
 )
 
-// unreadableIgnore is a folder whose .dockerignore is there but cannot be
-// read, as one behind a link out of the folder, or a FIFO, is.
-type unreadableIgnore struct{ fstest.MapFS }
+// unreadableIgnore is a folder whose .dockerignore is listed but cannot be
+// read, as one behind a link out of the folder, or a FIFO, is. It does not
+// embed the MapFS, whose ReadFile and Sub would go round Open.
+type unreadableIgnore struct{ files fstest.MapFS }
 
 func (u unreadableIgnore) Open(name string) (fs.File, error) {
 	if name == ".dockerignore" {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: errors.New("path escapes from parent")}
 	}
-	return u.MapFS.Open(name)
+	return u.files.Open(name)
 }
+
+func (u unreadableIgnore) ReadDir(name string) ([]fs.DirEntry, error) { return u.files.ReadDir(name) }
 
 // TestEveryRewriteIsWithheldBehindAnUnreadableDockerignore: every golden
 // rewrite is withheld, with the reason, when the context's .dockerignore
