@@ -156,8 +156,9 @@ func (r *recordingFS) note(name string, err error) {
 // Open opens name, unless the folder's listing shows it is a FIFO, device
 // or socket: that is refused without opening it, since opening a device
 // can do something (start a watchdog, rewind a tape) before any stat
-// could refuse it. A name not listed yet is opened, and the folder refuses
-// what it is not.
+// could refuse it. A name not listed yet, or listed as a link, is opened,
+// and the folder refuses what it is not (a link to a device inside the
+// folder is still opened before it is refused).
 func (r *recordingFS) Open(name string) (fs.File, error) {
 	if e, _ := r.listed(name); e != nil && !e.IsDir() && e.Type()&^fs.ModeSymlink != 0 {
 		err := &fs.PathError{Op: "open", Path: name, Err: rootfs.ErrNotRegular}
