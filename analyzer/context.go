@@ -125,7 +125,12 @@ func (p *PackageJSON) HasDependency(name string) bool {
 	return a || b
 }
 
-// Has reports whether a file or folder exists in the context.
+// Has reports whether a file or folder exists in the context. Past a
+// truncated listing it asks the folder: in a monorepo the listing stops
+// inside a large folder, and package.json or go.mod beside it, which sort
+// after it, are not listed, yet are there (and a fix that assumed them
+// missing, or a COPY of a "new" file that exists, would be wrong). Paths
+// in the folders the listing never enters stay unknown to it either way.
 func (c *BuildContext) Has(p string) bool {
 	if c == nil {
 		return false
@@ -134,7 +139,25 @@ func (c *BuildContext) Has(p string) bool {
 	if p == "." {
 		return true
 	}
-	return c.files[p] || c.dirs[p]
+	if c.files[p] || c.dirs[p] {
+		return true
+	}
+	return c.Truncated && c.existsUnlisted(p)
+}
+
+// existsUnlisted asks the folder whether p, which the truncated listing
+// does not hold, is there.
+func (c *BuildContext) existsUnlisted(p string) bool {
+	if c.fsys == nil || !fs.ValidPath(p) {
+		return false
+	}
+	for _, part := range strings.Split(p, "/") {
+		if skipDirs[part] {
+			return false
+		}
+	}
+	_, err := fs.Stat(c.fsys, path.Join(c.Dir, p))
+	return err == nil || !errors.Is(err, fs.ErrNotExist)
 }
 
 // IgnoreUnread reports whether the context has a .dockerignore dockopt
@@ -240,7 +263,7 @@ func LoadContext(fsys fs.FS, dir string) *BuildContext {
 			continue
 		}
 		for _, f := range slices.Concat(pm.Manifests, pm.Lockfiles) {
-			if c.files[f] {
+			if c.Has(f) {
 				c.Ecosystems = append(c.Ecosystems, pm.Ecosystem)
 				break
 			}
@@ -254,16 +277,16 @@ func LoadContext(fsys fs.FS, dir string) *BuildContext {
 		}
 	}
 	for _, l := range Lockfiles() {
-		if c.files[l] {
+		if c.Has(l) {
 			c.Lockfiles = append(c.Lockfiles, l)
 		}
 	}
 	for _, f := range []string{"requirements.txt", "pyproject.toml", "Pipfile", "Pipfile.lock", "poetry.lock", "setup.py", "uv.lock"} {
-		if c.files[f] {
+		if c.Has(f) {
 			c.PythonDeps = append(c.PythonDeps, f)
 		}
 	}
-	if c.files["package.json"] {
+	if c.Has("package.json") {
 		if b, err := c.ReadFile("package.json"); err == nil {
 			var p PackageJSON
 			if json.Unmarshal(b, &p) == nil {

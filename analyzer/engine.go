@@ -465,6 +465,9 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 	if n := len(d.Instructions); n > MaxConvertInstructions {
 		fr.Limits = append(fr.Limits, fmt.Sprintf("BuildKit's own checks were not run and no fix is proposed: the file has %d instructions, more than the %d dockopt gives BuildKit to convert", n, MaxConvertInstructions))
 	}
+	if bc.Truncated {
+		fr.Limits = append(fr.Limits, fmt.Sprintf("the build context %s has more than %d files and was listed only that far: findings and fixes that need every file of it (a .dockerignore, a rewrite, what a COPY pattern matches) are left out or withheld", bc.Dir, MaxContextFiles))
+	}
 	fr.Kind, fr.Ecosystem = DetectKind(d, bc)
 	facts := &fileFacts{ctx: ctx, serialize: serialize}
 	fr.facts = facts

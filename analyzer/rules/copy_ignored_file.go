@@ -51,6 +51,10 @@ var CopyIgnoredFile = &analyzer.Rule{
 func ignoredSource(bc *analyzer.BuildContext, di *analyzer.DockerIgnore, src string) string {
 	rel := path.Clean(strings.TrimPrefix(src, "/"))
 	if strings.ContainsAny(rel, "*?[") {
+		if bc.Truncated {
+			// A file the listing stopped before may be one that is sent.
+			return ""
+		}
 		matched, kept := 0, 0
 		for _, f := range bc.Files {
 			if ok, _ := path.Match(rel, f); ok || matchesParent(rel, f) {
@@ -74,7 +78,11 @@ func ignoredSource(bc *analyzer.BuildContext, di *analyzer.DockerIgnore, src str
 		}
 		return "is excluded by .dockerignore: the build fails with \"not found\""
 	}
-	// A folder whose every file is excluded copies nothing.
+	// A folder whose every file is excluded copies nothing; past a
+	// truncated listing, that cannot be told.
+	if bc.Truncated {
+		return ""
+	}
 	files, kept := 0, 0
 	for _, f := range bc.Files {
 		if strings.HasPrefix(f, rel+"/") {

@@ -56,7 +56,7 @@ var DockerignoreIncomplete = &analyzer.Rule{
 		if len(missing) == 0 {
 			return
 		}
-		p.Report(whole, fmt.Sprintf("%s does not exclude %s, which %s on line %d would send into the image; add them",
+		reportCheckedAgainstListing(p, whole, fmt.Sprintf("%s does not exclude %s, which %s on line %d would send into the image; add them",
 			di.Path, strings.Join(names, ", "), strings.TrimSpace(whole.Text(p.File.Source)), whole.StartLine),
 			&analyzer.Fix{
 				Message: "add " + strings.Join(names, ", ") + " to " + di.Path,

@@ -57,7 +57,7 @@ var DockerignoreMissing = &analyzer.Rule{
 			msg += " (including " + strings.Join(present, ", ") + ")"
 		}
 		msg += "; add a .dockerignore that excludes " + strings.Join(names, ", ")
-		p.Report(whole, msg, &analyzer.Fix{
+		reportCheckedAgainstListing(p, whole, msg, &analyzer.Fix{
 			Message: "add a .dockerignore for " + ecosystems(p.File, bc),
 			Files: []analyzer.GeneratedFile{{
 				Path:    path.Join(bc.Dir, ".dockerignore"),

@@ -115,6 +115,12 @@ func Plan(fr *analyzer.FileResult) (*Rewrite, *Withheld) {
 	if rw.Kind == "" {
 		rw.Kind = fr.Kind
 	}
+	if bc := fr.BuildContext; bc != nil && bc.Truncated {
+		// A rewrite chooses what to COPY, what the runtime image needs and
+		// what the .dockerignore may exclude from the context's files.
+		return nil, &Withheld{Kind: rw.Kind, Title: rw.Title, Precondition: analyzer.PreconditionContext,
+			Reason: fmt.Sprintf("the build context has more than %d files and dockopt lists no more, so it cannot check what the rewrite needs from it", analyzer.MaxContextFiles)}
+	}
 	if bc := fr.BuildContext; bc.IgnoreUnread() {
 		// The rewrite COPYs context files by name, and may need lines in
 		// the .dockerignore; neither can be checked against a file

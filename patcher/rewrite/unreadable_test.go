@@ -3,6 +3,7 @@ package rewrite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -82,4 +83,53 @@ func TestEveryRewriteIsWithheldBehindAnUnreadableDockerignore(t *testing.T) {
 		t.Fatalf("%d golden rewrites, %d of them add to the .dockerignore; want both kinds", checked, addingLines)
 	}
 	t.Logf("%d rewrites checked, %d of them add to the .dockerignore", checked, addingLines)
+}
+
+// TestEveryRewriteIsWithheldPastATruncatedListing: a rewrite chooses what
+// to COPY and what the runtime needs from the context's files, so when the
+// listing stopped at MaxContextFiles (a large monorepo) every golden
+// rewrite is withheld, with the reason, instead of being planned from part
+// of the files.
+func TestEveryRewriteIsWithheldPastATruncatedListing(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txtar")
+	a := analyzer.New(rules.All())
+	checked, withheldForListing := 0, 0
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys := fstest.MapFS{}
+		for _, f := range ar.Files {
+			if !strings.HasPrefix(f.Name, "want/") {
+				fsys[f.Name] = &fstest.MapFile{Data: f.Data}
+			}
+		}
+		if rw, _ := Plan(analyze(a, fsys)); rw == nil {
+			continue
+		}
+		checked++
+		for i := 0; i <= analyzer.MaxContextFiles; i++ {
+			fsys[fmt.Sprintf("aaa-assets/d%03d/f%05d.png", i/500, i)] = &fstest.MapFile{Data: []byte("x")}
+		}
+		before := analyze(a, fsys)
+		if !before.BuildContext.Truncated {
+			t.Fatalf("%s: the filler did not truncate the listing", file)
+		}
+		// A planner that finds no fit in part of the files proposes
+		// nothing, which is fine; one that fits is withheld.
+		rw, withheld := Plan(before)
+		switch {
+		case rw != nil:
+			t.Errorf("%s: a rewrite was planned from part of the context's files", file)
+		case withheld != nil && strings.Contains(withheld.Reason, "the build context has more than 20000 files"):
+			withheldForListing++
+		case withheld != nil:
+			t.Errorf("%s: withheld for %q; want the truncated listing named", file, withheld.Reason)
+		}
+	}
+	if checked == 0 || withheldForListing == 0 {
+		t.Fatalf("%d golden rewrites, %d withheld for the truncated listing; want some of each", checked, withheldForListing)
+	}
+	t.Logf("%d golden rewrites, %d withheld for the truncated listing, the others not proposed", checked, withheldForListing)
 }
