@@ -130,6 +130,7 @@ const (
 	ReasonNotOffline   = "an ADD source BuildKit expands may name a git repository over SSH, whose host it would connect to while converting, and this system cannot keep the conversion off the network, so nothing could check that the file still builds"
 	ReasonUnchecked    = "too many fixes of this file failed verification to check this one"
 	ReasonTooBig       = "the fixed file would be larger than the 1 MiB dockopt analyzes"
+	ReasonFileExists   = "it writes a new file where the repository already has one, which dockopt does not replace"
 	// reasonCanceled never reaches a result: patching stops with ctx's error.
 	reasonCanceled = "canceled"
 	// Reasons from starting the built images (VerifyBuilds).
@@ -620,6 +621,12 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 	if err != nil {
 		return nil, nil, ReasonConflict
 	}
+	if p.writesExistingFile(generated) {
+		// The COPY the fix adds would bring the repository's file, not
+		// the one the fix wrote (rules check, and this catches a rule
+		// that did not).
+		return nil, nil, ReasonFileExists
+	}
 	if analyzer.CheckConvertLimit(next) != nil && p.originalConverts() {
 		// Refused before the whole file is analyzed: it would be anyway.
 		return nil, nil, ReasonTooLarge
@@ -632,6 +639,25 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 		return nil, nil, reason
 	}
 	return next, res, ""
+}
+
+// writesExistingFile reports whether a generated file that is not merged
+// into an existing one names a file the original's context already holds.
+func (p *filePatcher) writesExistingFile(generated []analyzer.GeneratedFile) bool {
+	bc := p.before.BuildContext
+	for _, g := range generated {
+		if g.Merge != "" || bc == nil {
+			continue
+		}
+		rel, ok := strings.CutPrefix(path.Clean(g.Path), bc.Dir+"/")
+		if bc.Dir == "." {
+			rel, ok = path.Clean(g.Path), true
+		}
+		if ok && bc.Has(rel) {
+			return true
+		}
+	}
+	return false
 }
 
 // check decides whether a candidate result may be proposed: it must parse,

@@ -199,3 +199,58 @@ func TestUnverifiedPatchIsWithdrawn(t *testing.T) {
 		t.Errorf("dropped = %+v, want the fixes with the verification failure", f.Dropped)
 	}
 }
+
+// A fix that writes a new file where the repository already has one is
+// dropped with the reason: the COPY it adds would bring the repository's
+// file, not the one the fix wrote (the patcher keeps existing files).
+// Rules check for this themselves; this is the patcher's own guard for
+// one that does not.
+func TestAFixThatWritesOverAnExistingFileIsDropped(t *testing.T) {
+	writesConfig := &analyzer.Rule{
+		ID: "test-writes-config", Category: analyzer.CategorySecurity, Severity: analyzer.SeverityWarning, Fix: analyzer.Safe,
+		Title: "Test", Rationale: "a rule that writes app.conf without asking whether it exists, for the patcher's guard",
+		Check: func(p *analyzer.Pass) {
+			for range p.File.Each("COPY") {
+				return // fixed
+			}
+			final := p.File.FinalStage()
+			end := final.Instructions[len(final.Instructions)-1].End
+			p.Report(final.From, "write app.conf", &analyzer.Fix{Message: "write app.conf and COPY it",
+				Edits: []analyzer.TextEdit{{Start: end, End: end, New: "\nCOPY app.conf /etc/app.conf"}},
+				Files: []analyzer.GeneratedFile{{Path: "app.conf", Content: "listen 8080\n"}}})
+		},
+	}
+	a := analyzer.New([]*analyzer.Rule{writesConfig})
+	for _, tt := range []struct {
+		name     string
+		existing bool
+	}{{"no app.conf yet", false}, {"app.conf already there", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: []byte("FROM alpine:3.22\nRUN true\n")}}
+			if tt.existing {
+				fsys["app.conf"] = &fstest.MapFile{Data: []byte("proxy_pass http://dev:5173\n")}
+			}
+			res, err := a.Analyze(t.Context(), fsys, ".", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, patcher.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := pr.Files[0]
+			if !tt.existing {
+				if len(f.Applied) != 1 || len(pr.Changes) != 2 {
+					t.Fatalf("applied %+v, changes %d; want the fix and app.conf created", f.Applied, len(pr.Changes))
+				}
+				return
+			}
+			if f.Changed() || len(pr.Changes) != 0 {
+				t.Errorf("the fix was applied over the existing app.conf: changes %+v", pr.Changes)
+			}
+			if len(f.Dropped) != 1 || f.Dropped[0].Reason != patcher.ReasonFileExists {
+				t.Errorf("dropped %+v, want the fix dropped because app.conf exists", f.Dropped)
+			}
+		})
+	}
+}
