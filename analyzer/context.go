@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/moby/patternmatcher"
@@ -47,6 +49,8 @@ type BuildContext struct {
 	// repo is shared by the contexts of one analysis: generator evidence
 	// (templates, scripts) read once per folder.
 	repo *repoEvidence
+	// unlisted answers Has past a truncated listing.
+	unlisted *unlistedLookups
 }
 
 // DockerIgnore is a parsed .dockerignore.
@@ -146,18 +150,101 @@ func (c *BuildContext) Has(p string) bool {
 }
 
 // existsUnlisted asks the folder whether p, which the truncated listing
-// does not hold, is there.
+// does not hold, is there. A path the walk passed before it stopped is
+// known absent; any other is looked up once (answers are kept) and
+// quietly: a lookup is not a read, so a name that leads out of the folder
+// is not listed as "not read". A lookup that fails for another reason
+// than absence (a link out, a permission) counts as there, as the listing
+// would have listed the entry. Past maxUnlistedLookups distinct names
+// (a hostile Dockerfile can name a million), the answer is "there".
 func (c *BuildContext) existsUnlisted(p string) bool {
-	if c.fsys == nil || !fs.ValidPath(p) {
+	if c.fsys == nil || !fs.ValidPath(p) || c.unlisted == nil {
 		return false
 	}
-	for _, part := range strings.Split(p, "/") {
+	parts := strings.Split(p, "/")
+	for _, part := range parts[:len(parts)-1] {
 		if skipDirs[part] {
+			// The walk records these folders but never enters them.
 			return false
 		}
 	}
-	_, err := fs.Stat(c.fsys, path.Join(c.Dir, p))
-	return err == nil || !errors.Is(err, fs.ErrNotExist)
+	if walkOrderBefore(p, c.unlisted.stoppedAt) {
+		return false
+	}
+	return c.unlisted.exists(c.fsys, path.Join(c.Dir, p))
+}
+
+// maxUnlistedLookups bounds the names one context looks up past its
+// truncated listing.
+const maxUnlistedLookups = 10_000
+
+// unlistedLookups are the answers a context with a truncated listing
+// gave for names the listing does not hold, shared by its copies.
+type unlistedLookups struct {
+	// stoppedAt is the first path the walk did not record.
+	stoppedAt string
+	mu        sync.Mutex
+	answers   map[string]bool
+}
+
+func (u *unlistedLookups) exists(fsys fs.FS, name string) bool {
+	u.mu.Lock()
+	there, ok := u.answers[name]
+	full := len(u.answers) >= maxUnlistedLookups
+	u.mu.Unlock()
+	if ok {
+		return there
+	}
+	if full {
+		return true
+	}
+	there = lookUpQuietly(fsys, name)
+	u.mu.Lock()
+	u.answers[name] = there
+	u.mu.Unlock()
+	return there
+}
+
+// lookUpQuietly reports whether name is in fsys without noting the
+// lookup as a read: from the folder's kept listing when there is one,
+// else by a stat of the folder beneath the recording.
+func lookUpQuietly(fsys fs.FS, name string) bool {
+	switch f := fsys.(type) {
+	case overlayFS:
+		if _, ok := f.files[path.Clean(name)]; ok {
+			return true
+		}
+		return f.base != nil && lookUpQuietly(f.base, name)
+	case *recordingFS:
+		if e, known := f.listed(name); known {
+			return e != nil
+		}
+		fsys = f.FS
+	}
+	_, err := fs.Stat(fsys, name)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrInvalid),
+		errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG):
+		return false
+	}
+	return true
+}
+
+// walkOrderBefore reports whether fs.WalkDir reaches a before b: folder
+// by folder, each listed in name order, a folder before what it holds.
+func walkOrderBefore(a, b string) bool {
+	if b == "" {
+		return false
+	}
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		if as[i] != bs[i] {
+			return as[i] < bs[i]
+		}
+	}
+	return len(as) < len(bs)
 }
 
 // IgnoreUnread reports whether the context has a .dockerignore dockopt
@@ -244,6 +331,7 @@ func LoadContext(fsys fs.FS, dir string) *BuildContext {
 		}
 		if len(c.files) >= MaxContextFiles {
 			c.Truncated = true
+			c.unlisted = &unlistedLookups{stoppedAt: rel, answers: map[string]bool{}}
 			return fs.SkipAll
 		}
 		if e.IsDir() {

@@ -112,7 +112,9 @@ func countHeredocs(c copySpec) int {
 // every file is read: the rules ask what the configuration lacks, and what
 // all of them lack, the part the builder sees lacks too.
 func readContextConf(bc *analyzer.BuildContext, src string) ([]string, bool) {
-	if bc == nil {
+	if bc == nil || bc.Truncated {
+		// Past a truncated listing, which files a folder or pattern
+		// brings is not known.
 		return nil, false
 	}
 	src = path.Clean(strings.TrimPrefix(src, "/"))
