@@ -255,10 +255,9 @@ func hiddenByMount(p *analyzer.Pass, sf *analyzer.StageFacts, in *analyzer.Instr
 		return ""
 	}
 	for _, n := range needs {
-		for _, w := range sf.FilledBefore(in, n.target) {
-			if w.Line > 0 && downloadCache(n.target) && !strings.HasPrefix(w.How, "COPY") && !strings.HasPrefix(w.How, "ADD") {
-				continue
-			}
+		// What a RUN left in a download cache is harmless under a mount:
+		// only the base image's and copied files count there.
+		for w := range sf.FillsBefore(in, n.target, downloadCache(n.target)) {
 			where := w.How
 			if w.Line == 0 {
 				where = "the base image"

@@ -215,6 +215,12 @@ func hostileCases() []hostileCase {
 		{"1 MiB of one-word RUNs", one(repeated(174000, "RUN a"), "--format", "json"), says("Dockerfiles with more than 100000 are not analyzed")},
 		{"20,001 one-word RUNs", one(repeated(20001, "RUN a"), "--format", "json"), says("Dockerfiles with more than 20000 are not analyzed")},
 		{"just over 1 MiB", one("FROM debian:12\n# "+strings.Repeat("x", 1<<20)+"\n", "--format", "json"), says("Dockerfiles that large are not analyzed")},
+		// package-cache-mount-missing asks, for every install, what each
+		// earlier instruction put in the cache: minutes for either file
+		// until that question stopped at its first answer and cost a few
+		// comparisons per instruction.
+		{"19,999 RUN npm ci (what fills a cache, per RUN)", one(repeated(19999, "RUN npm ci"), "--format", "json"), analyzes},
+		{"3k COPY . /root/ then 3k RUN npm ci", one(repeated(3000, "COPY . /root/")+strings.Repeat("RUN npm ci\n", 3000), "--format", "json"), analyzes},
 		{"8k rm of what an earlier RUN wrote", one(repeated(4000, "RUN curl -o /tmp/x https://x\nRUN rm -rf /tmp"), "--format", "json"), analyzes},
 		{"40k-line heredoc", one("FROM debian:12\nRUN <<EOF\n"+strings.Repeat("apt-get install -y curl\n", 40000)+"EOF\n", "--format", "markdown"),
 			says("would be larger than the 1 MiB")},
