@@ -153,12 +153,12 @@ type StageFacts struct {
 	// layer (keptOutOfLayer), worked out once for all of them.
 	keptOutOnce sync.Once
 	keptOut     []bool
-	servers                           []ServerFact
-	ports                             []PortFact
-	entry                             EntrypointFact
-	endUser                           UserFact
-	endDir                            string
-	endEnv                            map[string]string
+	servers     []ServerFact
+	ports       []PortFact
+	entry       EntrypointFact
+	endUser     UserFact
+	endDir      string
+	endEnv      map[string]string
 }
 
 // step is the state just before one instruction of the lineage runs.
