@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,20 +37,9 @@ func (u unreadableIgnore) ReadDir(name string) ([]fs.DirEntry, error) { return u
 // nobody can see; any other COPYs context files by name, which the
 // unknown file may keep from the builder.
 func TestEveryRewriteIsWithheldBehindAnUnreadableDockerignore(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txtar")
 	a := analyzer.New(rules.All())
 	checked, addingLines := 0, 0
-	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys := fstest.MapFS{}
-		for _, f := range ar.Files {
-			if !strings.HasPrefix(f.Name, "want/") {
-				fsys[f.Name] = &fstest.MapFile{Data: f.Data}
-			}
-		}
+	for file, fsys := range goldenFolders(t) {
 		rw, _ := Plan(analyze(a, fsys))
 		if rw == nil {
 			continue
@@ -91,20 +81,9 @@ func TestEveryRewriteIsWithheldBehindAnUnreadableDockerignore(t *testing.T) {
 // rewrite is withheld, with the reason, instead of being planned from part
 // of the files.
 func TestEveryRewriteIsWithheldPastATruncatedListing(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txtar")
 	a := analyzer.New(rules.All())
 	checked, withheldForListing := 0, 0
-	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys := fstest.MapFS{}
-		for _, f := range ar.Files {
-			if !strings.HasPrefix(f.Name, "want/") {
-				fsys[f.Name] = &fstest.MapFile{Data: f.Data}
-			}
-		}
+	for file, fsys := range goldenFolders(t) {
 		if rw, _ := Plan(analyze(a, fsys)); rw == nil {
 			continue
 		}
@@ -132,4 +111,27 @@ func TestEveryRewriteIsWithheldPastATruncatedListing(t *testing.T) {
 		t.Fatalf("%d golden rewrites, %d withheld for the truncated listing; want some of each", checked, withheldForListing)
 	}
 	t.Logf("%d golden rewrites, %d withheld for the truncated listing, the others not proposed", checked, withheldForListing)
+}
+
+// goldenFolders yields each golden case's folder, its expected outputs
+// left out.
+func goldenFolders(t *testing.T) iter.Seq2[string, fstest.MapFS] {
+	return func(yield func(string, fstest.MapFS) bool) {
+		files, _ := filepath.Glob("testdata/*.txtar")
+		for _, file := range files {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys := fstest.MapFS{}
+			for _, f := range ar.Files {
+				if !strings.HasPrefix(f.Name, "want/") {
+					fsys[f.Name] = &fstest.MapFile{Data: f.Data}
+				}
+			}
+			if !yield(file, fsys) {
+				return
+			}
+		}
+	}
 }
