@@ -247,6 +247,22 @@ func walkOrderBefore(a, b string) bool {
 	return len(as) < len(bs)
 }
 
+// HasPath is Has of a path relative to the analyzed folder (as generated
+// files name theirs): false for one outside the context.
+func (c *BuildContext) HasPath(p string) bool {
+	rel, ok := c.relative(p)
+	return ok && c.Has(rel)
+}
+
+// relative returns a path relative to the analyzed folder as a path of
+// the context, or false when it lies outside the context.
+func (c *BuildContext) relative(p string) (string, bool) {
+	if c.Dir == "." {
+		return path.Clean(p), true
+	}
+	return strings.CutPrefix(path.Clean(p), c.Dir+"/")
+}
+
 // IgnoreUnread reports whether the context has a .dockerignore dockopt
 // could not read (UnreadDockerIgnore): the builder reads it, so which of
 // the context's files reach the build is not known, and nothing may be
@@ -508,10 +524,7 @@ func (c *BuildContext) WithGenerated(files []GeneratedFile, dockerfilePath strin
 			content = []byte(AppendMissingLines(string(existing), g.Content))
 		}
 		over.files[path.Clean(g.Path)] = content
-		rel, ok := strings.CutPrefix(path.Clean(g.Path), c.Dir+"/")
-		if c.Dir == "." {
-			rel, ok = path.Clean(g.Path), true
-		}
+		rel, ok := c.relative(g.Path)
 		if !ok {
 			continue
 		}

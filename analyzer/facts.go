@@ -149,16 +149,17 @@ type StageFacts struct {
 	lex      lexer
 	// The lazily computed parts; StageFacts is safe for concurrent use.
 	serversOnce, portsOnce, entryOnce sync.Once
+	servers                           []ServerFact
+	ports                             []PortFact
+	entry                             EntrypointFact
+	endUser                           UserFact
+	endDir                            string
+	endEnv                            map[string]string
+
 	// keptOut marks, for each of writes, one that never reached its
 	// layer (keptOutOfLayer), worked out once for all of them.
 	keptOutOnce sync.Once
 	keptOut     []bool
-	servers     []ServerFact
-	ports       []PortFact
-	entry       EntrypointFact
-	endUser     UserFact
-	endDir      string
-	endEnv      map[string]string
 }
 
 // step is the state just before one instruction of the lineage runs.

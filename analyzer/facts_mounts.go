@@ -59,19 +59,16 @@ func (sf *StageFacts) FillsBefore(in *Instruction, dir string, copiesOnly bool) 
 				break
 			}
 			copied := e.kind == "COPY" || e.kind == "ADD"
-			if !e.fill || (copiesOnly && !copied) {
+			if !e.fill || kept[i] || (copiesOnly && !copied) {
 				continue
 			}
 			var w PathWrite
 			switch {
 			case e.path == dir || strings.HasPrefix(e.path, dir+"/"):
-				if kept[i] {
-					continue
-				}
 				w = PathWrite{Path: e.path, Line: e.line, How: describeFill(e)}
 			case copied && strings.HasPrefix(dir, e.path+"/"):
 				sub := strings.TrimPrefix(dir, e.path+"/")
-				if kept[i] || !sf.contextHolds(e, sub) {
+				if !sf.contextHolds(e, sub) {
 					continue
 				}
 				brings := fmt.Sprintf("which brings %s from the build context", sub)

@@ -645,19 +645,9 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 // into an existing one names a file the original's context already holds.
 func (p *filePatcher) writesExistingFile(generated []analyzer.GeneratedFile) bool {
 	bc := p.before.BuildContext
-	for _, g := range generated {
-		if g.Merge != "" || bc == nil {
-			continue
-		}
-		rel, ok := strings.CutPrefix(path.Clean(g.Path), bc.Dir+"/")
-		if bc.Dir == "." {
-			rel, ok = path.Clean(g.Path), true
-		}
-		if ok && bc.Has(rel) {
-			return true
-		}
-	}
-	return false
+	return bc != nil && slices.ContainsFunc(generated, func(g analyzer.GeneratedFile) bool {
+		return g.Merge == "" && bc.HasPath(g.Path)
+	})
 }
 
 // check decides whether a candidate result may be proposed: it must parse,

@@ -113,8 +113,8 @@ func countHeredocs(c copySpec) int {
 // all of them lack, the part the builder sees lacks too.
 func readContextConf(bc *analyzer.BuildContext, src string) ([]string, bool) {
 	if bc == nil || bc.Truncated {
-		// Past a truncated listing, which files a folder or pattern
-		// brings is not known.
+		// Past a truncated listing, a source may hold files the listing
+		// never reached, so none is read: the site is left unjudged.
 		return nil, false
 	}
 	src = path.Clean(strings.TrimPrefix(src, "/"))
