@@ -146,7 +146,6 @@ func writeJSON(w io.Writer, files []*analyzer.FileResult, changes []jsonChange, 
 	out := bufio.NewWriterSize(w, 64<<10)
 	jw := &jsonWriter{w: out}
 	jw.enc = json.NewEncoder(&jw.buf)
-	jw.enc.SetIndent("  ", "  ")
 	jw.enc.SetEscapeHTML(false)
 	jw.raw("{\n")
 	jw.field("version", jsonVersion)
@@ -180,11 +179,14 @@ func writeJSON(w io.Writer, files []*analyzer.FileResult, changes []jsonChange, 
 // encoded one at a time with the prefix of their depth, so the output is
 // byte for byte what encoding the whole object would give.
 type jsonWriter struct {
-	w      io.Writer
-	buf    bytes.Buffer
-	enc    *json.Encoder
-	fields int
-	err    error
+	w io.Writer
+	// buf holds a value as enc writes it, compact; indented holds it
+	// indented (appendIndented).
+	buf      bytes.Buffer
+	indented []byte
+	enc      *json.Encoder
+	fields   int
+	err      error
 }
 
 func (jw *jsonWriter) raw(s string) {
@@ -213,12 +215,12 @@ func (jw *jsonWriter) value(v any, prefix string) {
 		return
 	}
 	jw.buf.Reset()
-	jw.enc.SetIndent(prefix, "  ")
 	if jw.err = jw.enc.Encode(v); jw.err != nil {
 		return
 	}
-	out := bytes.TrimSuffix(jw.buf.Bytes(), []byte("\n"))
-	_, jw.err = jw.w.Write(out)
+	compact := bytes.TrimSuffix(jw.buf.Bytes(), []byte("\n"))
+	jw.indented = appendIndented(jw.indented[:0], compact, prefix, "  ")
+	_, jw.err = jw.w.Write(jw.indented)
 }
 
 // array writes an array of n elements, element(i) encoded as it is reached.
