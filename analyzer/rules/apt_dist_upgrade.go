@@ -2,6 +2,7 @@ package rules
 
 import (
 	"github.com/dockopt/dockopt/analyzer"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // AptDistUpgrade mirrors hadolint DL3005 in the narrow form hadolint last
@@ -31,15 +32,70 @@ var AptDistUpgrade = &analyzer.Rule{
 					if a.Value != "dist-upgrade" && a.Value != "full-upgrade" {
 						continue
 					}
+					msg := c.Name + " " + a.Value + " may remove packages and add new ones the base image does not have; use " + c.Name + " upgrade"
 					var fix *analyzer.Fix
-					if in.Script.Exact() && !a.Dynamic && a.End-a.Start == len(a.Value) {
-						fix = &analyzer.Fix{Message: "use upgrade, which removes nothing",
-							Edits: []analyzer.TextEdit{{Start: a.Start, End: a.End, New: "upgrade"}}}
+					switch {
+					case !alsoUpgrades(in.Script, c):
+						if in.Script.Exact() && !a.Dynamic && a.End-a.Start == len(a.Value) {
+							fix = &analyzer.Fix{Message: "use upgrade, which removes nothing",
+								Edits: []analyzer.TextEdit{{Start: a.Start, End: a.End, New: "upgrade"}}}
+						}
+					default:
+						// Turning it into upgrade would run the upgrade
+						// already there a second time: it is what the rule
+						// asks for, so the fix drops this command instead.
+						if del, ok := chainedAfter(in.Script, c); ok {
+							fix = &analyzer.Fix{Message: "drop it: the RUN also runs " + c.Name + " upgrade", Edits: []analyzer.TextEdit{del}}
+						} else {
+							msg += "; no fix: the RUN also runs " + c.Name + " upgrade, so the " + a.Value + " is to be deleted by hand"
+						}
 					}
-					p.Report(in, c.Name+" "+a.Value+" may remove packages and add new ones the base image does not have; use "+c.Name+" upgrade", fix)
+					p.Report(in, msg, fix)
 					break
 				}
 			}
 		}
 	},
+}
+
+// alsoUpgrades reports whether another apt-get or apt command of the
+// script runs a plain upgrade.
+func alsoUpgrades(s *analyzer.Script, dist analyzer.Command) bool {
+	for _, c := range s.CommandsNamed("apt-get", "apt") {
+		if c.Start == dist.Start {
+			continue
+		}
+		for _, a := range c.Args {
+			if a.Value == "upgrade" && !a.Dynamic {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// chainedAfter returns the edit that deletes c where it is the right-hand
+// side of `X && c` (with whatever redirections c has): everything from
+// the end of X to the end of c, which takes the operator and a line
+// continuation before it along. ok is false for any other place (first
+// in a chain, after ||, its own line, inside a subshell's list …).
+func chainedAfter(s *analyzer.Script, c analyzer.Command) (analyzer.TextEdit, bool) {
+	if !s.Exact() || c.Call == nil {
+		return analyzer.TextEdit{}, false
+	}
+	var edit analyzer.TextEdit
+	found := false
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		b, isBinary := n.(*syntax.BinaryCmd)
+		if found || !isBinary || b.Op != syntax.AndStmt || b.Y == nil || b.Y.Cmd != syntax.Command(c.Call) {
+			return !found
+		}
+		if b.Y.Negated || b.Y.Background || b.Y.Coprocess {
+			return false
+		}
+		edit = analyzer.TextEdit{Start: s.Pos(b.X.End()), End: s.Pos(b.Y.End())}
+		found = edit.Start >= 0 && edit.Start < edit.End
+		return false
+	})
+	return edit, found
 }
