@@ -599,6 +599,11 @@ func staticEnviron(vars []map[string]string) expand.Environ {
 	return expand.ListEnviron(pairs...)
 }
 
+// ImageContents looks an image reference up in the table of what images
+// ship (tools, users, entrypoint): the image a fix would move a stage to,
+// say, which no stage is built on yet.
+func ImageContents(r ImageRef) (contents.Image, bool) { return baseContents(r) }
+
 // baseContents looks an image reference up in the contents table.
 func baseContents(r ImageRef) (contents.Image, bool) {
 	if r.Unresolved || r.Raw == "" {

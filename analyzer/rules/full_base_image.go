@@ -2,11 +2,13 @@ package rules
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/imagedata"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // FullBaseImage suggests the slim variant of the final stage's image.
@@ -48,7 +50,7 @@ var FullBaseImage = &analyzer.Rule{
 		var fix *analyzer.Fix
 		name := ref.Name()
 		if (name == "python" || name == "node") && !ref.Pinned() && !strings.Contains(root.BaseRaw, "$") {
-			if why := needsFullImage(p.Context, final); why != "" {
+			if why := needsFullImage(p.Context, final, ref, alt); why != "" {
 				msg += "; no fix proposed because " + why
 			} else {
 				fix = slimFix(p.File, root, alt)
@@ -63,14 +65,17 @@ var FullBaseImage = &analyzer.Rule{
 var nativeBuildPackages = []string{"gcc", "g++", "build-essential", "make", "cmake", "node-gyp", "python3-dev",
 	"python-dev", "libffi-dev", "libssl-dev", "libpq-dev", "default-libmysqlclient-dev", "musl-dev", "clang", "cargo", "rustc"}
 
-// needsFullImage says why the final stage may depend on the full image,
-// "" when nothing suggests it does.
-func needsFullImage(bc *analyzer.BuildContext, final *analyzer.Stage) string {
+// needsFullImage says why the final stage, built on full, may depend on
+// it rather than on its slim variant alt, "" when nothing suggests it does.
+func needsFullImage(bc *analyzer.BuildContext, final *analyzer.Stage, full analyzer.ImageRef, alt string) string {
 	pkgs := installedPackages(final, slices.Concat(osInstallers, languageInstallers)...)
 	for _, n := range nativeBuildPackages {
 		if pkgs[n] {
 			return "the stage installs " + n + " to compile native code"
 		}
+	}
+	if tool := slimLacks(final, full, alt, pkgs); tool != "" {
+		return "it runs " + tool + ", which " + full.Raw + " ships and " + alt + " does not"
 	}
 	for _, in := range final.LineageInstructions() {
 		if in.Script == nil {
@@ -93,6 +98,64 @@ func needsFullImage(bc *analyzer.BuildContext, final *analyzer.Stage) string {
 		}
 	}
 	return ""
+}
+
+// slimLacks returns a command the stage runs (in a RUN, or as the
+// program of a CMD, ENTRYPOINT or HEALTHCHECK) that the full image ships,
+// the slim image alt is known not to, and the stage does not install by
+// that name; "" when there is none. curl piped into a shell on the full
+// python image is the common case: on -slim the build fails.
+func slimLacks(final *analyzer.Stage, full analyzer.ImageRef, alt string, installed map[string]bool) string {
+	fullImage, fullKnown := analyzer.ImageContents(full)
+	slimImage, slimKnown := analyzer.ImageContents(analyzer.ParseImageRef(alt))
+	if !fullKnown || !slimKnown {
+		return ""
+	}
+	lacks := func(name string) bool {
+		name = path.Base(name)
+		inFull, _ := fullImage.Tool(name)
+		inSlim, known := slimImage.Tool(name)
+		return inFull && known && !inSlim && !installed[name]
+	}
+	for _, in := range final.LineageInstructions() {
+		if in.Script != nil {
+			for _, c := range in.Script.Commands() {
+				if lacks(c.Name) {
+					return c.Name
+				}
+			}
+			continue
+		}
+		if program := startProgram(in); program != "" && lacks(program) {
+			return path.Base(program)
+		}
+	}
+	return ""
+}
+
+// startProgram returns the program a CMD, ENTRYPOINT or HEALTHCHECK runs
+// first: the first word of its command, in either form; "" for other
+// instructions.
+func startProgram(in *analyzer.Instruction) string {
+	var words []string
+	shell := false
+	switch c := in.Command.(type) {
+	case *instructions.CmdCommand:
+		words, shell = c.CmdLine, c.PrependShell
+	case *instructions.EntrypointCommand:
+		words, shell = c.CmdLine, c.PrependShell
+	case *instructions.HealthCheckCommand:
+		if c.Health != nil && len(c.Health.Test) > 1 {
+			words, shell = c.Health.Test[1:], c.Health.Test[0] == "CMD-SHELL"
+		}
+	}
+	if shell && len(words) > 0 {
+		words = strings.Fields(words[0])
+	}
+	if len(words) == 0 {
+		return ""
+	}
+	return words[0]
 }
 
 // slimFix rewrites the tag of the FROM image word.
