@@ -218,10 +218,55 @@ func Lookup(registry, repository, tag string) (Image, bool) {
 			}
 		}
 		if img, ok := resolved[name]; ok {
+			if v, base := distroVariant(tag); base != "" {
+				// ruby:3.2-alpine is not the Debian-based image the ruby
+				// entry describes: it has no curl, git or bash. The table
+				// has no ruby:alpine, so the entry is read on the
+				// distribution's image instead.
+				return onDistribution(img, resolved[base], name+":"+v), true
+			}
 			return img, true
 		}
 	}
 	return Image{}, false
+}
+
+// distroVariant returns the word of a tag that names a distribution
+// variant (alpine, slim) and the entry of that distribution; "" when the
+// tag names none.
+func distroVariant(tag string) (variant, entry string) {
+	for _, v := range variants(tag) {
+		switch v {
+		case "alpine":
+			return v, "alpine"
+		case "slim":
+			return v, "debian:slim"
+		}
+	}
+	return "", ""
+}
+
+// onDistribution is img as the variant of it built on another
+// distribution's image: that distribution's family, userland and the tools
+// it says it has or lacks, and img's own tools (the language's), accounts,
+// user, entrypoint and way of dropping privileges, which an official
+// image keeps across its variants.
+func onDistribution(img, distro Image, entry string) Image {
+	out := img
+	out.Entry = entry
+	out.Distro, out.Userland = distro.Distro, distro.Userland
+	out.Tools = maps.Clone(img.Tools)
+	if out.Tools == nil {
+		out.Tools = map[string]bool{}
+	}
+	maps.Copy(out.Tools, distro.Tools)
+	out.Users = slices.Clone(img.Users)
+	for _, u := range distro.Users {
+		if !slices.Contains(out.Users, u) {
+			out.Users = append(out.Users, u)
+		}
+	}
+	return out
 }
 
 // variants lists the words of a tag that can name a variant entry.

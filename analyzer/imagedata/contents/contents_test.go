@@ -31,6 +31,11 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "redis", "7.4-bookworm", "redis", "debian", "gnu", "redis-cli", true, true, ""},
 		{"docker.io", "memcached", "1.6", "memcached", "debian", "gnu", "bash", true, true, "memcache"},
 		{"docker.io", "nginx", "1.27-alpine-slim", "nginx:alpine", "alpine", "busybox", "curl", true, true, ""},
+		// Variants the table has no entry for: the image on its
+		// distribution, not the Debian-based default with curl.
+		{"docker.io", "ruby", "3.2-alpine", "ruby:alpine", "alpine", "busybox", "curl", false, true, ""},
+		{"docker.io", "ruby", "3.2-alpine", "ruby:alpine", "alpine", "busybox", "wget", true, true, ""},
+		{"docker.io", "memcached", "1.6-alpine", "memcached:alpine", "alpine", "busybox", "bash", false, true, "memcache"},
 		{"docker.io", "nginx", "1.27", "nginx", "debian", "gnu", "curl", false, false, ""},
 		{"gcr.io", "distroless/static-debian12", "nonroot", "gcr.io/distroless/*", "distroless", "none", "sh", false, true, ""},
 		{"gcr.io", "distroless/base-debian12", "debug", "gcr.io/distroless/*:debug", "distroless", "busybox", "sh", true, true, ""},
