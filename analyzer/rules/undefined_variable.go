@@ -65,11 +65,37 @@ func declaredNames(d *analyzer.Dockerfile) map[string]bool {
 
 // likelyTypo tells a misspelling (APP_DRI for APP_DIR) from a different
 // variable that merely resembles a declared one ($GOPATH, which the golang
-// image defines, next to a declared PATH): a typo keeps about the same
-// length and is not a longer or shorter name built around the other.
+// image defines, next to a declared PATH, or $CX next to a declared LD): a
+// typo is one slip (a letter wrong, missing, added, or two swapped) in a
+// name long enough that one slip leaves it recognisable, and not a longer
+// or shorter name built around the other ($NODE_ENVS, $NODE_ENV).
 func likelyTypo(used, declared string) bool {
-	if d := len(used) - len(declared); d > 1 || d < -1 {
-		return false
+	return min(len(used), len(declared)) >= 4 && slips(used, declared) == 1 &&
+		!strings.Contains(used, declared) && !strings.Contains(declared, used)
+}
+
+// slips is the edit distance between a and b that counts swapping two
+// neighbouring letters as one edit (optimal string alignment).
+func slips(a, b string) int {
+	rows := make([][]int, len(a)+1)
+	for i := range rows {
+		rows[i] = make([]int, len(b)+1)
+		rows[i][0] = i
 	}
-	return !strings.Contains(used, declared) && !strings.Contains(declared, used)
+	for j := range rows[0] {
+		rows[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			rows[i][j] = min(rows[i-1][j]+1, rows[i][j-1]+1, rows[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				rows[i][j] = min(rows[i][j], rows[i-2][j-2]+1)
+			}
+		}
+	}
+	return rows[len(a)][len(b)]
 }
