@@ -385,6 +385,10 @@ var switchCommands = map[string]string{
 	"s6-setuidgid": "s6-setuidgid", "setuidgid": "setuidgid", "s6-applyuidgid": "s6-applyuidgid",
 }
 
+// escalates are the commands that make the rest of a start run as root:
+// under a USER they fail unless the image configures them for that user.
+var escalates = map[string]bool{"sudo": true, "doas": true}
+
 // initSystems start services under their own users.
 var initSystems = map[string]string{
 	"my_init": "runit's boot (phusion baseimage's my_init)", "runsvdir": "runit's runsvdir", "init": "s6-overlay's /init",
@@ -429,6 +433,11 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 	}
 	for _, w := range words {
 		b := path.Base(w)
+		if escalates[b] {
+			ep.NeedsRoot, ep.Line = Present, line
+			ep.Why = fmt.Sprintf("the start command on line %d runs %s, which another user can run only with an entry in %s's configuration", line, b, b)
+			return ep
+		}
 		if how, ok := switchCommands[b]; ok {
 			ep.SwitchesUser, ep.How, ep.Line, ep.Why = Present, how, line, fmt.Sprintf("the start command on line %d runs %s", line, b)
 			return ep
@@ -618,10 +627,15 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 	}
 	s := &Script{File: f, Src: text, Offset: 0}
 	opaque := false
+	rootWhy := ""
 	for _, c := range s.Commands() {
 		line := int(c.Call.Pos().Line())
 		for _, w := range append(append([]Word(nil), c.Prefix...), Word{Value: c.Name}) {
 			b := path.Base(w.Value)
+			if escalates[b] && rootWhy == "" {
+				ep.NeedsRoot = Present
+				rootWhy = fmt.Sprintf("%s runs %s on line %d, which another user can run only with an entry in %s's configuration", src, b, line, b)
+			}
 			if how, ok := switchCommands[b]; ok && ep.SwitchesUser != Present {
 				ep.SwitchesUser, ep.How, ep.Line = Present, how, line
 				ep.Why = fmt.Sprintf("%s runs %s on line %d", src, b, line)
@@ -653,7 +667,11 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 	}
 	if opaque {
 		ep.SwitchesUser, ep.Why = Unknown, src+" runs other scripts dockopt does not read"
-		return
+	} else {
+		ep.SwitchesUser, ep.Why = Absent, src+" does not switch users"
 	}
-	ep.SwitchesUser, ep.Why = Absent, src+" does not switch users"
+	if rootWhy != "" {
+		// What needs root is the reason a USER is not offered.
+		ep.Why = rootWhy
+	}
 }
