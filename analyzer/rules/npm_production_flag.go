@@ -16,8 +16,9 @@ var NpmProductionFlag = &analyzer.Rule{
 	Rationale: `Since npm 7, --production and --only=production are deprecated aliases that print a warning on ` +
 		`every build; --omit=dev is the supported spelling and says what it does. npm may drop the old ` +
 		`flags in a future major, at which point the image would quietly install dev dependencies again. npm 6 ` +
-		`does not know --omit=dev, so the fix is safe only on a node image of version 15 or later (or a moving ` +
-		`tag such as lts); elsewhere it is one to review.`,
+		`does not know --omit=dev and --production is right there, so node images 14 and older are not ` +
+		`reported; the fix is safe on a node image of version 15 or later (or a moving tag such as lts), and ` +
+		`one to review on images whose npm version is unknown.`,
 	Bad:       "FROM node:22-slim\nCOPY package*.json ./\nRUN npm ci --production\n",
 	Good:      "FROM node:22-slim\nCOPY package*.json ./\nRUN npm ci --omit=dev\n",
 	Fix:       analyzer.Review,
@@ -35,40 +36,55 @@ var NpmProductionFlag = &analyzer.Rule{
 					default:
 						continue
 					}
+					msg := "npm " + sub + " " + a.Value + " is deprecated; use --omit=dev"
+					knows, known := npmKnowsOmit(in.Stage)
+					if known && !knows {
+						// npm 6 has no --omit=dev: --production is its
+						// spelling, and the fix would install the dev
+						// dependencies the flag keeps out.
+						continue
+					}
 					var fix *analyzer.Fix
 					if in.Script.Exact() && !a.Dynamic {
 						fix = &analyzer.Fix{Message: "use --omit=dev",
 							Edits: []analyzer.TextEdit{{Start: a.Start, End: a.End, New: "--omit=dev"}}}
 						// Safe only where the image's npm is known to take it.
 						fix.Safety = analyzer.Safe
-						if !npmKnowsOmit(in.Stage) {
+						if !known {
 							fix.Safety = analyzer.Review
 							fix.Message += " (npm 6, which node 14 and older ship, ignores it and installs dev dependencies: check the npm version)"
 						}
 					}
-					p.Report(in, "npm "+sub+" "+a.Value+" is deprecated; use --omit=dev", fix)
+					p.Report(in, msg, fix)
 				}
 			}
 		}
 	},
 }
 
-// npmKnowsOmit reports a stage built on an official node image whose npm
-// is 7 or later (node 15 on), by the image's tag; moving tags (lts,
-// current, latest) follow supported versions, all of them past npm 6.
-func npmKnowsOmit(s *analyzer.Stage) bool {
+// npmKnowsOmit reports whether a stage built on an official node image
+// has npm 7 or later (node 15 on), by the image's tag, and whether that is
+// known: moving tags (lts, current, latest) follow supported versions, all
+// past npm 6; node 14 and older, by number or code name, ship npm 6 or
+// older; other images are unknown.
+func npmKnowsOmit(s *analyzer.Stage) (knows, known bool) {
 	if s == nil {
-		return false
+		return false, false
 	}
 	ref := s.Root().Base
 	if ref.Name() != "node" || ref.Registry != "docker.io" {
-		return false
+		return false, false
 	}
 	head := strings.ToLower(strings.SplitN(ref.Tag, "-", 2)[0])
 	switch head {
 	case "", "latest", "lts", "current", "slim", "alpine", "bookworm", "bullseye", "trixie", "iron", "jod", "krypton", "gallium", "hydrogen":
-		return true
+		return true, true
+	case "argon", "boron", "carbon", "dubnium", "erbium", "fermium":
+		return false, true
 	}
 	major, err := strconv.Atoi(strings.SplitN(head, ".", 2)[0])
-	return err == nil && major >= 15
+	if err != nil {
+		return false, false
+	}
+	return major >= 15, true
 }
