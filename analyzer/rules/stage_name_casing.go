@@ -34,14 +34,38 @@ var StageNameCasing = &analyzer.Rule{
 				refs = newStageRefs(d)
 			}
 			name := args[2]
-			edits := refs.renameEdits(s, name, strings.ToLower(name))
+			lower := strings.ToLower(name)
+			msg := fmt.Sprintf("stage name %q has capitals; BuildKit treats stage names as lower case, so write %q", name, lower)
+			// Lower case would only spell out the name's real problem,
+			// which its own finding reports: fixing the case is not the
+			// change to make.
+			if _, reserved := reservedStageNames[lower]; reserved {
+				p.Report(s.From, msg+"; no fix: "+lower+" is a reserved name, so the stage needs another name", nil)
+				continue
+			}
+			if other := sameNameStage(d, s, lower); other != nil {
+				p.Report(s.From, fmt.Sprintf("%s; no fix: line %d names a stage %q too, so the stage needs another name", msg, other.From.StartLine, other.Name), nil)
+				continue
+			}
+			edits := refs.renameEdits(s, name, lower)
 			var fix *analyzer.Fix
 			if len(edits) > 0 {
-				fix = &analyzer.Fix{Message: fmt.Sprintf("rename the stage to %q everywhere it is used", strings.ToLower(name)), Edits: edits}
+				fix = &analyzer.Fix{Message: fmt.Sprintf("rename the stage to %q everywhere it is used", lower), Edits: edits}
 			}
-			p.Report(s.From, fmt.Sprintf("stage name %q has capitals; BuildKit treats stage names as lower case, so write %q", name, strings.ToLower(name)), fix)
+			p.Report(s.From, msg, fix)
 		}
 	},
+}
+
+// sameNameStage returns another stage of d whose name is name in any case,
+// or nil.
+func sameNameStage(d *analyzer.Dockerfile, s *analyzer.Stage, name string) *analyzer.Stage {
+	for _, other := range d.Stages {
+		if other != s && strings.EqualFold(other.Name, name) {
+			return other
+		}
+	}
+	return nil
 }
 
 // stageRefs are the places later instructions name stages, read once per
