@@ -74,6 +74,7 @@ func All() []*analyzer.Rule {
 		ShellViaLn,
 		RunPipefail,
 		HealthcheckMissing,
+		HealthcheckToolMissing,
 
 		// The checks of `docker build --check`; SecretsInArgEnv and
 		// CopyIgnoredFile mirror two more and sit with the production rules.
