@@ -84,7 +84,12 @@ func checkChownAfterCopy(p *analyzer.Pass, in *analyzer.Instruction, copies *cop
 				owner, target.Value, where, owner)
 			var fix *analyzer.Fix
 			if total == len(list) {
-				fix = chownFix(p.File, in, c, owner, list, runs)
+				dir := analyzer.ResolvePath(wd, target.Value)
+				if why := chownReaches(in, dir, runs); why != "" {
+					msg += " (no fix: --chown on the COPY would leave " + why + " owned by root, where the chown gives it to " + owner + ")"
+				} else {
+					fix = chownFix(p.File, in, c, owner, list, runs)
+				}
 			} else {
 				msg += fmt.Sprintf(" (no fix is proposed: it would edit more than %d COPY instructions)", maxChownCopies)
 			}
@@ -165,6 +170,42 @@ func (t *copyTree) under(dir, owner string, limit int) ([]*analyzer.Instruction,
 		out = append(out, r.ins[:min(len(r.ins), limit-len(out))]...)
 	}
 	return out, total
+}
+
+// chownReaches names what a recursive chown of dir changes that --chown on
+// the copies into it would not: files a RUN of the stage may have written
+// there (node_modules, from npm ci), and the folder itself when no COPY
+// created it (a WORKDIR did, or the stage's base has it). "" when the
+// copies are all the chown reaches. runs are the RUNs of the stage before
+// the chown.
+func chownReaches(chown *analyzer.Instruction, dir string, runs []*analyzer.Instruction) string {
+	if len(runs) > 0 {
+		return fmt.Sprintf("what the RUN on line %d may write under %s", runs[0].StartLine, dir)
+	}
+	stage := chown.Stage
+	if stage == nil || stage.BaseStage != nil {
+		return dir + " as the earlier stage it builds on left it"
+	}
+	under := func(p string) bool { return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/") }
+	for _, in := range stage.Instructions {
+		if in.Index >= chown.Index {
+			break
+		}
+		if in.Keyword == "WORKDIR" && len(in.Args) == 1 {
+			if wd := analyzer.ResolvePath(in.WorkdirBefore(), in.Args[0]); under(wd) {
+				return fmt.Sprintf("%s (the WORKDIR on line %d creates it)", wd, in.StartLine)
+			}
+		}
+	}
+	for _, in := range stage.Instructions {
+		if in.Index >= chown.Index {
+			break
+		}
+		if c, ok := copyOf(in); ok && c.dest != "" && strings.TrimSuffix(analyzer.ResolvePath(in.WorkdirBefore(), c.dest), "/") == strings.TrimSuffix(dir, "/") {
+			return ""
+		}
+	}
+	return dir + " itself (no COPY creates it)"
 }
 
 // chownFix deletes a RUN that is only the chown and moves the owner onto
