@@ -81,7 +81,7 @@ func planGo(o *original) (*Rewrite, *Withheld) {
 	var w dockerfile
 	w.b.WriteString(o.headerText())
 	w.line("# build compiles a static binary; BuildKit keeps the module and build caches.")
-	w.line("FROM %s AS build", o.stage.Base.Raw)
+	w.line("FROM %s AS build", o.stage.BaseRaw)
 	w.raw(o.args...)
 	var runtimeEnv []string
 	for _, e := range o.envs {
@@ -127,7 +127,7 @@ func planGo(o *original) (*Rewrite, *Withheld) {
 			"package-cache-mount-missing"},
 	}
 	rw.Explanation = append(rw.Explanation,
-		fmt.Sprintf("A build stage on `%s` copies %s first and downloads modules with a cache mount, then builds with the module and build caches mounted: rebuilds after a source change reuse both.", o.stage.Base.Raw, code(mods)),
+		fmt.Sprintf("A build stage on `%s` copies %s first and downloads modules with a cache mount, then builds with the module and build caches mounted: rebuilds after a source change reuse both.", o.stage.BaseRaw, code(mods)),
 		"`CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\"` makes a static binary without local paths or debug symbols, so it runs on an image with no C library.",
 		fmt.Sprintf("The runtime is `%s`: no shell, no package manager, no Go toolchain — only the binary, run as `nonroot` (uid 65532).", GoRuntimeImage),
 		fmt.Sprintf("`ENTRYPOINT [\"%s\"]` is exec form, so the binary is PID 1 and receives `SIGTERM` directly.", bin),

@@ -99,6 +99,9 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	withhold := func(pc analyzer.Precondition, why string) *Withheld {
 		return &Withheld{Kind: analyzer.KindNodeService, Title: titleNode, Precondition: pc, Reason: why}
 	}
+	if w := buildArgBase(o, withhold); w != nil {
+		return w
+	}
 	// The final stage of a hand-written application image, and nothing
 	// the original prepares in the image is lost.
 	if w := o.serviceWithheld(analyzer.KindNodeService, titleNode, p.cmds); w != nil {

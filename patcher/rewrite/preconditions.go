@@ -46,6 +46,20 @@ func runtimeTagWithheld(kind, title string, original, runtime analyzer.ImageRef)
 		Reason: fmt.Sprintf("dockopt knows no slim variant of %s: %s is not a tag its publisher pushes", original.Raw, runtime.String())}
 }
 
+// buildArgBase withholds a rewrite whose runtime image is picked from the
+// original's version when a build argument chooses that version
+// (FROM python:${PYTHON_VERSION}): the build stage would follow the
+// argument and the runtime would not, or neither would, and
+// --build-arg would stop doing what it did. The Go and static-site
+// rewrites keep the FROM as written for their build stage instead: their
+// runtime images do not depend on it.
+func buildArgBase(o *original, withhold func(analyzer.Precondition, string) *Withheld) *Withheld {
+	if !strings.Contains(o.stage.BaseRaw, "$") {
+		return nil
+	}
+	return withhold(analyzer.PreconditionUnknown, fmt.Sprintf("a build argument chooses the base image (%s), and the runtime image the rewrite picks for its version would not follow the argument", o.stage.BaseRaw))
+}
+
 // serviceWithheld checks what every service rewrite needs before the rest:
 // the image's role, and that nothing the original prepares in the image
 // is lost.

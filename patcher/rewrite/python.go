@@ -124,6 +124,9 @@ func (p *pythonPlan) preconditions(o *original) *Withheld {
 	withhold := func(pc analyzer.Precondition, why string) *Withheld {
 		return &Withheld{Kind: analyzer.KindPythonService, Title: titlePython, Precondition: pc, Reason: why}
 	}
+	if w := buildArgBase(o, withhold); w != nil {
+		return w
+	}
 	// The final stage of a hand-written application image, and nothing
 	// the original prepares in the image is lost.
 	if w := o.serviceWithheld(analyzer.KindPythonService, titlePython, p.cmds); w != nil {

@@ -483,7 +483,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	// BuildKit reads a comment right above FROM as the stage's description
 	// when it starts with the stage name.
 	w.line("# build installs the dependencies and runs the build; none of it ships.")
-	w.line("FROM %s AS build", o.stage.Base.Raw)
+	w.line("FROM %s AS build", o.stage.BaseRaw)
 	w.raw(o.args...)
 	w.line("WORKDIR /app")
 	w.raw(installLine(o.stage.Base.Distro(), p.buildPkgs))
@@ -523,7 +523,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		lock = "`" + p.pm.install + "` installs exactly `" + p.pm.manifests[1] + "`"
 	}
 	rw.Explanation = append(rw.Explanation,
-		fmt.Sprintf("A build stage on `%s` copies %s first and installs with a cache mount; %s.", o.stage.Base.Raw, code(p.pm.manifests), lock),
+		fmt.Sprintf("A build stage on `%s` copies %s first and installs with a cache mount; %s.", o.stage.BaseRaw, code(p.pm.manifests), lock),
 		fmt.Sprintf("`%s %s` builds; only its output `%s/` (found from %s) reaches the runtime.", p.pm.run, p.script, p.out, p.outReason),
 		fmt.Sprintf("Runtime `%s`: nginx as its `nginx` user, uid 101, stated as `USER 101`.", NginxImage),
 		"`nginx/default.conf` (new): gzip, headers X-Content-Type-Options, X-Frame-Options, Referrer-Policy, a year's immutable caching for hashed assets, `no-cache` for the rest, `/healthz`.",
