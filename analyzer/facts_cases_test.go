@@ -298,6 +298,8 @@ func TestRoleCases(t *testing.T) {
 		{"a tool image with its own command", "Dockerfile", "FROM alpine:3.20\nRUN apk add --no-cache curl\nENTRYPOINT [\"curl\"]\n", nil, analyzer.RoleApplication},
 		{"a server configured by the project", "Dockerfile", "FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/nginx.conf\n", map[string]string{"nginx.conf": "events {}\n"}, analyzer.RoleApplication},
 		{"a toolbox without a command", "Dockerfile", "FROM ubuntu:24.04\nRUN apt-get update && apt-get install -y make\n", nil, analyzer.RoleBase},
+		{"a root file system unpacked onto scratch", "Dockerfile", "FROM scratch\nADD rootfs.tar.xz /\nENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nCMD [\"/bin/sh\"]\n", map[string]string{"rootfs.tar.xz": "x"}, analyzer.RoleBase},
+		{"a static binary added to scratch", "Dockerfile", "FROM scratch\nADD app /app\nENTRYPOINT [\"/app\"]\n", map[string]string{"app": "x"}, analyzer.RoleApplication},
 		{"code in a version folder is an application", "services/api/2.1/Dockerfile", "FROM python:3.12-slim\nCOPY app.py .\nCMD [\"python\", \"app.py\"]\n", map[string]string{"services/api/2.1/app.py": "print(1)\n"}, analyzer.RoleApplication},
 		{"a variant folder without code", "3.12/slim-bookworm/Dockerfile", "FROM debian:bookworm-slim\nRUN apt-get update\nCMD [\"python3\"]\n", nil, analyzer.RoleBase},
 		{"a bind mount of the context builds the project", "Dockerfile", "FROM golang:1.23 AS build\nRUN --mount=type=bind,target=/src cd /src && go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /app\nENTRYPOINT [\"/app\"]\n", map[string]string{"go.mod": "module x\n", "main.go": "package main\n"}, analyzer.RoleApplication},

@@ -177,6 +177,40 @@ func lastUser(s *Stage) (string, int) {
 	return "", 0
 }
 
+// unpackedRootfs returns the ADD that extracts a local tar archive to / of
+// a lineage that starts from scratch: how an operating system's base
+// image (debian, alpine, busybox) is made. nil when there is none.
+func unpackedRootfs(chain []*Stage) *Instruction {
+	if len(chain) == 0 || !chain[0].Base.IsScratch() {
+		return nil
+	}
+	for _, st := range chain {
+		for _, in := range st.Instructions {
+			c, ok := in.Command.(*instructions.AddCommand)
+			if !ok || path.Clean(c.DestPath) != "/" {
+				continue
+			}
+			for _, src := range c.SourcePaths {
+				if !strings.Contains(src, "://") && isTarName(src) {
+					return in
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// isTarName reports a file name that ADD extracts as a tar archive.
+func isTarName(name string) bool {
+	name = strings.ToLower(name)
+	for _, ext := range []string{".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
 // runtimeRole tells an application stage from a base image: an
 // application copies the project's code in.
 func (f *Facts) runtimeRole(s *Stage) RoleFact {
@@ -189,6 +223,9 @@ func (f *Facts) runtimeRole(s *Stage) RoleFact {
 				return RoleFact{RoleBase, fmt.Sprintf("it declares ONBUILD triggers (line %d), which run in the images built FROM it", in.StartLine)}
 			}
 		}
+	}
+	if rootfs := unpackedRootfs(chain); rootfs != nil {
+		return RoleFact{RoleBase, fmt.Sprintf("it unpacks a root file system onto scratch (line %d), as distribution base images do", rootfs.StartLine)}
 	}
 	content := f.stageContent(s, map[*Stage]bool{})
 	if content.code != "" {

@@ -50,7 +50,10 @@ var FullBaseImage = &analyzer.Rule{
 		var fix *analyzer.Fix
 		name := ref.Name()
 		if (name == "python" || name == "node") && !ref.Pinned() && !strings.Contains(root.BaseRaw, "$") {
-			if why := needsFullImage(p.Context, final, ref, alt); why != "" {
+			if ok, why := p.RuntimeChangeAllowed(final); !ok {
+				// A base image's users build on what the full image has.
+				msg += "; " + why
+			} else if why := needsFullImage(p.Context, final, ref, alt); why != "" {
 				msg += "; no fix proposed because " + why
 			} else {
 				fix = slimFix(p.File, root, alt)
