@@ -50,7 +50,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 				continue
 			}
 			dest := analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
-			if strings.HasPrefix(dest, "/usr/share/nginx/html") || (!strings.HasPrefix(dest, "/etc/nginx") && c.from != "") {
+			if strings.HasPrefix(dest, "/usr/share/nginx/html") || (!strings.HasPrefix(dest, "/etc/nginx") && c.from != "" && builtSite(c.sources)) {
 				if site.staticDir == "" {
 					site.staticDir = strings.TrimSuffix(dest, "/")
 					if !strings.HasSuffix(c.dest, "/") && len(c.sources) == 1 && path.Ext(dest) != "" {
@@ -95,6 +95,22 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 	}
 	site.config = stripNginxComments(strings.Join(texts, "\n"))
 	return site, true
+}
+
+// builtSite reports sources copied from a build stage that are, by their
+// names, a built site's folder (dist, build, public …): elsewhere than
+// nginx's own html folder, only those are taken for the site. A binary
+// (go build -o /app) copied next to nginx is not one, and a configuration
+// serving it would answer 404 to everything.
+func builtSite(sources []string) bool {
+	for _, src := range sources {
+		switch path.Base(strings.TrimSuffix(src, "/")) {
+		case "dist", "build", "public", "out", "site", "_site", "html", "www", "static", "storybook-static":
+		default:
+			return false
+		}
+	}
+	return len(sources) > 0
 }
 
 func countHeredocs(c copySpec) int {
