@@ -442,15 +442,20 @@ func (s *suppressions) unused(r *Rule, d *Dockerfile) []Finding {
 			}
 		}
 		msg := fmt.Sprintf("this ignore comment waives nothing: %s found no problem here; remove it", strings.Join(sp.ids, ", "))
-		if len(unknown) > 0 {
-			msg = fmt.Sprintf("this ignore comment names unknown rule %s (see `dockopt rules`)", strings.Join(unknown, ", "))
-		}
 		start := d.Offset(sp.line)
+		fix := &Fix{Message: "remove the unused ignore comment", Safety: Safe,
+			Edits: []TextEdit{{Start: start, End: min(d.Offset(sp.line+1), len(d.Source)), New: ""}}}
+		if len(unknown) > 0 {
+			// A name dockopt does not know is the author's intent in words
+			// it cannot read (a misspelling, another tool's rule): deleting
+			// it would drop the waiver and bring back what it waived.
+			msg = fmt.Sprintf("this ignore comment names unknown rule %s (see `dockopt rules`); write the ID of the rule it means, or remove it", strings.Join(unknown, ", "))
+			fix = nil
+		}
 		out = append(out, Finding{
 			Rule: r.ID, Category: r.Category, Severity: r.Severity, Path: d.Path,
 			Line: sp.line, EndLine: sp.line, Message: msg, Equivalents: r.Equivalents, Stage: -1,
-			Fix: &Fix{Message: "remove the unused ignore comment", Safety: Safe,
-				Edits: []TextEdit{{Start: start, End: min(d.Offset(sp.line+1), len(d.Source)), New: ""}}},
+			Fix: fix,
 		})
 	}
 	return out
