@@ -125,7 +125,7 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	}
 	// A HEALTHCHECK the original had keeps working.
 	major, _ := strconv.Atoi(nodeMajor(o.stage.Base.Tag))
-	kept, why := o.keptHealth(p.runtime, append(p.pkgs.runtime(), "tini"), nodeProber(major))
+	kept, why := o.keptHealth(p.runtime, withPackage(p.pkgs.runtime(), "tini"), nodeProber(major))
 	if why != "" {
 		return withhold(analyzer.PreconditionTool, why)
 	}
@@ -165,7 +165,7 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	w.raw(o.labels...)
 	w.raw(o.args...)
 	w.line("# tini runs as PID 1: it forwards SIGTERM to node and reaps zombie processes.")
-	w.raw(installLine(distro, append(p.pkgs.runtime(), "tini")))
+	w.raw(installLine(distro, withPackage(p.pkgs.runtime(), "tini")))
 	w.workdir(workdir)
 	if !o.setsEnv("NODE_ENV") {
 		w.line("ENV NODE_ENV=production")

@@ -372,6 +372,15 @@ func (ps packageSplit) runtime() []string {
 	return slices.Concat(ps.libs, ps.keptDev, ps.tools)
 }
 
+// withPackage is pkgs with pkg added at the end unless it is there (the
+// original may install tini itself: `apk add tini tini` is noise).
+func withPackage(pkgs []string, pkg string) []string {
+	if slices.Contains(pkgs, pkg) {
+		return pkgs
+	}
+	return append(pkgs, pkg)
+}
+
 // addLib adds a library the runtime needs, and why.
 func (ps *packageSplit) addLib(lib, why string) {
 	if !slices.Contains(ps.libs, lib) {
