@@ -44,7 +44,7 @@ var AptDistUpgrade = &analyzer.Rule{
 						// Turning it into upgrade would run the upgrade
 						// already there a second time: it is what the rule
 						// asks for, so the fix drops this command instead.
-						if del, ok := chainedAfter(in.Script, c); ok {
+						if del, ok := chainedAfter(in.Script, c); ok && upgradesWithin(in.Script, c, del.Start) {
 							fix = &analyzer.Fix{Message: "drop it: the RUN also runs " + c.Name + " upgrade", Edits: []analyzer.TextEdit{del}}
 						} else {
 							msg += "; no fix: the RUN also runs " + c.Name + " upgrade, so the " + a.Value + " is to be deleted by hand"
@@ -98,4 +98,22 @@ func chainedAfter(s *analyzer.Script, c analyzer.Command) (analyzer.TextEdit, bo
 		return false
 	})
 	return edit, found
+}
+
+// upgradesWithin reports whether a plain upgrade of the script ends at or
+// before end, the start of the deleted `&& dist-upgrade`: only an upgrade
+// in the left operand of that && runs whenever the dist-upgrade would
+// (one after ||, or in another branch, may not run at all).
+func upgradesWithin(s *analyzer.Script, dist analyzer.Command, end int) bool {
+	for _, c := range s.CommandsNamed("apt-get", "apt") {
+		if c.Start == dist.Start || c.End > end {
+			continue
+		}
+		for _, a := range c.Args {
+			if a.Value == "upgrade" && !a.Dynamic {
+				return true
+			}
+		}
+	}
+	return false
 }
