@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"math"
+
 	"github.com/dockopt/dockopt/analyzer"
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -61,17 +63,7 @@ var AptDistUpgrade = &analyzer.Rule{
 // alsoUpgrades reports whether another apt-get or apt command of the
 // script runs a plain upgrade.
 func alsoUpgrades(s *analyzer.Script, dist analyzer.Command) bool {
-	for _, c := range s.CommandsNamed("apt-get", "apt") {
-		if c.Start == dist.Start {
-			continue
-		}
-		for _, a := range c.Args {
-			if a.Value == "upgrade" && !a.Dynamic {
-				return true
-			}
-		}
-	}
-	return false
+	return upgradesWithin(s, dist, math.MaxInt)
 }
 
 // chainedAfter returns the edit that deletes c where it is the right-hand
@@ -100,10 +92,11 @@ func chainedAfter(s *analyzer.Script, c analyzer.Command) (analyzer.TextEdit, bo
 	return edit, found
 }
 
-// upgradesWithin reports whether a plain upgrade of the script ends at or
-// before end, the start of the deleted `&& dist-upgrade`: only an upgrade
-// in the left operand of that && runs whenever the dist-upgrade would
-// (one after ||, or in another branch, may not run at all).
+// upgradesWithin reports whether another apt-get or apt command of the
+// script that ends at or before end runs a plain upgrade. Given the start
+// of the deleted `&& dist-upgrade`, that is an upgrade in the left operand
+// of the &&, which runs whenever the dist-upgrade would (one after ||, or
+// in another branch, may not run at all).
 func upgradesWithin(s *analyzer.Script, dist analyzer.Command, end int) bool {
 	for _, c := range s.CommandsNamed("apt-get", "apt") {
 		if c.Start == dist.Start || c.End > end {
