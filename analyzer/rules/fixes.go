@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -12,10 +13,12 @@ import (
 // bytes and declines (nil or false) when it cannot place them exactly:
 // no fix is better than a wrong one.
 
-// insertLinesBefore inserts whole lines before the line where in starts,
-// with that line's indentation.
+// insertLinesBefore inserts whole lines before in and the comment lines
+// right above it, with in's indentation.
 func insertLinesBefore(d *analyzer.Dockerfile, in *analyzer.Instruction, lines ...string) analyzer.TextEdit {
-	at := d.Offset(in.StartLine)
+	// Above the comments right over in, which describe or waive it: a
+	// line put between them would take them over.
+	at := d.Offset(commentsAbove(d, in.StartLine))
 	indent := d.Indent(in.StartLine)
 	nl := d.Newline()
 	var b strings.Builder
@@ -44,6 +47,120 @@ func deleteLines(d *analyzer.Dockerfile, first, last int) analyzer.TextEdit {
 		end = d.Offset(last + 1)
 	}
 	return analyzer.TextEdit{Start: d.Offset(first), End: end, New: ""}
+}
+
+// deleteInstruction deletes an instruction's lines and the comment lines
+// right above it when they describe it alone: nothing but a blank line, a
+// comment or the end of the file follows the instruction. A comment over
+// a group of instructions (# runtime settings, then several) stays.
+func deleteInstruction(d *analyzer.Dockerfile, in *analyzer.Instruction) analyzer.TextEdit {
+	first, last := in.StartLine, in.EndLine
+	if next := in.EndLine + 1; next > d.LineCount() || isBlankOrComment(lineText(d, next)) {
+		first = commentsAbove(d, in.StartLine)
+		// Blank lines on both sides would become two in a row.
+		if first > 1 && next <= d.LineCount() && strings.TrimSpace(lineText(d, first-1)) == "" && strings.TrimSpace(lineText(d, next)) == "" {
+			last = next
+		}
+	}
+	return deleteLines(d, first, last)
+}
+
+// lineText returns a 1-based line of the file without its newline.
+func lineText(d *analyzer.Dockerfile, line int) string {
+	end := len(d.Source)
+	if line < d.LineCount() {
+		end = d.Offset(line + 1)
+	}
+	return strings.TrimRight(string(d.Source[d.Offset(line):end]), "\r\n")
+}
+
+// wideWaiver reports a comment that waives rules for a whole file or
+// stage (# hadolint global ignore=, # dockopt ignore-file=): it belongs to
+// the file, wherever it is written.
+func wideWaiver(text string) bool {
+	t := strings.ToLower(text)
+	return strings.Contains(t, "hadolint global") || strings.Contains(t, "hadolint stage") ||
+		strings.Contains(t, "ignore-file") || strings.Contains(t, "ignore-stage")
+}
+
+func isBlankOrComment(text string) bool {
+	t := strings.TrimSpace(text)
+	return t == "" || strings.HasPrefix(t, "#")
+}
+
+// directiveLine reports a parser directive line (# syntax=, # escape=,
+// # check=), which belongs to the file, not to an instruction.
+func directiveLine(text string) bool {
+	t := strings.TrimSpace(text)
+	k, _, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(t, "#")), "=")
+	if !strings.HasPrefix(t, "#") || !ok {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(k)) {
+	case "syntax", "escape", "check":
+		return true
+	}
+	return false
+}
+
+// commentsAbove returns the first line of the comment block right above
+// line that belongs to it: comment lines up to a file- or stage-wide
+// waiver, and after the parser directives when the block starts the file
+// (directives are only read there). One pass, whatever the file holds.
+func commentsAbove(d *analyzer.Dockerfile, line int) int {
+	first := line
+	for first > 1 && strings.HasPrefix(strings.TrimSpace(lineText(d, first-1)), "#") && !wideWaiver(lineText(d, first-1)) {
+		first--
+	}
+	if first == 1 {
+		for first < line && directiveLine(lineText(d, first)) {
+			first++
+		}
+	}
+	return first
+}
+
+// laterCleanOnly returns a later RUN of in's stage that does nothing but
+// clean tool's cache (RUN zypper clean -a), when no RUN between them runs
+// tool: once in cleans up after itself, that RUN has nothing left to do.
+func laterCleanOnly(in *analyzer.Instruction, tool string, isClean func(analyzer.Command) bool) *analyzer.Instruction {
+	if in.Stage == nil || in.Onbuild != nil {
+		return nil
+	}
+	for _, x := range in.Stage.Instructions {
+		if x.Index <= in.Index || x.Keyword != "RUN" {
+			continue
+		}
+		if x.Script == nil {
+			return nil
+		}
+		cmds := x.Script.Commands()
+		named := x.Script.CommandsNamed(tool)
+		if len(named) == 0 {
+			continue
+		}
+		if len(cmds) != len(named) || len(x.Flags) > 0 {
+			return nil
+		}
+		for _, c := range named {
+			if !isClean(c) {
+				return nil
+			}
+		}
+		return x
+	}
+	return nil
+}
+
+// elevation returns the sudo or doas (with a space) a command runs under,
+// "" for none: a cleanup appended after `sudo zypper in` needs root too.
+func elevation(c analyzer.Command) string {
+	for _, w := range c.Prefix {
+		if b := path.Base(w.Value); b == "sudo" || b == "doas" {
+			return w.Value + " "
+		}
+	}
+	return ""
 }
 
 // removeWord deletes a word and the blanks that separate it from its
@@ -132,6 +249,11 @@ func renameVarFix(d *analyzer.Dockerfile, in *analyzer.Instruction, old, new str
 		}
 		if stop < end && isVarNameByte(src[stop]) {
 			continue
+		}
+		if src[start-1] == '{' && stop < end && strings.IndexByte(":-+?", src[stop]) >= 0 {
+			// ${APP_DRI:-/tmp}: the author gave the undefined name a
+			// meaning of its own, which the rename would change.
+			return nil
 		}
 		edits = append(edits, analyzer.TextEdit{Start: start, End: stop, New: new})
 	}

@@ -34,7 +34,7 @@ var OverriddenInstruction = &analyzer.Rule{
 				if prev := last[in.Keyword]; prev != nil {
 					fix := &analyzer.Fix{
 						Message: fmt.Sprintf("delete the %s that line %d overrides", prev.Keyword, in.StartLine),
-						Edits:   []analyzer.TextEdit{deleteLines(d, prev.StartLine, prev.EndLine)},
+						Edits:   []analyzer.TextEdit{deleteInstruction(d, prev)},
 					}
 					p.Report(prev, fmt.Sprintf("this %s has no effect: the %s on line %d replaces it in the same stage", prev.Keyword, in.Keyword, in.StartLine), fix)
 				}
