@@ -31,6 +31,11 @@ type entry struct {
 	User            *string          `json:"user"`
 	DropsPrivileges string           `json:"drops_privileges"`
 	Entrypoint      *[]string        `json:"entrypoint"`
+	// DistributionLayer marks an entry that only adds a distribution's
+	// packages (buildpack-deps): what it ships is the distribution's, not
+	// the product's, and does not carry over to the product's variant on
+	// another distribution.
+	DistributionLayer bool `json:"distribution_layer"`
 }
 
 type table struct {
@@ -101,6 +106,13 @@ type Image struct {
 	// EntrypointKnown is false when the table does not say.
 	Entrypoint      []string
 	EntrypointKnown bool
+
+	// ownTools and ownUsers are what the entry's chain says about the
+	// product itself, above its distribution: onDistribution keeps these
+	// and takes the rest from the other distribution. A nil value is a
+	// tool the product makes unknown.
+	ownTools map[string]*bool
+	ownUsers []string
 }
 
 // Tool reports whether the image ships a command, and whether that is known.
@@ -144,6 +156,8 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 			img.Tools[k] = v
 		}
 		img.Users = append([]string(nil), parent.Users...)
+		img.ownTools = maps.Clone(parent.ownTools)
+		img.ownUsers = slices.Clone(parent.ownUsers)
 		// A derived image runs as root unless it says otherwise, and
 		// its entrypoint is its own.
 		img.User, img.DropsPrivileges = "", ""
@@ -158,7 +172,17 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 	if e.Userland != "" {
 		img.Userland = e.Userland
 	}
+	distributionLayer := e.DistributionLayer
+	if distributionLayer {
+		img.ownTools, img.ownUsers = nil, nil
+	}
 	for k, v := range e.Tools {
+		if !distributionLayer {
+			if img.ownTools == nil {
+				img.ownTools = map[string]*bool{}
+			}
+			img.ownTools[k] = v
+		}
 		if v == nil {
 			delete(img.Tools, k)
 			continue
@@ -168,6 +192,9 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 	for _, u := range e.Users {
 		if !img.HasUser(u) {
 			img.Users = append(img.Users, u)
+		}
+		if !distributionLayer && !slices.Contains(img.ownUsers, u) {
+			img.ownUsers = append(img.ownUsers, u)
 		}
 	}
 	if e.User != nil {
@@ -247,21 +274,29 @@ func distroVariant(tag string) (variant, entry string) {
 }
 
 // onDistribution is img as the variant of it built on another
-// distribution's image: that distribution's family, userland and the tools
-// it says it has or lacks, and img's own tools (the language's), accounts,
-// user, entrypoint and way of dropping privileges, which an official
-// image keeps across its variants.
+// distribution's image: that distribution's family, userland, tools and
+// accounts, plus what img's own entries say about the product (its
+// language's or server's tools and accounts, user, entrypoint and way of
+// dropping privileges), which an official image keeps across its
+// variants. What img inherited from its own distribution (Debian's apt,
+// buildpack-deps' curl and git, www-data) is not carried over.
 func onDistribution(img, distro Image, entry string) Image {
 	out := img
 	out.Entry = entry
 	out.Distro, out.Userland = distro.Distro, distro.Userland
-	out.Tools = maps.Clone(img.Tools)
+	out.Tools = maps.Clone(distro.Tools)
 	if out.Tools == nil {
 		out.Tools = map[string]bool{}
 	}
-	maps.Copy(out.Tools, distro.Tools)
-	out.Users = slices.Clone(img.Users)
-	for _, u := range distro.Users {
+	for k, v := range img.ownTools {
+		if v == nil {
+			delete(out.Tools, k)
+			continue
+		}
+		out.Tools[k] = *v
+	}
+	out.Users = slices.Clone(distro.Users)
+	for _, u := range img.ownUsers {
 		if !slices.Contains(out.Users, u) {
 			out.Users = append(out.Users, u)
 		}
@@ -272,6 +307,11 @@ func onDistribution(img, distro Image, entry string) Image {
 // variants lists the words of a tag that can name a variant entry.
 func variants(tag string) []string {
 	var out []string
+	if strings.Contains(strings.ToLower(tag), "alpine-slim") {
+		// nginx's alpine-slim is alpine without the extras (curl) its
+		// alpine variant adds.
+		out = append(out, "alpine-slim")
+	}
 	for _, w := range strings.FieldsFunc(strings.ToLower(tag), func(r rune) bool { return r == '-' || r == '_' }) {
 		switch {
 		case strings.HasPrefix(w, "alpine"):

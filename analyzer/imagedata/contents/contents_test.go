@@ -30,12 +30,25 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "postgres", "16-alpine3.20", "postgres:alpine", "alpine", "busybox", "su-exec", true, true, ""},
 		{"docker.io", "redis", "7.4-bookworm", "redis", "debian", "gnu", "redis-cli", true, true, ""},
 		{"docker.io", "memcached", "1.6", "memcached", "debian", "gnu", "bash", true, true, "memcache"},
-		{"docker.io", "nginx", "1.27-alpine-slim", "nginx:alpine", "alpine", "busybox", "curl", true, true, ""},
+		{"docker.io", "nginx", "1.27-alpine", "nginx:alpine", "alpine", "busybox", "curl", true, true, ""},
+		{"docker.io", "nginx", "1.27-alpine-slim", "nginx:alpine-slim", "alpine", "busybox", "curl", false, true, ""},
+		{"docker.io", "nginx", "1.27-alpine-slim", "nginx:alpine-slim", "alpine", "busybox", "wget", true, true, ""},
+		{"docker.io", "nginxinc/nginx-unprivileged", "1.27-alpine", "nginxinc/nginx-unprivileged:alpine", "alpine", "busybox", "curl", false, false, "101"},
 		// Variants the table has no entry for: the image on its
 		// distribution, not the Debian-based default with curl.
 		{"docker.io", "ruby", "3.2-alpine", "ruby:alpine", "alpine", "busybox", "curl", false, true, ""},
 		{"docker.io", "ruby", "3.2-alpine", "ruby:alpine", "alpine", "busybox", "wget", true, true, ""},
 		{"docker.io", "memcached", "1.6-alpine", "memcached:alpine", "alpine", "busybox", "bash", false, true, "memcache"},
+		{"docker.io", "ruby", "3.2-alpine", "ruby:alpine", "alpine", "busybox", "apt-get", false, true, ""},
+		{"docker.io", "ruby", "3.2-alpine", "ruby:alpine", "alpine", "busybox", "groupadd", false, false, ""},
+		{"docker.io", "golang", "1.23-alpine3.20", "golang:alpine", "alpine", "busybox", "git", false, true, ""},
+		{"docker.io", "rust", "1.80-slim-bookworm", "rust:slim", "debian", "gnu", "curl", false, false, ""},
+		// What the product's own entry says survives the other
+		// distribution: the dev container image installs curl and git on
+		// Alpine too, and memcached's unknown ca-certificates stays unknown.
+		{"mcr.microsoft.com", "devcontainers/base", "alpine", "mcr.microsoft.com/devcontainers/*:alpine", "alpine", "busybox", "curl", true, true, ""},
+		{"mcr.microsoft.com", "devcontainers/base", "alpine-3.20", "mcr.microsoft.com/devcontainers/*:alpine", "alpine", "busybox", "apt-get", false, true, ""},
+		{"docker.io", "memcached", "1.6-bookworm-slim", "memcached:slim", "debian", "gnu", "ca-certificates", false, false, "memcache"},
 		{"docker.io", "nginx", "1.27", "nginx", "debian", "gnu", "curl", false, false, ""},
 		{"gcr.io", "distroless/static-debian12", "nonroot", "gcr.io/distroless/*", "distroless", "none", "sh", false, true, ""},
 		{"gcr.io", "distroless/base-debian12", "debug", "gcr.io/distroless/*:debug", "distroless", "busybox", "sh", true, true, ""},
@@ -67,6 +80,40 @@ func TestLookup(t *testing.T) {
 		}
 		if img.User != c.user {
 			t.Errorf("%s: user %q, want %q", name, img.User, c.user)
+		}
+	}
+}
+
+// A product on another distribution keeps its own accounts and has that
+// distribution's, not the ones it inherited from Debian.
+func TestOnDistributionAccounts(t *testing.T) {
+	cases := []struct {
+		repo, tag   string
+		has, hasNot []string
+	}{
+		{"ruby", "3.2-alpine", []string{"root", "nobody"}, []string{"www-data", "games"}},
+		{"mcr.microsoft.com/devcontainers/base", "alpine", []string{"vscode", "root"}, []string{"www-data"}},
+		{"memcached", "1.6-bookworm-slim", []string{"memcache", "www-data"}, nil},
+	}
+	for _, c := range cases {
+		registry, repo := "docker.io", c.repo
+		if i := strings.Index(repo, ".com/"); i > 0 {
+			registry, repo = repo[:i+4], repo[i+5:]
+		}
+		img, ok := Lookup(registry, repo, c.tag)
+		if !ok {
+			t.Errorf("%s:%s: not found", c.repo, c.tag)
+			continue
+		}
+		for _, u := range c.has {
+			if !img.HasUser(u) {
+				t.Errorf("%s:%s (%s): no account %s in %v", c.repo, c.tag, img.Entry, u, img.Users)
+			}
+		}
+		for _, u := range c.hasNot {
+			if img.HasUser(u) {
+				t.Errorf("%s:%s (%s): account %s inherited from Debian: %v", c.repo, c.tag, img.Entry, u, img.Users)
+			}
 		}
 	}
 }
