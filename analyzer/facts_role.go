@@ -92,7 +92,7 @@ var (
 	devUsers       = setOf("vscode", "codespace", "gitpod", "coder")
 	variantSegment = regexp.MustCompile(`^(alpine[\d.]*|slim|(slim-)?(bookworm|bullseye|buster|stretch|trixie)(-slim)?|jammy|noble|focal|bionic|` +
 		`windowsservercore(-[\w.]+)?|nanoserver(-[\w.]+)?|ubi\d*(-minimal)?|centos\d*|oraclelinux\d*|rockylinux\d*|debian|ubuntu|` +
-		`jdk\d*|jre\d*|fpm|apache|cli|zts|\d+(\.\d+)*(-(rc|beta|alpha)\d*)?)$`)
+		`jdk\d*|jre\d*|fpm|apache|cli|zts|(0|[1-9]\d*)(\.\d+)*(-(rc|beta|alpha)\d*)?)$`)
 )
 
 // nameWords splits a Dockerfile's name into the words around
@@ -200,6 +200,15 @@ func unpackedRootfs(chain []*Stage) *Instruction {
 	return nil
 }
 
+// startsGeneric reports a lineage that keeps no command or starts a
+// generic shell or interpreter: what a distribution's image leaves for its
+// users, unlike an application shipped as a tarball with its own
+// ENTRYPOINT.
+func startsGeneric(chain []*Stage) bool {
+	words := startWords(chain)
+	return len(words) == 0 || genericCommand(words)
+}
+
 // isTarName reports a file name that ADD extracts as a tar archive.
 func isTarName(name string) bool {
 	name = strings.ToLower(name)
@@ -224,7 +233,7 @@ func (f *Facts) runtimeRole(s *Stage) RoleFact {
 			}
 		}
 	}
-	if rootfs := unpackedRootfs(chain); rootfs != nil {
+	if rootfs := unpackedRootfs(chain); rootfs != nil && startsGeneric(chain) {
 		return RoleFact{RoleBase, fmt.Sprintf("it unpacks a root file system onto scratch (line %d), as distribution base images do", rootfs.StartLine)}
 	}
 	content := f.stageContent(s, map[*Stage]bool{})

@@ -431,8 +431,18 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 		ep.Why = fmt.Sprintf("the base image's entrypoint is kept and %s", sf.image.DropsPrivileges)
 		return ep
 	}
-	for _, w := range words {
+	entryWords := 0
+	if entry != nil {
+		entryWords = len(cmdWords(entry))
+	}
+	for i, w := range words {
 		b := path.Base(w)
+		// Name the instruction that holds the word: sudo in the CMD is
+		// not on the ENTRYPOINT's line.
+		line := line
+		if i >= entryWords && cmdLine != 0 {
+			line = cmdLine
+		}
 		if escalates[b] {
 			ep.NeedsRoot, ep.Line = Present, line
 			ep.Why = fmt.Sprintf("the start command on line %d runs %s, which another user can run only with an entry in %s's configuration", line, b, b)
@@ -455,7 +465,14 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 			ep.runsSSHD = true
 		}
 	}
-	// The program that starts: the first word, or what a shell runs.
+	// The program that starts: the first word, or what a shell runs,
+	// behind an init that only forwards signals (tini -- /entrypoint.sh).
+	words = withoutInit(words)
+	if len(words) == 0 {
+		ep.SwitchesUser, ep.Line = Absent, line
+		ep.Why = fmt.Sprintf("the start command on line %d runs only an init", line)
+		return ep
+	}
 	prog := words[0]
 	if isShellName(path.Base(prog)) && len(words) > 1 {
 		if words[1] == "-c" && len(words) > 2 {
@@ -498,6 +515,26 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 	ep.SwitchesUser, ep.Line = Absent, line
 	ep.Why = fmt.Sprintf("the start command on line %d (%s) runs the process directly", line, strings.Join(words, " "))
 	return ep
+}
+
+// initWrappers run the rest of the command as their child, as the same
+// user: what starts is the command after them.
+var initWrappers = map[string]bool{"tini": true, "tini-static": true, "dumb-init": true, "docker-init": true, "catatonit": true}
+
+// withoutInit drops an init wrapper and its options from the front of a
+// start command.
+func withoutInit(words []string) []string {
+	if len(words) == 0 || !initWrappers[path.Base(words[0])] {
+		return words
+	}
+	rest := words[1:]
+	for len(rest) > 0 && strings.HasPrefix(rest[0], "-") {
+		if rest[0] == "--" {
+			return rest[1:]
+		}
+		rest = rest[1:]
+	}
+	return rest
 }
 
 // InheritedEntrypoint returns the ENTRYPOINT the stage's CMD runs
