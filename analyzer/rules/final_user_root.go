@@ -59,6 +59,12 @@ var FinalUserRoot = &analyzer.Rule{
 			return
 		}
 		plan := planNonRoot(sf, anchor)
+		if plan.withheld == nil && len(sf.StartCommand()) == 0 {
+			// No CMD or ENTRYPOINT of its own: whoever runs the image
+			// says what it runs, and may need root for it.
+			plan.advice = ""
+			plan.withheld = &withheld{analyzer.PreconditionUnknown, "the Dockerfile sets no CMD or ENTRYPOINT, so what the container runs, and whether it needs root, is up to whoever runs it"}
+		}
 		if plan.advice != "" {
 			msg += "; " + plan.advice
 		}
