@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/imagedata"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // FullBaseImage suggests the slim variant of the final stage's image.
@@ -53,7 +55,7 @@ var FullBaseImage = &analyzer.Rule{
 			if ok, why := p.RuntimeChangeAllowed(final); !ok {
 				// A base image's users build on what the full image has.
 				msg += "; " + why
-			} else if why := needsFullImage(p.Context, final, ref, alt); why != "" {
+			} else if why := needsFullImage(p, final, ref, alt); why != "" {
 				msg += "; no fix proposed because " + why
 			} else {
 				fix = slimFix(p.File, root, alt)
@@ -70,14 +72,15 @@ var nativeBuildPackages = []string{"gcc", "g++", "build-essential", "make", "cma
 
 // needsFullImage says why the final stage, built on full, may depend on
 // it rather than on its slim variant alt, "" when nothing suggests it does.
-func needsFullImage(bc *analyzer.BuildContext, final *analyzer.Stage, full analyzer.ImageRef, alt string) string {
+func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.ImageRef, alt string) string {
 	pkgs := installedPackages(final, slices.Concat(osInstallers, languageInstallers)...)
 	for _, n := range nativeBuildPackages {
 		if pkgs[n] {
 			return "the stage installs " + n + " to compile native code"
 		}
 	}
-	if tool := slimLacks(final, full, alt, pkgs); tool != "" {
+	sf := p.Facts().Stage(final)
+	if tool := slimLacks(sf, final, full, alt); tool != "" {
 		return "it runs " + tool + ", which " + full.Raw + " ships and " + alt + " does not"
 	}
 	for _, in := range final.LineageInstructions() {
@@ -87,15 +90,18 @@ func needsFullImage(bc *analyzer.BuildContext, final *analyzer.Stage, full analy
 		for _, c := range in.Script.Commands() {
 			switch c.Name {
 			case "gcc", "g++", "make", "cc", "node-gyp", "git":
-				if !pkgs[c.Name] {
+				if !isProbe(in.Script, c) && sf.ToolAtOffset(c.Start, c.Name).Line == 0 {
 					return "it runs " + c.Name + ", which the slim image does not have"
 				}
 			}
 		}
 	}
-	if bc != nil {
+	if why := dependencyNeedsFull(p.Context, full.Name()); why != "" {
+		return why
+	}
+	if p.Context != nil {
 		for _, lock := range []string{"package-lock.json", "npm-shrinkwrap.json"} {
-			if b, err := bc.ReadFile(lock); err == nil && (strings.Contains(string(b), `"gypfile": true`) || strings.Contains(string(b), `"node_modules/node-gyp"`)) {
+			if b, err := p.Context.ReadFile(lock); err == nil && (strings.Contains(string(b), `"gypfile": true`) || strings.Contains(string(b), `"node_modules/node-gyp"`)) {
 				return lock + " holds packages built with node-gyp, which needs the compilers of the full image"
 			}
 		}
@@ -103,37 +109,142 @@ func needsFullImage(bc *analyzer.BuildContext, final *analyzer.Stage, full analy
 	return ""
 }
 
-// slimLacks returns a command the stage runs (in a RUN, or as the
-// program of a CMD, ENTRYPOINT or HEALTHCHECK) that the full image ships,
-// the slim image alt is known not to, and the stage does not install by
-// that name; "" when there is none. curl piped into a shell on the full
-// python image is the common case: on -slim the build fails.
-func slimLacks(final *analyzer.Stage, full analyzer.ImageRef, alt string, installed map[string]bool) string {
-	fullImage, fullKnown := analyzer.ImageContents(full)
-	slimImage, slimKnown := analyzer.ImageContents(analyzer.ParseImageRef(alt))
-	if !fullKnown || !slimKnown {
+// dependencyNeedsFull says which dependency of the project loads a
+// system library the full language image ships and its slim variant does
+// not (Wand and ImageMagick, canvas and cairo), "" when none is known.
+func dependencyNeedsFull(bc *analyzer.BuildContext, ecosystem string) string {
+	if bc == nil {
 		return ""
 	}
-	lacks := func(name string) bool {
-		name = path.Base(name)
-		inFull, _ := fullImage.Tool(name)
-		inSlim, known := slimImage.Tool(name)
-		return inFull && known && !inSlim && !installed[name]
+	switch ecosystem {
+	case "node":
+		if bc.Package == nil {
+			return ""
+		}
+		for _, dep := range slices.Sorted(maps.Keys(bc.Package.Dependencies)) {
+			if need, ok := analyzer.FullImageNeedOf("node", dep); ok {
+				return need.Why(dep) + " (package.json depends on it)"
+			}
+		}
+	case "python":
+		for _, f := range bc.Files {
+			if base := path.Base(f); !strings.HasPrefix(base, "requirements") || !strings.HasSuffix(base, ".txt") || strings.Count(f, "/") > 1 {
+				continue
+			}
+			b, err := bc.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			for _, name := range analyzer.RequirementNames(b) {
+				if need, ok := analyzer.FullImageNeedOf("python", name); ok {
+					return need.Why(name) + " (" + f + " lists it)"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// slimLacks returns a command the stage runs (in a RUN, or as the
+// program of a CMD, ENTRYPOINT or HEALTHCHECK) that comes from the full
+// image, not from the Dockerfile's own installs or copies, and that the
+// slim image alt is known not to ship; "" when there is none. curl piped
+// into a shell on the full python image is the common case: on -slim the
+// build fails.
+func slimLacks(sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.ImageRef, alt string) string {
+	slimImage, slimKnown := analyzer.ImageContents(analyzer.ParseImageRef(alt))
+	if !slimKnown {
+		return ""
+	}
+	lacks := func(name string, st analyzer.ToolState) bool {
+		if st.Presence != analyzer.Present || st.Line != 0 {
+			// Not there on the full image either, or the Dockerfile
+			// installs or copies it itself, which it does on -slim too.
+			return false
+		}
+		inSlim, known := slimImage.Tool(path.Base(name))
+		return known && !inSlim
 	}
 	for _, in := range final.LineageInstructions() {
 		if in.Script != nil {
 			for _, c := range in.Script.Commands() {
-				if lacks(c.Name) {
+				if !isProbe(in.Script, c) && lacks(c.Name, sf.ToolAtOffset(c.Start, c.Name)) {
 					return c.Name
 				}
 			}
 			continue
 		}
-		if program := startProgram(in); program != "" && lacks(program) {
+		if program := startProgram(in); program != "" && lacks(program, sf.Tool(0, program)) {
 			return path.Base(program)
 		}
 	}
 	return ""
+}
+
+// isProbe reports `command -v git` whose failure the script handles: the
+// left side of || whose right side does not exit, or the condition of an
+// if without else. Such a probe asks whether the tool exists and the
+// script works either way; a bare one fails the build where git is
+// missing, which is a use of it.
+func isProbe(s *analyzer.Script, c analyzer.Command) bool {
+	probe := false
+	for i, w := range c.Prefix {
+		if w.Value == "command" && i+1 < len(c.Prefix) && (c.Prefix[i+1].Value == "-v" || c.Prefix[i+1].Value == "-V") {
+			probe = true
+		}
+	}
+	if !probe || s == nil || s.File == nil {
+		return false
+	}
+	handled := false
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		if handled {
+			return false
+		}
+		switch n := n.(type) {
+		case *syntax.BinaryCmd:
+			if n.Op == syntax.OrStmt && containsCall(n.X, c.Call) && !fails(n.Y) {
+				handled = true
+			}
+		case *syntax.IfClause:
+			if n.Else == nil {
+				for _, st := range n.Cond {
+					if !st.Negated && containsCall(st, c.Call) {
+						handled = true
+					}
+				}
+			}
+		}
+		return !handled
+	})
+	return handled
+}
+
+// containsCall reports whether call is inside node.
+func containsCall(node syntax.Node, call *syntax.CallExpr) bool {
+	found := false
+	syntax.Walk(node, func(n syntax.Node) bool {
+		if n == syntax.Node(call) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// fails reports a command list that can stop the script with an error:
+// exit, return or false.
+func fails(node syntax.Node) bool {
+	found := false
+	syntax.Walk(node, func(n syntax.Node) bool {
+		if ce, ok := n.(*syntax.CallExpr); ok && len(ce.Args) > 0 {
+			if w, lit := analyzer.Literal(ce.Args[0]); lit && (w == "exit" || w == "return" || w == "false") {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // startProgram returns the program a CMD, ENTRYPOINT or HEALTHCHECK runs
