@@ -2,8 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"path"
-	"sort"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -85,10 +83,12 @@ func checkChownAfterCopy(p *analyzer.Pass, in *analyzer.Instruction, copies *cop
 			var fix *analyzer.Fix
 			if total == len(list) {
 				dir := analyzer.ResolvePath(wd, target.Value)
-				if why := chownReaches(in, dir, runs); why != "" {
+				if add := unpackingAdd(p.Context, list); add != nil {
+					msg += fmt.Sprintf(" (no fix: the ADD on line %d unpacks an archive, and the classic builder and older BuildKit releases give --chown only to the folder, not to the unpacked files)", add.StartLine)
+				} else if why := chownReaches(p.File, in, dir, runs); why != "" {
 					msg += " (no fix: --chown on the COPY would leave " + why + " owned by root, where the chown gives it to " + owner + ")"
 				} else {
-					fix = chownFix(p.File, in, c, owner, list, runs)
+					fix = chownFix(p.File, in, c, owner, list)
 				}
 			} else {
 				msg += fmt.Sprintf(" (no fix is proposed: it would edit more than %d COPY instructions)", maxChownCopies)
@@ -172,46 +172,141 @@ func (t *copyTree) under(dir, owner string, limit int) ([]*analyzer.Instruction,
 	return out, total
 }
 
+// unpackingAdd returns the first ADD among copies that unpacks a local
+// archive, nil when there is none.
+func unpackingAdd(bc *analyzer.BuildContext, copies []*analyzer.Instruction) *analyzer.Instruction {
+	for _, in := range copies {
+		c, ok := copyOf(in)
+		if !ok || !c.add {
+			continue
+		}
+		for _, src := range c.sources {
+			if !strings.Contains(src, "://") && (isArchiveName(src) || bc != nil && addsArchive(bc, []string{src})) {
+				return in
+			}
+		}
+	}
+	return nil
+}
+
 // chownReaches names what a recursive chown of dir changes that --chown on
 // the copies into it would not: files a RUN of the stage may have written
 // there (node_modules, from npm ci), and the folder itself when no COPY
-// created it (a WORKDIR did, or the stage's base has it). "" when the
+// creates it (a WORKDIR did, or the stage's base may have it). "" when the
 // copies are all the chown reaches. runs are the RUNs of the stage before
 // the chown.
-func chownReaches(chown *analyzer.Instruction, dir string, runs []*analyzer.Instruction) string {
-	if len(runs) > 0 {
-		return fmt.Sprintf("what the RUN on line %d may write under %s", runs[0].StartLine, dir)
+func chownReaches(d *analyzer.Dockerfile, chown *analyzer.Instruction, dir string, runs []*analyzer.Instruction) string {
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		return "/ and everything the base image has"
+	}
+	under := func(p string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+	for _, r := range runs {
+		if mayWriteUnder(d, r, dir, under) {
+			return fmt.Sprintf("what the RUN on line %d may write under %s", r.StartLine, dir)
+		}
 	}
 	stage := chown.Stage
 	if stage == nil || stage.BaseStage != nil {
 		return dir + " as the earlier stage it builds on left it"
 	}
-	under := func(p string) bool { return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/") }
+	var created *analyzer.Instruction
 	for _, in := range stage.Instructions {
 		if in.Index >= chown.Index {
 			break
 		}
 		if in.Keyword == "WORKDIR" && len(in.Args) == 1 {
-			if wd := analyzer.ResolvePath(in.WorkdirBefore(), in.Args[0]); under(wd) {
+			wd := strings.TrimSuffix(analyzer.ResolvePath(in.WorkdirBefore(), in.Args[0]), "/")
+			if under(wd) && (created == nil || wd != dir) {
+				// A WORKDIR into the folder before a COPY creates it, or
+				// below it, makes a folder owned by root.
 				return fmt.Sprintf("%s (the WORKDIR on line %d creates it)", wd, in.StartLine)
 			}
 		}
-	}
-	for _, in := range stage.Instructions {
-		if in.Index >= chown.Index {
-			break
+		if c, ok := copyOf(in); ok && c.dest != "" && created == nil &&
+			strings.TrimSuffix(analyzer.ResolvePath(in.WorkdirBefore(), c.dest), "/") == dir {
+			created = in
 		}
-		if c, ok := copyOf(in); ok && c.dest != "" && strings.TrimSuffix(analyzer.ResolvePath(in.WorkdirBefore(), c.dest), "/") == strings.TrimSuffix(dir, "/") {
+	}
+	if created == nil {
+		return dir + " itself (no COPY creates it)"
+	}
+	if why := mayPreexist(stage, dir); why != "" {
+		return dir + " itself (" + why + ")"
+	}
+	return ""
+}
+
+// mayWriteUnder reports a RUN that may write under dir: one that runs
+// there (npm ci in WORKDIR /app), names the folder by its full path or,
+// from a folder above it, by a relative one or after a cd, or uses a value
+// dockopt cannot read.
+func mayWriteUnder(d *analyzer.Dockerfile, r *analyzer.Instruction, dir string, under func(string) bool) bool {
+	if r.Script == nil || !r.Script.Exact() || len(r.Heredocs) > 0 {
+		return true
+	}
+	wd := strings.TrimSuffix(r.WorkdirBefore(), "/")
+	if under(wd) || strings.Contains(r.Text(d.Source), dir) {
+		return true
+	}
+	// From a folder above dir, a relative path reaches it (mkdir -p
+	// app/data from /), and so does anything after a cd.
+	rel, above := "", wd == "" || strings.HasPrefix(dir, wd+"/")
+	if above {
+		rel = strings.TrimPrefix(dir, wd+"/")
+	}
+	for _, c := range r.Script.Commands() {
+		if above && (c.Name == "cd" || c.Name == "pushd") {
+			return true
+		}
+		for _, w := range c.Args {
+			if w.Dynamic {
+				return true
+			}
+			v := strings.TrimPrefix(w.Value, "./")
+			if above && !namesOnly[c.Name] && (v == rel || strings.HasPrefix(v, rel+"/") || v == ".") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// namesOnly are commands whose words name accounts and packages, not
+// paths: useradd app from / does not write ./app.
+var namesOnly = map[string]bool{"useradd": true, "adduser": true, "groupadd": true, "addgroup": true, "usermod": true,
+	"apt-get": true, "apt": true, "apk": true, "dnf": true, "yum": true, "microdnf": true}
+
+// mayPreexist says why dir may exist in the stage's base image before the
+// COPY, "" when the COPY surely creates it: a base the image table knows
+// (or scratch) and a folder outside the system's own tree (/app, /srv/app,
+// /home/node/app). A folder the base has keeps the base's owner under
+// COPY --chown, while the chown gives it to the user.
+func mayPreexist(stage *analyzer.Stage, dir string) string {
+	if _, known := analyzer.ImageContents(stage.Base); !known {
+		return "the base image " + stage.BaseRaw + " may already have it"
+	}
+	parts := strings.Split(strings.TrimPrefix(dir, "/"), "/")
+	switch parts[0] {
+	case "bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "media", "mnt", "proc", "root", "run", "sbin", "sys", "tmp", "var":
+		return "the base image may already have it"
+	case "usr":
+		if len(parts) >= 3 && (parts[1] == "src" || parts[1] == "local" && parts[2] == "src" && len(parts) >= 4) {
 			return ""
 		}
+		return "the base image may already have it"
+	case "home", "opt", "srv":
+		if len(parts) >= 3 || parts[0] != "home" && len(parts) == 2 {
+			return ""
+		}
+		return "the base image may already have it"
 	}
-	return dir + " itself (no COPY creates it)"
+	return ""
 }
 
 // chownFix deletes a RUN that is only the chown and moves the owner onto
-// the COPY instructions, when that is all it takes. runs are the RUNs of
-// the stage before in.
-func chownFix(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyzer.Command, owner string, copies, runs []*analyzer.Instruction) *analyzer.Fix {
+// the COPY instructions, when that is all it takes.
+func chownFix(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyzer.Command, owner string, copies []*analyzer.Instruction) *analyzer.Fix {
 	stmts := topStmts(in.Script)
 	if len(stmts) != 1 || len(in.Script.Commands()) != 1 || len(c.Prefix) > 0 || len(in.Heredocs) > 0 || len(in.Flags) > 0 {
 		return nil
@@ -219,7 +314,7 @@ func chownFix(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyzer.Comma
 	if len(c.Positional("--from", "--reference")) != 2 {
 		return nil
 	}
-	edits := []analyzer.TextEdit{deleteLines(d, in.StartLine, in.EndLine)}
+	edits := []analyzer.TextEdit{deleteInstruction(d, in)}
 	for _, cp := range copies {
 		if existing, ok := cp.Flag("chown"); ok {
 			if existing != owner {
@@ -230,19 +325,6 @@ func chownFix(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyzer.Comma
 		at := cp.Start + len(cp.Written)
 		edits = append(edits, analyzer.TextEdit{Start: at, End: at, New: " --chown=" + owner})
 	}
-	last := copies[len(copies)-1]
-	first := sort.Search(len(runs), func(i int) bool { return runs[i].Index > last.Index })
-	var between []string
-	for _, r := range runs[first:min(len(runs), first+maxChownCopies)] {
-		between = append(between, fmt.Sprint(r.StartLine))
-	}
 	msg := "set the owner on the COPY and drop the chown"
-	if len(between) > 0 {
-		msg += "; files created by the RUN on line " + strings.Join(between, ", ")
-		if more := len(runs) - first - len(between); more > 0 {
-			msg += fmt.Sprintf(" and %d more", more)
-		}
-		msg += " stay owned by root (readable, not writable, by " + path.Base(strings.Split(owner, ":")[0]) + ")"
-	}
 	return &analyzer.Fix{Message: msg, Edits: edits}
 }
