@@ -132,7 +132,7 @@ func tiniFix(p *analyzer.Pass, final *analyzer.Stage, start *analyzer.Instructio
 		}
 	}
 	// The install runs as root: before the stage's first USER, where the
-	// runtime settings go otherwise (see runtimeAnchor).
+	// runtime settings go otherwise (see runtimeAnchor), or earlier.
 	anchor := runtimeAnchor(final)
 	for _, in := range final.Instructions {
 		if in == anchor {
@@ -143,6 +143,7 @@ func tiniFix(p *analyzer.Pass, final *analyzer.Stage, start *analyzer.Instructio
 			break
 		}
 	}
+	anchor = earlierInstallAnchor(d, final, anchor)
 	line := anchorLine(anchor)
 	if has, _ := sf.ToolAt(line, "tini"); has == analyzer.Present {
 		if entryLine != "" {
@@ -179,6 +180,54 @@ func tiniFix(p *analyzer.Pass, final *analyzer.Stage, start *analyzer.Instructio
 		edits = append(edits, insertLinesBefore(d, start, entryLine))
 	}
 	return &analyzer.Fix{Message: "install tini with " + manager + " and run the command under it" + wraps, Edits: edits}, nil
+}
+
+// earlierInstallAnchor moves the install before the stage's first copy of
+// the project, so that a code change does not download tini again, when
+// nothing between there and anchor can change how the package manager
+// runs: a copied or written configuration (a mirror in
+// /etc/apk/repositories, an apt proxy, a CA certificate) or a proxy
+// setting. Otherwise the install stays at anchor.
+func earlierInstallAnchor(d *analyzer.Dockerfile, final *analyzer.Stage, anchor *analyzer.Instruction) *analyzer.Instruction {
+	var early *analyzer.Instruction
+	for _, in := range final.Instructions {
+		if in == anchor {
+			break
+		}
+		c, isCopy := copyOf(in)
+		if early == nil {
+			if isCopy && c.from == "" && !configuresSystem(in, c) {
+				early = in
+			}
+			continue
+		}
+		switch {
+		case isCopy && configuresSystem(in, c):
+			return anchor
+		case in.Keyword == "RUN":
+			text := in.Text(d.Source)
+			for _, s := range []string{"/etc/", "ca-certificates", "apt-key", "gpg"} {
+				if strings.Contains(text, s) {
+					return anchor
+				}
+			}
+		case in.Keyword == "ENV" || in.Keyword == "ARG":
+			if strings.Contains(strings.ToLower(in.Text(d.Source)), "proxy") {
+				return anchor
+			}
+		}
+	}
+	if early == nil {
+		return anchor
+	}
+	return early
+}
+
+// configuresSystem reports a COPY or ADD into the system's configuration
+// or certificates rather than the project's folders.
+func configuresSystem(in *analyzer.Instruction, c copySpec) bool {
+	dest := analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
+	return strings.HasPrefix(dest, "/etc/") || dest == "/etc" || strings.Contains(dest, "ca-certificates") || strings.HasPrefix(dest, "/root/")
 }
 
 // lastEntrypoint returns the stage's own last ENTRYPOINT, nil if it sets
