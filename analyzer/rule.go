@@ -29,6 +29,11 @@ type Rule struct {
 	// POSIXOnly rules assume a Linux image with a POSIX shell; the engine
 	// drops their findings in Windows stages.
 	POSIXOnly bool
+	// Supersedes are rules whose fix this rule's fix makes unneeded on the
+	// same instruction (a cache mount instead of deleting the cache):
+	// when both are proposed in one pass, the patcher applies this one and
+	// lets the other rule look again at the result.
+	Supersedes []string
 	// Check inspects one Dockerfile and reports through the pass.
 	Check func(*Pass)
 }

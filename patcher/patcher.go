@@ -335,6 +335,11 @@ func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.
 		}
 		next, nextRes, applied := p.applyPass(src, candidates)
 		if len(applied) == 0 {
+			if len(p.withoutSuperseded(candidates)) < len(candidates) {
+				// The fixes that superseded others were all blocked:
+				// the next pass proposes the ones they held back.
+				continue
+			}
 			idempotent = true
 			break
 		}
@@ -484,7 +489,7 @@ const (
 // halved again, and a single fix that does not is blocked for good with
 // the reason. A few failing fixes among N cost a few times log N tries.
 func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
-	batch := p.fitSize(src, analyzer.NonOverlapping(candidates))
+	batch := p.fitSize(src, analyzer.NonOverlapping(p.withoutSuperseded(candidates)))
 	if !fitsConvertLimit(src, batch) && p.originalConverts() {
 		batch = p.fitConvertLimit(src, batch)
 	}
@@ -531,6 +536,32 @@ func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]by
 	}
 	// The fixes were tried in candidate order, so good keeps it.
 	return goodNext, goodRes, good
+}
+
+// withoutSuperseded leaves out, for this pass, a fix whose instruction
+// also has a fix from a rule that supersedes it: apk add --no-cache next to
+// a cache mount for apk would make the mount useless. The left-out rule
+// looks again at the next pass's result, where the mount answers it; if
+// the superseding fix is blocked, it is proposed then.
+func (p *filePatcher) withoutSuperseded(candidates []analyzer.Finding) []analyzer.Finding {
+	type onLine struct {
+		rule string
+		line int
+	}
+	superseded := map[onLine]bool{}
+	for _, c := range candidates {
+		for _, r := range p.run.Analyzer().Lookup(c.Rule) {
+			for _, id := range r.Supersedes {
+				superseded[onLine{id, c.Line}] = true
+			}
+		}
+	}
+	if len(superseded) == 0 {
+		return candidates
+	}
+	return slices.DeleteFunc(slices.Clone(candidates), func(c analyzer.Finding) bool {
+		return superseded[onLine{c.Rule, c.Line}]
+	})
 }
 
 // fitSize keeps the fixes, in order, that leave the file within the size

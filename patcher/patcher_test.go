@@ -254,3 +254,48 @@ func TestAFixThatWritesOverAnExistingFileIsDropped(t *testing.T) {
 		})
 	}
 }
+
+// A fix that another rule's fix supersedes on the same instruction waits
+// for it; when the superseding fix is blocked, the held-back fix is
+// applied in the next pass rather than lost.
+func TestASupersededFixIsAppliedWhenTheOtherIsBlocked(t *testing.T) {
+	clean := &analyzer.Rule{
+		ID: "test-clean", Category: analyzer.CategorySize, Severity: analyzer.SeverityInfo, Fix: analyzer.Safe,
+		Title: "Test", Rationale: "a rule whose fix deletes a cache, superseded by the test's cache mount",
+		Check: func(p *analyzer.Pass) {
+			for in := range p.File.Each("RUN") {
+				if !strings.Contains(in.Text(p.File.Source), "--no-cache") {
+					at := in.End
+					p.Report(in, "clean", &analyzer.Fix{Message: "add --no-cache", Edits: []analyzer.TextEdit{{Start: at, End: at, New: " --no-cache"}}})
+				}
+			}
+		},
+	}
+	mount := &analyzer.Rule{
+		ID: "test-mount", Category: analyzer.CategoryBuildCache, Severity: analyzer.SeverityInfo, Fix: analyzer.Review,
+		Title: "Test", Rationale: "a rule whose fix always breaks the file, so verification blocks it",
+		Supersedes: []string{"test-clean"},
+		Check: func(p *analyzer.Pass) {
+			for in := range p.File.Each("RUN") {
+				p.Report(in, "mount", &analyzer.Fix{Message: "break the file", Edits: []analyzer.TextEdit{{Start: in.Start, End: in.Start, New: "FROM\n"}}})
+			}
+		},
+	}
+	a := analyzer.New([]*analyzer.Rule{clean, mount})
+	fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: []byte("FROM alpine:3.22\nRUN apk add git\n")}}
+	res, err := a.Analyze(t.Context(), fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, patcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := pr.Files[0]
+	if got := string(f.Patched); got != "FROM alpine:3.22\nRUN apk add git --no-cache\n" {
+		t.Errorf("patched:\n%s\nwant the held-back fix applied", got)
+	}
+	if len(f.Dropped) != 1 || f.Dropped[0].Rule != "test-mount" {
+		t.Errorf("dropped %+v, want the blocked mount only", f.Dropped)
+	}
+}

@@ -28,6 +28,9 @@ var PackageCacheMountMissing = &analyzer.Rule{
 	Good:      "RUN --mount=type=cache,target=/root/.npm npm ci\n",
 	Fix:       analyzer.Review,
 	POSIXOnly: true,
+	// Deleting or disabling the cache the mount keeps would throw the
+	// mount's work away (apk --no-cache never reads /etc/apk/cache).
+	Supersedes: []string{"apk-no-cache", "pip-no-cache-dir", "apt-lists-not-removed", "yarn-cache-clean"},
 	Check: func(p *analyzer.Pass) {
 		aware := usesBuildKitFeatures(p.File)
 		dockerClean := newChainFirst(removesDockerClean)
@@ -109,7 +112,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, docker
 		}
 		return []cacheNeed{{tool: "apt", target: "/var/cache/apt", locked: true}, {tool: "apt", target: "/var/lib/apt", locked: true}}
 	case "apk":
-		if c.Subcommand("-o", "-t", "-c") != "add" || c.Has("--no-cache") || !aware {
+		if c.Subcommand("-o", "-t", "-c") != "add" || c.Has("--no-cache") || !aware || removesPath(in.Script, "/var/cache/apk") {
 			return nil
 		}
 		return []cacheNeed{{tool: "apk", target: "/etc/apk/cache", locked: true}}
@@ -127,7 +130,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, docker
 		if !installs || c.Has("--no-cache-dir") || !aware {
 			return nil
 		}
-		if _, ok := in.EnvBefore("PIP_NO_CACHE_DIR"); ok {
+		if _, ok := in.EnvBefore("PIP_NO_CACHE_DIR"); ok || inlineEnvTruthy(c, "PIP_NO_CACHE_DIR") || exportsOf(in.Script, "PIP_NO_CACHE_DIR").truthyBefore(c.Start) {
 			return nil
 		}
 	case analyzer.Npm:
@@ -150,7 +153,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, docker
 			return nil
 		}
 	case analyzer.Cargo:
-		if sub != "build" && sub != "install" && sub != "fetch" {
+		if sub != "build" && sub != "install" && sub != "fetch" || usesCargoChef(in) {
 			return nil
 		}
 	case analyzer.Maven, analyzer.Gradle:
@@ -177,6 +180,26 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, docker
 		out = append(out, cacheNeed{tool: pm.Name, target: cache.In(img, env), locked: cache.Locked, noFix: noFix})
 	}
 	return out
+}
+
+// usesCargoChef reports a stage whose lineage runs cargo chef: cook bakes
+// the dependencies into a layer on purpose, and a cache mount over cargo's
+// folders would hide them from the build after it.
+func usesCargoChef(in *analyzer.Instruction) bool {
+	if in.Stage == nil {
+		return false
+	}
+	for _, x := range in.Stage.LineageInstructions() {
+		if x.Script == nil {
+			continue
+		}
+		for _, c := range x.Script.CommandsNamed("cargo") {
+			if c.Subcommand() == "chef" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // removesDockerClean reports whether an instruction removes the Debian

@@ -27,6 +27,13 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("rule %s: Bad and Good examples are required for the docs", r.ID)
 		}
 	}
+	for _, r := range All() {
+		for _, id := range r.Supersedes {
+			if !seen[id] || id == r.ID {
+				t.Errorf("rule %s supersedes %q, which is not another rule", r.ID, id)
+			}
+		}
+	}
 }
 
 func TestRules(t *testing.T) {
