@@ -36,8 +36,19 @@ var AptListsNotRemoved = &analyzer.Rule{
 				p.ReportWithheld(in, fmt.Sprintf("%s; no fix: line %d installs packages without apt-get update, from these lists", msg, later.StartLine), analyzer.PreconditionLater)
 				continue
 			}
+			if later := laterRemoval(in, "/var/lib/apt/lists"); later != nil {
+				// cleanup-in-later-layer moves that removal here, which
+				// also deletes the RUN left with nothing to do.
+				p.ReportWithheld(in, fmt.Sprintf("%s; no fix here: line %d removes them in a later layer, and moving that removal here (cleanup-in-later-layer) fixes both", msg, later.StartLine), analyzer.PreconditionLater)
+				continue
+			}
+			if !usesAptLists(in.Script) {
+				// Removing the lists would undo the RUN's only work.
+				p.ReportWithheld(in, "this RUN updates the apt package lists, which stay in the layer, and nothing installs from them; drop the apt-get update (no fix: removing the lists right after updating them would only undo the update)", analyzer.PreconditionUnknown)
+				continue
+			}
 			var fix *analyzer.Fix
-			if e, ok := appendToChain(in, "rm -rf /var/lib/apt/lists/*"); ok {
+			if e, ok := appendToChain(in, aptElevation(in.Script)+"rm -rf /var/lib/apt/lists/*"); ok {
 				fix = &analyzer.Fix{Message: "remove the apt lists in the same RUN", Edits: []analyzer.TextEdit{e}}
 			}
 			p.Report(in, msg, fix)
@@ -48,6 +59,42 @@ var AptListsNotRemoved = &analyzer.Rule{
 func updatesAptLists(s *analyzer.Script) bool {
 	for _, c := range s.CommandsNamed("apt-get", "apt") {
 		if c.Subcommand(aptGetValued...) == "update" {
+			return true
+		}
+	}
+	return false
+}
+
+// laterRemoval returns a later RUN of in's stage that removes dir, nil
+// when there is none.
+func laterRemoval(in *analyzer.Instruction, dir string) *analyzer.Instruction {
+	if in.Stage == nil || in.Onbuild != nil {
+		return nil
+	}
+	for _, x := range in.Stage.Instructions {
+		if x.Index > in.Index && x.Keyword == "RUN" && x.Script != nil && removesPath(x.Script, dir) {
+			return x
+		}
+	}
+	return nil
+}
+
+// aptElevation is the sudo the script's apt commands run under, if any.
+func aptElevation(s *analyzer.Script) string {
+	for _, c := range s.CommandsNamed("apt-get", "apt") {
+		if e := elevation(c); e != "" {
+			return e
+		}
+	}
+	return ""
+}
+
+// usesAptLists reports a script that installs or upgrades with apt after
+// its update, which is what the lists are for.
+func usesAptLists(s *analyzer.Script) bool {
+	for _, c := range s.CommandsNamed("apt-get", "apt") {
+		switch c.Subcommand(aptGetValued...) {
+		case "install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "reinstall", "satisfy":
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -29,7 +30,7 @@ var DnfClean = &analyzer.Rule{
 				continue
 			}
 			// The dnf flavour that installed and was not cleaned yet, and how.
-			var pending, verb string
+			var pending, verb, sudo string
 			for _, c := range in.Script.Commands() {
 				switch c.Name {
 				case "dnf", "microdnf":
@@ -40,7 +41,7 @@ var DnfClean = &analyzer.Rule{
 					switch sub.Value {
 					case "install", "in", "groupinstall", "localinstall", "reinstall", "rei",
 						"upgrade", "up", "update", "upgrade-minimal", "up-min":
-						pending, verb = c.Name, sub.Value
+						pending, verb, sudo = c.Name, sub.Value, elevation(c)
 					case "clean":
 						// dnf and microdnf keep separate caches: one's clean
 						// leaves the other's packages in place.
@@ -60,8 +61,15 @@ var DnfClean = &analyzer.Rule{
 				continue
 			}
 			var fix *analyzer.Fix
-			if e, ok := appendToChain(in, pending+" clean all"); ok {
+			if e, ok := appendToChain(in, sudo+pending+" clean all"); ok {
 				fix = &analyzer.Fix{Message: "run " + pending + " clean all at the end of the RUN", Edits: []analyzer.TextEdit{e}}
+				if later := laterCleanOnly(in, pending, func(c analyzer.Command) bool {
+					sub, ok := subcommandWord(c, dnfGlobalValued...)
+					return ok && sub.Value == "clean" && c.Has("all")
+				}); later != nil {
+					fix.Message += fmt.Sprintf(", and delete the RUN on line %d that cleaned in a later layer", later.StartLine)
+					fix.Edits = append(fix.Edits, deleteInstruction(p.File, later))
+				}
 			}
 			p.Report(in, pending+" "+verb+" leaves its cache in the layer; add "+pending+" clean all to the same RUN", fix)
 		}

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"fmt"
+
 	"github.com/dockopt/dockopt/analyzer"
 )
 
@@ -24,7 +26,7 @@ var YumCleanAll = &analyzer.Rule{
 			if in.Script == nil || mountHolds(in, "/var/cache/yum") || removesPath(in.Script, "/var/cache/yum") {
 				continue
 			}
-			lastInstall, lastClean := -1, -1
+			lastInstall, lastClean, sudo := -1, -1, ""
 			for i, c := range in.Script.CommandsNamed("yum") {
 				pos := c.Positional(yumValued...)
 				if len(pos) == 0 {
@@ -32,7 +34,7 @@ var YumCleanAll = &analyzer.Rule{
 				}
 				switch pos[0].Value {
 				case "install", "groupinstall", "localinstall", "reinstall":
-					lastInstall = i
+					lastInstall, sudo = i, elevation(c)
 				case "clean":
 					if len(pos) > 1 && pos[1].Value == "all" {
 						lastClean = i
@@ -43,8 +45,15 @@ var YumCleanAll = &analyzer.Rule{
 				continue
 			}
 			var fix *analyzer.Fix
-			if e, ok := appendToChain(in, "yum clean all"); ok {
+			if e, ok := appendToChain(in, sudo+"yum clean all"); ok {
 				fix = &analyzer.Fix{Message: "run yum clean all at the end of the RUN", Edits: []analyzer.TextEdit{e}}
+				if later := laterCleanOnly(in, "yum", func(c analyzer.Command) bool {
+					pos := c.Positional(yumValued...)
+					return len(pos) > 1 && pos[0].Value == "clean" && pos[1].Value == "all"
+				}); later != nil {
+					fix.Message += fmt.Sprintf(", and delete the RUN on line %d that cleaned in a later layer", later.StartLine)
+					fix.Edits = append(fix.Edits, deleteInstruction(p.File, later))
+				}
 			}
 			p.Report(in, "yum leaves its cache in the layer; end the RUN with yum clean all", fix)
 		}

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"fmt"
+
 	"github.com/dockopt/dockopt/analyzer"
 )
 
@@ -25,7 +27,7 @@ var ZypperClean = &analyzer.Rule{
 			if in.Script == nil || !shipsInFinalImage(p.File, stageOf(in)) || mountTouches(in, "/var/cache/zypp") {
 				continue
 			}
-			installed, cleaned := false, false
+			installed, cleaned, sudo := false, false, ""
 			for _, c := range in.Script.CommandsNamed("zypper") {
 				sub, ok := zypperSubcommand(c)
 				if !ok {
@@ -33,7 +35,7 @@ var ZypperClean = &analyzer.Rule{
 				}
 				switch sub.Value {
 				case "install", "in":
-					installed, cleaned = true, false
+					installed, cleaned, sudo = true, false, elevation(c)
 				case "clean", "cc":
 					if installed {
 						cleaned = true
@@ -44,8 +46,15 @@ var ZypperClean = &analyzer.Rule{
 				continue
 			}
 			var fix *analyzer.Fix
-			if e, ok := appendToChain(in, "zypper clean --all"); ok {
+			if e, ok := appendToChain(in, sudo+"zypper clean --all"); ok {
 				fix = &analyzer.Fix{Message: "run zypper clean --all at the end of the RUN", Edits: []analyzer.TextEdit{e}}
+				if later := laterCleanOnly(in, "zypper", func(c analyzer.Command) bool {
+					sub, ok := zypperSubcommand(c)
+					return ok && (sub.Value == "clean" || sub.Value == "cc")
+				}); later != nil {
+					fix.Message += fmt.Sprintf(", and delete the RUN on line %d that cleaned in a later layer", later.StartLine)
+					fix.Edits = append(fix.Edits, deleteInstruction(p.File, later))
+				}
 			}
 			p.Report(in, "zypper install leaves its cache in the layer; add zypper clean --all to the same RUN", fix)
 		}
