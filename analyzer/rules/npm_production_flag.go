@@ -18,10 +18,10 @@ var NpmProductionFlag = &analyzer.Rule{
 		`flags in a future major, at which point the image would quietly install dev dependencies again. npm 6 ` +
 		`does not know --omit=dev and --production is right there, so node images 14 and older are not ` +
 		`reported; the fix is safe on a node image of version 15 or later (or a moving tag such as lts), and ` +
-		`one to review on images whose npm version is unknown.`,
+		`withheld on images whose npm version is unknown.`,
 	Bad:       "FROM node:22-slim\nCOPY package*.json ./\nRUN npm ci --production\n",
 	Good:      "FROM node:22-slim\nCOPY package*.json ./\nRUN npm ci --omit=dev\n",
-	Fix:       analyzer.Review,
+	Fix:       analyzer.Safe,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		for in := range p.File.Each("RUN") {
@@ -44,16 +44,16 @@ var NpmProductionFlag = &analyzer.Rule{
 						// dependencies the flag keeps out.
 						continue
 					}
+					if !known {
+						// npm 6 ignores --omit=dev and installs the dev
+						// dependencies: the fix needs a newer npm.
+						p.ReportWithheld(in, msg+"; no fix: the image's npm version is not known, and npm 6 (node 14 and older) ignores --omit=dev and installs the dev dependencies", analyzer.PreconditionTool)
+						continue
+					}
 					var fix *analyzer.Fix
 					if in.Script.Exact() && !a.Dynamic {
-						fix = &analyzer.Fix{Message: "use --omit=dev",
+						fix = &analyzer.Fix{Message: "use --omit=dev", Safety: analyzer.Safe,
 							Edits: []analyzer.TextEdit{{Start: a.Start, End: a.End, New: "--omit=dev"}}}
-						// Safe only where the image's npm is known to take it.
-						fix.Safety = analyzer.Safe
-						if !known {
-							fix.Safety = analyzer.Review
-							fix.Message += " (npm 6, which node 14 and older ship, ignores it and installs dev dependencies: check the npm version)"
-						}
 					}
 					p.Report(in, msg, fix)
 				}

@@ -15,13 +15,20 @@ var YarnCacheClean = &analyzer.Rule{
 	Rationale: `Yarn keeps a copy of every package it downloads in its global cache, so the layer holds each ` +
 		`dependency twice: once in node_modules and once in the cache. Clean the cache in the same RUN, or ` +
 		`mount a BuildKit cache on it to keep the speed without shipping it. Unlike hadolint, dockopt does not ` +
-		`report stages that do not ship in the final image, nor RUNs that already mount a cache or tmpfs on the yarn cache.`,
+		`report stages that do not ship in the final image, nor RUNs that already mount a cache or tmpfs on the yarn cache, ` +
+		`nor projects on Yarn 2 or later (.yarnrc.yml, install --immutable, packageManager yarn@2+), whose ` +
+		`Plug'n'Play installs run from the cache itself.`,
 	Bad:         "FROM node:20\nRUN yarn install --frozen-lockfile\n",
 	Good:        "FROM node:20\nRUN yarn install --frozen-lockfile && yarn cache clean\n",
 	Equivalents: []string{"hadolint:DL3060"},
 	Fix:         analyzer.Safe,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
+		if yarnBerry(p) {
+			// Yarn 2+ with Plug'n'Play loads packages from the cache's
+			// zip files: cleaning it removes the installed packages.
+			return
+		}
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil || !shipsInFinalImage(p.File, stageOf(in)) || yarnCacheMounted(in) {
 				continue
@@ -47,6 +54,26 @@ var YarnCacheClean = &analyzer.Rule{
 			p.Report(in, "yarn install leaves a second copy of every package in the yarn cache; add yarn cache clean", fix)
 		}
 	},
+}
+
+// yarnBerry reports a project on Yarn 2 or later: a .yarnrc.yml (in the
+// Dockerfile or the context), yarn install --immutable, or a packageManager
+// of yarn@2 and up in package.json.
+func yarnBerry(p *analyzer.Pass) bool {
+	if strings.Contains(string(p.File.Source), ".yarnrc.yml") || strings.Contains(string(p.File.Source), "--immutable") {
+		return true
+	}
+	if bc := p.Context; bc != nil {
+		if bc.HasPath(".yarnrc.yml") {
+			return true
+		}
+		if bc.Package != nil {
+			if v, ok := strings.CutPrefix(bc.Package.PackageManager, "yarn@"); ok && !strings.HasPrefix(v, "1.") && !strings.HasPrefix(v, "0.") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func yarnCacheMounted(in *analyzer.Instruction) bool {
