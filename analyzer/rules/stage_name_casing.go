@@ -35,16 +35,17 @@ var StageNameCasing = &analyzer.Rule{
 			}
 			name := args[2]
 			lower := strings.ToLower(name)
-			msg := fmt.Sprintf("stage name %q has capitals; BuildKit treats stage names as lower case, so write %q", name, lower)
+			read := fmt.Sprintf("stage name %q has capitals; BuildKit treats stage names as lower case", name)
+			msg := fmt.Sprintf("%s, so write %q", read, lower)
 			// Lower case would only spell out the name's real problem,
 			// which its own finding reports: fixing the case is not the
 			// change to make.
 			if _, reserved := reservedStageNames[lower]; reserved {
-				p.Report(s.From, msg+"; no fix: "+lower+" is a reserved name, so the stage needs another name", nil)
+				p.Report(s.From, fmt.Sprintf("%s and reads it as %q, a reserved name: give the stage another name (no fix: the name is the author's to choose)", read, lower), nil)
 				continue
 			}
 			if other := sameNameStage(d, s, lower); other != nil {
-				p.Report(s.From, fmt.Sprintf("%s; no fix: line %d names a stage %q too, so the stage needs another name", msg, other.From.StartLine, other.Name), nil)
+				p.Report(s.From, fmt.Sprintf("%s and reads it as %q, the name of the stage on line %d: give one of them another name (no fix: the name is the author's to choose)", read, lower, other.From.StartLine), nil)
 				continue
 			}
 			edits := refs.renameEdits(s, name, lower)

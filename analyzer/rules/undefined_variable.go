@@ -31,10 +31,19 @@ var UndefinedVariable = &analyzer.Rule{
 			name := strings.TrimPrefix(quotedValue(w.Message), "$")
 			if s := suggestion(w.Message); s != "" && declared[s] && likelyTypo(name, s) {
 				var fix *analyzer.Fix
-				if in != nil {
+				if in != nil && in.Keyword != "COPY" && in.Keyword != "ADD" {
+					// In a COPY or ADD the name may stand in a source
+					// path, which the rename would point elsewhere.
 					fix = renameVarFix(p.File, in, name, s)
 				}
-				return fmt.Sprintf("$%s is not defined; did you mean $%s, which this Dockerfile declares?", name, s), fix, true
+				msg := fmt.Sprintf("$%s is not defined; did you mean $%s, which this Dockerfile declares?", name, s)
+				switch {
+				case in != nil && (in.Keyword == "COPY" || in.Keyword == "ADD"):
+					msg += " (no fix: in a " + in.Keyword + " it may name a source path, which the rename would point elsewhere)"
+				case in != nil && fix == nil && hasModifier(in.Text(p.File.Source), name):
+					msg += " (no fix: a ${" + name + ":-…} form gives it a meaning of its own, which the rename would change)"
+				}
+				return msg, fix, true
 			}
 			if in != nil && in.Stage != nil && in.Stage.Root().Base.IsScratch() {
 				return fmt.Sprintf("$%s is not defined in this stage, which starts from scratch, so it expands to an empty string; declare it with ARG or ENV", name), nil, true
@@ -43,6 +52,17 @@ var UndefinedVariable = &analyzer.Rule{
 			return "", nil, false
 		})
 	},
+}
+
+// hasModifier reports ${name:-…} and the other forms that give an unset
+// name a value of their own.
+func hasModifier(text, name string) bool {
+	for _, op := range []string{":-", ":+", ":?", "-", "+", "?"} {
+		if strings.Contains(text, "${"+name+op) {
+			return true
+		}
+	}
+	return false
 }
 
 // declaredNames are the names every ARG and ENV of the file declares.

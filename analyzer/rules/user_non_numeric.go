@@ -28,8 +28,8 @@ var UserNonNumeric = &analyzer.Rule{
 			if len(in.Args) == 0 {
 				continue
 			}
-			user, _, _ := strings.Cut(in.Args[0], ":")
-			if user == "" || user == "root" || strings.Contains(user, "$") || strings.Trim(user, "0123456789") == "" {
+			user, group, _ := strings.Cut(in.Args[0], ":")
+			if user == "" || user == "root" || strings.Contains(user, "$") || strings.Trim(user, "0123456789") == "" || overriddenUser(in) {
 				continue
 			}
 			msg := "USER " + user + " is a name; the runtime cannot tell whether it is root without the image's /etc/passwd, use its numeric UID"
@@ -37,7 +37,11 @@ var UserNonNumeric = &analyzer.Rule{
 				continue
 			}
 			var fix *analyzer.Fix
-			if uid, ok := uids.before(in, user); ok && string(p.File.Source[in.ArgsStart:min(in.ArgsStart+len(user), in.End)]) == user {
+			if strings.Trim(group, "0123456789") != "" {
+				// 10001:app would be half numeric: the fix needs the
+				// group's GID too, which dockopt does not work out.
+				msg += " (no fix: the group " + group + " is a name as well)"
+			} else if uid, ok := uids.before(in, user); ok && string(p.File.Source[in.ArgsStart:min(in.ArgsStart+len(user), in.End)]) == user {
 				fix = &analyzer.Fix{
 					Message: "use " + user + "'s UID " + uid + ", which this Dockerfile gives it",
 					Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ArgsStart + len(user), New: uid}},
@@ -46,6 +50,27 @@ var UserNonNumeric = &analyzer.Rule{
 			p.Report(in, msg, fix)
 		}
 	},
+}
+
+// overriddenUser reports a USER that the next USER of its stage replaces
+// before any RUN runs as it: it changes nothing, and editing it is noise.
+func overriddenUser(in *analyzer.Instruction) bool {
+	if in.Stage == nil || in.Onbuild != nil {
+		return false
+	}
+	after := false
+	for _, x := range in.Stage.Instructions {
+		switch {
+		case x == in:
+			after = true
+		case !after:
+		case x.Keyword == "USER":
+			return true
+		case x.Keyword == "RUN" || x.Keyword == "ONBUILD" || x.Keyword == "WORKDIR":
+			return false
+		}
+	}
+	return false
 }
 
 // userCreateValued are options of useradd and adduser (shadow, Debian and
