@@ -56,13 +56,34 @@ var HealthcheckMissing = &analyzer.Rule{
 			return
 		}
 		sf := p.Facts().Stage(final)
-		probe, w := chooseProbe(sf)
+		probe, w := chooseProbe(sf, final)
 		if w != nil {
 			w.report(p, final.From, msg)
 			return
 		}
 		p.Report(final.From, msg, healthcheckFix(p.File, final, probe))
 	},
+}
+
+// serverConfigDirs hold web servers' own configuration.
+var serverConfigDirs = []string{"/etc/nginx", "/etc/apache2", "/usr/local/apache2/conf", "/etc/httpd", "/etc/caddy", "/etc/haproxy", "/usr/local/etc/haproxy", "/etc/traefik"}
+
+// replacesServerConfig reports a stage that copies or writes into a web
+// server's configuration, which may move it off the base image's port.
+func replacesServerConfig(s *analyzer.Stage) bool {
+	for _, in := range s.LineageInstructions() {
+		c, ok := copyOf(in)
+		if !ok {
+			continue
+		}
+		dest := analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
+		for _, dir := range serverConfigDirs {
+			if dest == dir || strings.HasPrefix(dest, dir+"/") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // healthProbe is the check a HEALTHCHECK fix runs, and what it says about
@@ -77,12 +98,20 @@ type healthProbe struct {
 // evidence that HTTP is spoken there, then gRPC's health protocol; and only
 // with a tool the finished image has. Without one it says which
 // precondition failed, for the first port that came closest.
-func chooseProbe(sf *analyzer.StageFacts) (healthProbe, *withheld) {
-	var ports []analyzer.PortFact
+func chooseProbe(sf *analyzer.StageFacts, final *analyzer.Stage) (healthProbe, *withheld) {
+	var ports, declared []analyzer.PortFact
 	for _, pt := range sf.Ports() {
 		if pt.Transport == "tcp" {
 			ports = append(ports, pt)
+			if pt.Line > 0 {
+				declared = append(declared, pt)
+			}
 		}
+	}
+	if len(declared) > 0 && len(declared) < len(ports) && replacesServerConfig(final) {
+		// The base image's port is its stock configuration's; the
+		// Dockerfile replaces that configuration and declares its own.
+		ports = declared
 	}
 	if len(ports) == 0 {
 		return healthProbe{}, &withheld{analyzer.PreconditionUnknown, "the image exposes no TCP port, so dockopt does not know where the service listens"}

@@ -104,7 +104,8 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 // serving it would answer 404 to everything.
 func builtSite(sources []string) bool {
 	for _, src := range sources {
-		switch path.Base(strings.TrimSuffix(src, "/")) {
+		// dist/. and dist/* copy the folder's contents: still the site.
+		switch path.Base(strings.TrimSuffix(path.Clean(src), "/*")) {
 		case "dist", "build", "public", "out", "site", "_site", "html", "www", "static", "storybook-static":
 		default:
 			return false
@@ -221,6 +222,50 @@ func nginxHeadersMissing(conf string) []string {
 	return missing
 }
 
+// servesFile reports a copy of the build context into the site's folder
+// that would take the context file src with it (COPY . /usr/share/nginx/html):
+// the configuration written there would be served to anyone who asks.
+func servesFile(site nginxSite, src string) bool {
+	for _, in := range site.final.LineageInstructions() {
+		c, ok := copyOf(in)
+		if !ok || c.from != "" {
+			continue
+		}
+		dest := analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
+		if dest != site.staticDir && !strings.HasPrefix(dest, site.staticDir+"/") {
+			continue
+		}
+		for _, s := range c.contextSources() {
+			if sourceCovers(s, src) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nginxFixWithheld says why nginxFix proposes nothing for a stock site,
+// "" when there is no reason worth telling.
+func nginxFixWithheld(p *analyzer.Pass, site nginxSite) string {
+	bc := p.Context
+	if bc == nil || site.at.Onbuild != nil {
+		return ""
+	}
+	gen := path.Join(path.Dir(p.File.Path), "nginx", "default.conf")
+	src, ok := relUnder(bc.Dir, gen)
+	switch {
+	case !ok:
+		return ""
+	case bc.Has(src):
+		return "the build context already has " + src + ", where the fix would write the configuration"
+	case bc.DockerIgnore.Excludes(src):
+		return ".dockerignore excludes " + src + ", where the fix would write the configuration"
+	case servesFile(site, src):
+		return "a copy into the site's folder would take the written configuration along, and nginx would serve it to anyone who asks"
+	}
+	return ""
+}
+
 // nginxFix proposes a complete server configuration for an image that
 // runs nginx's stock one. Both nginx rules return the same fix, so that
 // whichever the patcher applies first satisfies the other.
@@ -231,7 +276,7 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 	}
 	gen := path.Join(path.Dir(p.File.Path), "nginx", "default.conf")
 	src, ok := relUnder(bc.Dir, gen)
-	if !ok || bc.Has(src) || bc.DockerIgnore.Excludes(src) {
+	if !ok || bc.Has(src) || bc.DockerIgnore.Excludes(src) || servesFile(site, src) {
 		return nil
 	}
 	port := "80"

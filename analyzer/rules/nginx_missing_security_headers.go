@@ -31,7 +31,11 @@ var NginxMissingSecurityHeaders = &analyzer.Rule{
 			return
 		}
 		if site.stock {
-			reportNamingContextFiles(p, site.at, "nginx runs with its stock configuration, which sends no security headers; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site), "the file the fix writes")
+			msg, fix := "nginx runs with its stock configuration, which sends no security headers; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site)
+			if why := nginxFixWithheld(p, site); fix == nil && why != "" {
+				msg += " (no fix: " + why + ")"
+			}
+			reportNamingContextFiles(p, site.at, msg, fix, "the file the fix writes")
 			return
 		}
 		p.Report(site.at, "the nginx configuration does not send "+headerNames(missing)+"; add to the server block: "+strings.Join(missing, " "), nil)

@@ -29,7 +29,11 @@ var NginxNoGzip = &analyzer.Rule{
 			return
 		}
 		if site.stock {
-			reportNamingContextFiles(p, site.at, "nginx runs with its stock configuration, which compresses nothing but HTML; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site), "the file the fix writes")
+			msg, fix := "nginx runs with its stock configuration, which compresses nothing but HTML; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site)
+			if why := nginxFixWithheld(p, site); fix == nil && why != "" {
+				msg += " (no fix: " + why + ")"
+			}
+			reportNamingContextFiles(p, site.at, msg, fix, "the file the fix writes")
 			return
 		}
 		p.Report(site.at, "the nginx configuration does not compress CSS, JavaScript, JSON or SVG; add: "+strings.Join(missing, " "), nil)
