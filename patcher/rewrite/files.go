@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // nginxConf is the server configuration of a rewritten static site.
@@ -73,6 +74,26 @@ func nginxConf(port int, spa bool, assets string) string {
 // Dockerfile shares the context, since every build of the context reads
 // the file and another image may need what this one does not. It reports
 // false when nothing needs adding.
+// envSecrets keep local .env files, which hold credentials, out of a
+// service's context, as dockopt's own .dockerignore template does; the
+// example file stays.
+var envSecrets = []string{".env", ".env.*", "!.env.example"}
+
+// envSecretsFor is envSecrets unless the original copies a .env file by
+// name, which the build then needs.
+func envSecretsFor(o *original) []string {
+	for _, in := range o.stage.Instructions {
+		if c, ok := in.Command.(*instructions.CopyCommand); ok {
+			for _, src := range c.SourcePaths {
+				if strings.HasPrefix(path.Base(src), ".env") {
+					return nil
+				}
+			}
+		}
+	}
+	return envSecrets
+}
+
 func dockerignore(o *original, tidy, needed, keep []string) (analyzer.GeneratedFile, bool) {
 	di := o.bc.DockerIgnore
 	p := o.contextPath(".dockerignore")

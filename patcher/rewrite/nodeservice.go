@@ -118,8 +118,8 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	}
 	if p.runtime.Tag != o.stage.Base.Tag {
 		for _, dep := range slices.Sorted(maps.Keys(o.bc.Package.Dependencies)) {
-			if need, ok := fullImageNeeds["node"][dep]; ok {
-				return withhold(analyzer.PreconditionTool, need.withheld+" (package.json depends on it)")
+			if need, ok := analyzer.FullImageNeedOf("node", dep); ok {
+				return withhold(analyzer.PreconditionTool, need.Withheld+" (package.json depends on it)")
 			}
 		}
 	}
@@ -249,10 +249,14 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	if hasStep(p.cmds, stepUser) {
 		rw.Explanation = append(rw.Explanation, "The account the original created is replaced by the image's own `node` user; check file permissions the app relies on.")
 	}
-	if f, ok := dockerignore(o, []string{".git", "test", "tests", "**/__tests__", "**/*.test.js", "**/*.spec.js", "coverage", "npm-debug.log*"},
+	env := envSecretsFor(o)
+	if f, ok := dockerignore(o, slices.Concat([]string{".git", "test", "tests", "**/__tests__", "**/*.test.js", "**/*.spec.js", "coverage", "npm-debug.log*"}, env),
 		[]string{"**/node_modules"}, append(slices.Clone(pm.manifests), p.main)); ok {
 		rw.Files = append(rw.Files, f)
 		what := ", `.git` and tests."
+		if len(env) > 0 {
+			what = ", `.git`, local `.env` files and tests."
+		}
 		if o.sharedContext() {
 			what = "; nothing else, as other Dockerfiles build from the same context."
 		}

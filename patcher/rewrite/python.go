@@ -179,17 +179,17 @@ func (p *pythonPlan) fullImageNeeds(o *original) string {
 		if err != nil {
 			continue
 		}
-		for _, name := range requirementNames(b) {
-			need, ok := fullImageNeeds["python"][name]
+		for _, name := range analyzer.RequirementNames(b) {
+			need, ok := analyzer.FullImageNeedOf("python", name)
 			if !ok {
 				continue
 			}
-			lib := need.debian
+			lib := need.Debian
 			if p.distro == "alpine" {
-				lib = need.alpine
+				lib = need.Alpine
 			}
 			if lib == "" {
-				return fmt.Sprintf("%s (%s lists it)", need.withheld, r.context)
+				return fmt.Sprintf("%s (%s lists it)", need.Withheld, r.context)
 			}
 			p.pkgs.addLib(lib, fmt.Sprintf("`%s` in %s, which the full `%s` image had", name, r.context, o.stage.Base.Raw))
 		}
@@ -376,9 +376,14 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 			rw.Explanation = append(rw.Explanation, "The account the original created (and did not use) is not created.")
 		}
 	}
-	if f, ok := dockerignore(o, []string{".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache"}, nil, reqNames); ok {
+	envIgnore := envSecretsFor(o)
+	if f, ok := dockerignore(o, slices.Concat([]string{".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache"}, envIgnore), nil, reqNames); ok {
 		rw.Files = append(rw.Files, f)
-		rw.Explanation = append(rw.Explanation, "`.dockerignore` excludes `.git`, local virtualenvs and caches.")
+		what := "`.git`, local virtualenvs and caches"
+		if len(envIgnore) > 0 {
+			what = "`.git`, local `.env` files, local virtualenvs and caches"
+		}
+		rw.Explanation = append(rw.Explanation, "`.dockerignore` excludes "+what+".")
 	}
 	return rw
 }

@@ -16,6 +16,11 @@ import (
 // has busybox wget for the health check).
 const NginxImage = "nginxinc/nginx-unprivileged:1.28-alpine"
 
+// NginxStockImage serves a site the original served below port 1024: its
+// master process starts as root to bind the port and runs the workers as
+// the nginx user, so the port, which deployments map, stays.
+const NginxStockImage = "nginx:1.28-alpine"
+
 // htmlRoot is where that image serves files from.
 const htmlRoot = "/usr/share/nginx/html"
 
@@ -170,7 +175,7 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 		p.origPort = o.ports[0]
 	}
 	p.port = p.origPort
-	if p.port < 1024 {
+	if p.port == 0 {
 		p.port = 8080
 	}
 
@@ -212,8 +217,8 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 
 // preconditions are what the static-site rewrite must know before it is
 // offered. The runtime is nginx with the rewrite's own configuration, so
-// the user (nginx, unprivileged by the image), the port (8080 when the
-// original served below 1024, as the explanation says) and the health
+// the user (nginx, unprivileged by the image, or its workers when the
+// original served below 1024 and the stock image keeps that port) and the health
 // endpoint (the config's /healthz, probed with the image's busybox wget)
 // are the rewrite's to choose; what remains is the image's role and room
 // for the config file.
@@ -228,6 +233,14 @@ func (p *staticPlan) preconditions(o *original) *Withheld {
 			Reason: "the build context already holds " + conf + ", where the rewrite would write the nginx configuration it relies on"}
 	}
 	return nil
+}
+
+// runtimeUser explains who the runtime's nginx runs as.
+func runtimeUser(image string, stock bool, port int) string {
+	if stock {
+		return fmt.Sprintf("Runtime `%s`: the nginx master starts as root to bind port %d, as the original's server did, and runs the workers that serve requests as the `nginx` user.", image, port)
+	}
+	return fmt.Sprintf("Runtime `%s`: nginx as its `nginx` user, uid 101, stated as `USER 101`.", image)
 }
 
 func appendNew(list []string, add ...string) []string {
@@ -494,8 +507,14 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	w.line("COPY . .")
 	w.line("RUN %s %s", p.pm.run, p.script)
 	w.blank()
-	w.line("# Runtime stage: only the built files, served by nginx as an unprivileged user.")
-	w.line("FROM %s", NginxImage)
+	image, stock := NginxImage, p.port < 1024
+	if stock {
+		image = NginxStockImage
+		w.line("# Runtime stage: only the built files, served by nginx; its workers run as the nginx user.")
+	} else {
+		w.line("# Runtime stage: only the built files, served by nginx as an unprivileged user.")
+	}
+	w.line("FROM %s", image)
 	w.raw(o.labels...)
 	w.line("COPY nginx/default.conf /etc/nginx/conf.d/default.conf")
 	w.line("COPY --from=build /app/%s %s", p.out, htmlRoot)
@@ -503,9 +522,11 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		w.line("COPY %s %s", l[0], l[1])
 	}
 	w.raw(o.keep...)
-	// Numeric, as the image itself sets it: a runAsNonRoot check can verify
-	// a UID but not a name.
-	w.line("USER 101")
+	if !stock {
+		// Numeric, as the image itself sets it: a runAsNonRoot check can
+		// verify a UID but not a name.
+		w.line("USER 101")
+	}
 	w.line("EXPOSE %d", p.port)
 	w.line("HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \\")
 	w.line("  CMD %s", execForm([]string{"wget", "-q", "--spider", fmt.Sprintf("http://127.0.0.1:%d/healthz", p.port)}))
@@ -518,6 +539,11 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		Resolves: []string{"static-site-node-server", "build-toolchain-in-final-image", "final-user-root", "healthcheck-missing",
 			"full-base-image", "copy-not-add", "package-cache-mount-missing"},
 	}
+	if stock {
+		// The stock image's master runs as root, as the finding still says.
+		rw.Title = strings.TrimSuffix(titleStatic, " with unprivileged nginx") + " with nginx"
+		rw.Resolves = slices.DeleteFunc(rw.Resolves, func(id string) bool { return id == "final-user-root" })
+	}
 	lock := "no lockfile, so `npm install` resolves versions afresh; commit one to get `npm ci`"
 	if p.pm.locked {
 		lock = "`" + p.pm.install + "` installs exactly `" + p.pm.manifests[1] + "`"
@@ -525,7 +551,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	rw.Explanation = append(rw.Explanation,
 		fmt.Sprintf("A build stage on `%s` copies %s first and installs with a cache mount; %s.", o.stage.BaseRaw, code(p.pm.manifests), lock),
 		fmt.Sprintf("`%s %s` builds; only its output `%s/` (found from %s) reaches the runtime.", p.pm.run, p.script, p.out, p.outReason),
-		fmt.Sprintf("Runtime `%s`: nginx as its `nginx` user, uid 101, stated as `USER 101`.", NginxImage),
+		runtimeUser(image, stock, p.port),
 		"`nginx/default.conf` (new): gzip, headers X-Content-Type-Options, X-Frame-Options, Referrer-Policy, a year's immutable caching for hashed assets, `no-cache` for the rest, `/healthz`.",
 		"A HEALTHCHECK asks `/healthz` with the image's busybox `wget`.",
 	)
@@ -536,7 +562,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	case p.origPort == 0:
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d; the original's command names no port: check the port mappings.", p.port))
 	case p.origPort != p.port:
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d instead of %d: an unprivileged process cannot bind a port below 1024; update port mappings.", p.port, p.origPort))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d instead of %d; update port mappings.", p.port, p.origPort))
 	default:
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d, as the original did: port mappings stay.", p.port))
 	}

@@ -38,6 +38,10 @@ type command struct {
 	cmd  analyzer.Command
 	// packages are the OS packages an install names.
 	packages []string
+	// forPeople is set when the comment above the RUN says its tools are
+	// for people to use in the running container (debugging): editors
+	// it installs stay.
+	forPeople bool
 }
 
 // classify sorts the commands of every RUN; ecosystem-specific steps are
@@ -66,6 +70,7 @@ func classify(o *original, lang func(analyzer.Command) step) ([]command, bool) {
 			cc := command{cmd: c, step: osStep(c)}
 			if cc.step == stepPackages {
 				cc.packages = packageNames(c)
+				cc.forPeople = mentionsDebugging(in.Comments)
 			}
 			if cc.step == stepUnknown {
 				cc.step = lang(c)
@@ -172,6 +177,17 @@ func buildOnly(pkg string) bool {
 		return true
 	}
 	return strings.HasSuffix(n, "-dev") || strings.HasSuffix(n, "-devel")
+}
+
+// mentionsDebugging reports comments that say what follows is for
+// debugging, which is the author's reason to ship an editor.
+func mentionsDebugging(comments []string) bool {
+	for _, c := range comments {
+		if strings.Contains(strings.ToLower(c), "debug") {
+			return true
+		}
+	}
+	return false
 }
 
 // editors are tools for people, not for the service; a production image
@@ -292,59 +308,6 @@ var alpineVersion = regexp.MustCompile(`alpine(\d+\.\d+)`)
 // modules load them), slim and Alpine variants included.
 var pythonShips = map[string]bool{"libssl-dev": true, "libffi-dev": true, "zlib1g-dev": true, "openssl-dev": true, "zlib-dev": true}
 
-// fullImageNeed is what a dependency needs at run time from the full
-// language image (built on buildpack-deps, which ships the development
-// packages of the common libraries) that its slim and Alpine variants lack.
-type fullImageNeed struct {
-	// debian and alpine are the library package to install; when they are
-	// empty, withheld says why the rewrite cannot supply what is needed.
-	debian, alpine string
-	withheld       string
-}
-
-// fullImageNeeds lists, per ecosystem, the dependencies known to load a
-// system library or run a system program. The list is short on purpose:
-// it names what real services use often; with a builder, the smoke run
-// catches a library that fails to load at start.
-var fullImageNeeds = map[string]map[string]fullImageNeed{
-	"python": {
-		// psycopg2 and psycopg's C and pure-Python variants load libpq;
-		// psycopg[binary] and psycopg2-binary bundle it.
-		"psycopg2":    {debian: "libpq5", alpine: "libpq"},
-		"psycopg":     {debian: "libpq5", alpine: "libpq"},
-		"psycopg[c]":  {debian: "libpq5", alpine: "libpq"},
-		"mysqlclient": {debian: "libmariadb3", alpine: "mariadb-connector-c"},
-		"wand":        {withheld: "Wand loads ImageMagick's libraries, which the full image ships and the slim one does not"},
-	},
-	"node": {
-		"canvas":      {withheld: "canvas loads cairo and pango, which the full image ships and the slim one does not"},
-		"gm":          {withheld: "gm runs ImageMagick or GraphicsMagick, which the full image ships and the slim one does not"},
-		"imagemagick": {withheld: "imagemagick runs ImageMagick's programs, which the full image ships and the slim one does not"},
-	},
-}
-
-// requirementNames reads the distribution names (with extras, lower case)
-// a requirements file lists.
-func requirementNames(src []byte) []string {
-	var out []string
-	for _, line := range strings.Split(string(src), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "-") {
-			continue
-		}
-		if m := requirementName.FindStringSubmatch(line); m != nil {
-			name := strings.ReplaceAll(strings.ToLower(m[1]), "_", "-")
-			if extras := strings.ReplaceAll(m[2], " ", ""); extras != "" {
-				name += "[" + strings.ToLower(extras) + "]"
-			}
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-var requirementName = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?`)
-
 // packageSplit is how a rewrite divides the OS packages the original
 // installs between its build stage and its runtime.
 type packageSplit struct {
@@ -365,11 +328,14 @@ type packageSplit struct {
 	tools []string
 	// dropped are editors, which no service runs.
 	dropped []string
+	// forDebugging are editors that stay because the comment above their
+	// install says they are for debugging.
+	forDebugging []string
 }
 
 // runtime is what the runtime stage installs.
 func (ps packageSplit) runtime() []string {
-	return slices.Concat(ps.libs, ps.keptDev, ps.tools)
+	return slices.Concat(ps.libs, ps.keptDev, ps.tools, ps.forDebugging)
 }
 
 // withPackage is pkgs with pkg added at the end unless it is there (the
@@ -400,6 +366,8 @@ func splitPackages(distro, rel string, ships func(string) bool, cmds []command) 
 		for _, p := range c.packages {
 			dev := strings.HasSuffix(baseName(p), "-dev") || strings.HasSuffix(baseName(p), "-devel")
 			switch {
+			case editor(p) && c.forPeople:
+				ps.forDebugging = appendNew(ps.forDebugging, p)
 			case editor(p):
 				ps.dropped = appendNew(ps.dropped, p)
 			case !buildOnly(p):
@@ -443,6 +411,9 @@ func (ps packageSplit) describe(how string) []string {
 	}
 	if len(ps.tools) > 0 {
 		out = append(out, fmt.Sprintf("The runtime keeps %s as the original installed %s: nothing shows the app does not run %s.", code(ps.tools), plural(ps.tools, "it", "them"), plural(ps.tools, "it", "them")))
+	}
+	if len(ps.forDebugging) > 0 {
+		out = append(out, fmt.Sprintf("%s stay%s in the runtime: the comment on the original's install says %s for debugging.", code(ps.forDebugging), plural(ps.forDebugging, "s", ""), plural(ps.forDebugging, "it is", "they are")))
 	}
 	if len(ps.dropped) > 0 {
 		out = append(out, fmt.Sprintf("Editors (%s) are not installed in the runtime.", code(ps.dropped)))
