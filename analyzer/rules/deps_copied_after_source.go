@@ -110,6 +110,11 @@ func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string
 		if wd != dest && d.blocker == "" {
 			d.blocker = "it runs in " + wd + ", not where the source is copied"
 		}
+		if d.blocker == "" {
+			if other := otherSourceRead(bc, c, wd, dest, d.manifests); other != "" {
+				d.blocker = "the install also reads " + other + " from the source, which moved above the whole copy it would run without"
+			}
+		}
 		installs = append(installs, d)
 	}
 	return installs, pure
@@ -260,11 +265,81 @@ func requirementsReferenceFiles(s string) bool {
 		switch {
 		case strings.HasPrefix(l, "-r"), strings.HasPrefix(l, "-c"), strings.HasPrefix(l, "--requirement"),
 			strings.HasPrefix(l, "--constraint"), strings.HasPrefix(l, "-e"), strings.HasPrefix(l, "--editable"),
-			strings.HasPrefix(l, "."), strings.HasPrefix(l, "/"), strings.Contains(l, "file:"):
+			strings.HasPrefix(l, "."), strings.HasPrefix(l, "/"), strings.Contains(l, "file:"),
+			strings.HasPrefix(l, "-f"), strings.HasPrefix(l, "--find-links"):
 			return true
 		}
 	}
 	return false
+}
+
+// otherSourceRead returns a path of the context, besides the manifests,
+// that the install reads: a flag's value (npm ci --cache .npm, pip install
+// --find-links ./wheels) or a path its config files name (.npmrc cache=,
+// .yarnrc yarn-offline-mirror). Moved above the whole copy, the install
+// would run without it: offline installs fail, cached ones download all.
+// Only values written as paths count (./x, x/y, .x), so that npm ci
+// --omit dev does not take a dev/ folder for what it reads.
+func otherSourceRead(bc *analyzer.BuildContext, c analyzer.Command, wd, dest string, manifests []string) string {
+	inSource := func(base, v string) string {
+		v = strings.Trim(v, `"'`)
+		if v == "" || strings.Contains(v, "://") || strings.Contains(v, "$") || !pathLike(v) {
+			return ""
+		}
+		rel := relToDest(analyzer.ResolvePath(base, v), dest)
+		if rel == "" || slices.Contains(manifests, rel) || !bc.Has(rel) || bc.DockerIgnore.Excludes(rel) {
+			return ""
+		}
+		return rel
+	}
+	for i, a := range c.Args {
+		if a.Dynamic {
+			continue
+		}
+		v := ""
+		switch {
+		case strings.HasPrefix(a.Value, "--") && strings.Contains(a.Value, "="):
+			_, v, _ = strings.Cut(a.Value, "=")
+		case i > 0 && strings.HasPrefix(c.Args[i-1].Value, "-") && !strings.HasPrefix(a.Value, "-"):
+			v = a.Value
+		}
+		if rel := inSource(wd, v); rel != "" {
+			return rel
+		}
+	}
+	for _, m := range manifests {
+		base := path.Base(m)
+		if base != ".npmrc" && base != ".yarnrc" && base != ".yarnrc.yml" {
+			continue
+		}
+		b, err := bc.ReadFile(m)
+		if err != nil {
+			continue
+		}
+		dir := analyzer.ResolvePath(dest, path.Dir(m))
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") {
+				continue
+			}
+			// key=value (.npmrc), key "value" (.yarnrc), key: value (.yarnrc.yml)
+			_, v, ok := strings.Cut(line, "=")
+			if !ok {
+				if f := strings.Fields(strings.Replace(line, ":", " ", 1)); len(f) == 2 {
+					v = f[1]
+				}
+			}
+			if rel := inSource(dir, strings.TrimSpace(v)); rel != "" {
+				return rel
+			}
+		}
+	}
+	return ""
+}
+
+// pathLike reports a value written as a relative or absolute path.
+func pathLike(v string) bool {
+	return strings.HasPrefix(v, ".") || strings.HasPrefix(v, "/") || strings.Contains(v, "/")
 }
 
 // relToDest maps an absolute path inside dest back to the context.
