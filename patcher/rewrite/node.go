@@ -1,6 +1,8 @@
 package rewrite
 
 import (
+	"bytes"
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -214,4 +216,103 @@ func nodeMajor(tag string) string {
 		}
 	}
 	return v
+}
+
+// installFlagsKept are the install options the rewrite's own install
+// makes unnecessary or that change nothing the image holds: output,
+// audits, the lockfile discipline it enforces itself, network patience.
+// Any other option (--ignore-scripts, --legacy-peer-deps, --cache DIR,
+// --offline, --registry) changes what the install does, and the
+// rewritten install would run without it.
+var installFlagsKept = map[string]bool{
+	"--omit=dev": true, "--production": true, "--prod": true, "--only=prod": true, "--only=production": true,
+	"--no-audit": true, "--no-fund": true, "--silent": true, "-s": true, "--quiet": true, "-q": true,
+	"--no-progress": true, "--frozen-lockfile": true, "--pure-lockfile": true, "--non-interactive": true,
+	"--prefer-offline": true, "--no-update-notifier": true, "--unsafe-perm": true,
+}
+
+// installFlagsWithValue are kept options written with their value as the
+// next word.
+var installFlagsWithValue = map[string]bool{"--omit": true, "--loglevel": true, "--network-timeout": true}
+
+// installWithheld says why the rewrite's install would not do what the
+// original's does, or "": an option it would drop, or a config file
+// (.npmrc, .yarnrc) that needs what the deps stage cannot have. A config
+// file it can use is added to the manifests the deps stage copies, since
+// a private registry or mirror in it is where the packages come from.
+func installWithheld(cmds []command, bc *analyzer.BuildContext, pm *nodePM) string {
+	for _, c := range cmds {
+		if c.step != stepDeps {
+			continue
+		}
+		args := c.cmd.Args
+		for i := 0; i < len(args); i++ {
+			v := args[i].Value
+			if !strings.HasPrefix(v, "-") {
+				continue
+			}
+			name, _, _ := strings.Cut(v, "=")
+			switch {
+			case installFlagsKept[v], installFlagsWithValue[name] && strings.Contains(v, "="), name == "--loglevel":
+			case installFlagsWithValue[v]:
+				i++
+			default:
+				return fmt.Sprintf("the install runs with %s, which the rewritten install would not", v)
+			}
+		}
+	}
+	configs := []string{".npmrc"}
+	if pm.name == "yarn" {
+		configs = append(configs, ".yarnrc")
+	}
+	for _, name := range configs {
+		if !bc.Has(name) || bc.DockerIgnore.Excludes(name) {
+			continue
+		}
+		b, err := bc.ReadFile(name)
+		if err != nil {
+			return name + " could not be read, so what the install needs from it is not known"
+		}
+		if i := bytes.Index(b, []byte("${")); i >= 0 {
+			return name + " takes " + configVariable(b[i:]) + " from the environment (a registry token): the install needs it as a secret, which the rewrite cannot pass for you"
+		}
+		if p := configPathInContext(bc, b); p != "" {
+			return name + " names " + p + " in the source, which the dependencies stage would not have"
+		}
+		pm.manifests = append(pm.manifests, name)
+	}
+	return ""
+}
+
+// configVariable returns the ${NAME} a config value starts with.
+func configVariable(b []byte) string {
+	if end := bytes.IndexByte(b, '}'); end > 0 && end < 64 {
+		return string(b[:end+1])
+	}
+	return "a variable"
+}
+
+// configPathInContext returns a path of the context that a config line
+// names as its value (cache=./npm-cache, yarn-offline-mirror "./mirror").
+func configPathInContext(bc *analyzer.BuildContext, b []byte) string {
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		_, v, ok := strings.Cut(line, "=")
+		if !ok {
+			if f := strings.Fields(line); len(f) == 2 {
+				v = f[1]
+			}
+		}
+		v = strings.Trim(strings.TrimSpace(v), `"'`)
+		if v == "" || strings.Contains(v, "://") || !(strings.HasPrefix(v, ".") || strings.Contains(v, "/")) || strings.HasPrefix(v, "/") {
+			continue
+		}
+		if p := path.Clean(v); bc.Has(p) {
+			return p
+		}
+	}
+	return ""
 }

@@ -80,6 +80,9 @@ func planNode(o *original) (*Rewrite, *Withheld) {
 	if !ok {
 		return nil, nil
 	}
+	if why := installWithheld(cmds, o.bc, &pm); why != "" {
+		return nil, &Withheld{Kind: analyzer.KindNodeService, Title: titleNode, Precondition: analyzer.PreconditionContext, Reason: why}
+	}
 	// The app runs where the original ran it, / included.
 	p := &nodePlan{distro: distro, start: start, main: main, cmds: cmds, pm: pm, workdir: o.app}
 	p.runtime = analyzer.ParseImageRef(imageWithTag(o.stage.Base, slimTag("node", o.stage.Base.Tag)))

@@ -43,6 +43,10 @@ type pythonPlan struct {
 	// chowned: the original gave the app's files to its account.
 	chowned bool
 	health  health
+	// readsSource names what an install reads from the source besides
+	// its requirement files (a wheel folder, a local package), which the
+	// builder stage would not have.
+	readsSource string
 }
 
 func planPython(o *original) (*Rewrite, *Withheld) {
@@ -57,12 +61,16 @@ func planPython(o *original) (*Rewrite, *Withheld) {
 		return nil, nil
 	}
 	var installs []pipInstall
+	readsSource := ""
 	cmds, ok := classify(o, func(c analyzer.Command) step {
 		pm, pc := analyzer.PackageManagerOf(c)
 		args := pc.Args
 		// Options before `install` would be lost in the new RUN.
 		if pm != analyzer.Pip || len(args) == 0 || args[0].Value != "install" {
 			return stepUnknown
+		}
+		if opt := pipSourceOption(args[1:]); opt != "" {
+			readsSource = "the install runs with " + opt
 		}
 		pi, ok := readPipInstall(args[1:])
 		if !ok {
@@ -72,6 +80,13 @@ func planPython(o *original) (*Rewrite, *Withheld) {
 		installs = append(installs, pi)
 		return stepDeps
 	})
+	withheldSource := func(what string) *Withheld {
+		return &Withheld{Kind: analyzer.KindPythonService, Title: titlePython, Precondition: analyzer.PreconditionContext,
+			Reason: what + ", which reads the source tree: the builder stage has only the requirement files"}
+	}
+	if readsSource != "" {
+		return nil, withheldSource(readsSource)
+	}
 	if !ok || len(installs) == 0 {
 		return nil, nil
 	}
@@ -86,6 +101,9 @@ func planPython(o *original) (*Rewrite, *Withheld) {
 				f = path.Join(pi.dir, f)
 			}
 			if !p.addRequirements(o, f, 0) {
+				if p.readsSource != "" {
+					return nil, withheldSource(p.readsSource)
+				}
 				return nil, nil
 			}
 		}
@@ -221,6 +239,10 @@ func (p *pythonPlan) addRequirements(o *original, image string, depth int) bool 
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
+		if line := requirementFromSource(sc.Text()); line != "" {
+			p.readsSource = ctx + " has `" + line + "`"
+			return false
+		}
 		if m := includePattern.FindStringSubmatch(sc.Text()); m != nil {
 			if !p.addRequirements(o, path.Join(path.Dir(image), m[1]), depth+1) {
 				return false
@@ -431,6 +453,56 @@ func readPipInstall(args []analyzer.Word) (pipInstall, bool) {
 		pi.args = append(pi.args, v)
 	}
 	return pi, len(pi.args) > 0
+}
+
+// pipSourceOption returns a pip install option that takes packages from
+// local files rather than an index (--find-links DIR, --no-index), or "".
+// A --find-links URL is an index of sorts and needs nothing local.
+func pipSourceOption(args []analyzer.Word) string {
+	noIndex := ""
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(a.Value, "=")
+		if !hasValue && strings.HasPrefix(name, "-f") && len(name) > 2 && !strings.HasPrefix(name, "--") {
+			name, value, hasValue = "-f", name[2:], true
+		}
+		switch name {
+		case "-f", "--find-links":
+			if !hasValue && i+1 < len(args) {
+				value = args[i+1].Value
+			}
+			if !strings.Contains(value, "://") {
+				return strings.TrimSpace(name + " " + value)
+			}
+		case "--no-index":
+			noIndex = a.Value
+		}
+	}
+	return noIndex
+}
+
+// requirementFromSource returns a requirements line that installs from
+// the source tree (-e ./lib, ./lib, file:, --find-links), or "".
+func requirementFromSource(line string) string {
+	l := strings.TrimSpace(line)
+	if i := strings.Index(l, " #"); i >= 0 {
+		l = strings.TrimSpace(l[:i])
+	}
+	switch {
+	case l == "" || strings.HasPrefix(l, "#"):
+		return ""
+	case strings.HasPrefix(l, "-f"), strings.HasPrefix(l, "--find-links"):
+		if !strings.Contains(l, "://") {
+			return l
+		}
+	case strings.HasPrefix(l, "-e"), strings.HasPrefix(l, "--editable"):
+		if !strings.Contains(l, "://") {
+			return l
+		}
+	case strings.HasPrefix(l, "--no-index"),
+		strings.HasPrefix(l, "."), strings.HasPrefix(l, "/"), strings.Contains(l, "file:"):
+		return l
+	}
+	return ""
 }
 
 var includePattern = regexp.MustCompile(`^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)`)

@@ -123,6 +123,9 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 	if !ok {
 		return nil, nil
 	}
+	if why := installWithheld(cmds, o.bc, &pm); why != "" {
+		return nil, &Withheld{Kind: analyzer.KindStaticSite, Title: titleStatic, Precondition: analyzer.PreconditionContext, Reason: why}
+	}
 	p := &staticPlan{pm: pm, script: buildScriptName(cmds, pkg)}
 	if p.script == "" {
 		// Sources served as they are: nothing to build, and no way to
