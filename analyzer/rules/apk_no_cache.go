@@ -1,6 +1,10 @@
 package rules
 
 import (
+	"fmt"
+	"path"
+	"strings"
+
 	"github.com/dockopt/dockopt/analyzer"
 )
 
@@ -30,6 +34,12 @@ var ApkNoCache = &analyzer.Rule{
 					continue
 				}
 				fix := insertAfterWord(in.Script, sub, " --no-cache", "add --no-cache")
+				if later := laterApkCacheRemoval(in); fix != nil && later != nil {
+					// With --no-cache there is nothing left for that RUN to
+					// remove; kept, it would read as if there were.
+					fix.Edits = append(fix.Edits, deleteInstruction(p.File, later))
+					fix.Message += fmt.Sprintf(" and drop the RUN on line %d, which then removes nothing", later.StartLine)
+				}
 				p.Report(in, "apk add leaves its package index in the layer; add --no-cache", fix)
 			}
 		}
@@ -39,3 +49,51 @@ var ApkNoCache = &analyzer.Rule{
 // apkValued are apk options that take the next word as their value.
 var apkValued = []string{"-t", "--virtual", "-X", "--repository", "-p", "--root", "--repositories-file",
 	"--keys-dir", "--cache-dir", "--arch"}
+
+// laterApkCacheRemoval returns a later RUN of in's stage that does
+// nothing but remove apk's cache (RUN rm -rf /var/cache/apk/*), when no
+// RUN between them runs apk and it mounts nothing.
+func laterApkCacheRemoval(in *analyzer.Instruction) *analyzer.Instruction {
+	if in.Stage == nil || in.Onbuild != nil {
+		return nil
+	}
+	for _, x := range in.Stage.Instructions {
+		if x.Index <= in.Index || x.Keyword != "RUN" {
+			continue
+		}
+		if x.Script == nil || x.Onbuild != nil {
+			return nil
+		}
+		if len(x.Script.CommandsNamed("apk")) > 0 {
+			return nil
+		}
+		cmds := x.Script.Commands()
+		if len(cmds) == 0 || len(x.Flags) > 0 || !x.Script.Exact() || x.Script.Heredoc || len(x.Comments) > 0 {
+			// A comment over the cleanup explains something the
+			// author may want kept.
+			continue
+		}
+		onlyCache := true
+		for _, c := range cmds {
+			targets := c.Positional()
+			if c.Name != "rm" || len(targets) == 0 {
+				onlyCache = false
+				break
+			}
+			for _, t := range targets {
+				if t.Dynamic || !underApkCache(t.Value) {
+					onlyCache = false
+				}
+			}
+		}
+		if onlyCache {
+			return x
+		}
+	}
+	return nil
+}
+
+func underApkCache(p string) bool {
+	p = path.Clean(strings.TrimSuffix(p, "/*"))
+	return p == "/var/cache/apk" || strings.HasPrefix(p, "/var/cache/apk/")
+}
