@@ -55,7 +55,7 @@ func deleteLines(d *analyzer.Dockerfile, first, last int) analyzer.TextEdit {
 // a group of instructions (# runtime settings, then several) stays.
 func deleteInstruction(d *analyzer.Dockerfile, in *analyzer.Instruction) analyzer.TextEdit {
 	first, last := in.StartLine, in.EndLine
-	if next := in.EndLine + 1; next > d.LineCount() || isBlankOrComment(lineText(d, next)) {
+	if next := in.EndLine + 1; next > d.LineCount() || isBlankOrComment(lineText(d, next)) || replacedRightBelow(in, next) {
 		first = commentsAbove(d, in.StartLine)
 		// Blank lines on both sides would become two in a row.
 		if first > 1 && next <= d.LineCount() && strings.TrimSpace(lineText(d, first-1)) == "" && strings.TrimSpace(lineText(d, next)) == "" {
@@ -63,6 +63,26 @@ func deleteInstruction(d *analyzer.Dockerfile, in *analyzer.Instruction) analyze
 		}
 	}
 	return deleteLines(d, first, last)
+}
+
+// replacedRightBelow reports whether the instruction starting on line next
+// is another CMD, ENTRYPOINT or HEALTHCHECK like in: a stage keeps one,
+// so a comment over the two names the first, not a group.
+func replacedRightBelow(in *analyzer.Instruction, next int) bool {
+	switch in.Keyword {
+	case "CMD", "ENTRYPOINT", "HEALTHCHECK":
+	default:
+		return false
+	}
+	if in.Stage == nil {
+		return false
+	}
+	for _, x := range in.Stage.Instructions {
+		if x.StartLine == next {
+			return x.Keyword == in.Keyword
+		}
+	}
+	return false
 }
 
 // lineText returns a 1-based line of the file without its newline.
