@@ -131,7 +131,31 @@ func planPython(o *original) (*Rewrite, *Withheld) {
 	if w := p.preconditions(o); w != nil {
 		return nil, w
 	}
+	if !p.restructures(o) {
+		// The rule fixes say the rest in a few lines each; rewriting
+		// the whole file for them is churn a maintainer would refuse.
+		return nil, nil
+	}
 	return p.write(o), nil
+}
+
+// restructures reports whether the rewrite gives what the rule fixes
+// cannot: a smaller runtime image, compilers left in the builder,
+// dependencies installed before the source is copied, a non-root
+// account for a process that ran as root, or a health check where there
+// was none. An original that is already slim, compiles nothing, orders
+// its install well and runs unprivileged (037: USER nobody, a pip cache
+// mount) gains nothing from a builder stage but a longer file.
+func (p *pythonPlan) restructures(o *original) bool {
+	if p.runtime.Raw != o.stage.Base.Raw || len(p.pkgs.build) > 0 {
+		return true
+	}
+	if o.healthIn == nil && p.health.line != "" {
+		return true
+	}
+	return slices.ContainsFunc(o.fr.Findings, func(f analyzer.Finding) bool {
+		return f.Rule == "deps-copied-after-source" || f.Rule == "final-user-root" && p.user
+	})
 }
 
 // preconditions are what the Python rewrite must know before it is
