@@ -67,8 +67,17 @@ var PackageCacheMountMissing = &analyzer.Rule{
 			fixable := runsAsRoot(in)
 			for _, n := range needs {
 				opt := "--mount=type=cache,target=" + n.target
-				if n.locked {
-					opt += ",sharing=locked"
+				id, sharing := namedCacheAt(p.File, n.target)
+				if id != "" {
+					// The file already names this cache: the same id
+					// shares it instead of starting a second one.
+					opt = "--mount=type=cache,id=" + id + ",target=" + n.target
+				}
+				if n.locked && sharing == "" {
+					sharing = "locked"
+				}
+				if sharing != "" {
+					opt += ",sharing=" + sharing
 				}
 				flags = append(flags, opt)
 				if len(tools) == 0 || tools[len(tools)-1] != n.tool {
@@ -361,4 +370,17 @@ func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string
 		}
 	}
 	return nil
+}
+
+// namedCacheAt returns the id, and sharing mode, of the first cache mount
+// of the file at target that has an id, "" when none has one.
+func namedCacheAt(d *analyzer.Dockerfile, target string) (id, sharing string) {
+	for in := range d.Each("RUN") {
+		for _, m := range in.Mounts() {
+			if m.Type == "cache" && m.Target == target && !m.Relative && m.ID != "" && !strings.ContainsAny(m.ID, "$,\"\n") {
+				return m.ID, m.Sharing
+			}
+		}
+	}
+	return "", ""
 }
