@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,6 +110,10 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	// the original prepares in the image is lost.
 	if w := o.serviceWithheld(analyzer.KindNodeService, titleNode, p.cmds); w != nil {
 		return w
+	}
+	// The production install has what the process loads.
+	if why := p.devDependencyAtRuntime(o); why != "" {
+		return withhold(analyzer.PreconditionTool, why)
 	}
 	// The runtime has what the dependencies load or run.
 	p.pkgs = splitPackages(p.distro, release(p.distro, o.stage.Base.Tag), nil, p.cmds)
@@ -274,4 +279,100 @@ func joinPorts(ports []int) string {
 		s[i] = fmt.Sprint(p)
 	}
 	return strings.Join(s, " ")
+}
+
+// devDependencyAtRuntime says why the rewrite's production install would
+// leave out a package the running process loads, or "": a preload or
+// loader the start command names (node -r ts-node/register), or a package
+// the main file requires or imports, that package.json lists under
+// devDependencies only. An original that already left dev dependencies
+// out ran without them, so nothing changes for it.
+func (p *nodePlan) devDependencyAtRuntime(o *original) string {
+	pkg := o.bc.Package
+	if pkg == nil || len(pkg.DevDependencies) == 0 || omitsDev(p.cmds) {
+		return ""
+	}
+	devOnly := func(spec string) string {
+		name := packageName(spec)
+		if name == "" {
+			return ""
+		}
+		if _, dev := pkg.DevDependencies[name]; !dev {
+			return ""
+		}
+		if _, prod := pkg.Dependencies[name]; prod {
+			return ""
+		}
+		return name
+	}
+	for i := 1; i+1 < len(p.start); i++ {
+		switch p.start[i] {
+		case "-r", "--require", "--import", "--loader", "--experimental-loader":
+			if name := devOnly(p.start[i+1]); name != "" {
+				return fmt.Sprintf("the start command loads %s (%s %s), which package.json lists under devDependencies: the rewrite's production install would leave it out", name, p.start[i], p.start[i+1])
+			}
+		}
+	}
+	for _, name := range []string{p.main, p.main + ".js", path.Join(p.main, "index.js")} {
+		src, why := o.readImageFile(name)
+		if why != "" {
+			continue
+		}
+		for _, m := range nodeRequire.FindAllSubmatch(src, -1) {
+			spec := string(m[1])
+			if spec == "" {
+				spec = string(m[2])
+			}
+			if dep := devOnly(spec); dep != "" {
+				return fmt.Sprintf("%s loads %s, which package.json lists under devDependencies: the rewrite's production install would leave it out", name, dep)
+			}
+		}
+		break
+	}
+	return ""
+}
+
+// nodeRequire finds require("x") and import … from "x" / import("x").
+var nodeRequire = regexp.MustCompile(`(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s[^;\n]*?from\s*["']([^"']+)["']`)
+
+// packageName returns the npm package a module specifier names
+// (@scope/name/sub → @scope/name, name/sub → name), "" for a relative or
+// absolute path or a node: built-in.
+func packageName(spec string) string {
+	if spec == "" || strings.HasPrefix(spec, ".") || strings.HasPrefix(spec, "/") || strings.HasPrefix(spec, "node:") {
+		return ""
+	}
+	parts := strings.SplitN(spec, "/", 3)
+	if strings.HasPrefix(spec, "@") {
+		if len(parts) < 2 {
+			return ""
+		}
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
+}
+
+// omitsDev reports whether every dependency install of the original
+// leaves dev dependencies out already.
+func omitsDev(cmds []command) bool {
+	found := false
+	for _, c := range cmds {
+		if c.step != stepDeps {
+			continue
+		}
+		found = true
+		if !c.cmd.Has("--omit=dev", "--production", "--prod", "--only=prod", "--only=production") && !hasOmitDev(c.cmd) {
+			return false
+		}
+	}
+	return found
+}
+
+func hasOmitDev(c analyzer.Command) bool {
+	for i, a := range c.Args {
+		if a.Value == "--omit" && i+1 < len(c.Args) && c.Args[i+1].Value == "dev" {
+			return true
+		}
+	}
+	return false
 }
