@@ -33,6 +33,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 	Supersedes: []string{"apk-no-cache", "pip-no-cache-dir", "apt-lists-not-removed", "yarn-cache-clean"},
 	Check: func(p *analyzer.Pass) {
 		aware := usesBuildKitFeatures(p.File)
+		var named map[string]namedCache // read once, when a fix needs it
 		dockerClean := newChainFirst(removesDockerClean)
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
@@ -67,7 +68,10 @@ var PackageCacheMountMissing = &analyzer.Rule{
 			fixable := runsAsRoot(in)
 			for _, n := range needs {
 				opt := "--mount=type=cache,target=" + n.target
-				id, sharing := namedCacheAt(p.File, n.target)
+				if named == nil {
+					named = namedCaches(p.File)
+				}
+				id, sharing := named[n.target].id, named[n.target].sharing
 				if id != "" {
 					// The file already names this cache: the same id
 					// shares it instead of starting a second one.
@@ -372,15 +376,21 @@ func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string
 	return nil
 }
 
-// namedCacheAt returns the id, and sharing mode, of the first cache mount
-// of the file at target that has an id, "" when none has one.
-func namedCacheAt(d *analyzer.Dockerfile, target string) (id, sharing string) {
+// namedCache is a cache mount's id and sharing mode.
+type namedCache struct{ id, sharing string }
+
+// namedCaches returns, by target, the first cache mount of the file at
+// that target that has an id: a second RUN caching the same folder
+// should share it. One pass over the file's RUNs, whatever their number.
+func namedCaches(d *analyzer.Dockerfile) map[string]namedCache {
+	out := map[string]namedCache{}
 	for in := range d.Each("RUN") {
 		for _, m := range in.Mounts() {
-			if m.Type == "cache" && m.Target == target && !m.Relative && m.ID != "" && !strings.ContainsAny(m.ID, "$,\"\n") {
-				return m.ID, m.Sharing
+			if _, seen := out[m.Target]; seen || m.Type != "cache" || m.Relative || m.ID == "" || strings.ContainsAny(m.ID, "$,\"\n") {
+				continue
 			}
+			out[m.Target] = namedCache{m.ID, m.Sharing}
 		}
 	}
-	return "", ""
+	return out
 }
