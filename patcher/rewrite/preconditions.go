@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"slices"
@@ -219,7 +220,49 @@ func (o *original) userAllowed(ports []int) (bool, string) {
 			return false, fmt.Sprintf("the original runs as root and writes to %s (%s), which another account could not", wp.Path, strings.Join(evidence, ", "))
 		}
 	}
+	if db := o.sqliteDatabase(); db != "" {
+		return false, "the original runs as root and the app writes " + db + " among its files, which another account could not"
+	}
 	return true, ""
+}
+
+// sqliteDatabase names a SQLite database the app keeps among its own
+// files: a database file in the build context that reaches the image, or
+// Django settings that put one in the project folder (the default
+// startproject layout). The app writes it at run time, and the files
+// COPY brings in belong to root: a new account gets "attempt to write a
+// readonly database". Test fixtures do not count.
+func (o *original) sqliteDatabase() string {
+	settingsRead := 0
+	for _, f := range o.bc.Files {
+		if fixturePath(f) || o.bc.DockerIgnore.Excludes(f) {
+			continue
+		}
+		switch ext := path.Ext(f); {
+		case ext == ".sqlite3" || ext == ".sqlite" || ext == ".db":
+			return "its SQLite database " + f
+		case path.Base(f) == "settings.py" || path.Base(path.Dir(f)) == "settings" && ext == ".py":
+			if settingsRead >= 8 {
+				continue
+			}
+			settingsRead++
+			if b, err := o.bc.ReadFile(f); err == nil && bytes.Contains(b, []byte("django.db.backends.sqlite3")) {
+				return "the SQLite database that " + f + " configures"
+			}
+		}
+	}
+	return ""
+}
+
+// fixturePath reports a path inside a test or fixture folder.
+func fixturePath(p string) bool {
+	for _, part := range strings.Split(path.Dir(p), "/") {
+		switch part {
+		case "test", "tests", "testdata", "fixtures", "spec", "__tests__", "e2e":
+			return true
+		}
+	}
+	return false
 }
 
 // runtimeHas reports whether the rewrite's runtime image has a command:
