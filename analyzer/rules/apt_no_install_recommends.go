@@ -18,17 +18,20 @@ var AptNoInstallRecommends = &analyzer.Rule{
 	Rationale: `By default apt also installs every package the requested ones merely recommend: documentation, ` +
 		`optional helpers, sometimes whole language runtimes. They are rarely needed in a container, add tens ` +
 		`of megabytes and widen the attack surface. Ask for exactly what the image needs. The fix is one to ` +
-		`review: a program may rely on a recommended package (ca-certificates for curl's HTTPS, for one), so ` +
-		`what is installed changes. Nothing is reported where the author already decided, in any spelling ` +
+		`review: a program may rely on a recommended package, so what is installed changes. It names the ones ` +
+		`everyday use needs (ca-certificates with curl, wget or git, which fail every HTTPS request without ` +
+		`it; libc6-dev with gcc), and proposes nothing for python3-pip or imagemagick, whose recommended ` +
+		`packages (compilers, extra image formats) are much of what they are installed for. Nothing is reported where the author already decided, in any spelling ` +
 		`(--no-install-recommends, --install-recommends, -o APT::Install-Recommends=…, an APT configuration ` +
 		`written or copied earlier), nor for a dry run (-s, --simulate) or a download only.`,
 	Bad:         "RUN apt-get update && apt-get install -y curl\n",
-	Good:        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
+	Good:        "RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl\n",
 	Equivalents: []string{"hadolint:DL3015", "trivy:DS029"},
 	Fix:         analyzer.Review,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
 		aptConfig := newChainFirst(func(in *analyzer.Instruction) bool { return mayConfigureApt(p.File, in) })
+		earlier := newEarlierInstalls()
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
@@ -49,12 +52,23 @@ var AptNoInstallRecommends = &analyzer.Rule{
 					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: line %d copies APT configuration dockopt cannot read, which may already decide it", msg, line), analyzer.PreconditionUnknown)
 					continue
 				}
+				pkgs := aptInstallPackages(c)
+				if pkg, why := recommendsAreTheFeature(pkgs); pkg != "" {
+					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: %s", msg, why), analyzer.PreconditionTool)
+					continue
+				}
 				var fix *analyzer.Fix
-				if in.Script.Exact() {
+				if in.Script.Exact() && len(pkgs) > 0 {
 					sub := installWord(c)
 					fix = &analyzer.Fix{
 						Message: "add --no-install-recommends (check that nothing needs a recommended package)",
 						Edits:   []analyzer.TextEdit{{Start: sub.End, End: sub.End, New: " --no-install-recommends"}},
+					}
+					if add, forWhat := recommendsStillNeeded(pkgs, in, earlier); len(add) > 0 {
+						// The canonical pattern names them: apt-get install
+						// --no-install-recommends ca-certificates curl.
+						fix.Edits = append(fix.Edits, analyzer.TextEdit{Start: pkgs[0].Start, End: pkgs[0].Start, New: strings.Join(add, " ") + " "})
+						fix.Message = fmt.Sprintf("add --no-install-recommends, and %s, which %s", strings.Join(add, " and "), forWhat)
 					}
 				}
 				p.Report(in, msg, fix)
@@ -150,4 +164,149 @@ func installWord(c analyzer.Command) analyzer.Word {
 		}
 	}
 	return c.Args[len(c.Args)-1]
+}
+
+// aptInstallPackages returns the package words of an apt-get install, in
+// order: its positional words after "install".
+func aptInstallPackages(c analyzer.Command) []analyzer.Word {
+	pos := c.Positional(aptGetValued...)
+	for i, w := range pos {
+		if w.Value == "install" {
+			return pos[i+1:]
+		}
+	}
+	return nil
+}
+
+// aptPackageName strips a version or release (curl=7.88.1-10, curl/bookworm)
+// and an architecture (curl:amd64) from a package word.
+func aptPackageName(w string) string {
+	if i := strings.IndexAny(w, "=/:"); i >= 0 {
+		w = w[:i]
+	}
+	return w
+}
+
+// recommendsStillNeeded returns the recommended packages the fix must name
+// for the requested ones to keep working, and for what, unless the same
+// command or an earlier instruction of the stage installs them already
+// (build-essential brings libc6-dev).
+func recommendsStillNeeded(pkgs []analyzer.Word, in *analyzer.Instruction, earlier *earlierInstalls) (add []string, forWhat string) {
+	have := map[string]bool{}
+	for _, w := range pkgs {
+		have[aptPackageName(w.Value)] = true
+	}
+	if have["build-essential"] || have["g++"] {
+		have["libc6-dev"] = true
+	}
+	var users []string
+	why := ""
+	for _, w := range pkgs {
+		needed, needWhy := analyzer.NeededRecommends(aptPackageName(w.Value))
+		for _, pkg := range needed {
+			if have[pkg] || earlier.installed(in, pkg) {
+				continue
+			}
+			have[pkg] = true
+			add = append(add, pkg)
+			users = append(users, w.Value)
+			why = needWhy
+		}
+	}
+	if len(add) == 0 {
+		return nil, ""
+	}
+	return add, strings.Join(users, " and ") + " only recommend" + map[bool]string{true: "s", false: ""}[len(users) == 1] + " and " + why
+}
+
+// earlierInstalls answers whether an earlier RUN of a stage's lineage
+// names a package (installed before, or deliberately left out). Each
+// stage's own RUNs are read once, and what its ancestors install is
+// remembered per package: a file of thousands of installs, or of
+// thousands of chained stages, would otherwise read the lineage again
+// for every install.
+type earlierInstalls struct {
+	own       map[*analyzer.Stage]map[string]int // package → index of the first RUN naming it
+	ancestors map[stagePackage]bool
+}
+
+type stagePackage struct {
+	stage *analyzer.Stage
+	pkg   string
+}
+
+func newEarlierInstalls() *earlierInstalls {
+	return &earlierInstalls{own: map[*analyzer.Stage]map[string]int{}, ancestors: map[stagePackage]bool{}}
+}
+
+func (e *earlierInstalls) installed(in *analyzer.Instruction, pkg string) bool {
+	if in.Stage == nil {
+		return false
+	}
+	if at, ok := e.ownFirst(in.Stage)[pkg]; ok && at < in.Index {
+		return true
+	}
+	return e.inAncestors(in.Stage, pkg)
+}
+
+func (e *earlierInstalls) ownFirst(s *analyzer.Stage) map[string]int {
+	first, ok := e.own[s]
+	if ok {
+		return first
+	}
+	first = map[string]int{}
+	for _, in := range s.Instructions {
+		if in.Keyword != "RUN" || in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.CommandsNamed("apt-get") {
+			for _, w := range aptInstallPackages(c) {
+				if name := aptPackageName(w.Value); !hasKey(first, name) {
+					first[name] = in.Index
+				}
+			}
+		}
+	}
+	e.own[s] = first
+	return first
+}
+
+// inAncestors reports whether a stage s is built on names pkg, walking
+// up only as far as the first answer already known.
+func (e *earlierInstalls) inAncestors(s *analyzer.Stage, pkg string) bool {
+	var chain []*analyzer.Stage
+	answer := false
+	for a := s; a.BaseStage != nil; a = a.BaseStage {
+		if v, ok := e.ancestors[stagePackage{a, pkg}]; ok {
+			answer = v
+			break
+		}
+		chain = append(chain, a)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		base := chain[i].BaseStage
+		answer = answer || hasKey(e.ownFirst(base), pkg)
+		e.ancestors[stagePackage{chain[i], pkg}] = answer
+	}
+	return answer
+}
+
+func hasKey(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// recommendsAreTheFeature returns a requested package whose recommended
+// packages are much of what it is installed for, and why: leaving them
+// out is a different install, not a smaller one.
+func recommendsAreTheFeature(pkgs []analyzer.Word) (string, string) {
+	for _, w := range pkgs {
+		switch name := aptPackageName(w.Value); {
+		case name == "python3-pip":
+			return name, "python3-pip recommends the compilers and headers (build-essential, python3-dev) pip uses to build packages that ship no wheel"
+		case name == "imagemagick" || strings.HasPrefix(name, "imagemagick-"):
+			return name, "imagemagick recommends the extra coders (libmagickcore-*-extra) that read SVG, WMF and other formats"
+		}
+	}
+	return "", ""
 }

@@ -439,7 +439,7 @@ func installLine(distro string, pkgs []string) string {
 		return "RUN apk add --no-cache " + strings.Join(pkgs, " ")
 	}
 	return "RUN apt-get update \\\n" +
-		" && apt-get install -y --no-install-recommends " + strings.Join(pkgs, " ") + " \\\n" +
+		" && apt-get install -y --no-install-recommends " + strings.Join(withNeededRecommends(pkgs), " ") + " \\\n" +
 		" && rm -rf /var/lib/apt/lists/*"
 }
 
@@ -485,4 +485,20 @@ func slimTag(name, tag string) string {
 func imageWithTag(r analyzer.ImageRef, tag string) string {
 	r.Tag, r.Digest = tag, ""
 	return r.String()
+}
+
+// withNeededRecommends puts in front of pkgs the recommended packages
+// they need that --no-install-recommends would leave out (ca-certificates
+// for curl), unless pkgs name them already.
+func withNeededRecommends(pkgs []string) []string {
+	var add []string
+	for _, p := range pkgs {
+		needed, _ := analyzer.NeededRecommends(p)
+		for _, n := range needed {
+			if !slices.Contains(pkgs, n) && !slices.Contains(add, n) && !(n == "libc6-dev" && slices.Contains(pkgs, "build-essential")) {
+				add = append(add, n)
+			}
+		}
+	}
+	return append(add, pkgs...)
 }
