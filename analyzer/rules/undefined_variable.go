@@ -27,6 +27,7 @@ var UndefinedVariable = &analyzer.Rule{
 	Fix: analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		declared := declaredNames(p.File)
+		unrenamable := map[string][]int{} // by name, read once
 		mirrorBuildKit(p, "UndefinedVar", func(w analyzer.BuildKitWarning, in *analyzer.Instruction) (string, *analyzer.Fix, bool) {
 			name := strings.TrimPrefix(quotedValue(w.Message), "$")
 			if s := suggestion(w.Message); s != "" && declared[s] && likelyTypo(name, s) {
@@ -37,6 +38,15 @@ var UndefinedVariable = &analyzer.Rule{
 					fix = renameVarFix(p.File, in, name, s)
 				}
 				msg := fmt.Sprintf("$%s is not defined; did you mean $%s, which this Dockerfile declares?", name, s)
+				if _, ok := unrenamable[name]; !ok {
+					unrenamable[name] = unrenamableUses(p.File, name)
+				}
+				if line := otherLine(unrenamable[name], in); fix != nil && line != 0 {
+					// Renaming only some uses would split what the author
+					// meant as one value in two.
+					fix = nil
+					msg += fmt.Sprintf(" (no fix: line %d uses it too, where it cannot be renamed)", line)
+				}
 				switch {
 				case in != nil && (in.Keyword == "COPY" || in.Keyword == "ADD"):
 					msg += " (no fix: in a " + in.Keyword + " it may name a source path, which the rename would point elsewhere)"
@@ -118,4 +128,51 @@ func slips(a, b string) int {
 		}
 	}
 	return rows[len(a)][len(b)]
+}
+
+// unrenamableUses returns the first two lines of instructions that use
+// $name where the rename is not made (a COPY or ADD, or a ${name:-…}
+// form): two, so that every instruction finds one other than itself.
+func unrenamableUses(d *analyzer.Dockerfile, name string) []int {
+	var lines []int
+	for x := range d.Each("") {
+		text := x.Text(d.Source)
+		if !usesVar(text, name) {
+			continue
+		}
+		if x.Keyword == "COPY" || x.Keyword == "ADD" || hasModifier(text, name) {
+			if lines = append(lines, x.StartLine); len(lines) == 2 {
+				break
+			}
+		}
+	}
+	return lines
+}
+
+// otherLine returns the first of lines that is not in's, 0 for none.
+func otherLine(lines []int, in *analyzer.Instruction) int {
+	for _, l := range lines {
+		if in == nil || l != in.StartLine {
+			return l
+		}
+	}
+	return 0
+}
+
+// usesVar reports $name or ${name…} in text, name as a whole word.
+func usesVar(text, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], name)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(name)
+		before := j > 0 && (text[j-1] == '$' || text[j-1] == '{' && j > 1 && text[j-2] == '$')
+		after := end == len(text) || !isVarNameByte(text[end])
+		if before && after {
+			return true
+		}
+		i = j + 1
+	}
 }
