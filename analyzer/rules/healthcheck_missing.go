@@ -26,7 +26,7 @@ var HealthcheckMissing = &analyzer.Rule{
 		`gRPC's health protocol; and only with a tool the finished image has. Otherwise no fix is offered and the ` +
 		`finding says why.`,
 	Bad:         "FROM node:20-alpine\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n",
-	Good:        "FROM node:20-alpine\nEXPOSE 3000\nHEALTHCHECK CMD wget -q -S -O /dev/null http://127.0.0.1:3000/ 2>&1 | grep -q 'HTTP/' || exit 1\nCMD [\"node\", \"server.js\"]\n",
+	Good:        "FROM node:20-alpine\nEXPOSE 3000\nHEALTHCHECK CMD [\"/bin/sh\", \"-c\", \"wget -q -S -O /dev/null http://127.0.0.1:3000/ 2>&1 | grep -q 'HTTP/' || exit 1\"]\nCMD [\"node\", \"server.js\"]\n",
 	Equivalents: []string{"hadolint:DL3057", "trivy:DS026"},
 	Fix:         analyzer.Review,
 	POSIXOnly:   true,
@@ -162,7 +162,15 @@ func chooseProbe(sf *analyzer.StageFacts, final *analyzer.Stage) (healthProbe, *
 	}
 	pt := ports[best]
 	hp := healthProbe{line: "CMD " + pt.Probe.Command + " || exit 1"}
-	if shell != analyzer.Present {
+	switch {
+	case strings.Contains(pt.Probe.Command, "|") && shell == analyzer.Present:
+		// A shell-form probe runs with the stage's SHELL: one with
+		// -o pipefail (which the pipefail fix adds) would fail wget's
+		// pipe on a 404 and mark a working server unhealthy for good.
+		hp.line = "CMD " + jsonArgs([]string{"/bin/sh", "-c", pt.Probe.Command + " || exit 1"})
+	case strings.Contains(pt.Probe.Command, "|"):
+		return healthProbe{}, &withheld{analyzer.PreconditionTool, fmt.Sprintf("the probe of port %d needs a shell for its pipe, which is not known to be in the final image", pt.Port)}
+	case shell != analyzer.Present:
 		hp.line = "CMD " + jsonArgs(strings.Fields(pt.Probe.Command))
 	}
 	switch {
