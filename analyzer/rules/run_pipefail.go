@@ -148,13 +148,40 @@ func pipefailShellFix(p *analyzer.Pass, s *analyzer.Stage, in *analyzer.Instruct
 	if ok, why := toolFromHere(p, in, tool); !ok {
 		return nil, "no fix: " + why + ", and the SHELL would run this RUN and every later one with it", analyzer.PreconditionTool
 	}
+	if probe := pipedShellProbe(p.File, in); probe != nil {
+		return nil, fmt.Sprintf("no fix: the SHELL would also run the HEALTHCHECK on line %d, whose pipe then fails whenever its first command does (wget on a 404, say)", probe.StartLine), analyzer.PreconditionTool
+	}
 	kw := "SHELL"
 	if in.Written == strings.ToLower(in.Written) {
 		kw = "shell"
 	}
-	text := kw + " " + sh + p.File.Newline() + p.File.Indent(in.StartLine)
 	return &analyzer.Fix{
 		Message: "run this stage's RUN instructions with " + sh + " so that a failing command in a pipe fails the build",
-		Edits:   []analyzer.TextEdit{{Start: in.Start, End: in.Start, New: text}},
+		// Above the comments over the RUN, which describe the RUN.
+		Edits: []analyzer.TextEdit{insertLinesBefore(p.File, in, kw+" "+sh)},
 	}, "", ""
+}
+
+// pipedShellProbe returns a shell-form HEALTHCHECK with a pipe after in
+// in the file: one in in's stage or a stage built on it runs with the
+// SHELL the fix adds. Any later one counts, which keeps this one pass
+// over the file's HEALTHCHECKs, usually none.
+func pipedShellProbe(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyzer.Instruction {
+	for x := range d.Each("HEALTHCHECK") {
+		if x.StartLine <= in.StartLine || x.Onbuild != nil {
+			continue
+		}
+		args := strings.TrimSpace(x.Text(d.Source)[len(x.Written):])
+		for _, f := range x.Flags {
+			args = strings.TrimSpace(strings.TrimPrefix(args, f))
+		}
+		rest, ok := strings.CutPrefix(args, "CMD")
+		if !ok {
+			rest, ok = strings.CutPrefix(args, "cmd")
+		}
+		if ok && !strings.HasPrefix(strings.TrimSpace(rest), "[") && strings.Contains(strings.ReplaceAll(rest, "||", ""), "|") {
+			return x
+		}
+	}
+	return nil
 }
