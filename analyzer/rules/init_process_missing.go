@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"strings"
@@ -158,6 +159,9 @@ func tiniFix(p *analyzer.Pass, final *analyzer.Stage, start *analyzer.Instructio
 	switch sf.Distro().Family {
 	case analyzer.DistroAlpine:
 		install, manager = "RUN apk add --no-cache tini", "apk"
+		if why := apkCommunityDropped(p, final, line); why != "" {
+			return nil, &withheld{analyzer.PreconditionTool, why}
+		}
 	case analyzer.DistroDebian:
 		install, manager = "RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*", "apt-get"
 	default:
@@ -251,4 +255,55 @@ func stageName(s *analyzer.Stage) string {
 		return s.Name
 	}
 	return fmt.Sprintf("%d", s.Index)
+}
+
+// apkCommunityDropped says why Alpine's community repository, where tini
+// is, may not be configured before line, or "": an instruction of the
+// lineage replaces /etc/apk/repositories (a mirror of main only is
+// common in companies) with content that does not name it.
+func apkCommunityDropped(p *analyzer.Pass, final *analyzer.Stage, line int) string {
+	for _, in := range final.LineageInstructions() {
+		if in.Stage == final && in.StartLine >= line {
+			break
+		}
+		switch c, isCopy := copyOf(in); {
+		case isCopy && writesApkRepositories(c):
+			if c.from != "" {
+				return fmt.Sprintf("line %d copies /etc/apk/repositories from %s, so whether it lists the community repository, where tini is, is not known", in.StartLine, c.from)
+			}
+			for _, src := range c.contextSources() {
+				b, err := p.Context.ReadFile(strings.TrimPrefix(path.Clean("/"+src), "/"))
+				if err != nil {
+					return fmt.Sprintf("line %d copies /etc/apk/repositories from %s, which dockopt could not read, so whether it lists the community repository, where tini is, is not known", in.StartLine, src)
+				}
+				if !bytes.Contains(b, []byte("community")) {
+					return fmt.Sprintf("line %d replaces /etc/apk/repositories with %s, which does not list the community repository, where tini is", in.StartLine, src)
+				}
+			}
+		case in.Keyword == "RUN":
+			text := in.Text(p.File.Source)
+			if strings.Contains(text, "/etc/apk/repositories") && strings.Contains(text, ">") && !strings.Contains(text, "community") {
+				return fmt.Sprintf("line %d writes /etc/apk/repositories without the community repository, where tini is", in.StartLine)
+			}
+		}
+	}
+	return ""
+}
+
+// writesApkRepositories reports a COPY to /etc/apk/repositories, or of a
+// file named repositories into /etc/apk/.
+func writesApkRepositories(c copySpec) bool {
+	dest := path.Clean(c.dest)
+	if dest == "/etc/apk/repositories" {
+		return true
+	}
+	if dest != "/etc/apk" {
+		return false
+	}
+	for _, src := range c.contextSources() {
+		if path.Base(src) == "repositories" {
+			return true
+		}
+	}
+	return c.from != ""
 }
