@@ -493,7 +493,18 @@ func (o *original) runtimeCopies(workdir, owner string) []string {
 	var out []string
 	for i, c := range all {
 		if covered(c, all[i+1:]) {
-			continue
+			// A .env copied by name stays named: the copy of the whole
+			// context brings it too, but a .dockerignore entry for
+			// secrets (which the rewrite or a rule may add) would then
+			// drop what the original's build chose to ship.
+			env := slices.DeleteFunc(slices.Clone(c.srcs), func(s string) bool { return !strings.HasPrefix(path.Base(s), ".env") })
+			if len(env) == 0 {
+				continue
+			}
+			c.srcs = env
+			if len(env) == 1 && !c.destSlash && c.abs == o.copyDir[c.in] {
+				c.destSlash = true
+			}
 		}
 		var words []string
 		if owner != "" {
