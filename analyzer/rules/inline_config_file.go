@@ -21,7 +21,9 @@ var InlineConfigFile = &analyzer.Rule{
 	Rationale: `A configuration file assembled with echo, printf or a heredoc inside the Dockerfile cannot be ` +
 		`read, diffed, linted or tested as the file it is, and quoting mistakes (an unescaped $, a missing ` +
 		`\n) only show up in the running container. A real file in the repository, copied with COPY, is ` +
-		`reviewed like any other code and keeps the Dockerfile about how the image is built.`,
+		`reviewed like any other code and keeps the Dockerfile about how the image is built. A COPY heredoc ` +
+		`keeps its text as written, so it is reported only from 25 lines, where the file is better read on ` +
+		`its own.`,
 	Bad: "FROM nginx:1.29-alpine\nRUN printf 'server {\\n  listen 8080;\\n  root /usr/share/nginx/html;\\n}\\n' \\\n" +
 		"    > /etc/nginx/conf.d/default.conf\n",
 	Good:      "FROM nginx:1.29-alpine\nCOPY default.conf /etc/nginx/conf.d/default.conf\n",
@@ -42,6 +44,10 @@ var InlineConfigFile = &analyzer.Rule{
 
 // inlineMinLines is the size from which a file is worth its own file.
 const inlineMinLines = 4
+
+// heredocCopyMinLines is that size for a COPY heredoc, which keeps the
+// text as written: only a long one is better read as a file.
+const heredocCopyMinLines = 25
 
 func checkInlineRun(p *analyzer.Pass, in *analyzer.Instruction, used map[string]bool) {
 	if in.Script == nil || in.Script.File == nil || in.Script.Err != nil {
@@ -78,7 +84,10 @@ func checkHeredocCopy(p *analyzer.Pass, in *analyzer.Instruction, used map[strin
 	}
 	for _, sc := range c.SourceContents {
 		n := strings.Count(strings.TrimSuffix(sc.Data, "\n"), "\n") + 1
-		if n < inlineMinLines {
+		if n < heredocCopyMinLines {
+			// A COPY heredoc writes the text as it stands, with none of
+			// echo's quoting traps: a short one is a deliberate choice,
+			// and moving it to a file of its own is churn.
 			continue
 		}
 		dest := c.DestPath

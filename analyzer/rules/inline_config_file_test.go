@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -75,9 +76,13 @@ func TestInlineGeneratedFiles(t *testing.T) {
 	if got := res["app.conf"]; got != want {
 		t.Errorf("app.conf = %q, want %q", got, want)
 	}
+	res = runCaseFixFiles(t, InlineConfigFile, "testdata/inline-config-file/long-copy-heredoc.txtar")
+	if got := res["default.conf"]; !strings.HasPrefix(got, "server {\n    listen 8080;\n") || strings.Count(got, "\n") != 25 {
+		t.Errorf("default.conf = %q", got)
+	}
 	res = runCaseFixFiles(t, InlineConfigFile, "testdata/inline-config-file/heredocs.txtar")
-	if got := res["pip.conf"]; got != "[global]\nno-cache-dir = true\ndisable-pip-version-check = true\ntimeout = 60\n" {
-		t.Errorf("pip.conf = %q", got)
+	if _, ok := res["pip.conf"]; ok {
+		t.Errorf("a 4-line COPY heredoc was moved to pip.conf; files %v", res)
 	}
 	if got, ok := res["config/settings.ini"]; !ok || got != "[server]\nhost = 0.0.0.0\nport = 8000\nworkers = $WORKERS\n" {
 		t.Errorf("config/settings.ini (settings.ini exists already) = %q, %v; files %v", got, ok, res)
