@@ -170,6 +170,8 @@ func chooseProbe(sf *analyzer.StageFacts, final *analyzer.Stage) (healthProbe, *
 		hp.line = "CMD " + jsonArgs([]string{"/bin/sh", "-c", pt.Probe.Command + " || exit 1"})
 	case strings.Contains(pt.Probe.Command, "|"):
 		return healthProbe{}, &withheld{analyzer.PreconditionTool, fmt.Sprintf("the probe of port %d needs a shell for its pipe, which is not known to be in the final image", pt.Port)}
+	case shell != analyzer.Present && strings.ContainsAny(pt.Probe.Command, "$\"'"):
+		return healthProbe{}, &withheld{analyzer.PreconditionTool, fmt.Sprintf("the probe of port %d needs a shell to expand its arguments, which is not known to be in the final image", pt.Port)}
 	case shell != analyzer.Present:
 		hp.line = "CMD " + jsonArgs(strings.Fields(pt.Probe.Command))
 	}
