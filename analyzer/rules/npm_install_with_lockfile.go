@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -59,6 +60,13 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 				if lock == "" {
 					continue
 				}
+				msg := "npm install may resolve versions other than those in " + lock + "; npm ci installs exactly the lockfile"
+				if missing := analyzer.LockfileMissing(bc, lock); missing != "" {
+					// npm ci would refuse the lockfile the build now
+					// updates quietly.
+					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: %s does not hold %s, which package.json declares, so npm ci would fail until the lockfile is updated (npm install)", msg, lock, missing), analyzer.PreconditionContext)
+					continue
+				}
 				var fix *analyzer.Fix
 				if in.Script.Exact() && !sub.Dynamic {
 					edits := []analyzer.TextEdit{{Start: sub.Start, End: sub.End, New: "ci"}}
@@ -69,7 +77,7 @@ var NpmInstallWithLockfile = &analyzer.Rule{
 					}
 					fix = &analyzer.Fix{Message: "use npm ci, which installs exactly the locked versions", Edits: edits}
 				}
-				p.Report(in, "npm install may resolve versions other than those in "+lock+"; npm ci installs exactly the lockfile", fix)
+				p.Report(in, msg, fix)
 			}
 		}
 	},

@@ -25,10 +25,16 @@ type nodePM struct {
 	// locked is false when there is no lockfile, so installs resolve
 	// versions afresh.
 	locked bool
+	// stale says how the lockfile is out of step with package.json, which
+	// the locked install would refuse: the install is the unlocked one,
+	// as in the original.
+	stale string
 }
 
 // packageManager picks the installer from the lockfile, or reports false
-// for one this package does not write (bun).
+// for one this package does not write (bun). A lockfile out of step with
+// package.json counts as none: npm ci and --frozen-lockfile would refuse
+// it, where the original's install updated it.
 func packageManager(bc *analyzer.BuildContext) (nodePM, bool) {
 	pkg := bc.Package
 	switch {
@@ -44,21 +50,35 @@ func packageManager(bc *analyzer.BuildContext) (nodePM, bool) {
 			// Yarn 2+ keeps its own cache and needs its config and release.
 			return nodePM{}, false
 		}
+		frozen, locked, stale := " --frozen-lockfile", true, ""
+		if missing := analyzer.LockfileMissing(bc, analyzer.Yarn.Lockfiles[0]); missing != "" {
+			frozen, locked, stale = "", false, analyzer.Yarn.Lockfiles[0]+" does not hold "+missing+", which package.json declares"
+		}
 		return nodePM{name: "yarn", manifests: slices.Concat(analyzer.Yarn.Manifests, analyzer.Yarn.Lockfiles),
-			install:     "yarn install --frozen-lockfile",
-			installProd: "yarn install --frozen-lockfile --production",
-			cache:       analyzer.Yarn.Caches[0].Dir, run: "yarn run", locked: true}, true
+			install:     "yarn install" + frozen,
+			installProd: "yarn install" + frozen + " --production",
+			cache:       analyzer.Yarn.Caches[0].Dir, run: "yarn run", locked: locked, stale: stale}, true
 	case bc.HasLockfile(analyzer.Npm.Lockfiles...):
 		// npm prefers the shrinkwrap when both exist.
-		lock := analyzer.Npm.Lockfiles[0]
-		if bc.HasLockfile(analyzer.Npm.Lockfiles[1]) {
-			lock = analyzer.Npm.Lockfiles[1]
+		lock := npmLock(bc)
+		if missing := analyzer.LockfileMissing(bc, lock); missing != "" {
+			return nodePM{name: "npm", manifests: append(slices.Clone(analyzer.Npm.Manifests), lock),
+				install: "npm install", installProd: "npm install --omit=dev", cache: analyzer.Npm.Caches[0].Dir, run: "npm run",
+				stale: lock + " does not hold " + missing + ", which package.json declares"}, true
 		}
 		return nodePM{name: "npm", manifests: append(slices.Clone(analyzer.Npm.Manifests), lock),
 			install: "npm ci", installProd: "npm ci --omit=dev", cache: analyzer.Npm.Caches[0].Dir, run: "npm run", locked: true}, true
 	}
 	return nodePM{name: "npm", manifests: analyzer.Npm.Manifests,
 		install: "npm install", installProd: "npm install --omit=dev", cache: analyzer.Npm.Caches[0].Dir, run: "npm run"}, true
+}
+
+// npmLock is the lockfile npm reads: the shrinkwrap when both exist.
+func npmLock(bc *analyzer.BuildContext) string {
+	if bc.HasLockfile(analyzer.Npm.Lockfiles[1]) {
+		return analyzer.Npm.Lockfiles[1]
+	}
+	return analyzer.Npm.Lockfiles[0]
 }
 
 // installRun is the RUN line of an install with its cache mount.

@@ -217,8 +217,15 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	if p.user {
 		rw.Resolves = append(rw.Resolves, "final-user-root")
 	}
+	if pm.stale != "" {
+		// npm install stays, and so does the finding that asks for npm ci.
+		rw.Resolves = slices.DeleteFunc(rw.Resolves, func(id string) bool { return id == "npm-install-with-lockfile" })
+	}
 	install := "`" + pm.installProd + "`"
-	if !pm.locked {
+	switch {
+	case pm.stale != "":
+		install += " (" + pm.stale + ", so the locked install would refuse it: update the lockfile to get one)"
+	case !pm.locked:
 		install += " (no lockfile: commit one to get `npm ci --omit=dev`, which installs exactly what it records)"
 	}
 	rw.Explanation = append(rw.Explanation,

@@ -548,6 +548,9 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		rw.Resolves = slices.DeleteFunc(rw.Resolves, func(id string) bool { return id == "final-user-root" })
 	}
 	lock := "no lockfile, so `npm install` resolves versions afresh; commit one to get `npm ci`"
+	if p.pm.stale != "" {
+		lock = p.pm.stale + ", so `" + p.pm.install + "` updates it as the original's install did; update the lockfile to get a locked install"
+	}
 	if p.pm.locked {
 		lock = "`" + p.pm.install + "` installs exactly `" + p.pm.manifests[1] + "`"
 	}
