@@ -311,6 +311,14 @@ func TestRoleCases(t *testing.T) {
 		{"a final debug target", "Dockerfile", "FROM node:20 AS app\nCOPY . .\nCMD [\"node\", \"server.js\"]\nFROM app AS debug\nCMD [\"node\", \"--inspect\", \"server.js\"]\n", map[string]string{"server.js": ""}, analyzer.RoleDev},
 		{"an e2e file name", "docker/e2e.Dockerfile", "FROM node:20\nCOPY . .\nCMD [\"npm\", \"test\"]\n", map[string]string{"docker/package.json": "{}"}, analyzer.RoleFixture},
 		{"gitpod", ".gitpod.Dockerfile", "FROM gitpod/workspace-full\nRUN brew install jq\n", nil, analyzer.RoleDev},
+		{"nodemon on code a bind mount brings", "Dockerfile", "FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm install\nCMD [\"npm\", \"run\", \"dev\"]\n",
+			map[string]string{"package.json": `{"scripts": {"dev": "nodemon src/server.js"}}`}, analyzer.RoleDev},
+		{"nodemon on copied code is an application", "Dockerfile", "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD [\"npm\", \"run\", \"dev\"]\n",
+			map[string]string{"package.json": `{"scripts": {"dev": "nodemon src/server.js"}}`, "src/server.js": ""}, analyzer.RoleApplication},
+		{"uvicorn --reload on mounted code", "Dockerfile", "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCMD [\"uvicorn\", \"app:app\", \"--reload\"]\n",
+			map[string]string{"requirements.txt": "uvicorn\n"}, analyzer.RoleDev},
+		{"a server on manifests only is not a watcher", "Dockerfile", "FROM node:20\nCOPY package.json .\nRUN npm install\nCMD [\"node\", \"server.js\"]\n",
+			map[string]string{"package.json": "{}"}, analyzer.RoleApplication},
 	}
 	for _, c := range cases {
 		fsys := fstest.MapFS{c.path: {Data: []byte(c.dockerfile)}}

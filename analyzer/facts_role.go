@@ -236,6 +236,13 @@ func (f *Facts) runtimeRole(s *Stage) RoleFact {
 	if rootfs := unpackedRootfs(chain); rootfs != nil && startsGeneric(chain) {
 		return RoleFact{RoleBase, fmt.Sprintf("it unpacks a root file system onto scratch (line %d), as distribution base images do", rootfs.StartLine)}
 	}
+	if copiesOnlyManifests(chain) {
+		if watcher := devWatcher(startWords(chain), f.ctx); watcher != "" {
+			// The code it watches is not in the image: a bind mount
+			// brings it, and the image is a development environment.
+			return RoleFact{RoleDev, "it starts " + watcher + " and copies no code beyond dependency manifests: a bind mount brings the code it watches"}
+		}
+	}
 	content := f.stageContent(s, map[*Stage]bool{})
 	if content.code != "" {
 		return RoleFact{RoleApplication, "it copies the project's code into the image (" + content.code + ")"}
@@ -510,4 +517,90 @@ func (f *Facts) usedBy(s *Stage) string {
 		}
 	})
 	return f.uses[s]
+}
+
+// devWatchers are programs that serve or rerun code as it is edited.
+var devWatchers = map[string]bool{"nodemon": true, "ts-node-dev": true, "webpack-dev-server": true, "live-server": true}
+
+// devWatcher names the development watcher a start command runs, through
+// npm run, yarn or pnpm scripts of the context's package.json, "" when it
+// runs none: nodemon, ts-node-dev, vite without build or preview, next
+// dev, webpack serve, uvicorn or flask with --reload, air.
+func devWatcher(words []string, bc *BuildContext) string {
+	for depth := 0; depth < 3 && len(words) > 0; depth++ {
+		first := path.Base(words[0])
+		if first == "npx" && len(words) > 1 {
+			words = words[1:]
+			first = path.Base(words[0])
+		}
+		switch {
+		case devWatchers[first]:
+			return first
+		case first == "vite" && (len(words) == 1 || words[1] == "dev" || words[1] == "serve" || strings.HasPrefix(words[1], "-")):
+			return strings.Join(words, " ")
+		case (first == "next" || first == "nuxt" || first == "remix") && len(words) > 1 && words[1] == "dev",
+			first == "webpack" && len(words) > 1 && words[1] == "serve",
+			(first == "uvicorn" || first == "flask") && slices.Contains(words, "--reload"),
+			first == "air":
+			return strings.Join(words, " ")
+		}
+		script := ""
+		switch {
+		case (first == "npm" || first == "pnpm" || first == "yarn") && len(words) > 2 && (words[1] == "run" || words[1] == "run-script"):
+			script = words[2]
+		case (first == "yarn" || first == "pnpm") && len(words) > 1 && !strings.HasPrefix(words[1], "-"):
+			script = words[1]
+		case first == "npm" && len(words) > 1 && words[1] == "start":
+			script = "start"
+		}
+		if script == "" || bc == nil || bc.Package == nil || bc.Package.Scripts[script] == "" {
+			return ""
+		}
+		words = strings.Fields(bc.Package.Scripts[script])
+	}
+	return ""
+}
+
+// dependencyManifests are the files an install reads, which a development
+// image copies while the code itself comes from a bind mount.
+var dependencyManifests = map[string]bool{"package.json": true, "package-lock.json": true, "npm-shrinkwrap.json": true,
+	"yarn.lock": true, "pnpm-lock.yaml": true, ".npmrc": true, "requirements.txt": true, "Pipfile": true, "Pipfile.lock": true,
+	"pyproject.toml": true, "poetry.lock": true, "uv.lock": true, "go.mod": true, "go.sum": true, "Gemfile": true, "Gemfile.lock": true}
+
+// copiesOnlyManifests reports a lineage whose COPY and ADD bring nothing
+// from the context but dependency manifests (and copy from no stage).
+func copiesOnlyManifests(chain []*Stage) bool {
+	for _, st := range chain {
+		for _, in := range st.Instructions {
+			if in.Keyword != "COPY" && in.Keyword != "ADD" {
+				continue
+			}
+			if _, ok := in.Flag("from"); ok {
+				return false
+			}
+			for _, src := range copySources(in) {
+				if !isManifestSource(path.Base(src)) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// isManifestSource reports a COPY source naming dependency manifests only:
+// one by name, or a pattern such as package*.json that matches some.
+func isManifestSource(base string) bool {
+	if dependencyManifests[base] || strings.HasPrefix(base, "requirements") && strings.HasSuffix(base, ".txt") {
+		return true
+	}
+	if !strings.ContainsAny(base, "*?[") {
+		return false
+	}
+	for name := range dependencyManifests {
+		if ok, _ := path.Match(base, name); ok {
+			return true
+		}
+	}
+	return false
 }
