@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -64,6 +65,11 @@ var FinalUserRoot = &analyzer.Rule{
 			// says what it runs, and may need root for it.
 			plan.advice = ""
 			plan.withheld = &withheld{analyzer.PreconditionUnknown, "the Dockerfile sets no CMD or ENTRYPOINT, so what the container runs, and whether it needs root, is up to whoever runs it"}
+		}
+		if plan.withheld == nil {
+			if tool := commandLineTool(sf, final); tool != "" {
+				plan.withheld = &withheld{analyzer.PreconditionUser, tool + " is a command-line tool (no port, no server): people run it on files they mount from their machine, which an account of the image may not be able to write, so the USER is theirs to choose (docker run --user \"$(id -u):$(id -g)\")"}
+			}
 		}
 		if plan.advice != "" {
 			msg += "; " + plan.advice
@@ -252,4 +258,62 @@ func systemDest(dest string) bool {
 		}
 	}
 	return false
+}
+
+// cliSuffixes and cliTools name command-line tools: programs run on the
+// files of whoever starts the container, not services.
+var (
+	cliSuffixes = []string{"ctl", "cli", "-tool", "_tool", "tool"}
+	cliTools    = map[string]bool{"terraform": true, "tofu": true, "terragrunt": true, "packer": true, "kubectl": true, "helm": true,
+		"aws": true, "gcloud": true, "az": true, "ansible": true, "ansible-playbook": true, "jq": true, "yq": true, "git": true,
+		"curl": true, "wget": true, "sqlite3": true, "psql": true, "mysql": true, "ffmpeg": true, "pandoc": true, "hugo": true,
+		"make": true, "shellcheck": true, "hadolint": true, "trivy": true, "semgrep": true, "pre-commit": true, "pulumi": true}
+)
+
+// commandLineTool returns the program of an image that runs a
+// command-line tool, "" otherwise: its ENTRYPOINT names a known tool, or
+// a program whose name says so (kubectl, vendor-tool, deployctl), or its
+// CMD asks for --help; and the image exposes no port and runs no known
+// server. A USER there is for the people who run it to choose: the
+// files they mount in are theirs.
+func commandLineTool(sf *analyzer.StageFacts, final *analyzer.Stage) string {
+	if len(sf.Ports()) > 0 || len(sf.Servers()) > 0 {
+		return ""
+	}
+	var entry, cmd *analyzer.Instruction
+	for _, in := range final.LineageInstructions() {
+		switch in.Keyword {
+		case "ENTRYPOINT":
+			entry, cmd = in, nil
+		case "CMD":
+			cmd = in
+		case "HEALTHCHECK":
+			return "" // a probe says it serves
+		}
+	}
+	if entry == nil || !entry.JSON {
+		return ""
+	}
+	c, ok := entry.Command.(*instructions.EntrypointCommand)
+	if !ok || len(c.CmdLine) == 0 {
+		return ""
+	}
+	prog := path.Base(c.CmdLine[0])
+	if cliTools[prog] {
+		return prog
+	}
+	for _, suffix := range cliSuffixes {
+		if strings.HasSuffix(prog, suffix) && prog != suffix {
+			return prog
+		}
+	}
+	if cmd != nil {
+		if cc, ok := cmd.Command.(*instructions.CmdCommand); ok && len(cc.CmdLine) == 1 {
+			switch cc.CmdLine[0] {
+			case "--help", "-h", "help", "--version", "version":
+				return prog
+			}
+		}
+	}
+	return ""
 }
