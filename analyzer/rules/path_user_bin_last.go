@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -41,8 +42,14 @@ var PathUserBinLast = &analyzer.Rule{
 				if !isPathVar(parts[0]) {
 					continue
 				}
-				p.Report(in, strings.Join(tail, ":")+" is searched after every other folder of PATH, so programs of the base image shadow the ones installed there; put it first",
-					pathFix(p.File, in))
+				msg := strings.Join(tail, ":") + " is searched after every other folder of PATH, so programs of the base image shadow the ones installed there; put it first"
+				if pip := systemPipBefore(in, tail); pip != nil {
+					// python from the virtualenv does not see what the
+					// image's own pip installed.
+					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: line %d installs packages with the image's own pip, which python from the virtualenv would no longer see", msg, pip.StartLine), analyzer.PreconditionTool)
+					continue
+				}
+				p.Report(in, msg, pathFix(p.File, in))
 			}
 		}
 	},
@@ -95,4 +102,44 @@ func pathFix(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyzer.Fix {
 			Edits: []analyzer.TextEdit{{Start: valueStart, End: valueStart + len(raw), New: value}}}
 	}
 	return nil
+}
+
+// systemPipBefore returns an earlier RUN of in's lineage that installs
+// Python packages with the image's own pip, when tail holds a
+// virtualenv's bin folder: put first, that folder's python replaces the
+// image's, and the packages installed before are no longer importable.
+func systemPipBefore(in *analyzer.Instruction, tail []string) *analyzer.Instruction {
+	venv := false
+	for _, t := range tail {
+		venv = venv || strings.HasSuffix(strings.TrimSuffix(t, "/"), "venv/bin")
+	}
+	if !venv || in.Stage == nil {
+		return nil
+	}
+	for _, x := range in.Stage.LineageInstructions() {
+		if x == in {
+			return nil
+		}
+		if x.Keyword != "RUN" || x.Script == nil {
+			continue
+		}
+		for _, c := range x.Script.Commands() {
+			pm, pc := analyzer.PackageManagerOf(c)
+			if pm == analyzer.Pip && pc.Subcommand() == "install" && !strings.Contains(c.Name, "venv") && !strings.Contains(pathOfCommand(c), "venv") {
+				return x
+			}
+		}
+	}
+	return nil
+}
+
+// pathOfCommand is the command word as written (/opt/venv/bin/pip), which
+// Name reduces to its base name.
+func pathOfCommand(c analyzer.Command) string {
+	if c.Call != nil && len(c.Call.Args) > 0 {
+		if lit := c.Call.Args[0].Lit(); lit != "" {
+			return lit
+		}
+	}
+	return c.Name
 }
