@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"strings"
@@ -213,8 +214,10 @@ func nginxHeadersMissing(conf string) []string {
 	if !has("X-Content-Type-Options") {
 		missing = append(missing, `add_header X-Content-Type-Options "nosniff" always;`)
 	}
+	// SAMEORIGIN, not DENY: a site that frames its own pages keeps
+	// working, and other sites still cannot frame it.
 	if !has("X-Frame-Options") && !nginxCSPFrameAncestorsRE.MatchString(conf) {
-		missing = append(missing, `add_header X-Frame-Options "DENY" always;`)
+		missing = append(missing, `add_header X-Frame-Options "SAMEORIGIN" always;`)
 	}
 	if !has("Referrer-Policy") {
 		missing = append(missing, `add_header Referrer-Policy "strict-origin-when-cross-origin" always;`)
@@ -251,6 +254,9 @@ func nginxFixWithheld(p *analyzer.Pass, site nginxSite) string {
 	if bc == nil || site.at.Onbuild != nil {
 		return ""
 	}
+	if why := stockNginxUnprivileged(p, site); why != "" {
+		return why
+	}
 	gen := path.Join(path.Dir(p.File.Path), "nginx", "default.conf")
 	src, ok := relUnder(bc.Dir, gen)
 	switch {
@@ -271,7 +277,7 @@ func nginxFixWithheld(p *analyzer.Pass, site nginxSite) string {
 // whichever the patcher applies first satisfies the other.
 func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 	bc := p.Context
-	if !site.stock || bc == nil || site.at.Onbuild != nil {
+	if !site.stock || bc == nil || site.at.Onbuild != nil || stockNginxUnprivileged(p, site) != "" {
 		return nil
 	}
 	gen := path.Join(path.Dir(p.File.Path), "nginx", "default.conf")
@@ -294,7 +300,7 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 	}
 	headers := []string{
 		`add_header X-Content-Type-Options "nosniff" always;`,
-		`add_header X-Frame-Options "DENY" always;`,
+		`add_header X-Frame-Options "SAMEORIGIN" always;`,
 		`add_header Referrer-Policy "strict-origin-when-cross-origin" always;`,
 	}
 	var b strings.Builder
@@ -353,4 +359,21 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 		Files: []analyzer.GeneratedFile{{Path: gen, Content: b.String(),
 			Why: "new nginx configuration written by dockopt: compression, security headers and a /healthz location"}},
 	}
+}
+
+// stockNginxUnprivileged says why a configuration cannot make the stock
+// nginx image work under the USER the Dockerfile sets, or "": as any
+// account but root, nginx binds no port below 1024 and cannot write
+// /run/nginx.pid or its caches there. A configuration on another port
+// would only move the failure, and change the port people publish.
+func stockNginxUnprivileged(p *analyzer.Pass, site nginxSite) string {
+	base := site.final.Root().Base
+	if base.Name() != "nginx" || base.Registry != "docker.io" {
+		return ""
+	}
+	u := analyzer.FinalUser(p.File)
+	if u == "" || analyzer.IsRootUser(u) {
+		return ""
+	}
+	return fmt.Sprintf("the image runs the stock %s as %s, which can neither bind port 80 nor write /run/nginx.pid there: build FROM nginxinc/nginx-unprivileged, which listens on 8080 as uid 101, instead", base.Raw, u)
 }

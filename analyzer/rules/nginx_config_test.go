@@ -44,7 +44,7 @@ func TestNginxGeneratedConfig(t *testing.T) {
 	if !ok || hd["nginx/default.conf"] != conf {
 		t.Fatalf("the two rules propose different files:\n%s\n---\n%s", conf, hd["nginx/default.conf"])
 	}
-	for _, want := range []string{"listen 80;", "gzip on;", "image/svg+xml", `X-Content-Type-Options "nosniff"`, `X-Frame-Options "DENY"`,
+	for _, want := range []string{"listen 80;", "gzip on;", "image/svg+xml", `X-Content-Type-Options "nosniff"`, `X-Frame-Options "SAMEORIGIN"`,
 		"Referrer-Policy", "location = /healthz", "location /assets/", "public, max-age=31536000, immutable", "root /usr/share/nginx/html;"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("vite site config lacks %q:\n%s", want, conf)

@@ -45,7 +45,7 @@ func nginxConf(port int, spa bool, assets string) string {
 	// One line: linters (dockopt's nginx rule among them) read directives line by line.
 	b.WriteString("    gzip_types text/plain text/css text/xml text/javascript application/javascript application/json application/xml application/rss+xml application/manifest+json image/svg+xml font/ttf font/otf;\n\n")
 	b.WriteString("    add_header X-Content-Type-Options \"nosniff\" always;\n")
-	b.WriteString("    add_header X-Frame-Options \"DENY\" always;\n")
+	b.WriteString("    add_header X-Frame-Options \"SAMEORIGIN\" always;\n")
 	b.WriteString("    add_header Referrer-Policy \"strict-origin-when-cross-origin\" always;\n")
 	b.WriteString("    add_header Cache-Control $static_cache_control;\n\n")
 	b.WriteString("    location = /healthz {\n")
