@@ -224,8 +224,12 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 		return false
 	}
 	add(ignoreEntry{name: ".git", lines: []string{".git"}, probes: []string{".git/HEAD"}}, true)
+	// A Dockerfile that installs no Node dependencies while package.json
+	// declares some ships the node_modules the build context brings (CI
+	// installs them first): excluding it would leave the app without.
+	nodeDepsShipped := bc.Package != nil && len(bc.Package.Dependencies) > 0 && !installsNodeDependencies(d)
 	add(ignoreEntry{name: "node_modules", lines: []string{"**/node_modules"}, probes: probesFor("node_modules", "x.js")},
-		has("node") || known("node_modules"))
+		(has("node") || known("node_modules")) && !nodeDepsShipped)
 	add(ignoreEntry{name: "__pycache__", lines: []string{"**/__pycache__", "**/*.py[cod]"}, probes: probesFor("__pycache__", "x.pyc")},
 		has("python") && essentials || known("__pycache__") || has("python") && !essentials)
 	add(ignoreEntry{name: ".venv", lines: []string{".venv"}, probes: []string{".venv/pyvenv.cfg"}}, has("python") || known(".venv"))
@@ -549,3 +553,20 @@ func borrowMatcher(lines []string) (lentMatcher, error) {
 }
 
 func (m lentMatcher) giveBack() { m.pool.Put(m.PatternMatcher) }
+
+// installsNodeDependencies reports a RUN of the file that installs Node
+// dependencies from the manifests (npm ci, yarn install, pnpm install).
+func installsNodeDependencies(d *analyzer.Dockerfile) bool {
+	for in := range d.Each("RUN") {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.Commands() {
+			pm, pc := analyzer.PackageManagerOf(c)
+			if (pm == analyzer.Npm || pm == analyzer.Yarn || pm == analyzer.Pnpm || pm == analyzer.Bun) && pm.InstallsDependencies(pc) {
+				return true
+			}
+		}
+	}
+	return false
+}
