@@ -54,7 +54,7 @@ var apkValued = []string{"-t", "--virtual", "-X", "--repository", "-p", "--root"
 // nothing but remove apk's cache (RUN rm -rf /var/cache/apk/*), when no
 // RUN between them runs apk and it mounts nothing.
 func laterApkCacheRemoval(in *analyzer.Instruction) *analyzer.Instruction {
-	if in.Stage == nil || in.Onbuild != nil {
+	if in.Stage == nil || in.Onbuild != nil || earlierApkCacheWriter(in) {
 		return nil
 	}
 	for _, x := range in.Stage.Instructions {
@@ -96,4 +96,29 @@ func laterApkCacheRemoval(in *analyzer.Instruction) *analyzer.Instruction {
 func underApkCache(p string) bool {
 	p = path.Clean(strings.TrimSuffix(p, "/*"))
 	return p == "/var/cache/apk" || strings.HasPrefix(p, "/var/cache/apk/")
+}
+
+// earlierApkCacheWriter reports an apk command before in, in its stage's
+// lineage or earlier in its own RUN, that leaves files in /var/cache/apk
+// (apk update, apk add without --no-cache): a later removal still has
+// those to remove.
+func earlierApkCacheWriter(in *analyzer.Instruction) bool {
+	for _, x := range in.Stage.LineageInstructions() {
+		if x.Keyword != "RUN" || x.Script == nil || x.Stage == in.Stage && x.Index > in.Index {
+			continue
+		}
+		if mountHolds(x, "/var/cache/apk", "/etc/apk/cache") {
+			continue
+		}
+		for _, c := range x.Script.CommandsNamed("apk") {
+			sub, ok := subcommandWord(c, apkValued...)
+			if !ok || c.Has("--no-cache") {
+				continue
+			}
+			if sub.Value == "update" || sub.Value == "upgrade" || sub.Value == "add" && x != in {
+				return true
+			}
+		}
+	}
+	return false
 }
