@@ -261,8 +261,20 @@ func (e *earlierInstalls) ownFirst(s *analyzer.Stage) map[string]int {
 		}
 		for _, c := range in.Script.CommandsNamed("apt-get") {
 			for _, w := range aptInstallPackages(c) {
-				if name := aptPackageName(w.Value); !hasKey(first, name) {
+				name := aptPackageName(w.Value)
+				if !hasKey(first, name) {
 					first[name] = in.Index
+				}
+				if recommendsChosen(c) {
+					continue
+				}
+				// Installed with its recommends, or named by this rule's
+				// fix of that install: either way they are there after.
+				needed, _ := analyzer.NeededRecommends(name)
+				for _, n := range needed {
+					if !hasKey(first, n) {
+						first[n] = in.Index
+					}
 				}
 			}
 		}
