@@ -68,6 +68,7 @@ var FinalUserRoot = &analyzer.Rule{
 		}
 		if plan.withheld == nil {
 			if tool := commandLineTool(sf, final); tool != "" {
+				plan.advice = ""
 				plan.withheld = &withheld{analyzer.PreconditionUser, tool + " is a command-line tool (no port, no server): people run it on files they mount from their machine, which an account of the image may not be able to write, so the USER is theirs to choose (docker run --user \"$(id -u):$(id -g)\")"}
 			}
 		}
@@ -291,19 +292,29 @@ func commandLineTool(sf *analyzer.StageFacts, final *analyzer.Stage) string {
 			return "" // a probe says it serves
 		}
 	}
-	if entry == nil || !entry.JSON {
+	var words []string
+	switch {
+	case entry != nil && entry.JSON:
+		if c, ok := entry.Command.(*instructions.EntrypointCommand); ok {
+			words = c.CmdLine
+		}
+	case entry == nil && cmd != nil && cmd.JSON:
+		// CMD ["curl"]: the tool, with the arguments people pass
+		// replacing the CMD.
+		if c, ok := cmd.Command.(*instructions.CmdCommand); ok {
+			words = c.CmdLine
+		}
+		cmd = nil
+	}
+	if len(words) == 0 {
 		return ""
 	}
-	c, ok := entry.Command.(*instructions.EntrypointCommand)
-	if !ok || len(c.CmdLine) == 0 {
-		return ""
-	}
-	prog := path.Base(c.CmdLine[0])
+	prog := path.Base(words[0])
 	if cliTools[prog] {
 		return prog
 	}
 	for _, suffix := range cliSuffixes {
-		if strings.HasSuffix(prog, suffix) && prog != suffix {
+		if strings.HasSuffix(prog, suffix) {
 			return prog
 		}
 	}
