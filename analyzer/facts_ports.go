@@ -38,8 +38,9 @@ type server struct {
 	// built FROM it inherit.
 	exposes []int
 	// probe is the server's own readiness check, run inside the image.
-	// pg_isready names a role (without one it connects as root, which
-	// the server logs as a FATAL error every interval) and TCP, which the
+	// pg_isready names a role and a database as the official image sets
+	// them up (without, it connects as root, which the server logs as a
+	// FATAL error every interval) and TCP, which the
 	// official image's entrypoint keeps closed while its init scripts run.
 	probe, probeTool string
 	// dataDirs are where it writes; $VAR is read from the stage's ENV.
@@ -50,7 +51,7 @@ type server struct {
 
 var servers = []server{
 	{name: "postgres", images: []string{"postgres", "postgis", "timescaledb", "pgvector"}, commands: []string{"postgres", "pg_ctl", "pg_ctlcluster"},
-		ports: map[int]string{5432: ProtoPostgreSQL}, exposes: []int{5432}, probe: `pg_isready -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}"`, probeTool: "pg_isready",
+		ports: map[int]string{5432: ProtoPostgreSQL}, exposes: []int{5432}, probe: `pg_isready -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}"`, probeTool: "pg_isready",
 		dataDirs: []string{"$PGDATA", "/var/lib/postgresql/data"}, defaultPort: 5432},
 	{name: "mysql", images: []string{"mysql", "percona", "percona-server"}, commands: []string{"mysqld"},
 		ports: map[int]string{3306: ProtoMySQL, 33060: "mysqlx"}, exposes: []int{3306, 33060}, probe: "mysqladmin ping", probeTool: "mysqladmin",
