@@ -21,9 +21,9 @@ var InlineConfigFile = &analyzer.Rule{
 	Rationale: `A configuration file assembled with echo, printf or a heredoc inside the Dockerfile cannot be ` +
 		`read, diffed, linted or tested as the file it is, and quoting mistakes (an unescaped $, a missing ` +
 		`\n) only show up in the running container. A real file in the repository, copied with COPY, is ` +
-		`reviewed like any other code and keeps the Dockerfile about how the image is built. A COPY heredoc ` +
-		`keeps its text as written, so it is reported only from 25 lines, where the file is better read on ` +
-		`its own.`,
+		`reviewed like any other code and keeps the Dockerfile about how the image is built. A heredoc ` +
+		`(COPY <<EOF, or cat <<EOF in a RUN) keeps its text as written, so it is reported only from 25 lines, ` +
+		`where the file is better read on its own.`,
 	Bad: "FROM nginx:1.29-alpine\nRUN printf 'server {\\n  listen 8080;\\n  root /usr/share/nginx/html;\\n}\\n' \\\n" +
 		"    > /etc/nginx/conf.d/default.conf\n",
 	Good:      "FROM nginx:1.29-alpine\nCOPY default.conf /etc/nginx/conf.d/default.conf\n",
@@ -59,7 +59,8 @@ func checkInlineRun(p *analyzer.Pass, in *analyzer.Instruction, used map[string]
 			continue
 		}
 		n := strings.Count(strings.TrimSuffix(w.content, "\n"), "\n") + 1
-		if n < inlineMinLines {
+		if n < inlineMinLines || w.heredoc && n < heredocCopyMinLines {
+			// A heredoc, like a COPY heredoc, keeps its text as written.
 			continue
 		}
 		msg := fmt.Sprintf("%s (%d lines) is written inline by this RUN; keep it as a file beside the Dockerfile and COPY it", w.target, n)

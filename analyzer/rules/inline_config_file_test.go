@@ -84,7 +84,8 @@ func TestInlineGeneratedFiles(t *testing.T) {
 	if _, ok := res["pip.conf"]; ok {
 		t.Errorf("a 4-line COPY heredoc was moved to pip.conf; files %v", res)
 	}
-	if got, ok := res["config/settings.ini"]; !ok || got != "[server]\nhost = 0.0.0.0\nport = 8000\nworkers = $WORKERS\n" {
+	res = runCaseFixFiles(t, InlineConfigFile, "testdata/inline-config-file/name-taken.txtar")
+	if got, ok := res["config/settings.ini"]; !ok || got != "[server]\nhost = 0.0.0.0\nport = 8000\nworkers = 4\n" {
 		t.Errorf("config/settings.ini (settings.ini exists already) = %q, %v; files %v", got, ok, res)
 	}
 }
