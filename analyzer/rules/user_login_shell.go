@@ -177,6 +177,11 @@ func loginShellUsed(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comma
 	if in.Stage == nil {
 		return "", ""
 	}
+	if line := sudoersEntry(p.File, name); line != 0 {
+		// An account given sudo is a person's: sudo -s, su - and
+		// terminal sessions read its shell.
+		return fmt.Sprintf("%s is given sudo (line %d), an account for a person, whose sudo -s, su - and terminals use its shell", name, line), analyzer.PreconditionAccount
+	}
 	f := p.Facts()
 	for _, s := range p.File.Stages {
 		if !builtFrom(s, in.Stage) {
@@ -199,4 +204,21 @@ func loginShellUsed(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comma
 		}
 	}
 	return "", ""
+}
+
+// sudoersEntry returns the line of a RUN that writes a sudoers rule for
+// the account ("dev ALL=(ALL) NOPASSWD:ALL"), 0 when none does.
+func sudoersEntry(d *analyzer.Dockerfile, name string) int {
+	for in := range d.Each("RUN") {
+		text := in.Text(d.Source)
+		if !strings.Contains(text, "sudoers") && !strings.Contains(text, "visudo") {
+			continue
+		}
+		for _, rule := range []string{name + " ALL", name + "\tALL", "%" + name + " ALL"} {
+			if strings.Contains(text, rule) {
+				return in.StartLine
+			}
+		}
+	}
+	return 0
 }
