@@ -693,7 +693,7 @@ func (p *filePatcher) check(res *analyzer.FileResult) string {
 	case res.ConvertError(p.ctx) != nil && p.originalConverts():
 		return ReasonConvert
 	case newProblems(res.Findings, p.originalRules) > 0:
-		return ReasonNewFindings
+		return ReasonNewFindings + " (" + describeNewProblems(res.Findings, p.originalRules) + ")"
 	case p.brokenStageRef(res.Dockerfile) != "":
 		return ReasonStageRef
 	}
@@ -832,6 +832,23 @@ func newProblems(fs []analyzer.Finding, original map[string]int) int {
 		}
 	}
 	return n
+}
+
+// describeNewProblems names the new problems newProblems counts, rule
+// and line, the first three: what a maintainer reads to see why a fix was
+// held back.
+func describeNewProblems(fs []analyzer.Finding, original map[string]int) string {
+	var parts []string
+	for _, f := range fs {
+		if original[f.Rule] == 0 && f.Severity <= analyzer.SeverityWarning {
+			if len(parts) == 3 {
+				parts = append(parts, "…")
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s on line %d", f.Rule, f.Line))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // fewer compares by what matters: fewer errors and warnings, or as many

@@ -14,9 +14,12 @@ func TestIgnoreCommandIsPersistedAndShown(t *testing.T) {
 	queuetest.Databases(t, func(t *testing.T, databaseURL string) {
 		h := start(t, databaseURL, map[string]string{"README.md": "# shop\n"})
 		// A generic image: no structural rewrite, so the waived rule's own
-		// fix is the only place --no-install-recommends comes from.
+		// fix is the only place --no-install-recommends comes from. It runs
+		// a service of its own (not a command-line tool), so that its USER
+		// fix keeps the pull request open once the waived fix is gone.
 		h.push(t, map[string]string{
-			"svc/Dockerfile":    "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nCMD [\"curl\", \"--version\"]\n",
+			"svc/Dockerfile":    "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nCOPY orders /usr/local/bin/orders\nCMD [\"orders\"]\n",
+			"svc/orders":        "#!/bin/sh\n",
 			"svc/.dockerignore": ".git\n",
 		})
 		prs := h.gh.PullRequests(h.repo)
