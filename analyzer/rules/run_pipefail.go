@@ -31,6 +31,14 @@ var RunPipefail = &analyzer.Rule{
 	Fix:         analyzer.Review,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
+		probeRead := false
+		var lastProbe *analyzer.Instruction // read once, when a fix needs it
+		piped := func() *analyzer.Instruction {
+			if !probeRead {
+				probeRead, lastProbe = true, lastPipedShellProbe(p.File)
+			}
+			return lastProbe
+		}
 		for _, s := range p.File.Stages {
 			var sh []string
 			if s.BaseStage != nil {
@@ -55,7 +63,7 @@ var RunPipefail = &analyzer.Rule{
 					continue
 				}
 				fixed = true
-				fix, why, pre := pipefailShellFix(p, s, in)
+				fix, why, pre := pipefailShellFix(p, s, in, piped())
 				if fix == nil {
 					p.ReportWithheld(in, msg+"; "+why, pre)
 					continue
@@ -126,7 +134,7 @@ func cannotFail(st *syntax.Stmt) bool {
 // ash on Alpine and BusyBox, which is the /bin/sh RUN already uses there.
 // A SHELL of the final image is inherited by every image built FROM it,
 // so there it is proposed only for an application image.
-func pipefailShellFix(p *analyzer.Pass, s *analyzer.Stage, in *analyzer.Instruction) (*analyzer.Fix, string, analyzer.Precondition) {
+func pipefailShellFix(p *analyzer.Pass, s *analyzer.Stage, in *analyzer.Instruction, pipedProbe *analyzer.Instruction) (*analyzer.Fix, string, analyzer.Precondition) {
 	if inFinalImage(p.File, s) {
 		if ok, why := p.RuntimeChangeAllowed(p.File.FinalStage()); !ok {
 			return nil, strings.Replace(why, "no change proposed", "no SHELL proposed", 1) + "; set -o pipefail in the RUN instead where its shell knows it", analyzer.PreconditionRole
@@ -148,7 +156,7 @@ func pipefailShellFix(p *analyzer.Pass, s *analyzer.Stage, in *analyzer.Instruct
 	if ok, why := toolFromHere(p, in, tool); !ok {
 		return nil, "no fix: " + why + ", and the SHELL would run this RUN and every later one with it", analyzer.PreconditionTool
 	}
-	if probe := pipedShellProbe(p.File, in); probe != nil {
+	if probe := pipedProbe; probe != nil && probe.StartLine > in.StartLine {
 		return nil, fmt.Sprintf("no fix: the SHELL would also run the HEALTHCHECK on line %d, whose pipe then fails whenever its first command does (wget on a 404, say)", probe.StartLine), analyzer.PreconditionTool
 	}
 	kw := "SHELL"
@@ -162,13 +170,14 @@ func pipefailShellFix(p *analyzer.Pass, s *analyzer.Stage, in *analyzer.Instruct
 	}, "", ""
 }
 
-// pipedShellProbe returns a shell-form HEALTHCHECK with a pipe after in
-// in the file: one in in's stage or a stage built on it runs with the
-// SHELL the fix adds. Any later one counts, which keeps this one pass
-// over the file's HEALTHCHECKs, usually none.
-func pipedShellProbe(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyzer.Instruction {
+// lastPipedShellProbe returns the file's last shell-form HEALTHCHECK
+// with a pipe: one after a RUN, in its stage or a stage built on it, runs
+// with the SHELL the fix adds. Any later one counts, which keeps this one
+// pass over the file's HEALTHCHECKs, usually none.
+func lastPipedShellProbe(d *analyzer.Dockerfile) *analyzer.Instruction {
+	var last *analyzer.Instruction
 	for x := range d.Each("HEALTHCHECK") {
-		if x.StartLine <= in.StartLine || x.Onbuild != nil {
+		if x.Onbuild != nil {
 			continue
 		}
 		args := strings.TrimSpace(x.Text(d.Source)[len(x.Written):])
@@ -180,8 +189,8 @@ func pipedShellProbe(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyzer
 			rest, ok = strings.CutPrefix(args, "cmd")
 		}
 		if ok && !strings.HasPrefix(strings.TrimSpace(rest), "[") && strings.Contains(strings.ReplaceAll(rest, "||", ""), "|") {
-			return x
+			last = x
 		}
 	}
-	return nil
+	return last
 }

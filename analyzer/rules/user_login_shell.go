@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -27,12 +28,13 @@ var UserLoginShell = &analyzer.Rule{
 	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
+		sudoers := sudoersRules(p.File) // read once
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}
 			for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
-				checkLoginShell(p, in, c)
+				checkLoginShell(p, in, c, sudoers)
 			}
 		}
 	},
@@ -85,7 +87,7 @@ func noLoginShell(sh string) bool {
 	return false
 }
 
-func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command) {
+func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command, sudoers map[string]int) {
 	distro := ""
 	if in.Stage != nil {
 		distro = in.Stage.Root().Base.Distro()
@@ -158,7 +160,7 @@ func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comm
 		who = name
 	}
 	msg := fmt.Sprintf("%s without a shell option gives %s a login shell (%s); add %s", c.Name, who, def, opt)
-	if why, pre := loginShellUsed(p, in, c); why != "" {
+	if why, pre := loginShellUsed(p, in, c, sudoers); why != "" {
 		p.ReportWithheld(in, msg+"; no fix: "+why, pre)
 		return
 	}
@@ -169,7 +171,7 @@ func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comm
 // the facts know of in the stage or in any stage built FROM it (su,
 // runuser -l, sshd, a git account, a later usermod -s), read from the
 // Dockerfile, the entrypoint script and sshd's configuration.
-func loginShellUsed(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command) (string, analyzer.Precondition) {
+func loginShellUsed(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Command, sudoers map[string]int) (string, analyzer.Precondition) {
 	name, _, ok := analyzer.CreatedAccount(c)
 	if !ok {
 		return "dockopt cannot tell which account this creates", analyzer.PreconditionUnknown
@@ -177,7 +179,7 @@ func loginShellUsed(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comma
 	if in.Stage == nil {
 		return "", ""
 	}
-	if line := sudoersEntry(p.File, name); line != 0 {
+	if line := sudoers[name]; line != 0 {
 		// An account given sudo is a person's: sudo -s, su - and
 		// terminal sessions read its shell.
 		return fmt.Sprintf("%s is given sudo (line %d), an account for a person, whose sudo -s, su - and terminals use its shell", name, line), analyzer.PreconditionAccount
@@ -206,19 +208,22 @@ func loginShellUsed(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comma
 	return "", ""
 }
 
-// sudoersEntry returns the line of a RUN that writes a sudoers rule for
-// the account ("dev ALL=(ALL) NOPASSWD:ALL"), 0 when none does.
-func sudoersEntry(d *analyzer.Dockerfile, name string) int {
+// sudoersRules maps each account a RUN writes a sudoers rule for
+// ("dev ALL=(ALL) NOPASSWD:ALL", "%dev ALL=…") to that RUN's line.
+func sudoersRules(d *analyzer.Dockerfile) map[string]int {
+	out := map[string]int{}
 	for in := range d.Each("RUN") {
 		text := in.Text(d.Source)
 		if !strings.Contains(text, "sudoers") && !strings.Contains(text, "visudo") {
 			continue
 		}
-		for _, rule := range []string{name + " ALL", name + "\tALL", "%" + name + " ALL"} {
-			if strings.Contains(text, rule) {
-				return in.StartLine
+		for _, m := range sudoersRule.FindAllStringSubmatch(text, -1) {
+			if _, seen := out[m[1]]; !seen {
+				out[m[1]] = in.StartLine
 			}
 		}
 	}
-	return 0
+	return out
 }
+
+var sudoersRule = regexp.MustCompile(`(?:^|[\s"'])%?([A-Za-z0-9_][A-Za-z0-9_.-]*)[ \t]+ALL\b`)
