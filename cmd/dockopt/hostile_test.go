@@ -232,6 +232,20 @@ func hostileCases() []hostileCase {
 			}
 			return b.String()
 		}(), "--format", "json"), analyzes},
+		{"5k stages, each a piped RUN and a piped HEALTHCHECK", one("FROM alpine:3.21 AS s0\n"+func() string {
+			var b strings.Builder
+			for i := range 4999 {
+				fmt.Fprintf(&b, "FROM s%d AS s%d\nRUN wget -O- http://x/%d | tar -x\nHEALTHCHECK CMD wget -q -O- http://127.0.0.1/ | grep -q ok\n", i, i+1, i)
+			}
+			return b.String()
+		}(), "--format", "json"), analyzes},
+		{"10k accounts given sudo", one("FROM ubuntu:24.04\n"+func() string {
+			var b strings.Builder
+			for i := range 10000 {
+				fmt.Fprintf(&b, "RUN useradd -m u%d && echo \"u%d ALL=(ALL) NOPASSWD:ALL\" > /etc/sudoers.d/u%d\n", i, i, i)
+			}
+			return b.String()
+		}(), "--format", "json"), analyzes},
 		{"20,000 Dockerfiles", func(t *testing.T, dir string) (string, []string) {
 			files := map[string]string{}
 			for i := range 20000 {
