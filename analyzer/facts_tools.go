@@ -363,10 +363,10 @@ func packageTools(pkg string) []string {
 	return []string{pkg}
 }
 
-// packageName strips what package managers accept around a name: a
+// PackageName strips what package managers accept around a name: a
 // version (`=1.2`, `~1.2`, `>=1.2`), an architecture (`:amd64`), a
 // release (`/bookworm-backports`) or an apk repository tag (`@edge`).
-func packageName(arg string) string {
+func PackageName(arg string) string {
 	name := strings.ToLower(arg)
 	if i := strings.IndexAny(name, "=<>~:/@"); i > 0 {
 		name = name[:i]
@@ -461,7 +461,7 @@ func packageOp(c Command, vars ...map[string]string) (op pkgOp, ok bool) {
 		if strings.HasSuffix(n, ".deb") || strings.HasSuffix(n, ".rpm") || strings.HasSuffix(n, ".apk") || strings.HasPrefix(n, "http") {
 			continue
 		}
-		if n = packageName(n); n != "" && !strings.HasPrefix(n, "-") {
+		if n = PackageName(n); n != "" && !strings.HasPrefix(n, "-") {
 			op.pkgs = append(op.pkgs, n)
 		}
 	}
@@ -506,7 +506,7 @@ func (sf *StageFacts) runTools(in *Instruction, cmds []Command, script *Script, 
 			}
 			if len(pos) > 0 && pos[0] == "manual" {
 				for _, p := range pos[1:] {
-					keepManual[packageName(p)] = true
+					keepManual[PackageName(p)] = true
 				}
 			}
 		case "rm":

@@ -827,11 +827,17 @@ func foreignCopyRefs(d *analyzer.Dockerfile) map[string]bool {
 func newProblems(fs []analyzer.Finding, original map[string]int) int {
 	n := 0
 	for _, f := range fs {
-		if original[f.Rule] == 0 && f.Severity <= analyzer.SeverityWarning {
+		if isNewProblem(f, original) {
 			n++
 		}
 	}
 	return n
+}
+
+// isNewProblem reports a finding at warning or error of a rule the
+// original did not trigger.
+func isNewProblem(f analyzer.Finding, original map[string]int) bool {
+	return original[f.Rule] == 0 && f.Severity <= analyzer.SeverityWarning
 }
 
 // describeNewProblems names the new problems newProblems counts, rule
@@ -840,7 +846,7 @@ func newProblems(fs []analyzer.Finding, original map[string]int) int {
 func describeNewProblems(fs []analyzer.Finding, original map[string]int) string {
 	var parts []string
 	for _, f := range fs {
-		if original[f.Rule] == 0 && f.Severity <= analyzer.SeverityWarning {
+		if isNewProblem(f, original) {
 			if len(parts) == 3 {
 				parts = append(parts, "…")
 				break

@@ -3,6 +3,7 @@ package patcher_test
 import (
 	"bytes"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -137,6 +138,21 @@ func TestGolden(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// analyzeAndPatch analyzes fsys with a and patches the result with the
+// default options, failing the test on an error.
+func analyzeAndPatch(t *testing.T, a *analyzer.Analyzer, fsys fs.FS) *patcher.Result {
+	t.Helper()
+	res, err := a.Analyze(t.Context(), fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, patcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr
+}
+
 // FuzzPatch: for any input the analyzer accepts, the patched output
 // parses, converts to LLB when the input did, and is a fixed point.
 func FuzzPatch(f *testing.F) {
@@ -180,14 +196,7 @@ func FuzzPatch(f *testing.F) {
 func TestUnverifiedPatchIsWithdrawn(t *testing.T) {
 	a := analyzer.New(rules.All())
 	fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: []byte("ARG REG0000Y\nARG $ARSION 000000\nFROM 000000000000000000000000$A0RSION\nCOPY 000 0000\n")}}
-	res, err := a.Analyze(t.Context(), fsys, ".", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, patcher.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pr := analyzeAndPatch(t, a, fsys)
 	if len(pr.Changes) != 0 {
 		t.Errorf("changes proposed for a file that failed verification: %+v", pr.Changes)
 	}
@@ -230,14 +239,7 @@ func TestAFixThatWritesOverAnExistingFileIsDropped(t *testing.T) {
 			if tt.existing {
 				fsys["app.conf"] = &fstest.MapFile{Data: []byte("proxy_pass http://dev:5173\n")}
 			}
-			res, err := a.Analyze(t.Context(), fsys, ".", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, patcher.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			pr := analyzeAndPatch(t, a, fsys)
 			f := pr.Files[0]
 			if !tt.existing {
 				if len(f.Applied) != 1 || len(pr.Changes) != 2 {
@@ -283,14 +285,7 @@ func TestASupersededFixIsAppliedWhenTheOtherIsBlocked(t *testing.T) {
 	}
 	a := analyzer.New([]*analyzer.Rule{clean, mount})
 	fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: []byte("FROM alpine:3.22\nRUN apk add git\n")}}
-	res, err := a.Analyze(t.Context(), fsys, ".", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := patcher.Patch(t.Context(), a, fsys, res, nil, patcher.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pr := analyzeAndPatch(t, a, fsys)
 	f := pr.Files[0]
 	if got := string(f.Patched); got != "FROM alpine:3.22\nRUN apk add git --no-cache\n" {
 		t.Errorf("patched:\n%s\nwant the held-back fix applied", got)

@@ -98,10 +98,11 @@ func underApkCache(p string) bool {
 	return p == "/var/cache/apk" || strings.HasPrefix(p, "/var/cache/apk/")
 }
 
-// earlierApkCacheWriter reports an apk command before in, in its stage's
-// lineage or earlier in its own RUN, that leaves files in /var/cache/apk
-// (apk update, apk add without --no-cache): a later removal still has
-// those to remove.
+// earlierApkCacheWriter reports an apk command of in's stage lineage up to
+// in that leaves files in /var/cache/apk: apk update or upgrade without
+// --no-cache (in in too), or apk add without it in an earlier RUN (in's
+// own gets --no-cache from the fix). A later removal still has those to
+// remove.
 func earlierApkCacheWriter(in *analyzer.Instruction) bool {
 	for _, x := range in.Stage.LineageInstructions() {
 		if x.Keyword != "RUN" || x.Script == nil || x.Stage == in.Stage && x.Index > in.Index {

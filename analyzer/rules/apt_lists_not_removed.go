@@ -37,9 +37,10 @@ var AptListsNotRemoved = &analyzer.Rule{
 				continue
 			}
 			if later := laterRemoval(in, "/var/lib/apt/lists"); later != nil {
-				// cleanup-in-later-layer moves that removal here, which
-				// also deletes the RUN left with nothing to do.
-				p.ReportWithheld(in, fmt.Sprintf("%s; no fix here: line %d removes them in a later layer, and moving that removal here (cleanup-in-later-layer) fixes both", msg, later.StartLine), analyzer.PreconditionLater)
+				// cleanup-in-later-layer proposes moving that removal
+				// here where it can, which also deletes the RUN left with
+				// nothing to do.
+				p.ReportWithheld(in, fmt.Sprintf("%s; no fix here: line %d removes them in a later layer, where they still take space; move that removal into this RUN (cleanup-in-later-layer proposes it where it can)", msg, later.StartLine), analyzer.PreconditionLater)
 				continue
 			}
 			if !usesAptLists(in.Script) {

@@ -53,7 +53,7 @@ var AptNoInstallRecommends = &analyzer.Rule{
 					continue
 				}
 				pkgs := aptInstallPackages(c)
-				if pkg, why := recommendsAreTheFeature(pkgs); pkg != "" {
+				if why := recommendsAreTheFeature(pkgs); why != "" {
 					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: %s", msg, why), analyzer.PreconditionTool)
 					continue
 				}
@@ -167,24 +167,12 @@ func installWord(c analyzer.Command) analyzer.Word {
 }
 
 // aptInstallPackages returns the package words of an apt-get install, in
-// order: its positional words after "install".
+// order, and nothing for another subcommand.
 func aptInstallPackages(c analyzer.Command) []analyzer.Word {
-	pos := c.Positional(aptGetValued...)
-	for i, w := range pos {
-		if w.Value == "install" {
-			return pos[i+1:]
-		}
+	if c.Subcommand(aptGetValued...) != "install" {
+		return nil
 	}
-	return nil
-}
-
-// aptPackageName strips a version or release (curl=7.88.1-10, curl/bookworm)
-// and an architecture (curl:amd64) from a package word.
-func aptPackageName(w string) string {
-	if i := strings.IndexAny(w, "=/:"); i >= 0 {
-		w = w[:i]
-	}
-	return w
+	return afterSubcommand(c, aptGetValued...)
 }
 
 // recommendsStillNeeded returns the recommended packages the fix must name
@@ -194,7 +182,7 @@ func aptPackageName(w string) string {
 func recommendsStillNeeded(pkgs []analyzer.Word, in *analyzer.Instruction, earlier *earlierInstalls) (add []string, forWhat string) {
 	have := map[string]bool{}
 	for _, w := range pkgs {
-		have[aptPackageName(w.Value)] = true
+		have[analyzer.PackageName(w.Value)] = true
 	}
 	if have["build-essential"] || have["g++"] {
 		have["libc6-dev"] = true
@@ -202,7 +190,7 @@ func recommendsStillNeeded(pkgs []analyzer.Word, in *analyzer.Instruction, earli
 	var users []string
 	why := ""
 	for _, w := range pkgs {
-		needed, needWhy := analyzer.NeededRecommends(aptPackageName(w.Value))
+		needed, needWhy := analyzer.NeededRecommends(analyzer.PackageName(w.Value))
 		for _, pkg := range needed {
 			if have[pkg] || earlier.installed(in, pkg) {
 				continue
@@ -261,7 +249,7 @@ func (e *earlierInstalls) ownFirst(s *analyzer.Stage) map[string]int {
 		}
 		for _, c := range in.Script.CommandsNamed("apt-get") {
 			for _, w := range aptInstallPackages(c) {
-				name := aptPackageName(w.Value)
+				name := analyzer.PackageName(w.Value)
 				if !hasKey(first, name) {
 					first[name] = in.Index
 				}
@@ -308,17 +296,17 @@ func hasKey(m map[string]int, k string) bool {
 	return ok
 }
 
-// recommendsAreTheFeature returns a requested package whose recommended
-// packages are much of what it is installed for, and why: leaving them
-// out is a different install, not a smaller one.
-func recommendsAreTheFeature(pkgs []analyzer.Word) (string, string) {
+// recommendsAreTheFeature says why a requested package's recommended
+// packages are much of what it is installed for, "" when none's are:
+// leaving them out is a different install, not a smaller one.
+func recommendsAreTheFeature(pkgs []analyzer.Word) string {
 	for _, w := range pkgs {
-		switch name := aptPackageName(w.Value); {
+		switch name := analyzer.PackageName(w.Value); {
 		case name == "python3-pip":
-			return name, "python3-pip recommends the compilers and headers (build-essential, python3-dev) pip uses to build packages that ship no wheel"
+			return "python3-pip recommends the compilers and headers (build-essential, python3-dev) pip uses to build packages that ship no wheel"
 		case name == "imagemagick" || strings.HasPrefix(name, "imagemagick-"):
-			return name, "imagemagick recommends the extra coders (libmagickcore-*-extra) that read SVG, WMF and other formats"
+			return "imagemagick recommends the extra coders (libmagickcore-*-extra) that read SVG, WMF and other formats"
 		}
 	}
-	return "", ""
+	return ""
 }

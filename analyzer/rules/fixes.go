@@ -87,11 +87,7 @@ func replacedRightBelow(in *analyzer.Instruction, next int) bool {
 
 // lineText returns a 1-based line of the file without its newline.
 func lineText(d *analyzer.Dockerfile, line int) string {
-	end := len(d.Source)
-	if line < d.LineCount() {
-		end = d.Offset(line + 1)
-	}
-	return strings.TrimRight(string(d.Source[d.Offset(line):end]), "\r\n")
+	return string(d.Source[d.Offset(line):d.LineEnd(line)])
 }
 
 // wideWaiver reports a comment that waives rules for a whole file or

@@ -157,7 +157,7 @@ func pipefailShellFix(p *analyzer.Pass, s *analyzer.Stage, in *analyzer.Instruct
 		return nil, "no fix: " + why + ", and the SHELL would run this RUN and every later one with it", analyzer.PreconditionTool
 	}
 	if probe := pipedProbe; probe != nil && probe.StartLine > in.StartLine {
-		return nil, fmt.Sprintf("no fix: the SHELL would also run the HEALTHCHECK on line %d, whose pipe then fails whenever its first command does (wget on a 404, say)", probe.StartLine), analyzer.PreconditionTool
+		return nil, fmt.Sprintf("no fix: a later shell-form HEALTHCHECK with a pipe (line %d) may run with this SHELL too, and its pipe would then fail whenever its first command does (wget on a 404, say)", probe.StartLine), analyzer.PreconditionTool
 	}
 	kw := "SHELL"
 	if in.Written == strings.ToLower(in.Written) {

@@ -65,15 +65,6 @@ func nginxConf(port int, spa bool, assets string) string {
 	return b.String()
 }
 
-// dockerignore returns the .dockerignore lines a rewrite relies on, as a
-// file merged into the one the Dockerfile uses (or a new one), and
-// re-includes any path in keep that an existing pattern would exclude.
-// needed are patterns the new Dockerfile is correct only with (a local
-// node_modules would overwrite the installed one); tidy are patterns that
-// only keep the context and the image small, added only when no other
-// Dockerfile shares the context, since every build of the context reads
-// the file and another image may need what this one does not. It reports
-// false when nothing needs adding.
 // envSecrets keep local .env files, which hold credentials, out of a
 // service's context, as dockopt's own .dockerignore template does; the
 // example file stays.
@@ -94,6 +85,15 @@ func envSecretsFor(o *original) []string {
 	return envSecrets
 }
 
+// dockerignore returns the .dockerignore lines a rewrite relies on, as a
+// file merged into the one the Dockerfile uses (or a new one), and
+// re-includes any path in keep that an existing pattern would exclude.
+// needed are patterns the new Dockerfile is correct only with (a local
+// node_modules would overwrite the installed one); tidy are patterns that
+// only keep the context and the image small, added only when no other
+// Dockerfile shares the context, since every build of the context reads
+// the file and another image may need what this one does not. It reports
+// false when nothing needs adding.
 func dockerignore(o *original, tidy, needed, keep []string) (analyzer.GeneratedFile, bool) {
 	di := o.bc.DockerIgnore
 	p := o.contextPath(".dockerignore")

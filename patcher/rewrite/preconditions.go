@@ -221,17 +221,17 @@ func (o *original) userAllowed(ports []int) (bool, string) {
 		}
 	}
 	if db := o.sqliteDatabase(); db != "" {
-		return false, "the original runs as root and the app writes " + db + " among its files, which another account could not"
+		return false, "the original runs as root and " + db + ", which an app writes at run time and another account could not"
 	}
 	return true, ""
 }
 
-// sqliteDatabase names a SQLite database the app keeps among its own
-// files: a database file in the build context that reaches the image, or
-// Django settings that put one in the project folder (the default
-// startproject layout). The app writes it at run time, and the files
-// COPY brings in belong to root: a new account gets "attempt to write a
-// readonly database". Test fixtures do not count.
+// sqliteDatabase names a SQLite database the app may keep among its own
+// files: a database file in the build context that .dockerignore does not
+// exclude, or Django settings that put one in the project folder (the
+// default startproject layout). An app writes such a file at run time,
+// and the files COPY brings in belong to root: a new account gets
+// "attempt to write a readonly database". Test fixtures do not count.
 func (o *original) sqliteDatabase() string {
 	settingsRead := 0
 	for _, f := range o.bc.Files {
@@ -240,14 +240,14 @@ func (o *original) sqliteDatabase() string {
 		}
 		switch ext := path.Ext(f); {
 		case ext == ".sqlite3" || ext == ".sqlite" || ext == ".db":
-			return "its SQLite database " + f
+			return "the build context holds the SQLite database " + f
 		case path.Base(f) == "settings.py" || path.Base(path.Dir(f)) == "settings" && ext == ".py":
 			if settingsRead >= 8 {
 				continue
 			}
 			settingsRead++
 			if b, err := o.bc.ReadFile(f); err == nil && bytes.Contains(b, []byte("django.db.backends.sqlite3")) {
-				return "the SQLite database that " + f + " configures"
+				return f + " keeps a SQLite database in the project folder"
 			}
 		}
 	}

@@ -567,8 +567,6 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	switch {
 	case p.origPort == 0:
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d; the original's command names no port: check the port mappings.", p.port))
-	case p.origPort != p.port:
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d instead of %d; update port mappings.", p.port, p.origPort))
 	default:
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d, as the original did: port mappings stay.", p.port))
 	}
