@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -81,26 +82,44 @@ func startStack(ctx context.Context, logw io.Writer) (*stack, error) {
 	return s, nil
 }
 
-// deliver sends a webhook and waits for the job it started.
+// deliver sends a webhook and waits for the job it started. It waits for
+// that job by the ID the webhook's answer names: the queue runs jobs of its
+// own too (its prune job runs on start), and taking the first job event
+// as the push's let the demo read GitHub before the push was analyzed.
 func (s *stack) deliver(ctx context.Context, hook githubtest.Webhook) error {
 	resp, err := s.gh.Send(ctx, s.hookURL, hook)
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
 	if resp.StatusCode != 202 {
 		return fmt.Errorf("the webhook was answered %d", resp.StatusCode)
 	}
-	select {
-	case ev := <-s.events:
-		if ev.Kind != river.EventKindJobCompleted {
-			return fmt.Errorf("the job ended %s: %v", ev.Kind, ev.Job.Errors)
+	var ack struct {
+		Jobs []int64 `json:"jobs"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ack); err != nil {
+		return fmt.Errorf("the webhook's answer does not read: %w", err)
+	}
+	if len(ack.Jobs) != 1 {
+		return fmt.Errorf("the webhook started %d jobs, want 1", len(ack.Jobs))
+	}
+	timeout := time.After(5 * time.Minute)
+	for {
+		select {
+		case ev := <-s.events:
+			if ev.Job.ID != ack.Jobs[0] {
+				continue
+			}
+			if ev.Kind != river.EventKindJobCompleted {
+				return fmt.Errorf("the job ended %s: %v", ev.Kind, ev.Job.Errors)
+			}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout:
+			return errors.New("the job did not finish in 5 minutes")
 		}
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(5 * time.Minute):
-		return errors.New("the job did not finish in 5 minutes")
 	}
 }
 
