@@ -70,15 +70,20 @@ func nginxConf(port int, spa bool, assets string) string {
 // example file stays.
 var envSecrets = []string{".env", ".env.*", "!.env.example"}
 
-// envSecretsFor is envSecrets unless the original copies a .env file by
-// name, which the build then needs.
+// envSecretsFor is envSecrets unless the original copies or adds a .env
+// file by name, which the build then needs.
 func envSecretsFor(o *original) []string {
 	for _, in := range o.stage.Instructions {
-		if c, ok := in.Command.(*instructions.CopyCommand); ok {
-			for _, src := range c.SourcePaths {
-				if strings.HasPrefix(path.Base(src), ".env") {
-					return nil
-				}
+		var sources []string
+		switch c := in.Command.(type) {
+		case *instructions.CopyCommand:
+			sources = c.SourcePaths
+		case *instructions.AddCommand:
+			sources = c.SourcePaths
+		}
+		for _, src := range sources {
+			if strings.HasPrefix(path.Base(src), ".env") {
+				return nil
 			}
 		}
 	}
