@@ -31,6 +31,19 @@ type nodePM struct {
 	stale string
 }
 
+// nodePackageManager is packageManager of the original's context, read
+// once. Each caller gets its own copy to adjust (installWithheld adds
+// manifests), with no room to append into another's.
+func (o *original) nodePackageManager() (nodePM, bool) {
+	if o.node == nil {
+		pm, ok := packageManager(o.bc)
+		o.node, o.nodeOK = &pm, ok
+	}
+	pm := *o.node
+	pm.manifests = slices.Clip(pm.manifests)
+	return pm, o.nodeOK
+}
+
 // packageManager picks the installer from the lockfile, or reports false
 // for one this package does not write (bun). A lockfile out of step with
 // package.json counts as none: npm ci and --frozen-lockfile would refuse

@@ -77,7 +77,7 @@ func planNode(o *original) (*Rewrite, *Withheld) {
 			return nil, nil
 		}
 	}
-	pm, ok := packageManager(o.bc)
+	pm, ok := o.nodePackageManager()
 	if !ok {
 		return nil, nil
 	}

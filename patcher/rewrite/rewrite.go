@@ -192,6 +192,11 @@ type original struct {
 	// order records, per RUN/COPY index, the position among all body
 	// instructions, so that "ENV before the install" can be told apart.
 	order map[*analyzer.Instruction]int
+	// node is the package manager the context's lockfile names, read on
+	// first use (nodePackageManager): a Node service is planned as a
+	// static site first, and both plans ask.
+	node   *nodePM
+	nodeOK bool
 }
 
 type envLine struct {

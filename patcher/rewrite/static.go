@@ -119,7 +119,7 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 	if !ok {
 		return nil, nil
 	}
-	pm, ok := packageManager(o.bc)
+	pm, ok := o.nodePackageManager()
 	if !ok {
 		return nil, nil
 	}
