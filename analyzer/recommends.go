@@ -29,3 +29,43 @@ func NeededRecommends(pkg string) ([]string, string) {
 	}
 	return n.packages, n.why
 }
+
+// impliedRecommends are needed recommends that other packages bring as
+// dependencies of their own: build-essential and g++ depend on libc6-dev.
+var impliedRecommends = map[string][]string{"libc6-dev": {"build-essential", "g++"}}
+
+// MissingRecommend is a recommended package an install with
+// --no-install-recommends must name: NeededBy, one of the install's
+// package words as written, needs it for Why ("HTTPS needs").
+type MissingRecommend struct {
+	Package, NeededBy, Why string
+}
+
+// MissingRecommends returns, in the order of the words that need them,
+// the needed recommends (NeededRecommends) an install of words (package
+// names as written, versions allowed: curl=8.5.0-2) does not name and no
+// named package brings; each once, for the first word that needs it.
+func MissingRecommends(words []string) []MissingRecommend {
+	have := map[string]bool{}
+	for _, w := range words {
+		have[PackageName(w)] = true
+	}
+	for pkg, by := range impliedRecommends {
+		for _, b := range by {
+			if have[b] {
+				have[pkg] = true
+			}
+		}
+	}
+	var out []MissingRecommend
+	for _, w := range words {
+		needed, why := NeededRecommends(PackageName(w))
+		for _, pkg := range needed {
+			if !have[pkg] {
+				have[pkg] = true
+				out = append(out, MissingRecommend{Package: pkg, NeededBy: w, Why: why})
+			}
+		}
+	}
+	return out
+}

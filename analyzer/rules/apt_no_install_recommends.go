@@ -180,26 +180,19 @@ func aptInstallPackages(c analyzer.Command) []analyzer.Word {
 // command or an earlier instruction of the stage installs them already
 // (build-essential brings libc6-dev).
 func recommendsStillNeeded(pkgs []analyzer.Word, in *analyzer.Instruction, earlier *earlierInstalls) (add []string, forWhat string) {
-	have := map[string]bool{}
-	for _, w := range pkgs {
-		have[analyzer.PackageName(w.Value)] = true
-	}
-	if have["build-essential"] || have["g++"] {
-		have["libc6-dev"] = true
+	words := make([]string, len(pkgs))
+	for i, w := range pkgs {
+		words[i] = w.Value
 	}
 	var users []string
 	why := ""
-	for _, w := range pkgs {
-		needed, needWhy := analyzer.NeededRecommends(analyzer.PackageName(w.Value))
-		for _, pkg := range needed {
-			if have[pkg] || earlier.installed(in, pkg) {
-				continue
-			}
-			have[pkg] = true
-			add = append(add, pkg)
-			users = append(users, w.Value)
-			why = needWhy
+	for _, m := range analyzer.MissingRecommends(words) {
+		if earlier.installed(in, m.Package) {
+			continue
 		}
+		add = append(add, m.Package)
+		users = append(users, m.NeededBy)
+		why = m.Why
 	}
 	if len(add) == 0 {
 		return nil, ""

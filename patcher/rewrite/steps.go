@@ -489,16 +489,11 @@ func imageWithTag(r analyzer.ImageRef, tag string) string {
 
 // withNeededRecommends puts in front of pkgs the recommended packages
 // they need that --no-install-recommends would leave out (ca-certificates
-// for curl), unless pkgs name them already.
+// for curl), unless pkgs name or bring them already.
 func withNeededRecommends(pkgs []string) []string {
 	var add []string
-	for _, p := range pkgs {
-		needed, _ := analyzer.NeededRecommends(p)
-		for _, n := range needed {
-			if !slices.Contains(pkgs, n) && !slices.Contains(add, n) && !(n == "libc6-dev" && slices.Contains(pkgs, "build-essential")) {
-				add = append(add, n)
-			}
-		}
+	for _, m := range analyzer.MissingRecommends(pkgs) {
+		add = append(add, m.Package)
 	}
 	return append(add, pkgs...)
 }
