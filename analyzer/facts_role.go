@@ -84,7 +84,7 @@ func (f *Facts) roles() {
 }
 
 var (
-	fixtureDirs = setOf("testdata", "test-data", "fixtures", "fixture", "__fixtures__", "e2e", "test", "tests", "__tests__",
+	fixtureDirs = setOf("testdata", "test-data", "fixtures", "fixture", "__fixtures__", "e2e", "test", "tests", "__tests__", "spec",
 		"integration-test", "integration-tests", "integration_test", "integration_tests")
 	devDirs        = setOf(".devcontainer", "devcontainer", ".gitpod")
 	devWords       = setOf("dev", "development", "local", "debug", "devcontainer", "devel")
@@ -105,6 +105,18 @@ func nameWords(p string) []string {
 		}
 	}
 	return out
+}
+
+// InTestFolder reports a path under a test or fixture folder (test/,
+// testdata/, __fixtures__/, spec/, …): what is there serves the tests,
+// not the image built from the folders around it.
+func InTestFolder(p string) bool {
+	for _, d := range strings.Split(path.Dir(p), "/") {
+		if fixtureDirs[strings.ToLower(d)] {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *Facts) fileRole() RoleFact {

@@ -235,7 +235,7 @@ func (o *original) userAllowed(ports []int) (bool, string) {
 func (o *original) sqliteDatabase() string {
 	settingsRead := 0
 	for _, f := range o.bc.Files {
-		if fixturePath(f) || o.bc.DockerIgnore.Excludes(f) {
+		if analyzer.InTestFolder(f) || o.bc.DockerIgnore.Excludes(f) {
 			continue
 		}
 		switch ext := path.Ext(f); {
@@ -252,17 +252,6 @@ func (o *original) sqliteDatabase() string {
 		}
 	}
 	return ""
-}
-
-// fixturePath reports a path inside a test or fixture folder.
-func fixturePath(p string) bool {
-	for _, part := range strings.Split(path.Dir(p), "/") {
-		switch part {
-		case "test", "tests", "testdata", "fixtures", "spec", "__tests__", "e2e":
-			return true
-		}
-	}
-	return false
 }
 
 // runtimeHas reports whether the rewrite's runtime image has a command:
