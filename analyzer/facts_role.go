@@ -573,11 +573,18 @@ func devWatcher(words []string, bc *BuildContext) string {
 	return ""
 }
 
-// dependencyManifests are the files an install reads, which a development
+// dependencyManifests are the files an install reads (the package
+// managers' manifests, lockfiles and configuration), which a development
 // image copies while the code itself comes from a bind mount.
-var dependencyManifests = map[string]bool{"package.json": true, "package-lock.json": true, "npm-shrinkwrap.json": true,
-	"yarn.lock": true, "pnpm-lock.yaml": true, ".npmrc": true, "requirements.txt": true, "Pipfile": true, "Pipfile.lock": true,
-	"pyproject.toml": true, "poetry.lock": true, "uv.lock": true, "go.mod": true, "go.sum": true, "Gemfile": true, "Gemfile.lock": true}
+var dependencyManifests = func() map[string]bool {
+	m := map[string]bool{}
+	for _, pm := range PackageManagers {
+		for _, name := range slices.Concat(pm.Manifests, pm.Lockfiles, pm.Config) {
+			m[name] = true
+		}
+	}
+	return m
+}()
 
 // copiesOnlyManifests reports a lineage whose COPY and ADD bring nothing
 // from the context but dependency manifests (and copy from no stage).
