@@ -111,7 +111,7 @@ func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string
 			d.blocker = "it runs in " + wd + ", not where the source is copied"
 		}
 		if d.blocker == "" {
-			if other := otherSourceRead(bc, c, wd, dest, d.manifests); other != "" {
+			if other := otherSourceRead(bc, pm, c, wd, dest, d.manifests); other != "" {
 				d.blocker = "the install also reads " + other + " from the source, which moved above the whole copy it would run without"
 			}
 		}
@@ -275,12 +275,14 @@ func requirementsReferenceFiles(s string) bool {
 
 // otherSourceRead returns a path of the context, besides the manifests,
 // that the install reads: a flag's value (npm ci --cache .npm, pip install
-// --find-links ./wheels) or a path its config files name (.npmrc cache=,
-// .yarnrc yarn-offline-mirror). Moved above the whole copy, the install
-// would run without it: offline installs fail, cached ones download all.
-// Only values written as paths count (./x, x/y, .x), so that npm ci
-// --omit dev does not take a dev/ folder for what it reads.
-func otherSourceRead(bc *analyzer.BuildContext, c analyzer.Command, wd, dest string, manifests []string) string {
+// --find-links ./wheels), a path its config files name (.npmrc cache=,
+// .yarnrc yarn-offline-mirror), or a cache the copy puts where the tool
+// looks by default (.npm copied to /root). Moved above the whole copy, the
+// install would run without it: offline installs fail, cached ones
+// download all. Only values written as paths count (./x, x/y, .x), or any
+// value of a flag that takes a folder (pip's --find-links wheels), so that
+// npm ci --omit dev does not take a dev/ folder for what it reads.
+func otherSourceRead(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c analyzer.Command, wd, dest string, manifests []string) string {
 	inSource := func(base, v string) string {
 		v = strings.Trim(v, `"'`)
 		if v == "" || strings.Contains(v, "://") || strings.Contains(v, "$") || !pathLike(v) {
@@ -302,8 +304,16 @@ func otherSourceRead(bc *analyzer.BuildContext, c analyzer.Command, wd, dest str
 			_, v, _ = strings.Cut(a.Value, "=")
 		case i > 0 && strings.HasPrefix(c.Args[i-1].Value, "-") && !strings.HasPrefix(a.Value, "-"):
 			v = a.Value
+			if folderFlag(pm, c.Args[i-1].Value) && !pathLike(v) {
+				v = "./" + v
+			}
 		}
 		if rel := inSource(wd, v); rel != "" {
+			return rel
+		}
+	}
+	for _, cache := range pm.Caches {
+		if rel := relToDest(cache.Dir, dest); rel != "" && bc.Has(rel) && !bc.DockerIgnore.Excludes(rel) {
 			return rel
 		}
 	}
@@ -335,6 +345,21 @@ func otherSourceRead(bc *analyzer.BuildContext, c analyzer.Command, wd, dest str
 		}
 	}
 	return ""
+}
+
+// folderFlag reports a flag of pm whose value is a folder, written as a
+// path or not: pip's --find-links (-f), npm's --cache, yarn's
+// --cache-folder.
+func folderFlag(pm *analyzer.PackageManager, flag string) bool {
+	switch pm {
+	case analyzer.Pip:
+		return flag == "-f" || flag == "--find-links"
+	case analyzer.Npm:
+		return flag == "--cache"
+	case analyzer.Yarn:
+		return flag == "--cache-folder"
+	}
+	return false
 }
 
 // pathLike reports a value written as a relative or absolute path.
