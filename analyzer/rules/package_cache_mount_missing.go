@@ -50,7 +50,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 			seen := map[string]bool{}
 			for _, c := range in.Script.Commands() {
 				for _, n := range cacheNeeds(in, c, aware, dockerClean) {
-					if seen[n.target] || authorHandles(sf, in, n.target) {
+					if seen[n.target] || authorHandles(sf, in, n.target) || n.tool == "npm" && npmrcSetsCache(p.Context) {
 						continue
 					}
 					seen[n.target] = true
@@ -58,6 +58,13 @@ var PackageCacheMountMissing = &analyzer.Rule{
 				}
 			}
 			if len(needs) == 0 {
+				continue
+			}
+			if in.Onbuild != nil {
+				// The trigger runs in someone else's build, on a builder
+				// this file does not choose; the legacy builder and Kaniko
+				// refuse RUN --mount.
+				p.ReportWithheld(in, fmt.Sprintf("%s runs without a BuildKit cache mount; no fix: this RUN is an ONBUILD trigger, run by the builds of images FROM this one, whose builders may not support RUN --mount", needs[0].tool), analyzer.PreconditionTool)
 				continue
 			}
 			if hidden := hiddenByMount(p, sf, in, needs, aware, dockerClean); hidden != "" {
@@ -147,7 +154,7 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, docker
 			return nil
 		}
 	case analyzer.Npm:
-		if !installs || cleansInRun(in, "npm", "cache") {
+		if !installs || cleansInRun(in, "npm", "cache") || npmChoosesCache(c) {
 			return nil
 		}
 	case analyzer.Yarn:
@@ -193,6 +200,34 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, docker
 		out = append(out, cacheNeed{tool: pm.Name, target: cache.In(img, env), locked: cache.Locked, noFix: noFix})
 	}
 	return out
+}
+
+// npmChoosesCache reports an npm command that picks its cache itself: one
+// named with --cache (often a folder of the repository), or none used
+// but the one there (--offline), so a mount over ~/.npm would hold
+// nothing it reads.
+func npmChoosesCache(c analyzer.Command) bool {
+	for _, a := range c.Args {
+		if a.Value == "--cache" || strings.HasPrefix(a.Value, "--cache=") || a.Value == "--offline" {
+			return true
+		}
+	}
+	return false
+}
+
+// npmrcSetsCache reports a context whose .npmrc moves npm's cache
+// (cache=./vendor/npm-cache): the author chose where it lives.
+func npmrcSetsCache(bc *analyzer.BuildContext) bool {
+	b, err := bc.ReadFile(".npmrc")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, _, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "cache" {
+			return true
+		}
+	}
+	return false
 }
 
 // usesCargoChef reports a stage whose lineage runs cargo chef: cook bakes
