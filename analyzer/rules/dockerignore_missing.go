@@ -67,10 +67,12 @@ var DockerignoreMissing = &analyzer.Rule{
 	},
 }
 
-// wholeContextCopy returns the first COPY or ADD of the whole context.
+// wholeContextCopy returns the first COPY or ADD of the whole context in
+// this file's own build: an ONBUILD COPY . runs in the build of an image
+// FROM this one, with that build's context and .dockerignore.
 func wholeContextCopy(d *analyzer.Dockerfile) *analyzer.Instruction {
 	for in := range d.Each("") {
-		if copiesWholeContext(in) {
+		if in.Onbuild == nil && copiesWholeContext(in) {
 			return in
 		}
 	}
