@@ -24,12 +24,13 @@ var UserNonNumeric = &analyzer.Rule{
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
 		uids := &createdUIDs{}
+		lastUser := map[*analyzer.Stage]*analyzer.Instruction{}
 		for in := range p.File.Each("USER") {
 			if len(in.Args) == 0 {
 				continue
 			}
 			user, group, _ := strings.Cut(in.Args[0], ":")
-			if user == "" || user == "root" || strings.Contains(user, "$") || strings.Trim(user, "0123456789") == "" || overriddenUser(in) {
+			if user == "" || user == "root" || strings.Contains(user, "$") || strings.Trim(user, "0123456789") == "" || buildTimeUser(in, lastUser) {
 				continue
 			}
 			msg := "USER " + user + " is a name; the runtime cannot tell whether it is root without the image's /etc/passwd, use its numeric UID"
@@ -52,25 +53,24 @@ var UserNonNumeric = &analyzer.Rule{
 	},
 }
 
-// overriddenUser reports a USER that the next USER of its stage replaces
-// before any RUN runs as it: it changes nothing, and editing it is noise.
-func overriddenUser(in *analyzer.Instruction) bool {
+// buildTimeUser reports a USER that a later USER of its stage replaces:
+// it names the account of the build's RUNs only, never the image's, which
+// is what the runtime checks (runAsNonRoot). last holds each stage's last
+// USER, found on first use.
+func buildTimeUser(in *analyzer.Instruction, last map[*analyzer.Stage]*analyzer.Instruction) bool {
 	if in.Stage == nil || in.Onbuild != nil {
 		return false
 	}
-	after := false
-	for _, x := range in.Stage.Instructions {
-		switch {
-		case x == in:
-			after = true
-		case !after:
-		case x.Keyword == "USER":
-			return true
-		case x.Keyword == "RUN" || x.Keyword == "ONBUILD" || x.Keyword == "WORKDIR":
-			return false
+	l, ok := last[in.Stage]
+	if !ok {
+		for _, x := range in.Stage.Instructions {
+			if x.Keyword == "USER" {
+				l = x
+			}
 		}
+		last[in.Stage] = l
 	}
-	return false
+	return l != in
 }
 
 // userCreateValued are options of useradd and adduser (shadow, Debian and
