@@ -29,15 +29,58 @@ var UserLoginShell = &analyzer.Rule{
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		sudoers := sudoersRules(p.File) // read once
+		var ships map[*analyzer.Stage]bool
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
 				continue
+			}
+			if in.Stage != nil {
+				if ships == nil {
+					ships = stagesShippingAccounts(p)
+				}
+				if !ships[in.Stage] {
+					continue
+				}
 			}
 			for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
 				checkLoginShell(p, in, c, sudoers)
 			}
 		}
 	},
+}
+
+// stagesShippingAccounts returns the stages whose accounts may reach an
+// image someone runs: all but a build stage whose files later stages copy
+// out (COPY --from, RUN --mount from=), unless a stage that ships is built
+// FROM it. Such a stage's accounts exist while building only, and their
+// shell is nobody's door. A stage is built FROM earlier stages only, so
+// one pass from the last stage back decides them all.
+func stagesShippingAccounts(p *analyzer.Pass) map[*analyzer.Stage]bool {
+	d := p.File
+	copiedOut := map[*analyzer.Stage]bool{}
+	for in := range d.Each("") {
+		if v, ok := in.Flag("from"); ok && in.Keyword == "COPY" {
+			if s := d.StageByRef(v); s != nil {
+				copiedOut[s] = true
+			}
+		}
+		for _, m := range in.Mounts() {
+			if s := d.StageByRef(m.From); m.From != "" && s != nil {
+				copiedOut[s] = true
+			}
+		}
+	}
+	ships := map[*analyzer.Stage]bool{}
+	for i := len(d.Stages) - 1; i >= 0; i-- {
+		s := d.Stages[i]
+		if ships[s] || !copiedOut[s] || p.Facts().StageRole(s).Role != analyzer.RoleBuild {
+			ships[s] = true
+			if s.BaseStage != nil {
+				ships[s.BaseStage] = true
+			}
+		}
+	}
+	return ships
 }
 
 // shellOption finds the shell option of useradd or adduser: the word
