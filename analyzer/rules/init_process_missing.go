@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -164,11 +165,23 @@ func tiniFix(p *analyzer.Pass, final *analyzer.Stage, start *analyzer.Instructio
 		}
 	case analyzer.DistroDebian:
 		install, manager = "RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*", "apt-get"
+		if conf := aptConfiguredUnused(d, final, line); conf != nil {
+			return nil, &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("line %d configures apt (a proxy or sources) and the image never runs apt after it, so whether an install works through that configuration where the image is built is unknown", conf.StartLine)}
+		}
 	default:
 		return nil, &withheld{analyzer.PreconditionTool, "dockopt installs tini with apk or apt-get only, and " + sf.Distro().Why}
 	}
 	if has, why := sf.ToolAt(line, manager); has != analyzer.Present {
 		return nil, &withheld{analyzer.PreconditionTool, manager + " is not known to be in the image there (" + why + ")"}
+	}
+	if merge, ok := installToJoin(d, sf, final, line, manager); ok {
+		// The stage installs packages as root already: tini joins that
+		// list rather than downloading the package index a second time.
+		edits = append(edits, analyzer.TextEdit{Start: merge.End, End: merge.End, New: " tini"})
+		if entryLine != "" {
+			edits = append(edits, insertLinesBefore(d, start, entryLine))
+		}
+		return &analyzer.Fix{Message: fmt.Sprintf("add tini to the %s install of line %d and run the command under it", manager, d.Line(merge.Start)) + wraps, Edits: edits}, nil
 	}
 	install = matchCase("RUN", start.Written) + strings.TrimPrefix(install, "RUN")
 	switch {
@@ -209,7 +222,9 @@ func earlierInstallAnchor(d *analyzer.Dockerfile, final *analyzer.Stage, anchor 
 		case isCopy && configuresSystem(in, c):
 			return anchor
 		case in.Keyword == "RUN":
-			text := in.Text(d.Source)
+			// The command only: a secret mounted at /etc/pip.conf
+			// configures pip, not the package manager [049].
+			text := string(d.Source[in.ArgsStart:in.End])
 			for _, s := range []string{"/etc/", "ca-certificates", "apt-key", "gpg"} {
 				if strings.Contains(text, s) {
 					return anchor
@@ -225,6 +240,81 @@ func earlierInstallAnchor(d *analyzer.Dockerfile, final *analyzer.Stage, anchor 
 		return anchor
 	}
 	return early
+}
+
+// aptConfiguredUnused returns the instruction of the final stage, before
+// line (0: anywhere), that configures apt (a COPY into /etc/apt, a RUN
+// writing there) when no RUN after it runs apt-get or apt: an install
+// there would be the first to go through that configuration (a proxy only
+// some networks reach), nil otherwise.
+func aptConfiguredUnused(d *analyzer.Dockerfile, final *analyzer.Stage, line int) *analyzer.Instruction {
+	var conf *analyzer.Instruction
+	for _, in := range final.Instructions {
+		if line > 0 && in.StartLine >= line {
+			break
+		}
+		if c, ok := copyOf(in); ok && c.from == "" {
+			if dest := analyzer.ResolvePath(in.WorkdirBefore(), c.dest); dest == "/etc/apt" || strings.HasPrefix(dest, "/etc/apt/") {
+				conf = in
+			}
+			continue
+		}
+		if in.Keyword != "RUN" || in.Script == nil {
+			continue
+		}
+		if len(in.Script.CommandsNamed("apt-get", "apt")) > 0 {
+			conf = nil
+		} else if strings.Contains(string(d.Source[in.ArgsStart:in.End]), "/etc/apt/") {
+			conf = in
+		}
+	}
+	return conf
+}
+
+// installToJoin returns the last package word of the final stage's last
+// install by manager before line (0: anywhere) that tini can join: run as
+// root, after the index update in the same RUN for apt-get, with -y, and
+// every package named literally. It reports false when there is none.
+func installToJoin(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyzer.Stage, line int, manager string) (analyzer.Word, bool) {
+	var last analyzer.Word
+	found := false
+	for _, in := range final.Instructions {
+		if line > 0 && in.StartLine >= line {
+			break
+		}
+		if in.Keyword != "RUN" || in.Script == nil || in.Onbuild != nil {
+			continue
+		}
+		if u := sf.UserAt(in.StartLine); u.Root() != analyzer.Present {
+			continue
+		}
+		updated := false
+		for _, c := range in.Script.CommandsNamed(manager) {
+			var pkgs []analyzer.Word
+			switch manager {
+			case "apt-get":
+				if c.Subcommand(aptGetValued...) == "update" {
+					updated = true
+				}
+				if !updated || !c.Has("-y", "--yes", "-qy", "-yq", "--assume-yes") {
+					continue
+				}
+				pkgs = aptInstallPackages(c)
+			case "apk":
+				if c.Subcommand("-X", "--repository", "-t", "--virtual") != "add" || c.Has("-t", "--virtual") {
+					continue
+				}
+				pkgs = afterSubcommand(c, "-X", "--repository")
+			}
+			if len(pkgs) == 0 || slices.ContainsFunc(pkgs, func(w analyzer.Word) bool {
+				return w.Dynamic || strings.HasPrefix(w.Value, "-") || w.Value != string(d.Source[w.Start:w.End])
+			}) {
+				continue
+			}
+			last, found = pkgs[len(pkgs)-1], true
+		}
+	}
+	return last, found
 }
 
 // configuresSystem reports a COPY or ADD into the system's configuration
