@@ -80,7 +80,9 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 		}
 	}
 	sf := p.Facts().Stage(final)
-	if tool := slimLacks(sf, final, full, alt); tool != "" {
+	if tool, probe := slimLacks(sf, final, full, alt); probe != nil {
+		return fmt.Sprintf("line %d checks whether %s is there and does something else without it: %s ships it and %s does not, so the image would quietly change", probe.StartLine, tool, full.Raw, alt)
+	} else if tool != "" {
 		return "it runs " + tool + ", which " + full.Raw + " ships and " + alt + " does not"
 	}
 	for _, in := range final.LineageInstructions() {
@@ -90,9 +92,13 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 		for _, c := range in.Script.Commands() {
 			switch c.Name {
 			case "gcc", "g++", "make", "cc", "node-gyp", "git":
-				if !isProbe(in.Script, c) && sf.ToolAtOffset(c.Start, c.Name).Line == 0 {
-					return "it runs " + c.Name + ", which the slim image does not have"
+				if sf.ToolAtOffset(c.Start, c.Name).Line != 0 {
+					continue
 				}
+				if isProbe(in.Script, c) {
+					return fmt.Sprintf("line %d checks whether %s is there and does something else without it, and the slim image does not have it, so the image would quietly change", in.StartLine, c.Name)
+				}
+				return "it runs " + c.Name + ", which the slim image does not have"
 			}
 		}
 	}
@@ -150,11 +156,11 @@ func dependencyNeedsFull(bc *analyzer.BuildContext, ecosystem string) string {
 // image, not from the Dockerfile's own installs or copies, and that the
 // slim image alt is known not to ship; "" when there is none. curl piped
 // into a shell on the full python image is the common case: on -slim the
-// build fails.
-func slimLacks(sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.ImageRef, alt string) string {
+// build fails. probe is the RUN when the use is a handled probe (isProbe).
+func slimLacks(sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.ImageRef, alt string) (tool string, probe *analyzer.Instruction) {
 	slimImage, slimKnown := analyzer.ImageContents(analyzer.ParseImageRef(alt))
 	if !slimKnown {
-		return ""
+		return "", nil
 	}
 	lacks := func(name string, st analyzer.ToolState) bool {
 		if st.Presence != analyzer.Present || st.Line != 0 {
@@ -168,24 +174,27 @@ func slimLacks(sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.Ima
 	for _, in := range final.LineageInstructions() {
 		if in.Script != nil {
 			for _, c := range in.Script.Commands() {
-				if !isProbe(in.Script, c) && lacks(c.Name, sf.ToolAtOffset(c.Start, c.Name)) {
-					return c.Name
+				if lacks(c.Name, sf.ToolAtOffset(c.Start, c.Name)) {
+					if isProbe(in.Script, c) {
+						return path.Base(c.Name), in
+					}
+					return c.Name, nil
 				}
 			}
 			continue
 		}
 		if program := startProgram(in); program != "" && lacks(program, sf.Tool(0, program)) {
-			return path.Base(program)
+			return path.Base(program), nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // isProbe reports `command -v git` whose failure the script handles: the
 // left side of || whose right side does not exit, or the condition of an
-// if without else. Such a probe asks whether the tool exists and the
-// script works either way; a bare one fails the build where git is
-// missing, which is a use of it.
+// if without else. The build works either way, but does something else
+// without the tool (skips a revision stamp), so it still counts as a use:
+// only the reason told differs from a bare use's.
 func isProbe(s *analyzer.Script, c analyzer.Command) bool {
 	probe := false
 	for i, w := range c.Prefix {
