@@ -28,12 +28,21 @@ var ApkNoCache = &analyzer.Rule{
 			if in.Script == nil || mountHolds(in, "/var/cache/apk", "/etc/apk/cache") || removesPath(in.Script, "/var/cache/apk") {
 				continue
 			}
-			for _, c := range in.Script.CommandsNamed("apk") {
+			apks := in.Script.CommandsNamed("apk")
+			for i, c := range apks {
 				sub, ok := subcommandWord(c, apkValued...)
 				if !ok || sub.Value != "add" || c.Has("--no-cache") {
 					continue
 				}
 				fix := insertAfterWord(in.Script, sub, " --no-cache", "add --no-cache")
+				if i > 0 && fix != nil {
+					if del, ok := chainedUpdate(p.File, apks[i-1], c); ok {
+						// --no-cache fetches the index itself; the update's
+						// copy would stay in the layer.
+						fix.Edits = append([]analyzer.TextEdit{del}, fix.Edits...)
+						fix.Message += " and drop the apk update before it, whose index would stay in the layer"
+					}
+				}
 				if later := laterApkCacheRemoval(in); fix != nil && later != nil {
 					// With --no-cache there is nothing left for that RUN to
 					// remove; kept, it would read as if there were.
@@ -44,6 +53,20 @@ var ApkNoCache = &analyzer.Rule{
 			}
 		}
 	},
+}
+
+// chainedUpdate returns the edit deleting a plain `apk update &&` right
+// before add in the same chain: nothing but spaces, && and line
+// continuations between them.
+func chainedUpdate(d *analyzer.Dockerfile, update, add analyzer.Command) (analyzer.TextEdit, bool) {
+	if len(update.Args) != 1 || update.Args[0].Value != "update" || len(update.Prefix) > 0 || update.End > add.Start || update.Start < 0 {
+		return analyzer.TextEdit{}, false
+	}
+	between := strings.NewReplacer("&&", "", "\\\r\n", "", "\\\n", "", " ", "", "\t", "").Replace(string(d.Source[update.End:add.Start]))
+	if between != "" {
+		return analyzer.TextEdit{}, false
+	}
+	return analyzer.TextEdit{Start: update.Start, End: add.Start}, true
 }
 
 // apkValued are apk options that take the next word as their value.

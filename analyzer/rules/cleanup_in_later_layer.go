@@ -45,6 +45,8 @@ func checkLaterCleanup(p *analyzer.Pass, earlier []*analyzer.Instruction, create
 		word    string
 		creator *analyzer.Instruction
 		what    string
+		// also is an earlier layer that wrote there too.
+		also *analyzer.Instruction
 	}
 	var hits []hit
 	targets := 0
@@ -56,7 +58,8 @@ func checkLaterCleanup(p *analyzer.Pass, earlier []*analyzer.Instruction, create
 			}
 			creator, what := created.creatorOf(analyzer.ResolvePath(wd, a.Value))
 			if creator != nil {
-				hits = append(hits, hit{a.Value, creator, what})
+				also := created.earlierWriter(analyzer.ResolvePath(wd, a.Value), creator)
+				hits = append(hits, hit{a.Value, creator, what, also})
 			}
 		}
 	}
@@ -66,7 +69,8 @@ func checkLaterCleanup(p *analyzer.Pass, earlier []*analyzer.Instruction, create
 	if len(hits) == targets && len(hits) > 0 {
 		same := true
 		for _, h := range hits {
-			same = same && h.creator == hits[0].creator
+			// Deleting in one RUN cannot shrink what other layers hold.
+			same = same && h.creator == hits[0].creator && h.also == nil
 		}
 		if same {
 			fix = laterCleanupFix(p.File, earlier, hits[0].creator, in)
@@ -77,8 +81,17 @@ func checkLaterCleanup(p *analyzer.Pass, earlier []*analyzer.Instruction, create
 		if i == 0 {
 			f = fix
 		}
-		p.Report(in, fmt.Sprintf("rm %s removes what %s wrote on line %d, but the bytes stay in that earlier layer and the image does not shrink: %s",
-			h.word, h.what, h.creator.StartLine, advice(h.creator)), f)
+		msg := fmt.Sprintf("rm %s removes what %s wrote on line %d, but the bytes stay in that earlier layer and the image does not shrink: %s",
+			h.word, h.what, h.creator.StartLine, advice(h.creator))
+		if h.also != nil {
+			keep := "keep them from being written there or delete them in each RUN that writes them"
+			if strings.HasPrefix(h.what, "apk ") {
+				keep = "apk add --no-cache needs no apk update and leaves no index behind"
+			}
+			msg = fmt.Sprintf("rm %s removes what %s wrote on line %d and line %d wrote before it, but the bytes stay in those earlier layers and the image does not shrink: %s",
+				h.word, h.what, h.creator.StartLine, h.also.StartLine, keep)
+		}
+		p.Report(in, msg, f)
 	}
 }
 
@@ -202,6 +215,24 @@ type createdIndex struct {
 	exact, exactWhole, under map[string]createdRef
 	// removed remembers whether a creator removes one of its own paths.
 	removed map[createdRef]bool
+	// firstWriter is, per created path, the first instruction that wrote
+	// it: when that is not the latest, several layers hold the path, and
+	// deleting it in the latest one's RUN leaves the others' bytes.
+	firstWriter map[string]*analyzer.Instruction
+	// index is each instruction's position in ins.
+	index map[*analyzer.Instruction]int
+}
+
+// earlierWriter returns an instruction before creator that also wrote
+// what creator wrote at a path target removes, nil when creator was the
+// only one.
+func (x *createdIndex) earlierWriter(target string, creator *analyzer.Instruction) *analyzer.Instruction {
+	for _, c := range x.paths[x.index[creator]] {
+		if w := x.firstWriter[c]; w != nil && w != creator && covers(target, c, false) {
+			return w
+		}
+	}
+	return nil
 }
 
 // createdRef is the j-th path created by the at-th instruction.
@@ -217,9 +248,12 @@ func (x *createdIndex) add(in *analyzer.Instruction) {
 	if x.exact == nil {
 		x.exact, x.exactWhole, x.under = map[string]createdRef{}, map[string]createdRef{}, map[string]createdRef{}
 		x.removed = map[createdRef]bool{}
+		x.firstWriter = map[string]*analyzer.Instruction{}
+		x.index = map[*analyzer.Instruction]int{}
 	}
 	paths, what := createdPaths(in)
 	at := len(x.ins)
+	x.index[in] = at
 	x.ins, x.paths, x.whats = append(x.ins, in), append(x.paths, paths), append(x.whats, what)
 	put := func(m map[string]createdRef, k string, r createdRef) {
 		if old, ok := m[k]; r.later(old, ok) {
@@ -228,6 +262,9 @@ func (x *createdIndex) add(in *analyzer.Instruction) {
 	}
 	for j, c := range paths {
 		r := createdRef{at, j}
+		if x.firstWriter[c] == nil && !(in.Keyword == "RUN" && removesInSameRun(in, c)) {
+			x.firstWriter[c] = in
+		}
 		put(x.exact, c, r)
 		if createsWhole(in, what[j]) {
 			put(x.exactWhole, c, r)
