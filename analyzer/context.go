@@ -85,6 +85,15 @@ func (d *DockerIgnore) Compiles() bool {
 	return d == nil || d.matcher != nil
 }
 
+// CompileError is why the file's patterns do not compile, nil when they
+// do: BuildKit then refuses every build of the context before it starts.
+func (d *DockerIgnore) CompileError() error {
+	if d == nil || d.matcher != nil {
+		return nil
+	}
+	return d.matcherErr
+}
+
 // Excludes reports whether the context path is excluded from the build.
 func (d *DockerIgnore) Excludes(p string) bool {
 	if d == nil || d.matcher == nil {

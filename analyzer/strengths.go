@@ -56,7 +56,7 @@ func DetectStrengths(d *Dockerfile, bc *BuildContext) []Strength {
 	if usesCacheMounts(d) {
 		add("cache-mounts", "uses BuildKit cache mounts for package downloads")
 	}
-	if bc != nil && bc.DockerIgnore != nil {
+	if bc != nil && bc.DockerIgnore != nil && bc.DockerIgnore.Compiles() {
 		add("dockerignore", "has a .dockerignore (%s) that keeps the build context small", bc.DockerIgnore.Path)
 	}
 	if slim := final.Root().Base; isSlimImage(slim) {

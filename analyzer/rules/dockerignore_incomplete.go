@@ -31,6 +31,16 @@ var DockerignoreIncomplete = &analyzer.Rule{
 		if di == nil {
 			return
 		}
+		if err := di.CompileError(); err != nil {
+			at := wholeContextCopy(p.File)
+			if at == nil && len(p.File.Stages) > 0 {
+				at = p.File.Stages[0].From
+			}
+			if at != nil {
+				p.Report(at, fmt.Sprintf("%s has a pattern BuildKit refuses (%v), so every build of this context stops before it starts; fix or remove that line", di.Path, err), nil)
+			}
+			return
+		}
 		whole := wholeContextCopy(p.File)
 		if whole == nil {
 			return

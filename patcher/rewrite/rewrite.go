@@ -121,6 +121,13 @@ func Plan(fr *analyzer.FileResult) (*Rewrite, *Withheld) {
 		return nil, &Withheld{Kind: rw.Kind, Title: rw.Title, Precondition: analyzer.PreconditionContext,
 			Reason: fmt.Sprintf("the build context has more than %d files and dockopt lists no more, so it cannot check what the rewrite needs from it", analyzer.MaxContextFiles)}
 	}
+	if bc := fr.BuildContext; bc != nil && bc.DockerIgnore.CompileError() != nil {
+		// BuildKit refuses the context as it is; whatever the rewrite
+		// does, the build fails, and the lines it may append would only
+		// hide that behind a larger change.
+		return nil, &Withheld{Kind: rw.Kind, Title: rw.Title, Precondition: analyzer.PreconditionContext,
+			Reason: fmt.Sprintf("%s has a pattern BuildKit refuses (%v), so no build of this context can check the rewrite; fix that file first", bc.DockerIgnore.Path, bc.DockerIgnore.CompileError())}
+	}
 	if bc := fr.BuildContext; bc.IgnoreUnread() {
 		// The rewrite COPYs context files by name, and may need lines in
 		// the .dockerignore; neither can be checked against a file
