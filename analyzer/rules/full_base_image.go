@@ -73,13 +73,16 @@ var nativeBuildPackages = []string{"gcc", "g++", "build-essential", "make", "cma
 // needsFullImage says why the final stage, built on full, may depend on
 // it rather than on its slim variant alt, "" when nothing suggests it does.
 func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.ImageRef, alt string) string {
+	sf := p.Facts().Stage(final)
+	if len(sf.StartCommand()) == 0 {
+		return "the Dockerfile sets no CMD or ENTRYPOINT, so what the container runs, and which of " + full.Raw + "'s tools that needs, is up to whoever runs it"
+	}
 	pkgs := installedPackages(final, slices.Concat(osInstallers, languageInstallers)...)
 	for _, n := range nativeBuildPackages {
 		if pkgs[n] {
 			return "the stage installs " + n + " to compile native code"
 		}
 	}
-	sf := p.Facts().Stage(final)
 	if tool, probe := slimLacks(sf, final, full, alt); probe != nil {
 		return fmt.Sprintf("line %d checks whether %s is there and does something else without it: %s ships it and %s does not, so the image would quietly change", probe.StartLine, tool, full.Raw, alt)
 	} else if tool != "" {
