@@ -58,6 +58,8 @@ func wgetQuietFlag(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comman
 	sf := p.Facts().Stage(in.Stage)
 	t := sf.ToolAtOffset(off, "wget")
 	switch {
+	case t.Presence == analyzer.Absent:
+		return "", "wget is not in the image at this line (" + t.Why + "), so the RUN fails before it logs anything; install wget before it, or fetch with a tool the image has"
 	case t.Presence == analyzer.Present && t.Busybox:
 		return " -q", ""
 	case t.Presence == analyzer.Present, sf.Distro().Userland == analyzer.UserlandGNU:
