@@ -56,7 +56,7 @@ var HealthcheckMissing = &analyzer.Rule{
 			return
 		}
 		sf := p.Facts().Stage(final)
-		probe, w := chooseProbe(sf, final)
+		probe, w := chooseProbe(p.File, sf, final)
 		if w != nil {
 			w.report(p, final.From, msg)
 			return
@@ -98,7 +98,7 @@ type healthProbe struct {
 // evidence that HTTP is spoken there, then gRPC's health protocol; and only
 // with a tool the finished image has. Without one it says which
 // precondition failed, for the first port that came closest.
-func chooseProbe(sf *analyzer.StageFacts, final *analyzer.Stage) (healthProbe, *withheld) {
+func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyzer.Stage) (healthProbe, *withheld) {
 	var ports, declared []analyzer.PortFact
 	for _, pt := range sf.Ports() {
 		if pt.Transport == "tcp" {
@@ -131,6 +131,12 @@ func chooseProbe(sf *analyzer.StageFacts, final *analyzer.Stage) (healthProbe, *
 			w = &withheld{analyzer.PreconditionTool, fmt.Sprintf("port %d speaks %s (%s), but the probe needs %s, which is not known to be in the final image (%s)", pt.Port, pt.Protocol, pt.Why, pr.Tool, pr.Why)}
 		case shell != analyzer.Present && strings.ContainsAny(pr.Command, `"'$|&;<>`):
 			w = &withheld{analyzer.PreconditionTool, fmt.Sprintf("%s needs a shell, and the image has none (%s)", pr.Command, shellWhy)}
+		default:
+			if t := sf.Tool(0, pr.Tool); t.Line > 0 {
+				if why := cgoBinaryWithoutLibc(d, final, t.Line, pr.Tool); why != "" {
+					w = &withheld{analyzer.PreconditionTool, fmt.Sprintf("port %d speaks %s (%s), but %s", pt.Port, pt.Protocol, pt.Why, why)}
+				}
+			}
 		}
 		if w != nil {
 			if fail == nil {
