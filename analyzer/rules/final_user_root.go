@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -60,6 +61,10 @@ var FinalUserRoot = &analyzer.Rule{
 			return
 		}
 		plan := planNonRoot(sf, anchor)
+		if why := runsFromRootHome(d, sf, final); why != "" && plan.withheld == nil {
+			plan.advice = ""
+			plan.withheld = &withheld{analyzer.PreconditionUser, why}
+		}
 		if plan.withheld == nil && len(sf.StartCommand()) == 0 {
 			// No CMD or ENTRYPOINT of its own: whoever runs the image
 			// says what it runs, and may need root for it.
@@ -87,6 +92,61 @@ var FinalUserRoot = &analyzer.Rule{
 			Edits:   []analyzer.TextEdit{insertInstructions(d, final, anchor, plan.lines)},
 		})
 	},
+}
+
+// homeInstallers are install scripts, by a part of their URL, that put
+// programs in the home of the user running them, and those programs.
+var homeInstallers = []struct {
+	url      string
+	programs []string
+}{
+	{"install.python-poetry.org", []string{"poetry"}},
+	{"sh.rustup.rs", []string{"cargo", "rustc", "rustup"}},
+	{"astral.sh/uv", []string{"uv", "uvx"}},
+	{"bun.sh/install", []string{"bun", "bunx"}},
+	{"deno.land/install", []string{"deno"}},
+	{"get.pnpm.io", []string{"pnpm", "pnpx"}},
+}
+
+// runsFromRootHome says why the container's process needs root's home,
+// "" when nothing says so: PATH names a folder under /root, or the start
+// command's program was installed there by an installer script run as
+// root (poetry's, rustup). /root is mode 700 on Debian and Alpine, so an
+// account added by the fix could not even find those programs.
+func runsFromRootHome(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyzer.Stage) string {
+	if p, ok := sf.EnvAt(0, "PATH"); ok {
+		for _, dir := range strings.Split(p, ":") {
+			if dir == "/root" || strings.HasPrefix(dir, "/root/") {
+				return "PATH includes " + dir + ", in root's home, which another account cannot read (/root is mode 700): programs installed there would not start"
+			}
+		}
+	}
+	// The program an init (tini, dumb-init) runs, which a fix of this
+	// file may have put in front of it.
+	program := ""
+	for _, w := range sf.StartCommand() {
+		b := path.Base(w)
+		if b == "tini" || b == "tini-static" || b == "dumb-init" || strings.HasPrefix(w, "-") {
+			continue
+		}
+		program = b
+		break
+	}
+	if program == "" {
+		return ""
+	}
+	for _, in := range final.LineageInstructions() {
+		if in.Keyword != "RUN" {
+			continue
+		}
+		text := in.Text(d.Source)
+		for _, h := range homeInstallers {
+			if strings.Contains(text, h.url) && slices.Contains(h.programs, program) {
+				return fmt.Sprintf("%s is installed on line %d by an installer script that puts it in the home of the user running it, root's, which another account cannot read (/root is mode 700)", program, in.StartLine)
+			}
+		}
+	}
+	return ""
 }
 
 // userPlan is the USER a fix would add, the lines that add it, and the
