@@ -244,7 +244,8 @@ func earlierInstallAnchor(d *analyzer.Dockerfile, final *analyzer.Stage, anchor 
 
 // aptConfiguredUnused returns the instruction of the final stage, before
 // line (0: anywhere), that configures apt (a COPY into /etc/apt, a RUN
-// writing there) when no RUN after it runs apt-get or apt: an install
+// writing a proxy or sources there) when no RUN after it runs apt-get or
+// apt: an install
 // there would be the first to go through that configuration (a proxy only
 // some networks reach), nil otherwise.
 func aptConfiguredUnused(d *analyzer.Dockerfile, final *analyzer.Stage, line int) *analyzer.Instruction {
@@ -264,32 +265,48 @@ func aptConfiguredUnused(d *analyzer.Dockerfile, final *analyzer.Stage, line int
 		}
 		if len(in.Script.CommandsNamed("apt-get", "apt")) > 0 {
 			conf = nil
-		} else if strings.Contains(string(d.Source[in.ArgsStart:in.End]), "/etc/apt/") {
+		} else if text := string(d.Source[in.ArgsStart:in.End]); strings.Contains(text, "/etc/apt/") && configuresAptNetwork(text) {
 			conf = in
 		}
 	}
 	return conf
 }
 
+// configuresAptNetwork reports a script text that sets where apt fetches
+// from: a proxy, a sources list, a mirror. Install-Recommends and other
+// behaviour settings do not decide whether an install can reach anything.
+func configuresAptNetwork(text string) bool {
+	lower := strings.ToLower(text)
+	return strings.Contains(lower, "proxy") || strings.Contains(lower, "sources.list") || strings.Contains(lower, "acquire::") ||
+		strings.Contains(lower, "deb http") || strings.Contains(lower, "mirror")
+}
+
 // installToJoin returns the last package word of the final stage's last
 // install by manager before line (0: anywhere) that tini can join: run as
-// root, after the index update in the same RUN for apt-get, with -y, and
-// every package named literally. It reports false when there is none.
+// root, unconditionally (not inside an if, a loop or either side of ||),
+// after the index update in the same RUN for apt-get, with -y, every
+// package named literally, and in a RUN that removes nothing it installed
+// (apt-get purge, autoremove, apt-mark auto, apk del: the official images'
+// build-dependency pattern would remove tini with the rest). It reports
+// false when there is none.
 func installToJoin(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyzer.Stage, line int, manager string) (analyzer.Word, bool) {
-	var last analyzer.Word
-	found := false
+	type join struct {
+		in   *analyzer.Instruction
+		last analyzer.Word
+	}
+	var joins []join
 	for _, in := range final.Instructions {
 		if line > 0 && in.StartLine >= line {
 			break
 		}
-		if in.Keyword != "RUN" || in.Script == nil || in.Onbuild != nil {
-			continue
-		}
-		if u := sf.UserAt(in.StartLine); u.Root() != analyzer.Present {
+		if in.Keyword != "RUN" || in.Script == nil || in.Onbuild != nil || removesPackages(in.Script) {
 			continue
 		}
 		updated := false
-		for _, c := range in.Script.CommandsNamed(manager) {
+		for _, c := range unconditionalCommands(in.Script) {
+			if c.Name != manager {
+				continue
+			}
 			var pkgs []analyzer.Word
 			switch manager {
 			case "apt-get":
@@ -301,20 +318,67 @@ func installToJoin(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analy
 				}
 				pkgs = aptInstallPackages(c)
 			case "apk":
-				if c.Subcommand("-X", "--repository", "-t", "--virtual") != "add" || c.Has("-t", "--virtual") {
+				if sub, ok := subcommandWord(c, apkValued...); !ok || sub.Value != "add" || apkGroupOrRoot(c) {
 					continue
 				}
-				pkgs = afterSubcommand(c, "-X", "--repository")
+				pkgs = afterSubcommand(c, apkValued...)
 			}
 			if len(pkgs) == 0 || slices.ContainsFunc(pkgs, func(w analyzer.Word) bool {
 				return w.Dynamic || strings.HasPrefix(w.Value, "-") || w.Value != string(d.Source[w.Start:w.End])
 			}) {
 				continue
 			}
-			last, found = pkgs[len(pkgs)-1], true
+			joins = append(joins, join{in, pkgs[len(pkgs)-1]})
 		}
 	}
-	return last, found
+	// The last install that runs as root; asking for the user is linear in
+	// the stage, so only the last few are asked.
+	for i := len(joins) - 1; i >= 0 && i >= len(joins)-3; i-- {
+		if u := sf.UserAt(joins[i].in.StartLine); u.Root() == analyzer.Present {
+			return joins[i].last, true
+		}
+	}
+	return analyzer.Word{}, false
+}
+
+// removesPackages reports a script that removes packages again: apt-get
+// purge, remove or autoremove, --auto-remove, apt-mark auto, apk del.
+func removesPackages(s *analyzer.Script) bool {
+	for _, c := range s.Commands() {
+		switch c.Name {
+		case "apt-get", "apt":
+			switch c.Subcommand(aptGetValued...) {
+			case "purge", "remove", "autoremove":
+				return true
+			}
+			if c.Has("--auto-remove") {
+				return true
+			}
+		case "apt-mark":
+			if sub := c.Subcommand(); sub == "auto" {
+				return true
+			}
+		case "apk":
+			if sub, ok := subcommandWord(c, apkValued...); ok && sub.Value == "del" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// apkGroupOrRoot reports an apk add into a virtual group (-t, --virtual,
+// either with its value attached), which apk del removes as one, or into
+// another root (-p, --root).
+func apkGroupOrRoot(c analyzer.Command) bool {
+	for _, a := range c.Args {
+		v := a.Value
+		if v == "-t" || v == "--virtual" || v == "-p" || v == "--root" || strings.HasPrefix(v, "--virtual=") || strings.HasPrefix(v, "--root=") ||
+			len(v) > 2 && (strings.HasPrefix(v, "-t") || strings.HasPrefix(v, "-p")) && v[1] != '-' {
+			return true
+		}
+	}
+	return false
 }
 
 // configuresSystem reports a COPY or ADD into the system's configuration

@@ -68,6 +68,42 @@ func topLevelCommands(s *analyzer.Script) []analyzer.Command {
 	return out
 }
 
+// unconditionalCommands returns the simple commands of a RUN that run
+// whenever the RUN succeeds: its top-level statements and the members of
+// their && chains, not a side of ||, nor anything inside a conditional,
+// loop, subshell, function or command substitution.
+func unconditionalCommands(s *analyzer.Script) []analyzer.Command {
+	if s == nil || s.File == nil {
+		return nil
+	}
+	top := map[*syntax.CallExpr]bool{}
+	var visit func(st *syntax.Stmt)
+	visit = func(st *syntax.Stmt) {
+		if st == nil || st.Background || st.Negated {
+			return
+		}
+		switch c := st.Cmd.(type) {
+		case *syntax.CallExpr:
+			top[c] = true
+		case *syntax.BinaryCmd:
+			if c.Op == syntax.AndStmt {
+				visit(c.X)
+				visit(c.Y)
+			}
+		}
+	}
+	for _, st := range s.File.Stmts {
+		visit(st)
+	}
+	var out []analyzer.Command
+	for _, c := range s.Commands() {
+		if top[c.Call] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // stmtCallName returns a statement's command name after wrappers (sudo,
 // env …) when it is a plain call, "" otherwise.
 func stmtCallName(s *analyzer.Script, st *syntax.Stmt) string {
