@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -24,6 +25,7 @@ var ApkNoCache = &analyzer.Rule{
 	Fix:         analyzer.Safe,
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
+		readers := &apkIndexReaders{}
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil || mountHolds(in, "/var/cache/apk", "/etc/apk/cache") || removesPath(in.Script, "/var/cache/apk") {
 				continue
@@ -35,7 +37,7 @@ var ApkNoCache = &analyzer.Rule{
 					continue
 				}
 				fix := insertAfterWord(in.Script, sub, " --no-cache", "add --no-cache")
-				if i > 0 && fix != nil {
+				if i > 0 && fix != nil && !readers.readsLater(in, apks, i) {
 					if del, ok := chainedUpdate(p.File, apks[i-1], c); ok {
 						// --no-cache fetches the index itself; the update's
 						// copy would stay in the layer.
@@ -53,6 +55,51 @@ var ApkNoCache = &analyzer.Rule{
 			}
 		}
 	},
+}
+
+// apkIndexReaders finds the apk commands that read the package index an
+// apk update left: any but apk del and apk add --no-cache (upgrade, fetch,
+// an add without it). Dropping the update would leave them without one.
+type apkIndexReaders struct {
+	// last is, per stage, the index of its last RUN with such a command
+	// (-1: none), found once per stage.
+	last map[*analyzer.Stage]int
+}
+
+// readsLater reports an index reader after the update that apks[at-1]
+// runs: in the same RUN (other than apks[at], the add being fixed), or in
+// a later RUN of the stage.
+func (x *apkIndexReaders) readsLater(in *analyzer.Instruction, apks []analyzer.Command, at int) bool {
+	for j, c := range apks {
+		if j != at && j != at-1 && readsApkIndex(c) {
+			return true
+		}
+	}
+	if in.Stage == nil || in.Onbuild != nil {
+		return in.Stage == nil
+	}
+	if x.last == nil {
+		x.last = map[*analyzer.Stage]int{}
+	}
+	last, ok := x.last[in.Stage]
+	if !ok {
+		last = -1
+		for _, r := range in.Stage.Instructions {
+			if r.Keyword == "RUN" && r.Script != nil && slices.ContainsFunc(r.Script.CommandsNamed("apk"), readsApkIndex) {
+				last = r.Index
+			}
+		}
+		x.last[in.Stage] = last
+	}
+	return last > in.Index
+}
+
+func readsApkIndex(c analyzer.Command) bool {
+	sub, ok := subcommandWord(c, apkValued...)
+	if !ok {
+		return false
+	}
+	return sub.Value != "del" && sub.Value != "update" && !(sub.Value == "add" && c.Has("--no-cache"))
 }
 
 // chainedUpdate returns the edit deleting a plain `apk update &&` right

@@ -84,9 +84,12 @@ func checkLaterCleanup(p *analyzer.Pass, earlier []*analyzer.Instruction, create
 		msg := fmt.Sprintf("rm %s removes what %s wrote on line %d, but the bytes stay in that earlier layer and the image does not shrink: %s",
 			h.word, h.what, h.creator.StartLine, advice(h.creator))
 		if h.also != nil {
-			keep := "keep them from being written there or delete them in each RUN that writes them"
-			if strings.HasPrefix(h.what, "apk ") {
+			keep := advice(h.creator)
+			switch {
+			case strings.HasPrefix(h.what, "apk "):
 				keep = "apk add --no-cache needs no apk update and leaves no index behind"
+			case h.creator.Keyword == "RUN" && h.also.Keyword == "RUN":
+				keep = "keep them from being written there, or delete them in each RUN that writes them"
 			}
 			msg = fmt.Sprintf("rm %s removes what %s wrote on line %d and line %d wrote before it, but the bytes stay in those earlier layers and the image does not shrink: %s",
 				h.word, h.what, h.creator.StartLine, h.also.StartLine, keep)
