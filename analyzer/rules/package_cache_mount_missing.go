@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -34,6 +36,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 	Check: func(p *analyzer.Pass) {
 		aware := usesBuildKitFeatures(p.File)
 		var named map[string]namedCache // read once, when a fix needs it
+		npmrc := &npmrcCache{}
 		dockerClean := newChainFirst(removesDockerClean)
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil {
@@ -50,7 +53,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 			seen := map[string]bool{}
 			for _, c := range in.Script.Commands() {
 				for _, n := range cacheNeeds(in, c, aware, dockerClean) {
-					if seen[n.target] || authorHandles(sf, in, n.target) || n.tool == "npm" && npmrcSetsCache(p.Context) {
+					if seen[n.target] || authorHandles(sf, in, n.target) || n.tool == "npm" && npmrc.moves(p.Context, in) {
 						continue
 					}
 					seen[n.target] = true
@@ -215,8 +218,54 @@ func npmChoosesCache(c analyzer.Command) bool {
 	return false
 }
 
-// npmrcSetsCache reports a context whose .npmrc moves npm's cache
-// (cache=./vendor/npm-cache): the author chose where it lives.
+// npmrcCache answers whether the project's .npmrc moves npm's cache
+// (cache=./vendor/npm-cache) for an npm install: when the context's .npmrc
+// sets cache= and the install's stage copies that file in before it (by
+// name, or with the whole context). The file is read once per analysis,
+// and each stage's instructions once.
+type npmrcCache struct {
+	read, sets bool
+	// copiedAt is, per stage, the index of the first instruction that
+	// brings .npmrc in (-1: none; an ancestor's copy counts as 0).
+	copiedAt map[*analyzer.Stage]int
+}
+
+func (x *npmrcCache) moves(bc *analyzer.BuildContext, in *analyzer.Instruction) bool {
+	if !x.read {
+		x.read, x.sets = true, npmrcSetsCache(bc)
+	}
+	if !x.sets || in.Stage == nil {
+		return false
+	}
+	at := x.copied(in.Stage)
+	return at >= 0 && at < in.Index
+}
+
+func (x *npmrcCache) copied(s *analyzer.Stage) int {
+	if x.copiedAt == nil {
+		x.copiedAt = map[*analyzer.Stage]int{}
+	}
+	if at, ok := x.copiedAt[s]; ok {
+		return at
+	}
+	at := -1
+	if s.BaseStage != nil && x.copied(s.BaseStage) >= 0 {
+		at = 0
+	} else {
+		for _, in := range s.Instructions {
+			if c, ok := copyOf(in); ok && slices.ContainsFunc(c.contextSources(), func(src string) bool {
+				return isWholeContext(src) || path.Base(src) == ".npmrc"
+			}) {
+				at = in.Index
+				break
+			}
+		}
+	}
+	x.copiedAt[s] = at
+	return at
+}
+
+// npmrcSetsCache reports a context whose .npmrc moves npm's cache.
 func npmrcSetsCache(bc *analyzer.BuildContext) bool {
 	b, err := bc.ReadFile(".npmrc")
 	if err != nil {
