@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"path"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -44,13 +46,29 @@ func cgoBinaryWithoutLibc(d *analyzer.Dockerfile, final *analyzer.Stage, line in
 		// golang:alpine has no C compiler, and Go then builds without cgo.
 		return ""
 	}
+	envOff := false // go env -w CGO_ENABLED=0 in an earlier RUN
 	for _, in := range src.LineageInstructions() {
+		if in.Keyword == "ARG" && strings.Contains(in.Text(d.Source), "CGO_ENABLED") {
+			// A build argument may turn cgo off; dockopt does not know the value.
+			return ""
+		}
 		if in.Keyword != "RUN" || in.Script == nil {
 			continue
 		}
+		var exports []cgoExport // read once per RUN, when a go command needs them
 		for _, g := range in.Script.CommandsNamed("go") {
+			if g.Subcommand() == "env" && g.Has("-w") && slices.ContainsFunc(g.Args, func(a analyzer.Word) bool { return a.Value == "CGO_ENABLED=0" }) {
+				envOff = true
+				continue
+			}
 			out := goOutput(in, g)
-			if out == "" || !slicesContainsPath(c.sources, out) || cgoOff(in, g) {
+			if out == "" || !slicesContainsPath(c.sources, out) || envOff || staticFlags(g) {
+				continue
+			}
+			if exports == nil {
+				exports = cgoExports(in.Script)
+			}
+			if cgoOff(in, g, exports) {
 				continue
 			}
 			return fmt.Sprintf("%s is built on line %d with cgo on (%s has gcc, and that go command is not given CGO_ENABLED=0), so it needs the C library, which %s does not have",
@@ -100,16 +118,53 @@ func slicesContainsPath(sources []string, p string) bool {
 	return false
 }
 
-// cgoOff reports a go command run with CGO_ENABLED=0: in front of it, by
-// an export before it in the RUN, or by the stage's ENV.
-func cgoOff(in *analyzer.Instruction, g analyzer.Command) bool {
-	zero := func(w *syntax.Word) bool {
-		v, ok := analyzer.Literal(w)
-		return ok && v == "0"
+// staticFlags reports go build flags that link statically whatever cgo
+// says: the netgo and osusergo tags, or -static for the external linker.
+func staticFlags(g analyzer.Command) bool {
+	for _, a := range g.Args {
+		if strings.Contains(a.Value, "netgo") || strings.Contains(a.Value, "-static") {
+			return true
+		}
 	}
+	return false
+}
+
+// cgoExport is an `export CGO_ENABLED=…` of a RUN: where, and whether it
+// turns cgo off.
+type cgoExport struct {
+	at  int
+	off bool
+}
+
+// cgoExports reads a RUN's exports of CGO_ENABLED in one walk, in order
+// (one walk per go command made a RUN of thousands quadratic).
+func cgoExports(s *analyzer.Script) []cgoExport {
+	out := []cgoExport{}
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		decl, ok := n.(*syntax.DeclClause)
+		if !ok || decl.Variant == nil || decl.Variant.Value != "export" {
+			return true
+		}
+		for _, a := range decl.Args {
+			if a.Name != nil && a.Name.Value == "CGO_ENABLED" {
+				v, lit := analyzer.Literal(a.Value)
+				out = append(out, cgoExport{at: s.Pos(decl.Pos()), off: lit && v == "0"})
+			}
+		}
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].at < out[j].at })
+	return out
+}
+
+// cgoOff reports a go command run with CGO_ENABLED=0: in front of it, by
+// an export before it in the RUN (exports, from cgoExports), or by the
+// stage's ENV.
+func cgoOff(in *analyzer.Instruction, g analyzer.Command, exports []cgoExport) bool {
 	for _, a := range g.Call.Assigns {
 		if a.Name != nil && a.Name.Value == "CGO_ENABLED" {
-			return zero(a.Value)
+			v, lit := analyzer.Literal(a.Value)
+			return lit && v == "0"
 		}
 	}
 	for _, w := range g.Prefix {
@@ -117,21 +172,9 @@ func cgoOff(in *analyzer.Instruction, g analyzer.Command) bool {
 			return v == "0"
 		}
 	}
-	off, found := false, false
-	syntax.Walk(in.Script.File, func(n syntax.Node) bool {
-		decl, ok := n.(*syntax.DeclClause)
-		if !ok || decl.Variant == nil || decl.Variant.Value != "export" || in.Script.Pos(decl.Pos()) > g.Start {
-			return true
-		}
-		for _, a := range decl.Args {
-			if a.Name != nil && a.Name.Value == "CGO_ENABLED" {
-				off, found = zero(a.Value), true
-			}
-		}
-		return true
-	})
-	if found {
-		return off
+	i := sort.Search(len(exports), func(i int) bool { return exports[i].at > g.Start })
+	if i > 0 {
+		return exports[i-1].off
 	}
 	v, _ := in.EnvBefore("CGO_ENABLED")
 	return v == "0"

@@ -118,6 +118,7 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 	}
 	shell, shellWhy := sf.ToolAt(0, "sh")
 	var fail, toolFail *withheld
+	cgo := map[string]string{} // per probe tool, read once for all ports
 	best, bestRank := -1, 0
 	for i, pt := range ports {
 		pr := pt.Probe
@@ -132,10 +133,15 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 		case shell != analyzer.Present && strings.ContainsAny(pr.Command, `"'$|&;<>`):
 			w = &withheld{analyzer.PreconditionTool, fmt.Sprintf("%s needs a shell, and the image has none (%s)", pr.Command, shellWhy)}
 		default:
-			if t := sf.Tool(0, pr.Tool); t.Line > 0 {
-				if why := cgoBinaryWithoutLibc(d, final, t.Line, pr.Tool); why != "" {
-					w = &withheld{analyzer.PreconditionTool, fmt.Sprintf("port %d speaks %s (%s), but %s", pt.Port, pt.Protocol, pt.Why, why)}
+			why, ok := cgo[pr.Tool]
+			if !ok {
+				if t := sf.Tool(0, pr.Tool); t.Line > 0 {
+					why = cgoBinaryWithoutLibc(d, final, t.Line, pr.Tool)
 				}
+				cgo[pr.Tool] = why
+			}
+			if why != "" {
+				w = &withheld{analyzer.PreconditionTool, fmt.Sprintf("port %d speaks %s (%s), but %s", pt.Port, pt.Protocol, pt.Why, why)}
 			}
 		}
 		if w != nil {
