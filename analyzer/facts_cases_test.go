@@ -317,6 +317,8 @@ func TestRoleCases(t *testing.T) {
 			map[string]string{"package.json": `{"scripts": {"dev": "nodemon src/server.js"}}`, "src/server.js": ""}, analyzer.RoleApplication},
 		{"uvicorn --reload on mounted code", "Dockerfile", "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCMD [\"uvicorn\", \"app:app\", \"--reload\"]\n",
 			map[string]string{"requirements.txt": "uvicorn\n"}, analyzer.RoleDev},
+		{"uvicorn --reload on code copied with *.py is an application", "Dockerfile", "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY *.py ./\nCMD [\"uvicorn\", \"main:app\", \"--reload\"]\n",
+			map[string]string{"requirements.txt": "uvicorn\n", "main.py": ""}, analyzer.RoleApplication},
 		{"a server on manifests only is not a watcher", "Dockerfile", "FROM node:20\nCOPY package.json .\nRUN npm install\nCMD [\"node\", \"server.js\"]\n",
 			map[string]string{"package.json": "{}"}, analyzer.RoleApplication},
 	}

@@ -575,11 +575,17 @@ func devWatcher(words []string, bc *BuildContext) string {
 
 // dependencyManifests are the files an install reads (the package
 // managers' manifests, lockfiles and configuration), which a development
-// image copies while the code itself comes from a bind mount.
+// image copies while the code itself comes from a bind mount. Manifests
+// that are code (setup.py, build.gradle.kts) are left out: COPY *.py
+// matches setup.py and copies the app.
 var dependencyManifests = func() map[string]bool {
 	m := map[string]bool{}
 	for _, pm := range PackageManagers {
 		for _, name := range slices.Concat(pm.Manifests, pm.Lockfiles, pm.Config) {
+			switch path.Ext(name) {
+			case ".py", ".gradle", ".kts":
+				continue
+			}
 			m[name] = true
 		}
 	}
