@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -58,10 +59,22 @@ var UserLoginShell = &analyzer.Rule{
 func stagesShippingAccounts(p *analyzer.Pass) map[*analyzer.Stage]bool {
 	d := p.File
 	copiedOut := map[*analyzer.Stage]bool{}
+	accountsCopied := map[*analyzer.Stage]bool{}
 	for in := range d.Each("") {
 		if v, ok := in.Flag("from"); ok && in.Keyword == "COPY" {
 			if s := d.StageByRef(v); s != nil {
 				copiedOut[s] = true
+				// COPY --from=build /etc/passwd /etc/passwd ships the
+				// stage's accounts, shells included.
+				if c, ok := copyOf(in); ok && slices.ContainsFunc(c.sources, func(src string) bool {
+					switch path.Clean("/" + src) {
+					case "/", "/etc", "/etc/passwd", "/etc/shadow":
+						return true
+					}
+					return false
+				}) {
+					accountsCopied[s] = true
+				}
 			}
 		}
 		for _, m := range in.Mounts() {
@@ -73,7 +86,7 @@ func stagesShippingAccounts(p *analyzer.Pass) map[*analyzer.Stage]bool {
 	ships := map[*analyzer.Stage]bool{}
 	for i := len(d.Stages) - 1; i >= 0; i-- {
 		s := d.Stages[i]
-		if ships[s] || !copiedOut[s] || p.Facts().StageRole(s).Role != analyzer.RoleBuild {
+		if ships[s] || !copiedOut[s] || accountsCopied[s] || p.Facts().StageRole(s).Role != analyzer.RoleBuild {
 			ships[s] = true
 			if s.BaseStage != nil {
 				ships[s.BaseStage] = true
