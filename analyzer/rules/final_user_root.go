@@ -99,13 +99,15 @@ var FinalUserRoot = &analyzer.Rule{
 var homeInstallers = []struct {
 	url      string
 	programs []string
+	// moveTo are the variables that install elsewhere than the home.
+	moveTo []string
 }{
-	{"install.python-poetry.org", []string{"poetry"}},
-	{"sh.rustup.rs", []string{"cargo", "rustc", "rustup"}},
-	{"astral.sh/uv", []string{"uv", "uvx"}},
-	{"bun.sh/install", []string{"bun", "bunx"}},
-	{"deno.land/install", []string{"deno"}},
-	{"get.pnpm.io", []string{"pnpm", "pnpx"}},
+	{"install.python-poetry.org", []string{"poetry"}, []string{"POETRY_HOME"}},
+	{"sh.rustup.rs", []string{"cargo", "rustc", "rustup"}, []string{"CARGO_HOME", "RUSTUP_HOME"}},
+	{"astral.sh/uv", []string{"uv", "uvx"}, []string{"UV_INSTALL_DIR", "XDG_BIN_HOME", "CARGO_HOME"}},
+	{"bun.sh/install", []string{"bun", "bunx"}, []string{"BUN_INSTALL"}},
+	{"deno.land/install", []string{"deno"}, []string{"DENO_INSTALL"}},
+	{"get.pnpm.io", []string{"pnpm", "pnpx"}, []string{"PNPM_HOME"}},
 }
 
 // runsFromRootHome says why the container's process needs root's home,
@@ -141,9 +143,17 @@ func runsFromRootHome(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *an
 		}
 		text := in.Text(d.Source)
 		for _, h := range homeInstallers {
-			if strings.Contains(text, h.url) && slices.Contains(h.programs, program) {
+			if !strings.Contains(text, h.url) || !slices.Contains(h.programs, program) {
+				continue
+			}
+			moved := slices.ContainsFunc(h.moveTo, func(v string) bool {
+				_, set := in.EnvBefore(v)
+				return set || strings.Contains(text, v)
+			})
+			if !moved {
 				return fmt.Sprintf("%s is installed on line %d by an installer script that puts it in the home of the user running it, root's, which another account cannot read (/root is mode 700)", program, in.StartLine)
 			}
+			return ""
 		}
 	}
 	return ""
