@@ -99,6 +99,9 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 					continue
 				}
 				if isProbe(in.Script, c) {
+					if sf.Tool(0, c.Name).Line != 0 {
+						continue
+					}
 					return fmt.Sprintf("line %d checks whether %s is there and does something else without it, and the slim image does not have it, so the image would quietly change", in.StartLine, c.Name)
 				}
 				return "it runs " + c.Name + ", which the slim image does not have"
@@ -179,6 +182,11 @@ func slimLacks(sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.Ima
 			for _, c := range in.Script.Commands() {
 				if lacks(c.Name, sf.ToolAtOffset(c.Start, c.Name)) {
 					if isProbe(in.Script, c) {
+						if sf.Tool(0, c.Name).Line != 0 {
+							// command -v git || apt-get install git: the
+							// image ends up with git either way.
+							continue
+						}
 						return path.Base(c.Name), in
 					}
 					return c.Name, nil
