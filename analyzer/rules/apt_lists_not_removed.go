@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"github.com/dockopt/dockopt/analyzer"
+	"sort"
 )
 
 // AptListsNotRemoved mirrors hadolint DL3009.
@@ -23,6 +24,7 @@ var AptListsNotRemoved = &analyzer.Rule{
 	POSIXOnly:   true,
 	Check: func(p *analyzer.Pass) {
 		shipped := shippedStages(p.File)
+		removals := &laterRemovals{dir: "/var/lib/apt/lists"}
 		for in := range p.File.Each("RUN") {
 			if in.Script == nil || (in.Onbuild == nil && !shipped[in.Stage]) {
 				continue
@@ -36,7 +38,7 @@ var AptListsNotRemoved = &analyzer.Rule{
 				p.ReportWithheld(in, fmt.Sprintf("%s; no fix: line %d installs packages without apt-get update, from these lists", msg, later.StartLine), analyzer.PreconditionLater)
 				continue
 			}
-			if later := laterRemoval(in, "/var/lib/apt/lists"); later != nil {
+			if later := removals.laterRemoval(in); later != nil {
 				// cleanup-in-later-layer proposes moving that removal
 				// here where it can, which also deletes the RUN left with
 				// nothing to do.
@@ -66,16 +68,35 @@ func updatesAptLists(s *analyzer.Script) bool {
 	return false
 }
 
-// laterRemoval returns a later RUN of in's stage that removes dir, nil
-// when there is none.
-func laterRemoval(in *analyzer.Instruction, dir string) *analyzer.Instruction {
+// laterRemovals answers laterRemoval for the RUNs of a Check, reading
+// each stage's RUNs once: per RUN, it made a stage of thousands of apt
+// RUNs quadratic.
+type laterRemovals struct {
+	dir string
+	// removers are, per stage, its RUNs that remove dir, in order.
+	removers map[*analyzer.Stage][]*analyzer.Instruction
+}
+
+// laterRemoval returns the first later RUN of in's stage that removes
+// the folder, nil when there is none.
+func (x *laterRemovals) laterRemoval(in *analyzer.Instruction) *analyzer.Instruction {
 	if in.Stage == nil || in.Onbuild != nil {
 		return nil
 	}
-	for _, x := range in.Stage.Instructions {
-		if x.Index > in.Index && x.Keyword == "RUN" && x.Script != nil && removesPath(x.Script, dir) {
-			return x
+	if x.removers == nil {
+		x.removers = map[*analyzer.Stage][]*analyzer.Instruction{}
+	}
+	rs, ok := x.removers[in.Stage]
+	if !ok {
+		for _, r := range in.Stage.Instructions {
+			if r.Keyword == "RUN" && r.Script != nil && removesPath(r.Script, x.dir) {
+				rs = append(rs, r)
+			}
 		}
+		x.removers[in.Stage] = rs
+	}
+	if i := sort.Search(len(rs), func(i int) bool { return rs[i].Index > in.Index }); i < len(rs) {
+		return rs[i]
 	}
 	return nil
 }
@@ -139,12 +160,10 @@ func installsFromListsLater(d *analyzer.Dockerfile, in *analyzer.Instruction) *a
 		}
 		return nil, false
 	}
-	var after []*analyzer.Instruction
-	for _, i := range in.Stage.Instructions {
-		if i.StartLine > in.EndLine {
-			after = append(after, i)
-		}
-	}
+	// The instructions after in, found by search: copying them out for
+	// every RUN made a stage of thousands of apt RUNs quadratic.
+	ins := in.Stage.Instructions
+	after := ins[sort.Search(len(ins), func(i int) bool { return ins[i].StartLine > in.EndLine }):]
 	if use, updated := firstUse(after); use != nil || updated {
 		return use
 	}

@@ -246,6 +246,28 @@ func hostileCases() []hostileCase {
 			}
 			return b.String()
 		}(), "--format", "json"), analyzes},
+		// Four checks of one session were quadratic before these cases
+		// (a review measured 8 to 210 s): one walk of a RUN's script per
+		// go command, the user asked per RUN, the cgo verdict per port,
+		// .npmrc read per npm install.
+		{"20k go builds of one RUN, the probe copied to distroless", one("FROM golang:1.23 AS build\nRUN "+strings.Repeat("export CGO_ENABLED=0 && go build -o /o/p . && \\\n", 20000)+
+			"true\nFROM gcr.io/distroless/static-debian12\nCOPY --from=build /o/p /bin/grpc_health_probe\nEXPOSE 50051\nENTRYPOINT [\"/bin/grpc_health_probe\"]\n", "--format", "json"), analyzes},
+		{"40k ENV then 15k RUN apt-get installs, tini to join", one("FROM python:3.12-slim\n"+strings.Repeat("ENV a=1\n", 40000)+
+			strings.Repeat("RUN apt-get update && apt-get install -y x\n", 15000)+"CMD [\"python\", \"app.py\"]\n", "--format", "json"), analyzes},
+		{"20k EXPOSE of a gRPC probe copied to distroless", one("FROM golang:1.23 AS build\nRUN go install github.com/grpc-ecosystem/grpc-health-probe@v0.4.34\n"+
+			"FROM gcr.io/distroless/static-debian12\nCOPY --from=build /go/bin/grpc-health-probe /bin/grpc_health_probe\n"+func() string {
+			var b strings.Builder
+			for i := range 20000 {
+				fmt.Fprintf(&b, "EXPOSE %d\n", 30000+i)
+			}
+			return b.String()
+		}()+"ENTRYPOINT [\"/app\"]\n", "--format", "json"), analyzes},
+		{"19k RUN npm ci under a 1 MiB .npmrc", func(t *testing.T, dir string) (string, []string) {
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": repeated(19000, "RUN npm ci"),
+				"repo/.npmrc": strings.Repeat("registry=https://registry.npmjs.org/\n", 27000) + "cache=./vendor/npm-cache\n",
+				"repo/go.mod": "module x\n"})
+			return "", []string{"analyze", "--format", "json", "repo"}
+		}, analyzes},
 		{"20,000 Dockerfiles", func(t *testing.T, dir string) (string, []string) {
 			files := map[string]string{}
 			for i := range 20000 {
