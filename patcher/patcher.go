@@ -129,6 +129,7 @@ const (
 	ReasonTooLarge     = "the fixed file would have more instructions than BuildKit is given to convert, so nothing could check that it still builds"
 	ReasonNotOffline   = "an ADD source BuildKit expands may name a git repository over SSH, whose host it would connect to while converting, and this system cannot keep the conversion off the network, so nothing could check that the file still builds"
 	ReasonUnchecked    = "too many fixes of this file failed verification to check this one"
+	ReasonIgnoreFile   = "the build context's .dockerignore has a pattern BuildKit refuses, so no build of this context can run, with or without the fix; fix that file first"
 	ReasonTooBig       = "the fixed file would be larger than the 1 MiB dockopt analyzes"
 	ReasonFileExists   = "it writes a new file where the repository already has one, which dockopt does not replace"
 	// reasonCanceled never reaches a result: patching stops with ctx's error.
@@ -423,11 +424,14 @@ func (p *filePatcher) originalConverts() bool {
 	return p.before.ConvertError(p.ctx) == nil
 }
 
-// unprovable returns why BuildKit cannot convert the file, so that no
-// conversion could check a fix of it, or "" when it can. It converts the
-// original only when the cheap test says it may be refused.
+// unprovable returns why BuildKit cannot convert the file, or build its
+// context at all (an ignore file it refuses), so that nothing could check
+// a fix of it, or "" when it can. It converts the original only when the
+// cheap test says it may be refused.
 func unprovable(ctx context.Context, before *analyzer.FileResult) string {
 	switch d := before.Dockerfile; {
+	case before.BuildContext != nil && before.BuildContext.DockerIgnore.CompileError() != nil:
+		return ReasonIgnoreFile
 	case tooManyInstructions(d) && errors.Is(before.ConvertError(ctx), analyzer.ErrTooManyInstructions):
 		return ReasonTooLarge
 	case analyzer.MayScanGitHost(d) && errors.Is(before.ConvertError(ctx), analyzer.ErrGitHostScan):
