@@ -163,13 +163,22 @@ func onDiff(fd FileDiff, first, last int) bool {
 
 // mergeOverlaps joins fixes whose line ranges overlap into one comment:
 // GitHub applies at most one suggestion per line in a batch. A fix whose
-// edits collide with another's is dropped to the annotations.
+// edits collide with another's (the same bytes, or the same insertion
+// point) is dropped to the annotations.
 func mergeOverlaps(cands []candidate) (out []candidate, dropped int) {
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].first < cands[j].first })
 	for _, c := range cands {
 		if n := len(out); n > 0 && c.first <= out[n-1].last {
 			prev := &out[n-1]
 			edits := slices.Concat(prev.edits, c.edits)
+			// Two insertions at one offset overlap too (analyzer.Overlaps):
+			// ApplyEdits would put them in either order, and appending
+			// `&& rm …` and a package word at the end of one install made
+			// `rm -rf /var/lib/apt/lists/* tini`.
+			if analyzer.Overlaps(prev.edits, c.edits) {
+				dropped += len(c.findings)
+				continue
+			}
 			if _, err := analyzer.ApplyEdits(prev.df.Source, edits); err != nil {
 				dropped += len(c.findings)
 				continue

@@ -246,3 +246,22 @@ func TestFence(t *testing.T) {
 		}
 	}
 }
+
+// Two fixes inserting at the same offset (a package word and `&& rm …`
+// both at the end of one apt-get install) cannot be merged into one
+// suggestion: their order would be a guess, and one order installs
+// nothing. The second goes to the annotations.
+func TestSameInsertionPointNotMerged(t *testing.T) {
+	src := "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCMD [\"sh\"]\n"
+	end := strings.Index(src, "curl") + len("curl")
+	res := result(t, "Dockerfile", src,
+		finding("apt-lists-not-removed", 2, analyzer.TextEdit{Start: end, End: end, New: " && rm -rf /var/lib/apt/lists/*"}),
+		finding("init-process-missing", 2, analyzer.TextEdit{Start: end, End: end, New: " tini"}))
+	comments, elsewhere := Build(res, Diff{"Dockerfile": addedFile(src)}, analyzer.Review)
+	if len(comments) != 1 || len(comments[0].Rules) != 1 || elsewhere != 1 {
+		t.Fatalf("want one suggestion and one finding left to the annotations, got %d comments (%+v), %d elsewhere", len(comments), comments, elsewhere)
+	}
+	if got := Apply(src, comments[0].Suggestion, comments[0].First(), comments[0].Line); strings.Contains(got, "/* tini") {
+		t.Errorf("the suggestion joins the edits in the wrong order:\n%s", got)
+	}
+}
