@@ -433,6 +433,14 @@ func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
 		}
 		di := &DockerIgnore{Path: cand, Patterns: patterns}
 		di.matcher, di.matcherErr = patternmatcher.New(patterns)
+		if di.matcher != nil {
+			// A pattern is compiled on its first match, and one that fails
+			// then ([z-a]) fails BuildKit's walk of the context as surely
+			// as one New refuses: every pattern is asked once, here.
+			if _, err := di.matcher.MatchesOrParentMatches("."); err != nil {
+				di.matcher, di.matcherErr = nil, err
+			}
+		}
 		c.DockerIgnore = di
 		return
 	}
