@@ -23,22 +23,14 @@ func cgoBinaryWithoutLibc(d *analyzer.Dockerfile, final *analyzer.Stage, line in
 	if !withoutLibc(final.Root().Base) {
 		return ""
 	}
-	var cp *analyzer.Instruction
+	var c copySpec
 	for _, in := range final.LineageInstructions() {
-		if in.StartLine == line && in.Keyword == "COPY" {
-			cp = in
+		if cs, ok := copyOf(in); ok && in.StartLine == line && in.Keyword == "COPY" {
+			c = cs
 		}
 	}
-	if cp == nil {
-		return ""
-	}
-	from, ok := cp.Flag("from")
-	c, isCopy := copyOf(cp)
-	if !ok || !isCopy {
-		return ""
-	}
-	src := d.StageByRef(from)
-	if src == nil {
+	src := d.StageByRef(c.from)
+	if c.from == "" || src == nil {
 		return ""
 	}
 	base := src.Root().Base
@@ -62,7 +54,7 @@ func cgoBinaryWithoutLibc(d *analyzer.Dockerfile, final *analyzer.Stage, line in
 				continue
 			}
 			out := goOutput(in, g)
-			if out == "" || !slicesContainsPath(c.sources, out) || envOff || staticFlags(g) {
+			if out == "" || !namesPath(c.sources, out) || envOff || staticFlags(g) {
 				continue
 			}
 			if exports == nil {
@@ -108,8 +100,8 @@ func goOutput(in *analyzer.Instruction, g analyzer.Command) string {
 	return ""
 }
 
-// slicesContainsPath reports a COPY source naming p.
-func slicesContainsPath(sources []string, p string) bool {
+// namesPath reports a COPY source naming the absolute path p.
+func namesPath(sources []string, p string) bool {
 	for _, s := range sources {
 		if path.Clean("/"+s) == p {
 			return true

@@ -166,7 +166,7 @@ func tiniFix(p *analyzer.Pass, final *analyzer.Stage, start *analyzer.Instructio
 	case analyzer.DistroDebian:
 		install, manager = "RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*", "apt-get"
 		if conf := aptConfiguredUnused(d, final, line); conf != nil {
-			return nil, &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("line %d configures apt (a proxy or sources) and the image never runs apt after it, so whether an install works through that configuration where the image is built is unknown", conf.StartLine)}
+			return nil, &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("line %d configures apt (%s) and the image never runs apt after it, so whether an install works through that configuration where the image is built is unknown", conf.StartLine, aptConfigKind(conf))}
 		}
 	default:
 		return nil, &withheld{analyzer.PreconditionTool, "dockopt installs tini with apk or apt-get only, and " + sf.Distro().Why}
@@ -270,6 +270,15 @@ func aptConfiguredUnused(d *analyzer.Dockerfile, final *analyzer.Stage, line int
 		}
 	}
 	return conf
+}
+
+// aptConfigKind says what aptConfiguredUnused found at in, as much as it
+// read: a copied file's content is not.
+func aptConfigKind(in *analyzer.Instruction) string {
+	if in.Keyword == "RUN" {
+		return "it writes a proxy, sources or mirror under /etc/apt"
+	}
+	return "it copies a file into /etc/apt"
 }
 
 // configuresAptNetwork reports a script text that sets where apt fetches

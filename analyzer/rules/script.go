@@ -37,56 +37,36 @@ func callChain(st *syntax.Stmt) bool {
 // shell at the top level of its lists and && / || chains: not those inside
 // subshells, functions, loops, conditionals or command substitutions.
 func topLevelCommands(s *analyzer.Script) []analyzer.Command {
-	if s == nil || s.File == nil {
-		return nil
-	}
-	top := map[*syntax.CallExpr]bool{}
-	var visit func(st *syntax.Stmt)
-	visit = func(st *syntax.Stmt) {
-		if st == nil {
-			return
-		}
-		switch c := st.Cmd.(type) {
-		case *syntax.CallExpr:
-			top[c] = true
-		case *syntax.BinaryCmd:
-			if c.Op == syntax.AndStmt || c.Op == syntax.OrStmt {
-				visit(c.X)
-				visit(c.Y)
-			}
-		}
-	}
-	for _, st := range s.File.Stmts {
-		visit(st)
-	}
-	var out []analyzer.Command
-	for _, c := range s.Commands() {
-		if top[c.Call] {
-			out = append(out, c)
-		}
-	}
-	return out
+	return chainedCommands(s, false)
 }
 
 // unconditionalCommands returns the simple commands of a RUN that run
 // whenever the RUN succeeds: its top-level statements and the members of
-// their && chains, not a side of ||, nor anything inside a conditional,
-// loop, subshell, function or command substitution.
+// their && chains, not a side of ||, nor a negated or background command,
+// nor anything inside a conditional, loop, subshell, function or command
+// substitution.
 func unconditionalCommands(s *analyzer.Script) []analyzer.Command {
+	return chainedCommands(s, true)
+}
+
+// chainedCommands returns the simple commands of the script's top-level
+// statements and their && chains, and their || chains too unless
+// unconditional, in script order.
+func chainedCommands(s *analyzer.Script, unconditional bool) []analyzer.Command {
 	if s == nil || s.File == nil {
 		return nil
 	}
 	top := map[*syntax.CallExpr]bool{}
 	var visit func(st *syntax.Stmt)
 	visit = func(st *syntax.Stmt) {
-		if st == nil || st.Background || st.Negated {
+		if st == nil || unconditional && (st.Background || st.Negated) {
 			return
 		}
 		switch c := st.Cmd.(type) {
 		case *syntax.CallExpr:
 			top[c] = true
 		case *syntax.BinaryCmd:
-			if c.Op == syntax.AndStmt {
+			if c.Op == syntax.AndStmt || c.Op == syntax.OrStmt && !unconditional {
 				visit(c.X)
 				visit(c.Y)
 			}
