@@ -49,6 +49,9 @@ type BuildContext struct {
 	// repo is shared by the contexts of one analysis: generator evidence
 	// (templates, scripts) read once per folder.
 	repo *repoEvidence
+	// ignores is shared the same way: each distinct ignore file compiled
+	// once, however many Dockerfiles and patch candidates read it.
+	ignores *ignoreCache
 	// unlisted answers Has past a truncated listing.
 	unlisted *unlistedLookups
 }
@@ -58,18 +61,30 @@ type DockerIgnore struct {
 	// Path is relative to the analyzed root.
 	Path     string
 	Patterns []string
-	matcher  *patternmatcher.PatternMatcher
+	matcher  *sharedMatcher
 	// matcherErr is why Patterns do not compile into a matcher.
 	matcherErr error
+}
+
+// sharedMatcher is a compiled ignore file that the contexts of one
+// analysis share. patternmatcher compiles a pattern on its first match,
+// writing to it, so every match holds the lock.
+type sharedMatcher struct {
+	mu sync.Mutex
+	pm *patternmatcher.PatternMatcher
+}
+
+func (m *sharedMatcher) matchesOrParentMatches(p string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pm.MatchesOrParentMatches(p)
 }
 
 // Match asks the file's patterns about a slash path, as given, the way
 // BuildKit's matcher does (patternmatcher's MatchesOrParentMatches):
 // whether the path or a folder above it is excluded, or the error of a
 // pattern that fails when matched. A file whose patterns do not compile
-// at all answers that error for every path. The matcher is the one the
-// context compiled when it read the file; like it, Match is not safe for
-// concurrent use.
+// at all answers that error for every path.
 func (d *DockerIgnore) Match(p string) (bool, error) {
 	if d == nil {
 		return false, nil
@@ -77,7 +92,7 @@ func (d *DockerIgnore) Match(p string) (bool, error) {
 	if d.matcher == nil {
 		return false, d.matcherErr
 	}
-	return d.matcher.MatchesOrParentMatches(p)
+	return d.matcher.matchesOrParentMatches(p)
 }
 
 // Compiles reports whether the file's patterns compile into a matcher.
@@ -99,7 +114,7 @@ func (d *DockerIgnore) Excludes(p string) bool {
 	if d == nil || d.matcher == nil {
 		return false
 	}
-	ok, err := d.matcher.MatchesOrParentMatches(path.Clean(strings.TrimPrefix(p, "/")))
+	ok, err := d.matcher.matchesOrParentMatches(path.Clean(strings.TrimPrefix(p, "/")))
 	return err == nil && ok
 }
 
@@ -342,7 +357,7 @@ var skipDirs = map[string]bool{".git": true, "node_modules": true, ".venv": true
 // LoadContext gathers the facts of the context folder dir in fsys.
 func LoadContext(fsys fs.FS, dir string) *BuildContext {
 	dir = path.Clean(dir)
-	c := &BuildContext{Dir: dir, fsys: fsys, files: map[string]bool{}, dirs: map[string]bool{}, repo: newRepoEvidence()}
+	c := &BuildContext{Dir: dir, fsys: fsys, files: map[string]bool{}, dirs: map[string]bool{}, repo: newRepoEvidence(), ignores: newIgnoreCache()}
 	_ = fs.WalkDir(fsys, dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -427,23 +442,78 @@ func (c *BuildContext) loadDockerIgnore(dockerfilePath string) {
 			c.UnreadDockerIgnore = cand
 			return
 		}
-		patterns, err := ignorefile.ReadAll(bytes.NewReader(b))
-		if err != nil {
-			patterns = nil
-		}
-		di := &DockerIgnore{Path: cand, Patterns: patterns}
-		di.matcher, di.matcherErr = patternmatcher.New(patterns)
-		if di.matcher != nil {
-			// A pattern is compiled on its first match, and one that fails
-			// then ([z-a]) fails BuildKit's walk of the context as surely
-			// as one New refuses: every pattern is asked once, here.
-			if _, err := di.matcher.MatchesOrParentMatches("."); err != nil {
-				di.matcher, di.matcherErr = nil, err
-			}
-		}
+		di := c.ignores.compiled(b)
+		di.Path = cand
 		c.DockerIgnore = di
 		return
 	}
+}
+
+// ignoreCache holds the ignore files one analysis has compiled, by
+// content. A patch candidate's context is the original's with generated
+// files, so each try used to read and compile the same .dockerignore
+// again (its patterns' regular expressions were 7 % of what a patching
+// run allocated), and Dockerfiles of one template ship the same one.
+type ignoreCache struct {
+	mu    sync.Mutex
+	m     map[string]DockerIgnore
+	bytes int
+}
+
+// maxIgnoreCacheBytes bounds the ignore files one analysis keeps
+// compiled; past it, each is compiled for its context alone.
+const maxIgnoreCacheBytes = 8 << 20
+
+func newIgnoreCache() *ignoreCache {
+	return &ignoreCache{m: map[string]DockerIgnore{}}
+}
+
+// compiled returns the ignore file with content b, compiled: a copy of
+// the cached one, for the caller to set its Path. A nil cache compiles.
+func (c *ignoreCache) compiled(b []byte) *DockerIgnore {
+	if c == nil {
+		di := compileIgnore(b)
+		return &di
+	}
+	c.mu.Lock()
+	di, ok := c.m[string(b)]
+	c.mu.Unlock()
+	if !ok {
+		// Two workers may compile the same file at once; either result
+		// serves, and the first stored is kept.
+		di = compileIgnore(b)
+		c.mu.Lock()
+		if kept, dup := c.m[string(b)]; dup {
+			di = kept
+		} else if c.bytes+len(b) <= maxIgnoreCacheBytes {
+			c.m[string(b)] = di
+			c.bytes += len(b)
+		}
+		c.mu.Unlock()
+	}
+	return &di
+}
+
+func compileIgnore(b []byte) DockerIgnore {
+	patterns, err := ignorefile.ReadAll(bytes.NewReader(b))
+	if err != nil {
+		patterns = nil
+	}
+	di := DockerIgnore{Patterns: patterns}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		di.matcherErr = err
+		return di
+	}
+	// A pattern is compiled on its first match, and one that fails then
+	// ([z-a]) fails BuildKit's walk of the context as surely as one New
+	// refuses: every pattern is asked once, here.
+	if _, err := pm.MatchesOrParentMatches("."); err != nil {
+		di.matcherErr = err
+		return di
+	}
+	di.matcher = &sharedMatcher{pm: pm}
+	return di
 }
 
 // readContextFile is readBounded for a file of a build context: one that

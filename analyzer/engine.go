@@ -286,7 +286,7 @@ const analyzeWorkers = 4
 func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []Target) (*Result, error) {
 	rec := recording(fsys)
 	fsys = rec
-	contexts := &contextCache{fsys: fsys, m: map[string]*contextEntry{}, repo: newRepoEvidence()}
+	contexts := &contextCache{fsys: fsys, m: map[string]*contextEntry{}, repo: newRepoEvidence(), ignores: newIgnoreCache()}
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	analyze := func(i int, t Target) {
 		defer Track(ctx, t.Path, "analyzing")()
@@ -343,10 +343,11 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 // that share it. Different contexts load at once: a lock held over the
 // whole load made the workers wait on each other's walks.
 type contextCache struct {
-	mu   sync.Mutex
-	fsys fs.FS
-	m    map[string]*contextEntry
-	repo *repoEvidence
+	mu      sync.Mutex
+	fsys    fs.FS
+	m       map[string]*contextEntry
+	repo    *repoEvidence
+	ignores *ignoreCache
 }
 
 type contextEntry struct {
@@ -364,7 +365,7 @@ func (c *contextCache) get(dir string) *BuildContext {
 	c.mu.Unlock()
 	e.once.Do(func() {
 		e.bc = LoadContext(c.fsys, dir)
-		e.bc.repo = c.repo
+		e.bc.repo, e.bc.ignores = c.repo, c.ignores
 	})
 	return e.bc
 }
