@@ -65,6 +65,10 @@ var FinalUserRoot = &analyzer.Rule{
 			plan.advice = ""
 			plan.withheld = &withheld{analyzer.PreconditionUser, why}
 		}
+		if why := runnerNeedsHome(sf); why != "" && plan.withheld == nil && plan.created {
+			plan.advice = ""
+			plan.withheld = &withheld{analyzer.PreconditionUser, why}
+		}
 		if plan.withheld == nil && len(sf.StartCommand()) == 0 {
 			// No CMD or ENTRYPOINT of its own: whoever runs the image
 			// says what it runs, and may need root for it.
@@ -84,11 +88,11 @@ var FinalUserRoot = &analyzer.Rule{
 			plan.withheld.report(p, in, msg)
 			return
 		}
-		if notes := rootNotes(final, plan.user); len(notes) > 0 {
+		if notes := rootNotes(final, plan.chown()); len(notes) > 0 {
 			msg += "; check: " + strings.Join(notes, "; ")
 		}
 		p.Report(in, msg, &analyzer.Fix{
-			Message: "run as the unprivileged user " + plan.user,
+			Message: "run as the unprivileged user " + plan.describe(),
 			Edits:   []analyzer.TextEdit{insertInstructions(d, final, anchor, plan.lines)},
 		})
 	},
@@ -123,17 +127,7 @@ func runsFromRootHome(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *an
 			}
 		}
 	}
-	// The program an init (tini, dumb-init) runs, which a fix of this
-	// file may have put in front of it.
-	program := ""
-	for _, w := range sf.StartCommand() {
-		b := path.Base(w)
-		if b == "tini" || b == "tini-static" || b == "dumb-init" || strings.HasPrefix(w, "-") {
-			continue
-		}
-		program = b
-		break
-	}
+	program, _ := startedProgram(sf)
 	if program == "" {
 		return ""
 	}
@@ -159,14 +153,75 @@ func runsFromRootHome(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *an
 	return ""
 }
 
+// startedProgram returns the program the container starts, past an init
+// (tini, dumb-init) that a fix of this file may have put in front of it,
+// and the words after it.
+func startedProgram(sf *analyzer.StageFacts) (program string, args []string) {
+	words := sf.StartCommand()
+	for i, w := range words {
+		b := path.Base(w)
+		if b == "tini" || b == "tini-static" || b == "dumb-init" || strings.HasPrefix(w, "-") {
+			continue
+		}
+		return b, words[i+1:]
+	}
+	return "", nil
+}
+
+// homeRunners are programs that start an application through a project
+// environment they manage, and write in the home of the account they run
+// as when they start: a cache, a lock, or (uv) a Python to download.
+var homeRunners = map[string]string{
+	"uv":     "writes its cache (and any Python it must download) under the home",
+	"uvx":    "writes its cache (and any Python it must download) under the home",
+	"poetry": "writes its cache and virtualenv settings under the home",
+	"pipenv": "keeps its virtualenvs under the home",
+	"pdm":    "writes its cache under the home",
+	"hatch":  "keeps its environments under the home",
+}
+
+// runnerNeedsHome says why the container's start needs a home the account
+// can write, "" when nothing says so.
+func runnerNeedsHome(sf *analyzer.StageFacts) string {
+	program, args := startedProgram(sf)
+	what, ok := homeRunners[program]
+	if !ok || (program != "uvx" && (len(args) == 0 || args[0] != "run")) {
+		return ""
+	}
+	start := program
+	if program != "uvx" {
+		start += " run"
+	}
+	return "the container starts with " + start + ", which " + what + " of the account it runs as, and the account the fix would create has none; create the account with a home it owns (useradd --create-home), or start the application's interpreter directly"
+}
+
 // userPlan is the USER a fix would add, the lines that add it, and the
 // precondition that keeps it from being offered.
 type userPlan struct {
-	// user is as written in USER; account is its user part.
+	// user is as written in USER; account is the account's name.
 	user, account string
-	lines         []string
+	// created is set when the fix creates the account, with no home.
+	created  bool
+	lines    []string
 	advice        string
 	withheld      *withheld
+}
+
+// describe names the account for a fix's message: app (UID 10001).
+func (plan userPlan) describe() string {
+	if plan.user != plan.account {
+		return plan.account + " (UID " + strings.TrimSuffix(plan.user, ":"+plan.user[:strings.IndexByte(plan.user+":", ':')]) + ")"
+	}
+	return plan.account
+}
+
+// chown is the owner a COPY --chown would name for the account: its name,
+// or user:group where it has none (scratch).
+func (plan userPlan) chown() string {
+	if strings.Contains(plan.user, ":") {
+		return plan.user
+	}
+	return plan.account
 }
 
 // planNonRoot chooses the unprivileged user for the final stage and checks
@@ -195,7 +250,7 @@ func planNonRoot(sf *analyzer.StageFacts, anchor *analyzer.Instruction) userPlan
 	if plan.withheld != nil {
 		return plan
 	}
-	if blocked := unwritable(sf, plan.account); len(blocked) > 0 {
+	if blocked := unwritable(sf, plan); len(blocked) > 0 {
 		more := ""
 		if len(blocked) > 2 {
 			more = fmt.Sprintf(" and %d more", len(blocked)-2)
@@ -217,8 +272,13 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 			continue
 		}
 		_, why := sf.UserExistsAt(line, u)
-		return userPlan{user: u, account: u, lines: []string{"USER " + u},
-			advice: fmt.Sprintf("the user %s exists (%s) but is never used: add USER %s", u, why, u)}
+		user := u
+		if uid, ok := createdUID(sf, line, u); ok {
+			// user-non-numeric would ask for the number next.
+			user = uid
+		}
+		return userPlan{user: user, account: u, lines: []string{"USER " + user},
+			advice: fmt.Sprintf("the user %s exists (%s) but is never used: add USER %s", u, why, user)}
 	}
 	distro := sf.Distro()
 	switch distro.Family {
@@ -226,26 +286,29 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 		return userPlan{user: "65532:65532", account: "65532", lines: []string{"USER 65532:65532"},
 			advice: "add USER 65532:65532 (scratch has no user database, a numeric ID works)"}
 	case analyzer.DistroDistroless:
-		return existingUser(sf, line, "nonroot", "distroless images ship the user nonroot: add USER nonroot, or use the :nonroot tag")
+		return existingUser(sf, line, "nonroot", "distroless images ship the user nonroot (UID 65532): add USER 65532, or use the :nonroot tag")
 	}
 	if known && img.HasUser("node") {
-		return existingUser(sf, line, "node", "the node image ships the user node: add USER node")
+		return existingUser(sf, line, "node", "the node image ships the user node (UID 1000): add USER 1000")
 	}
 	var create string
 	var tools []string
+	// The account gets a fixed UID so that USER can name it by number,
+	// which the runtime can check (runAsNonRoot) without the image's
+	// /etc/passwd; --system alone hands out whichever ID is free.
 	switch distro.Family {
 	case analyzer.DistroDebian, analyzer.DistroSUSE:
-		create, tools = "RUN groupadd --system app && useradd --system --gid app --no-create-home --shell /usr/sbin/nologin app", []string{"groupadd", "useradd"}
+		create, tools = "RUN groupadd --system --gid "+newAccountID+" app && useradd --system --uid "+newAccountID+" --gid app --no-create-home --shell /usr/sbin/nologin app", []string{"groupadd", "useradd"}
 	case analyzer.DistroRHEL:
-		create, tools = "RUN groupadd -r app && useradd -r -g app -M -s /sbin/nologin app", []string{"groupadd", "useradd"}
+		create, tools = "RUN groupadd -r -g "+newAccountID+" app && useradd -r -u "+newAccountID+" -g app -M -s /sbin/nologin app", []string{"groupadd", "useradd"}
 	case analyzer.DistroAlpine, analyzer.DistroBusybox:
-		create, tools = "RUN addgroup -S app && adduser -S -G app -H -s /sbin/nologin app", []string{"addgroup", "adduser"}
+		create, tools = "RUN addgroup -S -g "+newAccountID+" app && adduser -S -u "+newAccountID+" -G app -H -s /sbin/nologin app", []string{"addgroup", "adduser"}
 	default:
 		return userPlan{advice: "create an unprivileged user and add USER", withheld: &withheld{analyzer.PreconditionUnknown,
 			"dockopt does not know how to create a user in " + sf.Lineage()[0].Base.Raw + " (" + distro.Why + ")"}}
 	}
-	plan := userPlan{user: "app", account: "app", lines: []string{create, "USER app"},
-		advice: "create an unprivileged user with " + strings.Join(tools, "/") + " and add USER"}
+	plan := userPlan{user: newAccountID, account: "app", created: true, lines: []string{create, "USER " + newAccountID},
+		advice: "create an unprivileged user (UID " + newAccountID + ") with " + strings.Join(tools, "/") + " and add USER"}
 	if p, why := sf.UserExistsAt(line, "app"); p != analyzer.Absent {
 		plan.withheld = &withheld{analyzer.PreconditionUser, "an account app may already exist (" + why + "), and creating it again would fail"}
 		return plan
@@ -261,20 +324,57 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 
 // existingUser plans a USER for an account the image should already have,
 // withheld unless the facts say it exists at that line.
-func existingUser(sf *analyzer.StageFacts, line int, user, advice string) userPlan {
-	plan := userPlan{user: user, account: user, lines: []string{"USER " + user}, advice: advice}
-	if p, why := sf.UserExistsAt(line, user); p != analyzer.Present {
-		plan.withheld = &withheld{analyzer.PreconditionUser, "no account " + user + " is known to exist there (" + why + ")"}
+func existingUser(sf *analyzer.StageFacts, line int, account, advice string) userPlan {
+	user := account
+	if uid, ok := wellKnownUIDs[account]; ok {
+		user = uid
+	}
+	plan := userPlan{user: user, account: account, lines: []string{"USER " + user}, advice: advice}
+	if p, why := sf.UserExistsAt(line, account); p != analyzer.Present {
+		plan.withheld = &withheld{analyzer.PreconditionUser, "no account " + account + " is known to exist there (" + why + ")"}
 	}
 	return plan
 }
 
+// wellKnownUIDs are the IDs of the accounts images ship for applications
+// (the official node images' node, distroless's nonroot), so that USER
+// can name them by number, as user-non-numeric asks.
+var wellKnownUIDs = map[string]string{"node": "1000", "nonroot": "65532"}
+
+// newAccountID is the UID and GID of the account the fix creates: fixed,
+// above the ranges distributions hand out, and the one the rewrites use.
+const newAccountID = "10001"
+
+// createdUID returns the numeric UID a useradd or adduser of the stage's
+// lineage gives name before line (0: the end of the stage), the last one.
+func createdUID(sf *analyzer.StageFacts, line int, name string) (string, bool) {
+	uid, found := "", false
+	for _, s := range sf.Lineage() {
+		for _, in := range s.Instructions {
+			if in.Keyword != "RUN" || in.Script == nil || (line > 0 && in.StartLine >= line) {
+				continue
+			}
+			for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
+				pos := c.Positional(userCreateValued...)
+				if len(pos) == 0 || pos[0].Value != name {
+					continue
+				}
+				v, ok := useraddUID(c)
+				if ok && v != "" && strings.Trim(v, "0123456789") == "" {
+					uid, found = v, true
+				}
+			}
+		}
+	}
+	return uid, found
+}
+
 // unwritable describes the paths the application writes that account
 // neither owns nor may write because they are world-writable.
-func unwritable(sf *analyzer.StageFacts, account string) []string {
+func unwritable(sf *analyzer.StageFacts, plan userPlan) []string {
 	var out []string
 	for _, wp := range sf.WrittenPaths() {
-		if wp.WorldWritable || wp.Owner == account {
+		if wp.WorldWritable || wp.Owner == plan.account || wp.Owner == plan.user {
 			continue
 		}
 		owner := "owned by " + wp.Owner
