@@ -77,6 +77,12 @@ func planGo(o *original) (*Rewrite, *Withheld) {
 		name = "app"
 	}
 	bin := "/usr/local/bin/" + name
+	if len(o.cmd) > 0 && path.IsAbs(o.cmd[0]) && o.cmd[0] != "/go/bin/"+name && !strings.HasPrefix(o.cmd[0], "/go/") {
+		// The path the original runs is the one people and manifests
+		// name (docker run IMAGE /app/worker, a pod's command): kept.
+		bin = o.cmd[0]
+	}
+	entrypoint := o.setsEntrypoint()
 
 	var w dockerfile
 	w.b.WriteString(o.headerText())
@@ -109,15 +115,23 @@ func planGo(o *original) (*Rewrite, *Withheld) {
 	w.raw(runtimeEnv...)
 	w.line("COPY --from=build %s %s", bin, bin)
 	w.raw(o.keep...)
-	w.line("USER nonroot:nonroot")
+	// By number, which the runtime can check (runAsNonRoot) and
+	// user-non-numeric asks for; the image's own USER is this one.
+	w.line("USER 65532:65532")
 	if len(o.ports) > 0 {
 		w.line("EXPOSE %s", joinPorts(o.ports))
 	}
 	// Only HEALTHCHECK NONE gets this far (goPreconditions).
 	w.raw(o.health)
-	w.line("ENTRYPOINT %s", execForm([]string{bin}))
-	if len(o.cmdArgs()) > 0 {
-		w.line("CMD %s", execForm(o.cmdArgs()))
+	if entrypoint {
+		w.line("ENTRYPOINT %s", execForm([]string{bin}))
+		if len(o.cmdArgs()) > 0 {
+			w.line("CMD %s", execForm(o.cmdArgs()))
+		}
+	} else {
+		// A CMD stays a CMD: docker run IMAGE ARGS… replaces it, as
+		// before, instead of passing ARGS to the binary.
+		w.line("CMD %s", execForm(append([]string{bin}, o.cmdArgs()...)))
 	}
 
 	rw := &Rewrite{
@@ -130,13 +144,34 @@ func planGo(o *original) (*Rewrite, *Withheld) {
 		fmt.Sprintf("A build stage on `%s` copies %s first and downloads modules with a cache mount, then builds with the module and build caches mounted: rebuilds after a source change reuse both.", o.stage.BaseRaw, code(mods)),
 		"`CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\"` makes a static binary without local paths or debug symbols, so it runs on an image with no C library.",
 		fmt.Sprintf("The runtime is `%s`: no shell, no package manager, no Go toolchain — only the binary, run as `nonroot` (uid 65532).", GoRuntimeImage),
-		fmt.Sprintf("`ENTRYPOINT [\"%s\"]` is exec form, so the binary is PID 1 and receives `SIGTERM` directly.", bin),
+		startExplanation(entrypoint, bin),
 	)
 	if f, ok := dockerignore(o, []string{".git", "*.test", "*.out", "coverage.*"}, nil, mods); ok {
 		rw.Files = append(rw.Files, f)
 		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `.git` and test output out of the build context.")
 	}
 	return rw, nil
+}
+
+// startExplanation describes how the rewritten image starts its binary.
+func startExplanation(entrypoint bool, bin string) string {
+	if entrypoint {
+		return fmt.Sprintf("`ENTRYPOINT [\"%s\"]` is exec form, so the binary is PID 1 and receives `SIGTERM` directly.", bin)
+	}
+	return fmt.Sprintf("The start stays a `CMD`, now in exec form with `%s` first: the binary is PID 1 and receives `SIGTERM` directly, and `docker run` arguments replace the command as before.", bin)
+}
+
+// setsEntrypoint reports whether the original's final stage, or a stage it
+// builds on, sets an ENTRYPOINT.
+func (o *original) setsEntrypoint() bool {
+	for s := o.d.FinalStage(); s != nil; s = s.BaseStage {
+		for _, in := range s.Instructions {
+			if in.Keyword == "ENTRYPOINT" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // goPreconditions are what the Go rewrite must know before it is offered.
