@@ -149,7 +149,7 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	p.health = kept
 	if o.healthIn == nil {
 		if probeWhy != "" {
-			p.health.note = "No HEALTHCHECK is added: " + probeWhy + ". A probe of a guessed endpoint would mark a working service unhealthy."
+			p.health.note = noRouteProbe(probeWhy)
 		} else {
 			p.health.line = newProbeOptions + execForm(nodeProber(major).forEndpoint(e, 0))
 			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (served in `%s`) on %s with node itself.", e.route, e.file, e.describePort())
@@ -382,4 +382,11 @@ func hasOmitDev(c analyzer.Command) bool {
 		}
 	}
 	return false
+}
+
+// noRouteProbe is the rewrite's note when it found no health route. It
+// says what the rewrite does not do, and no more: healthcheck-missing may
+// still propose a probe that only asks whether the server answers.
+func noRouteProbe(why string) string {
+	return "The rewrite adds no HEALTHCHECK of its own: " + why + "; a probe that expects success from a guessed route would mark a working service unhealthy (a check that the server answers at all may still be proposed on its own)."
 }

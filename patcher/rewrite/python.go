@@ -203,7 +203,7 @@ func (p *pythonPlan) preconditions(o *original) *Withheld {
 			e, why = o.pythonProbe(srv)
 		}
 		if why != "" {
-			p.health.note = "No HEALTHCHECK is added: " + why + ". A probe of a guessed endpoint would mark a working service unhealthy."
+			p.health.note = noRouteProbe(why)
 		} else {
 			p.health.line = newProbeOptions + execForm(pythonProber.forEndpoint(e, 3))
 			p.health.note = fmt.Sprintf("A HEALTHCHECK asks `%s` (in `%s`) on %s with Python's urllib.", e.route, e.file, e.describePort())
@@ -412,7 +412,7 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 		}
 	}
 	if plainWords(o.cmd) && o.cmdShell {
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("`%s` in exec form: PID 1, receives `SIGTERM`.", strings.Join(o.cmd, " ")))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("`%s` in exec form: no shell in between, so `SIGTERM` reaches it directly.", strings.Join(o.cmd, " ")))
 	}
 	if p.health.note != "" {
 		rw.Explanation = append(rw.Explanation, p.health.note)

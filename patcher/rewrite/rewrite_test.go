@@ -229,7 +229,7 @@ func checkRuntimeStage(t *testing.T, before *analyzer.FileResult, rw *Rewrite) {
 	switch {
 	case health && !originalHealth && !strings.Contains(text, "HEALTHCHECK asks"):
 		t.Errorf("a new HEALTHCHECK without the evidence for it in the explanation:\n%s", text)
-	case !health && !originalHealth && service && !strings.Contains(text, "No HEALTHCHECK is added: "):
+	case !health && !originalHealth && service && !strings.Contains(text, "The rewrite adds no HEALTHCHECK of its own: "):
 		t.Errorf("no HEALTHCHECK and no word on why:\n%s", text)
 	}
 	if service && user == "" && !strings.Contains(text, "keeps running as root") {
