@@ -203,16 +203,16 @@ type userPlan struct {
 	// created is set when the fix creates the account, with no home.
 	created  bool
 	lines    []string
-	advice        string
-	withheld      *withheld
+	advice   string
+	withheld *withheld
 }
 
 // describe names the account for a fix's message: app (UID 10001).
 func (plan userPlan) describe() string {
-	if plan.user != plan.account {
-		return plan.account + " (UID " + strings.TrimSuffix(plan.user, ":"+plan.user[:strings.IndexByte(plan.user+":", ':')]) + ")"
+	if plan.user == plan.account || strings.Contains(plan.user, ":") {
+		return plan.user
 	}
-	return plan.account
+	return plan.account + " (UID " + plan.user + ")"
 }
 
 // chown is the owner a COPY --chown would name for the account: its name,
