@@ -205,6 +205,11 @@ func (o *original) userAllowed(ports []int) (bool, string) {
 	if p, why := sf.PrivilegedPort(); p != 0 {
 		return false, why
 	}
+	for _, dir := range []string{o.appDir(), sf.WorkdirAt(0)} {
+		if dir == "/root" || strings.HasPrefix(dir, "/root/") {
+			return false, "the app lives in " + dir + ", in root's home, which is mode 700: another account could not even enter it"
+		}
+	}
 	for _, wp := range sf.WrittenPaths() {
 		var evidence []string
 		for _, why := range wp.Why {
