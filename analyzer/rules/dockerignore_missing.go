@@ -328,6 +328,49 @@ func copiesNamed(d *analyzer.Dockerfile, name string) bool {
 // and .git when the build asks git about the checkout (git describe,
 // rev-parse, log …) or installs a package whose version comes from git
 // (setuptools-scm, hatch-vcs and the like).
+// contextCopiedOnward returns the context paths a COPY --from takes out of
+// a stage that got them only from the context: the stage copies the whole
+// context to a folder, runs nothing after it that could make them, and
+// the COPY takes a path inside that folder (a node_modules installed
+// before docker build, then picked out of the copy). Excluding such a
+// path would fail the COPY.
+func contextCopiedOnward(d *analyzer.Dockerfile, bc *analyzer.BuildContext, in *analyzer.Instruction, c copySpec) []string {
+	if c.from == "" {
+		return nil
+	}
+	from := d.StageByRef(c.from)
+	if from == nil || from == in.Stage {
+		return nil
+	}
+	dest := ""
+	for _, x := range from.Instructions {
+		switch xc, ok := copyOf(x); {
+		case ok && xc.from == "" && slices.ContainsFunc(xc.contextSources(), isWholeContext):
+			dest = analyzer.ResolvePath(x.WorkdirBefore(), xc.dest)
+		case x.Keyword == "RUN" && dest != "":
+			return nil
+		}
+	}
+	if dest == "" {
+		return nil
+	}
+	var out []string
+	for _, s := range c.sources {
+		src := path.Clean("/" + s)
+		rel, ok := strings.CutPrefix(src, strings.TrimSuffix(dest, "/")+"/")
+		if !ok || rel == "" || strings.ContainsAny(rel, "*?[$") {
+			continue
+		}
+		out = append(out, rel)
+		for _, f := range bc.Files {
+			if strings.HasPrefix(f, rel+"/") {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
 func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 	var out []string
 	if readsGitMetadata(d, bc) {
@@ -365,6 +408,7 @@ func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 			}
 		}
 		if c, ok := copyOf(in); ok {
+			out = append(out, contextCopiedOnward(d, bc, in, c)...)
 			for _, s := range c.contextSources() {
 				if isWholeContext(s) || strings.Contains(s, "$") {
 					continue
