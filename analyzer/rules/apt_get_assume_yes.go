@@ -28,7 +28,7 @@ var AptGetAssumeYes = &analyzer.Rule{
 			}
 			for _, c := range in.Script.CommandsNamed("apt-get") {
 				sub, ok := subcommandWord(c, aptGetValued...)
-				if !ok || sub.Value != "install" || aptAssumesYes(c) {
+				if !ok || sub.Value != "install" || aptAssumesYes(c) || aptSimulates(c) {
 					continue
 				}
 				fix := insertAfterWord(in.Script, sub, " -y", "add -y")
@@ -36,6 +36,12 @@ var AptGetAssumeYes = &analyzer.Rule{
 			}
 		}
 	},
+}
+
+// aptSimulates reports a dry run (-s and its spellings): apt-get prints
+// what it would do and never asks.
+func aptSimulates(c analyzer.Command) bool {
+	return c.HasShortFlag('s') || c.Has("--simulate", "--just-print", "--dry-run", "--recon", "--no-act")
 }
 
 // aptGetValued are apt-get options that take the next word as their value.
