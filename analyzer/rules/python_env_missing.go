@@ -49,6 +49,12 @@ var PythonEnvMissing = &analyzer.Rule{
 		if runtimeChangeRefused(p, final, final.From, msg) {
 			return
 		}
+		if len(p.Facts().Stage(final).StartCommand()) == 0 {
+			// Not known to be a service: whoever runs the image says what
+			// it runs (final-user-root withholds its USER for the same).
+			p.ReportWithheld(final.From, msg+"; no fix: the Dockerfile sets no CMD or ENTRYPOINT, so what the container runs is up to whoever runs it", analyzer.PreconditionUnknown)
+			return
+		}
 		line := matchCase("ENV", final.From.Written) + " " + strings.Join(pairs, " ")
 		fix := &analyzer.Fix{Message: "set " + strings.Join(pairs, " ") + ": " + strings.Join(effects, ", "),
 			Edits: []analyzer.TextEdit{insertLinesAfter(p.File, final.From, line)}}
