@@ -27,12 +27,21 @@ var WgetProgress = &analyzer.Rule{
 			if in.Script == nil {
 				continue
 			}
+			// The first wget the image lacks fails the RUN; the ones after
+			// it "prove" wget only if the RUN got that far, so they are
+			// withheld for the same reason.
+			missing := ""
 			for _, c := range in.Script.CommandsNamed("wget") {
 				if wgetQuiet(c) {
 					continue
 				}
 				const msg = "wget without --progress=dot:giga (or -q/-nv) floods the build log"
 				flag, why := wgetQuietFlag(p, in, c)
+				if missing != "" {
+					flag, why = "", missing
+				} else if flag == "" && strings.HasPrefix(why, wgetAbsent) {
+					missing = why
+				}
 				if flag == "" {
 					p.ReportWithheld(in, msg+"; no fix: "+why, analyzer.PreconditionTool)
 					continue
@@ -42,6 +51,8 @@ var WgetProgress = &analyzer.Rule{
 		}
 	},
 }
+
+const wgetAbsent = "wget is not in the image at this line"
 
 // wgetQuietFlag chooses the option for the wget that runs at c: GNU
 // wget's --progress=dot:giga, or -q for busybox's applet, which rejects
@@ -59,7 +70,7 @@ func wgetQuietFlag(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comman
 	t := sf.ToolAtOffset(off, "wget")
 	switch {
 	case t.Presence == analyzer.Absent:
-		return "", "wget is not in the image at this line (" + t.Why + "), so the RUN fails before it logs anything; install wget before it, or fetch with a tool the image has"
+		return "", wgetAbsent + " (" + t.Why + "), so the RUN fails before it logs anything; install wget before it, or fetch with a tool the image has"
 	case t.Presence == analyzer.Present && t.Busybox:
 		return " -q", ""
 	case t.Presence == analyzer.Present, sf.Distro().Userland == analyzer.UserlandGNU:
