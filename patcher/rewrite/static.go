@@ -176,6 +176,10 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 		}
 	} else if p.origPort = portFlag(start); p.origPort == 0 && len(o.ports) == 1 {
 		p.origPort = o.ports[0]
+	} else if _, portSet := o.facts().EnvAt(0, "PORT"); p.origPort == 0 && !portSet {
+		// The dev server's own default, where no config of the context
+		// may move it: the port the mappings point at today.
+		p.origPort = devServerPort(start, o.bc)
 	}
 	p.port = p.origPort
 	if p.port == 0 {
@@ -369,6 +373,53 @@ func findServer(words []string) (string, int) {
 		}
 	}
 	return "", -1
+}
+
+// devServerPorts are the ports dev servers listen on unless told
+// otherwise, by program and subcommand ("" for none).
+var devServerPorts = map[string]map[string]int{
+	"vite":               {"": 5173, "dev": 5173, "serve": 5173, "preview": 4173},
+	"react-scripts":      {"start": 3000},
+	"vue-cli-service":    {"serve": 8080},
+	"webpack":            {"serve": 8080},
+	"webpack-dev-server": {"": 8080},
+	"astro":              {"dev": 4321, "preview": 4321},
+	"eleventy":           {"--serve": 8080},
+	"parcel":             {"": 1234, "serve": 1234},
+	"gatsby":             {"develop": 8000, "serve": 9000},
+}
+
+// devServerPort returns the port the dev server in words listens on by
+// default, 0 when unknown: a config file of the context that may set
+// another (vite.config.*, vue.config.*, astro.config.*, …) or $PORT,
+// which react-scripts reads, leave it unknown.
+func devServerPort(words []string, bc *analyzer.BuildContext) int {
+	for i, w := range words {
+		ports, ok := devServerPorts[path.Base(w)]
+		if !ok {
+			continue
+		}
+		sub := ""
+		if i+1 < len(words) && (!strings.HasPrefix(words[i+1], "-") || words[i+1] == "--serve") {
+			sub = words[i+1]
+		}
+		port, ok := ports[sub]
+		if !ok {
+			return 0
+		}
+		name := strings.TrimSuffix(strings.TrimSuffix(path.Base(w), "-scripts"), "-service")
+		for _, f := range bc.Files {
+			base, tool := path.Base(f), strings.TrimSuffix(name, "-cli")
+			if strings.Contains(base, tool) && (strings.Contains(base, ".config.") || strings.HasPrefix(base, "."+tool+".")) && !strings.Contains(f, "node_modules/") {
+				return 0
+			}
+		}
+		if name == "react" && bc.Has(".env") {
+			return 0
+		}
+		return port
+	}
+	return 0
 }
 
 func isDevServer(words []string) bool {
