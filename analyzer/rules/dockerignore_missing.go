@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -560,11 +561,47 @@ func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 				if scm {
 					return true
 				}
+			case "make", "gmake":
+				if makeReadsGit(d, bc, c) {
+					return true
+				}
 			}
 		}
 	}
 	return false
 }
+
+// makeReadsGit reports a make whose Makefile runs git (a version stamp
+// from git describe, a commit from git rev-parse), or whose Makefile is not
+// in the context to read while the Dockerfile installs git.
+func makeReadsGit(d *analyzer.Dockerfile, bc *analyzer.BuildContext, c analyzer.Command) bool {
+	dir := "."
+	for i, a := range c.Args {
+		if a.Value == "-C" && i+1 < len(c.Args) {
+			dir = path.Clean(strings.TrimPrefix(c.Args[i+1].Value, "./"))
+		}
+	}
+	for _, name := range []string{"GNUmakefile", "makefile", "Makefile"} {
+		if b, err := bc.ReadFile(path.Join(dir, name)); err == nil {
+			return gitInvocation.Match(b)
+		}
+	}
+	for in := range d.Each("RUN") {
+		if in.Script == nil {
+			continue
+		}
+		for _, pc := range in.Script.CommandsNamed("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper") {
+			for _, a := range pc.Args {
+				if a.Value == "git" || strings.HasPrefix(a.Value, "git=") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+var gitInvocation = regexp.MustCompile(`\bgit\s+(-C\s+\S+\s+)?(describe|rev-parse|rev-list|log|show|status|symbolic-ref|tag|branch)\b`)
 
 // entryMatchers lends compiled matchers for the patterns of the entries
 // above, by their lines. The entries are this file's constants, so there
