@@ -111,6 +111,11 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 	if why := dependencyNeedsFull(p.Context, full.Name()); why != "" {
 		return why
 	}
+	if full.Name() == "node" && (p.Context == nil || p.Context.Package == nil) {
+		if install := nodeInstall(final); install != nil {
+			return fmt.Sprintf("line %d installs the project's packages, and no package.json is in the build context to read: whether one of them compiles native code, which needs the compilers of the full image, is unknown", install.StartLine)
+		}
+	}
 	if p.Context != nil {
 		for _, lock := range []string{"package-lock.json", "npm-shrinkwrap.json"} {
 			if b, err := p.Context.ReadFile(lock); err == nil && (strings.Contains(string(b), `"gypfile": true`) || strings.Contains(string(b), `"node_modules/node-gyp"`)) {
@@ -309,6 +314,33 @@ func slimFix(d *analyzer.Dockerfile, root *analyzer.Stage, alt string) *analyzer
 		return &analyzer.Fix{
 			Message: "run on " + alt + " (check that the service needs nothing the full image adds)",
 			Edits:   []analyzer.TextEdit{{Start: w.Start, End: w.End, New: img + ":" + newTag}},
+		}
+	}
+	return nil
+}
+
+// nodeInstall returns the first RUN of the stage's lineage that installs
+// a Node project's packages (npm ci/install, yarn, pnpm or bun install),
+// nil when none does. A global install (-g) is not the project's.
+func nodeInstall(final *analyzer.Stage) *analyzer.Instruction {
+	for _, in := range final.LineageInstructions() {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.CommandsNamed("npm", "yarn", "pnpm", "bun") {
+			if c.Has("-g", "--global") || (len(c.Args) > 0 && c.Args[0].Value == "global") {
+				continue
+			}
+			sub := ""
+			if len(c.Args) > 0 {
+				sub = c.Args[0].Value
+			}
+			switch {
+			case sub == "ci", sub == "install", sub == "i", sub == "add" && c.Name != "npm":
+				return in
+			case c.Name == "yarn" && (sub == "" || strings.HasPrefix(sub, "-")):
+				return in
+			}
 		}
 	}
 	return nil
