@@ -209,8 +209,7 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 		}
 		out = append(out, e)
 	}
-	nested := nestedDirs(bc)
-	probesFor := func(name, file string) []string {
+	probesFor := func(name, file string, nested []string) []string {
 		ps := []string{name + "/" + file}
 		for _, n := range nested {
 			ps = append(ps, n+"/"+name+"/"+file)
@@ -231,9 +230,9 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 	// declares some ships the node_modules the build context brings (CI
 	// installs them first): excluding it would leave the app without.
 	nodeDepsShipped := bc.Package != nil && len(bc.Package.Dependencies) > 0 && !installsNodeDependencies(d)
-	add(ignoreEntry{name: "node_modules", lines: []string{"**/node_modules"}, probes: probesFor("node_modules", "x.js")},
+	add(ignoreEntry{name: "node_modules", lines: []string{"**/node_modules"}, probes: probesFor("node_modules", "x.js", nestedDirs(bc, "package.json"))},
 		(has("node") || known("node_modules")) && !nodeDepsShipped)
-	add(ignoreEntry{name: "__pycache__", lines: []string{"**/__pycache__", "**/*.py[cod]"}, probes: probesFor("__pycache__", "x.pyc")},
+	add(ignoreEntry{name: "__pycache__", lines: []string{"**/__pycache__", "**/*.py[cod]"}, probes: probesFor("__pycache__", "x.pyc", nestedDirs(bc, ".py"))},
 		has("python") && essentials || known("__pycache__") || has("python") && !essentials)
 	add(ignoreEntry{name: ".venv", lines: []string{".venv"}, probes: []string{".venv/pyvenv.cfg"}}, has("python") || known(".venv"))
 	add(ignoreEntry{name: "venv", lines: []string{"venv"}, probes: []string{"venv/pyvenv.cfg"}}, known("venv") && !copiesNamed(d, "venv"))
@@ -275,17 +274,19 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 	return safeEntries(d, bc, out)
 }
 
-// nestedDirs returns up to a few folders holding sources, to test
+// nestedDirs returns up to three folders below the context's root that
+// hold a file whose name ends with suffix: where a node_modules (beside a
+// package.json) or a __pycache__ (beside .py files) could sit, to test
 // whether patterns reach below the context's top level.
-func nestedDirs(bc *analyzer.BuildContext) []string {
+func nestedDirs(bc *analyzer.BuildContext, suffix string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range bc.Files {
 		dir := path.Dir(f)
-		if dir == "." || seen[dir] || strings.HasPrefix(dir, ".") {
+		if dir == "." || seen[dir] || strings.HasPrefix(dir, ".") || strings.Contains(f, "node_modules/") {
 			continue
 		}
-		if strings.HasSuffix(f, ".py") || strings.HasSuffix(f, ".js") || strings.HasSuffix(f, ".ts") || strings.HasSuffix(f, "package.json") {
+		if strings.HasSuffix(f, suffix) {
 			seen[dir] = true
 			out = append(out, dir)
 			if len(out) == 3 {
