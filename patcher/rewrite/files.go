@@ -117,7 +117,9 @@ func dockerignore(o *original, tidy, needed, keep []string) (analyzer.GeneratedF
 	}
 	for _, n := range keep {
 		if di.Excludes(n) || slices.ContainsFunc(lines, func(l string) bool { return ignoredBy(l, n) }) {
-			lines = append(lines, "!"+n)
+			// Said in the file itself: a line that undoes a maintainer's
+			// own pattern needs its reason beside it.
+			lines = append(lines, "# the build copies "+n+", which a pattern above excludes", "!"+n)
 		}
 	}
 	if len(lines) == 0 {
