@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -331,12 +332,13 @@ func copiesNamed(d *analyzer.Dockerfile, name string) bool {
 // rev-parse, log …) or installs a package whose version comes from git
 // (setuptools-scm, hatch-vcs and the like).
 // contextCopiedOnward returns the context paths a COPY --from takes out of
-// a stage that got them only from the context: the stage copies the whole
-// context to a folder, runs nothing after it that could make them, and
-// the COPY takes a path inside that folder (a node_modules installed
-// before docker build, then picked out of the copy). Excluding such a
-// path would fail the COPY.
-func contextCopiedOnward(d *analyzer.Dockerfile, bc *analyzer.BuildContext, in *analyzer.Instruction, c copySpec) []string {
+// a stage that got them only from the context: the stage (or one it is
+// built on) copies the whole context to a folder, none of them runs
+// anything that could make them, and the COPY takes a path inside that
+// folder (a node_modules installed before docker build, then picked out
+// of the copy). Excluding such a path would fail the COPY. wholeCopies
+// remembers each stage's answer, so many COPY --from stay linear.
+func contextCopiedOnward(d *analyzer.Dockerfile, bc *analyzer.BuildContext, in *analyzer.Instruction, c copySpec, wholeCopies map[*analyzer.Stage]string) []string {
 	if c.from == "" {
 		return nil
 	}
@@ -344,14 +346,10 @@ func contextCopiedOnward(d *analyzer.Dockerfile, bc *analyzer.BuildContext, in *
 	if from == nil || from == in.Stage {
 		return nil
 	}
-	dest := ""
-	for _, x := range from.Instructions {
-		switch xc, ok := copyOf(x); {
-		case ok && xc.from == "" && slices.ContainsFunc(xc.contextSources(), isWholeContext):
-			dest = analyzer.ResolvePath(x.WorkdirBefore(), xc.dest)
-		case x.Keyword == "RUN" && dest != "":
-			return nil
-		}
+	dest, seen := wholeCopies[from]
+	if !seen {
+		dest = contextOnlyFolder(from)
+		wholeCopies[from] = dest
 	}
 	if dest == "" {
 		return nil
@@ -364,17 +362,41 @@ func contextCopiedOnward(d *analyzer.Dockerfile, bc *analyzer.BuildContext, in *
 			continue
 		}
 		out = append(out, rel)
-		for _, f := range bc.Files {
-			if strings.HasPrefix(f, rel+"/") {
-				out = append(out, f)
-			}
-		}
+		out = append(out, filesUnder(bc, rel)...)
 	}
 	return out
 }
 
+// contextOnlyFolder returns the folder a stage's lineage copies the whole
+// context to, "" when it copies none or runs anything at all: a RUN may
+// have made what a later COPY --from takes (npm ci before COPY . .).
+func contextOnlyFolder(s *analyzer.Stage) string {
+	dest := ""
+	for _, x := range s.LineageInstructions() {
+		if x.Keyword == "RUN" {
+			return ""
+		}
+		if xc, ok := copyOf(x); ok && xc.from == "" && slices.ContainsFunc(xc.contextSources(), isWholeContext) {
+			dest = analyzer.ResolvePath(x.WorkdirBefore(), xc.dest)
+		}
+	}
+	return dest
+}
+
+// filesUnder returns the context's files below dir; Files is sorted.
+func filesUnder(bc *analyzer.BuildContext, dir string) []string {
+	prefix := dir + "/"
+	i := sort.SearchStrings(bc.Files, prefix)
+	j := i
+	for j < len(bc.Files) && strings.HasPrefix(bc.Files[j], prefix) {
+		j++
+	}
+	return bc.Files[i:j]
+}
+
 func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 	var out []string
+	wholeCopies := map[*analyzer.Stage]string{}
 	if readsGitMetadata(d, bc) {
 		out = append(out, ".git", ".git/HEAD")
 	}
@@ -410,7 +432,7 @@ func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 			}
 		}
 		if c, ok := copyOf(in); ok {
-			out = append(out, contextCopiedOnward(d, bc, in, c)...)
+			out = append(out, contextCopiedOnward(d, bc, in, c, wholeCopies)...)
 			for _, s := range c.contextSources() {
 				if isWholeContext(s) || strings.Contains(s, "$") {
 					continue
@@ -540,6 +562,7 @@ var versionFromGit = []string{"setuptools_scm", "setuptools-scm", "hatch-vcs", "
 // that runs git in the checkout, or that installs the context's Python
 // package when its version comes from git.
 func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
+	installsGit := installsGitOnce(d)
 	scm := false
 	for _, f := range []string{"pyproject.toml", "setup.py", "setup.cfg"} {
 		if b, err := bc.ReadFile(f); err == nil {
@@ -563,7 +586,7 @@ func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 					return true
 				}
 			case "make", "gmake":
-				if makeReadsGit(d, bc, c) {
+				if makeReadsGit(bc, c, installsGit) {
 					return true
 				}
 			}
@@ -573,33 +596,65 @@ func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 }
 
 // makeReadsGit reports a make whose Makefile runs git (a version stamp
-// from git describe, a commit from git rev-parse), or whose Makefile is not
-// in the context to read while the Dockerfile installs git.
-func makeReadsGit(d *analyzer.Dockerfile, bc *analyzer.BuildContext, c analyzer.Command) bool {
-	dir := "."
-	for i, a := range c.Args {
-		if a.Value == "-C" && i+1 < len(c.Args) {
-			dir = path.Clean(strings.TrimPrefix(c.Args[i+1].Value, "./"))
+// from git describe, a commit from git rev-parse), or whose Makefile
+// cannot be read while the Dockerfile installs git (installsGit, asked
+// once per file).
+func makeReadsGit(bc *analyzer.BuildContext, c analyzer.Command, installsGit func() bool) bool {
+	dir, file := ".", ""
+	for i := 0; i < len(c.Args); i++ {
+		v := c.Args[i].Value
+		next := ""
+		if i+1 < len(c.Args) {
+			next = c.Args[i+1].Value
+		}
+		switch {
+		case v == "-C" || v == "--directory":
+			dir, i = next, i+1
+		case strings.HasPrefix(v, "--directory="):
+			dir = strings.TrimPrefix(v, "--directory=")
+		case strings.HasPrefix(v, "-C") && len(v) > 2:
+			dir = v[2:]
+		case v == "-f" || v == "--file" || v == "--makefile":
+			file, i = next, i+1
+		case strings.HasPrefix(v, "--file="), strings.HasPrefix(v, "--makefile="):
+			_, file, _ = strings.Cut(v, "=")
 		}
 	}
-	for _, name := range []string{"GNUmakefile", "makefile", "Makefile"} {
-		if b, err := bc.ReadFile(path.Join(dir, name)); err == nil {
-			return gitInvocation.Match(b)
-		}
+	names := []string{"GNUmakefile", "makefile", "Makefile"}
+	if file != "" {
+		names = []string{file}
 	}
-	for in := range d.Each("RUN") {
-		if in.Script == nil {
-			continue
-		}
-		for _, pc := range in.Script.CommandsNamed("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper") {
-			for _, a := range pc.Args {
-				if a.Value == "git" || strings.HasPrefix(a.Value, "git=") {
-					return true
-				}
+	if !path.IsAbs(dir) && !strings.Contains(dir, "$") {
+		for _, name := range names {
+			if path.IsAbs(name) || strings.Contains(name, "$") {
+				break
+			}
+			if b, err := bc.ReadFile(path.Join(dir, name)); err == nil {
+				return gitInvocation.Match(b)
 			}
 		}
 	}
-	return false
+	return installsGit()
+}
+
+// installsGitOnce returns whether any RUN installs git with a package
+// manager, worked out on the first call.
+func installsGitOnce(d *analyzer.Dockerfile) func() bool {
+	return sync.OnceValue(func() bool {
+		for in := range d.Each("RUN") {
+			if in.Script == nil {
+				continue
+			}
+			for _, pc := range in.Script.CommandsNamed("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper") {
+				for _, a := range pc.Args {
+					if a.Value == "git" || strings.HasPrefix(a.Value, "git=") {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	})
 }
 
 var gitInvocation = regexp.MustCompile(`\bgit\s+(-C\s+\S+\s+)?(describe|rev-parse|rev-list|log|show|status|symbolic-ref|tag|branch)\b`)
