@@ -77,9 +77,10 @@ func planGo(o *original) (*Rewrite, *Withheld) {
 		name = "app"
 	}
 	bin := "/usr/local/bin/" + name
-	if len(o.cmd) > 0 && path.IsAbs(o.cmd[0]) && o.cmd[0] != "/go/bin/"+name && !strings.HasPrefix(o.cmd[0], "/go/") {
+	if len(o.cmd) > 0 && path.IsAbs(o.cmd[0]) && !strings.HasPrefix(o.cmd[0], "/go/") && !inRootHome(o.cmd[0]) {
 		// The path the original runs is the one people and manifests
-		// name (docker run IMAGE /app/worker, a pod's command): kept.
+		// name (docker run IMAGE /app/worker, a pod's command): kept,
+		// unless it is in /root, which the nonroot user cannot enter.
 		bin = o.cmd[0]
 	}
 	entrypoint := o.setsEntrypoint()

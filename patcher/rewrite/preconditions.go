@@ -177,6 +177,23 @@ func within(p, dir string) (string, bool) {
 	return rest, ok
 }
 
+// userAllowedForApp is userAllowed for a rewrite that keeps the app's
+// folder and working directory (Node, Python): not when they are in
+// /root, root's home, mode 700, which another account cannot even enter.
+func (o *original) userAllowedForApp(ports []int) (bool, string) {
+	if ok, why := o.userAllowed(ports); !ok {
+		return ok, why
+	}
+	for _, dir := range []string{o.appDir(), o.facts().WorkdirAt(0)} {
+		if inRootHome(dir) {
+			return false, "the app lives in " + dir + ", in root's home, which is mode 700: another account could not even enter it"
+		}
+	}
+	return true, ""
+}
+
+func inRootHome(p string) bool { return p == "/root" || strings.HasPrefix(p, "/root/") }
+
 // userAllowed decides whether the rewrite runs the process as an
 // unprivileged account. It may not when the image's start switches users
 // itself or needs root, when the process binds a port below 1024 (ports
@@ -204,11 +221,6 @@ func (o *original) userAllowed(ports []int) (bool, string) {
 	}
 	if p, why := sf.PrivilegedPort(); p != 0 {
 		return false, why
-	}
-	for _, dir := range []string{o.appDir(), sf.WorkdirAt(0)} {
-		if dir == "/root" || strings.HasPrefix(dir, "/root/") {
-			return false, "the app lives in " + dir + ", in root's home, which is mode 700: another account could not even enter it"
-		}
 	}
 	for _, wp := range sf.WrittenPaths() {
 		var evidence []string
