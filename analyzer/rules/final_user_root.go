@@ -163,7 +163,18 @@ func startedProgram(sf *analyzer.StageFacts) (program string, args []string) {
 		if b == "tini" || b == "tini-static" || b == "dumb-init" || strings.HasPrefix(w, "-") {
 			continue
 		}
-		return b, words[i+1:]
+		rest := words[i+1:]
+		if (b == "sh" || b == "bash") && len(rest) == 2 && rest[0] == "-c" {
+			// sh -c "exec poetry run app": the program the string starts.
+			inner := strings.Fields(rest[1])
+			if len(inner) > 0 && inner[0] == "exec" {
+				inner = inner[1:]
+			}
+			if len(inner) > 0 {
+				return path.Base(inner[0]), inner[1:]
+			}
+		}
+		return b, rest
 	}
 	return "", nil
 }
@@ -172,12 +183,13 @@ func startedProgram(sf *analyzer.StageFacts) (program string, args []string) {
 // environment they manage, and write in the home of the account they run
 // as when they start: a cache, a lock, or (uv) a Python to download.
 var homeRunners = map[string]string{
-	"uv":     "writes its cache (and any Python it must download) under the home",
-	"uvx":    "writes its cache (and any Python it must download) under the home",
-	"poetry": "writes its cache and virtualenv settings under the home",
-	"pipenv": "keeps its virtualenvs under the home",
-	"pdm":    "writes its cache under the home",
-	"hatch":  "keeps its environments under the home",
+	"uv":     "by default writes its cache, and any Python it must download, under the home (UV_CACHE_DIR and UV_PYTHON_INSTALL_DIR move them)",
+	"uvx":    "by default writes its cache, and any Python it must download, under the home (UV_CACHE_DIR and UV_PYTHON_INSTALL_DIR move them)",
+	"poetry": "by default writes its cache and settings under the home (POETRY_CACHE_DIR moves the cache)",
+	"pipenv": "by default keeps its virtualenvs under the home (PIPENV_VENV_IN_PROJECT moves them)",
+	"pdm":    "by default writes its cache under the home",
+	"hatch":  "by default keeps its environments under the home",
+	"deno":   "by default keeps its module cache under the home (DENO_DIR moves it)",
 }
 
 // runnerNeedsHome says why the container's start needs a home the account
@@ -192,7 +204,7 @@ func runnerNeedsHome(sf *analyzer.StageFacts) string {
 	if program != "uvx" {
 		start += " run"
 	}
-	return "the container starts with " + start + ", which " + what + " of the account it runs as, and the account the fix would create has none; create the account with a home it owns (useradd --create-home), or start the application's interpreter directly"
+	return "the container starts with " + start + ", which " + what + ", and the account the fix would create has no home; create the account with a home it owns (useradd --create-home), or start the application's interpreter directly"
 }
 
 // userPlan is the USER a fix would add, the lines that add it, and the
@@ -273,7 +285,7 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 		}
 		_, why := sf.UserExistsAt(line, u)
 		user := u
-		if uid, ok := createdUID(sf, line, u); ok {
+		if uid, ok := accountIDsAt(sf, line).uid[u]; ok {
 			// user-non-numeric would ask for the number next.
 			user = uid
 		}
@@ -286,10 +298,10 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 		return userPlan{user: "65532:65532", account: "65532", lines: []string{"USER 65532:65532"},
 			advice: "add USER 65532:65532 (scratch has no user database, a numeric ID works)"}
 	case analyzer.DistroDistroless:
-		return existingUser(sf, line, "nonroot", "distroless images ship the user nonroot (UID 65532): add USER 65532, or use the :nonroot tag")
+		return existingUser(sf, line, "nonroot", "distroless images ship the user nonroot", ", or use the :nonroot tag")
 	}
 	if known && img.HasUser("node") {
-		return existingUser(sf, line, "node", "the node image ships the user node (UID 1000): add USER 1000")
+		return existingUser(sf, line, "node", "the node image ships the user node", "")
 	}
 	var create string
 	var tools []string
@@ -313,6 +325,16 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 		plan.withheld = &withheld{analyzer.PreconditionUser, "an account app may already exist (" + why + "), and creating it again would fail"}
 		return plan
 	}
+	ids := accountIDsAt(sf, line)
+	for _, taken := range []struct {
+		what  string
+		lines map[string]int
+	}{{"UID", ids.takenUID}, {"GID", ids.takenGID}} {
+		if l, ok := taken.lines[newAccountID]; ok {
+			plan.withheld = &withheld{analyzer.PreconditionUser, fmt.Sprintf("line %d already gives the %s %s to another account or group, and creating app with it would fail", l, taken.what, newAccountID)}
+			return plan
+		}
+	}
 	for _, t := range tools {
 		if p, why := sf.ToolAt(line, t); p != analyzer.Present {
 			plan.withheld = &withheld{analyzer.PreconditionTool, t + " is not known to be in the image there (" + why + ")"}
@@ -324,10 +346,19 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 
 // existingUser plans a USER for an account the image should already have,
 // withheld unless the facts say it exists at that line.
-func existingUser(sf *analyzer.StageFacts, line int, account, advice string) userPlan {
+func existingUser(sf *analyzer.StageFacts, line int, account, ships, more string) userPlan {
 	user := account
-	if uid, ok := wellKnownUIDs[account]; ok {
+	ids := accountIDsAt(sf, line)
+	if uid, ok := ids.uid[account]; ok {
 		user = uid
+	} else if uid, ok := wellKnownUIDs[account]; ok && !ids.modified[account] {
+		// Renumbered (usermod -u to match a host's UID), the image's
+		// own number no longer names it: the name stays.
+		user = uid
+	}
+	advice := ships + ": add USER " + user + more
+	if user != account {
+		advice = ships + " (UID " + user + "): add USER " + user + more
 	}
 	plan := userPlan{user: user, account: account, lines: []string{"USER " + user}, advice: advice}
 	if p, why := sf.UserExistsAt(line, account); p != analyzer.Present {
@@ -345,28 +376,80 @@ var wellKnownUIDs = map[string]string{"node": "1000", "nonroot": "65532"}
 // above the ranges distributions hand out, and the one the rewrites use.
 const newAccountID = "10001"
 
-// createdUID returns the numeric UID a useradd or adduser of the stage's
-// lineage gives name before line (0: the end of the stage), the last one.
-func createdUID(sf *analyzer.StageFacts, line int, name string) (string, bool) {
-	uid, found := "", false
+// accountIDs is what the RUNs of a stage's lineage before a line do to
+// numeric IDs: the UID each account was last given (useradd/adduser -u,
+// usermod -u), the accounts renumbered or edited in a way dockopt does
+// not follow, and the UIDs and GIDs already taken, with the line.
+type accountIDs struct {
+	uid      map[string]string
+	modified map[string]bool
+	takenUID map[string]int
+	takenGID map[string]int
+}
+
+func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
+	ids := accountIDs{uid: map[string]string{}, modified: map[string]bool{}, takenUID: map[string]int{}, takenGID: map[string]int{}}
+	numeric := func(v string) bool { return v != "" && strings.Trim(v, "0123456789") == "" }
 	for _, s := range sf.Lineage() {
 		for _, in := range s.Instructions {
 			if in.Keyword != "RUN" || in.Script == nil || (line > 0 && in.StartLine >= line) {
 				continue
 			}
-			for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
-				pos := c.Positional(userCreateValued...)
-				if len(pos) == 0 || pos[0].Value != name {
-					continue
-				}
-				v, ok := useraddUID(c)
-				if ok && v != "" && strings.Trim(v, "0123456789") == "" {
-					uid, found = v, true
+			for _, c := range in.Script.CommandsNamed("useradd", "adduser", "usermod", "groupadd", "addgroup", "groupmod") {
+				switch c.Name {
+				case "useradd", "adduser", "usermod":
+					pos := c.Positional(userCreateValued...)
+					if len(pos) == 0 {
+						continue
+					}
+					name := pos[0].Value
+					if c.Name == "usermod" {
+						name = pos[len(pos)-1].Value
+						ids.modified[name] = true
+					}
+					if v, ok := useraddUID(c); ok && numeric(v) {
+						ids.uid[name] = v
+						ids.takenUID[v] = in.StartLine
+					} else if c.Name == "usermod" {
+						delete(ids.uid, name)
+					}
+					if c.Name == "adduser" {
+						// busybox adduser -G is a group name; Debian's adduser
+						// takes --gid.
+						if v, ok := optionValue(c, "--gid"); ok && numeric(v) {
+							ids.takenGID[v] = in.StartLine
+						}
+					}
+				default:
+					if v, ok := optionValue(c, "-g", "--gid"); ok && numeric(v) {
+						ids.takenGID[v] = in.StartLine
+					}
+					if c.Name == "groupmod" {
+						if pos := c.Positional("-g", "--gid", "-n", "--new-name", "-R", "--root", "-P", "--prefix"); len(pos) > 0 {
+							ids.modified[pos[len(pos)-1].Value] = true
+						}
+					}
 				}
 			}
 		}
 	}
-	return uid, found
+	return ids
+}
+
+// optionValue returns the static value of the first of names given as
+// `-g 10` or `--gid=10`.
+func optionValue(c analyzer.Command, names ...string) (string, bool) {
+	for i, a := range c.Args {
+		for _, n := range names {
+			switch {
+			case a.Value == n && i+1 < len(c.Args) && !c.Args[i+1].Dynamic:
+				return c.Args[i+1].Value, true
+			case strings.HasPrefix(n, "--") && strings.HasPrefix(a.Value, n+"=") && !a.Dynamic:
+				return strings.TrimPrefix(a.Value, n+"="), true
+			}
+		}
+	}
+	return "", false
 }
 
 // unwritable describes the paths the application writes that account
