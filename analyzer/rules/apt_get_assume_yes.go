@@ -41,7 +41,26 @@ var AptGetAssumeYes = &analyzer.Rule{
 // aptSimulates reports a dry run (-s and its spellings): apt-get prints
 // what it would do and never asks.
 func aptSimulates(c analyzer.Command) bool {
-	return c.HasShortFlag('s') || c.Has("--simulate", "--just-print", "--dry-run", "--recon", "--no-act")
+	if c.Has("--simulate", "--just-print", "--dry-run", "--recon", "--no-act") {
+		return true
+	}
+	for _, a := range c.Args {
+		v := a.Value
+		if len(v) < 2 || v[0] != '-' || v[1] == '-' {
+			continue
+		}
+		// A cluster of short options: its letters up to the first one
+		// that takes a value (-oAcquire::Retries=3, -tbookworm-backports).
+		for _, r := range v[1:] {
+			if r == 's' {
+				return true
+			}
+			if strings.ContainsRune("otc", r) {
+				break
+			}
+		}
+	}
+	return false
 }
 
 // aptGetValued are apt-get options that take the next word as their value.
