@@ -452,16 +452,17 @@ func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string
 			continue
 		}
 		for _, later := range s.Instructions {
+			// An ONBUILD RUN reads this layer too, wherever it is written:
+			// it runs in the builds of the images FROM this one, after
+			// every layer of it. A base image that fills a cache for them
+			// ships it on purpose.
+			if t := later.Trigger; t != nil && t != in && readsCacheUnmounted(t, target, aware, dockerClean) {
+				return later
+			}
 			if s == in.Stage && later.StartLine <= in.EndLine {
 				continue
 			}
 			if readsCacheUnmounted(later, target, aware, dockerClean) {
-				return later
-			}
-			// An ONBUILD RUN reads this layer too, in the builds of the
-			// images FROM this one: a base image that fills a cache for
-			// them ships it on purpose.
-			if t := later.Trigger; t != nil && readsCacheUnmounted(t, target, aware, dockerClean) {
 				return later
 			}
 		}
