@@ -115,6 +115,10 @@ type ToolState struct {
 	// the base image (or is unknown).
 	Line int
 	Why  string
+	// Proved is set when only an earlier run of the command itself says
+	// it is there: true if the build got that far, which it does not
+	// when the command is missing.
+	Proved bool
 }
 
 // ToolAt reports whether a command (curl, bash, pg_isready, an absolute
@@ -161,7 +165,7 @@ func (sf *StageFacts) ToolAtOffset(offset int, name string) ToolState {
 			}
 		case e.tool == name && e.proof:
 			if st.Presence != Present {
-				st = ToolState{Presence: Present, Line: e.line, Why: e.why}
+				st = ToolState{Presence: Present, Line: e.line, Why: e.why, Proved: true}
 			}
 		case e.tool == name && e.presence == Unknown && e.managedOnly:
 			if st.Presence == Present && st.Line > 0 {

@@ -27,9 +27,9 @@ var WgetProgress = &analyzer.Rule{
 			if in.Script == nil {
 				continue
 			}
-			// The first wget the image lacks fails the RUN; the ones after
-			// it "prove" wget only if the RUN got that far, so they are
-			// withheld for the same reason.
+			// The first wget the image lacks fails the RUN; a later one
+			// that only that wget "proves" present (nothing installs it in
+			// between) is withheld for the same reason.
 			missing := ""
 			for _, c := range in.Script.CommandsNamed("wget") {
 				if wgetQuiet(c) {
@@ -37,9 +37,10 @@ var WgetProgress = &analyzer.Rule{
 				}
 				const msg = "wget without --progress=dot:giga (or -q/-nv) floods the build log"
 				flag, why := wgetQuietFlag(p, in, c)
-				if missing != "" {
+				switch {
+				case missing != "" && in.Stage != nil && p.Facts().Stage(in.Stage).ToolAtOffset(max(c.Start, in.Start), "wget").Proved:
 					flag, why = "", missing
-				} else if flag == "" && strings.HasPrefix(why, wgetAbsent) {
+				case flag == "" && strings.HasPrefix(why, wgetAbsent):
 					missing = why
 				}
 				if flag == "" {
@@ -70,7 +71,7 @@ func wgetQuietFlag(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comman
 	t := sf.ToolAtOffset(off, "wget")
 	switch {
 	case t.Presence == analyzer.Absent:
-		return "", wgetAbsent + " (" + t.Why + "), so the RUN fails before it logs anything; install wget before it, or fetch with a tool the image has"
+		return "", wgetAbsent + " (" + t.Why + "), so it fails here before it logs anything; install wget before it, or fetch with a tool the image has"
 	case t.Presence == analyzer.Present && t.Busybox:
 		return " -q", ""
 	case t.Presence == analyzer.Present, sf.Distro().Userland == analyzer.UserlandGNU:
