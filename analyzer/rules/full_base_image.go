@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path"
@@ -113,7 +114,13 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 	}
 	if full.Name() == "node" && (p.Context == nil || p.Context.Package == nil) {
 		if install := nodeInstall(final); install != nil {
-			return fmt.Sprintf("line %d installs the project's packages, and no package.json is in the build context to read: whether one of them compiles native code, which needs the compilers of the full image, is unknown", install.StartLine)
+			manifests, why := copiedManifests(p.Context, final)
+			if why != "" {
+				return why
+			}
+			if len(manifests) == 0 {
+				return fmt.Sprintf("line %d installs the project's packages, and no package.json it copies is in the build context to read: whether one of them compiles native code, which needs the compilers of the full image, is unknown", install.StartLine)
+			}
 		}
 	}
 	if p.Context != nil {
@@ -338,10 +345,49 @@ func nodeInstall(final *analyzer.Stage) *analyzer.Instruction {
 			switch {
 			case sub == "ci", sub == "install", sub == "i", sub == "add" && c.Name != "npm":
 				return in
-			case c.Name == "yarn" && (sub == "" || strings.HasPrefix(sub, "-")):
+			case c.Name == "yarn" && (sub == "" || strings.HasPrefix(sub, "-") && !slices.Contains([]string{"-v", "--version", "-h", "--help"}, sub)):
 				return in
 			}
 		}
 	}
 	return nil
+}
+
+// copiedManifests reads the package.json files the stage's lineage copies
+// from the context below its top (a monorepo's apps/web/package.json) and
+// returns their paths, or why one of their dependencies needs the full
+// image. One it cannot read counts as none.
+func copiedManifests(bc *analyzer.BuildContext, final *analyzer.Stage) (read []string, why string) {
+	if bc == nil {
+		return nil, ""
+	}
+	for _, in := range final.LineageInstructions() {
+		c, ok := copyOf(in)
+		if !ok {
+			continue
+		}
+		for _, src := range c.contextSources() {
+			rel := path.Clean(strings.TrimPrefix(src, "/"))
+			if path.Base(rel) != "package.json" || strings.ContainsAny(rel, "*?[$") {
+				continue
+			}
+			b, err := bc.ReadFile(rel)
+			if err != nil {
+				continue
+			}
+			var pkg struct {
+				Dependencies map[string]string `json:"dependencies"`
+			}
+			if json.Unmarshal(b, &pkg) != nil {
+				continue
+			}
+			read = append(read, rel)
+			for _, dep := range slices.Sorted(maps.Keys(pkg.Dependencies)) {
+				if need, ok := analyzer.FullImageNeedOf("node", dep); ok {
+					return read, need.Why(dep) + " (" + rel + " depends on it)"
+				}
+			}
+		}
+	}
+	return read, ""
 }
