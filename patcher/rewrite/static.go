@@ -397,6 +397,11 @@ func devServerPort(words []string, bc *analyzer.BuildContext) int {
 	for i, w := range words {
 		ports, ok := devServerPorts[path.Base(w)]
 		if !ok {
+			if name, _, ok := strings.Cut(w, "="); ok && strings.Contains(strings.ToUpper(name), "PORT") {
+				// PORT=4000 react-scripts start (or through cross-env):
+				// told another port in a way not read here.
+				return 0
+			}
 			continue
 		}
 		sub := ""
@@ -407,15 +412,25 @@ func devServerPort(words []string, bc *analyzer.BuildContext) int {
 		if !ok {
 			return 0
 		}
-		name := strings.TrimSuffix(strings.TrimSuffix(path.Base(w), "-scripts"), "-service")
-		for _, f := range bc.Files {
-			base, tool := path.Base(f), strings.TrimSuffix(name, "-cli")
-			if strings.Contains(base, tool) && (strings.Contains(base, ".config.") || strings.HasPrefix(base, "."+tool+".")) && !strings.Contains(f, "node_modules/") {
+		for _, a := range words[i+1:] {
+			if a == "--config" || a == "-c" || strings.HasPrefix(a, "--config=") {
 				return 0
 			}
 		}
-		if name == "react" && bc.Has(".env") {
-			return 0
+		tool := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(path.Base(w), "-scripts"), "-service"), "-dev-server")
+		tool = strings.TrimSuffix(tool, "-cli")
+		for _, f := range bc.Files {
+			base := path.Base(f)
+			if strings.Contains(f, "node_modules/") {
+				continue
+			}
+			if strings.Contains(base, tool) && (strings.Contains(base, ".config.") || strings.HasPrefix(base, "."+tool+".")) {
+				return 0
+			}
+			if tool == "react" && strings.HasPrefix(base, ".env") {
+				// react-scripts reads PORT from any of its .env files.
+				return 0
+			}
 		}
 		return port
 	}
@@ -617,7 +632,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	}
 	switch {
 	case p.origPort == 0:
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d; the original's command names no port: check the port mappings.", p.port))
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d; dockopt could not tell which port the original listened on: check the port mappings.", p.port))
 	default:
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d, as the original did: port mappings stay.", p.port))
 	}
