@@ -507,7 +507,9 @@ func compileIgnore(b []byte) DockerIgnore {
 	}
 	// A pattern is compiled on its first match, and one that fails then
 	// ([z-a]) fails BuildKit's walk of the context as surely as one New
-	// refuses: every pattern is asked once, here.
+	// refuses: the inclusions are asked once, here. An exclusion (!x) is
+	// reached only once an inclusion above it matched, in BuildKit's walk
+	// as in this matcher, which compiles it then, under its lock.
 	if _, err := pm.MatchesOrParentMatches("."); err != nil {
 		di.matcherErr = err
 		return di
@@ -634,8 +636,25 @@ func (c *BuildContext) WithGenerated(files []GeneratedFile, dockerfilePath strin
 // it is how generated files with Merge "append-lines" are combined.
 func AppendMissingLines(base, extra string) string {
 	have := map[string]bool{}
-	for _, l := range strings.Split(base, "\n") {
-		have[strings.TrimSpace(l)] = true
+	// A re-include (!x) counts only after the last pattern: one above a
+	// later pattern may be undone by it, and appending it again at the
+	// end is what makes it hold.
+	lines := strings.Split(base, "\n")
+	patternAfter := false
+	for i := len(lines) - 1; i >= 0; i-- {
+		t := strings.TrimSpace(lines[i])
+		switch {
+		case t == "" || strings.HasPrefix(t, "#"):
+			have[t] = true
+		case strings.HasPrefix(t, "!"):
+			if !patternAfter {
+				have[t] = true
+			}
+			patternAfter = true
+		default:
+			have[t] = true
+			patternAfter = true
+		}
 	}
 	var b strings.Builder
 	b.WriteString(base)
