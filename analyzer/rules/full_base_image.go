@@ -89,6 +89,9 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 	} else if tool != "" {
 		return "it runs " + tool + ", which " + full.Raw + " ships and " + alt + " does not"
 	}
+	if why := slimLacksInScripts(p, sf, final, full, alt); why != "" {
+		return why
+	}
 	for _, in := range final.LineageInstructions() {
 		if in.Script == nil {
 			continue
