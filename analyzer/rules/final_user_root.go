@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"mvdan.cc/sh/v3/syntax"
 	"path"
 	"slices"
 	"strings"
@@ -164,16 +165,6 @@ func startedProgram(sf *analyzer.StageFacts) (program string, args []string) {
 			continue
 		}
 		rest := words[i+1:]
-		if (b == "sh" || b == "bash") && len(rest) == 2 && rest[0] == "-c" {
-			// sh -c "exec poetry run app": the program the string starts.
-			inner := strings.Fields(rest[1])
-			if len(inner) > 0 && inner[0] == "exec" {
-				inner = inner[1:]
-			}
-			if len(inner) > 0 {
-				return path.Base(inner[0]), inner[1:]
-			}
-		}
 		return b, rest
 	}
 	return "", nil
@@ -196,15 +187,78 @@ var homeRunners = map[string]string{
 // can write, "" when nothing says so.
 func runnerNeedsHome(sf *analyzer.StageFacts) string {
 	program, args := startedProgram(sf)
+	if program == "sh" || program == "bash" {
+		// sh -c "cd /srv && poetry run app": every command of the string.
+		if len(args) == 2 && args[0] == "-c" {
+			for _, call := range shellCalls(args[1]) {
+				if why := runnerWhy(sf, path.Base(call[0]), call[1:]); why != "" {
+					return why
+				}
+			}
+		}
+		return ""
+	}
+	return runnerWhy(sf, program, args)
+}
+
+func runnerWhy(sf *analyzer.StageFacts, program string, args []string) string {
 	what, ok := homeRunners[program]
 	if !ok || (program != "uvx" && (len(args) == 0 || args[0] != "run")) {
 		return ""
+	}
+	if vars := homeRunnerMoves[program]; len(vars) > 0 && !slices.ContainsFunc(vars, func(v string) bool {
+		val, set := sf.EnvAt(0, v)
+		return !set || val == ""
+	}) {
+		return "" // told to keep all of it elsewhere
 	}
 	start := program
 	if program != "uvx" {
 		start += " run"
 	}
 	return "the container starts with " + start + ", which " + what + ", and the account the fix would create has no home; create the account with a home it owns (useradd --create-home), or start the application's interpreter directly"
+}
+
+// homeRunnerMoves are the variables that, all set, keep a runner out of
+// the home.
+var homeRunnerMoves = map[string][]string{
+	"uv":     {"UV_CACHE_DIR", "UV_PYTHON_INSTALL_DIR"},
+	"uvx":    {"UV_CACHE_DIR", "UV_PYTHON_INSTALL_DIR"},
+	"poetry": {"POETRY_CACHE_DIR", "POETRY_CONFIG_DIR"},
+	"pipenv": {"PIPENV_VENV_IN_PROJECT"},
+	"deno":   {"DENO_DIR"},
+}
+
+// shellCalls returns the literal words of each simple command of a shell
+// string, in order; words that are not literal end a command's list.
+func shellCalls(src string) [][]string {
+	f, err := syntax.NewParser().Parse(strings.NewReader(src), "")
+	if err != nil {
+		return nil
+	}
+	var out [][]string
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if call, ok := n.(*syntax.CallExpr); ok {
+			var words []string
+			for _, w := range call.Args {
+				lit := w.Lit()
+				if lit == "" {
+					break
+				}
+				words = append(words, lit)
+			}
+			if len(words) > 0 {
+				if words[0] == "exec" {
+					words = words[1:]
+				}
+				if len(words) > 0 {
+					out = append(out, words)
+				}
+			}
+		}
+		return true
+	})
+	return out
 }
 
 // userPlan is the USER a fix would add, the lines that add it, and the
@@ -357,7 +411,10 @@ func existingUser(sf *analyzer.StageFacts, line int, account, ships, more string
 		user = uid
 	}
 	advice := ships + ": add USER " + user + more
-	if user != account {
+	switch {
+	case ids.uidLine[account] > 0:
+		advice = fmt.Sprintf("%s, which line %d gives the UID %s: add USER %s%s", ships, ids.uidLine[account], user, user, more)
+	case user != account:
 		advice = ships + " (UID " + user + "): add USER " + user + more
 	}
 	plan := userPlan{user: user, account: account, lines: []string{"USER " + user}, advice: advice}
@@ -382,13 +439,14 @@ const newAccountID = "10001"
 // not follow, and the UIDs and GIDs already taken, with the line.
 type accountIDs struct {
 	uid      map[string]string
+	uidLine  map[string]int
 	modified map[string]bool
 	takenUID map[string]int
 	takenGID map[string]int
 }
 
 func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
-	ids := accountIDs{uid: map[string]string{}, modified: map[string]bool{}, takenUID: map[string]int{}, takenGID: map[string]int{}}
+	ids := accountIDs{uid: map[string]string{}, uidLine: map[string]int{}, modified: map[string]bool{}, takenUID: map[string]int{}, takenGID: map[string]int{}}
 	numeric := func(v string) bool { return v != "" && strings.Trim(v, "0123456789") == "" }
 	for _, s := range sf.Lineage() {
 		for _, in := range s.Instructions {
@@ -408,9 +466,10 @@ func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
 						ids.modified[name] = true
 					}
 					if v, ok := useraddUID(c); ok && numeric(v) {
-						ids.uid[name] = v
+						ids.uid[name], ids.uidLine[name] = v, in.StartLine
 						ids.takenUID[v] = in.StartLine
-					} else if c.Name == "usermod" {
+					} else if ok || hasUIDOption(c) {
+						// -u $UID: renumbered to what dockopt cannot tell.
 						delete(ids.uid, name)
 					}
 					if c.Name == "adduser" {
@@ -436,6 +495,16 @@ func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
 	return ids
 }
 
+// hasUIDOption reports -u/--uid in any form, static or not.
+func hasUIDOption(c analyzer.Command) bool {
+	for _, a := range c.Args {
+		if a.Value == "-u" || a.Value == "--uid" || strings.HasPrefix(a.Value, "--uid=") || strings.HasPrefix(a.Value, "-u") && len(a.Value) > 2 {
+			return true
+		}
+	}
+	return false
+}
+
 // optionValue returns the static value of the first of names given as
 // `-g 10` or `--gid=10`.
 func optionValue(c analyzer.Command, names ...string) (string, bool) {
@@ -446,6 +515,9 @@ func optionValue(c analyzer.Command, names ...string) (string, bool) {
 				return c.Args[i+1].Value, true
 			case strings.HasPrefix(n, "--") && strings.HasPrefix(a.Value, n+"=") && !a.Dynamic:
 				return strings.TrimPrefix(a.Value, n+"="), true
+			case len(n) == 2 && len(a.Value) > 2 && strings.HasPrefix(a.Value, n) && !a.Dynamic:
+				// -g10001
+				return a.Value[2:], true
 			}
 		}
 	}
