@@ -368,12 +368,14 @@ func contextCopiedOnward(d *analyzer.Dockerfile, bc *analyzer.BuildContext, in *
 }
 
 // contextOnlyFolder returns the folder a stage's lineage copies the whole
-// context to, "" when it copies none or runs anything at all: a RUN may
-// have made what a later COPY --from takes (npm ci before COPY . .).
+// context to, "" when it copies none, runs anything after that copy, or
+// installs packages anywhere before it: such a RUN may have made what a
+// later COPY --from takes (npm ci before COPY . .). An apt-get install of
+// tzdata before the copy makes no node_modules.
 func contextOnlyFolder(s *analyzer.Stage) string {
 	dest := ""
 	for _, x := range s.LineageInstructions() {
-		if x.Keyword == "RUN" {
+		if x.Keyword == "RUN" && (dest != "" || installsPackages(x)) {
 			return ""
 		}
 		if xc, ok := copyOf(x); ok && xc.from == "" && slices.ContainsFunc(xc.contextSources(), isWholeContext) {
@@ -381,6 +383,20 @@ func contextOnlyFolder(s *analyzer.Stage) string {
 		}
 	}
 	return dest
+}
+
+// installsPackages reports a RUN that installs a project's dependencies
+// with a language package manager (npm ci, pip install -r …).
+func installsPackages(in *analyzer.Instruction) bool {
+	if in.Script == nil {
+		return true // unreadable: it may
+	}
+	for _, c := range in.Script.Commands() {
+		if pm, pc := analyzer.PackageManagerOf(c); pm != nil && pm.InstallsDependencies(pc) {
+			return true
+		}
+	}
+	return false
 }
 
 // filesUnder returns the context's files below dir; Files is sorted.
@@ -397,6 +413,7 @@ func filesUnder(bc *analyzer.BuildContext, dir string) []string {
 func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 	var out []string
 	wholeCopies := map[*analyzer.Stage]string{}
+	added := map[string]bool{}
 	if readsGitMetadata(d, bc) {
 		out = append(out, ".git", ".git/HEAD")
 	}
@@ -421,13 +438,10 @@ func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 		}
 		for _, m := range in.Mounts() {
 			if m.Type == "bind" && m.From == "" && m.Source != "" {
-				if rel := path.Clean(strings.TrimPrefix(m.Source, "/")); bc.Has(rel) {
+				if rel := path.Clean(strings.TrimPrefix(m.Source, "/")); bc.Has(rel) && !added[rel] {
+					added[rel] = true
 					out = append(out, rel)
-					for _, f := range bc.Files {
-						if strings.HasPrefix(f, rel+"/") {
-							out = append(out, f)
-						}
-					}
+					out = append(out, filesUnder(bc, rel)...)
 				}
 			}
 		}
@@ -438,6 +452,12 @@ func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 					continue
 				}
 				rel := path.Clean(strings.TrimPrefix(s, "/"))
+				if added[rel] {
+					// Each source once: thousands of COPYs of one folder
+					// would list its files thousands of times.
+					continue
+				}
+				added[rel] = true
 				if strings.ContainsAny(rel, "*?[") {
 					for _, f := range bc.Files {
 						if ok, _ := path.Match(rel, f); ok {
@@ -447,11 +467,7 @@ func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 					continue
 				}
 				out = append(out, rel)
-				for _, f := range bc.Files {
-					if strings.HasPrefix(f, rel+"/") {
-						out = append(out, f)
-					}
-				}
+				out = append(out, filesUnder(bc, rel)...)
 			}
 		}
 		if in.Keyword == "RUN" && in.Script != nil {
@@ -563,6 +579,7 @@ var versionFromGit = []string{"setuptools_scm", "setuptools-scm", "hatch-vcs", "
 // package when its version comes from git.
 func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 	installsGit := installsGitOnce(d)
+	makefiles := map[string]bool{}
 	scm := false
 	for _, f := range []string{"pyproject.toml", "setup.py", "setup.cfg"} {
 		if b, err := bc.ReadFile(f); err == nil {
@@ -586,7 +603,7 @@ func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 					return true
 				}
 			case "make", "gmake":
-				if makeReadsGit(bc, c, installsGit) {
+				if makeReadsGit(bc, c, installsGit, makefiles) {
 					return true
 				}
 			}
@@ -598,8 +615,8 @@ func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 // makeReadsGit reports a make whose Makefile runs git (a version stamp
 // from git describe, a commit from git rev-parse), or whose Makefile
 // cannot be read while the Dockerfile installs git (installsGit, asked
-// once per file).
-func makeReadsGit(bc *analyzer.BuildContext, c analyzer.Command, installsGit func() bool) bool {
+// once per file). makefiles remembers what each Makefile read said.
+func makeReadsGit(bc *analyzer.BuildContext, c analyzer.Command, installsGit func() bool, makefiles map[string]bool) bool {
 	dir, file := ".", ""
 	for i := 0; i < len(c.Args); i++ {
 		v := c.Args[i].Value
@@ -629,8 +646,14 @@ func makeReadsGit(bc *analyzer.BuildContext, c analyzer.Command, installsGit fun
 			if path.IsAbs(name) || strings.Contains(name, "$") {
 				break
 			}
-			if b, err := bc.ReadFile(path.Join(dir, name)); err == nil {
-				return gitInvocation.Match(b)
+			p := path.Join(dir, name)
+			if runs, seen := makefiles[p]; seen {
+				// Each Makefile is read and searched once.
+				return runs
+			}
+			if b, err := bc.ReadFile(p); err == nil {
+				makefiles[p] = gitInvocation.Match(b)
+				return makefiles[p]
 			}
 		}
 	}
