@@ -127,9 +127,22 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 		}
 	}
 	if p.Context != nil {
-		for _, lock := range []string{"package-lock.json", "npm-shrinkwrap.json"} {
-			if b, err := p.Context.ReadFile(lock); err == nil && (strings.Contains(string(b), `"gypfile": true`) || strings.Contains(string(b), `"node_modules/node-gyp"`)) {
-				return lock + " holds packages built with node-gyp, which needs the compilers of the full image"
+		// The lockfiles at the top and beside each package.json the
+		// stage copies (a monorepo's apps/web/package-lock.json).
+		dirs := []string{"."}
+		if manifests, _ := copiedManifests(p.Context, final); len(manifests) > 0 {
+			for _, m := range manifests {
+				if d := path.Dir(m); !slices.Contains(dirs, d) {
+					dirs = append(dirs, d)
+				}
+			}
+		}
+		for _, dir := range dirs {
+			for _, name := range []string{"package-lock.json", "npm-shrinkwrap.json"} {
+				lock := path.Join(dir, name)
+				if b, err := p.Context.ReadFile(lock); err == nil && (strings.Contains(string(b), `"gypfile": true`) || strings.Contains(string(b), `"node_modules/node-gyp"`)) {
+					return lock + " holds packages built with node-gyp, which needs the compilers of the full image"
+				}
 			}
 		}
 	}
@@ -364,6 +377,7 @@ func copiedManifests(bc *analyzer.BuildContext, final *analyzer.Stage) (read []s
 	if bc == nil {
 		return nil, ""
 	}
+	seen := map[string]bool{}
 	for _, in := range final.LineageInstructions() {
 		c, ok := copyOf(in)
 		if !ok {
@@ -371,9 +385,10 @@ func copiedManifests(bc *analyzer.BuildContext, final *analyzer.Stage) (read []s
 		}
 		for _, src := range c.contextSources() {
 			rel := path.Clean(strings.TrimPrefix(src, "/"))
-			if path.Base(rel) != "package.json" || strings.ContainsAny(rel, "*?[$") {
+			if path.Base(rel) != "package.json" || strings.ContainsAny(rel, "*?[$") || seen[rel] {
 				continue
 			}
+			seen[rel] = true
 			b, err := bc.ReadFile(rel)
 			if err != nil {
 				continue

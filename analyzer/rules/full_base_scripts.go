@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -34,47 +35,109 @@ func slimLacksInScripts(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyz
 	lineage := final.LineageInstructions()
 	copies := contextCopies(lineage)
 	// Each script is read once, and only the first few distinct ones: a
-	// file of thousands of RUN ./x.sh stays linear.
+	// file of thousands of RUN ./x.sh stays linear. Past that, what the
+	// rest need is unknown, and the swap is not proposed.
 	const maxScripts = 32
 	checked := map[string]scriptNeed{}
+	read := 0
+	check := func(keys []string, at, before int, where string) string {
+		for _, key := range keys {
+			need, seen := checked[key]
+			if !seen {
+				if read >= maxScripts {
+					return fmt.Sprintf("the image runs more scripts than the %d dockopt reads (the next at %s), and whether the others need a tool %s lacks is unknown", maxScripts, where, alt)
+				}
+				// One answer per command a script names, whatever its
+				// length (ToolAtOffset is linear in the stage's events).
+				memo := map[string]bool{}
+				need = scriptNeeds(p, key, copies, before, func(n string) bool {
+					v, ok := memo[n]
+					if !ok {
+						v = lacking(n, at)
+						memo[n] = v
+					}
+					return v
+				})
+				checked[key] = need
+				if need.read {
+					read++
+				}
+			}
+			if need.tool != "" {
+				return fmt.Sprintf("%s, which %s runs, runs %s: %s ships it and %s does not", need.script, where, need.tool, full.Raw, alt)
+			}
+		}
+		return ""
+	}
 	for i, in := range lineage {
 		if in.Keyword != "RUN" || in.Script == nil {
 			continue
 		}
 		for _, c := range in.Script.Commands() {
-			var names []string
-			if script, ok := scriptRun(in, c); ok {
-				names = append(names, "file:"+script)
+			var keys []string
+			if script, ok := scriptRun(in.WorkdirBefore(), c.Name, commandWord(c), argValues(c)); ok {
+				keys = append(keys, "file:"+script)
 			}
-			for _, name := range packageScriptsRun(c) {
-				names = append(names, "npm:"+name)
+			keys = append(keys, packageScriptKeys(c.Name, argValues(c))...)
+			if why := check(keys, c.Start, i, fmt.Sprintf("line %d", in.StartLine)); why != "" {
+				return why
 			}
-			for _, key := range names {
-				need, seen := checked[key]
-				if !seen {
-					if len(checked) >= maxScripts {
-						continue
-					}
-					need = scriptNeeds(p, key, copies, i, func(n string) bool { return lacking(n, c.Start) })
-					checked[key] = need
-				}
-				if need.tool != "" {
-					return fmt.Sprintf("%s, which line %d runs, runs %s: %s ships it and %s does not", need.script, in.StartLine, need.tool, full.Raw, alt)
-				}
-			}
+		}
+	}
+	// The start command runs on the image as it ends: a script it starts
+	// (an entrypoint that fetches with curl) fails the container, not the
+	// build.
+	if words := startWords(sf.StartCommand()); len(words) > 0 {
+		var keys []string
+		if script, ok := scriptRun(sf.WorkdirAt(0), path.Base(words[0]), words[0], words[1:]); ok {
+			keys = append(keys, "file:"+script)
+		}
+		keys = append(keys, packageScriptKeys(path.Base(words[0]), words[1:])...)
+		if why := check(keys, math.MaxInt, len(lineage), "the container's start command"); why != "" {
+			return why
 		}
 	}
 	return ""
 }
 
+// startWords drops the init (tini, dumb-init) and its options in front of
+// a start command.
+func startWords(words []string) []string {
+	for i, w := range words {
+		b := path.Base(w)
+		if b == "tini" || b == "tini-static" || b == "dumb-init" || strings.HasPrefix(w, "-") {
+			continue
+		}
+		return words[i:]
+	}
+	return nil
+}
+
+func argValues(c analyzer.Command) []string {
+	out := make([]string, 0, len(c.Args))
+	for _, a := range c.Args {
+		if a.Dynamic {
+			out = append(out, "$")
+			continue
+		}
+		out = append(out, a.Value)
+	}
+	return out
+}
+
 // scriptNeed is the first command a script runs that the slim image
-// lacks (tool "" for none), and how the script is named in a message.
-type scriptNeed struct{ script, tool string }
+// lacks (tool "" for none), how the script is named in a message, and
+// whether there was a script to read.
+type scriptNeed struct {
+	script, tool string
+	read         bool
+}
 
 // scriptNeeds reads the script key names (file:/image/path or npm:name)
 // for the first command it runs that lacking says the slim image does not
 // have; none when it is not the context's to read (the base image's, one
-// a RUN wrote, a package.json without it).
+// a RUN wrote, a package.json without it). A package.json script's own
+// npm run, yarn or pnpm calls are followed, three deep.
 func scriptNeeds(p *analyzer.Pass, key string, copies []contextCopy, before int, lacking func(string) bool) scriptNeed {
 	if p.Context == nil {
 		return scriptNeed{}
@@ -84,9 +147,13 @@ func scriptNeeds(p *analyzer.Pass, key string, copies []contextCopy, before int,
 		if p.Context.Package == nil {
 			return scriptNeed{}
 		}
-		return scriptNeed{fmt.Sprintf("the package.json script %q", name), firstLacking(p.Context.Package.Scripts[name], lacking)}
+		body, ok := p.Context.Package.Scripts[name]
+		if !ok {
+			return scriptNeed{}
+		}
+		return scriptNeed{script: fmt.Sprintf("the package.json script %q", name), tool: npmScriptLacking(p.Context.Package.Scripts, body, lacking, 3), read: true}
 	}
-	rel, found := contextFileAt(copies, before, name)
+	rel, found := contextFileAt(p.Context, copies, before, name)
 	if !found {
 		return scriptNeed{}
 	}
@@ -94,28 +161,47 @@ func scriptNeeds(p *analyzer.Pass, key string, copies []contextCopy, before int,
 	if err != nil || len(b) > maxScriptRead {
 		return scriptNeed{}
 	}
-	return scriptNeed{rel, firstLacking(string(b), lacking)}
+	return scriptNeed{script: rel, tool: firstLacking(string(b), lacking), read: true}
+}
+
+// npmScriptLacking is firstLacking for a package.json script, following
+// the scripts it runs in turn (npm run stamp && tsc) depth levels down.
+func npmScriptLacking(scripts map[string]string, body string, lacking func(string) bool, depth int) string {
+	if tool := firstLacking(body, lacking); tool != "" || depth == 0 {
+		return tool
+	}
+	for _, call := range shellCalls(body) {
+		for _, key := range packageScriptKeys(path.Base(call[0]), call[1:]) {
+			name := strings.TrimPrefix(key, "npm:")
+			if inner, ok := scripts[name]; ok {
+				if tool := npmScriptLacking(scripts, inner, lacking, depth-1); tool != "" {
+					return tool
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // scriptRun returns the image path of a shell script a command runs:
 // ./x.sh or a path as the command, or the file of sh/bash FILE.
-func scriptRun(in *analyzer.Instruction, c analyzer.Command) (string, bool) {
-	file, name := "", commandWord(c)
+func scriptRun(workdir, name, word string, args []string) (string, bool) {
+	file := ""
 	switch {
-	case c.Name == "sh" || c.Name == "bash":
-		if len(c.Args) == 0 || strings.HasPrefix(c.Args[0].Value, "-") || c.Args[0].Dynamic {
+	case name == "sh" || name == "bash":
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 			return "", false
 		}
-		file = c.Args[0].Value
-	case strings.HasPrefix(name, "./") || strings.Contains(name, "/") && strings.HasSuffix(name, ".sh"):
-		file = name
+		file = args[0]
+	case strings.HasPrefix(word, "./") || strings.Contains(word, "/") && strings.HasSuffix(word, ".sh"):
+		file = word
 	default:
 		return "", false
 	}
 	if strings.Contains(file, "$") {
 		return "", false
 	}
-	return analyzer.ResolvePath(in.WorkdirBefore(), file), true
+	return analyzer.ResolvePath(workdir, file), true
 }
 
 // commandWord is the command as written (./scripts/x.sh), where Name is
@@ -156,7 +242,7 @@ func contextCopies(lineage []*analyzer.Instruction) []contextCopy {
 // last copy before position before put there: from a copy of the whole
 // context, of a folder, or of the file itself. Copies from stages, images
 // and URLs, and anything a RUN may have written since, are not followed.
-func contextFileAt(copies []contextCopy, before int, imagePath string) (string, bool) {
+func contextFileAt(bc *analyzer.BuildContext, copies []contextCopy, before int, imagePath string) (string, bool) {
 	for i := len(copies) - 1; i >= 0; i-- {
 		c := copies[i]
 		if c.at >= before {
@@ -175,7 +261,8 @@ func contextFileAt(copies []contextCopy, before int, imagePath string) (string, 
 				}
 			case imagePath == c.dest || imagePath == path.Join(c.dest, path.Base(src)) && (strings.HasSuffix(c.rawDest, "/") || len(c.sources) > 1):
 				return src, true
-			case ok:
+			case ok && len(filesUnder(bc, src)) > 0:
+				// A folder of the context copied to dest.
 				return path.Join(src, under), true
 			}
 		}
@@ -183,36 +270,40 @@ func contextFileAt(copies []contextCopy, before int, imagePath string) (string, 
 	return "", false
 }
 
-// packageScriptsRun returns the package.json scripts a command runs: npm
-// run X (with its pre and post scripts), npm start/test, yarn X, pnpm X.
-func packageScriptsRun(c analyzer.Command) []string {
-	if len(c.Args) == 0 {
+// packageScriptKeys returns the package.json scripts a command runs, as
+// npm:NAME keys: npm run X and yarn X with their pre and post scripts
+// (which pnpm and Yarn 2 do not run by default), npm start/test, pnpm X.
+func packageScriptKeys(name string, args []string) []string {
+	if len(args) == 0 {
 		return nil
 	}
-	sub, rest := c.Args[0].Value, c.Args[1:]
-	name := ""
-	switch c.Name {
+	sub, rest := args[0], args[1:]
+	script := ""
+	switch name {
 	case "npm":
 		switch sub {
 		case "run", "run-script":
 			if len(rest) > 0 {
-				name = rest[0].Value
+				script = rest[0]
 			}
 		case "start", "test":
-			name = sub
+			script = sub
 		}
 	case "yarn", "pnpm":
 		switch {
 		case sub == "run" && len(rest) > 0:
-			name = rest[0].Value
-		case !strings.HasPrefix(sub, "-") && !slices.Contains([]string{"install", "add", "remove", "exec", "dlx", "create", "global", "config", "cache", "why", "info", "list", "ls", "import", "fetch", "store"}, sub):
-			name = sub
+			script = rest[0]
+		case !strings.HasPrefix(sub, "-") && !slices.Contains([]string{"install", "add", "remove", "exec", "dlx", "create", "global", "config", "cache", "why", "info", "list", "ls", "import", "fetch", "store", "set", "up", "upgrade", "workspace", "workspaces", "dedupe", "patch", "pack", "publish", "link", "unlink"}, sub):
+			script = sub
 		}
 	}
-	if name == "" || strings.HasPrefix(name, "-") {
+	if script == "" || strings.HasPrefix(script, "-") || strings.Contains(script, "$") {
 		return nil
 	}
-	return []string{"pre" + name, name, "post" + name}
+	if name == "pnpm" {
+		return []string{"npm:" + script}
+	}
+	return []string{"npm:pre" + script, "npm:" + script, "npm:post" + script}
 }
 
 // firstLacking parses a shell script and returns the first command it
@@ -225,18 +316,30 @@ func firstLacking(src string, lacking func(string) bool) string {
 	if err != nil {
 		return ""
 	}
-	found := ""
+	// A tool the script installs itself (apt-get install -y curl && curl
+	// …) works on the slim image too.
+	installed := map[string]bool{}
+	var calls [][]string
 	syntax.Walk(f, func(n syntax.Node) bool {
-		if found != "" {
-			return false
-		}
 		if call, ok := n.(*syntax.CallExpr); ok && len(call.Args) > 0 {
-			if name := call.Args[0].Lit(); name != "" && lacking(name) {
-				found = path.Base(name)
-				return false
+			var words []string
+			for _, w := range call.Args {
+				words = append(words, w.Lit())
+			}
+			calls = append(calls, words)
+			if len(words) > 2 && slices.Contains([]string{"apt-get", "apt", "apk", "yum", "dnf", "microdnf"}, path.Base(words[0])) &&
+				slices.Contains(words[1:], "install") || len(words) > 2 && path.Base(words[0]) == "apk" && slices.Contains(words[1:], "add") {
+				for _, w := range words[1:] {
+					installed[w] = true
+				}
 			}
 		}
 		return true
 	})
-	return found
+	for _, words := range calls {
+		if name := words[0]; name != "" && !installed[path.Base(name)] && lacking(name) {
+			return path.Base(name)
+		}
+	}
+	return ""
 }

@@ -265,16 +265,20 @@ func hostileCases() []hostileCase {
 		{"20k RUN make after COPY . .", one("FROM debian:12\nCOPY . /src\n"+strings.Repeat("RUN make -C /src build\n", 19990), "--format", "json"), analyzes},
 		{"10k ENV, COPY . ., then 10k COPY --from that stage", one("FROM node:20 AS deps\nWORKDIR /app\n"+strings.Repeat("ENV a=1\n", 10000)+
 			"COPY . .\nFROM node:20-slim\nCOPY . /x\n"+strings.Repeat("COPY --from=deps /app/node_modules/a node_modules/a\n", 9980), "--format", "json"), analyzes},
-		{"10k COPY, then 10k RUN of distinct context scripts on node:20", one("FROM node:20\nWORKDIR /app\n"+func() string {
-			var b strings.Builder
-			for i := range 9990 {
-				fmt.Fprintf(&b, "COPY s%d.sh /app/\n", i)
+		{"18k RUN apt-get install, then 40 RUN of 50k-line context scripts on node:20", func(t *testing.T, dir string) (string, []string) {
+			files := map[string]string{"repo/Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY . .\n" + strings.Repeat("RUN apt-get install -y git\n", 18000) + func() string {
+				var b strings.Builder
+				for i := range 40 {
+					fmt.Fprintf(&b, "RUN ./s%d.sh\n", i)
+				}
+				return b.String()
+			}() + "CMD [\"node\", \"server.js\"]\n"}
+			for i := range 40 {
+				files[fmt.Sprintf("repo/s%d.sh", i)] = strings.Repeat("make x && tar -xzf a.tgz\n", 9000)
 			}
-			for i := range 9990 {
-				fmt.Fprintf(&b, "RUN ./s%d.sh\n", i)
-			}
-			return b.String()
-		}()+"CMD [\"node\", \"server.js\"]\n", "--format", "json"), analyzes},
+			testfiles.Write(t, dir, files)
+			return "", []string{"analyze", "--format", "json", "repo"}
+		}, analyzes},
 		{"19k RUN npm ci under a 1 MiB .npmrc", func(t *testing.T, dir string) (string, []string) {
 			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": repeated(19000, "RUN npm ci"),
 				"repo/.npmrc": strings.Repeat("registry=https://registry.npmjs.org/\n", 27000) + "cache=./vendor/npm-cache\n",
