@@ -637,6 +637,17 @@ func makeReadsGit(bc *analyzer.BuildContext, c analyzer.Command, installsGit fun
 			_, file, _ = strings.Cut(v, "=")
 		}
 	}
+	key := dir + "\x00" + file
+	if runs, seen := makefiles[key]; seen {
+		// Each make location is looked up, read and searched once.
+		return runs
+	}
+	runs := makefileRunsGit(bc, dir, file, installsGit)
+	makefiles[key] = runs
+	return runs
+}
+
+func makefileRunsGit(bc *analyzer.BuildContext, dir, file string, installsGit func() bool) bool {
 	names := []string{"GNUmakefile", "makefile", "Makefile"}
 	if file != "" {
 		names = []string{file}
@@ -646,14 +657,8 @@ func makeReadsGit(bc *analyzer.BuildContext, c analyzer.Command, installsGit fun
 			if path.IsAbs(name) || strings.Contains(name, "$") {
 				break
 			}
-			p := path.Join(dir, name)
-			if runs, seen := makefiles[p]; seen {
-				// Each Makefile is read and searched once.
-				return runs
-			}
-			if b, err := bc.ReadFile(p); err == nil {
-				makefiles[p] = gitInvocation.Match(b)
-				return makefiles[p]
+			if b, err := bc.ReadFile(path.Join(dir, name)); err == nil {
+				return gitInvocation.Match(b)
 			}
 		}
 	}

@@ -262,10 +262,14 @@ func hostileCases() []hostileCase {
 			}
 			return b.String()
 		}()+"ENTRYPOINT [\"/app\"]\n", "--format", "json"), analyzes},
-		{"20k RUN make after COPY . .", one("FROM debian:12\nCOPY . /src\n"+strings.Repeat("RUN make -C /src build\n", 19990), "--format", "json"), analyzes},
+		{"20k RUN make over a 1 MiB Makefile", func(t *testing.T, dir string) (string, []string) {
+			testfiles.Write(t, dir, map[string]string{"repo/Dockerfile": "FROM debian:12\nCOPY . /src\n" + strings.Repeat("RUN make build\n", 19990),
+				"repo/Makefile": strings.Repeat("x:\n\techo hi\n", 100000)})
+			return "", []string{"analyze", "--format", "json", "repo"}
+		}, analyzes},
 		{"10k ENV, COPY . ., then 10k COPY --from that stage", one("FROM node:20 AS deps\nWORKDIR /app\n"+strings.Repeat("ENV a=1\n", 10000)+
 			"COPY . .\nFROM node:20-slim\nCOPY . /x\n"+strings.Repeat("COPY --from=deps /app/node_modules/a node_modules/a\n", 9980), "--format", "json"), analyzes},
-		{"18k RUN apt-get install, then 40 RUN of 50k-line context scripts on node:20", func(t *testing.T, dir string) (string, []string) {
+		{"18k RUN apt-get install, then 40 RUN of 9k-line context scripts on node:20", func(t *testing.T, dir string) (string, []string) {
 			files := map[string]string{"repo/Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY . .\n" + strings.Repeat("RUN apt-get install -y git\n", 18000) + func() string {
 				var b strings.Builder
 				for i := range 40 {
