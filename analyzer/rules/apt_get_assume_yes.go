@@ -55,7 +55,7 @@ func aptSimulates(c analyzer.Command) bool {
 			if r == 's' {
 				return true
 			}
-			if strings.ContainsRune("otc", r) {
+			if strings.ContainsRune("otca", r) {
 				break
 			}
 		}
