@@ -380,6 +380,10 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 		return plan
 	}
 	ids := accountIDsAt(sf, line)
+	if l, ok := ids.groups["app"]; ok {
+		plan.withheld = &withheld{analyzer.PreconditionUser, fmt.Sprintf("line %d already creates a group app, and creating it again would fail", l)}
+		return plan
+	}
 	for _, taken := range []struct {
 		what  string
 		lines map[string]int
@@ -443,10 +447,11 @@ type accountIDs struct {
 	modified map[string]bool
 	takenUID map[string]int
 	takenGID map[string]int
+	groups   map[string]int
 }
 
 func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
-	ids := accountIDs{uid: map[string]string{}, uidLine: map[string]int{}, modified: map[string]bool{}, takenUID: map[string]int{}, takenGID: map[string]int{}}
+	ids := accountIDs{uid: map[string]string{}, uidLine: map[string]int{}, modified: map[string]bool{}, takenUID: map[string]int{}, takenGID: map[string]int{}, groups: map[string]int{}}
 	numeric := func(v string) bool { return v != "" && strings.Trim(v, "0123456789") == "" }
 	for _, s := range sf.Lineage() {
 		for _, in := range s.Instructions {
@@ -482,6 +487,13 @@ func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
 				default:
 					if v, ok := optionValue(c, "-g", "--gid"); ok && numeric(v) {
 						ids.takenGID[v] = in.StartLine
+					}
+					if c.Name != "groupmod" {
+						// groupadd NAME; busybox addgroup [USER] GROUP adds a
+						// user to a group only with two names.
+						if pos := c.Positional("-g", "--gid", "-K", "--key", "-p", "--password", "-R", "--root", "-P", "--prefix"); len(pos) == 1 {
+							ids.groups[pos[0].Value] = in.StartLine
+						}
 					}
 					if c.Name == "groupmod" {
 						if pos := c.Positional("-g", "--gid", "-n", "--new-name", "-R", "--root", "-P", "--prefix"); len(pos) > 0 {
