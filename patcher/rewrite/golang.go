@@ -147,6 +147,9 @@ func planGo(o *original) (*Rewrite, *Withheld) {
 		fmt.Sprintf("The runtime is `%s`: no shell, no package manager, no Go toolchain — only the binary, run as `nonroot` (uid 65532).", GoRuntimeImage),
 		startExplanation(entrypoint, bin),
 	)
+	if len(o.cmd) > 0 && inRootHome(o.cmd[0]) {
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("The binary moves from `%s` to `%s`: /root is mode 700, and the nonroot user could not run it there. A command or manifest that names the old path must change with it.", o.cmd[0], bin))
+	}
 	if f, ok := dockerignore(o, []string{".git", "*.test", "*.out", "coverage.*"}, nil, mods); ok {
 		rw.Files = append(rw.Files, f)
 		rw.Explanation = append(rw.Explanation, "`.dockerignore` keeps `.git` and test output out of the build context.")
