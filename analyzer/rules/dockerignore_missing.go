@@ -665,23 +665,15 @@ func makefileRunsGit(bc *analyzer.BuildContext, dir, file string, installsGit fu
 	return installsGit()
 }
 
-// installsGitOnce returns whether any RUN installs git with a package
-// manager, worked out on the first call.
+// installsGitOnce returns whether any RUN installs git with an OS
+// package manager, worked out on the first call.
 func installsGitOnce(d *analyzer.Dockerfile) func() bool {
 	return sync.OnceValue(func() bool {
+		installed := map[string]bool{}
 		for in := range d.Each("RUN") {
-			if in.Script == nil {
-				continue
-			}
-			for _, pc := range in.Script.CommandsNamed("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper") {
-				for _, a := range pc.Args {
-					if a.Value == "git" || strings.HasPrefix(a.Value, "git=") {
-						return true
-					}
-				}
-			}
+			addInstalled(installed, in, osInstallers...)
 		}
-		return false
+		return installed["git"]
 	})
 }
 

@@ -158,16 +158,11 @@ func runsFromRootHome(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *an
 // (tini, dumb-init) that a fix of this file may have put in front of it,
 // and the words after it.
 func startedProgram(sf *analyzer.StageFacts) (program string, args []string) {
-	words := sf.StartCommand()
-	for i, w := range words {
-		b := path.Base(w)
-		if b == "tini" || b == "tini-static" || b == "dumb-init" || strings.HasPrefix(w, "-") {
-			continue
-		}
-		rest := words[i+1:]
-		return b, rest
+	words := startWords(sf.StartCommand())
+	if len(words) == 0 {
+		return "", nil
 	}
-	return "", nil
+	return path.Base(words[0]), words[1:]
 }
 
 // homeRunners are programs that start an application through a project

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/imagedata"
+	"github.com/dockopt/dockopt/analyzer/imagedata/contents"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -196,15 +197,7 @@ func slimLacks(sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.Ima
 	if !slimKnown {
 		return "", nil
 	}
-	lacks := func(name string, st analyzer.ToolState) bool {
-		if st.Presence != analyzer.Present || st.Line != 0 {
-			// Not there on the full image either, or the Dockerfile
-			// installs or copies it itself, which it does on -slim too.
-			return false
-		}
-		inSlim, known := slimImage.Tool(path.Base(name))
-		return known && !inSlim
-	}
+	lacks := func(name string, st analyzer.ToolState) bool { return lackedBySlim(slimImage, name, st) }
 	for _, in := range final.LineageInstructions() {
 		if in.Script != nil {
 			for _, c := range in.Script.Commands() {
@@ -227,6 +220,17 @@ func slimLacks(sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.Ima
 		}
 	}
 	return "", nil
+}
+
+// lackedBySlim reports a command the full image ships (st: present, and
+// not put there by the Dockerfile, which would do so on the slim image
+// too) that the slim image is known not to.
+func lackedBySlim(slim contents.Image, name string, st analyzer.ToolState) bool {
+	if st.Presence != analyzer.Present || st.Line != 0 {
+		return false
+	}
+	inSlim, known := slim.Tool(path.Base(name))
+	return known && !inSlim
 }
 
 // isProbe reports `command -v git` whose failure the script handles: the
@@ -343,27 +347,23 @@ func slimFix(d *analyzer.Dockerfile, root *analyzer.Stage, alt string) *analyzer
 }
 
 // nodeInstall returns the first RUN of the stage's lineage that installs
-// a Node project's packages (npm ci/install, yarn, pnpm or bun install),
-// nil when none does. A global install (-g) is not the project's.
+// a Node project's dependencies, as the package-manager table spells it
+// (npm ci/install, yarn, pnpm or bun install), nil when none does. A
+// global install (-g) is not the project's, nor is yarn --version.
 func nodeInstall(final *analyzer.Stage) *analyzer.Instruction {
 	for _, in := range final.LineageInstructions() {
 		if in.Script == nil {
 			continue
 		}
-		for _, c := range in.Script.CommandsNamed("npm", "yarn", "pnpm", "bun") {
-			if c.Has("-g", "--global") || (len(c.Args) > 0 && c.Args[0].Value == "global") {
+		for _, c := range in.Script.Commands() {
+			pm, pc := analyzer.PackageManagerOf(c)
+			if pm == nil || pm.Ecosystem != "node" || !pm.InstallsDependencies(pc) {
 				continue
 			}
-			sub := ""
-			if len(c.Args) > 0 {
-				sub = c.Args[0].Value
+			if pc.Has("-g", "--global", "-v", "--version", "-h", "--help") || (len(pc.Args) > 0 && pc.Args[0].Value == "global") {
+				continue
 			}
-			switch {
-			case sub == "ci", sub == "install", sub == "i", sub == "add" && c.Name != "npm":
-				return in
-			case c.Name == "yarn" && (sub == "" || strings.HasPrefix(sub, "-") && !slices.Contains([]string{"-v", "--version", "-h", "--help"}, sub)):
-				return in
-			}
+			return in
 		}
 	}
 	return nil
@@ -393,9 +393,7 @@ func copiedManifests(bc *analyzer.BuildContext, final *analyzer.Stage) (read []s
 			if err != nil {
 				continue
 			}
-			var pkg struct {
-				Dependencies map[string]string `json:"dependencies"`
-			}
+			var pkg analyzer.PackageJSON
 			if json.Unmarshal(b, &pkg) != nil {
 				continue
 			}

@@ -24,14 +24,7 @@ func slimLacksInScripts(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyz
 	if !slimKnown {
 		return ""
 	}
-	lacking := func(name string, at int) bool {
-		st := sf.ToolAtOffset(at, name)
-		if st.Presence != analyzer.Present || st.Line != 0 {
-			return false
-		}
-		inSlim, known := slimImage.Tool(path.Base(name))
-		return known && !inSlim
-	}
+	lacking := func(name string, at int) bool { return lackedBySlim(slimImage, name, sf.ToolAtOffset(at, name)) }
 	lineage := final.LineageInstructions()
 	copies := contextCopies(lineage)
 	// Each script is read once, and only the first few distinct ones: a
