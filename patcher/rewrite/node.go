@@ -274,6 +274,24 @@ var installFlagsWithValue = map[string]bool{"--omit": true, "--loglevel": true, 
 // file it can use is added to the manifests the deps stage copies, since
 // a private registry or mirror in it is where the packages come from.
 func installWithheld(cmds []command, bc *analyzer.BuildContext, pm *nodePM) string {
+	installs := false
+	for _, c := range cmds {
+		if c.step != stepDeps {
+			continue
+		}
+		installs = true
+		if !pm.locked && lockedInstall(c.cmd) {
+			missing := "the context has none"
+			if pm.stale != "" {
+				missing = pm.stale
+			}
+			return fmt.Sprintf("the original runs %s, which refuses to install without a lockfile in step with package.json (%s), so it does not build as it is; commit the lockfile first: the rewrite would install without one, resolving versions afresh",
+				c.cmd.String(), missing)
+		}
+	}
+	if !installs && bc.Package != nil && len(bc.Package.Dependencies) > 0 {
+		return "the original installs no packages: it runs on the node_modules the build context brings (installed before docker build), and a rewrite that installs them from package.json would change where the dependencies come from"
+	}
 	for _, c := range cmds {
 		if c.step != stepDeps {
 			continue
@@ -348,4 +366,18 @@ func configPathInContext(bc *analyzer.BuildContext, b []byte) string {
 		}
 	}
 	return ""
+}
+
+// lockedInstall reports an install that refuses to run without a
+// lockfile matching package.json: npm ci, yarn --frozen-lockfile or
+// --immutable, pnpm --frozen-lockfile.
+func lockedInstall(c analyzer.Command) bool {
+	switch c.Name {
+	case "npm":
+		sub := c.Subcommand()
+		return sub == "ci" || sub == "clean-install" || sub == "install-clean" || sub == "isntall-clean" || sub == "ic"
+	case "yarn", "pnpm":
+		return c.Has("--frozen-lockfile", "--immutable")
+	}
+	return false
 }

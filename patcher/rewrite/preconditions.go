@@ -179,7 +179,11 @@ func within(p, dir string) (string, bool) {
 
 // userAllowedForApp is userAllowed for a rewrite that keeps the app's
 // folder and working directory (Node, Python): not when they are in
-// /root, root's home, mode 700, which another account cannot even enter.
+// /root, root's home, mode 700, which another account cannot even enter,
+// nor when the working directory belongs to root. That is where an app
+// writes what it writes without a path (an upload folder, a log, a
+// cache), and final-user-root withholds its USER over it: the rewrite
+// decides as the rule does, so that the report and the diff agree.
 func (o *original) userAllowedForApp(ports []int) (bool, string) {
 	if ok, why := o.userAllowed(ports); !ok {
 		return ok, why
@@ -189,7 +193,31 @@ func (o *original) userAllowedForApp(ports []int) (bool, string) {
 			return false, "the app lives in " + dir + ", in root's home, which is mode 700: another account could not even enter it"
 		}
 	}
+	if wp, ok := o.rootOwnedWorkdir(); ok {
+		owner := "belongs to " + wp.Owner
+		if wp.Owner == "" {
+			owner = "has an owner dockopt cannot tell"
+		}
+		return false, fmt.Sprintf("the app's working directory %s %s, so another account could not write files there, as an app may; give it to the account first (COPY --chown, or chown before the USER)",
+			wp.Path, owner)
+	}
 	return true, ""
+}
+
+// rootOwnedWorkdir returns the final WORKDIR of an original that runs as
+// root when another account could not write it. An original that runs
+// unprivileged already shows the app can do without.
+func (o *original) rootOwnedWorkdir() (analyzer.WrittenPath, bool) {
+	if o.facts().RunUser().Root() == analyzer.Absent {
+		return analyzer.WrittenPath{}, false
+	}
+	for _, wp := range o.facts().WrittenPaths() {
+		if wp.WorldWritable || !slices.ContainsFunc(wp.Why, func(why string) bool { return strings.HasPrefix(why, "the final WORKDIR") }) {
+			continue
+		}
+		return wp, true
+	}
+	return analyzer.WrittenPath{}, false
 }
 
 func inRootHome(p string) bool { return p == "/root" || strings.HasPrefix(p, "/root/") }
