@@ -21,7 +21,7 @@ var CopyIgnoredFile = &analyzer.Rule{
 		`and the image is silently incomplete. This usually happens when a .dockerignore is tightened ` +
 		`(or generated) without checking the Dockerfiles that use the context. Either re-include the path ` +
 		`with a ! pattern or stop copying it. Sources from other stages or images (COPY --from), URLs and ` +
-		`sources that use build arguments are not checked.`,
+		`sources that use build arguments are not checked, unless the folder they lie in is excluded whole.`,
 	Bad:         "# .dockerignore: dist\nCOPY dist /usr/share/nginx/html\n",
 	Good:        "# .dockerignore: dist/**/*.map\nCOPY dist /usr/share/nginx/html\n",
 	Equivalents: []string{"buildkit:CopyIgnoredFile"},
@@ -36,7 +36,14 @@ var CopyIgnoredFile = &analyzer.Rule{
 				continue
 			}
 			for _, src := range c.contextSources() {
-				if isWholeContext(src) || strings.Contains(src, "$") {
+				if isWholeContext(src) {
+					continue
+				}
+				if strings.Contains(src, "$") {
+					if dir, pat := ignoredVariableFolder(di, src); dir != "" {
+						p.Report(in, fmt.Sprintf("%s source %s is in %s, which the .dockerignore pattern %q excludes: whatever the variable names there, the build fails with \"not found\"; re-include it in %s with a ! pattern or stop copying it",
+							in.Keyword, src, dir, pat, di.Path), nil)
+					}
 					continue
 				}
 				if msg := ignoredSource(p.Context, di, src); msg != "" {
@@ -45,6 +52,32 @@ var CopyIgnoredFile = &analyzer.Rule{
 			}
 		}
 	},
+}
+
+// ignoredVariableFolder returns the folder a source that names a build
+// argument ("config/${CONF}") lies in when the .dockerignore excludes that
+// whole folder, and the pattern that does: no value of the argument
+// escapes it. A re-include with a wildcard might, so none is claimed then.
+func ignoredVariableFolder(di *analyzer.DockerIgnore, src string) (dir, pattern string) {
+	rel := strings.TrimPrefix(src, "/")
+	fixed, _, _ := strings.Cut(rel, "$")
+	i := strings.LastIndexByte(fixed, '/')
+	if i <= 0 || strings.ContainsAny(fixed[:i], "*?[\\") {
+		return "", ""
+	}
+	dir = path.Clean(fixed[:i])
+	for _, pat := range di.Patterns {
+		if strings.HasPrefix(pat, "!") && strings.ContainsAny(pat, "*?[") {
+			return "", ""
+		}
+	}
+	if !di.Excludes(dir) || reincludedBelow(di, dir) {
+		return "", ""
+	}
+	if pattern = excludingPattern(di, dir); pattern == "" {
+		return "", ""
+	}
+	return dir, pattern
 }
 
 // ignoredSource explains how a source is excluded, "" when it is not.
