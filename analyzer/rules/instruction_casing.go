@@ -14,9 +14,10 @@ var InstructionCasing = &analyzer.Rule{
 	Severity: analyzer.SeverityWarning,
 	Title:    "Instruction keyword cased differently from the rest of the file",
 	Rationale: `Dockerfile keywords are case-insensitive, but a file that mixes "RUN" and "run" (or writes "Copy") ` +
-		`is harder to scan and to search, and BuildKit warns about it on every build. Following the casing most ` +
-		`of the file already uses keeps the change small. Like BuildKit, the count covers FROM and the ` +
-		`instructions of each stage, not the ARGs before the first FROM.`,
+		`is harder to scan and to search, and BuildKit warns about it on every build. Like BuildKit, the count ` +
+		`covers FROM and the instructions of each stage, not the ARGs before the first FROM. Where most of ` +
+		`the file is in upper case, dockopt upper-cases the others; it never rewrites keywords into lower ` +
+		`case, so in a file mostly in lower case it reports the others without an edit.`,
 	Bad:         "FROM alpine:3.20\nrun apk add --no-cache curl\nCMD [\"curl\", \"--version\"]\n",
 	Good:        "FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD [\"curl\", \"--version\"]\n",
 	Equivalents: []string{"buildkit:ConsistentInstructionCasing"},
@@ -42,6 +43,14 @@ var InstructionCasing = &analyzer.Rule{
 		}
 		for _, in := range counted {
 			if in.Written == want(in.Written) {
+				continue
+			}
+			if lower > upper {
+				// Lower-casing keywords is churn no maintainer merges,
+				// and upper-casing this one alone would not make the
+				// file consistent: report it, edit nothing.
+				p.Report(in, fmt.Sprintf("%q is not in %s like most instructions of this file; no fix: dockopt rewrites keywords only into upper case, "+
+					"so it does not lower-case this one; make the casing consistent by hand if you wish", in.Written, casing), nil)
 				continue
 			}
 			fix := &analyzer.Fix{
