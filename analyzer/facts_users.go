@@ -149,29 +149,54 @@ func (sf *StageFacts) baseAccount(name string) (Presence, string) {
 	return Unknown, fmt.Sprintf("dockopt does not know the accounts of %s", base)
 }
 
-// userCreateValued are the useradd/adduser options that take a value.
-var userCreateValued = []string{"-s", "--shell", "-g", "--gid", "-G", "--groups", "-u", "--uid", "-d", "--home", "--home-dir",
-	"-c", "--comment", "--gecos", "-h", "-k", "--skel", "-K", "--key", "-e", "--expiredate", "-f", "--inactive", "-p", "--password",
-	"--ingroup", "-b", "--base-dir", "--firstuid", "--lastuid", "-R", "--root", "-Z", "--selinux-user"}
+// The short options of the account tools that take a value: shadow's
+// useradd and usermod, BusyBox's adduser (Debian's adduser has long
+// options only), and chsh.
+const (
+	useraddShortValued = "bcdefgGkKpPRsuZ"
+	usermodShortValued = "cdefgGlpPRsuvVwWZ"
+	adduserShortValued = "hgsGuk"
+	chshShortValued    = "sR"
+)
+
+// userLongValued are the long options of useradd, usermod, adduser
+// (BusyBox and Debian) and chsh that take a value.
+var userLongValued = []string{"--base-dir", "--comment", "--home-dir", "--home", "--expiredate", "--inactive",
+	"--gid", "--groups", "--skel", "--key", "--password", "--shell", "--uid", "--root", "--prefix",
+	"--selinux-user", "--selinux-range", "--gecos", "--ingroup", "--firstuid", "--lastuid", "--firstgid",
+	"--lastgid", "--conf", "--login", "--add-subuids", "--del-subuids", "--add-subgids", "--del-subgids"}
+
+// UserOptions reads the command line of useradd, adduser, usermod or chsh
+// as the tool does, clusters of short options included (-ms /bin/bash is
+// -m and -s /bin/bash; -lmu 10 is -l, -m and -u 10): its options, and its
+// positional arguments, whose first is the account useradd and adduser
+// create and whose last the one usermod and chsh change.
+func UserOptions(c Command) (opts []Option, positional []Word) {
+	short := useraddShortValued
+	switch c.Name {
+	case "adduser":
+		short = adduserShortValued
+	case "usermod":
+		short = usermodShortValued
+	case "chsh":
+		short = chshShortValued
+	}
+	return c.Options(short, userLongValued...)
+}
 
 // CreatedAccount returns the account a useradd/adduser creates and the
 // shell it was given explicitly; ok is false when the command creates no
 // account whose name is known here.
 func CreatedAccount(c Command) (name, shell string, ok bool) {
-	pos := c.Positional(userCreateValued...)
+	opts, pos := UserOptions(c)
 	if len(pos) == 0 || pos[0].Dynamic {
 		return "", "", false
 	}
-	if c.Name == "adduser" && len(pos) == 2 && !c.HasPrefixArg("-") {
+	if c.Name == "adduser" && len(pos) == 2 && len(opts) == 0 {
 		return "", "", false // `adduser user group` adds to a group
 	}
-	for i, a := range c.Args {
-		switch {
-		case (a.Value == "-s" || a.Value == "--shell") && i+1 < len(c.Args):
-			shell = c.Args[i+1].Value
-		case strings.HasPrefix(a.Value, "--shell="):
-			shell = strings.TrimPrefix(a.Value, "--shell=")
-		}
+	if o, found := LastOption(opts, "-s", "--shell"); found {
+		shell = o.Value.Value
 	}
 	return pos[0].Value, shell, true
 }
@@ -221,12 +246,10 @@ func (sf *StageFacts) runAccounts(in *Instruction, cmds []Command, script *Scrip
 
 // shellChange reads `usermod -s SHELL user` and `chsh -s SHELL user`.
 func shellChange(c Command) (name, shell string) {
-	for i, a := range c.Args {
-		if (a.Value == "-s" || a.Value == "--shell") && i+1 < len(c.Args) {
-			shell = c.Args[i+1].Value
-		}
+	opts, pos := UserOptions(c)
+	if o, found := LastOption(opts, "-s", "--shell"); found {
+		shell = o.Value.Value
 	}
-	pos := c.Positional("-s", "--shell", "-d", "--home", "-g", "--gid", "-G", "--groups", "-u", "--uid", "-l", "--login", "-c", "--comment")
 	if shell == "" || len(pos) == 0 || pos[len(pos)-1].Dynamic {
 		return "", ""
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -527,6 +528,87 @@ func (c Command) nextPositional(from int, valued []string) int {
 		}
 	}
 	return len(c.Args)
+}
+
+// Option is one option of a command line as getopt reads it.
+type Option struct {
+	// Name is "-u" for a short option, also one out of a cluster (-lmu),
+	// and "--uid" for a long one.
+	Name string
+	// Value is the value of an option that takes one, HasValue false when
+	// the option takes none or the command line ends before it. A value
+	// attached to its option (-u10, -ms/bin/bash, --uid=10) has Start and
+	// End only when its word is plain text, else -1.
+	Value    Word
+	HasValue bool
+}
+
+// Options reads the arguments as getopt_long does. shortValued holds the
+// letters of the short options that take a value, longValued the long
+// ones ("--uid"). In a cluster of short options, one that takes a value
+// takes the rest of the cluster if any (-s/bin/bash, -ms/bin/bash), else
+// the next word (-lmu 10: -l, -m, -u 10); a long option takes what follows
+// its = or the next word. Options and positional arguments may mix, and
+// "--" ends the options.
+func (c Command) Options(shortValued string, longValued ...string) (opts []Option, positional []Word) {
+	for i := 0; i < len(c.Args); i++ {
+		a := c.Args[i]
+		v := a.Value
+		switch {
+		case v == "--":
+			return opts, append(positional, c.Args[i+1:]...)
+		case !strings.HasPrefix(v, "-") || v == "-":
+			positional = append(positional, a)
+		case strings.HasPrefix(v, "--"):
+			name, value, attached := strings.Cut(v, "=")
+			o := Option{Name: name}
+			switch {
+			case attached:
+				o.Value, o.HasValue = attachedWord(a, len(name)+1, value), true
+			case slices.Contains(longValued, name) && i+1 < len(c.Args):
+				i++
+				o.Value, o.HasValue = c.Args[i], true
+			}
+			opts = append(opts, o)
+		default:
+			for j := 1; j < len(v); j++ {
+				o := Option{Name: "-" + v[j:j+1]}
+				if strings.IndexByte(shortValued, v[j]) >= 0 {
+					switch {
+					case j+1 < len(v):
+						o.Value, o.HasValue = attachedWord(a, j+1, v[j+1:]), true
+					case i+1 < len(c.Args):
+						i++
+						o.Value, o.HasValue = c.Args[i], true
+					}
+					opts = append(opts, o)
+					break
+				}
+				opts = append(opts, o)
+			}
+		}
+	}
+	return opts, positional
+}
+
+// attachedWord is the part of w from byte at of its value on.
+func attachedWord(w Word, at int, value string) Word {
+	sub := Word{Value: value, Dynamic: w.Dynamic, Start: -1, End: -1}
+	if w.Start >= 0 && w.End-w.Start == len(w.Value) {
+		sub.Start, sub.End = w.Start+at, w.End
+	}
+	return sub
+}
+
+// LastOption returns the last of opts named one of names: the one a
+// command that reads its options in order ends up with.
+func LastOption(opts []Option, names ...string) (Option, bool) {
+	for i := len(opts) - 1; i >= 0; i-- {
+		if slices.Contains(names, opts[i].Name) {
+			return opts[i], true
+		}
+	}
+	return Option{}, false
 }
 
 // Subcommand returns the first positional argument ("install" in

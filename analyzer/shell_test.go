@@ -60,3 +60,45 @@ func TestDeepScriptIsNotParsed(t *testing.T) {
 		}
 	}
 }
+
+// TestUserOptions: clusters of short options are read as getopt reads
+// them, so the account is the first positional and each option gets its
+// own value, and an attached value keeps its place in the file.
+func TestUserOptions(t *testing.T) {
+	for _, tc := range []struct {
+		run, name, shell, uid string
+		positional            int
+	}{
+		{run: "useradd -ms /bin/bash dev", name: "dev", shell: "/bin/bash", positional: 1},
+		{run: "useradd -lmu 123456 e", name: "e", uid: "123456", positional: 1},
+		{run: "useradd -mUs/bin/zsh -u10 z", name: "z", shell: "/bin/zsh", uid: "10", positional: 1},
+		{run: "useradd --uid=7 --shell /bin/sh -- -x", name: "-x", shell: "/bin/sh", uid: "7", positional: 1},
+		{run: "useradd app -u 5 -s", name: "app", uid: "5", positional: 1},
+		// -h takes the rest of its cluster: its value is "s".
+		{run: "adduser -D -hs /home/a /bin/sh a", name: "/home/a", positional: 3},
+		{run: "adduser -Dh /home/a -s /bin/ash a", name: "a", shell: "/bin/ash", positional: 1},
+		{run: "usermod -l new -s /bin/sh old", name: "old", shell: "/bin/sh", positional: 1},
+	} {
+		d, err := Parse("Dockerfile", []byte("FROM debian:12\nRUN "+tc.run+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := d.Instructions[1]
+		c := in.Script.Commands()[0]
+		opts, pos := UserOptions(c)
+		name := ""
+		if len(pos) > 0 {
+			name = pos[0].Value
+		}
+		get := func(names ...string) string {
+			o, _ := LastOption(opts, names...)
+			if o.HasValue && o.Value.Start >= 0 && string(d.Source[o.Value.Start:o.Value.End]) != o.Value.Value {
+				t.Errorf("%s: %s value %q is at %d:%d, which holds %q", tc.run, o.Name, o.Value.Value, o.Value.Start, o.Value.End, d.Source[o.Value.Start:o.Value.End])
+			}
+			return o.Value.Value
+		}
+		if shell, uid := get("-s", "--shell"), get("-u", "--uid"); name != tc.name || shell != tc.shell || uid != tc.uid || len(pos) != tc.positional {
+			t.Errorf("%s: name %q, shell %q, uid %q, %d positional; want %q, %q, %q, %d", tc.run, name, shell, uid, len(pos), tc.name, tc.shell, tc.uid, tc.positional)
+		}
+	}
+}

@@ -456,7 +456,7 @@ func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
 			for _, c := range in.Script.CommandsNamed("useradd", "adduser", "usermod", "groupadd", "addgroup", "groupmod") {
 				switch c.Name {
 				case "useradd", "adduser", "usermod":
-					pos := c.Positional(userCreateValued...)
+					_, pos := analyzer.UserOptions(c)
 					if len(pos) == 0 {
 						continue
 					}
@@ -504,12 +504,9 @@ func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
 
 // hasUIDOption reports -u/--uid in any form, static or not.
 func hasUIDOption(c analyzer.Command) bool {
-	for _, a := range c.Args {
-		if a.Value == "-u" || a.Value == "--uid" || strings.HasPrefix(a.Value, "--uid=") || strings.HasPrefix(a.Value, "-u") && len(a.Value) > 2 {
-			return true
-		}
-	}
-	return false
+	opts, _ := analyzer.UserOptions(c)
+	_, found := analyzer.LastOption(opts, "-u", "--uid")
+	return found
 }
 
 // optionValue returns the static value of the first of names given as

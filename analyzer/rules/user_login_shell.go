@@ -96,41 +96,6 @@ func stagesShippingAccounts(p *analyzer.Pass) map[*analyzer.Stage]bool {
 	return ships
 }
 
-// shellOption finds the shell option of useradd or adduser: the word
-// holding its value, and whether the option was given at all.
-func shellOption(c analyzer.Command, valued string) (value analyzer.Word, attached, found bool) {
-	for i, a := range c.Args {
-		v := a.Value
-		switch {
-		case v == "--shell":
-			if i+1 < len(c.Args) {
-				return c.Args[i+1], false, true
-			}
-			return analyzer.Word{}, false, true
-		case strings.HasPrefix(v, "--shell="):
-			return a, true, true
-		case len(v) > 1 && v[0] == '-' && v[1] != '-':
-			// A cluster of short options: the letters up to one that
-			// takes a value, whose value is the rest or the next word.
-			for j := 1; j < len(v); j++ {
-				if v[j] == 's' {
-					if j+1 < len(v) {
-						return a, true, true
-					}
-					if i+1 < len(c.Args) {
-						return c.Args[i+1], false, true
-					}
-					return analyzer.Word{}, false, true
-				}
-				if strings.IndexByte(valued, v[j]) >= 0 {
-					break
-				}
-			}
-		}
-	}
-	return analyzer.Word{}, false, false
-}
-
 func noLoginShell(sh string) bool {
 	switch path.Base(sh) {
 	case "nologin", "false", "true":
@@ -149,39 +114,28 @@ func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comm
 		distro = in.Stage.Root().Base.Distro()
 	}
 	busybox := false
-	valued := "bcdefgGkKpuUZ" // useradd's short options that take a value
+	opts, pos := analyzer.UserOptions(c)
 	if c.Name == "adduser" {
 		long := false
 		for _, a := range c.Args {
 			long = long || strings.HasPrefix(a.Value, "--")
 		}
-		busybox = !long && (distro == "alpine" || c.HasShortFlag('D') || c.HasShortFlag('S'))
+		busybox = !long && (distro == "alpine" || hasOption(opts, "-D") || hasOption(opts, "-S"))
 		if !busybox && !long && distro != "debian" {
 			return // an adduser we cannot identify
 		}
-		valued = "hgGuk"
 	}
-	if c.Name == "useradd" && (c.Has("-D", "--defaults") || len(c.Positional()) == 0) {
+	if c.Name == "useradd" && (hasOption(opts, "-D", "--defaults") || len(pos) == 0) {
 		return
 	}
 	nologin := "/usr/sbin/nologin"
 	if distro == "alpine" || busybox {
 		nologin = "/sbin/nologin"
 	}
-	val, attached, found := shellOption(c, valued)
-	if found {
-		if val.Dynamic || val.Value == "" || noLoginShell(strings.TrimPrefix(val.Value, "--shell=")) {
+	if o, found := analyzer.LastOption(opts, "-s", "--shell"); found {
+		sh := o.Value.Value
+		if !o.HasValue || o.Value.Dynamic || sh == "" || noLoginShell(sh) {
 			return
-		}
-		sh := strings.TrimPrefix(val.Value, "--shell=")
-		if attached {
-			sh = val.Value[strings.IndexByte(val.Value, 's')+1:]
-			if strings.HasPrefix(val.Value, "--shell=") {
-				sh = strings.TrimPrefix(val.Value, "--shell=")
-			}
-			if noLoginShell(sh) {
-				return
-			}
 		}
 		// The author chose this shell: something (a person, su, sshd, a
 		// script) may well log in with it, which dockopt cannot rule out.
@@ -200,13 +154,13 @@ func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comm
 	case c.Name == "useradd" && distro == "rhel":
 		def = "/bin/bash"
 	case c.Name == "adduser" && busybox:
-		if c.HasShortFlag('S') {
+		if hasOption(opts, "-S") {
 			return // busybox gives system users /bin/false
 		}
 		def = "root's shell, /bin/ash"
 		opt = "-s " + nologin
 	case c.Name == "adduser":
-		if c.Has("--system") {
+		if hasOption(opts, "--system") {
 			return // Debian's adduser gives system users nologin
 		}
 		def = "/bin/bash"

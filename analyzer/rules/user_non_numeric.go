@@ -73,12 +73,6 @@ func buildTimeUser(in *analyzer.Instruction, last map[*analyzer.Stage]*analyzer.
 	return l != in
 }
 
-// userCreateValued are options of useradd and adduser (shadow, Debian and
-// BusyBox) that take a separate value.
-var userCreateValued = []string{"-u", "--uid", "-g", "--gid", "-G", "--groups", "-d", "--home-dir", "--home", "-h",
-	"-s", "--shell", "-c", "--comment", "--gecos", "-e", "--expiredate", "-f", "--inactive", "-k", "--skel",
-	"-K", "--key", "-p", "--password", "-R", "--root", "-Z", "--selinux-user", "--ingroup", "--firstuid", "--lastuid"}
-
 // createdUIDs finds the static UID a RUN earlier in the stage lineage
 // gives a user with useradd or adduser: the last one before the USER.
 // Each stage is read once, and what a stage's chain ends with is
@@ -142,7 +136,7 @@ func (x *createdUIDs) stage(s *analyzer.Stage) map[string][]createdUIDAt {
 			continue
 		}
 		for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
-			pos := c.Positional(userCreateValued...)
+			_, pos := analyzer.UserOptions(c)
 			if len(pos) == 0 {
 				continue
 			}

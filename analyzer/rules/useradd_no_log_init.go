@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"strings"
-
 	"github.com/dockopt/dockopt/analyzer"
 )
 
@@ -27,7 +25,7 @@ var UseraddNoLogInit = &analyzer.Rule{
 				continue
 			}
 			for _, c := range in.Script.CommandsNamed("useradd") {
-				if c.Has("--no-log-init") || c.HasShortFlag('l') {
+				if opts, _ := analyzer.UserOptions(c); hasOption(opts, "-l", "--no-log-init") {
 					continue
 				}
 				uid, ok := useraddUID(c)
@@ -41,28 +39,20 @@ var UseraddNoLogInit = &analyzer.Rule{
 	},
 }
 
-// useraddUID returns the static value of -u/--uid.
+// hasOption reports whether one of the named options was given.
+func hasOption(opts []analyzer.Option, names ...string) bool {
+	_, found := analyzer.LastOption(opts, names...)
+	return found
+}
+
+// useraddUID returns the static value of -u/--uid in any of its forms
+// (-u 10, -u10, -lmu 10, --uid=10); the last one given is the one the tool
+// uses.
 func useraddUID(c analyzer.Command) (string, bool) {
-	for i, a := range c.Args {
-		var v string
-		switch {
-		case a.Value == "-u" || a.Value == "--uid":
-			if i+1 >= len(c.Args) {
-				return "", false
-			}
-			a = c.Args[i+1]
-			v = a.Value
-		case strings.HasPrefix(a.Value, "--uid="):
-			v = strings.TrimPrefix(a.Value, "--uid=")
-		case strings.HasPrefix(a.Value, "-u") && len(a.Value) > 2 && a.Value[2] >= '0' && a.Value[2] <= '9':
-			v = a.Value[2:]
-		default:
-			continue
-		}
-		if a.Dynamic {
-			return "", false
-		}
-		return v, true
+	opts, _ := analyzer.UserOptions(c)
+	o, found := analyzer.LastOption(opts, "-u", "--uid")
+	if !found || !o.HasValue || o.Value.Dynamic {
+		return "", false
 	}
-	return "", false
+	return o.Value.Value, true
 }
