@@ -93,6 +93,9 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 	if why := slimLacksInScripts(p, sf, final, full, alt); why != "" {
 		return why
 	}
+	if why := slimBreaksHTTPS(p, sf, final, full, alt); why != "" {
+		return why
+	}
 	for _, in := range final.LineageInstructions() {
 		if in.Script == nil {
 			continue

@@ -310,7 +310,8 @@ func firstLacking(src string, lacking func(string) bool) string {
 		return ""
 	}
 	// A tool the script installs itself (apt-get install -y curl && curl
-	// …) works on the slim image too.
+	// …) is there on the slim image too; whether its HTTPS works there is
+	// slimBreaksHTTPS's question.
 	installed := map[string]bool{}
 	var calls [][]string
 	syntax.Walk(f, func(n syntax.Node) bool {
@@ -335,4 +336,196 @@ func firstLacking(src string, lacking func(string) bool) string {
 		}
 	}
 	return ""
+}
+
+// slimBreaksHTTPS says why the slim image alt would fail an HTTPS request
+// the build makes, "" when nothing suggests one would: a RUN, or a context
+// script a RUN or the start command runs, installs curl, wget or git with
+// apt-get install --no-install-recommends and without ca-certificates,
+// then runs it on an https:// URL (or one dockopt cannot read). On full
+// the certificates are there already; alt, without them, gets a tool that
+// cannot verify any server. On Debian these tools only recommend
+// ca-certificates (libcurl4 does, for curl), so an install that keeps the
+// recommended packages brings them, and is no concern.
+func slimBreaksHTTPS(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.ImageRef, alt string) string {
+	slimImage, slimKnown := analyzer.ImageContents(analyzer.ParseImageRef(alt))
+	fullImage, fullKnown := analyzer.ImageContents(full)
+	if !slimKnown || !fullKnown {
+		return ""
+	}
+	if in, known := slimImage.Tool("ca-certificates"); !known || in {
+		return ""
+	}
+	if in, known := fullImage.Tool("ca-certificates"); !known || !in {
+		return ""
+	}
+	var h httpsScan
+	lineage := final.LineageInstructions()
+	copies := contextCopies(lineage)
+	const maxScripts = 32
+	read := map[string]bool{}
+	// script reads the context script a command runs, if any, once.
+	script := func(workdir, name, word string, args []string, before int) (string, []analyzer.Command, bool) {
+		file, ok := scriptRun(workdir, name, word, args)
+		if !ok || p.Context == nil {
+			return "", nil, true
+		}
+		rel, found := contextFileAt(p.Context, copies, before, file)
+		if !found || read[rel] {
+			return "", nil, true
+		}
+		if len(read) >= maxScripts {
+			return rel, nil, false
+		}
+		read[rel] = true
+		b, err := p.Context.ReadFile(rel)
+		if err != nil || len(b) > maxScriptRead {
+			return "", nil, true
+		}
+		f, err := syntax.NewParser().Parse(strings.NewReader(string(b)), "")
+		if err != nil {
+			return "", nil, true
+		}
+		return rel, (&analyzer.Script{File: f, Src: string(b), Offset: -1}).Commands(), true
+	}
+	for i, in := range lineage {
+		if in.Keyword != "RUN" || in.Script == nil {
+			continue
+		}
+		where := fmt.Sprintf("line %d", in.StartLine)
+		for _, c := range in.Script.Commands() {
+			if why := h.command(c, where); why != "" {
+				return why + httpsLost(full, alt)
+			}
+			rel, cmds, ok := script(in.WorkdirBefore(), c.Name, commandWord(c), argValues(c), i)
+			if !ok {
+				return fmt.Sprintf("the image runs more scripts than the %d dockopt reads (the next at %s), and whether one of them fetches https:// with a curl, wget or git that %s installs without ca-certificates is unknown", maxScripts, where, alt)
+			}
+			for _, sc := range cmds {
+				if why := h.command(sc, fmt.Sprintf("%s (run by %s)", rel, where)); why != "" {
+					return why + httpsLost(full, alt)
+				}
+			}
+		}
+	}
+	if words := startWords(sf.StartCommand()); len(words) > 0 && h.noCerts != nil {
+		rel, cmds, _ := script(sf.WorkdirAt(0), path.Base(words[0]), words[0], words[1:], len(lineage))
+		for _, sc := range cmds {
+			if why := h.command(sc, rel+" (run by the container's start command)"); why != "" {
+				return why + httpsLost(full, alt)
+			}
+		}
+	}
+	return ""
+}
+
+func httpsLost(full analyzer.ImageRef, alt string) string {
+	return fmt.Sprintf(": %s ships ca-certificates and %s does not, so the request would fail there", full.Raw, alt)
+}
+
+// httpsScan follows, command by command in the order the build runs them,
+// which of curl, wget and git were installed without the ca-certificates
+// their HTTPS needs, and whether ca-certificates was installed since.
+type httpsScan struct {
+	noCerts map[string]string // tool → where it was installed without them
+	certs   bool
+}
+
+// command takes the next command, run at where; it returns what fails
+// when the command fetches over HTTPS with a tool installed without
+// ca-certificates.
+func (h *httpsScan) command(c analyzer.Command, where string) string {
+	if h.certs {
+		return ""
+	}
+	switch c.Name {
+	case "apt-get", "apt", "apk":
+		pkgs := installedWords(c)
+		if len(pkgs) == 0 {
+			return ""
+		}
+		words := make([]string, len(pkgs))
+		for i, w := range pkgs {
+			words[i] = analyzer.PackageName(w.Value)
+			if words[i] == "ca-certificates" {
+				h.certs = true
+				return ""
+			}
+		}
+		if c.Name == "apk" || !noRecommends(c) {
+			return ""
+		}
+		for _, m := range analyzer.MissingRecommends(words) {
+			if m.Package == "ca-certificates" {
+				if h.noCerts == nil {
+					h.noCerts = map[string]string{}
+				}
+				h.noCerts[m.NeededBy] = where
+			}
+		}
+		return ""
+	}
+	installed, ok := h.noCerts[c.Name]
+	if !ok {
+		return ""
+	}
+	url, known := fetchedURL(c)
+	switch {
+	case known && !strings.HasPrefix(url, "https://"):
+		return ""
+	case !known:
+		url = "a URL dockopt cannot read"
+	}
+	if installed == where {
+		return fmt.Sprintf("%s installs %s with --no-install-recommends and without ca-certificates, then fetches %s with it", where, c.Name, url)
+	}
+	return fmt.Sprintf("%s installs %s with --no-install-recommends and without ca-certificates, and %s fetches %s with it", installed, c.Name, where, url)
+}
+
+// installedWords returns the package words of apt-get/apt install and apk
+// add, nothing for other commands.
+func installedWords(c analyzer.Command) []analyzer.Word {
+	switch c.Name {
+	case "apt-get", "apt":
+		return aptInstallPackages(c)
+	case "apk":
+		if c.Subcommand("-X", "--repository", "-t", "--virtual", "-p", "--root") == "add" {
+			return afterSubcommand(c, "-X", "--repository", "-t", "--virtual", "-p", "--root")
+		}
+	}
+	return nil
+}
+
+// noRecommends reports an apt-get install that leaves recommended
+// packages out: --no-install-recommends, or -o APT::Install-Recommends
+// set to false.
+func noRecommends(c analyzer.Command) bool {
+	for _, a := range c.Args {
+		v := strings.ToLower(a.Value)
+		if strings.HasPrefix(v, "--no-install-recommends") {
+			return true
+		}
+		if k, val, ok := strings.Cut(v, "install-recommends="); ok && k != "" {
+			switch strings.Trim(val, `"' `) {
+			case "false", "0", "no", "off":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fetchedURL returns the first URL among a command's arguments; known is
+// false when there is none but an argument dockopt cannot read (curl
+// "$URL") may be one.
+func fetchedURL(c analyzer.Command) (url string, known bool) {
+	dynamic := false
+	for _, a := range c.Args {
+		if i := strings.Index(a.Value, "://"); i >= 0 {
+			v := a.Value[max(strings.LastIndexAny(a.Value[:i], `"'=`)+1, 0):]
+			return strings.Trim(v, `"'`), true
+		}
+		dynamic = dynamic || a.Dynamic
+	}
+	return "", !dynamic
 }
