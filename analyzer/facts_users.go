@@ -157,6 +157,10 @@ const (
 	usermodShortValued = "cdefgGlpPRsuvVwWZ"
 	adduserShortValued = "hgsGuk"
 	chshShortValued    = "sR"
+	// groupadd and groupmod (shadow), busybox addgroup.
+	groupaddShortValued = "gKpRP"
+	groupmodShortValued = "gnpRP"
+	addgroupShortValued = "g"
 )
 
 // userLongValued are the long options of useradd, usermod, adduser
@@ -182,6 +186,23 @@ func UserOptions(c Command) (opts []Option, positional []Word) {
 		short = chshShortValued
 	}
 	return c.Options(short, userLongValued...)
+}
+
+// groupLongValued are the long options of groupadd, groupmod and
+// addgroup that take a value.
+var groupLongValued = []string{"--gid", "--key", "--password", "--root", "--prefix", "--new-name", "--users", "--firstgid", "--lastgid", "--conf"}
+
+// GroupOptions reads the command line of groupadd, groupmod or addgroup
+// as UserOptions reads useradd's: -rg 1000 is -r and -g 1000.
+func GroupOptions(c Command) (opts []Option, positional []Word) {
+	short := groupaddShortValued
+	switch c.Name {
+	case "groupmod":
+		short = groupmodShortValued
+	case "addgroup":
+		short = addgroupShortValued
+	}
+	return c.Options(short, groupLongValued...)
 }
 
 // CreatedAccount returns the account a useradd/adduser creates and the

@@ -480,20 +480,17 @@ func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
 						}
 					}
 				default:
-					if v, ok := optionValue(c, "-g", "--gid"); ok && numeric(v) {
-						ids.takenGID[v] = in.StartLine
+					opts, pos := analyzer.GroupOptions(c)
+					if o, ok := analyzer.LastOption(opts, "-g", "--gid"); ok && numeric(o.Value.Value) {
+						ids.takenGID[o.Value.Value] = in.StartLine
 					}
-					if c.Name != "groupmod" {
+					switch {
+					case c.Name == "groupmod" && len(pos) > 0:
+						ids.modified[pos[len(pos)-1].Value] = true
+					case c.Name != "groupmod" && len(pos) == 1:
 						// groupadd NAME; busybox addgroup [USER] GROUP adds a
 						// user to a group only with two names.
-						if pos := c.Positional("-g", "--gid", "-K", "--key", "-p", "--password", "-R", "--root", "-P", "--prefix"); len(pos) == 1 {
-							ids.groups[pos[0].Value] = in.StartLine
-						}
-					}
-					if c.Name == "groupmod" {
-						if pos := c.Positional("-g", "--gid", "-n", "--new-name", "-R", "--root", "-P", "--prefix"); len(pos) > 0 {
-							ids.modified[pos[len(pos)-1].Value] = true
-						}
+						ids.groups[pos[0].Value] = in.StartLine
 					}
 				}
 			}
