@@ -38,8 +38,13 @@ var InstructionCasing = &analyzer.Rule{
 			}
 		}
 		want, casing := strings.ToUpper, "upper case"
-		if lower > upper {
+		like := "like most instructions of this file"
+		switch {
+		case lower > upper:
 			want, casing = strings.ToLower, "lower case"
+		case lower == upper:
+			// A tie goes to upper case, the convention.
+			like = "like half the instructions of this file, and as convention has it"
 		}
 		for _, in := range counted {
 			if in.Written == want(in.Written) {
@@ -49,15 +54,15 @@ var InstructionCasing = &analyzer.Rule{
 				// Lower-casing keywords is churn no maintainer merges,
 				// and upper-casing this one alone would not make the
 				// file consistent: report it, edit nothing.
-				p.Report(in, fmt.Sprintf("%q is not in %s like most instructions of this file; no fix: dockopt rewrites keywords only into upper case, "+
-					"so it does not lower-case this one; make the casing consistent by hand if you wish", in.Written, casing), nil)
+				p.Report(in, fmt.Sprintf("%q is not in %s %s; no fix: dockopt rewrites keywords only into upper case, "+
+					"so it does not lower-case this one; make the casing consistent by hand if you wish", in.Written, casing, like), nil)
 				continue
 			}
 			fix := &analyzer.Fix{
 				Message: fmt.Sprintf("write %q", want(in.Written)),
 				Edits:   []analyzer.TextEdit{{Start: in.Start, End: in.Start + len(in.Written), New: want(in.Written)}},
 			}
-			p.Report(in, fmt.Sprintf("%q is not in %s like most instructions of this file; write %q", in.Written, casing, want(in.Written)), fix)
+			p.Report(in, fmt.Sprintf("%q is not in %s %s; write %q", in.Written, casing, like, want(in.Written)), fix)
 		}
 	},
 }
