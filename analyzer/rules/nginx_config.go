@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -247,6 +248,16 @@ func servesFile(site nginxSite, src string) bool {
 	return false
 }
 
+// nginxSnippet is where the fix writes its configuration in the image:
+// the official images include /etc/nginx/conf.d/*.conf in the http block
+// of nginx.conf, so the directives reach every server without replacing
+// the packaged default.conf. Replacing it would lose IPv6: the images'
+// 10-listen-on-ipv6-by-default.sh adds `listen [::]:80` at start only
+// while default.conf is the packaged file, and a `listen [::]` written
+// into the configuration stops nginx from starting where the container
+// has no IPv6.
+const nginxSnippet = "/etc/nginx/conf.d/dockopt.conf"
+
 // nginxFixWithheld says why nginxFix proposes nothing for a stock site,
 // "" when there is no reason worth telling.
 func nginxFixWithheld(p *analyzer.Pass, site nginxSite) string {
@@ -257,7 +268,10 @@ func nginxFixWithheld(p *analyzer.Pass, site nginxSite) string {
 	if why := stockNginxUnprivileged(p, site); why != "" {
 		return why
 	}
-	gen := path.Join(path.Dir(p.File.Path), "nginx", "default.conf")
+	if why := nginxSnippetUnsafe(p, site); why != "" {
+		return why
+	}
+	gen := path.Join(path.Dir(p.File.Path), "nginx", path.Base(nginxSnippet))
 	src, ok := relUnder(bc.Dir, gen)
 	switch {
 	case !ok:
@@ -272,92 +286,77 @@ func nginxFixWithheld(p *analyzer.Pass, site nginxSite) string {
 	return ""
 }
 
-// nginxFix proposes a complete server configuration for an image that
-// runs nginx's stock one. Both nginx rules return the same fix, so that
-// whichever the patcher applies first satisfies the other.
+// nginxSnippetUnsafe says why directives added to the http block may not
+// reach the site, or may stop nginx from starting, "" when they are known
+// to do neither. They do in the official images (nginx and
+// nginxinc/nginx-unprivileged, Debian and Alpine alike): nginx.conf
+// includes conf.d/*.conf in its http block and sets no gzip directive (a
+// second one is an error), and the packaged default.conf sets no
+// add_header or gzip (either would replace what the http block sets).
+func nginxSnippetUnsafe(p *analyzer.Pass, site nginxSite) string {
+	base := site.final.Root().Base
+	if base.Unresolved || base.Registry != "docker.io" || (base.Repository != "nginx" && base.Repository != "nginxinc/nginx-unprivileged") {
+		return "the fix relies on the configuration the official nginx images ship (conf.d/*.conf included in the http block, a default.conf without add_header), and " + base.Raw + " is not one of them"
+	}
+	if site.staticDir != "/usr/share/nginx/html" {
+		return "the site is copied to " + site.staticDir + ", and the image's default.conf serves /usr/share/nginx/html: where nginx serves the site from is for you to decide"
+	}
+	for _, in := range site.final.LineageInstructions() {
+		if in.Onbuild != nil {
+			continue
+		}
+		switch in.Keyword {
+		case "RUN":
+			if strings.Contains(in.Text(p.File.Source), "/etc/nginx") {
+				return fmt.Sprintf("the RUN on line %d touches /etc/nginx, and dockopt cannot tell what it leaves there", in.StartLine)
+			}
+		case "CMD", "ENTRYPOINT":
+			words := strings.Fields(strings.NewReplacer(`"`, " ", ",", " ", "[", " ", "]", " ").Replace(in.Text(p.File.Source)))
+			if i := slices.IndexFunc(words, func(w string) bool { return path.Base(w) == "nginx" }); i >= 0 && slices.Contains(words[i:], "-c") {
+				return fmt.Sprintf("the %s on line %d starts nginx with a configuration file of its own (-c)", in.Keyword, in.StartLine)
+			}
+		}
+	}
+	return ""
+}
+
+// nginxFix proposes an http-level configuration file with compression
+// and security headers for an image that runs nginx's stock
+// configuration, which its packaged server inherits. Both nginx rules
+// return the same fix, so that whichever the patcher applies first
+// satisfies the other.
 func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 	bc := p.Context
-	if !site.stock || bc == nil || site.at.Onbuild != nil || stockNginxUnprivileged(p, site) != "" {
+	if !site.stock || bc == nil || site.at.Onbuild != nil || stockNginxUnprivileged(p, site) != "" || nginxSnippetUnsafe(p, site) != "" {
 		return nil
 	}
-	gen := path.Join(path.Dir(p.File.Path), "nginx", "default.conf")
+	gen := path.Join(path.Dir(p.File.Path), "nginx", path.Base(nginxSnippet))
 	src, ok := relUnder(bc.Dir, gen)
 	if !ok || bc.Has(src) || bc.DockerIgnore.Excludes(src) || servesFile(site, src) {
 		return nil
 	}
-	port := "80"
-	if u := analyzer.FinalUser(p.File); u != "" && !analyzer.IsRootUser(u) {
-		port = "8080"
-	}
-	hashed := ""
-	if pkg := bc.Package; pkg != nil {
-		switch {
-		case pkg.HasDependency("vite"):
-			hashed = "/assets/"
-		case pkg.HasDependency("react-scripts"):
-			hashed = "/static/"
-		}
-	}
-	headers := []string{
-		`add_header X-Content-Type-Options "nosniff" always;`,
-		`add_header X-Frame-Options "SAMEORIGIN" always;`,
-		`add_header Referrer-Policy "strict-origin-when-cross-origin" always;`,
-	}
 	var b strings.Builder
-	w := func(indent int, s string) { b.WriteString(strings.Repeat("    ", indent) + s + "\n") }
-	w(0, "# Written by dockopt: compression, security headers and a health check")
-	w(0, "# for the static site; the stock nginx configuration has none of them.")
-	w(0, "server {")
-	// IPv4 only: a listen on [::] makes nginx refuse to start where the
-	// pod or host has IPv6 turned off ("Address family not supported").
-	w(1, "listen "+port+";")
-	w(1, "server_name _;")
-	w(1, "root "+site.staticDir+";")
-	w(1, "index index.html;")
-	b.WriteString("\n")
-	w(1, "gzip on;")
-	w(1, "gzip_vary on;")
-	w(1, "gzip_min_length 1024;")
-	w(1, "gzip_types "+strings.Join(nginxGzipTypes, " ")+";")
-	b.WriteString("\n")
-	for _, h := range headers {
-		w(1, h)
-	}
-	b.WriteString("\n")
-	w(1, "location = /healthz {")
-	w(2, "access_log off;")
-	w(2, "default_type text/plain;")
-	w(2, `return 200 "ok\n";`)
-	w(1, "}")
-	if hashed != "" {
-		b.WriteString("\n")
-		w(1, "# File names under "+hashed+" carry a content hash: cache them for a year.")
-		w(1, "location "+hashed+" {")
-		w(2, `add_header Cache-Control "public, max-age=31536000, immutable" always;`)
-		w(2, "# add_header in a location replaces the server's, so repeat them.")
-		for _, h := range headers {
-			w(2, h)
-		}
-		w(2, "try_files $uri =404;")
-		w(1, "}")
-	}
-	b.WriteString("\n")
-	w(1, "location / {")
-	w(2, "try_files $uri $uri/ =404;")
-	w(1, "}")
-	w(0, "}")
-	line := matchCase("COPY", site.at.Written) + " " + quoteCopy(src) + " /etc/nginx/conf.d/default.conf"
-	msg := "serve the site with " + gen + " (gzip, security headers, /healthz"
-	if hashed != "" {
-		msg += ", long-lived caching of " + hashed
-	}
-	msg += ")"
+	w := func(s string) { b.WriteString(s + "\n") }
+	w("# Written by dockopt: compression and security headers for the static site.")
+	w("# nginx reads this file inside its http block (nginx.conf includes")
+	w("# conf.d/*.conf there), so the image's own default.conf still serves the")
+	w("# site and inherits these directives; a server or location that sets an")
+	w("# add_header of its own no longer sends the ones below.")
+	w("gzip on;")
+	w("gzip_vary on;")
+	w("gzip_min_length 1024;")
+	w("gzip_types " + strings.Join(nginxGzipTypes, " ") + ";")
+	w("")
+	w(`add_header X-Content-Type-Options "nosniff" always;`)
+	w(`add_header X-Frame-Options "SAMEORIGIN" always;`)
+	w(`add_header Referrer-Policy "strict-origin-when-cross-origin" always;`)
+	line := matchCase("COPY", site.at.Written) + " " + quoteCopy(src) + " " + nginxSnippet
 	return &analyzer.Fix{
-		Message: msg,
+		Message: "add " + gen + " to nginx's http block (gzip, security headers); the image's default.conf stays",
 		Safety:  analyzer.Review,
 		Edits:   []analyzer.TextEdit{insertLinesAfter(p.File, site.at, line)},
 		Files: []analyzer.GeneratedFile{{Path: gen, Content: b.String(),
-			Why: "new nginx configuration written by dockopt: compression, security headers and a /healthz location"}},
+			Why: "new nginx configuration written by dockopt: compression and security headers, read in nginx's http block"}},
 	}
 }
 
@@ -368,7 +367,7 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 // would only move the failure, and change the port people publish.
 func stockNginxUnprivileged(p *analyzer.Pass, site nginxSite) string {
 	base := site.final.Root().Base
-	if base.Name() != "nginx" || base.Registry != "docker.io" {
+	if base.Repository != "nginx" || base.Registry != "docker.io" {
 		return ""
 	}
 	u := analyzer.FinalUser(p.File)

@@ -19,7 +19,7 @@ var NginxMissingSecurityHeaders = &analyzer.Rule{
 		`tokens in query strings included, from leaking to other sites. nginx sends none of them unless ` +
 		`configured; the stock configuration of the nginx image counts as missing.`,
 	Bad:  "FROM nginx:1.29-alpine\nCOPY dist /usr/share/nginx/html\n",
-	Good: "FROM nginx:1.29-alpine\nCOPY nginx/default.conf /etc/nginx/conf.d/default.conf\nCOPY dist /usr/share/nginx/html\n",
+	Good: "FROM nginx:1.29-alpine\nCOPY nginx/dockopt.conf /etc/nginx/conf.d/dockopt.conf\nCOPY dist /usr/share/nginx/html\n",
 	Fix:  analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		site, ok := nginxSiteOf(p)
@@ -31,7 +31,7 @@ var NginxMissingSecurityHeaders = &analyzer.Rule{
 			return
 		}
 		if site.stock {
-			msg, fix := "nginx runs with its stock configuration, which sends no security headers; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site)
+			msg, fix := "nginx runs with its stock configuration, which sends no security headers; add to its http block (a .conf file in /etc/nginx/conf.d): "+strings.Join(missing, " "), nginxFix(p, site)
 			if why := nginxFixWithheld(p, site); fix == nil && why != "" {
 				msg += " (no fix: " + why + ")"
 			}

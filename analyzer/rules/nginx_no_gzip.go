@@ -17,7 +17,7 @@ var NginxNoGzip = &analyzer.Rule{
 		`page load transfers several times the bytes, which users on slow links and the egress bill both ` +
 		`feel. The stock configuration of the nginx image counts as missing.`,
 	Bad:  "FROM nginx:1.29-alpine\nCOPY dist /usr/share/nginx/html\n",
-	Good: "FROM nginx:1.29-alpine\nCOPY nginx/default.conf /etc/nginx/conf.d/default.conf\nCOPY dist /usr/share/nginx/html\n",
+	Good: "FROM nginx:1.29-alpine\nCOPY nginx/dockopt.conf /etc/nginx/conf.d/dockopt.conf\nCOPY dist /usr/share/nginx/html\n",
 	Fix:  analyzer.Review,
 	Check: func(p *analyzer.Pass) {
 		site, ok := nginxSiteOf(p)
@@ -29,7 +29,7 @@ var NginxNoGzip = &analyzer.Rule{
 			return
 		}
 		if site.stock {
-			msg, fix := "nginx runs with its stock configuration, which compresses nothing but HTML; add a server configuration with "+strings.Join(missing, " "), nginxFix(p, site)
+			msg, fix := "nginx runs with its stock configuration, which compresses nothing but HTML; add to its http block (a .conf file in /etc/nginx/conf.d): "+strings.Join(missing, " "), nginxFix(p, site)
 			if why := nginxFixWithheld(p, site); fix == nil && why != "" {
 				msg += " (no fix: " + why + ")"
 			}

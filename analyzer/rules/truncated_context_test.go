@@ -64,9 +64,9 @@ func TestATruncatedContextListingMakesNoFalseClaim(t *testing.T) {
 			"-- .dockerignore --\nassets/raw\n-- assets/web/logo.svg --\n<svg/>\n",
 		notWant: []string{"all excludes"},
 	}, {
-		name: "an existing nginx/default.conf is not taken for a new one", filler: "frontend", rule: "nginx-no-gzip",
+		name: "an existing nginx/dockopt.conf is not taken for a new one", filler: "frontend", rule: "nginx-no-gzip",
 		archive: "-- Dockerfile --\nFROM nginx:1.29-alpine\nCOPY site /usr/share/nginx/html\n-- site/index.html --\n<h1>hi</h1>\n" +
-			"-- nginx/default.conf --\nserver { listen 80; location / { proxy_pass http://frontend:5173; } }\n",
+			"-- nginx/dockopt.conf --\nproxy_read_timeout 5s;\n",
 		want:    []string{"stock configuration"},
 		notWant: []string{"FIX:"},
 	}, {
