@@ -37,18 +37,29 @@ var staticServers = map[string]struct {
 	"lite-server": {[]string{"-c", "--config"}, 3000},
 }
 
-// devServers are framework servers for development that a container
-// sometimes runs in production; each serves what a build would produce.
+// devServers are the development servers of front-end tools (hot
+// reload, sources served unbundled), by program and the subcommands or
+// options that start them ("" for none). An image that runs one exists to
+// develop the app: serving the build from nginx would make another image,
+// not this one smaller, so the rewrite is withheld.
 var devServers = map[string][]string{
-	"vite":               {"", "dev", "serve", "preview"},
+	"vite":               {"", "dev", "serve"},
 	"react-scripts":      {"start"},
 	"vue-cli-service":    {"serve"},
 	"webpack":            {"serve"},
 	"webpack-dev-server": {""},
-	"astro":              {"dev", "preview"},
+	"astro":              {"dev"},
 	"eleventy":           {"--serve"},
 	"parcel":             {"", "serve"},
-	"gatsby":             {"develop", "serve"},
+	"gatsby":             {"develop"},
+}
+
+// previewServers serve what the build wrote, as the static servers do,
+// with the port each listens on by default.
+var previewServers = map[string]map[string]int{
+	"vite":   {"preview": 4173},
+	"astro":  {"preview": 4321},
+	"gatsby": {"serve": 9000},
 }
 
 // frameworks with the folder their build writes and the folder their
@@ -98,12 +109,19 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 	if !ok {
 		return nil, nil
 	}
-	server, serverAt := findServer(start)
-	dev := server == "" && isDevServer(start)
-	if server == "" && !dev {
+	if dev := devServerIn(start); dev != "" {
+		return nil, &Withheld{Kind: analyzer.KindStaticSite, Title: titleStatic, Precondition: analyzer.PreconditionRole,
+			Reason: devServerReason(o.cmd, start, dev)}
+	}
+	preview := previewServer(start)
+	server, serverAt := "", -1
+	if preview == "" {
+		server, serverAt = findServer(start)
+	}
+	if server == "" && preview == "" {
 		return nil, nil
 	}
-	if dev && !hasFramework(pkg) {
+	if preview != "" && !hasFramework(pkg) {
 		return nil, nil
 	}
 	if pkg.HasDependency("@astrojs/node") || pkg.HasDependency("next") || pkg.HasDependency("nuxt") || pkg.HasDependency("@sveltejs/kit") || pkg.HasDependency("@remix-run/node") {
@@ -163,9 +181,9 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 	}
 
 	// Where it listens: the server's option, $PORT (which these servers
-	// read), its default; for a dev server its option or the one port the
-	// image declares. EXPOSE only documents; the port mappings that work
-	// today point at where the server listens.
+	// read), its default; for a preview server its option or the one port
+	// the image declares. EXPOSE only documents; the port mappings that
+	// work today point at where the server listens.
 	if server != "" {
 		p.origPort = portFlag(start[serverAt+1:])
 		if v, ok := o.facts().EnvAt(0, "PORT"); ok && p.origPort == 0 {
@@ -177,9 +195,9 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 	} else if p.origPort = portFlag(start); p.origPort == 0 && len(o.ports) == 1 {
 		p.origPort = o.ports[0]
 	} else if _, portSet := o.facts().EnvAt(0, "PORT"); p.origPort == 0 && !portSet {
-		// The dev server's own default, where no config of the context
-		// may move it: the port the mappings point at today.
-		p.origPort = devServerPort(start, o.bc)
+		// The preview server's own default, where no config of the
+		// context may move it: the port the mappings point at today.
+		p.origPort = previewPort(start, o.bc)
 	}
 	p.port = p.origPort
 	if p.port == 0 {
@@ -375,40 +393,22 @@ func findServer(words []string) (string, int) {
 	return "", -1
 }
 
-// devServerPorts are the ports dev servers listen on unless told
-// otherwise, by program and subcommand ("" for none).
-var devServerPorts = map[string]map[string]int{
-	"vite":               {"": 5173, "dev": 5173, "serve": 5173, "preview": 4173},
-	"react-scripts":      {"start": 3000},
-	"vue-cli-service":    {"serve": 8080},
-	"webpack":            {"serve": 8080},
-	"webpack-dev-server": {"": 8080},
-	"astro":              {"dev": 4321, "preview": 4321},
-	"eleventy":           {"--serve": 8080},
-	"parcel":             {"": 1234, "serve": 1234},
-	"gatsby":             {"develop": 8000, "serve": 9000},
-}
-
-// devServerPort returns the port the dev server in words listens on by
-// default, 0 when unknown: a config file of the context that may set
-// another (vite.config.*, vue.config.*, astro.config.*, …) or $PORT,
-// which react-scripts reads, leave it unknown.
-func devServerPort(words []string, bc *analyzer.BuildContext) int {
+// previewPort returns the port the preview server in words listens on
+// by default, 0 when unknown: a config file of the context that may set
+// another (vite.config.*, astro.config.*, gatsby-config.*) leaves it
+// unknown.
+func previewPort(words []string, bc *analyzer.BuildContext) int {
 	for i, w := range words {
-		ports, ok := devServerPorts[path.Base(w)]
-		if !ok {
-			if name, _, ok := strings.Cut(w, "="); ok && strings.Contains(strings.ToUpper(name), "PORT") {
-				// PORT=4000 react-scripts start (or through cross-env):
-				// told another port in a way not read here.
-				return 0
-			}
+		if name, _, ok := strings.Cut(w, "="); ok && strings.Contains(strings.ToUpper(name), "PORT") {
+			// PORT=4000 vite preview (or through cross-env): told another
+			// port in a way not read here.
+			return 0
+		}
+		ports, ok := previewServers[path.Base(w)]
+		if !ok || i+1 >= len(words) {
 			continue
 		}
-		sub := ""
-		if i+1 < len(words) && (!strings.HasPrefix(words[i+1], "-") || words[i+1] == "--serve") {
-			sub = words[i+1]
-		}
-		port, ok := ports[sub]
+		port, ok := ports[words[i+1]]
 		if !ok {
 			return 0
 		}
@@ -417,18 +417,13 @@ func devServerPort(words []string, bc *analyzer.BuildContext) int {
 				return 0
 			}
 		}
-		tool := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(path.Base(w), "-scripts"), "-service"), "-dev-server")
-		tool = strings.TrimSuffix(tool, "-cli")
+		tool := path.Base(w)
 		for _, f := range bc.Files {
 			base := path.Base(f)
 			if strings.Contains(f, "node_modules/") {
 				continue
 			}
-			if strings.Contains(base, tool) && (strings.Contains(base, ".config.") || strings.HasPrefix(base, "."+tool+".")) {
-				return 0
-			}
-			if tool == "react" && strings.HasPrefix(base, ".env") {
-				// react-scripts reads PORT from any of its .env files.
+			if strings.HasPrefix(base, tool+".config.") || strings.HasPrefix(base, tool+"-config.") {
 				return 0
 			}
 		}
@@ -437,7 +432,20 @@ func devServerPort(words []string, bc *analyzer.BuildContext) int {
 	return 0
 }
 
-func isDevServer(words []string) bool {
+// previewServer names the preview server words start ("vite preview"),
+// "" for none.
+func previewServer(words []string) string {
+	for i, w := range words[:max(len(words)-1, 0)] {
+		if _, ok := previewServers[path.Base(w)][words[i+1]]; ok {
+			return path.Base(w) + " " + words[i+1]
+		}
+	}
+	return ""
+}
+
+// devServerIn names the program whose development server words start
+// ("vite", "eleventy"), "" for none.
+func devServerIn(words []string) string {
 	for i, w := range words {
 		subs, ok := devServers[path.Base(w)]
 		if !ok {
@@ -447,13 +455,28 @@ func isDevServer(words []string) bool {
 		if i+1 < len(words) {
 			next = words[i+1]
 		}
+		if path.Base(w) == "parcel" && next != "build" && next != "watch" {
+			// parcel src/index.html serves as parcel serve does.
+			return "parcel"
+		}
 		for _, s := range subs {
-			if next == s || s == "" && (next == "" || strings.HasPrefix(next, "-")) {
-				return true
+			if s == "" && (next == "" || strings.HasPrefix(next, "-")) ||
+				strings.HasPrefix(s, "-") && slices.Contains(words[i+1:], s) || s != "" && next == s {
+				return path.Base(w)
 			}
 		}
 	}
-	return false
+	return ""
+}
+
+// devServerReason says why the rewrite leaves an image that runs a
+// development server alone.
+func devServerReason(cmd, start []string, dev string) string {
+	run := "`" + strings.Join(cmd, " ") + "`"
+	if !strings.HasSuffix(strings.Join(cmd, " "), strings.Join(start, " ")) {
+		run += " runs `" + strings.Join(start, " ") + "`, which"
+	}
+	return run + " starts the development server of " + dev + " (hot reload, unbundled sources): the image exists to develop the app, and serving a production build from nginx would make another image, not this one smaller"
 }
 
 func hasFramework(pkg *analyzer.PackageJSON) bool {
