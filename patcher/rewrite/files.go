@@ -29,6 +29,8 @@ func nginxConf(port int, spa bool, assets string) string {
 	b.WriteString("    \"~*[.-][0-9a-f]{8,}\\.(?:js|mjs|css|woff2?|ttf|png|jpe?g|gif|svg|webp|avif|ico)$\" \"public, max-age=31536000, immutable\";\n")
 	b.WriteString("}\n\n")
 	b.WriteString("server {\n")
+	b.WriteString("    # IPv4 only: an IPv6 listen here would stop nginx from starting\n")
+	b.WriteString("    # where the container has no IPv6.\n")
 	fmt.Fprintf(&b, "    listen %d;\n", port)
 	b.WriteString("    server_name _;\n")
 	b.WriteString("    root /usr/share/nginx/html;\n")

@@ -91,12 +91,15 @@ type staticPlan struct {
 	framework string
 	// late are files the original copied into the served folder after
 	// the build, as context source → path under htmlRoot.
-	late         [][2]string
-	buildPkgs    []string
-	envBefore    []string
-	envAfter     []string
-	outReason    string
-	origPort     int
+	late      [][2]string
+	buildPkgs []string
+	envBefore []string
+	envAfter  []string
+	outReason string
+	origPort  int
+	// ipv4Only is true when the original server listened on IPv4 only,
+	// as nginx's listen does.
+	ipv4Only     bool
 	droppedSteps []string
 }
 
@@ -175,6 +178,13 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 	}
 	if path.IsAbs(p.out) || strings.HasPrefix(p.out, "..") || p.out == "." {
 		return nil, nil
+	}
+	if server == "http-server" {
+		addr := ""
+		if i := slices.Index(start, "-a"); i > serverAt && i+1 < len(start) {
+			addr = start[i+1]
+		}
+		p.ipv4Only = addr == "" || !strings.Contains(addr, ":") && addr != "localhost"
 	}
 	if server == "serve" && slices.Contains(start, "-s") || slices.Contains(start, "--single") {
 		p.spa = true
@@ -652,6 +662,11 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	)
 	if p.spa {
 		rw.Explanation = append(rw.Explanation, "Unknown paths fall back to `index.html` (`try_files`): the app routes in the browser.")
+	}
+	if p.ipv4Only {
+		rw.Explanation = append(rw.Explanation, "nginx listens on IPv4 only, as http-server did (it binds 0.0.0.0 unless told otherwise with -a).")
+	} else {
+		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on IPv4 only; the original server may also have answered on IPv6: where the container has IPv6 and clients use it, add `listen [::]:%d;` to `nginx/default.conf` (nginx does not start with it where there is no IPv6).", p.port))
 	}
 	switch {
 	case p.origPort == 0:
