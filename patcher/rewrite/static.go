@@ -663,9 +663,9 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	if p.spa {
 		rw.Explanation = append(rw.Explanation, "Unknown paths fall back to `index.html` (`try_files`): the app routes in the browser.")
 	}
-	if p.ipv4Only {
-		rw.Explanation = append(rw.Explanation, "nginx listens on IPv4 only, as http-server did (it binds 0.0.0.0 unless told otherwise with -a).")
-	} else {
+	if !p.ipv4Only {
+		// http-server binds 0.0.0.0 unless -a says otherwise: IPv4 only,
+		// as nginx here, and nothing to tell.
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on IPv4 only; the original server may also have answered on IPv6: where the container has IPv6 and clients use it, add `listen [::]:%d;` to `nginx/default.conf` (nginx does not start with it where there is no IPv6).", p.port))
 	}
 	switch {
