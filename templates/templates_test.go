@@ -333,7 +333,7 @@ func TestCheckRunSaysWhatWasNotCovered(t *testing.T) {
 const maxMonorepoReport = 12_500
 
 // TestMonorepoReportStaysConcise: the example's report, as the pull request
-// and as the CLI writes it, stays under 12 KB with every section of the
+// and as the CLI writes it, stays under maxMonorepoReport with every section of the
 // seed report present, so it cannot shrink by dropping one.
 func TestMonorepoReportStaysConcise(t *testing.T) {
 	in := input(t, "examples/monorepo", os.DirFS("../examples/monorepo"))

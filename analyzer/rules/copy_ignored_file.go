@@ -41,7 +41,7 @@ var CopyIgnoredFile = &analyzer.Rule{
 				}
 				if strings.Contains(src, "$") {
 					if dir, pat := ignoredVariableFolder(di, src); dir != "" {
-						p.Report(in, fmt.Sprintf("%s source %s is in %s, which the .dockerignore pattern %q excludes: whatever the variable names there, the build fails with \"not found\"; re-include it in %s with a ! pattern or stop copying it",
+						p.Report(in, fmt.Sprintf("%s source %s is in %s, which the .dockerignore pattern %q excludes: for any value that stays in that folder, the build fails with \"not found\"; re-include it in %s with a ! pattern or stop copying it",
 							in.Keyword, src, dir, pat, di.Path), nil)
 					}
 					continue

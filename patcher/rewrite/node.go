@@ -280,6 +280,25 @@ func installWithheld(cmds []command, bc *analyzer.BuildContext, pm *nodePM) stri
 			continue
 		}
 		installs = true
+		if lockedInstall(c.cmd) && (!pm.locked || pm.name != c.cmd.Name) {
+			lock := "the context has none for " + c.cmd.Name
+			advice := "commit it first"
+			if pm.stale != "" && pm.name == c.cmd.Name {
+				lock, advice = pm.stale, "update and commit it first"
+			}
+			return fmt.Sprintf("the original runs %s, which installs exactly what a lockfile in step with package.json names (%s); %s: the rewrite would install without one, resolving versions afresh",
+				c.cmd.String(), lock, advice)
+		}
+	}
+	if pkg := bc.Package; !installs && pkg != nil && len(pkg.Dependencies)+len(pkg.DevDependencies) > 0 {
+		return "the original installs no packages: whatever node_modules it runs on come with the build context (installed before docker build), " +
+			"and a rewrite that installs them from package.json would change where the dependencies come from"
+	}
+	for _, c := range cmds {
+		if c.step != stepDeps {
+			continue
+		}
+		installs = true
 		if !pm.locked && lockedInstall(c.cmd) {
 			missing := "the context has none"
 			if pm.stale != "" {
@@ -368,16 +387,18 @@ func configPathInContext(bc *analyzer.BuildContext, b []byte) string {
 	return ""
 }
 
-// lockedInstall reports an install that refuses to run without a
-// lockfile matching package.json: npm ci, yarn --frozen-lockfile or
-// --immutable, pnpm --frozen-lockfile.
+// lockedInstall reports an install that installs what its lockfile
+// names: npm ci, yarn --frozen-lockfile or --immutable, pnpm
+// --frozen-lockfile.
 func lockedInstall(c analyzer.Command) bool {
 	switch c.Name {
 	case "npm":
 		sub := c.Subcommand()
 		return sub == "ci" || sub == "clean-install" || sub == "install-clean" || sub == "isntall-clean" || sub == "ic"
-	case "yarn", "pnpm":
+	case "yarn":
 		return c.Has("--frozen-lockfile", "--immutable")
+	case "pnpm":
+		return c.Has("--frozen-lockfile")
 	}
 	return false
 }

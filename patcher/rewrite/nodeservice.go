@@ -143,7 +143,7 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	if e.port != 0 {
 		ports = append(ports, o.listenPort(e.port, e.env))
 	}
-	p.user, p.noUser = o.userAllowedForApp(ports)
+	p.user, p.noUser = o.userAllowedForApp(ports, "node", "1000")
 	p.chown = o.chowned(p.cmds)
 	// A new HEALTHCHECK only with evidence of the endpoint.
 	p.health = kept

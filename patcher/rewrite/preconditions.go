@@ -184,7 +184,7 @@ func within(p, dir string) (string, bool) {
 // writes what it writes without a path (an upload folder, a log, a
 // cache), and final-user-root withholds its USER over it: the rewrite
 // decides as the rule does, so that the report and the diff agree.
-func (o *original) userAllowedForApp(ports []int) (bool, string) {
+func (o *original) userAllowedForApp(ports []int, accounts ...string) (bool, string) {
 	if ok, why := o.userAllowed(ports); !ok {
 		return ok, why
 	}
@@ -193,26 +193,31 @@ func (o *original) userAllowedForApp(ports []int) (bool, string) {
 			return false, "the app lives in " + dir + ", in root's home, which is mode 700: another account could not even enter it"
 		}
 	}
-	if wp, ok := o.rootOwnedWorkdir(); ok {
+	if wp, ok := o.unwritableWorkdir(accounts); ok {
 		owner := "belongs to " + wp.Owner
-		if wp.Owner == "" {
+		switch {
+		case wp.Owner == "":
 			owner = "has an owner dockopt cannot tell"
+		case strings.Contains(wp.OwnerWhy, "unless the base image already has it"):
+			owner += " unless the base image made it"
 		}
-		return false, fmt.Sprintf("the app's working directory %s %s, so another account could not write files there, as an app may; give it to the account first (COPY --chown, or chown before the USER)",
+		return false, fmt.Sprintf("the app's working directory %s %s, where an unprivileged account could not write what an app writes in its working directory; chown it to that account before a USER",
 			wp.Path, owner)
 	}
 	return true, ""
 }
 
-// rootOwnedWorkdir returns the final WORKDIR of an original that runs as
-// root when another account could not write it. An original that runs
-// unprivileged already shows the app can do without.
-func (o *original) rootOwnedWorkdir() (analyzer.WrittenPath, bool) {
+// unwritableWorkdir returns the final WORKDIR of an original that runs as
+// root when the rewrite's account, known by any of accounts (name, UID),
+// could not write it. An original that runs unprivileged already shows
+// the app can do without.
+func (o *original) unwritableWorkdir(accounts []string) (analyzer.WrittenPath, bool) {
 	if o.facts().RunUser().Root() == analyzer.Absent {
 		return analyzer.WrittenPath{}, false
 	}
 	for _, wp := range o.facts().WrittenPaths() {
-		if wp.WorldWritable || !slices.ContainsFunc(wp.Why, func(why string) bool { return strings.HasPrefix(why, "the final WORKDIR") }) {
+		if wp.WorldWritable || slices.Contains(accounts, wp.Owner) ||
+			!slices.ContainsFunc(wp.Why, func(why string) bool { return strings.HasPrefix(why, "the final WORKDIR") }) {
 			continue
 		}
 		return wp, true
@@ -228,7 +233,8 @@ func inRootHome(p string) bool { return p == "/root" || strings.HasPrefix(p, "/r
 // are the ones the start command binds, when known), or when a root
 // original writes somewhere the new account could not: a VOLUME, a folder
 // it created or chowned, a server's data directory. The final WORKDIR
-// alone is where the code sits, not evidence that the app writes there.
+// is weighed by userAllowedForApp, for the rewrites that keep it: the Go
+// rewrite's distroless runtime starts in the nonroot account's home.
 // An original that runs unprivileged already shows the app can.
 func (o *original) userAllowed(ports []int) (bool, string) {
 	sf := o.facts()

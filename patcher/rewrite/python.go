@@ -193,7 +193,7 @@ func (p *pythonPlan) preconditions(o *original) *Withheld {
 	if srvWhy == "" {
 		ports = append(ports, o.listenPort(srv.port, srv.env))
 	}
-	p.user, p.noUser = o.userAllowedForApp(ports)
+	p.user, p.noUser = o.userAllowedForApp(ports, fmt.Sprint(pythonUID))
 	p.chowned = o.chowned(p.cmds)
 	// A new HEALTHCHECK only with evidence of the endpoint.
 	p.health = kept
