@@ -293,7 +293,7 @@ func patchFile(ctx context.Context, run *analyzer.Configured, before *analyzer.F
 
 func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.FileResult, opts Options) (*File, error) {
 	p := &filePatcher{ctx: ctx, run: run, opts: opts, bc: before.BuildContext, path: before.Path, before: before,
-		blocked: map[string]Dropped{}, originalRules: ruleCounts(before.Findings)}
+		blocked: map[string]Dropped{}, retry: map[string]int{}, originalRules: ruleCounts(before.Findings)}
 	f := &File{Path: before.Path, Original: before.Dockerfile.Source, Before: before}
 	p.originalForeignRefs = foreignCopyRefs(before.Dockerfile)
 	src := f.Original
@@ -326,6 +326,7 @@ func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		p.pass = pass
 		candidates, dropped := p.candidates(current)
 		if pass == 1 {
 			f.Dropped = append(f.Dropped, dropped...)
@@ -351,6 +352,7 @@ func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.
 		}
 		p.bc = before.BuildContext.WithGenerated(f.Generated, p.path)
 		src, current = next, nextRes
+		p.changedIn = pass
 	}
 	for _, d := range p.blocked {
 		f.Dropped = append(f.Dropped, d)
@@ -402,8 +404,14 @@ type filePatcher struct {
 	bc   *analyzer.BuildContext
 	path string
 	// blocked holds, by fixKey, the fixes that failed verification.
-	blocked       map[string]Dropped
-	originalRules map[string]int
+	blocked map[string]Dropped
+	// pass is the pass being made; changedIn the last pass that changed
+	// the file; retry holds, by fixKey, the pass in which a fix was
+	// blocked for the findings it brought, which depend on the rest of
+	// the file: once the file has changed since, the fix is tried again.
+	pass, changedIn int
+	retry           map[string]int
+	originalRules   map[string]int
 	// before is the original's analysis; whether it converts is asked
 	// of it only when that decides something (originalConverts).
 	before              *analyzer.FileResult
@@ -460,8 +468,16 @@ func (p *filePatcher) candidates(fr *analyzer.FileResult) (ok []analyzer.Finding
 			dropped = append(dropped, Dropped{Rule: f.Rule, Message: f.Fix.Message, Safety: f.Fix.Safety, Line: f.Line, Reason: ReasonPolicy})
 			continue
 		}
-		if _, blocked := p.blocked[fixKey(f)]; blocked {
-			continue
+		if key := fixKey(f); p.isBlocked(key) {
+			if at, ok := p.retry[key]; !ok || p.changedIn < at {
+				continue
+			}
+			// Another fix applied in or after the pass that blocked this
+			// one may have removed what its new finding was about (the
+			// apt lists an earlier RUN left, now removed there): without
+			// another try, a second run of dockopt would apply it.
+			delete(p.blocked, key)
+			delete(p.retry, key)
 		}
 		ok = append(ok, f)
 	}
@@ -645,8 +661,19 @@ func fitsConvertLimit(src []byte, fixes []analyzer.Finding) bool {
 	return err != nil || analyzer.CheckConvertLimit(next) == nil
 }
 
+func (p *filePatcher) isBlocked(key string) bool {
+	_, blocked := p.blocked[key]
+	return blocked
+}
+
 func (p *filePatcher) block(f analyzer.Finding, reason string) {
-	p.blocked[fixKey(f)] = Dropped{Rule: f.Rule, Message: f.Fix.Message, Safety: f.Fix.Safety, Line: f.Line, Reason: reason}
+	key := fixKey(f)
+	p.blocked[key] = Dropped{Rule: f.Rule, Message: f.Fix.Message, Safety: f.Fix.Safety, Line: f.Line, Reason: reason}
+	if strings.HasPrefix(reason, ReasonNewFindings) {
+		if _, tried := p.retry[key]; !tried {
+			p.retry[key] = p.pass
+		}
+	}
 }
 
 // try applies fixes to src and checks the result; it returns the reason
