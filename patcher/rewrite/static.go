@@ -52,6 +52,14 @@ var devServers = map[string][]string{
 	"eleventy":           {"--serve"},
 	"parcel":             {"", "serve"},
 	"gatsby":             {"develop"},
+	"next":               {"dev"},
+	"nuxt":               {"dev"},
+	"nuxi":               {"dev"},
+	"ng":                 {"serve"},
+	"docusaurus":         {"start"},
+	"ember":              {"serve", "server", "s"},
+	"gridsome":           {"develop"},
+	"snowpack":           {"dev"},
 }
 
 // previewServers serve what the build wrote, as the static servers do,
