@@ -481,7 +481,7 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 	// One Pass serves every rule in turn (a hundred allocations a file
 	// fewer); its findings are copied out before the next rule runs, and
 	// no rule keeps its Pass past Check.
-	p := &Pass{File: d, Context: bc, Config: cfg, facts: facts}
+	p := &Pass{File: d, Context: bc, Config: cfg, facts: facts, waived: func(id string) bool { return c.Waived(id, path) }}
 	for _, r := range a.rules {
 		if ctx.Err() != nil {
 			return fr // thrown away by AnalyzeSource

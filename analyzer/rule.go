@@ -87,6 +87,16 @@ type Pass struct {
 	Config  *Config
 	facts   *fileFacts
 	out     []Finding
+	// waived answers RuleWaived.
+	waived func(ruleID string) bool
+}
+
+// RuleWaived reports whether the configuration turns another rule off or
+// waives it for this file: a fix that does two rules' work at once (one
+// generated file for both) leaves out the part of a rule the person does
+// not want.
+func (p *Pass) RuleWaived(ruleID string) bool {
+	return p.waived != nil && p.waived(ruleID)
 }
 
 // Report records a finding spanning an instruction.

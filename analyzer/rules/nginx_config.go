@@ -335,24 +335,47 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 	if !ok || bc.Has(src) || bc.DockerIgnore.Excludes(src) || servesFile(site, src) {
 		return nil
 	}
+	// A waived rule's part stays out: the file is one fix for both.
+	gzip, headers := !p.RuleWaived("nginx-no-gzip"), !p.RuleWaived("nginx-missing-security-headers")
+	var what []string
+	if gzip {
+		what = append(what, "compression")
+	}
+	if headers {
+		what = append(what, "security headers")
+	}
 	var b strings.Builder
 	w := func(s string) { b.WriteString(s + "\n") }
-	w("# Written by dockopt: compression and security headers for the static site.")
+	w("# Written by dockopt: " + strings.Join(what, " and ") + " for the static site.")
 	w("# nginx reads this file inside its http block (nginx.conf includes")
 	w("# conf.d/*.conf there), so the image's own default.conf still serves the")
-	w("# site and inherits these directives; a server or location that sets an")
-	w("# add_header of its own no longer sends the ones below.")
-	w("gzip on;")
-	w("gzip_vary on;")
-	w("gzip_min_length 1024;")
-	w("gzip_types " + strings.Join(nginxGzipTypes, " ") + ";")
-	w("")
-	w(`add_header X-Content-Type-Options "nosniff" always;`)
-	w(`add_header X-Frame-Options "SAMEORIGIN" always;`)
-	w(`add_header Referrer-Policy "strict-origin-when-cross-origin" always;`)
+	if headers {
+		w("# site and inherits these directives; a server or location that sets an")
+		w("# add_header of its own no longer sends the ones below.")
+	} else {
+		w("# site and inherits these directives.")
+	}
+	if gzip {
+		w("gzip on;")
+		w("gzip_vary on;")
+		w("gzip_min_length 1024;")
+		w("gzip_types " + strings.Join(nginxGzipTypes, " ") + ";")
+	}
+	if gzip && headers {
+		w("")
+	}
+	if headers {
+		w(`add_header X-Content-Type-Options "nosniff" always;`)
+		w(`add_header X-Frame-Options "SAMEORIGIN" always;`)
+		w(`add_header Referrer-Policy "strict-origin-when-cross-origin" always;`)
+	}
+	parts := slices.Clone(what)
+	if gzip {
+		parts[0] = "gzip"
+	}
 	line := matchCase("COPY", site.at.Written) + " " + quoteCopy(src) + " " + nginxSnippet
 	return &analyzer.Fix{
-		Message: "add " + gen + " to nginx's http block (gzip, security headers); the image's default.conf stays",
+		Message: "add " + gen + " to nginx's http block (" + strings.Join(parts, ", ") + "); the image's default.conf stays",
 		Safety:  analyzer.Review,
 		Edits:   []analyzer.TextEdit{insertLinesAfter(p.File, site.at, line)},
 		Files: []analyzer.GeneratedFile{{Path: gen, Content: b.String(),
