@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -123,31 +124,38 @@ func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string
 // depInstallOf describes an install from the manifest: the files it reads
 // and what keeps it from moving before the source. It reports false for
 // installs of named packages, which do not depend on the source.
-func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c analyzer.Command, wd, dest string) (depInstall, bool) {
-	d := depInstall{text: pm.Commands[0] + " " + pm.Install[0]}
+func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c analyzer.Command, wd, dest string) (d depInstall, ok bool) {
+	d = depInstall{text: pm.Commands[0] + " " + pm.Install[0]}
 	if pm != analyzer.Pip {
 		d.manifests = append([]string{pm.Manifests[0]}, present(bc, slices.Concat(pm.Lockfiles, pm.Config))...)
 		if bc.DockerIgnore.Excludes(pm.Manifests[0]) {
 			d.blocker = bc.DockerIgnore.Path + " keeps " + pm.Manifests[0] + " out of the build context"
 		}
 	}
+	defer func() {
+		if d.blocker == "" && len(pm.Lockfiles) > 0 && pm.InstallsFrozen(c) && len(present(bc, pm.Lockfiles)) == 0 {
+			// Copying the manifest alone would keep the install failing
+			// once the lockfile it asks for is committed.
+			d.blocker = "it installs from a lockfile, and the build context has no " + strings.Join(pm.Lockfiles, " or ") + " to copy with " + pm.Manifests[0]
+		}
+	}()
 	switch pm {
 	case analyzer.Npm:
 		if c.Has("-g", "--global") || len(c.Positional(pm.Valued...)) > 1 {
 			return d, false // npm install <package>: not from the manifest
 		}
 		d.text = "npm " + pm.Subcommand(c)
-		d.blocker = nodeBlocker(bc)
+		d.blocker = cmp.Or(d.blocker, nodeBlocker(bc))
 	case analyzer.Yarn:
-		d.blocker = nodeBlocker(bc)
 		if bc.Has(".yarnrc.yml") {
-			d.blocker = "Yarn Berry also needs .yarnrc.yml and .yarn/"
+			d.blocker = cmp.Or(d.blocker, "Yarn Berry also needs .yarnrc.yml and .yarn/")
 		}
+		d.blocker = cmp.Or(d.blocker, nodeBlocker(bc))
 	case analyzer.Pnpm:
-		d.blocker = nodeBlocker(bc)
 		if bc.Has("pnpm-workspace.yaml") {
-			d.blocker = "a pnpm workspace needs every member's package.json"
+			d.blocker = cmp.Or(d.blocker, "a pnpm workspace needs every member's package.json")
 		}
+		d.blocker = cmp.Or(d.blocker, nodeBlocker(bc))
 	case analyzer.Pip:
 		req := pipRequirements(c)
 		if len(req) == 0 {
