@@ -95,7 +95,8 @@ func TestGoldens(t *testing.T) {
 			}
 			for name, doc := range map[string]string{"report": report, "PR body": body} {
 				for _, e := range emphasized(doc) {
-					if !allowed[e] {
+					// A title keeps its characters, escaped: \*\*/\_\_pycache\_\_.
+					if !allowed[markdownEscapes.Replace(e)] {
 						t.Errorf("%s: stray emphasis %q", name, e)
 					}
 				}
@@ -364,3 +365,7 @@ func TestMonorepoReportStaysConcise(t *testing.T) {
 		}
 	}
 }
+
+// markdownEscapes undoes the backslash escapes the templates put before
+// markdown's punctuation.
+var markdownEscapes = strings.NewReplacer(`\*`, "*", `\_`, "_", "\\`", "`", `\[`, "[", `\]`, "]", `\<`, "<", `\>`, ">", `\#`, "#", `\|`, "|", `\\`, `\`)

@@ -174,6 +174,11 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	w.raw(o.args...)
 	w.line("# tini runs as PID 1: it forwards SIGTERM to node and reaps zombie processes.")
 	w.raw(installLine(distro, withPackage(p.pkgs.runtime(), "tini")))
+	if !p.user {
+		if kept := o.keptAccounts(p.cmds); kept != "" {
+			w.line("%s", kept)
+		}
+	}
 	w.workdir(workdir)
 	if !o.setsEnv("NODE_ENV") {
 		w.line("ENV NODE_ENV=production")
@@ -261,8 +266,11 @@ func (p *nodePlan) write(o *original) *Rewrite {
 		how = "with `apk add --no-cache`"
 	}
 	rw.Explanation = append(rw.Explanation, p.pkgs.describe(how)...)
-	if hasStep(p.cmds, stepUser) {
+	switch {
+	case hasStep(p.cmds, stepUser) && p.user:
 		rw.Explanation = append(rw.Explanation, "The account the original created is replaced by the image's own `node` user; check file permissions the app relies on.")
+	case hasStep(p.cmds, stepUser):
+		rw.Explanation = append(rw.Explanation, "The account the original creates is created in the runtime too, as the original does it.")
 	}
 	env := envSecretsFor(o)
 	if f, ok := dockerignore(o, slices.Concat([]string{".git", "test", "tests", "**/__tests__", "**/*.test.js", "**/*.spec.js", "coverage", "npm-debug.log*"}, env),

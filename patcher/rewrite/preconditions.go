@@ -225,6 +225,23 @@ func (o *original) unwritableWorkdir(accounts []string) (analyzer.WrittenPath, b
 	return analyzer.WrittenPath{}, false
 }
 
+// keptAccounts is a RUN that creates again the accounts the original
+// creates and does not switch to, for a rewrite that keeps root: docker
+// run --user or an exec may name them, and the rewrite brings an account
+// of its own only to run as it. "" when the original creates none.
+func (o *original) keptAccounts(cmds []command) string {
+	var texts []string
+	for _, c := range cmds {
+		if c.step == stepUser {
+			texts = append(texts, string(o.d.Source[c.cmd.Start:c.cmd.End]))
+		}
+	}
+	if len(texts) == 0 {
+		return ""
+	}
+	return "# The accounts the original creates; the process still runs as root.\nRUN " + strings.Join(texts, " && ")
+}
+
 func inRootHome(p string) bool { return p == "/root" || strings.HasPrefix(p, "/root/") }
 
 // userAllowed decides whether the rewrite runs the process as an

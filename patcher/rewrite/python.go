@@ -321,6 +321,8 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 		} else {
 			w.line("RUN useradd --system --no-log-init --uid %d --no-create-home --shell /usr/sbin/nologin app", pythonUID)
 		}
+	} else if kept := o.keptAccounts(p.cmds); kept != "" {
+		w.line("%s", kept)
 	}
 	w.workdir(p.workdir)
 	env := []string{"PATH=/opt/venv/bin:$PATH"}
@@ -371,6 +373,9 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 	}
 	if p.user {
 		rw.Resolves = append(rw.Resolves, "final-user-root")
+	} else if hasStep(p.cmds, stepUser) {
+		// The original's accounts are kept as it creates them.
+		rw.Resolves = slices.DeleteFunc(rw.Resolves, func(id string) bool { return id == "user-login-shell" })
 	}
 	var reqNames []string
 	for _, r := range p.reqs {
@@ -417,10 +422,8 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 	if p.health.note != "" {
 		rw.Explanation = append(rw.Explanation, p.health.note)
 	}
-	if hasStep(p.cmds, stepUser) {
-		if !p.user {
-			rw.Explanation = append(rw.Explanation, "The account the original created (and did not use) is not created.")
-		}
+	if hasStep(p.cmds, stepUser) && !p.user {
+		rw.Explanation = append(rw.Explanation, "The account the original creates is created in the runtime too, as the original does it.")
 	}
 	envIgnore := envSecretsFor(o)
 	if f, ok := dockerignore(o, slices.Concat([]string{".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache"}, envIgnore), nil, reqNames); ok {
