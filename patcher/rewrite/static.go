@@ -403,12 +403,64 @@ func (o *original) relTo(p, cmdDir string) string {
 }
 
 func findServer(words []string) (string, int) {
-	for i, w := range words {
-		if _, ok := staticServers[path.Base(w)]; ok {
-			return path.Base(w), i
+	for _, i := range programWords(words) {
+		if name := path.Base(words[i]); hasStaticServer(name) {
+			return name, i
 		}
 	}
 	return "", -1
+}
+
+func hasStaticServer(name string) bool {
+	_, ok := staticServers[name]
+	return ok
+}
+
+// programWords returns the indexes of the words that name the program a
+// command runs: the first of each command of an && chain, past variable
+// assignments and the runners that start another program (npx serve,
+// env, cross-env, npm exec, yarn serve). Any other word is an argument:
+// `docusaurus serve` and `npx nx serve web` run docusaurus and nx, not
+// the serve package, and `serve -s dist/vite` does not run vite.
+func programWords(words []string) []int {
+	var out []int
+	start := true
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case w == "&&" || w == "||" || w == ";" || w == "|":
+			start = true
+			continue
+		case !start:
+			continue
+		case strings.Contains(w, "=") && !strings.HasPrefix(w, "-"):
+			continue // NAME=value before the program
+		}
+		out = append(out, i)
+		switch path.Base(w) {
+		case "npx", "bunx", "exec", "env", "cross-env", "yarn", "pnpm", "npm":
+			// The runner, then its options, then what it runs; npm, yarn
+			// and pnpm only through exec/dlx (yarn BIN too, as yarn runs
+			// a package's binary).
+			j := i + 1
+			if base := path.Base(w); (base == "npm" || base == "pnpm" || base == "yarn") && j < len(words) && (words[j] == "exec" || words[j] == "dlx" || words[j] == "x") {
+				j++
+			} else if base == "npm" || base == "pnpm" {
+				start = false
+				continue
+			}
+			for j < len(words) && strings.HasPrefix(words[j], "-") {
+				if words[j] == "-p" || words[j] == "--package" {
+					j++
+				}
+				j++
+			}
+			i = j - 1
+			continue
+		}
+		start = false
+	}
+	return out
 }
 
 // previewPort returns the port the preview server in words listens on
@@ -464,7 +516,8 @@ func previewServer(words []string) string {
 // devServerIn names the program whose development server words start
 // ("vite", "eleventy"), "" for none.
 func devServerIn(words []string) string {
-	for i, w := range words {
+	for _, i := range programWords(words) {
+		w := words[i]
 		subs, ok := devServers[path.Base(w)]
 		if !ok {
 			continue
