@@ -213,8 +213,10 @@ func CreatedAccount(c Command) (name, shell string, ok bool) {
 	if len(pos) == 0 || pos[0].Dynamic {
 		return "", "", false
 	}
-	if c.Name == "adduser" && len(pos) == 2 && len(opts) == 0 {
-		return "", "", false // `adduser user group` adds to a group
+	if c.Name == "adduser" && len(pos) == 2 {
+		// `adduser [--quiet] user group` adds an existing user to a group,
+		// in Debian's adduser and BusyBox's alike.
+		return "", "", false
 	}
 	if o, found := LastOption(opts, "-s", "--shell"); found {
 		shell = o.Value.Value
