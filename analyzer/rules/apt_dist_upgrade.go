@@ -20,7 +20,8 @@ var AptDistUpgrade = &analyzer.Rule{
 	Rationale: `apt-get dist-upgrade (apt full-upgrade) may remove packages and pull in new ones to satisfy ` +
 		`changed dependencies, so the image no longer matches the base image its tag names, and what is ` +
 		`removed depends on the day of the build. apt-get upgrade removes nothing, but it also holds back ` +
-		`the updates that need a new package, so switching to it changes which updates the image gets; ` +
+		`the updates that need a new package (apt upgrade installs those, and holds back only what needs a ` +
+		`removal), so switching to it changes which updates the image gets; ` +
 		`for larger changes, move to a newer base image tag. Upgrading packages as such is fine. dockopt ` +
 		`reports this and proposes no edit: which updates the image should take is the maintainer's choice.`,
 	Bad:         "RUN apt-get update && apt-get dist-upgrade -y\n",
@@ -37,8 +38,14 @@ var AptDistUpgrade = &analyzer.Rule{
 					if a.Value != "dist-upgrade" && a.Value != "full-upgrade" {
 						continue
 					}
+					// apt upgrade, unlike apt-get upgrade, installs new
+					// packages; neither removes any.
+					held := "the updates that need new packages or the removal of one"
+					if c.Name == "apt" {
+						held = "the updates that need a package removed"
+					}
 					p.Report(in, c.Name+" "+a.Value+" may remove packages and add new ones the base image does not have; "+
-						"no fix: "+c.Name+" upgrade would hold back the updates that need new packages, so which one to run is the maintainer's choice", nil)
+						"no fix: "+c.Name+" upgrade would hold back "+held+", so which one to run is the maintainer's choice", nil)
 					break
 				}
 			}
