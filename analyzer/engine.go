@@ -478,10 +478,11 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 		fr.Stages[i].Role = string(model.StageRole(s).Role)
 	}
 	sup := collectSuppressions(d, cfg, a)
+	waived := func(id string, f Finding) bool { return c.Waived(id, path) || sup.wouldWaive(f) }
 	// One Pass serves every rule in turn (a hundred allocations a file
 	// fewer); its findings are copied out before the next rule runs, and
 	// no rule keeps its Pass past Check.
-	p := &Pass{File: d, Context: bc, Config: cfg, facts: facts, waived: func(id string) bool { return c.Waived(id, path) }}
+	p := &Pass{File: d, Context: bc, Config: cfg, facts: facts, waived: waived}
 	for _, r := range a.rules {
 		if ctx.Err() != nil {
 			return fr // thrown away by AnalyzeSource

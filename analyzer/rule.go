@@ -87,16 +87,23 @@ type Pass struct {
 	Config  *Config
 	facts   *fileFacts
 	out     []Finding
-	// waived answers RuleWaived.
-	waived func(ruleID string) bool
+	// waived answers WaivedAt.
+	waived func(ruleID string, f Finding) bool
 }
 
-// RuleWaived reports whether the configuration turns another rule off or
-// waives it for this file: a fix that does two rules' work at once (one
-// generated file for both) leaves out the part of a rule the person does
-// not want.
-func (p *Pass) RuleWaived(ruleID string) bool {
-	return p.waived != nil && p.waived(ruleID)
+// WaivedAt reports whether a finding of another rule on in would be
+// waived, by the configuration or by a waiver comment: a fix that does two
+// rules' work at once (one generated file for both) leaves out the part
+// of a rule the person does not want.
+func (p *Pass) WaivedAt(ruleID string, in *Instruction) bool {
+	if p.waived == nil {
+		return false
+	}
+	stage := -1
+	if in.Stage != nil {
+		stage = in.Stage.Index
+	}
+	return p.waived(ruleID, Finding{Rule: ruleID, Line: in.StartLine, EndLine: in.EndLine, Stage: stage})
 }
 
 // Report records a finding spanning an instruction.

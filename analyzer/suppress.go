@@ -274,7 +274,13 @@ func parseIgnoreComment(text string) (tool, scope string, ids []string) {
 	return "dockopt", scope, ids
 }
 
-func (s *suppressions) waives(f Finding) bool {
+func (s *suppressions) waives(f Finding) bool { return s.check(f, true) }
+
+// wouldWaive is waives without counting the waiver as used: for a fix that
+// asks whether another rule's finding would be waived, not for a finding.
+func (s *suppressions) wouldWaive(f Finding) bool { return s.check(f, false) }
+
+func (s *suppressions) check(f Finding, use bool) bool {
 	if !s.skipAll && len(s.wide) == 0 && len(s.stages) == 0 && len(s.instructions) == 0 {
 		// Most files waive nothing; the keys below cost an allocation or
 		// two per finding.
@@ -296,11 +302,11 @@ func (s *suppressions) waives(f Finding) bool {
 	}
 	waived := false
 	for _, sc := range s.wide {
-		waived = sc.waives(f, rule, keys) || waived
+		waived = sc.waives(f, rule, keys, use) || waived
 	}
 	for _, scopes := range [][]*suppressionScope{s.stages, s.instructions} {
 		if sc := scopeAt(scopes, f.Line); sc != nil {
-			waived = sc.waives(f, rule, keys) || waived
+			waived = sc.waives(f, rule, keys, use) || waived
 		}
 	}
 	return waived
@@ -391,7 +397,7 @@ func scopeAt(scopes []*suppressionScope, line int) *suppressionScope {
 
 // waives marks the suppressions of the scope that waive f used and
 // reports whether there was one.
-func (sc *suppressionScope) waives(f Finding, rule *Rule, keys []string) bool {
+func (sc *suppressionScope) waives(f Finding, rule *Rule, keys []string, use bool) bool {
 	if f.Line < sc.startLine || f.Line > sc.endLine {
 		return false
 	}
@@ -407,10 +413,14 @@ func (sc *suppressionScope) waives(f Finding, rule *Rule, keys []string) bool {
 		// Equivalents and "all" match whatever the case, so every
 		// suppression of the group does.
 		if (rule != nil && hasEquivalent(rule, g.id)) || strings.EqualFold(g.id, "all") {
-			g.markUsed()
+			if use {
+				g.markUsed()
+			}
 			waived = true
 		} else if exact := g.byID[f.Rule]; exact != nil {
-			exact.markUsed()
+			if use {
+				exact.markUsed()
+			}
 			waived = true
 		}
 	}

@@ -336,7 +336,7 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 		return nil
 	}
 	// A waived rule's part stays out: the file is one fix for both.
-	gzip, headers := !p.RuleWaived("nginx-no-gzip"), !p.RuleWaived("nginx-missing-security-headers")
+	gzip, headers := !p.WaivedAt("nginx-no-gzip", site.at), !p.WaivedAt("nginx-missing-security-headers", site.at)
 	var what []string
 	if gzip {
 		what = append(what, "compression")
