@@ -45,6 +45,9 @@ func IsDockerfileName(name string) bool {
 	return false
 }
 
+// IsComposeFile reports the names compose files are given.
+func IsComposeFile(name string) bool { return isComposeName(name) }
+
 func isComposeName(name string) bool {
 	lower := strings.ToLower(name)
 	if !strings.HasSuffix(lower, ".yml") && !strings.HasSuffix(lower, ".yaml") {

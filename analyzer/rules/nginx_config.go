@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"regexp"
@@ -301,6 +302,9 @@ func nginxSnippetUnsafe(p *analyzer.Pass, site nginxSite) string {
 	if site.staticDir != "/usr/share/nginx/html" {
 		return "the site is copied to " + site.staticDir + ", and the image's default.conf serves /usr/share/nginx/html: where nginx serves the site from is for you to decide"
 	}
+	if why := mountedNginxConfig(p.Context); why != "" {
+		return why + ": a gzip directive of its own beside the fix's would stop nginx from starting"
+	}
 	for _, in := range site.final.LineageInstructions() {
 		if in.Onbuild != nil {
 			continue
@@ -314,6 +318,33 @@ func nginxSnippetUnsafe(p *analyzer.Pass, site nginxSite) string {
 			words := strings.Fields(strings.NewReplacer(`"`, " ", ",", " ", "[", " ", "]", " ").Replace(in.Text(p.File.Source)))
 			if i := slices.IndexFunc(words, func(w string) bool { return path.Base(w) == "nginx" }); i >= 0 && slices.Contains(words[i:], "-c") {
 				return fmt.Sprintf("the %s on line %d starts nginx with a configuration file of its own (-c)", in.Keyword, in.StartLine)
+			}
+		}
+	}
+	return ""
+}
+
+// mountedNginxConfig says why the configuration nginx runs with may not be
+// the one a stock image ships, "" when nothing suggests it: the build
+// context holds an nginx configuration the Dockerfile does not copy, or a
+// compose file mounts something under /etc/nginx.
+func mountedNginxConfig(bc *analyzer.BuildContext) string {
+	if bc == nil {
+		return ""
+	}
+	composeRead := 0
+	for _, f := range bc.Files {
+		base := path.Base(f)
+		if strings.Contains(f, "node_modules/") || base == path.Base(nginxSnippet) {
+			continue // the fix's own file
+		}
+		switch {
+		case base == "nginx.conf" || path.Ext(base) == ".conf" && strings.Contains(f, "nginx"):
+			return "the build context holds " + f + ", which the Dockerfile does not copy and which may be mounted over the image's configuration when it runs (compose, a ConfigMap)"
+		case analyzer.IsComposeFile(base) && composeRead < 8:
+			composeRead++
+			if b, err := bc.ReadFile(f); err == nil && bytes.Contains(b, []byte("/etc/nginx")) {
+				return "the compose file " + f + " mounts something under /etc/nginx"
 			}
 		}
 	}

@@ -31,7 +31,7 @@ var NginxMissingSecurityHeaders = &analyzer.Rule{
 			return
 		}
 		if site.stock {
-			msg, fix := "nginx runs with its stock configuration, which sends no security headers; add to its http block: "+strings.Join(missing, " "), nginxFix(p, site)
+			msg, fix := "the image does not replace nginx's stock configuration, which sends no security headers; add to its http block: "+strings.Join(missing, " "), nginxFix(p, site)
 			if why := nginxFixWithheld(p, site); fix == nil && why != "" {
 				msg += " (no fix: " + why + ")"
 			}

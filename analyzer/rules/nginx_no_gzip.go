@@ -29,7 +29,7 @@ var NginxNoGzip = &analyzer.Rule{
 			return
 		}
 		if site.stock {
-			msg, fix := "nginx runs with its stock configuration, which compresses nothing but HTML; add to its http block: "+strings.Join(missing, " "), nginxFix(p, site)
+			msg, fix := "the image does not replace nginx's stock configuration, which compresses nothing but HTML; add to its http block: "+strings.Join(missing, " "), nginxFix(p, site)
 			if why := nginxFixWithheld(p, site); fix == nil && why != "" {
 				msg += " (no fix: " + why + ")"
 			}
