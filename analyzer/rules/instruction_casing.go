@@ -37,15 +37,12 @@ var InstructionCasing = &analyzer.Rule{
 				upper++
 			}
 		}
-		want, casing := strings.ToUpper, "upper case"
-		like := "like most instructions of this file"
-		switch {
-		case lower > upper:
-			want, casing = strings.ToLower, "lower case"
-		case lower == upper:
-			// A tie goes to upper case, the convention.
-			like = "like half the instructions of this file, and as convention has it"
+		// A tie goes to upper case, the convention.
+		want, casing, same := strings.ToUpper, "upper case", upper
+		if lower > upper {
+			want, casing, same = strings.ToLower, "lower case", lower
 		}
+		like := fmt.Sprintf("like %d of the %d instructions of this file", same, len(counted))
 		for _, in := range counted {
 			if in.Written == want(in.Written) {
 				continue
