@@ -420,7 +420,7 @@ func slimBreaksHTTPS(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyzer.
 }
 
 func httpsLost(full analyzer.ImageRef, alt string) string {
-	return fmt.Sprintf(": %s ships ca-certificates and %s does not, so the request would fail there", full.Raw, alt)
+	return fmt.Sprintf(": %s ships ca-certificates and %s does not, so unless something else installs them, the request fails there", full.Raw, alt)
 }
 
 // httpsScan follows, command by command in the order the build runs them,
@@ -429,6 +429,9 @@ func httpsLost(full analyzer.ImageRef, alt string) string {
 type httpsScan struct {
 	noCerts map[string]string // tool → where it was installed without them
 	certs   bool
+	// aptNoRecommends is set once a command writes APT's configuration
+	// to leave recommended packages out of every install.
+	aptNoRecommends bool
 }
 
 // command takes the next command, run at where; it returns what fails
@@ -439,6 +442,12 @@ func (h *httpsScan) command(c analyzer.Command, where string) string {
 		return ""
 	}
 	switch c.Name {
+	case "echo", "printf", "tee":
+		text := c.String()
+		if strings.Contains(text, "Install-Recommends") && (strings.Contains(text, `"false"`) || strings.Contains(text, `"0"`) || strings.Contains(text, "false") || strings.Contains(text, " 0")) {
+			h.aptNoRecommends = true
+		}
+		return ""
 	case "apt-get", "apt", "apk":
 		pkgs := installedWords(c)
 		if len(pkgs) == 0 {
@@ -452,7 +461,7 @@ func (h *httpsScan) command(c analyzer.Command, where string) string {
 				return ""
 			}
 		}
-		if c.Name == "apk" || !noRecommends(c) {
+		if c.Name == "apk" || !noRecommends(c) && !h.aptNoRecommends {
 			return ""
 		}
 		for _, m := range analyzer.MissingRecommends(words) {
@@ -477,9 +486,9 @@ func (h *httpsScan) command(c analyzer.Command, where string) string {
 		url = "a URL dockopt cannot read"
 	}
 	if installed == where {
-		return fmt.Sprintf("%s installs %s with --no-install-recommends and without ca-certificates, then fetches %s with it", where, c.Name, url)
+		return fmt.Sprintf("%s installs %s without recommended packages and without ca-certificates, then fetches %s with it", where, c.Name, url)
 	}
-	return fmt.Sprintf("%s installs %s with --no-install-recommends and without ca-certificates, and %s fetches %s with it", installed, c.Name, where, url)
+	return fmt.Sprintf("%s installs %s without recommended packages and without ca-certificates, and %s fetches %s with it", installed, c.Name, where, url)
 }
 
 // installedWords returns the package words of apt-get/apt install and apk
