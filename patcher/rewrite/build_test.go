@@ -190,7 +190,7 @@ func TestRewritesBuildAndStart(t *testing.T) {
 				"Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\nEXPOSE 3000\n" +
 					"CMD [\"npx\", \"serve\", \"-s\", \"dist\", \"-l\", \"3000\"]\n",
 				"package.json":      `{"name": "shop", "scripts": {"build": "vite build"}, "dependencies": {"react": "^18.3.1"}, "devDependencies": {"vite": "^5.4.0"}}`,
-				"package-lock.json": `{"lockfileVersion": 3, "packages": {}}`,
+				"package-lock.json": `{"lockfileVersion": 3, "packages": {"node_modules/react": {"version": "18.3.1"}, "node_modules/vite": {"version": "5.4.11"}}}`,
 				"index.html":        "<!doctype html><div id=\"root\"></div>\n",
 			},
 			user: "101",
@@ -208,9 +208,11 @@ func TestRewritesBuildAndStart(t *testing.T) {
 		{
 			name: "node service",
 			files: map[string]string{
-				"Dockerfile":        "FROM node:22-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci --omit=dev\nCOPY . .\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n",
+				// USER node: an original already unprivileged shows the app
+				// does without writing its folder, so the rewrite runs as node.
+				"Dockerfile":        "FROM node:22-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci --omit=dev\nCOPY . .\nUSER node\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n",
 				"package.json":      `{"name": "api", "main": "server.js", "dependencies": {"express": "4.21.2"}}`,
-				"package-lock.json": `{"lockfileVersion": 3, "packages": {}}`,
+				"package-lock.json": `{"lockfileVersion": 3, "packages": {"node_modules/express": {"version": "4.21.2"}}}`,
 				"server.js": "const express = require(\"express\");\nconst app = express();\nconst port = Number(process.env.PORT || 3000);\n" +
 					"app.get(\"/healthz\", (req, res) => res.send(\"ok\"));\napp.listen(port);\n",
 			},
@@ -219,7 +221,8 @@ func TestRewritesBuildAndStart(t *testing.T) {
 		{
 			name: "python service",
 			files: map[string]string{
-				"Dockerfile": "FROM python:3.12\nWORKDIR /srv\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY app ./app\nEXPOSE 8000\n" +
+				// USER nobody, as the node case: the rewrite runs as its own account.
+				"Dockerfile": "FROM python:3.12\nWORKDIR /srv\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY app ./app\nUSER nobody\nEXPOSE 8000\n" +
 					"CMD [\"uvicorn\", \"app.main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"8000\"]\n",
 				"requirements.txt":   "fastapi==0.115.6\nuvicorn==0.32.1\n",
 				"app/__init__.py":    "",
