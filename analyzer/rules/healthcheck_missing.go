@@ -57,6 +57,9 @@ var HealthcheckMissing = &analyzer.Rule{
 		}
 		sf := p.Facts().Stage(final)
 		probe, w := chooseProbe(p.File, sf, final)
+		if why := siteNotServed(p); w == nil && why != "" {
+			w = &withheld{analyzer.PreconditionUnknown, why}
+		}
 		if w != nil {
 			w.report(p, final.From, msg)
 			return
@@ -261,4 +264,16 @@ func healthcheckFix(d *analyzer.Dockerfile, final *analyzer.Stage, probe healthP
 		}
 	}
 	return &analyzer.Fix{Message: probe.message, Edits: []analyzer.TextEdit{edit}}
+}
+
+// siteNotServed says why a probe of a stock nginx image proves nothing of
+// its site, "" when it may: the site is copied where the packaged
+// default.conf does not serve it, so / answers with nginx's welcome page
+// whether the site is served or not.
+func siteNotServed(p *analyzer.Pass) string {
+	site, ok := nginxSiteOf(p)
+	if !ok || !site.stock || site.staticDir == "" || site.staticDir == "/usr/share/nginx/html" || strings.HasPrefix(site.staticDir, "/usr/share/nginx/html/") {
+		return ""
+	}
+	return "the site is copied to " + site.staticDir + ", and the image's stock configuration serves /usr/share/nginx/html: a probe of / would pass on nginx's welcome page whether the site is served or not; point the configuration at the site first"
 }
