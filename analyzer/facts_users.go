@@ -149,20 +149,6 @@ func (sf *StageFacts) baseAccount(name string) (Presence, string) {
 	return Unknown, fmt.Sprintf("dockopt does not know the accounts of %s", base)
 }
 
-// The short options of the account tools that take a value: shadow's
-// useradd and usermod, BusyBox's adduser (Debian's adduser has long
-// options only), and chsh.
-const (
-	useraddShortValued = "bcdefgGkKpPRsuZ"
-	usermodShortValued = "cdefgGlpPRsuvVwWZ"
-	adduserShortValued = "hgsGuk"
-	chshShortValued    = "sR"
-	// groupadd and groupmod (shadow), busybox addgroup.
-	groupaddShortValued = "gKpRP"
-	groupmodShortValued = "gnpRP"
-	addgroupShortValued = "g"
-)
-
 // userLongValued are the long options of useradd, usermod, adduser
 // (BusyBox and Debian) and chsh that take a value.
 var userLongValued = []string{"--base-dir", "--comment", "--home-dir", "--home", "--expiredate", "--inactive",
@@ -170,46 +156,47 @@ var userLongValued = []string{"--base-dir", "--comment", "--home-dir", "--home",
 	"--selinux-user", "--selinux-range", "--gecos", "--ingroup", "--firstuid", "--lastuid", "--firstgid",
 	"--lastgid", "--conf", "--login", "--add-subuids", "--del-subuids", "--add-subgids", "--del-subgids"}
 
-// UserOptions reads the command line of useradd, adduser, usermod or chsh
-// as the tool does, clusters of short options included (-ms /bin/bash is
-// -m and -s /bin/bash; -lmu 10 is -l, -m and -u 10): its options, and its
-// positional arguments, whose first is the account useradd and adduser
-// create and whose last the one usermod and chsh change.
-func UserOptions(c Command) (opts []Option, positional []Word) {
-	short := useraddShortValued
-	switch c.Name {
-	case "adduser":
-		short = adduserShortValued
-	case "usermod":
-		short = usermodShortValued
-	case "chsh":
-		short = chshShortValued
-	}
-	return c.Options(short, userLongValued...)
-}
-
 // groupLongValued are the long options of groupadd, groupmod and
 // addgroup that take a value.
 var groupLongValued = []string{"--gid", "--key", "--password", "--root", "--prefix", "--new-name", "--users", "--firstgid", "--lastgid", "--conf"}
 
-// GroupOptions reads the command line of groupadd, groupmod or addgroup
-// as UserOptions reads useradd's: -rg 1000 is -r and -g 1000.
-func GroupOptions(c Command) (opts []Option, positional []Word) {
-	short := groupaddShortValued
-	switch c.Name {
-	case "groupmod":
-		short = groupmodShortValued
-	case "addgroup":
-		short = addgroupShortValued
+// accountTools are, by command, the options of the account tools that
+// take a value: short ones as getopt letters, then long ones. shadow's
+// useradd, usermod, groupadd and groupmod; BusyBox's adduser and addgroup
+// (Debian's take long options only); chsh.
+var accountTools = map[string]struct {
+	short string
+	long  []string
+}{
+	"useradd":  {"bcdefgGkKpPRsuZ", userLongValued},
+	"usermod":  {"cdefgGlpPRsuvVwWZ", userLongValued},
+	"adduser":  {"hgsGuk", userLongValued},
+	"chsh":     {"sR", userLongValued},
+	"groupadd": {"gKpRP", groupLongValued},
+	"groupmod": {"gnpRP", groupLongValued},
+	"addgroup": {"g", groupLongValued},
+}
+
+// AccountOptions reads the command line of an account tool (useradd,
+// adduser, usermod, chsh, groupadd, groupmod, addgroup; another is read
+// as useradd) as the tool does, clusters of short options included
+// (-ms /bin/bash is -m and -s /bin/bash; -lmu 10 is -l, -m and -u 10;
+// -rg 1000 is -r and -g 1000): its options, and its positional arguments,
+// whose first is the account or group useradd, adduser and groupadd
+// create and whose last the one usermod, chsh and groupmod change.
+func AccountOptions(c Command) (opts []Option, positional []Word) {
+	t, ok := accountTools[c.Name]
+	if !ok {
+		t = accountTools["useradd"]
 	}
-	return c.Options(short, groupLongValued...)
+	return c.Options(t.short, t.long...)
 }
 
 // CreatedAccount returns the account a useradd/adduser creates and the
 // shell it was given explicitly; ok is false when the command creates no
 // account whose name is known here.
 func CreatedAccount(c Command) (name, shell string, ok bool) {
-	opts, pos := UserOptions(c)
+	opts, pos := AccountOptions(c)
 	if len(pos) == 0 || pos[0].Dynamic {
 		return "", "", false
 	}
@@ -269,7 +256,7 @@ func (sf *StageFacts) runAccounts(in *Instruction, cmds []Command, script *Scrip
 
 // shellChange reads `usermod -s SHELL user` and `chsh -s SHELL user`.
 func shellChange(c Command) (name, shell string) {
-	opts, pos := UserOptions(c)
+	opts, pos := AccountOptions(c)
 	if o, found := LastOption(opts, "-s", "--shell"); found {
 		shell = o.Value.Value
 	}

@@ -61,10 +61,10 @@ func TestDeepScriptIsNotParsed(t *testing.T) {
 	}
 }
 
-// TestUserOptions: clusters of short options are read as getopt reads
+// TestAccountOptions: clusters of short options are read as getopt reads
 // them, so the account is the first positional and each option gets its
 // own value, and an attached value keeps its place in the file.
-func TestUserOptions(t *testing.T) {
+func TestAccountOptions(t *testing.T) {
 	for _, tc := range []struct {
 		run, name, shell, uid string
 		positional            int
@@ -78,6 +78,9 @@ func TestUserOptions(t *testing.T) {
 		{run: "adduser -D -hs /home/a /bin/sh a", name: "/home/a", positional: 3},
 		{run: "adduser -Dh /home/a -s /bin/ash a", name: "a", shell: "/bin/ash", positional: 1},
 		{run: "usermod -l new -s /bin/sh old", name: "old", shell: "/bin/sh", positional: 1},
+		{run: "groupadd -rg 10001 data", name: "data", positional: 1},
+		{run: "groupmod -n new -g10 old", name: "old", positional: 1},
+		{run: "addgroup -g 1000 -S app", name: "app", positional: 1},
 	} {
 		d, err := Parse("Dockerfile", []byte("FROM debian:12\nRUN "+tc.run+"\n"))
 		if err != nil {
@@ -85,7 +88,7 @@ func TestUserOptions(t *testing.T) {
 		}
 		in := d.Instructions[1]
 		c := in.Script.Commands()[0]
-		opts, pos := UserOptions(c)
+		opts, pos := AccountOptions(c)
 		name := ""
 		if len(pos) > 0 {
 			name = pos[0].Value

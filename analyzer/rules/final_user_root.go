@@ -456,7 +456,7 @@ func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
 			for _, c := range in.Script.CommandsNamed("useradd", "adduser", "usermod", "groupadd", "addgroup", "groupmod") {
 				switch c.Name {
 				case "useradd", "adduser", "usermod":
-					_, pos := analyzer.UserOptions(c)
+					_, pos := analyzer.AccountOptions(c)
 					if len(pos) == 0 {
 						continue
 					}
@@ -480,7 +480,7 @@ func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
 						}
 					}
 				default:
-					opts, pos := analyzer.GroupOptions(c)
+					opts, pos := analyzer.AccountOptions(c)
 					if o, ok := analyzer.LastOption(opts, "-g", "--gid"); ok && numeric(o.Value.Value) {
 						ids.takenGID[o.Value.Value] = in.StartLine
 					}
@@ -501,7 +501,7 @@ func accountIDsAt(sf *analyzer.StageFacts, line int) accountIDs {
 
 // hasUIDOption reports -u/--uid in any form, static or not.
 func hasUIDOption(c analyzer.Command) bool {
-	opts, _ := analyzer.UserOptions(c)
+	opts, _ := analyzer.AccountOptions(c)
 	_, found := analyzer.LastOption(opts, "-u", "--uid")
 	return found
 }

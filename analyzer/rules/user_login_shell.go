@@ -114,7 +114,7 @@ func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comm
 		distro = in.Stage.Root().Base.Distro()
 	}
 	busybox := false
-	opts, pos := analyzer.UserOptions(c)
+	opts, pos := analyzer.AccountOptions(c)
 	if c.Name == "adduser" {
 		long := false
 		for _, a := range c.Args {

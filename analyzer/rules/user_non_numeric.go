@@ -136,7 +136,7 @@ func (x *createdUIDs) stage(s *analyzer.Stage) map[string][]createdUIDAt {
 			continue
 		}
 		for _, c := range in.Script.CommandsNamed("useradd", "adduser") {
-			_, pos := analyzer.UserOptions(c)
+			_, pos := analyzer.AccountOptions(c)
 			if len(pos) == 0 {
 				continue
 			}

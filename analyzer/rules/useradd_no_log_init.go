@@ -25,7 +25,7 @@ var UseraddNoLogInit = &analyzer.Rule{
 				continue
 			}
 			for _, c := range in.Script.CommandsNamed("useradd") {
-				if opts, _ := analyzer.UserOptions(c); hasOption(opts, "-l", "--no-log-init") {
+				if opts, _ := analyzer.AccountOptions(c); hasOption(opts, "-l", "--no-log-init") {
 					continue
 				}
 				uid, ok := useraddUID(c)
@@ -49,7 +49,7 @@ func hasOption(opts []analyzer.Option, names ...string) bool {
 // (-u 10, -u10, -lmu 10, --uid=10); the last one given is the one the tool
 // uses.
 func useraddUID(c analyzer.Command) (string, bool) {
-	opts, _ := analyzer.UserOptions(c)
+	opts, _ := analyzer.AccountOptions(c)
 	o, found := analyzer.LastOption(opts, "-u", "--uid")
 	if !found || !o.HasValue || o.Value.Dynamic {
 		return "", false
