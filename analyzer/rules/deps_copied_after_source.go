@@ -103,6 +103,11 @@ func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string
 		if !ok {
 			continue
 		}
+		if d.blocker == "" && len(pm.Lockfiles) > 0 && pm.InstallsFrozen(pc) && len(present(bc, pm.Lockfiles)) == 0 {
+			// Copying the manifest alone would keep the install failing
+			// once the lockfile it asks for is committed.
+			d.blocker = "it installs from a lockfile, and the build context has no " + strings.Join(pm.Lockfiles, " or ") + " to copy with " + pm.Manifests[0]
+		}
 		for _, m := range d.manifests {
 			if !bc.Has(m) && d.blocker == "" {
 				d.blocker = m + " is not in the build context"
@@ -124,21 +129,14 @@ func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string
 // depInstallOf describes an install from the manifest: the files it reads
 // and what keeps it from moving before the source. It reports false for
 // installs of named packages, which do not depend on the source.
-func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c analyzer.Command, wd, dest string) (d depInstall, ok bool) {
-	d = depInstall{text: pm.Commands[0] + " " + pm.Install[0]}
+func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c analyzer.Command, wd, dest string) (depInstall, bool) {
+	d := depInstall{text: pm.Commands[0] + " " + pm.Install[0]}
 	if pm != analyzer.Pip {
 		d.manifests = append([]string{pm.Manifests[0]}, present(bc, slices.Concat(pm.Lockfiles, pm.Config))...)
 		if bc.DockerIgnore.Excludes(pm.Manifests[0]) {
 			d.blocker = bc.DockerIgnore.Path + " keeps " + pm.Manifests[0] + " out of the build context"
 		}
 	}
-	defer func() {
-		if d.blocker == "" && len(pm.Lockfiles) > 0 && pm.InstallsFrozen(c) && len(present(bc, pm.Lockfiles)) == 0 {
-			// Copying the manifest alone would keep the install failing
-			// once the lockfile it asks for is committed.
-			d.blocker = "it installs from a lockfile, and the build context has no " + strings.Join(pm.Lockfiles, " or ") + " to copy with " + pm.Manifests[0]
-		}
-	}()
 	switch pm {
 	case analyzer.Npm:
 		if c.Has("-g", "--global") || len(c.Positional(pm.Valued...)) > 1 {

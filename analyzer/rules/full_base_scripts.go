@@ -444,7 +444,7 @@ func (h *httpsScan) command(c analyzer.Command, where string) string {
 	switch c.Name {
 	case "echo", "printf", "tee":
 		text := c.String()
-		if strings.Contains(text, "Install-Recommends") && (strings.Contains(text, `"false"`) || strings.Contains(text, `"0"`) || strings.Contains(text, "false") || strings.Contains(text, " 0")) {
+		if strings.Contains(text, "Install-Recommends") && (strings.Contains(text, "false") || strings.Contains(text, `"0"`) || strings.Contains(text, " 0")) {
 			h.aptNoRecommends = true
 		}
 		return ""

@@ -393,8 +393,7 @@ func configPathInContext(bc *analyzer.BuildContext, b []byte) string {
 func lockedInstall(c analyzer.Command) bool {
 	switch c.Name {
 	case "npm":
-		sub := c.Subcommand()
-		return sub == "ci" || sub == "clean-install" || sub == "install-clean" || sub == "isntall-clean" || sub == "ic"
+		return analyzer.Npm.InstallsFrozen(c)
 	case "yarn":
 		return c.Has("--frozen-lockfile", "--immutable")
 	case "pnpm":
