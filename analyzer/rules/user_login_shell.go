@@ -128,7 +128,7 @@ func checkLoginShell(p *analyzer.Pass, in *analyzer.Instruction, c analyzer.Comm
 	if c.Name == "useradd" && (hasOption(opts, "-D", "--defaults") || len(pos) == 0) {
 		return
 	}
-	if _, _, creates := analyzer.CreatedAccount(c); !creates && c.Name == "adduser" {
+	if c.Name == "adduser" && len(pos) == 2 {
 		return // adduser user group: membership, no account, no shell
 	}
 	nologin := "/usr/sbin/nologin"
