@@ -599,13 +599,19 @@ func (o *original) nodeProbe(main string) (endpoint, string) {
 	var src []byte
 	e := endpoint{}
 	why := ""
-	for _, name := range []string{main, main + ".js", path.Join(main, "index.js")} {
-		if src, why = o.readImageFile(name); why == "" {
-			e.file = name
+	for i, name := range []string{main, main + ".js", path.Join(main, "index.js")} {
+		b, w := o.readImageFile(name)
+		if w == "" {
+			src, e.file, why = b, name, ""
 			break
 		}
+		if i == 0 {
+			// The file as the start command names it: the other
+			// spellings are Node's guesses, not what the reader knows.
+			why = w
+		}
 	}
-	if why != "" {
+	if e.file == "" {
 		return e, why
 	}
 	if nodeTLS.Match(src) {
