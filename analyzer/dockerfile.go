@@ -598,13 +598,19 @@ func (d *Dockerfile) skipBlank(i, end int) int {
 	return i
 }
 
-// continuationAt reports whether the escape character at i ends its line.
+// continuationAt reports whether the escape character at i continues its
+// line, as BuildKit decides it (see continuationEscape).
 func (d *Dockerfile) continuationAt(i int) bool {
-	j := i + 1
-	for j < len(d.Source) && (d.Source[j] == ' ' || d.Source[j] == '\t' || d.Source[j] == '\r') {
-		j++
+	lineEnd := i + 1
+	for lineEnd < len(d.Source) && d.Source[lineEnd] != '\n' {
+		lineEnd++
 	}
-	return j >= len(d.Source) || d.Source[j] == '\n'
+	content := lineEnd
+	for content > i+1 && d.Source[content-1] == '\r' {
+		content--
+	}
+	e, ok := d.continuationEscape(i, content)
+	return ok && e == i
 }
 
 func (d *Dockerfile) skipFlags(i, end, n int) int {

@@ -8,21 +8,29 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
 )
 
 // Script is the shell program of a RUN instruction, parsed by mvdan/sh from
-// the raw file bytes so that every position maps back to a file offset:
-// file offset = Offset + node.Pos().Offset().
+// the text BuildKit gives the shell, each of whose positions maps back to a
+// file offset: Pos for where a node starts, End for where it ends.
 type Script struct {
 	File *syntax.File
-	// Src is the text given to the shell parser. It has the same length as
-	// the source range it came from; lines BuildKit drops (comments and
-	// empty lines inside a continuation) are blanked, not removed.
-	Src    string
+	// Src is the text given to the shell parser: the instruction's lines
+	// joined as BuildKit joins them (each line continuation, the escape
+	// character with the blanks after it and the newline, removed; comment
+	// and empty lines inside a continuation dropped), heredoc bodies as
+	// they are. Pos and End map its positions to file offsets.
+	Src string
+	// Offset is the file offset of Src's first byte, -1 when positions do
+	// not map to the file.
 	Offset int
+	// segs maps Src to the file when it is not one copied range: Src from
+	// segs[k].At on was copied from the file from segs[k].File on.
+	segs []shellSeg
 	// Heredoc is true when the script is the body of `RUN <<EOF`.
 	Heredoc bool
 	// Err is the shell parse error, if the script is not valid shell.
@@ -107,8 +115,8 @@ func (d *Dockerfile) runScript(in *Instruction) *Script {
 	if start >= end {
 		return nil
 	}
-	src := d.shellSource(start, end, in)
-	s := &Script{Src: src, Offset: start}
+	src, segs := d.shellSource(start, end, in)
+	s := &Script{Src: src, Offset: start, segs: segs}
 	s.File, s.Err = parseShell(d.shellParser(), src)
 	return s
 }
@@ -140,63 +148,106 @@ func parseShell(p *syntax.Parser, src string) (*syntax.File, error) {
 	return p.Parse(strings.NewReader(src), "")
 }
 
-// shellSource copies [start,end) and blanks what BuildKit strips before the
-// shell sees it, keeping offsets stable. Heredoc bodies are kept as they are.
-func (d *Dockerfile) shellSource(start, end int, in *Instruction) string {
-	buf := []byte(string(d.Source[start:end]))
-	logicalEnd := len(buf)
+// shellSeg is where a piece of a script's text comes from in the file.
+type shellSeg struct{ At, File int }
+
+// shellSource returns the text of [start,end) as BuildKit gives it to the
+// shell, and where its pieces come from when it is not the range as it is
+// (nil then). BuildKit joins the lines of an instruction before anything
+// else reads them: a line whose trimmed end is the escape character, not
+// itself escaped, with only spaces and tabs after it, goes on with the next
+// line, the escape and those blanks removed and no newline put between;
+// comment lines and empty lines inside the continuation are dropped. The
+// shell never sees a newline there, so an escape followed by blanks, a `#`
+// comment that a continuation extends, or quotes across lines all read as
+// they do in the build. Heredoc bodies are kept as they are.
+func (d *Dockerfile) shellSource(start, end int, in *Instruction) (string, []shellSeg) {
+	logicalEnd := end
 	if len(in.Heredocs) > 0 {
-		logicalEnd = d.logicalLineEnd(start, end) - start
+		logicalEnd = d.logicalLineEnd(start, end)
 	}
-	lineStart := 0
-	inContinuation := false
-	for lineStart < logicalEnd {
-		nl := bytes.IndexByte(buf[lineStart:], '\n')
-		lineEnd := len(buf)
-		if nl >= 0 {
-			lineEnd = lineStart + nl
+	var buf []byte
+	var segs []shellSeg
+	add := func(from, to int) {
+		if from >= to {
+			return
 		}
-		line := buf[lineStart:lineEnd]
-		trimmed := bytes.TrimSpace(line)
-		if inContinuation && (len(trimmed) == 0 || trimmed[0] == '#') {
-			// Dropped by BuildKit, newline included.
-			for i := lineStart; i < lineEnd; i++ {
-				buf[i] = ' '
-			}
-			if lineEnd < len(buf) {
-				buf[lineEnd] = ' '
-			}
-			lineStart = lineEnd + 1
+		if n := len(segs); n == 0 || segs[n-1].File+len(buf)-segs[n-1].At != from {
+			segs = append(segs, shellSeg{At: len(buf), File: from})
+		}
+		buf = append(buf, d.Source[from:to]...)
+	}
+	i := start
+	for first := true; i < logicalEnd; first = false {
+		lineEnd, next := logicalEnd, logicalEnd
+		if nl := bytes.IndexByte(d.Source[i:logicalEnd], '\n'); nl >= 0 {
+			lineEnd, next = i+nl, i+nl+1
+		}
+		if !first && droppedInContinuation(d.Source[i:lineEnd]) {
+			i = next
 			continue
 		}
-		t := bytes.TrimRight(line, " \t\r")
-		inContinuation = len(t) > 0 && rune(t[len(t)-1]) == d.Escape
-		if inContinuation && d.Escape != '\\' {
-			buf[lineStart+len(t)-1] = '\\'
+		content := i + len(bytes.TrimRight(d.Source[i:lineEnd], "\r\n"))
+		if esc, ok := d.continuationEscape(i, content); ok {
+			add(i, esc)
+			i = next
+			continue
 		}
-		lineStart = lineEnd + 1
+		add(i, content) // BuildKit drops the line's trailing \r
+		if next < end {
+			add(content, end) // the logical line's newline, then heredoc bodies
+		}
+		i = end
 	}
-	return string(buf)
+	if len(segs) == 1 && segs[0].File == start && len(buf) == end-start {
+		segs = nil
+	}
+	return string(buf), segs
+}
+
+// droppedInContinuation reports whether BuildKit drops a line that comes
+// after a line continuation: a comment line or a line of white space.
+func droppedInContinuation(line []byte) bool {
+	t := bytes.TrimLeftFunc(bytes.TrimRight(line, "\r\n"), unicode.IsSpace)
+	return len(t) == 0 || t[0] == '#'
+}
+
+// continuationEscape reports whether the line [lineStart,contentEnd) (its
+// line ending trimmed) goes on with the next, as BuildKit's parser decides
+// it (`([^E])E[ \t]*$|^E[ \t]*$` for the escape character E), and the
+// offset of the escape character that ends it.
+func (d *Dockerfile) continuationEscape(lineStart, contentEnd int) (int, bool) {
+	e := contentEnd
+	for e > lineStart && (d.Source[e-1] == ' ' || d.Source[e-1] == '\t') {
+		e--
+	}
+	if e == lineStart || rune(d.Source[e-1]) != d.Escape {
+		return 0, false
+	}
+	e--
+	if e > 0 && d.Source[e-1] != '\n' && rune(d.Source[e-1]) == d.Escape {
+		return 0, false // an escaped escape character
+	}
+	return e, true
 }
 
 // logicalLineEnd returns the offset just after the line that ends the
 // instruction's first logical line (where heredoc bodies begin).
 func (d *Dockerfile) logicalLineEnd(start, end int) int {
-	i := start
-	for i < end {
-		nl := bytes.IndexByte(d.Source[i:end], '\n')
-		if nl < 0 {
-			return end
+	for i, first := start, true; i < end; first = false {
+		lineEnd, next := end, end
+		if nl := bytes.IndexByte(d.Source[i:end], '\n'); nl >= 0 {
+			lineEnd, next = i+nl, i+nl+1
 		}
-		line := bytes.TrimRight(d.Source[i:i+nl], " \t\r")
-		i += nl + 1
-		trimmed := bytes.TrimSpace(line)
-		if len(trimmed) > 0 && trimmed[0] == '#' && i-nl-1 != start {
+		if !first && droppedInContinuation(d.Source[i:lineEnd]) {
+			i = next
 			continue
 		}
-		if len(line) == 0 || rune(line[len(line)-1]) != d.Escape {
-			return i
+		content := i + len(bytes.TrimRight(d.Source[i:lineEnd], "\r\n"))
+		if _, ok := d.continuationEscape(i, content); !ok {
+			return next
 		}
+		i = next
 	}
 	return end
 }
@@ -248,12 +299,36 @@ func (d *Dockerfile) heredocScript(in *Instruction) *Script {
 // fixes need before they edit inside it.
 func (s *Script) Exact() bool { return s != nil && s.Offset >= 0 && s.Err == nil }
 
-// Pos converts a shell position to a file offset.
+// Pos converts the shell position where a node starts to a file offset.
 func (s *Script) Pos(p syntax.Pos) int {
 	if s.Offset < 0 {
 		return -1
 	}
-	return s.Offset + int(p.Offset())
+	return s.fileOffset(int(p.Offset()))
+}
+
+// End converts the shell position where a node ends (just after its last
+// byte) to a file offset: just after that byte in the file, so before a
+// line continuation that follows it.
+func (s *Script) End(p syntax.Pos) int {
+	if s.Offset < 0 {
+		return -1
+	}
+	i := int(p.Offset())
+	if i == 0 || s.segs == nil {
+		return s.fileOffset(i)
+	}
+	return s.fileOffset(i-1) + 1
+}
+
+// fileOffset maps an offset in Src to the file.
+func (s *Script) fileOffset(i int) int {
+	if s.segs == nil {
+		return s.Offset + i
+	}
+	k := sort.Search(len(s.segs), func(k int) bool { return s.segs[k].At > i }) - 1
+	k = max(k, 0)
+	return s.segs[k].File + i - s.segs[k].At
 }
 
 // Commands returns every simple command in the script in source order,
@@ -278,7 +353,7 @@ func (s *Script) Commands() []Command {
 		for i, w := range call.Args {
 			words[i] = s.word(w)
 		}
-		c := Command{Call: call, Start: s.Pos(call.Pos()), End: s.Pos(call.End())}
+		c := Command{Call: call, Start: s.Pos(call.Pos()), End: s.End(call.End())}
 		c.Prefix, words = unwrapCommand(words)
 		if len(words) == 0 {
 			return true
@@ -355,7 +430,7 @@ func (s *Script) CommandsNamed(names ...string) []Command {
 
 func (s *Script) word(w *syntax.Word) Word {
 	val, dyn := staticWord(w)
-	return Word{Value: val, Dynamic: dyn, Start: s.Pos(w.Pos()), End: s.Pos(w.End()), Node: w}
+	return Word{Value: val, Dynamic: dyn, Start: s.Pos(w.Pos()), End: s.End(w.End()), Node: w}
 }
 
 // staticWord returns the word's value as the shell passes it, and whether

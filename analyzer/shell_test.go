@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -102,6 +103,68 @@ func TestAccountOptions(t *testing.T) {
 		}
 		if shell, uid := get("-s", "--shell"), get("-u", "--uid"); name != tc.name || shell != tc.shell || uid != tc.uid || len(pos) != tc.positional {
 			t.Errorf("%s: name %q, shell %q, uid %q, %d positional; want %q, %q, %q, %d", tc.run, name, shell, uid, len(pos), tc.name, tc.shell, tc.uid, tc.positional)
+		}
+	}
+}
+
+// TestShellSourceJoinsLikeBuildKit: the text a RUN's shell is given is the
+// line BuildKit's parser joins, for the default escape and for a backtick
+// (corpus 154: a backslash with blanks after it continues the line), and
+// every byte of it maps back to the same byte of the file.
+func TestShellSourceJoinsLikeBuildKit(t *testing.T) {
+	for _, tc := range []struct{ name, src string }{
+		{"trailing blanks", "FROM alpine:3.20\nRUN apk add --no-cache bash \\   \n    curl\t\n"},
+		{"trailing tab", "FROM alpine\nRUN a \\\t\n  b\n"},
+		{"word across lines", "FROM alpine\nRUN ba\\\nsh -c x\n"},
+		{"escaped escape", "FROM alpine\nRUN echo a\\\\\nRUN b\n"},
+		{"escape alone", "FROM alpine\nRUN a \\\n\\\n b\n"},
+		{"comment and empty lines", "FROM alpine\nRUN a; \\\n  # comment \\\n\n   \n  b\n"},
+		{"comment extended", "FROM alpine\nRUN a # note \\\n  b\n"},
+		{"quotes across lines", "FROM alpine\nRUN echo 'x \\\n  y'\n"},
+		{"crlf", "FROM alpine\r\nRUN a \\ \r\n  b\r\n"},
+		{"carriage return before blank", "FROM alpine\nRUN a \\\r \n"},
+		{"backtick", "# escape=`\nFROM alpine\nRUN a `  \n  b \\\n"},
+		{"backtick escaped", "# escape=`\nFROM alpine\nRUN a ``\nRUN b\n"},
+		{"heredoc", "FROM alpine\nRUN cat <<EOF > /x \\  \n  && echo y\nbody \\\nEOF\n"},
+	} {
+		d, err := Parse("Dockerfile", []byte(tc.src))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		res, err := parser.Parse(strings.NewReader(tc.src))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var runs []*parser.Node
+		for _, n := range res.AST.Children {
+			if strings.EqualFold(n.Value, "run") {
+				runs = append(runs, n)
+			}
+		}
+		var ins []*Instruction
+		for _, in := range d.Instructions {
+			if in.Keyword == "RUN" {
+				ins = append(ins, in)
+			}
+		}
+		if len(ins) != len(runs) {
+			t.Fatalf("%s: %d RUNs, BuildKit %d", tc.name, len(ins), len(runs))
+		}
+		for k, in := range ins {
+			src, segs := d.shellSource(in.ArgsStart, in.End, in)
+			want := strings.TrimLeft(runs[k].Original[len("RUN"):], " \t")
+			for _, h := range runs[k].Heredocs {
+				want += "\n" + h.Content + h.Name
+			}
+			if src != want {
+				t.Errorf("%s: shell text %q, BuildKit %q", tc.name, src, want)
+			}
+			s := &Script{Src: src, Offset: in.ArgsStart, segs: segs}
+			for i := 0; i < len(src); i++ {
+				if at := s.fileOffset(i); d.Source[at] != src[i] {
+					t.Errorf("%s: byte %d (%q) maps to %d (%q)", tc.name, i, src[i], at, d.Source[at])
+				}
+			}
 		}
 	}
 }

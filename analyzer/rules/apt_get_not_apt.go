@@ -33,7 +33,7 @@ var AptGetNotApt = &analyzer.Rule{
 				subs = append(subs, sub)
 				tool := aptReplacement[sub]
 				name := c.Call.Args[len(c.Prefix)]
-				start, end := in.Script.Pos(name.Pos()), in.Script.Pos(name.End())
+				start, end := in.Script.Pos(name.Pos()), in.Script.End(name.End())
 				// Only a bare, unquoted `apt` (or a path ending in it) is renamed.
 				if tool == "" || !in.Script.Exact() || end-start < 3 || string(src[end-3:end]) != "apt" {
 					edits = nil

@@ -378,7 +378,7 @@ func laterCleanupFix(d *analyzer.Dockerfile, earlier []*analyzer.Instruction, cr
 	if len(cleanup.Comments) > 0 {
 		return nil // a comment about the cleanup would be left describing nothing
 	}
-	text := strings.TrimSpace(string(d.Source[cleanup.Script.Pos(rs[0].Pos()):cleanup.Script.Pos(rs[0].End())]))
+	text := strings.TrimSpace(string(d.Source[cleanup.Script.Pos(rs[0].Pos()):cleanup.Script.End(rs[0].End())]))
 	if strings.Contains(text, "\n") {
 		return nil
 	}

@@ -218,7 +218,7 @@ func appendToChain(in *analyzer.Instruction, cmd string) (analyzer.TextEdit, boo
 	if !appendableChain(st) {
 		return analyzer.TextEdit{}, false
 	}
-	end := s.Pos(st.End())
+	end := s.End(st.End())
 	if end <= in.ArgsStart || end > in.End {
 		return analyzer.TextEdit{}, false
 	}

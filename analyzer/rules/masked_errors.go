@@ -169,7 +169,7 @@ func semicolonFix(sc *analyzer.Script, stmts []*syntax.Stmt) *analyzer.Fix {
 		}
 		at := sc.Pos(st.Semicolon)
 		src := sc.Src
-		rel := at - sc.Offset
+		rel := int(st.Semicolon.Offset())
 		repl := "&&"
 		if rel == 0 || (src[rel-1] != ' ' && src[rel-1] != '\t') {
 			repl = " " + repl

@@ -117,7 +117,7 @@ func commandNameEnd(s *analyzer.Script, c analyzer.Command) int {
 	if !s.Exact() || len(c.Call.Args) <= len(c.Prefix) {
 		return -1
 	}
-	return s.Pos(c.Call.Args[len(c.Prefix)].End())
+	return s.End(c.Call.Args[len(c.Prefix)].End())
 }
 
 // subcommandWord returns the word of the first positional argument.
