@@ -83,13 +83,39 @@ func shellErrexit(s *analyzer.Stage) bool {
 	return false
 }
 
-// stmtNames returns the names of the commands a statement runs.
+// stmtNames returns the names of the commands a statement runs. `command
+// -v git` asks whether git is there and runs nothing: its name is command,
+// a probe like which, type and test, not git (the model unwraps the
+// wrapper, since other rules count the probe as a use of git).
 func stmtNames(sc *analyzer.Script, st *syntax.Stmt) []string {
 	var names []string
 	for _, c := range sc.CommandsWithin(st.Pos(), st.End()) {
+		if commandProbe(c) {
+			names = append(names, "command")
+			continue
+		}
 		names = append(names, c.Name)
 	}
 	return names
+}
+
+// commandProbe reports `command -v NAME` or `command -V NAME`, which only
+// look the name up.
+func commandProbe(c analyzer.Command) bool {
+	for i, w := range c.Prefix {
+		if w.Value != "command" {
+			continue
+		}
+		for _, o := range c.Prefix[i+1:] {
+			if !strings.HasPrefix(o.Value, "-") {
+				break
+			}
+			if strings.ContainsAny(o.Value[1:], "vV") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func allHarmless(names []string) bool {
