@@ -146,6 +146,7 @@ type StageFacts struct {
 	// packages installed by name, which deleting a group leaves in place.
 	virtuals map[string][]string
 	world    map[string]bool
+	packages []InstalledPackage
 	lex      lexer
 	// The lazily computed parts; StageFacts is safe for concurrent use.
 	serversOnce, portsOnce, entryOnce sync.Once

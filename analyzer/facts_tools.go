@@ -419,6 +419,8 @@ func packageOp(c Command, vars ...map[string]string) (op pkgOp, ok bool) {
 				op.virtual = c.Args[i+1].Value
 			case strings.HasPrefix(a.Value, "--virtual="):
 				op.virtual = strings.TrimPrefix(a.Value, "--virtual=")
+			case strings.HasPrefix(a.Value, "-t") && len(a.Value) > 2:
+				op.virtual = a.Value[2:] // -t.build-deps
 			}
 		}
 	case "dnf", "yum", "microdnf", "tdnf":
@@ -642,9 +644,42 @@ func lastCall(st *syntax.Stmt) *syntax.CallExpr {
 	return nil
 }
 
+// InstalledPackage is a package a RUN of the stage's lineage installs by
+// name, and whether a later command of the lineage removes it again.
+type InstalledPackage struct {
+	Name    string
+	Manager string
+	// Virtual is the apk --virtual group it was installed in.
+	Virtual string
+	In      *Instruction
+	Line    int
+	Removed bool
+	// RemovedWhy says which command removes it.
+	RemovedWhy string
+}
+
+// Packages returns the packages the lineage installs by name, in order,
+// each with whether it is removed by the end of the stage: by name, by
+// deleting its apk --virtual group, or by the official images' idiom of
+// marking everything automatic (apt-mark auto '.*'), the packages from
+// before the RUN manual again, and purging with --auto-remove.
+func (sf *StageFacts) Packages() []InstalledPackage { return sf.packages }
+
+// packageRemoved marks the installed packages a removal takes away.
+func (sf *StageFacts) packageRemoved(match func(InstalledPackage) bool, why string) {
+	for i := range sf.packages {
+		if p := &sf.packages[i]; !p.Removed && match(*p) {
+			p.Removed, p.RemovedWhy = true, why
+		}
+	}
+}
+
 // packageTools turns one package operation into tool events.
 func (sf *StageFacts) packageTools(op pkgOp, in *Instruction, off, line int, aptInstalled *[]string, aptMarkedAuto bool, keepManual map[string]bool) {
 	if op.install {
+		for _, pkg := range op.pkgs {
+			sf.packages = append(sf.packages, InstalledPackage{Name: pkg, Manager: op.manager, Virtual: op.virtual, In: in, Line: line})
+		}
 		for _, pkg := range op.pkgs {
 			for _, t := range packageTools(pkg) {
 				sf.toolEvent(toolEvent{offset: off, line: line, tool: canonicalTool(t), presence: Present, why: fmt.Sprintf("line %d installs %s with %s", line, pkg, op.manager)})
@@ -674,17 +709,25 @@ func (sf *StageFacts) packageTools(op pkgOp, in *Instruction, off, line int, apt
 		if group, ok := sf.virtuals[pkg]; ok && op.manager == "apk" {
 			for _, member := range group {
 				if !sf.world[member] {
-					remove(member, fmt.Sprintf("line %d removes the virtual package %s, which installed %s", line, pkg, member))
+					why := fmt.Sprintf("line %d removes the virtual package %s, which installed %s", line, pkg, member)
+					remove(member, why)
+					sf.packageRemoved(func(p InstalledPackage) bool { return p.Name == member && p.Virtual == pkg }, why)
 				}
 			}
 			continue
 		}
-		remove(pkg, fmt.Sprintf("line %d removes %s with %s", line, pkg, op.manager))
+		why := fmt.Sprintf("line %d removes %s with %s", line, pkg, op.manager)
+		remove(pkg, why)
+		sf.packageRemoved(func(p InstalledPackage) bool { return p.Name == pkg }, why)
 	}
 	if op.autoRemove && aptMarkedAuto {
 		for _, pkg := range *aptInstalled {
 			if !keepManual[pkg] {
-				remove(pkg, fmt.Sprintf("line %d purges %s again: the RUN marks everything it installed automatic (apt-mark auto) and removes it with --auto-remove", line, pkg))
+				why := fmt.Sprintf("line %d purges %s again: the RUN marks everything it installed automatic (apt-mark auto) and removes it with --auto-remove", line, pkg)
+				remove(pkg, why)
+				sf.packageRemoved(func(p InstalledPackage) bool {
+					return p.Name == pkg && p.In == in && (p.Manager == "apt-get" || p.Manager == "apt")
+				}, why)
 			}
 		}
 	}

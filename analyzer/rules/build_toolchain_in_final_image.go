@@ -124,7 +124,11 @@ var compilerPackages = map[string]bool{
 	"openjdk-17-jdk": true, "openjdk-21-jdk": true,
 }
 
-var buildHelpers = map[string]bool{"make": true, "cmake": true, "autoconf": true, "automake": true, "libtool": true, "ninja-build": true, "musl-dev": true}
+// buildHelpers include the C library's headers and dpkg's build tools:
+// -dev packages whose runtime part every image already has, or that have
+// none (the runtime needs no "runtime library of libc6-dev").
+var buildHelpers = map[string]bool{"make": true, "cmake": true, "autoconf": true, "automake": true, "libtool": true, "ninja-build": true,
+	"musl-dev": true, "libc6-dev": true, "libc-dev": true, "linux-libc-dev": true, "dpkg-dev": true, "pkg-config": true, "pkgconf": true}
 
 // interactiveShell reports a start command that only opens a shell:
 // a toolbox or CI image, where the tools are the point.
@@ -150,103 +154,46 @@ var runtimeLib = map[string]string{
 	"postgresql-dev": "libpq", "openssl-dev": "openssl", "libffi-dev@alpine": "libffi", "mariadb-dev": "mariadb-connector-c",
 }
 
-type installedPkg struct {
-	name string
-	in   *analyzer.Instruction
-}
-
-// checkInstalledToolchain reports compilers installed by the final
-// image's RUNs and never removed.
+// checkInstalledToolchain reports compilers the final image's RUNs install
+// and nothing removes (the stage facts follow removals by name, by apk
+// --virtual group, and by the apt-mark auto / --auto-remove idiom).
 func checkInstalledToolchain(p *analyzer.Pass, final *analyzer.Stage) {
-	var installed []installedPkg
-	removed := map[string]bool{}
-	for _, in := range final.LineageInstructions() {
-		if in.Script == nil {
-			continue
-		}
-		for _, c := range in.Script.Commands() {
-			sub := c.Subcommand("-o", "-t", "-c", "--virtual", "-t")
-			pkgs := c.Positional("-o", "-t", "-c", "--virtual", "--repository", "-X")
-			if len(pkgs) > 0 {
-				pkgs = pkgs[1:]
-			}
-			switch {
-			case (c.Name == "apt-get" || c.Name == "apt" || c.Name == "yum" || c.Name == "dnf" || c.Name == "microdnf" || c.Name == "zypper") && (sub == "install" || sub == "in"):
-				for _, w := range pkgs {
-					installed = append(installed, installedPkg{pkgName(w.Value), in})
-				}
-			case c.Name == "apk" && sub == "add":
-				virtual := ""
-				for i, a := range c.Args {
-					if (a.Value == "--virtual" || a.Value == "-t") && i+1 < len(c.Args) {
-						virtual = c.Args[i+1].Value
-					}
-				}
-				for _, w := range pkgs {
-					if w.Value == virtual {
-						continue
-					}
-					name := pkgName(w.Value)
-					if virtual != "" {
-						name += "@" + virtual
-					}
-					installed = append(installed, installedPkg{name, in})
-				}
-			case (c.Name == "apt-get" || c.Name == "apt" || c.Name == "yum" || c.Name == "dnf" || c.Name == "zypper") && (sub == "purge" || sub == "remove" || sub == "erase" || sub == "rm" || sub == "autoremove"):
-				for _, w := range pkgs {
-					removed[pkgName(w.Value)] = true
-				}
-			case c.Name == "apk" && sub == "del":
-				for _, w := range pkgs {
-					removed[pkgName(w.Value)] = true
-				}
-			}
-		}
-	}
 	byInstr := map[*analyzer.Instruction][]string{}
 	var order []*analyzer.Instruction
 	devs := map[*analyzer.Instruction][]string{}
 	helpers := map[*analyzer.Instruction][]string{}
-	for _, ip := range installed {
-		name, virtual, _ := strings.Cut(ip.name, "@")
-		if removed[name] || (virtual != "" && removed[virtual]) {
+	for _, ip := range p.Facts().Stage(final).Packages() {
+		if ip.Removed || ip.In == nil {
 			continue
 		}
-		if compilerPackages[name] {
-			if byInstr[ip.in] == nil {
-				order = append(order, ip.in)
+		name := ip.Name
+		switch {
+		case compilerPackages[name]:
+			if byInstr[ip.In] == nil {
+				order = append(order, ip.In)
 			}
-			byInstr[ip.in] = append(byInstr[ip.in], name)
-		} else if buildHelpers[name] {
-			helpers[ip.in] = append(helpers[ip.in], name)
-		} else if strings.HasSuffix(name, "-dev") || strings.HasSuffix(name, "-devel") {
-			devs[ip.in] = append(devs[ip.in], name)
+			byInstr[ip.In] = append(byInstr[ip.In], name)
+		case buildHelpers[name]:
+			helpers[ip.In] = append(helpers[ip.In], name)
+		case strings.HasSuffix(name, "-dev") || strings.HasSuffix(name, "-devel"):
+			lib := runtimeLib[name]
+			if ip.Manager == "apk" && runtimeLib[name+"@alpine"] != "" {
+				lib = runtimeLib[name+"@alpine"]
+			}
+			switch {
+			case lib != "":
+				devs[ip.In] = append(devs[ip.In], lib+" (not "+name+")")
+			case strings.HasPrefix(name, "lib"):
+				devs[ip.In] = append(devs[ip.In], "the runtime library of "+name)
+			}
 		}
 	}
 	for _, in := range order {
 		need := "the built artifacts"
-		var libs []string
-		for _, dev := range devs[in] {
-			if lib, ok := runtimeLib[dev]; ok {
-				libs = append(libs, lib+" (not "+dev+")")
-			} else {
-				libs = append(libs, "the runtime library of "+dev)
-			}
-		}
-		if len(libs) > 0 {
+		if libs := devs[in]; len(libs) > 0 {
 			need += " and " + strings.Join(libs, ", ")
 		}
 		p.Report(in, fmt.Sprintf("build tools installed here and never removed stay in the final image (%s); the runtime needs only %s: compile in a build stage and copy the result, or remove the build packages in the same RUN",
 			strings.Join(append(byInstr[in], helpers[in]...), ", "), need), nil)
 	}
-}
-
-// pkgName strips a version or release pin from a package argument.
-func pkgName(s string) string {
-	for _, sep := range []string{"=", ">", "<", "~"} {
-		if i := strings.Index(s, sep); i > 0 {
-			s = s[:i]
-		}
-	}
-	return s
 }
