@@ -159,6 +159,14 @@ func (p *Pass) ReportAdvisory(in *Instruction, message string, why Precondition)
 	p.out[len(p.out)-1].advisory = true
 }
 
+// ReportNote records a finding at info at most and without a fix: the
+// rule's problem is there in a weaker form (a failure the script falls
+// back from instead of failing the build), which message explains.
+func (p *Pass) ReportNote(in *Instruction, message string) {
+	p.Report(in, message, nil)
+	p.out[len(p.out)-1].advisory = true
+}
+
 // RuntimeChangeAllowed reports whether a runtime change (USER,
 // HEALTHCHECK, an init or ENTRYPOINT, SHELL) may be proposed in stage s;
 // see Facts.RuntimeChangeAllowed.

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -37,6 +38,20 @@ var NpmCIWithoutLockfile = &analyzer.Rule{
 			}
 			for _, c := range npmCommands(in) {
 				if !analyzer.Npm.InstallsFrozen(c) {
+					continue
+				}
+				if fb, ok := fallbackFor(in.Script, c.Call); ok {
+					// `npm ci || npm install`: the build does not fail, it
+					// installs unlocked versions instead.
+					instead := "the command after ||"
+					if fb != "" {
+						instead = "`" + fb + "`"
+					}
+					why := "the build context has no " + strings.Join(analyzer.Npm.Lockfiles, " or ")
+					if len(ignored) > 0 {
+						why = bc.DockerIgnore.Path + " excludes " + ignored[0] + " from the build context"
+					}
+					p.ReportNote(in, fmt.Sprintf("npm ci needs a lockfile and %s, so it fails on every build and %s runs instead, resolving the dependencies anew each time; commit the lockfile and drop the fallback", why, instead))
 					continue
 				}
 				if len(ignored) > 0 {

@@ -151,3 +151,25 @@ func removesPath(s *analyzer.Script, dir string) bool {
 	}
 	return false
 }
+
+// fallbackFor returns the text of what runs when the call fails because
+// it is on the left of `||` whose right side does not itself fail (exit,
+// return, false): the build goes on without it.
+func fallbackFor(s *analyzer.Script, call *syntax.CallExpr) (text string, ok bool) {
+	if s == nil || s.File == nil {
+		return "", false
+	}
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		if ok {
+			return false
+		}
+		if b, isBin := n.(*syntax.BinaryCmd); isBin && b.Op == syntax.OrStmt && containsCall(b.X, call) && !fails(b.Y) {
+			ok = true
+			if from, to := int(b.Y.Pos().Offset()), int(b.Y.End().Offset()); from < to && to <= len(s.Src) {
+				text = strings.Join(strings.Fields(s.Src[from:to]), " ")
+			}
+		}
+		return true
+	})
+	return text, ok
+}
