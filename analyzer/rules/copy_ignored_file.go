@@ -31,6 +31,11 @@ var CopyIgnoredFile = &analyzer.Rule{
 			return
 		}
 		for in := range p.File.Each("") {
+			if in.Onbuild != nil {
+				// An ONBUILD trigger copies from the context of a build
+				// FROM this image, through that build's .dockerignore.
+				continue
+			}
 			c, ok := copyOf(in)
 			if !ok {
 				continue
