@@ -147,6 +147,7 @@ func StartCommand(d *Dockerfile) []string {
 		return nil
 	}
 	var entry, cmd []string
+	shellEntry := false
 	chain := []*Stage{}
 	for s := final; s != nil && len(chain) < 100; s = s.BaseStage {
 		chain = append([]*Stage{s}, chain...)
@@ -156,11 +157,17 @@ func StartCommand(d *Dockerfile) []string {
 			switch c := in.Command.(type) {
 			case *instructions.EntrypointCommand:
 				entry = shellWords(c.CmdLine, c.PrependShell)
+				shellEntry = c.PrependShell
 				cmd = nil
 			case *instructions.CmdCommand:
 				cmd = shellWords(c.CmdLine, c.PrependShell)
 			}
 		}
+	}
+	if shellEntry {
+		// /bin/sh -c gets no arguments from CMD: a shell-form
+		// ENTRYPOINT ignores it.
+		return entry
 	}
 	return append(entry, cmd...)
 }

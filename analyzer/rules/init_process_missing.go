@@ -38,18 +38,27 @@ var InitProcessMissing = &analyzer.Rule{
 		if final == nil || start == nil {
 			return
 		}
-		proc := pid1Runtime(analyzer.StartCommand(d))
+		if entry := effectiveEntrypoint(final); entry != nil && !entry.JSON && entry.Onbuild == nil {
+			// A shell-form ENTRYPOINT ignores CMD: it alone decides PID 1.
+			start = entry
+		}
+		proc, launcher := pid1Runtime(analyzer.StartCommand(d))
 		if proc == "" {
 			return
 		}
 		msg := fmt.Sprintf("%s runs as PID 1 without an init: it ignores SIGTERM unless the app handles it (so every stop waits for the kill timeout) and does not reap zombie processes; add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes has no such switch, so the init belongs in the image)", proc)
 		if !start.JSON {
-			msg = fmt.Sprintf("the shell-form %s runs %s through /bin/sh with no init: PID 1 is the shell or %s, which do not handle SIGTERM for the app (so every stop waits for the kill timeout) or reap zombie processes; use the exec form and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes has no such switch, so the init belongs in the image)", start.Keyword, proc, proc)
+			msg = fmt.Sprintf("the shell-form %s runs %s through /bin/sh with no init: PID 1 is the shell or %s, which do not handle SIGTERM for the app (so every stop waits for the kill timeout) or reap zombie processes; use the exec form and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes has no such switch, so the init belongs in the image)", start.Keyword, proc, firstWord(proc, launcher))
+		} else if launcher != "" {
+			msg = fmt.Sprintf("%s runs as PID 1 without an init and starts %s as its child: it does not pass SIGTERM on to %s reliably (so every stop waits for the kill timeout) and does not reap zombie processes; add tini or dumb-init (tini -g signals the whole group), or run the container with docker run --init (compose: init: true; Kubernetes has no such switch, so the init belongs in the image)", launcher, proc, proc)
 		} else if proc == "npm" || proc == "yarn" || proc == "pnpm" {
 			msg = fmt.Sprintf("%s runs as PID 1 without an init: it does not pass SIGTERM on to node reliably (so every stop waits for the kill timeout) and does not reap zombie processes; start node directly and add tini or dumb-init, or run the container with docker run --init (compose: init: true; Kubernetes has no such switch, so the init belongs in the image)", proc)
 		}
 		if runtimeChangeRefused(p, final, start, msg) {
 			return
+		}
+		if launcher != "" {
+			proc = launcher
 		}
 		fix, w := tiniFix(p, final, start, proc)
 		if w != nil {
@@ -60,13 +69,33 @@ var InitProcessMissing = &analyzer.Rule{
 	},
 }
 
+// launchers stay PID 1 and run the command they are given as a child.
+var launchers = map[string]bool{"conda": true, "mamba": true, "micromamba": true, "poetry": true, "pipenv": true}
+
+// firstWord is the program a shell-form command starts first.
+func firstWord(proc, launcher string) string {
+	if launcher != "" {
+		return launcher
+	}
+	return proc
+}
+
 // pid1Runtime names the runtime a start command leaves as PID 1, "" when
-// an init is present or the process copes on its own.
-func pid1Runtime(words []string) string {
+// an init is present or the process copes on its own; launcher is set
+// when a launcher (conda run …) is PID 1 and the runtime its child.
+func pid1Runtime(words []string) (proc, launcher string) {
 	var all []string
 	for _, w := range words {
 		all = append(all, strings.Fields(w)...)
 	}
+	proc = pid1Program(all)
+	if proc != "" && len(all) > 1 && launchers[path.Base(all[0])] && all[1] == "run" {
+		launcher = path.Base(all[0]) + " run"
+	}
+	return proc, launcher
+}
+
+func pid1Program(all []string) string {
 	found := ""
 	for i, w := range all {
 		base := path.Base(w)
@@ -109,7 +138,7 @@ func tiniFix(p *analyzer.Pass, final *analyzer.Stage, start *analyzer.Instructio
 		return nil, &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("the start command comes from the stage %s, not the final stage", stageName(start.Stage))}
 	}
 	tiniArgs := []string{"tini", "--"}
-	if !start.JSON || proc == "npm" || proc == "yarn" || proc == "pnpm" || proc == "npx" {
+	if !start.JSON || proc == "npm" || proc == "yarn" || proc == "pnpm" || proc == "npx" || strings.HasSuffix(proc, " run") {
 		// A shell or a package manager sits between tini and node:
 		// signal the whole process group so node gets SIGTERM too.
 		tiniArgs = []string{"tini", "-g", "--"}
@@ -395,6 +424,18 @@ func apkGroupOrRoot(c analyzer.Command) bool {
 func configuresSystem(in *analyzer.Instruction, c copySpec) bool {
 	dest := analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
 	return strings.HasPrefix(dest, "/etc/") || dest == "/etc" || strings.Contains(dest, "ca-certificates") || strings.HasPrefix(dest, "/root/")
+}
+
+// effectiveEntrypoint returns the ENTRYPOINT the final image runs, from
+// its lineage, nil if none is set.
+func effectiveEntrypoint(final *analyzer.Stage) *analyzer.Instruction {
+	var last *analyzer.Instruction
+	for _, in := range final.LineageInstructions() {
+		if in.Keyword == "ENTRYPOINT" {
+			last = in
+		}
+	}
+	return last
 }
 
 // lastEntrypoint returns the stage's own last ENTRYPOINT, nil if it sets
