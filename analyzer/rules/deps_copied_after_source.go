@@ -35,6 +35,7 @@ var DepsCopiedAfterSource = &analyzer.Rule{
 
 // depInstall is one dependency install found in a RUN.
 type depInstall struct {
+	pm        *analyzer.PackageManager
 	text      string
 	manifests []string // files it reads from the context, existing ones only
 	// blocker explains why the install cannot move before the source.
@@ -63,6 +64,13 @@ func checkStageDepsOrder(p *analyzer.Pass, s *analyzer.Stage) {
 				continue
 			}
 			first := installs[0]
+			if installedBefore(p.Context, ins[:ai], first.pm, dest) {
+				// The two-step layering: the dependencies were installed
+				// from the manifests alone above the whole copy (uv sync
+				// --no-install-project, poetry install --no-root, npm ci
+				// after COPY package*.json); this install adds the project.
+				return
+			}
 			msg := fmt.Sprintf("%s on line %d copies the whole source before %s on line %d: every source change invalidates the cache and reinstalls all dependencies; copy the manifests first, install, then copy the rest",
 				strings.TrimSpace(a.Text(p.File.Source)), a.StartLine, first.text, r.StartLine)
 			var fix *analyzer.Fix
@@ -78,6 +86,55 @@ func checkStageDepsOrder(p *analyzer.Pass, s *analyzer.Stage) {
 			return
 		}
 	}
+}
+
+// installedBefore reports a RUN among ins (the stage's instructions
+// before its first whole copy of the context) that installs the
+// dependencies from the manifests with the package manager, not named
+// packages.
+func installedBefore(bc *analyzer.BuildContext, ins []*analyzer.Instruction, pm *analyzer.PackageManager, dest string) bool {
+	for _, r := range ins {
+		if r.Keyword != "RUN" || r.Script == nil || r.Onbuild != nil {
+			continue
+		}
+		for _, c := range r.Script.Commands() {
+			m, pc := analyzer.PackageManagerOf(c)
+			if m == nil || m != pm || !m.InstallsDependencies(pc) {
+				continue
+			}
+			if _, ok := depInstallOf(bc, m, pc, r.WorkdirBefore(), dest); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// installDir returns the folder a node package manager installs into
+// when an option names one (npm --prefix, yarn --cwd, pnpm --dir or -C).
+func installDir(pm *analyzer.PackageManager, c analyzer.Command) (string, bool) {
+	var opts []string
+	switch pm {
+	case analyzer.Npm:
+		opts = []string{"--prefix"}
+	case analyzer.Yarn:
+		opts = []string{"--cwd"}
+	case analyzer.Pnpm:
+		opts = []string{"--dir", "-C"}
+	default:
+		return "", false
+	}
+	for i, a := range c.Args {
+		for _, o := range opts {
+			switch {
+			case a.Value == o && i+1 < len(c.Args) && !c.Args[i+1].Dynamic:
+				return c.Args[i+1].Value, true
+			case strings.HasPrefix(a.Value, o+"=") && !a.Dynamic:
+				return strings.TrimPrefix(a.Value, o+"="), true
+			}
+		}
+	}
+	return "", false
 }
 
 // depInstalls lists the manifest-driven installs of a RUN, and whether
@@ -99,10 +156,15 @@ func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string
 			}
 			continue
 		}
+		wd := wd
+		if dir, ok := installDir(pm, pc); ok {
+			wd = analyzer.ResolvePath(wd, dir)
+		}
 		d, ok := depInstallOf(bc, pm, pc, wd, dest)
 		if !ok {
 			continue
 		}
+		d.pm = pm
 		if d.blocker == "" && len(pm.Lockfiles) > 0 && pm.InstallsFrozen(pc) && len(present(bc, pm.Lockfiles)) == 0 {
 			// Copying the manifest alone would keep the install failing
 			// once the lockfile it asks for is committed.
