@@ -69,8 +69,10 @@ var InitProcessMissing = &analyzer.Rule{
 	},
 }
 
-// launchers stay PID 1 and run the command they are given as a child.
-var launchers = map[string]bool{"conda": true, "mamba": true, "micromamba": true, "poetry": true, "pipenv": true}
+// launchers stay PID 1 and run the command they are given as a child:
+// conda run starts it as a subprocess. (poetry run and pipenv run exec
+// it on Linux, so the runtime itself is PID 1 there.)
+var launchers = map[string]bool{"conda": true}
 
 // firstWord is the program a shell-form command starts first.
 func firstWord(proc, launcher string) string {
