@@ -26,8 +26,11 @@ var DockerignoreMissing = &analyzer.Rule{
 		`pull the image can read, and any change to an irrelevant file invalidates the layer cache. A ` +
 		`.dockerignore for the project's ecosystem prevents all of it. The generated file never excludes a ` +
 		`path the build reads: COPY and ADD sources, RUN --mount=type=bind sources, paths an ARG default or ENV ` +
-		`names, paths a RUN mentions, and .git when a RUN runs git in the checkout or the package's version ` +
-		`comes from git. It changes what the builder receives, so it is a fix to review.`,
+		`names, paths a RUN mentions, and .git when a RUN runs git in the checkout (itself, through a Makefile, ` +
+		`or through a package.json script the build runs) or the package's version comes from git. A front-end ` +
+		`build (vite, next, react-scripts, nuxt …, named as a dependency or run by the build) reads .env and ` +
+		`.env.production, so only the .local files are excluded then. It changes what the builder receives, so ` +
+		`it is a fix to review.`,
 	Bad:  "# no .dockerignore\nCOPY . .\n",
 	Good: "# .dockerignore: .git, node_modules, .env, …\nCOPY . .\n",
 	Fix:  analyzer.Review,
@@ -178,18 +181,181 @@ func buildsOutput(d *analyzer.Dockerfile) bool {
 	return false
 }
 
+// envReadingBuilders are the front-end build tools that read .env and
+// .env.production (or .env.[mode]) at build time, by the program a build
+// runs.
+var envReadingBuilders = map[string]bool{
+	"vite": true, "next": true, "react-scripts": true, "nuxt": true, "nuxi": true,
+	"vue-cli-service": true, "gatsby": true, "astro": true, "parcel": true,
+}
+
 // bundlerReadsEnv reports a front-end build, whose tools read .env and
-// .env.production at build time.
+// .env.production at build time: the package.json depends on one, or the
+// build runs one (RUN next build, or a package.json script the build runs,
+// such as "build": "next build", whatever the dependencies list).
 func bundlerReadsEnv(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
-	if bc.Package == nil {
+	if bc.Package != nil {
+		for _, dep := range []string{"vite", "react-scripts", "next", "nuxt", "@vue/cli-service", "gatsby", "astro", "@angular/cli", "dotenv", "parcel", "webpack"} {
+			if bc.Package.HasDependency(dep) {
+				return true
+			}
+		}
+	}
+	runs := func(words []string) bool {
+		for i, w := range words {
+			if envReadingBuilders[path.Base(w)] && (i == 0 || programPosition(words, i)) {
+				return true
+			}
+		}
 		return false
 	}
-	for _, dep := range []string{"vite", "react-scripts", "next", "nuxt", "@vue/cli-service", "gatsby", "astro", "@angular/cli", "dotenv", "parcel", "webpack"} {
-		if bc.Package.HasDependency(dep) {
+	for in := range d.Each("RUN") {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.Commands() {
+			words := []string{c.Name}
+			for _, a := range c.Args {
+				words = append(words, a.Value)
+			}
+			if runs(words) {
+				return true
+			}
+		}
+	}
+	for _, body := range buildPackageScripts(d, bc) {
+		for _, call := range shellCalls(body) {
+			if runs(call) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// installLifecycle are the package.json scripts an install of the
+// project's dependencies runs (npm ci and npm install run them all).
+var installLifecycle = []string{"preinstall", "install", "postinstall", "prepare"}
+
+// buildPackageScripts returns the bodies of the context's package.json
+// scripts that the build runs: those a RUN runs (npm run build, yarn
+// build, pnpm run build, npm test), with their pre and post scripts, the
+// install lifecycle scripts when a RUN installs the dependencies without
+// --ignore-scripts, and the scripts those call in turn, three deep.
+func buildPackageScripts(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
+	if bc == nil || bc.Package == nil || len(bc.Package.Scripts) == 0 {
+		return nil
+	}
+	scripts := bc.Package.Scripts
+	seen := map[string]bool{}
+	var out []string
+	var follow func(names []string, depth int)
+	follow = func(names []string, depth int) {
+		for _, name := range names {
+			body, ok := scripts[name]
+			if !ok || seen[name] {
+				continue
+			}
+			seen[name] = true
+			out = append(out, body)
+			if depth == 0 {
+				continue
+			}
+			for _, call := range shellCalls(body) {
+				follow(scriptNames(call), depth-1)
+			}
+		}
+	}
+	for in := range d.Each("RUN") {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.Commands() {
+			args := make([]string, len(c.Args))
+			for i, a := range c.Args {
+				args[i] = a.Value
+			}
+			follow(scriptNames(append([]string{c.Name}, args...)), 3)
+			if pm, pc := analyzer.PackageManagerOf(c); (pm == analyzer.Npm || pm == analyzer.Yarn || pm == analyzer.Pnpm || pm == analyzer.Bun) &&
+				pm.InstallsDependencies(pc) && !c.Has("--ignore-scripts") {
+				follow(installLifecycle, 3)
+			}
+		}
+	}
+	return out
+}
+
+// scriptNames returns the package.json scripts a command line runs (with
+// their pre and post scripts): npm run X, yarn X, pnpm run X, npx
+// npm-run-all X Y, run-s X, run-p X.
+func scriptNames(words []string) []string {
+	if len(words) == 0 {
+		return nil
+	}
+	name := path.Base(words[0])
+	if name == "npx" && len(words) > 1 {
+		words = words[1:]
+		name = path.Base(words[0])
+	}
+	switch name {
+	case "npm-run-all", "run-s", "run-p":
+		var out []string
+		for _, w := range words[1:] {
+			if !strings.HasPrefix(w, "-") && !strings.ContainsAny(w, "*$") {
+				out = append(out, "pre"+w, w, "post"+w)
+			}
+		}
+		return out
+	}
+	var out []string
+	for _, key := range packageScriptKeys(name, words[1:]) {
+		out = append(out, strings.TrimPrefix(key, "npm:"))
+	}
+	return out
+}
+
+// scriptReadsGit reports a package.json script that runs git in the
+// checkout (git rev-parse HEAD > dist/VERSION), or a shell script of the
+// context that does (sh scripts/version.sh, ./scripts/version.sh).
+func scriptReadsGit(bc *analyzer.BuildContext, body string) bool {
+	for _, call := range shellCalls(body) {
+		name := path.Base(call[0])
+		if name == "git" {
+			if !gitNoRepo[gitSubcommand(call[1:])] {
+				return true
+			}
+			continue
+		}
+		file := ""
+		switch {
+		case (name == "sh" || name == "bash") && len(call) > 1 && !strings.HasPrefix(call[1], "-"):
+			file = call[1]
+		case strings.HasPrefix(call[0], "./") && !strings.HasSuffix(call[0], ".js"):
+			file = call[0]
+		}
+		if file == "" || strings.Contains(file, "$") || path.IsAbs(file) {
+			continue
+		}
+		if b, err := bc.ReadFile(path.Clean(file)); err == nil && gitInvocation.Match(b) {
 			return true
 		}
 	}
 	return false
+}
+
+// gitSubcommand is the subcommand of git's arguments, past -C DIR, -c
+// NAME=VALUE, --git-dir and --work-tree.
+func gitSubcommand(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-C" || a == "-c" || a == "--git-dir" || a == "--work-tree":
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a
+		}
+	}
+	return ""
 }
 
 // ignoreEntries lists what should be excluded for this context: the
@@ -575,8 +741,9 @@ var gitNoRepo = map[string]bool{"clone": true, "init": true, "config": true, "ls
 var versionFromGit = []string{"setuptools_scm", "setuptools-scm", "hatch-vcs", "versioningit", "dunamai", "poetry-dynamic-versioning", "pbr", "versioneer"}
 
 // readsGitMetadata reports a build that reads the context's .git: a RUN
-// that runs git in the checkout, or that installs the context's Python
-// package when its version comes from git.
+// that runs git in the checkout, a package.json script the build runs
+// that does, or a RUN that installs the context's Python package when its
+// version comes from git.
 func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 	installsGit := installsGitOnce(d)
 	makefiles := map[string]bool{}
@@ -586,6 +753,11 @@ func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 			for _, v := range versionFromGit {
 				scm = scm || strings.Contains(string(b), v)
 			}
+		}
+	}
+	for _, body := range buildPackageScripts(d, bc) {
+		if scriptReadsGit(bc, body) {
+			return true
 		}
 	}
 	for in := range d.Each("RUN") {
