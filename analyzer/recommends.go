@@ -1,5 +1,10 @@
 package analyzer
 
+import (
+	"regexp"
+	"strings"
+)
+
 // neededRecommends are Debian packages that a requested package only
 // recommends, yet its everyday use needs: without ca-certificates, curl,
 // wget and git fail every HTTPS request; gcc without libc6-dev finds no C
@@ -68,4 +73,26 @@ func MissingRecommends(words []string) []MissingRecommend {
 		}
 	}
 	return out
+}
+
+// golangGo is Debian's Go toolchain: golang-go, golang (which depends on
+// it) and the versioned golang-1.NN-go and golang-1.NN.
+var golangGo = regexp.MustCompile(`^golang(-go|-1\.[0-9]+(-go)?)?$`)
+
+// RecommendsAreTheFeature says why a Debian package's recommended
+// packages are much of what it is installed for, "" when they are not:
+// installing it without them is a different install, not a smaller one,
+// and nothing short of naming them all keeps it working as installed.
+func RecommendsAreTheFeature(pkg string) string {
+	switch {
+	case pkg == "python3-pip":
+		return "python3-pip recommends the compilers and headers (build-essential, python3-dev) pip uses to build packages that ship no wheel"
+	case pkg == "imagemagick" || strings.HasPrefix(pkg, "imagemagick-"):
+		return "imagemagick recommends the extra coders (libmagickcore-*-extra) that read SVG, WMF and other formats"
+	case golangGo.MatchString(pkg):
+		// Debian bookworm's golang-1.19-go (and every golang-1.NN-go)
+		// Recommends: g++, gcc, libc6-dev, pkg-config.
+		return pkg + " recommends gcc, g++, libc6-dev and pkg-config, which cgo needs: without them go build turns cgo off (CGO_ENABLED=0) and builds differently, or fails on packages that need cgo"
+	}
+	return ""
 }

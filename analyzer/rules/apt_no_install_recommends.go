@@ -20,8 +20,8 @@ var AptNoInstallRecommends = &analyzer.Rule{
 		`of megabytes and widen the attack surface. Ask for exactly what the image needs. The fix is one to ` +
 		`review: a program may rely on a recommended package, so what is installed changes. It names the ones ` +
 		`everyday use needs (ca-certificates with curl, wget or git, which fail every HTTPS request without ` +
-		`it; libc6-dev with gcc), and proposes nothing for python3-pip or imagemagick, whose recommended ` +
-		`packages (compilers, extra image formats) are much of what they are installed for. Nothing is reported where the author already decided, in any spelling ` +
+		`it; libc6-dev with gcc), and proposes nothing for python3-pip, imagemagick or golang-go, whose recommended ` +
+		`packages (compilers, extra image formats, the C toolchain cgo needs) are much of what they are installed for. Nothing is reported where the author already decided, in any spelling ` +
 		`(--no-install-recommends, --install-recommends, -o APT::Install-Recommends=…, an APT configuration ` +
 		`written or copied earlier), nor for a dry run (-s, --simulate) or a download only.`,
 	Bad:         "RUN apt-get update && apt-get install -y curl\n",
@@ -290,15 +290,12 @@ func hasKey(m map[string]int, k string) bool {
 }
 
 // recommendsAreTheFeature says why a requested package's recommended
-// packages are much of what it is installed for, "" when none's are:
-// leaving them out is a different install, not a smaller one.
+// packages are much of what it is installed for (analyzer's
+// RecommendsAreTheFeature), "" when none's are.
 func recommendsAreTheFeature(pkgs []analyzer.Word) string {
 	for _, w := range pkgs {
-		switch name := analyzer.PackageName(w.Value); {
-		case name == "python3-pip":
-			return "python3-pip recommends the compilers and headers (build-essential, python3-dev) pip uses to build packages that ship no wheel"
-		case name == "imagemagick" || strings.HasPrefix(name, "imagemagick-"):
-			return "imagemagick recommends the extra coders (libmagickcore-*-extra) that read SVG, WMF and other formats"
+		if why := analyzer.RecommendsAreTheFeature(analyzer.PackageName(w.Value)); why != "" {
+			return why
 		}
 	}
 	return ""
