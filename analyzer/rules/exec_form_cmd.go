@@ -22,7 +22,9 @@ var ExecFormCmd = &analyzer.Rule{
 		`stage sets a SHELL on purpose, and, unlike hadolint, it accepts HEALTHCHECK CMD in shell form: a health ` +
 		`check is a short command run beside the main process, so signals do not concern it. The fix is offered ` +
 		`only for a plain list of words; it needs review ` +
-		`because signals and "docker run" arguments now reach the program.`,
+		`because signals now reach the program, and for an ENTRYPOINT so do "docker run" arguments, which the ` +
+		`shell form ignored (a CMD's are replaced by them in either form), while for a CMD a base image's ` +
+		`ENTRYPOINT gets the program instead of /bin/sh as its argument.`,
 	Bad:         "FROM node:20\nCMD node server.js\n",
 	Good:        "FROM node:20\nCMD [\"node\", \"server.js\"]\n",
 	Equivalents: []string{"buildkit:JSONArgsRecommended", "hadolint:DL3025"},
@@ -58,7 +60,7 @@ var ExecFormCmd = &analyzer.Rule{
 				var fix *analyzer.Fix
 				if words, ok := plainCommandWords(in); ok && !s.Windows && !hasCommentLine(d, in) && !(in.Keyword == "ENTRYPOINT" && cmdAfter[s]) {
 					fix = &analyzer.Fix{
-						Message: "switch to the exec form: signals and docker run arguments now reach the program, and a base image ENTRYPOINT gets the program instead of /bin/sh as its argument",
+						Message: execFormFixMessage(in.Keyword),
 						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ContentEnd(d.Source), New: jsonArgs(words)}},
 					}
 				}
@@ -66,6 +68,17 @@ var ExecFormCmd = &analyzer.Rule{
 			}
 		}
 	},
+}
+
+// execFormFixMessage says what the exec form changes for the keyword.
+// docker run arguments replace a CMD in either form, so only an
+// ENTRYPOINT's program starts receiving them; a CMD becomes the arguments
+// of a base image's ENTRYPOINT, where the shell form gave it /bin/sh.
+func execFormFixMessage(keyword string) string {
+	if keyword == "ENTRYPOINT" {
+		return "switch to the exec form: signals and docker run arguments now reach the program"
+	}
+	return "switch to the exec form: signals now reach the program (docker run arguments still replace the command, as before), and a base image ENTRYPOINT gets the program instead of /bin/sh as its argument"
 }
 
 // stagesWithCMDAfter returns the stages to which a CMD applies, their own
