@@ -16,7 +16,9 @@ var AptListsNotRemoved = &analyzer.Rule{
 		`often 20 to 40 MB. If the same RUN does not delete them, they are frozen into the layer: a later RUN ` +
 		`cannot take the space back, and the lists are stale anyway by the time the image runs. Only stages that ` +
 		`end up in the final image are checked (the final stage and the stages it is built on), and a RUN that ` +
-		`mounts a cache or tmpfs over /var/lib/apt is left alone: there is nothing in the layer to remove.`,
+		`mounts a cache or tmpfs over /var/lib/apt is left alone: there is nothing in the layer to remove. No fix ` +
+		`is offered where a later RUN reads the lists without updating them first (an install, an upgrade, ` +
+		`apt-cache policy, aptitude): removing them would change what it does.`,
 	Bad:         "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
 	Good:        "RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n",
 	Equivalents: []string{"hadolint:DL3009"},
@@ -34,8 +36,12 @@ var AptListsNotRemoved = &analyzer.Rule{
 				continue
 			}
 			const msg = "apt-get update leaves the package lists in the layer; remove /var/lib/apt/lists/* in the same RUN"
-			if later := installsFromListsLater(p.File, in); later != nil {
-				p.ReportWithheld(in, fmt.Sprintf("%s; no fix: line %d installs packages without apt-get update, from these lists", msg, later.StartLine), analyzer.PreconditionLater)
+			if later, what := installsFromListsLater(p.File, in); later != nil {
+				if what == "" {
+					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: line %d installs packages without apt-get update, from these lists", msg, later.StartLine), analyzer.PreconditionLater)
+				} else {
+					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: line %d reads these lists (%s) without apt-get update, and would read none", msg, later.StartLine, what), analyzer.PreconditionLater)
+				}
 				continue
 			}
 			if later := removals.laterRemoval(in); later != nil {
@@ -136,43 +142,62 @@ func shippedStages(d *analyzer.Dockerfile) map[*analyzer.Stage]bool {
 }
 
 // installsFromListsLater returns a later RUN, in the stage or a stage built
-// FROM it, that installs with apt before any RUN updates the lists again:
-// it relies on the lists this RUN leaves, which removing them would break.
-func installsFromListsLater(d *analyzer.Dockerfile, in *analyzer.Instruction) *analyzer.Instruction {
+// FROM it, that reads the lists before any RUN updates them again: it
+// installs with apt (what is ""), or upgrades, or asks apt-cache or
+// aptitude (what names the command: "apt-cache policy"). It relies on the
+// lists this RUN leaves, which removing them would break or change.
+func installsFromListsLater(d *analyzer.Dockerfile, in *analyzer.Instruction) (*analyzer.Instruction, string) {
 	if in.Stage == nil || in.Onbuild != nil {
-		return nil
+		return nil, ""
 	}
-	// firstUse is the first RUN of instructions that uses the lists, and
-	// whether a RUN updates them before any does.
-	firstUse := func(ins []*analyzer.Instruction) (*analyzer.Instruction, bool) {
+	// firstUse is the first RUN of instructions that uses the lists, what
+	// reads them, and whether a RUN updates them before any does.
+	firstUse := func(ins []*analyzer.Instruction) (*analyzer.Instruction, string, bool) {
 		for _, later := range ins {
 			if later.Keyword != "RUN" || later.Script == nil || later.Onbuild != nil {
 				continue
 			}
-			for _, c := range later.Script.CommandsNamed("apt-get", "apt") {
+			for _, c := range later.Script.CommandsNamed("apt-get", "apt", "apt-cache", "aptitude") {
+				if c.Name == "apt-cache" {
+					return later, "apt-cache " + c.Subcommand(), false
+				}
 				switch sub := c.Subcommand(aptGetValued...); {
 				case sub == "update":
-					return nil, true
+					return nil, "", true
 				case (sub == "install" || sub == "build-dep" || sub == "source" || sub == "download") && !installsNothing(c):
-					return later, false
+					if c.Name == "aptitude" {
+						return later, "aptitude " + sub, false
+					}
+					return later, "", false
+				case aptListReaders[sub]:
+					return later, c.Name + " " + sub, false
 				}
 			}
 		}
-		return nil, false
+		return nil, "", false
 	}
 	// The instructions after in, found by search: copying them out for
 	// every RUN made a stage of thousands of apt RUNs quadratic.
 	ins := in.Stage.Instructions
 	after := ins[sort.Search(len(ins), func(i int) bool { return ins[i].StartLine > in.EndLine }):]
-	if use, updated := firstUse(after); use != nil || updated {
-		return use
+	if use, what, updated := firstUse(after); use != nil || updated {
+		return use, what
 	}
 	for _, s := range d.Stages {
 		if s != in.Stage && builtFrom(s, in.Stage) {
-			if use, _ := firstUse(s.Instructions); use != nil {
-				return use
+			if use, what, _ := firstUse(s.Instructions); use != nil {
+				return use, what
 			}
 		}
 	}
-	return nil
+	return nil, ""
+}
+
+// aptListReaders are the apt-get, apt and aptitude subcommands other than
+// the installs that read the package lists: without them an upgrade
+// finds nothing to upgrade, and a search or show finds nothing.
+var aptListReaders = map[string]bool{
+	"upgrade": true, "dist-upgrade": true, "full-upgrade": true, "safe-upgrade": true, "reinstall": true,
+	"satisfy": true, "changelog": true, "search": true, "show": true, "showsrc": true, "policy": true,
+	"list": true, "depends": true, "rdepends": true, "madison": true,
 }
