@@ -155,7 +155,10 @@ type StageFacts struct {
 	entry                             EntrypointFact
 	endUser                           UserFact
 	endDir                            string
-	endEnv                            map[string]string
+	// unresolvedDir is the WORKDIR that left the stage's working
+	// directory unknown (endDir ""), nil when it is known.
+	unresolvedDir *Instruction
+	endEnv        map[string]string
 
 	// keptOut marks, for each of writes, one that never reached its
 	// layer (keptOutOfLayer), worked out once for all of them.
@@ -260,6 +263,11 @@ func (f *Facts) buildStage(s *Stage) *StageFacts {
 	sf.image, sf.imageKnown = baseContents(root.Base)
 	sf.distro = sf.detectDistro()
 	env := map[string]string{"PATH": defaultPath}
+	for k, v := range sf.image.Env {
+		// What the base image's own ENV sets (GOPATH=/go in golang), so
+		// that a WORKDIR or COPY written with it resolves.
+		env[k] = v
+	}
 	for _, dir := range strings.Split(defaultPath, ":") {
 		sf.binDirs[dir] = true
 	}
@@ -298,8 +306,14 @@ func (f *Facts) buildStage(s *Stage) *StageFacts {
 			case *instructions.WorkdirCommand:
 				dir := expandStatic(lex, c.Path, env)
 				workdir = resolveIn(workdir, dir)
+				sf.unresolvedDir = nil
 				if workdir != "" {
 					sf.write(pathEvent{path: workdir, line: in.StartLine, offset: in.Start, kind: "WORKDIR", owner: ownerOf(user), mkdir: true})
+				} else {
+					// A variable neither the stage nor the base image's
+					// known ENV sets, or a relative path in an unknown
+					// image's WORKDIR: where the process runs is unknown.
+					sf.unresolvedDir = in
 				}
 			case *instructions.UserCommand:
 				user = sf.userFromInstruction(in, expandStatic(lex, c.User, env))

@@ -418,6 +418,19 @@ func (sf *StageFacts) WrittenPaths() []WrittenPath {
 			add(sf.endDir, fmt.Sprintf("the final WORKDIR (line %d)", line), line)
 		}
 	}
+	unresolved := -1
+	if w := sf.unresolvedDir; w != nil && sf.endDir == "" {
+		// A final WORKDIR dockopt cannot resolve is a written path whose
+		// owner is unknown: nothing may assume another account can
+		// write it.
+		if c, ok := w.Command.(*instructions.WorkdirCommand); ok {
+			before := len(out)
+			add(c.Path, fmt.Sprintf("the final WORKDIR (line %d)", w.StartLine), w.StartLine)
+			if len(out) > before {
+				unresolved = before
+			}
+		}
+	}
 	for _, e := range sf.writes {
 		switch e.kind {
 		case "chown", "mkdir", "install -d":
@@ -432,6 +445,13 @@ func (sf *StageFacts) WrittenPaths() []WrittenPath {
 		}
 	}
 	for i := range out {
+		if i == unresolved {
+			out[i].OwnerWhy = "dockopt cannot resolve the path: a relative WORKDIR in an image whose own WORKDIR it does not know"
+			if strings.Contains(out[i].Path, "$") {
+				out[i].OwnerWhy = "dockopt cannot resolve the path: a variable in it is set neither by the stage nor by a base image it knows"
+			}
+			continue
+		}
 		out[i].Owner, out[i].OwnerWhy, out[i].WorldWritable = sf.ownerAt(0, out[i].Path)
 	}
 	return out

@@ -31,6 +31,9 @@ type entry struct {
 	User            *string          `json:"user"`
 	DropsPrivileges string           `json:"drops_privileges"`
 	Entrypoint      *[]string        `json:"entrypoint"`
+	// Env are variables the image's own ENV sets that paths are written
+	// with (golang's GOPATH=/go).
+	Env map[string]string `json:"env"`
 	// DistributionLayer marks an entry that only adds a distribution's
 	// packages (buildpack-deps): what it ships is the distribution's, not
 	// the product's, and does not carry over to the product's variant on
@@ -106,6 +109,10 @@ type Image struct {
 	// EntrypointKnown is false when the table does not say.
 	Entrypoint      []string
 	EntrypointKnown bool
+	// Env holds variables the image's ENV sets, as far as the table
+	// knows them (GOPATH=/go in golang): a WORKDIR $GOPATH/src/app is
+	// /go/src/app there. A variable that is not a key is unknown.
+	Env map[string]string
 
 	// ownTools and ownUsers are what the entry's chain says about the
 	// product itself, above its distribution: onDistribution keeps these
@@ -203,6 +210,13 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 	img.DropsPrivileges = e.DropsPrivileges
 	if e.Entrypoint != nil {
 		img.Entrypoint, img.EntrypointKnown = append([]string{}, *e.Entrypoint...), true
+	}
+	if len(e.Env) > 0 {
+		img.Env = maps.Clone(img.Env)
+		if img.Env == nil {
+			img.Env = map[string]string{}
+		}
+		maps.Copy(img.Env, e.Env)
 	}
 	return img, nil
 }
