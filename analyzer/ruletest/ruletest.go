@@ -157,15 +157,22 @@ func (u unopenable) Stat(name string) (fs.FileInfo, error) { return u.files.Stat
 
 func hasEdits(f analyzer.Finding) bool { return len(f.Fix.Edits) > 0 }
 
-// FormatFindings renders findings as the `findings` section expects.
-func FormatFindings(fs []analyzer.Finding) string {
+// FormatFindings renders findings as the `findings` section expects. A
+// finding reported at another severity than its rule's (an advisory one
+// at info, one a configuration moves) names it after the rule:
+// "3: final-user-root (info): …".
+func FormatFindings(rule *analyzer.Rule, fs []analyzer.Finding) string {
 	var b strings.Builder
 	for _, f := range fs {
 		fix := ""
 		if f.Fix != nil {
 			fix = " [fix: " + string(f.Fix.Safety) + "]"
 		}
-		fmt.Fprintf(&b, "%d: %s: %s%s\n", f.Line, f.Rule, f.Message, fix)
+		sev := ""
+		if rule != nil && f.Severity != rule.Severity {
+			sev = " (" + f.Severity.String() + ")"
+		}
+		fmt.Fprintf(&b, "%d: %s%s: %s%s\n", f.Line, f.Rule, sev, f.Message, fix)
 	}
 	return b.String()
 }
@@ -175,7 +182,7 @@ func FormatFindings(fs []analyzer.Finding) string {
 func Check(t *testing.T, a *analyzer.Analyzer, rule *analyzer.Rule, c Case) (positive bool) {
 	t.Helper()
 	res := Run(t, a, rule, c)
-	got := FormatFindings(res.Findings)
+	got := FormatFindings(rule, res.Findings)
 	var want, wantFixed []byte
 	hasFixed := false
 	for _, f := range c.Archive.Files {
