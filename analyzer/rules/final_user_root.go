@@ -27,7 +27,9 @@ var FinalUserRoot = &analyzer.Rule{
 		`last-user-root check. A USER is proposed only for the final stage of an application image, when the ` +
 		`start does not switch users itself (gosu, su-exec, a server's own workers), no port below 1024 is bound, ` +
 		`the account exists or the fix creates it, and it can write every path the app writes (VOLUMEs, the ` +
-		`WORKDIR, a server's data directories); otherwise the finding says which of these failed.`,
+		`WORKDIR, a server's data directories); otherwise the finding says which of these failed. A start that ` +
+		`drops root by itself (gosu or su-exec in the entrypoint, nginx's, Apache's or PostgreSQL's own switch ` +
+		`to an unprivileged user) runs as root by design: that is reported at info, with nothing to change.`,
 	Bad:         "FROM node:20-slim\nCOPY . /app\nCMD [\"node\", \"/app/server.js\"]\n",
 	Good:        "FROM node:20-slim\nCOPY . /app\nUSER node\nCMD [\"node\", \"/app/server.js\"]\n",
 	Equivalents: []string{"hadolint:DL3063", "trivy:DS002"},
@@ -56,6 +58,14 @@ var FinalUserRoot = &analyzer.Rule{
 		in := anchor
 		if in == nil {
 			in = final.From
+		}
+		if ep := sf.Entrypoint(); ep.SwitchesUser == analyzer.Present {
+			// Root by design: the start prepares the container as root
+			// and runs the service unprivileged itself, as the official
+			// nginx, httpd and postgres images do. Nothing to change, so
+			// the finding says so at info rather than warn.
+			p.ReportAdvisory(in, rootByDesign(ep), analyzer.PreconditionUser)
+			return
 		}
 		msg := "the final image runs as root: no USER is set and " + base.Raw + " does not set one"
 		if runtimeChangeRefused(p, final, in, msg) {
@@ -285,6 +295,17 @@ func (plan userPlan) chown() string {
 	return plan.account
 }
 
+// rootByDesign is the message for a container that starts as root on
+// purpose and drops privileges itself: what runs the service is already
+// unprivileged, and a USER would break the start.
+func rootByDesign(ep analyzer.EntrypointFact) string {
+	msg := "the final image runs as root by design: no USER is set, and the container starts as root on purpose and drops privileges itself (" + ep.Why + "); a USER would stop it from preparing the container as root first"
+	if strings.Contains(ep.How, "nginx") {
+		msg += "; to run nginx without root at all, build FROM nginxinc/nginx-unprivileged, which listens on 8080"
+	}
+	return msg
+}
+
 // planNonRoot chooses the unprivileged user for the final stage and checks
 // what a USER needs: the start does not switch users or need root itself,
 // no port below 1024 is bound, the account exists (or the fix creates it
@@ -293,12 +314,6 @@ func (plan userPlan) chown() string {
 func planNonRoot(sf *analyzer.StageFacts, anchor *analyzer.Instruction) userPlan {
 	ep := sf.Entrypoint()
 	switch {
-	case ep.SwitchesUser == analyzer.Present:
-		text := "the container starts as root on purpose and drops privileges itself (" + ep.Why + "); a USER would stop it from preparing the container as root first"
-		if strings.Contains(ep.How, "nginx") {
-			text += "; to run nginx without root at all, build FROM nginxinc/nginx-unprivileged, which listens on 8080"
-		}
-		return userPlan{withheld: &withheld{analyzer.PreconditionUser, text}}
 	case ep.NeedsRoot == analyzer.Present:
 		return userPlan{withheld: &withheld{analyzer.PreconditionUser, ep.Why}}
 	case ep.SwitchesUser == analyzer.Unknown:

@@ -14,7 +14,8 @@ var LastUserNotRoot = &analyzer.Rule{
 		`root the application runs with full privileges: a compromise of the process is a compromise of ` +
 		`everything the container can reach, and a kernel or runtime flaw becomes a host escape. Switch back to ` +
 		`an unprivileged user after the root-only steps. Unlike hadolint, build stages that are not part of the ` +
-		`final image are not reported: their user never runs in production.`,
+		`final image are not reported: their user never runs in production. Where the start drops root by itself ` +
+		`(gosu in the entrypoint, a server's own unprivileged workers) root is deliberate, and the finding is info.`,
 	Bad:         "FROM node:20-slim\nUSER root\nRUN npm install -g pm2\n",
 	Good:        "FROM node:20-slim\nUSER root\nRUN npm install -g pm2\nUSER node\n",
 	Equivalents: []string{"hadolint:DL3002", "trivy:DS002"},
@@ -37,16 +38,19 @@ var LastUserNotRoot = &analyzer.Rule{
 		if last == nil || !analyzer.IsRootUser(last.Args[0]) {
 			return
 		}
-		// The rule never proposes a change, so it keeps its severity
-		// everywhere (as hadolint's DL3002 does) and only says why root is
-		// deliberate where the facts show it.
+		// The rule never proposes a change, so it keeps its severity (as
+		// hadolint's DL3002 does) except where the facts show root is
+		// deliberate: a start that drops privileges itself is reported at
+		// info, since there is nothing to change.
 		msg := "the final image runs as " + last.Args[0]
 		sf := p.Facts().Stage(final)
 		ep := sf.Entrypoint()
+		if ep.SwitchesUser == analyzer.Present {
+			p.ReportAdvisory(last, msg+" by design: it starts as root on purpose and drops privileges itself ("+ep.Why+"), so leaving it root is deliberate", analyzer.PreconditionUser)
+			return
+		}
 		port, why := sf.PrivilegedPort()
 		switch ok, role := p.RuntimeChangeAllowed(final); {
-		case ep.SwitchesUser == analyzer.Present:
-			msg += "; it starts as root on purpose and drops privileges itself (" + ep.Why + "), so leaving it root is deliberate"
 		case ep.NeedsRoot == analyzer.Present:
 			msg += "; its start needs root (" + ep.Why + ")"
 		case port > 0:
