@@ -76,6 +76,8 @@ var servers = []server{
 		dataDirs: []string{"/var/cache/nginx", "/var/run"}, defaultPort: 80},
 	{name: "nginx-unprivileged", images: []string{"nginx-unprivileged"},
 		ports: map[int]string{8080: ProtoHTTP, 8443: ProtoHTTPS}, exposes: []int{8080}, defaultPort: 8080},
+	// busybox's httpd applet, told from Apache's httpd by busyboxHTTPD.
+	{name: busyboxHTTPDServer, ports: map[int]string{80: ProtoHTTP}, defaultPort: 80},
 	{name: "httpd", images: []string{"httpd"}, commands: []string{"httpd"},
 		ports: map[int]string{80: ProtoHTTP, 443: ProtoHTTPS}, exposes: []int{80},
 		dataDirs: []string{"/usr/local/apache2/logs"}, defaultPort: 80},
@@ -114,6 +116,9 @@ var wellKnownPorts = map[int]string{
 type ServerFact struct {
 	Name string
 	Why  string
+	// Port is the port its command line makes it listen on (busybox
+	// httpd -p 8080), 0 when it names none and the default applies.
+	Port int
 }
 
 // Servers returns the network servers recognised in the stage: from its
@@ -129,7 +134,7 @@ func (sf *StageFacts) findServers() []ServerFact {
 	add := func(name, why string) {
 		if !seen[name] {
 			seen[name] = true
-			out = append(out, ServerFact{name, why})
+			out = append(out, ServerFact{Name: name, Why: why})
 		}
 	}
 	base := sf.chain[0].Base
@@ -147,7 +152,16 @@ func (sf *StageFacts) findServers() []ServerFact {
 			}
 		}
 	}
-	for _, w := range sf.StartCommand() {
+	words := sf.StartCommand()
+	for i, w := range words {
+		if path.Base(w) == "httpd" && sf.busyboxHTTPD(words, i) {
+			// Not Apache: busybox's applet, on port 80 unless -p says.
+			if !seen[busyboxHTTPDServer] {
+				seen[busyboxHTTPDServer] = true
+				out = append(out, ServerFact{Name: busyboxHTTPDServer, Why: "the image starts busybox httpd", Port: busyboxHTTPDPort(words[i+1:])})
+			}
+			continue
+		}
 		for _, s := range servers {
 			for _, c := range s.commands {
 				if path.Base(w) == c || (c == "php-fpm" && strings.HasPrefix(path.Base(w), "php-fpm")) {
@@ -164,6 +178,34 @@ func (sf *StageFacts) findServers() []ServerFact {
 		}
 	}
 	return out
+}
+
+// busyboxHTTPDServer names busybox's httpd among the servers.
+const busyboxHTTPDServer = "busybox httpd"
+
+// busyboxHTTPDPort returns the port busybox httpd's -p [IP:]PORT names,
+// 0 without one.
+func busyboxHTTPDPort(args []string) int {
+	for j, a := range args {
+		v := ""
+		switch {
+		case a == "-p" && j+1 < len(args):
+			v = args[j+1]
+		case strings.HasPrefix(a, "-p") && len(a) > 2:
+			v = a[2:]
+		default:
+			continue
+		}
+		if k := strings.LastIndex(v, ":"); k >= 0 {
+			v = v[k+1:]
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 65535 {
+			return 0
+		}
+		return n
+	}
+	return 0
 }
 
 func serverNamed(name string) *server {
@@ -575,6 +617,12 @@ func (sf *StageFacts) PrivilegedPort() (int, string) {
 		}
 	}
 	for _, s := range sf.Servers() {
+		if s.Port > 0 {
+			if s.Port < 1024 && len(sf.Ports()) == 0 {
+				return s.Port, fmt.Sprintf("%s listens on port %d (its command line says so), which only root can bind", s.Name, s.Port)
+			}
+			continue
+		}
 		if info := serverNamed(s.Name); info.defaultPort > 0 && info.defaultPort < 1024 && len(sf.Ports()) == 0 {
 			return info.defaultPort, fmt.Sprintf("%s listens on port %d by default (%s), which only root can bind", s.Name, info.defaultPort, s.Why)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer/imagedata/contents"
@@ -540,6 +541,19 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 		ep.Why = fmt.Sprintf("the start command on line %d runs %s, which dockopt could not read from the build context", line, prog)
 		return ep
 	}
+	if i := slices.IndexFunc(words, func(w string) bool { return path.Base(w) == "httpd" }); i >= 0 && sf.busyboxHTTPD(words, i) {
+		// busybox's httpd is not Apache: it has no workers of another
+		// user, and leaves root only when -u names the user to become.
+		ep.Line = line
+		if u := busyboxHTTPDUser(words[i+1:]); u != "" {
+			ep.SwitchesUser, ep.How = Present, "busybox httpd -u"
+			ep.Why = fmt.Sprintf("the start command on line %d runs busybox httpd -u %s, which binds its port as root and then runs as %s", line, u, u)
+		} else {
+			ep.SwitchesUser = Absent
+			ep.Why = fmt.Sprintf("the start command on line %d runs busybox httpd, which switches users only when -u names one, and no -u is given", line)
+		}
+		return ep
+	}
 	if nginxOrApache(words) != "" {
 		ep.SwitchesUser, ep.How, ep.Line = Present, nginxOrApache(words), line
 		ep.Why = fmt.Sprintf("the start command on line %d runs %s, which starts as root and runs its workers as an unprivileged user", line, nginxOrApache(words))
@@ -626,6 +640,36 @@ func startsDirectly(words []string) bool {
 func looksLikeScript(w string) bool {
 	b := path.Base(w)
 	return strings.HasSuffix(b, ".sh") || strings.Contains(b, "entrypoint") || strings.HasPrefix(b, "start") || strings.HasPrefix(b, "run")
+}
+
+// busyboxHTTPD reports whether the httpd at words[i] is busybox's applet
+// rather than Apache's: run as `busybox httpd`, in a busybox image, or
+// given an option only busybox's has (-p PORT, -u USER, -h DIR; Apache's
+// httpd has no -p or -u, and its -h only prints help).
+func (sf *StageFacts) busyboxHTTPD(words []string, i int) bool {
+	if (i > 0 && path.Base(words[i-1]) == "busybox") || sf.distro.Family == DistroBusybox {
+		return true
+	}
+	for _, w := range words[i+1:] {
+		if w == "-p" || w == "-h" || strings.HasPrefix(w, "-u") {
+			return true
+		}
+	}
+	return false
+}
+
+// busyboxHTTPDUser returns the user busybox httpd's -u USER[:GROUP]
+// switches to, "" without one.
+func busyboxHTTPDUser(args []string) string {
+	for j, a := range args {
+		switch {
+		case a == "-u" && j+1 < len(args):
+			return args[j+1]
+		case strings.HasPrefix(a, "-u") && len(a) > 2:
+			return a[2:]
+		}
+	}
+	return ""
 }
 
 func nginxOrApache(words []string) string {
