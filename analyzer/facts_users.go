@@ -56,7 +56,37 @@ func (sf *StageFacts) baseUser() UserFact {
 	case sf.imageKnown || base.IsScratch():
 		return UserFact{Known: true, Why: "no USER is set, and the base image " + base.Raw + " runs as root"}
 	}
+	if line, cmd := sf.rootOnlyRun(); line > 0 {
+		return UserFact{Known: true, Why: fmt.Sprintf("no USER is set, and the base image %s, which dockopt's table does not know, runs as root: line %d runs %s before any USER, which only root can", base.Raw, line, cmd)}
+	}
 	return UserFact{Why: "no USER is set, and the base image " + base.Raw + " may set its own (dockopt's table does not know it)"}
+}
+
+// rootOnlyCommands change the system in ways only root may: a build step
+// running one before any USER shows the base image's user is root, or
+// the build would fail.
+var rootOnlyCommands = []string{"apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "useradd", "groupadd", "adduser", "addgroup"}
+
+// rootOnlyRun returns the first line of the lineage, before any USER,
+// whose RUN runs a root-only command without sudo, and that command; 0
+// when there is none.
+func (sf *StageFacts) rootOnlyRun() (int, string) {
+	for _, st := range sf.chain {
+		for _, in := range st.Instructions {
+			switch {
+			case in.Keyword == "USER":
+				return 0, ""
+			case in.Keyword != "RUN" || in.Script == nil || in.Onbuild != nil:
+				continue
+			}
+			for _, c := range in.Script.CommandsNamed(rootOnlyCommands...) {
+				if !slices.ContainsFunc(c.Prefix, func(w Word) bool { return escalates[path.Base(w.Value)] }) {
+					return in.StartLine, c.Name
+				}
+			}
+		}
+	}
+	return 0, ""
 }
 
 func (sf *StageFacts) userFromInstruction(in *Instruction, value string) UserFact {

@@ -68,6 +68,17 @@ var FinalUserRoot = &analyzer.Rule{
 			return
 		}
 		msg := "the final image runs as root: no USER is set and " + base.Raw + " does not set one"
+		if _, known := sf.BaseImage(); !known && !base.IsScratch() {
+			ru := sf.RunUser()
+			if !ru.Known {
+				// Whether it runs as root is the base image's to say, and
+				// dockopt does not know that image: not a warning.
+				p.ReportAdvisory(in, "the final image may run as root: no USER is set, and dockopt cannot tell whether "+base.Raw+
+					" sets one (it is not in dockopt's image table); if it runs as root, add a USER naming an unprivileged account", analyzer.PreconditionUnknown)
+				return
+			}
+			msg = "the final image runs as root: " + ru.Why
+		}
 		if runtimeChangeRefused(p, final, in, msg) {
 			return
 		}
