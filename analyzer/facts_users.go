@@ -56,11 +56,19 @@ func (sf *StageFacts) baseUser() UserFact {
 	case sf.imageKnown || base.IsScratch():
 		return UserFact{Known: true, Why: "no USER is set, and the base image " + base.Raw + " runs as root"}
 	}
+	if base.Registry == "docker.io" && officialDistributions[base.Repository] {
+		return UserFact{Known: true, Why: "no USER is set, and the base image " + base.Raw + ", an official distribution image, runs as root (distribution images set no USER)"}
+	}
 	if line, cmd := sf.rootOnlyRun(); line > 0 {
 		return UserFact{Known: true, Why: fmt.Sprintf("no USER is set, and the base image %s, which dockopt's table does not know, runs as root: line %d runs %s before any USER, which only root can", base.Raw, line, cmd)}
 	}
 	return UserFact{Why: "no USER is set, and the base image " + base.Raw + " may set its own (dockopt's table does not know it)"}
 }
+
+// officialDistributions are Docker Official Images of distributions that
+// dockopt's image table does not describe: like every distribution image
+// they set no USER, whatever else they ship.
+var officialDistributions = map[string]bool{"rockylinux": true, "almalinux": true, "fedora": true, "amazonlinux": true, "oraclelinux": true, "centos": true}
 
 // rootOnlyCommands change the system in ways only root may: a build step
 // running one before any USER shows the base image's user is root, or
