@@ -41,6 +41,18 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 		return site, false
 	}
 	site = nginxSite{final: final, stock: true, at: root.From}
+	// nginx -c FILE runs another configuration than the image's
+	// nginx.conf: the stock one does not apply, and unless the Dockerfile
+	// writes FILE (read below like /etc/nginx), it cannot be judged.
+	confFile := nginxConfFlag(p.Facts().Stage(final).StartCommand())
+	confWritten := false
+	isConf := func(dest string) bool {
+		if confFile != "" && (dest == confFile || dest == path.Dir(confFile)) {
+			confWritten = true
+			return true
+		}
+		return strings.HasPrefix(dest, "/etc/nginx")
+	}
 	var texts []string
 	for _, in := range final.LineageInstructions() {
 		if in.Onbuild != nil {
@@ -62,7 +74,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 				}
 				continue
 			}
-			if !strings.HasPrefix(dest, "/etc/nginx") {
+			if !isConf(dest) {
 				continue
 			}
 			site.stock = false
@@ -86,18 +98,37 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 				continue
 			}
 			for _, w := range extractInlineWrites(in.Script, in.WorkdirBefore(), echoInterpretsEscapes(in.Stage)).writes {
-				if strings.HasPrefix(w.target, "/etc/nginx/") {
+				if isConf(w.target) {
 					site.stock = false
 					texts = append(texts, w.content)
 				}
 			}
 		}
 	}
-	if site.staticDir == "" {
+	if site.staticDir == "" || (confFile != "" && !confWritten) {
 		return site, false
 	}
 	site.config = stripNginxComments(strings.Join(texts, "\n"))
 	return site, true
+}
+
+// nginxConfFlag returns the configuration file an nginx start command
+// names with -c, "" when it names none or names the image's own
+// /etc/nginx/nginx.conf.
+func nginxConfFlag(words []string) string {
+	i := slices.IndexFunc(words, func(w string) bool { return path.Base(w) == "nginx" })
+	if i < 0 {
+		return ""
+	}
+	for j := i + 1; j+1 < len(words); j++ {
+		if words[j] == "-c" {
+			if f := path.Clean(words[j+1]); f != "/etc/nginx/nginx.conf" {
+				return f
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // builtSite reports sources copied from a build stage that are, by their
@@ -287,6 +318,26 @@ func nginxFixWithheld(p *analyzer.Pass, site nginxSite) string {
 	return ""
 }
 
+// officialNginx reports the images whose stock configuration dockopt
+// knows: the official nginx and nginxinc/nginx-unprivileged, whose
+// nginx.conf has gzip commented out and adds no header.
+func officialNginx(base analyzer.ImageRef) bool {
+	return !base.Unresolved && base.Registry == "docker.io" && (base.Repository == "nginx" || base.Repository == "nginxinc/nginx-unprivileged")
+}
+
+// reportUnknownStock reports, at info, a site served with the own
+// configuration of an nginx image other than the official ones, which
+// dockopt does not know; lacks says what it would lack, add what to add.
+// It returns false for the official images, whose configuration is known.
+func reportUnknownStock(p *analyzer.Pass, site nginxSite, lacks string, add []string) bool {
+	base := site.final.Root().Base
+	if !site.stock || officialNginx(base) {
+		return false
+	}
+	p.ReportAdvisory(site.at, "the image keeps the configuration "+base.Raw+" ships, which dockopt does not know; if it "+lacks+", add to its http block: "+strings.Join(add, " "), analyzer.PreconditionUnknown)
+	return true
+}
+
 // nginxSnippetUnsafe says why directives added to the http block may not
 // reach the site, or may stop nginx from starting, "" when they are known
 // to do neither. They do in the official images (nginx and
@@ -296,7 +347,7 @@ func nginxFixWithheld(p *analyzer.Pass, site nginxSite) string {
 // add_header or gzip (either would replace what the http block sets).
 func nginxSnippetUnsafe(p *analyzer.Pass, site nginxSite) string {
 	base := site.final.Root().Base
-	if base.Unresolved || base.Registry != "docker.io" || (base.Repository != "nginx" && base.Repository != "nginxinc/nginx-unprivileged") {
+	if !officialNginx(base) {
 		return "the fix relies on the configuration the official nginx images ship (conf.d/*.conf included in the http block, a default.conf without add_header), and " + base.Raw + " is not one of them"
 	}
 	if site.staticDir != "/usr/share/nginx/html" {

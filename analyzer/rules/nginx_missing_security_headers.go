@@ -30,6 +30,9 @@ var NginxMissingSecurityHeaders = &analyzer.Rule{
 		if len(missing) == 0 {
 			return
 		}
+		if reportUnknownStock(p, site, "sends no security headers", missing) {
+			return
+		}
 		if site.stock {
 			msg, fix := "the image does not replace nginx's stock configuration, which sends no security headers; add to its http block: "+strings.Join(missing, " "), nginxFix(p, site)
 			if why := nginxFixWithheld(p, site); fix == nil && why != "" {

@@ -28,8 +28,11 @@ var NginxNoGzip = &analyzer.Rule{
 		if len(missing) == 0 {
 			return
 		}
+		if reportUnknownStock(p, site, "compresses nothing", missing) {
+			return
+		}
 		if site.stock {
-			msg, fix := "the image does not replace nginx's stock configuration, which compresses nothing but HTML; add to its http block: "+strings.Join(missing, " "), nginxFix(p, site)
+			msg, fix := "the image does not replace nginx's stock configuration, which compresses nothing (its nginx.conf has gzip on commented out); add to its http block: "+strings.Join(missing, " "), nginxFix(p, site)
 			if why := nginxFixWithheld(p, site); fix == nil && why != "" {
 				msg += " (no fix: " + why + ")"
 			}
