@@ -94,9 +94,12 @@ type Lifecycle struct {
 	// Version is the line the image is on ("3.8", "11").
 	Version string
 	EOL     time.Time
-	// Ended is true when EOL is before AsOfDate.
+	// Ended is true when EOL is on or before AsOfDate: a line's end date
+	// is the day its fixes stop (Alpine 3.21's 2026-11-01 is past at an
+	// as-of date of 2026-11-01).
 	Ended bool
-	// OldestSupported is the lowest version still supported at AsOfDate,
+	// OldestSupported is the lowest version still supported at AsOfDate
+	// (its EOL after it),
 	// "" when the table has none (a deprecated image).
 	OldestSupported string
 	// Replacement names an image to move to when the whole image is
@@ -155,7 +158,7 @@ func lifecycle(fam, version string) (Lifecycle, bool) {
 		}
 		lc.Version = version
 		lc.EOL = mustDate(p.All)
-		lc.Ended = lc.EOL.Before(loaded().asOf)
+		lc.Ended = !lc.EOL.After(loaded().asOf)
 		return lc, true
 	}
 	v, date, ok := matchVersion(p.Versions, version)
@@ -163,7 +166,7 @@ func lifecycle(fam, version string) (Lifecycle, bool) {
 		return Lifecycle{}, false
 	}
 	lc.Version, lc.EOL = v, mustDate(date)
-	lc.Ended = lc.EOL.Before(loaded().asOf)
+	lc.Ended = !lc.EOL.After(loaded().asOf)
 	lc.OldestSupported = oldestSupportedOf()[fam]
 	return lc, true
 }
@@ -198,7 +201,7 @@ var oldestSupportedOf = sync.OnceValue(func() map[string]string {
 func oldestSupported(versions map[string]string) string {
 	var live []string
 	for v, d := range versions {
-		if !mustDate(d).Before(loaded().asOf) {
+		if mustDate(d).After(loaded().asOf) {
 			live = append(live, v)
 		}
 	}

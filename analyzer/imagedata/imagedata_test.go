@@ -83,7 +83,7 @@ func TestLookupOldestSupported(t *testing.T) {
 		"python:3.9":    "3.11",
 		"golang:1.22":   "1.26",
 		"debian:buster": "12",
-		"alpine:3.16":   "3.21",
+		"alpine:3.16":   "3.22", // 3.21 ended on 2026-11-01, the as-of date
 		"ruby:2.7":      "3.3",
 		"postgres:12":   "14",
 		"php:7.4":       "8.2",
