@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"fmt"
 	"maps"
 	"math"
 	"path"
@@ -271,11 +272,7 @@ func (f *Facts) buildStage(s *Stage) *StageFacts {
 	for _, dir := range strings.Split(defaultPath, ":") {
 		sf.binDirs[dir] = true
 	}
-	workdir := "/"
-	if !sf.imageKnown && !root.Base.IsScratch() {
-		// An image dockopt does not know may set its own WORKDIR.
-		workdir = ""
-	}
+	workdir, _, _ := sf.BaseWorkdir()
 	user := sf.baseUser()
 	lex := lexer(f.file.Escape)
 	sf.lex = lex
@@ -377,6 +374,23 @@ func (sf *StageFacts) offsetOfLine(line int) int {
 func (sf *StageFacts) EnvAt(line int, name string) (string, bool) {
 	v, ok := sf.stepAt(sf.offsetOfLine(line)).env[name]
 	return v, ok && !strings.Contains(v, "$")
+}
+
+// BaseWorkdir returns the working directory the lineage's base image
+// leaves: its own WORKDIR from dockopt's table (golang's /go), / for
+// scratch and the images the table knows to set none. known is false,
+// and dir "", for an image the table does not know, which may set one.
+func (sf *StageFacts) BaseWorkdir() (dir string, known bool, why string) {
+	base := sf.chain[0].Base
+	switch {
+	case base.IsScratch():
+		return "/", true, "scratch sets no WORKDIR"
+	case sf.imageKnown && sf.image.Workdir != "":
+		return sf.image.Workdir, true, fmt.Sprintf("the base image %s sets WORKDIR %s (dockopt's image table, %s)", base.Raw, sf.image.Workdir, imageTableDate())
+	case sf.imageKnown:
+		return "/", true, fmt.Sprintf("the base image %s sets no WORKDIR (dockopt's image table, %s)", base.Raw, imageTableDate())
+	}
+	return "", false, "dockopt does not know whether the base image " + base.Raw + " sets a WORKDIR (it is not in dockopt's image table)"
 }
 
 // WorkdirAt returns the working directory before the instruction at line

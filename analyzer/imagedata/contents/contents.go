@@ -33,7 +33,8 @@ type entry struct {
 	Entrypoint      *[]string        `json:"entrypoint"`
 	// Env are variables the image's own ENV sets that paths are written
 	// with (golang's GOPATH=/go).
-	Env map[string]string `json:"env"`
+	Env     map[string]string `json:"env"`
+	Workdir string            `json:"workdir"`
 	// DistributionLayer marks an entry that only adds a distribution's
 	// packages (buildpack-deps): what it ships is the distribution's, not
 	// the product's, and does not carry over to the product's variant on
@@ -113,6 +114,9 @@ type Image struct {
 	// knows them (GOPATH=/go in golang): a WORKDIR $GOPATH/src/app is
 	// /go/src/app there. A variable that is not a key is unknown.
 	Env map[string]string
+	// Workdir is the image's own WORKDIR (golang's /go), "" for none: a
+	// relative path then resolves against /.
+	Workdir string
 
 	// ownTools and ownUsers are what the entry's chain says about the
 	// product itself, above its distribution: onDistribution keeps these
@@ -172,6 +176,8 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 		// guess inherited from a distribution would hide a server's
 		// docker-entrypoint.sh.
 		img.Entrypoint, img.EntrypointKnown = nil, false
+		// Like its USER, an image's WORKDIR is its own entry's to say.
+		img.Workdir = ""
 	}
 	if e.Distro != "" {
 		img.Distro = e.Distro
@@ -217,6 +223,9 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 			img.Env = map[string]string{}
 		}
 		maps.Copy(img.Env, e.Env)
+	}
+	if e.Workdir != "" {
+		img.Workdir = e.Workdir
 	}
 	return img, nil
 }

@@ -169,3 +169,27 @@ func TestEntrypoint(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkdir(t *testing.T) {
+	cases := []struct{ repo, tag, want string }{
+		{"golang", "1.22", "/go"},
+		{"golang", "1.22-alpine", "/go"},
+		{"golang", "1.22-bookworm", "/go"},
+		{"httpd", "2.4", "/usr/local/apache2"},
+		{"redis", "7-alpine", "/data"},
+		{"php", "8.3-apache", "/var/www/html"},
+		{"php", "8.3-cli", ""},
+		// Not inherited through like: alpine's own is none.
+		{"alpine", "3.22", ""},
+		{"node", "20", ""},
+	}
+	for _, c := range cases {
+		img, ok := Lookup("docker.io", c.repo, c.tag)
+		if !ok {
+			t.Fatalf("%s:%s not in the table", c.repo, c.tag)
+		}
+		if img.Workdir != c.want {
+			t.Errorf("%s:%s: workdir %q, want %q", c.repo, c.tag, img.Workdir, c.want)
+		}
+	}
+}
