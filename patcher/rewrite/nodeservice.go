@@ -111,6 +111,10 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	if w := o.serviceWithheld(analyzer.KindNodeService, titleNode, p.cmds); w != nil {
 		return w
 	}
+	// The install finds what the original's found in its cache folder.
+	if why := o.shippedCacheWithheld(p.cmds, p.pm.cache); why != "" {
+		return withhold(analyzer.PreconditionMount, why)
+	}
 	// The production install has what the process loads.
 	if why := p.devDependencyAtRuntime(o); why != "" {
 		return withhold(analyzer.PreconditionTool, why)

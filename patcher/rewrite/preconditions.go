@@ -347,3 +347,35 @@ func runtimeHas(image analyzer.ImageRef, installed []string, tool string) analyz
 	}
 	return analyzer.Absent
 }
+
+// shippedCacheWithheld says why the rewrite's install would not read what
+// the original's did, or "": a COPY (or ADD) before the install put files
+// into the package manager's cache folder (a project that ships its npm
+// cache in .npm/ and copies it to /root/.npm), which the install reads,
+// offline when it holds every package. The rewrite's install stage copies
+// only the manifests and mounts a build cache over that folder, so its
+// install would need the registry. package-cache-mount-missing refuses
+// the mount there for the same reason.
+func (o *original) shippedCacheWithheld(cmds []command, cache string) string {
+	sf := o.facts()
+	for _, in := range o.runs {
+		install := ""
+		for _, c := range cmds {
+			if c.step == stepDeps && in.Start <= c.cmd.Start && c.cmd.End <= in.End {
+				install = c.cmd.String()
+				break
+			}
+		}
+		if install == "" {
+			continue
+		}
+		for w := range sf.FillsBefore(in, cache, true) {
+			if w.Line == 0 {
+				continue
+			}
+			return fmt.Sprintf("%s on line %d reads the package cache %s, which %s fills; the rewrite's install stage copies only the manifests and mounts a build cache at %s, so its install would run without those files and need the registry (package-cache-mount-missing refuses the mount there for the same reason)",
+				install, in.StartLine, cache, w.How, cache)
+		}
+	}
+	return ""
+}

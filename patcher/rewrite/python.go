@@ -174,6 +174,12 @@ func (p *pythonPlan) preconditions(o *original) *Withheld {
 	if w := o.serviceWithheld(analyzer.KindPythonService, titlePython, p.cmds); w != nil {
 		return w
 	}
+	// The install finds what the original's found in pip's cache folder
+	// (an install with --no-cache-dir reads none).
+	reads := slices.DeleteFunc(slices.Clone(p.cmds), func(c command) bool { return c.cmd.Has("--no-cache-dir") })
+	if why := o.shippedCacheWithheld(reads, analyzer.Pip.Caches[0].Dir); why != "" {
+		return withhold(analyzer.PreconditionMount, why)
+	}
 	// The runtime has the libraries the compiled dependencies load.
 	ships := func(dev string) bool { return pythonShips[dev] }
 	p.pkgs = splitPackages(p.distro, release(p.distro, o.stage.Base.Tag), ships, p.cmds)

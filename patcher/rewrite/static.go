@@ -91,6 +91,7 @@ var spaLibraries = []string{"react", "react-dom", "vue", "svelte", "preact", "so
 // staticPlan is what the static-site rewrite decided.
 type staticPlan struct {
 	pm        nodePM
+	cmds      []command
 	script    string
 	out       string
 	port      int
@@ -155,7 +156,7 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 	if why := installWithheld(cmds, o.bc, &pm); why != "" {
 		return nil, &Withheld{Kind: analyzer.KindStaticSite, Title: titleStatic, Precondition: analyzer.PreconditionContext, Reason: why}
 	}
-	p := &staticPlan{pm: pm, script: buildScriptName(cmds, pkg)}
+	p := &staticPlan{pm: pm, cmds: cmds, script: buildScriptName(cmds, pkg)}
 	if p.script == "" {
 		// Sources served as they are: nothing to build, and no way to
 		// tell which files are the site.
@@ -268,6 +269,10 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 func (p *staticPlan) preconditions(o *original) *Withheld {
 	if w := o.roleWithheld(analyzer.KindStaticSite, titleStatic); w != nil {
 		return w
+	}
+	// The install finds what the original's found in its cache folder.
+	if why := o.shippedCacheWithheld(p.cmds, p.pm.cache); why != "" {
+		return &Withheld{Kind: analyzer.KindStaticSite, Title: titleStatic, Precondition: analyzer.PreconditionMount, Reason: why}
 	}
 	// The config is the rewrite's own: one already at its path would be
 	// copied in its place.
