@@ -192,6 +192,14 @@ func goPreconditions(o *original, cmds []command) *Withheld {
 	if w := o.roleWithheld(analyzer.KindGoService, titleGo); w != nil {
 		return w
 	}
+	// The module files the rewrite copies by name are in the context.
+	mods := []string{"go.mod"}
+	if o.bc.Has("go.sum") {
+		mods = append(mods, "go.sum")
+	}
+	if why := o.ignoredWithheld(mods); why != "" {
+		return withhold(analyzer.PreconditionContext, why)
+	}
 	for _, c := range cmds {
 		if c.step == stepChown || c.cmd.Name == "mkdir" {
 			return withhold(analyzer.PreconditionUnknown, fmt.Sprintf("%s on line %d prepares the image, and the distroless runtime receives only the binary", c.cmd.Name, o.d.Line(c.cmd.Start)))

@@ -111,6 +111,10 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	if w := o.serviceWithheld(analyzer.KindNodeService, titleNode, p.cmds); w != nil {
 		return w
 	}
+	// The files the rewrite copies by name are in the context.
+	if why := o.ignoredWithheld(append(slices.Clone(p.pm.manifests), p.main)); why != "" {
+		return withhold(analyzer.PreconditionContext, why)
+	}
 	// The install finds what the original's found in its cache folder.
 	if why := o.shippedCacheWithheld(p.cmds, p.pm.cache); why != "" {
 		return withhold(analyzer.PreconditionMount, why)

@@ -379,3 +379,24 @@ func (o *original) shippedCacheWithheld(cmds []command, cache string) string {
 	}
 	return ""
 }
+
+// ignoredWithheld says why the rewrite may not copy a file of the
+// original's by name, or "": the context's .dockerignore excludes it, so
+// the original's build never had it (its install or start failed without
+// it, or did something else), and the rewrite would have to re-include
+// it, changing what every build of the context sees.
+// deps-copied-after-source leaves the COPY order alone for the same
+// reason; the rewrite decides as the rule does. copied are context paths
+// the original's copies bring; files the rewrite writes itself (its nginx
+// configuration) are not among them.
+func (o *original) ignoredWithheld(copied []string) string {
+	di := o.bc.DockerIgnore
+	for _, n := range copied {
+		if !di.Excludes(n) {
+			continue
+		}
+		return fmt.Sprintf("%s keeps %s out of the build context, so the original's build never had it; the rewrite copies it by name and would have to add !%s to %s, changing what the build sees: settle that file first (deps-copied-after-source leaves the COPY order alone for the same reason)",
+			di.Path, n, n, di.Path)
+	}
+	return ""
+}

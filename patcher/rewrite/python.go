@@ -174,6 +174,14 @@ func (p *pythonPlan) preconditions(o *original) *Withheld {
 	if w := o.serviceWithheld(analyzer.KindPythonService, titlePython, p.cmds); w != nil {
 		return w
 	}
+	// The requirements the rewrite copies by name are in the context.
+	var reqNames []string
+	for _, r := range p.reqs {
+		reqNames = append(reqNames, r.context)
+	}
+	if why := o.ignoredWithheld(reqNames); why != "" {
+		return withhold(analyzer.PreconditionContext, why)
+	}
 	// The install finds what the original's found in pip's cache folder
 	// (an install with --no-cache-dir reads none).
 	reads := slices.DeleteFunc(slices.Clone(p.cmds), func(c command) bool { return c.cmd.Has("--no-cache-dir") })

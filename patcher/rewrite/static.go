@@ -270,6 +270,10 @@ func (p *staticPlan) preconditions(o *original) *Withheld {
 	if w := o.roleWithheld(analyzer.KindStaticSite, titleStatic); w != nil {
 		return w
 	}
+	// The files the rewrite copies by name are in the context.
+	if why := o.ignoredWithheld(append(slices.Clone(p.pm.manifests), lateSources(p.late)...)); why != "" {
+		return &Withheld{Kind: analyzer.KindStaticSite, Title: titleStatic, Precondition: analyzer.PreconditionContext, Reason: why}
+	}
 	// The install finds what the original's found in its cache folder.
 	if why := o.shippedCacheWithheld(p.cmds, p.pm.cache); why != "" {
 		return &Withheld{Kind: analyzer.KindStaticSite, Title: titleStatic, Precondition: analyzer.PreconditionMount, Reason: why}
