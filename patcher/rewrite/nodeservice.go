@@ -29,7 +29,10 @@ type nodePlan struct {
 	user   bool
 	noUser string
 	chown  bool
-	health health
+	// appOwner is the account the original leaves the app's folder
+	// itself to, "" for root or unknown.
+	appOwner string
+	health   health
 }
 
 func planNode(o *original) (*Rewrite, *Withheld) {
@@ -153,6 +156,11 @@ func (p *nodePlan) preconditions(o *original) *Withheld {
 	}
 	p.user, p.noUser = o.userAllowedForApp(ports, "node", "1000")
 	p.chown = o.chowned(p.cmds)
+	if p.workdir != "/" {
+		if owner, _ := o.facts().OwnerAt(0, p.workdir); owner != "" && !analyzer.IsRootUser(owner) {
+			p.appOwner = owner
+		}
+	}
 	// A new HEALTHCHECK only with evidence of the endpoint.
 	p.health = kept
 	if o.healthIn == nil {
@@ -188,6 +196,13 @@ func (p *nodePlan) write(o *original) *Rewrite {
 		}
 	}
 	w.workdir(workdir)
+	keepOwner := p.user && p.appOwner != ""
+	if keepOwner {
+		// WORKDIR creates the folder as root; the original left it to an
+		// account, and the app may write in its working directory.
+		w.line("# The app's folder itself belongs to node, as in the original; WORKDIR creates it as root.")
+		w.line("RUN chown node:node %s", workdir)
+	}
 	if !o.setsEnv("NODE_ENV") {
 		w.line("ENV NODE_ENV=production")
 	}
@@ -260,9 +275,7 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	if !o.setsEnv("NODE_ENV") {
 		rw.Explanation = append(rw.Explanation, "`NODE_ENV=production` (the production behaviour of Express and most libraries).")
 	}
-	if owner != "" {
-		rw.Explanation = append(rw.Explanation, "`COPY --chown=node:node` replaces the recursive `chown` layer.")
-	}
+	rw.Explanation = append(rw.Explanation, p.ownership(o, owner != "", keepOwner)...)
 	if p.health.note != "" {
 		rw.Explanation = append(rw.Explanation, p.health.note)
 	}
@@ -294,6 +307,49 @@ func (p *nodePlan) write(o *original) *Rewrite {
 		rw.Explanation = append(rw.Explanation, "`.dockerignore` excludes a local `node_modules` (it would overwrite the installed one)"+what)
 	}
 	return rw
+}
+
+// ownership says what the rewrite does with the ownership the original
+// gave the app's files and folder: COPY --chown in place of a recursive
+// chown layer only where the original had one, the folder itself kept
+// node's where the original left it to an account, and, where the
+// process stays root, that the files stay root's.
+func (p *nodePlan) ownership(o *original, copyChown, keepOwner bool) []string {
+	var out []string
+	var recursive []string
+	for _, c := range p.cmds {
+		if c.step == stepChown && c.cmd.Name == "chown" && recursiveChown(c.cmd) {
+			recursive = append(recursive, strconv.Itoa(o.d.Line(c.cmd.Start)))
+		}
+	}
+	switch {
+	case copyChown && len(recursive) > 0:
+		out = append(out, fmt.Sprintf("`COPY --chown=node:node` replaces the recursive `chown` layer (line %s).", strings.Join(recursive, ", ")))
+	case copyChown:
+		how := "`chown`"
+		if slices.ContainsFunc(o.copies, func(in *analyzer.Instruction) bool { _, ok := in.Flag("chown"); return ok }) {
+			how = "`COPY --chown`"
+		}
+		out = append(out, "`COPY --chown=node:node` gives node the files, as the original's "+how+" did.")
+	case p.chown:
+		out = append(out, "The original gives the app's files to an account (`chown` or `COPY --chown`); the process runs as root here, as in the original, so the rewrite copies them as root's.")
+	}
+	if keepOwner {
+		out = append(out, fmt.Sprintf("`RUN chown node:node %s` (the folder only) keeps it node's, as in the original; `WORKDIR` alone makes it root's.", p.workdir))
+	}
+	return out
+}
+
+// recursiveChown reports chown -R (or --recursive, or -R among combined
+// short options).
+func recursiveChown(c analyzer.Command) bool {
+	for _, a := range c.Args {
+		v := a.Value
+		if v == "--recursive" || strings.HasPrefix(v, "-") && !strings.HasPrefix(v, "--") && strings.Contains(v, "R") {
+			return true
+		}
+	}
+	return false
 }
 
 func joinPorts(ports []int) string {
