@@ -33,6 +33,9 @@ type nodePlan struct {
 	// itself to, "" for root or unknown.
 	appOwner string
 	health   health
+	// loaded are the app's files devDependencyAtRuntime read: the main
+	// file and what it loads.
+	loaded []string
 }
 
 func planNode(o *original) (*Rewrite, *Withheld) {
@@ -45,7 +48,15 @@ func planNode(o *original) (*Rewrite, *Withheld) {
 		return nil, nil
 	}
 	start, cmdDir, ok := startWords(o.cmd, pkg)
-	if !ok || path.Base(start[0]) != "node" || !plainWords(start) {
+	if !ok {
+		return nil, nil
+	}
+	if pc, why := devStart(o.cmd, start, pkg); why != "" {
+		// What the container runs needs the dev dependencies the
+		// production install leaves out, or is a development setup.
+		return nil, &Withheld{Kind: analyzer.KindNodeService, Title: titleNode, Precondition: pc, Reason: why}
+	}
+	if path.Base(start[0]) != "node" || !plainWords(start) {
 		return nil, nil
 	}
 	main := ""
@@ -260,6 +271,9 @@ func (p *nodePlan) write(o *original) *Rewrite {
 		fmt.Sprintf("A `deps` stage copies %s first and runs %s with a cache mount.", code(pm.manifests), install),
 		fmt.Sprintf("Runtime `%s`: `node_modules` from `deps` and the files the original copied.", p.runtime.Raw),
 	)
+	if note := p.devDependenciesNote(o); note != "" {
+		rw.Explanation = append(rw.Explanation, note)
+	}
 	if p.user {
 		if u := analyzer.FinalUser(o.d); u == "" || analyzer.IsRootUser(u) {
 			rw.Explanation = append(rw.Explanation, "Runs as the image's `node` user, `USER 1000`, instead of root.")
@@ -352,6 +366,144 @@ func recursiveChown(c analyzer.Command) bool {
 	return false
 }
 
+// maxListed is how many devDependencies the explanation names.
+const maxListed = 6
+
+// devDependenciesNote says what the production install leaves out that
+// the original's install had: the devDependencies, named (the first
+// maxListed), and why the rewrite holds that the process does without
+// them. "" when the original left them out already.
+func (p *nodePlan) devDependenciesNote(o *original) string {
+	if omitsDev(p.cmds) {
+		return ""
+	}
+	install := ""
+	for _, c := range p.cmds {
+		if c.step == stepDeps {
+			install = c.cmd.String()
+			break
+		}
+	}
+	var dev []string
+	for _, name := range slices.Sorted(maps.Keys(o.bc.Package.DevDependencies)) {
+		if _, prod := o.bc.Package.Dependencies[name]; !prod {
+			dev = append(dev, name)
+		}
+	}
+	if len(dev) == 0 {
+		return fmt.Sprintf("The original's `%s` also installs devDependencies; package.json lists none, so the runtime gets the same packages.", install)
+	}
+	listed := code(dev[:min(len(dev), maxListed)])
+	if len(dev) > maxListed {
+		listed += fmt.Sprintf(" and %d more", len(dev)-maxListed)
+	}
+	uses := "The start command uses"
+	if len(p.loaded) > 0 {
+		uses = "The start command and the files it loads (" + code(p.loaded) + ") use"
+	}
+	return fmt.Sprintf("The runtime no longer has the devDependencies the original's `%s` installed: %s. %s none of them; a process that runs one anyway (spawned by name, loaded by a computed path) would fail.",
+		install, listed, uses)
+}
+
+// devBinaries are the binaries of dev packages whose name differs from
+// the package's; other packages' binaries are named as the package.
+var devBinaries = map[string]string{
+	"tsc": "typescript", "babel-node": "@babel/node", "tsnd": "ts-node-dev", "ts-node-esm": "ts-node",
+	"ts-node-transpile-only": "ts-node", "vue-cli-service": "@vue/cli-service", "nest": "@nestjs/cli",
+}
+
+// devRunners restart the process when files change: a development setup
+// even where they are listed among the dependencies.
+var devRunners = []string{"nodemon", "ts-node-dev", "tsnd", "node-dev", "supervisor", "forever-monitor"}
+
+// devScripts are script names that say the image runs the app for
+// development.
+func devScript(name string) bool {
+	return name == "dev" || name == "develop" || name == "watch" || strings.HasPrefix(name, "dev:") || strings.HasSuffix(name, ":dev") || strings.HasSuffix(name, ":watch")
+}
+
+// devStart says why what the container starts cannot run on the
+// production install, or is a development setup the rewrite should not
+// turn into a production image, or would lose a script npm runs around
+// it; "" when none of that holds. cmd is the command as written, start
+// what startWords resolved it to.
+func devStart(cmd, start []string, pkg *analyzer.PackageJSON) (analyzer.Precondition, string) {
+	devOnly := func(name string) bool {
+		if name == "" {
+			return false
+		}
+		_, dev := pkg.DevDependencies[name]
+		_, prod := pkg.Dependencies[name]
+		return dev && !prod
+	}
+	run := "the container runs `" + strings.Join(start, " ") + "`"
+	if strings.Join(cmd, " ") != strings.Join(start, " ") {
+		run = "`" + strings.Join(cmd, " ") + "` runs `" + strings.Join(start, " ") + "`"
+	}
+	// Scripts npm or yarn runs: the ones named, and their pre/post hooks,
+	// which the rewrite's exec-form CMD would skip.
+	words := cmd
+	if len(words) >= 3 && words[0] == "cd" && words[2] == "&&" {
+		words = words[3:]
+	}
+	for i := 0; i < 3 && len(words) >= 2; i++ {
+		runner, script := words[0], ""
+		switch {
+		case (runner == "npm" || runner == "yarn" || runner == "pnpm") && words[1] == "start":
+			script = "start"
+		case (runner == "npm" || runner == "yarn" || runner == "pnpm") && len(words) >= 3 && (words[1] == "run" || words[1] == "run-script"):
+			script = words[2]
+		case runner == "yarn" || runner == "pnpm":
+			script = words[1]
+		}
+		if script == "" || pkg.Scripts[script] == "" {
+			break
+		}
+		if devScript(script) {
+			return analyzer.PreconditionRole, fmt.Sprintf("the container runs the %s script (`%s`), a development setup: a production image of it is another image, not this one smaller", script, pkg.Scripts[script])
+		}
+		if runner != "pnpm" {
+			for _, hook := range []string{"pre" + script, "post" + script} {
+				if body := pkg.Scripts[hook]; body != "" {
+					return analyzer.PreconditionUnknown, fmt.Sprintf("`%s` also runs the %s script (`%s`), which the rewrite's exec-form `CMD %s` would skip", strings.Join(words, " "), hook, body, strings.Join(start, " "))
+				}
+			}
+		}
+		words = strings.Fields(pkg.Scripts[script])
+	}
+	for i, w := range start {
+		base := path.Base(w)
+		if slices.Contains(devRunners, base) {
+			return analyzer.PreconditionRole, run + ", which restarts the process when files change (" + base + "), a development setup: a production image of it is another image, not this one smaller"
+		}
+		if base == "node" && (slices.Contains(start[i+1:], "--watch") || slices.ContainsFunc(start[i+1:], func(a string) bool { return strings.HasPrefix(a, "--watch-path") })) {
+			return analyzer.PreconditionRole, run + ": node --watch restarts the process when files change, a development setup: a production image of it is another image, not this one smaller"
+		}
+		// A binary of a dev package: the program itself, or what node runs
+		// from node_modules.
+		name := devBinaries[base]
+		if name == "" {
+			name = base
+		}
+		if i == 0 && base != "node" && devOnly(name) {
+			return analyzer.PreconditionTool, fmt.Sprintf("%s: %s comes from %s, which package.json lists under devDependencies, and the rewrite's production install would leave it out", run, base, name)
+		}
+		if rest, ok := strings.CutPrefix(path.Clean(w), "node_modules/"); ok {
+			pkgName := packageName(rest)
+			if strings.HasPrefix(rest, ".bin/") {
+				pkgName = devBinaries[path.Base(rest)]
+				if pkgName == "" {
+					pkgName = path.Base(rest)
+				}
+			}
+			if devOnly(pkgName) {
+				return analyzer.PreconditionTool, fmt.Sprintf("%s: %s comes from %s, which package.json lists under devDependencies, and the rewrite's production install would leave it out", run, w, pkgName)
+			}
+		}
+	}
+	return "", ""
+}
+
 func joinPorts(ports []int) string {
 	s := make([]string, len(ports))
 	for i, p := range ports {
@@ -392,24 +544,51 @@ func (p *nodePlan) devDependencyAtRuntime(o *original) string {
 			}
 		}
 	}
-	for _, name := range []string{p.main, p.main + ".js", path.Join(p.main, "index.js")} {
-		src, why := o.readImageFile(name)
-		if why != "" {
-			continue
-		}
-		for _, m := range nodeRequire.FindAllSubmatch(src, -1) {
-			spec := string(m[1])
-			if spec == "" {
-				spec = string(m[2])
+	// The main file and the app's own files it loads, as far as the
+	// build context holds them.
+	seen := map[string]bool{}
+	queue := []string{p.main}
+	for len(queue) > 0 && len(seen) < maxLoadedFiles {
+		spec := queue[0]
+		queue = queue[1:]
+		for _, name := range []string{spec, spec + ".js", spec + ".cjs", spec + ".mjs", spec + ".ts", path.Join(spec, "index.js")} {
+			name = path.Clean(name)
+			if seen[name] {
+				break
 			}
-			if dep := devOnly(spec); dep != "" {
-				return fmt.Sprintf("%s loads %s, which package.json lists under devDependencies: the rewrite's production install would leave it out", name, dep)
+			src, why := o.readImageFile(name)
+			if why != "" {
+				continue
 			}
+			seen[name] = true
+			p.loaded = append(p.loaded, name)
+			for _, m := range nodeRequire.FindAllSubmatch(src, -1) {
+				spec := string(m[1])
+				if spec == "" {
+					spec = string(m[2])
+				}
+				if strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../") {
+					if local := path.Join(path.Dir(name), spec); !strings.HasPrefix(local, "../") {
+						queue = append(queue, local)
+					}
+					continue
+				}
+				if dep := devOnly(spec); dep != "" {
+					via := name
+					if name != path.Clean(p.main) {
+						via = name + ", which " + p.main + " loads,"
+					}
+					return fmt.Sprintf("%s loads %s, which package.json lists under devDependencies: the rewrite's production install would leave it out", via, dep)
+				}
+			}
+			break
 		}
-		break
 	}
 	return ""
 }
+
+// maxLoadedFiles bounds the app files devDependencyAtRuntime reads.
+const maxLoadedFiles = 200
 
 // nodeRequire finds require("x") and import … from "x" / import("x").
 var nodeRequire = regexp.MustCompile(`(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s[^;\n]*?from\s*["']([^"']+)["']`)
