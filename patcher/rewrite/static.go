@@ -211,16 +211,24 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 		if p.origPort == 0 {
 			p.origPort = staticServers[server].port
 		}
-	} else if p.origPort = portFlag(start); p.origPort == 0 && len(o.ports) == 1 {
-		p.origPort = o.ports[0]
-	} else if _, portSet := o.facts().EnvAt(0, "PORT"); p.origPort == 0 && !portSet {
-		// The preview server's own default, where no config of the
-		// context may move it: the port the mappings point at today.
-		p.origPort = previewPort(start, o.bc)
+	} else {
+		// A preview server: its --port, else the port its config sets as a
+		// literal or its own default where the config sets none, else the
+		// one port the image declares.
+		p.origPort = portFlag(start)
+		if _, portSet := o.facts().EnvAt(0, "PORT"); p.origPort == 0 && !portSet {
+			p.origPort = previewPort(start, o.bc)
+		}
+		if p.origPort == 0 && len(o.ports) == 1 {
+			p.origPort = o.ports[0]
+		}
 	}
 	p.port = p.origPort
 	if p.port == 0 {
-		p.port = 8080
+		// nginx on a guessed port would break the port mappings that work
+		// today, and no line of the rewrite could say where they point.
+		return nil, &Withheld{Kind: analyzer.KindStaticSite, Title: titleStatic, Precondition: analyzer.PreconditionPort,
+			Reason: fmt.Sprintf("dockopt could not tell which port `%s` listens on (%s), so nginx could not listen where the port mappings point today", strings.Join(start, " "), previewPortUnknown(start, o.bc))}
 	}
 
 	buildPos := len(o.stage.Instructions)
@@ -496,17 +504,111 @@ func previewPort(words []string, bc *analyzer.BuildContext) int {
 				return 0
 			}
 		}
-		tool := path.Base(w)
-		for _, f := range bc.Files {
-			base := path.Base(f)
-			if strings.Contains(f, "node_modules/") {
-				continue
-			}
-			if strings.HasPrefix(base, tool+".config.") || strings.HasPrefix(base, tool+"-config.") {
-				return 0
+		configs := toolConfigs(bc, path.Base(w))
+		switch {
+		case len(configs) == 0:
+			return port
+		case len(configs) == 1 && path.Base(w) == "vite" && words[i+1] == "preview":
+			return vitePreviewPort(bc, configs[0])
+		}
+		return 0
+	}
+	return 0
+}
+
+// toolConfigs lists the config files of a tool in the context
+// (vite.config.ts, gatsby-config.js), outside node_modules.
+func toolConfigs(bc *analyzer.BuildContext, tool string) []string {
+	var out []string
+	for _, f := range bc.Files {
+		base := path.Base(f)
+		if strings.Contains(f, "node_modules/") {
+			continue
+		}
+		if strings.HasPrefix(base, tool+".config.") || strings.HasPrefix(base, tool+"-config.") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// previewPortUnknown says why previewPort found no port.
+func previewPortUnknown(words []string, bc *analyzer.BuildContext) string {
+	for i, w := range words {
+		if name, _, ok := strings.Cut(w, "="); ok && strings.Contains(strings.ToUpper(name), "PORT") {
+			return "it is given " + w + ", which dockopt does not read"
+		}
+		if _, ok := previewServers[path.Base(w)]; !ok || i+1 >= len(words) {
+			continue
+		}
+		if slices.ContainsFunc(words[i+1:], func(a string) bool { return a == "--config" || a == "-c" || strings.HasPrefix(a, "--config=") }) {
+			return "it reads a config file named on its command line"
+		}
+		if configs := toolConfigs(bc, path.Base(w)); len(configs) > 0 {
+			return code(configs) + " may set it, not as a number dockopt can read"
+		}
+	}
+	return "the PORT variable is set, which dockopt does not read for it"
+}
+
+var (
+	vitePreviewKey  = regexp.MustCompile(`\bpreview\s*:\s*\{`)
+	viteLiteralPort = regexp.MustCompile(`\bport\s*:\s*(\d{2,5})\s*[,}\n]`)
+)
+
+// vitePreviewDefault is the port vite preview listens on when nothing
+// sets preview.port (server.port does not apply to it).
+const vitePreviewDefault = 4173
+
+// vitePreviewPort reads preview.port from a Vite config where it is a
+// number literal, or gives vite's default where the config has no
+// preview settings at all; 0 where the config may set it some other way
+// (a variable, a spread, a merged config, a preview object built
+// elsewhere).
+func vitePreviewPort(bc *analyzer.BuildContext, name string) int {
+	b, err := bc.ReadFile(name)
+	if err != nil {
+		return 0
+	}
+	src := string(b)
+	loc := vitePreviewKey.FindStringIndex(src)
+	if loc == nil {
+		if strings.Contains(src, "preview") || strings.Contains(src, "mergeConfig") {
+			return 0
+		}
+		return vitePreviewDefault
+	}
+	if strings.Count(src, "preview") > 1 {
+		// Another preview block (per mode) or a reference to one.
+		return 0
+	}
+	// The preview object, up to its closing brace.
+	depth, end := 0, -1
+	for i := loc[1] - 1; i < len(src) && end < 0; i++ {
+		switch src[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				end = i + 1
 			}
 		}
-		return port
+	}
+	if end < 0 {
+		return 0
+	}
+	body := src[loc[1]-1 : end]
+	if strings.Contains(body, "...") {
+		return 0
+	}
+	ms := viteLiteralPort.FindAllStringSubmatch(body, -1)
+	switch {
+	case len(ms) == 1 && strings.Count(body, "port") == 1:
+		n, _ := strconv.Atoi(ms[0][1])
+		return n
+	case !strings.Contains(body, "port"):
+		return vitePreviewDefault
 	}
 	return 0
 }
@@ -738,12 +840,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 		// as nginx here, and nothing to tell.
 		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on IPv4 only; the original server may also have answered on IPv6: where the container has IPv6 and clients use it, add `listen [::]:%d;` to `nginx/default.conf` (nginx does not start with it where there is no IPv6).", p.port))
 	}
-	switch {
-	case p.origPort == 0:
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d; dockopt could not tell which port the original listened on: check the port mappings.", p.port))
-	default:
-		rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d, as the original did: port mappings stay.", p.port))
-	}
+	rw.Explanation = append(rw.Explanation, fmt.Sprintf("nginx listens on %d, as the original did: port mappings stay.", p.port))
 	if o.healthIn != nil {
 		rw.Explanation = append(rw.Explanation, "The original HEALTHCHECK asked the Node server, gone from the runtime; the new one asks nginx.")
 	}
