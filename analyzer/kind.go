@@ -54,6 +54,11 @@ func DetectKind(d *Dockerfile, bc *BuildContext) (kind, ecosystem string) {
 	}
 	switch eco {
 	case "node":
+		if RunsOtherThanNode(d, bc) != "" {
+			// The image runs another program (mkdocs serve on a node
+			// image): not a Node service, whatever package.json says.
+			return KindGeneric, eco
+		}
 		return KindNodeService, eco
 	case "python":
 		return KindPythonService, eco

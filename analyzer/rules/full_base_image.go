@@ -79,6 +79,11 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 	if len(sf.StartCommand()) == 0 {
 		return "the Dockerfile sets no CMD or ENTRYPOINT, so what the container runs, and which of " + full.Raw + "'s tools that needs, is up to whoever runs it"
 	}
+	if full.Name() == "node" {
+		if prog := analyzer.RunsOtherThanNode(p.File, p.Context); prog != "" {
+			return "the container runs " + prog + ", not node: the image is no Node service, and which of " + full.Raw + "'s tools " + prog + " needs (or where it comes from) is not known"
+		}
+	}
 	pkgs := installedPackages(final, slices.Concat(osInstallers, languageInstallers)...)
 	for _, n := range nativeBuildPackages {
 		if pkgs[n] {

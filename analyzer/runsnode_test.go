@@ -1,0 +1,54 @@
+package analyzer
+
+import (
+	"testing"
+	"testing/fstest"
+)
+
+// TestNodeKindNeedsNode: a node image is a Node service only when what it
+// runs is node or a Node program (corpus 700: mkdocs serve on node:20,
+// with a package.json whose start script runs hugo).
+func TestNodeKindNeedsNode(t *testing.T) {
+	for _, c := range []struct {
+		name, dockerfile, pkg, want, other string
+	}{
+		{"mkdocs", "FROM node:20\nWORKDIR /docs\nCOPY . .\nCMD [\"sh\", \"-c\", \"mkdocs serve -a 0.0.0.0:8000\"]\n", `{"scripts": {"start": "hugo serve"}}`, KindGeneric, "mkdocs"},
+		{"npm start runs hugo", "FROM node:20\nCOPY . .\nCMD [\"npm\", \"start\"]\n", `{"scripts": {"start": "hugo serve"}}`, KindGeneric, "hugo"},
+		{"node", "FROM node:20\nCOPY . .\nCMD [\"node\", \"server.js\"]\n", `{}`, KindNodeService, ""},
+		{"npm start runs node", "FROM node:20\nCOPY . .\nCMD [\"tini\", \"--\", \"npm\", \"start\"]\n", `{"scripts": {"start": "node server.js"}}`, KindNodeService, ""},
+		{"a dependency's binary", "FROM node:20\nCOPY . .\nCMD [\"strapi\", \"start\"]\n", `{"dependencies": {"@strapi/strapi": "5.0.0"}}`, KindNodeService, ""},
+		{"a global install", "FROM node:20\nRUN npm install -g pm2@5\nCOPY . .\nCMD pm2-runtime app.js\n", `{}`, KindNodeService, ""},
+		{"a script decides", "FROM node:20\nCOPY . .\nCMD [\"./start.sh\"]\n", `{}`, KindNodeService, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"Dockerfile": {Data: []byte(c.dockerfile)}, "package.json": {Data: []byte(c.pkg)}}
+			d, err := Parse("Dockerfile", []byte(c.dockerfile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bc := ContextFor(fsys, "Dockerfile", ".")
+			if kind, _ := DetectKind(d, bc); kind != c.want {
+				t.Errorf("kind %s, want %s", kind, c.want)
+			}
+			if got := RunsOtherThanNode(d, bc); got != c.other {
+				t.Errorf("RunsOtherThanNode = %q, want %q", got, c.other)
+			}
+		})
+	}
+}
+
+func TestStartProgramThroughShell(t *testing.T) {
+	for src, want := range map[string]string{
+		"FROM node:20\nCMD cd /app && node server.js\n":                      "node",
+		"FROM node:20\nCMD [\"sh\", \"-c\", \"mkdocs build && serve\"]\n":    "",
+		"FROM node:20\nCMD [\"sh\", \"-c\", \"cd /docs && mkdocs serve\"]\n": "mkdocs",
+	} {
+		d, err := Parse("Dockerfile", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := StartProgram(d, nil); got != want {
+			t.Errorf("%q: StartProgram = %q, want %q", src, got, want)
+		}
+	}
+}
