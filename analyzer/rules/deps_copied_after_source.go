@@ -38,6 +38,10 @@ type depInstall struct {
 	pm        *analyzer.PackageManager
 	text      string
 	manifests []string // files it reads from the context, existing ones only
+	// dir is the folder it installs in; reads the requirement files it
+	// names there (pip), as image paths.
+	dir   string
+	reads []string
 	// blocker explains why the install cannot move before the source.
 	blocker string
 }
@@ -64,7 +68,7 @@ func checkStageDepsOrder(p *analyzer.Pass, s *analyzer.Stage) {
 				continue
 			}
 			first := installs[0]
-			if installedBefore(p.Context, ins[:ai], first.pm, dest) {
+			if installedBefore(p.Context, ins[:ai], first, dest) {
 				// The two-step layering: the dependencies were installed
 				// from the manifests alone above the whole copy (uv sync
 				// --no-install-project, poetry install --no-root, npm ci
@@ -89,20 +93,25 @@ func checkStageDepsOrder(p *analyzer.Pass, s *analyzer.Stage) {
 }
 
 // installedBefore reports a RUN among ins (the stage's instructions
-// before its first whole copy of the context) that installs the
-// dependencies from the manifests with the package manager, not named
-// packages.
-func installedBefore(bc *analyzer.BuildContext, ins []*analyzer.Instruction, pm *analyzer.PackageManager, dest string) bool {
+// above the whole copy) that installed the same dependencies as later
+// with the same package manager: in the same folder, from the same
+// requirement files. An install of other manifests (a tools folder, the
+// dev requirements) does not make the later one cheap.
+func installedBefore(bc *analyzer.BuildContext, ins []*analyzer.Instruction, later depInstall, dest string) bool {
 	for _, r := range ins {
 		if r.Keyword != "RUN" || r.Script == nil || r.Onbuild != nil {
 			continue
 		}
 		for _, c := range r.Script.Commands() {
 			m, pc := analyzer.PackageManagerOf(c)
-			if m == nil || m != pm || !m.InstallsDependencies(pc) {
+			if m == nil || m != later.pm || !m.InstallsDependencies(pc) {
 				continue
 			}
-			if _, ok := depInstallOf(bc, m, pc, r.WorkdirBefore(), dest); ok {
+			wd := r.WorkdirBefore()
+			if dir, ok := installDir(m, pc); ok {
+				wd = analyzer.ResolvePath(wd, dir)
+			}
+			if d, ok := depInstallOf(bc, m, pc, wd, dest); ok && d.dir == later.dir && slices.Equal(d.reads, later.reads) {
 				return true
 			}
 		}
@@ -192,7 +201,7 @@ func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string
 // and what keeps it from moving before the source. It reports false for
 // installs of named packages, which do not depend on the source.
 func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c analyzer.Command, wd, dest string) (depInstall, bool) {
-	d := depInstall{text: pm.Commands[0] + " " + pm.Install[0]}
+	d := depInstall{text: pm.Commands[0] + " " + pm.Install[0], dir: wd}
 	if pm != analyzer.Pip {
 		d.manifests = append([]string{pm.Manifests[0]}, present(bc, slices.Concat(pm.Lockfiles, pm.Config))...)
 		if bc.DockerIgnore.Excludes(pm.Manifests[0]) {
@@ -225,6 +234,10 @@ func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c anal
 			return d, false // pip install <package>: independent of the source
 		}
 		d.text = "pip install -r " + strings.Join(req, " -r ")
+		for _, f := range req {
+			d.reads = append(d.reads, analyzer.ResolvePath(wd, f))
+		}
+		slices.Sort(d.reads)
 		for _, f := range req {
 			rel := relToDest(analyzer.ResolvePath(wd, f), dest)
 			if rel == "" || !bc.Has(rel) {
