@@ -40,9 +40,7 @@ var NpmCIWithoutLockfile = &analyzer.Rule{
 				if !analyzer.Npm.InstallsFrozen(c) {
 					continue
 				}
-				if fb, ok := fallbackFor(in.Script, c.Call); ok {
-					// `npm ci || npm install`: the build does not fail, it
-					// installs unlocked versions instead.
+				if fb, then, ok := fallbackFor(in.Script, c.Call); ok {
 					instead := "the command after ||"
 					if fb != "" {
 						instead = "`" + fb + "`"
@@ -51,7 +49,14 @@ var NpmCIWithoutLockfile = &analyzer.Rule{
 					if len(ignored) > 0 {
 						why = bc.DockerIgnore.Path + " excludes " + ignored[0] + " from the build context"
 					}
-					p.ReportNote(in, fmt.Sprintf("npm ci needs a lockfile and %s, so it fails on every build and %s runs instead, resolving the dependencies anew each time; commit the lockfile and drop the fallback", why, instead))
+					if installsDependencies(then) {
+						// `npm ci || npm install`: the build does not fail,
+						// it installs unlocked versions instead.
+						p.ReportNote(in, fmt.Sprintf("npm ci needs a lockfile and %s, so it fails on every build and %s runs instead, resolving the dependencies anew each time; commit the lockfile and drop the fallback", why, instead))
+					} else {
+						// `npm ci || true`: the build goes on without them.
+						p.Reportf(in, "npm ci needs a lockfile and %s, so it fails on every build and %s lets the build go on without the dependencies; commit the lockfile that npm install writes", why, instead)
+					}
 					continue
 				}
 				if len(ignored) > 0 {
@@ -62,4 +67,18 @@ var NpmCIWithoutLockfile = &analyzer.Rule{
 			}
 		}
 	},
+}
+
+// installsDependencies reports whether one of cmds installs a Node
+// project's dependencies (npm install, yarn, pnpm install): a fallback
+// that does (`npm ci || npm install`) leaves the image with unlocked
+// versions; one that does not (`|| true`, `|| echo …`) leaves it with
+// none, and the finding stays an error.
+func installsDependencies(cmds []analyzer.Command) bool {
+	for _, c := range cmds {
+		if pm, pc := analyzer.PackageManagerOf(c); (pm == analyzer.Npm || pm == analyzer.Yarn || pm == analyzer.Pnpm) && pm.InstallsDependencies(pc) {
+			return true
+		}
+	}
+	return false
 }

@@ -154,22 +154,31 @@ func removesPath(s *analyzer.Script, dir string) bool {
 
 // fallbackFor returns the text of what runs when the call fails because
 // it is on the left of `||` whose right side does not itself fail (exit,
-// return, false): the build goes on without it.
-func fallbackFor(s *analyzer.Script, call *syntax.CallExpr) (text string, ok bool) {
+// return, false): the build goes on without it. The commands of that
+// right side are returned too.
+func fallbackFor(s *analyzer.Script, call *syntax.CallExpr) (text string, then []analyzer.Command, ok bool) {
 	if s == nil || s.File == nil {
-		return "", false
+		return "", nil, false
 	}
+	var y *syntax.Stmt
 	syntax.Walk(s.File, func(n syntax.Node) bool {
 		if ok {
 			return false
 		}
 		if b, isBin := n.(*syntax.BinaryCmd); isBin && b.Op == syntax.OrStmt && containsCall(b.X, call) && !fails(b.Y) {
-			ok = true
+			ok, y = true, b.Y
 			if from, to := int(b.Y.Pos().Offset()), int(b.Y.End().Offset()); from < to && to <= len(s.Src) {
 				text = strings.Join(strings.Fields(s.Src[from:to]), " ")
 			}
 		}
 		return true
 	})
-	return text, ok
+	if ok {
+		for _, c := range s.Commands() {
+			if c.Call != nil && containsCall(y, c.Call) {
+				then = append(then, c)
+			}
+		}
+	}
+	return text, then, ok
 }
