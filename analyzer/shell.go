@@ -178,7 +178,7 @@ func (d *Dockerfile) shellSource(start, end int, in *Instruction) (string, []she
 		buf = append(buf, d.Source[from:to]...)
 	}
 	i := start
-	for first := true; i < logicalEnd; first = false {
+	for first := !d.startsLine(start); i < logicalEnd; first = false {
 		lineEnd, next := logicalEnd, logicalEnd
 		if nl := bytes.IndexByte(d.Source[i:logicalEnd], '\n'); nl >= 0 {
 			lineEnd, next = i+nl, i+nl+1
@@ -195,7 +195,10 @@ func (d *Dockerfile) shellSource(start, end int, in *Instruction) (string, []she
 		}
 		add(i, content) // BuildKit drops the line's trailing \r
 		if next < end {
-			add(content, end) // the logical line's newline, then heredoc bodies
+			// The logical line's newline, then heredoc bodies; not the \r
+			// before it, which BuildKit drops too and which would end the
+			// line's last word for the shell (curl\r).
+			add(lineEnd, end)
 		}
 		i = end
 	}
@@ -203,6 +206,23 @@ func (d *Dockerfile) shellSource(start, end int, in *Instruction) (string, []she
 		segs = nil
 	}
 	return string(buf), segs
+}
+
+// startsLine reports whether only blanks come before offset on its line:
+// arguments that start a line (after RUN's flags and a continuation) are
+// inside a continuation already, where BuildKit drops comment and empty
+// lines.
+func (d *Dockerfile) startsLine(offset int) bool {
+	for i := offset - 1; i >= 0; i-- {
+		switch d.Source[i] {
+		case '\n':
+			return true
+		case ' ', '\t':
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // droppedInContinuation reports whether BuildKit drops a line that comes
@@ -234,7 +254,7 @@ func (d *Dockerfile) continuationEscape(lineStart, contentEnd int) (int, bool) {
 // logicalLineEnd returns the offset just after the line that ends the
 // instruction's first logical line (where heredoc bodies begin).
 func (d *Dockerfile) logicalLineEnd(start, end int) int {
-	for i, first := start, true; i < end; first = false {
+	for i, first := start, !d.startsLine(start); i < end; first = false {
 		lineEnd, next := end, end
 		if nl := bytes.IndexByte(d.Source[i:end], '\n'); nl >= 0 {
 			lineEnd, next = i+nl, i+nl+1
