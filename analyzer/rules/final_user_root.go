@@ -72,8 +72,11 @@ var FinalUserRoot = &analyzer.Rule{
 			ru := sf.RunUser()
 			if !ru.Known {
 				// Whether it runs as root is the base image's to say, and
-				// dockopt does not know that image: not a warning.
-				p.ReportAdvisory(in, "the final image may run as root: no USER is set, and dockopt cannot tell whether "+base.Raw+
+				// dockopt does not know that image: the message says so and
+				// no USER is proposed. It stays a warning, as Trivy's DS002
+				// is: most images with no USER of their own run as root, and
+				// one named here is what a reader can check.
+				p.ReportWithheld(in, "the final image may run as root: no USER is set here, and dockopt cannot tell whether "+base.Raw+
 					" sets one (it is not in dockopt's image table); if it runs as root, add a USER naming an unprivileged account", analyzer.PreconditionUnknown)
 				return
 			}
