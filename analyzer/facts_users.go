@@ -766,6 +766,36 @@ func (sf *StageFacts) places(word string) bool {
 	return false
 }
 
+// sideJobWhy is why an entrypoint that switches users for a side job
+// needs root: only root switches without a password, and the service it
+// starts afterwards stays root.
+func sideJobWhy(src, tool string, line int) string {
+	return fmt.Sprintf("%s runs %s on line %d for a job of another user, which only root can do, and then starts the service as root", src, tool, line)
+}
+
+// startsService reports whether an entrypoint script's command is the
+// one that starts the service, so that a user switch in it is the drop of
+// privileges the service runs under: it is exec'd, it runs the command
+// the container was given ("$@", "$*", "$1"), or it is the script's last
+// command. A switch for a side job (su backup -c snapshot, then exec
+// "$@") leaves the service running as root.
+func startsService(s *Script, c Command, last bool) bool {
+	if last {
+		return true
+	}
+	for _, w := range c.Prefix {
+		if w.Value == "exec" {
+			return true
+		}
+	}
+	from, to := int(c.Call.Pos().Offset()), int(c.Call.End().Offset())
+	if from < 0 || to > len(s.Src) || from >= to {
+		return false
+	}
+	text := s.Src[from:to]
+	return strings.Contains(text, "$@") || strings.Contains(text, "$*") || strings.Contains(text, "${@}") || strings.Contains(text, "$1")
+}
+
 // maxScriptRead bounds the scripts and configuration files read from a
 // build context: entrypoints are small, and hostile input must stay cheap.
 const maxScriptRead = 256 << 10
@@ -780,24 +810,39 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 	s := &Script{File: f, Src: text, Offset: 0}
 	opaque := false
 	rootWhy := ""
-	for _, c := range s.Commands() {
+	cmds := s.Commands()
+	for i, c := range cmds {
 		line := int(c.Call.Pos().Line())
+		service := startsService(s, c, i == len(cmds)-1)
 		for _, w := range append(append([]Word(nil), c.Prefix...), Word{Value: c.Name}) {
 			b := path.Base(w.Value)
 			if escalates[b] && rootWhy == "" {
 				ep.NeedsRoot = Present
 				rootWhy = fmt.Sprintf("%s runs %s on line %d, which another user can run only with an entry in %s's configuration", src, b, line, b)
 			}
-			if how, ok := switchCommands[b]; ok && ep.SwitchesUser != Present {
-				ep.SwitchesUser, ep.How, ep.Line = Present, how, line
-				ep.Why = fmt.Sprintf("%s runs %s on line %d", src, b, line)
+			if how, ok := switchCommands[b]; ok {
+				switch {
+				case service && ep.SwitchesUser != Present:
+					ep.SwitchesUser, ep.How, ep.Line = Present, how, line
+					ep.Why = fmt.Sprintf("%s runs %s on line %d", src, b, line)
+				case !service && rootWhy == "":
+					ep.NeedsRoot = Present
+					rootWhy = sideJobWhy(src, b, line)
+				}
 			}
 		}
 		switch c.Name {
 		case "su":
-			if ep.SwitchesUser != Present && len(c.Positional("-c", "-s", "--shell", "--command")) > 0 {
+			if len(c.Positional("-c", "-s", "--shell", "--command")) == 0 {
+				break
+			}
+			switch {
+			case service && ep.SwitchesUser != Present:
 				ep.SwitchesUser, ep.How, ep.Line = Present, "su", line
 				ep.Why = fmt.Sprintf("%s runs su on line %d", src, line)
+			case !service && rootWhy == "":
+				ep.NeedsRoot = Present
+				rootWhy = sideJobWhy(src, "su", line)
 			}
 		case "dockerd", "dockerd-entrypoint.sh":
 			ep.NeedsRoot = Present
