@@ -189,7 +189,7 @@ func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string
 		}
 		if d.blocker == "" {
 			if other := otherSourceRead(bc, pm, c, wd, dest, d.manifests); other != "" {
-				d.blocker = "the install also reads " + other + " from the source, which moved above the whole copy it would run without"
+				d.blocker = "the install also reads " + other + ", which comes with the whole copy: moved above it, the install would run without " + other
 			}
 		}
 		installs = append(installs, d)
