@@ -21,7 +21,9 @@ var CopyIgnoredFile = &analyzer.Rule{
 		`and the image is silently incomplete. This usually happens when a .dockerignore is tightened ` +
 		`(or generated) without checking the Dockerfiles that use the context. Either re-include the path ` +
 		`with a ! pattern or stop copying it. Sources from other stages or images (COPY --from), URLs and ` +
-		`sources that use build arguments are not checked, unless the folder they lie in is excluded whole.`,
+		`sources that use build arguments are not checked, unless the folder they lie in is excluded whole. ` +
+		`A pip install -r, after a copy of the whole context, of a requirements file the .dockerignore ` +
+		`excludes fails the same way, and is reported on its RUN.`,
 	Bad:         "# .dockerignore: dist\nCOPY dist /usr/share/nginx/html\n",
 	Good:        "# .dockerignore: dist/**/*.map\nCOPY dist /usr/share/nginx/html\n",
 	Equivalents: []string{"buildkit:CopyIgnoredFile"},
@@ -56,7 +58,54 @@ var CopyIgnoredFile = &analyzer.Rule{
 				}
 			}
 		}
+		for _, s := range p.File.Stages {
+			checkIgnoredRequirements(p, di, s)
+		}
 	},
+}
+
+// checkIgnoredRequirements finds a pip install -r, after a copy of the
+// whole context, of a requirements file the context holds but the
+// .dockerignore keeps out (corpus 317: "*.txt"): the copy cannot bring
+// it, so the install fails with "No such file", as a COPY naming it would.
+func checkIgnoredRequirements(p *analyzer.Pass, di *analyzer.DockerIgnore, s *analyzer.Stage) {
+	dest := ""
+	for _, in := range s.Instructions {
+		if in.Onbuild != nil {
+			continue
+		}
+		if copiesWholeContext(in) {
+			c, _ := copyOf(in)
+			dest = analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
+			continue
+		}
+		if dest == "" || in.Keyword != "RUN" || in.Script == nil {
+			continue
+		}
+		wd := in.WorkdirBefore()
+		for _, c := range in.Script.Commands() {
+			if c.Name == "cd" {
+				if pos := c.Positional(); len(pos) == 1 && !pos[0].Dynamic {
+					wd = analyzer.ResolvePath(wd, pos[0].Value)
+				}
+				continue
+			}
+			if pm, _ := analyzer.PackageManagerOf(c); pm != analyzer.Pip {
+				continue
+			}
+			for _, f := range pipRequirements(c) {
+				rel := relToDest(analyzer.ResolvePath(wd, f), dest)
+				if rel == "" || !p.Context.Has(rel) || !di.Excludes(rel) || reincludedBelow(di, rel) {
+					continue
+				}
+				why := "the .dockerignore excludes it"
+				if pat := excludingPattern(di, rel); pat != "" {
+					why = fmt.Sprintf("the .dockerignore pattern %q excludes it", pat)
+				}
+				p.Report(in, fmt.Sprintf("pip install reads %s, which the copy of the whole context cannot bring: %s, so the build fails here; re-include it in %s with a ! pattern", f, why, di.Path), nil)
+			}
+		}
+	}
 }
 
 // ignoredVariableFolder returns the folder a source that names a build
