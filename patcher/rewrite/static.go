@@ -90,14 +90,17 @@ var spaLibraries = []string{"react", "react-dom", "vue", "svelte", "preact", "so
 
 // staticPlan is what the static-site rewrite decided.
 type staticPlan struct {
-	pm        nodePM
-	cmds      []command
-	script    string
-	out       string
-	port      int
-	spa       bool
-	assets    string
-	framework string
+	pm     nodePM
+	cmds   []command
+	script string
+	// scriptAdded is set when the original never runs the build script:
+	// it served the output its build context brought.
+	scriptAdded bool
+	out         string
+	port        int
+	spa         bool
+	assets      string
+	framework   string
 	// late are files the original copied into the served folder after
 	// the build, as context source → path under htmlRoot.
 	late      [][2]string
@@ -156,7 +159,7 @@ func planStatic(o *original) (*Rewrite, *Withheld) {
 	if why := installWithheld(cmds, o.bc, &pm); why != "" {
 		return nil, &Withheld{Kind: analyzer.KindStaticSite, Title: titleStatic, Precondition: analyzer.PreconditionContext, Reason: why}
 	}
-	p := &staticPlan{pm: pm, cmds: cmds, script: buildScriptName(cmds, pkg)}
+	p := &staticPlan{pm: pm, cmds: cmds, script: buildScriptName(cmds, pkg), scriptAdded: !slices.ContainsFunc(cmds, func(c command) bool { return c.step == stepBuild })}
 	if p.script == "" {
 		// Sources served as they are: nothing to build, and no way to
 		// tell which files are the site.
@@ -827,7 +830,7 @@ func (p *staticPlan) write(o *original) *Rewrite {
 	}
 	rw.Explanation = append(rw.Explanation,
 		fmt.Sprintf("A build stage on `%s` copies %s first and installs with a cache mount; %s.", o.stage.BaseRaw, code(p.pm.manifests), lock),
-		fmt.Sprintf("`%s %s` builds; only its output `%s/` (found from %s) reaches the runtime.", p.pm.run, p.script, p.out, p.outReason),
+		buildStep(p),
 		runtimeUser(image, stock, p.port),
 		"`nginx/default.conf` (new): gzip, headers X-Content-Type-Options, X-Frame-Options, Referrer-Policy, a year's immutable caching for hashed assets, `no-cache` for the rest, `/healthz`.",
 		"A HEALTHCHECK asks `/healthz` with the image's busybox `wget`.",
@@ -880,4 +883,15 @@ func code(names []string) string {
 		q[i] = "`" + n + "`"
 	}
 	return strings.Join(q, ", ")
+}
+
+// buildStep says which script builds the site, and that the original
+// never ran it where it did not: the new image builds from the sources
+// what the original served as its build context brought it.
+func buildStep(p *staticPlan) string {
+	step := fmt.Sprintf("`%s %s` builds; only its output `%s/` (found from %s) reaches the runtime.", p.pm.run, p.script, p.out, p.outReason)
+	if p.scriptAdded {
+		step += fmt.Sprintf(" The original never ran this build: it served whatever `%s/` its build context held; the new image builds it from the sources.", p.out)
+	}
+	return step
 }
