@@ -773,16 +773,15 @@ func sideJobWhy(src, tool string, line int) string {
 	return fmt.Sprintf("%s runs %s on line %d for a job of another user, which only root can do, and then starts the service as root", src, tool, line)
 }
 
-// startsService reports whether an entrypoint script's command is the
-// one that starts the service, so that a user switch in it is the drop of
-// privileges the service runs under: it is exec'd, it runs the command
-// the container was given ("$@", "$*", "$1"), or it is the script's last
-// command. A switch for a side job (su backup -c snapshot, then exec
-// "$@") leaves the service running as root.
-func startsService(s *Script, c Command, last bool) bool {
-	if last {
-		return true
-	}
+// startsService reports whether a user switch in an entrypoint script's
+// command is the drop of privileges the service runs under. It is one
+// unless it is a side job: a switch that is not exec'd and does not run
+// the container's command ("$@", "$*", "$1"), followed at the script's top
+// level by `exec "$@"`, which then starts the service as root (su backup
+// -c snapshot, then exec "$@"). Branches, functions, a service started in
+// the background and waited for, a switch that is the last thing run:
+// all stay drops, as they were read before side jobs were told apart.
+func startsService(s *Script, c Command) bool {
 	for _, w := range c.Prefix {
 		if w.Value == "exec" {
 			return true
@@ -790,9 +789,29 @@ func startsService(s *Script, c Command, last bool) bool {
 	}
 	from, to := int(c.Call.Pos().Offset()), int(c.Call.End().Offset())
 	if from < 0 || to > len(s.Src) || from >= to {
-		return false
+		return true
 	}
-	text := s.Src[from:to]
+	if passesGivenCommand(s.Src[from:to]) {
+		return true
+	}
+	for _, st := range s.File.Stmts {
+		if int(st.Pos().Offset()) <= from {
+			continue
+		}
+		a, b := int(st.Pos().Offset()), int(st.End().Offset())
+		if b > len(s.Src) || a >= b {
+			continue
+		}
+		if f := strings.Fields(s.Src[a:b]); len(f) >= 2 && f[0] == "exec" && passesGivenCommand(f[1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// passesGivenCommand reports whether shell text refers to the command the
+// container was given (the script's arguments).
+func passesGivenCommand(text string) bool {
 	return strings.Contains(text, "$@") || strings.Contains(text, "$*") || strings.Contains(text, "${@}") || strings.Contains(text, "$1")
 }
 
@@ -810,10 +829,9 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 	s := &Script{File: f, Src: text, Offset: 0}
 	opaque := false
 	rootWhy := ""
-	cmds := s.Commands()
-	for i, c := range cmds {
+	for _, c := range s.Commands() {
 		line := int(c.Call.Pos().Line())
-		service := startsService(s, c, i == len(cmds)-1)
+		service := startsService(s, c)
 		for _, w := range append(append([]Word(nil), c.Prefix...), Word{Value: c.Name}) {
 			b := path.Base(w.Value)
 			if escalates[b] && rootWhy == "" {
@@ -832,6 +850,15 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 			}
 		}
 		switch c.Name {
+		case "set":
+			// set -- gosu app "$@", then exec "$@": the official
+			// images' way of re-running the command as another user.
+			if len(c.Args) >= 2 && c.Args[0].Value == "--" && ep.SwitchesUser != Present {
+				if how, ok := switchCommands[path.Base(c.Args[1].Value)]; ok {
+					ep.SwitchesUser, ep.How, ep.Line = Present, how, line
+					ep.Why = fmt.Sprintf("%s runs %s on line %d", src, path.Base(c.Args[1].Value), line)
+				}
+			}
 		case "su":
 			if len(c.Positional("-c", "-s", "--shell", "--command")) == 0 {
 				break
