@@ -102,16 +102,29 @@ func installedBefore(bc *analyzer.BuildContext, ins []*analyzer.Instruction, lat
 		if r.Keyword != "RUN" || r.Script == nil || r.Onbuild != nil {
 			continue
 		}
+		wd := r.WorkdirBefore()
 		for _, c := range r.Script.Commands() {
+			if c.Name == "cd" {
+				if pos := c.Positional(); len(pos) == 1 && !pos[0].Dynamic {
+					wd = analyzer.ResolvePath(wd, pos[0].Value)
+				}
+				continue
+			}
 			m, pc := analyzer.PackageManagerOf(c)
 			if m == nil || m != later.pm || !m.InstallsDependencies(pc) {
 				continue
 			}
-			wd := r.WorkdirBefore()
+			at := wd
 			if dir, ok := installDir(m, pc); ok {
-				wd = analyzer.ResolvePath(wd, dir)
+				at = analyzer.ResolvePath(at, dir)
 			}
-			if d, ok := depInstallOf(bc, m, pc, wd, dest); ok && d.dir == later.dir && slices.Equal(d.reads, later.reads) {
+			d, ok := depInstallOf(bc, m, pc, at, dest)
+			if !ok || d.dir != later.dir {
+				continue
+			}
+			// The same requirement files; or, for the project's own
+			// install (pip install .), any install from requirements.
+			if slices.Equal(d.reads, later.reads) || (len(later.reads) == 0 && len(d.reads) > 0) {
 				return true
 			}
 		}
@@ -229,7 +242,7 @@ func depInstallOf(bc *analyzer.BuildContext, pm *analyzer.PackageManager, c anal
 		req := pipRequirements(c)
 		if len(req) == 0 {
 			if pipInstallsSource(c) {
-				return depInstall{text: "pip install .", blocker: "it installs the project itself, which needs the source"}, true
+				return depInstall{text: "pip install .", blocker: "it installs the project itself, which needs the source", dir: wd}, true
 			}
 			return d, false // pip install <package>: independent of the source
 		}
