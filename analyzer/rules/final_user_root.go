@@ -76,8 +76,13 @@ var FinalUserRoot = &analyzer.Rule{
 				// no USER is proposed. It stays a warning, as Trivy's DS002
 				// is: most images with no USER of their own run as root, and
 				// one named here is what a reader can check.
-				p.ReportWithheld(in, "the final image may run as root: no USER is set here, and dockopt cannot tell whether "+base.Raw+
-					" sets one (it is not in dockopt's image table); if it runs as root, add a USER naming an unprivileged account", analyzer.PreconditionUnknown)
+				unknown := "the final image may run as root: no USER is set here, and dockopt cannot tell whether " + base.Raw +
+					" sets one (it is not in dockopt's image table)"
+				if runtimeChangeRefused(p, final, in, unknown) {
+					// A dev or base image: at info, as over a known base.
+					return
+				}
+				p.ReportWithheld(in, unknown+"; if it runs as root, add a USER naming an unprivileged account", analyzer.PreconditionUnknown)
 				return
 			}
 			msg = "the final image runs as root: " + ru.Why
