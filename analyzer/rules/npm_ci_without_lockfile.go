@@ -79,6 +79,16 @@ func installsDependencies(cmds []analyzer.Command) bool {
 		if pm, pc := analyzer.PackageManagerOf(c); (pm == analyzer.Npm || pm == analyzer.Yarn || pm == analyzer.Pnpm) && pm.InstallsDependencies(pc) {
 			return true
 		}
+		// Through a launcher (corepack pnpm install, npx yarn) or bun: an
+		// install is named among the words.
+		switch c.Name {
+		case "corepack", "npx", "bunx", "bun":
+			for _, a := range c.Args {
+				if a.Value == "install" || a.Value == "i" || a.Value == "ci" {
+					return true
+				}
+			}
+		}
 	}
 	return false
 }
