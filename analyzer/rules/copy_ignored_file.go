@@ -84,10 +84,8 @@ func checkIgnoredRequirements(p *analyzer.Pass, di *analyzer.DockerIgnore, s *an
 		}
 		wd := in.WorkdirBefore()
 		for _, c := range in.Script.Commands() {
-			if c.Name == "cd" {
-				if pos := c.Positional(); len(pos) == 1 && !pos[0].Dynamic {
-					wd = analyzer.ResolvePath(wd, pos[0].Value)
-				}
+			if next, isCd := cdTo(wd, c); isCd {
+				wd = next
 				continue
 			}
 			if pm, _ := analyzer.PackageManagerOf(c); pm != analyzer.Pip {

@@ -104,10 +104,8 @@ func installedBefore(bc *analyzer.BuildContext, ins []*analyzer.Instruction, lat
 		}
 		wd := r.WorkdirBefore()
 		for _, c := range r.Script.Commands() {
-			if c.Name == "cd" {
-				if pos := c.Positional(); len(pos) == 1 && !pos[0].Dynamic {
-					wd = analyzer.ResolvePath(wd, pos[0].Value)
-				}
+			if next, isCd := cdTo(wd, c); isCd {
+				wd = next
 				continue
 			}
 			m, pc := analyzer.PackageManagerOf(c)
@@ -165,10 +163,8 @@ func depInstalls(bc *analyzer.BuildContext, r *analyzer.Instruction, dest string
 	pure = true
 	wd := r.WorkdirBefore()
 	for _, c := range r.Script.Commands() {
-		if c.Name == "cd" {
-			if pos := c.Positional(); len(pos) == 1 && !pos[0].Dynamic {
-				wd = analyzer.ResolvePath(wd, pos[0].Value)
-			}
+		if next, isCd := cdTo(wd, c); isCd {
+			wd = next
 			continue
 		}
 		pm, pc := analyzer.PackageManagerOf(c)
@@ -644,4 +640,17 @@ func copiedBefore(earlier []*analyzer.Instruction, manifests []string, dest stri
 		}
 	}
 	return true
+}
+
+// cdTo returns the folder a `cd DIR` command moves the rest of a RUN to,
+// resolved against wd, and whether c is a cd at all (one to a folder
+// given by a variable leaves wd as it is).
+func cdTo(wd string, c analyzer.Command) (string, bool) {
+	if c.Name != "cd" {
+		return wd, false
+	}
+	if pos := c.Positional(); len(pos) == 1 && !pos[0].Dynamic {
+		return analyzer.ResolvePath(wd, pos[0].Value), true
+	}
+	return wd, true
 }
