@@ -49,7 +49,7 @@ func TestSerializationIsPutOffUntilVerificationAsks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fr, err := c.AnalyzeCandidate(t.Context(), "Dockerfile", []byte("FROM alpine:3.20\nRUN true\n"), nil)
+	fr, err := c.AnalyzeCandidate(t.Context(), "Dockerfile", []byte("FROM alpine:3.20\nRUN true\n"), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -196,6 +196,8 @@ type Configured struct {
 	settings map[string]RuleSetting
 	release  bool
 	each     func(i int, fr *FileResult) error
+	recheck  Recheck
+	mismatch func(ReuseMismatch)
 }
 
 // ReleasingModels returns c for a caller that reads only what an analysis
@@ -407,7 +409,7 @@ func (c *Configured) AnalyzeSource(ctx context.Context, path string, src []byte,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	fr := c.analyzeSource(ctx, path, src, bc, false)
+	fr := c.analyzeSource(ctx, path, src, bc, nil, false)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -418,19 +420,22 @@ func (c *Configured) AnalyzeSource(ctx context.Context, path string, src []byte,
 // propose: its conversion, for BuildKit's checks or ConvertError, keeps the
 // build graph, so that verifying the version (FileResult.ConvertLLB)
 // serializes it without converting again, and a version the patcher moves
-// past is never serialized.
-func (c *Configured) AnalyzeCandidate(ctx context.Context, path string, src []byte, bc *BuildContext) (*FileResult, error) {
+// past is never serialized. prev, when not nil, is the analysis of the
+// version src was patched from, under the same configuration and build
+// context files: the findings of rules that read nothing the patch changed
+// are taken over from it (Rule.Reads).
+func (c *Configured) AnalyzeCandidate(ctx context.Context, path string, src []byte, bc *BuildContext, prev *FileResult) (*FileResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	fr := c.analyzeSource(ctx, path, src, bc, true)
+	fr := c.analyzeSource(ctx, path, src, bc, prev, true)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return fr, nil
 }
 
-func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext, serialize bool) (fr *FileResult) {
+func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte, bc *BuildContext, prev *FileResult, serialize bool) (fr *FileResult) {
 	a, cfg, settings := c.a, c.cfg, c.settings
 	fr = &FileResult{Path: path, BuildContext: bc}
 	if bc != nil {
@@ -483,6 +488,11 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 	// fewer); its findings are copied out before the next rule runs, and
 	// no rule keeps its Pass past Check.
 	p := &Pass{File: d, Context: bc, Config: cfg, facts: facts, waived: waived}
+	var base *reuseBase
+	if serialize && c.recheck != RecheckAll {
+		base = newReuseBase(prev, d)
+	}
+	keep := c.keepsRuleOutputs(serialize)
 	for _, r := range a.rules {
 		if ctx.Err() != nil {
 			return fr // thrown away by AnalyzeSource
@@ -495,8 +505,31 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 			continue
 		}
 		p.Rule, p.out = r, p.out[:0]
-		if failure := runCheck(p); failure != nil {
+		checked := true
+		if reused, ok := base.reused(r); ok {
+			if c.recheck == RecheckVerify {
+				c.verifyReuse(p, reused)
+			}
+			p.out = append(p.out[:0], reused...)
+		} else if plan, ok := base.local(r); ok {
+			p.only = plan.recheck
+			failure := runCheck(p)
+			p.only = nil
+			if failure != nil {
+				fr.RuleErrors = append(fr.RuleErrors, *failure)
+				checked = false
+			} else {
+				p.out = plan.merge(p.out)
+				if c.recheck == RecheckVerify {
+					c.verifyReuse(p, slices.Clone(p.out))
+				}
+			}
+		} else if failure := runCheck(p); failure != nil {
 			fr.RuleErrors = append(fr.RuleErrors, *failure)
+			checked = false
+		}
+		if checked && keep && r.Reads != nil {
+			facts.keepRuleOutput(r, p.out)
 		}
 		for _, f := range p.out {
 			f.Severity = sev
@@ -658,6 +691,9 @@ type fileFacts struct {
 	// modelOnce guards the trust facts (facts.go), built on first use.
 	modelOnce  sync.Once
 	modelFacts *Facts
+	// ruleOut holds what each rule that declares Reads reported, for the
+	// analysis of a candidate patched from this version (reuse.go).
+	ruleOut map[*Rule][]Finding
 }
 
 // buildkit returns BuildKit's lint warnings. The offline conversion is

@@ -48,7 +48,7 @@ func TestConversionDoesNotConnectToGitHosts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fr, err := c.AnalyzeCandidate(t.Context(), "Dockerfile", []byte(src), nil)
+			fr, err := c.AnalyzeCandidate(t.Context(), "Dockerfile", []byte(src), nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"fmt"
+	"iter"
 	"regexp"
 	"strings"
 )
@@ -34,6 +35,22 @@ type Rule struct {
 	// when both are proposed in one pass, the patcher applies this one and
 	// lets the other rule look again at the result.
 	Supersedes []string
+	// Reads, when set, are the instructions (keywords in upper case) that
+	// are all Check reads, besides those every rule may read: FROM, ARG,
+	// SHELL, ONBUILD and the parser directives. Such a rule reads no facts,
+	// build context, waivers, comments between instructions or BuildKit
+	// checks, and its findings and edits lie in the instructions it reads.
+	// The analysis of a patch candidate then takes its findings over from
+	// the version the candidate was patched from when no instruction it
+	// reads changed (see Recheck). nil means the rule may read anything,
+	// and is run on every candidate.
+	Reads []string
+	// PerInstruction, with Reads, says more: what the rule reports about
+	// one instruction of those kinds depends on that instruction alone
+	// (and its stage's FROM, ARG and SHELL), and it walks them with
+	// Pass.Each. A candidate's analysis then checks again only the
+	// instructions a pass changed, and keeps the findings on the others.
+	PerInstruction bool
 	// Check inspects one Dockerfile and reports through the pass.
 	Check func(*Pass)
 }
@@ -87,8 +104,27 @@ type Pass struct {
 	Config  *Config
 	facts   *fileFacts
 	out     []Finding
+	// only, when set, are the instructions Each yields: the ones a
+	// PerInstruction rule checks again in a patch candidate.
+	only map[*Instruction]bool
 	// waived answers WaivedAt.
 	waived func(ruleID string, f Finding) bool
+}
+
+// Each yields the file's instructions of a kind, ONBUILD triggers
+// included, as Dockerfile.Each does. A PerInstruction rule walks them with
+// it: in a patch candidate it yields only those a pass changed.
+func (p *Pass) Each(keyword string) iter.Seq[*Instruction] {
+	if p.only == nil {
+		return p.File.Each(keyword)
+	}
+	return func(yield func(*Instruction) bool) {
+		for in := range p.File.Each(keyword) {
+			if p.only[in] && !yield(in) {
+				return
+			}
+		}
+	}
 }
 
 // WaivedAt reports whether a finding of another rule on in would be

@@ -42,6 +42,11 @@ type Options struct {
 	// Skip keeps a rule's fixes out, for build verification that has
 	// found the fix that breaks a build.
 	Skip map[string]bool
+	// Recheck is which rules a candidate's analysis runs again (by
+	// default, those that read what the pass changed); ReuseMismatch
+	// receives analyzer.RecheckVerify's differences.
+	Recheck       analyzer.Recheck
+	ReuseMismatch func(analyzer.ReuseMismatch)
 }
 
 func (o Options) withDefaults() Options {
@@ -164,7 +169,7 @@ func (v Verification) OK() bool {
 // when it is canceled the error is ctx's and there is no result.
 func Patch(ctx context.Context, a *analyzer.Analyzer, fsys fs.FS, res *analyzer.Result, cfg *analyzer.Config, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
-	run := configure(a, cfg)
+	run := configure(a, cfg, opts)
 	patched := make([]*File, len(res.Files))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -222,7 +227,7 @@ type Stream struct {
 
 // NewStream returns a Stream patching under cfg with opts.
 func NewStream(a *analyzer.Analyzer, cfg *analyzer.Config, opts Options) *Stream {
-	return &Stream{run: configure(a, cfg), opts: opts.withDefaults()}
+	return &Stream{run: configure(a, cfg, opts), opts: opts.withDefaults()}
 }
 
 // Add patches the analysis's file i, as Patch would; files Patch leaves
@@ -265,16 +270,16 @@ func Editable(fr *analyzer.FileResult) bool {
 // is not Editable comes back unchanged. The error is ctx's, when it is
 // canceled.
 func PatchFile(ctx context.Context, a *analyzer.Analyzer, before *analyzer.FileResult, cfg *analyzer.Config, opts Options) (*File, error) {
-	return patchFile(ctx, configure(a, cfg), before, opts.withDefaults())
+	return patchFile(ctx, configure(a, cfg, opts), before, opts.withDefaults())
 }
 
 // configure resolves the configuration the patcher re-analyzes with. The
 // analysis being patched used the same configuration, and
 // analyzer.Analyze refuses one with keys that name no rule, so the keys
 // that resolve are all there is to apply.
-func configure(a *analyzer.Analyzer, cfg *analyzer.Config) *analyzer.Configured {
+func configure(a *analyzer.Analyzer, cfg *analyzer.Config, opts Options) *analyzer.Configured {
 	run, _ := a.Configure(cfg)
-	return run
+	return run.Rechecking(opts.Recheck, opts.ReuseMismatch)
 }
 
 func patchFile(ctx context.Context, run *analyzer.Configured, before *analyzer.FileResult, opts Options) (*File, error) {
@@ -335,7 +340,7 @@ func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.
 			idempotent = true
 			break
 		}
-		next, nextRes, applied := p.applyPass(src, candidates)
+		next, nextRes, applied := p.applyPass(src, current, candidates)
 		if len(applied) == 0 {
 			if len(p.withoutSuperseded(candidates)) < len(candidates) {
 				// The fixes that superseded others were all blocked:
@@ -508,7 +513,7 @@ const (
 // together with the fixes kept so far is kept, a half that does not is
 // halved again, and a single fix that does not is blocked for good with
 // the reason. A few failing fixes among N cost a few times log N tries.
-func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
+func (p *filePatcher) applyPass(src []byte, current *analyzer.FileResult, candidates []analyzer.Finding) ([]byte, *analyzer.FileResult, []analyzer.Finding) {
 	batch := p.fitSize(src, analyzer.NonOverlapping(p.withoutSuperseded(candidates)))
 	if !fitsConvertLimit(src, batch) && p.originalConverts() {
 		batch = p.fitConvertLimit(src, batch)
@@ -516,7 +521,7 @@ func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]by
 	if len(batch) == 0 {
 		return src, nil, nil
 	}
-	next, res, reason := p.try(src, batch)
+	next, res, reason := p.try(src, current, batch)
 	if reason == "" {
 		return next, res, batch
 	}
@@ -543,7 +548,7 @@ func (p *filePatcher) applyPass(src []byte, candidates []analyzer.Finding) ([]by
 			p.splitTries++
 			p.splitBytes += len(src)
 			with := append(slices.Clip(good), half...)
-			if next, res, reason := p.try(src, with); reason == "" {
+			if next, res, reason := p.try(src, current, with); reason == "" {
 				good, goodNext, goodRes = with, next, res
 			} else {
 				split(half, reason)
@@ -676,9 +681,9 @@ func (p *filePatcher) block(f analyzer.Finding, reason string) {
 	}
 }
 
-// try applies fixes to src and checks the result; it returns the reason
-// the result is refused, or "".
-func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyzer.FileResult, string) {
+// try applies fixes to src, whose analysis is current, and checks the
+// result; it returns the reason the result is refused, or "".
+func (p *filePatcher) try(src []byte, current *analyzer.FileResult, fixes []analyzer.Finding) ([]byte, *analyzer.FileResult, string) {
 	next, generated, err := analyzer.ApplyFixes(src, fixes)
 	if err != nil {
 		return nil, nil, ReasonConflict
@@ -693,7 +698,7 @@ func (p *filePatcher) try(src []byte, fixes []analyzer.Finding) ([]byte, *analyz
 		// Refused before the whole file is analyzed: it would be anyway.
 		return nil, nil, ReasonTooLarge
 	}
-	res, err := p.run.AnalyzeCandidate(p.ctx, p.path, next, p.bc.WithGenerated(generated, p.path))
+	res, err := p.run.AnalyzeCandidate(p.ctx, p.path, next, p.bc.WithGenerated(generated, p.path), current)
 	if err != nil {
 		return nil, nil, reasonCanceled
 	}
@@ -747,7 +752,7 @@ func (p *filePatcher) rewrite(f *File, rw *rewrite.Rewrite) ([]byte, *analyzer.F
 		drop("it would also do what the waived rule " + waived + " asks")
 		return nil, nil
 	}
-	next, res, reason := p.try(f.Original, []analyzer.Finding{{Rule: rule, Line: 1, Fix: rw.Fix(f.Original)}})
+	next, res, reason := p.try(f.Original, f.Before, []analyzer.Finding{{Rule: rule, Line: 1, Fix: rw.Fix(f.Original)}})
 	if reason == "" && !fewer(res.Findings, f.Before.Findings) {
 		reason = "the rewrite did not leave fewer problems"
 	}

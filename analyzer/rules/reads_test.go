@@ -1,0 +1,142 @@
+package rules_test
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/analyzer/rules"
+)
+
+// TestRulesReadOnlyWhatTheyDeclare checks each rule's Reads (and
+// PerInstruction) against what the rule finds: every Dockerfile of the
+// rule cases and the real-shaped corpus is analyzed, then analyzed again
+// as a patch candidate once with each instruction the stage layout does not
+// hang on taken out, and once with each RUN changed. The findings the
+// analysis takes over from the original must be what the rule finds when
+// run (analyzer.RecheckVerify reports any difference). Taking an
+// instruction out is the change that shows a rule reading one it did not
+// declare (an ENV that turns a check off, a later RUN that cleans up), and
+// it moves every later line, which shows a finding that did not move with
+// its instruction.
+func TestRulesReadOnlyWhatTheyDeclare(t *testing.T) {
+	if testing.Short() {
+		t.Skip("analyzes every case many times")
+	}
+	var mu sync.Mutex
+	found := map[string]int{}
+	c, err := analyzer.New(rules.All()).Configure(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := c.Rechecking(analyzer.RecheckVerify, func(m analyzer.ReuseMismatch) {
+		mu.Lock()
+		defer mu.Unlock()
+		if found[m.Rule]++; found[m.Rule] <= 2 {
+			t.Errorf("rule %s reads more than it declares: taken over %v, found %v, in\n%s", m.Rule, brief(m.Reused), brief(m.Rechecked), m.Source)
+		}
+	})
+	mutants, files := 0, 0
+	for path, src := range dockerfiles(t) {
+		prev, err := run.AnalyzeSource(t.Context(), "Dockerfile", src, nil)
+		if err != nil || prev.Dockerfile == nil {
+			continue
+		}
+		files++
+		for _, variant := range variants(prev.Dockerfile) {
+			mutants++
+			if _, err := run.AnalyzeCandidate(t.Context(), "Dockerfile", variant, nil, prev); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+		}
+	}
+	t.Logf("%d files, %d variants", files, mutants)
+	if files < 500 || mutants < 2000 {
+		t.Errorf("only %d files and %d variants: the test lost its cases", files, mutants)
+	}
+	if len(found) > 0 {
+		t.Errorf("differences by rule: %v", found)
+	}
+}
+
+// maxVariants bounds the variants of one file.
+const maxVariants = 40
+
+// variants returns d's source with each instruction but FROM, ARG, SHELL
+// and ONBUILD taken out, and with each RUN changed (a command added).
+func variants(d *analyzer.Dockerfile) [][]byte {
+	var out [][]byte
+	for _, in := range d.Instructions {
+		if len(out) >= maxVariants {
+			break
+		}
+		if slices.Contains([]string{"FROM", "ARG", "SHELL", "ONBUILD"}, in.Keyword) {
+			continue
+		}
+		end := in.End
+		if end < len(d.Source) && d.Source[end] == '\r' {
+			end++
+		}
+		if end < len(d.Source) && d.Source[end] == '\n' {
+			end++
+		}
+		out = append(out, slices.Concat(d.Source[:in.Start], d.Source[end:]))
+		if in.Keyword == "RUN" && !in.JSON && len(in.Heredocs) == 0 {
+			out = append(out, slices.Concat(d.Source[:in.End], []byte(" && true"), d.Source[in.End:]))
+		}
+	}
+	return out
+}
+
+// dockerfiles yields every Dockerfile of the rule cases and of the
+// analyzer's real-shaped trees, by path.
+func dockerfiles(t *testing.T) func(yield func(string, []byte) bool) {
+	return func(yield func(string, []byte) bool) {
+		cases, _ := filepath.Glob("testdata/*/*.txtar")
+		for _, path := range cases {
+			a, err := txtar.ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range a.Files {
+				if f.Name == "Dockerfile" && !yield(path, f.Data) {
+					return
+				}
+			}
+		}
+		for _, root := range []string{"../testdata/corpus", "../testdata/realshapes"} {
+			err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+				if err != nil || e.IsDir() || !analyzer.IsDockerfileName(e.Name()) {
+					return err
+				}
+				src, err := os.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				if !yield(path, src) {
+					return filepath.SkipAll
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func brief(fs []analyzer.Finding) string {
+	var parts []string
+	for _, f := range fs {
+		parts = append(parts, fmt.Sprintf("line %d: %s", f.Line, f.Message))
+	}
+	return "[" + strings.Join(parts, " | ") + "]"
+}
