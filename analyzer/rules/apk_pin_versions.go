@@ -17,12 +17,14 @@ var ApkPinVersions = &analyzer.Rule{
 		`update lands. Prefer a constraint that follows fixes (curl~8.9) or pin the base image by digest; this ` +
 		`is information only and dockopt never writes a version for you. Constraints written with =, ~, < or > ` +
 		`and local .apk files are accepted.`,
-	Bad:         "RUN apk add --no-cache curl\n",
-	Good:        "RUN apk add --no-cache curl~8.9\n",
-	Equivalents: []string{"hadolint:DL3018"},
-	POSIXOnly:   true,
+	Bad:            "RUN apk add --no-cache curl\n",
+	Good:           "RUN apk add --no-cache curl~8.9\n",
+	Equivalents:    []string{"hadolint:DL3018"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

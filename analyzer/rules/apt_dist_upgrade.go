@@ -24,12 +24,14 @@ var AptDistUpgrade = &analyzer.Rule{
 		`removal), so switching to it changes which updates the image gets; ` +
 		`for larger changes, move to a newer base image tag. Upgrading packages as such is fine. dockopt ` +
 		`reports this and proposes no edit: which updates the image should take is the maintainer's choice.`,
-	Bad:         "RUN apt-get update && apt-get dist-upgrade -y\n",
-	Good:        "RUN apt-get update && apt-get upgrade -y && rm -rf /var/lib/apt/lists/*\n",
-	Equivalents: []string{"hadolint:DL3005"},
-	POSIXOnly:   true,
+	Bad:            "RUN apt-get update && apt-get dist-upgrade -y\n",
+	Good:           "RUN apt-get update && apt-get upgrade -y && rm -rf /var/lib/apt/lists/*\n",
+	Equivalents:    []string{"hadolint:DL3005"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

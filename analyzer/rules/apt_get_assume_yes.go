@@ -16,13 +16,15 @@ var AptGetAssumeYes = &analyzer.Rule{
 		`reads end-of-file and aborts, so the build fails as soon as an install pulls in one extra dependency. ` +
 		`Pass -y (or --yes) so installs never wait for input. A quiet level of two (-qq, -q -q, -q=2) implies -y, ` +
 		`as apt-get documents; a lone -q does not.`,
-	Bad:         "RUN apt-get update && apt-get install --no-install-recommends curl\n",
-	Good:        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
-	Equivalents: []string{"hadolint:DL3014", "trivy:DS021"},
-	Fix:         analyzer.Safe,
-	POSIXOnly:   true,
+	Bad:            "RUN apt-get update && apt-get install --no-install-recommends curl\n",
+	Good:           "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
+	Equivalents:    []string{"hadolint:DL3014", "trivy:DS021"},
+	Fix:            analyzer.Safe,
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

@@ -15,14 +15,16 @@ var AptGetNotApt = &analyzer.Rule{
 		`apt-cache do the same work with an interface Debian keeps stable for scripts. The fix renames the ` +
 		`command only where the subcommand means the same thing to apt-get or apt-cache: not for apt upgrade, ` +
 		`which installs new dependencies that apt-get upgrade holds back.`,
-	Bad:         "RUN apt update && apt install -y --no-install-recommends curl\n",
-	Good:        "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
-	Equivalents: []string{"hadolint:DL3027"},
-	Fix:         analyzer.Safe,
-	POSIXOnly:   true,
+	Bad:            "RUN apt update && apt install -y --no-install-recommends curl\n",
+	Good:           "RUN apt-get update && apt-get install -y --no-install-recommends curl\n",
+	Equivalents:    []string{"hadolint:DL3027"},
+	Fix:            analyzer.Safe,
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
 		src := p.File.Source
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

@@ -18,12 +18,14 @@ var AptPinVersions = &analyzer.Rule{
 		`this is only information, and why dockopt never writes a version for you; pin where reproducibility ` +
 		`matters more than that upkeep, or pin the base image by digest instead. Packages given as a target ` +
 		`release (curl/bookworm-backports) or a .deb file are not reported.`,
-	Bad:         "RUN apt-get install -y --no-install-recommends curl\n",
-	Good:        "RUN apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8\n",
-	Equivalents: []string{"hadolint:DL3008"},
-	POSIXOnly:   true,
+	Bad:            "RUN apt-get install -y --no-install-recommends curl\n",
+	Good:           "RUN apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8\n",
+	Equivalents:    []string{"hadolint:DL3008"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

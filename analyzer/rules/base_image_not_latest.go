@@ -16,6 +16,7 @@ var BaseImageNotLatest = &analyzer.Rule{
 	Bad:         "FROM python:latest\n",
 	Good:        "FROM python:3.12-slim\n",
 	Equivalents: []string{"hadolint:DL3007", "trivy:DS001"},
+	Reads:       []string{"FROM"},
 	Check: func(p *analyzer.Pass) {
 		for _, s := range p.File.Stages {
 			b := s.Base

@@ -18,6 +18,7 @@ var BaseImageTagged = &analyzer.Rule{
 	Bad:         "FROM node\n",
 	Good:        "FROM node:20-bookworm-slim\n",
 	Equivalents: []string{"hadolint:DL3006", "trivy:DS001"},
+	Reads:       []string{"FROM"},
 	Check: func(p *analyzer.Pass) {
 		for _, s := range p.File.Stages {
 			b := s.Base

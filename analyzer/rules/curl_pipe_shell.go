@@ -19,9 +19,11 @@ var CurlPipeShell = &analyzer.Rule{
 	Bad: "FROM debian:12-slim\nRUN curl -fsSL https://example.com/install.sh | sh\n",
 	Good: "FROM debian:12-slim\nRUN curl -fsSLo /tmp/install.sh https://example.com/install.sh \\\n" +
 		" && echo \"<sha256>  /tmp/install.sh\" | sha256sum -c - \\\n && sh /tmp/install.sh && rm /tmp/install.sh\n",
-	POSIXOnly: true,
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			s := in.Script
 			if s == nil || s.File == nil {
 				continue

@@ -17,13 +17,15 @@ var DnfAssumeYes = &analyzer.Rule{
 	Rationale: `dnf asks for confirmation before it installs anything. A build cannot answer, so dnf reads end ` +
 		`of input and aborts ("Operation aborted"), failing the build. Pass -y (--assumeyes) so the install ` +
 		`runs unattended.`,
-	Bad:         "FROM fedora:40\nRUN dnf install httpd\n",
-	Good:        "FROM fedora:40\nRUN dnf install -y httpd\n",
-	Equivalents: []string{"hadolint:DL3038"},
-	Fix:         analyzer.Safe,
-	POSIXOnly:   true,
+	Bad:            "FROM fedora:40\nRUN dnf install httpd\n",
+	Good:           "FROM fedora:40\nRUN dnf install -y httpd\n",
+	Equivalents:    []string{"hadolint:DL3038"},
+	Fix:            analyzer.Safe,
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

@@ -17,12 +17,14 @@ var DnfPinVersions = &analyzer.Rule{
 		`two builds of the same commit can differ. Pinning (name-version, or name:stream for modules) makes ` +
 		`builds repeatable, but pinned versions vanish from mirrors and break builds months later, which is ` +
 		`why dockopt reports this only at info and never invents a version.`,
-	Bad:         "FROM fedora:40\nRUN dnf install -y httpd\n",
-	Good:        "FROM fedora:40\nRUN dnf install -y httpd-2.4.62\n",
-	Equivalents: []string{"hadolint:DL3041"},
-	POSIXOnly:   true,
+	Bad:            "FROM fedora:40\nRUN dnf install -y httpd\n",
+	Good:           "FROM fedora:40\nRUN dnf install -y httpd-2.4.62\n",
+	Equivalents:    []string{"hadolint:DL3041"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

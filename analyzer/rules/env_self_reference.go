@@ -23,6 +23,7 @@ var EnvSelfReference = &analyzer.Rule{
 	Good:        "FROM alpine:3.20\nENV APP_HOME=/app\nENV APP_BIN=$APP_HOME/bin\n",
 	Equivalents: []string{"hadolint:DL3044"},
 	Fix:         analyzer.Review,
+	Reads:       []string{"ENV"},
 	Check: func(p *analyzer.Pass) {
 		defined := map[string]bool{}
 		for in := range p.File.Each("") {

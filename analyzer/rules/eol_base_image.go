@@ -20,8 +20,9 @@ var EOLBaseImage = &analyzer.Rule{
 		`afterwards stays in the image for good, and scanners will keep flagging it. The dates come from a ` +
 		`table embedded in dockopt with a fixed "as of" date, so a result never changes between two runs of ` +
 		`the same version; upgrade to a supported line (a major upgrade, so no automatic fix).`,
-	Bad:  "FROM python:3.8-slim\n",
-	Good: "FROM python:3.12-slim\n",
+	Bad:   "FROM python:3.8-slim\n",
+	Good:  "FROM python:3.12-slim\n",
+	Reads: []string{"FROM"},
 	Check: func(p *analyzer.Pass) {
 		for _, s := range p.File.Stages {
 			if s.BaseStage != nil || s.Base.Unresolved || s.Base.IsScratch() {

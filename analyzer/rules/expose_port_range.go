@@ -16,11 +16,13 @@ var ExposePortRange = &analyzer.Rule{
 	Rationale: `TCP and UDP ports are 16-bit numbers. A larger number in EXPOSE is a typo (an extra digit, a ` +
 		`host:container mapping written the wrong way) that the image carries as metadata; any tool that maps ` +
 		`it will fail later, far from the cause.`,
-	Bad:         "EXPOSE 80800\n",
-	Good:        "EXPOSE 8080\n",
-	Equivalents: []string{"hadolint:DL3011", "trivy:DS008"},
+	Bad:            "EXPOSE 80800\n",
+	Good:           "EXPOSE 8080\n",
+	Equivalents:    []string{"hadolint:DL3011", "trivy:DS008"},
+	Reads:          []string{"EXPOSE"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("EXPOSE") {
+		for in := range p.Each("EXPOSE") {
 			var bad []string
 			for _, arg := range in.Args {
 				if strings.Contains(arg, "$") {

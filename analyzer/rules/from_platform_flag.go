@@ -19,6 +19,7 @@ var FromPlatformFlag = &analyzer.Rule{
 	Bad:         "FROM --platform=linux/amd64 debian:bookworm\n",
 	Good:        "FROM --platform=$BUILDPLATFORM golang:1.23 AS build\n",
 	Equivalents: []string{"hadolint:DL3029"},
+	Reads:       []string{"FROM"},
 	Check: func(p *analyzer.Pass) {
 		for _, s := range p.File.Stages {
 			v, ok := s.From.Flag("platform")

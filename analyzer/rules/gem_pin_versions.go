@@ -18,12 +18,14 @@ var GemPinVersions = &analyzer.Rule{
 		`version (bundler:2.5.22, or -v). dockopt never writes a version for you. Local .gem files, and the ` +
 		`build options after --, are not reported. Unlike hadolint, dockopt does not skip the word after an ` +
 		`option gem does not take a value for: gem install --no-document rails installs an unpinned rails.`,
-	Bad:         "RUN gem install bundler\n",
-	Good:        "RUN gem install bundler:2.5.22\n",
-	Equivalents: []string{"hadolint:DL3028"},
-	POSIXOnly:   true,
+	Bad:            "RUN gem install bundler\n",
+	Good:           "RUN gem install bundler:2.5.22\n",
+	Equivalents:    []string{"hadolint:DL3028"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

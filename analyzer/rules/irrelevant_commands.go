@@ -18,12 +18,14 @@ var IrrelevantCommands = &analyzer.Rule{
 		`kill, mount, service, shutdown) either do nothing useful there, hang waiting for input, or fail for ` +
 		`lack of privileges. Their presence usually means a step copied from a server runbook that should be ` +
 		`rethought for an image.`,
-	Bad:         "RUN service nginx start\n",
-	Good:        "CMD [\"nginx\", \"-g\", \"daemon off;\"]\n",
-	Equivalents: []string{"hadolint:DL3001"},
-	POSIXOnly:   true,
+	Bad:            "RUN service nginx start\n",
+	Good:           "CMD [\"nginx\", \"-g\", \"daemon off;\"]\n",
+	Equivalents:    []string{"hadolint:DL3001"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			// RUN --security=insecure is how a build is given the privileges
 			// that mount and friends need.
 			if sec, _ := in.Flag("security"); in.Script == nil || sec == "insecure" {

@@ -20,12 +20,14 @@ var MaskedErrors = &analyzer.Rule{
 		`download, to break later in production where it is harder to see why. Join commands with && and ` +
 		`let failures fail. Conventional cases whose failure is harmless (rm -f, grep, pkill, test) are not ` +
 		`reported, nor ";" inside if/for/while bodies or after set -e.`,
-	Bad:       "RUN apt-get update; apt-get install -y curl\nRUN pip install gunicorn || true\n",
-	Good:      "RUN apt-get update && apt-get install -y curl\nRUN pip install gunicorn\n",
-	Fix:       analyzer.Review,
-	POSIXOnly: true,
+	Bad:            "RUN apt-get update; apt-get install -y curl\nRUN pip install gunicorn || true\n",
+	Good:           "RUN apt-get update && apt-get install -y curl\nRUN pip install gunicorn\n",
+	Fix:            analyzer.Review,
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			stmts := topStmts(in.Script)
 			if len(stmts) == 0 {
 				continue

@@ -17,12 +17,14 @@ var NoSudo = &analyzer.Rule{
 		`(password prompts, requiretty), and often stays installed in the image as a ready-made privilege ` +
 		`escalation. Use USER root for the steps that need it, and gosu or su-exec at run time if the entrypoint ` +
 		`must drop privileges.`,
-	Bad:         "USER app\nRUN sudo apt-get install -y --no-install-recommends curl\n",
-	Good:        "USER root\nRUN apt-get install -y --no-install-recommends curl\nUSER app\n",
-	Equivalents: []string{"hadolint:DL3004", "trivy:DS010"},
-	POSIXOnly:   true,
+	Bad:            "USER app\nRUN sudo apt-get install -y --no-install-recommends curl\n",
+	Good:           "USER root\nRUN apt-get install -y --no-install-recommends curl\nUSER app\n",
+	Equivalents:    []string{"hadolint:DL3004", "trivy:DS010"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

@@ -18,12 +18,14 @@ var NpmPinVersions = &analyzer.Rule{
 		`the version (pm2@5.4.2). dockopt never writes a version for you. A plain "npm install" or "npm ci", ` +
 		`which follow package.json and the lockfile, git URLs with a commit, tarballs and local folders are not ` +
 		`reported.`,
-	Bad:         "RUN npm install -g pm2\n",
-	Good:        "RUN npm install -g pm2@5.4.2\n",
-	Equivalents: []string{"hadolint:DL3016"},
-	POSIXOnly:   true,
+	Bad:            "RUN npm install -g pm2\n",
+	Good:           "RUN npm install -g pm2@5.4.2\n",
+	Equivalents:    []string{"hadolint:DL3016"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

@@ -19,12 +19,14 @@ var NpmProductionFlag = &analyzer.Rule{
 		`does not know --omit=dev and --production is right there, so node images 14 and older are not ` +
 		`reported; the fix is safe on a node image of version 15 or later (or a moving tag such as lts), and ` +
 		`withheld on images whose npm version is unknown.`,
-	Bad:       "FROM node:22-slim\nCOPY package*.json ./\nRUN npm ci --production\n",
-	Good:      "FROM node:22-slim\nCOPY package*.json ./\nRUN npm ci --omit=dev\n",
-	Fix:       analyzer.Safe,
-	POSIXOnly: true,
+	Bad:            "FROM node:22-slim\nCOPY package*.json ./\nRUN npm ci --production\n",
+	Good:           "FROM node:22-slim\nCOPY package*.json ./\nRUN npm ci --omit=dev\n",
+	Fix:            analyzer.Safe,
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			for _, c := range npmCommands(in) {
 				sub := analyzer.Npm.Subcommand(c)
 				if !analyzer.Npm.InstallsDependencies(c) && sub != "prune" {

@@ -19,12 +19,14 @@ var PipPinVersions = &analyzer.Rule{
 		`with hashes). dockopt never writes a version for you. Requirements and constraints files, local paths, ` +
 		`wheels and sdists, and upgrading pip, setuptools or wheel themselves are not reported; a git (or other ` +
 		`VCS) URL is pinned by a revision after @.`,
-	Bad:         "RUN pip install --no-cache-dir flask\n",
-	Good:        "RUN pip install --no-cache-dir flask==3.0.3\n",
-	Equivalents: []string{"hadolint:DL3013"},
-	POSIXOnly:   true,
+	Bad:            "RUN pip install --no-cache-dir flask\n",
+	Good:           "RUN pip install --no-cache-dir flask==3.0.3\n",
+	Equivalents:    []string{"hadolint:DL3013"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

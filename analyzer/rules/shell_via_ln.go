@@ -14,12 +14,14 @@ var ShellViaLn = &analyzer.Rule{
 		`time too, including the distribution's own maintainer scripts that expect a POSIX sh, and hides the ` +
 		`change from anyone reading the Dockerfile. To run the build's RUN instructions in another shell, ` +
 		`say so with SHELL ["/bin/bash", "-c"].`,
-	Bad:         "FROM debian:12\nRUN ln -sf /bin/bash /bin/sh\n",
-	Good:        "FROM debian:12\nSHELL [\"/bin/bash\", \"-c\"]\n",
-	Equivalents: []string{"hadolint:DL4005"},
-	POSIXOnly:   true,
+	Bad:            "FROM debian:12\nRUN ln -sf /bin/bash /bin/sh\n",
+	Good:           "FROM debian:12\nSHELL [\"/bin/bash\", \"-c\"]\n",
+	Equivalents:    []string{"hadolint:DL4005"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

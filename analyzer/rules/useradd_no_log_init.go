@@ -14,13 +14,15 @@ var UseraddNoLogInit = &analyzer.Rule{
 		`by UID. Image layers do not keep files sparse, so a UID such as 100000 or more turns them into ` +
 		`hundreds of megabytes, or gigabytes, of zeros in the image. -l (--no-log-init) skips those logs, which ` +
 		`a container never needs.`,
-	Bad:         "FROM debian:12\nRUN useradd -u 123456 app\n",
-	Good:        "FROM debian:12\nRUN useradd -l -u 123456 app\n",
-	Equivalents: []string{"hadolint:DL3046"},
-	Fix:         analyzer.Safe,
-	POSIXOnly:   true,
+	Bad:            "FROM debian:12\nRUN useradd -u 123456 app\n",
+	Good:           "FROM debian:12\nRUN useradd -l -u 123456 app\n",
+	Equivalents:    []string{"hadolint:DL3046"},
+	Fix:            analyzer.Safe,
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

@@ -15,12 +15,14 @@ var WorkdirNotCd = &analyzer.Rule{
 		`needed, and applies to RUN, COPY, CMD and ENTRYPOINT alike. Unlike hadolint, a cd inside a subshell ` +
 		`"(cd dir && make)", a loop or a conditional is not reported, nor one to a directory computed at build ` +
 		`time ("cd $(mktemp -d)"): those are deliberate and WORKDIR cannot express them.`,
-	Bad:         "RUN cd /app && npm ci\n",
-	Good:        "WORKDIR /app\nRUN npm ci\n",
-	Equivalents: []string{"hadolint:DL3003", "trivy:DS013"},
-	POSIXOnly:   true,
+	Bad:            "RUN cd /app && npm ci\n",
+	Good:           "WORKDIR /app\nRUN npm ci\n",
+	Equivalents:    []string{"hadolint:DL3003", "trivy:DS013"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

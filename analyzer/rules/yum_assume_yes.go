@@ -12,13 +12,15 @@ var YumAssumeYes = &analyzer.Rule{
 	Title:    "yum install without -y",
 	Rationale: `yum asks for confirmation before it installs anything. A build has no terminal to answer, so yum ` +
 		`reads end-of-file, answers no and the build fails. Pass -y (or --assumeyes) to every yum install.`,
-	Bad:         "RUN yum install httpd && yum clean all\n",
-	Good:        "RUN yum install -y httpd && yum clean all\n",
-	Equivalents: []string{"hadolint:DL3030"},
-	Fix:         analyzer.Safe,
-	POSIXOnly:   true,
+	Bad:            "RUN yum install httpd && yum clean all\n",
+	Good:           "RUN yum install -y httpd && yum clean all\n",
+	Equivalents:    []string{"hadolint:DL3030"},
+	Fix:            analyzer.Safe,
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

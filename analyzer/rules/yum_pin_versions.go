@@ -18,12 +18,14 @@ var YumPinVersions = &analyzer.Rule{
 		`(httpd-2.4.6, httpd-2.4.6-99.el7), which, unlike hadolint's "any dash", does not mistake names such as ` +
 		`python3-devel for versions. yum module install takes a stream (nodejs:20). Groups (@name), paths, URLs ` +
 		`and .rpm files are not reported, nor versions held in a variable, which the base image may set.`,
-	Bad:         "RUN yum install -y httpd && yum clean all\n",
-	Good:        "RUN yum install -y httpd-2.4.6 && yum clean all\n",
-	Equivalents: []string{"hadolint:DL3033"},
-	POSIXOnly:   true,
+	Bad:            "RUN yum install -y httpd && yum clean all\n",
+	Good:           "RUN yum install -y httpd-2.4.6 && yum clean all\n",
+	Equivalents:    []string{"hadolint:DL3033"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

@@ -17,12 +17,14 @@ var ZypperDistUpgrade = &analyzer.Rule{
 		`two builds a week apart can differ widely. To get a newer system, move FROM to a newer base image; ` +
 		`to get fixes, zypper update or patch is enough. On openSUSE Tumbleweed, a rolling release, ` +
 		`dist-upgrade is the normal way to update, so dockopt stays quiet there and reports this only at info.`,
-	Bad:         "FROM opensuse/leap:15.6\nRUN zypper -n dist-upgrade\n",
-	Good:        "FROM opensuse/leap:15.6\nRUN zypper -n patch\n",
-	Equivalents: []string{"hadolint:DL3035"},
-	POSIXOnly:   true,
+	Bad:            "FROM opensuse/leap:15.6\nRUN zypper -n dist-upgrade\n",
+	Good:           "FROM opensuse/leap:15.6\nRUN zypper -n patch\n",
+	Equivalents:    []string{"hadolint:DL3035"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

@@ -27,13 +27,15 @@ var ZypperNonInteractive = &analyzer.Rule{
 		`confirmation and, reading end of input, aborts the install, so the build fails or hangs depending on ` +
 		`the builder. Pass -y to the subcommand or -n (--non-interactive) to zypper itself; unlike hadolint, ` +
 		`dockopt accepts the global -n form too.`,
-	Bad:         "FROM opensuse/leap:15.6\nRUN zypper install curl\n",
-	Good:        "FROM opensuse/leap:15.6\nRUN zypper install -y curl\n",
-	Equivalents: []string{"hadolint:DL3034"},
-	Fix:         analyzer.Safe,
-	POSIXOnly:   true,
+	Bad:            "FROM opensuse/leap:15.6\nRUN zypper install curl\n",
+	Good:           "FROM opensuse/leap:15.6\nRUN zypper install -y curl\n",
+	Equivalents:    []string{"hadolint:DL3034"},
+	Fix:            analyzer.Safe,
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}

@@ -16,12 +16,14 @@ var ZypperPinVersions = &analyzer.Rule{
 		`two builds of the same commit can differ. Pinning makes builds repeatable, but pinned versions ` +
 		`disappear from the mirrors and break the build months later, which is why dockopt reports this only ` +
 		`at info and never invents a version.`,
-	Bad:         "FROM opensuse/leap:15.6\nRUN zypper -n install curl\n",
-	Good:        "FROM opensuse/leap:15.6\nRUN zypper -n install curl=8.6.0\n",
-	Equivalents: []string{"hadolint:DL3037"},
-	POSIXOnly:   true,
+	Bad:            "FROM opensuse/leap:15.6\nRUN zypper -n install curl\n",
+	Good:           "FROM opensuse/leap:15.6\nRUN zypper -n install curl=8.6.0\n",
+	Equivalents:    []string{"hadolint:DL3037"},
+	POSIXOnly:      true,
+	Reads:          []string{"RUN"},
+	PerInstruction: true,
 	Check: func(p *analyzer.Pass) {
-		for in := range p.File.Each("RUN") {
+		for in := range p.Each("RUN") {
 			if in.Script == nil {
 				continue
 			}
