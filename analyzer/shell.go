@@ -3,6 +3,7 @@ package analyzer
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"path"
 	"slices"
 	"sort"
@@ -115,7 +116,7 @@ func (d *Dockerfile) runScript(in *Instruction) *Script {
 	if start >= end {
 		return nil
 	}
-	src, segs := d.shellSource(start, end, in)
+	src, segs := d.shellSource(start, end)
 	s := &Script{Src: src, Offset: start, segs: segs}
 	s.File, s.Err = parseShell(d.shellParser(), src)
 	return s
@@ -161,11 +162,7 @@ type shellSeg struct{ At, File int }
 // shell never sees a newline there, so an escape followed by blanks, a `#`
 // comment that a continuation extends, or quotes across lines all read as
 // they do in the build. Heredoc bodies are kept as they are.
-func (d *Dockerfile) shellSource(start, end int, in *Instruction) (string, []shellSeg) {
-	logicalEnd := end
-	if len(in.Heredocs) > 0 {
-		logicalEnd = d.logicalLineEnd(start, end)
-	}
+func (d *Dockerfile) shellSource(start, end int) (string, []shellSeg) {
 	var buf []byte
 	var segs []shellSeg
 	add := func(from, to int) {
@@ -177,35 +174,58 @@ func (d *Dockerfile) shellSource(start, end int, in *Instruction) (string, []she
 		}
 		buf = append(buf, d.Source[from:to]...)
 	}
-	i := start
-	for first := !d.startsLine(start); i < logicalEnd; first = false {
-		lineEnd, next := logicalEnd, logicalEnd
-		if nl := bytes.IndexByte(d.Source[i:logicalEnd], '\n'); nl >= 0 {
-			lineEnd, next = i+nl, i+nl+1
-		}
-		if !first && droppedInContinuation(d.Source[i:lineEnd]) {
-			i = next
+	for l := range d.joinedLines(start, end) {
+		if l.continues {
+			add(l.start, l.escape)
 			continue
 		}
-		content := i + len(bytes.TrimRight(d.Source[i:lineEnd], "\r\n"))
-		if esc, ok := d.continuationEscape(i, content); ok {
-			add(i, esc)
-			i = next
-			continue
-		}
-		add(i, content) // BuildKit drops the line's trailing \r
-		if next < end {
+		add(l.start, l.content) // BuildKit drops the line's trailing \r
+		if l.next < end {
 			// The logical line's newline, then heredoc bodies; not the \r
 			// before it, which BuildKit drops too and which would end the
 			// line's last word for the shell (curl\r).
-			add(lineEnd, end)
+			add(l.end, end)
 		}
-		i = end
 	}
 	if len(segs) == 1 && segs[0].File == start && len(buf) == end-start {
 		segs = nil
 	}
 	return string(buf), segs
+}
+
+// joinedLine is one physical line of a logical line, as BuildKit joins
+// them: start is where it begins, content where its text ends (before
+// \r\n), end where its newline is, next where the following line begins;
+// a line that continues goes on at next, its escape character at escape.
+type joinedLine struct {
+	start, content, end, next int
+	escape                    int
+	continues                 bool
+}
+
+// joinedLines yields the physical lines of the logical line that begins at
+// start, within [start,limit), leaving out those BuildKit drops inside a
+// continuation (comment and blank lines), up to the first that does not
+// continue.
+func (d *Dockerfile) joinedLines(start, limit int) iter.Seq[joinedLine] {
+	return func(yield func(joinedLine) bool) {
+		for i, first := start, !d.startsLine(start); i < limit; first = false {
+			l := joinedLine{start: i, end: limit, next: limit}
+			if nl := bytes.IndexByte(d.Source[i:limit], '\n'); nl >= 0 {
+				l.end, l.next = i+nl, i+nl+1
+			}
+			if !first && droppedInContinuation(d.Source[i:l.end]) {
+				i = l.next
+				continue
+			}
+			l.content = i + len(bytes.TrimRight(d.Source[i:l.end], "\r\n"))
+			l.escape, l.continues = d.continuationEscape(i, l.content)
+			if !yield(l) || !l.continues {
+				return
+			}
+			i = l.next
+		}
+	}
 }
 
 // startsLine reports whether only blanks come before offset on its line:
@@ -254,20 +274,10 @@ func (d *Dockerfile) continuationEscape(lineStart, contentEnd int) (int, bool) {
 // logicalLineEnd returns the offset just after the line that ends the
 // instruction's first logical line (where heredoc bodies begin).
 func (d *Dockerfile) logicalLineEnd(start, end int) int {
-	for i, first := start, !d.startsLine(start); i < end; first = false {
-		lineEnd, next := end, end
-		if nl := bytes.IndexByte(d.Source[i:end], '\n'); nl >= 0 {
-			lineEnd, next = i+nl, i+nl+1
+	for l := range d.joinedLines(start, end) {
+		if !l.continues {
+			return l.next
 		}
-		if !first && droppedInContinuation(d.Source[i:lineEnd]) {
-			i = next
-			continue
-		}
-		content := i + len(bytes.TrimRight(d.Source[i:lineEnd], "\r\n"))
-		if _, ok := d.continuationEscape(i, content); !ok {
-			return next
-		}
-		i = next
 	}
 	return end
 }

@@ -153,7 +153,7 @@ func TestShellSourceJoinsLikeBuildKit(t *testing.T) {
 			t.Fatalf("%s: %d RUNs, BuildKit %d", tc.name, len(ins), len(runs))
 		}
 		for k, in := range ins {
-			src, segs := d.shellSource(in.ArgsStart, in.End, in)
+			src, segs := d.shellSource(in.ArgsStart, in.End)
 			want := strings.TrimLeft(runs[k].Original[len("RUN"):], " \t")
 			for _, f := range runs[k].Flags {
 				want = strings.TrimLeft(strings.TrimPrefix(want, f), " \t")
