@@ -340,7 +340,7 @@ func (b *reuseBase) match(kinds []string) *instructionMatch {
 		pairOf: map[*Instruction]*Instruction{}, unpaired: map[*Instruction]bool{}}
 	prevSrc, nextSrc := b.prev.Dockerfile.Source, b.next.Source
 	same := func(p, n *Instruction) bool {
-		return p.Keyword == n.Keyword && (p.Onbuild == nil) == (n.Onbuild == nil) && p.Stage.Index == n.Stage.Index &&
+		return p.Keyword == n.Keyword && (p.Onbuild == nil) == (n.Onbuild == nil) && stageIndex(p) == stageIndex(n) &&
 			p.EndLine-p.StartLine == n.EndLine-n.StartLine && string(prevSrc[p.Start:p.End]) == string(nextSrc[n.Start:n.End]) &&
 			slices.Equal(p.Comments, n.Comments)
 	}
@@ -416,4 +416,11 @@ func (l *localReuse) merge(checked []Finding) []Finding {
 	all := append(slices.Clone(l.reused), checked...)
 	slices.SortStableFunc(all, func(a, b Finding) int { return a.Line - b.Line })
 	return all
+}
+
+func stageIndex(in *Instruction) int {
+	if in.Stage == nil {
+		return -1
+	}
+	return in.Stage.Index
 }

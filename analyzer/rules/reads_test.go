@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -44,6 +45,7 @@ func TestRulesReadOnlyWhatTheyDeclare(t *testing.T) {
 			t.Errorf("rule %s reads more than it declares: taken over %v, found %v, in\n%s", m.Rule, brief(m.Reused), brief(m.Rechecked), m.Source)
 		}
 	})
+	all := c.Rechecking(analyzer.RecheckAll, nil)
 	mutants, files := 0, 0
 	for path, src := range dockerfiles(t) {
 		prev, err := run.AnalyzeSource(t.Context(), "Dockerfile", src, nil)
@@ -53,8 +55,16 @@ func TestRulesReadOnlyWhatTheyDeclare(t *testing.T) {
 		files++
 		for _, variant := range variants(prev.Dockerfile) {
 			mutants++
-			if _, err := run.AnalyzeCandidate(t.Context(), "Dockerfile", variant, nil, prev); err != nil {
+			got, err := run.AnalyzeCandidate(t.Context(), "Dockerfile", variant, nil, prev)
+			if err != nil {
 				t.Fatalf("%s: %v", path, err)
+			}
+			want, err := all.AnalyzeCandidate(t.Context(), "Dockerfile", variant, nil, nil)
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if g, w := visible(t, got), visible(t, want); g != w {
+				t.Errorf("%s: a variant's analysis differs when findings are taken over:\n%s\nwant %s\ngot  %s", path, variant, w, g)
 			}
 		}
 	}
@@ -100,6 +110,10 @@ func variants(d *analyzer.Dockerfile) [][]byte {
 // analyzer's real-shaped trees, by path.
 func dockerfiles(t *testing.T) func(yield func(string, []byte) bool) {
 	return func(yield func(string, []byte) bool) {
+		// Instructions before the first FROM have no stage.
+		if !yield("before-from", []byte("RUN apt-get install curl\nEXPOSE 99999\nFROM debian:12\nRUN apt-get install curl\nEXPOSE 99999\n")) {
+			return
+		}
 		cases, _ := filepath.Glob("testdata/*/*.txtar")
 		for _, path := range cases {
 			a, err := txtar.ParseFile(path)
@@ -131,6 +145,18 @@ func dockerfiles(t *testing.T) func(yield func(string, []byte) bool) {
 			}
 		}
 	}
+}
+
+// visible is what a user sees of an analysis: its error and findings.
+func visible(t *testing.T, fr *analyzer.FileResult) string {
+	b, err := json.Marshal(struct {
+		Error    string
+		Findings []analyzer.Finding
+	}{fr.Error, fr.Findings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func brief(fs []analyzer.Finding) string {
