@@ -516,8 +516,13 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 			failure := runCheck(p)
 			p.only = nil
 			if failure != nil {
-				fr.RuleErrors = append(fr.RuleErrors, *failure)
-				checked = false
+				// What a whole run reports before it fails is not known
+				// from a part: run it whole.
+				p.out = p.out[:0]
+				if failure = runCheck(p); failure != nil {
+					fr.RuleErrors = append(fr.RuleErrors, *failure)
+				}
+				checked = failure == nil
 			} else {
 				p.out = plan.merge(p.out)
 				if c.recheck == RecheckVerify {

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -62,25 +63,12 @@ func (c *Configured) keepsRuleOutputs(candidate bool) bool {
 // reuseBase is what the analysis of a candidate may take over from the
 // analysis of the version it was patched from.
 type reuseBase struct {
-	prev *FileResult
-	next *Dockerfile
-	// views caches, by the kinds a rule reads, how the two versions'
-	// instructions of those kinds pair up (nil when they differ).
+	prev        *FileResult
+	prevD, next *Dockerfile
+	// views and matches cache, by the kinds a rule reads, how the two
+	// versions' instructions of those kinds pair up.
 	views   map[string]*viewPairs
 	matches map[string]*instructionMatch
-}
-
-type viewPairs struct {
-	pairs []instructionPair
-	// shifted is set when an instruction of the view moved to another line.
-	shifted bool
-}
-
-type instructionPair struct {
-	prev, next *Instruction
-	// lineEnd is how far past prev.End an edit may reach and still be this
-	// instruction's: its line break.
-	lineEnd int
 }
 
 func newReuseBase(prev *FileResult, next *Dockerfile) *reuseBase {
@@ -88,16 +76,50 @@ func newReuseBase(prev *FileResult, next *Dockerfile) *reuseBase {
 		return nil
 	}
 	pd := prev.Dockerfile
-	if pd.Escape != next.Escape || pd.Path != next.Path || !slices.EqualFunc(pd.Directives, next.Directives, func(a, b Directive) bool {
-		return a.Name == b.Name && a.Value == b.Value
-	}) {
+	if pd.Escape != next.Escape || pd.Path != next.Path || pd.Newline() != next.Newline() ||
+		!slices.EqualFunc(pd.Directives, next.Directives, func(a, b Directive) bool { return a.Name == b.Name && a.Value == b.Value }) {
+		// Fixes write the file's line ending; the escape character and
+		// directives change how every line reads.
 		return nil
 	}
-	return &reuseBase{prev: prev, next: next, views: map[string]*viewPairs{}}
+	return &reuseBase{prev: prev, prevD: pd, next: next}
+}
+
+// unchanged reports whether n, in the candidate, is p of the earlier
+// version as it was: the same text, with the same indentation, comments
+// and line break, over as many lines.
+func (b *reuseBase) unchanged(p, n *Instruction) bool {
+	ps, ns := b.prevD.Source, b.next.Source
+	return p.Keyword == n.Keyword && (p.Onbuild == nil) == (n.Onbuild == nil) &&
+		p.EndLine-p.StartLine == n.EndLine-n.StartLine &&
+		string(ps[p.Start:p.End]) == string(ns[n.Start:n.End]) &&
+		string(lineHead(ps, p.Start)) == string(lineHead(ns, n.Start)) &&
+		lineBreakLen(ps, p.End) == lineBreakLen(ns, n.End) &&
+		slices.Equal(p.Comments, n.Comments)
+}
+
+// lineHead is what comes before offset on its line: the indentation fixes
+// copy.
+func lineHead(src []byte, offset int) []byte {
+	start := offset
+	for start > 0 && src[start-1] != '\n' {
+		start--
+	}
+	return src[start:offset]
+}
+
+func lineBreakLen(src []byte, at int) int {
+	switch {
+	case at < len(src) && src[at] == '\n':
+		return 1
+	case at+1 < len(src) && src[at] == '\r' && src[at+1] == '\n':
+		return 2
+	}
+	return 0
 }
 
 // reused returns r's findings taken over from the earlier version, and
-// whether they could be.
+// whether they could be: every instruction r reads is unchanged.
 func (b *reuseBase) reused(r *Rule) ([]Finding, bool) {
 	if b == nil || r.Reads == nil {
 		return nil, false
@@ -121,6 +143,23 @@ func (b *reuseBase) reused(r *Rule) ([]Finding, bool) {
 	return moved, true
 }
 
+// viewPairs pairs the instructions of the kinds a rule reads (and the
+// implicit ones), in order, when each is unchanged.
+type viewPairs struct {
+	pairs []instructionPair
+	// shifted is set when an instruction of the view moved to another line.
+	shifted bool
+}
+
+type instructionPair struct {
+	prev, next *Instruction
+	// lineEnd is how far past prev.End an edit may reach and still be this
+	// instruction's: its line break.
+	lineEnd int
+}
+
+// view returns the pairs of the instructions of the kinds, or nil when
+// they are not all unchanged.
 func (b *reuseBase) view(kinds []string) *viewPairs {
 	key := strings.Join(kinds, " ")
 	if v, ok := b.views[key]; ok {
@@ -130,7 +169,7 @@ func (b *reuseBase) view(kinds []string) *viewPairs {
 		return slices.Contains(kinds, in.Keyword) || slices.Contains(implicitReads, in.Keyword)
 	}
 	var prevIns, nextIns []*Instruction
-	for _, in := range b.prev.Dockerfile.Instructions {
+	for _, in := range b.prevD.Instructions {
 		if reads(in) {
 			prevIns = append(prevIns, in)
 		}
@@ -143,34 +182,25 @@ func (b *reuseBase) view(kinds []string) *viewPairs {
 	var v *viewPairs
 	if len(prevIns) == len(nextIns) {
 		v = &viewPairs{}
-		prevSrc, nextSrc := b.prev.Dockerfile.Source, b.next.Source
 		for i, p := range prevIns {
 			n := nextIns[i]
-			if p.Keyword != n.Keyword || p.EndLine-p.StartLine != n.EndLine-n.StartLine || lineBreakLen(prevSrc, p.End) != lineBreakLen(nextSrc, n.End) ||
-				string(prevSrc[p.Start:p.End]) != string(nextSrc[n.Start:n.End]) || !slices.Equal(p.Comments, n.Comments) {
+			if !b.unchanged(p, n) {
 				v = nil
 				break
 			}
 			v.shifted = v.shifted || p.StartLine != n.StartLine
-			v.pairs = append(v.pairs, instructionPair{prev: p, next: n, lineEnd: lineBreakLen(prevSrc, p.End)})
+			v.pairs = append(v.pairs, instructionPair{prev: p, next: n, lineEnd: lineBreakLen(b.prevD.Source, p.End)})
 		}
+	}
+	if b.views == nil {
+		b.views = map[string]*viewPairs{}
 	}
 	b.views[key] = v
 	return v
 }
 
-func lineBreakLen(src []byte, at int) int {
-	switch {
-	case at < len(src) && src[at] == '\n':
-		return 1
-	case at+1 < len(src) && src[at] == '\r' && src[at+1] == '\n':
-		return 2
-	}
-	return 0
-}
-
 // move places a finding of the earlier version in the candidate: its lines
-// and edits must lie in one instruction of the view, which moves them. A
+// and edits must lie in instructions of the view, which move them. A
 // finding whose message may quote a line number is not moved when any
 // instruction of the view changed lines: the number may be another's.
 func (v *viewPairs) move(f Finding) (Finding, bool) {
@@ -201,11 +231,11 @@ func (v *viewPairs) move(f Finding) (Finding, bool) {
 }
 
 // containing returns the pair whose earlier instruction spans the lines.
+// The pairs are in file order, one instruction per line.
 func (v *viewPairs) containing(start, end int) *instructionPair {
-	for i := range v.pairs {
-		if p := &v.pairs[i]; p.prev.StartLine <= start && end <= p.prev.EndLine {
-			return p
-		}
+	i := sort.Search(len(v.pairs), func(i int) bool { return v.pairs[i].prev.StartLine > start }) - 1
+	if i >= 0 && end <= v.pairs[i].prev.EndLine {
+		return &v.pairs[i]
 	}
 	return nil
 }
@@ -216,22 +246,26 @@ func (v *viewPairs) containing(start, end int) *instructionPair {
 // instruction" only if the same follows it in both versions (the next
 // instruction of the view, or something the rule does not read).
 func (v *viewPairs) enclosing(e TextEdit) *instructionPair {
-	for i := range v.pairs {
-		p := &v.pairs[i]
-		after := p.prev.End + p.lineEnd
-		if p.prev.Start > e.Start || e.Start > e.End || e.End > after {
-			continue
-		}
-		if e.End == after && p.lineEnd > 0 {
-			prevFollows := i+1 < len(v.pairs) && v.pairs[i+1].prev.Start == after
-			nextFollows := i+1 < len(v.pairs) && v.pairs[i+1].next.Start == p.next.End+p.lineEnd
-			if prevFollows != nextFollows {
-				return nil
-			}
-		}
-		return p
+	if e.Start > e.End {
+		return nil
 	}
-	return nil
+	i := sort.Search(len(v.pairs), func(i int) bool { return v.pairs[i].prev.Start > e.Start }) - 1
+	if i < 0 {
+		return nil
+	}
+	p := &v.pairs[i]
+	after := p.prev.End + p.lineEnd
+	if e.End > after {
+		return nil
+	}
+	if e.End == after && p.lineEnd > 0 {
+		prevFollows := i+1 < len(v.pairs) && v.pairs[i+1].prev.Start == after
+		nextFollows := i+1 < len(v.pairs) && v.pairs[i+1].next.Start == p.next.End+p.lineEnd
+		if prevFollows != nextFollows {
+			return nil
+		}
+	}
+	return p
 }
 
 func hasDigit(s string) bool {
@@ -290,7 +324,7 @@ func (b *reuseBase) local(r *Rule) (*localReuse, bool) {
 	owned := false // plan.recheck is m.unpaired, shared by the rules, until one adds to it
 	var moved map[*Instruction][]Finding
 	for _, f := range out {
-		p := instructionAt(m.prev, f.Line, f.EndLine)
+		p := m.prev.at(f.Line, f.EndLine)
 		if p == nil {
 			return nil, false
 		}
@@ -311,7 +345,7 @@ func (b *reuseBase) local(r *Rule) (*localReuse, bool) {
 		}
 		moved[n] = append(moved[n], g)
 	}
-	for _, n := range m.next {
+	for _, n := range m.next.ins {
 		if !plan.recheck[n] {
 			plan.reused = append(plan.reused, moved[n]...)
 		}
@@ -319,9 +353,17 @@ func (b *reuseBase) local(r *Rule) (*localReuse, bool) {
 	return plan, true
 }
 
+// merge adds the findings taken over to those of the instructions checked
+// again, in line order, as a run over every instruction reports them.
+func (l *localReuse) merge(checked []Finding) []Finding {
+	all := append(slices.Clone(l.reused), checked...)
+	slices.SortStableFunc(all, func(a, b Finding) int { return a.Line - b.Line })
+	return all
+}
+
 // instructionMatch pairs the two versions' instructions of some kinds.
 type instructionMatch struct {
-	prev, next []*Instruction
+	prev, next readList
 	// pairOf maps an earlier instruction to its unchanged copy in the
 	// candidate; unpaired are the candidate's instructions without one.
 	pairOf   map[*Instruction]*Instruction
@@ -329,27 +371,23 @@ type instructionMatch struct {
 }
 
 // match pairs, in order, the instructions of the kinds that a pass left
-// as they were (same text, comments, stage and line count), once per
-// candidate for all the rules that read the same kinds.
+// unchanged and where they were among the implicit instructions (the same
+// stage, under the same SHELL), once per candidate for all the rules that
+// read the same kinds. It is called only when the implicit instructions
+// are unchanged.
 func (b *reuseBase) match(kinds []string) *instructionMatch {
 	key := strings.Join(kinds, " ")
 	if m, ok := b.matches[key]; ok {
 		return m
 	}
-	m := &instructionMatch{prev: readInstructions(b.prev.Dockerfile, kinds), next: readInstructions(b.next, kinds),
+	m := &instructionMatch{prev: readInstructions(b.prevD, kinds), next: readInstructions(b.next, kinds),
 		pairOf: map[*Instruction]*Instruction{}, unpaired: map[*Instruction]bool{}}
-	prevSrc, nextSrc := b.prev.Dockerfile.Source, b.next.Source
-	same := func(p, n *Instruction) bool {
-		return p.Keyword == n.Keyword && (p.Onbuild == nil) == (n.Onbuild == nil) && stageIndex(p) == stageIndex(n) &&
-			p.EndLine-p.StartLine == n.EndLine-n.StartLine && string(prevSrc[p.Start:p.End]) == string(nextSrc[n.Start:n.End]) &&
-			slices.Equal(p.Comments, n.Comments)
-	}
 	from := 0
-	for _, n := range m.next {
+	for i, n := range m.next.ins {
 		paired := false
-		for k := from; k < len(m.prev) && k < from+maxMatchAhead; k++ {
-			if same(m.prev[k], n) {
-				m.pairOf[m.prev[k]] = n
+		for k := from; k < len(m.prev.ins) && k < from+maxMatchAhead; k++ {
+			if m.prev.after[k] == m.next.after[i] && b.unchanged(m.prev.ins[k], n) {
+				m.pairOf[m.prev.ins[k]] = n
 				from, paired = k+1, true
 				break
 			}
@@ -365,21 +403,44 @@ func (b *reuseBase) match(kinds []string) *instructionMatch {
 	return m
 }
 
-// readInstructions lists d's instructions of the kinds, ONBUILD triggers
-// included, in file order.
-func readInstructions(d *Dockerfile, kinds []string) []*Instruction {
-	var ins []*Instruction
-	for in := range d.Each("") {
-		if slices.Contains(kinds, in.Keyword) {
-			ins = append(ins, in)
-		}
-	}
-	return ins
+// readList is a file's instructions of some kinds, ONBUILD triggers
+// included, in file order; after counts, for each, the implicit
+// instructions (FROM, ARG, SHELL, ONBUILD) at or before it.
+type readList struct {
+	ins   []*Instruction
+	after []int
 }
 
-func instructionAt(ins []*Instruction, start, end int) *Instruction {
-	for _, in := range ins {
-		if in.StartLine <= start && end <= in.EndLine {
+func readInstructions(d *Dockerfile, kinds []string) readList {
+	var l readList
+	implicit := 0
+	for _, in := range d.Instructions {
+		if slices.Contains(implicitReads, in.Keyword) {
+			implicit++
+		}
+		for _, x := range []*Instruction{in, in.Trigger} {
+			if x != nil && slices.Contains(kinds, x.Keyword) {
+				l.ins = append(l.ins, x)
+				l.after = append(l.after, implicit)
+			}
+		}
+	}
+	return l
+}
+
+// at returns the first instruction of the list that spans the lines (an
+// ONBUILD and its trigger share theirs).
+func (l readList) at(start, end int) *Instruction {
+	after := sort.Search(len(l.ins), func(i int) bool { return l.ins[i].StartLine > start })
+	first := after - 1
+	if first < 0 {
+		return nil
+	}
+	for first > 0 && l.ins[first-1].StartLine == l.ins[after-1].StartLine {
+		first--
+	}
+	for _, in := range l.ins[first:after] {
+		if end <= in.EndLine {
 			return in
 		}
 	}
@@ -408,19 +469,4 @@ func moveLocal(f Finding, p, n *Instruction) (Finding, bool) {
 		f.Fix = &fix
 	}
 	return f, true
-}
-
-// merge adds the findings taken over to those of the instructions checked
-// again, in line order, as a run over every instruction reports them.
-func (l *localReuse) merge(checked []Finding) []Finding {
-	all := append(slices.Clone(l.reused), checked...)
-	slices.SortStableFunc(all, func(a, b Finding) int { return a.Line - b.Line })
-	return all
-}
-
-func stageIndex(in *Instruction) int {
-	if in.Stage == nil {
-		return -1
-	}
-	return in.Stage.Index
 }

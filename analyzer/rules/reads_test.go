@@ -77,6 +77,60 @@ func TestRulesReadOnlyWhatTheyDeclare(t *testing.T) {
 	}
 }
 
+// TestReuseEdgeCases are changes the variants of
+// TestRulesReadOnlyWhatTheyDeclare do not make, each of which once moved a
+// finding a rule would not report.
+func TestReuseEdgeCases(t *testing.T) {
+	for _, tc := range []struct{ name, prev, variant string }{
+		{"a RUN's copy under another SHELL",
+			"FROM debian:12\nRUN apt-get install curl\nSHELL [\"/usr/bin/pwsh\", \"-c\"]\nRUN apt-get install curl\n",
+			"FROM debian:12\nRUN apt-get install curl && true\nSHELL [\"/usr/bin/pwsh\", \"-c\"]\nRUN apt-get install curl\n"},
+		{"line endings decided by a line the rule does not read",
+			"FROM alpine:3.20\nENV A=1 B=$A\nRUN true\r\n",
+			"FROM alpine:3.20\nENV A=1 B=$A\n"},
+		{"indentation the fix copies",
+			"FROM alpine:3.20\nENV A=1 B=$A\n",
+			"FROM alpine:3.20\n    ENV A=1 B=$A\n"},
+		{"a heredoc body edited",
+			"FROM debian:12\nRUN <<EOF\napt-get install curl\nEOF\nRUN apt-get install wget\n",
+			"FROM debian:12\nRUN <<EOF\napt-get install -y curl=1\nEOF\nRUN apt-get install wget\n"},
+		{"an escape directive added",
+			"FROM debian:12\nRUN apt-get install curl\n",
+			"# escape=`\nFROM debian:12\nRUN apt-get install curl\n"},
+		{"a line inserted above",
+			"FROM debian:12\nRUN apt-get install curl\nRUN apt-get install wget\nEXPOSE 70000\n",
+			"FROM debian:12\nRUN apt-get update \\\n && apt-get install -y curl\nRUN apt-get install wget\nEXPOSE 70000\n"},
+		{"an ONBUILD trigger",
+			"FROM debian:12\nONBUILD RUN apt-get install curl\nRUN apt-get install curl\n",
+			"FROM debian:12\nONBUILD RUN apt-get install curl\nRUN apt-get install -y curl\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := analyzer.New(rules.All()).Configure(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := c.Rechecking(analyzer.RecheckVerify, func(m analyzer.ReuseMismatch) {
+				t.Errorf("rule %s: taken over %v, found %v", m.Rule, brief(m.Reused), brief(m.Rechecked))
+			})
+			prev, err := run.AnalyzeSource(t.Context(), "Dockerfile", []byte(tc.prev), nil)
+			if err != nil || prev.Dockerfile == nil {
+				t.Fatalf("%v %s", err, prev.Error)
+			}
+			got, err := run.AnalyzeCandidate(t.Context(), "Dockerfile", []byte(tc.variant), nil, prev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := c.Rechecking(analyzer.RecheckAll, nil).AnalyzeCandidate(t.Context(), "Dockerfile", []byte(tc.variant), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := visible(t, got), visible(t, want); g != w {
+				t.Errorf("differs when findings are taken over:\nwant %s\ngot  %s", w, g)
+			}
+		})
+	}
+}
+
 // maxVariants bounds the variants of one file.
 const maxVariants = 40
 
@@ -110,9 +164,17 @@ func variants(d *analyzer.Dockerfile) [][]byte {
 // analyzer's real-shaped trees, by path.
 func dockerfiles(t *testing.T) func(yield func(string, []byte) bool) {
 	return func(yield func(string, []byte) bool) {
-		// Instructions before the first FROM have no stage.
-		if !yield("before-from", []byte("RUN apt-get install curl\nEXPOSE 99999\nFROM debian:12\nRUN apt-get install curl\nEXPOSE 99999\n")) {
-			return
+		for _, src := range []string{
+			// Instructions before the first FROM have no stage.
+			"RUN apt-get install curl\nEXPOSE 99999\nFROM debian:12\nRUN apt-get install curl\nEXPOSE 99999\n",
+			// The same RUN under two shells: only the first is POSIX.
+			"FROM debian:12\nRUN apt-get install curl\nSHELL [\"/usr/bin/pwsh\", \"-c\"]\nRUN apt-get install curl\n",
+			// A CRLF line elsewhere makes the fixes write CRLF.
+			"FROM alpine:3.20\nENV A=1 B=$A\nRUN true\r\n",
+		} {
+			if !yield("hand case", []byte(src)) {
+				return
+			}
 		}
 		cases, _ := filepath.Glob("testdata/*/*.txtar")
 		for _, path := range cases {
