@@ -138,9 +138,8 @@ func Plan(fr *analyzer.FileResult) (*Rewrite, *Withheld) {
 		}
 		return nil, &Withheld{Kind: rw.Kind, Title: rw.Title, Precondition: analyzer.PreconditionContext, Reason: reason}
 	}
-	if _, err := analyzer.Parse(fr.Path, rw.Content); err != nil {
-		return nil, nil
-	}
+	// Whether the rewrite parses is not checked here: the patcher analyzes
+	// it as a candidate, which refuses one that does not, with the reason.
 	return rw, nil
 }
 
