@@ -8,11 +8,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
+	"github.com/moby/buildkit/frontend/dockerfile/command"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/util/suggest"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -355,7 +358,7 @@ func Parse(path string, src []byte) (*Dockerfile, error) {
 	}
 	for _, in := range d.Instructions {
 		if in.parseErr != nil {
-			return nil, fmt.Errorf("%w: line %d: %v", ErrInput, in.StartLine, errors.Unwrap(in.parseErr))
+			return nil, fmt.Errorf("%w: line %d: %s", ErrInput, in.StartLine, instructionError(in.parseErr))
 		}
 	}
 	return d, nil
@@ -703,6 +706,33 @@ func (m mapEnv) Keys() []string {
 // which grew for as long as the process ran. The warnings were dropped
 // anyway; BuildKit's checks run in the conversion (Pass.BuildKit).
 var quietLinter = linter.New(&linter.Config{SkipAll: true, Warn: func(string, string, string, string, []parser.Range) {}})
+
+// instructionError is BuildKit's error for one instruction, without its
+// location (the caller gives the line), and with a suggestion that is the
+// same on every run: BuildKit picks the closest instruction name from a map
+// it ranges over, so ADG was "did you mean ADD?" on one run and "ARG?" on
+// the next. The first of the closest in alphabetical order is suggested.
+func instructionError(err error) string {
+	err = errors.Unwrap(err)
+	var unknown *instructions.UnknownInstructionError
+	if !errors.As(err, &unknown) {
+		return err.Error()
+	}
+	msg := unknown.Error()
+	if name, ok := suggest.Search(unknown.Instruction, instructionNames(), false); ok {
+		msg += " (did you mean " + name + "?)"
+	}
+	return msg
+}
+
+var instructionNames = sync.OnceValue(func() []string {
+	var names []string
+	for name := range command.Commands {
+		names = append(names, strings.ToUpper(name))
+	}
+	slices.Sort(names)
+	return names
+})
 
 func parseTyped(node *parser.Node) (any, instructions.Command, error) {
 	v, err := instructions.ParseInstructionWithLinter(node, quietLinter)

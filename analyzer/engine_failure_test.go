@@ -71,3 +71,25 @@ func TestConfigurationErrorIsReturned(t *testing.T) {
 		t.Errorf("AnalyzeSource: file error %q", fr.Error)
 	}
 }
+
+// BuildKit suggests an instruction for a typo from a map it ranges over:
+// ADG is as close to ADD as to ARG, and the message changed from run to
+// run. dockopt's output must not.
+func TestUnknownInstructionSuggestionIsStable(t *testing.T) {
+	seen := map[string]bool{}
+	for range 40 {
+		_, err := analyzer.Parse("Dockerfile", []byte("FROM debian:12\nADG foo bar\n"))
+		if err == nil {
+			t.Fatal("ADG parsed")
+		}
+		seen[err.Error()] = true
+	}
+	if len(seen) != 1 {
+		t.Fatalf("the error changes between runs: %v", seen)
+	}
+	for msg := range seen {
+		if !strings.Contains(msg, "line 2: unknown instruction: ADG (did you mean ADD?)") {
+			t.Errorf("error %q", msg)
+		}
+	}
+}
