@@ -91,11 +91,13 @@ type Instruction struct {
 	// StartLine and EndLine are 1-based and include heredoc bodies.
 	StartLine, EndLine int
 	// Start and End are byte offsets of the instruction in Source; End
-	// excludes the final newline. ArgsStart is where the arguments begin,
-	// after the keyword and any --flags.
-	Start, End, ArgsStart int
-	Flags                 []string
-	Args                  []string
+	// excludes the final newline. KeywordStart is where its keyword is
+	// written: Start, unless lines BuildKit joins into the instruction
+	// come first (a line of a lone escape character). ArgsStart is where
+	// the arguments begin, after the keyword and any --flags.
+	Start, End, KeywordStart, ArgsStart int
+	Flags                               []string
+	Args                                []string
 	// JSON is true for the exec (JSON array) form.
 	JSON     bool
 	Heredocs []parser.Heredoc
@@ -545,31 +547,48 @@ func (d *Dockerfile) newInstruction(index int, node *parser.Node) *Instruction {
 	if in.End < in.Start {
 		in.End = in.Start
 	}
-	kwEnd := in.Start
+	in.KeywordStart = d.keywordStart(in.Start, in.End)
+	kwEnd := in.KeywordStart
 	for kwEnd < in.End && !isSpace(d.Source[kwEnd]) {
 		kwEnd++
 	}
-	in.Written = string(d.Source[in.Start:kwEnd])
+	in.Written = string(d.Source[in.KeywordStart:kwEnd])
 	in.ArgsStart = d.skipFlags(kwEnd, in.End, len(in.Flags))
 	in.Parsed, in.Command, in.parseErr = parseTyped(node)
 	return in
+}
+
+// keywordStart returns where the keyword of the instruction at start is:
+// past the continuations BuildKit joins into it first (a line of a lone
+// escape character), and the comment lines it drops inside them.
+func (d *Dockerfile) keywordStart(start, end int) int {
+	i := d.skipBlank(start, end)
+	for i > start && i < end && d.Source[i] == '#' && d.startsLine(i) {
+		nl := bytes.IndexByte(d.Source[i:end], '\n')
+		if nl < 0 {
+			return i
+		}
+		i = d.skipBlank(i+nl+1, end)
+	}
+	return i
 }
 
 // newTriggerInstruction models the instruction inside ONBUILD, positioned
 // where it is written after the ONBUILD keyword.
 func (d *Dockerfile) newTriggerInstruction(parent *Instruction, node *parser.Node) *Instruction {
 	t := &Instruction{
-		Index:     parent.Index,
-		Keyword:   strings.ToUpper(node.Value),
-		Node:      node,
-		StartLine: parent.StartLine,
-		EndLine:   parent.EndLine,
-		Flags:     node.Flags,
-		JSON:      node.Attributes["json"],
-		Heredocs:  node.Heredocs,
-		Onbuild:   parent,
-		Start:     parent.ArgsStart,
-		End:       parent.End,
+		Index:        parent.Index,
+		Keyword:      strings.ToUpper(node.Value),
+		Node:         node,
+		StartLine:    parent.StartLine,
+		EndLine:      parent.EndLine,
+		Flags:        node.Flags,
+		JSON:         node.Attributes["json"],
+		Heredocs:     node.Heredocs,
+		Onbuild:      parent,
+		Start:        parent.ArgsStart,
+		KeywordStart: parent.ArgsStart,
+		End:          parent.End,
 	}
 	for n := node.Next; n != nil; n = n.Next {
 		t.Args = append(t.Args, n.Value)

@@ -322,7 +322,7 @@ func chownFix(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyzer.Comma
 			}
 			continue
 		}
-		at := cp.Start + len(cp.Written)
+		at := cp.KeywordStart + len(cp.Written)
 		edits = append(edits, analyzer.TextEdit{Start: at, End: at, New: " --chown=" + owner})
 	}
 	msg := "set the owner on the COPY and drop the chown"

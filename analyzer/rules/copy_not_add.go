@@ -57,7 +57,7 @@ var CopyNotAdd = &analyzer.Rule{
 				} else if in.Written != strings.ToUpper(in.Written) {
 					kw = "Copy"
 				}
-				fix = &analyzer.Fix{Message: "use COPY", Edits: []analyzer.TextEdit{{Start: in.Start, End: in.Start + len(in.Written), New: kw}}}
+				fix = &analyzer.Fix{Message: "use COPY", Edits: []analyzer.TextEdit{{Start: in.KeywordStart, End: in.KeywordStart + len(in.Written), New: kw}}}
 			}
 			p.Report(in, "ADD of local files; use COPY, which does not unpack archives or fetch URLs", fix)
 		}

@@ -57,7 +57,7 @@ var InstructionCasing = &analyzer.Rule{
 			}
 			fix := &analyzer.Fix{
 				Message: fmt.Sprintf("write %q", want(in.Written)),
-				Edits:   []analyzer.TextEdit{{Start: in.Start, End: in.Start + len(in.Written), New: want(in.Written)}},
+				Edits:   []analyzer.TextEdit{{Start: in.KeywordStart, End: in.KeywordStart + len(in.Written), New: want(in.Written)}},
 			}
 			p.Report(in, fmt.Sprintf("%q is not in %s %s; write %q", in.Written, casing, like, want(in.Written)), fix)
 		}

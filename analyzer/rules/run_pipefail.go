@@ -180,7 +180,7 @@ func lastPipedShellProbe(d *analyzer.Dockerfile) *analyzer.Instruction {
 		if x.Onbuild != nil {
 			continue
 		}
-		args := strings.TrimSpace(x.Text(d.Source)[len(x.Written):])
+		args := strings.TrimSpace(string(d.Source[x.KeywordStart+len(x.Written) : x.End]))
 		for _, f := range x.Flags {
 			args = strings.TrimSpace(strings.TrimPrefix(args, f))
 		}
