@@ -229,6 +229,11 @@ func startWords(chain []*Stage) []string {
 	var out []string
 	if entry != nil {
 		out = append(out, cmdWords(entry)...)
+		if c, ok := entry.Command.(*instructions.EntrypointCommand); ok && c.PrependShell {
+			// /bin/sh -c gets no arguments from CMD: a shell-form
+			// ENTRYPOINT ignores it (as StartCommand says).
+			return out
+		}
 	}
 	if cmd != nil {
 		out = append(out, cmdWords(cmd)...)

@@ -584,3 +584,23 @@ func TestFactsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// A shell-form ENTRYPOINT runs /bin/sh -c with its line and ignores CMD:
+// the facts' start command and the file's agree on that.
+func TestStartCommandIgnoresCMDAfterAShellEntrypoint(t *testing.T) {
+	for _, c := range []struct {
+		df   string
+		want string
+	}{
+		{"FROM node:20\nENTRYPOINT node server.js\nCMD [\"--port\", \"9000\"]\n", "node server.js"},
+		{"FROM node:20\nENTRYPOINT [\"node\", \"server.js\"]\nCMD [\"--port\", \"9000\"]\n", "node server.js --port 9000"},
+		{"FROM node:20\nCMD node server.js\n", "node server.js"},
+	} {
+		fr := analyzeOne(t, c.df, nil)
+		facts := strings.Join(fr.Facts().Final().StartCommand(), " ")
+		file := strings.Join(analyzer.StartCommand(fr.Dockerfile), " ")
+		if facts != c.want || file != c.want {
+			t.Errorf("%q: facts start %q, file start %q, want %q", c.df, facts, file, c.want)
+		}
+	}
+}
