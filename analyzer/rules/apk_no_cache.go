@@ -223,7 +223,9 @@ func apkIndexWriterBefore(d *analyzer.Dockerfile, in *analyzer.Instruction, apks
 		}
 		xs := x.Script.CommandsNamed("apk")
 		for k, c := range xs {
-			if sub, ok := writesApkIndex(c); ok && !droppedWithAdd(d, x, xs, k, readers) {
+			// An upgrade after an update reads the index the update left
+			// (it fetches one itself only where there is none).
+			if sub, ok := writesApkIndex(c); ok && (sub == "update" || found == nil) && !droppedWithAdd(d, x, xs, k, readers) {
 				found = &apkIndexWriter{in: x, cmd: c, sub: sub}
 			} else if found != nil && found.reader == "" && keepsIndexNeeded(c) {
 				found.reader = fmt.Sprintf("the %s on line %d", apkWords(c), x.StartLine)
