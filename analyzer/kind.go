@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -23,7 +24,7 @@ const (
 	KindGeneric       = "generic"
 )
 
-var staticServers = map[string]bool{"serve": true, "http-server": true, "live-server": true, "lite-server": true, "vite": true, "next": false}
+var staticServers = map[string]bool{"serve": true, "http-server": true, "live-server": true, "lite-server": true}
 
 // DetectKind classifies a Dockerfile from its stages, its start command and
 // its build context, and names the ecosystem it builds.
@@ -46,10 +47,10 @@ func DetectKind(d *Dockerfile, bc *BuildContext) (kind, ecosystem string) {
 	}
 	finalImg := final.Root().Base
 	cmd := StartCommand(d)
-	if isWebServerImage(finalImg) || (eco == "node" && servesStatic(cmd)) {
+	if isWebServerImage(finalImg) || (eco == "node" && servesStatic(cmd, packageOf(bc))) {
 		return KindStaticSite, orDefault(eco, "static")
 	}
-	if eco == "node" && bc != nil && bc.Package != nil && isStaticFramework(bc.Package) && len(d.Stages) == 1 && servesStatic(cmd) {
+	if eco == "node" && bc != nil && bc.Package != nil && isStaticFramework(bc.Package) && len(d.Stages) == 1 && servesStatic(cmd, bc.Package) {
 		return KindStaticSite, eco
 	}
 	switch eco {
@@ -130,17 +131,113 @@ func isStaticFramework(p *PackageJSON) bool {
 	return false
 }
 
-func servesStatic(cmd []string) bool {
-	for i, w := range cmd {
-		base := path.Base(w)
-		if staticServers[base] {
-			if base == "vite" && (i+1 >= len(cmd) || cmd[i+1] != "preview") {
-				continue
+func servesStatic(cmd []string, pkg *PackageJSON) bool {
+	return servesStaticScript(cmd, pkg, 0)
+}
+
+// maxScriptDepth bounds package.json scripts that run one another.
+const maxScriptDepth = 3
+
+func servesStaticScript(cmd []string, pkg *PackageJSON, depth int) bool {
+	for i := 0; i < len(cmd); i++ {
+		if name, next, ok := scriptRun(cmd, i); ok {
+			// A script's name is not a program (npm run serve may run
+			// tsx): what it runs is in package.json, and unknown without it.
+			script, found := "", false
+			if pkg != nil {
+				script, found = pkg.Scripts[name]
 			}
+			if found && depth < maxScriptDepth && servesStaticScript(strings.Fields(script), pkg, depth+1) {
+				return true
+			}
+			i = next - 1
+			continue
+		}
+		base := path.Base(cmd[i])
+		if !commandPosition(cmd, i) {
+			continue
+		}
+		if subs, ok := frameworkServers[base]; ok {
+			if i+1 < len(cmd) && slices.Contains(subs, cmd[i+1]) {
+				return true
+			}
+			continue
+		}
+		if staticServers[base] {
 			return true
 		}
 	}
 	return false
+}
+
+// frameworkServers are front-end framework commands whose subcommands
+// serve the site (vite preview, docusaurus serve); vite serve is its dev
+// server, a static site in disguise.
+var frameworkServers = map[string][]string{
+	"vite":       {"preview", "serve"},
+	"docusaurus": {"serve"},
+	"gatsby":     {"serve"},
+	"astro":      {"preview"},
+}
+
+// commandPosition reports whether cmd[i] is a program the command runs,
+// not an argument (hugo serve): the first word, one after a launcher
+// (npx, exec, tini --), a variable assignment, or a shell separator.
+func commandPosition(cmd []string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	prev := cmd[i-1]
+	switch path.Base(prev) {
+	case "npx", "pnpx", "bunx", "exec", "dlx", "--", "tini", "dumb-init", "env", "&&", "||", ";":
+		return true
+	}
+	name, _, assigns := strings.Cut(prev, "=")
+	return assigns && name != "" && !strings.ContainsAny(name, "-/.")
+}
+
+// scriptRun reports a package manager at cmd[i] running a package.json
+// script (npm run NAME, npm start, yarn NAME, pnpm run NAME …): the
+// script's name, and the index of the word after it.
+func scriptRun(cmd []string, i int) (name string, next int, ok bool) {
+	pm := path.Base(cmd[i])
+	if pm != "npm" && pm != "yarn" && pm != "pnpm" && pm != "bun" {
+		return "", 0, false
+	}
+	j := i + 1
+	for j < len(cmd) && strings.HasPrefix(cmd[j], "-") {
+		j++
+	}
+	if j >= len(cmd) {
+		return "", 0, false
+	}
+	switch w := cmd[j]; {
+	case w == "run" || w == "run-script":
+		j++
+		for j < len(cmd) && strings.HasPrefix(cmd[j], "-") {
+			j++
+		}
+		if j >= len(cmd) {
+			return "", 0, false
+		}
+		return cmd[j], j + 1, true
+	case w == "start" || w == "test":
+		return w, j + 1, true
+	case pm != "npm" && !packageManagerCommands[w]:
+		// yarn, pnpm and bun run a script named as their first word.
+		return w, j + 1, true
+	}
+	return "", 0, false
+}
+
+// packageManagerCommands are yarn's, pnpm's and bun's own commands, which
+// a script of that name does not shadow.
+var packageManagerCommands = map[string]bool{
+	"add": true, "install": true, "i": true, "remove": true, "rm": true, "exec": true, "dlx": true, "x": true,
+	"node": true, "create": true, "why": true, "info": true, "list": true, "ls": true,
+	"outdated": true, "upgrade": true, "update": true, "up": true, "link": true, "unlink": true, "pack": true,
+	"publish": true, "config": true, "cache": true, "workspace": true, "workspaces": true, "init": true,
+	"install-test": true, "audit": true, "licenses": true, "bin": true, "global": true, "set": true,
 }
 
 // StartCommand returns the words the final image runs: ENTRYPOINT then
@@ -182,4 +279,11 @@ func shellWords(line []string, shell bool) []string {
 		return line
 	}
 	return strings.Fields(strings.Join(line, " "))
+}
+
+func packageOf(bc *BuildContext) *PackageJSON {
+	if bc == nil {
+		return nil
+	}
+	return bc.Package
 }

@@ -52,3 +52,37 @@ func TestStartProgramThroughShell(t *testing.T) {
 		}
 	}
 }
+
+// TestStaticSiteByWhatTheScriptRuns: a package.json script's name is not a
+// program. npm run serve running tsx is a Node service; npm start running
+// serve, or npm run preview running vite preview, serves static files.
+func TestStaticSiteByWhatTheScriptRuns(t *testing.T) {
+	for _, c := range []struct {
+		name, cmd, pkg, want string
+	}{
+		{"npm run serve runs tsx", `["npm", "run", "serve"]`, `{"scripts": {"serve": "tsx src/server.ts"}}`, KindNodeService},
+		{"yarn serve runs node", `["yarn", "serve"]`, `{"scripts": {"serve": "node dist/server.js"}}`, KindNodeService},
+		{"npm run serve, no such script", `["npm", "run", "serve"]`, `{}`, KindNodeService},
+		{"npm start runs serve", `["npm", "start"]`, `{"scripts": {"start": "serve -s dist -l 3000"}}`, KindStaticSite},
+		{"npm run preview runs vite preview", `["npm", "run", "--silent", "preview"]`, `{"scripts": {"preview": "vite preview --host"}}`, KindStaticSite},
+		{"pnpm run through another script", `["pnpm", "start"]`, `{"scripts": {"start": "pnpm run web", "web": "http-server dist"}}`, KindStaticSite},
+		{"scripts that run each other", `["npm", "start"]`, `{"scripts": {"start": "npm run start"}}`, KindNodeService},
+		{"serve itself", `["serve", "-s", "dist"]`, `{}`, KindStaticSite},
+		{"docusaurus serve", `["npx", "docusaurus", "serve", "--port", "3000"]`, `{}`, KindStaticSite},
+		{"vite's dev server", `["npx", "vite", "serve", "--host"]`, `{}`, KindStaticSite},
+		{"vite's dev server by its script", `["npm", "run", "dev"]`, `{"scripts": {"dev": "vite --host"}, "devDependencies": {"vite": "5.4.11"}}`, KindNodeService},
+		{"serve as an argument", `["node", "cli.js", "serve"]`, `{}`, KindNodeService},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dockerfile := "FROM node:20\nWORKDIR /app\nCOPY . .\nCMD " + c.cmd + "\n"
+			fsys := fstest.MapFS{"Dockerfile": {Data: []byte(dockerfile)}, "package.json": {Data: []byte(c.pkg)}}
+			d, err := Parse("Dockerfile", []byte(dockerfile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kind, _ := DetectKind(d, ContextFor(fsys, "Dockerfile", ".")); kind != c.want {
+				t.Errorf("kind %s, want %s", kind, c.want)
+			}
+		})
+	}
+}
