@@ -204,29 +204,45 @@ func (b *reuseBase) view(kinds []string) *viewPairs {
 // finding whose message may quote a line number is not moved when any
 // instruction of the view changed lines: the number may be another's.
 func (v *viewPairs) move(f Finding) (Finding, bool) {
-	if v.shifted && (hasDigit(f.Message) || f.Fix != nil && hasDigit(f.Fix.Message)) {
+	if v.shifted && mayQuoteLine(f) {
 		return f, false
 	}
 	pair := v.containing(f.Line, f.EndLine)
 	if pair == nil {
 		return f, false
 	}
-	lines := pair.next.StartLine - pair.prev.StartLine
+	return moved(f, pair.next.StartLine-pair.prev.StartLine, func(e TextEdit) (int, bool) {
+		at := v.enclosing(e)
+		if at == nil {
+			return 0, false
+		}
+		return at.next.Start - at.prev.Start, true
+	})
+}
+
+// mayQuoteLine reports a finding whose message may quote a line number.
+func mayQuoteLine(f Finding) bool {
+	return hasDigit(f.Message) || f.Fix != nil && hasDigit(f.Fix.Message)
+}
+
+// moved returns f moved down by lines, each of its edits by the bytes
+// place gives it, or false when an edit has no place.
+func moved(f Finding, lines int, place func(TextEdit) (int, bool)) (Finding, bool) {
 	f.Line += lines
 	f.EndLine += lines
-	if f.Fix != nil {
-		fix := *f.Fix
-		fix.Edits = slices.Clone(fix.Edits)
-		for i, e := range fix.Edits {
-			at := v.enclosing(e)
-			if at == nil {
-				return f, false
-			}
-			moveBy := at.next.Start - at.prev.Start
-			fix.Edits[i].Start, fix.Edits[i].End = e.Start+moveBy, e.End+moveBy
-		}
-		f.Fix = &fix
+	if f.Fix == nil {
+		return f, true
 	}
+	fix := *f.Fix
+	fix.Edits = slices.Clone(fix.Edits)
+	for i, e := range fix.Edits {
+		by, ok := place(e)
+		if !ok {
+			return f, false
+		}
+		fix.Edits[i].Start, fix.Edits[i].End = e.Start+by, e.End+by
+	}
+	f.Fix = &fix
 	return f, true
 }
 
@@ -451,22 +467,11 @@ func (l readList) at(start, end int) *Instruction {
 // the candidate; a finding whose edits leave p, or whose message may
 // quote a line number when n is on another line, cannot be moved.
 func moveLocal(f Finding, p, n *Instruction) (Finding, bool) {
-	lines, bytes := n.StartLine-p.StartLine, n.Start-p.Start
-	if lines != 0 && (hasDigit(f.Message) || f.Fix != nil && hasDigit(f.Fix.Message)) {
+	lines := n.StartLine - p.StartLine
+	if lines != 0 && mayQuoteLine(f) {
 		return f, false
 	}
-	f.Line += lines
-	f.EndLine += lines
-	if f.Fix != nil {
-		fix := *f.Fix
-		fix.Edits = slices.Clone(fix.Edits)
-		for i, e := range fix.Edits {
-			if e.Start < p.Start || e.Start > e.End || e.End > p.End {
-				return f, false
-			}
-			fix.Edits[i].Start, fix.Edits[i].End = e.Start+bytes, e.End+bytes
-		}
-		f.Fix = &fix
-	}
-	return f, true
+	return moved(f, lines, func(e TextEdit) (int, bool) {
+		return n.Start - p.Start, p.Start <= e.Start && e.Start <= e.End && e.End <= p.End
+	})
 }
