@@ -228,3 +228,47 @@ func brief(fs []analyzer.Finding) string {
 	}
 	return "[" + strings.Join(parts, " | ") + "]"
 }
+
+// FuzzReuse analyzes a Dockerfile, then an edit of it as a patch candidate
+// (prev the first analysis), and requires what a user sees to be what a
+// full analysis of the edit gives, with every finding taken over checked
+// against a run of its rule.
+func FuzzReuse(f *testing.F) {
+	for _, seed := range []struct{ prev, next string }{
+		{"FROM debian:12\nRUN apt-get install curl\nRUN pip install flask\n", "FROM debian:12\nRUN apt-get install -y curl\nRUN pip install flask\n"},
+		{"FROM debian:12\nRUN apt-get install curl\nSHELL [\"pwsh\", \"-c\"]\nRUN apt-get install curl\n", "FROM debian:12\nSHELL [\"pwsh\", \"-c\"]\nRUN apt-get install curl\n"},
+		{"FROM alpine:3.20\nENV A=1 B=$A\nRUN true\r\n", "FROM alpine:3.20\n  ENV A=1 B=$A\n"},
+		{"FROM debian:12\nONBUILD RUN apt-get install curl\nEXPOSE 70000\n", "FROM debian:12\nLABEL a=b\nONBUILD RUN apt-get install curl\nEXPOSE 70000\n"},
+		{"RUN apt-get install curl\nFROM debian:12\n\\\nrun apt-get install curl\n", "RUN apt-get install curl\nFROM debian:12\nRUN apt-get install curl\n"},
+	} {
+		f.Add(seed.prev, seed.next)
+	}
+	c, err := analyzer.New(rules.All()).Configure(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	all := c.Rechecking(analyzer.RecheckAll, nil)
+	f.Fuzz(func(t *testing.T, prevSrc, nextSrc string) {
+		if len(prevSrc) > 4096 || len(nextSrc) > 4096 {
+			return
+		}
+		run := c.Rechecking(analyzer.RecheckVerify, func(m analyzer.ReuseMismatch) {
+			t.Errorf("rule %s: taken over %v, found %v", m.Rule, brief(m.Reused), brief(m.Rechecked))
+		})
+		prev, err := run.AnalyzeSource(t.Context(), "Dockerfile", []byte(prevSrc), nil)
+		if err != nil || prev.Dockerfile == nil {
+			return
+		}
+		got, err := run.AnalyzeCandidate(t.Context(), "Dockerfile", []byte(nextSrc), nil, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := all.AnalyzeCandidate(t.Context(), "Dockerfile", []byte(nextSrc), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := visible(t, got), visible(t, want); g != w && !strings.Contains(w, "did you mean") {
+			t.Errorf("differs when findings are taken over:\nwant %s\ngot  %s", w, g)
+		}
+	})
+}
