@@ -139,95 +139,118 @@ func servesStatic(cmd []string, pkg *PackageJSON) bool {
 const maxScriptDepth = 3
 
 func servesStaticScript(cmd []string, pkg *PackageJSON, depth int) bool {
+	cmd = splitSeparators(cmd)
 	for i := 0; i < len(cmd); i++ {
-		if name, next, ok := scriptRun(cmd, i); ok {
+		if r, ok := scriptRun(cmd, i); ok {
 			// A script's name is not a program (npm run serve may run
-			// tsx): what it runs is in package.json, and unknown without it.
+			// tsx): what it runs is in package.json, and unknown without
+			// it. yarn, pnpm and bun run the program of that name when no
+			// script has it.
 			script, found := "", false
 			if pkg != nil {
-				script, found = pkg.Scripts[name]
+				script, found = pkg.Scripts[r.name]
 			}
-			if found && depth < maxScriptDepth && servesStaticScript(strings.Fields(script), pkg, depth+1) {
+			switch {
+			case found && depth < maxScriptDepth && servesStaticScript(strings.Fields(script), pkg, depth+1):
+				return true
+			case !found && r.mayRunProgram && staticServerAt(cmd, r.at):
 				return true
 			}
-			i = next - 1
+			i = r.at
 			continue
 		}
-		base := path.Base(cmd[i])
-		if !commandPosition(cmd, i) {
-			continue
-		}
-		if subs, ok := frameworkServers[base]; ok {
-			if i+1 < len(cmd) && slices.Contains(subs, cmd[i+1]) {
-				return true
-			}
-			continue
-		}
-		if staticServers[base] {
+		if commandPosition(cmd, i) && staticServerAt(cmd, i) {
 			return true
 		}
 	}
 	return false
 }
 
-// frameworkServers are front-end framework commands whose subcommands
-// serve the site (vite preview, docusaurus serve); vite serve is its dev
-// server, a static site in disguise.
-var frameworkServers = map[string][]string{
-	"vite":       {"preview", "serve"},
-	"docusaurus": {"serve"},
-	"gatsby":     {"serve"},
-	"astro":      {"preview"},
+// staticServerAt reports a static server, or a framework's command that
+// serves the site, run as cmd[i].
+func staticServerAt(cmd []string, i int) bool {
+	base := path.Base(cmd[i])
+	if subs, ok := frameworkServers[base]; ok {
+		return i+1 < len(cmd) && slices.Contains(subs, cmd[i+1])
+	}
+	return staticServers[base]
 }
 
-// commandPosition reports whether cmd[i] is a program the command runs,
-// not an argument (hugo serve): the first word, one after a launcher
-// (npx, exec, tini --), a variable assignment, or a shell separator.
-func commandPosition(cmd []string, i int) bool {
-	if i == 0 {
-		return true
+// splitSeparators splits a shell separator off the word it is glued to
+// (cd build; serve).
+func splitSeparators(cmd []string) []string {
+	if !slices.ContainsFunc(cmd, func(w string) bool { return len(w) > 1 && strings.HasSuffix(w, ";") }) {
+		return cmd
 	}
-	prev := cmd[i-1]
-	switch path.Base(prev) {
-	case "npx", "pnpx", "bunx", "exec", "dlx", "--", "tini", "dumb-init", "env", "&&", "||", ";":
-		return true
+	var out []string
+	for _, w := range cmd {
+		if len(w) > 1 && strings.HasSuffix(w, ";") {
+			out = append(out, strings.TrimSuffix(w, ";"), ";")
+			continue
+		}
+		out = append(out, w)
 	}
-	name, _, assigns := strings.Cut(prev, "=")
-	return assigns && name != "" && !strings.ContainsAny(name, "-/.")
+	return out
+}
+
+// frameworkServers are front-end framework commands whose subcommands
+// serve the site (vite preview, docusaurus serve), or run its dev server,
+// a static site in disguise (vite serve, ng serve).
+var frameworkServers = map[string][]string{
+	"vite":            {"preview", "serve"},
+	"docusaurus":      {"serve"},
+	"gatsby":          {"serve"},
+	"astro":           {"preview"},
+	"ng":              {"serve"},
+	"vue-cli-service": {"serve"},
+}
+
+// scriptCall is a package manager running a package.json script: its
+// name at cmd[at]; mayRunProgram when, without such a script, the package
+// manager runs the program of that name instead (yarn NAME, pnpm NAME).
+type scriptCall struct {
+	name          string
+	at            int
+	mayRunProgram bool
+}
+
+// packageManagerValueFlags take a value as the next word.
+var packageManagerValueFlags = map[string]bool{
+	"--cwd": true, "--prefix": true, "--dir": true, "-C": true, "--filter": true, "-F": true, "--workspace": true, "-w": true,
 }
 
 // scriptRun reports a package manager at cmd[i] running a package.json
-// script (npm run NAME, npm start, yarn NAME, pnpm run NAME …): the
-// script's name, and the index of the word after it.
-func scriptRun(cmd []string, i int) (name string, next int, ok bool) {
+// script (npm run NAME, npm start, yarn NAME, pnpm run NAME …).
+func scriptRun(cmd []string, i int) (scriptCall, bool) {
 	pm := path.Base(cmd[i])
 	if pm != "npm" && pm != "yarn" && pm != "pnpm" && pm != "bun" {
-		return "", 0, false
+		return scriptCall{}, false
 	}
-	j := i + 1
-	for j < len(cmd) && strings.HasPrefix(cmd[j], "-") {
-		j++
+	skipFlags := func(j int) int {
+		for j < len(cmd) && strings.HasPrefix(cmd[j], "-") {
+			if packageManagerValueFlags[cmd[j]] {
+				j++
+			}
+			j++
+		}
+		return j
 	}
+	j := skipFlags(i + 1)
 	if j >= len(cmd) {
-		return "", 0, false
+		return scriptCall{}, false
 	}
 	switch w := cmd[j]; {
 	case w == "run" || w == "run-script":
-		j++
-		for j < len(cmd) && strings.HasPrefix(cmd[j], "-") {
-			j++
+		if j = skipFlags(j + 1); j >= len(cmd) {
+			return scriptCall{}, false
 		}
-		if j >= len(cmd) {
-			return "", 0, false
-		}
-		return cmd[j], j + 1, true
+		return scriptCall{name: cmd[j], at: j}, true
 	case w == "start" || w == "test":
-		return w, j + 1, true
+		return scriptCall{name: w, at: j}, true
 	case pm != "npm" && !packageManagerCommands[w]:
-		// yarn, pnpm and bun run a script named as their first word.
-		return w, j + 1, true
+		return scriptCall{name: w, at: j, mayRunProgram: true}, true
 	}
-	return "", 0, false
+	return scriptCall{}, false
 }
 
 // packageManagerCommands are yarn's, pnpm's and bun's own commands, which
@@ -238,6 +261,33 @@ var packageManagerCommands = map[string]bool{
 	"outdated": true, "upgrade": true, "update": true, "up": true, "link": true, "unlink": true, "pack": true,
 	"publish": true, "config": true, "cache": true, "workspace": true, "workspaces": true, "init": true,
 	"install-test": true, "audit": true, "licenses": true, "bin": true, "global": true, "set": true,
+}
+
+// commandPosition reports whether cmd[i] is a program the command runs,
+// not an argument (hugo serve): the first word; one after a launcher
+// (npx, exec, dlx, bun x, tini --, env), past its options; one after a
+// shell separator or a variable assignment; or one after an entrypoint
+// script (docker-entrypoint.sh), which runs its arguments.
+func commandPosition(cmd []string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	prev := cmd[i-1]
+	if strings.HasSuffix(prev, ".sh") {
+		return true
+	}
+	if name, _, assigns := strings.Cut(prev, "="); assigns && name != "" && !strings.ContainsAny(name, "-/.") {
+		return true
+	}
+	j := i - 1
+	for j > 0 && (strings.HasPrefix(cmd[j], "-") && cmd[j] != "--" || cmd[j-1] == "-p" || cmd[j-1] == "--package") {
+		j--
+	}
+	switch path.Base(cmd[j]) {
+	case "npx", "pnpx", "bunx", "exec", "dlx", "x", "--", "tini", "dumb-init", "env", "&&", "||", "|", ";":
+		return true
+	}
+	return false
 }
 
 // StartCommand returns the words the final image runs: ENTRYPOINT then

@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -72,9 +73,27 @@ func TestStaticSiteByWhatTheScriptRuns(t *testing.T) {
 		{"vite's dev server", `["npx", "vite", "serve", "--host"]`, `{}`, KindStaticSite},
 		{"vite's dev server by its script", `["npm", "run", "dev"]`, `{"scripts": {"dev": "vite --host"}, "devDependencies": {"vite": "5.4.11"}}`, KindNodeService},
 		{"serve as an argument", `["node", "cli.js", "serve"]`, `{}`, KindNodeService},
+		{"an entrypoint script before the CMD", "ENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"serve\", \"-s\", \"build\"]", `{}`, KindStaticSite},
+		{"npx -y", `["npx", "-y", "serve", "-s", "build"]`, `{}`, KindStaticSite},
+		{"npx -p serve serve", `["npx", "-p", "serve", "serve", "-s", "build"]`, `{}`, KindStaticSite},
+		{"npm exec --yes", `["npm", "exec", "--yes", "serve", "--", "-s", "build"]`, `{}`, KindStaticSite},
+		{"a script running npx -y", `["npm", "start"]`, `{"scripts": {"start": "npx -y serve -s build"}}`, KindStaticSite},
+		{"yarn runs a program when no script has its name", `["yarn", "serve", "-s", "build"]`, `{"dependencies": {"serve": "14"}}`, KindStaticSite},
+		{"pnpm too", `["pnpm", "serve", "-s", "build"]`, `{"dependencies": {"serve": "14"}}`, KindStaticSite},
+		{"bun x", `["bun", "x", "serve", "-s", "build"]`, `{}`, KindStaticSite},
+		{"a separator glued to a word", `cd build; serve -s .`, `{}`, KindStaticSite},
+		{"yarn --cwd DIR start", `["yarn", "--cwd", "web", "start"]`, `{"scripts": {"start": "serve -s build"}}`, KindStaticSite},
+		{"pnpm run --dir DIR start", `["pnpm", "run", "--dir", "web", "start"]`, `{"scripts": {"start": "serve -s build"}}`, KindStaticSite},
+		{"npm --prefix DIR run serve", `["npm", "--prefix", "app", "run", "serve"]`, `{"scripts": {"serve": "serve -s build"}}`, KindStaticSite},
+		{"vue's dev server", `["npm", "run", "serve"]`, `{"scripts": {"serve": "vue-cli-service serve"}, "devDependencies": {"@vue/cli-service": "5"}}`, KindStaticSite},
+		{"angular's dev server", `["npx", "ng", "serve", "--host", "0.0.0.0"]`, `{"devDependencies": {"@angular/cli": "18"}}`, KindStaticSite},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dockerfile := "FROM node:20\nWORKDIR /app\nCOPY . .\nCMD " + c.cmd + "\n"
+			start := "CMD " + c.cmd
+			if strings.HasPrefix(c.cmd, "ENTRYPOINT") {
+				start = c.cmd
+			}
+			dockerfile := "FROM node:20\nWORKDIR /app\nCOPY . .\n" + start + "\n"
 			fsys := fstest.MapFS{"Dockerfile": {Data: []byte(dockerfile)}, "package.json": {Data: []byte(c.pkg)}}
 			d, err := Parse("Dockerfile", []byte(dockerfile))
 			if err != nil {
