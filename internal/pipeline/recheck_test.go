@@ -95,10 +95,10 @@ func recheckCorpus(t *testing.T) string {
 func userVisiblePatch(t *testing.T, out *pipeline.Output) []byte {
 	t.Helper()
 	type file struct {
-		Path, Patched     string
-		Applied, Dropped  any
-		Remaining         []analyzer.Finding
-		Verification, Fix any
+		Path, Patched         string
+		Applied, Dropped      any
+		Remaining             []analyzer.Finding
+		Verification, Rewrite any
 	}
 	var files []file
 	for _, f := range out.Patch.Files {
@@ -107,7 +107,7 @@ func userVisiblePatch(t *testing.T, out *pipeline.Output) []byte {
 			v.Remaining = f.After.Findings
 		}
 		if f.Rewrite != nil {
-			v.Fix = f.Rewrite.Title
+			v.Rewrite = f.Rewrite.Title
 		}
 		files = append(files, v)
 	}
