@@ -295,6 +295,8 @@ func (s *Server) requestsThisHour(inst int64) int {
 // requestsThisHourLocked approximates the hour's usage by every request so
 // far: calls carry no timestamps, and tests are far shorter than an hour.
 func (s *Server) requestsThisHourLocked(inst int64) int {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
 	n := 0
 	for _, c := range s.calls {
 		if c.Installation == inst && c.Route != "GIT" && c.Operation != "rate-limit/get" {

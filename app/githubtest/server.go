@@ -76,13 +76,17 @@ type Server struct {
 	violations []string
 	tolerate   bool
 
+	// cmu guards calls, which are logged as an answer starts, while the
+	// handler may still hold mu; take it after mu, never before.
+	cmu   sync.Mutex
+	calls []Call
+
 	mu            sync.Mutex
 	installations map[int64]*Installation
 	repos         map[string]*Repo // lower-case "owner/name"
 	tokens        map[string]*token
 	users         map[string]int64
 	nextID        int64
-	calls         []Call
 	faults        []*FaultHandle
 	manifestCodes map[string]time.Time
 	contentWrites map[int64][]time.Time // per installation, every accepted content-creating request
@@ -241,8 +245,8 @@ type Call struct {
 
 // Calls returns every request answered so far, in order.
 func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
 	return append([]Call(nil), s.calls...)
 }
 
@@ -289,14 +293,23 @@ func (s *Server) userID(login string) int64 {
 
 // ServeHTTP dispatches git smart HTTP and REST.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	call := Call{Method: r.Method, Path: r.URL.Path}
-	defer func() {
-		call.Status = rec.status
-		s.mu.Lock()
+	// The call is logged before its answer leaves: a client that has read
+	// a response must find the request in Calls, or a test counting calls
+	// right after races the server's goroutine.
+	logged := false
+	logCall := func(status int) {
+		if logged {
+			return
+		}
+		logged = true
+		call.Status = status
+		s.cmu.Lock()
 		s.calls = append(s.calls, call)
-		s.mu.Unlock()
-	}()
+		s.cmu.Unlock()
+	}
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK, commit: logCall}
+	defer func() { logCall(rec.status) }()
 	if org, confirm, ok := manifestPageOrg(r.URL.Path); ok {
 		call.Route, call.Operation = "WEB", "app-manifest-page"
 		s.serveManifestPage(rec, r, org, confirm)
@@ -524,21 +537,30 @@ type recorder struct {
 	http.ResponseWriter
 	status  int
 	written bool
+	commit  func(status int) // called once, before the status line is sent
 }
 
 func (r *recorder) WriteHeader(code int) {
 	if !r.written {
 		r.status, r.written = code, true
+		r.commit(code)
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
-	r.written = true
+	if !r.written {
+		r.written = true
+		r.commit(r.status)
+	}
 	return r.ResponseWriter.Write(b)
 }
 
 func (r *recorder) Flush() {
+	if !r.written {
+		r.written = true
+		r.commit(r.status)
+	}
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
