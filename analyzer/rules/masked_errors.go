@@ -18,8 +18,9 @@ var MaskedErrors = &analyzer.Rule{
 		"`set -e`" + `), or followed by "|| true", "|| :" or "|| exit 0", can fail silently: the build goes ` +
 		`green and the image ships without the package that did not install or the file that did not ` +
 		`download, to break later in production where it is harder to see why. Join commands with && and ` +
-		`let failures fail. Conventional cases whose failure is harmless (rm -f, grep, pkill, test) are not ` +
-		`reported, nor ";" inside if/for/while bodies or after set -e.`,
+		`let failures fail. Conventional cases whose failure is harmless (rm -f, grep, pkill, test, stopping a ` +
+		`gpg-agent with gpgconf --kill) are not reported, nor ";" inside if/for/while bodies or after set -e, ` +
+		`nor the ";" before a closing "exit $status" that passes a kept status on (a retry loop's end).`,
 	Bad:            "RUN apt-get update; apt-get install -y curl\nRUN pip install gunicorn || true\n",
 	Good:           "RUN apt-get update && apt-get install -y curl\nRUN pip install gunicorn\n",
 	Fix:            analyzer.Review,
@@ -96,9 +97,26 @@ func stmtNames(sc *analyzer.Script, st *syntax.Stmt) []string {
 			names = append(names, "command")
 			continue
 		}
+		if stopsGPGAgent(c) {
+			names = append(names, "kill")
+			continue
+		}
 		names = append(names, c.Name)
 	}
 	return names
+}
+
+// stopsGPGAgent reports `gpgconf --kill …` or `gpg-connect-agent
+// killagent`, which stop the agent a key import may have started and fail
+// when none runs: the official images' `command -v gpgconf && gpgconf
+// --kill all || :` ignores that on purpose. Like kill, their name is kill.
+func stopsGPGAgent(c analyzer.Command) bool {
+	for _, a := range c.Args {
+		if c.Name == "gpgconf" && a.Value == "--kill" || c.Name == "gpg-connect-agent" && strings.EqualFold(a.Value, "killagent") {
+			return true
+		}
+	}
+	return false
 }
 
 // commandProbe reports `command -v NAME` or `command -V NAME`, which only
@@ -150,6 +168,12 @@ func checkSemicolons(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax
 		if i == len(stmts)-1 || errexit {
 			continue
 		}
+		if i == len(stmts)-2 && exitsWithStatus(stmts[i+1]) {
+			// `…; exit $status` (or a bare exit) ends the script with a
+			// status it chose or with this statement's: a retry loop's
+			// way of failing, not a masked failure.
+			continue
+		}
 		if _, ok := st.Cmd.(*syntax.CallExpr); !ok {
 			if _, ok := st.Cmd.(*syntax.BinaryCmd); !ok {
 				// if/for/while/case: what their bodies ignore is their
@@ -176,6 +200,26 @@ func checkSemicolons(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax
 		msg = fmt.Sprintf("%s run on after a failure (%d commands can fail unnoticed, the first is %s); join them with && or start the script with set -e", how, len(masked), first)
 	}
 	p.Report(in, msg, semicolonFix(sc, stmts))
+}
+
+// exitsWithStatus reports `exit`, `exit $?`, `exit $name` or `exit "$name"`.
+func exitsWithStatus(st *syntax.Stmt) bool {
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Args) == 0 || call.Args[0].Lit() != "exit" {
+		return false
+	}
+	if len(call.Args) == 1 {
+		return true
+	}
+	if len(call.Args) != 2 || len(call.Args[1].Parts) != 1 {
+		return false
+	}
+	part := call.Args[1].Parts[0]
+	if dq, ok := part.(*syntax.DblQuoted); ok && len(dq.Parts) == 1 {
+		part = dq.Parts[0]
+	}
+	pe, ok := part.(*syntax.ParamExp)
+	return ok && pe.Param != nil && !pe.Length && pe.Exp == nil && pe.Repl == nil && pe.Slice == nil
 }
 
 // semicolonFix turns top-level `;` into && when every statement is a
