@@ -61,7 +61,11 @@ var DockerignoreIncomplete = &analyzer.Rule{
 				continue
 			}
 			missing = append(missing, e)
-			names = append(names, e.lines[0])
+			for _, l := range e.lines {
+				if !strings.HasPrefix(l, "!") {
+					names = append(names, l)
+				}
+			}
 		}
 		if len(missing) == 0 {
 			return

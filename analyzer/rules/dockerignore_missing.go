@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"regexp"
@@ -28,9 +29,11 @@ var DockerignoreMissing = &analyzer.Rule{
 		`path the build reads: COPY and ADD sources, RUN --mount=type=bind sources, paths an ARG default or ENV ` +
 		`names, paths a RUN mentions, and .git when a RUN runs git in the checkout (itself, through a Makefile, ` +
 		`or through a package.json script the build runs) or the package's version comes from git. A front-end ` +
-		`build (vite, next, react-scripts, nuxt …, named as a dependency or run by the build) reads .env and ` +
-		`.env.production, so only the .local files are excluded then. It changes what the builder receives, so ` +
-		`it is a fix to review.`,
+		`build (vite, next, react-scripts, nuxt …, named as a dependency of the package or of a member of its ` +
+		`npm, yarn or pnpm workspace, or run by the build) reads .env and .env.production, so only the .local ` +
+		`files are excluded then; when only a front-end config file (vite.config.ts …) shows one, .env is ` +
+		`excluded but each .env.<mode> the context holds (.env.production, .env.staging) is kept. It changes ` +
+		`what the builder receives, so it is a fix to review.`,
 	Bad:  "# no .dockerignore\nCOPY . .\n",
 	Good: "# .dockerignore: .git, node_modules, .env, …\nCOPY . .\n",
 	Fix:  analyzer.Review,
@@ -50,18 +53,17 @@ var DockerignoreMissing = &analyzer.Rule{
 		if len(entries) == 0 {
 			return
 		}
-		var present, names []string
+		var present []string
 		for _, e := range entries {
 			if e.present {
-				present = append(present, e.name)
+				present = append(present, e.shownPresent()...)
 			}
-			names = append(names, e.lines[0])
 		}
 		msg := fmt.Sprintf("there is no .dockerignore, so %s on line %d sends the whole folder to the builder and into the image", strings.TrimSpace(whole.Text(p.File.Source)), whole.StartLine)
 		if len(present) > 0 {
 			msg += " (including " + strings.Join(present, ", ") + ")"
 		}
-		msg += "; add a .dockerignore that excludes " + strings.Join(names, ", ")
+		msg += "; add a .dockerignore that " + describePatterns(entries)
 		reportCheckedAgainstListing(p, whole, msg, &analyzer.Fix{
 			Message: "add a .dockerignore for " + ecosystems(p.File, bc),
 			Files: []analyzer.GeneratedFile{{
@@ -95,6 +97,41 @@ type ignoreEntry struct {
 	// narrower is tried when lines would exclude a path the build reads:
 	// the same entry with fewer patterns (.env alone, not .env.*).
 	narrower *ignoreEntry
+	// files, when set, are the context's files the lines exclude, named
+	// instead of name when the entry is present (.env.staging, not a
+	// .env the context does not hold).
+	files []string
+}
+
+// shownPresent names what the context holds of a present entry.
+func (e ignoreEntry) shownPresent() []string {
+	if e.files != nil {
+		return e.files
+	}
+	return []string{e.name}
+}
+
+// describePatterns says what the entries' lines do, every line named as
+// it is written, in order: "excludes .git, .env, .env.* (except
+// .env.example), **/*.log".
+func describePatterns(entries []ignoreEntry) string {
+	var parts []string
+	for _, e := range entries {
+		var excl, kept []string
+		for _, l := range e.lines {
+			if k, ok := strings.CutPrefix(l, "!"); ok {
+				kept = append(kept, k)
+			} else {
+				excl = append(excl, l)
+			}
+		}
+		part := strings.Join(excl, ", ")
+		if len(kept) > 0 {
+			part += " (except " + strings.Join(kept, ", ") + ")"
+		}
+		parts = append(parts, part)
+	}
+	return "excludes " + strings.Join(parts, ", ")
 }
 
 func ecosystems(d *analyzer.Dockerfile, bc *analyzer.BuildContext) string {
@@ -195,10 +232,8 @@ var envReadingBuilders = map[string]bool{
 // such as "build": "next build", whatever the dependencies list).
 func bundlerReadsEnv(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 	if bc.Package != nil {
-		for _, dep := range []string{"vite", "react-scripts", "next", "nuxt", "@vue/cli-service", "gatsby", "astro", "@angular/cli", "dotenv", "parcel", "webpack"} {
-			if bc.Package.HasDependency(dep) {
-				return true
-			}
+		if slices.ContainsFunc(frontEndDeps, bc.Package.HasDependency) || bc.Package.HasDependency("dotenv") {
+			return true
 		}
 	}
 	runs := func(words []string) bool {
@@ -374,6 +409,9 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 			dir := path.Dir(p)
 			e.present = e.present || bc.Has(p) || dir != "." && bc.Has(dir)
 		}
+		if e.files != nil {
+			e.present = len(e.files) > 0
+		}
 		out = append(out, e)
 	}
 	probesFor := func(name, file string, nested []string) []string {
@@ -410,11 +448,11 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 	// non-local ones at build time, so only the *.local ones go then.
 	envFiles := contextEnvFiles(bc)
 	if len(envFiles) > 0 || git[".env"] || git[".env*"] || git[".env.*"] || essentials {
-		if bundlerReadsEnv(d, bc) {
-			add(ignoreEntry{name: ".env.local", lines: []string{".env.local", ".env.*.local"}, probes: []string{".env.local"}}, true)
+		if bundlerReadsEnv(d, bc) || workspaceBuildsFrontEnd(bc) {
+			add(ignoreEntry{name: ".env.local", lines: []string{".env.local", ".env.*.local"}, probes: []string{".env.local"},
+				files: envFilesExcluded(envFiles, ".env.local", ".env.*.local")}, true)
 		} else {
-			add(ignoreEntry{name: ".env", lines: []string{".env", ".env.*", "!.env.example"}, probes: append([]string{".env"}, envFiles...),
-				narrower: &ignoreEntry{name: ".env", lines: []string{".env"}, probes: []string{".env"}}}, true)
+			add(envEntry(bc, envFiles), true)
 		}
 	}
 	if buildsOutput(d) {
@@ -462,6 +500,179 @@ func nestedDirs(bc *analyzer.BuildContext, suffix string) []string {
 		}
 	}
 	return out
+}
+
+// envEntry excludes .env and .env.* but keeps .env.example and, when
+// something in the context builds a front end (a Vite, Next, Nuxt,
+// Astro, SvelteKit, Gatsby or Angular config file that the checks of the
+// package.json files above missed), each committed .env.<mode> the
+// context holds: those tools read .env.production and the like at build
+// time, and a repository commits them as build configuration, not
+// secrets.
+func envEntry(bc *analyzer.BuildContext, envFiles []string) ignoreEntry {
+	lines := []string{".env", ".env.*", "!.env.example"}
+	var keep []string
+	if frontEndConfigPresent(bc) {
+		for _, f := range envFiles {
+			if modeEnvFile(f) {
+				keep = append(keep, f)
+				lines = append(lines, "!"+f)
+			}
+		}
+	}
+	probes := []string{".env"}
+	for _, f := range envFiles {
+		if !slices.Contains(keep, f) {
+			probes = append(probes, f)
+		}
+	}
+	return ignoreEntry{name: ".env", lines: lines, probes: probes, files: envFilesExcluded(envFiles, lines...),
+		narrower: &ignoreEntry{name: ".env", lines: []string{".env"}, probes: []string{".env"}, files: envFilesExcluded(envFiles, ".env")}}
+}
+
+// modeEnvFile reports a committed-style .env.<mode> at the context's
+// root: .env.production, .env.development, .env.staging, .env.test, not
+// .env.local or .env.production.local, which hold a developer's values.
+func modeEnvFile(f string) bool {
+	mode, ok := strings.CutPrefix(f, ".env.")
+	return ok && mode != "" && !strings.Contains(mode, "/") && mode != "local" && !strings.HasSuffix(mode, ".local")
+}
+
+// envFilesExcluded returns the env files the lines exclude, in order,
+// never nil (an entry with files set names only those).
+func envFilesExcluded(envFiles []string, lines ...string) []string {
+	out := []string{}
+	m, err := patternmatcher.New(lines)
+	if err != nil {
+		return out
+	}
+	for _, f := range envFiles {
+		if ok, err := m.MatchesOrParentMatches(f); ok && err == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// frontEndDeps are the packages whose build reads .env.[mode] files.
+var frontEndDeps = []string{"vite", "react-scripts", "next", "nuxt", "@vue/cli-service", "gatsby", "astro", "@sveltejs/kit", "@angular/cli", "parcel", "webpack"}
+
+// maxWorkspaceManifests bounds the member package.json files read.
+const maxWorkspaceManifests = 64
+
+// workspaceBuildsFrontEnd reports a member of the context's npm, yarn or
+// pnpm workspace (the root package.json's "workspaces", or
+// pnpm-workspace.yaml's packages) that depends on a front-end build
+// tool: building the monorepo builds it, and it reads the .env files
+// (Vite's envDir often points at the root).
+func workspaceBuildsFrontEnd(bc *analyzer.BuildContext) bool {
+	globs := workspaceGlobs(bc)
+	if len(globs) == 0 {
+		return false
+	}
+	read := 0
+	for _, f := range bc.Files {
+		dir, ok := strings.CutSuffix(f, "/package.json")
+		if !ok || strings.Contains(f, "node_modules/") || !slices.ContainsFunc(globs, func(g string) bool { return workspaceMatch(g, dir) }) {
+			continue
+		}
+		if read++; read > maxWorkspaceManifests {
+			return false
+		}
+		b, err := bc.ReadFile(f)
+		var pkg analyzer.PackageJSON
+		if err != nil || json.Unmarshal(b, &pkg) != nil {
+			continue
+		}
+		if slices.ContainsFunc(frontEndDeps, pkg.HasDependency) {
+			return true
+		}
+	}
+	return false
+}
+
+// workspaceGlobs returns the member globs of the context's workspace,
+// without the negated ones.
+func workspaceGlobs(bc *analyzer.BuildContext) []string {
+	var globs []string
+	if b, err := bc.ReadFile("package.json"); err == nil {
+		var pkg struct {
+			Workspaces json.RawMessage `json:"workspaces"`
+		}
+		if json.Unmarshal(b, &pkg) == nil && len(pkg.Workspaces) > 0 {
+			var list []string
+			var obj struct {
+				Packages []string `json:"packages"`
+			}
+			if json.Unmarshal(pkg.Workspaces, &list) != nil && json.Unmarshal(pkg.Workspaces, &obj) == nil {
+				list = obj.Packages
+			}
+			globs = append(globs, list...)
+		}
+	}
+	if b, err := bc.ReadFile("pnpm-workspace.yaml"); err == nil {
+		globs = append(globs, pnpmPackages(string(b))...)
+	}
+	var out []string
+	for _, g := range globs {
+		g = path.Clean(strings.TrimPrefix(strings.TrimSpace(g), "./"))
+		if g != "" && g != "." && !strings.HasPrefix(g, "!") && !strings.HasPrefix(g, "..") {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// pnpmPackages reads the packages list of a pnpm-workspace.yaml: the
+// block-style "- glob" items under "packages:", quoted or not.
+func pnpmPackages(yaml string) []string {
+	var out []string
+	in := false
+	for _, l := range strings.Split(yaml, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "" || strings.HasPrefix(t, "#"):
+		case strings.HasPrefix(l, "packages:"):
+			in = true
+		case in && strings.HasPrefix(t, "- "):
+			v, _, _ := strings.Cut(strings.TrimSpace(t[2:]), " #")
+			out = append(out, strings.Trim(strings.TrimSpace(v), `"'`))
+		case l[0] != ' ' && l[0] != '\t':
+			in = false
+		}
+	}
+	return out
+}
+
+// workspaceMatch reports whether a member folder matches a workspace
+// glob: path.Match for each segment, "**" for any folders below.
+func workspaceMatch(glob, dir string) bool {
+	if prefix, ok := strings.CutSuffix(glob, "/**"); ok {
+		return dir != prefix && strings.HasPrefix(dir, prefix+"/") || prefix == "**"
+	}
+	ok, _ := path.Match(glob, dir)
+	return ok
+}
+
+// frontEndConfigs are the config files of front-end builds that read
+// .env.[mode] files at build time.
+var frontEndConfigs = []string{"vite.config.", "next.config.", "nuxt.config.", "astro.config.", "svelte.config.", "gatsby-config.", "angular.json"}
+
+// frontEndConfigPresent reports a front-end build's config file anywhere
+// in the context outside node_modules.
+func frontEndConfigPresent(bc *analyzer.BuildContext) bool {
+	for _, f := range bc.Files {
+		base := path.Base(f)
+		if strings.Contains(f, "node_modules/") {
+			continue
+		}
+		for _, c := range frontEndConfigs {
+			if strings.HasPrefix(base, c) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func contextEnvFiles(bc *analyzer.BuildContext) []string {
@@ -712,7 +923,7 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 			out = append(out, e)
 		case e.narrower != nil && safe(*e.narrower):
 			n := *e.narrower
-			n.present = e.present
+			n.present = e.present && (n.files == nil || len(n.files) > 0)
 			out = append(out, n)
 		}
 	}
