@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/patternmatcher"
@@ -611,7 +613,7 @@ func workspaceGlobs(bc *analyzer.BuildContext) []string {
 		}
 	}
 	if b, err := bc.ReadFile("pnpm-workspace.yaml"); err == nil {
-		globs = append(globs, pnpmPackages(string(b))...)
+		globs = append(globs, pnpmPackages(b)...)
 	}
 	var out []string
 	for _, g := range globs {
@@ -623,25 +625,15 @@ func workspaceGlobs(bc *analyzer.BuildContext) []string {
 	return out
 }
 
-// pnpmPackages reads the packages list of a pnpm-workspace.yaml: the
-// block-style "- glob" items under "packages:", quoted or not.
-func pnpmPackages(yaml string) []string {
-	var out []string
-	in := false
-	for _, l := range strings.Split(yaml, "\n") {
-		t := strings.TrimSpace(l)
-		switch {
-		case t == "" || strings.HasPrefix(t, "#"):
-		case strings.HasPrefix(l, "packages:"):
-			in = true
-		case in && strings.HasPrefix(t, "- "):
-			v, _, _ := strings.Cut(strings.TrimSpace(t[2:]), " #")
-			out = append(out, strings.Trim(strings.TrimSpace(v), `"'`))
-		case l[0] != ' ' && l[0] != '\t':
-			in = false
-		}
+// pnpmPackages reads the packages list of a pnpm-workspace.yaml.
+func pnpmPackages(b []byte) []string {
+	var ws struct {
+		Packages []string `yaml:"packages"`
 	}
-	return out
+	if yaml.Unmarshal(b, &ws) != nil {
+		return nil
+	}
+	return ws.Packages
 }
 
 // workspaceMatch reports whether a member folder matches a workspace
