@@ -22,8 +22,10 @@ var RunPipefail = &analyzer.Rule{
 		`bash on GNU systems, busybox ash (the /bin/sh RUN already uses) on Alpine, never a bash that is ` +
 		`installed later or not at all; and it proposes no SHELL for the final stage of a base image, whose ` +
 		`children would inherit it. ` +
-		`dockopt does not report RUNs that set pipefail themselves, nor pipes fed only by echo or printf, ` +
-		`which cannot fail. Unlike hadolint, it accepts SHELL ["/bin/sh", "-o", "pipefail", "-c"]: a sh that ` +
+		`dockopt does not report RUNs that set pipefail themselves, nor pipes fed only by echo, printf or yes, ` +
+		`which cannot fail. It proposes no SHELL when a pipe it would cover works only without pipefail: ` +
+		`yes | cmd, where yes is killed by SIGPIPE when cmd exits, and cmd | head or cmd | grep -q, ` +
+		`whose reader stops early and leaves cmd to die of SIGPIPE. Unlike hadolint, it accepts SHELL ["/bin/sh", "-o", "pipefail", "-c"]: a sh that ` +
 		`knows the option (busybox ash) honours it, and one that does not fails every RUN with an error.`,
 	Bad:         "FROM debian:12\nRUN curl -fsSL https://example.com/x.tgz | tar xz\n",
 	Good:        "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN curl -fsSL https://example.com/x.tgz | tar xz\n",
@@ -115,14 +117,15 @@ func riskyPipe(s *analyzer.Script) *syntax.BinaryCmd {
 	return found
 }
 
-// cannotFail reports a pipeline element that only prints its arguments.
+// cannotFail reports a pipeline element that only prints its arguments
+// (yes without end: its SIGPIPE is what sigpipeUnder looks for).
 func cannotFail(st *syntax.Stmt) bool {
 	call, ok := st.Cmd.(*syntax.CallExpr)
 	if !ok || len(call.Args) == 0 || len(st.Redirs) > 0 {
 		return false
 	}
 	switch call.Args[0].Lit() {
-	case "echo", "printf":
+	case "echo", "printf", "yes":
 		return true
 	}
 	return false
@@ -155,6 +158,9 @@ func pipefailShellFix(p *analyzer.Pass, s *analyzer.Stage, in *analyzer.Instruct
 	}
 	if ok, why := toolFromHere(p, in, tool); !ok {
 		return nil, "no fix: " + why + ", and the SHELL would run this RUN and every later one with it", analyzer.PreconditionTool
+	}
+	if why := sigpipeUnder(p.File, in); why != "" {
+		return nil, "no fix: " + why, analyzer.PreconditionLater
 	}
 	if probe := pipedProbe; probe != nil && probe.StartLine > in.StartLine {
 		return nil, fmt.Sprintf("no fix: a later shell-form HEALTHCHECK with a pipe (line %d) may run with this SHELL too, and its pipe would then fail whenever its first command does (wget on a 404, say)", probe.StartLine), analyzer.PreconditionTool
@@ -193,4 +199,162 @@ func lastPipedShellProbe(d *analyzer.Dockerfile) *analyzer.Instruction {
 		}
 	}
 	return last
+}
+
+// sigpipeUnder says why a SHELL with pipefail above in would fail a RUN
+// that builds today: a RUN it covers (in, the later ones of its stage and
+// of the stages built from it, up to a SHELL of their own) has a pipe
+// whose writer dies of SIGPIPE when its reader exits, which only the
+// reader's status hides. It returns "" when there is none.
+func sigpipeUnder(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
+	inherits := map[*analyzer.Stage]bool{}
+	for _, s := range d.Stages {
+		if s != in.Stage && (s.BaseStage == nil || !inherits[s.BaseStage]) {
+			continue
+		}
+		inherits[s] = true
+		for _, at := range s.Instructions {
+			if s == in.Stage && at.StartLine < in.StartLine {
+				continue
+			}
+			if at.Keyword == "SHELL" {
+				inherits[s] = false
+				break
+			}
+			if at.Keyword != "RUN" || at.Script == nil || at.Script.File == nil {
+				continue
+			}
+			if why := sigpipePipe(d, at); why != "" {
+				return why
+			}
+		}
+	}
+	return ""
+}
+
+// sigpipePipe describes the first pipe of a RUN whose writer is killed by
+// SIGPIPE before it ends: one that never ends (yes, cat /dev/urandom, tail
+// -f), or any writer but echo and printf before a reader that stops early
+// (head, grep -q). Without pipefail that status is lost; with it, the RUN
+// fails. A pipe inside a command substitution or a condition counts too:
+// pipefail reaches it, and whether its status matters is not asked.
+func sigpipePipe(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
+	s := in.Script
+	var why string
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		if why != "" {
+			return false
+		}
+		b, ok := n.(*syntax.BinaryCmd)
+		if !ok || (b.Op != syntax.Pipe && b.Op != syntax.PipeAll) {
+			return true
+		}
+		line := in.StartLine
+		if s.Exact() {
+			line = d.Line(s.Pos(b.Pos()))
+		}
+		stmts := pipeline(b)
+		for i, w := range stmts[:len(stmts)-1] {
+			writer, wok := stmtCommand(s, w)
+			reader, rok := stmtCommand(s, stmts[i+1])
+			if wok && endlessWriter(writer, w) {
+				rname, exits := "a compound command", "its reader"
+				if rok {
+					rname, exits = reader.Name, reader.Name
+				}
+				why = fmt.Sprintf("line %d pipes %s into %s: %s never stops writing and is killed by SIGPIPE when %s exits, so under pipefail the RUN would fail",
+					line, writer.Name, rname, writer.Name, exits)
+				return false
+			}
+			if !rok || cannotFail(w) {
+				continue
+			}
+			if early := earlyReader(reader); early != "" {
+				wname, killed := "a compound command", "it"
+				if wok {
+					wname, killed = writer.Name, writer.Name
+				}
+				why = fmt.Sprintf("line %d pipes %s into %s, which stops reading early: %s may then be killed by SIGPIPE, so under pipefail the RUN would fail",
+					line, wname, early, killed)
+				return false
+			}
+		}
+		return true
+	})
+	return why
+}
+
+// stmtCommand returns the command a pipeline element runs when it is a
+// plain call.
+func stmtCommand(s *analyzer.Script, st *syntax.Stmt) (analyzer.Command, bool) {
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Args) == 0 {
+		return analyzer.Command{}, false
+	}
+	return s.CommandOf(call)
+}
+
+// endlessDevices never reach end of file.
+var endlessDevices = map[string]bool{"/dev/urandom": true, "/dev/random": true, "/dev/zero": true}
+
+// endlessWriter reports a command that writes until its reader goes away:
+// yes, seq to infinity, tail -f, and the filters that copy an endless
+// device (cat /dev/urandom, tr -dc a-z </dev/urandom, dd if=/dev/zero
+// without count=).
+func endlessWriter(c analyzer.Command, st *syntax.Stmt) bool {
+	switch c.Name {
+	case "yes":
+		return true
+	case "seq":
+		return c.Has("inf", "infinity", "+inf")
+	case "tail":
+		opts, _ := c.Options("nc", "--lines", "--bytes")
+		_, ok := analyzer.LastOption(opts, "-f", "-F", "--follow")
+		return ok || c.HasPrefixArg("--follow=")
+	case "dd":
+		for _, a := range c.Args {
+			if v, ok := strings.CutPrefix(a.Value, "if="); ok && endlessDevices[v] && !c.HasPrefixArg("count=") {
+				return true
+			}
+		}
+		return false
+	case "cat", "tr", "od", "base64", "hexdump", "xxd", "strings":
+		for _, a := range c.Args {
+			if endlessDevices[a.Value] {
+				return true
+			}
+		}
+		for _, r := range st.Redirs {
+			if r.Op == syntax.RdrIn && r.N == nil {
+				if v, ok := analyzer.Literal(r.Word); ok && endlessDevices[v] {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// earlyReader names a reader that may exit before its input ends (head;
+// grep -q, -m, -l, -L), "" for one that reads it all. head -n -N and
+// -c -N read to the end to leave the last N out.
+func earlyReader(c analyzer.Command) string {
+	switch c.Name {
+	case "head":
+		opts, _ := c.Options("nc", "--lines", "--bytes")
+		if o, ok := analyzer.LastOption(opts, "-n", "-c", "--lines", "--bytes"); ok && o.HasValue && strings.HasPrefix(o.Value.Value, "-") {
+			return ""
+		}
+		return "head"
+	case "grep", "egrep", "fgrep":
+		opts, _ := c.Options("ABCDXdefm", "--after-context", "--before-context", "--context", "--devices", "--directories",
+			"--regexp", "--file", "--max-count", "--binary-files", "--label", "--include", "--exclude", "--exclude-dir", "--exclude-from")
+		for _, o := range opts {
+			switch o.Name {
+			case "-q", "--quiet", "--silent", "-m", "--max-count", "-l", "--files-with-matches", "-L", "--files-without-match":
+				return c.Name + " " + o.Name
+			}
+		}
+	}
+	return ""
 }
