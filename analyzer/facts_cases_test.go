@@ -183,6 +183,17 @@ func TestUserCases(t *testing.T) {
 		{"phusion my_init", "FROM debian:12\nCMD [\"/sbin/my_init\"]\n", nil, "", true, analyzer.Present},
 		{"setpriv in a script", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec setpriv --reuid=app --regid=app --init-groups \"$@\"\n"}, "", true, analyzer.Present},
 		{"chpst in a script", "FROM debian:12\nCOPY run /etc/service/app/run\nCOPY start.sh /usr/local/bin/\nCMD [\"start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chpst -u app /app/bin/server\n", "run": ""}, "", true, analyzer.Present},
+		// chroot --userspec=USER[:GROUP] / is the privilege drop of images
+		// without gosu or setpriv (UBI9, Elasticsearch-style wrappers);
+		// chroot without it, or to root, keeps root.
+		{"chroot --userspec= in a script", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nif [ \"$(id -u)\" = 0 ]; then\n  chown app /data\n  exec chroot --userspec=app:app / \"$@\"\nfi\nexec \"$@\"\n"}, "", true, analyzer.Present},
+		{"chroot --userspec UID:GID in a script", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot --skip-chdir --userspec 1000:0 / \"$@\"\n"}, "", true, analyzer.Present},
+		{"chroot --userspec from a variable", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nuserspec=\"$APP_UID:$APP_GID\"\nexec chroot --userspec=\"$userspec\" / \"$@\"\n"}, "", true, analyzer.Present},
+		{"set -- chroot --userspec", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nset -- chroot --userspec=app / \"$@\"\nexec \"$@\"\n"}, "", true, analyzer.Present},
+		{"chroot --userspec in ENTRYPOINT", "FROM debian:12\nENTRYPOINT [\"chroot\", \"--userspec\", \"app\", \"/\"]\nCMD [\"/app/run\"]\n", nil, "", true, analyzer.Present},
+		{"chroot without --userspec", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot /srv/root \"$@\"\n"}, "", true, analyzer.Absent},
+		{"chroot --userspec to root", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot --userspec=0:0 / \"$@\"\n"}, "", true, analyzer.Absent},
+		{"chroot with --userspec after the new root", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot / /app/run --userspec=app\n"}, "", true, analyzer.Absent},
 		{"a script that does not switch", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec /app/server \"$@\"\n"}, "", true, analyzer.Absent},
 		{"a script that sources others", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\n. /etc/profile.d/app.sh\nexec /app/server\n"}, "", true, analyzer.Unknown},
 		{"a script missing from the context", "FROM debian:12\nCOPY --from=build /out/start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", nil, "", true, analyzer.Unknown},

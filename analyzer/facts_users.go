@@ -457,6 +457,50 @@ var switchCommands = map[string]string{
 	"s6-setuidgid": "s6-setuidgid", "setuidgid": "setuidgid", "s6-applyuidgid": "s6-applyuidgid",
 }
 
+// switchTool reports whether a command switches users, given the words
+// after its name: how names the mechanism and tool what the reasons call
+// the command. It is one of switchCommands, or chroot with --userspec, which
+// changes user (and root directory, often just /) before it runs the
+// command. A plain chroot, or one to root (--userspec=0 or root), does not
+// drop privileges.
+func switchTool(name string, args []string) (how, tool string, ok bool) {
+	b := path.Base(name)
+	if how, ok := switchCommands[b]; ok {
+		return how, b, true
+	}
+	if b != "chroot" {
+		return "", "", false
+	}
+	for i := 0; i < len(args) && strings.HasPrefix(args[i], "-"); i++ {
+		opt, spec, hasValue := strings.Cut(args[i], "=")
+		// getopt_long takes an unambiguous prefix: --u is --userspec.
+		if len(opt) < 3 || !strings.HasPrefix("--userspec", opt) {
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return "", "", false
+			}
+			i++
+			spec = args[i]
+		}
+		if u, _, _ := strings.Cut(spec, ":"); u == "" || u == "0" || u == "root" {
+			return "", "", false
+		}
+		return "chroot --userspec", "chroot --userspec", true
+	}
+	return "", "", false
+}
+
+// wordValues returns the values of shell words.
+func wordValues(words []Word) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = w.Value
+	}
+	return out
+}
+
 // escalates are the commands that make the rest of a start run as root:
 // under a USER they fail unless the image configures them for that user.
 var escalates = map[string]bool{"sudo": true, "doas": true}
@@ -520,8 +564,8 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 			ep.Why = fmt.Sprintf("the start command on line %d runs %s, which another user can run only with an entry in %s's configuration", line, b, b)
 			return ep
 		}
-		if how, ok := switchCommands[b]; ok {
-			ep.SwitchesUser, ep.How, ep.Line, ep.Why = Present, how, line, fmt.Sprintf("the start command on line %d runs %s", line, b)
+		if how, tool, ok := switchTool(w, words[i+1:]); ok {
+			ep.SwitchesUser, ep.How, ep.Line, ep.Why = Present, how, line, fmt.Sprintf("the start command on line %d runs %s", line, tool)
 			return ep
 		}
 		if how, ok := initSystems[b]; ok && (b != "init" || w == "/init") {
@@ -832,20 +876,22 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 	for _, c := range s.Commands() {
 		line := int(c.Call.Pos().Line())
 		service := startsService(s, c)
-		for _, w := range append(append([]Word(nil), c.Prefix...), Word{Value: c.Name}) {
+		words := append(append([]Word(nil), c.Prefix...), Word{Value: c.Name})
+		words = append(words, c.Args...)
+		for i, w := range words[:len(c.Prefix)+1] {
 			b := path.Base(w.Value)
 			if escalates[b] && rootWhy == "" {
 				ep.NeedsRoot = Present
 				rootWhy = fmt.Sprintf("%s runs %s on line %d, which another user can run only with an entry in %s's configuration", src, b, line, b)
 			}
-			if how, ok := switchCommands[b]; ok {
+			if how, tool, ok := switchTool(w.Value, wordValues(words[i+1:])); ok {
 				switch {
 				case service && ep.SwitchesUser != Present:
 					ep.SwitchesUser, ep.How, ep.Line = Present, how, line
-					ep.Why = fmt.Sprintf("%s runs %s on line %d", src, b, line)
+					ep.Why = fmt.Sprintf("%s runs %s on line %d", src, tool, line)
 				case !service && rootWhy == "":
 					ep.NeedsRoot = Present
-					rootWhy = sideJobWhy(src, b, line)
+					rootWhy = sideJobWhy(src, tool, line)
 				}
 			}
 		}
@@ -854,9 +900,9 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 			// set -- gosu app "$@", then exec "$@": the official
 			// images' way of re-running the command as another user.
 			if len(c.Args) >= 2 && c.Args[0].Value == "--" && ep.SwitchesUser != Present {
-				if how, ok := switchCommands[path.Base(c.Args[1].Value)]; ok {
+				if how, tool, ok := switchTool(c.Args[1].Value, wordValues(c.Args[2:])); ok {
 					ep.SwitchesUser, ep.How, ep.Line = Present, how, line
-					ep.Why = fmt.Sprintf("%s runs %s on line %d", src, path.Base(c.Args[1].Value), line)
+					ep.Why = fmt.Sprintf("%s runs %s on line %d", src, tool, line)
 				}
 			}
 		case "su":
