@@ -494,3 +494,43 @@ func TestProbeAddress(t *testing.T) {
 		}
 	}
 }
+
+// The port redis listens on, from redis-server's command line or the
+// configuration file it loads: a probe of the default 6379 never passes
+// on a server moved to another port.
+func TestRedisPortCases(t *testing.T) {
+	conf := func(text string) map[string]string { return map[string]string{"redis.conf": text} }
+	cases := []struct {
+		name, dockerfile string
+		files            map[string]string
+		port             int
+		unknown          bool
+	}{
+		{"no start command", "FROM redis:7.4\n", nil, 0, false},
+		{"--port", "FROM redis:7.4\nCMD [\"redis-server\", \"--port\", \"7001\"]\n", nil, 7001, false},
+		{"--port wins over the file", "FROM redis:7.4\nCMD [\"redis-server\", \"/r.conf\", \"--port\", \"7002\"]\n", nil, 7002, false},
+		{"--port from a variable", "FROM redis:7.4\nCMD redis-server --port $REDIS_PORT\n", nil, 0, true},
+		{"port in the copied file", "FROM redis:7.4\nCOPY redis.conf /usr/local/etc/redis/\nCMD [\"redis-server\", \"/usr/local/etc/redis/redis.conf\"]\n", conf("bind 0.0.0.0\nport 6380\nport 7000\n"), 7000, false},
+		{"a relative path", "FROM redis:7.4\nWORKDIR /etc/redis\nCOPY redis.conf ./\nCMD [\"valkey-server\", \"redis.conf\"]\n", conf("  PORT \"7003\"\n"), 7003, false},
+		{"a heredoc", "FROM redis:7.4\nCOPY <<EOF /r.conf\nport 7004\nEOF\nCMD [\"redis-server\", \"/r.conf\"]\n", nil, 7004, false},
+		{"no port in the file", "FROM redis:7.4\nCOPY redis.conf /r.conf\nCMD [\"redis-server\", \"/r.conf\"]\n", conf("appendonly yes\n"), 0, false},
+		{"port 0: a unix socket only", "FROM redis:7.4\nCOPY redis.conf /r.conf\nCMD [\"redis-server\", \"/r.conf\"]\n", conf("port 0\nunixsocket /run/redis.sock\n"), 0, true},
+		{"an include after the port", "FROM redis:7.4\nCOPY redis.conf /r.conf\nCMD [\"redis-server\", \"/r.conf\"]\n", conf("port 7000\ninclude /etc/redis/local.conf\n"), 0, true},
+		{"a file not in the context", "FROM redis:7.4\nCMD [\"redis-server\", \"/usr/local/etc/redis/redis.conf\"]\n", nil, 0, true},
+	}
+	for _, c := range cases {
+		var got *analyzer.ServerFact
+		for _, s := range analyzeOne(t, c.dockerfile, c.files).Facts().Final().Servers() {
+			if s.Name == "redis" {
+				got = &s
+			}
+		}
+		if got == nil {
+			t.Errorf("%s: redis not recognised", c.name)
+			continue
+		}
+		if got.Port != c.port || (got.PortUnknown != "") != c.unknown {
+			t.Errorf("%s: port %d (%s), unknown %q; want %d, unknown %v", c.name, got.Port, got.PortWhy, got.PortUnknown, c.port, c.unknown)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,9 @@ type server struct {
 	// FATAL error every interval) and TCP, which the
 	// official image's entrypoint keeps closed while its init scripts run.
 	probe, probeTool string
+	// probeOnPort is the probe for a port other than defaultPort, with
+	// %d for the port; "" when dockopt does not read the server's port.
+	probeOnPort string
 	// dataDirs are where it writes; $VAR is read from the stage's ENV.
 	dataDirs []string
 	// defaultPort is the port it listens on without configuration.
@@ -60,7 +64,7 @@ var servers = []server{
 		ports: map[int]string{3306: ProtoMySQL}, exposes: []int{3306}, probe: "healthcheck.sh --connect --innodb_initialized", probeTool: "healthcheck.sh",
 		dataDirs: []string{"/var/lib/mysql"}, defaultPort: 3306},
 	{name: "redis", images: []string{"redis", "valkey", "redis-stack-server", "keydb"}, commands: []string{"redis-server", "valkey-server", "keydb-server"},
-		ports: map[int]string{6379: ProtoRedis}, exposes: []int{6379}, probe: "redis-cli ping", probeTool: "redis-cli",
+		ports: map[int]string{6379: ProtoRedis}, exposes: []int{6379}, probe: "redis-cli ping", probeTool: "redis-cli", probeOnPort: "redis-cli -p %d ping",
 		dataDirs: []string{"/data"}, defaultPort: 6379},
 	{name: "memcached", images: []string{"memcached"}, commands: []string{"memcached"},
 		ports: map[int]string{11211: ProtoMemcache}, exposes: []int{11211}, defaultPort: 11211},
@@ -117,8 +121,14 @@ type ServerFact struct {
 	Name string
 	Why  string
 	// Port is the port its command line makes it listen on (busybox
-	// httpd -p 8080), 0 when it names none and the default applies.
+	// httpd -p 8080, redis-server --port 7000) or, for redis, the
+	// configuration file it loads; 0 when it names none and the default
+	// applies.
 	Port int
+	// PortWhy says what sets Port, for a server whose probe follows it.
+	// PortUnknown says why its port cannot be known: the server loads a
+	// configuration file dockopt cannot read, which may set another.
+	PortWhy, PortUnknown string
 }
 
 // Servers returns the network servers recognised in the stage: from its
@@ -177,7 +187,83 @@ func (sf *StageFacts) findServers() []ServerFact {
 			}
 		}
 	}
+	for i := range out {
+		if out[i].Name == "redis" {
+			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.redisPort(words)
+		}
+	}
 	return out
+}
+
+// redisServers start redis or a fork of it, which take redis-server's
+// arguments: [configfile] [--directive value ...].
+var redisServers = map[string]bool{"redis-server": true, "valkey-server": true, "keydb-server": true}
+
+// redisPort returns the port a redis-server start command makes it
+// listen on and what says so: --port on its command line, which wins
+// over the configuration file, else the last port directive of the
+// configuration file it names, read from the build context. port and why
+// are 0 and "" when the default applies; unknown says why the port cannot
+// be known: a file dockopt cannot read, an include, --port $VAR, port 0.
+func (sf *StageFacts) redisPort(words []string) (port int, why, unknown string) {
+	i := slices.IndexFunc(words, func(w string) bool { return redisServers[path.Base(w)] })
+	if i < 0 {
+		return 0, "", ""
+	}
+	name, args := path.Base(words[i]), words[i+1:]
+	number := func(v, what string) (int, string, string) {
+		n, err := strconv.Atoi(strings.Trim(v, `"'`))
+		switch {
+		case err != nil || n < 0 || n > 65535:
+			return 0, "", fmt.Sprintf("%s sets port %s, which dockopt cannot resolve", what, v)
+		case n == 0:
+			return 0, "", fmt.Sprintf("%s sets port 0: %s listens on no TCP port", what, name)
+		}
+		return n, fmt.Sprintf("%s sets port %d", what, n), ""
+	}
+	if j := slices.Index(args, "--port"); j >= 0 {
+		for k := j; k+1 < len(args); k++ {
+			if args[k] == "--port" {
+				j = k
+			}
+		}
+		if j+1 < len(args) {
+			return number(args[j+1], "the "+name+" command line")
+		}
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-" {
+		return 0, "", ""
+	}
+	file := args[0]
+	target := file
+	if !strings.HasPrefix(file, "/") {
+		target = resolveIn(sf.endDir, file)
+	}
+	src, text, pf, ok := sf.placedText(func(pf PlacedFile) bool { return pf.Path == target })
+	if !ok {
+		return 0, "", fmt.Sprintf("%s reads %s, which may set another port, and dockopt cannot read it from the build context", name, file)
+	}
+	where := fmt.Sprintf("%s loads %s (line %d puts %s there)", name, file, pf.Line, src)
+	portLine, includeLine, value := 0, 0, ""
+	for n, l := range strings.Split(text, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		switch strings.ToLower(f[0]) {
+		case "port":
+			portLine, value = n+1, f[1]
+		case "include":
+			includeLine = n + 1
+		}
+	}
+	switch {
+	case includeLine > portLine:
+		return 0, "", fmt.Sprintf("%s, which includes another file on its line %d that may set another port", where, includeLine)
+	case portLine == 0:
+		return 0, "", ""
+	}
+	return number(value, fmt.Sprintf("%s, whose line %d", where, portLine))
 }
 
 // busyboxHTTPDServer names busybox's httpd among the servers.
@@ -305,6 +391,9 @@ type Probe struct {
 	Tool         string
 	ToolPresence Presence
 	Why          string
+	// Unknown, when set, says why no command is given although the tool
+	// is known: where the server listens cannot be read.
+	Unknown string
 }
 
 // Ports returns the stage's exposed ports in order, with their protocols.
@@ -553,14 +642,35 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 	}
 	for _, s := range srv {
 		info := serverNamed(s.Name)
-		if proto, ok := info.ports[p.Port]; ok {
-			p.Protocol, p.Server = proto, s.Name
-			p.Why += fmt.Sprintf("; %s listens there (%s)", s.Name, s.Why)
-			if info.probe != "" {
-				p.Probe = sf.probe(info.probe, info.probeTool, s.Name+"'s own readiness check")
-			}
-			break
+		proto, ok := info.ports[p.Port]
+		if s.PortWhy != "" && p.Port == s.Port {
+			// Configured onto a port of its own (redis-server --port 7000).
+			proto, ok = info.ports[info.defaultPort], true
 		}
+		if !ok {
+			continue
+		}
+		p.Protocol, p.Server = proto, s.Name
+		switch {
+		case s.PortUnknown != "":
+			p.Why += fmt.Sprintf("; %s's default port (%s)", s.Name, s.Why)
+		case s.PortWhy != "" && p.Port != s.Port:
+			p.Why += fmt.Sprintf("; %s's default port, but %s (%s) listens on port %d: %s", s.Name, s.Name, s.Why, s.Port, s.PortWhy)
+		case s.PortWhy != "":
+			p.Why += fmt.Sprintf("; %s listens there (%s; %s)", s.Name, s.Why, s.PortWhy)
+		default:
+			p.Why += fmt.Sprintf("; %s listens there (%s)", s.Name, s.Why)
+		}
+		if info.probe != "" {
+			p.Probe = sf.probe(info.probe, info.probeTool, s.Name+"'s own readiness check")
+			switch {
+			case s.PortUnknown != "":
+				p.Probe.Command, p.Probe.Unknown = "", s.PortUnknown
+			case s.PortWhy != "" && s.Port != info.defaultPort:
+				p.Probe.Command = fmt.Sprintf(info.probeOnPort, s.Port)
+			}
+		}
+		break
 	}
 	if p.Protocol == "" {
 		known, isKnown := wellKnownPorts[p.Port]

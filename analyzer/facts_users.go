@@ -776,28 +776,38 @@ func (sf *StageFacts) entrypointScript(word string) (src, text string, ok bool) 
 	case strings.Contains(word, "/"):
 		target = resolveIn(sf.endDir, word)
 	}
+	src, text, _, ok = sf.placedText(func(pf PlacedFile) bool {
+		if target == "" {
+			return path.Base(pf.Path) == word && sf.binDirs[path.Dir(pf.Path)]
+		}
+		return pf.Path == target
+	})
+	return src, text, ok
+}
+
+// placedText reads the file the lineage last put where match says: from
+// the build context (src is its path there) or a heredoc (src is
+// "Dockerfile"). ok is false when that file is not known, came from
+// elsewhere (another stage, a download) or is too large to read.
+func (sf *StageFacts) placedText(match func(PlacedFile) bool) (src, text string, pf PlacedFile, ok bool) {
 	for i := len(sf.placed) - 1; i >= 0; i-- {
 		pf := sf.placed[i]
-		match := pf.Path == target
-		if target == "" {
-			match = path.Base(pf.Path) == word && sf.binDirs[path.Dir(pf.Path)]
-		}
-		if !match {
+		if !match(pf) {
 			continue
 		}
 		if pf.Inline != nil {
-			return "Dockerfile", *pf.Inline, true
+			return "Dockerfile", *pf.Inline, pf, true
 		}
 		if pf.Context == "" {
-			return "", "", false
+			return "", "", pf, false
 		}
 		b, err := sf.facts.ctx.ReadFile(pf.Context)
 		if err != nil || len(b) > maxScriptRead {
-			return "", "", false
+			return "", "", pf, false
 		}
-		return path.Join(sf.facts.ctx.Dir, pf.Context), string(b), true
+		return path.Join(sf.facts.ctx.Dir, pf.Context), string(b), pf, true
 	}
-	return "", "", false
+	return "", "", PlacedFile{}, false
 }
 
 // places reports whether the lineage puts the file a start word names.
