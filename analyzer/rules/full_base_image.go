@@ -124,6 +124,9 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 	if why := dependencyNeedsFull(p.Context, full.Name()); why != "" {
 		return why
 	}
+	if why := gitDependency(p, sf, final, full, alt); why != "" {
+		return why
+	}
 	if full.Name() == "node" && (p.Context == nil || p.Context.Package == nil) {
 		if install := nodeInstall(final); install != nil {
 			manifests, why := copiedManifests(p.Context, final)
@@ -225,6 +228,13 @@ func slimLacks(sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.Ima
 		}
 		if program := startProgram(in); program != "" && lacks(program, sf.Tool(0, program)) {
 			return path.Base(program), nil
+		}
+		if text := startShellText(in); text != "" {
+			// CMD ["sh", "-c", "git config … && node server.js"]: the
+			// string's commands run when the container starts.
+			if tool := firstLacking(text, func(name string) bool { return lacks(name, sf.Tool(0, name)) }); tool != "" {
+				return tool, nil
+			}
 		}
 	}
 	return "", nil
@@ -332,6 +342,33 @@ func startProgram(in *analyzer.Instruction) string {
 	return words[0]
 }
 
+// startShellText returns the shell command string a CMD, ENTRYPOINT or
+// HEALTHCHECK runs: the whole command in shell form, or the string of an
+// exec form's sh -c (after an init such as tini); "" for other forms and
+// instructions.
+func startShellText(in *analyzer.Instruction) string {
+	var words []string
+	shell := false
+	switch c := in.Command.(type) {
+	case *instructions.CmdCommand:
+		words, shell = c.CmdLine, c.PrependShell
+	case *instructions.EntrypointCommand:
+		words, shell = c.CmdLine, c.PrependShell
+	case *instructions.HealthCheckCommand:
+		if c.Health != nil && len(c.Health.Test) > 1 {
+			words, shell = c.Health.Test[1:], c.Health.Test[0] == "CMD-SHELL"
+		}
+	}
+	if shell {
+		return strings.Join(words, " ")
+	}
+	words = startWords(words)
+	if len(words) >= 3 && slices.Contains([]string{"sh", "bash", "ash", "dash"}, path.Base(words[0])) && words[1] == "-c" {
+		return words[2]
+	}
+	return ""
+}
+
 // slimFix rewrites the tag of the FROM image word.
 func slimFix(d *analyzer.Dockerfile, root *analyzer.Stage, alt string) *analyzer.Fix {
 	_, newTag, ok := strings.Cut(alt, ":")
@@ -355,26 +392,35 @@ func slimFix(d *analyzer.Dockerfile, root *analyzer.Stage, alt string) *analyzer
 }
 
 // nodeInstall returns the first RUN of the stage's lineage that installs
-// a Node project's dependencies, as the package-manager table spells it
-// (npm ci/install, yarn, pnpm or bun install), nil when none does. A
-// global install (-g) is not the project's, nor is yarn --version.
+// a Node project's dependencies, nil when none does.
 func nodeInstall(final *analyzer.Stage) *analyzer.Instruction {
+	in, _, _ := projectInstall(final, "node")
+	return in
+}
+
+// projectInstall returns the first command of the stage's lineage that
+// installs the project's dependencies in the ecosystem (node, python), as
+// the package-manager table spells it (npm ci/install, yarn, pnpm or bun
+// install; pip install), its RUN and its package manager; a nil RUN when
+// none does. A global install (-g) is not the project's, nor is yarn
+// --version.
+func projectInstall(final *analyzer.Stage, ecosystem string) (*analyzer.Instruction, analyzer.Command, *analyzer.PackageManager) {
 	for _, in := range final.LineageInstructions() {
 		if in.Script == nil {
 			continue
 		}
 		for _, c := range in.Script.Commands() {
 			pm, pc := analyzer.PackageManagerOf(c)
-			if pm == nil || pm.Ecosystem != "node" || !pm.InstallsDependencies(pc) {
+			if pm == nil || pm.Ecosystem != ecosystem || !pm.InstallsDependencies(pc) {
 				continue
 			}
 			if pc.Has("-g", "--global", "-v", "--version", "-h", "--help") || (len(pc.Args) > 0 && pc.Args[0].Value == "global") {
 				continue
 			}
-			return in
+			return in, pc, pm
 		}
 	}
-	return nil
+	return nil, analyzer.Command{}, nil
 }
 
 // copiedManifests reads the package.json files the stage's lineage copies

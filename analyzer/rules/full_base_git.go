@@ -1,0 +1,292 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// gitDependency says why the slim image alt would fail the stage's install
+// of the project's dependencies: a manifest or lockfile it reads names one
+// that the package manager fetches from a git repository, which it does by
+// running git, and full ships git where alt does not. npm ci then stops
+// with `spawn git ENOENT`, pip with "Cannot find command 'git'". "" when
+// the stage installs nothing, no dependency comes from git, or the
+// Dockerfile installs git itself (then the slim image has it too).
+func gitDependency(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyzer.Stage, full analyzer.ImageRef, alt string) string {
+	if p.Context == nil {
+		return ""
+	}
+	slimImage, known := analyzer.ImageContents(analyzer.ParseImageRef(alt))
+	if !known {
+		return ""
+	}
+	in, c, pm := projectInstall(final, full.Name())
+	if in == nil || !lackedBySlim(slimImage, "git", sf.ToolAtOffset(commandEnd(in, c), "git")) {
+		return ""
+	}
+	var what string
+	switch pm.Ecosystem {
+	case "node":
+		if pm.Name != "npm" && pm.Name != "yarn" && pm.Name != "pnpm" {
+			return ""
+		}
+		what = nodeGitDependency(p.Context, final, pm, omitsDev(pm, c))
+	case "python":
+		what = pipGitRequirement(p.Context, c)
+	}
+	if what == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s, which %s fetches with git, and %s has no git", what, pm.Name, alt)
+}
+
+// commandEnd is where a command's effects are visible: its end, or the
+// end of its RUN when its position is not exact.
+func commandEnd(in *analyzer.Instruction, c analyzer.Command) int {
+	if c.End >= 0 {
+		return c.End
+	}
+	return in.End
+}
+
+// omitsDev reports an install that leaves the devDependencies out, so a
+// git one among them is not fetched.
+func omitsDev(pm *analyzer.PackageManager, c analyzer.Command) bool {
+	for i, a := range c.Args {
+		switch a.Value {
+		case "--production", "--prod", "--omit=dev", "--only=prod", "--only=production":
+			return true
+		case "--omit", "--only":
+			if i+1 < len(c.Args) && strings.HasPrefix(c.Args[i+1].Value, "prod") || i+1 < len(c.Args) && c.Args[i+1].Value == "dev" {
+				return true
+			}
+		case "-P":
+			if pm.Name == "pnpm" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nodeGitDependency names the first git dependency of the package.json
+// files the stage reads (the context's top one and those it copies), else
+// the first git source their package manager's lockfile resolves to (a
+// dependency's own git dependency): "package.json depends on x from
+// github:o/r#main"; "" for none.
+func nodeGitDependency(bc *analyzer.BuildContext, final *analyzer.Stage, pm *analyzer.PackageManager, noDev bool) string {
+	dirs := []string{"."}
+	manifests, _ := copiedManifests(bc, final)
+	for _, m := range manifests {
+		if d := path.Dir(m); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, dir := range dirs {
+		rel := path.Join(dir, "package.json")
+		b, err := bc.ReadFile(rel)
+		if err != nil {
+			continue
+		}
+		var pkg struct {
+			Dependencies         map[string]string `json:"dependencies"`
+			OptionalDependencies map[string]string `json:"optionalDependencies"`
+			DevDependencies      map[string]string `json:"devDependencies"`
+		}
+		if json.Unmarshal(b, &pkg) != nil {
+			continue
+		}
+		sets := []map[string]string{pkg.Dependencies, pkg.OptionalDependencies}
+		if !noDev {
+			sets = append(sets, pkg.DevDependencies)
+		}
+		for _, deps := range sets {
+			for _, name := range slices.Sorted(maps.Keys(deps)) {
+				if gitSpec(deps[name]) {
+					return fmt.Sprintf("%s depends on %s from %s", rel, name, deps[name])
+				}
+			}
+		}
+	}
+	for _, dir := range dirs {
+		for _, name := range pm.Lockfiles {
+			rel := path.Join(dir, name)
+			b, err := bc.ReadFile(rel)
+			if err != nil {
+				continue
+			}
+			var dep, source string
+			switch name {
+			case "package-lock.json", "npm-shrinkwrap.json":
+				dep, source = npmLockGitSource(b, noDev)
+			case "yarn.lock":
+				dep, source = yarnLockGitSource(b)
+			case "pnpm-lock.yaml":
+				dep, source = pnpmLockGitSource(b)
+			}
+			if dep != "" {
+				return fmt.Sprintf("%s resolves %s to %s", rel, dep, source)
+			}
+		}
+	}
+	return ""
+}
+
+// githubShorthand is npm's owner/repo[#ref] for a GitHub repository.
+var githubShorthand = regexp.MustCompile(`^[A-Za-z0-9][\w.-]*/[\w.-]+(#.*)?$`)
+
+// gitSpec reports a dependency spec that npm, yarn and pnpm fetch from a
+// git repository: git+https://, git+ssh://, git://, git@host:…,
+// github:/gitlab:/bitbucket:/gist: shortcuts, owner/repo, and an http(s)
+// URL of a repository (….git, or owner/repo on GitHub, GitLab or
+// Bitbucket), rather than of a tarball.
+func gitSpec(spec string) bool {
+	s := strings.TrimSpace(spec)
+	for _, prefix := range []string{"git+", "git://", "git@", "github:", "gitlab:", "bitbucket:", "gist:"} {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	if rest, ok := strings.CutPrefix(s, "https://"); ok || strings.HasPrefix(s, "http://") {
+		if !ok {
+			rest = strings.TrimPrefix(s, "http://")
+		}
+		rest, _, _ = strings.Cut(rest, "#")
+		if strings.HasSuffix(rest, ".git") {
+			return true
+		}
+		host, repo, _ := strings.Cut(rest, "/")
+		switch host {
+		case "github.com", "gitlab.com", "bitbucket.org":
+			return githubShorthand.MatchString(strings.TrimSuffix(repo, "/"))
+		}
+		return false
+	}
+	return githubShorthand.MatchString(s)
+}
+
+// npmLockGitSource returns the first package a package-lock.json resolves
+// to a git repository: lockfile v2 and v3 record the source in the
+// packages' "resolved", v1 in the dependencies' "version".
+func npmLockGitSource(b []byte, noDev bool) (dep, source string) {
+	type v1Entry struct {
+		Version      string             `json:"version"`
+		Dev          bool               `json:"dev"`
+		Dependencies map[string]v1Entry `json:"dependencies"`
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Resolved string `json:"resolved"`
+			Dev      bool   `json:"dev"`
+		} `json:"packages"`
+		Dependencies map[string]v1Entry `json:"dependencies"`
+	}
+	if json.Unmarshal(b, &lock) != nil {
+		return "", ""
+	}
+	for _, key := range slices.Sorted(maps.Keys(lock.Packages)) {
+		e := lock.Packages[key]
+		if gitSpec(e.Resolved) && !(noDev && e.Dev) {
+			name := key
+			if i := strings.LastIndex(key, "node_modules/"); i >= 0 {
+				name = key[i+len("node_modules/"):]
+			}
+			return name, e.Resolved
+		}
+	}
+	var walk func(deps map[string]v1Entry, depth int) (string, string)
+	walk = func(deps map[string]v1Entry, depth int) (string, string) {
+		for _, name := range slices.Sorted(maps.Keys(deps)) {
+			e := deps[name]
+			if gitSpec(e.Version) && !(noDev && e.Dev) {
+				return name, e.Version
+			}
+			if depth < 32 {
+				if n, s := walk(e.Dependencies, depth+1); n != "" {
+					return n, s
+				}
+			}
+		}
+		return "", ""
+	}
+	return walk(lock.Dependencies, 0)
+}
+
+// yarnLockGitSource returns the first entry of a yarn.lock (classic or
+// Berry) whose header names a git spec: `"x@github:o/r#main":`.
+func yarnLockGitSource(b []byte) (dep, source string) {
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || line[0] == ' ' || line[0] == '#' || !strings.HasSuffix(strings.TrimRight(line, "\r"), ":") {
+			continue
+		}
+		header := strings.TrimSuffix(strings.TrimRight(line, "\r"), ":")
+		for _, entry := range strings.Split(header, ",") {
+			entry = strings.Trim(strings.TrimSpace(entry), `"`)
+			at := strings.Index(entry[min(1, len(entry)):], "@") + 1
+			if at <= 0 {
+				continue
+			}
+			if spec := entry[at+1:]; gitSpec(spec) {
+				return entry[:at], spec
+			}
+		}
+	}
+	return "", ""
+}
+
+// pnpmLockGitSource returns the first package of a pnpm-lock.yaml whose
+// resolution is a git repository (`type: git`), named by its key.
+func pnpmLockGitSource(b []byte) (dep, source string) {
+	lines := strings.Split(string(b), "\n")
+	for i, line := range lines {
+		if !strings.Contains(line, "type: git") {
+			continue
+		}
+		for j := i; j >= 0; j-- {
+			l := strings.TrimRight(lines[j], "\r")
+			if strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") && strings.HasSuffix(l, ":") {
+				return strings.Trim(strings.TrimSuffix(strings.TrimSpace(l), ":"), `'"`), "a git repository"
+			}
+		}
+	}
+	return "", ""
+}
+
+// pipGitRequirement names the first requirement pip fetches with git: a
+// VCS URL (git+https://…, name @ git+…) in the install's arguments or, for
+// an install from a requirements file, in the context's requirements*.txt
+// files (those dependencyNeedsFull reads); "" for none.
+func pipGitRequirement(bc *analyzer.BuildContext, c analyzer.Command) string {
+	for _, a := range c.Args {
+		if strings.HasPrefix(a.Value, "git+") || strings.Contains(a.Value, "@ git+") {
+			return "the install of " + a.Value
+		}
+	}
+	if !c.Has("-r", "--requirement") && !c.HasPrefixArg("-r") && !c.HasPrefixArg("--requirement=") {
+		return ""
+	}
+	for _, f := range bc.Files {
+		if base := path.Base(f); !strings.HasPrefix(base, "requirements") || !strings.HasSuffix(base, ".txt") || strings.Count(f, "/") > 1 {
+			continue
+		}
+		b, err := bc.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			req := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "-e"), "--editable"))
+			if strings.HasPrefix(req, "git+") || strings.Contains(req, "@ git+") || strings.Contains(req, "@git+") {
+				return f + " lists " + req
+			}
+		}
+	}
+	return ""
+}
