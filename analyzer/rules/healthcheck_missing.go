@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -58,6 +60,9 @@ var HealthcheckMissing = &analyzer.Rule{
 		sf := p.Facts().Stage(final)
 		probe, w := chooseProbe(p.File, sf, final)
 		if why := siteNotServed(p); w == nil && why != "" {
+			w = &withheld{analyzer.PreconditionUnknown, why}
+		}
+		if why := nextStandaloneOffLoopback(p, sf, final); w == nil && why != "" {
 			w = &withheld{analyzer.PreconditionUnknown, why}
 		}
 		if w != nil {
@@ -278,4 +283,53 @@ func siteNotServed(p *analyzer.Pass) string {
 		return ""
 	}
 	return "the site is copied to " + site.staticDir + ", and the image's stock configuration serves /usr/share/nginx/html: a probe of / would pass on nginx's welcome page whether the site is served or not; point the configuration at the site first"
+}
+
+// nextConfigStandalone matches `output: 'standalone'` in a next.config.
+var nextConfigStandalone = regexp.MustCompile(`output\s*:\s*["'\x60]standalone["'\x60]`)
+
+// nextStandaloneOffLoopback says why a probe of 127.0.0.1 would never
+// reach the image's server, "" when it may: the container starts the
+// server.js of Next.js's standalone output (the stage copies
+// .next/standalone, or next.config sets output: 'standalone'), which
+// listens on $HOSTNAME, and nothing sets HOSTNAME to an address that
+// includes the loopback one. Docker sets HOSTNAME to the container's id,
+// which resolves to its eth0 address, so the probe is refused forever.
+func nextStandaloneOffLoopback(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyzer.Stage) string {
+	words := startWords(sf.StartCommand())
+	host, hostSet := sf.EnvAt(0, "HOSTNAME")
+	for len(words) > 0 && (words[0] == "env" || strings.Contains(words[0], "=")) {
+		if v, ok := strings.CutPrefix(words[0], "HOSTNAME="); ok {
+			host, hostSet = v, true
+		}
+		words = words[1:]
+	}
+	if len(words) < 2 || path.Base(words[0]) != "node" || path.Base(words[len(words)-1]) != "server.js" {
+		return ""
+	}
+	if hostSet {
+		switch strings.Trim(host, `"'`) {
+		case "0.0.0.0", "::", "[::]", "127.0.0.1":
+			return ""
+		}
+	}
+	evidence := ""
+	for _, in := range final.LineageInstructions() {
+		if c, ok := copyOf(in); ok && slices.ContainsFunc(c.sources, func(s string) bool { return strings.Contains(s, ".next/standalone") }) {
+			evidence = fmt.Sprintf("line %d copies .next/standalone", in.StartLine)
+			break
+		}
+	}
+	if evidence == "" && p.Context != nil && p.Context.Package.HasDependency("next") {
+		for _, name := range []string{"next.config.js", "next.config.mjs", "next.config.cjs", "next.config.ts"} {
+			if b, err := p.Context.ReadFile(name); err == nil && nextConfigStandalone.Match(b) {
+				evidence = name + " sets output: 'standalone'"
+				break
+			}
+		}
+	}
+	if evidence == "" {
+		return ""
+	}
+	return "the container starts the server.js of Next.js's standalone output (" + evidence + "), which listens on $HOSTNAME, and Docker sets HOSTNAME to the container's id, whose address is not 127.0.0.1, so the probe would be refused; set ENV HOSTNAME=0.0.0.0 (as Next's Docker example does) and the probe can be added"
 }
