@@ -244,16 +244,16 @@ func yarnLockGitSource(b []byte) (dep, source string) {
 // pnpmLockGitSource returns the first package of a pnpm-lock.yaml whose
 // resolution is a git repository (`type: git`), named by its key.
 func pnpmLockGitSource(b []byte) (dep, source string) {
-	lines := strings.Split(string(b), "\n")
-	for i, line := range lines {
-		if !strings.Contains(line, "type: git") {
-			continue
+	// One pass, keeping the last package key: a scan back from each
+	// "type: git" made a hostile lockfile of such lines cost their square.
+	key := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		l := strings.TrimRight(line, "\r")
+		if strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") && strings.HasSuffix(l, ":") {
+			key = strings.Trim(strings.TrimSuffix(strings.TrimSpace(l), ":"), `'"`)
 		}
-		for j := i; j >= 0; j-- {
-			l := strings.TrimRight(lines[j], "\r")
-			if strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") && strings.HasSuffix(l, ":") {
-				return strings.Trim(strings.TrimSuffix(strings.TrimSpace(l), ":"), `'"`), "a git repository"
-			}
+		if key != "" && strings.Contains(l, "type: git") {
+			return key, "a git repository"
 		}
 	}
 	return "", ""
