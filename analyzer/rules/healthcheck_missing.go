@@ -304,6 +304,11 @@ func nextStandaloneOffLoopback(p *analyzer.Pass, sf *analyzer.StageFacts, final 
 		}
 		words = words[1:]
 	}
+	// The node image's docker-entrypoint.sh, tini and the like run the
+	// command after them: the server is node's last word wherever node is.
+	if i := slices.IndexFunc(words, func(w string) bool { return path.Base(w) == "node" }); i >= 0 {
+		words = words[i:]
+	}
 	if len(words) < 2 || path.Base(words[0]) != "node" || path.Base(words[len(words)-1]) != "server.js" {
 		return ""
 	}
