@@ -168,7 +168,7 @@ func checkSemicolons(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax
 		if i == len(stmts)-1 || errexit {
 			continue
 		}
-		if i == len(stmts)-2 && exitsWithStatus(stmts[i+1]) {
+		if i == len(stmts)-2 && exitsWithStatus(stmts[i+1], keptStatus(sc)) {
 			// `…; exit $status` (or a bare exit) ends the script with a
 			// status it chose or with this statement's: a retry loop's
 			// way of failing, not a masked failure.
@@ -202,8 +202,10 @@ func checkSemicolons(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax
 	p.Report(in, msg, semicolonFix(sc, stmts))
 }
 
-// exitsWithStatus reports `exit`, `exit $?`, `exit $name` or `exit "$name"`.
-func exitsWithStatus(st *syntax.Stmt) bool {
+// exitsWithStatus reports `exit`, `exit $?`, or `exit $name` or `exit
+// "$name"` where name is one of kept, the variables the script assigns a
+// status to.
+func exitsWithStatus(st *syntax.Stmt, kept map[string]bool) bool {
 	call, ok := st.Cmd.(*syntax.CallExpr)
 	if !ok || len(call.Args) == 0 || call.Args[0].Lit() != "exit" {
 		return false
@@ -219,7 +221,28 @@ func exitsWithStatus(st *syntax.Stmt) bool {
 		part = dq.Parts[0]
 	}
 	pe, ok := part.(*syntax.ParamExp)
-	return ok && pe.Param != nil && !pe.Length && pe.Exp == nil && pe.Repl == nil && pe.Slice == nil
+	if !ok || pe.Param == nil || pe.Length || pe.Exp != nil || pe.Repl != nil || pe.Slice != nil {
+		return false
+	}
+	return pe.Param.Value == "?" || kept[pe.Param.Value]
+}
+
+// keptStatus returns the variables a script assigns $? to (exit_code=$?):
+// an exit with one of them passes a failure's status on. A variable set
+// to a constant (rc=0) does not.
+func keptStatus(sc *analyzer.Script) map[string]bool {
+	kept := map[string]bool{}
+	syntax.Walk(sc.File, func(n syntax.Node) bool {
+		a, ok := n.(*syntax.Assign)
+		if !ok || a.Name == nil || a.Value == nil || len(a.Value.Parts) != 1 {
+			return true
+		}
+		if pe, ok := a.Value.Parts[0].(*syntax.ParamExp); ok && pe.Param != nil && pe.Param.Value == "?" {
+			kept[a.Name.Value] = true
+		}
+		return true
+	})
+	return kept
 }
 
 // semicolonFix turns top-level `;` into && when every statement is a
