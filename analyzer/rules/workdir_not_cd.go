@@ -2,6 +2,7 @@ package rules
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -31,58 +32,75 @@ var WorkdirNotCd = &analyzer.Rule{
 			if in.Script == nil {
 				continue
 			}
-			cmds := topLevelCommands(in.Script)
-			for i, c := range cmds {
-				if c.Name != "cd" || len(c.Args) != 1 || c.Args[0].Dynamic || c.Args[0].Value == "-" {
-					continue
-				}
-				if removedLater(cmds, i) {
-					// A build-and-clean-up script: the cds that follow
-					// only leave the tree it removes.
-					break
-				}
-				p.Reportf(in, "cd %s lasts only for this RUN; use WORKDIR %s", c.Args[0].Value, c.Args[0].Value)
-				break
+			if c, ok := cdToReport(topLevelCommands(in.Script)); ok {
+				p.Reportf(in, "cd %s lasts only for this RUN; use WORKDIR %s", c, c)
 			}
 		}
 	},
 }
 
-// removedLater reports whether the directory the cd at cmds[at] enters is
-// removed (rm -r of it or of a folder holding it) by a later command of the
-// same RUN. Directories are followed through the cds in between; where the
-// RUN started is unknown, so relative paths are taken from a stand-in.
-func removedLater(cmds []analyzer.Command, at int) bool {
-	const start = "/(where the RUN starts)"
-	cwd := start
-	var entered string
+// runStart stands for the directory a RUN starts in, which is not known
+// here: relative paths are followed from it.
+const runStart = "/(where the RUN starts)"
+
+// maxRemovals bounds the rm -r commands of one RUN compared with its cds.
+const maxRemovals = 256
+
+// cdToReport returns the first cd of a RUN's top-level commands that
+// WORKDIR could replace. Not one into a directory that a later rm -r of the
+// same RUN removes (or a folder holding it): a source tree unpacked, built
+// and deleted, which WORKDIR would leave in the image, empty; nor a cd out
+// of such a tree (cd /, cd ..). Directories are followed through the cds in
+// between; a cd to a computed directory loses track of them.
+func cdToReport(cmds []analyzer.Command) (string, bool) {
+	type removal struct {
+		at   int
+		path string
+	}
+	dirs := make([]string, len(cmds)) // where each command runs, "" when unknown
+	var removals []removal
+	cwd := runStart
 	for i, c := range cmds {
+		dirs[i] = cwd
 		switch {
 		case c.Name == "cd":
 			if len(c.Args) != 1 || c.Args[0].Dynamic || c.Args[0].Value == "-" {
-				if i > at {
-					return false // lost track of where later commands run
-				}
-				cwd = start
-				continue
+				cwd = ""
+			} else if cwd != "" || strings.HasPrefix(c.Args[0].Value, "/") {
+				cwd = joinPath(cwd, c.Args[0].Value)
 			}
-			cwd = joinPath(cwd, c.Args[0].Value)
-			if i == at {
-				entered = cwd
-			}
-		case i > at && c.Name == "rm" && recursiveRemove(c):
+		case c.Name == "rm" && cwd != "" && recursiveRemove(c) && len(removals) < maxRemovals:
 			for _, a := range c.Positional() {
-				if a.Dynamic {
-					continue
-				}
-				gone := joinPath(cwd, a.Value)
-				if gone == entered || strings.HasPrefix(entered, gone+"/") {
-					return true
+				if !a.Dynamic {
+					removals = append(removals, removal{i, joinPath(cwd, a.Value)})
 				}
 			}
 		}
 	}
-	return false
+	var removedTrees []string
+	for i, c := range cmds {
+		if c.Name != "cd" || len(c.Args) != 1 || c.Args[0].Dynamic || c.Args[0].Value == "-" {
+			continue
+		}
+		target := ""
+		if dirs[i] != "" || strings.HasPrefix(c.Args[0].Value, "/") {
+			target = joinPath(dirs[i], c.Args[0].Value)
+		}
+		removed := target != "" && slices.ContainsFunc(removals, func(r removal) bool {
+			return r.at > i && (r.path == target || strings.HasPrefix(target, r.path+"/"))
+		})
+		if removed {
+			removedTrees = append(removedTrees, target)
+			continue
+		}
+		leaves := target != "" && slices.ContainsFunc(removedTrees, func(t string) bool {
+			return target == "/" || strings.HasPrefix(t, target+"/")
+		})
+		if !leaves {
+			return c.Args[0].Value, true
+		}
+	}
+	return "", false
 }
 
 // joinPath is where p leads from dir.
