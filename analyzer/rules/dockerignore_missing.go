@@ -31,10 +31,11 @@ var DockerignoreMissing = &analyzer.Rule{
 		`path the build reads: COPY and ADD sources, RUN --mount=type=bind sources, paths an ARG default or ENV ` +
 		`names, paths a RUN mentions, and .git when a RUN runs git in the checkout (itself, through a Makefile, ` +
 		`or through a package.json script the build runs) or the package's version comes from git. A front-end ` +
-		`build (vite, next, react-scripts, nuxt …, named as a dependency of the package or of a member of its ` +
-		`npm, yarn or pnpm workspace, or run by the build) reads .env and .env.production, so only the .local ` +
-		`files are excluded then; when only a front-end config file (vite.config.ts …) shows one, .env is ` +
-		`excluded but each .env.<mode> the context holds (.env.production, .env.staging) is kept. It changes ` +
+		`build (vite, next, react-scripts, nuxt …, named as a dependency of the package or run by the build) ` +
+		`reads .env and .env.production, so only the .local files are excluded then; when a member of the ` +
+		`package's npm, yarn or pnpm workspace, or only a front-end config file (vite.config.ts …), shows ` +
+		`one, .env is excluded but each .env.<mode> the context holds (.env.production, .env.staging) is ` +
+		`kept. It changes ` +
 		`what the builder receives, so it is a fix to review.`,
 	Bad:  "# no .dockerignore\nCOPY . .\n",
 	Good: "# .dockerignore: .git, node_modules, .env, …\nCOPY . .\n",
@@ -450,7 +451,7 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 	// non-local ones at build time, so only the *.local ones go then.
 	envFiles := contextEnvFiles(bc)
 	if len(envFiles) > 0 || git[".env"] || git[".env*"] || git[".env.*"] || essentials {
-		if bundlerReadsEnv(d, bc) || workspaceBuildsFrontEnd(bc) {
+		if bundlerReadsEnv(d, bc) {
 			add(ignoreEntry{name: ".env.local", lines: []string{".env.local", ".env.*.local"}, probes: []string{".env.local"},
 				files: envFilesExcluded(envFiles, ".env.local", ".env.*.local")}, true)
 		} else {
@@ -505,16 +506,17 @@ func nestedDirs(bc *analyzer.BuildContext, suffix string) []string {
 }
 
 // envEntry excludes .env and .env.* but keeps .env.example and, when
-// something in the context builds a front end (a Vite, Next, Nuxt,
-// Astro, SvelteKit, Gatsby or Angular config file that the checks of the
-// package.json files above missed), each committed .env.<mode> the
-// context holds: those tools read .env.production and the like at build
-// time, and a repository commits them as build configuration, not
-// secrets.
+// something in the context builds a front end that the root package.json
+// does not name (a member of its workspace depends on Vite, Next …, or a
+// Vite, Next, Nuxt, Astro, SvelteKit, Gatsby or Angular config file is
+// there), each committed .env.<mode> the context holds: those tools read
+// .env.production and the like at build time, and a repository commits
+// them as build configuration, not secrets. The root's .env still goes: a
+// monorepo's root .env is as often the back end's secrets.
 func envEntry(bc *analyzer.BuildContext, envFiles []string) ignoreEntry {
 	lines := []string{".env", ".env.*", "!.env.example"}
 	var keep []string
-	if frontEndConfigPresent(bc) {
+	if frontEndConfigPresent(bc) || workspaceBuildsFrontEnd(bc) {
 		for _, f := range envFiles {
 			if modeEnvFile(f) {
 				keep = append(keep, f)
@@ -559,8 +561,14 @@ func envFilesExcluded(envFiles []string, lines ...string) []string {
 // frontEndDeps are the packages whose build reads .env.[mode] files.
 var frontEndDeps = []string{"vite", "react-scripts", "next", "nuxt", "@vue/cli-service", "gatsby", "astro", "@sveltejs/kit", "@angular/cli", "parcel", "webpack"}
 
-// maxWorkspaceManifests bounds the member package.json files read.
-const maxWorkspaceManifests = 64
+// maxWorkspaceManifests bounds the member package.json files read, and
+// maxWorkspaceGlobs the member globs each file of the context is matched
+// against: real workspaces list a handful, and a hostile list of 80,000
+// against 20,000 files took minutes.
+const (
+	maxWorkspaceManifests = 64
+	maxWorkspaceGlobs     = 64
+)
 
 // workspaceBuildsFrontEnd reports a member of the context's npm, yarn or
 // pnpm workspace (the root package.json's "workspaces", or
@@ -620,6 +628,9 @@ func workspaceGlobs(bc *analyzer.BuildContext) []string {
 		g = path.Clean(strings.TrimPrefix(strings.TrimSpace(g), "./"))
 		if g != "" && g != "." && !strings.HasPrefix(g, "!") && !strings.HasPrefix(g, "..") {
 			out = append(out, g)
+		}
+		if len(out) == maxWorkspaceGlobs {
+			break
 		}
 	}
 	return out
