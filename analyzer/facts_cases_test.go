@@ -192,6 +192,7 @@ func TestUserCases(t *testing.T) {
 		{"set -- chroot --userspec", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nset -- chroot --userspec=app / \"$@\"\nexec \"$@\"\n"}, "", true, analyzer.Present},
 		{"chroot --userspec in ENTRYPOINT", "FROM debian:12\nENTRYPOINT [\"chroot\", \"--userspec\", \"app\", \"/\"]\nCMD [\"/app/run\"]\n", nil, "", true, analyzer.Present},
 		{"chroot without --userspec", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot /srv/root \"$@\"\n"}, "", true, analyzer.Absent},
+		{"chroot --userspec to +0", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot --userspec=+0:+0 / \"$@\"\n"}, "", true, analyzer.Absent},
 		{"chroot --userspec to root", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot --userspec=0:0 / \"$@\"\n"}, "", true, analyzer.Absent},
 		{"chroot with --userspec after the new root", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot / /app/run --userspec=app\n"}, "", true, analyzer.Absent},
 		{"a script that does not switch", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec /app/server \"$@\"\n"}, "", true, analyzer.Absent},
@@ -517,6 +518,8 @@ func TestRedisPortCases(t *testing.T) {
 		{"port 0: a unix socket only", "FROM redis:7.4\nCOPY redis.conf /r.conf\nCMD [\"redis-server\", \"/r.conf\"]\n", conf("port 0\nunixsocket /run/redis.sock\n"), 0, true},
 		{"an include after the port", "FROM redis:7.4\nCOPY redis.conf /r.conf\nCMD [\"redis-server\", \"/r.conf\"]\n", conf("port 7000\ninclude /etc/redis/local.conf\n"), 0, true},
 		{"a file not in the context", "FROM redis:7.4\nCMD [\"redis-server\", \"/usr/local/etc/redis/redis.conf\"]\n", nil, 0, true},
+		{"--include on the command line", "FROM redis:7.4\nCMD [\"redis-server\", \"--include\", \"/etc/redis/local.conf\"]\n", nil, 0, true},
+		{"started by a shell string", "FROM redis:7.4\nCMD [\"sh\", \"-c\", \"redis-server --port 7000\"]\n", nil, 0, true},
 	}
 	for _, c := range cases {
 		var got *analyzer.ServerFact

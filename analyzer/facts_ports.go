@@ -208,9 +208,20 @@ var redisServers = map[string]bool{"redis-server": true, "valkey-server": true, 
 func (sf *StageFacts) redisPort(words []string) (port int, why, unknown string) {
 	i := slices.IndexFunc(words, func(w string) bool { return redisServers[path.Base(w)] })
 	if i < 0 {
+		for _, w := range words {
+			for s := range redisServers {
+				if strings.Contains(w, s) {
+					// sh -c "redis-server …": arguments dockopt does not read.
+					return 0, "", fmt.Sprintf("the start command runs %s inside a shell string, whose arguments (a --port or a configuration file) dockopt does not read", s)
+				}
+			}
+		}
 		return 0, "", ""
 	}
 	name, args := path.Base(words[i]), words[i+1:]
+	if slices.Contains(args, "--include") {
+		return 0, "", fmt.Sprintf("the %s command line includes another configuration file, which may set another port", name)
+	}
 	number := func(v, what string) (int, string, string) {
 		n, err := strconv.Atoi(strings.Trim(v, `"'`))
 		switch {

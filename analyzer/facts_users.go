@@ -484,7 +484,7 @@ func switchTool(name string, args []string) (how, tool string, ok bool) {
 			i++
 			spec = args[i]
 		}
-		if u, _, _ := strings.Cut(spec, ":"); u == "" || u == "0" || u == "root" {
+		if u, _, _ := strings.Cut(spec, ":"); u == "" || strings.TrimPrefix(u, "+") == "0" || u == "root" {
 			return "", "", false
 		}
 		return "chroot --userspec", "chroot --userspec", true
