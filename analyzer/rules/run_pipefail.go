@@ -346,6 +346,21 @@ func earlyReader(c analyzer.Command) string {
 			return ""
 		}
 		return "head"
+	case "sed":
+		// A q or Q command (sed 5q, sed -n '1p;q') quits before the
+		// input ends. Any q in the script counts: withholding the SHELL
+		// for an s/q/x/ costs less than a build that fails.
+		for _, a := range c.Args {
+			if !strings.HasPrefix(a.Value, "-") && strings.ContainsAny(a.Value, "qQ") {
+				return "sed " + a.Value
+			}
+		}
+	case "awk", "gawk", "mawk", "nawk":
+		for _, a := range c.Args {
+			if strings.Contains(a.Value, "exit") {
+				return c.Name + " with exit"
+			}
+		}
 	case "grep", "egrep", "fgrep":
 		opts, _ := c.Options("ABCDXdefm", "--after-context", "--before-context", "--context", "--devices", "--directories",
 			"--regexp", "--file", "--max-count", "--binary-files", "--label", "--include", "--exclude", "--exclude-dir", "--exclude-from")
