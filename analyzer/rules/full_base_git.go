@@ -265,16 +265,35 @@ func pnpmLockGitSource(b []byte) (dep, source string) {
 // files (those dependencyNeedsFull reads); "" for none.
 func pipGitRequirement(bc *analyzer.BuildContext, c analyzer.Command) string {
 	for _, a := range c.Args {
-		if strings.HasPrefix(a.Value, "git+") || strings.Contains(a.Value, "@ git+") {
+		if strings.HasPrefix(a.Value, "git+") || strings.Contains(a.Value, "@git+") || strings.Contains(a.Value, "@ git+") {
 			return "the install of " + a.Value
 		}
 	}
 	if !c.Has("-r", "--requirement") && !c.HasPrefixArg("-r") && !c.HasPrefixArg("--requirement=") {
 		return ""
 	}
+	// The files named after -r, wherever they are, and the usual
+	// requirements*.txt of the top two levels.
+	named := map[string]bool{}
+	for i, a := range c.Args {
+		switch v := a.Value; {
+		case (v == "-r" || v == "--requirement") && i+1 < len(c.Args):
+			named[path.Base(c.Args[i+1].Value)] = true
+		case strings.HasPrefix(v, "--requirement="):
+			named[path.Base(strings.TrimPrefix(v, "--requirement="))] = true
+		case strings.HasPrefix(v, "-r") && len(v) > 2:
+			named[path.Base(v[2:])] = true
+		}
+	}
+	read := 0
 	for _, f := range bc.Files {
-		if base := path.Base(f); !strings.HasPrefix(base, "requirements") || !strings.HasSuffix(base, ".txt") || strings.Count(f, "/") > 1 {
+		base := path.Base(f)
+		usual := strings.HasPrefix(base, "requirements") && strings.HasSuffix(base, ".txt") && strings.Count(f, "/") <= 1
+		if !usual && !named[base] || strings.Contains(f, "node_modules/") {
 			continue
+		}
+		if read++; read > 64 {
+			break
 		}
 		b, err := bc.ReadFile(f)
 		if err != nil {
