@@ -317,22 +317,27 @@ func fails(node syntax.Node) bool {
 	return found
 }
 
+// startForm returns the words of a CMD, ENTRYPOINT or HEALTHCHECK and
+// whether they are its shell form; nothing for other instructions.
+func startForm(in *analyzer.Instruction) (words []string, shell bool) {
+	switch c := in.Command.(type) {
+	case *instructions.CmdCommand:
+		return c.CmdLine, c.PrependShell
+	case *instructions.EntrypointCommand:
+		return c.CmdLine, c.PrependShell
+	case *instructions.HealthCheckCommand:
+		if c.Health != nil && len(c.Health.Test) > 1 {
+			return c.Health.Test[1:], c.Health.Test[0] == "CMD-SHELL"
+		}
+	}
+	return nil, false
+}
+
 // startProgram returns the program a CMD, ENTRYPOINT or HEALTHCHECK runs
 // first: the first word of its command, in either form; "" for other
 // instructions.
 func startProgram(in *analyzer.Instruction) string {
-	var words []string
-	shell := false
-	switch c := in.Command.(type) {
-	case *instructions.CmdCommand:
-		words, shell = c.CmdLine, c.PrependShell
-	case *instructions.EntrypointCommand:
-		words, shell = c.CmdLine, c.PrependShell
-	case *instructions.HealthCheckCommand:
-		if c.Health != nil && len(c.Health.Test) > 1 {
-			words, shell = c.Health.Test[1:], c.Health.Test[0] == "CMD-SHELL"
-		}
-	}
+	words, shell := startForm(in)
 	if shell && len(words) > 0 {
 		words = strings.Fields(words[0])
 	}
@@ -347,18 +352,7 @@ func startProgram(in *analyzer.Instruction) string {
 // exec form's sh -c (after an init such as tini); "" for other forms and
 // instructions.
 func startShellText(in *analyzer.Instruction) string {
-	var words []string
-	shell := false
-	switch c := in.Command.(type) {
-	case *instructions.CmdCommand:
-		words, shell = c.CmdLine, c.PrependShell
-	case *instructions.EntrypointCommand:
-		words, shell = c.CmdLine, c.PrependShell
-	case *instructions.HealthCheckCommand:
-		if c.Health != nil && len(c.Health.Test) > 1 {
-			words, shell = c.Health.Test[1:], c.Health.Test[0] == "CMD-SHELL"
-		}
-	}
+	words, shell := startForm(in)
 	if shell {
 		return strings.Join(words, " ")
 	}
