@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -139,6 +140,32 @@ func (root analyzedRoot) join(p string) string {
 	return root.prefix + "/" + p
 }
 
+// notApplied lists, by the path each file is reported under, the fixes
+// the patch left out of it and why, as REPORT.md does under "Not applied":
+// without it a finding's "fix" would read as applied when the patch
+// dropped it (a health check that needs curl keeps the full base image).
+func (r *analysisRun) notApplied() map[string][]jsonNotApplied {
+	out := map[string][]jsonNotApplied{}
+	for _, root := range r.roots {
+		if root.out.Patch == nil {
+			continue
+		}
+		for _, pf := range root.out.Patch.Files {
+			if len(pf.Dropped) == 0 {
+				continue
+			}
+			path := root.join(pf.Path)
+			if root.fixed && root.sibling && !bytes.Equal(pf.Original, pf.Patched) {
+				path += ".optimized"
+			}
+			for _, d := range pf.Dropped {
+				out[path] = append(out[path], jsonNotApplied{Rule: d.Rule, Line: d.Line, Safety: string(d.Safety), Message: d.Message, Reason: d.Reason})
+			}
+		}
+	}
+	return out
+}
+
 // jsonChanges lists the files the patch would write.
 func (r *analysisRun) jsonChanges() []jsonChange {
 	var out []jsonChange
@@ -161,7 +188,7 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 	files := r.files()
 	switch r.opts.format {
 	case "json":
-		return writeJSON(w, files, r.jsonChanges(), r.jsonBuilds(), r.notCovered())
+		return writeJSON(w, files, r.notApplied(), r.jsonChanges(), r.jsonBuilds(), r.notCovered())
 	case "sarif":
 		return writeSARIF(w, r.analyzer.Rules(), files, r.notCovered())
 	case "markdown":

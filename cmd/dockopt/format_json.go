@@ -60,6 +60,20 @@ type jsonFile struct {
 	// generator writes. dockopt edits neither.
 	Template  bool           `json:"template,omitempty"`
 	Generated *jsonGenerated `json:"generated,omitempty"`
+	// NotApplied are the fixes the patch left out, and why: a finding
+	// above may offer a fix that is among them (REPORT.md's "Not applied").
+	NotApplied []jsonNotApplied `json:"not_applied,omitempty"`
+}
+
+// jsonNotApplied is one fix the patch did not apply. Line is the finding's
+// line in the file the fix was tried on: the original for the first pass,
+// else the file as the passes before had left it.
+type jsonNotApplied struct {
+	Rule    string `json:"rule"`
+	Line    int    `json:"line"`
+	Safety  string `json:"safety"`
+	Message string `json:"message"`
+	Reason  string `json:"reason"`
 }
 
 type jsonFinding struct {
@@ -105,9 +119,9 @@ type jsonBuild struct {
 // jsonFileOf is one analyzed file as the JSON output gives it. groups
 // numbers the finding groups in the order their first member is written,
 // and collects each group once.
-func jsonFileOf(f *analyzer.FileResult, groups map[*analyzer.FindingGroup]int, collected *[]jsonGroup) jsonFile {
+func jsonFileOf(f *analyzer.FileResult, notApplied []jsonNotApplied, groups map[*analyzer.FindingGroup]int, collected *[]jsonGroup) jsonFile {
 	jf := jsonFile{Path: f.Path, Kind: f.Kind, Ecosystem: f.Ecosystem, Role: string(f.Role), Stages: f.Stages, Strengths: f.Strengths,
-		Findings: make([]jsonFinding, 0, len(f.Findings)), Error: f.Error, Template: f.Template}
+		Findings: make([]jsonFinding, 0, len(f.Findings)), Error: f.Error, Template: f.Template, NotApplied: notApplied}
 	if g := f.Generated; g != nil {
 		jf.Generated = &jsonGenerated{Why: g.Why, Template: g.Template, Generator: g.Generator}
 	}
@@ -142,7 +156,7 @@ func jsonFileOf(f *analyzer.FileResult, groups map[*analyzer.FindingGroup]int, c
 // file at a time: the whole document, built and then indented in memory,
 // was the peak of a large folder's run (two copies of megabytes of output
 // on top of every file's findings).
-func writeJSON(w io.Writer, files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild, nc notCovered) error {
+func writeJSON(w io.Writer, files []*analyzer.FileResult, notApplied map[string][]jsonNotApplied, changes []jsonChange, builds []jsonBuild, nc notCovered) error {
 	out := bufio.NewWriterSize(w, 64<<10)
 	jw := &jsonWriter{w: out}
 	jw.enc = json.NewEncoder(&jw.buf)
@@ -152,7 +166,7 @@ func writeJSON(w io.Writer, files []*analyzer.FileResult, changes []jsonChange, 
 	groups := map[*analyzer.FindingGroup]int{}
 	var collected []jsonGroup
 	jw.key("files")
-	jw.array(len(files), func(i int) any { return jsonFileOf(files[i], groups, &collected) })
+	jw.array(len(files), func(i int) any { return jsonFileOf(files[i], notApplied[files[i].Path], groups, &collected) })
 	jw.key("changes")
 	jw.array(len(changes), func(i int) any { return changes[i] })
 	if len(builds) > 0 {

@@ -13,7 +13,7 @@ import (
 
 // wholeJSON is the document as one value, encoded at once: what
 // writeJSON streams must be these bytes.
-func wholeJSON(t *testing.T, files []*analyzer.FileResult, changes []jsonChange, builds []jsonBuild, nc notCovered) []byte {
+func wholeJSON(t *testing.T, files []*analyzer.FileResult, notApplied map[string][]jsonNotApplied, changes []jsonChange, builds []jsonBuild, nc notCovered) []byte {
 	t.Helper()
 	out := jsonOutput{Version: jsonVersion, Files: []jsonFile{}, Changes: changes, Builds: builds, Skipped: nc.skipped, Limits: nc.limits}
 	if out.Changes == nil {
@@ -21,7 +21,7 @@ func wholeJSON(t *testing.T, files []*analyzer.FileResult, changes []jsonChange,
 	}
 	groups := map[*analyzer.FindingGroup]int{}
 	for _, f := range files {
-		out.Files = append(out.Files, jsonFileOf(f, groups, &out.Groups))
+		out.Files = append(out.Files, jsonFileOf(f, notApplied[f.Path], groups, &out.Groups))
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -47,11 +47,12 @@ func TestStreamedJSONIsTheWholeDocument(t *testing.T) {
 	}
 	user := "app"
 	cases := []struct {
-		name    string
-		files   map[string]string
-		changes []jsonChange
-		builds  []jsonBuild
-		nc      notCovered
+		name       string
+		files      map[string]string
+		changes    []jsonChange
+		builds     []jsonBuild
+		nc         notCovered
+		notApplied map[string][]jsonNotApplied
 	}{
 		{name: "empty"},
 		{name: "variants", files: variants},
@@ -60,7 +61,8 @@ func TestStreamedJSONIsTheWholeDocument(t *testing.T) {
 			builds: []jsonBuild{{Path: "svc/Dockerfile", Variant: "original", OK: true, DurationMS: 12, User: &user},
 				{Path: "svc/Dockerfile", Variant: "optimized", Error: "exit code: 1 <stderr>"}},
 			nc: notCovered{skipped: []analyzer.Skipped{{Path: "big/Dockerfile", Reason: "larger than 1 MiB"}},
-				limits: []analyzer.Limit{{Message: "stopped after 10000 files"}, {Path: "svc/Dockerfile", Message: "BuildKit's checks were not run"}}}},
+				limits: []analyzer.Limit{{Message: "stopped after 10000 files"}, {Path: "svc/Dockerfile", Message: "BuildKit's checks were not run"}}},
+			notApplied: map[string][]jsonNotApplied{"svc/Dockerfile": {{Rule: "final-user-root", Line: 3, Safety: "review", Message: "run as <app>", Reason: "the fix introduced new findings \u2028"}}}},
 	}
 	a := analyzer.New(rules.All())
 	for _, c := range cases {
@@ -77,12 +79,15 @@ func TestStreamedJSONIsTheWholeDocument(t *testing.T) {
 				t.Fatal("the fixture has no Dockerfile the analysis found")
 			}
 			var streamed bytes.Buffer
-			if err := writeJSON(&streamed, res.Files, c.changes, c.builds, c.nc); err != nil {
+			if err := writeJSON(&streamed, res.Files, c.notApplied, c.changes, c.builds, c.nc); err != nil {
 				t.Fatal(err)
 			}
-			want := wholeJSON(t, res.Files, c.changes, c.builds, c.nc)
+			want := wholeJSON(t, res.Files, c.notApplied, c.changes, c.builds, c.nc)
 			if !bytes.Equal(streamed.Bytes(), want) {
 				t.Errorf("streamed JSON differs from the whole document:\n--- streamed\n%s\n--- whole\n%s", streamed.Bytes(), want)
+			}
+			if c.notApplied != nil && !bytes.Contains(want, []byte(`"not_applied": [`)) {
+				t.Error("the hostile fixture's not_applied names no analyzed file, so it is not compared")
 			}
 			if c.name == "variants" && !bytes.Contains(want, []byte(`"groups": [`)) {
 				t.Error("the variants fixture has no finding group, so groups are not compared")
