@@ -54,6 +54,9 @@ type Facts struct {
 	genOnce sync.Once
 	gen     Generated
 
+	updOnce  sync.Once
+	updaters []updater
+
 	manifestOnce sync.Once
 	manifest     appFacts
 

@@ -61,17 +61,30 @@ var (
 type repoEvidence struct {
 	mu      sync.Mutex
 	dirs    map[string]*dirEvidence
-	scripts map[string]bool
+	scripts map[string]scriptEvidence
+	// automated lists each automation folder's files (updaters.go).
+	automated map[string][]string
+}
+
+// scriptEvidence is what one generator-named script does to Dockerfiles:
+// writes them whole, or edits named instructions in place (updated holds
+// "ENV NAME" for each one a sed or perl -i program matches).
+type scriptEvidence struct {
+	writes  bool
+	updated map[string]string
 }
 
 type dirEvidence struct {
 	once      sync.Once
 	templates []string // repository paths
 	scripts   []string
+	// updaters are scripts whose names say they may update Dockerfiles in
+	// place (update-version.sh, bump.sh), besides the generators above.
+	updaters []string
 }
 
 func newRepoEvidence() *repoEvidence {
-	return &repoEvidence{dirs: map[string]*dirEvidence{}, scripts: map[string]bool{}}
+	return &repoEvidence{dirs: map[string]*dirEvidence{}, scripts: map[string]scriptEvidence{}}
 }
 
 // dir reads what a folder holds of templates and generator scripts, once;
@@ -117,21 +130,31 @@ func (ev *dirEvidence) read(fsys fs.FS, dir string) {
 			ev.templates = append(ev.templates, path.Join(dir, name))
 		case generatorName.MatchString(name):
 			ev.scripts = append(ev.scripts, path.Join(dir, name))
+		case updaterName.MatchString(name):
+			ev.updaters = append(ev.updaters, path.Join(dir, name))
 		}
 	}
 }
 
 // writes reports whether a generator script writes Dockerfiles (bounded read).
 func (r *repoEvidence) writes(fsys fs.FS, p string) bool {
+	return r.script(fsys, p).writes
+}
+
+// script reads a generator-named script once (bounded) and says what it
+// does to Dockerfiles.
+func (r *repoEvidence) script(fsys fs.FS, p string) scriptEvidence {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if w, ok := r.scripts[p]; ok {
-		return w
+	if ev, ok := r.scripts[p]; ok {
+		return ev
 	}
-	b, err := readBounded(fsys, p, maxScriptRead)
-	w := err == nil && writesDockerfiles(b)
-	r.scripts[p] = w
-	return w
+	var ev scriptEvidence
+	if b, err := readBounded(fsys, p, maxScriptRead); err == nil {
+		ev = scriptEvidence{writes: writesDockerfiles(b), updated: updatedInPlace(b)}
+	}
+	r.scripts[p] = ev
+	return ev
 }
 
 // writesDockerfiles reports whether a script or Makefile writes files named

@@ -121,10 +121,28 @@ func agreementInputs(t *testing.T) []agreementInput {
 // findingsOf analyzes src with the whole catalog, inline ignores off, and
 // keeps the rule's findings.
 func findingsOf(a *analyzer.Analyzer, r *analyzer.Rule, src []byte) ([]analyzer.Finding, *analyzer.Dockerfile, string) {
+	return findingsIn(a, r, src, nil)
+}
+
+// findingsIn is findingsOf with the build context of a case: the files
+// besides the Dockerfile and the expectations (an update script whose
+// sed edits a line decides whether the line's fix is offered).
+func findingsIn(a *analyzer.Analyzer, r *analyzer.Rule, src []byte, c *ruletest.Case) ([]analyzer.Finding, *analyzer.Dockerfile, string) {
 	off := false
 	cfg := analyzer.DefaultConfig()
 	cfg.InlineIgnores = &off
 	fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: src}}
+	if c != nil {
+		for _, f := range c.Archive.Files {
+			switch f.Name {
+			case "Dockerfile", "Dockerfile.fixed", "findings":
+			default:
+				if !strings.Contains(f.Name, " (") {
+					fsys[f.Name] = &fstest.MapFile{Data: f.Data}
+				}
+			}
+		}
+	}
 	fr, err := a.AnalyzeSource(context.Background(), "Dockerfile", src, analyzer.ContextFor(fsys, "Dockerfile", "."), cfg)
 	if err != nil {
 		return nil, nil, err.Error()
@@ -273,7 +291,7 @@ func TestBuildKitFixesClearWarnings(t *testing.T) {
 			if _, err := analyzer.BuildKitLint(t.Context(), after); err != nil && errBefore == nil {
 				t.Errorf("%s: the fix makes the Dockerfile fail to convert: %v", c.Path, err)
 			}
-			found, d, msg := findingsOf(a, r, before)
+			found, d, msg := findingsIn(a, r, before, &c)
 			if msg != "" {
 				t.Fatalf("%s: %s", c.Path, msg)
 			}
@@ -289,7 +307,7 @@ func TestBuildKitFixesClearWarnings(t *testing.T) {
 					addressed++
 				}
 			}
-			left, d2, msg := findingsOf(a, r, after)
+			left, d2, msg := findingsIn(a, r, after, &c)
 			if msg != "" {
 				t.Fatalf("%s (fixed): %s", c.Path, msg)
 			}

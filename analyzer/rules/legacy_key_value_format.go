@@ -37,8 +37,13 @@ var LegacyKeyValueFormat = &analyzer.Rule{
 				if !kv.NoDelim {
 					continue
 				}
-				fix := legacyKeyValueFix(p.File, in)
-				p.Report(in, fmt.Sprintf("%s %s uses the legacy space-separated form; write %s %s=…", in.Written, kv.Key, in.Written, kv.Key), fix)
+				msg := fmt.Sprintf("%s %s uses the legacy space-separated form; write %s %s=…", in.Written, kv.Key, in.Written, kv.Key)
+				if script, line := p.Facts().UpdatedInPlace(in.Keyword, kv.Key); script != "" {
+					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: %s rewrites this line in place (%s), and its pattern would stop matching the key=value form, so the next update would silently be skipped; change both together",
+						msg, script, shortEvidence(line)), analyzer.PreconditionGenerated)
+					continue
+				}
+				p.Report(in, msg, legacyKeyValueFix(p.File, in))
 			}
 		}
 	},
@@ -86,4 +91,14 @@ func singleQuotedWord(v string) bool {
 		return false
 	}
 	return !strings.ContainsAny(v[1:len(v)-1], `"'`)
+}
+
+// shortEvidence is a script line quoted in a message, cut to a readable
+// length.
+func shortEvidence(line string) string {
+	const limit = 100
+	if r := []rune(line); len(r) > limit {
+		line = string(r[:limit]) + "…"
+	}
+	return "`" + strings.ReplaceAll(line, "`", "'") + "`"
 }
