@@ -476,7 +476,9 @@ func (d *Dockerfile) build() error {
 			if c, ok := in.Command.(*instructions.ArgCommand); ok {
 				for _, kv := range c.Args {
 					if kv.Value != nil {
-						metaEnv[kv.Key] = *kv.Value
+						// BuildKit expands a meta ARG's default as a word:
+						// ARG OS="linux" is linux, not "linux" in quotes.
+						metaEnv[kv.Key] = expandStatic(lex, *kv.Value, metaEnv)
 					} else if _, ok := metaEnv[kv.Key]; !ok {
 						metaEnv[kv.Key] = ""
 					}

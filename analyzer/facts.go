@@ -250,7 +250,7 @@ func (f *Facts) metaArg(name string) (string, bool) {
 		if c, isArg := in.Command.(*instructions.ArgCommand); isArg {
 			for _, kv := range c.Args {
 				if kv.Key == name && kv.Value != nil {
-					v, ok = *kv.Value, true
+					v, ok = expandStatic(lexer(f.file.Escape), *kv.Value, nil), true
 				}
 			}
 		}
