@@ -119,6 +119,9 @@ func (g *FindingGroup) Under(prefix string) *FindingGroup {
 type groupKey struct {
 	template, rule, message string
 	stage, line, span       int
+	// occurrence tells apart the same finding twice in one file (two wget
+	// calls in one RUN): the first of each file groups with the firsts.
+	occurrence int
 }
 
 // groupFindings groups the findings that files generated from one
@@ -140,10 +143,14 @@ func groupFindings(fsys fs.FS, files []*FileResult) []*FindingGroup {
 		if template == "" {
 			continue
 		}
+		seen := map[groupKey]int{}
 		for i := range fr.Findings {
 			fd := &fr.Findings[i]
-			k := groupKey{template: template, rule: fd.Rule, message: normalizeMessage(fd.base, fr.Path),
+			first := groupKey{template: template, rule: fd.Rule, message: normalizeMessage(fd.base, fr.Path),
 				stage: fd.Stage, line: fd.Line - anchorLine(fr.Dockerfile, fd.Stage), span: fd.EndLine - fd.Line}
+			k := first
+			k.occurrence = seen[first]
+			seen[first]++
 			g := byKey[k]
 			if g == nil {
 				g = &FindingGroup{Template: template, Rule: fd.Rule, Message: fd.base}

@@ -187,3 +187,42 @@ func TestTemplatePlaceholders(t *testing.T) {
 		t.Errorf("findings on lines %v: want ENV MODE on line 6 reported with its fix withheld", lines)
 	}
 }
+
+// The same finding twice in one generated file (two wget calls in one RUN
+// of docker-library/python's variants) makes two groups, each of one
+// finding per variant: a group never lists a file twice, and no file is
+// told it repeats itself.
+func TestGroupsKeepRepeatsWithinAFileApart(t *testing.T) {
+	run := "RUN set -eux; wget -O python.tar.xz \"https://www.python.org/ftp/python/3.13.1/Python-3.13.1.tar.xz\"; wget -O python.tar.xz.asc \"https://www.python.org/ftp/python/3.13.1/Python-3.13.1.tar.xz.asc\"\n"
+	variant := func(base string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("#\n# NOTE: THIS DOCKERFILE IS GENERATED VIA \"apply-templates.sh\"\n#\n# PLEASE DO NOT EDIT IT DIRECTLY.\n#\n\nFROM " + base + "\n" + run + "CMD [\"python3\"]\n")}
+	}
+	fsys := fstest.MapFS{
+		"Dockerfile-linux.template":        {Data: []byte("FROM {{ env.variant }}\n" + run + "CMD [\"python3\"]\n")},
+		"apply-templates.sh":               {Data: []byte("#!/usr/bin/env bash\ngawk -f .jq-template.awk Dockerfile-linux.template > \"$dir/Dockerfile\"\n")},
+		"3.13/slim-bookworm/Dockerfile":    variant("debian:bookworm-slim"),
+		"3.12/slim-bookworm/Dockerfile":    variant("debian:bookworm-slim"),
+		"3.12/slim-bookworm/.dockerignore": {Data: []byte(".git\n")},
+		"3.13/slim-bookworm/.dockerignore": {Data: []byte(".git\n")},
+	}
+	res, err := newAnalyzer().Analyze(t.Context(), fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wgetGroups := 0
+	for _, g := range res.Groups {
+		seen := map[string]bool{}
+		for _, f := range g.Files {
+			if seen[f.Path] {
+				t.Errorf("group %s %q lists %s twice: %+v", g.Rule, g.Message, f.Path, g.Files)
+			}
+			seen[f.Path] = true
+		}
+		if g.Rule == "wget-progress" {
+			wgetGroups++
+		}
+	}
+	if wgetGroups != 2 {
+		t.Errorf("%d wget-progress groups, want 2 (one per wget call, each across both variants)", wgetGroups)
+	}
+}
