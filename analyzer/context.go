@@ -135,12 +135,23 @@ func (d *DockerIgnore) Has(pattern string) bool {
 
 // PackageJSON is the part of a package.json the rules use.
 type PackageJSON struct {
-	Name            string            `json:"name"`
-	Main            string            `json:"main"`
-	Scripts         map[string]string `json:"scripts"`
-	Dependencies    map[string]string `json:"dependencies"`
-	DevDependencies map[string]string `json:"devDependencies"`
-	PackageManager  string            `json:"packageManager"`
+	Name                 string            `json:"name"`
+	Main                 string            `json:"main"`
+	Scripts              map[string]string `json:"scripts"`
+	Dependencies         map[string]string `json:"dependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	DevDependencies      map[string]string `json:"devDependencies"`
+	PackageManager       string            `json:"packageManager"`
+}
+
+// ParsePackageJSON decodes a package.json; ok is false for one that is
+// not a JSON object of the shape npm reads.
+func ParsePackageJSON(b []byte) (pkg *PackageJSON, ok bool) {
+	var p PackageJSON
+	if json.Unmarshal(b, &p) != nil {
+		return nil, false
+	}
+	return &p, true
 }
 
 // HasDependency reports a runtime or dev dependency.
@@ -416,9 +427,8 @@ func LoadContext(fsys fs.FS, dir string) *BuildContext {
 	}
 	if c.Has("package.json") {
 		if b, err := c.ReadFile("package.json"); err == nil {
-			var p PackageJSON
-			if json.Unmarshal(b, &p) == nil {
-				c.Package = &p
+			if p, ok := ParsePackageJSON(b); ok {
+				c.Package = p
 			}
 		}
 	}

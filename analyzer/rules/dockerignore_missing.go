@@ -590,8 +590,11 @@ func workspaceBuildsFrontEnd(bc *analyzer.BuildContext) bool {
 			return false
 		}
 		b, err := bc.ReadFile(f)
-		var pkg analyzer.PackageJSON
-		if err != nil || json.Unmarshal(b, &pkg) != nil {
+		if err != nil {
+			continue
+		}
+		pkg, ok := analyzer.ParsePackageJSON(b)
+		if !ok {
 			continue
 		}
 		if slices.ContainsFunc(frontEndDeps, pkg.HasDependency) {

@@ -128,12 +128,8 @@ func nodeGitDependency(bc *analyzer.BuildContext, final *analyzer.Stage, pm *ana
 		if err != nil {
 			continue
 		}
-		var pkg struct {
-			Dependencies         map[string]string `json:"dependencies"`
-			OptionalDependencies map[string]string `json:"optionalDependencies"`
-			DevDependencies      map[string]string `json:"devDependencies"`
-		}
-		if json.Unmarshal(b, &pkg) != nil {
+		pkg, ok := analyzer.ParsePackageJSON(b)
+		if !ok {
 			continue
 		}
 		sets := []map[string]string{pkg.Dependencies, pkg.OptionalDependencies}

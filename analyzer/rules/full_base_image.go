@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"path"
@@ -441,8 +440,8 @@ func copiedManifests(bc *analyzer.BuildContext, final *analyzer.Stage) (read []s
 			if err != nil {
 				continue
 			}
-			var pkg analyzer.PackageJSON
-			if json.Unmarshal(b, &pkg) != nil {
+			pkg, ok := analyzer.ParsePackageJSON(b)
+			if !ok {
 				continue
 			}
 			read = append(read, rel)
