@@ -37,7 +37,7 @@ func gitDependency(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyzer.St
 		if pm.Name != "npm" && pm.Name != "yarn" && pm.Name != "pnpm" {
 			return ""
 		}
-		what = nodeGitDependency(p.Context, final, pm, omitsDev(pm, in, c))
+		what = nodeGitDependency(p.Context, final, in, pm, omitsDev(pm, in, c))
 	case "python":
 		what = pipGitRequirement(p.Context, c)
 	}
@@ -113,8 +113,12 @@ func omitsDev(pm *analyzer.PackageManager, in *analyzer.Instruction, c analyzer.
 // files the stage reads (the context's top one and those it copies), else
 // the first git source their package manager's lockfile resolves to (a
 // dependency's own git dependency): "package.json depends on x from
-// github:o/r#main"; "" for none.
-func nodeGitDependency(bc *analyzer.BuildContext, final *analyzer.Stage, pm *analyzer.PackageManager, noDev bool) string {
+// github:o/r#main"; "" for none. With dev dependencies left out (noDev),
+// npm still resolves a git devDependency, which needs git, unless a
+// package-lock.json the install reads records it: npm's omit leaves
+// dependencies off the disk, but "these dependencies are still resolved
+// and added to the package-lock.json" (npm's config docs).
+func nodeGitDependency(bc *analyzer.BuildContext, final *analyzer.Stage, in *analyzer.Instruction, pm *analyzer.PackageManager, noDev bool) string {
 	dirs := []string{"."}
 	manifests, _ := copiedManifests(bc, final)
 	for _, m := range manifests {
@@ -143,6 +147,14 @@ func nodeGitDependency(bc *analyzer.BuildContext, final *analyzer.Stage, pm *ana
 				}
 			}
 		}
+		if !noDev || pm.Name != "npm" {
+			continue
+		}
+		for _, name := range slices.Sorted(maps.Keys(pkg.DevDependencies)) {
+			if gitSpec(pkg.DevDependencies[name]) && !npmLockRecords(bc, in, dir, name) {
+				return fmt.Sprintf("%s depends on %s from %s (a devDependency: npm leaves it out of node_modules but still resolves it, as no package-lock.json copied in before the install records it)", rel, name, pkg.DevDependencies[name])
+			}
+		}
 	}
 	for _, dir := range dirs {
 		for _, name := range pm.Lockfiles {
@@ -166,6 +178,37 @@ func nodeGitDependency(bc *analyzer.BuildContext, final *analyzer.Stage, pm *ana
 		}
 	}
 	return ""
+}
+
+// npmLockRecords reports whether an npm lockfile of dir, copied from the
+// context before the install, records the dependency name of dir's
+// package.json: then npm takes it from the lock and, leaving dev
+// dependencies out, fetches nothing for it.
+func npmLockRecords(bc *analyzer.BuildContext, in *analyzer.Instruction, dir, name string) bool {
+	for _, lock := range []string{"npm-shrinkwrap.json", "package-lock.json"} {
+		rel := path.Join(dir, lock)
+		if !contextCopied(bc, rel).before(in) {
+			continue
+		}
+		b, err := bc.ReadFile(rel)
+		if err != nil {
+			continue
+		}
+		var l struct {
+			Packages     map[string]json.RawMessage `json:"packages"`
+			Dependencies map[string]json.RawMessage `json:"dependencies"`
+		}
+		if json.Unmarshal(b, &l) != nil {
+			continue
+		}
+		if _, ok := l.Packages["node_modules/"+name]; ok {
+			return true
+		}
+		if _, ok := l.Dependencies[name]; ok && l.Packages == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // githubShorthand is npm's owner/repo[#ref] for a GitHub repository.
