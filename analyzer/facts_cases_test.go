@@ -188,7 +188,14 @@ func TestUserCases(t *testing.T) {
 		// chroot without it, or to root, keeps root.
 		{"chroot --userspec= in a script", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nif [ \"$(id -u)\" = 0 ]; then\n  chown app /data\n  exec chroot --userspec=app:app / \"$@\"\nfi\nexec \"$@\"\n"}, "", true, analyzer.Present},
 		{"chroot --userspec UID:GID in a script", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot --skip-chdir --userspec 1000:0 / \"$@\"\n"}, "", true, analyzer.Present},
-		{"chroot --userspec from a variable", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nuserspec=\"$APP_UID:$APP_GID\"\nexec chroot --userspec=\"$userspec\" / \"$@\"\n"}, "", true, analyzer.Present},
+		// A user from a variable may be root (${PUID:-0} is when PUID is
+		// unset): not a drop dockopt can vouch for.
+		{"chroot --userspec from a variable", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nuserspec=\"$APP_UID:$APP_GID\"\nexec chroot --userspec=\"$userspec\" / \"$@\"\n"}, "", true, analyzer.Unknown},
+		{"chroot --userspec from variables that default to root", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot --userspec=\"${PUID:-0}:${PGID:-0}\" / \"$@\"\n"}, "", true, analyzer.Unknown},
+		{"chroot --userspec $USER", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot --userspec $USER / \"$@\"\n"}, "", true, analyzer.Unknown},
+		{"set -- chroot --userspec from a variable", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nset -- chroot --userspec=\"$RUN_AS\" / \"$@\"\nexec \"$@\"\n"}, "", true, analyzer.Unknown},
+		{"chroot --userspec from a variable in a shell-form ENTRYPOINT", "FROM debian:12\nENTRYPOINT chroot --userspec=$PUID:$PGID / /app/run\n", nil, "", true, analyzer.Unknown},
+		{"chroot --userspec to 00", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot --userspec=00:00 / \"$@\"\n"}, "", true, analyzer.Absent},
 		{"set -- chroot --userspec", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nset -- chroot --userspec=app / \"$@\"\nexec \"$@\"\n"}, "", true, analyzer.Present},
 		{"chroot --userspec in ENTRYPOINT", "FROM debian:12\nENTRYPOINT [\"chroot\", \"--userspec\", \"app\", \"/\"]\nCMD [\"/app/run\"]\n", nil, "", true, analyzer.Present},
 		{"chroot without --userspec", "FROM debian:12\nCOPY start.sh /start.sh\nENTRYPOINT [\"/start.sh\"]\n", map[string]string{"start.sh": "#!/bin/sh\nexec chroot /srv/root \"$@\"\n"}, "", true, analyzer.Absent},

@@ -461,42 +461,57 @@ var switchCommands = map[string]string{
 // after its name: how names the mechanism and tool what the reasons call
 // the command. It is one of switchCommands, or chroot with --userspec, which
 // changes user (and root directory, often just /) before it runs the
-// command. A plain chroot, or one to root (--userspec=0 or root), does not
-// drop privileges.
-func switchTool(name string, args []string) (how, tool string, ok bool) {
+// command. A plain chroot, or one to root (--userspec=0, +0 or root), does
+// not drop privileges. drops is Unknown for a --userspec whose user comes
+// from an expansion ("${PUID:-0}:${PGID:-0}", "$USER"): it may well be root,
+// and user is then the value as written.
+func switchTool(name string, args []Word) (how, tool, user string, drops Presence) {
 	b := path.Base(name)
 	if how, ok := switchCommands[b]; ok {
-		return how, b, true
+		return how, b, "", Present
 	}
 	if b != "chroot" {
-		return "", "", false
+		return "", "", "", Absent
 	}
-	for i := 0; i < len(args) && strings.HasPrefix(args[i], "-"); i++ {
-		opt, spec, hasValue := strings.Cut(args[i], "=")
+	for i := 0; i < len(args) && strings.HasPrefix(args[i].Value, "-"); i++ {
+		opt, spec, hasValue := strings.Cut(args[i].Value, "=")
 		// getopt_long takes an unambiguous prefix: --u is --userspec.
 		if len(opt) < 3 || !strings.HasPrefix("--userspec", opt) {
 			continue
 		}
+		dynamic := args[i].Dynamic
 		if !hasValue {
 			if i+1 >= len(args) {
-				return "", "", false
+				return "", "", "", Absent
 			}
 			i++
-			spec = args[i]
+			spec, dynamic = args[i].Value, args[i].Dynamic
 		}
-		if u, _, _ := strings.Cut(spec, ":"); u == "" || strings.TrimPrefix(u, "+") == "0" || u == "root" {
-			return "", "", false
+		if dynamic || strings.Contains(spec, "$") {
+			return "chroot --userspec", "chroot --userspec", spec, Unknown
 		}
-		return "chroot --userspec", "chroot --userspec", true
+		u, _, _ := strings.Cut(spec, ":")
+		if uid := strings.TrimPrefix(u, "+"); u == "" || u == "root" || uid != "" && strings.Trim(uid, "0") == "" {
+			return "", "", "", Absent
+		}
+		return "chroot --userspec", "chroot --userspec", u, Present
 	}
-	return "", "", false
+	return "", "", "", Absent
 }
 
-// wordValues returns the values of shell words.
-func wordValues(words []Word) []string {
-	out := make([]string, len(words))
+// unknownSwitchWhy is the reason for a chroot --userspec whose user comes
+// from a variable: whether it drops root is not known, and chroot itself
+// needs root, so a USER would break the start either way.
+func unknownSwitchWhy(where, user string) string {
+	return fmt.Sprintf("%s runs chroot --userspec with the user %s, which comes from a variable that may name root, so dockopt cannot tell whether the start drops privileges; chroot itself needs root", where, user)
+}
+
+// literalWords are words as a Dockerfile's exec form passes them: no
+// expansion, but a $ in one is a variable a shell form would expand.
+func literalWords(words []string) []Word {
+	out := make([]Word, len(words))
 	for i, w := range words {
-		out[i] = w.Value
+		out[i] = Word{Value: w, Dynamic: strings.Contains(w, "$")}
 	}
 	return out
 }
@@ -564,8 +579,13 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 			ep.Why = fmt.Sprintf("the start command on line %d runs %s, which another user can run only with an entry in %s's configuration", line, b, b)
 			return ep
 		}
-		if how, tool, ok := switchTool(w, words[i+1:]); ok {
+		switch how, tool, user, drops := switchTool(w, literalWords(words[i+1:])); drops {
+		case Present:
 			ep.SwitchesUser, ep.How, ep.Line, ep.Why = Present, how, line, fmt.Sprintf("the start command on line %d runs %s", line, tool)
+			return ep
+		case Unknown:
+			ep.SwitchesUser, ep.NeedsRoot, ep.How, ep.Line = Unknown, Present, how, line
+			ep.Why = unknownSwitchWhy(fmt.Sprintf("the start command on line %d", line), user)
 			return ep
 		}
 		if how, ok := initSystems[b]; ok && (b != "init" || w == "/init") {
@@ -881,7 +901,7 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 		return
 	}
 	s := &Script{File: f, Src: text, Offset: 0}
-	opaque := false
+	opaque, unsure := false, false
 	rootWhy := ""
 	for _, c := range s.Commands() {
 		line := int(c.Call.Pos().Line())
@@ -894,15 +914,23 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 				ep.NeedsRoot = Present
 				rootWhy = fmt.Sprintf("%s runs %s on line %d, which another user can run only with an entry in %s's configuration", src, b, line, b)
 			}
-			if how, tool, ok := switchTool(w.Value, wordValues(words[i+1:])); ok {
-				switch {
-				case service && ep.SwitchesUser != Present:
-					ep.SwitchesUser, ep.How, ep.Line = Present, how, line
-					ep.Why = fmt.Sprintf("%s runs %s on line %d", src, tool, line)
-				case !service && rootWhy == "":
+			how, tool, user, drops := switchTool(w.Value, words[i+1:])
+			switch {
+			case drops == Absent:
+			case service && drops == Unknown:
+				// Not a drop dockopt can vouch for: what needs root (chroot)
+				// is the reason, as for a side job.
+				unsure = true
+				if rootWhy == "" {
 					ep.NeedsRoot = Present
-					rootWhy = sideJobWhy(src, tool, line)
+					rootWhy = unknownSwitchWhy(fmt.Sprintf("%s on line %d", src, line), user)
 				}
+			case service && drops == Present && ep.SwitchesUser != Present:
+				ep.SwitchesUser, ep.How, ep.Line = Present, how, line
+				ep.Why = fmt.Sprintf("%s runs %s on line %d", src, tool, line)
+			case !service && rootWhy == "":
+				ep.NeedsRoot = Present
+				rootWhy = sideJobWhy(src, tool, line)
 			}
 		}
 		switch c.Name {
@@ -910,9 +938,16 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 			// set -- gosu app "$@", then exec "$@": the official
 			// images' way of re-running the command as another user.
 			if len(c.Args) >= 2 && c.Args[0].Value == "--" && ep.SwitchesUser != Present {
-				if how, tool, ok := switchTool(c.Args[1].Value, wordValues(c.Args[2:])); ok {
+				switch how, tool, user, drops := switchTool(c.Args[1].Value, c.Args[2:]); drops {
+				case Present:
 					ep.SwitchesUser, ep.How, ep.Line = Present, how, line
 					ep.Why = fmt.Sprintf("%s runs %s on line %d", src, tool, line)
+				case Unknown:
+					unsure = true
+					if rootWhy == "" {
+						ep.NeedsRoot = Present
+						rootWhy = unknownSwitchWhy(fmt.Sprintf("%s on line %d", src, line), user)
+					}
 				}
 			}
 		case "su":
@@ -945,9 +980,13 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 	if ep.SwitchesUser == Present {
 		return
 	}
-	if opaque {
+	switch {
+	case opaque:
 		ep.SwitchesUser, ep.Why = Unknown, src+" runs other scripts dockopt does not read"
-	} else {
+	case unsure:
+		// rootWhy says why: a chroot --userspec to a user from a variable.
+		ep.SwitchesUser = Unknown
+	default:
 		ep.SwitchesUser, ep.Why = Absent, src+" does not switch users"
 	}
 	if rootWhy != "" {
