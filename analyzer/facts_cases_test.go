@@ -529,18 +529,48 @@ func TestRedisPortCases(t *testing.T) {
 		{"started by a shell string", "FROM redis:7.4\nCMD [\"sh\", \"-c\", \"redis-server --port 7000\"]\n", nil, 0, true},
 	}
 	for _, c := range cases {
-		var got *analyzer.ServerFact
-		for _, s := range analyzeOne(t, c.dockerfile, c.files).Facts().Final().Servers() {
-			if s.Name == "redis" {
-				got = &s
-			}
-		}
+		got := redisServer(t, c.dockerfile, c.files)
 		if got == nil {
 			t.Errorf("%s: redis not recognised", c.name)
 			continue
 		}
 		if got.Port != c.port || (got.PortUnknown != "") != c.unknown {
 			t.Errorf("%s: port %d (%s), unknown %q; want %d, unknown %v", c.name, got.Port, got.PortWhy, got.PortUnknown, c.port, c.unknown)
+		}
+	}
+}
+
+func redisServer(t *testing.T, dockerfile string, files map[string]string) *analyzer.ServerFact {
+	t.Helper()
+	for _, s := range analyzeOne(t, dockerfile, files).Facts().Final().Servers() {
+		if s.Name == "redis" {
+			return &s
+		}
+	}
+	return nil
+}
+
+// TestRedisPortZeroReasons: port 0 turns the plain port off, and with a
+// tls-port redis still listens there, for TLS only; the reason says so
+// rather than "no TCP port".
+func TestRedisPortZeroReasons(t *testing.T) {
+	for _, c := range []struct {
+		name, dockerfile string
+		files            map[string]string
+		want             string
+	}{
+		{"--tls-port", "FROM redis:7.4\nEXPOSE 6380\nCMD [\"redis-server\", \"--port\", \"0\", \"--tls-port\", \"6380\", \"--tls-cert-file\", \"/tls/redis.crt\"]\n", nil,
+			"the redis-server command line sets port 0, which turns redis-server's plain TCP port off: it serves only TLS (tls-port 6380), which redis-cli reaches only with --tls and the certificates"},
+		{"tls-port in the file", "FROM redis:7.4\nCOPY redis.conf /r.conf\nCMD [\"redis-server\", \"/r.conf\"]\n", map[string]string{"redis.conf": "port 0\ntls-port 6390\n"},
+			"redis-server loads /r.conf (line 2 puts redis.conf there), whose line 1 sets port 0, which turns redis-server's plain TCP port off: it serves only TLS (tls-port 6390), which redis-cli reaches only with --tls and the certificates"},
+		{"tls-port 0", "FROM redis:7.4\nCMD [\"redis-server\", \"--tls-port\", \"0\", \"--port\", \"0\"]\n", nil,
+			"the redis-server command line sets port 0, which turns redis-server's plain TCP port off, so redis-cli has no plain port to ask"},
+		{"a unix socket", "FROM redis:7.4\nCMD [\"redis-server\", \"--port\", \"0\", \"--unixsocket\", \"/run/redis.sock\"]\n", nil,
+			"the redis-server command line sets port 0, which turns redis-server's plain TCP port off, so redis-cli has no plain port to ask"},
+	} {
+		got := redisServer(t, c.dockerfile, c.files)
+		if got == nil || got.PortUnknown != c.want {
+			t.Errorf("%s: %+v\nwant unknown %q", c.name, got, c.want)
 		}
 	}
 }

@@ -222,15 +222,29 @@ func (sf *StageFacts) redisPort(words []string) (port int, why, unknown string) 
 	if slices.Contains(args, "--include") {
 		return 0, "", fmt.Sprintf("the %s command line includes another configuration file, which may set another port", name)
 	}
+	// tls is the tls-port the command line, else the file, sets: with
+	// port 0 the server still listens there, for TLS only.
+	tls := ""
 	number := func(v, what string) (int, string, string) {
 		n, err := strconv.Atoi(strings.Trim(v, `"'`))
 		switch {
 		case err != nil || n < 0 || n > 65535:
 			return 0, "", fmt.Sprintf("%s sets port %s, which dockopt cannot resolve", what, v)
+		case n == 0 && tls != "" && strings.Trim(tls, `"'`) != "0":
+			return 0, "", fmt.Sprintf("%s sets port 0, which turns %s's plain TCP port off: it serves only TLS (tls-port %s), which redis-cli reaches only with --tls and the certificates", what, name, strings.Trim(tls, `"'`))
 		case n == 0:
-			return 0, "", fmt.Sprintf("%s sets port 0: %s listens on no TCP port", what, name)
+			// A tls-port in a file the command line's --port skips, or a
+			// unix socket, may still serve: say only what port 0 does.
+			return 0, "", fmt.Sprintf("%s sets port 0, which turns %s's plain TCP port off, so redis-cli has no plain port to ask", what, name)
 		}
 		return n, fmt.Sprintf("%s sets port %d", what, n), ""
+	}
+	if j := slices.Index(args, "--tls-port"); j >= 0 && j+1 < len(args) {
+		for k := j; k+1 < len(args); k++ {
+			if args[k] == "--tls-port" {
+				tls = args[k+1]
+			}
+		}
 	}
 	if j := slices.Index(args, "--port"); j >= 0 {
 		for k := j; k+1 < len(args); k++ {
@@ -256,6 +270,7 @@ func (sf *StageFacts) redisPort(words []string) (port int, why, unknown string) 
 	}
 	where := fmt.Sprintf("%s loads %s (line %d puts %s there)", name, file, pf.Line, src)
 	portLine, includeLine, value := 0, 0, ""
+	cmdTLS := tls != ""
 	for n, l := range strings.Split(text, "\n") {
 		f := strings.Fields(l)
 		if len(f) < 2 {
@@ -264,6 +279,10 @@ func (sf *StageFacts) redisPort(words []string) (port int, why, unknown string) 
 		switch strings.ToLower(f[0]) {
 		case "port":
 			portLine, value = n+1, f[1]
+		case "tls-port":
+			if !cmdTLS {
+				tls = f[1]
+			}
 		case "include":
 			includeLine = n + 1
 		}
