@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"net"
 	"path"
 	"regexp"
 	"slices"
@@ -294,7 +295,8 @@ var nextConfigStandalone = regexp.MustCompile(`output\s*:\s*["'\x60]standalone["
 // .next/standalone, or next.config sets output: 'standalone'), which
 // listens on $HOSTNAME, and nothing sets HOSTNAME to an address that
 // includes the loopback one. Docker sets HOSTNAME to the container's id,
-// which resolves to its eth0 address, so the probe is refused forever.
+// which resolves to its eth0 address, so the probe is refused forever; a
+// HOSTNAME set to another address or a name is named in the reason.
 func nextStandaloneOffLoopback(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyzer.Stage) string {
 	words := startWords(sf.StartCommand())
 	host, hostSet := sf.EnvAt(0, "HOSTNAME")
@@ -312,8 +314,9 @@ func nextStandaloneOffLoopback(p *analyzer.Pass, sf *analyzer.StageFacts, final 
 	if len(words) < 2 || path.Base(words[0]) != "node" || path.Base(words[len(words)-1]) != "server.js" {
 		return ""
 	}
+	host = strings.Trim(host, `"'`)
 	if hostSet {
-		switch strings.Trim(host, `"'`) {
+		switch host {
 		case "0.0.0.0", "::", "[::]", "127.0.0.1":
 			return ""
 		}
@@ -336,5 +339,24 @@ func nextStandaloneOffLoopback(p *analyzer.Pass, sf *analyzer.StageFacts, final 
 	if evidence == "" {
 		return ""
 	}
-	return "the container starts the server.js of Next.js's standalone output (" + evidence + "), which listens on $HOSTNAME, and Docker sets HOSTNAME to the container's id, whose address is not 127.0.0.1, so the probe would be refused; set ENV HOSTNAME=0.0.0.0 (as Next's Docker example does) and the probe can be added"
+	listens := "Docker sets HOSTNAME to the container's id, whose address is not 127.0.0.1, so the probe would be refused"
+	switch ip := net.ParseIP(strings.Trim(host, "[]")); {
+	case !hostSet:
+	case host == "":
+		// An empty HOSTNAME is unset to server.js (process.env.HOSTNAME ||
+		// '0.0.0.0') only in the Next versions that default so; older
+		// ones defaulted to localhost.
+		listens = "HOSTNAME is set empty, for which server.js falls back to a default that depends on the Next.js version (localhost in older ones), so the probe of 127.0.0.1 may be refused"
+	case ip != nil:
+		listens = fmt.Sprintf("HOSTNAME is set to %s, so the server listens on that address only, and a probe of 127.0.0.1 would be refused", host)
+	case host == "localhost":
+		// Node 17 and later keep the resolver's order, and a container's
+		// /etc/hosts may list ::1 for localhost, which it then binds alone
+		// (what Next's own switch of the standalone server from localhost
+		// to 127.0.0.1 worked around).
+		listens = "HOSTNAME is set to localhost, so the server listens only on the one address Node resolves it to, which may be ::1 rather than 127.0.0.1 (Node 17 and later keep the resolver's order), and the probe may be refused"
+	default:
+		listens = fmt.Sprintf("HOSTNAME is set to %s, so the server listens only on the one address Node resolves that name to, which dockopt cannot tell is 127.0.0.1, and the probe may be refused", host)
+	}
+	return "the container starts the server.js of Next.js's standalone output (" + evidence + "), which listens on $HOSTNAME, and " + listens + "; set ENV HOSTNAME=0.0.0.0 (as Next's Docker example does) and the probe can be added"
 }

@@ -1,0 +1,48 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/dockopt/dockopt/analyzer"
+)
+
+// TestNextStandaloneHostname: the reason a probe of the standalone
+// server.js is withheld names the HOSTNAME the Dockerfile sets; an
+// address that includes 127.0.0.1 lets the probe through.
+func TestNextStandaloneHostname(t *testing.T) {
+	a := analyzer.New(All())
+	fsys := fstest.MapFS{"package.json": &fstest.MapFile{Data: []byte(`{"dependencies":{"next":"14.2.3"}}`)}}
+	bc := analyzer.ContextFor(fsys, "Dockerfile", ".")
+	for _, c := range []struct{ env, want string }{
+		{"", "Docker sets HOSTNAME to the container's id"},
+		{"ENV HOSTNAME=localhost\n", "HOSTNAME is set to localhost, so the server listens only on the one address Node resolves it to, which may be ::1"},
+		{"ENV HOSTNAME=web\n", "HOSTNAME is set to web, so the server listens only on the one address Node resolves that name to"},
+		{"ENV HOSTNAME=10.0.0.5\n", "HOSTNAME is set to 10.0.0.5, so the server listens on that address only"},
+		{"ENV HOSTNAME=::1\n", "HOSTNAME is set to ::1, so the server listens on that address only"},
+		{"ENV HOSTNAME=\"\"\n", "HOSTNAME is set empty"},
+		{"ENV HOSTNAME=0.0.0.0\n", ""},
+		{"ENV HOSTNAME=\"::\"\n", ""},
+		{"ENV HOSTNAME=127.0.0.1\n", ""},
+	} {
+		src := "FROM node:20-alpine\nWORKDIR /app\nCOPY .next/standalone ./\n" + c.env + "EXPOSE 3000\nCMD [\"node\", \"server.js\"]\n"
+		fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", []byte(src), bc, nil)
+		if fr.Error != "" {
+			t.Fatalf("%q: %s", c.env, fr.Error)
+		}
+		i := slices.IndexFunc(fr.Findings, func(f analyzer.Finding) bool { return f.Rule == HealthcheckMissing.ID })
+		if i < 0 {
+			t.Fatalf("%q: no healthcheck-missing finding", c.env)
+		}
+		f := fr.Findings[i]
+		withheld := strings.Contains(f.Message, "Next.js's standalone output")
+		switch {
+		case c.want == "" && withheld:
+			t.Errorf("%q: probe withheld: %s", c.env, f.Message)
+		case c.want != "" && !strings.Contains(f.Message, c.want):
+			t.Errorf("%q: %s\nwant it to say %q", c.env, f.Message, c.want)
+		}
+	}
+}
