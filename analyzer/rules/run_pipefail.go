@@ -237,7 +237,9 @@ func sigpipeUnder(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 // -f), or any writer but echo and printf before a reader that stops early
 // (head, grep -q). Without pipefail that status is lost; with it, the RUN
 // fails. A pipe inside a command substitution or a condition counts too:
-// pipefail reaches it, and whether its status matters is not asked.
+// pipefail reaches it, and whether its status matters is not asked. One
+// on the left of `|| true` (or `|| :`) does not: whatever its status, the
+// list succeeds, so pipefail changes nothing there.
 func sigpipePipe(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 	s := in.Script
 	var why string
@@ -246,6 +248,9 @@ func sigpipePipe(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 			return false
 		}
 		b, ok := n.(*syntax.BinaryCmd)
+		if ok && b.Op == syntax.OrStmt && alwaysSucceeds(b.Y) {
+			return false
+		}
 		if !ok || (b.Op != syntax.Pipe && b.Op != syntax.PipeAll) {
 			return true
 		}
@@ -282,6 +287,30 @@ func sigpipePipe(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 		return true
 	})
 	return why
+}
+
+// alwaysSucceeds reports a statement whose status is 0 whatever came
+// before it: true, :, or exit 0, with no redirection that could fail.
+func alwaysSucceeds(st *syntax.Stmt) bool {
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || st.Negated || st.Background || len(st.Redirs) > 0 || len(call.Assigns) > 0 || len(call.Args) == 0 {
+		return false
+	}
+	words := make([]string, len(call.Args))
+	for i, w := range call.Args {
+		v, ok := analyzer.Literal(w)
+		if !ok {
+			return false
+		}
+		words[i] = v
+	}
+	switch words[0] {
+	case "true", ":", "/bin/true", "/usr/bin/true":
+		return true
+	case "exit":
+		return len(words) == 2 && words[1] == "0"
+	}
+	return false
 }
 
 // stmtCommand returns the command a pipeline element runs when it is a
