@@ -261,6 +261,17 @@ func family(ref analyzer.ImageRef) string {
 	if ref.Registry == "gcr.io" && strings.HasPrefix(repo, "distroless/") {
 		return "gcr.io/" + repo
 	}
+	if ref.Registry == "mcr.microsoft.com" {
+		// .NET's images (and the older dotnet/core/ ones): the runtime,
+		// ASP.NET Core and the SDK share the release's support window.
+		switch strings.TrimPrefix(strings.TrimPrefix(repo, "dotnet/"), "core/") {
+		case "sdk", "aspnet", "runtime", "runtime-deps":
+			if strings.HasPrefix(repo, "dotnet/") {
+				return "dotnet"
+			}
+		}
+		return ""
+	}
 	if strings.Contains(repo, "/") {
 		return ""
 	}

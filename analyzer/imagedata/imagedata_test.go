@@ -56,7 +56,18 @@ func TestEOL(t *testing.T) {
 		{"centos:centos8", "2021-12-31", true},
 		{"quay.io/centos/centos:stream9", "2027-05-31", false},
 		{"bitnami/python:3.8", "", false},
-		{"mcr.microsoft.com/dotnet/aspnet:8.0", "", false},
+		{"mcr.microsoft.com/dotnet/aspnet:7.0", "2024-05-14", true},
+		{"mcr.microsoft.com/dotnet/sdk:7.0.410-bookworm-slim", "2024-05-14", true},
+		{"mcr.microsoft.com/dotnet/runtime:6.0-alpine3.19", "2024-11-12", true},
+		{"mcr.microsoft.com/dotnet/core/aspnet:3.1-bionic", "2022-12-13", true},
+		// .NET 8 (LTS) and 9 (STS) both end on 2026-11-10, after the
+		// table's as-of date.
+		{"mcr.microsoft.com/dotnet/aspnet:8.0", "2026-11-10", false},
+		{"mcr.microsoft.com/dotnet/runtime-deps:9.0-noble-chiseled", "2026-11-10", false},
+		{"mcr.microsoft.com/dotnet/aspnet:10.0", "2028-11-14", false},
+		{"mcr.microsoft.com/dotnet/aspnet:latest", "", false},
+		{"mcr.microsoft.com/dotnet/framework/aspnet:4.8", "", false},
+		{"mcr.microsoft.com/mssql/server:2022-latest", "", false},
 	}
 	for _, c := range cases {
 		ref := analyzer.ParseImageRef(c.ref)

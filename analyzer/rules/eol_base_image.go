@@ -79,6 +79,8 @@ func productName(p string) string {
 		return "CentOS"
 	case "eclipse-temurin":
 		return "Eclipse Temurin"
+	case "dotnet":
+		return ".NET"
 	}
 	return p
 }
