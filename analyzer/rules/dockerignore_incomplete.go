@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/patternmatcher"
 )
 
 // DockerignoreIncomplete finds .dockerignore files that let through what
@@ -46,7 +48,8 @@ var DockerignoreIncomplete = &analyzer.Rule{
 			return
 		}
 		var missing []ignoreEntry
-		var names []string
+		var names, keptOut []string
+		copyExcludes := copyExcludeMatcher(whole)
 		for _, e := range ignoreEntries(p.File, bc, false) {
 			covered := true
 			for _, probe := range e.probes {
@@ -61,8 +64,14 @@ var DockerignoreIncomplete = &analyzer.Rule{
 				continue
 			}
 			missing = append(missing, e)
+			excluded := copyExcludes != nil && allMatch(copyExcludes, e.probes)
 			for _, l := range e.lines {
-				if !strings.HasPrefix(l, "!") {
+				if strings.HasPrefix(l, "!") {
+					continue
+				}
+				if excluded {
+					keptOut = append(keptOut, l)
+				} else {
 					names = append(names, l)
 				}
 			}
@@ -70,10 +79,25 @@ var DockerignoreIncomplete = &analyzer.Rule{
 		if len(missing) == 0 {
 			return
 		}
-		reportCheckedAgainstListing(p, whole, fmt.Sprintf("%s does not exclude %s, which %s on line %d would send into the image; add them",
-			di.Path, strings.Join(names, ", "), strings.TrimSpace(whole.Text(p.File.Source)), whole.StartLine),
+		copyText := strings.TrimSpace(whole.Text(p.File.Source))
+		var message string
+		switch {
+		case len(keptOut) == 0:
+			message = fmt.Sprintf("%s does not exclude %s, which %s on line %d would send into the image; add them",
+				di.Path, strings.Join(names, ", "), copyText, whole.StartLine)
+		case len(names) == 0:
+			// The COPY's own --exclude keeps them out of the image; only
+			// the transfer to the builder is left to save.
+			message = fmt.Sprintf("%s does not exclude %s: the --exclude of %s on line %d keeps them out of the image, but every build still sends them to the builder; add them",
+				di.Path, strings.Join(keptOut, ", "), copyText, whole.StartLine)
+		default:
+			message = fmt.Sprintf("%s does not exclude %s, which %s on line %d would send into the image, nor %s, which its --exclude keeps out of the image but every build still sends to the builder; add them",
+				di.Path, strings.Join(names, ", "), copyText, whole.StartLine, strings.Join(keptOut, ", "))
+		}
+		added := append(append([]string(nil), names...), keptOut...)
+		reportCheckedAgainstListing(p, whole, message,
 			&analyzer.Fix{
-				Message: "add " + strings.Join(names, ", ") + " to " + di.Path,
+				Message: "add " + strings.Join(added, ", ") + " to " + di.Path,
 				Files: []analyzer.GeneratedFile{{
 					Path:    di.Path,
 					Content: renderIgnore(missing, false),
@@ -92,6 +116,40 @@ var DockerignoreIncomplete = &analyzer.Rule{
 func listsAll(di *analyzer.DockerIgnore, lines []string) bool {
 	for _, l := range lines {
 		if !di.Has(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// copyExcludeMatcher is the matcher of a COPY's --exclude patterns, nil
+// when it has none or BuildKit would refuse them.
+func copyExcludeMatcher(in *analyzer.Instruction) *patternmatcher.PatternMatcher {
+	var excludes []string
+	switch c := in.Command.(type) {
+	case *instructions.CopyCommand:
+		excludes = c.ExcludePatterns
+	case *instructions.AddCommand:
+		excludes = c.ExcludePatterns
+	}
+	if len(excludes) == 0 {
+		return nil
+	}
+	m, err := patternmatcher.New(excludes)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// allMatch reports whether every path is matched by m, or lies under a
+// match.
+func allMatch(m *patternmatcher.PatternMatcher, paths []string) bool {
+	if len(paths) == 0 {
+		return false
+	}
+	for _, p := range paths {
+		if ok, err := m.MatchesOrParentMatches(p); err != nil || !ok {
 			return false
 		}
 	}
