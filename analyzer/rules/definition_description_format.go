@@ -26,6 +26,11 @@ var DefinitionDescriptionFormat = &analyzer.Rule{
 	Good:        "# GO_VERSION the Go toolchain release\nARG GO_VERSION=1.22\n",
 	Equivalents: []string{"buildkit:InvalidDefinitionDescription"},
 	Check: func(p *analyzer.Pass) {
+		// One finding a file: official-style Dockerfiles comment most of
+		// their ARGs in prose, and a finding on each (13 in mastodon's) is
+		// noise for an experimental check.
+		var misread []*analyzer.Instruction
+		var example string
 		for _, in := range p.File.Instructions {
 			if len(in.Comments) == 0 {
 				continue
@@ -49,12 +54,34 @@ var DefinitionDescriptionFormat = &analyzer.Rule{
 			if slices.Contains(keys, first) {
 				continue
 			}
-			example := keys[0]
-			if len(keys) > 1 {
-				example = "<name>"
+			if len(misread) == 0 {
+				example = keys[0]
+				if len(keys) > 1 {
+					example = "<name>"
+				}
 			}
-			p.Report(in, fmt.Sprintf("the comment above %s is read as its description; start it with the name (# %s <description>), or end the comment with an empty \"#\" line if it describes something else", in.Written, example), nil)
+			misread = append(misread, in)
 		}
+		if len(misread) == 0 {
+			return
+		}
+		first := misread[0]
+		also := ""
+		if rest := misread[1:]; len(rest) > 0 {
+			var lines []string
+			for _, in := range rest {
+				lines = append(lines, fmt.Sprint(in.StartLine))
+			}
+			also = fmt.Sprintf(" (so are the comments above lines %s)", strings.Join(lines, ", "))
+			if len(rest) == 1 {
+				also = fmt.Sprintf(" (so is the comment above line %d)", rest[0].StartLine)
+			}
+		}
+		advice := fmt.Sprintf("start it with the name (# %s <description>), or end the comment with an empty \"#\" line if it describes something else", example)
+		if len(misread) > 1 {
+			advice = fmt.Sprintf("start each with its name (# %s <description>), or end one that describes something else with an empty \"#\" line", example)
+		}
+		p.Report(first, fmt.Sprintf("the comment above %s is read as its description%s; %s", first.Written, also, advice), nil)
 	},
 }
 
