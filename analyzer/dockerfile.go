@@ -54,6 +54,9 @@ type Dockerfile struct {
 	// Expansion is set when ARG/ENV values would expand past MaxExpansion;
 	// BuildKit is then never asked to convert the file.
 	Expansion *ExpansionError
+	// Template is set for a template of Dockerfiles (template.go), read
+	// with its placeholders filled in.
+	Template bool
 
 	lineStarts []int
 	// stagesNamed lists the stages of each lower-cased name in file order.

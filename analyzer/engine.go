@@ -448,11 +448,18 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 		}
 	}()
 	var tmpl filledTemplate
-	if fr.Template = isTemplatePath(path); fr.Template {
+	if fr.Template = isTemplate(path, src); fr.Template {
 		tmpl = fillTemplate(src)
 		src = tmpl.src
 	}
 	d, err := Parse(path, src)
+	if err != nil && !fr.Template && hasTemplateStatements(src) {
+		// A line that begins with a template block ({{ def dnf: … -}}),
+		// in a file that does not read as a Dockerfile: a template.
+		fr.Template, tmpl = true, fillTemplate(src)
+		src = tmpl.src
+		d, err = Parse(path, src)
+	}
 	if err != nil {
 		fr.Error = strings.TrimPrefix(err.Error(), ErrInput.Error()+": ")
 		if fr.Template {
@@ -464,6 +471,7 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 		bc = EmptyContext()
 		fr.BuildContext = bc
 	}
+	d.Template = fr.Template
 	fr.Dockerfile = d
 	for _, s := range d.Stages {
 		fr.Stages = append(fr.Stages, StageInfo{Name: s.Name, Base: s.Base.Raw, Line: s.From.StartLine})

@@ -171,7 +171,7 @@ func writesDockerfiles(b []byte) bool {
 
 func (f *Facts) detectGenerated() Generated {
 	var g Generated
-	if isTemplatePath(f.file.Path) {
+	if f.file.Template || isTemplatePath(f.file.Path) {
 		// A template is what generates; the evidence around it (itself,
 		// the script that renders it) would otherwise say it is generated.
 		return g

@@ -15,7 +15,7 @@ import (
 //
 // To read one as a Dockerfile, each placeholder is filled with as many
 // x's as it has bytes (lines and offsets stay those of the file), a line
-// that holds only template statements becomes a comment, and findings on
+// that holds only template blocks becomes a comment, and findings on
 // lines that held a placeholder are dropped: what the generator writes
 // there is unknown.
 
@@ -27,10 +27,55 @@ var (
 	// ERB tags, and the %%NAME%% and @NAME@ markers of sed-based
 	// generators; none of them spans lines here.
 	placeholder = regexp.MustCompile(`\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>|%%[A-Za-z_][A-Za-z0-9_]*%%|@[A-Z_][A-Z0-9_]*@`)
-	// statementOnly matches a line that is nothing but template statements
-	// (control flow, comments), which a generator removes from its output.
-	statementOnly = regexp.MustCompile(`^\s*((\{\{-?\s*((if|else|end|range|with|define|template|block)\b|/\*).*?\}\}|\{%.*?%\}|\{#.*?#\}|<%[^=].*?%>)\s*)+$`)
+	// statementOnly matches a line that is nothing but template blocks:
+	// statements (control flow, comments, docker-library's jq-template
+	// `{{ def dnf: … -}}` and `{{ ) end -}}`), which a generator removes
+	// from its output, or expressions whose output is unknown, such as
+	// a whole instruction. Read as a comment, the line keeps the file
+	// readable; as filler it would be an unknown instruction.
+	statementOnly = regexp.MustCompile(`^\s*(` + templateBlock + `\s*)+$`)
+	// templateStart finds a line that begins with a template block, which
+	// no Dockerfile line does outside a RUN's continuation.
+	templateStart = regexp.MustCompile(`(?m)^[ \t]*(\{\{|\{%|\{#|<%)`)
 )
+
+// templateBlock is one template block that does not hold its own
+// closing delimiter: a line of blocks is not read across the text
+// between them.
+const templateBlock = `(\{\{([^}]|\}[^}])*\}\}|\{%([^%]|%[^}])*%\}|\{#([^#]|#[^}])*#\}|<%[^=]([^%]|%[^>])*%>)`
+
+// templateDirs are the folder names generators keep their templates in
+// (docker-library's template/, traefik's tmpl/).
+var templateDirs = map[string]bool{"template": true, "templates": true, "_templates": true, "tmpl": true, "tmpls": true}
+
+// isTemplate reports whether a file is a template of Dockerfiles, which a
+// generator renders and BuildKit never reads: its name says so
+// (Dockerfile.template), or a folder of its path holds a placeholder
+// ({{cookiecutter.project_slug}}/Dockerfile), or it sits in a templates
+// folder (template/Dockerfile.oracle) and holds template syntax. A file
+// that holds template syntax but does not parse is found by the engine
+// instead.
+func isTemplate(p string, src []byte) bool {
+	if isTemplatePath(p) {
+		return true
+	}
+	dir := path.Dir(p)
+	if strings.Contains(dir, "{{") || strings.Contains(dir, "{%") {
+		return true
+	}
+	inTemplates := false
+	for d, depth := dir, 0; d != "." && d != "/" && d != "" && depth < maxAncestorDirs; d, depth = path.Dir(d), depth+1 {
+		inTemplates = inTemplates || templateDirs[strings.ToLower(path.Base(d))]
+	}
+	if !inTemplates {
+		return false
+	}
+	return placeholder.Match(src)
+}
+
+// hasTemplateStatements reports whether a line of src begins with a
+// template block: with a parse error, that makes the file a template.
+func hasTemplateStatements(src []byte) bool { return templateStart.Match(src) }
 
 // filledTemplate is a template read as a Dockerfile.
 type filledTemplate struct {
@@ -45,6 +90,11 @@ type filledTemplate struct {
 // fillTemplate fills a template's placeholders; see the comment above.
 func fillTemplate(src []byte) filledTemplate {
 	out := filledTemplate{src: make([]byte, 0, len(src)), placeholders: map[int]bool{}, fillers: map[string]bool{}}
+	fill := func(m []byte) []byte {
+		filler := bytes.Repeat([]byte("x"), len(m))
+		out.fillers[string(filler)] = true
+		return filler
+	}
 	for i, line := range bytes.SplitAfter(src, []byte("\n")) {
 		body := bytes.TrimRight(line, "\r\n")
 		eol := line[len(body):]
@@ -56,11 +106,7 @@ func fillTemplate(src []byte) filledTemplate {
 			body = filled
 		case placeholder.Match(body):
 			out.placeholders[i+1] = true
-			body = placeholder.ReplaceAllFunc(body, func(m []byte) []byte {
-				filler := bytes.Repeat([]byte("x"), len(m))
-				out.fillers[string(filler)] = true
-				return filler
-			})
+			body = placeholder.ReplaceAllFunc(body, fill)
 		}
 		out.src = append(append(out.src, body...), eol...)
 	}

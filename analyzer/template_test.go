@@ -226,3 +226,109 @@ func TestGroupsKeepRepeatsWithinAFileApart(t *testing.T) {
 		t.Errorf("%d wget-progress groups, want 2 (one per wget call, each across both variants)", wgetGroups)
 	}
 }
+
+// A template is told by its name, and also by where it sits and what it
+// holds: docker-library's jq templates (mysql's template/Dockerfile.oracle,
+// rendered by apply-templates.sh with gawk -f .jq-template.awk) are named
+// like Dockerfiles and begin with a {{ def … -}} line that no Dockerfile
+// parser reads. Each is analyzed with its placeholders filled in, without
+// an error and without a fix; Dockerfiles that only quote a Go template
+// in a RUN, or sit in a templates folder with nothing of a template in
+// them, stay Dockerfiles.
+func TestTemplatesByFolderAndSyntax(t *testing.T) {
+	mysqlTemplate := `{{ def dnf: if .oracle.variant | startswith("7") then "yum" else "microdnf" end -}}
+FROM oraclelinux:{{ .oracle.variant }}
+
+ENV GOSU_VERSION 1.19
+RUN set -eux; \
+	{{ dnf }} install -y \
+		bzip2 \
+		gzip \
+{{ if .oracle.variant | startswith("7") then "" else ( -}}
+# Oracle Linux 8+ is very slim :)
+		findutils \
+{{ ) end -}}
+	; \
+	{{ dnf }} clean all
+
+ENV MYSQL_MAJOR {{ env.version }}
+COPY docker-entrypoint.sh /usr/local/bin/
+ENTRYPOINT ["docker-entrypoint.sh"]
+EXPOSE 3306 33060
+CMD ["mysqld"]
+`
+	applyTemplates := `#!/usr/bin/env bash
+set -Eeuo pipefail
+jqt='.jq-template.awk'
+for version; do
+	export version
+	for variant in oracle debian; do
+		dockerfile="Dockerfile.$variant"
+		{
+			generated_warning
+			gawk -f "$jqt" "template/$dockerfile"
+		} > "$version/$dockerfile"
+	done
+done
+`
+	for _, tc := range []struct {
+		name     string
+		files    map[string]string
+		path     string
+		template bool
+	}{
+		{"jq template in template/", map[string]string{
+			"apply-templates.sh":            applyTemplates,
+			"template/Dockerfile.oracle":    mysqlTemplate,
+			"template/docker-entrypoint.sh": "#!/bin/sh\nexec \"$@\"\n",
+			"8.4/Dockerfile.oracle":         "#\n# NOTE: THIS DOCKERFILE IS GENERATED VIA \"apply-templates.sh\"\n#\nFROM oraclelinux:9-slim\nENV GOSU_VERSION 1.19\nCMD [\"mysqld\"]\n",
+			"8.4/docker-entrypoint.sh":      "#!/bin/sh\nexec \"$@\"\n",
+		}, "template/Dockerfile.oracle", true},
+		{"jq template told by its syntax", map[string]string{
+			"oracle/Dockerfile.in-progress": mysqlTemplate,
+		}, "oracle/Dockerfile.in-progress", true},
+		{"cookiecutter folder", map[string]string{
+			"{{cookiecutter.project_slug}}/Dockerfile": "FROM python:{{ cookiecutter.python_version }}-slim\nENV MODE production\nCMD [\"python\"]\n",
+		}, "{{cookiecutter.project_slug}}/Dockerfile", true},
+		{"Go template quoted in a RUN", map[string]string{
+			"Dockerfile": "FROM docker:27\nRUN docker version --format '{{.Server.Version}}'\nCMD [\"sh\"]\n",
+		}, "Dockerfile", false},
+		{"plain Dockerfile in a templates folder", map[string]string{
+			"templates/node/Dockerfile": "FROM node:22-alpine\nENV NODE_ENV production\nCMD [\"node\", \"index.js\"]\n",
+		}, "templates/node/Dockerfile", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := fstest.MapFS{}
+			for p, s := range tc.files {
+				fsys[p] = &fstest.MapFile{Data: []byte(s)}
+			}
+			res, err := newAnalyzer().Analyze(t.Context(), fsys, ".", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fr *analyzer.FileResult
+			for _, f := range res.Files {
+				if f.Path == tc.path {
+					fr = f
+				}
+			}
+			if fr == nil {
+				t.Fatalf("%s not analyzed", tc.path)
+			}
+			if fr.Template != tc.template || fr.Error != "" {
+				t.Fatalf("%s: template=%v error=%q, want template=%v and no error", tc.path, fr.Template, fr.Error, tc.template)
+			}
+			if !tc.template {
+				return
+			}
+			if g := fr.Facts().Generated(); g.Generated {
+				t.Errorf("a template is told generated: %s", g.Why)
+			}
+			for _, f := range fr.Findings {
+				if f.Fix != nil {
+					t.Errorf("%d %s offers a fix on a template: %s", f.Line, f.Rule, f.Fix.Message)
+				}
+			}
+		})
+	}
+}

@@ -103,7 +103,7 @@ var updaterDirs = []string{".github/workflows", ".github/scripts", "scripts", "h
 
 func (f *Facts) findUpdaters() {
 	fsys := f.ctx.fsys
-	if fsys == nil || isTemplatePath(f.file.Path) {
+	if fsys == nil || f.file.Template || isTemplatePath(f.file.Path) {
 		return
 	}
 	ev := f.ctx.repo

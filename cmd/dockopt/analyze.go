@@ -493,12 +493,13 @@ func (r *analysisRun) threshold(cfg *analyzer.Config) (analyzer.Severity, bool) 
 }
 
 // exitCode is 2 when a Dockerfile could not be read or parsed, whatever
-// the threshold; else 1 when a finding that remains is at or above it.
+// the threshold; else 1 when a finding that remains is at or above it. A
+// template need not read as a Dockerfile: BuildKit never reads it.
 func (r *analysisRun) exitCode() int {
 	code := exitClean
 	for _, root := range r.roots {
 		for _, f := range root.reported() {
-			if f.Error != "" {
+			if f.Error != "" && !f.Template {
 				return exitUsage
 			}
 		}

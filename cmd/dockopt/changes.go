@@ -32,6 +32,15 @@ func (r *analysisRun) applyChanges(ctx context.Context, stdout, stderr io.Writer
 				fmt.Fprint(stdout, unifiedDiff(root.join(c.Path), c.Original, c.Content))
 			}
 		}
+		// The diff is all stdout shows: a file that could not be
+		// analyzed, which fails the run, must say so somewhere.
+		for _, root := range r.roots {
+			for _, f := range root.reported() {
+				if f.Error != "" && !f.Template {
+					fmt.Fprintf(stderr, "dockopt analyze: %s: %s\n", root.join(f.Path), f.Error)
+				}
+			}
+		}
 	}
 	var plans []plannedWrite
 	var outputs []outputFile

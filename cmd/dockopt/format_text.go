@@ -53,13 +53,16 @@ func writeTextLines(w io.Writer, files []*analyzer.FileResult, nc notCovered, fi
 	total, fixable := 0, 0
 	for _, f := range files {
 		label := f.Kind
-		if label == "" {
+		if label == "" && !f.Template {
 			label = "unreadable"
 		}
 		if f.Role != "" {
 			label += ", " + string(f.Role)
 		}
 		switch {
+		case f.Template && label == "":
+			// A template need not read as a Dockerfile; the note says so.
+			label = "template"
 		case f.Template:
 			label += ", template"
 		case f.Generated != nil && f.Generated.Template != "":
@@ -68,7 +71,11 @@ func writeTextLines(w io.Writer, files []*analyzer.FileResult, nc notCovered, fi
 			label += ", generated"
 		}
 		fmt.Fprintf(w, "%s%s%s %s(%s)%s\n", p.bold, f.Path, p.reset, p.dim, label, p.reset)
-		if f.Error != "" {
+		switch {
+		case f.Error != "" && f.Template:
+			// Not a failure: BuildKit never reads a template.
+			fmt.Fprintf(w, "  %snote%s     %s\n", p.dim, p.reset, f.Error)
+		case f.Error != "":
 			fmt.Fprintf(w, "  %serror%s    %s\n", p.red, p.reset, f.Error)
 		}
 		for _, l := range f.Limits {
