@@ -448,7 +448,7 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 		}
 	}()
 	var tmpl filledTemplate
-	if fr.Template = isTemplate(path, src); fr.Template {
+	if fr.Template = isTemplate(path, src, bc); fr.Template {
 		tmpl = fillTemplate(src)
 		src = tmpl.src
 	}

@@ -157,6 +157,26 @@ func (r *repoEvidence) script(fsys fs.FS, p string) scriptEvidence {
 	return ev
 }
 
+// generatorAbove returns the first generator script in dir or a folder
+// above it that writes Dockerfiles, "" when there is none.
+func generatorAbove(fsys fs.FS, ev *repoEvidence, dir string) string {
+	if ev == nil {
+		ev = newRepoEvidence()
+	}
+	for depth := 0; depth < maxAncestorDirs; depth++ {
+		for i, s := range ev.dir(fsys, dir).scripts {
+			if i < maxGeneratorScripts && ev.writes(fsys, s) {
+				return s
+			}
+		}
+		if dir == "." || dir == "/" || dir == "" {
+			break
+		}
+		dir = path.Dir(dir)
+	}
+	return ""
+}
+
 // writesDockerfiles reports whether a script or Makefile writes files named
 // Dockerfile: a redirection to one, a write call, or a make rule for one.
 // Only the lines that name one are matched, which keeps large scripts cheap.

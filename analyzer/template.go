@@ -52,10 +52,12 @@ var templateDirs = map[string]bool{"template": true, "templates": true, "_templa
 // generator renders and BuildKit never reads: its name says so
 // (Dockerfile.template), or a folder of its path holds a placeholder
 // ({{cookiecutter.project_slug}}/Dockerfile), or it sits in a templates
-// folder (template/Dockerfile.oracle) and holds template syntax. A file
-// that holds template syntax but does not parse is found by the engine
-// instead.
-func isTemplate(p string, src []byte) bool {
+// folder (template/Dockerfile.oracle) and either holds template syntax
+// or has a generator above that folder, which writes Dockerfiles
+// (traefik's update.sh renders tmpl/alpine/tmplv3.Dockerfile with
+// envsubst, whose $ALPINE_VERSION reads like an ARG). A file that holds
+// template syntax but does not parse is found by the engine instead.
+func isTemplate(p string, src []byte, bc *BuildContext) bool {
 	if isTemplatePath(p) {
 		return true
 	}
@@ -63,14 +65,20 @@ func isTemplate(p string, src []byte) bool {
 	if strings.Contains(dir, "{{") || strings.Contains(dir, "{%") {
 		return true
 	}
-	inTemplates := false
+	var tmplDir string
 	for d, depth := dir, 0; d != "." && d != "/" && d != "" && depth < maxAncestorDirs; d, depth = path.Dir(d), depth+1 {
-		inTemplates = inTemplates || templateDirs[strings.ToLower(path.Base(d))]
+		if templateDirs[strings.ToLower(path.Base(d))] {
+			tmplDir = d
+			break
+		}
 	}
-	if !inTemplates {
+	if tmplDir == "" {
 		return false
 	}
-	return placeholder.Match(src)
+	if placeholder.Match(src) {
+		return true
+	}
+	return bc != nil && bc.fsys != nil && generatorAbove(bc.fsys, bc.repo, path.Dir(tmplDir)) != ""
 }
 
 // hasTemplateStatements reports whether a line of src begins with a
@@ -87,9 +95,44 @@ type filledTemplate struct {
 	fillers map[string]bool
 }
 
+var (
+	// fromLine and argLine find FROM and ARG instructions by their text.
+	fromLine = regexp.MustCompile(`(?i)^\s*FROM\s`)
+	argLine  = regexp.MustCompile(`(?i)^\s*ARG\s+(.*)$`)
+	// shellVar is $NAME or ${NAME}, without a default.
+	shellVar = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*)\b|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+)
+
+// platformArgs are the ARGs BuildKit defines in the global scope, which
+// a FROM may use undeclared.
+var platformArgs = map[string]bool{
+	"BUILDPLATFORM": true, "BUILDOS": true, "BUILDARCH": true, "BUILDVARIANT": true,
+	"TARGETPLATFORM": true, "TARGETOS": true, "TARGETARCH": true, "TARGETVARIANT": true,
+}
+
+// declaredArgs lists the names the template's ARG lines declare.
+func declaredArgs(src []byte) map[string]bool {
+	names := map[string]bool{}
+	for _, line := range bytes.Split(src, []byte("\n")) {
+		m := argLine.FindSubmatch(line)
+		if m == nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(m[1])) {
+			name, _, _ := strings.Cut(f, "=")
+			names[name] = true
+		}
+	}
+	return names
+}
+
 // fillTemplate fills a template's placeholders; see the comment above.
+// A variable a FROM uses that no ARG declares is a placeholder too: an
+// envsubst or sed generator fills it (traefik's FROM alpine:$ALPINE_VERSION),
+// while BuildKit would expand it to nothing.
 func fillTemplate(src []byte) filledTemplate {
 	out := filledTemplate{src: make([]byte, 0, len(src)), placeholders: map[int]bool{}, fillers: map[string]bool{}}
+	var args map[string]bool
 	fill := func(m []byte) []byte {
 		filler := bytes.Repeat([]byte("x"), len(m))
 		out.fillers[string(filler)] = true
@@ -98,6 +141,19 @@ func fillTemplate(src []byte) filledTemplate {
 	for i, line := range bytes.SplitAfter(src, []byte("\n")) {
 		body := bytes.TrimRight(line, "\r\n")
 		eol := line[len(body):]
+		if fromLine.Match(body) && bytes.IndexByte(body, '$') >= 0 {
+			if args == nil {
+				args = declaredArgs(src)
+			}
+			body = shellVar.ReplaceAllFunc(body, func(m []byte) []byte {
+				name := strings.Trim(string(m), "${}")
+				if args[name] || platformArgs[name] {
+					return m
+				}
+				out.placeholders[i+1] = true
+				return fill(m)
+			})
+		}
 		switch {
 		case statementOnly.Match(body):
 			out.placeholders[i+1] = true
