@@ -397,6 +397,26 @@ func TestGeneratedCases(t *testing.T) {
 			"templates/Dockerfile.jinja2": "FROM {{ base }}\n",
 			"render.py":                   "open(f'{d}/Dockerfile', 'w').write(t.render())\n",
 		}, "debian/Dockerfile", true, "templates/Dockerfile.jinja2"},
+		{"Perl's generate.pl, three-argument open", map[string]string{
+			"5.040.000-slim-bookworm/Dockerfile": "FROM debian:bookworm-slim\nWORKDIR /usr/src/perl\nCMD [\"perl5.40.0\",\"-de0\"]\n",
+			"config.yml":                         "releases:\n  - version: 5.40.0\n",
+			"generate.pl": "for my $release (@{$config->{releases}}) {\n" +
+				"      mkdir $dir unless -d $dir;\n" +
+				"      open my $dockerfile, \">\", \"$dir/Dockerfile\" or die \"Couldn't open $dir/Dockerfile for writing\";\n" +
+				"      print $dockerfile $output;\n}\n__DATA__\nFROM {{image}}:{{tag}}\n",
+		}, "5.040.000-slim-bookworm/Dockerfile", true, ""},
+		{"a Perl two-argument open", map[string]string{
+			"5.38.2-main-bullseye/Dockerfile": "FROM buildpack-deps:bullseye\nCMD [\"perl5.38.2\",\"-de0\"]\n",
+			"generate.pl":                     "open DOCKERFILE, \">$dir/Dockerfile\" or die;\nprint DOCKERFILE $output;\n",
+		}, "5.38.2-main-bullseye/Dockerfile", true, ""},
+		{"Ruby's File.write", map[string]string{
+			"3.3-slim/Dockerfile": "FROM debian:bookworm-slim\n",
+			"generate.rb":         "File.write(\"#{dir}/Dockerfile\", ERB.new(template).result(binding))\n",
+		}, "3.3-slim/Dockerfile", true, ""},
+		{"a Perl script that only reads Dockerfiles", map[string]string{
+			"5.040.000-slim-bookworm/Dockerfile": "FROM debian:bookworm-slim\n",
+			"generate.pl":                        "open my $fh, '<', \"$dir/Dockerfile\" or die;\n",
+		}, "5.040.000-slim-bookworm/Dockerfile", false, ""},
 		{"a template above without a generator or variant", map[string]string{"services/api/Dockerfile": "FROM alpine:3.20\n", "Dockerfile.tmpl": "FROM x\n"}, "services/api/Dockerfile", false, ""},
 		{"an ordinary file", map[string]string{"Dockerfile": "# Build the API image.\nFROM alpine:3.20\n"}, "Dockerfile", false, ""},
 		{"a marker after the instructions does not count", map[string]string{"Dockerfile": "FROM alpine:3.20\n# do not edit below\n"}, "Dockerfile", false, ""},

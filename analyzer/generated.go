@@ -47,13 +47,39 @@ const (
 var (
 	generatedMarker = regexp.MustCompile(`(?i)(do not edit|don't edit|generated (by|from|via|with|using)|auto-?generated|automatically generated|` +
 		`(file|dockerfile) (is|was) generated|@generated|code generated)`)
-	mentionedFile = regexp.MustCompile(`[\w./-]*(\.(sh|py|go|rb|js|ts|template|tmpl|tpl|j2|jinja2?|erb|mustache|gotmpl)\b|Makefile\b)`)
+	mentionedFile = regexp.MustCompile(`[\w./-]*(\.(sh|py|go|rb|js|ts|pl|template|tmpl|tpl|j2|jinja2?|erb|mustache|gotmpl)\b|Makefile\b)`)
 	templateName  = regexp.MustCompile(`(?i)^((dockerfile|containerfile)([.-][\w.-]*)?\.(template|tmpl|tpl|j2|jinja2?|erb|mustache|gotmpl|in)|[\w.-]+\.(dockerfile|containerfile)\.(template|tmpl|tpl|j2|jinja2?))$`)
-	generatorName = regexp.MustCompile(`(?i)^(apply-templates\.sh|update(\.[\w-]+)?\.(sh|py)|generate[\w.-]*\.(sh|py|go|rb|js|ts)|gen[-_][\w.-]*\.(sh|py|go)|` +
-		`render[\w.-]*\.(sh|py)|templates?\.sh|versions\.sh|makefile|gnumakefile)$`)
+	generatorName = regexp.MustCompile(`(?i)^(apply-templates\.sh|update(\.[\w-]+)?\.(sh|bash|py|pl)|generate[\w.-]*\.(sh|bash|py|go|rb|js|ts|pl|pm)|gen[-_][\w.-]*\.(sh|py|go|pl)|` +
+		`render[\w.-]*\.(sh|py|pl)|templates?\.sh|versions\.sh|makefile|gnumakefile)$`)
+	// writesDockerfile finds a write of a Dockerfile: a shell or Perl
+	// two-argument redirection (> "$dir/Dockerfile", open FH, ">$dir/Dockerfile"),
+	// Perl's three-argument open(my $fh, '>', "$dir/Dockerfile"), an open
+	// for writing (Python, Ruby), a write call (os.WriteFile, File.write,
+	// Path.write_text) or a make rule for one.
 	writesDockerfile = regexp.MustCompile(`>\s*"?[^\s";|&<>]*(Dockerfile|Containerfile)|(Dockerfile|Containerfile)['"]?\s*,\s*['"]w|` +
-		`WriteFile\([^)]*(Dockerfile|Containerfile)|^[^\s#:=]*(Dockerfile|Containerfile)[^\s:=]*\s*:([^=]|$)`)
+		`['"]>>?['"]\s*,\s*['"]?[^\s'",)]*(Dockerfile|Containerfile)|` +
+		`(WriteFile|File\.write)\([^)]*(Dockerfile|Containerfile)|(Dockerfile|Containerfile)['"]\)*\.write_(text|bytes)\(|` +
+		`^[^\s#:=]*(Dockerfile|Containerfile)[^\s:=]*\s*:([^=]|$)`)
 )
+
+// versionedFolder matches a folder named for a version and its variants
+// (Perl's 5.040.000-slim-bookworm, 8.3-fpm-alpine), the way generators
+// name what they write.
+var versionedFolder = regexp.MustCompile(`^v?\d+(\.\d+)+(-[a-z][a-z0-9]*)+$`)
+
+// generatedVariant returns the folder of a path that marks a variant of
+// a generated tree: a variant folder (3.12/bookworm) or a versioned one.
+func generatedVariant(p string) string {
+	if v := variantFolder(p); v != "" {
+		return v
+	}
+	for _, d := range strings.Split(path.Dir(p), "/") {
+		if versionedFolder.MatchString(strings.ToLower(d)) {
+			return d
+		}
+	}
+	return ""
+}
 
 // repoEvidence caches what generator detection reads, per folder, for all
 // the Dockerfiles of one analysis: a tree of generated variants shares its
@@ -244,7 +270,7 @@ func (f *Facts) detectGenerated() Generated {
 	if g.Template == "" {
 		g.Template = f.pickTemplate(templates, besideTemplate)
 	}
-	variant := variantFolder(f.file.Path)
+	variant := generatedVariant(f.file.Path)
 	switch {
 	case marker != "":
 		g.Generated, g.Why = true, fmt.Sprintf("its header says so (%q)", marker)
