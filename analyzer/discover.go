@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"maps"
 	"path"
@@ -16,8 +17,9 @@ import (
 type Target struct {
 	// Path of the Dockerfile, relative to the analyzed root.
 	Path string
-	// Context folder, relative to the root; the Dockerfile's folder
-	// unless a compose file says otherwise.
+	// Context folder, relative to the root: the one a compose file
+	// names, else a folder above the Dockerfile's when its COPY sources
+	// resolve only from there (inferContext), else the Dockerfile's.
 	Context string
 	// Compose names the compose file and service that build it, if any.
 	Compose string
@@ -130,6 +132,12 @@ func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Targ
 	}
 	out := make([]Target, 0, len(byPath))
 	for _, t := range byPath {
+		if t.Compose == "" {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			t.Context = inferContext(fsys, t.Path)
+		}
 		out = append(out, *t)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
@@ -206,6 +214,113 @@ func composeBuilds(fsys fs.FS, p string) []Target {
 			continue
 		}
 		out = append(out, Target{Path: df, Context: ctxPath, Compose: p, Service: name})
+	}
+	return out
+}
+
+// Bounds on inferring a build context from a Dockerfile's COPY sources.
+const (
+	maxContextAncestors = 2
+	maxContextSources   = 32
+)
+
+// inferContext returns the folder a Dockerfile is built from, when no
+// compose file says: its own folder, unless some of its COPY and ADD
+// sources are not there and every one of them is in a folder at most
+// two levels above. Visual Studio's WebApi/Dockerfile copies
+// "WebApi/WebApi.csproj" and is built from the solution folder
+// (docker build -f WebApi/Dockerfile .), whose .dockerignore is the one
+// BuildKit reads. Sources with variables or wildcards, URLs, heredocs and
+// COPY --from are not looked up; a file with none left keeps its folder.
+func inferContext(fsys fs.FS, dockerfile string) string {
+	dir := path.Dir(dockerfile)
+	if dir == "." || IsTemplateName(path.Base(dockerfile)) {
+		return dir
+	}
+	src, err := readBounded(fsys, dockerfile, MaxDockerfileSize)
+	if err != nil {
+		return dir
+	}
+	sources := localCopySources(src)
+	missing := false
+	for _, s := range sources {
+		if !lookUpQuietly(fsys, path.Join(dir, s)) {
+			missing = true
+			break
+		}
+	}
+	if !missing {
+		return dir
+	}
+	for a, depth := path.Dir(dir), 0; depth < maxContextAncestors; a, depth = path.Dir(a), depth+1 {
+		all := true
+		for _, s := range sources {
+			if !lookUpQuietly(fsys, path.Join(a, s)) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return a
+		}
+		if a == "." {
+			break
+		}
+	}
+	return dir
+}
+
+// localCopySources lists the literal local sources of a Dockerfile's COPY and
+// ADD instructions, read from their text, up to maxContextSources; nil
+// when one of them leaves its folder (..).
+func localCopySources(src []byte) []string {
+	var out []string
+	joined := strings.ReplaceAll(strings.ReplaceAll(string(src), "\r\n", "\n"), "\\\n", " ")
+	for _, line := range strings.Split(joined, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 3 {
+			continue
+		}
+		if kw := strings.ToUpper(fields[0]); kw != "COPY" && kw != "ADD" {
+			continue
+		}
+		args := fields[1:]
+		from := false
+		for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+			from = from || strings.HasPrefix(args[0], "--from")
+			args = args[1:]
+		}
+		rest := strings.Join(args, " ")
+		if from || strings.Contains(rest, "<<") {
+			continue
+		}
+		var words []string
+		if strings.HasPrefix(rest, "[") {
+			if json.Unmarshal([]byte(rest), &words) != nil {
+				continue
+			}
+		} else {
+			words = args
+		}
+		if len(words) < 2 {
+			continue
+		}
+		for _, w := range words[:len(words)-1] {
+			if strings.ContainsAny(w, "$*?[\\") || strings.Contains(w, "://") {
+				continue
+			}
+			c := path.Clean(strings.TrimPrefix(w, "/"))
+			if c == "." {
+				continue
+			}
+			if c == ".." || strings.HasPrefix(c, "../") {
+				return nil
+			}
+			if len(out) == maxContextSources {
+				return out
+			}
+			out = append(out, c)
+		}
 	}
 	return out
 }

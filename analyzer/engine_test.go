@@ -155,6 +155,87 @@ func TestDiscoveryUsesComposeContexts(t *testing.T) {
 	}
 }
 
+// Without a compose file, a Dockerfile whose COPY sources resolve only
+// from a folder above its own is built from there: Visual Studio's
+// WebApi/Dockerfile copies "WebApi/WebApi.csproj" and is built from the
+// solution folder, whose .dockerignore BuildKit reads. Sources found in
+// the Dockerfile's folder, or found nowhere, keep the folder.
+func TestDiscoveryInfersContextFromCopySources(t *testing.T) {
+	vs := `#See https://aka.ms/customizecontainer to learn how to customize your debug container and how Visual Studio uses this Dockerfile to build your images for faster debugging.
+
+FROM mcr.microsoft.com/dotnet/aspnet:8.0 AS base
+USER app
+WORKDIR /app
+EXPOSE 8080
+
+FROM mcr.microsoft.com/dotnet/sdk:8.0 AS build
+ARG BUILD_CONFIGURATION=Release
+WORKDIR /src
+COPY ["WebApi/WebApi.csproj", "WebApi/"]
+RUN dotnet restore "./WebApi/WebApi.csproj"
+COPY . .
+WORKDIR "/src/WebApi"
+RUN dotnet build "./WebApi.csproj" -c $BUILD_CONFIGURATION -o /app/build
+
+FROM build AS publish
+ARG BUILD_CONFIGURATION=Release
+RUN dotnet publish "./WebApi.csproj" -c $BUILD_CONFIGURATION -o /app/publish /p:UseAppHost=false
+
+FROM base AS final
+WORKDIR /app
+COPY --from=publish /app/publish .
+ENTRYPOINT ["dotnet", "WebApi.dll"]
+`
+	fsys := fstest.MapFS{
+		".dockerignore":           {Data: []byte("**/.git\n**/.env\n**/bin\n**/obj\n")},
+		"WebApi/Dockerfile":       {Data: []byte(vs)},
+		"WebApi/WebApi.csproj":    {Data: []byte(`<Project Sdk="Microsoft.NET.Sdk.Web"></Project>` + "\n")},
+		"WebApi/Program.cs":       {Data: []byte("var app = WebApplication.Create(args);\n")},
+		"services/api/Dockerfile": {Data: []byte("FROM golang:1.23\nCOPY --chown=1000 go.mod go.sum ./\nCOPY services/api ./\nRUN go build -o /app .\n")},
+		"services/api/main.go":    {Data: []byte("package main\n")},
+		"go.mod":                  {Data: []byte("module x\n")},
+		"go.sum":                  {Data: []byte("")},
+		"web/Dockerfile":          {Data: []byte("FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/\nCOPY dist/ /usr/share/nginx/html/\n")},
+		"web/nginx.conf":          {Data: []byte("events {}\n")},
+		"worker/Dockerfile":       {Data: []byte("FROM alpine:3.21\nCOPY build/worker /usr/local/bin/\nCOPY --from=tools /bin/tool /bin/\n")},
+		"deep/a/b/c/Dockerfile":   {Data: []byte("FROM alpine:3.21\nCOPY WebApi/Program.cs /src/\n")},
+		"vars/Dockerfile":         {Data: []byte("FROM alpine:3.21\nARG APP=WebApi\nCOPY $APP/Program.cs /src/\n")},
+	}
+	targets, err := analyzer.Discover(t.Context(), fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tg := range targets {
+		got = append(got, tg.Path+" @ "+tg.Context)
+	}
+	want := []string{
+		"WebApi/Dockerfile @ .",
+		"deep/a/b/c/Dockerfile @ deep/a/b/c",
+		"services/api/Dockerfile @ .",
+		"vars/Dockerfile @ vars",
+		"web/Dockerfile @ web",
+		"worker/Dockerfile @ worker",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("discovered:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	res, err := newAnalyzer().Analyze(t.Context(), fsys, ".", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fr := range res.Files {
+		if fr.Path != "WebApi/Dockerfile" {
+			continue
+		}
+		for _, f := range fr.Findings {
+			if f.Rule == "dockerignore-missing" {
+				t.Errorf("the solution folder's .dockerignore is not read: %s", f.Message)
+			}
+		}
+	}
+}
+
 func TestModel(t *testing.T) {
 	src := "# syntax=docker/dockerfile:1\nARG BASE=node:20-alpine\nFROM ${BASE} AS Build\nRUN npm ci \\\n    # comment inside\n    && npm run build\nFROM nginx:1.27-alpine\nCOPY --from=Build /app/dist /usr/share/nginx/html\nONBUILD RUN apt-get update; apt-get install -y x\nRUN <<EOF\nset -e\napk add curl\nEOF\n"
 	d, err := analyzer.Parse("Dockerfile", []byte(src))
