@@ -46,6 +46,12 @@ func TestEOL(t *testing.T) {
 		{"openjdk:8u342-jdk", "2022-07-31", true},
 		{"openjdk:26-ea-slim", "", false},
 		{"eclipse-temurin:21-jre", "2029-12-31", false},
+		// Adoptium extended Temurin 8 to at least December 2030 (it was
+		// November 2026); 11 and 17 stay at least until October 2027.
+		{"eclipse-temurin:8-jre", "2030-12-31", false},
+		{"eclipse-temurin:8u472-b08-jdk", "2030-12-31", false},
+		{"eclipse-temurin:11-jre", "2027-10-31", false},
+		{"eclipse-temurin:17-jdk", "2027-10-31", false},
 		{"ruby:2.7", "2023-03-31", true},
 		{"php:8.1-fpm", "2025-12-31", true},
 		{"nginx:1.24", "2024-04-23", true},
