@@ -2,9 +2,13 @@
 // when each version stops getting security fixes, which smaller variant
 // of an image exists, and roughly how large each variant is.
 //
-// The facts are a snapshot (see AsOf) read from data.json; every answer is
-// computed against that date, never against the clock, so that an analysis
-// gives the same result tomorrow as today. Refresh the file to move on.
+// The facts are a snapshot read from data.json, with two dates: the sizes
+// describe the images as of AsOf, and every end-of-life answer is computed
+// against EOLAsOf, never against the clock, so that an analysis gives the
+// same result tomorrow as today. The end-of-life dates are announced long
+// in advance, so their date moves on whenever the rows that pass it are
+// checked, without waiting for the sizes to be measured again. Refresh the
+// file (and the date of what was refreshed) to move on.
 package imagedata
 
 import (
@@ -48,7 +52,10 @@ type sizeEntry struct {
 }
 
 type tables struct {
+	// AsOf is the date of the sizes (and of the tag shapes); EOLAsOf the
+	// date the end-of-life comparisons are made against.
 	AsOf         string                 `json:"as_of"`
+	EOLAsOf      string                 `json:"eol_as_of"`
 	Notes        []string               `json:"notes"`
 	EOL          map[string]product     `json:"eol"`
 	Alternatives map[string]alternative `json:"alternatives"`
@@ -67,20 +74,28 @@ var loaded = sync.OnceValue(func() *loadedTables {
 	if err != nil {
 		panic("imagedata: as_of: " + err.Error())
 	}
-	t.asOf = asOf
+	eolAsOf, err := time.Parse("2006-01-02", t.EOLAsOf)
+	if err != nil {
+		panic("imagedata: eol_as_of: " + err.Error())
+	}
+	t.asOf, t.eolAsOf = asOf, eolAsOf
 	return &t
 })
 
 type loadedTables struct {
 	tables
-	asOf time.Time
+	asOf, eolAsOf time.Time
 }
 
-// AsOf returns the date the tables describe, as YYYY-MM.
+// AsOf returns the date the size figures describe, as YYYY-MM.
 func AsOf() string { return loaded().asOf.Format("2006-01") }
 
+// EOLAsOf returns the date the end-of-life comparisons are made against,
+// as YYYY-MM, for messages that say when a line counted as ended.
+func EOLAsOf() string { return loaded().eolAsOf.Format("2006-01") }
+
 // AsOfDate returns the date every end-of-life comparison is made against.
-func AsOfDate() time.Time { return loaded().asOf }
+func AsOfDate() time.Time { return loaded().eolAsOf }
 
 // Notes returns the file's statements about where the figures come from,
 // for reports that quote them.
@@ -95,8 +110,8 @@ type Lifecycle struct {
 	Version string
 	EOL     time.Time
 	// Ended is true when EOL is on or before AsOfDate: a line's end date
-	// is the day its fixes stop (Alpine 3.21's 2026-11-01 is past at an
-	// as-of date of 2026-11-01).
+	// is the day its fixes stop (a line ending on 2026-12-01 is past at an
+	// as-of date of 2026-12-01).
 	Ended bool
 	// OldestSupported is the lowest version still supported at AsOfDate
 	// (its EOL after it),
@@ -158,7 +173,7 @@ func lifecycle(fam, version string) (Lifecycle, bool) {
 		}
 		lc.Version = version
 		lc.EOL = mustDate(p.All)
-		lc.Ended = !lc.EOL.After(loaded().asOf)
+		lc.Ended = ended(lc.EOL, AsOfDate())
 		return lc, true
 	}
 	v, date, ok := matchVersion(p.Versions, version)
@@ -166,7 +181,7 @@ func lifecycle(fam, version string) (Lifecycle, bool) {
 		return Lifecycle{}, false
 	}
 	lc.Version, lc.EOL = v, mustDate(date)
-	lc.Ended = !lc.EOL.After(loaded().asOf)
+	lc.Ended = ended(lc.EOL, AsOfDate())
 	lc.OldestSupported = oldestSupportedOf()[fam]
 	return lc, true
 }
@@ -198,10 +213,14 @@ var oldestSupportedOf = sync.OnceValue(func() map[string]string {
 	return m
 })
 
+// ended reports whether a line whose fixes stop on eol is past its end at
+// asOf: the end date itself is past.
+func ended(eol, asOf time.Time) bool { return !eol.After(asOf) }
+
 func oldestSupported(versions map[string]string) string {
 	var live []string
 	for v, d := range versions {
-		if mustDate(d).After(loaded().asOf) {
+		if !ended(mustDate(d), AsOfDate()) {
 			live = append(live, v)
 		}
 	}

@@ -8,9 +8,33 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 )
 
+// The end-of-life comparisons have a date of their own: the sizes were
+// measured around 2026-11, and the end-of-life rows that passed during
+// November (PostgreSQL 14, .NET 8 and 9) were checked against their
+// projects' pages to move that date to 2026-12-01.
 func TestAsOf(t *testing.T) {
 	if got := AsOf(); got != "2026-11" {
 		t.Errorf("AsOf() = %q, want 2026-11", got)
+	}
+	if got := EOLAsOf(); got != "2026-12" {
+		t.Errorf("EOLAsOf() = %q, want 2026-12", got)
+	}
+	if got := AsOfDate().Format(time.DateOnly); got != "2026-12-01" {
+		t.Errorf("AsOfDate() = %s, want 2026-12-01", got)
+	}
+}
+
+// A line's end date is the day its fixes stop: it has ended on that day.
+func TestEnded(t *testing.T) {
+	asOf := mustDate("2026-12-01")
+	for eol, want := range map[string]bool{
+		"2026-11-30": true,
+		"2026-12-01": true,
+		"2026-12-02": false,
+	} {
+		if got := ended(mustDate(eol), asOf); got != want {
+			t.Errorf("ended(%s, 2026-12-01) = %v, want %v", eol, got, want)
+		}
 	}
 }
 
@@ -56,7 +80,9 @@ func TestEOL(t *testing.T) {
 		{"php:8.1-fpm", "2025-12-31", true},
 		{"nginx:1.24", "2024-04-23", true},
 		{"nginx:latest", "", false},
-		{"postgres:14", "2026-11-12", false},
+		// PostgreSQL 14's last release was due on 2026-11-12.
+		{"postgres:14", "2026-11-12", true},
+		{"postgres:15-alpine", "2027-11-11", false},
 		{"postgres:12-alpine", "2024-11-21", true},
 		{"centos:7", "2024-06-30", true},
 		{"centos:centos8", "2021-12-31", true},
@@ -66,10 +92,10 @@ func TestEOL(t *testing.T) {
 		{"mcr.microsoft.com/dotnet/sdk:7.0.410-bookworm-slim", "2024-05-14", true},
 		{"mcr.microsoft.com/dotnet/runtime:6.0-alpine3.19", "2024-11-12", true},
 		{"mcr.microsoft.com/dotnet/core/aspnet:3.1-bionic", "2022-12-13", true},
-		// .NET 8 (LTS) and 9 (STS) both end on 2026-11-10, after the
-		// table's as-of date.
-		{"mcr.microsoft.com/dotnet/aspnet:8.0", "2026-11-10", false},
-		{"mcr.microsoft.com/dotnet/runtime-deps:9.0-noble-chiseled", "2026-11-10", false},
+		// .NET 8 (LTS) and 9 (STS) both ended on 2026-11-10, before the
+		// end-of-life as-of date.
+		{"mcr.microsoft.com/dotnet/aspnet:8.0", "2026-11-10", true},
+		{"mcr.microsoft.com/dotnet/runtime-deps:9.0-noble-chiseled", "2026-11-10", true},
 		{"mcr.microsoft.com/dotnet/aspnet:10.0", "2028-11-14", false},
 		{"mcr.microsoft.com/dotnet/aspnet:latest", "", false},
 		{"mcr.microsoft.com/dotnet/framework/aspnet:4.8", "", false},
@@ -88,8 +114,12 @@ func TestEOL(t *testing.T) {
 			t.Errorf("EOL(%s) = %s, %v; want %s", c.ref, date.Format(time.DateOnly), known, c.date)
 			continue
 		}
-		if ended := date.Before(AsOfDate()); ended != c.ended {
-			t.Errorf("EOL(%s): ended = %v, want %v", c.ref, ended, c.ended)
+		ended := false
+		for _, lc := range Lookup(ref) {
+			ended = ended || lc.Ended
+		}
+		if ended != c.ended {
+			t.Errorf("Lookup(%s): ended = %v, want %v", c.ref, ended, c.ended)
 		}
 	}
 }
@@ -100,11 +130,13 @@ func TestLookupOldestSupported(t *testing.T) {
 		"python:3.9":    "3.11",
 		"golang:1.22":   "1.26",
 		"debian:buster": "12",
-		"alpine:3.16":   "3.22", // 3.21 ended on 2026-11-01, the as-of date
+		"alpine:3.16":   "3.22", // 3.21 ended on 2026-11-01
 		"ruby:2.7":      "3.3",
-		"postgres:12":   "14",
+		"postgres:12":   "15", // 14 ended on 2026-11-12
 		"php:7.4":       "8.2",
 		"openjdk:17":    "",
+		// 8.0 and 9.0 ended on 2026-11-10.
+		"mcr.microsoft.com/dotnet/sdk:7.0": "10.0",
 	}
 	for ref, want := range cases {
 		lcs := Lookup(analyzer.ParseImageRef(ref))

@@ -37,7 +37,7 @@ var EOLBaseImage = &analyzer.Rule{
 			if len(ended) == 0 {
 				continue
 			}
-			p.Report(s.From, fmt.Sprintf("%s is past end of life (as of %s): %s", s.BaseRaw, imagedata.AsOf(), strings.Join(ended, "; ")), nil)
+			p.Report(s.From, fmt.Sprintf("%s is past end of life (as of %s): %s", s.BaseRaw, imagedata.EOLAsOf(), strings.Join(ended, "; ")), nil)
 		}
 	},
 }
