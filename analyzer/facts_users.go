@@ -812,7 +812,9 @@ func (sf *StageFacts) entrypointScript(word string) (src, text string, ok bool) 
 func (sf *StageFacts) placedText(match func(PlacedFile) bool) (src, text string, pf PlacedFile, ok bool) {
 	for i := len(sf.placed) - 1; i >= 0; i-- {
 		pf := sf.placed[i]
-		if !match(pf) {
+		if !match(pf) || pf.How == "chmod" {
+			// chmod +x changes a file's mode, not what it holds: the
+			// file read is the one put there before.
 			continue
 		}
 		if pf.Inline != nil {
