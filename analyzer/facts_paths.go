@@ -75,6 +75,11 @@ func (sf *StageFacts) copy(in *Instruction, c copySpec, lex lexer, st step) {
 	dest := expandStatic(lex, c.dest, st.env)
 	destDir := strings.HasSuffix(dest, "/") || len(c.sources)+len(c.inline) > 1
 	dest = resolveIn(st.workdir, dest)
+	if dest != "" && !destDir {
+		// COPY docker-entrypoint.sh /usr/local/bin copies into the
+		// directory, as Docker does for any destination that exists.
+		destDir = sf.isDirBefore(dest, in.Start+1)
+	}
 	if dest == "" {
 		sf.toolEvent(toolEvent{offset: in.Start + 1, line: in.StartLine, all: true, why: fmt.Sprintf("line %d copies to a path dockopt cannot resolve", in.StartLine)})
 		return
@@ -138,6 +143,41 @@ func (sf *StageFacts) copy(in *Instruction, c copySpec, lex lexer, st step) {
 			}
 		}
 	}
+}
+
+// distributionDirs are directories every Debian, Ubuntu, Alpine, RHEL and
+// SUSE image has (their base-files, alpine-baselayout and filesystem
+// packages create them).
+var distributionDirs = map[string]bool{
+	"/bin": true, "/sbin": true, "/usr/bin": true, "/usr/sbin": true, "/usr/local/bin": true, "/usr/local/sbin": true,
+	"/usr/local": true, "/usr/local/lib": true, "/usr/local/share": true, "/usr/lib": true, "/usr/share": true,
+	"/etc": true, "/tmp": true, "/opt": true, "/var": true, "/var/lib": true, "/home": true, "/root": true,
+}
+
+// isDirBefore reports whether p is known to be a directory before the
+// offset: one every image of the stage's distribution has, or one the
+// lineage made (WORKDIR, mkdir, install -d, a COPY of a directory). An
+// image whose distribution is not known (scratch, busybox, distroless)
+// is not assumed to have any.
+func (sf *StageFacts) isDirBefore(p string, offset int) bool {
+	switch sf.distro.Family {
+	case DistroDebian, DistroAlpine, DistroRHEL, DistroSUSE:
+		if distributionDirs[p] {
+			return true
+		}
+	}
+	for _, e := range sf.writes {
+		if e.offset >= offset || e.path != p {
+			continue
+		}
+		switch {
+		case e.kind == "WORKDIR", e.kind == "mkdir", e.kind == "install -d":
+			return true
+		case (e.kind == "COPY" || e.kind == "ADD") && e.under:
+			return true
+		}
+	}
+	return false
 }
 
 // runPaths records directories a RUN creates, chowns or opens to all,
