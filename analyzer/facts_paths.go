@@ -23,6 +23,9 @@ type PlacedFile struct {
 	From    string
 	// Inline is the content of a heredoc source (`COPY <<EOF /x`).
 	Inline *string
+	// Link is the absolute path a link made by ln points to: the file
+	// read through it is the one there.
+	Link string
 }
 
 // PlacedFiles lists the files the lineage puts at known paths, in order.

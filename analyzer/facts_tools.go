@@ -543,11 +543,15 @@ func (sf *StageFacts) runTools(in *Instruction, cmds []Command, script *Script, 
 				for _, src := range pos[:len(pos)-1] {
 					if !src.Dynamic {
 						sf.placeInRun(in, off, line, path.Join(dest, path.Base(src.Value)), c.Name)
+						sf.linkLast(c, src.Value, st.workdir)
 					}
 				}
 				continue
 			}
 			sf.placeInRun(in, off, line, dest, c.Name)
+			if len(pos) == 2 && !pos[0].Dynamic {
+				sf.linkLast(c, pos[0].Value, st.workdir)
+			}
 		case "chmod":
 			for _, w := range c.Positional() {
 				if p := resolveIn(st.workdir, w.Value); p != "" && sf.binDirs[path.Dir(p)] {
@@ -759,6 +763,26 @@ func (sf *StageFacts) placeInRun(in *Instruction, off, line int, p, how string) 
 	sf.placed = append(sf.placed, PlacedFile{Path: p, Line: line, Offset: off, How: how})
 	if sf.binDirs[path.Dir(p)] {
 		sf.toolEvent(toolEvent{offset: off, line: line, tool: canonicalTool(path.Base(p)), presence: Present, why: fmt.Sprintf("line %d puts %s on the PATH (%s)", line, p, how)})
+	}
+}
+
+// linkLast records, when c is ln, where the link just placed points:
+// `ln -s usr/local/bin/docker-entrypoint.sh /docker-entrypoint.sh` makes
+// the ENTRYPOINT /docker-entrypoint.sh run the script copied to
+// /usr/local/bin. A symbolic link's relative target is relative to the
+// link's directory, a hard link's to the working directory.
+func (sf *StageFacts) linkLast(c Command, target, workdir string) {
+	if c.Name != "ln" || len(sf.placed) == 0 {
+		return
+	}
+	pf := &sf.placed[len(sf.placed)-1]
+	switch {
+	case !c.Has("-s", "--symbolic") && !c.HasShortFlag('s'):
+		pf.Link = resolveIn(workdir, target)
+	case strings.HasPrefix(target, "/"):
+		pf.Link = path.Clean(target)
+	case !strings.Contains(target, "$"):
+		pf.Link = path.Join(path.Dir(pf.Path), target)
 	}
 }
 

@@ -810,26 +810,46 @@ func (sf *StageFacts) entrypointScript(word string) (src, text string, ok bool) 
 // "Dockerfile"). ok is false when that file is not known, came from
 // elsewhere (another stage, a download) or is too large to read.
 func (sf *StageFacts) placedText(match func(PlacedFile) bool) (src, text string, pf PlacedFile, ok bool) {
-	for i := len(sf.placed) - 1; i >= 0; i-- {
-		pf := sf.placed[i]
-		if !match(pf) || pf.How == "chmod" {
+	for hops := 0; hops <= maxLinkHops; hops++ {
+		found := false
+		for i := len(sf.placed) - 1; i >= 0 && !found; i-- {
 			// chmod +x changes a file's mode, not what it holds: the
 			// file read is the one put there before.
+			if match(sf.placed[i]) && sf.placed[i].How != "chmod" {
+				pf, found = sf.placed[i], true
+			}
+		}
+		if !found {
+			break
+		}
+		if pf.Link != "" {
+			// A link made with ln: what it holds is its target's.
+			target := pf.Link
+			match = func(q PlacedFile) bool { return q.Path == target }
 			continue
 		}
-		if pf.Inline != nil {
-			return "Dockerfile", *pf.Inline, pf, true
-		}
-		if pf.Context == "" {
-			return "", "", pf, false
-		}
-		b, err := sf.facts.ctx.ReadFile(pf.Context)
-		if err != nil || len(b) > maxScriptRead {
-			return "", "", pf, false
-		}
-		return path.Join(sf.facts.ctx.Dir, pf.Context), string(b), pf, true
+		return sf.readPlaced(pf)
 	}
 	return "", "", PlacedFile{}, false
+}
+
+// maxLinkHops bounds the links placedText follows, as the kernel bounds
+// symlink chains (a link to itself must end).
+const maxLinkHops = 8
+
+// readPlaced reads the content of a placed file, bounded.
+func (sf *StageFacts) readPlaced(pf PlacedFile) (src, text string, _ PlacedFile, ok bool) {
+	if pf.Inline != nil {
+		return "Dockerfile", *pf.Inline, pf, true
+	}
+	if pf.Context == "" {
+		return "", "", pf, false
+	}
+	b, err := sf.facts.ctx.ReadFile(pf.Context)
+	if err != nil || len(b) > maxScriptRead {
+		return "", "", pf, false
+	}
+	return path.Join(sf.facts.ctx.Dir, pf.Context), string(b), pf, true
 }
 
 // places reports whether the lineage puts the file a start word names.
