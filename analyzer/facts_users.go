@@ -620,6 +620,16 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 		}
 		prog = words[1]
 	}
+	if name, d, ok := rootDaemonOf(prog, words[1:]); ok {
+		ep.Line = line
+		if d.drops {
+			ep.SwitchesUser, ep.How = Present, name
+		} else {
+			ep.NeedsRoot = Present
+		}
+		ep.Why = fmt.Sprintf("the start command on line %d runs %s", line, d.why)
+		return ep
+	}
 	if src, text, ok := sf.entrypointScript(prog); ok {
 		ep.Script = src
 		sf.readScript(&ep, src, text)
@@ -664,6 +674,43 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 	ep.SwitchesUser, ep.Line = Absent, line
 	ep.Why = fmt.Sprintf("the start command on line %d (%s) runs the process directly", line, strings.Join(words, " "))
 	return ep
+}
+
+// rootDaemon is a system daemon that must be started as root.
+type rootDaemon struct {
+	// drops is set when it leaves root by itself for the work it does
+	// (the start is root by design); otherwise it stays root.
+	drops bool
+	why   string
+}
+
+// rootDaemons are system daemons, by program name, that must be started
+// as root: their distribution packages give the logs, spool and pid
+// paths to root or to the daemon's own account, and they switch to the
+// users they serve themselves. Under a USER they cannot start.
+var rootDaemons = map[string]rootDaemon{
+	"squid":    {true, "squid, which starts as root and runs as its cache_effective_user (proxy or squid, from its package), the owner of the log, cache and pid paths the package creates"},
+	"cron":     {true, "cron, which runs as root to start each crontab's jobs as the crontab's owner"},
+	"crond":    {true, "crond, which runs as root to start each crontab's jobs as the crontab's owner"},
+	"sshd":     {true, "sshd, which runs as root to start each login as the account that logs in"},
+	"postfix":  {true, "postfix, whose master runs as root and starts its daemons as postfix (mail_owner)"},
+	"dovecot":  {true, "dovecot, whose master runs as root and starts its login and mail processes as dovenull, dovecot and the mail users"},
+	"rsyslogd": {false, "rsyslogd, which must start as root to create /dev/log and write the logs its package owns"},
+}
+
+// rootDaemonOf reports whether a command starts one of rootDaemons:
+// itself, as a busybox applet (busybox crond -f), or through
+// `service NAME start`.
+func rootDaemonOf(prog string, args []string) (string, rootDaemon, bool) {
+	name := path.Base(prog)
+	switch {
+	case name == "busybox" && len(args) > 0:
+		name = args[0]
+	case name == "service" && len(args) > 1 && args[1] == "start":
+		name = args[0]
+	}
+	d, ok := rootDaemons[name]
+	return name, d, ok
 }
 
 // initWrappers run the rest of the command as their child, as the same
@@ -905,6 +952,18 @@ func startsService(s *Script, c Command) bool {
 	return true
 }
 
+// runsLast reports whether a command of a script is what it ends in: run
+// with exec, or in the script's last top-level statement.
+func runsLast(s *Script, c Command) bool {
+	if slices.ContainsFunc(c.Prefix, func(w Word) bool { return w.Value == "exec" }) {
+		return true
+	}
+	if n := len(s.File.Stmts); n > 0 {
+		return c.Call.Pos().Offset() >= s.File.Stmts[n-1].Pos().Offset()
+	}
+	return false
+}
+
 // passesGivenCommand reports whether shell text refers to the command the
 // container was given (the script's arguments).
 func passesGivenCommand(text string) bool {
@@ -990,6 +1049,18 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 			ep.runsSSHD = true
 		case ".", "source", "run-parts":
 			opaque = true
+		}
+		if name, d, ok := rootDaemonOf(c.Name, wordValues(c.Args)); ok {
+			switch {
+			case d.drops && runsLast(s, c) && ep.SwitchesUser != Present:
+				// exec squid -N: the service is the daemon, which
+				// leaves root itself.
+				ep.SwitchesUser, ep.How, ep.Line = Present, name, line
+				ep.Why = fmt.Sprintf("%s runs, on line %d, %s", src, line, d.why)
+			case rootWhy == "":
+				ep.NeedsRoot = Present
+				rootWhy = fmt.Sprintf("%s starts, on line %d, %s", src, line, d.why)
+			}
 		}
 		if runsScriptFile(c) {
 			opaque = true
