@@ -388,6 +388,8 @@ func (sf *StageFacts) BaseWorkdir() (dir string, known bool, why string) {
 	switch {
 	case base.IsScratch():
 		return "/", true, "scratch sets no WORKDIR"
+	case sf.imageKnown && sf.image.WorkdirUnknown:
+		return "", false, fmt.Sprintf("the base image %s sets a WORKDIR that changes with its version (dockopt's image table, %s)", base.Raw, imageTableDate())
 	case sf.imageKnown && sf.image.Workdir != "":
 		return sf.image.Workdir, true, fmt.Sprintf("the base image %s sets WORKDIR %s (dockopt's image table, %s)", base.Raw, sf.image.Workdir, imageTableDate())
 	case sf.imageKnown:

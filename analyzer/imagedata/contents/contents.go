@@ -35,6 +35,9 @@ type entry struct {
 	// with (golang's GOPATH=/go).
 	Env     map[string]string `json:"env"`
 	Workdir string            `json:"workdir"`
+	// WorkdirUnknown marks an image whose WORKDIR changes with its
+	// version (zookeeper's /apache-zookeeper-3.9.3-bin).
+	WorkdirUnknown bool `json:"workdir_unknown"`
 	// DistributionLayer marks an entry that only adds a distribution's
 	// packages (buildpack-deps): what it ships is the distribution's, not
 	// the product's, and does not carry over to the product's variant on
@@ -115,8 +118,10 @@ type Image struct {
 	// /go/src/app there. A variable that is not a key is unknown.
 	Env map[string]string
 	// Workdir is the image's own WORKDIR (golang's /go), "" for none: a
-	// relative path then resolves against /.
-	Workdir string
+	// relative path then resolves against /. WorkdirUnknown is set when
+	// the image sets one the table cannot name.
+	Workdir        string
+	WorkdirUnknown bool
 
 	// ownTools and ownUsers are what the entry's chain says about the
 	// product itself, above its distribution: onDistribution keeps these
@@ -177,7 +182,7 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 		// docker-entrypoint.sh.
 		img.Entrypoint, img.EntrypointKnown = nil, false
 		// Like its USER, an image's WORKDIR is its own entry's to say.
-		img.Workdir = ""
+		img.Workdir, img.WorkdirUnknown = "", false
 	}
 	if e.Distro != "" {
 		img.Distro = e.Distro
@@ -227,6 +232,7 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 	if e.Workdir != "" {
 		img.Workdir = e.Workdir
 	}
+	img.WorkdirUnknown = e.WorkdirUnknown
 	return img, nil
 }
 

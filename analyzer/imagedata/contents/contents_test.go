@@ -55,6 +55,15 @@ func TestLookup(t *testing.T) {
 		{"mcr.microsoft.com", "windows/nanoserver", "ltsc2022", "mcr.microsoft.com/windows/nanoserver", "windows", "windows", "sh", false, true, "ContainerUser"},
 		{"mcr.microsoft.com", "devcontainers/base", "bookworm", "mcr.microsoft.com/devcontainers/*", "debian", "gnu", "git", true, true, ""},
 		{"registry.example.com:5000", "redis", "7", "redis", "debian", "gnu", "gosu", true, true, ""},
+		// Official images that leave root in their entrypoints, or set a USER.
+		{"docker.io", "rabbitmq", "3.13-management", "rabbitmq", "debian", "gnu", "gosu", true, true, ""},
+		{"docker.io", "rabbitmq", "3.13-management-alpine", "rabbitmq:alpine", "alpine", "busybox", "su-exec", true, true, ""},
+		{"docker.io", "cassandra", "5.0", "cassandra", "debian", "gnu", "gosu", true, true, ""},
+		{"docker.io", "couchdb", "3.3", "couchdb", "debian", "gnu", "setpriv", true, true, ""},
+		{"docker.io", "zookeeper", "3.9", "zookeeper", "debian", "gnu", "gosu", true, true, ""},
+		{"docker.io", "solr", "9.10", "solr", "debian", "gnu", "gosu", true, true, "solr"},
+		{"docker.io", "consul", "1.15", "consul", "alpine", "busybox", "su-exec", true, true, ""},
+		{"docker.io", "vault", "1.13", "vault", "alpine", "busybox", "su-exec", true, true, ""},
 		{"docker.io", "bitnami/redis", "7", "", "", "", "", false, false, ""},
 		{"quay.io", "someone/tool", "1", "", "", "", "", false, false, ""},
 		{"", "scratch", "", "scratch", "scratch", "none", "sh", false, true, ""},
@@ -190,6 +199,20 @@ func TestWorkdir(t *testing.T) {
 		}
 		if img.Workdir != c.want {
 			t.Errorf("%s:%s: workdir %q, want %q", c.repo, c.tag, img.Workdir, c.want)
+		}
+	}
+}
+
+// zookeeper's WORKDIR names its version (/apache-zookeeper-3.9.3-bin):
+// unknown, and not carried over to an image like it.
+func TestWorkdirUnknown(t *testing.T) {
+	for _, c := range []struct {
+		repo, tag string
+		want      bool
+	}{{"zookeeper", "3.9", true}, {"zookeeper", "3.9.2-alpine", true}, {"solr", "9.10", false}, {"eclipse-temurin", "21", false}} {
+		img, ok := Lookup("docker.io", c.repo, c.tag)
+		if !ok || img.WorkdirUnknown != c.want {
+			t.Errorf("%s:%s: WorkdirUnknown %v (in the table: %v), want %v", c.repo, c.tag, img.WorkdirUnknown, ok, c.want)
 		}
 	}
 }
