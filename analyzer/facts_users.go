@@ -1087,3 +1087,12 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 		ep.Why = rootWhy
 	}
 }
+
+// wordValues returns the values of shell words.
+func wordValues(words []Word) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = w.Value
+	}
+	return out
+}
