@@ -692,7 +692,11 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 			p.Why += fmt.Sprintf("; %s listens there (%s)", s.Name, s.Why)
 		}
 		if info.probe != "" {
-			p.Probe = sf.probe(info.probe, info.probeTool, s.Name+"'s own readiness check")
+			probe, tool := info.probe, info.probeTool
+			if s.Name == "mongodb" {
+				probe, tool = sf.mongoProbe()
+			}
+			p.Probe = sf.probe(probe, tool, s.Name+"'s own readiness check")
 			switch {
 			case s.PortUnknown != "":
 				p.Probe.Command, p.Probe.Unknown = "", s.PortUnknown
@@ -742,6 +746,16 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 			p.Probe = &Probe{Tool: "curl", ToolPresence: t.Presence, Why: "neither curl nor wget is known to be in the image: " + t.Why}
 		}
 	}
+}
+
+// mongoProbe is MongoDB's ping with the shell the image has: mongosh,
+// or the legacy mongo shell of images before 5.0, which has no mongosh.
+func (sf *StageFacts) mongoProbe() (cmd, tool string) {
+	const eval = `--quiet --eval "db.adminCommand('ping')"`
+	if sf.Tool(0, "mongosh").Presence != Present && sf.Tool(0, "mongo").Presence == Present {
+		return "mongo " + eval, "mongo"
+	}
+	return "mongosh " + eval, "mongosh"
 }
 
 func (sf *StageFacts) probe(cmd, tool, what string) *Probe {

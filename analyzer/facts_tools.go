@@ -212,6 +212,9 @@ func (sf *StageFacts) toolEvent(e toolEvent) { sf.tools = append(sf.tools, e) }
 // or, failing that, from what every image of its distribution has.
 func (sf *StageFacts) baseTool(name string) ToolState {
 	base := sf.chain[0].Base.Raw
+	if sf.imageKnown && (name == "mongosh" || name == "mongo") && (sf.image.Entry == "mongo" || strings.HasPrefix(sf.image.Entry, "mongo:")) {
+		return mongoShell(sf.chain[0].Base, name)
+	}
 	if sf.imageKnown {
 		if present, known := sf.image.Tool(name); known {
 			if !present {
@@ -247,6 +250,49 @@ func (sf *StageFacts) baseTool(name string) ToolState {
 	}
 	return ToolState{Why: fmt.Sprintf("dockopt does not know whether %s ships %s", base, name)}
 }
+
+// mongoShell answers for the official mongo image's two shells by the
+// tag's version: up to 4.4 the image ships only the legacy mongo shell,
+// 5.0 ships it and mongosh, and 6.0 removed the legacy shell
+// (docker-library/mongo#558, MongoDB's 6.0 compatibility notes). A tag
+// without a version (latest, jammy) is the newest release; a digest alone
+// or another tag says no version, and both shells are then unknown.
+func mongoShell(base ImageRef, name string) ToolState {
+	major, versioned := tagMajor(base.Tag)
+	switch {
+	case !versioned && (base.Tag == "" && base.Digest != "" || base.Tag != "" && base.Tag != "latest" && !latestCodename(base.Tag)):
+		return ToolState{Why: fmt.Sprintf("dockopt cannot tell which MongoDB version the tag of %s is, and the image ships mongosh from 5.0 on and the legacy mongo shell up to 5.0", base.Raw)}
+	case name == "mongosh" && versioned && major < 5:
+		return ToolState{Presence: Absent, Why: fmt.Sprintf("%s ships the legacy mongo shell, not mongosh, which the official image ships from 5.0 on", base.Raw)}
+	case name == "mongo" && (!versioned || major >= 6):
+		return ToolState{Presence: Absent, Why: fmt.Sprintf("%s ships mongosh, not the legacy mongo shell, which MongoDB removed in 6.0", base.Raw)}
+	case name == "mongo":
+		return ToolState{Presence: Present, Why: fmt.Sprintf("%s ships the legacy mongo shell (MongoDB before 6.0)", base.Raw)}
+	}
+	return ToolState{Presence: Present, Why: fmt.Sprintf("%s ships mongosh (MongoDB 5.0 and later)", base.Raw)}
+}
+
+// tagMajor returns the major version a tag starts with (4 for 4.4.18,
+// 7 for 7.0-jammy), and false when it starts with none.
+func tagMajor(tag string) (int, bool) {
+	end := 0
+	for end < len(tag) && tag[end] >= '0' && tag[end] <= '9' {
+		end++
+	}
+	if end == 0 || end > 4 || end < len(tag) && tag[end] != '.' && tag[end] != '-' {
+		return 0, false
+	}
+	n := 0
+	for _, c := range tag[:end] {
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// latestCodename reports a tag that names only the Ubuntu release the
+// mongo image's current releases are built on; older codename tags
+// (bionic, focal) stopped at older releases.
+func latestCodename(tag string) bool { return tag == "jammy" || tag == "noble" }
 
 func imageTableDate() string { return "as of " + contentsAsOf() }
 
