@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"gopkg.in/yaml.v3"
 )
 
 // Protocols a port can speak, as PortFact reports them.
@@ -188,8 +189,11 @@ func (sf *StageFacts) findServers() []ServerFact {
 		}
 	}
 	for i := range out {
-		if out[i].Name == "redis" {
+		switch out[i].Name {
+		case "redis":
 			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.redisPort(words)
+		case "mongodb":
+			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.mongoPort(words)
 		}
 	}
 	return out
@@ -294,6 +298,178 @@ func (sf *StageFacts) redisPort(words []string) (port int, why, unknown string) 
 		return 0, "", ""
 	}
 	return number(value, fmt.Sprintf("%s, whose line %d", where, portLine))
+}
+
+// serverArgs returns the arguments a server's start command passes it:
+// those after the word that names one of cmds, or, when none does, the
+// whole command if it starts with an option, which the official image's
+// docker-entrypoint.sh runs the server with (CMD ["--port", "27018"]).
+// run is false when the command does not start the server itself, and
+// shell names the server when a shell string starts it, whose arguments
+// are not read.
+func serverArgs(words []string, cmds ...string) (args []string, run bool, shell string) {
+	if i := slices.IndexFunc(words, func(w string) bool { return slices.Contains(cmds, path.Base(w)) }); i >= 0 {
+		return words[i+1:], true, ""
+	}
+	for _, w := range words {
+		for _, c := range cmds {
+			if strings.Contains(w, c+" ") {
+				return nil, false, c
+			}
+		}
+	}
+	if len(words) > 0 && path.Base(words[0]) == "docker-entrypoint.sh" {
+		words = words[1:]
+	}
+	if len(words) > 0 && strings.HasPrefix(words[0], "-") {
+		return words, true, ""
+	}
+	return nil, len(words) == 0, ""
+}
+
+// optionValue reads a command-line option given as "--name value" or
+// "--name=value" (for one-letter names also "-nvalue") at args[i]: the
+// value and how many words it took, 0 when args[i] is not the option.
+func optionValue(args []string, i int, names ...string) (string, int) {
+	a := args[i]
+	for _, n := range names {
+		switch {
+		case a == n && i+1 < len(args):
+			return args[i+1], 2
+		case strings.HasPrefix(a, n+"="):
+			return a[len(n)+1:], 1
+		case len(n) == 2 && n[0] == '-' && n[1] != '-' && strings.HasPrefix(a, n) && len(a) > 2:
+			return a[2:], 1
+		}
+	}
+	return "", 0
+}
+
+// portNumber reads a port a configuration or command line sets: the
+// port and what says so, or why it cannot be used.
+func portNumber(v, what, name string) (int, string, string) {
+	n, err := strconv.Atoi(strings.Trim(v, `"'`))
+	switch {
+	case err != nil || n < 0 || n > 65535:
+		return 0, "", fmt.Sprintf("%s sets port %s, which dockopt cannot resolve", what, v)
+	case n == 0:
+		return 0, "", fmt.Sprintf("%s sets port 0: %s listens on no TCP port", what, name)
+	}
+	return n, fmt.Sprintf("%s sets port %d", what, n), ""
+}
+
+// mongoPort returns the port mongod listens on and what says so, as
+// redisPort does: --port on its command line, which wins over the
+// configuration file, else net.port of the YAML configuration file that
+// --config names, read from the build context. unknown also says why a
+// probe of 127.0.0.1 without TLS would not reach it: TLS is required, or
+// mongod binds only other addresses.
+func (sf *StageFacts) mongoPort(words []string) (port int, why, unknown string) {
+	args, run, shell := serverArgs(words, "mongod")
+	switch {
+	case shell != "":
+		return 0, "", "the start command runs mongod inside a shell string, whose arguments (a --port or a configuration file) dockopt does not read"
+	case !run:
+		if _, _, pf, ok := sf.placedText(func(pf PlacedFile) bool { return path.Base(pf.Path) == "mongod.conf" }); ok || pf.Line > 0 {
+			return 0, "", fmt.Sprintf("the image starts %s, not mongod itself, and line %d puts %s in the image, which may set another port", words[0], pf.Line, pf.Path)
+		}
+		return 0, "", ""
+	}
+	var portArg, config, tlsMode, bind string
+	for i := 0; i < len(args); i++ {
+		if v, n := optionValue(args, i, "--port"); n > 0 {
+			portArg, i = v, i+n-1
+		} else if v, n := optionValue(args, i, "--config", "-f"); n > 0 {
+			config, i = v, i+n-1
+		} else if v, n := optionValue(args, i, "--tlsMode", "--sslMode"); n > 0 {
+			tlsMode, i = v, i+n-1
+		} else if v, n := optionValue(args, i, "--bind_ip"); n > 0 {
+			bind, i = v, i+n-1
+		} else if args[i] == "--bind_ip_all" {
+			bind = "0.0.0.0"
+		} else if strings.HasPrefix(args[i], "--configExpand") {
+			return 0, "", "the mongod command line expands its configuration (--configExpand), which may set another port"
+		}
+	}
+	if config != "" {
+		net, where, bad := sf.mongoConfigNet(config)
+		if bad != "" {
+			return 0, "", bad
+		}
+		if tlsMode == "" {
+			tlsMode = scalarString(net["tls"], "mode")
+		}
+		if tlsMode == "" {
+			tlsMode = scalarString(net["ssl"], "mode")
+		}
+		if all, _ := net["bindIpAll"].(bool); bind == "" && all {
+			bind = "0.0.0.0"
+		} else if bind == "" {
+			bind = scalarString(net, "bindIp")
+		}
+		if v, ok := net["port"]; ok && portArg == "" {
+			port, why, unknown = portNumber(fmt.Sprint(v), where+", whose net.port", "mongod")
+		}
+	}
+	if portArg != "" {
+		port, why, unknown = portNumber(portArg, "the mongod command line", "mongod")
+	}
+	switch {
+	case unknown != "":
+		return 0, "", unknown
+	case tlsMode == "requireTLS" || tlsMode == "requireSSL":
+		return 0, "", fmt.Sprintf("mongod requires TLS (%s), and the probe would connect without it", tlsMode)
+	case bind != "" && !slices.ContainsFunc(strings.Split(bind, ","), func(a string) bool {
+		switch strings.TrimSpace(a) {
+		case "127.0.0.1", "localhost", "0.0.0.0", "*", "::", "0:0:0:0:0:0:0:0":
+			return true
+		}
+		return false
+	}):
+		return 0, "", fmt.Sprintf("mongod binds %s, which does not include 127.0.0.1, where the probe connects", bind)
+	}
+	return port, why, ""
+}
+
+// mongoConfigNet reads the net section of the mongod configuration file
+// at file, and where it comes from; why says why it cannot be used: it is
+// not in the build context, is not YAML, or expands values at start.
+func (sf *StageFacts) mongoConfigNet(file string) (net map[string]any, where, why string) {
+	target := file
+	if !strings.HasPrefix(file, "/") {
+		target = resolveIn(sf.endDir, file)
+	}
+	src, text, pf, ok := sf.placedText(func(pf PlacedFile) bool { return pf.Path == target })
+	if !ok {
+		return nil, "", fmt.Sprintf("mongod reads %s, which may set another port or require TLS, and dockopt cannot read it from the build context", file)
+	}
+	where = fmt.Sprintf("mongod loads %s (line %d puts %s there)", file, pf.Line, src)
+	var conf map[string]any
+	if err := yaml.Unmarshal([]byte(text), &conf); err != nil {
+		return nil, "", where + ", which dockopt cannot read as YAML"
+	}
+	if strings.Contains(text, "__exec") || strings.Contains(text, "__rest") {
+		return nil, "", where + ", which expands values when mongod starts (__exec, __rest)"
+	}
+	for k := range conf {
+		if strings.HasPrefix(k, "net.") {
+			return nil, "", where + ", which sets " + k + " in dotted form"
+		}
+	}
+	switch n := conf["net"].(type) {
+	case map[string]any:
+		return n, where, ""
+	case nil:
+		return map[string]any{}, where, ""
+	}
+	return nil, "", where + ", whose net section dockopt cannot read"
+}
+
+// scalarString is m[key] of a YAML mapping when it is a string.
+func scalarString(m any, key string) string {
+	mm, _ := m.(map[string]any)
+	s, _ := mm[key].(string)
+	return s
 }
 
 // busyboxHTTPDServer names busybox's httpd among the servers.
@@ -694,12 +870,14 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 		if info.probe != "" {
 			probe, tool := info.probe, info.probeTool
 			if s.Name == "mongodb" {
-				probe, tool = sf.mongoProbe()
+				probe, tool = sf.mongoProbe(0)
 			}
 			p.Probe = sf.probe(probe, tool, s.Name+"'s own readiness check")
 			switch {
 			case s.PortUnknown != "":
 				p.Probe.Command, p.Probe.Unknown = "", s.PortUnknown
+			case s.PortWhy != "" && s.Port != info.defaultPort && s.Name == "mongodb":
+				p.Probe.Command, _ = sf.mongoProbe(s.Port)
 			case s.PortWhy != "" && s.Port != info.defaultPort:
 				p.Probe.Command = fmt.Sprintf(info.probeOnPort, s.Port)
 			}
@@ -750,12 +928,17 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 
 // mongoProbe is MongoDB's ping with the shell the image has: mongosh,
 // or the legacy mongo shell of images before 5.0, which has no mongosh.
-func (sf *StageFacts) mongoProbe() (cmd, tool string) {
-	const eval = `--quiet --eval "db.adminCommand('ping')"`
+// Both take --port; port 0 leaves it out.
+func (sf *StageFacts) mongoProbe(port int) (cmd, tool string) {
+	tool = "mongosh"
 	if sf.Tool(0, "mongosh").Presence != Present && sf.Tool(0, "mongo").Presence == Present {
-		return "mongo " + eval, "mongo"
+		tool = "mongo"
 	}
-	return "mongosh " + eval, "mongosh"
+	cmd = tool
+	if port > 0 {
+		cmd += fmt.Sprintf(" --port %d", port)
+	}
+	return cmd + ` --quiet --eval "db.adminCommand('ping')"`, tool
 }
 
 func (sf *StageFacts) probe(cmd, tool, what string) *Probe {

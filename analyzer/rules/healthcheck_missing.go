@@ -138,7 +138,7 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 		case pr == nil:
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d speaks %s (%s), and dockopt knows no probe for it", pt.Port, pt.Protocol, pt.Why)}
 		case pr.Unknown != "":
-			w = &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("port %d speaks %s (%s), but %s's own readiness check needs the port it listens on: %s", pt.Port, pt.Protocol, pt.Why, pt.Server, pr.Unknown)}
+			w = &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("port %d speaks %s (%s), but %s's own readiness check needs to know where and how it listens: %s", pt.Port, pt.Protocol, pt.Why, pt.Server, pr.Unknown)}
 		case pr.Command == "" || pr.ToolPresence != analyzer.Present:
 			w = &withheld{analyzer.PreconditionTool, fmt.Sprintf("port %d speaks %s (%s), but the probe needs %s, which is not known to be in the final image (%s)", pt.Port, pt.Protocol, pt.Why, pr.Tool, pr.Why)}
 		case shell != analyzer.Present && strings.ContainsAny(pr.Command, `"'$|&;<>`):
