@@ -57,7 +57,8 @@ type server struct {
 var servers = []server{
 	{name: "postgres", images: []string{"postgres", "postgis", "timescaledb", "pgvector"}, commands: []string{"postgres", "pg_ctl", "pg_ctlcluster"},
 		ports: map[int]string{5432: ProtoPostgreSQL}, exposes: []int{5432}, probe: `pg_isready -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}"`, probeTool: "pg_isready",
-		dataDirs: []string{"$PGDATA", "/var/lib/postgresql/data"}, defaultPort: 5432},
+		probeOnPort: `pg_isready -h 127.0.0.1 -p %d -U "${POSTGRES_USER:-postgres}" -d "${POSTGRES_DB:-${POSTGRES_USER:-postgres}}"`,
+		dataDirs:    []string{"$PGDATA", "/var/lib/postgresql/data"}, defaultPort: 5432},
 	{name: "mysql", images: []string{"mysql", "percona", "percona-server"}, commands: []string{"mysqld"},
 		ports: map[int]string{3306: ProtoMySQL, 33060: "mysqlx"}, exposes: []int{3306, 33060}, probe: "mysqladmin ping", probeTool: "mysqladmin",
 		dataDirs: []string{"/var/lib/mysql"}, defaultPort: 3306},
@@ -194,6 +195,8 @@ func (sf *StageFacts) findServers() []ServerFact {
 			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.redisPort(words)
 		case "mongodb":
 			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.mongoPort(words)
+		case "postgres":
+			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.postgresPort(words)
 		}
 	}
 	return out
@@ -427,6 +430,114 @@ func (sf *StageFacts) mongoPort(words []string) (port int, why, unknown string) 
 		return false
 	}):
 		return 0, "", fmt.Sprintf("mongod binds %s, which does not include 127.0.0.1, where the probe connects", bind)
+	}
+	return port, why, ""
+}
+
+// postgresPort returns the port postgres listens on and what says so, as
+// redisPort does: -p, --port or -c port= on its command line, which win
+// over the configuration file, else the last port setting of the file
+// -c config_file= names, read from the build context. unknown says why it
+// cannot be known, or why a probe of 127.0.0.1 would not reach it.
+func (sf *StageFacts) postgresPort(words []string) (port int, why, unknown string) {
+	args, run, shell := serverArgs(words, "postgres", "postmaster")
+	switch {
+	case shell != "":
+		return 0, "", fmt.Sprintf("the start command runs %s inside a shell string, whose arguments (a -p or a configuration file) dockopt does not read", shell)
+	case !run:
+		for i, w := range words {
+			switch path.Base(w) {
+			case "pg_ctlcluster":
+				return 0, "", "the image starts postgres with pg_ctlcluster, which reads the cluster's postgresql.conf, and the cluster's port is set when it is created"
+			case "pg_ctl":
+				if slices.Contains(words[i+1:], "-o") {
+					return 0, "", "the image starts postgres with pg_ctl -o, whose options dockopt does not read"
+				}
+			}
+		}
+		if _, _, pf, ok := sf.placedText(func(pf PlacedFile) bool { return path.Base(pf.Path) == "postgresql.conf" }); ok || pf.Line > 0 {
+			return 0, "", fmt.Sprintf("the image starts %s, not postgres itself, and line %d puts %s in the image, which may set another port", words[0], pf.Line, pf.Path)
+		}
+		return 0, "", ""
+	}
+	var portArg, config, listen string
+	for i := 0; i < len(args); i++ {
+		setting := ""
+		if v, n := optionValue(args, i, "-p"); n > 0 {
+			portArg, i = v, i+n-1
+		} else if v, n := optionValue(args, i, "-h"); n > 0 {
+			listen, i = v, i+n-1
+		} else if v, n := optionValue(args, i, "-c"); n > 0 {
+			setting, i = v, i+n-1
+		} else if strings.HasPrefix(args[i], "--") {
+			setting = args[i][2:]
+			if !strings.Contains(setting, "=") && i+1 < len(args) {
+				setting, i = setting+"="+args[i+1], i+1
+			}
+		}
+		k, v, _ := strings.Cut(setting, "=")
+		switch strings.ReplaceAll(strings.ToLower(k), "-", "_") {
+		case "port":
+			portArg = v
+		case "config_file":
+			config = v
+		case "listen_addresses":
+			listen = v
+		}
+	}
+	if config != "" {
+		target := config
+		if !strings.HasPrefix(config, "/") {
+			target = resolveIn(sf.endDir, config)
+		}
+		src, text, pf, ok := sf.placedText(func(pf PlacedFile) bool { return pf.Path == target })
+		if !ok {
+			return 0, "", fmt.Sprintf("postgres reads %s, which may set another port, and dockopt cannot read it from the build context", config)
+		}
+		where := fmt.Sprintf("postgres loads %s (line %d puts %s there)", config, pf.Line, src)
+		portLine, includeLine, value := 0, 0, ""
+		for n, l := range strings.Split(text, "\n") {
+			l, _, _ = strings.Cut(l, "#")
+			k, v, ok := strings.Cut(l, "=")
+			if !ok {
+				f := strings.Fields(l)
+				if len(f) < 2 {
+					continue
+				}
+				k, v = f[0], strings.Join(f[1:], " ")
+			}
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "port":
+				portLine, value = n+1, strings.TrimSpace(v)
+			case "listen_addresses":
+				if listen == "" {
+					listen = strings.Trim(strings.TrimSpace(v), "'")
+				}
+			case "include", "include_if_exists", "include_dir":
+				includeLine = n + 1
+			}
+		}
+		switch {
+		case includeLine > portLine:
+			return 0, "", fmt.Sprintf("%s, which includes another file on its line %d that may set another port", where, includeLine)
+		case portLine > 0 && portArg == "":
+			port, why, unknown = portNumber(value, fmt.Sprintf("%s, whose line %d", where, portLine), "postgres")
+		}
+	}
+	if portArg != "" {
+		port, why, unknown = portNumber(portArg, "the postgres command line", "postgres")
+	}
+	if unknown == "" && listen != "" && !slices.ContainsFunc(strings.Split(strings.Trim(listen, `'"`), ","), func(a string) bool {
+		switch strings.TrimSpace(a) {
+		case "*", "0.0.0.0", "127.0.0.1", "localhost", "::":
+			return true
+		}
+		return false
+	}) {
+		return 0, "", fmt.Sprintf("postgres listens on %q, which does not include 127.0.0.1, where the probe connects", listen)
+	}
+	if unknown != "" {
+		return 0, "", unknown
 	}
 	return port, why, ""
 }
@@ -878,7 +989,9 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 				p.Probe.Command, p.Probe.Unknown = "", s.PortUnknown
 			case s.PortWhy != "" && s.Port != info.defaultPort && s.Name == "mongodb":
 				p.Probe.Command, _ = sf.mongoProbe(s.Port)
-			case s.PortWhy != "" && s.Port != info.defaultPort:
+			case s.PortWhy != "" && (s.Port != info.defaultPort || s.Name == "postgres"):
+				// pg_isready's default port is $PGPORT's, which an ENV
+				// may set apart from the server's -p 5432.
 				p.Probe.Command = fmt.Sprintf(info.probeOnPort, s.Port)
 			}
 		}
