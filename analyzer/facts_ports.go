@@ -644,6 +644,40 @@ func startWords(chain []*Stage) []string {
 	return out
 }
 
+// CommandFromElsewhere says why the image itself does not say what its
+// container runs, "" when it does: its ENTRYPOINT only starts an init
+// (tini, dumb-init) and no CMD follows, so the command is given when the
+// container starts; or the lineage sets neither and the base image is a
+// language runtime or distribution dockopt knows, whose own command is a
+// shell or an interpreter's prompt, not a service.
+func (sf *StageFacts) CommandFromElsewhere() string {
+	entry, cmd, entryLine, _ := sf.startInstructions()
+	switch {
+	case entry != nil && cmd == nil:
+		words := cmdWords(entry)
+		if len(words) > 0 && initWrappers[path.Base(words[0])] && len(withoutInit(words)) == 0 {
+			return fmt.Sprintf("the ENTRYPOINT on line %d only starts %s, and no CMD says what it runs: the command is given when the container starts", entryLine, path.Base(words[0]))
+		}
+	case entry == nil && cmd == nil && runtimeImage(sf.chain[0].Base):
+		return fmt.Sprintf("no CMD or ENTRYPOINT says what the container runs, and the base image %s runs a shell or an interpreter, not a service: the command is given when the container starts", sf.chain[0].Base.Raw)
+	}
+	return ""
+}
+
+// runtimeImages are distributions and language runtimes whose own
+// command is a shell or an interpreter's prompt.
+var runtimeImages = setOf("debian", "ubuntu", "alpine", "busybox", "fedora", "centos", "rockylinux", "almalinux", "amazonlinux",
+	"node", "python", "pypy", "ruby", "golang", "rust", "openjdk", "eclipse-temurin", "amazoncorretto", "php", "perl", "elixir",
+	"erlang", "buildpack-deps", "bash")
+
+func runtimeImage(r ImageRef) bool {
+	if r.Unresolved || !runtimeImages[r.Repository] || r.Registry != "docker.io" {
+		return false
+	}
+	// php's apache and fpm variants start their server.
+	return r.Name() != "php" || !strings.Contains(r.Tag, "apache") && !strings.Contains(r.Tag, "fpm")
+}
+
 // lineageStart returns the ENTRYPOINT and CMD in effect at the end of a
 // lineage. An ENTRYPOINT resets an inherited CMD, as in BuildKit.
 func lineageStart(chain []*Stage) (entry, cmd *Instruction) {

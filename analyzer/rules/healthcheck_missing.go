@@ -26,8 +26,9 @@ var HealthcheckMissing = &analyzer.Rule{
 		`command. Kubernetes ignores HEALTHCHECK and uses its own probes, so the fix is for people to review. ` +
 		`The probe speaks the port's protocol: a server's own check (pg_isready, redis-cli ping), HTTP only where ` +
 		`a framework or web server says the port speaks it (any HTTP answer passes, since the app may not serve /), ` +
-		`gRPC's health protocol; and only with a tool the finished image has. Otherwise no fix is offered and the ` +
-		`finding says why.`,
+		`gRPC's health protocol; and only with a tool the finished image has. An image that does not say what it ` +
+		`runs (an init as ENTRYPOINT and no CMD), or that compose runs as several services with different ` +
+		`commands, gets no probe: it belongs on each service. Otherwise no fix is offered and the finding says why.`,
 	Bad:         "FROM node:20-alpine\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n",
 	Good:        "FROM node:20-alpine\nEXPOSE 3000\nHEALTHCHECK CMD [\"/bin/sh\", \"-c\", \"wget -q -S -O /dev/null http://127.0.0.1:3000/ 2>&1 | grep -q 'HTTP/' || exit 1\"]\nCMD [\"node\", \"server.js\"]\n",
 	Equivalents: []string{"hadolint:DL3057", "trivy:DS026"},
@@ -59,11 +60,18 @@ var HealthcheckMissing = &analyzer.Rule{
 			return
 		}
 		sf := p.Facts().Stage(final)
+		if why := sf.CommandFromElsewhere(); why != "" {
+			(&withheld{analyzer.PreconditionUnknown, why + "; a HEALTHCHECK belongs where that command is given (a compose service, a Kubernetes probe)"}).report(p, final.From, msg)
+			return
+		}
 		probe, w := chooseProbe(p.File, sf, final)
 		if why := siteNotServed(p); w == nil && why != "" {
 			w = &withheld{analyzer.PreconditionUnknown, why}
 		}
 		if why := nextStandaloneOffLoopback(p, sf, final); w == nil && why != "" {
+			w = &withheld{analyzer.PreconditionUnknown, why}
+		}
+		if why := composeRoles(p); w == nil && why != "" {
 			w = &withheld{analyzer.PreconditionUnknown, why}
 		}
 		if w != nil {
@@ -72,6 +80,34 @@ var HealthcheckMissing = &analyzer.Rule{
 		}
 		p.Report(final.From, msg, healthcheckFix(p.File, final, probe))
 	},
+}
+
+// composeRoles says why one HEALTHCHECK cannot fit the image, "" when it
+// may: compose files build it for services that run different commands
+// (a web server, a worker, a second server), and a probe of one of them
+// would mark the others unhealthy for good.
+func composeRoles(p *analyzer.Pass) string {
+	services := p.Facts().ComposeServices()
+	if len(services) < 2 {
+		return ""
+	}
+	var roles []string
+	differ := false
+	for _, s := range services {
+		cmd := s.Command
+		if cmd == "" {
+			cmd = "the image's own command"
+		}
+		roles = append(roles, s.Name+": "+cmd)
+		differ = differ || s.Command != services[0].Command
+	}
+	if !differ {
+		return ""
+	}
+	if len(roles) > 4 {
+		roles = append(roles[:4], fmt.Sprintf("%d more", len(roles)-4))
+	}
+	return fmt.Sprintf("%s builds this image for services that run different commands (%s), and one HEALTHCHECK in the image would probe them all; put a healthcheck on each service instead", services[0].File, strings.Join(roles, "; "))
 }
 
 // serverConfigDirs hold web servers' own configuration.

@@ -1,0 +1,113 @@
+package analyzer
+
+import (
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ComposeService is a compose service that builds the file, and the
+// command it runs the image with ("" when it keeps the image's).
+type ComposeService struct {
+	File, Name string
+	Command    string
+}
+
+// maxComposeFiles bounds how many compose files one Dockerfile's
+// services are looked up in.
+const maxComposeFiles = 8
+
+// ComposeServices returns the services of the repository's compose files
+// that build this Dockerfile, read from its folder up to the analyzed
+// root (bounded: a few files of at most 1 MiB each, as Discover reads
+// them). A compose file that does not parse is skipped.
+func (f *Facts) ComposeServices() []ComposeService {
+	fsys := f.ctx.fsys
+	if fsys == nil || f.file.Path == "" {
+		return nil
+	}
+	var out []ComposeService
+	read := 0
+	dir := path.Dir(f.file.Path)
+	for depth := 0; depth < maxAncestorDirs && read < maxComposeFiles; depth++ {
+		entries, err := fs.ReadDir(fsys, dir)
+		if err == nil {
+			if len(entries) > maxEntriesPerDir {
+				entries = entries[:maxEntriesPerDir]
+			}
+			for _, e := range entries {
+				if e.IsDir() || !isComposeName(e.Name()) || read >= maxComposeFiles {
+					continue
+				}
+				read++
+				out = append(out, composeServicesBuilding(fsys, path.Join(dir, e.Name()), f.file.Path)...)
+			}
+		}
+		if dir == "." || dir == "/" || dir == "" {
+			break
+		}
+		dir = path.Dir(dir)
+	}
+	return out
+}
+
+// composeServicesBuilding lists the services of the compose file at p
+// that build the Dockerfile at df, with their commands.
+func composeServicesBuilding(fsys fs.FS, p, df string) []ComposeService {
+	var names []string
+	for _, t := range composeBuilds(fsys, p) {
+		if t.Path == df {
+			names = append(names, t.Service)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	b, err := readBounded(fsys, p, 1<<20)
+	if err != nil {
+		return nil
+	}
+	var cf struct {
+		Services map[string]struct {
+			Command    yaml.Node `yaml:"command"`
+			Entrypoint yaml.Node `yaml:"entrypoint"`
+		} `yaml:"services"`
+	}
+	if yaml.Unmarshal(b, &cf) != nil {
+		return nil
+	}
+	var out []ComposeService
+	for _, name := range slices.Sorted(maps.Keys(cf.Services)) {
+		if !slices.Contains(names, name) {
+			continue
+		}
+		s := cf.Services[name]
+		cmd := composeWords(s.Command)
+		if ep := composeWords(s.Entrypoint); ep != "" {
+			cmd = strings.TrimSpace(fmt.Sprintf("[entrypoint %s] %s", ep, cmd))
+		}
+		out = append(out, ComposeService{File: p, Name: name, Command: cmd})
+	}
+	return out
+}
+
+// composeWords is a compose command or entrypoint as one string: a
+// string as written, a list joined with spaces.
+func composeWords(n yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return n.Value
+	case yaml.SequenceNode:
+		var words []string
+		for _, c := range n.Content {
+			words = append(words, c.Value)
+		}
+		return strings.Join(words, " ")
+	}
+	return ""
+}
