@@ -726,8 +726,11 @@ type PortFact struct {
 	// Protocol is one of the Proto constants or another name ("ajp",
 	// "mqtt"), "" when unknown. HTTP is only reported with evidence.
 	Protocol string
-	// Server names the server that listens there, when known.
+	// Server names the server that listens there, when known, and Main
+	// is set when the port is the one it serves its own protocol on: its
+	// default port, or the one its configuration sets.
 	Server string
+	Main   bool
 	Why    string
 	// Probe is how to check the port from inside the image, nil when
 	// dockopt knows none.
@@ -1002,6 +1005,7 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 			continue
 		}
 		p.Protocol, p.Server = proto, s.Name
+		p.Main = s.PortWhy != "" && p.Port == s.Port || s.PortWhy == "" && p.Port == info.defaultPort
 		switch {
 		case s.PortUnknown != "":
 			p.Why += fmt.Sprintf("; %s's default port (%s)", s.Name, s.Why)

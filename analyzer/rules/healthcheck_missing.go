@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -110,6 +111,11 @@ func composeRoles(p *analyzer.Pass) string {
 	return fmt.Sprintf("%s builds this image for services that run different commands (%s), and one HEALTHCHECK in the image would probe them all; put a healthcheck on each service instead", services[0].File, strings.Join(roles, "; "))
 }
 
+// sidePorts are protocols a service speaks beside its own: Erlang's port
+// mapper and distribution, a cluster's transport, Tomcat's AJP and
+// shutdown ports, MySQL's X protocol.
+var sidePorts = map[string]bool{"epmd": true, "erlang-distribution": true, "elasticsearch-transport": true, "ajp": true, "tomcat-shutdown": true, "mysqlx": true}
+
 // serverConfigDirs hold web servers' own configuration.
 var serverConfigDirs = []string{"/etc/nginx", "/etc/apache2", "/usr/local/apache2/conf", "/etc/httpd", "/etc/caddy", "/etc/haproxy", "/usr/local/etc/haproxy", "/etc/traefik"}
 
@@ -163,6 +169,8 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 	}
 	shell, shellWhy := sf.ToolAt(0, "sh")
 	var fail, toolFail *withheld
+	failRank, toolFailRank, failPort, toolFailPort := 0, 0, 0, 0
+	var failed []int
 	cgo := map[string]string{} // per probe tool, read once for all ports
 	best, bestRank := -1, 0
 	for i, pt := range ports {
@@ -192,11 +200,22 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 			}
 		}
 		if w != nil {
-			if fail == nil {
-				fail = w
+			// Say why for the port most likely to be the service's:
+			// a server's own port before its side ports (epmd, a
+			// cluster's transport), whatever order EXPOSE lists them in.
+			r := 1
+			switch {
+			case pt.Main:
+				r = 0
+			case sidePorts[pt.Protocol]:
+				r = 2
 			}
-			if toolFail == nil && w.why == analyzer.PreconditionTool {
-				toolFail = w
+			failed = append(failed, pt.Port)
+			if fail == nil || r < failRank {
+				fail, failRank, failPort = w, r, pt.Port
+			}
+			if w.why == analyzer.PreconditionTool && (toolFail == nil || r < toolFailRank) {
+				toolFail, toolFailRank, toolFailPort = w, r, pt.Port
 			}
 			continue
 		}
@@ -214,10 +233,25 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 	if best < 0 {
 		// A port whose protocol is known but whose tool is missing says
 		// the most: installing the tool would make the fix possible.
+		w, named := fail, failPort
 		if toolFail != nil {
-			return healthProbe{}, toolFail
+			w, named = toolFail, toolFailPort
 		}
-		return healthProbe{}, fail
+		if len(failed) > 1 {
+			var others []string
+			for _, n := range failed {
+				if n != named {
+					others = append(others, strconv.Itoa(n))
+				}
+			}
+			if len(others) > 6 {
+				others = append(others[:6], fmt.Sprintf("%d more", len(others)-6))
+			}
+			if len(others) > 0 {
+				w = &withheld{w.why, w.text + fmt.Sprintf("; the other exposed ports (%s) give no probe either", strings.Join(others, ", "))}
+			}
+		}
+		return healthProbe{}, w
 	}
 	pt := ports[best]
 	hp := healthProbe{line: "CMD " + pt.Probe.Command + " || exit 1"}
