@@ -178,17 +178,31 @@ func dependencyNeedsFull(bc *analyzer.BuildContext, ecosystem string) string {
 			}
 		}
 	case "python":
-		for _, f := range bc.Files {
-			if base := path.Base(f); !strings.HasPrefix(base, "requirements") || !strings.HasSuffix(base, ".txt") || strings.Count(f, "/") > 1 {
-				continue
-			}
-			b, err := bc.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			for _, name := range analyzer.RequirementNames(b) {
-				if need, ok := analyzer.FullImageNeedOf("python", name); ok {
-					return need.Why(name) + " (" + f + " lists it)"
+		// The requirements files and manifests of the top two levels
+		// (requirements.txt, pyproject.toml, Pipfile), then their
+		// lockfiles, which also name the dependencies' dependencies.
+		read := 0
+		for _, locks := range []bool{false, true} {
+			for _, f := range bc.Files {
+				ok, lock := analyzer.PythonDependencyFile(f)
+				if !ok || lock != locks || strings.Count(f, "/") > 1 {
+					continue
+				}
+				if read++; read > 64 {
+					return ""
+				}
+				b, err := bc.ReadFile(f)
+				if err != nil {
+					continue
+				}
+				for _, name := range analyzer.PythonDependencyNames(f, b) {
+					if need, ok := analyzer.FullImageNeedOf("python", name); ok {
+						verb := " lists it)"
+						if lock {
+							verb = " locks it)"
+						}
+						return need.Why(name) + " (" + f + verb
+					}
 				}
 			}
 		}
