@@ -149,15 +149,124 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 			}
 		}
 		for _, dir := range dirs {
-			for _, name := range []string{"package-lock.json", "npm-shrinkwrap.json"} {
+			for _, name := range []string{"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"} {
 				lock := path.Join(dir, name)
-				if b, err := p.Context.ReadFile(lock); err == nil && (strings.Contains(string(b), `"gypfile": true`) || strings.Contains(string(b), `"node_modules/node-gyp"`)) {
-					return lock + " holds packages built with node-gyp, which needs the compilers of the full image"
+				if b, err := p.Context.ReadFile(lock); err == nil {
+					if why := lockNativeBuild(name, b); why != "" {
+						return lock + " " + why
+					}
 				}
 			}
 		}
 	}
 	return ""
+}
+
+// nativeBuildMarkers are the packages a Node lockfile holds when a
+// dependency compiles a native addon at install: node-gyp itself (npm and
+// pnpm lock it when a package depends on it; Yarn Berry adds it to every
+// package with a binding.gyp) and nan, the headers addons compile
+// against, which nothing uses but a build.
+var nativeBuildMarkers = []string{"node-gyp", "nan"}
+
+// lockNativeBuild says how a Node lockfile (package-lock.json,
+// npm-shrinkwrap.json, yarn.lock classic or Berry, pnpm-lock.yaml) shows
+// that the install compiles native code with node-gyp, "" when it does not.
+func lockNativeBuild(name string, b []byte) string {
+	var locked func(pkg string) bool
+	switch name {
+	case "package-lock.json", "npm-shrinkwrap.json":
+		if strings.Contains(string(b), `"gypfile": true`) {
+			return "holds packages built with node-gyp, which needs the compilers of the full image"
+		}
+		locked = func(pkg string) bool {
+			// lockfile v2 and v3 key packages by path, v1 by name.
+			return strings.Contains(string(b), `node_modules/`+pkg+`"`) || strings.Contains(string(b), `"`+pkg+`": {`)
+		}
+	case "yarn.lock":
+		names := yarnLockNames(b)
+		locked = func(pkg string) bool { return names[pkg] }
+	case "pnpm-lock.yaml":
+		names := pnpmLockNames(b)
+		locked = func(pkg string) bool { return names[pkg] }
+	default:
+		return ""
+	}
+	for _, pkg := range nativeBuildMarkers {
+		if !locked(pkg) {
+			continue
+		}
+		if pkg == "node-gyp" {
+			return "holds node-gyp: a dependency compiles native code with it, which needs the compilers of the full image"
+		}
+		return "holds " + pkg + ", which native addons compile against with node-gyp when no prebuilt binary fits, and node-gyp needs the compilers of the full image"
+	}
+	return ""
+}
+
+// yarnLockNames returns the package names of a yarn.lock's entries,
+// classic (`nan@^2.19.0:`) or Berry (`"nan@npm:^2.19.0":`), and of their
+// dependencies (classic `    nan "^2.19.0"`, Berry `    nan: "npm:^2"`).
+func yarnLockNames(b []byte) map[string]bool {
+	names := map[string]bool{}
+	inDeps := false
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") {
+			field := strings.TrimSpace(line)
+			inDeps = field == "dependencies:" || field == "optionalDependencies:"
+			continue
+		}
+		if strings.HasPrefix(line, "    ") && !strings.HasPrefix(line, "     ") {
+			if inDeps {
+				dep, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+				names[strings.Trim(strings.TrimSuffix(dep, ":"), `"`)] = true
+			}
+			continue
+		}
+		inDeps = false
+		if line == "" || line[0] == ' ' || line[0] == '#' || !strings.HasSuffix(line, ":") {
+			continue
+		}
+		for _, entry := range strings.Split(strings.TrimSuffix(line, ":"), ",") {
+			entry = strings.Trim(strings.TrimSpace(entry), `"`)
+			if at := strings.Index(entry[min(1, len(entry)):], "@") + 1; at > 0 {
+				names[entry[:at]] = true
+			}
+		}
+	}
+	return names
+}
+
+// pnpmLockNames returns the package names of a pnpm-lock.yaml's packages
+// and snapshots: `/nan@2.19.0:` (v6), `/nan/2.19.0:` (v5), `nan@2.19.0:`
+// (v9), scoped ones with their scope.
+func pnpmLockNames(b []byte) map[string]bool {
+	names := map[string]bool{}
+	section := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line != "" && line[0] != ' ' {
+			section = strings.TrimSuffix(line, ":")
+			continue
+		}
+		if section != "packages" && section != "snapshots" || !strings.HasPrefix(line, "  ") || strings.HasPrefix(line, "   ") || !strings.HasSuffix(line, ":") {
+			continue
+		}
+		key := strings.TrimPrefix(strings.Trim(strings.TrimSuffix(strings.TrimSpace(line), ":"), `'"`), "/")
+		scope := ""
+		if strings.HasPrefix(key, "@") {
+			s, rest, ok := strings.Cut(key, "/")
+			if !ok {
+				continue
+			}
+			scope, key = s+"/", rest
+		}
+		if i := strings.IndexAny(key, "@/"); i > 0 {
+			names[scope+key[:i]] = true
+		}
+	}
+	return names
 }
 
 // dependencyNeedsFull says which dependency of the project loads a
