@@ -25,7 +25,8 @@ var PackageCacheMountMissing = &analyzer.Rule{
 		`reported: a cache mount or a cleanup, not both. For apt the mount only helps once the Debian ` +
 		`images' docker-clean hook is removed, so apt is only reported in Dockerfiles that remove it. No mount ` +
 		`is proposed over a folder the RUN already mounts something on, nor over one an earlier layer filled ` +
-		`(dependencies fetched by mvn dependency:go-offline or go mod download would be hidden from the RUN).`,
+		`(dependencies fetched by mvn dependency:go-offline or go mod download would be hidden from the RUN), ` +
+		`counting a make, task or build script of the stage as one that may run the tool.`,
 	Bad:       "RUN npm ci\n",
 	Good:      "RUN --mount=type=cache,target=/root/.npm npm ci\n",
 	Fix:       analyzer.Review,
@@ -387,11 +388,61 @@ func hiddenByMount(p *analyzer.Pass, sf *analyzer.StageFacts, in *analyzer.Instr
 		if downloadCache(n.target) {
 			continue
 		}
-		if earlier := earlierWriter(in, n.target, aware, dockerClean); earlier != nil {
+		reads := func(run *analyzer.Instruction) bool { return readsCacheUnmounted(run, n.target, aware, dockerClean) }
+		if earlier := earlierRun(in, reads); earlier != nil {
 			return fmt.Sprintf("line %d fetches into %s in its layer, which a cache mount here would hide from this RUN", earlier.StartLine, n.target)
 		}
-		if later := laterReader(p.File, in, n.target, aware, dockerClean); later != nil {
+		if later := laterRun(p.File, in, reads); later != nil {
 			return fmt.Sprintf("line %d reads %s from the layer this RUN leaves, which a cache mount here would keep empty", later.StartLine, n.target)
+		}
+		// A build dockopt does not follow (make, a script) may run the
+		// tool in its own RUN, with the folder in the layers.
+		var driver string
+		drives := func(run *analyzer.Instruction) bool {
+			driver = buildDriver(run, n.tool, n.target)
+			return driver != ""
+		}
+		may := func() string {
+			if strings.HasPrefix(driver, n.tool+" ") {
+				return driver + ", which may"
+			}
+			return driver + ", which may run " + n.tool + " and"
+		}
+		if earlier := earlierRun(in, drives); earlier != nil {
+			return fmt.Sprintf("line %d runs %s fill %s in its layer; a cache mount here would hide that from this RUN", earlier.StartLine, may(), n.target)
+		}
+		if later := laterRun(p.File, in, drives); later != nil {
+			return fmt.Sprintf("line %d runs %s read %s from the layer this RUN leaves; a cache mount here would keep it empty", later.StartLine, may(), n.target)
+		}
+	}
+	return ""
+}
+
+// buildDrivers run builds whose commands dockopt does not read.
+var buildDrivers = []string{"make", "gmake", "task", "mage", "just"}
+
+// buildDriver names the first command of a RUN that may run tool with
+// its folder target where the layers hold it, without saying so: a build
+// driver (make, task, mage, just), a script of the project (./build.sh,
+// sh scripts/build.sh), or for go, a go command that reads the module
+// cache without being one cacheNeeds knows (go run, go generate, go vet,
+// go mod tidy). "" when there is none, or the RUN mounts the folder.
+func buildDriver(run *analyzer.Instruction, tool, target string) string {
+	if run.Keyword != "RUN" || run.Script == nil || mountHolds(run, target) {
+		return ""
+	}
+	for _, c := range run.Script.Commands() {
+		if slices.Contains(buildDrivers, c.Name) {
+			return c.Name
+		}
+		if _, ok := scriptRun(run.WorkdirBefore(), c.Name, commandWord(c), argValues(c)); ok {
+			return commandWord(c)
+		}
+		if tool == "go" && c.Name == "go" {
+			switch sub := c.Subcommand(); sub {
+			case "run", "generate", "vet", "list", "get", "mod", "work":
+				return "go " + sub
+			}
 		}
 	}
 	return ""
@@ -407,10 +458,10 @@ func downloadCache(dir string) bool {
 	return true
 }
 
-// earlierWriter returns an earlier RUN of the stage's lineage that needs
-// the same folder without mounting it: what it fetched is in the layers
-// this RUN starts from (whoever the facts say it ran as).
-func earlierWriter(in *analyzer.Instruction, target string, aware bool, dockerClean *chainFirst) *analyzer.Instruction {
+// earlierRun returns an earlier RUN of the stage's lineage that uses
+// the folder without mounting it (uses tells): what it fetched is in the
+// layers this RUN starts from (whoever the facts say it ran as).
+func earlierRun(in *analyzer.Instruction, uses func(*analyzer.Instruction) bool) *analyzer.Instruction {
 	if in.Stage == nil {
 		return nil
 	}
@@ -418,7 +469,7 @@ func earlierWriter(in *analyzer.Instruction, target string, aware bool, dockerCl
 		if earlier == in {
 			break
 		}
-		if readsCacheUnmounted(earlier, target, aware, dockerClean) {
+		if uses(earlier) {
 			return earlier
 		}
 	}
@@ -441,9 +492,9 @@ func readsCacheUnmounted(run *analyzer.Instruction, target string, aware bool, d
 	return false
 }
 
-// laterReader returns a later RUN, in the stage or one built FROM it, that
-// needs the same folder and does not mount it.
-func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string, aware bool, dockerClean *chainFirst) *analyzer.Instruction {
+// laterRun returns a later RUN, in the stage or one built FROM it, that
+// uses the folder and does not mount it (uses tells).
+func laterRun(d *analyzer.Dockerfile, in *analyzer.Instruction, uses func(*analyzer.Instruction) bool) *analyzer.Instruction {
 	if in.Stage == nil {
 		return nil
 	}
@@ -456,13 +507,13 @@ func laterReader(d *analyzer.Dockerfile, in *analyzer.Instruction, target string
 			// it runs in the builds of the images FROM this one, after
 			// every layer of it. A base image that fills a cache for them
 			// ships it on purpose.
-			if t := later.Trigger; t != nil && t != in && readsCacheUnmounted(t, target, aware, dockerClean) {
+			if t := later.Trigger; t != nil && t != in && uses(t) {
 				return later
 			}
 			if s == in.Stage && later.StartLine <= in.EndLine {
 				continue
 			}
-			if readsCacheUnmounted(later, target, aware, dockerClean) {
+			if uses(later) {
 				return later
 			}
 		}
