@@ -25,7 +25,11 @@ var RunPipefail = &analyzer.Rule{
 		`dockopt does not report RUNs that set pipefail themselves, nor pipes fed only by echo, printf or yes, ` +
 		`which cannot fail. It proposes no SHELL when a pipe it would cover works only without pipefail: ` +
 		`yes | cmd, where yes is killed by SIGPIPE when cmd exits, and cmd | head or cmd | grep -q, ` +
-		`whose reader stops early and leaves cmd to die of SIGPIPE. Unlike hadolint, it accepts SHELL ["/bin/sh", "-o", "pipefail", "-c"]: a sh that ` +
+		`whose reader stops early and leaves cmd to die of SIGPIPE; nor when a command before the last fails ` +
+		`harmlessly today, its status an answer rather than an error: grep that matches nothing, diff, ` +
+		`command -v, a glob that matches no file (cat *.patch | patch -p1), ls of a missing path, find over /, ` +
+		`a command whose errors go to /dev/null. Pipefail is for failures the build should stop on: a download, ` +
+		`a fetch, a build step. Unlike hadolint, it accepts SHELL ["/bin/sh", "-o", "pipefail", "-c"]: a sh that ` +
 		`knows the option (busybox ash) honours it, and one that does not fails every RUN with an error.`,
 	Bad:         "FROM debian:12\nRUN curl -fsSL https://example.com/x.tgz | tar xz\n",
 	Good:        "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN curl -fsSL https://example.com/x.tgz | tar xz\n",
@@ -162,6 +166,11 @@ func pipefailShellFix(p *analyzer.Pass, s *analyzer.Stage, in *analyzer.Instruct
 	if why := sigpipeUnder(p.File, in); why != "" {
 		return nil, "no fix: " + why, analyzer.PreconditionLater
 	}
+	for _, at := range coveredRuns(p.File, in) {
+		if why := benignFailurePipe(p.File, at); why != "" {
+			return nil, "no fix: " + why, analyzer.PreconditionLater
+		}
+	}
 	if probe := pipedProbe; probe != nil && probe.StartLine > in.StartLine {
 		return nil, fmt.Sprintf("no fix: a later shell-form HEALTHCHECK with a pipe (line %d) may run with this SHELL too, and its pipe would then fail whenever its first command does (wget on a 404, say)", probe.StartLine), analyzer.PreconditionTool
 	}
@@ -207,6 +216,19 @@ func lastPipedShellProbe(d *analyzer.Dockerfile) *analyzer.Instruction {
 // whose writer dies of SIGPIPE when its reader exits, which only the
 // reader's status hides. It returns "" when there is none.
 func sigpipeUnder(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
+	for _, at := range coveredRuns(d, in) {
+		if why := sigpipePipe(d, at); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
+// coveredRuns returns the RUNs a SHELL inserted above in would run: in,
+// the later ones of its stage and of the stages built from it, up to a
+// SHELL of their own.
+func coveredRuns(d *analyzer.Dockerfile, in *analyzer.Instruction) []*analyzer.Instruction {
+	var out []*analyzer.Instruction
 	inherits := map[*analyzer.Stage]bool{}
 	for _, s := range d.Stages {
 		if s != in.Stage && (s.BaseStage == nil || !inherits[s.BaseStage]) {
@@ -224,12 +246,10 @@ func sigpipeUnder(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 			if at.Keyword != "RUN" || at.Script == nil || at.Script.File == nil {
 				continue
 			}
-			if why := sigpipePipe(d, at); why != "" {
-				return why
-			}
+			out = append(out, at)
 		}
 	}
-	return ""
+	return out
 }
 
 // sigpipePipe describes the first pipe of a RUN whose writer is killed by
