@@ -23,7 +23,8 @@ var AptNoInstallRecommends = &analyzer.Rule{
 		`it; libc6-dev with gcc), and proposes nothing for python3-pip, imagemagick or golang-go, whose recommended ` +
 		`packages (compilers, extra image formats, the C toolchain cgo needs) are much of what they are installed for. Nothing is reported where the author already decided, in any spelling ` +
 		`(--no-install-recommends, --install-recommends, -o APT::Install-Recommends=…, an APT configuration ` +
-		`written or copied earlier), nor for a dry run (-s, --simulate) or a download only.`,
+		`written or copied earlier), nor for a dry run (-s, --simulate) or a download only; and no fix is ` +
+		`offered where a comment right above the install says the recommended packages are wanted.`,
 	Bad:         "RUN apt-get update && apt-get install -y curl\n",
 	Good:        "RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl\n",
 	Equivalents: []string{"hadolint:DL3015", "trivy:DS029"},
@@ -55,6 +56,10 @@ var AptNoInstallRecommends = &analyzer.Rule{
 				pkgs := aptInstallPackages(c)
 				if why := recommendsAreTheFeature(pkgs); why != "" {
 					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: %s", msg, why), analyzer.PreconditionTool)
+					continue
+				}
+				if line, comment := recommendsWanted(p.File, in, c); comment != "" {
+					p.ReportWithheld(in, fmt.Sprintf("%s; no fix: the comment on line %d says the recommended packages are wanted: %q", msg, line, comment), analyzer.PreconditionTool)
 					continue
 				}
 				var fix *analyzer.Fix
@@ -287,6 +292,31 @@ func (e *earlierInstalls) inAncestors(s *analyzer.Stage, pkg string) bool {
 func hasKey(m map[string]int, k string) bool {
 	_, ok := m[k]
 	return ok
+}
+
+// recommendsAgainst is a comment that asks for no recommended packages
+// ("no recommends", "we don't want recommends"): the flag is what it
+// asks for.
+var recommendsAgainst = regexp.MustCompile(`\b(no|not|without|skip|skips|skipping|avoid|don't|dont|never)\b[^.;]*recommend`)
+
+// recommendsWanted returns the comment right above an apt-get install
+// (the comment lines over its line, inside the RUN or above it) that
+// speaks of recommended packages without asking for none, and its line:
+// "# we DO want recommends this time" is the author's decision. 0, ""
+// when there is none.
+func recommendsWanted(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyzer.Command) (int, string) {
+	line := in.StartLine
+	if c.Start >= 0 && in.Script.Exact() {
+		line = d.Line(c.Start)
+	}
+	for l := line - 1; l >= commentsAbove(d, line); l-- {
+		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(lineText(d, l)), "#"))
+		t := strings.ToLower(text)
+		if strings.Contains(t, "recommend") && !recommendsAgainst.MatchString(t) {
+			return l, text
+		}
+	}
+	return 0, ""
 }
 
 // recommendsAreTheFeature says why a requested package's recommended
