@@ -20,7 +20,8 @@ var ApkNoCache = &analyzer.Rule{
 		`chained right before the add, or a RUN apk update only that add reads. Where an apk update or upgrade ` +
 		`that stays (another apk command reads its index) has already left the index in the layer or an ` +
 		`earlier one, --no-cache alone would save nothing, and no fix is offered. A RUN that mounts a cache at ` +
-		`/var/cache/apk, or removes /var/cache/apk itself, is not reported.`,
+		`/var/cache/apk, or removes /var/cache/apk itself, is not reported, nor an apk add --no-network, which ` +
+		`fetches no index.`,
 	Bad:         "RUN apk add curl\n",
 	Good:        "RUN apk add --no-cache curl\n",
 	Equivalents: []string{"hadolint:DL3019", "trivy:DS025"},
@@ -35,7 +36,10 @@ var ApkNoCache = &analyzer.Rule{
 			apks := in.Script.CommandsNamed("apk")
 			for i, c := range apks {
 				sub, ok := subcommandWord(c, apkValued...)
-				if !ok || sub.Value != "add" || c.Has("--no-cache") {
+				if !ok || sub.Value != "add" || c.Has("--no-cache", "--no-network") {
+					// --no-network fetches no index: the docker-library
+					// idiom that records installed so: providers under a
+					// virtual name leaves nothing behind.
 					continue
 				}
 				const msg = "apk add leaves its package index in the layer; add --no-cache"
