@@ -2,9 +2,11 @@ package rules
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -20,7 +22,8 @@ var MaskedErrors = &analyzer.Rule{
 		`download, to break later in production where it is harder to see why. Join commands with && and ` +
 		`let failures fail. Conventional cases whose failure is harmless (rm -f, grep, pkill, test, stopping a ` +
 		`gpg-agent with gpgconf --kill) are not reported, nor ";" inside if/for/while bodies or after set -e, ` +
-		`nor the ";" before a closing "exit $status" that passes a kept status on (a retry loop's end).`,
+		`nor the ";" before a closing "exit $status" that passes a kept status on (a retry loop's end), ` +
+		`nor the ";" after ". FILE" under sh, which exits when it cannot read the file (. is a special built-in).`,
 	Bad:            "RUN apt-get update; apt-get install -y curl\nRUN pip install gunicorn || true\n",
 	Good:           "RUN apt-get update && apt-get install -y curl\nRUN pip install gunicorn\n",
 	Fix:            analyzer.Review,
@@ -159,6 +162,7 @@ func firstHarmful(names []string) string {
 func checkSemicolons(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax.Stmt) {
 	sc := in.Script
 	errexit := shellErrexit(in.Stage)
+	dotFatal := posixShell(in)
 	var masked []*syntax.Stmt
 	for i, st := range stmts {
 		if setsErrexit(st) {
@@ -181,6 +185,9 @@ func checkSemicolons(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax
 				continue
 			}
 		}
+		if dotFatal && sourcesFile(st) {
+			continue
+		}
 		names := stmtNames(sc, st)
 		if len(names) == 0 || allHarmless(names) {
 			continue
@@ -200,6 +207,49 @@ func checkSemicolons(p *analyzer.Pass, in *analyzer.Instruction, stmts []*syntax
 		msg = fmt.Sprintf("%s run on after a failure (%d commands can fail unnoticed, the first is %s); join them with && or start the script with set -e", how, len(masked), first)
 	}
 	p.Report(in, msg, semicolonFix(sc, stmts))
+}
+
+// sourcesFile reports `. FILE`: . is a POSIX special built-in, and a
+// non-interactive POSIX shell exits when it cannot read the file, so the
+// ";" after it lets no failure through.
+func sourcesFile(st *syntax.Stmt) bool {
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	return ok && len(call.Args) >= 2 && call.Args[0].Lit() == "."
+}
+
+// posixShell reports a RUN whose shell is a POSIX sh: the default
+// /bin/sh (dash, busybox ash, or bash started as sh, which is in POSIX
+// mode), a SHELL naming sh, dash or ash, or bash with --posix or -o posix.
+// bash otherwise carries on after a failed . or source.
+func posixShell(in *analyzer.Instruction) bool {
+	var sh []string
+	if s := in.Stage; s != nil {
+		if s.BaseStage != nil {
+			sh = s.BaseStage.Shell
+		}
+		for _, x := range s.Instructions {
+			if x == in {
+				break
+			}
+			if c, ok := x.Command.(*instructions.ShellCommand); ok {
+				sh = c.Shell
+			}
+		}
+	}
+	if len(sh) == 0 {
+		return true
+	}
+	switch path.Base(sh[0]) {
+	case "sh", "dash", "ash":
+		return true
+	case "bash":
+		for i, w := range sh {
+			if w == "--posix" || w == "posix" && i > 0 && sh[i-1] == "-o" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // exitsWithStatus reports `exit`, `exit $?`, or `exit $name` or `exit
