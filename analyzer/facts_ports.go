@@ -1066,9 +1066,16 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 		// fails only without an answer; wget fails on an error status
 		// too, so its -S status line is what counts (busybox and GNU
 		// print it, also with -q).
-		url := fmt.Sprintf("http://127.0.0.1:%d/", p.Port)
+		route := sf.facts.healthRoute()
+		url := fmt.Sprintf("http://127.0.0.1:%d/%s", p.Port, route)
+		curl := "curl -sS -o /dev/null "
+		if route != "" {
+			// The health route answers 500 when the app failed to boot;
+			// -f fails on that and still passes a redirect (force_ssl).
+			curl = "curl -fsS -o /dev/null "
+		}
 		if t := sf.Tool(0, "curl"); t.Presence == Present {
-			p.Probe = &Probe{Command: "curl -sS -o /dev/null " + url, Tool: "curl", ToolPresence: Present, Why: t.Why}
+			p.Probe = &Probe{Command: curl + url, Tool: "curl", ToolPresence: Present, Why: t.Why}
 		} else if t := sf.Tool(0, "wget"); t.Presence == Present {
 			p.Probe = &Probe{Command: "wget -q -S -O /dev/null " + url + " 2>&1 | grep -q 'HTTP/'", Tool: "wget", ToolPresence: Present, Why: t.Why}
 		} else {
@@ -1121,4 +1128,23 @@ func (sf *StageFacts) PrivilegedPort() (int, string) {
 		}
 	}
 	return 0, ""
+}
+
+// railsHealthRoute finds the route Rails 7.1 and later generate for load
+// balancers and uptime monitors: get "up" => "rails/health#show".
+var railsHealthRoute = regexp.MustCompile(`(?m)^\s*get\s+["']/?([\w./-]+)["']\s*(?:=>|,\s*to:)\s*["']rails/health#show["']`)
+
+// healthRoute is the path an HTTP probe asks for, without its leading
+// slash: the app's own health route when its code declares one (Rails's
+// /up answers 200 only when the app boots, where / may redirect or need
+// a session), else "" for /, where any answer says the server is up.
+func (f *Facts) healthRoute() string {
+	b, err := f.ctx.ReadFile("config/routes.rb")
+	if err != nil || len(b) > maxScriptRead {
+		return ""
+	}
+	if m := railsHealthRoute.FindSubmatch(b); m != nil {
+		return string(m[1])
+	}
+	return ""
 }
