@@ -211,7 +211,7 @@ func (r *analysisRun) render(w io.Writer, tty bool) error {
 	if r.opts.diff && r.opts.format == "text" {
 		return nil
 	}
-	return writeText(w, files, r.notCovered(), r.figures(), newPalette(r.opts.color, tty), r.opts.fix, r.opts.apply == "review")
+	return writeText(w, files, r.notApplied(), r.notCovered(), r.figures(), newPalette(r.opts.color, tty), r.opts.fix, r.opts.apply == "review")
 }
 
 // figures are the summary figures of every analyzed root, as the report

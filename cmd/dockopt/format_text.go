@@ -8,6 +8,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/internal/cli"
+	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/templates"
 )
 
@@ -38,18 +39,22 @@ func (p palette) severity(s analyzer.Severity) string {
 // --fix has written the changes: the findings are then those that remain,
 // and the fixes counted those not applied; reviewApplied says whether
 // review fixes were among those applied.
-func writeText(out io.Writer, files []*analyzer.FileResult, nc notCovered, figs templates.Figures, p palette, afterFix, reviewApplied bool) error {
+//
+// notApplied, after --fix, lists by file the fixes the patch left out for a
+// reason other than --apply (which the closing line states), so that a
+// finding still offering a fix says why it is still there.
+func writeText(out io.Writer, files []*analyzer.FileResult, notApplied map[string][]jsonNotApplied, nc notCovered, figs templates.Figures, p palette, afterFix, reviewApplied bool) error {
 	// Buffered: a write per line made thousands of system calls for a
 	// folder of Dockerfiles.
 	w := bufio.NewWriter(out)
-	err := writeTextLines(w, files, nc, figs, p, afterFix, reviewApplied)
+	err := writeTextLines(w, files, notApplied, nc, figs, p, afterFix, reviewApplied)
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
 	return err
 }
 
-func writeTextLines(w io.Writer, files []*analyzer.FileResult, nc notCovered, figs templates.Figures, p palette, afterFix, reviewApplied bool) error {
+func writeTextLines(w io.Writer, files []*analyzer.FileResult, notApplied map[string][]jsonNotApplied, nc notCovered, figs templates.Figures, p palette, afterFix, reviewApplied bool) error {
 	total, fixable := 0, 0
 	for _, f := range files {
 		label := f.Kind
@@ -115,6 +120,14 @@ func writeTextLines(w io.Writer, files []*analyzer.FileResult, nc notCovered, fi
 				what = "1 more finding is"
 			}
 			fmt.Fprintf(w, "  %s%s the same in %s, generated from the same template, and listed there%s\n", p.dim, what, lead, p.reset)
+		}
+		if afterFix {
+			for _, d := range notApplied[f.Path] {
+				if d.Reason == patcher.ReasonPolicy {
+					continue
+				}
+				fmt.Fprintf(w, "  %snot applied%s  %s%s%s line %d: %s: %s\n", p.yellow, p.reset, p.dim, d.Rule, p.reset, d.Line, d.Message, d.Reason)
+			}
 		}
 		if f.Error == "" && len(f.Findings) == 0 {
 			fmt.Fprintf(w, "  %sno findings%s\n", p.green, p.reset)
