@@ -827,6 +827,10 @@ func parseExpose(arg string) []PortFact {
 type appFacts struct {
 	http, grpc       bool
 	httpWhy, grpcWhy string
+	// spring is set when the HTTP evidence is a Spring Boot web starter,
+	// which serves on the one port its configuration says (facts_spring.go).
+	spring     bool
+	springPort springPort
 }
 
 var (
@@ -857,6 +861,11 @@ var (
 // for signs of an HTTP or gRPC server.
 func (sf *StageFacts) appEvidence() appFacts {
 	ev := sf.facts.manifestEvidence()
+	if ev.spring {
+		if sp, ok := sf.springStartPort(); ok {
+			ev.springPort = sp
+		}
+	}
 	for i, w := range sf.StartCommand() {
 		b := path.Base(w)
 		next := ""
@@ -898,6 +907,9 @@ func (f *Facts) manifestEvidence() appFacts {
 				text := string(b)
 				if dep := manifestMentions(name, text, httpDeps[eco]); dep != "" && !ev.http {
 					ev.http, ev.httpWhy = true, fmt.Sprintf("%s depends on %s, an HTTP framework", name, dep)
+					if strings.HasPrefix(dep, "spring-boot-starter-web") {
+						ev.spring, ev.springPort = true, f.springConfigPort()
+					}
 				}
 				if dep := manifestMentions(name, text, grpcDeps[eco]); dep != "" && !ev.grpc {
 					ev.grpc, ev.grpcWhy = true, fmt.Sprintf("%s depends on %s, a gRPC library", name, dep)
@@ -979,6 +991,8 @@ func manifestPattern(file, dep string) *regexp.Regexp {
 		re = regexp.MustCompile(`"` + regexp.QuoteMeta(dep) + `"\s*:`)
 	case "go.mod":
 		re = regexp.MustCompile(`(?m)(^|\s)` + regexp.QuoteMeta(dep) + `(/v\d+)?\s+v`)
+	case "pom.xml":
+		re = regexp.MustCompile(`<artifactId>\s*` + regexp.QuoteMeta(dep) + `\s*</artifactId>`)
 	default:
 		re = regexp.MustCompile(`(?im)(^|[\s"'\[,:(])` + regexp.QuoteMeta(dep) + `($|[\s"'\]=<>~!;,\[)@:])`)
 	}
@@ -1045,6 +1059,10 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 			p.Why += fmt.Sprintf("; both HTTP (%s) and gRPC (%s) are possible", ev.httpWhy, ev.grpcWhy)
 		case ev.http && isKnown:
 			p.Why += fmt.Sprintf("; %s, but %d is %s's port", ev.httpWhy, p.Port, known)
+		case ev.http && ev.spring && ev.springPort.unknown != "":
+			p.Why += fmt.Sprintf("; %s, but %s, so the port it serves is not known", ev.httpWhy, ev.springPort.unknown)
+		case ev.http && ev.spring && p.Port != ev.springPort.effective():
+			p.Why += fmt.Sprintf("; %s, but it serves on port %d (%s)", ev.httpWhy, ev.springPort.effective(), ev.springPort.describe())
 		case ev.http:
 			p.Protocol = ProtoHTTP
 			p.Why += "; " + ev.httpWhy
