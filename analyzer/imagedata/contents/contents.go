@@ -274,7 +274,10 @@ func Lookup(registry, repository, tag string) (Image, bool) {
 			}
 		}
 		if img, ok := resolved[name]; ok {
-			if v, base := distroVariant(tag); base != "" {
+			if v, base := distroVariant(tag); base != "" && (v == "alpine" || v == "slim" || resolved[base].Distro != img.Distro) {
+				// A release name (bookworm, jammy) re-bases only an image
+				// of another distribution: node:20-bookworm is the node
+				// entry itself.
 				// ruby:3.2-alpine is not the Debian-based image the ruby
 				// entry describes: it has no curl, git or bash. The table
 				// has no ruby:alpine, so the entry is read on the
@@ -299,6 +302,16 @@ func distroVariant(tag string) (variant, entry string) {
 			return v, "debian:slim"
 		}
 	}
+	for _, v := range variants(tag) {
+		switch v {
+		case "debian", "bookworm", "bullseye", "buster", "trixie":
+			// mysql:8.0-debian is not the Oracle Linux image the mysql
+			// entry describes: it has apt-get.
+			return v, "debian"
+		case "ubuntu", "focal", "jammy", "noble":
+			return v, "ubuntu"
+		}
+	}
 	return "", ""
 }
 
@@ -318,6 +331,11 @@ func onDistribution(img, distro Image, entry string) Image {
 		out.Tools = map[string]bool{}
 	}
 	for k, v := range img.ownTools {
+		if distributionTools[k] {
+			// mysql's "no apt-get" is its Oracle Linux's, not the
+			// product's: the Debian variant has it.
+			continue
+		}
 		if v == nil {
 			delete(out.Tools, k)
 			continue
@@ -352,3 +370,8 @@ func variants(tag string) []string {
 	}
 	return out
 }
+
+// distributionTools are the package managers an image has from its
+// distribution, whatever its own entry says of them.
+var distributionTools = map[string]bool{"apt-get": true, "apt": true, "dpkg": true, "apk": true, "dnf": true, "yum": true,
+	"microdnf": true, "rpm": true, "zypper": true}

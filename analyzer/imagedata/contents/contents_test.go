@@ -64,6 +64,12 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "solr", "9.10", "solr", "debian", "gnu", "gosu", true, true, "solr"},
 		{"docker.io", "consul", "1.15", "consul", "alpine", "busybox", "su-exec", true, true, ""},
 		{"docker.io", "vault", "1.13", "vault", "alpine", "busybox", "su-exec", true, true, ""},
+		// mysql's entry is Oracle Linux; its -debian tags are Debian.
+		{"docker.io", "mysql", "8.0", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
+		{"docker.io", "mysql", "8.0-debian", "mysql:debian", "debian", "gnu", "apt-get", true, true, ""},
+		{"docker.io", "mysql", "8.0.40-bookworm", "mysql:bookworm", "debian", "gnu", "gosu", true, true, ""},
+		// A release name keeps a Debian image's own entry (its curl).
+		{"docker.io", "buildpack-deps", "bookworm", "buildpack-deps", "debian", "gnu", "curl", true, true, ""},
 		{"docker.io", "bitnami/redis", "7", "", "", "", "", false, false, ""},
 		{"quay.io", "someone/tool", "1", "", "", "", "", false, false, ""},
 		{"", "scratch", "", "scratch", "scratch", "none", "sh", false, true, ""},
