@@ -142,6 +142,9 @@ type StageFacts struct {
 	accounts []accountEvent
 	placed   []PlacedFile
 	writes   []pathEvent
+	// madeDirs are the directories writes made (WORKDIR, mkdir,
+	// install -d, a COPY of a directory), each at its first offset.
+	madeDirs map[string]int
 	uses     []AccountUse
 	cleaning []CacheClean
 	volumes  []pathEvent

@@ -2,9 +2,11 @@ package analyzer_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/dockopt/dockopt/analyzer"
 )
@@ -592,5 +594,26 @@ func TestRedisPortZeroReasons(t *testing.T) {
 		if got == nil || got.PortUnknown != c.want {
 			t.Errorf("%s: %+v\nwant unknown %q", c.name, got, c.want)
 		}
+	}
+}
+
+// Whether a COPY's destination is a directory made before is an index
+// lookup: a Dockerfile of many WORKDIRs and COPYs (as a hostile file can
+// be) takes time linear in its length, not in the square of it.
+func TestFactsCopyIntoMadeDirsLinear(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("FROM debian:12\n")
+	for i := 0; b.Len() < 1000000; i++ {
+		fmt.Fprintf(&b, "WORKDIR /d%d\nCOPY a /x%d\n", i, i)
+	}
+	b.WriteString("WORKDIR /last\nCOPY a /d7\n")
+	start := time.Now()
+	sf := analyzeOne(t, b.String(), map[string]string{"a": "x"}).Facts().Final()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("facts of a 1 MB file of WORKDIRs and COPYs took %v", d)
+	}
+	// /d7 is a WORKDIR made before: the COPY puts a in it.
+	if !slices.ContainsFunc(sf.PlacedFiles(), func(pf analyzer.PlacedFile) bool { return pf.Path == "/d7/a" }) {
+		t.Errorf("COPY a /d7 after WORKDIR /d7 did not place /d7/a")
 	}
 }

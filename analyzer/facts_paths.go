@@ -52,7 +52,19 @@ type pathEvent struct {
 	how  string
 }
 
-func (sf *StageFacts) write(e pathEvent) { sf.writes = append(sf.writes, e) }
+func (sf *StageFacts) write(e pathEvent) {
+	sf.writes = append(sf.writes, e)
+	if e.kind == "WORKDIR" || e.kind == "mkdir" || e.kind == "install -d" || (e.kind == "COPY" || e.kind == "ADD") && e.under {
+		// isDirBefore looks these up for every COPY: an index, not a
+		// scan of all writes each time.
+		if off, ok := sf.madeDirs[e.path]; !ok || e.offset < off {
+			if sf.madeDirs == nil {
+				sf.madeDirs = map[string]int{}
+			}
+			sf.madeDirs[e.path] = e.offset
+		}
+	}
+}
 
 // copySpec is what run() and copy() need of a COPY or ADD.
 type copySpec struct {
@@ -169,18 +181,8 @@ func (sf *StageFacts) isDirBefore(p string, offset int) bool {
 			return true
 		}
 	}
-	for _, e := range sf.writes {
-		if e.offset >= offset || e.path != p {
-			continue
-		}
-		switch {
-		case e.kind == "WORKDIR", e.kind == "mkdir", e.kind == "install -d":
-			return true
-		case (e.kind == "COPY" || e.kind == "ADD") && e.under:
-			return true
-		}
-	}
-	return false
+	off, ok := sf.madeDirs[p]
+	return ok && off < offset
 }
 
 // runPaths records directories a RUN creates, chowns or opens to all,
