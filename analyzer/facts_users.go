@@ -622,6 +622,13 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 	}
 	if name, d, ok := rootDaemonOf(prog, words[1:]); ok {
 		ep.Line = line
+		if slices.ContainsFunc(words, startsAnother) {
+			// CMD cron && node server.js: the service starts after the
+			// daemon, as root, and the daemon needs root.
+			ep.NeedsRoot, ep.SwitchesUser = Present, Absent
+			ep.Why = fmt.Sprintf("the start command on line %d starts %s, and then the service as root", line, d.why)
+			return ep
+		}
 		if d.drops {
 			ep.SwitchesUser, ep.How = Present, name
 		} else {
@@ -674,6 +681,16 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 	ep.SwitchesUser, ep.Line = Absent, line
 	ep.Why = fmt.Sprintf("the start command on line %d (%s) runs the process directly", line, strings.Join(words, " "))
 	return ep
+}
+
+// startsAnother reports whether a word of a shell-form start command
+// separates it from a command that runs next (&&, ||, ;, &, |).
+func startsAnother(w string) bool {
+	switch w {
+	case "&&", "||", ";", "&", "|":
+		return true
+	}
+	return strings.HasSuffix(w, ";")
 }
 
 // rootDaemon is a system daemon that must be started as root.
@@ -953,15 +970,14 @@ func startsService(s *Script, c Command) bool {
 }
 
 // runsLast reports whether a command of a script is what it ends in: run
-// with exec, or in the script's last top-level statement.
-func runsLast(s *Script, c Command) bool {
+// with exec, or the last command to start (lastStart is the offset of the
+// script's last command). cron && node server.js, or cron -f & node
+// server.js, start the service after the daemon: the daemon is a side job.
+func runsLast(c Command, lastStart int) bool {
 	if slices.ContainsFunc(c.Prefix, func(w Word) bool { return w.Value == "exec" }) {
 		return true
 	}
-	if n := len(s.File.Stmts); n > 0 {
-		return c.Call.Pos().Offset() >= s.File.Stmts[n-1].Pos().Offset()
-	}
-	return false
+	return lastStart <= int(c.Call.End().Offset())
 }
 
 // passesGivenCommand reports whether shell text refers to the command the
@@ -984,7 +1000,12 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 	s := &Script{File: f, Src: text, Offset: 0}
 	opaque, unsure := false, false
 	rootWhy := ""
-	for _, c := range s.Commands() {
+	cmds := s.Commands()
+	lastStart := 0
+	for _, c := range cmds {
+		lastStart = max(lastStart, int(c.Call.Pos().Offset()))
+	}
+	for _, c := range cmds {
 		line := int(c.Call.Pos().Line())
 		service := startsService(s, c)
 		words := append(append([]Word(nil), c.Prefix...), Word{Value: c.Name})
@@ -1052,7 +1073,7 @@ func (sf *StageFacts) readScript(ep *EntrypointFact, src, text string) {
 		}
 		if name, d, ok := rootDaemonOf(c.Name, wordValues(c.Args)); ok {
 			switch {
-			case d.drops && runsLast(s, c) && ep.SwitchesUser != Present:
+			case d.drops && runsLast(c, lastStart) && ep.SwitchesUser != Present:
 				// exec squid -N: the service is the daemon, which
 				// leaves root itself.
 				ep.SwitchesUser, ep.How, ep.Line = Present, name, line
