@@ -3,10 +3,9 @@ package analyzer
 import (
 	"fmt"
 	"io/fs"
-	"maps"
 	"path"
-	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -31,6 +30,10 @@ func (f *Facts) ComposeServices() []ComposeService {
 	if fsys == nil || f.file.Path == "" {
 		return nil
 	}
+	ev := f.ctx.repo
+	if ev == nil {
+		ev = newRepoEvidence()
+	}
 	var out []ComposeService
 	read := 0
 	dir := path.Dir(f.file.Path)
@@ -45,7 +48,7 @@ func (f *Facts) ComposeServices() []ComposeService {
 					continue
 				}
 				read++
-				out = append(out, composeServicesBuilding(fsys, path.Join(dir, e.Name()), f.file.Path)...)
+				out = append(out, composeServicesBuilding(fsys, ev, path.Join(dir, e.Name()), f.file.Path)...)
 			}
 		}
 		if dir == "." || dir == "/" || dir == "" {
@@ -57,15 +60,54 @@ func (f *Facts) ComposeServices() []ComposeService {
 }
 
 // composeServicesBuilding lists the services of the compose file at p
-// that build the Dockerfile at df, with their commands.
-func composeServicesBuilding(fsys fs.FS, p, df string) []ComposeService {
-	var names []string
-	for _, t := range composeBuilds(fsys, p) {
-		if t.Path == df {
-			names = append(names, t.Service)
+// that build the Dockerfile at df, with their commands. Each compose file
+// is read once per analysis (ev caches it): a repository of many
+// Dockerfiles next to one large compose file parses it once, not once a
+// Dockerfile.
+func composeServicesBuilding(fsys fs.FS, ev *repoEvidence, p, df string) []ComposeService {
+	var out []ComposeService
+	for _, s := range ev.compose(fsys, p) {
+		if s.dockerfile == df {
+			out = append(out, s.ComposeService)
 		}
 	}
-	if len(names) == 0 {
+	return out
+}
+
+// composeBuild is a compose service that builds a Dockerfile.
+type composeBuild struct {
+	ComposeService
+	dockerfile string
+}
+
+// composeEvidence is one compose file's building services, read once.
+type composeEvidence struct {
+	once     sync.Once
+	services []composeBuild
+}
+
+// compose returns the services of the compose file at p that build a
+// Dockerfile, read once for all the Dockerfiles of an analysis.
+func (r *repoEvidence) compose(fsys fs.FS, p string) []composeBuild {
+	r.mu.Lock()
+	if r.composes == nil {
+		r.composes = map[string]*composeEvidence{}
+	}
+	ev, ok := r.composes[p]
+	if !ok {
+		ev = &composeEvidence{}
+		r.composes[p] = ev
+	}
+	r.mu.Unlock()
+	ev.once.Do(func() { ev.services = readComposeBuilds(fsys, p) })
+	return ev.services
+}
+
+// readComposeBuilds reads the services of the compose file at p that
+// build a Dockerfile, with their commands.
+func readComposeBuilds(fsys fs.FS, p string) []composeBuild {
+	targets := composeBuilds(fsys, p)
+	if len(targets) == 0 {
 		return nil
 	}
 	b, err := readBounded(fsys, p, 1<<20)
@@ -81,17 +123,17 @@ func composeServicesBuilding(fsys fs.FS, p, df string) []ComposeService {
 	if yaml.Unmarshal(b, &cf) != nil {
 		return nil
 	}
-	var out []ComposeService
-	for _, name := range slices.Sorted(maps.Keys(cf.Services)) {
-		if !slices.Contains(names, name) {
+	var out []composeBuild
+	for _, t := range targets {
+		s, ok := cf.Services[t.Service]
+		if !ok {
 			continue
 		}
-		s := cf.Services[name]
 		cmd := composeWords(s.Command)
 		if ep := composeWords(s.Entrypoint); ep != "" {
 			cmd = strings.TrimSpace(fmt.Sprintf("[entrypoint %s] %s", ep, cmd))
 		}
-		out = append(out, ComposeService{File: p, Name: name, Command: cmd})
+		out = append(out, composeBuild{ComposeService{File: p, Name: t.Service, Command: cmd}, t.Path})
 	}
 	return out
 }

@@ -90,6 +90,9 @@ type repoEvidence struct {
 	scripts map[string]scriptEvidence
 	// automated lists each automation folder's files (updaters.go).
 	automated map[string][]string
+	// composes are the compose files read for their services
+	// (facts_compose.go).
+	composes map[string]*composeEvidence
 }
 
 // scriptEvidence is what one generator-named script does to Dockerfiles:
