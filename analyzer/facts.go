@@ -57,6 +57,9 @@ type Facts struct {
 	updOnce  sync.Once
 	updaters []updater
 
+	routeOnce sync.Once
+	route     string
+
 	manifestOnce sync.Once
 	manifest     appFacts
 

@@ -1157,12 +1157,19 @@ var railsHealthRoute = regexp.MustCompile(`(?m)^\s*get\s+["']/?([\w./-]+)["']\s*
 // /up answers 200 only when the app boots, where / may redirect or need
 // a session), else "" for /, where any answer says the server is up.
 func (f *Facts) healthRoute() string {
-	b, err := f.ctx.ReadFile("config/routes.rb")
-	if err != nil || len(b) > maxScriptRead {
-		return ""
-	}
-	if m := railsHealthRoute.FindSubmatch(b); m != nil {
-		return string(m[1])
-	}
-	return ""
+	f.routeOnce.Do(func() {
+		// Has is the context's listing: no file system call for the
+		// many contexts without the file.
+		if !f.ctx.Has("config/routes.rb") {
+			return
+		}
+		b, err := f.ctx.ReadFile("config/routes.rb")
+		if err != nil || len(b) > maxScriptRead {
+			return
+		}
+		if m := railsHealthRoute.FindSubmatch(b); m != nil {
+			f.route = string(m[1])
+		}
+	})
+	return f.route
 }

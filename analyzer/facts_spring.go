@@ -43,6 +43,9 @@ func (f *Facts) springConfigPort() springPort {
 	var sp springPort
 	read := 0
 	for _, name := range f.ctx.Files {
+		if !strings.Contains(name, "application") {
+			continue
+		}
 		m := springConfig.FindStringSubmatch(name)
 		if m == nil {
 			continue

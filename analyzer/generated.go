@@ -110,6 +110,8 @@ type dirEvidence struct {
 	// updaters are scripts whose names say they may update Dockerfiles in
 	// place (update-version.sh, bump.sh), besides the generators above.
 	updaters []string
+	// composes are the folder's compose files (facts_compose.go).
+	composes []string
 }
 
 func newRepoEvidence() *repoEvidence {
@@ -155,6 +157,8 @@ func (ev *dirEvidence) read(fsys fs.FS, dir string) {
 				}
 			}
 		case e.IsDir():
+		case isComposeName(name):
+			ev.composes = append(ev.composes, path.Join(dir, name))
 		case templateName.MatchString(name):
 			ev.templates = append(ev.templates, path.Join(dir, name))
 		case generatorName.MatchString(name):
