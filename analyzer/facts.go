@@ -144,7 +144,11 @@ type StageFacts struct {
 	tools    []toolEvent
 	accounts []accountEvent
 	placed   []PlacedFile
-	writes   []pathEvent
+	// copiedDirs are the build context's folders the lineage copies whole
+	// (COPY . /app): a file under one is read from the context when no
+	// COPY names it (entrypointScript).
+	copiedDirs []copiedDir
+	writes     []pathEvent
 	// madeDirs are the directories writes made (WORKDIR, mkdir,
 	// install -d, a COPY of a directory), each at its first offset.
 	madeDirs map[string]int

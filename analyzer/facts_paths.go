@@ -126,6 +126,9 @@ func (sf *StageFacts) copy(in *Instruction, c copySpec, lex lexer, st step) {
 			// (a WORKDIR) with its owner and creates a missing one with
 			// the new owner.
 			dirs = append(dirs, dest)
+			if c.from == "" && !strings.ContainsAny(src, "*?[") {
+				sf.copiedDirs = append(sf.copiedDirs, copiedDir{path: dest, context: rel, offset: in.Start + 1})
+			}
 			sf.write(pathEvent{path: dest, line: in.StartLine, offset: in.Start + 1, kind: how, owner: owner, mkdir: true, how: src})
 			sf.write(pathEvent{path: dest, line: in.StartLine, offset: in.Start + 1, kind: how, owner: owner, recursive: true, under: true, fill: true, how: src})
 			continue
@@ -587,4 +590,10 @@ func (sf *StageFacts) baseOwner(p string) (string, string) {
 		return o, fmt.Sprintf("the base image %s creates it owned by %s", base.Raw, o)
 	}
 	return "", ""
+}
+
+// copiedDir is a folder of the build context copied whole to path.
+type copiedDir struct {
+	path, context string
+	offset        int
 }

@@ -860,13 +860,43 @@ func (sf *StageFacts) entrypointScript(word string) (src, text string, ok bool) 
 	case strings.Contains(word, "/"):
 		target = resolveIn(sf.endDir, word)
 	}
-	src, text, _, ok = sf.placedText(func(pf PlacedFile) bool {
+	src, text, pf, ok := sf.placedText(func(pf PlacedFile) bool {
 		if target == "" {
 			return path.Base(pf.Path) == word && sf.binDirs[path.Dir(pf.Path)]
 		}
 		return pf.Path == target
 	})
+	if !ok && pf.Path == "" && target != "" {
+		// No COPY names the file: it may have come with a whole folder
+		// (WORKDIR /app, COPY . ., ENTRYPOINT ["./entrypoint.sh"]).
+		src, text, ok = sf.copiedDirText(target)
+	}
 	return src, text, ok
+}
+
+// copiedDirText reads the file at target from the build context when the
+// last folder the lineage copies whole over it holds it, and the
+// .dockerignore lets it through (bounded, like every read).
+func (sf *StageFacts) copiedDirText(target string) (src, text string, ok bool) {
+	ctx := sf.facts.ctx
+	for i := len(sf.copiedDirs) - 1; i >= 0; i-- {
+		cd := sf.copiedDirs[i]
+		rel, under := strings.CutPrefix(target, strings.TrimSuffix(cd.path, "/")+"/")
+		if !under || rel == "" {
+			continue
+		}
+		p := path.Join(cd.context, rel)
+		if !ctx.Has(p) || (ctx.DockerIgnore != nil && ctx.DockerIgnore.Excludes(p)) {
+			// Not there, or not sent: an earlier folder copy may hold it.
+			continue
+		}
+		b, err := ctx.ReadFile(p)
+		if err != nil || len(b) > maxScriptRead {
+			return "", "", false
+		}
+		return path.Join(ctx.Dir, p), string(b), true
+	}
+	return "", "", false
 }
 
 // placedText reads the file the lineage last put where match says: from
