@@ -47,6 +47,11 @@ func updatedInPlace(script []byte) map[string]string {
 		}
 		program := line[loc[0]:]
 		for _, m := range updatedInstruction.FindAllSubmatchIndex(program, maxUpdatedNames) {
+			if keyValueAfter(program[m[5]:]) {
+				// "ENV NAME=" matches only the key=value form, which
+				// the fix writes: the fix does not break the script.
+				continue
+			}
 			if out == nil {
 				out = map[string]string{}
 			}
@@ -57,6 +62,13 @@ func updatedInPlace(script []byte) map[string]string {
 		}
 	}
 	return out
+}
+
+// keyValueAfter reports a pattern that goes on from an instruction's
+// name with = (ENV NAME=, \(ENV NAME\)=), written for the key=value form.
+func keyValueAfter(rest []byte) bool {
+	rest = bytes.TrimPrefix(bytes.TrimPrefix(rest, []byte(`\`)), []byte(")"))
+	return len(rest) > 0 && rest[0] == '='
 }
 
 // quotedAround returns the quoted word of a command line that holds
