@@ -242,14 +242,17 @@ func inferContext(fsys fs.FS, dockerfile string) string {
 		return dir
 	}
 	sources := localCopySources(src)
-	missing := false
+	var missing []string
 	for _, s := range sources {
 		if !lookUpQuietly(fsys, path.Join(dir, s)) {
-			missing = true
-			break
+			missing = append(missing, s)
 		}
 	}
-	if !missing {
+	if len(missing) == 0 || gitIgnoresAny(fsys, dir, missing) {
+		// A source the repository ignores (web/build, web/dist) is built
+		// before the image, in the Dockerfile's folder: that it is not
+		// there now says nothing of the context, even when a folder
+		// above happens to hold a path of that name.
 		return dir
 	}
 	for a, depth := path.Dir(dir), 0; depth < maxContextAncestors; a, depth = path.Dir(a), depth+1 {
@@ -268,6 +271,65 @@ func inferContext(fsys fs.FS, dockerfile string) string {
 		}
 	}
 	return dir
+}
+
+// maxGitignoreRead bounds the .gitignore files inferContext reads.
+const maxGitignoreRead = 64 << 10
+
+// gitIgnoresAny reports whether the .gitignore of dir, or the
+// repository's own, ignores one of the sources (paths relative to dir).
+// Negations are not read: a source they bring back still counts as
+// ignored, which keeps dir, the context dockopt assumed before.
+func gitIgnoresAny(fsys fs.FS, dir string, sources []string) bool {
+	for _, g := range []string{dir, "."} {
+		b, err := readBounded(fsys, path.Join(g, ".gitignore"), maxGitignoreRead)
+		if err != nil {
+			continue
+		}
+		rel := dir
+		if g == dir {
+			rel = "."
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			pat := strings.TrimSpace(line)
+			if pat == "" || strings.HasPrefix(pat, "#") || strings.HasPrefix(pat, "!") {
+				continue
+			}
+			for _, s := range sources {
+				if gitignoreMatch(pat, path.Join(rel, s)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// gitignoreMatch reports whether a .gitignore pattern ignores p (relative
+// to the .gitignore's folder) or a folder that holds it: a pattern with a
+// slash before its end matches from the folder, one without matches a
+// name at any depth.
+func gitignoreMatch(pat, p string) bool {
+	pat = strings.TrimSuffix(pat, "/")
+	for strings.HasPrefix(pat, "**/") {
+		pat = strings.TrimPrefix(pat, "**/")
+	}
+	parts := strings.Split(p, "/")
+	if strings.Contains(pat, "/") {
+		pat = strings.TrimPrefix(pat, "/")
+		for i := 1; i <= len(parts); i++ {
+			if ok, _ := path.Match(pat, strings.Join(parts[:i], "/")); ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, part := range parts {
+		if ok, _ := path.Match(pat, part); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // localCopySources lists the literal local sources of a Dockerfile's COPY and

@@ -200,6 +200,16 @@ ENTRYPOINT ["dotnet", "WebApi.dll"]
 		"worker/Dockerfile":       {Data: []byte("FROM alpine:3.21\nCOPY build/worker /usr/local/bin/\nCOPY --from=tools /bin/tool /bin/\n")},
 		"deep/a/b/c/Dockerfile":   {Data: []byte("FROM alpine:3.21\nCOPY WebApi/Program.cs /src/\n")},
 		"vars/Dockerfile":         {Data: []byte("FROM alpine:3.21\nARG APP=WebApi\nCOPY $APP/Program.cs /src/\n")},
+		// Build outputs the repository ignores are made in the
+		// Dockerfile's folder before the build; a folder of that name
+		// above (Go's build/ for CI and packaging) is no context.
+		".gitignore":       {Data: []byte("# outputs\nfront/dist/\n")},
+		"build/ci/run.sh":  {Data: []byte("#!/bin/sh\n")},
+		"dist/README.md":   {Data: []byte("releases\n")},
+		"site/Dockerfile":  {Data: []byte("FROM nginx:1.27\nCOPY build /usr/share/nginx/html/\n")},
+		"site/.gitignore":  {Data: []byte("node_modules\n/build\n")},
+		"front/Dockerfile": {Data: []byte("FROM nginx:1.27\nCOPY dist /usr/share/nginx/html/\n")},
+		"front/index.html": {Data: []byte("<html></html>\n")},
 	}
 	targets, err := analyzer.Discover(t.Context(), fsys, ".", nil)
 	if err != nil {
@@ -212,7 +222,9 @@ ENTRYPOINT ["dotnet", "WebApi.dll"]
 	want := []string{
 		"WebApi/Dockerfile @ .",
 		"deep/a/b/c/Dockerfile @ deep/a/b/c",
+		"front/Dockerfile @ front",
 		"services/api/Dockerfile @ .",
+		"site/Dockerfile @ site",
 		"vars/Dockerfile @ vars",
 		"web/Dockerfile @ web",
 		"worker/Dockerfile @ worker",
