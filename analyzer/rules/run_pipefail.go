@@ -310,7 +310,8 @@ func sigpipePipe(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 }
 
 // alwaysSucceeds reports a statement whose status is 0 whatever came
-// before it: true, :, or exit 0, with no redirection that could fail.
+// before it and after which the script goes on: true or :, with no
+// redirection that could fail.
 func alwaysSucceeds(st *syntax.Stmt) bool {
 	call, ok := st.Cmd.(*syntax.CallExpr)
 	if !ok || st.Negated || st.Background || len(st.Redirs) > 0 || len(call.Assigns) > 0 || len(call.Args) == 0 {
@@ -324,11 +325,11 @@ func alwaysSucceeds(st *syntax.Stmt) bool {
 		}
 		words[i] = v
 	}
+	// Not exit 0: it ends the whole script, so under pipefail what
+	// follows the list would silently not run.
 	switch words[0] {
 	case "true", ":", "/bin/true", "/usr/bin/true":
 		return true
-	case "exit":
-		return len(words) == 2 && words[1] == "0"
 	}
 	return false
 }
