@@ -299,6 +299,9 @@ func hasKey(m map[string]int, k string) bool {
 // asks for.
 var recommendsAgainst = regexp.MustCompile(`\b(no|not|without|skip|skips|skipping|avoid|don't|dont|never)\b[^.;]*recommend`)
 
+// maxRecommendsComment bounds the comment lines read above an install.
+const maxRecommendsComment = 8
+
 // recommendsWanted returns the comment right above an apt-get install
 // (the comment lines over its line, inside the RUN or above it) that
 // speaks of recommended packages without asking for none, and its line:
@@ -309,8 +312,14 @@ func recommendsWanted(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyz
 	if c.Start >= 0 && in.Script.Exact() {
 		line = d.Line(c.Start)
 	}
-	for l := line - 1; l >= commentsAbove(d, line); l-- {
-		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(lineText(d, l)), "#"))
+	// The comment block right above, its nearest lines only: a file may
+	// hold a long block above a line of many installs.
+	for l := line - 1; l >= 1 && l >= line-maxRecommendsComment; l-- {
+		raw := lineText(d, l)
+		if !strings.HasPrefix(strings.TrimSpace(raw), "#") || wideWaiver(raw) {
+			break
+		}
+		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(raw), "#"))
 		t := strings.ToLower(text)
 		if strings.Contains(t, "recommend") && !recommendsAgainst.MatchString(t) {
 			return l, text

@@ -222,6 +222,11 @@ func hostileCases() []hostileCase {
 		{"19,999 RUN npm ci (what fills a cache, per RUN)", one(repeated(19999, "RUN npm ci"), "--format", "json"), analyzes},
 		{"3k COPY . /root/ then 3k RUN npm ci", one(repeated(3000, "COPY . /root/")+strings.Repeat("RUN npm ci\n", 3000), "--format", "json"), analyzes},
 		{"8k rm of what an earlier RUN wrote", one(repeated(4000, "RUN curl -o /tmp/x https://x\nRUN rm -rf /tmp"), "--format", "json"), analyzes},
+		// apt-no-install-recommends reads the comments above each
+		// install for one that wants the recommended packages: once read
+		// the whole block, again for every line of it, for every install.
+		{"10k comment lines above 300 installs on one line", one("FROM debian:12\n"+strings.Repeat("# c\n", 10000)+
+			"RUN "+strings.Repeat("apt-get install -y a; ", 300)+"true\n", "--format", "json"), analyzes},
 		{"40k-line heredoc", one("FROM debian:12\nRUN <<EOF\n"+strings.Repeat("apt-get install -y curl\n", 40000)+"EOF\n", "--format", "markdown"),
 			says("would be larger than the 1 MiB")},
 		{"200k-deep subshell", one("FROM debian:12\nRUN "+strings.Repeat("( \\\n", 200000)+"true\n", "--format", "json"), analyzes},
