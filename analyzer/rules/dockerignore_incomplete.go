@@ -49,7 +49,12 @@ var DockerignoreIncomplete = &analyzer.Rule{
 		}
 		var missing []ignoreEntry
 		var names, keptOut []string
-		copyExcludes := copyExcludeMatcher(whole)
+		copyExcludes, sender := copyExcludeMatchers(p.File)
+		if sender != nil {
+			// The COPY that sends everything into the image is the one
+			// to name, not an earlier one that excludes some of it.
+			whole = sender
+		}
 		for _, e := range ignoreEntries(p.File, bc, false) {
 			covered := true
 			for _, probe := range e.probes {
@@ -64,7 +69,10 @@ var DockerignoreIncomplete = &analyzer.Rule{
 				continue
 			}
 			missing = append(missing, e)
-			excluded := copyExcludes != nil && allMatch(copyExcludes, e.probes)
+			excluded := len(copyExcludes) > 0
+			for _, m := range copyExcludes {
+				excluded = excluded && allMatch(m, e.probes)
+			}
 			for _, l := range e.lines {
 				if strings.HasPrefix(l, "!") {
 					continue
@@ -120,6 +128,25 @@ func listsAll(di *analyzer.DockerIgnore, lines []string) bool {
 		}
 	}
 	return true
+}
+
+// copyExcludeMatchers returns the matchers of the --exclude patterns of
+// every COPY and ADD of the whole context: a path they all exclude stays
+// out of every image. When one of them has none, it returns no matchers
+// and that instruction, which sends the whole context into its image.
+func copyExcludeMatchers(d *analyzer.Dockerfile) ([]*patternmatcher.PatternMatcher, *analyzer.Instruction) {
+	var out []*patternmatcher.PatternMatcher
+	for in := range d.Each("") {
+		if in.Onbuild != nil || !copiesWholeContext(in) {
+			continue
+		}
+		m := copyExcludeMatcher(in)
+		if m == nil {
+			return nil, in
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // copyExcludeMatcher is the matcher of a COPY's --exclude patterns, nil
