@@ -150,8 +150,15 @@ func nodeGitDependency(bc *analyzer.BuildContext, final *analyzer.Stage, in *ana
 		if !noDev || pm.Name != "npm" {
 			continue
 		}
+		var recorded func(string) bool // read once, at the first git one
 		for _, name := range slices.Sorted(maps.Keys(pkg.DevDependencies)) {
-			if gitSpec(pkg.DevDependencies[name]) && !npmLockRecords(bc, in, dir, name) {
+			if !gitSpec(pkg.DevDependencies[name]) {
+				continue
+			}
+			if recorded == nil {
+				recorded = npmLockRecords(bc, in, dir)
+			}
+			if !recorded(name) {
 				return fmt.Sprintf("%s depends on %s from %s (a devDependency: npm leaves it out of node_modules but still resolves it, as no package-lock.json copied in before the install records it)", rel, name, pkg.DevDependencies[name])
 			}
 		}
@@ -180,11 +187,17 @@ func nodeGitDependency(bc *analyzer.BuildContext, final *analyzer.Stage, in *ana
 	return ""
 }
 
-// npmLockRecords reports whether an npm lockfile of dir, copied from the
-// context before the install, records the dependency name of dir's
-// package.json: then npm takes it from the lock and, leaving dev
-// dependencies out, fetches nothing for it.
-func npmLockRecords(bc *analyzer.BuildContext, in *analyzer.Instruction, dir, name string) bool {
+// npmLockRecords reads the npm lockfiles of dir copied from the context
+// before the install, and reports whether they record a dependency of
+// dir's package.json: then npm takes it from the lock and, leaving dev
+// dependencies out, fetches nothing for it. The lockfiles are read once,
+// however many dependencies are asked about.
+func npmLockRecords(bc *analyzer.BuildContext, in *analyzer.Instruction, dir string) func(name string) bool {
+	type lockfile struct {
+		Packages     map[string]json.RawMessage `json:"packages"`
+		Dependencies map[string]json.RawMessage `json:"dependencies"`
+	}
+	var locks []lockfile
 	for _, lock := range []string{"npm-shrinkwrap.json", "package-lock.json"} {
 		rel := path.Join(dir, lock)
 		if !contextCopied(bc, rel).before(in) {
@@ -194,21 +207,23 @@ func npmLockRecords(bc *analyzer.BuildContext, in *analyzer.Instruction, dir, na
 		if err != nil {
 			continue
 		}
-		var l struct {
-			Packages     map[string]json.RawMessage `json:"packages"`
-			Dependencies map[string]json.RawMessage `json:"dependencies"`
-		}
+		var l lockfile
 		if json.Unmarshal(b, &l) != nil {
 			continue
 		}
-		if _, ok := l.Packages["node_modules/"+name]; ok {
-			return true
-		}
-		if _, ok := l.Dependencies[name]; ok && l.Packages == nil {
-			return true
-		}
+		locks = append(locks, l)
 	}
-	return false
+	return func(name string) bool {
+		for _, l := range locks {
+			if _, ok := l.Packages["node_modules/"+name]; ok {
+				return true
+			}
+			if _, ok := l.Dependencies[name]; ok && l.Packages == nil {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // githubShorthand is npm's owner/repo[#ref] for a GitHub repository.

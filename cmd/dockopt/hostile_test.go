@@ -227,6 +227,23 @@ func hostileCases() []hostileCase {
 		// the whole block, again for every line of it, for every install.
 		{"10k comment lines above 300 installs on one line", one("FROM debian:12\n"+strings.Repeat("# c\n", 10000)+
 			"RUN "+strings.Repeat("apt-get install -y a; ", 300)+"true\n", "--format", "json"), analyzes},
+		// full-base-image asks whether package-lock.json records each git
+		// devDependency of an install that omits dev: it parsed the whole
+		// lockfile again for every one.
+		{"7k git devDependencies, each in a 800 KB package-lock.json", func(t *testing.T, dir string) (string, []string) {
+			var dev, locked []string
+			for i := range 7000 {
+				dev = append(dev, fmt.Sprintf(`"d%d": "github:o/r%d#main"`, i, i))
+				locked = append(locked, fmt.Sprintf(`"node_modules/d%d": {"version": "1.0.0", "resolved": "git+ssh://git@github.com/o/r%d.git#abc", "dev": true}`, i, i))
+			}
+			testfiles.Write(t, dir, map[string]string{
+				"repo/Dockerfile":        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci --omit=dev\nCOPY . .\nCMD [\"node\", \"index.js\"]\n",
+				"repo/package.json":      `{"name": "x", "dependencies": {"a": "1"}, "devDependencies": {` + strings.Join(dev, ", ") + `}}`,
+				"repo/package-lock.json": `{"name": "x", "lockfileVersion": 3, "packages": {"": {"name": "x"}, ` + strings.Join(locked, ", ") + `}}`,
+				"repo/index.js":          "x\n",
+			})
+			return "", []string{"analyze", "--format", "json", "repo"}
+		}, analyzes},
 		{"40k-line heredoc", one("FROM debian:12\nRUN <<EOF\n"+strings.Repeat("apt-get install -y curl\n", 40000)+"EOF\n", "--format", "markdown"),
 			says("would be larger than the 1 MiB")},
 		{"200k-deep subshell", one("FROM debian:12\nRUN "+strings.Repeat("( \\\n", 200000)+"true\n", "--format", "json"), analyzes},
