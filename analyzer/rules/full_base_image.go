@@ -120,7 +120,7 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 			}
 		}
 	}
-	if why := dependencyNeedsFull(p.Context, full.Name()); why != "" {
+	if why := dependencyNeedsFull(p.Context, final, full.Name()); why != "" {
 		return why
 	}
 	if why := gitDependency(p, sf, final, full, alt); why != "" {
@@ -272,7 +272,7 @@ func pnpmLockNames(b []byte) map[string]bool {
 // dependencyNeedsFull says which dependency of the project loads a
 // system library the full language image ships and its slim variant does
 // not (Wand and ImageMagick, canvas and cairo), "" when none is known.
-func dependencyNeedsFull(bc *analyzer.BuildContext, ecosystem string) string {
+func dependencyNeedsFull(bc *analyzer.BuildContext, final *analyzer.Stage, ecosystem string) string {
 	if bc == nil {
 		return ""
 	}
@@ -288,15 +288,24 @@ func dependencyNeedsFull(bc *analyzer.BuildContext, ecosystem string) string {
 		}
 	case "python":
 		// The requirements files and manifests of the top two levels
-		// (requirements.txt, pyproject.toml, Pipfile), then their
-		// lockfiles, which also name the dependencies' dependencies.
+		// (requirements.txt, pyproject.toml, Pipfile) and those the
+		// stage copies from deeper (COPY services/api/requirements.txt,
+		// with the context the folder above), then their lockfiles,
+		// which also name the dependencies' dependencies.
+		copied := copiedPythonDependencyFiles(bc, final)
+		files := append(slices.Clone(bc.Files), copied...)
+		seen := map[string]bool{}
 		read := 0
 		for _, locks := range []bool{false, true} {
-			for _, f := range bc.Files {
+			for _, f := range files {
 				ok, lock := analyzer.PythonDependencyFile(f)
-				if !ok || lock != locks || strings.Count(f, "/") > 1 {
+				if !ok || lock != locks || seen[f] {
 					continue
 				}
+				if strings.Count(f, "/") > 1 && !slices.Contains(copied, f) {
+					continue
+				}
+				seen[f] = true
 				if read++; read > 64 {
 					return ""
 				}
@@ -317,6 +326,35 @@ func dependencyNeedsFull(bc *analyzer.BuildContext, ecosystem string) string {
 		}
 	}
 	return ""
+}
+
+// copiedPythonDependencyFiles lists the Python dependency files of the
+// context that the stage's lineage copies: literal COPY and ADD sources
+// named like one, and those names in a copied folder.
+func copiedPythonDependencyFiles(bc *analyzer.BuildContext, final *analyzer.Stage) []string {
+	var out []string
+	for _, in := range final.LineageInstructions() {
+		c, ok := copyOf(in)
+		if !ok {
+			continue
+		}
+		for _, src := range c.contextSources() {
+			rel := path.Clean(strings.TrimPrefix(src, "/"))
+			if strings.ContainsAny(rel, "*?[$") || rel == "." || len(out) >= 64 {
+				continue
+			}
+			if ok, _ := analyzer.PythonDependencyFile(rel); ok {
+				out = append(out, rel)
+				continue
+			}
+			for _, name := range []string{"requirements.txt", "pyproject.toml", "Pipfile", "poetry.lock", "uv.lock", "Pipfile.lock"} {
+				if f := path.Join(rel, name); bc.Has(f) {
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // slimLacks returns a command the stage runs (in a RUN, or as the
