@@ -144,7 +144,13 @@ func scriptErrexit(s *analyzer.Script) bool {
 // command whose failure is an error the build should stop on (a
 // download, a package fetch, a compiler), which pipefail is for.
 func benignFailure(c analyzer.Command, st *syntax.Stmt) string {
+	// A download whose messages are silenced (wget -qO- URL 2>/dev/null
+	// | tar xz) still fails as an error: pipefail is what catches it.
+	download := c.Name == "curl" || c.Name == "wget"
 	for _, r := range st.Redirs {
+		if download {
+			break
+		}
 		if v, ok := analyzer.Literal(r.Word); ok && (r.Op == syntax.RdrOut || r.Op == syntax.AppOut || r.Op == syntax.RdrAll) && v == "/dev/null" && (r.Op == syntax.RdrAll || r.N != nil && r.N.Value == "2") {
 			return "may fail: its errors are sent to /dev/null"
 		}
