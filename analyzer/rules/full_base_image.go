@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"path"
 	"slices"
@@ -333,28 +334,44 @@ func dependencyNeedsFull(bc *analyzer.BuildContext, final *analyzer.Stage, ecosy
 // named like one, and those names in a copied folder.
 func copiedPythonDependencyFiles(bc *analyzer.BuildContext, final *analyzer.Stage) []string {
 	var out []string
-	for _, in := range final.LineageInstructions() {
-		c, ok := copyOf(in)
-		if !ok {
+	for rel := range copiedContextPaths(final) {
+		if rel == "." || len(out) >= 64 {
 			continue
 		}
-		for _, src := range c.contextSources() {
-			rel := path.Clean(strings.TrimPrefix(src, "/"))
-			if strings.ContainsAny(rel, "*?[$") || rel == "." || len(out) >= 64 {
-				continue
-			}
-			if ok, _ := analyzer.PythonDependencyFile(rel); ok {
-				out = append(out, rel)
-				continue
-			}
-			for _, name := range []string{"requirements.txt", "pyproject.toml", "Pipfile", "poetry.lock", "uv.lock", "Pipfile.lock"} {
-				if f := path.Join(rel, name); bc.Has(f) {
-					out = append(out, f)
-				}
+		if ok, _ := analyzer.PythonDependencyFile(rel); ok {
+			out = append(out, rel)
+			continue
+		}
+		for _, name := range []string{"requirements.txt", "pyproject.toml", "Pipfile", "poetry.lock", "uv.lock", "Pipfile.lock"} {
+			if f := path.Join(rel, name); bc.Has(f) {
+				out = append(out, f)
 			}
 		}
 	}
 	return out
+}
+
+// copiedContextPaths yields the build-context paths the stage's lineage
+// copies by name (COPY and ADD sources, cleaned; patterns and variables
+// left out).
+func copiedContextPaths(final *analyzer.Stage) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, in := range final.LineageInstructions() {
+			c, ok := copyOf(in)
+			if !ok {
+				continue
+			}
+			for _, src := range c.contextSources() {
+				rel := path.Clean(strings.TrimPrefix(src, "/"))
+				if strings.ContainsAny(rel, "*?[$") {
+					continue
+				}
+				if !yield(rel) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // slimLacks returns a command the stage runs (in a RUN, or as the
@@ -586,30 +603,23 @@ func copiedManifests(bc *analyzer.BuildContext, final *analyzer.Stage) (read []s
 		return nil, ""
 	}
 	seen := map[string]bool{}
-	for _, in := range final.LineageInstructions() {
-		c, ok := copyOf(in)
+	for rel := range copiedContextPaths(final) {
+		if path.Base(rel) != "package.json" || seen[rel] {
+			continue
+		}
+		seen[rel] = true
+		b, err := bc.ReadFile(rel)
+		if err != nil {
+			continue
+		}
+		pkg, ok := analyzer.ParsePackageJSON(b)
 		if !ok {
 			continue
 		}
-		for _, src := range c.contextSources() {
-			rel := path.Clean(strings.TrimPrefix(src, "/"))
-			if path.Base(rel) != "package.json" || strings.ContainsAny(rel, "*?[$") || seen[rel] {
-				continue
-			}
-			seen[rel] = true
-			b, err := bc.ReadFile(rel)
-			if err != nil {
-				continue
-			}
-			pkg, ok := analyzer.ParsePackageJSON(b)
-			if !ok {
-				continue
-			}
-			read = append(read, rel)
-			for _, dep := range slices.Sorted(maps.Keys(pkg.Dependencies)) {
-				if need, ok := analyzer.FullImageNeedOf("node", dep); ok {
-					return read, need.Why(dep) + " (" + rel + " depends on it)"
-				}
+		read = append(read, rel)
+		for _, dep := range slices.Sorted(maps.Keys(pkg.Dependencies)) {
+			if need, ok := analyzer.FullImageNeedOf("node", dep); ok {
+				return read, need.Why(dep) + " (" + rel + " depends on it)"
 			}
 		}
 	}
