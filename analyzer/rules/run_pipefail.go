@@ -263,6 +263,9 @@ func coveredRuns(d *analyzer.Dockerfile, in *analyzer.Instruction) []*analyzer.I
 func sigpipePipe(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 	s := in.Script
 	var why string
+	// orElse are the pipes on the left of a || (Walk visits the list
+	// before its sides).
+	orElse := map[*syntax.BinaryCmd]bool{}
 	syntax.Walk(s.File, func(n syntax.Node) bool {
 		if why != "" {
 			return false
@@ -271,8 +274,19 @@ func sigpipePipe(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 		if ok && b.Op == syntax.OrStmt && alwaysSucceeds(b.Y) {
 			return false
 		}
+		if ok && b.Op == syntax.OrStmt {
+			if x, isBinary := b.X.Cmd.(*syntax.BinaryCmd); isBinary {
+				orElse[x] = true
+			}
+		}
 		if !ok || (b.Op != syntax.Pipe && b.Op != syntax.PipeAll) {
 			return true
+		}
+		outcome := "so under pipefail the RUN would fail"
+		if orElse[b] {
+			// cmd | head || exit 0: the RUN does not fail, but what
+			// follows the || runs in place of the rest of the script.
+			outcome = "so under pipefail the command after its || would run instead, where today the script goes on"
 		}
 		line := in.StartLine
 		if s.Exact() {
@@ -287,8 +301,8 @@ func sigpipePipe(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 				if rok {
 					rname, exits = reader.Name, reader.Name
 				}
-				why = fmt.Sprintf("line %d pipes %s into %s: %s never stops writing and is killed by SIGPIPE when %s exits, so under pipefail the RUN would fail",
-					line, writer.Name, rname, writer.Name, exits)
+				why = fmt.Sprintf("line %d pipes %s into %s: %s never stops writing and is killed by SIGPIPE when %s exits, %s",
+					line, writer.Name, rname, writer.Name, exits, outcome)
 				return false
 			}
 			if !rok || cannotFail(w) {
@@ -299,8 +313,8 @@ func sigpipePipe(d *analyzer.Dockerfile, in *analyzer.Instruction) string {
 				if wok {
 					wname, killed = writer.Name, writer.Name
 				}
-				why = fmt.Sprintf("line %d pipes %s into %s, which stops reading early: %s may then be killed by SIGPIPE, so under pipefail the RUN would fail",
-					line, wname, early, killed)
+				why = fmt.Sprintf("line %d pipes %s into %s, which stops reading early: %s may then be killed by SIGPIPE, %s",
+					line, wname, early, killed, outcome)
 				return false
 			}
 		}
