@@ -890,11 +890,8 @@ func (sf *StageFacts) copiedDirText(target string) (src, text string, ok bool) {
 			// Not there, or not sent: an earlier folder copy may hold it.
 			continue
 		}
-		b, err := ctx.ReadFile(p)
-		if err != nil || len(b) > maxScriptRead {
-			return "", "", false
-		}
-		return path.Join(ctx.Dir, p), string(b), true
+		src, text, _, ok := sf.readPlaced(PlacedFile{Path: target, Context: p})
+		return src, text, ok
 	}
 	return "", "", false
 }

@@ -332,7 +332,7 @@ func healthcheckFix(d *analyzer.Dockerfile, final *analyzer.Stage, probe healthP
 		// Above the comment that describes the start command, not
 		// between the two.
 		line, start, gap := at.StartLine, at.Start, ""
-		if above := commentBlockAbove(d, at); above < line {
+		if above := commentsAbove(d, at.StartLine); above < line {
 			line, gap = above, nl
 			start = d.Offset(line) + len(d.Indent(line))
 		}
@@ -436,25 +436,4 @@ func nextStandaloneOffLoopback(p *analyzer.Pass, sf *analyzer.StageFacts, final 
 		listens = fmt.Sprintf("HOSTNAME is set to %s, so the server listens only on the one address Node resolves that name to, which dockopt cannot tell is 127.0.0.1, and the probe may be refused", host)
 	}
 	return "the container starts the server.js of Next.js's standalone output (" + evidence + "), which listens on $HOSTNAME, and " + listens + "; set ENV HOSTNAME=0.0.0.0 (as Next's Docker example does) and the probe can be added"
-}
-
-// commentBlockAbove returns the first line of the comment lines directly
-// above an instruction (no blank line between, none inside the
-// instruction before it), or the instruction's own line.
-func commentBlockAbove(d *analyzer.Dockerfile, in *analyzer.Instruction) int {
-	floor := 0
-	for _, other := range d.Instructions {
-		if other.EndLine < in.StartLine && other.EndLine > floor {
-			floor = other.EndLine
-		}
-	}
-	first := in.StartLine
-	for l := in.StartLine - 1; l > floor; l-- {
-		text := strings.TrimSpace(string(d.Source[d.Offset(l):d.LineEnd(l)]))
-		if !strings.HasPrefix(text, "#") {
-			break
-		}
-		first = l
-	}
-	return first
 }
