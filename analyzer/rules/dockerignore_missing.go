@@ -30,7 +30,8 @@ var DockerignoreMissing = &analyzer.Rule{
 		`.dockerignore for the project's ecosystem prevents all of it. The generated file never excludes a ` +
 		`path the build reads: COPY and ADD sources, RUN --mount=type=bind sources, paths an ARG default or ENV ` +
 		`names, paths a RUN mentions, and .git when a RUN runs git in the checkout (itself, through a Makefile, ` +
-		`or through a package.json script the build runs) or the package's version comes from git. A front-end ` +
+		`or through a package.json script the build runs), the package's version comes from git, or hugo builds ` +
+		`with enableGitInfo. A front-end ` +
 		`build (vite, next, react-scripts, nuxt …, named as a dependency of the package or run by the build) ` +
 		`reads .env and .env.production, so only the .local files are excluded then; when a member of the ` +
 		`package's npm, yarn or pnpm workspace, or only a front-end config file (vite.config.ts …), shows ` +
@@ -959,8 +960,8 @@ var versionFromGit = []string{"setuptools_scm", "setuptools-scm", "hatch-vcs", "
 
 // readsGitMetadata reports a build that reads the context's .git: a RUN
 // that runs git in the checkout, a package.json script the build runs
-// that does, or a RUN that installs the context's Python package when its
-// version comes from git.
+// that does, a RUN that installs the context's Python package when its
+// version comes from git, or a hugo build with git info enabled.
 func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 	installsGit := installsGitOnce(d)
 	makefiles := map[string]bool{}
@@ -995,7 +996,50 @@ func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 				if makeReadsGit(bc, c, installsGit, makefiles) {
 					return true
 				}
+			case "hugo":
+				if hugoReadsGit(bc, c) {
+					return true
+				}
 			}
+		}
+	}
+	return false
+}
+
+// hugoConfigNames are the files a Hugo site is configured by, at the
+// site's root or under config/_default.
+var hugoConfigNames = []string{"hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml", "config.json"}
+
+// enableGitInfo matches Hugo's enableGitInfo set to true in TOML, YAML or
+// JSON; Hugo reads its keys without regard to case.
+var enableGitInfo = regexp.MustCompile(`(?im)^\s*"?enablegitinfo"?\s*[:=]\s*true\b`)
+
+// hugoReadsGit reports a hugo build that reads the checkout's git log for
+// each page's last commit: --enableGitInfo on the command, or
+// enableGitInfo = true in a site configuration of the context. Without
+// .git that build fails (or loses every page's dates), so .git stays.
+func hugoReadsGit(bc *analyzer.BuildContext, c analyzer.Command) bool {
+	for _, a := range c.Args {
+		if v := strings.ToLower(a.Value); v == "--enablegitinfo" || v == "--enablegitinfo=true" {
+			return true
+		}
+	}
+	checked := 0
+	for _, f := range bc.Files {
+		dir, base := path.Split(f)
+		if !slices.Contains(hugoConfigNames, base) {
+			continue
+		}
+		if dir != "" && !strings.HasSuffix(dir, "config/_default/") && strings.Count(dir, "/") > 1 {
+			// A site's root is the context or a folder of it; deeper
+			// config.yaml files are some other program's.
+			continue
+		}
+		if checked++; checked > 32 {
+			return false
+		}
+		if b, err := bc.ReadFile(f); err == nil && enableGitInfo.Match(b) {
+			return true
 		}
 	}
 	return false
