@@ -164,6 +164,13 @@ func (p *PackageJSON) HasDependency(name string) bool {
 	return a || b
 }
 
+// LoadsDotEnv reports a package that loads .env files itself, through
+// the dotenv library: its .env is configuration the app reads, which a
+// .dockerignore must not take away.
+func (p *PackageJSON) LoadsDotEnv() bool {
+	return p.HasDependency("dotenv")
+}
+
 // Has reports whether a file or folder exists in the context. Past a
 // truncated listing it asks the folder: in a monorepo the listing stops
 // inside a large folder, and package.json or go.mod beside it, which sort

@@ -236,7 +236,7 @@ var envReadingBuilders = map[string]bool{
 // such as "build": "next build", whatever the dependencies list).
 func bundlerReadsEnv(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 	if bc.Package != nil {
-		if slices.ContainsFunc(frontEndDeps, bc.Package.HasDependency) || bc.Package.HasDependency("dotenv") {
+		if slices.ContainsFunc(frontEndDeps, bc.Package.HasDependency) || bc.Package.LoadsDotEnv() {
 			return true
 		}
 	}

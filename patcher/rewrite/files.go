@@ -72,9 +72,17 @@ func nginxConf(port int, spa bool, assets string) string {
 // example file stays.
 var envSecrets = []string{".env", ".env.*", "!.env.example"}
 
+// envLocalSecrets are the .env files only a developer's machine holds:
+// all a .dockerignore may take from an app that loads its .env itself.
+var envLocalSecrets = []string{".env.local", ".env.*.local"}
+
 // envSecretsFor is envSecrets unless the original copies or adds a .env
-// file by name, which the build then needs.
+// file by name, which the build then needs, or the app loads .env files
+// itself (dotenv), as dockerignore-missing keeps them then.
 func envSecretsFor(o *original) []string {
+	if o.bc.Package.LoadsDotEnv() {
+		return envLocalSecrets
+	}
 	for _, in := range o.stage.Instructions {
 		var sources []string
 		switch c := in.Command.(type) {
