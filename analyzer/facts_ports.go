@@ -838,10 +838,15 @@ var (
 		"node":   {"express", "fastify", "koa", "@hapi/hapi", "next", "nuxt", "@nestjs/core", "restify", "@remix-run/serve", "hono", "@sveltejs/kit", "http-server", "serve", "polka", "sails", "@adonisjs/core", "@feathersjs/express"},
 		"python": {"flask", "django", "fastapi", "starlette", "aiohttp", "tornado", "bottle", "sanic", "gunicorn", "uvicorn", "streamlit", "gradio", "falcon", "pyramid", "quart", "litestar", "dash"},
 		"go":     {"github.com/gin-gonic/gin", "github.com/labstack/echo", "github.com/gofiber/fiber", "github.com/go-chi/chi", "github.com/gorilla/mux", "github.com/julienschmidt/httprouter", "github.com/beego/beego"},
-		"java":   {"spring-boot-starter-web", "spring-boot-starter-webflux", "quarkus-resteasy", "quarkus-rest", "micronaut-http-server", "javalin", "ktor-server", "jersey-server", "dropwizard-core"},
-		"ruby":   {"rails", "sinatra", "puma", "rack", "hanami", "roda"},
-		"php":    {"laravel/framework", "symfony/http-kernel", "slim/slim", "laminas/laminas-mvc"},
-		"rust":   {"actix-web", "axum", "rocket", "warp", "hyper", "poem", "tide"},
+		"java": {"spring-boot-starter-web", "spring-boot-starter-webflux", "quarkus-resteasy", "quarkus-rest",
+			"quarkus-resteasy-reactive", "quarkus-rest-jackson", "quarkus-resteasy-jackson", "micronaut-http-server", "micronaut-http-server-netty", "javalin",
+			// Ktor's servers, as Gradle names them for the JVM (-jvm) or
+			// through Kotlin multiplatform (without).
+			"ktor-server-netty", "ktor-server-netty-jvm", "ktor-server-cio", "ktor-server-cio-jvm", "ktor-server-jetty",
+			"ktor-server-jetty-jvm", "ktor-server-tomcat", "ktor-server-tomcat-jvm", "jersey-server", "dropwizard-core"},
+		"ruby": {"rails", "sinatra", "puma", "rack", "hanami", "roda"},
+		"php":  {"laravel/framework", "symfony/http-kernel", "slim/slim", "laminas/laminas-mvc"},
+		"rust": {"actix-web", "axum", "rocket", "warp", "hyper", "poem", "tide"},
 	}
 	grpcDeps = map[string][]string{
 		"node":   {"@grpc/grpc-js", "grpc"},
