@@ -359,6 +359,11 @@ func variants(tag string) []string {
 		// alpine variant adds.
 		out = append(out, "alpine-slim")
 	}
+	if strings.Contains(strings.ToLower(tag), "fpm-alpine") {
+		// php's fpm-alpine is the FPM server on Alpine: neither the
+		// Debian fpm entry nor the alpine one alone.
+		out = append(out, "fpm-alpine")
+	}
 	for _, w := range strings.FieldsFunc(strings.ToLower(tag), func(r rune) bool { return r == '-' || r == '_' }) {
 		switch {
 		case strings.HasPrefix(w, "alpine"):
