@@ -171,6 +171,41 @@ func (p *PackageJSON) LoadsDotEnv() bool {
 	return p.HasDependency("dotenv")
 }
 
+// LoadsDotEnv reports an app that loads its .env files itself: its
+// package.json depends on dotenv, or its composer.json requires
+// symfony/dotenv, whose kernel reads the committed .env (and
+// .env.<APP_ENV>) at every boot, bin/console cache:clear in a build
+// included, and fails without it. Such a .env is configuration; only the
+// .local files hold one machine's secrets.
+func (c *BuildContext) LoadsDotEnv() bool {
+	if c == nil {
+		return false
+	}
+	return c.Package.LoadsDotEnv() || c.composerRequires("symfony/dotenv")
+}
+
+// composerRequires reports whether the context's composer.json requires
+// the package, for production or development.
+func (c *BuildContext) composerRequires(name string) bool {
+	if !c.Has("composer.json") {
+		return false
+	}
+	b, err := c.ReadFile("composer.json")
+	if err != nil {
+		return false
+	}
+	var manifest struct {
+		Require    map[string]json.RawMessage `json:"require"`
+		RequireDev map[string]json.RawMessage `json:"require-dev"`
+	}
+	if json.Unmarshal(b, &manifest) != nil {
+		return false
+	}
+	_, prod := manifest.Require[name]
+	_, dev := manifest.RequireDev[name]
+	return prod || dev
+}
+
 // Has reports whether a file or folder exists in the context. Past a
 // truncated listing it asks the folder: in a monorepo the listing stops
 // inside a large folder, and package.json or go.mod beside it, which sort

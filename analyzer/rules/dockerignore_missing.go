@@ -33,7 +33,8 @@ var DockerignoreMissing = &analyzer.Rule{
 		`or through a package.json script the build runs), the package's version comes from git, or hugo builds ` +
 		`with enableGitInfo. A front-end ` +
 		`build (vite, next, react-scripts, nuxt …, named as a dependency of the package or run by the build) ` +
-		`reads .env and .env.production, so only the .local files are excluded then; when a member of the ` +
+		`reads .env and .env.production, as does an app that loads its .env itself (dotenv, Symfony's Dotenv), ` +
+		`so only the .local files are excluded then; when a member of the ` +
 		`package's npm, yarn or pnpm workspace, or only a front-end config file (vite.config.ts …), shows ` +
 		`one, .env is excluded but each .env.<mode> the context holds (.env.production, .env.staging) is ` +
 		`kept. It changes ` +
@@ -231,14 +232,16 @@ var envReadingBuilders = map[string]bool{
 }
 
 // bundlerReadsEnv reports a front-end build, whose tools read .env and
-// .env.production at build time: the package.json depends on one, or the
+// .env.production at build time, or an app that loads its .env itself
+// (dotenv, Symfony's Dotenv): the package.json depends on one, or the
 // build runs one (RUN next build, or a package.json script the build runs,
 // such as "build": "next build", whatever the dependencies list).
 func bundlerReadsEnv(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
-	if bc.Package != nil {
-		if slices.ContainsFunc(frontEndDeps, bc.Package.HasDependency) || bc.Package.LoadsDotEnv() {
-			return true
-		}
+	if bc.LoadsDotEnv() {
+		return true
+	}
+	if bc.Package != nil && slices.ContainsFunc(frontEndDeps, bc.Package.HasDependency) {
+		return true
 	}
 	runs := func(words []string) bool {
 		for i, w := range words {

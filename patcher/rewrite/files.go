@@ -78,9 +78,10 @@ var envLocalSecrets = []string{".env.local", ".env.*.local"}
 
 // envSecretsFor is envSecrets unless the original copies or adds a .env
 // file by name, which the build then needs, or the app loads .env files
-// itself (dotenv), as dockerignore-missing keeps them then.
+// itself (dotenv, Symfony's Dotenv), as dockerignore-missing keeps them
+// then.
 func envSecretsFor(o *original) []string {
-	if o.bc.Package.LoadsDotEnv() {
+	if o.bc.LoadsDotEnv() {
 		return envLocalSecrets
 	}
 	for _, in := range o.stage.Instructions {
