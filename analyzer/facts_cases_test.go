@@ -2,6 +2,7 @@ package analyzer_test
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -616,14 +617,27 @@ func TestFactsCopyIntoMadeDirsLinear(t *testing.T) {
 		sf.PlacedFiles()
 		return time.Since(start), sf
 	}
-	small, _ := timed(file(125000))
-	large, sf := timed(file(1000000))
-	t.Logf("1 MB: %v; 125 kB: %v", large, small)
 	// Eight times the file: about eight times the time when the work is
 	// linear, sixty-four when each COPY scans every write before it. A ratio,
-	// not a bound, so that a loaded machine does not decide.
-	if !raceDetector && large > 24*small && large > 500*time.Millisecond {
-		t.Errorf("facts of a 1 MB file of WORKDIRs and COPYs took %v, %.1f times an eighth of it (%v)", large, float64(large)/float64(small), small)
+	// not a bound, so that a loaded machine does not decide; and the best of
+	// three tries, since one busy moment during either measurement skews a
+	// single ratio (66x was seen with a CI running beside the test).
+	smallSrc, largeSrc := file(125000), file(1000000)
+	var sf *analyzer.StageFacts
+	best := math.Inf(1)
+	for try := 0; try < 3 && (best > 24 || sf == nil); try++ {
+		small, _ := timed(smallSrc)
+		var large time.Duration
+		large, sf = timed(largeSrc)
+		t.Logf("1 MB: %v; 125 kB: %v", large, small)
+		if large <= 500*time.Millisecond {
+			best = 0
+			break
+		}
+		best = min(best, float64(large)/float64(small))
+	}
+	if !raceDetector && best > 24 {
+		t.Errorf("facts of a 1 MB file of WORKDIRs and COPYs took, at best of three tries, %.1f times as long as of an eighth of it", best)
 	}
 	// /d7 is a WORKDIR made before: the COPY puts a in it.
 	if !slices.ContainsFunc(sf.PlacedFiles(), func(pf analyzer.PlacedFile) bool { return pf.Path == "/d7/a" }) {
