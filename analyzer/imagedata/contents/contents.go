@@ -43,6 +43,9 @@ type entry struct {
 	// the product's, and does not carry over to the product's variant on
 	// another distribution.
 	DistributionLayer bool `json:"distribution_layer"`
+	// Source names the image's own files an entry was read from, for
+	// whoever checks or refreshes it; nothing reads it.
+	Source string `json:"source"`
 }
 
 type table struct {

@@ -56,6 +56,15 @@ func TestLookup(t *testing.T) {
 		{"mcr.microsoft.com", "windows/nanoserver", "ltsc2022", "mcr.microsoft.com/windows/nanoserver", "windows", "windows", "sh", false, true, "ContainerUser"},
 		{"mcr.microsoft.com", "devcontainers/base", "bookworm", "mcr.microsoft.com/devcontainers/*", "debian", "gnu", "git", true, true, ""},
 		{"registry.example.com:5000", "redis", "7", "redis", "debian", "gnu", "gosu", true, true, ""},
+		// Infrastructure images read from their own Dockerfiles: a USER of
+		// their own, a drop to node, or root with nothing dropping it.
+		{"docker.io", "elasticsearch", "8.15.0", "elasticsearch", "", "", "tini", true, true, "1000"},
+		{"docker.elastic.co", "elasticsearch/elasticsearch", "8.15.5", "docker.elastic.co/elasticsearch/elasticsearch", "", "", "tini", true, true, "1000"},
+		{"docker.io", "jenkins/jenkins", "lts-jdk17", "jenkins/jenkins", "", "", "apt-get", false, false, "jenkins"},
+		{"docker.io", "sonarqube", "10.6-community", "sonarqube", "", "", "curl", false, false, "sonarqube"},
+		{"docker.io", "ghost", "5", "ghost", "debian", "gnu", "gosu", true, true, ""},
+		{"docker.io", "ghost", "5-alpine", "ghost:alpine", "alpine", "busybox", "su-exec", true, true, ""},
+		{"docker.io", "registry", "2", "registry", "alpine", "busybox", "wget", true, true, ""},
 		// Official images that leave root in their entrypoints, or set a USER.
 		{"docker.io", "rabbitmq", "3.13-management", "rabbitmq", "debian", "gnu", "gosu", true, true, ""},
 		{"docker.io", "rabbitmq", "3.13-management-alpine", "rabbitmq:alpine", "alpine", "busybox", "su-exec", true, true, ""},
