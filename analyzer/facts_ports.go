@@ -111,6 +111,18 @@ var servers = []server{
 		ports: map[int]string{1883: "mqtt", 8883: "mqtts", 9001: "mqtt-websocket"}, exposes: []int{1883}, defaultPort: 1883},
 }
 
+// isBitnami reports an image of Bitnami's catalogue (bitnami/nginx,
+// bitnami/redis), which packages the same server as the official image of
+// that name but not on its ports: its images run unprivileged and move a
+// server off the ports below 1024 (bitnami/nginx EXPOSEs 8080 and 8443,
+// where the official nginx EXPOSEs 80), so the official image's EXPOSEs
+// say nothing about where it listens.
+func isBitnami(r ImageRef) bool {
+	repo := strings.ToLower(r.Repository)
+	// A mirror keeps Bitnami's path under its own (mirror/bitnami/nginx).
+	return strings.HasPrefix(repo, "bitnami/") || strings.Contains(repo, "/bitnami/")
+}
+
 // wellKnownPorts are ports whose number alone says they are not HTTP.
 var wellKnownPorts = map[int]string{
 	21: "ftp", 22: ProtoSSH, 25: "smtp", 53: "dns", 389: "ldap", 1883: "mqtt", 2181: "zookeeper", 3306: ProtoMySQL,
@@ -771,7 +783,7 @@ func (sf *StageFacts) findPorts() []PortFact {
 	for _, s := range srv {
 		info := serverNamed(s.Name)
 		for _, img := range info.images {
-			if base.Name() == img {
+			if base.Name() == img && !isBitnami(base) {
 				for _, port := range info.exposes {
 					add(PortFact{Port: port, Transport: "tcp", Why: "exposed by the base image " + base.Raw})
 				}
