@@ -127,11 +127,18 @@ func BaseImageUser(r ImageRef) string {
 		return "nonroot"
 	case name == "nginx-unprivileged" || strings.Contains(r.Repository, "nginx-unprivileged"):
 		return "nginx"
-	case strings.Contains(r.Repository, "bitnami/"):
+	case isBitnami(r) && !bitnamiRootImages[strings.ToLower(name)]:
 		return "1001"
 	}
 	return ""
 }
+
+// bitnamiRootImages are Bitnami images that, unlike its server images,
+// set no USER and run as root: the minideb base (a debootstrap root
+// filesystem, bitnami/minideb's mkimage) and the language runtimes built on
+// it (bitnami/containers bitnami/python/3.12/debian-12/Dockerfile and
+// bitnami/node/22/debian-12/Dockerfile end with WORKDIR /app and a CMD).
+var bitnamiRootImages = map[string]bool{"minideb": true, "python": true, "node": true}
 
 // IsRootUser reports the names and IDs of root.
 func IsRootUser(u string) bool {
