@@ -69,6 +69,12 @@ func (r ImageRef) IsWindows() bool {
 		strings.Contains(repo, "nanoserver") || strings.Contains(repo, "servercore") {
 		return true
 	}
+	if strings.HasPrefix(repo, "dotnet/framework/") {
+		// .NET Framework runs on Windows only: every image of
+		// mcr.microsoft.com/dotnet/framework (aspnet, sdk, runtime, wcf)
+		// is built FROM windows/servercore, whatever its tag (aspnet:4.8).
+		return true
+	}
 	t := strings.ToLower(r.Tag)
 	return strings.Contains(t, "windowsservercore") || strings.Contains(t, "nanoserver") || strings.Contains(t, "ltsc20")
 }
