@@ -65,6 +65,7 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "ghost", "5", "ghost", "debian", "gnu", "gosu", true, true, ""},
 		{"docker.io", "ghost", "5-alpine", "ghost:alpine", "alpine", "busybox", "su-exec", true, true, ""},
 		{"docker.io", "registry", "2", "registry", "alpine", "busybox", "wget", true, true, ""},
+		{"docker.io", "grafana/grafana", "11.2.0", "grafana/grafana", "", "", "curl", false, false, "472"},
 		// Official images that leave root in their entrypoints, or set a USER.
 		{"docker.io", "rabbitmq", "3.13-management", "rabbitmq", "debian", "gnu", "gosu", true, true, ""},
 		{"docker.io", "rabbitmq", "3.13-management-alpine", "rabbitmq:alpine", "alpine", "busybox", "su-exec", true, true, ""},
