@@ -40,7 +40,7 @@ type nodePlan struct {
 
 func planNode(o *original) (*Rewrite, *Withheld) {
 	pkg := o.bc.Package
-	if o.stage.Base.Name() != "node" || pkg == nil {
+	if !officialImage(o.stage.Base, "node") || pkg == nil {
 		return nil, nil
 	}
 	distro := o.stage.Base.Distro()

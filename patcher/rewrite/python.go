@@ -50,7 +50,7 @@ type pythonPlan struct {
 }
 
 func planPython(o *original) (*Rewrite, *Withheld) {
-	if o.stage.Base.Name() != "python" {
+	if !officialImage(o.stage.Base, "python") {
 		return nil, nil
 	}
 	distro := o.stage.Base.Distro()

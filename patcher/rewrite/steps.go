@@ -453,6 +453,16 @@ func hasStep(cmds []command, s step) bool {
 	return false
 }
 
+// officialImage reports the official image of that name (python, node),
+// on Docker Hub or a mirror that keeps its name, and not another
+// publisher's image of the same name: bitnami/node and bitnami/python push
+// no -slim tags, keep the app in WORKDIR /app and have no node account, so
+// a runtime stage read off the official image's conventions would not
+// build.
+func officialImage(r analyzer.ImageRef, name string) bool {
+	return r.Repository == name
+}
+
 // slimTag turns the tag of an official language image into its slim
 // variant, keeping the version as precise as it was written: "20" →
 // "20-slim", "3.12.4-bookworm" → "3.12.4-slim-bookworm" is not a tag, so
