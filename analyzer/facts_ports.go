@@ -143,6 +143,11 @@ type ServerFact struct {
 	// PortUnknown says why its port cannot be known: the server loads a
 	// configuration file dockopt cannot read, which may set another.
 	PortWhy, PortUnknown string
+	// PlainOff is set when the configuration turns the server's plain TCP
+	// port off (redis port 0): its default port then does not answer.
+	// TLSPort is the port it still serves TLS on, 0 when none.
+	PlainOff bool
+	TLSPort  int
 }
 
 // Servers returns the network servers recognised in the stage: from its
@@ -204,7 +209,7 @@ func (sf *StageFacts) findServers() []ServerFact {
 	for i := range out {
 		switch out[i].Name {
 		case "redis":
-			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.redisPort(words)
+			out[i].Port, out[i].PortWhy, out[i].PortUnknown, out[i].PlainOff, out[i].TLSPort = sf.redisPort(words)
 		case "mongodb":
 			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.mongoPort(words)
 		case "postgres":
@@ -224,7 +229,14 @@ var redisServers = map[string]bool{"redis-server": true, "valkey-server": true, 
 // configuration file it names, read from the build context. port and why
 // are 0 and "" when the default applies; unknown says why the port cannot
 // be known: a file dockopt cannot read, an include, --port $VAR, port 0.
-func (sf *StageFacts) redisPort(words []string) (port int, why, unknown string) {
+func (sf *StageFacts) redisPort(words []string) (port int, why, unknown string, plainOff bool, tlsPort int) {
+	port, why, unknown = sf.redisListen(words, func(tls int) { plainOff, tlsPort = true, tls })
+	return port, why, unknown, plainOff, tlsPort
+}
+
+// redisListen is redisPort's reading; off is called when a port 0 turns
+// the plain port off, with the tls-port that still serves, 0 when none.
+func (sf *StageFacts) redisListen(words []string, off func(tls int)) (port int, why, unknown string) {
 	i := slices.IndexFunc(words, func(w string) bool { return redisServers[path.Base(w)] })
 	if i < 0 {
 		for _, w := range words {
@@ -250,10 +262,13 @@ func (sf *StageFacts) redisPort(words []string) (port int, why, unknown string) 
 		case err != nil || n < 0 || n > 65535:
 			return 0, "", fmt.Sprintf("%s sets port %s, which dockopt cannot resolve", what, v)
 		case n == 0 && tls != "" && strings.Trim(tls, `"'`) != "0":
+			t, _ := strconv.Atoi(strings.Trim(tls, `"'`))
+			off(t)
 			return 0, "", fmt.Sprintf("%s sets port 0, which turns %s's plain TCP port off: it serves only TLS (tls-port %s), which redis-cli reaches only with --tls and the certificates", what, name, strings.Trim(tls, `"'`))
 		case n == 0:
 			// A tls-port in a file the command line's --port skips, or a
 			// unix socket, may still serve: say only what port 0 does.
+			off(0)
 			return 0, "", fmt.Sprintf("%s sets port 0, which turns %s's plain TCP port off, so redis-cli has no plain port to ask", what, name)
 		}
 		return n, fmt.Sprintf("%s sets port %d", what, n), ""
@@ -744,6 +759,9 @@ type PortFact struct {
 	Server string
 	Main   bool
 	Why    string
+	// Off, when set, says why nothing listens on the port although a
+	// server's default puts it there: its configuration turns it off.
+	Off string
 	// Probe is how to check the port from inside the image, nil when
 	// dockopt knows none.
 	Probe *Probe
@@ -1032,12 +1050,25 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 			// Configured onto a port of its own (redis-server --port 7000).
 			proto, ok = info.ports[info.defaultPort], true
 		}
+		tlsOnly := s.TLSPort > 0 && p.Port == s.TLSPort
+		switch {
+		case tlsOnly:
+			proto, ok = info.ports[info.defaultPort], true
+		case ok && s.PlainOff:
+			// Port 0: nothing listens on the default port, whatever
+			// the port is well known for.
+			p.Why += fmt.Sprintf("; %s's default port", s.Name)
+			p.Off = s.PortUnknown
+			continue
+		}
 		if !ok {
 			continue
 		}
 		p.Protocol, p.Server = proto, s.Name
-		p.Main = s.PortWhy != "" && p.Port == s.Port || s.PortWhy == "" && p.Port == info.defaultPort
+		p.Main = s.PortWhy != "" && p.Port == s.Port || s.PortWhy == "" && p.Port == info.defaultPort || tlsOnly
 		switch {
+		case tlsOnly:
+			p.Why += fmt.Sprintf("; %s serves TLS only there (%s)", s.Name, s.Why)
 		case s.PortUnknown != "":
 			p.Why += fmt.Sprintf("; %s's default port (%s)", s.Name, s.Why)
 		case s.PortWhy != "" && p.Port != s.Port:
@@ -1066,7 +1097,7 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 		}
 		break
 	}
-	if p.Protocol == "" {
+	if p.Protocol == "" && p.Off == "" {
 		known, isKnown := wellKnownPorts[p.Port]
 		switch {
 		case ev.grpc && ev.http && p.Port == 50051, ev.grpc && !ev.http:

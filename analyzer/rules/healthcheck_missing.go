@@ -177,6 +177,8 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 		pr := pt.Probe
 		var w *withheld
 		switch {
+		case pt.Off != "":
+			w = &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("nothing listens on port %d (%s): %s", pt.Port, pt.Why, pt.Off)}
 		case pt.Protocol == "":
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("nothing says what speaks on port %d (%s), and an HTTP probe of a port that does not speak HTTP never passes", pt.Port, pt.Why)}
 		case pr == nil:
