@@ -217,3 +217,56 @@ func Lockfiles() []string {
 	}
 	return out
 }
+
+// OmitsDev reports an install (the command as PackageManagerOf returns it) that leaves the devDependencies out, so a
+// git one among them is not fetched: --production, --omit=dev or
+// --only=prod[uction] (npm's --omit names what to leave out, so --omit
+// prod or --omit=optional keeps them), pnpm's -P, or, for npm,
+// NODE_ENV=production (an ENV before the RUN or an assignment before the
+// command), which makes "dev" npm's default omit. npm's --include=dev and
+// --production=false take them back.
+func (pm *PackageManager) OmitsDev(in *Instruction, c Command) bool {
+	omit, include := false, false
+	for i, a := range c.Args {
+		next := ""
+		if i+1 < len(c.Args) {
+			next = c.Args[i+1].Value
+		}
+		switch v := a.Value; {
+		case v == "--production" || v == "--production=true" || v == "--prod" || v == "--omit=dev" ||
+			v == "--only=prod" || v == "--only=production":
+			omit = true
+		case v == "--omit" && next == "dev", v == "--only" && (next == "prod" || next == "production"):
+			omit = true
+		case v == "-P" && pm.Name == "pnpm":
+			omit = true
+		case v == "--include=dev" || v == "--include" && next == "dev" || v == "--production=false":
+			include = true
+		}
+	}
+	if include {
+		return false
+	}
+	if omit || pm.Name != "npm" {
+		return omit
+	}
+	env, set := in.EnvBefore("NODE_ENV")
+	if c.Call != nil {
+		for _, as := range c.Call.Assigns {
+			if as.Name != nil && as.Name.Value == "NODE_ENV" {
+				v, ok := Literal(as.Value)
+				env, set = v, ok
+			}
+		}
+	}
+	for _, w := range c.Prefix {
+		switch v, ok := strings.CutPrefix(w.Value, "NODE_ENV="); {
+		case w.Value == "sudo" || w.Value == "-i" || w.Value == "--ignore-environment" || w.Value == "-":
+			// sudo resets the environment, env -i empties it.
+			env, set = "", false
+		case ok:
+			env, set = v, !w.Dynamic
+		}
+	}
+	return set && env == "production"
+}

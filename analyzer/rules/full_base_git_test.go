@@ -85,7 +85,7 @@ func TestOmitsDev(t *testing.T) {
 		if in == nil {
 			t.Fatalf("%q: no install found", tc.run)
 		}
-		if got := omitsDev(pm, in, c); got != tc.want {
+		if got := pm.OmitsDev(in, c); got != tc.want {
 			t.Errorf("ENV %q, RUN %q: omitsDev = %v, want %v", tc.env, tc.run, got, tc.want)
 		}
 	}

@@ -611,7 +611,8 @@ func packageName(spec string) string {
 }
 
 // omitsDev reports whether every dependency install of the original
-// leaves dev dependencies out already.
+// leaves dev dependencies out already: by its flags or, for npm, by
+// NODE_ENV=production, as the analyzer's fact reads it.
 func omitsDev(cmds []command) bool {
 	found := false
 	for _, c := range cmds {
@@ -619,20 +620,12 @@ func omitsDev(cmds []command) bool {
 			continue
 		}
 		found = true
-		if !c.cmd.Has("--omit=dev", "--production", "--prod", "--only=prod", "--only=production") && !hasOmitDev(c.cmd) {
+		pm, mc := analyzer.PackageManagerOf(c.cmd)
+		if pm == nil || !pm.OmitsDev(c.in, mc) {
 			return false
 		}
 	}
 	return found
-}
-
-func hasOmitDev(c analyzer.Command) bool {
-	for i, a := range c.Args {
-		if a.Value == "--omit" && i+1 < len(c.Args) && c.Args[i+1].Value == "dev" {
-			return true
-		}
-	}
-	return false
 }
 
 // noRouteProbe is the rewrite's note when it found no health route. It

@@ -36,6 +36,9 @@ const (
 type command struct {
 	step step
 	cmd  analyzer.Command
+	// in is the RUN the command is part of, whose environment (an ENV
+	// before it) can change what the command does.
+	in *analyzer.Instruction
 	// packages are the OS packages an install names.
 	packages []string
 	// forPeople is set when the comment above the RUN says its tools are
@@ -67,7 +70,7 @@ func classify(o *original, lang func(analyzer.Command) step) ([]command, bool) {
 					return nil, false
 				}
 			}
-			cc := command{cmd: c, step: osStep(c)}
+			cc := command{cmd: c, in: in, step: osStep(c)}
 			if cc.step == stepPackages {
 				cc.packages = packageNames(c)
 				cc.forPeople = mentionsDebugging(in.Comments)
