@@ -5,6 +5,7 @@ import (
 	"iter"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -150,7 +151,7 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 			}
 		}
 		for _, dir := range dirs {
-			for _, name := range []string{"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"} {
+			for _, name := range []string{"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock"} {
 				lock := path.Join(dir, name)
 				if b, err := p.Context.ReadFile(lock); err == nil {
 					if why := lockNativeBuild(name, b); why != "" {
@@ -171,8 +172,10 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 var nativeBuildMarkers = []string{"node-gyp", "nan"}
 
 // lockNativeBuild says how a Node lockfile (package-lock.json,
-// npm-shrinkwrap.json, yarn.lock classic or Berry, pnpm-lock.yaml) shows
-// that the install compiles native code with node-gyp, "" when it does not.
+// npm-shrinkwrap.json, yarn.lock classic or Berry, pnpm-lock.yaml, Bun's
+// text bun.lock) shows that the install compiles native code with
+// node-gyp, "" when it does not. Bun's older bun.lockb is binary and not
+// read.
 func lockNativeBuild(name string, b []byte) string {
 	var locked func(pkg string) bool
 	switch name {
@@ -189,6 +192,9 @@ func lockNativeBuild(name string, b []byte) string {
 		locked = func(pkg string) bool { return names[pkg] }
 	case "pnpm-lock.yaml":
 		names := pnpmLockNames(b)
+		locked = func(pkg string) bool { return names[pkg] }
+	case "bun.lock":
+		names := bunLockNames(b)
 		locked = func(pkg string) bool { return names[pkg] }
 	default:
 		return ""
@@ -265,6 +271,25 @@ func pnpmLockNames(b []byte) map[string]bool {
 		}
 		if i := strings.IndexAny(key, "@/"); i > 0 {
 			names[scope+key[:i]] = true
+		}
+	}
+	return names
+}
+
+// bunLockEntry is a package line of a bun.lock (JSON with trailing
+// commas): `    "nan": ["nan@2.19.0", "", {}, "sha512-…"],`, keyed by its
+// path in node_modules ("parent/nan" when nested) and led by its own
+// name@version, which is what names it.
+var bunLockEntry = regexp.MustCompile(`^\s*"[^"]+":\s*\[\s*"(@?[^@"]+)@`)
+
+// bunLockNames returns the package names of a bun.lock's packages, read
+// line by line: Bun writes one package per line, and the workspaces'
+// dependency lines ("nan": "^2.19.0") are strings, not arrays.
+func bunLockNames(b []byte) map[string]bool {
+	names := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if m := bunLockEntry.FindStringSubmatch(line); m != nil {
+			names[m[1]] = true
 		}
 	}
 	return names
