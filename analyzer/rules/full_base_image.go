@@ -139,6 +139,11 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 			}
 		}
 	}
+	if full.Name() == "python" {
+		if why := pythonDependenciesUnknown(p.Context, final); why != "" {
+			return why
+		}
+	}
 	if p.Context != nil {
 		// The lockfiles at the top and beside each package.json the
 		// stage copies (a monorepo's apps/web/package-lock.json).
@@ -313,45 +318,94 @@ func dependencyNeedsFull(bc *analyzer.BuildContext, final *analyzer.Stage, ecosy
 			}
 		}
 	case "python":
-		// The requirements files and manifests of the top two levels
-		// (requirements.txt, pyproject.toml, Pipfile) and those the
-		// stage copies from deeper (COPY services/api/requirements.txt,
-		// with the context the folder above), then their lockfiles,
-		// which also name the dependencies' dependencies.
-		copied := copiedPythonDependencyFiles(bc, final)
-		files := append(slices.Clone(bc.Files), copied...)
-		seen := map[string]bool{}
-		read := 0
-		for _, locks := range []bool{false, true} {
-			for _, f := range files {
-				ok, lock := analyzer.PythonDependencyFile(f)
-				if !ok || lock != locks || seen[f] {
-					continue
-				}
-				if strings.Count(f, "/") > 1 && !slices.Contains(copied, f) {
-					continue
-				}
-				seen[f] = true
-				if read++; read > 64 {
-					return ""
-				}
-				b, err := bc.ReadFile(f)
-				if err != nil {
-					continue
-				}
-				for _, name := range analyzer.PythonDependencyNames(f, b) {
-					if need, ok := analyzer.FullImageNeedOf("python", name); ok {
-						verb := " lists it)"
-						if lock {
-							verb = " locks it)"
-						}
-						return need.Why(name) + " (" + f + verb
+		need, _ := pythonDependencyNeed(bc, final)
+		return need
+	}
+	return ""
+}
+
+// pythonDependenciesUnknown says why what the stage's Python install
+// brings in is not known: it installs from the project's dependency files
+// and none of them could be read, as Node's install without a package.json
+// to read; "" otherwise. An unread project may need the compilers or
+// libraries of the full image as much as a read one.
+func pythonDependenciesUnknown(bc *analyzer.BuildContext, final *analyzer.Stage) string {
+	in, c, pm := projectInstall(final, "python")
+	if in == nil || !installsFromProject(pm, c) {
+		return ""
+	}
+	if _, readable := pythonDependencyNeed(bc, final); readable > 0 {
+		return ""
+	}
+	return fmt.Sprintf("line %d installs the project's dependencies, and the build context holds none of the dependency files dockopt reads (requirements*.txt, pyproject.toml, Pipfile or their lockfiles; setup.py is not read): whether one of them compiles native code or loads a library of the full image is unknown", in.StartLine)
+}
+
+// installsFromProject reports an install whose packages come from the
+// project's files rather than from its command line: pip install -r
+// FILE, pip install . (or another local path, -e included), and the
+// installs of poetry, pipenv, uv and the others, which read the manifest.
+func installsFromProject(pm *analyzer.PackageManager, c analyzer.Command) bool {
+	if pm != analyzer.Pip {
+		return true
+	}
+	if c.Has("-r", "--requirement", "-e", "--editable") || c.HasPrefixArg("-r") || c.HasPrefixArg("--requirement=") {
+		return true
+	}
+	for _, a := range c.Positional(pm.Valued...) {
+		if v := a.Value; v == "." || strings.HasPrefix(v, "./") || strings.HasPrefix(v, ".[") || strings.HasPrefix(v, "/") {
+			return true
+		}
+	}
+	return false
+}
+
+// pythonDependencyNeed says which dependency a Python project's
+// dependency files name that needs the full image, "" when none does,
+// and how many of those files it read: none means what the project
+// installs is not known.
+func pythonDependencyNeed(bc *analyzer.BuildContext, final *analyzer.Stage) (need string, readable int) {
+	if bc == nil {
+		return "", 0
+	}
+	// The requirements files and manifests of the top two levels
+	// (requirements.txt, pyproject.toml, Pipfile) and those the
+	// stage copies from deeper (COPY services/api/requirements.txt,
+	// with the context the folder above), then their lockfiles,
+	// which also name the dependencies' dependencies.
+	copied := copiedPythonDependencyFiles(bc, final)
+	files := append(slices.Clone(bc.Files), copied...)
+	seen := map[string]bool{}
+	tried := 0
+	for _, locks := range []bool{false, true} {
+		for _, f := range files {
+			ok, lock := analyzer.PythonDependencyFile(f)
+			if !ok || lock != locks || seen[f] {
+				continue
+			}
+			if strings.Count(f, "/") > 1 && !slices.Contains(copied, f) {
+				continue
+			}
+			seen[f] = true
+			if tried++; tried > 64 {
+				return "", readable
+			}
+			b, err := bc.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			readable++
+			for _, name := range analyzer.PythonDependencyNames(f, b) {
+				if need, ok := analyzer.FullImageNeedOf("python", name); ok {
+					verb := " lists it)"
+					if lock {
+						verb = " locks it)"
 					}
+					return need.Why(name) + " (" + f + verb, readable
 				}
 			}
 		}
 	}
-	return ""
+	return "", readable
 }
 
 // copiedPythonDependencyFiles lists the Python dependency files of the
