@@ -816,14 +816,19 @@ func (sf *StageFacts) placeInRun(in *Instruction, off, line int, p, how string) 
 // `ln -s usr/local/bin/docker-entrypoint.sh /docker-entrypoint.sh` makes
 // the ENTRYPOINT /docker-entrypoint.sh run the script copied to
 // /usr/local/bin. A symbolic link's relative target is relative to the
-// link's directory, a hard link's to the working directory.
+// link's directory, a hard link's to the working directory. GNU ln -sr
+// (--relative) takes TARGET from the working directory too and writes the
+// link as a path relative to the link's directory, so the file it names
+// is TARGET resolved from the working directory.
 func (sf *StageFacts) linkLast(c Command, target, workdir string) {
 	if c.Name != "ln" || len(sf.placed) == 0 {
 		return
 	}
 	pf := &sf.placed[len(sf.placed)-1]
+	symbolic := c.Has("-s", "--symbolic") || c.HasShortFlag('s')
+	relative := c.Has("--relative") || c.HasShortFlag('r')
 	switch {
-	case !c.Has("-s", "--symbolic") && !c.HasShortFlag('s'):
+	case !symbolic || relative && !strings.HasPrefix(target, "/"):
 		pf.Link = resolveIn(workdir, target)
 	case strings.HasPrefix(target, "/"):
 		pf.Link = path.Clean(target)
