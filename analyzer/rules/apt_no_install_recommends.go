@@ -299,6 +299,21 @@ func hasKey(m map[string]int, k string) bool {
 // asks for.
 var recommendsAgainst = regexp.MustCompile(`\b(no|not|without|skip|skips|skipping|avoid|don't|dont|never)\b[^.;]*recommend`)
 
+// recommendsFlag is the flag named in a comment, "no" included, which
+// recommendsAgainst would otherwise read as a negation.
+var recommendsFlag = regexp.MustCompile(`-*no-install-recommends`)
+
+// flagNegated is a comment that says the flag is left out on purpose
+// ("not using --no-install-recommends", "without --no-install-recommends"),
+// read with the flag replaced by flagMark: a decision to keep the
+// recommended packages. A comment that only names the flag ("install with
+// --no-install-recommends") is none.
+// The negation stands at most three words before the flag: "we don't want
+// recommends, so use --no-install-recommends" asks for the flag.
+var flagNegated = regexp.MustCompile(`\b(no|not|without|don't|dont|never|skip|skips|skipping|avoid|omit|omits|omitted|omitting|drop|dropped|leave out|leaves out|left out)(\s+[a-z']+){0,3}\s+` + flagMark)
+
+const flagMark = "\x00flag\x00"
+
 // maxRecommendsComment bounds the comment lines read above an install.
 const maxRecommendsComment = 8
 
@@ -320,7 +335,10 @@ func recommendsWanted(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyz
 			break
 		}
 		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(raw), "#"))
-		t := strings.ToLower(text)
+		t := recommendsFlag.ReplaceAllString(strings.ToLower(text), flagMark)
+		if flagNegated.MatchString(t) {
+			return l, text
+		}
 		if strings.Contains(t, "recommend") && !recommendsAgainst.MatchString(t) {
 			return l, text
 		}
