@@ -133,13 +133,18 @@ func TestGeneratedOnRealShapes(t *testing.T) {
 		{"postgres-variants", "16/bookworm/Dockerfile", true, "Dockerfile-debian.template", "apply-templates.sh"},
 		{"postgres-variants", "16/alpine3.20/Dockerfile", true, "Dockerfile-alpine.template", "apply-templates.sh"},
 		{"postgres-variants", "17/bookworm/Dockerfile", true, "Dockerfile-debian.template", "apply-templates.sh"},
+		{"rust-variants", "1.80/bookworm/Dockerfile", true, "Dockerfile-debian.template", "apply-templates.sh"},
+		{"rust-variants", "1.80/bookworm/slim/Dockerfile", true, "Dockerfile-slim.template", "apply-templates.sh"},
+		{"rust-variants", "1.80/alpine3.20/Dockerfile", true, "Dockerfile-alpine.template", "apply-templates.sh"},
 		{"redis-official", "Dockerfile", false, "", ""},
 		{"base-images", "python/3.12/Dockerfile", false, "", ""},
 		{"devcontainer", "Dockerfile", false, "", ""},
 	}
 	for _, c := range cases {
 		g := shape(t, c.shape)[c.file].Facts().Generated()
-		if g.Generated != c.generated || g.Template != c.template || g.Generator != c.generator {
+		// The reason names the file's own template, not the first found.
+		wrongWhy := g.Generated && c.template != "" && strings.Contains(g.Why, ".template") && !strings.Contains(g.Why, c.template)
+		if g.Generated != c.generated || g.Template != c.template || g.Generator != c.generator || wrongWhy {
 			t.Errorf("%s/%s: generated=%v template=%q generator=%q (%s), want %v %q %q",
 				c.shape, c.file, g.Generated, g.Template, g.Generator, g.Why, c.generated, c.template, c.generator)
 		}

@@ -284,9 +284,9 @@ func (f *Facts) detectGenerated() Generated {
 	case besideTemplate != "":
 		g.Generated, g.Why = true, "the template "+besideTemplate+" sits beside it"
 	case len(templates) > 0 && len(writers) > 0:
-		g.Generated, g.Why = true, fmt.Sprintf("the template %s and the generator %s, which writes Dockerfiles, sit above it", templates[0], writers[0])
+		g.Generated, g.Why = true, fmt.Sprintf("%s and the generator %s, which writes Dockerfiles, sit above it", templatesPhrase(g.Template, templates), writers[0])
 	case len(templates) > 0 && variant != "":
-		g.Generated, g.Why = true, fmt.Sprintf("it sits in a variant folder (%s) below the template %s", variant, templates[0])
+		g.Generated, g.Why = true, fmt.Sprintf("it sits in a variant folder (%s) below %s", variant, templatesPhrase(g.Template, templates))
 	case len(writers) > 0 && variant != "":
 		g.Generated, g.Why = true, fmt.Sprintf("it sits in a variant folder (%s) below %s, which writes Dockerfiles", variant, writers[0])
 	}
@@ -328,6 +328,23 @@ func headerMarker(src []byte) (marker string, named []string) {
 	return marker, named
 }
 
+// templatesPhrase names the template a file is generated from: the one
+// picked for it, else the only one, else all of them (the first few): a
+// variant folder of an official-image layout (1.80/bookworm/slim) is
+// generated from one of several, and naming the first found would name
+// the wrong one.
+func templatesPhrase(picked string, templates []string) string {
+	switch {
+	case picked != "":
+		return "the template " + picked
+	case len(templates) == 1:
+		return "the template " + templates[0]
+	case len(templates) <= 3:
+		return fmt.Sprintf("the templates %s and %s", strings.Join(templates[:len(templates)-1], ", "), templates[len(templates)-1])
+	}
+	return fmt.Sprintf("the templates %s and %d more", strings.Join(templates[:3], ", "), len(templates)-3)
+}
+
 // templateFor reports whether a template beside a Dockerfile is its own:
 // Dockerfile.template for Dockerfile, Dockerfile.prod.j2 for
 // Dockerfile.prod.
@@ -350,12 +367,23 @@ func (f *Facts) pickTemplate(candidates []string, beside string) string {
 	if len(candidates) == 1 {
 		return candidates[0]
 	}
+	// The folders' words first: 1.80/bookworm/slim/Dockerfile is
+	// Dockerfile-slim.template's although its distribution, debian, also
+	// names Dockerfile-debian.template; the distribution decides only
+	// when the folders name none (1.80/bookworm/Dockerfile).
 	words := map[string]bool{}
 	for _, d := range strings.Split(strings.ToLower(path.Dir(f.file.Path)), "/") {
 		for _, w := range strings.FieldsFunc(d, func(r rune) bool { return r == '-' || r == '.' || (r >= '0' && r <= '9') }) {
 			words[w] = true
 		}
 	}
+	if best := templatesNaming(candidates, words); len(best) > 0 {
+		if len(best) == 1 {
+			return best[0]
+		}
+		return ""
+	}
+	words = map[string]bool{}
 	if final := f.file.FinalStage(); final != nil {
 		fam := string(f.Stage(final).Distro().Family)
 		words[fam] = true
@@ -363,6 +391,15 @@ func (f *Facts) pickTemplate(candidates []string, beside string) string {
 			words["linux"] = true
 		}
 	}
+	if best := templatesNaming(candidates, words); len(best) == 1 {
+		return best[0]
+	}
+	return ""
+}
+
+// templatesNaming returns the candidate templates whose names hold one of
+// words, sorted.
+func templatesNaming(candidates []string, words map[string]bool) []string {
 	var best []string
 	for _, c := range candidates {
 		for _, w := range strings.FieldsFunc(strings.ToLower(path.Base(c)), func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
@@ -373,8 +410,5 @@ func (f *Facts) pickTemplate(candidates []string, beside string) string {
 		}
 	}
 	sort.Strings(best)
-	if len(best) == 1 {
-		return best[0]
-	}
-	return ""
+	return best
 }
