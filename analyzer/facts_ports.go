@@ -762,6 +762,10 @@ type PortFact struct {
 	// Off, when set, says why nothing listens on the port although a
 	// server's default puts it there: its configuration turns it off.
 	Off string
+	// Unsure, when set, says what is known of the app that may serve on
+	// the port and why its protocol there is not established: a Spring
+	// Boot app whose server.port is unknown or another port.
+	Unsure string
 	// Probe is how to check the port from inside the image, nil when
 	// dockopt knows none.
 	Probe *Probe
@@ -1109,8 +1113,10 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 			p.Why += fmt.Sprintf("; %s, but %d is %s's port", ev.httpWhy, p.Port, known)
 		case ev.http && ev.spring && ev.springPort.unknown != "":
 			p.Why += fmt.Sprintf("; %s, but %s, so the port it serves is not known", ev.httpWhy, ev.springPort.unknown)
+			p.Unsure = fmt.Sprintf("the app is Spring Boot (%s), but %s, so whether it serves HTTP on port %d is not established", ev.httpWhy, ev.springPort.unknown, p.Port)
 		case ev.http && ev.spring && p.Port != ev.springPort.effective():
 			p.Why += fmt.Sprintf("; %s, but it serves on port %d (%s)", ev.httpWhy, ev.springPort.effective(), ev.springPort.describe())
+			p.Unsure = fmt.Sprintf("the app is Spring Boot (%s), and it serves HTTP on port %d (%s), not on %d", ev.httpWhy, ev.springPort.effective(), ev.springPort.describe(), p.Port)
 		case ev.http:
 			p.Protocol = ProtoHTTP
 			p.Why += "; " + ev.httpWhy

@@ -179,6 +179,8 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 		switch {
 		case pt.Off != "":
 			w = &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("nothing listens on port %d (%s): %s", pt.Port, pt.Why, pt.Off)}
+		case pt.Protocol == "" && pt.Unsure != "":
+			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d (%s): %s; an HTTP probe of a port it may not serve would never pass", pt.Port, portOrigin(pt.Why), pt.Unsure)}
 		case pt.Protocol == "":
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("nothing says what speaks on port %d (%s), and an HTTP probe of a port that does not speak HTTP never passes", pt.Port, pt.Why)}
 		case pr == nil:
@@ -438,4 +440,12 @@ func nextStandaloneOffLoopback(p *analyzer.Pass, sf *analyzer.StageFacts, final 
 		listens = fmt.Sprintf("HOSTNAME is set to %s, so the server listens only on the one address Node resolves that name to, which dockopt cannot tell is 127.0.0.1, and the probe may be refused", host)
 	}
 	return "the container starts the server.js of Next.js's standalone output (" + evidence + "), which listens on $HOSTNAME, and " + listens + "; set ENV HOSTNAME=0.0.0.0 (as Next's Docker example does) and the probe can be added"
+}
+
+// portOrigin is the first clause of a port's reason, what declares it
+// ("EXPOSE on line 4", "exposed by the base image …"), for a message that
+// says the rest itself.
+func portOrigin(why string) string {
+	origin, _, _ := strings.Cut(why, "; ")
+	return origin
 }
