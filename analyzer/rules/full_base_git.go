@@ -66,23 +66,22 @@ func commandEnd(in *analyzer.Instruction, c analyzer.Command) int {
 // dependencies off the disk, but "these dependencies are still resolved
 // and added to the package-lock.json" (npm's config docs).
 func nodeGitDependency(bc *analyzer.BuildContext, final *analyzer.Stage, in *analyzer.Instruction, pm *analyzer.PackageManager, noDev bool) string {
+	// The context's top package.json (parsed with the context) and the
+	// ones the stage copies (parsed by copiedManifests), one per folder.
+	var manifests []copiedManifest
+	if bc != nil && bc.Package != nil {
+		manifests = append(manifests, copiedManifest{"package.json", bc.Package})
+	}
+	copied, _ := copiedManifests(bc, final)
 	dirs := []string{"."}
-	manifests, _ := copiedManifests(bc, final)
-	for _, m := range manifests {
-		if d := path.Dir(m); !slices.Contains(dirs, d) {
+	for _, m := range copied {
+		if d := path.Dir(m.rel); !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
+			manifests = append(manifests, m)
 		}
 	}
-	for _, dir := range dirs {
-		rel := path.Join(dir, "package.json")
-		b, err := bc.ReadFile(rel)
-		if err != nil {
-			continue
-		}
-		pkg, ok := analyzer.ParsePackageJSON(b)
-		if !ok {
-			continue
-		}
+	for _, m := range manifests {
+		rel, pkg, dir := m.rel, m.pkg, path.Dir(m.rel)
 		sets := []map[string]string{pkg.Dependencies, pkg.OptionalDependencies}
 		if !noDev {
 			sets = append(sets, pkg.DevDependencies)

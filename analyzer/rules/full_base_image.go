@@ -150,7 +150,7 @@ func needsFullImage(p *analyzer.Pass, final *analyzer.Stage, full analyzer.Image
 		dirs := []string{"."}
 		if manifests, _ := copiedManifests(p.Context, final); len(manifests) > 0 {
 			for _, m := range manifests {
-				if d := path.Dir(m); !slices.Contains(dirs, d) {
+				if d := path.Dir(m.rel); !slices.Contains(dirs, d) {
 					dirs = append(dirs, d)
 				}
 			}
@@ -673,11 +673,18 @@ func projectInstall(final *analyzer.Stage, ecosystem string) (*analyzer.Instruct
 	return nil, analyzer.Command{}, nil
 }
 
+// copiedManifest is a package.json the stage copies, parsed once for the
+// checks that read it.
+type copiedManifest struct {
+	rel string
+	pkg *analyzer.PackageJSON
+}
+
 // copiedManifests reads the package.json files the stage's lineage copies
 // from the context below its top (a monorepo's apps/web/package.json) and
-// returns their paths, or why one of their dependencies needs the full
+// returns them parsed, or why one of their dependencies needs the full
 // image. One it cannot read counts as none.
-func copiedManifests(bc *analyzer.BuildContext, final *analyzer.Stage) (read []string, why string) {
+func copiedManifests(bc *analyzer.BuildContext, final *analyzer.Stage) (read []copiedManifest, why string) {
 	if bc == nil {
 		return nil, ""
 	}
@@ -695,7 +702,7 @@ func copiedManifests(bc *analyzer.BuildContext, final *analyzer.Stage) (read []s
 		if !ok {
 			continue
 		}
-		read = append(read, rel)
+		read = append(read, copiedManifest{rel, pkg})
 		for _, dep := range slices.Sorted(maps.Keys(pkg.Dependencies)) {
 			if need, ok := analyzer.FullImageNeedOf("node", dep); ok {
 				return read, need.Why(dep) + " (" + rel + " depends on it)"
