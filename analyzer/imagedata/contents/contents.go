@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,18 @@ type entry struct {
 	// Source names the image's own files an entry was read from, for
 	// whoever checks or refreshes it; nothing reads it.
 	Source string `json:"source"`
+	// Moved marks an image whose default tags changed distribution: tags
+	// of versions before the move are read on the distribution it left.
+	Moved *moved `json:"moved"`
+}
+
+// moved says when an image's default tags left a distribution: Since maps
+// a release line to its first version on the new one; lines older than
+// every listed one never moved (mysql 5.6 stayed on Debian).
+type moved struct {
+	From  string            `json:"from"`
+	Since map[string]string `json:"since"`
+	Note  string            `json:"note"`
 }
 
 type table struct {
@@ -125,6 +138,17 @@ type Image struct {
 	// the image sets one the table cannot name.
 	Workdir        string
 	WorkdirUnknown bool
+	// DistroNote tells, for an image whose default tags moved to another
+	// distribution, when and how (mysql's move to Oracle Linux), for
+	// messages about what the old distribution had.
+	DistroNote string
+	// MovedFrom is the distribution entry the image's default tags left
+	// (mysql's debian), and MovedLines the release lines whose builds
+	// also exist on it under a -<MovedFrom> tag (5.7, 8.0).
+	MovedFrom  string
+	MovedLines []string
+
+	moved *moved
 
 	// ownTools and ownUsers are what the entry's chain says about the
 	// product itself, above its distribution: onDistribution keeps these
@@ -236,6 +260,10 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 		img.Workdir = e.Workdir
 	}
 	img.WorkdirUnknown = e.WorkdirUnknown
+	if e.Moved != nil {
+		img.moved, img.DistroNote = e.Moved, e.Moved.Note
+		img.MovedFrom, img.MovedLines = e.Moved.From, slices.Sorted(maps.Keys(e.Moved.Since))
+	}
 	return img, nil
 }
 
@@ -270,6 +298,7 @@ func Lookup(registry, repository, tag string) (Image, bool) {
 		}
 	}
 	resolved := loaded().resolved
+	foreign := tagFamily(tag)
 	for _, name := range names {
 		for _, v := range variants(tag) {
 			if img, ok := resolved[name+":"+v]; ok {
@@ -277,6 +306,12 @@ func Lookup(registry, repository, tag string) (Image, bool) {
 			}
 		}
 		if img, ok := resolved[name]; ok {
+			if foreign != "" && foreign != img.Distro {
+				// eclipse-temurin:21-jdk-ubi9-minimal is not the Ubuntu
+				// image the entry describes, and the table has no UBI
+				// entry to read it on.
+				return Image{}, false
+			}
 			if v, base := distroVariant(tag); base != "" && (v == "alpine" || v == "slim" || resolved[base].Distro != img.Distro) {
 				// A release name (bookworm, jammy) re-bases only an image
 				// of another distribution: node:20-bookworm is the node
@@ -286,6 +321,10 @@ func Lookup(registry, repository, tag string) (Image, bool) {
 				// has no ruby:alpine, so the entry is read on the
 				// distribution's image instead.
 				return onDistribution(img, resolved[base], name+":"+v), true
+			}
+			if img.moved != nil && img.moved.before(tag) {
+				// mysql:8.0.28 was built on Debian, before the move.
+				return onDistribution(img, resolved[img.moved.From], name+":"+img.moved.From), true
 			}
 			return img, true
 		}
@@ -328,6 +367,8 @@ func distroVariant(tag string) (variant, entry string) {
 func onDistribution(img, distro Image, entry string) Image {
 	out := img
 	out.Entry = entry
+	// How the default tags moved is not this variant's story.
+	out.DistroNote, out.moved, out.MovedFrom, out.MovedLines = "", nil, "", nil
 	out.Distro, out.Userland = distro.Distro, distro.Userland
 	out.Tools = maps.Clone(distro.Tools)
 	if out.Tools == nil {
@@ -383,3 +424,66 @@ func variants(tag string) []string {
 // distribution, whatever its own entry says of them.
 var distributionTools = map[string]bool{"apt-get": true, "apt": true, "dpkg": true, "apk": true, "dnf": true, "yum": true,
 	"microdnf": true, "rpm": true, "zypper": true}
+
+// before reports a tag that names a version released before the move: a
+// full version under its line's first moved one (8.0.28), or any version
+// of a line older than every line that moved (5.6). A tag naming a variant
+// (8.0.28-oracle), a floating line (8.0, 5) or no version is after it:
+// those tags point at today's builds.
+func (m *moved) before(tag string) bool {
+	words := variants(tag)
+	if len(words) == 0 || len(words) > 1 {
+		return false
+	}
+	parts := strings.Split(words[0], ".")
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" || len(p) > 4 {
+			return false
+		}
+	}
+	if len(parts) < 2 {
+		return false
+	}
+	line := parts[0] + "." + parts[1]
+	if first, ok := m.Since[line]; ok {
+		return len(parts) >= 3 && versionLess(words[0], first)
+	}
+	for l := range m.Since {
+		if !versionLess(line, l) {
+			return false
+		}
+	}
+	return true
+}
+
+// versionLess compares dotted numeric versions.
+func versionLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, _ := strconv.Atoi(as[i])
+		y, _ := strconv.Atoi(bs[i])
+		if x != y {
+			return x < y
+		}
+	}
+	return len(as) < len(bs)
+}
+
+// tagFamily is the family of a distribution a tag word names that the
+// table has no entry to read a variant on (ubi9, oraclelinux9, windowsservercore),
+// "" when it names none.
+func tagFamily(tag string) string {
+	for _, w := range variants(tag) {
+		switch {
+		case strings.HasPrefix(w, "ubi") || strings.HasPrefix(w, "oracle") || strings.HasPrefix(w, "centos") ||
+			strings.HasPrefix(w, "rocky") || strings.HasPrefix(w, "alma") || strings.HasPrefix(w, "amazonlinux") ||
+			strings.HasPrefix(w, "fedora") || w == "al2" || w == "al2023":
+			return "rhel"
+		case strings.HasPrefix(w, "windowsservercore") || strings.HasPrefix(w, "nanoserver") || strings.HasPrefix(w, "ltsc"):
+			return "windows"
+		case strings.HasPrefix(w, "opensuse") || strings.HasPrefix(w, "leap") || strings.HasPrefix(w, "sles"):
+			return "suse"
+		}
+	}
+	return ""
+}

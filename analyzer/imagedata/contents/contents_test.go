@@ -79,9 +79,26 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "mysql", "8.0", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
 		{"docker.io", "mysql", "8.0-debian", "mysql:debian", "debian", "gnu", "apt-get", true, true, ""},
 		{"docker.io", "mysql", "8.0.40-bookworm", "mysql:bookworm", "debian", "gnu", "gosu", true, true, ""},
+		// Tags of versions built before the move to Oracle Linux (July
+		// 2022) stay Debian; floating and later ones are Oracle Linux.
+		{"docker.io", "mysql", "8.0.28", "mysql:debian", "debian", "gnu", "apt-get", true, true, ""},
+		{"docker.io", "mysql", "5.7.37", "mysql:debian", "debian", "gnu", "apt-get", true, true, ""},
+		{"docker.io", "mysql", "5.6", "mysql:debian", "debian", "gnu", "apt-get", true, true, ""},
+		{"docker.io", "mysql", "5.6.51", "mysql:debian", "debian", "gnu", "gosu", true, true, ""},
+		{"docker.io", "mysql", "8.0.29", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
+		{"docker.io", "mysql", "8.0.28-oracle", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
+		{"docker.io", "mysql", "5.7", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
+		{"docker.io", "mysql", "5", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
+		{"docker.io", "mysql", "8.4", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
+		{"docker.io", "mysql", "", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
 		// A release name keeps a Debian image's own entry (its curl).
 		{"docker.io", "buildpack-deps", "bookworm", "buildpack-deps", "debian", "gnu", "curl", true, true, ""},
 		{"docker.io", "bitnami/redis", "7", "", "", "", "", false, false, ""},
+		// A tag naming a distribution the entry is not on, and the table
+		// has no entry for, is unknown rather than the entry's default.
+		{"docker.io", "eclipse-temurin", "21-jdk-ubi9-minimal", "", "", "", "", false, false, ""},
+		{"docker.io", "python", "3.12-windowsservercore-ltsc2022", "", "", "", "", false, false, ""},
+		{"docker.io", "mysql", "8.0-oraclelinux9", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
 		{"quay.io", "someone/tool", "1", "", "", "", "", false, false, ""},
 		{"", "scratch", "", "scratch", "scratch", "none", "sh", false, true, ""},
 	}
