@@ -509,7 +509,7 @@ func runCommands(d *Dockerfile, in *Instruction) (cmds []Command, script *Script
 	}
 	cmds = script.Commands()
 	for _, c := range cmds {
-		if runsScriptFile(c) {
+		if runsScriptFile(c) || shellFromStdin(c) {
 			opaque = true
 		}
 	}
@@ -542,6 +542,25 @@ func runsScriptFile(c Command) bool {
 		}
 	}
 	return false
+}
+
+// shellFromStdin reports a shell that reads its script from stdin, as
+// the installers of `curl -fsSL https://get.example.com | sh` run: what
+// they install is unknown.
+func shellFromStdin(c Command) bool {
+	if !isShellName(c.Name) {
+		return false
+	}
+	for _, a := range c.Args {
+		switch {
+		case a.Value == "-s":
+			return true
+		case !strings.HasPrefix(a.Value, "-") || a.Value == "-c":
+			// A script file (runsScriptFile) or an inline script.
+			return false
+		}
+	}
+	return true
 }
 
 // commandEnd is the offset at which a command's effects are visible;

@@ -42,6 +42,11 @@ type DistroFact struct {
 	Family   Distro
 	Userland string
 	Why      string
+	// FromImage is set when the base image itself says the family (the
+	// image table, or a reference that names a distribution), not a
+	// heuristic or the Dockerfile's own package manager: only then can
+	// another distribution's package manager be said to be missing.
+	FromImage bool
 }
 
 // Distro returns the stage's distribution family.
@@ -50,16 +55,19 @@ func (sf *StageFacts) Distro() DistroFact { return sf.distro }
 func (sf *StageFacts) detectDistro() DistroFact {
 	root := sf.chain[0]
 	base := root.Base
+	// A root built FROM a stage is one past the lineage's bound: its
+	// reference is a stage's name, not an image's.
+	named := root.BaseStage == nil && !base.Unresolved
 	switch {
 	case sf.Stage.Windows || base.IsWindows():
-		return DistroFact{DistroWindows, UserlandWindows, "the base image " + base.Raw + " is a Windows image"}
+		return DistroFact{DistroWindows, UserlandWindows, "the base image " + base.Raw + " is a Windows image", named}
 	case sf.imageKnown && sf.image.Distro != "":
-		return DistroFact{Distro(sf.image.Distro), sf.image.Userland, fmt.Sprintf("the base image %s is %s-based (dockopt's image table, %s)", base.Raw, sf.image.Distro, imageTableDate())}
+		return DistroFact{Distro(sf.image.Distro), sf.image.Userland, fmt.Sprintf("the base image %s is %s-based (dockopt's image table, %s)", base.Raw, sf.image.Distro, imageTableDate()), named}
 	case base.Name() == "busybox":
-		return DistroFact{DistroBusybox, UserlandBusybox, "the base image is busybox"}
+		return DistroFact{DistroBusybox, UserlandBusybox, "the base image is busybox", named && base.Registry == "docker.io"}
 	}
 	if fam := base.Distro(); fam != "" {
-		return DistroFact{Distro(fam), userlandOf(Distro(fam)), fmt.Sprintf("the base image %s names a %s-based image", base.Raw, fam)}
+		return DistroFact{Distro(fam), userlandOf(Distro(fam)), fmt.Sprintf("the base image %s names a %s-based image", base.Raw, fam), named && base.NamedDistro() == fam}
 	}
 	for _, st := range sf.chain {
 		for _, in := range st.Instructions {
@@ -69,7 +77,7 @@ func (sf *StageFacts) detectDistro() DistroFact {
 			cmds, _, _ := runCommands(sf.facts.file, in)
 			for _, c := range cmds {
 				if fam := managerDistro(c.Name); fam != "" {
-					return DistroFact{fam, userlandOf(fam), fmt.Sprintf("line %d uses %s, so the base image %s is %s-based", in.StartLine, c.Name, base.Raw, fam)}
+					return DistroFact{Family: fam, Userland: userlandOf(fam), Why: fmt.Sprintf("line %d uses %s, so the base image %s is %s-based", in.StartLine, c.Name, base.Raw, fam)}
 				}
 			}
 		}
@@ -228,6 +236,9 @@ func (sf *StageFacts) baseTool(name string) ToolState {
 			return ToolState{Presence: Present, Busybox: bb, Why: why}
 		}
 	}
+	if st, ok := sf.foreignManager(name); ok {
+		return st
+	}
 	switch sf.distro.Family {
 	case DistroDebian, DistroRHEL, DistroSUSE:
 		if essentialGNU[name] {
@@ -249,6 +260,37 @@ func (sf *StageFacts) baseTool(name string) ToolState {
 		}
 	}
 	return ToolState{Why: fmt.Sprintf("dockopt does not know whether %s ships %s", base, name)}
+}
+
+// foreignManager answers for another distribution's package manager in
+// an image whose family the image itself names: Debian and Ubuntu images
+// have no apk, yum or zypper, Alpine has no apt-get. Which of dnf, yum and
+// microdnf a RHEL-family image has varies (ubi-minimal and the slim images
+// have only microdnf), so those stay unknown there. A family read from the
+// Dockerfile's own package manager says nothing about another one.
+func (sf *StageFacts) foreignManager(name string) (ToolState, bool) {
+	own := managerFamilies[name]
+	fam := sf.distro.Family
+	if own == "" || !sf.distro.FromImage || own == fam {
+		return ToolState{}, false
+	}
+	switch fam {
+	case DistroDebian, DistroAlpine, DistroRHEL, DistroSUSE:
+	default:
+		// Distroless and scratch images say so in the image table;
+		// chainguard's -dev images have apk.
+		return ToolState{}, false
+	}
+	return ToolState{Presence: Absent, Why: fmt.Sprintf("%s is %s-based, and %s is %s's package manager", sf.chain[0].Base.Raw, fam, name, own)}, true
+}
+
+// managerFamilies are the package managers that install a distribution's
+// packages, by the family they belong to.
+var managerFamilies = map[string]Distro{
+	"apt-get": DistroDebian, "apt": DistroDebian, "aptitude": DistroDebian,
+	"apk": DistroAlpine,
+	"yum": DistroRHEL, "dnf": DistroRHEL, "microdnf": DistroRHEL, "tdnf": DistroRHEL,
+	"zypper": DistroSUSE,
 }
 
 // mongoShell answers for the official mongo image's two shells by the
@@ -334,6 +376,8 @@ func canonicalTool(name string) string {
 var packageToolTable = map[string][]string{
 	"ca-certificates-bundle": {"ca-certificates"},
 	"busybox-static":         {"busybox"},
+	"apk-tools":              {"apk"},
+	"apk-tools-static":       {"apk.static"},
 	"postgresql-client":      {"pg_isready", "psql"},
 	"postgresql":             {"pg_isready", "psql", "postgres"},
 	"redis-tools":            {"redis-cli"},
@@ -668,6 +712,16 @@ func provenCommands(s *Script, cmds []Command) map[*syntax.CallExpr]bool {
 		}
 	}
 	return out
+}
+
+// FailingCalls returns the calls of the script whose failure fails the
+// RUN (see provenCommands): a command after ||, in a condition or an if
+// or case branch, or early in a pipeline is not among them.
+func (s *Script) FailingCalls() map[*syntax.CallExpr]bool {
+	if s == nil {
+		return nil
+	}
+	return provenCommands(s, s.Commands())
 }
 
 // andOperands flattens `a && b && c` into its statements.

@@ -87,7 +87,31 @@ func (r ImageRef) IsDistroless() bool {
 
 // Distro guesses the Linux distribution family of an image from its name and
 // tag: "debian", "alpine", "rhel", "suse", "distroless", "scratch", or "".
+// Beyond what NamedDistro says, it reads a -slim tag and an official
+// language image without a variant tag as Debian, which is usually but not
+// always so (oraclelinux:9-slim, openjdk:17).
 func (r ImageRef) Distro() string {
+	if fam := r.NamedDistro(); fam != "" {
+		return fam
+	}
+	if strings.Contains(strings.ToLower(r.Tag), "slim") {
+		return "debian"
+	}
+	// Official language images without a variant tag are Debian based.
+	switch r.Name() {
+	case "node", "python", "golang", "ruby", "php", "openjdk", "eclipse-temurin", "maven", "gradle", "rust", "perl", "buildpack-deps", "nginx", "httpd", "redis", "postgres", "mysql":
+		if r.Registry == "docker.io" {
+			return "debian"
+		}
+	}
+	return ""
+}
+
+// NamedDistro is the distribution family the reference names outright: a
+// distribution's own image (alpine, ubuntu, rockylinux, ubi9) or a tag
+// word that names a release (alpine3.20, bookworm, jammy); "" otherwise.
+// Names are read before tags: oraclelinux:9-slim is not Debian.
+func (r ImageRef) NamedDistro() string {
 	if r.IsScratch() {
 		return "scratch"
 	}
@@ -96,24 +120,20 @@ func (r ImageRef) Distro() string {
 	}
 	name, tag := r.Name(), strings.ToLower(r.Tag)
 	switch {
-	case strings.Contains(tag, "alpine") || name == "alpine":
+	case name == "alpine":
 		return "alpine"
-	case name == "debian" || name == "ubuntu" || strings.Contains(tag, "bookworm") || strings.Contains(tag, "bullseye") ||
-		strings.Contains(tag, "trixie") || strings.Contains(tag, "buster") || strings.Contains(tag, "jammy") ||
-		strings.Contains(tag, "noble") || strings.Contains(tag, "focal") || strings.Contains(tag, "slim"):
+	case name == "debian" || name == "ubuntu":
 		return "debian"
 	case name == "centos" || name == "fedora" || name == "rockylinux" || name == "almalinux" || strings.HasPrefix(name, "ubi") ||
 		name == "amazonlinux" || name == "oraclelinux" || strings.Contains(r.Repository, "ubi8") || strings.Contains(r.Repository, "ubi9"):
 		return "rhel"
 	case strings.Contains(name, "opensuse") || strings.Contains(name, "sles") || strings.Contains(r.Repository, "suse"):
 		return "suse"
-	}
-	// Official language images without a variant tag are Debian based.
-	switch name {
-	case "node", "python", "golang", "ruby", "php", "openjdk", "eclipse-temurin", "maven", "gradle", "rust", "perl", "buildpack-deps", "nginx", "httpd", "redis", "postgres", "mysql":
-		if r.Registry == "docker.io" {
-			return "debian"
-		}
+	case strings.Contains(tag, "alpine"):
+		return "alpine"
+	case strings.Contains(tag, "bookworm") || strings.Contains(tag, "bullseye") || strings.Contains(tag, "trixie") ||
+		strings.Contains(tag, "buster") || strings.Contains(tag, "jammy") || strings.Contains(tag, "noble") || strings.Contains(tag, "focal"):
+		return "debian"
 	}
 	return ""
 }

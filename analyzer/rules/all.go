@@ -122,6 +122,7 @@ func All() []*analyzer.Rule {
 		PathUserBinLast,
 		FullBaseImage,
 		EOLBaseImage,
+		PackageManagerMissing,
 		CurlPipeShell,
 		SecretsInArgEnv,
 		ChownAfterCopy,
