@@ -25,6 +25,7 @@ var PackageManagerMissing = &analyzer.Rule{
 		`package manager, or a tag of the distribution the commands are written for (mysql:8.0-debian).`,
 	Bad:       "FROM mysql:8.0\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n",
 	Good:      "FROM mysql:8.0\nRUN microdnf install -y curl && microdnf clean all\n",
+	Fix:       analyzer.Review,
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		for in := range p.Each("RUN") {
@@ -44,7 +45,7 @@ var PackageManagerMissing = &analyzer.Rule{
 				if t.Presence != analyzer.Absent {
 					continue
 				}
-				p.Report(in, missingManagerMessage(sf, c, t.Why), nil)
+				p.Report(in, missingManagerMessage(sf, c, t.Why), movedTagFix(p.File, sf, c.Name))
 				// The build stops at the first one.
 				break
 			}
@@ -136,15 +137,67 @@ func missingManagerMessage(sf *analyzer.StageFacts, c analyzer.Command, why stri
 		return msg + "; the image has no package manager: install in a build stage and COPY what the image needs, or build FROM an image that has one"
 	}
 	msg += "; use " + use
-	if known && img.MovedFrom != "" && string(managerFamily(name)) == img.MovedFrom {
-		for _, line := range img.MovedLines {
-			if base.Tag == line || strings.HasPrefix(base.Tag, line+".") {
-				msg += fmt.Sprintf(", or FROM %s:%s-%s", base.Repository, base.Tag, img.MovedFrom)
-				break
+	if tag := movedTag(sf, name); tag != "" && !strings.Contains(sf.Lineage()[0].Platform, "arm") {
+		// The -debian builds are amd64 only.
+		msg += fmt.Sprintf(", or FROM %s:%s", base.Repository, tag)
+	}
+	return msg
+}
+
+// movedTag is the tag of the base image's build on the distribution its
+// default tags left (mysql:8.0 → 8.0-debian), when the package manager is
+// that distribution's and the tag's release line still has such builds;
+// "" otherwise.
+func movedTag(sf *analyzer.StageFacts, manager string) string {
+	img, known := sf.BaseImage()
+	if !known || img.MovedFrom == "" || string(managerFamily(manager)) != img.MovedFrom {
+		return ""
+	}
+	tag := sf.Lineage()[0].Base.Tag
+	for _, line := range img.MovedLines {
+		if tag == line || strings.HasPrefix(tag, line+".") && !strings.Contains(tag, "-") {
+			return tag + "-" + img.MovedFrom
+		}
+	}
+	return ""
+}
+
+// movedTagFix moves the stage's FROM to the build of the same release on
+// the distribution the RUNs were written for, which is what the tag meant
+// before it moved. It is withheld when the FROM is pinned, takes a
+// variable or a platform, names another registry, when the file also uses the new distribution's
+// package managers, or names /etc/my.cnf (where the Oracle Linux build
+// keeps the configuration the Debian build reads from /etc/mysql).
+func movedTagFix(d *analyzer.Dockerfile, sf *analyzer.StageFacts, manager string) *analyzer.Fix {
+	tag := movedTag(sf, manager)
+	root := sf.Lineage()[0]
+	if tag == "" || root.From == nil || root.Base.Digest != "" || root.Platform != "" || strings.Contains(root.BaseRaw, "$") ||
+		root.Base.Registry != "docker.io" {
+		// A mirror may not carry the -debian tags.
+		return nil
+	}
+	src := string(d.Source)
+	if strings.Contains(src, "/etc/my.cnf") {
+		return nil
+	}
+	for _, st := range d.Stages {
+		for _, in := range st.Instructions {
+			if in.Keyword == "RUN" && in.Script != nil && len(in.Script.CommandsNamed("microdnf", "dnf", "yum", "rpm")) > 0 {
+				return nil
 			}
 		}
 	}
-	return msg
+	for _, w := range rawWords(d, root.From.ArgsStart, root.From.End) {
+		if w.Text != root.BaseRaw || !strings.HasSuffix(w.Text, ":"+root.Base.Tag) {
+			continue
+		}
+		return &analyzer.Fix{
+			Message: fmt.Sprintf("build on %s:%s, the Debian build of the same release, which has apt-get; "+
+				"it is published for amd64 only (docker-library/mysql#905), so an arm64 build needs --platform=linux/amd64", root.Base.Repository, tag),
+			Edits: []analyzer.TextEdit{{Start: w.Start, End: w.End, New: strings.TrimSuffix(w.Text, root.Base.Tag) + tag}},
+		}
+	}
+	return nil
 }
 
 // ownManager names the package manager of the stage's distribution, ""

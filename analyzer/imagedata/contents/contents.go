@@ -477,7 +477,8 @@ func tagFamily(tag string) string {
 		switch {
 		case strings.HasPrefix(w, "ubi") || strings.HasPrefix(w, "oracle") || strings.HasPrefix(w, "centos") ||
 			strings.HasPrefix(w, "rocky") || strings.HasPrefix(w, "alma") || strings.HasPrefix(w, "amazonlinux") ||
-			strings.HasPrefix(w, "fedora") || w == "al2" || w == "al2023":
+			strings.HasPrefix(w, "fedora") || w == "al2" || w == "al2023" || w == "corretto":
+			// tomcat:10-jdk17-corretto is Amazon Linux.
 			return "rhel"
 		case strings.HasPrefix(w, "windowsservercore") || strings.HasPrefix(w, "nanoserver") || strings.HasPrefix(w, "ltsc"):
 			return "windows"

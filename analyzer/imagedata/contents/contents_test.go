@@ -97,6 +97,7 @@ func TestLookup(t *testing.T) {
 		// A tag naming a distribution the entry is not on, and the table
 		// has no entry for, is unknown rather than the entry's default.
 		{"docker.io", "eclipse-temurin", "21-jdk-ubi9-minimal", "", "", "", "", false, false, ""},
+		{"docker.io", "tomcat", "10-jdk17-corretto", "", "", "", "", false, false, ""},
 		{"docker.io", "python", "3.12-windowsservercore-ltsc2022", "", "", "", "", false, false, ""},
 		{"docker.io", "mysql", "8.0-oraclelinux9", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
 		{"quay.io", "someone/tool", "1", "", "", "", "", false, false, ""},
