@@ -658,7 +658,13 @@ func (c *BuildContext) WithGenerated(files []GeneratedFile, dockerfilePath strin
 	cp.Files = append([]string(nil), c.Files...)
 	for _, g := range files {
 		content := []byte(g.Content)
-		if existing, err := readContextFile(c.fsys, g.Path, 1<<20); err == nil {
+		// Two fixes may add lines to one file (a .dockerignore): the
+		// second merges into what the first made, not into the original.
+		existing, err := over.files[path.Clean(g.Path)], error(nil)
+		if existing == nil {
+			existing, err = readContextFile(c.fsys, g.Path, 1<<20)
+		}
+		if err == nil {
 			if g.Merge != "append-lines" {
 				continue
 			}
