@@ -125,6 +125,7 @@ func All() []*analyzer.Rule {
 		PackageManagerMissing,
 		CurlPipeShell,
 		SecretsInArgEnv,
+		SecretsCopied,
 		ChownAfterCopy,
 		InlineConfigFile,
 		NginxNoGzip,
