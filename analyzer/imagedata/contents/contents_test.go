@@ -66,6 +66,16 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "ghost", "5-alpine", "ghost:alpine", "alpine", "busybox", "su-exec", true, true, ""},
 		{"docker.io", "registry", "2", "registry", "alpine", "busybox", "wget", true, true, ""},
 		{"docker.io", "grafana/grafana", "11.2.0", "grafana/grafana", "", "", "curl", false, false, "472"},
+		// Read from each image's own Dockerfile and entrypoint: mosquitto
+		// and nats' alpine variant on Alpine, nats' default tags on
+		// scratch, ClickHouse on Ubuntu, Keycloak on UBI micro as 1000.
+		{"docker.io", "eclipse-mosquitto", "2.0.18-openssl", "eclipse-mosquitto", "alpine", "busybox", "mosquitto_pub", true, true, ""},
+		{"docker.io", "eclipse-mosquitto", "2.0.18", "eclipse-mosquitto", "alpine", "busybox", "curl", false, true, ""},
+		{"docker.io", "nats", "2.10", "nats", "scratch", "none", "sh", false, true, ""},
+		{"docker.io", "nats", "2.10-alpine3.20", "nats:alpine", "alpine", "busybox", "nats-server", true, true, ""},
+		{"docker.io", "clickhouse/clickhouse-server", "24.8", "clickhouse/clickhouse-server", "debian", "gnu", "wget", true, true, ""},
+		{"docker.io", "neo4j", "5.26", "neo4j", "", "", "tini", true, true, ""},
+		{"quay.io", "keycloak/keycloak", "25.0", "quay.io/keycloak/keycloak", "rhel", "gnu", "curl", false, true, "1000"},
 		// Official images that leave root in their entrypoints, or set a USER.
 		{"docker.io", "rabbitmq", "3.13-management", "rabbitmq", "debian", "gnu", "gosu", true, true, ""},
 		{"docker.io", "rabbitmq", "3.13-management-alpine", "rabbitmq:alpine", "alpine", "busybox", "su-exec", true, true, ""},
