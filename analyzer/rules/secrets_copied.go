@@ -105,8 +105,12 @@ func (s *secretScan) what(rel string) string {
 
 // privateKeyName reports a .pem or .key name that says it is a private
 // key; cert.pem or ca.pem are certificates, public by design. A .key file
-// is a private key by convention (server.key beside server.crt).
+// is a private key by convention (server.key beside server.crt), but
+// public-key.pem is a public key, license.key a licence.
 func privateKeyName(base string) bool {
+	if strings.Contains(base, "pub") || strings.Contains(base, "licen") {
+		return false
+	}
 	if strings.HasSuffix(base, ".key") {
 		return true
 	}
