@@ -318,7 +318,16 @@ func (plan userPlan) chown() string {
 // purpose and drops privileges itself: what runs the service is already
 // unprivileged, and a USER would break the start.
 func rootByDesign(ep analyzer.EntrypointFact) string {
-	msg := "the final image runs as root by design: no USER is set, and the container starts as root on purpose and drops privileges itself (" + ep.Why + "); a USER would stop it from preparing the container as root first"
+	msg := "the final image runs as root by design: no USER is set, and the container starts as root on purpose and drops privileges itself (" + ep.Why + ")"
+	if strings.Contains(ep.How, "php-fpm") {
+		// php-fpm starts under any user: master and workers then run
+		// as that user, and it only warns that the pool's user and
+		// group settings are ignored. Nothing stops it; the workers
+		// change account, away from the one the image gives its paths
+		// to.
+		return msg + "; php-fpm also starts under a USER: its master and workers then run as that user, and it ignores the pool's user and group settings (with a notice), so a USER takes root from the master only, and that user then needs write access to the paths the image gives www-data"
+	}
+	msg += "; a USER would stop it from preparing the container as root first"
 	if strings.Contains(ep.How, "nginx") {
 		msg += "; to run nginx without root at all, build FROM nginxinc/nginx-unprivileged, which listens on 8080"
 	}
