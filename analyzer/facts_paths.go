@@ -199,10 +199,14 @@ func (sf *StageFacts) runPaths(in *Instruction, cmds []Command, script *Script, 
 			line = sf.facts.file.Line(c.Start)
 		}
 		resolve := func(w Word) string {
+			v := w.Value
 			if w.Dynamic {
-				return ""
+				var ok bool
+				if v, ok = envWord(w, st.env, script); !ok {
+					return ""
+				}
 			}
-			return resolveIn(st.workdir, expandHome(w.Value, st.user))
+			return resolveIn(st.workdir, expandHome(v, st.user))
 		}
 		switch c.Name {
 		case "mkdir":
@@ -596,4 +600,61 @@ func (sf *StageFacts) baseOwner(p string) (string, string) {
 type copiedDir struct {
 	path, context string
 	offset        int
+}
+
+// envWord is the value of a word whose only expansions are variables the
+// stage's ENV sets (mkdir -p $APP_HOME), as the shell of the RUN sees
+// them; ok is false for any other expansion, or when the script may set
+// the variable itself, which would shadow the ENV value.
+func envWord(w Word, env map[string]string, script *Script) (string, bool) {
+	if w.Node == nil {
+		return "", false
+	}
+	var b strings.Builder
+	var parts func([]syntax.WordPart) bool
+	parts = func(ps []syntax.WordPart) bool {
+		for _, p := range ps {
+			switch p := p.(type) {
+			case *syntax.Lit:
+				b.WriteString(p.Value)
+			case *syntax.SglQuoted:
+				b.WriteString(p.Value)
+			case *syntax.DblQuoted:
+				if !parts(p.Parts) {
+					return false
+				}
+			case *syntax.ParamExp:
+				if p.Param == nil || p.Excl || p.Length || p.Width || p.Index != nil || p.Slice != nil || p.Repl != nil || p.Exp != nil || p.Names != 0 {
+					return false
+				}
+				name := p.Param.Value
+				v, set := env[name]
+				if !set || strings.Contains(v, "$") || (script != nil && setsVariable(script.Src, name)) {
+					return false
+				}
+				b.WriteString(v)
+			default:
+				return false
+			}
+		}
+		return true
+	}
+	if !parts(w.Node.Parts) || b.Len() > maxFactValue {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// setsVariable reports whether shell text may assign a variable: NAME=,
+// or a builtin that sets it (read, for, export, local, declare).
+func setsVariable(src, name string) bool {
+	if strings.Contains(src, name+"=") {
+		return true
+	}
+	for _, kw := range []string{"read ", "for ", "export ", "local ", "declare ", "typeset ", "readonly ", "getopts "} {
+		if strings.Contains(src, kw) {
+			return true
+		}
+	}
+	return false
 }
