@@ -766,6 +766,10 @@ type PortFact struct {
 	// the port and why its protocol there is not established: a Spring
 	// Boot app whose server.port is unknown or another port.
 	Unsure string
+	// Maybe names the protocol the application speaks when it is not
+	// established on this port (it listens on another one, or where it
+	// listens is not known), with Protocol left empty.
+	Maybe string
 	// Probe is how to check the port from inside the image, nil when
 	// dockopt knows none.
 	Probe *Probe
@@ -865,6 +869,9 @@ type appFacts struct {
 	// which serves on the one port its configuration says (facts_spring.go).
 	spring     bool
 	springPort springPort
+	// server is set when the evidence is a server the app's own code
+	// starts (facts_appserver.go), which listens where that code says.
+	server *listenPort
 }
 
 var (
@@ -916,6 +923,11 @@ func (sf *StageFacts) appEvidence() appFacts {
 				ev.http, ev.httpWhy = true, fmt.Sprintf("the image starts %s, an HTTP server", b)
 			}
 		}
+	}
+	if s, ok := sf.appServer(); ok {
+		// The code that starts the server says more than a manifest: it
+		// also says where the server listens.
+		ev.http, ev.httpWhy, ev.spring, ev.server = true, s.why, false, &s.listen
 	}
 	if strings.Contains(sf.chain[0].Base.Repository, "dotnet/aspnet") && !ev.http {
 		ev.http, ev.httpWhy = true, "the base image "+sf.chain[0].Base.Raw+" runs ASP.NET Core"
@@ -1112,11 +1124,22 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 		case ev.http && isKnown:
 			p.Why += fmt.Sprintf("; %s, but %d is %s's port", ev.httpWhy, p.Port, known)
 		case ev.http && ev.spring && ev.springPort.unknown != "":
+			p.Maybe = ProtoHTTP
 			p.Why += fmt.Sprintf("; %s, but %s, so the port it serves is not known", ev.httpWhy, ev.springPort.unknown)
 			p.Unsure = fmt.Sprintf("the app is Spring Boot (%s), but %s, so whether it serves HTTP on port %d is not established", ev.httpWhy, ev.springPort.unknown, p.Port)
 		case ev.http && ev.spring && p.Port != ev.springPort.effective():
+			p.Maybe = ProtoHTTP
 			p.Why += fmt.Sprintf("; %s, but it serves on port %d (%s)", ev.httpWhy, ev.springPort.effective(), ev.springPort.describe())
 			p.Unsure = fmt.Sprintf("the app is Spring Boot (%s), and it serves HTTP on port %d (%s), not on %d", ev.httpWhy, ev.springPort.effective(), ev.springPort.describe(), p.Port)
+		case ev.http && ev.server != nil && ev.server.unknown != "":
+			p.Maybe = ProtoHTTP
+			p.Why += fmt.Sprintf("; %s, but %s", ev.httpWhy, ev.server.unknown)
+		case ev.http && ev.server != nil && p.Port != ev.server.port:
+			p.Maybe = ProtoHTTP
+			p.Why += fmt.Sprintf("; %s, but on port %d (%s)", ev.httpWhy, ev.server.port, ev.server.why)
+		case ev.http && ev.server != nil:
+			p.Protocol = ProtoHTTP
+			p.Why += fmt.Sprintf("; %s (%s)", ev.httpWhy, ev.server.why)
 		case ev.http:
 			p.Protocol = ProtoHTTP
 			p.Why += "; " + ev.httpWhy

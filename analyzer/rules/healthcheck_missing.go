@@ -181,6 +181,8 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 			w = &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("nothing listens on port %d (%s): %s", pt.Port, pt.Why, pt.Off)}
 		case pt.Protocol == "" && pt.Unsure != "":
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d (%s): %s; an HTTP probe of a port it may not serve would never pass", pt.Port, portOrigin(pt.Why), pt.Unsure)}
+		case pt.Protocol == "" && pt.Maybe != "":
+			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("the image runs an %s server, but not one established to listen on port %d (%s), and a probe of a port the server may not answer on never passes", strings.ToUpper(pt.Maybe), pt.Port, pt.Why)}
 		case pt.Protocol == "":
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("nothing says what speaks on port %d (%s), and an HTTP probe of a port that does not speak HTTP never passes", pt.Port, pt.Why)}
 		case pr == nil:

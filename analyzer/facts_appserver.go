@@ -1,0 +1,232 @@
+package analyzer
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// appServer is an HTTP server the application starts itself, without a
+// framework a manifest names: Bun.serve or Deno.serve in the script the
+// start command runs, or Astro's standalone Node server. Its code decides
+// where it listens, so the port is read with it.
+type appServer struct {
+	why    string
+	listen listenPort
+}
+
+// listenPort is where an app server listens: port with why when the
+// image establishes it; unknown says why not, "" when it is.
+type listenPort struct {
+	port    int
+	why     string
+	unknown string
+}
+
+// appServer reads the start command's script, then the Astro adapter.
+func (sf *StageFacts) appServer() (appServer, bool) {
+	if s, ok := sf.runtimeServer(); ok {
+		return s, true
+	}
+	return sf.astroStandalone()
+}
+
+var (
+	bunServe  = regexp.MustCompile(`\bBun\.serve\s*\(`)
+	denoServe = regexp.MustCompile(`\bDeno\.serve\s*\(`)
+	// std/http's serve, imported from deno.land/std or JSR, and Bun's
+	// serve imported from "bun", are the same servers under another name.
+	stdHTTPImport = regexp.MustCompile(`deno\.land/std[^"'\x60\s]*/http/|@std/http`)
+	bunImport     = regexp.MustCompile(`from\s+["']bun["']`)
+	bareServe     = regexp.MustCompile(`(?:^|[^.\w])serve\s*\(`)
+
+	portLiteral = regexp.MustCompile(`\bport\s*:\s*(\d{1,5})\b`)
+	portWord    = regexp.MustCompile(`(?i)\bport`)
+	readsPort   = regexp.MustCompile(`(?:process\.env|Bun\.env|import\.meta\.env)(?:\.PORT\b|\[\s*["']PORT["']\s*\])|Deno\.env\.get\(\s*["']PORT["']\s*\)`)
+	hostnameKey = regexp.MustCompile(`\bhostname\s*:\s*(\S+)`)
+	jsScriptExt = regexp.MustCompile(`\.(?:[cm]?[jt]s|[jt]sx)$`)
+)
+
+// runtimeServer finds the script bun or deno runs (bun run server.ts,
+// deno run --allow-net main.ts, or CMD ["run", ...] through the deno
+// image's entrypoint, which prepends deno to its subcommands) and reads
+// it, bounded, for the server it starts.
+func (sf *StageFacts) runtimeServer() (appServer, bool) {
+	words := sf.StartCommand()
+	runtime, args := "", []string(nil)
+	for i, w := range words {
+		if b := path.Base(w); b == "bun" || b == "deno" {
+			runtime, args = b, words[i+1:]
+			break
+		}
+	}
+	if runtime == "" && len(words) > 0 && words[0] == "run" && sf.chain[0].Base.Repository == "denoland/deno" {
+		if entry, _ := lineageStart(sf.chain); entry == nil {
+			runtime, args = "deno", words
+		}
+	}
+	script := runtimeScript(args)
+	if script == "" {
+		return appServer{}, false
+	}
+	if !strings.Contains(script, "/") {
+		script = "./" + script
+	}
+	_, text, ok := sf.entrypointScript(script)
+	if !ok {
+		return appServer{}, false
+	}
+	name := path.Base(script)
+	var call string
+	def := 0
+	switch {
+	case runtime == "bun" && (bunServe.MatchString(text) || bunImport.MatchString(text) && bareServe.MatchString(text)):
+		call, def = "Bun.serve", 3000
+	case runtime == "deno" && denoServe.MatchString(text):
+		call, def = "Deno.serve", 8000
+	case runtime == "deno" && stdHTTPImport.MatchString(text) && bareServe.MatchString(text):
+		call, def = "std/http's serve", 8000
+	default:
+		return appServer{}, false
+	}
+	s := appServer{why: fmt.Sprintf("%s calls %s, which starts an HTTP server", name, call)}
+	s.listen = sf.scriptPort(name, text, runtime, def)
+	if m := hostnameKey.FindStringSubmatch(text); m != nil && s.listen.unknown == "" {
+		switch strings.Trim(m[1], `"',`) {
+		case "0.0.0.0", "::", "[::]", "127.0.0.1":
+		default:
+			s.listen = listenPort{unknown: fmt.Sprintf("%s sets the hostname it listens on (%s), which dockopt cannot tell includes 127.0.0.1", name, strings.TrimSuffix(m[1], ","))}
+		}
+	}
+	return s, true
+}
+
+// runtimeScript is the script file among a runtime's arguments: the
+// first word with a JavaScript or TypeScript extension after `run` and
+// the flags (a flag's value may come between). "" for anything else,
+// such as a package.json script (bun run start).
+func runtimeScript(args []string) string {
+	if len(args) > 0 && args[0] == "run" {
+		args = args[1:]
+	}
+	afterFlag := false
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "-"):
+			afterFlag = !strings.Contains(a, "=")
+		case jsScriptExt.MatchString(a):
+			return a
+		case afterFlag:
+			afterFlag = false
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// scriptPort reads where a script's server listens: the PORT variable
+// when the script reads it (from the image's ENV), else the one port
+// literal it names, else the runtime's default when it names no port at
+// all. Bun's default itself comes from $BUN_PORT, $PORT or $NODE_PORT
+// when one is set.
+func (sf *StageFacts) scriptPort(name, text, runtime string, def int) listenPort {
+	if readsPort.MatchString(text) {
+		return sf.envPort("PORT", fmt.Sprintf("%s reads its port from PORT", name))
+	}
+	var lits []int
+	for _, m := range portLiteral.FindAllStringSubmatch(text, 16) {
+		if n, err := strconv.Atoi(m[1]); err == nil && !slices.Contains(lits, n) {
+			lits = append(lits, n)
+		}
+	}
+	switch {
+	case len(lits) == 1 && lits[0] > 0 && lits[0] <= 65535:
+		return listenPort{port: lits[0], why: fmt.Sprintf("%s sets port: %d", name, lits[0])}
+	case len(lits) > 1:
+		return listenPort{unknown: fmt.Sprintf("%s names several ports", name)}
+	case portWord.MatchString(text):
+		return listenPort{unknown: fmt.Sprintf("%s sets its port in a way dockopt does not follow", name)}
+	}
+	if runtime == "bun" {
+		for _, v := range []string{"BUN_PORT", "PORT", "NODE_PORT"} {
+			if _, set := sf.endEnv[v]; set {
+				return sf.envPort(v, "Bun.serve's default port comes from "+v)
+			}
+		}
+	}
+	return listenPort{port: def, why: fmt.Sprintf("%s names no port, and %d is %s's default", name, def, runtime)}
+}
+
+// envPort is the port a variable of the image's ENV gives.
+func (sf *StageFacts) envPort(name, what string) listenPort {
+	v, set := sf.endEnv[name]
+	if !set {
+		return listenPort{unknown: what + ", which the image does not set"}
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 && n <= 65535 {
+		return listenPort{port: n, why: fmt.Sprintf("%s, which ENV sets to %d", what, n)}
+	}
+	return listenPort{unknown: fmt.Sprintf("%s, which ENV sets to %q", what, v)}
+}
+
+var (
+	astroStandaloneMode = regexp.MustCompile(`\bmode\s*:\s*["']standalone["']`)
+	astroHostAll        = regexp.MustCompile(`\bhost\s*:\s*(?:true|["']0\.0\.0\.0["'])`)
+	astroHostKey        = regexp.MustCompile(`\bhost\s*:`)
+	astroPortKey        = regexp.MustCompile(`\bport\s*:`)
+)
+
+// astroStandalone recognises Astro's Node adapter in standalone mode,
+// whose built entry (dist/server/entry.mjs) is an HTTP server: it listens
+// on $PORT, else the configuration's server.port (4321 by default), and
+// on $HOST, else server.host, else 127.0.0.1 (localhost in older
+// versions of the adapter). Middleware mode serves nothing by itself.
+func (sf *StageFacts) astroStandalone() (appServer, bool) {
+	ctx := sf.facts.ctx
+	if ctx.Package == nil || !ctx.Package.HasDependency("@astrojs/node") {
+		return appServer{}, false
+	}
+	name, config := "", ""
+	for _, n := range []string{"astro.config.mjs", "astro.config.js", "astro.config.ts", "astro.config.mts", "astro.config.cjs"} {
+		if !ctx.Has(n) {
+			continue
+		}
+		if b, err := ctx.ReadFile(n); err == nil && len(b) <= maxScriptRead {
+			name, config = n, string(b)
+		}
+		break
+	}
+	if !astroStandaloneMode.MatchString(config) {
+		return appServer{}, false
+	}
+	s := appServer{why: name + " builds Astro with @astrojs/node in standalone mode, an HTTP server"}
+	_, portSet := sf.endEnv["PORT"]
+	switch {
+	case portSet:
+		s.listen = sf.envPort("PORT", "Astro's standalone server listens on PORT")
+	case astroPortKey.MatchString(config):
+		s.listen = listenPort{unknown: name + " sets server.port, which dockopt does not read"}
+	default:
+		s.listen = listenPort{port: 4321, why: "Astro's default port, as nothing sets PORT or server.port"}
+	}
+	host, hostSet := sf.endEnv["HOST"]
+	switch {
+	case s.listen.unknown != "":
+	case hostSet && host != "":
+		switch host {
+		case "0.0.0.0", "::", "[::]", "127.0.0.1":
+		default:
+			s.listen = listenPort{unknown: fmt.Sprintf("HOST is set to %s, which dockopt cannot tell includes 127.0.0.1", host)}
+		}
+	case astroHostAll.MatchString(config):
+	case astroHostKey.MatchString(config):
+		s.listen = listenPort{unknown: name + " sets server.host, which dockopt does not read"}
+	default:
+		s.listen = listenPort{unknown: "neither HOST nor server.host is set, so the server listens on 127.0.0.1, or on localhost with older versions of the adapter, which may resolve to ::1 only"}
+	}
+	return s, true
+}
