@@ -35,6 +35,13 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "nginx", "1.27-alpine-slim", "nginx:alpine-slim", "alpine", "busybox", "curl", false, true, ""},
 		{"docker.io", "nginx", "1.27-alpine-slim", "nginx:alpine-slim", "alpine", "busybox", "wget", true, true, ""},
 		{"docker.io", "nginxinc/nginx-unprivileged", "1.27-alpine", "nginxinc/nginx-unprivileged:alpine", "alpine", "busybox", "curl", false, false, "101"},
+		// oven/bun's variants, from oven-sh/bun's dockerhub/ Dockerfiles:
+		// the default on full Debian, slim, alpine and distroless; root.
+		{"docker.io", "oven/bun", "1.2", "oven/bun", "debian", "gnu", "curl", false, true, ""},
+		{"docker.io", "oven/bun", "latest", "oven/bun", "debian", "gnu", "bun", true, true, ""},
+		{"docker.io", "oven/bun", "1.2-slim", "oven/bun:slim", "debian", "gnu", "wget", false, true, ""},
+		{"docker.io", "oven/bun", "1.2-alpine", "oven/bun:alpine", "alpine", "busybox", "wget", true, true, ""},
+		{"docker.io", "oven/bun", "1-distroless", "oven/bun:distroless", "distroless", "none", "sh", false, true, ""},
 		// Variants the table has no entry for: the image on its
 		// distribution, not the Debian-based default with curl.
 		{"docker.io", "ruby", "3.2-alpine", "ruby:alpine", "alpine", "busybox", "curl", false, true, ""},
@@ -236,6 +243,9 @@ func TestWorkdir(t *testing.T) {
 		// Not inherited through like: alpine's own is none.
 		{"alpine", "3.22", ""},
 		{"node", "20", ""},
+		{"oven/bun", "1.2", "/home/bun/app"},
+		{"oven/bun", "1.2-alpine", "/home/bun/app"},
+		{"oven/bun", "1-distroless", ""},
 	}
 	for _, c := range cases {
 		img, ok := Lookup("docker.io", c.repo, c.tag)
