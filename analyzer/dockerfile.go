@@ -110,6 +110,10 @@ type Instruction struct {
 	Parsed   any
 	parseErr error
 	Stage    *Stage
+	// Shell is the SHELL in effect where the instruction runs (a SHELL
+	// instruction's is the one before it), nil for the default; shared
+	// with the stage, so not to be modified.
+	Shell    []string
 	Comments []string
 	// Script is the parsed shell of a RUN in shell form (nil for exec form,
 	// Windows stages and non-POSIX SHELLs).
@@ -489,9 +493,11 @@ func (d *Dockerfile) build() error {
 			}
 		case stage != nil:
 			in.Stage = stage
+			in.Shell = stage.Shell
 			stage.Instructions = append(stage.Instructions, in)
 			if in.Trigger != nil {
 				in.Trigger.Stage = stage
+				in.Trigger.Shell = stage.Shell
 			}
 			if in.Keyword == "SHELL" {
 				if c, ok := in.Command.(*instructions.ShellCommand); ok {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -161,41 +162,76 @@ func (sf *StageFacts) ToolAtOffset(offset int, name string) ToolState {
 		name = path.Base(p)
 	}
 	name = canonicalTool(name)
-	st := sf.baseTool(name)
+	tl := sf.toolTimeline(name)
+	// The last change before offset decides; events at offset itself
+	// come after the point asked about.
+	i := sort.Search(len(tl.changes), func(i int) bool { return tl.changes[i].offset >= offset })
+	if i == 0 {
+		return tl.base
+	}
+	return tl.changes[i-1].state
+}
+
+// toolTimeline is one command's presence through a stage: as the base
+// image has it, then each state a tool event changed it to. Built once
+// per command and stage, so that asking at every RUN of a long file is
+// a binary search and not a walk of every event before it.
+type toolTimeline struct {
+	base    ToolState
+	changes []toolChange
+}
+
+type toolChange struct {
+	offset int
+	state  ToolState
+}
+
+func (sf *StageFacts) toolTimeline(name string) *toolTimeline {
+	sf.timelinesMu.Lock()
+	defer sf.timelinesMu.Unlock()
+	if tl, ok := sf.timelines[name]; ok {
+		return tl
+	}
+	tl := &toolTimeline{base: sf.baseTool(name)}
+	busyboxRemovedAt := -1
 	for _, e := range sf.tools {
-		if e.offset >= offset {
-			break
+		if e.tool == "busybox" && e.presence == Absent && (busyboxRemovedAt < 0 || e.offset < busyboxRemovedAt) {
+			busyboxRemovedAt = e.offset
 		}
+	}
+	st := tl.base
+	for _, e := range sf.tools {
+		next := st
 		switch {
 		case e.all:
 			if st.Presence == Absent {
-				st = ToolState{Presence: Unknown, Line: e.line, Why: e.why}
+				next = ToolState{Presence: Unknown, Line: e.line, Why: e.why}
 			}
 		case e.tool == name && e.proof:
 			if st.Presence != Present {
-				st = ToolState{Presence: Present, Line: e.line, Why: e.why, Proved: true}
+				next = ToolState{Presence: Present, Line: e.line, Why: e.why, Proved: true}
 			}
 		case e.tool == name && e.presence == Unknown && e.managedOnly:
 			if st.Presence == Present && st.Line > 0 {
-				st = ToolState{Presence: Unknown, Line: e.line, Why: e.why}
+				next = ToolState{Presence: Unknown, Line: e.line, Why: e.why}
 			}
 		case e.tool == name:
-			st = ToolState{Presence: e.presence, Busybox: e.busybox, Line: e.line, Why: e.why}
-			if e.presence == Absent && sf.distro.Userland == UserlandBusybox && busyboxApplets[name] && !sf.busyboxRemoved(e.offset) {
-				st = ToolState{Presence: Present, Busybox: true, Line: e.line, Why: fmt.Sprintf("line %d removes the %s package, which leaves busybox's %s applet", e.line, name, name)}
+			next = ToolState{Presence: e.presence, Busybox: e.busybox, Line: e.line, Why: e.why}
+			busyboxRemoved := busyboxRemovedAt >= 0 && busyboxRemovedAt <= e.offset
+			if e.presence == Absent && sf.distro.Userland == UserlandBusybox && busyboxApplets[name] && !busyboxRemoved {
+				next = ToolState{Presence: Present, Busybox: true, Line: e.line, Why: fmt.Sprintf("line %d removes the %s package, which leaves busybox's %s applet", e.line, name, name)}
 			}
 		}
-	}
-	return st
-}
-
-func (sf *StageFacts) busyboxRemoved(offset int) bool {
-	for _, e := range sf.tools {
-		if e.offset <= offset && e.tool == "busybox" && e.presence == Absent {
-			return true
+		if next != st {
+			tl.changes = append(tl.changes, toolChange{e.offset, next})
+			st = next
 		}
 	}
-	return false
+	if sf.timelines == nil {
+		sf.timelines = map[string]*toolTimeline{}
+	}
+	sf.timelines[name] = tl
+	return tl
 }
 
 // toolEvent is a change of a command's presence at a file offset.

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -222,20 +221,7 @@ func sourcesFile(st *syntax.Stmt) bool {
 // mode), a SHELL naming sh, dash or ash, or bash with --posix or -o posix.
 // bash otherwise carries on after a failed . or source.
 func posixShell(in *analyzer.Instruction) bool {
-	var sh []string
-	if s := in.Stage; s != nil {
-		if s.BaseStage != nil {
-			sh = s.BaseStage.Shell
-		}
-		for _, x := range s.Instructions {
-			if x == in {
-				break
-			}
-			if c, ok := x.Command.(*instructions.ShellCommand); ok {
-				sh = c.Shell
-			}
-		}
-	}
+	sh := in.Shell
 	if len(sh) == 0 {
 		return true
 	}
