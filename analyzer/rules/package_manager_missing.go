@@ -146,20 +146,13 @@ func missingManagerMessage(sf *analyzer.StageFacts, c analyzer.Command, why stri
 
 // movedTag is the tag of the base image's build on the distribution its
 // default tags left (mysql:8.0 → 8.0-debian), when the package manager is
-// that distribution's and the tag's release line still has such builds;
-// "" otherwise.
+// that distribution's and such a build exists; "" otherwise.
 func movedTag(sf *analyzer.StageFacts, manager string) string {
 	img, known := sf.BaseImage()
 	if !known || img.MovedFrom == "" || string(managerFamily(manager)) != img.MovedFrom {
 		return ""
 	}
-	tag := sf.Lineage()[0].Base.Tag
-	for _, line := range img.MovedLines {
-		if tag == line || strings.HasPrefix(tag, line+".") && !strings.Contains(tag, "-") {
-			return tag + "-" + img.MovedFrom
-		}
-	}
-	return ""
+	return img.MovedFromTag(sf.Lineage()[0].Base.Tag)
 }
 
 // movedTagFix moves the stage's FROM to the build of the same release on

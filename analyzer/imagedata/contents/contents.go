@@ -54,10 +54,13 @@ type entry struct {
 
 // moved says when an image's default tags left a distribution: Since maps
 // a release line to its first version on the new one; lines older than
-// every listed one never moved (mysql 5.6 stayed on Debian).
+// every listed one never moved (mysql 5.6 stayed on Debian). Last maps
+// a line whose builds on the old distribution stopped to the last
+// version built there (5.7's Debian builds ended with 5.7.42).
 type moved struct {
 	From  string            `json:"from"`
 	Since map[string]string `json:"since"`
+	Last  map[string]string `json:"last"`
 	Note  string            `json:"note"`
 }
 
@@ -143,10 +146,8 @@ type Image struct {
 	// messages about what the old distribution had.
 	DistroNote string
 	// MovedFrom is the distribution entry the image's default tags left
-	// (mysql's debian), and MovedLines the release lines whose builds
-	// also exist on it under a -<MovedFrom> tag (5.7, 8.0).
-	MovedFrom  string
-	MovedLines []string
+	// (mysql's debian); MovedFromTag says which tags have a build there.
+	MovedFrom string
 
 	moved *moved
 
@@ -262,7 +263,7 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 	img.WorkdirUnknown = e.WorkdirUnknown
 	if e.Moved != nil {
 		img.moved, img.DistroNote = e.Moved, e.Moved.Note
-		img.MovedFrom, img.MovedLines = e.Moved.From, slices.Sorted(maps.Keys(e.Moved.Since))
+		img.MovedFrom = e.Moved.From
 	}
 	return img, nil
 }
@@ -368,7 +369,7 @@ func onDistribution(img, distro Image, entry string) Image {
 	out := img
 	out.Entry = entry
 	// How the default tags moved is not this variant's story.
-	out.DistroNote, out.moved, out.MovedFrom, out.MovedLines = "", nil, "", nil
+	out.DistroNote, out.moved, out.MovedFrom = "", nil, ""
 	out.Distro, out.Userland = distro.Distro, distro.Userland
 	out.Tools = maps.Clone(distro.Tools)
 	if out.Tools == nil {
@@ -454,6 +455,27 @@ func (m *moved) before(tag string) bool {
 		}
 	}
 	return true
+}
+
+// MovedFromTag is the tag of the same release's build on the
+// distribution the image's default tags left (mysql:8.0 →
+// 8.0-debian), "" when there is none: the tag names no release line that
+// moved (8.4, latest), names a variant, or pins a version built after the
+// line's builds there stopped (5.7.44: Debian builds ended with 5.7.42).
+func (img Image) MovedFromTag(tag string) string {
+	if img.moved == nil || strings.ContainsAny(tag, "-_") {
+		return ""
+	}
+	for line := range img.moved.Since {
+		if tag != line && !strings.HasPrefix(tag, line+".") {
+			continue
+		}
+		if last, ok := img.moved.Last[line]; ok && tag != line && versionLess(last, tag) {
+			return ""
+		}
+		return tag + "-" + img.moved.From
+	}
+	return ""
 }
 
 // versionLess compares dotted numeric versions.
