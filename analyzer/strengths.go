@@ -135,10 +135,12 @@ func BaseImageUser(r ImageRef) string {
 
 // bitnamiRootImages are Bitnami images that, unlike its server images,
 // set no USER and run as root: the minideb base (a debootstrap root
-// filesystem, bitnami/minideb's mkimage) and the language runtimes built on
-// it (bitnami/containers bitnami/python/3.12/debian-12/Dockerfile and
-// bitnami/node/22/debian-12/Dockerfile end with WORKDIR /app and a CMD).
-var bitnamiRootImages = map[string]bool{"minideb": true, "python": true, "node": true}
+// filesystem, bitnami/minideb's mkimage), the language runtimes built on
+// it and its git image (bitnami/containers python/3.12, node/22,
+// golang/1.24, ruby/3.3, java/21, php-fpm/8.3 and git/2 debian-12
+// Dockerfiles end with a WORKDIR, ENTRYPOINT or CMD and no USER).
+var bitnamiRootImages = map[string]bool{"minideb": true, "python": true, "node": true, "golang": true, "ruby": true,
+	"java": true, "php-fpm": true, "git": true}
 
 // IsRootUser reports the names and IDs of root.
 func IsRootUser(u string) bool {
