@@ -110,7 +110,7 @@ var PackageCacheMountMissing = &analyzer.Rule{
 				}
 			} else if !runsAsRoot(in) {
 				msg = fmt.Sprintf("%s starts from an empty cache on every build that misses the layer cache; a BuildKit cache mount keeps its cache between builds and out of the image (this RUN runs as %s: mount that user's cache folder with uid= and gid= options)",
-					strings.Join(tools, " and "), in.UserBefore())
+					strings.Join(tools, " and "), runUser(in))
 			}
 			p.Report(in, msg, fix)
 		}

@@ -112,9 +112,16 @@ func (c *chainFirst) inChain(s *analyzer.Stage) bool {
 // runsAsRoot reports whether a RUN runs as root, as far as the Dockerfile
 // says (the base image's own USER is checked too).
 func runsAsRoot(in *analyzer.Instruction) bool {
-	u := in.UserBefore()
-	if u == "" && in.Stage != nil {
-		u = analyzer.BaseImageUser(in.Stage.Root().Base)
-	}
+	u := runUser(in)
 	return u == "" || analyzer.IsRootUser(u) || strings.Contains(u, "$")
+}
+
+// runUser is the user an instruction runs as: the last USER before it,
+// else the base image's own (bitnami/nginx's 1001); "" when neither sets
+// one.
+func runUser(in *analyzer.Instruction) string {
+	if u := in.UserBefore(); u != "" || in.Stage == nil {
+		return u
+	}
+	return analyzer.BaseImageUser(in.Stage.Root().Base)
 }
