@@ -330,8 +330,17 @@ func dependencyNeedsFull(bc *analyzer.BuildContext, final *analyzer.Stage, ecosy
 // to read; "" otherwise. An unread project may need the compilers or
 // libraries of the full image as much as a read one.
 func pythonDependenciesUnknown(bc *analyzer.BuildContext, final *analyzer.Stage) string {
-	in, c, pm := projectInstall(final, "python")
-	if in == nil || !installsFromProject(pm, c) {
+	// Any install of the stage, not only the first: pip install
+	// --upgrade pip names its package, the pip install . after it does
+	// not.
+	var in *analyzer.Instruction
+	for i := range projectInstalls(final, "python") {
+		if installsFromProject(i.pm, i.c) {
+			in = i.in
+			break
+		}
+	}
+	if in == nil {
 		return ""
 	}
 	if _, readable := pythonDependencyNeed(bc, final); readable > 0 {
@@ -655,22 +664,43 @@ func nodeInstall(final *analyzer.Stage) *analyzer.Instruction {
 // none does. A global install (-g) is not the project's, nor is yarn
 // --version.
 func projectInstall(final *analyzer.Stage, ecosystem string) (*analyzer.Instruction, analyzer.Command, *analyzer.PackageManager) {
-	for _, in := range final.LineageInstructions() {
-		if in.Script == nil {
-			continue
-		}
-		for _, c := range in.Script.Commands() {
-			pm, pc := analyzer.PackageManagerOf(c)
-			if pm == nil || pm.Ecosystem != ecosystem || !pm.InstallsDependencies(pc) {
-				continue
-			}
-			if pc.Has("-g", "--global", "-v", "--version", "-h", "--help") || (len(pc.Args) > 0 && pc.Args[0].Value == "global") {
-				continue
-			}
-			return in, pc, pm
-		}
+	for i := range projectInstalls(final, ecosystem) {
+		return i.in, i.c, i.pm
 	}
 	return nil, analyzer.Command{}, nil
+}
+
+// installCommand is a command that installs dependencies: its RUN, the
+// command as its package manager reads it, and that package manager.
+type installCommand struct {
+	in *analyzer.Instruction
+	c  analyzer.Command
+	pm *analyzer.PackageManager
+}
+
+// projectInstalls yields each command of the stage's lineage that
+// installs dependencies in the ecosystem, as projectInstall finds the
+// first: a build that upgrades pip first installs the project after.
+func projectInstalls(final *analyzer.Stage, ecosystem string) iter.Seq[installCommand] {
+	return func(yield func(installCommand) bool) {
+		for _, in := range final.LineageInstructions() {
+			if in.Script == nil {
+				continue
+			}
+			for _, c := range in.Script.Commands() {
+				pm, pc := analyzer.PackageManagerOf(c)
+				if pm == nil || pm.Ecosystem != ecosystem || !pm.InstallsDependencies(pc) {
+					continue
+				}
+				if pc.Has("-g", "--global", "-v", "--version", "-h", "--help") || (len(pc.Args) > 0 && pc.Args[0].Value == "global") {
+					continue
+				}
+				if !yield(installCommand{in, pc, pm}) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // copiedManifest is a package.json the stage copies, parsed once for the
