@@ -378,10 +378,11 @@ func pythonDependencyNeed(bc *analyzer.BuildContext, final *analyzer.Stage) (nee
 	}
 	// The requirements files and manifests of the top two levels
 	// (requirements.txt, pyproject.toml, Pipfile) and those the
-	// stage copies from deeper (COPY services/api/requirements.txt,
-	// with the context the folder above), then their lockfiles,
-	// which also name the dependencies' dependencies.
-	copied := copiedPythonDependencyFiles(bc, final)
+	// stage copies or pip install -r names from deeper (COPY
+	// services/api/requirements.txt, with the context the folder
+	// above), then their lockfiles, which also name the dependencies'
+	// dependencies.
+	copied := append(copiedPythonDependencyFiles(bc, final), pipRequirementFilesNamed(bc, final)...)
 	files := append(slices.Clone(bc.Files), copied...)
 	seen := map[string]bool{}
 	tried := 0
@@ -433,6 +434,35 @@ func copiedPythonDependencyFiles(bc *analyzer.BuildContext, final *analyzer.Stag
 		for _, name := range []string{"requirements.txt", "pyproject.toml", "Pipfile", "poetry.lock", "uv.lock", "Pipfile.lock"} {
 			if f := path.Join(rel, name); bc.Has(f) {
 				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// pipRequirementFilesNamed lists the context's requirements files that a
+// pip install -r of the stage names (-r services/api/requirements.txt
+// after COPY . ., or -r /app/requirements.txt): the path named ends with
+// the file's path in the context. At most 16 names are looked up.
+func pipRequirementFilesNamed(bc *analyzer.BuildContext, final *analyzer.Stage) []string {
+	var out []string
+	looked := 0
+	for i := range projectInstalls(final, "python") {
+		if i.pm != analyzer.Pip {
+			continue
+		}
+		for _, r := range pipRequirements(i.c) {
+			if strings.Contains(r, "$") {
+				continue
+			}
+			if looked++; looked > 16 {
+				return out
+			}
+			named := "/" + strings.TrimPrefix(path.Clean(r), "/")
+			for _, f := range bc.Files {
+				if ok, _ := analyzer.PythonDependencyFile(f); ok && strings.HasSuffix(named, "/"+f) && !slices.Contains(out, f) {
+					out = append(out, f)
+				}
 			}
 		}
 	}
