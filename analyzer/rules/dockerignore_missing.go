@@ -368,6 +368,13 @@ func scriptReadsGit(bc *analyzer.BuildContext, body string) bool {
 			}
 			continue
 		}
+		if name == "hugo" {
+			// A Hugo site built through npm (Docsy's "build": "hugo").
+			if hugoReadsGit(bc, call[1:]) {
+				return true
+			}
+			continue
+		}
 		file := ""
 		switch {
 		case (name == "sh" || name == "bash") && len(call) > 1 && !strings.HasPrefix(call[1], "-"):
@@ -1000,7 +1007,7 @@ func readsGitMetadata(d *analyzer.Dockerfile, bc *analyzer.BuildContext) bool {
 					return true
 				}
 			case "hugo":
-				if hugoReadsGit(bc, c) {
+				if hugoReadsGit(bc, argValues(c)) || hugoGitInfoEnv(in) {
 					return true
 				}
 			}
@@ -1021,9 +1028,9 @@ var enableGitInfo = regexp.MustCompile(`(?im)^\s*"?enablegitinfo"?\s*[:=]\s*true
 // each page's last commit: --enableGitInfo on the command, or
 // enableGitInfo = true in a site configuration of the context. Without
 // .git that build fails (or loses every page's dates), so .git stays.
-func hugoReadsGit(bc *analyzer.BuildContext, c analyzer.Command) bool {
-	for _, a := range c.Args {
-		if v := strings.ToLower(a.Value); v == "--enablegitinfo" || v == "--enablegitinfo=true" {
+func hugoReadsGit(bc *analyzer.BuildContext, args []string) bool {
+	for _, a := range args {
+		if v := strings.ToLower(a); v == "--enablegitinfo" || v == "--enablegitinfo=true" {
 			return true
 		}
 	}
@@ -1046,6 +1053,13 @@ func hugoReadsGit(bc *analyzer.BuildContext, c analyzer.Command) bool {
 		}
 	}
 	return false
+}
+
+// hugoGitInfoEnv reports a RUN whose environment sets
+// HUGO_ENABLEGITINFO=true, which Hugo reads as its enableGitInfo setting.
+func hugoGitInfoEnv(in *analyzer.Instruction) bool {
+	v, ok := in.EnvBefore("HUGO_ENABLEGITINFO")
+	return ok && strings.EqualFold(v, "true")
 }
 
 // makeReadsGit reports a make whose Makefile runs git (a version stamp
