@@ -880,7 +880,8 @@ var (
 		"python": {"flask", "django", "fastapi", "starlette", "aiohttp", "tornado", "bottle", "sanic", "gunicorn", "uvicorn", "streamlit", "gradio", "falcon", "pyramid", "quart", "litestar", "dash"},
 		"go":     {"github.com/gin-gonic/gin", "github.com/labstack/echo", "github.com/gofiber/fiber", "github.com/go-chi/chi", "github.com/gorilla/mux", "github.com/julienschmidt/httprouter", "github.com/beego/beego"},
 		"java": {"spring-boot-starter-web", "spring-boot-starter-webflux", "quarkus-resteasy", "quarkus-rest",
-			"quarkus-resteasy-reactive", "quarkus-rest-jackson", "quarkus-resteasy-jackson", "micronaut-http-server", "micronaut-http-server-netty", "javalin",
+			"quarkus-resteasy-reactive", "quarkus-rest-jackson", "quarkus-resteasy-jackson", "quarkus-resteasy-reactive-jackson",
+			"quarkus-rest-jsonb", "quarkus-resteasy-jsonb", "quarkus-resteasy-reactive-jsonb", "micronaut-http-server", "micronaut-http-server-netty", "javalin",
 			// Ktor's servers, as Gradle names them for the JVM (-jvm) or
 			// through Kotlin multiplatform (without).
 			"ktor-server-netty", "ktor-server-netty-jvm", "ktor-server-cio", "ktor-server-cio-jvm", "ktor-server-jetty",
