@@ -314,6 +314,11 @@ var flagNegated = regexp.MustCompile(`\b(no|not|without|don't|dont|never|skip|sk
 
 const flagMark = "\x00flag\x00"
 
+// flagInsisted is a negated leaving-out before the flag ("do not forget
+// --no-install-recommends", "never drop …"): the author asks for the
+// flag, which flagNegated would read as a decision against it.
+var flagInsisted = regexp.MustCompile(`\b(no|not|don't|dont|never)(\s+[a-z']+){0,2}?\s+(forget|omit|drop|remove|skip|miss|lose)[a-z]*(\s+[a-z']+){0,2}\s+` + flagMark)
+
 // maxRecommendsComment bounds the comment lines read above an install.
 const maxRecommendsComment = 8
 
@@ -336,7 +341,7 @@ func recommendsWanted(d *analyzer.Dockerfile, in *analyzer.Instruction, c analyz
 		}
 		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(raw), "#"))
 		t := recommendsFlag.ReplaceAllString(strings.ToLower(text), flagMark)
-		if flagNegated.MatchString(t) {
+		if flagNegated.MatchString(t) && !flagInsisted.MatchString(t) {
 			return l, text
 		}
 		if strings.Contains(t, "recommend") && !recommendsAgainst.MatchString(t) {
