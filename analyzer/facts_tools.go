@@ -162,6 +162,9 @@ func (sf *StageFacts) ToolAtOffset(offset int, name string) ToolState {
 		name = path.Base(p)
 	}
 	name = canonicalTool(name)
+	if len(sf.tools) <= shortToolHistory {
+		return sf.foldTools(name, offset)
+	}
 	tl := sf.toolTimeline(name)
 	// The last change before offset decides; events at offset itself
 	// come after the point asked about.
@@ -170,6 +173,24 @@ func (sf *StageFacts) ToolAtOffset(offset int, name string) ToolState {
 		return tl.base
 	}
 	return tl.changes[i-1].state
+}
+
+// shortToolHistory is the number of tool events up to which a question
+// walks them directly: a timeline kept per command costs more (in
+// allocations the collector then scans) than walking a short history.
+const shortToolHistory = 32
+
+// foldTools walks the stage's tool events before offset.
+func (sf *StageFacts) foldTools(name string, offset int) ToolState {
+	st := sf.baseTool(name)
+	busyboxGone := sf.busyboxRemovedAt()
+	for _, e := range sf.tools {
+		if e.offset >= offset {
+			break
+		}
+		st = sf.applyToolEvent(st, e, name, busyboxGone)
+	}
+	return st
 }
 
 // toolTimeline is one command's presence through a stage: as the base
@@ -193,36 +214,10 @@ func (sf *StageFacts) toolTimeline(name string) *toolTimeline {
 		return tl
 	}
 	tl := &toolTimeline{base: sf.baseTool(name)}
-	busyboxRemovedAt := -1
-	for _, e := range sf.tools {
-		if e.tool == "busybox" && e.presence == Absent && (busyboxRemovedAt < 0 || e.offset < busyboxRemovedAt) {
-			busyboxRemovedAt = e.offset
-		}
-	}
+	busyboxGone := sf.busyboxRemovedAt()
 	st := tl.base
 	for _, e := range sf.tools {
-		next := st
-		switch {
-		case e.all:
-			if st.Presence == Absent {
-				next = ToolState{Presence: Unknown, Line: e.line, Why: e.why}
-			}
-		case e.tool == name && e.proof:
-			if st.Presence != Present {
-				next = ToolState{Presence: Present, Line: e.line, Why: e.why, Proved: true}
-			}
-		case e.tool == name && e.presence == Unknown && e.managedOnly:
-			if st.Presence == Present && st.Line > 0 {
-				next = ToolState{Presence: Unknown, Line: e.line, Why: e.why}
-			}
-		case e.tool == name:
-			next = ToolState{Presence: e.presence, Busybox: e.busybox, Line: e.line, Why: e.why}
-			busyboxRemoved := busyboxRemovedAt >= 0 && busyboxRemovedAt <= e.offset
-			if e.presence == Absent && sf.distro.Userland == UserlandBusybox && busyboxApplets[name] && !busyboxRemoved {
-				next = ToolState{Presence: Present, Busybox: true, Line: e.line, Why: fmt.Sprintf("line %d removes the %s package, which leaves busybox's %s applet", e.line, name, name)}
-			}
-		}
-		if next != st {
+		if next := sf.applyToolEvent(st, e, name, busyboxGone); next != st {
 			tl.changes = append(tl.changes, toolChange{e.offset, next})
 			st = next
 		}
@@ -232,6 +227,43 @@ func (sf *StageFacts) toolTimeline(name string) *toolTimeline {
 	}
 	sf.timelines[name] = tl
 	return tl
+}
+
+// busyboxRemovedAt is the offset of the first removal of the busybox
+// package, -1 when there is none.
+func (sf *StageFacts) busyboxRemovedAt() int {
+	at := -1
+	for _, e := range sf.tools {
+		if e.tool == "busybox" && e.presence == Absent && (at < 0 || e.offset < at) {
+			at = e.offset
+		}
+	}
+	return at
+}
+
+// applyToolEvent is the state of command name after event e, from st.
+func (sf *StageFacts) applyToolEvent(st ToolState, e toolEvent, name string, busyboxGone int) ToolState {
+	switch {
+	case e.all:
+		if st.Presence == Absent {
+			return ToolState{Presence: Unknown, Line: e.line, Why: e.why}
+		}
+	case e.tool == name && e.proof:
+		if st.Presence != Present {
+			return ToolState{Presence: Present, Line: e.line, Why: e.why, Proved: true}
+		}
+	case e.tool == name && e.presence == Unknown && e.managedOnly:
+		if st.Presence == Present && st.Line > 0 {
+			return ToolState{Presence: Unknown, Line: e.line, Why: e.why}
+		}
+	case e.tool == name:
+		busyboxRemoved := busyboxGone >= 0 && busyboxGone <= e.offset
+		if e.presence == Absent && sf.distro.Userland == UserlandBusybox && busyboxApplets[name] && !busyboxRemoved {
+			return ToolState{Presence: Present, Busybox: true, Line: e.line, Why: fmt.Sprintf("line %d removes the %s package, which leaves busybox's %s applet", e.line, name, name)}
+		}
+		return ToolState{Presence: e.presence, Busybox: e.busybox, Line: e.line, Why: e.why}
+	}
+	return st
 }
 
 // toolEvent is a change of a command's presence at a file offset.
