@@ -308,15 +308,8 @@ func pipGitRequirement(bc *analyzer.BuildContext, c analyzer.Command) string {
 	// The files named after -r, wherever they are, and the usual
 	// requirements*.txt of the top two levels.
 	named := map[string]bool{}
-	for i, a := range c.Args {
-		switch v := a.Value; {
-		case (v == "-r" || v == "--requirement") && i+1 < len(c.Args):
-			named[path.Base(c.Args[i+1].Value)] = true
-		case strings.HasPrefix(v, "--requirement="):
-			named[path.Base(strings.TrimPrefix(v, "--requirement="))] = true
-		case strings.HasPrefix(v, "-r") && len(v) > 2:
-			named[path.Base(v[2:])] = true
-		}
+	for _, f := range pipRequirements(c) {
+		named[path.Base(f)] = true
 	}
 	read := 0
 	for _, f := range bc.Files {
