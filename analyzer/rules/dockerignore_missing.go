@@ -15,6 +15,7 @@ import (
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // DockerignoreMissing finds contexts sent whole without a .dockerignore.
@@ -901,7 +902,7 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 			return false
 		}
 		if slices.ContainsFunc(e.lines, func(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "!") }) {
-			m, err := patternmatcher.New(append(append([]string{}, base...), e.lines...))
+			m, err := compileIgnoreLines(append(append([]string{}, base...), e.lines...))
 			if err != nil {
 				return false
 			}
@@ -1154,11 +1155,22 @@ func borrowMatcher(lines []string) (lentMatcher, error) {
 	if m, ok := p.Get().(*patternmatcher.PatternMatcher); ok {
 		return lentMatcher{m, p}, nil
 	}
-	m, err := patternmatcher.New(lines)
+	m, err := compileIgnoreLines(lines)
 	if err != nil {
 		return lentMatcher{}, err
 	}
 	return lentMatcher{m, p}, nil
+}
+
+// compileIgnoreLines compiles lines as the builder reads them from a
+// .dockerignore: ReadAll cleans each one and drops a leading slash, which
+// patternmatcher.New alone keeps, so "/id_rsa" would match nothing.
+func compileIgnoreLines(lines []string) (*patternmatcher.PatternMatcher, error) {
+	patterns, err := ignorefile.ReadAll(strings.NewReader(strings.Join(lines, "\n")))
+	if err != nil {
+		return nil, err
+	}
+	return patternmatcher.New(patterns)
 }
 
 func (m lentMatcher) giveBack() { m.pool.Put(m.PatternMatcher) }
