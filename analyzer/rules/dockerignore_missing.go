@@ -38,7 +38,7 @@ var DockerignoreMissing = &analyzer.Rule{
 		`so only the .local files are excluded then; when a member of the ` +
 		`package's npm, yarn or pnpm workspace, or only a front-end config file (vite.config.ts …), shows ` +
 		`one, .env is excluded but each .env.<mode> the context holds (.env.production, .env.staging) is ` +
-		`kept. It changes ` +
+		`kept. Credentials files the context holds (the ones secrets-copied finds) are listed by path. It changes ` +
 		`what the builder receives, so it is a fix to review.`,
 	Bad:  "# no .dockerignore\nCOPY . .\n",
 	Good: "# .dockerignore: .git, node_modules, .env, …\nCOPY . .\n",
@@ -56,6 +56,10 @@ var DockerignoreMissing = &analyzer.Rule{
 			return
 		}
 		entries := ignoreEntries(p.File, bc, true)
+		// Credentials files are the worst thing a whole-context copy
+		// takes; the new file lists each one the build does not read.
+		secrets := secretIgnoreEntries(bc, &secretScan{bc: bc}, func(string) bool { return false })
+		entries = append(entries, safeEntries(p.File, bc, secrets)...)
 		if len(entries) == 0 {
 			return
 		}

@@ -316,22 +316,22 @@ func reportWholeContextSecrets(p *analyzer.Pass, s *secretScan, in *analyzer.Ins
 		return
 	}
 	excl := copyExcludeMatcher(in)
-	var found []string
-	var entries []ignoreEntry
-	for _, f := range bc.Files {
-		if s.what(f) == "" || ignoredByContext(bc, f) {
-			continue
+	entries := secretIgnoreEntries(bc, s, func(f string) bool {
+		if ignoredByContext(bc, f) {
+			return true
 		}
-		if excl != nil {
-			if ok, err := excl.MatchesOrParentMatches(f); err == nil && ok {
-				continue
-			}
+		if excl == nil {
+			return false
 		}
-		found = append(found, f)
-		entries = append(entries, ignoreEntry{name: f, lines: []string{"/" + f}, probes: []string{f}})
-	}
-	if len(found) == 0 {
+		ok, err := excl.MatchesOrParentMatches(f)
+		return err == nil && ok
+	})
+	if len(entries) == 0 {
 		return
+	}
+	found := make([]string, len(entries))
+	for i, e := range entries {
+		found[i] = e.name
 	}
 	message := fmt.Sprintf("%s on line %d copies %s into the image, for anyone who can pull it to read",
 		strings.TrimSpace(in.Text(p.File.Source)), in.StartLine, listNames(found))
@@ -359,4 +359,17 @@ func reportWholeContextSecrets(p *analyzer.Pass, s *secretScan, in *analyzer.Ins
 				Merge:   "append-lines",
 			}},
 		})
+}
+
+// secretIgnoreEntries returns, as .dockerignore entries, the context's
+// files that hold credentials, but those skip says are kept out already.
+func secretIgnoreEntries(bc *analyzer.BuildContext, s *secretScan, skip func(string) bool) []ignoreEntry {
+	var entries []ignoreEntry
+	for _, f := range bc.Files {
+		if s.what(f) == "" || skip(f) {
+			continue
+		}
+		entries = append(entries, ignoreEntry{name: f, lines: []string{"/" + f}, probes: []string{f}, present: true})
+	}
+	return entries
 }
