@@ -816,6 +816,14 @@ func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 	if readsGitMetadata(d, bc) {
 		out = append(out, ".git", ".git/HEAD")
 	}
+	if installsNodeDependencies(d) {
+		// The install reads the registry and its token from these.
+		for _, rc := range []string{".npmrc", ".yarnrc.yml"} {
+			if bc.Has(rc) {
+				out = append(out, rc)
+			}
+		}
+	}
 	named := func(v string) {
 		v = path.Clean(strings.TrimPrefix(strings.Trim(v, `"'`), "./"))
 		if v != "." && !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "..") && bc.Has(v) {

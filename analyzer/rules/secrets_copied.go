@@ -20,7 +20,7 @@ var SecretsCopied = &analyzer.Rule{
 	Rationale: `A file copied into an image stays in its layer for anyone who can pull the image, even when a ` +
 		`later RUN deletes it. The files that hold credentials have well-known names: the AWS CLI's .aws folder, ` +
 		`SSH private keys (.ssh, id_rsa, id_ed25519 …), Docker's .docker/config.json, .netrc, .pypirc, ` +
-		`.git-credentials, and private keys or Google service-account keys in .pem, .key or .json files. When ` +
+		`.git-credentials, .npmrc or .yarnrc.yml with a registry token written in them (not read from ${NPM_TOKEN}), and private keys or Google service-account keys in .pem, .key or .json files. When ` +
 		`the file is in the context dockopt reads it (bounded) and reports it only if it holds a key; when it is ` +
 		`not, the name decides. COPY . reports such files the context holds and .dockerignore lets through. ` +
 		`Public keys (*.pub, known_hosts), files under test folders, stages the final image is not built on, ` +
@@ -93,6 +93,11 @@ func (s *secretScan) what(rel string) string {
 		return s.byContent(rel, "login passwords", []string{"password"}, true)
 	case base == ".pypirc":
 		return s.byContent(rel, "PyPI upload credentials", []string{"password"}, true)
+	case base == ".npmrc" || base == ".yarnrc.yml":
+		// Most projects commit one that names a registry, or reads its
+		// token from the environment (${NPM_TOKEN}): only a token
+		// written in the file is a secret.
+		return s.byContentFunc(rel, "a package registry token", literalRegistryToken)
 	case base == ".git-credentials":
 		return s.byContent(rel, "git credentials", []string{"@"}, true)
 	case strings.HasSuffix(base, ".pem") || strings.HasSuffix(base, ".key"):
@@ -161,6 +166,53 @@ func (s *secretScan) byContent(rel, kind string, markers []string, byName bool) 
 		}
 	}
 	return ""
+}
+
+// byContentFunc reports kind when the context holds rel and holds checks
+// true of its head; a file it cannot read, or does not hold, is not
+// reported: the name alone says nothing.
+func (s *secretScan) byContentFunc(rel, kind string, holds func([]byte) bool) string {
+	if !s.bc.Has(rel) || s.reads >= maxSecretReads {
+		return ""
+	}
+	s.reads++
+	b, err := s.bc.ReadHead(rel, secretReadLimit)
+	if err != nil || !holds(b) {
+		return ""
+	}
+	return kind
+}
+
+// literalRegistryToken reports an npm or Yarn credential written in the
+// file: _authToken, _auth or _password (.npmrc), npmAuthToken or
+// npmAuthIdent (.yarnrc.yml), whose value is not a ${VARIABLE}.
+func literalRegistryToken(b []byte) bool {
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		// key=value in .npmrc (the key may be scoped to a registry,
+		// //registry.npmjs.org/:_authToken), key: value in .yarnrc.yml.
+		for _, sep := range []string{"=", ":"} {
+			key, value, ok := strings.Cut(line, sep)
+			if !ok {
+				continue
+			}
+			key = strings.TrimSpace(key)
+			if i := strings.LastIndex(key, ":"); i >= 0 {
+				key = key[i+1:]
+			}
+			switch key {
+			case "_authToken", "_auth", "_password", "npmAuthToken", "npmAuthIdent":
+				value = strings.Trim(strings.TrimSpace(value), `"'`)
+				if value != "" && !strings.HasPrefix(value, "$") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func kindIf(ok bool, kind string) string {
