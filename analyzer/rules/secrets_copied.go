@@ -22,7 +22,8 @@ var SecretsCopied = &analyzer.Rule{
 		`SSH private keys (.ssh, id_rsa, id_ed25519 …), Docker's .docker/config.json, .netrc, .pypirc, ` +
 		`.git-credentials, .npmrc or .yarnrc.yml with a registry token written in them (not read from ${NPM_TOKEN}), and private keys or Google service-account keys in .pem, .key or .json files. When ` +
 		`the file is in the context dockopt reads it (bounded) and reports it only if it holds a key; when it is ` +
-		`not, the name decides. COPY . reports such files the context holds and .dockerignore lets through. ` +
+		`not, the name decides; a file the COPY renames is also judged by the path it gets in the image ` +
+		`(COPY deploy_key /root/.ssh/id_rsa). COPY . reports such files the context holds and .dockerignore lets through. ` +
 		`Public keys (*.pub, known_hosts), files under test folders, stages the final image is not built on, ` +
 		`and secrets handed to one RUN with --mount=type=secret are not reported. There is no fix for a COPY ` +
 		`that names the file: the build must get it another way (RUN --mount=type=secret, or at run time). ` +
@@ -77,8 +78,14 @@ func (s *secretScan) what(rel string) string {
 	if analyzer.InTestFolder(rel) {
 		return ""
 	}
-	base := strings.ToLower(path.Base(rel))
-	dir := path.Base(path.Dir(rel))
+	return s.classify(rel, rel)
+}
+
+// classify is what for a file whose name is taken from named (a path in
+// the image, when a COPY renames the file) and whose content from rel.
+func (s *secretScan) classify(named, rel string) string {
+	base := strings.ToLower(path.Base(named))
+	dir := path.Base(path.Dir(named))
 	if strings.HasSuffix(base, ".pub") || base == "known_hosts" || base == "authorized_keys" {
 		return ""
 	}
@@ -106,6 +113,21 @@ func (s *secretScan) what(rel string) string {
 		return s.byContent(rel, "a Google service-account key", []string{`"private_key"`}, serviceAccountName(base))
 	}
 	return ""
+}
+
+// whatAtDestination classifies the single source rel of a COPY by the
+// path it gets in the image: COPY deploy_key /root/.ssh/id_rsa puts a
+// private key where ssh looks for one, whatever the file was called.
+func (s *secretScan) whatAtDestination(in *analyzer.Instruction, rel string) (kind, dest string) {
+	c, ok := copyOf(in)
+	if !ok || len(c.sources) != 1 || c.dest == "" || strings.HasSuffix(c.dest, "/") || strings.Contains(c.dest, "$") {
+		return "", ""
+	}
+	dest = analyzer.ResolvePath(in.WorkdirBefore(), c.dest)
+	if path.Base(dest) == path.Base(rel) {
+		return "", "" // the same name: what already judged it
+	}
+	return s.classify(dest, rel), dest
 }
 
 // privateKeyName reports a .pem or .key name that says it is a private
@@ -246,9 +268,18 @@ func reportNamedSecret(p *analyzer.Pass, s *secretScan, in *analyzer.Instruction
 		reportGlobSecret(p, s, in, src, rel)
 		return
 	}
+	holds := ""
 	if kind := s.what(rel); kind != "" {
-		p.Report(in, fmt.Sprintf("%s source %s holds %s; the image keeps it for anyone who can pull it, even if a later RUN deletes it. Revoke it if this image was pushed, and hand it to the RUN that needs it with %s, or at run time",
-			in.Keyword, src, kind, secretMountExample(in, rel)), nil)
+		holds = "holds " + kind
+	} else if kind, dest := s.whatAtDestination(in, rel); kind != "" {
+		holds = "goes to " + dest + ", the path of " + kind
+		if p.Context.Has(rel) {
+			holds = "holds " + kind + " and goes to " + dest
+		}
+	}
+	if holds != "" {
+		p.Report(in, fmt.Sprintf("%s source %s %s; the image keeps it for anyone who can pull it, even if a later RUN deletes it. Revoke it if this image was pushed, and hand it to the RUN that needs it with %s, or at run time",
+			in.Keyword, src, holds, secretMountExample(in, rel)), nil)
 		return
 	}
 	var found []string
