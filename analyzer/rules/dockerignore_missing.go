@@ -38,7 +38,7 @@ var DockerignoreMissing = &analyzer.Rule{
 		`so only the .local files are excluded then; when a member of the ` +
 		`package's npm, yarn or pnpm workspace, or only a front-end config file (vite.config.ts …), shows ` +
 		`one, .env is excluded but each .env.<mode> the context holds (.env.production, .env.staging) is ` +
-		`kept. Credentials files the context holds (the ones secrets-copied finds) are listed by path. It changes ` +
+		`kept. For a Mix project built in the image, the local _build and deps go. Credentials files the context holds (the ones secrets-copied finds) are listed by path. It changes ` +
 		`what the builder receives, so it is a fix to review.`,
 	Bad:  "# no .dockerignore\nCOPY . .\n",
 	Good: "# .dockerignore: .git, node_modules, .env, …\nCOPY . .\n",
@@ -460,6 +460,15 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 		has("python") && essentials || known("__pycache__") || has("python") && !essentials)
 	add(ignoreEntry{name: ".venv", lines: []string{".venv"}, probes: []string{".venv/pyvenv.cfg"}}, has("python") || known(".venv"))
 	add(ignoreEntry{name: "venv", lines: []string{"venv"}, probes: []string{"venv/pyvenv.cfg"}}, known("venv") && !copiesNamed(d, "venv"))
+	if bc.Has("mix.exs") && runsCommand(d, "mix") {
+		// Mix's build and dependency folders, compiled on the developer's
+		// machine (another OS, another Erlang), would replace the ones
+		// the image's mix deps.get and compile make. A Dockerfile that
+		// runs no mix ships what CI built there.
+		for _, c := range []string{"_build", "deps"} {
+			add(ignoreEntry{name: c, lines: []string{c}, probes: []string{c + "/x"}}, (essentials || known(c)) && !copiesNamed(d, c))
+		}
+	}
 	for _, c := range []string{".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", "htmlcov", ".coverage", "coverage", ".nyc_output"} {
 		add(ignoreEntry{name: c, lines: []string{c}, probes: []string{c + "/x"}}, known(c))
 	}
@@ -1186,6 +1195,21 @@ func compileIgnoreLines(lines []string) (*patternmatcher.PatternMatcher, error) 
 }
 
 func (m lentMatcher) giveBack() { m.pool.Put(m.PatternMatcher) }
+
+// runsCommand reports a RUN of the file that calls name.
+func runsCommand(d *analyzer.Dockerfile, name string) bool {
+	for in := range d.Each("RUN") {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.Commands() {
+			if c.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // installsNodeDependencies reports a RUN of the file that installs Node
 // dependencies from the manifests (npm ci, yarn install, pnpm install).
