@@ -1,6 +1,8 @@
 package analyzer
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"path"
 	"regexp"
@@ -52,23 +54,17 @@ var (
 
 // runtimeServer finds the script bun or deno runs (bun run server.ts,
 // deno run --allow-net main.ts, or CMD ["run", ...] through the deno
-// image's entrypoint, which prepends deno to its subcommands) and reads
-// it, bounded, for the server it starts.
+// image's entrypoint, which prepends deno to its subcommands), through
+// package.json scripts and deno.json tasks, and reads it, bounded, for
+// the server it starts.
 func (sf *StageFacts) runtimeServer() (appServer, bool) {
 	words := sf.StartCommand()
-	runtime, args := "", []string(nil)
-	for i, w := range words {
-		if b := path.Base(w); b == "bun" || b == "deno" {
-			runtime, args = b, words[i+1:]
-			break
-		}
-	}
-	if runtime == "" && len(words) > 0 && words[0] == "run" && sf.chain[0].Base.Repository == "denoland/deno" {
+	if len(words) > 0 && (words[0] == "run" || words[0] == "task") && sf.chain[0].Base.Repository == "denoland/deno" {
 		if entry, _ := lineageStart(sf.chain); entry == nil {
-			runtime, args = "deno", words
+			words = append([]string{"deno"}, words...)
 		}
 	}
-	script := runtimeScript(args)
+	runtime, script := sf.runtimeScriptOf(words)
 	if script == "" {
 		return appServer{}, false
 	}
@@ -126,6 +122,145 @@ func runtimeScript(args []string) string {
 		}
 	}
 	return ""
+}
+
+// runtimeScriptOf finds the runtime (bun or deno) and the script file a
+// command runs, following the package.json scripts bun, npm, yarn and
+// pnpm run and the deno.json tasks deno task runs, a few deep: "", ""
+// when none is found. Of a script that runs several commands in a row
+// (bun run migrate.ts && bun run server.ts), the last is the one that
+// keeps running.
+func (sf *StageFacts) runtimeScriptOf(words []string) (runtime, script string) {
+	for depth := 0; depth <= maxScriptDepth; depth++ {
+		if depth > 0 {
+			words = lastCommand(words)
+		}
+		body, followed := "", false
+		for i := 0; i < len(words) && !followed; i++ {
+			b := path.Base(words[i])
+			if b == "bun" || b == "deno" {
+				if s := runtimeScript(words[i+1:]); s != "" {
+					return b, s
+				}
+			}
+			switch {
+			case b == "deno" && i+2 < len(words) && words[i+1] == "task":
+				body, followed = sf.denoTask(words[i+2])
+			case b == "deno":
+			default:
+				if r, ok := scriptRun(words, i); ok && sf.facts.ctx.Package != nil {
+					body, followed = sf.facts.ctx.Package.Scripts[r.name]
+					i = r.at
+				}
+			}
+		}
+		if !followed {
+			return "", ""
+		}
+		words = strings.Fields(body)
+	}
+	return "", ""
+}
+
+// lastCommand is what follows the last && or ; of a script's words.
+func lastCommand(words []string) []string {
+	for i := len(words) - 1; i >= 0; i-- {
+		if words[i] == "&&" || strings.HasSuffix(words[i], ";") {
+			return words[i+1:]
+		}
+	}
+	return words
+}
+
+// maxTaskFile bounds the deno.json read for its tasks.
+const maxTaskFile = 64 << 10
+
+// denoTask is the command of a task of the context's deno.json or
+// deno.jsonc, written as a string or, since Deno 2, as an object with a
+// command.
+func (sf *StageFacts) denoTask(name string) (string, bool) {
+	ctx := sf.facts.ctx
+	for _, file := range []string{"deno.json", "deno.jsonc"} {
+		if !ctx.Has(file) {
+			continue
+		}
+		b, err := ctx.ReadFile(file)
+		if err != nil || len(b) > maxTaskFile {
+			return "", false
+		}
+		var config struct {
+			Tasks map[string]json.RawMessage `json:"tasks"`
+		}
+		if json.Unmarshal(stripJSONC(b), &config) != nil {
+			return "", false
+		}
+		raw, ok := config.Tasks[name]
+		if !ok {
+			return "", false
+		}
+		var command string
+		if json.Unmarshal(raw, &command) == nil {
+			return command, true
+		}
+		var task struct {
+			Command string `json:"command"`
+		}
+		if json.Unmarshal(raw, &task) == nil && task.Command != "" {
+			return task.Command, true
+		}
+		return "", false
+	}
+	return "", false
+}
+
+// stripJSONC turns JSON with comments and trailing commas (deno.jsonc,
+// and deno.json, which Deno reads the same way) into JSON: comments
+// become spaces and a comma before a closing bracket goes.
+func stripJSONC(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	comma := -1 // where in out the last comma outside a string is, while only blanks follow it
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			end := min(j+1, len(b))
+			out = append(out, b[i:end]...)
+			i, comma = end-1, -1
+			continue
+		case c == '/' && i+1 < len(b) && b[i+1] == '/':
+			for i < len(b) && b[i] != '\n' {
+				i++
+			}
+			out = append(out, ' ')
+			continue
+		case c == '/' && i+1 < len(b) && b[i+1] == '*':
+			end := bytes.Index(b[i+2:], []byte("*/"))
+			if end < 0 {
+				return out
+			}
+			i += end + 3
+			out = append(out, ' ')
+			continue
+		case (c == '}' || c == ']') && comma >= 0:
+			out[comma] = ' '
+		}
+		switch c {
+		case ',':
+			comma = len(out)
+		case ' ', '\t', '\n', '\r':
+		default:
+			comma = -1
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // scriptPort reads where a script's server listens: the PORT variable

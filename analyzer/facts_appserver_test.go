@@ -1,6 +1,9 @@
 package analyzer
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestRuntimeScript(t *testing.T) {
 	for _, tc := range []struct {
@@ -19,5 +22,16 @@ func TestRuntimeScript(t *testing.T) {
 		if got := runtimeScript(tc.args); got != tc.want {
 			t.Errorf("runtimeScript(%q) = %q, want %q", tc.args, got, tc.want)
 		}
+	}
+}
+
+func TestStripJSONC(t *testing.T) {
+	in := "{\n  // a comment with \"quotes\"\n  \"a\": \"x // not a comment, \\\"}\", /* block */\n  \"b\": [1, 2,],\n}\n"
+	var got map[string]any
+	if err := json.Unmarshal(stripJSONC([]byte(in)), &got); err != nil {
+		t.Fatalf("stripJSONC(%q) is not JSON: %v", in, err)
+	}
+	if got["a"] != "x // not a comment, \"}" || len(got["b"].([]any)) != 2 {
+		t.Errorf("stripJSONC(%q) decodes to %v", in, got)
 	}
 }
