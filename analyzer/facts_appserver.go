@@ -44,12 +44,19 @@ var (
 	stdHTTPImport = regexp.MustCompile(`deno\.land/std[^"'\x60\s]*/http/|@std/http`)
 	bunImport     = regexp.MustCompile(`from\s+["']bun["']`)
 	bareServe     = regexp.MustCompile(`(?:^|[^.\w])serve\s*\(`)
+	// Bun serves the default export of the file it runs when that object
+	// has a fetch handler: a method (fetch(req) {) or a key (fetch: app.fetch).
+	bunDefaultExport = regexp.MustCompile(`\bexport\s+default\s*\{`)
+	fetchHandler     = regexp.MustCompile(`(?:^|[{,\s])(?:async\s+)?fetch\s*(?:\([^()]*\)\s*(?::[^{;]*)?\{|:)`)
 
 	portLiteral = regexp.MustCompile(`\bport\s*:\s*(\d{1,5})\b`)
 	portWord    = regexp.MustCompile(`(?i)\bport`)
 	readsPort   = regexp.MustCompile(`(?:process\.env|Bun\.env|import\.meta\.env)(?:\.PORT\b|\[\s*["']PORT["']\s*\])|Deno\.env\.get\(\s*["']PORT["']\s*\)`)
-	hostnameKey = regexp.MustCompile(`\bhostname\s*:\s*(\S+)`)
-	jsScriptExt = regexp.MustCompile(`\.(?:[cm]?[jt]s|[jt]sx)$`)
+	// fallbackAfter is a default given right after a read of PORT,
+	// inside or outside a conversion to a number.
+	fallbackAfter = regexp.MustCompile(`^\s*(?:,\s*10\s*)?\)?\s*(?:\|\||\?\?)\s*["']?(\d{1,5})["']?[ \t]*(?:[),;}\r\n]|$)`)
+	hostnameKey   = regexp.MustCompile(`\bhostname\s*:\s*(\S+)`)
+	jsScriptExt   = regexp.MustCompile(`\.(?:[cm]?[jt]s|[jt]sx)$`)
 )
 
 // runtimeServer finds the script bun or deno runs (bun run server.ts,
@@ -76,19 +83,22 @@ func (sf *StageFacts) runtimeServer() (appServer, bool) {
 		return appServer{}, false
 	}
 	name := path.Base(script)
-	var call string
+	const starts = "%s calls %s, which starts an HTTP server"
+	var why string
 	def := 0
 	switch {
 	case runtime == "bun" && (bunServe.MatchString(text) || bunImport.MatchString(text) && bareServe.MatchString(text)):
-		call, def = "Bun.serve", 3000
+		why, def = fmt.Sprintf(starts, name, "Bun.serve"), 3000
+	case runtime == "bun" && bunDefaultExport.MatchString(text) && fetchHandler.MatchString(text):
+		why, def = name+"'s default export has a fetch handler, which bun serves over HTTP", 3000
 	case runtime == "deno" && denoServe.MatchString(text):
-		call, def = "Deno.serve", 8000
+		why, def = fmt.Sprintf(starts, name, "Deno.serve"), 8000
 	case runtime == "deno" && stdHTTPImport.MatchString(text) && bareServe.MatchString(text):
-		call, def = "std/http's serve", 8000
+		why, def = fmt.Sprintf(starts, name, "std/http's serve"), 8000
 	default:
 		return appServer{}, false
 	}
-	s := appServer{why: fmt.Sprintf("%s calls %s, which starts an HTTP server", name, call)}
+	s := appServer{why: why}
 	s.listen = sf.scriptPort(name, text, runtime, def)
 	if m := hostnameKey.FindStringSubmatch(text); m != nil && s.listen.unknown == "" {
 		switch strings.Trim(m[1], `"',`) {
@@ -270,7 +280,16 @@ func stripJSONC(b []byte) []byte {
 // when one is set.
 func (sf *StageFacts) scriptPort(name, text, runtime string, def int) listenPort {
 	if readsPort.MatchString(text) {
-		return sf.envPort("PORT", fmt.Sprintf("%s reads its port from PORT", name))
+		what := fmt.Sprintf("%s reads its port from PORT", name)
+		if _, set := sf.endEnv["PORT"]; !set {
+			if fb := portFallback(text); fb != 0 {
+				if svc := sf.composeSetting("PORT"); svc != "" {
+					return listenPort{unknown: fmt.Sprintf("%s, which compose service %s may set", what, svc)}
+				}
+				return listenPort{port: fb, why: fmt.Sprintf("%s, which the image does not set, so it falls back to %d", what, fb)}
+			}
+		}
+		return sf.envPort("PORT", what)
 	}
 	var lits []int
 	for _, m := range portLiteral.FindAllStringSubmatch(text, 16) {
@@ -294,6 +313,38 @@ func (sf *StageFacts) scriptPort(name, text, runtime string, def int) listenPort
 		}
 	}
 	return listenPort{port: def, why: fmt.Sprintf("%s names no port, and %d is %s's default", name, def, runtime)}
+}
+
+// portFallback is the port a script falls back to when PORT is unset
+// (process.env.PORT || 3000, Number(Bun.env.PORT) ?? 3000,
+// parseInt(process.env.PORT, 10) || 3000): 0 unless every read of PORT
+// has one, and the same.
+func portFallback(text string) int {
+	reads := readsPort.FindAllStringIndex(text, 16)
+	port := 0
+	for _, r := range reads {
+		m := fallbackAfter.FindStringSubmatch(text[r[1]:min(r[1]+64, len(text))])
+		if m == nil {
+			return 0
+		}
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n <= 0 || n > 65535 || port != 0 && n != port {
+			return 0
+		}
+		port = n
+	}
+	return port
+}
+
+// composeSetting names a compose service building the file whose
+// environment may set the variable, "" when none does.
+func (sf *StageFacts) composeSetting(name string) string {
+	for _, s := range sf.facts.ComposeServices() {
+		if s.MaySetEnv(name) {
+			return fmt.Sprintf("%s (%s)", s.Name, s.File)
+		}
+	}
+	return ""
 }
 
 // envPort is the port a variable of the image's ENV gives.

@@ -35,3 +35,27 @@ func TestStripJSONC(t *testing.T) {
 		t.Errorf("stripJSONC(%q) decodes to %v", in, got)
 	}
 }
+
+func TestPortFallback(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want int
+	}{
+		{"Bun.serve({ port: process.env.PORT || 3000, fetch })", 3000},
+		{"const port = process.env.PORT ?? 3000\nBun.serve({ port })", 3000},
+		{"const port = Number(process.env.PORT) || 8080;", 8080},
+		{`const port = parseInt(process.env.PORT || "3000");`, 3000},
+		{"const port = parseInt(process.env.PORT, 10) || 3000;", 3000},
+		{"export default { port: Bun.env.PORT ?? 3000, fetch }", 3000},
+		{`const port = Number(Deno.env.get("PORT") ?? 8000);`, 8000},
+		{"const port = process.env.PORT || 3000 + 1;", 0},
+		{"Bun.serve({ port: process.env.PORT })", 0},
+		{"const a = process.env.PORT || 3000; const b = process.env.PORT || 4000;", 0},
+		{"const a = process.env.PORT || 3000; log(process.env.PORT);", 0},
+		{"const port = process.env.PORT || 99999;", 0},
+	} {
+		if got := portFallback(tc.text); got != tc.want {
+			t.Errorf("portFallback(%q) = %d, want %d", tc.text, got, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -15,6 +16,17 @@ import (
 type ComposeService struct {
 	File, Name string
 	Command    string
+	// Env names the variables its environment sets or passes through;
+	// EnvUnknown is set when more may be set: by an env_file, or in an
+	// environment too large to read.
+	Env        []string
+	EnvUnknown bool
+}
+
+// MaySetEnv reports whether the service's container may have the
+// variable set, whatever the image's ENV says.
+func (s ComposeService) MaySetEnv(name string) bool {
+	return s.EnvUnknown || slices.Contains(s.Env, name)
 }
 
 // maxComposeFiles bounds how many compose files one Dockerfile's
@@ -113,8 +125,10 @@ func readComposeBuilds(fsys fs.FS, p string) []composeBuild {
 	}
 	var cf struct {
 		Services map[string]struct {
-			Command    yaml.Node `yaml:"command"`
-			Entrypoint yaml.Node `yaml:"entrypoint"`
+			Command     yaml.Node `yaml:"command"`
+			Entrypoint  yaml.Node `yaml:"entrypoint"`
+			Environment yaml.Node `yaml:"environment"`
+			EnvFile     yaml.Node `yaml:"env_file"`
 		} `yaml:"services"`
 	}
 	if yaml.Unmarshal(b, &cf) != nil {
@@ -130,7 +144,9 @@ func readComposeBuilds(fsys fs.FS, p string) []composeBuild {
 		if ep := composeWords(s.Entrypoint); ep != "" {
 			cmd = strings.TrimSpace(fmt.Sprintf("[entrypoint %s] %s", ep, cmd))
 		}
-		out = append(out, composeBuild{ComposeService{File: p, Name: t.Service, Command: cmd}, t.Path})
+		env, all := composeEnvNames(s.Environment)
+		svc := ComposeService{File: p, Name: t.Service, Command: cmd, Env: env, EnvUnknown: !all || s.EnvFile.Kind != 0}
+		out = append(out, composeBuild{svc, t.Path})
 	}
 	return out
 }
@@ -149,4 +165,50 @@ func composeWords(n yaml.Node) string {
 		return strings.Join(words, " ")
 	}
 	return ""
+}
+
+// maxComposeEnvNodes bounds the YAML nodes read for one service's
+// environment.
+const maxComposeEnvNodes = 512
+
+// composeEnvNames are the variables a service's environment names, as a
+// map (PORT: 4000) or a list (PORT=4000, or PORT to pass the host's on),
+// through YAML aliases and merge keys (<<: *common-env), a few deep and
+// a bounded number of nodes (aliases of aliases multiply): all is false
+// when those bounds left some unread.
+func composeEnvNames(n yaml.Node) (names []string, all bool) {
+	visits := 0
+	all = true
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		if visits++; depth > 4 || visits > maxComposeEnvNodes {
+			all = false
+			return
+		}
+		if n == nil {
+			return
+		}
+		switch n.Kind {
+		case yaml.AliasNode:
+			walk(n.Alias, depth+1)
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == "<<" {
+					walk(n.Content[i+1], depth+1)
+					continue
+				}
+				names = append(names, n.Content[i].Value)
+			}
+		case yaml.SequenceNode:
+			// A list of NAME=value, or a merge of several maps (<<: [*a, *b]).
+			for _, c := range n.Content {
+				walk(c, depth+1)
+			}
+		case yaml.ScalarNode:
+			name, _, _ := strings.Cut(n.Value, "=")
+			names = append(names, name)
+		}
+	}
+	walk(&n, 0)
+	return names, all
 }
