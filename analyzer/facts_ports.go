@@ -956,15 +956,27 @@ func (f *Facts) manifestEvidence() appFacts {
 				if err != nil {
 					continue
 				}
-				text := string(b)
+				text, where := string(b), func(string) string { return name }
+				if pm == Gradle {
+					if mods := bc.gradleCatalogModules(text); len(mods) > 0 {
+						build := text
+						text += "\n" + strings.Join(mods, "\n")
+						where = func(dep string) string {
+							if manifestPattern(name, dep).MatchString(build) {
+								return name
+							}
+							return name + ", through " + gradleCatalog + ","
+						}
+					}
+				}
 				if dep := manifestMentions(name, text, httpDeps[eco]); dep != "" && !ev.http {
-					ev.http, ev.httpWhy = true, fmt.Sprintf("%s depends on %s, an HTTP framework", name, dep)
+					ev.http, ev.httpWhy = true, fmt.Sprintf("%s depends on %s, an HTTP framework", where(dep), dep)
 					if strings.HasPrefix(dep, "spring-boot-starter-web") {
 						ev.spring, ev.springPort = true, f.springConfigPort()
 					}
 				}
 				if dep := manifestMentions(name, text, grpcDeps[eco]); dep != "" && !ev.grpc {
-					ev.grpc, ev.grpcWhy = true, fmt.Sprintf("%s depends on %s, a gRPC library", name, dep)
+					ev.grpc, ev.grpcWhy = true, fmt.Sprintf("%s depends on %s, a gRPC library", where(dep), dep)
 				}
 			}
 		}
