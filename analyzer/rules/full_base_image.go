@@ -318,7 +318,7 @@ func dependencyNeedsFull(bc *analyzer.BuildContext, final *analyzer.Stage, ecosy
 			}
 		}
 	case "python":
-		need, _ := pythonDependencyNeed(bc, final)
+		need, _, _ := pythonDependencyNeed(bc, final)
 		return need
 	}
 	return ""
@@ -343,7 +343,11 @@ func pythonDependenciesUnknown(bc *analyzer.BuildContext, final *analyzer.Stage)
 	if in == nil {
 		return ""
 	}
-	if _, readable := pythonDependencyNeed(bc, final); readable > 0 {
+	_, readable, unread := pythonDependencyNeed(bc, final)
+	if unread != "" {
+		return fmt.Sprintf("line %d installs the project's dependencies, and %s: whether one of them compiles native code or loads a library of the full image is unknown", in.StartLine, unread)
+	}
+	if readable > 0 {
 		return ""
 	}
 	return fmt.Sprintf("line %d installs the project's dependencies, and the build context holds none of the dependency files dockopt reads (requirements*.txt, pyproject.toml, Pipfile or their lockfiles; setup.py is not read): whether one of them compiles native code or loads a library of the full image is unknown", in.StartLine)
@@ -371,24 +375,37 @@ func installsFromProject(pm *analyzer.PackageManager, c analyzer.Command) bool {
 // pythonDependencyNeed says which dependency a Python project's
 // dependency files name that needs the full image, "" when none does,
 // and how many of those files it read: none means what the project
-// installs is not known.
-func pythonDependencyNeed(bc *analyzer.BuildContext, final *analyzer.Stage) (need string, readable int) {
+// installs is not known. unread names a requirements file that a read one
+// includes (-r base.txt) and the context does not hold, which leaves what
+// is installed unknown too.
+func pythonDependencyNeed(bc *analyzer.BuildContext, final *analyzer.Stage) (need string, readable int, unread string) {
 	if bc == nil {
-		return "", 0
+		return "", 0, ""
 	}
 	// The requirements files and manifests of the top two levels
 	// (requirements.txt, pyproject.toml, Pipfile) and those the
 	// stage copies or pip install -r names from deeper (COPY
 	// services/api/requirements.txt, with the context the folder
 	// above), then their lockfiles, which also name the dependencies'
-	// dependencies.
-	copied := append(copiedPythonDependencyFiles(bc, final), pipRequirementFilesNamed(bc, final)...)
+	// dependencies. The files an -r names, and those they include in
+	// turn, are requirements files whatever their names
+	// (requirements/production.txt's -r base.txt).
+	named := pipRequirementFilesNamed(bc, final)
+	copied := append(copiedPythonDependencyFiles(bc, final), named...)
 	files := append(slices.Clone(bc.Files), copied...)
+	included := map[string]int{} // requirements files by how deep -r includes them
+	for _, f := range named {
+		included[f] = 1
+	}
 	seen := map[string]bool{}
 	tried := 0
 	for _, locks := range []bool{false, true} {
-		for _, f := range files {
+		for i := 0; i < len(files); i++ {
+			f := files[i]
 			ok, lock := analyzer.PythonDependencyFile(f)
+			if _, req := included[f]; req {
+				ok, lock = true, false
+			}
 			if !ok || lock != locks || seen[f] {
 				continue
 			}
@@ -397,7 +414,7 @@ func pythonDependencyNeed(bc *analyzer.BuildContext, final *analyzer.Stage) (nee
 			}
 			seen[f] = true
 			if tried++; tried > 64 {
-				return "", readable
+				return "", readable, ""
 			}
 			b, err := bc.ReadFile(f)
 			if err != nil {
@@ -410,12 +427,65 @@ func pythonDependencyNeed(bc *analyzer.BuildContext, final *analyzer.Stage) (nee
 					if lock {
 						verb = " locks it)"
 					}
-					return need.Why(name) + " (" + f + verb, readable
+					return need.Why(name) + " (" + f + verb, readable, ""
 				}
+			}
+			if lock || !strings.HasSuffix(f, ".txt") {
+				continue
+			}
+			for _, inc := range nestedRequirements(f, b) {
+				if _, ok := included[inc]; ok {
+					continue
+				}
+				if !bc.Has(inc) {
+					return "", readable, fmt.Sprintf("%s includes %s (-r), which the build context does not hold", f, inc)
+				}
+				if included[f] >= maxRequirementDepth {
+					return "", readable, fmt.Sprintf("%s includes %s (-r), more than %d deep for dockopt to follow", f, inc, maxRequirementDepth)
+				}
+				included[inc] = included[f] + 1
+				files = append(files, inc)
+				copied = append(copied, inc)
 			}
 		}
 	}
-	return "", readable
+	return "", readable, ""
+}
+
+// maxRequirementDepth bounds the chain of requirements files that include
+// one another (production.txt includes base.txt).
+const maxRequirementDepth = 4
+
+// nestedRequirements are the requirements files a requirements file f
+// includes (-r base.txt, --requirement=common.txt), as paths of the
+// context: pip reads them relative to the including file. Names with a
+// variable or a URL, and paths out of the context, are left out.
+func nestedRequirements(f string, src []byte) []string {
+	var out []string
+	for line := range strings.Lines(string(src)) {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		name := ""
+		switch a := fields[0]; {
+		case (a == "-r" || a == "--requirement") && len(fields) > 1:
+			name = fields[1]
+		case strings.HasPrefix(a, "--requirement="):
+			name = strings.TrimPrefix(a, "--requirement=")
+		case strings.HasPrefix(a, "-r") && len(a) > 2:
+			name = a[2:]
+		}
+		if name == "" || strings.ContainsAny(name, "$") || strings.Contains(name, "://") || path.IsAbs(name) {
+			continue
+		}
+		p := path.Join(path.Dir(f), name)
+		if p == ".." || strings.HasPrefix(p, "../") || len(out) >= 16 {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // copiedPythonDependencyFiles lists the Python dependency files of the
@@ -440,7 +510,7 @@ func copiedPythonDependencyFiles(bc *analyzer.BuildContext, final *analyzer.Stag
 	return out
 }
 
-// pipRequirementFilesNamed lists the context's requirements files that a
+// pipRequirementFilesNamed lists the context's files (of any name) that a
 // pip install -r of the stage names (-r services/api/requirements.txt
 // after COPY . ., or -r /app/requirements.txt): the path named ends with
 // the file's path in the context. At most 16 names are looked up.
@@ -460,7 +530,7 @@ func pipRequirementFilesNamed(bc *analyzer.BuildContext, final *analyzer.Stage) 
 			}
 			named := "/" + strings.TrimPrefix(path.Clean(r), "/")
 			for _, f := range bc.Files {
-				if ok, _ := analyzer.PythonDependencyFile(f); ok && strings.HasSuffix(named, "/"+f) && !slices.Contains(out, f) {
+				if strings.HasSuffix(named, "/"+f) && !slices.Contains(out, f) {
 					out = append(out, f)
 				}
 			}
