@@ -677,5 +677,9 @@ func baseContents(r ImageRef) (contents.Image, bool) {
 	if r.IsScratch() {
 		return contents.Lookup("", "scratch", "")
 	}
+	if name := r.Official(); name != "" {
+		// public.ecr.aws/docker/library/node is node itself.
+		return contents.Lookup("docker.io", name, r.Tag)
+	}
 	return contents.Lookup(r.Registry, r.Repository, r.Tag)
 }

@@ -698,7 +698,7 @@ var runtimeImages = setOf("debian", "ubuntu", "alpine", "busybox", "fedora", "ce
 	"erlang", "buildpack-deps", "bash")
 
 func runtimeImage(r ImageRef) bool {
-	if r.Unresolved || !runtimeImages[r.Repository] || r.Registry != "docker.io" {
+	if r.Unresolved || !runtimeImages[r.Official()] {
 		return false
 	}
 	// php's apache and fpm variants start their server.

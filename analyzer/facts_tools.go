@@ -65,7 +65,7 @@ func (sf *StageFacts) detectDistro() DistroFact {
 	case sf.imageKnown && sf.image.Distro != "":
 		return DistroFact{Distro(sf.image.Distro), sf.image.Userland, fmt.Sprintf("the base image %s is %s-based (dockopt's image table, %s)", base.Raw, sf.image.Distro, imageTableDate()), named}
 	case base.Name() == "busybox":
-		return DistroFact{DistroBusybox, UserlandBusybox, "the base image is busybox", named && base.Registry == "docker.io"}
+		return DistroFact{DistroBusybox, UserlandBusybox, "the base image is busybox", named && base.Official() == "busybox"}
 	}
 	if fam := base.Distro(); fam != "" {
 		return DistroFact{Distro(fam), userlandOf(Distro(fam)), fmt.Sprintf("the base image %s names a %s-based image", base.Raw, fam), named && base.NamedDistro() == fam}

@@ -56,7 +56,7 @@ func (sf *StageFacts) baseUser() UserFact {
 	case sf.imageKnown || base.IsScratch():
 		return UserFact{Known: true, Why: "no USER is set, and the base image " + base.Raw + " runs as root"}
 	}
-	if base.Registry == "docker.io" && officialDistributions[base.Repository] {
+	if officialDistributions[base.Official()] {
 		return UserFact{Known: true, Why: "no USER is set, and the base image " + base.Raw + ", an official distribution image, runs as root (distribution images set no USER)"}
 	}
 	if line, cmd := sf.rootOnlyRun(); line > 0 {

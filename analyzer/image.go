@@ -16,6 +16,10 @@ type ImageRef struct {
 	Digest     string
 	// Unresolved is true when ARGs without defaults remain in the reference.
 	Unresolved bool
+	// path is the repository as written, which String writes back: a
+	// mirror's path keeps the "library/" Docker Hub leaves implicit
+	// (mirror.gcr.io/library/node).
+	path string
 }
 
 // ParseImageRef splits an image reference. It is lenient: Dockerfiles in the
@@ -38,6 +42,7 @@ func ParseImageRef(raw string) ImageRef {
 		r.Tag = rest[i+1:]
 		rest = rest[:i]
 	}
+	r.path = rest
 	r.Repository = strings.TrimPrefix(strings.ToLower(rest), "library/")
 	if r.Registry == "index.docker.io" || r.Registry == "registry-1.docker.io" {
 		r.Registry = "docker.io"
@@ -51,6 +56,50 @@ func (r ImageRef) Name() string {
 		return r.Repository[i+1:]
 	}
 	return r.Repository
+}
+
+// officialMirrors are the registries that serve the Docker Official Images
+// themselves, every tag of them, under a path of their own.
+var officialMirrors = map[string]string{
+	"mirror.gcr.io":  "",
+	"public.ecr.aws": "docker/library/",
+}
+
+// Official returns the name of the Docker Official Image the reference
+// names ("node"), on Docker Hub or on a mirror that serves those images
+// themselves (mirror.gcr.io/library/node, public.ecr.aws/docker/library/node),
+// and "" for any other image: what the official image ships, and which
+// tags it has, hold on those mirrors too.
+func (r ImageRef) Official() string {
+	prefix, ok := officialMirrors[r.Registry]
+	if r.Registry != "docker.io" && !ok {
+		return ""
+	}
+	name, found := strings.CutPrefix(r.Repository, prefix)
+	if !found || name == "" || strings.Contains(name, "/") {
+		return ""
+	}
+	return name
+}
+
+// OnRegistryOf writes an official image's reference (node:20-slim) on the
+// registry r pulls from, so that a suggestion keeps the mirror the
+// Dockerfile chose: public.ecr.aws/docker/library/node:20-slim for an
+// image of public.ecr.aws/docker/library. Other references are returned
+// as they are.
+func (r ImageRef) OnRegistryOf(official string) string {
+	o := ParseImageRef(official)
+	if r.Official() == "" || r.Registry == "docker.io" || o.Registry != "docker.io" || strings.Contains(o.Repository, "/") {
+		return official
+	}
+	return r.Registry + "/" + r.path[:strings.LastIndex(r.path, "/")+1] + official
+}
+
+// WithTag writes the reference with another tag, on the registry and path
+// it was written with, dropping a digest that belonged to the old tag.
+func (r ImageRef) WithTag(tag string) string {
+	r.Tag, r.Digest = tag, ""
+	return r.String()
 }
 
 // IsScratch reports the empty base image.
@@ -98,11 +147,9 @@ func (r ImageRef) Distro() string {
 		return "debian"
 	}
 	// Official language images without a variant tag are Debian based.
-	switch r.Name() {
+	switch r.Official() {
 	case "node", "python", "golang", "ruby", "php", "openjdk", "eclipse-temurin", "maven", "gradle", "rust", "perl", "buildpack-deps", "nginx", "httpd", "redis", "postgres", "mysql":
-		if r.Registry == "docker.io" {
-			return "debian"
-		}
+		return "debian"
 	}
 	return ""
 }
@@ -142,6 +189,9 @@ func (r ImageRef) NamedDistro() string {
 func (r ImageRef) String() string {
 	s := r.Repository
 	if r.Registry != "docker.io" {
+		if r.path != "" {
+			s = r.path
+		}
 		s = r.Registry + "/" + s
 	}
 	if r.Tag != "" {

@@ -268,6 +268,9 @@ func mustDate(s string) time.Time {
 // repositories are known; look-alike images elsewhere are not guessed at.
 func family(ref analyzer.ImageRef) string {
 	repo := ref.Repository
+	if name := ref.Official(); name != "" {
+		repo = name
+	}
 	switch repo {
 	case "centos/centos":
 		return "centos"
@@ -429,7 +432,7 @@ func SlimAlternative(ref analyzer.ImageRef) (string, bool) {
 func Alternatives(ref analyzer.ImageRef) []string {
 	fam := family(ref)
 	alt, ok := loaded().Alternatives[fam]
-	if !ok || ref.Registry != "docker.io" {
+	if !ok || ref.Registry != "docker.io" && ref.Official() == "" {
 		return nil
 	}
 	t := parseTag(fam, ref.Tag)
@@ -457,7 +460,9 @@ func Alternatives(ref analyzer.ImageRef) []string {
 	var out []string
 	for _, tmpl := range append([]string{alt.Slim}, alt.Others...) {
 		if s, ok := expand(tmpl, t); ok && TagExists(s) {
-			out = append(out, s)
+			// A mirror of the official images has their smaller
+			// variants too, and the Dockerfile chose to pull from it.
+			out = append(out, ref.OnRegistryOf(s))
 		}
 	}
 	return out
@@ -495,7 +500,9 @@ func TagExists(ref string) bool {
 		return true
 	}
 	name := r.Repository
-	if r.Registry != "docker.io" {
+	if official := r.Official(); official != "" {
+		name = official
+	} else if r.Registry != "docker.io" {
 		return true
 	}
 	re, ok := tagShapes[name]

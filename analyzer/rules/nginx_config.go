@@ -322,7 +322,7 @@ func nginxFixWithheld(p *analyzer.Pass, site nginxSite) string {
 // knows: the official nginx and nginxinc/nginx-unprivileged, whose
 // nginx.conf has gzip commented out and adds no header.
 func officialNginx(base analyzer.ImageRef) bool {
-	return !base.Unresolved && base.Registry == "docker.io" && (base.Repository == "nginx" || base.Repository == "nginxinc/nginx-unprivileged")
+	return !base.Unresolved && (base.Official() == "nginx" || base.Registry == "docker.io" && base.Repository == "nginxinc/nginx-unprivileged")
 }
 
 // reportUnknownStock reports, at info, a site served with the own
@@ -472,7 +472,7 @@ func nginxFix(p *analyzer.Pass, site nginxSite) *analyzer.Fix {
 // would only move the failure, and change the port people publish.
 func stockNginxUnprivileged(p *analyzer.Pass, site nginxSite) string {
 	base := site.final.Root().Base
-	if base.Repository != "nginx" || base.Registry != "docker.io" {
+	if base.Official() != "nginx" {
 		return ""
 	}
 	u := analyzer.FinalUser(p.File)

@@ -74,7 +74,7 @@ func npmKnowsOmit(s *analyzer.Stage) (knows, known bool) {
 		return false, false
 	}
 	ref := s.Root().Base
-	if ref.Name() != "node" || ref.Registry != "docker.io" {
+	if ref.Official() != "node" {
 		return false, false
 	}
 	head := strings.ToLower(strings.SplitN(ref.Tag, "-", 2)[0])

@@ -139,7 +139,7 @@ func missingManagerMessage(sf *analyzer.StageFacts, c analyzer.Command, why stri
 	msg += "; use " + use
 	if tag := movedTag(sf, name); tag != "" && !strings.Contains(sf.Lineage()[0].Platform, "arm") {
 		// The -debian builds are amd64 only.
-		msg += fmt.Sprintf(", or FROM %s:%s", base.Repository, tag)
+		msg += ", or FROM " + base.WithTag(tag)
 	}
 	return msg
 }
@@ -165,8 +165,9 @@ func movedTagFix(d *analyzer.Dockerfile, sf *analyzer.StageFacts, manager string
 	tag := movedTag(sf, manager)
 	root := sf.Lineage()[0]
 	if tag == "" || root.From == nil || root.Base.Digest != "" || root.Platform != "" || strings.Contains(root.BaseRaw, "$") ||
-		root.Base.Registry != "docker.io" {
-		// A mirror may not carry the -debian tags.
+		root.Base.Official() == "" {
+		// Another registry may not carry the -debian tags; the official
+		// images' own mirrors carry every tag.
 		return nil
 	}
 	src := string(d.Source)
@@ -185,8 +186,8 @@ func movedTagFix(d *analyzer.Dockerfile, sf *analyzer.StageFacts, manager string
 			continue
 		}
 		return &analyzer.Fix{
-			Message: fmt.Sprintf("build on %s:%s, the Debian build of the same release, which has apt-get; "+
-				"it is published for amd64 only (docker-library/mysql#905), so an arm64 build needs --platform=linux/amd64", root.Base.Repository, tag),
+			Message: fmt.Sprintf("build on %s, the Debian build of the same release, which has apt-get; "+
+				"it is published for amd64 only (docker-library/mysql#905), so an arm64 build needs --platform=linux/amd64", root.Base.WithTag(tag)),
 			Edits: []analyzer.TextEdit{{Start: w.Start, End: w.End, New: strings.TrimSuffix(w.Text, root.Base.Tag) + tag}},
 		}
 	}

@@ -100,7 +100,7 @@ func planNode(o *original) (*Rewrite, *Withheld) {
 	}
 	// The app runs where the original ran it, / included.
 	p := &nodePlan{distro: distro, start: start, main: main, cmds: cmds, pm: pm, workdir: o.app}
-	p.runtime = analyzer.ParseImageRef(imageWithTag(o.stage.Base, slimTag("node", o.stage.Base.Tag)))
+	p.runtime = analyzer.ParseImageRef(o.stage.Base.WithTag(slimTag("node", o.stage.Base.Tag)))
 	if w := runtimeTagWithheld(analyzer.KindNodeService, titleNode, o.stage.Base, p.runtime); w != nil {
 		return nil, w
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/imagedata"
-	"github.com/dockopt/dockopt/analyzer/imagedata/contents"
 )
 
 // The checks every rewrite draws on. Each rewrite lists the ones it needs
@@ -331,7 +330,7 @@ func runtimeHas(image analyzer.ImageRef, installed []string, tool string) analyz
 			return analyzer.Present
 		}
 	}
-	img, ok := contents.Lookup(image.Registry, image.Repository, image.Tag)
+	img, ok := analyzer.ImageContents(image)
 	if !ok {
 		return analyzer.Unknown
 	}

@@ -124,7 +124,7 @@ func planPython(o *original) (*Rewrite, *Withheld) {
 	// The app runs where the original ran it, / included: its command
 	// may name files relative to it.
 	p.workdir = o.workdir
-	p.runtime = analyzer.ParseImageRef(imageWithTag(o.stage.Base, slimTag("python", o.stage.Base.Tag)))
+	p.runtime = analyzer.ParseImageRef(o.stage.Base.WithTag(slimTag("python", o.stage.Base.Tag)))
 	if w := runtimeTagWithheld(analyzer.KindPythonService, titlePython, o.stage.Base, p.runtime); w != nil {
 		return nil, w
 	}

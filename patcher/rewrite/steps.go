@@ -457,13 +457,15 @@ func hasStep(cmds []command, s step) bool {
 }
 
 // officialImage reports the official image of that name (python, node),
-// on Docker Hub or a mirror that keeps its name, and not another
+// on Docker Hub, on the official images' own mirrors
+// (public.ecr.aws/docker/library/node) or a registry that keeps its name,
+// and not another
 // publisher's image of the same name: bitnami/node and bitnami/python push
 // no -slim tags, keep the app in WORKDIR /app and have no node account, so
 // a runtime stage read off the official image's conventions would not
 // build.
 func officialImage(r analyzer.ImageRef, name string) bool {
-	return r.Repository == name
+	return r.Repository == name || r.Official() == name
 }
 
 // slimTag turns the tag of an official language image into its slim
@@ -491,13 +493,6 @@ func slimTag(name, tag string) string {
 		}
 	}
 	return tag + "-slim"
-}
-
-// imageWithTag writes an image reference with another tag, dropping a
-// digest that belonged to the old tag.
-func imageWithTag(r analyzer.ImageRef, tag string) string {
-	r.Tag, r.Digest = tag, ""
-	return r.String()
 }
 
 // withNeededRecommends puts in front of pkgs the recommended packages
