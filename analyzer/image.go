@@ -1,6 +1,9 @@
 package analyzer
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // ImageRef is a parsed image reference such as
 // `registry.example.com:5000/team/app:1.2@sha256:…`.
@@ -138,7 +141,7 @@ func (r ImageRef) IsDistroless() bool {
 // tag: "debian", "alpine", "rhel", "suse", "distroless", "scratch", or "".
 // Beyond what NamedDistro says, it reads a -slim tag and an official
 // language image without a variant tag as Debian, which is usually but not
-// always so (oraclelinux:9-slim, openjdk:17).
+// always so (oraclelinux:9-slim).
 func (r ImageRef) Distro() string {
 	if fam := r.NamedDistro(); fam != "" {
 		return fam
@@ -148,7 +151,7 @@ func (r ImageRef) Distro() string {
 	}
 	// Official language images without a variant tag are Debian based.
 	switch r.Official() {
-	case "node", "python", "golang", "ruby", "php", "openjdk", "eclipse-temurin", "maven", "gradle", "rust", "perl", "buildpack-deps", "nginx", "httpd", "redis", "postgres", "mysql":
+	case "node", "python", "golang", "ruby", "php", "eclipse-temurin", "maven", "gradle", "rust", "perl", "buildpack-deps", "nginx", "httpd", "redis", "postgres", "mysql":
 		return "debian"
 	}
 	return ""
@@ -181,8 +184,50 @@ func (r ImageRef) NamedDistro() string {
 	case strings.Contains(tag, "bookworm") || strings.Contains(tag, "bullseye") || strings.Contains(tag, "trixie") ||
 		strings.Contains(tag, "buster") || strings.Contains(tag, "jammy") || strings.Contains(tag, "noble") || strings.Contains(tag, "focal"):
 		return "debian"
+	case strings.Contains(tag, "oraclelinux"):
+		// openjdk:17-oraclelinux8, mysql:8.0-oraclelinux8.
+		return "rhel"
+	case r.Official() == "openjdk" && !r.IsWindows():
+		return openjdkDistro(tag)
 	}
 	return ""
+}
+
+// openjdkDistro is the distribution of the official openjdk image's
+// Linux tags that name no distribution. docker-library/openjdk's
+// generate-stackbrew-library.sh gives the tags without a variant (17,
+// 17-jdk, 11-jre, 8u342) to the Oracle Linux build from Java 12 on
+// (oraclelinux7, then oraclelinux8; 17-oracle in the older layout) and to
+// the Debian one before 12; the slim tags are Debian's slim images for
+// every version. latest and the tags without a version moved with the
+// newest release, and words it does not know may name another variant:
+// those name none.
+func openjdkDistro(tag string) string {
+	words := strings.Split(tag, "-")
+	end := 0
+	for end < len(words[0]) && words[0][end] >= '0' && words[0][end] <= '9' {
+		end++
+	}
+	major, err := strconv.Atoi(words[0][:end])
+	if err != nil {
+		return ""
+	}
+	fam := "debian"
+	if major >= 12 {
+		fam = "rhel"
+	}
+	for _, w := range words[1:] {
+		switch {
+		case w == "jdk" || w == "jre" || w == "ea" || strings.Trim(w, "0123456789") == "":
+		case w == "slim":
+			return "debian"
+		case w == "oracle":
+			return "rhel"
+		default:
+			return ""
+		}
+	}
+	return fam
 }
 
 // WithoutTagAndDigest returns registry and repository as written.

@@ -33,3 +33,21 @@ func TestImageRefOfficialMirrors(t *testing.T) {
 		t.Errorf("Distro of node:20 on public.ecr.aws = %q, want debian", got)
 	}
 }
+
+// openjdk's tags without a variant are Oracle Linux from Java 12 on and
+// Debian before (docker-library/openjdk generate-stackbrew-library.sh).
+func TestOpenJDKDistro(t *testing.T) {
+	cases := map[string]string{
+		"openjdk:17": "rhel", "openjdk:18-jdk": "rhel", "openjdk:17-jdk": "rhel", "openjdk:22-ea-30-jdk": "rhel",
+		"openjdk:17-oracle": "rhel", "openjdk:17-jdk-oraclelinux8": "rhel",
+		"openjdk:11": "debian", "openjdk:8": "debian", "openjdk:8u342-jre": "debian", "openjdk:11-jre": "debian",
+		"openjdk:17-slim": "debian", "openjdk:17-jdk-slim-buster": "debian", "openjdk:17-bullseye": "debian", "openjdk:21-bookworm": "debian",
+		"openjdk:17-alpine": "alpine", "openjdk:8-jdk-alpine": "alpine",
+		"openjdk": "", "openjdk:latest": "", "openjdk:17-windowsservercore": "", "openjdk:11-jdk-centos7": "",
+	}
+	for raw, want := range cases {
+		if got := ParseImageRef(raw).Distro(); got != want {
+			t.Errorf("%s: Distro() = %q, want %q", raw, got, want)
+		}
+	}
+}

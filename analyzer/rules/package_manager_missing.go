@@ -132,6 +132,9 @@ func missingManagerMessage(sf *analyzer.StageFacts, c analyzer.Command, why stri
 	if known && img.DistroNote != "" {
 		msg += "; " + img.DistroNote
 	}
+	if base.Official() == "openjdk" && sf.Distro().Family == analyzer.DistroRHEL {
+		msg += "; the official openjdk image's tags without a variant are Oracle Linux from Java 12 on (docker-library/openjdk), its -slim and Debian-named tags (-bullseye) Debian"
+	}
 	use := ownManager(sf)
 	if use == "" {
 		return msg + "; the image has no package manager: install in a build stage and COPY what the image needs, or build FROM an image that has one"
