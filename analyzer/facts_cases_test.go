@@ -644,3 +644,19 @@ func TestFactsCopyIntoMadeDirsLinear(t *testing.T) {
 		t.Errorf("COPY a /d7 after WORKDIR /d7 did not place /d7/a")
 	}
 }
+
+// A port both the base image and the Dockerfile expose is the
+// Dockerfile's to name: "exposed by the base image" would send a reader
+// to the wrong place.
+func TestPortExposedByBoth(t *testing.T) {
+	cases := []struct{ dockerfile, why string }{
+		{"FROM redis:7\nCOPY redis.conf /usr/local/etc/redis/redis.conf\nEXPOSE 6379\nCMD [\"redis-server\", \"/usr/local/etc/redis/redis.conf\"]\n", "EXPOSE on line 3"},
+		{"FROM redis:7\nCOPY redis.conf /usr/local/etc/redis/redis.conf\nCMD [\"redis-server\", \"/usr/local/etc/redis/redis.conf\"]\n", "exposed by the base image redis:7"},
+	}
+	for _, c := range cases {
+		ports := analyzeOne(t, c.dockerfile, map[string]string{"redis.conf": "port 6379\n"}).Facts().Final().Ports()
+		if len(ports) != 1 || ports[0].Port != 6379 || !strings.HasPrefix(ports[0].Why, c.why+";") {
+			t.Errorf("%q: ports %+v, want 6379 %q", c.dockerfile, ports, c.why)
+		}
+	}
+}

@@ -691,6 +691,24 @@ func (sf *StageFacts) CommandFromElsewhere() string {
 	return ""
 }
 
+// BasePortsUnknown says why the ports the stage's base image EXPOSEs are
+// not known, "" when they are: scratch, distributions and language
+// runtimes expose none, and the servers dockopt knows expose theirs.
+func (sf *StageFacts) BasePortsUnknown() string {
+	base := sf.chain[0].Base
+	if base.IsScratch() || runtimeImage(base) {
+		return ""
+	}
+	for _, s := range sf.Servers() {
+		for _, img := range serverNamed(s.Name).images {
+			if base.Name() == img && !isBitnami(base) {
+				return ""
+			}
+		}
+	}
+	return "which ports the base image " + base.Raw + " exposes is not in dockopt's tables"
+}
+
 // runtimeImages are distributions and language runtimes whose own
 // command is a shell or an interpreter's prompt.
 var runtimeImages = setOf("debian", "ubuntu", "alpine", "busybox", "fedora", "centos", "rockylinux", "almalinux", "amazonlinux",
@@ -796,12 +814,18 @@ func (sf *StageFacts) Ports() []PortFact {
 
 func (sf *StageFacts) findPorts() []PortFact {
 	out := []PortFact{}
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	add := func(p PortFact) {
 		k := fmt.Sprintf("%d/%s", p.Port, p.Transport)
-		if !seen[k] {
-			seen[k] = true
+		i, ok := seen[k]
+		switch {
+		case !ok:
+			seen[k] = len(out)
 			out = append(out, p)
+		case out[i].Line == 0 && p.Line > 0:
+			// The Dockerfile exposes the base image's port itself: say
+			// so, where it does.
+			out[i].Line, out[i].Why = p.Line, p.Why
 		}
 	}
 	srv := sf.Servers()

@@ -272,7 +272,7 @@ func TestPortsOnRealShapes(t *testing.T) {
 		{"grpc-service", "Dockerfile", 50051, analyzer.ProtoGRPC, "", "grpc_health_probe", analyzer.Present, -1},
 		{"node-alpine", "Dockerfile", 3000, analyzer.ProtoHTTP, "", "wget", analyzer.Present, -1},
 		{"apache-php", "Dockerfile", 80, analyzer.ProtoHTTP, "apache2", "curl", analyzer.Present, -1},
-		{"tomcat-war", "Dockerfile", 8080, analyzer.ProtoHTTP, "tomcat", "curl", analyzer.Unknown, 0},
+		{"tomcat-war", "Dockerfile", 8080, analyzer.ProtoHTTP, "tomcat", "curl", analyzer.Unknown, 12}, // its own EXPOSE, as tomcat's
 		{"git-ssh", "Dockerfile", 22, analyzer.ProtoSSH, "sshd", "", analyzer.Unknown, -1},
 		{"python-cache", "Dockerfile", 8000, analyzer.ProtoHTTP, "", "curl", analyzer.Absent, -1},
 		{"windows-node", "Dockerfile", 3000, analyzer.ProtoHTTP, "", "curl", analyzer.Unknown, -1},

@@ -103,7 +103,7 @@ var FinalUserRoot = &analyzer.Rule{
 			// No CMD or ENTRYPOINT of its own: whoever runs the image
 			// says what it runs, and may need root for it.
 			plan.advice = ""
-			plan.withheld = &withheld{analyzer.PreconditionUnknown, "the Dockerfile sets no CMD or ENTRYPOINT, so what the container runs, and whether it needs root, is up to whoever runs it"}
+			plan.withheld = &withheld{analyzer.PreconditionUnknown, noStartCommand(sf)}
 		}
 		if plan.withheld == nil {
 			if tool := commandLineTool(sf, final); tool != "" {
@@ -696,4 +696,19 @@ func commandLineTool(sf *analyzer.StageFacts, final *analyzer.Stage) string {
 		}
 	}
 	return ""
+}
+
+// noStartCommand says why a final stage with no CMD or ENTRYPOINT of its
+// own leaves its user alone. A base image whose own ENTRYPOINT starts
+// something (registry's /entrypoint.sh) still runs it, and what that
+// needs is the base image's to say; a runtime's or a distribution's runs
+// a prompt, so the command comes from whoever runs the container.
+func noStartCommand(sf *analyzer.StageFacts) string {
+	img, known := sf.BaseImage()
+	if known && img.EntrypointKnown && len(img.Entrypoint) > 0 && sf.CommandFromElsewhere() == "" {
+		base := sf.Lineage()[0].Base.Raw
+		return fmt.Sprintf("the Dockerfile sets no CMD or ENTRYPOINT of its own, so the container runs %s's ENTRYPOINT (%s) with its CMD, and whether that needs root is %s's to say",
+			base, strings.Join(img.Entrypoint, " "), base)
+	}
+	return "the Dockerfile sets no CMD or ENTRYPOINT, so what the container runs, and whether it needs root, is up to whoever runs it"
 }

@@ -165,6 +165,9 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 		ports = declared
 	}
 	if len(ports) == 0 {
+		if why := sf.BasePortsUnknown(); why != "" {
+			return healthProbe{}, &withheld{analyzer.PreconditionUnknown, "the Dockerfile exposes no TCP port, and " + why + ", so where the service listens is not known"}
+		}
 		return healthProbe{}, &withheld{analyzer.PreconditionUnknown, "the image exposes no TCP port, so dockopt does not know where the service listens"}
 	}
 	shell, shellWhy := sf.ToolAt(0, "sh")
