@@ -696,7 +696,13 @@ func (sf *StageFacts) CommandFromElsewhere() string {
 // runtimes expose none, and the servers dockopt knows expose theirs.
 func (sf *StageFacts) BasePortsUnknown() string {
 	base := sf.chain[0].Base
-	if base.IsScratch() || runtimeImage(base) {
+	named := base
+	if base.Unresolved && !strings.Contains(base.Repository, "$") && base.Official() != "php" {
+		// python:3.12${VARIANT:+-$VARIANT} is python whatever the
+		// variant; only php's variants start a server.
+		named.Unresolved = false
+	}
+	if base.IsScratch() || runtimeImage(named) {
 		return ""
 	}
 	for _, s := range sf.Servers() {

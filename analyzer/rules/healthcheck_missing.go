@@ -165,6 +165,11 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 		ports = declared
 	}
 	if len(ports) == 0 {
+		for _, in := range final.LineageInstructions() {
+			if in.Keyword == "EXPOSE" {
+				return healthProbe{}, &withheld{analyzer.PreconditionUnknown, fmt.Sprintf("the EXPOSE on line %d names no TCP port dockopt can read, so where the service listens is not known", in.StartLine)}
+			}
+		}
 		if why := sf.BasePortsUnknown(); why != "" {
 			return healthProbe{}, &withheld{analyzer.PreconditionUnknown, "the Dockerfile exposes no TCP port, and " + why + ", so where the service listens is not known"}
 		}
