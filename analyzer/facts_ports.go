@@ -130,6 +130,11 @@ var wellKnownPorts = map[int]string{
 	11211: ProtoMemcache, 27017: ProtoMongoDB, 50051: ProtoGRPC,
 }
 
+// httpsPorts are the ports an HTTP server uses for TLS: an app that speaks
+// HTTP and EXPOSEs one of them serves HTTPS there (thruster on 443 with
+// TLS_DOMAIN), or nothing at all, never plain HTTP.
+var httpsPorts = map[int]bool{443: true, 8443: true}
+
 // ServerFact is a network server the stage runs or installs.
 type ServerFact struct {
 	Name string
@@ -1166,6 +1171,9 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 			p.Why += fmt.Sprintf("; both HTTP (%s) and gRPC (%s) are possible", ev.httpWhy, ev.grpcWhy)
 		case ev.http && isKnown:
 			p.Why += fmt.Sprintf("; %s, but %d is %s's port", ev.httpWhy, p.Port, known)
+		case ev.http && httpsPorts[p.Port]:
+			p.Protocol = ProtoHTTPS
+			p.Why += fmt.Sprintf("; %s, and %d is the port HTTP servers use for TLS", ev.httpWhy, p.Port)
 		case ev.http && ev.spring && ev.springPort.unknown != "":
 			p.Maybe = ProtoHTTP
 			p.Why += fmt.Sprintf("; %s, but %s, so the port it serves is not known", ev.httpWhy, ev.springPort.unknown)
