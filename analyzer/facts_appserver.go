@@ -28,12 +28,35 @@ type listenPort struct {
 	unknown string
 }
 
-// appServer reads the start command's script, then the Astro adapter.
+// appServer reads the start command for Thruster, then its script, then
+// the Astro adapter.
 func (sf *StageFacts) appServer() (appServer, bool) {
+	if s, ok := sf.thrusterServer(); ok {
+		return s, true
+	}
 	if s, ok := sf.runtimeServer(); ok {
 		return s, true
 	}
 	return sf.astroStandalone()
+}
+
+// thrusterServer recognises thrust, the HTTP proxy Rails 8's Dockerfile
+// starts in front of puma: the container answers where thrust listens,
+// THRUSTER_HTTP_PORT, else HTTP_PORT, else 80, not where the app behind
+// it does (TARGET_PORT, 3000) nor where an EXPOSE says.
+func (sf *StageFacts) thrusterServer() (appServer, bool) {
+	if !slices.ContainsFunc(sf.StartCommand(), func(w string) bool { return path.Base(w) == "thrust" }) {
+		return appServer{}, false
+	}
+	s := appServer{why: "the image starts thrust, Thruster's HTTP proxy"}
+	for _, v := range []string{"THRUSTER_HTTP_PORT", "HTTP_PORT"} {
+		if _, set := sf.endEnv[v]; set {
+			s.listen = sf.envPort(v, "thrust listens on "+v)
+			return s, true
+		}
+	}
+	s.listen = listenPort{port: 80, why: "thrust listens on HTTP_PORT, 80 when it is not set"}
+	return s, true
 }
 
 var (
