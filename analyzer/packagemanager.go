@@ -134,7 +134,9 @@ var (
 		Caches: []Cache{{Dir: "/usr/local/bundle/cache"}}}
 	Composer = &PackageManager{Name: "composer", Ecosystem: "php", Commands: []string{"composer"},
 		Install: []string{"install"}, Manifests: []string{"composer.json"}, Lockfiles: []string{"composer.lock"},
-		Caches: []Cache{{Dir: "/root/.composer/cache", Env: "COMPOSER_CACHE_DIR"}}}
+		// The composer image sets COMPOSER_HOME=/tmp; the cache is in its home.
+		Caches: []Cache{{Dir: "/root/.composer/cache", ImageDirs: map[string]string{"composer": "/tmp/cache"},
+			Env: "COMPOSER_CACHE_DIR", HomeEnv: "COMPOSER_HOME", HomeRel: "cache"}}}
 	Cargo = &PackageManager{Name: "cargo", Ecosystem: "rust", Commands: []string{"cargo"},
 		Manifests: []string{"Cargo.toml"}, Lockfiles: []string{"Cargo.lock"},
 		Caches: []Cache{
