@@ -698,6 +698,11 @@ func (d *Dockerfile) newStage(from *Instruction, lex lexer, metaEnv map[string]s
 	}
 	s.Base = ParseImageRef(resolved)
 	s.Base.Unresolved = unresolved || resolved == ""
+	if s.Base.Unresolved {
+		// Messages name the base image by Raw: what the substitution
+		// leaves of FROM ${BUILD_IMAGE} is empty, so name it as written.
+		s.Base.Raw = s.BaseRaw
+	}
 	if s.BaseStage != nil {
 		s.Windows = s.BaseStage.Windows
 		s.Shell = append([]string(nil), s.BaseStage.Shell...)
