@@ -23,6 +23,10 @@ var BaseImageNotLatest = &analyzer.Rule{
 			if s.BaseStage != nil || b.Unresolved || b.Tag != "latest" || b.Pinned() {
 				continue
 			}
+			if unversioned(b) {
+				p.Reportf(s.From, "%s follows whatever was pushed last; it publishes no release tags, so pin the digest you tested: %s@sha256:<digest>", b.Raw, b.Raw)
+				continue
+			}
 			p.Reportf(s.From, "%s follows whatever was pushed last; use a release tag", b.Raw)
 		}
 	},

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/dockopt/dockopt/analyzer"
 )
 
@@ -25,7 +27,17 @@ var BaseImageTagged = &analyzer.Rule{
 			if s.BaseStage != nil || b.Unresolved || b.IsScratch() || !b.Untagged() || b.Repository == "" {
 				continue
 			}
+			if unversioned(b) {
+				p.Reportf(s.From, "%s has no tag and follows latest; it publishes no version tags, so pin the digest you tested: %s:latest@sha256:<digest>", b.Raw, b.Raw)
+				continue
+			}
 			p.Reportf(s.From, "%s has no tag and follows latest; name the version you tested, e.g. %s:<version>", b.Raw, b.Raw)
 		}
 	},
+}
+
+// unversioned reports an image published under moving tags only
+// (latest, nonroot, debug), for which a digest is the only pin.
+func unversioned(b analyzer.ImageRef) bool {
+	return b.Registry == "gcr.io" && strings.HasPrefix(b.Repository, "distroless/")
 }
