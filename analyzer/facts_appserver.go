@@ -26,6 +26,10 @@ type listenPort struct {
 	port    int
 	why     string
 	unknown string
+	// upstream is the port of the app a proxy forwards to, which answers
+	// HTTP too (puma behind thrust), with why; 0 when none.
+	upstream    int
+	upstreamWhy string
 }
 
 // appServer reads the start command for Thruster, then its script, then
@@ -49,14 +53,24 @@ func (sf *StageFacts) thrusterServer() (appServer, bool) {
 		return appServer{}, false
 	}
 	s := appServer{why: "the image starts thrust, Thruster's HTTP proxy"}
-	for _, v := range []string{"THRUSTER_HTTP_PORT", "HTTP_PORT"} {
+	s.listen = sf.thrusterPort("HTTP_PORT", 80, "thrust listens on")
+	// thrust sets PORT to TARGET_PORT for the app it starts, where puma
+	// then listens on all addresses.
+	if up := sf.thrusterPort("TARGET_PORT", 3000, "the app behind thrust listens on"); up.unknown == "" {
+		s.listen.upstream, s.listen.upstreamWhy = up.port, up.why
+	}
+	return s, true
+}
+
+// thrusterPort reads a port setting as thruster does: THRUSTER_name,
+// else name, else def.
+func (sf *StageFacts) thrusterPort(name string, def int, what string) listenPort {
+	for _, v := range []string{"THRUSTER_" + name, name} {
 		if _, set := sf.endEnv[v]; set {
-			s.listen = sf.envPort(v, "thrust listens on "+v)
-			return s, true
+			return sf.envPort(v, what+" "+v)
 		}
 	}
-	s.listen = listenPort{port: 80, why: "thrust listens on HTTP_PORT, 80 when it is not set"}
-	return s, true
+	return listenPort{port: def, why: fmt.Sprintf("%s %s, %d when it is not set", what, name, def)}
 }
 
 var (

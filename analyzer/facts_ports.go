@@ -1185,6 +1185,9 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 		case ev.http && ev.server != nil && ev.server.unknown != "":
 			p.Maybe = ProtoHTTP
 			p.Why += fmt.Sprintf("; %s, but %s", ev.httpWhy, ev.server.unknown)
+		case ev.http && ev.server != nil && ev.server.upstream != 0 && p.Port == ev.server.upstream:
+			p.Protocol = ProtoHTTP
+			p.Why += fmt.Sprintf("; %s (%s)", ev.httpWhy, ev.server.upstreamWhy)
 		case ev.http && ev.server != nil && p.Port != ev.server.port:
 			p.Maybe = ProtoHTTP
 			p.Why += fmt.Sprintf("; %s, but on port %d (%s)", ev.httpWhy, ev.server.port, ev.server.why)
