@@ -660,6 +660,14 @@ func (d *Dockerfile) skipFlags(i, end, n int) int {
 	return i
 }
 
+// brokenRef reports a reference with an empty part where a variable
+// without a value was: "", "node:", "/base:1", "node:-alpine".
+func brokenRef(ref string) bool {
+	return ref == "" || strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, ":") || strings.HasSuffix(ref, ":") ||
+		strings.HasSuffix(ref, "/") || strings.HasSuffix(ref, "@") || strings.Contains(ref, "//") || strings.Contains(ref, ":-") ||
+		strings.Contains(ref, ":.")
+}
+
 func (d *Dockerfile) newStage(from *Instruction, lex lexer, metaEnv map[string]string) *Stage {
 	s := &Stage{Index: len(d.Stages), From: from}
 	from.Stage = s
@@ -698,9 +706,10 @@ func (d *Dockerfile) newStage(from *Instruction, lex lexer, metaEnv map[string]s
 	}
 	s.Base = ParseImageRef(resolved)
 	s.Base.Unresolved = unresolved || resolved == ""
-	if s.Base.Unresolved {
+	if s.Base.Unresolved && brokenRef(resolved) {
 		// Messages name the base image by Raw: what the substitution
-		// leaves of FROM ${BUILD_IMAGE} is empty, so name it as written.
+		// leaves of FROM ${BUILD_IMAGE} or node:${TAG} is no name at
+		// all, so name it as written.
 		s.Base.Raw = s.BaseRaw
 	}
 	if s.BaseStage != nil {

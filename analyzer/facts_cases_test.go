@@ -660,3 +660,18 @@ func TestPortExposedByBoth(t *testing.T) {
 		}
 	}
 }
+
+// TestUnresolvedBaseName: a base whose substitution leaves no name is
+// named as written; one whose ${VAR:-default} resolves keeps that name.
+func TestUnresolvedBaseName(t *testing.T) {
+	for _, c := range []struct{ dockerfile, want string }{
+		{"ARG BUILD_IMAGE\nFROM ${BUILD_IMAGE}\nCMD [\"app\"]\n", "${BUILD_IMAGE}"},
+		{"ARG TAG\nFROM node:${TAG}\nCMD [\"node\"]\n", "node:${TAG}"},
+		{"ARG ALPINE_TAG\nFROM alpine:${ALPINE_TAG:-3.20}\nCMD [\"sh\"]\n", "alpine:3.20"},
+	} {
+		fr := analyzeOne(t, c.dockerfile, nil)
+		if got := fr.Stages[0].Base; got != c.want {
+			t.Errorf("%q: base %q, want %q", c.dockerfile, got, c.want)
+		}
+	}
+}
