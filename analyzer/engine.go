@@ -597,15 +597,78 @@ func (fr *FileResult) withholdEdits(f *Facts) {
 			reason = "no fix: this file is generated (" + g.Why + "); make the change where it is generated from"
 		}
 	}
+	unrunnable := fr.Unrunnable()
 	for i := range fr.Findings {
 		fd := &fr.Findings[i]
 		fd.base = fd.Message
-		if why == "" || fd.Fix == nil {
+		if fd.Fix == nil {
 			continue
 		}
-		fd.Fix, fd.Withheld = nil, why
-		fd.Message += "; " + reason
+		if why != "" {
+			fd.Fix, fd.Withheld = nil, why
+			fd.Message += "; " + reason
+			continue
+		}
+		if u, ok := touchesUnrunnable(*fd, unrunnable); ok {
+			fd.Fix, fd.Withheld = nil, PreconditionCannotRun
+			fd.Message += "; " + u.Reason()
+		}
 	}
+}
+
+// Unrunnable is an instruction a finding says cannot run as written.
+type Unrunnable struct {
+	Instruction *Instruction
+	// Rule is the rule that says so.
+	Rule string
+}
+
+// Reason says why no other fix edits the instruction.
+func (u Unrunnable) Reason() string {
+	return fmt.Sprintf("no fix: line %d cannot run as written (%s), so nothing in it is changed until that is fixed",
+		u.Instruction.StartLine, u.Rule)
+}
+
+// Unrunnable returns the instructions the file's findings say cannot run
+// as written (Pass.ReportCannotRun), in file order. A waived finding is
+// not among them: the person who waived it says the line runs.
+func (fr *FileResult) Unrunnable() []Unrunnable {
+	if fr.Dockerfile == nil {
+		return nil
+	}
+	var out []Unrunnable
+	for _, f := range fr.Findings {
+		if !f.cannotRun {
+			continue
+		}
+		for _, in := range fr.Dockerfile.Instructions {
+			if in.StartLine <= f.Line && f.Line <= in.EndLine && !slices.ContainsFunc(out, func(u Unrunnable) bool { return u.Instruction == in }) {
+				out = append(out, Unrunnable{Instruction: in, Rule: f.Rule})
+			}
+		}
+	}
+	return out
+}
+
+// touchesUnrunnable returns the instruction that cannot run which a
+// finding other than such a one is on, or which its fix edits.
+func touchesUnrunnable(f Finding, us []Unrunnable) (Unrunnable, bool) {
+	if f.cannotRun {
+		return Unrunnable{}, false
+	}
+	for _, u := range us {
+		in := u.Instruction
+		if in.StartLine <= f.Line && f.Line <= in.EndLine || f.Fix != nil && editsRange(f.Fix.Edits, in.Start, in.End) {
+			return u, true
+		}
+	}
+	return Unrunnable{}, false
+}
+
+// editsRange reports whether an edit changes bytes of [start, end) or
+// inserts inside it; an insertion at either end leaves it as it is.
+func editsRange(edits []TextEdit, start, end int) bool {
+	return slices.ContainsFunc(edits, func(e TextEdit) bool { return e.Start < end && e.End > start })
 }
 
 // RuleError is a rule that failed on a file: its check panicked.

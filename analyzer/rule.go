@@ -187,6 +187,16 @@ func (p *Pass) ReportWithheld(in *Instruction, message string, why Precondition)
 	p.out[len(p.out)-1].Withheld = why
 }
 
+// ReportCannotRun records a finding that in cannot run as written (it
+// calls a tool the image does not have): the engine withholds every other
+// rule's fix that would edit in, since the line is to be rewritten or its
+// base changed first, and each such finding says so. fix, when not nil,
+// is this rule's own way out, and stays.
+func (p *Pass) ReportCannotRun(in *Instruction, message string, fix *Fix) {
+	p.Report(in, message, fix)
+	p.out[len(p.out)-1].cannotRun = true
+}
+
 // ReportAdvisory records a finding at info at most and without a fix: the
 // advice does not apply to this image as it stands (a base image, a dev
 // environment, a generated file), which message explains.

@@ -154,6 +154,10 @@ type Finding struct {
 	advisory bool
 	// repeat marks a member of a group other than its lead.
 	repeat bool
+	// cannotRun marks a finding that the instruction it is on cannot run
+	// as written (a package manager the image does not have): no other
+	// rule's fix may edit that instruction (see Pass.ReportCannotRun).
+	cannotRun bool
 	// base is the message as the rule wrote it, before the engine said
 	// why the fix is withheld; groups compare it.
 	base string
@@ -163,6 +167,10 @@ type Finding struct {
 // finding in another file generated from the same template. Output that
 // shows each finding once skips it.
 func (f Finding) Repeats() bool { return f.repeat }
+
+// CannotRun reports whether the finding says its instruction cannot run
+// as written, so that no other fix may edit it.
+func (f Finding) CannotRun() bool { return f.cannotRun }
 
 // Precondition is something a fix needs that the model could not
 // establish. Findings record it when their fix is withheld, so reports and
@@ -206,6 +214,10 @@ const (
 	// PreconditionTemplate: the file is a template of Dockerfiles; what its
 	// placeholders become is unknown, so no edit of it can be verified.
 	PreconditionTemplate Precondition = "template"
+	// PreconditionCannotRun: another finding says the instruction cannot
+	// run as written (apt-get on Alpine); an edit of it would polish a
+	// line that fails, and may not fit what the line becomes once fixed.
+	PreconditionCannotRun Precondition = "cannot-run"
 )
 
 // Strength is something a Dockerfile already does well.

@@ -74,3 +74,54 @@ func TestRuntimeChangeAllowedFromFacts(t *testing.T) {
 		})
 	}
 }
+
+// A finding that its RUN cannot run as written keeps its own fix; every
+// other fix on that RUN, or editing into it from elsewhere, is withheld
+// with the reason, and a fix of another line stays.
+func TestFixesOfALineThatCannotRunAreWithheld(t *testing.T) {
+	src := "FROM alpine:3.20\nRUN apt-get install -y curl\nRUN echo ok\n"
+	d, err := analyzer.Parse("Dockerfile", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken, other := d.Instructions[1], d.Instructions[2]
+	rule := func(id string, check func(*analyzer.Pass)) *analyzer.Rule {
+		return &analyzer.Rule{ID: id, Category: analyzer.CategoryReliability, Severity: analyzer.SeverityWarning, Fix: analyzer.Review,
+			Title: id, Rationale: "a rule for the engine's test of lines that cannot run", Check: check}
+	}
+	edit := func(at int, s string) *analyzer.Fix {
+		return &analyzer.Fix{Message: s, Edits: []analyzer.TextEdit{{Start: at, End: at, New: s}}}
+	}
+	rs := []*analyzer.Rule{
+		rule("test-cannot-run", func(p *analyzer.Pass) {
+			p.ReportCannotRun(p.File.Instructions[1], "apt-get is not in the image", edit(p.File.Instructions[0].End, "-x"))
+		}),
+		rule("test-same-line", func(p *analyzer.Pass) {
+			p.Report(p.File.Instructions[1], "add a flag", edit(broken.ArgsStart, "--flag "))
+		}),
+		rule("test-edits-into", func(p *analyzer.Pass) {
+			p.Report(p.File.Instructions[2], "join the RUNs", &analyzer.Fix{Message: "join",
+				Edits: []analyzer.TextEdit{{Start: broken.End - 4, End: other.End, New: "curl && echo ok"}}})
+		}),
+		rule("test-other-line", func(p *analyzer.Pass) {
+			p.Report(p.File.Instructions[2], "quote it", edit(other.ArgsStart, "'"))
+		}),
+	}
+	fr, _ := analyzer.New(rs).AnalyzeSource(t.Context(), "Dockerfile", []byte(src), nil, nil)
+	got := map[string]analyzer.Finding{}
+	for _, f := range fr.Findings {
+		got[f.Rule] = f
+	}
+	if f := got["test-cannot-run"]; f.Fix == nil || !f.CannotRun() {
+		t.Errorf("the finding that the line cannot run: %+v, want its own fix kept", f)
+	}
+	const why = "no fix: line 2 cannot run as written (test-cannot-run), so nothing in it is changed until that is fixed"
+	for _, id := range []string{"test-same-line", "test-edits-into"} {
+		if f := got[id]; f.Fix != nil || f.Withheld != analyzer.PreconditionCannotRun || !strings.HasSuffix(f.Message, "; "+why) {
+			t.Errorf("%s: %+v, want the fix withheld, saying %q", id, f, why)
+		}
+	}
+	if f := got["test-other-line"]; f.Fix == nil || f.Withheld != "" {
+		t.Errorf("a fix of another line: %+v, want it kept", f)
+	}
+}

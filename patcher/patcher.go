@@ -315,7 +315,11 @@ func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.
 		f.Verification = p.verify(f, true)
 		return f, nil
 	}
+	p.held = heldInstructions(before)
 	switch rw, withheld := rewrite.Plan(before); {
+	case rw != nil && len(p.held) > 0:
+		f.Dropped = append(f.Dropped, Dropped{Rule: "rewrite:" + rw.Kind, Message: rw.Title, Safety: analyzer.Review, Line: 1,
+			Reason: "withheld (" + string(analyzer.PreconditionCannotRun) + "): " + p.held[0].reason})
 	case rw != nil:
 		if next, res := p.rewrite(f, rw); res != nil {
 			src, current = next, res
@@ -356,6 +360,7 @@ func fixedPoint(ctx context.Context, run *analyzer.Configured, before *analyzer.
 			f.Generated = mergeGenerated(f.Generated, c.Fix.Files)
 		}
 		p.bc = before.BuildContext.WithGenerated(f.Generated, p.path)
+		p.shiftHeld(applied)
 		src, current = next, nextRes
 		p.changedIn = pass
 	}
@@ -424,6 +429,83 @@ type filePatcher struct {
 	// splitTries and splitBytes count the tries spent finding failing
 	// fixes, and the bytes they analyzed.
 	splitTries, splitBytes int
+	// held are the instructions no fix may edit, in the file being patched.
+	held []held
+}
+
+// held is an instruction the original's findings say cannot run as
+// written, at its offsets in the file being patched. The analysis withholds
+// the fixes that edit it; a later pass, after the fix of the line's base
+// (FROM mysql:8.0-debian), would propose them again, which would edit a
+// line the report says is left alone, and which is only right if the
+// reviewer takes that fix.
+type held struct {
+	start, end int
+	reason     string
+}
+
+func heldInstructions(fr *analyzer.FileResult) []held {
+	var out []held
+	for _, u := range fr.Unrunnable() {
+		out = append(out, held{start: u.Instruction.Start, end: u.Instruction.End,
+			reason: fmt.Sprintf("line %d cannot run as written in the original (%s), so it is left as it is until that is fixed", u.Instruction.StartLine, u.Rule)})
+	}
+	return out
+}
+
+// shiftHeld moves the held instructions past the applied fixes' edits. An
+// instruction a fix changed (the rule that says it cannot run may fix it)
+// is held no more.
+func (p *filePatcher) shiftHeld(applied []analyzer.Finding) {
+	var kept []held
+	for _, h := range p.held {
+		if moved, ok := h.shift(applied); ok {
+			kept = append(kept, moved)
+		}
+	}
+	p.held = kept
+}
+
+// shift returns h after the fixes' edits, false when one changes it.
+func (h held) shift(applied []analyzer.Finding) (held, bool) {
+	delta := 0
+	for _, c := range applied {
+		for _, e := range c.Fix.Edits {
+			switch {
+			case e.Start < h.end && e.End > h.start:
+				return h, false
+			case e.End <= h.start:
+				delta += len(e.New) - (e.End - e.Start)
+			}
+		}
+	}
+	h.start, h.end = h.start+delta, h.end+delta
+	return h, true
+}
+
+// holds returns why a fix may not be applied in the current file: it edits
+// an instruction that is held, or is about one and is not the way out of
+// it. "" when it may.
+func (p *filePatcher) holds(d *analyzer.Dockerfile, f analyzer.Finding) string {
+	if f.CannotRun() {
+		return ""
+	}
+	for _, h := range p.held {
+		for _, e := range f.Fix.Edits {
+			if e.Start < h.end && e.End > h.start {
+				return h.reason
+			}
+		}
+		if d == nil {
+			continue
+		}
+		for _, in := range d.Instructions {
+			if in.Start == h.start && in.StartLine <= f.Line && f.Line <= in.EndLine {
+				return h.reason
+			}
+		}
+	}
+	return ""
 }
 
 // originalConverts reports whether BuildKit converts the original file. It
@@ -471,6 +553,10 @@ func (p *filePatcher) candidates(fr *analyzer.FileResult) (ok []analyzer.Finding
 		}
 		if !p.opts.Apply.Allows(f.Fix.Safety) {
 			dropped = append(dropped, Dropped{Rule: f.Rule, Message: f.Fix.Message, Safety: f.Fix.Safety, Line: f.Line, Reason: ReasonPolicy})
+			continue
+		}
+		if why := p.holds(fr.Dockerfile, f); why != "" {
+			p.block(f, why)
 			continue
 		}
 		if key := fixKey(f); p.isBlocked(key) {

@@ -45,7 +45,7 @@ var PackageManagerMissing = &analyzer.Rule{
 				if t.Presence != analyzer.Absent {
 					continue
 				}
-				p.Report(in, missingManagerMessage(sf, c, t.Why), movedTagFix(p.File, sf, c.Name))
+				p.ReportCannotRun(in, missingManagerMessage(sf, c, t.Why), movedTagFix(p.File, sf, c.Name))
 				// The build stops at the first one.
 				break
 			}
