@@ -50,6 +50,11 @@ type entry struct {
 	// Moved marks an image whose default tags changed distribution: tags
 	// of versions before the move are read on the distribution it left.
 	Moved *moved `json:"moved"`
+	// Lines are the tools of release lines built on another base than the
+	// entry's default tags (mysql 5.7 on oraclelinux:7-slim, with yum;
+	// 8.0 and later on 8-slim and 9-slim, with microdnf only), by the
+	// line a tag's version starts with.
+	Lines map[string]map[string]*bool `json:"lines"`
 }
 
 // moved says when an image's default tags left a distribution: Since maps
@@ -150,6 +155,7 @@ type Image struct {
 	MovedFrom string
 
 	moved *moved
+	lines map[string]map[string]*bool
 
 	// ownTools and ownUsers are what the entry's chain says about the
 	// product itself, above its distribution: onDistribution keeps these
@@ -265,7 +271,32 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 		img.moved, img.DistroNote = e.Moved, e.Moved.Note
 		img.MovedFrom = e.Moved.From
 	}
+	img.lines = e.Lines
 	return img, nil
+}
+
+// onLine is img as the release line tag names builds it, when the entry
+// says how that line differs: mysql:5.7 has yum where 8.0 has microdnf.
+func (img Image) onLine(tag string) Image {
+	words := variants(tag)
+	if len(img.lines) == 0 || len(words) == 0 {
+		return img
+	}
+	for line, tools := range img.lines {
+		if words[0] != line && !strings.HasPrefix(words[0], line+".") {
+			continue
+		}
+		img.Tools = maps.Clone(img.Tools)
+		for k, v := range tools {
+			if v == nil {
+				delete(img.Tools, k)
+				continue
+			}
+			img.Tools[k] = *v
+		}
+		return img
+	}
+	return img
 }
 
 // Lookup finds an image by registry ("docker.io" for Docker Hub),
@@ -275,6 +306,14 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 // the variant: a word of it that names an entry ("alpine3.20" → alpine,
 // "bookworm-slim" → slim, "8.3-apache" → apache) wins over the default.
 func Lookup(registry, repository, tag string) (Image, bool) {
+	img, ok := lookup(registry, repository, tag)
+	if ok {
+		img = img.onLine(tag)
+	}
+	return img, ok
+}
+
+func lookup(registry, repository, tag string) (Image, bool) {
 	repository = strings.ToLower(repository)
 	var names []string
 	if repository == "scratch" {
@@ -369,7 +408,7 @@ func onDistribution(img, distro Image, entry string) Image {
 	out := img
 	out.Entry = entry
 	// How the default tags moved is not this variant's story.
-	out.DistroNote, out.moved, out.MovedFrom = "", nil, ""
+	out.DistroNote, out.moved, out.MovedFrom, out.lines = "", nil, "", nil
 	out.Distro, out.Userland = distro.Distro, distro.Userland
 	out.Tools = maps.Clone(distro.Tools)
 	if out.Tools == nil {

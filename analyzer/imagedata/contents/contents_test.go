@@ -108,6 +108,16 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "mysql", "5", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
 		{"docker.io", "mysql", "8.4", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
 		{"docker.io", "mysql", "", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
+		// 8.0 and later are on Oracle Linux 8-slim or 9-slim, with
+		// microdnf only; 5.7 on 7-slim, with yum.
+		{"docker.io", "mysql", "8.0", "mysql", "rhel", "gnu", "yum", false, true, ""},
+		{"docker.io", "mysql", "8.4.3", "mysql", "rhel", "gnu", "dnf", false, true, ""},
+		{"docker.io", "mysql", "8.0-oracle", "mysql", "rhel", "gnu", "microdnf", true, true, ""},
+		{"docker.io", "mysql", "5.7", "mysql", "rhel", "gnu", "yum", true, true, ""},
+		{"docker.io", "mysql", "5.7.44-oraclelinux7", "mysql", "rhel", "gnu", "yum", true, true, ""},
+		{"docker.io", "mysql", "5", "mysql", "rhel", "gnu", "microdnf", false, false, ""},
+		{"docker.io", "mysql", "5.7", "mysql", "rhel", "gnu", "dnf", false, false, ""},
+		{"docker.io", "mysql", "8.0-debian", "mysql:debian", "debian", "gnu", "yum", false, false, ""},
 		// A release name keeps a Debian image's own entry (its curl).
 		{"docker.io", "buildpack-deps", "bookworm", "buildpack-deps", "debian", "gnu", "curl", true, true, ""},
 		{"docker.io", "bitnami/redis", "7", "", "", "", "", false, false, ""},
