@@ -649,6 +649,11 @@ func (sf *StageFacts) runTools(in *Instruction, cmds []Command, script *Script, 
 	keepManual := map[string]bool{}
 	proven := provenCommands(script, cmds)
 	for _, c := range cmds {
+		if script.CallsFunction(c) {
+			// apt-get() { …; }; apt-get install x neither runs nor
+			// installs with apt-get.
+			continue
+		}
 		off := commandEnd(in, c)
 		line := in.StartLine
 		if c.Start >= 0 {

@@ -42,6 +42,8 @@ type Script struct {
 	// byPos orders the commands by where their call starts.
 	byPos  []int
 	walked bool
+	// funcs is what functions returns, nil until it is asked.
+	funcs map[string]uint
 }
 
 // Command is one simple command of a script, with its arguments.
@@ -442,6 +444,45 @@ func (s *Script) CommandOf(call *syntax.CallExpr) (Command, bool) {
 		return s.commands[i], true
 	}
 	return Command{}, false
+}
+
+// CallsFunction reports whether c runs a shell function the script defines
+// before it (`apk() { :; }; apk add x`) rather than the program of that
+// name. A path (/sbin/apk) or a wrapper that runs a program (command,
+// sudo, env) bypasses the function; time does not.
+func (s *Script) CallsFunction(c Command) bool {
+	if s == nil || s.File == nil || c.Call == nil || len(c.Call.Args) <= len(c.Prefix) {
+		return false
+	}
+	for _, w := range c.Prefix {
+		if w.Value != "time" && !strings.HasPrefix(w.Value, "-") {
+			return false
+		}
+	}
+	name, dyn := staticWord(c.Call.Args[len(c.Prefix)])
+	if dyn || strings.Contains(name, "/") {
+		return false
+	}
+	at, ok := s.functions()[name]
+	return ok && at < c.Call.Pos().Offset()
+}
+
+// functions maps the name of each function the script defines to where it
+// is first defined, walked once.
+func (s *Script) functions() map[string]uint {
+	if s.funcs != nil {
+		return s.funcs
+	}
+	s.funcs = map[string]uint{}
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name != nil {
+			if _, seen := s.funcs[fd.Name.Value]; !seen {
+				s.funcs[fd.Name.Value] = fd.Pos().Offset()
+			}
+		}
+		return true
+	})
+	return s.funcs
 }
 
 // CommandsNamed returns the commands whose name is one of names.

@@ -38,7 +38,7 @@ var PackageManagerMissing = &analyzer.Rule{
 			}
 			failing := in.Script.FailingCalls()
 			for _, c := range in.Script.Commands() {
-				if c.Call == nil || !failing[c.Call] || !packageManagers[c.Name] {
+				if c.Call == nil || !failing[c.Call] || !packageManagers[c.Name] || in.Script.CallsFunction(c) {
 					continue
 				}
 				t := sf.ToolAtOffset(c.Start, c.Name)
