@@ -123,7 +123,8 @@ func FinalUser(d *Dockerfile) string {
 func BaseImageUser(r ImageRef) string {
 	name, tag := r.Name(), r.Tag
 	switch {
-	case r.IsDistroless() && (strings.Contains(tag, "nonroot") || r.Registry == "cgr.dev"):
+	case r.IsDistroless() && (strings.Contains(tag, "nonroot") || r.Registry == "cgr.dev" && name != "wolfi-base"):
+		// wolfi-base, Chainguard's image to apk add in, runs as root.
 		return "nonroot"
 	case name == "nginx-unprivileged" || strings.Contains(r.Repository, "nginx-unprivileged"):
 		return "nginx"

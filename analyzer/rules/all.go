@@ -123,6 +123,7 @@ func All() []*analyzer.Rule {
 		FullBaseImage,
 		EOLBaseImage,
 		PackageManagerMissing,
+		PackageInstallNonRoot,
 		CurlPipeShell,
 		SecretsInArgEnv,
 		SecretsCopied,
