@@ -101,6 +101,10 @@ func (r ImageRef) OnRegistryOf(official string) string {
 // WithTag writes the reference with another tag, on the registry and path
 // it was written with, dropping a digest that belonged to the old tag.
 func (r ImageRef) WithTag(tag string) string {
+	if r.Digest == "" && r.Tag != "" && strings.HasSuffix(r.Raw, ":"+r.Tag) {
+		// docker.io/library/mysql:8.0 stays spelled so.
+		return strings.TrimSuffix(r.Raw, r.Tag) + tag
+	}
 	r.Tag, r.Digest = tag, ""
 	return r.String()
 }

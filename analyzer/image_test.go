@@ -10,7 +10,7 @@ func TestImageRefOfficialMirrors(t *testing.T) {
 		raw, official, slim, alpine string
 	}{
 		{"node:20", "node", "node:20-slim", "node:20-alpine"},
-		{"docker.io/library/node:20", "node", "node:20-slim", "node:20-alpine"},
+		{"docker.io/library/node:20", "node", "docker.io/library/node:20-slim", "node:20-alpine"},
 		{"public.ecr.aws/docker/library/node:20", "node", "public.ecr.aws/docker/library/node:20-slim", "public.ecr.aws/docker/library/node:20-alpine"},
 		{"mirror.gcr.io/library/python:3.12@sha256:abc", "python", "mirror.gcr.io/library/python:3.12-slim", "mirror.gcr.io/library/node:20-alpine"},
 		{"public.ecr.aws/bitnami/node:20", "", "public.ecr.aws/bitnami/node:20-slim", "node:20-alpine"},

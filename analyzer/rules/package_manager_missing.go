@@ -143,7 +143,7 @@ func missingManagerMessage(sf *analyzer.StageFacts, c analyzer.Command, why stri
 	if tag := movedTag(sf, name); tag != "" && !strings.Contains(sf.Lineage()[0].Platform, "arm") {
 		// The -debian builds are amd64 only.
 		msg += ", or FROM " + base.WithTag(tag)
-		if base.Registry != "docker.io" {
+		if base.Official() == "" && base.Registry != "docker.io" {
 			msg += fmt.Sprintf(" if %s carries that tag", base.Registry)
 		}
 	}
