@@ -373,13 +373,11 @@ func (sf *StageFacts) offsetOfLine(line int) int {
 	if line <= 0 {
 		return math.MaxInt
 	}
-	for _, st := range sf.steps {
-		if st.in.StartLine <= line && line <= st.in.EndLine {
-			return st.in.Start
-		}
-		if st.in.StartLine > line {
-			return st.in.Start
-		}
+	// The first step ending at or after line holds it or comes after it;
+	// a binary search, as in stepAt, since rules ask this for every RUN.
+	i := sort.Search(len(sf.steps), func(i int) bool { return sf.steps[i].in.EndLine >= line })
+	if i < len(sf.steps) {
+		return sf.steps[i].in.Start
 	}
 	return math.MaxInt
 }
