@@ -1033,12 +1033,17 @@ func (f *Facts) manifestEvidence() appFacts {
 
 // manifestMentions finds the first dependency of deps a manifest names.
 func manifestMentions(file, text string, deps []string) string {
+	if file == "package.json" {
+		// A key of the same name elsewhere is no dependency: vue-cli
+		// projects have a script named serve.
+		return packageDependsOn(text, deps)
+	}
 	// Every pattern needs the dependency's name in the text (in any case
 	// for requirement lists), which is cheaper to look for than to run
 	// each pattern over the whole manifest. Case-insensitive patterns
 	// fold a few non-ASCII letters to ASCII ones (K, ſ), so that test is
 	// made only on ASCII text.
-	exact := file == "package.json" || file == "composer.json" || file == "go.mod" // as manifestPattern decides
+	exact := file == "composer.json" || file == "go.mod" // as manifestPattern decides
 	folded := ""
 	if !exact && isASCII(text) {
 		folded = strings.ToLower(text)
@@ -1055,6 +1060,21 @@ func manifestMentions(file, text string, deps []string) string {
 			}
 		}
 		if manifestPattern(file, dep).MatchString(text) {
+			return dep
+		}
+	}
+	return ""
+}
+
+// packageDependsOn finds the first of deps a package.json lists among its
+// dependencies or devDependencies.
+func packageDependsOn(text string, deps []string) string {
+	pkg, ok := ParsePackageJSON([]byte(text))
+	if !ok {
+		return ""
+	}
+	for _, dep := range deps {
+		if pkg.HasDependency(dep) {
 			return dep
 		}
 	}
