@@ -124,6 +124,33 @@ func (d *Dockerfile) runScript(in *Instruction) *Script {
 	return s
 }
 
+// StartScript parses the command of a CMD or ENTRYPOINT in shell form,
+// which /bin/sh -c runs, with positions mapped to the file as a RUN's are.
+// It is nil for the exec form, heredocs and other instructions.
+func (d *Dockerfile) StartScript(in *Instruction) *Script {
+	if (in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT") || in.JSON || len(in.Heredocs) > 0 || in.ArgsStart >= in.End {
+		return nil
+	}
+	src, segs := d.shellSource(in.ArgsStart, in.End)
+	return parsedScript(src, in.ArgsStart, segs)
+}
+
+// ScriptAt parses a script that stands verbatim at a file offset (a JSON
+// string without escapes that sh -c runs); offset -1 when it does not.
+func ScriptAt(src string, offset int) *Script {
+	return parsedScript(src, offset, nil)
+}
+
+// parsedScript parses a script that is not a RUN of the model being
+// built, with a pooled parser: rules call it while others run.
+func parsedScript(src string, offset int, segs []shellSeg) *Script {
+	s := &Script{Src: src, Offset: offset, segs: segs}
+	p := shellParsers.Get().(*syntax.Parser)
+	s.File, s.Err = parseShell(p, src)
+	shellParsers.Put(p)
+	return s
+}
+
 // MaxShellNesting bounds how deeply a RUN script's subshells, groups and
 // substitutions may nest for dockopt to parse it. The shell parser, and
 // every walk of its tree, recurse once per level: 200,000 levels, which

@@ -131,5 +131,6 @@ func All() []*analyzer.Rule {
 		InlineConfigFile,
 		NginxNoGzip,
 		NginxMissingSecurityHeaders,
+		NginxDirectiveUnterminated,
 	}
 }
