@@ -132,5 +132,6 @@ func All() []*analyzer.Rule {
 		NginxNoGzip,
 		NginxMissingSecurityHeaders,
 		NginxDirectiveUnterminated,
+		ExecFormVariable,
 	}
 }
