@@ -173,11 +173,8 @@ func (sf *StageFacts) findServers() []ServerFact {
 	}
 	base := sf.chain[0].Base
 	name := base.Name()
-	switch {
-	case name == "php" && strings.Contains(base.Tag, "apache"):
-		add("apache2", "the base image "+base.Raw+" runs Apache")
-	case name == "php" && strings.Contains(base.Tag, "fpm"):
-		add("php-fpm", "the base image "+base.Raw+" runs PHP-FPM")
+	if v, what := variantServer(base); v != "" {
+		add(v, "the base image "+base.Raw+" runs "+what)
 	}
 	for _, s := range servers {
 		for _, img := range s.images {
@@ -643,6 +640,59 @@ func busyboxHTTPDPort(args []string) int {
 	return 0
 }
 
+// variantServer names the server a php image's variant starts, and
+// what to call it, "" for none: docker-library/php's apache variants run
+// Apache and EXPOSE 80, its fpm variants run PHP-FPM and EXPOSE 9000, and
+// its default, cli and zts tags start no server.
+func variantServer(r ImageRef) (name, what string) {
+	switch {
+	case r.Name() != "php":
+		return "", ""
+	case strings.Contains(r.Tag, "apache"):
+		return "apache2", "Apache"
+	case strings.Contains(r.Tag, "fpm"):
+		return "php-fpm", "PHP-FPM"
+	}
+	return "", ""
+}
+
+// baseServes reports whether the stage's base image is the server's own,
+// whose EXPOSEs the stage inherits. For a php variant whose server the
+// stage's command does not start (a queue worker built FROM php:apache),
+// the port says nothing of where anything listens: unknown says so.
+func (sf *StageFacts) baseServes(info *server) (ok bool, unknown string) {
+	base := sf.chain[0].Base
+	if isBitnami(base) {
+		return false, ""
+	}
+	if slices.Contains(info.images, base.Name()) {
+		return true, ""
+	}
+	v, what := variantServer(base)
+	if v != info.name {
+		return false, ""
+	}
+	words := sf.StartCommand()
+	if len(words) == 0 || startsServer(words, info) {
+		return true, ""
+	}
+	return false, fmt.Sprintf("the image's command (%s) replaces the one %s starts %s with, so the ports that image EXPOSEs may have nothing listening",
+		strings.Join(words, " "), base.Raw, what)
+}
+
+// startsServer reports a start command that runs one of the server's
+// commands.
+func startsServer(words []string, info *server) bool {
+	for _, w := range words {
+		for _, c := range info.commands {
+			if path.Base(w) == c || (c == "php-fpm" && strings.HasPrefix(path.Base(w), "php-fpm")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func serverNamed(name string) *server {
 	for i := range servers {
 		if servers[i].name == name {
@@ -711,10 +761,8 @@ func (sf *StageFacts) BasePortsUnknown() string {
 		return ""
 	}
 	for _, s := range sf.Servers() {
-		for _, img := range serverNamed(s.Name).images {
-			if base.Name() == img && !isBitnami(base) {
-				return ""
-			}
+		if ok, unknown := sf.baseServes(serverNamed(s.Name)); ok || unknown != "" {
+			return unknown
 		}
 	}
 	return "which ports the base image " + base.Raw + " exposes is not in dockopt's tables"
@@ -843,12 +891,11 @@ func (sf *StageFacts) findPorts() []PortFact {
 	base := sf.chain[0].Base
 	for _, s := range srv {
 		info := serverNamed(s.Name)
-		for _, img := range info.images {
-			if base.Name() == img && !isBitnami(base) {
-				for _, port := range info.exposes {
-					add(PortFact{Port: port, Transport: "tcp", Why: "exposed by the base image " + base.Raw})
-				}
-			}
+		if ok, _ := sf.baseServes(info); !ok {
+			continue
+		}
+		for _, port := range info.exposes {
+			add(PortFact{Port: port, Transport: "tcp", Why: "exposed by the base image " + base.Raw})
 		}
 	}
 	for _, st := range sf.steps {
