@@ -643,17 +643,22 @@ func busyboxHTTPDPort(args []string) int {
 // variantServer names the server a php image's variant starts, and
 // what to call it, "" for none: docker-library/php's apache variants run
 // Apache and EXPOSE 80, its fpm variants run PHP-FPM and EXPOSE 9000, and
-// its default, cli and zts tags start no server.
+// its default, cli and zts tags start no server. The official wordpress
+// image is built FROM them: Apache by default, PHP-FPM on its fpm tags,
+// and no server on its cli tags (docker-library/wordpress).
 func variantServer(r ImageRef) (name, what string) {
+	tag := strings.ToLower(r.Tag)
 	switch {
-	case r.Name() != "php":
+	case r.Name() != "php" && r.Official() != "wordpress":
 		return "", ""
-	case strings.Contains(r.Tag, "apache"):
+	case strings.Contains(tag, "apache"):
 		return "apache2", "Apache"
-	case strings.Contains(r.Tag, "fpm"):
+	case strings.Contains(tag, "fpm"):
 		return "php-fpm", "PHP-FPM"
+	case r.Name() == "php", strings.Contains(tag, "cli"), r.Unresolved:
+		return "", ""
 	}
-	return "", ""
+	return "apache2", "Apache"
 }
 
 // baseServes reports whether the stage's base image is the server's own,
