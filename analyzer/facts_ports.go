@@ -107,6 +107,10 @@ var servers = []server{
 		ports: map[int]string{80: ProtoHTTP, 443: ProtoHTTPS, 8080: ProtoHTTP}, exposes: []int{80}, defaultPort: 80},
 	{name: "dockerd", images: []string{"docker"}, commands: []string{"dockerd", "dockerd-entrypoint.sh"},
 		ports: map[int]string{2375: ProtoHTTP, 2376: ProtoHTTPS}, dataDirs: []string{"/var/lib/docker"}, defaultPort: 2376},
+	// influxdata/influxdata-docker's 1.11 and 2.7 Dockerfiles both EXPOSE
+	// 8086, the HTTP API (/ping on 1.x, /health on 2.x).
+	{name: "influxdb", images: []string{"influxdb"}, commands: []string{"influxd"},
+		ports: map[int]string{8086: ProtoHTTP}, exposes: []int{8086}, defaultPort: 8086},
 	{name: "mosquitto", images: []string{"eclipse-mosquitto"}, commands: []string{"mosquitto"},
 		ports: map[int]string{1883: "mqtt", 8883: "mqtts", 9001: "mqtt-websocket"}, exposes: []int{1883}, defaultPort: 1883},
 }
