@@ -919,7 +919,7 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 		}
 	}
 	safe := func(e ignoreEntry) bool {
-		if !baseCompiles {
+		if !baseCompiles || slices.ContainsFunc(e.lines, unwritableIgnoreLine) {
 			return false
 		}
 		if slices.ContainsFunc(e.lines, func(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "!") }) {
@@ -967,6 +967,14 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 		}
 	}
 	return out
+}
+
+// unwritableIgnoreLine reports a pattern that would not be read back as
+// itself from a .dockerignore: a line break starts another pattern (a file
+// named "*\nx.key" would write "*", excluding everything), and the reader
+// trims spaces around each line.
+func unwritableIgnoreLine(l string) bool {
+	return strings.ContainsAny(l, "\r\n") || strings.TrimSpace(l) != l
 }
 
 // renderIgnore writes the entries as .dockerignore lines.

@@ -1,10 +1,12 @@
 package rules
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/ruletest"
@@ -126,6 +128,40 @@ func TestDockerignoreEntriesAgreeWhenAnalyzedAtOnce(t *testing.T) {
 			if got[g][i] != want[i] {
 				t.Errorf("%s, analyzed beside others:\n%s\nalone:\n%s", c.Path, got[g][i], want[i])
 			}
+		}
+	}
+}
+
+// A credentials file's name is written to .dockerignore as that file
+// only: a name with pattern characters must not exclude other files, and
+// one with a line break, which no line can hold, gets no line at all.
+func TestSecretIgnoreLinesNameOneFile(t *testing.T) {
+	key := []byte("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n")
+	fsys := fstest.MapFS{
+		"Dockerfile": {Data: []byte("FROM alpine:3.19\nCOPY . /app\nCMD [\"/app/run.sh\"]\n")},
+		"run.sh":     {Data: []byte("#!/bin/sh\n")},
+		"*\nx.key":   {Data: key},
+		"[ab].key":   {Data: key},
+	}
+	a := analyzer.New([]*analyzer.Rule{DockerignoreMissing})
+	fr, err := a.AnalyzeSource(context.Background(), "Dockerfile", fsys["Dockerfile"].Data, analyzer.ContextFor(fsys, "Dockerfile", "."), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for _, f := range fr.Findings {
+		if f.Fix != nil {
+			for _, g := range f.Fix.Files {
+				got += g.Content
+			}
+		}
+	}
+	if !strings.Contains(got, "/\\[ab\\].key\n") {
+		t.Errorf("[ab].key not excluded by name:\n%s", got)
+	}
+	for _, l := range strings.Split(got, "\n") {
+		if l == "/*" || l == "x.key" || l == "/[ab].key" {
+			t.Errorf("line %q excludes files other than the key:\n%s", l, got)
 		}
 	}
 }

@@ -452,7 +452,21 @@ func secretIgnoreEntries(bc *analyzer.BuildContext, s *secretScan, skip func(str
 		if s.what(f) == "" || skip(f) {
 			continue
 		}
-		entries = append(entries, ignoreEntry{name: f, lines: []string{"/" + f}, probes: []string{f}, present: true})
+		entries = append(entries, ignoreEntry{name: f, lines: []string{"/" + ignoreLiteral(f)}, probes: []string{f}, present: true})
 	}
 	return entries
+}
+
+// ignoreLiteral escapes the pattern characters of a file name, so that
+// its .dockerignore line matches that file only: a file named "*.key"
+// must not take every key, nor "[ab].pem" a.pem and b.pem instead.
+func ignoreLiteral(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
