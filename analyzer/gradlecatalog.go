@@ -40,8 +40,15 @@ func (c *BuildContext) gradleCatalogModules(build string) []string {
 			out = append(out, m)
 		}
 	}
+	refs := map[string]bool{}
 	for _, m := range catalogReference.FindAllStringSubmatch(build, maxCatalogEntries) {
 		ref := strings.TrimSuffix(m[1], ".get")
+		if refs[ref] {
+			// A bundle named on every line would otherwise walk its
+			// aliases each time: a repository's files are hostile.
+			continue
+		}
+		refs[ref] = true
 		if bundle, ok := strings.CutPrefix(ref, "bundles."); ok {
 			for _, alias := range bundles[bundle] {
 				add(alias)

@@ -1,8 +1,12 @@
 package analyzer
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 )
 
 func TestParseGradleCatalog(t *testing.T) {
@@ -35,5 +39,30 @@ ktor = { id = "io.ktor.plugin", version.ref = "ktor" }
 	}
 	if got := bundles["server"]; !slices.Equal(got, []string{"ktor.server.netty", "quarkus.rest"}) {
 		t.Errorf("bundles[server] = %q", got)
+	}
+}
+
+// A build file that names one large bundle on every line resolves it
+// once: walking its aliases for each mention took seconds.
+func TestGradleCatalogBundleNamedOften(t *testing.T) {
+	var catalog strings.Builder
+	catalog.WriteString("[libraries]\nktor = \"io.ktor:ktor-server-netty:3.1.1\"\n[bundles]\nx = [\"ktor\"")
+	for i := range 20000 {
+		fmt.Fprintf(&catalog, ", \"a%d\"", i)
+	}
+	catalog.WriteString("]\n")
+	build := "dependencies {\n" + strings.Repeat("implementation(libs.bundles.x)\n", 4096) + "}\n"
+	fsys := fstest.MapFS{
+		"build.gradle.kts":          {Data: []byte(build)},
+		"gradle/libs.versions.toml": {Data: []byte(catalog.String())},
+	}
+	bc := ContextFor(fsys, "Dockerfile", ".")
+	start := time.Now()
+	mods := bc.gradleCatalogModules(build)
+	if d := time.Since(start); d > 300*time.Millisecond {
+		t.Errorf("resolving took %v", d)
+	}
+	if !slices.Equal(mods, []string{"io.ktor:ktor-server-netty"}) {
+		t.Errorf("modules = %q", mods)
 	}
 }
