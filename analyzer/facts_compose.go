@@ -197,6 +197,13 @@ func composeEnvNames(n yaml.Node) (names []string, all bool) {
 					walk(n.Content[i+1], depth+1)
 					continue
 				}
+				// Each key counts: a map of many keys merged through
+				// hundreds of aliases would otherwise be copied whole
+				// each time.
+				if visits++; visits > maxComposeEnvNodes {
+					all = false
+					return
+				}
 				names = append(names, n.Content[i].Value)
 			}
 		case yaml.SequenceNode:
