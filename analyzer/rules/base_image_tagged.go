@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -37,7 +38,20 @@ var BaseImageTagged = &analyzer.Rule{
 }
 
 // unversioned reports an image published under moving tags only
-// (latest, nonroot, debug), for which a digest is the only pin.
+// (latest, nonroot, debug), for which a digest is the only pin: the
+// distroless images named for their Debian release, and the older
+// static, base and cc. The older distroless/nodejs and distroless/java
+// did publish version tags (nodejs:14, java:11).
 func unversioned(b analyzer.ImageRef) bool {
-	return b.Registry == "gcr.io" && strings.HasPrefix(b.Repository, "distroless/")
+	name, ok := strings.CutPrefix(b.Repository, "distroless/")
+	if b.Registry != "gcr.io" || !ok {
+		return false
+	}
+	switch name {
+	case "static", "base", "base-nossl", "cc":
+		return true
+	}
+	return distrolessDebian.MatchString(name)
 }
+
+var distrolessDebian = regexp.MustCompile(`-debian\d+$`)
