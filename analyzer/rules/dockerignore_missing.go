@@ -826,10 +826,12 @@ func neededPaths(d *analyzer.Dockerfile, bc *analyzer.BuildContext) []string {
 		out = append(out, ".git", ".git/HEAD")
 	}
 	if installsNodeDependencies(d) {
-		// The install reads the registry and its token from these.
-		for _, rc := range []string{".npmrc", ".yarnrc.yml"} {
-			if bc.Has(rc) {
-				out = append(out, rc)
+		// The install reads the registry and its token from these, in
+		// the folder of the package it installs, which may be any
+		// (WORKDIR /app/web, RUN cd web && npm ci).
+		for _, f := range bc.Files {
+			if b := path.Base(f); b == ".npmrc" || b == ".yarnrc.yml" {
+				out = append(out, f)
 			}
 		}
 	}
