@@ -38,7 +38,7 @@ var DockerignoreMissing = &analyzer.Rule{
 		`so only the .local files are excluded then; when a member of the ` +
 		`package's npm, yarn or pnpm workspace, or only a front-end config file (vite.config.ts …), shows ` +
 		`one, .env is excluded but each .env.<mode> the context holds (.env.production, .env.staging) is ` +
-		`kept. For a Mix project built in the image, the local _build and deps go. Credentials files the context holds (the ones secrets-copied finds) are listed by path. It changes ` +
+		`kept. For a Mix project built in the image, the local _build goes, and deps when the image runs mix deps.get. Credentials files the context holds (the ones secrets-copied finds) are listed by path. It changes ` +
 		`what the builder receives, so it is a fix to review.`,
 	Bad:  "# no .dockerignore\nCOPY . .\n",
 	Good: "# .dockerignore: .git, node_modules, .env, …\nCOPY . .\n",
@@ -465,8 +465,11 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 		// machine (another OS, another Erlang), would replace the ones
 		// the image's mix deps.get and compile make. A Dockerfile that
 		// runs no mix ships what CI built there.
+		// deps goes only when the image fetches its own: a project that
+		// commits deps and runs mix compile alone builds from them.
+		fetches := runsCommand(d, "mix", "deps.get")
 		for _, c := range []string{"_build", "deps"} {
-			add(ignoreEntry{name: c, lines: []string{c}, probes: []string{c + "/x"}}, (essentials || known(c)) && !copiesNamed(d, c))
+			add(ignoreEntry{name: c, lines: []string{c}, probes: []string{c + "/x"}}, (essentials || known(c)) && !copiesNamed(d, c) && (c != "deps" || fetches))
 		}
 	}
 	for _, c := range []string{".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", "htmlcov", ".coverage", "coverage", ".nyc_output"} {
@@ -1206,14 +1209,15 @@ func compileIgnoreLines(lines []string) (*patternmatcher.PatternMatcher, error) 
 
 func (m lentMatcher) giveBack() { m.pool.Put(m.PatternMatcher) }
 
-// runsCommand reports a RUN of the file that calls name.
-func runsCommand(d *analyzer.Dockerfile, name string) bool {
+// runsCommand reports a RUN of the file that calls name, with sub as
+// its first argument when sub is given.
+func runsCommand(d *analyzer.Dockerfile, name string, sub ...string) bool {
 	for in := range d.Each("RUN") {
 		if in.Script == nil {
 			continue
 		}
 		for _, c := range in.Script.Commands() {
-			if c.Name == name {
+			if c.Name == name && (len(sub) == 0 || len(c.Args) > 0 && slices.Contains(sub, c.Args[0].Value)) {
 				return true
 			}
 		}
