@@ -165,3 +165,27 @@ func TestSecretIgnoreLinesNameOneFile(t *testing.T) {
 		}
 	}
 }
+
+// A key whose name no .dockerignore line can hold gets no fix, and the
+// message says why: not that the build reads it.
+func TestSecretNameNoIgnoreLineHolds(t *testing.T) {
+	key := []byte("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n")
+	fsys := fstest.MapFS{
+		"Dockerfile":    {Data: []byte("FROM alpine:3.19\nCOPY . /app\nCMD [\"/app/run.sh\"]\n")},
+		".dockerignore": {Data: []byte(".git\n")},
+		"run.sh":        {Data: []byte("#!/bin/sh\n")},
+		"*\nx.key":      {Data: key},
+	}
+	a := analyzer.New([]*analyzer.Rule{SecretsCopied})
+	fr, err := a.AnalyzeSource(context.Background(), "Dockerfile", fsys["Dockerfile"].Data, analyzer.ContextFor(fsys, "Dockerfile", "."), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fr.Findings) != 1 {
+		t.Fatalf("want one finding, got %+v", fr.Findings)
+	}
+	f := fr.Findings[0]
+	if f.Fix != nil || !strings.Contains(f.Message, `no .dockerignore line can name "*\nx.key"`) || strings.Contains(f.Message, "the build reads") {
+		t.Errorf("finding %q (fix %v): want no fix and the name's line break as the reason", f.Message, f.Fix != nil)
+	}
+}

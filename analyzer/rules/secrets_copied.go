@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
@@ -423,6 +424,16 @@ func reportWholeContextSecrets(p *analyzer.Pass, s *secretScan, in *analyzer.Ins
 		p.Report(in, message+"; add them to a .dockerignore (see dockerignore-missing) and hand them to the RUN that needs them with RUN --mount=type=secret", nil)
 		return
 	}
+	var unwritable []string
+	for _, e := range entries {
+		if !ignoreLineHolds(e.name) {
+			unwritable = append(unwritable, strconv.Quote(e.name))
+		}
+	}
+	if len(unwritable) > 0 {
+		p.Report(in, message+"; no .dockerignore line can name "+listNames(unwritable)+" (a line break or spaces at the ends of the name), so rename it or move it out of the folder, and hand it to the RUN that needs it with RUN --mount=type=secret", nil)
+		return
+	}
 	safe := safeEntries(p.File, bc, entries)
 	if len(safe) < len(entries) {
 		p.Report(in, message+"; the build reads some of them, so they cannot simply be excluded: hand them to the RUN that needs them with RUN --mount=type=secret", nil)
@@ -455,6 +466,12 @@ func secretIgnoreEntries(bc *analyzer.BuildContext, s *secretScan, skip func(str
 		entries = append(entries, ignoreEntry{name: f, lines: []string{"/" + ignoreLiteral(f)}, probes: []string{f}, present: true})
 	}
 	return entries
+}
+
+// ignoreLineHolds reports a file name one .dockerignore line can name:
+// the reader splits lines and trims the spaces at their ends.
+func ignoreLineHolds(name string) bool {
+	return !strings.ContainsAny(name, "\r\n") && strings.TrimSpace(name) == name
 }
 
 // ignoreLiteral escapes the pattern characters of a file name, so that
