@@ -118,7 +118,7 @@ func (e ignoreEntry) shownPresent() []string {
 	if e.files != nil {
 		return e.files
 	}
-	return []string{e.name}
+	return []string{printableName(e.name)}
 }
 
 // describePatterns says what the entries' lines do, every line named as

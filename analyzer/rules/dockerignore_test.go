@@ -189,3 +189,27 @@ func TestSecretNameNoIgnoreLineHolds(t *testing.T) {
 		t.Errorf("finding %q (fix %v): want no fix and the name's line break as the reason", f.Message, f.Fix != nil)
 	}
 }
+
+// A file name is the repository's to choose: one with a line break is
+// shown quoted, so that it cannot start a line of its own in the output.
+func TestSecretNamesShownOnOneLine(t *testing.T) {
+	key := []byte("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n")
+	fsys := fstest.MapFS{
+		"Dockerfile":          {Data: []byte("FROM alpine:3.19\nCOPY . /app\nCMD [\"/app/run.sh\"]\n")},
+		"run.sh":              {Data: []byte("#!/bin/sh\n")},
+		"a\n2 error fake.key": {Data: key},
+	}
+	a := analyzer.New([]*analyzer.Rule{SecretsCopied, DockerignoreMissing})
+	fr, err := a.AnalyzeSource(context.Background(), "Dockerfile", fsys["Dockerfile"].Data, analyzer.ContextFor(fsys, "Dockerfile", "."), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fr.Findings) == 0 {
+		t.Fatal("no findings")
+	}
+	for _, f := range fr.Findings {
+		if strings.Contains(f.Message, "\n") {
+			t.Errorf("%s: message holds a line break: %q", f.Rule, f.Message)
+		}
+	}
+}
