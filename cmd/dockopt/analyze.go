@@ -73,6 +73,15 @@ const analyzeMemoryLimit = 384 << 20
 // then, 20 MiB cost 10 % more CPU for json than 28 for 4-6 MiB less peak.
 const gcHeapTarget = 28 << 20
 
+// patchingHeapTarget is gcHeapTarget for a run that patches. Since such a
+// run keeps only what its output writes of each file (pipeline.Request's
+// StreamFixes and Remaining), 8 MiB live at the end of the 1,211-file
+// corpus instead of 16, 24 MiB leaves the collector as much room as 28
+// did: measured on 2026-12-05, a json run peaked at 59-60 MiB against
+// 61-64 at 28 MiB (72 before the release), for 1.4 % more instructions
+// than 28 and 5.5 % fewer than before (callgrind, one core).
+const patchingHeapTarget = 24 << 20
+
 var startGCTuner sync.Once
 
 // tuneGC sets GOGC after every collection so that the next one comes when
@@ -229,8 +238,12 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer run.close()
 	if os.Getenv("GOGC") == "" {
 		startGCTuner.Do(func() {
-			adviseHugePages(gcHeapTarget)
-			tuneGC(gcHeapTarget)
+			target := gcHeapTarget
+			if run.needsPatch() {
+				target = patchingHeapTarget
+			}
+			adviseHugePages(target)
+			tuneGC(uint64(target))
 		})
 	}
 	for _, p := range paths {
@@ -421,6 +434,8 @@ func (r *analysisRun) runPipeline(ctx context.Context, stderr io.Writer) (int, e
 			// JSON reports findings and changes, which outlive the
 			// models; the report (REPORT.md with --out) reads them.
 			req.StreamFixes = r.opts.format == "json" && r.opts.out == ""
+			// --fix reports the findings that remain in what it wrote.
+			req.Remaining = r.opts.fix
 		}
 		if req.Fix != nil && r.opts.buildkit != "" {
 			req.Builder = &build.Builder{Addr: r.opts.buildkit}

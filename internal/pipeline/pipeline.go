@@ -46,6 +46,12 @@ type Request struct {
 	// It is ignored with a Builder or compose hardening, which read them
 	// after the patch.
 	StreamFixes bool
+	// Remaining, with StreamFixes, keeps the findings of each patched
+	// version (File.After), for a caller that reports what remains after
+	// the fixes (--fix); without it File.After is dropped once its file is
+	// patched, since the changes and the fixes not applied are all the
+	// JSON output writes of a patch.
+	Remaining bool
 }
 
 // Output is what a run found and changed.
@@ -93,14 +99,25 @@ func Run(ctx context.Context, r Request) (*Output, error) {
 		c = c.Each(func(i int, fr *analyzer.FileResult) error {
 			f, err := patches.Add(ctx, i, fr)
 			if f != nil && f.After != nil && f.After != f.Before {
-				// The patched version is reported by its findings and
-				// its bytes (File.Patched) only: its instructions, which
-				// a released model keeps for the report, go too (a tenth
-				// of the corpus's peak memory). The original's stay: the
-				// finding groups of template variants read them.
-				f.After.ReleaseModel()
-				f.After.Dockerfile = nil
+				// The patched version is reported by its findings, if
+				// at all, and by its bytes (File.Patched): its
+				// instructions, which a released model keeps for the
+				// report, go (a tenth of the corpus's peak memory).
+				if r.Remaining {
+					f.After.ReleaseAllButFindings()
+					f.After.Dockerfile = nil
+				} else {
+					f.After = nil
+				}
 			}
+			if f != nil {
+				// The report's account of a structural rewrite, which
+				// nothing but the report reads.
+				f.Rewrite = nil
+			}
+			// Every file is done with once patched, the original too:
+			// a run that streams renders no report.
+			fr.ReleaseAllButFindings()
 			return err
 		})
 	}

@@ -67,7 +67,8 @@ func TestFixOptionsFollowTheConfiguration(t *testing.T) {
 }
 
 // Streaming the fixes (each file patched as soon as it is analyzed, its
-// models let go) changes what a run holds, not what it finds or changes.
+// models let go) changes what a run holds, not what it finds or changes;
+// without Remaining it keeps no patched version's findings at all.
 func TestStreamFixesChangesNothingButMemory(t *testing.T) {
 	a := analyzer.New(rules.All())
 	fsys := os.DirFS(corpusDir())
@@ -75,34 +76,50 @@ func TestStreamFixesChangesNothingButMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(stream bool) *pipeline.Output {
+	run := func(stream, remaining bool) *pipeline.Output {
 		opts := pipeline.FixOptions(cfg)
-		out, err := pipeline.Run(context.Background(), pipeline.Request{Analyzer: a, FS: fsys, Config: cfg, Fix: &opts, StreamFixes: stream})
+		out, err := pipeline.Run(context.Background(), pipeline.Request{Analyzer: a, FS: fsys, Config: cfg, Fix: &opts,
+			StreamFixes: stream, Remaining: remaining})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return out
 	}
-	held, streamed := run(false), run(true)
-	if len(streamed.Patch.Changes) == 0 {
+	held := run(false, false)
+	if len(held.Patch.Changes) == 0 {
 		t.Fatal("the corpus should have changes")
 	}
-	if !reflect.DeepEqual(changeList(held.Patch.Changes), changeList(streamed.Patch.Changes)) {
-		t.Errorf("streamed changes differ:\nheld     %v\nstreamed %v", changeList(held.Patch.Changes), changeList(streamed.Patch.Changes))
-	}
-	if len(held.Patch.Files) != len(streamed.Patch.Files) {
-		t.Fatalf("%d patched files held, %d streamed", len(held.Patch.Files), len(streamed.Patch.Files))
-	}
-	for i, h := range held.Patch.Files {
-		s := streamed.Patch.Files[i]
-		if h.Path != s.Path || !reflect.DeepEqual(h.Applied, s.Applied) || !reflect.DeepEqual(h.Dropped, s.Dropped) ||
-			!reflect.DeepEqual(h.Verification, s.Verification) || !reflect.DeepEqual(findingList(h.After), findingList(s.After)) {
-			t.Errorf("%s: streamed patch differs:\nheld     %+v %+v %+v\nstreamed %+v %+v %+v", h.Path, h.Applied, h.Dropped, h.Verification, s.Applied, s.Dropped, s.Verification)
+	for _, remaining := range []bool{true, false} {
+		streamed := run(true, remaining)
+		if !reflect.DeepEqual(changeList(held.Patch.Changes), changeList(streamed.Patch.Changes)) {
+			t.Errorf("streamed changes differ:\nheld     %v\nstreamed %v", changeList(held.Patch.Changes), changeList(streamed.Patch.Changes))
 		}
-	}
-	for i, h := range held.Result.Files {
-		if s := streamed.Result.Files[i]; !reflect.DeepEqual(findingList(h), findingList(s)) {
-			t.Errorf("%s: streamed findings differ", h.Path)
+		if len(held.Patch.Files) != len(streamed.Patch.Files) {
+			t.Fatalf("%d patched files held, %d streamed", len(held.Patch.Files), len(streamed.Patch.Files))
+		}
+		for i, h := range held.Patch.Files {
+			s := streamed.Patch.Files[i]
+			if h.Path != s.Path || !reflect.DeepEqual(h.Applied, s.Applied) || !reflect.DeepEqual(h.Dropped, s.Dropped) ||
+				!reflect.DeepEqual(h.Verification, s.Verification) {
+				t.Errorf("%s: streamed patch differs:\nheld     %+v %+v %+v\nstreamed %+v %+v %+v", h.Path, h.Applied, h.Dropped, h.Verification, s.Applied, s.Dropped, s.Verification)
+			}
+			switch {
+			case h.After == h.Before:
+			case remaining && !reflect.DeepEqual(findingList(h.After), findingList(s.After)):
+				t.Errorf("%s: the findings that remain differ when streamed", h.Path)
+			case !remaining && s.After != nil:
+				t.Errorf("%s: a streamed patch kept the patched version's analysis nobody reads", h.Path)
+			}
+		}
+		for i, h := range held.Result.Files {
+			if s := streamed.Result.Files[i]; !reflect.DeepEqual(findingList(h), findingList(s)) || h.Kind != s.Kind ||
+				!reflect.DeepEqual(h.Stages, s.Stages) || !reflect.DeepEqual(h.Strengths, s.Strengths) {
+				t.Errorf("%s: streamed findings differ", h.Path)
+			}
+			if s := streamed.Result.Files[i]; s.Dockerfile != nil && !s.Template && s.Generated == nil &&
+				(len(s.Dockerfile.Instructions) > 0 || s.BuildContext != nil) {
+				t.Errorf("%s: a streamed run kept the model of a file it had patched", h.Path)
+			}
 		}
 	}
 }
@@ -118,7 +135,11 @@ func changeList(cs []patcher.Change) []string {
 func findingList(fr *analyzer.FileResult) []string {
 	var out []string
 	for _, f := range fr.Findings {
-		out = append(out, fmt.Sprintf("%s %d-%d %s %s", f.Rule, f.Line, f.EndLine, f.Severity, f.Message))
+		line := fmt.Sprintf("%s %d-%d %s %s", f.Rule, f.Line, f.EndLine, f.Severity, f.Message)
+		if f.Fix != nil {
+			line += fmt.Sprintf(" fix(%s): %s", f.Fix.Safety, f.Fix.Message)
+		}
+		out = append(out, line)
 	}
 	return out
 }
