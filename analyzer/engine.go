@@ -586,14 +586,37 @@ func (c *Configured) analyzeSource(ctx context.Context, path string, src []byte,
 			fr.Findings = append(fr.Findings, sup.unused(u, d)...)
 		}
 	}
+	fr.printable()
 	fr.withholdEdits(model)
 	fr.Strengths = DetectStrengths(d, bc)
+	for i := range fr.Strengths {
+		fr.Strengths[i].Message = escapeControl(fr.Strengths[i].Message)
+	}
 	if fr.Template {
 		fr.Findings = slices.DeleteFunc(fr.Findings, tmpl.touches)
 		fr.Strengths = slices.DeleteFunc(fr.Strengths, func(s Strength) bool { return tmpl.quotes(s.Message) })
 	}
 	SortFindings(fr.Findings)
 	return fr
+}
+
+// printable escapes the control characters of every finding's message and
+// fix message, whichever rule wrote it, so that each output shows a
+// finding on one line (see escapeControl).
+func (fr *FileResult) printable() {
+	for i := range fr.Findings {
+		fd := &fr.Findings[i]
+		fd.Message = escapeControl(fd.Message)
+		if fd.Fix != nil {
+			if m := escapeControl(fd.Fix.Message); m != fd.Fix.Message {
+				// A rule may share one Fix between findings; this one's
+				// copy changes.
+				fix := *fd.Fix
+				fix.Message = m
+				fd.Fix = &fix
+			}
+		}
+	}
 }
 
 // withholdEdits keeps every fix out of a file that no edit may touch, in
@@ -619,6 +642,8 @@ func (fr *FileResult) withholdEdits(f *Facts) {
 			reason = "no fix: this file is generated (" + g.Why + "); make the change where it is generated from"
 		}
 	}
+	// The generator's name comes from the file's own comment.
+	reason = escapeControl(reason)
 	unrunnable := fr.Unrunnable()
 	for i := range fr.Findings {
 		fd := &fr.Findings[i]

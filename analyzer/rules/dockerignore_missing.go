@@ -115,10 +115,14 @@ type ignoreEntry struct {
 
 // shownPresent names what the context holds of a present entry.
 func (e ignoreEntry) shownPresent() []string {
-	if e.files != nil {
-		return e.files
+	if e.files == nil {
+		return []string{analyzer.PrintableName(e.name)}
 	}
-	return []string{printableName(e.name)}
+	shown := make([]string, len(e.files))
+	for i, f := range e.files {
+		shown[i] = analyzer.PrintableName(f)
+	}
+	return shown
 }
 
 // describePatterns says what the entries' lines do, every line named as

@@ -387,22 +387,12 @@ func ignoredByContext(bc *analyzer.BuildContext, f string) bool {
 func listNames(names []string) string {
 	shown := make([]string, 0, min(len(names), 5))
 	for _, n := range names[:min(len(names), 5)] {
-		shown = append(shown, printableName(n))
+		shown = append(shown, analyzer.PrintableName(n))
 	}
 	if len(names) <= 5 {
 		return strings.Join(shown, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(shown, ", "), len(names)-5)
-}
-
-// printableName quotes a file name that holds a control character: a
-// repository chooses its names, and a line break in one would start a
-// line of its own in every output that shows the message.
-func printableName(name string) string {
-	if strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
-		return strconv.Quote(name)
-	}
-	return name
 }
 
 // reportWholeContextSecrets reports the credentials files a copy of the
