@@ -257,6 +257,33 @@ func (s *Stream) Result(fsys fs.FS) *Result {
 	return assemble(fsys, s.patched, s.opts)
 }
 
+// NoteRewrites adds to each finding of an original that offers no fix,
+// and says why, what the file's proposed rewrite does instead
+// (rewrite.Rewrite.Does), so that the output does not say "no fix" of the
+// change it proposes. It runs once the patch is final, builds included: a
+// rewrite the build dropped is no longer the file's.
+func (r *Result) NoteRewrites() {
+	if r == nil {
+		return
+	}
+	for _, f := range r.Files {
+		if f == nil || f.Rewrite == nil || f.Before == nil || len(f.Rewrite.Does) == 0 {
+			continue
+		}
+		for i := range f.Before.Findings {
+			fd := &f.Before.Findings[i]
+			does, ok := f.Rewrite.Does[fd.Rule]
+			if !ok || fd.Fix != nil {
+				continue
+			}
+			note := "; instead, the rewrite of this file (rewrite:" + f.Rewrite.Kind + ") " + does
+			if !strings.HasSuffix(fd.Message, note) {
+				fd.Message += note
+			}
+		}
+	}
+}
+
 // Editable reports whether dockopt may change a file at all. A template's
 // placeholders make any edit unverifiable, and a generated file is
 // rewritten by its generator, so neither is patched, rewritten or built;

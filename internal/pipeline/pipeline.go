@@ -144,6 +144,8 @@ func Run(ctx context.Context, r Request) (*Output, error) {
 			}
 		}
 	}
+	// The findings are final only now that the patch is.
+	out.Patch.NoteRewrites()
 	out.Report = templates.Input{
 		Title:    r.Title,
 		Analyzer: r.Analyzer,

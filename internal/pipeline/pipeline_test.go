@@ -143,3 +143,68 @@ func findingList(fr *analyzer.FileResult) []string {
 	}
 	return out
 }
+
+// full-base-image withholds its own fix (a FROM swap) when a dependency
+// compiles with node-gyp, and says so. When the Node rewrite, which
+// installs on the full image and runs on the slim one, replaces the file,
+// the finding says that too, or the output says "no fix" beside a change
+// that runs on -slim; without patching it stays as the rule wrote it.
+func TestFullBaseImageNamesTheRewriteThatRunsOnSlim(t *testing.T) {
+	lock := `{
+  "name": "x",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {"name": "x", "dependencies": {"bcrypt": "^5.1.1", "express": "^4.19.2"}},
+    "node_modules/bcrypt": {
+      "version": "5.1.1",
+      "hasInstallScript": true,
+      "gypfile": true
+    },
+    "node_modules/express": {"version": "4.19.2"}
+  }
+}
+`
+	fsys := fstest.MapFS{
+		"Dockerfile":        {Data: []byte("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nEXPOSE 3000\nCMD [\"node\", \"index.js\"]\n")},
+		"package.json":      {Data: []byte(`{"name": "x", "main": "index.js", "dependencies": {"bcrypt": "^5.1.1", "express": "^4.19.2"}}`)},
+		"package-lock.json": {Data: []byte(lock)},
+		"index.js":          {Data: []byte("require('express')().listen(3000)\n")},
+	}
+	a := analyzer.New(rules.All())
+	cfg := analyzer.DefaultConfig()
+	if _, err := cfg.ResolveRules(a); err != nil {
+		t.Fatal(err)
+	}
+	message := func(out *pipeline.Output) string {
+		for _, f := range out.Result.Files[0].Findings {
+			if f.Rule == "full-base-image" {
+				return f.Message
+			}
+		}
+		t.Fatal("no full-base-image finding")
+		return ""
+	}
+	const withheld = "no fix proposed because package-lock.json holds packages built with node-gyp"
+	const note = "instead, the rewrite of this file (rewrite:node-service) installs the dependencies on node:20 and runs them on node:20-slim"
+	only, err := pipeline.Run(t.Context(), pipeline.Request{Analyzer: a, FS: fsys, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := message(only); !strings.Contains(m, withheld) || strings.Contains(m, "rewrite") {
+		t.Errorf("without patching: %q, want the reason and no rewrite", m)
+	}
+	for _, stream := range []bool{false, true} {
+		opts := pipeline.FixOptions(cfg)
+		fixed, err := pipeline.Run(t.Context(), pipeline.Request{Analyzer: a, FS: fsys, Config: cfg, Fix: &opts, StreamFixes: stream})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := fixed.Patch.Files[0]; f.Rewrite == nil || !strings.Contains(string(f.Patched), "FROM node:20-slim") {
+			t.Fatalf("stream %v: the rewrite did not run on node:20-slim:\n%s", stream, f.Patched)
+		}
+		if m := message(fixed); !strings.Contains(m, withheld+", which needs the compilers of the full image; "+note) {
+			t.Errorf("stream %v: %q, want the reason and then %q", stream, m, note)
+		}
+	}
+}

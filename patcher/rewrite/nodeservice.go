@@ -256,6 +256,9 @@ func (p *nodePlan) write(o *original) *Rewrite {
 	if p.user {
 		rw.Resolves = append(rw.Resolves, "final-user-root")
 	}
+	if p.runtime.Raw != o.stage.Base.Raw {
+		rw.Does = map[string]string{"full-base-image": fmt.Sprintf("installs the dependencies on %s and runs them on %s", o.stage.Base.Raw, p.runtime.Raw)}
+	}
 	if pm.stale != "" {
 		// npm install stays, and so does the finding that asks for npm ci.
 		rw.Resolves = slices.DeleteFunc(rw.Resolves, func(id string) bool { return id == "npm-install-with-lockfile" })

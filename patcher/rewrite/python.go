@@ -385,6 +385,9 @@ func (p *pythonPlan) write(o *original) *Rewrite {
 		Resolves: []string{"build-toolchain-in-final-image", "python-env-missing", "user-login-shell",
 			"path-user-bin-last", "masked-errors", "exec-form-cmd", "cleanup-in-later-layer", "full-base-image", "package-cache-mount-missing"},
 	}
+	if p.runtime.Raw != o.stage.Base.Raw {
+		rw.Does = map[string]string{"full-base-image": fmt.Sprintf("builds the dependencies on %s and runs them on %s", o.stage.Base.Raw, p.runtime.Raw)}
+	}
 	if p.user {
 		rw.Resolves = append(rw.Resolves, "final-user-root")
 	} else if hasStep(p.cmds, stepUser) {

@@ -41,6 +41,12 @@ type Rewrite struct {
 	Files []analyzer.GeneratedFile
 	// Resolves lists rule IDs whose findings the rewrite makes moot.
 	Resolves []string
+	// Does says, by rule ID, what the rewrite does that a finding of the
+	// rule, without a fix of its own, says no fix does: full-base-image
+	// withholds a bare FROM swap when node-gyp needs the full image's
+	// compilers, and the rewrite installs on the full image and runs on
+	// the slim one. The patcher adds it to those findings (Result.NoteRewrites).
+	Does map[string]string
 }
 
 // Fix expresses the rewrite as a fix of the original file, so that the
