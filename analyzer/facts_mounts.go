@@ -272,7 +272,10 @@ func (sf *StageFacts) runCleaning(in *Instruction, cmds []Command, st step) {
 			}
 		case "composer":
 			if sub == "clear-cache" || sub == "clearcache" || sub == "cc" {
-				add(c, "composer clear-cache", "/root/.composer/cache")
+				// It empties the cache where the install fills it, which
+				// COMPOSER_HOME and the composer image move.
+				env := func(name string) (string, bool) { v, ok := st.env[name]; return v, ok }
+				add(c, "composer clear-cache", Composer.Caches[0].In(sf.chain[0].Base.Name(), env))
 			}
 		case "rm":
 			for _, w := range c.Positional() {
