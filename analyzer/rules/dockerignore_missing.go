@@ -38,7 +38,7 @@ var DockerignoreMissing = &analyzer.Rule{
 		`so only the .local files are excluded then; when a member of the ` +
 		`package's npm, yarn or pnpm workspace, or only a front-end config file (vite.config.ts …), shows ` +
 		`one, .env is excluded but each .env.<mode> the context holds (.env.production, .env.staging) is ` +
-		`kept. For a Mix project built in the image, the local _build goes, and deps when the image runs mix deps.get. Credentials files the context holds (the ones secrets-copied finds) are listed by path. It changes ` +
+		`kept. For a Mix project built in the image, the local _build goes, and deps when the image runs mix deps.get. For an R project whose image runs renv::restore(), the local renv/library, renv/staging and .Rproj.user go. Credentials files the context holds (the ones secrets-copied finds) are listed by path. It changes ` +
 		`what the builder receives, so it is a fix to review.`,
 	Bad:  "# no .dockerignore\nCOPY . .\n",
 	Good: "# .dockerignore: .git, node_modules, .env, …\nCOPY . .\n",
@@ -474,6 +474,17 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 		fetches := runsCommand(d, "mix", "deps.get")
 		for _, c := range []string{"_build", "deps"} {
 			add(ignoreEntry{name: c, lines: []string{c}, probes: []string{c + "/x"}}, (essentials || known(c)) && !copiesNamed(d, c) && (c != "deps" || fetches))
+		}
+	}
+	if runsRenvRestore(d) {
+		// renv's project library, installed on the developer's machine
+		// (another OS, another R), would replace the one the image's
+		// renv::restore() installs; its staging folder and RStudio's
+		// .Rproj.user are local state. renv/activate.R, which .Rprofile
+		// sources, stays. An image that restores nothing ships the
+		// library CI put in the context.
+		for _, c := range []string{"renv/library", "renv/staging", ".Rproj.user"} {
+			add(ignoreEntry{name: c, lines: []string{c}, probes: []string{c + "/x"}}, (essentials || known(c)) && !copiesNamed(d, c))
 		}
 	}
 	for _, c := range []string{".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", "htmlcov", ".coverage", "coverage", ".nyc_output"} {
@@ -1212,6 +1223,27 @@ func compileIgnoreLines(lines []string) (*patternmatcher.PatternMatcher, error) 
 }
 
 func (m lentMatcher) giveBack() { m.pool.Put(m.PatternMatcher) }
+
+// runsRenvRestore reports a RUN of the file that calls renv::restore()
+// through R or Rscript.
+func runsRenvRestore(d *analyzer.Dockerfile) bool {
+	for in := range d.Each("RUN") {
+		if in.Script == nil {
+			continue
+		}
+		for _, c := range in.Script.Commands() {
+			if c.Name != "R" && c.Name != "Rscript" {
+				continue
+			}
+			for _, a := range c.Args {
+				if strings.Contains(a.Value, "renv::restore(") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
 
 // runsCommand reports a RUN of the file that calls name, with sub as
 // its first argument when sub is given.
