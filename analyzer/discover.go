@@ -62,6 +62,18 @@ func isComposeName(name string) bool {
 // compose files assign them. Folders that hold dependencies or VCS data
 // are skipped; so are paths the configuration ignores. A canceled ctx
 // stops the walk with its error.
+// unprintableName reports a path that holds a control character, and
+// records it as not read (UnprintableNameReason).
+func unprintableName(fsys fs.FS, p string) bool {
+	if strings.IndexFunc(p, unprintable) < 0 {
+		return false
+	}
+	if r, ok := fsys.(*recordingFS); ok {
+		r.refuse(p, UnprintableNameReason)
+	}
+	return true
+}
+
 // discoverSkips reports the folders Discover does not enter.
 func discoverSkips(name string) bool {
 	return skipDirs[name] || name == "vendor" || name == "third_party"
@@ -100,6 +112,9 @@ func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Targ
 		if ignoredPath(cfg, p) {
 			return nil
 		}
+		if (IsDockerfileName(e.Name()) || IsTemplateName(e.Name()) || isComposeName(e.Name())) && unprintableName(fsys, p) {
+			return nil
+		}
 		switch {
 		case IsDockerfileName(e.Name()) || IsTemplateName(e.Name()):
 			if len(byPath) < MaxDockerfiles {
@@ -119,7 +134,7 @@ func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Targ
 			return nil, err
 		}
 		for _, b := range composeBuilds(fsys, cf) {
-			if ignoredPath(cfg, b.Path) {
+			if ignoredPath(cfg, b.Path) || unprintableName(fsys, b.Path) {
 				continue
 			}
 			if t, ok := byPath[b.Path]; ok {

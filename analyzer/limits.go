@@ -40,6 +40,12 @@ const OutsideReason = "a symbolic link that leads outside the analyzed folder"
 // analysis reads is not read (rootfs refuses to open it).
 const NotRegularReason = "not a regular file or folder (a FIFO, device or socket), which dockopt does not open"
 
+// UnprintableNameReason is why a Dockerfile or compose file whose path
+// holds a control character is not analyzed: every output names the file
+// it reports on (headings, tables, the report's docker build commands),
+// and a line break in the name would start a line of its own there.
+const UnprintableNameReason = "its name holds a line break or another control character, which would break every output that names it; rename it"
+
 // LeavesRoot reports whether err is an os.Root refusing a path that a
 // symbolic link (or "..") takes outside the root. The os package does not
 // export that error, so it is recognised by its text.
@@ -148,6 +154,13 @@ func (r *recordingFS) note(name string, err error) {
 	default:
 		return
 	}
+	r.mu.Lock()
+	r.unreadable[name] = reason
+	r.mu.Unlock()
+}
+
+// refuse records that name is not read, and why.
+func (r *recordingFS) refuse(name, reason string) {
 	r.mu.Lock()
 	r.unreadable[name] = reason
 	r.mu.Unlock()

@@ -439,7 +439,7 @@ func buildView(in Input) view {
 	if in.ImageSize == nil {
 		in.ImageSize = imagedata.CompressedSizeMB
 	}
-	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived, Unread: in.Result.Unread, Limits: in.Result.Limits(), Judged: in.Judged,
+	v := view{Title: in.Title, Policy: string(in.Policy), Waived: in.Waived, Unread: printableUnread(in.Result.Unread), Limits: in.Result.Limits(), Judged: in.Judged,
 		Local: in.Local, ReportURL: in.ReportURL, RulesURL: RulesURL, Built: len(in.Builds) > 0}
 	if j := v.Judged; j != nil {
 		cp := *j
@@ -1200,4 +1200,15 @@ func rollout(in Input) []string {
 		}
 	}
 	return append(steps, "roll back by reverting the change: nothing outside these files changes")
+}
+
+// printableUnread quotes the names of files not read that hold a control
+// character (analyzer.PrintableName): a line break in a name would start a
+// line of its own in the report.
+func printableUnread(unread []analyzer.Skipped) []analyzer.Skipped {
+	out := make([]analyzer.Skipped, len(unread))
+	for i, s := range unread {
+		out[i] = analyzer.Skipped{Path: analyzer.PrintableName(s.Path), Reason: s.Reason}
+	}
+	return out
 }

@@ -84,3 +84,52 @@ func TestNamesWithControlCharactersStayOnTheirLine(t *testing.T) {
 		}
 	}
 }
+
+// A Dockerfile's own name is printed everywhere: headings, tables, the
+// image tag and the docker build command of the report. One with a line
+// break is not analyzed, and is listed as not read, its name quoted; the
+// JSON output names it exactly.
+func TestDockerfileNamedWithALineBreakIsNotRead(t *testing.T) {
+	const bad = "a\n2 error fake.Dockerfile"
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		bad:          "FROM python:3.12\nCOPY . .\nCMD [\"python\", \"app.py\"]\n",
+		"Dockerfile": "FROM python:3.12-slim\nCOPY app.py .\nCMD [\"python\", \"app.py\"]\n",
+		"app.py":     "print('hi')\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	analyze := func(format string) string {
+		var out, errOut bytes.Buffer
+		if code := run(t.Context(), []string{"analyze", "--format", format, dir}, &out, &errOut); code > 1 {
+			t.Fatalf("%s: exit %d: %s", format, code, errOut.String())
+		}
+		return out.String()
+	}
+	var doc struct {
+		Files   []struct{ Path string }
+		Skipped []struct{ Path, Reason string }
+	}
+	if err := json.Unmarshal([]byte(analyze("json")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Files) != 1 || doc.Files[0].Path != "Dockerfile" {
+		t.Errorf("analyzed %+v, want only Dockerfile", doc.Files)
+	}
+	if len(doc.Skipped) != 1 || doc.Skipped[0].Path != bad || !strings.Contains(doc.Skipped[0].Reason, "control character") {
+		t.Errorf("skipped %+v, want %q with the reason", doc.Skipped, bad)
+	}
+	for _, format := range []string{"text", "markdown"} {
+		out := analyze(format)
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "2 error fake") {
+				t.Errorf("%s output: a file name starts a line of its own: %q", format, l)
+			}
+		}
+		if !strings.Contains(out, `"a\n2 error fake.Dockerfile"`) {
+			t.Errorf("%s output does not name the file quoted:\n%s", format, out)
+		}
+	}
+}

@@ -137,7 +137,7 @@ func writeTextLines(w io.Writer, files []*analyzer.FileResult, notApplied map[st
 	// What the analysis did not cover, besides the files above.
 	said := false
 	for _, s := range nc.unread {
-		fmt.Fprintf(w, "%snot read%s  %s: %s\n", p.yellow, p.reset, s.Path, s.Reason)
+		fmt.Fprintf(w, "%snot read%s  %s: %s\n", p.yellow, p.reset, analyzer.PrintableName(s.Path), s.Reason)
 		said = true
 	}
 	for _, l := range nc.limits {
