@@ -267,19 +267,27 @@ func (r *Result) NoteRewrites() {
 		return
 	}
 	for _, f := range r.Files {
-		if f == nil || f.Rewrite == nil || f.Before == nil || len(f.Rewrite.Does) == 0 {
+		if f != nil {
+			f.NoteRewrite()
+		}
+	}
+}
+
+// NoteRewrite is NoteRewrites for one file, for a caller that lets go of
+// the file's rewrite (pipeline's streamed run) before the patch is whole.
+func (f *File) NoteRewrite() {
+	if f.Rewrite == nil || f.Before == nil || len(f.Rewrite.Does) == 0 {
+		return
+	}
+	for i := range f.Before.Findings {
+		fd := &f.Before.Findings[i]
+		does, ok := f.Rewrite.Does[fd.Rule]
+		if !ok || fd.Fix != nil {
 			continue
 		}
-		for i := range f.Before.Findings {
-			fd := &f.Before.Findings[i]
-			does, ok := f.Rewrite.Does[fd.Rule]
-			if !ok || fd.Fix != nil {
-				continue
-			}
-			note := "; instead, the rewrite of this file (rewrite:" + f.Rewrite.Kind + ") " + does
-			if !strings.HasSuffix(fd.Message, note) {
-				fd.Message += note
-			}
+		note := "; instead, the rewrite of this file (rewrite:" + f.Rewrite.Kind + ") " + does
+		if !strings.HasSuffix(fd.Message, note) {
+			fd.Message += note
 		}
 	}
 }

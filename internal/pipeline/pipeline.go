@@ -111,8 +111,11 @@ func Run(ctx context.Context, r Request) (*Output, error) {
 				}
 			}
 			if f != nil {
-				// The report's account of a structural rewrite, which
-				// nothing but the report reads.
+				// A streamed run builds nothing, so the patch of this
+				// file is final: the findings take the rewrite's note
+				// now, and its account, which only the report reads,
+				// goes.
+				f.NoteRewrite()
 				f.Rewrite = nil
 			}
 			// Every file is done with once patched, the original too:

@@ -200,7 +200,8 @@ func TestFullBaseImageNamesTheRewriteThatRunsOnSlim(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := fixed.Patch.Files[0]; f.Rewrite == nil || !strings.Contains(string(f.Patched), "FROM node:20-slim") {
+		if f := fixed.Patch.Files[0]; len(f.Applied) == 0 || f.Applied[0].Rule != "rewrite:node-service" ||
+			!strings.Contains(string(f.Patched), "FROM node:20-slim") {
 			t.Fatalf("stream %v: the rewrite did not run on node:20-slim:\n%s", stream, f.Patched)
 		}
 		if m := message(fixed); !strings.Contains(m, withheld+", which needs the compilers of the full image; "+note) {
