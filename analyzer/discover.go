@@ -58,10 +58,6 @@ func isComposeName(name string) bool {
 	return strings.HasPrefix(lower, "docker-compose") || strings.HasPrefix(lower, "compose.") || strings.HasPrefix(lower, "compose-")
 }
 
-// Discover finds Dockerfiles under root in fsys, and the build contexts
-// compose files assign them. Folders that hold dependencies or VCS data
-// are skipped; so are paths the configuration ignores. A canceled ctx
-// stops the walk with its error.
 // unprintableName reports a path that holds a control character, and
 // records it as not read (UnprintableNameReason).
 func unprintableName(fsys fs.FS, p string) bool {
@@ -79,6 +75,10 @@ func discoverSkips(name string) bool {
 	return skipDirs[name] || name == "vendor" || name == "third_party"
 }
 
+// Discover finds Dockerfiles under root in fsys, and the build contexts
+// compose files assign them. Folders that hold dependencies or VCS data
+// are skipped; so are paths the configuration ignores. A canceled ctx
+// stops the walk with its error.
 func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Target, error) {
 	byPath := map[string]*Target{}
 	var composeFiles []string
