@@ -389,6 +389,14 @@ func (sf *StageFacts) EnvAt(line int, name string) (string, bool) {
 	return v, ok && !strings.Contains(v, "$")
 }
 
+// ExpandAt substitutes, in word, the variables with static values before
+// the instruction at line (an ARG's default, an ENV); ok is false when
+// some stay unknown.
+func (sf *StageFacts) ExpandAt(line int, word string) (w string, ok bool) {
+	w = expandStatic(sf.lex, word, sf.stepAt(sf.offsetOfLine(line)).env)
+	return w, !strings.Contains(w, "$")
+}
+
 // BaseWorkdir returns the working directory the lineage's base image
 // leaves: its own WORKDIR from dockopt's table (golang's /go), / for
 // scratch and the images the table knows to set none. known is false,

@@ -163,6 +163,12 @@ func countHeredocs(c copySpec) int {
 // every file is read: the rules ask what the configuration lacks, and what
 // all of them lack, the part the builder sees lacks too.
 func readContextConf(bc *analyzer.BuildContext, src string) ([]string, bool) {
+	return readContextFiles(bc, src, []string{".conf", ".template"})
+}
+
+// readContextFiles reads a COPY source from the context: one file, or
+// the files of a folder whose names end in one of exts.
+func readContextFiles(bc *analyzer.BuildContext, src string, exts []string) ([]string, bool) {
 	if bc == nil || bc.Truncated {
 		// Past a truncated listing, a source may hold files the listing
 		// never reached, so none is read: the site is left unjudged.
@@ -175,7 +181,7 @@ func readContextConf(bc *analyzer.BuildContext, src string) ([]string, bool) {
 		if !sourceCovers(src, f) || bc.DockerIgnore.Excludes(f) {
 			continue
 		}
-		if f != src && !strings.HasSuffix(f, ".conf") && !strings.HasSuffix(f, ".template") {
+		if f != src && !slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(f, e) }) {
 			continue
 		}
 		b, err := bc.ReadFile(f)
