@@ -1021,13 +1021,91 @@ func (sf *StageFacts) appEvidence() appFacts {
 		// also says where the server listens.
 		ev.http, ev.httpWhy, ev.spring, ev.server = true, s.why, false, &s.listen
 	}
-	if strings.Contains(sf.chain[0].Base.Repository, "dotnet/aspnet") && !ev.http {
-		ev.http, ev.httpWhy = true, "the base image "+sf.chain[0].Base.Raw+" runs ASP.NET Core"
+	if strings.Contains(sf.chain[0].Base.Repository, "dotnet/aspnet") {
+		if !ev.http {
+			ev.http, ev.httpWhy = true, "the base image "+sf.chain[0].Base.Raw+" runs ASP.NET Core"
+		}
+		if l, ok := sf.kestrelPort(); ok && ev.server == nil {
+			ev.server = &l
+		}
 	}
 	if t := sf.Tool(0, "grpc_health_probe"); t.Presence == Present {
 		ev.grpc, ev.grpcWhy = true, "the image ships grpc_health_probe ("+t.Why+")"
 	}
 	return ev
+}
+
+// kestrelBinds matches code and settings that choose Kestrel's address
+// themselves, over the environment: UseUrls, Listen*, a "Kestrel" or
+// "urls" section of appsettings.json, a read of PORT or the URL variables.
+var kestrelBinds = regexp.MustCompile(`\bUseUrls\s*\(|\.Listen(?:AnyIP|Localhost)?\s*\(|"(?:Kestrel|urls)"\s*:|GetEnvironmentVariable\(\s*"(?:PORT|ASPNETCORE_URLS|ASPNETCORE_HTTP_PORTS)"`)
+
+// kestrelPort is where ASP.NET Core listens in an image built on
+// mcr.microsoft.com/dotnet/aspnet: ASPNETCORE_URLS (or DOTNET_URLS), which
+// wins over ASPNETCORE_HTTP_PORTS, else that, else the image's own setting:
+// ASPNETCORE_HTTP_PORTS=8080 from .NET 8, ASPNETCORE_URLS=http://+:80 before
+// (learn.microsoft.com/dotnet/core/compatibility/containers/8.0/aspnet-port).
+// ASP.NET Core does not read PORT. ok is false when the app's own code or
+// settings in the build context bind Kestrel, when the variables name more
+// than one port, or when the tag names no version: the EXPOSE is then taken
+// as written.
+func (sf *StageFacts) kestrelPort() (listenPort, bool) {
+	bc := sf.facts.ctx
+	read := 0
+	for _, f := range bc.Files {
+		b := path.Base(f)
+		if b != "Program.cs" && b != "Startup.cs" && b != "appsettings.json" {
+			continue
+		}
+		if read++; read > 20 {
+			return listenPort{}, false
+		}
+		if t, err := bc.ReadFile(f); err != nil || kestrelBinds.Match(t) {
+			return listenPort{}, false
+		}
+	}
+	for _, name := range []string{"ASPNETCORE_URLS", "DOTNET_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_HTTP_PORTS"} {
+		v, set := sf.endEnv[name]
+		if !set {
+			continue
+		}
+		var ports []int
+		for _, u := range strings.Split(v, ";") {
+			u = strings.TrimSpace(u)
+			if strings.HasSuffix(name, "_URLS") {
+				// http://+:8080, http://[::]:5000/, http://localhost (80);
+				// an https:// URL is not where a plain probe goes.
+				if len(u) < 7 || !strings.EqualFold(u[:7], "http://") {
+					continue
+				}
+				host, _, _ := strings.Cut(u[7:], "/")
+				port := "80"
+				if i := strings.LastIndex(host, ":"); i > strings.LastIndex(host, "]") {
+					port = host[i+1:]
+				}
+				u = port
+			}
+			n, err := strconv.Atoi(u)
+			if err != nil || n <= 0 || n > 65535 {
+				return listenPort{}, false
+			}
+			ports = append(ports, n)
+		}
+		if len(ports) != 1 {
+			return listenPort{}, false
+		}
+		return listenPort{port: ports[0], why: fmt.Sprintf("ASP.NET Core listens where %s says, which ENV sets to %s", name, v)}, true
+	}
+	base := sf.chain[0].Base
+	major, _, _ := strings.Cut(base.Tag, ".")
+	switch n, err := strconv.Atoi(major); {
+	case err != nil:
+		return listenPort{}, false
+	case n >= 8:
+		return listenPort{port: 8080, why: "ASP.NET Core listens on ASPNETCORE_HTTP_PORTS, which " + base.Raw + " sets to 8080, and it does not read PORT"}, true
+	default:
+		return listenPort{port: 80, why: "ASP.NET Core listens on ASPNETCORE_URLS, which " + base.Raw + " sets to http://+:80"}, true
+	}
 }
 
 // manifestEvidence reads the build context's manifests once per file.
