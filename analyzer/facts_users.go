@@ -526,6 +526,27 @@ var initSystems = map[string]string{
 	"s6-svscan": "s6-svscan", "boot": "runit's boot script",
 }
 
+// linuxServerImage reports an image of LinuxServer.io's: their base
+// images (ghcr.io/linuxserver/baseimage-*, lsiobase/* before) and the
+// application images built on them (lscr.io/linuxserver/*, mirrored on
+// ghcr.io and Docker Hub). All start with s6-overlay's /init, as
+// linuxserver/docker-baseimage-alpine's Dockerfile sets it, whose service
+// scripts run as abc, renumbered from PUID and PGID.
+func linuxServerImage(r ImageRef) bool {
+	repo := strings.ToLower(r.Repository)
+	switch strings.ToLower(r.Registry) {
+	case "lscr.io", "ghcr.io":
+		return strings.HasPrefix(repo, "linuxserver/")
+	case "docker.io":
+		return strings.HasPrefix(repo, "linuxserver/") || strings.HasPrefix(repo, "lsiobase/")
+	}
+	return false
+}
+
+func linuxServerStart(base string) string {
+	return fmt.Sprintf("the base image %s is a LinuxServer.io image, whose ENTRYPOINT is s6-overlay's /init: it prepares the container as root and starts each service as its own user (abc, from PUID and PGID)", base)
+}
+
 // Entrypoint reads the stage's start: the ENTRYPOINT/CMD words, and the
 // entrypoint script from the build context when a COPY put it in the image.
 func (sf *StageFacts) Entrypoint() EntrypointFact {
@@ -548,6 +569,8 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 			ep.SwitchesUser, ep.How, ep.Why = Present, sf.image.DropsPrivileges, fmt.Sprintf("the base image %s starts as root on purpose: %s (dockopt's image table, %s)", base, sf.image.DropsPrivileges, imageTableDate())
 		case sf.imageKnown:
 			ep.SwitchesUser, ep.Why = Absent, fmt.Sprintf("the base image %s's own start is used, which does not switch users (dockopt's image table, %s)", base, imageTableDate())
+		case linuxServerImage(sf.chain[0].Base):
+			ep.SwitchesUser, ep.How, ep.Why = Present, initSystems["init"], linuxServerStart(base)
 		default:
 			ep.Why = "the base image " + base + " decides how the container starts, and dockopt does not know it"
 		}
@@ -560,6 +583,11 @@ func (sf *StageFacts) readEntrypoint() EntrypointFact {
 	if entry == nil && sf.imageKnown && sf.image.DropsPrivileges != "" && !startsDirectly(words) {
 		ep.SwitchesUser, ep.How, ep.Line = Present, sf.image.DropsPrivileges, line
 		ep.Why = fmt.Sprintf("the base image's entrypoint is kept and %s", sf.image.DropsPrivileges)
+		return ep
+	}
+	if entry == nil && linuxServerImage(sf.chain[0].Base) && !startsDirectly(words) {
+		ep.SwitchesUser, ep.How, ep.Line = Present, initSystems["init"], line
+		ep.Why = linuxServerStart(sf.chain[0].Base.Raw)
 		return ep
 	}
 	entryWords := 0
