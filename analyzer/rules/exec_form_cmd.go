@@ -48,6 +48,17 @@ var ExecFormCmd = &analyzer.Rule{
 					sh = "cmd /S /C"
 				}
 				msg := fmt.Sprintf("%s in shell form runs the program under %s, which does not pass on SIGTERM; use the JSON form", in.Written, sh)
+				// exec replaces the shell with the program, which then
+				// gets the signals; BuildKit's JSONArgsRecommended still
+				// fires, and an ENTRYPOINT still loses CMD and docker run
+				// arguments.
+				execs := !s.Windows && execsProgram(in)
+				if execs {
+					msg = fmt.Sprintf("%s in shell form execs the program from /bin/sh -c, so it gets the signals; the JSON form runs it without the shell", in.Written)
+					if in.Keyword == "ENTRYPOINT" {
+						msg = fmt.Sprintf("%s in shell form ignores CMD and docker run arguments (exec still hands signals to the program); use the JSON form", in.Written)
+					}
+				}
 				// A CMD of a stage the final image is built FROM is the
 				// final image's command until a later stage sets another.
 				gate := s
@@ -60,7 +71,7 @@ var ExecFormCmd = &analyzer.Rule{
 				var fix *analyzer.Fix
 				if words, ok := plainCommandWords(in); ok && !s.Windows && !hasCommentLine(d, in) && !(in.Keyword == "ENTRYPOINT" && cmdAfter[s]) {
 					fix = &analyzer.Fix{
-						Message: execFormFixMessage(in.Keyword),
+						Message: execFormFixMessage(in.Keyword, execs),
 						Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ContentEnd(d.Source), New: jsonArgs(words)}},
 					}
 				}
@@ -74,11 +85,43 @@ var ExecFormCmd = &analyzer.Rule{
 // docker run arguments replace a CMD in either form, so only an
 // ENTRYPOINT's program starts receiving them; a CMD becomes the arguments
 // of a base image's ENTRYPOINT, where the shell form gave it /bin/sh.
-func execFormFixMessage(keyword string) string {
-	if keyword == "ENTRYPOINT" {
+// With exec the signals reached the program before.
+func execFormFixMessage(keyword string, execs bool) string {
+	switch {
+	case keyword == "ENTRYPOINT" && execs:
+		return "switch to the exec form: docker run arguments now reach the program"
+	case keyword == "ENTRYPOINT":
 		return "switch to the exec form: signals and docker run arguments now reach the program"
+	case execs:
+		return "switch to the exec form: the program starts without a shell in front (docker run arguments still replace the command, as before), and a base image ENTRYPOINT gets the program instead of /bin/sh as its argument"
 	}
 	return "switch to the exec form: signals now reach the program (docker run arguments still replace the command, as before), and a base image ENTRYPOINT gets the program instead of /bin/sh as its argument"
+}
+
+// execsProgram reports a shell-form command whose last command, run when
+// the ones before it succeed, is exec PROGRAM: the shell gives its process
+// to the program.
+func execsProgram(in *analyzer.Instruction) bool {
+	if len(in.Args) != 1 || len(in.Heredocs) > 0 {
+		return false
+	}
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(in.Args[0]), "")
+	if err != nil || len(f.Stmts) == 0 {
+		return false
+	}
+	st := f.Stmts[len(f.Stmts)-1]
+	for {
+		b, ok := st.Cmd.(*syntax.BinaryCmd)
+		if !ok || b.Op != syntax.AndStmt {
+			break
+		}
+		st = b.Y
+	}
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || st.Negated || st.Background || len(call.Args) < 2 {
+		return false
+	}
+	return call.Args[0].Lit() == "exec"
 }
 
 // stagesWithCMDAfter returns the stages to which a CMD applies, their own
