@@ -99,6 +99,8 @@ func TestDistroCases(t *testing.T) {
 		{"FROM registry.example.com/base:1\nRUN microdnf install -y curl\n", analyzer.DistroRHEL, analyzer.UserlandGNU},
 		{"FROM registry.example.com/base:1\n", "", ""},
 		{"FROM ubuntu:24.04\n", analyzer.DistroDebian, analyzer.UserlandGNU},
+		{"FROM cgr.dev/chainguard/wolfi-base\n", analyzer.DistroWolfi, analyzer.UserlandBusybox},
+		{"FROM cgr.dev/chainguard/static\n", analyzer.DistroDistroless, analyzer.UserlandNone},
 		{"FROM mcr.microsoft.com/dotnet/aspnet:8.0-nanoserver-ltsc2022\n", analyzer.DistroWindows, analyzer.UserlandWindows},
 	}
 	for _, c := range cases {

@@ -20,8 +20,11 @@ const (
 	DistroAlpine Distro = "alpine"
 	// DistroRHEL covers RHEL, UBI, Fedora, CentOS, Rocky, Alma, Oracle
 	// and Amazon Linux.
-	DistroRHEL       Distro = "rhel"
-	DistroSUSE       Distro = "suse"
+	DistroRHEL Distro = "rhel"
+	DistroSUSE Distro = "suse"
+	// DistroWolfi is Chainguard's Wolfi: apk like Alpine, but glibc and a
+	// busybox built with other applets (no wget, no nc).
+	DistroWolfi      Distro = "wolfi"
 	DistroBusybox    Distro = "busybox"
 	DistroDistroless Distro = "distroless"
 	DistroScratch    Distro = "scratch"
@@ -104,7 +107,7 @@ func userlandOf(d Distro) string {
 	switch d {
 	case DistroDebian, DistroRHEL, DistroSUSE:
 		return UserlandGNU
-	case DistroAlpine, DistroBusybox:
+	case DistroAlpine, DistroBusybox, DistroWolfi:
 		return UserlandBusybox
 	case DistroDistroless, DistroScratch:
 		return UserlandNone
@@ -339,11 +342,12 @@ func (sf *StageFacts) baseTool(name string) ToolState {
 func (sf *StageFacts) foreignManager(name string) (ToolState, bool) {
 	own := managerFamilies[name]
 	fam := sf.distro.Family
-	if own == "" || !sf.distro.FromImage || own == fam {
+	if own == "" || !sf.distro.FromImage || own == fam || fam == DistroWolfi && own == DistroAlpine {
+		// Wolfi installs with apk too.
 		return ToolState{}, false
 	}
 	switch fam {
-	case DistroDebian, DistroAlpine, DistroRHEL, DistroSUSE:
+	case DistroDebian, DistroAlpine, DistroRHEL, DistroSUSE, DistroWolfi:
 	default:
 		// Distroless and scratch images say so in the image table;
 		// chainguard's -dev images have apk.

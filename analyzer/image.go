@@ -142,7 +142,8 @@ func (r ImageRef) IsDistroless() bool {
 }
 
 // Distro guesses the Linux distribution family of an image from its name and
-// tag: "debian", "alpine", "rhel", "suse", "distroless", "scratch", or "".
+// tag: "debian", "alpine", "rhel", "suse", "wolfi", "distroless", "scratch",
+// or "".
 // Beyond what NamedDistro says, it reads a -slim tag and an official
 // language image without a variant tag as Debian, which is usually but not
 // always so (oraclelinux:9-slim).
@@ -168,6 +169,10 @@ func (r ImageRef) Distro() string {
 func (r ImageRef) NamedDistro() string {
 	if r.IsScratch() {
 		return "scratch"
+	}
+	if r.Registry == "cgr.dev" && r.Repository == "chainguard/wolfi-base" {
+		// Chainguard's image to apk add in, unlike its distroless ones.
+		return "wolfi"
 	}
 	if r.IsDistroless() {
 		return "distroless"

@@ -391,6 +391,12 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 			advice: "add USER 65532:65532 (scratch has no user database, a numeric ID works)"}
 	case analyzer.DistroDistroless:
 		return existingUser(sf, line, "nonroot", "distroless images ship the user nonroot", ", or use the :nonroot tag")
+	case analyzer.DistroWolfi:
+		if known && img.HasUser("nonroot") {
+			// Chainguard's accounts module gives it, as in the distroless
+			// images, but wolfi-base has no :nonroot tag.
+			return existingUser(sf, line, "nonroot", sf.Lineage()[0].Base.Raw+" ships the user nonroot", "")
+		}
 	}
 	if known && img.HasUser("node") {
 		return existingUser(sf, line, "node", "the node image ships the user node", "")

@@ -206,7 +206,7 @@ func ownManager(sf *analyzer.StageFacts) string {
 	switch sf.Distro().Family {
 	case analyzer.DistroDebian:
 		return "apt-get"
-	case analyzer.DistroAlpine:
+	case analyzer.DistroAlpine, analyzer.DistroWolfi:
 		return "apk add"
 	case analyzer.DistroSUSE:
 		return "zypper"
