@@ -683,6 +683,10 @@ func baseContents(r ImageRef) (contents.Image, bool) {
 	if r.IsScratch() {
 		return contents.Lookup("", "scratch", "")
 	}
+	if build := OpenJDKOracleBuild(r); build != "" {
+		// openjdk:17 is its oraclelinux8 build.
+		return contents.Lookup("docker.io", "openjdk", build)
+	}
 	if name := r.Official(); name != "" {
 		// public.ecr.aws/docker/library/node is node itself.
 		return contents.Lookup("docker.io", name, r.Tag)

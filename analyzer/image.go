@@ -239,6 +239,28 @@ func openjdkDistro(tag string) string {
 	return fam
 }
 
+// OpenJDKOracleBuild names the Oracle Linux build ("oraclelinux7",
+// "oraclelinux8") an official openjdk tag without a distribution word
+// points at, "" when it is not one or when the build varied: Java 12 and
+// 13 had one, FROM oraclelinux:7-slim ("oracle"); 14 to 16 moved from it
+// to oraclelinux7 and oraclelinux8 builds under the same tags; 17 on made
+// oraclelinux8 the default (docker-library/openjdk
+// generate-stackbrew-library.sh picks the first Oracle Linux variant).
+func OpenJDKOracleBuild(r ImageRef) string {
+	tag := strings.ToLower(r.Tag)
+	if r.Official() != "openjdk" || r.IsWindows() || strings.Contains(tag, "oraclelinux") || openjdkDistro(tag) != "rhel" {
+		return ""
+	}
+	major, _ := tagMajor(tag)
+	switch {
+	case major == 12 || major == 13:
+		return "oraclelinux7"
+	case major >= 17:
+		return "oraclelinux8"
+	}
+	return ""
+}
+
 // WithoutTagAndDigest returns registry and repository as written.
 func (r ImageRef) String() string {
 	s := r.Repository

@@ -212,13 +212,21 @@ func ownManager(sf *analyzer.StageFacts) string {
 		return "zypper"
 	case analyzer.DistroRHEL:
 		var have []string
+		absent := 0
 		for _, m := range []string{"dnf", "yum", "microdnf"} {
-			if sf.ToolAtOffset(0, m).Presence == analyzer.Present {
+			switch sf.ToolAtOffset(0, m).Presence {
+			case analyzer.Present:
 				have = append(have, m)
+			case analyzer.Absent:
+				absent++
 			}
 		}
-		if len(have) > 0 {
+		switch {
+		case len(have) > 0:
 			return strings.Join(have, " or ")
+		case absent == 3:
+			// ubi-micro: built without one.
+			return ""
 		}
 		return "the image's own package manager (dnf, yum or microdnf)"
 	}
