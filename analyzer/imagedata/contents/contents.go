@@ -50,11 +50,24 @@ type entry struct {
 	// Moved marks an image whose default tags changed distribution: tags
 	// of versions before the move are read on the distribution it left.
 	Moved *moved `json:"moved"`
-	// Lines are the tools of release lines built on another base than the
-	// entry's default tags (mysql 5.7 on oraclelinux:7-slim, with yum;
-	// 8.0 and later on 8-slim and 9-slim, with microdnf only), by the
-	// line a tag's version starts with.
-	Lines map[string]map[string]*bool `json:"lines"`
+	// Lines are what release lines change from the entry's default tags,
+	// by the line a tag's version starts with: the tools of a line built
+	// on another base (mysql 5.7 on oraclelinux:7-slim, with yum; 8.0 and
+	// later on 8-slim and 9-slim, with microdnf only), or the user a
+	// line runs as (influxdb 1.x sets USER influxdb, 2.x steps down with
+	// gosu).
+	Lines map[string]line `json:"lines"`
+	// LinesOnly marks an entry whose facts hold only for the lines it
+	// lists: a tag of another line (a newer major, latest) is unknown.
+	LinesOnly bool `json:"lines_only"`
+}
+
+// line is how the images of one release line differ from the entry.
+type line struct {
+	Tools map[string]*bool `json:"tools"`
+	// User and DropsPrivileges replace the entry's when set.
+	User            *string `json:"user"`
+	DropsPrivileges *string `json:"drops_privileges"`
 }
 
 // moved says when an image's default tags left a distribution: Since maps
@@ -154,8 +167,9 @@ type Image struct {
 	// (mysql's debian); MovedFromTag says which tags have a build there.
 	MovedFrom string
 
-	moved *moved
-	lines map[string]map[string]*bool
+	moved     *moved
+	lines     map[string]line
+	linesOnly bool
 
 	// ownTools and ownUsers are what the entry's chain says about the
 	// product itself, above its distribution: onDistribution keeps these
@@ -271,32 +285,40 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 		img.moved, img.DistroNote = e.Moved, e.Moved.Note
 		img.MovedFrom = e.Moved.From
 	}
-	img.lines = e.Lines
+	img.lines, img.linesOnly = e.Lines, e.LinesOnly
 	return img, nil
 }
 
 // onLine is img as the release line tag names builds it, when the entry
 // says how that line differs: mysql:5.7 has yum where 8.0 has microdnf.
-func (img Image) onLine(tag string) Image {
+// found is false when the entry holds only for its lines and tag names
+// none of them.
+func (img Image) onLine(tag string) (_ Image, found bool) {
 	words := variants(tag)
 	if len(img.lines) == 0 || len(words) == 0 {
-		return img
+		return img, !img.linesOnly
 	}
-	for line, tools := range img.lines {
-		if words[0] != line && !strings.HasPrefix(words[0], line+".") {
+	for name, l := range img.lines {
+		if words[0] != name && !strings.HasPrefix(words[0], name+".") {
 			continue
 		}
 		img.Tools = maps.Clone(img.Tools)
-		for k, v := range tools {
+		for k, v := range l.Tools {
 			if v == nil {
 				delete(img.Tools, k)
 				continue
 			}
 			img.Tools[k] = *v
 		}
-		return img
+		if l.User != nil {
+			img.User = *l.User
+		}
+		if l.DropsPrivileges != nil {
+			img.DropsPrivileges = *l.DropsPrivileges
+		}
+		return img, true
 	}
-	return img
+	return img, !img.linesOnly
 }
 
 // Lookup finds an image by registry ("docker.io" for Docker Hub),
@@ -308,9 +330,12 @@ func (img Image) onLine(tag string) Image {
 func Lookup(registry, repository, tag string) (Image, bool) {
 	img, ok := lookup(registry, repository, tag)
 	if ok {
-		img = img.onLine(tag)
+		img, ok = img.onLine(tag)
 	}
-	return img, ok
+	if !ok {
+		return Image{}, false
+	}
+	return img, true
 }
 
 func lookup(registry, repository, tag string) (Image, bool) {
@@ -360,6 +385,10 @@ func lookup(registry, repository, tag string) (Image, bool) {
 				// entry describes: it has no curl, git or bash. The table
 				// has no ruby:alpine, so the entry is read on the
 				// distribution's image instead.
+				if img.linesOnly {
+					// What its lines say is of their default builds.
+					return Image{}, false
+				}
 				return onDistribution(img, resolved[base], name+":"+v), true
 			}
 			if img.moved != nil && img.moved.before(tag) {

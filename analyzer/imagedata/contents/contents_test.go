@@ -281,3 +281,28 @@ func TestWorkdirUnknown(t *testing.T) {
 		}
 	}
 }
+
+// influxdb's lines differ in who runs the server, and the entry describes
+// no other line: a 3.x, latest or alpine tag is unknown.
+func TestLookupLineUser(t *testing.T) {
+	for _, c := range []struct {
+		tag         string
+		known       bool
+		user, drops string
+	}{
+		{"2.7.12", true, "", "entrypoint.sh re-executes itself as influxdb with gosu"},
+		{"2", true, "", "entrypoint.sh re-executes itself as influxdb with gosu"},
+		{"1.12", true, "influxdb", ""},
+		{"1.11.8", true, "influxdb", ""},
+		{"1.8", false, "", ""},
+		{"3-core", false, "", ""},
+		{"latest", false, "", ""},
+		{"", false, "", ""},
+		{"2.7-alpine", false, "", ""},
+	} {
+		img, ok := Lookup("docker.io", "influxdb", c.tag)
+		if ok != c.known || img.User != c.user || img.DropsPrivileges != c.drops {
+			t.Errorf("influxdb:%s: known %v, user %q, drops %q; want %v, %q, %q", c.tag, ok, img.User, img.DropsPrivileges, c.known, c.user, c.drops)
+		}
+	}
+}
