@@ -42,10 +42,39 @@ var HealthcheckToolMissing = &analyzer.Rule{
 		}
 		// The probe runs in the finished image: what any RUN of the stage
 		// installs counts, before the HEALTHCHECK line or after it.
-		presence, why := p.Facts().Stage(final).ToolAt(0, program)
+		sf := p.Facts().Stage(final)
+		presence, why := sf.ToolAt(0, program)
+		if presence != analyzer.Absent {
+			if inner := shellProgram(last); inner != "" {
+				program = inner
+				presence, why = sf.ToolAt(0, program)
+			}
+		}
 		if presence != analyzer.Absent {
 			return
 		}
 		p.Report(last, fmt.Sprintf("the HEALTHCHECK runs %s, which is not in the image: %s; every probe fails, so the container is reported unhealthy; install %s or probe with a program the image has", program, why, program), nil)
 	},
+}
+
+// shellProgram returns the first program of the script an exec-form
+// check gives sh -c (the form dockopt's own fixes write), "" for other
+// forms and a first word that is not plain text.
+func shellProgram(in *analyzer.Instruction) string {
+	if _, shell := startForm(in); shell {
+		return ""
+	}
+	text := startShellText(in)
+	if text == "" {
+		return ""
+	}
+	cmds := analyzer.ScriptAt(text, -1).Commands()
+	if len(cmds) == 0 {
+		return ""
+	}
+	c := cmds[0]
+	if w, ok := analyzer.Literal(c.Call.Args[len(c.Prefix)]); !ok || strings.ContainsAny(w, "$=`\"'") {
+		return ""
+	}
+	return c.Name
 }
