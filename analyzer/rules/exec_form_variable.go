@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"regexp"
@@ -12,23 +13,25 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-// ExecFormVariable finds `CMD ["uvicorn", "main:app", "--port", "$PORT"]`:
-// no shell runs in the exec form, so the program gets the text "$PORT".
+// ExecFormVariable finds `CMD ["uvicorn", "main:app", "--port", "$PORT"]`
+// and the like in an ENTRYPOINT or HEALTHCHECK: no shell runs in the exec
+// form, so the program gets the text "$PORT".
 var ExecFormVariable = &analyzer.Rule{
 	ID:       "exec-form-variable",
 	Category: analyzer.CategoryReliability,
 	Severity: analyzer.SeverityError,
-	Title:    "Exec-form CMD or ENTRYPOINT passes a variable that nothing expands",
-	Rationale: `Docker expands variables in a RUN, COPY or ENV, but never in a CMD or ENTRYPOINT in exec (JSON) form: ` +
+	Title:    "Exec-form CMD, ENTRYPOINT or HEALTHCHECK passes a variable that nothing expands",
+	Rationale: `Docker expands variables in a RUN, COPY or ENV, but never in a CMD, ENTRYPOINT or HEALTHCHECK in exec (JSON) form: ` +
 		`there the program is started directly, with no shell, and gets ` + "`$PORT`" + ` as five characters. ` +
 		"`CMD [\"uvicorn\", \"main:app\", \"--port\", \"$PORT\"]`" + ` makes uvicorn exit with an invalid port, and the ` +
-		`container never serves. The official images' docker-entrypoint.sh scripts end in ` + "`exec \"$@\"`" + `, ` +
+		`container never serves; ` + "`HEALTHCHECK CMD [\"curl\", \"-f\", \"http://localhost:$PORT/\"]`" + ` gives curl a URL whose port ` +
+		`is the text $PORT, which it rejects, so every probe fails and the container is reported unhealthy for good. The official images' docker-entrypoint.sh scripts end in ` + "`exec \"$@\"`" + `, ` +
 		`which does not expand either. dockopt reports it only when it knows what receives the words: not a shell ` +
 		`with -c (which expands its script), not a script that could evaluate them, not a program that reads ` +
 		"`${...}`" + ` placeholders itself (Java: Spring Boot and Quarkus resolve them), and, for a CMD, not behind a ` +
 		`base image ENTRYPOINT dockopt does not know unless the CMD plainly starts a program. The fix runs the ` +
 		`command through sh -c with ` + "`exec`" + `, so that the program stays the container's main process and gets ` +
-		`the signals, and quotes each variable; it needs review and is offered only where the image has /bin/sh ` +
+		`the signals (a HEALTHCHECK needs no exec), and quotes each variable; it needs review and is offered only where the image has /bin/sh ` +
 		`(not on distroless or scratch images).`,
 	Bad:       "FROM python:3.12-slim\nRUN pip install --no-cache-dir uvicorn\nCMD [\"uvicorn\", \"main:app\", \"--port\", \"$PORT\"]\n",
 	Good:      "FROM python:3.12-slim\nRUN pip install --no-cache-dir uvicorn\nCMD [\"sh\", \"-c\", \"exec uvicorn main:app --port \\\"$PORT\\\"\"]\n",
@@ -45,13 +48,15 @@ var ExecFormVariable = &analyzer.Rule{
 					st = stageStart{entry: in}
 				case "CMD":
 					st.cmd = in
+				case "HEALTHCHECK":
+					st.health = in
 				}
 			}
 			starts[s] = st
 			if s.Windows {
 				continue
 			}
-			for _, in := range []*analyzer.Instruction{st.entry, st.cmd} {
+			for _, in := range []*analyzer.Instruction{st.entry, st.cmd, st.health} {
 				if in == nil || !in.JSON || seen[in] || !mentionsVariable(in) {
 					continue
 				}
@@ -62,11 +67,11 @@ var ExecFormVariable = &analyzer.Rule{
 	},
 }
 
-// stageStart is the ENTRYPOINT and CMD in effect at the end of a stage,
-// its own or inherited from the stage it is built on; an ENTRYPOINT
-// resets an inherited CMD. Carried from stage to stage, so that a file
-// of many chained stages is read once.
-type stageStart struct{ entry, cmd *analyzer.Instruction }
+// stageStart is the ENTRYPOINT, CMD and HEALTHCHECK in effect at the end
+// of a stage, its own or inherited from the stage it is built on; an
+// ENTRYPOINT resets an inherited CMD. Carried from stage to stage, so that
+// a file of many chained stages is read once.
+type stageStart struct{ entry, cmd, health *analyzer.Instruction }
 
 // mentionsVariable is the cheap test before the facts are asked.
 func mentionsVariable(in *analyzer.Instruction) bool {
@@ -139,15 +144,30 @@ func checkExecVariables(p *analyzer.Pass, s *analyzer.Stage, in, entry *analyzer
 		p.ReportWithheld(in, msg+"; no fix: "+why, pre)
 		return
 	}
-	p.Report(in, msg, &analyzer.Fix{
+	fix := &analyzer.Fix{
 		Message: "run the command through sh -c with exec, so the shell expands the variables and the program stays the main process",
 		Edits:   []analyzer.TextEdit{{Start: in.ArgsStart, End: in.ContentEnd(p.File.Source), New: jsonArgs(out)}},
-	})
+	}
+	if in.Keyword == "HEALTHCHECK" {
+		// The array follows the CMD word, which stays.
+		i := bytes.IndexByte(p.File.Source[in.ArgsStart:in.ContentEnd(p.File.Source)], '[')
+		if i < 0 {
+			return
+		}
+		fix.Message = "run the check through sh -c, so the shell expands the variables"
+		fix.Edits[0].Start = in.ArgsStart + i
+	}
+	p.Report(in, msg, fix)
 }
 
 // throughShell is the instruction's words run by sh -c with exec, after
 // any init, each variable quoted so that it stays one word.
 func throughShell(keyword string, words []string) []string {
+	if keyword == "HEALTHCHECK" {
+		// A check is no main process that signals must reach, and its
+		// exit status is the same through sh.
+		return []string{"sh", "-c", shellCommand(words)}
+	}
 	keep := skipInit(words)
 	script := "exec " + shellCommand(words[keep:])
 	out := append(append([]string(nil), words[:keep]...), "sh", "-c", script)
@@ -178,7 +198,9 @@ func fixRefused(p *analyzer.Pass, sh analyzer.ToolState, in *analyzer.Instructio
 // argvOf works out the words a CMD or ENTRYPOINT ends up in: an
 // ENTRYPOINT's own, or a CMD after the ENTRYPOINT it is given to.
 func argvOf(sf *analyzer.StageFacts, in, entry *analyzer.Instruction, own []string) (startArgv, bool) {
-	if in.Keyword == "ENTRYPOINT" {
+	if in.Keyword == "ENTRYPOINT" || in.Keyword == "HEALTHCHECK" {
+		// A HEALTHCHECK runs its words as they are, whatever the
+		// ENTRYPOINT.
 		return startArgv{words: own, fixable: true}, true
 	}
 	if entry != nil {
