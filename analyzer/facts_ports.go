@@ -908,11 +908,13 @@ func (sf *StageFacts) findPorts() []PortFact {
 		}
 	}
 	for _, st := range sf.steps {
-		c, ok := st.in.Command.(*instructions.ExposeCommand)
-		if !ok {
+		if _, ok := st.in.Command.(*instructions.ExposeCommand); !ok {
 			continue
 		}
-		for _, raw := range c.Ports {
+		// The words as written: BuildKit's parsed Ports are sorted as
+		// text ("443" before "80"), and the first HTTP port the author
+		// lists is the one to probe.
+		for _, raw := range st.in.Args {
 			for _, p := range parseExpose(expandStatic(sf.lex, raw, st.env)) {
 				p.Line = st.in.StartLine
 				p.Why = fmt.Sprintf("EXPOSE on line %d", p.Line)
