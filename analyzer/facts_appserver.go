@@ -91,9 +91,13 @@ var (
 	readsPort   = regexp.MustCompile(`(?:process\.env|Bun\.env|import\.meta\.env)(?:\.PORT\b|\[\s*["']PORT["']\s*\])|Deno\.env\.get\(\s*["']PORT["']\s*\)`)
 	// fallbackAfter is a default given right after a read of PORT,
 	// inside or outside a conversion to a number.
-	fallbackAfter = regexp.MustCompile(`^\s*(?:,\s*10\s*)?\)?\s*(?:\|\||\?\?)\s*["']?(\d{1,5})["']?[ \t]*(?:[),;}\r\n]|$)`)
-	hostnameKey   = regexp.MustCompile(`\bhostname\s*:\s*(\S+)`)
-	jsScriptExt   = regexp.MustCompile(`\.(?:[cm]?[jt]s|[jt]sx)$`)
+	// portOptionBefore and portOptionAfter frame a read of PORT that is
+	// the whole value of a port option.
+	portOptionBefore = regexp.MustCompile(`\bport\s*:\s*$`)
+	portOptionAfter  = regexp.MustCompile(`^\s*(?:[,}]|$)`)
+	fallbackAfter    = regexp.MustCompile(`^\s*(?:,\s*10\s*)?\)?\s*(?:\|\||\?\?)\s*["']?(\d{1,5})["']?[ \t]*(?:[),;}\r\n]|$)`)
+	hostnameKey      = regexp.MustCompile(`\bhostname\s*:\s*(\S+)`)
+	jsScriptExt      = regexp.MustCompile(`\.(?:[cm]?[jt]s|[jt]sx)$`)
 )
 
 // runtimeServer finds the script bun or deno runs (bun run server.ts,
@@ -319,11 +323,26 @@ func (sf *StageFacts) scriptPort(name, text, runtime string, def int) listenPort
 	if readsPort.MatchString(text) {
 		what := fmt.Sprintf("%s reads its port from PORT", name)
 		if _, set := sf.endEnv["PORT"]; !set {
-			if fb := portFallback(text); fb != 0 {
+			fb := portFallback(text)
+			bunDefault := fb == 0 && runtime == "bun" && portOptionOnly(text)
+			if fb != 0 || bunDefault {
 				if svc := sf.composeSetting("PORT"); svc != "" {
 					return listenPort{unknown: fmt.Sprintf("%s, which compose service %s may set", what, svc)}
 				}
+			}
+			switch {
+			case fb != 0:
 				return listenPort{port: fb, why: fmt.Sprintf("%s, which the image does not set, so it falls back to %d", what, fb)}
+			case bunDefault:
+				// An undefined port option leaves Bun.serve on its
+				// default: $BUN_PORT, $PORT, $NODE_PORT, otherwise 3000
+				// (Bun's HTTP server docs). PORT is unset here.
+				for _, v := range []string{"BUN_PORT", "NODE_PORT"} {
+					if _, set := sf.endEnv[v]; set {
+						return sf.envPort(v, what+", which the image does not set, so Bun.serve's default port comes from "+v)
+					}
+				}
+				return listenPort{port: def, why: fmt.Sprintf("%s, which the image does not set, so Bun.serve listens on its default, %d", what, def)}
 			}
 		}
 		return sf.envPort("PORT", what)
@@ -371,6 +390,19 @@ func portFallback(text string) int {
 		port = n
 	}
 	return port
+}
+
+// portOptionOnly reports a script whose every read of PORT is the whole
+// value of a port option (port: process.env.PORT,), which is undefined
+// when PORT is unset; Number(process.env.PORT) and the like are NaN.
+func portOptionOnly(text string) bool {
+	reads := readsPort.FindAllStringIndex(text, 16)
+	for _, r := range reads {
+		if !portOptionBefore.MatchString(text[max(0, r[0]-32):r[0]]) || !portOptionAfter.MatchString(text[r[1]:min(r[1]+16, len(text))]) {
+			return false
+		}
+	}
+	return len(reads) > 0
 }
 
 // composeSetting names a compose service building the file whose
