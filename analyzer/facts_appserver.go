@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // appServer is an HTTP server the application starts itself, without a
@@ -38,10 +40,172 @@ func (sf *StageFacts) appServer() (appServer, bool) {
 	if s, ok := sf.thrusterServer(); ok {
 		return s, true
 	}
+	if s, ok := sf.gunicornServer(); ok {
+		return s, true
+	}
 	if s, ok := sf.runtimeServer(); ok {
 		return s, true
 	}
 	return sf.astroStandalone()
+}
+
+// gunicornServer reads where gunicorn listens when its command line or
+// configuration file says: -b/--bind, which wins, else the bind of the
+// file -c names or of ./gunicorn.conf.py, which gunicorn reads from its
+// working directory by default; a file without bind leaves gunicorn on
+// 0.0.0.0:$PORT when PORT is set, else 127.0.0.1:8000. Without either,
+// nothing is said here and the exposed port stands.
+func (sf *StageFacts) gunicornServer() (appServer, bool) {
+	args, run, _ := serverArgs(sf.StartCommand(), "gunicorn")
+	if !run || !slices.ContainsFunc(sf.StartCommand(), func(w string) bool { return path.Base(w) == "gunicorn" }) {
+		return appServer{}, false
+	}
+	s := appServer{why: "the image starts gunicorn, an HTTP server"}
+	var binds []string
+	config, explicit := "gunicorn.conf.py", false
+	for i := 0; i < len(args); {
+		if v, n := optionValue(args, i, "-b", "--bind"); n > 0 {
+			binds = append(binds, strings.Trim(v, `"'`))
+			i += n
+			continue
+		}
+		if v, n := optionValue(args, i, "-c", "--config"); n > 0 {
+			config, explicit = strings.Trim(v, `"'`), true
+			i += n
+			continue
+		}
+		i++
+	}
+	if len(binds) > 0 {
+		s.listen = gunicornBind(sf.expandBinds(binds), "the gunicorn command line binds")
+		return s, true
+	}
+	if v, set := sf.endEnv["GUNICORN_CMD_ARGS"]; set && (strings.Contains(v, "-b") || strings.Contains(v, "-c")) {
+		s.listen = listenPort{unknown: "GUNICORN_CMD_ARGS passes gunicorn a bind or a configuration file, which dockopt does not read"}
+		return s, true
+	}
+	if svc := sf.composeSetting("GUNICORN_CMD_ARGS"); svc != "" {
+		s.listen = listenPort{unknown: fmt.Sprintf("compose service %s may set GUNICORN_CMD_ARGS, which may bind gunicorn elsewhere", svc)}
+		return s, true
+	}
+	if strings.HasPrefix(config, "python:") {
+		s.listen = listenPort{unknown: fmt.Sprintf("gunicorn loads its configuration from the module %s, which dockopt does not read", config)}
+		return s, true
+	}
+	if !strings.HasPrefix(config, "/") && !strings.HasPrefix(config, ".") {
+		config = "./" + config
+	}
+	_, text, ok := sf.entrypointScript(config)
+	switch {
+	case !ok && explicit:
+		s.listen = listenPort{unknown: fmt.Sprintf("gunicorn loads %s, which may bind it, and dockopt cannot read it from the build context", path.Base(config))}
+		return s, true
+	case !ok:
+		return appServer{}, false
+	}
+	where := "gunicorn loads " + path.Base(config)
+	m := gunicornBindLine.FindAllStringSubmatchIndex(text, 2)
+	if len(m) == 0 {
+		if gunicornBindWord.MatchString(text) {
+			s.listen = listenPort{unknown: where + ", which sets bind in a way dockopt does not follow"}
+			return s, true
+		}
+		if _, set := sf.endEnv["PORT"]; set {
+			s.listen = sf.envPort("PORT", where+", which sets no bind, so gunicorn binds 0.0.0.0:$PORT")
+			return s, true
+		}
+		if svc := sf.composeSetting("PORT"); svc != "" {
+			s.listen = listenPort{unknown: fmt.Sprintf("%s, which sets no bind, so gunicorn binds $PORT, which compose service %s may set", where, svc)}
+			return s, true
+		}
+		s.listen = listenPort{port: 8000, why: where + ", which sets no bind, so gunicorn binds 127.0.0.1:8000"}
+		return s, true
+	}
+	line := strings.Count(text[:m[0][0]], "\n") + 1
+	if len(m) > 1 || len(gunicornBindWord.FindAllStringIndex(text, 3)) > 1 {
+		s.listen = listenPort{unknown: fmt.Sprintf("%s, which sets bind in a way dockopt does not follow (line %d)", where, line)}
+		return s, true
+	}
+	value := strings.TrimSpace(text[m[0][2]:m[0][3]])
+	lit := gunicornBindValue.FindStringSubmatch(value)
+	if lit == nil {
+		s.listen = listenPort{unknown: fmt.Sprintf("%s, which sets bind in a way dockopt does not follow (line %d)", where, line)}
+		return s, true
+	}
+	// One of the four alternatives matched; the others are empty.
+	s.listen = gunicornBind([]string{strings.Join(lit[1:], "")}, where+", which binds")
+	return s, true
+}
+
+// expandBinds substitutes the image's ENV in binds a shell-form start
+// command gives (-b 0.0.0.0:$PORT); the exec form expands nothing, and a
+// variable a compose service may set stays as written, so unknown.
+func (sf *StageFacts) expandBinds(binds []string) []string {
+	shell := false
+	entry, cmd := lineageStart(sf.chain)
+	for _, in := range []*Instruction{entry, cmd} {
+		if in == nil || !slices.ContainsFunc(cmdWords(in), func(w string) bool { return path.Base(w) == "gunicorn" }) {
+			continue
+		}
+		switch c := in.Command.(type) {
+		case *instructions.CmdCommand:
+			shell = c.PrependShell
+		case *instructions.EntrypointCommand:
+			shell = c.PrependShell
+		}
+	}
+	out := make([]string, len(binds))
+	for i, b := range binds {
+		out[i] = b
+		if !shell || !strings.Contains(b, "$") {
+			continue
+		}
+		composeSets := false
+		for _, m := range shellVarRef.FindAllStringSubmatch(b, 4) {
+			composeSets = composeSets || sf.composeSetting(m[1]) != ""
+		}
+		if !composeSets {
+			out[i] = expandStatic(sf.lex, b, sf.endEnv)
+		}
+	}
+	return out
+}
+
+var (
+	shellVarRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+	// gunicornBindLine is a top-level bind = … of a gunicorn
+	// configuration file, gunicornBindWord any mention of bind.
+	gunicornBindLine = regexp.MustCompile(`(?m)^bind[ \t]*=[ \t]*([^#\r\n]*)`)
+	gunicornBindWord = regexp.MustCompile(`\bbind\b`)
+	// gunicornBindValue is one string literal, alone or in a list.
+	gunicornBindValue = regexp.MustCompile(`^(?:"([^"'\\{}]*)"|'([^"'\\{}]*)'|\[\s*(?:"([^"'\\{}]*)"|'([^"'\\{}]*)')\s*,?\s*\])$`)
+)
+
+// gunicornBind reads the port of gunicorn's one bind address; several,
+// a unix socket, a variable or an address that may not include
+// 127.0.0.1 leave it unknown.
+func gunicornBind(binds []string, what string) listenPort {
+	if len(binds) > 1 {
+		return listenPort{unknown: fmt.Sprintf("%s several addresses (%s)", what, strings.Join(binds, ", "))}
+	}
+	b := binds[0]
+	if b == "" || strings.ContainsAny(b, "$/") || strings.HasPrefix(b, "unix:") || strings.HasPrefix(b, "fd:") {
+		return listenPort{unknown: fmt.Sprintf("%s %s, which dockopt cannot resolve to a TCP port", what, b)}
+	}
+	host, port := b, "8000"
+	if i := strings.LastIndexByte(b, ':'); i >= 0 && !strings.HasSuffix(b, "]") {
+		host, port = b[:i], b[i+1:]
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n <= 0 || n > 65535 {
+		return listenPort{unknown: fmt.Sprintf("%s %s, which dockopt cannot resolve to a TCP port", what, b)}
+	}
+	switch host {
+	case "", "0.0.0.0", "127.0.0.1", "[::]":
+	default:
+		return listenPort{unknown: fmt.Sprintf("%s %s, which dockopt cannot tell includes 127.0.0.1", what, b)}
+	}
+	return listenPort{port: n, why: fmt.Sprintf("%s %s", what, b)}
 }
 
 // thrusterServer recognises thrust, the HTTP proxy Rails 8's Dockerfile
