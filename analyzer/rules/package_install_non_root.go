@@ -21,7 +21,8 @@ var PackageInstallNonRoot = &analyzer.Rule{
 		`It happens after a USER of the Dockerfile's own, and after FROM an image that sets its own USER: ` +
 		`grafana/grafana runs as 472, jenkins/jenkins as jenkins, sonarqube as sonarqube, Bitnami's server ` +
 		`images as 1001. Switch to root for the install and back to the image's user after it, as those images' ` +
-		`own documentation does.`,
+		`own documentation does. When the RUN comes right after the Dockerfile's own USER and the build ran as ` +
+		`root before that USER, the fix moves the USER below the RUN instead.`,
 	Bad:       "FROM grafana/grafana:10.4.0\nRUN apk add --no-cache curl\n",
 	Good:      "FROM grafana/grafana:10.4.0\nUSER root\nRUN apk add --no-cache curl\nUSER 472\n",
 	Fix:       analyzer.Review,
@@ -42,7 +43,10 @@ var PackageInstallNonRoot = &analyzer.Rule{
 			}
 			msg := fmt.Sprintf("%s %s runs as %s (%s), and only root may install packages: the build fails with \"Permission denied\"",
 				c.Name, firstArg(c), user.Name, user.Why)
-			fix := asRootFix(p.File, in, user.Name)
+			fix := moveUserBelow(p.File, sf, in, user)
+			if fix == nil {
+				fix = asRootFix(p.File, in, user.Name)
+			}
 			if fix == nil {
 				msg += "; switch to USER root before it and back to " + user.Name + " after it"
 			}
@@ -140,6 +144,44 @@ func asRootFix(d *analyzer.Dockerfile, in *analyzer.Instruction, user string) *a
 		msg = "install as root: USER root before the RUN; the USER on line " + fmt.Sprint(next.StartLine) + " sets the user after it"
 	}
 	return &analyzer.Fix{Message: msg, Edits: edits}
+}
+
+// moveUserBelow is the smaller fix when the RUN comes right after the
+// stage's own USER: that USER moves below the RUN, which then runs as the
+// user before it. Only when that user is root with its own group (so the
+// install writes files as USER root would), nothing but the USER line
+// sits between (no comment over it that would stay behind), and no USER
+// follows the RUN (then adding USER root alone is smaller); nil otherwise.
+func moveUserBelow(d *analyzer.Dockerfile, sf *analyzer.StageFacts, in *analyzer.Instruction, user analyzer.UserFact) *analyzer.Fix {
+	prev := prevInStage(in)
+	if prev == nil || prev.Keyword != "USER" || prev.StartLine != user.Line || prev.EndLine != prev.StartLine ||
+		prev.StartLine+1 != in.StartLine || commentsAbove(d, prev.StartLine) != prev.StartLine {
+		return nil
+	}
+	if next := nextInStage(in); next != nil && next.Keyword == "USER" {
+		return nil
+	}
+	before := sf.UserAt(prev.StartLine)
+	if before.Root() != analyzer.Present || strings.Contains(before.Name, ":") {
+		return nil
+	}
+	line := string(d.Source[prev.KeywordStart:prev.ContentEnd(d.Source)])
+	return &analyzer.Fix{
+		Message: fmt.Sprintf("install as root: move %s from line %d below the RUN, which then runs as root", line, prev.StartLine),
+		Edits:   []analyzer.TextEdit{deleteLines(d, prev.StartLine, prev.EndLine), insertLinesAfter(d, in, line)},
+	}
+}
+
+// prevInStage is the instruction before in in its stage, nil for the
+// first.
+func prevInStage(in *analyzer.Instruction) *analyzer.Instruction {
+	ins := in.Stage.Instructions
+	for i, x := range ins {
+		if x == in && i > 0 {
+			return ins[i-1]
+		}
+	}
+	return nil
 }
 
 // nextInStage is the instruction after in in its stage, nil for the last.
