@@ -43,6 +43,9 @@ func (sf *StageFacts) appServer() (appServer, bool) {
 	if s, ok := sf.gunicornServer(); ok {
 		return s, true
 	}
+	if s, ok := sf.shinyServer(); ok {
+		return s, true
+	}
 	if s, ok := sf.runtimeServer(); ok {
 		return s, true
 	}
@@ -136,6 +139,73 @@ func (sf *StageFacts) gunicornServer() (appServer, bool) {
 	s.listen = gunicornBind([]string{strings.Join(lit[1:], "")}, where+", which binds")
 	return s, true
 }
+
+// shinyServer recognises R's Shiny servers: shiny-server, whose stock
+// configuration listens on 3838 (a copied shiny-server.conf is read for
+// its listen), and an R -e script that calls shiny::runApp, which listens
+// on the port it names (else on the shiny.port option, or a random port)
+// and on 127.0.0.1 unless host says otherwise.
+func (sf *StageFacts) shinyServer() (appServer, bool) {
+	words := sf.StartCommand()
+	if slices.ContainsFunc(words, func(w string) bool { return path.Base(w) == "shiny-server" }) {
+		s := appServer{why: "the image starts shiny-server, Shiny's HTTP server"}
+		const conf = "/etc/shiny-server/shiny-server.conf"
+		_, text, pf, ok := sf.placedText(func(pf PlacedFile) bool { return pf.Path == conf })
+		if pf.Path == "" {
+			// A folder copied over /etc may hold the file.
+			pf.Path = conf
+			_, text, ok = sf.copiedDirText(conf)
+			if !ok && !slices.ContainsFunc(sf.copiedDirs, func(cd copiedDir) bool { return strings.HasPrefix(conf, strings.TrimSuffix(cd.path, "/")+"/") }) {
+				pf.Path = ""
+			}
+		}
+		switch {
+		case pf.Path == "":
+			s.listen = listenPort{port: 3838, why: "shiny-server's stock configuration listens on 3838"}
+		case !ok:
+			s.listen = listenPort{unknown: fmt.Sprintf("the image may hold its own %s, which dockopt cannot read", conf)}
+		default:
+			m := shinyListen.FindAllStringSubmatch(text, 2)
+			if len(m) != 1 {
+				s.listen = listenPort{unknown: fmt.Sprintf("the image's own %s does not set one listen port dockopt can read", conf)}
+				break
+			}
+			n, _ := strconv.Atoi(m[0][1])
+			s.listen = listenPort{port: n, why: fmt.Sprintf("the image's own %s listens on %d", conf, n)}
+		}
+		return s, true
+	}
+	for i := 1; i < len(words); i++ {
+		prog := path.Base(words[0])
+		if (prog != "R" && prog != "Rscript") || words[i-1] != "-e" || !strings.Contains(words[i], "runApp(") {
+			continue
+		}
+		s := appServer{why: "the image starts a Shiny app with shiny::runApp, an HTTP server"}
+		ports := shinyPort.FindAllStringSubmatch(words[i], 2)
+		host := shinyHost.FindStringSubmatch(words[i])
+		switch {
+		case len(ports) != 1:
+			s.listen = listenPort{unknown: "shiny::runApp names no port, so it listens where the shiny.port option says, else on a random port"}
+		case host != nil && host[1] != "0.0.0.0" && host[1] != "127.0.0.1" && host[1] != "::":
+			s.listen = listenPort{unknown: fmt.Sprintf("shiny::runApp listens on host %s, which dockopt cannot tell includes 127.0.0.1", host[1])}
+		default:
+			n, err := strconv.Atoi(ports[0][1])
+			if err != nil || n <= 0 || n > 65535 {
+				s.listen = listenPort{unknown: "shiny::runApp names a port dockopt cannot resolve"}
+				break
+			}
+			s.listen = listenPort{port: n, why: fmt.Sprintf("shiny::runApp names port %d", n)}
+		}
+		return s, true
+	}
+	return appServer{}, false
+}
+
+var (
+	shinyListen = regexp.MustCompile(`(?m)^\s*listen\s+(\d{1,5})\s*;`)
+	shinyPort   = regexp.MustCompile(`\bport\s*=\s*(\d{1,5})\b`)
+	shinyHost   = regexp.MustCompile(`\bhost\s*=\s*["']([^"']*)["']`)
+)
 
 // expandBinds substitutes the image's ENV in binds a shell-form start
 // command gives (-b 0.0.0.0:$PORT); the exec form expands nothing, and a
