@@ -61,9 +61,15 @@ func serviceFacts(fr *analyzer.FileResult) compose.ServiceFacts {
 		for _, in := range s.Instructions {
 			switch c := in.Command.(type) {
 			case *instructions.ExposeCommand:
-				if sf.Port == 0 && len(c.Ports) > 0 {
-					port, _, _ := strings.Cut(c.Ports[0], "/")
-					sf.Port, _ = strconv.Atoi(port)
+				// The lowest port decides whether binding needs
+				// NET_BIND_SERVICE; BuildKit lists the ports sorted as
+				// text, so the first is not the lowest ("10000" < "80").
+				for _, p := range c.Ports {
+					p, _, _ = strings.Cut(p, "/")
+					p, _, _ = strings.Cut(p, "-")
+					if port, err := strconv.Atoi(p); err == nil && port > 0 && (sf.Port == 0 || port < sf.Port) {
+						sf.Port = port
+					}
 				}
 			case *instructions.HealthCheckCommand:
 				if sf.HealthCmd == nil && c.Health != nil && len(c.Health.Test) > 1 && c.Health.Test[0] == "CMD" {

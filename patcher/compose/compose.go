@@ -32,7 +32,8 @@ type ServiceFacts struct {
 	Kind string
 	// NonRoot is true when the image runs as a non-root user.
 	NonRoot bool
-	// Port is the port the process listens on inside the container.
+	// Port is the lowest port the image exposes: below 1024, binding it
+	// needs NET_BIND_SERVICE.
 	Port int
 	// WritablePaths are folders the image writes to at run time, besides /tmp.
 	WritablePaths []string
