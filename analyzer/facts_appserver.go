@@ -334,19 +334,39 @@ var (
 	jsScriptExt      = regexp.MustCompile(`\.(?:[cm]?[jt]s|[jt]sx)$`)
 )
 
+// denoStart is a start command as the deno image's entrypoint runs it:
+// with the image's own ENTRYPOINT kept, its docker-entrypoint.sh prepends
+// deno to a first word that is a deno subcommand or an option
+// (denoland/deno_docker), so CMD ["run", "main.ts"] runs deno run main.ts.
+func (sf *StageFacts) denoStart(words []string) []string {
+	if len(words) == 0 || sf.chain[0].Base.Repository != "denoland/deno" {
+		return words
+	}
+	if entry, _ := lineageStart(sf.chain); entry != nil {
+		return words
+	}
+	if denoSubcommands[words[0]] || strings.HasPrefix(words[0], "-") {
+		return append([]string{"deno"}, words...)
+	}
+	return words
+}
+
+// denoSubcommands are the first words deno_docker's entrypoint hands to
+// deno rather than running them.
+var denoSubcommands = map[string]bool{
+	"bench": true, "bundle": true, "cache": true, "check": true, "compile": true, "completions": true, "coverage": true,
+	"doc": true, "eval": true, "fmt": true, "help": true, "info": true, "init": true, "install": true, "jupyter": true,
+	"lint": true, "lsp": true, "publish": true, "repl": true, "run": true, "serve": true, "task": true, "test": true,
+	"types": true, "uninstall": true, "upgrade": true, "vendor": true,
+}
+
 // runtimeServer finds the script bun or deno runs (bun run server.ts,
 // deno run --allow-net main.ts, or CMD ["run", ...] through the deno
 // image's entrypoint, which prepends deno to its subcommands), through
 // package.json scripts and deno.json tasks, and reads it, bounded, for
 // the server it starts.
 func (sf *StageFacts) runtimeServer() (appServer, bool) {
-	words := sf.StartCommand()
-	if len(words) > 0 && (words[0] == "run" || words[0] == "task") && sf.chain[0].Base.Repository == "denoland/deno" {
-		if entry, _ := lineageStart(sf.chain); entry == nil {
-			words = append([]string{"deno"}, words...)
-		}
-	}
-	runtime, script := sf.runtimeScriptOf(words)
+	runtime, script := sf.runtimeScriptOf(sf.denoStart(sf.StartCommand()))
 	if script == "" {
 		return appServer{}, false
 	}

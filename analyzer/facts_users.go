@@ -555,7 +555,7 @@ func (sf *StageFacts) Entrypoint() EntrypointFact {
 }
 
 func (sf *StageFacts) readEntrypoint() EntrypointFact {
-	words := sf.StartCommand()
+	words := sf.denoStart(sf.StartCommand())
 	ep := EntrypointFact{Command: words}
 	entry, cmd, entryLine, cmdLine := sf.startInstructions()
 	line := entryLine
