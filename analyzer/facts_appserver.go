@@ -339,7 +339,8 @@ var (
 // deno to a first word that is a deno subcommand or an option
 // (denoland/deno_docker), so CMD ["run", "main.ts"] runs deno run main.ts.
 func (sf *StageFacts) denoStart(words []string) []string {
-	if len(words) == 0 || sf.chain[0].Base.Repository != "denoland/deno" {
+	if base := sf.chain[0].Base; len(words) == 0 || base.Repository != "denoland/deno" || strings.HasPrefix(base.Tag, "bin") {
+		// denoland/deno:bin is /deno alone, with no entrypoint.
 		return words
 	}
 	if entry, _ := lineageStart(sf.chain); entry != nil {
