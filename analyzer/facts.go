@@ -164,6 +164,8 @@ type StageFacts struct {
 	lex      lexer
 	// The lazily computed parts; StageFacts is safe for concurrent use.
 	serversOnce, portsOnce, entryOnce sync.Once
+	listenOnce                        sync.Once
+	listens                           []configListen
 	timelinesMu                       sync.Mutex
 	timelines                         map[string]*toolTimeline
 	servers                           []ServerFact

@@ -848,6 +848,12 @@ type PortFact struct {
 	// Off, when set, says why nothing listens on the port although a
 	// server's default puts it there: its configuration turns it off.
 	Off string
+	// Moved, on a port the base image EXPOSEs, says why its server may
+	// not listen there: the Dockerfile puts a configuration over the
+	// stock one that names other ports (MovedTo), or that dockopt cannot
+	// read.
+	Moved   string
+	MovedTo []int
 	// Unsure, when set, says what is known of the app that may serve on
 	// the port and why its protocol there is not established: a Spring
 	// Boot app whose server.port is unknown or another port.
@@ -926,7 +932,32 @@ func (sf *StageFacts) findPorts() []PortFact {
 	for i := range out {
 		sf.classifyPort(&out[i], srv, ev)
 	}
+	sf.markMoved(out, srv)
 	return out
+}
+
+// markMoved sets Moved on the ports the base image EXPOSEs for a server
+// whose stock configuration the Dockerfile replaces with one that
+// listens elsewhere, or may.
+func (sf *StageFacts) markMoved(out []PortFact, srv []ServerFact) {
+	var inherited []int
+	for _, p := range out {
+		if p.Line == 0 && p.Transport == "tcp" {
+			inherited = append(inherited, p.Port)
+		}
+	}
+	for _, s := range srv {
+		why, to := sf.serverListen(s.Name).movedOff(inherited)
+		if why == "" {
+			continue
+		}
+		for i := range out {
+			if out[i].Line == 0 && out[i].Transport == "tcp" {
+				out[i].Moved, out[i].MovedTo = why, to
+			}
+		}
+		return
+	}
 }
 
 // parseExpose reads `80`, `8080/tcp`, `53/udp`, `8000-8002`.
@@ -1414,7 +1445,7 @@ func (sf *StageFacts) probe(cmd, tool, what string) *Probe {
 // otherwise), and why; 0 when there is none.
 func (sf *StageFacts) PrivilegedPort() (int, string) {
 	for _, p := range sf.Ports() {
-		if p.Port < 1024 {
+		if p.Port < 1024 && p.Moved == "" {
 			if p.Line > 0 {
 				return p.Port, fmt.Sprintf("it exposes port %d (line %d), which only root can bind without extra capabilities", p.Port, p.Line)
 			}
@@ -1422,6 +1453,24 @@ func (sf *StageFacts) PrivilegedPort() (int, string) {
 		}
 	}
 	for _, s := range sf.Servers() {
+		if cl := sf.serverListen(s.Name); cl.line > 0 && cl.known() && len(cl.ports) > 0 {
+			// The configuration the Dockerfile puts there says where
+			// the server listens, wherever its default or the base
+			// image's EXPOSE would put it.
+			for _, port := range cl.ports {
+				if port < 1024 {
+					return port, fmt.Sprintf("%s listens on port %d (the configuration copied into %s on line %d says so), which only root can bind", s.Name, port, cl.dir, cl.line)
+				}
+			}
+			continue
+		} else if cl.line > 0 && !cl.known() {
+			// Where it listens is not known, and it may still be the
+			// default: a USER is no safer than root there.
+			if d := serverNamed(s.Name).defaultPort; d > 0 && d < 1024 {
+				return d, fmt.Sprintf("where %s listens is not known (%s), and it may be port %d, its default, which only root can bind", s.Name, cl.unknown(), d)
+			}
+			continue
+		}
 		if s.Port > 0 {
 			if s.Port < 1024 && len(sf.Ports()) == 0 {
 				return s.Port, fmt.Sprintf("%s listens on port %d (its command line says so), which only root can bind", s.Name, s.Port)

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // HealthcheckMissing mirrors hadolint DL3057 and Trivy DS026, but only for
@@ -67,7 +66,7 @@ var HealthcheckMissing = &analyzer.Rule{
 			return
 		}
 		probe, w := chooseProbe(p.File, sf, final)
-		if why := inheritedPortMoved(p, sf, final); w == nil && why != "" {
+		if why := inheritedPortMoved(sf); w == nil && why != "" {
 			w = &withheld{analyzer.PreconditionUnknown, why}
 		}
 		if why := siteNotServed(p); w == nil && why != "" {
@@ -141,182 +140,30 @@ func replacesServerConfig(s *analyzer.Stage) bool {
 	return false
 }
 
-// serverConfigs are the servers whose copied configuration dockopt reads
-// for the ports they listen on: nginx's listen directives and Traefik's
-// entry point addresses (YAML or TOML), in the folders their official
-// images read. exts are the files of a copied folder that count.
-var serverConfigs = []struct {
-	server, dir string
-	exts        []string
-	listen      *regexp.Regexp
-	// word marks a RUN that may edit the listen setting in place.
-	word string
-}{
-	{"nginx", "/etc/nginx", []string{".conf", ".template"}, regexp.MustCompile(`(?:^|[;{}\s])listen\s+([^;]+);`), "listen"},
-	{"traefik", "/etc/traefik", []string{".yml", ".yaml", ".toml"}, regexp.MustCompile(`(?i)\baddress\s*[:=]\s*["']?([^"'\s,}]*)`), "address"},
-}
-
 // inheritedPortMoved says why the ports the base image EXPOSEs are not
 // known to be where the image's server listens, "" when they may be: the
-// Dockerfile EXPOSEs none of its own and copies a configuration over
-// nginx's or Traefik's whose listen directives or entry points name other
-// ports, or that dockopt cannot read. The base image's EXPOSE describes
-// its stock configuration, and a probe of a port nothing listens on never
-// passes. A configuration that names no port leaves the stock one's.
-func inheritedPortMoved(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyzer.Stage) string {
-	var inherited []int
+// Dockerfile EXPOSEs none of its own and replaces the server's stock
+// configuration with one that listens elsewhere, or that dockopt cannot
+// read (PortFact.Moved). A probe of a port nothing listens on never
+// passes.
+func inheritedPortMoved(sf *analyzer.StageFacts) string {
 	for _, pt := range sf.Ports() {
-		if pt.Transport != "tcp" {
-			continue
-		}
-		if pt.Line > 0 {
+		if pt.Transport == "tcp" && pt.Line > 0 {
 			return ""
 		}
-		inherited = append(inherited, pt.Port)
 	}
-	if len(inherited) == 0 {
-		return ""
-	}
-	for _, sc := range serverConfigs {
-		if !slices.ContainsFunc(sf.Servers(), func(s analyzer.ServerFact) bool { return s.Name == sc.server }) {
-			continue
-		}
-		texts, line, unread := copiedConfig(p, sf, final, sc.dir, sc.exts, sc.word)
-		if line == 0 {
-			continue
-		}
-		base := fmt.Sprintf("port %d, which the base image EXPOSEs for its stock configuration", inherited[0])
-		if unread != "" {
-			return fmt.Sprintf("%s; it may move %s off %s", unread, sc.server, base)
-		}
-		var ports []string
-		for _, t := range texts {
-			for _, m := range sc.listen.FindAllStringSubmatch(t, -1) {
-				port, known := listenAddrPort(m[1])
-				if !known {
-					return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on %s, which dockopt cannot read as a port; it may not be %s", sc.dir, line, sc.server, strings.TrimSpace(m[1]), base)
-				}
-				if port == 0 {
-					continue
-				}
-				if slices.Contains(inherited, port) {
-					return ""
-				}
-				if s := strconv.Itoa(port); !slices.Contains(ports, s) {
-					ports = append(ports, s)
-				}
-			}
-		}
-		switch len(ports) {
-		case 0:
-		case 1:
-			return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on port %s, not on %s; EXPOSE the port it listens on", sc.dir, line, sc.server, ports[0], base)
+	for _, pt := range sf.Ports() {
+		switch {
+		case pt.Moved == "":
+		case len(pt.MovedTo) == 1:
+			return pt.Moved + "; EXPOSE the port it listens on"
+		case len(pt.MovedTo) > 1:
+			return pt.Moved + "; EXPOSE the ports it listens on"
 		default:
-			return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on ports %s and %s, not on %s; EXPOSE the ports it listens on", sc.dir, line, sc.server, strings.Join(ports[:len(ports)-1], ", "), ports[len(ports)-1], base)
+			return pt.Moved
 		}
 	}
 	return ""
-}
-
-// listenAddrPort reads the port of an nginx listen directive's address or
-// a Traefik entry point's: 8080, [::]:8080, 0.0.0.0:8080, :8080; a host
-// alone listens on 80. port is 0 for what is not a TCP port (a unix
-// socket, a UDP entry point); known is false for what cannot be read (a
-// variable an envsubst template fills).
-func listenAddrPort(addr string) (port int, known bool) {
-	fields := strings.Fields(addr)
-	if len(fields) == 0 {
-		return 0, false
-	}
-	a := strings.Trim(fields[0], `"'`)
-	if strings.ContainsAny(a, "${") {
-		return 0, false
-	}
-	if strings.HasPrefix(a, "unix:") || strings.HasSuffix(a, "/udp") {
-		return 0, true
-	}
-	a = strings.TrimSuffix(a, "/tcp")
-	if i := strings.LastIndex(a, ":"); i >= 0 && !strings.HasSuffix(a, "]") {
-		a = a[i+1:]
-	} else if _, err := strconv.Atoi(a); err != nil {
-		return 80, true
-	}
-	n, err := strconv.Atoi(a)
-	if err != nil || n <= 0 || n > 65535 {
-		return 0, false
-	}
-	return n, true
-}
-
-// copiedConfig returns the text of what the stage copies or writes into
-// a server's configuration folder dir: files from the build context
-// (those of a copied folder ending in one of exts), heredocs and files a
-// RUN writes with echo or cat. line is the first instruction that does,
-// 0 when none does; unread says why some of it cannot be read: it comes
-// from another stage or image, or a RUN changes it in place with what
-// names the setting (sed -i 's/listen 80/listen 8080/').
-func copiedConfig(p *analyzer.Pass, sf *analyzer.StageFacts, final *analyzer.Stage, dir string, exts []string, word string) (texts []string, line int, unread string) {
-	in := func(dest string) bool { return dest == dir || strings.HasPrefix(dest, dir+"/") }
-	note := func(l int, why string) {
-		if line == 0 {
-			line = l
-		}
-		if unread == "" {
-			unread = why
-		}
-	}
-	for _, ins := range final.LineageInstructions() {
-		if ins.Onbuild != nil {
-			continue
-		}
-		if ins.Keyword == "RUN" {
-			if ins.Script == nil || ins.Script.File == nil {
-				continue
-			}
-			for _, w := range extractInlineWrites(ins.Script, ins.WorkdirBefore(), echoInterpretsEscapes(ins.Stage)).writes {
-				if in(w.target) {
-					if line == 0 {
-						line = ins.StartLine
-					}
-					texts = append(texts, w.content)
-				}
-			}
-			if text := ins.Text(p.File.Source); strings.Contains(text, dir+"/") && strings.Contains(text, word) && strings.Contains(text, "sed") {
-				note(ins.StartLine, fmt.Sprintf("line %d edits the configuration in %s with sed, which dockopt does not follow", ins.StartLine, dir))
-			}
-			continue
-		}
-		c, ok := copyOf(ins)
-		if !ok || !in(analyzer.ResolvePath(ins.WorkdirBefore(), c.dest)) {
-			continue
-		}
-		if line == 0 {
-			line = ins.StartLine
-		}
-		if cc, ok := ins.Command.(*instructions.CopyCommand); ok {
-			for _, sc := range cc.SourceContents {
-				texts = append(texts, sc.Data)
-			}
-		}
-		if c.from != "" || (c.add && len(c.contextSources()) != len(c.sources)-countHeredocs(c)) {
-			note(ins.StartLine, fmt.Sprintf("line %d copies a configuration into %s from outside the build context", ins.StartLine, dir))
-			continue
-		}
-		for _, src := range c.contextSources() {
-			// An ARG's default picks the file the build copies unless
-			// it is given another.
-			if ins.Stage == final {
-				src, _ = sf.ExpandAt(ins.StartLine, src)
-			}
-			t, readable := readContextFiles(p.Context, src, exts)
-			if !readable {
-				note(ins.StartLine, fmt.Sprintf("line %d copies %s into %s, which dockopt cannot read from the build context", ins.StartLine, src, dir))
-				continue
-			}
-			texts = append(texts, t...)
-		}
-	}
-	return texts, line, unread
 }
 
 // healthProbe is the check a HEALTHCHECK fix runs, and what it says about

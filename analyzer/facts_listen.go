@@ -1,0 +1,298 @@
+package analyzer
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// serverConfigs are the servers whose copied configuration dockopt reads
+// for the ports they listen on: nginx's listen directives and Traefik's
+// entry point addresses (YAML or TOML), in the folders their official
+// images read. exts are the files of a copied folder that count.
+var serverConfigs = []struct {
+	server, dir string
+	exts        []string
+	listen      *regexp.Regexp
+	// word marks a RUN that may edit the listen setting in place.
+	word string
+}{
+	{"nginx", "/etc/nginx", []string{".conf", ".template"}, regexp.MustCompile(`(?:^|[;{}\s])listen\s+([^;]+);`), "listen"},
+	{"traefik", "/etc/traefik", []string{".yml", ".yaml", ".toml"}, regexp.MustCompile(`(?i)\baddress\s*[:=]\s*["']?([^"'\s,}]*)`), "address"},
+}
+
+// maxConfigFiles bounds the files of the build context read for one
+// server's configuration: a copied folder may hold any number.
+const maxConfigFiles = 64
+
+// configListen is where a configuration the lineage puts over a server's
+// stock one makes it listen.
+type configListen struct {
+	server, dir string
+	// line is the first instruction that puts configuration in dir, 0
+	// when none does (the stock configuration applies).
+	line int
+	// ports are the TCP ports its listen directives name, in order and
+	// without repeats.
+	ports []int
+	// unread says why some of the configuration cannot be read: it comes
+	// from another stage or image, or a RUN changes it.
+	unread string
+	// addr is the first address that cannot be read as a port (a
+	// variable an envsubst template fills), and addrAfter how many of
+	// ports came before it.
+	addr      string
+	addrAfter int
+}
+
+// known reports whether the configuration says where the server
+// listens: all of it was read, and every address is a port.
+func (c configListen) known() bool { return c.unread == "" && c.addr == "" }
+
+// unknown says why the configuration does not say where the server
+// listens.
+func (c configListen) unknown() string {
+	if c.unread != "" {
+		return c.unread
+	}
+	return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on %s, which dockopt cannot read as a port", c.dir, c.line, c.server, c.addr)
+}
+
+// serverListen returns what the configuration put over the named
+// server's says of its ports; line is 0 when dockopt reads no
+// configuration for it or none is put there.
+func (sf *StageFacts) serverListen(name string) configListen {
+	sf.listenOnce.Do(func() {
+		for _, sc := range serverConfigs {
+			if slices.ContainsFunc(sf.Servers(), func(s ServerFact) bool { return s.Name == sc.server }) {
+				sf.listens = append(sf.listens, sf.readServerConfig(sc.server, sc.dir, sc.exts, sc.listen, sc.word))
+			}
+		}
+	})
+	for _, l := range sf.listens {
+		if l.server == name {
+			return l
+		}
+	}
+	return configListen{server: name}
+}
+
+// readServerConfig reads what the lineage copies or writes into a
+// server's configuration folder dir: files from the build context (those
+// of a copied folder ending in one of exts) and heredocs. A RUN that
+// names the folder and the setting (sed -i 's/listen 80/listen 8080/',
+// echo 'listen 8080;' > …) is not followed.
+func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen *regexp.Regexp, word string) configListen {
+	cl := configListen{server: server, dir: dir}
+	in := func(dest string) bool { return dest == dir || strings.HasPrefix(dest, dir+"/") }
+	note := func(l int, why string) {
+		if cl.line == 0 {
+			cl.line = l
+		}
+		if cl.unread == "" {
+			cl.unread = why
+		}
+	}
+	var texts []string
+	read := 0
+	for _, st := range sf.steps {
+		ins := st.in
+		var c copySpec
+		switch cmd := ins.Command.(type) {
+		case *instructions.RunCommand:
+			if text := ins.Text(sf.facts.file.Source); strings.Contains(text, dir+"/") && strings.Contains(text, word) {
+				if strings.Contains(text, "sed") {
+					note(ins.StartLine, fmt.Sprintf("line %d edits the configuration in %s with sed, which dockopt does not follow", ins.StartLine, dir))
+				} else {
+					note(ins.StartLine, fmt.Sprintf("line %d writes the configuration in %s in a RUN, which dockopt does not read", ins.StartLine, dir))
+				}
+			}
+			continue
+		case *instructions.CopyCommand:
+			c = copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, from: cmd.From}
+		case *instructions.AddCommand:
+			c = copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, add: true}
+		default:
+			continue
+		}
+		if !in(resolveIn(st.workdir, expandStatic(sf.lex, c.dest, st.env))) {
+			continue
+		}
+		if cl.line == 0 {
+			cl.line = ins.StartLine
+		}
+		for _, sc := range c.inline {
+			texts = append(texts, sc.Data)
+		}
+		if c.from != "" {
+			note(ins.StartLine, fmt.Sprintf("line %d copies a configuration into %s from outside the build context", ins.StartLine, dir))
+			continue
+		}
+		for _, raw := range c.sources {
+			if strings.HasPrefix(raw, "<<") {
+				continue
+			}
+			src := expandStatic(sf.lex, raw, st.env)
+			if c.add && remoteSource(src) {
+				note(ins.StartLine, fmt.Sprintf("line %d copies a configuration into %s from outside the build context", ins.StartLine, dir))
+				continue
+			}
+			t, ok := sf.readContextFiles(src, exts, &read)
+			if !ok {
+				note(ins.StartLine, fmt.Sprintf("line %d copies %s into %s, which dockopt cannot read from the build context", ins.StartLine, src, dir))
+				continue
+			}
+			texts = append(texts, t...)
+		}
+	}
+	for _, t := range texts {
+		for _, m := range listen.FindAllStringSubmatch(t, -1) {
+			port, known := listenAddrPort(m[1])
+			switch {
+			case !known:
+				if cl.addr == "" {
+					cl.addr, cl.addrAfter = strings.TrimSpace(m[1]), len(cl.ports)
+				}
+			case port > 0 && !slices.Contains(cl.ports, port):
+				cl.ports = append(cl.ports, port)
+			}
+		}
+	}
+	return cl
+}
+
+// remoteSource reports an ADD source BuildKit fetches rather than reads
+// from the build context: a URL or a git repository.
+func remoteSource(src string) bool {
+	s := strings.ToLower(src)
+	return strings.Contains(s, "://") || strings.HasPrefix(s, "git@")
+}
+
+// readContextFiles reads a COPY source from the build context: one file,
+// or the files of a folder (or a pattern) whose names end in one of exts,
+// that the .dockerignore lets through. ok is false when some cannot be
+// read: the listing was truncated, a file is too large, or more than
+// maxConfigFiles are read in all (read counts them).
+func (sf *StageFacts) readContextFiles(src string, exts []string, read *int) (out []string, ok bool) {
+	bc := sf.facts.ctx
+	if bc == nil || bc.Truncated {
+		// Past a truncated listing, a source may hold files the listing
+		// never reached.
+		return nil, false
+	}
+	src = path.Clean(strings.TrimPrefix(src, "/"))
+	matched := false
+	for _, f := range bc.Files {
+		if !contextSourceCovers(src, f) || bc.DockerIgnore.Excludes(f) {
+			continue
+		}
+		if f != src && !slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(f, e) }) {
+			continue
+		}
+		if *read++; *read > maxConfigFiles {
+			return nil, false
+		}
+		b, err := bc.ReadFile(f)
+		if err != nil || len(b) > maxScriptRead {
+			return nil, false
+		}
+		matched = true
+		out = append(out, string(b))
+	}
+	return out, matched
+}
+
+// contextSourceCovers reports whether a COPY source (a path, a folder or
+// a pattern, relative to the context) includes the context file f.
+func contextSourceCovers(src, f string) bool {
+	switch src {
+	case ".", "*", "", "/":
+		return true
+	}
+	if ok, _ := path.Match(src, f); ok {
+		return true
+	}
+	if strings.HasPrefix(f, src+"/") {
+		return true
+	}
+	// A pattern naming a folder: `COPY conf* /etc/nginx` copies conf.d/ whole.
+	for dir := path.Dir(f); dir != "." && dir != "/"; dir = path.Dir(dir) {
+		if ok, _ := path.Match(src, dir); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// listenAddrPort reads the port of an nginx listen directive's address or
+// a Traefik entry point's: 8080, [::]:8080, 0.0.0.0:8080, :8080; a host
+// alone listens on 80. port is 0 for what is not a TCP port (a unix
+// socket, a UDP entry point); known is false for what cannot be read (a
+// variable an envsubst template fills).
+func listenAddrPort(addr string) (port int, known bool) {
+	fields := strings.Fields(addr)
+	if len(fields) == 0 {
+		return 0, false
+	}
+	a := strings.Trim(fields[0], `"'`)
+	if strings.ContainsAny(a, "${") {
+		return 0, false
+	}
+	if strings.HasPrefix(a, "unix:") || strings.HasSuffix(a, "/udp") {
+		return 0, true
+	}
+	a = strings.TrimSuffix(a, "/tcp")
+	if i := strings.LastIndex(a, ":"); i >= 0 && !strings.HasSuffix(a, "]") {
+		a = a[i+1:]
+	} else if _, err := strconv.Atoi(a); err != nil {
+		return 80, true
+	}
+	n, err := strconv.Atoi(a)
+	if err != nil || n <= 0 || n > 65535 {
+		return 0, false
+	}
+	return n, true
+}
+
+// movedOff says why a server may not listen on the ports its base image
+// EXPOSEs (inherited), "" when it may: the configuration put over the
+// stock one names other ports, or cannot be read. The base image's
+// EXPOSE describes its stock configuration. A configuration that names
+// no port leaves the stock one's. to are the ports it names instead.
+func (cl configListen) movedOff(inherited []int) (why string, to []int) {
+	if cl.line == 0 || len(inherited) == 0 {
+		return "", nil
+	}
+	base := fmt.Sprintf("port %d, which the base image EXPOSEs for its stock configuration", inherited[0])
+	if cl.unread != "" {
+		return fmt.Sprintf("%s; it may move %s off %s", cl.unread, cl.server, base), nil
+	}
+	before := cl.ports
+	if cl.addr != "" {
+		before = cl.ports[:cl.addrAfter]
+	}
+	for _, p := range before {
+		if slices.Contains(inherited, p) {
+			return "", nil
+		}
+	}
+	if cl.addr != "" {
+		return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on %s, which dockopt cannot read as a port; it may not be %s", cl.dir, cl.line, cl.server, cl.addr, base), nil
+	}
+	names := make([]string, len(cl.ports))
+	for i, p := range cl.ports {
+		names[i] = strconv.Itoa(p)
+	}
+	switch len(names) {
+	case 0:
+		return "", nil
+	case 1:
+		return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on port %s, not on %s", cl.dir, cl.line, cl.server, names[0], base), cl.ports
+	}
+	return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on ports %s and %s, not on %s", cl.dir, cl.line, cl.server, strings.Join(names[:len(names)-1], ", "), names[len(names)-1], base), cl.ports
+}
