@@ -26,9 +26,23 @@ var serverConfigs = []struct {
 	{"traefik", "/etc/traefik", []string{".yml", ".yaml", ".toml"}, regexp.MustCompile(`(?i)\baddress\s*[:=]\s*["']?([^"'\s,}]*)`), "address"},
 }
 
-// maxConfigFiles bounds the files of the build context read for one
-// server's configuration: a copied folder may hold any number.
-const maxConfigFiles = 64
+// configBudget bounds what the build context gives one server's
+// configuration: a copied folder may hold any number of files, and a
+// Dockerfile may copy a large file a thousand times (each read and
+// searched, seconds of CPU per hundred copies). A real nginx or Traefik
+// configuration is a few KiB in a few files; past the budget where the
+// server listens is not known.
+type configBudget struct {
+	files, bytes int
+	read         map[string]bool
+}
+
+func newConfigBudget() *configBudget {
+	return &configBudget{files: 64, bytes: 2 << 20, read: map[string]bool{}}
+}
+
+// spent reports a reading that stopped at the budget.
+func (b *configBudget) spent() bool { return b.files < 0 || b.bytes < 0 }
 
 // configListen is where a configuration the lineage puts over a server's
 // stock one makes it listen.
@@ -99,8 +113,11 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 		}
 	}
 	var texts []string
-	read := 0
+	budget := newConfigBudget()
 	for _, st := range sf.steps {
+		if budget.spent() {
+			break
+		}
 		ins := st.in
 		var c copySpec
 		switch cmd := ins.Command.(type) {
@@ -142,7 +159,11 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 				note(ins.StartLine, fmt.Sprintf("line %d copies a configuration into %s from outside the build context", ins.StartLine, dir))
 				continue
 			}
-			t, ok := sf.readContextFiles(src, exts, &read)
+			t, ok := sf.readContextFiles(src, exts, budget)
+			if budget.spent() {
+				note(ins.StartLine, fmt.Sprintf("line %d copies more configuration into %s than dockopt reads", ins.StartLine, dir))
+				break
+			}
 			if !ok {
 				note(ins.StartLine, fmt.Sprintf("line %d copies %s into %s, which dockopt cannot read from the build context", ins.StartLine, src, dir))
 				continue
@@ -176,9 +197,9 @@ func remoteSource(src string) bool {
 // readContextFiles reads a COPY source from the build context: one file,
 // or the files of a folder (or a pattern) whose names end in one of exts,
 // that the .dockerignore lets through. ok is false when some cannot be
-// read: the listing was truncated, a file is too large, or more than
-// maxConfigFiles are read in all (read counts them).
-func (sf *StageFacts) readContextFiles(src string, exts []string, read *int) (out []string, ok bool) {
+// read: the listing was truncated, a file is too large, or the budget is
+// spent. A file the budget already read is not read again.
+func (sf *StageFacts) readContextFiles(src string, exts []string, budget *configBudget) (out []string, ok bool) {
 	bc := sf.facts.ctx
 	if bc == nil || bc.Truncated {
 		// Past a truncated listing, a source may hold files the listing
@@ -194,14 +215,22 @@ func (sf *StageFacts) readContextFiles(src string, exts []string, read *int) (ou
 		if f != src && !slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(f, e) }) {
 			continue
 		}
-		if *read++; *read > maxConfigFiles {
+		matched = true
+		if budget.read[f] {
+			// Copied again: it says nothing new.
+			continue
+		}
+		budget.read[f] = true
+		if budget.files--; budget.files < 0 {
 			return nil, false
 		}
 		b, err := bc.ReadFile(f)
 		if err != nil || len(b) > maxScriptRead {
 			return nil, false
 		}
-		matched = true
+		if budget.bytes -= len(b); budget.bytes < 0 {
+			return nil, false
+		}
 		out = append(out, string(b))
 	}
 	return out, matched

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -44,5 +45,47 @@ func TestNextStandaloneHostname(t *testing.T) {
 		case c.want != "" && !strings.Contains(f.Message, c.want):
 			t.Errorf("%q: %s\nwant it to say %q", c.env, f.Message, c.want)
 		}
+	}
+}
+
+// TestCopiedServerConfigBudget checks that healthcheck-missing reads a
+// bounded amount of copied nginx configuration: past it, the probe of the
+// base image's port is withheld, not proposed from what was read so far.
+// The same file copied many times is read once.
+func TestCopiedServerConfigBudget(t *testing.T) {
+	a := analyzer.New(All())
+	big := strings.Repeat("server { server_name example.com; }\n", 5000) // 180 KB
+	fsys := fstest.MapFS{"site/index.html": &fstest.MapFile{Data: []byte("<!doctype html>")}}
+	var many, same strings.Builder
+	for i := range 16 {
+		name := fmt.Sprintf("conf/site%d.conf", i)
+		fsys[name] = &fstest.MapFile{Data: []byte(big)}
+		fmt.Fprintf(&many, "COPY %s /etc/nginx/conf.d/\n", name)
+		fmt.Fprintf(&same, "COPY conf/site0.conf /etc/nginx/conf.d/\n")
+	}
+	bc := analyzer.ContextFor(fsys, "Dockerfile", ".")
+	message := func(copies string) string {
+		src := []byte("FROM nginx:1.27-alpine\n" + copies + "COPY site /usr/share/nginx/html\n")
+		fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", src, bc, nil)
+		if fr.Error != "" {
+			t.Fatal(fr.Error)
+		}
+		for _, f := range fr.Findings {
+			if f.Rule == HealthcheckMissing.ID {
+				if f.Fix == nil {
+					return f.Message
+				}
+				return f.Message + " | fix: " + f.Fix.Message
+			}
+		}
+		return ""
+	}
+	// The twelfth file (line 13) takes the reading past 2 MiB.
+	want := "no fix: line 13 copies more configuration into /etc/nginx than dockopt reads; it may move nginx off port 80, which the base image EXPOSEs for its stock configuration"
+	if got := message(many.String()); !strings.HasSuffix(got, want) {
+		t.Errorf("sixteen large configurations:\n got %s\nwant …%s", got, want)
+	}
+	if got := message(same.String()); strings.Contains(got, "no fix") || !strings.Contains(got, "| fix:") {
+		t.Errorf("one configuration copied sixteen times is not judged: %s", got)
 	}
 }

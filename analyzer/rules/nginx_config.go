@@ -54,6 +54,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 		return strings.HasPrefix(dest, "/etc/nginx")
 	}
 	var texts []string
+	budget := newConfBudget()
 	for _, in := range final.LineageInstructions() {
 		if in.Onbuild != nil {
 			continue
@@ -87,7 +88,7 @@ func nginxSiteOf(p *analyzer.Pass) (site nginxSite, ok bool) {
 				return site, false
 			}
 			for _, src := range c.contextSources() {
-				t, readable := readContextConf(p.Context, src)
+				t, readable := readContextConf(p.Context, src, budget)
 				if !readable {
 					return site, false
 				}
@@ -162,19 +163,46 @@ func countHeredocs(c copySpec) int {
 // .conf files of a folder. Behind a .dockerignore that could not be read
 // every file is read: the rules ask what the configuration lacks, and what
 // all of them lack, the part the builder sees lacks too.
-func readContextConf(bc *analyzer.BuildContext, src string) ([]string, bool) {
-	return readContextFiles(bc, src, []string{".conf", ".template"})
+func readContextConf(bc *analyzer.BuildContext, src string, budget *confBudget) ([]string, bool) {
+	return readContextFiles(bc, src, []string{".conf", ".template"}, budget)
 }
 
+// confBudget bounds what one reading of a copied server configuration
+// takes from the build context: a Dockerfile that copies a 1 MiB file a
+// thousand times, or a thousand such files, would otherwise have each
+// read and searched, at seconds of CPU per hundred. A real nginx or
+// Traefik configuration is a few KiB in a few files. Past the budget the
+// configuration is not judged.
+type confBudget struct {
+	bytes, sources int
+	read           map[string]bool
+}
+
+func newConfBudget() *confBudget {
+	return &confBudget{bytes: 2 << 20, sources: 64, read: map[string]bool{}}
+}
+
+// spent reports a reading that stopped at the budget.
+func (b *confBudget) spent() bool { return b.bytes < 0 || b.sources < 0 }
+
 // readContextFiles reads a COPY source from the context: one file, or
-// the files of a folder whose names end in one of exts.
-func readContextFiles(bc *analyzer.BuildContext, src string, exts []string) ([]string, bool) {
+// the files of a folder whose names end in one of exts. A source the
+// budget already read returns nothing more: copying it again adds
+// nothing to read. readable is false past the budget (see spent).
+func readContextFiles(bc *analyzer.BuildContext, src string, exts []string, budget *confBudget) ([]string, bool) {
+	src = path.Clean(strings.TrimPrefix(src, "/"))
+	if budget.read[src] {
+		return nil, true
+	}
+	if budget.sources--; budget.sources < 0 {
+		return nil, false
+	}
+	budget.read[src] = true
 	if bc == nil || bc.Truncated {
 		// Past a truncated listing, a source may hold files the listing
 		// never reached, so none is read: the site is left unjudged.
 		return nil, false
 	}
-	src = path.Clean(strings.TrimPrefix(src, "/"))
 	var out []string
 	matched := false
 	for _, f := range bc.Files {
@@ -186,6 +214,9 @@ func readContextFiles(bc *analyzer.BuildContext, src string, exts []string) ([]s
 		}
 		b, err := bc.ReadFile(f)
 		if err != nil {
+			return nil, false
+		}
+		if budget.bytes -= len(b); budget.bytes < 0 {
 			return nil, false
 		}
 		matched = true
