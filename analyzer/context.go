@@ -54,6 +54,9 @@ type BuildContext struct {
 	ignores *ignoreCache
 	// unlisted answers Has past a truncated listing.
 	unlisted *unlistedLookups
+	// kestrel holds whether the context's ASP.NET code binds Kestrel
+	// itself, scanned once for every Dockerfile built from the context.
+	kestrel *kestrelScan
 }
 
 // DockerIgnore is a parsed .dockerignore.
@@ -410,7 +413,7 @@ var skipDirs = map[string]bool{".git": true, "node_modules": true, ".venv": true
 // LoadContext gathers the facts of the context folder dir in fsys.
 func LoadContext(fsys fs.FS, dir string) *BuildContext {
 	dir = path.Clean(dir)
-	c := &BuildContext{Dir: dir, fsys: fsys, files: map[string]bool{}, dirs: map[string]bool{}, repo: newRepoEvidence(), ignores: newIgnoreCache()}
+	c := &BuildContext{Dir: dir, fsys: fsys, files: map[string]bool{}, dirs: map[string]bool{}, repo: newRepoEvidence(), ignores: newIgnoreCache(), kestrel: &kestrelScan{}}
 	_ = fs.WalkDir(fsys, dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return nil

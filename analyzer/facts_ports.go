@@ -1073,6 +1073,43 @@ func (sf *StageFacts) appEvidence() appFacts {
 // "urls" section of appsettings.json, a read of PORT or the URL variables.
 var kestrelBinds = regexp.MustCompile(`\bUseUrls\s*\(|\.Listen(?:AnyIP|Localhost)?\s*\(|"(?:Kestrel|urls)"\s*:|GetEnvironmentVariable\(\s*"(?:PORT|ASPNETCORE_URLS|ASPNETCORE_HTTP_PORTS)"`)
 
+// kestrelScan is the once-per-context answer of bindsKestrel.
+type kestrelScan struct {
+	once  sync.Once
+	binds bool
+}
+
+// bindsKestrel reports whether the context's Program.cs, Startup.cs or
+// appsettings.json may choose Kestrel's address (kestrelBinds), or could
+// not all be read: at most 20 files and 1 MiB of them, which is more than
+// an app's entry points hold, so that a context of large files costs
+// milliseconds, once, however many Dockerfiles it builds.
+func (c *BuildContext) bindsKestrel() bool {
+	if c.kestrel == nil {
+		return c.scanKestrel()
+	}
+	c.kestrel.once.Do(func() { c.kestrel.binds = c.scanKestrel() })
+	return c.kestrel.binds
+}
+
+func (c *BuildContext) scanKestrel() bool {
+	files, budget := 0, 1<<20
+	for _, f := range c.Files {
+		b := path.Base(f)
+		if b != "Program.cs" && b != "Startup.cs" && b != "appsettings.json" {
+			continue
+		}
+		if files++; files > 20 {
+			return true
+		}
+		t, err := c.ReadFile(f)
+		if budget -= len(t); err != nil || budget < 0 || kestrelBinds.Match(t) {
+			return true
+		}
+	}
+	return false
+}
+
 // kestrelPort is where ASP.NET Core listens in an image built on
 // mcr.microsoft.com/dotnet/aspnet: ASPNETCORE_URLS (or DOTNET_URLS), which
 // wins over ASPNETCORE_HTTP_PORTS, else that, else the image's own setting:
@@ -1083,19 +1120,8 @@ var kestrelBinds = regexp.MustCompile(`\bUseUrls\s*\(|\.Listen(?:AnyIP|Localhost
 // than one port, or when the tag names no version: the EXPOSE is then taken
 // as written.
 func (sf *StageFacts) kestrelPort() (listenPort, bool) {
-	bc := sf.facts.ctx
-	read := 0
-	for _, f := range bc.Files {
-		b := path.Base(f)
-		if b != "Program.cs" && b != "Startup.cs" && b != "appsettings.json" {
-			continue
-		}
-		if read++; read > 20 {
-			return listenPort{}, false
-		}
-		if t, err := bc.ReadFile(f); err != nil || kestrelBinds.Match(t) {
-			return listenPort{}, false
-		}
+	if sf.facts.ctx.bindsKestrel() {
+		return listenPort{}, false
 	}
 	for _, name := range []string{"ASPNETCORE_URLS", "DOTNET_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_HTTP_PORTS"} {
 		v, set := sf.endEnv[name]

@@ -89,3 +89,35 @@ func TestCopiedServerConfigBudget(t *testing.T) {
 		t.Errorf("one configuration copied sixteen times is not judged: %s", got)
 	}
 }
+
+// TestKestrelScanBudget checks that the ASP.NET entry points read for a
+// Kestrel binding are bounded: past 1 MiB, the code may bind Kestrel
+// where dockopt did not look, and the EXPOSE is taken as written rather
+// than replaced by the image's 8080.
+func TestKestrelScanBudget(t *testing.T) {
+	a := analyzer.New(All())
+	big := strings.Repeat("// var x = 1;\n", 45000) // 630 KB
+	fsys := fstest.MapFS{
+		"api/Program.cs":    &fstest.MapFile{Data: []byte(big)},
+		"worker/Program.cs": &fstest.MapFile{Data: []byte(big)},
+	}
+	bc := analyzer.ContextFor(fsys, "Dockerfile", ".")
+	src := []byte("FROM mcr.microsoft.com/dotnet/aspnet:8.0\n" +
+		"RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n" +
+		"WORKDIR /app\nCOPY . .\nEXPOSE 5000\nENTRYPOINT [\"dotnet\", \"Api.dll\"]\n")
+	fr, _ := a.AnalyzeSource(t.Context(), "Dockerfile", src, bc, nil)
+	if fr.Error != "" {
+		t.Fatal(fr.Error)
+	}
+	fixed := ""
+	for _, f := range fr.Findings {
+		if f.Rule == HealthcheckMissing.ID && f.Fix != nil {
+			for _, e := range f.Fix.Edits {
+				fixed += e.New
+			}
+		}
+	}
+	if !strings.Contains(fixed, "http://127.0.0.1:5000/") {
+		t.Errorf("the probe does not go to the EXPOSEd 5000: %q", fixed)
+	}
+}
