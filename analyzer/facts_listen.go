@@ -209,7 +209,7 @@ func (sf *StageFacts) readContextFiles(src string, exts []string, budget *config
 	src = path.Clean(strings.TrimPrefix(src, "/"))
 	matched := false
 	for _, f := range bc.Files {
-		if !contextSourceCovers(src, f) || bc.DockerIgnore.Excludes(f) {
+		if !SourceCovers(src, f) || bc.DockerIgnore.Excludes(f) {
 			continue
 		}
 		if f != src && !slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(f, e) }) {
@@ -236,11 +236,12 @@ func (sf *StageFacts) readContextFiles(src string, exts []string, budget *config
 	return out, matched
 }
 
-// contextSourceCovers reports whether a COPY source (a path, a folder or
-// a pattern, relative to the context) includes the context file f.
-func contextSourceCovers(src, f string) bool {
+// SourceCovers reports whether a COPY source (a path, a folder or a
+// pattern, relative to the context) includes the context file f.
+func SourceCovers(src, f string) bool {
+	src = path.Clean(strings.TrimPrefix(src, "/"))
 	switch src {
-	case ".", "*", "", "/":
+	case ".", "*":
 		return true
 	}
 	if ok, _ := path.Match(src, f); ok {

@@ -83,28 +83,6 @@ func copiesWholeContext(in *analyzer.Instruction) bool {
 	return false
 }
 
-// sourceCovers reports whether a COPY source (a path, a folder or a
-// pattern, relative to the context) includes the context file f.
-func sourceCovers(src, f string) bool {
-	src = path.Clean(strings.TrimPrefix(src, "/"))
-	if isWholeContext(src) {
-		return true
-	}
-	if ok, _ := path.Match(src, f); ok {
-		return true
-	}
-	if strings.HasPrefix(f, src+"/") {
-		return true
-	}
-	// A pattern naming a folder: `COPY app* /srv` copies app/ whole.
-	for dir := path.Dir(f); dir != "." && dir != "/"; dir = path.Dir(dir) {
-		if ok, _ := path.Match(src, dir); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // contextCopied returns, for one context file, whether a COPY or ADD of
 // the build context sends it into the image before an instruction.
 func contextCopied(bc *analyzer.BuildContext, file string) *chainFirst {
@@ -114,7 +92,7 @@ func contextCopied(bc *analyzer.BuildContext, file string) *chainFirst {
 			return false
 		}
 		for _, src := range c.contextSources() {
-			if sourceCovers(src, file) && !bc.DockerIgnore.Excludes(file) {
+			if analyzer.SourceCovers(src, file) && !bc.DockerIgnore.Excludes(file) {
 				return true
 			}
 		}

@@ -206,7 +206,7 @@ func readContextFiles(bc *analyzer.BuildContext, src string, exts []string, budg
 	var out []string
 	matched := false
 	for _, f := range bc.Files {
-		if !sourceCovers(src, f) || bc.DockerIgnore.Excludes(f) {
+		if !analyzer.SourceCovers(src, f) || bc.DockerIgnore.Excludes(f) {
 			continue
 		}
 		if f != src && !slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(f, e) }) {
@@ -309,7 +309,7 @@ func servesFile(site nginxSite, src string) bool {
 			continue
 		}
 		for _, s := range c.contextSources() {
-			if sourceCovers(s, src) {
+			if analyzer.SourceCovers(s, src) {
 				return true
 			}
 		}
