@@ -182,13 +182,10 @@ func newConfBudget() *confBudget {
 	return &confBudget{bytes: 2 << 20, sources: 64, read: map[string]bool{}}
 }
 
-// spent reports a reading that stopped at the budget.
-func (b *confBudget) spent() bool { return b.bytes < 0 || b.sources < 0 }
-
 // readContextFiles reads a COPY source from the context: one file, or
 // the files of a folder whose names end in one of exts. A source the
 // budget already read returns nothing more: copying it again adds
-// nothing to read. readable is false past the budget (see spent).
+// nothing to read. readable is false past the budget.
 func readContextFiles(bc *analyzer.BuildContext, src string, exts []string, budget *confBudget) ([]string, bool) {
 	src = path.Clean(strings.TrimPrefix(src, "/"))
 	if budget.read[src] {
