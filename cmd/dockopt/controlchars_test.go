@@ -40,13 +40,7 @@ func TestNamesWithControlCharactersStayOnTheirLine(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	analyze := func(format string) string {
-		var out, errOut bytes.Buffer
-		if code := run(t.Context(), []string{"analyze", "--format", format, dir}, &out, &errOut); code > 1 {
-			t.Fatalf("%s: exit %d: %s", format, code, errOut.String())
-		}
-		return out.String()
-	}
+	analyze := func(format string) string { return analyzeOutput(t, dir, format) }
 	var doc struct {
 		Files []struct {
 			Findings []struct{ Rule, Message string }
@@ -101,13 +95,7 @@ func TestDockerfileNamedWithALineBreakIsNotRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	analyze := func(format string) string {
-		var out, errOut bytes.Buffer
-		if code := run(t.Context(), []string{"analyze", "--format", format, dir}, &out, &errOut); code > 1 {
-			t.Fatalf("%s: exit %d: %s", format, code, errOut.String())
-		}
-		return out.String()
-	}
+	analyze := func(format string) string { return analyzeOutput(t, dir, format) }
 	var doc struct {
 		Files   []struct{ Path string }
 		Skipped []struct{ Path, Reason string }
@@ -132,4 +120,15 @@ func TestDockerfileNamedWithALineBreakIsNotRead(t *testing.T) {
 			t.Errorf("%s output does not name the file quoted:\n%s", format, out)
 		}
 	}
+}
+
+// analyzeOutput is what `dockopt analyze --format format dir` prints; an
+// exit status above 1 (not a finding) fails the test.
+func analyzeOutput(t *testing.T, dir, format string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"analyze", "--format", format, dir}, &out, &errOut); code > 1 {
+		t.Fatalf("%s: exit %d: %s", format, code, errOut.String())
+	}
+	return out.String()
 }
