@@ -40,15 +40,7 @@ func (c *BuildContext) gradleCatalogModules(build string) []string {
 			out = append(out, m)
 		}
 	}
-	refs := map[string]bool{}
-	for _, m := range catalogReference.FindAllStringSubmatch(build, maxCatalogEntries) {
-		ref := strings.TrimSuffix(m[1], ".get")
-		if refs[ref] {
-			// A bundle named on every line would otherwise walk its
-			// aliases each time: a repository's files are hostile.
-			continue
-		}
-		refs[ref] = true
+	for _, ref := range catalogReferences(build) {
 		if bundle, ok := strings.CutPrefix(ref, "bundles."); ok {
 			for _, alias := range bundles[bundle] {
 				add(alias)
@@ -58,6 +50,23 @@ func (c *BuildContext) gradleCatalogModules(build string) []string {
 		add(ref)
 	}
 	return out
+}
+
+// catalogReferences lists the catalog accessors a build file names, each
+// once and in the order first named: a bundle named on every line would
+// otherwise walk its aliases each time, and a repository's files are
+// hostile.
+func catalogReferences(build string) []string {
+	var refs []string
+	seen := map[string]bool{}
+	for _, m := range catalogReference.FindAllStringSubmatch(build, maxCatalogEntries) {
+		ref := strings.TrimSuffix(m[1], ".get")
+		if !seen[ref] {
+			seen[ref] = true
+			refs = append(refs, ref)
+		}
+	}
+	return refs
 }
 
 // parseGradleCatalog reads a version catalog's [libraries], each an alias
