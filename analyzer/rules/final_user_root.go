@@ -390,16 +390,23 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 		return userPlan{user: "65532:65532", account: "65532", lines: []string{"USER 65532:65532"},
 			advice: "add USER 65532:65532 (scratch has no user database, a numeric ID works)"}
 	case analyzer.DistroDistroless:
-		return existingUser(sf, line, "nonroot", "distroless images ship the user nonroot", ", or use the :nonroot tag")
+		return existingUser(sf, line, "nonroot", nonrootUID, "distroless images ship the user nonroot", ", or use the :nonroot tag")
 	case analyzer.DistroWolfi:
 		if known && img.HasUser("nonroot") {
 			// Chainguard's accounts module gives it, as in the distroless
 			// images, but wolfi-base has no :nonroot tag.
-			return existingUser(sf, line, "nonroot", sf.Lineage()[0].Base.Raw+" ships the user nonroot", "")
+			return existingUser(sf, line, "nonroot", nonrootUID, sf.Lineage()[0].Base.Raw+" ships the user nonroot", "")
 		}
 	}
-	if known && img.HasUser("node") {
-		return existingUser(sf, line, "node", "the node image ships the user node", "")
+	if known && img.AppUser != "" {
+		// The account the image ships for its applications (node's
+		// node, denoland/deno's deno) rather than a new one.
+		base := sf.Lineage()[0].Base
+		name := base.Official()
+		if name == "" {
+			name = base.Repository
+		}
+		return existingUser(sf, line, img.AppUser, img.AppUID, "the "+name+" image ships the user "+img.AppUser, "")
 	}
 	var create string
 	var tools []string
@@ -446,14 +453,15 @@ func chooseUser(sf *analyzer.StageFacts, line int) userPlan {
 	return plan
 }
 
-// existingUser plans a USER for an account the image should already have,
-// withheld unless the facts say it exists at that line.
-func existingUser(sf *analyzer.StageFacts, line int, account, ships, more string) userPlan {
+// existingUser plans a USER for an account the image should already have
+// (with uid, its ID in the image, "" when unknown), withheld unless the
+// facts say it exists at that line.
+func existingUser(sf *analyzer.StageFacts, line int, account, uid, ships, more string) userPlan {
 	user := account
 	ids := accountIDsAt(sf, line)
-	if uid, ok := ids.uid[account]; ok {
-		user = uid
-	} else if uid, ok := wellKnownUIDs[account]; ok && !ids.modified[account] {
+	if id, ok := ids.uid[account]; ok {
+		user = id
+	} else if uid != "" && !ids.modified[account] {
 		// Renumbered (usermod -u to match a host's UID), the image's
 		// own number no longer names it: the name stays.
 		user = uid
@@ -472,10 +480,10 @@ func existingUser(sf *analyzer.StageFacts, line int, account, ships, more string
 	return plan
 }
 
-// wellKnownUIDs are the IDs of the accounts images ship for applications
-// (the official node images' node, distroless's nonroot), so that USER
-// can name them by number, as user-non-numeric asks.
-var wellKnownUIDs = map[string]string{"node": "1000", "nonroot": "65532"}
+// nonrootUID is the ID of the nonroot account of the distroless and
+// Chainguard images, so that USER can name it by number, as
+// user-non-numeric asks.
+const nonrootUID = "65532"
 
 // newAccountID is the UID and GID of the account the fix creates: fixed,
 // above the ranges distributions hand out, and the one the rewrites use.

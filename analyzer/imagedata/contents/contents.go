@@ -30,6 +30,7 @@ type entry struct {
 	Tools           map[string]*bool `json:"tools"`
 	Users           []string         `json:"users"`
 	User            *string          `json:"user"`
+	AppUser         *appUser         `json:"app_user"`
 	DropsPrivileges string           `json:"drops_privileges"`
 	Entrypoint      *[]string        `json:"entrypoint"`
 	// Env are variables the image's own ENV sets that paths are written
@@ -60,6 +61,12 @@ type entry struct {
 	// LinesOnly marks an entry whose facts hold only for the lines it
 	// lists: a tag of another line (a newer major, latest) is unknown.
 	LinesOnly bool `json:"lines_only"`
+}
+
+// appUser is the account an image ships for its applications to run as.
+type appUser struct {
+	Name string `json:"name"`
+	UID  string `json:"uid"`
 }
 
 // line is how the images of one release line differ from the entry.
@@ -142,6 +149,11 @@ type Image struct {
 	Users []string
 	// User is the image's own USER, "" for root.
 	User string
+	// AppUser is the account the image ships for applications to run
+	// as (node's node, denoland/deno's deno), with its UID, "" when it
+	// ships none the table knows: a USER can name it instead of a new
+	// account.
+	AppUser, AppUID string
 	// DropsPrivileges says how the image's stock entrypoint or server
 	// leaves root by itself, "" when it does not (or it is unknown).
 	DropsPrivileges string
@@ -265,6 +277,9 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 	}
 	if e.User != nil {
 		img.User = *e.User
+	}
+	if e.AppUser != nil {
+		img.AppUser, img.AppUID = e.AppUser.Name, e.AppUser.UID
 	}
 	img.DropsPrivileges = e.DropsPrivileges
 	if e.Entrypoint != nil {
