@@ -111,6 +111,12 @@ var servers = []server{
 	// 8086, the HTTP API (/ping on 1.x, /health on 2.x).
 	{name: "influxdb", images: []string{"influxdb"}, commands: []string{"influxd"},
 		ports: map[int]string{8086: ProtoHTTP}, exposes: []int{8086}, defaultPort: 8086},
+	// MinIO's S3 API on 9000 and its web console where --console-address
+	// puts it (9001 in MinIO's own examples; a random port without it):
+	// minio/minio Dockerfile and Dockerfile.release EXPOSE 9000 (the
+	// newer ones 9001 too) and keep objects in the /data VOLUME.
+	{name: "minio", images: []string{"minio"}, commands: []string{"minio"},
+		ports: map[int]string{9000: ProtoHTTP, 9001: ProtoHTTP}, exposes: []int{9000}, dataDirs: []string{"/data"}, defaultPort: 9000},
 	{name: "mosquitto", images: []string{"eclipse-mosquitto"}, commands: []string{"mosquitto"},
 		ports: map[int]string{1883: "mqtt", 8883: "mqtts", 9001: "mqtt-websocket"}, exposes: []int{1883}, defaultPort: 1883},
 }
