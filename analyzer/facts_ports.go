@@ -655,11 +655,13 @@ func busyboxHTTPDPort(args []string) int {
 // Apache and EXPOSE 80, its fpm variants run PHP-FPM and EXPOSE 9000, and
 // its default, cli and zts tags start no server. The official wordpress
 // image is built FROM them: Apache by default, PHP-FPM on its fpm tags,
-// and no server on its cli tags (docker-library/wordpress).
+// and no server on its cli tags (docker-library/wordpress); so is the
+// official nextcloud image, Apache by default and PHP-FPM on its fpm and
+// fpm-alpine tags (github.com/nextcloud/docker).
 func variantServer(r ImageRef) (name, what string) {
 	tag := strings.ToLower(r.Tag)
 	switch {
-	case r.Name() != "php" && r.Official() != "wordpress":
+	case r.Name() != "php" && r.Official() != "wordpress" && r.Official() != "nextcloud":
 		return "", ""
 	case strings.Contains(tag, "apache"):
 		return "apache2", "Apache"
