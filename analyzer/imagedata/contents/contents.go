@@ -61,6 +61,17 @@ type entry struct {
 	// LinesOnly marks an entry whose facts hold only for the lines it
 	// lists: a tag of another line (a newer major, latest) is unknown.
 	LinesOnly bool `json:"lines_only"`
+	// VersionTagsOnly marks a repository's default entry that holds
+	// only for its tags naming no variant (a version, latest): a tag
+	// with a word no variant entry knows is unknown, not the default
+	// (ghcr.io/astral-sh/uv's bare tags are FROM scratch, its variant
+	// tags full distributions).
+	VersionTagsOnly bool `json:"version_tags_only"`
+	// Unknown marks a variant the table knows it cannot describe: a tag
+	// with that word is unknown, whatever its other words name
+	// (ghcr.io/astral-sh/uv's -dhi tags are built on Docker Hardened
+	// Images, trixie-dhi is not the trixie variant).
+	Unknown bool `json:"unknown"`
 }
 
 // appUser is the account an image ships for its applications to run as.
@@ -179,9 +190,11 @@ type Image struct {
 	// (mysql's debian); MovedFromTag says which tags have a build there.
 	MovedFrom string
 
-	moved     *moved
-	lines     map[string]line
-	linesOnly bool
+	moved           *moved
+	lines           map[string]line
+	linesOnly       bool
+	versionTagsOnly bool
+	unknown         bool
 
 	// ownTools and ownUsers are what the entry's chain says about the
 	// product itself, above its distribution: onDistribution keeps these
@@ -301,6 +314,7 @@ func (t *resolvedTable) resolve(key string, depth int) (Image, error) {
 		img.MovedFrom = e.Moved.From
 	}
 	img.lines, img.linesOnly = e.Lines, e.LinesOnly
+	img.versionTagsOnly, img.unknown = e.VersionTagsOnly, e.Unknown
 	return img, nil
 }
 
@@ -379,13 +393,22 @@ func lookup(registry, repository, tag string) (Image, bool) {
 	}
 	resolved := loaded().resolved
 	foreign := tagFamily(tag)
+	keys := variantKeys(tag)
 	for _, name := range names {
-		for _, v := range variants(tag) {
+		for _, v := range keys {
+			if img, ok := resolved[name+":"+v]; ok && img.unknown {
+				return Image{}, false
+			}
+		}
+		for _, v := range keys {
 			if img, ok := resolved[name+":"+v]; ok {
 				return img, true
 			}
 		}
 		if img, ok := resolved[name]; ok {
+			if img.versionTagsOnly && !versionTag(tag) {
+				return Image{}, false
+			}
 			if foreign != "" && foreign != img.Distro {
 				// eclipse-temurin:21-jdk-ubi9-minimal is not the Ubuntu
 				// image the entry describes, and the table has no UBI
@@ -477,6 +500,26 @@ func onDistribution(img, distro Image, entry string) Image {
 		}
 	}
 	return out
+}
+
+// variantKeys lists what in a tag can name a variant entry, most specific
+// first: two adjacent words (bookworm-slim, which is not the bookworm
+// variant), then the words variants lists.
+func variantKeys(tag string) []string {
+	words := variants(tag)
+	var out []string
+	for i := 0; i+1 < len(words); i++ {
+		if !strings.Contains(words[i], "-") && !strings.Contains(words[i+1], "-") {
+			out = append(out, words[i]+"-"+words[i+1])
+		}
+	}
+	return append(out, words...)
+}
+
+// versionTag reports a tag that names no variant: none, latest, or a
+// version (0.5, 0.5.11).
+func versionTag(tag string) bool {
+	return tag == "" || tag == "latest" || strings.Trim(tag, "0123456789.") == ""
 }
 
 // variants lists the words of a tag that can name a variant entry.

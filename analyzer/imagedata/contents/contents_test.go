@@ -128,6 +128,26 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "python", "3.12-windowsservercore-ltsc2022", "", "", "", "", false, false, ""},
 		{"docker.io", "mysql", "8.0-oraclelinux9", "mysql", "rhel", "gnu", "apt-get", false, true, ""},
 		{"quay.io", "someone/tool", "1", "", "", "", "", false, false, ""},
+		// astral-sh/uv: the bare tags are FROM scratch with the binary;
+		// bookworm, trixie and debian are buildpack-deps or python on
+		// full Debian, with curl; their -slim tags are not; -dhi tags and
+		// words no entry names are unknown.
+		{"ghcr.io", "astral-sh/uv", "0.5", "ghcr.io/astral-sh/uv", "scratch", "none", "sh", false, true, ""},
+		{"ghcr.io", "astral-sh/uv", "latest", "ghcr.io/astral-sh/uv", "scratch", "none", "uv", true, true, ""},
+		{"ghcr.io", "astral-sh/uv", "", "ghcr.io/astral-sh/uv", "scratch", "none", "curl", false, true, ""},
+		{"ghcr.io", "astral-sh/uv", "bookworm", "ghcr.io/astral-sh/uv:bookworm", "debian", "gnu", "curl", true, true, ""},
+		{"ghcr.io", "astral-sh/uv", "python3.12-bookworm", "ghcr.io/astral-sh/uv:bookworm", "debian", "gnu", "git", true, true, ""},
+		{"ghcr.io", "astral-sh/uv", "0.9.5-python3.13-trixie", "ghcr.io/astral-sh/uv:trixie", "debian", "gnu", "curl", true, true, ""},
+		{"ghcr.io", "astral-sh/uv", "debian", "ghcr.io/astral-sh/uv:debian", "debian", "gnu", "uvx", true, true, ""},
+		{"ghcr.io", "astral-sh/uv", "python3.12-bookworm-slim", "ghcr.io/astral-sh/uv:bookworm-slim", "debian", "gnu", "curl", false, true, ""},
+		{"ghcr.io", "astral-sh/uv", "0.5-bookworm-slim", "ghcr.io/astral-sh/uv:bookworm-slim", "debian", "gnu", "uv", true, true, ""},
+		{"ghcr.io", "astral-sh/uv", "trixie-slim", "ghcr.io/astral-sh/uv:trixie-slim", "debian", "gnu", "git", false, true, ""},
+		{"ghcr.io", "astral-sh/uv", "debian-slim", "ghcr.io/astral-sh/uv:debian-slim", "debian", "gnu", "curl", false, true, ""},
+		{"ghcr.io", "astral-sh/uv", "python3.12-alpine", "ghcr.io/astral-sh/uv:alpine", "alpine", "busybox", "wget", true, true, ""},
+		{"ghcr.io", "astral-sh/uv", "trixie-dhi", "", "", "", "", false, false, ""},
+		{"ghcr.io", "astral-sh/uv", "alpine3.23-dhi", "", "", "", "", false, false, ""},
+		{"ghcr.io", "astral-sh/uv", "0.9-python3.14-dhi", "", "", "", "", false, false, ""},
+		{"ghcr.io", "astral-sh/uv", "python3.14-forky", "", "", "", "", false, false, ""},
 		{"", "scratch", "", "scratch", "scratch", "none", "sh", false, true, ""},
 	}
 	for _, c := range cases {
