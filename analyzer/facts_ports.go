@@ -117,6 +117,11 @@ var servers = []server{
 	// newer ones 9001 too) and keep objects in the /data VOLUME.
 	{name: "minio", images: []string{"minio"}, commands: []string{"minio"},
 		ports: map[int]string{9000: ProtoHTTP, 9001: ProtoHTTP}, exposes: []int{9000}, dataDirs: []string{"/data"}, defaultPort: 9000},
+	// grafana/grafana's Dockerfile EXPOSEs 3000, where grafana serves its
+	// UI and HTTP API (with /api/health), and keeps its database and
+	// plugins under /var/lib/grafana (GF_PATHS_DATA).
+	{name: "grafana", images: []string{"grafana", "grafana-oss", "grafana-enterprise"}, commands: []string{"grafana-server"},
+		ports: map[int]string{3000: ProtoHTTP}, exposes: []int{3000}, dataDirs: []string{"/var/lib/grafana"}, defaultPort: 3000},
 	{name: "mosquitto", images: []string{"eclipse-mosquitto"}, commands: []string{"mosquitto"},
 		ports: map[int]string{1883: "mqtt", 8883: "mqtts", 9001: "mqtt-websocket"}, exposes: []int{1883}, defaultPort: 1883},
 }

@@ -72,7 +72,16 @@ func TestLookup(t *testing.T) {
 		{"docker.io", "ghost", "5", "ghost", "debian", "gnu", "gosu", true, true, ""},
 		{"docker.io", "ghost", "5-alpine", "ghost:alpine", "alpine", "busybox", "su-exec", true, true, ""},
 		{"docker.io", "registry", "2", "registry", "alpine", "busybox", "wget", true, true, ""},
-		{"docker.io", "grafana/grafana", "11.2.0", "grafana/grafana", "", "", "curl", false, false, "472"},
+		// grafana/grafana: Alpine from 6.4.0 on, with curl known in 12
+		// only; Ubuntu on -ubuntu tags and before 6.4.
+		{"docker.io", "grafana/grafana", "11.2.0", "grafana/grafana", "alpine", "busybox", "curl", false, false, "472"},
+		{"docker.io", "grafana/grafana", "10.4.0", "grafana/grafana", "alpine", "busybox", "wget", true, true, "472"},
+		{"docker.io", "grafana/grafana", "12.0.2", "grafana/grafana", "alpine", "busybox", "curl", true, true, "472"},
+		{"docker.io", "grafana/grafana", "latest", "grafana/grafana", "alpine", "busybox", "apk", true, true, "472"},
+		{"docker.io", "grafana/grafana", "11.2.0-ubuntu", "grafana/grafana:ubuntu", "debian", "gnu", "apt-get", true, true, "472"},
+		{"docker.io", "grafana/grafana", "12.0.2-ubuntu", "grafana/grafana:ubuntu", "debian", "gnu", "curl", true, true, "472"},
+		{"docker.io", "grafana/grafana", "6.3.6", "grafana/grafana:ubuntu", "debian", "gnu", "apk", false, true, "472"},
+		{"docker.io", "grafana/grafana", "12.3.0-slim", "", "", "", "", false, false, ""},
 		// Read from each image's own Dockerfile and entrypoint: mosquitto
 		// and nats' alpine variant on Alpine, nats' default tags on
 		// scratch, ClickHouse on Ubuntu, Keycloak on UBI micro as 1000.
