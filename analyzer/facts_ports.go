@@ -97,9 +97,19 @@ var servers = []server{
 		ports: map[int]string{8080: ProtoHTTP, 8443: ProtoHTTPS, 8009: "ajp", 8005: "tomcat-shutdown"}, exposes: []int{8080},
 		dataDirs: []string{"$CATALINA_HOME/webapps", "$CATALINA_HOME/logs", "$CATALINA_HOME/work", "$CATALINA_HOME/temp"}, defaultPort: 8080},
 	{name: "sshd", commands: []string{"sshd"}, ports: map[int]string{22: ProtoSSH}, defaultPort: 22},
-	{name: "elasticsearch", images: []string{"elasticsearch", "opensearch"}, commands: []string{"elasticsearch"},
+	{name: "elasticsearch", images: []string{"elasticsearch"}, commands: []string{"elasticsearch"},
 		ports: map[int]string{9200: ProtoHTTP, 9300: "elasticsearch-transport"}, exposes: []int{9200, 9300},
 		dataDirs: []string{"/usr/share/elasticsearch/data"}, defaultPort: 9200},
+	// opensearchproject/opensearch (opensearch-project/opensearch-build
+	// docker/release/dockerfiles/opensearch.al2023.dockerfile, and
+	// opensearch.al2.dockerfile before 2.10): OpenSearch under
+	// /usr/share/opensearch, its data in /usr/share/opensearch/data, USER
+	// 1000, EXPOSE 9200 (REST) 9300 (transport) 9600 and 9650 (the
+	// Performance Analyzer agent and its root cause analysis), ENTRYPOINT
+	// ./opensearch-docker-entrypoint.sh with CMD opensearch.
+	{name: "opensearch", images: []string{"opensearch"}, commands: []string{"opensearch"},
+		ports:   map[int]string{9200: ProtoHTTP, 9300: "opensearch-transport", 9600: "performance-analyzer", 9650: "performance-analyzer-rca"},
+		exposes: []int{9200, 9300, 9600, 9650}, dataDirs: []string{"/usr/share/opensearch/data"}, defaultPort: 9200},
 	{name: "caddy", images: []string{"caddy"}, commands: []string{"caddy"},
 		ports: map[int]string{80: ProtoHTTP, 443: ProtoHTTPS, 2019: ProtoHTTP}, exposes: []int{80, 443, 2019},
 		dataDirs: []string{"/data", "/config"}, defaultPort: 80},

@@ -116,8 +116,9 @@ func composeRoles(p *analyzer.Pass) string {
 
 // sidePorts are protocols a service speaks beside its own: Erlang's port
 // mapper and distribution, a cluster's transport, Tomcat's AJP and
-// shutdown ports, MySQL's X protocol.
-var sidePorts = map[string]bool{"epmd": true, "erlang-distribution": true, "elasticsearch-transport": true, "ajp": true, "tomcat-shutdown": true, "mysqlx": true}
+// shutdown ports, MySQL's X protocol, OpenSearch's Performance Analyzer.
+var sidePorts = map[string]bool{"epmd": true, "erlang-distribution": true, "elasticsearch-transport": true, "opensearch-transport": true,
+	"performance-analyzer": true, "performance-analyzer-rca": true, "ajp": true, "tomcat-shutdown": true, "mysqlx": true}
 
 // serverConfigDirs hold web servers' own configuration.
 var serverConfigDirs = []string{"/etc/nginx", "/etc/apache2", "/usr/local/apache2/conf", "/etc/httpd", "/etc/caddy", "/etc/haproxy", "/usr/local/etc/haproxy", "/etc/traefik"}
