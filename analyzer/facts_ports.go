@@ -178,6 +178,11 @@ type ServerFact struct {
 	// TLSPort is the port it still serves TLS on, 0 when none.
 	PlainOff bool
 	TLSPort  int
+	// Proto, when set, is what the server speaks on its main port, which
+	// its version and configuration decide rather than the port
+	// (Elasticsearch 8 serves HTTPS on 9200), and ProtoWhy says why.
+	// ProtoUnknown says why that cannot be told.
+	Proto, ProtoWhy, ProtoUnknown string
 }
 
 // Servers returns the network servers recognised in the stage: from its
@@ -241,6 +246,8 @@ func (sf *StageFacts) findServers() []ServerFact {
 			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.mongoPort(words)
 		case "postgres":
 			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.postgresPort(words)
+		case "elasticsearch", "opensearch":
+			out[i].Proto, out[i].ProtoWhy, out[i].ProtoUnknown = sf.searchREST(out[i].Name)
 		}
 	}
 	return out
@@ -881,6 +888,10 @@ type PortFact struct {
 	// the port and why its protocol there is not established: a Spring
 	// Boot app whose server.port is unknown or another port.
 	Unsure string
+	// ProtoUnknown, when set, says why the protocol of a known server's
+	// port cannot be told: Elasticsearch speaks HTTP or HTTPS there as
+	// its version and configuration say. Protocol is then "".
+	ProtoUnknown string
 	// Maybe names the protocol the application speaks when it is not
 	// established on this port (it listens on another one, or where it
 	// listens is not known), with Protocol left empty.
@@ -1366,6 +1377,9 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 		}
 		p.Protocol, p.Server = proto, s.Name
 		p.Main = s.PortWhy != "" && p.Port == s.Port || s.PortWhy == "" && p.Port == info.defaultPort || tlsOnly
+		if p.Main && (s.Proto != "" || s.ProtoUnknown != "") {
+			p.Protocol, p.ProtoUnknown = s.Proto, s.ProtoUnknown
+		}
 		switch {
 		case tlsOnly:
 			p.Why += fmt.Sprintf("; %s serves TLS only there (%s)", s.Name, s.Why)
@@ -1377,6 +1391,9 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 			p.Why += fmt.Sprintf("; %s listens there (%s; %s)", s.Name, s.Why, s.PortWhy)
 		default:
 			p.Why += fmt.Sprintf("; %s listens there (%s)", s.Name, s.Why)
+		}
+		if p.Main && s.ProtoWhy != "" {
+			p.Why += "; " + s.ProtoWhy
 		}
 		if info.probe != "" {
 			probe, tool := info.probe, info.probeTool
@@ -1397,7 +1414,7 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 		}
 		break
 	}
-	if p.Protocol == "" && p.Off == "" {
+	if p.Protocol == "" && p.Off == "" && p.ProtoUnknown == "" {
 		known, isKnown := wellKnownPorts[p.Port]
 		switch {
 		case ev.grpc && ev.http && p.Port == 50051, ev.grpc && !ev.http:

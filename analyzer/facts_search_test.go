@@ -40,3 +40,53 @@ func TestOpenSearchServer(t *testing.T) {
 		t.Errorf("/usr/share/opensearch/data is not opensearch's data directory among %+v", sf.WrittenPaths())
 	}
 }
+
+// What Elasticsearch and OpenSearch speak on 9200 follows their version
+// and configuration: HTTPS by default from Elasticsearch 8 and in
+// OpenSearch's images, HTTP with security off or before Elasticsearch 8,
+// unknown when the version or a setting cannot be read.
+func TestSearchRESTProtocol(t *testing.T) {
+	cases := []struct {
+		name, dockerfile string
+		files            map[string]string
+		proto, why       string // why: in Why, or in ProtoUnknown when proto is ""
+	}{
+		{"es 8", "FROM elasticsearch:8.15.0\nEXPOSE 9200\n", nil, "https", "Elasticsearch 8"},
+		{"es 8 on Elastic's registry", "FROM docker.elastic.co/elasticsearch/elasticsearch:8.15.5\nEXPOSE 9200\n", nil, "https", "Elasticsearch 8"},
+		{"es 8 security off", "FROM elasticsearch:8.15.0\nENV xpack.security.enabled=false\nEXPOSE 9200\n", nil, "http", "ENV sets xpack.security.enabled=false"},
+		{"es 8 TLS off", "FROM elasticsearch:8.15.0\nENV xpack.security.http.ssl.enabled=false\nEXPOSE 9200\n", nil, "http", "without TLS"},
+		{"es 8 security on by hand", "FROM elasticsearch:8.15.0\nENV xpack.security.enabled=true\nEXPOSE 9200\n", nil, "", "skip its automatic security setup"},
+		{"es 8 security from a variable", "FROM elasticsearch:8.15.0\nARG SEC\nENV xpack.security.enabled=$SEC\nEXPOSE 9200\n", nil, "", "cannot read as true or false"},
+		{"es setting variable", "FROM elasticsearch:8.15.0\nENV ES_SETTING_XPACK_SECURITY_ENABLED=false\nEXPOSE 9200\n", nil, "", "ES_SETTING_XPACK_SECURITY_ENABLED"},
+		{"es 7", "FROM elasticsearch:7.17.22\nEXPOSE 9200\n", nil, "http", "Elasticsearch 7"},
+		{"es 7 with TLS", "FROM elasticsearch:7.17.22\nENV xpack.security.enabled=true xpack.security.http.ssl.enabled=true\nEXPOSE 9200\n", nil, "https", "turns TLS on"},
+		{"es without a version", "ARG V\nFROM elasticsearch:$V\nEXPOSE 9200\n", nil, "", "cannot tell the version"},
+		{"es of another publisher", "FROM bitnami/elasticsearch:8.15.0\nEXPOSE 9200\n", nil, "", "cannot tell the version"},
+		{"opensearch", "FROM opensearchproject/opensearch:2.17.1\nEXPOSE 9200\n", nil, "https", "security plugin"},
+		{"opensearch 1.x", "FROM opensearchproject/opensearch:1.3.19\nEXPOSE 9200\n", nil, "https", "security plugin"},
+		{"opensearch security off", "FROM opensearchproject/opensearch:2.17.1\nENV DISABLE_SECURITY_PLUGIN=true\nEXPOSE 9200\n", nil, "http", "DISABLE_SECURITY_PLUGIN=true"},
+		{"opensearch setting off", "FROM opensearchproject/opensearch:2.17.1\nENV plugins.security.disabled=true\nEXPOSE 9200\n", nil, "http", "plugins.security.disabled=true"},
+		{"opensearch without the demo", "FROM opensearchproject/opensearch:2.17.1\nENV DISABLE_INSTALL_DEMO_CONFIG=true\nEXPOSE 9200\n", nil, "", "DISABLE_INSTALL_DEMO_CONFIG=true"},
+	}
+	for _, c := range cases {
+		sf := analyzeOne(t, c.dockerfile, c.files).Facts().Final()
+		var got *analyzerPort
+		for _, p := range sf.Ports() {
+			if p.Port == 9200 {
+				got = &analyzerPort{p.Protocol, p.Why, p.ProtoUnknown}
+			}
+		}
+		switch {
+		case got == nil:
+			t.Errorf("%s: no port 9200 in %+v", c.name, sf.Ports())
+		case got.proto != c.proto:
+			t.Errorf("%s: 9200 speaks %q (%s; unknown: %s), want %q", c.name, got.proto, got.why, got.unknown, c.proto)
+		case c.proto == "" && !strings.Contains(got.unknown, c.why):
+			t.Errorf("%s: 9200's protocol is unknown because %q, want it to say %q", c.name, got.unknown, c.why)
+		case c.proto != "" && !strings.Contains(got.why, c.why):
+			t.Errorf("%s: 9200 speaks %s because %q, want it to say %q", c.name, got.proto, got.why, c.why)
+		}
+	}
+}
+
+type analyzerPort struct{ proto, why, unknown string }

@@ -221,8 +221,12 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d (%s): %s; an HTTP probe of a port it may not serve would never pass", pt.Port, portOrigin(pt.Why), pt.Unsure)}
 		case pt.Protocol == "" && pt.Maybe != "":
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("the image runs an %s server, but not one established to listen on port %d (%s), and a probe of a port the server may not answer on never passes", strings.ToUpper(pt.Maybe), pt.Port, pt.Why)}
+		case pt.Protocol == "" && pt.ProtoUnknown != "":
+			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("%s listens on port %d (%s), but dockopt cannot tell whether it speaks HTTP or HTTPS there: %s; a probe in the wrong one never passes", pt.Server, pt.Port, pt.Why, pt.ProtoUnknown)}
 		case pt.Protocol == "":
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("nothing says what speaks on port %d (%s), and an HTTP probe of a port that does not speak HTTP never passes", pt.Port, pt.Why)}
+		case pr == nil && pt.Protocol == analyzer.ProtoHTTPS && pt.Server != "":
+			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d speaks https (%s), and dockopt knows no probe for it: a plain HTTP probe never passes against TLS, and an HTTPS one needs %s's certificate and, with its security on, credentials", pt.Port, pt.Why, pt.Server)}
 		case pr == nil:
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d speaks %s (%s), and dockopt knows no probe for it", pt.Port, pt.Protocol, pt.Why)}
 		case pr.Unknown != "":
