@@ -248,6 +248,7 @@ func (sf *StageFacts) findServers() []ServerFact {
 			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.postgresPort(words)
 		case "elasticsearch", "opensearch":
 			out[i].Proto, out[i].ProtoWhy, out[i].ProtoUnknown = sf.searchREST(out[i].Name)
+			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.searchPort(out[i].Name)
 		}
 	}
 	return out
@@ -1379,6 +1380,11 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 		p.Main = s.PortWhy != "" && p.Port == s.Port || s.PortWhy == "" && p.Port == info.defaultPort || tlsOnly
 		if p.Main && (s.Proto != "" || s.ProtoUnknown != "") {
 			p.Protocol, p.ProtoUnknown = s.Proto, s.ProtoUnknown
+		}
+		if !p.Main && p.Port == info.defaultPort && s.PortWhy != "" && (s.Proto != "" || s.ProtoUnknown != "") {
+			// Its configuration moves the REST layer (http.port):
+			// nothing serves it here.
+			p.Protocol, p.Off = "", fmt.Sprintf("%s, so %s serves nothing on its default port %d", s.PortWhy, s.Name, p.Port)
 		}
 		switch {
 		case tlsOnly:

@@ -2,10 +2,14 @@ package analyzer
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"gopkg.in/yaml.v3"
 )
 
 // What Elasticsearch and OpenSearch speak on their REST port (9200)
@@ -38,10 +42,15 @@ var searchSettingName = regexp.MustCompile(`^[a-z0-9_]+\.[a-z0-9_]+`)
 // searchSetting is one setting's value and what sets it.
 type searchSetting struct{ value, where string }
 
-// searchSettings returns the settings the stage's ENV gives the server,
-// and why they cannot all be known, "" when they can.
-func (sf *StageFacts) searchSettings(name string) (map[string]searchSetting, string) {
-	out := map[string]searchSetting{}
+// searchSettings returns the settings the server reads: its
+// configuration file as the lineage puts it in the server's folder, then
+// the stage's ENV, which wins; and why they cannot all be known, "" when
+// they can.
+func (sf *StageFacts) searchSettings(name string) (_ map[string]searchSetting, bad string, placed int) {
+	out, bad, placed := sf.searchConfig(name)
+	if bad != "" {
+		return nil, bad, 0
+	}
 	keys := make([]string, 0, len(sf.endEnv))
 	for k := range sf.endEnv {
 		keys = append(keys, k)
@@ -55,12 +64,12 @@ func (sf *StageFacts) searchSettings(name string) (map[string]searchSetting, str
 		case name == "elasticsearch" && strings.HasPrefix(k, "ES_SETTING_"):
 			// Another way to name a setting in the environment, which
 			// dockopt does not map back to a setting's name.
-			return nil, fmt.Sprintf("ENV sets %s, a setting dockopt does not read", k)
+			return nil, fmt.Sprintf("ENV sets %s, a setting dockopt does not read", k), 0
 		case name == "opensearch" && (k == "DISABLE_SECURITY_PLUGIN" || k == "DISABLE_INSTALL_DEMO_CONFIG") && v != "":
 			out[k] = searchSetting{v, fmt.Sprintf("ENV sets %s=%s", k, v)}
 		}
 	}
-	return out, ""
+	return out, "", placed
 }
 
 // searchBool reads a boolean setting: set is false when it is not set,
@@ -81,21 +90,23 @@ func searchBool(settings map[string]searchSetting, key string) (value, set bool,
 // port, ProtoHTTP or ProtoHTTPS, and why; unknown says why that cannot be
 // told, with proto "".
 func (sf *StageFacts) searchREST(name string) (proto, why, unknown string) {
-	settings, bad := sf.searchSettings(name)
+	settings, bad, placed := sf.searchSettings(name)
 	if bad != "" {
 		return "", "", bad
 	}
 	base := sf.chain[0].Base
 	switch name {
 	case "elasticsearch":
-		return searchElasticsearch(base, settings)
+		return searchElasticsearch(base, settings, placed)
 	case "opensearch":
 		return searchOpenSearch(base, settings)
 	}
 	return "", "", ""
 }
 
-func searchElasticsearch(base ImageRef, settings map[string]searchSetting) (proto, why, unknown string) {
+// placed is the line that puts the elasticsearch.yml read, 0 for the
+// image's own.
+func searchElasticsearch(base ImageRef, settings map[string]searchSetting, placed int) (proto, why, unknown string) {
 	security, secSet, secWhere, bad := searchBool(settings, "xpack.security.enabled")
 	if bad != "" {
 		return "", "", bad
@@ -125,6 +136,10 @@ func searchElasticsearch(base ImageRef, settings map[string]searchSetting) (prot
 		// Configured by hand: the first start configures nothing, and
 		// TLS is on only if the keystore or another setting says so.
 		return "", "", secWhere + ", which makes Elasticsearch skip its automatic security setup, and nothing dockopt reads says whether TLS is on"
+	case placed > 0:
+		// The setup writes its TLS settings into elasticsearch.yml, and
+		// skips itself when it cannot (a file owned by root).
+		return "", "", fmt.Sprintf("Elasticsearch %d's first start writes its TLS settings into elasticsearch.yml, which line %d replaces, and dockopt cannot tell whether that setup runs there", major, placed)
 	}
 	return ProtoHTTPS, fmt.Sprintf("%s is Elasticsearch %d, which turns TLS and authentication on for its HTTP layer on first start unless the configuration turns security off", base.Raw, major), ""
 }
@@ -158,4 +173,139 @@ func searchOpenSearch(base ImageRef, settings map[string]searchSetting) (proto, 
 		return "", "", s.where + ", so the security plugin's TLS settings come from a configuration dockopt does not read"
 	}
 	return ProtoHTTPS, base.Raw + " ships OpenSearch's security plugin, whose demo configuration its entrypoint installs, turning TLS and authentication on for the REST layer unless DISABLE_SECURITY_PLUGIN=true", ""
+}
+
+// searchConfig reads the elasticsearch.yml or opensearch.yml the lineage
+// puts in /usr/share/<name>/config, where the official images read it, with
+// the bounds of readServerConfig: files from the build context (a copied
+// file, folder or pattern, its ARGs expanded) and heredocs, within a
+// configBudget. The last file put there is the one read; a RUN that writes
+// it, or a copy from another stage, an image or a URL, leaves it unknown.
+// Settings come flat (xpack.security.enabled: false) or nested.
+func (sf *StageFacts) searchConfig(name string) (settings map[string]searchSetting, unread string, placed int) {
+	dir := "/usr/share/" + name + "/config"
+	file := dir + "/" + name + ".yml"
+	settings = map[string]searchSetting{}
+	put := func(text, what string, line int) {
+		settings, unread, placed = map[string]searchSetting{}, "", line
+		if unread = searchYAML(text, what, line, settings); unread != "" {
+			settings = map[string]searchSetting{}
+		}
+	}
+	budget := newConfigBudget()
+	bc := sf.facts.ctx
+	for _, st := range sf.steps {
+		ins := st.in
+		var c copySpec
+		switch cmd := ins.Command.(type) {
+		case *instructions.RunCommand:
+			if text := ins.Text(sf.facts.file.Source); strings.Contains(text, dir) && strings.Contains(text, name+".yml") {
+				settings, unread = map[string]searchSetting{}, fmt.Sprintf("line %d changes %s in a RUN, which dockopt does not follow", ins.StartLine, file)
+			}
+			continue
+		case *instructions.CopyCommand:
+			c = copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, from: cmd.From}
+		case *instructions.AddCommand:
+			c = copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, add: true}
+		default:
+			continue
+		}
+		dest := resolveIn(st.workdir, expandStatic(sf.lex, c.dest, st.env))
+		if dest != dir && !strings.HasPrefix(dest, dir+"/") {
+			continue
+		}
+		destDir := strings.HasSuffix(c.dest, "/") || dest == dir || len(c.sources)+len(c.inline) > 1
+		for _, in := range c.inline {
+			if dest == file || destDir && path.Join(dest, in.Path) == file {
+				put(in.Data, "the heredoc", ins.StartLine)
+			}
+		}
+		for _, raw := range c.sources {
+			if strings.HasPrefix(raw, "<<") {
+				continue
+			}
+			src := expandStatic(sf.lex, raw, st.env)
+			outside := c.from != "" || c.add && remoteSource(src)
+			if outside || strings.Contains(src, "$") || bc == nil || bc.Truncated {
+				if dest == file || destDir && (outside || path.Base(src) == name+".yml" || strings.ContainsAny(src, "$*?[")) {
+					settings, unread = map[string]searchSetting{}, fmt.Sprintf("line %d puts %s there from %s, which dockopt cannot read", ins.StartLine, file, src)
+				}
+				continue
+			}
+			for _, f := range bc.Files {
+				if !SourceCovers(src, f) || bc.DockerIgnore.Excludes(f) || copiedTo(src, f, dest, destDir) != file {
+					continue
+				}
+				b, err := bc.ReadFile(f)
+				budget.files--
+				budget.bytes -= len(b)
+				if err != nil || len(b) > maxScriptRead || budget.spent() {
+					settings, unread = map[string]searchSetting{}, fmt.Sprintf("line %d puts %s there from %s, which dockopt cannot read", ins.StartLine, file, f)
+					continue
+				}
+				put(string(b), f, ins.StartLine)
+			}
+		}
+	}
+	return settings, unread, placed
+}
+
+// copiedTo is where a COPY of src to dest puts the context file f, which
+// src covers: src itself lands at dest (in it when destDir); a folder's
+// contents, or those of a folder a pattern matches, land in dest.
+func copiedTo(src, f, dest string, destDir bool) string {
+	src = path.Clean(strings.TrimPrefix(src, "/"))
+	if ok, _ := path.Match(src, f); ok || src == f {
+		if destDir {
+			return path.Join(dest, path.Base(f))
+		}
+		return dest
+	}
+	if src == "." {
+		return path.Join(dest, f)
+	}
+	for d := path.Dir(f); d != "." && d != "/"; d = path.Dir(d) {
+		if ok, _ := path.Match(src, d); ok || d == src {
+			return path.Join(dest, strings.TrimPrefix(f, d+"/"))
+		}
+	}
+	return ""
+}
+
+// searchYAML reads the settings of an elasticsearch.yml into settings,
+// nested keys joined with dots; it returns why the file cannot be read.
+func searchYAML(text, what string, line int, settings map[string]searchSetting) string {
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		return fmt.Sprintf("%s, copied on line %d, is not YAML dockopt can read", what, line)
+	}
+	var walk func(prefix string, m map[string]any, depth int)
+	walk = func(prefix string, m map[string]any, depth int) {
+		for k, v := range m {
+			key := prefix + k
+			if sub, ok := v.(map[string]any); ok && depth < 16 {
+				walk(key+".", sub, depth+1)
+				continue
+			}
+			settings[key] = searchSetting{fmt.Sprint(v), fmt.Sprintf("%s (copied on line %d) sets %s: %v", what, line, key, v)}
+		}
+	}
+	walk("", doc, 0)
+	return ""
+}
+
+// searchPort returns the port http.port moves the server's REST layer
+// to, and what says so; unknown says why it cannot be read (a range, a
+// variable). All are empty when the default, 9200, applies.
+func (sf *StageFacts) searchPort(name string) (port int, why, unknown string) {
+	settings, bad, _ := sf.searchSettings(name)
+	s, ok := settings["http.port"]
+	if bad != "" || !ok {
+		return 0, "", ""
+	}
+	n, err := strconv.Atoi(strings.Trim(s.value, `"'`))
+	if err != nil || n <= 0 || n > 65535 {
+		return 0, "", s.where + ", which dockopt cannot read as one port"
+	}
+	return n, s.where, ""
 }
