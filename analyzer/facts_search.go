@@ -61,10 +61,10 @@ func (sf *StageFacts) searchSettings(name string) (_ map[string]searchSetting, b
 		switch {
 		case searchSettingName.MatchString(k) && v != "":
 			out[k] = searchSetting{v, fmt.Sprintf("ENV sets %s=%s", k, v)}
-		case name == "elasticsearch" && strings.HasPrefix(k, "ES_SETTING_"):
+		case name == "elasticsearch" && strings.HasPrefix(k, "ES_SETTING_") && (strings.Contains(k, "XPACK_SECURITY") || strings.Contains(k, "HTTP_PORT")):
 			// Another way to name a setting in the environment, which
 			// dockopt does not map back to a setting's name.
-			return nil, fmt.Sprintf("ENV sets %s, a setting dockopt does not read", k), 0
+			return nil, fmt.Sprintf("ENV sets %s, a security or port setting named in a way dockopt does not read", k), 0
 		case name == "opensearch" && (k == "DISABLE_SECURITY_PLUGIN" || k == "DISABLE_INSTALL_DEMO_CONFIG") && v != "":
 			out[k] = searchSetting{v, fmt.Sprintf("ENV sets %s=%s", k, v)}
 		}
@@ -73,17 +73,20 @@ func (sf *StageFacts) searchSettings(name string) (_ map[string]searchSetting, b
 }
 
 // searchBool reads a boolean setting: set is false when it is not set,
-// and unknown says why its value cannot be read.
+// and unknown says why its value cannot be read. Both servers take only
+// true and false for a boolean setting.
 func searchBool(settings map[string]searchSetting, key string) (value, set bool, where, unknown string) {
 	s, ok := settings[key]
 	if !ok {
 		return false, false, "", ""
 	}
-	b, err := strconv.ParseBool(strings.Trim(s.value, `"'`))
-	if err != nil || strings.Contains(s.value, "$") {
-		return false, true, s.where, fmt.Sprintf("%s, which dockopt cannot read as true or false", s.where)
+	switch strings.Trim(s.value, `"'`) {
+	case "true":
+		return true, true, s.where, ""
+	case "false":
+		return false, true, s.where, ""
 	}
-	return b, true, s.where, ""
+	return false, true, s.where, fmt.Sprintf("%s, which dockopt cannot read as true or false", s.where)
 }
 
 // searchREST returns what Elasticsearch or OpenSearch speaks on its REST

@@ -58,6 +58,8 @@ func TestSearchRESTProtocol(t *testing.T) {
 		{"es 8 security on by hand", "FROM elasticsearch:8.15.0\nENV xpack.security.enabled=true\nEXPOSE 9200\n", nil, "", "skip its automatic security setup"},
 		{"es 8 security from a variable", "FROM elasticsearch:8.15.0\nARG SEC\nENV xpack.security.enabled=$SEC\nEXPOSE 9200\n", nil, "", "cannot read as true or false"},
 		{"es setting variable", "FROM elasticsearch:8.15.0\nENV ES_SETTING_XPACK_SECURITY_ENABLED=false\nEXPOSE 9200\n", nil, "", "ES_SETTING_XPACK_SECURITY_ENABLED"},
+		{"es 8 security not a boolean", "FROM elasticsearch:8.15.0\nENV xpack.security.enabled=0\nEXPOSE 9200\n", nil, "", "cannot read as true or false"},
+		{"es setting variable of another setting", "FROM elasticsearch:8.15.0\nENV ES_SETTING_BOOTSTRAP_MEMORY__LOCK=true\nEXPOSE 9200\n", nil, "https", "Elasticsearch 8"},
 		{"es 7", "FROM elasticsearch:7.17.22\nEXPOSE 9200\n", nil, "http", "Elasticsearch 7"},
 		{"es 7 with TLS", "FROM elasticsearch:7.17.22\nENV xpack.security.enabled=true xpack.security.http.ssl.enabled=true\nEXPOSE 9200\n", nil, "https", "turns TLS on"},
 		{"es without a version", "ARG V\nFROM elasticsearch:$V\nEXPOSE 9200\n", nil, "", "cannot tell the version"},
