@@ -247,8 +247,7 @@ func (sf *StageFacts) findServers() []ServerFact {
 		case "postgres":
 			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.postgresPort(words)
 		case "elasticsearch", "opensearch":
-			out[i].Proto, out[i].ProtoWhy, out[i].ProtoUnknown = sf.searchREST(out[i].Name)
-			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.searchPort(out[i].Name)
+			sf.searchServer(&out[i])
 		}
 	}
 	return out

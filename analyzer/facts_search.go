@@ -89,22 +89,24 @@ func searchBool(settings map[string]searchSetting, key string) (value, set bool,
 	return false, true, s.where, fmt.Sprintf("%s, which dockopt cannot read as true or false", s.where)
 }
 
-// searchREST returns what Elasticsearch or OpenSearch speaks on its REST
-// port, ProtoHTTP or ProtoHTTPS, and why; unknown says why that cannot be
-// told, with proto "".
-func (sf *StageFacts) searchREST(name string) (proto, why, unknown string) {
-	settings, bad, placed := sf.searchSettings(name)
+// searchServer sets what Elasticsearch or OpenSearch speaks on its REST
+// port (Proto, ProtoHTTP or ProtoHTTPS, and ProtoWhy; ProtoUnknown says
+// why that cannot be told) and the port http.port moves it to, from one
+// reading of its settings.
+func (sf *StageFacts) searchServer(s *ServerFact) {
+	settings, bad, placed := sf.searchSettings(s.Name)
 	if bad != "" {
-		return "", "", bad
+		s.ProtoUnknown = bad
+		return
 	}
 	base := sf.chain[0].Base
-	switch name {
+	switch s.Name {
 	case "elasticsearch":
-		return searchElasticsearch(base, settings, placed)
+		s.Proto, s.ProtoWhy, s.ProtoUnknown = searchElasticsearch(base, settings, placed)
 	case "opensearch":
-		return searchOpenSearch(base, settings)
+		s.Proto, s.ProtoWhy, s.ProtoUnknown = searchOpenSearch(base, settings)
 	}
-	return "", "", ""
+	s.Port, s.PortWhy, s.PortUnknown = searchPort(settings)
 }
 
 // placed is the line that puts the elasticsearch.yml read, 0 for the
@@ -300,10 +302,9 @@ func searchYAML(text, what string, line int, settings map[string]searchSetting) 
 // searchPort returns the port http.port moves the server's REST layer
 // to, and what says so; unknown says why it cannot be read (a range, a
 // variable). All are empty when the default, 9200, applies.
-func (sf *StageFacts) searchPort(name string) (port int, why, unknown string) {
-	settings, bad, _ := sf.searchSettings(name)
+func searchPort(settings map[string]searchSetting) (port int, why, unknown string) {
 	s, ok := settings["http.port"]
-	if bad != "" || !ok {
+	if !ok {
 		return 0, "", ""
 	}
 	n, err := strconv.Atoi(strings.Trim(s.value, `"'`))
