@@ -12,18 +12,25 @@ import (
 )
 
 // serverConfigs are the servers whose copied configuration dockopt reads
-// for the ports they listen on: nginx's listen directives and Traefik's
-// entry point addresses (YAML or TOML), in the folders their official
-// images read. exts are the files of a copied folder that count.
+// for the ports they listen on: nginx's listen directives, Traefik's
+// entry point addresses (YAML or TOML) and Caddy's site addresses, in the
+// folders their official images read. exts are the files of a copied
+// folder that count.
 var serverConfigs = []struct {
 	server, dir string
 	exts        []string
-	listen      *regexp.Regexp
+	// listen finds the addresses in a file, or addrs when the format
+	// needs more than a pattern.
+	listen *regexp.Regexp
+	addrs  func(text string) []string
 	// word marks a RUN that may edit the listen setting in place.
 	word string
 }{
-	{"nginx", "/etc/nginx", []string{".conf", ".template"}, regexp.MustCompile(`(?:^|[;{}\s])listen\s+([^;]+);`), "listen"},
-	{"traefik", "/etc/traefik", []string{".yml", ".yaml", ".toml"}, regexp.MustCompile(`(?i)\baddress\s*[:=]\s*["']?([^"'\s,}]*)`), "address"},
+	{"nginx", "/etc/nginx", []string{".conf", ".template"}, regexp.MustCompile(`(?:^|[;{}\s])listen\s+([^;]+);`), nil, "listen"},
+	{"traefik", "/etc/traefik", []string{".yml", ".yaml", ".toml"}, regexp.MustCompile(`(?i)\baddress\s*[:=]\s*["']?([^"'\s,}]*)`), nil, "address"},
+	// The caddy image's CMD loads /etc/caddy/Caddyfile
+	// (github.com/caddyserver/caddy-docker, Dockerfile.tmpl).
+	{"caddy", "/etc/caddy", []string{"Caddyfile", ".caddyfile"}, nil, caddyfileSites, "Caddyfile"},
 }
 
 // configBudget bounds what the build context gives one server's
@@ -62,6 +69,17 @@ type configListen struct {
 	// ports came before it.
 	addr      string
 	addrAfter int
+	// source, when set, names what sets the ports in place of a copied
+	// configuration (the start command's --listen).
+	source string
+}
+
+// where names what sets where the server listens, for messages.
+func (c configListen) where() string {
+	if c.source != "" {
+		return c.source
+	}
+	return fmt.Sprintf("the configuration copied into %s on line %d", c.dir, c.line)
 }
 
 // known reports whether the configuration says where the server
@@ -74,7 +92,7 @@ func (c configListen) unknown() string {
 	if c.unread != "" {
 		return c.unread
 	}
-	return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on %s, which dockopt cannot read as a port", c.dir, c.line, c.server, c.addr)
+	return fmt.Sprintf("%s makes %s listen on %s, which dockopt cannot read as a port", c.where(), c.server, c.addr)
 }
 
 // serverListen returns what the configuration put over the named
@@ -84,7 +102,11 @@ func (sf *StageFacts) serverListen(name string) configListen {
 	sf.listenOnce.Do(func() {
 		for _, sc := range serverConfigs {
 			if slices.ContainsFunc(sf.Servers(), func(s ServerFact) bool { return s.Name == sc.server }) {
-				sf.listens = append(sf.listens, sf.readServerConfig(sc.server, sc.dir, sc.exts, sc.listen, sc.word))
+				cl := sf.readServerConfig(sc.server, sc.dir, sc.exts, sc.listen, sc.addrs, sc.word)
+				if sc.server == "caddy" {
+					cl = sf.caddyStart(cl)
+				}
+				sf.listens = append(sf.listens, cl)
 			}
 		}
 	})
@@ -101,7 +123,7 @@ func (sf *StageFacts) serverListen(name string) configListen {
 // of a copied folder ending in one of exts) and heredocs. A RUN that
 // names the folder and the setting (sed -i 's/listen 80/listen 8080/',
 // echo 'listen 8080;' > …) is not followed.
-func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen *regexp.Regexp, word string) configListen {
+func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen *regexp.Regexp, addrs func(string) []string, word string) configListen {
 	cl := configListen{server: server, dir: dir}
 	in := func(dest string) bool { return dest == dir || strings.HasPrefix(dest, dir+"/") }
 	note := func(l int, why string) {
@@ -172,19 +194,33 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 		}
 	}
 	for _, t := range texts {
-		for _, m := range listen.FindAllStringSubmatch(t, -1) {
-			port, known := listenAddrPort(m[1])
-			switch {
-			case !known:
-				if cl.addr == "" {
-					cl.addr, cl.addrAfter = strings.TrimSpace(m[1]), len(cl.ports)
-				}
-			case port > 0 && !slices.Contains(cl.ports, port):
-				cl.ports = append(cl.ports, port)
+		var found []string
+		if addrs != nil {
+			found = addrs(t)
+		} else {
+			for _, m := range listen.FindAllStringSubmatch(t, -1) {
+				found = append(found, m[1])
 			}
 		}
+		cl.add(found)
 	}
 	return cl
+}
+
+// add records the ports of addresses, in order; the first one that is
+// not a port is kept as addr.
+func (cl *configListen) add(addrs []string) {
+	for _, a := range addrs {
+		port, known := listenAddrPort(a)
+		switch {
+		case !known:
+			if cl.addr == "" {
+				cl.addr, cl.addrAfter = strings.TrimSpace(a), len(cl.ports)
+			}
+		case port > 0 && !slices.Contains(cl.ports, port):
+			cl.ports = append(cl.ports, port)
+		}
+	}
 }
 
 // remoteSource reports an ADD source BuildKit fetches rather than reads
@@ -312,7 +348,7 @@ func (cl configListen) movedOff(inherited []int) (why string, to []int) {
 		}
 	}
 	if cl.addr != "" {
-		return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on %s, which dockopt cannot read as a port; it may not be %s", cl.dir, cl.line, cl.server, cl.addr, base), nil
+		return fmt.Sprintf("%s makes %s listen on %s, which dockopt cannot read as a port; it may not be %s", cl.where(), cl.server, cl.addr, base), nil
 	}
 	names := make([]string, len(cl.ports))
 	for i, p := range cl.ports {
@@ -322,7 +358,7 @@ func (cl configListen) movedOff(inherited []int) (why string, to []int) {
 	case 0:
 		return "", nil
 	case 1:
-		return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on port %s, not on %s", cl.dir, cl.line, cl.server, names[0], base), cl.ports
+		return fmt.Sprintf("%s makes %s listen on port %s, not on %s", cl.where(), cl.server, names[0], base), cl.ports
 	}
-	return fmt.Sprintf("the configuration copied into %s on line %d makes %s listen on ports %s and %s, not on %s", cl.dir, cl.line, cl.server, strings.Join(names[:len(names)-1], ", "), names[len(names)-1], base), cl.ports
+	return fmt.Sprintf("%s makes %s listen on ports %s and %s, not on %s", cl.where(), cl.server, strings.Join(names[:len(names)-1], ", "), names[len(names)-1], base), cl.ports
 }

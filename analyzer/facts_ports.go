@@ -1530,7 +1530,7 @@ func (sf *StageFacts) PrivilegedPort() (int, string) {
 			// image's EXPOSE would put it.
 			for _, port := range cl.ports {
 				if port < 1024 {
-					return port, fmt.Sprintf("%s listens on port %d (the configuration copied into %s on line %d says so), which only root can bind", s.Name, port, cl.dir, cl.line)
+					return port, fmt.Sprintf("%s listens on port %d (%s says so), which only root can bind", s.Name, port, cl.where())
 				}
 			}
 			continue
