@@ -131,7 +131,9 @@ var (
 			HomeEnv: "GRADLE_USER_HOME", HomeRel: "caches"}}}
 	Bundler = &PackageManager{Name: "bundler", Ecosystem: "ruby", Commands: []string{"bundle"},
 		Install: []string{"install", ""}, Manifests: []string{"Gemfile"}, Lockfiles: []string{"Gemfile.lock"},
-		Caches: []Cache{{Dir: "/usr/local/bundle/cache"}}}
+		// Without BUNDLE_PATH, gems go to GEM_HOME, which the ruby images
+		// set to /usr/local/bundle; their downloads to its cache folder.
+		Caches: []Cache{{Dir: "/usr/local/bundle/cache", HomeEnv: "GEM_HOME", HomeRel: "cache"}}}
 	Composer = &PackageManager{Name: "composer", Ecosystem: "php", Commands: []string{"composer"},
 		Install: []string{"install"}, Manifests: []string{"composer.json"}, Lockfiles: []string{"composer.lock"},
 		// The composer image sets COMPOSER_HOME=/tmp; the cache is in its home.

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -182,10 +183,14 @@ func cacheNeeds(in *analyzer.Instruction, c analyzer.Command, aware bool, docker
 		}
 	case analyzer.Maven, analyzer.Gradle:
 	case analyzer.Bundler:
-		noFix = true
 		if !installs {
 			return nil
 		}
+		dir, ok := bundlerCacheDir(in, c)
+		if !ok || removesBundlerCache(in, dir) {
+			return nil
+		}
+		return []cacheNeed{{tool: pm.Name, target: dir, noFix: true}}
 	case analyzer.Composer:
 		noFix = true
 		if sub != "install" && sub != "update" || c.Has("--no-cache") {
@@ -538,4 +543,104 @@ func namedCaches(d *analyzer.Dockerfile) map[string]namedCache {
 		}
 	}
 	return out
+}
+
+// bundlerCacheDir returns where bundle install keeps the .gem files it
+// downloads: the cache folder of the gem path it installs into. That is
+// GEM_HOME's (/usr/local/bundle in the ruby images) unless BUNDLE_PATH
+// names another, which Bundler extends with the Ruby ABI version
+// (Bundler.bundle_path joins BUNDLE_PATH with ruby_scope, "ruby/" and
+// RbConfig's ruby_version: 3.4.0 for every Ruby 3.4), as the Rails
+// Dockerfile template's BUNDLE_PATH="/usr/local/bundle" does. ok is false
+// when the folder is not known: a relative BUNDLE_PATH, a Ruby version
+// the image's tag does not give, a deployment or --path install (into
+// vendor/bundle), or a RUN that sets bundler's path itself (bundle config
+// set path, deployment or system).
+func bundlerCacheDir(in *analyzer.Instruction, c analyzer.Command) (string, bool) {
+	for _, a := range c.Args {
+		switch v, _, _ := strings.Cut(a.Value, "="); v {
+		case "--path", "--deployment", "--system":
+			return "", false
+		}
+	}
+	for _, name := range []string{"BUNDLE_PATH=", "BUNDLE_DEPLOYMENT=", "GEM_HOME=", "BUNDLE_APP_CONFIG="} {
+		if strings.Contains(in.Script.Src, name) {
+			return "", false
+		}
+	}
+	for _, b := range in.Script.CommandsNamed("bundle") {
+		if b.Subcommand() != "config" {
+			continue
+		}
+		for _, a := range b.Args {
+			switch v, _, _ := strings.Cut(strings.TrimLeft(a.Value, "-"), "="); v {
+			case "path", "deployment", "system":
+				return "", false
+			}
+		}
+	}
+	if p, ok := in.EnvBefore("BUNDLE_PATH"); ok {
+		abi := rubyABI(in)
+		if !strings.HasPrefix(p, "/") || abi == "" {
+			return "", false
+		}
+		return path.Clean(p) + "/ruby/" + abi + "/cache", true
+	}
+	if v, ok := in.EnvBefore("BUNDLE_DEPLOYMENT"); ok && v != "" && v != "false" && v != "0" {
+		return "", false
+	}
+	img := ""
+	if in.Stage != nil {
+		img = in.Stage.Root().Base.Name()
+	}
+	return analyzer.Bundler.Caches[0].In(img, func(name string) (string, bool) { return in.EnvBefore(name) }), true
+}
+
+// rubyABI is the ABI version of the Ruby a stage's official ruby base
+// image runs (3.4.0 for ruby:3.4.7-slim), "" when its tag names none.
+func rubyABI(in *analyzer.Instruction) string {
+	if in.Stage == nil {
+		return ""
+	}
+	base := in.Stage.Root().Base
+	if base.Name() != "ruby" {
+		return ""
+	}
+	m := rubyTagVersion.FindStringSubmatch(base.Tag)
+	if m == nil {
+		return ""
+	}
+	return m[1] + ".0"
+}
+
+var rubyTagVersion = regexp.MustCompile(`^(\d+\.\d+)(?:[.-]|$)`)
+
+// removesBundlerCache reports an rm in the RUN that deletes dir or a
+// folder above it, with a pattern and BUNDLE_PATH as the Rails template
+// writes it: rm -rf "${BUNDLE_PATH}"/ruby/*/cache. A cache mount there
+// would make that rm fail (a mount point cannot be removed), and the
+// author chose to drop the downloads instead.
+func removesBundlerCache(in *analyzer.Instruction, dir string) bool {
+	bundlePath, _ := in.EnvBefore("BUNDLE_PATH")
+	for _, c := range in.Script.CommandsNamed("rm") {
+		for _, a := range c.Args {
+			v := a.Value
+			if a.Dynamic {
+				v = strings.NewReplacer(`"`, "", "${BUNDLE_PATH}", bundlePath, "$BUNDLE_PATH", bundlePath).Replace(v)
+				if strings.Contains(v, "$") || bundlePath == "" && strings.Contains(a.Value, "BUNDLE_PATH") {
+					continue
+				}
+			}
+			v = path.Clean(v)
+			if !strings.HasPrefix(v, "/") {
+				continue
+			}
+			for d := dir; d != "/" && d != "."; d = path.Dir(d) {
+				if ok, _ := path.Match(v, d); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
