@@ -37,7 +37,12 @@ var EOLBaseImage = &analyzer.Rule{
 			if len(ended) == 0 {
 				continue
 			}
-			p.Report(s.From, fmt.Sprintf("%s is past end of life (as of %s): %s", s.BaseRaw, imagedata.EOLAsOf(), strings.Join(ended, "; ")), nil)
+			name := s.BaseRaw
+			if strings.Contains(name, "$") && s.Base.Raw != name {
+				// FROM ${RUNNER_IMAGE}: say which image the ARGs make it.
+				name += " (" + s.Base.Raw + ")"
+			}
+			p.Report(s.From, fmt.Sprintf("%s is past end of life (as of %s): %s", name, imagedata.EOLAsOf(), strings.Join(ended, "; ")), nil)
 		}
 	},
 }
