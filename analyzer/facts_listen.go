@@ -27,6 +27,7 @@ var serverConfigs = []struct {
 	word string
 }{
 	{"nginx", "/etc/nginx", []string{".conf", ".template"}, regexp.MustCompile(`(?:^|[;{}\s])listen\s+([^;]+);`), nil, "listen"},
+	{"nginx-unprivileged", "/etc/nginx", []string{".conf", ".template"}, regexp.MustCompile(`(?:^|[;{}\s])listen\s+([^;]+);`), nil, "listen"},
 	{"traefik", "/etc/traefik", []string{".yml", ".yaml", ".toml"}, regexp.MustCompile(`(?i)\baddress\s*[:=]\s*["']?([^"'\s,}]*)`), nil, "address"},
 	// The caddy image's CMD loads /etc/caddy/Caddyfile
 	// (github.com/caddyserver/caddy-docker, Dockerfile.tmpl).
@@ -72,6 +73,14 @@ type configListen struct {
 	// source, when set, names what sets the ports in place of a copied
 	// configuration (the start command's --listen).
 	source string
+	// exact says why ports may not be all and only the ports the server
+	// binds, "" when they are (nginx only: every file that names one is
+	// loaded, and none of the stock configuration's remains); httpPort is
+	// then the one port that answers plain HTTP on 127.0.0.1, 0 for none,
+	// and tls the ports it serves TLS on.
+	exact    string
+	httpPort int
+	tls      []int
 }
 
 // where names what sets where the server listens, for messages.
@@ -134,7 +143,13 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 			cl.unread = why
 		}
 	}
-	var texts []string
+	var texts []configText
+	// stockGone is set by a RUN that removes the stock default.conf
+	// before any configuration is copied; removed is a RUN that removes
+	// configuration after some is.
+	stockGone, removed := false, ""
+	// varying is a COPY whose source or destination a variable names.
+	varying := ""
 	budget := newConfigBudget()
 	for _, st := range sf.steps {
 		if budget.spent() {
@@ -144,7 +159,15 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 		var c copySpec
 		switch cmd := ins.Command.(type) {
 		case *instructions.RunCommand:
-			if text := ins.Text(sf.facts.file.Source); strings.Contains(text, dir+"/") && strings.Contains(text, word) {
+			text := ins.Text(sf.facts.file.Source)
+			if strings.Contains(text, dir+"/") && strings.Contains(text, "rm ") {
+				if cl.line == 0 && (strings.Contains(text, nginxStockConf) || strings.Contains(text, "/etc/nginx/conf.d/*")) {
+					stockGone = true
+				} else if cl.line > 0 && removed == "" {
+					removed = fmt.Sprintf("line %d removes files from %s after configuration is copied there", ins.StartLine, dir)
+				}
+			}
+			if strings.Contains(text, dir+"/") && strings.Contains(text, word) {
 				if strings.Contains(text, "sed") {
 					note(ins.StartLine, fmt.Sprintf("line %d edits the configuration in %s with sed, which dockopt does not follow", ins.StartLine, dir))
 				} else {
@@ -159,14 +182,26 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 		default:
 			continue
 		}
-		if !in(resolveIn(st.workdir, expandStatic(sf.lex, c.dest, st.env))) {
+		dest := resolveIn(st.workdir, expandStatic(sf.lex, c.dest, st.env))
+		if !in(dest) {
 			continue
 		}
+		// A folder's files land under dest, and so does one file when
+		// dest ends in a slash, names the folder itself or its conf.d,
+		// both of which the images have, or several sources are copied.
+		intoDir := strings.HasSuffix(c.dest, "/") || dest == dir || dest == dir+"/conf.d" || len(c.sources) > 1
 		if cl.line == 0 {
 			cl.line = ins.StartLine
 		}
+		if varying == "" && (strings.Contains(c.dest, "$") || slices.ContainsFunc(c.sources, func(s string) bool { return strings.Contains(s, "$") })) {
+			varying = fmt.Sprintf("line %d names the configuration it copies with a variable, which a build argument may set to another file", ins.StartLine)
+		}
 		for _, sc := range c.inline {
-			texts = append(texts, sc.Data)
+			to := dest
+			if intoDir {
+				to = path.Join(dest, sc.Path)
+			}
+			texts = append(texts, configText{dest: to, text: sc.Data})
 		}
 		if c.from != "" {
 			note(ins.StartLine, fmt.Sprintf("line %d copies a configuration into %s from outside the build context", ins.StartLine, dir))
@@ -190,19 +225,35 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 				note(ins.StartLine, fmt.Sprintf("line %d copies %s into %s, which dockopt cannot read from the build context", ins.StartLine, src, dir))
 				continue
 			}
-			texts = append(texts, t...)
+			for _, f := range t {
+				texts = append(texts, configText{dest: copiedTo(src, f.name, dest, intoDir), text: f.text})
+			}
 		}
 	}
 	for _, t := range texts {
 		var found []string
 		if addrs != nil {
-			found = addrs(t)
+			found = addrs(t.text)
 		} else {
-			for _, m := range listen.FindAllStringSubmatch(t, -1) {
+			for _, m := range listen.FindAllStringSubmatch(t.text, -1) {
 				found = append(found, m[1])
 			}
 		}
 		cl.add(found)
+	}
+	switch {
+	case !strings.HasPrefix(server, "nginx"):
+		cl.exact = "dockopt reads only nginx's configuration for every port it binds"
+	case cl.line == 0:
+		cl.exact = "no configuration is put over the stock one"
+	case !cl.known():
+		cl.exact = cl.unknown()
+	case removed != "":
+		cl.exact = removed
+	case varying != "":
+		cl.exact = varying
+	default:
+		cl.exact, cl.httpPort, cl.tls = sf.nginxExact(texts, cl.ports, stockGone)
 	}
 	return cl
 }
@@ -235,7 +286,7 @@ func remoteSource(src string) bool {
 // that the .dockerignore lets through. ok is false when some cannot be
 // read: the listing was truncated, a file is too large, or the budget is
 // spent. A file the budget already read is not read again.
-func (sf *StageFacts) readContextFiles(src string, exts []string, budget *configBudget) (out []string, ok bool) {
+func (sf *StageFacts) readContextFiles(src string, exts []string, budget *configBudget) (out []contextFile, ok bool) {
 	bc := sf.facts.ctx
 	if bc == nil || bc.Truncated {
 		// Past a truncated listing, a source may hold files the listing
@@ -267,10 +318,13 @@ func (sf *StageFacts) readContextFiles(src string, exts []string, budget *config
 		if budget.bytes -= len(b); budget.bytes < 0 {
 			return nil, false
 		}
-		out = append(out, string(b))
+		out = append(out, contextFile{name: f, text: string(b)})
 	}
 	return out, matched
 }
+
+// contextFile is a file of the build context and its text.
+type contextFile struct{ name, text string }
 
 // SourceCovers reports whether a COPY source (a path, a folder or a
 // pattern, relative to the context) includes the context file f.

@@ -80,6 +80,8 @@ var servers = []server{
 	{name: "nginx", images: []string{"nginx", "openresty"}, commands: []string{"nginx", "openresty"},
 		ports: map[int]string{80: ProtoHTTP, 443: ProtoHTTPS, 8080: ProtoHTTP}, exposes: []int{80},
 		dataDirs: []string{"/var/cache/nginx", "/var/run"}, defaultPort: 80},
+	// nginxinc/docker-nginx-unprivileged's Dockerfiles edit the stock
+	// default.conf to listen on 8080 and EXPOSE 8080 (facts_nginx.go).
 	{name: "nginx-unprivileged", images: []string{"nginx-unprivileged"},
 		ports: map[int]string{8080: ProtoHTTP, 8443: ProtoHTTPS}, exposes: []int{8080}, defaultPort: 8080},
 	// busybox's httpd applet, told from Apache's httpd by busyboxHTTPD.
@@ -884,6 +886,10 @@ type PortFact struct {
 	// read.
 	Moved   string
 	MovedTo []int
+	// Listen, on a port no EXPOSE names, is the line that copies the
+	// server's configuration that makes it listen there, in place of the
+	// base image's ports (Moved); 0 otherwise.
+	Listen int
 	// Unsure, when set, says what is known of the app that may serve on
 	// the port and why its protocol there is not established: a Spring
 	// Boot app whose server.port is unknown or another port.
@@ -966,14 +972,15 @@ func (sf *StageFacts) findPorts() []PortFact {
 	for i := range out {
 		sf.classifyPort(&out[i], srv, ev)
 	}
-	sf.markMoved(out, srv)
-	return out
+	return sf.markMoved(out, srv)
 }
 
 // markMoved sets Moved on the ports the base image EXPOSEs for a server
 // whose stock configuration the Dockerfile replaces with one that
-// listens elsewhere, or may.
-func (sf *StageFacts) markMoved(out []PortFact, srv []ServerFact) {
+// listens elsewhere, or may. When the configuration says exactly where
+// the server listens, those ports follow (Listen): the one that answers
+// plain HTTP, and those it serves TLS on.
+func (sf *StageFacts) markMoved(out []PortFact, srv []ServerFact) []PortFact {
 	var inherited []int
 	for _, p := range out {
 		if p.Line == 0 && p.Transport == "tcp" {
@@ -981,7 +988,8 @@ func (sf *StageFacts) markMoved(out []PortFact, srv []ServerFact) {
 		}
 	}
 	for _, s := range srv {
-		why, to := sf.serverListen(s.Name).movedOff(inherited)
+		cl := sf.serverListen(s.Name)
+		why, to := cl.movedOff(inherited)
 		if why == "" {
 			continue
 		}
@@ -990,8 +998,28 @@ func (sf *StageFacts) markMoved(out []PortFact, srv []ServerFact) {
 				out[i].Moved, out[i].MovedTo = why, to
 			}
 		}
-		return
+		if len(to) == 0 || cl.exact != "" {
+			return out
+		}
+		says := fmt.Sprintf("the configuration copied into %s on line %d says so", cl.dir, cl.line)
+		has := func(port int) bool {
+			return slices.ContainsFunc(out, func(p PortFact) bool { return p.Port == port && p.Transport == "tcp" })
+		}
+		if cl.httpPort > 0 && !has(cl.httpPort) {
+			p := PortFact{Port: cl.httpPort, Transport: "tcp", Listen: cl.line, Protocol: ProtoHTTP, Server: s.Name, Main: true,
+				Why: fmt.Sprintf("%s listens there for plain HTTP (%s)", s.Name, says)}
+			sf.protocolProbe(&p)
+			out = append(out, p)
+		}
+		for _, port := range cl.tls {
+			if !has(port) {
+				out = append(out, PortFact{Port: port, Transport: "tcp", Listen: cl.line, Protocol: ProtoHTTPS, Server: s.Name, Main: cl.httpPort == 0,
+					Why: fmt.Sprintf("%s serves TLS there (%s)", s.Name, says)})
+			}
+		}
+		return out
 	}
+	return out
 }
 
 // parseExpose reads `80`, `8080/tcp`, `53/udp`, `8000-8002`.
@@ -1462,6 +1490,11 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 			p.Why += "; nothing in the image or its build context says what speaks there"
 		}
 	}
+	sf.protocolProbe(p)
+}
+
+// protocolProbe sets the probe of a port that speaks gRPC or HTTP.
+func (sf *StageFacts) protocolProbe(p *PortFact) {
 	switch p.Protocol {
 	case ProtoGRPC:
 		p.Probe = sf.probe(fmt.Sprintf("grpc_health_probe -addr=127.0.0.1:%d", p.Port), "grpc_health_probe", "the gRPC health checking protocol")
@@ -1516,7 +1549,9 @@ func (sf *StageFacts) probe(cmd, tool, what string) *Probe {
 // otherwise), and why; 0 when there is none.
 func (sf *StageFacts) PrivilegedPort() (int, string) {
 	for _, p := range sf.Ports() {
-		if p.Port < 1024 && p.Moved == "" {
+		// A port the configuration names (Listen) is the server's to
+		// say, below.
+		if p.Port < 1024 && p.Moved == "" && p.Listen == 0 {
 			if p.Line > 0 {
 				return p.Port, fmt.Sprintf("it exposes port %d (line %d), which only root can bind without extra capabilities", p.Port, p.Line)
 			}

@@ -149,7 +149,9 @@ func replacesServerConfig(s *analyzer.Stage) bool {
 // passes.
 func inheritedPortMoved(sf *analyzer.StageFacts) string {
 	for _, pt := range sf.Ports() {
-		if pt.Transport == "tcp" && pt.Line > 0 {
+		if pt.Transport == "tcp" && (pt.Line > 0 || pt.Listen > 0) {
+			// Declared, or where the configuration says the server
+			// listens instead.
 			return ""
 		}
 	}
@@ -181,7 +183,12 @@ type healthProbe struct {
 // precondition failed, for the first port that came closest.
 func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyzer.Stage) (healthProbe, *withheld) {
 	var ports, declared []analyzer.PortFact
+	listens := slices.ContainsFunc(sf.Ports(), func(pt analyzer.PortFact) bool { return pt.Listen > 0 })
 	for _, pt := range sf.Ports() {
+		if listens && pt.Moved != "" {
+			// The configuration says where the server listens instead.
+			continue
+		}
 		if pt.Transport == "tcp" {
 			ports = append(ports, pt)
 			if pt.Line > 0 {
