@@ -322,3 +322,28 @@ func nginxConfFile(words []string) string {
 	}
 	return ""
 }
+
+// ListenPorts returns the TCP ports the stage's process binds, when its
+// copied configuration says exactly: the stage runs one server, nginx,
+// started by the image's own command or by nginx itself, and its
+// configuration names every port it listens on (configListen.exact).
+// ok is false when that is not certain; where the process may bind other
+// ports, the EXPOSEd ones are all there is to go by.
+func (sf *StageFacts) ListenPorts() (ports []int, ok bool) {
+	srv := sf.Servers()
+	if len(srv) != 1 {
+		return nil, false
+	}
+	words := sf.StartCommand()
+	if len(words) > 0 && path.Base(words[0]) == "docker-entrypoint.sh" {
+		words = words[1:]
+	}
+	if len(words) > 0 && path.Base(words[0]) != "nginx" {
+		return nil, false
+	}
+	cl := sf.serverListen(srv[0].Name)
+	if cl.exact != "" || len(cl.ports) == 0 {
+		return nil, false
+	}
+	return slices.Clone(cl.ports), true
+}

@@ -2,6 +2,7 @@ package patcher
 
 import (
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,6 +76,17 @@ func serviceFacts(fr *analyzer.FileResult) compose.ServiceFacts {
 				if sf.HealthCmd == nil && c.Health != nil && len(c.Health.Test) > 1 && c.Health.Test[0] == "CMD" {
 					sf.HealthCmd = c.Health.Test[1:]
 				}
+			}
+		}
+	}
+	if sf.Port > 0 && sf.Port < 1024 {
+		// EXPOSE may still name the port the configuration moved the
+		// server off (EXPOSE 80 over a default.conf that listens on
+		// 8080): where the facts say exactly which ports it binds, those
+		// decide whether it needs NET_BIND_SERVICE.
+		if f := fr.Facts(); f != nil {
+			if ports, ok := f.Stage(final).ListenPorts(); ok && slices.Min(ports) >= 1024 {
+				sf.Port = slices.Min(ports)
 			}
 		}
 	}
