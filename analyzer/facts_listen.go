@@ -241,6 +241,9 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 		}
 		cl.add(found)
 	}
+	if server == "traefik" {
+		sf.traefikStart(&cl, texts)
+	}
 	switch {
 	case !strings.HasPrefix(server, "nginx"):
 		cl.exact = "dockopt reads only nginx's configuration for every port it binds"

@@ -1001,7 +1001,7 @@ func (sf *StageFacts) markMoved(out []PortFact, srv []ServerFact) []PortFact {
 		if len(to) == 0 || cl.exact != "" {
 			return out
 		}
-		says := fmt.Sprintf("the configuration copied into %s on line %d says so", cl.dir, cl.line)
+		says := cl.where() + " says so"
 		has := func(port int) bool {
 			return slices.ContainsFunc(out, func(p PortFact) bool { return p.Port == port && p.Transport == "tcp" })
 		}

@@ -66,7 +66,9 @@ var HealthcheckMissing = &analyzer.Rule{
 			return
 		}
 		probe, w := chooseProbe(p.File, sf, final)
-		if why := inheritedPortMoved(sf); w == nil && why != "" {
+		if why := inheritedPortMoved(sf); why != "" {
+			// Before what any port lacks: the ports themselves may
+			// have nothing behind them.
 			w = &withheld{analyzer.PreconditionUnknown, why}
 		}
 		if why := siteNotServed(p); w == nil && why != "" {
