@@ -146,7 +146,7 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 	var texts []configText
 	// stockGone is set by a RUN that removes the stock default.conf
 	// before any configuration is copied; removed is a RUN that removes
-	// configuration after some is.
+	// configuration after some is, or changes it otherwise.
 	stockGone, removed := false, ""
 	// varying is a COPY whose source or destination a variable names.
 	varying := ""
@@ -160,12 +160,13 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 		switch cmd := ins.Command.(type) {
 		case *instructions.RunCommand:
 			text := ins.Text(sf.facts.file.Source)
-			if strings.Contains(text, dir+"/") && strings.Contains(text, "rm ") {
-				if cl.line == 0 && (strings.Contains(text, nginxStockConf) || strings.Contains(text, "/etc/nginx/conf.d/*")) {
-					stockGone = true
-				} else if cl.line > 0 && removed == "" {
-					removed = fmt.Sprintf("line %d removes files from %s after configuration is copied there", ins.StartLine, dir)
-				}
+			switch stock, other := runInDir(text, dir); {
+			case other && removed == "":
+				removed = fmt.Sprintf("line %d changes files in %s in a RUN, which dockopt does not follow", ins.StartLine, dir)
+			case stock && cl.line == 0:
+				stockGone = true
+			case stock && removed == "":
+				removed = fmt.Sprintf("line %d removes files from %s after configuration is copied there", ins.StartLine, dir)
 			}
 			if strings.Contains(text, dir+"/") && strings.Contains(text, word) {
 				if strings.Contains(text, "sed") {
@@ -259,6 +260,49 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 		cl.exact, cl.httpPort, cl.tls = sf.nginxExact(texts, cl.ports, stockGone)
 	}
 	return cl
+}
+
+// runSegment splits a RUN's text into its simple commands, roughly.
+var runSegment = regexp.MustCompile(`&&|\|\||[;|\n]`)
+
+// runInDir reads what a RUN does to the files in dir: stock is set when a
+// command removes the stock default.conf (or every file of conf.d) and
+// nothing else, other when a command other than chown, chmod, mkdir, ls
+// or cat names a file there (it may write or move configuration).
+func runInDir(text, dir string) (stock, other bool) {
+	for _, seg := range runSegment.Split(text, -1) {
+		if !strings.Contains(seg, dir+"/") {
+			continue
+		}
+		words := strings.Fields(seg)
+		if len(words) > 0 && strings.EqualFold(words[0], "RUN") {
+			words = words[1:]
+		}
+		for len(words) > 0 && strings.HasPrefix(words[0], "--") {
+			// RUN --mount=… options.
+			words = words[1:]
+		}
+		if len(words) == 0 {
+			continue
+		}
+		switch path.Base(words[0]) {
+		case "chown", "chmod", "mkdir", "ls", "cat":
+			continue
+		case "rm":
+			only := true
+			for _, w := range words[1:] {
+				if !strings.HasPrefix(w, "-") && w != nginxStockConf && w != "/etc/nginx/conf.d/*" && w != "\\" {
+					only = false
+				}
+			}
+			if only {
+				stock = true
+				continue
+			}
+		}
+		other = true
+	}
+	return stock, other
 }
 
 // add records the ports of addresses, in order; the first one that is

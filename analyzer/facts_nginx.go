@@ -197,14 +197,24 @@ func plainParam(p string) bool {
 }
 
 // nginxExact reads the nginx configuration a lineage puts in /etc/nginx
-// for the ports nginx listens on: exact says why they may not be all and
+// for the ports nginx listens on, when the image's own command or nginx
+// itself starts it: exact says why they may not be all and
 // only the ones it binds, "" when they are; httpPort is the one port that
 // answers plain HTTP on 127.0.0.1, 0 when none or more than one does
 // (unless one of them alone is the default server); tls are the ports it
 // serves TLS on.
 func (sf *StageFacts) nginxExact(texts []configText, ports []int, stockGone bool) (exact string, httpPort int, tls []int) {
-	if f := nginxConfFile(sf.StartCommand()); f != "" {
+	words := sf.StartCommand()
+	if f := nginxConfFile(words); f != "" {
 		return fmt.Sprintf("the start command runs nginx -c %s, whose includes dockopt does not follow", f), 0, nil
+	}
+	if len(words) > 0 && path.Base(words[0]) == "docker-entrypoint.sh" {
+		words = words[1:]
+	}
+	if len(words) > 0 && path.Base(words[0]) != "nginx" {
+		// A script may rewrite the configuration (sed on $PORT) before
+		// it starts nginx.
+		return fmt.Sprintf("the image starts %s, not nginx itself, which may change the configuration first", words[0]), 0, nil
 	}
 	entry, _ := lineageStart(sf.chain)
 	includes := nginxStockIncludes
@@ -325,20 +335,14 @@ func nginxConfFile(words []string) string {
 
 // ListenPorts returns the TCP ports the stage's process binds, when its
 // copied configuration says exactly: the stage runs one server, nginx,
-// started by the image's own command or by nginx itself, and its
-// configuration names every port it listens on (configListen.exact).
+// and its configuration names every port it listens on
+// (configListen.exact, which also asks that the image's own command or
+// nginx itself starts it).
 // ok is false when that is not certain; where the process may bind other
 // ports, the EXPOSEd ones are all there is to go by.
 func (sf *StageFacts) ListenPorts() (ports []int, ok bool) {
 	srv := sf.Servers()
 	if len(srv) != 1 {
-		return nil, false
-	}
-	words := sf.StartCommand()
-	if len(words) > 0 && path.Base(words[0]) == "docker-entrypoint.sh" {
-		words = words[1:]
-	}
-	if len(words) > 0 && path.Base(words[0]) != "nginx" {
 		return nil, false
 	}
 	cl := sf.serverListen(srv[0].Name)
