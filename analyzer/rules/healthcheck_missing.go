@@ -235,7 +235,13 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 		case pt.Protocol == "":
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("nothing says what speaks on port %d (%s), and an HTTP probe of a port that does not speak HTTP never passes", pt.Port, pt.Why)}
 		case pr == nil && pt.Protocol == analyzer.ProtoHTTPS && pt.Server != "":
-			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d speaks https (%s), and dockopt knows no probe for it: a plain HTTP probe never passes against TLS, and an HTTPS one needs %s's certificate and, with its security on, credentials", pt.Port, pt.Why, pt.Server)}
+			needs := pt.Server + "'s certificate"
+			if pt.Server == "elasticsearch" || pt.Server == "opensearch" {
+				// Their security, which turns TLS on, also asks every
+				// request for credentials.
+				needs += " and, with its security on, credentials"
+			}
+			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d speaks https (%s), and dockopt knows no probe for it: a plain HTTP probe never passes against TLS, and an HTTPS one needs %s", pt.Port, pt.Why, needs)}
 		case pr == nil:
 			w = &withheld{analyzer.PreconditionProtocol, fmt.Sprintf("port %d speaks %s (%s), and dockopt knows no probe for it", pt.Port, pt.Protocol, pt.Why)}
 		case pr.Unknown != "":
