@@ -989,6 +989,32 @@ func (sf *StageFacts) markMoved(out []PortFact, srv []ServerFact) []PortFact {
 	}
 	for _, s := range srv {
 		cl := sf.serverListen(s.Name)
+		if cl.line > 0 && cl.exact == "" && len(cl.ports) > 0 {
+			// A port the Dockerfile EXPOSEs is only a declaration: when
+			// the configuration says exactly where the server listens,
+			// nothing answers on the others.
+			for i := range out {
+				p := &out[i]
+				if p.Line == 0 || p.Transport != "tcp" || p.Off != "" {
+					continue
+				}
+				says := cl.where() + " says so"
+				switch {
+				case !slices.Contains(cl.ports, p.Port):
+					p.Protocol, p.Server, p.Main, p.Probe = "", "", false, nil
+					p.Why = fmt.Sprintf("EXPOSE on line %d", p.Line)
+					p.Off = fmt.Sprintf("%s makes %s listen only on %s", cl.where(), s.Name, portList(cl.ports))
+				case p.Protocol != "":
+				case p.Port == cl.httpPort:
+					p.Protocol, p.Server, p.Main = ProtoHTTP, s.Name, true
+					p.Why = fmt.Sprintf("EXPOSE on line %d; %s listens there for plain HTTP (%s)", p.Line, s.Name, says)
+					sf.protocolProbe(p)
+				case slices.Contains(cl.tls, p.Port):
+					p.Protocol, p.Server, p.Main = ProtoHTTPS, s.Name, cl.httpPort == 0
+					p.Why = fmt.Sprintf("EXPOSE on line %d; %s serves TLS there (%s)", p.Line, s.Name, says)
+				}
+			}
+		}
 		why, to := cl.movedOff(inherited)
 		if why == "" {
 			continue
@@ -1551,7 +1577,7 @@ func (sf *StageFacts) PrivilegedPort() (int, string) {
 	for _, p := range sf.Ports() {
 		// A port the configuration names (Listen) is the server's to
 		// say, below.
-		if p.Port < 1024 && p.Moved == "" && p.Listen == 0 {
+		if p.Port < 1024 && p.Moved == "" && p.Listen == 0 && p.Off == "" {
 			if p.Line > 0 {
 				return p.Port, fmt.Sprintf("it exposes port %d (line %d), which only root can bind without extra capabilities", p.Port, p.Line)
 			}
@@ -1614,4 +1640,16 @@ func (f *Facts) healthRoute() string {
 		}
 	})
 	return f.route
+}
+
+// portList names ports for a message: "port 8080", "ports 8080 and 8443".
+func portList(ports []int) string {
+	names := make([]string, len(ports))
+	for i, p := range ports {
+		names[i] = strconv.Itoa(p)
+	}
+	if len(names) == 1 {
+		return "port " + names[0]
+	}
+	return "ports " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

@@ -193,7 +193,7 @@ func chooseProbe(d *analyzer.Dockerfile, sf *analyzer.StageFacts, final *analyze
 		}
 		if pt.Transport == "tcp" {
 			ports = append(ports, pt)
-			if pt.Line > 0 {
+			if pt.Line > 0 && pt.Off == "" {
 				declared = append(declared, pt)
 			}
 		}
