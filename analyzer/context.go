@@ -219,7 +219,7 @@ func (c *BuildContext) Has(p string) bool {
 	if c == nil {
 		return false
 	}
-	p = path.Clean(strings.TrimPrefix(p, "/"))
+	p = cleanRel(strings.TrimPrefix(p, "/"))
 	if p == "." {
 		return true
 	}
@@ -227,6 +227,25 @@ func (c *BuildContext) Has(p string) bool {
 		return true
 	}
 	return c.Truncated && c.existsUnlisted(p)
+}
+
+// cleanRel is path.Clean for a relative name, without its walk over a
+// name that is clean already: the names asked of a context (a manifest, a
+// probe) nearly always are, and Has is asked some seventy times a context.
+func cleanRel(p string) string {
+	start := 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		// p[start:i] is an element: empty (a leading, doubled or
+		// trailing slash), "." and ".." are what Clean rewrites.
+		if e := p[start:i]; e == "" || e == "." || e == ".." {
+			return path.Clean(p)
+		}
+		start = i + 1
+	}
+	return p
 }
 
 // existsUnlisted asks the folder whether p, which the truncated listing
@@ -446,11 +465,8 @@ func LoadContext(fsys fs.FS, dir string) *BuildContext {
 		if c.HasEcosystem(pm.Ecosystem) {
 			continue
 		}
-		for _, f := range slices.Concat(pm.Manifests, pm.Lockfiles) {
-			if c.Has(f) {
-				c.Ecosystems = append(c.Ecosystems, pm.Ecosystem)
-				break
-			}
+		if slices.ContainsFunc(pm.Manifests, c.Has) || slices.ContainsFunc(pm.Lockfiles, c.Has) {
+			c.Ecosystems = append(c.Ecosystems, pm.Ecosystem)
 		}
 	}
 	for _, f := range c.Files {
@@ -460,7 +476,7 @@ func LoadContext(fsys fs.FS, dir string) *BuildContext {
 			}
 		}
 	}
-	for _, l := range Lockfiles() {
+	for _, l := range lockfileNames() {
 		if c.Has(l) {
 			c.Lockfiles = append(c.Lockfiles, l)
 		}

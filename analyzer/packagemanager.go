@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // PackageManager is what dockopt knows of one language package manager:
@@ -209,8 +210,9 @@ func (pm *PackageManager) spelled(c Command, spellings []string) bool {
 	return false
 }
 
-// Lockfiles returns every lockfile name the table knows.
-func Lockfiles() []string {
+// lockfileNames returns every lockfile name the table knows, listed once
+// for every context to look for.
+var lockfileNames = sync.OnceValue(func() []string {
 	var out []string
 	for _, pm := range PackageManagers {
 		for _, l := range pm.Lockfiles {
@@ -220,7 +222,7 @@ func Lockfiles() []string {
 		}
 	}
 	return out
-}
+})
 
 // OmitsDev reports an install (the command as PackageManagerOf returns it) that leaves the devDependencies out, so a
 // git one among them is not fetched: --production, --omit=dev or

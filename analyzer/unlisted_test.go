@@ -3,6 +3,7 @@ package analyzer
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,5 +83,22 @@ func TestHasPastATruncatedListingOnDisk(t *testing.T) {
 	}
 	if !bc.Has("zz/never-looked-up") {
 		t.Error("past the bound a name is not answered as there (the safe answer)")
+	}
+}
+
+// Has answers for the name as path.Clean reads it, whether the name was
+// clean already or not.
+func TestHasCleansNames(t *testing.T) {
+	c := EmptyContext()
+	c.files["a/b"], c.dirs["a"], c.dirs[".a"] = true, true, true
+	for _, name := range []string{"", ".", "/", "a", "a/", "/a", "./a", "a/./b", "a//b", "a/b/", "x/../a/b", "a/b/..", ".a", ".a/", "..", "../a", "a/b/c/..", "a/..b", "...", "//a"} {
+		clean := path.Clean(strings.TrimPrefix(name, "/"))
+		if got := cleanRel(strings.TrimPrefix(name, "/")); got != clean {
+			t.Errorf("cleanRel(%q) = %q, want %q", name, got, clean)
+		}
+		want := clean == "a/b" || clean == "a" || clean == ".a" || clean == "."
+		if got := c.Has(name); got != want {
+			t.Errorf("Has(%q) = %v, want %v", name, got, want)
+		}
 	}
 }
