@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // unprintable reports the runes that break a line or drive a terminal: C0
@@ -13,12 +14,28 @@ func unprintable(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
 
+// hasUnprintable reports whether s holds a rune unprintable reports. An
+// ASCII byte is read without decoding a rune (messages, asked once each,
+// are nearly all ASCII); the rest are decoded as before.
+func hasUnprintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b >= utf8.RuneSelf {
+			return strings.IndexFunc(s[i:], unprintable) >= 0
+		}
+		if b < 0x20 || b == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 // PrintableName quotes a name that holds a control character: a
 // repository chooses its names, and a line break in one would start a
 // line of its own in every output that shows it. Other names are shown as
 // they are.
 func PrintableName(name string) string {
-	if strings.IndexFunc(name, unprintable) >= 0 {
+	if hasUnprintable(name) {
 		return strconv.Quote(name)
 	}
 	return name
@@ -30,7 +47,7 @@ func PrintableName(name string) string {
 // output shows it as one line; a rule that quoted the name itself with
 // PrintableName leaves nothing here to escape.
 func escapeControl(s string) string {
-	if strings.IndexFunc(s, unprintable) < 0 {
+	if !hasUnprintable(s) {
 		return s
 	}
 	var b strings.Builder

@@ -40,6 +40,9 @@ func TestPrintableName(t *testing.T) {
 		"next\u0085line":  `"next\u0085line"`,
 		"sep\u2028line":   `"sep\u2028line"`,
 		"über-geheim.pem": "über-geheim.pem",
+		"del\x7f":         `"del\x7f"`,
+		"über\nline":      `"über\nline"`,
+		"ü\u0085":         `"ü\u0085"`,
 	} {
 		if got := analyzer.PrintableName(name); got != want {
 			t.Errorf("PrintableName(%q) = %s, want %s", name, got, want)
