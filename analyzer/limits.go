@@ -123,7 +123,14 @@ type recordingFS struct {
 type dirListing struct {
 	entries []fs.DirEntry
 	err     error
+	// sorted says the entries are in name order, as fs.ReadDir promises
+	// and a ReadDirFS may not keep: listed then finds a name by binary
+	// search (a corpus's top folder holds a thousand entries, and every
+	// context asks it for the same few files).
+	sorted bool
 }
+
+func compareEntryName(e fs.DirEntry, name string) int { return strings.Compare(e.Name(), name) }
 
 // maxCachedDirEntries bounds the directory listings an analysis keeps (a
 // few MiB); past it, directories are read again when asked for.
@@ -208,7 +215,8 @@ func (r *recordingFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	r.note(name, err)
 	r.mu.Lock()
 	if _, ok := r.dirs[name]; !ok && r.dirEntries+len(es) <= maxCachedDirEntries {
-		r.dirs[name] = dirListing{entries: es, err: err}
+		sorted := slices.IsSortedFunc(es, func(a, b fs.DirEntry) int { return compareEntryName(a, b.Name()) })
+		r.dirs[name] = dirListing{entries: es, err: err, sorted: sorted}
 		r.dirEntries += len(es)
 	}
 	r.mu.Unlock()
@@ -265,6 +273,12 @@ func (r *recordingFS) listed(name string) (entry fs.DirEntry, known bool) {
 	r.mu.Unlock()
 	if !ok || l.err != nil || base == "" || base == "." || base == ".." {
 		return nil, false
+	}
+	if l.sorted {
+		if i, found := slices.BinarySearchFunc(l.entries, base, compareEntryName); found {
+			return l.entries[i], true
+		}
+		return nil, true
 	}
 	for _, e := range l.entries {
 		if e.Name() == base {

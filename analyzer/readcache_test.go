@@ -126,3 +126,41 @@ func TestListedDevicesAndFIFOsAreNeverOpened(t *testing.T) {
 		t.Errorf("listed as not read: %v, want %v", skipped, want)
 	}
 }
+
+// unsortedDirFS lists a folder in reverse name order, which fs.ReadDir
+// does not correct for a ReadDirFS.
+type unsortedDirFS struct{ fstest.MapFS }
+
+func (u unsortedDirFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	es, err := u.MapFS.ReadDir(name)
+	slices.Reverse(es)
+	return es, err
+}
+
+// A kept listing answers for every name in it and for none other, in
+// whatever order the file system listed the folder.
+func TestListedFindsEveryEntry(t *testing.T) {
+	files := fstest.MapFS{}
+	for _, name := range []string{"a", "b.txt", "B", ".gitignore", "z/y", "m-n", "m.n"} {
+		files[name] = &fstest.MapFile{}
+	}
+	for _, fsys := range []fs.FS{files, unsortedDirFS{files}} {
+		r := recording(fsys)
+		if _, err := r.ReadDir("."); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"a", "b.txt", "B", ".gitignore", "z", "m-n", "m.n"} {
+			if e, known := r.listed(name); !known || e == nil || e.Name() != name {
+				t.Errorf("%T: listed(%q) = %v, %v; want its entry", fsys, name, e, known)
+			}
+		}
+		for _, name := range []string{"b", "c", ".", "..", "", "zz", "A"} {
+			if e, known := r.listed(name); e != nil || known != (name != "." && name != ".." && name != "") {
+				t.Errorf("%T: listed(%q) = %v, %v; want no entry", fsys, name, e, known)
+			}
+		}
+		if _, known := r.listed("q/x"); known {
+			t.Errorf("%T: listed(q/x) is known in a folder never listed", fsys)
+		}
+	}
+}
