@@ -198,6 +198,9 @@ func (sf *StageFacts) searchConfig(name string) (settings map[string]searchSetti
 		}
 	}
 	budget := newConfigBudget()
+	over := func(line int) (map[string]searchSetting, string, int) {
+		return map[string]searchSetting{}, fmt.Sprintf("line %d copies more into %s than dockopt reads", line, dir), 0
+	}
 	bc := sf.facts.ctx
 	for _, st := range sf.steps {
 		ins := st.in
@@ -237,14 +240,24 @@ func (sf *StageFacts) searchConfig(name string) (settings map[string]searchSetti
 				}
 				continue
 			}
+			// Each source costs a pass over the listing and each file a
+			// read: past the budget (a source copied thousands of times,
+			// a pattern over a large context) the file is not known.
+			if budget.files--; budget.spent() {
+				return over(ins.StartLine)
+			}
 			for _, f := range bc.Files {
 				if !SourceCovers(src, f) || bc.DockerIgnore.Excludes(f) || copiedTo(src, f, dest, destDir) != file {
 					continue
 				}
+				if budget.files--; budget.spent() {
+					return over(ins.StartLine)
+				}
 				b, err := bc.ReadFile(f)
-				budget.files--
-				budget.bytes -= len(b)
-				if err != nil || len(b) > maxScriptRead || budget.spent() {
+				if budget.bytes -= len(b); budget.spent() {
+					return over(ins.StartLine)
+				}
+				if err != nil || len(b) > maxScriptRead {
 					settings, unread = map[string]searchSetting{}, fmt.Sprintf("line %d puts %s there from %s, which dockopt cannot read", ins.StartLine, file, f)
 					continue
 				}

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/dockopt/dockopt/analyzer"
 )
 
 // OpenSearch is its own server: its image's ports, data directory and
@@ -106,3 +109,46 @@ func TestSearchRESTProtocol(t *testing.T) {
 }
 
 type analyzerPort struct{ proto, why, unknown string }
+
+// A Dockerfile that copies into the search server's config folder more
+// than a real one does (the same elasticsearch.yml thousands of times, a
+// pattern over a large context on every line) is read within the config
+// budget: each copy's pass over the listing and each file read count,
+// and past the budget the protocol is not known. A 1 MiB file copied
+// 3,000 times was read 3,000 times (2.3 s of CPU), and 3,000 patterns
+// over 20,000 files took 50 s.
+func TestSearchConfigBudget(t *testing.T) {
+	const n = 200
+	copies := "FROM elasticsearch:8.15.0\n" + strings.Repeat("COPY elasticsearch.yml /usr/share/elasticsearch/config/\n", n) + "EXPOSE 9200\n"
+	patterns := "FROM elasticsearch:8.15.0\n" + strings.Repeat("COPY conf*/ /usr/share/elasticsearch/config/\n", n) + "EXPOSE 9200\n"
+	for _, c := range []struct {
+		name, dockerfile string
+		files            map[string]string
+	}{
+		{"one file copied again and again", copies, map[string]string{"elasticsearch.yml": "xpack.security.enabled: false\n"}},
+		{"a pattern on every line", patterns, map[string]string{"conf1/a/elasticsearch.yml": "x: 1\n", "conf2/b/elasticsearch.yml": "x: 1\n"}},
+	} {
+		fsys := fstest.MapFS{"Dockerfile": {Data: []byte(c.dockerfile)}}
+		for p, d := range c.files {
+			fsys[p] = &fstest.MapFile{Data: []byte(d)}
+		}
+		res, err := analyzer.New(nil).Analyze(t.Context(), fsys, ".", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *analyzerPort
+		for _, fr := range res.Files {
+			if fr.Path != "Dockerfile" {
+				continue
+			}
+			for _, p := range fr.Facts().Final().Ports() {
+				if p.Port == 9200 {
+					got = &analyzerPort{p.Protocol, p.Why, p.ProtoUnknown}
+				}
+			}
+		}
+		if got == nil || got.proto != "" || !strings.Contains(got.unknown, "copies more into /usr/share/elasticsearch/config than dockopt reads") {
+			t.Errorf("%s: 9200 is %+v, want its protocol not known past the budget", c.name, got)
+		}
+	}
+}
