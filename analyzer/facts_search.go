@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"gopkg.in/yaml.v3"
@@ -305,11 +306,32 @@ func searchYAML(text, what string, line int, settings map[string]searchSetting) 
 				walk(key+".", sub, depth+1)
 				continue
 			}
-			settings[key] = searchSetting{fmt.Sprint(v), fmt.Sprintf("%s (copied on line %d) sets %s: %v", what, line, key, v)}
+			settings[key] = searchSetting{fmt.Sprint(v), fmt.Sprintf("%s (copied on line %d) sets %s: %s", what, line, key, shownValue(v))}
 		}
 	}
 	walk("", doc, 0)
 	return ""
+}
+
+// shownValue is a setting's value as a message quotes it: a list or a
+// mapping by its kind, a long scalar cut short. A hostile file's value
+// may be 256 KiB long.
+func shownValue(v any) string {
+	switch v.(type) {
+	case []any:
+		return "a list"
+	case map[string]any, map[any]any:
+		return "a mapping"
+	}
+	s := fmt.Sprint(v)
+	if len(s) <= 64 {
+		return s
+	}
+	i := 60
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // searchPort returns the port http.port moves the server's REST layer

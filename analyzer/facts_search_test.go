@@ -152,3 +152,23 @@ func TestSearchConfigBudget(t *testing.T) {
 		}
 	}
 }
+
+// A setting's value is quoted short in messages: a hostile
+// elasticsearch.yml whose xpack.security.enabled is a list of 40,000
+// numbers put all of them, 240 KB, into healthcheck-missing's message.
+func TestSearchConfigValueShown(t *testing.T) {
+	long := "[" + strings.Repeat("12345,", 40000) + "1]"
+	for _, c := range []struct{ value, want string }{
+		{long, "sets xpack.security.enabled: a list, which dockopt cannot read"},
+		{strings.Repeat("x", 1000), "sets xpack.security.enabled: " + strings.Repeat("x", 60) + "…, which dockopt cannot read"},
+		{"maybe", "sets xpack.security.enabled: maybe, which dockopt cannot read"},
+	} {
+		sf := analyzeOne(t, "FROM elasticsearch:8.15.0\nCOPY elasticsearch.yml /usr/share/elasticsearch/config/\nEXPOSE 9200\n",
+			map[string]string{"elasticsearch.yml": "xpack.security.enabled: " + c.value + "\n"}).Facts().Final()
+		for _, p := range sf.Ports() {
+			if p.Port == 9200 && (!strings.Contains(p.ProtoUnknown, c.want) || len(p.ProtoUnknown) > 500) {
+				t.Errorf("value %.20q: 9200's protocol is unknown because (%d bytes) %.300s, want it to say %q", c.value, len(p.ProtoUnknown), p.ProtoUnknown, c.want)
+			}
+		}
+	}
+}
