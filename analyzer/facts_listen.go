@@ -305,8 +305,14 @@ func runInDir(text, dir string) (stock, other bool) {
 	return stock, other
 }
 
+// maxListenPorts bounds the ports a configuration may name: a real one
+// names a few, and a hostile one tens of thousands (each compared with
+// those before it, and all named in a message).
+const maxListenPorts = 32
+
 // add records the ports of addresses, in order; the first one that is
-// not a port is kept as addr.
+// not a port is kept as addr. Past maxListenPorts, where the server
+// listens is not known.
 func (cl *configListen) add(addrs []string) {
 	for _, a := range addrs {
 		port, known := listenAddrPort(a)
@@ -316,6 +322,12 @@ func (cl *configListen) add(addrs []string) {
 				cl.addr, cl.addrAfter = strings.TrimSpace(a), len(cl.ports)
 			}
 		case port > 0 && !slices.Contains(cl.ports, port):
+			if len(cl.ports) == maxListenPorts {
+				if cl.unread == "" {
+					cl.unread = fmt.Sprintf("%s makes %s listen on more than %d ports, more than dockopt reads", cl.where(), cl.server, maxListenPorts)
+				}
+				return
+			}
 			cl.ports = append(cl.ports, port)
 		}
 	}
