@@ -344,12 +344,18 @@ func remoteSource(src string) bool {
 // or the files of a folder (or a pattern) whose names end in one of exts,
 // that the .dockerignore lets through. ok is false when some cannot be
 // read: the listing was truncated, a file is too large, or the budget is
-// spent. A file the budget already read is not read again.
+// spent (each source and each file read count). A file the budget
+// already read is not read again.
 func (sf *StageFacts) readContextFiles(src string, exts []string, budget *configBudget) (out []contextFile, ok bool) {
 	bc := sf.facts.ctx
 	if bc == nil || bc.Truncated {
 		// Past a truncated listing, a source may hold files the listing
 		// never reached.
+		return nil, false
+	}
+	// Each source costs a pass over the listing: a pattern copied on
+	// thousands of lines over a large context took seconds a hundred.
+	if budget.files--; budget.files < 0 {
 		return nil, false
 	}
 	src = path.Clean(strings.TrimPrefix(src, "/"))
