@@ -185,6 +185,10 @@ type ServerFact struct {
 	// (Elasticsearch 8 serves HTTPS on 9200), and ProtoWhy says why.
 	// ProtoUnknown says why that cannot be told.
 	Proto, ProtoWhy, ProtoUnknown string
+	// ProtoUnknownAll says ProtoUnknown holds for every port of the
+	// server, not only its main one (MinIO's certificates serve TLS on
+	// its API and its console).
+	ProtoUnknownAll bool
 }
 
 // Servers returns the network servers recognised in the stage: from its
@@ -250,9 +254,46 @@ func (sf *StageFacts) findServers() []ServerFact {
 			out[i].Port, out[i].PortWhy, out[i].PortUnknown = sf.postgresPort(words)
 		case "elasticsearch", "opensearch":
 			sf.searchServer(&out[i])
+		case "minio":
+			out[i].ProtoUnknown = sf.minioTLS(words)
+			out[i].ProtoUnknownAll = true
 		}
 	}
 	return out
+}
+
+// minioTLS says why MinIO may serve HTTPS rather than HTTP on its ports,
+// "" when nothing says so: it serves TLS on its API and console when its
+// certs folder (${HOME}/.minio/certs, or the one --certs-dir or -S names)
+// holds a certificate (MinIO's "Network Encryption (TLS)" documentation
+// and minio server --help).
+func (sf *StageFacts) minioTLS(words []string) string {
+	for _, w := range words {
+		if w == "-S" || strings.HasPrefix(strings.TrimLeft(w, "-"), "certs-dir") {
+			return "the start command names MinIO's certs folder (" + w + "), from which it serves HTTPS when the folder holds a certificate"
+		}
+	}
+	for _, st := range sf.steps {
+		ins := st.in
+		var dest string
+		switch cmd := ins.Command.(type) {
+		case *instructions.RunCommand:
+			if strings.Contains(ins.Text(sf.facts.file.Source), "/.minio") {
+				return fmt.Sprintf("line %d writes into a .minio folder in a RUN, and MinIO serves HTTPS when its certs folder holds a certificate", ins.StartLine)
+			}
+			continue
+		case *instructions.CopyCommand:
+			dest = cmd.DestPath
+		case *instructions.AddCommand:
+			dest = cmd.DestPath
+		default:
+			continue
+		}
+		if dest = resolveIn(st.workdir, expandStatic(sf.lex, dest, st.env)); strings.Contains(dest+"/", "/.minio/") {
+			return fmt.Sprintf("line %d copies into %s, and MinIO serves HTTPS when its certs folder (.minio/certs) holds a certificate", ins.StartLine, dest)
+		}
+	}
+	return ""
 }
 
 // redisServers start redis or a fork of it, which take redis-server's
@@ -1433,6 +1474,8 @@ func (sf *StageFacts) classifyPort(p *PortFact, srv []ServerFact, ev appFacts) {
 		p.Main = s.PortWhy != "" && p.Port == s.Port || s.PortWhy == "" && p.Port == info.defaultPort || tlsOnly
 		if p.Main && (s.Proto != "" || s.ProtoUnknown != "") {
 			p.Protocol, p.ProtoUnknown = s.Proto, s.ProtoUnknown
+		} else if s.ProtoUnknownAll && s.ProtoUnknown != "" {
+			p.Protocol, p.ProtoUnknown = "", s.ProtoUnknown
 		}
 		if !p.Main && p.Port == info.defaultPort && s.PortWhy != "" && (s.Proto != "" || s.ProtoUnknown != "") {
 			// Its configuration moves the REST layer (http.port):
