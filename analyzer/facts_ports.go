@@ -123,12 +123,13 @@ var servers = []server{
 	// 8086, the HTTP API (/ping on 1.x, /health on 2.x).
 	{name: "influxdb", images: []string{"influxdb"}, commands: []string{"influxd"},
 		ports: map[int]string{8086: ProtoHTTP}, exposes: []int{8086}, defaultPort: 8086},
-	// MinIO's S3 API on 9000 and its web console where --console-address
-	// puts it (9001 in MinIO's own examples; a random port without it):
-	// minio/minio Dockerfile and Dockerfile.release EXPOSE 9000 (the
-	// newer ones 9001 too) and keep objects in the /data VOLUME.
+	// MinIO's S3 API on 9000: minio/minio Dockerfile and
+	// Dockerfile.release EXPOSE 9000 and keep objects in the /data VOLUME.
+	// Its web console is where --console-address puts it and on a random
+	// port without it, so 9001 (MinIO's examples, the newer Dockerfiles'
+	// second EXPOSE) is not taken for the console's.
 	{name: "minio", images: []string{"minio"}, commands: []string{"minio"},
-		ports: map[int]string{9000: ProtoHTTP, 9001: ProtoHTTP}, exposes: []int{9000}, dataDirs: []string{"/data"}, defaultPort: 9000},
+		ports: map[int]string{9000: ProtoHTTP}, exposes: []int{9000}, dataDirs: []string{"/data"}, defaultPort: 9000},
 	// grafana/grafana's Dockerfile EXPOSEs 3000, where grafana serves its
 	// UI and HTTP API (with /api/health), and keeps its database and
 	// plugins under /var/lib/grafana (GF_PATHS_DATA).
@@ -257,9 +258,35 @@ func (sf *StageFacts) findServers() []ServerFact {
 		case "minio":
 			out[i].ProtoUnknown = sf.minioTLS(words)
 			out[i].ProtoUnknownAll = true
+			if addr, moved := minioAddress(words); moved {
+				// The S3 API listens elsewhere: nothing serves the
+				// default port (PlainOff), and where it went is not
+				// followed.
+				out[i].PlainOff = true
+				out[i].PortUnknown = fmt.Sprintf("the start command moves MinIO's S3 API to %q with --address", addr)
+			}
 		}
 	}
 	return out
+}
+
+// minioAddress reads a MinIO start command's --address (the S3 API's
+// listen address, :9000 by default); moved is set when it names anything
+// but port 9000.
+func minioAddress(words []string) (addr string, moved bool) {
+	for i, w := range words {
+		switch {
+		case w == "--address" && i+1 < len(words):
+			addr = words[i+1]
+		case strings.HasPrefix(w, "--address="):
+			addr = strings.TrimPrefix(w, "--address=")
+		default:
+			continue
+		}
+		_, port, _ := strings.Cut(addr, ":")
+		return addr, port != "9000"
+	}
+	return "", false
 }
 
 // minioTLS says why MinIO may serve HTTPS rather than HTTP on its ports,
