@@ -205,7 +205,9 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 			texts = append(texts, configText{dest: to, text: sc.Data})
 		}
 		if c.from != "" {
-			note(ins.StartLine, fmt.Sprintf("line %d copies a configuration into %s from outside the build context", ins.StartLine, dir))
+			// Built in another stage or taken from an image: what it
+			// says is not in any file dockopt can read.
+			note(ins.StartLine, fmt.Sprintf("line %d copies a configuration into %s from %s (--from=%s), which dockopt does not read", ins.StartLine, dir, fromWhat(sf.facts.file, c.from), c.from))
 			continue
 		}
 		for _, raw := range c.sources {
@@ -480,4 +482,18 @@ func (cl configListen) movedOff(inherited []int) (why string, to []int) {
 		return fmt.Sprintf("%s makes %s listen on port %s, not on %s", cl.where(), cl.server, names[0], base), cl.ports
 	}
 	return fmt.Sprintf("%s makes %s listen on ports %s and %s, not on %s", cl.where(), cl.server, strings.Join(names[:len(names)-1], ", "), names[len(names)-1], base), cl.ports
+}
+
+// fromWhat names what a COPY --from reads: a stage of the file, or an
+// image.
+func fromWhat(d *Dockerfile, from string) string {
+	if _, err := strconv.Atoi(from); err == nil {
+		return "another stage"
+	}
+	for _, st := range d.Stages {
+		if strings.EqualFold(st.Name, from) {
+			return "another stage"
+		}
+	}
+	return "an image"
 }
