@@ -1082,6 +1082,21 @@ func (sf *StageFacts) markMoved(out []PortFact, srv []ServerFact) []PortFact {
 					p.Why = fmt.Sprintf("EXPOSE on line %d; %s serves TLS there (%s)", p.Line, s.Name, says)
 				}
 			}
+		} else if cl.line > 0 && cl.known() && len(cl.ports) > 0 && !strings.HasPrefix(s.Name, "nginx") {
+			// Caddy's or Traefik's configuration names its ports, but
+			// dockopt does not know them to be all it binds: a declared
+			// port it does not name is not taken for the server's. (For
+			// nginx, whose stock configuration may remain beside the
+			// copied one, only an exact configuration decides, above.)
+			for i := range out {
+				p := &out[i]
+				if p.Line == 0 || p.Transport != "tcp" || p.Off != "" || p.Server != s.Name || slices.Contains(cl.ports, p.Port) {
+					continue
+				}
+				p.Protocol, p.Server, p.Main, p.Probe = "", "", false, nil
+				p.Why = fmt.Sprintf("EXPOSE on line %d", p.Line)
+				p.Unsure = fmt.Sprintf("%s makes %s listen on %s, not on this port", cl.where(), s.Name, portList(cl.ports))
+			}
 		}
 		why, to := cl.movedOff(inherited)
 		if why == "" {
