@@ -333,10 +333,9 @@ func (f *Facts) buildStage(s *Stage) *StageFacts {
 				user = sf.userFromInstruction(in, expandStatic(lex, c.User, env))
 			case *instructions.RunCommand:
 				sf.run(in, step{in: in, workdir: workdir, user: user, env: env})
-			case *instructions.CopyCommand:
-				sf.copy(in, copySpec{sources: c.SourcePaths, inline: c.SourceContents, dest: c.DestPath, from: c.From, chown: c.Chown}, lex, step{in: in, workdir: workdir, user: user, env: env})
-			case *instructions.AddCommand:
-				sf.copy(in, copySpec{sources: c.SourcePaths, inline: c.SourceContents, dest: c.DestPath, chown: c.Chown, add: true}, lex, step{in: in, workdir: workdir, user: user, env: env})
+			case *instructions.CopyCommand, *instructions.AddCommand:
+				cs, _ := copySpecOf(c)
+				sf.copy(in, cs, lex, step{in: in, workdir: workdir, user: user, env: env})
 			case *instructions.VolumeCommand:
 				for _, v := range c.Volumes {
 					if p := resolveIn(workdir, expandStatic(lex, v, env)); p != "" {

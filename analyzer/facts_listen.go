@@ -156,8 +156,8 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 			break
 		}
 		ins := st.in
-		var c copySpec
-		switch cmd := ins.Command.(type) {
+		c, copies := copySpecOf(ins.Command)
+		switch ins.Command.(type) {
 		case *instructions.RunCommand:
 			text := ins.Text(sf.facts.file.Source)
 			switch stock, other := runInDir(text, dir); {
@@ -176,11 +176,8 @@ func (sf *StageFacts) readServerConfig(server, dir string, exts []string, listen
 				}
 			}
 			continue
-		case *instructions.CopyCommand:
-			c = copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, from: cmd.From}
-		case *instructions.AddCommand:
-			c = copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, add: true}
-		default:
+		}
+		if !copies {
 			continue
 		}
 		dest := resolveIn(st.workdir, expandStatic(sf.lex, c.dest, st.env))
@@ -487,13 +484,8 @@ func (cl configListen) movedOff(inherited []int) (why string, to []int) {
 // fromWhat names what a COPY --from reads: a stage of the file, or an
 // image.
 func fromWhat(d *Dockerfile, from string) string {
-	if _, err := strconv.Atoi(from); err == nil {
+	if d.StageByRef(from) != nil {
 		return "another stage"
-	}
-	for _, st := range d.Stages {
-		if strings.EqualFold(st.Name, from) {
-			return "another stage"
-		}
 	}
 	return "an image"
 }

@@ -76,6 +76,18 @@ type copySpec struct {
 	add     bool
 }
 
+// copySpecOf reads what a COPY or ADD instruction copies; ok is false for
+// any other instruction.
+func copySpecOf(cmd instructions.Command) (c copySpec, ok bool) {
+	switch cmd := cmd.(type) {
+	case *instructions.CopyCommand:
+		return copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, from: cmd.From, chown: cmd.Chown}, true
+	case *instructions.AddCommand:
+		return copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, chown: cmd.Chown, add: true}, true
+	}
+	return copySpec{}, false
+}
+
 // run dispatches one RUN to the facts it can change.
 func (sf *StageFacts) run(in *Instruction, st step) {
 	cmds, script, opaque := runCommands(sf.facts.file, in)

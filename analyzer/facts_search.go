@@ -205,18 +205,15 @@ func (sf *StageFacts) searchConfig(name string) (settings map[string]searchSetti
 	bc := sf.facts.ctx
 	for _, st := range sf.steps {
 		ins := st.in
-		var c copySpec
-		switch cmd := ins.Command.(type) {
+		c, copies := copySpecOf(ins.Command)
+		switch ins.Command.(type) {
 		case *instructions.RunCommand:
 			if text := ins.Text(sf.facts.file.Source); strings.Contains(text, dir) && strings.Contains(text, name+".yml") {
 				settings, unread = map[string]searchSetting{}, fmt.Sprintf("line %d changes %s in a RUN, which dockopt does not follow", ins.StartLine, file)
 			}
 			continue
-		case *instructions.CopyCommand:
-			c = copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, from: cmd.From}
-		case *instructions.AddCommand:
-			c = copySpec{sources: cmd.SourcePaths, inline: cmd.SourceContents, dest: cmd.DestPath, add: true}
-		default:
+		}
+		if !copies {
 			continue
 		}
 		dest := resolveIn(st.workdir, expandStatic(sf.lex, c.dest, st.env))
