@@ -283,8 +283,8 @@ func minioAddress(words []string) (addr string, moved bool) {
 		default:
 			continue
 		}
-		_, port, _ := strings.Cut(addr, ":")
-		return addr, port != "9000"
+		// host:port, where the host may be an IPv6 address ([::]:9000).
+		return addr, addr[strings.LastIndex(addr, ":")+1:] != "9000"
 	}
 	return "", false
 }
