@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 )
@@ -147,16 +149,43 @@ func Discover(ctx context.Context, fsys fs.FS, root string, cfg *Config) ([]Targ
 	}
 	out := make([]Target, 0, len(byPath))
 	for _, t := range byPath {
-		if t.Compose == "" {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			t.Context = inferContext(fsys, t.Path)
-		}
 		out = append(out, *t)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	if err := inferContexts(ctx, fsys, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// discoverWorkers is how many Dockerfiles inferContexts reads at once.
+const discoverWorkers = 4
+
+// inferContexts sets the context of each target no compose file placed.
+// Each reads its Dockerfile and looks its COPY sources up, independently
+// of the others: done one after another, they were the longest part of
+// a run that no other core could help with (a tenth of the CPU time of a
+// corpus's discovery and analysis before the first file was analyzed).
+func inferContexts(ctx context.Context, fsys fs.FS, targets []Target) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(discoverWorkers, len(targets)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(targets) {
+					return
+				}
+				if t := &targets[i]; t.Compose == "" {
+					t.Context = inferContext(fsys, t.Path)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
 }
 
 func ignoredPath(cfg *Config, p string) bool {
