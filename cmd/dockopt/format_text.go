@@ -2,9 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/internal/cli"
@@ -55,84 +59,11 @@ func writeText(out io.Writer, files []*analyzer.FileResult, notApplied map[strin
 }
 
 func writeTextLines(w io.Writer, files []*analyzer.FileResult, notApplied map[string][]jsonNotApplied, nc notCovered, figs templates.Figures, p palette, afterFix, reviewApplied bool) error {
-	total, fixable := 0, 0
-	for _, f := range files {
-		label := f.Kind
-		if label == "" && !f.Template {
-			label = "unreadable"
-		}
-		if f.Role != "" {
-			label += ", " + string(f.Role)
-		}
-		switch {
-		case f.Template && label == "":
-			// A template need not read as a Dockerfile; the note says so.
-			label = "template"
-		case f.Template:
-			label += ", template"
-		case f.Generated != nil && f.Generated.Template != "":
-			label += ", generated from " + f.Generated.Template
-		case f.Generated != nil:
-			label += ", generated"
-		}
-		fmt.Fprintf(w, "%s%s%s %s(%s)%s\n", p.bold, f.Path, p.reset, p.dim, label, p.reset)
-		switch {
-		case f.Error != "" && f.Template:
-			// Not a failure: BuildKit never reads a template.
-			fmt.Fprintf(w, "  %snote%s     %s\n", p.dim, p.reset, f.Error)
-		case f.Error != "":
-			fmt.Fprintf(w, "  %serror%s    %s\n", p.red, p.reset, f.Error)
-		}
-		for _, l := range f.Limits {
-			fmt.Fprintf(w, "  %slimit%s    %s\n", p.yellow, p.reset, l)
-		}
-		for _, s := range f.Strengths {
-			fmt.Fprintf(w, "  %s✓%s %s\n", p.green, p.reset, s.Message)
-		}
-		// Findings that files generated from one template share are
-		// printed once, under the file that leads the group.
-		shared := map[string]int{}
-		var leads []string
-		for _, fd := range f.Findings {
-			if fd.Repeats() {
-				lead := fd.Group.Files[0].Path
-				if shared[lead] == 0 {
-					leads = append(leads, lead)
-				}
-				shared[lead]++
-				continue
-			}
-			fix := ""
-			if fd.Fix != nil {
-				fix = fmt.Sprintf(" %s[fix: %s]%s", p.dim, fd.Fix.Safety, p.reset)
-				fixable++
-			}
-			note := ""
-			if fd.Group != nil {
-				note = fmt.Sprintf(" %s(%s)%s", p.dim, fd.Group.Note(), p.reset)
-			}
-			fmt.Fprintf(w, "  %4d  %s  %s%s%s  %s%s%s\n", fd.Line, p.severity(fd.Severity), p.dim, fd.Rule, p.reset, fd.Message, note, fix)
-			total++
-		}
-		for _, lead := range leads {
-			what := cli.Plural(shared[lead], "more finding") + " are"
-			if shared[lead] == 1 {
-				what = "1 more finding is"
-			}
-			fmt.Fprintf(w, "  %s%s the same in %s, generated from the same template, and listed there%s\n", p.dim, what, lead, p.reset)
-		}
-		if afterFix {
-			for _, d := range notApplied[f.Path] {
-				if d.Reason == patcher.ReasonPolicy {
-					continue
-				}
-				fmt.Fprintf(w, "  %snot applied%s  %s%s%s line %d: %s: %s\n", p.yellow, p.reset, p.dim, d.Rule, p.reset, d.Line, d.Message, d.Reason)
-			}
-		}
-		if f.Error == "" && len(f.Findings) == 0 {
-			fmt.Fprintf(w, "  %sno findings%s\n", p.green, p.reset)
-		}
-		fmt.Fprintln(w)
+	total, fixable, err := writeTextFiles(w, files, func(w io.Writer, f *analyzer.FileResult) (total, fixable int) {
+		return writeTextFile(w, f, notApplied, p, afterFix)
+	})
+	if err != nil {
+		return err
 	}
 	// What the analysis did not cover, besides the files above.
 	said := false
@@ -154,7 +85,7 @@ func writeTextLines(w io.Writer, files []*analyzer.FileResult, notApplied map[st
 		if reviewApplied {
 			hint = ""
 		}
-		_, err := fmt.Fprintf(w, "%s, %s remaining after the fixes, %d with a fix not applied (%s`dockopt explain RULE` says why)\n",
+		_, err = fmt.Fprintf(w, "%s, %s remaining after the fixes, %d with a fix not applied (%s`dockopt explain RULE` says why)\n",
 			cli.Plural(len(files), "Dockerfile"), cli.Plural(total, "finding"), fixable, hint)
 		return err
 	}
@@ -170,6 +101,126 @@ func writeTextLines(w io.Writer, files []*analyzer.FileResult, notApplied map[st
 		// how to get the figures the report states.
 		line += fmt.Sprintf(", %d with a fix (`dockopt analyze --out DIR` writes them; `dockopt explain RULE` says why)", fixable)
 	}
-	_, err := fmt.Fprintln(w, line)
+	_, err = fmt.Fprintln(w, line)
 	return err
+}
+
+// writeTextFile writes what the analysis of one file found, and returns
+// how many findings it listed and how many of them have a fix.
+func writeTextFile(w io.Writer, f *analyzer.FileResult, notApplied map[string][]jsonNotApplied, p palette, afterFix bool) (total, fixable int) {
+	label := f.Kind
+	if label == "" && !f.Template {
+		label = "unreadable"
+	}
+	if f.Role != "" {
+		label += ", " + string(f.Role)
+	}
+	switch {
+	case f.Template && label == "":
+		// A template need not read as a Dockerfile; the note says so.
+		label = "template"
+	case f.Template:
+		label += ", template"
+	case f.Generated != nil && f.Generated.Template != "":
+		label += ", generated from " + f.Generated.Template
+	case f.Generated != nil:
+		label += ", generated"
+	}
+	fmt.Fprintf(w, "%s%s%s %s(%s)%s\n", p.bold, f.Path, p.reset, p.dim, label, p.reset)
+	switch {
+	case f.Error != "" && f.Template:
+		// Not a failure: BuildKit never reads a template.
+		fmt.Fprintf(w, "  %snote%s     %s\n", p.dim, p.reset, f.Error)
+	case f.Error != "":
+		fmt.Fprintf(w, "  %serror%s    %s\n", p.red, p.reset, f.Error)
+	}
+	for _, l := range f.Limits {
+		fmt.Fprintf(w, "  %slimit%s    %s\n", p.yellow, p.reset, l)
+	}
+	for _, s := range f.Strengths {
+		fmt.Fprintf(w, "  %s✓%s %s\n", p.green, p.reset, s.Message)
+	}
+	// Findings that files generated from one template share are
+	// printed once, under the file that leads the group.
+	shared := map[string]int{}
+	var leads []string
+	for _, fd := range f.Findings {
+		if fd.Repeats() {
+			lead := fd.Group.Files[0].Path
+			if shared[lead] == 0 {
+				leads = append(leads, lead)
+			}
+			shared[lead]++
+			continue
+		}
+		fix := ""
+		if fd.Fix != nil {
+			fix = fmt.Sprintf(" %s[fix: %s]%s", p.dim, fd.Fix.Safety, p.reset)
+			fixable++
+		}
+		note := ""
+		if fd.Group != nil {
+			note = fmt.Sprintf(" %s(%s)%s", p.dim, fd.Group.Note(), p.reset)
+		}
+		fmt.Fprintf(w, "  %4d  %s  %s%s%s  %s%s%s\n", fd.Line, p.severity(fd.Severity), p.dim, fd.Rule, p.reset, fd.Message, note, fix)
+		total++
+	}
+	for _, lead := range leads {
+		what := cli.Plural(shared[lead], "more finding") + " are"
+		if shared[lead] == 1 {
+			what = "1 more finding is"
+		}
+		fmt.Fprintf(w, "  %s%s the same in %s, generated from the same template, and listed there%s\n", p.dim, what, lead, p.reset)
+	}
+	if afterFix {
+		for _, d := range notApplied[f.Path] {
+			if d.Reason == patcher.ReasonPolicy {
+				continue
+			}
+			fmt.Fprintf(w, "  %snot applied%s  %s%s%s line %d: %s: %s\n", p.yellow, p.reset, p.dim, d.Rule, p.reset, d.Line, d.Message, d.Reason)
+		}
+	}
+	if f.Error == "" && len(f.Findings) == 0 {
+		fmt.Fprintf(w, "  %sno findings%s\n", p.green, p.reset)
+	}
+	fmt.Fprintln(w)
+	return total, fixable
+}
+
+// textWindow is how many files writeTextFiles formats at once.
+const textWindow = 64
+
+// writeTextFiles writes each file's section, formatted by format, in
+// order; the sections of a window of files are formatted at once on every
+// core, since formatting, done once every file was analyzed, had one core
+// to itself while the others waited.
+func writeTextFiles(w io.Writer, files []*analyzer.FileResult, format func(io.Writer, *analyzer.FileResult) (total, fixable int)) (total, fixable int, err error) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	sections := make([]bytes.Buffer, textWindow)
+	counts := make([][2]int, textWindow)
+	for start := 0; start < len(files); start += textWindow {
+		window := files[start:min(start+textWindow, len(files))]
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(workers, len(window)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1) - 1); i < len(window); i = int(next.Add(1) - 1) {
+					sections[i].Reset()
+					t, fx := format(&sections[i], window[i])
+					counts[i] = [2]int{t, fx}
+				}
+			}()
+		}
+		wg.Wait()
+		for i := range window {
+			total += counts[i][0]
+			fixable += counts[i][1]
+			if _, err := w.Write(sections[i].Bytes()); err != nil {
+				return total, fixable, err
+			}
+		}
+	}
+	return total, fixable, nil
 }
