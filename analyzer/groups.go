@@ -66,7 +66,7 @@ func (g *FindingGroup) Note() string {
 	var paths []string
 	for _, f := range g.Files {
 		if f.Path != g.Template {
-			paths = append(paths, f.Path)
+			paths = append(paths, PrintableName(f.Path))
 		}
 	}
 	const shown = 3
@@ -82,9 +82,9 @@ func (g *FindingGroup) Note() string {
 	case g.Files[0].Path == g.Template:
 		return fmt.Sprintf("also in the %d %s generated from this template: %s", len(paths), files, list)
 	case g.Line > 0:
-		return fmt.Sprintf("the same in %d %s generated from %s, line %d there: %s; reported once", len(paths), files, g.Template, g.Line, list)
+		return fmt.Sprintf("the same in %d %s generated from %s, line %d there: %s; reported once", len(paths), files, PrintableName(g.Template), g.Line, list)
 	}
-	return fmt.Sprintf("the same in %d %s generated from %s: %s; reported once", len(paths), files, g.Template, list)
+	return fmt.Sprintf("the same in %d %s generated from %s: %s; reported once", len(paths), files, PrintableName(g.Template), list)
 }
 
 // Once returns the finding as output that shows each finding once shows

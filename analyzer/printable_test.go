@@ -15,14 +15,14 @@ import (
 func TestFindingMessagesHoldNoControlCharacters(t *testing.T) {
 	raw := analyzer.New([]*analyzer.Rule{{ID: "names-a-file", Category: analyzer.CategoryReliability, Severity: analyzer.SeverityWarning,
 		Title: "names-a-file", Rationale: strings.Repeat("why ", 12), Check: func(p *analyzer.Pass) {
-			p.Report(p.File.Instructions[0], "copies a\n2 error fake\x1b[2J\r", &analyzer.Fix{Message: "stop copying a\n2 error fake"})
+			p.Report(p.File.Instructions[0], "copies a\n2 error fake\x1b[2J\r\u202egnp.exe", &analyzer.Fix{Message: "stop copying a\n2 error fake"})
 		}}})
 	fr, _ := raw.AnalyzeSource(t.Context(), "Dockerfile", []byte("FROM debian:12\n"), nil, nil)
 	if len(fr.Findings) != 1 || fr.Findings[0].Fix == nil {
 		t.Fatalf("findings %+v, want one with a fix", fr.Findings)
 	}
 	f := fr.Findings[0]
-	if want := `copies a\n2 error fake\x1b[2J\r`; f.Message != want {
+	if want := `copies a\n2 error fake\x1b[2J\r\u202egnp.exe`; f.Message != want {
 		t.Errorf("message %q, want %q", f.Message, want)
 	}
 	if want := `stop copying a\n2 error fake`; f.Fix.Message != want {
@@ -43,6 +43,12 @@ func TestPrintableName(t *testing.T) {
 		"del\x7f":         `"del\x7f"`,
 		"über\nline":      `"über\nline"`,
 		"ü\u0085":         `"ü\u0085"`,
+		// Bidi controls reorder what is shown (Trojan Source).
+		"x\u202eelif.sh":  `"x\u202eelif.sh"`,
+		"a\u2066b\u2069":  `"a\u2066b\u2069"`,
+		"rlm\u200f":       `"rlm\u200f"`,
+		"alm\u061c":       `"alm\u061c"`,
+		"שלום/Dockerfile": "שלום/Dockerfile",
 	} {
 		if got := analyzer.PrintableName(name); got != want {
 			t.Errorf("PrintableName(%q) = %s, want %s", name, got, want)

@@ -592,7 +592,7 @@ func buildView(in Input) view {
 		}
 		n++
 		fv.Index = n
-		fv.Anchor = anchor(fmt.Sprintf("%d %s %s", n, fv.KindTitle, fv.Path))
+		fv.Anchor = anchor(fmt.Sprintf("%d %s %s", n, fv.KindTitle, analyzer.PrintableName(fv.Path)))
 		if fv.Changed {
 			v.Totals.Changed++
 		}
@@ -1054,9 +1054,9 @@ func migration(in Input, v view) []migrationStep {
 	root := strings.TrimSuffix(in.Root, "/")
 	at := func(p string) string {
 		if root == "" || root == "." {
-			return p
+			return shellWord(p)
 		}
-		return path.Join(root, p)
+		return shellWord(path.Join(root, p))
 	}
 	if in.Local && in.OutDir == "" && in.OptimizedAt == nil {
 		dir := root
@@ -1064,7 +1064,7 @@ func migration(in Input, v view) []migrationStep {
 			dir = "."
 		}
 		return []migrationStep{{"1. Write the optimized files", []string{fmt.Sprintf(
-			"`dockopt analyze --out /tmp/dockopt-out %s` writes them under `/tmp/dockopt-out` (this run wrote none), with a report whose steps build and compare both versions", dir)}}}
+			"%s writes them under `/tmp/dockopt-out` (this run wrote none), with a report whose steps build and compare both versions", CodeSpan("dockopt analyze --out /tmp/dockopt-out "+shellWord(dir)))}}}
 	}
 	var build, names []string
 	switch {
@@ -1073,8 +1073,8 @@ func migration(in Input, v view) []migrationStep {
 		if dest == "" {
 			dest = "."
 		}
-		build = append(build, fmt.Sprintf("run each command below, lay the optimized files over a copy of the repository with `git switch -c dockopt-trial && cp -r %s/. %s/ && rm -f %s`, and run each again with `:after`",
-			in.OutDir, dest, at("REPORT.md")))
+		build = append(build, fmt.Sprintf("run each command below, lay the optimized files over a copy of the repository with %s, and run each again with `:after`",
+			CodeSpan(fmt.Sprintf("git switch -c dockopt-trial && cp -r %s %s && rm -f %s", shellWord(in.OutDir+"/."), shellWord(dest+"/"), at("REPORT.md")))))
 	case in.OptimizedAt == nil:
 		build = append(build, "each command on the base branch, then again with `:after` on the pull request's branch:")
 	}
@@ -1086,14 +1086,11 @@ func migration(in Input, v view) []migrationStep {
 			ctx = path.Dir(f.Path)
 		}
 		df, cx := at(f.Path), at(ctx)
-		switch {
-		case in.OutDir != "":
-			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s`", name, df, cx))
-		case in.OptimizedAt != nil:
-			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s` and `docker build -t %s:after -f %s %s`", name, df, cx, name, at(in.OptimizedAt(f.Path)), cx))
-		default:
-			build = append(build, fmt.Sprintf("`docker build -t %s:before -f %s %s`", name, df, cx))
+		before := CodeSpan(fmt.Sprintf("docker build -t %s:before -f %s %s", name, df, cx))
+		if in.OptimizedAt != nil && in.OutDir == "" {
+			before += " and " + CodeSpan(fmt.Sprintf("docker build -t %s:after -f %s %s", name, at(in.OptimizedAt(f.Path)), cx))
 		}
+		build = append(build, before)
 	}
 	return []migrationStep{
 		{"1. Build both versions", build},
@@ -1106,21 +1103,80 @@ func migration(in Input, v view) []migrationStep {
 func codeList(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = "`" + s + "`"
+		q[i] = CodeSpan(s)
 	}
 	return joinAnd(q)
 }
 
+// imageName names the image the steps build from the Dockerfile at p: its
+// folder, and the name's variant when it is not plain "Dockerfile". The
+// repository chooses those names, so only what an image name may hold
+// (lowercase letters and digits, one ".", "_" or "-" between them) is
+// kept, and the rest becomes "-": a folder named "$(curl …|sh)" is not a
+// command for the person who copies the step.
 func imageName(p string) string {
 	dir := path.Dir(p)
 	if dir == "." {
 		dir = "app"
 	}
-	name := strings.ToLower(strings.ReplaceAll(dir, "/", "-"))
+	name := strings.ReplaceAll(dir, "/", "-")
 	if base := path.Base(p); base != "Dockerfile" {
-		name += "-" + strings.ToLower(strings.TrimPrefix(strings.TrimSuffix(base, ".Dockerfile"), "Dockerfile."))
+		name += "-" + strings.TrimPrefix(strings.TrimSuffix(base, ".Dockerfile"), "Dockerfile.")
 	}
-	return name
+	var b strings.Builder
+	separator := byte(0)
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			if separator != 0 && b.Len() > 0 {
+				b.WriteByte(separator)
+			}
+			separator = 0
+			b.WriteRune(r)
+		case r == '.', r == '_', r == '-':
+			if separator == 0 {
+				separator = byte(r)
+			}
+		default:
+			separator = '-'
+		}
+	}
+	if b.Len() == 0 {
+		return "app"
+	}
+	return b.String()[:min(b.Len(), 128)]
+}
+
+// shellWord quotes s for a POSIX shell unless it is made only of the
+// characters paths usually are: the steps are commands people copy, and a
+// name the repository chose may hold "$(…)", a quote or a space. A name
+// holding a rune analyzer.ShownEscaped reports (a bidi control) is quoted
+// as bash's $'…' with the rune escaped, so the command shows what it runs.
+func shellWord(s string) string {
+	plain := s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:@,%", r))
+	}) < 0
+	switch {
+	case plain:
+		return s
+	case strings.IndexFunc(s, analyzer.ShownEscaped) >= 0:
+		var b strings.Builder
+		b.WriteString("$'")
+		for _, r := range s {
+			switch {
+			case r == '\'', r == '\\':
+				b.WriteByte('\\')
+				b.WriteRune(r)
+			case analyzer.ShownEscaped(r):
+				fmt.Fprintf(&b, "\\u%04x", r)
+			default:
+				b.WriteRune(r)
+			}
+		}
+		b.WriteString("'")
+		return b.String()
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func userName(u string) string {

@@ -12,7 +12,7 @@ import (
 // section returns the report's section for one Dockerfile.
 func section(t *testing.T, report, path string) string {
 	t.Helper()
-	i := strings.Index(report, "("+path+")\n")
+	i := strings.Index(report, "(`"+path+"`)\n")
 	if i < 0 {
 		t.Fatalf("no section for %s in:\n%s", path, report)
 	}

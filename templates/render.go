@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"html"
 	"strings"
 	"sync"
 	"text/template"
 	"unicode/utf8"
+
+	"github.com/dockopt/dockopt/analyzer"
 )
 
 //go:embed *.tmpl
@@ -19,7 +22,12 @@ var tmpl = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("").Funcs(template.FuncMap{
 		"plural": plural,
 		"md":     escapeInline,
-		"sub":    func(a, b int) int { return a - b },
+		"code":   codePath,
+		"cell":   cellPath,
+		"htmlname": func(name string) string {
+			return html.EscapeString(analyzer.PrintableName(name))
+		},
+		"sub": func(a, b int) int { return a - b },
 	}).ParseFS(files, "*.tmpl"))
 })
 
@@ -32,6 +40,17 @@ var markdownSpecial = strings.NewReplacer(
 // escapeInline makes plain text (a finding's message, a file name in a
 // sentence) render as itself: "**/__pycache__" is a glob, not bold text.
 func escapeInline(s string) string { return markdownSpecial.Replace(s) }
+
+// codePath shows a path the repository chose as code: a backtick in it
+// cannot end the span early and let the rest of the name be read as
+// Markdown or HTML (a folder named "<details open>" folded the rest of a
+// report away; one named "[x](https://…)" made a link of a heading), and
+// a bidi control shows as its escape (analyzer.PrintableName).
+func codePath(name string) string { return CodeSpan(analyzer.PrintableName(name)) }
+
+// cellPath is codePath in a table cell, where a "|" ends the cell even
+// inside code unless it is escaped.
+func cellPath(name string) string { return strings.ReplaceAll(codePath(name), "|", `\|`) }
 
 // GitHub's limits (platform-facts 3.1 and 3.5).
 const (

@@ -126,7 +126,7 @@ func writeTextFile(w io.Writer, f *analyzer.FileResult, notApplied map[string][]
 	case f.Generated != nil:
 		label += ", generated"
 	}
-	fmt.Fprintf(w, "%s%s%s %s(%s)%s\n", p.bold, f.Path, p.reset, p.dim, label, p.reset)
+	fmt.Fprintf(w, "%s%s%s %s(%s)%s\n", p.bold, analyzer.PrintableName(f.Path), p.reset, p.dim, label, p.reset)
 	switch {
 	case f.Error != "" && f.Template:
 		// Not a failure: BuildKit never reads a template.
@@ -170,7 +170,7 @@ func writeTextFile(w io.Writer, f *analyzer.FileResult, notApplied map[string][]
 		if shared[lead] == 1 {
 			what = "1 more finding is"
 		}
-		fmt.Fprintf(w, "  %s%s the same in %s, generated from the same template, and listed there%s\n", p.dim, what, lead, p.reset)
+		fmt.Fprintf(w, "  %s%s the same in %s, generated from the same template, and listed there%s\n", p.dim, what, analyzer.PrintableName(lead), p.reset)
 	}
 	if afterFix {
 		for _, d := range notApplied[f.Path] {

@@ -1,0 +1,139 @@
+package templates_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/dockopt/dockopt/templates"
+)
+
+// hostileNames are folder names a repository may choose that Markdown,
+// HTML, a shell or a bidi-aware display would read as more than a name.
+var hostileNames = []string{
+	"we|ird [x](https:__evil.example)",
+	"a`b <details open>",
+	"x\u202eelif",
+	"$(id)",
+	"it's www.evil.example",
+}
+
+// outsideCode is s without its code spans (a run of backticks up to the
+// next run of the same length), as Markdown reads it.
+func outsideCode(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '`')
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		n := len(s[i:]) - len(strings.TrimLeft(s[i:], "`"))
+		fence := s[i : i+n]
+		rest := s[i+n:]
+		end := -1
+		for j := 0; j+n <= len(rest); {
+			k := strings.Index(rest[j:], fence)
+			if k < 0 {
+				break
+			}
+			k += j
+			if k+n < len(rest) && rest[k+n] == '`' || k > 0 && rest[k-1] == '`' {
+				j = k + n
+				for j < len(rest) && rest[j] == '`' {
+					j++
+				}
+				continue
+			}
+			end = k
+			break
+		}
+		if end < 0 {
+			b.WriteString(fence)
+			s = rest
+			continue
+		}
+		s = rest[end+n:]
+	}
+	return b.String()
+}
+
+var unescapedPipe = regexp.MustCompile(`(^|[^\\])\|`)
+
+// TestHostileNamesStayNames renders the report, the pull-request body and
+// the check run of a repository whose folder names are Markdown, HTML,
+// shell and a right-to-left override, and checks that each stays a name:
+// no link, no HTML, no table cell of its own, no command substitution in
+// the steps people copy, no bidi control.
+func TestHostileNamesStayNames(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for _, name := range hostileNames {
+		fsys[name+"/Dockerfile"] = &fstest.MapFile{Data: []byte("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nUSER root\nCMD npm start\n")}
+	}
+	in := input(t, "acme/weird", fsys)
+	in.OptimizedAt = func(p string) string { return p + ".optimized" }
+	report, err := templates.Report(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _, err := templates.PullRequestBody(in, "REPORT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := templates.CheckRun(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string]string{"report": report, "pull-request body": body, "check run": check.Summary + "\n" + check.Text}
+	for what, out := range outputs {
+		for _, name := range hostileNames {
+			if strings.Contains(out, name) && strings.ContainsRune(name, '\u202e') {
+				t.Errorf("%s shows the right-to-left override of %q as it is", what, name)
+			}
+		}
+		// A <summary> line is HTML, where Markdown is not read: its name
+		// must only be escaped as HTML.
+		var markdown []string
+		for _, line := range strings.Split(out, "\n") {
+			if name, ok := strings.CutPrefix(line, "<summary><b>"); ok {
+				name, _, _ = strings.Cut(name, "</b>")
+				if strings.ContainsAny(name, "<>") {
+					t.Errorf("%s: a summary holds HTML: %s", what, line)
+				}
+				continue
+			}
+			markdown = append(markdown, line)
+		}
+		plain := outsideCode(strings.Join(markdown, "\n"))
+		for _, bad := range []string{"[x](https:__evil.example)", "<details open>", "www.evil.example"} {
+			if strings.Contains(plain, bad) {
+				t.Errorf("%s has %q outside code, where Markdown reads it:\n%s", what, bad, out)
+			}
+		}
+		// Every row of a table has as many cells as its header.
+		cells := -1
+		for _, line := range strings.Split(out, "\n") {
+			if !strings.HasPrefix(line, "|") {
+				cells = -1
+				continue
+			}
+			n := len(unescapedPipe.FindAllString(line, -1))
+			if cells < 0 {
+				cells = n
+			} else if n != cells {
+				t.Errorf("%s: a table row has %d cell borders, its header %d:\n%s", what, n, cells, line)
+			}
+		}
+	}
+	if !strings.Contains(report, "docker build -t id:before -f '$(id)/Dockerfile' '$(id)'") {
+		t.Errorf("the build step of $(id)/Dockerfile is not a quoted command:\n%s", report)
+	}
+	if !strings.Contains(report, `-f $'x\u202eelif/Dockerfile'`) {
+		t.Errorf("the build step of the right-to-left folder does not escape it:\n%s", report)
+	}
+	if strings.Contains(report, "it's www") && !strings.Contains(report, `'it'\''s www.evil.example/Dockerfile'`) {
+		t.Errorf("the build step of a folder with a quote is not quoted:\n%s", report)
+	}
+}
