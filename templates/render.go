@@ -41,6 +41,10 @@ var markdownSpecial = strings.NewReplacer(
 // sentence) render as itself: "**/__pycache__" is a glob, not bold text.
 func escapeInline(s string) string { return markdownSpecial.Replace(s) }
 
+// EscapeMarkdown is escapeInline for the App's own Markdown (review
+// comments), which quotes the same findings.
+func EscapeMarkdown(s string) string { return escapeInline(s) }
+
 // codePath shows a path the repository chose as code: a backtick in it
 // cannot end the span early and let the rest of the name be read as
 // Markdown or HTML (a folder named "<details open>" folded the rest of a

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/templates"
 )
 
 // MaxComments is the most comments one review carries; the rest are
@@ -291,13 +292,15 @@ func (c candidate) body(cm Comment) string {
 	review := false
 	var created []string
 	for _, f := range c.findings {
-		fmt.Fprintf(&b, "**%s** (%s): %s\n", f.Rule, f.Severity, f.Message)
+		// Messages quote what the repository wrote (names, commands):
+		// escaped, they read as text, not as links or HTML.
+		fmt.Fprintf(&b, "**%s** (%s): %s\n", f.Rule, f.Severity, templates.EscapeMarkdown(f.Message))
 		if f.Fix.Message != "" && f.Fix.Message != f.Message {
-			fmt.Fprintf(&b, "Fix: %s\n", f.Fix.Message)
+			fmt.Fprintf(&b, "Fix: %s\n", templates.EscapeMarkdown(f.Fix.Message))
 		}
 		review = review || f.Fix.Safety == analyzer.Review
 		for _, g := range f.Fix.Files {
-			created = append(created, "`"+g.Path+"`")
+			created = append(created, templates.CodeSpan(analyzer.PrintableName(g.Path)))
 		}
 		b.WriteString("\n")
 	}
@@ -313,7 +316,8 @@ func (c candidate) body(cm Comment) string {
 	if len(created) > 0 {
 		fmt.Fprintf(&b, "\nThe full fix also writes %s, which a suggestion cannot create; `dockopt analyze --fix` does.\n", strings.Join(created, ", "))
 	}
-	fmt.Fprintf(&b, "\n`/dockopt explain %s` says why; `/dockopt ignore %s %s` waives it here.\n", c.findings[0].Rule, c.findings[0].Rule, c.path)
+	fmt.Fprintf(&b, "\n`/dockopt explain %s` says why; %s waives it here.\n", c.findings[0].Rule,
+		templates.CodeSpan("/dockopt ignore "+c.findings[0].Rule+" "+analyzer.PrintableName(c.path)))
 	fmt.Fprintf(&b, "<!-- dockopt:fp=%s -->", cm.Fingerprint)
 	return b.String()
 }
@@ -393,7 +397,7 @@ func (p Plan) body(elsewhere int) string {
 	if len(p.Summarised) > 0 {
 		fmt.Fprintf(&b, "\n%d more did not fit in one review (dockopt posts at most %d comments at a time; they follow once these are resolved):\n\n", len(p.Summarised), MaxComments)
 		for i, c := range p.Summarised {
-			line := fmt.Sprintf("- `%s` line %d: **%s** %s\n", c.Path, c.First(), strings.Join(c.Rules, ", "), c.Message)
+			line := fmt.Sprintf("- %s line %d: **%s** %s\n", templates.CodeSpan(analyzer.PrintableName(c.Path)), c.First(), strings.Join(c.Rules, ", "), templates.EscapeMarkdown(c.Message))
 			if b.Len()+len(line) > maxBody-200 {
 				fmt.Fprintf(&b, "- … and %d more; the check run lists them all.\n", len(p.Summarised)-i)
 				break

@@ -1,6 +1,7 @@
 package review
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -265,3 +266,83 @@ func TestSameInsertionPointNotMerged(t *testing.T) {
 		t.Errorf("the suggestion joins the edits in the wrong order:\n%s", got)
 	}
 }
+
+// A finding's message quotes the repository (a COPY source, a folder
+// name), and so does a path: in a review comment and in the review's body
+// they read as text, never as a link, HTML or a code span cut short.
+func TestHostileTextStaysText(t *testing.T) {
+	src := "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n"
+	path := "a`b <details open>/Dockerfile"
+	message := "copies [x](https://evil.example) and <img src=x> from a`b"
+	fd := finding("apt-no-install-recommends", 2, analyzer.TextEdit{Start: 47, End: 47, New: " --no-install-recommends"})
+	fd.Message = message
+	fd.Fix.Files = []analyzer.GeneratedFile{{Path: "a`b <details open>/.dockerignore", Content: ".git\n"}}
+	comments, _ := Build(result(t, path, src, fd), Diff{path: addedFile(src)}, analyzer.Review)
+	if len(comments) != 1 {
+		t.Fatalf("%d comments, want 1", len(comments))
+	}
+	var want []Comment
+	for i := range MaxComments + 1 {
+		c := comments[0]
+		c.Line, c.Fingerprint = i+1, Fingerprint(c.Rules, path, strings.Repeat("x", i))
+		want = append(want, c)
+	}
+	plan := NewPlan(want, nil, "dockopt[bot]", 0)
+	for what, text := range map[string]string{"comment": comments[0].Body, "review body": plan.Body} {
+		text, _, _ = strings.Cut(text, "```suggestion") // the block is code
+		plain := withoutCodeSpans(text)
+		for _, bad := range []string{"[x](https://evil.example)", "<img", "<details open>"} {
+			if regexp.MustCompile(`(^|[^\\])` + regexp.QuoteMeta(bad)).MatchString(plain) {
+				t.Errorf("%s holds %q as Markdown reads it:\n%s", what, bad, text)
+			}
+		}
+		if unescapedBacktick.MatchString(plain) {
+			t.Errorf("%s holds a backtick that opens a code span:\n%s", what, text)
+		}
+	}
+	if !strings.Contains(comments[0].Body, "``/dockopt ignore apt-no-install-recommends a`b <details open>/Dockerfile``") {
+		t.Errorf("the ignore command is not one code span:\n%s", comments[0].Body)
+	}
+}
+
+var unescapedBacktick = regexp.MustCompile("(^|[^\\\\])`")
+
+// withoutCodeSpans drops each code span of s (a run of backticks up to
+// the next run of the same length, GitHub's reading of it).
+func withoutCodeSpans(s string) string {
+	var b strings.Builder
+	for {
+		m := codeSpanOpen.FindStringSubmatchIndex(s)
+		if m == nil {
+			return b.String() + s
+		}
+		open := m[2:4]
+		fence := s[open[0]:open[1]]
+		start := open[1]
+		closeAt := -1
+		for i := start; i < len(s); {
+			j := strings.Index(s[i:], fence)
+			if j < 0 {
+				break
+			}
+			j += i
+			end := j + len(fence)
+			if (j == 0 || s[j-1] != '`') && (end == len(s) || s[end] != '`') {
+				closeAt = j
+				break
+			}
+			i = end
+			for i < len(s) && s[i] == '`' {
+				i++
+			}
+		}
+		if closeAt < 0 {
+			return b.String() + s
+		}
+		b.WriteString(s[:open[0]])
+		s = s[closeAt+len(fence):]
+	}
+}
+
+// codeSpanOpen finds a run of backticks not escaped by a backslash.
+var codeSpanOpen = regexp.MustCompile("(?:^|[^\\\\`])(`+)")
