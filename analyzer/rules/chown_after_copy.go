@@ -25,7 +25,9 @@ var ChownAfterCopy = &analyzer.Rule{
 		for _, s := range p.File.Stages {
 			copies := &copyTree{}
 			var runs []*analyzer.Instruction
-			for _, in := range s.Instructions {
+			// Only a RUN's chown looks back at the copies: those after
+			// the last one need no index.
+			for _, in := range s.Instructions[:lastRunning(s.Instructions, "chown")+1] {
 				if c, ok := copyOf(in); ok && c.dest != "" {
 					owner, chowned := in.Flag("chown")
 					copies.add(in, analyzer.ResolvePath(in.WorkdirBefore(), c.dest), owner, chowned)

@@ -27,6 +27,9 @@ var CleanupInLaterLayer = &analyzer.Rule{
 	POSIXOnly: true,
 	Check: func(p *analyzer.Pass) {
 		all := p.File.FinalStage().LineageInstructions()
+		// Only the rm of a RUN looks back at what was created: the
+		// instructions after the last one need no index.
+		all = all[:lastRunning(all, "rm")+1]
 		created := &createdIndex{}
 		for idx, in := range all {
 			if in.Keyword == "RUN" && in.Script != nil {

@@ -42,6 +42,23 @@ func startInstruction(d *analyzer.Dockerfile) *analyzer.Instruction {
 	return last
 }
 
+// lastRunning returns the index in ins of the last RUN that runs the
+// command name, -1 when none does. A rule that looks back from such RUNs
+// at what came before them records the instructions up to there only.
+func lastRunning(ins []*analyzer.Instruction, name string) int {
+	for i := len(ins) - 1; i >= 0; i-- {
+		if ins[i].Keyword != "RUN" || ins[i].Script == nil {
+			continue
+		}
+		for _, c := range ins[i].Script.Commands() {
+			if c.Name == name {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 // instructionOnLine returns the top-level instruction that starts on line,
 // which is where BuildKit locates its warnings.
 func instructionOnLine(d *analyzer.Dockerfile, line int) *analyzer.Instruction {
