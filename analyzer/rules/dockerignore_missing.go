@@ -55,11 +55,10 @@ var DockerignoreMissing = &analyzer.Rule{
 		if whole == nil {
 			return
 		}
-		entries := ignoreEntries(p.File, bc, true)
 		// Credentials files are the worst thing a whole-context copy
 		// takes; the new file lists each one the build does not read.
 		secrets := secretIgnoreEntries(bc, &secretScan{bc: bc}, func(string) bool { return false })
-		entries = append(entries, safeEntries(p.File, bc, secrets)...)
+		entries := ignoreEntries(p.File, bc, true, secrets...)
 		if len(entries) == 0 {
 			return
 		}
@@ -418,9 +417,9 @@ func gitSubcommand(args []string) string {
 
 // ignoreEntries lists what should be excluded for this context: the
 // essentials of each ecosystem, plus what the context or the repository's
-// .gitignore shows exists. Entries that would exclude a path the
-// Dockerfile copies or names are dropped.
-func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials bool) []ignoreEntry {
+// .gitignore shows exists, then extra. Entries that would exclude a path
+// the Dockerfile copies or names are dropped.
+func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials bool, extra ...ignoreEntry) []ignoreEntry {
 	git := gitignored(bc)
 	known := func(name string) bool { return bc.Has(name) || git[name] }
 	var out []ignoreEntry
@@ -522,7 +521,7 @@ func ignoreEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, essentials
 		}
 	}
 	add(ignoreEntry{name: "logs", lines: []string{"**/*.log"}, probes: logProbes}, logs || essentials && has("node"))
-	return safeEntries(d, bc, out)
+	return safeEntries(d, bc, append(out, extra...))
 }
 
 // nestedDirs returns up to three folders below the context's root that
@@ -943,9 +942,21 @@ func safeEntries(d *analyzer.Dockerfile, bc *analyzer.BuildContext, entries []ig
 			return false
 		}
 		if slices.ContainsFunc(e.lines, func(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "!") }) {
-			m, err := compileIgnoreLines(append(append([]string{}, base...), e.lines...))
-			if err != nil {
-				return false
+			var m *patternmatcher.PatternMatcher
+			if len(base) == 0 {
+				// The entry's lines alone, as a missing .dockerignore
+				// has it: a matcher compiled once for every file.
+				lent, err := borrowMatcher(e.lines)
+				if err != nil {
+					return false
+				}
+				defer lent.giveBack()
+				m = lent.PatternMatcher
+			} else {
+				var err error
+				if m, err = compileIgnoreLines(append(append([]string{}, base...), e.lines...)); err != nil {
+					return false
+				}
 			}
 			for _, n := range needed {
 				if excluded, _ := m.MatchesOrParentMatches(n); excluded && !bc.DockerIgnore.Excludes(n) {
