@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -297,14 +298,14 @@ func (sf *StageFacts) baseTool(name string) ToolState {
 	if sf.imageKnown {
 		if present, known := sf.image.Tool(name); known {
 			if !present {
-				return ToolState{Presence: Absent, Why: fmt.Sprintf("%s does not ship %s (dockopt's image table, %s)", base, name, imageTableDate())}
+				return ToolState{Presence: Absent, Why: base + " does not ship " + name + " (dockopt's image table, " + imageTableDate() + ")"}
 			}
 			bb := sf.image.Userland == UserlandBusybox && busyboxApplets[name]
-			why := fmt.Sprintf("%s ships %s (dockopt's image table, %s)", base, name, imageTableDate())
+			how := " ships " + name
 			if bb {
-				why = fmt.Sprintf("%s ships %s as a busybox applet (dockopt's image table, %s)", base, name, imageTableDate())
+				how += " as a busybox applet"
 			}
-			return ToolState{Presence: Present, Busybox: bb, Why: why}
+			return ToolState{Presence: Present, Busybox: bb, Why: base + how + " (dockopt's image table, " + imageTableDate() + ")"}
 		}
 	}
 	if st, ok := sf.foreignManager(name); ok {
@@ -313,11 +314,11 @@ func (sf *StageFacts) baseTool(name string) ToolState {
 	switch sf.distro.Family {
 	case DistroDebian, DistroRHEL, DistroSUSE:
 		if essentialGNU[name] {
-			return ToolState{Presence: Present, Why: fmt.Sprintf("%s is part of every %s-based image", name, sf.distro.Family)}
+			return ToolState{Presence: Present, Why: name + " is part of every " + string(sf.distro.Family) + "-based image"}
 		}
 	case DistroAlpine, DistroBusybox:
 		if busyboxApplets[name] || name == "busybox" {
-			return ToolState{Presence: Present, Busybox: name != "busybox", Why: fmt.Sprintf("%s is a busybox applet in %s-based images", name, sf.distro.Family)}
+			return ToolState{Presence: Present, Busybox: name != "busybox", Why: name + " is a busybox applet in " + string(sf.distro.Family) + "-based images"}
 		}
 	case DistroScratch:
 		return ToolState{Presence: Absent, Why: "scratch is empty"}
@@ -330,7 +331,7 @@ func (sf *StageFacts) baseTool(name string) ToolState {
 			return ToolState{Presence: Absent, Why: base + " is a Windows image"}
 		}
 	}
-	return ToolState{Why: fmt.Sprintf("dockopt does not know whether %s ships %s", base, name)}
+	return ToolState{Why: "dockopt does not know whether " + base + " ships " + name}
 }
 
 // foreignManager answers for another distribution's package manager in
@@ -408,7 +409,10 @@ func tagMajor(tag string) (int, bool) {
 // (bionic, focal) stopped at older releases.
 func latestCodename(tag string) bool { return tag == "jammy" || tag == "noble" }
 
-func imageTableDate() string { return "as of " + contentsAsOf() }
+// imageTableDate is "as of" the contents table's date, which does not
+// change while the program runs: worked out once, since most facts about
+// a base image quote it.
+var imageTableDate = sync.OnceValue(func() string { return "as of " + contentsAsOf() })
 
 // essentialGNU are commands every Debian, RHEL and SUSE image has (they
 // belong to packages the distribution cannot remove).

@@ -169,23 +169,32 @@ func (sf *StageFacts) UsersAt(line int) []string {
 	return out
 }
 
-var numericID = regexp.MustCompile(`^\d+$`)
+// numericID reports a user written as a number (the regular expression
+// ^\d+$, without its cost: every account question of a stage asks it).
+func numericID(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] < '0' || name[i] > '9' {
+			return false
+		}
+	}
+	return name != ""
+}
 
 func (sf *StageFacts) baseAccount(name string) (Presence, string) {
 	base := sf.chain[0].Base.Raw
 	switch {
-	case numericID.MatchString(name):
+	case numericID(name):
 		return Present, "a numeric user ID needs no account"
 	case sf.distro.Family == DistroScratch:
 		return Absent, "scratch has no /etc/passwd: only numeric IDs work"
 	case sf.imageKnown && sf.image.HasUser(name):
-		return Present, fmt.Sprintf("%s has the account %s (dockopt's image table, %s)", base, name, imageTableDate())
+		return Present, base + " has the account " + name + " (dockopt's image table, " + imageTableDate() + ")"
 	case sf.imageKnown:
-		return Absent, fmt.Sprintf("%s is not known to have an account %s (dockopt's image table, %s)", base, name, imageTableDate())
+		return Absent, base + " is not known to have an account " + name + " (dockopt's image table, " + imageTableDate() + ")"
 	case name == "root" && sf.distro.Family != "" && sf.distro.Family != DistroWindows:
 		return Present, "every Linux image has root"
 	}
-	return Unknown, fmt.Sprintf("dockopt does not know the accounts of %s", base)
+	return Unknown, "dockopt does not know the accounts of " + base
 }
 
 // userLongValued are the long options of useradd, usermod, adduser
