@@ -286,6 +286,10 @@ func inferContext(fsys fs.FS, dockerfile string) string {
 		return dir
 	}
 	sources := localCopySources(src)
+	if r, ok := fsys.(*recordingFS); ok {
+		// The analysis reads the same bytes: it takes these instead.
+		r.keepDockerfile(dockerfile, src)
+	}
 	var missing []string
 	for _, s := range sources {
 		if !lookUpQuietly(fsys, path.Join(dir, s)) {

@@ -314,10 +314,13 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 	res := &Result{Files: make([]*FileResult, len(targets))}
 	analyze := func(i int, t Target) {
 		defer Track(ctx, t.Path, "analyzing")()
-		src, err := readBounded(fsys, t.Path, MaxDockerfileSize)
-		if err != nil {
-			res.Files[i] = &FileResult{Path: t.Path, Context: t.Context, Error: readError(err)}
-			return
+		src, kept := rec.takeDockerfile(t.Path)
+		if !kept {
+			var err error
+			if src, err = readBounded(fsys, t.Path, MaxDockerfileSize); err != nil {
+				res.Files[i] = &FileResult{Path: t.Path, Context: t.Context, Error: readError(err)}
+				return
+			}
 		}
 		bc := contexts.get(t.Context).forDockerfile(t.Path)
 		fr, err := c.AnalyzeSource(ctx, t.Path, src, bc)

@@ -118,6 +118,12 @@ type recordingFS struct {
 	// fileBytes counts the bytes held, up to maxCachedFileBytes.
 	files     map[string][]byte
 	fileBytes int
+	// dockerfiles holds the Dockerfiles Discover read (inferContext)
+	// until their analysis takes them, which then needs no open, stat,
+	// read and close of its own; dockerfileBytes counts the bytes held,
+	// up to maxKeptDockerfileBytes.
+	dockerfiles     map[string][]byte
+	dockerfileBytes int
 }
 
 type dirListing struct {
@@ -143,6 +149,10 @@ const (
 	maxCachedFile      = 64 << 10
 	maxCachedFileBytes = 4 << 20
 )
+
+// maxKeptDockerfileBytes bounds the Dockerfiles Discover keeps for their
+// analysis; past it, a Dockerfile is read again when analyzed.
+const maxKeptDockerfileBytes = 4 << 20
 
 func recording(fsys fs.FS) *recordingFS {
 	if r, ok := fsys.(*recordingFS); ok {
@@ -248,6 +258,34 @@ func (r *recordingFS) readKept(name string, limit int64) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("file too large")}
 	}
 	return bytes.Clone(b), nil
+}
+
+// keepDockerfile holds src, the Dockerfile name as Discover read it, for
+// takeDockerfile; the caller must not use src afterwards.
+func (r *recordingFS) keepDockerfile(name string, src []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.dockerfiles[name]; ok || r.dockerfileBytes+len(src) > maxKeptDockerfileBytes {
+		return
+	}
+	if r.dockerfiles == nil {
+		r.dockerfiles = map[string][]byte{}
+	}
+	r.dockerfiles[name] = src
+	r.dockerfileBytes += len(src)
+}
+
+// takeDockerfile hands over the Dockerfile name kept by keepDockerfile,
+// once: the analysis owns it from then on.
+func (r *recordingFS) takeDockerfile(name string) ([]byte, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	src, ok := r.dockerfiles[name]
+	if ok {
+		delete(r.dockerfiles, name)
+		r.dockerfileBytes -= len(src)
+	}
+	return src, ok
 }
 
 // absent reports whether name is known not to exist: the listing of its
