@@ -278,7 +278,11 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 func (f *Facts) buildStage(s *Stage) *StageFacts {
 	sf := &StageFacts{Stage: s, facts: f, chain: lineageUpTo(s, f.lineageDepth()), binDirs: map[string]bool{}, virtuals: map[string][]string{}, world: map[string]bool{}}
 	root := sf.chain[0]
-	sf.image, sf.imageKnown = baseContents(root.Base)
+	if repo := f.ctx.repo; repo != nil {
+		sf.image, sf.imageKnown = repo.imageContents(root.Base)
+	} else {
+		sf.image, sf.imageKnown = baseContents(root.Base)
+	}
 	sf.distro = sf.detectDistro()
 	env := map[string]string{"PATH": defaultPath}
 	for k, v := range sf.image.Env {
@@ -675,6 +679,39 @@ func staticEnviron(vars []map[string]string) expand.Environ {
 // ship (tools, users, entrypoint): the image a fix would move a stage to,
 // say, which no stage is built on yet.
 func ImageContents(r ImageRef) (contents.Image, bool) { return baseContents(r) }
+
+// knownContents is one answer of baseContents.
+type knownContents struct {
+	image contents.Image
+	known bool
+}
+
+// maxCachedImages bounds the base images an analysis keeps the table's
+// answer for; past it, an image is looked up again.
+const maxCachedImages = 4096
+
+// imageContents is baseContents, answered once per image for all the
+// stages of a run (a corpus's 1,700 stages are built on 400 images, and
+// each lookup tries several names and tag variants). The table does not
+// change while the program runs.
+func (r *repoEvidence) imageContents(ref ImageRef) (contents.Image, bool) {
+	r.mu.Lock()
+	c, ok := r.images[ref]
+	r.mu.Unlock()
+	if ok {
+		return c.image, c.known
+	}
+	c.image, c.known = baseContents(ref)
+	r.mu.Lock()
+	if r.images == nil {
+		r.images = map[ImageRef]knownContents{}
+	}
+	if len(r.images) < maxCachedImages {
+		r.images[ref] = c
+	}
+	r.mu.Unlock()
+	return c.image, c.known
+}
 
 // baseContents looks an image reference up in the contents table.
 func baseContents(r ImageRef) (contents.Image, bool) {

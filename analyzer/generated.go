@@ -93,6 +93,9 @@ type repoEvidence struct {
 	// composes are the compose files read for their services
 	// (facts_compose.go).
 	composes map[string]*composeEvidence
+	// images holds baseContents' answers for the base images looked up
+	// so far (imageContents), up to maxCachedImages.
+	images map[ImageRef]knownContents
 }
 
 // scriptEvidence is what one generator-named script does to Dockerfiles:
