@@ -468,6 +468,7 @@ func (d *Dockerfile) build() error {
 	var stage *Stage
 	metaEnv := map[string]string{}
 	lex := lexer(d.Escape)
+	d.Instructions = make([]*Instruction, 0, len(d.AST.Children))
 	for i, node := range d.AST.Children {
 		in := d.newInstruction(i, node)
 		d.Instructions = append(d.Instructions, in)
@@ -538,7 +539,7 @@ func stagePOSIX(s *Stage) bool {
 func (d *Dockerfile) newInstruction(index int, node *parser.Node) *Instruction {
 	in := &Instruction{
 		Index:     index,
-		Keyword:   strings.ToUpper(node.Value),
+		Keyword:   upperKeyword(node.Value),
 		Node:      node,
 		StartLine: node.StartLine,
 		EndLine:   node.EndLine,
@@ -547,9 +548,7 @@ func (d *Dockerfile) newInstruction(index int, node *parser.Node) *Instruction {
 		Heredocs:  node.Heredocs,
 		Comments:  node.PrevComment,
 	}
-	for n := node.Next; n != nil; n = n.Next {
-		in.Args = append(in.Args, n.Value)
-	}
+	in.Args = nodeArgs(node)
 	in.Start = d.Offset(in.StartLine)
 	for in.Start < len(d.Source) && (d.Source[in.Start] == ' ' || d.Source[in.Start] == '\t') {
 		in.Start++
@@ -563,10 +562,55 @@ func (d *Dockerfile) newInstruction(index int, node *parser.Node) *Instruction {
 	for kwEnd < in.End && !isSpace(d.Source[kwEnd]) {
 		kwEnd++
 	}
-	in.Written = string(d.Source[in.KeywordStart:kwEnd])
+	in.Written = writtenKeyword(d.Source[in.KeywordStart:kwEnd], in.Keyword)
 	in.ArgsStart = d.skipFlags(kwEnd, in.End, len(in.Flags))
 	in.Parsed, in.Command, in.parseErr = parseTyped(node)
 	return in
+}
+
+// upperKeywords are the instruction names BuildKit's parser gives (in
+// lower case), each with its upper-case form: looked up instead of
+// converted, a string less for every instruction of every analysis.
+var upperKeywords = func() map[string]string {
+	m := make(map[string]string, len(command.Commands))
+	for name := range command.Commands {
+		m[name] = strings.ToUpper(name)
+	}
+	return m
+}()
+
+// upperKeyword returns a node's instruction name in upper case.
+func upperKeyword(value string) string {
+	if k, ok := upperKeywords[value]; ok {
+		return k
+	}
+	return strings.ToUpper(value)
+}
+
+// writtenKeyword is the keyword as written: keyword itself (no copy)
+// when written in upper case, as it nearly always is.
+func writtenKeyword(written []byte, keyword string) string {
+	if string(written) == keyword {
+		return keyword
+	}
+	return string(written)
+}
+
+// nodeArgs returns the values of the words after an instruction's name,
+// in one allocation.
+func nodeArgs(node *parser.Node) []string {
+	n := 0
+	for a := node.Next; a != nil; a = a.Next {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	args := make([]string, 0, n)
+	for a := node.Next; a != nil; a = a.Next {
+		args = append(args, a.Value)
+	}
+	return args
 }
 
 // keywordStart returns where the keyword of the instruction at start is:
@@ -589,7 +633,7 @@ func (d *Dockerfile) keywordStart(start, end int) int {
 func (d *Dockerfile) newTriggerInstruction(parent *Instruction, node *parser.Node) *Instruction {
 	t := &Instruction{
 		Index:        parent.Index,
-		Keyword:      strings.ToUpper(node.Value),
+		Keyword:      upperKeyword(node.Value),
 		Node:         node,
 		StartLine:    parent.StartLine,
 		EndLine:      parent.EndLine,
@@ -601,9 +645,7 @@ func (d *Dockerfile) newTriggerInstruction(parent *Instruction, node *parser.Nod
 		KeywordStart: parent.ArgsStart,
 		End:          parent.End,
 	}
-	for n := node.Next; n != nil; n = n.Next {
-		t.Args = append(t.Args, n.Value)
-	}
+	t.Args = nodeArgs(node)
 	kwEnd := t.Start
 	for kwEnd < t.End && !isSpace(d.Source[kwEnd]) {
 		kwEnd++

@@ -1,7 +1,7 @@
 package analyzer
 
 import (
-	"fmt"
+	"cmp"
 	"maps"
 	"math"
 	"path"
@@ -275,8 +275,11 @@ func (f *Facts) metaArg(name string) (string, bool) {
 // defaultPath is the PATH of images that do not set one.
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+// defaultPathDirs are defaultPath's folders, which every stage starts with.
+var defaultPathDirs = strings.Split(defaultPath, ":")
+
 func (f *Facts) buildStage(s *Stage) *StageFacts {
-	sf := &StageFacts{Stage: s, facts: f, chain: lineageUpTo(s, f.lineageDepth()), binDirs: map[string]bool{}, virtuals: map[string][]string{}, world: map[string]bool{}}
+	sf := &StageFacts{Stage: s, facts: f, chain: lineageUpTo(s, f.lineageDepth()), binDirs: make(map[string]bool, len(defaultPathDirs)), virtuals: map[string][]string{}, world: map[string]bool{}}
 	root := sf.chain[0]
 	if repo := f.ctx.repo; repo != nil {
 		sf.image, sf.imageKnown = repo.imageContents(root.Base)
@@ -290,13 +293,18 @@ func (f *Facts) buildStage(s *Stage) *StageFacts {
 		// that a WORKDIR or COPY written with it resolves.
 		env[k] = v
 	}
-	for _, dir := range strings.Split(defaultPath, ":") {
+	for _, dir := range defaultPathDirs {
 		sf.binDirs[dir] = true
 	}
 	workdir, _, _ := sf.BaseWorkdir()
 	user := sf.baseUser()
 	lex := lexer(f.file.Escape)
 	sf.lex = lex
+	steps := 0
+	for _, st := range sf.chain {
+		steps += len(st.Instructions)
+	}
+	sf.steps = make([]step, 0, steps)
 	for _, st := range sf.chain {
 		for _, in := range st.Instructions {
 			sf.steps = append(sf.steps, step{in: in, workdir: workdir, user: user, env: env})
@@ -351,9 +359,9 @@ func (f *Facts) buildStage(s *Stage) *StageFacts {
 	}
 	sf.endUser, sf.endDir, sf.endEnv = user, workdir, env
 	// Queries stop at the first event past the offset they ask about.
-	sort.SliceStable(sf.tools, func(i, j int) bool { return sf.tools[i].offset < sf.tools[j].offset })
-	sort.SliceStable(sf.accounts, func(i, j int) bool { return sf.accounts[i].offset < sf.accounts[j].offset })
-	sort.SliceStable(sf.writes, func(i, j int) bool { return sf.writes[i].offset < sf.writes[j].offset })
+	slices.SortStableFunc(sf.tools, func(a, b toolEvent) int { return cmp.Compare(a.offset, b.offset) })
+	slices.SortStableFunc(sf.accounts, func(a, b accountEvent) int { return cmp.Compare(a.offset, b.offset) })
+	slices.SortStableFunc(sf.writes, func(a, b pathEvent) int { return cmp.Compare(a.offset, b.offset) })
 	return sf
 }
 
@@ -412,11 +420,11 @@ func (sf *StageFacts) BaseWorkdir() (dir string, known bool, why string) {
 	case base.IsScratch():
 		return "/", true, "scratch sets no WORKDIR"
 	case sf.imageKnown && sf.image.WorkdirUnknown:
-		return "", false, fmt.Sprintf("the base image %s sets a WORKDIR that changes with its version (dockopt's image table, %s)", base.Raw, imageTableDate())
+		return "", false, "the base image " + base.Raw + " sets a WORKDIR that changes with its version (dockopt's image table, " + imageTableDate() + ")"
 	case sf.imageKnown && sf.image.Workdir != "":
-		return sf.image.Workdir, true, fmt.Sprintf("the base image %s sets WORKDIR %s (dockopt's image table, %s)", base.Raw, sf.image.Workdir, imageTableDate())
+		return sf.image.Workdir, true, "the base image " + base.Raw + " sets WORKDIR " + sf.image.Workdir + " (dockopt's image table, " + imageTableDate() + ")"
 	case sf.imageKnown:
-		return "/", true, fmt.Sprintf("the base image %s sets no WORKDIR (dockopt's image table, %s)", base.Raw, imageTableDate())
+		return "/", true, "the base image " + base.Raw + " sets no WORKDIR (dockopt's image table, " + imageTableDate() + ")"
 	}
 	return "", false, "dockopt does not know whether the base image " + base.Raw + " sets a WORKDIR (it is not in dockopt's image table)"
 }

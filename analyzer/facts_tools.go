@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -67,7 +68,7 @@ func (sf *StageFacts) detectDistro() DistroFact {
 	case sf.Stage.Windows || base.IsWindows():
 		return DistroFact{DistroWindows, UserlandWindows, "the base image " + base.Raw + " is a Windows image", named}
 	case sf.imageKnown && sf.image.Distro != "":
-		return DistroFact{Distro(sf.image.Distro), sf.image.Userland, fmt.Sprintf("the base image %s is %s-based (dockopt's image table, %s)", base.Raw, sf.image.Distro, imageTableDate()), named}
+		return DistroFact{Distro(sf.image.Distro), sf.image.Userland, "the base image " + base.Raw + " is " + sf.image.Distro + "-based (dockopt's image table, " + imageTableDate() + ")", named}
 	case base.Name() == "busybox":
 		return DistroFact{DistroBusybox, UserlandBusybox, "the base image is busybox", named && base.Official() == "busybox"}
 	}
@@ -669,7 +670,7 @@ func (sf *StageFacts) runTools(in *Instruction, cmds []Command, script *Script, 
 		}
 		if c.Call != nil && proven[c.Call] && !strings.HasPrefix(c.Name, ".") && !shellBuiltins[c.Name] {
 			sf.toolEvent(toolEvent{offset: off, line: line, tool: canonicalTool(c.Name), presence: Present, proof: true,
-				why: fmt.Sprintf("line %d runs %s, so the build proves it is there", line, c.Name)})
+				why: "line " + strconv.Itoa(line) + " runs " + c.Name + ", so the build proves it is there"})
 		}
 		if op, ok := packageOp(c, vars, st.env); ok {
 			sf.packageTools(op, in, off, line, &aptInstalled, aptMarkedAuto, keepManual)

@@ -52,7 +52,7 @@ func (sf *StageFacts) baseUser() UserFact {
 	case BaseImageUser(base) != "":
 		return UserFact{Name: BaseImageUser(base), Known: true, Why: "the base image " + base.Raw + " runs as " + BaseImageUser(base)}
 	case sf.imageKnown && sf.image.User != "":
-		return UserFact{Name: sf.image.User, Known: true, Why: fmt.Sprintf("the base image %s sets USER %s (dockopt's image table, %s)", base.Raw, sf.image.User, imageTableDate())}
+		return UserFact{Name: sf.image.User, Known: true, Why: "the base image " + base.Raw + " sets USER " + sf.image.User + " (dockopt's image table, " + imageTableDate() + ")"}
 	case sf.imageKnown || base.IsScratch():
 		return UserFact{Known: true, Why: "no USER is set, and the base image " + base.Raw + " runs as root"}
 	}
