@@ -8,6 +8,8 @@ package patcher
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -466,6 +468,13 @@ type filePatcher struct {
 	splitTries, splitBytes int
 	// held are the instructions no fix may edit, in the file being patched.
 	held []held
+	// refused holds, by candidate, why check refused it. The same
+	// candidate comes back: halving a batch whose first half passes tries
+	// the second with it, which is the batch that failed, and a fix
+	// retried in the next pass may make the file the batch that blocked it
+	// made. Its analysis and check would refuse it again for the same
+	// reason (one in forty of a corpus's candidates).
+	refused map[refusedKey]string
 }
 
 // held is an instruction the original's findings say cannot run as
@@ -819,14 +828,51 @@ func (p *filePatcher) try(src []byte, current *analyzer.FileResult, fixes []anal
 		// Refused before the whole file is analyzed: it would be anyway.
 		return nil, nil, ReasonTooLarge
 	}
-	res, err := p.run.AnalyzeCandidate(p.ctx, p.path, next, p.bc.WithGenerated(generated, p.path), current)
+	key := refusedKey{bc: p.bc, sum: candidateSum(next, generated)}
+	if reason, ok := p.refused[key]; ok {
+		return nil, nil, reason
+	}
+	res, err := p.run.AnalyzeCandidate(p.ctx, p.path, next, key.bc.WithGenerated(generated, p.path), current)
 	if err != nil {
 		return nil, nil, reasonCanceled
 	}
 	if reason := p.check(res); reason != "" {
+		if p.refused == nil {
+			p.refused = map[refusedKey]string{}
+		}
+		p.refused[key] = reason
 		return nil, nil, reason
 	}
 	return next, res, ""
+}
+
+// refusedKey names a candidate by what its analysis and check read: its
+// bytes and generated files (candidateSum), and the build context they
+// were added to.
+type refusedKey struct {
+	bc  *analyzer.BuildContext
+	sum [sha256.Size]byte
+}
+
+// candidateSum is the SHA-256 of a candidate's bytes and generated files,
+// each length-prefixed so that no two candidates share an input.
+func candidateSum(src []byte, generated []analyzer.GeneratedFile) [sha256.Size]byte {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field(string(src))
+	for _, g := range generated {
+		field(g.Path)
+		field(g.Content)
+		field(g.Merge)
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // writesExistingFile reports whether a generated file that is not merged
