@@ -39,7 +39,29 @@ var markdownSpecial = strings.NewReplacer(
 
 // escapeInline makes plain text (a finding's message, a file name in a
 // sentence) render as itself: "**/__pycache__" is a glob, not bold text.
-func escapeInline(s string) string { return markdownSpecial.Replace(s) }
+func escapeInline(s string) string { return escapeReferences(markdownSpecial.Replace(s)) }
+
+// escapeReferences escapes each & that could start an HTML character
+// reference ("&#x202E;", "&rlm;", "&lt;"): Markdown decodes one outside
+// code, so a name or line a message quotes could otherwise hold a bidi
+// control, shown as it is, that PrintableName and escapeControl would
+// have escaped. A & followed by anything else ("&&") is left alone.
+func escapeReferences(s string) string {
+	if !strings.Contains(s, "&") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 4)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '&' && i+1 < len(s) {
+			if n := s[i+1]; n == '#' || n >= 'a' && n <= 'z' || n >= 'A' && n <= 'Z' {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
 
 // EscapeMarkdown is escapeInline for the App's own Markdown (review
 // comments), which quotes the same findings.
