@@ -137,3 +137,25 @@ func TestHostileNamesStayNames(t *testing.T) {
 		t.Errorf("the build step of a folder with a quote is not quoted:\n%s", report)
 	}
 }
+
+// TestUnknownBaseStaysAName checks the check run's list of files whose
+// earlier version is unknown: their names come from the pull request's
+// diff, which the repository chooses like its folder names.
+func TestUnknownBaseStaysAName(t *testing.T) {
+	fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: []byte("FROM node:20\nCMD npm start\n")}}
+	in := input(t, "acme/weird", fsys)
+	name := "a` <details open> `b/Dockerfile"
+	in.Judged = &templates.Judged{Mode: "new", PullRequest: true, Conclusion: "success", Threshold: "warning",
+		Against: "the base branch `main`", UnknownBase: []string{name}}
+	check, err := templates.CheckRun(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := check.Summary + "\n" + check.Text
+	if !strings.Contains(out, "could not be rebuilt") {
+		t.Fatalf("the check run does not list the file:\n%s", out)
+	}
+	if strings.Contains(outsideCode(out), "<details open>") {
+		t.Errorf("the check run has a file name's <details open> outside code, where Markdown reads it:\n%s", out)
+	}
+}
