@@ -159,3 +159,27 @@ func TestUnknownBaseStaysAName(t *testing.T) {
 		t.Errorf("the check run has a file name's <details open> outside code, where Markdown reads it:\n%s", out)
 	}
 }
+
+// TestCheckRunLimitsAndWarningsStayText checks the check run's limits
+// and configuration warnings, which quote what the repository wrote (a
+// configuration key, a build context's folder) and which the report
+// escapes.
+func TestCheckRunLimitsAndWarningsStayText(t *testing.T) {
+	fsys := fstest.MapFS{"Dockerfile": &fstest.MapFile{Data: []byte("FROM node:20\nCMD npm start\n")}}
+	in := input(t, "acme/weird", fsys)
+	warning := `.hadolint.yaml:1: unknown key "<details open>" ignored, as hadolint ignores it`
+	in.Result.ConfigWarnings = []string{warning}
+	in.Judged = &templates.Judged{Mode: "new", PullRequest: true, Conclusion: "success", Threshold: "warning",
+		Against: "the base branch `main`", Warnings: []string{warning}}
+	check, err := templates.CheckRun(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := check.Summary + "\n" + check.Text
+	if !strings.Contains(out, "unknown key") {
+		t.Fatalf("the check run does not show the warning:\n%s", out)
+	}
+	if strings.Contains(outsideCode(out), "<details open>") {
+		t.Errorf("the check run has a configuration key's <details open> outside code, where Markdown reads it:\n%s", out)
+	}
+}
