@@ -1144,7 +1144,8 @@ func imageName(p string) string {
 	if b.Len() == 0 {
 		return "app"
 	}
-	return b.String()[:min(b.Len(), 128)]
+	// Cut to 128, the name must still end in a letter or digit.
+	return strings.TrimRight(b.String()[:min(b.Len(), 128)], "._-")
 }
 
 // shellWord quotes s for a POSIX shell unless it is made only of the
