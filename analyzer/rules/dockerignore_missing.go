@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
@@ -1191,13 +1192,22 @@ func installsGitOnce(d *analyzer.Dockerfile) func() bool {
 var gitInvocation = regexp.MustCompile(`\bgit\s+(-C\s+\S+\s+)?(describe|rev-parse|rev-list|log|show|status|symbolic-ref|tag|branch)\b`)
 
 // entryMatchers lends compiled matchers for the patterns of the entries
-// above, by their lines. The entries are this file's constants, so there
-// are a few dozen keys at most. Compiling them anew for each entry of
-// each analysis, patch candidates included, was 2 % of the CPU time of
+// above, by their lines. Compiling them anew for each entry of each
+// analysis, patch candidates included, was 2 % of the CPU time of
 // `analyze --format json`. A PatternMatcher compiles each pattern on its
 // first match and is not safe for concurrent use, so a matcher is lent to
-// one analysis at a time, and never holds a user's pattern.
+// one analysis at a time. Most entries are this file's constants, but
+// some name what a repository holds (a secret file found in the context),
+// and the App lives through many repositories: past maxPooledEntries
+// line sets, a matcher is compiled for its one use and not kept.
 var entryMatchers sync.Map // strings.Join(lines, "\n") -> *sync.Pool of *patternmatcher.PatternMatcher
+
+// maxPooledEntries bounds the line sets entryMatchers keeps pools for:
+// the constant entries are a few dozen.
+const maxPooledEntries = 512
+
+// pooledEntries counts the line sets entryMatchers holds.
+var pooledEntries atomic.Int64
 
 // lentMatcher is a matcher borrowed from entryMatchers until giveBack.
 type lentMatcher struct {
@@ -1209,11 +1219,22 @@ func borrowMatcher(lines []string) (lentMatcher, error) {
 	key := strings.Join(lines, "\n")
 	pool, ok := entryMatchers.Load(key)
 	if !ok {
-		pool, _ = entryMatchers.LoadOrStore(key, &sync.Pool{})
+		if pooledEntries.Add(1) <= maxPooledEntries {
+			var loaded bool
+			if pool, loaded = entryMatchers.LoadOrStore(key, &sync.Pool{}); loaded {
+				pooledEntries.Add(-1)
+			}
+			ok = true
+		} else {
+			pooledEntries.Add(-1)
+		}
 	}
-	p := pool.(*sync.Pool)
-	if m, ok := p.Get().(*patternmatcher.PatternMatcher); ok {
-		return lentMatcher{m, p}, nil
+	var p *sync.Pool
+	if ok {
+		p = pool.(*sync.Pool)
+		if m, ok := p.Get().(*patternmatcher.PatternMatcher); ok {
+			return lentMatcher{m, p}, nil
+		}
 	}
 	m, err := compileIgnoreLines(lines)
 	if err != nil {
@@ -1233,7 +1254,11 @@ func compileIgnoreLines(lines []string) (*patternmatcher.PatternMatcher, error) 
 	return patternmatcher.New(patterns)
 }
 
-func (m lentMatcher) giveBack() { m.pool.Put(m.PatternMatcher) }
+func (m lentMatcher) giveBack() {
+	if m.pool != nil {
+		m.pool.Put(m.PatternMatcher)
+	}
+}
 
 // runsRenvRestore reports a RUN of the file that calls renv::restore()
 // through R or Rscript.
