@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/templates"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
@@ -136,7 +138,7 @@ func parseCommand(line string, words []string) Result {
 	switch name {
 	case Rerun, Recreate, Help:
 		if len(args) > 0 {
-			return usage("`%s` takes no arguments, but got `%s`.", name, strings.Join(args, " "))
+			return usage("`%s` takes no arguments, but got %s.", name, Code(strings.Join(args, " ")))
 		}
 		return Run{Command{Name: name, Line: line}}
 	case Explain:
@@ -152,12 +154,12 @@ func parseCommand(line string, words []string) Result {
 		if len(args) == 2 {
 			c.Path = strings.TrimPrefix(args[1], "./")
 			if strings.HasPrefix(c.Path, "/") || strings.Contains("/"+c.Path+"/", "/../") {
-				return usage("the path `%s` must be relative to the repository root.", args[1])
+				return usage("the path %s must be relative to the repository root.", Code(args[1]))
 			}
 		}
 		return Run{c}
 	}
-	return usage("`%s` is not a dockopt command.", words[0])
+	return usage("%s is not a dockopt command.", Code(words[0]))
 }
 
 // markdown reads comments the way GitHub renders them: CommonMark with
@@ -218,3 +220,9 @@ func HelpText(mention string) string {
 	b.WriteString("\nCommands in code blocks, in quotes, or edited into older comments are not run.\n")
 	return b.String()
 }
+
+// Code quotes what a commenter or a repository wrote (a word of a
+// command, a branch name) as Markdown code that no backtick in it can end,
+// with control and bidi characters shown as escapes: dockopt's answers
+// must not turn someone's words into links or HTML.
+func Code(s string) string { return templates.CodeSpan(analyzer.PrintableName(s)) }

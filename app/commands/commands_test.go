@@ -63,6 +63,10 @@ func TestParse(t *testing.T) {
 		{"ignore escaping path", "/dockopt ignore DL3008 a/../../x", usage("/dockopt ignore DL3008 a/../../x", "must be relative")},
 		{"rerun with arguments", "/dockopt rerun now please", usage("/dockopt rerun now please", "takes no arguments")},
 		{"unknown command", "/dockopt deploy", usage("/dockopt deploy", "`deploy` is not a dockopt command")},
+		// A commenter's word is quoted as code no backtick in it ends, so
+		// dockopt's answer cannot carry their link or HTML.
+		{"unknown command with markdown", "/dockopt x`[a](https://evil.example)`<b>", usage("/dockopt x`[a](https://evil.example)`<b>", "``x`[a](https://evil.example)`<b>`` is not a dockopt command")},
+		{"escaping path with a backtick", "/dockopt ignore DL3008 /`<img>", usage("/dockopt ignore DL3008 /`<img>", "the path ``/`<img>`` must be relative")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

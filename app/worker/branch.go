@@ -16,6 +16,7 @@ import (
 	"github.com/dockopt/dockopt/app/baselines"
 	"github.com/dockopt/dockopt/app/budget"
 	"github.com/dockopt/dockopt/app/clone"
+	"github.com/dockopt/dockopt/app/commands"
 	"github.com/dockopt/dockopt/app/ghclient"
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/leases"
@@ -222,7 +223,7 @@ func (w *Worker) runBranch(ctx context.Context, repo *github.Repository, wr writ
 	pc := paced{w: w, inst: j.inst, repo: repo.GetFullName(), asked: j.force || j.openPR}
 	switch {
 	case len(files) == 0 && existing != nil:
-		msg := "dockopt found nothing left to change on `" + j.branch + "` at " + co.SHA[:12] + ", so this pull request is closed and its branch deleted."
+		msg := "dockopt found nothing left to change on " + commands.Code(j.branch) + " at " + co.SHA[:12] + ", so this pull request is closed and its branch deleted."
 		if err := wr.proposals.Withdraw(budget.WithClass(ctx, budget.Proposals), existing, msg); err != nil {
 			return publish.Outcome{}, err
 		}
@@ -312,7 +313,7 @@ func (w *Worker) baseline(ctx context.Context, repo, branch, sha string) (verdic
 		return verdict.Baseline{}, err
 	}
 	return verdict.Baseline{Known: true, Fingerprints: prev.Fingerprints,
-		Against: fmt.Sprintf("`%s` at `%s`, the commit dockopt analyzed before", branch, short(prev.SHA))}, nil
+		Against: fmt.Sprintf("%s at `%s`, the commit dockopt analyzed before", commands.Code(branch), short(prev.SHA))}, nil
 }
 
 // record keeps a branch head's findings as the branch's newest.
@@ -330,10 +331,10 @@ func explain(ctx context.Context, n notices, o publish.Outcome, base, sha string
 	branch := publish.BranchName(base)
 	switch {
 	case o.Action == publish.Blocked && o.Number == 0:
-		return "`" + branch + "` holds commits someone else pushed and no pull request is open, so dockopt leaves the branch alone. " +
+		return commands.Code(branch) + " holds commits someone else pushed and no pull request is open, so dockopt leaves the branch alone. " +
 			"Comment `/dockopt recreate` on an issue or pull request of this repository to rebuild it from dockopt's newest result (the commits on it will be replaced), or delete the branch.", nil
 	case o.Action == publish.Blocked:
-		msg := "Someone pushed to `" + branch + "`, so dockopt no longer updates this branch and your commits are safe. dockopt's newest result differs from what the branch holds; comment `/dockopt recreate` to rebuild the branch from scratch (your commits on it will be replaced)."
+		msg := "Someone pushed to " + commands.Code(branch) + ", so dockopt no longer updates this branch and your commits are safe. dockopt's newest result differs from what the branch holds; comment `/dockopt recreate` to rebuild the branch from scratch (your commits on it will be replaced)."
 		if err := n.Comment(ctx, o.Number, "blocked-"+sha, msg); err != nil {
 			return "", err
 		}

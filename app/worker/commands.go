@@ -12,6 +12,7 @@ import (
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/publish"
 	"github.com/dockopt/dockopt/app/queue"
+	"github.com/dockopt/dockopt/app/review"
 	"github.com/dockopt/dockopt/app/waivers"
 )
 
@@ -129,7 +130,7 @@ func (c *cmdRun) run(ctx context.Context, cmd commands.Command) error {
 	case commands.Explain:
 		rules := c.w.Analyzer.Lookup(cmd.Rule)
 		if len(rules) == 0 {
-			return c.answer(ctx, cmd.Line, fmt.Sprintf("dockopt has no rule `%s`. Rule IDs look like `apt-no-install-recommends`; hadolint, BuildKit and Trivy IDs (`DL3015`) work too. `dockopt rules` lists them all.", cmd.Rule), covered)
+			return c.answer(ctx, cmd.Line, fmt.Sprintf("dockopt has no rule %s. Rule IDs look like `apt-no-install-recommends`; hadolint, BuildKit and Trivy IDs (`DL3015`) work too. `dockopt rules` lists them all.", commands.Code(cmd.Rule)), covered)
 		}
 		var parts []string
 		for _, r := range rules {
@@ -314,15 +315,15 @@ func (c *cmdRun) branchAnswer(ctx context.Context, branch, sha string, recreate 
 	runs, _, err := c.gh.Checks.ListCheckRunsForRef(ctx, c.j.Owner, c.j.Repo, sha, &github.ListCheckRunsOptions{CheckName: github.String(publish.CheckName), Filter: github.String("latest")})
 	if err == nil && runs.GetTotal() > 0 && len(runs.CheckRuns) > 0 {
 		run := runs.CheckRuns[0]
-		s = fmt.Sprintf("dockopt analyzed `%s` at `%s` again: **%s** (%s).", branch, short(sha), run.GetOutput().GetTitle(), run.GetConclusion())
+		s = fmt.Sprintf("dockopt analyzed %s at `%s` again: **%s** (%s).", commands.Code(branch), short(sha), run.GetOutput().GetTitle(), run.GetConclusion())
 	} else {
-		s = fmt.Sprintf("dockopt analyzed `%s` at `%s` again.", branch, short(sha))
+		s = fmt.Sprintf("dockopt analyzed %s at `%s` again.", commands.Code(branch), short(sha))
 	}
 	switch {
 	case o.Action == publish.Declined:
 		return s + fmt.Sprintf(" Its changes are those of #%d, which was closed without merging, so no pull request was opened; comment `/dockopt recreate` to have them proposed again.", o.Number)
 	case o.Action == publish.Blocked && o.Number == 0:
-		return s + fmt.Sprintf(" `%s` holds commits someone else pushed and no pull request is open, so it was left alone; comment `/dockopt recreate` to rebuild it.", publish.BranchName(branch))
+		return s + fmt.Sprintf(" %s holds commits someone else pushed and no pull request is open, so it was left alone; comment `/dockopt recreate` to rebuild it.", commands.Code(publish.BranchName(branch)))
 	}
 	pulls, err := c.wr.proposals.Pulls(ctx, branch)
 	pr := pulls.Open
@@ -331,7 +332,7 @@ func (c *cmdRun) branchAnswer(ctx context.Context, branch, sha string, recreate 
 	case pr == nil:
 		s += " Nothing is left to change, so there is no dockopt pull request."
 	case recreate:
-		s += fmt.Sprintf(" `%s` was rebuilt from scratch on `%s`; commits people had made on it were replaced. See #%d.", publish.BranchName(branch), branch, pr.GetNumber())
+		s += fmt.Sprintf(" %s was rebuilt from scratch on %s; commits people had made on it were replaced. See #%d.", commands.Code(publish.BranchName(branch)), commands.Code(branch), pr.GetNumber())
 	default:
 		s += fmt.Sprintf(" The fixes are in #%d.", pr.GetNumber())
 	}
@@ -353,7 +354,7 @@ func short(sha string) string {
 func (c *cmdRun) ignore(ctx context.Context, cmd commands.Command, covered []string) error {
 	rules := c.w.Analyzer.Lookup(cmd.Rule)
 	if len(rules) == 0 {
-		return c.answer(ctx, cmd.Line, fmt.Sprintf("dockopt has no rule `%s`, so there is nothing to ignore. `/dockopt explain RULE` takes the same IDs; `dockopt rules` lists them.", cmd.Rule), covered)
+		return c.answer(ctx, cmd.Line, fmt.Sprintf("dockopt has no rule %s, so there is nothing to ignore. `/dockopt explain RULE` takes the same IDs; `dockopt rules` lists them.", commands.Code(cmd.Rule)), covered)
 	}
 	id := rules[0].ID
 	t, err := c.target(ctx)
@@ -362,7 +363,7 @@ func (c *cmdRun) ignore(ctx context.Context, cmd commands.Command, covered []str
 	}
 	where := "everywhere"
 	if cmd.Path != "" {
-		where = "under `" + cmd.Path + "`"
+		where = "under " + commands.Code(cmd.Path)
 	}
 	yaml := commands.IgnoreYAML(id, cmd.Path, fmt.Sprintf("waived by @%s", c.j.Author))
 	if c.w.Waivers != nil {
@@ -370,11 +371,11 @@ func (c *cmdRun) ignore(ctx context.Context, cmd commands.Command, covered []str
 			return fmt.Errorf("recording the waiver: %w", err)
 		}
 		note := fmt.Sprintf("`%s` is waived %s for this repository from now on (recorded by dockopt; every run honours it and the report lists it). "+
-			"To keep it in the repository's own configuration too, add to `.github/dockopt.yml` on `%s`:\n\n```yaml\n%s```\n\n", id, where, t.branch, yaml)
+			"To keep it in the repository's own configuration too, add to `.github/dockopt.yml` on %s:\n\n%syaml\n%s%s\n\n", id, where, commands.Code(t.branch), review.Fence(yaml), yaml, review.Fence(yaml))
 		return c.rerun(ctx, cmd, covered, false, note)
 	}
-	text := fmt.Sprintf("to stop reporting `%s` %s, add this entry to `.github/dockopt.yml` on `%s` (merge it with an existing `ignore:` list):\n\n```yaml\n%s```\n\n"+
-		"dockopt reads its configuration from `%s`, so that a pull request cannot switch its own checks off; from the first run after the change, the rule is no longer reported and the report counts it as waived.",
-		id, where, t.branch, yaml, t.branch)
+	text := fmt.Sprintf("to stop reporting `%s` %s, add this entry to `.github/dockopt.yml` on %s (merge it with an existing `ignore:` list):\n\n%syaml\n%s%s\n\n"+
+		"dockopt reads its configuration from %s, so that a pull request cannot switch its own checks off; from the first run after the change, the rule is no longer reported and the report counts it as waived.",
+		id, where, commands.Code(t.branch), review.Fence(yaml), yaml, review.Fence(yaml), commands.Code(t.branch))
 	return c.answer(ctx, cmd.Line, text, covered)
 }

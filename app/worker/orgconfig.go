@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/app/publish"
+	"github.com/dockopt/dockopt/app/review"
 )
 
 // OrgConfigRepo is the repository of an organization whose
@@ -83,8 +84,8 @@ func readOrgDefaults(ctx context.Context, gh *github.Client, owner string) (*ana
 		name := owner + "/" + OrgConfigRepo + ":" + p
 		cfg, err := analyzer.ParseConfig(name, []byte(text))
 		if err != nil {
-			return nil, &permanentError{"Configuration error", "dockopt could not use the organization's default configuration:\n\n```\n" + err.Error() +
-				"\n```\n\nEvery repository of " + owner + " starts from that file; fix it in `" + owner + "/" + OrgConfigRepo + "` and push again."}
+			return nil, &permanentError{"Configuration error", "dockopt could not use the organization's default configuration:\n\n" + review.Fence(err.Error()) + "\n" + err.Error() +
+				"\n" + review.Fence(err.Error()) + "\n\nEvery repository of " + owner + " starts from that file; fix it in `" + owner + "/" + OrgConfigRepo + "` and push again."}
 		}
 		return cfg, nil
 	}

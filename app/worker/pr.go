@@ -15,6 +15,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/app/clone"
+	"github.com/dockopt/dockopt/app/commands"
 	"github.com/dockopt/dockopt/app/jobs"
 	"github.com/dockopt/dockopt/app/leases"
 	"github.com/dockopt/dockopt/app/prbase"
@@ -171,7 +172,7 @@ func (w *Worker) reviewHeld(ctx context.Context, r prRequest) (prOutcome, error)
 			out.conclusion = "neutral"
 			return out, run.finish(ctx, out.conclusion, templates.CheckOutput{Title: "Nothing Docker-related changed",
 				Summary: "This pull request changes no Dockerfile, build context, compose file or dockopt configuration, so it cannot add findings, and dockopt did not analyze it. " +
-					"Findings already on `" + r.baseRef + "` are reported on that branch's commits."}, nil, nil)
+					"Findings already on " + commands.Code(r.baseRef) + " are reported on that branch's commits."}, nil, nil)
 		}
 	}
 	out := prOutcome{sha: co.SHA}
@@ -372,7 +373,7 @@ func (w *Worker) baseConfig(ctx context.Context, gh *github.Client, owner, repo,
 	}
 	cfg, err := analyzer.LoadConfig(fsys)
 	if err != nil {
-		return nil, &permanentError{"Configuration error", "dockopt could not use the configuration of the base branch `" + branch + "`:\n\n```\n" + err.Error() + "\n```\n\nPull requests are checked with the base branch's configuration; fix it there."}
+		return nil, &permanentError{"Configuration error", "dockopt could not use the configuration of the base branch " + commands.Code(branch) + ":\n\n" + review.Fence(err.Error()) + "\n" + err.Error() + "\n" + review.Fence(err.Error()) + "\n\nPull requests are checked with the base branch's configuration; fix it there."}
 	}
 	return cfg, nil
 }
