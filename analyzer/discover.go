@@ -9,9 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 
+	"github.com/dockopt/dockopt/internal/workers"
 	"gopkg.in/yaml.v3"
 )
 
@@ -167,24 +166,11 @@ const discoverWorkers = 4
 // a run that no other core could help with (a tenth of the CPU time of a
 // corpus's discovery and analysis before the first file was analyzed).
 func inferContexts(ctx context.Context, fsys fs.FS, targets []Target) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(discoverWorkers, len(targets)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= len(targets) {
-					return
-				}
-				if t := &targets[i]; t.Compose == "" {
-					t.Context = inferContext(fsys, t.Path)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	workers.Each(ctx, len(targets), discoverWorkers, func(_, i int) {
+		if t := &targets[i]; t.Compose == "" {
+			t.Context = inferContext(fsys, t.Path)
+		}
+	})
 	return ctx.Err()
 }
 

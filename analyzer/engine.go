@@ -10,8 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
+	"github.com/dockopt/dockopt/internal/workers"
 	"github.com/moby/buildkit/client/llb"
 )
 
@@ -337,26 +337,7 @@ func (c *Configured) AnalyzeTargets(ctx context.Context, fsys fs.FS, targets []T
 		}
 		res.Files[i] = fr
 	}
-	// A few workers take the files in order. They live for the whole
-	// run: a goroutine per file started with a small stack and grew it
-	// again and again through the parsers' and walks' recursion (stack
-	// copying was 4 % of an analysis's CPU).
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(analyzeWorkers, len(targets)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= len(targets) {
-					return
-				}
-				analyze(i, targets[i])
-			}
-		}()
-	}
-	wg.Wait()
+	workers.Each(ctx, len(targets), analyzeWorkers, func(_, i int) { analyze(i, targets[i]) })
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -11,9 +11,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/dockopt/dockopt/internal/rootfs"
+	"github.com/dockopt/dockopt/internal/workers"
 )
 
 // What an analysis leaves out is said, never silent: files it did not read
@@ -344,31 +344,18 @@ func (r *recordingFS) prefetchDirs(ctx context.Context, root string, skip func(n
 	for level := []string{root}; len(level) > 0 && listed < maxCachedDirEntries; {
 		subs := make([][]string, len(level))
 		counts := make([]int, len(level))
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range min(prefetchWorkers, len(level)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for ctx.Err() == nil {
-					i := int(next.Add(1) - 1)
-					if i >= len(level) {
-						return
-					}
-					es, err := r.ReadDir(level[i])
-					counts[i] = len(es)
-					if err != nil {
-						continue
-					}
-					for _, e := range es {
-						if e.IsDir() && !skip(e.Name()) {
-							subs[i] = append(subs[i], path.Join(level[i], e.Name()))
-						}
-					}
+		workers.Each(ctx, len(level), prefetchWorkers, func(_, i int) {
+			es, err := r.ReadDir(level[i])
+			counts[i] = len(es)
+			if err != nil {
+				return
+			}
+			for _, e := range es {
+				if e.IsDir() && !skip(e.Name()) {
+					subs[i] = append(subs[i], path.Join(level[i], e.Name()))
 				}
-			}()
-		}
-		wg.Wait()
+			}
+		})
 		if ctx.Err() != nil {
 			return
 		}

@@ -3,15 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 
 	"github.com/dockopt/dockopt/analyzer"
+	"github.com/dockopt/dockopt/internal/workers"
 )
 
 // jsonVersion is bumped only for incompatible changes to the output.
@@ -258,39 +258,32 @@ func (jw *jsonWriter) files(files []*analyzer.FileResult, fileOf func(*analyzer.
 		return
 	}
 	jw.raw("[\n")
-	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	cores := max(1, min(runtime.GOMAXPROCS(0), 4))
 	values := make([]jsonFile, 0, encodeWindow)
 	encoded := make([][]byte, encodeWindow)
-	errs := make([]error, workers)
+	// Each worker encodes with its own encoder into its own buffer.
+	bufs := make([]bytes.Buffer, cores)
+	encs := make([]*json.Encoder, cores)
+	for w := range encs {
+		encs[w] = json.NewEncoder(&bufs[w])
+		encs[w].SetEscapeHTML(false)
+	}
+	errs := make([]error, cores)
 	for start := 0; start < len(files) && jw.err == nil; start += encodeWindow {
 		window := files[start:min(start+encodeWindow, len(files))]
 		values = values[:0]
 		for _, f := range window {
 			values = append(values, fileOf(f))
 		}
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for w := range min(workers, len(values)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var buf bytes.Buffer
-				enc := json.NewEncoder(&buf)
-				enc.SetEscapeHTML(false)
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= len(values) || errs[w] != nil {
-						return
-					}
-					buf.Reset()
-					if errs[w] = enc.Encode(values[i]); errs[w] != nil {
-						return
-					}
-					encoded[i] = appendIndented(encoded[i][:0], bytes.TrimSuffix(buf.Bytes(), []byte("\n")), "    ", "  ")
-				}
-			}()
-		}
-		wg.Wait()
+		workers.Each(context.Background(), len(values), cores, func(w, i int) {
+			if errs[w] != nil {
+				return
+			}
+			bufs[w].Reset()
+			if errs[w] = encs[w].Encode(values[i]); errs[w] == nil {
+				encoded[i] = appendIndented(encoded[i][:0], bytes.TrimSuffix(bufs[w].Bytes(), []byte("\n")), "    ", "  ")
+			}
+		})
 		if err := errors.Join(errs...); err != nil {
 			jw.err = err
 			return

@@ -3,15 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/internal/cli"
+	"github.com/dockopt/dockopt/internal/workers"
 	"github.com/dockopt/dockopt/patcher"
 	"github.com/dockopt/dockopt/templates"
 )
@@ -195,25 +195,16 @@ const textWindow = 64
 // core, since formatting, done once every file was analyzed, had one core
 // to itself while the others waited.
 func writeTextFiles(w io.Writer, files []*analyzer.FileResult, format func(io.Writer, *analyzer.FileResult) (total, fixable int)) (total, fixable int, err error) {
-	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	cores := max(1, min(runtime.GOMAXPROCS(0), 4))
 	sections := make([]bytes.Buffer, textWindow)
 	counts := make([][2]int, textWindow)
 	for start := 0; start < len(files); start += textWindow {
 		window := files[start:min(start+textWindow, len(files))]
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range min(workers, len(window)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := int(next.Add(1) - 1); i < len(window); i = int(next.Add(1) - 1) {
-					sections[i].Reset()
-					t, fx := format(&sections[i], window[i])
-					counts[i] = [2]int{t, fx}
-				}
-			}()
-		}
-		wg.Wait()
+		workers.Each(context.Background(), len(window), cores, func(_, i int) {
+			sections[i].Reset()
+			t, fx := format(&sections[i], window[i])
+			counts[i] = [2]int{t, fx}
+		})
 		for i := range window {
 			total += counts[i][0]
 			fixable += counts[i][1]
