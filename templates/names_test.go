@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/dockopt/dockopt/internal/testfiles"
 	"github.com/dockopt/dockopt/templates"
 )
 
@@ -17,47 +18,6 @@ var hostileNames = []string{
 	"x\u202eelif",
 	"$(id)",
 	"it's www.evil.example",
-}
-
-// outsideCode is s without its code spans (a run of backticks up to the
-// next run of the same length), as Markdown reads it.
-func outsideCode(s string) string {
-	var b strings.Builder
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '`')
-		if i < 0 {
-			b.WriteString(s)
-			break
-		}
-		b.WriteString(s[:i])
-		n := len(s[i:]) - len(strings.TrimLeft(s[i:], "`"))
-		fence := s[i : i+n]
-		rest := s[i+n:]
-		end := -1
-		for j := 0; j+n <= len(rest); {
-			k := strings.Index(rest[j:], fence)
-			if k < 0 {
-				break
-			}
-			k += j
-			if k+n < len(rest) && rest[k+n] == '`' || k > 0 && rest[k-1] == '`' {
-				j = k + n
-				for j < len(rest) && rest[j] == '`' {
-					j++
-				}
-				continue
-			}
-			end = k
-			break
-		}
-		if end < 0 {
-			b.WriteString(fence)
-			s = rest
-			continue
-		}
-		s = rest[end+n:]
-	}
-	return b.String()
 }
 
 var unescapedPipe = regexp.MustCompile(`(^|[^\\])\|`)
@@ -106,7 +66,7 @@ func TestHostileNamesStayNames(t *testing.T) {
 			}
 			markdown = append(markdown, line)
 		}
-		plain := outsideCode(strings.Join(markdown, "\n"))
+		plain := testfiles.OutsideCode(strings.Join(markdown, "\n"))
 		for _, bad := range []string{"[x](https:__evil.example)", "<details open>", "www.evil.example"} {
 			if strings.Contains(plain, bad) {
 				t.Errorf("%s has %q outside code, where Markdown reads it:\n%s", what, bad, out)
@@ -155,7 +115,7 @@ func TestUnknownBaseStaysAName(t *testing.T) {
 	if !strings.Contains(out, "could not be rebuilt") {
 		t.Fatalf("the check run does not list the file:\n%s", out)
 	}
-	if strings.Contains(outsideCode(out), "<details open>") {
+	if strings.Contains(testfiles.OutsideCode(out), "<details open>") {
 		t.Errorf("the check run has a file name's <details open> outside code, where Markdown reads it:\n%s", out)
 	}
 }
@@ -179,7 +139,7 @@ func TestCheckRunLimitsAndWarningsStayText(t *testing.T) {
 	if !strings.Contains(out, "unknown key") {
 		t.Fatalf("the check run does not show the warning:\n%s", out)
 	}
-	if strings.Contains(outsideCode(out), "<details open>") {
+	if strings.Contains(testfiles.OutsideCode(out), "<details open>") {
 		t.Errorf("the check run has a configuration key's <details open> outside code, where Markdown reads it:\n%s", out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dockopt/dockopt/analyzer"
 	"github.com/dockopt/dockopt/analyzer/rules"
+	"github.com/dockopt/dockopt/internal/testfiles"
 )
 
 // applyEdits applies a fix the way the patcher does: the expected result
@@ -290,7 +291,7 @@ func TestHostileTextStaysText(t *testing.T) {
 	plan := NewPlan(want, nil, "dockopt[bot]", 0)
 	for what, text := range map[string]string{"comment": comments[0].Body, "review body": plan.Body} {
 		text, _, _ = strings.Cut(text, "```suggestion") // the block is code
-		plain := withoutCodeSpans(text)
+		plain := testfiles.OutsideCode(text)
 		for _, bad := range []string{"[x](https://evil.example)", "<img", "<details open>"} {
 			if regexp.MustCompile(`(^|[^\\])` + regexp.QuoteMeta(bad)).MatchString(plain) {
 				t.Errorf("%s holds %q as Markdown reads it:\n%s", what, bad, text)
@@ -306,43 +307,3 @@ func TestHostileTextStaysText(t *testing.T) {
 }
 
 var unescapedBacktick = regexp.MustCompile("(^|[^\\\\])`")
-
-// withoutCodeSpans drops each code span of s (a run of backticks up to
-// the next run of the same length, GitHub's reading of it).
-func withoutCodeSpans(s string) string {
-	var b strings.Builder
-	for {
-		m := codeSpanOpen.FindStringSubmatchIndex(s)
-		if m == nil {
-			return b.String() + s
-		}
-		open := m[2:4]
-		fence := s[open[0]:open[1]]
-		start := open[1]
-		closeAt := -1
-		for i := start; i < len(s); {
-			j := strings.Index(s[i:], fence)
-			if j < 0 {
-				break
-			}
-			j += i
-			end := j + len(fence)
-			if (j == 0 || s[j-1] != '`') && (end == len(s) || s[end] != '`') {
-				closeAt = j
-				break
-			}
-			i = end
-			for i < len(s) && s[i] == '`' {
-				i++
-			}
-		}
-		if closeAt < 0 {
-			return b.String() + s
-		}
-		b.WriteString(s[:open[0]])
-		s = s[closeAt+len(fence):]
-	}
-}
-
-// codeSpanOpen finds a run of backticks not escaped by a backslash.
-var codeSpanOpen = regexp.MustCompile("(?:^|[^\\\\`])(`+)")
